@@ -1,0 +1,76 @@
+/* store_backend.h — for store backend authors only.
+ *
+ * A store backend is a SQL engine: it runs parameterised statements written in
+ * the portable subset both SQLite and PostgreSQL accept ('?' placeholders, which
+ * a backend rewrites as it needs; INSERT … ON CONFLICT; RETURNING).  Domain
+ * logic (tasks, events, …) lives once, above the seam, in src/store/.
+ * Schema differences live in per-dialect migrations. */
+#ifndef ERRAND_STORE_BACKEND_H
+#define ERRAND_STORE_BACKEND_H
+
+#include "../store.h"
+#include "../url.h"
+
+#define ER_STORE_BACKEND_VERSION 1
+
+typedef enum { ER_SQL_NULL = 0, ER_SQL_INT, ER_SQL_TEXT } er_sql_type;
+
+typedef struct er_sql_value {
+    er_sql_type type;
+    int64_t i;
+    const char *s;   /* BORROWED: in rows valid during the row callback only */
+} er_sql_value;
+
+#define ER_SQL_I(v) ((er_sql_value){ ER_SQL_INT, (v), NULL })
+#define ER_SQL_S(v) ((er_sql_value){ (v) ? ER_SQL_TEXT : ER_SQL_NULL, 0, (v) })
+#define ER_SQL_N ((er_sql_value){ ER_SQL_NULL, 0, NULL })
+
+/* Row callback: nonzero stops the query (and query returns 0). */
+typedef int (*er_sql_row_fn)(const er_sql_value *cols, int ncols, void *payload);
+typedef int (*er_store_tx_fn)(er_store *st, void *payload, er_error *err);
+
+typedef struct er_store_backend {
+    int version;            /* fields are only ever appended */
+    const char *scheme;     /* matched against the URL: "sqlite", "postgresql" */
+    const char *dialect;    /* migrations to use: "sqlite", "postgres" */
+    int (*open)(er_store **out, const er_url *url, er_error *err);
+    void (*close)(er_store *st);
+    /* *changes (may be NULL) gets the number of rows changed. */
+    int (*exec)(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+                int64_t *changes, er_error *err);
+    int (*query)(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+                 er_sql_row_fn fn, void *payload, er_error *err);
+    /* Several ';'-separated statements without parameters (migrations). */
+    int (*exec_script)(er_store *st, const char *script, er_error *err);
+    /* Runs fn inside one transaction; exec/query from fn on the same thread join it.
+     * Commits when fn returns 0, rolls back otherwise and returns fn's code. */
+    int (*transaction)(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
+    int (*ping)(er_store *st, er_error *err);
+} er_store_backend;
+
+struct er_store {
+    const er_store_backend *be;  /* first member of every backend's struct */
+};
+
+extern const er_store_backend er_store_sqlite_backend;
+#ifdef ERRAND_WITH_POSTGRES
+extern const er_store_backend er_store_postgres_backend;
+#endif
+
+/* Dispatch helpers used by the domain modules in src/store/. */
+int er_sql_exec(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+                int64_t *changes, er_error *err);
+int er_sql_query(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+                 er_sql_row_fn fn, void *payload, er_error *err);
+int er_sql_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
+
+/* Migrations compiled in (src/store/migrations/<dialect>/NNN_name.sql). */
+typedef struct er_migration {
+    int version;
+    const char *name;
+    const char *sql;
+} er_migration;
+/* BORROWED: static table for the dialect, sorted by version; *n gets its length. */
+const er_migration *er_migrations_for(const char *dialect, size_t *n);
+
+#endif

@@ -1,0 +1,74 @@
+/* config.h — the effective configuration: flags > environment > config file > defaults.
+ *
+ * One const table (er_config_keys) names every setting: its INI section and key,
+ * its environment variable, whether it is secret and what it means.  Loading,
+ * `errand doctor` and the man-page check all read that table. */
+#ifndef ERRAND_CONFIG_H
+#define ERRAND_CONFIG_H
+
+#include "common.h"
+#include "error.h"
+
+typedef enum { ER_POLICY_ASK = 0, ER_POLICY_ALLOW, ER_POLICY_DENY } er_policy;
+
+/* Permission classes of tools (tool.h uses them). */
+typedef enum { ER_PERM_READ = 0, ER_PERM_WRITE, ER_PERM_EXEC, ER_PERM_NETWORK, ER_PERM_SEND,
+               ER_PERM_COUNT } er_perm;
+
+typedef struct er_config {
+    char *database_url;      /* sqlite:///…/errand.db by default */
+    char *rabbitmq_url;      /* NULL: in-process bus */
+    char *redis_url;         /* NULL: in-process cache */
+    char *llm;               /* "offline", "openai", "anthropic"; NULL: pick from keys */
+    char *model;
+    char *openai_api_key;
+    char *openai_base_url;
+    char *anthropic_api_key;
+    char *anthropic_base_url;
+    char *user;              /* local user name */
+    char *workspace;         /* root of file tools; default cwd */
+    char *log_level;
+    char *log_file;
+    er_policy policy[ER_PERM_COUNT];
+    long max_steps;
+    long max_tokens;
+    long max_seconds;
+    long llm_timeout;        /* seconds per request */
+    long llm_retries;
+    char *config_path;       /* the file that was read, or NULL */
+} er_config;
+
+typedef enum { ER_CFG_STR, ER_CFG_LONG, ER_CFG_POLICY } er_config_type;
+
+typedef struct er_config_key {
+    const char *section;     /* INI section */
+    const char *key;         /* INI key */
+    const char *env;         /* environment variable or NULL */
+    er_config_type type;
+    size_t offset;           /* into er_config */
+    bool secret;
+    const char *def;         /* default as text, NULL when computed or none */
+    const char *help;
+} er_config_key;
+
+extern const er_config_key er_config_keys[];
+extern const size_t er_config_nkeys;
+
+/* Defaults, then the file (path, or $XDG_CONFIG_HOME/errand/config when NULL and it
+ * exists), then the environment.  Flags are applied afterwards with er_config_set. */
+int er_config_load(er_config *out, const char *path, er_error *err);
+/* Sets "section.key" (or bare key) from text; ER_ENOTFOUND / ER_EINVAL. */
+int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err);
+void er_config_release(er_config *cfg);
+/* Value as text (OWNED), masked when secret and mask is true; NULL when unset. */
+char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask);
+const char *er_policy_name(er_policy p);
+const char *er_perm_name(er_perm p);
+int er_perm_parse(const char *name, er_perm *out);
+/* The provider the configuration selects: explicit llm, else a key present, else offline. */
+const char *er_config_llm_provider(const er_config *cfg);
+
+/* XDG paths (OWNED): $XDG_{DATA,STATE,CONFIG}_HOME/errand, created on demand when mkdir is true. */
+char *er_xdg_dir(const char *kind, bool mkdir_it, er_error *err);
+
+#endif

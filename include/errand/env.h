@@ -1,0 +1,33 @@
+/* env.h — the process's handles: configuration and lazily opened backends.
+ *
+ * Start-up is lazy: a backend is opened (and libcurl or a network client loaded)
+ * the first time something asks for it.  Getters are thread-safe and return the
+ * same BORROWED handle each time, valid until er_env_close(). */
+#ifndef ERRAND_ENV_H
+#define ERRAND_ENV_H
+
+#include "common.h"
+#include "error.h"
+#include "config.h"
+#include "store.h"
+#include "bus.h"
+#include "cache.h"
+#include "llm.h"
+
+typedef struct er_env er_env;
+
+/* TAKES cfg (released by er_env_close). */
+int er_env_new(er_env **out, er_config *cfg, er_error *err);
+void er_env_close(er_env *env);
+er_config *er_env_config(er_env *env);
+/* Opens and migrates the store on first use. */
+int er_env_store(er_env *env, er_store **out, er_error *err);
+int er_env_bus(er_env *env, er_bus **out, er_error *err);
+int er_env_cache(er_env *env, er_cache **out, er_error *err);
+int er_env_llm(er_env *env, er_llm **out, er_error *err);
+/* The local user's id (created on first use). */
+int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
+/* Shuts the bus down first (joins consumers) so nothing runs while others close. */
+void er_env_stop(er_env *env);
+
+#endif

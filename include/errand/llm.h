@@ -1,0 +1,70 @@
+/* llm.h — chat with tools, streaming tokens and usage, whatever the provider.
+ *
+ * Messages use one neutral shape (OpenAI's chat shape), converted at the backend
+ * edge:
+ *   {"role":"user","content":"…"}
+ *   {"role":"assistant","content":"…"|null,"tool_calls":[{"id":"…","name":"…","arguments":"{…}"}]}
+ *   {"role":"tool","tool_call_id":"…","name":"…","content":"…"}
+ * Tools: [{"name":"…","description":"…","parameters":{JSON schema}}].
+ * Backend by name: "openai" (any OpenAI-compatible endpoint), "anthropic", "offline". */
+#ifndef ERRAND_LLM_H
+#define ERRAND_LLM_H
+
+#include "common.h"
+#include "error.h"
+#include "config.h"
+#include <cjson/cJSON.h>
+
+typedef struct er_llm er_llm;
+
+typedef struct er_llm_usage {
+    int64_t input_tokens;
+    int64_t output_tokens;
+} er_llm_usage;
+
+typedef struct er_llm_tool_call {
+    char *id;
+    char *name;
+    char *arguments;   /* JSON object text as the model produced it (may be invalid) */
+} er_llm_tool_call;
+
+/* Text deltas as they arrive (streaming); called on the calling thread. */
+typedef void (*er_llm_token_fn)(const char *text, size_t len, void *payload);
+
+typedef struct er_llm_request {
+    const char *model;          /* NULL: the provider's configured default */
+    const char *system;         /* system prompt or NULL */
+    const cJSON *messages;      /* BORROWED array, neutral shape */
+    const cJSON *tools;         /* BORROWED array or NULL */
+    const char *tool_choice;    /* NULL auto, "required", or a tool's name to force */
+    int max_tokens;             /* 0: provider default */
+    bool stream;
+    er_llm_token_fn on_token;   /* used when stream is true */
+    void *payload;
+    const volatile int *cancel; /* nonzero aborts the request with ER_ECANCELLED */
+} er_llm_request;
+
+typedef struct er_llm_response {
+    char *text;                 /* OWNED, "" when the model only called tools */
+    er_llm_tool_call *calls;    /* OWNED array */
+    size_t ncalls;
+    er_llm_usage usage;
+    char *stop_reason;          /* "stop", "tool_calls", "length", … */
+    char *model;                /* as reported by the provider, or NULL */
+} er_llm_response;
+
+/* Opens the provider the configuration selects (er_config_llm_provider). */
+int er_llm_open(er_llm **out, const er_config *cfg, er_error *err);
+/* Opens a named provider ("openai", "anthropic", "offline"). */
+int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err);
+void er_llm_close(er_llm *llm);
+const char *er_llm_name(const er_llm *llm);
+/* The model requests use when they name none. */
+const char *er_llm_model(const er_llm *llm);
+/* Thread-safe: several threads may chat on one handle at once. */
+int er_llm_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err);
+/* Cheap reachability check (a models list, or nothing for offline). */
+int er_llm_ping(er_llm *llm, er_error *err);
+void er_llm_response_release(er_llm_response *r);
+
+#endif

@@ -1,0 +1,163 @@
+/* store.h — durable state: users, conversations, messages, tasks, task events,
+ * agent configs.  What everyone above the seam calls.
+ *
+ * The backend is chosen once by URL scheme in er_store_open (sqlite://, postgresql://).
+ * The handle is thread-safe: any thread may call any function.
+ * Row structs handed to list callbacks are BORROWED for the duration of the call. */
+#ifndef ERRAND_STORE_H
+#define ERRAND_STORE_H
+
+#include "common.h"
+#include "error.h"
+
+typedef struct er_store er_store;
+
+typedef enum {
+    ER_TASK_QUEUED = 0,
+    ER_TASK_ROUTED,
+    ER_TASK_RUNNING,
+    ER_TASK_DONE,
+    ER_TASK_FAILED,
+    ER_TASK_CANCELLED
+} er_task_status;
+
+const char *er_task_status_name(er_task_status s);
+int er_task_status_parse(const char *name, er_task_status *out);
+static inline bool er_task_status_final(er_task_status s) { return s >= ER_TASK_DONE; }
+
+typedef struct er_user {
+    char id[ER_ID_LEN];
+    char *name;
+    char *role;          /* "admin" or "user" */
+    int64_t created_ms;
+} er_user;
+
+typedef struct er_conversation {
+    char id[ER_ID_LEN];
+    char user_id[ER_ID_LEN];
+    char *title;
+    int64_t created_ms;
+    int64_t updated_ms;
+} er_conversation;
+
+typedef struct er_message {
+    int64_t id;
+    char conversation_id[ER_ID_LEN];
+    char task_id[ER_ID_LEN];  /* "" when none */
+    char *role;               /* "user", "assistant" */
+    char *content;
+    int64_t created_ms;
+} er_message;
+
+typedef struct er_task {
+    char id[ER_ID_LEN];
+    char parent_id[ER_ID_LEN];        /* "" for a top-level task */
+    char conversation_id[ER_ID_LEN];  /* "" when none */
+    char user_id[ER_ID_LEN];
+    char trace_id[ER_ID_LEN];
+    char *agent;                      /* NULL until routed */
+    char *request;
+    char *result;                     /* the final answer */
+    char *error;                      /* why it failed */
+    char *meta;                       /* JSON object text: options, routing decision */
+    er_task_status status;
+    int64_t tokens_in;
+    int64_t tokens_out;
+    int64_t created_ms;
+    int64_t updated_ms;
+} er_task;
+
+typedef struct er_event {
+    int64_t id;                 /* increasing: the order events happened in */
+    char task_id[ER_ID_LEN];
+    char *step_key;             /* idempotency key ("llm:3"), or NULL */
+    char *kind;                 /* "routed", "llm", "tool_call", "tool_result", ... */
+    char *data;                 /* JSON text */
+    int64_t created_ms;
+} er_event;
+
+typedef struct er_task_filter {
+    const char *user_id;        /* NULL: any */
+    const char *parent_id;      /* NULL: any; "" top-level only */
+    const char *conversation_id;
+    int status;                 /* -1: any */
+    int limit;                  /* 0: 100 */
+} er_task_filter;
+
+typedef int (*er_user_fn)(const er_user *u, void *payload);          /* nonzero stops */
+typedef int (*er_conv_fn)(const er_conversation *c, void *payload);
+typedef int (*er_msg_fn)(const er_message *m, void *payload);
+typedef int (*er_task_fn)(const er_task *t, void *payload);
+typedef int (*er_event_fn)(const er_event *e, void *payload);
+
+/* url: "sqlite:///path/to/db", "sqlite::memory:", "postgresql://…".  Opening
+ * does not migrate; call er_store_migrate (the CLI does on start). */
+int er_store_open(er_store **out, const char *url, er_error *err);
+void er_store_close(er_store *st);
+const char *er_store_scheme(const er_store *st);
+int er_store_ping(er_store *st, er_error *err);
+/* Applies missing migrations in order; *applied gets how many (may be NULL). */
+int er_store_migrate(er_store *st, int *applied, er_error *err);
+int er_store_schema_version(er_store *st, int *out, er_error *err);
+/* Highest migration version compiled in for this store's dialect. */
+int er_store_latest_version(const er_store *st);
+
+/* Users */
+int er_store_user_ensure(er_store *st, const char *name, const char *role,
+                         char id_out[ER_ID_LEN], er_error *err);
+int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err);
+int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err);
+void er_user_release(er_user *u);
+
+/* Conversations and messages */
+int er_store_conv_create(er_store *st, const char *user_id, const char *title,
+                         char id_out[ER_ID_LEN], er_error *err);
+int er_store_conv_get(er_store *st, const char *id, er_conversation *out, er_error *err);
+int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn fn,
+                       void *payload, er_error *err);
+int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
+                        const char *content, const char *task_id, er_error *err);
+/* Oldest first; limit 0 means all, otherwise the newest `limit` messages. */
+int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn,
+                      void *payload, er_error *err);
+void er_conversation_release(er_conversation *c);
+
+/* Tasks.  create fills t->id (when empty), created_ms and updated_ms. */
+int er_store_task_create(er_store *st, er_task *t, er_error *err);
+int er_store_task_get(er_store *st, const char *id, er_task *out, er_error *err);
+int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, void *payload,
+                       er_error *err);
+/* Moves a task's status forward and sets whichever of the fields are non-NULL
+ * (agent, result, error, meta) and adds the token counts.  Status only moves
+ * forward: a move to an earlier or equal-and-final status gives ER_ECONFLICT and
+ * changes nothing.  to == current non-final status is allowed (field update). */
+typedef struct er_task_update {
+    const char *agent;
+    const char *result;
+    const char *error;
+    const char *meta;
+    int64_t tokens_in;
+    int64_t tokens_out;
+} er_task_update;
+int er_store_task_advance(er_store *st, const char *id, er_task_status to,
+                          const er_task_update *upd, er_error *err);
+int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err);
+void er_task_release(er_task *t);
+
+/* Task events.  With a step_key, adding is idempotent: a second add with the same
+ * (task_id, step_key) changes nothing and sets *id_out to 0. */
+int er_store_event_add(er_store *st, const char *task_id, const char *step_key,
+                       const char *kind, const char *data_json, int64_t *id_out,
+                       er_error *err);
+int er_store_event_list(er_store *st, const char *task_id, int64_t after_id, er_event_fn fn,
+                        void *payload, er_error *err);
+/* ER_ENOTFOUND when no event has that key. out released with er_event_release. */
+int er_store_event_find(er_store *st, const char *task_id, const char *step_key,
+                        er_event *out, er_error *err);
+void er_event_release(er_event *e);
+
+/* Agent configs: one JSON object per agent name. */
+int er_store_agent_config_get(er_store *st, const char *agent, char **json_out, er_error *err);
+int er_store_agent_config_set(er_store *st, const char *agent, const char *json, er_error *err);
+
+#endif

@@ -1,0 +1,63 @@
+/* tool.h — tools agents can call: name, description, JSON-schema parameters,
+ * permission class, and run(args) → text (usually JSON).
+ *
+ * Tools are const tables, one per family (src/tools/<family>.c), listed in
+ * src/tools/registry.c.  A tool never checks policy: the runtime does, before
+ * run() is called, from the tool's perm.  A tool reports bad arguments and
+ * failures through err; the runtime hands that message back to the model. */
+#ifndef ERRAND_TOOL_H
+#define ERRAND_TOOL_H
+
+#include "common.h"
+#include "error.h"
+#include "buf.h"
+#include "config.h"
+#include <cjson/cJSON.h>
+
+typedef struct er_env er_env;
+
+typedef struct er_tool_ctx {
+    er_env *env;                 /* store, cache, config: see env.h */
+    const char *task_id;
+    const char *agent;           /* agent or subagent running the tool */
+    const char *workspace;       /* absolute root for file tools */
+    bool workspace_read_only;    /* the analyzer's view */
+    bool network_granted;        /* policy allows the network class */
+    const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
+} er_tool_ctx;
+
+/* Output cap for a tool's result text; tools elide beyond it. */
+#define ER_TOOL_OUTPUT_MAX (256 * 1024)
+
+typedef int (*er_tool_run_fn)(const er_tool_ctx *ctx, const cJSON *args, er_buf *out,
+                              er_error *err);
+
+typedef struct er_tool {
+    const char *name;
+    const char *description;
+    const char *parameters;  /* JSON schema (an object), as text */
+    er_perm perm;
+    /* Offline command form, e.g. "grep PATTERN [PATH]": upper-case words are the
+     * schema's properties in order, [ ] marks optional ones, a final word ending
+     * in "..." takes the rest of the line.  NULL: not offered offline. */
+    const char *offline;
+    er_tool_run_fn run;
+} er_tool;
+
+typedef struct er_tool_family {
+    const char *name;
+    const er_tool *tools;
+    size_t ntools;
+} er_tool_family;
+
+/* BORROWED static table entry, or NULL. */
+const er_tool *er_tool_find(const char *name);
+/* Calls fn for every registered tool; nonzero from fn stops. */
+int er_tool_each(int (*fn)(const er_tool *t, void *payload), void *payload);
+/* The schema for the model: {"name","description","parameters"}. OWNED. */
+cJSON *er_tool_spec(const er_tool *t);
+/* Checks args against the tool's schema (required properties, primitive types,
+ * enums); ER_EINVAL with a message naming the field. */
+int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err);
+
+#endif

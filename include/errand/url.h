@@ -1,0 +1,26 @@
+/* url.h — parse backend URLs: scheme://user:pass@host:port/path?query. */
+#ifndef ERRAND_URL_H
+#define ERRAND_URL_H
+
+#include "common.h"
+#include "error.h"
+
+typedef struct er_url {
+    char *scheme;   /* lower-case, never NULL */
+    char *user;     /* percent-decoded, or NULL */
+    char *password; /* percent-decoded, or NULL */
+    char *host;     /* or NULL (sqlite:///path, inproc://) */
+    int port;       /* 0 when absent */
+    char *path;     /* decoded, "" when absent; for sqlite:///a/b it is "/a/b" */
+    char *query;    /* raw, without '?', or NULL */
+    char *raw;      /* the text as given */
+} er_url;
+
+int er_url_parse(er_url *out, const char *text, er_error *err);
+void er_url_release(er_url *url);
+/* Value of name in the query string (decoded), OWNED, or NULL. */
+char *er_url_query_get(const er_url *url, const char *name);
+/* The URL with the password replaced by "***", for logs and `errand doctor`. OWNED. */
+char *er_url_redacted(const char *text);
+
+#endif

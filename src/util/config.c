@@ -1,0 +1,340 @@
+/* config.c — settings from defaults, the INI file, the environment and flags.
+ *
+ * er_config_keys is the single table of settings; everything that lists,
+ * loads, masks or documents settings walks it. */
+#include "errand/config.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/url.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define OFF(f) offsetof(er_config, f)
+#define POL(i) (OFF(policy) + (i) * sizeof(er_policy))
+
+const er_config_key er_config_keys[] = {
+    { "store", "database_url", "DATABASE_URL", ER_CFG_STR, OFF(database_url), true, NULL,
+      "Store URL: sqlite:///path/errand.db (default: $XDG_DATA_HOME/errand/errand.db) or postgresql://user:pass@host:port/db" },
+    { "bus", "rabbitmq_url", "RABBITMQ_URL", ER_CFG_STR, OFF(rabbitmq_url), true, NULL,
+      "Message bus URL: amqp://user:pass@host:port/vhost; unset: in-process queues" },
+    { "cache", "redis_url", "REDIS_URL", ER_CFG_STR, OFF(redis_url), true, NULL,
+      "Cache and pub/sub URL: redis://[:pass@]host:port/db; unset: in-process" },
+    { "llm", "provider", "ERRAND_LLM", ER_CFG_STR, OFF(llm), false, NULL,
+      "LLM provider: openai, anthropic or offline (default: the provider whose API key is set, else offline)" },
+    { "llm", "model", "ERRAND_MODEL", ER_CFG_STR, OFF(model), false, NULL,
+      "Model name (default: gpt-4o-mini for openai, claude-sonnet-4-5 for anthropic)" },
+    { "llm", "openai_api_key", "OPENAI_API_KEY", ER_CFG_STR, OFF(openai_api_key), true, NULL,
+      "API key for the OpenAI-compatible endpoint" },
+    { "llm", "openai_base_url", "OPENAI_BASE_URL", ER_CFG_STR, OFF(openai_base_url), false,
+      "https://api.openai.com/v1",
+      "OpenAI-compatible base URL (Ollama: http://127.0.0.1:11434/v1, vLLM, llama.cpp server)" },
+    { "llm", "anthropic_api_key", "ANTHROPIC_API_KEY", ER_CFG_STR, OFF(anthropic_api_key), true,
+      NULL, "API key for Anthropic" },
+    { "llm", "anthropic_base_url", "ANTHROPIC_BASE_URL", ER_CFG_STR, OFF(anthropic_base_url),
+      false, "https://api.anthropic.com", "Anthropic API base URL" },
+    { "llm", "timeout", "ERRAND_LLM_TIMEOUT", ER_CFG_LONG, OFF(llm_timeout), false, "120",
+      "Seconds one LLM request may take" },
+    { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
+      "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "user", "name", "ERRAND_USER", ER_CFG_STR, OFF(user), false, NULL,
+      "Local user name (default: $USER, else \"local\")" },
+    { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
+      "Root directory of the file tools (default: the current directory)" },
+    { "agent", "max_steps", "ERRAND_MAX_STEPS", ER_CFG_LONG, OFF(max_steps), false, "25",
+      "Step budget of one task (LLM calls)" },
+    { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",
+      "Token budget of one task (input + output)" },
+    { "agent", "max_seconds", "ERRAND_MAX_SECONDS", ER_CFG_LONG, OFF(max_seconds), false, "600",
+      "Wall-clock budget of one task, in seconds" },
+    { "policy", "read", "ERRAND_POLICY_READ", ER_CFG_POLICY, POL(ER_PERM_READ), false, "allow",
+      "Policy for tools that only read: ask, allow or deny" },
+    { "policy", "write", "ERRAND_POLICY_WRITE", ER_CFG_POLICY, POL(ER_PERM_WRITE), false, "ask",
+      "Policy for tools that write files or data" },
+    { "policy", "exec", "ERRAND_POLICY_EXEC", ER_CFG_POLICY, POL(ER_PERM_EXEC), false, "ask",
+      "Policy for tools that run programs" },
+    { "policy", "network", "ERRAND_POLICY_NETWORK", ER_CFG_POLICY, POL(ER_PERM_NETWORK), false,
+      "allow", "Policy for tools that reach the network" },
+    { "policy", "send", "ERRAND_POLICY_SEND", ER_CFG_POLICY, POL(ER_PERM_SEND), false, "ask",
+      "Policy for tools that send messages or submit forms" },
+    { "log", "level", "ERRAND_LOG", ER_CFG_STR, OFF(log_level), false, "warn",
+      "Log level: debug, info, warn, error, off" },
+    { "log", "file", "ERRAND_LOG_FILE", ER_CFG_STR, OFF(log_file), false, NULL,
+      "Log file (default: stderr for commands, $XDG_STATE_HOME/errand/errand.log for the TUI)" },
+};
+const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
+
+static const char *const policy_names[] = { "ask", "allow", "deny" };
+static const char *const perm_names[] = { "read", "write", "exec", "network", "send" };
+
+const char *er_policy_name(er_policy p)
+{
+    return (unsigned)p < ER_ARRAY_LEN(policy_names) ? policy_names[p] : "?";
+}
+
+const char *er_perm_name(er_perm p)
+{
+    return (unsigned)p < ER_ARRAY_LEN(perm_names) ? perm_names[p] : "?";
+}
+
+int er_perm_parse(const char *name, er_perm *out)
+{
+    for (size_t i = 0; i < ER_ARRAY_LEN(perm_names); i++) {
+        if (name && strcasecmp(name, perm_names[i]) == 0) {
+            *out = (er_perm)i;
+            return 0;
+        }
+    }
+    return ER_EINVAL;
+}
+
+static int set_value(er_config *cfg, const er_config_key *k, const char *value, er_error *err)
+{
+    void *field = (char *)cfg + k->offset;
+    switch (k->type) {
+    case ER_CFG_STR: {
+        char **s = field;
+        free(*s);
+        *s = er_str_empty(value) ? NULL : er_xstrdup(value);
+        if (k->secret && *s && !strstr(k->key, "url"))
+            er_log_add_secret(*s);
+        return 0;
+    }
+    case ER_CFG_LONG: {
+        long v;
+        if (er_str_to_long(value, &v) || v < 0)
+            return er_error_set(err, ER_EINVAL, "%s.%s: '%s' is not a non-negative number",
+                                k->section, k->key, value);
+        *(long *)field = v;
+        return 0;
+    }
+    case ER_CFG_POLICY:
+        for (size_t i = 0; i < ER_ARRAY_LEN(policy_names); i++) {
+            if (strcasecmp(value, policy_names[i]) == 0) {
+                *(er_policy *)field = (er_policy)i;
+                return 0;
+            }
+        }
+        return er_error_set(err, ER_EINVAL, "%s.%s: '%s' is not one of ask, allow, deny",
+                            k->section, k->key, value);
+    }
+    return ER_EINTERNAL;
+}
+
+static const er_config_key *find_key(const char *name)
+{
+    const char *dot = strchr(name, '.');
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        if (dot) {
+            size_t sl = (size_t)(dot - name);
+            if (strlen(k->section) == sl && strncmp(k->section, name, sl) == 0 &&
+                strcmp(k->key, dot + 1) == 0)
+                return k;
+        } else if (strcmp(k->key, name) == 0) {
+            return k;
+        }
+    }
+    return NULL;
+}
+
+int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
+{
+    const er_config_key *k = find_key(name);
+    if (!k)
+        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
+                            name);
+    return set_value(cfg, k, value, err);
+}
+
+char *er_xdg_dir(const char *kind, bool mkdir_it, er_error *err)
+{
+    const char *env = NULL, *fallback = NULL;
+    if (strcmp(kind, "data") == 0) {
+        env = "XDG_DATA_HOME";
+        fallback = ".local/share";
+    } else if (strcmp(kind, "state") == 0) {
+        env = "XDG_STATE_HOME";
+        fallback = ".local/state";
+    } else {
+        env = "XDG_CONFIG_HOME";
+        fallback = ".config";
+    }
+    const char *base = getenv(env);
+    char *dir;
+    if (!er_str_empty(base)) {
+        dir = er_xasprintf("%s/errand", base);
+    } else {
+        const char *home = getenv("HOME");
+        if (er_str_empty(home)) {
+            er_error_set(err, ER_EINVAL, "neither %s nor HOME is set", env);
+            return NULL;
+        }
+        dir = er_xasprintf("%s/%s/errand", home, fallback);
+    }
+    if (mkdir_it) {
+        /* mkdir -p */
+        for (char *p = dir + 1; *p; p++) {
+            if (*p == '/') {
+                *p = '\0';
+                mkdir(dir, 0700);
+                *p = '/';
+            }
+        }
+        if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+            er_error_set(err, ER_EIO, "cannot create '%s': %s", dir, strerror(errno));
+            free(dir);
+            return NULL;
+        }
+    }
+    return dir;
+}
+
+static int load_file(er_config *cfg, const char *path, bool must_exist, er_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (!must_exist && errno == ENOENT)
+            return 0;
+        return er_error_set(err, ER_EIO, "cannot read config '%s': %s", path, strerror(errno));
+    }
+    char line[4096], section[64] = "";
+    int lineno = 0, rc = 0;
+    while (!rc && fgets(line, sizeof line, f)) {
+        lineno++;
+        char *s = er_str_trim(line);
+        if (!*s || *s == '#' || *s == ';')
+            continue;
+        if (*s == '[') {
+            char *rb = strchr(s, ']');
+            if (!rb) {
+                rc = er_error_set(err, ER_EINVAL, "%s:%d: missing ']'", path, lineno);
+                break;
+            }
+            *rb = '\0';
+            er_strlcpy(section, er_str_trim(s + 1), sizeof section);
+            continue;
+        }
+        char *eq = strchr(s, '=');
+        if (!eq) {
+            rc = er_error_set(err, ER_EINVAL, "%s:%d: expected key = value", path, lineno);
+            break;
+        }
+        *eq = '\0';
+        char *key = er_str_trim(s), *val = er_str_trim(eq + 1);
+        size_t vl = strlen(val);
+        if (vl >= 2 && val[0] == '"' && val[vl - 1] == '"') {
+            val[vl - 1] = '\0';
+            val++;
+        }
+        char name[160];
+        snprintf(name, sizeof name, "%s%s%s", section, *section ? "." : "", key);
+        rc = er_config_set(cfg, name, val, err);
+        if (rc)
+            er_error_prefix(err, "%s:%d", path, lineno);
+    }
+    fclose(f);
+    if (!rc)
+        cfg->config_path = er_xstrdup(path);
+    return rc;
+}
+
+int er_config_load(er_config *cfg, const char *path, er_error *err)
+{
+    memset(cfg, 0, sizeof *cfg);
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        if (k->def)
+            set_value(cfg, k, k->def, NULL);
+    }
+    int rc;
+    if (path) {
+        rc = load_file(cfg, path, true, err);
+    } else {
+        char *dir = er_xdg_dir("config", false, NULL);
+        char *file = dir ? er_xasprintf("%s/config", dir) : NULL;
+        rc = file ? load_file(cfg, file, false, err) : 0;
+        free(file);
+        free(dir);
+    }
+    for (size_t i = 0; !rc && i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        const char *v = k->env ? getenv(k->env) : NULL;
+        if (v && *v) {
+            rc = set_value(cfg, k, v, err);
+            if (rc)
+                er_error_prefix(err, "environment %s", k->env);
+        }
+    }
+    if (!rc && !cfg->user) {
+        const char *u = getenv("USER");
+        cfg->user = er_xstrdup(er_str_empty(u) ? "local" : u);
+    }
+    if (!rc && !cfg->workspace) {
+        char cwd[PATH_MAX];
+        cfg->workspace = er_xstrdup(getcwd(cwd, sizeof cwd) ? cwd : ".");
+    }
+    if (!rc && !cfg->database_url) {
+        char *dir = er_xdg_dir("data", false, err);
+        if (!dir)
+            rc = err ? err->code : ER_EINVAL;
+        else
+            cfg->database_url = er_xasprintf("sqlite://%s/errand.db", dir);
+        free(dir);
+    }
+    if (rc)
+        er_config_release(cfg);
+    return rc;
+}
+
+void er_config_release(er_config *cfg)
+{
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        if (k->type == ER_CFG_STR) {
+            char **s = (char **)((char *)cfg + k->offset);
+            free(*s);
+            *s = NULL;
+        }
+    }
+    free(cfg->config_path);
+    cfg->config_path = NULL;
+}
+
+char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask)
+{
+    const void *field = (const char *)cfg + k->offset;
+    switch (k->type) {
+    case ER_CFG_STR: {
+        const char *s = *(char *const *)field;
+        if (!s)
+            return NULL;
+        if (mask && k->secret)
+            return strstr(k->key, "url") ? er_url_redacted(s) : er_xstrdup("***");
+        return er_xstrdup(s);
+    }
+    case ER_CFG_LONG:
+        return er_xasprintf("%ld", *(const long *)field);
+    case ER_CFG_POLICY:
+        return er_xstrdup(er_policy_name(*(const er_policy *)field));
+    }
+    return NULL;
+}
+
+const char *er_config_llm_provider(const er_config *cfg)
+{
+    if (!er_str_empty(cfg->llm))
+        return cfg->llm;
+    if (!er_str_empty(cfg->anthropic_api_key) && er_str_empty(cfg->openai_api_key))
+        return "anthropic";
+    if (!er_str_empty(cfg->openai_api_key))
+        return "openai";
+    return "offline";
+}

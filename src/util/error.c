@@ -1,0 +1,57 @@
+/* error.c — the one error type: setting, prefixing, naming codes. */
+#include "errand/error.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+int er_error_set(er_error *err, int code, const char *fmt, ...)
+{
+    if (!err)
+        return code;
+    err->code = code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    return code;
+}
+
+int er_error_prefix(er_error *err, const char *fmt, ...)
+{
+    if (!err)
+        return ER_EINTERNAL;
+    char prefix[128];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(prefix, sizeof prefix, fmt, ap);
+    va_end(ap);
+    char old[sizeof err->msg];
+    memcpy(old, err->msg, sizeof old);
+    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
+    return err->code;
+}
+
+void er_error_clear(er_error *err)
+{
+    if (err) {
+        err->code = 0;
+        err->msg[0] = '\0';
+    }
+}
+
+const char *er_error_name(int code)
+{
+    static const char *const names[] = {
+        "OK", "EINVAL", "ENOTFOUND", "EUNAVAIL", "ETIMEDOUT", "ETOOBIG", "ECANCELLED",
+        "EAUTH", "EPROTO", "EIO", "EDENIED", "EEXISTS", "EBUDGET", "ECONFLICT", "EINTERNAL",
+    };
+    if (code > 0 || (size_t)-code >= ER_ARRAY_LEN(names))
+        return "EUNKNOWN";
+    return names[-code];
+}
+
+bool er_error_retryable(int code)
+{
+    return code == ER_EUNAVAIL || code == ER_ETIMEDOUT;
+}

@@ -1,0 +1,98 @@
+/* json.c — cJSON helpers: insertion that cannot leak, typed lookup, capped parse. */
+#include "errand/json.h"
+#include "errand/alloc.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+void er_json_add(cJSON *obj, const char *key, cJSON *item)
+{
+    if (!item)
+        return;
+    if (!obj || !cJSON_AddItemToObject(obj, key, item))
+        cJSON_Delete(item);
+}
+
+void er_json_add_str(cJSON *obj, const char *key, const char *val)
+{
+    er_json_add(obj, key, val ? cJSON_CreateString(val) : cJSON_CreateNull());
+}
+
+void er_json_add_num(cJSON *obj, const char *key, double val)
+{
+    er_json_add(obj, key, cJSON_CreateNumber(val));
+}
+
+void er_json_add_bool(cJSON *obj, const char *key, bool val)
+{
+    er_json_add(obj, key, cJSON_CreateBool(val));
+}
+
+void er_json_append(cJSON *arr, cJSON *item)
+{
+    if (!item)
+        return;
+    if (!arr || !cJSON_AddItemToArray(arr, item))
+        cJSON_Delete(item);
+}
+
+const char *er_json_str(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsString(it) ? it->valuestring : NULL;
+}
+
+double er_json_num(const cJSON *obj, const char *key, double def)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsNumber(it) ? it->valuedouble : def;
+}
+
+bool er_json_bool(const cJSON *obj, const char *key, bool def)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsBool(it) ? cJSON_IsTrue(it) : def;
+}
+
+const cJSON *er_json_obj(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsObject(it) ? it : NULL;
+}
+
+const cJSON *er_json_arr(const cJSON *obj, const char *key)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    return cJSON_IsArray(it) ? it : NULL;
+}
+
+int er_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
+{
+    const char *end = NULL;
+    *out = NULL;
+    if (!s || !len)
+        return er_error_set(err, ER_EPROTO, "empty JSON text");
+    cJSON *j = cJSON_ParseWithLengthOpts(s, len, &end, 0);
+    if (!j) {
+        size_t pos = end && end >= s ? (size_t)(end - s) : 0;
+        return er_error_set(err, ER_EPROTO, "invalid JSON at byte %zu of %zu", pos, len);
+    }
+    /* Trailing garbage after a complete value is an error too. */
+    while (end && (size_t)(end - s) < len && strchr(" \t\r\n", *end) && *end)
+        end++;
+    if (end && (size_t)(end - s) < len && *end) {
+        size_t pos = (size_t)(end - s);
+        cJSON_Delete(j);
+        return er_error_set(err, ER_EPROTO, "invalid JSON: trailing data at byte %zu", pos);
+    }
+    *out = j;
+    return 0;
+}
+
+char *er_json_print(const cJSON *item)
+{
+    char *s = cJSON_PrintUnformatted(item);
+    if (!s)
+        s = er_xstrdup("null");
+    return s;
+}

@@ -1,0 +1,153 @@
+/* test_util.c — buf, str, id, url, json, log redaction, error. */
+#include "check.h"
+#include "errand/buf.h"
+#include "errand/error.h"
+#include "errand/id.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/url.h"
+#include "errand/alloc.h"
+
+#include <stdlib.h>
+
+static void test_buf(void)
+{
+    er_buf b;
+    er_buf_init(&b, 8);
+    CHECK_STR(er_buf_cstr(&b), "");
+    CHECK(er_buf_puts(&b, "abcd") == 0);
+    CHECK(er_buf_printf(&b, "%d", 123) == 0);
+    CHECK_STR(er_buf_cstr(&b), "abcd123");
+    CHECK(er_buf_puts(&b, "xy") == ER_ETOOBIG);
+    CHECK_STR(er_buf_cstr(&b), "abcd123");
+    er_buf_consume(&b, 2);
+    CHECK_STR(er_buf_cstr(&b), "cd123");
+    char *s = er_buf_detach(&b);
+    CHECK_STR(s, "cd123");
+    free(s);
+    er_buf big = ER_BUF_INIT;
+    for (int i = 0; i < 1000; i++)
+        er_buf_printf(&big, "%0300d", i);
+    CHECK(big.len == 300000);
+    er_buf_release(&big);
+}
+
+static void test_id(void)
+{
+    char a[ER_ID_LEN], b[ER_ID_LEN];
+    er_id_new(a);
+    er_id_new(b);
+    CHECK(er_id_valid(a));
+    CHECK(strcmp(a, b) < 0);
+    CHECK(a[14] == '7');
+    CHECK(!er_id_valid("not-an-id"));
+    char prev[ER_ID_LEN];
+    er_id_new(prev);
+    int sorted = 1;
+    for (int i = 0; i < 10000; i++) {
+        er_id_new(a);
+        if (strcmp(prev, a) >= 0)
+            sorted = 0;
+        memcpy(prev, a, sizeof a);
+    }
+    CHECK(sorted);
+}
+
+static void test_url(void)
+{
+    er_error err = { 0 };
+    er_url u;
+    CHECK_OK(er_url_parse(&u, "postgresql://bob:p%40ss@127.0.0.1:5432/errand?sslmode=disable", &err));
+    CHECK_STR(u.scheme, "postgresql");
+    CHECK_STR(u.user, "bob");
+    CHECK_STR(u.password, "p@ss");
+    CHECK_STR(u.host, "127.0.0.1");
+    CHECK_INT(u.port, 5432);
+    CHECK_STR(u.path, "/errand");
+    char *mode = er_url_query_get(&u, "sslmode");
+    CHECK_STR(mode, "disable");
+    free(mode);
+    er_url_release(&u);
+
+    CHECK_OK(er_url_parse(&u, "sqlite:///tmp/x.db", &err));
+    CHECK_STR(u.scheme, "sqlite");
+    CHECK(u.host == NULL);
+    CHECK_STR(u.path, "/tmp/x.db");
+    er_url_release(&u);
+
+    CHECK_OK(er_url_parse(&u, "sqlite::memory:", &err));
+    CHECK_STR(u.path, ":memory:");
+    er_url_release(&u);
+
+    CHECK(er_url_parse(&u, "nonsense", &err) == ER_EINVAL);
+    CHECK(er_url_parse(&u, "amqp://h:99999/", &err) == ER_EINVAL);
+
+    char *r = er_url_redacted("amqp://guest:secret@127.0.0.1:5672/");
+    CHECK_STR(r, "amqp://guest:***@127.0.0.1:5672/");
+    free(r);
+}
+
+static void test_json(void)
+{
+    er_error err = { 0 };
+    cJSON *j;
+    CHECK_OK(er_json_parse(&j, "{\"a\":\"x\",\"n\":3,\"b\":true}", 24, &err));
+    CHECK_STR(er_json_str(j, "a"), "x");
+    CHECK(er_json_num(j, "n", 0) == 3);
+    CHECK(er_json_bool(j, "b", false));
+    CHECK(er_json_str(j, "n") == NULL);
+    cJSON_Delete(j);
+    CHECK(er_json_parse(&j, "{\"a\":", 5, &err) == ER_EPROTO);
+    CHECK(er_json_parse(&j, "{} x", 4, &err) == ER_EPROTO);
+    cJSON *o = cJSON_CreateObject();
+    er_json_add_str(o, "k", NULL);
+    char *s = er_json_print(o);
+    CHECK_STR(s, "{\"k\":null}");
+    free(s);
+    cJSON_Delete(o);
+}
+
+static void test_redact(void)
+{
+    char out[256];
+    er_log_add_secret("hunter2-secret");
+    er_log_redact("key hunter2-secret here", out, sizeof out);
+    CHECK_STR(out, "key *** here");
+    er_log_redact("Authorization: Bearer abc.def-ghi", out, sizeof out);
+    CHECK_STR(out, "Authorization: Bearer ***");
+    er_log_redact("using sk-proj-ABCDEFGHIJKLMNOP now", out, sizeof out);
+    CHECK_STR(out, "using *** now");
+    er_log_redact("plain text", out, sizeof out);
+    CHECK_STR(out, "plain text");
+}
+
+static void test_error_str(void)
+{
+    er_error err = { 0 };
+    CHECK(er_error_set(&err, ER_EINVAL, "bad %s", "thing") == ER_EINVAL);
+    er_error_prefix(&err, "ctx");
+    CHECK_STR(err.msg, "ctx: bad thing");
+    CHECK_STR(er_error_name(ER_ETIMEDOUT), "ETIMEDOUT");
+    CHECK(er_error_retryable(ER_EUNAVAIL));
+    CHECK(!er_error_retryable(ER_EINVAL));
+    long v;
+    CHECK(er_str_to_long("42", &v) == 0 && v == 42);
+    CHECK(er_str_to_long("4x", &v) == ER_EINVAL);
+    char t[] = "  hi \n";
+    CHECK_STR(er_str_trim(t), "hi");
+    char *p = er_xasprintf("%s-%d", "a", 1);
+    CHECK_STR(p, "a-1");
+    free(p);
+}
+
+int main(void)
+{
+    test_buf();
+    test_id();
+    test_url();
+    test_json();
+    test_redact();
+    test_error_str();
+    return check_done();
+}
