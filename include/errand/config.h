@@ -33,6 +33,7 @@ typedef struct er_config {
     long max_steps;
     long max_tokens;
     long max_seconds;
+    long approval_timeout;   /* seconds to wait for a y/n answer */
     long llm_timeout;        /* seconds per request */
     long llm_retries;
     char *config_path;       /* the file that was read, or NULL */

@@ -27,6 +27,13 @@ int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
 /* The local user's id (created on first use). */
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
+/* Process-wide cancellation: *flag is set to 1 when a cancel for task_id arrives on
+ * the "control" channel (from any process sharing the cache).  The flag must stay
+ * valid until er_env_unwatch_cancel(env, flag). */
+int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er_error *err);
+void er_env_unwatch_cancel(er_env *env, volatile int *flag);
+/* Sets the flags watching task_id in this process (what the control channel does). */
+void er_env_cancel_local(er_env *env, const char *task_id);
 /* Shuts the bus down first (joins consumers) so nothing runs while others close. */
 void er_env_stop(er_env *env);
 

@@ -38,6 +38,8 @@ int er_error_prefix(er_error *err, const char *fmt, ...) ER_PRINTF(2, 3);
 void er_error_clear(er_error *err);
 /* Short stable name of a code: "EINVAL", ... */
 const char *er_error_name(int code);
+/* The code of a name from er_error_name, 0 when unknown. */
+int er_error_from_name(const char *name);
 /* True for codes worth retrying: ER_EUNAVAIL, ER_ETIMEDOUT. */
 bool er_error_retryable(int code);
 

@@ -4,6 +4,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "buf.h"
 #include <cjson/cJSON.h>
 
 /* Insertion that frees the item when the add fails (cJSON leaks otherwise).
@@ -24,6 +25,9 @@ const cJSON *er_json_arr(const cJSON *obj, const char *key);
 
 /* Parses len bytes; ER_EPROTO with the position on bad JSON. OWNED. */
 int er_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
+/* Appends s (len bytes) as a quoted JSON string; invalid UTF-8 passes through
+ * byte for byte (cJSON does the same). */
+int er_json_escape(er_buf *b, const char *s, size_t len);
 /* OWNED: unformatted text; aborts on OOM. */
 char *er_json_print(const cJSON *item);
 

@@ -51,6 +51,14 @@ const char *er_error_name(int code)
     return names[-code];
 }
 
+int er_error_from_name(const char *name)
+{
+    for (int code = -1; name && code >= ER_EINTERNAL; code--)
+        if (strcmp(er_error_name(code), name) == 0)
+            return code;
+    return 0;
+}
+
 bool er_error_retryable(int code)
 {
     return code == ER_EUNAVAIL || code == ER_ETIMEDOUT;

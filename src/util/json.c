@@ -96,3 +96,31 @@ char *er_json_print(const cJSON *item)
         s = er_xstrdup("null");
     return s;
 }
+
+int er_json_escape(er_buf *b, const char *s, size_t len)
+{
+    int rc = er_buf_putc(b, '"');
+    size_t run = 0;
+    for (size_t i = 0; !rc && i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c >= 0x20 && c != '"' && c != '\\') {
+            run++;
+            continue;
+        }
+        rc = er_buf_append(b, s + i - run, run);
+        run = 0;
+        if (rc)
+            break;
+        switch (c) {
+        case '"': rc = er_buf_puts(b, "\\\""); break;
+        case '\\': rc = er_buf_puts(b, "\\\\"); break;
+        case '\n': rc = er_buf_puts(b, "\\n"); break;
+        case '\r': rc = er_buf_puts(b, "\\r"); break;
+        case '\t': rc = er_buf_puts(b, "\\t"); break;
+        default: rc = er_buf_printf(b, "\\u%04x", c); break;
+        }
+    }
+    if (!rc)
+        rc = er_buf_append(b, s + len - run, run);
+    return rc ? rc : er_buf_putc(b, '"');
+}

@@ -5,6 +5,7 @@
 #include "errand/log.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/json.h"
 #include "errand/str.h"
 
 #include <ctype.h>
@@ -170,25 +171,6 @@ void er_log_redact(const char *s, char *out, size_t outsize)
     out[o] = '\0';
 }
 
-static void json_escape(er_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            er_buf_putc(b, '\\');
-            er_buf_putc(b, (char)c);
-        } else if (c == '\n') {
-            er_buf_puts(b, "\\n");
-        } else if (c == '\t') {
-            er_buf_puts(b, "\\t");
-        } else if (c < 0x20) {
-            er_buf_printf(b, "\\u%04x", c);
-        } else {
-            er_buf_putc(b, (char)c);
-        }
-    }
-}
-
 void er_log_write(er_log_level level, const char *component, const char *fmt, ...)
 {
     char msg[2048], clean[2048], ts[32];
@@ -200,12 +182,11 @@ void er_log_write(er_log_level level, const char *component, const char *fmt, ..
     er_time_iso(er_time_ms(), ts, sizeof ts);
 
     er_buf line = ER_BUF_INIT;
-    er_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":\"", ts,
+    er_buf_printf(&line, "{\"ts\":\"%s\",\"level\":\"%s\",\"component\":", ts,
                   level_names[level <= ER_LOG_ERROR ? level : ER_LOG_ERROR]);
-    json_escape(&line, component ? component : "");
-    er_buf_puts(&line, "\",\"msg\":\"");
-    json_escape(&line, clean);
-    er_buf_putc(&line, '"');
+    er_json_escape(&line, component ? component : "", strlen(component ? component : ""));
+    er_buf_puts(&line, ",\"msg\":");
+    er_json_escape(&line, clean, strlen(clean));
     if (ctx_task[0])
         er_buf_printf(&line, ",\"task_id\":\"%s\"", ctx_task);
     if (ctx_trace[0])

@@ -1,0 +1,38 @@
+/* approval.h — asking the requester before a side-effecting tool runs.
+ *
+ * The runtime publishes an "approval_request" event ({call_id, tool, arguments,
+ * perm, agent}) on the task's root channel and waits for an answer on channel
+ * "approval:{task_id}": {"call_id": "…", "decision": "allow" | "deny" | "always"}.
+ * Any front end following the task (REPL, TUI, WebSocket client) may answer,
+ * in any process: the cache's pub/sub carries it. */
+#ifndef ERRAND_APPROVAL_H
+#define ERRAND_APPROVAL_H
+
+#include "common.h"
+#include "env.h"
+#include "config.h"
+
+typedef enum { ER_APPROVAL_DENY = 0, ER_APPROVAL_ALLOW, ER_APPROVAL_ALWAYS } er_approval_decision;
+
+typedef struct er_approval_req {
+    const char *root_id;
+    const char *task_id;
+    const char *call_id;
+    const char *tool;
+    const char *arguments;   /* JSON text */
+    er_perm perm;
+    const char *agent;
+    int64_t timeout_ms;
+    const volatile int *cancel;
+} er_approval_req;
+
+/* Waits for the answer; a timeout or cancellation is a DENY (with *why set). */
+int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decision *out,
+                    const char **why, er_error *err);
+/* Publishes an answer (what front ends call). */
+int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
+                       er_approval_decision d, er_error *err);
+const char *er_approval_name(er_approval_decision d);
+int er_approval_parse(const char *s, er_approval_decision *out);
+
+#endif

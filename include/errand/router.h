@@ -1,0 +1,38 @@
+/* router.h — the supervisor's intent analysis: which agent(s) get a request.
+ *
+ * The decision comes from the LLM through a forced `route` tool call; the
+ * offline brain answers that call with its trained classifier, so the same code
+ * path serves both. */
+#ifndef ERRAND_ROUTER_H
+#define ERRAND_ROUTER_H
+
+#include "common.h"
+#include "env.h"
+#include <cjson/cJSON.h>
+
+typedef struct er_route_step {
+    char *agent;
+    char *request;
+    int depends_on;          /* index of an earlier step whose result this needs, or -1 */
+} er_route_step;
+
+typedef struct er_route {
+    er_route_step *steps;
+    size_t nsteps;
+    double confidence;       /* 0..1, or -1 when the model gave none */
+    char *method;            /* "llm", "naive-bayes", "forced" */
+    cJSON *scores;           /* OWNED per-agent scores or NULL */
+} er_route;
+
+/* history: BORROWED earlier conversation messages or NULL. */
+int er_router_decide(er_env *env, const char *request, const cJSON *history, er_route *out,
+                     er_error *err);
+/* A one-step decision for --agent NAME. */
+int er_route_forced(er_route *out, const char *agent, const char *request, er_error *err);
+cJSON *er_route_to_json(const er_route *r);
+int er_route_from_json(er_route *out, const cJSON *j, er_error *err);
+void er_route_release(er_route *r);
+/* The route tool's JSON schema (agents enumerated), OWNED. */
+cJSON *er_router_tool_spec(void);
+
+#endif

@@ -1,0 +1,54 @@
+/* tasks.h — the life of a task around the agents: submit, cancel, finish, follow.
+ *
+ * Submit writes the task row (and the user's message) before publishing to
+ * supervisor.tasks; finish is what the aggregator does with a result (status,
+ * the assistant message, the result under task:{id} in the cache, the "end"
+ * event).  Followers read a task's events from the cache's pub/sub. */
+#ifndef ERRAND_TASKS_H
+#define ERRAND_TASKS_H
+
+#include "common.h"
+#include "env.h"
+#include "store.h"
+#include <cjson/cJSON.h>
+
+typedef struct er_submit {
+    const char *request;
+    const char *conversation_id;  /* NULL: start a new conversation */
+    const char *agent;            /* NULL: let the supervisor route */
+    const char *user_id;          /* NULL: the local user */
+    const char *task_id;          /* NULL: a new id (pass one to follow before submitting) */
+    bool approve_all;             /* --yes */
+} er_submit;
+
+/* Fills task_id_out and conv_id_out (either may be NULL). */
+int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
+                   char conv_id_out[ER_ID_LEN], er_error *err);
+/* Cancels a task that has not ended, and its children. ER_ECONFLICT when it had ended. */
+int er_task_cancel(er_env *env, const char *task_id, er_error *err);
+
+typedef struct er_task_outcome {
+    er_task_status status;
+    const char *answer;
+    const char *error;
+    int error_code;               /* ER_E* behind error, 0 when none */
+    int64_t tokens_in;
+    int64_t tokens_out;
+} er_task_outcome;
+/* Records a task's end once (idempotent): store, conversation, cache, "end" event. */
+int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err);
+/* The conversation's earlier messages in the neutral LLM shape (OWNED array),
+ * without the messages of exclude_task_id. */
+cJSON *er_task_history(er_env *env, const char *conv_id, const char *exclude_task_id, int limit);
+/* The root of a task's tree: its parent or itself. */
+const char *er_task_root(const er_task *t);
+
+/* Following a task's events (its root channel). */
+typedef struct er_follow er_follow;
+int er_follow_open(er_follow **out, er_env *env, const char *root_id, er_error *err);
+/* Next event (OWNED JSON object: id, task_id, root, kind, data, ts); ER_ETIMEDOUT
+ * after timeout_ms (-1: wait forever).  Events arrive in publish order. */
+int er_follow_next(er_follow *f, int timeout_ms, cJSON **out);
+void er_follow_close(er_follow *f);
+
+#endif

@@ -1,0 +1,172 @@
+/* aggregator.c — consumes agent.results: records each task's end, and for the
+ * children of a compound request starts the steps that were waiting and
+ * combines the answers when all are done. */
+#include "errand/workers.h"
+#include "errand/alloc.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/tasks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_STEPS 16
+
+typedef struct children {
+    er_task t[MAX_STEPS];
+    int index[MAX_STEPS];
+    char after[MAX_STEPS][ER_ID_LEN];
+    size_t n;
+} children;
+
+static int collect(const er_task *c, void *payload)
+{
+    children *ch = payload;
+    if (ch->n >= MAX_STEPS)
+        return 1;
+    er_task *t = &ch->t[ch->n];
+    *t = *c;
+    t->agent = er_xstrdup(c->agent);
+    t->request = er_xstrdup(c->request);
+    t->result = er_xstrdup(c->result);
+    t->error = er_xstrdup(c->error);
+    t->meta = er_xstrdup(c->meta);
+    cJSON *meta = cJSON_Parse(c->meta ? c->meta : "{}");
+    ch->index[ch->n] = (int)er_json_num(meta, "index", (double)ch->n);
+    er_strlcpy(ch->after[ch->n], er_json_str(meta, "after") ? er_json_str(meta, "after") : "",
+               ER_ID_LEN);
+    cJSON_Delete(meta);
+    ch->n++;
+    return 0;
+}
+
+static void children_release(children *ch)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        er_task_release(&ch->t[i]);
+}
+
+static const er_task *find(const children *ch, const char *id)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        if (strcmp(ch->t[i].id, id) == 0)
+            return &ch->t[i];
+    return NULL;
+}
+
+static void start_ready(er_env *env, er_store *st, const children *ch)
+{
+    for (size_t i = 0; i < ch->n; i++) {
+        const er_task *c = &ch->t[i];
+        const er_task *dep = ch->after[i][0] ? find(ch, ch->after[i]) : NULL;
+        if (c->status != ER_TASK_QUEUED || !dep || dep->status != ER_TASK_DONE)
+            continue;
+        /* The forward-only move makes exactly one aggregator thread publish it. */
+        if (er_store_task_advance(st, c->id, ER_TASK_ROUTED, NULL, NULL))
+            continue;
+        er_bus *bus;
+        er_error err = { 0 };
+        char key[64], body[96];
+        er_bus_agent_queue(c->agent, key, sizeof key);
+        int n = snprintf(body, sizeof body, "{\"task_id\":\"%s\"}", c->id);
+        if (er_env_bus(env, &bus, &err) ||
+            er_bus_publish(bus, ER_EXCHANGE_AGENT, key, body, (size_t)n, &err))
+            er_log(ER_LOG_ERROR, "aggregator", "cannot start step %s: %s", c->id, err.msg);
+    }
+}
+
+static char *combine(const children *ch, int64_t *tin, int64_t *tout)
+{
+    er_buf b = ER_BUF_INIT;
+    for (int want = 0; want < (int)ch->n; want++) {
+        for (size_t i = 0; i < ch->n; i++) {
+            if (ch->index[i] != want)
+                continue;
+            const er_task *c = &ch->t[i];
+            er_buf_printf(&b, "%s## %s: %s\n\n%s\n", b.len ? "\n" : "", c->agent, c->request,
+                          c->result ? c->result : "");
+            *tin += c->tokens_in;
+            *tout += c->tokens_out;
+        }
+    }
+    return er_buf_detach(&b);
+}
+
+static void parent_progress(er_env *env, er_store *st, const char *parent_id)
+{
+    er_task parent;
+    if (er_store_task_get(st, parent_id, &parent, NULL))
+        return;
+    children ch = { .n = 0 };
+    er_task_filter f = { .parent_id = parent_id, .status = -1, .limit = MAX_STEPS };
+    if (!er_task_status_final(parent.status) &&
+        er_store_task_list(st, &f, collect, &ch, NULL) == 0 && ch.n) {
+        size_t done = 0;
+        const er_task *bad = NULL;
+        for (size_t i = 0; i < ch.n; i++) {
+            if (ch.t[i].status == ER_TASK_DONE)
+                done++;
+            else if (er_task_status_final(ch.t[i].status) && !bad)
+                bad = &ch.t[i];
+        }
+        er_task_outcome o = { .status = ER_TASK_DONE };
+        char *answer = NULL, *why = NULL;
+        if (bad) {
+            why = er_xasprintf("step '%s' (%s) %s: %s", bad->request, bad->agent,
+                               er_task_status_name(bad->status), bad->error ? bad->error : "");
+            o.status = bad->status == ER_TASK_CANCELLED ? ER_TASK_CANCELLED : ER_TASK_FAILED;
+            o.error = why;
+            er_task_finish(env, &parent, &o, NULL);
+            for (size_t i = 0; i < ch.n; i++) {
+                er_task_outcome c = { .status = ER_TASK_CANCELLED,
+                                      .error = "another step of the request failed" };
+                if (!er_task_status_final(ch.t[i].status))
+                    er_task_finish(env, &ch.t[i], &c, NULL);
+            }
+        } else if (done == ch.n) {
+            answer = combine(&ch, &o.tokens_in, &o.tokens_out);
+            o.answer = answer;
+            er_task_finish(env, &parent, &o, NULL);
+        } else {
+            start_ready(env, st, &ch);
+        }
+        free(answer);
+        free(why);
+    }
+    children_release(&ch);
+    er_task_release(&parent);
+}
+
+er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload)
+{
+    er_env *env = payload;
+    er_task t;
+    cJSON *body;
+    er_bus_verdict v;
+    if (er_worker_load_task(env, msg, &t, &body, &v))
+        return v;
+    er_task_status status = ER_TASK_FAILED;
+    er_task_status_parse(er_json_str(body, "status"), &status);
+    if (!er_task_status_final(status))
+        status = ER_TASK_FAILED;
+    er_task_outcome o = { .status = status, .answer = er_json_str(body, "answer"),
+                          .error = er_json_str(body, "error"),
+                          .tokens_in = (int64_t)er_json_num(body, "tokens_in", 0),
+                          .tokens_out = (int64_t)er_json_num(body, "tokens_out", 0) };
+    o.error_code = er_error_from_name(er_json_str(body, "code"));
+    er_error err = { 0 };
+    er_store *st = NULL;
+    v = ER_BUS_ACK;
+    if (er_task_finish(env, &t, &o, &err)) {
+        er_log(ER_LOG_ERROR, "aggregator", "cannot record the end of %s: %s", t.id, err.msg);
+        v = ER_BUS_RETRY;
+    } else if (t.parent_id[0] && er_env_store(env, &st, &err) == 0) {
+        parent_progress(env, st, t.parent_id);
+    }
+    cJSON_Delete(body);
+    er_task_release(&t);
+    er_log_set_context(NULL, NULL);
+    return v;
+}

@@ -1,0 +1,554 @@
+/* runtime.c — the deep-agent loop shared by every agent (see runtime.h).
+ *
+ * A run owns one task.  Scopes nest one level: the agent's own conversation,
+ * and a subagent's fresh conversation started by the `task` tool.  Each LLM step
+ * and each tool result is an event with a step key; a redelivered task replays
+ * those instead of calling the model or the tool again. */
+#include "errand/runtime.h"
+#include "errand/agent.h"
+#include "errand/alloc.h"
+#include "errand/approval.h"
+#include "errand/events.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/tool.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char er_runtime_todos_schema[] =
+    "{\"type\":\"object\",\"properties\":{\"todos\":{\"type\":\"array\",\"description\":"
+    "\"The whole plan, replacing the previous one\",\"items\":{\"type\":\"object\","
+    "\"properties\":{\"content\":{\"type\":\"string\"},\"status\":{\"type\":\"string\","
+    "\"enum\":[\"pending\",\"in_progress\",\"completed\"]}},\"required\":[\"content\","
+    "\"status\"]}}},\"required\":[\"todos\"],\"additionalProperties\":false}";
+
+const char er_runtime_task_schema[] =
+    "{\"type\":\"object\",\"properties\":{\"subagent\":{\"type\":\"string\",\"description\":"
+    "\"Which subagent to delegate to\"},\"description\":{\"type\":\"string\",\"description\":"
+    "\"The complete task for the subagent; it sees nothing else\"}},\"required\":[\"subagent\","
+    "\"description\"],\"additionalProperties\":false}";
+
+static const er_tool todos_tool = { "write_todos",
+                                    "Write the plan as a todo list; call again to update "
+                                    "statuses as you work.",
+                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL };
+static const er_tool task_tool = { "task",
+                                   "Delegate a self-contained piece of work to a subagent with a "
+                                   "fresh context; returns its final answer.",
+                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL };
+
+typedef struct run {
+    er_env *env;
+    er_llm *llm;
+    er_store *store;
+    const er_config *cfg;
+    const er_run_opts *o;
+    const er_agent_def *agent;
+    int steps;
+    int64_t tokens_in, tokens_out;
+    int64_t deadline_ms;
+    bool always[ER_PERM_COUNT];
+    bool streamed_text;   /* a newline goes between texts of separate steps */
+    er_error err;         /* why the run stopped */
+} run;
+
+typedef struct scope {
+    const char *name;              /* "code" or "code/analyzer" */
+    const char *system;
+    const char *const *tools;      /* the scope's own tool names */
+    bool can_delegate;
+    bool read_only;
+    int depth;
+    char prefix[80];               /* step-key prefix: "" or "sub:<call id>:" */
+    int step;
+    cJSON *messages;
+    cJSON *specs;
+} scope;
+
+/* ---- small helpers ---- */
+
+static bool scope_has_tool(const scope *s, const char *name)
+{
+    for (size_t i = 0; s->tools && s->tools[i]; i++)
+        if (strcmp(s->tools[i], name) == 0)
+            return true;
+    return false;
+}
+
+static cJSON *build_specs(const scope *s)
+{
+    cJSON *specs = cJSON_CreateArray();
+    er_json_append(specs, er_tool_spec(&todos_tool));
+    if (s->can_delegate)
+        er_json_append(specs, er_tool_spec(&task_tool));
+    for (size_t i = 0; s->tools && s->tools[i]; i++) {
+        const er_tool *t = er_tool_find(s->tools[i]);
+        if (t)   /* tools of a family not built in are simply not offered */
+            er_json_append(specs, er_tool_spec(t));
+    }
+    return specs;
+}
+
+static char *task_tool_description(const er_agent_def *a)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, "Delegate a self-contained piece of work to a subagent with a fresh context; "
+                    "returns its final answer. Subagents:");
+    for (size_t i = 0; i < a->nsubagents; i++)
+        er_buf_printf(&b, " %s (%s)%s", a->subagents[i].name, a->subagents[i].description,
+                      i + 1 < a->nsubagents ? ";" : ".");
+    return er_buf_detach(&b);
+}
+
+static void add_message(cJSON *msgs, const char *role, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    er_json_add_str(m, "role", role);
+    er_json_add_str(m, "content", content);
+    er_json_append(msgs, m);
+}
+
+static int stop(run *r, int code, const char *fmt, const char *arg)
+{
+    return er_error_set(&r->err, code, fmt, arg);
+}
+
+static bool cancelled(run *r)
+{
+    if (r->o->cancel && *r->o->cancel)
+        return true;
+    /* Another process may have cancelled it (local mode has no shared pub/sub). */
+    er_task_status st;
+    return er_store_task_status(r->store, r->o->task_id, &st, NULL) == 0 &&
+           st == ER_TASK_CANCELLED;
+}
+
+static int check_budget(run *r)
+{
+    if (cancelled(r))
+        return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
+    if (r->steps >= r->cfg->max_steps)
+        return er_error_set(&r->err, ER_EBUDGET,
+                            "step budget exhausted (%d steps); raise agent.max_steps "
+                            "(ERRAND_MAX_STEPS)", r->steps);
+    if (r->cfg->max_tokens && r->tokens_in + r->tokens_out >= r->cfg->max_tokens)
+        return er_error_set(&r->err, ER_EBUDGET,
+                            "token budget exhausted (%lld tokens); raise agent.max_tokens "
+                            "(ERRAND_MAX_TOKENS)", (long long)(r->tokens_in + r->tokens_out));
+    if (er_mono_ms() >= r->deadline_ms)
+        return er_error_set(&r->err, ER_EBUDGET,
+                            "time budget exhausted (%ld s); raise agent.max_seconds "
+                            "(ERRAND_MAX_SECONDS)", r->cfg->max_seconds);
+    return 0;
+}
+
+/* ---- LLM steps (recorded, replayable) ---- */
+
+typedef struct stream_ctx {
+    run *r;
+    const scope *s;
+    bool any;
+} stream_ctx;
+
+static void on_token(const char *text, size_t len, void *payload)
+{
+    stream_ctx *c = payload;
+    if (!c->any && c->r->streamed_text)
+        er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, "\n\n", 2);
+    c->any = true;
+    er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, text, len);
+}
+
+static cJSON *response_json(const scope *s, const er_llm_response *resp)
+{
+    cJSON *d = cJSON_CreateObject();
+    er_json_add_str(d, "agent", s->name);
+    er_json_add_num(d, "step", s->step);
+    er_json_add_str(d, "text", resp->text ? resp->text : "");
+    cJSON *calls = cJSON_CreateArray();
+    for (size_t i = 0; i < resp->ncalls; i++) {
+        cJSON *c = cJSON_CreateObject();
+        er_json_add_str(c, "id", resp->calls[i].id);
+        er_json_add_str(c, "name", resp->calls[i].name);
+        er_json_add_str(c, "arguments", resp->calls[i].arguments);
+        er_json_append(calls, c);
+    }
+    er_json_add(d, "tool_calls", calls);
+    cJSON *u = cJSON_CreateObject();
+    er_json_add_num(u, "input", (double)resp->usage.input_tokens);
+    er_json_add_num(u, "output", (double)resp->usage.output_tokens);
+    er_json_add(d, "usage", u);
+    return d;
+}
+
+static void response_from_json(er_llm_response *resp, const cJSON *d)
+{
+    memset(resp, 0, sizeof *resp);
+    resp->text = er_xstrdup(er_json_str(d, "text") ? er_json_str(d, "text") : "");
+    const cJSON *calls = er_json_arr(d, "tool_calls");
+    resp->ncalls = (size_t)cJSON_GetArraySize(calls);
+    resp->calls = er_xcalloc(resp->ncalls ? resp->ncalls : 1, sizeof *resp->calls);
+    size_t i = 0;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, calls) {
+        resp->calls[i].id = er_xstrdup(er_json_str(c, "id") ? er_json_str(c, "id") : "");
+        resp->calls[i].name = er_xstrdup(er_json_str(c, "name") ? er_json_str(c, "name") : "");
+        resp->calls[i].arguments =
+            er_xstrdup(er_json_str(c, "arguments") ? er_json_str(c, "arguments") : "{}");
+        i++;
+    }
+    const cJSON *u = er_json_obj(d, "usage");
+    resp->usage.input_tokens = (int64_t)er_json_num(u, "input", 0);
+    resp->usage.output_tokens = (int64_t)er_json_num(u, "output", 0);
+}
+
+static bool replay(run *r, const char *key, cJSON **data_out)
+{
+    er_event ev;
+    if (er_store_event_find(r->store, r->o->task_id, key, &ev, NULL) != 0)
+        return false;
+    *data_out = cJSON_Parse(ev.data ? ev.data : "{}");
+    er_event_release(&ev);
+    return *data_out != NULL;
+}
+
+static int llm_step(run *r, scope *s, er_llm_response *resp)
+{
+    char key[128];
+    snprintf(key, sizeof key, "%sllm:%d", s->prefix, s->step);
+    cJSON *recorded;
+    if (replay(r, key, &recorded)) {
+        response_from_json(resp, recorded);
+        cJSON_Delete(recorded);
+        er_log(ER_LOG_INFO, "runtime", "replayed %s", key);
+        return 0;
+    }
+    stream_ctx sc = { r, s, false };
+    er_llm_request req = {
+        .system = s->system,
+        .messages = s->messages,
+        .tools = s->specs,
+        .stream = s->depth == 0,
+        .on_token = on_token,
+        .payload = &sc,
+        .cancel = r->o->cancel,
+    };
+    int rc = er_llm_chat(r->llm, &req, resp, &r->err);
+    if (rc)
+        return rc;
+    if (sc.any)
+        r->streamed_text = true;
+    er_error err = { 0 };
+    if (er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "llm", response_json(s, resp),
+                      &err))
+        er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key, err.msg);
+    return 0;
+}
+
+static void add_assistant(scope *s, const er_llm_response *resp)
+{
+    cJSON *m = cJSON_CreateObject();
+    er_json_add_str(m, "role", "assistant");
+    er_json_add_str(m, "content", resp->text && *resp->text ? resp->text : NULL);
+    if (resp->ncalls) {
+        cJSON *calls = cJSON_CreateArray();
+        for (size_t i = 0; i < resp->ncalls; i++) {
+            cJSON *c = cJSON_CreateObject();
+            er_json_add_str(c, "id", resp->calls[i].id);
+            er_json_add_str(c, "name", resp->calls[i].name);
+            er_json_add_str(c, "arguments", resp->calls[i].arguments);
+            er_json_append(calls, c);
+        }
+        er_json_add(m, "tool_calls", calls);
+    }
+    er_json_append(s->messages, m);
+}
+
+static void add_tool_result(scope *s, const er_llm_tool_call *c, const char *content)
+{
+    cJSON *m = cJSON_CreateObject();
+    er_json_add_str(m, "role", "tool");
+    er_json_add_str(m, "tool_call_id", c->id);
+    er_json_add_str(m, "name", c->name);
+    er_json_add_str(m, "content", content);
+    er_json_append(s->messages, m);
+}
+
+/* ---- tools ---- */
+
+static int run_scope(run *r, scope *s, char **answer);
+
+static char *do_todos(run *r, const scope *s, const cJSON *args)
+{
+    const cJSON *todos = er_json_arr(args, "todos");
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, "Plan updated:");
+    const cJSON *t;
+    cJSON_ArrayForEach(t, todos) {
+        const char *st = er_json_str(t, "status");
+        er_buf_printf(&b, "\n[%s] %s",
+                      er_str_eq(st, "completed") ? "x" : er_str_eq(st, "in_progress") ? "~" : " ",
+                      er_json_str(t, "content") ? er_json_str(t, "content") : "");
+    }
+    cJSON *data = cJSON_CreateObject();
+    er_json_add_str(data, "agent", s->name);
+    er_json_add(data, "todos", cJSON_Duplicate(todos, true));
+    er_error err = { 0 };
+    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "todos", data, &err);
+    return er_buf_detach(&b);
+}
+
+static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
+                       const cJSON *args, char **out)
+{
+    const char *name = er_json_str(args, "subagent");
+    const er_subagent_def *sa = er_subagent_find(r->agent, name);
+    if (!sa) {
+        er_buf b = ER_BUF_INIT;
+        er_buf_printf(&b, "error: no subagent '%s'; choose one of:", name ? name : "");
+        for (size_t i = 0; i < r->agent->nsubagents; i++)
+            er_buf_printf(&b, " %s", r->agent->subagents[i].name);
+        *out = er_buf_detach(&b);
+        return 0;
+    }
+    char sname[96];
+    snprintf(sname, sizeof sname, "%s/%s", r->agent->name, sa->name);
+    scope sub = { .name = sname, .system = sa->prompt, .tools = sa->tools,
+                  .read_only = sa->read_only, .depth = parent->depth + 1 };
+    snprintf(sub.prefix, sizeof sub.prefix, "sub:%.60s:", c->id);
+    sub.messages = cJSON_CreateArray();
+    add_message(sub.messages, "user", er_json_str(args, "description"));
+    sub.specs = build_specs(&sub);
+    cJSON *data = cJSON_CreateObject();
+    er_json_add_str(data, "agent", parent->name);
+    er_json_add_str(data, "subagent", sa->name);
+    er_json_add_str(data, "description", er_json_str(args, "description"));
+    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "delegate", data, NULL);
+    char *answer = NULL;
+    int rc = run_scope(r, &sub, &answer);
+    cJSON_Delete(sub.messages);
+    cJSON_Delete(sub.specs);
+    if (rc)
+        return rc;   /* budgets and cancellation end the whole task */
+    *out = answer;
+    return 0;
+}
+
+static er_policy policy_for(run *r, er_perm perm)
+{
+    er_policy p = r->cfg->policy[perm];
+    if (p == ER_POLICY_ASK && (r->o->approve_all || r->always[perm]))
+        return ER_POLICY_ALLOW;
+    return p;
+}
+
+/* 0 when the call may go ahead; otherwise *refusal says why (for the model). */
+static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
+                        char **refusal)
+{
+    er_policy p = policy_for(r, t->perm);
+    if (p == ER_POLICY_ALLOW)
+        return 0;
+    if (p == ER_POLICY_DENY) {
+        *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
+                                er_perm_name(t->perm), er_perm_name(t->perm));
+        return 1;
+    }
+    er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
+                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel };
+    er_approval_decision d = ER_APPROVAL_DENY;
+    const char *why = NULL;
+    er_error err = { 0 };
+    if (er_approval_ask(r->env, &req, &d, &why, &err)) {
+        *refusal = er_xasprintf("error: approval could not be asked: %s", err.msg);
+        return 1;
+    }
+    if (d == ER_APPROVAL_ALWAYS)
+        r->always[t->perm] = true;
+    if (d == ER_APPROVAL_DENY) {
+        *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
+                                why ? ": " : "", why ? why : "");
+        return 1;
+    }
+    return 0;
+}
+
+static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *args)
+{
+    er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
+                        .workspace = r->cfg->workspace, .workspace_read_only = s->read_only,
+                        .network_granted = policy_for(r, ER_PERM_NETWORK) == ER_POLICY_ALLOW,
+                        .cancel = r->o->cancel };
+    er_buf out;
+    er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
+    er_error err = { 0 };
+    int rc = t->run(&ctx, args, &out, &err);
+    if (rc) {
+        er_buf_release(&out);
+        return er_xasprintf("error: %s", err.msg[0] ? err.msg : er_error_name(rc));
+    }
+    return er_buf_detach(&out);
+}
+
+/* Executes one call; *content is what the model sees.  Nonzero ends the run. */
+static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content)
+{
+    const er_tool *t = NULL;
+    if (strcmp(c->name, "write_todos") == 0)
+        t = &todos_tool;
+    else if (strcmp(c->name, "task") == 0 && s->can_delegate)
+        t = &task_tool;
+    else if (scope_has_tool(s, c->name))
+        t = er_tool_find(c->name);
+    if (!t)
+        return stop(r, ER_EPROTO, "the model called an unknown tool '%s'", c->name);
+    cJSON *args = NULL;
+    er_error err = { 0 };
+    if (er_json_parse(&args, c->arguments, strlen(c->arguments), &err)) {
+        *content = er_xasprintf("error: arguments are not valid JSON (%s); send a JSON object",
+                                err.msg);
+        return 0;
+    }
+    int rc = 0;
+    if (er_tool_validate(t, args, &err))
+        *content = er_xasprintf("error: %s", err.msg);
+    else if (t == &todos_tool)
+        *content = do_todos(r, s, args);
+    else if (t == &task_tool)
+        rc = do_delegate(r, s, c, args, content);
+    else if (check_policy(r, s, t, c, content) == 0)
+        *content = run_tool(r, s, t, args);
+    cJSON_Delete(args);
+    return rc;
+}
+
+static int handle_calls(run *r, scope *s, const er_llm_response *resp)
+{
+    for (size_t i = 0; i < resp->ncalls; i++) {
+        const er_llm_tool_call *c = &resp->calls[i];
+        char key[160], started[160];
+        snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
+        snprintf(started, sizeof started, "%scall:%d:%.60s", s->prefix, s->step, c->id);
+        cJSON *recorded;
+        if (replay(r, key, &recorded)) {
+            add_tool_result(s, c, er_json_str(recorded, "content"));
+            cJSON_Delete(recorded);
+            continue;
+        }
+        char *content = NULL;
+        const er_tool *t = er_tool_find(c->name);
+        if (t && t->perm != ER_PERM_READ && replay(r, started, &recorded)) {
+            /* It started before a crash and its result was lost: never do it twice. */
+            cJSON_Delete(recorded);
+            content = er_xasprintf("error: this %s call was interrupted by a restart and was "
+                                   "not repeated; check its effect before retrying", c->name);
+        } else {
+            cJSON *d = cJSON_CreateObject();
+            er_json_add_str(d, "agent", s->name);
+            er_json_add_str(d, "id", c->id);
+            er_json_add_str(d, "tool", c->name);
+            er_json_add_str(d, "arguments", c->arguments);
+            er_event_emit(r->env, r->o->root_id, r->o->task_id, started, "tool_call", d, NULL);
+            int rc = tool_call(r, s, c, &content);
+            if (rc)
+                return rc;
+        }
+        cJSON *d = cJSON_CreateObject();
+        er_json_add_str(d, "agent", s->name);
+        er_json_add_str(d, "id", c->id);
+        er_json_add_str(d, "tool", c->name);
+        er_json_add_str(d, "content", content);
+        er_json_add_bool(d, "is_error", er_str_starts(content, "error:"));
+        er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "tool_result", d, NULL);
+        add_tool_result(s, c, content);
+        free(content);
+    }
+    return 0;
+}
+
+static int run_scope(run *r, scope *s, char **answer)
+{
+    for (;;) {
+        int rc = check_budget(r);
+        if (rc)
+            return rc;
+        r->steps++;
+        s->step++;
+        er_llm_response resp;
+        rc = llm_step(r, s, &resp);
+        if (rc)
+            return rc;
+        r->tokens_in += resp.usage.input_tokens;
+        r->tokens_out += resp.usage.output_tokens;
+        add_assistant(s, &resp);
+        if (resp.ncalls == 0) {
+            *answer = er_xstrdup(resp.text ? resp.text : "");
+            er_llm_response_release(&resp);
+            return 0;
+        }
+        rc = handle_calls(r, s, &resp);
+        er_llm_response_release(&resp);
+        if (rc)
+            return rc;
+    }
+}
+
+static void finish(run *r, er_run_result *out, int rc, char *answer)
+{
+    out->tokens_in = r->tokens_in;
+    out->tokens_out = r->tokens_out;
+    out->steps = r->steps;
+    out->error_code = rc;
+    if (rc == 0) {
+        out->status = ER_TASK_DONE;
+        out->answer = answer;
+        return;
+    }
+    free(answer);
+    out->status = rc == ER_ECANCELLED ? ER_TASK_CANCELLED : ER_TASK_FAILED;
+    out->error = er_xstrdup(r->err.msg[0] ? r->err.msg : er_error_name(rc));
+}
+
+void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
+{
+    memset(out, 0, sizeof *out);
+    run r = { .env = env, .o = o, .cfg = er_env_config(env) };
+    r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
+    r.agent = er_agent_find(o->agent);
+    char *answer = NULL;
+    int rc;
+    if (!r.agent)
+        rc = stop(&r, ER_ENOTFOUND, "no agent named '%s'", o->agent ? o->agent : "");
+    else if ((rc = er_env_store(env, &r.store, &r.err)) == 0)
+        rc = er_env_llm(env, &r.llm, &r.err);
+    if (rc == 0) {
+        char *task_desc = task_tool_description(r.agent);
+        scope s = { .name = r.agent->name, .system = r.agent->prompt, .tools = r.agent->tools,
+                    .can_delegate = r.agent->nsubagents > 0 };
+        s.messages = o->history ? cJSON_Duplicate(o->history, true) : cJSON_CreateArray();
+        add_message(s.messages, "user", o->request);
+        s.specs = build_specs(&s);
+        /* The task tool's description lists this agent's subagents. */
+        cJSON *spec;
+        cJSON_ArrayForEach(spec, s.specs) {
+            if (er_str_eq(er_json_str(spec, "name"), "task"))
+                cJSON_ReplaceItemInObjectCaseSensitive(spec, "description",
+                                                       cJSON_CreateString(task_desc));
+        }
+        free(task_desc);
+        rc = run_scope(&r, &s, &answer);
+        cJSON_Delete(s.messages);
+        cJSON_Delete(s.specs);
+    }
+    finish(&r, out, rc, answer);
+}
+
+void er_run_result_release(er_run_result *res)
+{
+    free(res->answer);
+    free(res->error);
+    res->answer = res->error = NULL;
+}

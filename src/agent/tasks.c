@@ -1,0 +1,238 @@
+/* tasks.c — submit, cancel and finish tasks; a task's conversation history. */
+#include "errand/tasks.h"
+#include "errand/alloc.h"
+#include "errand/events.h"
+#include "errand/id.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define RESULT_TTL_MS (24LL * 3600 * 1000)
+
+const char *er_task_root(const er_task *t)
+{
+    return t->parent_id[0] ? t->parent_id : t->id;
+}
+
+static char *make_title(const char *request)
+{
+    size_t n = strlen(request);
+    if (n <= 60)
+        return er_xstrdup(request);
+    size_t cut = 57;
+    while (cut > 40 && request[cut] != ' ')
+        cut--;
+    return er_xasprintf("%.*s…", (int)cut, request);
+}
+
+static int open_conversation(er_store *st, const er_submit *s, const char *user_id,
+                             char conv_id[ER_ID_LEN], er_error *err)
+{
+    if (s->conversation_id) {
+        er_conversation c;
+        int rc = er_store_conv_get(st, s->conversation_id, &c, err);
+        if (rc == ER_ENOTFOUND)
+            return er_error_set(err, ER_ENOTFOUND,
+                                "no conversation '%s' (see `errand conv list`)",
+                                s->conversation_id);
+        if (rc)
+            return rc;
+        er_strlcpy(conv_id, c.id, ER_ID_LEN);
+        er_conversation_release(&c);
+        return 0;
+    }
+    char *title = make_title(s->request);
+    int rc = er_store_conv_create(st, user_id, title, conv_id, err);
+    free(title);
+    return rc;
+}
+
+static int publish_json(er_env *env, const char *exchange, const char *key, cJSON *j,
+                        er_error *err)
+{
+    er_bus *bus;
+    int rc = er_env_bus(env, &bus, err);
+    char *text = er_json_print(j);
+    if (!rc)
+        rc = er_bus_publish(bus, exchange, key, text, strlen(text), err);
+    free(text);
+    return rc;
+}
+
+int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
+                   char conv_id_out[ER_ID_LEN], er_error *err)
+{
+    if (er_str_empty(s->request))
+        return er_error_set(err, ER_EINVAL, "the request is empty");
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    char user_id[ER_ID_LEN];
+    if (!rc && s->user_id)
+        er_strlcpy(user_id, s->user_id, sizeof user_id);
+    else if (!rc)
+        rc = er_env_user_id(env, user_id, err);
+    er_task t = { 0 };
+    if (!rc)
+        rc = open_conversation(st, s, user_id, t.conversation_id, err);
+    if (rc)
+        return rc;
+    if (s->task_id)
+        er_strlcpy(t.id, s->task_id, sizeof t.id);
+    else
+        er_id_new(t.id);
+    er_strlcpy(t.user_id, user_id, sizeof t.user_id);
+    er_strlcpy(t.trace_id, t.id, sizeof t.trace_id);
+    t.request = (char *)s->request;
+    cJSON *meta = cJSON_CreateObject();
+    if (s->agent)
+        er_json_add_str(meta, "agent", s->agent);
+    if (s->approve_all)
+        er_json_add_bool(meta, "approve_all", true);
+    t.meta = er_json_print(meta);
+    cJSON_Delete(meta);
+    rc = er_store_task_create(st, &t, err);
+    free(t.meta);
+    if (!rc)
+        rc = er_store_msg_append(st, t.conversation_id, "user", s->request, t.id, err);
+    if (rc)
+        return rc;
+    cJSON *msg = cJSON_CreateObject();
+    er_json_add_str(msg, "task_id", t.id);
+    rc = publish_json(env, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR, msg, err);
+    cJSON_Delete(msg);
+    if (rc) {
+        er_task_update u = { .error = err->msg };
+        er_store_task_advance(st, t.id, ER_TASK_FAILED, &u, NULL);
+        return rc;
+    }
+    if (task_id_out)
+        memcpy(task_id_out, t.id, ER_ID_LEN);
+    if (conv_id_out)
+        memcpy(conv_id_out, t.conversation_id, ER_ID_LEN);
+    er_log(ER_LOG_INFO, "tasks", "submitted task %s", t.id);
+    return 0;
+}
+
+static void cache_result(er_env *env, const er_task *t, const er_task_outcome *o)
+{
+    er_cache *cache;
+    if (er_env_cache(env, &cache, NULL))
+        return;
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "task_id", t->id);
+    er_json_add_str(j, "status", er_task_status_name(o->status));
+    er_json_add_str(j, "agent", t->agent);
+    er_json_add_str(j, "answer", o->answer);
+    er_json_add_str(j, "error", o->error);
+    char *text = er_json_print(j);
+    char key[64];
+    snprintf(key, sizeof key, "task:%s", t->id);
+    er_error err = { 0 };
+    if (er_cache_set(cache, key, text, strlen(text), RESULT_TTL_MS, &err))
+        er_log(ER_LOG_WARN, "tasks", "cannot cache result of %s: %s", t->id, err.msg);
+    free(text);
+    cJSON_Delete(j);
+}
+
+int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    if (rc)
+        return rc;
+    er_task_update u = { .result = o->answer, .error = o->error, .tokens_in = o->tokens_in,
+                         .tokens_out = o->tokens_out };
+    rc = er_store_task_advance(st, t->id, o->status, &u, err);
+    bool first = rc == 0;
+    if (rc && rc != ER_ECONFLICT)
+        return rc;
+    if (first && !t->parent_id[0] && t->conversation_id[0] && o->status == ER_TASK_DONE)
+        er_store_msg_append(st, t->conversation_id, "assistant", o->answer ? o->answer : "",
+                            t->id, NULL);
+    if (first)
+        cache_result(env, t, o);
+    cJSON *d = cJSON_CreateObject();
+    er_json_add_str(d, "status", er_task_status_name(o->status));
+    er_json_add_str(d, "agent", t->agent);
+    er_json_add_str(d, "answer", o->answer);
+    er_json_add_str(d, "error", o->error);
+    if (o->error_code)
+        er_json_add_str(d, "code", er_error_name(o->error_code));
+    er_json_add_num(d, "tokens_in", (double)o->tokens_in);
+    er_json_add_num(d, "tokens_out", (double)o->tokens_out);
+    /* Keyed "end": a second finish of the same task publishes nothing. */
+    return er_event_emit(env, er_task_root(t), t->id, "end", "end", d, err);
+}
+
+static int cancel_child(const er_task *child, void *payload)
+{
+    er_env *env = payload;
+    er_task_outcome o = { .status = ER_TASK_CANCELLED, .error = "cancelled by the user" };
+    if (!er_task_status_final(child->status))
+        er_task_finish(env, child, &o, NULL);
+    return 0;
+}
+
+int er_task_cancel(er_env *env, const char *task_id, er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    er_task t;
+    if (!rc)
+        rc = er_store_task_get(st, task_id, &t, err);
+    if (rc)
+        return rc;
+    if (er_task_status_final(t.status)) {
+        rc = er_error_set(err, ER_ECONFLICT, "task %s has already ended (%s)", t.id,
+                          er_task_status_name(t.status));
+        er_task_release(&t);
+        return rc;
+    }
+    er_task_outcome o = { .status = ER_TASK_CANCELLED, .error = "cancelled by the user" };
+    rc = er_task_finish(env, &t, &o, err);
+    er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 1000 };
+    er_store_task_list(st, &f, cancel_child, env, NULL);
+    /* Tell running agents, here and in other processes. */
+    er_env_cancel_local(env, t.id);
+    er_cache *cache;
+    if (er_env_cache(env, &cache, NULL) == 0) {
+        cJSON *j = cJSON_CreateObject();
+        er_json_add_str(j, "cancel", t.id);
+        char *text = er_json_print(j);
+        er_cache_publish(cache, ER_CHANNEL_CONTROL, text, strlen(text), NULL);
+        free(text);
+        cJSON_Delete(j);
+    }
+    er_task_release(&t);
+    return rc;
+}
+
+typedef struct history_ctx {
+    cJSON *arr;
+    const char *exclude;
+} history_ctx;
+
+static int add_history(const er_message *m, void *payload)
+{
+    history_ctx *h = payload;
+    if (h->exclude && strcmp(m->task_id, h->exclude) == 0)
+        return 0;
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "role", m->role);
+    er_json_add_str(j, "content", m->content);
+    er_json_append(h->arr, j);
+    return 0;
+}
+
+cJSON *er_task_history(er_env *env, const char *conv_id, const char *exclude_task_id, int limit)
+{
+    history_ctx h = { cJSON_CreateArray(), exclude_task_id };
+    er_store *st;
+    if (!er_str_empty(conv_id) && er_env_store(env, &st, NULL) == 0)
+        er_store_msg_list(st, conv_id, limit, add_history, &h, NULL);
+    return h.arr;
+}
