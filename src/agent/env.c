@@ -12,6 +12,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 struct er_env {
     er_config *cfg;
@@ -23,6 +24,12 @@ struct er_env {
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
+    /* Polls the store for cancellations made by processes that share the store but
+     * not the cache (two local-mode processes); runs only while something is watched. */
+    pthread_t poller;
+    bool poller_running;
+    bool closing;
+    pthread_cond_t poll_cond;
 };
 
 struct watch {
@@ -37,6 +44,11 @@ int er_env_new(er_env **out, er_config *cfg, er_error *err)
     er_env *env = er_xcalloc(1, sizeof *env);
     env->cfg = cfg;
     pthread_mutex_init(&env->lock, NULL);
+    pthread_condattr_t ca;
+    pthread_condattr_init(&ca);
+    pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+    pthread_cond_init(&env->poll_cond, &ca);
+    pthread_condattr_destroy(&ca);
     *out = env;
     return 0;
 }
@@ -131,6 +143,50 @@ static void on_control(const char *channel, const char *msg, size_t len, void *p
     cJSON_Delete(j);
 }
 
+#define POLL_MS 300
+
+/* Copies the watched ids out so the store is not queried under the lock. */
+static size_t watched_ids(er_env *env, char (*ids)[ER_ID_LEN], size_t max)
+{
+    size_t n = 0;
+    for (struct watch *w = env->watches; w && n < max; w = w->next)
+        memcpy(ids[n++], w->task_id, ER_ID_LEN);
+    return n;
+}
+
+static void *poll_cancellations(void *arg)
+{
+    er_env *env = arg;
+    char ids[32][ER_ID_LEN];
+    pthread_mutex_lock(&env->lock);
+    while (!env->closing) {
+        if (!env->watches) {   /* idle: no wake-ups at all */
+            pthread_cond_wait(&env->poll_cond, &env->lock);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_nsec += POLL_MS * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&env->poll_cond, &env->lock, &ts);
+        if (env->closing || !env->store)
+            continue;
+        size_t n = watched_ids(env, ids, 32);
+        er_store *st = env->store;
+        pthread_mutex_unlock(&env->lock);
+        for (size_t i = 0; i < n; i++) {
+            er_task_status status;
+            if (er_store_task_status(st, ids[i], &status, NULL) == 0 &&
+                status == ER_TASK_CANCELLED)
+                er_env_cancel_local(env, ids[i]);
+        }
+        pthread_mutex_lock(&env->lock);
+    }
+    pthread_mutex_unlock(&env->lock);
+    return NULL;
+}
+
 int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er_error *err)
 {
     er_cache *cache;
@@ -146,6 +202,10 @@ int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er
         w->flag = flag;
         w->next = env->watches;
         env->watches = w;
+        if (!env->poller_running &&
+            pthread_create(&env->poller, NULL, poll_cancellations, env) == 0)
+            env->poller_running = true;
+        pthread_cond_signal(&env->poll_cond);
     }
     pthread_mutex_unlock(&env->lock);
     return rc;
@@ -179,6 +239,12 @@ void er_env_close(er_env *env)
 {
     if (!env)
         return;
+    pthread_mutex_lock(&env->lock);
+    env->closing = true;
+    pthread_cond_signal(&env->poll_cond);
+    pthread_mutex_unlock(&env->lock);
+    if (env->poller_running)
+        pthread_join(env->poller, NULL);
     /* Consumers first: they use every other handle. */
     if (env->bus)
         er_bus_close(env->bus);
@@ -198,6 +264,7 @@ void er_env_close(er_env *env)
         er_config_release(env->cfg);
         free(env->cfg);
     }
+    pthread_cond_destroy(&env->poll_cond);
     pthread_mutex_destroy(&env->lock);
     free(env);
 }

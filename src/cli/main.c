@@ -1,3 +1,264 @@
-#include "errand/common.h"
+/* main.c — errand's entry point: global options, the command table, help. */
+#include "cli.h"
+#include "errand/alloc.h"
+#include "errand/config.h"
+#include "errand/log.h"
+#include "errand/str.h"
+
+#include <signal.h>
 #include <stdio.h>
-int main(void) { puts("errand " ER_VERSION); return 0; }
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+const cli_opt cli_global_opts[] = {
+    { "config", 0, "FILE", "Read settings from FILE instead of $XDG_CONFIG_HOME/errand/config" },
+    { "database", 0, "URL", "Store URL (DATABASE_URL): sqlite:///path or postgresql://…" },
+    { "llm", 0, "PROVIDER", "LLM provider: openai, anthropic or offline (ERRAND_LLM)" },
+    { "model", 'm', "NAME", "Model name (ERRAND_MODEL)" },
+    { "workspace", 'w', "DIR", "Root directory of the file tools (default: current directory)" },
+    { "set", 'o', "KEY=VALUE", "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5))" },
+    { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
+    { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
+    { "log-level", 0, "LEVEL", "Log level: debug, info, warn, error, off (ERRAND_LOG)" },
+    { "help", 'h', NULL, "Show help (for a command: errand COMMAND --help)" },
+    { "version", 'V', NULL, "Print the version and exit" },
+    { NULL, 0, NULL, NULL },
+};
+
+static const cli_opt ask_opts[] = {
+    { "json", 0, NULL, "Print one JSON object (task, agent, status, answer, usage, steps)" },
+    { "agent", 'a', "NAME", "Send to this agent, skipping routing" },
+    { "conversation", 'C', "ID", "Continue this conversation" },
+    { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt json_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt list_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "status", 's', "STATUS", "Only tasks with this status (queued, routed, running, done, failed, cancelled)" },
+    { "limit", 'n', "N", "Show at most N (default 20)" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt worker_opts[] = {
+    { "concurrency", 'j', "N", "Messages handled at once by this worker (default 1; 2 for all)" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
+
+const cli_cmd cli_commands[] = {
+    { "ask", "[OPTIONS] REQUEST...", "Run one request and stream the answer to stdout", ask_opts,
+      cmd_ask,
+      "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
+      "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
+      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+    { "route", "[--json] REQUEST...", "Show which agent(s) the supervisor would choose, and why",
+      json_opts, cmd_route, "Nothing is run or stored." },
+    { "task", "list|show ID|cancel ID [OPTIONS]", "List, inspect and cancel tasks", list_opts,
+      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { "conv", "list|show ID [OPTIONS]", "List and read conversations", list_opts, cmd_conv,
+      "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { "agents", "[--json]", "List the agents, their subagents and tools", json_opts, cmd_agents,
+      NULL },
+    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL },
+    { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
+      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable." },
+    { "worker", "NAME [--concurrency N]", "Run one worker process (networked mode)", worker_opts,
+      cmd_worker,
+      "NAME: supervisor, aggregator, code, research, data, email, browser, or all.\n"
+      "SIGTERM or SIGINT finishes the message in hand and exits." },
+    { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
+      NULL },
+    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL },
+    { "version", "", "Print the version", no_opts, cmd_version, NULL },
+    { NULL, NULL, NULL, NULL, NULL, NULL },
+};
+
+static const cli_cmd *find_cmd(const char *name)
+{
+    for (size_t i = 0; cli_commands[i].name; i++)
+        if (strcmp(cli_commands[i].name, name) == 0)
+            return &cli_commands[i];
+    return NULL;
+}
+
+static void print_opts(const cli_opt *opts)
+{
+    for (size_t i = 0; opts[i].name; i++) {
+        char left[64];
+        snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
+                 opts[i].short_name ? opts[i].short_name : ' ',
+                 opts[i].short_name ? ", " : "  ", opts[i].name, opts[i].arg ? " " : "",
+                 opts[i].arg ? opts[i].arg : "");
+        printf("  %-26s %s\n", opts[i].short_name ? left : left + 1, opts[i].help);
+    }
+}
+
+void cli_print_main_help(void)
+{
+    printf("Usage: errand [OPTIONS] [COMMAND] [ARGS]\n\n"
+           "errand is a terminal AI assistant: a supervisor routes each request to an agent\n"
+           "(code, research, data, email, browser).  Without a command it starts the\n"
+           "interactive session.\n\nCommands:\n");
+    for (size_t i = 0; cli_commands[i].name; i++)
+        printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+    printf("\nOptions:\n");
+    print_opts(cli_global_opts);
+    printf("\nSettings come from flags, then the environment, then the config file, then\n"
+           "defaults; see errand(1) and errand.conf(5).\n");
+}
+
+void cli_print_help(const cli_cmd *cmd)
+{
+    printf("Usage: errand %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->summary);
+    if (cmd->help)
+        printf("\n%s\n", cmd->help);
+    if (cmd->opts[0].name) {
+        printf("\nOptions:\n");
+        print_opts(cmd->opts);
+    }
+    printf("\nGlobal options (errand --help) are accepted too.\n");
+}
+
+int cmd_help(cli *c, cli_args *a)
+{
+    (void)c;
+    if (a->npos > 0) {
+        const cli_cmd *cmd = find_cmd(a->pos[0]);
+        if (!cmd)
+            return cli_usage_error(NULL, "no command '%s'", a->pos[0]);
+        cli_print_help(cmd);
+        return EXIT_DONE;
+    }
+    cli_print_main_help();
+    return EXIT_DONE;
+}
+
+int cmd_version(cli *c, cli_args *a)
+{
+    (void)c;
+    (void)a;
+    printf("errand %s\n", ER_VERSION);
+    return EXIT_DONE;
+}
+
+int cli_exit_for(int code)
+{
+    switch (code) {
+    case 0:
+        return EXIT_DONE;
+    case ER_EINVAL:
+        return EXIT_USAGE;
+    case ER_EUNAVAIL:
+    case ER_ETIMEDOUT:
+    case ER_EAUTH:
+    case ER_EIO:
+        return EXIT_UNAVAIL;
+    default:
+        return EXIT_FAILED;
+    }
+}
+
+int cli_fail(const er_error *err)
+{
+    fprintf(stderr, "errand: %s\n", err->msg[0] ? err->msg : er_error_name(err->code));
+    return cli_exit_for(err->code);
+}
+
+static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
+{
+    static const struct { const char *flag, *key; } map[] = {
+        { "database", "store.database_url" }, { "llm", "llm.provider" },
+        { "model", "llm.model" }, { "workspace", "agent.workspace" },
+        { "log-level", "log.level" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(map); i++) {
+        const char *v = cli_value(g, map[i].flag);
+        if (v && er_config_set(cfg, map[i].key, v, err))
+            return err->code;
+    }
+    for (size_t i = 0; i < g->nopts; i++) {
+        if (strcmp(g->opts[i]->name, "set") != 0)
+            continue;
+        const char *kv = g->values[i], *eq = strchr(kv, '=');
+        if (!eq)
+            return er_error_set(err, ER_EINVAL, "--set needs KEY=VALUE, got '%s'", kv);
+        char key[96];
+        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+        if (er_config_set(cfg, key, eq + 1, err))
+            return err->code;
+    }
+    return 0;
+}
+
+int cli_env(cli *c, er_error *err)
+{
+    if (c->env)
+        return 0;
+    er_config *cfg = er_xcalloc(1, sizeof *cfg);
+    int rc = er_config_load(cfg, cli_value(&c->global, "config"), err);
+    if (rc) {
+        free(cfg);   /* er_config_load released what it had */
+        return rc;
+    }
+    rc = apply_flags(cfg, &c->global, err);
+    if (rc) {
+        er_config_release(cfg);
+        free(cfg);
+        return rc;
+    }
+    er_log_level lvl;
+    if (er_log_parse_level(cfg->log_level, &lvl) == 0)
+        er_log_set_level(lvl);
+    er_log_set_trace(getenv("ERRAND_TRACE"));
+    if (cfg->log_file && er_log_set_file(cfg->log_file))
+        fprintf(stderr, "errand: cannot open log file '%s'; logging to stderr\n", cfg->log_file);
+    return er_env_new(&c->env, cfg, err);
+}
+
+int main(int argc, char **argv)
+{
+    signal(SIGPIPE, SIG_IGN);
+    cli c = { 0 };
+    int used = 0;
+    int rc = cli_parse(&c.global, cli_global_opts, NULL, argc - 1, argv + 1, true, &used);
+    if (rc)
+        return rc;
+    if (cli_flag(&c.global, "version"))
+        return cmd_version(&c, NULL);
+    char **rest = argv + 1 + used;
+    int nrest = argc - 1 - used;
+    if (nrest == 0 && cli_flag(&c.global, "help")) {
+        cli_print_main_help();
+        return EXIT_DONE;
+    }
+    const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : find_cmd("repl");
+    if (!cmd)
+        return cli_usage_error(NULL, "no command '%s'", rest[0]);
+    c.cmd = cmd;
+    cli_args a = { 0 };
+    if (nrest) {
+        rc = cli_parse(&a, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
+        if (rc)
+            return rc;
+    }
+    /* Global options after the command name count too. */
+    for (size_t i = 0; i < a.nopts; i++) {
+        for (size_t j = 0; cli_global_opts[j].name; j++) {
+            if (a.opts[i] == &cli_global_opts[j] && c.global.nopts < CLI_MAX_OPTS) {
+                c.global.opts[c.global.nopts] = a.opts[i];
+                c.global.values[c.global.nopts++] = a.values[i];
+            }
+        }
+    }
+    if (cli_flag(&a, "help") || (nrest && cli_flag(&c.global, "help"))) {
+        cli_print_help(cmd);
+        return EXIT_DONE;
+    }
+    rc = cmd->run(&c, &a);
+    er_env_close(c.env);
+    return rc;
+}

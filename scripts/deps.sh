@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# deps.sh — install the Debian packages errand needs, only those missing.
+#   scripts/deps.sh build   what building and running needs
+#   scripts/deps.sh test    plus the servers and tools the test suite uses
+# As root it runs apt-get (update once, then install); otherwise it prints the
+# exact command to run and fails.
+set -euo pipefail
+
+build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
+            libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
+            libcivetweb-dev libsodium-dev libssl-dev)
+test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
+           iproute2 cppcheck)
+
+want=("${build_pkgs[@]}")
+if [ "${1:-build}" = test ]; then
+  want+=("${test_pkgs[@]}")
+fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+if [ "$(id -u)" -ne 0 ]; then
+  echo "errand needs these Debian packages: ${missing[*]}" >&2
+  echo "Install them with:" >&2
+  echo "  sudo apt-get update && sudo apt-get install -y --no-install-recommends ${missing[*]}" >&2
+  exit 1
+fi
+echo "Installing: ${missing[*]}" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq
+apt-get install -y -qq --no-install-recommends "${missing[@]}"

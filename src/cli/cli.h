@@ -1,0 +1,126 @@
+/* cli.h — the command-line front end: command and option tables, parsed
+ * arguments, and what commands share (opening the environment, printing errors).
+ *
+ * Usage text, --help, parsing and the man-page check all read the same tables. */
+#ifndef ERRAND_CLI_H
+#define ERRAND_CLI_H
+
+#include "errand/common.h"
+#include "errand/env.h"
+#include "errand/error.h"
+#include "errand/store.h"
+#include "errand/tasks.h"
+#include <cjson/cJSON.h>
+
+#define CLI_MAX_OPTS 24
+#define CLI_MAX_POS 64
+
+/* Exit statuses (documented in errand(1)). */
+enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNAVAIL = 3, EXIT_INTERRUPTED = 130 };
+
+typedef struct cli_opt {
+    const char *name;       /* long name without "--" */
+    char short_name;        /* 0 when none */
+    const char *arg;        /* metavar, NULL for a flag */
+    const char *help;
+} cli_opt;
+
+typedef struct cli_args {
+    const cli_opt *opts[CLI_MAX_OPTS];   /* which option each value belongs to */
+    const char *values[CLI_MAX_OPTS];    /* "1" for flags */
+    size_t nopts;
+    char *pos[CLI_MAX_POS];
+    size_t npos;
+} cli_args;
+
+struct cli;
+typedef struct cli_cmd {
+    const char *name;
+    const char *usage;      /* after "errand NAME " */
+    const char *summary;    /* one line */
+    const cli_opt *opts;    /* terminated by { NULL } */
+    int (*run)(struct cli *c, cli_args *a);
+    const char *help;       /* longer description, or NULL */
+} cli_cmd;
+
+typedef struct cli {
+    er_env *env;
+    const cli_cmd *cmd;
+    cli_args global;
+    bool workers_started;
+} cli;
+
+/* How a request's progress is shown (run.c). */
+typedef struct cli_view {
+    bool stream;         /* print the answer's tokens as they come */
+    bool interactive;    /* may prompt on the terminal for approvals */
+    bool progress;       /* routing and tool steps on stderr */
+    bool collect_steps;  /* gather the stored steps for --json */
+} cli_view;
+
+typedef struct cli_outcome {
+    char task_id[ER_ID_LEN];
+    char conversation_id[ER_ID_LEN];
+    er_task_status status;
+    char *agent;
+    char *answer;
+    char *error;
+    int error_code;
+    int64_t tokens_in;
+    int64_t tokens_out;
+    bool streamed;        /* the answer already went to stdout */
+    cJSON *route;         /* the routing decision, if any */
+    cJSON *steps;         /* with collect_steps */
+} cli_outcome;
+
+/* Submits a request and follows it to its end; Ctrl-C cancels it.  Starts the
+ * in-process workers first when the bus is in-process. */
+int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out,
+                    er_error *err);
+void cli_outcome_release(cli_outcome *o);
+/* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
+int cli_outcome_exit(const cli_outcome *o);
+/* Starts consumers in this process when the bus keeps messages in-process. */
+int cli_local_workers(cli *c, er_error *err);
+/* Set by SIGINT while a request runs (run.c installs the handler). */
+extern volatile int cli_interrupted;
+void cli_install_sigint(void);
+/* A task or conversation id from a unique prefix (≥ 4 chars). */
+int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
+int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
+
+extern const cli_cmd cli_commands[];
+extern const cli_opt cli_global_opts[];
+
+/* Parses argv against opts (and the global table when globals != NULL), stopping
+ * at the first positional when stop_at_pos.  EXIT_USAGE with a message on error. */
+int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int argc,
+              char **argv, bool stop_at_pos, int *consumed);
+const char *cli_value(const cli_args *a, const char *name);
+bool cli_flag(const cli_args *a, const char *name);
+
+/* Prints "errand: msg" plus a hint for the error code; returns the exit status. */
+int cli_fail(const er_error *err);
+int cli_usage_error(const char *cmd, const char *fmt, ...) ER_PRINTF(2, 3);
+int cli_exit_for(int code);
+void cli_print_help(const cli_cmd *cmd);
+void cli_print_main_help(void);
+/* Joins the positionals from index `from` with spaces ("-" alone reads stdin). OWNED. */
+char *cli_join(const cli_args *a, size_t from);
+/* Opens what the command needs (lazily: only the config here). */
+int cli_env(cli *c, er_error *err);
+
+/* Commands */
+int cmd_ask(cli *c, cli_args *a);
+int cmd_route(cli *c, cli_args *a);
+int cmd_task(cli *c, cli_args *a);
+int cmd_conv(cli *c, cli_args *a);
+int cmd_migrate(cli *c, cli_args *a);
+int cmd_doctor(cli *c, cli_args *a);
+int cmd_agents(cli *c, cli_args *a);
+int cmd_worker(cli *c, cli_args *a);
+int cmd_repl(cli *c, cli_args *a);
+int cmd_help(cli *c, cli_args *a);
+int cmd_version(cli *c, cli_args *a);
+
+#endif

@@ -1,0 +1,213 @@
+/* cmd_admin.c — `errand migrate`, `errand doctor`, `errand agents`. */
+#include "cli.h"
+#include "errand/agent.h"
+#include "errand/alloc.h"
+#include "errand/config.h"
+#include "errand/json.h"
+#include "errand/str.h"
+#include "errand/tool.h"
+#include "errand/url.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+int cmd_migrate(cli *c, cli_args *a)
+{
+    (void)a;
+    er_error err = { 0 };
+    int rc = cli_env(c, &err);
+    er_store *st = NULL;
+    if (!rc)
+        rc = er_store_open(&st, er_env_config(c->env)->database_url, &err);
+    int applied = 0, version = 0;
+    if (!rc)
+        rc = er_store_migrate(st, &applied, &err);
+    if (!rc)
+        rc = er_store_schema_version(st, &version, &err);
+    er_store_close(st);
+    if (rc)
+        return cli_fail(&err);
+    printf("database at schema version %d (%d migration%s applied)\n", version, applied,
+           applied == 1 ? "" : "s");
+    return EXIT_DONE;
+}
+
+typedef struct check {
+    const char *name;
+    int rc;
+    char detail[512];
+} check;
+
+static void check_store(cli *c, check *k)
+{
+    er_store *st;
+    er_error err = { 0 };
+    k->name = "store";
+    k->rc = er_env_store(c->env, &st, &err);
+    int version = 0;
+    if (!k->rc)
+        k->rc = er_store_schema_version(st, &version, &err);
+    char *url = er_url_redacted(er_env_config(c->env)->database_url);
+    if (k->rc)
+        snprintf(k->detail, sizeof k->detail, "%s", err.msg);
+    else
+        snprintf(k->detail, sizeof k->detail, "%s (schema version %d)", url, version);
+    free(url);
+}
+
+static void check_bus(cli *c, check *k)
+{
+    er_bus *bus;
+    er_error err = { 0 };
+    k->name = "bus";
+    k->rc = er_env_bus(c->env, &bus, &err);
+    if (!k->rc)
+        k->rc = er_bus_ping(bus, &err);
+    if (k->rc) {
+        snprintf(k->detail, sizeof k->detail, "%s", err.msg);
+        return;
+    }
+    int n = snprintf(k->detail, sizeof k->detail, "%s", er_bus_scheme(bus));
+    static const char *const queues[] = { ER_QUEUE_SUPERVISOR, "agent.code", "agent.research",
+                                          "agent.data", "agent.email", "agent.browser",
+                                          ER_QUEUE_RESULTS, ER_QUEUE_DEAD };
+    for (size_t i = 0; i < ER_ARRAY_LEN(queues) && n < (int)sizeof k->detail; i++) {
+        long depth = -1, consumers = -1;
+        if (er_bus_queue_info(bus, queues[i], &depth, &consumers, NULL) == 0 && depth >= 0)
+            n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
+                          queues[i], depth, consumers, consumers == 1 ? "" : "s");
+    }
+}
+
+static void check_cache(cli *c, check *k)
+{
+    er_cache *cache;
+    er_error err = { 0 };
+    k->name = "cache";
+    k->rc = er_env_cache(c->env, &cache, &err);
+    if (!k->rc)
+        k->rc = er_cache_ping(cache, &err);
+    snprintf(k->detail, sizeof k->detail, "%s", k->rc ? err.msg : er_cache_scheme(cache));
+}
+
+static void check_llm(cli *c, check *k)
+{
+    er_llm *llm;
+    er_error err = { 0 };
+    k->name = "llm";
+    k->rc = er_env_llm(c->env, &llm, &err);
+    if (!k->rc)
+        k->rc = er_llm_ping(llm, &err);
+    if (k->rc)
+        snprintf(k->detail, sizeof k->detail, "%s", err.msg);
+    else
+        snprintf(k->detail, sizeof k->detail, "%s, model %s", er_llm_name(llm),
+                 er_llm_model(llm) ? er_llm_model(llm) : "-");
+}
+
+int cmd_doctor(cli *c, cli_args *a)
+{
+    er_error err = { 0 };
+    if (cli_env(c, &err))
+        return cli_fail(&err);
+    const er_config *cfg = er_env_config(c->env);
+    bool json = cli_flag(a, "json");
+    cJSON *j = cJSON_CreateObject(), *settings = cJSON_CreateObject();
+    if (!json)
+        printf("configuration (file: %s)\n", cfg->config_path ? cfg->config_path : "none");
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        char *v = er_config_get_text(cfg, k, true);
+        char name[96];
+        snprintf(name, sizeof name, "%s.%s", k->section, k->key);
+        if (json)
+            er_json_add_str(settings, name, v);
+        else
+            printf("  %-24s %s\n", name, v ? v : "(unset)");
+        free(v);
+    }
+    er_json_add(j, "settings", settings);
+    check checks[4];
+    check_store(c, &checks[0]);
+    check_bus(c, &checks[1]);
+    check_cache(c, &checks[2]);
+    check_llm(c, &checks[3]);
+    int worst = 0;
+    cJSON *cj = cJSON_CreateObject();
+    if (!json)
+        printf("checks\n");
+    for (size_t i = 0; i < ER_ARRAY_LEN(checks); i++) {
+        if (checks[i].rc && !worst)
+            worst = checks[i].rc;
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            er_json_add_bool(o, "ok", checks[i].rc == 0);
+            er_json_add_str(o, "detail", checks[i].detail);
+            er_json_add(cj, checks[i].name, o);
+        } else {
+            printf("  %-6s %s  %s\n", checks[i].name, checks[i].rc ? "FAIL" : "OK  ",
+                   checks[i].detail);
+        }
+    }
+    er_json_add(j, "checks", cj);
+    if (json) {
+        char *text = cJSON_Print(j);
+        puts(text);
+        free(text);
+    }
+    cJSON_Delete(j);
+    return worst ? EXIT_UNAVAIL : EXIT_DONE;
+}
+
+static void tools_line(const char *const *tools, er_buf *b)
+{
+    for (size_t i = 0; tools && tools[i]; i++)
+        er_buf_printf(b, "%s%s%s", i ? ", " : "", tools[i], er_tool_find(tools[i]) ? "" : "*");
+}
+
+int cmd_agents(cli *c, cli_args *a)
+{
+    (void)c;
+    bool json = cli_flag(a, "json");
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; er_agents[i]; i++) {
+        const er_agent_def *ag = er_agents[i];
+        er_buf b = ER_BUF_INIT;
+        tools_line(ag->tools, &b);
+        if (json) {
+            cJSON *o = cJSON_CreateObject();
+            er_json_add_str(o, "name", ag->name);
+            er_json_add_str(o, "description", ag->description);
+            cJSON *subs = cJSON_CreateArray();
+            for (size_t s = 0; s < ag->nsubagents; s++) {
+                cJSON *so = cJSON_CreateObject();
+                er_json_add_str(so, "name", ag->subagents[s].name);
+                er_json_add_str(so, "description", ag->subagents[s].description);
+                er_json_append(subs, so);
+            }
+            er_json_add(o, "subagents", subs);
+            cJSON *tools = cJSON_CreateArray();
+            for (size_t t = 0; ag->tools && ag->tools[t]; t++)
+                if (er_tool_find(ag->tools[t]))
+                    er_json_append(tools, cJSON_CreateString(ag->tools[t]));
+            er_json_add(o, "tools", tools);
+            er_json_append(arr, o);
+        } else {
+            printf("%s — %s\n", ag->name, ag->description);
+            for (size_t s = 0; s < ag->nsubagents; s++)
+                printf("  %-15s %s\n", ag->subagents[s].name, ag->subagents[s].description);
+            printf("  tools: %s\n\n", b.len ? b.ptr : "(none yet)");
+        }
+        er_buf_release(&b);
+    }
+    if (json) {
+        char *text = cJSON_Print(arr);
+        puts(text);
+        free(text);
+    } else {
+        printf("* not available in this build\n");
+    }
+    cJSON_Delete(arr);
+    return EXIT_DONE;
+}

@@ -1,0 +1,89 @@
+/* cmd_ask.c — `errand ask`: one request through the whole flow. */
+#include "cli.h"
+#include "errand/alloc.h"
+#include "errand/json.h"
+#include "errand/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void print_json(const cli_outcome *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "task_id", o->task_id);
+    er_json_add_str(j, "conversation_id", o->conversation_id);
+    er_json_add_str(j, "agent", o->agent);
+    er_json_add_str(j, "status", er_task_status_name(o->status));
+    er_json_add_str(j, "answer", o->answer);
+    er_json_add_str(j, "error", o->error);
+    cJSON *u = cJSON_CreateObject();
+    er_json_add_num(u, "input_tokens", (double)o->tokens_in);
+    er_json_add_num(u, "output_tokens", (double)o->tokens_out);
+    er_json_add(j, "usage", u);
+    if (o->route)
+        er_json_add(j, "route", cJSON_Duplicate(o->route, true));
+    er_json_add(j, "steps", o->steps ? cJSON_Duplicate(o->steps, true) : cJSON_CreateArray());
+    char *text = cJSON_Print(j);
+    puts(text);
+    free(text);
+    cJSON_Delete(j);
+}
+
+
+int cli_outcome_exit(const cli_outcome *o)
+{
+    if (o->status == ER_TASK_DONE)
+        return EXIT_DONE;
+    int e = cli_exit_for(o->error_code);
+    return e == EXIT_UNAVAIL ? EXIT_UNAVAIL : EXIT_FAILED;
+}
+
+int cmd_ask(cli *c, cli_args *a)
+{
+    if (a->npos == 0)
+        return cli_usage_error("ask", "what should errand do? (errand ask \"request\")");
+    er_error err = { 0 };
+    int rc = cli_env(c, &err);
+    if (rc)
+        return cli_fail(&err);
+    char *request = cli_join(a, 0);
+    bool json = cli_flag(a, "json");
+    er_submit s = { .request = request, .agent = cli_value(a, "agent"),
+                    .approve_all = cli_flag(&c->global, "yes") };
+    const char *conv = cli_value(a, "conversation");
+    char conv_id[ER_ID_LEN];
+    if (conv && (rc = cli_resolve_conv(c, conv, conv_id, &err)) != 0) {
+        free(request);
+        return cli_fail(&err);
+    }
+    s.conversation_id = conv ? conv_id : NULL;
+    cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
+                   .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
+                   .progress = !json && isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL,
+                   .collect_steps = json };
+    cli_install_sigint();
+    cli_outcome o;
+    rc = cli_run_request(c, &s, &v, &o, &err);
+    free(request);
+    if (rc) {
+        cli_outcome_release(&o);
+        return cli_fail(&err);
+    }
+    if (json) {
+        print_json(&o);
+    } else if (o.status == ER_TASK_DONE) {
+        if (!o.streamed && o.answer)
+            fputs(o.answer, stdout);
+        size_t n = o.answer ? strlen(o.answer) : 0;
+        if (o.streamed || n == 0 || o.answer[n - 1] != '\n')
+            putchar('\n');
+    }
+    if (o.status != ER_TASK_DONE && !json)
+        fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
+                o.error ? o.error : "no reason given");
+    rc = cli_outcome_exit(&o);
+    cli_outcome_release(&o);
+    return rc;
+}

@@ -1,0 +1,251 @@
+/* cmd_task.c — `errand task` and `errand conv`: list, show, cancel. */
+#include "cli.h"
+#include "errand/alloc.h"
+#include "errand/json.h"
+#include "errand/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static cJSON *task_json(const er_task *t)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "id", t->id);
+    er_json_add_str(j, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
+    er_json_add_str(j, "conversation_id", t->conversation_id[0] ? t->conversation_id : NULL);
+    er_json_add_str(j, "status", er_task_status_name(t->status));
+    er_json_add_str(j, "agent", t->agent);
+    er_json_add_str(j, "request", t->request);
+    er_json_add_str(j, "result", t->result);
+    er_json_add_str(j, "error", t->error);
+    er_json_add_num(j, "tokens_in", (double)t->tokens_in);
+    er_json_add_num(j, "tokens_out", (double)t->tokens_out);
+    char ts[32];
+    er_time_iso(t->created_ms, ts, sizeof ts);
+    er_json_add_str(j, "created", ts);
+    er_time_iso(t->updated_ms, ts, sizeof ts);
+    er_json_add_str(j, "updated", ts);
+    return j;
+}
+
+static void print_json(cJSON *j)
+{
+    char *text = cJSON_Print(j);
+    puts(text);
+    free(text);
+    cJSON_Delete(j);
+}
+
+typedef struct list_ctx {
+    bool json;
+    cJSON *arr;
+    int n;
+} list_ctx;
+
+static int print_task_row(const er_task *t, void *payload)
+{
+    list_ctx *l = payload;
+    l->n++;
+    if (l->json) {
+        er_json_append(l->arr, task_json(t));
+        return 0;
+    }
+    char ts[32];
+    er_time_iso(t->created_ms, ts, sizeof ts);
+    ts[19] = '\0';
+    double secs = (double)(t->updated_ms - t->created_ms) / 1000.0;
+    printf("%.13s  %-9s  %-10s  %s  %6.1fs  %.50s%s\n", t->id, er_task_status_name(t->status),
+           t->agent ? t->agent : "-", ts + 5, secs, t->request,
+           strlen(t->request) > 50 ? "…" : "");
+    return 0;
+}
+
+static int task_list(cli *c, cli_args *a, er_store *st)
+{
+    er_error err = { 0 };
+    er_task_filter f = { .parent_id = "", .status = -1, .limit = 20 };
+    const char *status = cli_value(a, "status"), *limit = cli_value(a, "limit");
+    er_task_status s;
+    if (status) {
+        if (er_task_status_parse(status, &s))
+            return cli_usage_error("task", "unknown status '%s'", status);
+        f.status = (int)s;
+    }
+    long n;
+    if (limit) {
+        if (er_str_to_long(limit, &n) || n <= 0)
+            return cli_usage_error("task", "--limit needs a positive number");
+        f.limit = (int)n;
+    }
+    (void)c;
+    list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0 };
+    if (!l.json)
+        printf("%-13s  %-9s  %-10s  %-14s  %7s  %s\n", "ID", "STATUS", "AGENT", "CREATED",
+               "TIME", "REQUEST");
+    int rc = er_store_task_list(st, &f, print_task_row, &l, &err);
+    if (l.json)
+        print_json(l.arr);
+    else
+        cJSON_Delete(l.arr);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
+static int print_event(const er_event *e, void *payload)
+{
+    if (payload) {
+        cJSON *j = cJSON_CreateObject();
+        er_json_add_num(j, "id", (double)e->id);
+        er_json_add_str(j, "task_id", e->task_id);
+        er_json_add_str(j, "kind", e->kind);
+        cJSON *d = cJSON_Parse(e->data ? e->data : "null");
+        er_json_add(j, "data", d ? d : cJSON_CreateNull());
+        er_json_append(payload, j);
+        return 0;
+    }
+    char ts[32];
+    er_time_iso(e->created_ms, ts, sizeof ts);
+    printf("  %s  %-16s %.200s\n", ts + 11, e->kind, e->data ? e->data : "");
+    return 0;
+}
+
+static int print_child(const er_task *t, void *payload)
+{
+    (void)payload;
+    printf("  step %.13s  %-9s %-9s %s\n", t->id, er_task_status_name(t->status),
+           t->agent ? t->agent : "-", t->request);
+    return 0;
+}
+
+static int task_show(cli_args *a, er_store *st, const char *id)
+{
+    er_error err = { 0 };
+    er_task t;
+    int rc = er_store_task_get(st, id, &t, &err);
+    if (rc)
+        return cli_fail(&err);
+    if (cli_flag(a, "json")) {
+        cJSON *j = task_json(&t);
+        cJSON *events = cJSON_CreateArray();
+        er_store_event_list(st, t.id, 0, print_event, events, NULL);
+        er_json_add(j, "events", events);
+        print_json(j);
+    } else {
+        printf("task      %s\nstatus    %s\nagent     %s\nrequest   %s\n", t.id,
+               er_task_status_name(t.status), t.agent ? t.agent : "-", t.request);
+        if (t.conversation_id[0])
+            printf("conv      %s\n", t.conversation_id);
+        printf("tokens    %lld in, %lld out\n", (long long)t.tokens_in, (long long)t.tokens_out);
+        er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 100 };
+        er_store_task_list(st, &f, print_child, NULL, NULL);
+        printf("events:\n");
+        er_store_event_list(st, t.id, 0, print_event, NULL, NULL);
+        if (t.result)
+            printf("result:\n%s\n", t.result);
+        if (t.error)
+            printf("error: %s\n", t.error);
+    }
+    er_task_release(&t);
+    return EXIT_DONE;
+}
+
+int cmd_task(cli *c, cli_args *a)
+{
+    if (a->npos == 0)
+        return cli_usage_error("task", "say list, show ID or cancel ID");
+    er_error err = { 0 };
+    er_store *st;
+    int rc = cli_env(c, &err);
+    if (!rc)
+        rc = er_env_store(c->env, &st, &err);
+    if (rc)
+        return cli_fail(&err);
+    const char *sub = a->pos[0];
+    if (strcmp(sub, "list") == 0)
+        return task_list(c, a, st);
+    if (strcmp(sub, "show") != 0 && strcmp(sub, "cancel") != 0)
+        return cli_usage_error("task", "unknown subcommand '%s' (list, show, cancel)", sub);
+    if (a->npos < 2)
+        return cli_usage_error("task", "%s needs a task ID", sub);
+    char id[ER_ID_LEN];
+    if (cli_resolve_task(c, a->pos[1], id, &err))
+        return cli_fail(&err);
+    if (strcmp(sub, "show") == 0)
+        return task_show(a, st, id);
+    if (er_task_cancel(c->env, id, &err))
+        return cli_fail(&err);
+    printf("cancelled %s\n", id);
+    return EXIT_DONE;
+}
+
+static int print_conv_row(const er_conversation *cv, void *payload)
+{
+    list_ctx *l = payload;
+    char ts[32];
+    er_time_iso(cv->updated_ms, ts, sizeof ts);
+    if (l->json) {
+        cJSON *j = cJSON_CreateObject();
+        er_json_add_str(j, "id", cv->id);
+        er_json_add_str(j, "title", cv->title);
+        er_json_add_str(j, "updated", ts);
+        er_json_append(l->arr, j);
+    } else {
+        ts[19] = '\0';
+        printf("%.13s  %s  %s\n", cv->id, ts + 5, cv->title ? cv->title : "");
+    }
+    return 0;
+}
+
+static int print_msg(const er_message *m, void *payload)
+{
+    if (payload) {
+        cJSON *j = cJSON_CreateObject();
+        er_json_add_str(j, "role", m->role);
+        er_json_add_str(j, "content", m->content);
+        er_json_add_str(j, "task_id", m->task_id[0] ? m->task_id : NULL);
+        er_json_append(payload, j);
+    } else {
+        printf("%s%s:\033[0m %s\n\n", strcmp(m->role, "user") == 0 ? "\033[1m" : "\033[36m",
+               m->role, m->content);
+    }
+    return 0;
+}
+
+int cmd_conv(cli *c, cli_args *a)
+{
+    if (a->npos == 0)
+        return cli_usage_error("conv", "say list or show ID");
+    er_error err = { 0 };
+    er_store *st;
+    int rc = cli_env(c, &err);
+    if (!rc)
+        rc = er_env_store(c->env, &st, &err);
+    if (rc)
+        return cli_fail(&err);
+    bool json = cli_flag(a, "json");
+    if (strcmp(a->pos[0], "list") == 0) {
+        long n = 20;
+        const char *limit = cli_value(a, "limit");
+        if (limit && (er_str_to_long(limit, &n) || n <= 0))
+            return cli_usage_error("conv", "--limit needs a positive number");
+        list_ctx l = { json, cJSON_CreateArray(), 0 };
+        rc = er_store_conv_list(st, NULL, (int)n, print_conv_row, &l, &err);
+        if (json)
+            print_json(l.arr);
+        else
+            cJSON_Delete(l.arr);
+        return rc ? cli_fail(&err) : EXIT_DONE;
+    }
+    if (strcmp(a->pos[0], "show") != 0)
+        return cli_usage_error("conv", "unknown subcommand '%s' (list, show)", a->pos[0]);
+    if (a->npos < 2)
+        return cli_usage_error("conv", "show needs a conversation ID");
+    char id[ER_ID_LEN];
+    if (cli_resolve_conv(c, a->pos[1], id, &err))
+        return cli_fail(&err);
+    cJSON *arr = json ? cJSON_CreateArray() : NULL;
+    rc = er_store_msg_list(st, id, 0, print_msg, arr, &err);
+    if (json)
+        print_json(arr);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}

@@ -1,0 +1,361 @@
+/* run.c — submit a request and follow it to its end: stream tokens, answer
+ * approval requests on the terminal, cancel on Ctrl-C.  Shared by `ask` and the REPL. */
+#include "cli.h"
+#include "errand/alloc.h"
+#include "errand/approval.h"
+#include "errand/id.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/workers.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+volatile int cli_interrupted;
+
+static void on_sigint(int sig)
+{
+    (void)sig;
+    if (cli_interrupted++ >= 1) {
+        /* Second Ctrl-C while waiting: leave now. */
+        static const char msg[] = "\nerrand: interrupted\n";
+        ssize_t w = write(STDERR_FILENO, msg, sizeof msg - 1);
+        (void)w;
+        _exit(EXIT_INTERRUPTED);
+    }
+}
+
+void cli_install_sigint(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+}
+
+int cli_local_workers(cli *c, er_error *err)
+{
+    if (c->workers_started)
+        return 0;
+    er_bus *bus;
+    int rc = er_env_bus(c->env, &bus, err);
+    if (!rc && er_bus_is_local(bus))
+        rc = er_workers_start(c->env, "all", 2, err);
+    if (!rc)
+        c->workers_started = true;
+    return rc;
+}
+
+void cli_outcome_release(cli_outcome *o)
+{
+    free(o->agent);
+    free(o->answer);
+    free(o->error);
+    cJSON_Delete(o->route);
+    cJSON_Delete(o->steps);
+    memset(o, 0, sizeof *o);
+}
+
+static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
+{
+    const cJSON *d = er_json_obj(ev, "data");
+    const char *task_id = er_json_str(ev, "task_id");
+    const char *call_id = er_json_str(d, "call_id");
+    if (!task_id || !call_id)
+        return;
+    er_approval_decision dec = ER_APPROVAL_DENY;
+    if (v->interactive) {
+        char *args = er_json_print(cJSON_GetObjectItemCaseSensitive(d, "arguments"));
+        fprintf(stderr, "\n%s wants to call %s (%s): %s\nAllow? [y]es / [n]o / [a]lways: ",
+                er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent",
+                er_json_str(d, "tool") ? er_json_str(d, "tool") : "?",
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args);
+        free(args);
+        fflush(stderr);
+        char line[64];
+        if (fgets(line, sizeof line, stdin)) {
+            if (line[0] == 'y' || line[0] == 'Y')
+                dec = ER_APPROVAL_ALLOW;
+            else if (line[0] == 'a' || line[0] == 'A')
+                dec = ER_APPROVAL_ALWAYS;
+        }
+    } else {
+        fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
+                        "(use --yes, or set policy.%s = allow)\n",
+                er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "…");
+    }
+    er_error err = { 0 };
+    if (er_approval_answer(c->env, task_id, call_id, dec, &err))
+        fprintf(stderr, "errand: cannot answer the approval request: %s\n", err.msg);
+}
+
+static void progress(const cJSON *ev)
+{
+    const char *kind = er_json_str(ev, "kind");
+    const cJSON *d = er_json_obj(ev, "data");
+    if (er_str_eq(kind, "routed")) {
+        const cJSON *s;
+        cJSON_ArrayForEach(s, er_json_arr(d, "steps"))
+            fprintf(stderr, "\033[2m→ %s\033[0m\n", er_json_str(s, "agent"));
+    } else if (er_str_eq(kind, "tool_call")) {
+        fprintf(stderr, "\033[2m  %s: %s %s\033[0m\n", er_json_str(d, "agent"),
+                er_json_str(d, "tool"), er_json_str(d, "arguments"));
+    } else if (er_str_eq(kind, "delegate")) {
+        fprintf(stderr, "\033[2m  %s → %s\033[0m\n", er_json_str(d, "agent"),
+                er_json_str(d, "subagent"));
+    }
+}
+
+static void take_end(cli_outcome *o, const cJSON *d)
+{
+    er_task_status_parse(er_json_str(d, "status"), &o->status);
+    free(o->answer);
+    free(o->error);
+    o->answer = er_xstrdup(er_json_str(d, "answer"));
+    o->error = er_xstrdup(er_json_str(d, "error"));
+    o->error_code = er_error_from_name(er_json_str(d, "code"));
+    o->tokens_in = (int64_t)er_json_num(d, "tokens_in", 0);
+    o->tokens_out = (int64_t)er_json_num(d, "tokens_out", 0);
+}
+
+/* The store is the truth; pub/sub may drop messages (a Redis restart). */
+static bool ended_in_store(cli *c, cli_outcome *o)
+{
+    er_store *st;
+    er_task t;
+    if (er_env_store(c->env, &st, NULL) || er_store_task_get(st, o->task_id, &t, NULL))
+        return false;
+    bool ended = er_task_status_final(t.status);
+    if (ended) {
+        o->status = t.status;
+        free(o->answer);
+        free(o->error);
+        o->answer = er_xstrdup(t.result);
+        o->error = er_xstrdup(t.error);
+        o->tokens_in = t.tokens_in;
+        o->tokens_out = t.tokens_out;
+    }
+    er_task_release(&t);
+    return ended;
+}
+
+/* Handles one event; true when the task has ended. */
+static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
+{
+    const char *kind = er_json_str(ev, "kind");
+    const char *task = er_json_str(ev, "task_id");
+    bool own = er_str_eq(task, o->task_id);
+    const cJSON *d = er_json_obj(ev, "data");
+    if (er_str_eq(kind, "token")) {
+        const char *text = er_json_str(d, "text");
+        if (own && v->stream && text) {
+            fputs(text, stdout);
+            fflush(stdout);
+            o->streamed = true;
+        }
+    } else if (er_str_eq(kind, "approval_request")) {
+        ask_approval(c, v, ev);
+    } else if (er_str_eq(kind, "routed") && own) {
+        cJSON_Delete(o->route);
+        o->route = d ? cJSON_Duplicate(d, true) : NULL;
+    } else if (er_str_eq(kind, "start") && own) {
+        free(o->agent);
+        o->agent = er_xstrdup(er_json_str(d, "agent"));
+    } else if (er_str_eq(kind, "end") && own) {
+        if (!o->agent && er_json_str(d, "agent"))
+            o->agent = er_xstrdup(er_json_str(d, "agent"));
+        take_end(o, d);
+        return true;
+    }
+    if (v->progress)
+        progress(ev);
+    return false;
+}
+
+static int add_step(const er_event *e, void *payload)
+{
+    cJSON *s = cJSON_CreateObject();
+    er_json_add_num(s, "id", (double)e->id);
+    er_json_add_str(s, "task_id", e->task_id);
+    er_json_add_str(s, "kind", e->kind);
+    cJSON *d = cJSON_Parse(e->data ? e->data : "null");
+    er_json_add(s, "data", d ? d : cJSON_CreateNull());
+    char ts[32];
+    er_time_iso(e->created_ms, ts, sizeof ts);
+    er_json_add_str(s, "ts", ts);
+    er_json_append(payload, s);
+    return 0;
+}
+
+static int add_child_steps(const er_task *t, void *payload)
+{
+    void **ctx = payload;
+    er_store_event_list(ctx[0], t->id, 0, add_step, ctx[1], NULL);
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    double x = er_json_num(*(cJSON *const *)a, "id", 0), y = er_json_num(*(cJSON *const *)b, "id", 0);
+    return (x > y) - (x < y);
+}
+
+static cJSON *collect_steps(cli *c, const char *root)
+{
+    er_store *st;
+    cJSON *steps = cJSON_CreateArray();
+    if (er_env_store(c->env, &st, NULL))
+        return steps;
+    er_store_event_list(st, root, 0, add_step, steps, NULL);
+    void *ctx[2] = { st, steps };
+    er_task_filter f = { .parent_id = root, .status = -1, .limit = 100 };
+    er_store_task_list(st, &f, add_child_steps, ctx, NULL);
+    /* Children's events interleave with the parent's: order by event id. */
+    int n = cJSON_GetArraySize(steps);
+    cJSON **items = er_xcalloc((size_t)n + 1, sizeof *items);
+    for (int i = n - 1; i >= 0; i--)
+        items[i] = cJSON_DetachItemFromArray(steps, i);
+    qsort(items, (size_t)n, sizeof *items, by_id);
+    for (int i = 0; i < n; i++)
+        er_json_append(steps, items[i]);
+    free(items);
+    return steps;
+}
+
+static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
+{
+    bool cancel_sent = false;
+    int quiet_ms = 0;
+    for (;;) {
+        if (cli_interrupted && !cancel_sent) {
+            cancel_sent = true;
+            fprintf(stderr, "\nerrand: cancelling (Ctrl-C again to quit at once)\n");
+            er_error e = { 0 };
+            if (er_task_cancel(c->env, o->task_id, &e) && e.code != ER_ECONFLICT)
+                fprintf(stderr, "errand: %s\n", e.msg);
+        }
+        cJSON *ev = NULL;
+        if (er_follow_next(f, 100, &ev) == 0) {
+            quiet_ms = 0;
+            bool end = on_event(c, v, o, ev);
+            cJSON_Delete(ev);
+            if (end)
+                return;
+            continue;
+        }
+        quiet_ms += 100;
+        if (quiet_ms >= 1000) {
+            quiet_ms = 0;
+            if (ended_in_store(c, o))
+                return;
+        }
+    }
+}
+
+int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out,
+                    er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    int rc = cli_local_workers(c, err);
+    if (rc)
+        return rc;
+    er_submit sub = *s;
+    er_id_new(out->task_id);
+    sub.task_id = out->task_id;
+    er_follow *f;
+    rc = er_follow_open(&f, c->env, out->task_id, err);
+    if (rc)
+        return rc;
+    rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);
+    if (!rc) {
+        cli_interrupted = 0;
+        follow_loop(c, v, f, out);
+        if (v->collect_steps)
+            out->steps = collect_steps(c, out->task_id);
+    }
+    er_follow_close(f);
+    return rc;
+}
+
+static int match_task(const er_task *t, void *payload)
+{
+    void **ctx = payload;
+    const char *prefix = ctx[0];
+    if (er_str_starts(t->id, prefix)) {
+        if (((char *)ctx[1])[0])
+            ctx[2] = (void *)1;   /* ambiguous */
+        er_strlcpy(ctx[1], t->id, ER_ID_LEN);
+    }
+    return 0;
+}
+
+int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(c->env, &st, err);
+    if (rc)
+        return rc;
+    if (er_id_valid(prefix)) {
+        er_strlcpy(out, prefix, ER_ID_LEN);
+        return 0;
+    }
+    if (strlen(prefix) < 4)
+        return er_error_set(err, ER_EINVAL, "task id '%s' is too short (4 characters at least)",
+                            prefix);
+    out[0] = '\0';
+    void *ctx[3] = { (void *)prefix, out, NULL };
+    er_task_filter f = { .status = -1, .limit = 100000 };
+    rc = er_store_task_list(st, &f, match_task, ctx, err);
+    if (rc)
+        return rc;
+    if (ctx[2])
+        return er_error_set(err, ER_EINVAL, "task id '%s' is ambiguous; give more characters",
+                            prefix);
+    if (!out[0])
+        return er_error_set(err, ER_ENOTFOUND, "no task '%s' (see `errand task list`)", prefix);
+    return 0;
+}
+
+static int match_conv(const er_conversation *cv, void *payload)
+{
+    void **ctx = payload;
+    if (er_str_starts(cv->id, ctx[0])) {
+        if (((char *)ctx[1])[0])
+            ctx[2] = (void *)1;
+        er_strlcpy(ctx[1], cv->id, ER_ID_LEN);
+    }
+    return 0;
+}
+
+int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(c->env, &st, err);
+    if (rc)
+        return rc;
+    if (er_id_valid(prefix)) {
+        er_strlcpy(out, prefix, ER_ID_LEN);
+        return 0;
+    }
+    if (strlen(prefix) < 4)
+        return er_error_set(err, ER_EINVAL,
+                            "conversation id '%s' is too short (4 characters at least)", prefix);
+    out[0] = '\0';
+    void *ctx[3] = { (void *)prefix, out, NULL };
+    rc = er_store_conv_list(st, NULL, 100000, match_conv, ctx, err);
+    if (rc)
+        return rc;
+    if (ctx[2])
+        return er_error_set(err, ER_EINVAL,
+                            "conversation id '%s' is ambiguous; give more characters", prefix);
+    if (!out[0])
+        return er_error_set(err, ER_ENOTFOUND, "no conversation '%s' (see `errand conv list`)",
+                            prefix);
+    return 0;
+}
