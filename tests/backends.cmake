@@ -1,2 +1,12 @@
 # backends.cmake — each backend's conformance run against its real server.
 # One errand_backend_test(...) per (test program, backend); see tests/CMakeLists.txt.
+
+# Cache: the Redis backend.  The suite restarts the server (stop + start with the
+# same state dir) to check reconnection, hence the script path, state dir and lock.
+if(ERRAND_WITH_REDIS)
+  errand_backend_test(cache.redis COMMAND test_cache FIXTURES redis
+    ENV "ERRAND_TEST_CACHE_URL=${ERRAND_TEST_REDIS_URL}"
+        "ERRAND_TEST_REDIS_SCRIPT=${CMAKE_CURRENT_SOURCE_DIR}/servers/redis.sh"
+        "ERRAND_TEST_REDIS_STATE=${CMAKE_BINARY_DIR}/servers/redis")
+  set_tests_properties(backend.cache.redis PROPERTIES RESOURCE_LOCK redis)
+endif()
