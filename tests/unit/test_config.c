@@ -1,0 +1,118 @@
+/* test_config.c — defaults, INI file, environment, flags, masking, errors. */
+#include "check.h"
+#include "errand/config.h"
+#include "errand/alloc.h"
+
+#include <stdlib.h>
+#include <unistd.h>
+
+static char dir[] = "/tmp/errand-cfg-XXXXXX";
+
+static char *write_file(const char *name, const char *text)
+{
+    char *path = er_xasprintf("%s/%s", dir, name);
+    FILE *f = fopen(path, "w");
+    fputs(text, f);
+    fclose(f);
+    return path;
+}
+
+static void test_defaults(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    setenv("XDG_CONFIG_HOME", dir, 1);
+    setenv("XDG_DATA_HOME", "/data-home", 1);
+    unsetenv("ERRAND_MAX_STEPS");
+    CHECK_OK(er_config_load(&cfg, NULL, &err));
+    CHECK_STR(cfg.database_url, "sqlite:///data-home/errand/errand.db");
+    CHECK_INT(cfg.max_steps, 25);
+    CHECK_INT(cfg.policy[ER_PERM_READ], ER_POLICY_ALLOW);
+    CHECK_INT(cfg.policy[ER_PERM_WRITE], ER_POLICY_ASK);
+    CHECK(cfg.config_path == NULL);
+    CHECK_STR(er_config_llm_provider(&cfg), "offline");
+    er_config_release(&cfg);
+}
+
+static void test_precedence(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    char *path = write_file("a.ini", "# comment\n[agent]\nmax_steps = 7\nmax_seconds=9\n"
+                                     "[llm]\nmodel = \"file-model\"\n[policy]\nexec = deny\n");
+    setenv("ERRAND_MAX_STEPS", "11", 1);
+    CHECK_OK(er_config_load(&cfg, path, &err));
+    CHECK_INT(cfg.max_steps, 11);          /* environment beats the file */
+    CHECK_INT(cfg.max_seconds, 9);         /* file beats the default */
+    CHECK_STR(cfg.model, "file-model");
+    CHECK_INT(cfg.policy[ER_PERM_EXEC], ER_POLICY_DENY);
+    CHECK_OK(er_config_set(&cfg, "agent.max_steps", "3", &err));
+    CHECK_INT(cfg.max_steps, 3);           /* flags are applied last */
+    CHECK_OK(er_config_set(&cfg, "model", "bare-key", &err));
+    CHECK_STR(cfg.model, "bare-key");
+    CHECK_STR(cfg.config_path, path);
+    er_config_release(&cfg);
+    unsetenv("ERRAND_MAX_STEPS");
+    free(path);
+}
+
+static void test_errors(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    char *path = write_file("bad.ini", "[agent]\nmax_steps = lots\n");
+    CHECK(er_config_load(&cfg, path, &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "bad.ini:2") != NULL);
+    CHECK(strstr(err.msg, "lots") != NULL);
+    free(path);
+    path = write_file("bad2.ini", "[agent\n");
+    CHECK(er_config_load(&cfg, path, &err) == ER_EINVAL);
+    free(path);
+    path = write_file("bad3.ini", "[nosuch]\nkey = 1\n");
+    CHECK(er_config_load(&cfg, path, &err) == ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "nosuch.key") != NULL);
+    free(path);
+    CHECK(er_config_load(&cfg, "/nonexistent/errand.conf", &err) == ER_EIO);
+    CHECK_OK(er_config_load(&cfg, NULL, &err));
+    CHECK(er_config_set(&cfg, "policy.send", "maybe", &err) == ER_EINVAL);
+    CHECK(er_config_set(&cfg, "agent.max_steps", "-1", &err) == ER_EINVAL);
+    setenv("ERRAND_POLICY_WRITE", "whatever", 1);
+    er_config cfg2;
+    CHECK(er_config_load(&cfg2, NULL, &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "ERRAND_POLICY_WRITE") != NULL);
+    unsetenv("ERRAND_POLICY_WRITE");
+    er_config_release(&cfg);
+}
+
+static void test_masking(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    setenv("OPENAI_API_KEY", "sk-abcdefghijklmnop", 1);
+    setenv("DATABASE_URL", "postgresql://bob:hunter22@db/errand", 1);
+    CHECK_OK(er_config_load(&cfg, NULL, &err));
+    CHECK_STR(er_config_llm_provider(&cfg), "openai");
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        char *v = er_config_get_text(&cfg, &er_config_keys[i], true);
+        CHECK(!v || (!strstr(v, "abcdefghijklmnop") && !strstr(v, "hunter22")));
+        free(v);
+    }
+    unsetenv("OPENAI_API_KEY");
+    unsetenv("DATABASE_URL");
+    er_config_release(&cfg);
+}
+
+int main(void)
+{
+    if (!mkdtemp(dir))
+        return 1;
+    test_defaults();
+    test_precedence();
+    test_errors();
+    test_masking();
+    char *cmd = er_xasprintf("rm -rf %s", dir);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", dir);
+    free(cmd);
+    return check_done();
+}
