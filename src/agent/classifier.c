@@ -441,6 +441,11 @@ static int next_example(tsv_reader *r, example *out, er_error *err)
         if (out->label_len >= ER_CLASSIFIER_LABEL_MAX)
             return er_error_set(err, ER_EINVAL, "training line %zu: label longer than %d bytes",
                                 r->lineno, ER_CLASSIFIER_LABEL_MAX - 1);
+        for (size_t i = 0; i < out->label_len; i++)
+            if ((unsigned char)out->label[i] < 0x20 || out->label[i] == 0x7f)
+                return er_error_set(err, ER_EINVAL,
+                                    "training line %zu: control character in the label",
+                                    r->lineno);
         return 1;
     }
     return 0;

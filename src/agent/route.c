@@ -106,8 +106,9 @@ size_t er_classifier_split(const char *text, size_t len, er_span *out, size_t ma
 static const char *const back_pronouns[] = { "it", "them", "that", "this", "those", "these" };
 static const char *const back_nouns[] = {
     "result", "results", "summary", "output", "findings", "answer", "answers", "list",
-    "table", "chart", "report", "screenshot", "screenshots", "file", "data", "numbers",
-    "links", "page", "pdf", "csv",
+    "table", "chart", "graph", "plot", "report", "screenshot", "screenshots", "file",
+    "files", "data", "numbers", "totals", "prices", "links", "headlines", "titles",
+    "matches", "page", "pdf", "csv", "text", "notes",
 };
 
 static bool any_word(const char *s, size_t n, const char *const *words, size_t nwords)

@@ -67,9 +67,8 @@ static void load_examples(void)
     }
 }
 
-/* Trains on every example outside fold `fold` (nth % FOLDS), tests on the fold,
- * and returns the accuracy; confusion[truth][predicted] is accumulated. */
-static double run_fold(size_t fold, size_t confusion[5][5])
+/* A model trained on every example outside fold `fold` (nth % FOLDS). */
+static er_classifier *train_without(size_t fold)
 {
     er_buf tsv = ER_BUF_INIT;
     er_error err = { 0 };
@@ -80,6 +79,14 @@ static double run_fold(size_t fold, size_t confusion[5][5])
     er_classifier *c = NULL;
     CHECK_OK(er_classifier_train(&c, tsv.ptr, tsv.len, &err));
     er_buf_release(&tsv);
+    return c;
+}
+
+/* Trains without fold `fold`, tests on the fold,
+ * and returns the accuracy; confusion[truth][predicted] is accumulated. */
+static double run_fold(size_t fold, size_t confusion[5][5])
+{
+    er_classifier *c = train_without(fold);
     if (!c)
         return 0;
     size_t right = 0, total = 0;
@@ -146,15 +153,7 @@ static void test_calibration(void)
     double conf[2] = { 0, 0 };   /* [wrong], [right] */
     size_t count[2] = { 0, 0 };
     for (size_t fold = 0; fold < FOLDS; fold++) {
-        er_buf tsv = ER_BUF_INIT;
-        er_error err = { 0 };
-        for (size_t i = 0; i < nexamples; i++)
-            if (examples[i].nth % FOLDS != fold)
-                er_buf_printf(&tsv, "%s\t%.*s\n", examples[i].label, (int)examples[i].len,
-                              examples[i].text);
-        er_classifier *c = NULL;
-        CHECK_OK(er_classifier_train(&c, tsv.ptr, tsv.len, &err));
-        er_buf_release(&tsv);
+        er_classifier *c = train_without(fold);
         for (size_t i = 0; c && i < nexamples; i++) {
             if (examples[i].nth % FOLDS != fold)
                 continue;
@@ -280,6 +279,8 @@ static void test_train_errors(void)
     CHECK_INT(er_classifier_train(&c, NULL, 0, &err), ER_EINVAL);
     CHECK_INT(er_classifier_train(&c, "code\t  \n", 8, &err), ER_EINVAL);
     CHECK(strstr(err.msg, "empty text") != NULL);
+    CHECK_INT(er_classifier_train(&c, "co\0de\tfix it\n", 13, &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "control character") != NULL);
     er_buf many = ER_BUF_INIT;
     for (int i = 0; i <= ER_CLASSIFIER_MAX_LABELS; i++)
         er_buf_printf(&many, "label%d\texample %d\n", i, i);
