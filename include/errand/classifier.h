@@ -28,6 +28,9 @@
 #define ER_ROUTE_MAX_STEPS 8
 /* A clause must reach this posterior for a compound plan to be made. */
 #define ER_ROUTE_MIN_CONFIDENCE 0.7
+/* Longer requests are one step: they are pastes (code, logs, mail) whose
+ * semicolons and "then"s do not join separate jobs. */
+#define ER_ROUTE_SPLIT_MAX 2048
 
 typedef struct er_classifier er_classifier;
 
@@ -93,7 +96,8 @@ typedef struct er_route {
 } er_route;
 
 /* Decides the steps for a request: one step (the whole text, the whole label)
- * unless its clauses go to different labels, each with at least
+ * unless it is at most ER_ROUTE_SPLIT_MAX bytes and its clauses go to different
+ * labels, each with at least
  * ER_ROUTE_MIN_CONFIDENCE; then adjacent clauses with the same label merge into
  * one step, and a step that refers back depends on the one before it. */
 void er_classifier_route(const er_classifier *c, const char *text, size_t len, er_route *out);

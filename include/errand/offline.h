@@ -2,9 +2,13 @@
  *
  * The offline backend (er_llm_offline_backend, src/llm/offline.c) answers chat
  * requests without a model:
- *   - tool_choice "route" (the supervisor): one `route` tool call whose arguments
- *     are {"steps":[{"agent","request","depends_on","confidence"}…],
- *     "confidence","scores":{agent:p…},"method":"naive-bayes"} (classifier.h);
+ *   - tool_choice "route" (the supervisor): one `route` tool call (id
+ *     "offline-1") for the last user message, with the arguments
+ *     {"steps":[{"agent","request","depends_on","confidence"}…],
+ *      "confidence","scores":{agent:p…},"method":"naive-bayes"}:
+ *     steps as er_classifier_route decides them (classifier.h), depends_on the
+ *     index of the step whose result a step needs or -1; confidence that of the
+ *     least confident step; scores the posteriors for the whole request;
  *   - last message a user command whose first word is an offered tool's command
  *     word (its er_tool.offline form): one tool call "offline-1" with the
  *     arguments parsed from the words;

@@ -1,11 +1,10 @@
 /* classifier.c — naive Bayes text classifier for the offline router.
  *
  * Text becomes a stream of normalised tokens (see classifier.h); every token and
- * every pair of neighbours is hashed to a 64-bit feature id, and a text's feature
- * ids are deduplicated on the stack, so neither training nor
- * prediction allocates per token.  The model is an open-addressing table from
- * feature id to per-label counts.  Clause splitting and the routing decision live
- * in route.c. */
+ * every pair of neighbours is hashed to a 64-bit feature id, and a text's ids are
+ * deduplicated on the stack, so neither training nor prediction allocates per
+ * token.  The model is an open-addressing table from feature id to per-label
+ * counts.  Clause splitting and the routing decision live in route.c. */
 #include "errand/classifier.h"
 #include "errand/alloc.h"
 #include "errand/embed.h"
@@ -108,10 +107,11 @@ static void emit_side(tokstream *ts, const char *tok)
     feat_add(ts->fv, hash_bytes(tok, strlen(tok)));
 }
 
-/* Top-level domains that make "name.tld" a web address rather than a file. */
+/* Top-level domains that make "name.tld" a web address rather than a file; none
+ * doubles as a common file extension (so not .sh, .rs, .pl, .md). */
 static const char *const tlds[] = {
     "com", "org", "net", "io", "dev", "gov", "edu", "co", "uk", "de", "ai", "app",
-    "info", "biz", "me", "us", "eu", "fr", "ly", "tv", "xyz", "site", "gg", "sh",
+    "info", "biz", "me", "us", "eu", "fr", "ly", "tv", "xyz", "site", "gg",
 };
 
 static bool is_tld(const char *s, size_t n)

@@ -108,7 +108,8 @@ static const char *const back_nouns[] = {
     "result", "results", "summary", "output", "findings", "answer", "answers", "list",
     "table", "chart", "graph", "plot", "report", "screenshot", "screenshots", "file",
     "files", "data", "numbers", "totals", "prices", "links", "headlines", "titles",
-    "matches", "page", "pdf", "csv", "text", "notes",
+    "matches", "amounts", "figures", "values", "items", "rows", "details", "page", "pdf",
+    "csv", "text", "notes",
 };
 
 static bool any_word(const char *s, size_t n, const char *const *words, size_t nwords)
@@ -178,7 +179,8 @@ void er_classifier_route(const er_classifier *c, const char *text, size_t len, e
     if (!text)
         len = 0;
     er_classifier_predict(c, text, len, &out->whole);
-    size_t n = er_classifier_split(text, len, clauses, ER_ROUTE_MAX_STEPS);
+    size_t n = len <= ER_ROUTE_SPLIT_MAX
+                   ? er_classifier_split(text, len, clauses, ER_ROUTE_MAX_STEPS) : 0;
     if (n >= 2 && plan_compound(c, text, clauses, n, out))
         return;
     size_t start = 0, end = len;

@@ -251,6 +251,7 @@ static void test_normalisation(void)
     CHECK_STR(predict_tiny(urls, "fetch www.wikipedia.org"), "web");
     CHECK_STR(predict_tiny(urls, "fetch bbc.co.uk"), "web");
     CHECK_STR(predict_tiny(urls, "fetch report.pdf"), "file");
+    CHECK_STR(predict_tiny(urls, "fetch deploy.sh"), "file");
     const char *mail = "person\tping bob@example.com\nnumber\tping 42\n";
     CHECK_STR(predict_tiny(mail, "ping carol.smith@mail.example.org"), "person");
     CHECK_STR(predict_tiny(mail, "ping 3.14159"), "number");
@@ -343,8 +344,9 @@ static void test_split(void)
     CHECK_INT(one[1].len, 7);   /* the rest stays in the last clause */
     CHECK(er_classifier_refers_back("email it to bob", 15));
     CHECK(er_classifier_refers_back("send the summary to ann", 23));
+    CHECK(er_classifier_refers_back("save the amounts to x.csv", 25));
     CHECK(!er_classifier_refers_back("email bob about lunch", 21));
-    CHECK(!er_classifier_refers_back("send the items", 14));   /* "it" inside a word */
+    CHECK(!er_classifier_refers_back("send kitten pics", 16));   /* "it" inside a word */
 }
 
 static void step_text(const char *text, const er_route_step *st, char *buf, size_t size)
@@ -390,6 +392,16 @@ static void test_route(void)
     CHECK_STR(buf, "fix the failing test in test_io.py, then run the linter");
     CHECK_STR(er_classifier_label(c, (size_t)r.steps[1].label), "browser");
     CHECK_INT(r.steps[1].depends_on, -1);
+
+    /* A long paste stays one step whatever it contains. */
+    er_buf paste = ER_BUF_INIT;
+    er_buf_puts(&paste, "summarise https://example.com/article and email it to bob@example.com; ");
+    while (paste.len <= ER_ROUTE_SPLIT_MAX)
+        er_buf_puts(&paste, "int x = 1; ");
+    er_classifier_route(c, paste.ptr, paste.len, &r);
+    CHECK_INT(r.nsteps, 1);
+    CHECK_INT(r.steps[0].span.len, paste.len - 1);   /* trailing blank trimmed */
+    er_buf_release(&paste);
 
     const char *blank = "   ";
     er_classifier_route(c, blank, 3, &r);
