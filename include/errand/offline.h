@@ -1,0 +1,63 @@
+/* offline.h — the offline LLM backend's brain, exposed for tests and front ends.
+ *
+ * The offline backend (er_llm_offline_backend, src/llm/offline.c) answers chat
+ * requests without a model:
+ *   - tool_choice "route" (the supervisor): one `route` tool call (id
+ *     "offline-1") for the last user message, with the arguments
+ *     {"steps":[{"agent","request","depends_on","confidence"}…],
+ *      "confidence","scores":{agent:p…},"method":"naive-bayes"}:
+ *     steps as er_classifier_route decides them (classifier.h), depends_on the
+ *     index of the step whose result a step needs or -1; confidence that of the
+ *     least confident step; scores the posteriors for the whole request;
+ *   - last message a user command whose first word is an offered tool's command
+ *     word (its er_tool.offline form): one tool call "offline-1" with the
+ *     arguments parsed from the words;
+ *   - last message a tool result: text presenting it (JSON pretty-printed,
+ *     long output elided), no tool call, which ends the agent's turn;
+ *   - anything else: help text listing the offline commands and how to
+ *     configure a real model.
+ * Usage is counted in whitespace-separated words: input = words of the system
+ * prompt, every message's content and tool-call arguments; output = words of the
+ * answer text and the produced arguments.
+ *
+ * Command forms (er_tool.offline), e.g. "grep PATTERN [PATH]": the first word is
+ * the command (the tool's name is accepted too, case-insensitively); upper-case
+ * words are parameters, matched to the schema property of the same name (any
+ * case, '-' for '_') or else to the property at that position; [X] is optional;
+ * a final word ending in "..." takes the rest of the line verbatim; other
+ * lower-case words are literals the line must repeat.  Values are words, or
+ * "…" / '…' quoted strings (a quote opens only at the start of a word; \" and \\
+ * escape inside double quotes); they are coerced to the property's schema type:
+ * integer, number, boolean (true/false/yes/no/on/off/1/0), array (JSON, or
+ * comma-separated) or object (JSON). */
+#ifndef ERRAND_OFFLINE_H
+#define ERRAND_OFFLINE_H
+
+#include "common.h"
+#include "error.h"
+#include "llm.h"
+#include "tool.h"
+#include <cjson/cJSON.h>
+
+/* Cap on a tool result shown as the answer; the rest is elided. */
+#define ER_OFFLINE_RESULT_MAX (16 * 1024)
+
+/* Parses a command line against the offline forms of tools[0..n) (tools whose
+ * offline is NULL are skipped).  0: *tool_out is the matching entry of tools
+ * (BORROWED) and *args_out the arguments object (OWNED: cJSON_Delete).
+ * ER_ENOTFOUND: no tool has that command word.  ER_EINVAL: the command matched
+ * but its arguments did not (missing, extra, wrong type, unterminated quote);
+ * the message names the problem and ends with the usage. */
+int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
+                             const er_tool **tool_out, cJSON **args_out, er_error *err);
+
+/* Answers req the way the offline backend does, with the tools it may call given
+ * explicitly (the backend passes the offered tools it finds with er_tool_find;
+ * tests pass their own).  Fills out (release with er_llm_response_release);
+ * streams the text through req->on_token when req->stream.  ER_EINVAL for a
+ * request without messages, or a route request without a user message;
+ * ER_ECANCELLED when *req->cancel becomes nonzero. */
+int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
+                      er_llm_response *out, er_error *err);
+
+#endif

@@ -1,0 +1,427 @@
+/* offline.c — the LLM backend that needs no model and no network.
+ *
+ * It stands in for a model in both kinds of call errand makes (offline.h): the
+ * supervisor's forced `route` call is answered by the naive Bayes router
+ * (classifier.h), and an agent's call by mapping a plain command onto one of the
+ * offered tools (offline_cmd.c), by presenting a tool's result, or by help text.
+ * It keeps no state: every answer follows from the request alone, so chat() is
+ * safe on any number of threads. */
+#include "errand/offline.h"
+#include "errand/alloc.h"
+#include "errand/backend/llm_backend.h"
+#include "errand/buf.h"
+#include "errand/classifier.h"
+#include "errand/json.h"
+#include "errand/str.h"
+#include "errand/tool.h"
+
+#include <ctype.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define OFFLINE_MODEL "offline"
+#define CALL_ID "offline-1"
+/* Streamed text goes out in chunks of about this size, cut at line ends. */
+#define STREAM_CHUNK 256
+
+/* ---- messages ---- */
+
+/* The text of a message's content: a string, or the "text" parts of an array. */
+static void content_text(const cJSON *msg, er_buf *out)
+{
+    const cJSON *c = cJSON_GetObjectItemCaseSensitive(msg, "content");
+    if (cJSON_IsString(c)) {
+        er_buf_puts(out, c->valuestring);
+        return;
+    }
+    const cJSON *part;
+    cJSON_ArrayForEach(part, c) {
+        const char *t = er_json_str(part, "text");
+        if (t) {
+            if (out->len)
+                er_buf_putc(out, '\n');
+            er_buf_puts(out, t);
+        }
+    }
+}
+
+static size_t count_words(const char *s)
+{
+    size_t n = 0;
+    bool in = false;
+    for (; s && *s; s++) {
+        bool blank = isspace((unsigned char)*s) != 0;
+        n += !blank && !in;
+        in = !blank;
+    }
+    return n;
+}
+
+static int64_t input_words(const er_llm_request *req)
+{
+    int64_t n = (int64_t)count_words(req->system);
+    const cJSON *m, *call;
+    er_buf text = ER_BUF_INIT;
+    cJSON_ArrayForEach(m, req->messages) {
+        er_buf_reset(&text);
+        content_text(m, &text);
+        n += (int64_t)count_words(er_buf_cstr(&text));
+        cJSON_ArrayForEach(call, er_json_arr(m, "tool_calls")) {
+            n += (int64_t)count_words(er_json_str(call, "arguments"));
+        }
+    }
+    er_buf_release(&text);
+    return n;
+}
+
+static const cJSON *last_message(const cJSON *messages, const char *role)
+{
+    const cJSON *found = NULL, *m;
+    cJSON_ArrayForEach(m, messages) {
+        if (!role || er_str_eq(er_json_str(m, "role"), role))
+            found = m;
+    }
+    return found;
+}
+
+/* ---- answers ---- */
+
+static void set_call(er_llm_response *out, const char *name, cJSON *args)
+{
+    out->calls = er_xcalloc(1, sizeof *out->calls);
+    out->ncalls = 1;
+    out->calls[0].id = er_xstrdup(CALL_ID);
+    out->calls[0].name = er_xstrdup(name);
+    out->calls[0].arguments = er_json_print(args);
+    cJSON_Delete(args);
+}
+
+static double rounded(double x)
+{
+    return round(x * 10000) / 10000;
+}
+
+static cJSON *route_step_json(const er_classifier *c, const char *text, const er_route_step *st)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *req = er_xstrndup(text + st->span.off, st->span.len);
+    er_json_add_str(o, "agent", er_classifier_label(c, (size_t)st->label));
+    er_json_add_str(o, "request", req);
+    er_json_add_num(o, "depends_on", st->depends_on);
+    er_json_add_num(o, "confidence", rounded(st->confidence));
+    free(req);
+    return o;
+}
+
+/* The supervisor's call: classify the last user message into route steps. */
+static int answer_route(const er_llm_request *req, er_llm_response *out, er_error *err)
+{
+    const cJSON *user = last_message(req->messages, "user");
+    if (!user)
+        return er_error_set(err, ER_EINVAL, "route: the request has no user message to classify");
+    const er_classifier *c;
+    int rc = er_classifier_default(&c, err);
+    if (rc < 0)
+        return rc;
+    er_buf text = ER_BUF_INIT;
+    content_text(user, &text);
+    er_route r;
+    er_classifier_route(c, er_buf_cstr(&text), text.len, &r);
+    cJSON *args = cJSON_CreateObject(), *steps = cJSON_CreateArray(), *scores = cJSON_CreateObject();
+    double confidence = 1;
+    for (size_t i = 0; i < r.nsteps; i++) {
+        er_json_append(steps, route_step_json(c, er_buf_cstr(&text), &r.steps[i]));
+        confidence = fmin(confidence, r.steps[i].confidence);
+    }
+    for (size_t l = 0; l < r.whole.nlabels; l++)
+        er_json_add_num(scores, er_classifier_label(c, l), rounded(r.whole.scores[l]));
+    er_json_add(args, "steps", steps);
+    er_json_add_num(args, "confidence", rounded(confidence));
+    er_json_add(args, "scores", scores);
+    er_json_add_str(args, "method", "naive-bayes");
+    er_buf_release(&text);
+    set_call(out, "route", args);
+    return 0;
+}
+
+/* The first sentence of a description, for one line of help. */
+static void put_summary(er_buf *b, const char *desc)
+{
+    size_t n = desc ? strcspn(desc, ".\n") : 0;
+    if (n > 72)
+        n = 72;
+    er_buf_append(b, desc, n);
+}
+
+static void help_text(const er_tool *tools, size_t n, er_buf *b)
+{
+    size_t width = 0, offered = 0;
+    for (size_t i = 0; i < n; i++)
+        if (tools[i].offline && strlen(tools[i].offline) > width)
+            width = strlen(tools[i].offline);
+    er_buf_puts(b, "errand is running without a language model (offline), so it understands "
+                   "plain commands only.\n");
+    for (size_t i = 0; i < n; i++) {
+        if (!tools[i].offline)
+            continue;
+        if (!offered++)
+            er_buf_puts(b, "Commands available here:\n");
+        er_buf_printf(b, "  %-*s  ", (int)width, tools[i].offline);
+        put_summary(b, tools[i].description);
+        er_buf_putc(b, '\n');
+    }
+    if (!offered)
+        er_buf_puts(b, "No commands are available offline here.\n");
+    er_buf_puts(b, "To ask in your own words, configure a model:\n"
+                   "  ERRAND_LLM=openai with OPENAI_API_KEY=...\n"
+                   "  ERRAND_LLM=anthropic with ANTHROPIC_API_KEY=...\n"
+                   "  a local Ollama, vLLM or llama.cpp server: ERRAND_LLM=openai "
+                   "OPENAI_BASE_URL=http://127.0.0.1:11434/v1\n");
+}
+
+/* cJSON indents with tabs and follows each colon with one; two spaces a level
+ * and a single space read better in a terminal.  Tabs inside JSON strings are
+ * escaped, so every raw tab is layout.  OWNED. */
+static char *untab(const char *s)
+{
+    er_buf b = ER_BUF_INIT;
+    bool indent = true;
+    for (; *s; s++) {
+        if (*s == '\t') {
+            er_buf_puts(&b, indent ? "  " : " ");
+            continue;
+        }
+        indent = *s == '\n';
+        er_buf_putc(&b, *s);
+    }
+    return er_buf_detach(&b);
+}
+
+/* The text a tool result shows: pretty JSON, else the text as it came.  OWNED. */
+static char *result_text(const cJSON *msg)
+{
+    er_buf raw = ER_BUF_INIT;
+    content_text(msg, &raw);
+    cJSON *j = NULL;
+    char *s = NULL;
+    if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0 &&
+        (cJSON_IsObject(j) || cJSON_IsArray(j))) {
+        char *pretty = cJSON_Print(j);
+        s = pretty ? untab(pretty) : NULL;
+        free(pretty);
+    }
+    cJSON_Delete(j);
+    if (!s)
+        s = er_buf_detach(&raw);
+    er_buf_release(&raw);
+    return er_str_trim(s);
+}
+
+/* Where a result longer than the cap is cut: after the last line end in the
+ * second half of the cap, else at the cap, backed off a UTF-8 continuation
+ * byte (a character has at most four bytes). */
+static size_t cut_point(const char *s)
+{
+    for (size_t cut = ER_OFFLINE_RESULT_MAX; cut > ER_OFFLINE_RESULT_MAX / 2; cut--)
+        if (s[cut - 1] == '\n')
+            return cut;
+    size_t cut = ER_OFFLINE_RESULT_MAX;
+    while (cut > ER_OFFLINE_RESULT_MAX - 3 && ((unsigned char)s[cut] & 0xC0) == 0x80)
+        cut--;
+    return cut;
+}
+
+/* A tool's result as the final answer, long output elided at a line end. */
+static void present_result(const cJSON *msg, er_buf *b)
+{
+    char *s = result_text(msg);
+    size_t len = strlen(s);
+    if (!len) {
+        const char *name = er_json_str(msg, "name");
+        er_buf_printf(b, "%s finished with no output.", name ? name : "The tool");
+    } else if (len <= ER_OFFLINE_RESULT_MAX) {
+        er_buf_append(b, s, len);
+    } else {
+        size_t cut = cut_point(s);
+        er_buf_append(b, s, cut);
+        er_buf_printf(b, "%s... (%zu more bytes not shown)", s[cut - 1] == '\n' ? "" : "\n",
+                      len - cut);
+    }
+    free(s);
+}
+
+/* An agent's call whose last message is the user's: a command or help. */
+static int answer_user(const er_tool *tools, size_t n, const cJSON *msg, er_llm_response *out,
+                       er_buf *text, er_error *err)
+{
+    er_buf line = ER_BUF_INIT;
+    content_text(msg, &line);
+    const er_tool *tool = NULL;
+    cJSON *args = NULL;
+    er_error perr = { 0 };
+    int rc = er_offline_parse_command(tools, n, er_buf_cstr(&line), &tool, &args, &perr);
+    er_buf_release(&line);
+    if (rc == 0) {
+        set_call(out, tool->name, args);
+        return 0;
+    }
+    if (rc == ER_EINTERNAL)
+        return er_error_set(err, rc, "%s", perr.msg);
+    if (rc == ER_EINVAL || rc == ER_ETOOBIG)   /* a command, badly written: say why */
+        er_buf_printf(text, "%s\n\n", perr.msg);
+    help_text(tools, n, text);
+    return 0;
+}
+
+/* ---- the response ---- */
+
+/* Hands the text to on_token in a few chunks, cut after a line end. */
+static int stream_text(const er_llm_request *req, const char *s, size_t len, er_error *err)
+{
+    size_t off = 0;
+    while (off < len) {
+        if (req->cancel && *req->cancel)
+            return er_error_set(err, ER_ECANCELLED, "offline: cancelled");
+        size_t n = len - off;
+        if (n > STREAM_CHUNK) {
+            const char *nl = memchr(s + off + STREAM_CHUNK, '\n', len - off - STREAM_CHUNK);
+            n = nl ? (size_t)(nl - (s + off)) + 1 : len - off;
+        }
+        req->on_token(s + off, n, req->payload);
+        off += n;
+    }
+    return 0;
+}
+
+static void release(er_llm_response *r)
+{
+    free(r->text);
+    for (size_t i = 0; i < r->ncalls; i++) {
+        free(r->calls[i].id);
+        free(r->calls[i].name);
+        free(r->calls[i].arguments);
+    }
+    free(r->calls);
+    free(r->stop_reason);
+    free(r->model);
+    memset(r, 0, sizeof *r);
+}
+
+/* Fills in text, stop reason, model and usage, and streams the text. */
+static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out, er_error *err)
+{
+    out->text = er_buf_detach(text);
+    out->stop_reason = er_xstrdup(out->ncalls ? "tool_calls" : "stop");
+    out->model = er_xstrdup(OFFLINE_MODEL);
+    out->usage.input_tokens = input_words(req);
+    out->usage.output_tokens = (int64_t)count_words(out->text);
+    for (size_t i = 0; i < out->ncalls; i++)
+        out->usage.output_tokens += (int64_t)count_words(out->calls[i].arguments);
+    size_t len = strlen(out->text);
+    int rc = req->stream && req->on_token && len ? stream_text(req, out->text, len, err) : 0;
+    if (rc < 0)
+        release(out);
+    return rc;
+}
+
+int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
+                      er_llm_response *out, er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (req->cancel && *req->cancel)
+        return er_error_set(err, ER_ECANCELLED, "offline: cancelled");
+    const cJSON *last = last_message(req->messages, NULL);
+    if (!last)
+        return er_error_set(err, ER_EINVAL, "offline: the request has no messages");
+    er_buf text = ER_BUF_INIT;
+    int rc = 0;
+    const char *role = er_json_str(last, "role");
+    if (er_str_eq(req->tool_choice, "route"))
+        rc = answer_route(req, out, err);
+    else if (er_str_eq(role, "tool"))
+        present_result(last, &text);
+    else if (er_str_eq(role, "user"))
+        rc = answer_user(tools, n, last, out, &text, err);
+    else
+        help_text(tools, n, &text);
+    if (rc == 0)
+        return finish(req, &text, out, err);
+    er_buf_release(&text);
+    release(out);
+    return rc;
+}
+
+/* ---- the backend ---- */
+
+/* Runtime built-ins the offline brain has no command form for. */
+static const char *const builtins[] = { "write_todos", "task" };
+
+static bool is_builtin(const char *name)
+{
+    for (size_t i = 0; i < ER_ARRAY_LEN(builtins); i++)
+        if (strcmp(name, builtins[i]) == 0)
+            return true;
+    return false;
+}
+
+/* The offered tools that have an offline form, copied from the registry. */
+static er_tool *offered_tools(const cJSON *specs, size_t *n)
+{
+    er_tool *tools = er_xcalloc((size_t)cJSON_GetArraySize(specs) + 1, sizeof *tools);
+    const cJSON *spec;
+    *n = 0;
+    cJSON_ArrayForEach(spec, specs) {
+        const char *name = er_json_str(spec, "name");
+        const er_tool *t = name && !is_builtin(name) ? er_tool_find(name) : NULL;
+        if (t && t->offline)
+            tools[(*n)++] = *t;
+    }
+    return tools;
+}
+
+typedef struct offline_llm {
+    er_llm base;
+} offline_llm;
+
+static int offline_open(er_llm **out, const er_config *cfg, er_error *err)
+{
+    (void)cfg;
+    (void)err;
+    offline_llm *o = er_xcalloc(1, sizeof *o);
+    o->base.be = &er_llm_offline_backend;
+    *out = &o->base;
+    return 0;
+}
+
+static void offline_close(er_llm *llm)
+{
+    free(llm);
+}
+
+static int offline_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
+                        er_error *err)
+{
+    (void)llm;
+    size_t n = 0;
+    er_tool *tools = offered_tools(req->tools, &n);
+    int rc = er_offline_answer(tools, n, req, out, err);
+    free(tools);
+    return rc;
+}
+
+static int offline_ping(er_llm *llm, er_error *err)
+{
+    (void)llm;
+    (void)err;
+    return 0;
+}
+
+const er_llm_backend er_llm_offline_backend = {
+    .version = ER_LLM_BACKEND_VERSION,
+    .name = "offline",
+    .open = offline_open,
+    .close = offline_close,
+    .chat = offline_chat,
+    .ping = offline_ping,
+};

@@ -1,0 +1,392 @@
+/* offline_cmd.c — plain commands for the offline brain: "grep TODO src" becomes
+ * a call of the tool whose offline form is "grep PATTERN [PATH]", with
+ * {"pattern":"TODO","path":"src"} coerced to the tool's JSON schema.  The form
+ * language is documented in offline.h. */
+#include "errand/offline.h"
+#include "errand/alloc.h"
+#include "errand/buf.h"
+#include "errand/json.h"
+#include "errand/str.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* Values come from a user's line; nothing longer is a sensible argument word. */
+#define WORD_MAX (64 * 1024)
+
+/* ---- the form: "grep PATTERN [PATH]" ---- */
+
+typedef struct form_word {
+    char word[64];     /* as written, without [ ] and ... */
+    char name[64];     /* parameter name lower-cased, or the literal */
+    bool param;        /* upper-case: a schema property */
+    bool optional;     /* [X] */
+    bool rest;         /* X...: the rest of the line */
+} form_word;
+
+/* Reads the next word of a form; false at its end. */
+static bool next_form_word(const char **p, form_word *out)
+{
+    const char *s = *p;
+    while (*s == ' ')
+        s++;
+    if (!*s)
+        return false;
+    const char *e = s;
+    while (*e && *e != ' ')
+        e++;
+    *p = e;
+    memset(out, 0, sizeof *out);
+    if (*s == '[' && e[-1] == ']') {
+        out->optional = true;
+        s++;
+        e--;
+    }
+    if (e - s > 3 && memcmp(e - 3, "...", 3) == 0) {
+        out->rest = true;
+        e -= 3;
+    }
+    bool upper = false, lower = false;
+    size_t n = 0;
+    for (const char *q = s; q < e && n + 1 < sizeof out->name; q++) {
+        upper |= isupper((unsigned char)*q) != 0;
+        lower |= islower((unsigned char)*q) != 0;
+        out->name[n++] = *q == '-' ? '_' : (char)tolower((unsigned char)*q);
+    }
+    out->param = upper && !lower;
+    snprintf(out->word, sizeof out->word, "%.*s", (int)(e - s), s);
+    if (!out->param)   /* literals keep their spelling */
+        memcpy(out->name, out->word, sizeof out->name);
+    return true;
+}
+
+/* ---- the line: words with "…" and '…' quoting ---- */
+
+static size_t skip_blanks(const char *s, size_t i)
+{
+    while (s[i] && isspace((unsigned char)s[i]))
+        i++;
+    return i;
+}
+
+/* Appends the quoted string opening at s[*i]; ER_EINVAL when it never closes. */
+static int read_quoted(const char *s, size_t *i, er_buf *out, er_error *err)
+{
+    char q = s[*i];
+    size_t j = *i + 1;
+    for (; s[j] && s[j] != q; j++) {
+        if (q == '"' && s[j] == '\\' && (s[j + 1] == '"' || s[j + 1] == '\\'))
+            j++;
+        if (er_buf_putc(out, s[j]) < 0)
+            return er_error_set(err, ER_ETOOBIG, "a word is longer than %d bytes", WORD_MAX);
+    }
+    if (!s[j])
+        return er_error_set(err, ER_EINVAL, "unterminated %c quote", q);
+    *i = j + 1;
+    return 0;
+}
+
+/* Reads the word at *pos into out: 1, 0 at the end of the line, or an error. */
+static int next_word(const char *s, size_t *pos, er_buf *out, er_error *err)
+{
+    size_t i = skip_blanks(s, *pos);
+    er_buf_reset(out);
+    if (!s[i]) {
+        *pos = i;
+        return 0;
+    }
+    bool word_start = true;
+    while (s[i] && !isspace((unsigned char)s[i])) {
+        int rc = 0;
+        if (word_start && (s[i] == '"' || s[i] == '\''))
+            rc = read_quoted(s, &i, out, err);
+        else if (er_buf_putc(out, s[i++]) < 0)
+            rc = er_error_set(err, ER_ETOOBIG, "a word is longer than %d bytes", WORD_MAX);
+        if (rc < 0)
+            return rc;
+        word_start = false;
+    }
+    *pos = i;
+    return 1;
+}
+
+/* ---- values ---- */
+
+static const char *schema_type(const cJSON *prop)
+{
+    const cJSON *t = cJSON_GetObjectItemCaseSensitive(prop, "type");
+    if (cJSON_IsString(t))
+        return t->valuestring;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, t) {   /* ["integer", "null"] */
+        if (cJSON_IsString(e) && strcmp(e->valuestring, "null") != 0)
+            return e->valuestring;
+    }
+    return "string";
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+    static const char *const yes[] = { "true", "yes", "on", "1", "y" };
+    static const char *const no[] = { "false", "no", "off", "0", "n" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(yes); i++) {
+        if (strcasecmp(v, yes[i]) == 0 || strcasecmp(v, no[i]) == 0) {
+            *out = strcasecmp(v, yes[i]) == 0;
+            return 0;
+        }
+    }
+    return ER_EINVAL;
+}
+
+static int coerce(const cJSON *prop, const char *v, cJSON **out);
+
+/* "a,b,c" (or a JSON array) as an array of the item type. */
+static int coerce_array(const cJSON *prop, const char *v, cJSON **out)
+{
+    if (*v == '[')
+        return er_json_parse(out, v, strlen(v), NULL) == 0 && cJSON_IsArray(*out) ? 0 : ER_EINVAL;
+    const cJSON *items = er_json_obj(prop, "items");
+    cJSON *arr = cJSON_CreateArray();
+    while (*v) {
+        const char *comma = strchr(v, ',');
+        size_t n = comma ? (size_t)(comma - v) : strlen(v);
+        char *item = er_xstrndup(v, n);
+        cJSON *val = NULL;
+        int rc = coerce(items, er_str_trim(item), &val);
+        free(item);
+        if (rc < 0) {
+            cJSON_Delete(arr);
+            return rc;
+        }
+        er_json_append(arr, val);
+        v += n + (comma != NULL);
+    }
+    *out = arr;
+    return 0;
+}
+
+/* Converts a word to the property's schema type; ER_EINVAL when it is not one. */
+static int coerce(const cJSON *prop, const char *v, cJSON **out)
+{
+    const char *type = schema_type(prop);
+    long l;
+    double d;
+    bool b;
+    *out = NULL;
+    if (strcmp(type, "integer") == 0) {
+        if (er_str_to_long(v, &l) < 0)
+            return ER_EINVAL;
+        *out = cJSON_CreateNumber((double)l);
+    } else if (strcmp(type, "number") == 0) {
+        if (er_str_to_double(v, &d) < 0)
+            return ER_EINVAL;
+        *out = cJSON_CreateNumber(d);
+    } else if (strcmp(type, "boolean") == 0) {
+        if (parse_bool(v, &b) < 0)
+            return ER_EINVAL;
+        *out = cJSON_CreateBool(b);
+    } else if (strcmp(type, "array") == 0) {
+        return coerce_array(prop, v, out);
+    } else if (strcmp(type, "object") == 0) {
+        if (er_json_parse(out, v, strlen(v), NULL) < 0 || !cJSON_IsObject(*out)) {
+            cJSON_Delete(*out);
+            *out = NULL;
+            return ER_EINVAL;
+        }
+    } else {
+        *out = cJSON_CreateString(v);
+    }
+    return 0;
+}
+
+/* ---- matching one tool ---- */
+
+typedef struct match {
+    const er_tool *tool;
+    const char *line;
+    size_t pos;            /* into line */
+    cJSON *schema;         /* the tool's parameters, parsed */
+    cJSON *args;
+    size_t nparams;        /* parameter words seen so far */
+    er_buf word;
+} match;
+
+static int usage_error(const match *m, er_error *err, const char *problem)
+{
+    return er_error_set(err, ER_EINVAL, "%s: %s; usage: %s", m->tool->name, problem,
+                        m->tool->offline);
+}
+
+/* The schema property a parameter word stands for: same name, else same place. */
+static const cJSON *find_property(const match *m, const form_word *fw, const char **name)
+{
+    const cJSON *props = er_json_obj(m->schema, "properties");
+    const cJSON *p;
+    size_t i = 0;
+    cJSON_ArrayForEach(p, props) {
+        char norm[64];
+        size_t n = 0;
+        for (const char *q = p->string; *q && n + 1 < sizeof norm; q++)
+            norm[n++] = *q == '-' ? '_' : (char)tolower((unsigned char)*q);
+        norm[n] = '\0';
+        if (strcmp(norm, fw->name) == 0)
+            break;
+    }
+    if (!p) {
+        cJSON_ArrayForEach(p, props) {
+            if (i++ == m->nparams)
+                break;
+        }
+    }
+    if (p)
+        *name = p->string;
+    return p;
+}
+
+/* The rest of the line, verbatim, or unquoted when it is one quoted word. */
+static int take_rest(match *m, er_error *err)
+{
+    size_t start = skip_blanks(m->line, m->pos), pos = start;
+    char *rest = er_xstrdup(m->line + start);
+    er_str_trim(rest);
+    er_buf_reset(&m->word);
+    if ((*rest == '"' || *rest == '\'') &&
+        next_word(m->line, &pos, &m->word, NULL) == 1 && !m->line[skip_blanks(m->line, pos)]) {
+        free(rest);
+        rest = er_buf_detach(&m->word);
+    }
+    er_buf_reset(&m->word);
+    int rc = er_buf_puts(&m->word, rest);
+    free(rest);
+    m->pos = strlen(m->line);
+    return rc < 0 ? er_error_set(err, rc, "%s: the text is too long", m->tool->name) : 0;
+}
+
+/* Fills one parameter from the line; 1 when a value was set, 0 when an optional
+ * one was absent. */
+static int take_param(match *m, const form_word *fw, er_error *err)
+{
+    const char *name = NULL;
+    const cJSON *prop = find_property(m, fw, &name);
+    if (!prop)
+        return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' names no parameter '%s'",
+                            m->tool->name, m->tool->offline, fw->name);
+    m->nparams++;
+    int rc = fw->rest ? take_rest(m, err) : next_word(m->line, &m->pos, &m->word, err);
+    if (rc < 0)
+        return rc;
+    bool absent = fw->rest ? m->word.len == 0 : rc == 0;
+    char problem[160];
+    if (absent) {
+        snprintf(problem, sizeof problem, "missing %s", fw->word);
+        return fw->optional ? 0 : usage_error(m, err, problem);
+    }
+    cJSON *val = NULL;
+    if (coerce(prop, er_buf_cstr(&m->word), &val) < 0) {
+        const char *type = schema_type(prop);
+        snprintf(problem, sizeof problem, "%s must be %s %s, not '%.40s'", fw->word,
+                 strchr("aeiou", type[0]) ? "an" : "a", type, er_buf_cstr(&m->word));
+        return usage_error(m, err, problem);
+    }
+    er_json_add(m->args, name, val);
+    return 1;
+}
+
+/* A literal word of the form: ER_ENOTFOUND when the line does not repeat it
+ * (another tool may share the command word). */
+static int take_literal(match *m, const form_word *fw, er_error *err)
+{
+    size_t pos = m->pos;
+    int rc = next_word(m->line, &pos, &m->word, err);
+    if (rc < 0)
+        return rc;
+    if (rc == 1 && strcasecmp(er_buf_cstr(&m->word), fw->name) == 0) {
+        m->pos = pos;
+        return 0;
+    }
+    return fw->optional ? 0 : ER_ENOTFOUND;
+}
+
+static bool command_matches(const er_tool *t, const char *word)
+{
+    const char *form = t->offline;
+    size_t n = strcspn(form, " ");
+    return (strlen(word) == n && strncasecmp(word, form, n) == 0) || strcasecmp(word, t->name) == 0;
+}
+
+/* Walks the form after its command word. */
+static int match_form(match *m, er_error *err)
+{
+    const char *f = m->tool->offline;
+    form_word fw;
+    next_form_word(&f, &fw);   /* the command word, already matched */
+    while (next_form_word(&f, &fw)) {
+        int rc = fw.param ? take_param(m, &fw, err) : take_literal(m, &fw, err);
+        if (rc < 0)
+            return rc;
+    }
+    size_t pos = m->pos;
+    int rc = next_word(m->line, &pos, &m->word, err);
+    if (rc < 0)
+        return rc;
+    char problem[160];
+    snprintf(problem, sizeof problem, "unexpected '%.60s'", er_buf_cstr(&m->word));
+    return rc ? usage_error(m, err, problem) : 0;
+}
+
+static int match_tool(const er_tool *t, const char *line, size_t pos, cJSON **args_out,
+                      er_error *err)
+{
+    match m = { .tool = t, .line = line, .pos = pos };
+    er_buf_init(&m.word, WORD_MAX);
+    m.schema = cJSON_Parse(t->parameters ? t->parameters : "{}");
+    m.args = cJSON_CreateObject();
+    int rc = m.schema ? match_form(&m, err)
+                      : er_error_set(err, ER_EINTERNAL, "%s: its parameter schema is not JSON",
+                                     t->name);
+    cJSON_Delete(m.schema);
+    er_buf_release(&m.word);
+    if (rc < 0) {
+        cJSON_Delete(m.args);
+        return rc;
+    }
+    *args_out = m.args;
+    return 0;
+}
+
+int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
+                             const er_tool **tool_out, cJSON **args_out, er_error *err)
+{
+    er_buf cmd;
+    size_t pos = 0;
+    int rc = ER_ENOTFOUND;
+    *tool_out = NULL;
+    *args_out = NULL;
+    er_buf_init(&cmd, WORD_MAX);
+    if (next_word(line ? line : "", &pos, &cmd, NULL) != 1) {
+        er_buf_release(&cmd);
+        return er_error_set(err, ER_ENOTFOUND, "no command given");
+    }
+    er_error first = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        if (!tools[i].offline || !command_matches(&tools[i], er_buf_cstr(&cmd)))
+            continue;
+        er_error e = { 0 };
+        rc = match_tool(&tools[i], line, pos, args_out, &e);
+        if (rc == 0) {
+            *tool_out = &tools[i];
+            break;
+        }
+        if (!first.code && rc != ER_ENOTFOUND)
+            first = e;
+    }
+    if (rc < 0 && first.code)
+        rc = er_error_set(err, first.code, "%s", first.msg);
+    else if (rc < 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no offline command '%s'", er_buf_cstr(&cmd));
+    er_buf_release(&cmd);
+    return rc;
+}

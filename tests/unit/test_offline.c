@@ -1,0 +1,488 @@
+/* test_offline.c — the offline LLM backend: route answers for the supervisor,
+ * plain commands parsed onto tools (quoting, optional and rest-of-line words,
+ * literals, type coercion), tool results presented as answers, help text,
+ * streaming, cancellation and usage.  The tool registry is not touched: the
+ * tests pass their own er_tool table to er_offline_parse_command and
+ * er_offline_answer, and call the backend only through er_llm_offline_backend. */
+#include "check.h"
+#include "errand/backend/llm_backend.h"
+#include "errand/buf.h"
+#include "errand/json.h"
+#include "errand/offline.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+static const er_tool tools[] = {
+    { "fs_grep", "Search files for a regular expression. Lists matching lines.",
+      "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},"
+      "\"path\":{\"type\":\"string\"},\"max_results\":{\"type\":\"integer\"}},"
+      "\"required\":[\"pattern\"]}",
+      ER_PERM_READ, "grep PATTERN [PATH] [MAX_RESULTS]", NULL },
+    /* CMD is not a property name: it stands for the first property. */
+    { "exec_run", "Run a shell command in the sandbox",
+      "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},"
+      "\"timeout\":{\"type\":\"number\"}}}",
+      ER_PERM_EXEC, "run CMD...", NULL },
+    { "web_fetch", "Fetch a web page",
+      "{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},"
+      "\"raw\":{\"type\":\"boolean\"},\"timeout\":{\"type\":[\"number\",\"null\"]}}}",
+      ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL },
+    { "git_commit", "Commit staged changes",
+      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
+      ER_PERM_WRITE, "git commit MESSAGE...", NULL },
+    { "git_log", "Show recent commits",
+      "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\"}}}",
+      ER_PERM_READ, "git log [LIMIT]", NULL },
+    { "mail_label", "Label messages",
+      "{\"type\":\"object\",\"properties\":{\"labels\":{\"type\":\"array\","
+      "\"items\":{\"type\":\"string\"}},\"ids\":{\"type\":\"array\","
+      "\"items\":{\"type\":\"integer\"}}}}",
+      ER_PERM_WRITE, "label LABELS [IDS]", NULL },
+    { "config_set", "Set options",
+      "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}",
+      ER_PERM_WRITE, "set OPTIONS", NULL },
+    { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL },
+};
+#define NTOOLS ER_ARRAY_LEN(tools)
+
+/* Parses line; on success returns the tool's name and the arguments as text. */
+static int parse(const char *line, const char **name, char **args, er_error *err)
+{
+    const er_tool *t = NULL;
+    cJSON *a = NULL;
+    *name = NULL;
+    *args = NULL;
+    int rc = er_offline_parse_command(tools, NTOOLS, line, &t, &a, err);
+    if (rc == 0) {
+        *name = t->name;
+        *args = er_json_print(a);
+        cJSON_Delete(a);
+    } else {
+        CHECK(t == NULL && a == NULL);
+    }
+    return rc;
+}
+
+static void check_parse(const char *line, const char *tool, const char *args)
+{
+    er_error err = { 0 };
+    const char *name;
+    char *got;
+    CHECK_OK(parse(line, &name, &got, &err));
+    CHECK_STR(name, tool);
+    CHECK_STR(got, args);
+    free(got);
+}
+
+static void check_parse_fails(const char *line, int code, const char *msg_part)
+{
+    er_error err = { 0 };
+    const char *name;
+    char *got;
+    CHECK_INT(parse(line, &name, &got, &err), code);
+    if (!strstr(err.msg, msg_part))
+        fprintf(stderr, "'%s': message '%s' lacks '%s'\n", line, err.msg, msg_part);
+    CHECK(strstr(err.msg, msg_part) != NULL);
+    free(got);
+}
+
+static void test_parse_words(void)
+{
+    check_parse("grep TODO", "fs_grep", "{\"pattern\":\"TODO\"}");
+    check_parse("  grep   TODO   src/  ", "fs_grep", "{\"pattern\":\"TODO\",\"path\":\"src/\"}");
+    check_parse("grep 'hello world' src 20", "fs_grep",
+                "{\"pattern\":\"hello world\",\"path\":\"src\",\"max_results\":20}");
+    check_parse("grep \"say \\\"hi\\\" \\\\ bye\" .", "fs_grep",
+                "{\"pattern\":\"say \\\"hi\\\" \\\\ bye\",\"path\":\".\"}");
+    check_parse("grep '' .", "fs_grep", "{\"pattern\":\"\",\"path\":\".\"}");
+    check_parse("grep \"it's\"", "fs_grep", "{\"pattern\":\"it's\"}");
+    check_parse("grep Bob's", "fs_grep", "{\"pattern\":\"Bob's\"}");   /* an apostrophe, not a quote */
+    check_parse("GREP x", "fs_grep", "{\"pattern\":\"x\"}");
+    check_parse("fs_grep x", "fs_grep", "{\"pattern\":\"x\"}");        /* the tool's name works too */
+    check_parse("grep -n\tfoo", "fs_grep", "{\"pattern\":\"-n\",\"path\":\"foo\"}");
+}
+
+static void test_parse_rest_and_literals(void)
+{
+    check_parse("run make -j2 'all'  ", "exec_run", "{\"command\":\"make -j2 'all'\"}");
+    check_parse("run \"ls -la /tmp\"", "exec_run", "{\"command\":\"ls -la /tmp\"}");
+    check_parse("run echo \"a\" \"b\"", "exec_run", "{\"command\":\"echo \\\"a\\\" \\\"b\\\"\"}");
+    check_parse("run cat <<EOF\nline 1\nEOF", "exec_run",
+                "{\"command\":\"cat <<EOF\\nline 1\\nEOF\"}");
+    check_parse("git commit fix the parser", "git_commit", "{\"message\":\"fix the parser\"}");
+    check_parse("git LOG 5", "git_log", "{\"limit\":5}");
+    check_parse("git log", "git_log", "{}");
+    check_parse_fails("git push origin", ER_ENOTFOUND, "git");
+    check_parse_fails("run   ", ER_EINVAL, "missing CMD");
+}
+
+static void test_parse_types(void)
+{
+    check_parse("fetch https://example.com yes", "web_fetch",
+                "{\"url\":\"https://example.com\",\"raw\":true}");
+    check_parse("fetch https://example.com OFF 2.5", "web_fetch",
+                "{\"url\":\"https://example.com\",\"raw\":false,\"timeout\":2.5}");
+    check_parse("label 'work,to do'", "mail_label", "{\"labels\":[\"work\",\"to do\"]}");
+    check_parse("label 'a, b ,c' 3,4", "mail_label",
+                "{\"labels\":[\"a\",\"b\",\"c\"],\"ids\":[3,4]}");
+    check_parse("label '[\"x\"]' [7]", "mail_label", "{\"labels\":[\"x\"],\"ids\":[7]}");
+    check_parse("set '{\"theme\":\"dark\"}'", "config_set", "{\"options\":{\"theme\":\"dark\"}}");
+    check_parse_fails("label a 3,x", ER_EINVAL, "IDS must be an array");
+    check_parse_fails("set dark", ER_EINVAL, "OPTIONS must be an object");
+    check_parse_fails("fetch https://example.com maybe", ER_EINVAL, "RAW must be a boolean");
+    check_parse_fails("grep a b ten", ER_EINVAL, "MAX_RESULTS must be an integer, not 'ten'");
+    check_parse_fails("grep a b 1.5", ER_EINVAL, "must be an integer");
+    check_parse_fails("fetch x y 1e999", ER_EINVAL, "TIMEOUT must be a number");
+}
+
+static void test_parse_errors(void)
+{
+    check_parse_fails("grep", ER_EINVAL, "fs_grep: missing PATTERN; usage: grep PATTERN [PATH]");
+    check_parse_fails("grep a b 3 d", ER_EINVAL, "unexpected 'd'");
+    check_parse_fails("grep 'abc", ER_EINVAL, "unterminated ' quote");
+    check_parse_fails("grep \"abc\\\"", ER_EINVAL, "unterminated \" quote");
+    check_parse_fails("frobnicate x", ER_ENOTFOUND, "no offline command 'frobnicate'");
+    check_parse_fails("secret_tool", ER_ENOTFOUND, "secret_tool");   /* no offline form */
+    check_parse_fails("", ER_ENOTFOUND, "no command");
+    check_parse_fails(NULL, ER_ENOTFOUND, "no command");
+    check_parse_fails("please grep for TODO", ER_ENOTFOUND, "please");
+    /* A form naming a parameter the schema lacks is a bug in the tool table. */
+    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL };
+    const er_tool *t;
+    cJSON *a;
+    er_error err = { 0 };
+    CHECK_INT(er_offline_parse_command(&bad, 1, "bad x", &t, &a, &err), ER_EINTERNAL);
+    CHECK(strstr(err.msg, "THING") || strstr(err.msg, "thing"));
+}
+
+/* ---- answers ---- */
+
+static cJSON *messages(const char *const *pairs, size_t n)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (size_t i = 0; i + 1 < n; i += 2) {
+        cJSON *m = cJSON_CreateObject();
+        er_json_add_str(m, "role", pairs[i]);
+        er_json_add_str(m, "content", pairs[i + 1]);
+        if (strcmp(pairs[i], "tool") == 0) {
+            er_json_add_str(m, "tool_call_id", "offline-1");
+            er_json_add_str(m, "name", "fs_grep");
+        }
+        er_json_append(arr, m);
+    }
+    return arr;
+}
+
+/* er_llm_response_release lives in llm.c, outside this test's reach. */
+static void release(er_llm_response *r)
+{
+    free(r->text);
+    for (size_t i = 0; i < r->ncalls; i++) {
+        free(r->calls[i].id);
+        free(r->calls[i].name);
+        free(r->calls[i].arguments);
+    }
+    free(r->calls);
+    free(r->stop_reason);
+    free(r->model);
+    memset(r, 0, sizeof *r);
+}
+
+static int answer(const char *const *pairs, size_t n, er_llm_request *req, er_llm_response *out,
+                  er_error *err)
+{
+    cJSON *msgs = messages(pairs, n);
+    req->messages = msgs;
+    int rc = er_offline_answer(tools, NTOOLS, req, out, err);
+    req->messages = NULL;
+    cJSON_Delete(msgs);
+    return rc;
+}
+
+static void test_answer_command(void)
+{
+    er_llm_request req = { .system = "You are the code agent." };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *convo[] = { "user", "hello", "assistant", "hi", "user", "grep TODO src" };
+    CHECK_OK(answer(convo, 6, &req, &out, &err));
+    CHECK_INT(out.ncalls, 1);
+    if (out.ncalls == 1) {
+        CHECK_STR(out.calls[0].id, "offline-1");
+        CHECK_STR(out.calls[0].name, "fs_grep");
+        CHECK_STR(out.calls[0].arguments, "{\"pattern\":\"TODO\",\"path\":\"src\"}");
+    }
+    CHECK_STR(out.text, "");
+    CHECK_STR(out.stop_reason, "tool_calls");
+    CHECK_STR(out.model, "offline");
+    CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3);   /* system, three messages */
+    CHECK_INT(out.usage.output_tokens, 1);             /* the arguments, one word */
+    release(&out);
+}
+
+static void check_help(const char *text)
+{
+    for (size_t i = 0; i < NTOOLS; i++)
+        if (tools[i].offline)
+            CHECK(strstr(text, tools[i].offline) != NULL);
+    CHECK(strstr(text, "Only for models") == NULL);
+    CHECK(strstr(text, "Search files for a regular expression\n") != NULL);
+    CHECK(strstr(text, "ERRAND_LLM=openai") != NULL);
+    CHECK(strstr(text, "OPENAI_API_KEY") != NULL);
+    CHECK(strstr(text, "ERRAND_LLM=anthropic") != NULL);
+    CHECK(strstr(text, "ANTHROPIC_API_KEY") != NULL);
+    CHECK(strstr(text, "OPENAI_BASE_URL=http://127.0.0.1:11434/v1") != NULL);
+}
+
+static void test_answer_help(void)
+{
+    er_llm_request req = { 0 };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *unknown[] = { "user", "please find the bug in parser.c" };
+    CHECK_OK(answer(unknown, 2, &req, &out, &err));
+    CHECK_INT(out.ncalls, 0);
+    CHECK_STR(out.stop_reason, "stop");
+    check_help(out.text);
+    CHECK(out.usage.output_tokens > 20);
+    release(&out);
+
+    const char *bad[] = { "user", "grep a b ten" };
+    CHECK_OK(answer(bad, 2, &req, &out, &err));
+    CHECK_INT(out.ncalls, 0);
+    CHECK(strncmp(out.text, "fs_grep: MAX_RESULTS must be an integer", 39) == 0);
+    check_help(out.text);
+    release(&out);
+
+    const char *after_assistant[] = { "user", "grep x", "assistant", "done" };
+    CHECK_OK(answer(after_assistant, 4, &req, &out, &err));
+    CHECK_INT(out.ncalls, 0);
+    check_help(out.text);
+    release(&out);
+
+    CHECK_INT(answer(NULL, 0, &req, &out, &err), ER_EINVAL);
+    CHECK(out.text == NULL && out.calls == NULL);
+}
+
+static void check_result(const char *content, const char *want)
+{
+    er_llm_request req = { 0 };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *convo[] = { "user", "grep x", "tool", content };
+    CHECK_OK(answer(convo, 4, &req, &out, &err));
+    CHECK_INT(out.ncalls, 0);
+    CHECK_STR(out.stop_reason, "stop");
+    CHECK_STR(out.text, want);
+    release(&out);
+}
+
+static void test_answer_result(void)
+{
+    check_result("{\"matches\":[{\"file\":\"a.c\",\"line\":3}],\"n\":1}",
+                 "{\n  \"matches\": [{\n      \"file\": \"a.c\",\n      \"line\": 3\n    }],\n"
+                 "  \"n\": 1\n}");
+    check_result("  a.c:3: TODO fix\n\n", "a.c:3: TODO fix");
+    check_result("\"just a JSON string\"", "\"just a JSON string\"");
+    check_result("{not json", "{not json");
+    check_result(" \n", "fs_grep finished with no output.");
+
+    /* Long output is elided at a line end, saying how much was left out. */
+    er_buf big = ER_BUF_INIT;
+    while (big.len < 3 * ER_OFFLINE_RESULT_MAX)
+        er_buf_printf(&big, "line %zu of a long listing\n", big.len);
+    er_llm_request req = { 0 };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *convo[] = { "tool", big.ptr };
+    CHECK_OK(answer(convo, 2, &req, &out, &err));
+    size_t len = strlen(out.text);
+    CHECK(len > ER_OFFLINE_RESULT_MAX / 2 && len < ER_OFFLINE_RESULT_MAX + 64);
+    const char *tail = strstr(out.text, "\n... (");
+    CHECK(tail != NULL);
+    CHECK(tail && strstr(tail, "more bytes not shown") != NULL);
+    CHECK(strncmp(out.text, big.ptr, (size_t)(tail - out.text)) == 0);
+    release(&out);
+
+    /* One enormous line of two-byte characters is cut between characters. */
+    er_buf_reset(&big);
+    er_buf_putc(&big, 'x');   /* so that the cap falls inside a character */
+    while (big.len < 2 * ER_OFFLINE_RESULT_MAX)
+        er_buf_puts(&big, "\xc3\xa9");
+    convo[1] = big.ptr;
+    CHECK_OK(answer(convo, 2, &req, &out, &err));
+    tail = strstr(out.text, "\n... (");
+    CHECK(tail && (tail - out.text) % 2 == 1 && tail - out.text >= ER_OFFLINE_RESULT_MAX - 3);
+    release(&out);
+    er_buf_release(&big);
+}
+
+static void test_answer_route(void)
+{
+    er_llm_request req = { .tool_choice = "route" };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *single[] = { "user", "plot revenue by month from sales.csv", "assistant", "ok",
+                             "user", "take a screenshot of example.com" };
+    CHECK_OK(answer(single, 6, &req, &out, &err));
+    CHECK_INT(out.ncalls, 1);
+    CHECK_STR(out.stop_reason, "tool_calls");
+    cJSON *args = NULL;
+    if (out.ncalls == 1) {
+        CHECK_STR(out.calls[0].name, "route");
+        CHECK_STR(out.calls[0].id, "offline-1");
+        CHECK_OK(er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments),
+                               &err));
+    }
+    const cJSON *steps = er_json_arr(args, "steps");
+    CHECK_INT(cJSON_GetArraySize(steps), 1);
+    const cJSON *s0 = cJSON_GetArrayItem(steps, 0);
+    CHECK_STR(er_json_str(s0, "agent"), "browser");
+    CHECK_STR(er_json_str(s0, "request"), "take a screenshot of example.com");
+    CHECK_INT(er_json_num(s0, "depends_on", 99), -1);
+    CHECK_STR(er_json_str(args, "method"), "naive-bayes");
+    const cJSON *scores = er_json_obj(args, "scores"), *sc;
+    double sum = 0;
+    cJSON_ArrayForEach(sc, scores) sum += sc->valuedouble;
+    CHECK_INT(cJSON_GetArraySize(scores), 5);
+    CHECK(sum > 0.99 && sum < 1.01);
+    double conf = er_json_num(args, "confidence", -1);
+    CHECK(conf > 0.5 && conf <= 1);
+    CHECK(conf == er_json_num(scores, "browser", -2));
+    cJSON_Delete(args);
+    release(&out);
+}
+
+static void test_answer_route_compound(void)
+{
+    er_llm_request req = { .tool_choice = "route" };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *two[] = { "user",
+                          "summarise https://example.com/article and email it to bob@example.com" };
+    CHECK_OK(answer(two, 2, &req, &out, &err));
+    cJSON *args = NULL;
+    if (out.ncalls == 1)
+        CHECK_OK(er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments),
+                               &err));
+    const cJSON *steps = er_json_arr(args, "steps");
+    CHECK_INT(cJSON_GetArraySize(steps), 2);
+    const cJSON *s0 = cJSON_GetArrayItem(steps, 0), *s1 = cJSON_GetArrayItem(steps, 1);
+    CHECK_STR(er_json_str(s0, "agent"), "research");
+    CHECK_STR(er_json_str(s0, "request"), "summarise https://example.com/article");
+    CHECK_INT(er_json_num(s0, "depends_on", 99), -1);
+    CHECK_STR(er_json_str(s1, "agent"), "email");
+    CHECK_STR(er_json_str(s1, "request"), "email it to bob@example.com");
+    CHECK_INT(er_json_num(s1, "depends_on", 99), 0);
+    double c0 = er_json_num(s0, "confidence", -1), c1 = er_json_num(s1, "confidence", -1);
+    CHECK(er_json_num(args, "confidence", -1) == (c0 < c1 ? c0 : c1));
+    cJSON_Delete(args);
+    release(&out);
+
+    const char *none[] = { "assistant", "hello" };
+    CHECK_INT(answer(none, 2, &req, &out, &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "no user message") != NULL);
+}
+
+typedef struct stream_sink {
+    er_buf text;
+    int chunks;
+    volatile int *cancel_after_first;
+} stream_sink;
+
+static void on_token(const char *text, size_t len, void *payload)
+{
+    stream_sink *s = payload;
+    er_buf_append(&s->text, text, len);
+    s->chunks++;
+    if (s->cancel_after_first)
+        *s->cancel_after_first = 1;
+}
+
+static void test_streaming(void)
+{
+    stream_sink sink = { ER_BUF_INIT, 0, NULL };
+    er_llm_request req = { .stream = true, .on_token = on_token, .payload = &sink };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *unknown[] = { "user", "what can you do?" };
+    CHECK_OK(answer(unknown, 2, &req, &out, &err));
+    CHECK_STR(er_buf_cstr(&sink.text), out.text);
+    CHECK(sink.chunks >= 2);   /* the help text is longer than one chunk */
+    CHECK(sink.chunks <= 8);
+    release(&out);
+
+    /* A tool call streams no text. */
+    er_buf_reset(&sink.text);
+    sink.chunks = 0;
+    const char *cmd[] = { "user", "grep x" };
+    CHECK_OK(answer(cmd, 2, &req, &out, &err));
+    CHECK_INT(sink.chunks, 0);
+    release(&out);
+
+    /* Cancelled before: nothing happens; cancelled while streaming: stops. */
+    volatile int cancel = 1;
+    req.cancel = &cancel;
+    CHECK_INT(answer(unknown, 2, &req, &out, &err), ER_ECANCELLED);
+    cancel = 0;
+    sink.chunks = 0;
+    sink.cancel_after_first = &cancel;
+    CHECK_INT(answer(unknown, 2, &req, &out, &err), ER_ECANCELLED);
+    CHECK_INT(sink.chunks, 1);
+    CHECK(out.text == NULL);
+    er_buf_release(&sink.text);
+}
+
+/* The backend struct itself: open, chat, ping, close, with the empty registry. */
+static void test_backend(void)
+{
+    const er_llm_backend *be = &er_llm_offline_backend;
+    CHECK_STR(be->name, "offline");
+    CHECK_INT(be->version, ER_LLM_BACKEND_VERSION);
+    er_llm *llm = NULL;
+    er_error err = { 0 };
+    CHECK_OK(be->open(&llm, NULL, &err));
+    CHECK(llm && llm->be == be);
+    CHECK_OK(be->ping(llm, &err));
+
+    cJSON *specs = cJSON_CreateArray();
+    const char *names[] = { "write_todos", "task", "fs_grep" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(names); i++) {
+        cJSON *s = cJSON_CreateObject();
+        er_json_add_str(s, "name", names[i]);
+        er_json_append(specs, s);
+    }
+    cJSON *msgs = messages((const char *[]){ "user", "grep TODO" }, 2);
+    er_llm_request req = { .messages = msgs, .tools = specs };
+    er_llm_response out;
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK_INT(out.ncalls, 0);   /* fs_grep is not registered in this build */
+    CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
+    release(&out);
+
+    req.tool_choice = "route";
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK_INT(out.ncalls, 1);
+    CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"agent\":\"code\"") != NULL);
+    release(&out);
+    cJSON_Delete(msgs);
+    cJSON_Delete(specs);
+    be->close(llm);
+}
+
+int main(void)
+{
+    test_parse_words();
+    test_parse_rest_and_literals();
+    test_parse_types();
+    test_parse_errors();
+    test_answer_command();
+    test_answer_help();
+    test_answer_result();
+    test_answer_route();
+    test_answer_route_compound();
+    test_streaming();
+    test_backend();
+    return check_done();
+}
