@@ -10,112 +10,32 @@
  *    librabbitmq services them only inside its own calls and this connection
  *    idles between publishes; a connection that died while idle shows up as a
  *    failed publish or confirm wait, which reconnects and retries.
- *  - Each er_bus_consume owns one connection, driven by an I/O thread (reads
- *    deliveries, sends acks and heartbeats, reconnects with backoff, re-declares
- *    and re-consumes), and `concurrency` worker threads that run the handler.
- *    Workers get deliveries from `todo` and hand verdicts back on `done`,
- *    waking the I/O thread through an eventfd.  Verdicts are tagged with the
- *    connection generation: after a reconnect, stale delivery tags are dropped
- *    (the broker redelivers those messages), which is why delivery is at least
- *    once. */
+ *  - Each er_bus_consume owns a connection and threads of its own: see
+ *    amqp_consumer.c. */
+#include "amqp_internal.h"
 #include "errand/alloc.h"
-#include "errand/backend/bus_backend.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
-#include <amqp.h>
 #include <amqp_ssl_socket.h>
 #include <amqp_tcp_socket.h>
-#include <assert.h>
 #include <errno.h>
-#include <limits.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <poll.h>
-#include <pthread.h>
-#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
-#define CHANNEL 1
-#define ATTEMPTS_HEADER "x-errand-attempts"
 #define CONNECT_TIMEOUT_MS 5000
 #define RPC_TIMEOUT_MS 15000        /* declares, login, close: a dead broker cannot hang us */
 #define CONFIRM_TIMEOUT_MS 15000
 #define DEFAULT_HEARTBEAT_S 30
 #define DEFAULT_PUBLISH_TIMEOUT_MS 15000
-#define BACKOFF_MIN_MS 100
-#define BACKOFF_MAX_MS 2000
-#define IO_POLL_MS 1000             /* the I/O thread looks at heartbeats at least this often */
-
-typedef struct amqp_bus amqp_bus;
-
-/* One delivery: from the I/O thread to a worker (todo) and back (done). */
-typedef struct work {
-    struct work *next;
-    uint64_t tag;
-    unsigned gen;                   /* connection generation it came from */
-    int attempts;
-    bool redelivered;
-    bool has_env;                   /* env not yet destroyed */
-    er_bus_verdict verdict;
-    amqp_envelope_t env;            /* owned; destroyed by the worker */
-    char *exchange, *key;           /* into strings[] */
-    char strings[];
-} work;
-
-typedef struct consumer {
-    struct consumer *next;
-    amqp_bus *bus;
-    char *queue;
-    int concurrency;
-    er_bus_raw_handler fn;
-    void *payload;
-    pthread_t io;
-    pthread_t *workers;
-    int nworkers;
-    int efd;                        /* wakes the I/O thread */
-    pthread_mutex_t mu;             /* todo, done, stop, workers_gone */
-    pthread_cond_t cv;              /* workers wait for todo or stop */
-    work *todo_head, *todo_tail;
-    work *done;
-    bool stop;
-    bool workers_gone;
-    /* I/O thread only (the creating thread until the I/O thread starts): */
-    amqp_connection_state_t conn;
-    unsigned gen;
-    bool cancelled;
-    char tag[256];
-} consumer;
-
-struct amqp_bus {
-    er_bus base;
-    char *host, *user, *password, *vhost, *cacert;
-    int port;
-    bool tls;
-    char where[300];                /* "host:port" for messages */
-    int heartbeat;
-    int publish_timeout_ms;
-    atomic_bool stopping;           /* er_bus_stop: no new consumers */
-    atomic_bool closing;            /* er_bus_close began: stop retrying */
-    pthread_mutex_t pub_mu;
-    amqp_connection_state_t pub;
-    uint64_t pub_seq;               /* last publish sequence number on pub */
-    pthread_mutex_t cons_mu;
-    consumer *consumers;
-};
-
-static amqp_bus *to_amqp(er_bus *bus)
-{
-    assert(bus->be == &er_bus_amqp_backend);
-    return (amqp_bus *)bus;
-}
 
 static struct timeval ms_tv(long ms)
 {
@@ -180,7 +100,7 @@ static const char *reply_reason(amqp_rpc_reply_t r, int *code, char *buf, size_t
 }
 
 /* Converts a failed RPC reply; `what` says what we were doing. */
-static int reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what, er_error *err)
+int er_amqp_reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what, er_error *err)
 {
     char buf[200];
     int code;
@@ -188,11 +108,11 @@ static int reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what, 
     return er_error_set(err, code, "RabbitMQ at '%s': %s: %s", b->where, what, why);
 }
 
-static int check_reply(const amqp_bus *b, amqp_connection_state_t c, const char *what,
+int er_amqp_check_reply(const amqp_bus *b, amqp_connection_state_t c, const char *what,
                        er_error *err)
 {
     amqp_rpc_reply_t r = amqp_get_rpc_reply(c);
-    return r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : reply_error(b, r, what, err);
+    return r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : er_amqp_reply_error(b, r, what, err);
 }
 
 /* ---- connections ---- */
@@ -214,7 +134,7 @@ static int login(const amqp_bus *b, amqp_connection_state_t c, int heartbeat, er
                         b->user, b->vhost, why);
 }
 
-static void conn_close(amqp_connection_state_t c, bool graceful)
+void er_amqp_conn_close(amqp_connection_state_t c, bool graceful)
 {
     if (!c)
         return;
@@ -293,7 +213,7 @@ static int socket_open(const amqp_bus *b, amqp_connection_state_t c, er_error *e
 }
 
 /* Connects, logs in and opens channel 1. */
-static int conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out,
+int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out,
                      er_error *err)
 {
     *out = NULL;
@@ -309,7 +229,7 @@ static int conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *
     }
     if (!rc) {
         amqp_channel_open(c, CHANNEL);
-        rc = check_reply(b, c, "opening a channel", err);
+        rc = er_amqp_check_reply(b, c, "opening a channel", err);
     }
     if (rc) {
         amqp_destroy_connection(c);
@@ -345,11 +265,11 @@ static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_
     amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(bd->queue), 0, 1, 0, 0, args);
     char what[128];
     snprintf(what, sizeof what, "declaring queue '%s'", bd->queue);
-    return check_reply(b, c, what, err);
+    return er_amqp_check_reply(b, c, what, err);
 }
 
 /* Durable exchanges and queues and their bindings; idempotent. */
-static int declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_error *err)
+int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_error *err)
 {
     char what[160];
     for (size_t i = 0; i < er_bus_nexchanges; i++) {
@@ -358,7 +278,7 @@ static int declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_err
                               amqp_cstring_bytes(type_name(ex->type)), 0, 1, 0, 0,
                               amqp_empty_table);
         snprintf(what, sizeof what, "declaring exchange '%s'", ex->name);
-        int rc = check_reply(b, c, what, err);
+        int rc = er_amqp_check_reply(b, c, what, err);
         if (rc)
             return rc;
     }
@@ -373,7 +293,7 @@ static int declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_err
         amqp_queue_bind(c, CHANNEL, amqp_cstring_bytes(bd->queue), amqp_cstring_bytes(bd->exchange),
                         amqp_cstring_bytes(bd->key), amqp_empty_table);
         snprintf(what, sizeof what, "binding '%s' to '%s'", bd->queue, bd->exchange);
-        if ((rc = check_reply(b, c, what, err)))
+        if ((rc = er_amqp_check_reply(b, c, what, err)))
             return rc;
     }
     return 0;
@@ -385,17 +305,17 @@ typedef int (*pub_op)(amqp_bus *b, void *arg, er_error *err);
 
 static void pub_drop(amqp_bus *b)
 {
-    conn_close(b->pub, false);
+    er_amqp_conn_close(b->pub, false);
     b->pub = NULL;
 }
 
 static int pub_connect(amqp_bus *b, er_error *err)
 {
-    int rc = conn_open(b, 0, &b->pub, err);
+    int rc = er_amqp_conn_open(b, 0, &b->pub, err);
     if (rc)
         return rc;
     amqp_confirm_select(b->pub, CHANNEL);
-    if ((rc = check_reply(b, b->pub, "enabling publisher confirms", err))) {
+    if ((rc = er_amqp_check_reply(b, b->pub, "enabling publisher confirms", err))) {
         pub_drop(b);
         return rc;
     }
@@ -465,7 +385,7 @@ static int wait_confirm(amqp_bus *b, uint64_t seq, er_error *err)
                                     "message", b->where);
         } else if (m->id == AMQP_CHANNEL_CLOSE_METHOD || m->id == AMQP_CONNECTION_CLOSE_METHOD) {
             amqp_rpc_reply_t r = { .reply_type = AMQP_RESPONSE_SERVER_EXCEPTION, .reply = *m };
-            return reply_error(b, r, "publishing", err);
+            return er_amqp_reply_error(b, r, "publishing", err);
         }
     }
 }
@@ -513,7 +433,7 @@ static int amqp_publish(er_bus *bus, const char *exchange, const char *key, cons
 static int op_declare(amqp_bus *b, void *arg, er_error *err)
 {
     (void)arg;
-    return declare_topology(b, b->pub, err);
+    return er_amqp_declare_topology(b, b->pub, err);
 }
 
 static int run_op(er_bus *bus, pub_op op, void *arg, er_error *err)
@@ -544,14 +464,14 @@ static int op_info(amqp_bus *b, void *arg, er_error *err)
     if (a->purge) {
         amqp_queue_purge_ok_t *ok = amqp_queue_purge(b->pub, CHANNEL, amqp_cstring_bytes(a->queue));
         if (!ok)
-            return check_reply(b, b->pub, what, err);
+            return er_amqp_check_reply(b, b->pub, what, err);
         a->depth = (long)ok->message_count;
         return 0;
     }
     amqp_queue_declare_ok_t *ok = amqp_queue_declare(b->pub, CHANNEL, amqp_cstring_bytes(a->queue),
                                                      1, 0, 0, 0, amqp_empty_table);
     if (!ok)
-        return check_reply(b, b->pub, what, err);
+        return er_amqp_check_reply(b, b->pub, what, err);
     a->depth = (long)ok->message_count;
     a->consumers = (long)ok->consumer_count;
     return 0;
@@ -581,437 +501,6 @@ static int amqp_ping(er_bus *bus, er_error *err)
     return run_op(bus, op_info, &a, err);
 }
 
-/* ---- consumers: worker threads ---- */
-
-static void wake(consumer *c)
-{
-    uint64_t one = 1;
-    ssize_t n = write(c->efd, &one, sizeof one);
-    (void)n;  /* EAGAIN means a wake-up is already pending */
-}
-
-static void *worker_main(void *arg)
-{
-    consumer *c = arg;
-    for (;;) {
-        pthread_mutex_lock(&c->mu);
-        while (!c->stop && !c->todo_head)
-            pthread_cond_wait(&c->cv, &c->mu);
-        if (c->stop) {
-            pthread_mutex_unlock(&c->mu);
-            return NULL;
-        }
-        work *w = c->todo_head;
-        c->todo_head = w->next;
-        if (!c->todo_head)
-            c->todo_tail = NULL;
-        pthread_mutex_unlock(&c->mu);
-        amqp_bytes_t body = w->env.message.body;
-        er_bus_msg m = {
-            .queue = c->queue,
-            .exchange = w->exchange,
-            .routing_key = w->key,
-            .body = body.bytes ? body.bytes : "",
-            .len = body.len,
-            .attempts = w->attempts,
-            .redelivered = w->redelivered,
-        };
-        w->verdict = c->fn(&m, c->payload);
-        amqp_destroy_envelope(&w->env);
-        w->has_env = false;
-        pthread_mutex_lock(&c->mu);
-        w->next = c->done;
-        c->done = w;
-        pthread_mutex_unlock(&c->mu);
-        wake(c);
-    }
-}
-
-/* ---- consumers: the I/O thread ---- */
-
-static int header_attempts(const amqp_basic_properties_t *p)
-{
-    if (!(p->_flags & AMQP_BASIC_HEADERS_FLAG))
-        return 1;
-    for (int i = 0; i < p->headers.num_entries; i++) {
-        const amqp_table_entry_t *e = &p->headers.entries[i];
-        if (e->key.len != strlen(ATTEMPTS_HEADER) || memcmp(e->key.bytes, ATTEMPTS_HEADER, e->key.len))
-            continue;
-        long long v;
-        switch (e->value.kind) {
-        case AMQP_FIELD_KIND_I8: v = e->value.value.i8; break;
-        case AMQP_FIELD_KIND_U8: v = e->value.value.u8; break;
-        case AMQP_FIELD_KIND_I16: v = e->value.value.i16; break;
-        case AMQP_FIELD_KIND_U16: v = e->value.value.u16; break;
-        case AMQP_FIELD_KIND_I32: v = e->value.value.i32; break;
-        case AMQP_FIELD_KIND_U32: v = e->value.value.u32; break;
-        case AMQP_FIELD_KIND_I64: v = e->value.value.i64; break;
-        case AMQP_FIELD_KIND_U64: v = e->value.value.u64 > INT_MAX ? INT_MAX : (long long)e->value.value.u64; break;
-        default: return 1;
-        }
-        return v < 1 ? 1 : v > INT_MAX ? INT_MAX : (int)v;
-    }
-    return 1;
-}
-
-static void free_work_list(work *w)
-{
-    while (w) {
-        work *next = w->next;
-        if (w->has_env)
-            amqp_destroy_envelope(&w->env);
-        free(w);
-        w = next;
-    }
-}
-
-/* Hands a delivery to the workers, or straight back once we cancelled. */
-static void dispatch(consumer *c, amqp_envelope_t *env)
-{
-    if (c->cancelled) {
-        amqp_basic_nack(c->conn, CHANNEL, env->delivery_tag, 0, 1);
-        amqp_destroy_envelope(env);
-        return;
-    }
-    size_t el = env->exchange.len, kl = env->routing_key.len;
-    work *w = er_xmalloc(sizeof *w + el + 1 + kl + 1);
-    w->next = NULL;
-    w->tag = env->delivery_tag;
-    w->gen = c->gen;
-    w->redelivered = env->redelivered;
-    w->attempts = header_attempts(&env->message.properties);
-    w->exchange = w->strings;
-    memcpy(w->exchange, env->exchange.bytes, el);
-    w->exchange[el] = '\0';
-    w->key = w->strings + el + 1;
-    memcpy(w->key, env->routing_key.bytes, kl);
-    w->key[kl] = '\0';
-    w->env = *env;
-    w->has_env = true;
-    pthread_mutex_lock(&c->mu);
-    if (c->todo_tail)
-        c->todo_tail->next = w;
-    else
-        c->todo_head = w;
-    c->todo_tail = w;
-    pthread_mutex_unlock(&c->mu);
-    pthread_cond_signal(&c->cv);
-}
-
-/* Sends the verdicts workers left on `done` (stale generations are dropped). */
-static int flush_verdicts(consumer *c, er_error *err)
-{
-    pthread_mutex_lock(&c->mu);
-    work *d = c->done;
-    c->done = NULL;
-    pthread_mutex_unlock(&c->mu);
-    int st = AMQP_STATUS_OK;
-    for (work *next; d; d = next) {
-        next = d->next;
-        if (st == AMQP_STATUS_OK && c->conn && d->gen == c->gen) {
-            if (d->verdict == ER_BUS_ACK)
-                st = amqp_basic_ack(c->conn, CHANNEL, d->tag, 0);
-            else if (d->verdict == ER_BUS_RETRY)
-                st = amqp_basic_nack(c->conn, CHANNEL, d->tag, 0, 1);
-            else
-                st = amqp_basic_reject(c->conn, CHANNEL, d->tag, 0);
-        }
-        free(d);
-    }
-    if (st != AMQP_STATUS_OK)
-        return er_error_set(err, ER_EUNAVAIL, "acking on '%s': %s", c->queue,
-                            amqp_error_string2(st));
-    return 0;
-}
-
-/* Stop taking deliveries; what no worker took goes back to the queue now. */
-static int cancel(consumer *c, er_error *err)
-{
-    amqp_basic_cancel(c->conn, CHANNEL, amqp_cstring_bytes(c->tag));
-    int rc = check_reply(c->bus, c->conn, "cancelling the consumer", err);
-    if (rc)
-        return rc;
-    c->cancelled = true;
-    pthread_mutex_lock(&c->mu);
-    work *w = c->todo_head;
-    c->todo_head = c->todo_tail = NULL;
-    pthread_mutex_unlock(&c->mu);
-    for (work *x = w; x; x = x->next)
-        amqp_basic_nack(c->conn, CHANNEL, x->tag, 0, 1);
-    free_work_list(w);
-    return 0;
-}
-
-/* A frame that is not a delivery: only cancels and closes matter. */
-static int other_frame(consumer *c, er_error *err)
-{
-    amqp_frame_t f;
-    int st = amqp_simple_wait_frame(c->conn, &f);
-    if (st != AMQP_STATUS_OK)
-        return er_error_set(err, ER_EUNAVAIL, "reading from RabbitMQ: %s", amqp_error_string2(st));
-    if (f.frame_type != AMQP_FRAME_METHOD)
-        return 0;
-    amqp_method_t *m = &f.payload.method;
-    if (m->id == AMQP_BASIC_CANCEL_METHOD)
-        return er_error_set(err, ER_EUNAVAIL, "RabbitMQ cancelled the consumer of '%s'", c->queue);
-    if (m->id == AMQP_CHANNEL_CLOSE_METHOD || m->id == AMQP_CONNECTION_CLOSE_METHOD) {
-        amqp_rpc_reply_t r = { .reply_type = AMQP_RESPONSE_SERVER_EXCEPTION, .reply = *m };
-        return reply_error(c->bus, r, "consuming", err);
-    }
-    return 0;
-}
-
-/* Waits for the socket or a wake-up, then reads what arrived (also sends heartbeats). */
-static int read_one(consumer *c, er_error *err)
-{
-    amqp_connection_state_t conn = c->conn;
-    if (!amqp_frames_enqueued(conn) && !amqp_data_in_buffer(conn)) {
-        struct pollfd p[2] = { { amqp_get_sockfd(conn), POLLIN, 0 }, { c->efd, POLLIN, 0 } };
-        if (poll(p, 2, IO_POLL_MS) < 0 && errno != EINTR)
-            return er_error_set(err, ER_EIO, "poll: %s", strerror(errno));
-        uint64_t v;
-        if ((p[1].revents & POLLIN) && read(c->efd, &v, sizeof v) < 0 && errno != EAGAIN)
-            return er_error_set(err, ER_EIO, "eventfd: %s", strerror(errno));
-    }
-    amqp_maybe_release_buffers(conn);
-    amqp_envelope_t env;
-    struct timeval zero = { 0, 0 };
-    amqp_rpc_reply_t r = amqp_consume_message(conn, &env, &zero, 0);
-    if (r.reply_type == AMQP_RESPONSE_NORMAL) {
-        dispatch(c, &env);
-        return 0;
-    }
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION && r.library_error == AMQP_STATUS_TIMEOUT)
-        return 0;
-    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION &&
-        r.library_error == AMQP_STATUS_UNEXPECTED_STATE)
-        return other_frame(c, err);
-    return reply_error(c->bus, r, "waiting for messages", err);
-}
-
-/* Drives one connection: 1 when finished (close joined the workers), <0 when
- * the connection broke. */
-static int session(consumer *c, er_error *err)
-{
-    for (;;) {
-        int rc = flush_verdicts(c, err);
-        if (rc)
-            return rc;
-        pthread_mutex_lock(&c->mu);
-        bool stop = c->stop, gone = c->workers_gone;
-        pthread_mutex_unlock(&c->mu);
-        if (stop && !c->cancelled && (rc = cancel(c, err)))
-            return rc;
-        if (gone) {
-            if ((rc = flush_verdicts(c, err)))
-                return rc;
-            conn_close(c->conn, true);
-            c->conn = NULL;
-            return 1;
-        }
-        if ((rc = read_one(c, err)))
-            return rc;
-    }
-}
-
-static int consumer_connect(consumer *c, er_error *err)
-{
-    const amqp_bus *b = c->bus;
-    amqp_connection_state_t conn;
-    int rc = conn_open(b, b->heartbeat, &conn, err);
-    if (rc)
-        return rc;
-    char what[128];
-    if (!(rc = declare_topology(b, conn, err))) {
-        amqp_basic_qos(conn, CHANNEL, 0, (uint16_t)c->concurrency, 0);
-        rc = check_reply(b, conn, "setting the prefetch window", err);
-    }
-    if (!rc) {
-        amqp_basic_consume_ok_t *ok = amqp_basic_consume(conn, CHANNEL, amqp_cstring_bytes(c->queue),
-                                                         amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
-        snprintf(what, sizeof what, "consuming '%s'", c->queue);
-        rc = ok ? 0 : check_reply(b, conn, what, err);
-        if (ok)
-            snprintf(c->tag, sizeof c->tag, "%.*s", (int)ok->consumer_tag.len,
-                     (const char *)ok->consumer_tag.bytes);
-    }
-    if (rc) {
-        amqp_destroy_connection(conn);
-        return rc;
-    }
-    c->conn = conn;
-    c->gen++;
-    c->cancelled = false;
-    return 0;
-}
-
-/* The connection broke: forget it and the deliveries no worker took. */
-static void drop_connection(consumer *c)
-{
-    conn_close(c->conn, false);
-    c->conn = NULL;
-    pthread_mutex_lock(&c->mu);
-    work *w = c->todo_head;
-    c->todo_head = c->todo_tail = NULL;
-    pthread_mutex_unlock(&c->mu);
-    free_work_list(w);
-}
-
-static bool stopped(consumer *c, bool *gone)
-{
-    pthread_mutex_lock(&c->mu);
-    bool stop = c->stop;
-    *gone = c->workers_gone;
-    pthread_mutex_unlock(&c->mu);
-    return stop;
-}
-
-static void wait_wake(consumer *c, long ms)
-{
-    struct pollfd p = { c->efd, POLLIN, 0 };
-    uint64_t v;
-    if (poll(&p, 1, (int)ms) > 0 && read(c->efd, &v, sizeof v) < 0)
-        (void)v;
-}
-
-static void *io_main(void *arg)
-{
-    consumer *c = arg;
-    er_error err = { 0 };
-    long backoff = BACKOFF_MIN_MS;
-    for (;;) {
-        if (c->conn) {
-            if (session(c, &err) > 0)
-                break;
-            er_log(ER_LOG_WARN, "bus", "consumer of '%s' lost its connection: %s; reconnecting",
-                   c->queue, err.msg);
-            drop_connection(c);
-        }
-        bool gone;
-        if (stopped(c, &gone)) {
-            if (gone)
-                break;
-            wait_wake(c, IO_POLL_MS);  /* no reconnecting once stopped: wait for close */
-            continue;
-        }
-        wait_wake(c, backoff);
-        if (stopped(c, &gone))
-            continue;
-        if (consumer_connect(c, &err) == 0) {
-            er_log(ER_LOG_INFO, "bus", "consumer of '%s' reconnected to RabbitMQ at '%s'",
-                   c->queue, c->bus->where);
-            backoff = BACKOFF_MIN_MS;
-        } else {
-            er_log(ER_LOG_DEBUG, "bus", "consumer of '%s': %s", c->queue, err.msg);
-            backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-        }
-    }
-    pthread_mutex_lock(&c->mu);
-    work *w = c->done;
-    c->done = NULL;
-    pthread_mutex_unlock(&c->mu);
-    free_work_list(w);  /* verdicts of a connection that is gone */
-    return NULL;
-}
-
-/* ---- consumers: lifecycle ---- */
-
-static void consumer_free(consumer *c)
-{
-    conn_close(c->conn, false);
-    free_work_list(c->todo_head);
-    free_work_list(c->done);
-    if (c->efd >= 0)
-        close(c->efd);
-    pthread_mutex_destroy(&c->mu);
-    pthread_cond_destroy(&c->cv);
-    free(c->workers);
-    free(c->queue);
-    free(c);
-}
-
-static void consumer_request_stop(consumer *c)
-{
-    pthread_mutex_lock(&c->mu);
-    c->stop = true;
-    pthread_mutex_unlock(&c->mu);
-    pthread_cond_broadcast(&c->cv);
-    wake(c);
-}
-
-/* Joins the workers first (each finishes the message in hand), then lets the
- * I/O thread send their verdicts and close the connection. */
-static void consumer_join(consumer *c, bool io_started)
-{
-    consumer_request_stop(c);
-    for (int i = 0; i < c->nworkers; i++)
-        pthread_join(c->workers[i], NULL);
-    pthread_mutex_lock(&c->mu);
-    c->workers_gone = true;
-    pthread_mutex_unlock(&c->mu);
-    wake(c);
-    if (io_started)
-        pthread_join(c->io, NULL);
-}
-
-static int start_threads(consumer *c, er_error *err)
-{
-    c->workers = er_xcalloc((size_t)c->concurrency, sizeof *c->workers);
-    for (int i = 0; i < c->concurrency; i++) {
-        if (pthread_create(&c->workers[i], NULL, worker_main, c) != 0) {
-            consumer_join(c, false);
-            return er_error_set(err, ER_EINTERNAL, "cannot start worker threads for '%s'", c->queue);
-        }
-        c->nworkers++;
-    }
-    if (pthread_create(&c->io, NULL, io_main, c) != 0) {
-        consumer_join(c, false);
-        return er_error_set(err, ER_EINTERNAL, "cannot start the I/O thread for '%s'", c->queue);
-    }
-    return 0;
-}
-
-static int amqp_consume(er_bus *bus, const char *queue, int concurrency, er_bus_raw_handler fn,
-                        void *payload, er_error *err)
-{
-    amqp_bus *b = to_amqp(bus);
-    if (atomic_load(&b->stopping))
-        return er_error_set(err, ER_ECANCELLED, "the bus is stopping; cannot consume '%s'", queue);
-    consumer *c = er_xcalloc(1, sizeof *c);
-    c->bus = b;
-    c->queue = er_xstrdup(queue);
-    c->concurrency = concurrency;
-    c->fn = fn;
-    c->payload = payload;
-    pthread_mutex_init(&c->mu, NULL);
-    pthread_cond_init(&c->cv, NULL);
-    c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
-    int rc = c->efd < 0 ? er_error_set(err, ER_EINTERNAL, "eventfd: %s", strerror(errno)) : 0;
-    if (!rc)
-        rc = consumer_connect(c, err);  /* first connection here, so errors reach the caller */
-    if (!rc)
-        rc = start_threads(c, err);
-    if (rc) {
-        consumer_free(c);
-        return rc;
-    }
-    pthread_mutex_lock(&b->cons_mu);
-    c->next = b->consumers;
-    b->consumers = c;
-    pthread_mutex_unlock(&b->cons_mu);
-    return 0;
-}
-
-static void amqp_stop(er_bus *bus)
-{
-    amqp_bus *b = to_amqp(bus);
-    atomic_store(&b->stopping, true);
-    pthread_mutex_lock(&b->cons_mu);
-    for (consumer *c = b->consumers; c; c = c->next)
-        consumer_request_stop(c);
-    pthread_mutex_unlock(&b->cons_mu);
-}
-
 /* ---- open / close ---- */
 
 static int query_long(const er_url *u, const char *name, long lo, long hi, long *out,
@@ -1034,18 +523,9 @@ static void amqp_close(er_bus *bus)
 {
     amqp_bus *b = to_amqp(bus);
     atomic_store(&b->closing, true);
-    pthread_mutex_lock(&b->cons_mu);
-    consumer *c = b->consumers;
-    b->consumers = NULL;
-    pthread_mutex_unlock(&b->cons_mu);
-    while (c) {
-        consumer *next = c->next;
-        consumer_join(c, true);
-        consumer_free(c);
-        c = next;
-    }
+    er_amqp_consumers_close(b);
     pthread_mutex_lock(&b->pub_mu);
-    conn_close(b->pub, true);
+    er_amqp_conn_close(b->pub, true);
     b->pub = NULL;
     pthread_mutex_unlock(&b->pub_mu);
     pthread_mutex_destroy(&b->pub_mu);
@@ -1095,8 +575,8 @@ const er_bus_backend er_bus_amqp_backend = {
     .close = amqp_close,
     .declare = amqp_declare,
     .publish = amqp_publish,
-    .consume = amqp_consume,
-    .stop = amqp_stop,
+    .consume = er_amqp_consume,
+    .stop = er_amqp_stop,
     .queue_info = amqp_queue_info,
     .ping = amqp_ping,
     .purge = amqp_purge,

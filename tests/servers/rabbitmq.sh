@@ -32,31 +32,53 @@ export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 export RABBITMQ_CTL_DIST_PORT_MIN=55680 RABBITMQ_CTL_DIST_PORT_MAX=55690
 pidfile=$RABBITMQ_MNESIA_BASE/$RABBITMQ_NODENAME.pid
 
-# PID of the process listening on 127.0.0.1:$1, or nothing.
+# PID of the process listening on TCP port $1, or nothing.
 listener_pid() {
     ss -ltnpH "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | head -1 | cut -d= -f2 || true
 }
 
-stop_node() {
-    if [ -n "$(listener_pid 55673)" ] || [ -n "$(listener_pid 55672)" ]; then
-        rabbitmqctl -q shutdown --timeout 60 >/dev/null 2>&1 || true
+# PID of the broker this state dir started, if it still runs: never touch another's.
+our_pid() {
+    local pid
+    pid=$(cat "$pidfile" 2>/dev/null) || return 0
+    if [ -n "$pid" ] && grep -qszxF "RABBITMQ_MNESIA_BASE=$RABBITMQ_MNESIA_BASE" "/proc/$pid/environ"; then
+        echo "$pid"
     fi
+}
+
+# Our epmd, once no node is registered with it any more.
+stop_epmd() {
     local epmd
     epmd=$(listener_pid "$ERL_EPMD_PORT")
-    if [ -n "$epmd" ]; then
-        kill "$epmd" 2>/dev/null || true
-        for _ in $(seq 50); do kill -0 "$epmd" 2>/dev/null || break; sleep 0.1; done
+    [ -n "$epmd" ] || return 0
+    if epmd -names 2>/dev/null | grep -q '^name '; then
+        return 0   # a node still uses it
     fi
+    kill "$epmd" 2>/dev/null || true
+    for _ in $(seq 50); do kill -0 "$epmd" 2>/dev/null || break; sleep 0.1; done
+}
+
+stop_node() {
+    local pid
+    pid=$(our_pid)
+    if [ -n "$pid" ]; then
+        rabbitmqctl -q shutdown --timeout 60 >/dev/null 2>&1 || kill "$pid" 2>/dev/null || true
+        for _ in $(seq 100); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    fi
+    [ -d "$rabbit" ] && stop_epmd
+    return 0
 }
 
 case $cmd in
 start)
     command -v rabbitmq-server >/dev/null || { echo "rabbitmq-server is not installed" >&2; exit 1; }
-    stop_node   # a node left over by an interrupted run
-    if [ -n "$(listener_pid 55672)" ]; then
-        echo "port 55672 is taken by another process; cannot start the test broker" >&2
-        exit 1
-    fi
+    stop_node   # a node this state dir left behind (an interrupted run)
+    for port in "$RABBITMQ_NODE_PORT" "$RABBITMQ_DIST_PORT"; do
+        if [ -n "$(listener_pid "$port")" ]; then
+            echo "port $port is taken (another test broker running?); not starting" >&2
+            exit 1
+        fi
+    done
     rm -rf "$rabbit"
     chmod 755 "$state"
     install -d -o rabbitmq -g rabbitmq "$rabbit" "$RABBITMQ_MNESIA_BASE" "$RABBITMQ_LOG_BASE"

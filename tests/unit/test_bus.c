@@ -261,6 +261,8 @@ static void test_open_errors(void)
 #ifdef ERRAND_WITH_AMQP
     CHECK_INT(rc, ER_EUNAVAIL);
     CHECK(strstr(err.msg, "'127.0.0.1:1'") && strstr(err.msg, "is it running"));
+    CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?heartbeat=often", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "heartbeat") != NULL);
 #else
     CHECK_INT(rc, ER_EINVAL);
     CHECK(strstr(err.msg, "ERRAND_WITH_AMQP") != NULL);
@@ -587,6 +589,11 @@ static void test_broker_restart(void)
     }
     er_bus *bus = open_clean();
     er_error err = { 0 };
+    /* A second handle that gives up on an absent broker after 300 ms. */
+    er_bus *impatient = NULL;
+    char *url = er_xasprintf("%s%spublish_timeout_ms=300", bus_url, strchr(bus_url, '?') ? "&" : "?");
+    CHECK_OK(er_bus_open(&impatient, url, &err));
+    free(url);
     collector c;
     collector_init(&c, ACK_ALL);
     CHECK_OK(er_bus_consume(bus, "agent.research", 1, collect, &c, &err));
@@ -594,6 +601,12 @@ static void test_broker_restart(void)
     CHECK(wait_count(&c, &c.returned, 1, WAIT_MS));
 
     CHECK_INT(run_script("stop_app"), 0);
+    if (impatient) {
+        CHECK_INT(er_bus_publish(impatient, ER_EXCHANGE_AGENT, "agent.research", "x", 1, &err),
+                  ER_EUNAVAIL);
+        CHECK(strstr(err.msg, "is it running") != NULL);
+        er_bus_close(impatient);
+    }
     pub_job job = { bus, -1 };
     pthread_t t;
     CHECK(pthread_create(&t, NULL, publish_later, &job) == 0);
