@@ -21,10 +21,13 @@
  *    re-driven with er_bus_publish(bus, "", msg->routing_key, …).
  *  - attempts = max(attempts carried with the message, redelivered ? 2 : 1): a
  *    message whose worker died before acking comes back with `redelivered` set
- *    and counts as at least a second attempt.  Limit: the broker only says
- *    *whether* a message was delivered before, not how often, so crashes alone
- *    never push attempts past 2; a message that kills every worker it reaches
- *    is dead-lettered only once RETRY verdicts carry its count to the maximum. */
+ *    and counts as at least a second attempt, so after a crash the handler
+ *    retries it at most MAX - 1 more times.  Limits: the broker says *whether*
+ *    a message was delivered before, not how often, so crashes alone never push
+ *    attempts past 2 — a message that kills every worker it reaches is
+ *    redelivered until an operator purges it (a quorum queue's delivery-limit
+ *    would catch that; the classic queues used here cannot); and a harmless
+ *    redelivery (a consumer lost its connection) costs an attempt too. */
 #ifndef ERRAND_BUS_H
 #define ERRAND_BUS_H
 

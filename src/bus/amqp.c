@@ -109,7 +109,7 @@ int er_amqp_reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what,
 }
 
 int er_amqp_check_reply(const amqp_bus *b, amqp_connection_state_t c, const char *what,
-                       er_error *err)
+                        er_error *err)
 {
     amqp_rpc_reply_t r = amqp_get_rpc_reply(c);
     return r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : er_amqp_reply_error(b, r, what, err);
@@ -214,7 +214,7 @@ static int socket_open(const amqp_bus *b, amqp_connection_state_t c, er_error *e
 
 /* Connects, logs in and opens channel 1. */
 int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out,
-                     er_error *err)
+                      er_error *err)
 {
     *out = NULL;
     amqp_connection_state_t c = amqp_new_connection();
@@ -349,7 +349,8 @@ static int with_publisher(amqp_bus *b, pub_op op, void *arg, int timeout_ms, er_
         }
         er_log(backoff == BACKOFF_MIN_MS ? ER_LOG_WARN : ER_LOG_DEBUG, "bus", "%s; retrying for "
                "up to %ld s", e.msg, (long)(left + 999) / 1000);
-        sleep_ms(backoff < left ? backoff : (long)left);
+        long pause = er_amqp_jitter(backoff);
+        sleep_ms(pause < left ? pause : (long)left);
         backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
     }
 }

@@ -332,8 +332,9 @@ static int consumer_connect(consumer *c, er_error *err)
         rc = er_amqp_check_reply(b, conn, "setting the prefetch window", err);
     }
     if (!rc) {
-        amqp_basic_consume_ok_t *ok = amqp_basic_consume(conn, CHANNEL, amqp_cstring_bytes(c->queue),
-                                                         amqp_empty_bytes, 0, 0, 0, amqp_empty_table);
+        amqp_basic_consume_ok_t *ok =
+            amqp_basic_consume(conn, CHANNEL, amqp_cstring_bytes(c->queue), amqp_empty_bytes, 0, 0,
+                               0, amqp_empty_table);
         snprintf(what, sizeof what, "consuming '%s'", c->queue);
         rc = ok ? 0 : er_amqp_check_reply(b, conn, what, err);
         if (ok)
@@ -371,12 +372,15 @@ static bool stopped(consumer *c, bool *gone)
     return stop;
 }
 
+/* Sleeps up to ms, or until er_bus_stop / er_bus_close wakes us. */
 static void wait_wake(consumer *c, long ms)
 {
     struct pollfd p = { c->efd, POLLIN, 0 };
-    uint64_t v;
-    if (poll(&p, 1, (int)ms) > 0 && read(c->efd, &v, sizeof v) < 0)
-        (void)v;
+    if (poll(&p, 1, (int)ms) > 0) {
+        uint64_t v;
+        ssize_t n = read(c->efd, &v, sizeof v);
+        (void)n;
+    }
 }
 
 static void *io_main(void *arg)
@@ -399,7 +403,7 @@ static void *io_main(void *arg)
             wait_wake(c, IO_POLL_MS);  /* no reconnecting once stopped: wait for close */
             continue;
         }
-        wait_wake(c, backoff);
+        wait_wake(c, er_amqp_jitter(backoff));
         if (stopped(c, &gone))
             continue;
         if (consumer_connect(c, &err) == 0) {
@@ -465,7 +469,8 @@ static int start_threads(consumer *c, er_error *err)
     for (int i = 0; i < c->concurrency; i++) {
         if (pthread_create(&c->workers[i], NULL, worker_main, c) != 0) {
             consumer_join(c, false);
-            return er_error_set(err, ER_EINTERNAL, "cannot start worker threads for '%s'", c->queue);
+            return er_error_set(err, ER_EINTERNAL, "cannot start worker threads for '%s'",
+                                c->queue);
         }
         c->nworkers++;
     }
@@ -477,7 +482,7 @@ static int start_threads(consumer *c, er_error *err)
 }
 
 int er_amqp_consume(er_bus *bus, const char *queue, int concurrency, er_bus_raw_handler fn,
-                        void *payload, er_error *err)
+                    void *payload, er_error *err)
 {
     amqp_bus *b = to_amqp(bus);
     if (atomic_load(&b->stopping))

@@ -5,6 +5,7 @@
 #define ERRAND_BUS_AMQP_INTERNAL_H
 
 #include "errand/backend/bus_backend.h"
+#include "errand/str.h"
 
 #include <amqp.h>
 #include <assert.h>
@@ -34,6 +35,13 @@ typedef struct amqp_bus {
     pthread_mutex_t cons_mu;        /* consumers */
     consumer *consumers;
 } amqp_bus;
+
+/* A backoff step with jitter (half to all of ms), so that many clients that lost
+ * the broker together do not come back in lockstep. */
+static inline long er_amqp_jitter(long ms)
+{
+    return ms / 2 + (long)(er_mono_ns() % (uint64_t)(ms / 2 + 1));
+}
 
 static inline amqp_bus *to_amqp(er_bus *bus)
 {

@@ -584,14 +584,15 @@ static void *publish_later(void *arg)
 static void test_broker_restart(void)
 {
     if (!getenv("ERRAND_TEST_RABBITMQ_SCRIPT") || !getenv("ERRAND_TEST_RABBITMQ_STATE")) {
-        fprintf(stderr, "note: ERRAND_TEST_RABBITMQ_SCRIPT/STATE unset; broker restart not tested\n");
+        fprintf(stderr, "note: ERRAND_TEST_RABBITMQ_SCRIPT/STATE unset: no broker restart\n");
         return;
     }
     er_bus *bus = open_clean();
     er_error err = { 0 };
     /* A second handle that gives up on an absent broker after 300 ms. */
     er_bus *impatient = NULL;
-    char *url = er_xasprintf("%s%spublish_timeout_ms=300", bus_url, strchr(bus_url, '?') ? "&" : "?");
+    char *url = er_xasprintf("%s%spublish_timeout_ms=300", bus_url,
+                             strchr(bus_url, '?') ? "&" : "?");
     CHECK_OK(er_bus_open(&impatient, url, &err));
     free(url);
     collector c;
