@@ -1,5 +1,7 @@
 # backends.cmake — each backend's conformance run against its real server.
 # One errand_backend_test(...) per (test program, backend); see tests/CMakeLists.txt.
+# Suites that restart their server take its RESOURCE_LOCK, and so must any other
+# test that uses that server.
 
 # Cache: the Redis backend.  The suite restarts the server (stop + start with the
 # same state dir) to check reconnection, hence the script path, state dir and lock.
@@ -9,4 +11,13 @@ if(ERRAND_WITH_REDIS)
         "ERRAND_TEST_REDIS_SCRIPT=${CMAKE_CURRENT_SOURCE_DIR}/servers/redis.sh"
         "ERRAND_TEST_REDIS_STATE=${CMAKE_BINARY_DIR}/servers/redis")
   set_tests_properties(backend.cache.redis PROPERTIES RESOURCE_LOCK redis)
+endif()
+
+# Bus: the RabbitMQ backend; the suite restarts the broker's app.
+if(ERRAND_WITH_AMQP)
+  errand_backend_test(bus.amqp COMMAND test_bus FIXTURES rabbitmq
+    ENV "ERRAND_TEST_BUS_URL=${ERRAND_TEST_AMQP_URL}"
+        "ERRAND_TEST_RABBITMQ_SCRIPT=${CMAKE_CURRENT_SOURCE_DIR}/servers/rabbitmq.sh"
+        "ERRAND_TEST_RABBITMQ_STATE=${CMAKE_BINARY_DIR}/servers/rabbitmq")
+  set_tests_properties(backend.bus.amqp PROPERTIES RESOURCE_LOCK rabbitmq)
 endif()

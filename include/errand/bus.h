@@ -6,7 +6,28 @@
  * supervisor.tasks, agent.{code,research,data,email,browser}, agent.results and
  * the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
  * again (attempts + 1) until ER_BUS_MAX_ATTEMPTS, then it is dead-lettered.
- * Backend by URL: NULL or "inproc://" in-process, "amqp://…" RabbitMQ. */
+ * Backend by URL: NULL or "inproc://" in-process, "amqp://…" / "amqps://…"
+ * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps).
+ *
+ * Delivery is at least once: a handler can see a message twice (a worker died
+ * after the handler ran but before the ack reached the broker), so handlers must
+ * be idempotent.  Retry and dead-lettering live in bus.c, once for all backends:
+ *  - RETRY: the message is republished straight to its queue (at the tail) with
+ *    attempts + 1 and the original acked; at ER_BUS_MAX_ATTEMPTS it is
+ *    dead-lettered instead.  There is no delay between attempts.
+ *  - REJECT: dead-lettered at once.
+ *  - A dead letter goes to ER_EXCHANGE_DEAD → ER_QUEUE_DEAD with its body and
+ *    attempts unchanged and the queue it died in as its routing key, so it can be
+ *    re-driven with er_bus_publish(bus, "", msg->routing_key, …).
+ *  - attempts = max(attempts carried with the message, redelivered ? 2 : 1): a
+ *    message whose worker died before acking comes back with `redelivered` set
+ *    and counts as at least a second attempt, so after a crash the handler
+ *    retries it at most MAX - 1 more times.  Limits: the broker says *whether*
+ *    a message was delivered before, not how often, so crashes alone never push
+ *    attempts past 2 — a message that kills every worker it reaches is
+ *    redelivered until an operator purges it (a quorum queue's delivery-limit
+ *    would catch that; the classic queues used here cannot); and a harmless
+ *    redelivery (a consumer lost its connection) costs an attempt too. */
 #ifndef ERRAND_BUS_H
 #define ERRAND_BUS_H
 
@@ -45,6 +66,8 @@ extern const size_t er_bus_nexchanges;
 extern const er_bus_binding er_bus_bindings[];
 extern const size_t er_bus_nbindings;
 
+#define ER_BUS_MAX_BODY (64u << 20)   /* publish past this → ER_ETOOBIG */
+
 typedef struct er_bus_msg {
     const char *queue;
     const char *exchange;
@@ -64,20 +87,39 @@ typedef enum {
 /* Runs on a consumer thread owned by the bus. */
 typedef er_bus_verdict (*er_bus_handler)(const er_bus_msg *msg, void *payload);
 
+/* Connects and declares the topology (idempotent).  NULL or "" means in-process.
+ * Unknown scheme → ER_EINVAL; a backend compiled out → ER_EINVAL naming the CMake
+ * option; broker unreachable → ER_EUNAVAIL; credentials refused → ER_EAUTH. */
 int er_bus_open(er_bus **out, const char *url, er_error *err);
-/* Stops consumers (a message in hand is finished), joins their threads, frees. */
+/* Stops consumers (a message in hand is finished), joins their threads, frees.
+ * Accepts NULL. */
 void er_bus_close(er_bus *bus);
 const char *er_bus_scheme(const er_bus *bus);
+/* True when messages never leave this process (in-process backend): whoever
+ * publishes must also run the consumers in this process. */
+bool er_bus_is_local(const er_bus *bus);
+/* Routes body to the queues bound to exchange under key (exchange "" sends
+ * straight to the queue named key).  Returns once the message is stored
+ * (RabbitMQ: persistent and confirmed by the broker; retried across reconnects
+ * up to publish_timeout_ms).  No bound queue → dropped, as in AMQP.  Unknown
+ * exchange or queue → ER_ENOTFOUND.  Thread-safe. */
 int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
                    size_t len, er_error *err);
-/* Starts `concurrency` consumer threads on queue, calling fn for each message. */
+/* Starts `concurrency` consumer threads on queue, calling fn for each message;
+ * at most `concurrency` messages are in hand at once.  fn runs on a bus-owned
+ * thread; msg and its strings are BORROWED for the call only. */
 int er_bus_consume(er_bus *bus, const char *queue, int concurrency, er_bus_handler fn,
                    void *payload, er_error *err);
-/* Asks consumers to stop taking new messages (returns at once; er_bus_close joins). */
+/* Asks consumers to stop taking new messages (returns at once; er_bus_close joins).
+ * Messages not yet in hand stay in (or go back to) their queue. */
 void er_bus_stop(er_bus *bus);
-/* Messages waiting and consumers attached; -1 when the backend cannot tell. */
+/* Messages waiting (not counting those in hand) and consumers attached (one per
+ * er_bus_consume call, whatever its concurrency); -1 when the backend cannot tell. */
 int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers,
                       er_error *err);
+/* Drops every waiting message of queue (operators: clear the dead letters;
+ * tests: start clean).  *purged (may be NULL) gets how many. */
+int er_bus_purge(er_bus *bus, const char *queue, long *purged, er_error *err);
 int er_bus_ping(er_bus *bus, er_error *err);
 
 /* Queue of an agent ("code" → "agent.code") and its routing key on the agent exchange. */

@@ -7,9 +7,13 @@
 
 #define ER_BUS_BACKEND_VERSION 1
 
-/* What a backend hands the generic layer for each delivery; the verdict it gets
+/* What a backend hands the generic layer for each delivery.  The verdict it gets
  * back is final for the backend: ACK means "remove it" (the generic layer has
- * already republished or dead-lettered it where needed). */
+ * already republished or dead-lettered it where needed); RETRY means "put it
+ * back in the queue as it is, marked redelivered" (the generic layer could not
+ * republish it, e.g. the broker is down); REJECT means "discard it" (a broker
+ * may dead-letter it itself).  msg->attempts is what travelled with the message
+ * (1 when nothing did); the generic layer applies the redelivered floor. */
 typedef er_bus_verdict (*er_bus_raw_handler)(const er_bus_msg *msg, void *payload);
 
 typedef struct er_bus_backend {
@@ -30,11 +34,22 @@ typedef struct er_bus_backend {
     int (*queue_info)(er_bus *bus, const char *queue, long *depth, long *consumers,
                       er_error *err);
     int (*ping)(er_bus *bus, er_error *err);
+    /* Appended after version 1 was drafted: */
+    int (*purge)(er_bus *bus, const char *queue, long *purged, er_error *err);
+    bool local;              /* messages never leave the process (er_bus_is_local) */
 } er_bus_backend;
 
+struct er_bus_sub;           /* a wrapped handler; owned by bus.c */
+
+/* First member of every backend's handle; backends zero-fill it (calloc) and set be. */
 struct er_bus {
     const er_bus_backend *be;
+    struct er_bus_sub *subs; /* bus.c only: freed after be->close */
 };
+
+/* AMQP topic matching for backends that route themselves: words split on '.',
+ * '*' matches exactly one word, '#' zero or more. */
+bool er_bus_topic_match(const char *pattern, const char *key);
 
 extern const er_bus_backend er_bus_inproc_backend;
 #ifdef ERRAND_WITH_AMQP

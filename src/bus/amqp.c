@@ -1,0 +1,585 @@
+/* amqp.c — the RabbitMQ bus backend (librabbitmq-c 0.11): durable topology,
+ * persistent confirmed publishes, manual acks, reconnection.
+ *
+ * Connections and threads (a librabbitmq connection is never shared by threads):
+ *  - The publisher connection (channel 1 in confirm mode) belongs to whoever
+ *    holds pub_mu: er_bus_publish, queue_info, purge, ping, declare, and the
+ *    generic layer's republishes from worker threads.  It never consumes:
+ *    librabbitmq 0.11 reads confirms as plain frames and would swallow
+ *    deliveries arriving meanwhile.  It runs without heartbeats, because
+ *    librabbitmq services them only inside its own calls and this connection
+ *    idles between publishes; a connection that died while idle shows up as a
+ *    failed publish or confirm wait, which reconnects and retries.
+ *  - Each er_bus_consume owns a connection and threads of its own: see
+ *    amqp_consumer.c. */
+#include "amqp_internal.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+#include "errand/str.h"
+
+#include <amqp_ssl_socket.h>
+#include <amqp_tcp_socket.h>
+#include <errno.h>
+#include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#define CONNECT_TIMEOUT_MS 5000
+#define RPC_TIMEOUT_MS 15000        /* declares, login, close: a dead broker cannot hang us */
+#define CONFIRM_TIMEOUT_MS 15000
+#define DEFAULT_HEARTBEAT_S 30
+#define DEFAULT_PUBLISH_TIMEOUT_MS 15000
+
+static struct timeval ms_tv(long ms)
+{
+    return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
+        ;
+}
+
+/* ---- errors ---- */
+
+static int unavail(const amqp_bus *b, const char *reason, er_error *err)
+{
+    return er_error_set(err, ER_EUNAVAIL, "cannot connect to RabbitMQ at '%s': %s — is it running?",
+                        b->where, reason);
+}
+
+static int server_code(int code)
+{
+    switch (code) {
+    case AMQP_ACCESS_REFUSED:
+    case AMQP_NOT_ALLOWED:
+        return ER_EAUTH;
+    case AMQP_NOT_FOUND:
+        return ER_ENOTFOUND;
+    case AMQP_PRECONDITION_FAILED:
+    case AMQP_RESOURCE_LOCKED:
+        return ER_ECONFLICT;
+    default:
+        return ER_EUNAVAIL;
+    }
+}
+
+/* The library's or the broker's words for a failed reply; *code gets an ER_E* code. */
+static const char *reply_reason(amqp_rpc_reply_t r, int *code, char *buf, size_t size)
+{
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION) {
+        *code = r.library_error == AMQP_STATUS_TIMEOUT ? ER_ETIMEDOUT : ER_EUNAVAIL;
+        return amqp_error_string2(r.library_error);
+    }
+    *code = ER_EPROTO;
+    if (r.reply_type != AMQP_RESPONSE_SERVER_EXCEPTION)
+        return "no reply";
+    int amqp_code = 0;
+    amqp_bytes_t text = amqp_empty_bytes;
+    if (r.reply.id == AMQP_CONNECTION_CLOSE_METHOD) {
+        amqp_connection_close_t *m = r.reply.decoded;
+        amqp_code = m->reply_code;
+        text = m->reply_text;
+    } else if (r.reply.id == AMQP_CHANNEL_CLOSE_METHOD) {
+        amqp_channel_close_t *m = r.reply.decoded;
+        amqp_code = m->reply_code;
+        text = m->reply_text;
+    }
+    *code = server_code(amqp_code);
+    snprintf(buf, size, "%.*s", (int)text.len, (const char *)text.bytes);
+    return buf;
+}
+
+/* Converts a failed RPC reply; `what` says what we were doing. */
+int er_amqp_reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what, er_error *err)
+{
+    char buf[200];
+    int code;
+    const char *why = reply_reason(r, &code, buf, sizeof buf);
+    return er_error_set(err, code, "RabbitMQ at '%s': %s: %s", b->where, what, why);
+}
+
+int er_amqp_check_reply(const amqp_bus *b, amqp_connection_state_t c, const char *what,
+                        er_error *err)
+{
+    amqp_rpc_reply_t r = amqp_get_rpc_reply(c);
+    return r.reply_type == AMQP_RESPONSE_NORMAL ? 0 : er_amqp_reply_error(b, r, what, err);
+}
+
+/* ---- connections ---- */
+
+static int login(const amqp_bus *b, amqp_connection_state_t c, int heartbeat, er_error *err)
+{
+    amqp_rpc_reply_t r = amqp_login(c, b->vhost, 0, AMQP_DEFAULT_FRAME_SIZE, heartbeat,
+                                    AMQP_SASL_METHOD_PLAIN, b->user, b->password);
+    if (r.reply_type == AMQP_RESPONSE_NORMAL)
+        return 0;
+    if (r.reply_type == AMQP_RESPONSE_LIBRARY_EXCEPTION)
+        return unavail(b, amqp_error_string2(r.library_error), err);
+    char buf[200];
+    int code;
+    const char *why = reply_reason(r, &code, buf, sizeof buf);
+    if (code != ER_EAUTH)
+        return er_error_set(err, code, "RabbitMQ at '%s': login: %s", b->where, why);
+    return er_error_set(err, code, "RabbitMQ at '%s' refused user '%s' on vhost '%s': %s", b->where,
+                        b->user, b->vhost, why);
+}
+
+void er_amqp_conn_close(amqp_connection_state_t c, bool graceful)
+{
+    if (!c)
+        return;
+    if (graceful) {
+        amqp_channel_close(c, CHANNEL, AMQP_REPLY_SUCCESS);
+        amqp_connection_close(c, AMQP_REPLY_SUCCESS);
+    }
+    amqp_destroy_connection(c);
+}
+
+/* A non-blocking TCP connection with a timeout.  librabbitmq's own connect
+ * loses the reason (errno is left at EINPROGRESS), and "connection refused" is
+ * the message users need. */
+static int tcp_connect(const amqp_bus *b, int *out, er_error *err)
+{
+    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM };
+    struct addrinfo *res = NULL;
+    char port[16];
+    snprintf(port, sizeof port, "%d", b->port);
+    int gai = getaddrinfo(b->host, port, &hints, &res);
+    if (gai != 0)
+        return unavail(b, gai_strerror(gai), err);
+    int e = ETIMEDOUT, fd = -1;
+    for (struct addrinfo *ai = res; ai && fd < 0; ai = ai->ai_next) {
+        fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
+        if (fd < 0) {
+            e = errno;
+            continue;
+        }
+        struct pollfd p = { fd, POLLOUT, 0 };
+        socklen_t len = sizeof e;
+        if (connect(fd, ai->ai_addr, ai->ai_addrlen) == 0)
+            e = 0;
+        else if (errno != EINPROGRESS)
+            e = errno;
+        else if (poll(&p, 1, CONNECT_TIMEOUT_MS) <= 0)
+            e = ETIMEDOUT;
+        else if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &e, &len) != 0)
+            e = errno;
+        if (e) {
+            close(fd);
+            fd = -1;
+        }
+    }
+    freeaddrinfo(res);
+    if (fd < 0) {
+        char buf[128];
+        return unavail(b, strerror_r(e, buf, sizeof buf), err);
+    }
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    *out = fd;
+    return 0;
+}
+
+static int socket_open(const amqp_bus *b, amqp_connection_state_t c, er_error *err)
+{
+    if (!b->tls) {
+        amqp_socket_t *s = amqp_tcp_socket_new(c);
+        int fd = -1;
+        if (!s)
+            return er_error_set(err, ER_EINTERNAL, "cannot allocate an AMQP socket");
+        int rc = tcp_connect(b, &fd, err);
+        if (rc == 0)
+            amqp_tcp_socket_set_sockfd(s, fd);  /* closed by amqp_destroy_connection */
+        return rc;
+    }
+    amqp_socket_t *s = amqp_ssl_socket_new(c);
+    if (!s)
+        return er_error_set(err, ER_EINTERNAL, "cannot allocate an AMQP TLS socket");
+    if (b->cacert && amqp_ssl_socket_set_cacert(s, b->cacert) != AMQP_STATUS_OK)
+        return er_error_set(err, ER_EINVAL, "cannot load the CA certificate '%s'", b->cacert);
+    struct timeval tv = ms_tv(CONNECT_TIMEOUT_MS);
+    int st = amqp_socket_open_noblock(s, b->host, b->port, &tv);
+    return st == AMQP_STATUS_OK ? 0 : unavail(b, amqp_error_string2(st), err);
+}
+
+/* Connects, logs in and opens channel 1. */
+int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out,
+                      er_error *err)
+{
+    *out = NULL;
+    amqp_connection_state_t c = amqp_new_connection();
+    if (!c)
+        return er_error_set(err, ER_EINTERNAL, "cannot allocate an AMQP connection");
+    int rc = socket_open(b, c, err);
+    if (!rc) {
+        struct timeval rpc = ms_tv(RPC_TIMEOUT_MS);
+        amqp_set_handshake_timeout(c, &rpc);
+        amqp_set_rpc_timeout(c, &rpc);
+        rc = login(b, c, heartbeat, err);
+    }
+    if (!rc) {
+        amqp_channel_open(c, CHANNEL);
+        rc = er_amqp_check_reply(b, c, "opening a channel", err);
+    }
+    if (rc) {
+        amqp_destroy_connection(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+static const char *type_name(er_exchange_type t)
+{
+    switch (t) {
+    case ER_EXCHANGE_DIRECT:
+        return "direct";
+    case ER_EXCHANGE_TOPIC:
+        return "topic";
+    case ER_EXCHANGE_FANOUT:
+        return "fanout";
+    }
+    return "direct";
+}
+
+static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_bus_binding *bd,
+                         er_error *err)
+{
+    /* Agent queues dead-letter on their own too (basic.reject without requeue). */
+    amqp_table_entry_t dlx = { .key = amqp_cstring_bytes("x-dead-letter-exchange") };
+    dlx.value.kind = AMQP_FIELD_KIND_UTF8;
+    dlx.value.value.bytes = amqp_cstring_bytes(ER_EXCHANGE_DEAD);
+    amqp_table_t args = amqp_empty_table;
+    if (strcmp(bd->exchange, ER_EXCHANGE_AGENT) == 0)
+        args = (amqp_table_t){ 1, &dlx };
+    amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(bd->queue), 0, 1, 0, 0, args);
+    char what[128];
+    snprintf(what, sizeof what, "declaring queue '%s'", bd->queue);
+    return er_amqp_check_reply(b, c, what, err);
+}
+
+/* Durable exchanges and queues and their bindings; idempotent. */
+int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_error *err)
+{
+    char what[160];
+    for (size_t i = 0; i < er_bus_nexchanges; i++) {
+        const er_bus_exchange *ex = &er_bus_exchanges[i];
+        amqp_exchange_declare(c, CHANNEL, amqp_cstring_bytes(ex->name),
+                              amqp_cstring_bytes(type_name(ex->type)), 0, 1, 0, 0,
+                              amqp_empty_table);
+        snprintf(what, sizeof what, "declaring exchange '%s'", ex->name);
+        int rc = er_amqp_check_reply(b, c, what, err);
+        if (rc)
+            return rc;
+    }
+    for (size_t i = 0; i < er_bus_nbindings; i++) {
+        const er_bus_binding *bd = &er_bus_bindings[i];
+        bool first = true;
+        for (size_t j = 0; j < i; j++)
+            first = first && strcmp(er_bus_bindings[j].queue, bd->queue) != 0;
+        int rc = first ? declare_queue(b, c, bd, err) : 0;
+        if (rc)
+            return rc;
+        amqp_queue_bind(c, CHANNEL, amqp_cstring_bytes(bd->queue), amqp_cstring_bytes(bd->exchange),
+                        amqp_cstring_bytes(bd->key), amqp_empty_table);
+        snprintf(what, sizeof what, "binding '%s' to '%s'", bd->queue, bd->exchange);
+        if ((rc = er_amqp_check_reply(b, c, what, err)))
+            return rc;
+    }
+    return 0;
+}
+
+/* ---- the publisher connection (caller holds pub_mu) ---- */
+
+typedef int (*pub_op)(amqp_bus *b, void *arg, er_error *err);
+
+static void pub_drop(amqp_bus *b)
+{
+    er_amqp_conn_close(b->pub, false);
+    b->pub = NULL;
+}
+
+static int pub_connect(amqp_bus *b, er_error *err)
+{
+    int rc = er_amqp_conn_open(b, 0, &b->pub, err);
+    if (rc)
+        return rc;
+    amqp_confirm_select(b->pub, CHANNEL);
+    if ((rc = er_amqp_check_reply(b, b->pub, "enabling publisher confirms", err))) {
+        pub_drop(b);
+        return rc;
+    }
+    b->pub_seq = 0;
+    return 0;
+}
+
+/* Runs op on the publisher connection.  Any failure drops the connection (its
+ * channel is gone); retryable ones reconnect and try again until timeout_ms has
+ * passed.  A connection that went stale while idle gets one immediate retry. */
+static int with_publisher(amqp_bus *b, pub_op op, void *arg, int timeout_ms, er_error *err)
+{
+    int64_t deadline = er_mono_ms() + timeout_ms;
+    long backoff = BACKOFF_MIN_MS;
+    er_error e = { 0 };
+    for (;;) {
+        bool fresh = !b->pub;
+        int rc = fresh ? pub_connect(b, &e) : 0;
+        if (rc == 0) {
+            if ((rc = op(b, arg, &e)) == 0)
+                return 0;
+            pub_drop(b);
+            if (!fresh && er_error_retryable(rc))
+                continue;
+        }
+        int64_t left = deadline - er_mono_ms();
+        if (!er_error_retryable(rc) || atomic_load(&b->closing) || left <= 0) {
+            if (err)
+                *err = e;
+            return rc;
+        }
+        er_log(backoff == BACKOFF_MIN_MS ? ER_LOG_WARN : ER_LOG_DEBUG, "bus", "%s; retrying for "
+               "up to %ld s", e.msg, (long)(left + 999) / 1000);
+        long pause = er_amqp_jitter(backoff);
+        sleep_ms(pause < left ? pause : (long)left);
+        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
+    }
+}
+
+/* Reads frames until the broker confirms publish number seq. */
+static int wait_confirm(amqp_bus *b, uint64_t seq, er_error *err)
+{
+    int64_t deadline = er_mono_ms() + CONFIRM_TIMEOUT_MS;
+    for (;;) {
+        int64_t left = deadline - er_mono_ms();
+        if (left <= 0)
+            return er_error_set(err, ER_ETIMEDOUT, "RabbitMQ at '%s' did not confirm a publish "
+                                "within %d s", b->where, CONFIRM_TIMEOUT_MS / 1000);
+        struct timeval tv = ms_tv((long)left);
+        amqp_frame_t f;
+        int st = amqp_simple_wait_frame_noblock(b->pub, &f, &tv);
+        if (st == AMQP_STATUS_TIMEOUT)
+            continue;
+        if (st != AMQP_STATUS_OK)
+            return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': waiting for a publish "
+                                "confirm: %s", b->where, amqp_error_string2(st));
+        if (f.frame_type != AMQP_FRAME_METHOD)
+            continue;
+        amqp_method_t *m = &f.payload.method;
+        if (m->id == AMQP_BASIC_ACK_METHOD) {
+            amqp_basic_ack_t *a = m->decoded;
+            if (a->delivery_tag == seq || (a->multiple && a->delivery_tag > seq))
+                return 0;
+        } else if (m->id == AMQP_BASIC_NACK_METHOD) {
+            amqp_basic_nack_t *n = m->decoded;
+            if (n->delivery_tag == seq || (n->multiple && n->delivery_tag > seq))
+                return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s' refused (nacked) a "
+                                    "message", b->where);
+        } else if (m->id == AMQP_CHANNEL_CLOSE_METHOD || m->id == AMQP_CONNECTION_CLOSE_METHOD) {
+            amqp_rpc_reply_t r = { .reply_type = AMQP_RESPONSE_SERVER_EXCEPTION, .reply = *m };
+            return er_amqp_reply_error(b, r, "publishing", err);
+        }
+    }
+}
+
+typedef struct pub_args {
+    const char *exchange, *key;
+    const void *body;
+    size_t len;
+    int attempts;
+} pub_args;
+
+static int op_publish(amqp_bus *b, void *arg, er_error *err)
+{
+    pub_args *a = arg;
+    amqp_table_entry_t h = { .key = amqp_cstring_bytes(ATTEMPTS_HEADER) };
+    h.value.kind = AMQP_FIELD_KIND_I32;
+    h.value.value.i32 = a->attempts;
+    amqp_basic_properties_t p;
+    memset(&p, 0, sizeof p);
+    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
+    p.delivery_mode = 2;  /* persistent */
+    p.headers = (amqp_table_t){ 1, &h };
+    amqp_bytes_t body = { a->len, (void *)a->body };
+    int st = amqp_basic_publish(b->pub, CHANNEL, amqp_cstring_bytes(a->exchange),
+                                amqp_cstring_bytes(a->key), 0, 0, &p, body);
+    if (st != AMQP_STATUS_OK)
+        return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': publishing: %s", b->where,
+                            amqp_error_string2(st));
+    int rc = wait_confirm(b, ++b->pub_seq, err);
+    amqp_maybe_release_buffers(b->pub);
+    return rc;
+}
+
+static int amqp_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
+                        size_t len, int attempts, er_error *err)
+{
+    amqp_bus *b = to_amqp(bus);
+    pub_args a = { exchange, key, body, len, attempts };
+    pthread_mutex_lock(&b->pub_mu);
+    int rc = with_publisher(b, op_publish, &a, b->publish_timeout_ms, err);
+    pthread_mutex_unlock(&b->pub_mu);
+    return rc;
+}
+
+static int op_declare(amqp_bus *b, void *arg, er_error *err)
+{
+    (void)arg;
+    return er_amqp_declare_topology(b, b->pub, err);
+}
+
+static int run_op(er_bus *bus, pub_op op, void *arg, er_error *err)
+{
+    amqp_bus *b = to_amqp(bus);
+    pthread_mutex_lock(&b->pub_mu);
+    int rc = with_publisher(b, op, arg, 0, err);
+    pthread_mutex_unlock(&b->pub_mu);
+    return rc;
+}
+
+static int amqp_declare(er_bus *bus, er_error *err)
+{
+    return run_op(bus, op_declare, NULL, err);
+}
+
+typedef struct info_args {
+    const char *queue;
+    long depth, consumers;
+    bool purge;
+} info_args;
+
+static int op_info(amqp_bus *b, void *arg, er_error *err)
+{
+    info_args *a = arg;
+    char what[128];
+    snprintf(what, sizeof what, "%s queue '%s'", a->purge ? "purging" : "asking about", a->queue);
+    if (a->purge) {
+        amqp_queue_purge_ok_t *ok = amqp_queue_purge(b->pub, CHANNEL, amqp_cstring_bytes(a->queue));
+        if (!ok)
+            return er_amqp_check_reply(b, b->pub, what, err);
+        a->depth = (long)ok->message_count;
+        return 0;
+    }
+    amqp_queue_declare_ok_t *ok = amqp_queue_declare(b->pub, CHANNEL, amqp_cstring_bytes(a->queue),
+                                                     1, 0, 0, 0, amqp_empty_table);
+    if (!ok)
+        return er_amqp_check_reply(b, b->pub, what, err);
+    a->depth = (long)ok->message_count;
+    a->consumers = (long)ok->consumer_count;
+    return 0;
+}
+
+static int amqp_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers,
+                           er_error *err)
+{
+    info_args a = { queue, -1, -1, false };
+    int rc = run_op(bus, op_info, &a, err);
+    *depth = a.depth;
+    *consumers = a.consumers;
+    return rc;
+}
+
+static int amqp_purge(er_bus *bus, const char *queue, long *purged, er_error *err)
+{
+    info_args a = { queue, 0, -1, true };
+    int rc = run_op(bus, op_info, &a, err);
+    *purged = a.depth;
+    return rc;
+}
+
+static int amqp_ping(er_bus *bus, er_error *err)
+{
+    info_args a = { ER_QUEUE_SUPERVISOR, -1, -1, false };
+    return run_op(bus, op_info, &a, err);
+}
+
+/* ---- open / close ---- */
+
+static int query_long(const er_url *u, const char *name, long lo, long hi, long *out,
+                      er_error *err)
+{
+    char *v = er_url_query_get(u, name);
+    if (!v)
+        return 0;
+    long n;
+    int rc = er_str_to_long(v, &n);
+    free(v);
+    if (rc || n < lo || n > hi)
+        return er_error_set(err, ER_EINVAL, "bus URL: %s must be a number in %ld..%ld", name, lo,
+                            hi);
+    *out = n;
+    return 0;
+}
+
+static void amqp_close(er_bus *bus)
+{
+    amqp_bus *b = to_amqp(bus);
+    atomic_store(&b->closing, true);
+    er_amqp_consumers_close(b);
+    pthread_mutex_lock(&b->pub_mu);
+    er_amqp_conn_close(b->pub, true);
+    b->pub = NULL;
+    pthread_mutex_unlock(&b->pub_mu);
+    pthread_mutex_destroy(&b->pub_mu);
+    pthread_mutex_destroy(&b->cons_mu);
+    free(b->host);
+    free(b->user);
+    free(b->password);
+    free(b->vhost);
+    free(b->cacert);
+    free(b);
+}
+
+static int amqp_open(er_bus **out, const er_url *u, er_error *err)
+{
+    *out = NULL;
+    long heartbeat = DEFAULT_HEARTBEAT_S, timeout = DEFAULT_PUBLISH_TIMEOUT_MS;
+    int rc = query_long(u, "heartbeat", 0, 3600, &heartbeat, err);
+    if (!rc)
+        rc = query_long(u, "publish_timeout_ms", 0, 3600 * 1000, &timeout, err);
+    if (rc)
+        return rc;
+    amqp_bus *b = er_xcalloc(1, sizeof *b);
+    b->base.be = &er_bus_amqp_backend;
+    b->tls = strcmp(u->scheme, "amqps") == 0;
+    b->host = er_xstrdup(u->host ? u->host : "localhost");
+    b->port = u->port ? u->port : b->tls ? 5671 : 5672;
+    b->user = er_xstrdup(u->user ? u->user : "guest");
+    b->password = er_xstrdup(u->password ? u->password : "guest");
+    /* "amqp://h" and "amqp://h/" mean the default vhost "/"; "/%2F" decodes to "//". */
+    b->vhost = er_xstrdup(strlen(u->path) > 1 ? u->path + 1 : "/");
+    b->cacert = er_url_query_get(u, "cacert");
+    b->heartbeat = (int)heartbeat;
+    b->publish_timeout_ms = (int)timeout;
+    snprintf(b->where, sizeof b->where, "%s:%d", b->host, b->port);
+    atomic_init(&b->stopping, false);
+    atomic_init(&b->closing, false);
+    pthread_mutex_init(&b->pub_mu, NULL);
+    pthread_mutex_init(&b->cons_mu, NULL);
+    *out = &b->base;
+    return 0;
+}
+
+const er_bus_backend er_bus_amqp_backend = {
+    .version = ER_BUS_BACKEND_VERSION,
+    .scheme = "amqp",
+    .open = amqp_open,
+    .close = amqp_close,
+    .declare = amqp_declare,
+    .publish = amqp_publish,
+    .consume = er_amqp_consume,
+    .stop = er_amqp_stop,
+    .queue_info = amqp_queue_info,
+    .ping = amqp_ping,
+    .purge = amqp_purge,
+    .local = false,
+};
