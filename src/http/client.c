@@ -5,15 +5,18 @@
  * the next request (keep-alive is most of an LLM step's latency on a local
  * server).  The transfer runs in our own curl_multi_poll loop rather than
  * curl_easy_perform so a cancel flag is seen within POLL_MS instead of curl's
- * once-a-second progress tick.  libcurl's global state (and TLS with it) is set
- * up on the first request only: the offline brain never pays for it. */
+ * once-a-second progress tick.  libcurl itself is loaded, and its global state
+ * (TLS with it) set up, on the first request only: the offline brain never
+ * pays for it. */
 #include "errand/http.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
 #include <curl/curl.h>
+#include <dlfcn.h>
 #include <errno.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +28,52 @@
 #define BACKOFF_CAP_MS 30000L
 #define RETRY_AFTER_CAP_MS 60000L
 #define POLL_MS 50
+
+/* libcurl's entry points.  libcurl is dlopen()ed on the first request rather
+ * than linked: loading it and its ~30 dependencies costs about 6 MB of RSS
+ * and some milliseconds at start-up, which a run that never goes online (the
+ * offline brain, most tools) should not pay.  This file is the only caller. */
+typedef struct curl_api {
+    CURLcode (*global_init)(long flags);
+    void (*global_cleanup)(void);
+    CURL *(*easy_init)(void);
+    void (*easy_cleanup)(CURL *e);
+    void (*easy_reset)(CURL *e);
+    CURLcode (*easy_setopt)(CURL *e, CURLoption opt, ...);
+    CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
+    const char *(*easy_strerror)(CURLcode rc);
+    CURLHcode (*easy_header)(CURL *e, const char *name, size_t index, unsigned int origin,
+                             int request, struct curl_header **hout);
+    CURLM *(*multi_init)(void);
+    CURLMcode (*multi_cleanup)(CURLM *m);
+    CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
+    CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
+    CURLMcode (*multi_perform)(CURLM *m, int *running);
+    CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[], unsigned int nfds, int ms,
+                            int *ret);
+    CURLMsg *(*multi_info_read)(CURLM *m, int *left);
+    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+    void (*slist_free_all)(struct curl_slist *l);
+    CURLU *(*url)(void);
+    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+    CURLUcode (*url_get)(CURLU *u, CURLUPart what, char **part, unsigned int flags);
+    void (*url_cleanup)(CURLU *u);
+    void (*free)(void *p);
+} curl_api;
+
+#define SYM(f) { "curl_" #f, offsetof(curl_api, f) }
+static const struct {
+    const char *name;
+    size_t off;
+} curl_syms[] = {
+    SYM(global_init),   SYM(global_cleanup),   SYM(easy_init),        SYM(easy_cleanup),
+    SYM(easy_reset),    SYM(easy_setopt),      SYM(easy_getinfo),     SYM(easy_strerror),
+    SYM(easy_header),   SYM(multi_init),       SYM(multi_cleanup),    SYM(multi_add_handle),
+    SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll),    SYM(multi_info_read),
+    SYM(slist_append),  SYM(slist_free_all),   SYM(url),              SYM(url_set),
+    SYM(url_get),       SYM(url_cleanup),      SYM(free),
+};
+#undef SYM
 
 typedef struct handle {
     CURLM *multi;
@@ -44,8 +93,9 @@ typedef struct xfer {
     long retry_after_ms;
 } xfer;
 
+static curl_api C;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static CURLcode init_rc = CURLE_OK;
+static char init_error[200];       /* why libcurl is unusable, or "" */
 static bool initialised;
 static long backoff_base_ms = 500;
 
@@ -53,10 +103,40 @@ static pthread_mutex_t pool_lock = PTHREAD_MUTEX_INITIALIZER;
 static handle *pool;
 static int npool;
 
+static bool load_curl(void)
+{
+    static const char *const names[] = { "libcurl.so.4", "libcurl.so", "libcurl-gnutls.so.4" };
+    void *lib = NULL;
+    for (size_t i = 0; i < ER_ARRAY_LEN(names) && !lib; i++)
+        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+    if (!lib) {
+        snprintf(init_error, sizeof init_error, "cannot load libcurl: %s — install libcurl4",
+                 dlerror());
+        return false;
+    }
+    for (size_t i = 0; i < ER_ARRAY_LEN(curl_syms); i++) {
+        void *fn = dlsym(lib, curl_syms[i].name);
+        if (!fn) {
+            snprintf(init_error, sizeof init_error, "libcurl lacks %s (7.84 or later needed)",
+                     curl_syms[i].name);
+            return false;
+        }
+        memcpy((char *)&C + curl_syms[i].off, &fn, sizeof fn);
+    }
+    return true; /* never dlclose()d: libcurl keeps global state */
+}
+
 static void global_init(void)
 {
-    init_rc = curl_global_init(CURL_GLOBAL_DEFAULT);
-    initialised = init_rc == CURLE_OK;
+    if (!load_curl())
+        return;
+    CURLcode rc = C.global_init(CURL_GLOBAL_DEFAULT);
+    if (rc != CURLE_OK) {
+        snprintf(init_error, sizeof init_error, "cannot initialise libcurl: %s",
+                 C.easy_strerror(rc));
+        return;
+    }
+    initialised = true;
     long v;
     const char *env = getenv("ERRAND_HTTP_BACKOFF_MS");
     if (env && er_str_to_long(env, &v) == 0 && v >= 0)
@@ -68,9 +148,9 @@ static void handle_free(handle *h)
     if (!h)
         return;
     if (h->easy)
-        curl_easy_cleanup(h->easy);
+        C.easy_cleanup(h->easy);
     if (h->multi)
-        curl_multi_cleanup(h->multi);
+        C.multi_cleanup(h->multi);
     free(h);
 }
 
@@ -88,8 +168,8 @@ static handle *handle_get(void)
     h = calloc(1, sizeof *h);
     if (!h)
         abort();
-    h->multi = curl_multi_init();
-    h->easy = curl_easy_init();
+    h->multi = C.multi_init();
+    h->easy = C.easy_init();
     if (!h->multi || !h->easy) {
         handle_free(h);
         return NULL;
@@ -123,7 +203,7 @@ void er_http_shutdown(void)
         h = next;
     }
     if (initialised) {
-        curl_global_cleanup();
+        C.global_cleanup();
         initialised = false;
     }
 }
@@ -131,17 +211,17 @@ void er_http_shutdown(void)
 /* "host:port" of url for messages; the URL itself when it does not parse. */
 static void host_port(const char *url, char *out, size_t n)
 {
-    CURLU *u = curl_url();
+    CURLU *u = C.url();
     char *host = NULL, *port = NULL;
-    if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
-        curl_url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
+    if (u && C.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        C.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+        C.url_get(u, CURLUPART_PORT, &port, CURLU_DEFAULT_PORT) == CURLUE_OK)
         snprintf(out, n, "%s:%s", host, port);
     else
         er_strlcpy(out, url ? url : "", n);
-    curl_free(host);
-    curl_free(port);
-    curl_url_cleanup(u);
+    C.free(host);
+    C.free(port);
+    C.url_cleanup(u);
 }
 
 static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -149,7 +229,7 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     xfer *x = userdata;
     size_t n = size * nmemb;
     if (!x->resp->status)
-        curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
+        C.easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &x->resp->status);
     long st = x->resp->status;
     if (x->req->on_data && st >= 200 && st < 300) {
         if (!n)
@@ -186,7 +266,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 
 static struct curl_slist *slist_add(struct curl_slist *l, const char *line)
 {
-    struct curl_slist *n = curl_slist_append(l, line);
+    struct curl_slist *n = C.slist_append(l, line);
     if (!n)
         abort(); /* out of memory, like er_xmalloc */
     return n;
@@ -205,46 +285,46 @@ static struct curl_slist *build_headers(const er_http_req *req)
 static void set_options(CURL *e, const er_http_req *req, struct curl_slist *hdrs, xfer *x,
                         char *errbuf)
 {
-    curl_easy_reset(e); /* keeps live connections, resets options */
-    curl_easy_setopt(e, CURLOPT_URL, req->url);
-    curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-    curl_easy_setopt(e, CURLOPT_USERAGENT, "errand/" ER_VERSION);
-    curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
+    C.easy_reset(e); /* keeps live connections, resets options */
+    C.easy_setopt(e, CURLOPT_URL, req->url);
+    C.easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+    C.easy_setopt(e, CURLOPT_ERRORBUFFER, errbuf);
+    C.easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    C.easy_setopt(e, CURLOPT_USERAGENT, "errand/" ER_VERSION);
+    C.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
+    C.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
                      req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_MS);
     if (req->timeout_ms > 0)
-        curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
+        C.easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     if (req->idle_timeout_ms > 0) {
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
-        curl_easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (req->idle_timeout_ms + 999) / 1000);
+        C.easy_setopt(e, CURLOPT_LOW_SPEED_LIMIT, 1L);
+        C.easy_setopt(e, CURLOPT_LOW_SPEED_TIME, (req->idle_timeout_ms + 999) / 1000);
     }
-    curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(e, CURLOPT_WRITEDATA, x);
-    curl_easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
-    curl_easy_setopt(e, CURLOPT_XFERINFODATA, x);
-    curl_easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
+    C.easy_setopt(e, CURLOPT_WRITEFUNCTION, on_write);
+    C.easy_setopt(e, CURLOPT_WRITEDATA, x);
+    C.easy_setopt(e, CURLOPT_XFERINFOFUNCTION, on_progress);
+    C.easy_setopt(e, CURLOPT_XFERINFODATA, x);
+    C.easy_setopt(e, CURLOPT_NOPROGRESS, 0L);
     if (req->body) {
-        curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-        curl_easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
+        C.easy_setopt(e, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
+        C.easy_setopt(e, CURLOPT_POSTFIELDS, req->body);
     }
     if (req->method && !(req->body && strcmp(req->method, "POST") == 0) &&
         strcmp(req->method, "GET") != 0)
-        curl_easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
+        C.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     if (hdrs)
-        curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+        C.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
 }
 
 /* Drives one transfer; returns curl's result for it. */
 static CURLcode run_transfer(handle *h, xfer *x)
 {
-    if (curl_multi_add_handle(h->multi, h->easy) != CURLM_OK)
+    if (C.multi_add_handle(h->multi, h->easy) != CURLM_OK)
         return CURLE_FAILED_INIT;
     CURLcode rc = CURLE_OK;
     int running = 1;
     while (running) {
-        if (curl_multi_perform(h->multi, &running) != CURLM_OK) {
+        if (C.multi_perform(h->multi, &running) != CURLM_OK) {
             rc = CURLE_FAILED_INIT;
             break;
         }
@@ -255,17 +335,17 @@ static CURLcode run_transfer(handle *h, xfer *x)
             rc = CURLE_ABORTED_BY_CALLBACK;
             break;
         }
-        if (curl_multi_poll(h->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
+        if (C.multi_poll(h->multi, NULL, 0, POLL_MS, NULL) != CURLM_OK) {
             rc = CURLE_FAILED_INIT;
             break;
         }
     }
     int left;
     CURLMsg *m;
-    while ((m = curl_multi_info_read(h->multi, &left)) != NULL)
+    while ((m = C.multi_info_read(h->multi, &left)) != NULL)
         if (m->msg == CURLMSG_DONE && running == 0)
             rc = m->data.result;
-    curl_multi_remove_handle(h->multi, h->easy);
+    C.multi_remove_handle(h->multi, h->easy);
     return rc;
 }
 
@@ -274,7 +354,7 @@ static long retry_after_ms(CURL *e)
 {
     struct curl_header *hdr = NULL;
     long secs;
-    if (curl_easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK || !hdr)
+    if (C.easy_header(e, "Retry-After", 0, CURLH_HEADER, -1, &hdr) != CURLHE_OK || !hdr)
         return -1;
     char tmp[32];
     er_strlcpy(tmp, hdr->value, sizeof tmp);
@@ -291,12 +371,12 @@ static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
     host_port(x->req->url, hp, sizeof hp);
     if (x->cancelled || rc == CURLE_ABORTED_BY_CALLBACK)
         return er_error_set(x->err, ER_ECANCELLED, "request to '%s' cancelled", hp);
-    const char *why = errbuf[0] ? errbuf : curl_easy_strerror(rc);
+    const char *why = errbuf[0] ? errbuf : C.easy_strerror(rc);
     long oserr = 0;
     switch (rc) {
     case CURLE_COULDNT_CONNECT:
         x->transient = true;
-        curl_easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
+        C.easy_getinfo(x->easy, CURLINFO_OS_ERRNO, &oserr);
         return er_error_set(x->err, ER_EUNAVAIL, "cannot connect to '%s': %s", hp,
                             oserr ? strerror((int)oserr) : why);
     case CURLE_COULDNT_RESOLVE_HOST:
@@ -331,7 +411,7 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     CURLcode rc = run_transfer(h, x);
     if (rc != CURLE_OK)
         return map_curl_error(rc, x, errbuf);
-    curl_easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
+    C.easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status == 429 || out->status >= 500)
         x->retry_after_ms = retry_after_ms(h->easy);
     return 0;
@@ -390,9 +470,9 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
     if (er_str_empty(req->url))
         return er_error_set(err, ER_EINVAL, "no URL given for the HTTP request");
     pthread_once(&init_once, global_init);
-    if (init_rc != CURLE_OK)
-        return er_error_set(err, ER_EINTERNAL, "cannot initialise libcurl: %s",
-                            curl_easy_strerror(init_rc));
+    if (!initialised)
+        return er_error_set(err, ER_EUNAVAIL, "%s",
+                            init_error[0] ? init_error : "the HTTP client was shut down");
     handle *h = handle_get();
     if (!h)
         return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
@@ -417,7 +497,7 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
     er_log(ER_LOG_DEBUG, "http", "%s %s -> %ld in %lld ms (%d attempt%s, rc %d)",
            req->method ? req->method : (req->body ? "POST" : "GET"), req->url, out->status,
            (long long)(er_mono_ms() - t0), out->attempts, out->attempts == 1 ? "" : "s", rc);
-    curl_slist_free_all(hdrs);
+    C.slist_free_all(hdrs);
     handle_put(h);
     return rc;
 }

@@ -20,11 +20,6 @@
 #define ANTHROPIC_VERSION "2023-06-01"
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 
-typedef struct anthropic {
-    er_llm base;
-    er_llm_net net;
-} anthropic;
-
 /* Conversion state: the open user message that tool results gather in. */
 typedef struct conv {
     cJSON *msgs;
@@ -32,46 +27,22 @@ typedef struct conv {
     er_buf system;        /* system prompt plus any system-role messages */
 } conv;
 
-static anthropic *from(er_llm *llm)
-{
-    assert(llm->be == &er_llm_anthropic_backend);
-    return (anthropic *)llm;
-}
-
-static void add(cJSON *obj, const char *key, cJSON *item)
-{
-    if (item && !cJSON_AddItemToObjectCS(obj, key, item))
-        cJSON_Delete(item);
-}
-
 static cJSON *ref(const char *s)
 {
     return s ? cJSON_CreateStringReference(s) : cJSON_CreateString("");
 }
 
-static cJSON *text_of(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return cJSON_CreateStringReference(v->valuestring);
-    if (!v || cJSON_IsNull(v))
-        return cJSON_CreateString("");
-    char *s = er_json_print(v);
-    cJSON *out = cJSON_CreateString(s);
-    free(s);
-    return out;
-}
-
 static cJSON *block(const char *type)
 {
     cJSON *b = cJSON_CreateObject();
-    add(b, "type", cJSON_CreateStringReference(type));
+    er_llm_add(b, "type", cJSON_CreateStringReference(type));
     return b;
 }
 
 static cJSON *new_message(conv *c, const char *role)
 {
     cJSON *m = cJSON_CreateObject();
-    add(m, "role", cJSON_CreateStringReference(role));
+    er_llm_add(m, "role", cJSON_CreateStringReference(role));
     er_json_append(c->msgs, m);
     return m;
 }
@@ -98,15 +69,15 @@ static void convert_assistant(conv *c, const cJSON *m)
     const char *text = er_json_str(m, "content");
     if (!er_str_empty(text)) {
         cJSON *b = block("text");
-        add(b, "text", cJSON_CreateStringReference(text));
+        er_llm_add(b, "text", cJSON_CreateStringReference(text));
         er_json_append(blocks, b);
     }
     const cJSON *tc;
     cJSON_ArrayForEach(tc, er_json_arr(m, "tool_calls")) {
         cJSON *b = block("tool_use");
-        add(b, "id", ref(er_json_str(tc, "id")));
-        add(b, "name", ref(er_json_str(tc, "name")));
-        add(b, "input", tool_input(cJSON_GetObjectItemCaseSensitive(tc, "arguments")));
+        er_llm_add(b, "id", ref(er_json_str(tc, "id")));
+        er_llm_add(b, "name", ref(er_json_str(tc, "name")));
+        er_llm_add(b, "input", tool_input(cJSON_GetObjectItemCaseSensitive(tc, "arguments")));
         er_json_append(blocks, b);
     }
     /* The API refuses empty assistant turns; an empty one says nothing anyway. */
@@ -114,18 +85,18 @@ static void convert_assistant(conv *c, const cJSON *m)
         cJSON_Delete(blocks);
         return;
     }
-    add(new_message(c, "assistant"), "content", blocks);
+    er_llm_add(new_message(c, "assistant"), "content", blocks);
 }
 
 static void convert_tool_result(conv *c, const cJSON *m)
 {
     if (!c->user_blocks) {
         c->user_blocks = cJSON_CreateArray();
-        add(new_message(c, "user"), "content", c->user_blocks);
+        er_llm_add(new_message(c, "user"), "content", c->user_blocks);
     }
     cJSON *b = block("tool_result");
-    add(b, "tool_use_id", ref(er_json_str(m, "tool_call_id")));
-    add(b, "content", text_of(cJSON_GetObjectItemCaseSensitive(m, "content")));
+    er_llm_add(b, "tool_use_id", ref(er_json_str(m, "tool_call_id")));
+    er_llm_add(b, "content", er_llm_text_ref(cJSON_GetObjectItemCaseSensitive(m, "content")));
     er_json_append(c->user_blocks, b);
 }
 
@@ -134,11 +105,11 @@ static void convert_user(conv *c, const cJSON *m)
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
     if (c->user_blocks) { /* text after tool results joins their message */
         cJSON *b = block("text");
-        add(b, "text", text_of(content));
+        er_llm_add(b, "text", er_llm_text_ref(content));
         er_json_append(c->user_blocks, b);
         return;
     }
-    add(new_message(c, "user"), "content", text_of(content));
+    er_llm_add(new_message(c, "user"), "content", er_llm_text_ref(content));
 }
 
 static int convert_messages(conv *c, const er_llm_request *req, er_error *err)
@@ -171,12 +142,11 @@ static cJSON *convert_tools(const cJSON *tools)
     const cJSON *t;
     cJSON_ArrayForEach(t, tools) {
         cJSON *o = cJSON_CreateObject();
-        add(o, "name", ref(er_json_str(t, "name")));
+        er_llm_add(o, "name", ref(er_json_str(t, "name")));
         if (er_json_str(t, "description"))
-            add(o, "description", ref(er_json_str(t, "description")));
+            er_llm_add(o, "description", ref(er_json_str(t, "description")));
         const cJSON *params = er_json_obj(t, "parameters");
-        add(o, "input_schema", params ? cJSON_CreateObjectReference(params->child)
-                                      : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}"));
+        er_llm_add(o, "input_schema", er_llm_schema_ref(params));
         er_json_append(arr, o);
     }
     return arr;
@@ -189,19 +159,19 @@ static cJSON *tool_choice(const char *choice)
     if (strcmp(choice, "auto") == 0 || strcmp(choice, "none") == 0)
         return block(choice);
     cJSON *o = block("tool");
-    add(o, "name", cJSON_CreateStringReference(choice));
+    er_llm_add(o, "name", cJSON_CreateStringReference(choice));
     return o;
 }
 
 static void add_options(cJSON *root, const er_llm_request *req)
 {
     if (req->tools && cJSON_GetArraySize(req->tools) > 0) {
-        add(root, "tools", convert_tools(req->tools));
+        er_llm_add(root, "tools", convert_tools(req->tools));
         if (!er_str_empty(req->tool_choice))
-            add(root, "tool_choice", tool_choice(req->tool_choice));
+            er_llm_add(root, "tool_choice", tool_choice(req->tool_choice));
     }
     if (req->stream)
-        add(root, "stream", cJSON_CreateTrue());
+        er_llm_add(root, "stream", cJSON_CreateTrue());
 }
 
 /* OWNED request body, or NULL with err set. */
@@ -212,14 +182,14 @@ static char *build_body(const er_llm_request *req, size_t *len, er_error *err)
     if (!er_str_empty(req->system))
         er_buf_puts(&c.system, req->system);
     cJSON *root = cJSON_CreateObject();
-    add(root, "model", cJSON_CreateStringReference(req->model));
-    add(root, "max_tokens",
+    er_llm_add(root, "model", cJSON_CreateStringReference(req->model));
+    er_llm_add(root, "max_tokens",
         cJSON_CreateNumber(req->max_tokens > 0 ? req->max_tokens : ANTHROPIC_DEFAULT_MAX_TOKENS));
     char *s = NULL;
     if (convert_messages(&c, req, err) == 0) {
         if (c.system.len)
-            add(root, "system", cJSON_CreateStringReference(c.system.ptr));
-        add(root, "messages", c.msgs);
+            er_llm_add(root, "system", cJSON_CreateStringReference(c.system.ptr));
+        er_llm_add(root, "messages", c.msgs);
         c.msgs = NULL;
         add_options(root, req);
         s = er_json_print(root);
@@ -360,63 +330,46 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return 0;
 }
 
+static const er_llm_wire wire = {
+    .chat_path = "/v1/messages",
+    .models_path = "/v1/models",
+    .build = build_body,
+    .on_event = on_event,
+    .parse = parse_answer,
+};
+
 static int anthropic_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
                           er_error *err)
 {
-    anthropic *an = from(llm);
-    size_t len = 0;
-    char *body = build_body(req, &len, err);
-    if (!body)
-        return ER_EINVAL;
-    er_llm_acc a;
-    er_llm_acc_init(&a, &an->net, req, on_event);
-    cJSON *j = NULL;
-    int rc = er_llm_net_post(&a, "/v1/messages", body, len, &j, err);
-    if (!rc && !req->stream)
-        rc = parse_answer(&a, j, err);
-    if (!rc)
-        er_llm_acc_finish(&a, out);
-    er_log(ER_LOG_DEBUG, "llm", "anthropic: rc=%d calls=%zu usage=%lld/%lld", rc, out->ncalls,
-           (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
-    cJSON_Delete(j);
-    free(body);
-    er_llm_acc_release(&a);
-    return rc;
+    assert(llm->be == &er_llm_anthropic_backend);
+    return er_llm_remote_chat(llm, &wire, req, out, err);
+}
+
+static int anthropic_ping(er_llm *llm, er_error *err)
+{
+    assert(llm->be == &er_llm_anthropic_backend);
+    return er_llm_remote_ping(llm, &wire, err);
 }
 
 static int anthropic_open(er_llm **out, const er_config *cfg, er_error *err)
 {
     (void)err;
-    anthropic *an = er_xcalloc(1, sizeof *an);
-    an->base.be = &er_llm_anthropic_backend;
     char *key = NULL;
     if (cfg && !er_str_empty(cfg->anthropic_api_key))
         key = er_xasprintf("x-api-key: %s", cfg->anthropic_api_key);
     const char *extra[] = { "anthropic-version: " ANTHROPIC_VERSION, key, NULL };
-    er_llm_net_init(&an->net, "anthropic", "ANTHROPIC_API_KEY",
-                    cfg ? cfg->anthropic_base_url : NULL, ANTHROPIC_DEFAULT_BASE, cfg, extra);
+    *out = er_llm_remote_open(&er_llm_anthropic_backend, "anthropic", "ANTHROPIC_API_KEY",
+                              cfg ? cfg->anthropic_base_url : NULL, ANTHROPIC_DEFAULT_BASE, cfg,
+                              extra);
     free(key);
-    *out = &an->base;
     return 0;
-}
-
-static void anthropic_close(er_llm *llm)
-{
-    anthropic *an = from(llm);
-    er_llm_net_release(&an->net);
-    free(an);
-}
-
-static int anthropic_ping(er_llm *llm, er_error *err)
-{
-    return er_llm_net_ping(&from(llm)->net, "/v1/models", err);
 }
 
 const er_llm_backend er_llm_anthropic_backend = {
     .version = ER_LLM_BACKEND_VERSION,
     .name = "anthropic",
     .open = anthropic_open,
-    .close = anthropic_close,
+    .close = er_llm_remote_close,
     .chat = anthropic_chat,
     .ping = anthropic_ping,
 };

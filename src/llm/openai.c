@@ -18,40 +18,9 @@
 
 #define OPENAI_DEFAULT_BASE "https://api.openai.com/v1"
 
-typedef struct openai {
-    er_llm base;
-    er_llm_net net;
-} openai;
-
-static openai *from(er_llm *llm)
-{
-    assert(llm->be == &er_llm_openai_backend);
-    return (openai *)llm;
-}
-
-/* Adds under a constant key (no copy of the key); frees item on failure. */
-static void add(cJSON *obj, const char *key, cJSON *item)
-{
-    if (item && !cJSON_AddItemToObjectCS(obj, key, item))
-        cJSON_Delete(item);
-}
-
 static cJSON *ref(const char *s)
 {
     return s ? cJSON_CreateStringReference(s) : cJSON_CreateNull();
-}
-
-/* A string stays a reference; anything else travels as its JSON text. */
-static cJSON *text_of(const cJSON *v)
-{
-    if (cJSON_IsString(v))
-        return cJSON_CreateStringReference(v->valuestring);
-    if (!v || cJSON_IsNull(v))
-        return cJSON_CreateString("");
-    char *s = er_json_print(v);
-    cJSON *out = cJSON_CreateString(s);
-    free(s);
-    return out;
 }
 
 static cJSON *convert_calls(const cJSON *calls)
@@ -60,12 +29,13 @@ static cJSON *convert_calls(const cJSON *calls)
     const cJSON *c;
     cJSON_ArrayForEach(c, calls) {
         cJSON *fn = cJSON_CreateObject();
-        add(fn, "name", ref(er_json_str(c, "name")));
-        add(fn, "arguments", text_of(cJSON_GetObjectItemCaseSensitive(c, "arguments")));
+        er_llm_add(fn, "name", ref(er_json_str(c, "name")));
+        const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "arguments");
+        er_llm_add(fn, "arguments", er_llm_text_ref(args));
         cJSON *call = cJSON_CreateObject();
-        add(call, "id", ref(er_json_str(c, "id")));
-        add(call, "type", cJSON_CreateStringReference("function"));
-        add(call, "function", fn);
+        er_llm_add(call, "id", ref(er_json_str(c, "id")));
+        er_llm_add(call, "type", cJSON_CreateStringReference("function"));
+        er_llm_add(call, "function", fn);
         er_json_append(arr, call);
     }
     return arr;
@@ -80,22 +50,22 @@ static cJSON *convert_message(const cJSON *m, size_t i, er_error *err)
     }
     const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
     cJSON *o = cJSON_CreateObject();
-    add(o, "role", cJSON_CreateStringReference(role));
+    er_llm_add(o, "role", cJSON_CreateStringReference(role));
     if (strcmp(role, "tool") == 0) {
-        add(o, "tool_call_id", ref(er_json_str(m, "tool_call_id")));
-        add(o, "content", text_of(content));
+        er_llm_add(o, "tool_call_id", ref(er_json_str(m, "tool_call_id")));
+        er_llm_add(o, "content", er_llm_text_ref(content));
         return o;
     }
     const cJSON *calls = er_json_arr(m, "tool_calls");
     bool has_calls = calls && cJSON_GetArraySize(calls) > 0;
     if (cJSON_IsArray(content)) /* content parts (images …) pass through */
-        add(o, "content", cJSON_CreateArrayReference(content->child));
+        er_llm_add(o, "content", cJSON_CreateArrayReference(content->child));
     else if (has_calls && (!content || cJSON_IsNull(content)))
-        add(o, "content", cJSON_CreateNull());
+        er_llm_add(o, "content", cJSON_CreateNull());
     else
-        add(o, "content", text_of(content));
+        er_llm_add(o, "content", er_llm_text_ref(content));
     if (has_calls)
-        add(o, "tool_calls", convert_calls(calls));
+        er_llm_add(o, "tool_calls", convert_calls(calls));
     return o;
 }
 
@@ -105,15 +75,14 @@ static cJSON *convert_tools(const cJSON *tools)
     const cJSON *t;
     cJSON_ArrayForEach(t, tools) {
         cJSON *fn = cJSON_CreateObject();
-        add(fn, "name", ref(er_json_str(t, "name")));
+        er_llm_add(fn, "name", ref(er_json_str(t, "name")));
         if (er_json_str(t, "description"))
-            add(fn, "description", ref(er_json_str(t, "description")));
+            er_llm_add(fn, "description", ref(er_json_str(t, "description")));
         const cJSON *params = er_json_obj(t, "parameters");
-        add(fn, "parameters", params ? cJSON_CreateObjectReference(params->child)
-                                     : cJSON_Parse("{\"type\":\"object\",\"properties\":{}}"));
+        er_llm_add(fn, "parameters", er_llm_schema_ref(params));
         cJSON *tool = cJSON_CreateObject();
-        add(tool, "type", cJSON_CreateStringReference("function"));
-        add(tool, "function", fn);
+        er_llm_add(tool, "type", cJSON_CreateStringReference("function"));
+        er_llm_add(tool, "function", fn);
         er_json_append(arr, tool);
     }
     return arr;
@@ -125,21 +94,21 @@ static cJSON *tool_choice(const char *choice)
         strcmp(choice, "none") == 0)
         return cJSON_CreateStringReference(choice);
     cJSON *fn = cJSON_CreateObject();
-    add(fn, "name", cJSON_CreateStringReference(choice));
+    er_llm_add(fn, "name", cJSON_CreateStringReference(choice));
     cJSON *o = cJSON_CreateObject();
-    add(o, "type", cJSON_CreateStringReference("function"));
-    add(o, "function", fn);
+    er_llm_add(o, "type", cJSON_CreateStringReference("function"));
+    er_llm_add(o, "function", fn);
     return o;
 }
 
 static int add_messages(cJSON *root, const er_llm_request *req, er_error *err)
 {
     cJSON *msgs = cJSON_CreateArray();
-    add(root, "messages", msgs);
+    er_llm_add(root, "messages", msgs);
     if (!er_str_empty(req->system)) {
         cJSON *sys = cJSON_CreateObject();
-        add(sys, "role", cJSON_CreateStringReference("system"));
-        add(sys, "content", cJSON_CreateStringReference(req->system));
+        er_llm_add(sys, "role", cJSON_CreateStringReference("system"));
+        er_llm_add(sys, "content", cJSON_CreateStringReference(req->system));
         er_json_append(msgs, sys);
     }
     size_t i = 0;
@@ -157,23 +126,23 @@ static int add_messages(cJSON *root, const er_llm_request *req, er_error *err)
 static char *build_body(const er_llm_request *req, size_t *len, er_error *err)
 {
     cJSON *root = cJSON_CreateObject();
-    add(root, "model", cJSON_CreateStringReference(req->model));
+    er_llm_add(root, "model", cJSON_CreateStringReference(req->model));
     if (add_messages(root, req, err) != 0) {
         cJSON_Delete(root);
         return NULL;
     }
     if (req->tools && cJSON_GetArraySize(req->tools) > 0) {
-        add(root, "tools", convert_tools(req->tools));
+        er_llm_add(root, "tools", convert_tools(req->tools));
         if (!er_str_empty(req->tool_choice))
-            add(root, "tool_choice", tool_choice(req->tool_choice));
+            er_llm_add(root, "tool_choice", tool_choice(req->tool_choice));
     }
     if (req->max_tokens > 0)
-        add(root, "max_tokens", cJSON_CreateNumber(req->max_tokens));
+        er_llm_add(root, "max_tokens", cJSON_CreateNumber(req->max_tokens));
     if (req->stream) {
-        add(root, "stream", cJSON_CreateTrue());
+        er_llm_add(root, "stream", cJSON_CreateTrue());
         cJSON *opts = cJSON_CreateObject();
-        add(opts, "include_usage", cJSON_CreateTrue());
-        add(root, "stream_options", opts);
+        er_llm_add(opts, "include_usage", cJSON_CreateTrue());
+        er_llm_add(root, "stream_options", opts);
     }
     char *s = er_json_print(root);
     cJSON_Delete(root);
@@ -289,63 +258,45 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return rc;
 }
 
+static const er_llm_wire wire = {
+    .chat_path = "/chat/completions",
+    .models_path = "/models",
+    .build = build_body,
+    .on_event = on_event,
+    .parse = parse_answer,
+};
+
 static int openai_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
                        er_error *err)
 {
-    openai *o = from(llm);
-    size_t len = 0;
-    char *body = build_body(req, &len, err);
-    if (!body)
-        return ER_EINVAL;
-    er_llm_acc a;
-    er_llm_acc_init(&a, &o->net, req, on_event);
-    cJSON *j = NULL;
-    int rc = er_llm_net_post(&a, "/chat/completions", body, len, &j, err);
-    if (!rc && !req->stream)
-        rc = parse_answer(&a, j, err);
-    if (!rc)
-        er_llm_acc_finish(&a, out);
-    er_log(ER_LOG_DEBUG, "llm", "openai: rc=%d calls=%zu usage=%lld/%lld", rc, out->ncalls,
-           (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
-    cJSON_Delete(j);
-    free(body);
-    er_llm_acc_release(&a);
-    return rc;
+    assert(llm->be == &er_llm_openai_backend);
+    return er_llm_remote_chat(llm, &wire, req, out, err);
+}
+
+static int openai_ping(er_llm *llm, er_error *err)
+{
+    assert(llm->be == &er_llm_openai_backend);
+    return er_llm_remote_ping(llm, &wire, err);
 }
 
 static int openai_open(er_llm **out, const er_config *cfg, er_error *err)
 {
     (void)err;
-    openai *o = er_xcalloc(1, sizeof *o);
-    o->base.be = &er_llm_openai_backend;
     char *auth = NULL;
     if (cfg && !er_str_empty(cfg->openai_api_key))
         auth = er_xasprintf("Authorization: Bearer %s", cfg->openai_api_key);
     const char *extra[] = { auth, NULL };
-    er_llm_net_init(&o->net, "openai", "OPENAI_API_KEY", cfg ? cfg->openai_base_url : NULL,
-                    OPENAI_DEFAULT_BASE, cfg, extra);
+    *out = er_llm_remote_open(&er_llm_openai_backend, "openai", "OPENAI_API_KEY",
+                              cfg ? cfg->openai_base_url : NULL, OPENAI_DEFAULT_BASE, cfg, extra);
     free(auth);
-    *out = &o->base;
     return 0;
-}
-
-static void openai_close(er_llm *llm)
-{
-    openai *o = from(llm);
-    er_llm_net_release(&o->net);
-    free(o);
-}
-
-static int openai_ping(er_llm *llm, er_error *err)
-{
-    return er_llm_net_ping(&from(llm)->net, "/models", err);
 }
 
 const er_llm_backend er_llm_openai_backend = {
     .version = ER_LLM_BACKEND_VERSION,
     .name = "openai",
     .open = openai_open,
-    .close = openai_close,
+    .close = er_llm_remote_close,
     .chat = openai_chat,
     .ping = openai_ping,
 };

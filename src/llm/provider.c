@@ -141,6 +141,34 @@ void er_llm_acc_finish(er_llm_acc *a, er_llm_response *out)
     a->model = NULL;
 }
 
+void er_llm_add(cJSON *obj, const char *key, cJSON *item)
+{
+    if (item && !cJSON_AddItemToObjectCS(obj, key, item))
+        cJSON_Delete(item);
+}
+
+cJSON *er_llm_text_ref(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return cJSON_CreateStringReference(v->valuestring);
+    if (!v || cJSON_IsNull(v))
+        return cJSON_CreateString("");
+    char *s = er_json_print(v);
+    cJSON *out = cJSON_CreateString(s);
+    free(s);
+    return out;
+}
+
+cJSON *er_llm_schema_ref(const cJSON *params)
+{
+    if (params)
+        return cJSON_CreateObjectReference(params->child);
+    cJSON *schema = cJSON_CreateObject();
+    er_llm_add(schema, "type", cJSON_CreateStringReference("object"));
+    er_llm_add(schema, "properties", cJSON_CreateObject());
+    return schema;
+}
+
 static int on_sse_event(const char *event, const char *data, size_t len, er_error *err,
                         void *payload)
 {
@@ -298,4 +326,50 @@ int er_llm_net_ping(const er_llm_net *n, const char *path, er_error *err)
     er_http_resp_release(&resp);
     free(url);
     return rc;
+}
+
+er_llm *er_llm_remote_open(const er_llm_backend *be, const char *provider, const char *key_env,
+                           const char *base_url, const char *def_base, const er_config *cfg,
+                           const char *const *extra)
+{
+    er_llm_remote *r = er_xcalloc(1, sizeof *r);
+    r->base.be = be;
+    er_llm_net_init(&r->net, provider, key_env, base_url, def_base, cfg, extra);
+    return &r->base;
+}
+
+void er_llm_remote_close(er_llm *llm)
+{
+    er_llm_remote *r = (er_llm_remote *)llm;
+    er_llm_net_release(&r->net);
+    free(r);
+}
+
+int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *req,
+                       er_llm_response *out, er_error *err)
+{
+    const er_llm_net *n = &((er_llm_remote *)llm)->net;
+    size_t len = 0;
+    char *body = w->build(req, &len, err);
+    if (!body)
+        return ER_EINVAL;
+    er_llm_acc a;
+    er_llm_acc_init(&a, n, req, w->on_event);
+    cJSON *j = NULL;
+    int rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
+    if (!rc && !req->stream)
+        rc = w->parse(&a, j, err);
+    if (!rc)
+        er_llm_acc_finish(&a, out);
+    er_log(ER_LOG_DEBUG, "llm", "%s: rc=%d calls=%zu usage=%lld/%lld", n->provider, rc,
+           out->ncalls, (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
+    cJSON_Delete(j);
+    free(body);
+    er_llm_acc_release(&a);
+    return rc;
+}
+
+int er_llm_remote_ping(er_llm *llm, const er_llm_wire *w, er_error *err)
+{
+    return er_llm_net_ping(&((er_llm_remote *)llm)->net, w->models_path, err);
 }

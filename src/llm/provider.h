@@ -64,6 +64,41 @@ void er_llm_acc_set(char **field, const char *s);
 /* Moves the result into out (stop_reason defaults from the calls). */
 void er_llm_acc_finish(er_llm_acc *a, er_llm_response *out);
 
+/* Request building.  Adds under a constant key (not copied); frees item when
+ * the add fails. */
+void er_llm_add(cJSON *obj, const char *key, cJSON *item);
+/* A string value as a reference (no copy: the caller's tree outlives the
+ * request); any other value as its JSON text; missing or null as "". */
+cJSON *er_llm_text_ref(const cJSON *v);
+/* A reference to a tool's JSON schema, or an empty object schema. */
+cJSON *er_llm_schema_ref(const cJSON *params);
+
+/* The handle of every network backend. */
+typedef struct er_llm_remote {
+    er_llm base;
+    er_llm_net net;
+} er_llm_remote;
+
+/* What differs between the wire formats. */
+typedef struct er_llm_wire {
+    const char *chat_path;       /* appended to the base URL */
+    const char *models_path;
+    /* OWNED request body, or NULL with err set. */
+    char *(*build)(const er_llm_request *req, size_t *len, er_error *err);
+    er_llm_event_fn on_event;    /* one parsed stream event */
+    int (*parse)(er_llm_acc *a, const cJSON *answer, er_error *err);  /* a buffered answer */
+} er_llm_wire;
+
+/* A network backend's handle (arguments as er_llm_net_init). */
+er_llm *er_llm_remote_open(const er_llm_backend *be, const char *provider, const char *key_env,
+                           const char *base_url, const char *def_base, const er_config *cfg,
+                           const char *const *extra);
+void er_llm_remote_close(er_llm *llm);
+/* One chat in wire format w: build, POST, stream or parse, assemble. */
+int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *req,
+                       er_llm_response *out, er_error *err);
+int er_llm_remote_ping(er_llm *llm, const er_llm_wire *w, er_error *err);
+
 /* POSTs body to base_url + path.  Streaming requests feed every SSE event to
  * a->on_event; others return the parsed answer in *json (OWNED).  HTTP
  * failures come back mapped (er_llm_net_status_error). */

@@ -116,7 +116,8 @@ static void send_truncated(exchange *x, const char *body, size_t len)
 static void answer_plain(exchange *x)
 {
     if (malformed(&x->r, "json") || malformed(&x->r, "sse")) {
-        static const char bad[] = "{\"id\": \"fake\", \"choices\": [{\"message\": {\"content\": \"unterm";
+        static const char bad[] =
+            "{\"id\": \"fake\", \"choices\": [{\"message\": {\"content\": \"unterm";
         send_response(x, 200, "application/json", NULL, bad, sizeof bad - 1);
         return;
     }
@@ -289,7 +290,8 @@ static void route(exchange *x, const char *method)
 {
     const char *path = x->path;
     bool models = strcmp(path, "/v1/models") == 0 || strcmp(path, "/models") == 0;
-    bool openai = strcmp(path, "/v1/chat/completions") == 0 || strcmp(path, "/chat/completions") == 0;
+    bool openai =
+        strcmp(path, "/v1/chat/completions") == 0 || strcmp(path, "/chat/completions") == 0;
     bool anthropic = strcmp(path, "/v1/messages") == 0 ||
                      (models && (mg_get_header(x->conn, "anthropic-version") ||
                                  mg_get_header(x->conn, "x-api-key")));
@@ -299,7 +301,8 @@ static void route(exchange *x, const char *method)
     else if (!models && !openai && !anthropic)
         send_error(x, 404, "fake_llm: no such endpoint", -1);
     else if (!key_ok(x))
-        send_error(x, 401, x->r.p == OPENAI ? "Incorrect API key provided" : "invalid x-api-key", -1);
+        send_error(x, 401, x->r.p == OPENAI ? "Incorrect API key provided" : "invalid x-api-key",
+                   -1);
     else if (strcmp(method, models ? "GET" : "POST") != 0)
         send_error(x, 405, "fake_llm: method not allowed", -1);
     else if (models)

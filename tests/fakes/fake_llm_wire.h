@@ -126,6 +126,38 @@ static void usage(const reply *x, long *in, long *out)
 
 /* ---- non-streamed answers ---- */
 
+/* {"prompt_tokens", "completion_tokens", "total_tokens"} of a turn. */
+static cJSON *openai_usage(const reply *x)
+{
+    long in, out;
+    usage(x, &in, &out);
+    cJSON *u = obj();
+    add(u, "prompt_tokens", cJSON_CreateNumber(in));
+    add(u, "completion_tokens", cJSON_CreateNumber(out));
+    add(u, "total_tokens", cJSON_CreateNumber(in + out));
+    return u;
+}
+
+/* A completion (object "chat.completion") or chunk ("chat.completion.chunk")
+ * around one choice holding item under key ("message" or "delta"). */
+static cJSON *openai_envelope(const reply *x, const char *object, const char *key, cJSON *item,
+                              const char *finish)
+{
+    cJSON *choice = obj(), *root = obj(), *choices = cJSON_CreateArray();
+    add(choice, "index", cJSON_CreateNumber(0));
+    add(choice, key, item);
+    add(choice, "finish_reason", finish ? cJSON_CreateString(finish) : cJSON_CreateNull());
+    er_json_append(choices, choice);
+    char id[48];
+    snprintf(id, sizeof id, "chatcmpl-fake-%d", x->n);
+    add(root, "id", cJSON_CreateString(id));
+    add(root, "object", cJSON_CreateString(object));
+    add(root, "created", cJSON_CreateNumber(0));
+    add(root, "model", cJSON_CreateString(x->model));
+    add(root, "choices", choices);
+    return root;
+}
+
 static cJSON *openai_answer(const reply *x)
 {
     const char *text = turn_str(x, "text");
@@ -151,26 +183,10 @@ static cJSON *openai_answer(const reply *x)
         }
         add(msg, "tool_calls", arr);
     }
-    cJSON *choice = obj();
-    add(choice, "index", cJSON_CreateNumber(0));
-    add(choice, "message", msg);
     bool tools = calls && cJSON_GetArraySize(calls) > 0;
-    add(choice, "finish_reason", cJSON_CreateString(tools ? "tool_calls" : "stop"));
-    cJSON *root = obj(), *choices = cJSON_CreateArray(), *u = obj();
-    er_json_append(choices, choice);
-    char id[48];
-    snprintf(id, sizeof id, "chatcmpl-fake-%d", x->n);
-    add(root, "id", cJSON_CreateString(id));
-    add(root, "object", cJSON_CreateString("chat.completion"));
-    add(root, "created", cJSON_CreateNumber(0));
-    add(root, "model", cJSON_CreateString(x->model));
-    add(root, "choices", choices);
-    long in, out;
-    usage(x, &in, &out);
-    add(u, "prompt_tokens", cJSON_CreateNumber(in));
-    add(u, "completion_tokens", cJSON_CreateNumber(out));
-    add(u, "total_tokens", cJSON_CreateNumber(in + out));
-    add(root, "usage", u);
+    cJSON *root =
+        openai_envelope(x, "chat.completion", "message", msg, tools ? "tool_calls" : "stop");
+    add(root, "usage", openai_usage(x));
     return root;
 }
 
@@ -272,19 +288,7 @@ typedef struct emit_ctx {
 
 static cJSON *openai_chunk(const reply *x, cJSON *delta, const char *finish)
 {
-    cJSON *choice = obj(), *root = obj(), *choices = cJSON_CreateArray();
-    add(choice, "index", cJSON_CreateNumber(0));
-    add(choice, "delta", delta);
-    add(choice, "finish_reason", finish ? cJSON_CreateString(finish) : cJSON_CreateNull());
-    er_json_append(choices, choice);
-    char id[48];
-    snprintf(id, sizeof id, "chatcmpl-fake-%d", x->n);
-    add(root, "id", cJSON_CreateString(id));
-    add(root, "object", cJSON_CreateString("chat.completion.chunk"));
-    add(root, "created", cJSON_CreateNumber(0));
-    add(root, "model", cJSON_CreateString(x->model));
-    add(root, "choices", choices);
-    return root;
+    return openai_envelope(x, "chat.completion.chunk", "delta", delta, finish);
 }
 
 static void openai_word(const char *p, size_t n, void *arg)
@@ -332,25 +336,19 @@ static void openai_stream(const reply *x, events *ev)
         size_t len = strlen(args), a = third(args, 0, len), b = third(args, a, len);
         event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, id, er_json_str(call, "name"),
                                                               args, a), NULL));
-        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + a, b - a), NULL));
-        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + b, len - b), NULL));
+        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + a, b - a),
+                                         NULL));
+        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + b, len - b),
+                                         NULL));
         free(args);
         free(id);
         i++;
     }
     event_add(ev, NULL, openai_chunk(x, obj(), i ? "tool_calls" : "stop"));
-    if (x->include_usage) {
-        long in, out;
-        usage(x, &in, &out);
-        cJSON *u = obj(), *root = obj();
-        add(u, "prompt_tokens", cJSON_CreateNumber(in));
-        add(u, "completion_tokens", cJSON_CreateNumber(out));
-        add(u, "total_tokens", cJSON_CreateNumber(in + out));
-        add(root, "id", cJSON_CreateString("chatcmpl-fake"));
-        add(root, "object", cJSON_CreateString("chat.completion.chunk"));
-        add(root, "model", cJSON_CreateString(x->model));
-        add(root, "choices", cJSON_CreateArray());
-        add(root, "usage", u);
+    if (x->include_usage) { /* the last chunk: no choices, only usage */
+        cJSON *root = openai_chunk(x, obj(), NULL);
+        cJSON_ReplaceItemInObject(root, "choices", cJSON_CreateArray());
+        add(root, "usage", openai_usage(x));
         event_add(ev, NULL, root);
     }
     event_add(ev, NULL, NULL);

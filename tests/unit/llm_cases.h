@@ -391,4 +391,23 @@ static void run_common_cases(llm_fixture *fx)
     case_parallel(fx);
 }
 
+/* main() of a backend test: the common cases, then the backend's own. */
+static int llm_test_main(const char *provider, const char *key_env,
+                         void (*specific)(llm_fixture *fx))
+{
+    llm_fixture fx;
+    int rc = fixture_setup(&fx, provider, key_env);
+    if (rc == 77) {
+        fprintf(stderr, "fake_llm not found (ERRAND_TEST_BIN/ERRAND_TEST_DATA): skipped\n");
+        return 77;
+    }
+    CHECK_INT(rc, 0);
+    if (rc == 0) {
+        run_common_cases(&fx);
+        specific(&fx);
+    }
+    fixture_teardown(&fx);
+    return check_done();
+}
+
 #endif

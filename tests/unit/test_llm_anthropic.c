@@ -28,7 +28,8 @@ static const char conversation[] =
     "{\"role\":\"assistant\",\"content\":\"Checking.\",\"tool_calls\":["
     "{\"id\":\"call_w1\",\"name\":\"get_weather\",\"arguments\":\"{\\\"city\\\":\\\"Paris\\\"}\"},"
     "{\"id\":\"call_t1\",\"name\":\"get_time\",\"arguments\":\"not json\"}]},"
-    "{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"name\":\"get_weather\",\"content\":\"sunny, 21C\"},"
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"name\":\"get_weather\","
+    "\"content\":\"sunny, 21C\"},"
     "{\"role\":\"tool\",\"tool_call_id\":\"call_t1\",\"name\":\"get_time\",\"content\":\"10:00\"},"
     "{\"role\":\"user\",\"content\":\"thanks\"}]";
 
@@ -124,17 +125,5 @@ static void test_shape(llm_fixture *fx)
 int main(void)
 {
     test_open();
-    llm_fixture fx;
-    int rc = fixture_setup(&fx, "anthropic", "ANTHROPIC_API_KEY");
-    if (rc == 77) {
-        fprintf(stderr, "fake_llm not found (ERRAND_TEST_BIN/ERRAND_TEST_DATA): skipped\n");
-        return 77;
-    }
-    CHECK_INT(rc, 0);
-    if (rc == 0) {
-        run_common_cases(&fx);
-        test_shape(&fx);
-    }
-    fixture_teardown(&fx);
-    return check_done();
+    return llm_test_main("anthropic", "ANTHROPIC_API_KEY", test_shape);
 }

@@ -130,22 +130,15 @@ static void test_openai_specifics(llm_fixture *fx)
     cJSON_Delete(rec);
 }
 
+static void specific_cases(llm_fixture *fx)
+{
+    test_plain_shape(fx);
+    test_roundtrip_shape(fx);
+    test_openai_specifics(fx);
+}
+
 int main(void)
 {
     test_open();
-    llm_fixture fx;
-    int rc = fixture_setup(&fx, "openai", "OPENAI_API_KEY");
-    if (rc == 77) {
-        fprintf(stderr, "fake_llm not found (ERRAND_TEST_BIN/ERRAND_TEST_DATA): skipped\n");
-        return 77;
-    }
-    CHECK_INT(rc, 0);
-    if (rc == 0) {
-        run_common_cases(&fx);
-        test_plain_shape(&fx);
-        test_roundtrip_shape(&fx);
-        test_openai_specifics(&fx);
-    }
-    fixture_teardown(&fx);
-    return check_done();
+    return llm_test_main("openai", "OPENAI_API_KEY", specific_cases);
 }
