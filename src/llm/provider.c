@@ -53,12 +53,14 @@ void er_llm_acc_init(er_llm_acc *a, const er_llm_net *net, const er_llm_request 
     a->req = req;
     a->on_event = on_event;
     er_buf_init(&a->text, MAX_BODY);
+    er_buf_init(&a->json, MAX_BODY);
 }
 
 void er_llm_acc_release(er_llm_acc *a)
 {
     er_sse_release(&a->sse);
     er_buf_release(&a->text);
+    er_buf_release(&a->json);
     for (size_t i = 0; i < a->ncalls; i++) {
         er_buf_release(&a->calls[i].id);
         er_buf_release(&a->calls[i].name);
@@ -190,10 +192,25 @@ static int on_sse_event(const char *event, const char *data, size_t len, er_erro
     return rc;
 }
 
+/* Some OpenAI-compatible servers ignore "stream": true and answer with one
+ * JSON object; an event stream never starts with '{', so the first byte tells. */
 static int on_http_data(const char *data, size_t len, er_error *err, void *payload)
 {
     er_llm_acc *a = payload;
-    return er_sse_feed(&a->sse, data, len, err);
+    if (a->mode == 0) {
+        size_t i = 0;
+        while (i < len && strchr(" \t\r\n", data[i]))
+            i++;
+        if (i == len)
+            return 0;
+        a->mode = data[i] == '{' ? 2 : 1;
+    }
+    if (a->mode == 1)
+        return er_sse_feed(&a->sse, data, len, err);
+    if (er_buf_append(&a->json, data, len))
+        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
+                            a->net->provider, a->json.max);
+    return 0;
 }
 
 /* The provider's own words from an error body, sanitised to one short line. */
@@ -302,10 +319,13 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     int rc = er_http_request(&resp, &h, err);
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
         rc = er_llm_net_status_error(n, req->model, resp.status, &resp.body, resp.attempts, err);
-    else if (rc == 0 && req->stream)
+    else if (rc == 0 && req->stream && a->mode != 2)
         rc = finish_stream(a, rc, err);
-    else if (rc == 0 && (rc = er_json_parse(json, resp.body.ptr, resp.body.len, err)) != 0)
-        er_error_prefix(err, "%s sent a malformed answer", n->provider);
+    else if (rc == 0) {
+        const er_buf *b = req->stream ? &a->json : &resp.body;
+        if ((rc = er_json_parse(json, b->ptr, b->len, err)) != 0)
+            er_error_prefix(err, "%s sent a malformed answer", n->provider);
+    }
     name_provider(n, rc, err);
     er_http_resp_release(&resp);
     free(url);
@@ -357,7 +377,7 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
     er_llm_acc_init(&a, n, req, w->on_event);
     cJSON *j = NULL;
     int rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
-    if (!rc && !req->stream)
+    if (!rc && j)
         rc = w->parse(&a, j, err);
     if (!rc)
         er_llm_acc_finish(&a, out);

@@ -50,6 +50,8 @@ struct er_llm_acc {
     char *stop_reason;           /* OWNED */
     char *model;                 /* OWNED */
     bool done;                   /* the stream's end marker arrived */
+    int mode;                    /* streamed body: 0 unknown yet, 1 SSE, 2 plain JSON */
+    er_buf json;                 /* the body, when a server ignored "stream": true */
 };
 
 void er_llm_acc_init(er_llm_acc *a, const er_llm_net *net, const er_llm_request *req,
@@ -100,7 +102,8 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
 int er_llm_remote_ping(er_llm *llm, const er_llm_wire *w, er_error *err);
 
 /* POSTs body to base_url + path.  Streaming requests feed every SSE event to
- * a->on_event; others return the parsed answer in *json (OWNED).  HTTP
+ * a->on_event; others return the parsed answer in *json (OWNED), and so do
+ * streaming requests that a server answered with plain JSON anyway.  HTTP
  * failures come back mapped (er_llm_net_status_error). */
 int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t len, cJSON **json,
                     er_error *err);

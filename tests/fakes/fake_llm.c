@@ -9,7 +9,8 @@
  * "match" is a substring of its body ("repeat": true turns are never used up).
  * TURN: text, tool_calls [{id,name,arguments}], usage {input,output}, status,
  * message, retry_after, delay_ms, stall_ms, chunk_delay_ms,
- * malformed: "json" | "truncate" | "sse" | "no_done".
+ * malformed: "json" | "truncate" | "sse" | "no_done", ignore_stream (answer
+ * with plain JSON even when asked to stream, as some servers do).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
  * t_done_ns), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
 #include "fake_llm_wire.h"
@@ -279,7 +280,8 @@ static void answer_chat(exchange *x)
         const char *msg = turn_str(&x->r, "message");
         send_error(x, (int)status, msg ? msg : "fake_llm: scripted failure",
                    turn_num(&x->r, "retry_after", -1));
-    } else if (er_json_bool(x->json, "stream", false)) {
+    } else if (er_json_bool(x->json, "stream", false) &&
+               !er_json_bool(x->r.turn, "ignore_stream", false)) {
         answer_stream(x);
     } else {
         answer_plain(x);

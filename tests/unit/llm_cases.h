@@ -178,6 +178,22 @@ static void case_stream(llm_fixture *fx)
     er_buf_release(&tok.text);
 }
 
+/* A server that ignores "stream": true still gives the answer, and the text
+ * still reaches on_token. */
+static void case_stream_ignored(llm_fixture *fx)
+{
+    er_error err = { 0 };
+    er_llm_response r;
+    tokens tok = { ER_BUF_INIT, 0 };
+    chat_opts o = { .messages = "[{\"role\":\"user\",\"content\":\"[nostream]\"}]",
+                    .stream = true };
+    CHECK_OK(do_chat(fx->llm, &o, &tok, &r, &err));
+    CHECK_STR(r.text, "plain despite stream");
+    CHECK_STR(er_buf_cstr(&tok.text), "plain despite stream");
+    er_llm_response_release(&r);
+    er_buf_release(&tok.text);
+}
+
 static void check_weather_calls(const er_llm_response *r)
 {
     CHECK_INT(r->ncalls, 2);
@@ -380,6 +396,7 @@ static void run_common_cases(llm_fixture *fx)
 {
     case_plain(fx);
     case_stream(fx);
+    case_stream_ignored(fx);
     case_tool_calls(fx, false);
     case_tool_calls(fx, true);
     case_bad_arguments(fx);
