@@ -384,7 +384,8 @@ static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
         return er_error_set(x->err, ER_EUNAVAIL, "cannot connect to '%s': %s", hp, why);
     case CURLE_OPERATION_TIMEDOUT:
         return er_error_set(x->err, ER_ETIMEDOUT, "request to '%s' timed out: %s", hp, why);
-    case CURLE_PARTIAL_FILE:
+    case CURLE_PARTIAL_FILE: /* a dropped connection: worth another try (unless streamed) */
+        x->transient = true;
         return er_error_set(x->err, ER_EPROTO, "answer from '%s' was cut off: %s", hp, why);
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
@@ -405,6 +406,8 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     char errbuf[CURL_ERROR_SIZE];
     errbuf[0] = '\0';
     *x = (xfer){ .req = req, .resp = out, .err = err, .easy = h->easy, .retry_after_ms = -1 };
+    if (req->cancel && *req->cancel)
+        return er_error_set(err, ER_ECANCELLED, "request to '%s' cancelled", req->url);
     out->status = 0;
     er_buf_reset(&out->body);
     set_options(h->easy, req, hdrs, x, errbuf);
