@@ -17,6 +17,7 @@
 #define MAX_EVENT ((size_t)4 << 20)
 #define MAX_ARGS ((size_t)4 << 20)
 #define PING_TIMEOUT_MS 10000L
+#define MAX_RETRIES 10
 
 void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env,
                      const char *base_url, const char *def_base, const er_config *cfg,
@@ -35,6 +36,8 @@ void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env,
         n->headers[i++] = er_xstrdup(*extra);
     n->timeout_ms = (cfg && cfg->llm_timeout > 0 ? cfg->llm_timeout : 120) * 1000L;
     n->retries = cfg && cfg->llm_retries >= 0 ? (int)cfg->llm_retries : 3;
+    if (n->retries > MAX_RETRIES)
+        n->retries = MAX_RETRIES;
 }
 
 void er_llm_net_release(er_llm_net *n)
@@ -283,10 +286,8 @@ static void fill_req(er_http_req *h, const er_llm_net *n, const char *url, long 
     h->max_body = MAX_BODY;
 }
 
-static int finish_stream(er_llm_acc *a, int rc, er_error *err)
+static int finish_stream(er_llm_acc *a, er_error *err)
 {
-    if (rc)
-        return rc;
     if (!a->done)
         return er_error_set(err, ER_EPROTO, "%s stream ended before its end marker%s",
                             a->net->provider,
@@ -320,7 +321,7 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
         rc = er_llm_net_status_error(n, req->model, resp.status, &resp.body, resp.attempts, err);
     else if (rc == 0 && req->stream && a->mode != 2)
-        rc = finish_stream(a, rc, err);
+        rc = finish_stream(a, err);
     else if (rc == 0) {
         const er_buf *b = req->stream ? &a->json : &resp.body;
         if ((rc = er_json_parse(json, b->ptr, b->len, err)) != 0)
