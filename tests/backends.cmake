@@ -10,3 +10,9 @@ if(ERRAND_WITH_REDIS)
         "ERRAND_TEST_REDIS_STATE=${CMAKE_BINARY_DIR}/servers/redis")
   set_tests_properties(backend.cache.redis PROPERTIES RESOURCE_LOCK redis)
 endif()
+
+# store: the conformance suite against a real PostgreSQL (tests/servers/postgres.sh).
+if(ERRAND_WITH_POSTGRES)
+  errand_backend_test(store.postgres COMMAND test_store FIXTURES postgres
+                      ENV "ERRAND_TEST_DATABASE_URL=${ERRAND_TEST_PG_URL}")
+endif()
