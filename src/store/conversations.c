@@ -14,8 +14,9 @@
 /* "No limit", in a form both engines take as a LIMIT parameter. */
 #define NO_LIMIT INT64_MAX
 
-static void conv_from_row(er_conversation *c, const er_sql_value *v, bool copy)
+static void conv_from_row(void *out, const er_sql_value *v, bool copy)
 {
+    er_conversation *c = out;
     er_sql_col_id(c->id, &v[0]);
     er_sql_col_id(c->user_id, &v[1]);
     c->title = er_sql_col_str(&v[2], copy);
@@ -52,29 +53,14 @@ int er_store_conv_create(er_store *st, const char *user_id, const char *title,
     return rc;
 }
 
-typedef struct conv_get_ctx {
-    er_conversation *out;
-    bool found;
-} conv_get_ctx;
-
-static int conv_get_row(const er_sql_value *cols, int ncols, void *payload)
-{
-    conv_get_ctx *c = payload;
-    if (ncols >= 5) {
-        conv_from_row(c->out, cols, true);
-        c->found = true;
-    }
-    return 1;
-}
-
 int er_store_conv_get(er_store *st, const char *id, er_conversation *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
-    conv_get_ctx c = { out, false };
-    er_sql_value param = er_sql_str(id);
-    int rc = er_sql_query(st, "SELECT " CONV_COLS " FROM conversations WHERE id = ?", &param, 1,
-                          conv_get_row, &c, err);
-    if (rc == 0 && !c.found)
+    bool found = false;
+    er_sql_value param = ER_SQL_S(id);
+    int rc = er_sql_get(st, "SELECT " CONV_COLS " FROM conversations WHERE id = ?", &param, 1,
+                        5, conv_from_row, out, &found, err);
+    if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", id ? id : "");
     return rc;
 }

@@ -11,8 +11,9 @@
 
 #define EVENT_COLS "id, task_id, step_key, kind, data, created_ms"
 
-static void event_from_row(er_event *e, const er_sql_value *c, bool copy)
+static void event_from_row(void *out, const er_sql_value *c, bool copy)
 {
+    er_event *e = out;
     e->id = er_sql_col_int(&c[0]);
     er_sql_col_id(e->task_id, &c[1]);
     e->step_key = er_sql_col_str(&c[2], copy);
@@ -87,33 +88,18 @@ int er_store_event_list(er_store *st, const char *task_id, int64_t after_id, er_
                         params, 2, event_list_row, &c, err);
 }
 
-typedef struct event_find_ctx {
-    er_event *out;
-    bool found;
-} event_find_ctx;
-
-static int event_find_row(const er_sql_value *cols, int ncols, void *payload)
-{
-    event_find_ctx *c = payload;
-    if (ncols >= 6) {
-        event_from_row(c->out, cols, true);
-        c->found = true;
-    }
-    return 1;
-}
-
 int er_store_event_find(er_store *st, const char *task_id, const char *step_key,
                         er_event *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
     if (er_str_empty(step_key))
         return er_error_set(err, ER_EINVAL, "finding an event needs a step key");
-    event_find_ctx c = { out, false };
+    bool found = false;
     er_sql_value params[] = { ER_SQL_S(task_id), ER_SQL_S(step_key) };
-    int rc = er_sql_query(st,
-                          "SELECT " EVENT_COLS " FROM task_events WHERE task_id = ? AND step_key = ?",
-                          params, 2, event_find_row, &c, err);
-    if (rc == 0 && !c.found)
+    int rc = er_sql_get(st,
+                        "SELECT " EVENT_COLS " FROM task_events WHERE task_id = ? AND step_key = ?",
+                        params, 2, 6, event_from_row, out, &found, err);
+    if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "task '%s' has no event with step key '%s'",
                           task_id ? task_id : "", step_key);
     return rc;

@@ -142,6 +142,32 @@ int64_t er_sql_col_int(const er_sql_value *v)
     return 0;
 }
 
+typedef struct get_ctx {
+    int ncols;
+    er_row_decode decode;
+    void *out;
+    bool found;
+} get_ctx;
+
+static int get_row(const er_sql_value *cols, int ncols, void *payload)
+{
+    get_ctx *c = payload;
+    if (ncols >= c->ncols) {
+        c->decode(c->out, cols, true);
+        c->found = true;
+    }
+    return 1;
+}
+
+int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+               int ncols, er_row_decode decode, void *out, bool *found, er_error *err)
+{
+    get_ctx c = { ncols, decode, out, false };
+    int rc = er_sql_query(st, sql, params, nparams, get_row, &c, err);
+    *found = c.found;
+    return rc;
+}
+
 typedef struct int_result {
     int64_t value;
     bool found;

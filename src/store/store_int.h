@@ -28,6 +28,15 @@ static inline char *er_sql_col_str(const er_sql_value *v, bool copy)
     return copy ? er_sql_col_text(v) : er_sql_col_borrow(v);
 }
 
+/* Fills a row struct from a row's columns: owned copies when copy, otherwise
+ * pointers into the row (BORROWED for the row callback). */
+typedef void (*er_row_decode)(void *out, const er_sql_value *cols, bool copy);
+
+/* Runs a query for one row of at least ncols columns and decodes it into out
+ * with owned copies; *found says whether a row came back. */
+int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams,
+               int ncols, er_row_decode decode, void *out, bool *found, er_error *err);
+
 /* Runs a query expected to give one integer in its first column.
  * *found (may be NULL) says whether a row came back; *out is untouched otherwise. */
 int er_sql_query_int(er_store *st, const char *sql, const er_sql_value *params, int nparams,

@@ -44,8 +44,9 @@ int er_task_status_parse(const char *name, er_task_status *out)
     return ER_EINVAL;
 }
 
-static void task_from_row(er_task *t, const er_sql_value *c, bool copy)
+static void task_from_row(void *out, const er_sql_value *c, bool copy)
 {
+    er_task *t = out;
     er_sql_col_id(t->id, &c[0]);
     er_sql_col_id(t->parent_id, &c[1]);
     er_sql_col_id(t->conversation_id, &c[2]);
@@ -98,29 +99,14 @@ int er_store_task_create(er_store *st, er_task *t, er_error *err)
     return rc;
 }
 
-typedef struct task_get_ctx {
-    er_task *out;
-    bool found;
-} task_get_ctx;
-
-static int task_get_row(const er_sql_value *cols, int ncols, void *payload)
-{
-    task_get_ctx *c = payload;
-    if (ncols >= TASK_NCOLS) {
-        task_from_row(c->out, cols, true);
-        c->found = true;
-    }
-    return 1;
-}
-
 int er_store_task_get(er_store *st, const char *id, er_task *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
-    task_get_ctx c = { out, false };
+    bool found = false;
     er_sql_value param = ER_SQL_S(id);
-    int rc = er_sql_query(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &param, 1,
-                          task_get_row, &c, err);
-    if (rc == 0 && !c.found)
+    int rc = er_sql_get(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &param, 1,
+                        TASK_NCOLS, task_from_row, out, &found, err);
+    if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no task '%s'", id ? id : "");
     return rc;
 }

@@ -8,8 +8,9 @@
 
 #define USER_COLS "id, name, role, created_ms"
 
-static void user_from_row(er_user *u, const er_sql_value *c, bool copy)
+static void user_from_row(void *out, const er_sql_value *c, bool copy)
 {
+    er_user *u = out;
     er_sql_col_id(u->id, &c[0]);
     u->name = er_sql_col_str(&c[1], copy);
     u->role = er_sql_col_str(&c[2], copy);
@@ -60,26 +61,11 @@ int er_store_user_ensure(er_store *st, const char *name, const char *role,
     return rc;
 }
 
-typedef struct user_get_ctx {
-    er_user *out;
-    bool found;
-} user_get_ctx;
-
-static int user_get_row(const er_sql_value *cols, int ncols, void *payload)
-{
-    user_get_ctx *c = payload;
-    if (ncols >= 4) {
-        user_from_row(c->out, cols, true);
-        c->found = true;
-    }
-    return 1;
-}
-
-static int user_get_by(er_store *st, const char *sql, const char *key, user_get_ctx *c,
-                       er_error *err)
+static int user_get_by(er_store *st, const char *sql, const char *key, er_user *out,
+                       bool *found, er_error *err)
 {
     er_sql_value param = ER_SQL_S(key);
-    return er_sql_query(st, sql, &param, 1, user_get_row, c, err);
+    return er_sql_get(st, sql, &param, 1, 4, user_from_row, out, found, err);
 }
 
 int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err)
@@ -87,14 +73,15 @@ int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_err
     memset(out, 0, sizeof *out);
     if (er_str_empty(id_or_name))
         return er_error_set(err, ER_EINVAL, "user id or name is empty");
-    user_get_ctx c = { out, false };
+    bool found = false;
     int rc = 0;
     if (er_id_valid(id_or_name))
-        rc = user_get_by(st, "SELECT " USER_COLS " FROM users WHERE id = ?", id_or_name, &c, err);
-    if (rc == 0 && !c.found)
-        rc = user_get_by(st, "SELECT " USER_COLS " FROM users WHERE name = ?", id_or_name, &c,
-                         err);
-    if (rc == 0 && !c.found)
+        rc = user_get_by(st, "SELECT " USER_COLS " FROM users WHERE id = ?", id_or_name, out,
+                         &found, err);
+    if (rc == 0 && !found)
+        rc = user_get_by(st, "SELECT " USER_COLS " FROM users WHERE name = ?", id_or_name, out,
+                         &found, err);
+    if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no user '%s'", id_or_name);
     return rc;
 }
