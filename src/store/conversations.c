@@ -163,7 +163,8 @@ int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn
     er_sql_value params[] = { ER_SQL_S(conv_id), ER_SQL_I(limit) };
     if (limit <= 0)
         return er_sql_query(st,
-                            "SELECT " MSG_COLS " FROM messages WHERE conversation_id = ? ORDER BY id",
+                            "SELECT " MSG_COLS " FROM messages WHERE conversation_id = ? "
+                            "ORDER BY id",
                             params, 1, msg_list_row, &c, err);
     return er_sql_query(st,
                         "SELECT " MSG_COLS " FROM (SELECT " MSG_COLS " FROM messages "

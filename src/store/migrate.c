@@ -210,7 +210,8 @@ static int migrate_one(er_store *st, void *payload, er_error *err)
     }
     er_sql_value params[] = { ER_SQL_I(next->version), ER_SQL_S(next->name),
                               ER_SQL_I(er_time_ms()) };
-    rc = er_sql_exec(st, "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
+    rc = er_sql_exec(st,
+                     "INSERT INTO schema_migrations (version, name, applied_ms) VALUES (?, ?, ?)",
                      params, 3, NULL, err);
     if (rc == 0)
         m->applied = next;

@@ -84,10 +84,12 @@ static int connect_error(pg_store *s, PGconn *c, er_error *err)
                             "PostgreSQL at '%s' refused the login: %s — check the user and "
                             "password in DATABASE_URL", s->where, why);
     if (strstr(why, "database \"") && strstr(why, "does not exist"))
-        return er_error_set(err, ER_EINVAL, "PostgreSQL at '%s': %s — create it or fix DATABASE_URL",
-                            s->where, why);
-    return er_error_set(err, ER_EUNAVAIL, "cannot connect to PostgreSQL at '%s': %s — is it running?",
-                        s->where, why);
+        return er_error_set(err, ER_EINVAL,
+                            "PostgreSQL at '%s': %s — create it or fix DATABASE_URL", s->where,
+                            why);
+    return er_error_set(err, ER_EUNAVAIL,
+                        "cannot connect to PostgreSQL at '%s': %s — is it running?", s->where,
+                        why);
 }
 
 typedef struct state_code {

@@ -58,7 +58,7 @@ static code_hint classify(int rc)
     switch (rc & 0xff) {
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
-        return (code_hint){ ER_EUNAVAIL, " — another process holds the database lock; try again" };
+        return (code_hint){ ER_EUNAVAIL, " — another process holds the lock; try again" };
     case SQLITE_FULL:
         return (code_hint){ ER_EIO, " — free some disk space" };
     case SQLITE_READONLY:

@@ -48,9 +48,8 @@ int er_store_open(er_store **out, const char *url, er_error *err)
     }
     const scheme_entry *e = find_scheme(u.scheme);
     if (!e) {
-        rc = er_error_set(err, ER_EINVAL,
-                          "unknown DATABASE_URL scheme '%s' (use sqlite:///path or postgresql://…)",
-                          u.scheme);
+        rc = er_error_set(err, ER_EINVAL, "unknown DATABASE_URL scheme '%s' "
+                          "(use sqlite:///path or postgresql://…)", u.scheme);
     } else if (!e->be) {
         rc = er_error_set(err, ER_EINVAL,
                           "DATABASE_URL scheme '%s' is not compiled in: rebuild with -D%s=ON",

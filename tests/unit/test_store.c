@@ -245,6 +245,13 @@ static void test_seam(er_store *st)
     CHECK_INT(er_sql_transaction(st, tx_outer, "fail", &err), ER_ECANCELLED);
     CHECK_STR(err.msg, "outer gives up");
     CHECK(!has_config(st, "outer"));
+
+    if (!pg_base) {   /* a read-only database (root ignores file modes, so use the pragma) */
+        CHECK_OK(er_sql_exec(st, "PRAGMA query_only=1", NULL, 0, NULL, &err));
+        CHECK_INT(er_store_agent_config_set(st, "ro", "{}", &err), ER_EIO);
+        CHECK(strstr(err.msg, "readonly") != NULL);
+        CHECK_OK(er_sql_exec(st, "PRAGMA query_only=0", NULL, 0, NULL, &err));
+    }
 }
 
 /* ---- migrations ---- */
@@ -777,6 +784,7 @@ static void test_agent_configs(er_store *st)
 
 typedef struct worker {
     er_store *st;
+    const char *conv;
     int failures;
     er_error last;
 } worker;
@@ -791,7 +799,8 @@ static void *worker_thread(void *arg)
         if (er_store_task_create(w->st, &t, &w->last) ||
             er_store_event_add(w->st, t.id, "step:1", "llm", "{}", &id, &w->last) ||
             er_store_event_add(w->st, t.id, NULL, "note", "{}", &id, &w->last) ||
-            er_store_task_advance(w->st, t.id, ER_TASK_RUNNING, NULL, &w->last))
+            er_store_task_advance(w->st, t.id, ER_TASK_RUNNING, NULL, &w->last) ||
+            er_store_msg_append(w->st, w->conv, "user", "load", t.id, &w->last))   /* a tx */
             w->failures++;
     }
     return NULL;
@@ -817,10 +826,14 @@ static int check_load_task(const er_task *t, void *payload)
 
 static void test_concurrency(er_store *st)
 {
+    er_error err;
+    char uid[ER_ID_LEN], conv[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "load-owner", NULL, uid, &err));
+    CHECK_OK(er_store_conv_create(st, uid, "load", conv, &err));
     worker w[THREADS];
     pthread_t th[THREADS];
     for (int i = 0; i < THREADS; i++) {
-        w[i] = (worker){ .st = st };
+        w[i] = (worker){ .st = st, .conv = conv };
         pthread_create(&th[i], NULL, worker_thread, &w[i]);
     }
     for (int i = 0; i < THREADS; i++) {
@@ -832,8 +845,10 @@ static void test_concurrency(er_store *st)
     task_ids ti;
     er_task_filter f = { .user_id = "load-user", .status = -1, .limit = 10000 };
     CHECK_INT(count_tasks(st, &f, &ti), THREADS * PER_THREAD);
-    er_error err;
     CHECK_OK(er_store_task_list(st, &f, check_load_task, st, &err));
+    msgs ms = { 0 };
+    list_msgs(st, conv, 0, &ms);
+    CHECK_INT(ms.n, THREADS * PER_THREAD);
 }
 
 /* ---- PostgreSQL only ---- */
