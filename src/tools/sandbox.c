@@ -38,6 +38,7 @@ extern char **environ;
 
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 static const char *detected_kind = "rlimits-only";
+static char *bwrap_exe;           /* found once by detect(), so PATH changes do not matter */
 static unsigned cgroup_seq;       /* names of per-run cgroups; atomic increments */
 
 /* ---- output capture: head + tail ring + total ---- */
@@ -370,10 +371,14 @@ typedef struct run_state {
     int status;
 } run_state;
 
+/* Until it has been reaped the child's pid cannot be reused; right after
+ * fork it may not have made its process group yet, so it is killed by pid too. */
 static void kill_all(run_state *st)
 {
-    if (!st->exited)
+    if (!st->exited) {
+        kill(st->pid, SIGKILL);
         kill(-st->pid, SIGKILL);
+    }
     if (st->cgroup)
         cgroup_kill(st->cgroup);
 }
@@ -418,14 +423,12 @@ static void pump(run_state *st, int fds[2], const er_sandbox_opts *o, int timeou
     int64_t drain_until = 0;
     while (fds[0] >= 0 || fds[1] >= 0 || !st->exited) {
         int64_t now = er_mono_ms();
-        if (!st->exited && !st->timed_out && now >= deadline) {
+        if (!st->exited && !st->timed_out && now >= deadline)
             st->timed_out = true;
-            kill_all(st);
-        }
-        if (!st->exited && !st->cancelled && o->cancel && *o->cancel) {
+        if (!st->exited && o->cancel && *o->cancel)
             st->cancelled = true;
+        if (!st->exited && (st->timed_out || st->cancelled))
             kill_all(st);
-        }
         if (st->exited && drain_until == 0)
             drain_until = now + DRAIN_MS;
         if (drain_until && now >= drain_until)
@@ -494,7 +497,7 @@ static void prepare(spawn *sp, strv *av, strv *env, const er_sandbox_opts *o,
     build_env(env, o, bwrap);
     sp->argv = av->v;
     sp->envp = env->v;
-    sp->exe = er_sandbox_which(av->v[0]);
+    sp->exe = bwrap ? er_xstrdup(bwrap_exe) : er_sandbox_which(av->v[0]);
     sp->chdir_to = bwrap ? NULL : o->workspace;
     sp->merge = o->merge_stderr;
     set_limits(sp, o, timeout_s);
@@ -554,10 +557,16 @@ static void detect(void)
         er_log(ER_LOG_INFO, "sandbox", "ERRAND_SANDBOX=none: running commands with rlimits only");
         return;
     }
-    static const char *const probe[] = { "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-                                         "--proc", "/proc", "--tmpfs", "/tmp", "--unshare-all",
-                                         "--die-with-parent", "--new-session", "--cap-drop",
-                                         "ALL", "--", "true", NULL };
+    bwrap_exe = er_sandbox_which("bwrap");
+    if (!bwrap_exe) {
+        er_log(ER_LOG_WARN, "sandbox", "bubblewrap (bwrap) is not installed; commands run with "
+               "rlimits only, without filesystem or network isolation");
+        return;
+    }
+    const char *const probe[] = { bwrap_exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
+                                  "/proc", "--tmpfs", "/tmp", "--unshare-all",
+                                  "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--",
+                                  "true", NULL };
     er_sandbox_opts o;
     memset(&o, 0, sizeof o);
     o.no_bwrap = true;

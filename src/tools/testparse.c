@@ -343,9 +343,10 @@ static void go_failure(summary *s, const text *t, size_t at, const char *name, s
 static void parse_go(summary *s, const text *t)
 {
     long passed = 0, failed = 0;
-    bool any = false;
+    bool any = false, verbose = false;
     for (size_t i = 0; i < t->n; i++) {
         const char *l = t->L[i];
+        verbose |= er_str_starts(l, "=== RUN   ");
         if (er_str_starts(l, "--- PASS: ")) {
             passed++, any = true;
         } else if (er_str_starts(l, "--- FAIL: ")) {
@@ -363,7 +364,8 @@ static void parse_go(summary *s, const text *t)
         }
     }
     if (any) {
-        s->passed = passed;
+        /* Without -v passing tests are not listed, only packages. */
+        s->passed = verbose ? passed : -1;
         s->failed = failed;
     }
 }
