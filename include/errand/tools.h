@@ -37,6 +37,9 @@ int er_tools_emit(er_buf *out, const cJSON *result, er_error *err);
 
 /* ER_EDENIED "workspace is read-only for the analyzer" when it is. */
 int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err);
+/* ER_EDENIED when the workspace is read-only but commands cannot be confined
+ * to that (no working bwrap): run and test call it first. */
+int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err);
 /* ER_ECANCELLED when ctx->cancel is set. */
 int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err);
 /* Opens the workspace of ctx (ER_EINVAL when the context has none). */

@@ -112,7 +112,9 @@ static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
         return er_error_set(err, ER_ETOOBIG, "run: cmd is over %d bytes; put it in a script file",
                             CMD_MAX);
     int timeout_s = ER_SANDBOX_TIMEOUT_DEFAULT;
-    int rc = timeout_arg(args, &timeout_s, err);
+    int rc = er_tools_can_exec(ctx, err);
+    if (rc == 0)
+        rc = timeout_arg(args, &timeout_s, err);
     er_workspace ws;
     if (rc || (rc = er_tools_workspace(&ws, ctx, err)))
         return rc;

@@ -4,6 +4,7 @@
  * the tools share (read-only workspace, cancellation). */
 #include "errand/tools.h"
 #include "errand/json.h"
+#include "errand/sandbox.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -121,4 +122,12 @@ int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err)
 int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
 {
     return er_workspace_init(ws, ctx->workspace, err);
+}
+
+int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err)
+{
+    if (ctx->workspace_read_only && strcmp(er_sandbox_kind(), "bwrap") != 0)
+        return er_error_set(err, ER_EDENIED, "workspace is read-only for the analyzer, and without "
+                                             "bubblewrap commands cannot be kept from writing it");
+    return 0;
 }

@@ -324,6 +324,10 @@ static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
         dup2(devnull, 0);
     dup2(out_fd, 1);
     dup2(sp->merge ? out_fd : err_fd, 2);
+    /* Our other descriptors (database, sockets) are none of the command's business. */
+    if (close_range(3, ~0u, 0) != 0)
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
     struct sigaction dfl;
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;

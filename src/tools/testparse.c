@@ -429,9 +429,12 @@ const char *er_test_parser_for(const char *cmd)
         { "go test", "go" },      { "cargo test", "cargo" },  { "node --test", "tap" },
         { "npm test", "tap" },    { "npm run test", "tap" },
     };
-    for (size_t i = 0; cmd && i < ER_ARRAY_LEN(hints); i++)
-        if (strstr(cmd, hints[i].needle))
-            return hints[i].parser;
+    for (size_t i = 0; cmd && i < ER_ARRAY_LEN(hints); i++) {
+        /* At a word start: "cargo test" is not "go test". */
+        for (const char *p = strstr(cmd, hints[i].needle); p; p = strstr(p + 1, hints[i].needle))
+            if (p == cmd || strchr(" \t;&|(/.", p[-1]))
+                return hints[i].parser;
+    }
     return "generic";
 }
 

@@ -215,8 +215,8 @@ static int run_test(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     if (cmd && strlen(cmd) > CMD_MAX)
         return er_error_set(err, ER_ETOOBIG, "test: cmd is over %d bytes", CMD_MAX);
     er_workspace ws;
-    int rc = er_tools_workspace(&ws, ctx, err);
-    if (rc)
+    int rc = er_tools_can_exec(ctx, err);
+    if (rc || (rc = er_tools_workspace(&ws, ctx, err)))
         return rc;
     bool detected = er_str_empty(cmd);
     if (detected && !(cmd = detect_command(&ws, ctx))) {

@@ -123,6 +123,8 @@ static void test_generic(void)
     CHECK_STR(er_test_parser_for("python3 -m pytest -q"), "pytest");
     CHECK_STR(er_test_parser_for("cmake --build build && ctest --test-dir build"), "ctest");
     CHECK_STR(er_test_parser_for("make test"), "generic");
+    CHECK_STR(er_test_parser_for("cargo test"), "cargo");
+    CHECK_STR(er_test_parser_for("cd x && go test -v ./..."), "go");
 }
 
 static char *copy_fixture(const char *name)
