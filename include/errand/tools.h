@@ -35,6 +35,11 @@ size_t er_tools_add_text(cJSON *obj, const char *key, const char *s, size_t len,
  * ER_TOOL_OUTPUT_MAX (tools clip their texts first, so this is a safety net). */
 int er_tools_emit(er_buf *out, const cJSON *result, er_error *err);
 
+/* Emits build(0, payload), or when that is over the cap build(1, payload) and
+ * so on: each level clips harder.  ER_ETOOBIG when even the last is too big. */
+int er_tools_emit_fitting(er_buf *out, cJSON *(*build)(int level, void *payload), int levels,
+                          void *payload, er_error *err);
+
 /* ER_EDENIED "workspace is read-only for the analyzer" when it is. */
 int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err);
 /* ER_EDENIED when the workspace is read-only but commands cannot be confined

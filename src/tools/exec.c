@@ -73,24 +73,19 @@ static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeo
     return o;
 }
 
-/* Emits the result, clipping the streams harder until it fits the cap. */
-static int emit_run(er_buf *out, const char *cmd, const er_sandbox_result *r, int timeout_s,
-                    bool network, er_error *err)
+typedef struct run_out {
+    const char *cmd;
+    const er_sandbox_result *r;
+    int timeout_s;
+    bool network;
+} run_out;
+
+/* Level 0 keeps what the sandbox kept; each further level clips the streams harder. */
+static cJSON *build_run(int level, void *payload)
 {
-    size_t keep = SIZE_MAX;
-    for (int i = 0; i < 6; i++, keep = keep == SIZE_MAX ? 48 * 1024 : keep / 4) {
-        cJSON *o = result_json(cmd, r, timeout_s, network, keep);
-        char *text = er_json_print(o);
-        size_t n = strlen(text);
-        cJSON_Delete(o);
-        if (n <= ER_TOOL_OUTPUT_MAX) {
-            int rc = er_buf_append(out, text, n);
-            free(text);
-            return rc ? er_error_set(err, ER_ETOOBIG, "result does not fit the output buffer") : 0;
-        }
-        free(text);
-    }
-    return er_error_set(err, ER_EINTERNAL, "run: could not fit the result under the output cap");
+    const run_out *ro = payload;
+    size_t keep = level == 0 ? SIZE_MAX : (size_t)(48 * 1024) >> (2 * (level - 1));
+    return result_json(ro->cmd, ro->r, ro->timeout_s, ro->network, keep);
 }
 
 static int timeout_arg(const cJSON *args, int *out, er_error *err)
@@ -124,8 +119,9 @@ static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
     const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     er_sandbox_result r;
     rc = er_sandbox_run(&r, &o, argv, err);
+    run_out ro = { cmd, &r, timeout_s, ctx->network_granted };
     if (rc == 0)
-        rc = emit_run(out, cmd, &r, timeout_s, ctx->network_granted, err);
+        rc = er_tools_emit_fitting(out, build_run, 6, &ro, err);
     if (rc == 0 || rc == ER_ECANCELLED)
         er_sandbox_result_release(&r);
     er_workspace_release(&ws);

@@ -36,20 +36,34 @@ static int binary_error(er_error *err, const char *rel)
     return er_error_set(err, ER_EINVAL, "%s looks binary (NUL bytes); not shown", rel);
 }
 
-/* Opens ctx's workspace and resolves path in it: *abs OWNED, *rel BORROWED from it. */
-static int locate(er_workspace *ws, char **abs, const char **rel, const er_tool_ctx *ctx,
-                  const char *path, er_error *err)
+/* What a file tool does once its path is resolved: fill o, or fail. */
+typedef struct target {
+    const er_workspace *ws;
+    const char *abs;   /* canonical, inside the workspace */
+    const char *rel;   /* as the model should see it */
+} target;
+
+typedef int (*path_body)(cJSON *o, const target *t, const cJSON *args, er_error *err);
+
+/* Resolves args.path in ctx's workspace, runs body, and emits its object. */
+static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_body body,
+                   er_error *err)
 {
-    *abs = NULL;
-    int rc = er_tools_workspace(ws, ctx, err);
+    er_workspace ws;
+    int rc = er_tools_workspace(&ws, ctx, err);
     if (rc)
         return rc;
-    if ((rc = er_workspace_resolve(abs, ws, path, err))) {
-        er_workspace_release(ws);
-        return rc;
+    char *abs = NULL;
+    if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
+        target t = { &ws, abs, er_workspace_rel(&ws, abs) };
+        cJSON *o = cJSON_CreateObject();
+        if ((rc = body(o, &t, args, err)) == 0)
+            rc = er_tools_emit(out, o, err);
+        cJSON_Delete(o);
     }
-    *rel = er_workspace_rel(ws, *abs);
-    return 0;
+    free(abs);
+    er_workspace_release(&ws);
+    return rc;
 }
 
 /* Whole file into out; ER_ETOOBIG past max. */
@@ -184,37 +198,31 @@ static int read_result(cJSON *o, reader *r, bool exact, const char *rel, er_erro
     return 0;
 }
 
-static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+static int read_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
     reader r;
     memset(&r, 0, sizeof r);
     int rc = read_range(&r.start, &r.end, args, err);
-    er_workspace ws;
-    char *abs;
-    const char *rel;
-    if (rc || (rc = locate(&ws, &abs, &rel, ctx, er_json_str(args, "path"), err)))
-        return rc;
     struct stat st;
     int fd = -1;
-    if (stat(abs, &st) == 0 && S_ISDIR(st.st_mode))
-        rc = er_error_set(err, ER_EINVAL, "%s is a directory; use list_dir", rel);
-    else if ((fd = open(abs, O_RDONLY | O_CLOEXEC)) < 0)
-        rc = er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s", rel,
-                          strerror(errno));
+    if (rc == 0 && stat(t->abs, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = er_error_set(err, ER_EINVAL, "%s is a directory; use list_dir", t->rel);
+    else if (rc == 0 && (fd = open(t->abs, O_RDONLY | O_CLOEXEC)) < 0)
+        rc = er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s",
+                          t->rel, strerror(errno));
     bool exact = true;
-    if (rc == 0)
-        rc = scan_file(&r, fd, rel, &exact, err);
-    cJSON *o = cJSON_CreateObject();
-    if (rc == 0 && (rc = read_result(o, &r, exact, rel, err)) == 0)
-        rc = er_tools_emit(out, o, err);
-    cJSON_Delete(o);
+    if (rc == 0 && (rc = scan_file(&r, fd, t->rel, &exact, err)) == 0)
+        rc = read_result(o, &r, exact, t->rel, err);
     if (fd >= 0)
         close(fd);
     er_buf_release(&r.line);
     er_buf_release(&r.content);
-    free(abs);
-    er_workspace_release(&ws);
     return rc;
+}
+
+static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return on_path(ctx, args, out, read_body, err);
 }
 
 /* ---- writing ---- */
@@ -297,21 +305,26 @@ static void add_diff(cJSON *o, const char *rel, const char *a, size_t alen, cons
     er_buf_release(&d);
 }
 
-static int write_body(cJSON *o, const er_workspace *ws, const char *abs, const char *rel,
-                      const char *content, er_error *err)
+static int write_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
-    size_t len = strlen(content);
+    const char *content = er_json_str(args, "content");
+    size_t len = content ? strlen(content) : 0;
+    if (!content)
+        return er_error_set(err, ER_EINVAL, "write_file: content is missing");
+    if (len > WRITE_CONTENT_MAX)
+        return er_error_set(err, ER_ETOOBIG, "write_file: content is over %u MB",
+                            WRITE_CONTENT_MAX >> 20);
     struct stat st;
-    bool exists = stat(abs, &st) == 0;
+    bool exists = stat(t->abs, &st) == 0;
     if (exists && S_ISDIR(st.st_mode))
-        return er_error_set(err, ER_EINVAL, "%s is a directory; give a file path", rel);
+        return er_error_set(err, ER_EINVAL, "%s is a directory; give a file path", t->rel);
     er_buf old = ER_BUF_INIT;
-    bool have_old = exists && slurp(&old, abs, rel, EDIT_FILE_MAX, NULL) == 0;
-    int rc = exists ? 0 : make_parents(ws, abs, rel, err);
+    bool have_old = exists && slurp(&old, t->abs, t->rel, EDIT_FILE_MAX, NULL) == 0;
+    int rc = exists ? 0 : make_parents(t->ws, t->abs, t->rel, err);
     if (rc == 0)
-        rc = write_atomic(abs, rel, content, len, err);
+        rc = write_atomic(t->abs, t->rel, content, len, err);
     if (rc == 0) {
-        er_json_add_str(o, "path", rel);
+        er_json_add_str(o, "path", t->rel);
         er_json_add_num(o, "bytes", (double)len);
         er_json_add_num(o, "lines", (double)count_lines(content, len));
         er_json_add_bool(o, "created", !exists);
@@ -320,7 +333,7 @@ static int write_body(cJSON *o, const er_workspace *ws, const char *abs, const c
         else if (!have_old || looks_binary(old.ptr, old.len))
             er_json_add_str(o, "diff", "previous content was binary or too large to diff");
         else
-            add_diff(o, rel, old.ptr, old.len, content, len);
+            add_diff(o, t->rel, old.ptr, old.len, content, len);
     }
     er_buf_release(&old);
     return rc;
@@ -329,26 +342,7 @@ static int write_body(cJSON *o, const er_workspace *ws, const char *abs, const c
 static int run_write(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
     int rc = er_tools_need_writable(ctx, err);
-    const char *content = er_json_str(args, "content");
-    if (rc)
-        return rc;
-    if (!content)
-        return er_error_set(err, ER_EINVAL, "write_file: content is missing");
-    if (strlen(content) > WRITE_CONTENT_MAX)
-        return er_error_set(err, ER_ETOOBIG, "write_file: content is over %u MB",
-                            WRITE_CONTENT_MAX >> 20);
-    er_workspace ws;
-    char *abs;
-    const char *rel;
-    if ((rc = locate(&ws, &abs, &rel, ctx, er_json_str(args, "path"), err)))
-        return rc;
-    cJSON *o = cJSON_CreateObject();
-    if ((rc = write_body(o, &ws, abs, rel, content, err)) == 0)
-        rc = er_tools_emit(out, o, err);
-    cJSON_Delete(o);
-    free(abs);
-    er_workspace_release(&ws);
-    return rc;
+    return rc ? rc : on_path(ctx, args, out, write_body, err);
 }
 
 /* ---- edit_file ---- */
@@ -385,9 +379,9 @@ static int no_match(er_error *err, const char *rel, const char *old)
                         gutter ? " (leave out the line numbers read_file adds)" : "");
 }
 
-static int edit_body(cJSON *o, const char *abs, const char *rel, const cJSON *args,
-                     er_error *err)
+static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
+    const char *abs = t->abs, *rel = t->rel;
     const char *old = er_json_str(args, "old"), *new_text = er_json_str(args, "new");
     bool all = er_json_bool(args, "replace_all", false);
     if (er_str_empty(old) || !new_text)
@@ -426,20 +420,7 @@ static int edit_body(cJSON *o, const char *abs, const char *rel, const cJSON *ar
 static int run_edit(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
     int rc = er_tools_need_writable(ctx, err);
-    if (rc)
-        return rc;
-    er_workspace ws;
-    char *abs;
-    const char *rel;
-    if ((rc = locate(&ws, &abs, &rel, ctx, er_json_str(args, "path"), err)))
-        return rc;
-    cJSON *o = cJSON_CreateObject();
-    if ((rc = edit_body(o, abs, rel, args, err)) == 0)
-        rc = er_tools_emit(out, o, err);
-    cJSON_Delete(o);
-    free(abs);
-    er_workspace_release(&ws);
-    return rc;
+    return rc ? rc : on_path(ctx, args, out, edit_body, err);
 }
 
 /* ---- list_dir ---- */
@@ -511,32 +492,25 @@ static void add_entries(cJSON *o, entry *v, size_t n)
     er_json_add_bool(o, "truncated", n > LIST_MAX);
 }
 
+static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
+{
+    (void)args;
+    DIR *d = opendir(t->abs);
+    if (!d)
+        return er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EINVAL, "cannot list %s: %s",
+                            t->rel, strerror(errno));
+    entry *v;
+    size_t n = read_entries(d, &v);
+    closedir(d);
+    er_json_add_str(o, "path", t->rel);
+    add_entries(o, v, n);
+    free(v);
+    return 0;
+}
+
 static int run_list(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
-    er_workspace ws;
-    char *abs;
-    const char *rel;
-    int rc = locate(&ws, &abs, &rel, ctx, er_json_str(args, "path"), err);
-    if (rc)
-        return rc;
-    DIR *d = opendir(abs);
-    if (!d) {
-        rc = er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EINVAL,
-                          "cannot list %s: %s", rel, strerror(errno));
-    } else {
-        entry *v;
-        size_t n = read_entries(d, &v);
-        closedir(d);
-        cJSON *o = cJSON_CreateObject();
-        er_json_add_str(o, "path", rel);
-        add_entries(o, v, n);
-        free(v);
-        rc = er_tools_emit(out, o, err);
-        cJSON_Delete(o);
-    }
-    free(abs);
-    er_workspace_release(&ws);
-    return rc;
+    return on_path(ctx, args, out, list_body, err);
 }
 
 static const er_tool fs_tools[] = {

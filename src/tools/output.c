@@ -105,6 +105,20 @@ int er_tools_emit(er_buf *out, const cJSON *result, er_error *err)
     return rc;
 }
 
+int er_tools_emit_fitting(er_buf *out, cJSON *(*build)(int level, void *payload), int levels,
+                          void *payload, er_error *err)
+{
+    int rc = ER_EINTERNAL;
+    for (int level = 0; level < levels; level++) {
+        cJSON *o = build(level, payload);
+        rc = er_tools_emit(out, o, level + 1 < levels ? NULL : err);
+        cJSON_Delete(o);
+        if (rc != ER_ETOOBIG)
+            break;
+    }
+    return rc;
+}
+
 int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err)
 {
     if (ctx->workspace_read_only)

@@ -184,25 +184,20 @@ static cJSON *test_json(const char *cmd, bool detected, const er_sandbox_result 
     return o;
 }
 
-static int emit_test(er_buf *out, const char *cmd, bool detected, const er_sandbox_result *r,
-                     er_error *err)
+typedef struct test_out {
+    const char *cmd;
+    bool detected;
+    const er_sandbox_result *r;
+} test_out;
+
+/* Each level keeps fewer failures and less of their output. */
+static cJSON *build_test(int level, void *payload)
 {
-    static const struct { size_t keep; int max; } tries[] = {
+    static const struct { size_t keep; int max; } levels[] = {
         { 4000, 50 }, { 1500, 20 }, { 500, 10 }, { 200, 5 },
     };
-    for (size_t i = 0; i < ER_ARRAY_LEN(tries); i++) {
-        cJSON *o = test_json(cmd, detected, r, tries[i].keep, tries[i].max);
-        char *text = er_json_print(o);
-        cJSON_Delete(o);
-        size_t n = strlen(text);
-        if (n <= ER_TOOL_OUTPUT_MAX) {
-            int rc = er_buf_append(out, text, n);
-            free(text);
-            return rc ? er_error_set(err, ER_ETOOBIG, "test: result does not fit the output") : 0;
-        }
-        free(text);
-    }
-    return er_error_set(err, ER_EINTERNAL, "test: could not fit the result under the output cap");
+    const test_out *to = payload;
+    return test_json(to->cmd, to->detected, to->r, levels[level].keep, levels[level].max);
 }
 
 static int run_test(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -233,8 +228,9 @@ static int run_test(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
                           .cancel = ctx->cancel };
     const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     er_sandbox_result r;
+    test_out to = { cmd, detected, &r };
     if ((rc = er_sandbox_run(&r, &o, argv, err)) == 0)
-        rc = emit_test(out, cmd, detected, &r, err);
+        rc = er_tools_emit_fitting(out, build_test, 4, &to, err);
     if (rc == 0 || rc == ER_ECANCELLED)
         er_sandbox_result_release(&r);
     er_workspace_release(&ws);

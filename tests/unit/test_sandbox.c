@@ -151,6 +151,17 @@ static int procs_in(const char *dir)
     return n;
 }
 
+/* procs_in(dir) once the kernel has had up to 5 s to finish the kills. */
+static int procs_left(const char *dir)
+{
+    int left = procs_in(dir);
+    for (int i = 0; i < 50 && left > 0; i++) {
+        usleep(100 * 1000);
+        left = procs_in(dir);
+    }
+    return left;
+}
+
 static void test_fork_bomb(const char *ws)
 {
     /* Would grow to 2^14 (16383) shells plus their sleeps if nothing held it.
@@ -168,12 +179,7 @@ static void test_fork_bomb(const char *ws)
     printf("fork bomb: %zu shells started before the timeout\n", n);
     CHECK(n > 50);
     free(spawned);
-    int left = procs_in(ws);
-    for (int i = 0; i < 50 && left > 0; i++) {
-        usleep(100 * 1000);
-        left = procs_in(ws);
-    }
-    CHECK_INT(left, 0);
+    CHECK_INT(procs_left(ws), 0);
     /* And the machine still runs commands. */
     r = run(&ctx, "echo alive", 10);
     CHECK_STR(er_json_str(r, "stdout"), "alive\n");
@@ -187,12 +193,7 @@ static void test_background_job(const char *ws)
     CHECK_STR(er_json_str(r, "stdout"), "left-behind\n");
     CHECK(!er_json_bool(r, "timed_out", true));
     cJSON_Delete(r);
-    int left = procs_in(ws);
-    for (int i = 0; i < 50 && left > 0; i++) {
-        usleep(100 * 1000);
-        left = procs_in(ws);
-    }
-    CHECK_INT(left, 0);
+    CHECK_INT(procs_left(ws), 0);
 }
 
 static void test_big_output(const char *ws)
