@@ -28,6 +28,14 @@ extern const er_tool_family er_tools_test;
  * "\n[... N bytes elided ...]\n".  Returns the number of bytes elided. */
 size_t er_tools_clip(er_buf *out, const char *s, size_t len, size_t keep);
 
+/* What the tools let their lists grow to, in JSON bytes, leaving room under
+ * ER_TOOL_OUTPUT_MAX for the rest of the result. */
+#define ER_TOOLS_BUDGET (ER_TOOL_OUTPUT_MAX * 3 / 4)
+
+/* Bytes that s[0..n) takes inside a JSON string (quotes and control
+ * characters are escaped, so this can be up to 6n). */
+size_t er_tools_json_cost(const char *s, size_t n);
+
 /* Adds key: the clipped text to obj; returns the number of bytes elided. */
 size_t er_tools_add_text(cJSON *obj, const char *key, const char *s, size_t len, size_t keep);
 

@@ -100,6 +100,7 @@ typedef struct reader {
     er_buf line;              /* current line, up to LINE_SHOW_MAX */
     size_t line_len;          /* its full length */
     er_buf content;
+    size_t cost;              /* of content, escaped as JSON */
     bool truncated;
 } reader;
 
@@ -107,10 +108,11 @@ static void finish_line(reader *r)
 {
     long no = ++r->lineno;
     if (no >= r->start && (r->end == 0 || no <= r->end) && !r->truncated) {
-        size_t need = r->line.len + 32;
-        if (r->content.len + need > READ_CONTENT_MAX) {
+        size_t need = er_tools_json_cost(r->line.ptr ? r->line.ptr : "", r->line.len) + 40;
+        if (r->cost + need > READ_CONTENT_MAX) {
             r->truncated = true;
         } else {
+            r->cost += need;
             er_buf_printf(&r->content, "%6ld\t", no);
             er_buf_append(&r->content, r->line.ptr ? r->line.ptr : "", r->line.len);
             if (r->line_len > r->line.len)
@@ -473,8 +475,12 @@ static void add_entries(cJSON *o, entry *v, size_t n)
 {
     qsort(v, n, sizeof *v, by_name);
     cJSON *arr = cJSON_CreateArray();
+    size_t shown = 0, cost = 0;
     for (size_t i = 0; i < n; i++) {
-        if (i < LIST_MAX) {
+        cost += er_tools_json_cost(v[i].name, strlen(v[i].name)) + 48 +
+                (v[i].target ? er_tools_json_cost(v[i].target, strlen(v[i].target)) + 12 : 0);
+        if (shown == i && i < LIST_MAX && cost < ER_TOOLS_BUDGET) {
+            shown++;
             cJSON *e = cJSON_CreateObject();
             er_tools_add_text(e, "name", v[i].name, strlen(v[i].name), 1024);
             er_json_add_str(e, "type", v[i].type);
@@ -489,7 +495,7 @@ static void add_entries(cJSON *o, entry *v, size_t n)
     }
     er_json_add(o, "entries", arr);
     er_json_add_num(o, "count", (double)n);
-    er_json_add_bool(o, "truncated", n > LIST_MAX);
+    er_json_add_bool(o, "truncated", shown < n);
 }
 
 static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err)

@@ -82,6 +82,18 @@ size_t er_tools_clip(er_buf *out, const char *s, size_t len, size_t keep)
     return cut;
 }
 
+size_t er_tools_json_cost(const char *s, size_t n)
+{
+    size_t cost = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
+                        c == '\f'
+                    ? 2 : c < 0x20 ? 6 : 1;
+    }
+    return cost;
+}
+
 size_t er_tools_add_text(cJSON *obj, const char *key, const char *s, size_t len, size_t keep)
 {
     er_buf b = ER_BUF_INIT;

@@ -230,7 +230,7 @@ static char *literal_base(const char *pat)
 typedef struct glob_state {
     const char *pattern;
     cJSON *matches;
-    size_t count;
+    size_t count, cost;
 } glob_state;
 
 static void glob_visit(walker *w, const char *abs, const char *rel, const struct stat *st)
@@ -240,10 +240,13 @@ static void glob_visit(walker *w, const char *abs, const char *rel, const struct
     glob_state *g = w->payload;
     if (!glob_match(g->pattern, rel))
         return;
-    if (++g->count <= GLOB_MAX)
+    g->cost += er_tools_json_cost(rel, strlen(rel)) + 3;
+    if (g->count < GLOB_MAX && g->cost < ER_TOOLS_BUDGET) {
+        g->count++;
         er_json_append(g->matches, cJSON_CreateString(rel));
-    else
+    } else {
         w->stop = true;
+    }
 }
 
 static int glob_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, const char *pat,
@@ -255,7 +258,7 @@ static int glob_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, c
     free(base);
     if (rc)
         return rc;
-    glob_state g = { pat, cJSON_CreateArray(), 0 };
+    glob_state g = { pat, cJSON_CreateArray(), 0, 0 };
     walker w = { ws, ctx, 0, false, false, glob_visit, &g };
     struct stat st;
     if (stat(start, &st) == 0 && S_ISDIR(st.st_mode))
@@ -263,7 +266,7 @@ static int glob_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, c
     free(start);
     er_json_add_str(o, "pattern", pat);
     er_json_add(o, "matches", g.matches);
-    er_json_add_num(o, "count", (double)(g.count < GLOB_MAX ? g.count : GLOB_MAX));
+    er_json_add_num(o, "count", (double)g.count);
     er_json_add_bool(o, "truncated", w.stop && !w.cancelled);
     if (w.cancelled)
         return er_error_set(err, ER_ECANCELLED, "glob: cancelled");
@@ -297,7 +300,7 @@ typedef struct grep_state {
     regex_t re;
     const char *filter;     /* glob on the name (or the path when it has a '/') */
     cJSON *matches;
-    size_t count, files, skipped;
+    size_t count, files, skipped, cost;
     er_buf scratch;
 } grep_state;
 
@@ -311,13 +314,19 @@ static bool filter_ok(const grep_state *g, const char *rel)
     return fnmatch(g->filter, base ? base + 1 : rel, 0) == 0;
 }
 
-static void add_match(grep_state *g, const char *rel, size_t lineno, const char *line)
+/* False when the match would not fit: the caller stops there. */
+static bool add_match(grep_state *g, const char *rel, size_t lineno, const char *line)
 {
     er_buf *b = &g->scratch;
     er_buf_reset(b);
     er_buf_printf(b, "%s:%zu:", rel, lineno);
     er_tools_clip(b, line, strlen(line), GREP_LINE_SHOW);
+    g->cost += er_tools_json_cost(b->ptr, b->len) + 3;
+    if (g->count >= GREP_MAX || g->cost >= ER_TOOLS_BUDGET)
+        return false;
+    g->count++;
     er_json_append(g->matches, cJSON_CreateString(er_buf_cstr(b)));
+    return true;
 }
 
 static void grep_text(walker *w, grep_state *g, char *text, size_t len, const char *rel)
@@ -328,12 +337,8 @@ static void grep_text(walker *w, grep_state *g, char *text, size_t len, const ch
         if (nl)
             *nl = '\0';
         lineno++;
-        if (regexec(&g->re, line, 0, NULL, 0) == 0) {
-            if (++g->count <= GREP_MAX)
-                add_match(g, rel, lineno, line);
-            else
-                w->stop = true;
-        }
+        if (regexec(&g->re, line, 0, NULL, 0) == 0 && !add_match(g, rel, lineno, line))
+            w->stop = true;
         if (!nl)
             break;
         line = nl + 1;
@@ -374,7 +379,7 @@ static void grep_result(cJSON *o, grep_state *g, const char *pattern, const char
     er_json_add_str(o, "path", rel);
     er_json_add(o, "matches", g->matches);
     g->matches = NULL;
-    er_json_add_num(o, "count", (double)(g->count < GREP_MAX ? g->count : GREP_MAX));
+    er_json_add_num(o, "count", (double)g->count);
     er_json_add_bool(o, "truncated", capped);
     er_json_add_num(o, "files_searched", (double)g->files);
     er_json_add_num(o, "files_skipped", (double)g->skipped);

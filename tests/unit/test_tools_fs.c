@@ -153,6 +153,19 @@ static void test_read_edges(const char *ws)
     CHECK_INT(er_json_num(r, "total_lines", 0), 20000);
     CHECK(tu_contains(er_json_str(r, "hint"), "start="));
     cJSON_Delete(r);
+    /* Text that JSON escapes six-fold still fits the cap (tu_call checks). */
+    er_buf ctl = ER_BUF_INIT;
+    for (int i = 0; i < 40000; i++)
+        er_buf_puts(&ctl, "\x01\x02\x03\"\\\x1b[0m\n");
+    tu_write(ws, "ctl.txt", ctl.ptr);
+    er_buf_release(&ctl);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"ctl.txt\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"0m\",\"path\":\"ctl.txt\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK(er_json_num(r, "count", 0) > 10);
+    cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"big.txt\",\"start\":19999}", &err));
     CHECK(tu_contains(er_json_str(r, "content"), " 20000\tline 20000 of"));
     cJSON_Delete(r);
