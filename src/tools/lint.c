@@ -373,7 +373,8 @@ static void add_file(file_set *fs, const char *rel)
     if (fs->total >= LINT_FILES_MAX)
         return;
     fs->v[lang] = er_xrealloc(fs->v[lang], (fs->n[lang] + 1) * sizeof(char *));
-    fs->v[lang][fs->n[lang]++] = er_xstrdup(rel);
+    /* "-x.c" would be read as an option by the linters. */
+    fs->v[lang][fs->n[lang]++] = rel[0] == '-' ? er_xasprintf("./%s", rel) : er_xstrdup(rel);
     fs->total++;
 }
 
