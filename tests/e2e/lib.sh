@@ -9,20 +9,51 @@ export HOME="$T/home" XDG_DATA_HOME="$T/data" XDG_STATE_HOME="$T/state" XDG_CONF
 mkdir -p "$HOME"
 unset DATABASE_URL RABBITMQ_URL REDIS_URL OPENAI_API_KEY ANTHROPIC_API_KEY OPENAI_BASE_URL \
       ANTHROPIC_BASE_URL ERRAND_LLM ERRAND_MODEL ERRAND_LOG
-# Networked runs of the same tests set these (tests/e2e/networked.sh).
+# The networked runs of the same tests (e2e-net.*, tests/CMakeLists.txt) set these.
 if [ -n "${ERRAND_E2E_DATABASE_URL:-}" ]; then export DATABASE_URL="$ERRAND_E2E_DATABASE_URL"; fi
 if [ -n "${ERRAND_E2E_RABBITMQ_URL:-}" ]; then export RABBITMQ_URL="$ERRAND_E2E_RABBITMQ_URL"; fi
 if [ -n "${ERRAND_E2E_REDIS_URL:-}" ]; then export REDIS_URL="$ERRAND_E2E_REDIS_URL"; fi
 export ERRAND_HTTP_BACKOFF_MS=20
 FAILS=0
 PIDS=()
+NETWORKED=
+E2E_DB=
 
 cleanup() {
   for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
+  if [ -n "$E2E_DB" ] && [ -z "${KEEP:-}" ]; then
+    psql "$ERRAND_E2E_DATABASE_URL" -qAt -c "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" \
+      >/dev/null 2>&1 || echo "could not drop database $E2E_DB" >&2
+  fi
   if [ "$FAILS" -eq 0 ] && [ -z "${KEEP:-}" ]; then rm -rf "$T"; else echo "state kept in $T" >&2; fi
 }
 trap cleanup EXIT
+
+# Networked mode: a fresh PostgreSQL database for this test, empty queues, and
+# $ERRAND runs the commands that run tasks with their own `errand worker`
+# processes (net_errand.py); $ERRAND_BIN is the binary itself.
+if [ -n "${RABBITMQ_URL:-}" ]; then
+  NETWORKED=1
+  export ERRAND_BIN="$ERRAND" ERRAND_NET_LOGS="$T/workers"
+  ERRAND="$ERRAND_TESTS/e2e/net_errand.py"
+  BUS_CTL="$ERRAND_BUILD/tests/bus_ctl"
+  mkdir -p "$ERRAND_NET_LOGS"
+  if ! "$BUS_CTL" "$RABBITMQ_URL" purge; then echo "cannot empty the queues" >&2; exit 1; fi
+fi
+case "${DATABASE_URL:-}" in
+postgres*)
+  E2E_DB="e2e_$(basename "$0" .sh | tr -c 'a-z0-9_\n' _)_$$"
+  if ! psql "$DATABASE_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $E2E_DB" >/dev/null; then
+    echo "cannot create database $E2E_DB" >&2; E2E_DB=; exit 1
+  fi
+  export DATABASE_URL="${DATABASE_URL%/*}/$E2E_DB"
+  ;;
+esac
+# net_only — ends a test that only means something in networked mode (exit 77: skipped).
+net_only() {
+  if [ -z "$NETWORKED" ]; then echo "skipped: networked mode only"; exit 77; fi
+}
 
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 pass() { echo "ok: $*"; }

@@ -2,7 +2,8 @@
 # postgres.sh — a throwaway PostgreSQL 15 for the backend tests (a ctest fixture).
 #
 #   postgres.sh start STATE_DIR   initdb in STATE_DIR, listen on 127.0.0.1:$PORT only,
-#                                 create role errand/errand and database errand, wait until ready
+#                                 create role errand/errand (CREATEDB: the networked e2e tests
+#                                 make a database per test) and database errand, wait until ready
 #   postgres.sh stop STATE_DIR    stop the server by its PID and remove STATE_DIR
 #
 # Runs the server as the postgres user when started as root (initdb refuses root).
@@ -77,7 +78,7 @@ start() {
   done
   "$PGBIN/pg_isready" -q -h 127.0.0.1 -p "$PORT" || die "PostgreSQL is not ready on 127.0.0.1:$PORT"
   as_owner "$PGBIN/psql" -h "$sock" -p "$PORT" -U postgres -d postgres -v ON_ERROR_STOP=1 -q \
-    -c "CREATE ROLE errand LOGIN PASSWORD 'errand'" \
+    -c "CREATE ROLE errand LOGIN CREATEDB PASSWORD 'errand'" \
     -c "CREATE DATABASE errand OWNER errand" >/dev/null
   echo "PostgreSQL ready on 127.0.0.1:$PORT (PID $(cat "$pidfile"))"
 }

@@ -4,8 +4,9 @@
 #   rabbitmq.sh start|stop|stop_app|start_app STATE_DIR
 #
 # Every listener is on loopback and on a private port, so it cannot collide with a
-# system broker: AMQP 127.0.0.1:55672, Erlang distribution 55673, its own epmd on
-# 54369 (ERL_EPMD_PORT), node name errand_test@<host>.  Each start wipes and
+# system broker: AMQP 127.0.0.1:$ERRAND_TEST_AMQP_PORT (55672), Erlang distribution
+# on the next port, rabbitmqctl's own node on ports +8..+18, its own epmd on
+# $ERRAND_TEST_EPMD_PORT (54369), node name errand_test@<host>.  Each start wipes and
 # recreates the mnesia dir under STATE_DIR (owned by the rabbitmq user).  stop
 # shuts the node down and kills the epmd it left behind, by PID.  stop_app /
 # start_app stop and restart the broker application inside the running node (all
@@ -24,12 +25,13 @@ rabbit=$state/rabbit
 export RABBITMQ_NODENAME="errand_test@$(hostname -s)"
 export RABBITMQ_MNESIA_BASE=$rabbit/mnesia RABBITMQ_LOG_BASE=$rabbit/log
 export RABBITMQ_ENABLED_PLUGINS_FILE=$rabbit/enabled_plugins
-export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=55672 RABBITMQ_DIST_PORT=55673
-export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=54369
+port=${ERRAND_TEST_AMQP_PORT:-55672}
+export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$((port + 1))
+export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=${ERRAND_TEST_EPMD_PORT:-54369}
 export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 # rabbitmqctl starts a short-lived Erlang node of its own: keep it on loopback too.
 export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
-export RABBITMQ_CTL_DIST_PORT_MIN=55680 RABBITMQ_CTL_DIST_PORT_MAX=55690
+export RABBITMQ_CTL_DIST_PORT_MIN=$((port + 8)) RABBITMQ_CTL_DIST_PORT_MAX=$((port + 18))
 pidfile=$RABBITMQ_MNESIA_BASE/$RABBITMQ_NODENAME.pid
 
 # PID of the process listening on TCP port $1, or nothing.
