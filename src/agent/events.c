@@ -6,6 +6,7 @@
 #include "errand/log.h"
 #include "errand/str.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,21 +16,37 @@ void er_event_channel(const char *root_id, char *out, size_t outsize)
     snprintf(out, outsize, "events:%s", root_id);
 }
 
+/* While the cache is down every token fails to publish: one warning a second,
+ * saying how many were left unsaid, is enough. */
+static void warn_lost(const char *what, const er_error *err)
+{
+    static _Atomic int64_t next_ms;
+    static atomic_long quiet;
+    int64_t now = er_mono_ms(), next = atomic_load(&next_ms);
+    if (now < next || !atomic_compare_exchange_strong(&next_ms, &next, now + 1000)) {
+        atomic_fetch_add(&quiet, 1);
+        return;
+    }
+    long n = atomic_exchange(&quiet, 0);
+    er_log(ER_LOG_WARN, "events", "%s: %s (followers fall back to the store; %ld similar "
+           "failures since the last warning)", what, err->msg, n);
+}
+
 static void publish(er_env *env, const char *root_id, const char *payload, size_t len,
                     bool global)
 {
     er_cache *cache;
     er_error err = { 0 };
     if (er_env_cache(env, &cache, &err)) {
-        er_log(ER_LOG_WARN, "events", "cannot publish event: %s", err.msg);
+        warn_lost("cannot publish an event", &err);
         return;
     }
     char channel[64];
     er_event_channel(root_id, channel, sizeof channel);
     if (er_cache_publish(cache, channel, payload, len, &err))
-        er_log(ER_LOG_WARN, "events", "publish on %s failed: %s", channel, err.msg);
+        warn_lost("an event was not published", &err);
     if (global && er_cache_publish(cache, ER_CHANNEL_ALL, payload, len, &err))
-        er_log(ER_LOG_WARN, "events", "publish on %s failed: %s", ER_CHANNEL_ALL, err.msg);
+        warn_lost("an event was not published", &err);
 }
 
 int er_event_emit(er_env *env, const char *root_id, const char *task_id,

@@ -61,6 +61,12 @@ typedef struct rcache {
     int nidle;
     int nconn;           /* idle + in use */
     atomic_int nsubs;
+    /* After a connect that failed slowly (a timeout: the host is unreachable, not
+     * refusing), command connections fail fast until then (er_mono_ms): a worker
+     * streaming tokens would otherwise wait connect_ms for every token.  A refused
+     * connect costs nothing, so it never trips this and a restarted Redis is used
+     * at once. */
+    _Atomic int64_t down_until;
 } rcache;
 
 typedef struct rsub {
@@ -220,6 +226,25 @@ static int connect_ctx(rcache *rc, int connect_ms, redisContext **out, er_error 
 
 /* ---- the command pool ---- */
 
+#define FAIL_FAST_MS 1000
+
+/* connect_ctx for command connections, failing fast while Redis is known unreachable. */
+static int pool_connect(rcache *rc, redisContext **out, er_error *err)
+{
+    int64_t now = er_mono_ms(), until = atomic_load(&rc->down_until);
+    if (now < until) {
+        *out = NULL;
+        return er_error_set(err, ER_EUNAVAIL, "cannot connect to Redis at '%s': no answer "
+                            "within %d ms a moment ago — is it reachable?", rc->addr,
+                            rc->connect_ms);
+    }
+    int ret = connect_ctx(rc, rc->connect_ms, out, err);
+    int64_t took = er_mono_ms() - now;
+    if ((ret == ER_EUNAVAIL || ret == ER_ETIMEDOUT) && took >= rc->connect_ms / 2)
+        atomic_store(&rc->down_until, er_mono_ms() + FAIL_FAST_MS);
+    return ret;
+}
+
 static void pool_put(rcache *rc, redisContext *ctx)
 {
     pthread_mutex_lock(&rc->mu);
@@ -243,7 +268,7 @@ static int pool_get(rcache *rc, redisContext **out, er_error *err)
     }
     rc->nconn++;
     pthread_mutex_unlock(&rc->mu);
-    int ret = connect_ctx(rc, rc->connect_ms, out, err);
+    int ret = pool_connect(rc, out, err);
     if (ret)
         pool_put(rc, NULL);
     return ret;
@@ -266,7 +291,7 @@ static int run(rcache *rc, cmd *k, redisReply **out, er_error *err)
     for (int attempt = 0; !ret; attempt++) {
         if (!still_open(ctx)) {
             redisFree(ctx);
-            if ((ret = connect_ctx(rc, rc->connect_ms, &ctx, err)))
+            if ((ret = pool_connect(rc, &ctx, err)))
                 break;
         }
         redisReply *r = command(ctx, k->argc, k->argv, k->lens);
@@ -285,7 +310,7 @@ static int run(rcache *rc, cmd *k, redisReply **out, er_error *err)
         if (ret == ER_ETIMEDOUT || !k->idempotent || attempt > 0)
             break;
         er_log(ER_LOG_INFO, "cache", "%s; reconnecting once", err ? err->msg : "connection lost");
-        ret = connect_ctx(rc, rc->connect_ms, &ctx, err);
+        ret = pool_connect(rc, &ctx, err);
     }
     pool_put(rc, NULL);
     return ret;
@@ -656,6 +681,7 @@ static int rd_open(er_cache **out, const er_url *url, er_error *err)
     pthread_mutex_init(&rc->mu, NULL);
     pthread_cond_init(&rc->freed, NULL);
     atomic_init(&rc->nsubs, 0);
+    atomic_init(&rc->down_until, 0);
     /* Connect now, so a wrong URL or password shows at start-up, not on first use. */
     int ret = parse_url(rc, url, err);
     if (!ret)

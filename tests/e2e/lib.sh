@@ -33,6 +33,7 @@ trap cleanup EXIT
 # Networked mode: a fresh PostgreSQL database for this test, empty queues, and
 # $ERRAND runs the commands that run tasks with their own `errand worker`
 # processes (net_errand.py); $ERRAND_BIN is the binary itself.
+ERRAND_BIN="$ERRAND"
 if [ -n "${RABBITMQ_URL:-}" ]; then
   NETWORKED=1
   export ERRAND_BIN="$ERRAND" ERRAND_NET_LOGS="$T/workers"
@@ -121,3 +122,42 @@ print("" if d is None else d)' "$@"
 nreq() { wc -l < "$FAKE_REC" | tr -d ' '; }
 # req N PATH — a value from the Nth recorded request (1-based).
 req() { jget "$(sed -n "${1}p" "$FAKE_REC")" "$2"; }
+
+# start_worker NAME [OPTIONS…] — `errand worker NAME OPTIONS…` in the background
+# (networked mode), its stderr in $ERRAND_NET_LOGS/NAME.N.log; waits until it is
+# ready.  Sets WORKER_PID and WORKER_LOG.
+WORKER_N=0
+start_worker() {
+  local name=$1; shift
+  WORKER_N=$((WORKER_N + 1))
+  WORKER_LOG="$ERRAND_NET_LOGS/$name.$WORKER_N.log"
+  "$ERRAND_BIN" worker "$name" "$@" > /dev/null 2> "$WORKER_LOG" &
+  WORKER_PID=$!
+  PIDS+=("$WORKER_PID")
+  for _ in $(seq 1200); do
+    if grep -q "worker $name ready" "$WORKER_LOG"; then return 0; fi
+    if ! kill -0 "$WORKER_PID" 2>/dev/null; then
+      fail "worker $name exited at start: $(cat "$WORKER_LOG")"; return 1
+    fi
+    sleep 0.05
+  done
+  fail "worker $name is not ready after 60 s"; return 1
+}
+# start_workers [OPTIONS…] — supervisor, aggregator and one worker per agent.
+start_workers() {
+  local w
+  for w in supervisor aggregator code research data email browser; do start_worker "$w" "$@"; done
+}
+# stop_worker PID — SIGTERM, then wait; returns the worker's exit status.
+stop_worker() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
+# wait_for SECONDS COMMAND… — polls COMMAND every 50 ms until it succeeds (1 on timeout).
+wait_for() {
+  local n=$(( $1 * 20 )); shift
+  for _ in $(seq "$n"); do "$@" && return 0; sleep 0.05; done
+  return 1
+}
+# events ID — the kinds of a task's stored events, one a line.
+events() {
+  "$ERRAND_BIN" task show --json "$1" | /usr/bin/python3 -c 'import json,sys
+for e in json.load(sys.stdin)["events"]: print(e["kind"])'
+}
