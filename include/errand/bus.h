@@ -81,7 +81,10 @@ typedef struct er_bus_msg {
 typedef enum {
     ER_BUS_ACK = 0,   /* done with it */
     ER_BUS_RETRY,     /* failed, try again later (dead-lettered after max attempts) */
-    ER_BUS_REJECT     /* poison: dead-letter now */
+    ER_BUS_REJECT,    /* poison: dead-letter now */
+    ER_BUS_REQUEUE    /* not failed, only not done here (the worker is shutting down): back
+                         to the queue as it is; it does not count as an attempt beyond the
+                         redelivered floor */
 } er_bus_verdict;
 
 /* Runs on a consumer thread owned by the bus. */

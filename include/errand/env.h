@@ -34,7 +34,15 @@ int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er
 void er_env_unwatch_cancel(er_env *env, volatile int *flag);
 /* Sets the flags watching task_id in this process (what the control channel does). */
 void er_env_cancel_local(er_env *env, const char *task_id);
-/* Shuts the bus down first (joins consumers) so nothing runs while others close. */
+/* Asks the consumers to stop taking messages (returns at once). */
 void er_env_stop(er_env *env);
+/* Closes the bus: waits until the consumers have finished (or handed back) the
+ * messages in hand; the other handles stay open.  er_env_close does it too. */
+void er_env_drain(er_env *env);
+/* A worker's shutdown cannot wait any longer: raises every cancellation flag
+ * watched now or later and marks the environment interrupted, so handlers hand
+ * their messages back to the queue (ER_BUS_REQUEUE) instead of ending the tasks. */
+void er_env_interrupt(er_env *env);
+bool er_env_interrupted(er_env *env);
 
 #endif

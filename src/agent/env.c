@@ -29,6 +29,7 @@ struct er_env {
     pthread_t poller;
     bool poller_running;
     bool closing;
+    bool interrupted;            /* er_env_interrupt: guarded by lock */
     pthread_cond_t poll_cond;
 };
 
@@ -200,6 +201,8 @@ int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er
         struct watch *w = er_xcalloc(1, sizeof *w);
         er_strlcpy(w->task_id, task_id, sizeof w->task_id);
         w->flag = flag;
+        if (env->interrupted)
+            *flag = 1;
         w->next = env->watches;
         env->watches = w;
         if (!env->poller_running &&
@@ -233,6 +236,36 @@ void er_env_stop(er_env *env)
     pthread_mutex_unlock(&env->lock);
     if (bus)
         er_bus_stop(bus);
+}
+
+void er_env_drain(er_env *env)
+{
+    pthread_mutex_lock(&env->lock);
+    er_bus *bus = env->bus;
+    pthread_mutex_unlock(&env->lock);
+    /* Handlers still publish through env->bus while they finish: clear it only
+     * once er_bus_close has joined them. */
+    er_bus_close(bus);
+    pthread_mutex_lock(&env->lock);
+    env->bus = NULL;
+    pthread_mutex_unlock(&env->lock);
+}
+
+void er_env_interrupt(er_env *env)
+{
+    pthread_mutex_lock(&env->lock);
+    env->interrupted = true;
+    for (struct watch *w = env->watches; w; w = w->next)
+        *w->flag = 1;
+    pthread_mutex_unlock(&env->lock);
+}
+
+bool er_env_interrupted(er_env *env)
+{
+    pthread_mutex_lock(&env->lock);
+    bool v = env->interrupted;
+    pthread_mutex_unlock(&env->lock);
+    return v;
 }
 
 void er_env_close(er_env *env)

@@ -455,6 +455,12 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
             int rc = tool_call(r, s, c, &content);
             if (rc)
                 return rc;
+            if (r->o->cancel && *r->o->cancel) {
+                /* Cut short, or done just as the cancel came: recording "cancelled" as
+                 * its result would replay that on redelivery (a worker's shutdown). */
+                free(content);
+                return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
+            }
         }
         cJSON *d = cJSON_CreateObject();
         er_json_add_str(d, "agent", s->name);

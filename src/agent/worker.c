@@ -104,6 +104,18 @@ static void run_task(er_env *env, const er_task *t, er_run_result *res)
     free(request);
 }
 
+/* The run stopped because this worker is shutting down, not because the user
+ * cancelled the task: the task goes back to the queue unfinished. */
+static bool interrupted(er_env *env, const er_task *t, const er_run_result *res)
+{
+    if (res->error_code != ER_ECANCELLED || !er_env_interrupted(env))
+        return false;
+    er_store *st;
+    er_task_status status;
+    return er_env_store(env, &st, NULL) == 0 &&
+           er_store_task_status(st, t->id, &status, NULL) == 0 && status != ER_TASK_CANCELLED;
+}
+
 er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
 {
     er_env *env = payload;
@@ -113,8 +125,11 @@ er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
         return v;
     if (er_task_status_final(t.status)) {
         er_task_release(&t);
+        er_log_set_context(NULL, NULL);
         return ER_BUS_ACK;
     }
+    er_log(ER_LOG_INFO, "worker", "running task %s on %s (attempt %d)", t.id, msg->queue,
+           msg->attempts);
     er_store *st;
     er_error err = { 0 };
     if (er_env_store(env, &st, &err) == 0 &&
@@ -126,7 +141,11 @@ er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
     er_run_result res;
     run_task(env, &t, &res);
     v = ER_BUS_ACK;
-    if (publish_result(env, &t, &res, &err)) {
+    if (interrupted(env, &t, &res)) {
+        er_log(ER_LOG_INFO, "worker", "task %s interrupted by the shutdown; back to %s, to go "
+               "on from its recorded steps", t.id, msg->queue);
+        v = ER_BUS_REQUEUE;
+    } else if (publish_result(env, &t, &res, &err)) {
         er_log(ER_LOG_ERROR, "worker", "cannot publish the result of %s: %s", t.id, err.msg);
         v = ER_BUS_RETRY;   /* recorded steps make the rerun cheap and side-effect free */
     }

@@ -235,6 +235,8 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
         return dead_letter(s->bus, &m, "the handler asked for a retry at the last attempt");
     case ER_BUS_REJECT:
         return dead_letter(s->bus, &m, "the handler rejected it");
+    case ER_BUS_REQUEUE:
+        return ER_BUS_RETRY;   /* to the backend: put it back as it is */
     }
     return dead_letter(s->bus, &m, "the handler returned an invalid verdict");
 }

@@ -45,6 +45,8 @@ static const cli_opt list_opts[] = {
 };
 static const cli_opt worker_opts[] = {
     { "concurrency", 'j', "N", "Messages handled at once by this worker (default 1; 2 for all)" },
+    { "grace", 0, "SECONDS", "On SIGTERM, let the messages in hand finish for this long, then "
+                             "hand them back to the queue (default 30)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
@@ -66,10 +68,12 @@ const cli_cmd cli_commands[] = {
     { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL },
     { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
       cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable." },
-    { "worker", "NAME [--concurrency N]", "Run one worker process (networked mode)", worker_opts,
-      cmd_worker,
+    { "worker", "NAME [--concurrency N] [--grace SECONDS]",
+      "Run one worker process (networked mode)", worker_opts, cmd_worker,
       "NAME: supervisor, aggregator, code, research, data, email, browser, or all.\n"
-      "SIGTERM or SIGINT finishes the message in hand and exits." },
+      "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
+      "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
+      "their queue and another worker goes on from their recorded steps." },
     { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
       NULL },
     { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL },

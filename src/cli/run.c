@@ -124,13 +124,15 @@ static void take_end(cli_outcome *o, const cJSON *d)
     o->tokens_out = (int64_t)er_json_num(d, "tokens_out", 0);
 }
 
-/* The store is the truth; pub/sub may drop messages (a Redis restart). */
-static bool ended_in_store(cli *c, cli_outcome *o)
+/* The store is the truth; pub/sub may drop messages (a Redis restart).  *status
+ * gets the stored status (unchanged when the store cannot say). */
+static bool ended_in_store(cli *c, cli_outcome *o, er_task_status *status)
 {
     er_store *st;
     er_task t;
     if (er_env_store(c->env, &st, NULL) || er_store_task_get(st, o->task_id, &t, NULL))
         return false;
+    *status = t.status;
     bool ended = er_task_status_final(t.status);
     if (ended) {
         o->status = t.status;
@@ -228,10 +230,24 @@ static cJSON *collect_steps(cli *c, const char *root)
     return steps;
 }
 
+#define QUEUED_HINT_MS 10000
+
+/* Nothing took the task: in networked mode that means no worker is running. */
+static void hint_queued(cli *c)
+{
+    er_bus *bus;
+    if (er_env_bus(c->env, &bus, NULL) == 0 && er_bus_is_local(bus))
+        return;
+    fprintf(stderr, "errand: the task is still queued after %d s; is a supervisor worker "
+            "running (errand worker supervisor)?  `errand doctor` shows each queue's consumers\n",
+            QUEUED_HINT_MS / 1000);
+}
+
 static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
-    bool cancel_sent = false;
+    bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
+    int64_t since = er_mono_ms();
     for (;;) {
         if (cli_interrupted && !cancel_sent) {
             cancel_sent = true;
@@ -252,8 +268,13 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         quiet_ms += 100;
         if (quiet_ms >= 1000) {
             quiet_ms = 0;
-            if (ended_in_store(c, o))
+            er_task_status status = ER_TASK_RUNNING;
+            if (ended_in_store(c, o, &status))
                 return;
+            if (!hinted && status == ER_TASK_QUEUED && er_mono_ms() - since >= QUEUED_HINT_MS) {
+                hinted = true;
+                hint_queued(c);
+            }
         }
     }
 }
