@@ -1,15 +1,11 @@
 /* amqp.c — the RabbitMQ bus backend (librabbitmq-c 0.11): durable topology,
  * persistent confirmed publishes, manual acks, reconnection.
  *
- * Connections and threads (a librabbitmq connection is never shared by threads):
- *  - The publisher connection (channel 1 in confirm mode) belongs to whoever
- *    holds pub_mu: er_bus_publish, queue_info, purge, ping, declare, and the
- *    generic layer's republishes from worker threads.  It never consumes:
- *    librabbitmq 0.11 reads confirms as plain frames and would swallow
- *    deliveries arriving meanwhile.  It runs without heartbeats, because
- *    librabbitmq services them only inside its own calls and this connection
- *    idles between publishes; a connection that died while idle shows up as a
- *    failed publish or confirm wait, which reconnects and retries.
+ * Connections and threads (librabbitmq is called under one lock per connection):
+ *  - The publisher connection (channel 1 in confirm mode) is shared by every
+ *    thread that publishes, with confirms pipelined; declare, queue_info, purge
+ *    and ping run on it too: see amqp_publish.c.  It never consumes: librabbitmq
+ *    0.11 reads confirms as plain frames and would swallow deliveries.
  *  - Each er_bus_consume owns a connection and threads of its own: see
  *    amqp_consumer.c. */
 #include "amqp_internal.h"
@@ -33,20 +29,12 @@
 
 #define CONNECT_TIMEOUT_MS 5000
 #define RPC_TIMEOUT_MS 15000        /* declares, login, close: a dead broker cannot hang us */
-#define CONFIRM_TIMEOUT_MS 15000
 #define DEFAULT_HEARTBEAT_S 30
 #define DEFAULT_PUBLISH_TIMEOUT_MS 15000
 
 static struct timeval ms_tv(long ms)
 {
     return (struct timeval){ ms / 1000, (ms % 1000) * 1000 };
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR)
-        ;
 }
 
 /* ---- errors ---- */
@@ -299,156 +287,17 @@ int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_er
     return 0;
 }
 
-/* ---- the publisher connection (caller holds pub_mu) ---- */
+/* ---- RPCs on the publisher connection ---- */
 
-typedef int (*pub_op)(amqp_bus *b, void *arg, er_error *err);
-
-static void pub_drop(amqp_bus *b)
-{
-    er_amqp_conn_close(b->pub, false);
-    b->pub = NULL;
-}
-
-static int pub_connect(amqp_bus *b, er_error *err)
-{
-    int rc = er_amqp_conn_open(b, 0, &b->pub, err);
-    if (rc)
-        return rc;
-    amqp_confirm_select(b->pub, CHANNEL);
-    if ((rc = er_amqp_check_reply(b, b->pub, "enabling publisher confirms", err))) {
-        pub_drop(b);
-        return rc;
-    }
-    b->pub_seq = 0;
-    return 0;
-}
-
-/* Runs op on the publisher connection.  Any failure drops the connection (its
- * channel is gone); retryable ones reconnect and try again until timeout_ms has
- * passed.  A connection that went stale while idle gets one immediate retry. */
-static int with_publisher(amqp_bus *b, pub_op op, void *arg, int timeout_ms, er_error *err)
-{
-    int64_t deadline = er_mono_ms() + timeout_ms;
-    long backoff = BACKOFF_MIN_MS;
-    er_error e = { 0 };
-    for (;;) {
-        bool fresh = !b->pub;
-        int rc = fresh ? pub_connect(b, &e) : 0;
-        if (rc == 0) {
-            if ((rc = op(b, arg, &e)) == 0)
-                return 0;
-            pub_drop(b);
-            if (!fresh && er_error_retryable(rc))
-                continue;
-        }
-        int64_t left = deadline - er_mono_ms();
-        if (!er_error_retryable(rc) || atomic_load(&b->closing) || left <= 0) {
-            if (err)
-                *err = e;
-            return rc;
-        }
-        er_log(backoff == BACKOFF_MIN_MS ? ER_LOG_WARN : ER_LOG_DEBUG, "bus", "%s; retrying for "
-               "up to %ld s", e.msg, (long)(left + 999) / 1000);
-        long pause = er_amqp_jitter(backoff);
-        sleep_ms(pause < left ? pause : (long)left);
-        backoff = backoff * 2 > BACKOFF_MAX_MS ? BACKOFF_MAX_MS : backoff * 2;
-    }
-}
-
-/* Reads frames until the broker confirms publish number seq. */
-static int wait_confirm(amqp_bus *b, uint64_t seq, er_error *err)
-{
-    int64_t deadline = er_mono_ms() + CONFIRM_TIMEOUT_MS;
-    for (;;) {
-        int64_t left = deadline - er_mono_ms();
-        if (left <= 0)
-            return er_error_set(err, ER_ETIMEDOUT, "RabbitMQ at '%s' did not confirm a publish "
-                                "within %d s", b->where, CONFIRM_TIMEOUT_MS / 1000);
-        struct timeval tv = ms_tv((long)left);
-        amqp_frame_t f;
-        int st = amqp_simple_wait_frame_noblock(b->pub, &f, &tv);
-        if (st == AMQP_STATUS_TIMEOUT)
-            continue;
-        if (st != AMQP_STATUS_OK)
-            return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': waiting for a publish "
-                                "confirm: %s", b->where, amqp_error_string2(st));
-        if (f.frame_type != AMQP_FRAME_METHOD)
-            continue;
-        amqp_method_t *m = &f.payload.method;
-        if (m->id == AMQP_BASIC_ACK_METHOD) {
-            amqp_basic_ack_t *a = m->decoded;
-            if (a->delivery_tag == seq || (a->multiple && a->delivery_tag > seq))
-                return 0;
-        } else if (m->id == AMQP_BASIC_NACK_METHOD) {
-            amqp_basic_nack_t *n = m->decoded;
-            if (n->delivery_tag == seq || (n->multiple && n->delivery_tag > seq))
-                return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s' refused (nacked) a "
-                                    "message", b->where);
-        } else if (m->id == AMQP_CHANNEL_CLOSE_METHOD || m->id == AMQP_CONNECTION_CLOSE_METHOD) {
-            amqp_rpc_reply_t r = { .reply_type = AMQP_RESPONSE_SERVER_EXCEPTION, .reply = *m };
-            return er_amqp_reply_error(b, r, "publishing", err);
-        }
-    }
-}
-
-typedef struct pub_args {
-    const char *exchange, *key;
-    const void *body;
-    size_t len;
-    int attempts;
-} pub_args;
-
-static int op_publish(amqp_bus *b, void *arg, er_error *err)
-{
-    pub_args *a = arg;
-    amqp_table_entry_t h = { .key = amqp_cstring_bytes(ATTEMPTS_HEADER) };
-    h.value.kind = AMQP_FIELD_KIND_I32;
-    h.value.value.i32 = a->attempts;
-    amqp_basic_properties_t p;
-    memset(&p, 0, sizeof p);
-    p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-    p.delivery_mode = 2;  /* persistent */
-    p.headers = (amqp_table_t){ 1, &h };
-    amqp_bytes_t body = { a->len, (void *)a->body };
-    int st = amqp_basic_publish(b->pub, CHANNEL, amqp_cstring_bytes(a->exchange),
-                                amqp_cstring_bytes(a->key), 0, 0, &p, body);
-    if (st != AMQP_STATUS_OK)
-        return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': publishing: %s", b->where,
-                            amqp_error_string2(st));
-    int rc = wait_confirm(b, ++b->pub_seq, err);
-    amqp_maybe_release_buffers(b->pub);
-    return rc;
-}
-
-static int amqp_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
-                        size_t len, int attempts, er_error *err)
-{
-    amqp_bus *b = to_amqp(bus);
-    pub_args a = { exchange, key, body, len, attempts };
-    pthread_mutex_lock(&b->pub_mu);
-    int rc = with_publisher(b, op_publish, &a, b->publish_timeout_ms, err);
-    pthread_mutex_unlock(&b->pub_mu);
-    return rc;
-}
-
-static int op_declare(amqp_bus *b, void *arg, er_error *err)
+static int op_declare(amqp_bus *b, amqp_connection_state_t c, void *arg, er_error *err)
 {
     (void)arg;
-    return er_amqp_declare_topology(b, b->pub, err);
-}
-
-static int run_op(er_bus *bus, pub_op op, void *arg, er_error *err)
-{
-    amqp_bus *b = to_amqp(bus);
-    pthread_mutex_lock(&b->pub_mu);
-    int rc = with_publisher(b, op, arg, 0, err);
-    pthread_mutex_unlock(&b->pub_mu);
-    return rc;
+    return er_amqp_declare_topology(b, c, err);
 }
 
 static int amqp_declare(er_bus *bus, er_error *err)
 {
-    return run_op(bus, op_declare, NULL, err);
+    return er_amqp_pub_rpc(to_amqp(bus), op_declare, NULL, err);
 }
 
 typedef struct info_args {
@@ -457,22 +306,22 @@ typedef struct info_args {
     bool purge;
 } info_args;
 
-static int op_info(amqp_bus *b, void *arg, er_error *err)
+static int op_info(amqp_bus *b, amqp_connection_state_t c, void *arg, er_error *err)
 {
     info_args *a = arg;
     char what[128];
     snprintf(what, sizeof what, "%s queue '%s'", a->purge ? "purging" : "asking about", a->queue);
     if (a->purge) {
-        amqp_queue_purge_ok_t *ok = amqp_queue_purge(b->pub, CHANNEL, amqp_cstring_bytes(a->queue));
+        amqp_queue_purge_ok_t *ok = amqp_queue_purge(c, CHANNEL, amqp_cstring_bytes(a->queue));
         if (!ok)
-            return er_amqp_check_reply(b, b->pub, what, err);
+            return er_amqp_check_reply(b, c, what, err);
         a->depth = (long)ok->message_count;
         return 0;
     }
-    amqp_queue_declare_ok_t *ok = amqp_queue_declare(b->pub, CHANNEL, amqp_cstring_bytes(a->queue),
+    amqp_queue_declare_ok_t *ok = amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(a->queue),
                                                      1, 0, 0, 0, amqp_empty_table);
     if (!ok)
-        return er_amqp_check_reply(b, b->pub, what, err);
+        return er_amqp_check_reply(b, c, what, err);
     a->depth = (long)ok->message_count;
     a->consumers = (long)ok->consumer_count;
     return 0;
@@ -482,7 +331,7 @@ static int amqp_queue_info(er_bus *bus, const char *queue, long *depth, long *co
                            er_error *err)
 {
     info_args a = { queue, -1, -1, false };
-    int rc = run_op(bus, op_info, &a, err);
+    int rc = er_amqp_pub_rpc(to_amqp(bus), op_info, &a, err);
     *depth = a.depth;
     *consumers = a.consumers;
     return rc;
@@ -491,7 +340,7 @@ static int amqp_queue_info(er_bus *bus, const char *queue, long *depth, long *co
 static int amqp_purge(er_bus *bus, const char *queue, long *purged, er_error *err)
 {
     info_args a = { queue, 0, -1, true };
-    int rc = run_op(bus, op_info, &a, err);
+    int rc = er_amqp_pub_rpc(to_amqp(bus), op_info, &a, err);
     *purged = a.depth;
     return rc;
 }
@@ -499,7 +348,7 @@ static int amqp_purge(er_bus *bus, const char *queue, long *purged, er_error *er
 static int amqp_ping(er_bus *bus, er_error *err)
 {
     info_args a = { ER_QUEUE_SUPERVISOR, -1, -1, false };
-    return run_op(bus, op_info, &a, err);
+    return er_amqp_pub_rpc(to_amqp(bus), op_info, &a, err);
 }
 
 /* ---- open / close ---- */
@@ -525,11 +374,7 @@ static void amqp_close(er_bus *bus)
     amqp_bus *b = to_amqp(bus);
     atomic_store(&b->closing, true);
     er_amqp_consumers_close(b);
-    pthread_mutex_lock(&b->pub_mu);
-    er_amqp_conn_close(b->pub, true);
-    b->pub = NULL;
-    pthread_mutex_unlock(&b->pub_mu);
-    pthread_mutex_destroy(&b->pub_mu);
+    er_amqp_pub_close(b);
     pthread_mutex_destroy(&b->cons_mu);
     free(b->host);
     free(b->user);
@@ -563,7 +408,7 @@ static int amqp_open(er_bus **out, const er_url *u, er_error *err)
     snprintf(b->where, sizeof b->where, "%s:%d", b->host, b->port);
     atomic_init(&b->stopping, false);
     atomic_init(&b->closing, false);
-    pthread_mutex_init(&b->pub_mu, NULL);
+    er_amqp_pub_init(b);
     pthread_mutex_init(&b->cons_mu, NULL);
     *out = &b->base;
     return 0;
@@ -575,7 +420,7 @@ const er_bus_backend er_bus_amqp_backend = {
     .open = amqp_open,
     .close = amqp_close,
     .declare = amqp_declare,
-    .publish = amqp_publish,
+    .publish = er_amqp_publish,
     .consume = er_amqp_consume,
     .stop = er_amqp_stop,
     .queue_info = amqp_queue_info,

@@ -1,6 +1,7 @@
-/* amqp_internal.h — what the RabbitMQ backend's two files share: amqp.c
- * (connections, topology, the publisher, open/close) and amqp_consumer.c
- * (consumer connections and their threads).  Private to src/bus. */
+/* amqp_internal.h — what the RabbitMQ backend's files share: amqp.c
+ * (connections, topology, RPCs, open/close), amqp_publish.c (the shared,
+ * pipelined publisher connection) and amqp_consumer.c (consumer connections and
+ * their threads).  Private to src/bus. */
 #ifndef ERRAND_BUS_AMQP_INTERNAL_H
 #define ERRAND_BUS_AMQP_INTERNAL_H
 
@@ -29,9 +30,16 @@ typedef struct amqp_bus {
     int publish_timeout_ms;
     atomic_bool stopping;           /* er_bus_stop: no new consumers */
     atomic_bool closing;            /* er_bus_close began: stop retrying */
-    pthread_mutex_t pub_mu;         /* pub, pub_seq */
+    /* The publisher connection (amqp_publish.c); pub_mu guards these. */
+    pthread_mutex_t pub_mu;
+    pthread_cond_t pub_cv;          /* a publish was settled, or the reader left */
     amqp_connection_state_t pub;
+    unsigned pub_gen;               /* bumped when pub is dropped */
     uint64_t pub_seq;               /* last publish sequence number on pub */
+    struct pub_wait *pub_waiting;   /* publishes waiting for their confirm */
+    bool pub_reading;               /* a thread reads pub's frames or runs an RPC on it */
+    bool pub_broken;                /* pub failed; dropped by the next thread free to */
+    er_error pub_why;               /* why pub broke */
     pthread_mutex_t cons_mu;        /* consumers */
     consumer *consumers;
 } amqp_bus;
@@ -62,6 +70,16 @@ int er_amqp_reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what,
 /* 0, or the error of the last RPC on c. */
 int er_amqp_check_reply(const amqp_bus *b, amqp_connection_state_t c, const char *what,
                         er_error *err);
+
+/* amqp_publish.c */
+typedef int (*er_amqp_pub_op)(amqp_bus *b, amqp_connection_state_t c, void *arg, er_error *err);
+void er_amqp_pub_init(amqp_bus *b);
+void er_amqp_pub_close(amqp_bus *b);
+/* Persistent, confirmed; retried across reconnects up to publish_timeout_ms. */
+int er_amqp_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
+                    size_t len, int attempts, er_error *err);
+/* Runs op (an RPC) on the publisher connection, alone, connecting first. */
+int er_amqp_pub_rpc(amqp_bus *b, er_amqp_pub_op op, void *arg, er_error *err);
 
 /* amqp_consumer.c */
 int er_amqp_consume(er_bus *bus, const char *queue, int concurrency, er_bus_raw_handler fn,
