@@ -10,7 +10,7 @@ int er_dl_load(const char *const *names, const er_dl_sym *syms, size_t nsyms, vo
     void *lib = NULL;
     const char *why = "no library name given";
     for (size_t i = 0; names[i] && !lib; i++) {
-        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        lib = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
         if (!lib)
             why = dlerror();
     }
