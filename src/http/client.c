@@ -108,7 +108,7 @@ static bool load_curl(void)
     static const char *const names[] = { "libcurl.so.4", "libcurl.so", "libcurl-gnutls.so.4" };
     void *lib = NULL;
     for (size_t i = 0; i < ER_ARRAY_LEN(names) && !lib; i++)
-        lib = dlopen(names[i], RTLD_NOW | RTLD_LOCAL);
+        lib = dlopen(names[i], RTLD_LAZY | RTLD_LOCAL);
     if (!lib) {
         snprintf(init_error, sizeof init_error, "cannot load libcurl: %s — install libcurl4",
                  dlerror());
