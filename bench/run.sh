@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
 # run.sh — errand's benchmarks (figures, not pass/fail tests).
 #   bench/run.sh [BUILD_DIR]     (make bench)
-# Runs the local pipeline against the fake LLM answering instantly and prints
-# cold start, step turnaround, CPU per step, time to first token and peak RSS.
+# 1. pipeline.py: the local pipeline against the fake LLM answering instantly:
+#    cold start, step turnaround, CPU per step, time to first token, peak RSS.
+# 2. throughput.py: tasks per second and end-to-end latency, local and networked
+#    (PostgreSQL + RabbitMQ + Redis started here on their own ports, with 1 and 2
+#    code workers), and the CPU each part spends per task.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 build=$(cd "$build" && pwd)
-exec /usr/bin/python3 "$here/pipeline.py" --errand "$build/errand" --fake "$build/tests/fake_llm" "${@:2}"
+/usr/bin/python3 "$here/pipeline.py" --errand "$build/errand" --fake "$build/tests/fake_llm"
+echo
+exec /usr/bin/python3 "$here/throughput.py" --build "$build" "${@:2}"

@@ -1,7 +1,7 @@
 /* conversations.c — conversations and their messages (the chat history).
  *
- * A conversation's updated_ms moves with every message so that lists show the
- * most recently active conversation first. */
+ * A conversation's updated_ms moves with every message (a trigger, migration
+ * 002) so that lists show the most recently active conversation first. */
 #include "store_int.h"
 #include "errand/id.h"
 #include "errand/str.h"
@@ -97,33 +97,6 @@ int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn 
                         params + 1, 1, conv_list_row, &c, err);
 }
 
-typedef struct msg_add {
-    const char *conv_id;
-    const char *role;
-    const char *content;
-    const char *task_id;
-} msg_add;
-
-static int msg_append_tx(er_store *st, void *payload, er_error *err)
-{
-    msg_add *m = payload;
-    int64_t now = er_time_ms();
-    er_sql_value touch[] = { ER_SQL_I(now), ER_SQL_S(m->conv_id) };
-    int64_t changed = 0;
-    int rc = er_sql_exec(st, "UPDATE conversations SET updated_ms = ? WHERE id = ?", touch, 2,
-                         &changed, err);
-    if (rc)
-        return rc;
-    if (changed == 0)
-        return er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", m->conv_id);
-    er_sql_value params[] = { ER_SQL_S(m->conv_id), er_sql_opt(m->task_id), ER_SQL_S(m->role),
-                              ER_SQL_S(m->content), ER_SQL_I(now) };
-    return er_sql_exec(st,
-                       "INSERT INTO messages (conversation_id, task_id, role, content, created_ms) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       params, 5, NULL, err);
-}
-
 int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
                         const char *content, const char *task_id, er_error *err)
 {
@@ -131,8 +104,19 @@ int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
         return er_error_set(err, ER_EINVAL, "a message needs a conversation id");
     if (er_str_empty(role))
         return er_error_set(err, ER_EINVAL, "a message needs a role (user, assistant)");
-    msg_add m = { conv_id, role, content ? content : "", task_id };
-    return er_sql_transaction(st, msg_append_tx, &m, err);
+    /* One statement: the SELECT makes an unknown conversation insert nothing, and
+     * a trigger (migration 002) moves the conversation's updated_ms. */
+    er_sql_value params[] = { er_sql_opt(task_id), ER_SQL_S(role),
+                              ER_SQL_S(content ? content : ""), ER_SQL_I(er_time_ms()),
+                              ER_SQL_S(conv_id) };
+    int64_t added = 0;
+    int rc = er_sql_exec(st,
+                         "INSERT INTO messages (conversation_id, task_id, role, content, created_ms) "
+                         "SELECT id, ?, ?, ?, ? FROM conversations WHERE id = ?",
+                         params, 5, &added, err);
+    if (!rc && added == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", conv_id);
+    return rc;
 }
 
 typedef struct msg_list_ctx {

@@ -391,6 +391,75 @@ static void test_concurrency(void)
     collector_release(&c);
 }
 
+/* Many threads publishing on one handle at once (RabbitMQ: confirms pipelined on
+ * one connection), while another asks about a queue on that connection: every
+ * message is confirmed and delivered once. */
+enum { PUB_THREADS = 8, PUB_EACH = 50 };
+
+typedef struct pub_thread {
+    er_bus *bus;
+    int thread, failed;
+} pub_thread;
+
+static void *publish_many(void *arg)
+{
+    pub_thread *j = arg;
+    for (int i = 0; i < PUB_EACH; i++) {
+        char body[32];
+        snprintf(body, sizeof body, "m%d", j->thread * PUB_EACH + i);
+        j->failed += publish(j->bus, ER_EXCHANGE_AGENT, "agent.data", body) != 0;
+    }
+    return NULL;
+}
+
+static void *ask_info(void *arg)
+{
+    pub_thread *j = arg;
+    for (int i = 0; i < 20; i++) {
+        long depth, consumers;
+        er_error err = { 0 };
+        j->failed += er_bus_queue_info(j->bus, "agent.data", &depth, &consumers, &err) != 0;
+    }
+    return NULL;
+}
+
+static void test_concurrent_publishers(void)
+{
+    enum { N = PUB_THREADS * PUB_EACH };
+    er_bus *bus = open_clean();
+    er_error err = { 0 };
+    collector c;
+    collector_init(&c, ACK_ALL);
+    CHECK_OK(er_bus_consume(bus, "agent.data", 4, collect, &c, &err));
+    pthread_t t[PUB_THREADS + 1];
+    pub_thread jobs[PUB_THREADS + 1];
+    for (int i = 0; i <= PUB_THREADS; i++) {
+        jobs[i] = (pub_thread){ bus, i, 0 };
+        CHECK(pthread_create(&t[i], NULL, i < PUB_THREADS ? publish_many : ask_info,
+                             &jobs[i]) == 0);
+    }
+    int failed = 0;
+    for (int i = 0; i <= PUB_THREADS; i++) {
+        pthread_join(t[i], NULL);
+        failed += jobs[i].failed;
+    }
+    CHECK_INT(failed, 0);
+    CHECK(wait_count(&c, &c.returned, N, WAIT_MS));
+    er_bus_close(bus);
+    CHECK_INT(c.n, N);
+    int times[N] = { 0 };
+    for (int i = 0; i < c.n && i < MAXSEEN; i++) {
+        int k = -1;
+        if (sscanf(c.items[i].body, "m%d", &k) == 1 && k >= 0 && k < N)
+            times[k]++;
+    }
+    int once = 0;
+    for (int i = 0; i < N; i++)
+        once += times[i] == 1;
+    CHECK_INT(once, N);
+    collector_release(&c);
+}
+
 static void test_retry(void)
 {
     er_bus *bus = open_clean();
@@ -646,6 +715,7 @@ int main(void)
     test_api_errors();
     test_routing();
     test_concurrency();
+    test_concurrent_publishers();
     test_retry();
     test_dead_letter();
     test_stop_with_message_in_hand();
