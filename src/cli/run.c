@@ -232,6 +232,31 @@ static cJSON *collect_steps(cli *c, const char *root)
 
 #define QUEUED_HINT_MS 10000
 
+/* The store says the task ended: has its "end" event just not arrived yet? */
+static bool end_event_within(cli *c, const cli_view *v, er_follow *f, cli_outcome *o, int ms)
+{
+    cJSON *ev = NULL;
+    for (int64_t deadline = er_mono_ms() + ms; er_mono_ms() < deadline;) {
+        if (er_follow_next(f, 50, &ev) != 0)
+            continue;
+        bool end = on_event(c, v, o, ev);
+        cJSON_Delete(ev);
+        if (end)
+            return true;
+    }
+    return false;
+}
+
+/* Events were lost (the cache went away) while the answer streamed: what was
+ * printed may be partial, so the stored answer is printed whole after it. */
+static void stream_was_cut(cli_outcome *o)
+{
+    fputs("\n", stdout);
+    fprintf(stderr, "errand: the answer's stream was cut (events were lost); the whole answer "
+                    "follows\n");
+    o->streamed = false;
+}
+
 /* Nothing took the task: in networked mode that means no worker is running. */
 static void hint_queued(cli *c)
 {
@@ -269,8 +294,11 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         if (quiet_ms >= 1000) {
             quiet_ms = 0;
             er_task_status status = ER_TASK_RUNNING;
-            if (ended_in_store(c, o, &status))
+            if (ended_in_store(c, o, &status)) {
+                if (o->streamed && !end_event_within(c, v, f, o, 500))
+                    stream_was_cut(o);
                 return;
+            }
             if (!hinted && status == ER_TASK_QUEUED && er_mono_ms() - since >= QUEUED_HINT_MS) {
                 hinted = true;
                 hint_queued(c);

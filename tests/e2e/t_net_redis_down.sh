@@ -1,7 +1,7 @@
 # Redis stops while a task runs: the events published meanwhile are lost, but the
 # client falls back to the store and still gets the answer; no task is lost.  A
 # new request while Redis is down fails with a clear error; once Redis is back,
-# the same workers carry on.
+# the same workers carry on.  An answer whose stream is cut is printed whole.
 . "$(dirname "$0")/lib.sh"
 net_only
 script="$ERRAND_TEST_SERVERS/redis.sh"
@@ -11,7 +11,8 @@ trap 'redis_up; cleanup' EXIT   # the fixture server must outlive this test
 cat > "$T/s.json" <<'JSON'
 {"turns":[
  {"match":"while redis is down","delay_ms":3000,"text":"answer from the store"},
- {"match":"after redis is back","text":"back to normal"}
+ {"match":"after redis is back","text":"back to normal"},
+ {"match":"stream then stop","chunk_delay_ms":400,"text":"alpha beta gamma delta epsilon zeta eta theta"}
 ]}
 JSON
 start_fake "$T/s.json"
@@ -32,6 +33,18 @@ redis_up
 out=$("$ERRAND_BIN" ask --agent code "after redis is back"); rc=$?
 expect_eq "after Redis is back: exit 0" "$rc" 0
 expect_eq "after Redis is back: answer" "$out" "back to normal"
+
+"$ERRAND_BIN" ask --agent code "stream then stop" > "$T/out3" 2> "$T/err3" &
+ask=$!
+streaming() { [ -s "$T/out3" ]; }
+check "cut stream: tokens arrive" wait_for 60 streaming
+bash "$script" stop "$state"
+wait "$ask"; rc=$?
+redis_up
+expect_eq "cut stream: exit 0" "$rc" 0
+expect_eq "cut stream: the whole answer ends the output" "$(tail -n 1 "$T/out3")" \
+  "alpha beta gamma delta epsilon zeta eta theta"
+expect_contains "cut stream: says so" "$(cat "$T/err3")" "stream was cut"
 list=$("$ERRAND_BIN" task list --json)
-expect_eq "two tasks, both done" "$(printf '%s' "$list" | /usr/bin/python3 -c 'import json,sys; print(" ".join(t["status"] for t in json.load(sys.stdin)))')" "done done"
+expect_eq "three tasks, all done" "$(printf '%s' "$list" | /usr/bin/python3 -c 'import json,sys; print(" ".join(t["status"] for t in json.load(sys.stdin)))')" "done done done"
 finish
