@@ -360,6 +360,21 @@ static void test_routing(void)
     collector_release(&data);
 }
 
+/* How many of the bodies "m0" … "m<n-1>" the collector saw exactly once. */
+static int seen_once(const collector *c, int n)
+{
+    int *times = er_xcalloc((size_t)n, sizeof *times), once = 0;
+    for (int i = 0; i < c->n && i < MAXSEEN; i++) {
+        int k = -1;
+        if (sscanf(c->items[i].body, "m%d", &k) == 1 && k >= 0 && k < n)
+            times[k]++;
+    }
+    for (int i = 0; i < n; i++)
+        once += times[i] == 1;
+    free(times);
+    return once;
+}
+
 static void test_concurrency(void)
 {
     enum { N = 200 };
@@ -378,16 +393,7 @@ static void test_concurrency(void)
     er_bus_close(bus);
     CHECK_INT(c.n, N);
     CHECK(c.max_in_hand >= 1 && c.max_in_hand <= 2);
-    int times[N] = { 0 };
-    for (int i = 0; i < c.n && i < MAXSEEN; i++) {
-        int k = -1;
-        if (sscanf(c.items[i].body, "m%d", &k) == 1 && k >= 0 && k < N)
-            times[k]++;
-    }
-    int once = 0;
-    for (int i = 0; i < N; i++)
-        once += times[i] == 1;
-    CHECK_INT(once, N);
+    CHECK_INT(seen_once(&c, N), N);
     collector_release(&c);
 }
 
@@ -447,16 +453,7 @@ static void test_concurrent_publishers(void)
     CHECK(wait_count(&c, &c.returned, N, WAIT_MS));
     er_bus_close(bus);
     CHECK_INT(c.n, N);
-    int times[N] = { 0 };
-    for (int i = 0; i < c.n && i < MAXSEEN; i++) {
-        int k = -1;
-        if (sscanf(c.items[i].body, "m%d", &k) == 1 && k >= 0 && k < N)
-            times[k]++;
-    }
-    int once = 0;
-    for (int i = 0; i < N; i++)
-        once += times[i] == 1;
-    CHECK_INT(once, N);
+    CHECK_INT(seen_once(&c, N), N);
     collector_release(&c);
 }
 
