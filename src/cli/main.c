@@ -219,6 +219,18 @@ int cli_env(cli *c, er_error *err)
     return er_env_new(&c->env, cfg, err);
 }
 
+/* Without a command: the full-screen interface on a capable terminal, else the REPL. */
+static const cli_cmd *interactive_cmd(const cli_args *global)
+{
+    static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
+                                 NULL };
+    const char *term = getenv("TERM");
+    if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
+        !*term || strcmp(term, "dumb") == 0)
+        return find_cmd("repl");
+    return &tui;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -235,7 +247,7 @@ int main(int argc, char **argv)
         cli_print_main_help();
         return EXIT_DONE;
     }
-    const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : find_cmd("repl");
+    const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
     if (!cmd)
         return cli_usage_error(NULL, "no command '%s'", rest[0]);
     c.cmd = cmd;
