@@ -314,11 +314,12 @@ static void draw_row(const mon_row *r, int y, int w, bool sel)
     const char *state = state_of(r, &st);
     tui_put(y, 18, 9, sel ? base : st, state);
     if (busy_row(r)) {
+        /* llm events come when a step ends: while the model thinks, the next one runs. */
         if (r->nrun > 1)
             snprintf(buf, sizeof buf, "%d tasks", r->nrun);
         else
-            snprintf(buf, sizeof buf, "%d", r->step);
-        tui_put(y, 27, 7, base, r->step || r->nrun > 1 ? buf : "-");
+            snprintf(buf, sizeof buf, "%d", r->tool[0] ? r->step : r->step + 1);
+        tui_put(y, 27, 7, base, buf);
         tui_put(y, 34, w - 34 - 36, base, r->tool[0] ? r->tool : "thinking…");
         tui_duration(er_mono_ms() - r->since, buf, sizeof buf);
         tui_put(y, w - 36, 10, base, buf);
@@ -348,8 +349,8 @@ static void draw_details(const tui_app *a, const mon_row *r, tui_rect d)
     tui_use_style(TUI_S_DIM);
     mvhline(y++, 0, ACS_HLINE, d.w);
     y++;
-    int x = tui_put(y, 1, d.w - 1, TUI_S_AGENT, r->name);
-    tui_putf(y++, x + 1, d.w - x - 1, TUI_S_TEXT, "— %s", desc ? desc : "");
+    int x = 1 + tui_put(y, 1, d.w - 1, TUI_S_AGENT, r->name);
+    tui_putf(y++, x, d.w - x, TUI_S_TEXT, " — %s", desc ? desc : "");
     const char *const *tools = r->sub ? r->sub->tools : r->def ? r->def->tools : NULL;
     if (tools && y < d.y + d.h) {
         er_buf b = ER_BUF_INIT;

@@ -245,12 +245,12 @@ static const char *key_sequence(wint_t code)
 void tui_input_key(tui_app *a, const tui_key *k)
 {
     (void)a;
+    const char *seq = k->fn ? key_sequence(k->c) : NULL;
+    if (k->fn && !seq)
+        return;
     if (k->alt)
         push("\033", 1);   /* Alt-key: ESC, then the key */
-    if (k->fn) {
-        const char *seq = key_sequence(k->c);
-        if (!seq)
-            return;
+    if (seq) {
         push(seq, strlen(seq));
     } else {
         char b[4];

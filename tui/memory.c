@@ -201,8 +201,8 @@ static void draw_row(const tui_memory *m, const conv_row *r, int y, int w, bool 
     tui_style base = sel ? TUI_S_SELECTED : TUI_S_TEXT;
     tui_fill(y, 0, w, base);
     char ts[32];
-    er_time_iso(r->updated_ms, ts, sizeof ts);
-    tui_putf(y, 1, 17, sel ? base : TUI_S_DIM, "%.10s %.5s", ts, ts + 11);
+    tui_clock(r->updated_ms, true, ts, sizeof ts);
+    tui_put(y, 1, 17, sel ? base : TUI_S_DIM, ts);
     int x = 19, room = w - x - 15;
     x += tui_put(y, x, room, sel ? base : TUI_S_BOLD, r->title);
     if (r->snippet && x < 19 + room - 4) {

@@ -388,23 +388,46 @@ void tui_approval_key(tui_app *a, const tui_key *k)
     a->dirty = true;
 }
 
-/* The arguments, pretty-printed (they come as an object or as JSON text). */
-static char *pretty_args(const cJSON *data)
+/* The arguments as the user should read them: one "key: value" per line,
+ * string values verbatim (a file's content shows as the file would). */
+static char *readable_args(const cJSON *data)
 {
     const cJSON *args = cJSON_GetObjectItemCaseSensitive(data, "arguments");
-    cJSON *parsed = NULL;
-    if (cJSON_IsString(args))
-        parsed = cJSON_Parse(args->valuestring);
-    char *text = cJSON_Print(parsed ? parsed : args);
+    cJSON *parsed = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+    const cJSON *obj = parsed ? parsed : args;
+    er_buf b = ER_BUF_INIT;
+    if (cJSON_IsObject(obj)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, obj) {
+            if (cJSON_IsString(it) && strchr(it->valuestring, '\n')) {
+                er_buf_printf(&b, "%s:\n%s", it->string, it->valuestring);
+                if (!er_str_ends(it->valuestring, "\n"))
+                    er_buf_putc(&b, '\n');
+            } else if (cJSON_IsString(it)) {
+                er_buf_printf(&b, "%s: %s\n", it->string, it->valuestring);
+            } else {
+                char *v = er_json_print(it);
+                er_buf_printf(&b, "%s: %s\n", it->string, v);
+                free(v);
+            }
+        }
+    } else if (cJSON_IsString(args)) {
+        er_buf_puts(&b, args->valuestring);
+    } else if (obj) {
+        char *v = er_json_print(obj);
+        er_buf_puts(&b, v);
+        free(v);
+    }
     cJSON_Delete(parsed);
-    if (!text)
-        return er_xstrdup(cJSON_IsString(args) ? args->valuestring : "{}");
-    char *clean = tui_sanitize(text, strlen(text));
-    free(text);
+    char *clean = tui_sanitize(b.ptr ? b.ptr : "", b.len);
+    er_buf_release(&b);
+    size_t n = strlen(clean);
+    if (n && clean[n - 1] == '\n')
+        clean[n - 1] = '\0';
     return clean;
 }
 
-static int draw_wrapped(int y, int end, tui_rect in, tui_style st, const char *text)
+static void draw_wrapped(int y, int end, tui_rect in, tui_style st, const char *text)
 {
     size_t len = strlen(text), off = 0;
     while (off < len && y < end) {
@@ -417,7 +440,6 @@ static int draw_wrapped(int y, int end, tui_rect in, tui_style st, const char *t
         tui_putn(y++, in.x, in.w, st, text + off, n);
         off += next;
     }
-    return y;
 }
 
 void tui_approval_draw(tui_app *a)
@@ -425,12 +447,12 @@ void tui_approval_draw(tui_app *a)
     tui_session *s = a->session;
     const cJSON *ev = s->approvals[0];
     const cJSON *d = er_json_obj(ev, "data");
-    char *args = pretty_args(d);
+    char *args = readable_args(d);
     int w = a->cols - 4 < 100 ? a->cols - 4 : 100;
     int nargs = 0;
     for (size_t off = 0, len = strlen(args), next; off < len; off += next, nargs++)
         tui_wrap(args + off, len - off, w - 4, &next);
-    int h = nargs + 8 < a->rows - 2 ? nargs + 8 : a->rows - 2;
+    int h = nargs + 6 < a->rows - 2 ? nargs + 6 : a->rows - 2;
     char title[64];
     if (s->napprovals > 1)
         snprintf(title, sizeof title, "Approval needed (1 of %zu)", s->napprovals);
@@ -444,7 +466,7 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, er_json_str(d, "tool"));
     tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
     y += 2;
-    y = draw_wrapped(y, in.y + in.h - 2, in, TUI_S_CODE, args);
+    draw_wrapped(y, in.y + in.h - 2, in, TUI_S_CODE, args);
     free(args);
     x = in.x;
     y = in.y + in.h - 1;

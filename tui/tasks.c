@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define LIST_LIMIT 200
 #define STEP_ROWS_MAX 6   /* rows one step may take in the steps view */
@@ -176,8 +177,8 @@ static void draw_list_row(const task_row *r, int y, int w, bool sel)
     tui_put(y, 16, 10, sel ? base : tui_status_style(r->status), er_task_status_name(r->status));
     tui_put(y, 27, 11, sel ? base : TUI_S_AGENT, r->agent ? r->agent : "-");
     char ts[32], d[32];
-    er_time_iso(r->created_ms, ts, sizeof ts);
-    tui_putf(y, 39, 9, sel ? base : TUI_S_DIM, "%.8s", ts + 11);
+    tui_clock(r->created_ms, false, ts, sizeof ts);
+    tui_put(y, 39, 9, sel ? base : TUI_S_DIM, ts);
     tui_duration(duration(r), d, sizeof d);
     tui_putf(y, 49, 8, base, "%7s", d);
     tui_put(y, 59, w - 59, base, r->request);
@@ -265,6 +266,19 @@ static void draw_detail_head(tui_app *a, tui_rect r)
     free(req);
 }
 
+/* Stored steps carry ISO-8601 UTC times ("2026-11-26T14:02:11.123Z"). */
+static int64_t iso_ms(const char *iso)
+{
+    struct tm tm = { 0 };
+    int ms = 0;
+    if (sscanf(iso, "%d-%d-%dT%d:%d:%d.%d", &tm.tm_year, &tm.tm_mon, &tm.tm_mday, &tm.tm_hour,
+               &tm.tm_min, &tm.tm_sec, &ms) < 6)
+        return 0;
+    tm.tm_year -= 1900;
+    tm.tm_mon -= 1;
+    return (int64_t)timegm(&tm) * 1000 + ms;
+}
+
 static void draw_detail(tui_app *a, tui_rect r)
 {
     tui_tasks *t = a->tasks;
@@ -291,8 +305,11 @@ static void draw_detail(tui_app *a, tui_rect r)
         t->dscroll = 0;
     for (int row = 0; row < h && t->dscroll + row < total; row++) {
         int k = t->dscroll + row;
-        if (times[k] && strlen(times[k]) >= 19)
-            tui_putf(y0 + row, 1, 9, TUI_S_DIM, "%.8s", times[k] + 11);
+        if (times[k]) {
+            char clock[32];
+            tui_clock(iso_ms(times[k]), false, clock, sizeof clock);
+            tui_put(y0 + row, 1, 9, TUI_S_DIM, clock);
+        }
         if (kinds[k])
             tui_put(y0 + row, 10, 14, TUI_S_AGENT, kinds[k]);
         if (lines[k].indent == 26 && kinds[k])

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 size_t tui_utf8_next(const char *s, size_t len, wchar_t *wc)
 {
@@ -448,6 +449,15 @@ void tui_hl_line(tui_hl_state *st, const char *line, size_t len, unsigned char *
         hl_code(st, line, len, styles);
     else
         hl_prose(line, len, styles);
+}
+
+void tui_clock(int64_t ms, bool date, char *out, size_t outsize)
+{
+    time_t t = (time_t)(ms / 1000);
+    struct tm tm;
+    if (!localtime_r(&t, &tm) ||
+        strftime(out, outsize, date ? "%Y-%m-%d %H:%M" : "%H:%M:%S", &tm) == 0)
+        snprintf(out, outsize, "?");
 }
 
 void tui_duration(int64_t ms, char *out, size_t outsize)

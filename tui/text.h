@@ -81,6 +81,9 @@ bool tui_hl_is_fence(const char *line, size_t len);
 /* The language name a fence info string selects ("py" → "python"), or NULL. */
 const char *tui_hl_lang_name(const char *info, size_t len);
 
+/* A wall-clock time (ms since the epoch) in local time: "14:02:11", or with
+ * the date "2026-11-26 14:02". */
+void tui_clock(int64_t ms, bool date, char *out, size_t outsize);
 /* "850ms", "4.2s", "42s", "3m04s", "2h05m". */
 void tui_duration(int64_t ms, char *out, size_t outsize);
 /* A copy for display: '\r' dropped, tabs become 4 spaces, other control
