@@ -44,7 +44,7 @@ struct tui_agents {
     mon_row *rows;
     size_t n;
     size_t sel;
-    int top;
+    int top, page;
     int64_t last_verify;
 };
 
@@ -381,10 +381,8 @@ void tui_agents_draw(tui_app *a, tui_rect r)
     int list_h = r.h - 1 - details;
     if (list_h < 1)
         return;
-    if ((int)m->sel < m->top)
-        m->top = (int)m->sel;
-    if ((int)m->sel >= m->top + list_h)
-        m->top = (int)m->sel - list_h + 1;
+    m->page = list_h;
+    tui_list_scroll(m->sel, list_h, &m->top);
     for (int i = 0; i < list_h && (size_t)(m->top + i) < m->n; i++)
         draw_row(&m->rows[m->top + i], r.y + 1 + i, w, (size_t)(m->top + i) == m->sel);
     if (details)
@@ -394,29 +392,14 @@ void tui_agents_draw(tui_app *a, tui_rect r)
 bool tui_agents_key(tui_app *a, const tui_key *k)
 {
     tui_agents *m = a->agents;
-    long sel = (long)m->sel;
-    if (k->fn && (k->c == KEY_UP || k->c == KEY_SR))
-        sel--;
-    else if (k->fn && (k->c == KEY_DOWN || k->c == KEY_SF))
-        sel++;
-    else if (!k->fn && k->c == 'k')
-        sel--;
-    else if (!k->fn && k->c == 'j')
-        sel++;
-    else if (k->fn && (k->c == KEY_HOME || k->c == KEY_PPAGE))
-        sel = 0;
-    else if (k->fn && (k->c == KEY_END || k->c == KEY_NPAGE))
-        sel = (long)m->n - 1;
-    else if (!k->fn && k->c == 'r') {
-        queue_info(a);
-        verify(a);
-    } else
+    if (tui_list_key(k, m->n, &m->sel, m->page)) {
+        a->dirty = true;
+        return true;
+    }
+    if (k->fn || k->c != 'r')
         return false;
-    if (sel < 0)
-        sel = 0;
-    if (sel >= (long)m->n)
-        sel = (long)m->n - 1;
-    m->sel = (size_t)sel;
+    queue_info(a);
+    verify(a);
     a->dirty = true;
     return true;
 }

@@ -200,24 +200,16 @@ static void set_handler(int sig, void (*fn)(int))
 static const int quit_signals[] = { SIGTERM, SIGHUP, SIGINT, SIGQUIT };
 static const int fatal_signals[] = { SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGABRT };
 
-static void signals_install(void)
+/* Ours while the screen is (quit: leave cleanly; fatal: restore, then die), or
+ * the defaults again. */
+static void signals_set(bool ours)
 {
     for (size_t i = 0; i < ER_ARRAY_LEN(quit_signals); i++)
-        set_handler(quit_signals[i], on_signal);
+        set_handler(quit_signals[i], ours ? on_signal : SIG_DFL);
     for (size_t i = 0; i < ER_ARRAY_LEN(fatal_signals); i++)
-        set_handler(fatal_signals[i], on_fatal);
-    set_handler(SIGWINCH, on_signal);
-    set_handler(SIGCONT, on_signal);
-}
-
-static void signals_restore(void)
-{
-    for (size_t i = 0; i < ER_ARRAY_LEN(quit_signals); i++)
-        set_handler(quit_signals[i], SIG_DFL);
-    for (size_t i = 0; i < ER_ARRAY_LEN(fatal_signals); i++)
-        set_handler(fatal_signals[i], SIG_DFL);
-    set_handler(SIGWINCH, SIG_DFL);
-    set_handler(SIGCONT, SIG_DFL);
+        set_handler(fatal_signals[i], ours ? on_fatal : SIG_DFL);
+    set_handler(SIGWINCH, ours ? on_signal : SIG_DFL);
+    set_handler(SIGCONT, ours ? on_signal : SIG_DFL);
 }
 
 static void sync_size(tui_app *a)
@@ -259,7 +251,7 @@ static int term_open(tui_app *a, er_error *err)
     mouseinterval(0);
     const char *nc = getenv("NO_COLOR");
     tui_theme_init(!(nc && *nc));
-    signals_install();
+    signals_set(true);
     sync_size(a);
     return 0;
 }
@@ -270,7 +262,7 @@ static void term_close(void)
         return;
     curs_set(1);
     endwin();
-    signals_restore();
+    signals_set(false);
 }
 
 /* Ctrl-Z: raw mode turns it into a key, so stop ourselves the usual way. */

@@ -31,7 +31,7 @@ struct tui_memory {
     size_t n;
     bool stale;
     size_t sel;
-    int top;
+    int top, page;
     char *query;          /* NULL: no search */
     char *words[MAX_WORDS];
     int nwords;
@@ -238,10 +238,8 @@ void tui_memory_draw(tui_app *a, tui_rect r)
                                                        : "No conversations yet.");
         return;
     }
-    if ((int)m->sel < m->top)
-        m->top = (int)m->sel;
-    if ((int)m->sel >= m->top + h)
-        m->top = (int)m->sel - h + 1;
+    m->page = h;
+    tui_list_scroll(m->sel, h, &m->top);
     for (int i = 0; i < h && (size_t)(m->top + i) < m->n; i++)
         draw_row(m, &m->rows[m->top + i], y + i, r.w, (size_t)(m->top + i) == m->sel);
 }
@@ -251,42 +249,21 @@ void tui_memory_draw(tui_app *a, tui_rect r)
 bool tui_memory_key(tui_app *a, const tui_key *k)
 {
     tui_memory *m = a->memory;
-    long sel = (long)m->sel;
-    if (k->fn) {
-        switch (k->c) {
-        case KEY_UP: case KEY_SR: sel--; break;
-        case KEY_DOWN: case KEY_SF: sel++; break;
-        case KEY_PPAGE: sel -= 10; break;
-        case KEY_NPAGE: sel += 10; break;
-        case KEY_HOME: sel = 0; break;
-        case KEY_END: sel = (long)m->n - 1; break;
-        case KEY_ENTER:
-            if (m->sel < m->n)
-                tui_session_use_conversation(a, m->rows[m->sel].id, m->rows[m->sel].title);
-            break;
-        default: return false;
-        }
-    } else if (k->c == 'k') {
-        sel--;
-    } else if (k->c == 'j') {
-        sel++;
-    } else if (k->c == '\r' || k->c == '\n') {
+    if (tui_list_key(k, m->n, &m->sel, m->page))
+        ;
+    else if ((k->fn && k->c == KEY_ENTER) || (!k->fn && (k->c == '\r' || k->c == '\n'))) {
         if (m->sel < m->n)
             tui_session_use_conversation(a, m->rows[m->sel].id, m->rows[m->sel].title);
-    } else if (k->c == '/') {
-        tui_input_set_mode(a, TUI_INPUT_SEARCH);
-    } else if (k->c == 27 && m->query) {
-        tui_memory_search(a, "");
-    } else if (k->c == 'r') {
-        m->stale = true;
-    } else {
+    } else if (k->fn)
         return false;
-    }
-    if (sel >= (long)m->n)
-        sel = (long)m->n - 1;
-    if (sel < 0)
-        sel = 0;
-    m->sel = (size_t)sel;
+    else if (k->c == '/')
+        tui_input_set_mode(a, TUI_INPUT_SEARCH);
+    else if (k->c == 27 && m->query)
+        tui_memory_search(a, "");
+    else if (k->c == 'r')
+        m->stale = true;
+    else
+        return false;
     a->dirty = true;
     return true;
 }

@@ -32,7 +32,7 @@ struct tui_tasks {
     size_t n;
     bool stale;
     size_t sel;
-    int top;
+    int top, page;
     bool detail;              /* the steps view is open */
     char detail_id[ER_ID_LEN];
     er_task task;             /* the task the steps view shows */
@@ -199,10 +199,8 @@ static void draw_list(tui_app *a, tui_rect r)
         tui_put(r.y + 2, 2, r.w - 2, TUI_S_DIM, "No tasks yet: type a request in the chat.");
         return;
     }
-    if ((int)t->sel < t->top)
-        t->top = (int)t->sel;
-    if ((int)t->sel >= t->top + h)
-        t->top = (int)t->sel - h + 1;
+    t->page = h;
+    tui_list_scroll(t->sel, h, &t->top);
     for (int i = 0; i < h && (size_t)(t->top + i) < t->n; i++)
         draw_list_row(&t->rows[t->top + i], r.y + 1 + i, r.w, (size_t)(t->top + i) == t->sel);
 }
@@ -389,42 +387,22 @@ static bool detail_key(tui_app *a, const tui_key *k)
 static bool list_key(tui_app *a, const tui_key *k)
 {
     tui_tasks *t = a->tasks;
-    long sel = (long)t->sel;
-    if (k->fn) {
-        switch (k->c) {
-        case KEY_UP: case KEY_SR: sel--; break;
-        case KEY_DOWN: case KEY_SF: sel++; break;
-        case KEY_PPAGE: sel -= 10; break;
-        case KEY_NPAGE: sel += 10; break;
-        case KEY_HOME: sel = 0; break;
-        case KEY_END: sel = (long)t->n - 1; break;
-        case KEY_ENTER: case KEY_RIGHT:
-            if (t->sel < t->n)
-                open_detail(a, t->rows[t->sel].id);
-            break;
-        default: return false;
-        }
-    } else if (k->c == 'k') {
-        sel--;
-    } else if (k->c == 'j') {
-        sel++;
-    } else if (k->c == '\r' || k->c == '\n' || k->c == 'l') {
-        if (t->sel < t->n)
-            open_detail(a, t->rows[t->sel].id);
-    } else if (k->c == 'c' && t->sel < t->n) {
-        cancel(a, t->rows[t->sel].id);
-    } else if (k->c == 'o' && t->sel < t->n && t->rows[t->sel].conv_id[0]) {
-        tui_session_use_conversation(a, t->rows[t->sel].conv_id, NULL);
-    } else if (k->c == 'r') {
-        t->stale = true;
-    } else {
+    bool have = t->sel < t->n;
+    if (tui_list_key(k, t->n, &t->sel, t->page))
+        ;
+    else if (have && ((k->fn && (k->c == KEY_ENTER || k->c == KEY_RIGHT)) ||
+                      (!k->fn && (k->c == '\r' || k->c == '\n' || k->c == 'l'))))
+        open_detail(a, t->rows[t->sel].id);
+    else if (k->fn)
         return false;
-    }
-    if (sel >= (long)t->n)
-        sel = (long)t->n - 1;
-    if (sel < 0)
-        sel = 0;
-    t->sel = (size_t)sel;
+    else if (k->c == 'c' && have)
+        cancel(a, t->rows[t->sel].id);
+    else if (k->c == 'o' && have && t->rows[t->sel].conv_id[0])
+        tui_session_use_conversation(a, t->rows[t->sel].conv_id, NULL);
+    else if (k->c == 'r')
+        t->stale = true;
+    else
+        return false;
     a->dirty = true;
     return true;
 }

@@ -123,6 +123,40 @@ tui_rect tui_box(tui_rect r, const char *title)
     return (tui_rect){ r.y + 1, r.x + 2, r.h - 2, r.w - 4 };
 }
 
+bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page)
+{
+    long s = (long)*sel, step = page > 1 ? page : 1;
+    if (k->fn) {
+        switch (k->c) {
+        case KEY_UP: case KEY_SR: s--; break;
+        case KEY_DOWN: case KEY_SF: s++; break;
+        case KEY_PPAGE: s -= step; break;
+        case KEY_NPAGE: s += step; break;
+        case KEY_HOME: s = 0; break;
+        case KEY_END: s = (long)n - 1; break;
+        default: return false;
+        }
+    } else if (k->c == 'k') {
+        s--;
+    } else if (k->c == 'j') {
+        s++;
+    } else {
+        return false;
+    }
+    if (s >= (long)n)
+        s = (long)n - 1;
+    *sel = s < 0 ? 0 : (size_t)s;
+    return true;
+}
+
+void tui_list_scroll(size_t sel, int h, int *top)
+{
+    if ((int)sel < *top)
+        *top = (int)sel;
+    if (h > 0 && (int)sel >= *top + h)
+        *top = (int)sel - h + 1;
+}
+
 tui_style tui_status_style(er_task_status s)
 {
     switch (s) {
@@ -151,11 +185,11 @@ static const struct {
     { "PgUp / PgDn, wheel", "scroll the chat or a list" },
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },
-    { "y / n / a", "approval dialog: allow, deny, always allow this kind this session" },
+    { "y / n / a", "approval: allow, deny, always allow this kind for the session" },
     { "c", "Tasks: cancel the selected task" },
-    { "/", "Memory: search titles and messages (Enter on one continues it)" },
+    { "/", "Memory: search titles and messages; Enter continues one" },
     { "Esc", "back to the chat; close a dialog or the task's steps" },
-    { "Ctrl-L", "redraw the screen" },
+    { "Ctrl-L, Ctrl-Z", "redraw the screen, suspend" },
     { "F1, ?", "this help (? outside the input line)" },
     { "q, Ctrl-D", "quit (q outside the input line, Ctrl-D on an empty line)" },
 };
@@ -163,7 +197,7 @@ static const struct {
 void tui_draw_help(tui_app *a)
 {
     int n = (int)ER_ARRAY_LEN(help_keys) + (int)tui_nslashes + 4;
-    int w = a->cols - 4 < 86 ? a->cols - 4 : 86;
+    int w = a->cols - 4 < 96 ? a->cols - 4 : 96;
     int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2;
     if (w < 20 || h < 5)
         return;

@@ -91,6 +91,11 @@ int tui_putf(int y, int x, int w, tui_style s, const char *fmt, ...) ER_PRINTF(5
 /* A framed box with a title; returns the inside. */
 tui_rect tui_box(tui_rect r, const char *title);
 void tui_draw_help(tui_app *a);
+/* Lists: moves *sel for the usual keys (arrows, j/k, PgUp/PgDn, Home/End,
+ * the wheel); true when k was one of them.  tui_list_scroll keeps sel within
+ * the h rows shown from *top. */
+bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page);
+void tui_list_scroll(size_t sel, int h, int *top);
 /* A status's style (done green, failed red, …). */
 tui_style tui_status_style(er_task_status s);
 

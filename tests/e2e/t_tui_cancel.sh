@@ -52,8 +52,20 @@ check "still running after one Ctrl-C" alive
 keys C-c
 expect_restored "Ctrl-C twice quits" 0
 
-tui_run -w "$T/ws"
+TUI_ENV="NO_COLOR=1" tui_run -w "$T/ws"
 expect_screen "started again" "/help lists commands"
+colours=$(tm capture-pane -p -e | grep -cE $'\e\\[[0-9;]*3[0-7]m')
+expect_eq "NO_COLOR: no colours, attributes only" "$colours" 0
 kill -TERM "$TUI_PID"
 expect_restored "SIGTERM" 130
+
+# A crash restores the terminal too (no core file wanted).
+type_text "ulimit -c 0"
+keys Enter
+tui_run -w "$T/ws"
+expect_screen "started once more" "/help lists commands"
+colours=$(tm capture-pane -p -e | grep -cE $'\e\\[[0-9;]*3[0-7]m')
+check "colours by default ($colours lines)" test "$colours" -gt 0
+kill -SEGV "$TUI_PID"
+expect_restored "SIGSEGV" 139
 finish

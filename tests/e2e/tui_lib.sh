@@ -14,8 +14,9 @@ tui_shell() {
   wait_screen 'shell$' 10 || fail "the tmux shell did not start"
 }
 
-# tui_run [errand args] — starts errand in the pane; TUI_PID gets its pid.  The
-# shell prints EXIT=<status> when errand ends.
+# tui_run [errand args] — starts errand in the pane (with $TUI_ENV, e.g.
+# "NO_COLOR=1", in its environment); TUI_PID gets its pid.  The shell prints
+# EXIT=<status> when errand ends.
 tui_run() {
   cat > "$T/run_tui.sh" <<EOF
 #!/bin/sh
@@ -24,7 +25,7 @@ exec "$ERRAND" "\$@"
 EOF
   chmod +x "$T/run_tui.sh"
   rm -f "$T/tui.pid"
-  tm send-keys -l "clear; $T/run_tui.sh $*; echo EXIT=\$?"
+  tm send-keys -l "clear; ${TUI_ENV:-} $T/run_tui.sh $*; echo EXIT=\$?"
   tm send-keys Enter
   for _ in $(seq 100); do [ -s "$T/tui.pid" ] && break; sleep 0.05; done
   TUI_PID=$(cat "$T/tui.pid" 2>/dev/null)
