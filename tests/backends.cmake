@@ -21,3 +21,9 @@ if(ERRAND_WITH_AMQP)
         "ERRAND_TEST_RABBITMQ_STATE=${CMAKE_BINARY_DIR}/servers/rabbitmq")
   set_tests_properties(backend.bus.amqp PROPERTIES RESOURCE_LOCK rabbitmq)
 endif()
+
+# Store: the conformance suite against a real PostgreSQL (tests/servers/postgres.sh).
+if(ERRAND_WITH_POSTGRES)
+  errand_backend_test(store.postgres COMMAND test_store FIXTURES postgres
+                      ENV "ERRAND_TEST_DATABASE_URL=${ERRAND_TEST_PG_URL}")
+endif()

@@ -102,14 +102,17 @@ int er_store_schema_version(er_store *st, int *out, er_error *err);
 /* Highest migration version compiled in for this store's dialect. */
 int er_store_latest_version(const er_store *st);
 
-/* Users */
+/* Users.  ensure: creates the user or finds it by name; a non-NULL role
+ * ("admin", "user") replaces the stored one, NULL keeps it ("user" when new). */
 int er_store_user_ensure(er_store *st, const char *name, const char *role,
                          char id_out[ER_ID_LEN], er_error *err);
 int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err);
 int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err);
 void er_user_release(er_user *u);
 
-/* Conversations and messages */
+/* Conversations and messages.  create: ER_ENOTFOUND when user_id is not a user.
+ * list: most recently active first; user_id NULL lists all; limit <= 0: no limit.
+ * msg_append: ER_ENOTFOUND when there is no such conversation. */
 int er_store_conv_create(er_store *st, const char *user_id, const char *title,
                          char id_out[ER_ID_LEN], er_error *err);
 int er_store_conv_get(er_store *st, const char *id, er_conversation *out, er_error *err);
@@ -122,7 +125,8 @@ int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn
                       void *payload, er_error *err);
 void er_conversation_release(er_conversation *c);
 
-/* Tasks.  create fills t->id (when empty), created_ms and updated_ms. */
+/* Tasks.  create fills t->id (when empty), created_ms and updated_ms;
+ * ER_EEXISTS when a task with that id exists. */
 int er_store_task_create(er_store *st, er_task *t, er_error *err);
 int er_store_task_get(er_store *st, const char *id, er_task *out, er_error *err);
 int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, void *payload,
@@ -145,7 +149,8 @@ int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_e
 void er_task_release(er_task *t);
 
 /* Task events.  With a step_key, adding is idempotent: a second add with the same
- * (task_id, step_key) changes nothing and sets *id_out to 0. */
+ * (task_id, step_key) changes nothing and sets *id_out to 0.  ER_ENOTFOUND when
+ * the task is not stored (a task is a row before it has events). */
 int er_store_event_add(er_store *st, const char *task_id, const char *step_key,
                        const char *kind, const char *data_json, int64_t *id_out,
                        er_error *err);

@@ -116,14 +116,11 @@ static int stop(run *r, int code, const char *fmt, const char *arg)
     return er_error_set(&r->err, code, fmt, arg);
 }
 
+/* The flag is set by the control channel and by the env's store poller, which
+ * also catches cancellations from processes that share only the store. */
 static bool cancelled(run *r)
 {
-    if (r->o->cancel && *r->o->cancel)
-        return true;
-    /* Another process may have cancelled it (local mode has no shared pub/sub). */
-    er_task_status st;
-    return er_store_task_status(r->store, r->o->task_id, &st, NULL) == 0 &&
-           st == ER_TASK_CANCELLED;
+    return r->o->cancel && *r->o->cancel;
 }
 
 static int check_budget(run *r)
@@ -207,6 +204,8 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
 
 static bool replay(run *r, const char *key, cJSON **data_out)
 {
+    if (!r->o->replay)   /* a first delivery has nothing recorded */
+        return false;
     er_event ev;
     if (er_store_event_find(r->store, r->o->task_id, key, &ev, NULL) != 0)
         return false;

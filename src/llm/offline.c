@@ -294,20 +294,6 @@ static int stream_text(const er_llm_request *req, const char *s, size_t len, er_
     return 0;
 }
 
-static void release(er_llm_response *r)
-{
-    free(r->text);
-    for (size_t i = 0; i < r->ncalls; i++) {
-        free(r->calls[i].id);
-        free(r->calls[i].name);
-        free(r->calls[i].arguments);
-    }
-    free(r->calls);
-    free(r->stop_reason);
-    free(r->model);
-    memset(r, 0, sizeof *r);
-}
-
 /* Fills in text, stop reason, model and usage, and streams the text. */
 static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out, er_error *err)
 {
@@ -321,7 +307,7 @@ static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out,
     size_t len = strlen(out->text);
     int rc = req->stream && req->on_token && len ? stream_text(req, out->text, len, err) : 0;
     if (rc < 0)
-        release(out);
+        er_llm_response_release(out);
     return rc;
 }
 
@@ -348,7 +334,7 @@ int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
     if (rc == 0)
         return finish(req, &text, out, err);
     er_buf_release(&text);
-    release(out);
+    er_llm_response_release(out);
     return rc;
 }
 

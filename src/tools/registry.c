@@ -3,12 +3,17 @@
 #include "errand/tool.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "errand/tools.h"
 
 #include <string.h>
 
 /* Each family is a const table in its own module (src/tools/<family>.c). */
 static const er_tool_family *const families[] = {
-    NULL, /* keeps the array non-empty until the first family lands */
+    &er_tools_fs,
+    &er_tools_search,
+    &er_tools_exec,
+    &er_tools_lint,
+    &er_tools_test,
 };
 
 static const er_tool_family *family_at(size_t i)

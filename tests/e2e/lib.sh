@@ -75,7 +75,16 @@ for k in sys.argv[1].split("."):
     except (IndexError, ValueError, AttributeError):
         d = None
     if d is None: break
-print("" if d is None else (json.dumps(d) if isinstance(d,(dict,list)) else d))' "$2"
+print("" if d is None else (json.dumps(d, separators=(",", ":")) if isinstance(d,(dict,list)) else d))' "$2"
+}
+# jkey JSON-TEXT KEY... — like jget, but each key is one argument (keys may hold dots).
+jkey() {
+  local j=$1; shift
+  printf '%s' "$j" | /usr/bin/python3 -c 'import json,sys
+d=json.load(sys.stdin)
+for k in sys.argv[1:]:
+    d = d.get(k) if isinstance(d, dict) else None
+print("" if d is None else d)' "$@"
 }
 # nreq — how many requests the fake recorded.
 nreq() { wc -l < "$FAKE_REC" | tr -d ' '; }

@@ -10,9 +10,20 @@ cat > "$T/s.json" <<'JSON'
 JSON
 start_fake "$T/s.json"
 use_openai
+# running_id — the id of the task that is running, once it is (the model call stalls).
+running_id() {
+  local id=""
+  for _ in $(seq 200); do
+    id=$(jget "$("$ERRAND" task list --json --status running)" 0.id)
+    [ -n "$id" ] && break
+    sleep 0.05
+  done
+  printf '%s' "$id"
+}
 "$ERRAND" ask --agent code "first stall" > "$T/out1" 2> "$T/err1" &
 pid=$!
-for _ in $(seq 100); do [ "$(nreq)" -ge 1 ] && break; sleep 0.05; done
+check "first task runs" test -n "$(running_id)"
+sleep 0.3   # let the model call begin
 start=$(date +%s)
 kill -INT "$pid"
 wait "$pid"; rc=$?
@@ -25,8 +36,7 @@ expect_eq "Ctrl-C: status stored" "$(jget "$list" 0.status)" "cancelled"
 
 "$ERRAND" ask --agent code "second stall" > "$T/out2" 2> "$T/err2" &
 pid=$!
-for _ in $(seq 100); do [ "$(nreq)" -ge 2 ] && break; sleep 0.05; done
-id=$(jget "$("$ERRAND" task list --json --status running)" 0.id)
+id=$(running_id)
 check "running task listed" test -n "$id"
 out=$("$ERRAND" task cancel "$id"); rc=$?
 expect_eq "task cancel exits 0" "$rc" 0

@@ -50,13 +50,13 @@ expect_contains "bad setting message" "$out" "not one of ask, allow, deny"
 mkdir -p "$XDG_CONFIG_HOME/errand"
 printf '[llm]\nmodel = from-file\n[agent]\nmax_steps = 7\n' > "$XDG_CONFIG_HOME/errand/config"
 d=$("$ERRAND" doctor --json)
-expect_eq "file sets the model" "$(jget "$d" settings.llm.model)" "from-file"
-expect_eq "file sets max_steps" "$(jget "$d" settings.agent.max_steps)" "7"
+expect_eq "file sets the model" "$(jkey "$d" settings llm.model)" "from-file"
+expect_eq "file sets max_steps" "$(jkey "$d" settings agent.max_steps)" "7"
 d=$(ERRAND_MODEL=from-env "$ERRAND" doctor --json)
-expect_eq "environment beats the file" "$(jget "$d" settings.llm.model)" "from-env"
+expect_eq "environment beats the file" "$(jkey "$d" settings llm.model)" "from-env"
 d=$(ERRAND_MODEL=from-env "$ERRAND" --model from-flag doctor --json)
-expect_eq "flag beats the environment" "$(jget "$d" settings.llm.model)" "from-flag"
-d=$(OPENAI_API_KEY=sk-secret-value-1234567 "$ERRAND" doctor)
+expect_eq "flag beats the environment" "$(jkey "$d" settings llm.model)" "from-flag"
+d=$(OPENAI_API_KEY=sk-secret-value-1234567 ERRAND_LLM=offline "$ERRAND" doctor)
 check "doctor masks secrets" test "${d/sk-secret-value-1234567/}" = "$d"
 expect_contains "doctor shows the store check" "$d" "store  OK"
 expect_contains "doctor shows the llm check" "$d" "llm    OK"

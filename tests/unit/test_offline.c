@@ -174,21 +174,6 @@ static cJSON *messages(const char *const *pairs, size_t n)
     return arr;
 }
 
-/* er_llm_response_release lives in llm.c, outside this test's reach. */
-static void release(er_llm_response *r)
-{
-    free(r->text);
-    for (size_t i = 0; i < r->ncalls; i++) {
-        free(r->calls[i].id);
-        free(r->calls[i].name);
-        free(r->calls[i].arguments);
-    }
-    free(r->calls);
-    free(r->stop_reason);
-    free(r->model);
-    memset(r, 0, sizeof *r);
-}
-
 static int answer(const char *const *pairs, size_t n, er_llm_request *req, er_llm_response *out,
                   er_error *err)
 {
@@ -218,7 +203,7 @@ static void test_answer_command(void)
     CHECK_STR(out.model, "offline");
     CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3);   /* system, three messages */
     CHECK_INT(out.usage.output_tokens, 1);             /* the arguments, one word */
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void check_help(const char *text)
@@ -246,20 +231,20 @@ static void test_answer_help(void)
     CHECK_STR(out.stop_reason, "stop");
     check_help(out.text);
     CHECK(out.usage.output_tokens > 20);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *bad[] = { "user", "grep a b ten" };
     CHECK_OK(answer(bad, 2, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     CHECK(strncmp(out.text, "fs_grep: MAX_RESULTS must be an integer", 39) == 0);
     check_help(out.text);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *after_assistant[] = { "user", "grep x", "assistant", "done" };
     CHECK_OK(answer(after_assistant, 4, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     check_help(out.text);
-    release(&out);
+    er_llm_response_release(&out);
 
     CHECK_INT(answer(NULL, 0, &req, &out, &err), ER_EINVAL);
     CHECK(out.text == NULL && out.calls == NULL);
@@ -275,7 +260,7 @@ static void check_result(const char *content, const char *want)
     CHECK_INT(out.ncalls, 0);
     CHECK_STR(out.stop_reason, "stop");
     CHECK_STR(out.text, want);
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void test_answer_result(void)
@@ -303,7 +288,7 @@ static void test_answer_result(void)
     CHECK(tail != NULL);
     CHECK(tail && strstr(tail, "more bytes not shown") != NULL);
     CHECK(strncmp(out.text, big.ptr, (size_t)(tail - out.text)) == 0);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* One enormous line of two-byte characters is cut between characters. */
     er_buf_reset(&big);
@@ -314,7 +299,7 @@ static void test_answer_result(void)
     CHECK_OK(answer(convo, 2, &req, &out, &err));
     tail = strstr(out.text, "\n... (");
     CHECK(tail && (tail - out.text) % 2 == 1 && tail - out.text >= ER_OFFLINE_RESULT_MAX - 3);
-    release(&out);
+    er_llm_response_release(&out);
     er_buf_release(&big);
 }
 
@@ -351,7 +336,7 @@ static void test_answer_route(void)
     CHECK(conf > 0.5 && conf <= 1);
     CHECK(conf == er_json_num(scores, "browser", -2));
     cJSON_Delete(args);
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void test_answer_route_compound(void)
@@ -378,7 +363,7 @@ static void test_answer_route_compound(void)
     double c0 = er_json_num(s0, "confidence", -1), c1 = er_json_num(s1, "confidence", -1);
     CHECK(er_json_num(args, "confidence", -1) == (c0 < c1 ? c0 : c1));
     cJSON_Delete(args);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *none[] = { "assistant", "hello" };
     CHECK_INT(answer(none, 2, &req, &out, &err), ER_EINVAL);
@@ -411,7 +396,7 @@ static void test_streaming(void)
     CHECK_STR(er_buf_cstr(&sink.text), out.text);
     CHECK(sink.chunks >= 2);   /* the help text is longer than one chunk */
     CHECK(sink.chunks <= 8);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* A tool call streams no text. */
     er_buf_reset(&sink.text);
@@ -419,7 +404,7 @@ static void test_streaming(void)
     const char *cmd[] = { "user", "grep x" };
     CHECK_OK(answer(cmd, 2, &req, &out, &err));
     CHECK_INT(sink.chunks, 0);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* Cancelled before: nothing happens; cancelled while streaming: stops. */
     volatile int cancel = 1;
@@ -459,13 +444,13 @@ static void test_backend(void)
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);   /* fs_grep is not registered in this build */
     CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
-    release(&out);
+    er_llm_response_release(&out);
 
     req.tool_choice = "route";
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 1);
     CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"agent\":\"code\"") != NULL);
-    release(&out);
+    er_llm_response_release(&out);
     cJSON_Delete(msgs);
     cJSON_Delete(specs);
     be->close(llm);

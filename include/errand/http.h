@@ -1,0 +1,59 @@
+/* http.h — the outgoing HTTP client (libcurl): timeouts, retries, capped bodies.
+ *
+ * One call does one logical request: it retries "try later" answers (429, 5xx)
+ * and failed connects with exponential backoff and full jitter, honouring
+ * Retry-After, but never once streamed bytes reached the caller.  Connections
+ * are kept alive between calls (a small pool of curl handles), so consecutive
+ * requests to one host skip the TCP/TLS handshake.  libcurl is loaded (dlopen)
+ * and initialised on the first request, not at start-up: a run that never goes
+ * online does not pay its ~6 MB.  Call libcurl only through this module.
+ *
+ * Threads: er_http_request may be called from any number of threads at once. */
+#ifndef ERRAND_HTTP_H
+#define ERRAND_HTTP_H
+
+#include "common.h"
+#include "error.h"
+#include "buf.h"
+
+/* Receives 2xx body bytes as they arrive.  Returns 0 to go on, or a negative
+ * ER_E* code (with err filled) to abort the request with that error. */
+typedef int (*er_http_data_fn)(const char *data, size_t len, er_error *err, void *payload);
+
+typedef struct er_http_req {
+    const char *method;            /* "GET", "POST", …; NULL: GET, or POST with a body */
+    const char *url;
+    const char *const *headers;    /* NULL-terminated "Name: value" lines, or NULL */
+    const char *body;              /* BORROWED request body or NULL */
+    size_t body_len;
+    long connect_timeout_ms;       /* 0: 10 s */
+    long timeout_ms;               /* whole attempt; 0: none */
+    long idle_timeout_ms;          /* abort when no byte arrives for this long; 0: none */
+    size_t max_body;               /* cap on a buffered response body; 0: 16 MiB */
+    int retries;                   /* extra attempts after the first */
+    er_http_data_fn on_data;       /* 2xx bodies go here instead of into resp.body */
+    void *payload;
+    const volatile int *cancel;    /* nonzero aborts with ER_ECANCELLED */
+} er_http_req;
+
+typedef struct er_http_resp {
+    long status;                   /* final HTTP status */
+    er_buf body;                   /* non-2xx bodies, or every body when on_data is NULL */
+    int attempts;                  /* how many requests were made */
+    bool streamed;                 /* on_data received bytes */
+} er_http_resp;
+
+/* Performs req.  Returns 0 whenever an HTTP answer arrived, whatever its status
+ * (after retries, a 429/5xx is returned to the caller to map); otherwise
+ * ER_EUNAVAIL (cannot connect, connection lost), ER_ETIMEDOUT, ER_ETOOBIG
+ * (body over max_body), ER_EPROTO (truncated answer), ER_ECANCELLED, ER_EINVAL
+ * (bad URL) or the code on_data returned.  out is initialised here; release it
+ * with er_http_resp_release() in every case. */
+int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err);
+void er_http_resp_release(er_http_resp *resp);
+
+/* Frees the pooled connections and libcurl's global state (optional, at exit,
+ * once no request is in flight). */
+void er_http_shutdown(void);
+
+#endif

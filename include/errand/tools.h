@@ -1,0 +1,85 @@
+/* tools.h — the code agent's tool families and the helpers they share.
+ *
+ * Families (const tables, listed in src/tools/registry.c):
+ *   er_tools_fs      read_file write_file edit_file list_dir   (src/tools/fs.c)
+ *   er_tools_search  glob grep                                 (src/tools/search.c)
+ *   er_tools_exec    run diff                                  (src/tools/exec.c)
+ *   er_tools_lint    lint                                      (src/tools/lint.c)
+ *   er_tools_test    test                                      (src/tools/testrun.c)
+ *
+ * Every tool writes one JSON object into `out` and keeps it under
+ * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how
+ * much was cut).  Write tools refuse with ER_EDENIED when the workspace is
+ * read-only; long-running ones honour ctx->cancel. */
+#ifndef ERRAND_TOOLS_H
+#define ERRAND_TOOLS_H
+
+#include "tool.h"
+#include "workspace.h"
+
+extern const er_tool_family er_tools_fs;
+extern const er_tool_family er_tools_search;
+extern const er_tool_family er_tools_exec;
+extern const er_tool_family er_tools_lint;
+extern const er_tool_family er_tools_test;
+
+/* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
+ * exceeds keep, only the first and last keep/2 bytes are kept, joined by
+ * "\n[... N bytes elided ...]\n".  Returns the number of bytes elided. */
+size_t er_tools_clip(er_buf *out, const char *s, size_t len, size_t keep);
+
+/* What the tools let their lists grow to, in JSON bytes, leaving room under
+ * ER_TOOL_OUTPUT_MAX for the rest of the result. */
+#define ER_TOOLS_BUDGET (ER_TOOL_OUTPUT_MAX * 3 / 4)
+
+/* Bytes that s[0..n) takes inside a JSON string (quotes and control
+ * characters are escaped, so this can be up to 6n). */
+size_t er_tools_json_cost(const char *s, size_t n);
+
+/* Adds key: the clipped text to obj; returns the number of bytes elided. */
+size_t er_tools_add_text(cJSON *obj, const char *key, const char *s, size_t len, size_t keep);
+
+/* Prints result (unformatted) into out; ER_ETOOBIG when it would pass
+ * ER_TOOL_OUTPUT_MAX (tools clip their texts first, so this is a safety net). */
+int er_tools_emit(er_buf *out, const cJSON *result, er_error *err);
+
+/* Emits build(0, payload), or when that is over the cap build(1, payload) and
+ * so on: each level clips harder.  ER_ETOOBIG when even the last is too big. */
+int er_tools_emit_fitting(er_buf *out, cJSON *(*build)(int level, void *payload), int levels,
+                          void *payload, er_error *err);
+
+/* ER_EDENIED "workspace is read-only for the analyzer" when it is. */
+int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err);
+/* ER_EDENIED when the workspace is read-only but commands cannot be confined
+ * to that (no working bwrap): run and test call it first. */
+int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err);
+/* ER_ECANCELLED when ctx->cancel is set. */
+int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err);
+/* Opens the workspace of ctx (ER_EINVAL when the context has none). */
+int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err);
+
+/* OWNED *out: sorted workspace-relative paths of the regular files below the
+ * directory abs (.git and symlinks skipped), at most max; returns the count. */
+size_t er_tools_list_files(char ***out, const er_workspace *ws, const char *abs, size_t max);
+void er_tools_free_list(char **v, size_t n);
+
+/* ---- parsers of linter and test-runner output (pure; exposed for tests) ---- */
+
+/* Appends diagnostics {file, line, column, severity, message, tool} found in
+ * text to arr.  `format` is "gcc" (FILE:LINE[:COL]: SEVERITY: MESSAGE, as from
+ * gcc, cppcheck with a gcc-like template and shellcheck -f gcc), "pyflakes"
+ * (FILE:LINE:COL: MESSAGE), "python" (py_compile tracebacks; column null, as
+ * Python prints the line stripped) or "node" (node --check).  Severities are
+ * error, warning, note or style.  Paths under root (may be NULL) are made
+ * relative.  Returns the number added. */
+size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const char *text,
+                     const char *root);
+
+/* Which parser suits a test command: "pytest", "unittest", "ctest", "go",
+ * "cargo", "tap" or "generic". */
+const char *er_test_parser_for(const char *cmd);
+/* OWNED: {parser, passed, failed, failures:[{name, output}]} from a runner's
+ * combined output; passed/failed are null when the output does not say. */
+cJSON *er_test_parse(const char *parser, const char *text);
+
+#endif

@@ -1,0 +1,41 @@
+/* workspace.h — confinement of file tools to the workspace root.
+ *
+ * Every path a tool receives goes through er_workspace_resolve(): it is taken
+ * relative to the root (or absolute), resolved with realpath semantics — `..`,
+ * `.` and symlinks — and refused unless the result lies inside the root.  A
+ * path that does not exist yet (a file to create) is checked through its
+ * deepest existing parent; the missing part may not contain `..` and may not
+ * pass through a dangling symlink.  Errors name the path and the root:
+ * "path '../x' is outside the workspace /abs/root".
+ *
+ * There is an unavoidable window between the check and the use (another
+ * process may swap a directory for a symlink); the sandbox, not this module,
+ * is what contains hostile code. */
+#ifndef ERRAND_WORKSPACE_H
+#define ERRAND_WORKSPACE_H
+
+#include "common.h"
+#include "error.h"
+
+typedef struct er_workspace {
+    char *root;      /* canonical absolute root, no trailing slash (except "/") */
+    size_t rootlen;
+} er_workspace;
+
+/* Canonicalises root (which must exist and be a directory); ER_ENOTFOUND otherwise. */
+int er_workspace_init(er_workspace *ws, const char *root, er_error *err);
+void er_workspace_release(er_workspace *ws);
+
+/* OWNED *out: the canonical absolute path of `path` inside the workspace.
+ * ER_EDENIED when it escapes, ER_EINVAL for an empty or over-long path,
+ * ER_EIO when a component cannot be examined. */
+int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, er_error *err);
+
+/* True when abs (canonical) is the root or lies beneath it. */
+bool er_workspace_contains(const er_workspace *ws, const char *abs);
+
+/* BORROWED pointer into abs: the path relative to the root, "." for the root
+ * itself, abs unchanged when it is outside. */
+const char *er_workspace_rel(const er_workspace *ws, const char *abs);
+
+#endif

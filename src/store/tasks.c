@@ -1,0 +1,234 @@
+/* tasks.c — task rows: what was asked, by whom, where it is, what came out.
+ *
+ * A task's status only moves forward (queued → routed → running → done |
+ * failed | cancelled).  Workers on several processes may race to move the same
+ * task, so the rule is enforced by the UPDATE itself (WHERE status < bound),
+ * never by reading the status first. */
+#include "store_int.h"
+#include "errand/buf.h"
+#include "errand/id.h"
+#include "errand/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define TASK_COLS                                                                          \
+    "id, parent_id, conversation_id, user_id, trace_id, agent, request, result, error, " \
+    "meta, status, tokens_in, tokens_out, created_ms, updated_ms"
+#define TASK_NCOLS 15
+#define DEFAULT_LIST_LIMIT 100
+
+static const char *const status_names[] = {
+    [ER_TASK_QUEUED] = "queued", [ER_TASK_ROUTED] = "routed",  [ER_TASK_RUNNING] = "running",
+    [ER_TASK_DONE] = "done",     [ER_TASK_FAILED] = "failed",  [ER_TASK_CANCELLED] = "cancelled",
+};
+
+static bool status_valid(int s)
+{
+    return s >= 0 && (size_t)s < ER_ARRAY_LEN(status_names);
+}
+
+const char *er_task_status_name(er_task_status s)
+{
+    return status_valid((int)s) ? status_names[s] : "unknown";
+}
+
+int er_task_status_parse(const char *name, er_task_status *out)
+{
+    for (size_t i = 0; name && i < ER_ARRAY_LEN(status_names); i++) {
+        if (strcmp(name, status_names[i]) == 0) {
+            *out = (er_task_status)i;
+            return 0;
+        }
+    }
+    return ER_EINVAL;
+}
+
+static void task_from_row(void *out, const er_sql_value *c, bool copy)
+{
+    er_task *t = out;
+    er_sql_col_id(t->id, &c[0]);
+    er_sql_col_id(t->parent_id, &c[1]);
+    er_sql_col_id(t->conversation_id, &c[2]);
+    er_sql_col_id(t->user_id, &c[3]);
+    er_sql_col_id(t->trace_id, &c[4]);
+    t->agent = er_sql_col_str(&c[5], copy);
+    t->request = er_sql_col_str(&c[6], copy);
+    t->result = er_sql_col_str(&c[7], copy);
+    t->error = er_sql_col_str(&c[8], copy);
+    t->meta = er_sql_col_str(&c[9], copy);
+    t->status = (er_task_status)er_sql_col_int(&c[10]);
+    t->tokens_in = er_sql_col_int(&c[11]);
+    t->tokens_out = er_sql_col_int(&c[12]);
+    t->created_ms = er_sql_col_int(&c[13]);
+    t->updated_ms = er_sql_col_int(&c[14]);
+}
+
+void er_task_release(er_task *t)
+{
+    if (!t)
+        return;
+    free(t->agent);
+    free(t->request);
+    free(t->result);
+    free(t->error);
+    free(t->meta);
+    memset(t, 0, sizeof *t);
+}
+
+int er_store_task_create(er_store *st, er_task *t, er_error *err)
+{
+    if (!status_valid((int)t->status))
+        return er_error_set(err, ER_EINVAL, "task status %d is out of range", (int)t->status);
+    if (!t->id[0])
+        er_id_new(t->id);
+    t->created_ms = t->updated_ms = er_time_ms();
+    er_sql_value params[TASK_NCOLS] = {
+        er_sql_str(t->id),          er_sql_opt(t->parent_id), er_sql_opt(t->conversation_id),
+        er_sql_opt(t->user_id),   er_sql_opt(t->trace_id),  ER_SQL_S(t->agent),
+        ER_SQL_S(t->request ? t->request : ""), ER_SQL_S(t->result), ER_SQL_S(t->error),
+        ER_SQL_S(t->meta),        ER_SQL_I(t->status),      ER_SQL_I(t->tokens_in),
+        ER_SQL_I(t->tokens_out),  ER_SQL_I(t->created_ms),  ER_SQL_I(t->updated_ms),
+    };
+    int rc = er_sql_exec(st,
+                         "INSERT INTO tasks (" TASK_COLS ") "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         params, TASK_NCOLS, NULL, err);
+    if (rc == ER_EEXISTS)
+        return er_error_set(err, rc, "task '%s' already exists", t->id);
+    return rc;
+}
+
+int er_store_task_get(er_store *st, const char *id, er_task *out, er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    bool found = false;
+    er_sql_value param = ER_SQL_S(id);
+    int rc = er_sql_get(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &param, 1,
+                        TASK_NCOLS, task_from_row, out, &found, err);
+    if (rc == 0 && !found)
+        rc = er_error_set(err, ER_ENOTFOUND, "no task '%s'", id ? id : "");
+    return rc;
+}
+
+int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err)
+{
+    er_sql_value param = ER_SQL_S(id);
+    int64_t status = 0;
+    bool found = false;
+    int rc = er_sql_query_int(st, "SELECT status FROM tasks WHERE id = ?", &param, 1, &status,
+                              &found, err);
+    if (rc)
+        return rc;
+    if (!found)
+        return er_error_set(err, ER_ENOTFOUND, "no task '%s'", id ? id : "");
+    *out = (er_task_status)status;
+    return 0;
+}
+
+typedef struct task_list_ctx {
+    er_task_fn fn;
+    void *payload;
+} task_list_ctx;
+
+static int task_list_row(const er_sql_value *cols, int ncols, void *payload)
+{
+    task_list_ctx *c = payload;
+    if (ncols < TASK_NCOLS)
+        return 1;
+    er_task t;
+    task_from_row(&t, cols, false);
+    return c->fn(&t, c->payload);
+}
+
+typedef struct task_query {
+    er_buf sql;
+    er_sql_value params[5];
+    int n;
+    bool where;
+} task_query;
+
+static void add_cond(task_query *q, const char *col, const char *op)
+{
+    er_buf_printf(&q->sql, " %s %s %s", q->where ? "AND" : "WHERE", col, op);
+    q->where = true;
+}
+
+/* An optional id filter: NULL adds nothing, "" means "none" (IS NULL). */
+static void filter_id(task_query *q, const char *col, const char *val)
+{
+    if (!val)
+        return;
+    if (*val) {
+        add_cond(q, col, "= ?");
+        q->params[q->n++] = ER_SQL_S(val);
+    } else {
+        add_cond(q, col, "IS NULL");
+    }
+}
+
+/* Newest first.  The SQL has one of 36 shapes; each is prepared once and cached. */
+int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, void *payload,
+                       er_error *err)
+{
+    static const er_task_filter any = { NULL, NULL, NULL, -1, 0 };
+    if (!f)
+        f = &any;
+    task_query q = { ER_BUF_INIT, { ER_SQL_N }, 0, false };
+    er_buf_puts(&q.sql, "SELECT " TASK_COLS " FROM tasks");
+    filter_id(&q, "user_id", f->user_id);
+    filter_id(&q, "parent_id", f->parent_id);
+    filter_id(&q, "conversation_id", f->conversation_id);
+    if (f->status >= 0) {
+        add_cond(&q, "status", "= ?");
+        q.params[q.n++] = ER_SQL_I(f->status);
+    }
+    er_buf_puts(&q.sql, " ORDER BY created_ms DESC, id DESC LIMIT ?");
+    q.params[q.n++] = ER_SQL_I(f->limit > 0 ? f->limit : DEFAULT_LIST_LIMIT);
+    task_list_ctx c = { fn, payload };
+    int rc = er_sql_query(st, er_buf_cstr(&q.sql), q.params, q.n, task_list_row, &c, err);
+    er_buf_release(&q.sql);
+    return rc;
+}
+
+/* Explains why an advance changed nothing: no such task, or its status is past. */
+static int advance_refused(er_store *st, const char *id, er_task_status to, er_error *err)
+{
+    er_task_status now;
+    int rc = er_store_task_status(st, id, &now, err);
+    if (rc)
+        return rc;
+    return er_error_set(err, ER_ECONFLICT, "task '%s' is already %s; it cannot move to %s", id,
+                        er_task_status_name(now), er_task_status_name(to));
+}
+
+int er_store_task_advance(er_store *st, const char *id, er_task_status to,
+                          const er_task_update *upd, er_error *err)
+{
+    if (!status_valid((int)to))
+        return er_error_set(err, ER_EINVAL, "task status %d is out of range", (int)to);
+    if (er_str_empty(id))
+        return er_error_set(err, ER_EINVAL, "task id is empty");
+    static const er_task_update no_update;
+    if (!upd)
+        upd = &no_update;
+    /* Final statuses are never left; a non-final one may be re-entered to update fields. */
+    int below = er_task_status_final(to) ? ER_TASK_DONE : (int)to + 1;
+    er_sql_value params[] = {
+        ER_SQL_I(to),              ER_SQL_S(upd->agent), ER_SQL_S(upd->result),
+        ER_SQL_S(upd->error),      ER_SQL_S(upd->meta),  ER_SQL_I(upd->tokens_in),
+        ER_SQL_I(upd->tokens_out), ER_SQL_I(er_time_ms()), ER_SQL_S(id),
+        ER_SQL_I(below),
+    };
+    int64_t changed = 0;
+    int rc = er_sql_exec(st,
+                         "UPDATE tasks SET status = ?, agent = COALESCE(?, agent), "
+                         "result = COALESCE(?, result), error = COALESCE(?, error), "
+                         "meta = COALESCE(?, meta), tokens_in = tokens_in + ?, "
+                         "tokens_out = tokens_out + ?, updated_ms = ? "
+                         "WHERE id = ? AND status < ?",
+                         params, (int)ER_ARRAY_LEN(params), &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = advance_refused(st, id, to, err);
+    return rc;
+}

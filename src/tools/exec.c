@@ -1,0 +1,260 @@
+/* exec.c — the `run` and `diff` tools: shell commands and `git diff`, both
+ * through the sandbox (sandbox.h), with results clipped to the output cap. */
+#include "errand/tools.h"
+#include "errand/sandbox.h"
+#include "errand/json.h"
+#include "errand/alloc.h"
+#include "errand/str.h"
+
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define CMD_MAX (64 * 1024)
+#define DIFF_KEEP (192 * 1024)
+
+static const char *signal_name(int sig)
+{
+    static const struct { int sig; const char *name; } names[] = {
+        { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" }, { SIGSEGV, "SIGSEGV" },
+        { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },   { SIGFPE, "SIGFPE" },
+        { SIGILL, "SIGILL" },   { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
+        { SIGPIPE, "SIGPIPE" }, { SIGINT, "SIGINT" },   { SIGHUP, "SIGHUP" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(names); i++)
+        if (names[i].sig == sig)
+            return names[i].name;
+    return "signal";
+}
+
+static const char *run_note(const er_sandbox_result *r, int timeout_s, char *buf, size_t n)
+{
+    if (r->timed_out)
+        snprintf(buf, n, "killed after the %d s timeout (raise timeout_s, at most %d)", timeout_s,
+                 ER_SANDBOX_TIMEOUT_MAX);
+    else if (r->signal == SIGXCPU)
+        snprintf(buf, n, "killed for using too much CPU time");
+    else if (r->signal)
+        snprintf(buf, n, "killed by %s", signal_name(r->signal));
+    else if (r->exit_code == 127)
+        snprintf(buf, n, "exit 127: command not found (see stderr)");
+    else if (r->exit_code == 126)
+        snprintf(buf, n, "exit 126: the command could not be executed (see stderr)");
+    else
+        return NULL;
+    return buf;
+}
+
+/* The JSON object for a finished command; keep bounds each stream's text. */
+static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeout_s,
+                          bool network, size_t keep)
+{
+    cJSON *o = cJSON_CreateObject();
+    er_tools_add_text(o, "command", cmd, strlen(cmd), 4096);
+    if (r->signal) {
+        er_json_add_num(o, "signal", r->signal);
+        er_json_add_str(o, "signal_name", signal_name(r->signal));
+    } else {
+        er_json_add_num(o, "exit_code", r->exit_code);
+    }
+    er_json_add_bool(o, "timed_out", r->timed_out);
+    er_json_add_num(o, "duration_ms", (double)r->duration_ms);
+    er_tools_add_text(o, "stdout", r->out.ptr, r->out.len, keep);
+    er_tools_add_text(o, "stderr", r->err.ptr, r->err.len, keep);
+    er_json_add_num(o, "stdout_bytes", (double)r->out_total);
+    er_json_add_num(o, "stderr_bytes", (double)r->err_total);
+    er_json_add_str(o, "sandbox", r->sandbox);
+    er_json_add_bool(o, "network", network);
+    char note[160];
+    const char *n = run_note(r, timeout_s, note, sizeof note);
+    if (n)
+        er_json_add_str(o, "note", n);
+    return o;
+}
+
+typedef struct run_out {
+    const char *cmd;
+    const er_sandbox_result *r;
+    int timeout_s;
+    bool network;
+} run_out;
+
+/* Level 0 keeps what the sandbox kept; each further level clips the streams harder. */
+static cJSON *build_run(int level, void *payload)
+{
+    const run_out *ro = payload;
+    size_t keep = level == 0 ? SIZE_MAX : (size_t)(48 * 1024) >> (2 * (level - 1));
+    return result_json(ro->cmd, ro->r, ro->timeout_s, ro->network, keep);
+}
+
+static int timeout_arg(const cJSON *args, int *out, er_error *err)
+{
+    double t = er_json_num(args, "timeout_s", ER_SANDBOX_TIMEOUT_DEFAULT);
+    if (t < 1 || t > ER_SANDBOX_TIMEOUT_MAX)
+        return er_error_set(err, ER_EINVAL, "timeout_s must be between 1 and %d seconds",
+                            ER_SANDBOX_TIMEOUT_MAX);
+    *out = (int)t;
+    return 0;
+}
+
+static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    const char *cmd = er_json_str(args, "cmd");
+    if (er_str_empty(cmd))
+        return er_error_set(err, ER_EINVAL, "run: cmd is empty; give a shell command");
+    if (strlen(cmd) > CMD_MAX)
+        return er_error_set(err, ER_ETOOBIG, "run: cmd is over %d bytes; put it in a script file",
+                            CMD_MAX);
+    int timeout_s = ER_SANDBOX_TIMEOUT_DEFAULT;
+    int rc = er_tools_can_exec(ctx, err);
+    if (rc == 0)
+        rc = timeout_arg(args, &timeout_s, err);
+    er_workspace ws;
+    if (rc || (rc = er_tools_workspace(&ws, ctx, err)))
+        return rc;
+    er_sandbox_opts o = { .workspace = ws.root, .workspace_read_only = ctx->workspace_read_only,
+                          .network = ctx->network_granted, .timeout_s = timeout_s,
+                          .cancel = ctx->cancel };
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    er_sandbox_result r;
+    rc = er_sandbox_run(&r, &o, argv, err);
+    run_out ro = { cmd, &r, timeout_s, ctx->network_granted };
+    if (rc == 0)
+        rc = er_tools_emit_fitting(out, build_run, 6, &ro, err);
+    if (rc == 0 || rc == ER_ECANCELLED)
+        er_sandbox_result_release(&r);
+    er_workspace_release(&ws);
+    return rc;
+}
+
+/* ---- diff ---- */
+
+/* Runs git with argv in the read-only sandbox; 0 with *r filled, or an error. */
+static int git(er_sandbox_result *r, const er_workspace *ws, const er_tool_ctx *ctx,
+               const char *const *argv, er_error *err)
+{
+    static const char *const env[] = { "GIT_OPTIONAL_LOCKS=0", "GIT_PAGER=cat", "LC_ALL=C", NULL };
+    er_sandbox_opts o = { .workspace = ws->root, .workspace_read_only = true, .timeout_s = 60,
+                          .keep = DIFF_KEEP, .cancel = ctx->cancel, .env = env };
+    return er_sandbox_run(r, &o, argv, err);
+}
+
+static int check_repo(const er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
+{
+    char *exe = er_sandbox_which("git");
+    if (!exe)
+        return er_error_set(err, ER_EUNAVAIL, "diff: git is not installed; install git to see changes");
+    free(exe);
+    const char *argv[] = { "git", "rev-parse", "--is-inside-work-tree", NULL };
+    er_sandbox_result r;
+    int rc = git(&r, ws, ctx, argv, err);
+    if (rc)
+        return rc;
+    if (r.signal || r.exit_code != 0)
+        rc = er_error_set(err, ER_EINVAL, "diff: workspace %s is not a git repository; "
+                          "there is nothing to diff against", ws->root);
+    er_sandbox_result_release(&r);
+    return rc;
+}
+
+/* Adds the untracked files under rel (from `git status --porcelain`). */
+static int add_untracked(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx,
+                         const char *rel, er_error *err)
+{
+    const char *argv[] = { "git", "status", "--porcelain", "--untracked-files=all", "--",
+                           rel, NULL };
+    er_sandbox_result r;
+    int rc = git(&r, ws, ctx, argv, err);
+    if (rc)
+        return rc;
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = 0;
+    for (char *line = r.out.ptr; line && *line; ) {
+        char *nl = strchr(line, '\n');
+        if (nl)
+            *nl = '\0';
+        if (er_str_starts(line, "?? ") && n++ < 200)
+            er_json_append(arr, cJSON_CreateString(line + 3));
+        line = nl ? nl + 1 : NULL;
+    }
+    er_json_add(o, "untracked", arr);
+    if (n > 200)
+        er_json_add_num(o, "untracked_total", (double)n);
+    er_sandbox_result_release(&r);
+    return 0;
+}
+
+static int diff_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, const char *rel,
+                     er_error *err)
+{
+    int rc = check_repo(ws, ctx, err);
+    if (rc)
+        return rc;
+    const char *argv[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff", "HEAD",
+                           "--", rel, NULL };
+    er_sandbox_result r;
+    if ((rc = git(&r, ws, ctx, argv, err)))
+        return rc;
+    if (r.signal || r.exit_code != 0) {
+        /* A repository without commits has no HEAD: diff against the index. */
+        er_sandbox_result_release(&r);
+        const char *plain[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff", "--",
+                                rel, NULL };
+        if ((rc = git(&r, ws, ctx, plain, err)))
+            return rc;
+    }
+    if (r.signal || r.exit_code != 0) {
+        rc = er_error_set(err, ER_EIO, "diff: git diff failed (exit %d): %.160s", r.exit_code,
+                          er_str_trim(r.err.ptr));
+    } else {
+        er_json_add_str(o, "path", rel);
+        er_tools_add_text(o, "diff", r.out.ptr, r.out.len, DIFF_KEEP);
+        er_json_add_num(o, "diff_bytes", (double)r.out_total);
+        er_json_add_bool(o, "clean", r.out_total == 0);
+    }
+    er_sandbox_result_release(&r);
+    return rc ? rc : add_untracked(o, ws, ctx, rel, err);
+}
+
+static int run_diff(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    er_workspace ws;
+    int rc = er_tools_workspace(&ws, ctx, err);
+    if (rc)
+        return rc;
+    char *abs = NULL;
+    rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err);
+    cJSON *o = cJSON_CreateObject();
+    if (rc == 0)
+        rc = diff_body(o, &ws, ctx, er_workspace_rel(&ws, abs), err);
+    if (rc == 0)
+        rc = er_tools_emit(out, o, err);
+    cJSON_Delete(o);
+    free(abs);
+    er_workspace_release(&ws);
+    return rc;
+}
+
+static const er_tool exec_tools[] = {
+    { "run",
+      "Run a shell command (/bin/sh -c) in the workspace inside a sandbox: read-only system, "
+      "private /tmp, no network unless granted, resource limits and a timeout. Returns exit code "
+      "or signal, stdout and stderr (long output has its middle elided; original sizes given).",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"cmd\":{\"type\":\"string\",\"description\":\"shell command to run in the workspace\"},"
+      "\"timeout_s\":{\"type\":\"integer\",\"description\":\"wall-clock limit in seconds, 1-600 "
+      "(default 60)\"}},"
+      "\"required\":[\"cmd\"],\"additionalProperties\":false}",
+      ER_PERM_EXEC, "run CMD...", run_run },
+    { "diff",
+      "Show uncommitted changes in the workspace (git diff against HEAD, plus untracked files), "
+      "for the whole workspace or one path. Needs the workspace to be a git repository.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"path\":{\"type\":\"string\",\"description\":\"file or directory to limit the diff to "
+      "(default: the whole workspace)\"}},"
+      "\"required\":[],\"additionalProperties\":false}",
+      ER_PERM_READ, "diff [PATH]", run_diff },
+};
+
+const er_tool_family er_tools_exec = { "exec", exec_tools, ER_ARRAY_LEN(exec_tools) };

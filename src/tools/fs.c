@@ -1,0 +1,562 @@
+/* fs.c — the file tools of the code agent: read_file, write_file, edit_file,
+ * list_dir.  Every path is confined to the workspace (workspace.h); writes are
+ * atomic (a temporary file renamed over the old one) and answer with a unified
+ * diff (diff.h), so the model sees exactly what it changed. */
+#include "errand/tools.h"
+#include "errand/diff.h"
+#include "errand/json.h"
+#include "errand/alloc.h"
+#include "errand/str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define BINARY_SNIFF 8192
+#define READ_CONTENT_MAX (160 * 1024)   /* numbered text returned by read_file */
+#define READ_SCAN_MAX (64u * 1024 * 1024)  /* bytes scanned to count lines */
+#define LINE_SHOW_MAX 2000
+#define EDIT_FILE_MAX (8u * 1024 * 1024)
+#define WRITE_CONTENT_MAX (4u * 1024 * 1024)
+#define DIFF_KEEP (64 * 1024)
+#define LIST_MAX 1000
+
+static bool looks_binary(const char *p, size_t n)
+{
+    return memchr(p, '\0', n < BINARY_SNIFF ? n : BINARY_SNIFF) != NULL;
+}
+
+static int binary_error(er_error *err, const char *rel)
+{
+    return er_error_set(err, ER_EINVAL, "%s looks binary (NUL bytes); not shown", rel);
+}
+
+/* What a file tool does once its path is resolved: fill o, or fail. */
+typedef struct target {
+    const er_workspace *ws;
+    const char *abs;   /* canonical, inside the workspace */
+    const char *rel;   /* as the model should see it */
+} target;
+
+typedef int (*path_body)(cJSON *o, const target *t, const cJSON *args, er_error *err);
+
+/* Resolves args.path in ctx's workspace, runs body, and emits its object. */
+static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_body body,
+                   er_error *err)
+{
+    er_workspace ws;
+    int rc = er_tools_workspace(&ws, ctx, err);
+    if (rc)
+        return rc;
+    char *abs = NULL;
+    if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
+        target t = { &ws, abs, er_workspace_rel(&ws, abs) };
+        cJSON *o = cJSON_CreateObject();
+        if ((rc = body(o, &t, args, err)) == 0)
+            rc = er_tools_emit(out, o, err);
+        cJSON_Delete(o);
+    }
+    free(abs);
+    er_workspace_release(&ws);
+    return rc;
+}
+
+/* Whole file into out; ER_ETOOBIG past max. */
+static int slurp(er_buf *out, const char *abs, const char *rel, size_t max, er_error *err)
+{
+    int fd = open(abs, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s",
+                            rel, strerror(errno));
+    er_buf_init(out, max);
+    char chunk[65536];
+    ssize_t n;
+    int rc = 0;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0 && rc == 0)
+        if (er_buf_append(out, chunk, (size_t)n) != 0)
+            rc = er_error_set(err, ER_ETOOBIG, "%s is over %zu MB; change it with `run` instead",
+                              rel, max >> 20);
+    if (n < 0 && rc == 0)
+        rc = er_error_set(err, ER_EIO, "cannot read %s: %s", rel, strerror(errno));
+    close(fd);
+    if (!rc && !out->ptr)
+        er_buf_puts(out, "");
+    if (rc)
+        er_buf_release(out);
+    return rc;
+}
+
+/* ---- read_file ---- */
+
+typedef struct reader {
+    long start, end;          /* wanted range; end 0 = to the end */
+    long lineno;              /* lines completed so far */
+    long last_shown;
+    er_buf line;              /* current line, up to LINE_SHOW_MAX */
+    size_t line_len;          /* its full length */
+    er_buf content;
+    size_t cost;              /* of content, escaped as JSON */
+    bool truncated;
+} reader;
+
+static void finish_line(reader *r)
+{
+    long no = ++r->lineno;
+    if (no >= r->start && (r->end == 0 || no <= r->end) && !r->truncated) {
+        size_t need = er_tools_json_cost(r->line.ptr ? r->line.ptr : "", r->line.len) + 40;
+        if (r->cost + need > READ_CONTENT_MAX) {
+            r->truncated = true;
+        } else {
+            r->cost += need;
+            er_buf_printf(&r->content, "%6ld\t", no);
+            er_buf_append(&r->content, r->line.ptr ? r->line.ptr : "", r->line.len);
+            if (r->line_len > r->line.len)
+                er_buf_printf(&r->content, " [... %zu more bytes]", r->line_len - r->line.len);
+            er_buf_putc(&r->content, '\n');
+            r->last_shown = no;
+        }
+    }
+    er_buf_reset(&r->line);
+    r->line_len = 0;
+}
+
+static void feed(reader *r, const char *p, size_t n)
+{
+    while (n) {
+        const char *nl = memchr(p, '\n', n);
+        size_t seg = nl ? (size_t)(nl - p) : n;
+        bool wanted = r->lineno + 1 >= r->start && (r->end == 0 || r->lineno + 1 <= r->end);
+        if (wanted && r->line.len < LINE_SHOW_MAX) {
+            size_t take = seg < LINE_SHOW_MAX - r->line.len ? seg : LINE_SHOW_MAX - r->line.len;
+            er_buf_append(&r->line, p, take);
+        }
+        r->line_len += seg;
+        if (!nl)
+            return;
+        finish_line(r);
+        p += seg + 1;
+        n -= seg + 1;
+    }
+}
+
+/* Streams the file through r; *exact is false when counting stopped early. */
+static int scan_file(reader *r, int fd, const char *rel, bool *exact, er_error *err)
+{
+    char chunk[65536];
+    size_t scanned = 0;
+    ssize_t n;
+    *exact = true;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        if (scanned == 0 && looks_binary(chunk, (size_t)n))
+            return binary_error(err, rel);
+        scanned += (size_t)n;
+        feed(r, chunk, (size_t)n);
+        if (scanned >= READ_SCAN_MAX) {
+            *exact = false;
+            return 0;
+        }
+    }
+    if (n < 0)
+        return er_error_set(err, ER_EIO, "cannot read %s: %s", rel, strerror(errno));
+    if (r->line_len)  /* a last line without a newline */
+        finish_line(r);
+    return 0;
+}
+
+static int read_range(long *start, long *end, const cJSON *args, er_error *err)
+{
+    double s = er_json_num(args, "start", 1), e = er_json_num(args, "end", 0);
+    if (s < 1 || s > 1e12)
+        return er_error_set(err, ER_EINVAL, "read_file: start must be a line number from 1");
+    if (e != 0 && (e < s || e > 1e12))
+        return er_error_set(err, ER_EINVAL, "read_file: end (%.0f) must not be before start (%.0f)",
+                            e, s);
+    *start = (long)s;
+    *end = (long)e;
+    return 0;
+}
+
+static int read_result(cJSON *o, reader *r, bool exact, const char *rel, er_error *err)
+{
+    if (r->start > 1 && r->start > r->lineno && exact)
+        return er_error_set(err, ER_EINVAL, "%s has only %ld lines; start %ld is past the end", rel,
+                            r->lineno, r->start);
+    er_json_add_str(o, "path", rel);
+    er_json_add_num(o, "start", (double)r->start);
+    er_json_add_num(o, "end", (double)(r->last_shown ? r->last_shown : r->start - 1));
+    er_json_add_num(o, exact ? "total_lines" : "total_lines_at_least", (double)r->lineno);
+    er_tools_add_text(o, "content", r->content.ptr, r->content.len, SIZE_MAX);
+    er_json_add_bool(o, "truncated", r->truncated);
+    if (r->truncated) {
+        char hint[96];
+        snprintf(hint, sizeof hint, "output capped; continue with start=%ld", r->last_shown + 1);
+        er_json_add_str(o, "hint", hint);
+    }
+    return 0;
+}
+
+static int read_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
+{
+    reader r;
+    memset(&r, 0, sizeof r);
+    int rc = read_range(&r.start, &r.end, args, err);
+    struct stat st;
+    int fd = -1;
+    if (rc == 0 && stat(t->abs, &st) == 0 && S_ISDIR(st.st_mode))
+        rc = er_error_set(err, ER_EINVAL, "%s is a directory; use list_dir", t->rel);
+    else if (rc == 0 && (fd = open(t->abs, O_RDONLY | O_CLOEXEC)) < 0)
+        rc = er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s",
+                          t->rel, strerror(errno));
+    bool exact = true;
+    if (rc == 0 && (rc = scan_file(&r, fd, t->rel, &exact, err)) == 0)
+        rc = read_result(o, &r, exact, t->rel, err);
+    if (fd >= 0)
+        close(fd);
+    er_buf_release(&r.line);
+    er_buf_release(&r.content);
+    return rc;
+}
+
+static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return on_path(ctx, args, out, read_body, err);
+}
+
+/* ---- writing ---- */
+
+/* Creates the missing directories between the root and abs's parent. */
+static int make_parents(const er_workspace *ws, const char *abs, const char *rel, er_error *err)
+{
+    char *p = er_xstrdup(abs);
+    int rc = 0;
+    for (char *s = p + ws->rootlen + 1; (s = strchr(s, '/')) != NULL; s++) {
+        *s = '\0';
+        if (mkdir(p, 0777) != 0 && errno != EEXIST)
+            rc = er_error_set(err, ER_EIO, "cannot create the directory of %s: %s", rel,
+                              strerror(errno));
+        *s = '/';
+        if (rc)
+            break;
+    }
+    free(p);
+    return rc;
+}
+
+static int write_all(int fd, const char *p, size_t n)
+{
+    while (n) {
+        ssize_t w = write(fd, p, n);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            return -1;
+        p += w;
+        n -= (size_t)w;
+    }
+    return 0;
+}
+
+/* Writes data to a temporary file beside abs and renames it over abs. */
+static int write_atomic(const char *abs, const char *rel, const char *data, size_t len,
+                        er_error *err)
+{
+    static unsigned seq;
+    struct stat st;
+    bool had = stat(abs, &st) == 0;
+    char *tmp = er_xasprintf("%s.errand-%ld-%u.tmp", abs, (long)getpid(),
+                             __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+    int rc = 0;
+    if (fd < 0)
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
+    else if (write_all(fd, data, len) != 0 || (had && fchmod(fd, st.st_mode & 07777) != 0))
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
+    if (fd >= 0 && close(fd) != 0 && rc == 0)
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
+    if (rc == 0 && rename(tmp, abs) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", rel, strerror(errno));
+    if (rc && fd >= 0)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+static size_t count_lines(const char *p, size_t n)
+{
+    size_t lines = 0;
+    for (size_t i = 0; i < n; i++)
+        lines += p[i] == '\n';
+    return lines + (n && p[n - 1] != '\n');
+}
+
+static void add_diff(cJSON *o, const char *rel, const char *a, size_t alen, const char *b,
+                     size_t blen)
+{
+    er_buf d = ER_BUF_INIT;
+    size_t changed = er_diff_unified(&d, rel, a, alen, b, blen);
+    if (changed)
+        er_tools_add_text(o, "diff", d.ptr, d.len, DIFF_KEEP);
+    else
+        er_json_add_str(o, "diff", "no change");
+    er_json_add_num(o, "changed_lines", (double)changed);
+    er_buf_release(&d);
+}
+
+static int write_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
+{
+    const char *content = er_json_str(args, "content");
+    size_t len = content ? strlen(content) : 0;
+    if (!content)
+        return er_error_set(err, ER_EINVAL, "write_file: content is missing");
+    if (len > WRITE_CONTENT_MAX)
+        return er_error_set(err, ER_ETOOBIG, "write_file: content is over %u MB",
+                            WRITE_CONTENT_MAX >> 20);
+    struct stat st;
+    bool exists = stat(t->abs, &st) == 0;
+    if (exists && S_ISDIR(st.st_mode))
+        return er_error_set(err, ER_EINVAL, "%s is a directory; give a file path", t->rel);
+    er_buf old = ER_BUF_INIT;
+    bool have_old = exists && slurp(&old, t->abs, t->rel, EDIT_FILE_MAX, NULL) == 0;
+    int rc = exists ? 0 : make_parents(t->ws, t->abs, t->rel, err);
+    if (rc == 0)
+        rc = write_atomic(t->abs, t->rel, content, len, err);
+    if (rc == 0) {
+        er_json_add_str(o, "path", t->rel);
+        er_json_add_num(o, "bytes", (double)len);
+        er_json_add_num(o, "lines", (double)count_lines(content, len));
+        er_json_add_bool(o, "created", !exists);
+        if (!exists)
+            er_json_add_str(o, "diff", "new file");
+        else if (!have_old || looks_binary(old.ptr, old.len))
+            er_json_add_str(o, "diff", "previous content was binary or too large to diff");
+        else
+            add_diff(o, t->rel, old.ptr, old.len, content, len);
+    }
+    er_buf_release(&old);
+    return rc;
+}
+
+static int run_write(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    int rc = er_tools_need_writable(ctx, err);
+    return rc ? rc : on_path(ctx, args, out, write_body, err);
+}
+
+/* ---- edit_file ---- */
+
+static size_t count_matches(const char *hay, size_t n, const char *needle, size_t m)
+{
+    size_t count = 0;
+    for (const char *p = hay; (p = memmem(p, n - (size_t)(p - hay), needle, m)) != NULL; p += m)
+        count++;
+    return count;
+}
+
+static void replace(er_buf *dst, const char *hay, size_t n, const char *old, size_t m,
+                    const char *new_text)
+{
+    const char *p = hay, *end = hay + n, *hit;
+    while ((hit = memmem(p, (size_t)(end - p), old, m)) != NULL) {
+        er_buf_append(dst, p, (size_t)(hit - p));
+        er_buf_puts(dst, new_text);
+        p = hit + m;
+    }
+    er_buf_append(dst, p, (size_t)(end - p));
+}
+
+static int no_match(er_error *err, const char *rel, const char *old)
+{
+    /* A common slip: text copied from read_file with its line-number gutter. */
+    const char *p = old;
+    while (*p == ' ')
+        p++;
+    bool gutter = *p >= '0' && *p <= '9' && strchr(p, '\t') &&
+                  strspn(p, "0123456789") == (size_t)(strchr(p, '\t') - p);
+    return er_error_set(err, ER_ENOTFOUND, "no match for the text in %s; read it again%s", rel,
+                        gutter ? " (leave out the line numbers read_file adds)" : "");
+}
+
+static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
+{
+    const char *abs = t->abs, *rel = t->rel;
+    const char *old = er_json_str(args, "old"), *new_text = er_json_str(args, "new");
+    bool all = er_json_bool(args, "replace_all", false);
+    if (er_str_empty(old) || !new_text)
+        return er_error_set(err, ER_EINVAL, "edit_file: give the exact text to replace (old) "
+                                            "and its replacement (new)");
+    if (strcmp(old, new_text) == 0)
+        return er_error_set(err, ER_EINVAL, "edit_file: old and new are the same; nothing to change");
+    er_buf cur;
+    int rc = slurp(&cur, abs, rel, EDIT_FILE_MAX, err);
+    if (rc)
+        return rc;
+    size_t m = strlen(old);
+    size_t hits = looks_binary(cur.ptr, cur.len) ? 0 : count_matches(cur.ptr, cur.len, old, m);
+    er_buf next = ER_BUF_INIT;
+    if (looks_binary(cur.ptr, cur.len))
+        rc = binary_error(err, rel);
+    else if (hits == 0)
+        rc = no_match(err, rel, old);
+    else if (hits > 1 && !all)
+        rc = er_error_set(err, ER_EINVAL, "%zu matches in %s; give more context or set replace_all",
+                          hits, rel);
+    if (rc == 0) {
+        replace(&next, cur.ptr, cur.len, old, m, new_text);
+        rc = write_atomic(abs, rel, next.ptr ? next.ptr : "", next.len, err);
+    }
+    if (rc == 0) {
+        er_json_add_str(o, "path", rel);
+        er_json_add_num(o, "replacements", (double)hits);
+        add_diff(o, rel, cur.ptr, cur.len, next.ptr ? next.ptr : "", next.len);
+    }
+    er_buf_release(&cur);
+    er_buf_release(&next);
+    return rc;
+}
+
+static int run_edit(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    int rc = er_tools_need_writable(ctx, err);
+    return rc ? rc : on_path(ctx, args, out, edit_body, err);
+}
+
+/* ---- list_dir ---- */
+
+typedef struct entry {
+    char *name;
+    const char *type;
+    long long size;
+    char *target;  /* symlinks */
+} entry;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const entry *)a)->name, ((const entry *)b)->name);
+}
+
+static const char *type_of(mode_t m)
+{
+    return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : "other";
+}
+
+static size_t read_entries(DIR *d, entry **out)
+{
+    size_t n = 0, cap = 0;
+    entry *v = NULL;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        struct stat st;
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            continue;
+        if (n == cap) {
+            cap = cap ? cap * 2 : 64;
+            v = er_xrealloc(v, cap * sizeof *v);
+        }
+        v[n] = (entry){ er_xstrdup(de->d_name), type_of(st.st_mode), (long long)st.st_size, NULL };
+        if (S_ISLNK(st.st_mode)) {
+            char buf[4096];
+            ssize_t len = readlinkat(dirfd(d), de->d_name, buf, sizeof buf - 1);
+            v[n].target = len >= 0 ? er_xstrndup(buf, (size_t)len) : NULL;
+        }
+        n++;
+    }
+    *out = v;
+    return n;
+}
+
+static void add_entries(cJSON *o, entry *v, size_t n)
+{
+    qsort(v, n, sizeof *v, by_name);
+    cJSON *arr = cJSON_CreateArray();
+    size_t shown = 0, cost = 0;
+    for (size_t i = 0; i < n; i++) {
+        cost += er_tools_json_cost(v[i].name, strlen(v[i].name)) + 48 +
+                (v[i].target ? er_tools_json_cost(v[i].target, strlen(v[i].target)) + 12 : 0);
+        if (shown == i && i < LIST_MAX && cost < ER_TOOLS_BUDGET) {
+            shown++;
+            cJSON *e = cJSON_CreateObject();
+            er_tools_add_text(e, "name", v[i].name, strlen(v[i].name), 1024);
+            er_json_add_str(e, "type", v[i].type);
+            if (strcmp(v[i].type, "dir") != 0)
+                er_json_add_num(e, "size", (double)v[i].size);
+            if (v[i].target)
+                er_tools_add_text(e, "target", v[i].target, strlen(v[i].target), 1024);
+            er_json_append(arr, e);
+        }
+        free(v[i].name);
+        free(v[i].target);
+    }
+    er_json_add(o, "entries", arr);
+    er_json_add_num(o, "count", (double)n);
+    er_json_add_bool(o, "truncated", shown < n);
+}
+
+static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
+{
+    (void)args;
+    DIR *d = opendir(t->abs);
+    if (!d)
+        return er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EINVAL, "cannot list %s: %s",
+                            t->rel, strerror(errno));
+    entry *v;
+    size_t n = read_entries(d, &v);
+    closedir(d);
+    er_json_add_str(o, "path", t->rel);
+    add_entries(o, v, n);
+    free(v);
+    return 0;
+}
+
+static int run_list(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return on_path(ctx, args, out, list_body, err);
+}
+
+static const er_tool fs_tools[] = {
+    { "read_file",
+      "Read a text file of the workspace with numbered lines (1-based). Give start/end for a "
+      "range of a long file; the result says the total line count.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"path\":{\"type\":\"string\",\"description\":\"file path, relative to the workspace\"},"
+      "\"start\":{\"type\":\"integer\",\"description\":\"first line to show (default 1)\"},"
+      "\"end\":{\"type\":\"integer\",\"description\":\"last line to show, inclusive (default: "
+      "end of file)\"}},"
+      "\"required\":[\"path\"],\"additionalProperties\":false}",
+      ER_PERM_READ, "show PATH [START] [END]", run_read },
+    { "write_file",
+      "Create or overwrite a file in the workspace with the given content (parent directories "
+      "are created). Returns a unified diff against the previous content.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"path\":{\"type\":\"string\",\"description\":\"file path, relative to the workspace\"},"
+      "\"content\":{\"type\":\"string\",\"description\":\"the complete new content\"}},"
+      "\"required\":[\"path\",\"content\"],\"additionalProperties\":false}",
+      ER_PERM_WRITE, "write PATH CONTENT...", run_write },
+    { "edit_file",
+      "Replace an exact piece of text in a file. old must match exactly once (include enough "
+      "surrounding lines) unless replace_all is set. Returns a unified diff of the change.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"path\":{\"type\":\"string\",\"description\":\"file path, relative to the workspace\"},"
+      "\"old\":{\"type\":\"string\",\"description\":\"exact text to replace, without line "
+      "numbers\"},"
+      "\"new\":{\"type\":\"string\",\"description\":\"replacement text\"},"
+      "\"replace_all\":{\"type\":\"boolean\",\"description\":\"replace every occurrence "
+      "(default false)\"}},"
+      "\"required\":[\"path\",\"old\",\"new\"],\"additionalProperties\":false}",
+      ER_PERM_WRITE, "edit PATH OLD NEW", run_edit },
+    { "list_dir",
+      "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"path\":{\"type\":\"string\",\"description\":\"directory, relative to the workspace "
+      "(default: its root)\"}},"
+      "\"required\":[],\"additionalProperties\":false}",
+      ER_PERM_READ, "ls [PATH]", run_list },
+};
+
+const er_tool_family er_tools_fs = { "fs", fs_tools, ER_ARRAY_LEN(fs_tools) };

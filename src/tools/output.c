@@ -1,0 +1,159 @@
+/* output.c — what every code tool does with its result: clip long texts
+ * (head + tail, with the amount cut said), make them valid UTF-8 for JSON, and
+ * print the result under ER_TOOL_OUTPUT_MAX.  Also the small context checks
+ * the tools share (read-only workspace, cancellation). */
+#include "errand/tools.h"
+#include "errand/json.h"
+#include "errand/sandbox.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
+static size_t utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned min;
+    unsigned cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xE0) == 0xC0) {
+        len = 2, min = 0x80, cp = s[0] & 0x1F;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        len = 3, min = 0x800, cp = s[0] & 0x0F;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        len = 4, min = 0x10000, cp = s[0] & 0x07;
+    } else {
+        return 0;
+    }
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+static void put_utf8(er_buf *out, const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i;
+        size_t n;
+        while (i < len && (n = utf8_seq(p + i, len - i)) > 0 && p[i] != 0)
+            i += n;
+        er_buf_append(out, s + start, i - start);
+        if (i < len) {
+            /* NUL would end the C string cJSON sees; mark it like other junk. */
+            er_buf_puts(out, "\xEF\xBF\xBD");
+            i++;
+        }
+    }
+}
+
+/* Moves a cut point back to a UTF-8 sequence boundary. */
+static size_t char_boundary(const char *s, size_t pos, size_t len)
+{
+    size_t back = 0;
+    while (pos < len && pos > 0 && back < 3 && ((unsigned char)s[pos] & 0xC0) == 0x80) {
+        pos--;
+        back++;
+    }
+    return pos;
+}
+
+size_t er_tools_clip(er_buf *out, const char *s, size_t len, size_t keep)
+{
+    if (len <= keep) {
+        put_utf8(out, s, len);
+        return 0;
+    }
+    size_t head = char_boundary(s, keep / 2, len);
+    size_t tail_start = char_boundary(s, len - keep / 2, len);
+    size_t cut = tail_start - head;
+    put_utf8(out, s, head);
+    er_buf_printf(out, "\n[... %zu bytes elided ...]\n", cut);
+    put_utf8(out, s + tail_start, len - tail_start);
+    return cut;
+}
+
+size_t er_tools_json_cost(const char *s, size_t n)
+{
+    size_t cost = 0;
+    for (size_t i = 0; i < n; i++) {
+        unsigned char c = (unsigned char)s[i];
+        cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
+                        c == '\f'
+                    ? 2 : c < 0x20 ? 6 : 1;
+    }
+    return cost;
+}
+
+size_t er_tools_add_text(cJSON *obj, const char *key, const char *s, size_t len, size_t keep)
+{
+    er_buf b = ER_BUF_INIT;
+    size_t cut = er_tools_clip(&b, s ? s : "", s ? len : 0, keep);
+    er_json_add_str(obj, key, er_buf_cstr(&b));
+    er_buf_release(&b);
+    return cut;
+}
+
+int er_tools_emit(er_buf *out, const cJSON *result, er_error *err)
+{
+    char *text = er_json_print(result);
+    size_t n = strlen(text);
+    int rc = 0;
+    if (n > ER_TOOL_OUTPUT_MAX)
+        rc = er_error_set(err, ER_ETOOBIG, "result of %zu bytes is over the %d-byte cap; ask for less",
+                          n, ER_TOOL_OUTPUT_MAX);
+    else if (er_buf_append(out, text, n) != 0)
+        rc = er_error_set(err, ER_ETOOBIG, "result of %zu bytes does not fit the output buffer", n);
+    free(text);
+    return rc;
+}
+
+int er_tools_emit_fitting(er_buf *out, cJSON *(*build)(int level, void *payload), int levels,
+                          void *payload, er_error *err)
+{
+    int rc = ER_EINTERNAL;
+    for (int level = 0; level < levels; level++) {
+        cJSON *o = build(level, payload);
+        rc = er_tools_emit(out, o, level + 1 < levels ? NULL : err);
+        cJSON_Delete(o);
+        if (rc != ER_ETOOBIG)
+            break;
+    }
+    return rc;
+}
+
+int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err)
+{
+    if (ctx->workspace_read_only)
+        return er_error_set(err, ER_EDENIED, "workspace is read-only for the analyzer");
+    return 0;
+}
+
+int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err)
+{
+    if (ctx->cancel && *ctx->cancel)
+        return er_error_set(err, ER_ECANCELLED, "cancelled");
+    return 0;
+}
+
+int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
+{
+    return er_workspace_init(ws, ctx->workspace, err);
+}
+
+int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err)
+{
+    if (ctx->workspace_read_only && strcmp(er_sandbox_kind(), "bwrap") != 0)
+        return er_error_set(err, ER_EDENIED, "workspace is read-only for the analyzer, and without "
+                                             "bubblewrap commands cannot be kept from writing it");
+    return 0;
+}

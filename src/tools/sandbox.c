@@ -1,0 +1,598 @@
+/* sandbox.c — runs the code tools' commands in bubblewrap with resource limits
+ * and a wall-clock timeout (see sandbox.h).
+ *
+ * The child calls setsid() before exec, so its pid is also its process-group
+ * id; the group is killed when the command ends (background jobs die with it),
+ * at the timeout and on cancellation.  The child is killed before it is reaped,
+ * so the group id cannot have been reused.  As root, RLIMIT_NPROC is ignored,
+ * so a fork bomb is held by a pids cgroup (v1) when we can make one, and by
+ * bwrap's PID namespace, which the kernel empties when its init dies. */
+#include "errand/sandbox.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+#include "errand/str.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+extern char **environ;
+
+#define CGROUP_PIDS "/sys/fs/cgroup/pids"
+#define CGROUP_PARENT CGROUP_PIDS "/errand"
+#define PIDS_MAX 1024
+#define DRAIN_MS 2000             /* reading what is left after the command ended */
+#define POLL_MS 50
+#define GIB (1024ull * 1024 * 1024)
+
+static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
+static const char *detected_kind = "rlimits-only";
+static char *bwrap_exe;           /* found once by detect(), so PATH changes do not matter */
+static unsigned cgroup_seq;       /* names of per-run cgroups; atomic increments */
+
+/* ---- output capture: head + tail ring + total ---- */
+
+typedef struct capture {
+    er_buf head;
+    char *ring;
+    size_t ring_cap, ring_len, ring_pos;
+    size_t total, keep;
+} capture;
+
+static void cap_init(capture *c, size_t keep)
+{
+    er_buf_init(&c->head, 0);
+    c->keep = keep;
+    c->ring_cap = keep - keep / 2;
+    c->ring = er_xmalloc(c->ring_cap ? c->ring_cap : 1);
+    c->ring_len = c->ring_pos = c->total = 0;
+}
+
+static void cap_add(capture *c, const char *p, size_t n)
+{
+    c->total += n;
+    size_t hk = c->keep / 2;
+    if (c->head.len < hk) {
+        size_t take = n < hk - c->head.len ? n : hk - c->head.len;
+        er_buf_append(&c->head, p, take);
+        p += take;
+        n -= take;
+    }
+    if (n >= c->ring_cap) {
+        memcpy(c->ring, p + n - c->ring_cap, c->ring_cap);
+        c->ring_pos = 0;
+        c->ring_len = c->ring_cap;
+        return;
+    }
+    for (size_t i = 0; i < n; i++) {
+        c->ring[c->ring_pos] = p[i];
+        c->ring_pos = (c->ring_pos + 1) % c->ring_cap;
+    }
+    c->ring_len = c->ring_len + n > c->ring_cap ? c->ring_cap : c->ring_len + n;
+}
+
+/* Moves the captured text into out (head, marker, tail) and frees c. */
+static void cap_finish(capture *c, er_buf *out, size_t *total)
+{
+    er_buf_init(out, 0);
+    er_buf_append(out, c->head.ptr ? c->head.ptr : "", c->head.len);
+    size_t cut = c->total - c->head.len - c->ring_len;
+    if (cut)
+        er_buf_printf(out, "\n[... %zu bytes elided of %zu ...]\n", cut, c->total);
+    size_t start = c->ring_len < c->ring_cap ? 0 : c->ring_pos;
+    for (size_t i = 0; i < c->ring_len; i++)
+        er_buf_putc(out, c->ring[(start + i) % c->ring_cap]);
+    if (!out->ptr)
+        er_buf_puts(out, "");
+    *total = c->total;
+    er_buf_release(&c->head);
+    free(c->ring);
+}
+
+/* ---- argv and environment ---- */
+
+typedef struct strv {
+    char **v;
+    size_t n, cap;
+} strv;
+
+static void strv_push(strv *s, const char *x)
+{
+    if (s->n + 2 > s->cap) {
+        s->cap = s->cap ? s->cap * 2 : 32;
+        s->v = er_xrealloc(s->v, s->cap * sizeof *s->v);
+    }
+    s->v[s->n++] = er_xstrdup(x);
+    s->v[s->n] = NULL;
+}
+
+static void strv_free(strv *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
+/* Replaces or appends NAME=value. */
+static void env_set(strv *env, const char *entry)
+{
+    const char *eq = strchr(entry, '=');
+    size_t nl = eq ? (size_t)(eq - entry) : strlen(entry);
+    for (size_t i = 0; i < env->n; i++) {
+        if (strncmp(env->v[i], entry, nl) == 0 && env->v[i][nl] == '=') {
+            free(env->v[i]);
+            env->v[i] = er_xstrdup(entry);
+            return;
+        }
+    }
+    strv_push(env, entry);
+}
+
+static bool secret_name(const char *entry)
+{
+    static const char *const words[] = { "KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
+                                         "CREDENTIAL", "_AUTH", "COOKIE" };
+    static const char *const exact[] = { "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL" };
+    char name[128];
+    size_t i = 0;
+    for (; entry[i] && entry[i] != '=' && i + 1 < sizeof name; i++)
+        name[i] = (char)toupper((unsigned char)entry[i]);
+    name[i] = '\0';
+    for (size_t k = 0; k < ER_ARRAY_LEN(words); k++)
+        if (strstr(name, words[k]))
+            return true;
+    for (size_t k = 0; k < ER_ARRAY_LEN(exact); k++)
+        if (strcmp(name, exact[k]) == 0)
+            return true;
+    return er_str_starts(name, "ERRAND_");
+}
+
+static void build_env(strv *env, const er_sandbox_opts *o, bool bwrap)
+{
+    for (char **e = environ; e && *e; e++)
+        if (strchr(*e, '=') && !secret_name(*e))
+            strv_push(env, *e);
+    if (bwrap) {
+        /* / is read-only in the jail: point caches at its private /tmp. */
+        static const char *const jail[] = { "TMPDIR=/tmp", "XDG_CACHE_HOME=/tmp/.cache",
+                                            "GOCACHE=/tmp/.cache/go-build",
+                                            "npm_config_cache=/tmp/.npm" };
+        for (size_t i = 0; i < ER_ARRAY_LEN(jail); i++)
+            env_set(env, jail[i]);
+    }
+    for (const char *const *x = o->env; x && *x; x++)
+        env_set(env, *x);
+}
+
+static void bwrap_args(strv *av, const er_sandbox_opts *o)
+{
+    static const char *const base[] = { "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
+                                        "--proc", "/proc", "--tmpfs", "/tmp" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(base); i++)
+        strv_push(av, base[i]);
+    if (o->workspace) {
+        /* After --tmpfs /tmp, so a workspace under /tmp is visible. */
+        strv_push(av, o->workspace_read_only ? "--ro-bind" : "--bind");
+        strv_push(av, o->workspace);
+        strv_push(av, o->workspace);
+        strv_push(av, "--chdir");
+        strv_push(av, o->workspace);
+    }
+    strv_push(av, "--unshare-all");
+    if (o->network)
+        strv_push(av, "--share-net");
+    static const char *const tail[] = { "--die-with-parent", "--new-session", "--cap-drop",
+                                        "ALL", "--" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(tail); i++)
+        strv_push(av, tail[i]);
+}
+
+char *er_sandbox_which(const char *name)
+{
+    if (!name || !*name)
+        return NULL;
+    if (strchr(name, '/'))
+        return access(name, X_OK) == 0 ? er_xstrdup(name) : NULL;
+    const char *path = getenv("PATH");
+    if (!path || !*path)
+        path = "/usr/local/bin:/usr/bin:/bin";
+    char *found = NULL;
+    for (const char *dir = path; dir && !found;) {
+        const char *colon = strchr(dir, ':');
+        size_t dl = colon ? (size_t)(colon - dir) : strlen(dir);
+        char *cand = dl ? er_xasprintf("%.*s/%s", (int)dl, dir, name) : er_xasprintf("./%s", name);
+        struct stat st;
+        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+            found = cand;
+        else
+            free(cand);
+        dir = colon ? colon + 1 : NULL;
+    }
+    return found;
+}
+
+/* ---- the pids cgroup ---- */
+
+/* OWNED directory of a fresh pids cgroup, or NULL when we cannot make one. */
+static char *cgroup_make(void)
+{
+    if (access(CGROUP_PIDS "/cgroup.procs", W_OK) != 0)
+        return NULL;
+    if (mkdir(CGROUP_PARENT, 0755) != 0 && errno != EEXIST)
+        return NULL;
+    unsigned seq = __atomic_add_fetch(&cgroup_seq, 1, __ATOMIC_RELAXED);
+    char *dir = er_xasprintf("%s/%ld-%u", CGROUP_PARENT, (long)getpid(), seq);
+    char *max = er_xasprintf("%s/pids.max", dir);
+    FILE *f = NULL;
+    if (mkdir(dir, 0755) != 0 || !(f = fopen(max, "w")) || fprintf(f, "%d\n", PIDS_MAX) < 0) {
+        if (f)
+            fclose(f);
+        rmdir(dir);
+        free(max);
+        free(dir);
+        return NULL;
+    }
+    fclose(f);
+    free(max);
+    return dir;
+}
+
+/* Kills everything in the cgroup; returns how many were still there. */
+static size_t cgroup_kill(const char *dir)
+{
+    char *procs = er_xasprintf("%s/cgroup.procs", dir);
+    FILE *f = fopen(procs, "r");
+    free(procs);
+    size_t n = 0;
+    long pid;
+    while (f && fscanf(f, "%ld", &pid) == 1) {
+        kill((pid_t)pid, SIGKILL);
+        n++;
+    }
+    if (f)
+        fclose(f);
+    return n;
+}
+
+static void cgroup_remove(char *dir)
+{
+    if (!dir)
+        return;
+    /* Killed tasks leave the cgroup once reaped; give that a moment. */
+    for (int i = 0; i < 200; i++) {
+        cgroup_kill(dir);
+        if (rmdir(dir) == 0 || errno == ENOENT)
+            break;
+        usleep(10 * 1000);
+    }
+    free(dir);
+}
+
+/* ---- the child ---- */
+
+typedef struct spawn {
+    char **argv, **envp;
+    char *exe;               /* absolute path of argv[0], or NULL: not found */
+    char *cg_procs;          /* cgroup.procs to join, or NULL */
+    const char *chdir_to;    /* without bwrap */
+    struct rlimit cpu, as, fsize, nofile, nproc;
+    bool set_nproc;
+    bool merge;              /* stderr into stdout */
+} spawn;
+
+static void child_fail(const char *what, const char *name)
+{
+    /* Only async-signal-safe calls here: we are a fork of a threaded process. */
+    ssize_t r = write(2, what, strlen(what));
+    r = write(2, name, strlen(name));
+    r = write(2, "\n", 1);
+    (void)r;
+}
+
+static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
+{
+    setsid();
+    if (sp->cg_procs) {
+        int fd = open(sp->cg_procs, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t r = write(fd, "0", 1);  /* v1: 0 means the writer */
+            (void)r;
+            close(fd);
+        }
+    }
+    struct rlimit zero = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &zero);
+    setrlimit(RLIMIT_CPU, &sp->cpu);
+    setrlimit(RLIMIT_AS, &sp->as);
+    setrlimit(RLIMIT_FSIZE, &sp->fsize);
+    setrlimit(RLIMIT_NOFILE, &sp->nofile);
+    if (sp->set_nproc)
+        setrlimit(RLIMIT_NPROC, &sp->nproc);
+    int devnull = open("/dev/null", O_RDONLY);
+    if (devnull >= 0)
+        dup2(devnull, 0);
+    dup2(out_fd, 1);
+    dup2(sp->merge ? out_fd : err_fd, 2);
+    /* Our other descriptors (database, sockets) are none of the command's business. */
+    if (close_range(3, ~0u, 0) != 0)
+        for (int fd = 3; fd < 4096; fd++)
+            close(fd);
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigaction(SIGPIPE, &dfl, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    if (sp->chdir_to && chdir(sp->chdir_to) != 0) {
+        child_fail("sandbox: cannot enter the workspace ", sp->chdir_to);
+        _exit(126);
+    }
+    if (sp->exe)
+        execve(sp->exe, sp->argv, sp->envp);
+    child_fail(sp->exe ? "sandbox: cannot execute " : "sandbox: command not found: ",
+               sp->argv[0]);
+    _exit(127);
+}
+
+static void set_limits(spawn *sp, const er_sandbox_opts *o, int timeout_s)
+{
+    rlim_t cpu = (rlim_t)timeout_s + 5;
+    sp->cpu = (struct rlimit){ cpu, cpu + 5 };
+    rlim_t as = o->max_memory ? (rlim_t)o->max_memory : (rlim_t)(2 * GIB);
+    sp->as = (struct rlimit){ as, as };
+    sp->fsize = (struct rlimit){ (rlim_t)GIB, (rlim_t)GIB };
+    sp->nofile = (struct rlimit){ 4096, 4096 };
+    /* NPROC counts every process of the real uid and means nothing for root. */
+    sp->set_nproc = getuid() != 0;
+    struct rlimit cur;
+    if (getrlimit(RLIMIT_NPROC, &cur) == 0) {
+        rlim_t n = cur.rlim_cur < 4096 ? cur.rlim_cur : 4096;
+        sp->nproc = (struct rlimit){ n, cur.rlim_max < n ? cur.rlim_max : n };
+    } else {
+        sp->set_nproc = false;
+    }
+}
+
+/* ---- running ---- */
+
+typedef struct run_state {
+    pid_t pid;
+    char *cgroup;
+    capture out, err;
+    bool exited, timed_out, cancelled;
+    int status;
+} run_state;
+
+/* Until it has been reaped the child's pid cannot be reused; right after
+ * fork it may not have made its process group yet, so it is killed by pid too. */
+static void kill_all(run_state *st)
+{
+    if (!st->exited) {
+        kill(st->pid, SIGKILL);
+        kill(-st->pid, SIGKILL);
+    }
+    if (st->cgroup)
+        cgroup_kill(st->cgroup);
+}
+
+/* Reads what is available on fd; closes it (-1) at EOF. */
+static void read_some(int *fd, capture *c)
+{
+    char chunk[65536];
+    for (int i = 0; i < 16; i++) {
+        ssize_t n = read(*fd, chunk, sizeof chunk);
+        if (n > 0) {
+            cap_add(c, chunk, (size_t)n);
+            continue;
+        }
+        if (n == 0 || (errno != EAGAIN && errno != EINTR)) {
+            close(*fd);
+            *fd = -1;
+        }
+        return;
+    }
+}
+
+/* Checks whether the child ended without reaping it, so its group can still be
+ * killed safely; then kills the stragglers and reaps. */
+static void check_exit(run_state *st)
+{
+    siginfo_t si;
+    memset(&si, 0, sizeof si);
+    if (waitid(P_PID, (id_t)st->pid, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+        return;
+    kill(-st->pid, SIGKILL);
+    if (st->cgroup)
+        cgroup_kill(st->cgroup);
+    while (waitpid(st->pid, &st->status, 0) < 0 && errno == EINTR)
+        ;
+    st->exited = true;
+}
+
+static void pump(run_state *st, int fds[2], const er_sandbox_opts *o, int timeout_s)
+{
+    int64_t deadline = er_mono_ms() + (int64_t)timeout_s * 1000;
+    int64_t drain_until = 0;
+    while (fds[0] >= 0 || fds[1] >= 0 || !st->exited) {
+        int64_t now = er_mono_ms();
+        if (!st->exited && !st->timed_out && now >= deadline)
+            st->timed_out = true;
+        if (!st->exited && o->cancel && *o->cancel)
+            st->cancelled = true;
+        if (!st->exited && (st->timed_out || st->cancelled))
+            kill_all(st);
+        if (st->exited && drain_until == 0)
+            drain_until = now + DRAIN_MS;
+        if (drain_until && now >= drain_until)
+            break;
+        struct pollfd p[2] = { { fds[0], POLLIN, 0 }, { fds[1], POLLIN, 0 } };
+        if (poll(p, 2, POLL_MS) > 0) {
+            if (fds[0] >= 0 && p[0].revents)
+                read_some(&fds[0], &st->out);
+            if (fds[1] >= 0 && p[1].revents)
+                read_some(&fds[1], &st->err);
+        }
+        if (!st->exited)
+            check_exit(st);
+    }
+}
+
+static void fill_result(er_sandbox_result *r, run_state *st, int64_t t0, const char *kind)
+{
+    memset(r, 0, sizeof *r);
+    if (WIFSIGNALED(st->status))
+        r->signal = WTERMSIG(st->status);
+    else
+        r->exit_code = WEXITSTATUS(st->status);
+    r->timed_out = st->timed_out;
+    r->duration_ms = er_mono_ms() - t0;
+    cap_finish(&st->out, &r->out, &r->out_total);
+    cap_finish(&st->err, &r->err, &r->err_total);
+    r->sandbox = kind;
+}
+
+static int start_child(run_state *st, const spawn *sp, int fds[2], er_error *err)
+{
+    int po[2], pe[2];
+    if (pipe2(po, O_CLOEXEC) != 0)
+        return er_error_set(err, ER_EIO, "cannot create a pipe: %s", strerror(errno));
+    if (pipe2(pe, O_CLOEXEC) != 0) {
+        close(po[0]);
+        close(po[1]);
+        return er_error_set(err, ER_EIO, "cannot create a pipe: %s", strerror(errno));
+    }
+    st->pid = fork();
+    if (st->pid == 0)
+        child_exec(sp, po[1], pe[1]);
+    close(po[1]);
+    close(pe[1]);
+    if (st->pid < 0) {
+        close(po[0]);
+        close(pe[0]);
+        return er_error_set(err, ER_EIO, "cannot start a process: %s", strerror(errno));
+    }
+    fcntl(po[0], F_SETFL, O_NONBLOCK);
+    fcntl(pe[0], F_SETFL, O_NONBLOCK);
+    fds[0] = po[0];
+    fds[1] = pe[0];
+    return 0;
+}
+
+static void prepare(spawn *sp, strv *av, strv *env, const er_sandbox_opts *o,
+                    const char *const *argv, bool bwrap, int timeout_s)
+{
+    memset(sp, 0, sizeof *sp);
+    if (bwrap)
+        bwrap_args(av, o);
+    for (const char *const *a = argv; *a; a++)
+        strv_push(av, *a);
+    build_env(env, o, bwrap);
+    sp->argv = av->v;
+    sp->envp = env->v;
+    sp->exe = bwrap ? er_xstrdup(bwrap_exe) : er_sandbox_which(av->v[0]);
+    sp->chdir_to = bwrap ? NULL : o->workspace;
+    sp->merge = o->merge_stderr;
+    set_limits(sp, o, timeout_s);
+}
+
+int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts,
+                   const char *const *argv, er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    if (!argv || !argv[0])
+        return er_error_set(err, ER_EINVAL, "no command to run");
+    bool bwrap = !opts->no_bwrap && strcmp(er_sandbox_kind(), "bwrap") == 0;
+    int timeout_s = opts->timeout_s > 0 ? opts->timeout_s : ER_SANDBOX_TIMEOUT_DEFAULT;
+    size_t keep = opts->keep ? opts->keep : ER_SANDBOX_KEEP_DEFAULT;
+    strv av = { NULL, 0, 0 }, env = { NULL, 0, 0 };
+    spawn sp;
+    prepare(&sp, &av, &env, opts, argv, bwrap, timeout_s);
+    run_state st;
+    memset(&st, 0, sizeof st);
+    st.cgroup = cgroup_make();
+    sp.cg_procs = st.cgroup ? er_xasprintf("%s/cgroup.procs", st.cgroup) : NULL;
+    cap_init(&st.out, keep);
+    cap_init(&st.err, keep);
+    int64_t t0 = er_mono_ms();
+    int fds[2];
+    int rc = start_child(&st, &sp, fds, err);
+    if (rc == 0)
+        pump(&st, fds, opts, timeout_s);
+    for (int i = 0; i < 2 && rc == 0; i++)
+        if (fds[i] >= 0)
+            close(fds[i]);
+    cgroup_remove(st.cgroup);
+    fill_result(out, &st, t0, bwrap ? "bwrap" : "rlimits-only");
+    free(sp.cg_procs);
+    free(sp.exe);
+    strv_free(&av);
+    strv_free(&env);
+    if (rc)
+        er_sandbox_result_release(out);
+    else if (st.cancelled)
+        rc = er_error_set(err, ER_ECANCELLED, "cancelled; the command was killed");
+    return rc;
+}
+
+void er_sandbox_result_release(er_sandbox_result *r)
+{
+    er_buf_release(&r->out);
+    er_buf_release(&r->err);
+}
+
+/* ---- detection ---- */
+
+static void detect(void)
+{
+    const char *force = getenv("ERRAND_SANDBOX");
+    if (force && strcmp(force, "none") == 0) {
+        er_log(ER_LOG_INFO, "sandbox", "ERRAND_SANDBOX=none: running commands with rlimits only");
+        return;
+    }
+    bwrap_exe = er_sandbox_which("bwrap");
+    if (!bwrap_exe) {
+        er_log(ER_LOG_WARN, "sandbox", "bubblewrap (bwrap) is not installed; commands run with "
+               "rlimits only, without filesystem or network isolation");
+        return;
+    }
+    const char *const probe[] = { bwrap_exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
+                                  "/proc", "--tmpfs", "/tmp", "--unshare-all",
+                                  "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--",
+                                  "true", NULL };
+    er_sandbox_opts o;
+    memset(&o, 0, sizeof o);
+    o.no_bwrap = true;
+    o.timeout_s = 10;
+    o.keep = 1024;
+    er_sandbox_result r;
+    er_error e = { 0, "" };
+    int rc = er_sandbox_run(&r, &o, probe, &e);
+    if (rc == 0 && r.signal == 0 && r.exit_code == 0) {
+        detected_kind = "bwrap";
+    } else {
+        er_log(ER_LOG_WARN, "sandbox",
+               "bubblewrap does not work here (%s); commands run with rlimits only, "
+               "without filesystem or network isolation",
+               rc ? e.msg : (r.err.len ? er_str_trim(r.err.ptr) : "bwrap failed"));
+    }
+    if (rc == 0)
+        er_sandbox_result_release(&r);
+}
+
+const char *er_sandbox_kind(void)
+{
+    pthread_once(&detect_once, detect);
+    return detected_kind;
+}

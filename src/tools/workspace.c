@@ -1,0 +1,148 @@
+/* workspace.c — keeps file tools inside the workspace root (see workspace.h). */
+#include "errand/workspace.h"
+#include "errand/alloc.h"
+#include "errand/buf.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+int er_workspace_init(er_workspace *ws, const char *root, er_error *err)
+{
+    ws->root = NULL;
+    ws->rootlen = 0;
+    if (!root || !*root)
+        return er_error_set(err, ER_EINVAL, "no workspace is set; configure workspace or run errand in a project directory");
+    char *real = realpath(root, NULL);
+    if (!real)
+        return er_error_set(err, ER_ENOTFOUND, "workspace '%s' cannot be opened: %s", root,
+                            strerror(errno));
+    struct stat st;
+    if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode)) {
+        free(real);
+        return er_error_set(err, ER_ENOTFOUND, "workspace '%s' is not a directory", root);
+    }
+    ws->root = real;
+    ws->rootlen = strlen(real);
+    return 0;
+}
+
+void er_workspace_release(er_workspace *ws)
+{
+    free(ws->root);
+    ws->root = NULL;
+    ws->rootlen = 0;
+}
+
+bool er_workspace_contains(const er_workspace *ws, const char *abs)
+{
+    if (strcmp(ws->root, "/") == 0)
+        return abs[0] == '/';
+    return strncmp(abs, ws->root, ws->rootlen) == 0 &&
+           (abs[ws->rootlen] == '\0' || abs[ws->rootlen] == '/');
+}
+
+const char *er_workspace_rel(const er_workspace *ws, const char *abs)
+{
+    if (!er_workspace_contains(ws, abs))
+        return abs;
+    if (strcmp(ws->root, "/") == 0)
+        return abs[1] ? abs + 1 : ".";
+    return abs[ws->rootlen] ? abs + ws->rootlen + 1 : ".";
+}
+
+static int outside(er_error *err, const er_workspace *ws, const char *path)
+{
+    return er_error_set(err, ER_EDENIED, "path '%s' is outside the workspace %s", path, ws->root);
+}
+
+/* Cuts the last component off cand (in place) and returns it (OWNED);
+ * NULL when cand is the root. */
+static char *split_last(char *cand)
+{
+    size_t n = strlen(cand);
+    while (n > 1 && cand[n - 1] == '/')
+        cand[--n] = '\0';
+    char *slash = strrchr(cand, '/');
+    if (!slash || n <= 1)
+        return NULL;
+    char *comp = er_xstrdup(slash + 1);
+    if (slash == cand)
+        slash[1] = '\0';
+    else
+        *slash = '\0';
+    return comp;
+}
+
+/* Prepends comp to the not-yet-existing tail, refusing what realpath would
+ * have had to interpret: `..` and dangling symlinks. */
+static int push_missing(er_buf *tail, const char *parent, const char *comp, const char *path,
+                        er_error *err)
+{
+    if (strcmp(comp, ".") == 0 || comp[0] == '\0')
+        return 0;
+    if (strcmp(comp, "..") == 0)
+        return er_error_set(err, ER_ENOTFOUND,
+                            "path '%s' uses '..' after a directory that does not exist", path);
+    char *full = er_xasprintf("%s/%s", parent, comp);
+    struct stat st;
+    int exists = lstat(full, &st) == 0;
+    free(full);
+    if (exists && S_ISLNK(st.st_mode))
+        return er_error_set(err, ER_EDENIED,
+                            "path '%s' goes through the dangling symlink '%s'; not following it",
+                            path, comp);
+    er_buf joined = ER_BUF_INIT;
+    er_buf_puts(&joined, comp);
+    if (tail->len) {
+        er_buf_putc(&joined, '/');
+        er_buf_append(&joined, tail->ptr, tail->len);
+    }
+    er_buf_reset(tail);
+    er_buf_append(tail, joined.ptr, joined.len);
+    er_buf_release(&joined);
+    return 0;
+}
+
+int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, er_error *err)
+{
+    *out = NULL;
+    if (!path || !*path)
+        path = ".";
+    if (strlen(path) >= PATH_MAX)
+        return er_error_set(err, ER_EINVAL, "path is longer than %d bytes", PATH_MAX);
+    char *cand = path[0] == '/' ? er_xstrdup(path) : er_xasprintf("%s/%s", ws->root, path);
+    er_buf tail = ER_BUF_INIT;
+    char *real = NULL;
+    int rc = 0;
+    while (!rc && !(real = realpath(cand, NULL))) {
+        char *comp;
+        if (errno == ENOTDIR) {
+            rc = er_error_set(err, ER_EINVAL, "path '%s' goes through a file as if it were a directory", path);
+        } else if (errno != ENOENT) {
+            rc = er_error_set(err, ER_EIO, "cannot resolve '%s': %s", path, strerror(errno));
+        } else if (!(comp = split_last(cand))) {
+            rc = er_error_set(err, ER_EIO, "cannot resolve '%s': no existing parent", path);
+        } else {
+            rc = push_missing(&tail, cand, comp, path, err);
+            free(comp);
+        }
+    }
+    free(cand);
+    if (!rc && !er_workspace_contains(ws, real))
+        rc = outside(err, ws, path);
+    if (!rc && tail.len) {
+        char *joined = er_xasprintf("%s%s%s", real, strcmp(real, "/") ? "/" : "", tail.ptr);
+        free(real);
+        real = joined;
+    }
+    er_buf_release(&tail);
+    if (rc) {
+        free(real);
+        return rc;
+    }
+    *out = real;
+    return 0;
+}

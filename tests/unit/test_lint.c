@@ -1,0 +1,175 @@
+/* test_lint.c — the linter-output parsers on real captured output
+ * (tests/data/tools/, made by gcc 12, cppcheck 2.10, Python 3.11 py_compile,
+ * pyflakes 2.5, shellcheck 0.9 and node 20 on the project machine), and the
+ * lint tool on real broken files. */
+#include "check.h"
+#include "tools_util.h"
+#include "errand/sandbox.h"
+#include "errand/str.h"
+
+static er_error err;
+
+/* The diagnostic of arr at file:line, or NULL. */
+static const cJSON *diag_at(const cJSON *arr, const char *file, int line, const char *tool)
+{
+    const cJSON *d;
+    cJSON_ArrayForEach(d, arr) {
+        if (er_str_eq(er_json_str(d, "file"), file) && er_json_num(d, "line", 0) == line &&
+            (!tool || er_str_eq(er_json_str(d, "tool"), tool)))
+            return d;
+    }
+    return NULL;
+}
+
+static cJSON *parse_file(const char *format, const char *tool, const char *name, const char *root)
+{
+    char *text = tu_data(name);
+    cJSON *arr = cJSON_CreateArray();
+    size_t n = er_lint_parse(arr, format, tool, text, root);
+    CHECK_INT(n, cJSON_GetArraySize(arr));
+    free(text);
+    return arr;
+}
+
+static void check_diag(const cJSON *d, int col, const char *severity, const char *msg_part)
+{
+    CHECK(d != NULL);
+    if (!d)
+        return;
+    if (col)
+        CHECK_INT(er_json_num(d, "column", 0), col);
+    else
+        CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(d, "column")));
+    CHECK_STR(er_json_str(d, "severity"), severity);
+    CHECK(tu_contains(er_json_str(d, "message"), msg_part));
+}
+
+static void test_gcc(void)
+{
+    cJSON *a = parse_file("gcc", "gcc", "gcc.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 6);
+    check_diag(diag_at(a, "bad.c", 6, NULL), 17, "error", "expected");
+    check_diag(diag_at(a, "bad.c", 5, NULL), 9, "warning", "unused variable");
+    check_diag(diag_at(a, "warn.c", 15, NULL), 14, "warning", "format");
+    check_diag(diag_at(a, "inc.c", 1, NULL), 10, "error", "missing.h: No such file");
+    cJSON_Delete(a);
+    a = parse_file("gcc", "cppcheck", "cppcheck.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 10);
+    check_diag(diag_at(a, "warn.c", 7, NULL), 16, "error", "Uninitialized variable: y [uninitvar]");
+    check_diag(diag_at(a, "bad.c", 5, NULL), 9, "style", "Unused variable");
+    check_diag(diag_at(a, "warn.c", 15, NULL), 5, "warning", "invalidPrintfArgType_s");
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(a, 0), "tool"), "cppcheck");
+    cJSON_Delete(a);
+}
+
+static void test_python(void)
+{
+    cJSON *a = parse_file("python", "py_compile", "py_compile.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 1);
+    check_diag(diag_at(a, "bad.py", 5, "py_compile"), 0, "error", "SyntaxError: invalid syntax");
+    cJSON_Delete(a);
+    a = parse_file("pyflakes", "pyflakes", "pyflakes.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 4);
+    check_diag(diag_at(a, "bad.py", 5, NULL), 15, "error", "invalid syntax");
+    check_diag(diag_at(a, "flakes.py", 1, NULL), 1, "warning", "'os' imported but unused");
+    check_diag(diag_at(a, "flakes.py", 6, NULL), 12, "warning", "undefined name");
+    cJSON_Delete(a);
+}
+
+static void test_shell_node(void)
+{
+    cJSON *a = parse_file("gcc", "shellcheck", "shellcheck.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 5);
+    check_diag(diag_at(a, "bad.sh", 2, NULL), 12, "note", "SC2035");
+    cJSON *last = cJSON_GetArrayItem(a, 4);
+    CHECK_INT(er_json_num(last, "line", 0), 6);
+    check_diag(last, 9, "warning", "== in place of = is undefined");
+    cJSON_Delete(a);
+    a = parse_file("node", "node", "node_check.out", "/tmp/codetools-cap/lint");
+    CHECK_INT(cJSON_GetArraySize(a), 1);
+    check_diag(diag_at(a, "bad.js", 2, "node"), 14, "error", "SyntaxError: Unexpected token ';'");
+    cJSON_Delete(a);
+}
+
+static void test_lint_tool(const char *ws)
+{
+    tu_write(ws, "broken.c", "#include <stdio.h>\n\nint main(void)\n{\n    printf(\"hi\\n\")\n"
+                             "    return 0;\n}\n");
+    tu_write(ws, "broken.py", "def f(x):\n    return x\n\nif True\n    f(1)\n");
+    tu_write(ws, "fine.sh", "#!/bin/sh\necho \"$1\"\n");
+    tu_write(ws, "notes.txt", "not code\n");
+    er_tool_ctx ctx = tu_ctx(ws);
+    ctx.workspace_read_only = true;  /* lint only reads */
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c broken.py fine.sh notes.txt\"}", &err));
+    const cJSON *d = er_json_arr(r, "diagnostics");
+    const cJSON *c = diag_at(d, "broken.c", 5, "gcc");
+    CHECK(c != NULL);
+    CHECK_STR(er_json_str(c, "severity"), "error");
+    CHECK(tu_contains(er_json_str(c, "message"), "expected"));
+    const cJSON *p = diag_at(d, "broken.py", 4, "py_compile");
+    CHECK(p != NULL);
+    CHECK_STR(er_json_str(p, "severity"), "error");
+    CHECK(er_json_num(er_json_obj(r, "summary"), "errors", 0) >= 2);
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 3);
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "\"unsupported\":[\"notes.txt\"]"));
+    CHECK(tu_contains(text, "\"gcc\"") && tu_contains(text, "\"py_compile\""));
+    CHECK(!tu_contains(text, "fine.sh\",\"line"));  /* shellcheck finds nothing in it */
+    free(text);
+    cJSON_Delete(r);
+    /* Linting wrote nothing into the workspace (no __pycache__). */
+    CHECK(!tu_exists(ws, "__pycache__"));
+    /* A whole directory, and a path outside. */
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\".\"}", &err));
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 3);
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "lint", &ctx, "{\"path\":\"../x.c\"}", &err) == ER_EDENIED);
+    CHECK(tu_call(&r, "lint", &ctx, "{\"path\":\"notes.txt\"}", &err) == ER_EINVAL);
+}
+
+/* With only gcc on PATH, the other linters are reported as skipped. */
+static void test_missing_linters(const char *ws)
+{
+    char *gcc = er_sandbox_which("gcc");
+    if (!gcc) {
+        printf("skip: no gcc\n");
+        return;
+    }
+    /* In the workspace: the sandbox has its own /tmp, so a bin dir there is invisible. */
+    char *bin = er_xasprintf("%s/.bin", ws);
+    CHECK(mkdir(bin, 0755) == 0);
+    char *link = er_xasprintf("%s/gcc", bin);
+    CHECK(symlink(gcc, link) == 0);
+    char *old = er_xstrdup(getenv("PATH"));
+    setenv("PATH", bin, 1);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c fine.sh\"}", &err));
+    setenv("PATH", old, 1);
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "{\"tool\":\"cppcheck\",\"reason\":\"cppcheck is not installed"));
+    CHECK(tu_contains(text, "{\"tool\":\"shellcheck\",\"reason\":\"shellcheck is not installed"));
+    CHECK(diag_at(er_json_arr(r, "diagnostics"), "broken.c", 5, "gcc") != NULL);
+    free(text);
+    cJSON_Delete(r);
+    unlink(link);
+    tu_rmrf(bin);
+    free(link);
+    free(bin);
+    free(old);
+    free(gcc);
+}
+
+int main(void)
+{
+    test_gcc();
+    test_python();
+    test_shell_node();
+    char *ws = tu_tempdir("lint");
+    test_lint_tool(ws);
+    test_missing_linters(ws);
+    tu_rmrf(ws);
+    free(ws);
+    return check_done();
+}

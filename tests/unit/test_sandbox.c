@@ -1,0 +1,331 @@
+/* test_sandbox.c — the sandbox and the `run` tool: exit codes and streams,
+ * network isolation against a real listener on 127.0.0.1, the timeout, a fork
+ * bomb, 100 MB of output, a missing command, the read-only workspace,
+ * cancellation, secrets kept out of the environment, and the limits-only mode. */
+#include "check.h"
+#include "tools_util.h"
+#include "errand/sandbox.h"
+#include "errand/str.h"
+
+#include <dirent.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <fcntl.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+
+static er_error err;
+static bool bwrap;
+
+static cJSON *run(const er_tool_ctx *ctx, const char *cmd, int timeout_s)
+{
+    cJSON *args = cJSON_CreateObject();
+    er_json_add_str(args, "cmd", cmd);
+    er_json_add_num(args, "timeout_s", timeout_s);
+    char *text = er_json_print(args);
+    cJSON_Delete(args);
+    cJSON *r = NULL;
+    int rc = tu_call(&r, "run", ctx, text, &err);
+    if (rc)
+        fprintf(stderr, "run %s: %s\n", cmd, err.msg);
+    free(text);
+    return r;
+}
+
+static void test_basics(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "echo hi; echo oops >&2; pwd; exit 3", 30);
+    CHECK(r != NULL);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 3);
+    char *want = er_xasprintf("hi\n%s\n", ws);
+    CHECK_STR(er_json_str(r, "stdout"), want);
+    free(want);
+    CHECK_STR(er_json_str(r, "stderr"), "oops\n");
+    CHECK(!er_json_bool(r, "timed_out", true));
+    CHECK_STR(er_json_str(r, "sandbox"), bwrap ? "bwrap" : "rlimits-only");
+    cJSON_Delete(r);
+    /* Secrets in our environment do not reach the command. */
+    setenv("OPENAI_API_KEY", "sk-test-should-not-leak", 1);
+    r = run(&ctx, "echo \"${OPENAI_API_KEY:-unset} ${HOME:+home}\"", 30);
+    CHECK_STR(er_json_str(r, "stdout"), "unset home\n");
+    cJSON_Delete(r);
+    unsetenv("OPENAI_API_KEY");
+    CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"true\",\"timeout_s\":601}", &err) == ER_EINVAL);
+    CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"\"}", &err) == ER_EINVAL);
+}
+
+static void test_missing_command(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "definitely-not-a-command-4711 --flag", 30);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 127);
+    CHECK(tu_contains(er_json_str(r, "stderr"), "not found"));
+    CHECK(tu_contains(er_json_str(r, "note"), "command not found"));
+    cJSON_Delete(r);
+}
+
+/* A listener on an ephemeral port of 127.0.0.1; returns its fd. */
+static int listener(int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+    socklen_t len = sizeof a;
+    CHECK(bind(fd, (struct sockaddr *)&a, sizeof a) == 0);
+    CHECK(listen(fd, 8) == 0);
+    CHECK(getsockname(fd, (struct sockaddr *)&a, &len) == 0);
+    *port = ntohs(a.sin_port);
+    return fd;
+}
+
+/* Accepts one connection if one is pending; true when there was one. */
+static bool accepted(int fd)
+{
+    struct pollfd p = { fd, POLLIN, 0 };
+    if (poll(&p, 1, 0) <= 0)
+        return false;
+    int c = accept(fd, NULL, NULL);
+    if (c >= 0)
+        close(c);
+    return c >= 0;
+}
+
+static void test_network(const char *ws)
+{
+    int port;
+    int fd = listener(&port);
+    char *cmd = er_xasprintf("bash -c 'echo hello > /dev/tcp/127.0.0.1/%d' && echo connected",
+                             port);
+    er_tool_ctx ctx = tu_ctx(ws);
+    if (bwrap) {
+        cJSON *r = run(&ctx, cmd, 30);
+        CHECK(er_json_num(r, "exit_code", 0) != 0);
+        CHECK(!tu_contains(er_json_str(r, "stdout"), "connected"));
+        CHECK(!er_json_bool(r, "network", true));
+        CHECK(!accepted(fd));
+        cJSON_Delete(r);
+    } else {
+        printf("skip: no bwrap, so no network isolation to test\n");
+    }
+    ctx.network_granted = true;
+    cJSON *r = run(&ctx, cmd, 30);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 0);
+    CHECK_STR(er_json_str(r, "stdout"), "connected\n");
+    CHECK(accepted(fd));
+    cJSON_Delete(r);
+    free(cmd);
+    close(fd);
+}
+
+static void test_timeout(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "echo started; while :; do :; done", 1);
+    CHECK(er_json_bool(r, "timed_out", false));
+    CHECK(cJSON_GetObjectItemCaseSensitive(r, "exit_code") == NULL);
+    CHECK_INT(er_json_num(r, "signal", 0), 9);
+    CHECK_STR(er_json_str(r, "stdout"), "started\n");
+    CHECK(tu_contains(er_json_str(r, "note"), "timeout"));
+    cJSON_Delete(r);
+}
+
+/* Live (non-zombie) processes whose working directory is dir. */
+static int procs_in(const char *dir)
+{
+    struct stat want;
+    if (stat(dir, &want) != 0)
+        return -1;
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (de->d_name[0] < '0' || de->d_name[0] > '9')
+            continue;
+        char path[64];
+        struct stat st;
+        snprintf(path, sizeof path, "/proc/%s/cwd", de->d_name);
+        if (stat(path, &st) == 0 && st.st_dev == want.st_dev && st.st_ino == want.st_ino)
+            n++;
+    }
+    closedir(d);
+    return n;
+}
+
+/* procs_in(dir) once the kernel has had up to 5 s to finish the kills. */
+static int procs_left(const char *dir)
+{
+    int left = procs_in(dir);
+    for (int i = 0; i < 50 && left > 0; i++) {
+        usleep(100 * 1000);
+        left = procs_in(dir);
+    }
+    return left;
+}
+
+static void test_fork_bomb(const char *ws)
+{
+    /* Would grow to 2^14 (16383) shells plus their sleeps if nothing held it.
+     * As root without a pids cgroup or bwrap nothing would: keep it small then. */
+    bool held = bwrap || getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
+    tu_write(ws, "bomb.sh", "b() { echo . >> spawned; if [ \"$1\" -gt 0 ]; then "
+                            "b $(($1 - 1)) & b $(($1 - 1)) & fi; sleep 60; }\nb \"$1\"\n");
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, held ? "sh bomb.sh 13 2>/dev/null" : "sh bomb.sh 7 2>/dev/null", 4);
+    CHECK(r != NULL);
+    CHECK(er_json_bool(r, "timed_out", false));
+    cJSON_Delete(r);
+    char *spawned = tu_read(ws, "spawned");
+    size_t n = spawned ? strlen(spawned) / 2 : 0;
+    printf("fork bomb: %zu shells started before the timeout\n", n);
+    CHECK(n > 50);
+    free(spawned);
+    CHECK_INT(procs_left(ws), 0);
+    /* And the machine still runs commands. */
+    r = run(&ctx, "echo alive", 10);
+    CHECK_STR(er_json_str(r, "stdout"), "alive\n");
+    cJSON_Delete(r);
+}
+
+static void test_background_job(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "sleep 120 & echo left-behind", 30);
+    CHECK_STR(er_json_str(r, "stdout"), "left-behind\n");
+    CHECK(!er_json_bool(r, "timed_out", true));
+    cJSON_Delete(r);
+    CHECK_INT(procs_left(ws), 0);
+}
+
+static void test_big_output(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "head -c 100000000 /dev/zero | tr '\\0' a; echo; echo tail-marker; "
+                         "head -c 3000000 /dev/zero | tr '\\0' e >&2", 120);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 0);
+    CHECK_INT(er_json_num(r, "stdout_bytes", 0), 100000000 + 1 + 12);
+    CHECK_INT(er_json_num(r, "stderr_bytes", 0), 3000000);
+    const char *out = er_json_str(r, "stdout");
+    CHECK(out && strlen(out) < 200 * 1024);
+    CHECK(tu_contains(out, "bytes elided"));
+    CHECK(out && er_str_ends(out, "tail-marker\n"));
+    CHECK(out && er_str_starts(out, "aaaaaaaa"));
+    char *text = er_json_print(r);
+    CHECK(strlen(text) <= ER_TOOL_OUTPUT_MAX);
+    free(text);
+    cJSON_Delete(r);
+}
+
+static void test_read_only(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    ctx.workspace_read_only = true;
+    if (!bwrap) {
+        printf("skip: no bwrap, so no read-only bind to test\n");
+        return;
+    }
+    cJSON *r = run(&ctx, "touch made-by-run && echo wrote; cat bomb.sh > /dev/null && echo read", 30);
+    CHECK_STR(er_json_str(r, "stdout"), "read\n");
+    CHECK(!tu_exists(ws, "made-by-run"));
+    cJSON_Delete(r);
+    /* /usr is read-only and /tmp is private even with a writable workspace. */
+    ctx.workspace_read_only = false;
+    r = run(&ctx, "touch /usr/errand-probe 2>/dev/null || echo ro; echo x > /tmp/errand-private-probe",
+            30);
+    CHECK_STR(er_json_str(r, "stdout"), "ro\n");
+    CHECK(access("/tmp/errand-private-probe", F_OK) != 0);
+    cJSON_Delete(r);
+}
+
+/* Descriptors the caller left open (without O_CLOEXEC) do not reach the command. */
+static void test_fds(const char *ws)
+{
+    int fd = open("/dev/null", O_RDONLY);
+    CHECK(dup2(fd, 57) == 57);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "ls /proc/self/fd | tr '\\n' ' '", 30);
+    CHECK_STR(er_json_str(r, "stdout"), "0 1 2 3 ");
+    cJSON_Delete(r);
+    close(57);
+    close(fd);
+}
+
+static void test_cancel(const char *ws)
+{
+    volatile int stop = 1;
+    er_tool_ctx ctx = tu_ctx(ws);
+    ctx.cancel = &stop;
+    cJSON *r;
+    CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"sleep 30\"}", &err) == ER_ECANCELLED);
+}
+
+static void test_limits_only(const char *ws)
+{
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = 30, .no_bwrap = true };
+    const char *argv[] = { "/bin/sh", "-c", "pwd; python3 -c 'bytearray(3 * 1024 ** 3)'", NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK_STR(r.sandbox, "rlimits-only");
+    char *want = er_xasprintf("%s\n", ws);
+    CHECK_STR(r.out.ptr, want);
+    free(want);
+    CHECK(r.exit_code != 0);  /* 3 GiB is over the 2 GiB address-space limit */
+    CHECK(tu_contains(r.err.ptr, "MemoryError"));
+    er_sandbox_result_release(&r);
+    const char *missing[] = { "no-such-binary-4711", NULL };
+    CHECK_OK(er_sandbox_run(&r, &o, missing, &err));
+    CHECK_INT(r.exit_code, 127);
+    CHECK(tu_contains(r.err.ptr, "command not found: no-such-binary-4711"));
+    er_sandbox_result_release(&r);
+}
+
+/* In a child process, before detection: ERRAND_SANDBOX=none gives the
+ * limits-only mode, which says so and will not run commands for a read-only
+ * workspace, since nothing would keep them from writing it. */
+static int limits_only_mode(void)
+{
+    setenv("ERRAND_SANDBOX", "none", 1);
+    CHECK_STR(er_sandbox_kind(), "rlimits-only");
+    char *ws = tu_tempdir("nobwrap");
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "echo ok", 30);
+    CHECK_STR(er_json_str(r, "sandbox"), "rlimits-only");
+    CHECK_STR(er_json_str(r, "stdout"), "ok\n");
+    cJSON_Delete(r);
+    ctx.workspace_read_only = true;
+    CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
+    CHECK(tu_contains(err.msg, "read-only"));
+    CHECK(tu_call(&r, "test", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
+    CHECK(!tu_exists(ws, "x"));
+    tu_rmrf(ws);
+    free(ws);
+    int rc = check_done();
+    fflush(stdout);
+    return rc;
+}
+
+int main(void)
+{
+    pid_t child = fork();
+    if (child == 0)
+        _exit(limits_only_mode());
+    int status = 0;
+    CHECK(waitpid(child, &status, 0) == child);
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    bwrap = strcmp(er_sandbox_kind(), "bwrap") == 0;
+    printf("sandbox: %s\n", er_sandbox_kind());
+    char *ws = tu_tempdir("sandbox");
+    test_basics(ws);
+    test_missing_command(ws);
+    test_network(ws);
+    test_timeout(ws);
+    test_fork_bomb(ws);
+    test_background_job(ws);
+    test_big_output(ws);
+    test_read_only(ws);
+    test_fds(ws);
+    test_cancel(ws);
+    test_limits_only(ws);
+    tu_rmrf(ws);
+    free(ws);
+    return check_done();
+}

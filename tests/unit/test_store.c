@@ -1,0 +1,937 @@
+/* test_store.c — the store conformance suite.
+ *
+ * One suite for every backend: it runs against $ERRAND_TEST_DATABASE_URL when
+ * that is set (backend.store.postgres sets a PostgreSQL URL) and otherwise
+ * against fresh SQLite files in a temporary directory.  Each part gets its own
+ * empty database: a new file for SQLite, a new schema (via search_path) for
+ * PostgreSQL, so runs never see each other's rows. */
+#include "check.h"
+#include "errand/alloc.h"
+#include "errand/backend/store_backend.h"
+#include "errand/str.h"
+#include "errand/store.h"
+
+#include <ftw.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_FRESH 32
+
+static const char *pg_base;        /* PostgreSQL URL under test, or NULL for SQLite */
+static char tmpdir[256];
+static er_store *admin;            /* PostgreSQL: creates and drops the test schemas */
+static char schemas[MAX_FRESH][64];
+static int nfresh;
+
+/* ---- fresh databases ---- */
+
+static void fresh_url(char *out, size_t outsize)
+{
+    int n = nfresh++;
+    if (n >= MAX_FRESH) {
+        fprintf(stderr, "test_store: raise MAX_FRESH\n");
+        exit(1);
+    }
+    if (!pg_base) {
+        snprintf(out, outsize, "sqlite://%s/db%d/store.db", tmpdir, n);
+        return;
+    }
+    er_error err;
+    snprintf(schemas[n], sizeof schemas[n], "errand_test_%ld_%d", (long)getpid(), n);
+    char *sql = er_xasprintf("CREATE SCHEMA %s", schemas[n]);
+    CHECK_OK(er_sql_exec(admin, sql, NULL, 0, NULL, &err));
+    free(sql);
+    snprintf(out, outsize, "%s%coptions=-c%%20search_path%%3D%s", pg_base,
+             strchr(pg_base, '?') ? '&' : '?', schemas[n]);
+}
+
+static er_store *open_fresh(bool migrate)
+{
+    char url[1024];
+    fresh_url(url, sizeof url);
+    er_store *st = NULL;
+    er_error err;
+    CHECK_OK(er_store_open(&st, url, &err));
+    if (!st) {
+        fprintf(stderr, "cannot go on without a store\n");
+        exit(1);
+    }
+    if (migrate)
+        CHECK_OK(er_store_migrate(st, NULL, &err));
+    return st;
+}
+
+static int rm_entry(const char *path, const struct stat *sb, int flag, struct FTW *ftw)
+{
+    (void)sb;
+    (void)flag;
+    (void)ftw;
+    return remove(path);
+}
+
+static void cleanup(void)
+{
+    er_error err;
+    for (int i = 0; admin && i < nfresh; i++) {
+        char *sql = er_xasprintf("DROP SCHEMA IF EXISTS %s CASCADE", schemas[i]);
+        CHECK_OK(er_sql_exec(admin, sql, NULL, 0, NULL, &err));
+        free(sql);
+    }
+    er_store_close(admin);
+    if (tmpdir[0])
+        nftw(tmpdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ---- opening ---- */
+
+static void test_open_errors(void)
+{
+    er_error err;
+    er_store *st = NULL;
+    CHECK_INT(er_store_open(&st, "mysql://u@h/db", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "'mysql'") && strstr(err.msg, "sqlite:///"));
+    CHECK(st == NULL);
+    CHECK_INT(er_store_open(&st, "not a url", &err), ER_EINVAL);
+    CHECK_INT(er_store_open(&st, "sqlite://host/x.db", &err), ER_EINVAL);
+    CHECK_INT(er_store_open(&st, "sqlite:", &err), ER_EINVAL);
+
+    CHECK_INT(er_store_open(&st, "sqlite:///proc/forbidden/x.db", &err), ER_EIO);
+    CHECK(strstr(err.msg, "cannot open database '/proc/forbidden/x.db'") != NULL);
+    CHECK(strstr(err.msg, "DATABASE_URL") != NULL);
+
+    char path[512];
+    snprintf(path, sizeof path, "%s/garbage.db", tmpdir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("this is not a database, just some text long enough to have a header.......\n", f);
+        fclose(f);
+    }
+    char url[600];
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    CHECK_INT(er_store_open(&st, url, &err), ER_EIO);
+    CHECK(strstr(err.msg, path) != NULL);
+
+#ifdef ERRAND_WITH_POSTGRES
+    /* Nothing listens on port 1: refused at once. */
+    CHECK_INT(er_store_open(&st, "postgresql://errand:errand@127.0.0.1:1/errand", &err),
+              ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "127.0.0.1:1") && strstr(err.msg, "is it running"));
+    CHECK(strstr(err.msg, "errand:errand") == NULL);
+    CHECK_INT(er_store_open(&st, "postgres://errand@127.0.0.1:1/errand", &err), ER_EUNAVAIL);
+    CHECK_INT(er_store_open(&st, "postgresql://127.0.0.1/db?bogus_option=1", &err), ER_EINVAL);
+#else
+    CHECK_INT(er_store_open(&st, "postgresql://errand@127.0.0.1:1/errand", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "ERRAND_WITH_POSTGRES") != NULL);
+#endif
+}
+
+static void test_sqlite_forms(void)
+{
+    er_error err;
+    er_store *st = NULL;
+    CHECK_OK(er_store_open(&st, "sqlite::memory:", &err));
+    if (st) {
+        CHECK_STR(er_store_scheme(st), "sqlite");
+        CHECK_OK(er_store_ping(st, &err));
+        CHECK_OK(er_store_migrate(st, NULL, &err));
+        char id[ER_ID_LEN];
+        CHECK_OK(er_store_user_ensure(st, "mem", NULL, id, &err));
+        er_store_close(st);
+    }
+    /* Missing parent directories are created. */
+    char url[600], path[512];
+    snprintf(path, sizeof path, "%s/deep/er/still/store.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    CHECK_OK(er_store_open(&st, url, &err));
+    CHECK(access(path, F_OK) == 0);
+    er_store_close(st);
+    /* sqlite:relative.db is relative to the working directory. */
+    char cwd[512];
+    CHECK(getcwd(cwd, sizeof cwd) != NULL);
+    CHECK(chdir(tmpdir) == 0);
+    st = NULL;
+    CHECK_OK(er_store_open(&st, "sqlite:relative.db", &err));
+    CHECK(access("relative.db", F_OK) == 0);
+    er_store_close(st);
+    CHECK(chdir(cwd) == 0);
+}
+
+/* ---- the seam itself ---- */
+
+typedef struct seam_row {
+    int rows;
+    er_sql_type t0, t1, t2;
+    char text[16];
+    int64_t i;
+} seam_row;
+
+static int seam_cb(const er_sql_value *cols, int ncols, void *payload)
+{
+    seam_row *r = payload;
+    r->rows++;
+    if (ncols == 3) {
+        r->t0 = cols[0].type;
+        r->t1 = cols[1].type;
+        r->t2 = cols[2].type;
+        er_strlcpy(r->text, cols[0].s ? cols[0].s : "", sizeof r->text);
+        r->i = cols[1].i;
+    }
+    return 0;
+}
+
+static int tx_insert(er_store *st, void *payload, er_error *err)
+{
+    er_sql_value p[] = { ER_SQL_S((const char *)payload), ER_SQL_S("{}"), ER_SQL_I(1) };
+    return er_sql_exec(st, "INSERT INTO agent_configs (agent, config, updated_ms) VALUES (?, ?, ?)",
+                       p, 3, NULL, err);
+}
+
+static int tx_inner_fails(er_store *st, void *payload, er_error *err)
+{
+    (void)payload;
+    int rc = tx_insert(st, "inner", err);
+    return rc ? rc : er_error_set(err, ER_ECANCELLED, "inner gives up");
+}
+
+static int tx_outer(er_store *st, void *payload, er_error *err)
+{
+    int rc = tx_insert(st, "outer", err);
+    if (rc)
+        return rc;
+    er_error inner_err;
+    CHECK_INT(er_sql_transaction(st, tx_inner_fails, NULL, &inner_err), ER_ECANCELLED);
+    CHECK_STR(inner_err.msg, "inner gives up");
+    return payload ? er_error_set(err, ER_ECANCELLED, "outer gives up") : 0;
+}
+
+static bool has_config(er_store *st, const char *agent)
+{
+    char *json = NULL;
+    er_error err;
+    int rc = er_store_agent_config_get(st, agent, &json, &err);
+    free(json);
+    return rc == 0;
+}
+
+static void test_seam(er_store *st)
+{
+    er_error err;
+    seam_row r = { 0 };
+    er_sql_value p[] = { ER_SQL_I(41), ER_SQL_N };
+    /* '?' inside a literal is not a placeholder; integers come back as integers. */
+    CHECK_OK(er_sql_query(st, "SELECT 'a?b', ? + 1, ?", p, 2, seam_cb, &r, &err));
+    CHECK_INT(r.rows, 1);
+    CHECK_INT(r.t0, ER_SQL_TEXT);
+    CHECK_STR(r.text, "a?b");
+    CHECK_INT(r.t1, ER_SQL_INT);
+    CHECK_INT(r.i, 42);
+    CHECK_INT(r.t2, ER_SQL_NULL);
+    CHECK_INT(er_sql_query(st, "SELECT * FROM no_such_table", NULL, 0, seam_cb, &r, &err),
+              ER_EINVAL);
+    CHECK(strstr(err.msg, "migrate") != NULL);
+
+    /* A failed nested transaction undoes only its own work. */
+    CHECK_OK(er_sql_transaction(st, tx_outer, NULL, &err));
+    CHECK(has_config(st, "outer"));
+    CHECK(!has_config(st, "inner"));
+    /* A failed outer transaction undoes everything and returns fn's code. */
+    er_sql_value del = ER_SQL_S("outer");
+    CHECK_OK(er_sql_exec(st, "DELETE FROM agent_configs WHERE agent = ?", &del, 1, NULL, &err));
+    CHECK_INT(er_sql_transaction(st, tx_outer, "fail", &err), ER_ECANCELLED);
+    CHECK_STR(err.msg, "outer gives up");
+    CHECK(!has_config(st, "outer"));
+
+    if (!pg_base) {   /* a read-only database (root ignores file modes, so use the pragma) */
+        CHECK_OK(er_sql_exec(st, "PRAGMA query_only=1", NULL, 0, NULL, &err));
+        CHECK_INT(er_store_agent_config_set(st, "ro", "{}", &err), ER_EIO);
+        CHECK(strstr(err.msg, "readonly") != NULL);
+        CHECK_OK(er_sql_exec(st, "PRAGMA query_only=0", NULL, 0, NULL, &err));
+    }
+}
+
+/* ---- migrations ---- */
+
+static void test_migrate(void)
+{
+    er_error err;
+    er_store *st = open_fresh(false);
+    int v = -1, applied = -1;
+    size_t n = 0;
+    const er_migration *m = er_migrations_for(pg_base ? "postgres" : "sqlite", &n);
+    CHECK(m != NULL && n >= 1);
+    if (m && n) {
+        CHECK_INT(m[0].version, 1);
+        CHECK_STR(m[0].name, "init");
+        CHECK(strstr(m[0].sql, "CREATE TABLE tasks") != NULL);
+        for (size_t i = 1; i < n; i++)
+            CHECK(m[i].version > m[i - 1].version);
+        CHECK_INT(er_store_latest_version(st), m[n - 1].version);
+    }
+    CHECK(er_migrations_for("no-such-dialect", &n) == NULL && n == 0);
+
+    CHECK_OK(er_store_schema_version(st, &v, &err));
+    CHECK_INT(v, 0);
+    CHECK_OK(er_store_migrate(st, &applied, &err));
+    CHECK_INT(applied, er_store_latest_version(st));
+    CHECK_OK(er_store_schema_version(st, &v, &err));
+    CHECK_INT(v, er_store_latest_version(st));
+    CHECK_OK(er_store_migrate(st, &applied, &err));
+    CHECK_INT(applied, 0);
+
+    /* A database from a newer errand is refused, not touched. */
+    er_sql_value p[] = { ER_SQL_I(er_store_latest_version(st) + 1), ER_SQL_S("future"),
+                         ER_SQL_I(0) };
+    CHECK_OK(er_sql_exec(st, "INSERT INTO schema_migrations (version, name, applied_ms) "
+                         "VALUES (?, ?, ?)", p, 3, NULL, &err));
+    CHECK_INT(er_store_migrate(st, &applied, &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "upgrade errand") != NULL);
+    CHECK_OK(er_store_schema_version(st, &v, &err));
+    CHECK_INT(v, er_store_latest_version(st) + 1);
+    er_store_close(st);
+}
+
+typedef struct migrator {
+    char url[1024];
+    int applied;
+    int rc;
+    er_error err;
+} migrator;
+
+static void *migrate_thread(void *arg)
+{
+    migrator *m = arg;
+    er_store *st = NULL;
+    m->rc = er_store_open(&st, m->url, &m->err);
+    if (m->rc == 0) {
+        m->rc = er_store_migrate(st, &m->applied, &m->err);
+        er_store_close(st);
+    }
+    return NULL;
+}
+
+/* Two handles (two connections, as two processes would have) migrate at once. */
+static void test_migrate_concurrent(void)
+{
+    for (int round = 0; round < 3; round++) {
+        migrator m[2] = { { .applied = 0 } };
+        fresh_url(m[0].url, sizeof m[0].url);
+        memcpy(m[1].url, m[0].url, sizeof m[1].url);
+        pthread_t th[2];
+        for (int i = 0; i < 2; i++)
+            pthread_create(&th[i], NULL, migrate_thread, &m[i]);
+        for (int i = 0; i < 2; i++)
+            pthread_join(th[i], NULL);
+        for (int i = 0; i < 2; i++) {
+            CHECK_INT(m[i].rc, 0);
+            if (m[i].rc)
+                fprintf(stderr, "migrator %d: %s\n", i, m[i].err.msg);
+        }
+        er_store *st = NULL;
+        er_error err;
+        CHECK_OK(er_store_open(&st, m[0].url, &err));
+        if (!st)
+            continue;
+        int v = 0;
+        CHECK_OK(er_store_schema_version(st, &v, &err));
+        CHECK_INT(v, er_store_latest_version(st));
+        CHECK_INT(m[0].applied + m[1].applied, er_store_latest_version(st));
+        er_store_close(st);
+    }
+}
+
+/* ---- users ---- */
+
+typedef struct names {
+    int n;
+    char v[8][32];
+} names;
+
+static int user_cb(const er_user *u, void *payload)
+{
+    names *ns = payload;
+    if (ns->n < 8)
+        er_strlcpy(ns->v[ns->n++], u->name, sizeof ns->v[0]);
+    return 0;
+}
+
+static void test_users(er_store *st)
+{
+    er_error err;
+    char a[ER_ID_LEN], a2[ER_ID_LEN], b[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "alice", "admin", a, &err));
+    CHECK_OK(er_store_user_ensure(st, "alice", NULL, a2, &err));
+    CHECK_STR(a2, a);
+    CHECK_OK(er_store_user_ensure(st, "bob", NULL, b, &err));
+    CHECK(strcmp(a, b) != 0);
+
+    er_user u;
+    CHECK_OK(er_store_user_get(st, a, &u, &err));
+    CHECK_STR(u.name, "alice");
+    CHECK_STR(u.role, "admin");   /* NULL kept the role */
+    CHECK(u.created_ms > 0);
+    er_user_release(&u);
+    CHECK_OK(er_store_user_get(st, "bob", &u, &err));
+    CHECK_STR(u.id, b);
+    CHECK_STR(u.role, "user");
+    er_user_release(&u);
+    CHECK_OK(er_store_user_ensure(st, "bob", "admin", b, &err));
+    CHECK_OK(er_store_user_get(st, b, &u, &err));
+    CHECK_STR(u.role, "admin");
+    er_user_release(&u);
+
+    CHECK_INT(er_store_user_get(st, "carol", &u, &err), ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "carol") != NULL);
+    CHECK_INT(er_store_user_ensure(st, "", NULL, b, &err), ER_EINVAL);
+    CHECK_INT(er_store_user_ensure(st, "dave", "root", b, &err), ER_EINVAL);
+
+    names ns = { 0 };
+    CHECK_OK(er_store_user_list(st, user_cb, &ns, &err));
+    CHECK_INT(ns.n, 2);
+    CHECK_STR(ns.v[0], "alice");
+    CHECK_STR(ns.v[1], "bob");
+}
+
+/* ---- conversations and messages ---- */
+
+typedef struct msgs {
+    int n, stop_after;
+    int64_t last_id;
+    bool ordered;
+    char content[8][16];
+    char task[8][ER_ID_LEN];
+} msgs;
+
+static int msg_cb(const er_message *m, void *payload)
+{
+    msgs *ms = payload;
+    if (m->id <= ms->last_id)
+        ms->ordered = false;
+    ms->last_id = m->id;
+    if (ms->n < 8) {
+        er_strlcpy(ms->content[ms->n], m->content, sizeof ms->content[0]);
+        er_strlcpy(ms->task[ms->n], m->task_id, ER_ID_LEN);
+    }
+    ms->n++;
+    return ms->stop_after && ms->n >= ms->stop_after;
+}
+
+static void list_msgs(er_store *st, const char *conv, int limit, msgs *ms)
+{
+    er_error err;
+    int stop = ms->stop_after;
+    memset(ms, 0, sizeof *ms);
+    ms->stop_after = stop;
+    ms->ordered = true;
+    CHECK_OK(er_store_msg_list(st, conv, limit, msg_cb, ms, &err));
+    CHECK(ms->ordered);
+}
+
+static int conv_cb(const er_conversation *c, void *payload)
+{
+    names *ns = payload;
+    if (ns->n < 8)
+        er_strlcpy(ns->v[ns->n++], c->title, sizeof ns->v[0]);
+    return 0;
+}
+
+static void test_messages(er_store *st, const char *conv)
+{
+    er_error err;
+    char task[ER_ID_LEN] = "0190a000-0000-7000-8000-000000000001";
+    for (int i = 0; i < 5; i++) {
+        char text[16];
+        snprintf(text, sizeof text, "m%d", i);
+        CHECK_OK(er_store_msg_append(st, conv, i % 2 ? "assistant" : "user", text,
+                                     i == 4 ? task : NULL, &err));
+    }
+    msgs ms = { 0 };
+    list_msgs(st, conv, 0, &ms);
+    CHECK_INT(ms.n, 5);
+    CHECK_STR(ms.content[0], "m0");
+    CHECK_STR(ms.content[4], "m4");
+    CHECK_STR(ms.task[0], "");
+    CHECK_STR(ms.task[4], task);
+    list_msgs(st, conv, 2, &ms);   /* the newest two, oldest first */
+    CHECK_INT(ms.n, 2);
+    CHECK_STR(ms.content[0], "m3");
+    CHECK_STR(ms.content[1], "m4");
+    list_msgs(st, conv, 50, &ms);
+    CHECK_INT(ms.n, 5);
+    ms.stop_after = 3;             /* a callback's nonzero return stops the list */
+    list_msgs(st, conv, 0, &ms);
+    CHECK_INT(ms.n, 3);
+
+    CHECK_INT(er_store_msg_append(st, "no-such-conv", "user", "x", NULL, &err), ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "no-such-conv") != NULL);
+    CHECK_INT(er_store_msg_append(st, conv, "", "x", NULL, &err), ER_EINVAL);
+}
+
+static void test_conversations(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], other[ER_ID_LEN], c1[ER_ID_LEN], c2[ER_ID_LEN], c3[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "conv-user", NULL, uid, &err));
+    CHECK_OK(er_store_user_ensure(st, "conv-other", NULL, other, &err));
+    CHECK_OK(er_store_conv_create(st, uid, "first", c1, &err));
+    usleep(5000);   /* distinct updated_ms, so the expected order is unambiguous */
+    CHECK_OK(er_store_conv_create(st, uid, "second", c2, &err));
+    CHECK_OK(er_store_conv_create(st, other, "theirs", c3, &err));
+
+    er_conversation c;
+    CHECK_OK(er_store_conv_get(st, c1, &c, &err));
+    CHECK_STR(c.title, "first");
+    CHECK_STR(c.user_id, uid);
+    int64_t created = c.created_ms;
+    CHECK(c.updated_ms == created);
+    er_conversation_release(&c);
+
+    names ns = { 0 };
+    CHECK_OK(er_store_conv_list(st, uid, 0, conv_cb, &ns, &err));
+    CHECK_INT(ns.n, 2);
+    CHECK_STR(ns.v[0], "second");
+    usleep(5000);
+    test_messages(st, c1);   /* appending moves "first" to the top */
+    ns.n = 0;
+    CHECK_OK(er_store_conv_list(st, uid, 0, conv_cb, &ns, &err));
+    CHECK_INT(ns.n, 2);
+    CHECK_STR(ns.v[0], "first");
+    ns.n = 0;
+    CHECK_OK(er_store_conv_list(st, uid, 1, conv_cb, &ns, &err));
+    CHECK_INT(ns.n, 1);
+    ns.n = 0;
+    CHECK_OK(er_store_conv_list(st, NULL, 0, conv_cb, &ns, &err));
+    CHECK_INT(ns.n, 3);
+    CHECK_OK(er_store_conv_get(st, c1, &c, &err));
+    CHECK(c.updated_ms > created);
+    er_conversation_release(&c);
+
+    CHECK_INT(er_store_conv_get(st, "nope", &c, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_conv_create(st, "no-such-user", "t", c3, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_conv_create(st, "", "t", c3, &err), ER_EINVAL);
+}
+
+/* ---- tasks ---- */
+
+typedef struct task_ids {
+    int n;
+    char id[16][ER_ID_LEN];
+    bool newest_first;
+    int64_t last_created;
+} task_ids;
+
+static int task_cb(const er_task *t, void *payload)
+{
+    task_ids *ti = payload;
+    if (ti->n && t->created_ms > ti->last_created)
+        ti->newest_first = false;
+    ti->last_created = t->created_ms;
+    if (ti->n < 16)
+        er_strlcpy(ti->id[ti->n], t->id, ER_ID_LEN);
+    ti->n++;
+    return 0;
+}
+
+static int count_tasks(er_store *st, const er_task_filter *f, task_ids *ti)
+{
+    er_error err;
+    memset(ti, 0, sizeof *ti);
+    ti->newest_first = true;
+    CHECK_OK(er_store_task_list(st, f, task_cb, ti, &err));
+    CHECK(ti->newest_first);
+    return ti->n;
+}
+
+static void make_task(er_store *st, er_task *t, const char *user, const char *parent,
+                      const char *conv, const char *request)
+{
+    er_error err;
+    memset(t, 0, sizeof *t);
+    er_strlcpy(t->user_id, user, ER_ID_LEN);
+    er_strlcpy(t->parent_id, parent ? parent : "", ER_ID_LEN);
+    er_strlcpy(t->conversation_id, conv ? conv : "", ER_ID_LEN);
+    er_strlcpy(t->trace_id, "trace-1", ER_ID_LEN);
+    t->request = (char *)request;
+    t->meta = (char *)"{\"k\":1}";
+    CHECK_OK(er_store_task_create(st, t, &err));
+    CHECK(t->id[0] != '\0');
+    CHECK(t->created_ms > 0 && t->updated_ms == t->created_ms);
+}
+
+static void test_task_filters(er_store *st, const char *uid, const char *conv,
+                              const er_task *parent, const er_task *child)
+{
+    task_ids ti;
+    er_task_filter f = { .status = -1 };
+    CHECK_INT(count_tasks(st, &f, &ti), 4);
+    f.user_id = uid;
+    CHECK_INT(count_tasks(st, &f, &ti), 3);
+    f.parent_id = "";
+    CHECK_INT(count_tasks(st, &f, &ti), 2);
+    f.parent_id = parent->id;
+    CHECK_INT(count_tasks(st, &f, &ti), 1);
+    CHECK_STR(ti.id[0], child->id);
+    f = (er_task_filter){ .conversation_id = conv, .status = -1 };
+    CHECK_INT(count_tasks(st, &f, &ti), 2);
+    f = (er_task_filter){ .status = ER_TASK_QUEUED };
+    CHECK_INT(count_tasks(st, &f, &ti), 4);
+    f = (er_task_filter){ .status = ER_TASK_DONE };
+    CHECK_INT(count_tasks(st, &f, &ti), 0);
+    f = (er_task_filter){ .status = -1, .limit = 2 };
+    CHECK_INT(count_tasks(st, &f, &ti), 2);
+    CHECK_INT(count_tasks(st, NULL, &ti), 4);
+}
+
+static void check_task(er_store *st, const char *id, er_task_status status, const char *agent,
+                       int64_t tin, int64_t tout)
+{
+    er_error err;
+    er_task t;
+    CHECK_OK(er_store_task_get(st, id, &t, &err));
+    CHECK_INT(t.status, status);
+    CHECK_STR(t.agent ? t.agent : "(null)", agent ? agent : "(null)");
+    CHECK_INT(t.tokens_in, tin);
+    CHECK_INT(t.tokens_out, tout);
+    er_task_release(&t);
+    er_task_status s;
+    CHECK_OK(er_store_task_status(st, id, &s, &err));
+    CHECK_INT(s, status);
+}
+
+static void test_task_advance(er_store *st, const char *id)
+{
+    er_error err;
+    er_task_update u = { .agent = "code", .tokens_in = 10, .tokens_out = 5 };
+    CHECK_OK(er_store_task_advance(st, id, ER_TASK_ROUTED, &u, &err));
+    check_task(st, id, ER_TASK_ROUTED, "code", 10, 5);
+    /* Same non-final status: a field update; tokens add up. */
+    u = (er_task_update){ .meta = "{\"k\":2}", .tokens_in = 10, .tokens_out = 5 };
+    CHECK_OK(er_store_task_advance(st, id, ER_TASK_ROUTED, &u, &err));
+    check_task(st, id, ER_TASK_ROUTED, "code", 20, 10);
+    CHECK_OK(er_store_task_advance(st, id, ER_TASK_RUNNING, NULL, &err));
+    /* Backward: refused, nothing changes. */
+    u = (er_task_update){ .agent = "data", .tokens_in = 1 };
+    CHECK_INT(er_store_task_advance(st, id, ER_TASK_QUEUED, &u, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "running") != NULL);
+    check_task(st, id, ER_TASK_RUNNING, "code", 20, 10);
+    u = (er_task_update){ .result = "42", .tokens_out = 1 };
+    CHECK_OK(er_store_task_advance(st, id, ER_TASK_DONE, &u, &err));
+    check_task(st, id, ER_TASK_RUNNING + 1, "code", 20, 11);
+    /* Final → final, same or another: refused. */
+    CHECK_INT(er_store_task_advance(st, id, ER_TASK_DONE, NULL, &err), ER_ECONFLICT);
+    u = (er_task_update){ .error = "late" };
+    CHECK_INT(er_store_task_advance(st, id, ER_TASK_FAILED, &u, &err), ER_ECONFLICT);
+    CHECK_INT(er_store_task_advance(st, id, ER_TASK_CANCELLED, NULL, &err), ER_ECONFLICT);
+    er_task t;
+    CHECK_OK(er_store_task_get(st, id, &t, &err));
+    CHECK_STR(t.result, "42");
+    CHECK(t.error == NULL);
+    CHECK_STR(t.meta, "{\"k\":2}");
+    CHECK(t.updated_ms >= t.created_ms);
+    er_task_release(&t);
+
+    CHECK_INT(er_store_task_advance(st, "no-such-task", ER_TASK_DONE, NULL, &err), ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "no-such-task") != NULL);
+    CHECK_INT(er_store_task_advance(st, id, (er_task_status)9, NULL, &err), ER_EINVAL);
+}
+
+static void test_tasks(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], conv[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "task-user", NULL, uid, &err));
+    CHECK_OK(er_store_conv_create(st, uid, "tasks", conv, &err));
+    er_task parent, child, other, lone;
+    make_task(st, &parent, uid, NULL, conv, "do the thing");
+    make_task(st, &child, uid, parent.id, conv, "part of it");
+    make_task(st, &other, uid, NULL, NULL, "something else");
+    make_task(st, &lone, "someone-else", NULL, NULL, "theirs");
+
+    er_task t;
+    CHECK_OK(er_store_task_get(st, child.id, &t, &err));
+    CHECK_STR(t.parent_id, parent.id);
+    CHECK_STR(t.conversation_id, conv);
+    CHECK_STR(t.user_id, uid);
+    CHECK_STR(t.trace_id, "trace-1");
+    CHECK_STR(t.request, "part of it");
+    CHECK_STR(t.meta, "{\"k\":1}");
+    CHECK(t.agent == NULL && t.result == NULL && t.error == NULL);
+    CHECK_INT(t.status, ER_TASK_QUEUED);
+    CHECK_INT(t.created_ms, child.created_ms);
+    er_task_release(&t);
+    CHECK_OK(er_store_task_get(st, other.id, &t, &err));
+    CHECK_STR(t.parent_id, "");
+    CHECK_STR(t.conversation_id, "");
+    er_task_release(&t);
+
+    er_task dup = parent;   /* an explicit id that is taken */
+    CHECK_INT(er_store_task_create(st, &dup, &err), ER_EEXISTS);
+    CHECK_INT(er_store_task_get(st, "no-such-task", &t, &err), ER_ENOTFOUND);
+    er_task_status s;
+    CHECK_INT(er_store_task_status(st, "no-such-task", &s, &err), ER_ENOTFOUND);
+
+    test_task_filters(st, uid, conv, &parent, &child);
+    test_task_advance(st, other.id);
+}
+
+static void test_status_names(void)
+{
+    for (int s = ER_TASK_QUEUED; s <= ER_TASK_CANCELLED; s++) {
+        er_task_status back;
+        CHECK_INT(er_task_status_parse(er_task_status_name((er_task_status)s), &back), 0);
+        CHECK_INT(back, s);
+    }
+    CHECK_STR(er_task_status_name(ER_TASK_CANCELLED), "cancelled");
+    er_task_status back;
+    CHECK_INT(er_task_status_parse("finished", &back), ER_EINVAL);
+    CHECK(er_task_status_final(ER_TASK_FAILED) && !er_task_status_final(ER_TASK_RUNNING));
+}
+
+/* ---- events ---- */
+
+typedef struct evs {
+    int n;
+    int64_t ids[8];
+    char kinds[8][16];
+} evs;
+
+static int event_cb(const er_event *e, void *payload)
+{
+    evs *v = payload;
+    if (v->n < 8) {
+        v->ids[v->n] = e->id;
+        er_strlcpy(v->kinds[v->n], e->kind, sizeof v->kinds[0]);
+    }
+    v->n++;
+    return 0;
+}
+
+static void test_events(er_store *st)
+{
+    er_error err;
+    er_task t;
+    make_task(st, &t, "ev-user", NULL, NULL, "events");
+    int64_t id1 = -1, id2 = -1, id3 = -1, dup = -1;
+    CHECK_OK(er_store_event_add(st, t.id, NULL, "routed", "{\"agent\":\"code\"}", &id1, &err));
+    CHECK_OK(er_store_event_add(st, t.id, "llm:1", "llm", "{\"n\":1}", &id2, &err));
+    CHECK_OK(er_store_event_add(st, t.id, "llm:1", "llm", "{\"n\":99}", &dup, &err));
+    CHECK_INT(dup, 0);
+    CHECK_OK(er_store_event_add(st, t.id, "tool:1", "tool_call", NULL, &id3, &err));
+    CHECK(id1 > 0 && id2 > id1 && id3 > id2);
+    CHECK_OK(er_store_event_add(st, t.id, NULL, "note", "{}", NULL, &err));
+
+    evs v = { 0 };
+    CHECK_OK(er_store_event_list(st, t.id, 0, event_cb, &v, &err));
+    CHECK_INT(v.n, 4);
+    CHECK_STR(v.kinds[0], "routed");
+    CHECK_STR(v.kinds[1], "llm");
+    CHECK_STR(v.kinds[2], "tool_call");
+    CHECK_STR(v.kinds[3], "note");
+    for (int i = 1; i < 4; i++)
+        CHECK(v.ids[i] > v.ids[i - 1]);
+    memset(&v, 0, sizeof v);
+    CHECK_OK(er_store_event_list(st, t.id, id2, event_cb, &v, &err));
+    CHECK_INT(v.n, 2);
+    CHECK_INT(v.ids[0], id3);
+
+    er_event e;
+    CHECK_OK(er_store_event_find(st, t.id, "llm:1", &e, &err));
+    CHECK_INT(e.id, id2);
+    CHECK_STR(e.data, "{\"n\":1}");   /* the duplicate changed nothing */
+    CHECK_STR(e.step_key, "llm:1");
+    CHECK_STR(e.task_id, t.id);
+    CHECK(e.created_ms > 0);
+    er_event_release(&e);
+    CHECK_OK(er_store_event_find(st, t.id, "tool:1", &e, &err));
+    CHECK(e.data == NULL);
+    er_event_release(&e);
+    CHECK_INT(er_store_event_find(st, t.id, "llm:2", &e, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_event_add(st, "no-such-task", NULL, "x", "{}", &id1, &err), ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "no-such-task") != NULL);
+    CHECK_INT(er_store_event_add(st, t.id, NULL, "", "{}", &id1, &err), ER_EINVAL);
+}
+
+/* ---- agent configs ---- */
+
+static void test_agent_configs(er_store *st)
+{
+    er_error err;
+    char *json = NULL;
+    CHECK_INT(er_store_agent_config_get(st, "code", &json, &err), ER_ENOTFOUND);
+    CHECK(json == NULL);
+    CHECK_OK(er_store_agent_config_set(st, "code", "{\"model\":\"a\"}", &err));
+    CHECK_OK(er_store_agent_config_get(st, "code", &json, &err));
+    CHECK_STR(json, "{\"model\":\"a\"}");
+    free(json);
+    CHECK_OK(er_store_agent_config_set(st, "code", "{\"model\":\"b\",\"max_steps\":3}", &err));
+    CHECK_OK(er_store_agent_config_get(st, "code", &json, &err));
+    CHECK_STR(json, "{\"model\":\"b\",\"max_steps\":3}");
+    free(json);
+    CHECK_INT(er_store_agent_config_set(st, "code", "{\"model\":", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "code") != NULL);
+    CHECK_INT(er_store_agent_config_set(st, "code", "[1,2]", &err), ER_EINVAL);
+    CHECK_INT(er_store_agent_config_set(st, "", "{}", &err), ER_EINVAL);
+}
+
+/* ---- many threads at once ---- */
+
+#define THREADS 4
+#define PER_THREAD 200
+
+typedef struct worker {
+    er_store *st;
+    const char *conv;
+    int failures;
+    er_error last;
+} worker;
+
+static void *worker_thread(void *arg)
+{
+    worker *w = arg;
+    for (int i = 0; i < PER_THREAD; i++) {
+        er_task t = { .request = (char *)"load", .status = ER_TASK_QUEUED };
+        er_strlcpy(t.user_id, "load-user", ER_ID_LEN);
+        int64_t id = 0;
+        if (er_store_task_create(w->st, &t, &w->last) ||
+            er_store_event_add(w->st, t.id, "step:1", "llm", "{}", &id, &w->last) ||
+            er_store_event_add(w->st, t.id, NULL, "note", "{}", &id, &w->last) ||
+            er_store_task_advance(w->st, t.id, ER_TASK_RUNNING, NULL, &w->last) ||
+            er_store_msg_append(w->st, w->conv, "user", "load", t.id, &w->last))   /* a tx */
+            w->failures++;
+    }
+    return NULL;
+}
+
+static int count_event(const er_event *e, void *payload)
+{
+    (void)e;
+    (*(int *)payload)++;
+    return 0;
+}
+
+static int check_load_task(const er_task *t, void *payload)
+{
+    er_store *st = payload;
+    int n = 0;
+    er_error err;
+    CHECK_OK(er_store_event_list(st, t->id, 0, count_event, &n, &err));   /* nested call */
+    CHECK_INT(n, 2);
+    CHECK_INT(t->status, ER_TASK_RUNNING);
+    return 0;
+}
+
+static void test_concurrency(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], conv[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "load-owner", NULL, uid, &err));
+    CHECK_OK(er_store_conv_create(st, uid, "load", conv, &err));
+    worker w[THREADS];
+    pthread_t th[THREADS];
+    for (int i = 0; i < THREADS; i++) {
+        w[i] = (worker){ .st = st, .conv = conv };
+        pthread_create(&th[i], NULL, worker_thread, &w[i]);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(th[i], NULL);
+        CHECK_INT(w[i].failures, 0);
+        if (w[i].failures)
+            fprintf(stderr, "worker %d: %s\n", i, w[i].last.msg);
+    }
+    task_ids ti;
+    er_task_filter f = { .user_id = "load-user", .status = -1, .limit = 10000 };
+    CHECK_INT(count_tasks(st, &f, &ti), THREADS * PER_THREAD);
+    CHECK_OK(er_store_task_list(st, &f, check_load_task, st, &err));
+    msgs ms = { 0 };
+    list_msgs(st, conv, 0, &ms);
+    CHECK_INT(ms.n, THREADS * PER_THREAD);
+}
+
+/* ---- PostgreSQL only ---- */
+
+#ifdef ERRAND_WITH_POSTGRES
+static int64_t backend_pid(er_store *st)
+{
+    er_error err;
+    seam_row r = { 0 };
+    CHECK_OK(er_sql_query(st, "SELECT 'pid', pg_backend_pid(), 0", NULL, 0, seam_cb, &r, &err));
+    CHECK_INT(r.t1, ER_SQL_INT);
+    return r.i;
+}
+
+static void test_pg_connection(void)
+{
+    er_error err;
+    er_store *bad = NULL;
+    char url[1024];
+    er_strlcpy(url, pg_base, sizeof url);
+    char *pw = strstr(url, ":errand@");
+    if (pw) {   /* same server, wrong password */
+        memcpy(pw, ":wrongp@", 8);
+        CHECK_INT(er_store_open(&bad, url, &err), ER_EAUTH);
+        CHECK(strstr(err.msg, "wrongp") == NULL);
+    }
+    /* A connection the server drops is reset, and the statement retried. */
+    er_store *victim = open_fresh(true);
+    int64_t before = backend_pid(victim);
+    er_sql_value p = ER_SQL_I(before);
+    CHECK_OK(er_sql_exec(admin, "SELECT pg_terminate_backend(CAST(? AS INTEGER), 10000)", &p, 1,
+                         NULL, &err));
+    CHECK_OK(er_store_ping(victim, &err));
+    int64_t after = backend_pid(victim);
+    CHECK(after != before && after > 0);
+    char id[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(victim, "after-reset", NULL, id, &err));
+    er_store_close(victim);
+}
+#endif
+
+int main(void)
+{
+    pg_base = getenv("ERRAND_TEST_DATABASE_URL");
+    if (pg_base && !*pg_base)
+        pg_base = NULL;
+    snprintf(tmpdir, sizeof tmpdir, "/tmp/errand-test-store-XXXXXX");
+    if (!mkdtemp(tmpdir)) {
+        perror("mkdtemp");
+        return 1;
+    }
+    er_error err;
+    if (pg_base) {
+#ifndef ERRAND_WITH_POSTGRES
+        fprintf(stderr, "PostgreSQL support is not compiled in; skipping\n");
+        cleanup();
+        return 77;
+#endif
+        CHECK_OK(er_store_open(&admin, pg_base, &err));
+        if (!admin) {
+            cleanup();
+            return check_done();
+        }
+    }
+    test_open_errors();
+    test_sqlite_forms();
+    test_status_names();
+    test_migrate();
+    test_migrate_concurrent();
+
+    er_store *st = open_fresh(true);
+    test_seam(st);
+    test_users(st);
+    test_conversations(st);
+    test_tasks(st);
+    test_events(st);
+    test_agent_configs(st);
+    test_concurrency(st);
+#ifdef ERRAND_WITH_POSTGRES
+    if (pg_base)
+        test_pg_connection();
+#endif
+    er_store_close(st);
+    cleanup();
+    return check_done();
+}

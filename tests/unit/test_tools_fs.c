@@ -1,0 +1,342 @@
+/* test_tools_fs.c — the file tools (read_file, write_file, edit_file, list_dir,
+ * glob, grep, diff), workspace confinement, unified diffs, and the schemas of
+ * every code tool. */
+#include "check.h"
+#include "tools_util.h"
+#include "errand/diff.h"
+#include "errand/workspace.h"
+#include "errand/str.h"
+
+#include <errno.h>
+
+static er_error err;
+
+/* Every code tool: a JSON-object schema naming its offline words. */
+static void test_schemas(void)
+{
+    const er_tool_family *fams[] = { &er_tools_fs, &er_tools_search, &er_tools_exec,
+                                     &er_tools_lint, &er_tools_test };
+    size_t count = 0;
+    for (size_t f = 0; f < ER_ARRAY_LEN(fams); f++) {
+        for (size_t i = 0; i < fams[f]->ntools; i++) {
+            const er_tool *t = &fams[f]->tools[i];
+            count++;
+            CHECK(er_tool_find(t->name) == t);
+            cJSON *s = cJSON_Parse(t->parameters);
+            CHECK(s != NULL);
+            CHECK(er_str_eq(er_json_str(s, "type"), "object"));
+            CHECK(er_json_obj(s, "properties") != NULL);
+            CHECK(er_json_arr(s, "required") != NULL);
+            CHECK(er_json_bool(s, "additionalProperties", true) == false);
+            /* Upper-case words of the offline form are properties. */
+            char *form = er_xstrdup(t->offline);
+            for (char *w = strchr(form, ' '); w; w = strchr(w, ' ')) {
+                w++;
+                char name[64];
+                size_t n = 0;
+                for (; w[n] && w[n] != ' ' && n < sizeof name - 1; n++)
+                    name[n] = (char)(w[n] >= 'A' && w[n] <= 'Z' ? w[n] + 32 : w[n]);
+                name[n] = '\0';
+                char *clean = name + (name[0] == '[');
+                clean[strcspn(clean, "].")] = '\0';
+                if (!cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), clean))
+                    fprintf(stderr, "%s: offline word '%s' is not a property\n", t->name, clean);
+                CHECK(cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), clean));
+            }
+            free(form);
+            cJSON_Delete(s);
+        }
+    }
+    CHECK_INT(count, 10);
+    cJSON *bad = cJSON_Parse("{\"path\":\"x\",\"bogus\":1}");
+    CHECK(er_tool_validate(er_tool_find("read_file"), bad, &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "bogus"));
+    cJSON_Delete(bad);
+}
+
+static void test_confinement(const char *ws, const char *outside)
+{
+    er_workspace w;
+    CHECK_OK(er_workspace_init(&w, ws, &err));
+    char *abs = er_xasprintf("%s/a", ws);
+    CHECK(mkdir(abs, 0755) == 0);
+    free(abs);
+    CHECK_OK(er_workspace_resolve(&abs, &w, "a/../new.txt", &err));
+    CHECK(abs && er_str_ends(abs, "/new.txt") && er_workspace_contains(&w, abs));
+    free(abs);
+    CHECK(er_workspace_resolve(&abs, &w, "../../etc/passwd", &err) == ER_EDENIED);
+    CHECK(tu_contains(err.msg, "path '../../etc/passwd' is outside the workspace /"));
+    CHECK(er_workspace_resolve(&abs, &w, "/etc/passwd", &err) == ER_EDENIED);
+    CHECK(er_workspace_resolve(&abs, &w, "missing/../../x", &err) == ER_ENOTFOUND);
+    CHECK(tu_contains(err.msg, "does not exist"));
+    /* Symlinks: out of the root (existing or not yet), dangling, and inside. */
+    char *p = er_xasprintf("%s/esc", ws);
+    CHECK(symlink(outside, p) == 0);
+    free(p);
+    p = er_xasprintf("%s/dang", ws);
+    char *target = er_xasprintf("%s/not-yet", outside);
+    CHECK(symlink(target, p) == 0);
+    free(target);
+    free(p);
+    CHECK(er_workspace_resolve(&abs, &w, "esc/secret.txt", &err) == ER_EDENIED);
+    CHECK(er_workspace_resolve(&abs, &w, "esc/new-file.txt", &err) == ER_EDENIED);
+    CHECK(er_workspace_resolve(&abs, &w, "dang", &err) == ER_EDENIED);
+    CHECK(er_workspace_resolve(&abs, &w, "esc", &err) == ER_EDENIED);
+    CHECK_STR(er_workspace_rel(&w, w.root), ".");
+    er_workspace_release(&w);
+}
+
+static void test_write_read(const char *ws, const char *outside)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "write_file", &ctx, "{\"path\":\"src/deep/a.txt\",\"content\":"
+                     "\"one\\ntwo\\nthree\\nfour\\n\"}", &err));
+    CHECK(er_json_bool(r, "created", false));
+    CHECK_STR(er_json_str(r, "diff"), "new file");
+    CHECK_INT(er_json_num(r, "lines", 0), 4);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"src/deep/a.txt\",\"start\":2,\"end\":3}",
+                     &err));
+    CHECK_STR(er_json_str(r, "content"), "     2\ttwo\n     3\tthree\n");
+    CHECK_INT(er_json_num(r, "total_lines", 0), 4);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "write_file", &ctx, "{\"path\":\"src/deep/a.txt\",\"content\":"
+                     "\"one\\nTWO\\nthree\\nfour\\n\"}", &err));
+    CHECK(!er_json_bool(r, "created", true));
+    CHECK(tu_contains(er_json_str(r, "diff"), "-two\n+TWO\n"));
+    CHECK(tu_contains(er_json_str(r, "diff"), "@@ -1,4 +1,4 @@"));
+    cJSON_Delete(r);
+    /* Out of the workspace, by .., by absolute path, by symlink. */
+    CHECK(tu_call(&r, "write_file", &ctx, "{\"path\":\"../escape.txt\",\"content\":\"x\"}", &err) ==
+          ER_EDENIED);
+    CHECK(tu_contains(err.msg, "is outside the workspace"));
+    char *args = TU_ARGS("{\"path\":\"%s/abs.txt\",\"content\":\"x\"}", outside);
+    CHECK(tu_call(&r, "write_file", &ctx, args, &err) == ER_EDENIED);
+    free(args);
+    CHECK(tu_call(&r, "write_file", &ctx, "{\"path\":\"esc/via-link.txt\",\"content\":\"x\"}",
+                  &err) == ER_EDENIED);
+    CHECK(!tu_exists(outside, "abs.txt") && !tu_exists(outside, "via-link.txt"));
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"../../etc/passwd\"}", &err) == ER_EDENIED);
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"esc/secret.txt\"}", &err) == ER_EDENIED);
+    CHECK(tu_contains(err.msg, "path 'esc/secret.txt' is outside the workspace"));
+}
+
+static void test_read_edges(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    char *p = er_xasprintf("%s/x.png", ws);
+    FILE *f = fopen(p, "wb");
+    fwrite("\x89PNG\r\n\x1a\n\0\0\0\rIHDR", 1, 16, f);
+    fclose(f);
+    free(p);
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"x.png\"}", &err) == ER_EINVAL);
+    CHECK_STR(err.msg, "x.png looks binary (NUL bytes); not shown");
+    tu_write(ws, "nonl.txt", "alpha\nbeta");
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"nonl.txt\"}", &err));
+    CHECK_INT(er_json_num(r, "total_lines", 0), 2);
+    CHECK(tu_contains(er_json_str(r, "content"), "     2\tbeta\n"));
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"nonl.txt\",\"start\":9}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "has only 2 lines"));
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"src\"}", &err) == ER_EINVAL);
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"nope.txt\"}", &err) == ER_ENOTFOUND);
+    /* A big file: the output is capped and says where to continue. */
+    er_buf big = ER_BUF_INIT;
+    for (int i = 0; i < 20000; i++)
+        er_buf_printf(&big, "line %d of a long file, padded to be a bit wider\n", i + 1);
+    tu_write(ws, "big.txt", big.ptr);
+    er_buf_release(&big);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"big.txt\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK_INT(er_json_num(r, "total_lines", 0), 20000);
+    CHECK(tu_contains(er_json_str(r, "hint"), "start="));
+    cJSON_Delete(r);
+    /* Text that JSON escapes six-fold still fits the cap (tu_call checks). */
+    er_buf ctl = ER_BUF_INIT;
+    for (int i = 0; i < 40000; i++)
+        er_buf_puts(&ctl, "\x01\x02\x03\"\\\x1b[0m\n");
+    tu_write(ws, "ctl.txt", ctl.ptr);
+    er_buf_release(&ctl);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"ctl.txt\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"0m\",\"path\":\"ctl.txt\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK(er_json_num(r, "count", 0) > 10);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"big.txt\",\"start\":19999}", &err));
+    CHECK(tu_contains(er_json_str(r, "content"), " 20000\tline 20000 of"));
+    cJSON_Delete(r);
+}
+
+static void test_edit(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    tu_write(ws, "x.c", "int a = 1;\nint b = 2;\nint c = 1;\n");
+    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"int z\",\"new\":\"int y\"}",
+                  &err) == ER_ENOTFOUND);
+    CHECK_STR(err.msg, "no match for the text in x.c; read it again");
+    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"     2\\tint b\",\"new\":\"y\"}",
+                  &err) == ER_ENOTFOUND);
+    CHECK(tu_contains(err.msg, "line numbers"));
+    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\" = 1;\",\"new\":\" = 7;\"}",
+                  &err) == ER_EINVAL);
+    CHECK_STR(err.msg, "2 matches in x.c; give more context or set replace_all");
+    char *before = tu_read(ws, "x.c");
+    CHECK_STR(before, "int a = 1;\nint b = 2;\nint c = 1;\n");
+    free(before);
+    CHECK_OK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"int b = 2;\","
+                     "\"new\":\"int b = 3;\"}", &err));
+    CHECK_INT(er_json_num(r, "replacements", 0), 1);
+    CHECK_STR(er_json_str(r, "diff"), "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n int a = 1;\n"
+                                      "-int b = 2;\n+int b = 3;\n int c = 1;\n");
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\" = 1;\",\"new\":\" = 7;\","
+                     "\"replace_all\":true}", &err));
+    CHECK_INT(er_json_num(r, "replacements", 0), 2);
+    cJSON_Delete(r);
+    char *after = tu_read(ws, "x.c");
+    CHECK_STR(after, "int a = 7;\nint b = 3;\nint c = 7;\n");
+    free(after);
+    /* The analyzer's view: every write refused, nothing changed. */
+    ctx.workspace_read_only = true;
+    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"int a\",\"new\":\"int q\"}",
+                  &err) == ER_EDENIED);
+    CHECK_STR(err.msg, "workspace is read-only for the analyzer");
+    CHECK(tu_call(&r, "write_file", &ctx, "{\"path\":\"y.c\",\"content\":\"\"}", &err) ==
+          ER_EDENIED);
+    CHECK(!tu_exists(ws, "y.c"));
+}
+
+static void test_diff_module(void)
+{
+    er_buf d = ER_BUF_INIT;
+    CHECK_INT(er_diff_unified(&d, "f", "a\nb\n", 4, "a\nb\n", 4), 0);
+    CHECK_INT(d.len, 0);
+    CHECK_INT(er_diff_unified(&d, "f", "", 0, "x\n", 2), 1);
+    CHECK_STR(er_buf_cstr(&d), "--- a/f\n+++ b/f\n@@ -0,0 +1 @@\n+x\n");
+    er_buf_reset(&d);
+    CHECK_INT(er_diff_unified(&d, "f", "a\nb", 3, "a\nc", 3), 2);
+    CHECK(tu_contains(d.ptr, "-b\n\\ No newline at end of file\n+c\n\\ No newline"));
+    er_buf_reset(&d);
+    /* Two changes far apart make two hunks. */
+    er_buf a = ER_BUF_INIT, b = ER_BUF_INIT;
+    for (int i = 1; i <= 30; i++) {
+        er_buf_printf(&a, "%d\n", i);
+        er_buf_printf(&b, "%d\n", i == 5 ? 500 : i == 25 ? 2500 : i);
+    }
+    CHECK_INT(er_diff_unified(&d, "f", a.ptr, a.len, b.ptr, b.len), 4);
+    CHECK(tu_contains(d.ptr, "@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+500\n 6\n"));
+    CHECK(tu_contains(d.ptr, "@@ -22,7 +22,7 @@\n"));
+    er_buf_release(&a);
+    er_buf_release(&b);
+    er_buf_release(&d);
+}
+
+static void test_list_glob_grep(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    char *g = er_xasprintf("%s/.git", ws);
+    mkdir(g, 0755);
+    free(g);
+    tu_write(ws, ".git/config.c", "int hidden_in_git;\n");
+    tu_write(ws, "src/deep/b.c", "int Needle = 1;\n/* needle again */\n");
+    tu_write(ws, "src/c.h", "#define NEEDLE 3\n");
+    CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"src\"}", &err));
+    const cJSON *e = er_json_arr(r, "entries");
+    CHECK_INT(cJSON_GetArraySize(e), 2);
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(e, 0), "name"), "c.h");
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(e, 1), "type"), "dir");
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"**/*.c\"}", &err));
+    char *txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"src/deep/b.c\"") && tu_contains(txt, "\"x.c\""));
+    CHECK(!tu_contains(txt, ".git"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"src/*\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 2);
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"../*\"}", &err) == ER_EDENIED);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"ignore_case\":true,"
+                     "\"glob\":\"*.c\"}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "src/deep/b.c:1:int Needle = 1;") &&
+          tu_contains(txt, "src/deep/b.c:2:/* needle again */"));
+    CHECK(!tu_contains(txt, "c.h") && !tu_contains(txt, "hidden_in_git"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"^#define [A-Z]+ [0-9]$\",\"path\":\"src\"}",
+                     &err));
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"a(b\"}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "bad regular expression"));
+}
+
+static void test_cancel(const char *ws)
+{
+    for (int i = 0; i < 300; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "many/f%03d.txt", i);
+        if (i == 0) {
+            char *d = er_xasprintf("%s/many", ws);
+            mkdir(d, 0755);
+            free(d);
+        }
+        tu_write(ws, name, "x\n");
+    }
+    volatile int stop = 1;
+    er_tool_ctx ctx = tu_ctx(ws);
+    ctx.cancel = &stop;
+    cJSON *r;
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\"}", &err) == ER_ECANCELLED);
+}
+
+static void test_git_diff(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK(tu_call(&r, "diff", &ctx, "{}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "not a git repository"));
+    char *cmd = er_xasprintf("cd '%s' && git init -q . && git -c user.email=t@e -c user.name=t "
+                             "add x.c && git -c user.email=t@e -c user.name=t commit -qm init",
+                             ws);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    tu_write(ws, "x.c", "int a = 8;\nint b = 3;\nint c = 7;\n");
+    CHECK_OK(tu_call(&r, "diff", &ctx, "{}", &err));
+    CHECK(tu_contains(er_json_str(r, "diff"), "-int a = 7;\n+int a = 8;"));
+    char *txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"untracked\":[") && tu_contains(txt, "nonl.txt"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "diff", &ctx, "{\"path\":\"nonl.txt\"}", &err));
+    CHECK(er_json_bool(r, "clean", false));
+    cJSON_Delete(r);
+}
+
+int main(void)
+{
+    char *ws = tu_tempdir("fs");
+    char *outside = tu_tempdir("outside");
+    tu_write(outside, "secret.txt", "secret\n");
+    test_schemas();
+    test_confinement(ws, outside);
+    test_write_read(ws, outside);
+    test_read_edges(ws);
+    test_edit(ws);
+    test_diff_module();
+    test_list_glob_grep(ws);
+    test_git_diff(ws);
+    test_cancel(ws);
+    tu_rmrf(ws);
+    tu_rmrf(outside);
+    free(ws);
+    free(outside);
+    return check_done();
+}
