@@ -25,6 +25,7 @@ typedef struct row {
     size_t off, len;      /* into the entry's shown text or its notes */
     row_part part;
     bool code;            /* inside a code block: drawn behind a gutter */
+    bool more;            /* a wrapped continuation of the row before */
 } row;
 
 typedef struct entry {
@@ -166,26 +167,26 @@ void tui_chat_set_running(tui_chat *ch, size_t i, bool running, int64_t started_
 
 /* ---- layout ---- */
 
-static void add_row(entry *e, row_part part, size_t off, size_t len, bool code)
+static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, bool more)
 {
     if (e->nrows == e->caprows) {
         e->caprows = e->caprows ? e->caprows * 2 : 16;
         e->rows = er_xrealloc(e->rows, e->caprows * sizeof *e->rows);
     }
-    e->rows[e->nrows++] = (row){ off, len, part, code };
+    e->rows[e->nrows++] = (row){ off, len, part, code, more };
 }
 
 static void wrap_rows(entry *e, row_part part, const char *s, size_t start, size_t end,
                       int width, bool code)
 {
     if (start == end) {
-        add_row(e, part, start, 0, code);
+        add_row(e, part, start, 0, code, false);
         return;
     }
-    while (start < end) {
+    for (bool more = false; start < end; more = true) {
         size_t next;
         size_t n = tui_wrap(s + start, end - start, width, &next);
-        add_row(e, part, start, n, code);
+        add_row(e, part, start, n, code, more);
         start += next;
     }
 }
@@ -222,7 +223,7 @@ static void layout(entry *e, int width)
     if (inner < 4)
         inner = 4;
     if (has_header(e))
-        add_row(e, ROW_HEADER, 0, 0, false);
+        add_row(e, ROW_HEADER, 0, 0, false, false);
     const char *notes = er_buf_cstr(&e->notes);
     for (size_t start = 0, nlen = e->notes.len; start < nlen;) {
         const char *nl = memchr(notes + start, '\n', nlen - start);
@@ -233,8 +234,8 @@ static void layout(entry *e, int width)
     if (len)
         layout_body(e, inner);
     else if (e->running)
-        add_row(e, ROW_THINKING, 0, 0, false);
-    add_row(e, ROW_BLANK, 0, 0, false);
+        add_row(e, ROW_THINKING, 0, 0, false, false);
+    add_row(e, ROW_BLANK, 0, 0, false, false);
     e->width = width;
 }
 
@@ -285,7 +286,8 @@ static void draw_row(const entry *e, const row *r, int y, int w)
         draw_header(e, y, w);
         break;
     case ROW_NOTE:
-        tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "· ");
+        if (!r->more)
+            tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "· ");
         tui_putn(y, INDENT + 2, w - INDENT - 2, TUI_S_DIM, e->notes.ptr + r->off, r->len);
         break;
     case ROW_BODY:

@@ -116,9 +116,14 @@ static char *snippet_at(const char *text, const char *hit)
     while (start > text && ((unsigned char)*start & 0xC0) == 0x80)
         start--;
     char *s = tui_sanitize(start, strlen(start) < 400 ? strlen(start) : 400);
-    for (char *p = s; *p; p++)
-        if (*p == '\n')
-            *p = ' ';
+    /* One line: newlines become spaces and runs of spaces one. */
+    char *w = s;
+    for (const char *p = s; *p; p++) {
+        char c = *p == '\n' ? ' ' : *p;
+        if (!(c == ' ' && w > s && w[-1] == ' '))
+            *w++ = c;
+    }
+    *w = '\0';
     char *out = er_xasprintf("%s%s", start > text ? "…" : "", s);
     free(s);
     return out;
@@ -249,6 +254,8 @@ void tui_memory_draw(tui_app *a, tui_rect r)
 bool tui_memory_key(tui_app *a, const tui_key *k)
 {
     tui_memory *m = a->memory;
+    if (m->stale)
+        load(a);   /* keys typed ahead act on what the next frame will show */
     if (tui_list_key(k, m->n, &m->sel, m->page))
         ;
     else if ((k->fn && k->c == KEY_ENTER) || (!k->fn && (k->c == '\r' || k->c == '\n'))) {

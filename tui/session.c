@@ -169,6 +169,8 @@ static void finish(tui_app *a)
     if (!s->title)
         load_title(a);
     s->running = false;
+    if (s->cancel_sent)
+        tui_set_status(a, false, "Task %s", er_task_status_name(s->o.status));
     tui_tasks_invalidate(a);
     tui_memory_invalidate(a);
     a->dirty = true;

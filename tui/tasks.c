@@ -17,6 +17,7 @@
 
 #define LIST_LIMIT 200
 #define STEP_ROWS_MAX 6   /* rows one step may take in the steps view */
+#define KIND_END 28       /* where a step's text starts, after its time and kind */
 
 typedef struct task_row {
     char id[ER_ID_LEN];
@@ -225,7 +226,7 @@ static int step_rows(const cJSON *s, const char *root, int w, step_line *out, ch
                  : er_str_eq(kind, "approval_request") ? TUI_S_WARN
                  : er_str_eq(kind, "tool_result") && er_json_bool(er_json_obj(s, "data"), "is_error", false)
                  ? TUI_S_ERROR : TUI_S_TEXT;
-    int indent = child ? 26 : 24, n = 0;
+    int indent = child ? KIND_END + 2 : KIND_END, n = 0;
     size_t len = strlen(text), off = 0;
     while (off < len && n < STEP_ROWS_MAX) {
         size_t next;
@@ -309,9 +310,9 @@ static void draw_detail(tui_app *a, tui_rect r)
             tui_put(y0 + row, 1, 9, TUI_S_DIM, clock);
         }
         if (kinds[k])
-            tui_put(y0 + row, 10, 14, TUI_S_AGENT, kinds[k]);
-        if (lines[k].indent == 26 && kinds[k])
-            tui_put(y0 + row, 24, 2, TUI_S_DIM, "↳");
+            tui_put(y0 + row, 10, KIND_END - 11, TUI_S_AGENT, kinds[k]);
+        if (lines[k].indent > KIND_END && kinds[k])
+            tui_put(y0 + row, KIND_END, 2, TUI_S_DIM, "↳");
         tui_putn(y0 + row, lines[k].indent, r.w - lines[k].indent, lines[k].style, lines[k].text,
                  lines[k].len);
     }
@@ -409,5 +410,7 @@ static bool list_key(tui_app *a, const tui_key *k)
 
 bool tui_tasks_key(tui_app *a, const tui_key *k)
 {
+    if (a->tasks->stale && !a->tasks->detail)
+        load(a);   /* keys typed ahead act on what the next frame will show */
     return a->tasks->detail ? detail_key(a, k) : list_key(a, k);
 }
