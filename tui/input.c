@@ -46,9 +46,11 @@ char *tui_history_open(void)
     free(dir);
     using_history();
     stifle_history(HISTORY_MAX);
-    /* Timestamps mark where an entry starts, which keeps multi-line requests whole. */
+    /* Timestamp lines ("#1732..." — hence the comment character) mark where an
+     * entry starts; in a file that begins with one, readline reads multi-line
+     * requests back whole.  Older files without them still read line by line. */
+    history_comment_char = '#';
     history_write_timestamps = 1;
-    history_multiline_entries = 1;
     if (read_history(path) != 0) {
         /* append_history needs the file to exist. */
         int fd = open(path, O_WRONLY | O_CREAT, 0600);

@@ -95,7 +95,13 @@ check "the TUI logs to a file" test -f "$XDG_STATE_HOME/errand/errand.log"
 tui_run -w "$T/ws"
 expect_screen "second session starts" "/help lists commands"
 keys Up
-expect_screen "Up recalls the last request (multi-line)" "line three"
+expect_screen "Up recalls the last request (multi-line)" "› line one"
+expect_screen "with all its lines" "line three"
+if screen | grep -qF "first question"; then
+  fail "history entries were merged on reading"; screen >&2
+else
+  pass "history entries stay apart"
+fi
 keys Up
 expect_screen "Up again: the first request" "› first question"
 keys C-u

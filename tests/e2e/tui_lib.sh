@@ -6,7 +6,8 @@ TMUX_SOCK="errand-test-$$"
 export LANG=C.UTF-8 LC_ALL=C.UTF-8
 unset TMUX NO_COLOR
 tm() { tmux -L "$TMUX_SOCK" "$@"; }
-trap 'tm kill-server 2>/dev/null; cleanup' EXIT
+# kill-server can leave the socket file behind: remove it too.
+trap 'tm kill-server 2>/dev/null; rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$TMUX_SOCK"; cleanup' EXIT
 
 # tui_shell COLS ROWS — a tmux server with one pane running bash.
 tui_shell() {
