@@ -130,19 +130,7 @@ static void dispatch(tui_app *a, const cJSON *ev, bool token_channel)
     a->dirty = true;
 }
 
-static void inbox_discard(void)
-{
-    pthread_mutex_lock(&inbox_mu);
-    inbox_node *n = inbox_head;
-    inbox_head = inbox_tail = NULL;
-    pthread_mutex_unlock(&inbox_mu);
-    while (n) {
-        inbox_node *next = n->next;
-        free(n);
-        n = next;
-    }
-}
-
+/* Handles what has come in (or only frees it when a is NULL: shutting down). */
 static void drain(tui_app *a)
 {
     pthread_mutex_lock(&inbox_mu);
@@ -152,7 +140,7 @@ static void drain(tui_app *a)
     while (n) {
         inbox_node *next = n->next;
         cJSON *ev = NULL;
-        if (er_json_parse(&ev, n->msg, n->len, NULL) == 0) {
+        if (a && er_json_parse(&ev, n->msg, n->len, NULL) == 0) {
             dispatch(a, ev, n->token);
             cJSON_Delete(ev);
         }
@@ -695,7 +683,7 @@ int cmd_tui(cli *c, cli_args *args)
         term_close();
     }
     er_cache_unsubscribe(all);
-    inbox_discard();   /* what came in after the panels stopped looking */
+    drain(NULL);   /* what came in after the panels stopped looking */
     tui_session_free(&a);
     tui_chat_free(a.chat);
     tui_agents_free(a.agents);

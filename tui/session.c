@@ -342,11 +342,22 @@ bool tui_approval_open(const tui_app *a)
     return a->session && a->session->napprovals > 0;
 }
 
-static void pop_approval(tui_session *s)
+static void remove_approval(tui_session *s, size_t i)
 {
-    cJSON_Delete(s->approvals[0]);
-    memmove(s->approvals, s->approvals + 1, (s->napprovals - 1) * sizeof *s->approvals);
+    cJSON_Delete(s->approvals[i]);
+    memmove(s->approvals + i, s->approvals + i + 1, (s->napprovals - i - 1) * sizeof *s->approvals);
     s->napprovals--;
+}
+
+/* A call that got its result was answered elsewhere or timed out: no question left. */
+static void approval_settled(tui_session *s, const char *call_id)
+{
+    for (size_t i = 0; call_id && i < s->napprovals; i++) {
+        if (er_str_eq(er_json_str(er_json_obj(s->approvals[i], "data"), "call_id"), call_id)) {
+            remove_approval(s, i);
+            return;
+        }
+    }
 }
 
 void tui_approval_key(tui_app *a, const tui_key *k)
@@ -374,15 +385,12 @@ void tui_approval_key(tui_app *a, const tui_key *k)
         if (er_perm_parse(er_json_str(er_json_obj(s->approvals[0], "data"), "perm"), &p) == 0)
             s->always[p] = true;
     }
-    pop_approval(s);
+    remove_approval(s, 0);
     /* Waiting requests of a class just allowed for the session need no question. */
     for (size_t i = 0; i < s->napprovals;) {
         if (always_for(s, s->approvals[i])) {
             answer(a, s->approvals[i], ER_APPROVAL_ALWAYS);
-            cJSON_Delete(s->approvals[i]);
-            memmove(s->approvals + i, s->approvals + i + 1,
-                    (s->napprovals - i - 1) * sizeof *s->approvals);
-            s->napprovals--;
+            remove_approval(s, i);
         } else {
             i++;
         }
@@ -501,6 +509,8 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
     }
     if (er_str_eq(kind, "approval_request")) {
         on_approval(a, ev);
+    } else if (er_str_eq(kind, "tool_result")) {
+        approval_settled(s, er_json_str(d, "id"));
     } else if (er_str_eq(kind, "start") && own && er_json_str(d, "agent")) {
         er_strlcpy(s->agent, er_json_str(d, "agent"), sizeof s->agent);
         tui_chat_set_who(a->chat, s->entry, s->agent);

@@ -20,12 +20,7 @@ cat > "$T/s.json" <<JSON
  $(call four four.txt), $(done_turn four "finished four")
 ]}
 JSON
-start_fake "$T/s.json"
-use_openai
-mkdir -p "$T/ws"
-tui_shell 100 30
-tui_run -w "$T/ws" -o policy.write=ask
-expect_screen "started" "/help lists commands"
+tui_begin "$T/s.json" -o policy.write=ask
 
 type_text "@code make one"
 keys Enter

@@ -10,12 +10,7 @@ cat > "$T/s.json" <<'JSON'
  {"match":"quick job","text":"quick answer"}
 ]}
 JSON
-start_fake "$T/s.json"
-use_openai
-mkdir -p "$T/ws"
-tui_shell 100 30
-tui_run -w "$T/ws"
-expect_screen "started" "/help lists commands"
+tui_begin "$T/s.json"
 type_text "@code slow job"
 keys Enter
 expect_screen "status bar shows what runs" "● code"

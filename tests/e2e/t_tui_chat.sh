@@ -16,12 +16,7 @@ cat > "$T/s.json" <<JSON
  {"match":"second question","text":"second answer"}
 ]}
 JSON
-start_fake "$T/s.json"
-use_openai
-mkdir -p "$T/ws"
-tui_shell 100 30
-tui_run -w "$T/ws"
-expect_screen "welcome note" "/help lists commands"
+tui_begin "$T/s.json"
 expect_screen "four panels in the tab bar" "4 Memory"
 
 type_text "first question"

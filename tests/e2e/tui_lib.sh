@@ -32,6 +32,18 @@ EOF
   TUI_PID=$(cat "$T/tui.pid" 2>/dev/null)
 }
 
+# tui_begin SCRIPT [errand args] — the fake LLM on SCRIPT, a 100x30 pane, and
+# errand started in it with its workspace in $T/ws.
+tui_begin() {
+  local script=$1; shift
+  start_fake "$script"
+  use_openai
+  mkdir -p "$T/ws"
+  tui_shell 100 30
+  tui_run -w "$T/ws" "$@"
+  expect_screen "the session starts" "/help lists commands"
+}
+
 screen() { tm capture-pane -p; }
 # type TEXT — literal keys (no key-name lookup), then nothing else.
 type_text() { tm send-keys -l "$1"; }
