@@ -344,6 +344,24 @@ static void hl_diff(const char *line, size_t len, unsigned char *styles)
     fill(styles, 0, len, s);
 }
 
+/* Inside a block comment from i: styles it up to its end (or the line's) and
+ * returns where code resumes. */
+static size_t block_comment(tui_hl_state *st, const char *line, size_t len, size_t i,
+                            unsigned char *styles)
+{
+    size_t stop = len;
+    st->in_comment = true;
+    for (size_t j = i; j + 1 < len; j++) {
+        if (line[j] == '*' && line[j + 1] == '/') {
+            stop = j + 2;
+            st->in_comment = false;
+            break;
+        }
+    }
+    fill(styles, i, stop, TUI_S_COMMENT);
+    return stop;
+}
+
 static void hl_code(tui_hl_state *st, const char *line, size_t len, unsigned char *styles)
 {
     fill(styles, 0, len, TUI_S_CODE);
@@ -355,14 +373,7 @@ static void hl_code(tui_hl_state *st, const char *line, size_t len, unsigned cha
     size_t i = 0;
     while (i < len) {
         if (st->in_comment) {
-            const char *end = NULL;
-            for (size_t j = i; j + 1 < len && !end; j++)
-                if (line[j] == '*' && line[j + 1] == '/')
-                    end = line + j + 2;
-            size_t stop = end ? (size_t)(end - line) : len;
-            fill(styles, i, stop, TUI_S_COMMENT);
-            st->in_comment = end == NULL;
-            i = stop;
+            i = block_comment(st, line, len, i, styles);
             continue;
         }
         char c = line[i];
