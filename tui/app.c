@@ -212,12 +212,14 @@ static void sync_size(tui_app *a)
     a->dirty = true;
 }
 
-/* UTF-8 throughout: the user's locale, or C.UTF-8 when theirs is not UTF-8. */
+/* UTF-8 throughout: the user's locale, or C.UTF-8 when theirs is not UTF-8.
+ * Numbers stay in the C locale: JSON needs a decimal point, not a comma. */
 static void utf8_locale(void)
 {
     setlocale(LC_ALL, "");
     if (strcmp(nl_langinfo(CODESET), "UTF-8") != 0)
         setlocale(LC_CTYPE, "C.UTF-8");
+    setlocale(LC_NUMERIC, "C");
 }
 
 static int term_open(tui_app *a, er_error *err)
@@ -632,6 +634,8 @@ static int start(tui_app *a, er_cache_sub **all, er_error *err)
 {
     er_bus *bus;
     er_cache *cache;
+    if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
+        return er_error_set(err, ER_EIO, "cannot create a pipe: %s", strerror(errno));
     int rc = er_env_user_id(a->env, a->user_id, err);
     if (!rc)
         rc = cli_local_workers(a->c, err);
@@ -644,8 +648,6 @@ static int start(tui_app *a, er_cache_sub **all, er_error *err)
     if (rc)
         return rc;
     a->local_bus = er_bus_is_local(bus);
-    if (pipe2(wake_pipe, O_NONBLOCK | O_CLOEXEC) != 0)
-        return er_error_set(err, ER_EIO, "cannot create a pipe: %s", strerror(errno));
     return 0;
 }
 
