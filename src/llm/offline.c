@@ -254,18 +254,95 @@ static char *untab(const char *s)
     return er_buf_detach(&b);
 }
 
-/* The text a tool result shows: pretty JSON, else the text as it came.  OWNED. */
+/* A line's worth of columns: longer lists of strings are shown one a line. */
+#define BLOCK_WIDTH 80
+
+/* Strings of several lines (file text, command output, diffs) and lists of
+ * strings too long for one line (grep's matches) read better as text than as
+ * escaped JSON. */
+static bool is_block(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return strchr(v->valuestring, '\n') != NULL;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return false;
+    size_t width = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsString(e))
+            return false;
+        width += strlen(e->valuestring) + 4;
+    }
+    return width > BLOCK_WIDTH;
+}
+
+/* Text from a tool goes to a terminal: control characters other than tab and
+ * newline (escape sequences) are shown as '?'. */
+static void put_plain(er_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        er_buf_putc(b, (ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f ? '?' : *s);
+    }
+}
+
+static void put_block(er_buf *b, const cJSON *v)
+{
+    er_buf_printf(b, "%s%s:\n", b->len ? "\n" : "", v->string);
+    if (cJSON_IsString(v)) {
+        put_plain(b, v->valuestring);
+        if (b->ptr[b->len - 1] != '\n')
+            er_buf_putc(b, '\n');
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        er_buf_puts(b, "  ");
+        put_plain(b, e->valuestring);
+        er_buf_putc(b, '\n');
+    }
+}
+
+/* An object as pretty JSON, its blocks (is_block) after it as text.  OWNED. */
+static char *object_text(cJSON *j)
+{
+    cJSON *blocks = cJSON_CreateArray();
+    for (cJSON *v = j->child, *next; v; v = next) {
+        next = v->next;
+        if (is_block(v))
+            cJSON_AddItemToArray(blocks, cJSON_DetachItemViaPointer(j, v));
+    }
+    er_buf b = ER_BUF_INIT;
+    if (j->child || !blocks->child) {
+        char *pretty = cJSON_Print(j);
+        char *text = pretty ? untab(pretty) : NULL;
+        er_buf_puts(&b, text ? text : "");
+        er_buf_putc(&b, '\n');
+        free(pretty);
+        free(text);
+    }
+    for (const cJSON *v = blocks->child; v; v = v->next)
+        put_block(&b, v);
+    cJSON_Delete(blocks);
+    return er_buf_detach(&b);
+}
+
+/* The text a tool result shows: pretty JSON (long texts as text), else the
+ * text as it came.  OWNED. */
 static char *result_text(const cJSON *msg)
 {
     er_buf raw = ER_BUF_INIT;
     content_text(msg, &raw);
     cJSON *j = NULL;
     char *s = NULL;
-    if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0 &&
-        (cJSON_IsObject(j) || cJSON_IsArray(j))) {
-        char *pretty = cJSON_Print(j);
-        s = pretty ? untab(pretty) : NULL;
-        free(pretty);
+    if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0) {
+        if (cJSON_IsObject(j)) {
+            s = object_text(j);
+        } else if (cJSON_IsArray(j)) {
+            char *pretty = cJSON_Print(j);
+            s = pretty ? untab(pretty) : NULL;
+            free(pretty);
+        }
     }
     cJSON_Delete(j);
     if (!s)

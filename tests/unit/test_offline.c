@@ -321,6 +321,18 @@ static void test_answer_result(void)
     check_result("\"just a JSON string\"", "\"just a JSON string\"");
     check_result("{not json", "{not json");
     check_result(" \n", "fs_grep finished with no output.");
+    /* Texts of several lines are shown as text after the rest, control
+     * characters other than tab and newline as '?'. */
+    check_result("{\"path\":\"a.c\","
+                 "\"content\":\"  1\\tint x;\\n  2\\t\\u001b[31mred\\n\",\"n\":2}",
+                 "{\n  \"path\": \"a.c\",\n  \"n\": 2\n}\n\ncontent:\n  1\tint x;\n  2\t?[31mred");
+    check_result("{\"stdout\":\"a\\nb\",\"stderr\":\"c\\n\"}", "stdout:\na\nb\n\nstderr:\nc");
+    /* Lists of strings: on one line when they fit, else one a line. */
+    check_result("{\"ran\":[\"gcc\",\"cppcheck\"]}", "{\n  \"ran\": [\"gcc\", \"cppcheck\"]\n}");
+    check_result("{\"matches\":[\"src/a_rather_long_file_name.c:10:first matching line\","
+                 "\"src/b.c:20:second matching line\"],\"count\":2}",
+                 "{\n  \"count\": 2\n}\n\nmatches:\n  src/a_rather_long_file_name.c:10:first "
+                 "matching line\n  src/b.c:20:second matching line");
 
     /* Long output is elided at a line end, saying how much was left out. */
     er_buf big = ER_BUF_INIT;
