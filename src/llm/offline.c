@@ -205,9 +205,15 @@ static int answer_route(const er_llm_request *req, er_llm_response *out, er_erro
 static void put_summary(er_buf *b, const char *desc)
 {
     size_t n = desc ? strcspn(desc, ".\n") : 0;
-    if (n > 72)
-        n = 72;
+    if (n <= 72) {
+        er_buf_append(b, desc, n);
+        return;
+    }
+    n = 69;   /* cut at a word, with room for "..." */
+    while (n > 40 && desc[n] != ' ')
+        n--;
     er_buf_append(b, desc, n);
+    er_buf_puts(b, "...");
 }
 
 static void help_text(const er_tool *tools, size_t n, er_buf *b)

@@ -48,7 +48,8 @@ static const er_tool tools[] = {
       "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
       "\"start\":{\"type\":\"integer\"},\"end\":{\"type\":\"integer\"}}}",
       ER_PERM_READ, "show PATH[:START[-END]]", NULL },
-    { "net_probe", "Connect to a port",
+    { "net_probe", "Connect to a port of a host and report whether the connection was accepted, "
+                   "how long it took and what was answered. Long first sentence.",
       "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},"
       "\"port\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}}}",
       ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL },
@@ -262,6 +263,8 @@ static void check_help(const char *text)
             CHECK(strstr(text, tools[i].offline) != NULL);
     CHECK(strstr(text, "Only for models") == NULL);
     CHECK(strstr(text, "Search files for a regular expression\n") != NULL);
+    /* A long first sentence is cut at a word. */
+    CHECK(strstr(text, "  Connect to a port of a host and report whether the connection was...\n"));
     CHECK(strstr(text, "ERRAND_LLM=openai") != NULL);
     CHECK(strstr(text, "OPENAI_API_KEY") != NULL);
     CHECK(strstr(text, "ERRAND_LLM=anthropic") != NULL);
