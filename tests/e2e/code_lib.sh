@@ -15,66 +15,57 @@ workspace() {
   printf '%s\n' "$T/$1"
 }
 
-# results JSON TOOL — the content of every tool_result event of TOOL in the
-# steps of an `ask --json` answer, one compact line each, in order.
-results() {
-  printf '%s' "$1" | $PY -c 'import json,sys
-for s in json.load(sys.stdin)["steps"]:
-    d = s.get("data") or {}
-    if s["kind"] == "tool_result" and d.get("tool") == sys.argv[1]:
-        print(d["content"].replace("\n", "\\n"))' "$2"
-}
-
-# result_of JSON CALL_ID [PATH] — the tool_result content of one call (a value
-# out of it when PATH is given and the content is JSON).
-result_of() {
-  printf '%s' "$1" | $PY -c 'import json,sys
-for s in json.load(sys.stdin)["steps"]:
-    d = s.get("data") or {}
-    if s["kind"] == "tool_result" and d.get("id") == sys.argv[1]:
-        c = d["content"]
-        if len(sys.argv) > 2:
-            try:
-                c = json.loads(c)
-            except ValueError:
-                c = None
-            for k in sys.argv[2].split("."):
-                c = c.get(k) if isinstance(c, dict) else None
-            c = "" if c is None else (json.dumps(c) if isinstance(c, (dict, list)) else c)
-            if isinstance(c, bool): c = str(c).lower()
-        print(c)
-        break' "$2" "${3:-}"
-}
-
-# sent CALL_ID [PATH] — the tool message for CALL_ID as the model received it:
-# its content in the first recorded request that carries it (a value out of it
-# with PATH, as result_of).
-sent() {
-  $PY - "$FAKE_REC" "$1" "${2:-}" <<'EOF'
+# One reader for both sources: `pick steps CALL_ID [PATH]` reads `ask --json`
+# output on stdin, `pick sent CALL_ID [PATH]` the fake's record; either prints
+# the content of that call's tool result, or a value out of it (dotted PATH)
+# when it is JSON.  `pick results TOOL` prints every result of TOOL, one a line.
+cat > "$T/pick.py" <<'EOF'
 import json, sys
-rec, call, path = sys.argv[1], sys.argv[2], sys.argv[3]
-for line in open(rec):
-    body = json.loads(line).get("body") or {}
-    for m in body.get("messages", []):
-        if m.get("role") == "tool" and m.get("tool_call_id") == call:
-            c = m.get("content")
-            if path:
-                try:
-                    c = json.loads(c)
-                except ValueError:
-                    c = None
-                for k in path.split("."):
-                    c = c.get(k) if isinstance(c, dict) else None
-                c = "" if c is None else (json.dumps(c) if isinstance(c, (dict, list)) else c)
-                if isinstance(c, bool): c = str(c).lower()
-            print(c)
-            sys.exit(0)
+
+def value(content, path):
+    if not path:
+        return content
+    try:
+        v = json.loads(content)
+    except ValueError:
+        return ""
+    for k in path.split("."):
+        v = v.get(k) if isinstance(v, dict) else None
+    if isinstance(v, bool):
+        return str(v).lower()
+    if isinstance(v, (dict, list)):
+        return json.dumps(v)
+    return "" if v is None else v
+
+def results():   # (call id, tool, content) as the events recorded them
+    for s in json.load(sys.stdin)["steps"]:
+        d = s.get("data") or {}
+        if s["kind"] == "tool_result":
+            yield d.get("id"), d.get("tool"), d.get("content")
+
+def sent():      # the same, as the model received them
+    for line in open(sys.argv[4]):
+        for m in (json.loads(line).get("body") or {}).get("messages", []):
+            if m.get("role") == "tool":
+                yield m.get("tool_call_id"), m.get("name"), m.get("content")
+
+mode, key, path = sys.argv[1], sys.argv[2], sys.argv[3]
+if mode == "results":
+    for _, tool, content in results():
+        if tool == key:
+            print(content.replace("\n", "\\n"))
+    sys.exit(0)
+for call, _, content in (results() if mode == "steps" else sent()):
+    if call == key:
+        print(value(content, path))
+        sys.exit(0)
 sys.exit(1)
 EOF
-}
 
-# steps_of JSON KIND — how many steps of that kind.
-steps_of() {
-  printf '%s' "$1" | $PY -c 'import json,sys
-print(sum(1 for s in json.load(sys.stdin)["steps"] if s["kind"] == sys.argv[1]))' "$2"
-}
+# results JSON TOOL — every result of TOOL in an `ask --json` answer, in order.
+results() { printf '%s' "$1" | $PY "$T/pick.py" results "$2" ""; }
+# result_of JSON CALL_ID [PATH] — one call's result in an `ask --json` answer.
+result_of() { printf '%s' "$1" | $PY "$T/pick.py" steps "$2" "${3:-}"; }
+# sent CALL_ID [PATH] — one call's result as the model received it (the first
+# recorded request that carries it).
+sent() { $PY "$T/pick.py" sent "$1" "${2:-}" "$FAKE_REC" < /dev/null; }

@@ -113,7 +113,8 @@ cat > "$T/deny.json" <<'JSON'
  {"match":"denied by policy","text":"COULD NOT TEST: running the tests is denied."},
  {"match":"You are the debugger subagent","tool_calls":[{"id":"d1","name":"test","arguments":{}},
    {"id":"d2","name":"run","arguments":{"cmd":"touch ran-anyway"}}]},
- {"match":"You are the code agent","tool_calls":[{"id":"t1","name":"task","arguments":{"subagent":"debugger","description":"The tests fail; fix it."}}]}
+ {"match":"You are the code agent","tool_calls":[{"id":"t1","name":"task",
+   "arguments":{"subagent":"debugger","description":"The tests fail; fix it."}}]}
 ]}
 JSON
 ws=$(workspace deny buggy_c)
@@ -128,8 +129,10 @@ expect_eq "deny: next request carries the refusal (test)" "$(jget "$last" tool_c
 expect_contains "deny: refusal names the policy" "$(jget "$last" content)" \
   "denied by policy (exec tools are denied: policy.exec = deny)"
 expect_contains "deny: run refused too" "$(sent d2)" "error: denied by policy"
-expect_eq "deny: is_error" "$(printf '%s' "$json" | $PY -c 'import json,sys
-print(all(s["data"]["is_error"] for s in json.load(sys.stdin)["steps"] if s["kind"] == "tool_result" and s["data"]["tool"] in ("test", "run")))')" "True"
+errors=$(printf '%s' "$json" | $PY -c 'import json,sys
+print(all(s["data"]["is_error"] for s in json.load(sys.stdin)["steps"]
+          if s["kind"] == "tool_result" and s["data"]["tool"] in ("test", "run")))')
+expect_eq "deny: the results are errors" "$errors" "True"
 check "deny: nothing was built" test ! -e "$ws/test_stats"
 check "deny: nothing was run" test ! -e "$ws/ran-anyway"
 check "deny: workspace unchanged" diff -r "$ERRAND_TESTS/fixtures/buggy_c" "$ws"

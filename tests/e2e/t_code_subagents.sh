@@ -85,8 +85,9 @@ expect_contains "w1: edit diff" "$(sent w1 diff)" "+    for (size_t i = 1; i < n
 expect_contains "w1: edit diff header" "$(sent w1 diff)" "+++ b/stats.c"
 expect_eq "w2: created" "$(sent w2 created)" "true"
 expect_eq "w2: new file" "$(sent w2 diff)" "new file"
-expect_contains "w3: overwrite diff, old line" "$(sent w3 diff)" "-/* Largest element of a[0..n-1]; n must be at least 1. */"
-expect_contains "w3: overwrite diff, new line" "$(sent w3 diff)" "+/* Largest element of a[0..n-1]; n must be at least 1; a may not be NULL. */"
+doc="/* Largest element of a[0..n-1]; n must be at least 1"
+expect_contains "w3: overwrite diff, old line" "$(sent w3 diff)" "-$doc. */"
+expect_contains "w3: overwrite diff, new line" "$(sent w3 diff)" "+$doc; a may not be NULL. */"
 expect_eq "w3: one line out, one in" "$(sent w3 changed_lines)" 2
 expect_eq "w4: lint checked both files" "$(sent w4 summary.files)" 2
 expect_contains "w5: run is not the writer's" "$(sent w5)" "is not one of the tools of code/writer; use:"
