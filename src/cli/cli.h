@@ -12,7 +12,7 @@
 #include "errand/tasks.h"
 #include <cjson/cJSON.h>
 
-#define CLI_MAX_OPTS 24
+#define CLI_MAX_OPTS 64
 #define CLI_MAX_POS 64
 
 /* Exit statuses (documented in errand(1)). */

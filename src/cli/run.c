@@ -61,6 +61,21 @@ void cli_outcome_release(cli_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
+/* One line from the terminal, read from the descriptor itself so that nothing
+ * typed ahead stays in stdio's buffer, out of readline's sight.  False at the
+ * end of input or on Ctrl-C (the read is interrupted). */
+static bool read_answer(char *buf, size_t n)
+{
+    size_t len = 0;
+    char ch;
+    ssize_t r;
+    while ((r = read(STDIN_FILENO, &ch, 1)) == 1 && ch != '\n')
+        if (len + 1 < n)
+            buf[len++] = ch;
+    buf[len] = '\0';
+    return r == 1 || len > 0;
+}
+
 static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
 {
     const cJSON *d = er_json_obj(ev, "data");
@@ -78,7 +93,7 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         free(args);
         fflush(stderr);
         char line[64];
-        if (fgets(line, sizeof line, stdin)) {
+        if (read_answer(line, sizeof line)) {
             if (line[0] == 'y' || line[0] == 'Y')
                 dec = ER_APPROVAL_ALLOW;
             else if (line[0] == 'a' || line[0] == 'A')
@@ -86,7 +101,7 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         }
     } else {
         fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
-                        "(use --yes, or set policy.%s = allow)\n",
+                        "(use --yes, or -o policy.%s=allow)\n",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
                 er_json_str(d, "perm") ? er_json_str(d, "perm") : "…");
     }
