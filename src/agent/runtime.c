@@ -392,6 +392,16 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
     return er_buf_detach(&out);
 }
 
+static char *not_offered(const scope *s, const char *name)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_printf(&b, "error: %s is not one of the tools of %s%s; use:", name, s->name,
+                  s->read_only ? " (its workspace is read-only)" : "");
+    for (size_t i = 0; s->tools && s->tools[i]; i++)
+        er_buf_printf(&b, "%s %s", i ? "," : "", s->tools[i]);
+    return er_buf_detach(&b);
+}
+
 /* Executes one call; *content is what the model sees.  Nonzero ends the run. */
 static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content)
 {
@@ -402,6 +412,12 @@ static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content
         t = &task_tool;
     else if (scope_has_tool(s, c->name))
         t = er_tool_find(c->name);
+    if (!t && er_tool_find(c->name)) {
+        /* A real tool this scope was not given (write_file for the read-only
+         * analyzer): the model can recover from that. */
+        *content = not_offered(s, c->name);
+        return 0;
+    }
     if (!t)
         return stop(r, ER_EPROTO, "the model called an unknown tool '%s'", c->name);
     cJSON *args = NULL;
