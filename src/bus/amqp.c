@@ -254,12 +254,26 @@ static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_
     return er_amqp_check_reply(b, c, what, err);
 }
 
-/* Durable exchanges and queues and their bindings; idempotent. */
-int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_error *err)
+/* Is exchange ex bound to queue (or is queue NULL: everything)? */
+static bool needed(const er_bus_exchange *ex, const char *queue)
+{
+    for (size_t i = 0; queue && i < er_bus_nbindings; i++)
+        if (strcmp(er_bus_bindings[i].queue, queue) == 0 &&
+            strcmp(er_bus_bindings[i].exchange, ex->name) == 0)
+            return true;
+    return !queue;
+}
+
+/* Durable exchanges and queues and their bindings; idempotent.  With a queue,
+ * only that queue, its bindings and their exchanges. */
+int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, const char *queue,
+                             er_error *err)
 {
     char what[160];
     for (size_t i = 0; i < er_bus_nexchanges; i++) {
         const er_bus_exchange *ex = &er_bus_exchanges[i];
+        if (!needed(ex, queue))
+            continue;
         amqp_exchange_declare(c, CHANNEL, amqp_cstring_bytes(ex->name),
                               amqp_cstring_bytes(type_name(ex->type)), 0, 1, 0, 0,
                               amqp_empty_table);
@@ -270,6 +284,8 @@ int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_er
     }
     for (size_t i = 0; i < er_bus_nbindings; i++) {
         const er_bus_binding *bd = &er_bus_bindings[i];
+        if (queue && strcmp(bd->queue, queue) != 0)
+            continue;
         bool first = true;
         for (size_t j = 0; j < i; j++)
             first = first && strcmp(er_bus_bindings[j].queue, bd->queue) != 0;
@@ -287,10 +303,15 @@ int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_er
 
 /* ---- RPCs on the publisher connection ---- */
 
+/* The publisher declares the whole topology on every new connection (so that a
+ * broker that lost it gets it back): opening the bus is connecting it. */
 static int op_declare(amqp_bus *b, amqp_connection_state_t c, void *arg, er_error *err)
 {
+    (void)b;
+    (void)c;
     (void)arg;
-    return er_amqp_declare_topology(b, c, err);
+    (void)err;
+    return 0;
 }
 
 static int amqp_declare(er_bus *bus, er_error *err)

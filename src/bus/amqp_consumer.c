@@ -327,7 +327,8 @@ static int consumer_connect(consumer *c, er_error *err)
     if (rc)
         return rc;
     char what[128];
-    if (!(rc = er_amqp_declare_topology(b, conn, err))) {
+    /* Its own queue only: the publisher declares the rest on each of its connections. */
+    if (!(rc = er_amqp_declare_topology(b, conn, c->queue, err))) {
         amqp_basic_qos(conn, CHANNEL, 0, (uint16_t)c->concurrency, 0);
         rc = er_amqp_check_reply(b, conn, "setting the prefetch window", err);
     }

@@ -63,8 +63,10 @@ int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t 
                       er_error *err);
 /* Accepts NULL; graceful sends channel.close and connection.close first. */
 void er_amqp_conn_close(amqp_connection_state_t c, bool graceful);
-/* Declares the fixed topology on c (idempotent). */
-int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, er_error *err);
+/* Declares the fixed topology on c (idempotent); with a queue, only that queue,
+ * its bindings and their exchanges (what a consumer of it needs). */
+int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, const char *queue,
+                             er_error *err);
 /* A failed RPC reply as an er_error; `what` says what we were doing. */
 int er_amqp_reply_error(const amqp_bus *b, amqp_rpc_reply_t r, const char *what, er_error *err);
 /* 0, or the error of the last RPC on c. */

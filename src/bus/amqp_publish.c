@@ -85,8 +85,12 @@ static int connect_pub(amqp_bus *b, er_error *err)
     int rc = er_amqp_conn_open(b, 0, &c, err);
     if (rc)
         return rc;
-    amqp_confirm_select(c, CHANNEL);
-    if ((rc = er_amqp_check_reply(b, c, "enabling publisher confirms", err))) {
+    rc = er_amqp_declare_topology(b, c, NULL, err);   /* a broker may have lost it */
+    if (!rc) {
+        amqp_confirm_select(c, CHANNEL);
+        rc = er_amqp_check_reply(b, c, "enabling publisher confirms", err);
+    }
+    if (rc) {
         er_amqp_conn_close(c, false);
         return rc;
     }

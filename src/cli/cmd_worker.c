@@ -1,4 +1,5 @@
-/* cmd_worker.c — `errand worker NAME`: one worker process of the networked mode.
+/* cmd_worker.c — `errand worker NAME...`: one worker process of the networked mode,
+ * consuming the queues of one or more workers (supervisor, aggregator, agents).
  *
  * Shutdown: the first SIGTERM or SIGINT stops the consumers taking messages and
  * lets the messages in hand finish, for up to --grace seconds.  Then (or at a
@@ -15,6 +16,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -122,10 +124,10 @@ static void shut_down(er_env *env, const char *name, long grace_s)
 
 int cmd_worker(cli *c, cli_args *a)
 {
-    if (a->npos != 1)
+    if (a->npos < 1)
         return cli_usage_error("worker", "which worker? (supervisor, aggregator, code, research, "
                                          "data, email, browser, all)");
-    long n = strcmp(a->pos[0], "all") == 0 ? 2 : 1, grace = DEFAULT_GRACE_S;
+    long n = a->npos == 1 && strcmp(a->pos[0], "all") == 0 ? 2 : 1, grace = DEFAULT_GRACE_S;
     const char *conc = cli_value(a, "concurrency"), *g = cli_value(a, "grace");
     if (conc && (er_str_to_long(conc, &n) || n < 1 || n > 64))
         return cli_usage_error("worker", "--concurrency needs a number from 1 to 64");
@@ -147,14 +149,17 @@ int cmd_worker(cli *c, cli_args *a)
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_set, &old);   /* consumer threads inherit it */
-    rc = er_workers_start(c->env, a->pos[0], (int)n, &err);
+    for (size_t i = 0; !rc && i < a->npos; i++)
+        rc = er_workers_start(c->env, a->pos[i], (int)n, &err);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
     if (rc)
         return cli_fail(&err);
-    er_log(ER_LOG_INFO, "worker", "worker %s started (concurrency %ld)", a->pos[0], n);
-    fprintf(stderr, "errand: worker %s ready\n", a->pos[0]);
+    char *names = cli_join(a, 0);
+    er_log(ER_LOG_INFO, "worker", "worker %s started (concurrency %ld)", names, n);
+    fprintf(stderr, "errand: worker %s ready\n", names);
     while (!signals)
         wait_fd(-1, -1);
-    shut_down(c->env, a->pos[0], grace);
+    shut_down(c->env, names, grace);
+    free(names);
     return EXIT_DONE;
 }

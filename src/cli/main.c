@@ -70,9 +70,10 @@ const cli_cmd cli_commands[] = {
     { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL },
     { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
       cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable." },
-    { "worker", "NAME [--concurrency N] [--grace SECONDS]",
+    { "worker", "NAME... [--concurrency N] [--grace SECONDS]",
       "Run one worker process (networked mode)", worker_opts, cmd_worker,
-      "NAME: supervisor, aggregator, code, research, data, email, browser, or all.\n"
+      "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
+      "several names run those workers in one process.\n"
       "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
       "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
       "their queue and another worker goes on from their recorded steps." },

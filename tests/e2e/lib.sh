@@ -19,8 +19,13 @@ PIDS=()
 NETWORKED=
 E2E_DB=
 
+# ours PID — is PID still a child of this shell?  A child that ended was reaped by
+# bash at once, and with pid_max at 32768 its PID may belong to another
+# process (another test's fake) by now: never signal it.
+ours() { [ "$(ps -o ppid= -p "$1" 2>/dev/null | tr -d ' ')" = "$$" ]; }
+
 cleanup() {
-  for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; done
+  for p in "${PIDS[@]}"; do if ours "$p"; then kill "$p" 2>/dev/null; fi; done
   for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
   if [ -n "$E2E_DB" ] && [ -z "${KEEP:-}" ]; then
     psql "$ERRAND_E2E_DATABASE_URL" -qAt -c "DROP DATABASE IF EXISTS $E2E_DB WITH (FORCE)" \
@@ -31,16 +36,26 @@ cleanup() {
 trap cleanup EXIT
 
 # Networked mode: a fresh PostgreSQL database for this test, empty queues, and
-# $ERRAND runs the commands that run tasks with their own `errand worker`
-# processes (net_errand.py); $ERRAND_BIN is the binary itself.
+# $ERRAND runs the commands that run tasks against `errand worker` processes of
+# their configuration, kept by a pool manager (net_errand.py); $ERRAND_BIN is
+# the binary itself.
 ERRAND_BIN="$ERRAND"
 if [ -n "${RABBITMQ_URL:-}" ]; then
   NETWORKED=1
-  export ERRAND_BIN="$ERRAND" ERRAND_NET_LOGS="$T/workers"
+  export ERRAND_BIN="$ERRAND" ERRAND_NET_LOGS="$T/workers" ERRAND_NET_POOL="$T/pool"
   ERRAND="$ERRAND_TESTS/e2e/net_errand.py"
   BUS_CTL="$ERRAND_BUILD/tests/bus_ctl"
-  mkdir -p "$ERRAND_NET_LOGS"
+  mkdir -p "$ERRAND_NET_LOGS" "$ERRAND_NET_POOL"
   if ! "$BUS_CTL" "$RABBITMQ_URL" purge; then echo "cannot empty the queues" >&2; exit 1; fi
+  # The tests take turns on the broker (RESOURCE_LOCK): a consumer now is a stray
+  # worker of another test, which would take this one's messages.
+  strays=$("$BUS_CTL" "$RABBITMQ_URL" consumers)
+  if [ "$strays" != 0 ]; then
+    echo "$strays consumer(s) on the queues already: another test's workers still run" >&2; exit 1
+  fi
+  "$ERRAND" --pool "$ERRAND_NET_POOL" > "$T/pool.log" 2>&1 &
+  PIDS+=($!)
+  for _ in $(seq 200); do [ -S "$ERRAND_NET_POOL/pool.sock" ] && break; sleep 0.05; done
 fi
 case "${DATABASE_URL:-}" in
 postgres*)
@@ -70,6 +85,11 @@ expect_eq() {
   if [ "$2" = "$3" ]; then pass "$1"; else fail "$1: got [$2], expected [$3]"; fi
 }
 finish() {
+  # The pool's workers must all stop cleanly (exit 0 after SIGTERM).
+  if [ -S "${ERRAND_NET_POOL:-/nonexistent}/pool.sock" ] &&
+     ! "$ERRAND" --pool-stop "$ERRAND_NET_POOL"; then
+    fail "a worker did not stop cleanly (see above)"
+  fi
   if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi
   echo "all checks passed"; exit 0
 }
@@ -80,8 +100,8 @@ start_fake() {
   FAKE_REC="$T/requests.jsonl"
   : > "$FAKE_REC"
   rm -f "$T/fake.port"
-  "$FAKE_LLM" --script "$script" --port 0 --port-file "$T/fake.port" --record "$FAKE_REC" "$@" \
-    > "$T/fake.log" 2>&1 &
+  setpriv --pdeathsig TERM "$FAKE_LLM" --script "$script" --port 0 --port-file "$T/fake.port" \
+    --record "$FAKE_REC" "$@" > "$T/fake.log" 2>&1 &
   FAKE_PID=$!
   PIDS+=("$FAKE_PID")
   for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
@@ -131,7 +151,8 @@ start_worker() {
   local name=$1; shift
   WORKER_N=$((WORKER_N + 1))
   WORKER_LOG="$ERRAND_NET_LOGS/$name.$WORKER_N.log"
-  "$ERRAND_BIN" worker "$name" "$@" > /dev/null 2> "$WORKER_LOG" &
+  # --pdeathsig: it dies with this shell, even when ctest kills the shell on a timeout.
+  setpriv --pdeathsig TERM "$ERRAND_BIN" worker "$name" "$@" > /dev/null 2> "$WORKER_LOG" &
   WORKER_PID=$!
   PIDS+=("$WORKER_PID")
   for _ in $(seq 1200); do
@@ -149,7 +170,7 @@ start_workers() {
   for w in supervisor aggregator code research data email browser; do start_worker "$w" "$@"; done
 }
 # stop_worker PID — SIGTERM, then wait; returns the worker's exit status.
-stop_worker() { kill -TERM "$1" 2>/dev/null; wait "$1"; }
+stop_worker() { if ours "$1"; then kill -TERM "$1"; fi; wait "$1"; }
 # wait_for SECONDS COMMAND… — polls COMMAND every 50 ms until it succeeds (1 on timeout).
 wait_for() {
   local n=$(( $1 * 20 )); shift

@@ -1,29 +1,39 @@
 #!/usr/bin/python3
 """net_errand.py — what $ERRAND runs in the networked e2e runs (lib.sh sets it up).
 
-Commands that run tasks (ask, and the REPL: no command, repl, --plain) get their
-own worker processes, started with the SAME environment and global options as
-the command (the worker's configuration is what counts for a task), one per
-queue: `errand worker supervisor`, `aggregator`, and one per agent.  The command
-runs once every worker is ready; afterwards the workers get SIGTERM and are
-waited for, so nothing outlives the command and the next command's settings
-apply to the next task.  Every other command is exec'ed as it is.
+Commands that run tasks (ask, and the REPL or session: no command, repl) need
+worker processes started with the SAME environment, working directory and
+global options as the command: in networked mode the worker's configuration is
+what counts for a task.  The workers are `errand worker supervisor`, `errand
+worker aggregator` and `errand worker code research data email browser`, so
+that every hand-over crosses RabbitMQ and a process boundary (the fault tests
+run single agents in processes of their own).  Every other command is exec'ed
+as it is.
 
-A shell script cannot do this: a background job of a non-interactive shell
-starts with SIGINT ignored and cannot trap it, and t_cancel.sh interrupts
+The workers live in a pool kept by a manager process that lib.sh starts for the
+test (`net_errand.py --pool DIR`): a command asks it for workers of its
+configuration; the manager starts them, or keeps those already running when the
+configuration is the same (long-lived workers, as in production), or stops them
+and starts new ones when it differs.  Stopping checks each worker exited 0
+after SIGTERM; `net_errand.py --pool-stop DIR` (lib.sh's finish) stops the last
+ones and prints what went wrong, if anything.  Without a manager (ERRAND_NET_POOL
+unset), a command starts its own workers and stops them after it.
+
+A shell script could not be the wrapper: a background job of a non-interactive
+shell starts with SIGINT ignored and cannot trap it, and t_cancel.sh interrupts
 `$ERRAND ask … &` with kill -INT.  Here SIGINT, SIGTERM and SIGHUP are passed on.
 
 Environment: ERRAND_BIN the real binary; ERRAND_NET_LOGS a directory for the
-workers' logs; ERRAND_NET_WORKERS (optional) the worker names.
-Exit status: the command's; 125 when a worker that was ready exited
-uncleanly or did not stop (its log is shown on stderr).
+workers' logs; ERRAND_NET_POOL the manager's directory; ERRAND_NET_WORKERS
+(optional) the worker processes, separated by commas, each one or more names.
+Exit status: the command's; 125 when a worker exited uncleanly or did not stop.
 """
-import os, signal, subprocess, sys, threading, time
+import hashlib, json, os, signal, socket, subprocess, sys, threading, time
 
-BIN = os.environ["ERRAND_BIN"]
+BIN = os.environ.get("ERRAND_BIN", "")
 LOGS = os.environ.get("ERRAND_NET_LOGS") or "."
 WORKERS = (os.environ.get("ERRAND_NET_WORKERS") or
-           "supervisor aggregator code research data email browser").split()
+           "supervisor,aggregator,code research data email browser").split(",")
 READY_S = 60      # start-up under ASan on a loaded machine can be slow
 STOP_S = 60
 
@@ -35,6 +45,8 @@ GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V"}
 COMMAND_VALUE = {"--agent", "-a", "--conversation", "-C", "--status", "-s", "--limit", "-n",
                  "--concurrency", "-j"}
 NOT_FOR_WORKERS = {"--plain", "--help", "-h", "--version", "-V"}
+# Set by the shell per command, not configuration.
+VOLATILE_ENV = {"_", "PWD", "OLDPWD", "SHLVL", "ERRAND_NET_POOL"}
 
 
 def parse(argv):
@@ -64,13 +76,19 @@ def parse(argv):
 
 
 class Worker:
-    def __init__(self, name, opts):
-        self.name = name
-        self.log = os.path.join(LOGS, "worker-%s.log" % name)
+    """One `errand worker NAMES…` process; its stderr goes to a log file."""
+
+    def __init__(self, names, opts, env, cwd):
+        self.name = " ".join(names.split())
+        self.log = os.path.join(LOGS, "worker-%s.log" % names.split()[0])
         self.ready = threading.Event()
         self.was_ready = False
-        self.proc = subprocess.Popen([BIN] + opts + ["worker", name], stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        # setpriv: a worker must not outlive us (ctest kills only the test's shell
+        # on a timeout; a stray worker would take the next test's messages).
+        self.proc = subprocess.Popen(["setpriv", "--pdeathsig", "TERM", BIN] + opts + ["worker"]
+                                     + names.split(), env=env, cwd=cwd,
+                                     stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE)
         self.reader = threading.Thread(target=self.copy, daemon=True)
         self.reader.start()
 
@@ -93,8 +111,16 @@ class Worker:
             return ""
 
 
+def start(opts, env, cwd):
+    workers = [Worker(n, opts, env, cwd) for n in WORKERS]
+    deadline = time.monotonic() + READY_S
+    for w in workers:
+        w.ready.wait(max(0.1, deadline - time.monotonic()))
+    return workers
+
+
 def stop(workers):
-    """SIGTERM to all, then wait; a list of problems."""
+    """SIGTERM to all, then wait; what went wrong, with the end of the log."""
     problems = []
     for w in workers:
         if w.proc.poll() is None:
@@ -106,35 +132,106 @@ def stop(workers):
         except subprocess.TimeoutExpired:
             w.proc.kill()
             w.proc.wait()
-            problems.append("worker %s did not stop within %d s of SIGTERM" % (w.name, STOP_S))
-            continue
+            rc = None
         w.reader.join(5)
-        if w.was_ready and rc != 0:
-            problems.append("worker %s exited with status %d" % (w.name, rc))
+        if rc is None:
+            why = "did not stop within %d s of SIGTERM" % STOP_S
+        elif w.was_ready and rc != 0:
+            why = "exited with status %d" % rc
+        else:
+            continue
+        problems.append("worker %s %s; its log (%s) ends:\n%s" % (w.name, why, w.log, w.tail()))
     return problems
 
 
+# ---- the pool manager ----
+
+def die_with_parent():
+    """SIGTERM when the test's shell dies, even by SIGKILL (a ctest timeout)."""
+    import ctypes
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0)
+    if os.getppid() == 1:
+        sys.exit(1)
+
+
+def serve(pool):
+    """Keeps the workers of the last configuration asked for, until --pool-stop."""
+    path = os.path.join(pool, "pool.sock")
+    srv = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    srv.bind(path)
+    srv.listen(8)
+    current = {"key": None, "workers": []}
+    problems = []
+
+    def quit_(sig, frame):
+        stop(current["workers"])
+        os._exit(0)
+    signal.signal(signal.SIGTERM, quit_)
+    die_with_parent()
+    while True:
+        conn, _ = srv.accept()
+        with conn, conn.makefile("rwb") as f:
+            req = json.loads(f.readline())
+            if req["op"] == "stop":
+                problems += stop(current["workers"])
+                f.write(json.dumps({"problems": problems}).encode() + b"\n")
+                f.flush()
+                os.unlink(path)
+                return
+            key = hashlib.sha256(json.dumps([req["opts"], req["env"], req["cwd"]],
+                                            sort_keys=True).encode()).hexdigest()
+            if key != current["key"] or any(w.proc.poll() is not None
+                                            for w in current["workers"]):
+                problems += stop(current["workers"])
+                current = {"key": key, "workers": start(req["opts"], req["env"], req["cwd"])}
+            f.write(b"{}\n")
+            f.flush()
+
+
+def ask_pool(pool, req):
+    s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    s.connect(os.path.join(pool, "pool.sock"))
+    with s, s.makefile("rwb") as f:
+        f.write(json.dumps(req).encode() + b"\n")
+        f.flush()
+        return json.loads(f.readline())
+
+
+def run(argv):
+    """Runs errand argv as a child, passing signals on; its exit status."""
+    child = subprocess.Popen([BIN] + argv)
+    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(sig, lambda s, f: child.send_signal(s))
+    rc = child.wait()
+    return rc if rc >= 0 else 128 - rc
+
+
 def main():
+    if sys.argv[1:2] == ["--pool"]:
+        serve(sys.argv[2])
+        return
+    if sys.argv[1:2] == ["--pool-stop"]:
+        problems = ask_pool(sys.argv[2], {"op": "stop"})["problems"]
+        for p in problems:
+            sys.stderr.write("net_errand: %s\n" % p)
+        sys.exit(125 if problems else 0)
     argv = sys.argv[1:]
     command, opts, info = parse(argv)
     if info or command not in (None, "ask", "repl"):
         os.execv(BIN, [BIN] + argv)
     os.makedirs(LOGS, exist_ok=True)
-    workers = [Worker(n, opts) for n in WORKERS]
-    deadline = time.monotonic() + READY_S
-    for w in workers:
-        w.ready.wait(max(0.1, deadline - time.monotonic()))
-    child = subprocess.Popen([BIN] + argv)
-    for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda s, f: child.send_signal(s))
-    rc = child.wait()
+    pool = os.environ.get("ERRAND_NET_POOL")
+    env = {k: v for k, v in os.environ.items() if k not in VOLATILE_ENV}
+    if pool:
+        ask_pool(pool, {"op": "ensure", "opts": opts, "env": env, "cwd": os.getcwd()})
+        sys.exit(run(argv))
+    workers = start(opts, env, os.getcwd())
+    rc = run(argv)
     problems = stop(workers)
     for p in problems:
-        w = next(x for x in workers if p.startswith("worker %s " % x.name))
-        sys.stderr.write("net_errand: %s; its log (%s) ends:\n%s\n" % (p, w.log, w.tail()))
-    if problems:
-        sys.exit(125)
-    sys.exit(rc if rc >= 0 else 128 - rc)
+        sys.stderr.write("net_errand: %s\n" % p)
+    sys.exit(125 if problems else rc)
 
 
 if __name__ == "__main__":
