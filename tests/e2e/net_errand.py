@@ -199,12 +199,25 @@ def ask_pool(pool, req):
 
 
 def run(argv):
-    """Runs errand argv as a child, passing signals on; its exit status."""
-    child = subprocess.Popen([BIN] + argv)
+    """Runs errand argv as a child, passing signals on; its exit status.  The child
+    dies with us, and is killed if a hang-up (tmux closing its pane) leaves it
+    running for 10 s."""
+    child = subprocess.Popen(["setpriv", "--pdeathsig", "KILL", BIN] + argv)
+    hung_up = []
+
+    def pass_on(sig, frame):
+        if sig == signal.SIGHUP and not hung_up:
+            hung_up.append(time.monotonic())
+        child.send_signal(sig)
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
-        signal.signal(sig, lambda s, f: child.send_signal(s))
-    rc = child.wait()
-    return rc if rc >= 0 else 128 - rc
+        signal.signal(sig, pass_on)
+    while True:
+        try:
+            rc = child.wait(timeout=1)
+            return rc if rc >= 0 else 128 - rc
+        except subprocess.TimeoutExpired:
+            if hung_up and time.monotonic() - hung_up[0] > 10:
+                child.kill()
 
 
 def main():
