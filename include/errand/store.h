@@ -146,6 +146,8 @@ typedef struct er_task_update {
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
                           const er_task_update *upd, er_error *err);
 int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err);
+/* How many tasks (top-level and children) have each status: counts[status]. */
+int er_store_task_counts(er_store *st, int64_t counts[ER_TASK_CANCELLED + 1], er_error *err);
 void er_task_release(er_task *t);
 
 /* Task events.  With a step_key, adding is idempotent: a second add with the same
