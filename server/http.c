@@ -138,6 +138,34 @@ int srv_reply_err(srv_req *r, const er_error *err)
                            r->request_id);
 }
 
+/* ---- untrusted JSON ---- */
+
+int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
+{
+    *out = NULL;
+    int depth = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if ((c == '[' || c == '{') && ++depth > SRV_JSON_DEPTH) {
+            return er_error_set(err, ER_EPROTO, "JSON nested deeper than %d levels",
+                                SRV_JSON_DEPTH);
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return er_json_parse(out, s, len, err);
+}
+
 /* ---- query strings ---- */
 
 bool srv_query(srv_req *r, const char *name, char *buf, size_t n)
@@ -316,7 +344,7 @@ static int read_body(srv_req *r, er_buf *b)
                                              "(server.max_body)", cl, max);
     }
     er_buf_init(b, max);
-    char chunk[16384];
+    char chunk[4096];   /* CivetWeb's threads have small stacks */
     int n;
     while ((n = mg_read(r->conn, chunk, sizeof chunk)) > 0) {
         if (er_buf_append(b, chunk, (size_t)n)) {
@@ -346,7 +374,7 @@ static int read_json(srv_req *r)
     er_error err = { 0 };
     if (!status && b.len == 0)
         status = srv_reply_error(r, 400, NULL, "the body is empty; expected a JSON object");
-    else if (!status && er_json_parse(&j, b.ptr, b.len, &err))
+    else if (!status && srv_json_parse(&j, b.ptr, b.len, &err))
         status = srv_reply_error(r, 400, NULL, "the body is not valid JSON: %s", err.msg);
     else if (!status && !cJSON_IsObject(j))
         status = srv_reply_error(r, 400, NULL, "the body must be a JSON object");

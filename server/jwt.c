@@ -24,7 +24,7 @@ static int decode_json_part(const char *s, size_t len, cJSON **out, const char *
     er_buf_init(&b, MAX_TOKEN);
     int rc = srv_b64url_decode(s, len, &b);
     if (rc == 0 && b.len > 0)
-        rc = er_json_parse(out, b.ptr, b.len, NULL);
+        rc = srv_json_parse(out, b.ptr, b.len, NULL);
     else if (rc == 0)
         rc = ER_EINVAL;
     er_buf_release(&b);

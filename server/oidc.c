@@ -118,7 +118,7 @@ static int fetch_json(const char *url, const char *body, const char *const *head
     int rc = er_http_request(&resp, &req, err);
     *out = NULL;
     *status = resp.status;
-    if (!rc && er_json_parse(out, resp.body.ptr ? resp.body.ptr : "", resp.body.len, NULL))
+    if (!rc && srv_json_parse(out, resp.body.ptr ? resp.body.ptr : "", resp.body.len, NULL))
         rc = er_error_set(err, ER_EPROTO, "%s answered %ld with a body that is not JSON", url,
                           resp.status);
     er_http_resp_release(&resp);

@@ -90,7 +90,7 @@ int srv_route_agent_config_get(srv_req *r)
     cJSON *config = NULL;
     if (rc == ER_ENOTFOUND)
         config = cJSON_CreateObject();
-    else if (!rc && er_json_parse(&config, text, strlen(text), &err) != 0)
+    else if (!rc && srv_json_parse(&config, text, strlen(text), &err) != 0)
         rc = ER_EINTERNAL;
     free(text);
     if (rc && rc != ER_ENOTFOUND)

@@ -48,7 +48,9 @@ cJSON *srv_event_json(const er_event *e, const char *root)
     er_json_add_str(j, "root", root);
     er_json_add_str(j, "kind", e->kind);
     cJSON *d = NULL;
-    if (!e->data || er_json_parse(&d, e->data, strlen(e->data), NULL) != 0)
+    if (e->data && srv_json_parse(&d, e->data, strlen(e->data), NULL) != 0)
+        d = cJSON_CreateString(e->data);   /* too deep to rebuild here: keep it as text */
+    else if (!d)
         d = cJSON_CreateNull();
     er_json_add(j, "data", d);
     er_json_add_num(j, "ts", (double)e->created_ms);

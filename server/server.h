@@ -163,6 +163,12 @@ struct srv_req {
     const char *extra;           /* header lines every reply carries (each ending \r\n) */
 };
 
+/* ---- http.c: parsing untrusted JSON ---- */
+/* er_json_parse after refusing nesting deeper than SRV_JSON_DEPTH: cJSON
+ * recurses once per level, and CivetWeb's threads have ~100 KiB of stack. */
+#define SRV_JSON_DEPTH 64
+int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
+
 /* ---- http.c: replies ---- */
 /* extra: header lines, each ending in \r\n, or NULL. */
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,

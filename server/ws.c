@@ -444,7 +444,7 @@ static void on_message(wsconn *c, const char *text, size_t len)
 {
     cJSON *req = NULL;
     er_error err = { 0 };
-    if (er_json_parse(&req, text, len, &err) || !cJSON_IsObject(req)) {
+    if (srv_json_parse(&req, text, len, &err) || !cJSON_IsObject(req)) {
         cJSON_Delete(req);
         push_error(c, NULL, NULL, "messages must be JSON objects with a \"type\"");
         return;

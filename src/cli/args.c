@@ -29,8 +29,9 @@ static const cli_opt *find_short(const cli_opt *opts, char c)
 
 static int add_value(cli_args *out, const cli_opt *o, const char *v)
 {
-    for (size_t i = 0; i < out->nopts; i++) {
-        if (out->opts[i] == o) {      /* the last one given wins */
+    /* --set accumulates (each names its own setting); for the others the last one wins. */
+    for (size_t i = 0; strcmp(o->name, "set") != 0 && i < out->nopts; i++) {
+        if (out->opts[i] == o) {
             out->values[i] = v;
             return 0;
         }
