@@ -170,7 +170,7 @@ const srv_route srv_routes[] = {
     { "GET", "/api/v1/auth/oidc/callback", srv_route_oidc_callback, "auth.oidc.callback", 0,
       "Where the provider sends the browser back; finishes the login", NULL, callback_query,
       callback_resp },
-    { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_NO_LIMIT,
+    { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_AUTH | SRV_NO_LIMIT,
       "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL,
       NULL, ws_resp },
 };

@@ -131,7 +131,7 @@ out=$(ws --token "$BOB" --send '{"type":"chat"}' --until-type error | tail -1)
 expect_eq "chat without message" "$(jget "$out" field)" "message"
 out=$(ws --token "$BOB" --send '"just a string"' --until-type error | tail -1)
 expect_contains "non-object message" "$(jget "$out" error)" "JSON objects"
-call GET /ws
+call GET /ws "" "$BOB"
 expect_status "plain GET /ws" 426
 call GET /metrics
 expect_contains "websockets gauge" "$BODY" "errand_websockets_open"
