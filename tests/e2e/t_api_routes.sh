@@ -209,6 +209,8 @@ for line in sys.stdin:
 print(n)')
 expect_eq "every log line is JSON" "$bad" "0"
 expect_contains "requests are logged" "$(cat "$T/serve.log")" "\"component\":\"http\""
+if [ -n "${RABBITMQ_URL:-}" ]; then mode=networked; else mode=local; fi
+expect_contains "the server knows its mode" "$(cat "$T/serve.log")" "$mode mode"
 check "no API token in the log" test -z "$(grep -F "$BOB" "$T/serve.log")"
 check "no access token in the log" test -z "$(grep -F "$BOB_JWT" "$T/serve.log")"
 finish
