@@ -338,12 +338,12 @@ static int read_body(srv_req *r, er_buf *b)
 {
     size_t max = (size_t)r->s->cfg->max_body;
     long long cl = r->ri->content_length;
+    er_buf_init(b, max);
     if (cl > (long long)max) {
         r->close = true;
         return srv_reply_error(r, 413, NULL, "the body is %lld bytes; the limit is %zu "
                                              "(server.max_body)", cl, max);
     }
-    er_buf_init(b, max);
     char chunk[4096];   /* CivetWeb's threads have small stacks */
     int n;
     while ((n = mg_read(r->conn, chunk, sizeof chunk)) > 0) {

@@ -84,10 +84,12 @@ int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *
     if (!rc && conv_id) {
         er_conversation c;
         rc = er_store_conv_get(st, conv_id, &c, err);
-        if (!rc && !srv_may_see(u, c.user_id))
-            rc = ER_ENOTFOUND;
-        if (!rc)
+        if (!rc) {
+            bool mine = srv_may_see(u, c.user_id);
             er_conversation_release(&c);
+            if (!mine)
+                rc = ER_ENOTFOUND;
+        }
         if (rc == ER_ENOTFOUND)
             return er_error_set(err, rc, "no conversation '%.64s'", conv_id);
     }

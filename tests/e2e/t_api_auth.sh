@@ -148,6 +148,7 @@ expect_eq "…field named" "$(jget "$BODY" error.field)" "code"
 requests=$(grep -c . "$T/oidc.log" 2>/dev/null || true)
 check "the provider was used through HTTP" test -n "$requests"
 stop_server
+expect_eq "clean stop" "$SERVER_RC" 0
 
 # without OIDC settings the login routes say so
 unset OAUTH_ISSUER_URL OAUTH_CLIENT_ID OAUTH_CLIENT_SECRET
@@ -156,6 +157,7 @@ call GET /api/v1/auth/oidc/login
 expect_status "login not configured" 404
 expect_contains "…names the settings" "$(jget "$BODY" error.message)" "OAUTH_CLIENT_ID"
 stop_server
+expect_eq "clean stop without OIDC" "$SERVER_RC" 0
 out=$(OAUTH_ISSUER_URL=http://127.0.0.1:1 "$ERRAND" serve --listen 127.0.0.1:0 2>&1); rc=$?
 expect_eq "half an OIDC configuration is refused" "$rc" 2
 expect_contains "…naming what is missing" "$out" "OAUTH_CLIENT_SECRET"

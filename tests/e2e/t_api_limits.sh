@@ -42,6 +42,7 @@ expect_status "metrics needs its token" 401
 call GET /healthz
 expect_status "probes are not limited" 200
 stop_server
+expect_eq "clean stop" "$SERVER_RC" 0
 
 start_server -o server.rate_limit=0 -o server.request_timeout_ms=1000 \
              -o server.cors_origins=http://app.test

@@ -24,4 +24,6 @@ out=$(/usr/bin/python3 "$ERRAND_TESTS/e2e/openapi_check.py" "$API" "$T/routes" "
 printf '%s\n' "$out"
 expect_eq "the document matches the server" "$rc" 0
 expect_contains "every operation was called" "$out" "operations checked, 0 problem(s)"
+stop_server
+expect_eq "clean stop (and no leaks under ASan)" "$SERVER_RC" 0
 finish

@@ -135,4 +135,6 @@ call GET /ws "" "$BOB"
 expect_status "plain GET /ws" 426
 call GET /metrics
 expect_contains "websockets gauge" "$BODY" "errand_websockets_open"
+stop_server
+expect_eq "clean stop (and no leaks under ASan)" "$SERVER_RC" 0
 finish
