@@ -101,6 +101,12 @@ int er_store_migrate(er_store *st, int *applied, er_error *err);
 int er_store_schema_version(er_store *st, int *out, er_error *err);
 /* Highest migration version compiled in for this store's dialect. */
 int er_store_latest_version(const er_store *st);
+/* Runs fn inside one transaction: the store calls fn makes on this thread join
+ * it (one commit for several writes).  Commits when fn returns 0, rolls back
+ * otherwise and returns fn's code.  fn must not wait for other threads that
+ * use the store. */
+typedef int (*er_store_tx_fn)(er_store *st, void *payload, er_error *err);
+int er_store_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
 
 /* Users.  ensure: creates the user or finds it by name; a non-NULL role
  * ("admin", "user") replaces the stored one, NULL keeps it ("user" when new). */

@@ -63,6 +63,25 @@ static int publish_json(er_env *env, const char *exchange, const char *key, cJSO
     return rc;
 }
 
+typedef struct submit_tx {
+    const er_submit *s;
+    const char *user_id;
+    er_task *t;
+} submit_tx;
+
+/* The conversation, the task row and the user's message: one commit. */
+static int store_submission(er_store *st, void *payload, er_error *err)
+{
+    submit_tx *x = payload;
+    er_task *t = x->t;
+    int rc = open_conversation(st, x->s, x->user_id, t->conversation_id, err);
+    if (!rc)
+        rc = er_store_task_create(st, t, err);
+    if (!rc)
+        rc = er_store_msg_append(st, t->conversation_id, "user", x->s->request, t->id, err);
+    return rc;
+}
+
 int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
                    char conv_id_out[ER_ID_LEN], er_error *err)
 {
@@ -75,11 +94,9 @@ int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
         er_strlcpy(user_id, s->user_id, sizeof user_id);
     else if (!rc)
         rc = er_env_user_id(env, user_id, err);
-    er_task t = { 0 };
-    if (!rc)
-        rc = open_conversation(st, s, user_id, t.conversation_id, err);
     if (rc)
         return rc;
+    er_task t = { 0 };
     if (s->task_id)
         er_strlcpy(t.id, s->task_id, sizeof t.id);
     else
@@ -94,10 +111,9 @@ int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
         er_json_add_bool(meta, "approve_all", true);
     t.meta = er_json_print(meta);
     cJSON_Delete(meta);
-    rc = er_store_task_create(st, &t, err);
+    submit_tx x = { s, user_id, &t };
+    rc = er_store_transaction(st, store_submission, &x, err);
     free(t.meta);
-    if (!rc)
-        rc = er_store_msg_append(st, t.conversation_id, "user", s->request, t.id, err);
     if (rc)
         return rc;
     cJSON *msg = cJSON_CreateObject();
