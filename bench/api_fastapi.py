@@ -7,8 +7,8 @@ best here (uvloop, httptools, 2 workers; run with /usr/bin/python3).
   GET  /api/v1/tasks/{id}    bearer JWT (HS256) checked; the task row, its events
                              and its subtasks read and returned as errand does
   POST /api/v1/chat          bearer checked, body validated; a conversation, a
-                             task and a message inserted (three commits, as
-                             errand does), the task queued in memory
+                             task and a message inserted in one transaction
+                             (as errand does), the task queued in memory
 
 Environment: BENCH_DB (the SQLite file, migrated by errand), BENCH_SECRET (the
 JWT key errand signs with).
@@ -114,12 +114,12 @@ async def chat(body: ChatIn, authorization: Optional[str] = Header(None)):
     now = int(time.time() * 1000)
     conv = str(uuid.uuid4())
     task = str(uuid.uuid4())
+    meta = json.dumps({"agent": body.agent} if body.agent else {})
+    DB.execute("BEGIN IMMEDIATE")
     DB.execute("INSERT INTO conversations (id, user_id, title, created_ms, updated_ms) "
                "VALUES (?, ?, ?, ?, ?)", (conv, user["sub"], body.message[:60], now, now))
-    meta = json.dumps({"agent": body.agent} if body.agent else {})
     DB.execute(f"INSERT INTO tasks ({TASK_COLS}) VALUES (?, NULL, ?, ?, ?, NULL, ?, NULL, NULL, ?, 0, 0, 0, ?, ?)",
                (task, conv, user["sub"], task, body.message, meta, now, now))
-    DB.execute("BEGIN")
     DB.execute("INSERT INTO messages (conversation_id, task_id, role, content, created_ms) "
                "VALUES (?, ?, 'user', ?, ?)", (conv, task, body.message, now))
     DB.execute("UPDATE conversations SET updated_ms = ? WHERE id = ?", (now, conv))

@@ -152,7 +152,7 @@ int srv_auth_token(srv *s, const char *token, srv_user *out, er_error *err)
 
 int srv_auth_request(srv_req *r)
 {
-    const char *h = mg_get_header(r->conn, "Authorization");
+    const char *h = srv_header(r, "Authorization");
     if (!h || strncasecmp(h, "Bearer ", 7) != 0) {
         r->extra = "WWW-Authenticate: Bearer realm=\"errand\"\r\n";
         return srv_reply_error(r, 401, NULL,

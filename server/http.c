@@ -1,54 +1,51 @@
-/* http.c — the HTTP side of errand serve: CivetWeb's set-up and limits, the
- * router, request bodies (capped, JSON-validated), CORS, replies, the access
- * log and the request metrics.
+/* http.c — the HTTP side of errand serve: libmicrohttpd's set-up and limits,
+ * the router, request bodies (capped, JSON-validated), CORS, replies, the
+ * access log and the request metrics.
  *
- * CivetWeb parses HTTP; one catch-all handler routes by the table in routes.c.
- * Replies are written in one mg_write (headers and body together) with a
- * Content-Length, so keep-alive connections stay usable.  Limits: request
- * headers 16 KiB (max_request_size), bodies server.max_body (413 before the
- * body is read when Content-Length says so; curl and browsers then do not even
- * send it after Expect: 100-continue), server.request_timeout_ms to send a
- * request (a slow client holds one worker thread until then, never more),
- * server.idle_timeout_ms between keep-alive requests. */
+ * libmicrohttpd parses HTTP and multiplexes connections on a few event threads
+ * (epoll): a slow or idle client costs a connection slot, never a thread.  A
+ * request is handled in stages, as MHD calls back: on its headers (routing,
+ * authentication, rate limit, Content-Type and Content-Length checks, which
+ * may answer at once: a 413 is sent before any of the body is read), on each
+ * piece of its body (capped at server.max_body), and once complete (parse,
+ * validate, run the handler).  Handlers of SRV_SLOW routes (they wait on the
+ * network) run on a small pool while their connection is suspended, so an
+ * unreachable identity provider cannot stall the event threads.  Limits:
+ * request headers 16 KiB, server.timeout_ms of silence closes a connection
+ * (sending a request or idling between keep-alive requests), server.max_body
+ * per body. */
 #include "server.h"
 #include "errand/alloc.h"
-#include "errand/id.h"
 #include "errand/log.h"
 
+#include <arpa/inet.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
-/* ---- replies ---- */
+#define SLOW_THREADS 4
+#define HEADER_MEMORY (16 * 1024)
+#define STACK_SIZE (1024 * 1024)
+
+enum { STAGE_NEW, STAGE_BODY, STAGE_RUNNING, STAGE_DONE };
+
+/* ---- replies (kept in the request; sent once the handler is done) ---- */
 
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
               size_t len)
 {
-    er_buf b = ER_BUF_INIT;
-    er_buf_printf(&b,
-                  "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-                  "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
-                  "X-Request-Id: %s\r\n",
-                  status, mg_get_response_code_text(r->conn, status), ctype, len, r->request_id);
-    if (r->origin)
-        er_buf_printf(&b,
-                      "Access-Control-Allow-Origin: %s\r\nVary: Origin\r\n"
-                      "Access-Control-Expose-Headers: Retry-After, X-Request-Id\r\n",
-                      r->origin);
+    if (r->status)
+        return r->status;   /* the first answer stands */
+    r->status = status;
+    r->ctype = ctype;
     if (r->extra)
-        er_buf_puts(&b, r->extra);
+        er_buf_puts(&r->headers, r->extra);
     if (extra)
-        er_buf_puts(&b, extra);
-    if (r->close) {
-        er_buf_puts(&b, "Connection: close\r\n");
-        mg_disable_connection_keep_alive(r->conn);
-    }
-    er_buf_puts(&b, "\r\n");
+        er_buf_puts(&r->headers, extra);
     if (len)
-        er_buf_append(&b, body, len);
-    mg_write(r->conn, b.ptr, b.len);
-    er_buf_release(&b);
+        er_buf_append(&r->reply, body, len);
     return status;
 }
 
@@ -59,6 +56,19 @@ int srv_reply_json(srv_req *r, int status, cJSON *j)
     srv_reply(r, status, "application/json", NULL, text, strlen(text));
     free(text);
     return status;
+}
+
+int srv_reply_buf(srv_req *r, int status, er_buf *json)
+{
+    if (!r->status && !r->reply.len) {
+        /* Hand the buffer over instead of copying it. */
+        er_buf_release(&r->reply);
+        r->reply = *json;
+        *json = (er_buf)ER_BUF_INIT;
+        return srv_reply(r, status, "application/json", NULL, NULL, 0);
+    }
+    er_buf_release(json);
+    return r->status;
 }
 
 static const char *code_name(int status)
@@ -129,8 +139,7 @@ int srv_reply_err(srv_req *r, const er_error *err)
     if (status < 500)
         return srv_reply_error(r, status, NULL, "%s", err->msg);
     /* Details of server-side failures go to the log, never to the client. */
-    er_log(ER_LOG_ERROR, "http", "%s %s failed: %s", r->ri->request_method, r->ri->local_uri,
-           err->msg);
+    er_log(ER_LOG_ERROR, "http", "%s %s failed: %s", r->method, r->path, err->msg);
     if (status == 503)
         return srv_reply_error(r, 503, NULL, "a backend is unavailable; try again later "
                                              "(request %s)", r->request_id);
@@ -166,12 +175,20 @@ int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
     return er_json_parse(out, s, len, err);
 }
 
-/* ---- query strings ---- */
+/* ---- query strings and headers ---- */
+
+const char *srv_header(srv_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
 
 bool srv_query(srv_req *r, const char *name, char *buf, size_t n)
 {
-    const char *qs = r->ri->query_string;
-    return qs && mg_get_var(qs, strlen(qs), name, buf, n) >= 0;
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return false;
+    er_strlcpy(buf, v, n);
+    return true;
 }
 
 int srv_query_int(srv_req *r, const char *name, long def, long min, long max, long *out)
@@ -236,21 +253,36 @@ static bool match_path(const char *pat, const char *path, char params[][SRV_PARA
     return *pat == '\0' && *path == '\0';
 }
 
-static const srv_route *find_route(srv_req *r, size_t *idx, er_buf *allow)
+static const srv_route *find_route(srv_req *r, er_buf *allow)
 {
-    const char *method = r->ri->request_method, *path = r->ri->local_uri;
-    for (size_t i = 0; path && i < srv_nroutes; i++) {
+    for (size_t i = 0; i < srv_nroutes; i++) {
         char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];
-        if (!match_path(srv_routes[i].path, path, params))
+        if (!match_path(srv_routes[i].path, r->path, params))
             continue;
-        if (strcmp(srv_routes[i].method, method) == 0) {
+        if (strcmp(srv_routes[i].method, r->method) == 0) {
             memcpy(r->params, params, sizeof params);
-            *idx = i;
+            r->route_idx = i;
             return &srv_routes[i];
         }
         er_buf_printf(allow, "%s%s", allow->len ? ", " : "", srv_routes[i].method);
     }
     return NULL;
+}
+
+static int no_route(srv_req *r, const er_buf *allow)
+{
+    if (allow->len && strcmp(r->method, "OPTIONS") == 0)
+        return preflight(r, allow->ptr);
+    if (!allow->len)
+        return srv_reply_error(r, 404, NULL, "no route %s %.200s (see /api/v1/openapi.json)",
+                               r->method, r->path);
+    char extra[128];
+    snprintf(extra, sizeof extra, "Allow: %s\r\n", allow->ptr);
+    r->extra = extra;
+    int status = srv_reply_error(r, 405, NULL, "%s is not allowed here (allowed: %s)", r->method,
+                                 allow->ptr);
+    r->extra = NULL;
+    return status;
 }
 
 /* ---- bodies ---- */
@@ -334,53 +366,35 @@ static int validate(srv_req *r, const cJSON *obj)
     return 0;
 }
 
-static int read_body(srv_req *r, er_buf *b)
+/* On the headers of a body route: JSON declared, size within the cap. */
+static int check_body_headers(srv_req *r)
 {
-    size_t max = (size_t)r->s->cfg->max_body;
-    long long cl = r->ri->content_length;
-    er_buf_init(b, max);
-    if (cl > (long long)max) {
-        r->close = true;
-        return srv_reply_error(r, 413, NULL, "the body is %lld bytes; the limit is %zu "
-                                             "(server.max_body)", cl, max);
-    }
-    char chunk[4096];   /* CivetWeb's threads have small stacks */
-    int n;
-    while ((n = mg_read(r->conn, chunk, sizeof chunk)) > 0) {
-        if (er_buf_append(b, chunk, (size_t)n)) {
-            r->close = true;
-            return srv_reply_error(r, 413, NULL, "the body is over the limit of %zu bytes "
-                                                 "(server.max_body)", max);
-        }
-    }
-    if (n < 0 || (cl >= 0 && b->len < (size_t)cl)) {
-        r->close = true;
-        return srv_reply_error(r, 400, NULL, "the body ended early or arrived too slowly");
-    }
+    const char *ct = srv_header(r, "Content-Type");
+    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
+        (ct[16] && ct[16] != ';' && ct[16] != ' '))
+        return srv_reply_error(r, 415, NULL, "send the body as Content-Type: application/json");
+    const char *cl = srv_header(r, "Content-Length");
+    long len = 0;
+    long max = r->s->cfg->max_body;
+    if (cl && er_str_to_long(cl, &len) == 0 && len > max)
+        return srv_reply_error(r, 413, NULL, "the body is %ld bytes; the limit is %ld "
+                                             "(server.max_body)", len, max);
     return 0;
 }
 
-static int read_json(srv_req *r)
+static int parse_body(srv_req *r)
 {
-    const char *ct = mg_get_header(r->conn, "Content-Type");
-    if (!ct || strncasecmp(ct, "application/json", 16) != 0 ||
-        (ct[16] && ct[16] != ';' && ct[16] != ' ')) {
-        r->close = r->ri->content_length != 0;
-        return srv_reply_error(r, 415, NULL, "send the body as Content-Type: application/json");
-    }
-    er_buf b;
-    int status = read_body(r, &b);
     cJSON *j = NULL;
     er_error err = { 0 };
-    if (!status && b.len == 0)
+    int status = 0;
+    if (r->in.len == 0)
         status = srv_reply_error(r, 400, NULL, "the body is empty; expected a JSON object");
-    else if (!status && srv_json_parse(&j, b.ptr, b.len, &err))
+    else if (srv_json_parse(&j, r->in.ptr, r->in.len, &err))
         status = srv_reply_error(r, 400, NULL, "the body is not valid JSON: %s", err.msg);
-    else if (!status && !cJSON_IsObject(j))
+    else if (!cJSON_IsObject(j))
         status = srv_reply_error(r, 400, NULL, "the body must be a JSON object");
-    else if (!status && (r->route->flags & SRV_BODY))
+    else if (r->route->flags & SRV_BODY)
         status = validate(r, j);
-    er_buf_release(&b);
     if (status)
         cJSON_Delete(j);
     else
@@ -388,7 +402,119 @@ static int read_json(srv_req *r)
     return status;
 }
 
-/* ---- dispatch ---- */
+/* ---- handing requests to other threads ---- */
+
+void srv_suspend(srv_req *r)
+{
+    r->stage = STAGE_RUNNING;
+    MHD_suspend_connection(r->conn);
+}
+
+void srv_resume(srv_req *r)
+{
+    r->stage = STAGE_DONE;
+    MHD_resume_connection(r->conn);
+}
+
+/* ---- the pool for slow handlers ---- */
+
+typedef struct job {
+    struct job *next;
+    srv_req *r;
+} job;
+
+struct srv_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;     /* work arrived, or the pool went idle */
+    job *head, *tail;
+    int busy;                /* queued + running */
+    bool stop;
+    pthread_t threads[SLOW_THREADS];
+    int nthreads;
+};
+
+static void *pool_main(void *arg)
+{
+    struct srv_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->cond, &p->lock);
+        job *j = p->head;
+        if (!j)
+            break;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        srv_req *r = j->r;
+        free(j);
+        er_log_set_context(NULL, r->request_id);
+        r->route->fn(r);
+        er_log_set_context(NULL, NULL);
+        srv_resume(r);   /* r belongs to MHD again from here on */
+        pthread_mutex_lock(&p->lock);
+        p->busy--;
+        pthread_cond_broadcast(&p->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Runs the handler on the pool (connection suspended) or, shutting down, here. */
+static void run_slow(srv_req *r)
+{
+    struct srv_pool *p = r->s->pool;
+    pthread_mutex_lock(&p->lock);
+    if (p->stop || p->nthreads == 0) {
+        pthread_mutex_unlock(&p->lock);
+        r->route->fn(r);
+        r->stage = STAGE_DONE;
+        return;
+    }
+    job *j = er_xcalloc(1, sizeof *j);
+    j->r = r;
+    srv_suspend(r);
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    p->busy++;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static struct srv_pool *pool_new(void)
+{
+    struct srv_pool *p = er_xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    for (int i = 0; i < SLOW_THREADS; i++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, p) == 0)
+            p->nthreads++;
+    return p;
+}
+
+/* Lets the jobs in hand finish (their connections resume), then joins. */
+static void pool_free(struct srv_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cond);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->cond, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* ---- the stages of a request ---- */
 
 static int limit(srv_req *r)
 {
@@ -396,7 +522,7 @@ static int limit(srv_req *r)
     if (r->route->flags & SRV_AUTH)
         snprintf(who, sizeof who, "%s", r->user.id);
     else
-        snprintf(who, sizeof who, "ip:%s", r->ri->remote_addr);
+        snprintf(who, sizeof who, "ip:%s", r->remote);
     int retry = 0;
     if (srv_ratelimit(r->s, who, r->route->name, &retry) == 0)
         return 0;
@@ -409,30 +535,28 @@ static int limit(srv_req *r)
     return status;
 }
 
-static int handle(srv_req *r, size_t *idx)
+static bool wants_upgrade(srv_req *r)
+{
+    const char *up = srv_header(r, "Upgrade");
+    return up && strcasecmp(up, "websocket") == 0;
+}
+
+/* On the request's headers: everything that may answer before the body. */
+static void begin(srv_req *r)
 {
     er_buf allow = ER_BUF_INIT;
-    r->route = find_route(r, idx, &allow);
+    r->route = find_route(r, &allow);
     if (!r->route) {
-        int status;
-        if (allow.len && strcmp(r->ri->request_method, "OPTIONS") == 0) {
-            status = preflight(r, allow.ptr);
-        } else if (allow.len) {
-            char extra[128];
-            snprintf(extra, sizeof extra, "Allow: %s\r\n", allow.ptr);
-            r->extra = extra;
-            status = srv_reply_error(r, 405, NULL, "%s is not allowed here (allowed: %s)",
-                                     r->ri->request_method, allow.ptr);
-            r->extra = NULL;
-        } else {
-            status = srv_reply_error(r, 404, NULL, "no route %s %.200s (see /api/v1/openapi.json)",
-                                     r->ri->request_method, r->ri->local_uri);
-        }
+        no_route(r, &allow);
         er_buf_release(&allow);
-        return status;
+        return;
     }
     er_buf_release(&allow);
     unsigned flags = r->route->flags;
+    if ((flags & SRV_WS) && wants_upgrade(r)) {
+        srv_ws_upgrade(r);
+        return;
+    }
     int status = 0;
     if (flags & SRV_AUTH)
         status = srv_auth_request(r);
@@ -441,91 +565,270 @@ static int handle(srv_req *r, size_t *idx)
     if (!status && !(flags & SRV_NO_LIMIT) && r->s->cfg->rate_limit > 0)
         status = limit(r);
     if (!status && (flags & (SRV_BODY | SRV_FREE_BODY)))
-        status = read_json(r);
-    else if (!status && r->ri->content_length > 0)
-        r->close = true;   /* a body nobody reads must not become the next request */
-    return status ? status : r->route->fn(r);
+        check_body_headers(r);
 }
 
-static int dispatch(struct mg_connection *conn, void *cbdata)
+/* The whole request is in: parse the body, run the handler. */
+static void complete(srv_req *r)
 {
-    int64_t t0 = (int64_t)(er_mono_ns() / 1000);
-    srv_req r = { .s = cbdata, .conn = conn, .ri = mg_get_request_info(conn) };
-    er_id_new(r.request_id);
-    er_log_set_context(NULL, r.request_id);
-    const char *origin = mg_get_header(conn, "Origin");
-    if (srv_origin_allowed(r.s, origin))
-        r.origin = origin;
-    size_t idx = srv_nroutes;
-    int status = handle(&r, &idx);
-    cJSON_Delete(r.body);
-    int64_t us = (int64_t)(er_mono_ns() / 1000) - t0;
-    srv_metrics_observe(r.s->metrics, idx, status, us);
-    er_log(ER_LOG_INFO, "http", "%s %.200s %d %.2fms %s", r.ri->request_method, r.ri->local_uri,
-           status, (double)us / 1000.0, r.user.id[0] ? r.user.id : "-");
-    er_log_set_context(NULL, NULL);
-    return status;
+    if (r->route->flags & (SRV_BODY | SRV_FREE_BODY)) {
+        if (parse_body(r))
+            return;
+    } else if (r->in.len) {
+        r->close = true;   /* a body nobody reads: do not trust the connection */
+    }
+    if (r->route->flags & SRV_SLOW)
+        run_slow(r);
+    else
+        r->route->fn(r);
+}
+
+/* "Name: value\r\n" lines onto the response. */
+static void add_headers(struct MHD_Response *resp, const er_buf *lines)
+{
+    const char *p = er_buf_cstr(lines);
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *colon = memchr(p, ':', n);
+        if (colon) {
+            char name[64], value[1024];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(n - (size_t)(v - p)), v);
+            MHD_add_response_header(resp, name, value);
+        }
+        p += n + (eol ? 2 : 0);
+    }
+}
+
+static enum MHD_Result send_reply(srv_req *r)
+{
+    struct MHD_Response *resp = r->upgrade;
+    if (!resp)
+        resp = MHD_create_response_from_buffer(r->reply.len, r->reply.ptr, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (r->ctype)
+        MHD_add_response_header(resp, "Content-Type", r->ctype);
+    if (!r->upgrade) {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    }
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+    }
+    add_headers(resp, &r->headers);
+    if (r->close)
+        MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    r->upgrade = NULL;
+    r->queued = true;
+    return ret;
+}
+
+/* A request id: a random prefix per thread and a counter (no syscall, no lock
+ * per request, unlike a UUID). */
+static void request_id(char out[ER_ID_LEN])
+{
+    static _Thread_local uint64_t prefix;
+    static _Thread_local uint32_t counter;
+    if (!prefix && srv_random(&prefix, sizeof prefix) != 0)
+        prefix = (uint64_t)er_mono_ns();
+    snprintf(out, ER_ID_LEN, "%016llx%08x", (unsigned long long)prefix, ++counter);
+}
+
+static srv_req *new_req(srv *s, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    srv_req *r = er_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->route_idx = srv_nroutes;
+    r->t0_us = (int64_t)(er_mono_ns() / 1000);
+    er_buf_init(&r->in, (size_t)s->cfg->max_body);
+    request_id(r->request_id);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote, sizeof r->remote);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->remote,
+                  sizeof r->remote);
+    const char *origin = srv_header(r, "Origin");
+    if (srv_origin_allowed(s, origin))
+        r->origin = origin;
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    (void)version;
+    srv_req *r = *req_cls;
+    if (!r) {
+        r = *req_cls = new_req(cls, conn, url, method);
+        er_log_set_context(NULL, r->request_id);
+        begin(r);
+        er_log_set_context(NULL, NULL);
+        r->stage = STAGE_BODY;
+        return r->status ? send_reply(r) : MHD_YES;
+    }
+    if (*upload_size) {
+        /* Over the cap without a Content-Length that said so: drop the connection. */
+        if (r->status || er_buf_append(&r->in, upload, *upload_size))
+            return MHD_NO;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->queued || r->stage == STAGE_RUNNING)
+        return MHD_YES;
+    if (r->stage == STAGE_BODY) {
+        er_log_set_context(NULL, r->request_id);
+        complete(r);
+        er_log_set_context(NULL, NULL);
+        if (r->stage == STAGE_RUNNING)
+            return MHD_YES;
+    }
+    return send_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)conn;
+    (void)why;
+    srv *s = cls;
+    srv_req *r = *req_cls;
+    if (!r)
+        return;
+    *req_cls = NULL;
+    int64_t us = (int64_t)(er_mono_ns() / 1000) - r->t0_us;
+    if (r->status) {
+        srv_metrics_observe(s->metrics, r->route_idx, r->status, us);
+        er_log(ER_LOG_INFO, "http", "%s %.200s %d %.2fms %s", r->method, r->path, r->status,
+               (double)us / 1000.0, r->user.id[0] ? r->user.id : "-");
+    }
+    if (r->upgrade)
+        MHD_destroy_response(r->upgrade);
+    cJSON_Delete(r->body);
+    er_buf_release(&r->in);
+    er_buf_release(&r->headers);
+    er_buf_release(&r->reply);
+    free(r);
 }
 
 /* ---- start and stop ---- */
 
-static int on_civet_log(const struct mg_connection *conn, const char *msg)
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
 {
-    (void)conn;
-    er_log(ER_LOG_WARN, "civetweb", "%s", msg);
-    return 1;
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    er_log(ER_LOG_WARN, "microhttpd", "%s", msg);
+}
+
+/* HOST:PORT or [IPV6]:PORT into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags,
+                        er_error *err)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    long port;
+    if (!colon || er_str_to_long(colon + 1, &port) || port < 0 || port > 65535)
+        return er_error_set(err, ER_EINVAL, "server.listen '%s' is not HOST:PORT", listen);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1)
+            return 0;
+    } else {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        if (host[0] == '\0' || inet_pton(AF_INET, host, &in4->sin_addr) == 1)
+            return 0;
+    }
+    return er_error_set(err, ER_EINVAL, "server.listen '%s': '%s' is not an IP address", listen,
+                        host);
 }
 
 int srv_http_start(srv *s, const char *listen, er_error *err)
 {
-    char threads[24], req_to[24], idle_to[24];
-    snprintf(threads, sizeof threads, "%ld", s->cfg->server_threads > 0 ? s->cfg->server_threads : 1);
-    snprintf(req_to, sizeof req_to, "%ld", s->cfg->request_timeout_ms);
-    snprintf(idle_to, sizeof idle_to, "%ld", s->cfg->idle_timeout_ms);
-    const char *opts[] = {
-        "listening_ports", listen,           "num_threads", threads,
-        "request_timeout_ms", req_to,        "keep_alive_timeout_ms", idle_to,
-        "enable_keep_alive", "yes",          "tcp_nodelay", "1",
-        "websocket_timeout_ms", "30000",     "enable_websocket_ping_pong", "yes",
-        "access_control_allow_origin", "",   "max_request_size", "16384",
-        "connection_queue", "128",           "listen_backlog", "1024",
-        NULL,
-    };
-    struct mg_callbacks cb;
-    memset(&cb, 0, sizeof cb);
-    cb.log_message = on_civet_log;
-    char text[256] = "";
-    unsigned code = 0;
-    struct mg_error_data ed = { &code, text, sizeof text };
-    struct mg_init_data init = { &cb, s, opts };
-    s->ctx = mg_start2(&init, &ed);
-    if (!s->ctx)
-        return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': %s (see server.listen)",
-                            listen, text[0] ? text : "CivetWeb refused the settings");
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    int rc = parse_listen(listen, &ss, &flags, err);
+    if (rc)
+        return rc;
+    long threads = s->cfg->server_threads > 0 ? s->cfg->server_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned timeout_s = (unsigned)((s->cfg->timeout_ms + 999) / 1000);
+    s->pool = pool_new();
+    srv_batch_start(s);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 0 ? threads : 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        pool_free(s->pool);
+        s->pool = NULL;
+        srv_batch_stop(s);
+        return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': address in use or not "
+                                              "allowed (see server.listen)", listen);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
     er_strlcpy(s->listen, listen, sizeof s->listen);
-    mg_set_request_handler(s->ctx, "/", dispatch, s);
-    srv_ws_register(s);
     return 0;
 }
 
 void srv_http_stop(srv *s)
 {
-    if (s->ctx)
-        mg_stop(s->ctx);
-    s->ctx = NULL;
+    if (!s->daemon)
+        return;
+    MHD_quiesce_daemon(s->daemon);
+    /* Suspended connections must resume before the daemon stops. */
+    pool_free(s->pool);
+    s->pool = NULL;
+    srv_batch_stop(s);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
 }
 
 void srv_http_url(const srv *s, char *out, size_t n)
 {
-    struct mg_server_port ports[4];
-    int np = s->ctx ? mg_get_server_ports(s->ctx, 4, ports) : 0;
-    int port = np > 0 ? ports[0].port : 0;
-    const char *listen = s->listen;
+    const char *colon = strrchr(s->listen, ':');
+    size_t hl = colon ? (size_t)(colon - s->listen) : 0;
     char host[128];
-    const char *colon = strrchr(listen, ':');
-    size_t hl = colon ? (size_t)(colon - listen) : strlen(listen);
-    snprintf(host, sizeof host, "%.*s", (int)hl, listen);
-    if (!host[0] || strcmp(host, "0.0.0.0") == 0 || strspn(host, "0123456789") == hl)
+    snprintf(host, sizeof host, "%.*s", (int)hl, s->listen);
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0)
         snprintf(host, sizeof host, "127.0.0.1");
-    snprintf(out, n, "http://%s:%d", host, port);
+    else if (strcmp(host, "[::]") == 0)
+        snprintf(host, sizeof host, "[::1]");
+    snprintf(out, n, "http://%s:%d", host, s->port);
 }

@@ -60,7 +60,7 @@ int srv_route_metrics(srv_req *r)
 {
     const char *want = r->s->cfg->metrics_token;
     if (want) {
-        const char *h = mg_get_header(r->conn, "Authorization");
+        const char *h = srv_header(r, "Authorization");
         const char *got = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : "";
         if (strlen(got) != strlen(want) || !srv_equal(got, want, strlen(want))) {
             r->extra = "WWW-Authenticate: Bearer realm=\"metrics\"\r\n";

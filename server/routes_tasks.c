@@ -14,30 +14,22 @@
 
 #define MAX_STEPS 2000
 
-static void add_time(cJSON *j, const char *key, int64_t ms)
+/* The task's fields, into an open object. */
+static void task_fields(er_buf *b, const er_task *t)
 {
-    char ts[32];
-    er_time_iso(ms, ts, sizeof ts);
-    er_json_add_str(j, key, ts);
-}
-
-static cJSON *task_json(const er_task *t)
-{
-    cJSON *j = cJSON_CreateObject();
-    er_json_add_str(j, "id", t->id);
-    er_json_add_str(j, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
-    er_json_add_str(j, "conversation_id", t->conversation_id[0] ? t->conversation_id : NULL);
-    er_json_add_str(j, "user_id", t->user_id[0] ? t->user_id : NULL);
-    er_json_add_str(j, "status", er_task_status_name(t->status));
-    er_json_add_str(j, "agent", t->agent);
-    er_json_add_str(j, "request", t->request);
-    er_json_add_str(j, "result", t->result);
-    er_json_add_str(j, "error", t->error);
-    er_json_add_num(j, "tokens_in", (double)t->tokens_in);
-    er_json_add_num(j, "tokens_out", (double)t->tokens_out);
-    add_time(j, "created", t->created_ms);
-    add_time(j, "updated", t->updated_ms);
-    return j;
+    srv_jw_str(b, "id", t->id);
+    srv_jw_str(b, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
+    srv_jw_str(b, "conversation_id", t->conversation_id[0] ? t->conversation_id : NULL);
+    srv_jw_str(b, "user_id", t->user_id[0] ? t->user_id : NULL);
+    srv_jw_str(b, "status", er_task_status_name(t->status));
+    srv_jw_str(b, "agent", t->agent);
+    srv_jw_str(b, "request", t->request);
+    srv_jw_str(b, "result", t->result);
+    srv_jw_str(b, "error", t->error);
+    srv_jw_int(b, "tokens_in", t->tokens_in);
+    srv_jw_int(b, "tokens_out", t->tokens_out);
+    srv_jw_time(b, "created", t->created_ms);
+    srv_jw_time(b, "updated", t->updated_ms);
 }
 
 cJSON *srv_event_json(const er_event *e, const char *root)
@@ -72,27 +64,36 @@ int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er
     return rc;
 }
 
-int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *conv_id,
-                    const char *agent, const char *task_id, char task_out[ER_ID_LEN],
-                    char conv_out[ER_ID_LEN], er_error *err)
+/* The agent exists and the conversation is the user's (ER_EINVAL / ER_ENOTFOUND). */
+static int check_chat(srv *s, const srv_user *u, const char *conv_id, const char *agent,
+                      er_error *err)
 {
     if (agent && !er_agent_find(agent))
         return er_error_set(err, ER_EINVAL, "unknown agent '%.32s' (see GET /api/v1/agents)",
                             agent);
+    if (!conv_id)
+        return 0;
     er_store *st;
+    er_conversation c;
     int rc = er_env_store(s->env, &st, err);
-    if (!rc && conv_id) {
-        er_conversation c;
+    if (!rc)
         rc = er_store_conv_get(st, conv_id, &c, err);
-        if (!rc) {
-            bool mine = srv_may_see(u, c.user_id);
-            er_conversation_release(&c);
-            if (!mine)
-                rc = ER_ENOTFOUND;
-        }
-        if (rc == ER_ENOTFOUND)
-            return er_error_set(err, rc, "no conversation '%.64s'", conv_id);
+    if (!rc) {
+        bool mine = srv_may_see(u, c.user_id);
+        er_conversation_release(&c);
+        if (!mine)
+            rc = ER_ENOTFOUND;
     }
+    if (rc == ER_ENOTFOUND)
+        return er_error_set(err, rc, "no conversation '%.64s'", conv_id);
+    return rc;
+}
+
+int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *conv_id,
+                    const char *agent, const char *task_id, char task_out[ER_ID_LEN],
+                    char conv_out[ER_ID_LEN], er_error *err)
+{
+    int rc = check_chat(s, u, conv_id, agent, err);
     if (rc)
         return rc;
     er_submit sub = { .request = message, .conversation_id = conv_id, .agent = agent,
@@ -100,33 +101,29 @@ int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *
     return er_task_submit(s->env, &sub, task_out, conv_out, err);
 }
 
+/* Checked here, stored with the chats that arrive with it (submit.c). */
 int srv_route_chat(srv_req *r)
 {
     const char *agent = er_json_str(r->body, "agent");
-    char task[ER_ID_LEN], conv[ER_ID_LEN];
+    const char *conv = er_json_str(r->body, "conversation_id");
     er_error err = { 0 };
-    int rc = srv_chat_submit(r->s, &r->user, er_json_str(r->body, "message"),
-                             er_json_str(r->body, "conversation_id"), agent, NULL, task, conv,
-                             &err);
-    if (rc == ER_EINVAL && agent && !er_agent_find(agent))
+    int rc = check_chat(r->s, &r->user, conv, agent, &err);
+    if (rc == ER_EINVAL)
         return srv_reply_error(r, 400, "agent", "%s", err.msg);
     if (rc)
         return srv_reply_err(r, &err);
-    cJSON *j = cJSON_CreateObject();
-    er_json_add_str(j, "task_id", task);
-    er_json_add_str(j, "conversation_id", conv);
-    er_json_add_str(j, "status", "queued");
-    char loc[96];
-    snprintf(loc, sizeof loc, "Location: /api/v1/tasks/%s\r\n", task);
-    r->extra = loc;
-    int status = srv_reply_json(r, 202, j);
-    r->extra = NULL;
-    return status;
+    er_submit sub = { .request = er_json_str(r->body, "message"), .conversation_id = conv,
+                      .agent = agent, .user_id = r->user.id };
+    srv_batch_submit(r, &sub);
+    return 202;
 }
 
 static int add_task(const er_task *t, void *payload)
 {
-    er_json_append(payload, task_json(t));
+    er_buf *b = payload;
+    srv_jw_open(b, NULL, '{');
+    task_fields(b, t);
+    srv_jw_close(b, '}');
     return 0;
 }
 
@@ -152,74 +149,99 @@ int srv_route_tasks_list(srv_req *r)
         f.user_id = srv_query(r, "user_id", user, sizeof user) ? user : NULL;
     er_store *st;
     er_error err = { 0 };
-    cJSON *arr = cJSON_CreateArray();
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, "{");
+    srv_jw_open(&b, "tasks", '[');
     int rc = er_env_store(r->s->env, &st, &err);
     if (!rc)
-        rc = er_store_task_list(st, &f, add_task, arr, &err);
+        rc = er_store_task_list(st, &f, add_task, &b, &err);
     if (rc) {
-        cJSON_Delete(arr);
+        er_buf_release(&b);
         return srv_reply_err(r, &err);
     }
-    cJSON *j = cJSON_CreateObject();
-    er_json_add(j, "tasks", arr);
-    return srv_reply_json(r, 200, j);
+    er_buf_puts(&b, "]}");
+    return srv_reply_buf(r, 200, &b);
 }
 
+/* A step as JSON text, with its id to order steps of several tasks by. */
+typedef struct step {
+    int64_t id;
+    char *json;
+} step;
+
 typedef struct steps_ctx {
-    cJSON *arr;
+    step *v;
+    size_t n, cap;
     const char *root;
-    int n;
-    er_store *st;
 } steps_ctx;
 
 static int add_step(const er_event *e, void *payload)
 {
     steps_ctx *c = payload;
-    if (c->n++ >= MAX_STEPS)
+    if (c->n >= MAX_STEPS)
         return 1;
-    er_json_append(c->arr, srv_event_json(e, c->root));
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 16;
+        c->v = er_xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    er_buf b = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    srv_jw_int(&b, "id", e->id);
+    srv_jw_str(&b, "task_id", e->task_id);
+    srv_jw_str(&b, "root", c->root);
+    srv_jw_str(&b, "kind", e->kind);
+    srv_jw_raw(&b, "data", e->data);
+    srv_jw_int(&b, "ts", e->created_ms);
+    er_buf_putc(&b, '}');
+    c->v[c->n].id = e->id;
+    c->v[c->n++].json = er_buf_detach(&b);
     return 0;
 }
 
+typedef struct children_ctx {
+    er_buf *b;
+    char (*ids)[ER_ID_LEN];
+    size_t n;
+} children_ctx;
+
 static int add_child(const er_task *t, void *payload)
 {
-    cJSON **ctx = payload;
-    cJSON *j = cJSON_CreateObject();
-    er_json_add_str(j, "id", t->id);
-    er_json_add_str(j, "agent", t->agent);
-    er_json_add_str(j, "status", er_task_status_name(t->status));
-    er_json_add_str(j, "request", t->request);
-    er_json_append(ctx[0], j);
+    children_ctx *c = payload;
+    srv_jw_open(c->b, NULL, '{');
+    srv_jw_str(c->b, "id", t->id);
+    srv_jw_str(c->b, "agent", t->agent);
+    srv_jw_str(c->b, "status", er_task_status_name(t->status));
+    srv_jw_str(c->b, "request", t->request);
+    srv_jw_close(c->b, '}');
+    c->ids = er_xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
+    memcpy(c->ids[c->n++], t->id, ER_ID_LEN);
     return 0;
 }
 
 static int by_id(const void *a, const void *b)
 {
-    double x = er_json_num(*(cJSON *const *)a, "id", 0);
-    double y = er_json_num(*(cJSON *const *)b, "id", 0);
+    int64_t x = ((const step *)a)->id, y = ((const step *)b)->id;
     return (x > y) - (x < y);
 }
 
-/* The task's events and its subtasks', in the order they happened. */
-static cJSON *steps_of(er_store *st, const er_task *t, cJSON *children)
+/* "steps": the task's events and its subtasks', in the order they happened. */
+static void write_steps(er_buf *b, er_store *st, const er_task *t, const children_ctx *ch)
 {
-    steps_ctx c = { cJSON_CreateArray(), er_task_root(t), 0, st };
+    steps_ctx c = { NULL, 0, 0, er_task_root(t) };
     er_store_event_list(st, t->id, 0, add_step, &c, NULL);
-    int nchildren = cJSON_GetArraySize(children);
-    if (nchildren == 0)
-        return c.arr;
-    const cJSON *ch;
-    cJSON_ArrayForEach(ch, children)
-        er_store_event_list(st, er_json_str(ch, "id"), 0, add_step, &c, NULL);
-    int n = cJSON_GetArraySize(c.arr);
-    cJSON **items = er_xcalloc((size_t)n + 1, sizeof *items);
-    for (int i = n - 1; i >= 0; i--)
-        items[i] = cJSON_DetachItemFromArray(c.arr, i);
-    qsort(items, (size_t)n, sizeof *items, by_id);
-    for (int i = 0; i < n; i++)
-        er_json_append(c.arr, items[i]);
-    free(items);
-    return c.arr;
+    for (size_t i = 0; i < ch->n; i++)
+        er_store_event_list(st, ch->ids[i], 0, add_step, &c, NULL);
+    if (ch->n)
+        qsort(c.v, c.n, sizeof *c.v, by_id);
+    srv_jw_open(b, "steps", '[');
+    for (size_t i = 0; i < c.n; i++) {
+        if (i)
+            er_buf_putc(b, ',');
+        er_buf_puts(b, c.v[i].json);
+        free(c.v[i].json);
+    }
+    srv_jw_close(b, ']');
+    free(c.v);
 }
 
 int srv_route_task_get(srv_req *r)
@@ -231,15 +253,22 @@ int srv_route_task_get(srv_req *r)
         return srv_reply_err(r, &err);
     er_store *st;
     er_env_store(r->s->env, &st, NULL);
-    cJSON *j = task_json(&t);
-    cJSON *children = cJSON_CreateArray();
+    er_buf b = ER_BUF_INIT, subs = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    task_fields(&b, &t);
+    children_ctx ch = { &subs, NULL, 0 };
+    er_buf_putc(&subs, '[');
     er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 200 };
-    cJSON *ctx[1] = { children };
-    er_store_task_list(st, &f, add_child, ctx, NULL);
-    er_json_add(j, "steps", steps_of(st, &t, children));
-    er_json_add(j, "subtasks", children);
+    er_store_task_list(st, &f, add_child, &ch, NULL);
+    er_buf_putc(&subs, ']');
+    write_steps(&b, st, &t, &ch);
+    srv_jw_key(&b, "subtasks");
+    er_buf_append(&b, subs.ptr, subs.len);
+    er_buf_putc(&b, '}');
+    free(ch.ids);
+    er_buf_release(&subs);
     er_task_release(&t);
-    return srv_reply_json(r, 200, j);
+    return srv_reply_buf(r, 200, &b);
 }
 
 int srv_route_task_cancel(srv_req *r)
@@ -255,7 +284,10 @@ int srv_route_task_cancel(srv_req *r)
         rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
     if (rc)
         return srv_reply_err(r, &err);
-    cJSON *j = task_json(&t);
+    er_buf b = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    task_fields(&b, &t);
+    er_buf_putc(&b, '}');
     er_task_release(&t);
-    return srv_reply_json(r, 200, j);
+    return srv_reply_buf(r, 200, &b);
 }

@@ -78,8 +78,9 @@ static int setup(srv *s, er_error *err)
 
 static void teardown(srv *s)
 {
+    srv_ws_close_all(s);
     srv_http_stop(s);
-    srv_ws_unregister(s);
+    srv_ws_free(s);
     /* Workers first (they publish events), then the hub they publish to. */
     er_env_stop(s->env);
     srv_hub_free(s->hub);
@@ -97,6 +98,7 @@ int srv_run(er_env *env, const srv_opts *o, er_error *err)
     s->env = env;
     s->cfg = er_env_config(env);
     split_origins(s);
+    srv_ws_init(s);
     const char *listen = o->listen ? o->listen : s->cfg->listen;
     int rc = setup(s, err);
     if (!rc)
@@ -110,7 +112,6 @@ int srv_run(er_env *env, const srv_opts *o, er_error *err)
         o->serve(url, o->payload);
         er_log(ER_LOG_INFO, "serve", "stopping");
         atomic_store(&s->stopping, 1);
-        srv_ws_close_all(s);
     }
     teardown(s);
     free(s);

@@ -2,7 +2,8 @@
  * routes, and issue API tokens (`errand user token`).
  *
  * The server itself (the files of server/) is a front end over liberrand, like the TUI:
- * CivetWeb for HTTP and WebSocket, OpenSSL's libcrypto for tokens. */
+ * libmicrohttpd for HTTP (WebSocket framing on its upgraded sockets is our
+ * own), OpenSSL's libcrypto for tokens. */
 #ifndef ERRAND_SERVE_H
 #define ERRAND_SERVE_H
 

@@ -1,6 +1,6 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
- *   http.c        CivetWeb set-up, routing, request bodies, replies, CORS, limits
+ *   http.c        libmicrohttpd set-up, routing, request bodies, replies, CORS, limits
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
  *   routes_*.c    the handlers, one resource family a file
  *   auth.c        bearer tokens → users; issuing API, access and refresh tokens
@@ -12,10 +12,13 @@
  *   openapi.c     the OpenAPI document, built from the route table
  *   hub.c         fans task events from the cache out to WebSocket connections
  *   ws.c          the WebSocket protocol: subscribe, chat, approvals
+ *   wsframe.c     RFC 6455 framing over the upgraded socket
  *
- * Threads: CivetWeb's worker threads run handlers, any number at once; every
- * handler only reads `srv` (set up before the first request) or goes through
- * thread-safe objects (env, metrics, hub). */
+ * Threads: libmicrohttpd's event threads (server.threads, each serving many
+ * connections through epoll) run the handlers of quick routes; routes that
+ * may wait on the network (SRV_SLOW) run on a small pool of their own while
+ * their connection is suspended.  Handlers only read `srv` (set up before the
+ * first request) or go through thread-safe objects (env, metrics, hub). */
 #ifndef ERRAND_SERVER_H
 #define ERRAND_SERVER_H
 
@@ -25,8 +28,9 @@
 #include "errand/json.h"
 #include "errand/store.h"
 #include "errand/str.h"
+#include "errand/tasks.h"
 
-#include <civetweb.h>
+#include <microhttpd.h>
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <string.h>
@@ -70,6 +74,16 @@ int srv_jws_verify_rs256(const srv_jws *j, const cJSON *jwk, er_error *err);
 /* exp (required), nbf and iat (optional) against now, with leeway seconds. */
 int srv_jwt_check_time(const cJSON *claims, int64_t now_s, int64_t leeway_s, er_error *err);
 
+/* ---- jsonw.c: JSON written by hand for the hot answers ---- */
+/* Commas are put in by looking at the last byte written. */
+void srv_jw_key(er_buf *b, const char *key);
+void srv_jw_open(er_buf *b, const char *key, char bracket);   /* key NULL: in an array */
+void srv_jw_close(er_buf *b, char bracket);
+void srv_jw_str(er_buf *b, const char *key, const char *val);   /* NULL: null */
+void srv_jw_int(er_buf *b, const char *key, int64_t v);
+void srv_jw_time(er_buf *b, const char *key, int64_t ms);        /* ISO 8601 */
+void srv_jw_raw(er_buf *b, const char *key, const char *json);   /* our own JSON text */
+
 /* ---- the server ---- */
 typedef struct srv_metrics srv_metrics;
 typedef struct srv_hub srv_hub;
@@ -78,8 +92,11 @@ typedef struct srv_oidc srv_oidc;
 typedef struct srv {
     er_env *env;
     const er_config *cfg;
-    struct mg_context *ctx;
+    struct MHD_Daemon *daemon;
+    struct srv_pool *pool;       /* runs SRV_SLOW handlers (http.c) */
+    struct srv_batch *batch;     /* group commit of chat submissions (submit.c) */
     char listen[128];            /* HOST:PORT as configured */
+    int port;                    /* the port bound */
     unsigned char jwt_key[128];
     size_t jwt_key_len;
     char base_url[256];          /* public URL, no trailing slash */
@@ -129,6 +146,7 @@ enum {
     SRV_WS = 1 << 5,             /* WebSocket upgrade (served by ws.c) */
     SRV_TEXT = 1 << 6,           /* answers text/plain */
     SRV_REDIRECT = 1 << 7,       /* answers with a redirect */
+    SRV_SLOW = 1 << 8,           /* may wait on the network: runs off the event threads */
 };
 
 typedef struct srv_route {
@@ -151,21 +169,35 @@ extern const size_t srv_nroutes;
 
 struct srv_req {
     srv *s;
-    struct mg_connection *conn;
-    const struct mg_request_info *ri;
+    struct MHD_Connection *conn;
+    const char *method;
+    const char *path;            /* decoded, without the query */
     const srv_route *route;
+    size_t route_idx;            /* srv_nroutes when none matched */
     char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];   /* path parameters, in order */
     srv_user user;               /* SRV_AUTH routes */
     cJSON *body;                 /* SRV_BODY / SRV_FREE_BODY */
     char request_id[ER_ID_LEN];
+    char remote[48];             /* the client's address */
     const char *origin;          /* the request's Origin when allowed, else NULL */
     bool close;                  /* answer with Connection: close */
     const char *extra;           /* header lines every reply carries (each ending \r\n) */
+    /* The reply: srv_reply* fill it, http.c sends it when the handler is done. */
+    int status;                  /* 0 until a reply is made */
+    const char *ctype;
+    er_buf headers;              /* "Name: value\r\n" lines */
+    er_buf reply;
+    struct MHD_Response *upgrade;   /* a 101 answer (ws.c) */
+    /* http.c's own state */
+    er_buf in;                   /* the body as it arrives */
+    int64_t t0_us;
+    int stage;
+    bool queued;
 };
 
 /* ---- http.c: parsing untrusted JSON ---- */
 /* er_json_parse after refusing nesting deeper than SRV_JSON_DEPTH: cJSON
- * recurses once per level, and CivetWeb's threads have ~100 KiB of stack. */
+ * recurses once per level: a hostile body must not exhaust a thread's stack. */
 #define SRV_JSON_DEPTH 64
 int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
 
@@ -174,6 +206,7 @@ int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
               size_t len);
 int srv_reply_json(srv_req *r, int status, cJSON *j);          /* TAKES j */
+int srv_reply_buf(srv_req *r, int status, er_buf *json);        /* TAKES json's contents */
 /* {"error": {"status", "code", "message", "field"?}, "request_id"}. */
 int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, ...)
     ER_PRINTF(4, 5);
@@ -182,11 +215,19 @@ int srv_reply_err(srv_req *r, const er_error *err);
 int srv_status_of(int code);
 /* A query parameter (decoded) into buf; false when absent. */
 bool srv_query(srv_req *r, const char *name, char *buf, size_t n);
+/* A request header, BORROWED for the request; NULL when absent. */
+const char *srv_header(srv_req *r, const char *name);
 /* Parses an integer query parameter within [min, max]; replies 400 naming it otherwise
  * (then returns the status, else 0). */
 int srv_query_int(srv_req *r, const char *name, long def, long min, long max, long *out);
 bool srv_origin_allowed(const srv *s, const char *origin);
+/* Hands a request to another thread: suspend it on the event thread (the
+ * handler then returns at once), reply from the other thread, then resume it;
+ * from srv_resume on, the request belongs to libmicrohttpd again. */
+void srv_suspend(srv_req *r);
+void srv_resume(srv_req *r);
 int srv_http_start(srv *s, const char *listen, er_error *err);
+/* Stops accepting, finishes the slow handlers in hand, stops the daemon. */
 void srv_http_stop(srv *s);
 /* "http://127.0.0.1:PORT" of the first listening port. */
 void srv_http_url(const srv *s, char *out, size_t n);
@@ -258,10 +299,38 @@ void srv_hub_remove(srv_hub *h, srv_sink *sink, bool conv, const char *key);
 void srv_hub_remove_all(srv_hub *h, srv_sink *sink);
 
 /* ---- ws.c ---- */
-void srv_ws_register(srv *s);
-void srv_ws_unregister(srv *s);   /* after the HTTP server has stopped */
-/* Sends a close frame to every connection (shutting down). */
+void srv_ws_init(srv *s);
+/* Closes every WebSocket (close frame, then the socket) and waits until their
+ * threads are gone: before the daemon stops. */
 void srv_ws_close_all(srv *s);
+void srv_ws_free(srv *s);
+/* GET /ws with Upgrade: websocket: checks Origin and the token, then sets
+ * r->upgrade (or replies 401/403). */
+int srv_ws_upgrade(srv_req *r);
+
+/* ---- wsframe.c ---- */
+typedef struct srv_wsframe {
+    int opcode;                  /* 1 text, 2 binary, 8 close, 9 ping, 10 pong */
+    bool fin;
+    er_buf payload;              /* unmasked */
+} srv_wsframe;
+/* Reads one client frame (it must be masked) from fd, first from *pending
+ * (bytes read ahead: MHD's extra_in); ER_ETOOBIG past max, ER_EPROTO on a bad
+ * frame, ER_EUNAVAIL when the peer is gone, ER_ETIMEDOUT after idle_ms. */
+int srv_ws_read_frame(int fd, er_buf *pending, size_t max, int idle_ms, srv_wsframe *out);
+/* Writes one unmasked server frame in a single send; 0 or ER_EUNAVAIL. */
+int srv_ws_write_frame(int fd, int opcode, const void *data, size_t len);
+/* Sec-WebSocket-Accept for a Sec-WebSocket-Key (out: 29 bytes + NUL). */
+void srv_ws_accept_key(const char *key, char out[32]);
+
+/* ---- submit.c: group commit of chat submissions ---- */
+void srv_batch_start(srv *s);
+/* Finishes what is queued (resuming its requests), then stops. */
+void srv_batch_stop(srv *s);
+/* Queues a chat for the next batch and suspends the request; the batch
+ * replies 202 (or the error) and resumes it.  sub's strings must live as long
+ * as the request (they point into its body). */
+void srv_batch_submit(srv_req *r, const er_submit *sub);
 
 /* ---- handlers (routes_*.c) ---- */
 int srv_route_chat(srv_req *r);

@@ -2,10 +2,12 @@
  * chat, and answer approval requests (the protocol is described in the
  * OpenAPI document, openapi.c).
  *
- * Each connection has a queue and a writer thread: events arrive from the hub
- * on cache threads (which must never wait on a slow client), replies from the
- * connection's own CivetWeb thread; the writer sends them in queue order.  A
- * client that lets more than MAX_QUEUED bytes pile up is cut off (close 1008).
+ * After the 101 answer libmicrohttpd hands the socket over; each connection
+ * then has a reader thread (frames in, messages handled) and a writer thread
+ * with a queue: events arrive from the hub on cache threads (which must never
+ * wait on a slow client), replies from the reader; the writer sends them in
+ * queue order.  A client that lets more than MAX_QUEUED bytes pile up is cut
+ * off (close 1008), and one that stays silent through a ping is dropped.
  * A task subscription queues a REPLAY marker under the hub's lock, before any
  * live event of the task: the writer then sends the stored events first and
  * drops live events it has already replayed (by event id), so a late
@@ -17,15 +19,20 @@
 #include "errand/tasks.h"
 #include "errand/log.h"
 
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 
 #define MAX_IN (128 * 1024)            /* one client message */
 #define MAX_QUEUED (8u << 20)          /* bytes waiting for a slow client */
 #define MAX_REPLAY 5000
 #define MAX_MESSAGE (64 * 1024)
+#define PING_MS 30000                  /* silence before a ping; another before giving up */
+#define CLOSE_GRACE_MS 1000            /* shutting down: time for clients to answer a close */
 
 typedef enum { ITEM_TEXT, ITEM_EVENT, ITEM_REPLAY, ITEM_CLOSE } item_kind;
 
@@ -46,7 +53,9 @@ typedef struct replayed {
 typedef struct wsconn {
     srv_sink sink;                     /* first: the hub hands it back */
     srv *s;
-    struct mg_connection *conn;
+    int fd;
+    struct MHD_UpgradeResponseHandle *urh;
+    pthread_mutex_t wlock;             /* one frame on the wire at a time */
     srv_user user;
     struct wsconn *next;               /* in the server's set */
     pthread_mutex_t lock;              /* guards the queue and the flags */
@@ -56,14 +65,17 @@ typedef struct wsconn {
     bool stop, dead;
     bool writer_started;
     pthread_t writer;
-    er_buf in;                         /* connection thread only */
+    er_buf pending;                    /* reader thread only: bytes read ahead */
+    er_buf in;                         /* reader thread only: a fragmented message */
     replayed *rp;                      /* writer thread only */
     size_t nrp;
 } wsconn;
 
 struct srv_wsset {
     pthread_mutex_t lock;
+    pthread_cond_t gone;               /* a connection ended */
     wsconn *head;
+    int count;
 };
 
 /* ---- the queue ---- */
@@ -140,7 +152,10 @@ static void sink_added(srv_sink *sink, bool conv, const char *key)
 
 static void send_frame(wsconn *c, int opcode, const char *text, size_t len)
 {
-    if (mg_websocket_write(c->conn, opcode, text, len) > 0)
+    pthread_mutex_lock(&c->wlock);
+    int rc = srv_ws_write_frame(c->fd, opcode, text, len);
+    pthread_mutex_unlock(&c->wlock);
+    if (rc == 0)
         return;
     pthread_mutex_lock(&c->lock);
     c->dead = true;
@@ -220,7 +235,7 @@ static void replay(wsconn *c, const char *root)
         er_json_add(msg, "event", items[i]);
         char *text = er_json_print(msg);
         cJSON_Delete(msg);
-        send_frame(c, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text));
+        send_frame(c, 1, text, strlen(text));
         free(text);
     }
     qsort(rp->ids, rp->n, sizeof *rp->ids, cmp_id);
@@ -251,7 +266,7 @@ static void write_item(wsconn *c, const item *it)
 {
     switch (it->kind) {
     case ITEM_TEXT:
-        send_frame(c, MG_WEBSOCKET_OPCODE_TEXT, it->text, it->len);
+        send_frame(c, 1, it->text, it->len);
         break;
     case ITEM_EVENT: {
         if (already_sent(c, it->text))
@@ -260,7 +275,7 @@ static void write_item(wsconn *c, const item *it)
         er_buf_puts(&b, "{\"type\":\"event\",\"event\":");
         er_buf_append(&b, it->text, it->len);
         er_buf_putc(&b, '}');
-        send_frame(c, MG_WEBSOCKET_OPCODE_TEXT, b.ptr, b.len);
+        send_frame(c, 1, b.ptr, b.len);
         er_buf_release(&b);
         break;
     }
@@ -268,7 +283,10 @@ static void write_item(wsconn *c, const item *it)
         replay(c, it->key);
         break;
     case ITEM_CLOSE:
-        mg_websocket_write(c->conn, MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE, it->text, it->len);
+        send_frame(c, 8, it->text, it->len);
+        pthread_mutex_lock(&c->lock);
+        c->dead = true;   /* nothing may follow a close frame */
+        pthread_mutex_unlock(&c->lock);
         break;
     }
 }
@@ -298,7 +316,7 @@ static void *writer_main(void *arg)
     return NULL;
 }
 
-/* ---- client messages (the connection's CivetWeb thread) ---- */
+/* ---- client messages (the reader thread) ---- */
 
 /* A string field of at most max bytes, or NULL with an error sent. */
 static const char *want_str(wsconn *c, const cJSON *req, const char *name, bool required,
@@ -463,110 +481,116 @@ static void on_message(wsconn *c, const char *text, size_t len)
     cJSON_Delete(req);
 }
 
-/* ---- CivetWeb callbacks ---- */
+/* ---- the upgrade ---- */
 
-static void refuse(const struct mg_connection *cconn, int status, const char *msg)
+static const char *ws_token(srv_req *r, char *buf, size_t n)
 {
-    struct mg_connection *conn = (struct mg_connection *)cconn;
-    char body[256];
-    int n = snprintf(body, sizeof body,
-                     "{\"error\":{\"status\":%d,\"code\":\"%s\",\"message\":\"%s\"}}", status,
-                     status == 401 ? "unauthorized" : "forbidden", msg);
-    mg_disable_connection_keep_alive(conn);
-    mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: application/json\r\nContent-Length: %d\r\n"
-              "Connection: close\r\n\r\n%s",
-              status, mg_get_response_code_text(conn, status), n, body);
-}
-
-static const char *ws_token(const struct mg_connection *conn, char *buf, size_t n)
-{
-    const char *h = mg_get_header(conn, "Authorization");
+    const char *h = srv_header(r, "Authorization");
     if (h && strncasecmp(h, "Bearer ", 7) == 0)
         return h + 7;
-    const char *qs = mg_get_request_info(conn)->query_string;
-    if (qs && mg_get_var(qs, strlen(qs), "access_token", buf, n) > 0)
-        return buf;
-    return NULL;
+    return srv_query(r, "access_token", buf, n) && buf[0] ? buf : NULL;
 }
 
-static int on_connect(const struct mg_connection *conn, void *cbdata)
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
+                        const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                        struct MHD_UpgradeResponseHandle *urh);
+
+int srv_ws_upgrade(srv_req *r)
 {
-    srv *s = cbdata;
-    mg_set_user_connection_data(conn, NULL);
-    const char *origin = mg_get_header(conn, "Origin");
-    if (origin && !srv_origin_allowed(s, origin)) {
-        refuse(conn, 403, "origin not allowed (see server.cors_origins)");
-        return 1;
+    const char *origin = srv_header(r, "Origin");
+    if (origin && !srv_origin_allowed(r->s, origin))
+        return srv_reply_error(r, 403, NULL, "origin not allowed (see server.cors_origins)");
+    const char *version = srv_header(r, "Sec-WebSocket-Version");
+    const char *key = srv_header(r, "Sec-WebSocket-Key");
+    if (!er_str_eq(version, "13") || !key || strlen(key) != 24) {
+        r->extra = "Sec-WebSocket-Version: 13\r\n";
+        int status = srv_reply_error(r, 400, NULL, "a WebSocket handshake needs "
+                                     "Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key");
+        r->extra = NULL;
+        return status;
     }
     char buf[1024];
-    const char *token = ws_token(conn, buf, sizeof buf);
-    srv_user user;
+    const char *token = ws_token(r, buf, sizeof buf);
     er_error err = { 0 };
-    if (!token || srv_auth_token(s, token, &user, &err)) {
-        refuse(conn, 401, token ? "invalid or expired token" : "send Authorization: Bearer TOKEN "
-                                                               "or ?access_token=TOKEN");
-        return 1;
-    }
-    wsconn *c = er_xcalloc(1, sizeof *c);
-    c->sink.deliver = sink_deliver;
-    c->sink.added = sink_added;
-    c->s = s;
-    c->conn = (struct mg_connection *)conn;
-    c->user = user;
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
-    er_buf_init(&c->in, MAX_IN);
-    pthread_mutex_lock(&s->ws->lock);
-    c->next = s->ws->head;
-    s->ws->head = c;
-    pthread_mutex_unlock(&s->ws->lock);
-    mg_set_user_connection_data(conn, c);
-    srv_metrics_ws(s->metrics, 1);
-    return 0;
+    if (!token)
+        return srv_reply_error(r, 401, NULL, "send Authorization: Bearer TOKEN or "
+                                             "?access_token=TOKEN");
+    if (srv_auth_token(r->s, token, &r->user, &err))
+        return srv_reply_error(r, 401, NULL, "%s", err.code == ER_EAUTH ? err.msg
+                                                                       : "cannot check the token");
+    r->upgrade = MHD_create_response_for_upgrade(on_upgraded, r->s);
+    if (!r->upgrade)
+        return srv_reply_error(r, 500, NULL, "cannot upgrade (request %s)", r->request_id);
+    char accept[32], extra[160];
+    srv_ws_accept_key(key, accept);
+    snprintf(extra, sizeof extra,
+             "Upgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n", accept);
+    return srv_reply(r, 101, NULL, extra, NULL, 0);
 }
 
-static void on_ready(struct mg_connection *conn, void *cbdata)
+/* ---- the reader ---- */
+
+/* The close frame's status code, for the log. */
+static void close_with(wsconn *c, unsigned code, const char *why)
 {
-    (void)cbdata;
-    wsconn *c = mg_get_user_connection_data(conn);
-    if (!c)
-        return;
-    c->writer_started = pthread_create(&c->writer, NULL, writer_main, c) == 0;
-    cJSON *j = reply("hello", NULL), *u = cJSON_CreateObject();
-    er_json_add_str(u, "id", c->user.id);
-    er_json_add_str(u, "name", c->user.name);
-    er_json_add_str(u, "role", c->user.admin ? "admin" : "user");
-    er_json_add(j, "user", u);
-    push_json(c, j);
+    char frame[128];
+    int n = snprintf(frame, sizeof frame, "%c%c%s", (char)(code >> 8), (char)(code & 0xff), why);
+    push(c, ITEM_CLOSE, NULL, frame, (size_t)n);
 }
 
-static int on_data(struct mg_connection *conn, int bits, char *data, size_t len, void *cbdata)
+/* One frame handled; false when the connection is over. */
+static bool on_frame(wsconn *c, srv_wsframe *f)
 {
-    (void)cbdata;
-    wsconn *c = mg_get_user_connection_data(conn);
-    int opcode = bits & 0x0f;
-    if (!c || opcode == MG_WEBSOCKET_OPCODE_CONNECTION_CLOSE)
-        return 0;
-    if (opcode == MG_WEBSOCKET_OPCODE_PING) {
-        mg_websocket_write(conn, MG_WEBSOCKET_OPCODE_PONG, data, len);
-        return 1;
-    }
-    if (opcode == MG_WEBSOCKET_OPCODE_PONG)
-        return 1;
-    if (opcode == MG_WEBSOCKET_OPCODE_BINARY) {
+    switch (f->opcode) {
+    case 8:
+        push(c, ITEM_CLOSE, NULL, f->payload.ptr ? f->payload.ptr : "", f->payload.len >= 2 ? 2 : 0);
+        return false;
+    case 9:
+        send_frame(c, 10, f->payload.ptr ? f->payload.ptr : "", f->payload.len);
+        return true;
+    case 10:
+        return true;
+    case 2:
         push_error(c, NULL, NULL, "send JSON in text frames");
-        return 1;
+        return true;
+    case 0:
+    case 1:
+        if (er_buf_append(&c->in, f->payload.ptr ? f->payload.ptr : "", f->payload.len)) {
+            close_with(c, 1009, "message too big");
+            return false;
+        }
+        if (f->fin) {
+            on_message(c, c->in.ptr ? c->in.ptr : "", c->in.len);
+            er_buf_reset(&c->in);
+        }
+        return true;
+    default:
+        close_with(c, 1002, "unknown opcode");
+        return false;
     }
-    if (er_buf_append(&c->in, data, len)) {
-        push(c, ITEM_CLOSE, NULL, "\x03\xf1message too big", 17);
-        return 0;
+}
+
+static void read_loop(wsconn *c)
+{
+    srv_wsframe f = { 0, false, ER_BUF_INIT };
+    er_buf_init(&f.payload, MAX_IN);
+    bool pinged = false;
+    for (;;) {
+        int rc = srv_ws_read_frame(c->fd, &c->pending, MAX_IN, PING_MS, &f);
+        if (rc == ER_ETIMEDOUT && !pinged) {
+            send_frame(c, 9, "", 0);
+            pinged = true;
+            continue;
+        }
+        if (rc == ER_ETOOBIG)
+            close_with(c, 1009, "message too big");
+        else if (rc == ER_EPROTO)
+            close_with(c, 1002, "protocol error");
+        if (rc || !on_frame(c, &f))
+            break;
+        pinged = false;
     }
-    if (bits & 0x80) {
-        on_message(c, c->in.ptr ? c->in.ptr : "", c->in.len);
-        er_buf_reset(&c->in);
-    }
-    return 1;
+    er_buf_release(&f.payload);
 }
 
 static void free_conn(wsconn *c)
@@ -579,26 +603,28 @@ static void free_conn(wsconn *c)
     for (size_t i = 0; i < c->nrp; i++)
         free(c->rp[i].ids);
     free(c->rp);
+    er_buf_release(&c->pending);
     er_buf_release(&c->in);
     pthread_cond_destroy(&c->cond);
     pthread_mutex_destroy(&c->lock);
+    pthread_mutex_destroy(&c->wlock);
     free(c);
 }
 
-static void on_close(const struct mg_connection *conn, void *cbdata)
+/* The connection's life after the upgrade, on its own thread. */
+static void *reader_main(void *arg)
 {
-    srv *s = cbdata;
-    wsconn *c = mg_get_user_connection_data(conn);
-    if (!c)
-        return;
+    wsconn *c = arg;
+    srv *s = c->s;
+    read_loop(c);
     srv_hub_remove_all(s->hub, &c->sink);
     pthread_mutex_lock(&c->lock);
-    c->stop = true;
-    c->dead = true;
+    c->stop = true;   /* the writer sends what is queued (a close frame), then ends */
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->lock);
     if (c->writer_started)
         pthread_join(c->writer, NULL);
+    MHD_upgrade_action(c->urh, MHD_UPGRADE_ACTION_CLOSE);
     pthread_mutex_lock(&s->ws->lock);
     for (wsconn **pp = &s->ws->head; *pp; pp = &(*pp)->next) {
         if (*pp == c) {
@@ -606,18 +632,95 @@ static void on_close(const struct mg_connection *conn, void *cbdata)
             break;
         }
     }
+    s->ws->count--;
+    pthread_cond_broadcast(&s->ws->gone);
     pthread_mutex_unlock(&s->ws->lock);
     srv_metrics_ws(s->metrics, -1);
     free_conn(c);
+    return NULL;
 }
 
-void srv_ws_register(srv *s)
+static wsconn *conn_new(srv *s, const srv_user *user, int fd,
+                        struct MHD_UpgradeResponseHandle *urh)
 {
-    if (!s->ws) {
-        s->ws = er_xcalloc(1, sizeof *s->ws);
-        pthread_mutex_init(&s->ws->lock, NULL);
+    wsconn *c = er_xcalloc(1, sizeof *c);
+    c->sink.deliver = sink_deliver;
+    c->sink.added = sink_added;
+    c->s = s;
+    c->fd = fd;
+    c->urh = urh;
+    c->user = *user;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_mutex_init(&c->wlock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    er_buf_init(&c->pending, MAX_IN + 16);
+    er_buf_init(&c->in, MAX_IN);
+    /* Blocking I/O on the connection's own threads; a client that takes nothing
+     * for server.timeout_ms fails the send (and is dropped). */
+    int fl = fcntl(fd, F_GETFL);
+    if (fl >= 0)
+        fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+    long ms = s->cfg->timeout_ms > 0 ? s->cfg->timeout_ms : 10000;
+    struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+    setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    return c;
+}
+
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
+                        const char *extra_in, size_t extra_in_size, MHD_socket sock,
+                        struct MHD_UpgradeResponseHandle *urh)
+{
+    (void)conn;
+    srv *s = cls;
+    srv_req *r = req_cls;
+    wsconn *c = conn_new(s, &r->user, sock, urh);
+    if (extra_in_size)
+        er_buf_append(&c->pending, extra_in, extra_in_size);
+    pthread_mutex_lock(&s->ws->lock);
+    c->next = s->ws->head;
+    s->ws->head = c;
+    s->ws->count++;
+    pthread_mutex_unlock(&s->ws->lock);
+    srv_metrics_ws(s->metrics, 1);
+    cJSON *j = reply("hello", NULL), *u = cJSON_CreateObject();
+    er_json_add_str(u, "id", c->user.id);
+    er_json_add_str(u, "name", c->user.name);
+    er_json_add_str(u, "role", c->user.admin ? "admin" : "user");
+    er_json_add(j, "user", u);
+    push_json(c, j);
+    c->writer_started = pthread_create(&c->writer, NULL, writer_main, c) == 0;
+    pthread_t reader;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    if (pthread_create(&reader, &attr, reader_main, c) != 0) {
+        er_log(ER_LOG_ERROR, "ws", "cannot start a reader thread; closing the WebSocket");
+        shutdown(sock, SHUT_RDWR);
+        reader_main(c);   /* cleans up right here */
     }
-    mg_set_websocket_handler(s->ctx, "/ws", on_connect, on_ready, on_data, on_close, s);
+    pthread_attr_destroy(&attr);
+}
+
+/* ---- the set of connections ---- */
+
+void srv_ws_init(srv *s)
+{
+    s->ws = er_xcalloc(1, sizeof *s->ws);
+    pthread_mutex_init(&s->ws->lock, NULL);
+    pthread_cond_init(&s->ws->gone, NULL);
+}
+
+static void wait_gone(srv *s, int64_t ms)
+{
+    int64_t deadline = er_mono_ms() + ms;
+    while (s->ws->count > 0 && er_mono_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&s->ws->gone, &s->ws->lock, &ts);
+    }
 }
 
 void srv_ws_close_all(srv *s)
@@ -628,13 +731,20 @@ void srv_ws_close_all(srv *s)
     pthread_mutex_lock(&s->ws->lock);
     for (wsconn *c = s->ws->head; c; c = c->next)
         push(c, ITEM_CLOSE, NULL, going_away, sizeof going_away - 1);
+    wait_gone(s, CLOSE_GRACE_MS);
+    /* Clients that did not answer the close: end their readers. */
+    for (wsconn *c = s->ws->head; c; c = c->next)
+        shutdown(c->fd, SHUT_RDWR);
+    while (s->ws->count > 0)
+        pthread_cond_wait(&s->ws->gone, &s->ws->lock);
     pthread_mutex_unlock(&s->ws->lock);
 }
 
-void srv_ws_unregister(srv *s)
+void srv_ws_free(srv *s)
 {
     if (!s->ws)
         return;
+    pthread_cond_destroy(&s->ws->gone);
     pthread_mutex_destroy(&s->ws->lock);
     free(s->ws);
     s->ws = NULL;

@@ -42,15 +42,14 @@ typedef struct er_config {
     char *jwt_secret;        /* HS256 key; NULL: generated in the data dir */
     char *cors_origins;      /* comma-separated allow-list for CORS and WebSocket Origin */
     char *metrics_token;     /* bearer token /metrics requires; NULL: open */
-    long server_threads;     /* HTTP worker threads (>= concurrent keep-alive connections) */
+    long server_threads;     /* HTTP event threads; 0: one per CPU */
     long server_workers;     /* in-process worker concurrency in local mode; 0: none */
     long access_ttl;         /* seconds an access token (JWT) lives */
     long refresh_ttl;        /* seconds a refresh token lives */
     long rate_limit;         /* requests per user and endpoint per window; 0: off */
     long rate_window;        /* seconds */
     long max_body;           /* bytes of a request body */
-    long request_timeout_ms; /* to receive a request's headers and body */
-    long idle_timeout_ms;    /* keep-alive connection idle between requests */
+    long timeout_ms;         /* silence after which a connection is closed */
     /* OpenID Connect login */
     char *oauth_issuer;
     char *oauth_client_id;

@@ -62,6 +62,7 @@ expect_eq "tokens in order, none lost" "$(tokens "$T/chat.jsonl")" "$words"
 end=$(last_of "$T/chat.jsonl" event end)
 expect_eq "final result on the socket" "$(jget "$end" event.data.answer)" "$words"
 expect_eq "final status" "$(jget "$end" event.data.status)" "done"
+expect_eq "no error" "$(jget "$end" event.data.error)" ""
 call GET "/api/v1/tasks/$TASK" "" "$BOB"
 expect_eq "same result over REST" "$(jget "$BODY" result)" "$words"
 
