@@ -1,6 +1,7 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
- *   http.c        libmicrohttpd set-up, routing, request bodies, replies, CORS, limits
+ *   http.c        libmicrohttpd set-up, routing, replies, CORS, limits
+ *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
  *   routes_*.c    the handlers, one resource family a file
  *   auth.c        bearer tokens → users; issuing API, access and refresh tokens
@@ -13,6 +14,9 @@
  *   hub.c         fans task events from the cache out to WebSocket connections
  *   ws.c          the WebSocket protocol: subscribe, chat, approvals
  *   wsframe.c     RFC 6455 framing over the upgraded socket
+ *   jsonw.c       JSON written by hand for the hot answers
+ *   submit.c      group commit of chat submissions
+ *   serve.c       start-up and shutdown, in order
  *
  * Threads: libmicrohttpd's event threads (server.threads, each serving many
  * connections through epoll) run the handlers of quick routes; routes that
@@ -221,6 +225,14 @@ const char *srv_header(srv_req *r, const char *name);
  * (then returns the status, else 0). */
 int srv_query_int(srv_req *r, const char *name, long def, long min, long max, long *out);
 bool srv_origin_allowed(const srv *s, const char *origin);
+/* ---- body.c ---- */
+/* On the headers of a body route: JSON declared and Content-Length within
+ * server.max_body; replies 415 / 413 and returns the status, else 0. */
+int srv_body_headers(srv_req *r);
+/* The whole body in r->in: parsed into r->body and validated, or a 400. */
+int srv_body_parse(srv_req *r);
+
+/* ---- http.c: requests ---- */
 /* Hands a request to another thread: suspend it on the event thread (the
  * handler then returns at once), reply from the other thread, then resume it;
  * from srv_resume on, the request belongs to libmicrohttpd again. */
