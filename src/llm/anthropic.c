@@ -330,7 +330,7 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return 0;
 }
 
-static const er_llm_wire wire = {
+const er_llm_wire er_llm_anthropic_wire = {
     .chat_path = "/v1/messages",
     .models_path = "/v1/models",
     .build = build_body,
@@ -342,13 +342,13 @@ static int anthropic_chat(er_llm *llm, const er_llm_request *req, er_llm_respons
                           er_error *err)
 {
     assert(llm->be == &er_llm_anthropic_backend);
-    return er_llm_remote_chat(llm, &wire, req, out, err);
+    return er_llm_remote_chat(llm, &er_llm_anthropic_wire, req, out, err);
 }
 
 static int anthropic_ping(er_llm *llm, er_error *err)
 {
     assert(llm->be == &er_llm_anthropic_backend);
-    return er_llm_remote_ping(llm, &wire, err);
+    return er_llm_remote_ping(llm, &er_llm_anthropic_wire, err);
 }
 
 static int anthropic_open(er_llm **out, const er_config *cfg, er_error *err)

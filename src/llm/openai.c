@@ -258,7 +258,7 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return rc;
 }
 
-static const er_llm_wire wire = {
+const er_llm_wire er_llm_openai_wire = {
     .chat_path = "/chat/completions",
     .models_path = "/models",
     .build = build_body,
@@ -270,13 +270,13 @@ static int openai_chat(er_llm *llm, const er_llm_request *req, er_llm_response *
                        er_error *err)
 {
     assert(llm->be == &er_llm_openai_backend);
-    return er_llm_remote_chat(llm, &wire, req, out, err);
+    return er_llm_remote_chat(llm, &er_llm_openai_wire, req, out, err);
 }
 
 static int openai_ping(er_llm *llm, er_error *err)
 {
     assert(llm->be == &er_llm_openai_backend);
-    return er_llm_remote_ping(llm, &wire, err);
+    return er_llm_remote_ping(llm, &er_llm_openai_wire, err);
 }
 
 static int openai_open(er_llm **out, const er_config *cfg, er_error *err)
