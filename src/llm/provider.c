@@ -199,25 +199,38 @@ static int on_sse_event(const char *event, const char *data, size_t len, er_erro
     return rc;
 }
 
+static int keep_json(er_llm_acc *a, const char *data, size_t len, er_error *err)
+{
+    if (er_buf_append(&a->json, data, len))
+        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
+                            a->net->provider, a->json.max);
+    return 0;
+}
+
 /* Some OpenAI-compatible servers ignore "stream": true and answer with one
- * JSON object; an event stream never starts with '{', so the first byte tells. */
+ * JSON object; an event stream never starts with '{', so the first byte that
+ * is not a blank tells.  Blanks before it are kept (in a->json) and go where
+ * the rest goes, so the outcome does not depend on where chunks are cut. */
 static int on_http_data(const char *data, size_t len, er_error *err, void *payload)
 {
     er_llm_acc *a = payload;
     if (a->mode == 0) {
         size_t i = 0;
-        while (i < len && strchr(" \t\r\n", data[i]))
+        while (i < len && data[i] && strchr(" \t\r\n", data[i]))
             i++;
         if (i == len)
-            return 0;
+            return keep_json(a, data, len, err);
         a->mode = data[i] == '{' ? 2 : 1;
+        if (a->mode == 1 && a->json.len) {
+            int rc = er_sse_feed(&a->sse, a->json.ptr, a->json.len, err);
+            er_buf_reset(&a->json);
+            if (rc)
+                return rc;
+        }
     }
     if (a->mode == 1)
         return er_sse_feed(&a->sse, data, len, err);
-    if (er_buf_append(&a->json, data, len))
-        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
-                            a->net->provider, a->json.max);
-    return 0;
+    return keep_json(a, data, len, err);
 }
 
 /* The provider's own words from an error body, sanitised to one short line. */
