@@ -41,6 +41,7 @@ test-fast: build
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 build-fuzz:
+	@scripts/deps.sh fuzz
 	@CC=$(FUZZ_CC) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERRAND_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 
