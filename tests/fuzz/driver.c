@@ -258,13 +258,17 @@ int main(int argc, char **argv)
     size_t nseeds = 0, max_len = MIN_MAX_LEN;
     for (int i = 1; i < argc; i++)
         load(&seeds, &nseeds, argv[i]);
+    if (!nseeds) {   /* a run over nothing would pass without testing anything */
+        fprintf(stderr, "usage: %s CORPUS_DIR_OR_FILE... (no inputs found)\n", argv[0]);
+        return 2;
+    }
     install_handlers(argv[0]);
     for (size_t i = 0; i < nseeds; i++) {
         run_one(seeds[i].p, seeds[i].n);
         if (seeds[i].n > max_len)
             max_len = seeds[i].n;
     }
-    long iterations = nseeds ? env_long("ERRAND_FUZZ_ITERATIONS", DEFAULT_ITERATIONS) : 0;
+    long iterations = env_long("ERRAND_FUZZ_ITERATIONS", DEFAULT_ITERATIONS);
     rng_state = (uint64_t)env_long("ERRAND_FUZZ_SEED", (long)DEFAULT_SEED);
     er_buf b;
     er_buf_init(&b, 0);
