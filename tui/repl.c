@@ -3,7 +3,7 @@
  *
  * Readline's callback interface is driven by poll() on stdin and a self-pipe
  * for SIGINT, so a Ctrl-C at the prompt only clears the line. */
-#include "cli.h"
+#include "tui.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
 #include "errand/str.h"
@@ -183,11 +183,8 @@ static void on_line(char *line)
         putchar('\n');
         return;
     }
-    if (*line) {
-        add_history(line);
-        if (active->history_path)
-            append_history(1, active->history_path);
-    }
+    if (*line)
+        tui_history_add(active->history_path, line);
     rl_callback_handler_remove();
     handle_line(active, line);
     free(line);
@@ -196,29 +193,12 @@ static void on_line(char *line)
         rl_callback_handler_install("errand> ", on_line);
 }
 
-static void open_history(repl *r)
-{
-    char *dir = er_xdg_dir("state", true, NULL);
-    if (!dir)
-        return;
-    r->history_path = er_xasprintf("%s/history", dir);
-    free(dir);
-    using_history();
-    stifle_history(2000);
-    if (read_history(r->history_path) != 0) {
-        /* append_history needs the file to exist. */
-        int fd = open(r->history_path, O_WRONLY | O_CREAT, 0600);
-        if (fd >= 0)
-            close(fd);
-    }
-}
-
 static void tty_loop(repl *r)
 {
     if (pipe(sig_pipe) != 0)
         return;
     fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
-    open_history(r);
+    r->history_path = tui_history_open();
     rl_attempted_completion_function = complete;
     rl_readline_name = "errand";
     active = r;
@@ -246,8 +226,7 @@ static void tty_loop(repl *r)
             rl_callback_read_char();
     }
     rl_callback_handler_remove();
-    if (r->history_path)
-        history_truncate_file(r->history_path, 2000);
+    tui_history_close(r->history_path);
     close(sig_pipe[0]);
     close(sig_pipe[1]);
 }

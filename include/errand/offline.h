@@ -8,7 +8,10 @@
  *      "confidence","scores":{agent:p…},"method":"naive-bayes"}:
  *     steps as er_classifier_route decides them (classifier.h), depends_on the
  *     index of the step whose result a step needs or -1; confidence that of the
- *     least confident step; scores the posteriors for the whole request;
+ *     least confident step; scores the posteriors for the whole request.
+ *     When the message is a whole plain command (below) of exactly one
+ *     agent's own tools, that agent gets it as one step with confidence 1
+ *     and "method":"command" (scores still given): no guessing needed;
  *   - last message a user command whose first word is an offered tool's command
  *     word (its er_tool.offline form): one tool call "offline-1" with the
  *     arguments parsed from the words;
@@ -25,7 +28,13 @@
  * words are parameters, matched to the schema property of the same name (any
  * case, '-' for '_') or else to the property at that position; [X] is optional;
  * a final word ending in "..." takes the rest of the line verbatim; other
- * lower-case words are literals the line must repeat.  Values are words, or
+ * lower-case words are literals the line must repeat.  A parameter word may
+ * carry optional suffix parameters, each after one punctuation character and
+ * nested: "show PATH[:START[-END]]" reads "src/main.c:10-20" as path
+ * "src/main.c", start 10, end 20, and "src/main.c:10" as path and start.  A
+ * suffix is split off at the last occurrence of its character, and only when
+ * the text after it gives every later part a value of its type; otherwise it
+ * stays in the word ("notes:v2.txt" is a path when START is an integer).  Values are words, or
  * "…" / '…' quoted strings (a quote opens only at the start of a word; \" and \\
  * escape inside double quotes); they are coerced to the property's schema type:
  * integer, number, boolean (true/false/yes/no/on/off/1/0), array (JSON, or

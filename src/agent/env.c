@@ -239,15 +239,17 @@ void er_env_close(er_env *env)
 {
     if (!env)
         return;
+    /* Consumers first: they use every other handle.  The cancellation poller and
+     * the control subscription stay up meanwhile, so a task cancelled elsewhere
+     * still stops the consumer that runs it. */
+    if (env->bus)
+        er_bus_close(env->bus);
     pthread_mutex_lock(&env->lock);
     env->closing = true;
     pthread_cond_signal(&env->poll_cond);
     pthread_mutex_unlock(&env->lock);
     if (env->poller_running)
         pthread_join(env->poller, NULL);
-    /* Consumers first: they use every other handle. */
-    if (env->bus)
-        er_bus_close(env->bus);
     er_cache_unsubscribe(env->control);
     while (env->watches) {
         struct watch *w = env->watches;

@@ -14,6 +14,7 @@
 #include "errand/str.h"
 #include "errand/tool.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -116,14 +117,11 @@ static int stop(run *r, int code, const char *fmt, const char *arg)
     return er_error_set(&r->err, code, fmt, arg);
 }
 
+/* The flag is set by the control channel and by the env's store poller, which
+ * also catches cancellations from processes that share only the store. */
 static bool cancelled(run *r)
 {
-    if (r->o->cancel && *r->o->cancel)
-        return true;
-    /* Another process may have cancelled it (local mode has no shared pub/sub). */
-    er_task_status st;
-    return er_store_task_status(r->store, r->o->task_id, &st, NULL) == 0 &&
-           st == ER_TASK_CANCELLED;
+    return r->o->cancel && *r->o->cancel;
 }
 
 static int check_budget(run *r)
@@ -201,12 +199,14 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
         i++;
     }
     const cJSON *u = er_json_obj(d, "usage");
-    resp->usage.input_tokens = (int64_t)er_json_num(u, "input", 0);
-    resp->usage.output_tokens = (int64_t)er_json_num(u, "output", 0);
+    resp->usage.input_tokens = er_json_int(u, "input", 0, 0, INT64_MAX);
+    resp->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
 }
 
 static bool replay(run *r, const char *key, cJSON **data_out)
 {
+    if (!r->o->replay)   /* a first delivery has nothing recorded */
+        return false;
     er_event ev;
     if (er_store_event_find(r->store, r->o->task_id, key, &ev, NULL) != 0)
         return false;
@@ -393,6 +393,16 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
     return er_buf_detach(&out);
 }
 
+static char *not_offered(const scope *s, const char *name)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_printf(&b, "error: %s is not one of the tools of %s%s; use:", name, s->name,
+                  s->read_only ? " (its workspace is read-only)" : "");
+    for (size_t i = 0; s->tools && s->tools[i]; i++)
+        er_buf_printf(&b, "%s %s", i ? "," : "", s->tools[i]);
+    return er_buf_detach(&b);
+}
+
 /* Executes one call; *content is what the model sees.  Nonzero ends the run. */
 static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content)
 {
@@ -403,6 +413,12 @@ static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content
         t = &task_tool;
     else if (scope_has_tool(s, c->name))
         t = er_tool_find(c->name);
+    if (!t && er_tool_find(c->name)) {
+        /* A real tool this scope was not given (write_file for the read-only
+         * analyzer): the model can recover from that. */
+        *content = not_offered(s, c->name);
+        return 0;
+    }
     if (!t)
         return stop(r, ER_EPROTO, "the model called an unknown tool '%s'", c->name);
     cJSON *args = NULL;

@@ -85,7 +85,7 @@ static int publish_result(er_env *env, const er_task *t, const er_run_result *re
     return rc;
 }
 
-static void run_task(er_env *env, const er_task *t, er_run_result *res)
+static void run_task(er_env *env, const er_task *t, bool replay, er_run_result *res)
 {
     cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
     char *request = request_with_input(env, t, meta);
@@ -96,7 +96,8 @@ static void run_task(er_env *env, const er_task *t, er_run_result *res)
         er_env_watch_cancel(env, t->parent_id, &cancel, NULL);
     er_run_opts o = { .task_id = t->id, .root_id = er_task_root(t), .agent = t->agent,
                       .request = request, .history = history,
-                      .approve_all = er_json_bool(meta, "approve_all", false), .cancel = &cancel };
+                      .approve_all = er_json_bool(meta, "approve_all", false),
+                      .replay = replay, .cancel = &cancel };
     er_runtime_run(env, &o, res);
     er_env_unwatch_cancel(env, &cancel);
     cJSON_Delete(history);
@@ -124,7 +125,8 @@ er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
         er_event_emit(env, er_task_root(&t), t.id, "start", "start", d, NULL);
     }
     er_run_result res;
-    run_task(env, &t, &res);
+    /* A task that was ever started may have recorded steps, whatever the bus says. */
+    run_task(env, &t, msg->redelivered || msg->attempts > 1 || t.status == ER_TASK_RUNNING, &res);
     v = ER_BUS_ACK;
     if (publish_result(env, &t, &res, &err)) {
         er_log(ER_LOG_ERROR, "worker", "cannot publish the result of %s: %s", t.id, err.msg);

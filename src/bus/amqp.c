@@ -17,8 +17,6 @@
 #include "errand/log.h"
 #include "errand/str.h"
 
-#include <amqp_ssl_socket.h>
-#include <amqp_tcp_socket.h>
 #include <errno.h>
 #include <netdb.h>
 #include <netinet/in.h>
@@ -543,7 +541,10 @@ static int amqp_open(er_bus **out, const er_url *u, er_error *err)
 {
     *out = NULL;
     long heartbeat = DEFAULT_HEARTBEAT_S, timeout = DEFAULT_PUBLISH_TIMEOUT_MS;
-    int rc = query_long(u, "heartbeat", 0, 3600, &heartbeat, err);
+    int rc = er_amqp_load(err);
+    if (rc)
+        return rc;
+    rc = query_long(u, "heartbeat", 0, 3600, &heartbeat, err);
     if (!rc)
         rc = query_long(u, "publish_timeout_ms", 0, 3600 * 1000, &timeout, err);
     if (rc)

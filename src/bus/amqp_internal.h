@@ -7,7 +7,7 @@
 #include "errand/backend/bus_backend.h"
 #include "errand/str.h"
 
-#include <amqp.h>
+#include "amqp_api.h"
 #include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>

@@ -27,15 +27,10 @@ static const cli_opt *find_short(const cli_opt *opts, char c)
     return NULL;
 }
 
+/* Every occurrence is kept, in order: -o may be given many times (each one
+ * applies); for other options cli_value() takes the last one given. */
 static int add_value(cli_args *out, const cli_opt *o, const char *v)
 {
-    /* --set accumulates (each names its own setting); for the others the last one wins. */
-    for (size_t i = 0; strcmp(o->name, "set") != 0 && i < out->nopts; i++) {
-        if (out->opts[i] == o) {
-            out->values[i] = v;
-            return 0;
-        }
-    }
     if (out->nopts >= CLI_MAX_OPTS)
         return -1;
     out->opts[out->nopts] = o;
@@ -98,7 +93,7 @@ int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int ar
 
 const char *cli_value(const cli_args *a, const char *name)
 {
-    for (size_t i = 0; i < a->nopts; i++)
+    for (size_t i = a->nopts; i-- > 0;)   /* the last one given wins */
         if (strcmp(a->opts[i]->name, name) == 0)
             return a->values[i];
     return NULL;

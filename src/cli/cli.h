@@ -12,7 +12,7 @@
 #include "errand/tasks.h"
 #include <cjson/cJSON.h>
 
-#define CLI_MAX_OPTS 24
+#define CLI_MAX_OPTS 64
 #define CLI_MAX_POS 64
 
 /* Exit statuses (documented in errand(1)). */
@@ -78,6 +78,17 @@ typedef struct cli_outcome {
 int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out,
                     er_error *err);
 void cli_outcome_release(cli_outcome *o);
+/* Takes an "end" event's data (status, answer, error, code, tokens) into o. */
+void cli_outcome_take_end(cli_outcome *o, const cJSON *data);
+/* The backstop for lost events: true (and o filled) when the store says
+ * o->task_id has ended. */
+bool cli_outcome_check_store(cli *c, cli_outcome *o);
+/* Every stored step of a task and its children, oldest first (OWNED array of
+ * {id, task_id, kind, data, ts}). */
+cJSON *cli_task_steps(cli *c, const char *root);
+/* One line saying what a step event was ("→ research", "code: read_file {…}",
+ * "done: …"); OWNED, NULL for tokens. */
+char *cli_event_text(const cJSON *ev);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
@@ -122,6 +133,7 @@ int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);
 int cmd_repl(cli *c, cli_args *a);
+int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
 

@@ -5,10 +5,12 @@
 #include "errand/log.h"
 #include "errand/str.h"
 
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 const cli_opt cli_global_opts[] = {
@@ -190,18 +192,38 @@ int cli_fail(const er_error *err)
     return cli_exit_for(err->code);
 }
 
+/* --workspace must name a directory; it is made absolute so that every
+ * thread and worker of this process sees the same root. */
+static int set_workspace(er_config *cfg, const char *dir, er_error *err)
+{
+    char *real = realpath(dir, NULL);
+    struct stat st;
+    int rc;
+    if (!real)
+        rc = er_error_set(err, ER_EINVAL, "--workspace '%s': %s; give an existing directory",
+                          dir, strerror(errno));
+    else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
+        rc = er_error_set(err, ER_EINVAL, "--workspace '%s' is not a directory", dir);
+    else
+        rc = er_config_set(cfg, "agent.workspace", real, err);
+    free(real);
+    return rc;
+}
+
 static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
 {
     static const struct { const char *flag, *key; } map[] = {
         { "database", "store.database_url" }, { "llm", "llm.provider" },
-        { "model", "llm.model" }, { "workspace", "agent.workspace" },
-        { "log-level", "log.level" },
+        { "model", "llm.model" }, { "log-level", "log.level" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++) {
         const char *v = cli_value(g, map[i].flag);
         if (v && er_config_set(cfg, map[i].key, v, err))
             return err->code;
     }
+    const char *ws = cli_value(g, "workspace");
+    if (ws && set_workspace(cfg, ws, err))
+        return err->code;
     for (size_t i = 0; i < g->nopts; i++) {
         if (strcmp(g->opts[i]->name, "set") != 0)
             continue;
@@ -241,6 +263,18 @@ int cli_env(cli *c, er_error *err)
     return er_env_new(&c->env, cfg, err);
 }
 
+/* Without a command: the full-screen interface on a capable terminal, else the REPL. */
+static const cli_cmd *interactive_cmd(const cli_args *global)
+{
+    static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
+                                 NULL };
+    const char *term = getenv("TERM");
+    if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
+        !*term || strcmp(term, "dumb") == 0)
+        return find_cmd("repl");
+    return &tui;
+}
+
 int main(int argc, char **argv)
 {
     signal(SIGPIPE, SIG_IGN);
@@ -257,7 +291,7 @@ int main(int argc, char **argv)
         cli_print_main_help();
         return EXIT_DONE;
     }
-    const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : find_cmd("repl");
+    const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
     if (!cmd)
         return cli_usage_error(NULL, "no command '%s'", rest[0]);
     c.cmd = cmd;

@@ -10,6 +10,7 @@
 #include "errand/workers.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,6 +62,21 @@ void cli_outcome_release(cli_outcome *o)
     memset(o, 0, sizeof *o);
 }
 
+/* One line from the terminal, read from the descriptor itself so that nothing
+ * typed ahead stays in stdio's buffer, out of readline's sight.  False at the
+ * end of input or on Ctrl-C (the read is interrupted). */
+static bool read_answer(char *buf, size_t n)
+{
+    size_t len = 0;
+    char ch;
+    ssize_t r;
+    while ((r = read(STDIN_FILENO, &ch, 1)) == 1 && ch != '\n')
+        if (len + 1 < n)
+            buf[len++] = ch;
+    buf[len] = '\0';
+    return r == 1 || len > 0;
+}
+
 static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
 {
     const cJSON *d = er_json_obj(ev, "data");
@@ -78,7 +94,7 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         free(args);
         fflush(stderr);
         char line[64];
-        if (fgets(line, sizeof line, stdin)) {
+        if (read_answer(line, sizeof line)) {
             if (line[0] == 'y' || line[0] == 'Y')
                 dec = ER_APPROVAL_ALLOW;
             else if (line[0] == 'a' || line[0] == 'A')
@@ -86,7 +102,7 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         }
     } else {
         fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
-                        "(use --yes, or set policy.%s = allow)\n",
+                        "(use --yes, or -o policy.%s=allow)\n",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
                 er_json_str(d, "perm") ? er_json_str(d, "perm") : "…");
     }
@@ -95,24 +111,118 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         fprintf(stderr, "errand: cannot answer the approval request: %s\n", err.msg);
 }
 
-static void progress(const cJSON *ev)
+/* The first line of s, at most max bytes (cut at a character boundary), "…" when cut. */
+static void put_short(er_buf *b, const char *s, size_t max)
 {
-    const char *kind = er_json_str(ev, "kind");
-    const cJSON *d = er_json_obj(ev, "data");
-    if (er_str_eq(kind, "routed")) {
-        const cJSON *s;
-        cJSON_ArrayForEach(s, er_json_arr(d, "steps"))
-            fprintf(stderr, "\033[2m→ %s\033[0m\n", er_json_str(s, "agent"));
-    } else if (er_str_eq(kind, "tool_call")) {
-        fprintf(stderr, "\033[2m  %s: %s %s\033[0m\n", er_json_str(d, "agent"),
-                er_json_str(d, "tool"), er_json_str(d, "arguments"));
-    } else if (er_str_eq(kind, "delegate")) {
-        fprintf(stderr, "\033[2m  %s → %s\033[0m\n", er_json_str(d, "agent"),
-                er_json_str(d, "subagent"));
+    if (!s)
+        return;
+    size_t n = strcspn(s, "\n");
+    bool cut = n > max || s[n] == '\n';
+    if (n > max) {
+        n = max;
+        while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+            n--;
+    }
+    er_buf_append(b, s, n);
+    if (cut)
+        er_buf_puts(b, "…");
+}
+
+static void describe_routed(er_buf *b, const cJSON *d)
+{
+    const cJSON *s;
+    int i = 0;
+    er_buf_puts(b, "→");
+    cJSON_ArrayForEach(s, er_json_arr(d, "steps"))
+        er_buf_printf(b, "%s %s", i++ ? "," : "", er_json_str(s, "agent") ? er_json_str(s, "agent") : "?");
+    const char *method = er_json_str(d, "method");
+    double conf = er_json_num(d, "confidence", -1);
+    if (method && conf >= 0)
+        er_buf_printf(b, " (%s, %.2f)", method, conf);
+    else if (method)
+        er_buf_printf(b, " (%s)", method);
+}
+
+static void describe_llm(er_buf *b, const char *agent, const cJSON *d)
+{
+    er_buf_printf(b, "%s step %d", agent, (int)er_json_int(d, "step", 0, 0, INT32_MAX));
+    const char *text = er_json_str(d, "text");
+    if (text && *text) {
+        er_buf_puts(b, ": ");
+        put_short(b, text, 160);
+    }
+    const cJSON *c;
+    int i = 0;
+    cJSON_ArrayForEach(c, er_json_arr(d, "tool_calls"))
+        er_buf_printf(b, "%s%s", i++ ? ", " : " → calls ", er_json_str(c, "name") ? er_json_str(c, "name") : "?");
+}
+
+static void describe_todos(er_buf *b, const char *agent, const cJSON *d)
+{
+    er_buf_printf(b, "%s plan:", agent);
+    const cJSON *t;
+    cJSON_ArrayForEach(t, er_json_arr(d, "todos")) {
+        const char *st = er_json_str(t, "status");
+        er_buf_printf(b, " [%s] ", er_str_eq(st, "completed") ? "x" : er_str_eq(st, "in_progress") ? "~" : " ");
+        put_short(b, er_json_str(t, "content"), 80);
     }
 }
 
-static void take_end(cli_outcome *o, const cJSON *d)
+char *cli_event_text(const cJSON *ev)
+{
+    const char *kind = er_json_str(ev, "kind");
+    const cJSON *d = er_json_obj(ev, "data");
+    const char *agent = er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent";
+    er_buf b = ER_BUF_INIT;
+    if (!kind || er_str_eq(kind, "token")) {
+        return NULL;
+    } else if (er_str_eq(kind, "routed")) {
+        describe_routed(&b, d);
+    } else if (er_str_eq(kind, "start")) {
+        er_buf_printf(&b, "%s started", agent);
+    } else if (er_str_eq(kind, "llm")) {
+        describe_llm(&b, agent, d);
+    } else if (er_str_eq(kind, "tool_call")) {
+        er_buf_printf(&b, "%s: %s ", agent, er_json_str(d, "tool"));
+        put_short(&b, er_json_str(d, "arguments"), 300);
+    } else if (er_str_eq(kind, "tool_result")) {
+        er_buf_printf(&b, "%s: %s %s ", agent, er_json_str(d, "tool"),
+                      er_json_bool(d, "is_error", false) ? "failed:" : "→");
+        put_short(&b, er_json_str(d, "content"), 200);
+    } else if (er_str_eq(kind, "todos")) {
+        describe_todos(&b, agent, d);
+    } else if (er_str_eq(kind, "delegate")) {
+        er_buf_printf(&b, "%s → %s: ", agent, er_json_str(d, "subagent"));
+        put_short(&b, er_json_str(d, "description"), 200);
+    } else if (er_str_eq(kind, "approval_request")) {
+        er_buf_printf(&b, "%s asks to run %s (%s)", agent, er_json_str(d, "tool"),
+                      er_json_str(d, "perm"));
+    } else if (er_str_eq(kind, "end")) {
+        const char *st = er_json_str(d, "status");
+        er_buf_printf(&b, "%s: ", st ? st : "ended");
+        put_short(&b, er_str_eq(st, "done") ? er_json_str(d, "answer") : er_json_str(d, "error"),
+                  200);
+    } else {
+        char *j = er_json_print(d);
+        er_buf_printf(&b, "%s ", kind);
+        put_short(&b, j, 200);
+        free(j);
+    }
+    return er_buf_detach(&b);
+}
+
+static void progress(const cJSON *ev)
+{
+    const char *kind = er_json_str(ev, "kind");
+    bool step = er_str_eq(kind, "tool_call") || er_str_eq(kind, "delegate");
+    if (!step && !er_str_eq(kind, "routed"))
+        return;
+    char *text = cli_event_text(ev);
+    fprintf(stderr, "\033[2m%s%s\033[0m\n", step ? "  " : "", text);
+    free(text);
+}
+
+void cli_outcome_take_end(cli_outcome *o, const cJSON *d)
 {
     er_task_status_parse(er_json_str(d, "status"), &o->status);
     free(o->answer);
@@ -120,12 +230,12 @@ static void take_end(cli_outcome *o, const cJSON *d)
     o->answer = er_xstrdup(er_json_str(d, "answer"));
     o->error = er_xstrdup(er_json_str(d, "error"));
     o->error_code = er_error_from_name(er_json_str(d, "code"));
-    o->tokens_in = (int64_t)er_json_num(d, "tokens_in", 0);
-    o->tokens_out = (int64_t)er_json_num(d, "tokens_out", 0);
+    o->tokens_in = er_json_int(d, "tokens_in", 0, 0, INT64_MAX);
+    o->tokens_out = er_json_int(d, "tokens_out", 0, 0, INT64_MAX);
 }
 
 /* The store is the truth; pub/sub may drop messages (a Redis restart). */
-static bool ended_in_store(cli *c, cli_outcome *o)
+bool cli_outcome_check_store(cli *c, cli_outcome *o)
 {
     er_store *st;
     er_task t;
@@ -170,7 +280,7 @@ static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
     } else if (er_str_eq(kind, "end") && own) {
         if (!o->agent && er_json_str(d, "agent"))
             o->agent = er_xstrdup(er_json_str(d, "agent"));
-        take_end(o, d);
+        cli_outcome_take_end(o, d);
         return true;
     }
     if (v->progress)
@@ -206,7 +316,7 @@ static int by_id(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static cJSON *collect_steps(cli *c, const char *root)
+cJSON *cli_task_steps(cli *c, const char *root)
 {
     er_store *st;
     cJSON *steps = cJSON_CreateArray();
@@ -252,7 +362,7 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         quiet_ms += 100;
         if (quiet_ms >= 1000) {
             quiet_ms = 0;
-            if (ended_in_store(c, o))
+            if (cli_outcome_check_store(c, o))
                 return;
         }
     }
@@ -277,63 +387,54 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
         cli_interrupted = 0;
         follow_loop(c, v, f, out);
         if (v->collect_steps)
-            out->steps = collect_steps(c, out->task_id);
+            out->steps = cli_task_steps(c, out->task_id);
     }
     er_follow_close(f);
     return rc;
 }
 
-static int match_task(const er_task *t, void *payload)
+typedef struct id_match {
+    const char *prefix;
+    char *out;
+    bool ambiguous;
+} id_match;
+
+static void match_id(id_match *m, const char *id)
 {
-    void **ctx = payload;
-    const char *prefix = ctx[0];
-    if (er_str_starts(t->id, prefix)) {
-        if (((char *)ctx[1])[0])
-            ctx[2] = (void *)1;   /* ambiguous */
-        er_strlcpy(ctx[1], t->id, ER_ID_LEN);
-    }
-    return 0;
+    if (!er_str_starts(id, m->prefix))
+        return;
+    if (m->out[0])
+        m->ambiguous = true;
+    er_strlcpy(m->out, id, ER_ID_LEN);
 }
 
-int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+static int match_task(const er_task *t, void *payload)
 {
-    er_store *st;
-    int rc = er_env_store(c->env, &st, err);
-    if (rc)
-        return rc;
-    if (er_id_valid(prefix)) {
-        er_strlcpy(out, prefix, ER_ID_LEN);
-        return 0;
-    }
-    if (strlen(prefix) < 4)
-        return er_error_set(err, ER_EINVAL, "task id '%s' is too short (4 characters at least)",
-                            prefix);
-    out[0] = '\0';
-    void *ctx[3] = { (void *)prefix, out, NULL };
-    er_task_filter f = { .status = -1, .limit = 100000 };
-    rc = er_store_task_list(st, &f, match_task, ctx, err);
-    if (rc)
-        return rc;
-    if (ctx[2])
-        return er_error_set(err, ER_EINVAL, "task id '%s' is ambiguous; give more characters",
-                            prefix);
-    if (!out[0])
-        return er_error_set(err, ER_ENOTFOUND, "no task '%s' (see `errand task list`)", prefix);
+    match_id(payload, t->id);
     return 0;
 }
 
 static int match_conv(const er_conversation *cv, void *payload)
 {
-    void **ctx = payload;
-    if (er_str_starts(cv->id, ctx[0])) {
-        if (((char *)ctx[1])[0])
-            ctx[2] = (void *)1;
-        er_strlcpy(ctx[1], cv->id, ER_ID_LEN);
-    }
+    match_id(payload, cv->id);
     return 0;
 }
 
-int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+static int list_tasks(er_store *st, id_match *m, er_error *err)
+{
+    er_task_filter f = { .status = -1, .limit = 100000 };
+    return er_store_task_list(st, &f, match_task, m, err);
+}
+
+static int list_convs(er_store *st, id_match *m, er_error *err)
+{
+    return er_store_conv_list(st, NULL, 100000, match_conv, m, err);
+}
+
+/* A full id from a unique prefix; `what` and `cmd` name it in messages. */
+static int resolve(cli *c, const char *what, const char *cmd, const char *prefix,
+                   int (*list)(er_store *, id_match *, er_error *), char out[ER_ID_LEN],
+                   er_error *err)
 {
     er_store *st;
     int rc = er_env_store(c->env, &st, err);
@@ -344,18 +445,28 @@ int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *
         return 0;
     }
     if (strlen(prefix) < 4)
-        return er_error_set(err, ER_EINVAL,
-                            "conversation id '%s' is too short (4 characters at least)", prefix);
+        return er_error_set(err, ER_EINVAL, "%s id '%s' is too short (4 characters at least)",
+                            what, prefix);
     out[0] = '\0';
-    void *ctx[3] = { (void *)prefix, out, NULL };
-    rc = er_store_conv_list(st, NULL, 100000, match_conv, ctx, err);
+    id_match m = { prefix, out, false };
+    rc = list(st, &m, err);
     if (rc)
         return rc;
-    if (ctx[2])
-        return er_error_set(err, ER_EINVAL,
-                            "conversation id '%s' is ambiguous; give more characters", prefix);
+    if (m.ambiguous)
+        return er_error_set(err, ER_EINVAL, "%s id '%s' is ambiguous; give more characters",
+                            what, prefix);
     if (!out[0])
-        return er_error_set(err, ER_ENOTFOUND, "no conversation '%s' (see `errand conv list`)",
-                            prefix);
+        return er_error_set(err, ER_ENOTFOUND, "no %s '%s' (see `errand %s list`)", what, prefix,
+                            cmd);
     return 0;
+}
+
+int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+{
+    return resolve(c, "task", "task", prefix, list_tasks, out, err);
+}
+
+int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
+{
+    return resolve(c, "conversation", "conv", prefix, list_convs, out, err);
 }

@@ -7,6 +7,7 @@
  * It keeps no state: every answer follows from the request alone, so chat() is
  * safe on any number of threads. */
 #include "errand/offline.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/backend/llm_backend.h"
 #include "errand/buf.h"
@@ -114,7 +115,59 @@ static cJSON *route_step_json(const er_classifier *c, const char *text, const er
     return o;
 }
 
-/* The supervisor's call: classify the last user message into route steps. */
+/* Copies of the agent's own tools that have an offline form (what the offline
+ * brain can run for it).  OWNED. */
+static er_tool *agent_tools(const er_agent_def *a, size_t *n)
+{
+    size_t max = 0;
+    while (a->tools && a->tools[max])
+        max++;
+    er_tool *v = er_xcalloc(max + 1, sizeof *v);
+    *n = 0;
+    for (size_t i = 0; i < max; i++) {
+        const er_tool *t = er_tool_find(a->tools[i]);
+        if (t && t->offline)
+            v[(*n)++] = *t;
+    }
+    return v;
+}
+
+/* The agent one of whose plain commands is the whole line, when exactly one
+ * agent has such a command: then there is nothing to guess.  NULL otherwise. */
+static const char *command_agent(const char *line)
+{
+    const char *found = NULL;
+    for (size_t i = 0; er_agents[i]; i++) {
+        size_t n;
+        er_tool *tools = agent_tools(er_agents[i], &n);
+        const er_tool *t;
+        cJSON *args = NULL;
+        bool ok = n && er_offline_parse_command(tools, n, line, &t, &args, NULL) == 0;
+        cJSON_Delete(args);
+        free(tools);
+        if (ok && found)
+            return NULL;
+        if (ok)
+            found = er_agents[i]->name;
+    }
+    return found;
+}
+
+/* The one route step for a plain command: all of it, to that agent. */
+static cJSON *command_step(const char *agent, const char *text)
+{
+    cJSON *o = cJSON_CreateObject();
+    char *request = er_str_trim(er_xstrdup(text));
+    er_json_add_str(o, "agent", agent);
+    er_json_add_str(o, "request", request);
+    er_json_add_num(o, "depends_on", -1);
+    er_json_add_num(o, "confidence", 1);
+    free(request);
+    return o;
+}
+
+/* The supervisor's call: a plain command goes to the agent that has it;
+ * anything else is classified into route steps. */
 static int answer_route(const er_llm_request *req, er_llm_response *out, er_error *err)
 {
     const cJSON *user = last_message(req->messages, "user");
@@ -130,7 +183,10 @@ static int answer_route(const er_llm_request *req, er_llm_response *out, er_erro
     er_classifier_route(c, er_buf_cstr(&text), text.len, &r);
     cJSON *args = cJSON_CreateObject(), *steps = cJSON_CreateArray(), *scores = cJSON_CreateObject();
     double confidence = 1;
-    for (size_t i = 0; i < r.nsteps; i++) {
+    const char *agent = command_agent(er_buf_cstr(&text));
+    if (agent)
+        er_json_append(steps, command_step(agent, er_buf_cstr(&text)));
+    for (size_t i = 0; !agent && i < r.nsteps; i++) {
         er_json_append(steps, route_step_json(c, er_buf_cstr(&text), &r.steps[i]));
         confidence = fmin(confidence, r.steps[i].confidence);
     }
@@ -139,7 +195,7 @@ static int answer_route(const er_llm_request *req, er_llm_response *out, er_erro
     er_json_add(args, "steps", steps);
     er_json_add_num(args, "confidence", rounded(confidence));
     er_json_add(args, "scores", scores);
-    er_json_add_str(args, "method", "naive-bayes");
+    er_json_add_str(args, "method", agent ? "command" : "naive-bayes");
     er_buf_release(&text);
     set_call(out, "route", args);
     return 0;
@@ -149,9 +205,15 @@ static int answer_route(const er_llm_request *req, er_llm_response *out, er_erro
 static void put_summary(er_buf *b, const char *desc)
 {
     size_t n = desc ? strcspn(desc, ".\n") : 0;
-    if (n > 72)
-        n = 72;
+    if (n <= 72) {
+        er_buf_append(b, desc, n);
+        return;
+    }
+    n = 69;   /* cut at a word, with room for "..." */
+    while (n > 40 && desc[n] != ' ')
+        n--;
     er_buf_append(b, desc, n);
+    er_buf_puts(b, "...");
 }
 
 static void help_text(const er_tool *tools, size_t n, er_buf *b)
@@ -198,18 +260,95 @@ static char *untab(const char *s)
     return er_buf_detach(&b);
 }
 
-/* The text a tool result shows: pretty JSON, else the text as it came.  OWNED. */
+/* A line's worth of columns: longer lists of strings are shown one a line. */
+#define BLOCK_WIDTH 80
+
+/* Strings of several lines (file text, command output, diffs) and lists of
+ * strings too long for one line (grep's matches) read better as text than as
+ * escaped JSON. */
+static bool is_block(const cJSON *v)
+{
+    if (cJSON_IsString(v))
+        return strchr(v->valuestring, '\n') != NULL;
+    if (!cJSON_IsArray(v) || cJSON_GetArraySize(v) == 0)
+        return false;
+    size_t width = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        if (!cJSON_IsString(e))
+            return false;
+        width += strlen(e->valuestring) + 4;
+    }
+    return width > BLOCK_WIDTH;
+}
+
+/* Text from a tool goes to a terminal: control characters other than tab and
+ * newline (escape sequences) are shown as '?'. */
+static void put_plain(er_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char ch = (unsigned char)*s;
+        er_buf_putc(b, (ch < 0x20 && ch != '\n' && ch != '\t') || ch == 0x7f ? '?' : *s);
+    }
+}
+
+static void put_block(er_buf *b, const cJSON *v)
+{
+    er_buf_printf(b, "%s%s:\n", b->len ? "\n" : "", v->string);
+    if (cJSON_IsString(v)) {
+        put_plain(b, v->valuestring);
+        if (b->ptr[b->len - 1] != '\n')
+            er_buf_putc(b, '\n');
+        return;
+    }
+    const cJSON *e;
+    cJSON_ArrayForEach(e, v) {
+        er_buf_puts(b, "  ");
+        put_plain(b, e->valuestring);
+        er_buf_putc(b, '\n');
+    }
+}
+
+/* An object as pretty JSON, its blocks (is_block) after it as text.  OWNED. */
+static char *object_text(cJSON *j)
+{
+    cJSON *blocks = cJSON_CreateArray();
+    for (cJSON *v = j->child, *next; v; v = next) {
+        next = v->next;
+        if (is_block(v))
+            cJSON_AddItemToArray(blocks, cJSON_DetachItemViaPointer(j, v));
+    }
+    er_buf b = ER_BUF_INIT;
+    if (j->child || !blocks->child) {
+        char *pretty = cJSON_Print(j);
+        char *text = pretty ? untab(pretty) : NULL;
+        er_buf_puts(&b, text ? text : "");
+        er_buf_putc(&b, '\n');
+        free(pretty);
+        free(text);
+    }
+    for (const cJSON *v = blocks->child; v; v = v->next)
+        put_block(&b, v);
+    cJSON_Delete(blocks);
+    return er_buf_detach(&b);
+}
+
+/* The text a tool result shows: pretty JSON (long texts as text), else the
+ * text as it came.  OWNED. */
 static char *result_text(const cJSON *msg)
 {
     er_buf raw = ER_BUF_INIT;
     content_text(msg, &raw);
     cJSON *j = NULL;
     char *s = NULL;
-    if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0 &&
-        (cJSON_IsObject(j) || cJSON_IsArray(j))) {
-        char *pretty = cJSON_Print(j);
-        s = pretty ? untab(pretty) : NULL;
-        free(pretty);
+    if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0) {
+        if (cJSON_IsObject(j)) {
+            s = object_text(j);
+        } else if (cJSON_IsArray(j)) {
+            char *pretty = cJSON_Print(j);
+            s = pretty ? untab(pretty) : NULL;
+            free(pretty);
+        }
     }
     cJSON_Delete(j);
     if (!s)
@@ -294,20 +433,6 @@ static int stream_text(const er_llm_request *req, const char *s, size_t len, er_
     return 0;
 }
 
-static void release(er_llm_response *r)
-{
-    free(r->text);
-    for (size_t i = 0; i < r->ncalls; i++) {
-        free(r->calls[i].id);
-        free(r->calls[i].name);
-        free(r->calls[i].arguments);
-    }
-    free(r->calls);
-    free(r->stop_reason);
-    free(r->model);
-    memset(r, 0, sizeof *r);
-}
-
 /* Fills in text, stop reason, model and usage, and streams the text. */
 static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out, er_error *err)
 {
@@ -321,7 +446,7 @@ static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out,
     size_t len = strlen(out->text);
     int rc = req->stream && req->on_token && len ? stream_text(req, out->text, len, err) : 0;
     if (rc < 0)
-        release(out);
+        er_llm_response_release(out);
     return rc;
 }
 
@@ -348,7 +473,7 @@ int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
     if (rc == 0)
         return finish(req, &text, out, err);
     er_buf_release(&text);
-    release(out);
+    er_llm_response_release(out);
     return rc;
 }
 

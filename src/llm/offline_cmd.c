@@ -20,12 +20,30 @@
 /* ---- the form: "grep PATTERN [PATH]" ---- */
 
 typedef struct form_word {
-    char word[64];     /* as written, without [ ] and ... */
+    char word[64];     /* as written, without [ ], ... and a suffix */
     char name[64];     /* parameter name lower-cased, or the literal */
     bool param;        /* upper-case: a schema property */
     bool optional;     /* [X] */
     bool rest;         /* X...: the rest of the line */
+    char suffix[64];   /* "[:START[-END]]" after a parameter, or "" */
 } form_word;
+
+/* Sets word, name and param from the text s..e of one form word. */
+static void name_word(form_word *out, const char *s, const char *e)
+{
+    bool upper = false, lower = false;
+    size_t n = 0;
+    for (const char *q = s; q < e && n + 1 < sizeof out->name; q++) {
+        upper |= isupper((unsigned char)*q) != 0;
+        lower |= islower((unsigned char)*q) != 0;
+        out->name[n++] = *q == '-' ? '_' : (char)tolower((unsigned char)*q);
+    }
+    out->name[n] = '\0';
+    out->param = upper && !lower;
+    snprintf(out->word, sizeof out->word, "%.*s", (int)(e - s), s);
+    if (!out->param)   /* literals keep their spelling */
+        memcpy(out->name, out->word, sizeof out->name);
+}
 
 /* Reads the next word of a form; false at its end. */
 static bool next_form_word(const char **p, form_word *out)
@@ -49,18 +67,53 @@ static bool next_form_word(const char **p, form_word *out)
         out->rest = true;
         e -= 3;
     }
-    bool upper = false, lower = false;
-    size_t n = 0;
-    for (const char *q = s; q < e && n + 1 < sizeof out->name; q++) {
-        upper |= isupper((unsigned char)*q) != 0;
-        lower |= islower((unsigned char)*q) != 0;
-        out->name[n++] = *q == '-' ? '_' : (char)tolower((unsigned char)*q);
+    const char *bracket = memchr(s, '[', (size_t)(e - s));
+    if (bracket && bracket > s && !out->rest) {
+        snprintf(out->suffix, sizeof out->suffix, "%.*s", (int)(e - bracket), bracket);
+        e = bracket;
     }
-    out->param = upper && !lower;
-    snprintf(out->word, sizeof out->word, "%.*s", (int)(e - s), s);
-    if (!out->param)   /* literals keep their spelling */
-        memcpy(out->name, out->word, sizeof out->name);
+    name_word(out, s, e);
     return true;
+}
+
+/* A parameter word with optional suffix parameters, "PATH[:START[-END]]":
+ * part 0 is the word itself; part i > 0 follows the character sep[i] and is
+ * only there when part i - 1 is. */
+#define CHAIN_MAX 4
+
+typedef struct chain {
+    size_t n;
+    char sep[CHAIN_MAX];
+    form_word part[CHAIN_MAX];
+    const cJSON *prop[CHAIN_MAX];   /* their schema properties */
+    const char *key[CHAIN_MAX];     /* and names */
+} chain;
+
+/* Reads fw and its suffix into c; false when the suffix is malformed. */
+static bool read_chain(const form_word *fw, chain *c)
+{
+    const char *s = fw->suffix;
+    size_t open = 0;
+    memset(c, 0, sizeof *c);
+    c->part[c->n++] = *fw;
+    while (*s == '[') {
+        if (c->n == CHAIN_MAX || !ispunct((unsigned char)s[1]) || s[1] == '[' || s[1] == ']')
+            return false;
+        c->sep[c->n] = s[1];
+        const char *e = s += 2;
+        while (*e && *e != '[' && *e != ']')
+            e++;
+        name_word(&c->part[c->n], s, e);
+        if (!c->part[c->n++].param)
+            return false;
+        open++;
+        s = e;
+    }
+    while (open && *s == ']') {
+        s++;
+        open--;
+    }
+    return open == 0 && *s == '\0';
 }
 
 /* ---- the line: words with "…" and '…' quoting ---- */
@@ -220,8 +273,10 @@ static int usage_error(const match *m, er_error *err, const char *problem)
                         m->tool->offline);
 }
 
-/* The schema property a parameter word stands for: same name, else same place. */
-static const cJSON *find_property(const match *m, const form_word *fw, const char **name)
+/* The schema property a parameter word stands for: same name, else the one at
+ * position pos. */
+static const cJSON *find_property(const match *m, const form_word *fw, size_t pos,
+                                  const char **name)
 {
     const cJSON *props = er_json_obj(m->schema, "properties");
     const cJSON *p;
@@ -237,13 +292,47 @@ static const cJSON *find_property(const match *m, const form_word *fw, const cha
     }
     if (!p) {
         cJSON_ArrayForEach(p, props) {
-            if (i++ == m->nparams)
+            if (i++ == pos)
                 break;
         }
     }
     if (p)
         *name = p->string;
     return p;
+}
+
+/* Sets part i of c to v in vals; ER_EINVAL when v is not of its type. */
+static int set_part(const chain *c, size_t i, const char *v, cJSON *vals)
+{
+    cJSON *val = NULL;
+    if (coerce(c->prop[i], v, &val) < 0)
+        return ER_EINVAL;
+    er_json_add(vals, c->key[i], val);
+    return 0;
+}
+
+/* Sets parts i… of c from v (cut in place): part i takes v up to the last
+ * occurrence of part i+1's separator when what follows sets parts i+1…, else
+ * all of v.  So "a:b.c:10-20" is a:b.c, 10, 20 and "notes:v2" stays whole
+ * when the part after ':' must be a number. */
+static int set_chain(const chain *c, size_t i, char *v, cJSON *vals)
+{
+    char *cut = i + 1 < c->n ? strrchr(v, c->sep[i + 1]) : NULL;
+    if (cut) {
+        cJSON *parts = cJSON_CreateObject();
+        *cut = '\0';
+        if (set_part(c, i, v, parts) == 0 && set_chain(c, i + 1, cut + 1, parts) == 0) {
+            cJSON *item;
+            while ((item = parts->child) != NULL)
+                cJSON_AddItemToObject(vals, item->string,
+                                      cJSON_DetachItemViaPointer(parts, item));
+            cJSON_Delete(parts);
+            return 0;
+        }
+        cJSON_Delete(parts);
+        *cut = c->sep[i + 1];
+    }
+    return set_part(c, i, v, vals);
 }
 
 /* The rest of the line, verbatim, or unquoted when it is one quoted word. */
@@ -265,17 +354,31 @@ static int take_rest(match *m, er_error *err)
     return rc < 0 ? er_error_set(err, rc, "%s: the text is too long", m->tool->name) : 0;
 }
 
-/* Fills one parameter from the line; 1 when a value was set, 0 when an optional
- * one was absent. */
+/* Looks up the schema properties of every part of c. */
+static int chain_props(match *m, chain *c, er_error *err)
+{
+    for (size_t i = 0; i < c->n; i++) {
+        c->prop[i] = find_property(m, &c->part[i], m->nparams + i, &c->key[i]);
+        if (!c->prop[i])
+            return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' names no parameter "
+                                "'%s'", m->tool->name, m->tool->offline, c->part[i].name);
+    }
+    m->nparams += c->n;
+    return 0;
+}
+
+/* Fills one parameter (and its suffix parameters) from the line; 1 when a value
+ * was set, 0 when an optional one was absent. */
 static int take_param(match *m, const form_word *fw, er_error *err)
 {
-    const char *name = NULL;
-    const cJSON *prop = find_property(m, fw, &name);
-    if (!prop)
-        return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' names no parameter '%s'",
-                            m->tool->name, m->tool->offline, fw->name);
-    m->nparams++;
-    int rc = fw->rest ? take_rest(m, err) : next_word(m->line, &m->pos, &m->word, err);
+    chain c;
+    if (!read_chain(fw, &c))
+        return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' has a malformed suffix "
+                            "'%s'", m->tool->name, m->tool->offline, fw->suffix);
+    int rc = chain_props(m, &c, err);
+    if (rc < 0)
+        return rc;
+    rc = fw->rest ? take_rest(m, err) : next_word(m->line, &m->pos, &m->word, err);
     if (rc < 0)
         return rc;
     bool absent = fw->rest ? m->word.len == 0 : rc == 0;
@@ -284,14 +387,15 @@ static int take_param(match *m, const form_word *fw, er_error *err)
         snprintf(problem, sizeof problem, "missing %s", fw->word);
         return fw->optional ? 0 : usage_error(m, err, problem);
     }
-    cJSON *val = NULL;
-    if (coerce(prop, er_buf_cstr(&m->word), &val) < 0) {
-        const char *type = schema_type(prop);
+    char *v = er_xstrdup(er_buf_cstr(&m->word));
+    rc = set_chain(&c, 0, v, m->args);
+    free(v);
+    if (rc < 0) {
+        const char *type = schema_type(c.prop[0]);
         snprintf(problem, sizeof problem, "%s must be %s %s, not '%.40s'", fw->word,
                  strchr("aeiou", type[0]) ? "an" : "a", type, er_buf_cstr(&m->word));
         return usage_error(m, err, problem);
     }
-    er_json_add(m->args, name, val);
     return 1;
 }
 

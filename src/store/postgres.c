@@ -9,12 +9,12 @@
  * and a statement that was not inside a transaction is retried.
  * libpq errors become er_error codes here, once. */
 #include "store_int.h"
+#include "pq_api.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/str.h"
 
 #include <assert.h>
-#include <libpq-fe.h>
 #include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -524,7 +524,10 @@ static int check_conninfo(const er_url *url, er_error *err)
  * shows up at start-up rather than at the first query. */
 static int pg_open(er_store **out, const er_url *url, er_error *err)
 {
-    int rc = check_conninfo(url, err);
+    int rc = er_pq_load(err);
+    if (rc)
+        return rc;
+    rc = check_conninfo(url, err);
     if (rc)
         return rc;
     pg_store *s = er_xcalloc(1, sizeof *s);

@@ -529,7 +529,7 @@ static const er_tool fs_tools[] = {
       "\"end\":{\"type\":\"integer\",\"description\":\"last line to show, inclusive (default: "
       "end of file)\"}},"
       "\"required\":[\"path\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "show PATH [START] [END]", run_read },
+      ER_PERM_READ, "show PATH[:START[-END]]", run_read },
     { "write_file",
       "Create or overwrite a file in the workspace with the given content (parent directories "
       "are created). Returns a unified diff against the previous content.",

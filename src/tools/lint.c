@@ -508,8 +508,8 @@ static const er_tool lint_tools[] = {
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"files or directories to check, separated "
       "by spaces (default: the whole workspace)\"}},"
-      "\"required\":[\"path\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "lint PATH...", run_lint },
+      "\"required\":[],\"additionalProperties\":false}",
+      ER_PERM_READ, "lint [PATH...]", run_lint },
 };
 
 const er_tool_family er_tools_lint = { "lint", lint_tools, ER_ARRAY_LEN(lint_tools) };

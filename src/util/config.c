@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define OFF(f) offsetof(er_config, f)
+#define CONFIG_LINE_MAX 4096
 #define POL(i) (OFF(policy) + (i) * sizeof(er_policy))
 
 const er_config_key er_config_keys[] = {
@@ -241,10 +242,19 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
             return 0;
         return er_error_set(err, ER_EIO, "cannot read config '%s': %s", path, strerror(errno));
     }
-    char line[4096], section[64] = "";
+    char *line = NULL, section[64] = "";
+    size_t cap = 0;
+    ssize_t len;
     int lineno = 0, rc = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        /* Read whole and refused when long: a line cut in pieces would make
+         * the tail of a long comment a setting. */
+        if ((size_t)len > CONFIG_LINE_MAX) {
+            rc = er_error_set(err, ER_ETOOBIG, "%s:%d: line longer than %d bytes", path, lineno,
+                              CONFIG_LINE_MAX);
+            break;
+        }
         char *s = er_str_trim(line);
         if (!*s || *s == '#' || *s == ';')
             continue;
@@ -276,6 +286,7 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
         if (rc)
             er_error_prefix(err, "%s:%d", path, lineno);
     }
+    free(line);
     fclose(f);
     if (!rc)
         cfg->config_path = er_xstrdup(path);

@@ -46,6 +46,17 @@ expect_contains "unknown task message" "$out" "no task 'zzzzzzzz'"
 out=$("$ERRAND" -o policy.exec=sometimes doctor 2>&1); rc=$?
 expect_eq "bad setting exit 2" "$rc" 2
 expect_contains "bad setting message" "$out" "not one of ask, allow, deny"
+# -o may be repeated: every setting applies; other options: the last one wins
+d=$("$ERRAND" -o policy.write=allow -o policy.exec=deny -m first doctor --json -m second)
+expect_eq "first -o applies" "$(jkey "$d" settings policy.write)" "allow"
+expect_eq "second -o applies" "$(jkey "$d" settings policy.exec)" "deny"
+expect_eq "last --model wins" "$(jkey "$d" settings llm.model)" "second"
+out=$("$ERRAND" -w "$T/nowhere" doctor 2>&1); rc=$?
+expect_eq "missing workspace exit 2" "$rc" 2
+expect_contains "missing workspace named" "$out" "--workspace '$T/nowhere'"
+mkdir -p "$T/ws/sub"
+d=$(cd "$T/ws" && "$ERRAND" -w sub doctor --json)
+expect_eq "workspace made absolute" "$(jkey "$d" settings agent.workspace)" "$(cd "$T/ws/sub" && pwd -P)"
 # config file < environment < flags
 mkdir -p "$XDG_CONFIG_HOME/errand"
 printf '[llm]\nmodel = from-file\n[agent]\nmax_steps = 7\n' > "$XDG_CONFIG_HOME/errand/config"

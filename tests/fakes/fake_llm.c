@@ -12,7 +12,7 @@
  * malformed: "json" | "truncate" | "sse" | "no_done", ignore_stream (answer
  * with plain JSON even when asked to stream, as some servers do).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
- * t_done_ns), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
+ * t_done_ns, t_first_byte_ns when streamed), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
 #include "fake_llm_wire.h"
 
 #include <arpa/inet.h>
@@ -49,6 +49,7 @@ typedef struct exchange {
     cJSON *json;            /* the parsed request, or NULL */
     int turn_idx;
     uint64_t t_recv;
+    uint64_t t_first;       /* first streamed chunk written (benchmarks: time to first token) */
 } exchange;
 
 /* The SSE events of a streamed answer, kept apart so they can be spaced out,
@@ -140,6 +141,8 @@ static void write_chunk(exchange *x, const char *p, size_t n)
     er_buf_append(&b, p, n);
     er_buf_puts(&b, "\r\n");
     mg_write(x->conn, b.ptr, b.len);
+    if (!x->t_first && memchr(p, '"', n))   /* skip empty keep-alive chunks */
+        x->t_first = er_mono_ns();
     er_buf_release(&b);
 }
 
@@ -333,6 +336,8 @@ static void record(exchange *x)
     add(r, "turn", cJSON_CreateNumber(x->turn_idx));
     add(r, "t_recv_ns", cJSON_CreateNumber((double)x->t_recv));
     add(r, "t_done_ns", cJSON_CreateNumber((double)er_mono_ns()));
+    if (x->t_first)
+        add(r, "t_first_byte_ns", cJSON_CreateNumber((double)x->t_first));
     char *s = er_json_print(r);
     pthread_mutex_lock(&F.lock);
     fprintf(F.record, "%s\n", s);

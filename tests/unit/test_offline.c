@@ -1,9 +1,10 @@
 /* test_offline.c — the offline LLM backend: route answers for the supervisor,
  * plain commands parsed onto tools (quoting, optional and rest-of-line words,
  * literals, type coercion), tool results presented as answers, help text,
- * streaming, cancellation and usage.  The tool registry is not touched: the
- * tests pass their own er_tool table to er_offline_parse_command and
- * er_offline_answer, and call the backend only through er_llm_offline_backend. */
+ * streaming, cancellation and usage.  The tests pass their own er_tool table
+ * to er_offline_parse_command and er_offline_answer, and call the backend only
+ * through er_llm_offline_backend; only routing plain commands consults the
+ * registry's agents and tools. */
 #include "check.h"
 #include "errand/backend/llm_backend.h"
 #include "errand/buf.h"
@@ -42,6 +43,16 @@ static const er_tool tools[] = {
     { "config_set", "Set options",
       "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}",
       ER_PERM_WRITE, "set OPTIONS", NULL },
+    /* Suffix parameters: "src/main.c:10-20". */
+    { "fs_read", "Read a file",
+      "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
+      "\"start\":{\"type\":\"integer\"},\"end\":{\"type\":\"integer\"}}}",
+      ER_PERM_READ, "show PATH[:START[-END]]", NULL },
+    { "net_probe", "Connect to a port of a host and report whether the connection was accepted, "
+                   "how long it took and what was answered. Long first sentence.",
+      "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},"
+      "\"port\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}}}",
+      ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL },
     { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL },
 };
 #define NTOOLS ER_ARRAY_LEN(tools)
@@ -156,6 +167,45 @@ static void test_parse_errors(void)
     CHECK(strstr(err.msg, "THING") || strstr(err.msg, "thing"));
 }
 
+static void test_parse_suffixes(void)
+{
+    check_parse("show src/main.c:10-20", "fs_read",
+                "{\"path\":\"src/main.c\",\"start\":10,\"end\":20}");
+    check_parse("show src/main.c:10", "fs_read", "{\"path\":\"src/main.c\",\"start\":10}");
+    check_parse("show src/main.c", "fs_read", "{\"path\":\"src/main.c\"}");
+    check_parse("show my-file.c:7", "fs_read", "{\"path\":\"my-file.c\",\"start\":7}");
+    /* The last separator is the one; a colon earlier belongs to the path. */
+    check_parse("show a:b.c:3-4", "fs_read", "{\"path\":\"a:b.c\",\"start\":3,\"end\":4}");
+    /* What follows a separator must fit the parameters' types, else it stays. */
+    check_parse("show notes:v2.txt", "fs_read", "{\"path\":\"notes:v2.txt\"}");
+    check_parse("show x.c:1-y", "fs_read", "{\"path\":\"x.c:1-y\"}");
+    check_parse("show x.c:", "fs_read", "{\"path\":\"x.c:\"}");
+    check_parse("show 'my file.c:2-3'", "fs_read",
+                "{\"path\":\"my file.c\",\"start\":2,\"end\":3}");
+    check_parse_fails("show", ER_EINVAL, "missing PATH; usage: show PATH[:START[-END]]");
+    check_parse_fails("show a.c:1 b", ER_EINVAL, "unexpected 'b'");
+    /* An optional word with a suffix, followed by more words. */
+    check_parse("probe", "net_probe", "{}");
+    check_parse("probe example.com:8080 hello there", "net_probe",
+                "{\"host\":\"example.com\",\"port\":8080,\"note\":\"hello there\"}");
+    check_parse("probe [::1]:80", "net_probe", "{\"host\":\"[::1]\",\"port\":80}");
+    check_parse("probe localhost x", "net_probe", "{\"host\":\"localhost\",\"note\":\"x\"}");
+    /* Malformed suffixes are bugs in the tool table. */
+    const char *bad_forms[] = { "bad PATH[x", "bad PATH[:start]", "bad PATH[:START",
+                                "bad PATH[:A[:B[:C[:D]]]]" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(bad_forms); i++) {
+        const er_tool bad = { "bad", "",
+                              "{\"properties\":{\"path\":{},\"a\":{},\"b\":{},\"c\":{},"
+                              "\"d\":{},\"start\":{}}}",
+                              ER_PERM_READ, bad_forms[i], NULL };
+        const er_tool *t;
+        cJSON *a;
+        er_error err = { 0 };
+        CHECK_INT(er_offline_parse_command(&bad, 1, "bad x", &t, &a, &err), ER_EINTERNAL);
+        CHECK(strstr(err.msg, "malformed suffix") != NULL);
+    }
+}
+
 /* ---- answers ---- */
 
 static cJSON *messages(const char *const *pairs, size_t n)
@@ -172,21 +222,6 @@ static cJSON *messages(const char *const *pairs, size_t n)
         er_json_append(arr, m);
     }
     return arr;
-}
-
-/* er_llm_response_release lives in llm.c, outside this test's reach. */
-static void release(er_llm_response *r)
-{
-    free(r->text);
-    for (size_t i = 0; i < r->ncalls; i++) {
-        free(r->calls[i].id);
-        free(r->calls[i].name);
-        free(r->calls[i].arguments);
-    }
-    free(r->calls);
-    free(r->stop_reason);
-    free(r->model);
-    memset(r, 0, sizeof *r);
 }
 
 static int answer(const char *const *pairs, size_t n, er_llm_request *req, er_llm_response *out,
@@ -218,7 +253,7 @@ static void test_answer_command(void)
     CHECK_STR(out.model, "offline");
     CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3);   /* system, three messages */
     CHECK_INT(out.usage.output_tokens, 1);             /* the arguments, one word */
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void check_help(const char *text)
@@ -228,6 +263,8 @@ static void check_help(const char *text)
             CHECK(strstr(text, tools[i].offline) != NULL);
     CHECK(strstr(text, "Only for models") == NULL);
     CHECK(strstr(text, "Search files for a regular expression\n") != NULL);
+    /* A long first sentence is cut at a word. */
+    CHECK(strstr(text, "  Connect to a port of a host and report whether the connection was...\n"));
     CHECK(strstr(text, "ERRAND_LLM=openai") != NULL);
     CHECK(strstr(text, "OPENAI_API_KEY") != NULL);
     CHECK(strstr(text, "ERRAND_LLM=anthropic") != NULL);
@@ -246,20 +283,20 @@ static void test_answer_help(void)
     CHECK_STR(out.stop_reason, "stop");
     check_help(out.text);
     CHECK(out.usage.output_tokens > 20);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *bad[] = { "user", "grep a b ten" };
     CHECK_OK(answer(bad, 2, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     CHECK(strncmp(out.text, "fs_grep: MAX_RESULTS must be an integer", 39) == 0);
     check_help(out.text);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *after_assistant[] = { "user", "grep x", "assistant", "done" };
     CHECK_OK(answer(after_assistant, 4, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     check_help(out.text);
-    release(&out);
+    er_llm_response_release(&out);
 
     CHECK_INT(answer(NULL, 0, &req, &out, &err), ER_EINVAL);
     CHECK(out.text == NULL && out.calls == NULL);
@@ -275,7 +312,7 @@ static void check_result(const char *content, const char *want)
     CHECK_INT(out.ncalls, 0);
     CHECK_STR(out.stop_reason, "stop");
     CHECK_STR(out.text, want);
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void test_answer_result(void)
@@ -287,6 +324,18 @@ static void test_answer_result(void)
     check_result("\"just a JSON string\"", "\"just a JSON string\"");
     check_result("{not json", "{not json");
     check_result(" \n", "fs_grep finished with no output.");
+    /* Texts of several lines are shown as text after the rest, control
+     * characters other than tab and newline as '?'. */
+    check_result("{\"path\":\"a.c\","
+                 "\"content\":\"  1\\tint x;\\n  2\\t\\u001b[31mred\\n\",\"n\":2}",
+                 "{\n  \"path\": \"a.c\",\n  \"n\": 2\n}\n\ncontent:\n  1\tint x;\n  2\t?[31mred");
+    check_result("{\"stdout\":\"a\\nb\",\"stderr\":\"c\\n\"}", "stdout:\na\nb\n\nstderr:\nc");
+    /* Lists of strings: on one line when they fit, else one a line. */
+    check_result("{\"ran\":[\"gcc\",\"cppcheck\"]}", "{\n  \"ran\": [\"gcc\", \"cppcheck\"]\n}");
+    check_result("{\"matches\":[\"src/a_rather_long_file_name.c:10:first matching line\","
+                 "\"src/b.c:20:second matching line\"],\"count\":2}",
+                 "{\n  \"count\": 2\n}\n\nmatches:\n  src/a_rather_long_file_name.c:10:first "
+                 "matching line\n  src/b.c:20:second matching line");
 
     /* Long output is elided at a line end, saying how much was left out. */
     er_buf big = ER_BUF_INIT;
@@ -303,7 +352,7 @@ static void test_answer_result(void)
     CHECK(tail != NULL);
     CHECK(tail && strstr(tail, "more bytes not shown") != NULL);
     CHECK(strncmp(out.text, big.ptr, (size_t)(tail - out.text)) == 0);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* One enormous line of two-byte characters is cut between characters. */
     er_buf_reset(&big);
@@ -314,7 +363,7 @@ static void test_answer_result(void)
     CHECK_OK(answer(convo, 2, &req, &out, &err));
     tail = strstr(out.text, "\n... (");
     CHECK(tail && (tail - out.text) % 2 == 1 && tail - out.text >= ER_OFFLINE_RESULT_MAX - 3);
-    release(&out);
+    er_llm_response_release(&out);
     er_buf_release(&big);
 }
 
@@ -351,7 +400,7 @@ static void test_answer_route(void)
     CHECK(conf > 0.5 && conf <= 1);
     CHECK(conf == er_json_num(scores, "browser", -2));
     cJSON_Delete(args);
-    release(&out);
+    er_llm_response_release(&out);
 }
 
 static void test_answer_route_compound(void)
@@ -378,11 +427,45 @@ static void test_answer_route_compound(void)
     double c0 = er_json_num(s0, "confidence", -1), c1 = er_json_num(s1, "confidence", -1);
     CHECK(er_json_num(args, "confidence", -1) == (c0 < c1 ? c0 : c1));
     cJSON_Delete(args);
-    release(&out);
+    er_llm_response_release(&out);
 
     const char *none[] = { "assistant", "hello" };
     CHECK_INT(answer(none, 2, &req, &out, &err), ER_EINVAL);
     CHECK(strstr(err.msg, "no user message") != NULL);
+}
+
+/* A whole plain command goes to the agent whose tools have it (the registry's
+ * code tools here), whatever the classifier would guess. */
+static void test_answer_route_command(void)
+{
+    er_llm_request req = { .tool_choice = "route" };
+    er_llm_response out;
+    er_error err = { 0 };
+    const char *lines[] = { "show notes.txt:1-5", "  grep invoice mail ", "lint" };
+    const char *want[] = { "show notes.txt:1-5", "grep invoice mail", "lint" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(lines); i++) {
+        const char *msg[] = { "user", lines[i] };
+        CHECK_OK(answer(msg, 2, &req, &out, &err));
+        cJSON *args = NULL;
+        if (out.ncalls == 1)
+            CHECK_OK(er_json_parse(&args, out.calls[0].arguments,
+                                   strlen(out.calls[0].arguments), &err));
+        CHECK_STR(er_json_str(args, "method"), "command");
+        CHECK(er_json_num(args, "confidence", 0) == 1);
+        CHECK_INT(cJSON_GetArraySize(er_json_obj(args, "scores")), 5);
+        const cJSON *steps = er_json_arr(args, "steps");
+        CHECK_INT(cJSON_GetArraySize(steps), 1);
+        CHECK_STR(er_json_str(cJSON_GetArrayItem(steps, 0), "agent"), "code");
+        CHECK_STR(er_json_str(cJSON_GetArrayItem(steps, 0), "request"), want[i]);
+        cJSON_Delete(args);
+        er_llm_response_release(&out);
+    }
+    /* Not a whole command (grep takes two words): the classifier splits it. */
+    const char *compound[] = { "user", "grep TODO src and email it to bob@example.com" };
+    CHECK_OK(answer(compound, 2, &req, &out, &err));
+    CHECK(out.ncalls == 1 && strstr(out.calls[0].arguments, "\"naive-bayes\"") != NULL);
+    CHECK(out.ncalls == 1 && strstr(out.calls[0].arguments, "\"email\"") != NULL);
+    er_llm_response_release(&out);
 }
 
 typedef struct stream_sink {
@@ -411,7 +494,7 @@ static void test_streaming(void)
     CHECK_STR(er_buf_cstr(&sink.text), out.text);
     CHECK(sink.chunks >= 2);   /* the help text is longer than one chunk */
     CHECK(sink.chunks <= 8);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* A tool call streams no text. */
     er_buf_reset(&sink.text);
@@ -419,7 +502,7 @@ static void test_streaming(void)
     const char *cmd[] = { "user", "grep x" };
     CHECK_OK(answer(cmd, 2, &req, &out, &err));
     CHECK_INT(sink.chunks, 0);
-    release(&out);
+    er_llm_response_release(&out);
 
     /* Cancelled before: nothing happens; cancelled while streaming: stops. */
     volatile int cancel = 1;
@@ -459,13 +542,13 @@ static void test_backend(void)
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);   /* fs_grep is not registered in this build */
     CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
-    release(&out);
+    er_llm_response_release(&out);
 
     req.tool_choice = "route";
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 1);
     CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"agent\":\"code\"") != NULL);
-    release(&out);
+    er_llm_response_release(&out);
     cJSON_Delete(msgs);
     cJSON_Delete(specs);
     be->close(llm);
@@ -477,11 +560,13 @@ int main(void)
     test_parse_rest_and_literals();
     test_parse_types();
     test_parse_errors();
+    test_parse_suffixes();
     test_answer_command();
     test_answer_help();
     test_answer_result();
     test_answer_route();
     test_answer_route_compound();
+    test_answer_route_command();
     test_streaming();
     test_backend();
     return check_done();

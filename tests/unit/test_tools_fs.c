@@ -28,20 +28,23 @@ static void test_schemas(void)
             CHECK(er_json_obj(s, "properties") != NULL);
             CHECK(er_json_arr(s, "required") != NULL);
             CHECK(er_json_bool(s, "additionalProperties", true) == false);
-            /* Upper-case words of the offline form are properties. */
+            /* Upper-case words of the offline form (after the command word) are
+             * properties, also inside suffixes like PATH[:START[-END]]. */
             char *form = er_xstrdup(t->offline);
-            for (char *w = strchr(form, ' '); w; w = strchr(w, ' ')) {
-                w++;
+            for (char *w = strchr(form, ' '); w && *w;) {
+                size_t n = strspn(w, "ABCDEFGHIJKLMNOPQRSTUVWXYZ_");
+                if (n == 0) {
+                    w++;
+                    continue;
+                }
                 char name[64];
-                size_t n = 0;
-                for (; w[n] && w[n] != ' ' && n < sizeof name - 1; n++)
-                    name[n] = (char)(w[n] >= 'A' && w[n] <= 'Z' ? w[n] + 32 : w[n]);
-                name[n] = '\0';
-                char *clean = name + (name[0] == '[');
-                clean[strcspn(clean, "].")] = '\0';
-                if (!cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), clean))
-                    fprintf(stderr, "%s: offline word '%s' is not a property\n", t->name, clean);
-                CHECK(cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), clean));
+                snprintf(name, sizeof name, "%.*s", (int)n, w);
+                for (char *q = name; *q; q++)
+                    *q = *q == '_' ? '_' : (char)(*q + 32);
+                if (!cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), name))
+                    fprintf(stderr, "%s: offline word '%s' is not a property\n", t->name, name);
+                CHECK(cJSON_GetObjectItemCaseSensitive(er_json_obj(s, "properties"), name));
+                w += n;
             }
             free(form);
             cJSON_Delete(s);

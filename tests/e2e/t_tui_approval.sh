@@ -1,0 +1,60 @@
+# Approval requests in the TUI: a dialog shows the exact tool and arguments;
+# y allows, n refuses (the model is told), a allows and answers later requests
+# of the same permission class by itself for the rest of the session.
+. "$(dirname "$0")/lib.sh"
+if ! "$ERRAND" agents | grep -q write_file; then
+  echo "skipped: no write_file tool in this build"
+  exit 77
+fi
+. "$(dirname "$0")/tui_lib.sh"
+call() { # call ID PATH — a turn asking for write_file
+  printf '{"match":"make %s","tool_calls":[{"id":"%s","name":"write_file","arguments":{"path":"%s","content":"content of %s\\nsecond line\\n"}}]}' \
+    "$1" "$1" "$2" "$1"
+}
+done_turn() { printf '{"match":"\\"tool_call_id\\":\\"%s\\"","text":"%s"}' "$1" "$2"; }
+cat > "$T/s.json" <<JSON
+{"turns":[
+ $(call one one.txt), $(done_turn one "finished one"),
+ $(call two two.txt), $(done_turn two "finished two"),
+ $(call three three.txt), $(done_turn three "finished three"),
+ $(call four four.txt), $(done_turn four "finished four")
+]}
+JSON
+tui_begin "$T/s.json" -o policy.write=ask
+
+type_text "@code make one"
+keys Enter
+expect_screen "a dialog asks" "Approval needed"
+expect_screen "it names the tool" "code wants to run write_file"
+expect_screen "it shows the arguments" "path: one.txt"
+expect_screen "file content shown as the file would be" "content of one"
+check "nothing written before the answer" test ! -e "$T/ws/one.txt"
+keys y
+expect_screen "y: the task goes on" "finished one"
+check "y: the file was written" test -f "$T/ws/one.txt"
+expect_screen "the chat notes the decision" "allowed write_file"
+
+type_text "@code make two"
+keys Enter
+expect_screen "a second dialog" "Approval needed"
+keys n
+expect_screen "n: the task goes on" "finished two"
+check "n: no file" test ! -e "$T/ws/two.txt"
+expect_contains "n: the model was told it was denied" "$(tail -1 "$FAKE_REC")" "denied"
+
+type_text "@code make three"
+keys Enter
+expect_screen "a third dialog" "Approval needed"
+keys a
+expect_screen "a: the task goes on" "finished three"
+check "a: the file was written" test -f "$T/ws/three.txt"
+
+type_text "@code make four"
+keys Enter
+expect_screen "always: the next write needs no question" "finished four"
+check "always: the file was written" test -f "$T/ws/four.txt"
+expect_screen "always: the chat says it was answered for the session" "always for write tools"
+if screen | grep -qF "Approval needed"; then fail "a dialog is still open"; else pass "no dialog left open"; fi
+keys C-d
+expect_restored "quit" 0
+finish

@@ -1,0 +1,66 @@
+# The TUI during a stalled model call: the agent monitor shows the agent
+# running, Ctrl-C cancels the task (stored as cancelled), an idle session uses
+# no CPU, Ctrl-C twice at an idle prompt quits, and SIGTERM restores the
+# terminal too.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tui_lib.sh"
+cat > "$T/s.json" <<'JSON'
+{"turns":[
+ {"match":"slow job","stall_ms":30000,"text":"too late"},
+ {"match":"quick job","text":"quick answer"}
+]}
+JSON
+tui_begin "$T/s.json"
+type_text "@code slow job"
+keys Enter
+expect_screen "status bar shows what runs" "● code"
+keys F3
+expect_screen "monitor opens" "WORKERS"
+check "monitor: code is running" sh -c \
+  "for i in \$(seq 100); do tmux -L $TMUX_SOCK capture-pane -p | grep -qE '^ code +running +1 +thinking' && exit 0; sleep 0.05; done; exit 1"
+first=$(screen | grep -E '^ code +running' | awk '{print $5}')
+sleep 1.2
+second=$(screen | grep -E '^ code +running' | awk '{print $5}')
+check "monitor: elapsed time moves on while it runs ($first, $second)" test "$first" != "$second"
+keys C-c
+keys F4
+expect_screen "tracker: the task is cancelled" "cancelled"
+keys F2
+expect_screen "chat says so" "Task cancelled"
+list=$("$ERRAND" task list --json)
+expect_eq "stored as cancelled" "$(jget "$list" 0.status)" "cancelled"
+wait_gone "● code" 10
+
+# Idle: no timer, no polling (utime + stime of every thread, in clock ticks).
+cpu() { awk '{print $14 + $15}' "/proc/$TUI_PID/stat"; }
+c1=$(cpu); sleep 2; c2=$(cpu)
+check "idle session uses no CPU (ticks: $c1 -> $c2)" test $((c2 - c1)) -le 2
+
+# The session still works after a cancel.
+type_text "@code quick job"
+keys Enter
+expect_screen "a request after the cancel" "quick answer"
+
+keys C-c
+expect_screen "Ctrl-C at an idle prompt asks first" "Ctrl-C again to quit"
+check "still running after one Ctrl-C" alive
+keys C-c
+expect_restored "Ctrl-C twice quits" 0
+
+TUI_ENV="NO_COLOR=1" tui_run -w "$T/ws"
+expect_screen "started again" "/help lists commands"
+colours=$(tm capture-pane -p -e | grep -cE $'\e\\[[0-9;]*3[0-7]m')
+expect_eq "NO_COLOR: no colours, attributes only" "$colours" 0
+kill -TERM "$TUI_PID"
+expect_restored "SIGTERM" 130
+
+# A crash restores the terminal too (no core file wanted).
+type_text "ulimit -c 0"
+keys Enter
+tui_run -w "$T/ws"
+expect_screen "started once more" "/help lists commands"
+colours=$(tm capture-pane -p -e | grep -cE $'\e\\[[0-9;]*3[0-7]m')
+check "colours by default ($colours lines)" test "$colours" -gt 0
+kill -SEGV "$TUI_PID"
+expect_restored "SIGSEGV" 139
+finish

@@ -1,0 +1,125 @@
+# The full-screen TUI against the fake LLM: an answer streams into the chat
+# panel with its code block set off; resizing mid-stream (down to 80x24, then
+# narrower) neither crashes nor corrupts the screen; the task shows as done in
+# the tracker; completion, multi-line input, history shared between sessions;
+# the memory view finds and continues a conversation; quitting restores the
+# terminal.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tui_lib.sh"
+words=$(seq 1 50 | sed 's/^/word/' | tr '\n' ' ')
+cat > "$T/s.json" <<JSON
+{"turns":[
+ {"match":"\"name\":\"route\"","repeat":true,"tool_calls":[{"id":"r","name":"route","arguments":{"steps":[{"agent":"research","request":""}]}}]},
+ {"match":"first question","text":"Answer begins. $words\n\n\`\`\`c\nint main(void) { return 0; }\n\`\`\`\nAnswer ends here.","chunk_delay_ms":40},
+ {"match":"line three","text":"got three lines"},
+ {"match":"another topic","text":"something else"},
+ {"match":"second question","text":"second answer"}
+]}
+JSON
+tui_begin "$T/s.json"
+expect_screen "four panels in the tab bar" "4 Memory"
+
+type_text "first question"
+keys Enter
+expect_screen "the answer starts streaming" "Answer begins."
+if screen | grep -qF "Answer ends here."; then
+  fail "the whole answer was there at once: not streamed"
+else
+  pass "part of the answer shows while it streams"
+fi
+tm resize-window -x 80 -y 24
+sleep 0.2
+check "alive after shrinking to 80x24 mid-stream" alive
+tm resize-window -x 60 -y 20
+sleep 0.2
+check "alive at 60 columns" alive
+expect_screen "narrow: still the chat" "1 Chat"
+if screen | grep -qF "2 Agents"; then fail "narrow terminal still shows the other panels"; else pass "narrow terminal collapses to the chat panel"; fi
+tm resize-window -x 100 -y 30
+expect_screen "the stream ends" "Answer ends here."
+check "alive after resizing back" alive
+expect_screen "code block behind a gutter" "│ int main(void) { return 0; }"
+expect_screen "the wrapped words all arrived" "word50"
+wait_gone "● research" 10
+before=$(screen)
+keys C-l
+sleep 0.5
+after=$(screen)
+expect_eq "the screen after the resizes is what a full redraw draws" "$before" "$after"
+expect_eq "top row is the tab bar" "$(screen | head -1 | cut -c1-8)" " errand "
+
+keys F4
+expect_screen "tracker shows the task" "first question"
+check "tracker shows it done" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E 'done +research .*first question'"
+keys Enter
+expect_screen "Enter opens the task's steps" "routed"
+expect_screen "steps end with the answer" "done: Answer begins."
+keys Escape
+keys F3
+expect_screen "monitor lists the agents" "research"
+check "monitor: research ran once and is idle" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E '^ research +idle .* 1\$'"
+keys F2
+
+type_text "/he"
+keys Tab
+expect_screen "Tab completes slash commands" "› /help"
+keys C-u
+type_text "@res"
+keys Tab
+expect_screen "Tab completes agent names" "› @research"
+keys C-u
+type_text 'line one\'
+keys Enter
+type_text "line two"
+keys M-Enter
+type_text "line three"
+expect_screen "multi-line input shows its lines" "line two"
+keys Enter
+expect_screen "multi-line request answered" "got three lines"
+last_user=$(tail -1 "$FAKE_REC" | /usr/bin/python3 -c 'import json,sys
+m=[x for x in json.load(sys.stdin)["body"]["messages"] if x["role"]=="user"]
+print(repr(m[-1]["content"]))')
+expect_eq "backslash-Enter and Alt-Enter insert newlines" "$last_user" "'line one\\nline two\\nline three'"
+
+keys C-d
+expect_restored "Ctrl-D quits" 0
+check "history kept" grep -q "first question" "$XDG_STATE_HOME/errand/history"
+check "the TUI logs to a file" test -f "$XDG_STATE_HOME/errand/errand.log"
+
+# A second session: history comes back, a new conversation, then the memory view.
+tui_run -w "$T/ws"
+expect_screen "second session starts" "/help lists commands"
+keys Up
+expect_screen "Up recalls the last request (multi-line)" "› line one"
+expect_screen "with all its lines" "line three"
+if screen | grep -qF "first question"; then
+  fail "history entries were merged on reading"; screen >&2
+else
+  pass "history entries stay apart"
+fi
+keys Up
+expect_screen "Up again: the first request" "› first question"
+keys C-u
+type_text "another topic"
+keys Enter
+expect_screen "another conversation" "something else"
+keys F5
+expect_screen "memory lists conversations" "another topic"
+keys /
+expect_screen "/ asks for a search" "search:"
+type_text "ends here"
+keys Enter
+expect_screen "search finds the first conversation only" "1 of 2 conversations match"
+expect_screen "with where it matched" "Answer ends here"
+keys Enter
+expect_screen "Enter continues it in the chat" "Continuing conversation"
+expect_screen "its messages are loaded" "Answer ends here."
+type_text "second question"
+keys Enter
+expect_screen "continued conversation answered" "second answer"
+expect_contains "the request carried the earlier messages" "$(tail -1 "$FAKE_REC")" "Answer ends here."
+keys F3
+sleep 0.2
+keys q
+expect_restored "q quits outside the input line" 0
+finish

@@ -1,0 +1,422 @@
+/* chat.c — the chat panel: the conversation as entries (you, the agent, notes,
+ * errors), streamed text, code blocks set off and highlighted, wrapping,
+ * scrollback.
+ *
+ * Each entry keeps its raw text and a layout for the width it was last drawn
+ * at: the sanitised text, a style per byte (text.c's highlighter) and its
+ * screen rows.  Appending a token only invalidates that entry's layout, so a
+ * streaming answer costs one entry's re-layout per frame, not the whole chat. */
+#include "tui.h"
+#include "errand/alloc.h"
+#include "errand/buf.h"
+#include "errand/str.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define INDENT 2
+#define GUTTER "│ "
+#define GUTTER_W 2
+#define MAX_LOADED_MESSAGES 500
+
+typedef enum { ROW_HEADER, ROW_NOTE, ROW_BODY, ROW_THINKING, ROW_BLANK } row_part;
+
+typedef struct row {
+    size_t off, len;      /* into the entry's shown text or its notes */
+    row_part part;
+    bool code;            /* inside a code block: drawn behind a gutter */
+    bool more;            /* a wrapped continuation of the row before */
+} row;
+
+typedef struct entry {
+    tui_entry_kind kind;
+    char *who;
+    er_buf text;          /* as received */
+    er_buf notes;         /* steps, one per line, sanitised */
+    bool running;
+    int64_t started_ms, ended_ms;   /* er_mono_ms */
+    /* layout for `width` (0: stale) */
+    int width;
+    char *shown;
+    unsigned char *styles;
+    row *rows;
+    size_t nrows, caprows;
+} entry;
+
+struct tui_chat {
+    entry *e;
+    size_t n, cap;
+    int scroll;           /* rows scrolled back from the end */
+    size_t last_total;
+    int last_width;
+    int page;             /* rows on screen at the last draw */
+};
+
+tui_chat *tui_chat_new(void)
+{
+    return er_xcalloc(1, sizeof(tui_chat));
+}
+
+static void entry_release(entry *e)
+{
+    free(e->who);
+    er_buf_release(&e->text);
+    er_buf_release(&e->notes);
+    free(e->shown);
+    free(e->styles);
+    free(e->rows);
+}
+
+void tui_chat_clear(tui_chat *ch)
+{
+    for (size_t i = 0; i < ch->n; i++)
+        entry_release(&ch->e[i]);
+    ch->n = 0;
+    ch->scroll = 0;
+    ch->last_total = 0;
+}
+
+void tui_chat_free(tui_chat *ch)
+{
+    if (!ch)
+        return;
+    tui_chat_clear(ch);
+    free(ch->e);
+    free(ch);
+}
+
+size_t tui_chat_add(tui_chat *ch, tui_entry_kind kind, const char *who, const char *text)
+{
+    if (ch->n == ch->cap) {
+        ch->cap = ch->cap ? ch->cap * 2 : 32;
+        ch->e = er_xrealloc(ch->e, ch->cap * sizeof *ch->e);
+    }
+    entry *e = &ch->e[ch->n];
+    memset(e, 0, sizeof *e);
+    e->kind = kind;
+    e->who = er_xstrdup(who);
+    if (text)
+        er_buf_puts(&e->text, text);
+    return ch->n++;
+}
+
+static entry *get(tui_chat *ch, size_t i)
+{
+    if (i >= ch->n)
+        return NULL;
+    ch->e[i].width = 0;
+    return &ch->e[i];
+}
+
+void tui_chat_append(tui_chat *ch, size_t i, const char *text, size_t len)
+{
+    entry *e = get(ch, i);
+    if (e)
+        er_buf_append(&e->text, text, len);
+}
+
+void tui_chat_set_text(tui_chat *ch, size_t i, const char *text)
+{
+    entry *e = get(ch, i);
+    if (!e)
+        return;
+    er_buf_reset(&e->text);
+    er_buf_puts(&e->text, text);
+}
+
+void tui_chat_set_who(tui_chat *ch, size_t i, const char *who)
+{
+    entry *e = get(ch, i);
+    if (!e)
+        return;
+    free(e->who);
+    e->who = er_xstrdup(who);
+}
+
+void tui_chat_set_kind(tui_chat *ch, size_t i, tui_entry_kind kind)
+{
+    entry *e = get(ch, i);
+    if (e)
+        e->kind = kind;
+}
+
+void tui_chat_note(tui_chat *ch, size_t i, const char *text)
+{
+    entry *e = get(ch, i);
+    if (!e || !text)
+        return;
+    char *clean = tui_sanitize(text, strlen(text));
+    for (char *p = clean; *p; p++)
+        if (*p == '\n')
+            *p = ' ';   /* one note, one line */
+    if (e->notes.len)
+        er_buf_putc(&e->notes, '\n');
+    er_buf_puts(&e->notes, clean);
+    free(clean);
+}
+
+void tui_chat_set_running(tui_chat *ch, size_t i, bool running, int64_t started_ms)
+{
+    entry *e = get(ch, i);
+    if (!e)
+        return;
+    e->running = running;
+    e->started_ms = started_ms;
+    e->ended_ms = running ? 0 : er_mono_ms();
+}
+
+/* ---- layout ---- */
+
+static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, bool more)
+{
+    if (e->nrows == e->caprows) {
+        e->caprows = e->caprows ? e->caprows * 2 : 16;
+        e->rows = er_xrealloc(e->rows, e->caprows * sizeof *e->rows);
+    }
+    e->rows[e->nrows++] = (row){ off, len, part, code, more };
+}
+
+static void wrap_rows(entry *e, row_part part, const char *s, size_t start, size_t end,
+                      int width, bool code)
+{
+    if (start == end) {
+        add_row(e, part, start, 0, code, false);
+        return;
+    }
+    for (bool more = false; start < end; more = true) {
+        size_t next;
+        size_t n = tui_wrap(s + start, end - start, width, &next);
+        add_row(e, part, start, n, code, more);
+        start += next;
+    }
+}
+
+static bool has_header(const entry *e)
+{
+    return e->who && e->kind != TUI_ENTRY_NOTE;
+}
+
+static void layout_body(entry *e, int width)
+{
+    const char *s = e->shown;
+    size_t len = strlen(s);
+    tui_hl_state hl = TUI_HL_INIT;
+    for (size_t start = 0; start < len;) {
+        const char *nl = memchr(s + start, '\n', len - start);
+        size_t end = nl ? (size_t)(nl - s) : len;
+        bool code = hl.in_code && !tui_hl_is_fence(s + start, end - start);
+        tui_hl_line(&hl, s + start, end - start, e->styles + start);
+        wrap_rows(e, ROW_BODY, s, start, end, code ? width - GUTTER_W : width, code);
+        start = end + 1;
+    }
+}
+
+static void layout(entry *e, int width)
+{
+    free(e->shown);
+    free(e->styles);
+    e->nrows = 0;
+    e->shown = tui_sanitize(e->text.ptr ? e->text.ptr : "", e->text.len);
+    size_t len = strlen(e->shown);
+    e->styles = er_xcalloc(len + 1, 1);
+    int inner = e->kind == TUI_ENTRY_NOTE ? width : width - INDENT;
+    if (inner < 4)
+        inner = 4;
+    if (has_header(e))
+        add_row(e, ROW_HEADER, 0, 0, false, false);
+    const char *notes = er_buf_cstr(&e->notes);
+    for (size_t start = 0, nlen = e->notes.len; start < nlen;) {
+        const char *nl = memchr(notes + start, '\n', nlen - start);
+        size_t end = nl ? (size_t)(nl - notes) : nlen;
+        wrap_rows(e, ROW_NOTE, notes, start, end, inner - 2, false);
+        start = end + 1;
+    }
+    if (len)
+        layout_body(e, inner);
+    else if (e->running)
+        add_row(e, ROW_THINKING, 0, 0, false, false);
+    add_row(e, ROW_BLANK, 0, 0, false, false);
+    e->width = width;
+}
+
+/* ---- drawing ---- */
+
+static tui_style body_style(const entry *e, unsigned char st)
+{
+    if (e->kind == TUI_ENTRY_NOTE)
+        return TUI_S_DIM;
+    if (e->kind == TUI_ENTRY_ERROR)
+        return TUI_S_ERROR;
+    return (tui_style)st;
+}
+
+static void draw_header(const entry *e, int y, int w)
+{
+    tui_style st = e->kind == TUI_ENTRY_USER ? TUI_S_USER
+                 : e->kind == TUI_ENTRY_ERROR ? TUI_S_ERROR : TUI_S_AGENT;
+    int x = tui_put(y, 0, w, st, e->who);
+    if (e->started_ms) {
+        char d[32];
+        int64_t end = e->running ? er_mono_ms() : e->ended_ms;
+        tui_duration(end - e->started_ms, d, sizeof d);
+        tui_putf(y, x, w - x, TUI_S_DIM, e->running ? " · working %s" : " · %s", d);
+    }
+}
+
+static void draw_body(const entry *e, const row *r, int y, int w)
+{
+    int x = e->kind == TUI_ENTRY_NOTE ? 0 : INDENT;
+    if (r->code)
+        x += tui_put(y, x, w - x, TUI_S_FENCE, GUTTER);
+    size_t i = r->off, end = r->off + r->len;
+    while (i < end && x < w) {
+        unsigned char st = e->styles[i];
+        size_t j = i + 1;
+        while (j < end && e->styles[j] == st)
+            j++;
+        x += tui_putn(y, x, w - x, body_style(e, st), e->shown + i, j - i);
+        i = j;
+    }
+}
+
+static void draw_row(const entry *e, const row *r, int y, int w)
+{
+    switch (r->part) {
+    case ROW_HEADER:
+        draw_header(e, y, w);
+        break;
+    case ROW_NOTE:
+        if (!r->more)
+            tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "· ");
+        tui_putn(y, INDENT + 2, w - INDENT - 2, TUI_S_DIM, e->notes.ptr + r->off, r->len);
+        break;
+    case ROW_BODY:
+        draw_body(e, r, y, w);
+        break;
+    case ROW_THINKING:
+        tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "…");
+        break;
+    case ROW_BLANK:
+        break;
+    }
+}
+
+void tui_chat_draw(tui_app *a, tui_rect r)
+{
+    tui_chat *ch = a->chat;
+    size_t total = 0;
+    bool same_width = ch->last_width == r.w;
+    for (size_t i = 0; i < ch->n; i++) {
+        if (ch->e[i].width != r.w)
+            layout(&ch->e[i], r.w);
+        total += ch->e[i].nrows;
+    }
+    /* Scrolled back: keep the view still while new rows arrive below it. */
+    if (ch->scroll > 0 && same_width && total > ch->last_total)
+        ch->scroll += (int)(total - ch->last_total);
+    ch->last_total = total;
+    ch->last_width = r.w;
+    ch->page = r.h;
+    int max_scroll = total > (size_t)r.h ? (int)(total - (size_t)r.h) : 0;
+    if (ch->scroll > max_scroll)
+        ch->scroll = max_scroll;
+    if (ch->scroll < 0)
+        ch->scroll = 0;
+    size_t first = total > (size_t)r.h ? total - (size_t)r.h - (size_t)ch->scroll : 0;
+    size_t at = 0;
+    int y = r.y;
+    for (size_t i = 0; i < ch->n && y < r.y + r.h; i++) {
+        entry *e = &ch->e[i];
+        if (at + e->nrows <= first) {
+            at += e->nrows;
+            continue;
+        }
+        for (size_t k = first > at ? first - at : 0; k < e->nrows && y < r.y + r.h; k++)
+            draw_row(e, &e->rows[k], y++, r.w);
+        at += e->nrows;
+    }
+    if (ch->scroll > 0) {
+        char more[48];
+        snprintf(more, sizeof more, " ↓ %d more (PgDn) ", ch->scroll);
+        int w = tui_text_width(more, strlen(more));
+        tui_put(r.y + r.h - 1, r.w - w, w, TUI_S_BAR, more);
+    }
+}
+
+void tui_chat_scroll(tui_app *a, int rows)
+{
+    a->chat->scroll += rows;
+    if (a->chat->scroll < 0)
+        a->chat->scroll = 0;
+    a->dirty = true;
+}
+
+void tui_chat_bottom(tui_chat *ch)
+{
+    ch->scroll = 0;
+}
+
+bool tui_chat_key(tui_app *a, const tui_key *k)
+{
+    if (!k->fn)
+        return false;
+    int page = a->chat->page > 3 ? a->chat->page - 2 : 1;
+    switch (k->c) {
+    case KEY_PPAGE:
+        tui_chat_scroll(a, page);
+        return true;
+    case KEY_NPAGE:
+        tui_chat_scroll(a, -page);
+        return true;
+    case KEY_SR:
+        tui_chat_scroll(a, 3);
+        return true;
+    case KEY_SF:
+        tui_chat_scroll(a, -3);
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* ---- loading a stored conversation ---- */
+
+typedef struct load_ctx {
+    tui_app *a;
+    er_store *st;
+    int n;
+} load_ctx;
+
+static int load_msg(const er_message *m, void *payload)
+{
+    load_ctx *l = payload;
+    bool user = er_str_eq(m->role, "user");
+    char *who = NULL;
+    er_task t;
+    if (!user && m->task_id[0] && er_store_task_get(l->st, m->task_id, &t, NULL) == 0) {
+        who = er_xstrdup(t.agent);
+        er_task_release(&t);
+    }
+    tui_chat_add(l->a->chat, user ? TUI_ENTRY_USER : TUI_ENTRY_ASSISTANT,
+                 user ? "you" : who ? who : "errand", m->content);
+    free(who);
+    l->n++;
+    return 0;
+}
+
+int tui_chat_load(tui_app *a, const char *conv_id, er_error *err)
+{
+    load_ctx l = { a, NULL, 0 };
+    int rc = er_env_store(a->env, &l.st, err);
+    if (rc)
+        return rc;
+    size_t note = tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, "");
+    rc = er_store_msg_list(l.st, conv_id, MAX_LOADED_MESSAGES, load_msg, &l, err);
+    char *text = er_xasprintf("Continuing conversation %.13s (%d message%s%s). /new starts "
+                              "a fresh one.", conv_id, l.n, l.n == 1 ? "" : "s",
+                              l.n == MAX_LOADED_MESSAGES ? ", the latest shown" : "");
+    tui_chat_set_text(a->chat, note, text);
+    free(text);
+    tui_chat_bottom(a->chat);
+    return rc;
+}

@@ -1,0 +1,616 @@
+/* session.c — the requests of this session: submit one, follow it (tokens,
+ * steps, end), cancel it; the approval dialog; slash commands.
+ *
+ * One request runs at a time, in the current conversation.  Its answer streams
+ * into a chat entry from the task's own channel (tokens); its steps come from
+ * the "events" channel like everyone else's.  Pub/sub may drop messages, so
+ * while it runs the store is checked every few seconds as a backstop (the same
+ * rule as `errand ask`, shared through cli_outcome_check_store). */
+#include "tui.h"
+#include "errand/agent.h"
+#include "errand/alloc.h"
+#include "errand/approval.h"
+#include "errand/id.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/str.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_APPROVALS 32
+#define STORE_CHECK_TICKS 3
+
+struct tui_session {
+    char conv_id[ER_ID_LEN];
+    char *title;
+    bool running;
+    cli_outcome o;            /* the running request: task_id, status, answer, ... */
+    er_cache_sub *sub;        /* its token channel */
+    size_t entry;             /* the chat entry its answer goes to */
+    int64_t started_ms;       /* er_mono_ms */
+    bool streamed;
+    bool cancel_sent;
+    int ticks;
+    char agent[64];
+    cJSON *approvals[MAX_APPROVALS];   /* approval_request events waiting, oldest first */
+    size_t napprovals;
+    bool always[ER_PERM_COUNT];        /* "a" answers: allow this class for the session */
+};
+
+tui_session *tui_session_new(void)
+{
+    return er_xcalloc(1, sizeof(tui_session));
+}
+
+static void drop_approvals(tui_session *s)
+{
+    for (size_t i = 0; i < s->napprovals; i++)
+        cJSON_Delete(s->approvals[i]);
+    s->napprovals = 0;
+}
+
+void tui_session_free(tui_app *a)
+{
+    tui_session *s = a->session;
+    if (!s)
+        return;
+    drop_approvals(s);
+    er_cache_unsubscribe(s->sub);
+    cli_outcome_release(&s->o);
+    free(s->title);
+    free(s);
+    a->session = NULL;
+}
+
+bool tui_session_running(const tui_app *a)
+{
+    return a->session && a->session->running;
+}
+
+const char *tui_session_title(const tui_app *a)
+{
+    return a->session && a->session->title ? a->session->title : "new conversation";
+}
+
+void tui_session_describe(const tui_app *a, char *out, size_t outsize)
+{
+    const tui_session *s = a->session;
+    out[0] = '\0';
+    if (!s || !s->running)
+        return;
+    char d[32];
+    tui_duration(er_mono_ms() - s->started_ms, d, sizeof d);
+    if (s->napprovals)
+        snprintf(out, outsize, "● approval needed");
+    else if (s->cancel_sent)
+        snprintf(out, outsize, "● cancelling… %s", d);
+    else
+        snprintf(out, outsize, "● %s %s", s->agent[0] ? s->agent : "routing", d);
+}
+
+static void load_title(tui_app *a)
+{
+    tui_session *s = a->session;
+    er_store *st;
+    er_conversation cv;
+    if (!s->conv_id[0] || er_env_store(a->env, &st, NULL) ||
+        er_store_conv_get(st, s->conv_id, &cv, NULL))
+        return;
+    free(s->title);
+    s->title = er_xstrdup(cv.title);
+    er_conversation_release(&cv);
+}
+
+static void welcome(tui_app *a)
+{
+    er_config *cfg = er_env_config(a->env);
+    const char *provider = er_config_llm_provider(cfg);
+    char *text = er_xasprintf("errand %s — ask anything. \"@agent request\" picks the agent, "
+                              "/help lists commands, F1 shows the keys.\nModel: %s%s%s.",
+                              ER_VERSION, provider, cfg->model ? " / " : "",
+                              cfg->model ? cfg->model : "");
+    tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, text);
+    free(text);
+}
+
+void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *title)
+{
+    tui_session *s = a->session;
+    if (s->running) {
+        tui_set_status(a, true, "A task is running: wait for it or cancel it (Ctrl-C) first");
+        return;
+    }
+    tui_chat_clear(a->chat);
+    free(s->title);
+    s->title = er_xstrdup(title);
+    s->conv_id[0] = '\0';
+    if (!conv_id) {
+        welcome(a);
+        return;
+    }
+    er_strlcpy(s->conv_id, conv_id, sizeof s->conv_id);
+    er_error err = { 0 };
+    if (tui_chat_load(a, conv_id, &err))
+        tui_set_status(a, true, "Cannot load the conversation: %s", err.msg);
+    if (!s->title)
+        load_title(a);
+    tui_show_panel(a, TUI_CHAT);
+}
+
+/* ---- the running request ---- */
+
+static void finish(tui_app *a)
+{
+    tui_session *s = a->session;
+    tui_chat_set_running(a->chat, s->entry, false, s->started_ms);
+    if (s->o.status == ER_TASK_DONE) {
+        if (s->o.answer && *s->o.answer)
+            tui_chat_set_text(a->chat, s->entry, s->o.answer);
+        else if (!s->streamed)
+            tui_chat_set_text(a->chat, s->entry, "(no answer)");
+    } else {
+        char *msg = er_xasprintf("Task %s: %s", er_task_status_name(s->o.status),
+                                 s->o.error ? s->o.error : "no reason given");
+        if (!s->streamed) {
+            tui_chat_set_text(a->chat, s->entry, msg);
+            tui_chat_set_kind(a->chat, s->entry, TUI_ENTRY_ERROR);
+        } else {
+            tui_chat_add(a->chat, TUI_ENTRY_ERROR, NULL, msg);
+        }
+        free(msg);
+    }
+    er_cache_unsubscribe(s->sub);
+    s->sub = NULL;
+    drop_approvals(s);
+    if (!s->conv_id[0] && s->o.conversation_id[0])
+        er_strlcpy(s->conv_id, s->o.conversation_id, sizeof s->conv_id);
+    if (!s->title)
+        load_title(a);
+    s->running = false;
+    if (s->cancel_sent)
+        tui_set_status(a, false, "Task %s", er_task_status_name(s->o.status));
+    tui_tasks_invalidate(a);
+    tui_memory_invalidate(a);
+    a->dirty = true;
+}
+
+static void submit(tui_app *a, const char *request, const char *agent)
+{
+    tui_session *s = a->session;
+    tui_chat_add(a->chat, TUI_ENTRY_USER, "you", request);
+    s->entry = tui_chat_add(a->chat, TUI_ENTRY_ASSISTANT, agent ? agent : "errand", "");
+    cli_outcome_release(&s->o);
+    er_id_new(s->o.task_id);
+    s->sub = tui_follow_tokens(a, s->o.task_id);
+    er_submit sub = { .request = request, .conversation_id = s->conv_id[0] ? s->conv_id : NULL,
+                      .agent = agent, .task_id = s->o.task_id,
+                      .approve_all = cli_flag(&a->c->global, "yes") };
+    er_error err = { 0 };
+    if (er_task_submit(a->env, &sub, NULL, s->o.conversation_id, &err)) {
+        er_cache_unsubscribe(s->sub);
+        s->sub = NULL;
+        char *msg = er_xasprintf("Not sent: %s", err.msg);
+        tui_chat_set_text(a->chat, s->entry, msg);
+        tui_chat_set_kind(a->chat, s->entry, TUI_ENTRY_ERROR);
+        free(msg);
+        return;
+    }
+    if (!s->conv_id[0])
+        er_strlcpy(s->conv_id, s->o.conversation_id, sizeof s->conv_id);
+    s->running = true;
+    s->streamed = s->cancel_sent = false;
+    s->ticks = 0;
+    s->started_ms = er_mono_ms();
+    er_strlcpy(s->agent, agent ? agent : "", sizeof s->agent);
+    tui_chat_set_running(a->chat, s->entry, true, s->started_ms);
+    tui_chat_bottom(a->chat);
+    load_title(a);
+    tui_tasks_invalidate(a);
+    tui_memory_invalidate(a);
+}
+
+/* "@code fix it": the agent named first, or NULL; *rest gets the request. */
+static int forced_agent(tui_app *a, const char *line, char *agent, size_t size,
+                        const char **rest)
+{
+    *rest = line;
+    if (line[0] != '@')
+        return 0;
+    size_t n = strcspn(line + 1, " \t\n");
+    snprintf(agent, size, "%.*s", (int)n, line + 1);
+    if (!er_agent_find(agent)) {
+        er_buf b = ER_BUF_INIT;
+        for (size_t i = 0; er_agents[i]; i++)
+            er_buf_printf(&b, "%s@%s", i ? ", " : "", er_agents[i]->name);
+        tui_set_status(a, true, "No agent '%s'; choose one of %s", agent, er_buf_cstr(&b));
+        er_buf_release(&b);
+        return -1;
+    }
+    *rest = line + 1 + n;
+    while (**rest == ' ' || **rest == '\t' || **rest == '\n')
+        (*rest)++;
+    if (!**rest) {
+        tui_set_status(a, true, "What should @%s do? Type the request after the name", agent);
+        return -1;
+    }
+    return 1;
+}
+
+static void run_slash(tui_app *a, const char *line);
+
+void tui_session_line(tui_app *a, const char *line)
+{
+    tui_session *s = a->session;
+    if (line[0] == '/') {
+        run_slash(a, line);
+        return;
+    }
+    if (s->running) {
+        tui_set_status(a, true, "A task is running: wait for it, or Ctrl-C to cancel it "
+                                "(Up brings your line back)");
+        return;
+    }
+    char agent[64];
+    const char *request;
+    int forced = forced_agent(a, line, agent, sizeof agent, &request);
+    if (forced >= 0)
+        submit(a, request, forced ? agent : NULL);
+}
+
+bool tui_session_cancel(tui_app *a)
+{
+    tui_session *s = a->session;
+    if (!s->running)
+        return false;
+    er_error err = { 0 };
+    if (er_task_cancel(a->env, s->o.task_id, &err) && err.code != ER_ECONFLICT)
+        tui_set_status(a, true, "Cannot cancel: %s", err.msg);
+    else
+        tui_set_status(a, false, "Cancelling the task…");
+    s->cancel_sent = true;
+    drop_approvals(s);
+    return true;
+}
+
+void tui_session_tick(tui_app *a)
+{
+    tui_session *s = a->session;
+    if (!s->running || ++s->ticks % STORE_CHECK_TICKS != 0)
+        return;
+    if (cli_outcome_check_store(a->c, &s->o)) {
+        er_log(ER_LOG_INFO, "tui", "task %s ended without its end event; the store says %s",
+               s->o.task_id, er_task_status_name(s->o.status));
+        finish(a);
+    }
+}
+
+void tui_session_stop(tui_app *a)
+{
+    tui_session *s = a->session;
+    /* In-process workers die with us: do not leave the task "running" forever. */
+    if (s->running && a->local_bus)
+        er_task_cancel(a->env, s->o.task_id, NULL);
+    er_cache_unsubscribe(s->sub);
+    s->sub = NULL;
+}
+
+/* ---- approvals ---- */
+
+static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
+{
+    tui_session *s = a->session;
+    const cJSON *data = er_json_obj(ev, "data");
+    er_error err = { 0 };
+    if (er_approval_answer(a->env, er_json_str(ev, "task_id"), er_json_str(data, "call_id"), d,
+                           &err)) {
+        tui_set_status(a, true, "Cannot answer the approval request: %s", err.msg);
+        return;
+    }
+    const char *tool = er_json_str(data, "tool") ? er_json_str(data, "tool") : "the tool";
+    char *note = d == ER_APPROVAL_DENY ? er_xasprintf("✗ denied %s", tool)
+               : d == ER_APPROVAL_ALLOW ? er_xasprintf("✓ allowed %s", tool)
+               : er_xasprintf("✓ allowed %s (always for %s tools this session)", tool,
+                              er_json_str(data, "perm") ? er_json_str(data, "perm") : "these");
+    tui_chat_note(a->chat, s->entry, note);
+    free(note);
+}
+
+static bool always_for(const tui_session *s, const cJSON *ev)
+{
+    er_perm p;
+    return er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
+}
+
+static void on_approval(tui_app *a, const cJSON *ev)
+{
+    tui_session *s = a->session;
+    if (always_for(s, ev)) {
+        answer(a, ev, ER_APPROVAL_ALWAYS);
+        return;
+    }
+    if (s->napprovals == MAX_APPROVALS) {
+        answer(a, ev, ER_APPROVAL_DENY);   /* a runaway: no one can read that many */
+        return;
+    }
+    s->approvals[s->napprovals++] = cJSON_Duplicate(ev, true);
+}
+
+bool tui_approval_open(const tui_app *a)
+{
+    return a->session && a->session->napprovals > 0;
+}
+
+static void remove_approval(tui_session *s, size_t i)
+{
+    cJSON_Delete(s->approvals[i]);
+    memmove(s->approvals + i, s->approvals + i + 1, (s->napprovals - i - 1) * sizeof *s->approvals);
+    s->napprovals--;
+}
+
+/* A call that got its result was answered elsewhere or timed out: no question left. */
+static void approval_settled(tui_session *s, const char *call_id)
+{
+    for (size_t i = 0; call_id && i < s->napprovals; i++) {
+        if (er_str_eq(er_json_str(er_json_obj(s->approvals[i], "data"), "call_id"), call_id)) {
+            remove_approval(s, i);
+            return;
+        }
+    }
+}
+
+void tui_approval_key(tui_app *a, const tui_key *k)
+{
+    tui_session *s = a->session;
+    if (k->fn || !s->napprovals)
+        return;
+    er_approval_decision d;
+    switch (k->c) {
+    case 'y': case 'Y':
+        d = ER_APPROVAL_ALLOW;
+        break;
+    case 'n': case 'N': case 27:
+        d = ER_APPROVAL_DENY;
+        break;
+    case 'a': case 'A':
+        d = ER_APPROVAL_ALWAYS;
+        break;
+    default:
+        return;
+    }
+    answer(a, s->approvals[0], d);
+    if (d == ER_APPROVAL_ALWAYS) {
+        er_perm p;
+        if (er_perm_parse(er_json_str(er_json_obj(s->approvals[0], "data"), "perm"), &p) == 0)
+            s->always[p] = true;
+    }
+    remove_approval(s, 0);
+    /* Waiting requests of a class just allowed for the session need no question. */
+    for (size_t i = 0; i < s->napprovals;) {
+        if (always_for(s, s->approvals[i])) {
+            answer(a, s->approvals[i], ER_APPROVAL_ALWAYS);
+            remove_approval(s, i);
+        } else {
+            i++;
+        }
+    }
+    a->dirty = true;
+}
+
+/* The arguments as the user should read them: one "key: value" per line,
+ * string values verbatim (a file's content shows as the file would). */
+static char *readable_args(const cJSON *data)
+{
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(data, "arguments");
+    cJSON *parsed = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+    const cJSON *obj = parsed ? parsed : args;
+    er_buf b = ER_BUF_INIT;
+    if (cJSON_IsObject(obj)) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, obj) {
+            if (cJSON_IsString(it) && strchr(it->valuestring, '\n')) {
+                er_buf_printf(&b, "%s:\n%s", it->string, it->valuestring);
+                if (!er_str_ends(it->valuestring, "\n"))
+                    er_buf_putc(&b, '\n');
+            } else if (cJSON_IsString(it)) {
+                er_buf_printf(&b, "%s: %s\n", it->string, it->valuestring);
+            } else {
+                char *v = er_json_print(it);
+                er_buf_printf(&b, "%s: %s\n", it->string, v);
+                free(v);
+            }
+        }
+    } else if (cJSON_IsString(args)) {
+        er_buf_puts(&b, args->valuestring);
+    } else if (obj) {
+        char *v = er_json_print(obj);
+        er_buf_puts(&b, v);
+        free(v);
+    }
+    cJSON_Delete(parsed);
+    char *clean = tui_sanitize(b.ptr ? b.ptr : "", b.len);
+    er_buf_release(&b);
+    size_t n = strlen(clean);
+    if (n && clean[n - 1] == '\n')
+        clean[n - 1] = '\0';
+    return clean;
+}
+
+static void draw_wrapped(int y, int end, tui_rect in, tui_style st, const char *text)
+{
+    size_t len = strlen(text), off = 0;
+    while (off < len && y < end) {
+        size_t next;
+        size_t n = tui_wrap(text + off, len - off, in.w, &next);
+        if (y == end - 1 && off + next < len) {
+            tui_put(y++, in.x, in.w, TUI_S_DIM, "…");
+            break;
+        }
+        tui_putn(y++, in.x, in.w, st, text + off, n);
+        off += next;
+    }
+}
+
+void tui_approval_draw(tui_app *a)
+{
+    tui_session *s = a->session;
+    const cJSON *ev = s->approvals[0];
+    const cJSON *d = er_json_obj(ev, "data");
+    char *args = readable_args(d);
+    int w = a->cols - 4 < 100 ? a->cols - 4 : 100;
+    int nargs = 0;
+    for (size_t off = 0, len = strlen(args), next; off < len; off += next, nargs++)
+        tui_wrap(args + off, len - off, w - 4, &next);
+    int h = nargs + 6 < a->rows - 2 ? nargs + 6 : a->rows - 2;
+    char title[64];
+    if (s->napprovals > 1)
+        snprintf(title, sizeof title, "Approval needed (1 of %zu)", s->napprovals);
+    else
+        snprintf(title, sizeof title, "Approval needed");
+    tui_rect in = tui_box((tui_rect){ (a->rows - h) / 2, (a->cols - w) / 2, h, w }, title);
+    const char *perm = er_json_str(d, "perm") ? er_json_str(d, "perm") : "?";
+    int y = in.y, x = in.x;
+    x += tui_put(y, x, in.w, TUI_S_AGENT, er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to run ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, er_json_str(d, "tool"));
+    tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
+    y += 2;
+    draw_wrapped(y, in.y + in.h - 2, in, TUI_S_CODE, args);
+    free(args);
+    x = in.x;
+    y = in.y + in.h - 1;
+    x += tui_put(y, x, in.w, TUI_S_BAR_KEY, " y ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " allow  ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " n ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " deny  ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " a ");
+    tui_putf(y, x, in.x + in.w - x, TUI_S_TEXT, " always allow %s tools this session", perm);
+}
+
+/* ---- events of this session's request ---- */
+
+void tui_session_event(tui_app *a, const cJSON *ev, bool token)
+{
+    tui_session *s = a->session;
+    if (!s->running || !er_str_eq(er_json_str(ev, "root"), s->o.task_id))
+        return;
+    const char *kind = er_json_str(ev, "kind");
+    bool own = er_str_eq(er_json_str(ev, "task_id"), s->o.task_id);
+    const cJSON *d = er_json_obj(ev, "data");
+    if (token) {
+        const char *text = er_json_str(d, "text");
+        if (own && text && !s->cancel_sent) {
+            tui_chat_append(a->chat, s->entry, text, strlen(text));
+            s->streamed = true;
+            a->dirty = true;
+        }
+        return;
+    }
+    if (er_str_eq(kind, "approval_request")) {
+        on_approval(a, ev);
+    } else if (er_str_eq(kind, "tool_result")) {
+        approval_settled(s, er_json_str(d, "id"));
+    } else if (er_str_eq(kind, "start") && own && er_json_str(d, "agent")) {
+        er_strlcpy(s->agent, er_json_str(d, "agent"), sizeof s->agent);
+        tui_chat_set_who(a->chat, s->entry, s->agent);
+    } else if (er_str_eq(kind, "end") && own) {
+        cli_outcome_take_end(&s->o, d);
+        finish(a);
+        return;
+    }
+    if (er_str_eq(kind, "routed") || er_str_eq(kind, "tool_call") ||
+        er_str_eq(kind, "delegate")) {
+        char *text = cli_event_text(ev);
+        tui_chat_note(a->chat, s->entry, text);
+        free(text);
+    }
+}
+
+/* ---- slash commands ---- */
+
+static void do_help(tui_app *a, const char *arg)
+{
+    (void)arg;
+    a->help_open = true;
+}
+
+static void show_or_explain(tui_app *a, tui_panel_id p, const char *name)
+{
+    if (a->narrow)
+        tui_set_status(a, true, "The %s panel needs a terminal 80 columns wide", name);
+    else
+        tui_show_panel(a, p);
+}
+
+static void do_agents(tui_app *a, const char *arg)
+{
+    (void)arg;
+    show_or_explain(a, TUI_AGENTS, "agent monitor");
+}
+
+static void do_tasks(tui_app *a, const char *arg)
+{
+    (void)arg;
+    show_or_explain(a, TUI_TASKS, "task tracker");
+}
+
+static void do_memory(tui_app *a, const char *arg)
+{
+    show_or_explain(a, TUI_MEMORY, "memory");
+    if (!a->narrow && *arg)
+        tui_memory_search(a, arg);
+}
+
+static void do_new(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_session_use_conversation(a, NULL, NULL);
+    tui_set_status(a, false, "New conversation");
+}
+
+static void do_cancel(tui_app *a, const char *arg)
+{
+    (void)arg;
+    if (!tui_session_cancel(a))
+        tui_set_status(a, false, "Nothing is running");
+}
+
+static void do_clear(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_chat_clear(a->chat);
+}
+
+static void do_quit(tui_app *a, const char *arg)
+{
+    (void)arg;
+    a->quit = true;
+}
+
+const tui_slash tui_slashes[] = {
+    { "/help", "the keys and commands", do_help },
+    { "/agents", "the agent monitor (F3)", do_agents },
+    { "/tasks", "the task tracker (F4)", do_tasks },
+    { "/memory", "past conversations; /memory WORDS searches them (F5)", do_memory },
+    { "/new", "start a new conversation", do_new },
+    { "/cancel", "cancel the running task (Ctrl-C)", do_cancel },
+    { "/clear", "clear the chat panel (the conversation goes on)", do_clear },
+    { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
+};
+const size_t tui_nslashes = ER_ARRAY_LEN(tui_slashes);
+
+static void run_slash(tui_app *a, const char *line)
+{
+    size_t len = strcspn(line, " \t\n");
+    const char *arg = line + len;
+    while (*arg == ' ' || *arg == '\t' || *arg == '\n')
+        arg++;
+    for (size_t i = 0; i < tui_nslashes; i++) {
+        if (strlen(tui_slashes[i].name) == len && strncmp(tui_slashes[i].name, line, len) == 0) {
+            tui_slashes[i].run(a, arg);
+            return;
+        }
+    }
+    tui_set_status(a, true, "Unknown command %.*s (try /help)", (int)len, line);
+}

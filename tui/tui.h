@@ -1,0 +1,203 @@
+/* tui.h — the full-screen terminal interface (`errand` on a terminal).
+ *
+ * Four panels — chat, agent monitor, task tracker, memory — over one input
+ * line that readline edits (input.c), a tab bar on top and a status bar below.
+ *
+ * Threads: everything here runs on the main thread, which owns curses,
+ * readline and every panel's state.  The only thing other threads do is the
+ * cache's pub/sub callbacks (app.c), which queue the raw event and write a
+ * byte to the wake-up pipe; the main loop polls stdin and that pipe, so an
+ * idle session uses no CPU at all (a 1 s tick runs only while a task runs). */
+#ifndef ERRAND_TUI_H
+#define ERRAND_TUI_H
+
+#define NCURSES_WIDECHAR 1
+#include "cli.h"
+#include "text.h"
+#include "errand/cache.h"
+#include "errand/config.h"
+
+#include <curses.h>
+#include <wchar.h>
+
+typedef enum { TUI_CHAT = 0, TUI_AGENTS, TUI_TASKS, TUI_MEMORY, TUI_NPANELS } tui_panel_id;
+
+typedef struct tui_rect {
+    int y, x, h, w;
+} tui_rect;
+
+/* A key as wget_wch gives it: fn is true for KEY_* codes; alt when it came
+ * right after an ESC (Alt-key). */
+typedef struct tui_key {
+    bool fn;
+    bool alt;
+    wint_t c;
+} tui_key;
+
+#define TUI_CTRL(ch) ((ch) & 0x1f)
+
+typedef struct tui_chat tui_chat;
+typedef struct tui_agents tui_agents;
+typedef struct tui_tasks tui_tasks;
+typedef struct tui_memory tui_memory;
+typedef struct tui_session tui_session;
+
+/* What the input line is editing: a request (chat) or a memory search. */
+typedef enum { TUI_INPUT_CHAT = 0, TUI_INPUT_SEARCH } tui_input_mode;
+
+typedef struct tui_app {
+    cli *c;
+    er_env *env;
+    char user_id[ER_ID_LEN];
+    tui_panel_id panel;       /* the chosen panel (narrow terminals show chat anyway) */
+    int rows, cols;
+    bool narrow;              /* under 80 columns: chat only */
+    bool quit;
+    bool dirty;               /* something changed: redraw before sleeping */
+    bool help_open;
+    bool ctrl_c_armed;        /* a Ctrl-C at an idle prompt: the next one quits */
+    bool local_bus;           /* workers run in this process */
+    char status[256];         /* one-line message in the status bar, until the next key */
+    bool status_error;
+    int cursor_y, cursor_x;   /* where the terminal cursor goes; -1: hidden */
+    tui_input_mode input_mode;
+    tui_chat *chat;
+    tui_agents *agents;
+    tui_tasks *tasks;
+    tui_memory *memory;
+    tui_session *session;
+} tui_app;
+
+/* ---- app.c (cmd_tui is declared in cli.h) ---- */
+/* The panel on screen (chat when the terminal is narrow). */
+tui_panel_id tui_panel(const tui_app *a);
+void tui_show_panel(tui_app *a, tui_panel_id p);
+void tui_set_status(tui_app *a, bool error, const char *fmt, ...) ER_PRINTF(3, 4);
+/* Subscribes to a task's own channel (its tokens); NULL on failure.  OWNED:
+ * release with er_cache_unsubscribe on the main thread. */
+er_cache_sub *tui_follow_tokens(tui_app *a, const char *root_id);
+
+/* ---- theme.c: colours (NO_COLOR turns them off) and drawing primitives ---- */
+void tui_theme_init(bool color);
+void tui_use_style(tui_style s);
+/* Draws s (UTF-8) at y,x in style s, cut to at most w columns; returns columns used. */
+int tui_put(int y, int x, int w, tui_style s, const char *text);
+/* The same with a byte length. */
+int tui_putn(int y, int x, int w, tui_style s, const char *text, size_t len);
+/* Fills a row segment with spaces in style s. */
+void tui_fill(int y, int x, int w, tui_style s);
+/* printf into a row, cut to w columns. */
+int tui_putf(int y, int x, int w, tui_style s, const char *fmt, ...) ER_PRINTF(5, 6);
+/* A framed box with a title; returns the inside. */
+tui_rect tui_box(tui_rect r, const char *title);
+void tui_draw_help(tui_app *a);
+/* Lists: moves *sel for the usual keys (arrows, j/k, PgUp/PgDn, Home/End,
+ * the wheel); true when k was one of them.  tui_list_scroll keeps sel within
+ * the h rows shown from *top. */
+bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page);
+void tui_list_scroll(size_t sel, int h, int *top);
+/* A status's style (done green, failed red, …). */
+tui_style tui_status_style(er_task_status s);
+
+/* ---- input.c: readline bridge ---- */
+int tui_input_open(tui_app *a);
+void tui_input_close(tui_app *a);
+/* Hands a key to readline (translating curses key codes to what readline reads). */
+void tui_input_key(tui_app *a, const tui_key *k);
+/* Rows the input needs at this width (1 up to max). */
+int tui_input_rows(tui_app *a, int width, int max);
+void tui_input_draw(tui_app *a, tui_rect r);
+void tui_input_set_mode(tui_app *a, tui_input_mode m);
+bool tui_input_empty(void);
+void tui_input_clear(tui_app *a);
+/* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */
+char *tui_history_open(void);
+void tui_history_add(const char *path, const char *line);
+void tui_history_close(const char *path);
+
+/* ---- session.c: requests of this session, approvals, slash commands ---- */
+typedef struct tui_slash {
+    const char *name;
+    const char *help;
+    void (*run)(tui_app *a, const char *arg);
+} tui_slash;
+extern const tui_slash tui_slashes[];
+extern const size_t tui_nslashes;
+
+tui_session *tui_session_new(void);
+void tui_session_free(tui_app *a);
+/* A line from the input: a slash command or a request ("@agent ..." forces one). */
+void tui_session_line(tui_app *a, const char *line);
+/* One event (OWNED by the caller) from pub/sub; token says which channel. */
+void tui_session_event(tui_app *a, const cJSON *ev, bool token);
+/* Ctrl-C: cancels the running request; false when none runs. */
+bool tui_session_cancel(tui_app *a);
+bool tui_session_running(const tui_app *a);
+/* Once a second while a request runs: the store as a backstop for lost events. */
+void tui_session_tick(tui_app *a);
+/* The approval dialog: true when one is open (it takes the keys). */
+bool tui_approval_open(const tui_app *a);
+void tui_approval_draw(tui_app *a);
+void tui_approval_key(tui_app *a, const tui_key *k);
+/* Before leaving: cancels what only this process would run, unsubscribes. */
+void tui_session_stop(tui_app *a);
+/* Starts a new conversation, or continues conv_id (NULL: new). */
+void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *title);
+const char *tui_session_title(const tui_app *a);
+/* What runs, for the status bar ("● research 12s"), or "" when idle. */
+void tui_session_describe(const tui_app *a, char *out, size_t outsize);
+
+/* ---- chat.c ---- */
+typedef enum { TUI_ENTRY_USER, TUI_ENTRY_ASSISTANT, TUI_ENTRY_NOTE, TUI_ENTRY_ERROR } tui_entry_kind;
+tui_chat *tui_chat_new(void);
+void tui_chat_free(tui_chat *ch);
+void tui_chat_clear(tui_chat *ch);
+/* Appends an entry and returns its index. */
+size_t tui_chat_add(tui_chat *ch, tui_entry_kind kind, const char *who, const char *text);
+void tui_chat_append(tui_chat *ch, size_t entry, const char *text, size_t len);
+void tui_chat_set_text(tui_chat *ch, size_t entry, const char *text);
+void tui_chat_set_who(tui_chat *ch, size_t entry, const char *who);
+void tui_chat_set_kind(tui_chat *ch, size_t entry, tui_entry_kind kind);
+/* A step shown dimmed between an entry's header and its text ("→ research"). */
+void tui_chat_note(tui_chat *ch, size_t entry, const char *text);
+/* A running entry shows its elapsed time, a finished one its duration
+ * (started_ms on er_mono_ms's clock). */
+void tui_chat_set_running(tui_chat *ch, size_t entry, bool running, int64_t started_ms);
+void tui_chat_draw(tui_app *a, tui_rect r);
+bool tui_chat_key(tui_app *a, const tui_key *k);
+/* Scrolls by rows (positive: back in time); tui_chat_bottom follows the end again. */
+void tui_chat_scroll(tui_app *a, int rows);
+void tui_chat_bottom(tui_chat *ch);
+/* Loads a stored conversation's messages. */
+int tui_chat_load(tui_app *a, const char *conv_id, er_error *err);
+
+/* ---- agents.c: the agent monitor ---- */
+tui_agents *tui_agents_new(void);
+void tui_agents_free(tui_agents *m);
+void tui_agents_load(tui_app *a);
+void tui_agents_event(tui_app *a, const cJSON *ev);
+void tui_agents_draw(tui_app *a, tui_rect r);
+bool tui_agents_key(tui_app *a, const tui_key *k);
+/* True while any agent runs (the tick keeps elapsed times fresh). */
+bool tui_agents_busy(const tui_app *a);
+/* Once a second while busy: queue depths and a check of what the store says. */
+void tui_agents_tick(tui_app *a);
+
+/* ---- tasks.c: the task tracker ---- */
+tui_tasks *tui_tasks_new(void);
+void tui_tasks_free(tui_tasks *t);
+void tui_tasks_event(tui_app *a, const cJSON *ev);
+void tui_tasks_draw(tui_app *a, tui_rect r);
+bool tui_tasks_key(tui_app *a, const tui_key *k);
+void tui_tasks_invalidate(tui_app *a);
+
+/* ---- memory.c: past conversations ---- */
+tui_memory *tui_memory_new(void);
+void tui_memory_free(tui_memory *m);
+void tui_memory_draw(tui_app *a, tui_rect r);
+bool tui_memory_key(tui_app *a, const tui_key *k);
+void tui_memory_invalidate(tui_app *a);
+/* The query typed in search mode ("" clears the search). */
+void tui_memory_search(tui_app *a, const char *query);
+
+#endif
