@@ -11,6 +11,7 @@
 #include "errand/id.h"
 #include "errand/log.h"
 #include "errand/store_auth.h"
+#include "crypto_api.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -233,11 +234,14 @@ int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er
 int srv_api_token_issue(er_store *st, const char *user_id, const char *label,
                         char token_out[SRV_TOKEN_MAX], char id_out[ER_ID_LEN], er_error *err)
 {
+    int rc = srv_crypto_load(err);
+    if (rc)
+        return rc;
     er_buf t = ER_BUF_INIT;
     srv_random_token(API_PREFIX, 32, &t);
     char digest[65];
     srv_sha256_hex(t.ptr, t.len, digest);
-    int rc = er_store_api_token_add(st, user_id, label, digest, id_out, err);
+    rc = er_store_api_token_add(st, user_id, label, digest, id_out, err);
     if (rc == 0)
         er_strlcpy(token_out, t.ptr, SRV_TOKEN_MAX);
     er_buf_release(&t);

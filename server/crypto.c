@@ -5,10 +5,7 @@
  * anything non-canonical. */
 #include "server.h"
 
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
-#include <openssl/sha.h>
+#include "crypto_api.h"
 
 #include <errno.h>
 #include <string.h>

@@ -7,9 +7,8 @@
  * ("none" included) is refused before any signature is looked at. */
 #include "server.h"
 
+#include "crypto_api.h"
 #include <openssl/core_names.h>
-#include <openssl/evp.h>
-#include <openssl/param_build.h>
 
 #include <math.h>
 #include <stdlib.h>

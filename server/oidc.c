@@ -18,7 +18,7 @@
 #include "errand/http.h"
 #include "errand/log.h"
 
-#include <openssl/evp.h>
+#include "crypto_api.h"
 
 #include <pthread.h>
 #include <stdio.h>

@@ -6,6 +6,7 @@
 #include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/workers.h"
+#include "crypto_api.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -94,13 +95,19 @@ static void teardown(srv *s)
 
 int srv_run(er_env *env, const srv_opts *o, er_error *err)
 {
+    /* Loaded now, not at start-up: no other command needs them. */
+    int rc = srv_mhd_load(err);
+    if (!rc)
+        rc = srv_crypto_load(err);
+    if (rc)
+        return rc;
     srv *s = er_xcalloc(1, sizeof *s);
     s->env = env;
     s->cfg = er_env_config(env);
     split_origins(s);
     srv_ws_init(s);
     const char *listen = o->listen ? o->listen : s->cfg->listen;
-    int rc = setup(s, err);
+    rc = setup(s, err);
     if (!rc)
         rc = srv_http_start(s, listen, err);
     if (!rc) {

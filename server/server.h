@@ -34,7 +34,7 @@
 #include "errand/str.h"
 #include "errand/tasks.h"
 
-#include <microhttpd.h>
+#include "mhd_api.h"
 #include <cjson/cJSON.h>
 #include <stdatomic.h>
 #include <string.h>

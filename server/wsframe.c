@@ -5,8 +5,7 @@
  * reserved bits, masking, control-frame sizes, the length cap. */
 #include "server.h"
 
-#include <openssl/evp.h>
-#include <openssl/sha.h>
+#include "crypto_api.h"
 
 #include <errno.h>
 #include <poll.h>
