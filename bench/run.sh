@@ -6,10 +6,13 @@
 # 2. throughput.py: tasks per second and end-to-end latency, local and networked
 #    (PostgreSQL + RabbitMQ + Redis started here on their own ports, with 1 and 2
 #    code workers), and the CPU each part spends per task.
+# 3. api.sh: errand serve against a FastAPI app doing the same work (wrk).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
 build=$(cd "$build" && pwd)
 /usr/bin/python3 "$here/pipeline.py" --errand "$build/errand" --fake "$build/tests/fake_llm"
 echo
-exec /usr/bin/python3 "$here/throughput.py" --build "$build" "${@:2}"
+/usr/bin/python3 "$here/throughput.py" --build "$build" "${@:2}"
+echo
+exec "$here/api.sh" "$build"

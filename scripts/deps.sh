@@ -2,19 +2,23 @@
 # deps.sh — install the Debian packages errand needs, only those missing.
 #   scripts/deps.sh build   what building and running needs
 #   scripts/deps.sh test    plus the servers and tools the test suite uses
+#   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libsodium-dev libssl-dev)
+            libcivetweb-dev libmicrohttpd-dev libsodium-dev libssl-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck)
+fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
+elif [ "${1:-build}" = fuzz ]; then
+  want+=("${fuzz_pkgs[@]}")
 fi
 
 missing=()

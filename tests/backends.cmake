@@ -27,3 +27,24 @@ if(ERRAND_WITH_POSTGRES)
   errand_backend_test(store.postgres COMMAND test_store FIXTURES postgres
                       ENV "ERRAND_TEST_DATABASE_URL=${ERRAND_TEST_PG_URL}")
 endif()
+
+# The API tests (tests/e2e/t_api_*.sh) once more in networked mode: PostgreSQL,
+# Redis and RabbitMQ through the ERRAND_E2E_* URLs that tests/e2e/lib.sh reads;
+# api_lib.sh starts an `errand worker all` next to the server.  They share the
+# broker's queues (a worker would take another test's tasks), so they hold the
+# rabbitmq lock, and redis's since the cache suite restarts that server.
+if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
+  file(GLOB API_E2E CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_api_*.sh)
+  foreach(src IN LISTS API_E2E)
+    get_filename_component(name ${src} NAME_WE)
+    string(REGEX REPLACE "^t_" "" name ${name})
+    errand_backend_test(e2e.${name}.networked COMMAND bash ${src}
+      FIXTURES "postgres;redis;rabbitmq"
+      ENV "ERRAND=$<TARGET_FILE:errand>" "ERRAND_BUILD=${CMAKE_BINARY_DIR}"
+          "ERRAND_TESTS=${CMAKE_CURRENT_SOURCE_DIR}" "ERRAND_SRC=${CMAKE_SOURCE_DIR}"
+          "ERRAND_E2E_DATABASE_URL=${ERRAND_TEST_PG_URL}"
+          "ERRAND_E2E_REDIS_URL=${ERRAND_TEST_REDIS_URL}"
+          "ERRAND_E2E_RABBITMQ_URL=${ERRAND_TEST_AMQP_URL}")
+    set_tests_properties(backend.e2e.${name}.networked PROPERTIES RESOURCE_LOCK "rabbitmq;redis")
+  endforeach()
+endif()

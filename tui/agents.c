@@ -13,6 +13,7 @@
 #include "errand/json.h"
 #include "errand/str.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -175,7 +176,7 @@ static void step_event(tui_agents *m, const char *kind, const cJSON *d)
     }
     r->waiting = false;
     if (er_str_eq(kind, "llm")) {
-        r->step = (int)er_json_num(d, "step", r->step);
+        r->step = (int)er_json_int(d, "step", r->step, 0, INT32_MAX);
         const cJSON *calls = er_json_arr(d, "tool_calls");
         const char *first = cJSON_GetArraySize(calls) > 0
                           ? er_json_str(cJSON_GetArrayItem(calls, 0), "name") : NULL;

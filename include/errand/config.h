@@ -36,6 +36,25 @@ typedef struct er_config {
     long approval_timeout;   /* seconds to wait for a y/n answer */
     long llm_timeout;        /* seconds per request */
     long llm_retries;
+    /* errand serve */
+    char *listen;            /* "127.0.0.1:8080" */
+    char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */
+    char *jwt_secret;        /* HS256 key; NULL: generated in the data dir */
+    char *cors_origins;      /* comma-separated allow-list for CORS and WebSocket Origin */
+    char *metrics_token;     /* bearer token /metrics requires; NULL: open */
+    long server_threads;     /* HTTP event threads; 0: one per CPU */
+    long server_workers;     /* in-process worker concurrency in local mode; 0: none */
+    long access_ttl;         /* seconds an access token (JWT) lives */
+    long refresh_ttl;        /* seconds a refresh token lives */
+    long rate_limit;         /* requests per user and endpoint per window; 0: off */
+    long rate_window;        /* seconds */
+    long max_body;           /* bytes of a request body */
+    long timeout_ms;         /* silence after which a connection is closed */
+    /* OpenID Connect login */
+    char *oauth_issuer;
+    char *oauth_client_id;
+    char *oauth_client_secret;
+    char *oauth_scopes;
     char *config_path;       /* the file that was read, or NULL */
 } er_config;
 

@@ -1,4 +1,9 @@
-/* http.h — the outgoing HTTP client (libcurl): timeouts, retries, capped bodies.
+/* http.h — the outgoing HTTP client: timeouts, retries, capped bodies.
+ *
+ * https:// (and any request when a proxy is configured) goes through libcurl;
+ * plain http:// — local model servers, fakes — through a small built-in
+ * HTTP/1.1 transport (src/http/plain.c) that does not load libcurl and OpenSSL.
+ * ERRAND_HTTP=curl sends everything through libcurl.
  *
  * One call does one logical request: it retries "try later" answers (429, 5xx)
  * and failed connects with exponential backoff and full jitter, honouring

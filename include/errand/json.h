@@ -19,6 +19,10 @@ void er_json_append(cJSON *arr, cJSON *item);
 const char *er_json_str(const cJSON *obj, const char *key);
 /* def when missing or not a number. */
 double er_json_num(const cJSON *obj, const char *key, double def);
+/* A number as an integer, truncated toward zero and clamped to [lo, hi]; def
+ * when missing or not a number.  For numbers from outside: a plain cast of a
+ * double outside the target type's range is undefined behaviour. */
+int64_t er_json_int(const cJSON *obj, const char *key, int64_t def, int64_t lo, int64_t hi);
 bool er_json_bool(const cJSON *obj, const char *key, bool def);
 const cJSON *er_json_obj(const cJSON *obj, const char *key);
 const cJSON *er_json_arr(const cJSON *obj, const char *key);

@@ -101,6 +101,12 @@ int er_store_migrate(er_store *st, int *applied, er_error *err);
 int er_store_schema_version(er_store *st, int *out, er_error *err);
 /* Highest migration version compiled in for this store's dialect. */
 int er_store_latest_version(const er_store *st);
+/* Runs fn inside one transaction: the store calls fn makes on this thread join
+ * it (one commit for several writes).  Commits when fn returns 0, rolls back
+ * otherwise and returns fn's code.  fn must not wait for other threads that
+ * use the store. */
+typedef int (*er_store_tx_fn)(er_store *st, void *payload, er_error *err);
+int er_store_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
 
 /* Users.  ensure: creates the user or finds it by name; a non-NULL role
  * ("admin", "user") replaces the stored one, NULL keeps it ("user" when new). */
@@ -146,6 +152,8 @@ typedef struct er_task_update {
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
                           const er_task_update *upd, er_error *err);
 int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err);
+/* How many tasks (top-level and children) have each status: counts[status]. */
+int er_store_task_counts(er_store *st, int64_t counts[ER_TASK_CANCELLED + 1], er_error *err);
 void er_task_release(er_task *t);
 
 /* Task events.  With a step_key, adding is idempotent: a second add with the same

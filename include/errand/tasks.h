@@ -24,6 +24,18 @@ typedef struct er_submit {
 /* Fills task_id_out and conv_id_out (either may be NULL). */
 int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
                    char conv_id_out[ER_ID_LEN], er_error *err);
+
+/* Several submissions with one commit (what a busy server does): the rows of
+ * all are written in one transaction, each in its own savepoint so that one
+ * failing spoils none of the others; then each is published.  out[i] gets
+ * each one's outcome and ids. */
+typedef struct er_submit_result {
+    int rc;
+    er_error err;
+    char task_id[ER_ID_LEN];
+    char conv_id[ER_ID_LEN];
+} er_submit_result;
+void er_task_submit_many(er_env *env, const er_submit *subs, size_t n, er_submit_result *out);
 /* Cancels a task that has not ended, and its children. ER_ECONFLICT when it had ended. */
 int er_task_cancel(er_env *env, const char *task_id, er_error *err);
 

@@ -8,6 +8,7 @@
 #include "errand/str.h"
 #include "errand/tasks.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,7 +35,7 @@ static int collect(const er_task *c, void *payload)
     t->error = er_xstrdup(c->error);
     t->meta = er_xstrdup(c->meta);
     cJSON *meta = cJSON_Parse(c->meta ? c->meta : "{}");
-    ch->index[ch->n] = (int)er_json_num(meta, "index", (double)ch->n);
+    ch->index[ch->n] = (int)er_json_int(meta, "index", (int64_t)ch->n, 0, MAX_STEPS);
     er_strlcpy(ch->after[ch->n], er_json_str(meta, "after") ? er_json_str(meta, "after") : "",
                ER_ID_LEN);
     cJSON_Delete(meta);
@@ -153,8 +154,8 @@ er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload)
         status = ER_TASK_FAILED;
     er_task_outcome o = { .status = status, .answer = er_json_str(body, "answer"),
                           .error = er_json_str(body, "error"),
-                          .tokens_in = (int64_t)er_json_num(body, "tokens_in", 0),
-                          .tokens_out = (int64_t)er_json_num(body, "tokens_out", 0) };
+                          .tokens_in = er_json_int(body, "tokens_in", 0, 0, INT64_MAX),
+                          .tokens_out = er_json_int(body, "tokens_out", 0, 0, INT64_MAX) };
     o.error_code = er_error_from_name(er_json_str(body, "code"));
     er_error err = { 0 };
     er_store *st = NULL;

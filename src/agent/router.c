@@ -113,7 +113,7 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
         er_route_step *st = &out->steps[out->nsteps];
         st->agent = er_xstrdup(agent);
         st->request = er_xstrdup(er_json_str(s, "request") ? er_json_str(s, "request") : "");
-        int dep = (int)er_json_num(s, "depends_on", -1);
+        int dep = (int)er_json_int(s, "depends_on", -1, -1, INT32_MAX);
         st->depends_on = dep >= 0 && (size_t)dep < out->nsteps ? dep : -1;
         out->nsteps++;
     }

@@ -14,6 +14,7 @@
 #include "errand/str.h"
 #include "errand/tool.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -198,8 +199,8 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
         i++;
     }
     const cJSON *u = er_json_obj(d, "usage");
-    resp->usage.input_tokens = (int64_t)er_json_num(u, "input", 0);
-    resp->usage.output_tokens = (int64_t)er_json_num(u, "output", 0);
+    resp->usage.input_tokens = er_json_int(u, "input", 0, 0, INT64_MAX);
+    resp->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
 }
 
 static bool replay(run *r, const char *key, cJSON **data_out)

@@ -63,57 +63,135 @@ static int publish_json(er_env *env, const char *exchange, const char *key, cJSO
     return rc;
 }
 
-int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
-                   char conv_id_out[ER_ID_LEN], er_error *err)
+typedef struct submit_tx {
+    const er_submit *s;
+    const char *user_id;
+    er_task *t;
+} submit_tx;
+
+/* The conversation, the task row and the user's message of one submission. */
+static int store_submission(er_store *st, void *payload, er_error *err)
 {
+    submit_tx *x = payload;
+    er_task *t = x->t;
+    int rc = open_conversation(st, x->s, x->user_id, t->conversation_id, err);
+    if (!rc)
+        rc = er_store_task_create(st, t, err);
+    if (!rc)
+        rc = er_store_msg_append(st, t->conversation_id, "user", x->s->request, t->id, err);
+    return rc;
+}
+
+typedef struct batch_tx {
+    const er_submit *subs;
+    size_t n;
+    er_task *tasks;
+    er_submit_result *out;
+} batch_tx;
+
+static int store_batch(er_store *st, void *payload, er_error *err)
+{
+    (void)err;
+    batch_tx *b = payload;
+    for (size_t i = 0; i < b->n; i++) {
+        if (b->out[i].rc)
+            continue;
+        submit_tx x = { &b->subs[i], b->tasks[i].user_id, &b->tasks[i] };
+        b->out[i].rc = er_store_transaction(st, store_submission, &x, &b->out[i].err);
+    }
+    return 0;   /* what succeeded is committed together */
+}
+
+/* The task row of a submission, before it is stored (t->meta OWNED). */
+static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
+{
+    memset(t, 0, sizeof *t);
     if (er_str_empty(s->request))
         return er_error_set(err, ER_EINVAL, "the request is empty");
-    er_store *st;
-    int rc = er_env_store(env, &st, err);
-    char user_id[ER_ID_LEN];
-    if (!rc && s->user_id)
-        er_strlcpy(user_id, s->user_id, sizeof user_id);
-    else if (!rc)
-        rc = er_env_user_id(env, user_id, err);
-    er_task t = { 0 };
-    if (!rc)
-        rc = open_conversation(st, s, user_id, t.conversation_id, err);
+    int rc = 0;
+    if (s->user_id)
+        er_strlcpy(t->user_id, s->user_id, sizeof t->user_id);
+    else
+        rc = er_env_user_id(env, t->user_id, err);
     if (rc)
         return rc;
     if (s->task_id)
-        er_strlcpy(t.id, s->task_id, sizeof t.id);
+        er_strlcpy(t->id, s->task_id, sizeof t->id);
     else
-        er_id_new(t.id);
-    er_strlcpy(t.user_id, user_id, sizeof t.user_id);
-    er_strlcpy(t.trace_id, t.id, sizeof t.trace_id);
-    t.request = (char *)s->request;
+        er_id_new(t->id);
+    er_strlcpy(t->trace_id, t->id, sizeof t->trace_id);
+    t->request = (char *)s->request;
     cJSON *meta = cJSON_CreateObject();
     if (s->agent)
         er_json_add_str(meta, "agent", s->agent);
     if (s->approve_all)
         er_json_add_bool(meta, "approve_all", true);
-    t.meta = er_json_print(meta);
+    t->meta = er_json_print(meta);
     cJSON_Delete(meta);
-    rc = er_store_task_create(st, &t, err);
-    free(t.meta);
-    if (!rc)
-        rc = er_store_msg_append(st, t.conversation_id, "user", s->request, t.id, err);
-    if (rc)
-        return rc;
+    return 0;
+}
+
+/* After the commit: to the supervisor (a failed publish fails the task). */
+static int publish_task(er_env *env, er_store *st, const er_task *t, er_error *err)
+{
     cJSON *msg = cJSON_CreateObject();
-    er_json_add_str(msg, "task_id", t.id);
-    rc = publish_json(env, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR, msg, err);
+    er_json_add_str(msg, "task_id", t->id);
+    int rc = publish_json(env, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR, msg, err);
     cJSON_Delete(msg);
     if (rc) {
         er_task_update u = { .error = err->msg };
-        er_store_task_advance(st, t.id, ER_TASK_FAILED, &u, NULL);
+        er_store_task_advance(st, t->id, ER_TASK_FAILED, &u, NULL);
         return rc;
     }
+    er_log(ER_LOG_INFO, "tasks", "submitted task %s", t->id);
+    return 0;
+}
+
+void er_task_submit_many(er_env *env, const er_submit *subs, size_t n, er_submit_result *out)
+{
+    memset(out, 0, n * sizeof *out);
+    er_task *tasks = er_xcalloc(n ? n : 1, sizeof *tasks);
+    er_store *st;
+    er_error err = { 0 };
+    int rc = er_env_store(env, &st, &err);
+    for (size_t i = 0; i < n; i++) {
+        out[i].rc = rc ? rc : prepare(env, &subs[i], &tasks[i], &out[i].err);
+        if (rc)
+            out[i].err = err;
+    }
+    batch_tx b = { subs, n, tasks, out };
+    if (!rc && (rc = er_store_transaction(st, store_batch, &b, &err)) != 0) {
+        for (size_t i = 0; i < n; i++) {
+            out[i].rc = rc;
+            out[i].err = err;
+        }
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (!out[i].rc)
+            out[i].rc = publish_task(env, st, &tasks[i], &out[i].err);
+        if (!out[i].rc) {
+            memcpy(out[i].task_id, tasks[i].id, ER_ID_LEN);
+            memcpy(out[i].conv_id, tasks[i].conversation_id, ER_ID_LEN);
+        }
+        free(tasks[i].meta);
+    }
+    free(tasks);
+}
+
+int er_task_submit(er_env *env, const er_submit *s, char task_id_out[ER_ID_LEN],
+                   char conv_id_out[ER_ID_LEN], er_error *err)
+{
+    er_submit_result r;
+    er_task_submit_many(env, s, 1, &r);
+    if (r.rc) {
+        if (err)
+            *err = r.err;
+        return r.rc;
+    }
     if (task_id_out)
-        memcpy(task_id_out, t.id, ER_ID_LEN);
+        memcpy(task_id_out, r.task_id, ER_ID_LEN);
     if (conv_id_out)
-        memcpy(conv_id_out, t.conversation_id, ER_ID_LEN);
-    er_log(ER_LOG_INFO, "tasks", "submitted task %s", t.id);
+        memcpy(conv_id_out, r.conv_id, ER_ID_LEN);
     return 0;
 }
 

@@ -130,6 +130,8 @@ int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);
 int cmd_agents(cli *c, cli_args *a);
 int cmd_worker(cli *c, cli_args *a);
+int cmd_serve(cli *c, cli_args *a);
+int cmd_user(cli *c, cli_args *a);
 int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);

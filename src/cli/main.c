@@ -51,6 +51,17 @@ static const cli_opt worker_opts[] = {
                              "hand them back to the queue (default 30)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt serve_opts[] = {
+    { "listen", 'l', "HOST:PORT", "Address to listen on (server.listen; default 127.0.0.1:8080, port 0: any free)" },
+    { "routes", 0, NULL, "Print the route table and exit" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt user_opts[] = {
+    { "role", 'r', "ROLE", "add: the new user's role, user (default) or admin" },
+    { "label", 0, "TEXT", "token: a label to tell the token apart in errand user list" },
+    { "json", 0, NULL, "list: print JSON" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
@@ -77,6 +88,17 @@ const cli_cmd cli_commands[] = {
       "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
       "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
       "their queue and another worker goes on from their recorded steps." },
+    { "serve", "[--listen HOST:PORT] [--routes]", "Run the REST and WebSocket API server",
+      serve_opts, cmd_serve,
+      "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
+      "it only publishes tasks and `errand worker` processes run them.  Prints\n"
+      "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
+      "Settings: the [server] and [oauth] sections of errand.conf(5)." },
+    { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
+      "Manage the users of the server and their API tokens", user_opts, cmd_user,
+      "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
+      "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
+      "access tokens at POST /api/v1/auth/token." },
     { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
       NULL },
     { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL },

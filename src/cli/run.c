@@ -10,6 +10,7 @@
 #include "errand/workers.h"
 
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -144,7 +145,7 @@ static void describe_routed(er_buf *b, const cJSON *d)
 
 static void describe_llm(er_buf *b, const char *agent, const cJSON *d)
 {
-    er_buf_printf(b, "%s step %d", agent, (int)er_json_num(d, "step", 0));
+    er_buf_printf(b, "%s step %d", agent, (int)er_json_int(d, "step", 0, 0, INT32_MAX));
     const char *text = er_json_str(d, "text");
     if (text && *text) {
         er_buf_puts(b, ": ");
@@ -229,8 +230,8 @@ void cli_outcome_take_end(cli_outcome *o, const cJSON *d)
     o->answer = er_xstrdup(er_json_str(d, "answer"));
     o->error = er_xstrdup(er_json_str(d, "error"));
     o->error_code = er_error_from_name(er_json_str(d, "code"));
-    o->tokens_in = (int64_t)er_json_num(d, "tokens_in", 0);
-    o->tokens_out = (int64_t)er_json_num(d, "tokens_out", 0);
+    o->tokens_in = er_json_int(d, "tokens_in", 0, 0, INT64_MAX);
+    o->tokens_out = er_json_int(d, "tokens_out", 0, 0, INT64_MAX);
 }
 
 /* The store is the truth; pub/sub may drop messages (a Redis restart).  *status

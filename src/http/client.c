@@ -8,7 +8,7 @@
  * once-a-second progress tick.  libcurl itself is loaded, and its global state
  * (TLS with it) set up, on the first request only: the offline brain never
  * pays for it. */
-#include "errand/http.h"
+#include "http_internal.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -137,10 +137,21 @@ static void global_init(void)
         return;
     }
     initialised = true;
+}
+
+static pthread_once_t backoff_init = PTHREAD_ONCE_INIT;
+
+static void read_backoff(void)
+{
     long v;
     const char *env = getenv("ERRAND_HTTP_BACKOFF_MS");
     if (env && er_str_to_long(env, &v) == 0 && v >= 0)
         backoff_base_ms = v;
+}
+
+static void backoff_once(void)
+{
+    pthread_once(&backoff_init, read_backoff);
 }
 
 static void handle_free(handle *h)
@@ -192,6 +203,7 @@ static void handle_put(handle *h)
 
 void er_http_shutdown(void)
 {
+    er_http_plain_shutdown();
     pthread_mutex_lock(&pool_lock);
     handle *h = pool;
     pool = NULL;
@@ -466,30 +478,73 @@ static int sleep_ms(long ms, const volatile int *cancel)
     }
 }
 
+/* One attempt by whichever transport the request uses. */
+typedef struct transport {
+    handle *h;                 /* libcurl: the handle and headers; NULL: plain TCP */
+    struct curl_slist *hdrs;
+    xfer x;
+} transport;
+
+static int attempt_any(transport *t, const er_http_req *req, er_http_resp *out, bool *transient,
+                       long *retry_after, er_error *err)
+{
+    if (!t->h)
+        return er_http_plain_attempt(req, out, transient, retry_after, err);
+    int rc = attempt(t->h, req, t->hdrs, out, &t->x, err);
+    *transient = t->x.transient;
+    *retry_after = t->x.retry_after_ms;
+    return rc;
+}
+
+static int open_transport(transport *t, const er_http_req *req, er_error *err)
+{
+    memset(t, 0, sizeof *t);
+    if (er_http_plain_wants(req->url))
+        return 0;
+    pthread_once(&init_once, global_init);
+    if (!initialised)
+        return er_error_set(err, ER_EUNAVAIL, "%s",
+                            init_error[0] ? init_error : "the HTTP client was shut down");
+    t->h = handle_get();
+    if (!t->h)
+        return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
+    t->hdrs = build_headers(req);
+    return 0;
+}
+
+static void close_transport(transport *t)
+{
+    if (!t->h)
+        return;
+    C.slist_free_all(t->hdrs);
+    handle_put(t->h);
+}
+
 int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
 {
     memset(out, 0, sizeof *out);
     er_buf_init(&out->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
     if (er_str_empty(req->url))
         return er_error_set(err, ER_EINVAL, "no URL given for the HTTP request");
-    pthread_once(&init_once, global_init);
-    if (!initialised)
-        return er_error_set(err, ER_EUNAVAIL, "%s",
-                            init_error[0] ? init_error : "the HTTP client was shut down");
-    handle *h = handle_get();
-    if (!h)
-        return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
-    struct curl_slist *hdrs = build_headers(req);
+    backoff_once();
+    transport t;
+    int rc = open_transport(&t, req, err);
+    if (rc)
+        return rc;
     int64_t t0 = er_mono_ms();
-    xfer x;
-    int rc;
     for (int n = 0;; n++) {
         out->attempts++;
-        rc = attempt(h, req, hdrs, out, &x, err);
-        bool again = rc == 0 ? retryable_status(out->status) : x.transient;
+        bool transient = false;
+        long retry_after = -1;
+        if (req->cancel && *req->cancel) {
+            rc = er_error_set(err, ER_ECANCELLED, "request to '%s' cancelled", req->url);
+            break;
+        }
+        rc = attempt_any(&t, req, out, &transient, &retry_after, err);
+        bool again = rc == 0 ? retryable_status(out->status) : transient;
         if (!again || out->streamed || n >= req->retries)
             break;
-        long wait = backoff_ms(n, x.retry_after_ms);
+        long wait = backoff_ms(n, retry_after);
         er_log(ER_LOG_DEBUG, "http", "%s answered %s%ld; retry %d in %ld ms", req->url,
                rc ? "error " : "HTTP ", rc ? (long)rc : out->status, n + 1, wait);
         if (sleep_ms(wait, req->cancel) != 0) {
@@ -497,11 +552,11 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
             break;
         }
     }
-    er_log(ER_LOG_DEBUG, "http", "%s %s -> %ld in %lld ms (%d attempt%s, rc %d)",
+    er_log(ER_LOG_DEBUG, "http", "%s %s -> %ld in %lld ms (%d attempt%s, rc %d, %s)",
            req->method ? req->method : (req->body ? "POST" : "GET"), req->url, out->status,
-           (long long)(er_mono_ms() - t0), out->attempts, out->attempts == 1 ? "" : "s", rc);
-    C.slist_free_all(hdrs);
-    handle_put(h);
+           (long long)(er_mono_ms() - t0), out->attempts, out->attempts == 1 ? "" : "s", rc,
+           t.h ? "libcurl" : "plain");
+    close_transport(&t);
     return rc;
 }
 

@@ -13,6 +13,7 @@
 #include "errand/str.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -219,9 +220,8 @@ static void read_usage(er_llm_acc *a, const cJSON *u)
 {
     if (!u)
         return;
-    a->usage.input_tokens = (int64_t)er_json_num(u, "input_tokens", (double)a->usage.input_tokens);
-    a->usage.output_tokens =
-        (int64_t)er_json_num(u, "output_tokens", (double)a->usage.output_tokens);
+    a->usage.input_tokens = er_json_int(u, "input_tokens", a->usage.input_tokens, 0, INT64_MAX);
+    a->usage.output_tokens = er_json_int(u, "output_tokens", a->usage.output_tokens, 0, INT64_MAX);
 }
 
 static int api_error(er_llm_acc *a, const cJSON *j, er_error *err)
@@ -252,11 +252,17 @@ static int start_tool_use(er_llm_acc *a, int key, const cJSON *b, er_error *err)
     return rc;
 }
 
+/* The content block an event is about (checked against the caps later). */
+static int block_index(const cJSON *j)
+{
+    return (int)er_json_int(j, "index", 0, INT_MIN, INT_MAX);
+}
+
 static int on_block_start(er_llm_acc *a, const cJSON *j, er_error *err)
 {
     const cJSON *b = er_json_obj(j, "content_block");
     const char *type = b ? er_json_str(b, "type") : NULL;
-    int key = (int)er_json_num(j, "index", 0);
+    int key = block_index(j);
     if (er_str_eq(type, "tool_use"))
         return start_tool_use(a, key, b, err);
     const char *text = er_str_eq(type, "text") ? er_json_str(b, "text") : NULL;
@@ -272,7 +278,7 @@ static int on_block_delta(er_llm_acc *a, const cJSON *j, er_error *err)
         return text ? er_llm_acc_text(a, text, strlen(text), err) : 0;
     }
     if (er_str_eq(type, "input_json_delta")) {
-        er_llm_acc_call *c = er_llm_acc_get_call(a, (int)er_json_num(j, "index", 0), err);
+        er_llm_acc_call *c = er_llm_acc_get_call(a, block_index(j), err);
         if (!c)
             return ER_EPROTO;
         return er_llm_acc_append(a, &c->args, er_json_str(d, "partial_json"), err);
@@ -330,7 +336,7 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return 0;
 }
 
-static const er_llm_wire wire = {
+const er_llm_wire er_llm_anthropic_wire = {
     .chat_path = "/v1/messages",
     .models_path = "/v1/models",
     .build = build_body,
@@ -342,13 +348,13 @@ static int anthropic_chat(er_llm *llm, const er_llm_request *req, er_llm_respons
                           er_error *err)
 {
     assert(llm->be == &er_llm_anthropic_backend);
-    return er_llm_remote_chat(llm, &wire, req, out, err);
+    return er_llm_remote_chat(llm, &er_llm_anthropic_wire, req, out, err);
 }
 
 static int anthropic_ping(er_llm *llm, er_error *err)
 {
     assert(llm->be == &er_llm_anthropic_backend);
-    return er_llm_remote_ping(llm, &wire, err);
+    return er_llm_remote_ping(llm, &er_llm_anthropic_wire, err);
 }
 
 static int anthropic_open(er_llm **out, const er_config *cfg, er_error *err)

@@ -13,6 +13,7 @@
 #include "errand/str.h"
 
 #include <assert.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -155,8 +156,8 @@ static void read_usage(er_llm_acc *a, const cJSON *j)
     const cJSON *u = er_json_obj(j, "usage");
     if (!u)
         return;
-    a->usage.input_tokens = (int64_t)er_json_num(u, "prompt_tokens", 0);
-    a->usage.output_tokens = (int64_t)er_json_num(u, "completion_tokens", 0);
+    a->usage.input_tokens = er_json_int(u, "prompt_tokens", 0, 0, INT64_MAX);
+    a->usage.output_tokens = er_json_int(u, "completion_tokens", 0, 0, INT64_MAX);
 }
 
 /* The arguments of a call: a string as sent, an object as its JSON text. */
@@ -187,7 +188,7 @@ static int read_calls(er_llm_acc *a, const cJSON *calls, er_error *err)
     int pos = 0;
     const cJSON *tc;
     cJSON_ArrayForEach(tc, calls) {
-        int key = (int)er_json_num(tc, "index", pos++);
+        int key = (int)er_json_int(tc, "index", pos++, INT_MIN, INT_MAX);
         er_llm_acc_call *c = er_llm_acc_get_call(a, key, err);
         if (!c)
             return ER_EPROTO;
@@ -258,7 +259,7 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     return rc;
 }
 
-static const er_llm_wire wire = {
+const er_llm_wire er_llm_openai_wire = {
     .chat_path = "/chat/completions",
     .models_path = "/models",
     .build = build_body,
@@ -270,13 +271,13 @@ static int openai_chat(er_llm *llm, const er_llm_request *req, er_llm_response *
                        er_error *err)
 {
     assert(llm->be == &er_llm_openai_backend);
-    return er_llm_remote_chat(llm, &wire, req, out, err);
+    return er_llm_remote_chat(llm, &er_llm_openai_wire, req, out, err);
 }
 
 static int openai_ping(er_llm *llm, er_error *err)
 {
     assert(llm->be == &er_llm_openai_backend);
-    return er_llm_remote_ping(llm, &wire, err);
+    return er_llm_remote_ping(llm, &er_llm_openai_wire, err);
 }
 
 static int openai_open(er_llm **out, const er_config *cfg, er_error *err)

@@ -48,6 +48,9 @@ void er_llm_net_release(er_llm_net *n)
     memset(n, 0, sizeof *n);
 }
 
+static int on_sse_event(const char *event, const char *data, size_t len, er_error *err,
+                        void *payload);
+
 void er_llm_acc_init(er_llm_acc *a, const er_llm_net *net, const er_llm_request *req,
                      er_llm_event_fn on_event)
 {
@@ -57,6 +60,7 @@ void er_llm_acc_init(er_llm_acc *a, const er_llm_net *net, const er_llm_request 
     a->on_event = on_event;
     er_buf_init(&a->text, MAX_BODY);
     er_buf_init(&a->json, MAX_BODY);
+    er_sse_init(&a->sse, MAX_EVENT, on_sse_event, a);
 }
 
 void er_llm_acc_release(er_llm_acc *a)
@@ -195,25 +199,38 @@ static int on_sse_event(const char *event, const char *data, size_t len, er_erro
     return rc;
 }
 
+static int keep_json(er_llm_acc *a, const char *data, size_t len, er_error *err)
+{
+    if (er_buf_append(&a->json, data, len))
+        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
+                            a->net->provider, a->json.max);
+    return 0;
+}
+
 /* Some OpenAI-compatible servers ignore "stream": true and answer with one
- * JSON object; an event stream never starts with '{', so the first byte tells. */
+ * JSON object; an event stream never starts with '{', so the first byte that
+ * is not a blank tells.  Blanks before it are kept (in a->json) and go where
+ * the rest goes, so the outcome does not depend on where chunks are cut. */
 static int on_http_data(const char *data, size_t len, er_error *err, void *payload)
 {
     er_llm_acc *a = payload;
     if (a->mode == 0) {
         size_t i = 0;
-        while (i < len && strchr(" \t\r\n", data[i]))
+        while (i < len && data[i] && strchr(" \t\r\n", data[i]))
             i++;
         if (i == len)
-            return 0;
+            return keep_json(a, data, len, err);
         a->mode = data[i] == '{' ? 2 : 1;
+        if (a->mode == 1 && a->json.len) {
+            int rc = er_sse_feed(&a->sse, a->json.ptr, a->json.len, err);
+            er_buf_reset(&a->json);
+            if (rc)
+                return rc;
+        }
     }
     if (a->mode == 1)
         return er_sse_feed(&a->sse, data, len, err);
-    if (er_buf_append(&a->json, data, len))
-        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
-                            a->net->provider, a->json.max);
-    return 0;
+    return keep_json(a, data, len, err);
 }
 
 /* The provider's own words from an error body, sanitised to one short line. */
@@ -295,6 +312,22 @@ static int finish_stream(er_llm_acc *a, er_error *err)
     return 0;
 }
 
+/* After a 2xx answer: a stream must have ended properly; a buffered answer
+ * (body, or what a server that ignored "stream": true sent) is parsed into *json. */
+static int end_answer(er_llm_acc *a, const char *body, size_t len, cJSON **json, er_error *err)
+{
+    if (a->req->stream && a->mode != 2)
+        return finish_stream(a, err);
+    if (a->req->stream) {
+        body = a->json.ptr;
+        len = a->json.len;
+    }
+    int rc = er_json_parse(json, body, len, err);
+    if (rc)
+        er_error_prefix(err, "%s sent a malformed answer", a->net->provider);
+    return rc;
+}
+
 int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t len, cJSON **json,
                     er_error *err)
 {
@@ -309,7 +342,6 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     h.retries = n->retries;
     h.cancel = req->cancel;
     if (req->stream) {
-        er_sse_init(&a->sse, MAX_EVENT, on_sse_event, a);
         h.on_data = on_http_data;
         h.payload = a;
         h.idle_timeout_ms = n->timeout_ms < 60000 ? n->timeout_ms : 60000;
@@ -320,13 +352,8 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     int rc = er_http_request(&resp, &h, err);
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
         rc = er_llm_net_status_error(n, req->model, resp.status, &resp.body, resp.attempts, err);
-    else if (rc == 0 && req->stream && a->mode != 2)
-        rc = finish_stream(a, err);
-    else if (rc == 0) {
-        const er_buf *b = req->stream ? &a->json : &resp.body;
-        if ((rc = er_json_parse(json, b->ptr, b->len, err)) != 0)
-            er_error_prefix(err, "%s sent a malformed answer", n->provider);
-    }
+    else if (rc == 0)
+        rc = end_answer(a, resp.body.ptr, resp.body.len, json, err);
     name_provider(n, rc, err);
     er_http_resp_release(&resp);
     free(url);
@@ -366,6 +393,20 @@ void er_llm_remote_close(er_llm *llm)
     free(r);
 }
 
+/* The end of a chat: a buffered answer j (TAKES) goes through the wire's
+ * parser, then the result moves into out; a releases either way. */
+static int assemble(er_llm_acc *a, const er_llm_wire *w, int rc, cJSON *j, er_llm_response *out,
+                    er_error *err)
+{
+    if (!rc && j)
+        rc = w->parse(a, j, err);
+    if (!rc)
+        er_llm_acc_finish(a, out);
+    cJSON_Delete(j);
+    er_llm_acc_release(a);
+    return rc;
+}
+
 int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *req,
                        er_llm_response *out, er_error *err)
 {
@@ -378,16 +419,28 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
     er_llm_acc_init(&a, n, req, w->on_event);
     cJSON *j = NULL;
     int rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
-    if (!rc && j)
-        rc = w->parse(&a, j, err);
-    if (!rc)
-        er_llm_acc_finish(&a, out);
+    rc = assemble(&a, w, rc, j, out, err);
     er_log(ER_LOG_DEBUG, "llm", "%s: rc=%d calls=%zu usage=%lld/%lld", n->provider, rc,
            out->ncalls, (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
-    cJSON_Delete(j);
     free(body);
-    er_llm_acc_release(&a);
     return rc;
+}
+
+int er_llm_remote_parse(const er_llm_wire *w, const er_llm_net *net, const er_llm_request *req,
+                        const char *body, size_t len, size_t chunk, er_llm_response *out,
+                        er_error *err)
+{
+    er_llm_acc a;
+    er_llm_acc_init(&a, net, req, w->on_event);
+    cJSON *j = NULL;
+    int rc = 0;
+    for (size_t off = 0; req->stream && !rc && off < len; off += chunk ? chunk : len) {
+        size_t n = chunk && chunk < len - off ? chunk : len - off;
+        rc = on_http_data(body + off, n, err, &a);
+    }
+    if (!rc)
+        rc = end_answer(&a, body, len, &j, err);
+    return assemble(&a, w, rc, j, out, err);
 }
 
 int er_llm_remote_ping(er_llm *llm, const er_llm_wire *w, er_error *err)

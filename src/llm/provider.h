@@ -2,7 +2,8 @@
  * HTTP settings taken from the configuration, one POST path for streamed and
  * buffered answers, an accumulator that turns either into an er_llm_response,
  * and the mapping of HTTP failures to error codes and messages.
- * Private to src/llm/. */
+ * Private to src/llm/ (and tests/fuzz/, which feeds answer bodies to
+ * er_llm_remote_parse). */
 #ifndef ERRAND_LLM_PROVIDER_H
 #define ERRAND_LLM_PROVIDER_H
 
@@ -91,6 +92,10 @@ typedef struct er_llm_wire {
     int (*parse)(er_llm_acc *a, const cJSON *answer, er_error *err);  /* a buffered answer */
 } er_llm_wire;
 
+/* The wire formats of openai.c and anthropic.c. */
+extern const er_llm_wire er_llm_openai_wire;
+extern const er_llm_wire er_llm_anthropic_wire;
+
 /* A network backend's handle (arguments as er_llm_net_init). */
 er_llm *er_llm_remote_open(const er_llm_backend *be, const char *provider, const char *key_env,
                            const char *base_url, const char *def_base, const er_config *cfg,
@@ -100,6 +105,13 @@ void er_llm_remote_close(er_llm *llm);
 int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *req,
                        er_llm_response *out, er_error *err);
 int er_llm_remote_ping(er_llm *llm, const er_llm_wire *w, er_error *err);
+/* What er_llm_remote_chat does with a 2xx answer, without the network: when
+ * req->stream the body is fed to the stream parser in pieces of at most chunk
+ * bytes (0: at once), else it is parsed as one buffered answer.  Fills out
+ * (er_llm_response_release) on success.  For tests and fuzzing. */
+int er_llm_remote_parse(const er_llm_wire *w, const er_llm_net *net, const er_llm_request *req,
+                        const char *body, size_t len, size_t chunk, er_llm_response *out,
+                        er_error *err);
 
 /* POSTs body to base_url + path.  Streaming requests feed every SSE event to
  * a->on_event; others return the parsed answer in *json (OWNED), and so do

@@ -56,6 +56,10 @@ static int process_line(er_sse *p, const char *s, size_t n, er_error *err)
 {
     if (n == 0)
         return dispatch(p, err);
+    /* A line that came whole in one chunk is parsed in place, but the cap
+     * holds for it too, as for one split across chunks. */
+    if (n > p->max)
+        return too_big(p, err, "line");
     if (s[0] == ':')
         return 0;
     const char *colon = memchr(s, ':', n);

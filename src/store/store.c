@@ -106,6 +106,11 @@ int er_sql_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error 
     return st->be->transaction(st, fn, payload, err);
 }
 
+int er_store_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
+{
+    return er_sql_transaction(st, fn, payload, err);
+}
+
 int er_sql_exec_script(er_store *st, const char *script, er_error *err)
 {
     return st->be->exec_script(st, script, err);

@@ -126,6 +126,22 @@ int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_e
     return 0;
 }
 
+static int count_row(const er_sql_value *cols, int ncols, void *payload)
+{
+    int64_t *counts = payload;
+    int64_t s = ncols >= 2 ? er_sql_col_int(&cols[0]) : -1;
+    if (status_valid((int)s))
+        counts[s] = er_sql_col_int(&cols[1]);
+    return 0;
+}
+
+int er_store_task_counts(er_store *st, int64_t counts[ER_TASK_CANCELLED + 1], er_error *err)
+{
+    memset(counts, 0, sizeof(int64_t) * (ER_TASK_CANCELLED + 1));
+    return er_sql_query(st, "SELECT status, COUNT(*) FROM tasks GROUP BY status", NULL, 0,
+                        count_row, counts, err);
+}
+
 typedef struct task_list_ctx {
     er_task_fn fn;
     void *payload;

@@ -5,6 +5,7 @@
 #include "errand/str.h"
 #include "errand/tools.h"
 
+#include <math.h>
 #include <string.h>
 
 /* Each family is a const table in its own module (src/tools/<family>.c). */
@@ -78,8 +79,9 @@ static bool type_matches(const char *type, const cJSON *v)
         return true;
     if (strcmp(type, "string") == 0)
         return cJSON_IsString(v);
-    if (strcmp(type, "integer") == 0)
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    if (strcmp(type, "integer") == 0)   /* no cast: one out of range is undefined */
+        return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
+               v->valuedouble == floor(v->valuedouble);
     if (strcmp(type, "number") == 0)
         return cJSON_IsNumber(v);
     if (strcmp(type, "boolean") == 0)

@@ -15,6 +15,9 @@
 
 #define FAILURES_MAX 50
 #define FAILURE_OUTPUT_KEEP 4000
+/* Counts read from the output are capped, so that adding and subtracting
+ * them cannot overflow (no suite runs a billion tests). */
+#define COUNT_MAX 1000000000L
 
 typedef struct text {
     char *copy;
@@ -71,6 +74,14 @@ static void add_failure(summary *s, const char *name, size_t nlen, const text *t
     er_buf_release(&out);
 }
 
+/* The number at p, as a count: 0 .. COUNT_MAX; *end (when not NULL) is set
+ * as by strtol. */
+static long count_at(const char *p, char **end)
+{
+    long v = strtol(p, end, 10);
+    return v < 0 ? 0 : v > COUNT_MAX ? COUNT_MAX : v;
+}
+
 /* "N word" pairs like "2 failed, 1 passed": the count before word, or -1. */
 static long count_before(const char *line, const char *word)
 {
@@ -83,7 +94,7 @@ static long count_before(const char *line, const char *word)
         const char *d = p - 2;
         while (d > line && isdigit((unsigned char)d[-1]))
             d--;
-        return strtol(d, NULL, 10);
+        return count_at(d, NULL);
     }
     return -1;
 }
@@ -104,11 +115,11 @@ static bool plain_summary(const char *line, long *passed, long *failed)
     while (*p == ' ')
         p++;
     char *end;
-    long a = strtol(p, &end, 10);
+    long a = count_at(p, &end);
     if (end == p || !er_str_starts(end, " passed, "))
         return false;
     p = end + 9;
-    long b = strtol(p, &end, 10);
+    long b = count_at(p, &end);
     if (end == p || !er_str_starts(end, " failed"))
         return false;
     end += 7;
@@ -235,7 +246,7 @@ static long field(const char *l, const char *key)
 {
     for (const char *p = strstr(l, key); p; p = strstr(p + 1, key))
         if (p > l && (p[-1] == '(' || (p - l >= 2 && p[-1] == ' ' && p[-2] == ',')))
-            return strtol(p + strlen(key), NULL, 10);
+            return count_at(p + strlen(key), NULL);
     return 0;
 }
 
@@ -245,7 +256,7 @@ static void parse_unittest(summary *s, const text *t)
     for (size_t i = 0; i < t->n; i++) {
         const char *l = t->L[i];
         if (er_str_starts(l, "Ran ") && strstr(l, " test"))
-            ran = strtol(l + 4, NULL, 10);
+            ran = count_at(l + 4, NULL);
         if (ran >= 0 && (er_str_starts(l, "OK") || er_str_starts(l, "FAILED"))) {
             long fails = field(l, "failures=") + field(l, "errors=") +
                          field(l, "unexpected successes=");
@@ -295,8 +306,8 @@ static void parse_ctest(summary *s, const text *t)
         const char *l = t->L[i];
         const char *q = strstr(l, "% tests passed, ");
         if (q && strstr(q, " out of ")) {
-            long failed = strtol(q + 16, NULL, 10);
-            long total = strtol(strstr(q, " out of ") + 8, NULL, 10);
+            long failed = count_at(q + 16, NULL);
+            long total = count_at(strstr(q, " out of ") + 8, NULL);
             s->failed = failed;
             s->passed = total - failed;
         } else if (strstr(l, "No tests were found")) {
@@ -397,9 +408,9 @@ static void parse_tap(summary *s, const text *t)
     for (size_t i = 0; i < t->n; i++) {
         const char *l = t->L[i];
         if (er_str_starts(l, "# pass "))
-            s->passed = strtol(l + 7, NULL, 10);
+            s->passed = count_at(l + 7, NULL);
         else if (er_str_starts(l, "# fail "))
-            s->failed = strtol(l + 7, NULL, 10);
+            s->failed = count_at(l + 7, NULL);
         if (!er_str_starts(l, "not ok "))
             continue;
         const char *dash = strstr(l, " - ");

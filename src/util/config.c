@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #define OFF(f) offsetof(er_config, f)
+#define CONFIG_LINE_MAX 4096
 #define POL(i) (OFF(policy) + (i) * sizeof(er_policy))
 
 const er_config_key er_config_keys[] = {
@@ -70,6 +71,40 @@ const er_config_key er_config_keys[] = {
       "Log level: debug, info, warn, error, off" },
     { "log", "file", "ERRAND_LOG_FILE", ER_CFG_STR, OFF(log_file), false, NULL,
       "Log file (default: stderr for commands, $XDG_STATE_HOME/errand/errand.log for the TUI)" },
+    { "server", "listen", "ERRAND_LISTEN", ER_CFG_STR, OFF(listen), false, "127.0.0.1:8080",
+      "Address errand serve listens on: HOST:PORT (port 0 picks a free one)" },
+    { "server", "public_url", "ERRAND_PUBLIC_URL", ER_CFG_STR, OFF(public_url), false, NULL,
+      "Base URL clients reach the server at (OpenID Connect redirect, same-origin check); default http://LISTEN" },
+    { "server", "threads", "ERRAND_SERVER_THREADS", ER_CFG_LONG, OFF(server_threads), false,
+      "0", "HTTP event threads, each serving many connections (0: one per CPU)" },
+    { "server", "workers", "ERRAND_SERVER_WORKERS", ER_CFG_LONG, OFF(server_workers), false, "2",
+      "Local mode: messages the in-process workers handle at once (0: none, tasks stay queued)" },
+    { "server", "jwt_secret", "ERRAND_JWT_SECRET", ER_CFG_STR, OFF(jwt_secret), true, NULL,
+      "Key signing access tokens (HS256, 32+ characters); default: generated once in $XDG_DATA_HOME/errand/jwt.secret" },
+    { "server", "access_ttl", "ERRAND_ACCESS_TTL", ER_CFG_LONG, OFF(access_ttl), false, "900",
+      "Seconds an access token (JWT) is valid" },
+    { "server", "refresh_ttl", "ERRAND_REFRESH_TTL", ER_CFG_LONG, OFF(refresh_ttl), false,
+      "2592000", "Seconds a refresh token is valid" },
+    { "server", "cors_origins", "ERRAND_CORS_ORIGINS", ER_CFG_STR, OFF(cors_origins), false, NULL,
+      "Comma-separated origins allowed for CORS and WebSocket connections (default: none)" },
+    { "server", "rate_limit", "ERRAND_RATE_LIMIT", ER_CFG_LONG, OFF(rate_limit), false, "120",
+      "Requests per user and endpoint per window (0: no limit)" },
+    { "server", "rate_window", "ERRAND_RATE_WINDOW", ER_CFG_LONG, OFF(rate_window), false, "60",
+      "Rate limit window, in seconds" },
+    { "server", "max_body", "ERRAND_MAX_BODY", ER_CFG_LONG, OFF(max_body), false, "1048576",
+      "Largest request body accepted, in bytes (larger: 413)" },
+    { "server", "timeout_ms", "ERRAND_SERVER_TIMEOUT_MS", ER_CFG_LONG, OFF(timeout_ms), false,
+      "10000", "Milliseconds of silence after which a connection is closed (rounded up to seconds)" },
+    { "server", "metrics_token", "ERRAND_METRICS_TOKEN", ER_CFG_STR, OFF(metrics_token), true,
+      NULL, "Bearer token /metrics requires (default: /metrics is open)" },
+    { "oauth", "issuer", "OAUTH_ISSUER_URL", ER_CFG_STR, OFF(oauth_issuer), false, NULL,
+      "OpenID Connect issuer URL (its /.well-known/openid-configuration is read); unset: no login" },
+    { "oauth", "client_id", "OAUTH_CLIENT_ID", ER_CFG_STR, OFF(oauth_client_id), false, NULL,
+      "OAuth 2.0 client id registered with the provider" },
+    { "oauth", "client_secret", "OAUTH_CLIENT_SECRET", ER_CFG_STR, OFF(oauth_client_secret), true,
+      NULL, "OAuth 2.0 client secret" },
+    { "oauth", "scopes", "OAUTH_SCOPES", ER_CFG_STR, OFF(oauth_scopes), false,
+      "openid profile email", "Scopes asked for at login" },
 };
 const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
 
@@ -207,10 +242,19 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
             return 0;
         return er_error_set(err, ER_EIO, "cannot read config '%s': %s", path, strerror(errno));
     }
-    char line[4096], section[64] = "";
+    char *line = NULL, section[64] = "";
+    size_t cap = 0;
+    ssize_t len;
     int lineno = 0, rc = 0;
-    while (!rc && fgets(line, sizeof line, f)) {
+    while (!rc && (len = getline(&line, &cap, f)) >= 0) {
         lineno++;
+        /* Read whole and refused when long: a line cut in pieces would make
+         * the tail of a long comment a setting. */
+        if ((size_t)len > CONFIG_LINE_MAX) {
+            rc = er_error_set(err, ER_ETOOBIG, "%s:%d: line longer than %d bytes", path, lineno,
+                              CONFIG_LINE_MAX);
+            break;
+        }
         char *s = er_str_trim(line);
         if (!*s || *s == '#' || *s == ';')
             continue;
@@ -242,6 +286,7 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
         if (rc)
             er_error_prefix(err, "%s:%d", path, lineno);
     }
+    free(line);
     fclose(f);
     if (!rc)
         cfg->config_path = er_xstrdup(path);

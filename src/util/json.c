@@ -2,6 +2,7 @@
 #include "errand/json.h"
 #include "errand/alloc.h"
 
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,6 +49,20 @@ double er_json_num(const cJSON *obj, const char *key, double def)
     return cJSON_IsNumber(it) ? it->valuedouble : def;
 }
 
+int64_t er_json_int(const cJSON *obj, const char *key, int64_t def, int64_t lo, int64_t hi)
+{
+    const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
+    if (!cJSON_IsNumber(it) || isnan(it->valuedouble))
+        return def;
+    /* (double)lo and (double)hi round outward for 64-bit limits, so whatever
+     * passes both tests converts exactly. */
+    if (it->valuedouble <= (double)lo)
+        return lo;
+    if (it->valuedouble >= (double)hi)
+        return hi;
+    return (int64_t)it->valuedouble;
+}
+
 bool er_json_bool(const cJSON *obj, const char *key, bool def)
 {
     const cJSON *it = cJSON_GetObjectItemCaseSensitive(obj, key);
@@ -77,10 +92,11 @@ int er_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
         size_t pos = end && end >= s ? (size_t)(end - s) : 0;
         return er_error_set(err, ER_EPROTO, "invalid JSON at byte %zu of %zu", pos, len);
     }
-    /* Trailing garbage after a complete value is an error too. */
-    while (end && (size_t)(end - s) < len && strchr(" \t\r\n", *end) && *end)
+    /* Trailing garbage after a complete value is an error too, a NUL byte
+     * (and whatever follows it) included. */
+    while (end && (size_t)(end - s) < len && *end && strchr(" \t\r\n", *end))
         end++;
-    if (end && (size_t)(end - s) < len && *end) {
+    if (end && (size_t)(end - s) < len) {
         size_t pos = (size_t)(end - s);
         cJSON_Delete(j);
         return er_error_set(err, ER_EPROTO, "invalid JSON: trailing data at byte %zu", pos);

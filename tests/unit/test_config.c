@@ -3,7 +3,9 @@
 #include "errand/config.h"
 #include "errand/alloc.h"
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 static char dir[] = "/tmp/errand-cfg-XXXXXX";
@@ -67,6 +69,17 @@ static void test_errors(void)
     free(path);
     path = write_file("bad2.ini", "[agent\n");
     CHECK(er_config_load(&cfg, path, &err) == ER_EINVAL);
+    free(path);
+    /* A long comment whose tail looks like a setting: refused whole, not
+     * read in 4 KiB pieces (found while writing fuzz_config). */
+    char *longline = er_xmalloc(4200);
+    memset(longline, 'x', 4095);
+    longline[0] = '#';
+    snprintf(longline + 4095, 100, "model = evil\n");
+    path = write_file("long.ini", longline);
+    CHECK(er_config_load(&cfg, path, &err) == ER_ETOOBIG);
+    CHECK(strstr(err.msg, "long.ini:1") != NULL);
+    free(longline);
     free(path);
     path = write_file("bad3.ini", "[nosuch]\nkey = 1\n");
     CHECK(er_config_load(&cfg, path, &err) == ER_ENOTFOUND);

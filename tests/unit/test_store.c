@@ -10,6 +10,7 @@
 #include "errand/backend/store_backend.h"
 #include "errand/str.h"
 #include "errand/store.h"
+#include "errand/store_auth.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -890,6 +891,156 @@ static void test_pg_connection(void)
 }
 #endif
 
+/* ---- authentication: API tokens, refresh tokens, identities ---- */
+
+typedef struct token_seen {
+    int n, revoked;
+    char label[4][16];
+} token_seen;
+
+static int token_cb(const er_api_token *t, void *payload)
+{
+    token_seen *ts = payload;
+    if (ts->n < 4)
+        er_strlcpy(ts->label[ts->n], t->label, sizeof ts->label[0]);
+    ts->n++;
+    if (t->revoked_ms)
+        ts->revoked++;
+    return 0;
+}
+
+static void test_api_tokens(er_store *st)
+{
+    er_error err;
+    char alice[ER_ID_LEN], bob[ER_ID_LEN], t1[ER_ID_LEN], t2[ER_ID_LEN], t3[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "tok-alice", "admin", alice, &err));
+    CHECK_OK(er_store_user_ensure(st, "tok-bob", NULL, bob, &err));
+    CHECK_OK(er_store_api_token_add(st, alice, "laptop", "aaaa01", t1, &err));
+    CHECK_OK(er_store_api_token_add(st, alice, NULL, "aaaa02", t2, &err));
+    CHECK_OK(er_store_api_token_add(st, bob, "ci", "bbbb01", t3, &err));
+    CHECK(strcmp(t1, t2) != 0);
+    CHECK_INT(er_store_api_token_add(st, bob, "dup", "aaaa01", t3, &err), ER_EEXISTS);
+    CHECK_INT(er_store_api_token_add(st, "00000000-0000-7000-8000-000000000000", "x", "cccc",
+                                     t3, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_api_token_add(st, alice, "x", "", t3, &err), ER_EINVAL);
+
+    er_user u;
+    CHECK_OK(er_store_api_token_user(st, "aaaa02", &u, &err));
+    CHECK_STR(u.id, alice);
+    CHECK_STR(u.name, "tok-alice");
+    CHECK_STR(u.role, "admin");
+    er_user_release(&u);
+    CHECK_OK(er_store_api_token_user(st, "bbbb01", &u, &err));
+    CHECK_STR(u.role, "user");
+    er_user_release(&u);
+    CHECK_INT(er_store_api_token_user(st, "ffff", &u, &err), ER_ENOTFOUND);
+
+    CHECK_OK(er_store_api_token_revoke(st, t1, &err));
+    CHECK_INT(er_store_api_token_user(st, "aaaa01", &u, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_api_token_revoke(st, t1, &err), ER_ENOTFOUND);
+
+    token_seen ts = { 0 };
+    CHECK_OK(er_store_api_token_list(st, alice, token_cb, &ts, &err));
+    CHECK_INT(ts.n, 2);
+    CHECK_INT(ts.revoked, 1);
+    CHECK_STR(ts.label[0], "laptop");
+    CHECK_STR(ts.label[1], "");
+    memset(&ts, 0, sizeof ts);
+    CHECK_OK(er_store_api_token_list(st, NULL, token_cb, &ts, &err));
+    CHECK_INT(ts.n, 3);
+}
+
+static void test_refresh_tokens(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], user[ER_ID_LEN], fam[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "ref-user", NULL, uid, &err));
+    int64_t later = er_time_ms() + 60000;
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-1", "r1", later, &err));
+    CHECK_OK(er_store_refresh_use(st, "r1", user, fam, &err));
+    CHECK_STR(user, uid);
+    CHECK_STR(fam, "fam-1");
+    /* Rotation: the next token of the family works once. */
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-1", "r2", later, &err));
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-1", "r3", later, &err));
+    /* Replaying a spent token revokes the family: r2 and r3 die with it. */
+    CHECK_INT(er_store_refresh_use(st, "r1", user, fam, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "already used") != NULL);
+    CHECK_INT(er_store_refresh_use(st, "r2", user, fam, &err), ER_EAUTH);
+    CHECK_INT(er_store_refresh_use(st, "r3", user, fam, &err), ER_EAUTH);
+
+    CHECK_INT(er_store_refresh_use(st, "nope", user, fam, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "unknown") != NULL);
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-2", "old", er_time_ms() - 1, &err));
+    CHECK_INT(er_store_refresh_use(st, "old", user, fam, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "expired") != NULL);
+
+    /* Logout spends the family; another family is untouched. */
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-3", "a1", later, &err));
+    CHECK_OK(er_store_refresh_add(st, uid, "fam-4", "b1", later, &err));
+    CHECK_OK(er_store_refresh_revoke(st, "fam-3", &err));
+    CHECK_INT(er_store_refresh_use(st, "a1", user, fam, &err), ER_EAUTH);
+    CHECK_OK(er_store_refresh_use(st, "b1", user, fam, &err));
+    CHECK_INT(er_store_refresh_add(st, "00000000-0000-7000-8000-000000000000", "f", "x", later,
+                                   &err), ER_ENOTFOUND);
+}
+
+static void test_identities(er_store *st)
+{
+    er_error err;
+    char a[ER_ID_LEN], a2[ER_ID_LEN], b[ER_ID_LEN], c[ER_ID_LEN], taken[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "carol", NULL, taken, &err));
+    CHECK_OK(er_store_identity_user(st, "https://idp", "sub-1", "dora", "d@x", a, &err));
+    CHECK_OK(er_store_identity_user(st, "https://idp", "sub-1", "renamed", NULL, a2, &err));
+    CHECK_STR(a2, a);
+    /* Same subject at another issuer is another person. */
+    CHECK_OK(er_store_identity_user(st, "https://other", "sub-1", "dora", NULL, b, &err));
+    CHECK(strcmp(a, b) != 0);
+    /* A taken name gets a suffix; a local user is never taken over. */
+    CHECK_OK(er_store_identity_user(st, "https://idp", "sub-2", "carol", NULL, c, &err));
+    CHECK(strcmp(c, taken) != 0);
+    er_user u;
+    CHECK_OK(er_store_user_get(st, a, &u, &err));
+    CHECK_STR(u.name, "dora");
+    CHECK_STR(u.role, "user");
+    er_user_release(&u);
+    CHECK_OK(er_store_user_get(st, b, &u, &err));
+    CHECK_STR(u.name, "dora-2");
+    er_user_release(&u);
+    CHECK_OK(er_store_user_get(st, c, &u, &err));
+    CHECK_STR(u.name, "carol-2");
+    er_user_release(&u);
+    CHECK_INT(er_store_identity_user(st, "", "s", "n", NULL, c, &err), ER_EINVAL);
+}
+
+static void test_task_counts(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "counter", NULL, uid, &err));
+    int64_t before[ER_TASK_CANCELLED + 1], after[ER_TASK_CANCELLED + 1];
+    CHECK_OK(er_store_task_counts(st, before, &err));
+    er_task t1, t2, t3;
+    make_task(st, &t1, uid, NULL, NULL, "one");
+    make_task(st, &t2, uid, NULL, NULL, "two");
+    make_task(st, &t3, uid, t1.id, NULL, "child");
+    CHECK_OK(er_store_task_advance(st, t2.id, ER_TASK_DONE, NULL, &err));
+    CHECK_OK(er_store_task_counts(st, after, &err));
+    CHECK_INT(after[ER_TASK_QUEUED] - before[ER_TASK_QUEUED], 2);
+    CHECK_INT(after[ER_TASK_DONE] - before[ER_TASK_DONE], 1);
+    CHECK_INT(after[ER_TASK_FAILED] - before[ER_TASK_FAILED], 0);
+}
+
+static void test_auth(void)
+{
+    er_store *st = open_fresh(true);
+    test_api_tokens(st);
+    test_refresh_tokens(st);
+    test_identities(st);
+    test_task_counts(st);
+    er_store_close(st);
+}
+
 int main(void)
 {
     pg_base = getenv("ERRAND_TEST_DATABASE_URL");
@@ -927,6 +1078,7 @@ int main(void)
     test_events(st);
     test_agent_configs(st);
     test_concurrency(st);
+    test_auth();
 #ifdef ERRAND_WITH_POSTGRES
     if (pg_base)
         test_pg_connection();

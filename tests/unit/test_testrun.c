@@ -127,6 +127,20 @@ static void test_generic(void)
     CHECK_STR(er_test_parser_for("cd x && go test -v ./..."), "go");
 }
 
+/* Absurd counts are capped instead of overflowing (found by reading the
+ * parsers for fuzz_testparse; UBSan: signed integer overflow). */
+static void test_huge_counts(void)
+{
+    cJSON *r = er_test_parse("unittest", "Ran 3 tests\n\nFAILED (failures=9223372036854775807, "
+                                         "errors=9223372036854775807)\n");
+    CHECK(er_json_num(r, "failed", -1) == 2e9);
+    cJSON_Delete(r);
+    r = er_test_parse("ctest", "50% tests passed, -9223372036854775808 tests failed out of "
+                               "9223372036854775807\n");
+    check_counts(r, 1000000000, 0);
+    cJSON_Delete(r);
+}
+
 static char *copy_fixture(const char *name)
 {
     char *ws = tu_tempdir("testrun");
@@ -262,6 +276,7 @@ int main(void)
     test_python_parsers();
     test_build_tool_parsers();
     test_generic();
+    test_huge_counts();
     test_buggy_c();
     test_buggy_py();
     test_ctest_project();

@@ -9,6 +9,7 @@
 #include "errand/url.h"
 #include "errand/alloc.h"
 
+#include <limits.h>
 #include <stdlib.h>
 
 static void test_buf(void)
@@ -100,6 +101,16 @@ static void test_json(void)
     cJSON_Delete(j);
     CHECK(er_json_parse(&j, "{\"a\":", 5, &err) == ER_EPROTO);
     CHECK(er_json_parse(&j, "{} x", 4, &err) == ER_EPROTO);
+    CHECK(er_json_parse(&j, "{}\0x", 4, &err) == ER_EPROTO);   /* found by fuzz_json */
+    CHECK_OK(er_json_parse(&j, "{\"i\":-7.9,\"big\":1e300,\"neg\":-1e300,\"s\":\"1\"}", 43, &err));
+    CHECK(er_json_int(j, "i", 0, INT64_MIN, INT64_MAX) == -7);
+    CHECK(er_json_int(j, "big", 0, INT_MIN, INT_MAX) == INT_MAX);
+    CHECK(er_json_int(j, "big", 0, INT64_MIN, INT64_MAX) == INT64_MAX);
+    CHECK(er_json_int(j, "neg", 0, INT64_MIN, INT64_MAX) == INT64_MIN);
+    CHECK(er_json_int(j, "i", 5, 0, 10) == 0);
+    CHECK(er_json_int(j, "s", 5, 0, 10) == 5);
+    CHECK(er_json_int(j, "none", -2, -5, 10) == -2);
+    cJSON_Delete(j);
     cJSON *o = cJSON_CreateObject();
     er_json_add_str(o, "k", NULL);
     char *s = er_json_print(o);

@@ -27,7 +27,6 @@ typedef struct er_sql_value {
 
 /* Row callback: nonzero stops the query (and query returns 0). */
 typedef int (*er_sql_row_fn)(const er_sql_value *cols, int ncols, void *payload);
-typedef int (*er_store_tx_fn)(er_store *st, void *payload, er_error *err);
 
 typedef struct er_store_backend {
     int version;            /* fields are only ever appended */

@@ -1,0 +1,717 @@
+/* http.c — the HTTP side of errand serve: libmicrohttpd's set-up and limits,
+ * the router, request bodies (capped here, validated in body.c), CORS, replies, the
+ * access log and the request metrics.
+ *
+ * libmicrohttpd parses HTTP and multiplexes connections on a few event threads
+ * (epoll): a slow or idle client costs a connection slot, never a thread.  A
+ * request is handled in stages, as MHD calls back: on its headers (routing,
+ * authentication, rate limit, Content-Type and Content-Length checks, which
+ * may answer at once: a 413 is sent before any of the body is read), on each
+ * piece of its body (capped at server.max_body), and once complete (parse,
+ * validate, run the handler).  Handlers of SRV_SLOW routes (they wait on the
+ * network) run on a small pool while their connection is suspended, so an
+ * unreachable identity provider cannot stall the event threads.  Limits:
+ * request headers 16 KiB, server.timeout_ms of silence closes a connection
+ * (sending a request or idling between keep-alive requests), server.max_body
+ * per body. */
+#include "server.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+
+#include <arpa/inet.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <strings.h>
+
+#define SLOW_THREADS 4
+#define HEADER_MEMORY (16 * 1024)
+#define STACK_SIZE (1024 * 1024)
+
+enum { STAGE_NEW, STAGE_BODY, STAGE_RUNNING, STAGE_DONE };
+
+/* ---- replies (kept in the request; sent once the handler is done) ---- */
+
+int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
+              size_t len)
+{
+    if (r->status)
+        return r->status;   /* the first answer stands */
+    r->status = status;
+    r->ctype = ctype;
+    if (r->extra)
+        er_buf_puts(&r->headers, r->extra);
+    if (extra)
+        er_buf_puts(&r->headers, extra);
+    if (len)
+        er_buf_append(&r->reply, body, len);
+    return status;
+}
+
+int srv_reply_json(srv_req *r, int status, cJSON *j)
+{
+    char *text = er_json_print(j);
+    cJSON_Delete(j);
+    srv_reply(r, status, "application/json", NULL, text, strlen(text));
+    free(text);
+    return status;
+}
+
+int srv_reply_buf(srv_req *r, int status, er_buf *json)
+{
+    if (!r->status && !r->reply.len) {
+        /* Hand the buffer over instead of copying it. */
+        er_buf_release(&r->reply);
+        r->reply = *json;
+        *json = (er_buf)ER_BUF_INIT;
+        return srv_reply(r, status, "application/json", NULL, NULL, 0);
+    }
+    er_buf_release(json);
+    return r->status;
+}
+
+static const char *code_name(int status)
+{
+    static const struct { int status; const char *name; } names[] = {
+        { 400, "bad_request" },      { 401, "unauthorized" },
+        { 403, "forbidden" },        { 404, "not_found" },
+        { 405, "method_not_allowed" }, { 408, "request_timeout" },
+        { 409, "conflict" },         { 413, "payload_too_large" },
+        { 415, "unsupported_media_type" }, { 426, "upgrade_required" },
+        { 429, "rate_limited" },     { 502, "bad_gateway" },
+        { 503, "unavailable" },      { 504, "timeout" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(names); i++)
+        if (names[i].status == status)
+            return names[i].name;
+    return status >= 500 ? "internal" : "error";
+}
+
+int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, ...)
+{
+    char msg[512];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
+    cJSON *j = cJSON_CreateObject(), *e = cJSON_CreateObject();
+    er_json_add_num(e, "status", status);
+    er_json_add_str(e, "code", code_name(status));
+    er_json_add_str(e, "message", msg);
+    if (field)
+        er_json_add_str(e, "field", field);
+    er_json_add(j, "error", e);
+    er_json_add_str(j, "request_id", r->request_id);
+    return srv_reply_json(r, status, j);
+}
+
+int srv_status_of(int code)
+{
+    switch (code) {
+    case ER_EINVAL:
+        return 400;
+    case ER_EAUTH:
+        return 401;
+    case ER_EDENIED:
+        return 403;
+    case ER_ENOTFOUND:
+        return 404;
+    case ER_ECONFLICT:
+    case ER_EEXISTS:
+        return 409;
+    case ER_ETOOBIG:
+        return 413;
+    case ER_EUNAVAIL:
+        return 503;
+    case ER_ETIMEDOUT:
+        return 504;
+    case ER_EPROTO:
+        return 502;
+    default:
+        return 500;
+    }
+}
+
+int srv_reply_err(srv_req *r, const er_error *err)
+{
+    int status = srv_status_of(err->code);
+    if (status < 500)
+        return srv_reply_error(r, status, NULL, "%s", err->msg);
+    /* Details of server-side failures go to the log, never to the client. */
+    er_log(ER_LOG_ERROR, "http", "%s %s failed: %s", r->method, r->path, err->msg);
+    if (status == 503)
+        return srv_reply_error(r, 503, NULL, "a backend is unavailable; try again later "
+                                             "(request %s)", r->request_id);
+    return srv_reply_error(r, status, NULL, "internal error (request %s; see the server log)",
+                           r->request_id);
+}
+
+/* ---- untrusted JSON ---- */
+
+int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
+{
+    *out = NULL;
+    int depth = 0;
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < len; i++) {
+        char c = s[i];
+        if (in_str) {
+            if (esc)
+                esc = false;
+            else if (c == '\\')
+                esc = true;
+            else if (c == '"')
+                in_str = false;
+        } else if (c == '"') {
+            in_str = true;
+        } else if ((c == '[' || c == '{') && ++depth > SRV_JSON_DEPTH) {
+            return er_error_set(err, ER_EPROTO, "JSON nested deeper than %d levels",
+                                SRV_JSON_DEPTH);
+        } else if (c == ']' || c == '}') {
+            depth--;
+        }
+    }
+    return er_json_parse(out, s, len, err);
+}
+
+/* ---- query strings and headers ---- */
+
+const char *srv_header(srv_req *r, const char *name)
+{
+    return MHD_lookup_connection_value(r->conn, MHD_HEADER_KIND, name);
+}
+
+bool srv_query(srv_req *r, const char *name, char *buf, size_t n)
+{
+    const char *v = MHD_lookup_connection_value(r->conn, MHD_GET_ARGUMENT_KIND, name);
+    if (!v)
+        return false;
+    er_strlcpy(buf, v, n);
+    return true;
+}
+
+int srv_query_int(srv_req *r, const char *name, long def, long min, long max, long *out)
+{
+    char buf[32];
+    *out = def;
+    if (!srv_query(r, name, buf, sizeof buf))
+        return 0;
+    if (er_str_to_long(buf, out) || *out < min || *out > max)
+        return srv_reply_error(r, 400, name, "query parameter '%s' must be a number from %ld to %ld",
+                               name, min, max);
+    return 0;
+}
+
+/* ---- CORS ---- */
+
+bool srv_origin_allowed(const srv *s, const char *origin)
+{
+    if (er_str_empty(origin))
+        return false;
+    if (strcmp(origin, s->base_url) == 0)
+        return true;
+    for (size_t i = 0; i < s->norigins; i++)
+        if (strcmp(s->origins[i], origin) == 0)
+            return true;
+    return false;
+}
+
+static int preflight(srv_req *r, const char *allow)
+{
+    if (!r->origin)
+        return srv_reply_error(r, 403, NULL, "origin not allowed (see server.cors_origins)");
+    char extra[256];
+    snprintf(extra, sizeof extra,
+             "Access-Control-Allow-Methods: %s, OPTIONS\r\n"
+             "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
+             "Access-Control-Max-Age: 600\r\n",
+             allow);
+    return srv_reply(r, 204, "text/plain", extra, NULL, 0);
+}
+
+/* ---- routing ---- */
+
+/* Matches path against a pattern where "{x}" is one non-empty segment. */
+static bool match_path(const char *pat, const char *path, char params[][SRV_PARAM_MAX])
+{
+    int np = 0;
+    while (*pat && *path) {
+        if (*pat == '{') {
+            const char *close = strchr(pat, '}');
+            size_t n = strcspn(path, "/");
+            if (!close || n == 0 || n >= SRV_PARAM_MAX || np >= SRV_MAX_PARAMS)
+                return false;
+            memcpy(params[np], path, n);
+            params[np++][n] = '\0';
+            pat = close + 1;
+            path += n;
+        } else if (*pat++ != *path++) {
+            return false;
+        }
+    }
+    return *pat == '\0' && *path == '\0';
+}
+
+static const srv_route *find_route(srv_req *r, er_buf *allow)
+{
+    for (size_t i = 0; i < srv_nroutes; i++) {
+        char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];
+        if (!match_path(srv_routes[i].path, r->path, params))
+            continue;
+        if (strcmp(srv_routes[i].method, r->method) == 0) {
+            memcpy(r->params, params, sizeof params);
+            r->route_idx = i;
+            return &srv_routes[i];
+        }
+        er_buf_printf(allow, "%s%s", allow->len ? ", " : "", srv_routes[i].method);
+    }
+    return NULL;
+}
+
+static int no_route(srv_req *r, const er_buf *allow)
+{
+    if (allow->len && strcmp(r->method, "OPTIONS") == 0)
+        return preflight(r, allow->ptr);
+    if (!allow->len)
+        return srv_reply_error(r, 404, NULL, "no route %s %.200s (see /api/v1/openapi.json)",
+                               r->method, r->path);
+    char extra[128];
+    snprintf(extra, sizeof extra, "Allow: %s\r\n", allow->ptr);
+    r->extra = extra;
+    int status = srv_reply_error(r, 405, NULL, "%s is not allowed here (allowed: %s)", r->method,
+                                 allow->ptr);
+    r->extra = NULL;
+    return status;
+}
+
+/* ---- handing requests to other threads ---- */
+
+void srv_suspend(srv_req *r)
+{
+    r->stage = STAGE_RUNNING;
+    MHD_suspend_connection(r->conn);
+}
+
+void srv_resume(srv_req *r)
+{
+    r->stage = STAGE_DONE;
+    MHD_resume_connection(r->conn);
+}
+
+/* ---- the pool for slow handlers ---- */
+
+typedef struct job {
+    struct job *next;
+    srv_req *r;
+} job;
+
+struct srv_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t cond;     /* work arrived, or the pool went idle */
+    job *head, *tail;
+    int busy;                /* queued + running */
+    bool stop;
+    pthread_t threads[SLOW_THREADS];
+    int nthreads;
+};
+
+static void *pool_main(void *arg)
+{
+    struct srv_pool *p = arg;
+    pthread_mutex_lock(&p->lock);
+    for (;;) {
+        while (!p->head && !p->stop)
+            pthread_cond_wait(&p->cond, &p->lock);
+        job *j = p->head;
+        if (!j)
+            break;
+        p->head = j->next;
+        if (!p->head)
+            p->tail = NULL;
+        pthread_mutex_unlock(&p->lock);
+        srv_req *r = j->r;
+        free(j);
+        er_log_set_context(NULL, r->request_id);
+        r->route->fn(r);
+        er_log_set_context(NULL, NULL);
+        srv_resume(r);   /* r belongs to MHD again from here on */
+        pthread_mutex_lock(&p->lock);
+        p->busy--;
+        pthread_cond_broadcast(&p->cond);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return NULL;
+}
+
+/* Runs the handler on the pool (connection suspended) or, shutting down, here. */
+static void run_slow(srv_req *r)
+{
+    struct srv_pool *p = r->s->pool;
+    pthread_mutex_lock(&p->lock);
+    if (p->stop || p->nthreads == 0) {
+        pthread_mutex_unlock(&p->lock);
+        r->route->fn(r);
+        r->stage = STAGE_DONE;
+        return;
+    }
+    job *j = er_xcalloc(1, sizeof *j);
+    j->r = r;
+    srv_suspend(r);
+    if (p->tail)
+        p->tail->next = j;
+    else
+        p->head = j;
+    p->tail = j;
+    p->busy++;
+    pthread_cond_signal(&p->cond);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static struct srv_pool *pool_new(void)
+{
+    struct srv_pool *p = er_xcalloc(1, sizeof *p);
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->cond, NULL);
+    for (int i = 0; i < SLOW_THREADS; i++)
+        if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, p) == 0)
+            p->nthreads++;
+    return p;
+}
+
+/* Lets the jobs in hand finish (their connections resume), then joins. */
+static void pool_free(struct srv_pool *p)
+{
+    if (!p)
+        return;
+    pthread_mutex_lock(&p->lock);
+    p->stop = true;
+    pthread_cond_broadcast(&p->cond);
+    while (p->busy > 0)
+        pthread_cond_wait(&p->cond, &p->lock);
+    pthread_mutex_unlock(&p->lock);
+    for (int i = 0; i < p->nthreads; i++)
+        pthread_join(p->threads[i], NULL);
+    pthread_cond_destroy(&p->cond);
+    pthread_mutex_destroy(&p->lock);
+    free(p);
+}
+
+/* ---- the stages of a request ---- */
+
+static int limit(srv_req *r)
+{
+    char who[80];
+    if (r->route->flags & SRV_AUTH)
+        snprintf(who, sizeof who, "%s", r->user.id);
+    else
+        snprintf(who, sizeof who, "ip:%s", r->remote);
+    int retry = 0;
+    if (srv_ratelimit(r->s, who, r->route->name, &retry) == 0)
+        return 0;
+    char extra[48];
+    snprintf(extra, sizeof extra, "Retry-After: %d\r\n", retry);
+    r->extra = extra;
+    int status = srv_reply_error(r, 429, NULL, "too many requests to %s; try again in %d s",
+                                 r->route->name, retry);
+    r->extra = NULL;
+    return status;
+}
+
+static bool wants_upgrade(srv_req *r)
+{
+    const char *up = srv_header(r, "Upgrade");
+    return up && strcasecmp(up, "websocket") == 0;
+}
+
+/* On the request's headers: everything that may answer before the body. */
+static void begin(srv_req *r)
+{
+    er_buf allow = ER_BUF_INIT;
+    r->route = find_route(r, &allow);
+    if (!r->route) {
+        no_route(r, &allow);
+        er_buf_release(&allow);
+        return;
+    }
+    er_buf_release(&allow);
+    unsigned flags = r->route->flags;
+    if ((flags & SRV_WS) && wants_upgrade(r)) {
+        srv_ws_upgrade(r);
+        return;
+    }
+    int status = 0;
+    if (flags & SRV_AUTH)
+        status = srv_auth_request(r);
+    if (!status && (flags & SRV_ADMIN) && !r->user.admin)
+        status = srv_reply_error(r, 403, NULL, "this route is for admins");
+    if (!status && !(flags & SRV_NO_LIMIT) && r->s->cfg->rate_limit > 0)
+        status = limit(r);
+    if (!status && (flags & (SRV_BODY | SRV_FREE_BODY)))
+        srv_body_headers(r);
+}
+
+/* The whole request is in: parse the body, run the handler. */
+static void complete(srv_req *r)
+{
+    if (r->route->flags & (SRV_BODY | SRV_FREE_BODY)) {
+        if (srv_body_parse(r))
+            return;
+    } else if (r->in.len) {
+        r->close = true;   /* a body nobody reads: do not trust the connection */
+    }
+    if (r->route->flags & SRV_SLOW)
+        run_slow(r);
+    else
+        r->route->fn(r);
+}
+
+/* "Name: value\r\n" lines onto the response. */
+static void add_headers(struct MHD_Response *resp, const er_buf *lines)
+{
+    const char *p = er_buf_cstr(lines);
+    while (*p) {
+        const char *eol = strstr(p, "\r\n");
+        size_t n = eol ? (size_t)(eol - p) : strlen(p);
+        const char *colon = memchr(p, ':', n);
+        if (colon) {
+            char name[64], value[1024];
+            snprintf(name, sizeof name, "%.*s", (int)(colon - p), p);
+            const char *v = colon + 1;
+            while (*v == ' ')
+                v++;
+            snprintf(value, sizeof value, "%.*s", (int)(n - (size_t)(v - p)), v);
+            MHD_add_response_header(resp, name, value);
+        }
+        p += n + (eol ? 2 : 0);
+    }
+}
+
+static enum MHD_Result send_reply(srv_req *r)
+{
+    struct MHD_Response *resp = r->upgrade;
+    if (!resp)
+        resp = MHD_create_response_from_buffer(r->reply.len, r->reply.ptr, MHD_RESPMEM_MUST_COPY);
+    if (!resp)
+        return MHD_NO;
+    if (r->ctype)
+        MHD_add_response_header(resp, "Content-Type", r->ctype);
+    if (!r->upgrade) {
+        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
+    }
+    MHD_add_response_header(resp, "X-Request-Id", r->request_id);
+    if (r->origin) {
+        MHD_add_response_header(resp, "Access-Control-Allow-Origin", r->origin);
+        MHD_add_response_header(resp, "Vary", "Origin");
+        MHD_add_response_header(resp, "Access-Control-Expose-Headers", "Retry-After, X-Request-Id");
+    }
+    add_headers(resp, &r->headers);
+    if (r->close)
+        MHD_add_response_header(resp, "Connection", "close");
+    enum MHD_Result ret = MHD_queue_response(r->conn, (unsigned)r->status, resp);
+    MHD_destroy_response(resp);
+    r->upgrade = NULL;
+    r->queued = true;
+    return ret;
+}
+
+/* A request id: a random prefix per thread and a counter (no syscall, no lock
+ * per request, unlike a UUID). */
+static void request_id(char out[ER_ID_LEN])
+{
+    static _Thread_local uint64_t prefix;
+    static _Thread_local uint32_t counter;
+    if (!prefix && srv_random(&prefix, sizeof prefix) != 0)
+        prefix = (uint64_t)er_mono_ns();
+    snprintf(out, ER_ID_LEN, "%016llx%08x", (unsigned long long)prefix, ++counter);
+}
+
+static srv_req *new_req(srv *s, struct MHD_Connection *conn, const char *url, const char *method)
+{
+    srv_req *r = er_xcalloc(1, sizeof *r);
+    r->s = s;
+    r->conn = conn;
+    r->method = method;
+    r->path = url;
+    r->route_idx = srv_nroutes;
+    r->t0_us = (int64_t)(er_mono_ns() / 1000);
+    er_buf_init(&r->in, (size_t)s->cfg->max_body);
+    request_id(r->request_id);
+    const union MHD_ConnectionInfo *ci =
+        MHD_get_connection_info(conn, MHD_CONNECTION_INFO_CLIENT_ADDRESS);
+    const struct sockaddr *sa = ci ? ci->client_addr : NULL;
+    if (sa && sa->sa_family == AF_INET)
+        inet_ntop(AF_INET, &((const struct sockaddr_in *)sa)->sin_addr, r->remote, sizeof r->remote);
+    else if (sa && sa->sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &((const struct sockaddr_in6 *)sa)->sin6_addr, r->remote,
+                  sizeof r->remote);
+    const char *origin = srv_header(r, "Origin");
+    if (srv_origin_allowed(s, origin))
+        r->origin = origin;
+    return r;
+}
+
+static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
+                                  const char *method, const char *version, const char *upload,
+                                  size_t *upload_size, void **req_cls)
+{
+    (void)version;
+    srv_req *r = *req_cls;
+    if (!r) {
+        r = *req_cls = new_req(cls, conn, url, method);
+        er_log_set_context(NULL, r->request_id);
+        begin(r);
+        er_log_set_context(NULL, NULL);
+        r->stage = STAGE_BODY;
+        return r->status ? send_reply(r) : MHD_YES;
+    }
+    if (*upload_size) {
+        /* Over the cap without a Content-Length that said so: drop the connection. */
+        if (r->status || er_buf_append(&r->in, upload, *upload_size))
+            return MHD_NO;
+        *upload_size = 0;
+        return MHD_YES;
+    }
+    if (r->queued || r->stage == STAGE_RUNNING)
+        return MHD_YES;
+    if (r->stage == STAGE_BODY) {
+        er_log_set_context(NULL, r->request_id);
+        complete(r);
+        er_log_set_context(NULL, NULL);
+        if (r->stage == STAGE_RUNNING)
+            return MHD_YES;
+    }
+    return send_reply(r);
+}
+
+static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
+                         enum MHD_RequestTerminationCode why)
+{
+    (void)conn;
+    (void)why;
+    srv *s = cls;
+    srv_req *r = *req_cls;
+    if (!r)
+        return;
+    *req_cls = NULL;
+    int64_t us = (int64_t)(er_mono_ns() / 1000) - r->t0_us;
+    if (r->status) {
+        srv_metrics_observe(s->metrics, r->route_idx, r->status, us);
+        er_log(ER_LOG_INFO, "http", "%s %.200s %d %.2fms %s", r->method, r->path, r->status,
+               (double)us / 1000.0, r->user.id[0] ? r->user.id : "-");
+    }
+    if (r->upgrade)
+        MHD_destroy_response(r->upgrade);
+    cJSON_Delete(r->body);
+    er_buf_release(&r->in);
+    er_buf_release(&r->headers);
+    er_buf_release(&r->reply);
+    free(r);
+}
+
+/* ---- start and stop ---- */
+
+static void on_mhd_log(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n > 0 && msg[n - 1] == '\n')
+        msg[--n] = '\0';
+    er_log(ER_LOG_WARN, "microhttpd", "%s", msg);
+}
+
+/* HOST:PORT or [IPV6]:PORT into a socket address. */
+static int parse_listen(const char *listen, struct sockaddr_storage *ss, unsigned *flags,
+                        er_error *err)
+{
+    char host[128];
+    const char *colon = strrchr(listen, ':');
+    long port;
+    if (!colon || er_str_to_long(colon + 1, &port) || port < 0 || port > 65535)
+        return er_error_set(err, ER_EINVAL, "server.listen '%s' is not HOST:PORT", listen);
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    memset(ss, 0, sizeof *ss);
+    struct sockaddr_in *in4 = (struct sockaddr_in *)ss;
+    struct sockaddr_in6 *in6 = (struct sockaddr_in6 *)ss;
+    size_t hl = strlen(host);
+    if (hl > 2 && host[0] == '[' && host[hl - 1] == ']') {
+        host[hl - 1] = '\0';
+        in6->sin6_family = AF_INET6;
+        in6->sin6_port = htons((uint16_t)port);
+        *flags |= MHD_USE_IPv6;
+        if (inet_pton(AF_INET6, host + 1, &in6->sin6_addr) == 1)
+            return 0;
+    } else {
+        in4->sin_family = AF_INET;
+        in4->sin_port = htons((uint16_t)port);
+        if (host[0] == '\0' || inet_pton(AF_INET, host, &in4->sin_addr) == 1)
+            return 0;
+    }
+    return er_error_set(err, ER_EINVAL, "server.listen '%s': '%s' is not an IP address", listen,
+                        host);
+}
+
+int srv_http_start(srv *s, const char *listen, er_error *err)
+{
+    struct sockaddr_storage ss;
+    unsigned flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_TURBO | MHD_ALLOW_SUSPEND_RESUME |
+                     MHD_ALLOW_UPGRADE | MHD_USE_ERROR_LOG;
+    int rc = parse_listen(listen, &ss, &flags, err);
+    if (rc)
+        return rc;
+    long threads = s->cfg->server_threads > 0 ? s->cfg->server_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    unsigned timeout_s = (unsigned)((s->cfg->timeout_ms + 999) / 1000);
+    s->pool = pool_new();
+    srv_batch_start(s);
+    s->daemon = MHD_start_daemon(
+        flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
+        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 0 ? threads : 1),
+        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
+        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
+        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
+        MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
+        MHD_OPTION_END);
+    if (!s->daemon) {
+        pool_free(s->pool);
+        s->pool = NULL;
+        srv_batch_stop(s);
+        return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': address in use or not "
+                                              "allowed (see server.listen)", listen);
+    }
+    const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
+    s->port = di ? di->port : 0;
+    er_strlcpy(s->listen, listen, sizeof s->listen);
+    return 0;
+}
+
+void srv_http_stop(srv *s)
+{
+    if (!s->daemon)
+        return;
+    MHD_quiesce_daemon(s->daemon);
+    /* Suspended connections must resume before the daemon stops. */
+    pool_free(s->pool);
+    s->pool = NULL;
+    srv_batch_stop(s);
+    MHD_stop_daemon(s->daemon);
+    s->daemon = NULL;
+}
+
+void srv_http_url(const srv *s, char *out, size_t n)
+{
+    const char *colon = strrchr(s->listen, ':');
+    size_t hl = colon ? (size_t)(colon - s->listen) : 0;
+    char host[128];
+    snprintf(host, sizeof host, "%.*s", (int)hl, s->listen);
+    if (!host[0] || strcmp(host, "0.0.0.0") == 0)
+        snprintf(host, sizeof host, "127.0.0.1");
+    else if (strcmp(host, "[::]") == 0)
+        snprintf(host, sizeof host, "[::1]");
+    snprintf(out, n, "http://%s:%d", host, s->port);
+}

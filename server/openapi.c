@@ -1,0 +1,282 @@
+/* openapi.c — the OpenAPI 3.0 document of GET /api/v1/openapi.json, built
+ * once at start-up from the route table (paths, methods, parameters, request
+ * bodies, responses) plus the response schemas below.  The e2e test
+ * t_api_openapi.sh checks the document against the live server: every route
+ * is described and answers what its description says. */
+#include "server.h"
+#include "errand/alloc.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+static const char schemas[] =
+    "{"
+    "\"Error\":{\"type\":\"object\",\"required\":[\"error\",\"request_id\"],\"properties\":{"
+    "\"error\":{\"type\":\"object\",\"required\":[\"status\",\"code\",\"message\"],\"properties\":{"
+    "\"status\":{\"type\":\"integer\"},\"code\":{\"type\":\"string\"},"
+    "\"message\":{\"type\":\"string\"},\"field\":{\"type\":\"string\","
+    "\"description\":\"The request field or parameter that was wrong\"}}},"
+    "\"request_id\":{\"type\":\"string\"}}},"
+    "\"Health\":{\"type\":\"object\",\"required\":[\"status\"],\"properties\":{"
+    "\"status\":{\"type\":\"string\",\"enum\":[\"ok\"]}}},"
+    "\"Ready\":{\"type\":\"object\",\"required\":[\"status\",\"checks\"],\"properties\":{"
+    "\"status\":{\"type\":\"string\",\"enum\":[\"ready\",\"unavailable\"]},"
+    "\"checks\":{\"type\":\"object\",\"required\":[\"store\",\"bus\",\"cache\"],"
+    "\"additionalProperties\":{\"type\":\"string\",\"enum\":[\"ok\",\"unavailable\"]}}}},"
+    "\"ChatAccepted\":{\"type\":\"object\",\"required\":[\"task_id\",\"conversation_id\",\"status\"],"
+    "\"properties\":{\"task_id\":{\"type\":\"string\"},\"conversation_id\":{\"type\":\"string\"},"
+    "\"status\":{\"type\":\"string\",\"enum\":[\"queued\"]}}},"
+    "\"Task\":{\"type\":\"object\",\"required\":[\"id\",\"status\",\"request\",\"created\",\"updated\","
+    "\"tokens_in\",\"tokens_out\"],\"properties\":{"
+    "\"id\":{\"type\":\"string\"},\"parent_id\":{\"type\":\"string\",\"nullable\":true},"
+    "\"conversation_id\":{\"type\":\"string\",\"nullable\":true},"
+    "\"user_id\":{\"type\":\"string\",\"nullable\":true},"
+    "\"status\":{\"type\":\"string\",\"enum\":[\"queued\",\"routed\",\"running\",\"done\",\"failed\","
+    "\"cancelled\"]},"
+    "\"agent\":{\"type\":\"string\",\"nullable\":true},\"request\":{\"type\":\"string\"},"
+    "\"result\":{\"type\":\"string\",\"nullable\":true},\"error\":{\"type\":\"string\",\"nullable\":true},"
+    "\"tokens_in\":{\"type\":\"integer\"},\"tokens_out\":{\"type\":\"integer\"},"
+    "\"created\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"updated\":{\"type\":\"string\",\"format\":\"date-time\"}}},"
+    "\"Event\":{\"type\":\"object\",\"required\":[\"task_id\",\"root\",\"kind\",\"data\"],\"properties\":{"
+    "\"id\":{\"type\":\"integer\",\"description\":\"Order of the stored events; streamed tokens have none\"},"
+    "\"task_id\":{\"type\":\"string\"},\"root\":{\"type\":\"string\"},"
+    "\"kind\":{\"type\":\"string\",\"description\":\"routed, start, llm, token, tool_call, tool_result, "
+    "delegate, approval_request, end, …\"},"
+    "\"data\":{\"type\":\"object\"},\"ts\":{\"type\":\"integer\",\"description\":\"ms since the epoch\"}}},"
+    "\"TaskDetail\":{\"allOf\":[{\"$ref\":\"#/components/schemas/Task\"},{\"type\":\"object\","
+    "\"required\":[\"steps\",\"subtasks\"],\"properties\":{"
+    "\"steps\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Event\"}},"
+    "\"subtasks\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"id\",\"status\"],"
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"agent\":{\"type\":\"string\",\"nullable\":true},"
+    "\"status\":{\"type\":\"string\"},\"request\":{\"type\":\"string\"}}}}}}]},"
+    "\"TaskList\":{\"type\":\"object\",\"required\":[\"tasks\"],\"properties\":{"
+    "\"tasks\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Task\"}}}},"
+    "\"Conversation\":{\"type\":\"object\",\"required\":[\"id\",\"user_id\",\"title\",\"created\",\"updated\"],"
+    "\"properties\":{\"id\":{\"type\":\"string\"},\"user_id\":{\"type\":\"string\"},"
+    "\"title\":{\"type\":\"string\"},\"created\":{\"type\":\"string\",\"format\":\"date-time\"},"
+    "\"updated\":{\"type\":\"string\",\"format\":\"date-time\"}}},"
+    "\"ConversationDetail\":{\"allOf\":[{\"$ref\":\"#/components/schemas/Conversation\"},"
+    "{\"type\":\"object\",\"required\":[\"messages\"],\"properties\":{\"messages\":{\"type\":\"array\","
+    "\"items\":{\"type\":\"object\",\"required\":[\"id\",\"role\",\"content\",\"created\"],\"properties\":{"
+    "\"id\":{\"type\":\"integer\"},\"role\":{\"type\":\"string\",\"enum\":[\"user\",\"assistant\"]},"
+    "\"content\":{\"type\":\"string\"},\"task_id\":{\"type\":\"string\",\"nullable\":true},"
+    "\"created\":{\"type\":\"string\",\"format\":\"date-time\"}}}}}}]},"
+    "\"ConversationList\":{\"type\":\"object\",\"required\":[\"conversations\"],\"properties\":{"
+    "\"conversations\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Conversation\"}}}},"
+    "\"Agent\":{\"type\":\"object\",\"required\":[\"name\",\"description\",\"subagents\",\"tools\",\"status\"],"
+    "\"properties\":{\"name\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},"
+    "\"subagents\":{\"type\":\"array\",\"items\":{\"type\":\"object\",\"required\":[\"name\",\"description\","
+    "\"tools\"],\"properties\":{\"name\":{\"type\":\"string\"},\"description\":{\"type\":\"string\"},"
+    "\"tools\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}}}},"
+    "\"tools\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+    "\"status\":{\"type\":\"object\",\"required\":[\"queue\",\"state\"],\"properties\":{"
+    "\"queue\":{\"type\":\"string\"},\"state\":{\"type\":\"string\",\"enum\":[\"idle\",\"busy\",\"offline\","
+    "\"unknown\"]},\"waiting\":{\"type\":\"integer\"},\"consumers\":{\"type\":\"integer\"}}}}},"
+    "\"AgentList\":{\"type\":\"object\",\"required\":[\"agents\"],\"properties\":{"
+    "\"agents\":{\"type\":\"array\",\"items\":{\"$ref\":\"#/components/schemas/Agent\"}}}},"
+    "\"AgentConfig\":{\"type\":\"object\",\"required\":[\"agent\",\"config\"],\"properties\":{"
+    "\"agent\":{\"type\":\"string\"},\"config\":{\"type\":\"object\"}}},"
+    "\"User\":{\"type\":\"object\",\"required\":[\"id\",\"name\",\"role\"],\"properties\":{"
+    "\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
+    "\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]}}},"
+    "\"TokenPair\":{\"type\":\"object\",\"required\":[\"access_token\",\"token_type\",\"expires_in\","
+    "\"refresh_token\",\"refresh_expires_in\",\"user\"],\"properties\":{"
+    "\"access_token\":{\"type\":\"string\",\"description\":\"HS256 JWT; send as Authorization: Bearer\"},"
+    "\"token_type\":{\"type\":\"string\",\"enum\":[\"Bearer\"]},"
+    "\"expires_in\":{\"type\":\"integer\"},"
+    "\"refresh_token\":{\"type\":\"string\",\"description\":\"Good for one POST /api/v1/auth/refresh\"},"
+    "\"refresh_expires_in\":{\"type\":\"integer\"},"
+    "\"user\":{\"$ref\":\"#/components/schemas/User\"}}}"
+    "}";
+
+static const char ws_description[] =
+    "Authenticate with Authorization: Bearer TOKEN or ?access_token=TOKEN.  Messages are JSON "
+    "text frames.  Client to server: {\"type\":\"subscribe\",\"task_id\":ID} (stored events "
+    "are replayed first, marked \"replay\":true) or {\"type\":\"subscribe\",\"conversation_id\":ID} "
+    "(events of its tasks from now on); {\"type\":\"unsubscribe\", …same keys}; "
+    "{\"type\":\"chat\",\"message\":TEXT,\"conversation_id\"?:ID,\"agent\"?:NAME} (subscribes to "
+    "the new task before it starts, so no token is missed); {\"type\":\"approval\",\"task_id\":ID,"
+    "\"call_id\":ID,\"decision\":\"allow\"|\"deny\"|\"always\"} answers an approval_request event; "
+    "{\"type\":\"ping\"}.  Server to client: hello, subscribed, unsubscribed, accepted (of a "
+    "chat: task_id, conversation_id), event ({\"type\":\"event\",\"event\":Event}, tokens "
+    "included, in order), approval_sent, pong, error ({\"error\":MESSAGE,\"field\"?:NAME}).";
+
+static const char *json_type(srv_type t)
+{
+    static const char *const names[] = { "string", "object", "boolean", "integer" };
+    return names[t];
+}
+
+static cJSON *field_schema(const srv_field *f)
+{
+    cJSON *s = cJSON_CreateObject();
+    er_json_add_str(s, "type", json_type(f->type));
+    if (f->type == SRV_T_STRING && f->max_len)
+        er_json_add_num(s, "maxLength", (double)f->max_len);
+    if (f->type == SRV_T_INT && f->max_len) {
+        er_json_add_num(s, "minimum", 1);
+        er_json_add_num(s, "maximum", (double)f->max_len);
+    }
+    if (f->desc)
+        er_json_add_str(s, "description", f->desc);
+    return s;
+}
+
+static cJSON *request_body(const srv_route *rt)
+{
+    cJSON *schema = cJSON_CreateObject();
+    er_json_add_str(schema, "type", "object");
+    if (rt->flags & SRV_BODY) {
+        cJSON *props = cJSON_CreateObject(), *req = cJSON_CreateArray();
+        for (const srv_field *f = rt->body; f && f->name; f++) {
+            er_json_add(props, f->name, field_schema(f));
+            if (f->required)
+                er_json_append(req, cJSON_CreateString(f->name));
+        }
+        er_json_add(schema, "properties", props);
+        er_json_add(schema, "required", req);
+        er_json_add_bool(schema, "additionalProperties", false);
+    }
+    cJSON *media = cJSON_CreateObject(), *content = cJSON_CreateObject();
+    er_json_add(media, "schema", schema);
+    er_json_add(content, "application/json", media);
+    cJSON *body = cJSON_CreateObject();
+    er_json_add_bool(body, "required", true);
+    er_json_add(body, "content", content);
+    return body;
+}
+
+static cJSON *parameters(const srv_route *rt)
+{
+    cJSON *arr = cJSON_CreateArray();
+    for (const char *p = strchr(rt->path, '{'); p; p = strchr(p + 1, '{')) {
+        const char *end = strchr(p, '}');
+        cJSON *pj = cJSON_CreateObject();
+        char name[32];
+        snprintf(name, sizeof name, "%.*s", (int)(end - p - 1), p + 1);
+        er_json_add_str(pj, "name", name);
+        er_json_add_str(pj, "in", "path");
+        er_json_add_bool(pj, "required", true);
+        cJSON *s = cJSON_CreateObject();
+        er_json_add_str(s, "type", "string");
+        er_json_add(pj, "schema", s);
+        er_json_append(arr, pj);
+    }
+    for (const srv_field *f = rt->query; f && f->name; f++) {
+        cJSON *pj = cJSON_CreateObject();
+        er_json_add_str(pj, "name", f->name);
+        er_json_add_str(pj, "in", "query");
+        er_json_add_bool(pj, "required", f->required);
+        er_json_add_str(pj, "description", f->desc);
+        er_json_add(pj, "schema", field_schema(f));
+        er_json_append(arr, pj);
+    }
+    return arr;
+}
+
+static cJSON *responses(const srv_route *rt)
+{
+    cJSON *out = cJSON_CreateObject();
+    for (const srv_resp_doc *d = rt->responses; d && d->status; d++) {
+        cJSON *r = cJSON_CreateObject();
+        er_json_add_str(r, "description", d->desc);
+        const char *ctype = (rt->flags & SRV_TEXT) && d->status == 200 ? "text/plain"
+                                                                         : "application/json";
+        if (d->schema || (d->status == 200 && (rt->flags & SRV_TEXT))) {
+            cJSON *media = cJSON_CreateObject(), *content = cJSON_CreateObject();
+            cJSON *schema = cJSON_CreateObject();
+            if (d->schema) {
+                char ref[96];
+                snprintf(ref, sizeof ref, "#/components/schemas/%s", d->schema);
+                er_json_add_str(schema, "$ref", ref);
+            } else {
+                er_json_add_str(schema, "type", "string");
+            }
+            er_json_add(media, "schema", schema);
+            er_json_add(content, ctype, media);
+            er_json_add(r, "content", content);
+        }
+        char code[8];
+        snprintf(code, sizeof code, "%d", d->status);
+        er_json_add(out, code, r);
+    }
+    return out;
+}
+
+static cJSON *operation(const srv_route *rt)
+{
+    cJSON *op = cJSON_CreateObject();
+    er_json_add_str(op, "operationId", rt->name);
+    er_json_add_str(op, "summary", rt->summary);
+    if (rt->flags & SRV_WS)
+        er_json_add_str(op, "description", ws_description);
+    cJSON *sec = cJSON_CreateArray();
+    if (rt->flags & (SRV_AUTH | SRV_WS)) {
+        cJSON *req = cJSON_CreateObject();
+        er_json_add(req, "bearer", cJSON_CreateArray());
+        er_json_append(sec, req);
+    }
+    er_json_add(op, "security", sec);
+    cJSON *params = parameters(rt);
+    if (cJSON_GetArraySize(params) > 0)
+        er_json_add(op, "parameters", params);
+    else
+        cJSON_Delete(params);
+    if (rt->flags & (SRV_BODY | SRV_FREE_BODY))
+        er_json_add(op, "requestBody", request_body(rt));
+    er_json_add(op, "responses", responses(rt));
+    return op;
+}
+
+static cJSON *components(void)
+{
+    cJSON *c = cJSON_CreateObject();
+    cJSON *s = cJSON_Parse(schemas);
+    if (!s) {
+        fprintf(stderr, "openapi.c: the schemas do not parse\n");
+        abort();   /* a bug in the text above, caught by any test run */
+    }
+    er_json_add(c, "schemas", s);
+    cJSON *bearer = cJSON_CreateObject(), *ss = cJSON_CreateObject();
+    er_json_add_str(bearer, "type", "http");
+    er_json_add_str(bearer, "scheme", "bearer");
+    er_json_add_str(bearer, "description",
+                    "An access token (JWT from /api/v1/auth/token, /refresh or the OpenID "
+                    "Connect callback) or an API token (ert_…) from `errand user token`");
+    er_json_add(ss, "bearer", bearer);
+    er_json_add(c, "securitySchemes", ss);
+    return c;
+}
+
+char *srv_openapi_build(void)
+{
+    cJSON *doc = cJSON_CreateObject(), *info = cJSON_CreateObject();
+    er_json_add_str(doc, "openapi", "3.0.3");
+    er_json_add_str(info, "title", "errand API");
+    er_json_add_str(info, "version", ER_VERSION);
+    er_json_add_str(info, "description",
+                    "The headless server of errand: chat with the agents, follow tasks, manage "
+                    "agent configuration.  Errors are {\"error\":{status, code, message, field}}.");
+    er_json_add(doc, "info", info);
+    cJSON *paths = cJSON_CreateObject();
+    for (size_t i = 0; i < srv_nroutes; i++) {
+        const srv_route *rt = &srv_routes[i];
+        cJSON *item = cJSON_GetObjectItemCaseSensitive(paths, rt->path);
+        if (!item) {
+            item = cJSON_CreateObject();
+            er_json_add(paths, rt->path, item);
+        }
+        char method[8];
+        size_t n = 0;
+        for (; rt->method[n] && n < sizeof method - 1; n++)
+            method[n] = (char)(rt->method[n] | 0x20);
+        method[n] = '\0';
+        er_json_add(item, method, operation(rt));
+    }
+    er_json_add(doc, "paths", paths);
+    er_json_add(doc, "components", components());
+    char *text = er_json_print(doc);
+    cJSON_Delete(doc);
+    return text;
+}

@@ -1,0 +1,186 @@
+/* routes.c — the route table: every path the server answers, its handler,
+ * what it needs (auth, admin, a JSON body), and its documentation.
+ *
+ * The router (http.c), the request metrics and rate limits (by name), the
+ * OpenAPI document (openapi.c) and `errand serve --routes` all read this one
+ * table, so the API and its description cannot drift apart. */
+#include "server.h"
+
+#include <stdio.h>
+
+#define MAX_MESSAGE (64 * 1024)
+
+static const srv_field chat_body[] = {
+    { "message", SRV_T_STRING, true, MAX_MESSAGE, "What to ask; the supervisor routes it" },
+    { "conversation_id", SRV_T_STRING, false, 64, "Continue this conversation (default: a new one)" },
+    { "agent", SRV_T_STRING, false, 32, "Send to this agent, skipping routing" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field api_token_body[] = {
+    { "api_token", SRV_T_STRING, true, 128, "An API token from `errand user token`" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field refresh_body[] = {
+    { "refresh_token", SRV_T_STRING, true, 128, "The refresh token of the last token pair" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field task_query[] = {
+    { "status", SRV_T_STRING, false, 16, "queued, routed, running, done, failed or cancelled" },
+    { "conversation_id", SRV_T_STRING, false, 64, "Only tasks of this conversation" },
+    { "user_id", SRV_T_STRING, false, 64, "Admins: only tasks of this user" },
+    { "limit", SRV_T_INT, false, 500, "At most this many, newest first (default 50)" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field conv_query[] = {
+    { "user_id", SRV_T_STRING, false, 64, "Admins: only conversations of this user" },
+    { "limit", SRV_T_INT, false, 500, "At most this many, most recently active first (default 50)" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field login_query[] = {
+    { "login_hint", SRV_T_STRING, false, 256, "Passed on to the provider" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field callback_query[] = {
+    { "code", SRV_T_STRING, true, 2048, "Authorization code from the provider" },
+    { "state", SRV_T_STRING, true, 128, "The state of the login being finished" },
+    { "error", SRV_T_STRING, false, 256, "Set by the provider when the login failed" },
+    { NULL, 0, false, 0, NULL },
+};
+
+#define R_END { 0, NULL, NULL }
+#define R_AUTH { 401, "Missing, invalid or expired bearer token", "Error" }, \
+               { 429, "Rate limited; see Retry-After", "Error" }
+
+static const srv_resp_doc health_resp[] = { { 200, "The process is up", "Health" }, R_END };
+static const srv_resp_doc ready_resp[] = {
+    { 200, "Store, bus and cache are reachable", "Ready" },
+    { 503, "A backend is unreachable", "Ready" }, R_END };
+static const srv_resp_doc metrics_resp[] = {
+    { 200, "Prometheus text format", NULL },
+    { 401, "server.metrics_token is set and was not sent", "Error" }, R_END };
+static const srv_resp_doc openapi_resp[] = { { 200, "This document", NULL }, R_END };
+static const srv_resp_doc chat_resp[] = {
+    { 202, "The task is queued; follow it with GET /api/v1/tasks/{id} or the WebSocket",
+      "ChatAccepted" },
+    { 400, "Malformed body, or an unknown agent", "Error" }, R_AUTH,
+    { 404, "No such conversation", "Error" },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" },
+    { 503, "A backend is unavailable", "Error" }, R_END };
+static const srv_resp_doc tasks_resp[] = {
+    { 200, "Top-level tasks, newest first", "TaskList" },
+    { 400, "A query parameter is out of range", "Error" }, R_AUTH, R_END };
+static const srv_resp_doc task_resp[] = {
+    { 200, "The task with its steps and subtasks", "TaskDetail" }, R_AUTH,
+    { 404, "No such task (or not yours)", "Error" }, R_END };
+static const srv_resp_doc cancel_resp[] = {
+    { 200, "The task, now cancelled", "Task" }, R_AUTH,
+    { 404, "No such task (or not yours)", "Error" },
+    { 409, "The task has already ended", "Error" }, R_END };
+static const srv_resp_doc convs_resp[] = {
+    { 200, "Conversations, most recently active first", "ConversationList" },
+    { 400, "A query parameter is out of range", "Error" }, R_AUTH, R_END };
+static const srv_resp_doc conv_resp[] = {
+    { 200, "The conversation and its messages", "ConversationDetail" }, R_AUTH,
+    { 404, "No such conversation (or not yours)", "Error" }, R_END };
+static const srv_resp_doc agents_resp[] = {
+    { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END };
+static const srv_resp_doc config_get_resp[] = {
+    { 200, "The agent's stored configuration ({} when none)", "AgentConfig" }, R_AUTH,
+    { 404, "No such agent", "Error" }, R_END };
+static const srv_resp_doc config_put_resp[] = {
+    { 200, "Stored", "AgentConfig" },
+    { 400, "The body is not a JSON object", "Error" }, R_AUTH,
+    { 403, "Admins only", "Error" },
+    { 404, "No such agent", "Error" },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" }, R_END };
+static const srv_resp_doc token_resp[] = {
+    { 200, "An access token and a refresh token", "TokenPair" },
+    { 400, "Malformed body", "Error" },
+    { 401, "The token is unknown, revoked, expired or already used", "Error" },
+    { 429, "Rate limited; see Retry-After", "Error" }, R_END };
+static const srv_resp_doc logout_resp[] = {
+    { 204, "The session's refresh tokens are revoked", NULL },
+    { 400, "Malformed body", "Error" },
+    { 401, "The refresh token is unknown, expired or already used", "Error" },
+    { 429, "Rate limited; see Retry-After", "Error" }, R_END };
+static const srv_resp_doc me_resp[] = { { 200, "The caller", "User" }, R_AUTH, R_END };
+static const srv_resp_doc login_resp[] = {
+    { 302, "Redirect to the provider's login page", NULL },
+    { 404, "OpenID Connect login is not configured", "Error" },
+    { 429, "Rate limited; see Retry-After", "Error" },
+    { 502, "The provider's discovery document could not be read", "Error" }, R_END };
+static const srv_resp_doc callback_resp[] = {
+    { 200, "Logged in: an access token and a refresh token", "TokenPair" },
+    { 400, "Missing or unknown state or code", "Error" },
+    { 401, "The provider refused the login or its ID token is invalid", "Error" },
+    { 404, "OpenID Connect login is not configured", "Error" },
+    { 429, "Rate limited; see Retry-After", "Error" },
+    { 502, "The provider could not be reached or answered garbage", "Error" }, R_END };
+static const srv_resp_doc ws_resp[] = {
+    { 101, "Switching to the WebSocket protocol (see the description)", NULL },
+    { 401, "Missing or invalid token (header or access_token query parameter)", "Error" },
+    { 403, "Origin not allowed (server.cors_origins)", "Error" },
+    { 426, "Not a WebSocket upgrade request", "Error" }, R_END };
+
+const srv_route srv_routes[] = {
+    { "GET", "/healthz", srv_route_healthz, "healthz", SRV_NO_LIMIT,
+      "Liveness: the process answers", NULL, NULL, health_resp },
+    { "GET", "/readyz", srv_route_readyz, "readyz", SRV_NO_LIMIT | SRV_SLOW,
+      "Readiness: store, bus and cache are reachable", NULL, NULL, ready_resp },
+    { "GET", "/metrics", srv_route_metrics, "metrics", SRV_NO_LIMIT | SRV_TEXT | SRV_SLOW,
+      "Prometheus metrics: requests, latency, tasks by status, queue depths", NULL, NULL,
+      metrics_resp },
+    { "GET", "/api/v1/openapi.json", srv_route_openapi, "openapi", SRV_NO_LIMIT,
+      "This API's OpenAPI 3.0 description", NULL, NULL, openapi_resp },
+    { "POST", "/api/v1/chat", srv_route_chat, "chat", SRV_AUTH | SRV_BODY,
+      "Send a message; creates a task and returns its id at once", chat_body, NULL, chat_resp },
+    { "GET", "/api/v1/tasks", srv_route_tasks_list, "tasks.list", SRV_AUTH,
+      "Your tasks (admins: everyone's)", NULL, task_query, tasks_resp },
+    { "GET", "/api/v1/tasks/{id}", srv_route_task_get, "tasks.get", SRV_AUTH,
+      "A task: status, agent, result, steps and subtasks", NULL, NULL, task_resp },
+    { "POST", "/api/v1/tasks/{id}/cancel", srv_route_task_cancel, "tasks.cancel", SRV_AUTH,
+      "Cancel a task that has not ended, and its subtasks", NULL, NULL, cancel_resp },
+    { "GET", "/api/v1/conversations", srv_route_convs_list, "conversations.list", SRV_AUTH,
+      "Your conversations (admins: everyone's)", NULL, conv_query, convs_resp },
+    { "GET", "/api/v1/conversations/{id}", srv_route_conv_get, "conversations.get", SRV_AUTH,
+      "A conversation and its messages", NULL, NULL, conv_resp },
+    { "GET", "/api/v1/agents", srv_route_agents_list, "agents.list", SRV_AUTH,
+      "The agents: subagents, tools and live status of their queues", NULL, NULL, agents_resp },
+    { "GET", "/api/v1/agents/{name}/config", srv_route_agent_config_get, "agents.config.get",
+      SRV_AUTH, "An agent's stored configuration", NULL, NULL, config_get_resp },
+    { "PUT", "/api/v1/agents/{name}/config", srv_route_agent_config_put, "agents.config.put",
+      SRV_AUTH | SRV_ADMIN | SRV_FREE_BODY,
+      "Replace an agent's configuration (a JSON object; admins only)", NULL, NULL,
+      config_put_resp },
+    { "POST", "/api/v1/auth/token", srv_route_auth_token, "auth.token", SRV_BODY,
+      "Exchange an API token for an access token and a refresh token", api_token_body, NULL,
+      token_resp },
+    { "POST", "/api/v1/auth/refresh", srv_route_auth_refresh, "auth.refresh", SRV_BODY,
+      "Spend a refresh token for a new token pair (refresh tokens rotate)", refresh_body, NULL,
+      token_resp },
+    { "POST", "/api/v1/auth/logout", srv_route_auth_logout, "auth.logout", SRV_BODY,
+      "Revoke a session: every refresh token of its chain", refresh_body, NULL, logout_resp },
+    { "GET", "/api/v1/auth/me", srv_route_auth_me, "auth.me", SRV_AUTH, "Who the token is for",
+      NULL, NULL, me_resp },
+    { "GET", "/api/v1/auth/oidc/login", srv_route_oidc_login, "auth.oidc.login",
+      SRV_REDIRECT | SRV_SLOW,
+      "Start an OpenID Connect login (authorization code with PKCE)", NULL, login_query,
+      login_resp },
+    { "GET", "/api/v1/auth/oidc/callback", srv_route_oidc_callback, "auth.oidc.callback",
+      SRV_SLOW,
+      "Where the provider sends the browser back; finishes the login", NULL, callback_query,
+      callback_resp },
+    { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_AUTH | SRV_NO_LIMIT,
+      "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL,
+      NULL, ws_resp },
+};
+const size_t srv_nroutes = ER_ARRAY_LEN(srv_routes);
+
+void srv_print_routes(FILE *out)
+{
+    for (size_t i = 0; i < srv_nroutes; i++)
+        fprintf(out, "%-6s %-34s %s\n", srv_routes[i].method, srv_routes[i].path,
+                srv_routes[i].name);
+}

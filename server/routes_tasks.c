@@ -1,0 +1,293 @@
+/* routes_tasks.c — chat and tasks: POST /chat, GET /tasks, GET /tasks/{id},
+ * POST /tasks/{id}/cancel.
+ *
+ * Ownership: a user sees only their own tasks; anything else answers 404,
+ * exactly as a task that does not exist, so ids of others cannot be probed.
+ * Admins see everything. */
+#include "server.h"
+#include "errand/agent.h"
+#include "errand/alloc.h"
+#include "errand/tasks.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+
+#define MAX_STEPS 2000
+
+/* The task's fields, into an open object. */
+static void task_fields(er_buf *b, const er_task *t)
+{
+    srv_jw_str(b, "id", t->id);
+    srv_jw_str(b, "parent_id", t->parent_id[0] ? t->parent_id : NULL);
+    srv_jw_str(b, "conversation_id", t->conversation_id[0] ? t->conversation_id : NULL);
+    srv_jw_str(b, "user_id", t->user_id[0] ? t->user_id : NULL);
+    srv_jw_str(b, "status", er_task_status_name(t->status));
+    srv_jw_str(b, "agent", t->agent);
+    srv_jw_str(b, "request", t->request);
+    srv_jw_str(b, "result", t->result);
+    srv_jw_str(b, "error", t->error);
+    srv_jw_int(b, "tokens_in", t->tokens_in);
+    srv_jw_int(b, "tokens_out", t->tokens_out);
+    srv_jw_time(b, "created", t->created_ms);
+    srv_jw_time(b, "updated", t->updated_ms);
+}
+
+cJSON *srv_event_json(const er_event *e, const char *root)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_num(j, "id", (double)e->id);
+    er_json_add_str(j, "task_id", e->task_id);
+    er_json_add_str(j, "root", root);
+    er_json_add_str(j, "kind", e->kind);
+    cJSON *d = NULL;
+    if (e->data && srv_json_parse(&d, e->data, strlen(e->data), NULL) != 0)
+        d = cJSON_CreateString(e->data);   /* too deep to rebuild here: keep it as text */
+    else if (!d)
+        d = cJSON_CreateNull();
+    er_json_add(j, "data", d);
+    er_json_add_num(j, "ts", (double)e->created_ms);
+    return j;
+}
+
+int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(s->env, &st, err);
+    if (!rc)
+        rc = er_store_task_get(st, id, out, err);
+    if (!rc && !srv_may_see(u, out->user_id)) {
+        er_task_release(out);
+        rc = ER_ENOTFOUND;
+    }
+    if (rc == ER_ENOTFOUND)
+        return er_error_set(err, rc, "no task '%.64s'", id);
+    return rc;
+}
+
+/* The agent exists and the conversation is the user's (ER_EINVAL / ER_ENOTFOUND). */
+static int check_chat(srv *s, const srv_user *u, const char *conv_id, const char *agent,
+                      er_error *err)
+{
+    if (agent && !er_agent_find(agent))
+        return er_error_set(err, ER_EINVAL, "unknown agent '%.32s' (see GET /api/v1/agents)",
+                            agent);
+    if (!conv_id)
+        return 0;
+    er_store *st;
+    er_conversation c;
+    int rc = er_env_store(s->env, &st, err);
+    if (!rc)
+        rc = er_store_conv_get(st, conv_id, &c, err);
+    if (!rc) {
+        bool mine = srv_may_see(u, c.user_id);
+        er_conversation_release(&c);
+        if (!mine)
+            rc = ER_ENOTFOUND;
+    }
+    if (rc == ER_ENOTFOUND)
+        return er_error_set(err, rc, "no conversation '%.64s'", conv_id);
+    return rc;
+}
+
+int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *conv_id,
+                    const char *agent, const char *task_id, char task_out[ER_ID_LEN],
+                    char conv_out[ER_ID_LEN], er_error *err)
+{
+    int rc = check_chat(s, u, conv_id, agent, err);
+    if (rc)
+        return rc;
+    er_submit sub = { .request = message, .conversation_id = conv_id, .agent = agent,
+                      .user_id = u->id, .task_id = task_id };
+    return er_task_submit(s->env, &sub, task_out, conv_out, err);
+}
+
+/* Checked here, stored with the chats that arrive with it (submit.c). */
+int srv_route_chat(srv_req *r)
+{
+    const char *agent = er_json_str(r->body, "agent");
+    const char *conv = er_json_str(r->body, "conversation_id");
+    er_error err = { 0 };
+    int rc = check_chat(r->s, &r->user, conv, agent, &err);
+    if (rc == ER_EINVAL)
+        return srv_reply_error(r, 400, "agent", "%s", err.msg);
+    if (rc)
+        return srv_reply_err(r, &err);
+    er_submit sub = { .request = er_json_str(r->body, "message"), .conversation_id = conv,
+                      .agent = agent, .user_id = r->user.id };
+    srv_batch_submit(r, &sub);
+    return 202;
+}
+
+static int add_task(const er_task *t, void *payload)
+{
+    er_buf *b = payload;
+    srv_jw_open(b, NULL, '{');
+    task_fields(b, t);
+    srv_jw_close(b, '}');
+    return 0;
+}
+
+int srv_route_tasks_list(srv_req *r)
+{
+    char status_s[16], conv[64], user[64];
+    long limit;
+    int bad = srv_query_int(r, "limit", 50, 1, 500, &limit);
+    if (bad)
+        return bad;
+    er_task_filter f = { .user_id = r->user.id, .parent_id = "", .status = -1,
+                         .limit = (int)limit };
+    if (srv_query(r, "status", status_s, sizeof status_s)) {
+        er_task_status st;
+        if (er_task_status_parse(status_s, &st))
+            return srv_reply_error(r, 400, "status", "unknown status '%s' (queued, routed, "
+                                   "running, done, failed, cancelled)", status_s);
+        f.status = (int)st;
+    }
+    if (srv_query(r, "conversation_id", conv, sizeof conv))
+        f.conversation_id = conv;
+    if (r->user.admin)
+        f.user_id = srv_query(r, "user_id", user, sizeof user) ? user : NULL;
+    er_store *st;
+    er_error err = { 0 };
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, "{");
+    srv_jw_open(&b, "tasks", '[');
+    int rc = er_env_store(r->s->env, &st, &err);
+    if (!rc)
+        rc = er_store_task_list(st, &f, add_task, &b, &err);
+    if (rc) {
+        er_buf_release(&b);
+        return srv_reply_err(r, &err);
+    }
+    er_buf_puts(&b, "]}");
+    return srv_reply_buf(r, 200, &b);
+}
+
+/* A step as JSON text, with its id to order steps of several tasks by. */
+typedef struct step {
+    int64_t id;
+    char *json;
+} step;
+
+typedef struct steps_ctx {
+    step *v;
+    size_t n, cap;
+    const char *root;
+} steps_ctx;
+
+static int add_step(const er_event *e, void *payload)
+{
+    steps_ctx *c = payload;
+    if (c->n >= MAX_STEPS)
+        return 1;
+    if (c->n == c->cap) {
+        c->cap = c->cap ? 2 * c->cap : 16;
+        c->v = er_xrealloc(c->v, c->cap * sizeof *c->v);
+    }
+    er_buf b = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    srv_jw_int(&b, "id", e->id);
+    srv_jw_str(&b, "task_id", e->task_id);
+    srv_jw_str(&b, "root", c->root);
+    srv_jw_str(&b, "kind", e->kind);
+    srv_jw_raw(&b, "data", e->data);
+    srv_jw_int(&b, "ts", e->created_ms);
+    er_buf_putc(&b, '}');
+    c->v[c->n].id = e->id;
+    c->v[c->n++].json = er_buf_detach(&b);
+    return 0;
+}
+
+typedef struct children_ctx {
+    er_buf *b;
+    char (*ids)[ER_ID_LEN];
+    size_t n;
+} children_ctx;
+
+static int add_child(const er_task *t, void *payload)
+{
+    children_ctx *c = payload;
+    srv_jw_open(c->b, NULL, '{');
+    srv_jw_str(c->b, "id", t->id);
+    srv_jw_str(c->b, "agent", t->agent);
+    srv_jw_str(c->b, "status", er_task_status_name(t->status));
+    srv_jw_str(c->b, "request", t->request);
+    srv_jw_close(c->b, '}');
+    c->ids = er_xrealloc(c->ids, (c->n + 1) * sizeof *c->ids);
+    memcpy(c->ids[c->n++], t->id, ER_ID_LEN);
+    return 0;
+}
+
+static int by_id(const void *a, const void *b)
+{
+    int64_t x = ((const step *)a)->id, y = ((const step *)b)->id;
+    return (x > y) - (x < y);
+}
+
+/* "steps": the task's events and its subtasks', in the order they happened. */
+static void write_steps(er_buf *b, er_store *st, const er_task *t, const children_ctx *ch)
+{
+    steps_ctx c = { NULL, 0, 0, er_task_root(t) };
+    er_store_event_list(st, t->id, 0, add_step, &c, NULL);
+    for (size_t i = 0; i < ch->n; i++)
+        er_store_event_list(st, ch->ids[i], 0, add_step, &c, NULL);
+    if (ch->n)
+        qsort(c.v, c.n, sizeof *c.v, by_id);
+    srv_jw_open(b, "steps", '[');
+    for (size_t i = 0; i < c.n; i++) {
+        if (i)
+            er_buf_putc(b, ',');
+        er_buf_puts(b, c.v[i].json);
+        free(c.v[i].json);
+    }
+    srv_jw_close(b, ']');
+    free(c.v);
+}
+
+int srv_route_task_get(srv_req *r)
+{
+    er_task t;
+    er_error err = { 0 };
+    int rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
+    if (rc)
+        return srv_reply_err(r, &err);
+    er_store *st;
+    er_env_store(r->s->env, &st, NULL);
+    er_buf b = ER_BUF_INIT, subs = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    task_fields(&b, &t);
+    children_ctx ch = { &subs, NULL, 0 };
+    er_buf_putc(&subs, '[');
+    er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 200 };
+    er_store_task_list(st, &f, add_child, &ch, NULL);
+    er_buf_putc(&subs, ']');
+    write_steps(&b, st, &t, &ch);
+    srv_jw_key(&b, "subtasks");
+    er_buf_append(&b, subs.ptr, subs.len);
+    er_buf_putc(&b, '}');
+    free(ch.ids);
+    er_buf_release(&subs);
+    er_task_release(&t);
+    return srv_reply_buf(r, 200, &b);
+}
+
+int srv_route_task_cancel(srv_req *r)
+{
+    er_task t;
+    er_error err = { 0 };
+    int rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
+    if (rc)
+        return srv_reply_err(r, &err);
+    er_task_release(&t);
+    rc = er_task_cancel(r->s->env, r->params[0], &err);
+    if (!rc)
+        rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
+    if (rc)
+        return srv_reply_err(r, &err);
+    er_buf b = ER_BUF_INIT;
+    er_buf_putc(&b, '{');
+    task_fields(&b, &t);
+    er_buf_putc(&b, '}');
+    er_task_release(&t);
+    return srv_reply_buf(r, 200, &b);
+}
