@@ -105,7 +105,7 @@ int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
     if (er_str_empty(role))
         return er_error_set(err, ER_EINVAL, "a message needs a role (user, assistant)");
     /* One statement: the SELECT makes an unknown conversation insert nothing, and
-     * a trigger (migration 002) moves the conversation's updated_ms. */
+     * a trigger (migration 003) moves the conversation's updated_ms. */
     er_sql_value params[] = { er_sql_opt(task_id), ER_SQL_S(role),
                               ER_SQL_S(content ? content : ""), ER_SQL_I(er_time_ms()),
                               ER_SQL_S(conv_id) };

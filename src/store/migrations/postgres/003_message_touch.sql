@@ -1,4 +1,4 @@
--- 002_message_touch.sql (PostgreSQL) — a new message moves its conversation's
+-- 003_message_touch.sql (PostgreSQL) — a new message moves its conversation's
 -- updated_ms inside the INSERT itself, so appending a message is one statement
 -- (one round trip, atomic without a transaction around it).
 
