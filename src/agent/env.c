@@ -146,19 +146,39 @@ static void on_control(const char *channel, const char *msg, size_t len, void *p
 
 #define POLL_MS 300
 
-/* Copies the watched ids out so the store is not queried under the lock. */
-static size_t watched_ids(er_env *env, char (*ids)[ER_ID_LEN], size_t max)
+/* Copies the watched ids out (OWNED by the caller) so the store is not queried
+ * under the lock. */
+static size_t watched_ids(er_env *env, char (**out)[ER_ID_LEN])
 {
     size_t n = 0;
-    for (struct watch *w = env->watches; w && n < max; w = w->next)
+    for (struct watch *w = env->watches; w; w = w->next)
+        n++;
+    char (*ids)[ER_ID_LEN] = er_xcalloc(n ? n : 1, sizeof *ids);
+    n = 0;
+    for (struct watch *w = env->watches; w; w = w->next)
         memcpy(ids[n++], w->task_id, ER_ID_LEN);
+    *out = ids;
     return n;
+}
+
+/* One query per ER_STORE_IDS_MAX watched tasks, however many run here. */
+static void cancel_those_cancelled(er_env *env, er_store *st, char (*ids)[ER_ID_LEN], size_t n)
+{
+    bool cancelled[ER_STORE_IDS_MAX];
+    for (size_t at = 0; at < n; at += ER_STORE_IDS_MAX) {
+        size_t k = n - at < ER_STORE_IDS_MAX ? n - at : ER_STORE_IDS_MAX;
+        if (er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])(ids + at), k, cancelled,
+                                     NULL) != 0)
+            return;
+        for (size_t i = 0; i < k; i++)
+            if (cancelled[i])
+                er_env_cancel_local(env, ids[at + i]);
+    }
 }
 
 static void *poll_cancellations(void *arg)
 {
     er_env *env = arg;
-    char ids[32][ER_ID_LEN];
     pthread_mutex_lock(&env->lock);
     while (!env->closing) {
         if (!env->watches) {   /* idle: no wake-ups at all */
@@ -173,15 +193,12 @@ static void *poll_cancellations(void *arg)
         pthread_cond_timedwait(&env->poll_cond, &env->lock, &ts);
         if (env->closing || !env->store)
             continue;
-        size_t n = watched_ids(env, ids, 32);
+        char (*ids)[ER_ID_LEN];
+        size_t n = watched_ids(env, &ids);
         er_store *st = env->store;
         pthread_mutex_unlock(&env->lock);
-        for (size_t i = 0; i < n; i++) {
-            er_task_status status;
-            if (er_store_task_status(st, ids[i], &status, NULL) == 0 &&
-                status == ER_TASK_CANCELLED)
-                er_env_cancel_local(env, ids[i]);
-        }
+        cancel_those_cancelled(env, st, ids, n);
+        free(ids);
         pthread_mutex_lock(&env->lock);
     }
     pthread_mutex_unlock(&env->lock);

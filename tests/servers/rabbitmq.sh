@@ -28,7 +28,9 @@ export RABBITMQ_ENABLED_PLUGINS_FILE=$rabbit/enabled_plugins
 port=${ERRAND_TEST_AMQP_PORT:-55672}
 export RABBITMQ_NODE_IP_ADDRESS=127.0.0.1 RABBITMQ_NODE_PORT=$port RABBITMQ_DIST_PORT=$((port + 1))
 export ERL_EPMD_ADDRESS=127.0.0.1 ERL_EPMD_PORT=${ERRAND_TEST_EPMD_PORT:-54369}
-export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
+# +sbwt none: Erlang's schedulers otherwise spin while idle, burning CPU that
+# the workers and the other servers on a small shared machine need.
+export RABBITMQ_SERVER_ADDITIONAL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1} +sbwt none +sbwtdcpu none +sbwtdio none"
 # rabbitmqctl starts a short-lived Erlang node of its own: keep it on loopback too.
 export RABBITMQ_CTL_ERL_ARGS="-kernel inet_dist_use_interface {127,0,0,1}"
 export RABBITMQ_CTL_DIST_PORT_MIN=$((port + 8)) RABBITMQ_CTL_DIST_PORT_MAX=$((port + 18))

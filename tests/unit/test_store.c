@@ -1031,6 +1031,43 @@ static void test_task_counts(er_store *st)
     CHECK_INT(after[ER_TASK_FAILED] - before[ER_TASK_FAILED], 0);
 }
 
+/* The cancellation poller's batched lookup: only the cancelled ones, among
+ * any number up to the cap, unknown ids included; too many is an error. */
+static void test_tasks_cancelled(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "poller", NULL, uid, &err));
+    enum { N = 5 };
+    char ids[N][ER_ID_LEN];
+    for (int i = 0; i < N - 1; i++) {
+        er_task t;
+        make_task(st, &t, uid, NULL, NULL, "watched");
+        memcpy(ids[i], t.id, ER_ID_LEN);
+    }
+    er_strlcpy(ids[N - 1], "no-such-task", ER_ID_LEN);
+    CHECK_OK(er_store_task_advance(st, ids[1], ER_TASK_CANCELLED, NULL, &err));
+    CHECK_OK(er_store_task_advance(st, ids[2], ER_TASK_DONE, NULL, &err));
+    CHECK_OK(er_store_task_advance(st, ids[3], ER_TASK_CANCELLED, NULL, &err));
+    bool out[N];
+    memset(out, 1, sizeof out);
+    CHECK_OK(er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])ids, N, out, &err));
+    CHECK(!out[0] && out[1] && !out[2] && out[3] && !out[4]);
+    CHECK_OK(er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])(ids + 1), 1, out, &err));
+    CHECK(out[0]);
+    CHECK_OK(er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])ids, 0, out, &err));
+    char many[ER_STORE_IDS_MAX + 1][ER_ID_LEN];
+    for (int i = 0; i <= ER_STORE_IDS_MAX; i++)
+        memcpy(many[i], ids[i % N], ER_ID_LEN);
+    bool outs[ER_STORE_IDS_MAX + 1];
+    CHECK_OK(er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])many, ER_STORE_IDS_MAX,
+                                      outs, &err));
+    CHECK(outs[ER_STORE_IDS_MAX - 1] == (((ER_STORE_IDS_MAX - 1) % N) == 1 ||
+                                         ((ER_STORE_IDS_MAX - 1) % N) == 3));
+    CHECK_INT(er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])many,
+                                       ER_STORE_IDS_MAX + 1, outs, &err), ER_EINVAL);
+}
+
 static void test_auth(void)
 {
     er_store *st = open_fresh(true);
@@ -1038,6 +1075,7 @@ static void test_auth(void)
     test_refresh_tokens(st);
     test_identities(st);
     test_task_counts(st);
+    test_tasks_cancelled(st);
     er_store_close(st);
 }
 
