@@ -244,31 +244,50 @@ static void write_steps(er_buf *b, er_store *st, const er_task *t, const childre
     free(c.v);
 }
 
-int srv_route_task_get(srv_req *r)
+typedef struct task_view {
+    srv_req *r;
+    er_buf b;
+} task_view;
+
+/* The task, its subtasks and the steps of both, read in one snapshot. */
+static int write_task(er_store *st, void *payload, er_error *err)
 {
+    task_view *v = payload;
     er_task t;
-    er_error err = { 0 };
-    int rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
+    int rc = srv_task_visible(v->r->s, &v->r->user, v->r->params[0], &t, err);
     if (rc)
-        return srv_reply_err(r, &err);
-    er_store *st;
-    er_env_store(r->s->env, &st, NULL);
-    er_buf b = ER_BUF_INIT, subs = ER_BUF_INIT;
-    er_buf_putc(&b, '{');
-    task_fields(&b, &t);
+        return rc;
+    er_buf *b = &v->b, subs = ER_BUF_INIT;
+    er_buf_putc(b, '{');
+    task_fields(b, &t);
     children_ctx ch = { &subs, NULL, 0 };
     er_buf_putc(&subs, '[');
     er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 200 };
     er_store_task_list(st, &f, add_child, &ch, NULL);
     er_buf_putc(&subs, ']');
-    write_steps(&b, st, &t, &ch);
-    srv_jw_key(&b, "subtasks");
-    er_buf_append(&b, subs.ptr, subs.len);
-    er_buf_putc(&b, '}');
+    write_steps(b, st, &t, &ch);
+    srv_jw_key(b, "subtasks");
+    er_buf_append(b, subs.ptr, subs.len);
+    er_buf_putc(b, '}');
     free(ch.ids);
     er_buf_release(&subs);
     er_task_release(&t);
-    return srv_reply_buf(r, 200, &b);
+    return 0;
+}
+
+int srv_route_task_get(srv_req *r)
+{
+    er_store *st;
+    er_error err = { 0 };
+    task_view v = { r, ER_BUF_INIT };
+    int rc = er_env_store(r->s->env, &st, &err);
+    if (!rc)
+        rc = er_store_read(st, write_task, &v, &err);
+    if (rc) {
+        er_buf_release(&v.b);
+        return srv_reply_err(r, &err);
+    }
+    return srv_reply_buf(r, 200, &v.b);
 }
 
 int srv_route_task_cancel(srv_req *r)
