@@ -88,6 +88,7 @@ static void teardown(srv *s)
     srv_hub_free(s->hub);
     srv_oidc_free(s->oidc);
     srv_metrics_free(s->metrics);
+    srv_hmac_free(s->jwt_hmac);
     free(s->openapi);
     for (size_t i = 0; i < s->norigins; i++)
         free(s->origins[i]);
