@@ -188,7 +188,6 @@ struct srv_req {
     srv_user user;               /* SRV_AUTH routes */
     cJSON *body;                 /* SRV_BODY / SRV_FREE_BODY */
     char request_id[ER_ID_LEN];
-    char remote[48];             /* the client's address */
     const char *origin;          /* the request's Origin when allowed, else NULL */
     bool close;                  /* answer with Connection: close */
     const char *extra;           /* header lines every reply carries (each ending \r\n) */
