@@ -77,11 +77,8 @@ static int secret_from_data_dir(srv *s, er_error *err)
     return rc;
 }
 
-int srv_auth_init(srv *s, er_error *err)
+static int key_from_config(srv *s, const char *secret, er_error *err)
 {
-    const char *secret = s->cfg->jwt_secret;
-    if (!secret)
-        return secret_from_data_dir(s, err);
     size_t len = strlen(secret);
     if (len < MIN_SECRET || len > sizeof s->jwt_key)
         return er_error_set(err, ER_EINVAL,
@@ -89,6 +86,19 @@ int srv_auth_init(srv *s, er_error *err)
                             MIN_SECRET, sizeof s->jwt_key, len);
     memcpy(s->jwt_key, secret, len);
     s->jwt_key_len = len;
+    return 0;
+}
+
+int srv_auth_init(srv *s, er_error *err)
+{
+    const char *secret = s->cfg->jwt_secret;
+    int rc = secret ? key_from_config(s, secret, err) : secret_from_data_dir(s, err);
+    if (rc)
+        return rc;
+    s->jwt_hmac = srv_hmac_new(s->jwt_key, s->jwt_key_len);
+    if (!s->jwt_hmac)
+        return er_error_set(err, ER_EINTERNAL, "cannot set up HMAC-SHA256 with libcrypto "
+                                               "(reinstall libssl3)");
     return 0;
 }
 
@@ -120,8 +130,7 @@ static int api_token_user(srv *s, const char *token, srv_user *out, er_error *er
 static int access_token_user(srv *s, const char *token, srv_user *out, er_error *err)
 {
     cJSON *c = NULL;
-    int rc = srv_jwt_verify_hs256(s->jwt_key, s->jwt_key_len, token, er_time_ms() / 1000, &c,
-                                  err);
+    int rc = srv_jwt_verify_hs256(s->jwt_hmac, token, er_time_ms() / 1000, &c, err);
     if (rc)
         return rc;
     const char *sub = er_json_str(c, "sub"), *role = er_json_str(c, "role");
@@ -187,7 +196,7 @@ static char *access_token(srv *s, const er_user *u, int64_t now_s)
     srv_random_token("", 12, &jti);
     er_json_add_str(c, "jti", jti.ptr);
     er_buf_release(&jti);
-    char *t = srv_jwt_sign_hs256(s->jwt_key, s->jwt_key_len, c);
+    char *t = srv_jwt_sign_hs256(s->jwt_hmac, c);
     cJSON_Delete(c);
     return t;
 }
@@ -214,6 +223,10 @@ int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er
         return rc;
     }
     char *access = access_token(s, u, now_ms / 1000);
+    if (!access) {
+        er_buf_release(&refresh);
+        return er_error_set(err, ER_EINTERNAL, "cannot sign the access token (libcrypto)");
+    }
     cJSON *j = cJSON_CreateObject();
     er_json_add_str(j, "access_token", access);
     er_json_add_str(j, "token_type", "Bearer");

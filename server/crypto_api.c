@@ -33,6 +33,10 @@ static const er_dl_sym syms[] = {
     SYM(EVP_MD_CTX_free),
     SYM(EVP_DigestVerifyInit),
     SYM(EVP_DigestVerify),
+    SYM(EVP_DigestInit_ex),
+    SYM(EVP_DigestUpdate),
+    SYM(EVP_DigestFinal_ex),
+    SYM(EVP_MD_CTX_copy_ex),
 };
 #undef SYM
 

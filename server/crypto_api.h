@@ -40,6 +40,10 @@ typedef struct srv_crypto_api {
     __typeof__(EVP_MD_CTX_free) *EVP_MD_CTX_free;
     __typeof__(EVP_DigestVerifyInit) *EVP_DigestVerifyInit;
     __typeof__(EVP_DigestVerify) *EVP_DigestVerify;
+    __typeof__(EVP_DigestInit_ex) *EVP_DigestInit_ex;
+    __typeof__(EVP_DigestUpdate) *EVP_DigestUpdate;
+    __typeof__(EVP_DigestFinal_ex) *EVP_DigestFinal_ex;
+    __typeof__(EVP_MD_CTX_copy_ex) *EVP_MD_CTX_copy_ex;
 } srv_crypto_api;
 
 extern srv_crypto_api srv_crypto;
@@ -70,6 +74,10 @@ int srv_crypto_load(er_error *err);
 #define EVP_MD_CTX_free (srv_crypto.EVP_MD_CTX_free)
 #define EVP_DigestVerifyInit (srv_crypto.EVP_DigestVerifyInit)
 #define EVP_DigestVerify (srv_crypto.EVP_DigestVerify)
+#define EVP_DigestInit_ex (srv_crypto.EVP_DigestInit_ex)
+#define EVP_DigestUpdate (srv_crypto.EVP_DigestUpdate)
+#define EVP_DigestFinal_ex (srv_crypto.EVP_DigestFinal_ex)
+#define EVP_MD_CTX_copy_ex (srv_crypto.EVP_MD_CTX_copy_ex)
 #endif
 
 #endif

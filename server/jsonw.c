@@ -4,7 +4,6 @@
  * already JSON text written by er_event_emit, is spliced in as it is. */
 #include "server.h"
 
-#include <stdio.h>
 
 /* A comma unless the value opens its container (or follows a key). */
 static void sep(er_buf *b)
@@ -47,9 +46,16 @@ void srv_jw_str(er_buf *b, const char *key, const char *val)
 void srv_jw_int(er_buf *b, const char *key, int64_t v)
 {
     char num[24];
-    int n = snprintf(num, sizeof num, "%lld", (long long)v);
+    size_t i = sizeof num;
+    uint64_t u = v < 0 ? 0 - (uint64_t)v : (uint64_t)v;
+    do {
+        num[--i] = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        num[--i] = '-';
     srv_jw_key(b, key);
-    er_buf_append(b, num, (size_t)n);
+    er_buf_append(b, num + i, sizeof num - i);
 }
 
 void srv_jw_time(er_buf *b, const char *key, int64_t ms)

@@ -163,16 +163,18 @@ int srv_route_tasks_list(srv_req *r)
     return srv_reply_buf(r, 200, &b);
 }
 
-/* A step as JSON text, with its id to order steps of several tasks by. */
+/* A step as JSON text (a slice of steps_ctx.text), with its id to order the
+ * steps of several tasks by. */
 typedef struct step {
     int64_t id;
-    char *json;
+    size_t off, len;
 } step;
 
 typedef struct steps_ctx {
     step *v;
     size_t n, cap;
     const char *root;
+    er_buf text;                 /* every step's JSON, one after the other */
 } steps_ctx;
 
 static int add_step(const er_event *e, void *payload)
@@ -184,17 +186,17 @@ static int add_step(const er_event *e, void *payload)
         c->cap = c->cap ? 2 * c->cap : 16;
         c->v = er_xrealloc(c->v, c->cap * sizeof *c->v);
     }
-    er_buf b = ER_BUF_INIT;
-    er_buf_putc(&b, '{');
-    srv_jw_int(&b, "id", e->id);
-    srv_jw_str(&b, "task_id", e->task_id);
-    srv_jw_str(&b, "root", c->root);
-    srv_jw_str(&b, "kind", e->kind);
-    srv_jw_raw(&b, "data", e->data);
-    srv_jw_int(&b, "ts", e->created_ms);
-    er_buf_putc(&b, '}');
-    c->v[c->n].id = e->id;
-    c->v[c->n++].json = er_buf_detach(&b);
+    er_buf *b = &c->text;
+    size_t off = b->len;
+    er_buf_putc(b, '{');
+    srv_jw_int(b, "id", e->id);
+    srv_jw_str(b, "task_id", e->task_id);
+    srv_jw_str(b, "root", c->root);
+    srv_jw_str(b, "kind", e->kind);
+    srv_jw_raw(b, "data", e->data);
+    srv_jw_int(b, "ts", e->created_ms);
+    er_buf_putc(b, '}');
+    c->v[c->n++] = (step){ e->id, off, b->len - off };
     return 0;
 }
 
@@ -227,7 +229,7 @@ static int by_id(const void *a, const void *b)
 /* "steps": the task's events and its subtasks', in the order they happened. */
 static void write_steps(er_buf *b, er_store *st, const er_task *t, const children_ctx *ch)
 {
-    steps_ctx c = { NULL, 0, 0, er_task_root(t) };
+    steps_ctx c = { NULL, 0, 0, er_task_root(t), ER_BUF_INIT };
     er_store_event_list(st, t->id, 0, add_step, &c, NULL);
     for (size_t i = 0; i < ch->n; i++)
         er_store_event_list(st, ch->ids[i], 0, add_step, &c, NULL);
@@ -237,38 +239,57 @@ static void write_steps(er_buf *b, er_store *st, const er_task *t, const childre
     for (size_t i = 0; i < c.n; i++) {
         if (i)
             er_buf_putc(b, ',');
-        er_buf_puts(b, c.v[i].json);
-        free(c.v[i].json);
+        er_buf_append(b, c.text.ptr + c.v[i].off, c.v[i].len);
     }
     srv_jw_close(b, ']');
+    er_buf_release(&c.text);
     free(c.v);
 }
 
-int srv_route_task_get(srv_req *r)
+typedef struct task_view {
+    srv_req *r;
+    er_buf b;
+} task_view;
+
+/* The task, its subtasks and the steps of both, read in one snapshot. */
+static int write_task(er_store *st, void *payload, er_error *err)
 {
+    task_view *v = payload;
     er_task t;
-    er_error err = { 0 };
-    int rc = srv_task_visible(r->s, &r->user, r->params[0], &t, &err);
+    int rc = srv_task_visible(v->r->s, &v->r->user, v->r->params[0], &t, err);
     if (rc)
-        return srv_reply_err(r, &err);
-    er_store *st;
-    er_env_store(r->s->env, &st, NULL);
-    er_buf b = ER_BUF_INIT, subs = ER_BUF_INIT;
-    er_buf_putc(&b, '{');
-    task_fields(&b, &t);
+        return rc;
+    er_buf *b = &v->b, subs = ER_BUF_INIT;
+    er_buf_putc(b, '{');
+    task_fields(b, &t);
     children_ctx ch = { &subs, NULL, 0 };
     er_buf_putc(&subs, '[');
     er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 200 };
     er_store_task_list(st, &f, add_child, &ch, NULL);
     er_buf_putc(&subs, ']');
-    write_steps(&b, st, &t, &ch);
-    srv_jw_key(&b, "subtasks");
-    er_buf_append(&b, subs.ptr, subs.len);
-    er_buf_putc(&b, '}');
+    write_steps(b, st, &t, &ch);
+    srv_jw_key(b, "subtasks");
+    er_buf_append(b, subs.ptr, subs.len);
+    er_buf_putc(b, '}');
     free(ch.ids);
     er_buf_release(&subs);
     er_task_release(&t);
-    return srv_reply_buf(r, 200, &b);
+    return 0;
+}
+
+int srv_route_task_get(srv_req *r)
+{
+    er_store *st;
+    er_error err = { 0 };
+    task_view v = { r, ER_BUF_INIT };
+    int rc = er_env_store(r->s->env, &st, &err);
+    if (!rc)
+        rc = er_store_read(st, write_task, &v, &err);
+    if (rc) {
+        er_buf_release(&v.b);
+        return srv_reply_err(r, &err);
+    }
+    return srv_reply_buf(r, 200, &v.b);
 }
 
 int srv_route_task_cancel(srv_req *r)

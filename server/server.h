@@ -44,8 +44,12 @@ int srv_random(void *buf, size_t n);
 void srv_hex(const unsigned char *bytes, size_t n, char *out);   /* out: 2n + 1 */
 void srv_sha256(const void *data, size_t len, unsigned char out[32]);
 void srv_sha256_hex(const void *data, size_t len, char out[65]);
-void srv_hmac_sha256(const void *key, size_t keylen, const void *data, size_t len,
-                     unsigned char out[32]);
+/* HMAC-SHA256 under one key, prepared once (OWNED; NULL if libcrypto fails). */
+typedef struct srv_hmac srv_hmac;
+srv_hmac *srv_hmac_new(const void *key, size_t keylen);
+void srv_hmac_free(srv_hmac *h);
+/* 0, or ER_EINTERNAL when libcrypto fails (out is then not a MAC). */
+int srv_hmac_sign(const srv_hmac *h, const void *data, size_t len, unsigned char out[32]);
 bool srv_equal(const void *a, const void *b, size_t n);          /* constant time */
 void srv_b64url_encode(const void *data, size_t len, er_buf *out);
 /* ER_EINVAL on anything but canonical unpadded base64url. */
@@ -67,12 +71,13 @@ typedef struct srv_jws {
 int srv_jws_parse(const char *token, srv_jws *out, er_error *err);
 void srv_jws_release(srv_jws *j);
 /* OWNED compact token with header {"alg":"HS256","typ":"JWT"}. */
-char *srv_jwt_sign_hs256(const unsigned char *key, size_t keylen, const cJSON *claims);
+/* NULL when libcrypto fails. */
+char *srv_jwt_sign_hs256(const srv_hmac *key, const cJSON *claims);
 /* Verifies an HS256 token: the algorithm is pinned (anything else, "none"
  * included, is refused), the signature checked in constant time, exp required
  * and checked.  *claims_out is OWNED. */
-int srv_jwt_verify_hs256(const unsigned char *key, size_t keylen, const char *token,
-                         int64_t now_s, cJSON **claims_out, er_error *err);
+int srv_jwt_verify_hs256(const srv_hmac *key, const char *token, int64_t now_s,
+                         cJSON **claims_out, er_error *err);
 /* RS256 signature of a parsed JWS against an RSA JWK ({"kty":"RSA","n","e"}). */
 int srv_jws_verify_rs256(const srv_jws *j, const cJSON *jwk, er_error *err);
 /* exp (required), nbf and iat (optional) against now, with leeway seconds. */
@@ -103,6 +108,7 @@ typedef struct srv {
     int port;                    /* the port bound */
     unsigned char jwt_key[128];
     size_t jwt_key_len;
+    srv_hmac *jwt_hmac;          /* jwt_key, prepared (auth.c) */
     char base_url[256];          /* public URL, no trailing slash */
     char **origins;              /* server.cors_origins, split */
     size_t norigins;
@@ -182,7 +188,6 @@ struct srv_req {
     srv_user user;               /* SRV_AUTH routes */
     cJSON *body;                 /* SRV_BODY / SRV_FREE_BODY */
     char request_id[ER_ID_LEN];
-    char remote[48];             /* the client's address */
     const char *origin;          /* the request's Origin when allowed, else NULL */
     bool close;                  /* answer with Connection: close */
     const char *extra;           /* header lines every reply carries (each ending \r\n) */

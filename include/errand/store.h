@@ -107,6 +107,11 @@ int er_store_latest_version(const er_store *st);
  * use the store. */
 typedef int (*er_store_tx_fn)(er_store *st, void *payload, er_error *err);
 int er_store_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
+/* Runs fn with one view of the store: the queries fn makes on this thread
+ * read one snapshot and (SQLite) share one read transaction, so one lock is
+ * taken instead of one per query.  For reads only: fn must not write.  Returns
+ * fn's code. */
+int er_store_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
 
 /* Users.  ensure: creates the user or finds it by name; a non-NULL role
  * ("admin", "user") replaces the stored one, NULL keeps it ("user" when new). */

@@ -285,6 +285,30 @@ static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_err
     return rc;
 }
 
+/* A deferred BEGIN: the first query takes the WAL read lock and the snapshot,
+ * COMMIT lets them go; inside a transaction fn simply joins it. */
+static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
+{
+    sqlite_store *s = downcast(st);
+    pthread_mutex_lock(&s->mu);
+    if (s->tx_depth > 0) {
+        int rc = fn(st, payload, err);
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    int rc = run_sql(s, "BEGIN", NULL, 0, NULL, NULL, NULL, err);
+    if (rc == 0) {
+        s->tx_depth++;
+        rc = fn(st, payload, err);
+        s->tx_depth--;
+        er_error ignored;
+        if (run_sql(s, "COMMIT", NULL, 0, NULL, NULL, NULL, &ignored) != 0)
+            run_sql(s, "ROLLBACK", NULL, 0, NULL, NULL, NULL, &ignored);
+    }
+    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
 static int sq_ping(er_store *st, er_error *err)
 {
     return run_sql(downcast(st), "SELECT 1", NULL, 0, NULL, NULL, NULL, err);
@@ -421,5 +445,6 @@ const er_store_backend er_store_sqlite_backend = {
     .query = sq_query,
     .exec_script = sq_exec_script,
     .transaction = sq_transaction,
+    .read = sq_read,
     .ping = sq_ping,
 };

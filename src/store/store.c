@@ -111,6 +111,13 @@ int er_store_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_erro
     return er_sql_transaction(st, fn, payload, err);
 }
 
+int er_store_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
+{
+    if (!st->be->read)
+        return fn(st, payload, err);
+    return st->be->read(st, fn, payload, err);
+}
+
 int er_sql_exec_script(er_store *st, const char *script, er_error *err)
 {
     return st->be->exec_script(st, script, err);

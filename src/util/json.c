@@ -113,30 +113,41 @@ char *er_json_print(const cJSON *item)
     return s;
 }
 
+/* Escaped into a small local buffer, appended a chunk at a time: strings are
+ * escaped byte by byte on the server's hot answers (task results, steps). */
 int er_json_escape(er_buf *b, const char *s, size_t len)
 {
-    int rc = er_buf_putc(b, '"');
-    size_t run = 0;
-    for (size_t i = 0; !rc && i < len; i++) {
+    static const char hex[] = "0123456789abcdef";
+    char out[512];
+    size_t n = 0;
+    out[n++] = '"';
+    for (size_t i = 0; i < len; i++) {
+        if (n > sizeof out - 8) {   /* room for the longest escape, \u00XX */
+            int rc = er_buf_append(b, out, n);
+            if (rc)
+                return rc;
+            n = 0;
+        }
         unsigned char c = (unsigned char)s[i];
         if (c >= 0x20 && c != '"' && c != '\\') {
-            run++;
+            out[n++] = (char)c;
             continue;
         }
-        rc = er_buf_append(b, s + i - run, run);
-        run = 0;
-        if (rc)
-            break;
+        out[n++] = '\\';
         switch (c) {
-        case '"': rc = er_buf_puts(b, "\\\""); break;
-        case '\\': rc = er_buf_puts(b, "\\\\"); break;
-        case '\n': rc = er_buf_puts(b, "\\n"); break;
-        case '\r': rc = er_buf_puts(b, "\\r"); break;
-        case '\t': rc = er_buf_puts(b, "\\t"); break;
-        default: rc = er_buf_printf(b, "\\u%04x", c); break;
+        case '"': out[n++] = '"'; break;
+        case '\\': out[n++] = '\\'; break;
+        case '\n': out[n++] = 'n'; break;
+        case '\r': out[n++] = 'r'; break;
+        case '\t': out[n++] = 't'; break;
+        default:
+            memcpy(out + n, "u00", 3);
+            out[n + 3] = hex[c >> 4];
+            out[n + 4] = hex[c & 15];
+            n += 5;
+            break;
         }
     }
-    if (!rc)
-        rc = er_buf_append(b, s + len - run, run);
-    return rc ? rc : er_buf_putc(b, '"');
+    out[n++] = '"';
+    return er_buf_append(b, out, n);
 }

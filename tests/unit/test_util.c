@@ -119,6 +119,32 @@ static void test_json(void)
     cJSON_Delete(o);
 }
 
+/* Escaping: the short forms, \u00XX for other control bytes, the rest (UTF-8
+ * included) as it is; long strings cross the escaper's chunks and still
+ * decode to the same bytes. */
+static void test_json_escape(void)
+{
+    er_buf b = ER_BUF_INIT;
+    static const char in[] = "a\"b\\c\n\r\t\x01\x1f\x7f/\xc3\xa9";
+    CHECK(er_json_escape(&b, in, sizeof in - 1) == 0);
+    CHECK_STR(er_buf_cstr(&b), "\"a\\\"b\\\\c\\n\\r\\t\\u0001\\u001f\x7f/\xc3\xa9\"");
+    er_buf_reset(&b);
+    char big[3000];
+    for (size_t i = 0; i < sizeof big - 1; i++)
+        big[i] = (char)(i % 7 == 0 ? '"' : i % 11 == 0 ? 1 : 'a' + (char)(i % 26));
+    big[sizeof big - 1] = '\0';
+    CHECK(er_json_escape(&b, big, strlen(big)) == 0);
+    cJSON *j = cJSON_ParseWithLength(b.ptr, b.len);
+    CHECK(cJSON_IsString(j) && strcmp(j->valuestring, big) == 0);
+    cJSON_Delete(j);
+    /* The cap holds. */
+    er_buf small;
+    er_buf_init(&small, 100);
+    CHECK(er_json_escape(&small, big, strlen(big)) == ER_ETOOBIG);
+    er_buf_release(&small);
+    er_buf_release(&b);
+}
+
 static void test_redact(void)
 {
     char out[256];
@@ -158,6 +184,7 @@ int main(void)
     test_id();
     test_url();
     test_json();
+    test_json_escape();
     test_redact();
     test_error_str();
     return check_done();

@@ -45,6 +45,8 @@ typedef struct er_store_backend {
      * Commits when fn returns 0, rolls back otherwise and returns fn's code. */
     int (*transaction)(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
     int (*ping)(er_store *st, er_error *err);
+    /* Runs fn (which only reads) inside one read transaction; NULL: fn simply runs. */
+    int (*read)(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
 } er_store_backend;
 
 struct er_store {
