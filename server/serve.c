@@ -8,7 +8,6 @@
 #include "errand/workers.h"
 #include "crypto_api.h"
 
-#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -95,23 +94,9 @@ static void teardown(srv *s)
     free(s->origins);
 }
 
-/* glibc hands the free memory at the top of a thread's heap back to the
- * kernel (madvise) as soon as it passes 128 KiB, and SQLite's savepoints free
- * about that much on every batch of chats (submit.c): each give-back is a TLB
- * shootdown on every CPU, then page faults to take the memory again, which cost
- * more than the chats themselves.  A server keeps its memory: the thresholds
- * are set to the ceilings glibc's own adaptive ones would reach. */
-static void keep_memory(void)
-{
-#ifdef M_TRIM_THRESHOLD
-    mallopt(M_MMAP_THRESHOLD, 32 << 20);
-    mallopt(M_TRIM_THRESHOLD, 64 << 20);
-#endif
-}
-
 int srv_run(er_env *env, const srv_opts *o, er_error *err)
 {
-    keep_memory();
+    er_alloc_keep_freed_memory();
     /* Loaded now, not at start-up: no other command needs them. */
     int rc = srv_mhd_load(err);
     if (!rc)

@@ -12,4 +12,8 @@ char *er_xstrdup(const char *s);            /* NULL in, NULL out */
 char *er_xstrndup(const char *s, size_t n);
 char *er_xasprintf(const char *fmt, ...) ER_PRINTF(1, 2);
 
+/* For long-running processes (errand serve, errand worker): keep freed memory
+ * instead of handing it back to the kernel after every burst of work. */
+void er_alloc_keep_freed_memory(void);
+
 #endif

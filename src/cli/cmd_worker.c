@@ -7,6 +7,7 @@
  * to the queue, where another worker goes on from the steps they recorded.  A
  * third signal leaves at once; the broker redelivers what was not acked. */
 #include "cli.h"
+#include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/workers.h"
@@ -137,6 +138,7 @@ int cmd_worker(cli *c, cli_args *a)
     int rc = cli_env(c, &err);
     if (rc)
         return cli_fail(&err);
+    er_alloc_keep_freed_memory();
     /* Open what every handler needs before taking messages: fail fast, clearly. */
     er_store *st;
     er_cache *cache;

@@ -3,6 +3,7 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <malloc.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -65,4 +66,18 @@ char *er_xasprintf(const char *fmt, ...)
     vsnprintf(p, (size_t)n + 1, fmt, ap);
     va_end(ap);
     return p;
+}
+
+/* glibc hands the free memory at the top of a thread's heap back to the kernel
+ * (madvise) as soon as it passes 128 KiB, and a server or worker frees about
+ * that much after each batch of work (SQLite's savepoints, a task's JSON): each
+ * give-back is a TLB shootdown on every CPU, then page faults to take the memory
+ * again.  Measured: 20 % of errand serve's CPU per chat, 15 % of a worker's per
+ * task.  The thresholds are the ceilings glibc's own adaptive ones would reach. */
+void er_alloc_keep_freed_memory(void)
+{
+#ifdef M_TRIM_THRESHOLD
+    mallopt(M_MMAP_THRESHOLD, 32 << 20);
+    mallopt(M_TRIM_THRESHOLD, 64 << 20);
+#endif
 }
