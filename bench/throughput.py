@@ -155,12 +155,20 @@ class Bench:
     def workers(self, agents):
         procs = []
         j = str(self.a.agent_concurrency)
-        for name, conc in [("supervisor", j), ("aggregator", j)] + [("code", j)] * agents:
-            p = subprocess.Popen([self.errand, "worker", name, "-j", conc], env=self.env,
-                                 stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-            for line in p.stderr:
-                if "ready" in line:
+        for i, (name, conc) in enumerate([("supervisor", j), ("aggregator", j)]
+                                         + [("code", j)] * agents):
+            # The log goes to a file: a pipe nobody reads after "ready" would
+            # stall a worker at its first 64 KiB of warnings.
+            log = os.path.join(self.tmp, "worker-%d-%s.log" % (i, name))
+            with open(log, "w") as f:
+                p = subprocess.Popen([self.errand, "worker", name, "-j", conc], env=self.env,
+                                     stdout=subprocess.DEVNULL, stderr=f)
+            for _ in range(300):
+                if "ready" in open(log).read() or p.poll() is not None:
                     break
+                time.sleep(0.02)
+            if p.poll() is not None:
+                raise RuntimeError("errand worker %s: %s" % (name, open(log).read().strip()))
             procs.append(p)
         return procs
 
