@@ -91,14 +91,12 @@ typedef struct batch_tx {
 
 static int store_batch(er_store *st, void *payload, er_error *err)
 {
-    (void)err;
     batch_tx *b = payload;
     if (b->n == 1) {   /* alone: no savepoint of its own (two statements fewer) */
         if (b->out[0].rc)
             return 0;
         submit_tx x = { &b->subs[0], b->tasks[0].user_id, &b->tasks[0] };
-        int rc = store_submission(st, &x, err);
-        return rc;   /* the caller gives every submission the transaction's error */
+        return store_submission(st, &x, err);   /* its error becomes the submission's */
     }
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i].rc)

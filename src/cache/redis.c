@@ -104,10 +104,24 @@ static struct timeval ms_tv(int ms)
     return tv;
 }
 
+static bool sigpipe_ignored;
+static pthread_once_t sigpipe_once = PTHREAD_ONCE_INIT;
+
+static void check_sigpipe(void)
+{
+    struct sigaction sa;
+    sigpipe_ignored = sigaction(SIGPIPE, NULL, &sa) == 0 && sa.sa_handler == SIG_IGN;
+}
+
 /* hiredis writes with write(2): a peer that went away would raise SIGPIPE and
- * kill the process.  Block it around each command and swallow what it caused. */
+ * kill the process.  Unless the process ignores SIGPIPE (errand does, from the
+ * start: then the four extra syscalls per command are skipped), block it around
+ * each command and swallow what it caused. */
 static redisReply *command(redisContext *ctx, int argc, const char **argv, const size_t *lens)
 {
+    pthread_once(&sigpipe_once, check_sigpipe);
+    if (sigpipe_ignored)
+        return redisCommandArgv(ctx, argc, argv, lens);
     sigset_t pipe_set, old, pending;
     sigemptyset(&pipe_set);
     sigaddset(&pipe_set, SIGPIPE);
