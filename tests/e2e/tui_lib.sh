@@ -74,6 +74,9 @@ alive() { kill -0 "$TUI_PID" 2>/dev/null; }
 # The terminal state after errand quit: canonical mode and echo are back.
 expect_restored() {
   expect_screen "$1: the shell prints errand's exit status" "EXIT=$2"
+  # errand still holding the pane would take every later keystroke as a
+  # request: stop here instead of failing on and on until ctest's timeout.
+  wait_screen "EXIT=$2" 1 || { kill -9 "$TUI_PID" 2>/dev/null; finish; }
   type_text "stty -a | tr ' ' '\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo END"
   keys Enter
   expect_screen "$1: canonical input and echo restored" "icanon echo END"
