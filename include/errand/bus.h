@@ -19,15 +19,14 @@
  *  - A dead letter goes to ER_EXCHANGE_DEAD → ER_QUEUE_DEAD with its body and
  *    attempts unchanged and the queue it died in as its routing key, so it can be
  *    re-driven with er_bus_publish(bus, "", msg->routing_key, …).
- *  - attempts = max(attempts carried with the message, redelivered ? 2 : 1): a
- *    message whose worker died before acking comes back with `redelivered` set
- *    and counts as at least a second attempt, so after a crash the handler
- *    retries it at most MAX - 1 more times.  Limits: the broker says *whether*
- *    a message was delivered before, not how often, so crashes alone never push
- *    attempts past 2 — a message that kills every worker it reaches is
- *    redelivered until an operator purges it (a quorum queue's delivery-limit
- *    would catch that; the classic queues used here cannot); and a harmless
- *    redelivery (a consumer lost its connection) costs an attempt too. */
+ *  - A redelivered message (its worker died before acking, or the consumer lost
+ *    its connection) counts as an attempt: the broker says *whether* a message
+ *    was delivered before, not how often, so bus.c does not run the handler on
+ *    it but republishes a copy with attempts + 1 (or dead-letters it at
+ *    ER_BUS_MAX_ATTEMPTS).  A message that kills every worker it reaches thus
+ *    ends in the dead-letter queue after MAX attempts; the cost is one more
+ *    publish per redelivery, and handlers see `redelivered` only on backends
+ *    that do not count (none today). */
 #ifndef ERRAND_BUS_H
 #define ERRAND_BUS_H
 

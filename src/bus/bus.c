@@ -222,9 +222,17 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
 {
     struct er_bus_sub *s = payload;
     er_bus_msg m = *raw;
-    int floor = m.redelivered ? 2 : 1;  /* a worker died holding it: that was an attempt */
-    if (m.attempts < floor)
-        m.attempts = floor;
+    if (m.attempts < 1)
+        m.attempts = 1;
+    if (m.redelivered) {
+        /* A worker died holding it (or lost the broker): that was an attempt.
+         * Classic queues keep no delivery count, so count it here with a fresh
+         * copy carrying attempts + 1; otherwise a message that kills its worker
+         * every time would be redelivered for ever instead of dead-lettered. */
+        if (m.attempts < ER_BUS_MAX_ATTEMPTS)
+            return republish(s->bus, &m);
+        return dead_letter(s->bus, &m, "its worker died or lost the broker at every attempt");
+    }
     er_bus_verdict v = s->fn(&m, s->payload);
     switch (v) {
     case ER_BUS_ACK:

@@ -617,10 +617,63 @@ static void test_crash_redelivery(void)
     CHECK_INT(c.n, 1);
     if (c.n >= 1) {
         CHECK_STR(c.items[0].body, "crash");
-        CHECK(c.items[0].redelivered);
-        CHECK_INT(c.items[0].attempts, 2);
+        CHECK_INT(c.items[0].attempts, 2);   /* the crash counted as the first */
     }
     collector_release(&c);
+}
+
+/* A consumer that dies in the handler of one message and is started again:
+ * each crash counts, and the message ends dead-lettered, not looping. */
+static pid_t start_dying_consumer(er_bus *bus, bool wait_ready)
+{
+    pid_t pid = fork();
+    if (pid == 0) {
+        er_error err = { 0 };
+        er_bus *child = NULL;
+        if (er_bus_open(&child, bus_url, &err) != 0 ||
+            er_bus_consume(child, "agent.data", 1, die, NULL, &err) != 0)
+            _exit(2);
+        sleep(30);
+        _exit(4);
+    }
+    CHECK(pid > 0);
+    if (wait_ready)   /* later ones find the message waiting and die at once */
+        CHECK_INT(wait_info(bus, "agent.data", true, 1), 1);
+    return pid;
+}
+
+static void test_crash_loop_dead_letters(void)
+{
+    er_bus *bus = open_clean();   /* no threads yet: safe to fork */
+    bool published = false;
+    for (int i = 1; i <= ER_BUS_MAX_ATTEMPTS; i++) {
+        pid_t pid = start_dying_consumer(bus, !published);
+        if (!published)
+            published = publish(bus, ER_EXCHANGE_AGENT, "agent.data", "killer") == 0;
+        int status = 0;
+        CHECK(waitpid(pid, &status, 0) == pid);
+        CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);
+    }
+    CHECK(published);
+    /* The next consumer gets it redelivered at the last attempt: dead letter. */
+    er_error err = { 0 };
+    collector c, dead;
+    collector_init(&c, ACK_ALL);
+    collector_init(&dead, ACK_ALL);
+    CHECK_OK(er_bus_consume(bus, ER_QUEUE_DEAD, 1, collect, &dead, &err));
+    CHECK_OK(er_bus_consume(bus, "agent.data", 1, collect, &c, &err));
+    CHECK(wait_count(&dead, &dead.returned, 1, WAIT_MS));
+    CHECK_INT(wait_info(bus, "agent.data", false, 0), 0);
+    er_bus_close(bus);
+    CHECK_INT(c.n, 0);
+    CHECK_INT(dead.n, 1);
+    if (dead.n >= 1) {
+        CHECK_STR(dead.items[0].body, "killer");
+        CHECK_STR(dead.items[0].key, "agent.data");
+        CHECK_INT(dead.items[0].attempts, ER_BUS_MAX_ATTEMPTS);
+    }
+    collector_release(&c);
+    collector_release(&dead);
 }
 
 static int run_script(const char *cmd)
@@ -719,6 +772,7 @@ int main(void)
     test_queue_info();
     if (amqp) {
         test_crash_redelivery();
+        test_crash_loop_dead_letters();
         test_broker_restart();
     }
     return check_done();
