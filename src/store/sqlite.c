@@ -8,7 +8,14 @@
  * the hot path.  sqlite3 errors are turned into er_error codes here, once.
  *
  * Row callbacks run with the mutex held: they may call the store again on the
- * same thread, but must not wait for another thread that uses this store. */
+ * same thread, but must not wait for another thread that uses this store.
+ *
+ * er_store_read is the exception to the one connection: when another thread
+ * holds the mutex, the read runs on a reader connection of its own (a small
+ * pool, opened on first need, query_only), so that concurrent readers — the
+ * server's threads — do not queue behind each other or behind a writer; WAL
+ * lets them read their snapshot while the writer writes.  Uncontended reads
+ * stay on the main connection, so a one-shot command never opens a second. */
 #include "store_int.h"
 #include "errand/alloc.h"
 #include "errand/str.h"
@@ -31,14 +38,35 @@ typedef struct cached_stmt {
     bool busy;           /* in use further up this thread's stack */
 } cached_stmt;
 
+/* A connection and its prepared statements. */
+typedef struct sq_conn {
+    sqlite3 *db;
+    er_stmt_cache stmts; /* SQL text → cached_stmt */
+} sq_conn;
+
+#define READERS 4
+
+typedef struct sq_reader {
+    sq_conn c;           /* c.db NULL until first needed */
+    bool busy;           /* lent to a thread's er_store_read */
+} sq_reader;
+
 typedef struct sqlite_store {
     er_store base;
-    sqlite3 *db;
+    sq_conn main;
     char *path;
-    pthread_mutex_t mu;  /* recursive: guards db, stmts and tx_depth */
+    pthread_mutex_t mu;  /* recursive: guards main and tx_depth */
     int tx_depth;
-    er_stmt_cache stmts; /* SQL text → cached_stmt */
+    bool memory;         /* ":memory:": another connection is another database */
+    pthread_mutex_t rmu; /* guards readers[].busy */
+    sq_reader readers[READERS];
 } sqlite_store;
+
+/* The reader connection this thread's er_store_read runs on, if any. */
+static _Thread_local struct {
+    sqlite_store *s;
+    sq_conn *c;
+} tls_reader;
 
 static sqlite_store *downcast(er_store *st)
 {
@@ -88,10 +116,10 @@ static code_hint classify(int rc)
     return (code_hint){ ER_EINTERNAL, "" };
 }
 
-/* Call with the mutex held: sqlite3_errmsg is per connection. */
-static int sql_error(sqlite_store *s, int rc, er_error *err)
+/* Call with the connection held: sqlite3_errmsg is per connection. */
+static int sql_error(sqlite_store *s, sq_conn *c, int rc, er_error *err)
 {
-    const char *msg = s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc);
+    const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
     if (strstr(msg, "no such table"))
         return er_error_set(err, ER_EINVAL, "database '%s': %s — run 'errand migrate'",
                             s->path, msg);
@@ -101,10 +129,10 @@ static int sql_error(sqlite_store *s, int rc, er_error *err)
 
 /* ---- statements ---- */
 
-static int stmt_get(sqlite_store *s, const char *sql, sqlite3_stmt **out, cached_stmt **owner,
-                    er_error *err)
+static int stmt_get(sqlite_store *s, sq_conn *c, const char *sql, sqlite3_stmt **out,
+                    cached_stmt **owner, er_error *err)
 {
-    cached_stmt *cs = er_stmt_cache_get(&s->stmts, sql);
+    cached_stmt *cs = er_stmt_cache_get(&c->stmts, sql);
     if (cs && !cs->busy) {
         cs->busy = true;
         *out = cs->stmt;
@@ -113,9 +141,9 @@ static int stmt_get(sqlite_store *s, const char *sql, sqlite3_stmt **out, cached
     }
     /* Busy means a row callback re-entered with the same SQL: use a one-off. */
     const char *tail = NULL;
-    int rc = sqlite3_prepare_v3(s->db, sql, -1, cs ? 0 : SQLITE_PREPARE_PERSISTENT, out, &tail);
+    int rc = sqlite3_prepare_v3(c->db, sql, -1, cs ? 0 : SQLITE_PREPARE_PERSISTENT, out, &tail);
     if (rc != SQLITE_OK)
-        return sql_error(s, rc, err);
+        return sql_error(s, c, rc, err);
     assert(*out && (!tail || strspn(tail, " \t\r\n;") == strlen(tail)));
     if (cs) {
         *owner = NULL;
@@ -124,7 +152,7 @@ static int stmt_get(sqlite_store *s, const char *sql, sqlite3_stmt **out, cached
     cs = er_xmalloc(sizeof *cs);
     cs->stmt = *out;
     cs->busy = true;
-    er_stmt_cache_put(&s->stmts, sql, cs);
+    er_stmt_cache_put(&c->stmts, sql, cs);
     *owner = cs;
     return 0;
 }
@@ -148,8 +176,8 @@ static void free_cached(void *val)
 }
 
 /* Text is bound SQLITE_STATIC: params outlive the statement's use. */
-static int bind_params(sqlite_store *s, sqlite3_stmt *stmt, const er_sql_value *params,
-                       int nparams, er_error *err)
+static int bind_params(sqlite_store *s, sq_conn *c, sqlite3_stmt *stmt,
+                       const er_sql_value *params, int nparams, er_error *err)
 {
     if (sqlite3_bind_parameter_count(stmt) != nparams)
         return er_error_set(err, ER_EINTERNAL, "SQL '%s' takes %d parameters, got %d",
@@ -163,7 +191,7 @@ static int bind_params(sqlite_store *s, sqlite3_stmt *stmt, const er_sql_value *
         else
             rc = sqlite3_bind_null(stmt, i + 1);
         if (rc != SQLITE_OK)
-            return sql_error(s, rc, err);
+            return sql_error(s, c, rc, err);
     }
     return 0;
 }
@@ -188,8 +216,8 @@ static void read_row(sqlite3_stmt *stmt, er_sql_value *vals, int ncols)
 }
 
 /* Steps to the end, handing rows to fn (when not NULL) until it returns nonzero. */
-static int run_stmt(sqlite_store *s, sqlite3_stmt *stmt, er_sql_row_fn fn, void *payload,
-                    er_error *err)
+static int run_stmt(sqlite_store *s, sq_conn *c, sqlite3_stmt *stmt, er_sql_row_fn fn,
+                    void *payload, er_error *err)
 {
     er_sql_value stack_vals[STACK_COLS];
     er_sql_value *vals = stack_vals;
@@ -208,24 +236,33 @@ static int run_stmt(sqlite_store *s, sqlite3_stmt *stmt, er_sql_row_fn fn, void 
     }
     if (vals != stack_vals)
         free(vals);
-    return rc == SQLITE_DONE ? 0 : sql_error(s, rc, err);
+    return rc == SQLITE_DONE ? 0 : sql_error(s, c, rc, err);
+}
+
+static int run_on(sqlite_store *s, sq_conn *c, const char *sql, const er_sql_value *params,
+                  int nparams, er_sql_row_fn fn, void *payload, int64_t *changes, er_error *err)
+{
+    sqlite3_stmt *stmt = NULL;
+    cached_stmt *owner = NULL;
+    int rc = stmt_get(s, c, sql, &stmt, &owner, err);
+    if (rc == 0) {
+        rc = bind_params(s, c, stmt, params, nparams, err);
+        if (rc == 0)
+            rc = run_stmt(s, c, stmt, fn, payload, err);
+        if (rc == 0 && changes)
+            *changes = sqlite3_changes64(c->db);
+        stmt_put(stmt, owner);
+    }
+    return rc;
 }
 
 static int run_sql(sqlite_store *s, const char *sql, const er_sql_value *params, int nparams,
                    er_sql_row_fn fn, void *payload, int64_t *changes, er_error *err)
 {
+    if (tls_reader.s == s)   /* inside this thread's er_store_read: its own connection */
+        return run_on(s, tls_reader.c, sql, params, nparams, fn, payload, changes, err);
     pthread_mutex_lock(&s->mu);
-    sqlite3_stmt *stmt = NULL;
-    cached_stmt *owner = NULL;
-    int rc = stmt_get(s, sql, &stmt, &owner, err);
-    if (rc == 0) {
-        rc = bind_params(s, stmt, params, nparams, err);
-        if (rc == 0)
-            rc = run_stmt(s, stmt, fn, payload, err);
-        if (rc == 0 && changes)
-            *changes = sqlite3_changes64(s->db);
-        stmt_put(stmt, owner);
-    }
+    int rc = run_on(s, &s->main, sql, params, nparams, fn, payload, changes, err);
     pthread_mutex_unlock(&s->mu);
     return rc;
 }
@@ -247,7 +284,7 @@ static int sq_exec_script(er_store *st, const char *script, er_error *err)
     sqlite_store *s = downcast(st);
     pthread_mutex_lock(&s->mu);
     char *msg = NULL;
-    int rc = sqlite3_exec(s->db, script, NULL, NULL, &msg);
+    int rc = sqlite3_exec(s->main.db, script, NULL, NULL, &msg);
     if (rc != SQLITE_OK) {
         code_hint ch = classify(rc);
         rc = er_error_set(err, ch.code, "database '%s': %s%s", s->path,
@@ -263,6 +300,12 @@ static int sq_exec_script(er_store *st, const char *script, er_error *err)
 static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
 {
     sqlite_store *s = downcast(st);
+    /* Reads must not write, but a write begun inside one must not land on the
+     * reader connection either: it runs on the main one, outside the snapshot. */
+    sqlite_store *rs = tls_reader.s;
+    sq_conn *rc_conn = tls_reader.c;
+    if (rs == s)
+        tls_reader.s = NULL;
     pthread_mutex_lock(&s->mu);
     bool outer = s->tx_depth == 0;
     int rc = run_sql(s, outer ? "BEGIN IMMEDIATE" : "SAVEPOINT er_tx", NULL, 0, NULL, NULL,
@@ -282,30 +325,106 @@ static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_err
         }
     }
     pthread_mutex_unlock(&s->mu);
+    tls_reader.s = rs;
+    tls_reader.c = rc_conn;
     return rc;
 }
 
 /* A deferred BEGIN: the first query takes the WAL read lock and the snapshot,
- * COMMIT lets them go; inside a transaction fn simply joins it. */
-static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
+ * COMMIT lets them go.  fn's queries run on `c`: through run_sql, which the
+ * caller has pointed at it (reader) or which takes the main mutex (main). */
+static int read_snapshot(sqlite_store *s, er_store_tx_fn fn, void *payload, er_error *err)
 {
-    sqlite_store *s = downcast(st);
-    pthread_mutex_lock(&s->mu);
-    if (s->tx_depth > 0) {
-        int rc = fn(st, payload, err);
-        pthread_mutex_unlock(&s->mu);
-        return rc;
-    }
     int rc = run_sql(s, "BEGIN", NULL, 0, NULL, NULL, NULL, err);
     if (rc == 0) {
-        s->tx_depth++;
-        rc = fn(st, payload, err);
-        s->tx_depth--;
+        rc = fn(&s->base, payload, err);
         er_error ignored;
         if (run_sql(s, "COMMIT", NULL, 0, NULL, NULL, NULL, &ignored) != 0)
             run_sql(s, "ROLLBACK", NULL, 0, NULL, NULL, NULL, &ignored);
     }
-    pthread_mutex_unlock(&s->mu);
+    return rc;
+}
+
+static int reader_open(sqlite_store *s, sq_conn *c)
+{
+    if (c->db)
+        return 0;
+    int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
+    if (sqlite3_open_v2(s->path, &c->db, flags, NULL) != SQLITE_OK) {
+        sqlite3_close_v2(c->db);
+        c->db = NULL;
+        return -1;
+    }
+    sqlite3_extended_result_codes(c->db, 1);
+    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+    if (sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
+        sqlite3_close_v2(c->db);
+        c->db = NULL;
+        return -1;
+    }
+    return 0;
+}
+
+/* A free reader connection, opened if need be; NULL when all are lent out. */
+static sq_reader *reader_take(sqlite_store *s)
+{
+    sq_reader *r = NULL;
+    pthread_mutex_lock(&s->rmu);
+    for (int i = 0; i < READERS && !r; i++)
+        if (!s->readers[i].busy)
+            r = &s->readers[i];
+    if (r)
+        r->busy = true;
+    pthread_mutex_unlock(&s->rmu);
+    if (r && reader_open(s, &r->c) != 0) {
+        pthread_mutex_lock(&s->rmu);
+        r->busy = false;
+        pthread_mutex_unlock(&s->rmu);
+        r = NULL;
+    }
+    return r;
+}
+
+static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
+{
+    sqlite_store *s = downcast(st);
+    if (tls_reader.s == s)   /* nested: join the snapshot */
+        return fn(st, payload, err);
+    /* Uncontended (or held by this very thread): the main connection. */
+    bool on_main = pthread_mutex_trylock(&s->mu) == 0;
+    if (!on_main && s->memory) {
+        pthread_mutex_lock(&s->mu);
+        on_main = true;
+    }
+    if (on_main) {
+        int rc;
+        if (s->tx_depth > 0) {
+            rc = fn(st, payload, err);   /* this thread's transaction: join it */
+        } else {
+            s->tx_depth++;
+            rc = read_snapshot(s, fn, payload, err);
+            s->tx_depth--;
+        }
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    sq_reader *r = reader_take(s);
+    if (!r) {   /* all lent out: wait for the main connection */
+        pthread_mutex_lock(&s->mu);
+        s->tx_depth++;
+        int rc = read_snapshot(s, fn, payload, err);
+        s->tx_depth--;
+        pthread_mutex_unlock(&s->mu);
+        return rc;
+    }
+    tls_reader.s = s;
+    tls_reader.c = &r->c;
+    int rc = read_snapshot(s, fn, payload, err);
+    tls_reader.s = NULL;
+    tls_reader.c = NULL;
+    pthread_mutex_lock(&s->rmu);
+    r->busy = false;
+    pthread_mutex_unlock(&s->rmu);
     return rc;
 }
 
@@ -354,7 +473,7 @@ static int run_pragmas(sqlite_store *s, char **msg)
     for (int waited = 0; waited <= BUSY_TIMEOUT_MS; waited += 10) {
         sqlite3_free(*msg);
         *msg = NULL;
-        rc = sqlite3_exec(s->db,
+        rc = sqlite3_exec(s->main.db,
                           "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL; "
                           "PRAGMA foreign_keys=ON;",
                           NULL, NULL, msg);
@@ -367,8 +486,8 @@ static int run_pragmas(sqlite_store *s, char **msg)
 
 static int configure(sqlite_store *s, er_error *err)
 {
-    sqlite3_extended_result_codes(s->db, 1);
-    sqlite3_busy_timeout(s->db, BUSY_TIMEOUT_MS);
+    sqlite3_extended_result_codes(s->main.db, 1);
+    sqlite3_busy_timeout(s->main.db, BUSY_TIMEOUT_MS);
     char *msg = NULL;
     /* journal_mode touches the file, so a bad file fails here and not later. */
     int rc = run_pragmas(s, &msg);
@@ -402,6 +521,8 @@ static int sq_open(er_store **out, const er_url *url, er_error *err)
     pthread_mutexattr_settype(&attr, PTHREAD_MUTEX_RECURSIVE);
     pthread_mutex_init(&s->mu, &attr);
     pthread_mutexattr_destroy(&attr);
+    pthread_mutex_init(&s->rmu, NULL);
+    s->memory = strcmp(s->path, ":memory:") == 0;
 
     char why[200] = "";
     int rc = 0;
@@ -409,9 +530,10 @@ static int sq_open(er_store **out, const er_url *url, er_error *err)
         rc = open_error(s, why, err);
     if (rc == 0) {
         int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
-        int src = sqlite3_open_v2(s->path, &s->db, flags, NULL);
+        int src = sqlite3_open_v2(s->path, &s->main.db, flags, NULL);
         if (src != SQLITE_OK)
-            rc = open_error(s, s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(src), err);
+            rc = open_error(s, s->main.db ? sqlite3_errmsg(s->main.db) : sqlite3_errstr(src),
+                            err);
         else
             rc = configure(s, err);
     }
@@ -427,9 +549,16 @@ static void sq_close(er_store *st)
 {
     sqlite_store *s = downcast(st);
     assert(s->tx_depth == 0);
-    er_stmt_cache_clear(&s->stmts, free_cached);
-    if (s->db)
-        sqlite3_close_v2(s->db);
+    for (int i = 0; i < READERS; i++) {
+        assert(!s->readers[i].busy);
+        er_stmt_cache_clear(&s->readers[i].c.stmts, free_cached);
+        if (s->readers[i].c.db)
+            sqlite3_close_v2(s->readers[i].c.db);
+    }
+    er_stmt_cache_clear(&s->main.stmts, free_cached);
+    if (s->main.db)
+        sqlite3_close_v2(s->main.db);
+    pthread_mutex_destroy(&s->rmu);
     pthread_mutex_destroy(&s->mu);
     free(s->path);
     free(s);

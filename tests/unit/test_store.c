@@ -16,6 +16,7 @@
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -320,6 +321,81 @@ static void test_read(void)
     CHECK_INT(count_configs(st), c.before + 1);
     er_store_close(other);
     er_store_close(st);
+}
+
+/* A read while another thread's write transaction is open: it must neither
+ * wait for that transaction nor see its uncommitted row. */
+typedef struct held_tx {
+    pthread_mutex_t mu;
+    pthread_cond_t cv;
+    bool in_tx, reader_done, timed_out;
+} held_tx;
+
+static int hold_open(er_store *st, void *payload, er_error *err)
+{
+    held_tx *h = payload;
+    int rc = er_store_agent_config_set(st, "uncommitted", "{}", err);
+    pthread_mutex_lock(&h->mu);
+    h->in_tx = true;
+    pthread_cond_broadcast(&h->cv);
+    struct timespec until;
+    clock_gettime(CLOCK_REALTIME, &until);
+    until.tv_sec += 10;
+    while (!h->reader_done && !h->timed_out)
+        h->timed_out = pthread_cond_timedwait(&h->cv, &h->mu, &until) != 0;
+    pthread_mutex_unlock(&h->mu);
+    return rc;
+}
+
+static void *writer_thread(void *arg)
+{
+    held_tx *h = ((void **)arg)[1];
+    er_error err;
+    CHECK_OK(er_store_transaction(((void **)arg)[0], hold_open, h, &err));
+    return NULL;
+}
+
+static int nested_count(er_store *st, void *payload, er_error *err)
+{
+    (void)err;
+    *(int *)payload = count_configs(st);
+    return 0;
+}
+
+static int count_in_read(er_store *st, void *payload, er_error *err)
+{
+    int *n = payload;
+    n[0] = count_configs(st);
+    return er_store_read(st, nested_count, &n[1], err);   /* joins this snapshot */
+}
+
+static void test_read_beside_writer(er_store *st)
+{
+    int before = count_configs(st);
+    held_tx h = { .in_tx = false };
+    pthread_mutex_init(&h.mu, NULL);
+    pthread_cond_init(&h.cv, NULL);
+    void *args[2] = { st, &h };
+    pthread_t th;
+    CHECK(pthread_create(&th, NULL, writer_thread, args) == 0);
+    pthread_mutex_lock(&h.mu);
+    while (!h.in_tx)
+        pthread_cond_wait(&h.cv, &h.mu);
+    pthread_mutex_unlock(&h.mu);
+    int n[2] = { -1, -1 };
+    er_error err;
+    CHECK_OK(er_store_read(st, count_in_read, n, &err));
+    pthread_mutex_lock(&h.mu);
+    h.reader_done = true;
+    pthread_cond_broadcast(&h.cv);
+    pthread_mutex_unlock(&h.mu);
+    pthread_join(th, NULL);
+    CHECK(!h.timed_out);        /* the read did not wait for the writer */
+    CHECK_INT(n[0], before);    /* nor see its uncommitted row */
+    CHECK_INT(n[1], before);
+    CHECK_INT(count_configs(st), before + 1);
+    pthread_cond_destroy(&h.cv);
+    pthread_mutex_destroy(&h.mu);
 }
 
 /* ---- migrations ---- */
@@ -1184,6 +1260,7 @@ int main(void)
     test_events(st);
     test_agent_configs(st);
     test_concurrency(st);
+    test_read_beside_writer(st);
     test_auth();
 #ifdef ERRAND_WITH_POSTGRES
     if (pg_base)
