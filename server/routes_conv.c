@@ -28,6 +28,18 @@ static int add_conv(const er_conversation *c, void *payload)
     return 0;
 }
 
+typedef struct convs_read {
+    const char *who;
+    int limit;
+    cJSON *arr;
+} convs_read;
+
+static int read_convs(er_store *st, void *payload, er_error *err)
+{
+    convs_read *x = payload;
+    return er_store_conv_list(st, x->who, x->limit, add_conv, x->arr, err);
+}
+
 int srv_route_convs_list(srv_req *r)
 {
     long limit;
@@ -42,8 +54,9 @@ int srv_route_convs_list(srv_req *r)
     er_error err = { 0 };
     cJSON *arr = cJSON_CreateArray();
     int rc = er_env_store(r->s->env, &st, &err);
-    if (!rc)
-        rc = er_store_conv_list(st, who, (int)limit, add_conv, arr, &err);
+    convs_read x = { who, (int)limit, arr };
+    if (!rc)   /* a read: beside other readers and writers (see er_store_read) */
+        rc = er_store_read(st, read_convs, &x, &err);
     if (rc) {
         cJSON_Delete(arr);
         return srv_reply_err(r, &err);

@@ -127,6 +127,17 @@ static int add_task(const er_task *t, void *payload)
     return 0;
 }
 
+typedef struct list_read {
+    const er_task_filter *f;
+    er_buf *b;
+} list_read;
+
+static int read_task_list(er_store *st, void *payload, er_error *err)
+{
+    list_read *x = payload;
+    return er_store_task_list(st, x->f, add_task, x->b, err);
+}
+
 int srv_route_tasks_list(srv_req *r)
 {
     char status_s[16], conv[64], user[64];
@@ -153,8 +164,9 @@ int srv_route_tasks_list(srv_req *r)
     er_buf_puts(&b, "{");
     srv_jw_open(&b, "tasks", '[');
     int rc = er_env_store(r->s->env, &st, &err);
-    if (!rc)
-        rc = er_store_task_list(st, &f, add_task, &b, &err);
+    list_read x = { &f, &b };
+    if (!rc)   /* a read: beside other readers and writers (see er_store_read) */
+        rc = er_store_read(st, read_task_list, &x, &err);
     if (rc) {
         er_buf_release(&b);
         return srv_reply_err(r, &err);
