@@ -49,9 +49,10 @@ typedef struct er_task_outcome {
 } er_task_outcome;
 /* Records a task's end once (idempotent): store, conversation, cache, "end" event. */
 int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err);
-/* The conversation's earlier messages in the neutral LLM shape (OWNED array),
- * without the messages of exclude_task_id. */
-cJSON *er_task_history(er_env *env, const char *conv_id, const char *exclude_task_id, int limit);
+/* The earlier messages of t's conversation in the neutral LLM shape (OWNED
+ * array), without t's own; meta is t's parsed meta.  A task that opened its
+ * conversation has none, and the store is not asked. */
+cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int limit);
 /* The root of a task's tree: its parent or itself. */
 const char *er_task_root(const er_task *t);
 

@@ -102,7 +102,7 @@ static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_er
     const char *forced = er_json_str(meta, "agent");
     if (forced)
         return er_route_forced(r, forced, t->request, err);
-    cJSON *history = er_task_history(env, t->conversation_id, t->id, 6);
+    cJSON *history = er_task_history(env, t, meta, 6);
     int rc = er_router_decide(env, t->request, history, r, err);
     cJSON_Delete(history);
     return rc;

@@ -131,6 +131,8 @@ static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
         er_json_add_str(meta, "agent", s->agent);
     if (s->approve_all)
         er_json_add_bool(meta, "approve_all", true);
+    if (!s->conversation_id)   /* it opens one: no history to read back */
+        er_json_add_bool(meta, "new_conversation", true);
     t->meta = er_json_print(meta);
     cJSON_Delete(meta);
     return 0;
@@ -311,11 +313,12 @@ static int add_history(const er_message *m, void *payload)
     return 0;
 }
 
-cJSON *er_task_history(er_env *env, const char *conv_id, const char *exclude_task_id, int limit)
+cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int limit)
 {
-    history_ctx h = { cJSON_CreateArray(), exclude_task_id };
+    history_ctx h = { cJSON_CreateArray(), t->id };
     er_store *st;
-    if (!er_str_empty(conv_id) && er_env_store(env, &st, NULL) == 0)
-        er_store_msg_list(st, conv_id, limit, add_history, &h, NULL);
+    if (!er_str_empty(t->conversation_id) && !er_json_bool(meta, "new_conversation", false) &&
+        er_env_store(env, &st, NULL) == 0)
+        er_store_msg_list(st, t->conversation_id, limit, add_history, &h, NULL);
     return h.arr;
 }

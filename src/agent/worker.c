@@ -89,7 +89,7 @@ static void run_task(er_env *env, const er_task *t, bool replay, er_run_result *
 {
     cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
     char *request = request_with_input(env, t, meta);
-    cJSON *history = t->parent_id[0] ? NULL : er_task_history(env, t->conversation_id, t->id, 40);
+    cJSON *history = t->parent_id[0] ? NULL : er_task_history(env, t, meta, 40);
     volatile int cancel = 0;
     er_env_watch_cancel(env, t->id, &cancel, NULL);
     if (t->parent_id[0])
