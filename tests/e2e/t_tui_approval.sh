@@ -31,6 +31,7 @@ expect_screen "file content shown as the file would be" "content of one"
 check "nothing written before the answer" test ! -e "$T/ws/one.txt"
 keys y
 expect_screen "y: the task goes on" "finished one"
+wait_idle code
 check "y: the file was written" test -f "$T/ws/one.txt"
 expect_screen "the chat notes the decision" "allowed write_file"
 
@@ -39,6 +40,7 @@ keys Enter
 expect_screen "a second dialog" "Approval needed"
 keys n
 expect_screen "n: the task goes on" "finished two"
+wait_idle code
 check "n: no file" test ! -e "$T/ws/two.txt"
 expect_contains "n: the model was told it was denied" "$(tail -1 "$FAKE_REC")" "denied"
 
@@ -47,11 +49,13 @@ keys Enter
 expect_screen "a third dialog" "Approval needed"
 keys a
 expect_screen "a: the task goes on" "finished three"
+wait_idle code
 check "a: the file was written" test -f "$T/ws/three.txt"
 
 type_text "@code make four"
 keys Enter
 expect_screen "always: the next write needs no question" "finished four"
+wait_idle code
 check "always: the file was written" test -f "$T/ws/four.txt"
 expect_screen "always: the chat says it was answered for the session" "always for write tools"
 if screen | grep -qF "Approval needed"; then fail "a dialog is still open"; else pass "no dialog left open"; fi

@@ -76,6 +76,7 @@ type_text "line three"
 expect_screen "multi-line input shows its lines" "line two"
 keys Enter
 expect_screen "multi-line request answered" "got three lines"
+wait_idle research
 last_user=$(tail -1 "$FAKE_REC" | /usr/bin/python3 -c 'import json,sys
 m=[x for x in json.load(sys.stdin)["body"]["messages"] if x["role"]=="user"]
 print(repr(m[-1]["content"]))')
@@ -103,6 +104,7 @@ keys C-u
 type_text "another topic"
 keys Enter
 expect_screen "another conversation" "something else"
+wait_idle research
 keys F5
 expect_screen "memory lists conversations" "another topic"
 keys /
@@ -117,6 +119,7 @@ expect_screen "its messages are loaded" "Answer ends here."
 type_text "second question"
 keys Enter
 expect_screen "continued conversation answered" "second answer"
+wait_idle research
 expect_contains "the request carried the earlier messages" "$(tail -1 "$FAKE_REC")" "Answer ends here."
 keys F3
 sleep 0.2

@@ -67,6 +67,12 @@ wait_gone() {
   done
   return 1
 }
+# wait_idle AGENT — the AGENT task of this session has ended.  An answer's last
+# token can show before its end (networked: the end event follows over
+# pub/sub), and a request typed in between is refused as "a task is running".
+wait_idle() {
+  wait_gone "● $1" 15 || fail "the $1 task did not end"
+}
 expect_screen() { # expect_screen "description" TEXT [SECONDS]
   if wait_screen "$2" "${3:-15}"; then pass "$1"; else fail "$1: [$2] not on screen:"; screen >&2; fi
 }
