@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cJSON *task_json(const er_task *t)
 {
@@ -161,12 +162,17 @@ int cmd_task(cli *c, cli_args *a)
     if (rc)
         return cli_fail(&err);
     const char *sub = a->pos[0];
-    if (strcmp(sub, "list") == 0)
-        return task_list(c, a, st);
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "cancel") != 0)
+    bool list = strcmp(sub, "list") == 0;
+    if (!list && strcmp(sub, "show") != 0 && strcmp(sub, "cancel") != 0)
         return cli_usage_error("task", "unknown subcommand '%s' (list, show, cancel)", sub);
-    if (a->npos < 2)
+    if (!list && a->npos < 2)
         return cli_usage_error("task", "%s needs a task ID", sub);
+    if (a->npos > (list ? 1u : 2u))
+        return cli_usage_error("task", "unexpected argument '%s'", a->pos[list ? 1 : 2]);
+    if (!list && (cli_flag(a, "status") || cli_flag(a, "limit")))
+        return cli_usage_error("task", "--status and --limit go with task list");
+    if (list)
+        return task_list(c, a, st);
     char id[ER_ID_LEN];
     if (cli_resolve_task(c, a->pos[1], id, &err))
         return cli_fail(&err);
@@ -196,6 +202,10 @@ static int print_conv_row(const er_conversation *cv, void *payload)
     return 0;
 }
 
+/* Roles in colour only on a terminal, and not with NO_COLOR: a pipe or a file
+ * gets plain text. */
+static bool colour;
+
 static int print_msg(const er_message *m, void *payload)
 {
     if (payload) {
@@ -204,9 +214,11 @@ static int print_msg(const er_message *m, void *payload)
         er_json_add_str(j, "content", m->content);
         er_json_add_str(j, "task_id", m->task_id[0] ? m->task_id : NULL);
         er_json_append(payload, j);
-    } else {
+    } else if (colour) {
         printf("%s%s:\033[0m %s\n\n", strcmp(m->role, "user") == 0 ? "\033[1m" : "\033[36m",
                m->role, m->content);
+    } else {
+        printf("%s: %s\n\n", m->role, m->content);
     }
     return 0;
 }
@@ -223,7 +235,10 @@ int cmd_conv(cli *c, cli_args *a)
     if (rc)
         return cli_fail(&err);
     bool json = cli_flag(a, "json");
-    if (strcmp(a->pos[0], "list") == 0) {
+    bool list = strcmp(a->pos[0], "list") == 0;
+    if (a->npos > (list ? 1u : 2u))
+        return cli_usage_error("conv", "unexpected argument '%s'", a->pos[list ? 1 : 2]);
+    if (list) {
         long n = 20;
         const char *limit = cli_value(a, "limit");
         if (limit && (er_str_to_long(limit, &n) || n <= 0))
@@ -243,6 +258,8 @@ int cmd_conv(cli *c, cli_args *a)
     char id[ER_ID_LEN];
     if (cli_resolve_conv(c, a->pos[1], id, &err))
         return cli_fail(&err);
+    const char *no_colour = getenv("NO_COLOR");
+    colour = isatty(STDOUT_FILENO) && (!no_colour || !*no_colour);
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     rc = er_store_msg_list(st, id, 0, print_msg, arr, &err);
     if (json)

@@ -45,6 +45,11 @@ static const cli_opt list_opts[] = {
     { "limit", 'n', "N", "Show at most N (default 20)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt conv_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "limit", 'n', "N", "list: show at most N (default 20)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt worker_opts[] = {
     { "concurrency", 'j', "N", "Messages handled at once by this worker (default 1; 2 for all)" },
     { "grace", 0, "SECONDS", "On SIGTERM, let the messages in hand finish for this long, then "
@@ -69,41 +74,44 @@ const cli_cmd cli_commands[] = {
       cmd_ask,
       "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
       "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
-      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable.",
+      false },
     { "route", "[--json] REQUEST...", "Show which agent(s) the supervisor would choose, and why",
-      json_opts, cmd_route, "Nothing is run or stored." },
+      json_opts, cmd_route, "Nothing is run or stored.", false },
     { "task", "list|show ID|cancel ID [OPTIONS]", "List, inspect and cancel tasks", list_opts,
-      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters." },
-    { "conv", "list|show ID [OPTIONS]", "List and read conversations", list_opts, cmd_conv,
-      "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
+    { "conv", "list|show ID [OPTIONS]", "List and read conversations", conv_opts, cmd_conv,
+      "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
     { "agents", "[--json]", "List the agents, their subagents and tools", json_opts, cmd_agents,
-      NULL },
-    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL },
+      NULL, true },
+    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL,
+      true },
     { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
-      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable." },
+      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
+      true },
     { "worker", "NAME... [--concurrency N] [--grace SECONDS]",
       "Run one worker process (networked mode)", worker_opts, cmd_worker,
       "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
       "several names run those workers in one process.\n"
       "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
       "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
-      "their queue and another worker goes on from their recorded steps." },
+      "their queue and another worker goes on from their recorded steps.", false },
     { "serve", "[--listen HOST:PORT] [--routes]", "Run the REST and WebSocket API server",
       serve_opts, cmd_serve,
       "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
       "it only publishes tasks and `errand worker` processes run them.  Prints\n"
       "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-      "Settings: the [server] and [oauth] sections of errand.conf(5)." },
+      "Settings: the [server] and [oauth] sections of errand.conf(5).", false },
     { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
       "Manage the users of the server and their API tokens", user_opts, cmd_user,
       "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
       "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
-      "access tokens at POST /api/v1/auth/token." },
+      "access tokens at POST /api/v1/auth/token.", false },
     { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
-      NULL },
-    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL },
-    { "version", "", "Print the version", no_opts, cmd_version, NULL },
-    { NULL, NULL, NULL, NULL, NULL, NULL },
+      NULL, true },
+    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL, false },
+    { "version", "", "Print the version", no_opts, cmd_version, NULL, true },
+    { NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 
 static const cli_cmd *find_cmd(const char *name)
@@ -117,12 +125,13 @@ static const cli_cmd *find_cmd(const char *name)
 static void print_opts(const cli_opt *opts)
 {
     for (size_t i = 0; opts[i].name; i++) {
-        char left[64];
-        snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
-                 opts[i].short_name ? opts[i].short_name : ' ',
-                 opts[i].short_name ? ", " : "  ", opts[i].name, opts[i].arg ? " " : "",
+        /* Long names line up whether or not there is a short one (GNU style). */
+        char left[64], shrt[8] = "    ";
+        if (opts[i].short_name)
+            snprintf(shrt, sizeof shrt, "-%c, ", opts[i].short_name);
+        snprintf(left, sizeof left, "%s--%s%s%s", shrt, opts[i].name, opts[i].arg ? " " : "",
                  opts[i].arg ? opts[i].arg : "");
-        printf("  %-26s %s\n", opts[i].short_name ? left : left + 1, opts[i].help);
+        printf("  %-26s %s\n", left, opts[i].help);
     }
 }
 
@@ -142,7 +151,8 @@ void cli_print_main_help(void)
 
 void cli_print_help(const cli_cmd *cmd)
 {
-    printf("Usage: errand %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->summary);
+    printf("Usage: errand %s%s%s\n\n%s.\n", cmd->name, *cmd->usage ? " " : "", cmd->usage,
+           cmd->summary);
     if (cmd->help)
         printf("\n%s\n", cmd->help);
     if (cmd->opts[0].name) {
@@ -155,6 +165,8 @@ void cli_print_help(const cli_cmd *cmd)
 int cmd_help(cli *c, cli_args *a)
 {
     (void)c;
+    if (a->npos > 1)
+        return cli_usage_error("help", "help takes one command, got '%s' too", a->pos[1]);
     if (a->npos > 0) {
         const cli_cmd *cmd = find_cmd(a->pos[0]);
         if (!cmd)
@@ -249,15 +261,14 @@ int cli_env(cli *c, er_error *err)
         return 0;
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
     int rc = er_config_load(cfg, cli_value(&c->global, "config"), err);
+    if (!rc && (rc = apply_flags(cfg, &c->global, err)) != 0)
+        er_config_release(cfg);   /* er_config_load released what it had itself */
     if (rc) {
-        free(cfg);   /* er_config_load released what it had */
-        return rc;
-    }
-    rc = apply_flags(cfg, &c->global, err);
-    if (rc) {
-        er_config_release(cfg);
         free(cfg);
-        return rc;
+        /* An unknown setting or a config file that cannot be read is the
+         * user's to fix, like a bad value: a usage error (errand(1)). */
+        err->code = ER_EINVAL;
+        return ER_EINVAL;
     }
     er_log_level lvl;
     if (er_log_parse_level(cfg->log_level, &lvl) == 0)
@@ -272,7 +283,7 @@ int cli_env(cli *c, er_error *err)
 static const cli_cmd *interactive_cmd(const cli_args *global)
 {
     static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
-                                 NULL };
+                                 NULL, true };
     const char *term = getenv("TERM");
     if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
         !*term || strcmp(term, "dumb") == 0)
@@ -285,7 +296,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli c = { 0 };
     int used = 0;
-    int rc = cli_parse(&c.global, cli_global_opts, NULL, argc - 1, argv + 1, true, &used);
+    int rc = cli_parse(&c.global, NULL, cli_global_opts, NULL, argc - 1, argv + 1, true, &used);
     if (rc)
         return rc;
     if (cli_flag(&c.global, "version"))
@@ -302,7 +313,7 @@ int main(int argc, char **argv)
     c.cmd = cmd;
     cli_args a = { 0 };
     if (nrest) {
-        rc = cli_parse(&a, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
+        rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
         if (rc)
             return rc;
     }
@@ -319,6 +330,8 @@ int main(int argc, char **argv)
         cli_print_help(cmd);
         return EXIT_DONE;
     }
+    if (cmd->no_args && a.npos > 0)
+        return cli_usage_error(cmd->name, "%s takes no arguments, got '%s'", cmd->name, a.pos[0]);
     rc = cmd->run(&c, &a);
     er_env_close(c.env);
     return rc;
