@@ -70,7 +70,7 @@ int cmd_ask(cli *c, cli_args *a)
     s.conversation_id = conv ? conv_id : NULL;
     cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
                    .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
-                   .progress = !json && isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL,
+                   .progress = !json && isatty(STDERR_FILENO),
                    .collect_steps = json };
     cli_install_sigint();
     cli_outcome o;

@@ -58,4 +58,12 @@ expect_contains "conv show names the roles" "$out" "user: ls"
 out=$("$ERRAND" ask --agent research "what is new")
 expect_contains "research offline points at the code agent" "$out" "Plain commands go to the code agent:"
 expect_contains "research offline lists show" "$out" "show PATH[:START[-END]]"
+# NO_COLOR drops the colour of the progress lines on a terminal, not the lines
+if command -v script > /dev/null; then
+  out=$(cd "$T" && NO_COLOR=1 script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
+  expect_contains "NO_COLOR: routing still shown" "$out" "→ code"
+  check "NO_COLOR: no escape codes" test "${out//$'\033'/}" = "$out"
+  out=$(cd "$T" && script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
+  expect_contains "colour: routing dimmed" "$out" $'\033[2m→ code'
+fi
 finish
