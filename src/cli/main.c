@@ -101,7 +101,7 @@ const cli_cmd cli_commands[] = {
       "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
       "it only publishes tasks and `errand worker` processes run them.  Prints\n"
       "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-      "Settings: the [server] and [oauth] sections of errand.conf(5).", false },
+      "Settings: the [server] and [oauth] sections of errand.conf(5).", true },
     { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
       "Manage the users of the server and their API tokens", user_opts, cmd_user,
       "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"

@@ -33,6 +33,9 @@ usage "two commands to help" "help takes one command" help ask task
 usage "argument after task list" "unexpected argument 'x'" task list x
 usage "argument after task show ID" "unexpected argument 'efgh'" task show abcd efgh
 usage "--status with task show" "--status and --limit go with task list" task show abcd -s done
+usage "argument to serve" "serve takes no arguments" serve 8080
+usage "two names to user add" "unexpected argument 'lovelace'" user add ada lovelace
+usage "argument after user list" "unexpected argument 'x'" user list x
 usage "conv has no --status" "unknown option '--status'" conv list --status done
 usage "an unknown option points at the command's help" "Try 'errand conv --help'" conv list --bogus
 # nothing was stored by any of them
