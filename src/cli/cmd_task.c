@@ -4,6 +4,7 @@
 #include "errand/json.h"
 #include "errand/str.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -77,7 +78,7 @@ static int task_list(cli *c, cli_args *a, er_store *st)
     if (limit) {
         if (er_str_to_long(limit, &n) || n <= 0)
             return cli_usage_error("task", "--limit needs a positive number");
-        f.limit = (int)n;
+        f.limit = n > INT_MAX ? INT_MAX : (int)n;   /* "all of them", not n mod 2^32 */
     }
     (void)c;
     list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0 };
@@ -244,7 +245,8 @@ int cmd_conv(cli *c, cli_args *a)
         if (limit && (er_str_to_long(limit, &n) || n <= 0))
             return cli_usage_error("conv", "--limit needs a positive number");
         list_ctx l = { json, cJSON_CreateArray(), 0 };
-        rc = er_store_conv_list(st, NULL, (int)n, print_conv_row, &l, &err);
+        rc = er_store_conv_list(st, NULL, n > INT_MAX ? INT_MAX : (int)n, print_conv_row, &l,
+                                &err);
         if (json)
             print_json(l.arr);
         else

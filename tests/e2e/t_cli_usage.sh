@@ -41,6 +41,13 @@ usage "an unknown option points at the command's help" "Try 'errand conv --help'
 # nothing was stored by any of them
 out=$("$ERRAND" task list --json)
 expect_eq "no task stored by a usage error" "$out" "[]"
+# a huge --limit means all of them, not the limit modulo 2^32 (4294967297 → 1)
+"$ERRAND" ask "ls" > /dev/null
+"$ERRAND" ask "ls" > /dev/null
+n=$("$ERRAND" task list --json -n 4294967297 | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect_eq "task list -n 2^32+1 lists both tasks" "$n" 2
+n=$("$ERRAND" conv list --json -n 4294967297 | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect_eq "conv list -n 2^32+1 lists both" "$n" 2
 # a header may end in a comment
 printf '[llm] # the model\nmodel = m1\n' > "$T/ok.conf"
 d=$("$ERRAND" --config "$T/ok.conf" doctor --json)
@@ -52,7 +59,6 @@ h=$("$ERRAND" ask --help)
 expect_contains "long option without a short one lines up" "$h" "      --json "
 expect_contains "long option with a short one" "$h" "  -a, --agent NAME"
 # conv show: plain text when not on a terminal
-"$ERRAND" ask "ls" > /dev/null
 id=$("$ERRAND" conv list --json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["id"])')
 out=$("$ERRAND" conv show "$id")
 check "conv show to a pipe has no escape codes" test "${out//$'\033'/}" = "$out"
