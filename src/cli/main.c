@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -122,6 +123,48 @@ static const cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
+ * for suggesting a command for a typo; names are short. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return SIZE_MAX;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        for (size_t j = 0; j <= lb; j++) {
+            if (i == 0 || j == 0) {
+                d[i][j] = i + j;
+                continue;
+            }
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static int unknown_command(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = 3;   /* at most two edits away */
+    for (size_t i = 0; cli_commands[i].name; i++) {
+        size_t dd = distance(name, cli_commands[i].name);
+        if (dd < bd && dd < strlen(cli_commands[i].name)) {
+            bd = dd;
+            best = cli_commands[i].name;
+        }
+    }
+    if (best)
+        return cli_usage_error(NULL, "no command '%s'; did you mean '%s'?", name, best);
+    return cli_usage_error(NULL, "no command '%s' (a request goes after ask: errand ask \"%s\")",
+                           name, name);
+}
+
 static void print_opts(const cli_opt *opts)
 {
     for (size_t i = 0; opts[i].name; i++) {
@@ -170,7 +213,7 @@ int cmd_help(cli *c, cli_args *a)
     if (a->npos > 0) {
         const cli_cmd *cmd = find_cmd(a->pos[0]);
         if (!cmd)
-            return cli_usage_error(NULL, "no command '%s'", a->pos[0]);
+            return unknown_command(a->pos[0]);
         cli_print_help(cmd);
         return EXIT_DONE;
     }
@@ -309,7 +352,7 @@ int main(int argc, char **argv)
     }
     const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
     if (!cmd)
-        return cli_usage_error(NULL, "no command '%s'", rest[0]);
+        return unknown_command(rest[0]);
     c.cmd = cmd;
     cli_args a = { 0 };
     if (nrest) {

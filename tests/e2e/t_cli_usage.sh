@@ -11,6 +11,9 @@ usage() { # usage "description" needle errand-args...
   expect_eq "$what: exit 2" "$rc" 2
   expect_contains "$what: message" "$out" "$needle"
 }
+usage "command typo" "no command 'tsak'; did you mean 'task'?" tsak list
+usage "command typo in help" "did you mean 'doctor'?" help docter
+usage "a request without ask" "errand ask \"fix the tests\"" "fix the tests"
 usage "unknown setting" "unknown setting 'nokey'" -o nokey=1 doctor
 usage "unknown provider" "'openia' is not one of openai, anthropic, offline" --llm openia ask hi
 out=$(ERRAND_LLM=gpt "$ERRAND" doctor 2>&1); rc=$?
