@@ -252,20 +252,23 @@ int cli_fail(const er_error *err)
     return cli_exit_for(err->code);
 }
 
-/* --workspace must name a directory; it is made absolute so that every
- * thread and worker of this process sees the same root. */
-static int set_workspace(er_config *cfg, const char *dir, er_error *err)
+/* The workspace must name a directory; it is made absolute so that every
+ * thread and worker of this process sees the same root.  Whichever way it was
+ * set (--workspace, ERRAND_WORKSPACE, the file, -o): a wrong one is a usage
+ * error now, not a tool error in every answer later.  what names the source
+ * for the message. */
+static int set_workspace(er_config *cfg, const char *dir, const char *what, er_error *err)
 {
     char *real = realpath(dir, NULL);
     struct stat st;
     int rc;
     if (!real)
-        rc = er_error_set(err, ER_EINVAL, "--workspace '%s': %s; give an existing directory",
-                          dir, strerror(errno));
+        rc = er_error_set(err, ER_EINVAL, "%s '%s': %s; give an existing directory", what, dir,
+                          strerror(errno));
     else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        rc = er_error_set(err, ER_EINVAL, "--workspace '%s' is not a directory", dir);
+        rc = er_error_set(err, ER_EINVAL, "%s '%s' is not a directory", what, dir);
     else
-        rc = er_config_set(cfg, "agent.workspace", real, err);
+        rc = er_config_set(cfg, "agent.workspace", real, err);   /* frees dir when it is cfg's */
     free(real);
     return rc;
 }
@@ -282,7 +285,7 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
             return err->code;
     }
     const char *ws = cli_value(g, "workspace");
-    if (ws && set_workspace(cfg, ws, err))
+    if (ws && set_workspace(cfg, ws, "--workspace", err))
         return err->code;
     for (size_t i = 0; i < g->nopts; i++) {
         if (strcmp(g->opts[i]->name, "set") != 0)
@@ -295,6 +298,8 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
         if (er_config_set(cfg, key, eq + 1, err))
             return err->code;
     }
+    if (!ws && set_workspace(cfg, cfg->workspace, "agent.workspace", err))
+        return err->code;
     return 0;
 }
 

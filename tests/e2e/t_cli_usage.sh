@@ -27,6 +27,11 @@ printf '[llm]\nmodle = x\n' > "$T/typo.conf"
 usage "config key typo" "$T/typo.conf:2: unknown setting 'llm.modle'" --config "$T/typo.conf" doctor
 printf '[llm] provider = openai\n' > "$T/sect.conf"
 usage "text after a section header" "$T/sect.conf:1: expected [section]" --config "$T/sect.conf" doctor
+out=$(ERRAND_WORKSPACE="$T/nowhere" "$ERRAND" ask ls 2>&1); rc=$?
+expect_eq "ERRAND_WORKSPACE that does not exist: exit 2" "$rc" 2
+expect_contains "ERRAND_WORKSPACE that does not exist: named" "$out" "agent.workspace '$T/nowhere'"
+usage "workspace from -o that does not exist" "agent.workspace '$T/nowhere'" \
+  -o agent.workspace="$T/nowhere" ask ls
 usage "unknown agent" "no agent named 'nope'" ask --agent nope hi
 usage "blank request" "the request is empty" ask "   "
 usage "blank route request" "the request is empty" route " "
@@ -51,6 +56,11 @@ n=$("$ERRAND" task list --json -n 4294967297 | /usr/bin/python3 -c 'import json,
 expect_eq "task list -n 2^32+1 lists both tasks" "$n" 2
 n=$("$ERRAND" conv list --json -n 4294967297 | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
 expect_eq "conv list -n 2^32+1 lists both" "$n" 2
+# a relative workspace from the environment is made absolute, as --workspace is
+mkdir -p "$T/wsrel/sub"
+d=$(cd "$T/wsrel" && ERRAND_WORKSPACE=sub "$ERRAND" doctor --json)
+expect_eq "relative ERRAND_WORKSPACE made absolute" "$(jkey "$d" settings agent.workspace)" \
+  "$(cd "$T/wsrel/sub" && pwd -P)"
 # a header may end in a comment
 printf '[llm] # the model\nmodel = m1\n' > "$T/ok.conf"
 d=$("$ERRAND" --config "$T/ok.conf" doctor --json)
