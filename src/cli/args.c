@@ -1,5 +1,5 @@
 /* args.c — option parsing from the command tables (GNU style: --name=value,
- * --name value, -x, "--" ends options). */
+ * --name value, -x, -x value, -xvalue, "--" ends options). */
 #include "cli.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
@@ -73,7 +73,9 @@ int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt
             o = find_short(opts, arg[1]);
             if (!o)
                 o = find_short(globals, arg[1]);
-            if (!o || arg[2])
+            if (o && o->arg && arg[2])   /* -n5, -opolicy.exec=allow: the value attached */
+                value = arg + 2;
+            else if (!o || arg[2])
                 return cli_usage_error(cmd, "unknown option '%s'", arg);
         }
         if (o->arg && !value) {

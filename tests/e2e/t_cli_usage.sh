@@ -61,6 +61,13 @@ mkdir -p "$T/wsrel/sub"
 d=$(cd "$T/wsrel" && ERRAND_WORKSPACE=sub "$ERRAND" doctor --json)
 expect_eq "relative ERRAND_WORKSPACE made absolute" "$(jkey "$d" settings agent.workspace)" \
   "$(cd "$T/wsrel/sub" && pwd -P)"
+# a short option's value may be attached (-n1, -opolicy.exec=deny), as with getopt
+d=$("$ERRAND" -opolicy.exec=deny -mattached doctor --json)
+expect_eq "-oKEY=VALUE attached" "$(jkey "$d" settings policy.exec)" "deny"
+expect_eq "-mNAME attached" "$(jkey "$d" settings llm.model)" "attached"
+n=$("$ERRAND" task list --json -n1 | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')
+expect_eq "task list -n1" "$n" 1
+usage "a flag with letters after it" "unknown option '-yx'" -yx doctor
 # a header may end in a comment
 printf '[llm] # the model\nmodel = m1\n' > "$T/ok.conf"
 d=$("$ERRAND" --config "$T/ok.conf" doctor --json)
