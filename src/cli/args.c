@@ -1,5 +1,5 @@
 /* args.c — option parsing from the command tables (GNU style: --name=value,
- * --name value, -x, "--" ends options). */
+ * --name value, -x, -x value, -xvalue, "--" ends options). */
 #include "cli.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
@@ -38,8 +38,8 @@ static int add_value(cli_args *out, const cli_opt *o, const char *v)
     return 0;
 }
 
-int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int argc,
-              char **argv, bool stop_at_pos, int *consumed)
+int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
+              int argc, char **argv, bool stop_at_pos, int *consumed)
 {
     int i = 0;
     bool only_pos = false;
@@ -49,7 +49,7 @@ int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int ar
             if (stop_at_pos)
                 break;
             if (out->npos >= CLI_MAX_POS)
-                return cli_usage_error(NULL, "too many arguments");
+                return cli_usage_error(cmd, "too many arguments");
             out->pos[out->npos++] = arg;
             continue;
         }
@@ -66,25 +66,27 @@ int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int ar
             if (!o)
                 o = find_long(globals, name, len);
             if (!o)
-                return cli_usage_error(NULL, "unknown option '--%.*s'", (int)len, name);
+                return cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
             if (eq)
                 value = eq + 1;
         } else {
             o = find_short(opts, arg[1]);
             if (!o)
                 o = find_short(globals, arg[1]);
-            if (!o || arg[2])
-                return cli_usage_error(NULL, "unknown option '%s'", arg);
+            if (o && o->arg && arg[2])   /* -n5, -opolicy.exec=allow: the value attached */
+                value = arg + 2;
+            else if (!o || arg[2])
+                return cli_usage_error(cmd, "unknown option '%s'", arg);
         }
         if (o->arg && !value) {
             if (i + 1 >= argc)
-                return cli_usage_error(NULL, "option '--%s' needs a value (%s)", o->name, o->arg);
+                return cli_usage_error(cmd, "option '--%s' needs a value (%s)", o->name, o->arg);
             value = argv[++i];
         } else if (!o->arg && value) {
-            return cli_usage_error(NULL, "option '--%s' takes no value", o->name);
+            return cli_usage_error(cmd, "option '--%s' takes no value", o->name);
         }
         if (add_value(out, o, o->arg ? value : "1"))
-            return cli_usage_error(NULL, "too many options");
+            return cli_usage_error(cmd, "too many options");
     }
     if (consumed)
         *consumed = i;
@@ -128,5 +130,6 @@ char *cli_join(const cli_args *a, size_t from)
     }
     for (size_t i = from; i < a->npos; i++)
         er_buf_printf(&b, "%s%s", i > from ? " " : "", a->pos[i]);
-    return er_buf_detach(&b);
+    /* "   " asks for nothing, as "" does: callers test for an empty request. */
+    return er_str_trim(er_buf_detach(&b));
 }

@@ -41,6 +41,7 @@ typedef struct cli_cmd {
     const cli_opt *opts;    /* terminated by { NULL } */
     int (*run)(struct cli *c, cli_args *a);
     const char *help;       /* longer description, or NULL */
+    bool no_args;           /* takes no positional arguments */
 } cli_cmd;
 
 typedef struct cli {
@@ -104,9 +105,10 @@ extern const cli_cmd cli_commands[];
 extern const cli_opt cli_global_opts[];
 
 /* Parses argv against opts (and the global table when globals != NULL), stopping
- * at the first positional when stop_at_pos.  EXIT_USAGE with a message on error. */
-int cli_parse(cli_args *out, const cli_opt *opts, const cli_opt *globals, int argc,
-              char **argv, bool stop_at_pos, int *consumed);
+ * at the first positional when stop_at_pos.  EXIT_USAGE with a message on error,
+ * which points at `errand CMD --help` (cmd NULL: errand --help). */
+int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
+              int argc, char **argv, bool stop_at_pos, int *consumed);
 const char *cli_value(const cli_args *a, const char *name);
 bool cli_flag(const cli_args *a, const char *name);
 
@@ -116,7 +118,8 @@ int cli_usage_error(const char *cmd, const char *fmt, ...) ER_PRINTF(2, 3);
 int cli_exit_for(int code);
 void cli_print_help(const cli_cmd *cmd);
 void cli_print_main_help(void);
-/* Joins the positionals from index `from` with spaces ("-" alone reads stdin). OWNED. */
+/* Joins the positionals from index `from` with spaces ("-" alone reads stdin),
+ * blanks around trimmed. OWNED. */
 char *cli_join(const cli_args *a, size_t from);
 /* Opens what the command needs (lazily: only the config here). */
 int cli_env(cli *c, er_error *err);

@@ -1,5 +1,6 @@
 /* cmd_ask.c — `errand ask`: one request through the whole flow. */
 #include "cli.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
@@ -44,11 +45,19 @@ int cmd_ask(cli *c, cli_args *a)
 {
     if (a->npos == 0)
         return cli_usage_error("ask", "what should errand do? (errand ask \"request\")");
+    /* An unknown agent is a typo to fix, not a task to store and fail. */
+    const char *agent = cli_value(a, "agent");
+    if (agent && !er_agent_find(agent))
+        return cli_usage_error("ask", "no agent named '%s' (see `errand agents`)", agent);
     er_error err = { 0 };
     int rc = cli_env(c, &err);
     if (rc)
         return cli_fail(&err);
     char *request = cli_join(a, 0);
+    if (!*request) {
+        free(request);
+        return cli_usage_error("ask", "the request is empty");
+    }
     bool json = cli_flag(a, "json");
     er_submit s = { .request = request, .agent = cli_value(a, "agent"),
                     .approve_all = cli_flag(&c->global, "yes") };
@@ -61,7 +70,7 @@ int cmd_ask(cli *c, cli_args *a)
     s.conversation_id = conv ? conv_id : NULL;
     cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
                    .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
-                   .progress = !json && isatty(STDERR_FILENO) && getenv("NO_COLOR") == NULL,
+                   .progress = !json && isatty(STDERR_FILENO),
                    .collect_steps = json };
     cli_install_sigint();
     cli_outcome o;

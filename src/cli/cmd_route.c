@@ -15,6 +15,10 @@ int cmd_route(cli *c, cli_args *a)
     if (rc)
         return cli_fail(&err);
     char *request = cli_join(a, 0);
+    if (!*request) {
+        free(request);
+        return cli_usage_error("route", "the request is empty");
+    }
     er_route r;
     rc = er_router_decide(c->env, request, NULL, &r, &err);
     free(request);

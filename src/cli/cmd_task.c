@@ -4,9 +4,11 @@
 #include "errand/json.h"
 #include "errand/str.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cJSON *task_json(const er_task *t)
 {
@@ -76,7 +78,7 @@ static int task_list(cli *c, cli_args *a, er_store *st)
     if (limit) {
         if (er_str_to_long(limit, &n) || n <= 0)
             return cli_usage_error("task", "--limit needs a positive number");
-        f.limit = (int)n;
+        f.limit = n > INT_MAX ? INT_MAX : (int)n;   /* "all of them", not n mod 2^32 */
     }
     (void)c;
     list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0 };
@@ -161,12 +163,17 @@ int cmd_task(cli *c, cli_args *a)
     if (rc)
         return cli_fail(&err);
     const char *sub = a->pos[0];
-    if (strcmp(sub, "list") == 0)
-        return task_list(c, a, st);
-    if (strcmp(sub, "show") != 0 && strcmp(sub, "cancel") != 0)
+    bool list = strcmp(sub, "list") == 0;
+    if (!list && strcmp(sub, "show") != 0 && strcmp(sub, "cancel") != 0)
         return cli_usage_error("task", "unknown subcommand '%s' (list, show, cancel)", sub);
-    if (a->npos < 2)
+    if (!list && a->npos < 2)
         return cli_usage_error("task", "%s needs a task ID", sub);
+    if (a->npos > (list ? 1u : 2u))
+        return cli_usage_error("task", "unexpected argument '%s'", a->pos[list ? 1 : 2]);
+    if (!list && (cli_flag(a, "status") || cli_flag(a, "limit")))
+        return cli_usage_error("task", "--status and --limit go with task list");
+    if (list)
+        return task_list(c, a, st);
     char id[ER_ID_LEN];
     if (cli_resolve_task(c, a->pos[1], id, &err))
         return cli_fail(&err);
@@ -196,6 +203,10 @@ static int print_conv_row(const er_conversation *cv, void *payload)
     return 0;
 }
 
+/* Roles in colour only on a terminal, and not with NO_COLOR: a pipe or a file
+ * gets plain text. */
+static bool colour;
+
 static int print_msg(const er_message *m, void *payload)
 {
     if (payload) {
@@ -204,9 +215,11 @@ static int print_msg(const er_message *m, void *payload)
         er_json_add_str(j, "content", m->content);
         er_json_add_str(j, "task_id", m->task_id[0] ? m->task_id : NULL);
         er_json_append(payload, j);
-    } else {
+    } else if (colour) {
         printf("%s%s:\033[0m %s\n\n", strcmp(m->role, "user") == 0 ? "\033[1m" : "\033[36m",
                m->role, m->content);
+    } else {
+        printf("%s: %s\n\n", m->role, m->content);
     }
     return 0;
 }
@@ -223,13 +236,17 @@ int cmd_conv(cli *c, cli_args *a)
     if (rc)
         return cli_fail(&err);
     bool json = cli_flag(a, "json");
-    if (strcmp(a->pos[0], "list") == 0) {
+    bool list = strcmp(a->pos[0], "list") == 0;
+    if (a->npos > (list ? 1u : 2u))
+        return cli_usage_error("conv", "unexpected argument '%s'", a->pos[list ? 1 : 2]);
+    if (list) {
         long n = 20;
         const char *limit = cli_value(a, "limit");
         if (limit && (er_str_to_long(limit, &n) || n <= 0))
             return cli_usage_error("conv", "--limit needs a positive number");
         list_ctx l = { json, cJSON_CreateArray(), 0 };
-        rc = er_store_conv_list(st, NULL, (int)n, print_conv_row, &l, &err);
+        rc = er_store_conv_list(st, NULL, n > INT_MAX ? INT_MAX : (int)n, print_conv_row, &l,
+                                &err);
         if (json)
             print_json(l.arr);
         else
@@ -243,6 +260,8 @@ int cmd_conv(cli *c, cli_args *a)
     char id[ER_ID_LEN];
     if (cli_resolve_conv(c, a->pos[1], id, &err))
         return cli_fail(&err);
+    const char *no_colour = getenv("NO_COLOR");
+    colour = isatty(STDOUT_FILENO) && (!no_colour || !*no_colour);
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     rc = er_store_msg_list(st, id, 0, print_msg, arr, &err);
     if (json)

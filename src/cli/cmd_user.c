@@ -139,6 +139,9 @@ int cmd_user(cli *c, cli_args *a)
     for (size_t i = 0; i < ER_ARRAY_LEN(subs); i++) {
         if (strcmp(a->pos[0], subs[i].name) != 0)
             continue;
+        size_t most = strcmp(subs[i].name, "list") == 0 ? 1 : 2;
+        if (a->npos > most)   /* "user add ada lovelace": say so, not add "ada" */
+            return cli_usage_error("user", "unexpected argument '%s'", a->pos[most]);
         er_error err = { 0 };
         er_store *st;
         if (cli_env(c, &err) || er_env_store(c->env, &st, &err))

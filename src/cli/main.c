@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -45,6 +46,11 @@ static const cli_opt list_opts[] = {
     { "limit", 'n', "N", "Show at most N (default 20)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt conv_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "limit", 'n', "N", "list: show at most N (default 20)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt worker_opts[] = {
     { "concurrency", 'j', "N", "Messages handled at once by this worker (default 1; 2 for all)" },
     { "grace", 0, "SECONDS", "On SIGTERM, let the messages in hand finish for this long, then "
@@ -69,41 +75,44 @@ const cli_cmd cli_commands[] = {
       cmd_ask,
       "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
       "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
-      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable.",
+      false },
     { "route", "[--json] REQUEST...", "Show which agent(s) the supervisor would choose, and why",
-      json_opts, cmd_route, "Nothing is run or stored." },
+      json_opts, cmd_route, "Nothing is run or stored.", false },
     { "task", "list|show ID|cancel ID [OPTIONS]", "List, inspect and cancel tasks", list_opts,
-      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters." },
-    { "conv", "list|show ID [OPTIONS]", "List and read conversations", list_opts, cmd_conv,
-      "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
+    { "conv", "list|show ID [OPTIONS]", "List and read conversations", conv_opts, cmd_conv,
+      "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
     { "agents", "[--json]", "List the agents, their subagents and tools", json_opts, cmd_agents,
-      NULL },
-    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL },
+      NULL, true },
+    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL,
+      true },
     { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
-      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable." },
+      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
+      true },
     { "worker", "NAME... [--concurrency N] [--grace SECONDS]",
       "Run one worker process (networked mode)", worker_opts, cmd_worker,
       "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
       "several names run those workers in one process.\n"
       "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
       "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
-      "their queue and another worker goes on from their recorded steps." },
+      "their queue and another worker goes on from their recorded steps.", false },
     { "serve", "[--listen HOST:PORT] [--routes]", "Run the REST and WebSocket API server",
       serve_opts, cmd_serve,
       "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
       "it only publishes tasks and `errand worker` processes run them.  Prints\n"
       "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-      "Settings: the [server] and [oauth] sections of errand.conf(5)." },
+      "Settings: the [server] and [oauth] sections of errand.conf(5).", true },
     { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
       "Manage the users of the server and their API tokens", user_opts, cmd_user,
       "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
       "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
-      "access tokens at POST /api/v1/auth/token." },
+      "access tokens at POST /api/v1/auth/token.", false },
     { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
-      NULL },
-    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL },
-    { "version", "", "Print the version", no_opts, cmd_version, NULL },
-    { NULL, NULL, NULL, NULL, NULL, NULL },
+      NULL, true },
+    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL, false },
+    { "version", "", "Print the version", no_opts, cmd_version, NULL, true },
+    { NULL, NULL, NULL, NULL, NULL, NULL, false },
 };
 
 static const cli_cmd *find_cmd(const char *name)
@@ -114,15 +123,58 @@ static const cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
+ * for suggesting a command for a typo; names are short. */
+static size_t distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return SIZE_MAX;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        for (size_t j = 0; j <= lb; j++) {
+            if (i == 0 || j == 0) {
+                d[i][j] = i + j;
+                continue;
+            }
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+static int unknown_command(const char *name)
+{
+    const char *best = NULL;
+    size_t bd = 3;   /* at most two edits away */
+    for (size_t i = 0; cli_commands[i].name; i++) {
+        size_t dd = distance(name, cli_commands[i].name);
+        if (dd < bd && dd < strlen(cli_commands[i].name)) {
+            bd = dd;
+            best = cli_commands[i].name;
+        }
+    }
+    if (best)
+        return cli_usage_error(NULL, "no command '%s'; did you mean '%s'?", name, best);
+    return cli_usage_error(NULL, "no command '%s' (a request goes after ask: errand ask \"%s\")",
+                           name, name);
+}
+
 static void print_opts(const cli_opt *opts)
 {
     for (size_t i = 0; opts[i].name; i++) {
-        char left[64];
-        snprintf(left, sizeof left, "%s%c%s--%s%s%s", opts[i].short_name ? "-" : "",
-                 opts[i].short_name ? opts[i].short_name : ' ',
-                 opts[i].short_name ? ", " : "  ", opts[i].name, opts[i].arg ? " " : "",
+        /* Long names line up whether or not there is a short one (GNU style). */
+        char left[64], shrt[8] = "    ";
+        if (opts[i].short_name)
+            snprintf(shrt, sizeof shrt, "-%c, ", opts[i].short_name);
+        snprintf(left, sizeof left, "%s--%s%s%s", shrt, opts[i].name, opts[i].arg ? " " : "",
                  opts[i].arg ? opts[i].arg : "");
-        printf("  %-26s %s\n", opts[i].short_name ? left : left + 1, opts[i].help);
+        printf("  %-26s %s\n", left, opts[i].help);
     }
 }
 
@@ -142,7 +194,8 @@ void cli_print_main_help(void)
 
 void cli_print_help(const cli_cmd *cmd)
 {
-    printf("Usage: errand %s %s\n\n%s.\n", cmd->name, cmd->usage, cmd->summary);
+    printf("Usage: errand %s%s%s\n\n%s.\n", cmd->name, *cmd->usage ? " " : "", cmd->usage,
+           cmd->summary);
     if (cmd->help)
         printf("\n%s\n", cmd->help);
     if (cmd->opts[0].name) {
@@ -155,10 +208,12 @@ void cli_print_help(const cli_cmd *cmd)
 int cmd_help(cli *c, cli_args *a)
 {
     (void)c;
+    if (a->npos > 1)
+        return cli_usage_error("help", "help takes one command, got '%s' too", a->pos[1]);
     if (a->npos > 0) {
         const cli_cmd *cmd = find_cmd(a->pos[0]);
         if (!cmd)
-            return cli_usage_error(NULL, "no command '%s'", a->pos[0]);
+            return unknown_command(a->pos[0]);
         cli_print_help(cmd);
         return EXIT_DONE;
     }
@@ -197,20 +252,23 @@ int cli_fail(const er_error *err)
     return cli_exit_for(err->code);
 }
 
-/* --workspace must name a directory; it is made absolute so that every
- * thread and worker of this process sees the same root. */
-static int set_workspace(er_config *cfg, const char *dir, er_error *err)
+/* The workspace must name a directory; it is made absolute so that every
+ * thread and worker of this process sees the same root.  Whichever way it was
+ * set (--workspace, ERRAND_WORKSPACE, the file, -o): a wrong one is a usage
+ * error now, not a tool error in every answer later.  what names the source
+ * for the message. */
+static int set_workspace(er_config *cfg, const char *dir, const char *what, er_error *err)
 {
     char *real = realpath(dir, NULL);
     struct stat st;
     int rc;
     if (!real)
-        rc = er_error_set(err, ER_EINVAL, "--workspace '%s': %s; give an existing directory",
-                          dir, strerror(errno));
+        rc = er_error_set(err, ER_EINVAL, "%s '%s': %s; give an existing directory", what, dir,
+                          strerror(errno));
     else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
-        rc = er_error_set(err, ER_EINVAL, "--workspace '%s' is not a directory", dir);
+        rc = er_error_set(err, ER_EINVAL, "%s '%s' is not a directory", what, dir);
     else
-        rc = er_config_set(cfg, "agent.workspace", real, err);
+        rc = er_config_set(cfg, "agent.workspace", real, err);   /* frees dir when it is cfg's */
     free(real);
     return rc;
 }
@@ -227,7 +285,7 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
             return err->code;
     }
     const char *ws = cli_value(g, "workspace");
-    if (ws && set_workspace(cfg, ws, err))
+    if (ws && set_workspace(cfg, ws, "--workspace", err))
         return err->code;
     for (size_t i = 0; i < g->nopts; i++) {
         if (strcmp(g->opts[i]->name, "set") != 0)
@@ -240,6 +298,8 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
         if (er_config_set(cfg, key, eq + 1, err))
             return err->code;
     }
+    if (!ws && set_workspace(cfg, cfg->workspace, "agent.workspace", err))
+        return err->code;
     return 0;
 }
 
@@ -249,15 +309,14 @@ int cli_env(cli *c, er_error *err)
         return 0;
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
     int rc = er_config_load(cfg, cli_value(&c->global, "config"), err);
+    if (!rc && (rc = apply_flags(cfg, &c->global, err)) != 0)
+        er_config_release(cfg);   /* er_config_load released what it had itself */
     if (rc) {
-        free(cfg);   /* er_config_load released what it had */
-        return rc;
-    }
-    rc = apply_flags(cfg, &c->global, err);
-    if (rc) {
-        er_config_release(cfg);
         free(cfg);
-        return rc;
+        /* An unknown setting or a config file that cannot be read is the
+         * user's to fix, like a bad value: a usage error (errand(1)). */
+        err->code = ER_EINVAL;
+        return ER_EINVAL;
     }
     er_log_level lvl;
     if (er_log_parse_level(cfg->log_level, &lvl) == 0)
@@ -272,7 +331,7 @@ int cli_env(cli *c, er_error *err)
 static const cli_cmd *interactive_cmd(const cli_args *global)
 {
     static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
-                                 NULL };
+                                 NULL, true };
     const char *term = getenv("TERM");
     if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
         !*term || strcmp(term, "dumb") == 0)
@@ -285,7 +344,7 @@ int main(int argc, char **argv)
     signal(SIGPIPE, SIG_IGN);
     cli c = { 0 };
     int used = 0;
-    int rc = cli_parse(&c.global, cli_global_opts, NULL, argc - 1, argv + 1, true, &used);
+    int rc = cli_parse(&c.global, NULL, cli_global_opts, NULL, argc - 1, argv + 1, true, &used);
     if (rc)
         return rc;
     if (cli_flag(&c.global, "version"))
@@ -298,11 +357,11 @@ int main(int argc, char **argv)
     }
     const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
     if (!cmd)
-        return cli_usage_error(NULL, "no command '%s'", rest[0]);
+        return unknown_command(rest[0]);
     c.cmd = cmd;
     cli_args a = { 0 };
     if (nrest) {
-        rc = cli_parse(&a, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
+        rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
         if (rc)
             return rc;
     }
@@ -319,6 +378,8 @@ int main(int argc, char **argv)
         cli_print_help(cmd);
         return EXIT_DONE;
     }
+    if (cmd->no_args && a.npos > 0)
+        return cli_usage_error(cmd->name, "%s takes no arguments, got '%s'", cmd->name, a.pos[0]);
     rc = cmd->run(&c, &a);
     er_env_close(c.env);
     return rc;

@@ -218,7 +218,11 @@ static void progress(const cJSON *ev)
     if (!step && !er_str_eq(kind, "routed"))
         return;
     char *text = cli_event_text(ev);
-    fprintf(stderr, "\033[2m%s%s\033[0m\n", step ? "  " : "", text);
+    /* NO_COLOR asks for no colour, not for no progress: dim only without it. */
+    const char *no_colour = getenv("NO_COLOR");
+    bool dim = !no_colour || !*no_colour;
+    fprintf(stderr, "%s%s%s%s\n", dim ? "\033[2m" : "", step ? "  " : "", text,
+            dim ? "\033[0m" : "");
     free(text);
 }
 

@@ -216,25 +216,48 @@ static void put_summary(er_buf *b, const char *desc)
     er_buf_puts(b, "...");
 }
 
-static void help_text(const er_tool *tools, size_t n, er_buf *b)
+/* One line per offline command of tools, under heading; how many. */
+static size_t list_commands(const er_tool *tools, size_t n, const char *heading, er_buf *b)
 {
     size_t width = 0, offered = 0;
     for (size_t i = 0; i < n; i++)
         if (tools[i].offline && strlen(tools[i].offline) > width)
             width = strlen(tools[i].offline);
-    er_buf_puts(b, "errand is running without a language model (offline), so it understands "
-                   "plain commands only.\n");
     for (size_t i = 0; i < n; i++) {
         if (!tools[i].offline)
             continue;
         if (!offered++)
-            er_buf_puts(b, "Commands available here:\n");
+            er_buf_printf(b, "%s\n", heading);
         er_buf_printf(b, "  %-*s  ", (int)width, tools[i].offline);
         put_summary(b, tools[i].description);
         er_buf_putc(b, '\n');
     }
-    if (!offered)
+    return offered;
+}
+
+/* An agent without offline commands (a request the classifier sent to
+ * research, say) still tells the user which commands work: those of the
+ * agents that have some, where offline routing sends them. */
+static void other_agents_commands(er_buf *b)
+{
+    for (size_t i = 0; er_agents[i]; i++) {
+        size_t n;
+        er_tool *tools = agent_tools(er_agents[i], &n);
+        char *heading = er_xasprintf("Plain commands go to the %s agent:", er_agents[i]->name);
+        list_commands(tools, n, heading, b);
+        free(heading);
+        free(tools);
+    }
+}
+
+static void help_text(const er_tool *tools, size_t n, er_buf *b)
+{
+    er_buf_puts(b, "errand is running without a language model (offline), so it understands "
+                   "plain commands only.\n");
+    if (!list_commands(tools, n, "Commands available here:", b)) {
         er_buf_puts(b, "No commands are available offline here.\n");
+        other_agents_commands(b);
+    }
     er_buf_puts(b, "To ask in your own words, configure a model:\n"
                    "  ERRAND_LLM=openai with OPENAI_API_KEY=...\n"
                    "  ERRAND_LLM=anthropic with ANTHROPIC_API_KEY=...\n"

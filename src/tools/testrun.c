@@ -218,7 +218,8 @@ static int run_test(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         rc = er_error_set(err, ER_ENOTFOUND,
                           "test: found no test command in %s (looked for a CMake build dir, a "
                           "Makefile test target, pytest/unittest tests, package.json, go.mod, "
-                          "Cargo.toml); give cmd", ws.root);
+                          "Cargo.toml); give the command as cmd (offline: test CMD...)",
+                          ws.root);
         er_workspace_release(&ws);
         return rc;
     }

@@ -132,11 +132,41 @@ int er_perm_parse(const char *name, er_perm *out)
     return ER_EINVAL;
 }
 
+/* Settings whose text must be one of a few words: a typo is caught where it
+ * is made (flag, variable or file line), not later as a failed task. */
+static const struct {
+    const char *section, *key, *words;
+} choices[] = {
+    { "llm", "provider", "openai, anthropic, offline" },
+    { "log", "level", "debug, info, warn, warning, error, off" },
+};
+
+static int check_choice(const er_config_key *k, const char *value, er_error *err)
+{
+    for (size_t i = 0; i < ER_ARRAY_LEN(choices); i++) {
+        if (strcmp(choices[i].section, k->section) != 0 || strcmp(choices[i].key, k->key) != 0)
+            continue;
+        size_t vl = strlen(value);
+        for (const char *w = choices[i].words; vl && *w;) {
+            size_t wl = strcspn(w, ",");
+            if (wl == vl && strncasecmp(w, value, vl) == 0)
+                return 0;
+            w += wl;
+            w += strspn(w, ", ");
+        }
+        return er_error_set(err, ER_EINVAL, "%s.%s: '%s' is not one of %s", k->section, k->key,
+                            value, choices[i].words);
+    }
+    return 0;
+}
+
 static int set_value(er_config *cfg, const er_config_key *k, const char *value, er_error *err)
 {
     void *field = (char *)cfg + k->offset;
     switch (k->type) {
     case ER_CFG_STR: {
+        if (!er_str_empty(value) && check_choice(k, value, err))
+            return ER_EINVAL;
         char **s = field;
         free(*s);
         *s = er_str_empty(value) ? NULL : er_xstrdup(value);
@@ -264,8 +294,14 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
                 rc = er_error_set(err, ER_EINVAL, "%s:%d: missing ']'", path, lineno);
                 break;
             }
+            char *after = er_str_trim(rb + 1);
             *rb = '\0';
-            er_strlcpy(section, er_str_trim(s + 1), sizeof section);
+            char *name = er_str_trim(s + 1);
+            if (!*name || (*after && *after != '#' && *after != ';')) {
+                rc = er_error_set(err, ER_EINVAL, "%s:%d: expected [section]", path, lineno);
+                break;
+            }
+            er_strlcpy(section, name, sizeof section);
             continue;
         }
         char *eq = strchr(s, '=');
@@ -286,6 +322,9 @@ static int load_file(er_config *cfg, const char *path, bool must_exist, er_error
         if (rc)
             er_error_prefix(err, "%s:%d", path, lineno);
     }
+    /* A directory opens, then fails to read (EISDIR): not an empty file. */
+    if (!rc && ferror(f))
+        rc = er_error_set(err, ER_EIO, "cannot read config '%s': %s", path, strerror(errno));
     free(line);
     fclose(f);
     if (!rc)

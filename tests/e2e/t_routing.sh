@@ -30,6 +30,6 @@ expect_eq "--agent exit 0" "$rc" 0
 expect_eq "--agent answer" "$out" "direct"
 expect_eq "--agent made one request" "$(nreq)" 1
 out=$("$ERRAND" ask --agent nosuch "x" 2>&1); rc=$?
-expect_eq "unknown agent fails" "$rc" 1
+expect_eq "unknown agent is a usage error" "$rc" 2
 expect_contains "unknown agent named" "$out" "nosuch"
 finish

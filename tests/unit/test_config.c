@@ -97,6 +97,45 @@ static void test_errors(void)
     er_config_release(&cfg);
 }
 
+/* Words a setting must be one of, and section headers, are checked where
+ * they are written: a typo is not found later as a failed task. */
+static void test_checked_words(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    unsetenv("ERRAND_LLM");
+    unsetenv("ERRAND_LOG");
+    CHECK_OK(er_config_load(&cfg, NULL, &err));
+    CHECK(er_config_set(&cfg, "llm.provider", "openia", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "openia") != NULL && strstr(err.msg, "anthropic") != NULL);
+    CHECK_OK(er_config_set(&cfg, "llm.provider", "Offline", &err));
+    CHECK(er_config_set(&cfg, "log.level", "loud", &err) == ER_EINVAL);
+    CHECK(er_config_set(&cfg, "log.level", "", &err) == 0);   /* empty: unset */
+    CHECK_OK(er_config_set(&cfg, "log.level", "warning", &err));
+    CHECK_OK(er_config_set(&cfg, "log.level", "debug", &err));
+    CHECK(er_config_set(&cfg, "log.level", "deb", &err) == ER_EINVAL);
+    er_config_release(&cfg);
+    setenv("ERRAND_LLM", "gpt", 1);
+    CHECK(er_config_load(&cfg, NULL, &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "ERRAND_LLM") != NULL);
+    unsetenv("ERRAND_LLM");
+    char *path = write_file("sect.ini", "[llm] extra\nmodel = m\n");
+    CHECK(er_config_load(&cfg, path, &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "sect.ini:1") != NULL);
+    free(path);
+    path = write_file("empty.ini", "[ ]\nmodel = m\n");
+    CHECK(er_config_load(&cfg, path, &err) == ER_EINVAL);
+    free(path);
+    path = write_file("comment.ini", "[llm] # the model\nmodel = m\n");
+    CHECK_OK(er_config_load(&cfg, path, &err));
+    CHECK_STR(cfg.model, "m");
+    er_config_release(&cfg);
+    free(path);
+    /* A directory opens but cannot be read: an error, not an empty file. */
+    CHECK(er_config_load(&cfg, dir, &err) == ER_EIO);
+    CHECK(strstr(err.msg, dir) != NULL);
+}
+
 static void test_masking(void)
 {
     er_error err = { 0 };
@@ -122,6 +161,7 @@ int main(void)
     test_defaults();
     test_precedence();
     test_errors();
+    test_checked_words();
     test_masking();
     char *cmd = er_xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)

@@ -542,6 +542,9 @@ static void test_backend(void)
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);   /* fs_grep is not registered in this build */
     CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
+    /* ... but says which commands do work, and where they go. */
+    CHECK(out.text && strstr(out.text, "Plain commands go to the code agent:") != NULL);
+    CHECK(out.text && strstr(out.text, "  grep PATTERN [PATH]") != NULL);
     er_llm_response_release(&out);
 
     req.tool_choice = "route";

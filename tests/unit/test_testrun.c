@@ -266,7 +266,7 @@ static void test_nothing_to_run(void)
     er_tool_ctx ctx = tu_ctx(ws);
     cJSON *r;
     CHECK(tu_call(&r, "test", &ctx, "{}", &err) == ER_ENOTFOUND);
-    CHECK(tu_contains(err.msg, "give cmd"));
+    CHECK(tu_contains(err.msg, "give the command as cmd (offline: test CMD...)"));
     tu_rmrf(ws);
     free(ws);
 }
