@@ -4,6 +4,7 @@
  * Readline's callback interface is driven by poll() on stdin and a self-pipe
  * for SIGINT, so a Ctrl-C at the prompt only clears the line. */
 #include "tui.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
 #include "errand/str.h"
@@ -51,8 +52,8 @@ static void do_help(repl *r, const char *arg)
 {
     (void)r;
     (void)arg;
-    printf("Type a request and press Enter; the answer streams in.  Ctrl-C cancels a running\n"
-           "task, Ctrl-D leaves.  Commands:\n");
+    printf("Type a request and press Enter; the answer streams in (\"@code request\" picks\n"
+           "the agent).  Ctrl-C cancels a running task, Ctrl-D leaves.  Commands:\n");
     for (size_t i = 0; i < ER_ARRAY_LEN(slashes); i++)
         printf("  %-8s %s\n", slashes[i].name, slashes[i].help);
 }
@@ -84,12 +85,42 @@ static void do_quit(repl *r, const char *arg)
     r->quit = true;
 }
 
+/* "@code fix it" picks the agent, as in the full-screen interface: *agent gets
+ * it (or stays NULL), *rest the request; false after saying what is wrong. */
+static bool forced_agent(const char *line, char *name, size_t size, const char **agent,
+                         const char **rest)
+{
+    *agent = NULL;
+    *rest = line;
+    if (line[0] != '@')
+        return true;
+    size_t n = strcspn(line + 1, " \t");
+    snprintf(name, size, "%.*s", (int)n, line + 1);
+    if (!er_agent_find(name)) {
+        fprintf(stderr, "errand: no agent '%s' (see /agents)\n", name);
+        return false;
+    }
+    *rest = line + 1 + n + strspn(line + 1 + n, " \t");
+    if (!**rest) {
+        fprintf(stderr, "errand: what should @%s do? Type the request after the name\n", name);
+        return false;
+    }
+    *agent = name;
+    return true;
+}
+
 static void run_request(repl *r, const char *line)
 {
-    er_submit s = { .request = line, .conversation_id = r->conv_id[0] ? r->conv_id : NULL,
+    char name[64];
+    const char *agent, *request;
+    if (!forced_agent(line, name, sizeof name, &agent, &request))
+        return;
+    er_submit s = { .request = request, .agent = agent,
+                    .conversation_id = r->conv_id[0] ? r->conv_id : NULL,
                     .approve_all = cli_flag(&r->c->global, "yes") };
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
-    cli_view v = { .stream = true, .interactive = tty, .progress = tty && !getenv("NO_COLOR") };
+    /* NO_COLOR takes the colour off the progress lines, not the lines. */
+    cli_view v = { .stream = true, .interactive = tty, .progress = tty };
     cli_outcome o;
     er_error err = { 0 };
     cli_install_sigint();
