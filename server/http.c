@@ -253,18 +253,27 @@ static bool match_path(const char *pat, const char *path, char params[][SRV_PARA
     return *pat == '\0' && *path == '\0';
 }
 
+/* HEAD is GET without the body (RFC 9110 9.3.2: a server that answers GET
+ * must answer HEAD); libmicrohttpd leaves the body out of a HEAD answer. */
+static bool method_matches(const char *route, const char *method)
+{
+    return strcmp(route, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
+}
+
 static const srv_route *find_route(srv_req *r, er_buf *allow)
 {
     for (size_t i = 0; i < srv_nroutes; i++) {
         char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];
         if (!match_path(srv_routes[i].path, r->path, params))
             continue;
-        if (strcmp(srv_routes[i].method, r->method) == 0) {
+        if (method_matches(srv_routes[i].method, r->method)) {
             memcpy(r->params, params, sizeof params);
             r->route_idx = i;
             return &srv_routes[i];
         }
-        er_buf_printf(allow, "%s%s", allow->len ? ", " : "", srv_routes[i].method);
+        er_buf_printf(allow, "%s%s%s", allow->len ? ", " : "", srv_routes[i].method,
+                      strcmp(srv_routes[i].method, "GET") == 0 ? ", HEAD" : "");
     }
     return NULL;
 }
