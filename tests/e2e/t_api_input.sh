@@ -43,6 +43,58 @@ call DELETE /healthz
 expect_status "DELETE on a GET route" 405
 expect_eq "405 lists HEAD beside GET" "$(header Allow)" "GET, HEAD"
 
+# bodies that are not UTF-8
+bad=$(printf 'caf\xe9')
+call PUT /api/v1/agents/research/config "{\"note\":\"$bad\"}" "$ADMIN"
+expect_status "config that is not UTF-8" 400
+check "its error is UTF-8 JSON" is_utf8 "$T/resp"
+call GET /api/v1/agents/research/config "" "$ADMIN"
+expect_status "config read back" 200
+check "stored config is UTF-8 JSON" is_utf8 "$T/resp"
+expect_eq "nothing was stored" "$BODY" '{"agent":"research","config":{}}'
+call POST /api/v1/chat "{\"$bad\":1,\"message\":\"hi\"}" "$USER"
+expect_status "a field name that is not UTF-8" 400
+check "the 400 does not echo the bytes back" is_utf8 "$T/resp"
+call POST /api/v1/chat "{\"message\":\"$(printf '\xed\xa0\x80')\"}" "$USER"
+expect_status "an encoded surrogate" 400
+call POST /api/v1/chat '{"message":"caf\u00e9 \u2603"}' "$USER"
+expect_status "escaped non-ASCII is fine" 202
+TASK=$(jget "$BODY" task_id)
+call GET "/api/v1/tasks/$TASK" "" "$USER"
+expect_eq "and stored as sent" "$(jget "$BODY" request)" "café ☃"
+
+# "\u0000" would cut the string short
+call POST /api/v1/chat '{"message":"cut\u0000 here"}' "$USER"
+expect_status "a NUL in a message" 400
+expect_contains "the 400 says why" "$(jget "$BODY" error.message)" "NUL"
+call PUT /api/v1/agents/research/config '{"k":"a\u0000b"}' "$ADMIN"
+expect_status "a NUL in a config" 400
+call POST /api/v1/chat '{"message":"a backslash then u0000: \\u0000"}' "$USER"
+expect_status "an escaped backslash before u0000 is text" 202
+
+# WebSocket: a text frame must be UTF-8 (RFC 6455: close 1007); no NULs
+ws_out=$(/usr/bin/python3 - "$WSAPI" "$USER" "$ERRAND_TESTS/e2e" <<'PY'
+import sys
+sys.path.insert(0, sys.argv[3])
+from ws_client import WS, Closed
+ws = WS(sys.argv[1], token=sys.argv[2], timeout=10)
+ws.recv()  # hello
+ws.send_frame(1, b'{"type":"chat","message":"nul \\u0000 here"}')
+print(ws.recv())
+ws.send_frame(1, b'{"type":"chat","message":"caf\xe9","agent":"research"}')
+try:
+    print("message:", ws.recv())
+except Closed as e:
+    print("closed", e.args[0])
+except UnicodeDecodeError:
+    print("server sent text that is not UTF-8")
+PY
+)
+expect_contains "ws: a NUL is an error" "$ws_out" "NUL"
+expect_contains "ws: not UTF-8 closes with 1007" "$ws_out" "closed 1007"
+call GET /api/v1/tasks "" "$USER"
+check "no task stored from the bad frame" is_utf8 "$T/resp"
+
 stop_server
 expect_eq "clean stop" "$SERVER_RC" 0
 finish
