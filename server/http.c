@@ -197,7 +197,8 @@ int srv_query_int(srv_req *r, const char *name, long def, long min, long max, lo
     *out = def;
     if (!srv_query(r, name, buf, sizeof buf))
         return 0;
-    if (er_str_to_long(buf, out) || *out < min || *out > max)
+    /* A value cut to fit buf is not the number the client sent. */
+    if (strlen(buf) == sizeof buf - 1 || er_str_to_long(buf, out) || *out < min || *out > max)
         return srv_reply_error(r, 400, name, "query parameter '%s' must be a number from %ld to %ld",
                                name, min, max);
     return 0;

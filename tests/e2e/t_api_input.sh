@@ -72,6 +72,15 @@ expect_status "a NUL in a config" 400
 call POST /api/v1/chat '{"message":"a backslash then u0000: \\u0000"}' "$USER"
 expect_status "an escaped backslash before u0000 is text" 202
 
+# numbers in the query string are read whole
+call GET "/api/v1/tasks?limit=00000000000000000000000000000002oops" "" "$USER"
+expect_status "a long limit with junk after the cut" 400
+expect_eq "it names the parameter" "$(jget "$BODY" error.field)" "limit"
+call GET "/api/v1/conversations?limit=000000000000000000000000000000000000000001" "" "$USER"
+expect_status "a limit too long to read" 400
+call GET "/api/v1/tasks?limit=2" "" "$USER"
+expect_status "a plain limit" 200
+
 # WebSocket: a text frame must be UTF-8 (RFC 6455: close 1007); no NULs
 ws_out=$(/usr/bin/python3 - "$WSAPI" "$USER" "$ERRAND_TESTS/e2e" <<'PY'
 import sys
