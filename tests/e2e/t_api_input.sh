@@ -81,6 +81,17 @@ expect_status "a limit too long to read" 400
 call GET "/api/v1/tasks?limit=2" "" "$USER"
 expect_status "a plain limit" 200
 
+# the auth routes' 413 and 415 are documented
+STATUS=$(curl -s -o "$T/resp" -w '%{http_code}' -H 'Content-Type: text/plain' \
+  --data-binary '{"api_token":"x"}' "$API/api/v1/auth/token")
+expect_eq "auth/token with text/plain" "$STATUS" 415
+call GET /api/v1/openapi.json
+for route in token refresh logout; do
+  codes=$(printf '%s' "$BODY" | /usr/bin/python3 -c 'import json,sys; print(" ".join(sorted(json.load(sys.stdin)["paths"]["/api/v1/auth/"+sys.argv[1]]["post"]["responses"])))' "$route")
+  expect_contains "openapi: auth/$route documents 413" "$codes" "413"
+  expect_contains "openapi: auth/$route documents 415" "$codes" "415"
+done
+
 # WebSocket: a text frame must be UTF-8 (RFC 6455: close 1007); no NULs
 ws_out=$(/usr/bin/python3 - "$WSAPI" "$USER" "$ERRAND_TESTS/e2e" <<'PY'
 import sys
