@@ -82,6 +82,16 @@ static int validate(srv_req *r, const cJSON *obj)
         if (f->type == SRV_T_STRING && f->required && !v->valuestring[0])
             return srv_reply_error(r, 400, f->name, "field '%s' is empty", f->name);
     }
+    /* cJSON keeps both of {"message":"a","message":"b"}; which one counts
+     * would be anyone's guess. */
+    for (size_t i = 0; fields && fields[i].name; i++) {
+        int n = 0;
+        cJSON_ArrayForEach(v, obj)
+            n += strcmp(v->string, fields[i].name) == 0;
+        if (n > 1)
+            return srv_reply_error(r, 400, fields[i].name, "field '%s' is given %d times",
+                                   fields[i].name, n);
+    }
     for (size_t i = 0; fields && fields[i].name; i++)
         if (fields[i].required && !cJSON_GetObjectItemCaseSensitive(obj, fields[i].name))
             return srv_reply_error(r, 400, fields[i].name, "field '%s' is required",

@@ -1,8 +1,9 @@
 # What a demanding client sends: HEAD on GET routes (RFC 9110: 200 without a
 # body, and 405s list HEAD), bytes that are not UTF-8 and "\u0000" in JSON
 # bodies and WebSocket messages (refused, never stored and echoed back as
-# broken JSON), query numbers too long to read whole, and the 413/415 that
-# the auth routes answer being in the OpenAPI document.
+# broken JSON), a body field given twice, query numbers too long to read
+# whole, and the 413/415 that the auth routes answer being in the OpenAPI
+# document.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 start_server
@@ -71,6 +72,13 @@ call PUT /api/v1/agents/research/config '{"k":"a\u0000b"}' "$ADMIN"
 expect_status "a NUL in a config" 400
 call POST /api/v1/chat '{"message":"a backslash then u0000: \\u0000"}' "$USER"
 expect_status "an escaped backslash before u0000 is text" 202
+
+# a field given twice is ambiguous (which one would count?)
+call POST /api/v1/chat '{"message":"first","message":"second"}' "$USER"
+expect_status "a field given twice" 400
+expect_eq "the 400 names it" "$(jget "$BODY" error.field)" "message"
+call POST /api/v1/auth/token "{\"api_token\":\"ert_nope\",\"api_token\":\"$USER\"}"
+expect_status "a token given twice" 400
 
 # numbers in the query string are read whole
 call GET "/api/v1/tasks?limit=00000000000000000000000000000002oops" "" "$USER"
