@@ -220,9 +220,14 @@ bool srv_origin_allowed(const srv *s, const char *origin)
 
 static int preflight(srv_req *r, const char *allow)
 {
+    char extra[256];
+    if (!srv_header(r, "Origin")) {
+        /* Not CORS: a client asking what the path allows (RFC 9110 9.3.7). */
+        snprintf(extra, sizeof extra, "Allow: %s, OPTIONS\r\n", allow);
+        return srv_reply(r, 204, NULL, extra, NULL, 0);
+    }
     if (!r->origin)
         return srv_reply_error(r, 403, NULL, "origin not allowed (see server.cors_origins)");
-    char extra[256];
     snprintf(extra, sizeof extra,
              "Access-Control-Allow-Methods: %s, OPTIONS\r\n"
              "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"

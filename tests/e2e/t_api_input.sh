@@ -1,9 +1,9 @@
 # What a demanding client sends: HEAD on GET routes (RFC 9110: 200 without a
-# body, and 405s list HEAD), bytes that are not UTF-8 and "\u0000" in JSON
-# bodies and WebSocket messages (refused, never stored and echoed back as
-# broken JSON), a body field given twice, query numbers too long to read
-# whole, and the 413/415 that the auth routes answer being in the OpenAPI
-# document.
+# body, and 405s list HEAD), OPTIONS without CORS (204 with Allow), bytes that
+# are not UTF-8 and "\u0000" in JSON bodies and WebSocket messages (refused,
+# never stored and echoed back as broken JSON), a body field given twice,
+# query numbers too long to read whole, and the 413/415 that the auth routes
+# answer being in the OpenAPI document.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 start_server
@@ -43,6 +43,15 @@ expect_eq "HEAD answers without a body, GET with it" "$two" "2 1"
 call DELETE /healthz
 expect_status "DELETE on a GET route" 405
 expect_eq "405 lists HEAD beside GET" "$(header Allow)" "GET, HEAD"
+
+# OPTIONS without an Origin is not CORS: it says what the path allows
+STATUS=$(curl -s -o /dev/null -D "$T/hdrs" -w '%{http_code}' -X OPTIONS "$API/api/v1/agents/code/config")
+expect_eq "plain OPTIONS" "$STATUS" 204
+expect_eq "plain OPTIONS lists the methods" "$(header Allow)" "GET, HEAD, PUT, OPTIONS"
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://evil.test' "$API/api/v1/chat")
+expect_eq "a foreign origin's preflight is still refused" "$STATUS" 403
+STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$API/api/v1/nothing-here")
+expect_eq "OPTIONS on no route" "$STATUS" 404
 
 # bodies that are not UTF-8
 bad=$(printf 'caf\xe9')
