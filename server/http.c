@@ -582,6 +582,12 @@ static srv_req *new_req(srv *s, struct MHD_Connection *conn, const char *url, co
     return r;
 }
 
+static bool has_body(srv_req *r)
+{
+    const char *cl = srv_header(r, "Content-Length");
+    return srv_header(r, "Transfer-Encoding") || (cl && strcmp(cl, "0") != 0);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
@@ -594,7 +600,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         begin(r);
         er_log_set_context(NULL, NULL);
         r->stage = STAGE_BODY;
-        return r->status ? send_reply(r) : MHD_YES;
+        /* An answer queued before the request is complete makes libmicrohttpd
+         * close the connection: early only when there is a body not to read. */
+        return r->status && (r->upgrade || has_body(r)) ? send_reply(r) : MHD_YES;
     }
     if (*upload_size) {
         /* Over the cap without a Content-Length that said so: drop the connection. */
@@ -605,7 +613,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->queued || r->stage == STAGE_RUNNING)
         return MHD_YES;
-    if (r->stage == STAGE_BODY) {
+    if (r->stage == STAGE_BODY && !r->status) {
         er_log_set_context(NULL, r->request_id);
         complete(r);
         er_log_set_context(NULL, NULL);

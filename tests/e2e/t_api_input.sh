@@ -2,8 +2,8 @@
 # body, and 405s list HEAD), OPTIONS without CORS (204 with Allow), bytes that
 # are not UTF-8 and "\u0000" in JSON bodies and WebSocket messages (refused,
 # never stored and echoed back as broken JSON), a body field given twice,
-# query numbers too long to read whole, and the 413/415 that the auth routes
-# answer being in the OpenAPI document.
+# query numbers too long to read whole, the 413/415 that the auth routes
+# answer being in the OpenAPI document, and keep-alive after an error.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 start_server
@@ -52,6 +52,15 @@ STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS -H 'Origin: http://ev
 expect_eq "a foreign origin's preflight is still refused" "$STATUS" 403
 STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X OPTIONS "$API/api/v1/nothing-here")
 expect_eq "OPTIONS on no route" "$STATUS" 404
+
+# an error answer to a request without a body keeps the connection open
+# (libmicrohttpd closes it when the answer is queued before the request ends)
+conns=$(curl -s -w '%{num_connects} ' -o /dev/null "$API/nope" -o /dev/null "$API/api/v1/tasks" \
+  -o /dev/null "$API/healthz")
+expect_eq "404 and 401 keep the connection alive" "$conns" "1 0 0 "
+conns=$(curl -s -o /dev/null -w '%{num_connects} ' -H 'Content-Type: application/json' \
+  --data-binary '{"message":"x"}' -o /dev/null "$API/api/v1/chat" -o /dev/null "$API/api/v1/chat")
+expect_eq "a 401 with a body unread still closes" "$conns" "1 1 "
 
 # bodies that are not UTF-8
 bad=$(printf 'caf\xe9')
