@@ -9,17 +9,17 @@
 #include <strings.h>
 
 
-static bool utf8_valid(const char *s)
+bool srv_utf8_valid(const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    while (*p) {
+    const unsigned char *p = (const unsigned char *)s, *end = p + len;
+    while (p < end) {
         int n = *p < 0x80 ? 0 : (*p >> 5) == 6 ? 1 : (*p >> 4) == 14 ? 2 : (*p >> 3) == 30 ? 3 : -1;
         if (n < 0 || (n == 1 && *p < 0xc2) || (n == 3 && *p > 0xf4))
             return false;
         unsigned cp = n ? (*p & (0x3f >> n)) : *p;
         p++;
         for (int i = 0; i < n; i++, p++) {
-            if ((*p & 0xc0) != 0x80)
+            if (p >= end || (*p & 0xc0) != 0x80)
                 return false;
             cp = (cp << 6) | (*p & 0x3f);
         }
@@ -73,13 +73,24 @@ static int validate(srv_req *r, const cJSON *obj)
         if (!type_ok(v, f->type))
             return srv_reply_error(r, 400, f->name, "field '%s' must be %s", f->name,
                                    type_name(f->type));
-        if (f->type == SRV_T_STRING && !utf8_valid(v->valuestring))
+        if (f->type == SRV_T_STRING &&
+            !srv_utf8_valid(v->valuestring, strlen(v->valuestring)))
             return srv_reply_error(r, 400, f->name, "field '%s' is not valid UTF-8", f->name);
         if (f->type == SRV_T_STRING && f->max_len && strlen(v->valuestring) > f->max_len)
             return srv_reply_error(r, 400, f->name, "field '%s' is longer than %zu bytes",
                                    f->name, f->max_len);
         if (f->type == SRV_T_STRING && f->required && !v->valuestring[0])
             return srv_reply_error(r, 400, f->name, "field '%s' is empty", f->name);
+    }
+    /* cJSON keeps both of {"message":"a","message":"b"}; which one counts
+     * would be anyone's guess. */
+    for (size_t i = 0; fields && fields[i].name; i++) {
+        int n = 0;
+        cJSON_ArrayForEach(v, obj)
+            n += strcmp(v->string, fields[i].name) == 0;
+        if (n > 1)
+            return srv_reply_error(r, 400, fields[i].name, "field '%s' is given %d times",
+                                   fields[i].name, n);
     }
     for (size_t i = 0; fields && fields[i].name; i++)
         if (fields[i].required && !cJSON_GetObjectItemCaseSensitive(obj, fields[i].name))
@@ -104,6 +115,53 @@ int srv_body_headers(srv_req *r)
     return 0;
 }
 
+bool srv_json_has_nul(const char *s, size_t len)
+{
+    bool in_str = false, esc = false;
+    for (size_t i = 0; i < len; i++) {
+        if (!in_str) {
+            in_str = s[i] == '"';
+        } else if (esc) {
+            esc = false;
+            if (s[i] == 'u' && len - i > 4 && memcmp(s + i + 1, "0000", 4) == 0)
+                return true;
+        } else if (s[i] == '\\') {
+            esc = true;
+        } else if (s[i] == '"') {
+            in_str = false;
+        }
+    }
+    return false;
+}
+
+static bool str_utf8(const char *s)
+{
+    return !s || srv_utf8_valid(s, strlen(s));
+}
+
+static bool tree_utf8(const cJSON *v)
+{
+    if (!str_utf8(v->string) || (cJSON_IsString(v) && !str_utf8(v->valuestring)))
+        return false;
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v)
+        if (!tree_utf8(c))
+            return false;
+    return true;
+}
+
+/* The body is not UTF-8: a 400 naming the top-level field it is in, when the
+ * field's own name is readable (the message must not echo the bad bytes). */
+static int not_utf8(srv_req *r, const cJSON *obj)
+{
+    const cJSON *v;
+    cJSON_ArrayForEach(v, obj)
+        if (!tree_utf8(v) && str_utf8(v->string))
+            return srv_reply_error(r, 400, v->string, "field '%.64s' is not valid UTF-8",
+                                   v->string);
+    return srv_reply_error(r, 400, NULL, "the body is not valid UTF-8");
+}
+
 int srv_body_parse(srv_req *r)
 {
     cJSON *j = NULL;
@@ -111,10 +169,15 @@ int srv_body_parse(srv_req *r)
     int status = 0;
     if (r->in.len == 0)
         status = srv_reply_error(r, 400, NULL, "the body is empty; expected a JSON object");
+    else if (srv_json_has_nul(r->in.ptr, r->in.len))
+        status = srv_reply_error(r, 400, NULL, "the body has a NUL character (\\u0000) in a "
+                                               "string; NUL is not allowed");
     else if (srv_json_parse(&j, r->in.ptr, r->in.len, &err))
         status = srv_reply_error(r, 400, NULL, "the body is not valid JSON: %s", err.msg);
     else if (!cJSON_IsObject(j))
         status = srv_reply_error(r, 400, NULL, "the body must be a JSON object");
+    else if (!srv_utf8_valid(r->in.ptr, r->in.len))
+        status = not_utf8(r, j);
     else if (r->route->flags & SRV_BODY)
         status = validate(r, j);
     if (status)

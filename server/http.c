@@ -197,7 +197,8 @@ int srv_query_int(srv_req *r, const char *name, long def, long min, long max, lo
     *out = def;
     if (!srv_query(r, name, buf, sizeof buf))
         return 0;
-    if (er_str_to_long(buf, out) || *out < min || *out > max)
+    /* A value cut to fit buf is not the number the client sent. */
+    if (strlen(buf) == sizeof buf - 1 || er_str_to_long(buf, out) || *out < min || *out > max)
         return srv_reply_error(r, 400, name, "query parameter '%s' must be a number from %ld to %ld",
                                name, min, max);
     return 0;
@@ -219,9 +220,14 @@ bool srv_origin_allowed(const srv *s, const char *origin)
 
 static int preflight(srv_req *r, const char *allow)
 {
+    char extra[256];
+    if (!srv_header(r, "Origin")) {
+        /* Not CORS: a client asking what the path allows (RFC 9110 9.3.7). */
+        snprintf(extra, sizeof extra, "Allow: %s, OPTIONS\r\n", allow);
+        return srv_reply(r, 204, NULL, extra, NULL, 0);
+    }
     if (!r->origin)
         return srv_reply_error(r, 403, NULL, "origin not allowed (see server.cors_origins)");
-    char extra[256];
     snprintf(extra, sizeof extra,
              "Access-Control-Allow-Methods: %s, OPTIONS\r\n"
              "Access-Control-Allow-Headers: Authorization, Content-Type\r\n"
@@ -253,18 +259,27 @@ static bool match_path(const char *pat, const char *path, char params[][SRV_PARA
     return *pat == '\0' && *path == '\0';
 }
 
+/* HEAD is GET without the body (RFC 9110 9.3.2: a server that answers GET
+ * must answer HEAD); libmicrohttpd leaves the body out of a HEAD answer. */
+static bool method_matches(const char *route, const char *method)
+{
+    return strcmp(route, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
+}
+
 static const srv_route *find_route(srv_req *r, er_buf *allow)
 {
     for (size_t i = 0; i < srv_nroutes; i++) {
         char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];
         if (!match_path(srv_routes[i].path, r->path, params))
             continue;
-        if (strcmp(srv_routes[i].method, r->method) == 0) {
+        if (method_matches(srv_routes[i].method, r->method)) {
             memcpy(r->params, params, sizeof params);
             r->route_idx = i;
             return &srv_routes[i];
         }
-        er_buf_printf(allow, "%s%s", allow->len ? ", " : "", srv_routes[i].method);
+        er_buf_printf(allow, "%s%s%s", allow->len ? ", " : "", srv_routes[i].method,
+                      strcmp(srv_routes[i].method, "GET") == 0 ? ", HEAD" : "");
     }
     return NULL;
 }
@@ -567,6 +582,12 @@ static srv_req *new_req(srv *s, struct MHD_Connection *conn, const char *url, co
     return r;
 }
 
+static bool has_body(srv_req *r)
+{
+    const char *cl = srv_header(r, "Content-Length");
+    return srv_header(r, "Transfer-Encoding") || (cl && strcmp(cl, "0") != 0);
+}
+
 static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const char *url,
                                   const char *method, const char *version, const char *upload,
                                   size_t *upload_size, void **req_cls)
@@ -579,7 +600,9 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         begin(r);
         er_log_set_context(NULL, NULL);
         r->stage = STAGE_BODY;
-        return r->status ? send_reply(r) : MHD_YES;
+        /* An answer queued before the request is complete makes libmicrohttpd
+         * close the connection: early only when there is a body not to read. */
+        return r->status && (r->upgrade || has_body(r)) ? send_reply(r) : MHD_YES;
     }
     if (*upload_size) {
         /* Over the cap without a Content-Length that said so: drop the connection. */
@@ -590,7 +613,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     }
     if (r->queued || r->stage == STAGE_RUNNING)
         return MHD_YES;
-    if (r->stage == STAGE_BODY) {
+    if (r->stage == STAGE_BODY && !r->status) {
         er_log_set_context(NULL, r->request_id);
         complete(r);
         er_log_set_context(NULL, NULL);

@@ -99,11 +99,15 @@ static const srv_resp_doc token_resp[] = {
     { 200, "An access token and a refresh token", "TokenPair" },
     { 400, "Malformed body", "Error" },
     { 401, "The token is unknown, revoked, expired or already used", "Error" },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" },
     { 429, "Rate limited; see Retry-After", "Error" }, R_END };
 static const srv_resp_doc logout_resp[] = {
     { 204, "The session's refresh tokens are revoked", NULL },
     { 400, "Malformed body", "Error" },
     { 401, "The refresh token is unknown, expired or already used", "Error" },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" },
     { 429, "Rate limited; see Retry-After", "Error" }, R_END };
 static const srv_resp_doc me_resp[] = { { 200, "The caller", "User" }, R_AUTH, R_END };
 static const srv_resp_doc login_resp[] = {

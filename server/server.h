@@ -236,6 +236,11 @@ bool srv_origin_allowed(const srv *s, const char *origin);
 int srv_body_headers(srv_req *r);
 /* The whole body in r->in: parsed into r->body and validated, or a 400. */
 int srv_body_parse(srv_req *r);
+/* len bytes of s are valid UTF-8 (no overlongs, surrogates or code points
+ * past U+10FFFF). */
+bool srv_utf8_valid(const char *s, size_t len);
+/* JSON text with a "\u0000" in a string (which cJSON would silently cut there). */
+bool srv_json_has_nul(const char *s, size_t len);
 
 /* ---- http.c: requests ---- */
 /* Hands a request to another thread: suspend it on the event thread (the

@@ -462,6 +462,10 @@ static void on_message(wsconn *c, const char *text, size_t len)
 {
     cJSON *req = NULL;
     er_error err = { 0 };
+    if (srv_json_has_nul(text, len)) {
+        push_error(c, NULL, NULL, "strings must not contain NUL (\\u0000)");
+        return;
+    }
     if (srv_json_parse(&req, text, len, &err) || !cJSON_IsObject(req)) {
         cJSON_Delete(req);
         push_error(c, NULL, NULL, "messages must be JSON objects with a \"type\"");
@@ -557,6 +561,10 @@ static bool on_frame(wsconn *c, srv_wsframe *f)
     case 1:
         if (er_buf_append(&c->in, f->payload.ptr ? f->payload.ptr : "", f->payload.len)) {
             close_with(c, 1009, "message too big");
+            return false;
+        }
+        if (f->fin && !srv_utf8_valid(c->in.ptr ? c->in.ptr : "", c->in.len)) {
+            close_with(c, 1007, "text is not valid UTF-8");   /* RFC 6455 8.1 */
             return false;
         }
         if (f->fin) {
