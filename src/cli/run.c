@@ -102,10 +102,14 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
                 dec = ER_APPROVAL_ALWAYS;
         }
     } else {
+        /* Networked, the policy is the worker's: a -o here does not reach it. */
+        er_bus *bus;
+        bool local = er_env_bus(c->env, &bus, NULL) == 0 && er_bus_is_local(bus);
         fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
-                        "(use --yes, or -o policy.%s=allow)\n",
+                        "(use --yes, or %s policy.%s=allow%s)\n",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
-                er_json_str(d, "perm") ? er_json_str(d, "perm") : "…");
+                local ? "-o" : "set", er_json_str(d, "perm") ? er_json_str(d, "perm") : "…",
+                local ? "" : " for the workers");
     }
     er_error err = { 0 };
     if (er_approval_answer(c->env, task_id, call_id, dec, &err))
