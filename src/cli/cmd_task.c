@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 static cJSON *task_json(const er_task *t)
 {
@@ -204,9 +205,11 @@ static int print_msg(const er_message *m, void *payload)
         er_json_add_str(j, "content", m->content);
         er_json_add_str(j, "task_id", m->task_id[0] ? m->task_id : NULL);
         er_json_append(payload, j);
-    } else {
+    } else if (isatty(STDOUT_FILENO) && !getenv("NO_COLOR")) {
         printf("%s%s:\033[0m %s\n\n", strcmp(m->role, "user") == 0 ? "\033[1m" : "\033[36m",
                m->role, m->content);
+    } else {
+        printf("%s: %s\n\n", m->role, m->content);
     }
     return 0;
 }
@@ -241,8 +244,10 @@ int cmd_conv(cli *c, cli_args *a)
     if (a->npos < 2)
         return cli_usage_error("conv", "show needs a conversation ID");
     char id[ER_ID_LEN];
-    if (cli_resolve_conv(c, a->pos[1], id, &err))
+    er_conversation cv;
+    if (cli_resolve_conv(c, a->pos[1], id, &err) || er_store_conv_get(st, id, &cv, &err))
         return cli_fail(&err);
+    er_conversation_release(&cv);
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     rc = er_store_msg_list(st, id, 0, print_msg, arr, &err);
     if (json)
