@@ -287,6 +287,9 @@ int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consume
                       er_error *err)
 {
     long d = -1, c = -1;
+    er_error scratch = { 0 };
+    if (!err)
+        err = &scratch;   /* callers that only want the numbers pass NULL; backends write it */
     int rc = check_queue(queue, err);
     if (rc == 0)
         rc = bus->be->queue_info(bus, queue, &d, &c, err);

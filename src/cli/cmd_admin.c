@@ -37,6 +37,7 @@ typedef struct check {
     const char *name;
     int rc;
     char detail[512];
+    cJSON *queues;   /* the bus's queues for --json: name → {waiting, consumers}; OWNED */
 } check;
 
 static void check_store(cli *c, check *k)
@@ -56,6 +57,14 @@ static void check_store(cli *c, check *k)
     free(url);
 }
 
+/* The backend's URL with its password masked; the scheme alone when there is none. */
+static void put_url(check *k, const char *url, const char *scheme)
+{
+    char *red = url && *url ? er_url_redacted(url) : NULL;
+    snprintf(k->detail, sizeof k->detail, "%s", red ? red : scheme);
+    free(red);
+}
+
 static void check_bus(cli *c, check *k)
 {
     er_bus *bus;
@@ -68,15 +77,28 @@ static void check_bus(cli *c, check *k)
         snprintf(k->detail, sizeof k->detail, "%s", err.msg);
         return;
     }
-    int n = snprintf(k->detail, sizeof k->detail, "%s", er_bus_scheme(bus));
+    put_url(k, er_env_config(c->env)->rabbitmq_url, er_bus_scheme(bus));
+    if (er_bus_is_local(bus)) {
+        /* Its queues live and die with each command: their counts say nothing here. */
+        snprintf(k->detail, sizeof k->detail, "%s (the workers run inside each command)",
+                 er_bus_scheme(bus));
+        return;
+    }
+    int n = (int)strlen(k->detail);
     static const char *const queues[] = { ER_QUEUE_SUPERVISOR, "agent.code", "agent.research",
                                           "agent.data", "agent.email", "agent.browser",
                                           ER_QUEUE_RESULTS, ER_QUEUE_DEAD };
+    k->queues = cJSON_CreateObject();
     for (size_t i = 0; i < ER_ARRAY_LEN(queues) && n < (int)sizeof k->detail; i++) {
         long depth = -1, consumers = -1;
-        if (er_bus_queue_info(bus, queues[i], &depth, &consumers, NULL) == 0 && depth >= 0)
-            n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
-                          queues[i], depth, consumers, consumers == 1 ? "" : "s");
+        if (er_bus_queue_info(bus, queues[i], &depth, &consumers, NULL) != 0 || depth < 0)
+            continue;
+        n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
+                      queues[i], depth, consumers, consumers == 1 ? "" : "s");
+        cJSON *q = cJSON_CreateObject();
+        er_json_add_num(q, "waiting", (double)depth);
+        er_json_add_num(q, "consumers", (double)consumers);
+        er_json_add(k->queues, queues[i], q);
     }
 }
 
@@ -88,7 +110,10 @@ static void check_cache(cli *c, check *k)
     k->rc = er_env_cache(c->env, &cache, &err);
     if (!k->rc)
         k->rc = er_cache_ping(cache, &err);
-    snprintf(k->detail, sizeof k->detail, "%s", k->rc ? err.msg : er_cache_scheme(cache));
+    if (k->rc)
+        snprintf(k->detail, sizeof k->detail, "%s", err.msg);
+    else
+        put_url(k, er_env_config(c->env)->redis_url, er_cache_scheme(cache));
 }
 
 static void check_llm(cli *c, check *k)
@@ -128,7 +153,7 @@ int cmd_doctor(cli *c, cli_args *a)
         free(v);
     }
     er_json_add(j, "settings", settings);
-    check checks[4];
+    check checks[4] = { 0 };
     check_store(c, &checks[0]);
     check_bus(c, &checks[1]);
     check_cache(c, &checks[2]);
@@ -143,12 +168,19 @@ int cmd_doctor(cli *c, cli_args *a)
         if (json) {
             cJSON *o = cJSON_CreateObject();
             er_json_add_bool(o, "ok", checks[i].rc == 0);
+            /* The queue lines are the text form of "queues". */
+            checks[i].detail[strcspn(checks[i].detail, "\n")] = '\0';
             er_json_add_str(o, "detail", checks[i].detail);
+            if (checks[i].queues) {
+                er_json_add(o, "queues", checks[i].queues);
+                checks[i].queues = NULL;
+            }
             er_json_add(cj, checks[i].name, o);
         } else {
             printf("  %-6s %s  %s\n", checks[i].name, checks[i].rc ? "FAIL" : "OK  ",
                    checks[i].detail);
         }
+        cJSON_Delete(checks[i].queues);
     }
     er_json_add(j, "checks", cj);
     if (json) {

@@ -258,8 +258,10 @@ int cmd_conv(cli *c, cli_args *a)
     if (a->npos < 2)
         return cli_usage_error("conv", "show needs a conversation ID");
     char id[ER_ID_LEN];
-    if (cli_resolve_conv(c, a->pos[1], id, &err))
+    er_conversation cv;
+    if (cli_resolve_conv(c, a->pos[1], id, &err) || er_store_conv_get(st, id, &cv, &err))
         return cli_fail(&err);
+    er_conversation_release(&cv);
     const char *no_colour = getenv("NO_COLOR");
     colour = isatty(STDOUT_FILENO) && (!no_colour || !*no_colour);
     cJSON *arr = json ? cJSON_CreateArray() : NULL;

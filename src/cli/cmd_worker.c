@@ -8,6 +8,7 @@
  * third signal leaves at once; the broker redelivers what was not acked. */
 #include "cli.h"
 #include "errand/alloc.h"
+#include "errand/bus.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/workers.h"
@@ -142,8 +143,15 @@ int cmd_worker(cli *c, cli_args *a)
     /* Open what every handler needs before taking messages: fail fast, clearly. */
     er_store *st;
     er_cache *cache;
-    if ((rc = er_env_store(c->env, &st, &err)) || (rc = er_env_cache(c->env, &cache, &err)))
+    er_bus *bus;
+    if ((rc = er_env_store(c->env, &st, &err)) || (rc = er_env_cache(c->env, &cache, &err)) ||
+        (rc = er_env_bus(c->env, &bus, &err)))
         return cli_fail(&err);
+    /* An in-process bus reaches no other process: such a worker would wait forever. */
+    if (er_bus_is_local(bus))
+        return cli_usage_error("worker", "a worker needs a message broker: set RABBITMQ_URL "
+                               "(without one, `errand ask` and `errand serve` run the workers "
+                               "themselves)");
     if (install_handlers() != 0)
         return cli_fail(&(er_error){ ER_EINTERNAL, "cannot create a pipe for signals" });
     sigset_t stop_set, old;

@@ -3,6 +3,7 @@
 #include "cli.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
+#include "errand/bus.h"
 #include "errand/id.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -101,10 +102,14 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
                 dec = ER_APPROVAL_ALWAYS;
         }
     } else {
+        /* Networked, the policy is the worker's: a -o here does not reach it. */
+        er_bus *bus;
+        bool local = er_env_bus(c->env, &bus, NULL) == 0 && er_bus_is_local(bus);
         fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
-                        "(use --yes, or -o policy.%s=allow)\n",
+                        "(use --yes, or %s policy.%s=allow%s)\n",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
-                er_json_str(d, "perm") ? er_json_str(d, "perm") : "…");
+                local ? "-o" : "set", er_json_str(d, "perm") ? er_json_str(d, "perm") : "…",
+                local ? "" : " for the workers");
     }
     er_error err = { 0 };
     if (er_approval_answer(c->env, task_id, call_id, dec, &err))
@@ -377,22 +382,48 @@ static void stream_was_cut(cli_outcome *o)
     o->streamed = false;
 }
 
-/* Nothing took the task: in networked mode that means no worker is running. */
-static void hint_queued(cli *c)
+/* The queues a task passes through, with the worker that consumes each. */
+static const char *const stage_queues[][2] = {
+    { ER_QUEUE_SUPERVISOR, "supervisor" }, { "agent.code", "code" },
+    { "agent.research", "research" },      { "agent.data", "data" },
+    { "agent.email", "email" },            { "agent.browser", "browser" },
+    { ER_QUEUE_RESULTS, "aggregator" },
+};
+
+/* Names the queues where messages wait and no worker consumes (a task stuck past
+ * the supervisor: its agent's worker or the aggregator is missing). */
+static void hint_unconsumed(er_bus *bus)
+{
+    for (size_t i = 0; i < ER_ARRAY_LEN(stage_queues); i++) {
+        long depth = -1, consumers = -1;
+        if (er_bus_queue_info(bus, stage_queues[i][0], &depth, &consumers, NULL) != 0 ||
+            depth <= 0 || consumers != 0)
+            continue;
+        fprintf(stderr, "errand: %ld message%s wait%s in %s and no worker consumes it; start "
+                "one (errand worker %s)\n", depth, depth == 1 ? "" : "s", depth == 1 ? "s" : "",
+                stage_queues[i][0], stage_queues[i][1]);
+    }
+}
+
+/* Nothing moved for a while: in networked mode that means a worker is missing. */
+static void hint_stalled(cli *c, er_task_status status)
 {
     er_bus *bus;
-    if (er_env_bus(c->env, &bus, NULL) == 0 && er_bus_is_local(bus))
+    if (er_env_bus(c->env, &bus, NULL) != 0 || er_bus_is_local(bus))
         return;
-    fprintf(stderr, "errand: the task is still queued after %d s; is a supervisor worker "
-            "running (errand worker supervisor)?  `errand doctor` shows each queue's consumers\n",
-            QUEUED_HINT_MS / 1000);
+    if (status == ER_TASK_QUEUED)
+        fprintf(stderr, "errand: the task is still queued after %d s; is a supervisor worker "
+                "running (errand worker supervisor)?  `errand doctor` shows each queue's "
+                "consumers\n", QUEUED_HINT_MS / 1000);
+    else
+        hint_unconsumed(bus);
 }
 
 static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
     bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
-    int64_t since = er_mono_ms();
+    int64_t since = er_mono_ms();   /* the last sign of progress */
     for (;;) {
         if (cli_interrupted && !cancel_sent) {
             cancel_sent = true;
@@ -404,6 +435,7 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         cJSON *ev = NULL;
         if (er_follow_next(f, 100, &ev) == 0) {
             quiet_ms = 0;
+            since = er_mono_ms();
             bool end = on_event(c, v, o, ev);
             cJSON_Delete(ev);
             if (end)
@@ -419,9 +451,9 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
                     stream_was_cut(o);
                 return;
             }
-            if (!hinted && status == ER_TASK_QUEUED && er_mono_ms() - since >= QUEUED_HINT_MS) {
+            if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
                 hinted = true;
-                hint_queued(c);
+                hint_stalled(c, status);
             }
         }
     }

@@ -38,6 +38,10 @@ expect_contains "bearer key sent" "$(req "$last" headers.authorization)" "Bearer
 
 shown=$("$ERRAND" conv show "$conv")
 expect_contains "conversation has both turns" "$shown" "Rome."
+check "conv show into a pipe: no colour codes" test "${shown/$'\033'/}" = "$shown"
+out=$("$ERRAND" conv show 01a219d6-47f7-7000-8000-000000000000 2>&1); rc=$?
+expect_eq "unknown conversation: exit 1" "$rc" 1
+expect_contains "unknown conversation: says so" "$out" "no conversation"
 tasks=$("$ERRAND" task list)
 expect_contains "task list shows done tasks" "$tasks" "done"
 finish

@@ -82,8 +82,11 @@ start_fake "$T/s.json"
 use_openai
 out=$("$ERRAND" -w "$ws" ask --agent code "make a file" </dev/null 2>"$T/err"); rc=$?
 expect_eq "no tty: exit 0" "$rc" 0
+# Networked, the policy is the workers': a -o on the client would not reach them.
+how="-o policy.exec=allow"
+if [ -n "$NETWORKED" ]; then how="set policy.exec=allow for the workers"; fi
 expect_contains "no tty: says why" "$(cat "$T/err")" \
-  "errand: run needs approval and there is no terminal to ask; denied (use --yes, or -o policy.exec=allow)"
+  "errand: run needs approval and there is no terminal to ask; denied (use --yes, or $how)"
 check "no tty: nothing ran" test ! -e "$ws/notty-ran"
 expect_eq "no tty: model told" "$(sent x1)" "error: the user denied this run call"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
