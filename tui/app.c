@@ -239,8 +239,7 @@ static int term_open(tui_app *a, er_error *err)
     set_escdelay(25);
     mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
     mouseinterval(0);
-    const char *nc = getenv("NO_COLOR");
-    tui_theme_init(!(nc && *nc));
+    tui_theme_init(cli_colour());
     signals_set(true);
     sync_size(a);
     return 0;

@@ -91,16 +91,12 @@ static bool forced_agent(const char *line, char *name, size_t size, const char *
                          const char **rest)
 {
     *agent = NULL;
-    *rest = line;
-    if (line[0] != '@')
+    if (!tui_split_at(line, name, size, rest))
         return true;
-    size_t n = strcspn(line + 1, " \t");
-    snprintf(name, size, "%.*s", (int)n, line + 1);
     if (!er_agent_find(name)) {
         fprintf(stderr, "errand: no agent '%s' (see /agents)\n", name);
         return false;
     }
-    *rest = line + 1 + n + strspn(line + 1 + n, " \t");
     if (!**rest) {
         fprintf(stderr, "errand: what should @%s do? Type the request after the name\n", name);
         return false;

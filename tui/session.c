@@ -215,11 +215,8 @@ static void submit(tui_app *a, const char *request, const char *agent)
 static int forced_agent(tui_app *a, const char *line, char *agent, size_t size,
                         const char **rest)
 {
-    *rest = line;
-    if (line[0] != '@')
+    if (!tui_split_at(line, agent, size, rest))
         return 0;
-    size_t n = strcspn(line + 1, " \t\n");
-    snprintf(agent, size, "%.*s", (int)n, line + 1);
     if (!er_agent_find(agent)) {
         er_buf b = ER_BUF_INIT;
         for (size_t i = 0; er_agents[i]; i++)
@@ -228,9 +225,6 @@ static int forced_agent(tui_app *a, const char *line, char *agent, size_t size,
         er_buf_release(&b);
         return -1;
     }
-    *rest = line + 1 + n;
-    while (**rest == ' ' || **rest == '\t' || **rest == '\n')
-        (*rest)++;
     if (!**rest) {
         tui_set_status(a, true, "What should @%s do? Type the request after the name", agent);
         return -1;

@@ -505,3 +505,14 @@ char *tui_sanitize(const char *s, size_t len)
     }
     return er_buf_detach(&b);
 }
+
+bool tui_split_at(const char *line, char *agent, size_t size, const char **rest)
+{
+    *rest = line;
+    if (line[0] != '@')
+        return false;
+    size_t n = strcspn(line + 1, " \t\n");
+    snprintf(agent, size, "%.*s", (int)n, line + 1);
+    *rest = line + 1 + n + strspn(line + 1 + n, " \t\n");
+    return true;
+}

@@ -89,5 +89,9 @@ void tui_duration(int64_t ms, char *out, size_t outsize);
 /* A copy for display: '\r' dropped, tabs become 4 spaces, other control
  * characters replaced by U+FFFD; '\n' kept.  OWNED. */
 char *tui_sanitize(const char *s, size_t len);
+/* "@code fix it": false when line does not start with '@'; otherwise the name
+ * after it into agent (cut to size) and *rest the request after the blanks,
+ * "" when there is none.  Whether the agent exists is the caller's to check. */
+bool tui_split_at(const char *line, char *agent, size_t size, const char **rest);
 
 #endif

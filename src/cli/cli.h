@@ -90,6 +90,9 @@ cJSON *cli_task_steps(cli *c, const char *root);
 /* One line saying what a step event was ("→ research", "code: read_file {…}",
  * "done: …"); OWNED, NULL for tokens. */
 char *cli_event_text(const cJSON *ev);
+/* Colour is wanted: NO_COLOR is unset or empty (no-color.org).  Whether the
+ * output is a terminal is the caller's to check. */
+bool cli_colour(void);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */

@@ -59,7 +59,7 @@ int cmd_ask(cli *c, cli_args *a)
         return cli_usage_error("ask", "the request is empty");
     }
     bool json = cli_flag(a, "json");
-    er_submit s = { .request = request, .agent = cli_value(a, "agent"),
+    er_submit s = { .request = request, .agent = agent,
                     .approve_all = cli_flag(&c->global, "yes") };
     const char *conv = cli_value(a, "conversation");
     char conv_id[ER_ID_LEN];

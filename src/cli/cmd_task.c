@@ -262,8 +262,7 @@ int cmd_conv(cli *c, cli_args *a)
     if (cli_resolve_conv(c, a->pos[1], id, &err) || er_store_conv_get(st, id, &cv, &err))
         return cli_fail(&err);
     er_conversation_release(&cv);
-    const char *no_colour = getenv("NO_COLOR");
-    colour = isatty(STDOUT_FILENO) && (!no_colour || !*no_colour);
+    colour = isatty(STDOUT_FILENO) && cli_colour();
     cJSON *arr = json ? cJSON_CreateArray() : NULL;
     rc = er_store_msg_list(st, id, 0, print_msg, arr, &err);
     if (json)

@@ -224,8 +224,7 @@ static void progress(const cJSON *ev)
         return;
     char *text = cli_event_text(ev);
     /* NO_COLOR asks for no colour, not for no progress: dim only without it. */
-    const char *no_colour = getenv("NO_COLOR");
-    bool dim = !no_colour || !*no_colour;
+    bool dim = cli_colour();
     fprintf(stderr, "%s%s%s%s\n", dim ? "\033[2m" : "", step ? "  " : "", text,
             dim ? "\033[0m" : "");
     free(text);
@@ -380,6 +379,12 @@ static void stream_was_cut(cli_outcome *o)
     fprintf(stderr, "errand: the answer's stream was cut (events were lost); the whole answer "
                     "follows\n");
     o->streamed = false;
+}
+
+bool cli_colour(void)
+{
+    const char *no_colour = getenv("NO_COLOR");
+    return !no_colour || !*no_colour;
 }
 
 /* The queues a task passes through, with the worker that consumes each. */

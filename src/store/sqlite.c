@@ -63,10 +63,12 @@ typedef struct sqlite_store {
 } sqlite_store;
 
 /* The reader connection this thread's er_store_read runs on, if any. */
-static _Thread_local struct {
+typedef struct reader_ref {
     sqlite_store *s;
     sq_conn *c;
-} tls_reader;
+} reader_ref;
+
+static _Thread_local reader_ref tls_reader;
 
 static sqlite_store *downcast(er_store *st)
 {
@@ -302,10 +304,9 @@ static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_err
     sqlite_store *s = downcast(st);
     /* Reads must not write, but a write begun inside one must not land on the
      * reader connection either: it runs on the main one, outside the snapshot. */
-    sqlite_store *rs = tls_reader.s;
-    sq_conn *rc_conn = tls_reader.c;
-    if (rs == s)
-        tls_reader.s = NULL;
+    reader_ref saved = tls_reader;
+    if (saved.s == s)
+        tls_reader = (reader_ref){ NULL, NULL };
     pthread_mutex_lock(&s->mu);
     bool outer = s->tx_depth == 0;
     int rc = run_sql(s, outer ? "BEGIN IMMEDIATE" : "SAVEPOINT er_tx", NULL, 0, NULL, NULL,
@@ -325,14 +326,13 @@ static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_err
         }
     }
     pthread_mutex_unlock(&s->mu);
-    tls_reader.s = rs;
-    tls_reader.c = rc_conn;
+    tls_reader = saved;
     return rc;
 }
 
 /* A deferred BEGIN: the first query takes the WAL read lock and the snapshot,
- * COMMIT lets them go.  fn's queries run on `c`: through run_sql, which the
- * caller has pointed at it (reader) or which takes the main mutex (main). */
+ * COMMIT lets them go.  The connection is run_sql's: the thread's reader when
+ * tls_reader points at one, the main connection otherwise. */
 static int read_snapshot(sqlite_store *s, er_store_tx_fn fn, void *payload, er_error *err)
 {
     int rc = run_sql(s, "BEGIN", NULL, 0, NULL, NULL, NULL, err);
@@ -350,19 +350,15 @@ static int reader_open(sqlite_store *s, sq_conn *c)
     if (c->db)
         return 0;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX;
-    if (sqlite3_open_v2(s->path, &c->db, flags, NULL) != SQLITE_OK) {
-        sqlite3_close_v2(c->db);
-        c->db = NULL;
-        return -1;
+    if (sqlite3_open_v2(s->path, &c->db, flags, NULL) == SQLITE_OK &&
+        sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) == SQLITE_OK) {
+        sqlite3_extended_result_codes(c->db, 1);
+        sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
+        return 0;
     }
-    sqlite3_extended_result_codes(c->db, 1);
-    sqlite3_busy_timeout(c->db, BUSY_TIMEOUT_MS);
-    if (sqlite3_exec(c->db, "PRAGMA query_only=1", NULL, NULL, NULL) != SQLITE_OK) {
-        sqlite3_close_v2(c->db);
-        c->db = NULL;
-        return -1;
-    }
-    return 0;
+    sqlite3_close_v2(c->db);
+    c->db = NULL;
+    return -1;
 }
 
 /* A free reader connection, opened if need be; NULL when all are lent out. */
@@ -390,13 +386,13 @@ static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err
     sqlite_store *s = downcast(st);
     if (tls_reader.s == s)   /* nested: join the snapshot */
         return fn(st, payload, err);
-    /* Uncontended (or held by this very thread): the main connection. */
+    /* The main connection when it is free (or this thread's own); a reader when
+     * another thread holds it and one is free; otherwise wait for the main. */
     bool on_main = pthread_mutex_trylock(&s->mu) == 0;
-    if (!on_main && s->memory) {
-        pthread_mutex_lock(&s->mu);
-        on_main = true;
-    }
-    if (on_main) {
+    sq_reader *r = on_main || s->memory ? NULL : reader_take(s);
+    if (!r) {
+        if (!on_main)
+            pthread_mutex_lock(&s->mu);
         int rc;
         if (s->tx_depth > 0) {
             rc = fn(st, payload, err);   /* this thread's transaction: join it */
@@ -408,20 +404,9 @@ static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err
         pthread_mutex_unlock(&s->mu);
         return rc;
     }
-    sq_reader *r = reader_take(s);
-    if (!r) {   /* all lent out: wait for the main connection */
-        pthread_mutex_lock(&s->mu);
-        s->tx_depth++;
-        int rc = read_snapshot(s, fn, payload, err);
-        s->tx_depth--;
-        pthread_mutex_unlock(&s->mu);
-        return rc;
-    }
-    tls_reader.s = s;
-    tls_reader.c = &r->c;
+    tls_reader = (reader_ref){ s, &r->c };
     int rc = read_snapshot(s, fn, payload, err);
-    tls_reader.s = NULL;
-    tls_reader.c = NULL;
+    tls_reader = (reader_ref){ NULL, NULL };
     pthread_mutex_lock(&s->rmu);
     r->busy = false;
     pthread_mutex_unlock(&s->rmu);

@@ -254,6 +254,20 @@ static void test_duration_and_sanitize(void)
     CHECK_INT(strlen(t), 8);
 }
 
+static void test_split_at(void)
+{
+    char agent[8];
+    const char *rest;
+    CHECK(!tui_split_at("fix it", agent, sizeof agent, &rest));
+    CHECK_STR(rest, "fix it");
+    CHECK(tui_split_at("@code \t fix it", agent, sizeof agent, &rest));
+    CHECK_STR(agent, "code");
+    CHECK_STR(rest, "fix it");
+    CHECK(tui_split_at("@research", agent, sizeof agent, &rest));
+    CHECK_STR(agent, "researc");   /* cut to the buffer */
+    CHECK_STR(rest, "");
+}
+
 int main(void)
 {
     if (!setlocale(LC_ALL, "C.UTF-8")) {
@@ -267,5 +281,6 @@ int main(void)
     test_fit_and_caret();
     test_highlight();
     test_duration_and_sanitize();
+    test_split_at();
     return check_done();
 }
