@@ -73,9 +73,6 @@ static int validate(srv_req *r, const cJSON *obj)
         if (!type_ok(v, f->type))
             return srv_reply_error(r, 400, f->name, "field '%s' must be %s", f->name,
                                    type_name(f->type));
-        if (f->type == SRV_T_STRING &&
-            !srv_utf8_valid(v->valuestring, strlen(v->valuestring)))
-            return srv_reply_error(r, 400, f->name, "field '%s' is not valid UTF-8", f->name);
         if (f->type == SRV_T_STRING && f->max_len && strlen(v->valuestring) > f->max_len)
             return srv_reply_error(r, 400, f->name, "field '%s' is longer than %zu bytes",
                                    f->name, f->max_len);
