@@ -9,7 +9,7 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libmicrohttpd-dev libsodium-dev libssl-dev)
+            libcivetweb-dev libmicrohttpd-dev libssl-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck)
 fuzz_pkgs=(clang libclang-rt-14-dev)
