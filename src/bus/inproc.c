@@ -4,8 +4,10 @@
  * whoever publishes also runs the consumers.
  *
  * Threads: any thread may publish; each er_bus_consume call owns `concurrency`
- * threads.  Publishers and consumers meet only at a queue's mutex (one per
- * queue); the list of consumer groups has the bus mutex.  A publish → handler hop
+ * threads, started by the first message its queue gets: a one-shot command
+ * declares consumers for every queue and uses three.  Publishers and consumers
+ * meet only at a queue's mutex (one per queue); the list of consumer groups has
+ * the bus mutex.  A publish → handler hop
  * is a malloc, a lock and, when a consumer sleeps, one futex wake. */
 #include "errand/alloc.h"
 #include "errand/backend/bus_backend.h"
@@ -35,6 +37,7 @@ typedef struct iqueue {
     long depth;
     long groups;           /* consumer groups with live threads */
     int sleeping;          /* consumers in cond_wait: publish signals only then */
+    struct igroup *idle;   /* groups whose threads wait for a first message */
 } iqueue;
 
 typedef struct iroute {
@@ -52,9 +55,10 @@ typedef struct igroup {
     er_bus_raw_handler fn;
     void *payload;
     pthread_t *threads;
-    int nthreads;
-    int live;              /* threads still running; under queue->mu */
-    bool quit;             /* under queue->mu: this group only (failed start) */
+    int want;              /* threads to run */
+    int nthreads;          /* started; under queue->mu */
+    int live;              /* threads still running or yet to start; under queue->mu */
+    struct igroup *next_idle;
 } igroup;
 
 struct inproc_bus {
@@ -148,9 +152,13 @@ static imsg *msg_new(const char *exchange, const char *key, const void *body, si
     return m;
 }
 
+static void start_idle(iqueue *q);
+
 static void push(iqueue *q, imsg *m)
 {
     pthread_mutex_lock(&q->mu);
+    if (q->idle)
+        start_idle(q);
     if (q->tail)
         q->tail->next = m;
     else
@@ -218,13 +226,13 @@ static imsg *take(igroup *g)
     /* No spinning before sleeping: a process runs a dozen consumer threads that are
      * mostly idle, and yielding in all of them costs more CPU than a futex wake. */
     pthread_mutex_lock(&q->mu);
-    while (!q->head && !atomic_load(&g->bus->stopping) && !g->quit) {
+    while (!q->head && !atomic_load(&g->bus->stopping)) {
         q->sleeping++;
         pthread_cond_wait(&q->cv, &q->mu);
         q->sleeping--;
     }
     imsg *m = NULL;
-    if (!atomic_load(&g->bus->stopping) && !g->quit) {
+    if (!atomic_load(&g->bus->stopping)) {
         m = q->head;
         __atomic_store_n(&q->head, m->next, __ATOMIC_RELAXED);
         if (!m->next)
@@ -271,6 +279,26 @@ static void join_group(igroup *g)
     free(g);
 }
 
+/* Starts the threads of q's waiting groups, with q->mu held: they block on it
+ * in take() until the caller lets go. */
+static void start_idle(iqueue *q)
+{
+    igroup *g;
+    while ((g = q->idle) != NULL) {
+        q->idle = g->next_idle;
+        while (g->nthreads < g->want &&
+               pthread_create(&g->threads[g->nthreads], NULL, consumer_main, g) == 0)
+            g->nthreads++;
+        if (g->nthreads < g->want) {
+            er_log(ER_LOG_ERROR, "bus", "cannot start consumer threads for '%s': %d of %d run",
+                   q->name, g->nthreads, g->want);
+            g->live -= g->want - g->nthreads;
+            if (g->live == 0)
+                q->groups--;
+        }
+    }
+}
+
 static int inproc_consume(er_bus *bus, const char *queue, int concurrency,
                           er_bus_raw_handler fn, void *payload, er_error *err)
 {
@@ -285,30 +313,20 @@ static int inproc_consume(er_bus *bus, const char *queue, int concurrency,
     g->queue = q;
     g->fn = fn;
     g->payload = payload;
+    g->want = concurrency;
     g->threads = er_xcalloc((size_t)concurrency, sizeof *g->threads);
-    pthread_mutex_lock(&q->mu);
-    g->live = concurrency;
-    q->groups++;
-    pthread_mutex_unlock(&q->mu);
-    for (int i = 0; i < concurrency; i++) {
-        if (pthread_create(&g->threads[i], NULL, consumer_main, g) != 0) {
-            pthread_mutex_lock(&q->mu);
-            g->quit = true;
-            g->live -= concurrency - i;  /* the threads that never started */
-            if (g->live == 0)
-                q->groups--;
-            pthread_mutex_unlock(&q->mu);
-            pthread_cond_broadcast(&q->cv);
-            join_group(g);
-            return er_error_set(err, ER_EINTERNAL, "cannot start consumer threads for '%s'",
-                                queue);
-        }
-        g->nthreads++;
-    }
     pthread_mutex_lock(&b->mu);
     g->next = b->groups;
     b->groups = g;
     pthread_mutex_unlock(&b->mu);
+    pthread_mutex_lock(&q->mu);
+    g->live = concurrency;
+    q->groups++;
+    g->next_idle = q->idle;
+    q->idle = g;
+    if (q->head)   /* messages wait already */
+        start_idle(q);
+    pthread_mutex_unlock(&q->mu);
     return 0;
 }
 
@@ -319,6 +337,11 @@ static void inproc_stop(er_bus *bus)
     for (size_t i = 0; i < b->nqueues; i++) {
         iqueue *q = &b->queues[i];
         pthread_mutex_lock(&q->mu);   /* no consumer is between its check and its wait */
+        for (igroup *g = q->idle; g; g = g->next_idle) {   /* they never start now */
+            g->live = 0;
+            q->groups--;
+        }
+        q->idle = NULL;
         pthread_cond_broadcast(&q->cv);
         pthread_mutex_unlock(&q->mu);
     }
