@@ -416,7 +416,9 @@ static void on_mouse(tui_app *a)
     if (me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
         int dir = me.bstate & BUTTON4_PRESSED ? -1 : 1;
         tui_key k = { true, false, dir < 0 ? KEY_SR : KEY_SF };
-        if (tui_panel(a) == TUI_CHAT)
+        if (tui_approval_open(a))
+            tui_approval_key(a, &k);
+        else if (tui_panel(a) == TUI_CHAT)
             tui_chat_scroll(a, -dir * 3);
         else
             panels[tui_panel(a)].key(a, &k);
