@@ -29,18 +29,34 @@
 #include <termios.h>
 #include <unistd.h>
 
+/* A key and what it does, as the status bar shows them. */
+typedef struct bar_item {
+    const char *key;
+    const char *what;
+} bar_item;
+
+#define MAX_HINTS 4
+
 typedef struct panel_def {
     const char *name;
     void (*draw)(tui_app *a, tui_rect r);
     bool (*key)(tui_app *a, const tui_key *k);
-    const char *hints;
+    bar_item hints[MAX_HINTS];
 } panel_def;
 
 static const panel_def panels[TUI_NPANELS] = {
-    { "Chat", tui_chat_draw, tui_chat_key, "Enter send  PgUp/PgDn scroll  @agent  /help" },
-    { "Agents", tui_agents_draw, tui_agents_key, "↑↓ move  r refresh  q quit" },
-    { "Tasks", tui_tasks_draw, tui_tasks_key, "↑↓ move  Enter steps  c cancel  q quit" },
-    { "Memory", tui_memory_draw, tui_memory_key, "↑↓ move  Enter continue  / search  q quit" },
+    { "Chat", tui_chat_draw, tui_chat_key,
+      { { "Enter", "send" }, { "PgUp/PgDn", "scroll" }, { "@agent", "pick" }, { "/help", "commands" } } },
+    { "Agents", tui_agents_draw, tui_agents_key, { { "↑↓", "move" }, { "r", "refresh" } } },
+    { "Tasks", tui_tasks_draw, tui_tasks_key,
+      { { "↑↓", "move" }, { "Enter", "steps" }, { "c", "cancel" }, { "o", "open" } } },
+    { "Memory", tui_memory_draw, tui_memory_key,
+      { { "↑↓", "move" }, { "Enter", "continue" }, { "/", "search" } } },
+};
+
+/* Keys every panel has; quitting is q outside the input line, Ctrl-D in it. */
+static const bar_item global_keys[] = {
+    { "Tab/S-Tab", "panels" }, { "F1/?", "help" }, { "^C", "cancel" }, { "^L", "redraw" },
 };
 
 /* ---- the inbox: events from other threads ---- */
@@ -284,7 +300,7 @@ static void draw_tabs(tui_app *a)
         if (a->narrow && i != TUI_CHAT)
             continue;
         char t[32];
-        snprintf(t, sizeof t, " %d %s ", i + 1, panels[i].name);
+        snprintf(t, sizeof t, " F%d %s ", i + 2, panels[i].name);   /* F2..F5 show it */
         x += tui_put(0, x, a->cols - x, tui_panel(a) == (tui_panel_id)i ? TUI_S_TAB_ACTIVE
                                                                       : TUI_S_TAB, t);
         x += tui_put(0, x, a->cols - x, TUI_S_TAB, " ");
@@ -300,6 +316,23 @@ static void draw_tabs(tui_app *a)
     }
 }
 
+/* Draws whole items from x while they fit before `end` (a cut "q q" helps no
+ * one); returns where the next one would go. */
+static int put_items(int y, int x, int end, const bar_item *items, size_t n)
+{
+    for (size_t i = 0; i < n && items[i].key; i++) {
+        const char *k = items[i].key, *w = items[i].what;
+        int need = tui_text_width(k, strlen(k)) + 1 + tui_text_width(w, strlen(w));
+        if (x + need > end)
+            break;
+        x += tui_put(y, x, end - x, TUI_S_BAR_KEY, k);
+        x += tui_put(y, x, end - x, TUI_S_BAR, " ");
+        x += tui_put(y, x, end - x, TUI_S_BAR, w);
+        x += 2;
+    }
+    return x;
+}
+
 static void draw_status(tui_app *a)
 {
     int y = a->rows - 1;
@@ -311,16 +344,14 @@ static void draw_status(tui_app *a)
     if (a->status[0]) {
         tui_put(y, 1, room - 1, a->status_error ? TUI_S_ERROR : TUI_S_BAR_KEY, a->status);
     } else {
-        int x = 1;
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "Tab");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " panels  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "F1");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " help  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "^C");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " cancel  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "^D");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " quit  │ ");
-        tui_put(y, x, room - x, TUI_S_BAR, panels[tui_panel(a)].hints);
+        bool in_input = tui_panel(a) == TUI_CHAT || a->input_mode == TUI_INPUT_SEARCH;
+        bar_item quit = { in_input ? "^D" : "q", "quit" };
+        int x = put_items(y, 1, room, global_keys, ER_ARRAY_LEN(global_keys));
+        x = put_items(y, x, room, &quit, 1);
+        if (x + 4 < room) {
+            tui_put(y, x, room - x, TUI_S_BAR, "│ ");
+            put_items(y, x + 2, room, panels[tui_panel(a)].hints, MAX_HINTS);
+        }
     }
     if (rw)
         tui_put(y, a->cols - rw + 1, rw - 1, TUI_S_BAR_KEY, run);
@@ -416,7 +447,9 @@ static void on_mouse(tui_app *a)
     if (me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
         int dir = me.bstate & BUTTON4_PRESSED ? -1 : 1;
         tui_key k = { true, false, dir < 0 ? KEY_SR : KEY_SF };
-        if (tui_approval_open(a))
+        if (a->help_open)
+            tui_help_key(a, &k);
+        else if (tui_approval_open(a))
             tui_approval_key(a, &k);
         else if (tui_panel(a) == TUI_CHAT)
             tui_chat_scroll(a, -dir * 3);
@@ -437,7 +470,7 @@ static bool global_key(tui_app *a, const tui_key *k)
         if (k->c == KEY_RESIZE)
             sync_size(a);
         else if (k->c == KEY_F(1))
-            a->help_open = true;
+            tui_open_help(a);
         else if (k->c == KEY_MOUSE)
             on_mouse(a);
         else if (k->c == KEY_BTAB)
@@ -460,8 +493,21 @@ static bool global_key(tui_app *a, const tui_key *k)
     return false;
 }
 
+void tui_open_help(tui_app *a)
+{
+    a->help_open = true;
+    a->help_top = 0;
+    a->dirty = true;
+}
+
 static void input_key(tui_app *a, const tui_key *k)
 {
+    /* '?' on an empty line is help, as in the lists; typed after text it is a '?'. */
+    if (!k->fn && !k->alt && k->c == '?' && a->input_mode == TUI_INPUT_CHAT &&
+        tui_input_empty()) {
+        tui_open_help(a);
+        return;
+    }
     if (!k->fn && !k->alt && k->c == 27) {
         if (a->input_mode == TUI_INPUT_SEARCH)
             tui_input_set_mode(a, TUI_INPUT_CHAT);
@@ -490,8 +536,9 @@ static void on_key(tui_app *a, const tui_key *k)
         return;
     }
     a->ctrl_c_armed = false;
-    if (a->help_open && !(k->fn && k->c == KEY_RESIZE)) {
-        a->help_open = false;
+    if (a->help_open && !(k->fn && (k->c == KEY_RESIZE || k->c == KEY_MOUSE))) {
+        if (!tui_help_key(a, k))
+            a->help_open = false;
         return;
     }
     if (tui_approval_open(a) && !(k->fn && (k->c == KEY_RESIZE || k->c == KEY_MOUSE))) {
@@ -517,7 +564,7 @@ static void on_key(tui_app *a, const tui_key *k)
     if (k->c == 'q' || k->c == TUI_CTRL('D'))
         a->quit = true;
     else if (k->c == '?')
-        a->help_open = true;
+        tui_open_help(a);
     else if (k->c == 27)
         tui_show_panel(a, TUI_CHAT);
 }

@@ -590,7 +590,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
 static void do_help(tui_app *a, const char *arg)
 {
     (void)arg;
-    a->help_open = true;
+    tui_open_help(a);
 }
 
 static void show_or_explain(tui_app *a, tui_panel_id p, const char *name)

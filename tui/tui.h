@@ -55,6 +55,7 @@ typedef struct tui_app {
     bool quit;
     bool dirty;               /* something changed: redraw before sleeping */
     bool help_open;
+    int help_top, help_page, help_rows;   /* the help's scroll: first row, rows shown, rows */
     bool ctrl_c_armed;        /* a Ctrl-C at an idle prompt: the next one quits */
     bool local_bus;           /* workers run in this process */
     char status[256];         /* one-line message in the status bar, until the next key */
@@ -72,6 +73,8 @@ typedef struct tui_app {
 /* The panel on screen (chat when the terminal is narrow). */
 tui_panel_id tui_panel(const tui_app *a);
 void tui_show_panel(tui_app *a, tui_panel_id p);
+/* The help overlay (F1, '?', /help), from its top. */
+void tui_open_help(tui_app *a);
 void tui_set_status(tui_app *a, bool error, const char *fmt, ...) ER_PRINTF(3, 4);
 /* Subscribes to a task's own channel (its tokens); NULL on failure.  OWNED:
  * release with er_cache_unsubscribe on the main thread. */
@@ -91,6 +94,9 @@ int tui_putf(int y, int x, int w, tui_style s, const char *fmt, ...) ER_PRINTF(5
 /* A framed box with a title; returns the inside. */
 tui_rect tui_box(tui_rect r, const char *title);
 void tui_draw_help(tui_app *a);
+/* Scroll keys while the help is open (arrows, PgUp/PgDn, Home/End, j/k, the
+ * wheel); false for any other key, which closes it. */
+bool tui_help_key(tui_app *a, const tui_key *k);
 /* Lists: moves *sel for the usual keys (arrows, j/k, PgUp/PgDn, Home/End,
  * the wheel); true when k was one of them.  tui_list_scroll keeps sel within
  * the h rows shown from *top. */
