@@ -5,7 +5,8 @@
  * cache's pub/sub callbacks (other threads: they only queue the raw message)
  * and by signal handlers (SIGWINCH, SIGTERM, ...), so nothing runs while the
  * user does nothing; the only timer is a 1 s tick while a task runs, for
- * elapsed times.  The terminal is restored on every way out: normal quit,
+ * elapsed times, or while the agent monitor is on screen in networked mode,
+ * for its worker counts (nothing announces a worker starting or dying).  The terminal is restored on every way out: normal quit,
  * SIGTERM/SIGHUP, and fatal signals (termios restored from the signal handler). */
 #include "tui.h"
 #include "errand/alloc.h"
@@ -589,7 +590,7 @@ static void read_keys(tui_app *a)
 
 static bool busy(tui_app *a)
 {
-    return tui_session_running(a) || tui_agents_busy(a);
+    return tui_session_running(a) || tui_agents_busy(a) || tui_agents_watching(a);
 }
 
 static void tick(tui_app *a)

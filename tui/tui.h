@@ -7,7 +7,8 @@
  * readline and every panel's state.  The only thing other threads do is the
  * cache's pub/sub callbacks (app.c), which queue the raw event and write a
  * byte to the wake-up pipe; the main loop polls stdin and that pipe, so an
- * idle session uses no CPU at all (a 1 s tick runs only while a task runs). */
+ * idle session uses no CPU at all (a 1 s tick runs only while a task runs, or
+ * while the agent monitor is on screen in networked mode). */
 #ifndef ERRAND_TUI_H
 #define ERRAND_TUI_H
 
@@ -186,7 +187,11 @@ void tui_agents_draw(tui_app *a, tui_rect r);
 bool tui_agents_key(tui_app *a, const tui_key *k);
 /* True while any agent runs (the tick keeps elapsed times fresh). */
 bool tui_agents_busy(const tui_app *a);
-/* Once a second while busy: queue depths and a check of what the store says. */
+/* True while the monitor is on screen in networked mode: its queue depths and
+ * worker counts are read every tick (nothing announces a worker starting or
+ * dying), so the loop ticks then even with nothing running. */
+bool tui_agents_watching(const tui_app *a);
+/* Once a second while busy or watching: queue depths and a check of what the store says. */
 void tui_agents_tick(tui_app *a);
 
 /* ---- tasks.c: the task tracker ---- */

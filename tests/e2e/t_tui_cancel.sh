@@ -1,7 +1,7 @@
 # The TUI during a stalled model call: the agent monitor shows the agent
-# running, Ctrl-C cancels the task (stored as cancelled), an idle session uses
-# no CPU, Ctrl-C twice at an idle prompt quits, and SIGTERM restores the
-# terminal too.
+# running (networked: and counts the workers as they come and go), Ctrl-C
+# cancels the task (stored as cancelled), an idle session uses no CPU, Ctrl-C
+# twice at an idle prompt quits, and SIGTERM restores the terminal too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 cat > "$T/s.json" <<'JSON'
@@ -30,6 +30,19 @@ expect_screen "chat says so" "Task cancelled"
 list=$("$ERRAND" task list --json)
 expect_eq "stored as cancelled" "$(jget "$list" 0.status)" "cancelled"
 wait_idle code
+if [ -n "$NETWORKED" ]; then
+  # Idle, nothing announces a worker: the monitor counts them again while it is shown.
+  keys F3
+  expect_screen "monitor: code is idle again" " code             idle"
+  workers() { screen | grep -E '^ code ' | awk '{print $(NF-1)}'; }
+  until_workers() { for _ in $(seq 100); do [ "$(workers)" = "$1" ] && return 0; sleep 0.05; done; return 1; }
+  w0=$(workers)
+  start_worker code
+  check "monitor: a new code worker is counted ($w0 -> $((w0 + 1)))" until_workers $((w0 + 1))
+  stop_worker "$WORKER_PID"
+  check "monitor: and no longer once it stopped" until_workers "$w0"
+  keys F2
+fi
 
 # Idle: no timer, no polling (utime + stime of every thread, in clock ticks).
 cpu() { awk '{print $14 + $15}' "/proc/$TUI_PID/stat"; }

@@ -145,6 +145,8 @@ wait_gone "errand — keys" 5 || fail "Esc did not close the help"
 check "the ? was not typed into the input" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -qx '› *'"
 keys F4
 expect_screen "80x24: q quits outside the input line" "q quit"
+keys F3
+expect_screen "80x24: the monitor's columns stay apart" "TOOL / LAST  ELAPSED"
 keys F2
 tm resize-window -x 100 -y 30
 
