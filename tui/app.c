@@ -226,6 +226,8 @@ static void sync_size(tui_app *a)
     a->rows = LINES;
     a->cols = COLS;
     a->narrow = a->cols < 80;
+    if (a->narrow && a->input_mode == TUI_INPUT_SEARCH && a->session)
+        tui_input_set_mode(a, TUI_INPUT_CHAT);   /* the memory view it searches is gone */
     a->dirty = true;
 }
 

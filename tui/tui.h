@@ -117,6 +117,8 @@ void tui_input_draw(tui_app *a, tui_rect r);
 void tui_input_set_mode(tui_app *a, tui_input_mode m);
 bool tui_input_empty(void);
 void tui_input_clear(tui_app *a);
+/* Readline completion of "@agent" names (the REPL uses it too); OWNED matches. */
+char *tui_agent_completion(const char *text, int state);
 /* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */
 char *tui_history_open(void);
 void tui_history_add(const char *path, const char *line);
