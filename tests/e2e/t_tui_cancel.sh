@@ -1,13 +1,14 @@
 # The TUI during a stalled model call: the agent monitor shows the agent
 # running (networked: and counts the workers as they come and go), Ctrl-C
-# cancels the task (stored as cancelled), an idle session uses no CPU, Ctrl-C
+# cancels the task (stored as cancelled), so does c in the task tracker, an idle session uses no CPU, Ctrl-C
 # twice at an idle prompt quits, and SIGTERM restores the terminal too.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 cat > "$T/s.json" <<'JSON'
 {"turns":[
  {"match":"slow job","stall_ms":30000,"text":"too late"},
- {"match":"quick job","text":"quick answer"}
+ {"match":"quick job","text":"quick answer"},
+ {"match":"slow two","stall_ms":30000,"text":"too late"}
 ]}
 JSON
 tui_begin "$T/s.json"
@@ -54,6 +55,29 @@ type_text "@code quick job"
 keys Enter
 expect_screen "a request after the cancel" "quick answer"
 wait_idle code   # a Ctrl-C before its end would (rightly) cancel it instead
+
+# The tracker: Enter shows a running task's steps as they happen, c cancels it.
+type_text "@code slow two"
+keys Enter
+expect_screen "another stalled request" "● code"
+keys F4
+expect_screen "tracker lists it running" "running    code"
+keys Home
+keys Enter
+expect_screen "Enter: its steps so far" "code started"
+keys Escape
+sleep 0.2
+keys c
+expect_screen "c: the tracker says it cancels" "Cancelling task"
+expect_screen "the row turns cancelled" "cancelled  code        "
+keys Enter
+expect_screen "its steps end with the cancel" "cancelled: cancelled by the user"
+keys Escape
+sleep 0.2
+keys F2
+wait_idle code
+list=$("$ERRAND" task list --json)
+expect_eq "stored as cancelled" "$(jget "$list" 0.status)" "cancelled"
 
 keys C-c
 expect_screen "Ctrl-C at an idle prompt asks first" "Ctrl-C again to quit"
