@@ -6,8 +6,9 @@
  * and by signal handlers (SIGWINCH, SIGTERM, ...), so nothing runs while the
  * user does nothing; the only timer is a 1 s tick while a task runs, for
  * elapsed times, or while the agent monitor is on screen in networked mode,
- * for its worker counts (nothing announces a worker starting or dying).  The terminal is restored on every way out: normal quit,
- * SIGTERM/SIGHUP, and fatal signals (termios restored from the signal handler). */
+ * for its worker counts (nothing announces a worker starting or dying).  The
+ * terminal is restored on every way out: normal quit, SIGTERM/SIGHUP, and
+ * fatal signals (termios restored from the signal handler). */
 #include "tui.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
@@ -47,7 +48,8 @@ typedef struct panel_def {
 
 static const panel_def panels[TUI_NPANELS] = {
     { "Chat", tui_chat_draw, tui_chat_key,
-      { { "Enter", "send" }, { "PgUp/PgDn", "scroll" }, { "@agent", "pick" }, { "/help", "commands" } } },
+      { { "Enter", "send" }, { "PgUp/PgDn", "scroll" }, { "@agent", "pick" },
+        { "/help", "commands" } } },
     { "Agents", tui_agents_draw, tui_agents_key, { { "↑↓", "move" }, { "r", "refresh" } } },
     { "Tasks", tui_tasks_draw, tui_tasks_key,
       { { "↑↓", "move" }, { "Enter", "steps" }, { "c", "cancel" }, { "o", "open" } } },

@@ -358,36 +358,13 @@ static void approval_settled(tui_session *s, const char *call_id)
     }
 }
 
-/* Long arguments (a whole file to write) scroll: nothing is approved unseen. */
-static bool approval_scroll_key(tui_session *s, const tui_key *k)
-{
-    int page = s->apage > 1 ? s->apage - 1 : 1;
-    if (k->fn) {
-        switch (k->c) {
-        case KEY_UP: case KEY_SR: s->ascroll--; break;
-        case KEY_DOWN: case KEY_SF: s->ascroll++; break;
-        case KEY_PPAGE: s->ascroll -= page; break;
-        case KEY_NPAGE: s->ascroll += page; break;
-        case KEY_HOME: s->ascroll = 0; break;
-        case KEY_END: s->ascroll = s->arows; break;
-        default: return false;
-        }
-    } else if (k->c == 'j' || k->c == ' ') {
-        s->ascroll += k->c == ' ' ? page : 1;
-    } else if (k->c == 'k') {
-        s->ascroll--;
-    } else {
-        return false;
-    }
-    return true;   /* the draw keeps ascroll in range */
-}
-
 void tui_approval_key(tui_app *a, const tui_key *k)
 {
     tui_session *s = a->session;
     if (!s->napprovals)
         return;
-    if (approval_scroll_key(s, k)) {
+    /* Long arguments (a whole file to write) scroll: nothing is approved unseen. */
+    if (tui_scroll_key(k, &s->ascroll, s->apage, s->arows)) {
         a->dirty = true;
         return;
     }
@@ -493,10 +470,7 @@ static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *arg
     arg_row *rows = wrap_args(args, in.w, &n);
     s->arows = n;
     s->apage = h;
-    if (s->ascroll > n - h)
-        s->ascroll = n - h;
-    if (s->ascroll < 0)
-        s->ascroll = 0;
+    s->ascroll = tui_scroll_clamp(s->ascroll, h, n);
     for (int i = 0; i < h && s->ascroll + i < n; i++)
         tui_putn(y + i, in.x, in.w, TUI_S_CODE, args + rows[s->ascroll + i].off,
                  rows[s->ascroll + i].len);

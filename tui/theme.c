@@ -150,6 +150,36 @@ bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page)
     return true;
 }
 
+bool tui_scroll_key(const tui_key *k, int *top, int page, int total)
+{
+    int step = page > 2 ? page - 1 : 1;   /* a page keeps one row in sight */
+    if (k->fn) {
+        switch (k->c) {
+        case KEY_UP: case KEY_SR: (*top)--; break;
+        case KEY_DOWN: case KEY_SF: (*top)++; break;
+        case KEY_PPAGE: *top -= step; break;
+        case KEY_NPAGE: *top += step; break;
+        case KEY_HOME: *top = 0; break;
+        case KEY_END: *top = total; break;
+        default: return false;
+        }
+    } else if (k->c == 'k') {
+        (*top)--;
+    } else if (k->c == 'j') {
+        (*top)++;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int tui_scroll_clamp(int top, int page, int total)
+{
+    if (top > total - page)
+        top = total - page;
+    return top < 0 ? 0 : top;
+}
+
 void tui_list_scroll(size_t sel, int h, int *top)
 {
     if ((int)sel < *top)
@@ -186,7 +216,8 @@ static const struct {
     { "PgUp / PgDn, wheel", "scroll the chat or a list" },
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },
-    { "y / n / a", "approval: allow, deny, always allow this kind for the session (arrows and PgUp/PgDn scroll long arguments)" },
+    { "y / n / a", "approval: allow, deny, always allow this kind for the session "
+                    "(arrows and PgUp/PgDn scroll long arguments)" },
     { "c, o", "Tasks: cancel the selected task, continue its conversation" },
     { "r", "Agents, Tasks, Memory: refresh" },
     { "/", "Memory: search titles and messages; Enter continues one" },
@@ -244,10 +275,7 @@ void tui_draw_help(tui_app *a)
     int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2;
     a->help_rows = n;
     a->help_page = h - 2;
-    if (a->help_top > n - a->help_page)
-        a->help_top = n - a->help_page;
-    if (a->help_top < 0)
-        a->help_top = 0;
+    a->help_top = tui_scroll_clamp(a->help_top, a->help_page, n);
     char title[96];
     if (n > a->help_page)
         snprintf(title, sizeof title, "errand — keys (%d-%d of %d, ↑↓ PgUp PgDn scroll; other "
@@ -266,24 +294,8 @@ void tui_draw_help(tui_app *a)
 
 bool tui_help_key(tui_app *a, const tui_key *k)
 {
-    int page = a->help_page > 1 ? a->help_page - 1 : 1;
-    if (k->fn) {
-        switch (k->c) {
-        case KEY_UP: case KEY_SR: a->help_top--; break;
-        case KEY_DOWN: case KEY_SF: a->help_top++; break;
-        case KEY_PPAGE: a->help_top -= page; break;
-        case KEY_NPAGE: a->help_top += page; break;
-        case KEY_HOME: a->help_top = 0; break;
-        case KEY_END: a->help_top = a->help_rows; break;
-        default: return false;
-        }
-    } else if (k->c == 'j') {
-        a->help_top++;
-    } else if (k->c == 'k') {
-        a->help_top--;
-    } else {
+    if (!tui_scroll_key(k, &a->help_top, a->help_page, a->help_rows))
         return false;
-    }
     a->dirty = true;
     return true;   /* the draw keeps help_top in range */
 }

@@ -102,6 +102,12 @@ bool tui_help_key(tui_app *a, const tui_key *k);
  * the wheel); true when k was one of them.  tui_list_scroll keeps sel within
  * the h rows shown from *top. */
 bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page);
+/* Text views (a dialog, the help, a task's steps): moves *top, the first row
+ * shown, for the same keys; the caller clamps it to [0, total - page] when it
+ * draws.  True when k was one of them. */
+bool tui_scroll_key(const tui_key *k, int *top, int page, int total);
+/* top kept within [0, total - page]. */
+int tui_scroll_clamp(int top, int page, int total);
 void tui_list_scroll(size_t sel, int h, int *top);
 /* A status's style (done green, failed red, …). */
 tui_style tui_status_style(er_task_status s);
