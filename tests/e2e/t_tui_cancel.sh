@@ -45,10 +45,25 @@ if [ -n "$NETWORKED" ]; then
   keys F2
 fi
 
-# Idle: no timer, no polling (utime + stime of every thread, in clock ticks).
-cpu() { awk '{print $14 + $15}' "/proc/$TUI_PID/stat"; }
-c1=$(cpu); sleep 2; c2=$(cpu)
+# Idle: no timer, no polling (utime + stime of every thread, in clock ticks),
+# and no thread wakes at all: their context switches do not move.  Networked,
+# $TUI_PID is net_errand.py (tests/e2e), which polls: measure its errand child.
+errand_pid() {
+  local c bin
+  bin=$(readlink -f "$ERRAND_BIN")
+  [ "$(readlink -f "/proc/$TUI_PID/exe")" = "$bin" ] && { echo "$TUI_PID"; return; }
+  for c in $(cat /proc/"$TUI_PID"/task/*/children); do
+    [ "$(readlink -f "/proc/$c/exe")" = "$bin" ] && { echo "$c"; return; }
+  done
+}
+EPID=$(errand_pid)
+check "found the errand process ($EPID)" test -n "$EPID"
+cpu() { awk '{print $14 + $15}' "/proc/$EPID/stat"; }
+wakeups() { cat /proc/"$EPID"/task/*/status | awk '/ctxt_switches/ {n += $2} END {print n}'; }
+sleep 0.5
+c1=$(cpu); w1=$(wakeups); sleep 2; c2=$(cpu); w2=$(wakeups)
 check "idle session uses no CPU (ticks: $c1 -> $c2)" test $((c2 - c1)) -le 2
+expect_eq "idle session: no thread woke up in 2 s (context switches)" "$w2" "$w1"
 
 # The session still works after a cancel.
 type_text "@code quick job"
