@@ -28,6 +28,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <term.h>
 #include <termios.h>
 #include <unistd.h>
 
@@ -183,13 +184,39 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+/* What a crash writes to undo what the screen set up: mouse reports off, then
+ * the terminal's own (terminfo) strings to leave keypad mode and the alternate
+ * screen and show the cursor; built before the screen starts, since a signal
+ * handler may only write(). */
+static char fatal_reset[512] = "\033[?1000l\033[?1002l\033[?1006l";
+static size_t fatal_reset_len;
+
+static void fatal_reset_add(const char *cap)
+{
+    const char *v = tigetstr(cap);
+    size_t n = v && v != (const char *)-1 ? strlen(v) : 0;
+    if (n && fatal_reset_len + n < sizeof fatal_reset - 3) {
+        memcpy(fatal_reset + fatal_reset_len, v, n);
+        fatal_reset_len += n;
+    }
+}
+
+static void fatal_reset_build(void)
+{
+    fatal_reset_len = strlen(fatal_reset);
+    static const char *const caps[] = { "rmkx", "sgr0", "cnorm", "rmcup" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(caps); i++)
+        fatal_reset_add(caps[i]);
+    memcpy(fatal_reset + fatal_reset_len, "\r\n", 2);
+    fatal_reset_len += 2;
+}
+
 /* A crash must not leave the terminal raw and on the alternate screen. */
 static void on_fatal(int sig)
 {
     if (tio_saved)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-    static const char reset[] = "\033[?1000l\033[?1006l\033[?25h\033[0m\033[?1049l\r\n";
-    ssize_t w = write(STDOUT_FILENO, reset, sizeof reset - 1);
+    ssize_t w = write(STDOUT_FILENO, fatal_reset, fatal_reset_len);
     (void)w;
     signal(sig, SIG_DFL);
     raise(sig);
@@ -252,6 +279,7 @@ static int term_open(tui_app *a, er_error *err)
         return er_error_set(err, ER_EINVAL, "cannot start the full-screen interface for "
                             "TERM='%s'; use errand --plain", getenv("TERM") ? getenv("TERM") : "");
     set_term(s);
+    fatal_reset_build();
     raw();
     noecho();
     nonl();

@@ -46,16 +46,8 @@ if [ -n "$NETWORKED" ]; then
 fi
 
 # Idle: no timer, no polling (utime + stime of every thread, in clock ticks),
-# and no thread wakes at all: their context switches do not move.  Networked,
-# $TUI_PID is net_errand.py (tests/e2e), which polls: measure its errand child.
-errand_pid() {
-  local c bin
-  bin=$(readlink -f "$ERRAND_BIN")
-  [ "$(readlink -f "/proc/$TUI_PID/exe")" = "$bin" ] && { echo "$TUI_PID"; return; }
-  for c in $(cat /proc/"$TUI_PID"/task/*/children); do
-    [ "$(readlink -f "/proc/$c/exe")" = "$bin" ] && { echo "$c"; return; }
-  done
-}
+# and no thread wakes at all: their context switches do not move (errand's,
+# not those of the wrapper networked runs have: tui_lib.sh's errand_pid).
 EPID=$(errand_pid)
 check "found the errand process ($EPID)" test -n "$EPID"
 cpu() { awk '{print $14 + $15}' "/proc/$EPID/stat"; }
@@ -114,6 +106,8 @@ tui_run -w "$T/ws"
 expect_screen "started once more" "/help lists commands"
 colours=$(tm capture-pane -p -e | grep -cE $'\e\\[[0-9;]*3[0-7]m')
 check "colours by default ($colours lines)" test "$colours" -gt 0
-kill -SEGV "$TUI_PID"
+EPID=$(errand_pid)
+check "found the errand process to crash ($EPID)" test -n "$EPID"
+kill -SEGV "$EPID"
 expect_restored "SIGSEGV" 139
 finish
