@@ -8,7 +8,8 @@ cat > "$T/s.json" <<'JSON'
 {"turns":[
  {"match":"slow job","stall_ms":30000,"text":"too late"},
  {"match":"quick job","text":"quick answer"},
- {"match":"slow two","stall_ms":30000,"text":"too late"}
+ {"match":"slow two","stall_ms":30000,"text":"too late"},
+ {"match":"other client","stall_ms":30000,"text":"too late"}
 ]}
 JSON
 tui_begin "$T/s.json"
@@ -42,6 +43,25 @@ if [ -n "$NETWORKED" ]; then
   check "monitor: a new code worker is counted ($w0 -> $((w0 + 1)))" until_workers $((w0 + 1))
   stop_worker "$WORKER_PID"
   check "monitor: and no longer once it stopped" until_workers "$w0"
+
+  # Another client's request, run by the workers: this session follows it too.
+  "$ERRAND" -w "$T/ws" ask --agent code "other client" > "$T/other.out" 2>&1 &
+  other=$!
+  check "monitor: another client's task runs" sh -c \
+    "for i in \$(seq 200); do tmux -L $TMUX_SOCK capture-pane -p | grep -qE '^ code +running' && exit 0; sleep 0.05; done; exit 1"
+  keys F4
+  expect_screen "tracker: another client's task, running" "running    code"
+  expect_screen "with its request" "other client"
+  keys Home
+  keys Enter
+  expect_screen "its steps" "code started"
+  keys c
+  expect_screen "c cancels it" "cancelled: cancelled by the user"
+  wait "$other"
+  expect_eq "the other client hears of the cancel (exit status 1)" "$?" 1
+  expect_contains "and why" "$(cat "$T/other.out")" "cancelled by the user"
+  keys Escape
+  sleep 0.2
   keys F2
 fi
 
