@@ -379,7 +379,8 @@ static void draw_status(tui_app *a)
     } else {
         bool in_input = tui_panel(a) == TUI_CHAT || a->input_mode == TUI_INPUT_SEARCH;
         bar_item quit = { in_input ? "^D" : "q", "quit" };
-        int x = put_items(y, 1, room, global_keys, ER_ARRAY_LEN(global_keys));
+        size_t skip = a->narrow ? 1 : 0;   /* no other panel to Tab to */
+        int x = put_items(y, 1, room, global_keys + skip, ER_ARRAY_LEN(global_keys) - skip);
         x = put_items(y, x, room, &quit, 1);
         if (x + 4 < room) {
             tui_put(y, x, room - x, TUI_S_BAR, "│ ");

@@ -37,6 +37,7 @@ sleep 0.2
 check "alive at 60 columns" alive
 expect_screen "narrow: still the chat" "F2 Chat"
 if screen | grep -qF "F3 Agents"; then fail "narrow terminal still shows the other panels"; else pass "narrow terminal collapses to the chat panel"; fi
+if screen | grep -qF "Tab/S-Tab"; then fail "narrow: the status bar offers panels there are none of"; else pass "narrow: no panel keys in the status bar"; fi
 tm resize-window -x 100 -y 30
 expect_screen "the stream ends" "Answer ends here."
 check "alive after resizing back" alive
