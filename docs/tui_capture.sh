@@ -18,6 +18,7 @@ FAKE_PID=
 tm() { tmux -L "$SOCK" "$@"; }
 cleanup() {
   tm kill-server 2>/dev/null || true
+  rm -f "${TMUX_TMPDIR:-/tmp}/tmux-$(id -u)/$SOCK"   # kill-server can leave it behind
   [ -n "$FAKE_PID" ] && kill "$FAKE_PID" 2>/dev/null || true
   rm -rf "$T"
 }
