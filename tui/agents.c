@@ -47,6 +47,7 @@ struct tui_agents {
     size_t sel;
     int top, page;
     int64_t last_verify;
+    bool q_stale;              /* a task started, was routed or ended: queues changed */
 };
 
 static mon_row *add_row(tui_agents *m, const char *name, const char *label, const char *queue)
@@ -196,6 +197,8 @@ void tui_agents_event(tui_app *a, const cJSON *ev)
     tui_agents *m = a->agents;
     const char *kind = er_json_str(ev, "kind");
     const cJSON *d = er_json_obj(ev, "data");
+    if (er_str_eq(kind, "start") || er_str_eq(kind, "end") || er_str_eq(kind, "routed"))
+        m->q_stale = true;   /* read when the panel is next drawn, once per frame */
     if (er_str_eq(kind, "start")) {
         task_started(m, er_json_str(d, "agent"), er_json_str(ev, "task_id"), er_mono_ms());
     } else if (er_str_eq(kind, "end")) {
@@ -218,6 +221,12 @@ void tui_agents_event(tui_app *a, const cJSON *ev)
     } else if (kind) {
         step_event(m, kind, d);
     }
+}
+
+bool tui_agents_watching(const tui_app *a)
+{
+    /* Remote workers come and go without an event: count them again each tick. */
+    return !a->local_bus && tui_panel(a) == TUI_AGENTS;
 }
 
 bool tui_agents_busy(const tui_app *a)
@@ -268,6 +277,7 @@ static void verify(tui_app *a)
 static void queue_info(tui_app *a)
 {
     er_bus *bus;
+    a->agents->q_stale = false;
     if (er_env_bus(a->env, &bus, NULL))
         return;
     for (size_t i = 0; i < a->agents->n; i++) {
@@ -304,40 +314,50 @@ static const char *state_of(const mon_row *r, tui_style *st)
     return r->def || r->queue[0] ? "idle" : "-";
 }
 
+/* Columns: name, state and step on the left; elapsed, queue, workers and runs
+ * on the right; the tool (or the last decision) gets what is left, a column
+ * apart from its neighbours even at 80 columns. */
+#define COL_TOOL 34
+#define COL_ELAPSED(w) ((w) - 33)
+#define COL_QUEUE(w) ((w) - 21)
+#define COL_WORKERS(w) ((w) - 14)
+#define COL_RUNS(w) ((w) - 6)
+#define TOOL_W(w) (COL_ELAPSED(w) - 1 - COL_TOOL)
+
 static void draw_row(const mon_row *r, int y, int w, bool sel)
 {
     tui_style base = sel ? TUI_S_SELECTED : TUI_S_TEXT;
     tui_fill(y, 0, w, base);
     char name[80], buf[96];
     snprintf(name, sizeof name, "%s%s", r->sub ? "  └ " : " ", r->label);
-    tui_put(y, 0, 18, sel ? base : r->sub ? TUI_S_TEXT : TUI_S_BOLD, name);
+    tui_put(y, 0, 17, sel ? base : r->sub ? TUI_S_TEXT : TUI_S_BOLD, name);
     tui_style st;
     const char *state = state_of(r, &st);
-    tui_put(y, 18, 9, sel ? base : st, state);
+    tui_put(y, 18, 8, sel ? base : st, state);
     if (busy_row(r)) {
         /* llm events come when a step ends: while the model thinks, the next one runs. */
         if (r->nrun > 1)
             snprintf(buf, sizeof buf, "%d tasks", r->nrun);
         else
             snprintf(buf, sizeof buf, "%d", r->tool[0] ? r->step : r->step + 1);
-        tui_put(y, 27, 7, base, buf);
-        tui_put(y, 34, w - 34 - 36, base, r->tool[0] ? r->tool : "thinking…");
+        tui_put(y, 27, 6, base, buf);
+        tui_put(y, COL_TOOL, TOOL_W(w), base, r->tool[0] ? r->tool : "thinking…");
         tui_duration(er_mono_ms() - r->since, buf, sizeof buf);
-        tui_put(y, w - 36, 10, base, buf);
+        tui_put(y, COL_ELAPSED(w), 11, base, buf);
     } else {
-        tui_put(y, 34, w - 34 - 36, sel ? base : TUI_S_DIM, r->last);
+        tui_put(y, COL_TOOL, TOOL_W(w), sel ? base : TUI_S_DIM, r->last);
         if (r->last_ms >= 0) {
             char d[32];
             tui_duration(r->last_ms, d, sizeof d);
             snprintf(buf, sizeof buf, "last %s", d);
-            tui_put(y, w - 36, 10, sel ? base : TUI_S_DIM, buf);
+            tui_put(y, COL_ELAPSED(w), 11, sel ? base : TUI_S_DIM, buf);
         }
     }
     if (r->have_q) {
-        tui_putf(y, w - 25, 8, base, "%6ld", r->qdepth);
-        tui_putf(y, w - 16, 9, base, "%7ld", r->qworkers);
+        tui_putf(y, COL_QUEUE(w), 6, base, "%6ld", r->qdepth);
+        tui_putf(y, COL_WORKERS(w), 7, base, "%7ld", r->qworkers);
     }
-    tui_putf(y, w - 6, 6, base, "%5u", r->runs);
+    tui_putf(y, COL_RUNS(w), 6, base, "%5u", r->runs);
 }
 
 static void draw_details(const tui_app *a, const mon_row *r, tui_rect d)
@@ -369,15 +389,17 @@ void tui_agents_draw(tui_app *a, tui_rect r)
 {
     tui_agents *m = a->agents;
     int w = r.w;
+    if (m->q_stale)
+        queue_info(a);
     tui_fill(r.y, 0, w, TUI_S_HEADER);
-    tui_put(r.y, 1, 17, TUI_S_HEADER, "AGENT");
-    tui_put(r.y, 18, 9, TUI_S_HEADER, "STATE");
-    tui_put(r.y, 27, 7, TUI_S_HEADER, "STEP");
-    tui_put(r.y, 34, w - 70, TUI_S_HEADER, "TOOL / LAST");
-    tui_put(r.y, w - 36, 10, TUI_S_HEADER, "ELAPSED");
-    tui_put(r.y, w - 25, 8, TUI_S_HEADER, " QUEUE");
-    tui_put(r.y, w - 16, 9, TUI_S_HEADER, "WORKERS");
-    tui_put(r.y, w - 6, 6, TUI_S_HEADER, " RUNS");
+    tui_put(r.y, 1, 16, TUI_S_HEADER, "AGENT");
+    tui_put(r.y, 18, 8, TUI_S_HEADER, "STATE");
+    tui_put(r.y, 27, 6, TUI_S_HEADER, "STEP");
+    tui_put(r.y, COL_TOOL, TOOL_W(w), TUI_S_HEADER, TOOL_W(w) >= 11 ? "TOOL / LAST" : "TOOL");
+    tui_put(r.y, COL_ELAPSED(w), 11, TUI_S_HEADER, "ELAPSED");
+    tui_put(r.y, COL_QUEUE(w), 6, TUI_S_HEADER, " QUEUE");
+    tui_put(r.y, COL_WORKERS(w), 7, TUI_S_HEADER, "WORKERS");
+    tui_put(r.y, COL_RUNS(w), 6, TUI_S_HEADER, " RUNS");
     int details = r.h >= 16 ? 5 : 0;
     int list_h = r.h - 1 - details;
     if (list_h < 1)

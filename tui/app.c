@@ -5,8 +5,10 @@
  * cache's pub/sub callbacks (other threads: they only queue the raw message)
  * and by signal handlers (SIGWINCH, SIGTERM, ...), so nothing runs while the
  * user does nothing; the only timer is a 1 s tick while a task runs, for
- * elapsed times.  The terminal is restored on every way out: normal quit,
- * SIGTERM/SIGHUP, and fatal signals (termios restored from the signal handler). */
+ * elapsed times, or while the agent monitor is on screen in networked mode,
+ * for its worker counts (nothing announces a worker starting or dying).  The
+ * terminal is restored on every way out: normal quit, SIGTERM/SIGHUP, and
+ * fatal signals (termios restored from the signal handler). */
 #include "tui.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
@@ -26,21 +28,39 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <term.h>
 #include <termios.h>
 #include <unistd.h>
+
+/* A key and what it does, as the status bar shows them. */
+typedef struct bar_item {
+    const char *key;
+    const char *what;
+} bar_item;
+
+#define MAX_HINTS 4
 
 typedef struct panel_def {
     const char *name;
     void (*draw)(tui_app *a, tui_rect r);
     bool (*key)(tui_app *a, const tui_key *k);
-    const char *hints;
+    bar_item hints[MAX_HINTS];
 } panel_def;
 
 static const panel_def panels[TUI_NPANELS] = {
-    { "Chat", tui_chat_draw, tui_chat_key, "Enter send  PgUp/PgDn scroll  @agent  /help" },
-    { "Agents", tui_agents_draw, tui_agents_key, "↑↓ move  r refresh  q quit" },
-    { "Tasks", tui_tasks_draw, tui_tasks_key, "↑↓ move  Enter steps  c cancel  q quit" },
-    { "Memory", tui_memory_draw, tui_memory_key, "↑↓ move  Enter continue  / search  q quit" },
+    { "Chat", tui_chat_draw, tui_chat_key,
+      { { "Enter", "send" }, { "PgUp/PgDn", "scroll" }, { "@agent", "pick" },
+        { "/help", "commands" } } },
+    { "Agents", tui_agents_draw, tui_agents_key, { { "↑↓", "move" }, { "r", "refresh" } } },
+    { "Tasks", tui_tasks_draw, tui_tasks_key,
+      { { "↑↓", "move" }, { "Enter", "steps" }, { "c", "cancel" }, { "o", "open" } } },
+    { "Memory", tui_memory_draw, tui_memory_key,
+      { { "↑↓", "move" }, { "Enter", "continue" }, { "/", "search" } } },
+};
+
+/* Keys every panel has; quitting is q outside the input line, Ctrl-D in it. */
+static const bar_item global_keys[] = {
+    { "Tab/S-Tab", "panels" }, { "F1/?", "help" }, { "^C", "cancel" }, { "^L", "redraw" },
 };
 
 /* ---- the inbox: events from other threads ---- */
@@ -164,13 +184,39 @@ static void on_signal(int sig)
     errno = saved;
 }
 
+/* What a crash writes to undo what the screen set up: mouse reports off, then
+ * the terminal's own (terminfo) strings to leave keypad mode and the alternate
+ * screen and show the cursor; built before the screen starts, since a signal
+ * handler may only write(). */
+static char fatal_reset[512] = "\033[?1000l\033[?1002l\033[?1006l";
+static size_t fatal_reset_len;
+
+static void fatal_reset_add(const char *cap)
+{
+    const char *v = tigetstr(cap);
+    size_t n = v && v != (const char *)-1 ? strlen(v) : 0;
+    if (n && fatal_reset_len + n < sizeof fatal_reset - 3) {
+        memcpy(fatal_reset + fatal_reset_len, v, n);
+        fatal_reset_len += n;
+    }
+}
+
+static void fatal_reset_build(void)
+{
+    fatal_reset_len = strlen(fatal_reset);
+    static const char *const caps[] = { "rmkx", "sgr0", "cnorm", "rmcup" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(caps); i++)
+        fatal_reset_add(caps[i]);
+    memcpy(fatal_reset + fatal_reset_len, "\r\n", 2);
+    fatal_reset_len += 2;
+}
+
 /* A crash must not leave the terminal raw and on the alternate screen. */
 static void on_fatal(int sig)
 {
     if (tio_saved)
         tcsetattr(STDIN_FILENO, TCSANOW, &saved_tio);
-    static const char reset[] = "\033[?1000l\033[?1006l\033[?25h\033[0m\033[?1049l\r\n";
-    ssize_t w = write(STDOUT_FILENO, reset, sizeof reset - 1);
+    ssize_t w = write(STDOUT_FILENO, fatal_reset, fatal_reset_len);
     (void)w;
     signal(sig, SIG_DFL);
     raise(sig);
@@ -209,6 +255,8 @@ static void sync_size(tui_app *a)
     a->rows = LINES;
     a->cols = COLS;
     a->narrow = a->cols < 80;
+    if (a->narrow && a->input_mode == TUI_INPUT_SEARCH && a->session)
+        tui_input_set_mode(a, TUI_INPUT_CHAT);   /* the memory view it searches is gone */
     a->dirty = true;
 }
 
@@ -231,6 +279,7 @@ static int term_open(tui_app *a, er_error *err)
         return er_error_set(err, ER_EINVAL, "cannot start the full-screen interface for "
                             "TERM='%s'; use errand --plain", getenv("TERM") ? getenv("TERM") : "");
     set_term(s);
+    fatal_reset_build();
     raw();
     noecho();
     nonl();
@@ -284,7 +333,7 @@ static void draw_tabs(tui_app *a)
         if (a->narrow && i != TUI_CHAT)
             continue;
         char t[32];
-        snprintf(t, sizeof t, " %d %s ", i + 1, panels[i].name);
+        snprintf(t, sizeof t, " F%d %s ", i + 2, panels[i].name);   /* F2..F5 show it */
         x += tui_put(0, x, a->cols - x, tui_panel(a) == (tui_panel_id)i ? TUI_S_TAB_ACTIVE
                                                                       : TUI_S_TAB, t);
         x += tui_put(0, x, a->cols - x, TUI_S_TAB, " ");
@@ -300,6 +349,23 @@ static void draw_tabs(tui_app *a)
     }
 }
 
+/* Draws whole items from x while they fit before `end` (a cut "q q" helps no
+ * one); returns where the next one would go. */
+static int put_items(int y, int x, int end, const bar_item *items, size_t n)
+{
+    for (size_t i = 0; i < n && items[i].key; i++) {
+        const char *k = items[i].key, *w = items[i].what;
+        int need = tui_text_width(k, strlen(k)) + 1 + tui_text_width(w, strlen(w));
+        if (x + need > end)
+            break;
+        x += tui_put(y, x, end - x, TUI_S_BAR_KEY, k);
+        x += tui_put(y, x, end - x, TUI_S_BAR, " ");
+        x += tui_put(y, x, end - x, TUI_S_BAR, w);
+        x += 2;
+    }
+    return x;
+}
+
 static void draw_status(tui_app *a)
 {
     int y = a->rows - 1;
@@ -311,16 +377,15 @@ static void draw_status(tui_app *a)
     if (a->status[0]) {
         tui_put(y, 1, room - 1, a->status_error ? TUI_S_ERROR : TUI_S_BAR_KEY, a->status);
     } else {
-        int x = 1;
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "Tab");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " panels  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "F1");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " help  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "^C");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " cancel  ");
-        x += tui_put(y, x, room - x, TUI_S_BAR_KEY, "^D");
-        x += tui_put(y, x, room - x, TUI_S_BAR, " quit  │ ");
-        tui_put(y, x, room - x, TUI_S_BAR, panels[tui_panel(a)].hints);
+        bool in_input = tui_panel(a) == TUI_CHAT || a->input_mode == TUI_INPUT_SEARCH;
+        bar_item quit = { in_input ? "^D" : "q", "quit" };
+        size_t skip = a->narrow ? 1 : 0;   /* no other panel to Tab to */
+        int x = put_items(y, 1, room, global_keys + skip, ER_ARRAY_LEN(global_keys) - skip);
+        x = put_items(y, x, room, &quit, 1);
+        if (x + 4 < room) {
+            tui_put(y, x, room - x, TUI_S_BAR, "│ ");
+            put_items(y, x + 2, room, panels[tui_panel(a)].hints, MAX_HINTS);
+        }
     }
     if (rw)
         tui_put(y, a->cols - rw + 1, rw - 1, TUI_S_BAR_KEY, run);
@@ -416,7 +481,11 @@ static void on_mouse(tui_app *a)
     if (me.bstate & (BUTTON4_PRESSED | BUTTON5_PRESSED)) {
         int dir = me.bstate & BUTTON4_PRESSED ? -1 : 1;
         tui_key k = { true, false, dir < 0 ? KEY_SR : KEY_SF };
-        if (tui_panel(a) == TUI_CHAT)
+        if (a->help_open)
+            tui_help_key(a, &k);
+        else if (tui_approval_open(a))
+            tui_approval_key(a, &k);
+        else if (tui_panel(a) == TUI_CHAT)
             tui_chat_scroll(a, -dir * 3);
         else
             panels[tui_panel(a)].key(a, &k);
@@ -435,7 +504,7 @@ static bool global_key(tui_app *a, const tui_key *k)
         if (k->c == KEY_RESIZE)
             sync_size(a);
         else if (k->c == KEY_F(1))
-            a->help_open = true;
+            tui_open_help(a);
         else if (k->c == KEY_MOUSE)
             on_mouse(a);
         else if (k->c == KEY_BTAB)
@@ -458,8 +527,21 @@ static bool global_key(tui_app *a, const tui_key *k)
     return false;
 }
 
+void tui_open_help(tui_app *a)
+{
+    a->help_open = true;
+    a->help_top = 0;
+    a->dirty = true;
+}
+
 static void input_key(tui_app *a, const tui_key *k)
 {
+    /* '?' on an empty line is help, as in the lists; typed after text it is a '?'. */
+    if (!k->fn && !k->alt && k->c == '?' && a->input_mode == TUI_INPUT_CHAT &&
+        tui_input_empty()) {
+        tui_open_help(a);
+        return;
+    }
     if (!k->fn && !k->alt && k->c == 27) {
         if (a->input_mode == TUI_INPUT_SEARCH)
             tui_input_set_mode(a, TUI_INPUT_CHAT);
@@ -488,8 +570,9 @@ static void on_key(tui_app *a, const tui_key *k)
         return;
     }
     a->ctrl_c_armed = false;
-    if (a->help_open && !(k->fn && k->c == KEY_RESIZE)) {
-        a->help_open = false;
+    if (a->help_open && !(k->fn && (k->c == KEY_RESIZE || k->c == KEY_MOUSE))) {
+        if (!tui_help_key(a, k))
+            a->help_open = false;
         return;
     }
     if (tui_approval_open(a) && !(k->fn && (k->c == KEY_RESIZE || k->c == KEY_MOUSE))) {
@@ -515,7 +598,7 @@ static void on_key(tui_app *a, const tui_key *k)
     if (k->c == 'q' || k->c == TUI_CTRL('D'))
         a->quit = true;
     else if (k->c == '?')
-        a->help_open = true;
+        tui_open_help(a);
     else if (k->c == 27)
         tui_show_panel(a, TUI_CHAT);
 }
@@ -540,7 +623,7 @@ static void read_keys(tui_app *a)
 
 static bool busy(tui_app *a)
 {
-    return tui_session_running(a) || tui_agents_busy(a);
+    return tui_session_running(a) || tui_agents_busy(a) || tui_agents_watching(a);
 }
 
 static void tick(tui_app *a)

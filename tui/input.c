@@ -148,26 +148,31 @@ static int insert_newline(int count, int key)
 
 /* ---- completion: slash commands and @agent names ---- */
 
-static char *complete_gen(const char *text, int state)
+char *tui_agent_completion(const char *text, int state)
 {
-    static size_t i, len;
-    if (!state) {
+    static size_t i;
+    if (!state)
         i = 0;
-        len = strlen(text);
+    size_t len = strlen(text);
+    while (er_agents[i]) {
+        char *cand = er_xasprintf("@%s", er_agents[i++]->name);
+        if (strncmp(cand, text, len) == 0)
+            return cand;
+        free(cand);
     }
-    if (text[0] == '/') {
-        while (i < tui_nslashes) {
-            const char *name = tui_slashes[i++].name;
-            if (strncmp(name, text, len) == 0)
-                return er_xstrdup(name);
-        }
-    } else if (text[0] == '@') {
-        while (er_agents[i]) {
-            char *cand = er_xasprintf("@%s", er_agents[i++]->name);
-            if (strncmp(cand, text, len) == 0)
-                return cand;
-            free(cand);
-        }
+    return NULL;
+}
+
+static char *complete_slash(const char *text, int state)
+{
+    static size_t i;
+    if (!state)
+        i = 0;
+    size_t len = strlen(text);
+    while (i < tui_nslashes) {
+        const char *name = tui_slashes[i++].name;
+        if (strncmp(name, text, len) == 0)
+            return er_xstrdup(name);
     }
     return NULL;
 }
@@ -176,8 +181,10 @@ static char **complete(const char *text, int start, int end)
 {
     (void)end;
     rl_attempted_completion_over = 1;
-    if (start == 0 && app->input_mode == TUI_INPUT_CHAT && (text[0] == '/' || text[0] == '@'))
-        return rl_completion_matches(text, complete_gen);
+    if (start == 0 && app->input_mode == TUI_INPUT_CHAT && text[0] == '/')
+        return rl_completion_matches(text, complete_slash);
+    if (start == 0 && app->input_mode == TUI_INPUT_CHAT && text[0] == '@')
+        return rl_completion_matches(text, tui_agent_completion);
     return NULL;
 }
 

@@ -1,5 +1,6 @@
 /* repl.c — the line-oriented REPL (errand --plain): readline with persistent
- * history, slash commands with tab completion, Ctrl-C cancels the running task.
+ * history, slash commands and @agent names with tab completion, Ctrl-C cancels
+ * the running task.
  *
  * Readline's callback interface is driven by poll() on stdin and a self-pipe
  * for SIGINT, so a Ctrl-C at the prompt only clears the line. */
@@ -200,6 +201,8 @@ static char **complete(const char *text, int start, int end)
     rl_attempted_completion_over = 1;
     if (start == 0 && text[0] == '/')
         return rl_completion_matches(text, complete_slash);
+    if (start == 0 && text[0] == '@')
+        return rl_completion_matches(text, tui_agent_completion);
     return NULL;
 }
 
@@ -227,6 +230,7 @@ static void tty_loop(repl *r)
     fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
     r->history_path = tui_history_open();
     rl_attempted_completion_function = complete;
+    rl_completer_word_break_characters = " \t\n";   /* '@' starts a word, as in the TUI */
     rl_readline_name = "errand";
     active = r;
     printf("errand %s — type /help for commands, Ctrl-D to leave\n", ER_VERSION);

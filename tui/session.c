@@ -36,6 +36,8 @@ struct tui_session {
     char agent[64];
     cJSON *approvals[MAX_APPROVALS];   /* approval_request events waiting, oldest first */
     size_t napprovals;
+    int ascroll;                       /* first argument row the dialog shows */
+    int apage, arows;                  /* argument rows on screen, in all, at the last draw */
     bool always[ER_PERM_COUNT];        /* "a" answers: allow this class for the session */
 };
 
@@ -338,6 +340,8 @@ bool tui_approval_open(const tui_app *a)
 
 static void remove_approval(tui_session *s, size_t i)
 {
+    if (i == 0)
+        s->ascroll = 0;   /* the next question starts at its top */
     cJSON_Delete(s->approvals[i]);
     memmove(s->approvals + i, s->approvals + i + 1, (s->napprovals - i - 1) * sizeof *s->approvals);
     s->napprovals--;
@@ -357,7 +361,14 @@ static void approval_settled(tui_session *s, const char *call_id)
 void tui_approval_key(tui_app *a, const tui_key *k)
 {
     tui_session *s = a->session;
-    if (k->fn || !s->napprovals)
+    if (!s->napprovals)
+        return;
+    /* Long arguments (a whole file to write) scroll: nothing is approved unseen. */
+    if (tui_scroll_key(k, &s->ascroll, s->apage, s->arows)) {
+        a->dirty = true;
+        return;
+    }
+    if (k->fn)
         return;
     er_approval_decision d;
     switch (k->c) {
@@ -431,19 +442,44 @@ static char *readable_args(const cJSON *data)
     return clean;
 }
 
-static void draw_wrapped(int y, int end, tui_rect in, tui_style st, const char *text)
+/* The argument rows of the dialog, `w` columns wide: offsets into text. */
+typedef struct arg_row {
+    size_t off, len;
+} arg_row;
+
+static arg_row *wrap_args(const char *text, int w, int *out_n)
 {
-    size_t len = strlen(text), off = 0;
-    while (off < len && y < end) {
-        size_t next;
-        size_t n = tui_wrap(text + off, len - off, in.w, &next);
-        if (y == end - 1 && off + next < len) {
-            tui_put(y++, in.x, in.w, TUI_S_DIM, "…");
-            break;
-        }
-        tui_putn(y++, in.x, in.w, st, text + off, n);
-        off += next;
+    size_t len = strlen(text), cap = 16;
+    arg_row *rows = er_xmalloc(cap * sizeof *rows);
+    int n = 0;
+    for (size_t off = 0, next; off < len; off += next) {
+        if ((size_t)n == cap)
+            rows = er_xrealloc(rows, (cap *= 2) * sizeof *rows);
+        rows[n].off = off;
+        rows[n++].len = tui_wrap(text + off, len - off, w, &next);
     }
+    *out_n = n;
+    return rows;
+}
+
+/* Rows [ascroll, ascroll + h) of the arguments; when they do not all fit, the
+ * row below says which are shown and how to see the others. */
+static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *args)
+{
+    int n;
+    arg_row *rows = wrap_args(args, in.w, &n);
+    s->arows = n;
+    s->apage = h;
+    s->ascroll = tui_scroll_clamp(s->ascroll, h, n);
+    for (int i = 0; i < h && s->ascroll + i < n; i++)
+        tui_putn(y + i, in.x, in.w, TUI_S_CODE, args + rows[s->ascroll + i].off,
+                 rows[s->ascroll + i].len);
+    if (n > h) {
+        int last = s->ascroll + h < n ? s->ascroll + h : n;
+        tui_putf(y + h, in.x, in.w, TUI_S_DIM, "rows %d-%d of %d · ↑↓ PgUp PgDn scroll",
+                 s->ascroll + 1, last, n);
+    }
+    free(rows);
 }
 
 void tui_approval_draw(tui_app *a)
@@ -453,9 +489,8 @@ void tui_approval_draw(tui_app *a)
     const cJSON *d = er_json_obj(ev, "data");
     char *args = readable_args(d);
     int w = a->cols - 4 < 100 ? a->cols - 4 : 100;
-    int nargs = 0;
-    for (size_t off = 0, len = strlen(args), next; off < len; off += next, nargs++)
-        tui_wrap(args + off, len - off, w - 4, &next);
+    int nargs;
+    free(wrap_args(args, w - 4, &nargs));
     int h = nargs + 6 < a->rows - 2 ? nargs + 6 : a->rows - 2;
     char title[64];
     if (s->napprovals > 1)
@@ -469,8 +504,7 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to run ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, er_json_str(d, "tool"));
     tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
-    y += 2;
-    draw_wrapped(y, in.y + in.h - 2, in, TUI_S_CODE, args);
+    draw_args(s, in, y + 2, in.h - 4, args);
     free(args);
     x = in.x;
     y = in.y + in.h - 1;
@@ -479,7 +513,11 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " n ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " deny  ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " a ");
-    tui_putf(y, x, in.x + in.w - x, TUI_S_TEXT, " always allow %s tools this session", perm);
+    char always[96];
+    snprintf(always, sizeof always, " always allow %s tools this session", perm);
+    if (tui_text_width(always, strlen(always)) > in.x + in.w - x)
+        snprintf(always, sizeof always, " always (session)");   /* narrow: still says what a does */
+    tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, always);
 }
 
 /* ---- events of this session's request ---- */
@@ -526,7 +564,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
 static void do_help(tui_app *a, const char *arg)
 {
     (void)arg;
-    a->help_open = true;
+    tui_open_help(a);
 }
 
 static void show_or_explain(tui_app *a, tui_panel_id p, const char *name)

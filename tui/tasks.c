@@ -298,10 +298,7 @@ static void draw_detail(tui_app *a, tui_rect r)
     }
     t->drows = total;
     t->dpage = h;
-    if (t->dscroll > total - h)
-        t->dscroll = total - h;
-    if (t->dscroll < 0)
-        t->dscroll = 0;
+    t->dscroll = tui_scroll_clamp(t->dscroll, h, total);
     for (int row = 0; row < h && t->dscroll + row < total; row++) {
         int k = t->dscroll + row;
         if (times[k]) {
@@ -357,25 +354,15 @@ static void cancel(tui_app *a, const char *id)
 static bool detail_key(tui_app *a, const tui_key *k)
 {
     tui_tasks *t = a->tasks;
-    int page = t->dpage > 2 ? t->dpage - 1 : 1;
-    if (k->fn) {
-        switch (k->c) {
-        case KEY_UP: case KEY_SR: t->dscroll--; break;
-        case KEY_DOWN: case KEY_SF: t->dscroll++; break;
-        case KEY_PPAGE: t->dscroll -= page; break;
-        case KEY_NPAGE: t->dscroll += page; break;
-        case KEY_HOME: t->dscroll = 0; break;
-        case KEY_END: t->dscroll = t->drows; break;
-        case KEY_LEFT: case KEY_BACKSPACE: close_detail(t); break;
-        default: return false;
-        }
+    if (tui_scroll_key(k, &t->dscroll, t->dpage, t->drows)) {
+        ;
+    } else if (k->fn) {
+        if (k->c != KEY_LEFT && k->c != KEY_BACKSPACE)
+            return false;
+        close_detail(t);
     } else if (k->c == 27 || k->c == 127 || k->c == 'h') {
         close_detail(t);
         t->stale = true;
-    } else if (k->c == 'k') {
-        t->dscroll--;
-    } else if (k->c == 'j') {
-        t->dscroll++;
     } else if (k->c == 'c') {
         cancel(a, t->detail_id);
     } else {

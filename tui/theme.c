@@ -8,6 +8,7 @@
 #include "errand/alloc.h"
 
 #include <stdarg.h>
+#include <stdlib.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -149,6 +150,36 @@ bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page)
     return true;
 }
 
+bool tui_scroll_key(const tui_key *k, int *top, int page, int total)
+{
+    int step = page > 2 ? page - 1 : 1;   /* a page keeps one row in sight */
+    if (k->fn) {
+        switch (k->c) {
+        case KEY_UP: case KEY_SR: (*top)--; break;
+        case KEY_DOWN: case KEY_SF: (*top)++; break;
+        case KEY_PPAGE: *top -= step; break;
+        case KEY_NPAGE: *top += step; break;
+        case KEY_HOME: *top = 0; break;
+        case KEY_END: *top = total; break;
+        default: return false;
+        }
+    } else if (k->c == 'k') {
+        (*top)--;
+    } else if (k->c == 'j') {
+        (*top)++;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+int tui_scroll_clamp(int top, int page, int total)
+{
+    if (top > total - page)
+        top = total - page;
+    return top < 0 ? 0 : top;
+}
+
 void tui_list_scroll(size_t sel, int h, int *top)
 {
     if ((int)sel < *top)
@@ -185,35 +216,86 @@ static const struct {
     { "PgUp / PgDn, wheel", "scroll the chat or a list" },
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },
-    { "y / n / a", "approval: allow, deny, always allow this kind for the session" },
-    { "c", "Tasks: cancel the selected task" },
+    { "y / n / a", "approval: allow, deny, always allow this kind for the session "
+                    "(arrows and PgUp/PgDn scroll long arguments)" },
+    { "c, o", "Tasks: cancel the selected task, continue its conversation" },
+    { "r", "Agents, Tasks, Memory: refresh" },
     { "/", "Memory: search titles and messages; Enter continues one" },
     { "Esc", "back to the chat; close a dialog or the task's steps" },
     { "Ctrl-L, Ctrl-Z", "redraw the screen, suspend" },
-    { "F1, ?", "this help (? outside the input line)" },
+    { "F1, ?", "this help (? on an empty input line or in a list)" },
     { "q, Ctrl-D", "quit (q outside the input line, Ctrl-D on an empty line)" },
 };
 
+/* One row of the help: a key column (or NULL on continuation rows) and a piece
+ * of its wrapped description. */
+typedef struct help_row {
+    const char *key;
+    const char *text;
+    size_t len;
+    tui_style key_style;
+} help_row;
+
+static void help_add(help_row **rows, int *n, const char *key, tui_style ks, const char *text,
+                     int w)
+{
+    size_t len = strlen(text), off = 0;
+    do {
+        size_t next = len;
+        size_t k = len ? tui_wrap(text + off, len - off, w, &next) : 0;
+        *rows = er_xrealloc(*rows, (size_t)(*n + 1) * sizeof **rows);
+        (*rows)[(*n)++] = (help_row){ off ? NULL : key, text + off, k, ks };
+        off += next;
+    } while (off < len);
+}
+
+/* Every row of the help for descriptions `w` columns wide (wrapped, so an 80x24
+ * terminal shows all of each line). */
+static help_row *help_rows(int w, int *out_n)
+{
+    help_row *rows = NULL;
+    int n = 0;
+    for (size_t i = 0; i < ER_ARRAY_LEN(help_keys); i++)
+        help_add(&rows, &n, help_keys[i].keys, TUI_S_BOLD, help_keys[i].what, w);
+    help_add(&rows, &n, "", TUI_S_BOLD, "", w);
+    help_add(&rows, &n, "Commands", TUI_S_HEADER, "", w);
+    for (size_t i = 0; i < tui_nslashes; i++)
+        help_add(&rows, &n, tui_slashes[i].name, TUI_S_BOLD, tui_slashes[i].help, w);
+    *out_n = n;
+    return rows;
+}
+
 void tui_draw_help(tui_app *a)
 {
-    int n = (int)ER_ARRAY_LEN(help_keys) + (int)tui_nslashes + 4;
     int w = a->cols - 4 < 96 ? a->cols - 4 : 96;
-    int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2;
-    if (w < 20 || h < 5)
+    if (w < 30 || a->rows < 7)
         return;
-    tui_rect in = tui_box((tui_rect){ (a->rows - h) / 2, (a->cols - w) / 2, h, w },
-                          "errand — keys (any key closes)");
-    int y = in.y, end = in.y + in.h;
-    for (size_t i = 0; i < ER_ARRAY_LEN(help_keys) && y < end; i++, y++) {
-        tui_put(y, in.x, 20, TUI_S_BOLD, help_keys[i].keys);
-        tui_put(y, in.x + 21, in.w - 21, TUI_S_TEXT, help_keys[i].what);
+    int n;
+    help_row *rows = help_rows(w - 4 - 21, &n);
+    int h = n + 2 < a->rows - 2 ? n + 2 : a->rows - 2;
+    a->help_rows = n;
+    a->help_page = h - 2;
+    a->help_top = tui_scroll_clamp(a->help_top, a->help_page, n);
+    char title[96];
+    if (n > a->help_page)
+        snprintf(title, sizeof title, "errand — keys (%d-%d of %d, ↑↓ PgUp PgDn scroll; other "
+                 "keys close)", a->help_top + 1, a->help_top + a->help_page, n);
+    else
+        snprintf(title, sizeof title, "errand — keys (any key closes)");
+    tui_rect in = tui_box((tui_rect){ (a->rows - h) / 2, (a->cols - w) / 2, h, w }, title);
+    for (int i = 0; i < in.h && a->help_top + i < n; i++) {
+        const help_row *r = &rows[a->help_top + i];
+        if (r->key)
+            tui_put(in.y + i, in.x, 20, r->key_style, r->key);
+        tui_putn(in.y + i, in.x + 21, in.w - 21, TUI_S_TEXT, r->text, r->len);
     }
-    if (y < end)
-        y++;
-    if (y < end)
-        tui_put(y++, in.x, in.w, TUI_S_HEADER, "Commands");
-    for (size_t i = 0; i < tui_nslashes && y < end; i++, y++) {
-        tui_put(y, in.x, 20, TUI_S_BOLD, tui_slashes[i].name);
-        tui_put(y, in.x + 21, in.w - 21, TUI_S_TEXT, tui_slashes[i].help);
-    }
+    free(rows);
+}
+
+bool tui_help_key(tui_app *a, const tui_key *k)
+{
+    if (!tui_scroll_key(k, &a->help_top, a->help_page, a->help_rows))
+        return false;
+    a->dirty = true;
+    return true;   /* the draw keeps help_top in range */
 }

@@ -7,7 +7,8 @@
  * readline and every panel's state.  The only thing other threads do is the
  * cache's pub/sub callbacks (app.c), which queue the raw event and write a
  * byte to the wake-up pipe; the main loop polls stdin and that pipe, so an
- * idle session uses no CPU at all (a 1 s tick runs only while a task runs). */
+ * idle session uses no CPU at all (a 1 s tick runs only while a task runs, or
+ * while the agent monitor is on screen in networked mode). */
 #ifndef ERRAND_TUI_H
 #define ERRAND_TUI_H
 
@@ -55,6 +56,7 @@ typedef struct tui_app {
     bool quit;
     bool dirty;               /* something changed: redraw before sleeping */
     bool help_open;
+    int help_top, help_page, help_rows;   /* the help's scroll: first row, rows shown, rows */
     bool ctrl_c_armed;        /* a Ctrl-C at an idle prompt: the next one quits */
     bool local_bus;           /* workers run in this process */
     char status[256];         /* one-line message in the status bar, until the next key */
@@ -72,6 +74,8 @@ typedef struct tui_app {
 /* The panel on screen (chat when the terminal is narrow). */
 tui_panel_id tui_panel(const tui_app *a);
 void tui_show_panel(tui_app *a, tui_panel_id p);
+/* The help overlay (F1, '?', /help), from its top. */
+void tui_open_help(tui_app *a);
 void tui_set_status(tui_app *a, bool error, const char *fmt, ...) ER_PRINTF(3, 4);
 /* Subscribes to a task's own channel (its tokens); NULL on failure.  OWNED:
  * release with er_cache_unsubscribe on the main thread. */
@@ -91,10 +95,19 @@ int tui_putf(int y, int x, int w, tui_style s, const char *fmt, ...) ER_PRINTF(5
 /* A framed box with a title; returns the inside. */
 tui_rect tui_box(tui_rect r, const char *title);
 void tui_draw_help(tui_app *a);
+/* Scroll keys while the help is open (arrows, PgUp/PgDn, Home/End, j/k, the
+ * wheel); false for any other key, which closes it. */
+bool tui_help_key(tui_app *a, const tui_key *k);
 /* Lists: moves *sel for the usual keys (arrows, j/k, PgUp/PgDn, Home/End,
  * the wheel); true when k was one of them.  tui_list_scroll keeps sel within
  * the h rows shown from *top. */
 bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page);
+/* Text views (a dialog, the help, a task's steps): moves *top, the first row
+ * shown, for the same keys; the caller clamps it to [0, total - page] when it
+ * draws.  True when k was one of them. */
+bool tui_scroll_key(const tui_key *k, int *top, int page, int total);
+/* top kept within [0, total - page]. */
+int tui_scroll_clamp(int top, int page, int total);
 void tui_list_scroll(size_t sel, int h, int *top);
 /* A status's style (done green, failed red, …). */
 tui_style tui_status_style(er_task_status s);
@@ -110,6 +123,8 @@ void tui_input_draw(tui_app *a, tui_rect r);
 void tui_input_set_mode(tui_app *a, tui_input_mode m);
 bool tui_input_empty(void);
 void tui_input_clear(tui_app *a);
+/* Readline completion of "@agent" names (the REPL uses it too); OWNED matches. */
+char *tui_agent_completion(const char *text, int state);
 /* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */
 char *tui_history_open(void);
 void tui_history_add(const char *path, const char *line);
@@ -180,7 +195,11 @@ void tui_agents_draw(tui_app *a, tui_rect r);
 bool tui_agents_key(tui_app *a, const tui_key *k);
 /* True while any agent runs (the tick keeps elapsed times fresh). */
 bool tui_agents_busy(const tui_app *a);
-/* Once a second while busy: queue depths and a check of what the store says. */
+/* True while the monitor is on screen in networked mode: its queue depths and
+ * worker counts are read every tick (nothing announces a worker starting or
+ * dying), so the loop ticks then even with nothing running. */
+bool tui_agents_watching(const tui_app *a);
+/* Once a second while busy or watching: queue depths and a check of what the store says. */
 void tui_agents_tick(tui_app *a);
 
 /* ---- tasks.c: the task tracker ---- */

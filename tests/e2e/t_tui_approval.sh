@@ -1,4 +1,5 @@
-# Approval requests in the TUI: a dialog shows the exact tool and arguments;
+# Approval requests in the TUI: a dialog shows the exact tool and arguments
+# (arguments longer than the dialog scroll, so nothing is approved unseen);
 # y allows, n refuses (the model is told), a allows and answers later requests
 # of the same permission class by itself for the rest of the session.
 . "$(dirname "$0")/lib.sh"
@@ -7,14 +8,15 @@ if ! "$ERRAND" agents | grep -q write_file; then
   exit 77
 fi
 . "$(dirname "$0")/tui_lib.sh"
-call() { # call ID PATH — a turn asking for write_file
-  printf '{"match":"make %s","tool_calls":[{"id":"%s","name":"write_file","arguments":{"path":"%s","content":"content of %s\\nsecond line\\n"}}]}' \
-    "$1" "$1" "$2" "$1"
+call() { # call ID PATH [MORE] — a turn asking for write_file (MORE: extra content lines)
+  printf '{"match":"make %s","tool_calls":[{"id":"%s","name":"write_file","arguments":{"path":"%s","content":"content of %s\\nsecond line\\n%s"}}]}' \
+    "$1" "$1" "$2" "$1" "${3:-}"
 }
+long=$(seq 3 60 | sed 's/.*/line & of one\\n/' | tr -d '\n')
 done_turn() { printf '{"match":"\\"tool_call_id\\":\\"%s\\"","text":"%s"}' "$1" "$2"; }
 cat > "$T/s.json" <<JSON
 {"turns":[
- $(call one one.txt), $(done_turn one "finished one"),
+ $(call one one.txt "$long"), $(done_turn one "finished one"),
  $(call two two.txt), $(done_turn two "finished two"),
  $(call three three.txt), $(done_turn three "finished three"),
  $(call four four.txt), $(done_turn four "finished four")
@@ -29,6 +31,14 @@ expect_screen "it names the tool" "code wants to run write_file"
 expect_screen "it shows the arguments" "path: one.txt"
 expect_screen "file content shown as the file would be" "content of one"
 check "nothing written before the answer" test ! -e "$T/ws/one.txt"
+expect_screen "a long argument says it scrolls" "of 62 · ↑↓ PgUp PgDn scroll"
+if screen | grep -qF "line 60 of one"; then fail "60 lines fit a 30-row dialog?"; else pass "the end is below"; fi
+keys NPage; keys NPage; keys NPage
+expect_screen "PgDn scrolls to the argument's last line" "line 60 of one"
+expect_screen "the dialog says which rows show" "rows 41-62 of 62"
+keys Home
+expect_screen "Home goes back to the top" "path: one.txt"
+check "scrolling answers nothing" test ! -e "$T/ws/one.txt"
 keys y
 expect_screen "y: the task goes on" "finished one"
 wait_idle code

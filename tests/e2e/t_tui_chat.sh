@@ -1,9 +1,10 @@
 # The full-screen TUI against the fake LLM: an answer streams into the chat
-# panel with its code block set off; resizing mid-stream (down to 80x24, then
-# narrower) neither crashes nor corrupts the screen; the task shows as done in
-# the tracker; completion, multi-line input, history shared between sessions;
-# the memory view finds and continues a conversation; quitting restores the
-# terminal.
+# panel with its code block set off and highlighted; resizing mid-stream (down
+# to 80x24, then narrower) neither crashes nor corrupts the screen; the task
+# shows as done in the tracker; scrollback with PgUp/PgDn and the wheel; the
+# status bar and the help at 80x24; completion, multi-line input, history
+# shared between sessions; the memory view finds and continues a
+# conversation; quitting restores the terminal.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 words=$(seq 1 50 | sed 's/^/word/' | tr '\n' ' ')
@@ -11,13 +12,14 @@ cat > "$T/s.json" <<JSON
 {"turns":[
  {"match":"\"name\":\"route\"","repeat":true,"tool_calls":[{"id":"r","name":"route","arguments":{"steps":[{"agent":"research","request":""}]}}]},
  {"match":"first question","text":"Answer begins. $words\n\n\`\`\`c\nint main(void) { return 0; }\n\`\`\`\nAnswer ends here.","chunk_delay_ms":40},
+ {"match":"many rows","text":"$(seq 1 60 | sed 's/.*/row &/' | tr '\n' '#' | sed 's/#/\\n/g')the last row"},
  {"match":"line three","text":"got three lines"},
  {"match":"another topic","text":"something else"},
  {"match":"second question","text":"second answer"}
 ]}
 JSON
 tui_begin "$T/s.json"
-expect_screen "four panels in the tab bar" "4 Memory"
+expect_screen "four panels in the tab bar, named by the keys that show them" "F5 Memory"
 
 type_text "first question"
 keys Enter
@@ -33,12 +35,20 @@ check "alive after shrinking to 80x24 mid-stream" alive
 tm resize-window -x 60 -y 20
 sleep 0.2
 check "alive at 60 columns" alive
-expect_screen "narrow: still the chat" "1 Chat"
-if screen | grep -qF "2 Agents"; then fail "narrow terminal still shows the other panels"; else pass "narrow terminal collapses to the chat panel"; fi
+expect_screen "narrow: still the chat" "F2 Chat"
+if screen | grep -qF "F3 Agents"; then fail "narrow terminal still shows the other panels"; else pass "narrow terminal collapses to the chat panel"; fi
+if screen | grep -qF "Tab/S-Tab"; then fail "narrow: the status bar offers panels there are none of"; else pass "narrow: no panel keys in the status bar"; fi
 tm resize-window -x 100 -y 30
 expect_screen "the stream ends" "Answer ends here."
 check "alive after resizing back" alive
 expect_screen "code block behind a gutter" "│ int main(void) { return 0; }"
+# Highlighted: the C keywords in a colour of their own (magenta, theme.c).
+code_row=$(tm capture-pane -p -e | grep -F ' main(')
+if printf '%s' "$code_row" | grep -qE $'\e\\[([0-9]+;)*35m(int|return)'; then
+  pass "code block highlighted"
+else
+  fail "code block not highlighted: $(printf '%s' "$code_row" | cat -v)"
+fi
 expect_screen "the wrapped words all arrived" "word50"
 wait_gone "● research" 10
 before=$(screen)
@@ -105,6 +115,42 @@ type_text "another topic"
 keys Enter
 expect_screen "another conversation" "something else"
 wait_idle research
+
+# Scrollback: an answer taller than the panel; PgUp/PgDn and the wheel.
+type_text "many rows"
+keys Enter
+expect_screen "a long answer" "the last row"
+wait_idle research
+keys PPage
+expect_screen "PgUp scrolls back" "more (PgDn)"
+if screen | grep -qF "the last row"; then fail "PgUp left the end on screen"; else pass "PgUp: the end is below"; fi
+keys NPage
+expect_screen "PgDn comes back to the end" "the last row"
+if screen | grep -qF "more (PgDn)"; then fail "still scrolled back after PgDn"; else pass "PgDn: back at the end"; fi
+type_text $'\e[M`*('   # the wheel up (xterm mouse report, button 4), as a terminal sends it
+expect_screen "the wheel scrolls back three rows" "↓ 3 more (PgDn)"
+type_text $'\e[Ma*('   # the wheel down
+wait_gone "more (PgDn)" 5 || fail "the wheel did not scroll forward again"
+check "the wheel scrolls forward to the end" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -qF 'the last row'"
+
+# 80x24: the status bar shows whole keys, the help all of its lines.
+tm resize-window -x 80 -y 24
+expect_screen "80x24: the status bar names the keys" "Tab/S-Tab panels  F1/? help  ^C cancel  ^L redraw  ^D quit"
+keys "?"
+expect_screen "? on an empty input line opens the help" "errand — keys"
+expect_screen "the help says it scrolls at 80x24" "PgUp PgDn scroll"
+keys End
+expect_screen "End shows the help's last command" "/quit"
+keys Escape
+wait_gone "errand — keys" 5 || fail "Esc did not close the help"
+check "the ? was not typed into the input" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -qx '› *'"
+keys F4
+expect_screen "80x24: q quits outside the input line" "q quit"
+keys F3
+expect_screen "80x24: the monitor's columns stay apart" "TOOL / LAST  ELAPSED"
+keys F2
+tm resize-window -x 100 -y 30
+
 keys F5
 expect_screen "memory lists conversations" "another topic"
 keys /

@@ -77,6 +77,17 @@ expect_screen() { # expect_screen "description" TEXT [SECONDS]
   if wait_screen "$2" "${3:-15}"; then pass "$1"; else fail "$1: [$2] not on screen:"; screen >&2; fi
 }
 alive() { kill -0 "$TUI_PID" 2>/dev/null; }
+# errand_pid — the errand process itself: $TUI_PID, or networked its child
+# (there $ERRAND is tests/e2e/net_errand.py, a wrapper that polls and passes on
+# only SIGINT, SIGTERM and SIGHUP).
+errand_pid() {
+  local c bin
+  bin=$(readlink -f "$ERRAND_BIN")
+  [ "$(readlink -f "/proc/$TUI_PID/exe")" = "$bin" ] && { echo "$TUI_PID"; return; }
+  for c in $(cat /proc/"$TUI_PID"/task/*/children); do
+    [ "$(readlink -f "/proc/$c/exe")" = "$bin" ] && { echo "$c"; return; }
+  done
+}
 # The terminal state after errand quit: canonical mode and echo are back.
 expect_restored() {
   expect_screen "$1: the shell prints errand's exit status" "EXIT=$2"
@@ -86,6 +97,11 @@ expect_restored() {
   type_text "stty -a | tr ' ' '\n' | grep -xE -- '-?(icanon|echo)' | tr '\n' ' '; echo END"
   keys Enter
   expect_screen "$1: canonical input and echo restored" "icanon echo END"
+  # What only errand can undo (a shell restores termios after a crash by itself):
+  # the alternate screen left, mouse reports and keypad mode off, the cursor shown.
+  expect_eq "$1: normal screen, no mouse or keypad mode, cursor on" \
+    "$(tm display -p 'alt=#{alternate_on} mouse=#{mouse_any_flag} keypad=#{keypad_flag} cursor=#{cursor_flag}')" \
+    "alt=0 mouse=0 keypad=0 cursor=1"
   type_text 'echo typed-$((40 + 2))'
   keys Enter
   expect_screen "$1: the shell reads and runs lines again" "typed-42"
