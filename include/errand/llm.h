@@ -42,6 +42,8 @@ typedef struct er_llm_request {
     er_llm_token_fn on_token;   /* used when stream is true */
     void *payload;
     const volatile int *cancel; /* nonzero aborts the request with ER_ECANCELLED */
+    int64_t deadline_ms;        /* er_mono_ms() instant the request (retries included) may
+                                   not pass, ER_ETIMEDOUT: a time budget; 0: llm.timeout only */
 } er_llm_request;
 
 typedef struct er_llm_response {
