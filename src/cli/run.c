@@ -452,8 +452,14 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             quiet_ms = 0;
             er_task_status status = ER_TASK_RUNNING;
             if (ended_in_store(c, o, &status)) {
-                if (o->streamed && !end_event_within(c, v, f, o, 500))
-                    stream_was_cut(o);
+                /* Cancelled or failed elsewhere (`errand task cancel` in another
+                 * process with the in-process cache), no answer is missing. */
+                if (o->streamed && !end_event_within(c, v, f, o, 500)) {
+                    if (o->status == ER_TASK_DONE)
+                        stream_was_cut(o);
+                    else
+                        fputs("\n", stdout);
+                }
                 return;
             }
             if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
