@@ -14,6 +14,7 @@ typedef struct er_route_step {
     char *agent;
     char *request;
     int depends_on;          /* index of an earlier step whose result this needs, or -1 */
+    double confidence;       /* this step's own, 0..1, or -1 when none was given */
 } er_route_step;
 
 typedef struct er_route {
