@@ -23,6 +23,8 @@ typedef struct er_route {
     double confidence;       /* 0..1, or -1 when the model gave none */
     char *method;            /* "llm", "naive-bayes", "forced" */
     cJSON *scores;           /* OWNED per-agent scores or NULL */
+    int64_t tokens_in;       /* what the decision cost (the routing model call); */
+    int64_t tokens_out;      /* counted in the task's usage by the aggregator */
 } er_route;
 
 /* history: BORROWED earlier conversation messages or NULL. */

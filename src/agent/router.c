@@ -123,6 +123,9 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
     out->method = er_xstrdup(er_json_str(j, "method") ? er_json_str(j, "method") : "llm");
     const cJSON *scores = er_json_obj(j, "scores");
     out->scores = scores ? cJSON_Duplicate(scores, true) : NULL;
+    const cJSON *u = er_json_obj(j, "usage");
+    out->tokens_in = er_json_int(u, "input", 0, 0, INT64_MAX);
+    out->tokens_out = er_json_int(u, "output", 0, 0, INT64_MAX);
     return 0;
 }
 
@@ -145,6 +148,12 @@ cJSON *er_route_to_json(const er_route *r)
     er_json_add_str(j, "method", r->method);
     if (r->scores)
         er_json_add(j, "scores", cJSON_Duplicate(r->scores, true));
+    if (r->tokens_in || r->tokens_out) {
+        cJSON *u = cJSON_CreateObject();
+        er_json_add_num(u, "input", (double)r->tokens_in);
+        er_json_add_num(u, "output", (double)r->tokens_out);
+        er_json_add(j, "usage", u);
+    }
     return j;
 }
 
@@ -182,6 +191,10 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
         if (!rc)
             rc = er_route_from_json(out, args, err);
         cJSON_Delete(args);
+        if (!rc) {
+            out->tokens_in = resp.usage.input_tokens;
+            out->tokens_out = resp.usage.output_tokens;
+        }
         if (rc)
             er_error_prefix(err, "routing");
         break;
