@@ -210,10 +210,16 @@ int cmd_doctor(cli *c, cli_args *a)
     return worst ? EXIT_UNAVAIL : EXIT_DONE;
 }
 
-static void tools_line(const char *const *tools, er_buf *b)
+/* True when a tool is marked "*" (declared, not in this build). */
+static bool tools_line(const char *const *tools, er_buf *b)
 {
-    for (size_t i = 0; tools && tools[i]; i++)
-        er_buf_printf(b, "%s%s%s", i ? ", " : "", tools[i], er_tool_find(tools[i]) ? "" : "*");
+    bool missing = false;
+    for (size_t i = 0; tools && tools[i]; i++) {
+        bool here = er_tool_find(tools[i]) != NULL;
+        missing |= !here;
+        er_buf_printf(b, "%s%s%s", i ? ", " : "", tools[i], here ? "" : "*");
+    }
+    return missing;
 }
 
 int cmd_agents(cli *c, cli_args *a)
@@ -221,10 +227,11 @@ int cmd_agents(cli *c, cli_args *a)
     (void)c;
     bool json = cli_flag(a, "json");
     cJSON *arr = cJSON_CreateArray();
+    bool missing = false;
     for (size_t i = 0; er_agents[i]; i++) {
         const er_agent_def *ag = er_agents[i];
         er_buf b = ER_BUF_INIT;
-        tools_line(ag->tools, &b);
+        missing |= tools_line(ag->tools, &b);
         if (json) {
             cJSON *o = cJSON_CreateObject();
             er_json_add_str(o, "name", ag->name);
@@ -255,7 +262,7 @@ int cmd_agents(cli *c, cli_args *a)
         char *text = cJSON_Print(arr);
         puts(text);
         free(text);
-    } else {
+    } else if (missing) {
         printf("* not available in this build\n");
     }
     cJSON_Delete(arr);

@@ -76,6 +76,13 @@ check "doctor masks secrets" test "${d/sk-secret-value-1234567/}" = "$d"
 d=$(OPENAI_API_KEY=sk-secret-value-1234567 ERRAND_LLM=offline "$ERRAND" doctor)
 expect_contains "doctor shows the store check" "$d" "store  OK"
 expect_contains "doctor shows the llm check" "$d" "llm    OK"
+# the "*" footnote of errand agents only when some tool is marked with it
+out=$("$ERRAND" agents)
+if printf '%s\n' "$out" | grep '^  tools:' | grep -q '\*'; then
+  expect_contains "agents: footnote for a marked tool" "$out" "* not available"
+else
+  check "agents: no footnote without a marked tool" test "${out/not available in this build/}" = "$out"
+fi
 out=$("$ERRAND" migrate); rc=$?
 expect_eq "migrate exit 0" "$rc" 0
 expect_contains "migrate reports the version" "$out" "schema version"
