@@ -5,6 +5,7 @@
  *   {"role":"user","content":"…"}
  *   {"role":"assistant","content":"…"|null,"tool_calls":[{"id":"…","name":"…","arguments":"{…}"}]}
  *   {"role":"tool","tool_call_id":"…","name":"…","content":"…"}
+ *     (content starting "error:" is a failed or denied call: Anthropic's is_error)
  * Tools: [{"name":"…","description":"…","parameters":{JSON schema}}].
  * Backend by name: "openai" (any OpenAI-compatible endpoint), "anthropic", "offline". */
 #ifndef ERRAND_LLM_H

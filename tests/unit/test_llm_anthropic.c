@@ -30,7 +30,8 @@ static const char conversation[] =
     "{\"id\":\"call_t1\",\"name\":\"get_time\",\"arguments\":\"not json\"}]},"
     "{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"name\":\"get_weather\","
     "\"content\":\"sunny, 21C\"},"
-    "{\"role\":\"tool\",\"tool_call_id\":\"call_t1\",\"name\":\"get_time\",\"content\":\"10:00\"},"
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_t1\",\"name\":\"get_time\","
+    "\"content\":\"error: the user denied this get_time call\"},"
     "{\"role\":\"user\",\"content\":\"thanks\"}]";
 
 static void check_assistant(const cJSON *m)
@@ -58,6 +59,9 @@ static void check_tool_results(const cJSON *m)
     CHECK_STR(er_json_str(at(blocks, 0), "tool_use_id"), "call_w1");
     CHECK_STR(er_json_str(at(blocks, 0), "content"), "sunny, 21C");
     CHECK_STR(er_json_str(at(blocks, 1), "tool_use_id"), "call_t1");
+    /* A denied (failed) call is flagged as an error for the model; a good one is not. */
+    CHECK(er_json_bool(at(blocks, 1), "is_error", false));
+    CHECK(cJSON_GetObjectItem(at(blocks, 0), "is_error") == NULL);
     CHECK_STR(er_json_str(at(blocks, 2), "type"), "text");
     CHECK_STR(er_json_str(at(blocks, 2), "text"), "thanks");
 }
