@@ -454,12 +454,9 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             if (ended_in_store(c, o, &status)) {
                 /* Cancelled or failed elsewhere (`errand task cancel` in another
                  * process with the in-process cache), no answer is missing. */
-                if (o->streamed && !end_event_within(c, v, f, o, 500)) {
-                    if (o->status == ER_TASK_DONE)
-                        stream_was_cut(o);
-                    else
-                        fputs("\n", stdout);
-                }
+                if (o->streamed && !end_event_within(c, v, f, o, 500) &&
+                    o->status == ER_TASK_DONE)
+                    stream_was_cut(o);
                 return;
             }
             if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
@@ -488,6 +485,12 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     if (!rc) {
         cli_interrupted = 0;
         follow_loop(c, v, f, out);
+        /* A task that failed or was cancelled mid-answer: end the partial line
+         * before the reason goes to standard error. */
+        if (out->streamed && out->status != ER_TASK_DONE) {
+            fputs("\n", stdout);
+            fflush(stdout);
+        }
         if (v->collect_steps)
             out->steps = cli_task_steps(c, out->task_id);
     }

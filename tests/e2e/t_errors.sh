@@ -24,6 +24,8 @@ for case in "bad sse" "no done"; do
   expect_eq "$case: exit 1" "$rc" 1
   expect_contains "$case: clear error" "$out" "task failed"
 done
+# the part streamed before the failure ends its line: the reason is not glued to it
+expect_contains "partial answer ends its line" "$out" $'half\nerrand: task failed'
 json=$("$ERRAND" ask --json --agent code "cut json"); rc=$?
 expect_eq "truncated body: exit 1" "$rc" 1
 expect_eq "truncated body: failed" "$(jget "$json" status)" "failed"
