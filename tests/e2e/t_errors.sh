@@ -46,6 +46,11 @@ expect_eq "401: exit 3" "$rc" 3
 expect_contains "401: names the key" "$out" "OPENAI_API_KEY"
 check "401: no key in output" test "${out/test-key-123456/}" = "$out"
 
+# no key for OpenAI's own endpoint: said at once, exit 3, nothing sent
+out=$(env -u OPENAI_API_KEY -u OPENAI_BASE_URL "$ERRAND" ask --agent code "fine" 2>&1); rc=$?
+expect_eq "no key: exit 3" "$rc" 3
+expect_contains "no key: names it" "$out" "OPENAI_API_KEY is not set"
+
 # provider down → exit 3
 export OPENAI_BASE_URL="http://127.0.0.1:9/v1"
 out=$("$ERRAND" ask --agent code "fine" 2>&1); rc=$?

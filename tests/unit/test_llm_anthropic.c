@@ -14,8 +14,12 @@ static void test_open(void)
     er_error err = { 0 };
     er_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.anthropic_api_key = "sk-ant-test-open";
     er_llm *llm = NULL;
+    /* Anthropic's API without a key: said at once. */
+    CHECK_INT(er_llm_open_named(&llm, "anthropic", &cfg, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "ANTHROPIC_API_KEY is not set") != NULL);
+    CHECK(llm == NULL);
+    cfg.anthropic_api_key = "sk-ant-test-open";
     CHECK_OK(er_llm_open(&llm, &cfg, &err));
     CHECK_STR(er_llm_name(llm), "anthropic");
     CHECK_STR(er_llm_model(llm), "claude-sonnet-4-5");
