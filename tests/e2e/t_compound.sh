@@ -13,6 +13,7 @@ use_openai
 json=$("$ERRAND" ask --json "summarise https://example.com/a and email it to bob@example.com"); rc=$?
 expect_eq "exit 0" "$rc" 0
 expect_eq "status" "$(jget "$json" status)" "done"
+expect_eq "agents chosen" "$(jget "$json" agents)" '["research","email"]'
 ans=$(jget "$json" answer)
 expect_contains "research part" "$ans" "Summary: cats are great."
 expect_contains "email part" "$ans" "Draft to bob@example.com"
