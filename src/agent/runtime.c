@@ -243,7 +243,8 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         .deadline_ms = r->deadline_ms,   /* a stalled model must not outlive the budget */
     };
     int rc = er_llm_chat(r->llm, &req, resp, &r->err);
-    if (rc == ER_ETIMEDOUT && er_mono_ms() >= r->deadline_ms)
+    /* Cut by the deadline: a timeout, or a connect that ran out of time. */
+    if (rc && rc != ER_ECANCELLED && er_mono_ms() >= r->deadline_ms)
         return time_budget_exhausted(r);
     if (rc)
         return rc;

@@ -533,6 +533,8 @@ static int clip_to_deadline(er_http_req *one, const er_http_req *req, er_error *
                             req->url);
     if (one->timeout_ms <= 0 || one->timeout_ms > left)
         one->timeout_ms = (long)left;
+    if (one->connect_timeout_ms <= 0 || one->connect_timeout_ms > left)
+        one->connect_timeout_ms = (long)left;   /* 0 would mean the 10 s default */
     return 0;
 }
 
