@@ -39,6 +39,8 @@ typedef struct er_http_req {
     er_http_data_fn on_data;       /* 2xx bodies go here instead of into resp.body */
     void *payload;
     const volatile int *cancel;    /* nonzero aborts with ER_ECANCELLED */
+    int64_t deadline_ms;           /* er_mono_ms() instant no attempt or retry wait may pass
+                                      (ER_ETIMEDOUT: a caller's time budget); 0: none */
 } er_http_req;
 
 typedef struct er_http_resp {

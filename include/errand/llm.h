@@ -5,6 +5,7 @@
  *   {"role":"user","content":"…"}
  *   {"role":"assistant","content":"…"|null,"tool_calls":[{"id":"…","name":"…","arguments":"{…}"}]}
  *   {"role":"tool","tool_call_id":"…","name":"…","content":"…"}
+ *     (content starting "error:" is a failed or denied call: Anthropic's is_error)
  * Tools: [{"name":"…","description":"…","parameters":{JSON schema}}].
  * Backend by name: "openai" (any OpenAI-compatible endpoint), "anthropic", "offline". */
 #ifndef ERRAND_LLM_H
@@ -42,6 +43,8 @@ typedef struct er_llm_request {
     er_llm_token_fn on_token;   /* used when stream is true */
     void *payload;
     const volatile int *cancel; /* nonzero aborts the request with ER_ECANCELLED */
+    int64_t deadline_ms;        /* er_mono_ms() instant the request (retries included) may
+                                   not pass, ER_ETIMEDOUT: a time budget; 0: llm.timeout only */
 } er_llm_request;
 
 typedef struct er_llm_response {

@@ -1,8 +1,8 @@
 /* log.h — JSON-lines logging with levels, per-thread task/trace ids and redaction.
  *
  * The sink is stderr by default; the TUI points it at a file.  Every line is one
- * JSON object: ts, level, component, msg, and task_id / trace_id when set on the
- * calling thread.  Registered secrets and anything that looks like an API key or
+ * JSON object: ts, level, component, msg, task_id and trace_id (those set on the
+ * calling thread, null when none is).  Registered secrets and anything that looks like an API key or
  * bearer token are replaced by "***" before any sink sees them. */
 #ifndef ERRAND_LOG_H
 #define ERRAND_LOG_H
@@ -34,6 +34,8 @@ int er_log_set_file(const char *path);
 void er_log_add_secret(const char *secret);
 /* Per-thread context shown on every line; NULL clears. */
 void er_log_set_context(const char *task_id, const char *trace_id);
+/* The calling thread's context ("" when none), to restore after a set. */
+void er_log_get_context(char task_id[40], char trace_id[40]);
 /* Masks secrets in s into out (used by every sink and by `errand doctor`). */
 void er_log_redact(const char *s, char *out, size_t outsize);
 

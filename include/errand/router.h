@@ -14,6 +14,7 @@ typedef struct er_route_step {
     char *agent;
     char *request;
     int depends_on;          /* index of an earlier step whose result this needs, or -1 */
+    double confidence;       /* this step's own, 0..1, or -1 when none was given */
 } er_route_step;
 
 typedef struct er_route {
@@ -22,6 +23,8 @@ typedef struct er_route {
     double confidence;       /* 0..1, or -1 when the model gave none */
     char *method;            /* "llm", "naive-bayes", "forced" */
     cJSON *scores;           /* OWNED per-agent scores or NULL */
+    int64_t tokens_in;       /* what the decision cost (the routing model call); */
+    int64_t tokens_out;      /* counted in the task's usage by the aggregator */
 } er_route;
 
 /* history: BORROWED earlier conversation messages or NULL. */

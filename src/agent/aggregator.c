@@ -78,6 +78,16 @@ static void start_ready(er_env *env, er_store *st, const children *ch)
     }
 }
 
+/* Adds what routing task t cost (meta.route.usage, set by the supervisor). */
+static void add_route_tokens(const er_task *t, int64_t *tin, int64_t *tout)
+{
+    cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
+    const cJSON *u = er_json_obj(er_json_obj(meta, "route"), "usage");
+    *tin += er_json_int(u, "input", 0, 0, INT64_MAX);
+    *tout += er_json_int(u, "output", 0, 0, INT64_MAX);
+    cJSON_Delete(meta);
+}
+
 static char *combine(const children *ch, int64_t *tin, int64_t *tout)
 {
     er_buf b = ER_BUF_INIT;
@@ -128,6 +138,7 @@ static void parent_progress(er_env *env, er_store *st, const char *parent_id)
             }
         } else if (done == ch.n) {
             answer = combine(&ch, &o.tokens_in, &o.tokens_out);
+            add_route_tokens(&parent, &o.tokens_in, &o.tokens_out);
             o.answer = answer;
             er_task_finish(env, &parent, &o, NULL);
         } else {
@@ -157,6 +168,8 @@ er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload)
                           .tokens_in = er_json_int(body, "tokens_in", 0, 0, INT64_MAX),
                           .tokens_out = er_json_int(body, "tokens_out", 0, 0, INT64_MAX) };
     o.error_code = er_error_from_name(er_json_str(body, "code"));
+    if (!t.parent_id[0])
+        add_route_tokens(&t, &o.tokens_in, &o.tokens_out);
     er_error err = { 0 };
     er_store *st = NULL;
     v = ER_BUS_ACK;

@@ -88,6 +88,7 @@ int er_route_forced(er_route *out, const char *agent, const char *request, er_er
     out->steps[0].agent = er_xstrdup(agent);
     out->steps[0].request = er_xstrdup(request);
     out->steps[0].depends_on = -1;
+    out->steps[0].confidence = -1;
     out->confidence = 1;
     out->method = er_xstrdup("forced");
     return 0;
@@ -115,12 +116,16 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
         st->request = er_xstrdup(er_json_str(s, "request") ? er_json_str(s, "request") : "");
         int dep = (int)er_json_int(s, "depends_on", -1, -1, INT32_MAX);
         st->depends_on = dep >= 0 && (size_t)dep < out->nsteps ? dep : -1;
+        st->confidence = er_json_num(s, "confidence", -1);
         out->nsteps++;
     }
     out->confidence = er_json_num(j, "confidence", -1);
     out->method = er_xstrdup(er_json_str(j, "method") ? er_json_str(j, "method") : "llm");
     const cJSON *scores = er_json_obj(j, "scores");
     out->scores = scores ? cJSON_Duplicate(scores, true) : NULL;
+    const cJSON *u = er_json_obj(j, "usage");
+    out->tokens_in = er_json_int(u, "input", 0, 0, INT64_MAX);
+    out->tokens_out = er_json_int(u, "output", 0, 0, INT64_MAX);
     return 0;
 }
 
@@ -133,6 +138,8 @@ cJSON *er_route_to_json(const er_route *r)
         er_json_add_str(s, "agent", r->steps[i].agent);
         er_json_add_str(s, "request", r->steps[i].request);
         er_json_add_num(s, "depends_on", r->steps[i].depends_on);
+        if (r->steps[i].confidence >= 0)
+            er_json_add_num(s, "confidence", r->steps[i].confidence);
         er_json_append(steps, s);
     }
     er_json_add(j, "steps", steps);
@@ -141,6 +148,12 @@ cJSON *er_route_to_json(const er_route *r)
     er_json_add_str(j, "method", r->method);
     if (r->scores)
         er_json_add(j, "scores", cJSON_Duplicate(r->scores, true));
+    if (r->tokens_in || r->tokens_out) {
+        cJSON *u = cJSON_CreateObject();
+        er_json_add_num(u, "input", (double)r->tokens_in);
+        er_json_add_num(u, "output", (double)r->tokens_out);
+        er_json_add(j, "usage", u);
+    }
     return j;
 }
 
@@ -178,6 +191,10 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
         if (!rc)
             rc = er_route_from_json(out, args, err);
         cJSON_Delete(args);
+        if (!rc) {
+            out->tokens_in = resp.usage.input_tokens;
+            out->tokens_out = resp.usage.output_tokens;
+        }
         if (rc)
             er_error_prefix(err, "routing");
         break;

@@ -124,6 +124,13 @@ static bool cancelled(run *r)
     return r->o->cancel && *r->o->cancel;
 }
 
+static int time_budget_exhausted(run *r)
+{
+    return er_error_set(&r->err, ER_EBUDGET,
+                        "time budget exhausted (%ld s); raise agent.max_seconds "
+                        "(ERRAND_MAX_SECONDS)", r->cfg->max_seconds);
+}
+
 static int check_budget(run *r)
 {
     if (cancelled(r))
@@ -137,9 +144,7 @@ static int check_budget(run *r)
                             "token budget exhausted (%lld tokens); raise agent.max_tokens "
                             "(ERRAND_MAX_TOKENS)", (long long)(r->tokens_in + r->tokens_out));
     if (er_mono_ms() >= r->deadline_ms)
-        return er_error_set(&r->err, ER_EBUDGET,
-                            "time budget exhausted (%ld s); raise agent.max_seconds "
-                            "(ERRAND_MAX_SECONDS)", r->cfg->max_seconds);
+        return time_budget_exhausted(r);
     return 0;
 }
 
@@ -235,8 +240,12 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         .on_token = on_token,
         .payload = &sc,
         .cancel = r->o->cancel,
+        .deadline_ms = r->deadline_ms,   /* a stalled model must not outlive the budget */
     };
     int rc = er_llm_chat(r->llm, &req, resp, &r->err);
+    /* Cut by the deadline: a timeout, or a connect that ran out of time. */
+    if (rc && rc != ER_ECANCELLED && er_mono_ms() >= r->deadline_ms)
+        return time_budget_exhausted(r);
     if (rc)
         return rc;
     if (sc.any)

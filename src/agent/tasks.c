@@ -150,7 +150,11 @@ static int publish_task(er_env *env, er_store *st, const er_task *t, er_error *e
         er_store_task_advance(st, t->id, ER_TASK_FAILED, &u, NULL);
         return rc;
     }
+    char task_ctx[40], trace_ctx[40];
+    er_log_get_context(task_ctx, trace_ctx);
+    er_log_set_context(t->id, t->trace_id[0] ? t->trace_id : t->id);
     er_log(ER_LOG_INFO, "tasks", "submitted task %s", t->id);
+    er_log_set_context(task_ctx, trace_ctx);
     return 0;
 }
 

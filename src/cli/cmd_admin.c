@@ -131,6 +131,22 @@ static void check_llm(cli *c, check *k)
                  er_llm_model(llm) ? er_llm_model(llm) : "-");
 }
 
+/* An unset llm.provider or llm.model still has an effective value (the
+ * provider whose key is set, that provider's default model): shown as such. */
+static char *effective_default(cli *c, const er_config_key *k, bool json)
+{
+    if (!er_str_eq(k->section, "llm"))
+        return NULL;
+    er_llm *llm;
+    if (er_str_eq(k->key, "provider"))
+        return er_xasprintf("%s%s", er_config_llm_provider(er_env_config(c->env)),
+                            json ? "" : " (default)");
+    if (er_str_eq(k->key, "model") && er_env_llm(c->env, &llm, NULL) == 0 && er_llm_model(llm))
+        return json ? er_xstrdup(er_llm_model(llm))
+                    : er_xasprintf("%s (default for %s)", er_llm_model(llm), er_llm_name(llm));
+    return NULL;
+}
+
 int cmd_doctor(cli *c, cli_args *a)
 {
     er_error err = { 0 };
@@ -144,6 +160,8 @@ int cmd_doctor(cli *c, cli_args *a)
     for (size_t i = 0; i < er_config_nkeys; i++) {
         const er_config_key *k = &er_config_keys[i];
         char *v = er_config_get_text(cfg, k, true);
+        if (!v)
+            v = effective_default(c, k, json);
         char name[96];
         snprintf(name, sizeof name, "%s.%s", k->section, k->key);
         if (json)
@@ -192,10 +210,16 @@ int cmd_doctor(cli *c, cli_args *a)
     return worst ? EXIT_UNAVAIL : EXIT_DONE;
 }
 
-static void tools_line(const char *const *tools, er_buf *b)
+/* True when a tool is marked "*" (declared, not in this build). */
+static bool tools_line(const char *const *tools, er_buf *b)
 {
-    for (size_t i = 0; tools && tools[i]; i++)
-        er_buf_printf(b, "%s%s%s", i ? ", " : "", tools[i], er_tool_find(tools[i]) ? "" : "*");
+    bool missing = false;
+    for (size_t i = 0; tools && tools[i]; i++) {
+        bool here = er_tool_find(tools[i]) != NULL;
+        missing |= !here;
+        er_buf_printf(b, "%s%s%s", i ? ", " : "", tools[i], here ? "" : "*");
+    }
+    return missing;
 }
 
 int cmd_agents(cli *c, cli_args *a)
@@ -203,10 +227,11 @@ int cmd_agents(cli *c, cli_args *a)
     (void)c;
     bool json = cli_flag(a, "json");
     cJSON *arr = cJSON_CreateArray();
+    bool missing = false;
     for (size_t i = 0; er_agents[i]; i++) {
         const er_agent_def *ag = er_agents[i];
         er_buf b = ER_BUF_INIT;
-        tools_line(ag->tools, &b);
+        missing |= tools_line(ag->tools, &b);
         if (json) {
             cJSON *o = cJSON_CreateObject();
             er_json_add_str(o, "name", ag->name);
@@ -237,7 +262,7 @@ int cmd_agents(cli *c, cli_args *a)
         char *text = cJSON_Print(arr);
         puts(text);
         free(text);
-    } else {
+    } else if (missing) {
         printf("* not available in this build\n");
     }
     cJSON_Delete(arr);

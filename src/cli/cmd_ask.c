@@ -16,6 +16,15 @@ static void print_json(const cli_outcome *o)
     er_json_add_str(j, "task_id", o->task_id);
     er_json_add_str(j, "conversation_id", o->conversation_id);
     er_json_add_str(j, "agent", o->agent);
+    /* Every agent the request went to ("agent" is "supervisor" for a compound one). */
+    cJSON *agents = cJSON_CreateArray();
+    const cJSON *st;
+    cJSON_ArrayForEach(st, er_json_arr(o->route, "steps"))
+        if (er_json_str(st, "agent"))
+            er_json_append(agents, cJSON_CreateString(er_json_str(st, "agent")));
+    if (!cJSON_GetArraySize(agents) && o->agent)
+        er_json_append(agents, cJSON_CreateString(o->agent));
+    er_json_add(j, "agents", agents);
     er_json_add_str(j, "status", er_task_status_name(o->status));
     er_json_add_str(j, "answer", o->answer);
     er_json_add_str(j, "error", o->error);

@@ -35,15 +35,19 @@ int cmd_route(cli *c, cli_args *a)
             printf("%zu. %s: %s", i + 1, r.steps[i].agent, r.steps[i].request);
             if (r.steps[i].depends_on >= 0)
                 printf("  (uses the result of step %d)", r.steps[i].depends_on + 1);
+            /* A compound plan: each part was classified on its own. */
+            if (r.nsteps > 1 && r.steps[i].confidence >= 0)
+                printf("  [confidence %.2f]", r.steps[i].confidence);
             putchar('\n');
         }
         if (r.confidence >= 0)
-            printf("confidence %.2f (%s)\n", r.confidence, r.method);
+            printf("confidence %.2f (%s)%s\n", r.confidence, r.method,
+                   r.nsteps > 1 ? ", the lowest of the steps'" : "");
         else
             printf("method %s\n", r.method);
         const cJSON *s;
         if (r.scores) {
-            printf("scores:");
+            printf(r.nsteps > 1 ? "scores of the whole request:" : "scores:");
             cJSON_ArrayForEach(s, r.scores)
                 printf(" %s=%.3f", s->string, s->valuedouble);
             putchar('\n');

@@ -424,7 +424,8 @@ static void hint_stalled(cli *c, er_task_status status)
         hint_unconsumed(bus);
 }
 
-static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
+/* True when a Ctrl-C notice ended the answer's line on the terminal. */
+static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
     bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
@@ -444,7 +445,7 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             bool end = on_event(c, v, o, ev);
             cJSON_Delete(ev);
             if (end)
-                return;
+                return cancel_sent;
             continue;
         }
         quiet_ms += 100;
@@ -452,9 +453,12 @@ static void follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             quiet_ms = 0;
             er_task_status status = ER_TASK_RUNNING;
             if (ended_in_store(c, o, &status)) {
-                if (o->streamed && !end_event_within(c, v, f, o, 500))
+                /* Cancelled or failed elsewhere (`errand task cancel` in another
+                 * process with the in-process cache), no answer is missing. */
+                if (o->streamed && !end_event_within(c, v, f, o, 500) &&
+                    o->status == ER_TASK_DONE)
                     stream_was_cut(o);
-                return;
+                return cancel_sent;
             }
             if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
                 hinted = true;
@@ -481,7 +485,13 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);
     if (!rc) {
         cli_interrupted = 0;
-        follow_loop(c, v, f, out);
+        bool noticed = follow_loop(c, v, f, out);
+        /* A task that failed or was cancelled mid-answer: end the partial line
+         * before the reason goes to standard error. */
+        if (out->streamed && out->status != ER_TASK_DONE && !noticed) {
+            fputs("\n", stdout);
+            fflush(stdout);
+        }
         if (v->collect_steps)
             out->steps = cli_task_steps(c, out->task_id);
     }

@@ -520,6 +520,24 @@ static void close_transport(transport *t)
     handle_put(t->h);
 }
 
+/* *one = *req with its attempt timeout cut to what is left before req's deadline;
+ * ER_ETIMEDOUT when nothing is left. */
+static int clip_to_deadline(er_http_req *one, const er_http_req *req, er_error *err)
+{
+    *one = *req;
+    if (!req->deadline_ms)
+        return 0;
+    int64_t left = req->deadline_ms - er_mono_ms();
+    if (left <= 0)
+        return er_error_set(err, ER_ETIMEDOUT, "request to '%s' not made: its deadline has passed",
+                            req->url);
+    if (one->timeout_ms <= 0 || one->timeout_ms > left)
+        one->timeout_ms = (long)left;
+    if (one->connect_timeout_ms <= 0 || one->connect_timeout_ms > left)
+        one->connect_timeout_ms = (long)left;   /* 0 would mean the 10 s default */
+    return 0;
+}
+
 int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -540,11 +558,16 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
             rc = er_error_set(err, ER_ECANCELLED, "request to '%s' cancelled", req->url);
             break;
         }
-        rc = attempt_any(&t, req, out, &transient, &retry_after, err);
+        er_http_req one;
+        if ((rc = clip_to_deadline(&one, req, err)) != 0)
+            break;
+        rc = attempt_any(&t, &one, out, &transient, &retry_after, err);
         bool again = rc == 0 ? retryable_status(out->status) : transient;
         if (!again || out->streamed || n >= req->retries)
             break;
         long wait = backoff_ms(n, retry_after);
+        if (req->deadline_ms && er_mono_ms() + wait >= req->deadline_ms)
+            break;   /* the answer in hand (or its error) is the last one in time */
         er_log(ER_LOG_DEBUG, "http", "%s answered %s%ld; retry %d in %ld ms", req->url,
                rc ? "error " : "HTTP ", rc ? (long)rc : out->status, n + 1, wait);
         if (sleep_ms(wait, req->cancel) != 0) {

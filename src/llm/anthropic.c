@@ -98,6 +98,9 @@ static void convert_tool_result(conv *c, const cJSON *m)
     cJSON *b = block("tool_result");
     er_llm_add(b, "tool_use_id", ref(er_json_str(m, "tool_call_id")));
     er_llm_add(b, "content", er_llm_text_ref(cJSON_GetObjectItemCaseSensitive(m, "content")));
+    /* The runtime's failed calls (a denial, a bad argument) start "error:". */
+    if (er_str_starts(er_json_str(m, "content"), "error:"))
+        er_llm_add(b, "is_error", cJSON_CreateTrue());
     er_json_append(c->user_blocks, b);
 }
 
@@ -359,7 +362,12 @@ static int anthropic_ping(er_llm *llm, er_error *err)
 
 static int anthropic_open(er_llm **out, const er_config *cfg, er_error *err)
 {
-    (void)err;
+    /* Anthropic's API needs a key; a proxy at ANTHROPIC_BASE_URL may hold it. */
+    if ((!cfg || er_str_empty(cfg->anthropic_api_key)) &&
+        (!cfg || er_str_empty(cfg->anthropic_base_url) ||
+         er_str_starts(cfg->anthropic_base_url, ANTHROPIC_DEFAULT_BASE)))
+        return er_error_set(err, ER_EAUTH,
+                            "anthropic: ANTHROPIC_API_KEY is not set (or ERRAND_LLM=offline)");
     char *key = NULL;
     if (cfg && !er_str_empty(cfg->anthropic_api_key))
         key = er_xasprintf("x-api-key: %s", cfg->anthropic_api_key);

@@ -282,7 +282,13 @@ static int openai_ping(er_llm *llm, er_error *err)
 
 static int openai_open(er_llm **out, const er_config *cfg, er_error *err)
 {
-    (void)err;
+    /* OpenAI itself needs a key; a local server (OPENAI_BASE_URL) may not. */
+    if ((!cfg || er_str_empty(cfg->openai_api_key)) &&
+        (!cfg || er_str_empty(cfg->openai_base_url) ||
+         er_str_starts(cfg->openai_base_url, OPENAI_DEFAULT_BASE)))
+        return er_error_set(err, ER_EAUTH,
+                            "openai: OPENAI_API_KEY is not set (for a local OpenAI-compatible "
+                            "server, set OPENAI_BASE_URL; or ERRAND_LLM=offline)");
     char *auth = NULL;
     if (cfg && !er_str_empty(cfg->openai_api_key))
         auth = er_xasprintf("Authorization: Bearer %s", cfg->openai_api_key);

@@ -341,6 +341,7 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     h.body_len = len;
     h.retries = n->retries;
     h.cancel = req->cancel;
+    h.deadline_ms = req->deadline_ms;
     if (req->stream) {
         h.on_data = on_http_data;
         h.payload = a;

@@ -99,6 +99,12 @@ void er_log_set_context(const char *task_id, const char *trace_id)
     er_strlcpy(ctx_trace, trace_id ? trace_id : "", sizeof ctx_trace);
 }
 
+void er_log_get_context(char task_id[40], char trace_id[40])
+{
+    er_strlcpy(task_id, ctx_task, 40);
+    er_strlcpy(trace_id, ctx_trace, 40);
+}
+
 static bool token_char(char c)
 {
     return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.' || c == '~' ||
@@ -171,6 +177,14 @@ void er_log_redact(const char *s, char *out, size_t outsize)
     out[o] = '\0';
 }
 
+static void put_id(er_buf *line, const char *key, const char *id)
+{
+    if (id[0])
+        er_buf_printf(line, ",\"%s\":\"%s\"", key, id);
+    else
+        er_buf_printf(line, ",\"%s\":null", key);
+}
+
 void er_log_write(er_log_level level, const char *component, const char *fmt, ...)
 {
     char msg[2048], clean[2048], ts[32];
@@ -187,10 +201,9 @@ void er_log_write(er_log_level level, const char *component, const char *fmt, ..
     er_json_escape(&line, component ? component : "", strlen(component ? component : ""));
     er_buf_puts(&line, ",\"msg\":");
     er_json_escape(&line, clean, strlen(clean));
-    if (ctx_task[0])
-        er_buf_printf(&line, ",\"task_id\":\"%s\"", ctx_task);
-    if (ctx_trace[0])
-        er_buf_printf(&line, ",\"trace_id\":\"%s\"", ctx_trace);
+    /* Always present, so every line can be filtered by them. */
+    put_id(&line, "task_id", ctx_task);
+    put_id(&line, "trace_id", ctx_trace);
     er_buf_puts(&line, "}\n");
 
     pthread_mutex_lock(&sink_lock);

@@ -25,6 +25,7 @@ json=$("$ERRAND" ask --json --conversation "$conv" "and of Italy?"); rc=$?
 expect_eq "continue exits 0" "$rc" 0
 expect_eq "json answer" "$(jget "$json" answer)" "Rome."
 expect_eq "json agent" "$(jget "$json" agent)" "research"
+expect_eq "json agents" "$(jget "$json" agents)" '["research"]'
 expect_eq "json status done" "$(jget "$json" status)" "done"
 check "json has a task id" test -n "$(jget "$json" task_id)"
 check "json has steps" test "$(jget "$json" steps.0.kind)" != ""

@@ -5,6 +5,7 @@ cat > "$T/s.json" <<'JSON'
 {"turns":[
  {"match":"first stall","stall_ms":20000,"text":"too late"},
  {"match":"second stall","stall_ms":20000,"text":"too late"},
+ {"match":"third streams","text":"t1 t2 t3 t4 t5 t6 t7 t8 t9 t10 t11 t12 t13 t14 t15 t16 t17 t18 t19 t20","chunk_delay_ms":500},
  {"match":"after","text":"still works"}
 ]}
 JSON
@@ -48,6 +49,18 @@ check "cancel from another process ended it promptly" test "$took" -lt 10
 out=$("$ERRAND" task cancel "$id" 2>&1); rc=$?
 expect_eq "cancelling an ended task fails" "$rc" 1
 expect_contains "says it had ended" "$out" "already ended"
+# Cancelled from another process while the answer streams: the client says
+# cancelled, and not that the stream was cut (it was not; nothing is missing).
+"$ERRAND" ask --agent code "third streams" > "$T/out3" 2> "$T/err3" &
+pid=$!
+id=$(running_id)
+wait_for 10 test -s "$T/out3"
+"$ERRAND" task cancel "$id" > /dev/null
+wait "$pid"; rc=$?
+expect_eq "cancelled while streaming: exit 1" "$rc" 1
+expect_contains "cancelled while streaming: says cancelled" "$(cat "$T/err3")" "task cancelled"
+check "cancelled while streaming: no false 'stream was cut'" \
+  test "$(grep -c 'stream was cut' "$T/err3")" = 0
 out=$("$ERRAND" ask --agent code "after"); rc=$?
 expect_eq "later requests still work" "$out" "still works"
 finish

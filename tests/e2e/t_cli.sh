@@ -57,6 +57,10 @@ expect_contains "missing workspace named" "$out" "--workspace '$T/nowhere'"
 mkdir -p "$T/ws/sub"
 d=$(cd "$T/ws" && "$ERRAND" -w sub doctor --json)
 expect_eq "workspace made absolute" "$(jkey "$d" settings agent.workspace)" "$(cd "$T/ws/sub" && pwd -P)"
+# unset provider and model: the effective ones, not "(unset)"
+d=$(OPENAI_API_KEY=sk-secret-value-1234567 OPENAI_BASE_URL=http://127.0.0.1:9/v1 "$ERRAND" doctor --json)
+expect_eq "doctor: the provider a key selects" "$(jkey "$d" settings llm.provider)" "openai"
+expect_eq "doctor: that provider's default model" "$(jkey "$d" settings llm.model)" "gpt-4o-mini"
 # config file < environment < flags
 mkdir -p "$XDG_CONFIG_HOME/errand"
 printf '[llm]\nmodel = from-file\n[agent]\nmax_steps = 7\n' > "$XDG_CONFIG_HOME/errand/config"
@@ -69,8 +73,16 @@ d=$(ERRAND_MODEL=from-env "$ERRAND" --model from-flag doctor --json)
 expect_eq "flag beats the environment" "$(jkey "$d" settings llm.model)" "from-flag"
 d=$(OPENAI_API_KEY=sk-secret-value-1234567 ERRAND_LLM=offline "$ERRAND" doctor)
 check "doctor masks secrets" test "${d/sk-secret-value-1234567/}" = "$d"
+d=$(OPENAI_API_KEY=sk-secret-value-1234567 ERRAND_LLM=offline "$ERRAND" doctor)
 expect_contains "doctor shows the store check" "$d" "store  OK"
 expect_contains "doctor shows the llm check" "$d" "llm    OK"
+# the "*" footnote of errand agents only when some tool is marked with it
+out=$("$ERRAND" agents)
+if printf '%s\n' "$out" | grep '^  tools:' | grep -q '\*'; then
+  expect_contains "agents: footnote for a marked tool" "$out" "* not available"
+else
+  check "agents: no footnote without a marked tool" test "${out/not available in this build/}" = "$out"
+fi
 out=$("$ERRAND" migrate); rc=$?
 expect_eq "migrate exit 0" "$rc" 0
 expect_contains "migrate reports the version" "$out" "schema version"

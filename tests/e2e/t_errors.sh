@@ -24,6 +24,8 @@ for case in "bad sse" "no done"; do
   expect_eq "$case: exit 1" "$rc" 1
   expect_contains "$case: clear error" "$out" "task failed"
 done
+# the part streamed before the failure ends its line: the reason is not glued to it
+expect_contains "partial answer ends its line" "$out" $'half\nerrand: task failed'
 json=$("$ERRAND" ask --json --agent code "cut json"); rc=$?
 expect_eq "truncated body: exit 1" "$rc" 1
 expect_eq "truncated body: failed" "$(jget "$json" status)" "failed"
@@ -43,6 +45,11 @@ out=$("$ERRAND" ask --agent code "fine" 2>&1); rc=$?
 expect_eq "401: exit 3" "$rc" 3
 expect_contains "401: names the key" "$out" "OPENAI_API_KEY"
 check "401: no key in output" test "${out/test-key-123456/}" = "$out"
+
+# no key for OpenAI's own endpoint: said at once, exit 3, nothing sent
+out=$(env -u OPENAI_API_KEY -u OPENAI_BASE_URL "$ERRAND" ask --agent code "fine" 2>&1); rc=$?
+expect_eq "no key: exit 3" "$rc" 3
+expect_contains "no key: names it" "$out" "OPENAI_API_KEY is not set"
 
 # provider down → exit 3
 export OPENAI_BASE_URL="http://127.0.0.1:9/v1"

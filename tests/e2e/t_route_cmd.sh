@@ -20,4 +20,14 @@ json=$("$ERRAND" route --json "find the bug in parser.c and fix the failing test
 expect_eq "offline route exits 0" "$rc" 0
 expect_eq "offline routes to code" "$(jget "$json" steps.0.agent)" "code"
 check "offline confidence present" test -n "$(jget "$json" confidence)"
+# offline compound: each part has its own confidence, and the text says which
+# scores are the whole request's
+req="summarise the latest news on fusion power and email it to bob@example.com"
+json=$("$ERRAND" route --json "$req")
+expect_eq "offline compound: two steps" "$(jget "$json" steps.1.agent)" "email"
+check "offline compound: step 1 confidence" test -n "$(jget "$json" steps.0.confidence)"
+check "offline compound: step 2 confidence" test -n "$(jget "$json" steps.1.confidence)"
+out=$("$ERRAND" route "$req")
+expect_contains "offline compound: per-step confidence shown" "$out" "[confidence "
+expect_contains "offline compound: scores named as the whole request's" "$out" "scores of the whole request:"
 finish

@@ -5,6 +5,7 @@
 #include "check.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
+#include "errand/cache.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/router.h"
@@ -14,6 +15,8 @@
 #include "errand/str.h"
 
 #include <pthread.h>
+#include <stdio.h>
+#include <string.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -203,6 +206,14 @@ static int wait_end(er_env *env, const char *id, cJSON **end)
     return rc;
 }
 
+static int add_kind(const er_event *e, void *payload)
+{
+    char *kinds = payload;
+    size_t n = strlen(kinds);
+    snprintf(kinds + n, 256 - n, "%s ", e->kind);
+    return 0;
+}
+
 static void test_offline_flow(er_env *env)
 {
     er_error err = { 0 };
@@ -236,6 +247,23 @@ static void test_offline_flow(er_env *env)
     CHECK_OK(er_store_task_get(st, id, &t, &err));
     CHECK_INT(t.status, ER_TASK_DONE);
     er_task_release(&t);
+    /* The seed's flow: the supervisor routed it (an event), the agent ran it, the
+     * aggregator left the result under task:{id} in the cache. */
+    char kinds[256] = "";
+    CHECK_OK(er_store_event_list(st, id, 0, add_kind, kinds, &err));
+    CHECK(strstr(kinds, "routed start ") == kinds);
+    CHECK(strstr(kinds, " end ") != NULL);
+    er_cache *cache;
+    CHECK_OK(er_env_cache(env, &cache, &err));
+    char key[64], *cached = NULL;
+    size_t clen = 0;
+    snprintf(key, sizeof key, "task:%s", id);
+    CHECK_OK(er_cache_get(cache, key, &cached, &clen, &err));
+    cJSON *cj = cached ? cJSON_Parse(cached) : NULL;
+    CHECK_STR(er_json_str(cj, "status"), "done");
+    CHECK_STR(er_json_str(cj, "agent"), "data");
+    cJSON_Delete(cj);
+    free(cached);
     /* cancelling an ended task */
     CHECK(er_task_cancel(env, id, &err) == ER_ECONFLICT);
     /* a submitted task with an empty request is refused before anything is stored */

@@ -14,8 +14,12 @@ static void test_open(void)
     er_error err = { 0 };
     er_config cfg;
     memset(&cfg, 0, sizeof cfg);
-    cfg.anthropic_api_key = "sk-ant-test-open";
     er_llm *llm = NULL;
+    /* Anthropic's API without a key: said at once. */
+    CHECK_INT(er_llm_open_named(&llm, "anthropic", &cfg, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "ANTHROPIC_API_KEY is not set") != NULL);
+    CHECK(llm == NULL);
+    cfg.anthropic_api_key = "sk-ant-test-open";
     CHECK_OK(er_llm_open(&llm, &cfg, &err));
     CHECK_STR(er_llm_name(llm), "anthropic");
     CHECK_STR(er_llm_model(llm), "claude-sonnet-4-5");
@@ -30,7 +34,8 @@ static const char conversation[] =
     "{\"id\":\"call_t1\",\"name\":\"get_time\",\"arguments\":\"not json\"}]},"
     "{\"role\":\"tool\",\"tool_call_id\":\"call_w1\",\"name\":\"get_weather\","
     "\"content\":\"sunny, 21C\"},"
-    "{\"role\":\"tool\",\"tool_call_id\":\"call_t1\",\"name\":\"get_time\",\"content\":\"10:00\"},"
+    "{\"role\":\"tool\",\"tool_call_id\":\"call_t1\",\"name\":\"get_time\","
+    "\"content\":\"error: the user denied this get_time call\"},"
     "{\"role\":\"user\",\"content\":\"thanks\"}]";
 
 static void check_assistant(const cJSON *m)
@@ -58,6 +63,9 @@ static void check_tool_results(const cJSON *m)
     CHECK_STR(er_json_str(at(blocks, 0), "tool_use_id"), "call_w1");
     CHECK_STR(er_json_str(at(blocks, 0), "content"), "sunny, 21C");
     CHECK_STR(er_json_str(at(blocks, 1), "tool_use_id"), "call_t1");
+    /* A denied (failed) call is flagged as an error for the model; a good one is not. */
+    CHECK(er_json_bool(at(blocks, 1), "is_error", false));
+    CHECK(cJSON_GetObjectItem(at(blocks, 0), "is_error") == NULL);
     CHECK_STR(er_json_str(at(blocks, 2), "type"), "text");
     CHECK_STR(er_json_str(at(blocks, 2), "text"), "thanks");
 }

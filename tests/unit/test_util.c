@@ -10,7 +10,9 @@
 #include "errand/alloc.h"
 
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <unistd.h>
 
 static void test_buf(void)
 {
@@ -159,6 +161,59 @@ static void test_redact(void)
     CHECK_STR(out, "plain text");
 }
 
+/* Every line is one JSON object with level, task_id and trace_id (null outside a
+ * task), secrets masked. */
+static void test_log_lines(void)
+{
+    char path[] = "/tmp/errand-test-log.XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0)
+        return;
+    close(fd);
+    CHECK(er_log_set_file(path) == 0);
+    er_log_set_level(ER_LOG_INFO);
+    er_log_add_secret("log-secret-42");
+    er_log(ER_LOG_INFO, "test", "outside a task, key log-secret-42");
+    er_log_set_context("task-1", "trace-1");
+    er_log(ER_LOG_WARN, "test", "inside a task");
+    char task[40], trace[40];
+    er_log_get_context(task, trace);
+    CHECK_STR(task, "task-1");
+    CHECK_STR(trace, "trace-1");
+    er_log_set_context(NULL, NULL);
+    er_log(ER_LOG_DEBUG, "test", "below the level: not written");
+    er_log_set_file(NULL);
+    er_log_set_level(ER_LOG_WARN);
+    FILE *f = fopen(path, "r");
+    char line[1024];
+    const char *want_task[] = { NULL, "task-1" }, *want_level[] = { "info", "warn" };
+    int n = 0;
+    while (f && fgets(line, sizeof line, f)) {
+        cJSON *j = cJSON_Parse(line);
+        CHECK(j != NULL);
+        if (j && n < 2) {
+            CHECK_STR(er_json_str(j, "level"), want_level[n]);
+            const cJSON *t = cJSON_GetObjectItemCaseSensitive(j, "task_id");
+            const cJSON *tr = cJSON_GetObjectItemCaseSensitive(j, "trace_id");
+            CHECK(t != NULL && tr != NULL);
+            if (want_task[n]) {
+                CHECK_STR(er_json_str(j, "task_id"), want_task[n]);
+                CHECK_STR(er_json_str(j, "trace_id"), "trace-1");
+            } else {
+                CHECK(cJSON_IsNull(t) && cJSON_IsNull(tr));
+                CHECK_STR(er_json_str(j, "msg"), "outside a task, key ***");
+            }
+        }
+        cJSON_Delete(j);
+        n++;
+    }
+    CHECK_INT(n, 2);
+    if (f)
+        fclose(f);
+    unlink(path);
+}
+
 static void test_error_str(void)
 {
     er_error err = { 0 };
@@ -186,6 +241,7 @@ int main(void)
     test_json();
     test_json_escape();
     test_redact();
+    test_log_lines();
     test_error_str();
     return check_done();
 }
