@@ -722,6 +722,8 @@ static int start(tui_app *a, er_cache_sub **all, er_error *err)
     if (!rc)
         rc = cli_local_workers(a->c, err);
     if (!rc)
+        cli_reap_orphans(a->c);
+    if (!rc)
         rc = er_env_bus(a->env, &bus, err);
     if (!rc)
         rc = er_env_cache(a->env, &cache, err);

@@ -278,6 +278,7 @@ int cmd_repl(cli *c, cli_args *a)
     er_error err = { 0 };
     if (cli_env(c, &err) || cli_local_workers(c, &err))
         return cli_fail(&err);
+    cli_reap_orphans(c);
     repl r = { .c = c };
     if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
         tty_loop(&r);

@@ -82,6 +82,7 @@ typedef struct er_task_filter {
     const char *conversation_id;
     int status;                 /* -1: any */
     int limit;                  /* 0: 100 */
+    bool open;                  /* only those not ended (queued, routed, running) */
 } er_task_filter;
 
 typedef int (*er_user_fn)(const er_user *u, void *payload);          /* nonzero stops */

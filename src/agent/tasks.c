@@ -1,10 +1,12 @@
 /* tasks.c — submit, cancel and finish tasks; a task's conversation history. */
 #include "errand/tasks.h"
 #include "errand/alloc.h"
+#include "errand/bus.h"
 #include "errand/events.h"
 #include "errand/id.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/orphans.h"
 #include "errand/str.h"
 
 #include <stdio.h>
@@ -133,6 +135,9 @@ static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
         er_json_add_bool(meta, "approve_all", true);
     if (!s->conversation_id)   /* it opens one: no history to read back */
         er_json_add_bool(meta, "new_conversation", true);
+    er_bus *bus;
+    if (er_env_bus(env, &bus, NULL) == 0 && er_bus_is_local(bus))
+        er_json_add_str(meta, "owner", er_owner_self());   /* this process runs it */
     t->meta = er_json_print(meta);
     cJSON_Delete(meta);
     return 0;

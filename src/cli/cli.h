@@ -97,6 +97,9 @@ bool cli_colour(void);
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
 int cli_local_workers(cli *c, er_error *err);
+/* Ends the tasks of local errand processes that died (orphans.h): the
+ * commands that show tasks call it; `ask` does not pay for it. */
+void cli_reap_orphans(cli *c);
 /* Set by SIGINT while a request runs (run.c installs the handler). */
 extern volatile int cli_interrupted;
 void cli_install_sigint(void);

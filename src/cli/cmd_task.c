@@ -172,6 +172,8 @@ int cmd_task(cli *c, cli_args *a)
         return cli_usage_error("task", "unexpected argument '%s'", a->pos[list ? 1 : 2]);
     if (!list && (cli_flag(a, "status") || cli_flag(a, "limit")))
         return cli_usage_error("task", "--status and --limit go with task list");
+    if (strcmp(sub, "cancel") != 0)
+        cli_reap_orphans(c);   /* a killed process's tasks show as what they are */
     if (list)
         return task_list(c, a, st);
     char id[ER_ID_LEN];

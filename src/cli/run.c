@@ -7,6 +7,7 @@
 #include "errand/id.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/orphans.h"
 #include "errand/str.h"
 #include "errand/workers.h"
 
@@ -51,6 +52,13 @@ int cli_local_workers(cli *c, er_error *err)
     if (!rc)
         c->workers_started = true;
     return rc;
+}
+
+void cli_reap_orphans(cli *c)
+{
+    er_error err = { 0 };
+    if (er_tasks_reap_orphans(c->env, NULL, &err))
+        er_log(ER_LOG_WARN, "tasks", "cannot look for interrupted tasks: %s", err.msg);
 }
 
 void cli_outcome_release(cli_outcome *o)

@@ -197,7 +197,7 @@ static int task_list_row(const er_sql_value *cols, int ncols, void *payload)
 
 typedef struct task_query {
     er_buf sql;
-    er_sql_value params[5];
+    er_sql_value params[6];
     int n;
     bool where;
 } task_query;
@@ -221,11 +221,11 @@ static void filter_id(task_query *q, const char *col, const char *val)
     }
 }
 
-/* Newest first.  The SQL has one of 36 shapes; each is prepared once and cached. */
+/* Newest first.  The SQL has one of 72 shapes; each is prepared once and cached. */
 int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, void *payload,
                        er_error *err)
 {
-    static const er_task_filter any = { NULL, NULL, NULL, -1, 0 };
+    static const er_task_filter any = { NULL, NULL, NULL, -1, 0, false };
     if (!f)
         f = &any;
     task_query q = { ER_BUF_INIT, { ER_SQL_N }, 0, false };
@@ -236,6 +236,10 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
     if (f->status >= 0) {
         add_cond(&q, "status", "= ?");
         q.params[q.n++] = ER_SQL_I(f->status);
+    }
+    if (f->open) {
+        add_cond(&q, "status", "< ?");
+        q.params[q.n++] = ER_SQL_I(ER_TASK_DONE);
     }
     er_buf_puts(&q.sql, " ORDER BY created_ms DESC, id DESC LIMIT ?");
     q.params[q.n++] = ER_SQL_I(f->limit > 0 ? f->limit : DEFAULT_LIST_LIMIT);

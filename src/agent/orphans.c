@@ -1,0 +1,158 @@
+/* orphans.c — ending the tasks of local errand processes that died (see orphans.h). */
+#include "errand/orphans.h"
+#include "errand/alloc.h"
+#include "errand/json.h"
+#include "errand/log.h"
+#include "errand/store.h"
+#include "errand/str.h"
+#include "errand/tasks.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define OWNER_MAX 256
+#define REAP_MAX 1000
+
+static char self_owner[OWNER_MAX];
+static pthread_once_t self_once = PTHREAD_ONCE_INIT;
+
+/* Field 22 of /proc/PID/stat: when the process started, in clock ticks after
+ * boot.  With the pid it names one process for the life of the boot. */
+static bool start_ticks(long pid, unsigned long long *out)
+{
+    char path[64], buf[1024];
+    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    const char *p = strrchr(buf, ')');   /* the command name may hold spaces */
+    if (!p)
+        return false;
+    for (int field = 2; field < 22 && p; field++)
+        p = strchr(p + 1, ' ');
+    char *end;
+    *out = p ? strtoull(p + 1, &end, 10) : 0;
+    return p && end != p + 1;
+}
+
+static void boot_id(char *out, size_t outsize)
+{
+    er_strlcpy(out, "-", outsize);
+    FILE *f = fopen("/proc/sys/kernel/random/boot_id", "re");
+    if (f) {
+        if (fgets(out, (int)outsize, f))
+            out[strcspn(out, "\n")] = '\0';
+        fclose(f);
+    }
+}
+
+static void self_init(void)
+{
+    char host[128] = "-", boot[64];
+    if (gethostname(host, sizeof host) != 0 || !*host)
+        er_strlcpy(host, "-", sizeof host);
+    host[strcspn(host, " ")] = '\0';
+    boot_id(boot, sizeof boot);
+    unsigned long long start = 0;
+    long pid = (long)getpid();
+    start_ticks(pid, &start);
+    snprintf(self_owner, sizeof self_owner, "%s %s %ld %llu", host, boot, pid, start);
+}
+
+const char *er_owner_self(void)
+{
+    pthread_once(&self_once, self_init);
+    return self_owner;
+}
+
+bool er_owner_alive(const char *owner)
+{
+    char host[128], boot[64], my_host[128], my_boot[64];
+    long pid;
+    unsigned long long start, now;
+    if (!owner || sscanf(owner, "%127s %63s %ld %llu", host, boot, &pid, &start) != 4 || pid <= 0)
+        return true;   /* not one of ours to judge */
+    if (sscanf(er_owner_self(), "%127s %63s", my_host, my_boot) != 2 ||
+        strcmp(host, my_host) != 0 || strcmp(boot, my_boot) != 0)
+        return true;   /* another machine, or before a reboot we cannot tell */
+    return start_ticks(pid, &now) && now == start;
+}
+
+typedef struct orphan_list {
+    char (*ids)[ER_ID_LEN];
+    size_t n;
+} orphan_list;
+
+static int collect(const er_task *t, void *payload)
+{
+    orphan_list *l = payload;
+    cJSON *meta = t->meta ? cJSON_Parse(t->meta) : NULL;
+    const char *owner = er_json_str(meta, "owner");
+    if (owner && !er_owner_alive(owner) && l->n < REAP_MAX)
+        memcpy(l->ids[l->n++], t->id, ER_ID_LEN);
+    cJSON_Delete(meta);
+    return 0;
+}
+
+static int end_child(const er_task *child, void *payload)
+{
+    er_env *env = payload;
+    er_task_outcome o = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL,
+                          .error = "interrupted: the errand process running it ended" };
+    if (!er_task_status_final(child->status))
+        er_task_finish(env, child, &o, NULL);
+    return 0;
+}
+
+static void end_orphan(er_env *env, er_store *st, const char *id)
+{
+    er_task t;
+    if (er_store_task_get(st, id, &t, NULL) != 0)
+        return;
+    cJSON *meta = t.meta ? cJSON_Parse(t.meta) : NULL;
+    long pid = 0;
+    const char *owner = er_json_str(meta, "owner");
+    if (owner)
+        sscanf(owner, "%*s %*s %ld", &pid);
+    char *why = er_xasprintf("interrupted: the errand process that ran it (pid %ld) ended before "
+                             "it finished, killed or crashed; its recorded steps are in "
+                             "`errand task show %s`", pid, t.id);
+    er_task_outcome o = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL, .error = why };
+    if (er_task_finish(env, &t, &o, NULL) == 0)
+        er_log(ER_LOG_WARN, "tasks", "task %s: %s", t.id, why);
+    er_task_filter f = { .parent_id = t.id, .status = -1, .open = true, .limit = REAP_MAX };
+    er_store_task_list(st, &f, end_child, env, NULL);
+    free(why);
+    cJSON_Delete(meta);
+    er_task_release(&t);
+}
+
+int er_tasks_reap_orphans(er_env *env, int *ended, er_error *err)
+{
+    if (ended)
+        *ended = 0;
+    /* Decided by the configuration, not by opening the bus: `task list` has no
+     * business connecting to a broker. */
+    const char *bus_url = er_env_config(env)->rabbitmq_url;
+    if (!er_str_empty(bus_url) && !er_str_starts(bus_url, "inproc:"))
+        return 0;
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    if (rc)
+        return rc;
+    orphan_list l = { er_xcalloc(REAP_MAX, ER_ID_LEN), 0 };
+    er_task_filter f = { .status = -1, .open = true, .limit = REAP_MAX };
+    rc = er_store_task_list(st, &f, collect, &l, err);
+    for (size_t i = 0; !rc && i < l.n; i++)
+        end_orphan(env, st, l.ids[i]);
+    if (!rc && ended)
+        *ended = (int)l.n;
+    free(l.ids);
+    return rc;
+}
