@@ -9,10 +9,12 @@
 #include "errand/str.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TEST_TIMEOUT_DEFAULT 300
 #define TEST_KEEP (256 * 1024)
@@ -34,15 +36,23 @@ static bool has_file(const er_workspace *ws, const char *rel, bool dir)
  * (line_start) or anywhere. */
 static bool file_has(const er_workspace *ws, const char *rel, const char *needle, bool line_start)
 {
+    /* Beneath the root, and only a regular file: a named pipe called
+     * pyproject.toml must not hang the detection. */
     char *p = er_xasprintf("%s/%s", ws->root, rel);
-    FILE *f = fopen(p, "r");
+    int fd;
+    int rc = er_workspace_open(&fd, ws, p, O_RDONLY | O_NONBLOCK, NULL);
     free(p);
-    if (!f)
+    struct stat st;
+    if (rc != 0)
         return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
     char *buf = er_xmalloc(256 * 1024 + 1);
-    size_t n = fread(buf, 1, 256 * 1024, f);
-    fclose(f);
-    buf[n] = '\0';
+    ssize_t n = read(fd, buf, 256 * 1024);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
     bool found = false;
     for (char *q = strstr(buf, needle); q && !found; q = strstr(q + 1, needle))
         found = !line_start || q == buf || q[-1] == '\n';
