@@ -65,7 +65,12 @@ static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeo
     er_json_add_num(o, "stdout_bytes", (double)r->out_total);
     er_json_add_num(o, "stderr_bytes", (double)r->err_total);
     er_json_add_str(o, "sandbox", r->sandbox);
-    er_json_add_bool(o, "network", network);
+    /* Only bubblewrap can take the network away: say what the command had. */
+    bool confined = strcmp(r->sandbox, "bwrap") == 0;
+    er_json_add_bool(o, "network", network || !confined);
+    if (!network && !confined)
+        er_json_add_str(o, "network_note", "the network was not granted, but without bubblewrap "
+                                           "the command could not be kept off it");
     char note[160];
     const char *n = run_note(r, timeout_s, note, sizeof note);
     if (n)

@@ -89,13 +89,15 @@ done
 # network not granted: the connection fails and the server saw nothing (only
 # bubblewrap can take the network away; without it commands run with limits only)
 BWRAP=$(sent n1 sandbox)
-expect_eq "n1: result says no network" "$(sent n1 network)" "false"
 if [ "$BWRAP" = bwrap ]; then
+  expect_eq "n1: result says no network" "$(sent n1 network)" "false"
   check "n1: probe did not connect" not contains "$(sent n1 stdout)" "connected"
   check "n1: probe failed" test "$(sent n1 exit_code)" != 0
   expect_eq "n1: server accepted nothing" "$(wc -l < "$T/accepted" | tr -d ' ')" 0
 else
   echo "skip: no working bwrap ($BWRAP), so no network isolation to test"
+  expect_eq "n1: result does not claim isolation" "$(sent n1 network)" "true"
+  expect_contains "n1: and says why" "$(sent n1 network_note)" "could not be kept off it"
 fi
 # endless loop: killed at the timeout, output so far kept
 expect_eq "x1: timed out" "$(sent x1 timed_out)" "true"
@@ -133,8 +135,8 @@ probe() {
 }
 # ask, and nobody approves it (no --yes): not granted
 probe ask-unapproved -o policy.exec=allow -o policy.network=ask
-expect_eq "ask-unapproved: result says no network" "$(sent n1 network)" "false"
 if [ "$BWRAP" = bwrap ]; then
+  expect_eq "ask-unapproved: result says no network" "$(sent n1 network)" "false"
   check "ask-unapproved: probe did not connect" not contains "$(sent n1 stdout)" "connected"
   expect_eq "ask-unapproved: server accepted nothing" "$(wc -l < "$T/accepted" | tr -d ' ')" 0
 fi

@@ -290,6 +290,10 @@ static int limits_only_mode(void)
     cJSON *r = run(&ctx, "echo ok", 30);
     CHECK_STR(er_json_str(r, "sandbox"), "rlimits-only");
     CHECK_STR(er_json_str(r, "stdout"), "ok\n");
+    /* Not granted, but nothing took it away: the result must not claim otherwise. */
+    CHECK(!ctx.network_granted);
+    CHECK(er_json_bool(r, "network", false));
+    CHECK(tu_contains(er_json_str(r, "network_note"), "could not be kept off it"));
     cJSON_Delete(r);
     ctx.workspace_read_only = true;
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
