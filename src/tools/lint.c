@@ -81,8 +81,9 @@ static const char *severity_of(const char **p)
     return NULL;
 }
 
-/* FILE:LINE[:COL]: [SEVERITY: ]MESSAGE — one line, NUL-terminated. */
-static void parse_gcc_line(diag_sink *s, const char *line, bool need_severity)
+/* FILE:LINE[:COL]: [SEVERITY: ]MESSAGE — one line, NUL-terminated.  A line
+ * without a severity word gets `fallback` (NULL: the line is skipped). */
+static void parse_gcc_line(diag_sink *s, const char *line, const char *fallback)
 {
     if (!*line || isspace((unsigned char)*line) || er_str_starts(line, "In file included"))
         return;
@@ -100,11 +101,10 @@ static void parse_gcc_line(diag_sink *s, const char *line, bool need_severity)
         while (*p == ' ')
             p++;
         const char *sev = severity_of(&p);
-        if (!sev && need_severity)
+        if (!sev && !fallback)
             return;
-        if (!sev)  /* pyflakes: syntax errors are errors, the rest warnings */
-            sev = strstr(p, "syntax") || strstr(p, "unexpected") || strstr(p, "indent")
-                      ? "error" : "warning";
+        if (!sev)
+            sev = fallback;
         add_diag(s, line, (size_t)(c - line), ln, col, sev, p, strlen(p));
         return;
     }
@@ -188,6 +188,26 @@ static void parse_node(diag_sink *s, char **L, size_t n)
     }
 }
 
+/* A caret line: spaces or tabs, then '^'. */
+static bool caret_line(const char *s)
+{
+    size_t sp = strspn(s, " \t");
+    return s[sp] == '^' && strspn(s + sp, "^~ ") == strlen(s + sp);
+}
+
+/* pyflakes prints no severity: a syntax error is the one followed by the
+ * source line and a caret ("expected ':'", "'(' was never closed", ...);
+ * without them the wording tells (older versions); the rest are warnings. */
+static const char *pyflakes_severity(char **L, size_t n, size_t i)
+{
+    if (i + 2 < n && caret_line(L[i + 2]))
+        return "error";
+    const char *p = L[i];
+    return strstr(p, "syntax") || strstr(p, "unexpected") || strstr(p, "indent") ||
+                   strstr(p, "problem decoding source")
+               ? "error" : "warning";
+}
+
 size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const char *text,
                      const char *root)
 {
@@ -200,9 +220,9 @@ size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const cha
     } else if (strcmp(format, "node") == 0) {
         parse_node(&s, L, n);
     } else {
-        bool need = strcmp(format, "pyflakes") != 0;
+        bool flakes = strcmp(format, "pyflakes") == 0;
         for (size_t i = 0; i < n; i++)
-            parse_gcc_line(&s, L[i], need);
+            parse_gcc_line(&s, L[i], flakes ? pyflakes_severity(L, n, i) : NULL);
     }
     free(L);
     free(copy);

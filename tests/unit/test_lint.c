@@ -1,6 +1,6 @@
 /* test_lint.c — the linter-output parsers on real captured output
  * (tests/data/tools/, made by gcc 12, cppcheck 2.10, Python 3.11 py_compile,
- * pyflakes 2.5, shellcheck 0.9 and node 20 on the project machine), and the
+ * pyflakes 2.5 (Python 3.11.2), shellcheck 0.9 and node 20 on the project machine), and the
  * lint tool on real broken files. */
 #include "check.h"
 #include "tools_util.h"
@@ -73,6 +73,16 @@ static void test_python(void)
     check_diag(diag_at(a, "bad.py", 5, NULL), 15, "error", "invalid syntax");
     check_diag(diag_at(a, "flakes.py", 1, NULL), 1, "warning", "'os' imported but unused");
     check_diag(diag_at(a, "flakes.py", 6, NULL), 12, "warning", "undefined name");
+    cJSON_Delete(a);
+    /* Syntax errors whose wording says nothing of syntax (pyflakes 2.5 on
+     * Python 3.11): errors all the same, told by the caret under the source. */
+    a = parse_file("pyflakes", "pyflakes", "pyflakes_syntax.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 5);
+    check_diag(diag_at(a, "b.py", 3, NULL), 5, "error", "expected ':'");
+    check_diag(diag_at(a, "d.py", 1, NULL), 5, "error", "'(' was never closed");
+    check_diag(diag_at(a, "e.py", 3, NULL), 1, "error", "inconsistent use of tabs");
+    check_diag(diag_at(a, "g.py", 1, NULL), 1, "error", "Missing parentheses");
+    check_diag(diag_at(a, "u.py", 1, NULL), 1, "warning", "'os' imported but unused");
     cJSON_Delete(a);
 }
 
