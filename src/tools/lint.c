@@ -254,23 +254,33 @@ typedef struct linter {
     const char *format;
     bool per_file;              /* node --check takes one file */
     bool include_dirs;          /* add -Iinclude / -Isrc when they exist */
+    bool instead;               /* runs only when the entry before it is not installed */
 } linter;
 
 #define LIST(...) (const char *const[]){ __VA_ARGS__, NULL }
 
 static const linter linters[] = {
-    { LANG_C, "gcc", LIST("gcc", "cc"),
+    { LANG_C, "gcc", LIST("gcc"),
       LIST("-fsyntax-only", "-Wall", "-std=gnu11", "-fdiagnostics-plain-output", "-I."), "gcc",
-      false, true },
+      false, true, false },
+    /* clang has no -fdiagnostics-plain-output; one compiler is enough. */
+    { LANG_C, "clang", LIST("clang"),
+      LIST("-fsyntax-only", "-Wall", "-std=gnu11", "-fno-color-diagnostics",
+           "-fno-caret-diagnostics", "-I."), "gcc", false, true, true },
     { LANG_C, "cppcheck", LIST("cppcheck"),
       LIST("--enable=warning,style", "--quiet", "--inline-suppr",
-           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"), "gcc", false, true },
-    { LANG_CXX, "g++", LIST("g++", "c++"),
-      LIST("-fsyntax-only", "-Wall", "-fdiagnostics-plain-output", "-I."), "gcc", false, true },
-    { LANG_PY, "py_compile", LIST("python3"), LIST("-m", "py_compile"), "python", false, false },
-    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false },
-    { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false },
-    { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false },
+           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"), "gcc", false, true,
+      false },
+    { LANG_CXX, "g++", LIST("g++"),
+      LIST("-fsyntax-only", "-Wall", "-fdiagnostics-plain-output", "-I."), "gcc", false, true,
+      false },
+    { LANG_CXX, "clang++", LIST("clang++"),
+      LIST("-fsyntax-only", "-Wall", "-fno-color-diagnostics", "-fno-caret-diagnostics", "-I."),
+      "gcc", false, true, true },
+    { LANG_PY, "py_compile", LIST("python3"), LIST("-m", "py_compile"), "python", false, false, false },
+    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false, false },
+    { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false, false },
+    { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false, false },
 };
 
 typedef struct lint_run {
@@ -349,15 +359,23 @@ static int run_linter(lint_run *lr, const linter *l, const char *exe, char **fil
 
 static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_error *err)
 {
+    bool prev_found = false;
     for (size_t i = 0; i < ER_ARRAY_LEN(linters); i++) {
         const linter *l = &linters[i];
-        if (l->lang != lang)
+        if (l->lang != lang || (l->instead && prev_found))
             continue;
         char *exe = NULL;
         for (const char *const *e = l->exes; *e && !exe; e++)
             exe = er_sandbox_which(*e);
+        prev_found = exe != NULL;
+        bool has_stand_in = i + 1 < ER_ARRAY_LEN(linters) && linters[i + 1].instead;
+        if (!exe && has_stand_in)
+            continue;   /* its stand-in says whether neither is there */
         if (!exe) {
-            char *why = er_xasprintf("%s is not installed (not found on PATH)", l->exes[0]);
+            char *why = l->instead
+                            ? er_xasprintf("neither %s nor %s is installed (not found on PATH)",
+                                           linters[i - 1].exes[0], l->exes[0])
+                            : er_xasprintf("%s is not installed (not found on PATH)", l->exes[0]);
             skip(lr, l->tool, why);
             free(why);
             continue;
@@ -521,9 +539,9 @@ static int run_lint(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 
 static const er_tool lint_tools[] = {
     { "lint",
-      "Check source files with the linters installed here (C: gcc -fsyntax-only -Wall and "
-      "cppcheck; C++: g++; Python: py_compile and pyflakes; shell: shellcheck; JavaScript: "
-      "node --check). Returns diagnostics with file, line, column, severity and message; "
+      "Check source files with the linters installed here (C: gcc (or clang) -fsyntax-only "
+      "-Wall and cppcheck; C++: g++ (or clang++); Python: py_compile and pyflakes; shell: "
+      "shellcheck; JavaScript: node --check). Returns diagnostics with file, line, column, severity and message; "
       "linters that are missing are listed as skipped. Reads only.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"files or directories to check, separated "

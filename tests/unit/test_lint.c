@@ -171,6 +171,47 @@ static void test_missing_linters(const char *ws)
     free(gcc);
 }
 
+/* Without gcc, clang checks the C files; with neither, the skip says so. */
+static void test_clang_instead(const char *ws)
+{
+    char *clang = er_sandbox_which("clang");
+    if (!clang) {
+        printf("skip: no clang\n");
+        return;
+    }
+    char *bin = er_xasprintf("%s/.bin-clang", ws);
+    CHECK(mkdir(bin, 0755) == 0);
+    char *link = er_xasprintf("%s/clang", bin);
+    CHECK(symlink(clang, link) == 0);
+    char *old = er_xstrdup(getenv("PATH"));
+    setenv("PATH", bin, 1);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c\"}", &err));
+    const cJSON *c = diag_at(er_json_arr(r, "diagnostics"), "broken.c", 5, "clang");
+    CHECK(c != NULL);
+    CHECK_STR(er_json_str(c, "severity"), "error");
+    CHECK(tu_contains(er_json_str(c, "message"), "expected ';'"));
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "\"ran\":[\"clang\"]"));
+    CHECK(!tu_contains(text, "\"tool\":\"gcc\""));
+    free(text);
+    cJSON_Delete(r);
+    unlink(link);
+    setenv("PATH", ws, 1);   /* neither compiler */
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c\"}", &err));
+    text = er_json_print(r);
+    CHECK(tu_contains(text, "\"reason\":\"neither gcc nor clang is installed"));
+    free(text);
+    cJSON_Delete(r);
+    setenv("PATH", old, 1);
+    tu_rmrf(bin);
+    free(link);
+    free(bin);
+    free(old);
+    free(clang);
+}
+
 int main(void)
 {
     test_gcc();
@@ -179,6 +220,7 @@ int main(void)
     char *ws = tu_tempdir("lint");
     test_lint_tool(ws);
     test_missing_linters(ws);
+    test_clang_instead(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();
