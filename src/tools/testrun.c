@@ -116,6 +116,12 @@ static const char *python_command(const er_workspace *ws, const er_tool_ctx *ctx
         return NULL;
     if (pytest_available(ws, ctx))
         return "python3 -m pytest -q";
+    /* pytest installed for another Python than the python3 on PATH (a pyenv
+     * or venv python3 without it, the system's /usr/bin/pytest). */
+    char *pytest = er_sandbox_which("pytest");
+    free(pytest);
+    if (pytest)
+        return "pytest -q";
     /* unittest imports tests/ as a package only when it has __init__.py;
      * otherwise it must start there. */
     if (tests_dir && !top) {
@@ -178,6 +184,9 @@ static cJSON *test_json(const char *cmd, bool detected, const er_sandbox_result 
     while (tail > 0 && tail < r->out.len && ((unsigned char)r->out.ptr[tail] & 0xC0) == 0x80)
         tail++;
     er_tools_add_text(o, "output_tail", r->out.ptr + tail, r->out.len - tail, TAIL_KEEP);
+    if (er_json_num(o, "passed", -1) == 0 && er_json_num(o, "failed", -1) == 0)
+        er_json_add_str(o, "note", "no tests ran: the runner found none; check the command and "
+                                   "the names of the test files and functions");
     cJSON *fails = cJSON_GetObjectItemCaseSensitive(o, "failures");
     while (cJSON_GetArraySize(fails) > max_failures)
         cJSON_DeleteItemFromArray(fails, max_failures);

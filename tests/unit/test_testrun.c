@@ -271,6 +271,65 @@ static void test_nothing_to_run(void)
     free(ws);
 }
 
+static const char pytest_style[] = "def test_good():\n    assert True\n\n"
+                                   "def test_bad():\n    assert 1 == 2\n";
+
+/* pytest-style tests where the python3 on PATH lacks pytest but a pytest
+ * command exists: that is used, not unittest (which would find nothing). */
+static void test_pytest_command(void)
+{
+    char *pytest = er_sandbox_which("pytest");
+    if (!pytest) {
+        printf("skip: no pytest command\n");
+        return;
+    }
+    char *ws = tu_tempdir("pytestcmd");
+    char *dir = er_xasprintf("%s/tests", ws), *bin = er_xasprintf("%s/.bin", ws);
+    CHECK(mkdir(dir, 0755) == 0 && mkdir(bin, 0755) == 0);
+    tu_write(ws, "tests/test_x.py", pytest_style);
+    /* A python3 without pytest (it cannot even import it), and pytest itself. */
+    tu_write(ws, ".bin/python3", "#!/bin/sh\nexit 1\n");
+    char *py = er_xasprintf("%s/python3", bin), *link = er_xasprintf("%s/pytest", bin);
+    CHECK(chmod(py, 0755) == 0 && symlink(pytest, link) == 0);
+    char *old = er_xstrdup(getenv("PATH"));
+    char *path = er_xasprintf("%s:/usr/bin:/bin", bin);
+    setenv("PATH", path, 1);
+    cJSON *r = run_tests(ws, "{}");
+    setenv("PATH", old, 1);
+    CHECK_STR(er_json_str(r, "command"), "pytest -q");
+    check_counts(r, 1, 1);
+    CHECK(failure(r, "tests/test_x.py::test_bad") != NULL);
+    cJSON_Delete(r);
+    tu_rmrf(ws);
+    free(ws);
+    free(dir);
+    free(bin);
+    free(py);
+    free(link);
+    free(old);
+    free(path);
+    free(pytest);
+}
+
+/* A runner that finds no tests exits 0 with nothing to count: the result says so. */
+static void test_no_tests_found(void)
+{
+    char *ws = tu_tempdir("nonefound");
+    char *dir = er_xasprintf("%s/tests", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(ws, "tests/test_x.py", pytest_style);
+    cJSON *r = run_tests(ws, "{\"cmd\":\"python3 -m unittest discover -s tests\"}");
+    check_counts(r, 0, 0);
+    CHECK(tu_contains(er_json_str(r, "note"), "no tests ran"));
+    cJSON_Delete(r);
+    r = run_tests(ws, "{\"cmd\":\"echo 2 passed, 0 failed\"}");
+    CHECK(er_json_str(r, "note") == NULL);
+    cJSON_Delete(r);
+    tu_rmrf(ws);
+    free(ws);
+    free(dir);
+}
+
 int main(void)
 {
     test_python_parsers();
@@ -281,5 +340,7 @@ int main(void)
     test_buggy_py();
     test_ctest_project();
     test_nothing_to_run();
+    test_pytest_command();
+    test_no_tests_found();
     return check_done();
 }
