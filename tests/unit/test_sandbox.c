@@ -1,7 +1,8 @@
 /* test_sandbox.c — the sandbox and the `run` tool: exit codes and streams,
  * network isolation against a real listener on 127.0.0.1, the timeout, a fork
  * bomb, 100 MB of output, a missing command, the read-only workspace,
- * cancellation, secrets kept out of the environment, and the limits-only mode. */
+ * cancellation, secrets kept out of the environment, and the limits-only mode
+ * (where daemons that leave the process group are killed all the same). */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/sandbox.h"
@@ -11,6 +12,7 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -307,8 +309,63 @@ static int limits_only_mode(void)
     return rc;
 }
 
+/* One command, limits only, checked for what it left behind. */
+static void run_daemon(const char *ws, const char *cmd, int timeout_s, int want_exit,
+                       int want_signal)
+{
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = timeout_s, .no_bwrap = true };
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK_INT(r.signal, want_signal);
+    if (!want_signal)
+        CHECK_INT(r.exit_code, want_exit);
+    CHECK(tu_contains(r.out.ptr, "started"));
+    CHECK_INT(r.timed_out, timeout_s < 5);
+    er_sandbox_result_release(&r);
+    int left = procs_left(ws);
+    if (left)
+        fprintf(stderr, "left behind by '%s': %d\n", cmd, left);
+    CHECK_INT(left, 0);
+}
+
+/* In a child process, as a user with neither bwrap nor a pids cgroup to lean
+ * on (nobody, when we are root): commands that leave their process group and
+ * session (setsid, a double fork) still die with the run — when it ends and
+ * at the timeout — and the exit status or signal is the command's. */
+static int daemons_limits_only(void)
+{
+    if (getuid() == 0)
+        CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+    char *ws = tu_tempdir("daemons");
+    CHECK(access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0);
+    static const char detach[] = "setsid -f sleep 300 </dev/null >/dev/null 2>&1; "
+                                 "(setsid sh -c 'sleep 301 & exec sleep 302' </dev/null "
+                                 ">/dev/null 2>&1 &); echo started";
+    char *cmd = er_xasprintf("%s; exit 3", detach);
+    run_daemon(ws, cmd, 30, 3, 0);
+    free(cmd);
+    cmd = er_xasprintf("%s; kill -SEGV $$", detach);
+    run_daemon(ws, cmd, 30, 0, SIGSEGV);
+    free(cmd);
+    cmd = er_xasprintf("%s; sleep 100", detach);
+    run_daemon(ws, cmd, 2, 0, SIGKILL);
+    free(cmd);
+    tu_rmrf(ws);
+    free(ws);
+    int rc = check_done();
+    fflush(stdout);
+    return rc;
+}
+
 int main(void)
 {
+    pid_t user = fork();
+    if (user == 0)
+        _exit(daemons_limits_only());
+    int user_status = 0;
+    CHECK(waitpid(user, &user_status, 0) == user);
+    CHECK(WIFEXITED(user_status) && WEXITSTATUS(user_status) == 0);
     pid_t child = fork();
     if (child == 0)
         _exit(limits_only_mode());
