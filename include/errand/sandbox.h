@@ -12,6 +12,10 @@
  * stderr are read through pipes; each keeps its head and tail up to a cap and
  * counts the total.
  *
+ * Without bwrap (no PID namespace to empty) the forked child stays between
+ * errand and the command as a subreaper: what the command daemonises out of
+ * its group and session is re-parented to it and killed with the rest.
+ *
  * Whether bwrap works is found out once per process (`bwrap --ro-bind / / true`
  * with our flags); when it does not, commands run with limits only, the log
  * says so once and results say "rlimits-only".  ERRAND_SANDBOX=none in the
