@@ -382,6 +382,33 @@ static void test_cancel(const char *ws)
     CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\"}", &err) == ER_ECANCELLED);
 }
 
+/* The repository's configuration may name commands git would run for diff
+ * and status (an fsmonitor hook, filter drivers, textconv): diff, a read tool
+ * used without approval, runs none of them.  The marker outside shows the
+ * hook did not run where nothing confines it; the diff text shows the filter
+ * and textconv did not run anywhere. */
+static void test_git_config_runs_nothing(const char *ws)
+{
+    char *marker = er_xasprintf("%s.hook-ran", ws);
+    char *cmd = er_xasprintf(
+        "cd '%s' && git config core.fsmonitor 'touch %s; false' && "
+        "git config filter.evil.clean 'sed s/^/FILTERED-/' && git config filter.evil.required true && "
+        "git config diff.evil.textconv 'sed s/^/TEXTCONV-/' && "
+        "printf '*.c filter=evil diff=evil\\n' > .git/info/attributes", ws, marker);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "diff", &ctx, "{}", &err));
+    const char *d = er_json_str(r, "diff");
+    CHECK(tu_contains(d, "+int a = 8;"));
+    CHECK(!tu_contains(d, "FILTERED-") && !tu_contains(d, "TEXTCONV-"));
+    cJSON_Delete(r);
+    CHECK(access(marker, F_OK) != 0);
+    unlink(marker);
+    free(marker);
+}
+
 static void test_git_diff(const char *ws)
 {
     er_tool_ctx ctx = tu_ctx(ws);
@@ -403,6 +430,7 @@ static void test_git_diff(const char *ws)
     CHECK_OK(tu_call(&r, "diff", &ctx, "{\"path\":\"nonl.txt\"}", &err));
     CHECK(er_json_bool(r, "clean", false));
     cJSON_Delete(r);
+    test_git_config_runs_nothing(ws);
 }
 
 int main(void)
