@@ -1,4 +1,5 @@
-/* lint.c — the `lint` tool: finds the language of each file by its extension,
+/* lint.c — the `lint` tool: finds the language of each file by its extension
+ * (or, for a script without one, its #! line),
  * runs the linters installed here in the read-only sandbox, and turns their
  * output into one list of diagnostics {file, line, column, severity, message,
  * tool}.  A linter that is not installed is reported in "skipped", never an
@@ -13,9 +14,11 @@
 #include "errand/str.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define LINT_FILES_MAX 500
 #define DIAG_MAX 300
@@ -393,6 +396,52 @@ static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_erro
 
 /* ---- collecting the files ---- */
 
+/* An executable script without an extension (bin/deploy) is known by its
+ * #! line: sh/bash/dash/ksh, python, node. */
+static int lang_of_shebang(const er_workspace *ws, const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+    if (strchr(base ? base + 1 : rel, '.'))
+        return -1;
+    char *abs = er_xasprintf("%s/%s", ws->root, rel);
+    int fd;
+    int rc = er_workspace_open(&fd, ws, abs, O_RDONLY | O_NONBLOCK, NULL);
+    free(abs);
+    if (rc)
+        return -1;
+    char line[128];
+    struct stat st;
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, line, sizeof line - 1) : -1;
+    close(fd);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return -1;
+    line[n] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    /* The interpreter: the last word of "#!/usr/bin/env -S python3 -u" is an
+     * option, so look at each word's base name. */
+    static const struct { const char *name; int lang; } interp[] = {
+        { "sh", LANG_SH },        { "bash", LANG_SH },      { "dash", LANG_SH },
+        { "ksh", LANG_SH },       { "python", LANG_PY },    { "python3", LANG_PY },
+        { "node", LANG_JS },      { "nodejs", LANG_JS },
+    };
+    for (char *w = line + 2; *w;) {
+        w += strspn(w, " \t");
+        size_t len = strcspn(w, " \t");
+        const char *b = w;
+        for (const char *q = w; q < w + len; q++)
+            if (*q == '/')
+                b = q + 1;
+        size_t bl = (size_t)(w + len - b);
+        while (bl > 0 && (isdigit((unsigned char)b[bl - 1]) || b[bl - 1] == '.'))
+            bl--;   /* python3.11 */
+        for (size_t i = 0; i < ER_ARRAY_LEN(interp); i++)
+            if (strlen(interp[i].name) == bl && strncmp(b, interp[i].name, bl) == 0)
+                return interp[i].lang;
+        w += len;
+    }
+    return -1;
+}
+
 typedef struct file_set {
     char **v[LANG_COUNT];
     size_t n[LANG_COUNT];
@@ -400,9 +449,11 @@ typedef struct file_set {
     cJSON *unsupported;
 } file_set;
 
-static void add_file(file_set *fs, const char *rel)
+static void add_file(file_set *fs, const er_workspace *ws, const char *rel)
 {
     int lang = lang_of(rel);
+    if (lang < 0)
+        lang = lang_of_shebang(ws, rel);
     if (lang < 0) {
         if (cJSON_GetArraySize(fs->unsupported) < 50)
             er_json_append(fs->unsupported, cJSON_CreateString(rel));
@@ -429,11 +480,11 @@ static int add_path(file_set *fs, const er_workspace *ws, const char *path, er_e
         char **v;
         size_t n = er_tools_list_files(&v, ws, abs, 5000);
         for (size_t i = 0; i < n; i++)
-            if (lang_of(v[i]) >= 0)
-                add_file(fs, v[i]);
+            if (lang_of(v[i]) >= 0 || lang_of_shebang(ws, v[i]) >= 0)
+                add_file(fs, ws, v[i]);
         er_tools_free_list(v, n);
     } else {
-        add_file(fs, er_workspace_rel(ws, abs));
+        add_file(fs, ws, er_workspace_rel(ws, abs));
     }
     free(abs);
     return rc;

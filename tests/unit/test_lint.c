@@ -171,6 +171,42 @@ static void test_missing_linters(const char *ws)
     free(gcc);
 }
 
+/* Scripts without an extension are linted by their #! line; other
+ * extensionless files are not. */
+static void test_shebang(const char *ws)
+{
+    char *dir = er_xasprintf("%s/bin", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(ws, "bin/deploy", "#!/bin/bash\ncd \"$1\"\n");
+    tu_write(ws, "bin/gen", "#!/usr/bin/env python3\nif True\n    pass\n");
+    tu_write(ws, "bin/NOTES", "just words\n");
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bin/deploy bin/gen bin/NOTES\"}", &err));
+    const cJSON *d = er_json_arr(r, "diagnostics");
+    char *shellcheck = er_sandbox_which("shellcheck");
+    if (shellcheck) {
+        const cJSON *sh = diag_at(d, "bin/deploy", 2, "shellcheck");
+        CHECK(sh != NULL);
+        CHECK(tu_contains(er_json_str(sh, "message"), "SC2164"));
+    }
+    free(shellcheck);
+    const cJSON *py = diag_at(d, "bin/gen", 2, "py_compile");
+    CHECK(py != NULL);
+    CHECK_STR(er_json_str(py, "severity"), "error");
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "\"unsupported\":[\"bin/NOTES\"]"));
+    free(text);
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 2);
+    cJSON_Delete(r);
+    /* ... and found when a directory is linted. */
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bin\"}", &err));
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 2);
+    cJSON_Delete(r);
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* Without gcc, clang checks the C files; with neither, the skip says so. */
 static void test_clang_instead(const char *ws)
 {
@@ -221,6 +257,7 @@ int main(void)
     test_lint_tool(ws);
     test_missing_linters(ws);
     test_clang_instead(ws);
+    test_shebang(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();
