@@ -51,7 +51,8 @@ typedef struct er_sandbox_opts {
 
 typedef struct er_sandbox_result {
     int exit_code;          /* valid when signal == 0 */
-    int signal;             /* the signal that killed the command, else 0 */
+    int signal;             /* the signal that killed the command, else 0; under bwrap,
+                               which exits 128 + N for it, read back from that status */
     bool timed_out;         /* killed at the timeout */
     int64_t duration_ms;
     er_buf out, err;        /* kept bytes: head, an elision marker, tail (raw bytes) */

@@ -612,11 +612,23 @@ static void pump(run_state *st, int fds[2], const er_sandbox_opts *o, int timeou
     }
 }
 
+/* bwrap cannot die of its command's signal and exits 128 + N instead, as a
+ * shell reports it: read that back for the signals whose default is death. */
+static int bwrap_signal(int code)
+{
+    int sig = code - 128;
+    bool deadly = (sig >= SIGHUP && sig <= SIGTERM) || sig == SIGXCPU || sig == SIGXFSZ ||
+                  sig == SIGSYS || sig == SIGVTALRM || sig == SIGPROF;
+    return code > 128 && deadly ? sig : 0;
+}
+
 static void fill_result(er_sandbox_result *r, run_state *st, int64_t t0, const char *kind)
 {
     memset(r, 0, sizeof *r);
     if (WIFSIGNALED(st->status))
         r->signal = WTERMSIG(st->status);
+    else if (strcmp(kind, "bwrap") == 0 && bwrap_signal(WEXITSTATUS(st->status)))
+        r->signal = bwrap_signal(WEXITSTATUS(st->status));
     else
         r->exit_code = WEXITSTATUS(st->status);
     r->timed_out = st->timed_out;

@@ -57,6 +57,24 @@ static void test_basics(const char *ws)
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"\"}", &err) == ER_EINVAL);
 }
 
+/* A death by signal is reported as that signal, also through bwrap (which
+ * exits 128 + N for it); a plain exit status above 128 of no deadly signal
+ * stays an exit status. */
+static void test_signal(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "echo before; kill -SEGV $$", 30);
+    CHECK(cJSON_GetObjectItemCaseSensitive(r, "exit_code") == NULL);
+    CHECK_INT(er_json_num(r, "signal", 0), SIGSEGV);
+    CHECK_STR(er_json_str(r, "signal_name"), "SIGSEGV");
+    CHECK_STR(er_json_str(r, "note"), "killed by SIGSEGV");
+    CHECK_STR(er_json_str(r, "stdout"), "before\n");
+    cJSON_Delete(r);
+    r = run(&ctx, "exit 200", 30);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 200);
+    cJSON_Delete(r);
+}
+
 static void test_missing_command(const char *ws)
 {
     er_tool_ctx ctx = tu_ctx(ws);
@@ -377,6 +395,7 @@ int main(void)
     char *ws = tu_tempdir("sandbox");
     test_basics(ws);
     test_missing_command(ws);
+    test_signal(ws);
     test_network(ws);
     test_timeout(ws);
     test_fork_bomb(ws);
