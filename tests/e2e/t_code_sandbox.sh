@@ -148,4 +148,22 @@ expect_eq "allowed: server accepted it" "$(wc -l < "$T/accepted" | tr -d ' ')" 1
 probe yes --yes -o policy.network=ask
 expect_eq "--yes: probe connected" "$(sent n1 stdout)" "connected"
 expect_eq "--yes: server accepted it" "$(wc -l < "$T/accepted" | tr -d ' ')" 1
+
+# Where bubblewrap is missing: commands run with the limits only, the results
+# say so, and errand says it once (not once per command), in plain words.
+mkdir -p "$T/nobwrap"
+for b in sh echo cat; do ln -sf "$(command -v $b)" "$T/nobwrap/$b"; done
+calls '[c("f1", "run", cmd="echo one"), c("f2", "run", cmd="echo two")]'
+start_fake "$T/s.json"
+use_openai
+PATH="$T/nobwrap" "$ERRAND" -w "$ws" --yes ask --agent code "twice" >/dev/null 2>"$T/nobwrap.err"
+expect_eq "no bwrap: exit 0" "$?" 0
+expect_eq "no bwrap: f1 ran" "$(sent f1 stdout)" "one"
+expect_eq "no bwrap: f2 ran" "$(sent f2 stdout)" "two"
+expect_eq "no bwrap: f1 says rlimits-only" "$(sent f1 sandbox)" "rlimits-only"
+expect_eq "no bwrap: f2 says rlimits-only" "$(sent f2 sandbox)" "rlimits-only"
+expect_eq "no bwrap: said once" "$(grep -c 'bubblewrap (bwrap) is not installed' "$T/nobwrap.err")" 1
+expect_contains "no bwrap: plainly" "$(cat "$T/nobwrap.err")" \
+  "commands run with rlimits only, without filesystem or network isolation"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 finish
