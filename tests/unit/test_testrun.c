@@ -125,6 +125,22 @@ static void test_generic(void)
     CHECK_STR(er_test_parser_for("make test"), "generic");
     CHECK_STR(er_test_parser_for("cargo test"), "cargo");
     CHECK_STR(er_test_parser_for("cd x && go test -v ./..."), "go");
+    /* A command we cannot place (make test, a script) running a runner we
+     * know: its output is read with that runner's parser. */
+    static const struct { const char *file, *parser; int passed, failed; } known[] = {
+        { "pytest.out", "pytest", 1, 2 },  { "unittest.out", "unittest", 1, 2 },
+        { "ctest.out", "ctest", 1, 3 },    { "go_test.out", "go", 2, 2 },
+        { "cargo_test.out", "cargo", 1, 1 }, { "npm_node_test.out", "tap", 1, 1 },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(known); i++) {
+        r = parse("generic", known[i].file);
+        CHECK_STR(er_json_str(r, "parser"), known[i].parser);
+        check_counts(r, known[i].passed, known[i].failed);
+        cJSON_Delete(r);
+    }
+    r = parse("generic", "unittest.out");
+    check_failure(r, "test_calc.CalcTest.test_mul", "AssertionError: 7 != 6", "Ran 3");
+    cJSON_Delete(r);
 }
 
 /* Absurd counts are capped instead of overflowing (found by reading the
