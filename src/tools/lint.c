@@ -280,7 +280,12 @@ static const linter linters[] = {
     { LANG_CXX, "clang++", LIST("clang++"),
       LIST("-fsyntax-only", "-Wall", "-fno-color-diagnostics", "-fno-caret-diagnostics", "-I."),
       "gcc", false, true, true },
-    { LANG_PY, "py_compile", LIST("python3"), LIST("-m", "py_compile"), "python", false, false, false },
+    /* Not `python3 -m py_compile`: that puts the workspace first on sys.path,
+     * so a py_compile.py there would run.  -I keeps it off (and ignores
+     * PYTHON* variables, hence the cache prefix set in the code). */
+    { LANG_PY, "py_compile", LIST("python3"),
+      LIST("-I", "-c", "import sys, py_compile; sys.pycache_prefix = '/tmp/.errand-pycache'; "
+                       "sys.exit(py_compile.main())"), "python", false, false, false },
     { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false, false },
     { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false, false },
     { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false, false },

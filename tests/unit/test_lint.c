@@ -207,6 +207,31 @@ static void test_shebang(const char *ws)
     free(dir);
 }
 
+/* Linting runs no code of the workspace: a py_compile.py there is not what
+ * checks the Python files (`python3 -m py_compile` would have run it). */
+static void test_no_workspace_code(const char *ws)
+{
+    char *dir = er_xasprintf("%s/pyws", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(dir, "py_compile.py", "import sys\nprint('WORKSPACE CODE RAN', file=sys.stderr)\n"
+                                   "sys.exit(1)\n");
+    tu_write(dir, "bad.py", "if x\n    pass\n");
+    er_tool_ctx ctx = tu_ctx(dir);
+    ctx.workspace_read_only = true;
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bad.py\"}", &err));
+    char *text = er_json_print(r);
+    CHECK(!tu_contains(text, "WORKSPACE CODE RAN"));
+    free(text);
+    const cJSON *d = diag_at(er_json_arr(r, "diagnostics"), "bad.py", 1, "py_compile");
+    CHECK(d != NULL);
+    CHECK(tu_contains(er_json_str(d, "message"), "SyntaxError"));
+    cJSON_Delete(r);
+    CHECK(!tu_exists(dir, "__pycache__"));
+    tu_rmrf(dir);
+    free(dir);
+}
+
 /* Without gcc, clang checks the C files; with neither, the skip says so. */
 static void test_clang_instead(const char *ws)
 {
@@ -258,6 +283,7 @@ int main(void)
     test_missing_linters(ws);
     test_clang_instead(ws);
     test_shebang(ws);
+    test_no_workspace_code(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();
