@@ -448,8 +448,12 @@ static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
         _exit(126);
     }
     setpgid(cmd, cmd);
-    close(out_fd);
-    close(err_fd);
+    /* errand's descriptors (the pipes, database and listening sockets) must
+     * not live on in us while the command runs. */
+    if (close_range(3, ~0u, 0) != 0) {
+        close(out_fd);
+        close(err_fd);
+    }
     int status = 0;
     while (!reaper_stop) {
         siginfo_t si;

@@ -13,6 +13,7 @@
 #include <poll.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -355,6 +356,8 @@ static int daemons_limits_only(void)
 {
     if (getuid() == 0)
         CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+    /* setuid made us undumpable: /proc/PID/fd of our forks would be root's. */
+    CHECK(prctl(PR_SET_DUMPABLE, 1) == 0);
     char *ws = tu_tempdir("daemons");
     CHECK(access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0);
     static const char detach[] = "setsid -f sleep 300 </dev/null >/dev/null 2>&1; "
@@ -369,6 +372,17 @@ static int daemons_limits_only(void)
     cmd = er_xasprintf("%s; sleep 100", detach);
     run_daemon(ws, cmd, 2, 0, SIGKILL);
     free(cmd);
+    /* The reaper (the command's parent) holds none of our descriptors. */
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(fd >= 0 && dup3(fd, 57, O_CLOEXEC) == 57);
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = 30, .no_bwrap = true };
+    const char *argv[] = { "/bin/sh", "-c", "ls /proc/$PPID/fd | tr '\\n' ' '", NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK_STR(r.out.ptr, "0 1 2 ");
+    er_sandbox_result_release(&r);
+    close(57);
+    close(fd);
     tu_rmrf(ws);
     free(ws);
     int rc = check_done();
