@@ -12,6 +12,10 @@
  * stderr are read through pipes; each keeps its head and tail up to a cap and
  * counts the total.
  *
+ * Without bwrap (no PID namespace to empty) the forked child stays between
+ * errand and the command as a subreaper: what the command daemonises out of
+ * its group and session is re-parented to it and killed with the rest.
+ *
  * Whether bwrap works is found out once per process (`bwrap --ro-bind / / true`
  * with our flags); when it does not, commands run with limits only, the log
  * says so once and results say "rlimits-only".  ERRAND_SANDBOX=none in the
@@ -47,7 +51,8 @@ typedef struct er_sandbox_opts {
 
 typedef struct er_sandbox_result {
     int exit_code;          /* valid when signal == 0 */
-    int signal;             /* the signal that killed the command, else 0 */
+    int signal;             /* the signal that killed the command, else 0; under bwrap,
+                               which exits 128 + N for it, read back from that status */
     bool timed_out;         /* killed at the timeout */
     int64_t duration_ms;
     er_buf out, err;        /* kept bytes: head, an elision marker, tail (raw bytes) */

@@ -79,7 +79,9 @@ size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const cha
  * "cargo", "tap" or "generic". */
 const char *er_test_parser_for(const char *cmd);
 /* OWNED: {parser, passed, failed, failures:[{name, output}]} from a runner's
- * combined output; passed/failed are null when the output does not say. */
+ * combined output; passed/failed are null when the output does not say.  For
+ * "generic" (a command we cannot place, like make test) the first runner's
+ * parser that finds counts in the output is used; "parser" names it. */
 cJSON *er_test_parse(const char *parser, const char *text);
 
 #endif

@@ -8,9 +8,11 @@
  * pass through a dangling symlink.  Errors name the path and the root:
  * "path '../x' is outside the workspace /abs/root".
  *
- * There is an unavoidable window between the check and the use (another
- * process may swap a directory for a symlink); the sandbox, not this module,
- * is what contains hostile code. */
+ * Between the check and the use another process may swap a directory or the
+ * file for a symlink.  The tools therefore open what they resolved with
+ * er_workspace_open() and make directories with er_workspace_mkdirs(): the
+ * kernel resolves the path again beneath the root (openat2 RESOLVE_BENEATH),
+ * so the swap gets a refusal, not a file outside. */
 #ifndef ERRAND_WORKSPACE_H
 #define ERRAND_WORKSPACE_H
 
@@ -30,6 +32,17 @@ void er_workspace_release(er_workspace *ws);
  * ER_EDENIED when it escapes, ER_EINVAL for an empty or over-long path,
  * ER_EIO when a component cannot be examined. */
 int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, er_error *err);
+
+/* Opens abs (from er_workspace_resolve) with open(2) flags, resolving it again
+ * beneath the root so that a symlink put in its way since then cannot lead
+ * outside (ER_EDENIED).  Where openat2 is missing the final component is not
+ * followed (O_NOFOLLOW) and the opened file's real path is checked instead.
+ * OWNED *out descriptor; ER_ENOTFOUND when it does not exist, ER_EIO else. */
+int er_workspace_open(int *out, const er_workspace *ws, const char *abs, int flags, er_error *err);
+
+/* Creates the directories of abs that do not exist yet, below the root, one
+ * component at a time without following symlinks. */
+int er_workspace_mkdirs(const er_workspace *ws, const char *abs, er_error *err);
 
 /* True when abs (canonical) is the root or lies beneath it. */
 bool er_workspace_contains(const er_workspace *ws, const char *abs);

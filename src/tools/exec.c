@@ -65,7 +65,12 @@ static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeo
     er_json_add_num(o, "stdout_bytes", (double)r->out_total);
     er_json_add_num(o, "stderr_bytes", (double)r->err_total);
     er_json_add_str(o, "sandbox", r->sandbox);
-    er_json_add_bool(o, "network", network);
+    /* Only bubblewrap can take the network away: say what the command had. */
+    bool confined = strcmp(r->sandbox, "bwrap") == 0;
+    er_json_add_bool(o, "network", network || !confined);
+    if (!network && !confined)
+        er_json_add_str(o, "network_note", "the network was not granted, but without bubblewrap "
+                                           "the command could not be kept off it");
     char note[160];
     const char *n = run_note(r, timeout_s, note, sizeof note);
     if (n)
@@ -130,17 +135,59 @@ static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
 
 /* ---- diff ---- */
 
-/* Runs git with argv in the read-only sandbox; 0 with *r filled, or an error. */
-static int git(er_sandbox_result *r, const er_workspace *ws, const er_tool_ctx *ctx,
-               const char *const *argv, er_error *err)
+/* How git runs here.  The repository's own configuration is untrusted and
+ * can make git execute commands even for `diff` and `status` (a read tool,
+ * run without approval): core.fsmonitor, and filter drivers whose clean
+ * command git runs on worktree files (its output would even land in the
+ * diff).  Both are overridden through GIT_CONFIG_KEY_n/VALUE_n, which take
+ * precedence over every configuration file; textconv and external diffs are
+ * switched off on the command line. */
+#define GIT_DRIVERS_MAX 32
+
+typedef struct git_ctx {
+    const er_workspace *ws;
+    const er_tool_ctx *ctx;
+    char *keys[1 + GIT_DRIVERS_MAX * 4];
+    const char *values[1 + GIT_DRIVERS_MAX * 4];
+    size_t n;
+} git_ctx;
+
+static void git_override(git_ctx *g, char *key, const char *value)
 {
-    static const char *const env[] = { "GIT_OPTIONAL_LOCKS=0", "GIT_PAGER=cat", "LC_ALL=C", NULL };
-    er_sandbox_opts o = { .workspace = ws->root, .workspace_read_only = true, .timeout_s = 60,
-                          .keep = DIFF_KEEP, .cancel = ctx->cancel, .env = env };
-    return er_sandbox_run(r, &o, argv, err);
+    g->keys[g->n] = key;
+    g->values[g->n++] = value;
 }
 
-static int check_repo(const er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
+static void git_ctx_release(git_ctx *g)
+{
+    for (size_t i = 0; i < g->n; i++)
+        free(g->keys[i]);
+}
+
+/* Runs git with argv in the read-only sandbox; 0 with *r filled, or an error. */
+static int git(er_sandbox_result *r, const git_ctx *g, const char *const *argv, er_error *err)
+{
+    char *env[4 + 2 * ER_ARRAY_LEN(g->keys) + 1];
+    size_t n = 0;
+    env[n++] = er_xstrdup("GIT_OPTIONAL_LOCKS=0");
+    env[n++] = er_xstrdup("GIT_PAGER=cat");
+    env[n++] = er_xstrdup("LC_ALL=C");
+    env[n++] = er_xasprintf("GIT_CONFIG_COUNT=%zu", g->n);
+    for (size_t i = 0; i < g->n; i++) {
+        env[n++] = er_xasprintf("GIT_CONFIG_KEY_%zu=%s", i, g->keys[i]);
+        env[n++] = er_xasprintf("GIT_CONFIG_VALUE_%zu=%s", i, g->values[i]);
+    }
+    env[n] = NULL;
+    er_sandbox_opts o = { .workspace = g->ws->root, .workspace_read_only = true, .timeout_s = 60,
+                          .keep = DIFF_KEEP, .cancel = g->ctx->cancel,
+                          .env = (const char *const *)env };
+    int rc = er_sandbox_run(r, &o, argv, err);
+    for (size_t i = 0; i < n; i++)
+        free(env[i]);
+    return rc;
+}
+
+static int check_repo(const git_ctx *g, er_error *err)
 {
     char *exe = er_sandbox_which("git");
     if (!exe)
@@ -148,24 +195,54 @@ static int check_repo(const er_workspace *ws, const er_tool_ctx *ctx, er_error *
     free(exe);
     const char *argv[] = { "git", "rev-parse", "--is-inside-work-tree", NULL };
     er_sandbox_result r;
-    int rc = git(&r, ws, ctx, argv, err);
+    int rc = git(&r, g, argv, err);
     if (rc)
         return rc;
     if (r.signal || r.exit_code != 0)
         rc = er_error_set(err, ER_EINVAL, "diff: workspace %s is not a git repository; "
-                          "there is nothing to diff against", ws->root);
+                          "there is nothing to diff against", g->ws->root);
+    er_sandbox_result_release(&r);
+    return rc;
+}
+
+/* Adds overrides that empty every filter driver the configuration names
+ * (reading the configuration runs nothing). */
+static int neutralise_filters(git_ctx *g, er_error *err)
+{
+    const char *argv[] = { "git", "config", "--name-only", "--get-regexp", "^filter\\.", NULL };
+    er_sandbox_result r;
+    int rc = git(&r, g, argv, err);
+    if (rc)
+        return rc;
+    static const char *const parts[][2] = { { "clean", "" }, { "smudge", "" },
+                                            { "process", "" }, { "required", "false" } };
+    size_t drivers = 0;
+    for (char *line = r.out.ptr, *nl; rc == 0 && line && *line; line = nl ? nl + 1 : NULL) {
+        if ((nl = strchr(line, '\n')) != NULL)
+            *nl = '\0';
+        char *dot = strrchr(line, '.');
+        if (!er_str_starts(line, "filter.") || !dot || dot < line + 7)
+            continue;
+        if (++drivers > GIT_DRIVERS_MAX) {
+            rc = er_error_set(err, ER_EDENIED, "diff: the repository configures over %d filter "
+                              "drivers; not running git on it", GIT_DRIVERS_MAX);
+            break;
+        }
+        for (size_t i = 0; i < ER_ARRAY_LEN(parts); i++)
+            git_override(g, er_xasprintf("%.*s.%s", (int)(dot - line), line, parts[i][0]),
+                         parts[i][1]);
+    }
     er_sandbox_result_release(&r);
     return rc;
 }
 
 /* Adds the untracked files under rel (from `git status --porcelain`). */
-static int add_untracked(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx,
-                         const char *rel, er_error *err)
+static int add_untracked(cJSON *o, const git_ctx *g, const char *rel, er_error *err)
 {
     const char *argv[] = { "git", "status", "--porcelain", "--untracked-files=all", "--",
                            rel, NULL };
     er_sandbox_result r;
-    int rc = git(&r, ws, ctx, argv, err);
+    int rc = git(&r, g, argv, err);
     if (rc)
         return rc;
     cJSON *arr = cJSON_CreateArray();
@@ -185,23 +262,25 @@ static int add_untracked(cJSON *o, const er_workspace *ws, const er_tool_ctx *ct
     return 0;
 }
 
-static int diff_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, const char *rel,
-                     er_error *err)
+static int diff_body(cJSON *o, git_ctx *g, const char *rel, er_error *err)
 {
-    int rc = check_repo(ws, ctx, err);
+    git_override(g, er_xstrdup("core.fsmonitor"), "false");
+    int rc = check_repo(g, err);
+    if (rc == 0)
+        rc = neutralise_filters(g, err);
     if (rc)
         return rc;
-    const char *argv[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff", "HEAD",
-                           "--", rel, NULL };
+    const char *argv[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff",
+                           "--no-textconv", "HEAD", "--", rel, NULL };
     er_sandbox_result r;
-    if ((rc = git(&r, ws, ctx, argv, err)))
+    if ((rc = git(&r, g, argv, err)))
         return rc;
     if (r.signal || r.exit_code != 0) {
         /* A repository without commits has no HEAD: diff against the index. */
         er_sandbox_result_release(&r);
-        const char *plain[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff", "--",
-                                rel, NULL };
-        if ((rc = git(&r, ws, ctx, plain, err)))
+        const char *plain[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff",
+                                "--no-textconv", "--", rel, NULL };
+        if ((rc = git(&r, g, plain, err)))
             return rc;
     }
     if (r.signal || r.exit_code != 0) {
@@ -214,7 +293,7 @@ static int diff_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, c
         er_json_add_bool(o, "clean", r.out_total == 0);
     }
     er_sandbox_result_release(&r);
-    return rc ? rc : add_untracked(o, ws, ctx, rel, err);
+    return rc ? rc : add_untracked(o, g, rel, err);
 }
 
 static int run_diff(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -226,8 +305,10 @@ static int run_diff(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     char *abs = NULL;
     rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err);
     cJSON *o = cJSON_CreateObject();
+    git_ctx g = { .ws = &ws, .ctx = ctx, .n = 0 };
     if (rc == 0)
-        rc = diff_body(o, &ws, ctx, er_workspace_rel(&ws, abs), err);
+        rc = diff_body(o, &g, er_workspace_rel(&ws, abs), err);
+    git_ctx_release(&g);
     if (rc == 0)
         rc = er_tools_emit(out, o, err);
     cJSON_Delete(o);

@@ -66,23 +66,48 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
     return rc;
 }
 
-/* Whole file into out; ER_ETOOBIG past max. */
-static int slurp(er_buf *out, const char *abs, const char *rel, size_t max, er_error *err)
+static const char *kind_of(mode_t m)
 {
-    int fd = open(abs, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s",
-                            rel, strerror(errno));
+    return S_ISLNK(m) ? "symbolic link" : S_ISFIFO(m) ? "named pipe" : S_ISSOCK(m) ? "socket" : S_ISCHR(m) ? "character device"
+         : S_ISBLK(m) ? "block device" : "special file";
+}
+
+/* Opens a regular file of the workspace for reading (see er_workspace_open).
+ * O_NONBLOCK: a named pipe must be refused, not waited on forever. */
+static int open_regular(int *fd, const target *t, er_error *err)
+{
+    int rc = er_workspace_open(fd, t->ws, t->abs, O_RDONLY | O_NONBLOCK, err);
+    struct stat st;
+    if (rc == 0 && fstat(*fd, &st) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot examine %s: %s", t->rel, strerror(errno));
+    else if (rc == 0 && S_ISDIR(st.st_mode))
+        rc = er_error_set(err, ER_EINVAL, "%s is a directory; use list_dir", t->rel);
+    else if (rc == 0 && !S_ISREG(st.st_mode))
+        rc = er_error_set(err, ER_EINVAL, "%s is a %s, not a regular file; not read", t->rel,
+                          kind_of(st.st_mode));
+    if (rc && *fd >= 0) {
+        close(*fd);
+        *fd = -1;
+    }
+    return rc;
+}
+
+/* Whole file into out; ER_ETOOBIG past max. */
+static int slurp(er_buf *out, const target *t, size_t max, er_error *err)
+{
+    int fd;
+    int rc = open_regular(&fd, t, err);
+    if (rc)
+        return rc;
     er_buf_init(out, max);
     char chunk[65536];
     ssize_t n;
-    int rc = 0;
     while ((n = read(fd, chunk, sizeof chunk)) > 0 && rc == 0)
         if (er_buf_append(out, chunk, (size_t)n) != 0)
             rc = er_error_set(err, ER_ETOOBIG, "%s is over %zu MB; change it with `run` instead",
-                              rel, max >> 20);
+                              t->rel, max >> 20);
     if (n < 0 && rc == 0)
-        rc = er_error_set(err, ER_EIO, "cannot read %s: %s", rel, strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot read %s: %s", t->rel, strerror(errno));
     close(fd);
     if (!rc && !out->ptr)
         er_buf_puts(out, "");
@@ -205,13 +230,9 @@ static int read_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     reader r;
     memset(&r, 0, sizeof r);
     int rc = read_range(&r.start, &r.end, args, err);
-    struct stat st;
     int fd = -1;
-    if (rc == 0 && stat(t->abs, &st) == 0 && S_ISDIR(st.st_mode))
-        rc = er_error_set(err, ER_EINVAL, "%s is a directory; use list_dir", t->rel);
-    else if (rc == 0 && (fd = open(t->abs, O_RDONLY | O_CLOEXEC)) < 0)
-        rc = er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s",
-                          t->rel, strerror(errno));
+    if (rc == 0)
+        rc = open_regular(&fd, t, err);
     bool exact = true;
     if (rc == 0 && (rc = scan_file(&r, fd, t->rel, &exact, err)) == 0)
         rc = read_result(o, &r, exact, t->rel, err);
@@ -229,24 +250,6 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 
 /* ---- writing ---- */
 
-/* Creates the missing directories between the root and abs's parent. */
-static int make_parents(const er_workspace *ws, const char *abs, const char *rel, er_error *err)
-{
-    char *p = er_xstrdup(abs);
-    int rc = 0;
-    for (char *s = p + ws->rootlen + 1; (s = strchr(s, '/')) != NULL; s++) {
-        *s = '\0';
-        if (mkdir(p, 0777) != 0 && errno != EEXIST)
-            rc = er_error_set(err, ER_EIO, "cannot create the directory of %s: %s", rel,
-                              strerror(errno));
-        *s = '/';
-        if (rc)
-            break;
-    }
-    free(p);
-    return rc;
-}
-
 static int write_all(int fd, const char *p, size_t n)
 {
     while (n) {
@@ -261,28 +264,37 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
-/* Writes data to a temporary file beside abs and renames it over abs. */
-static int write_atomic(const char *abs, const char *rel, const char *data, size_t len,
-                        er_error *err)
+/* Writes data to a temporary file beside t->abs and renames it over it, both
+ * by name inside the parent directory opened beneath the root: neither the
+ * new file nor the replacement can land outside through a symlink. */
+static int write_atomic(const target *t, const char *data, size_t len, er_error *err)
 {
     static unsigned seq;
+    const char *slash = strrchr(t->abs, '/');
+    char *dir = slash == t->abs ? er_xstrdup("/") : er_xstrndup(t->abs, (size_t)(slash - t->abs));
+    int dfd;
+    int rc = er_workspace_open(&dfd, t->ws, dir, O_RDONLY | O_DIRECTORY, err);
+    free(dir);
+    if (rc)
+        return rc;
+    const char *base = slash + 1;
     struct stat st;
-    bool had = stat(abs, &st) == 0;
-    char *tmp = er_xasprintf("%s.errand-%ld-%u.tmp", abs, (long)getpid(),
+    bool had = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    char *tmp = er_xasprintf(".%s.errand-%ld-%u.tmp", base, (long)getpid(),
                              __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
-    int rc = 0;
+    int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
     if (fd < 0)
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", t->rel, strerror(errno));
     else if (write_all(fd, data, len) != 0 || (had && fchmod(fd, st.st_mode & 07777) != 0))
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", t->rel, strerror(errno));
     if (fd >= 0 && close(fd) != 0 && rc == 0)
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", rel, strerror(errno));
-    if (rc == 0 && rename(tmp, abs) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", rel, strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", t->rel, strerror(errno));
+    if (rc == 0 && renameat(dfd, tmp, dfd, base) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", t->rel, strerror(errno));
     if (rc && fd >= 0)
-        unlink(tmp);
+        unlinkat(dfd, tmp, 0);
     free(tmp);
+    close(dfd);
     return rc;
 }
 
@@ -317,14 +329,17 @@ static int write_body(cJSON *o, const target *t, const cJSON *args, er_error *er
         return er_error_set(err, ER_ETOOBIG, "write_file: content is over %u MB",
                             WRITE_CONTENT_MAX >> 20);
     struct stat st;
-    bool exists = stat(t->abs, &st) == 0;
+    bool exists = lstat(t->abs, &st) == 0;
     if (exists && S_ISDIR(st.st_mode))
         return er_error_set(err, ER_EINVAL, "%s is a directory; give a file path", t->rel);
+    if (exists && !S_ISREG(st.st_mode))
+        return er_error_set(err, ER_EINVAL, "%s is a %s, not a regular file; not replaced",
+                            t->rel, kind_of(st.st_mode));
     er_buf old = ER_BUF_INIT;
-    bool have_old = exists && slurp(&old, t->abs, t->rel, EDIT_FILE_MAX, NULL) == 0;
-    int rc = exists ? 0 : make_parents(t->ws, t->abs, t->rel, err);
+    bool have_old = exists && slurp(&old, t, EDIT_FILE_MAX, NULL) == 0;
+    int rc = exists ? 0 : er_workspace_mkdirs(t->ws, t->abs, err);
     if (rc == 0)
-        rc = write_atomic(t->abs, t->rel, content, len, err);
+        rc = write_atomic(t, content, len, err);
     if (rc == 0) {
         er_json_add_str(o, "path", t->rel);
         er_json_add_num(o, "bytes", (double)len);
@@ -383,7 +398,7 @@ static int no_match(er_error *err, const char *rel, const char *old)
 
 static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
-    const char *abs = t->abs, *rel = t->rel;
+    const char *rel = t->rel;
     const char *old = er_json_str(args, "old"), *new_text = er_json_str(args, "new");
     bool all = er_json_bool(args, "replace_all", false);
     if (er_str_empty(old) || !new_text)
@@ -392,7 +407,7 @@ static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     if (strcmp(old, new_text) == 0)
         return er_error_set(err, ER_EINVAL, "edit_file: old and new are the same; nothing to change");
     er_buf cur;
-    int rc = slurp(&cur, abs, rel, EDIT_FILE_MAX, err);
+    int rc = slurp(&cur, t, EDIT_FILE_MAX, err);
     if (rc)
         return rc;
     size_t m = strlen(old);
@@ -407,7 +422,7 @@ static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err
                           hits, rel);
     if (rc == 0) {
         replace(&next, cur.ptr, cur.len, old, m, new_text);
-        rc = write_atomic(abs, rel, next.ptr ? next.ptr : "", next.len, err);
+        rc = write_atomic(t, next.ptr ? next.ptr : "", next.len, err);
     }
     if (rc == 0) {
         er_json_add_str(o, "path", rel);
@@ -501,10 +516,18 @@ static void add_entries(cJSON *o, entry *v, size_t n)
 static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
     (void)args;
-    DIR *d = opendir(t->abs);
-    if (!d)
-        return er_error_set(err, errno == ENOENT ? ER_ENOTFOUND : ER_EINVAL, "cannot list %s: %s",
-                            t->rel, strerror(errno));
+    struct stat st;
+    if (stat(t->abs, &st) == 0 && !S_ISDIR(st.st_mode))
+        return er_error_set(err, ER_EINVAL, "cannot list %s: Not a directory", t->rel);
+    int fd;
+    int rc = er_workspace_open(&fd, t->ws, t->abs, O_RDONLY | O_DIRECTORY, err);
+    if (rc)
+        return rc;
+    DIR *d = fdopendir(fd);
+    if (!d) {
+        close(fd);
+        return er_error_set(err, ER_EIO, "cannot list %s: %s", t->rel, strerror(errno));
+    }
     entry *v;
     size_t n = read_entries(d, &v);
     closedir(d);

@@ -1,4 +1,5 @@
-/* lint.c — the `lint` tool: finds the language of each file by its extension,
+/* lint.c — the `lint` tool: finds the language of each file by its extension
+ * (or, for a script without one, its #! line),
  * runs the linters installed here in the read-only sandbox, and turns their
  * output into one list of diagnostics {file, line, column, severity, message,
  * tool}.  A linter that is not installed is reported in "skipped", never an
@@ -13,9 +14,11 @@
 #include "errand/str.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define LINT_FILES_MAX 500
 #define DIAG_MAX 300
@@ -81,8 +84,9 @@ static const char *severity_of(const char **p)
     return NULL;
 }
 
-/* FILE:LINE[:COL]: [SEVERITY: ]MESSAGE — one line, NUL-terminated. */
-static void parse_gcc_line(diag_sink *s, const char *line, bool need_severity)
+/* FILE:LINE[:COL]: [SEVERITY: ]MESSAGE — one line, NUL-terminated.  A line
+ * without a severity word gets `fallback` (NULL: the line is skipped). */
+static void parse_gcc_line(diag_sink *s, const char *line, const char *fallback)
 {
     if (!*line || isspace((unsigned char)*line) || er_str_starts(line, "In file included"))
         return;
@@ -100,11 +104,10 @@ static void parse_gcc_line(diag_sink *s, const char *line, bool need_severity)
         while (*p == ' ')
             p++;
         const char *sev = severity_of(&p);
-        if (!sev && need_severity)
+        if (!sev && !fallback)
             return;
-        if (!sev)  /* pyflakes: syntax errors are errors, the rest warnings */
-            sev = strstr(p, "syntax") || strstr(p, "unexpected") || strstr(p, "indent")
-                      ? "error" : "warning";
+        if (!sev)
+            sev = fallback;
         add_diag(s, line, (size_t)(c - line), ln, col, sev, p, strlen(p));
         return;
     }
@@ -188,6 +191,26 @@ static void parse_node(diag_sink *s, char **L, size_t n)
     }
 }
 
+/* A caret line: spaces or tabs, then '^'. */
+static bool caret_line(const char *s)
+{
+    size_t sp = strspn(s, " \t");
+    return s[sp] == '^' && strspn(s + sp, "^~ ") == strlen(s + sp);
+}
+
+/* pyflakes prints no severity: a syntax error is the one followed by the
+ * source line and a caret ("expected ':'", "'(' was never closed", ...);
+ * without them the wording tells (older versions); the rest are warnings. */
+static const char *pyflakes_severity(char **L, size_t n, size_t i)
+{
+    if (i + 2 < n && caret_line(L[i + 2]))
+        return "error";
+    const char *p = L[i];
+    return strstr(p, "syntax") || strstr(p, "unexpected") || strstr(p, "indent") ||
+                   strstr(p, "problem decoding source")
+               ? "error" : "warning";
+}
+
 size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const char *text,
                      const char *root)
 {
@@ -200,9 +223,9 @@ size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const cha
     } else if (strcmp(format, "node") == 0) {
         parse_node(&s, L, n);
     } else {
-        bool need = strcmp(format, "pyflakes") != 0;
+        bool flakes = strcmp(format, "pyflakes") == 0;
         for (size_t i = 0; i < n; i++)
-            parse_gcc_line(&s, L[i], need);
+            parse_gcc_line(&s, L[i], flakes ? pyflakes_severity(L, n, i) : NULL);
     }
     free(L);
     free(copy);
@@ -234,23 +257,38 @@ typedef struct linter {
     const char *format;
     bool per_file;              /* node --check takes one file */
     bool include_dirs;          /* add -Iinclude / -Isrc when they exist */
+    bool instead;               /* runs only when the entry before it is not installed */
 } linter;
 
 #define LIST(...) (const char *const[]){ __VA_ARGS__, NULL }
 
 static const linter linters[] = {
-    { LANG_C, "gcc", LIST("gcc", "cc"),
+    { LANG_C, "gcc", LIST("gcc"),
       LIST("-fsyntax-only", "-Wall", "-std=gnu11", "-fdiagnostics-plain-output", "-I."), "gcc",
-      false, true },
+      false, true, false },
+    /* clang has no -fdiagnostics-plain-output; one compiler is enough. */
+    { LANG_C, "clang", LIST("clang"),
+      LIST("-fsyntax-only", "-Wall", "-std=gnu11", "-fno-color-diagnostics",
+           "-fno-caret-diagnostics", "-I."), "gcc", false, true, true },
     { LANG_C, "cppcheck", LIST("cppcheck"),
       LIST("--enable=warning,style", "--quiet", "--inline-suppr",
-           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"), "gcc", false, true },
-    { LANG_CXX, "g++", LIST("g++", "c++"),
-      LIST("-fsyntax-only", "-Wall", "-fdiagnostics-plain-output", "-I."), "gcc", false, true },
-    { LANG_PY, "py_compile", LIST("python3"), LIST("-m", "py_compile"), "python", false, false },
-    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false },
-    { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false },
-    { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false },
+           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"), "gcc", false, true,
+      false },
+    { LANG_CXX, "g++", LIST("g++"),
+      LIST("-fsyntax-only", "-Wall", "-fdiagnostics-plain-output", "-I."), "gcc", false, true,
+      false },
+    { LANG_CXX, "clang++", LIST("clang++"),
+      LIST("-fsyntax-only", "-Wall", "-fno-color-diagnostics", "-fno-caret-diagnostics", "-I."),
+      "gcc", false, true, true },
+    /* Not `python3 -m py_compile`: that puts the workspace first on sys.path,
+     * so a py_compile.py there would run.  -I keeps it off (and ignores
+     * PYTHON* variables, hence the cache prefix set in the code). */
+    { LANG_PY, "py_compile", LIST("python3"),
+      LIST("-I", "-c", "import sys, py_compile; sys.pycache_prefix = '/tmp/.errand-pycache'; "
+                       "sys.exit(py_compile.main())"), "python", false, false, false },
+    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false, false },
+    { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false, false },
+    { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false, false },
 };
 
 typedef struct lint_run {
@@ -329,15 +367,23 @@ static int run_linter(lint_run *lr, const linter *l, const char *exe, char **fil
 
 static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_error *err)
 {
+    bool prev_found = false;
     for (size_t i = 0; i < ER_ARRAY_LEN(linters); i++) {
         const linter *l = &linters[i];
-        if (l->lang != lang)
+        if (l->lang != lang || (l->instead && prev_found))
             continue;
         char *exe = NULL;
         for (const char *const *e = l->exes; *e && !exe; e++)
             exe = er_sandbox_which(*e);
+        prev_found = exe != NULL;
+        bool has_stand_in = i + 1 < ER_ARRAY_LEN(linters) && linters[i + 1].instead;
+        if (!exe && has_stand_in)
+            continue;   /* its stand-in says whether neither is there */
         if (!exe) {
-            char *why = er_xasprintf("%s is not installed (not found on PATH)", l->exes[0]);
+            char *why = l->instead
+                            ? er_xasprintf("neither %s nor %s is installed (not found on PATH)",
+                                           linters[i - 1].exes[0], l->exes[0])
+                            : er_xasprintf("%s is not installed (not found on PATH)", l->exes[0]);
             skip(lr, l->tool, why);
             free(why);
             continue;
@@ -355,6 +401,52 @@ static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_erro
 
 /* ---- collecting the files ---- */
 
+/* An executable script without an extension (bin/deploy) is known by its
+ * #! line: sh/bash/dash/ksh, python, node. */
+static int lang_of_shebang(const er_workspace *ws, const char *rel)
+{
+    const char *base = strrchr(rel, '/');
+    if (strchr(base ? base + 1 : rel, '.'))
+        return -1;
+    char *abs = er_xasprintf("%s/%s", ws->root, rel);
+    int fd;
+    int rc = er_workspace_open(&fd, ws, abs, O_RDONLY | O_NONBLOCK, NULL);
+    free(abs);
+    if (rc)
+        return -1;
+    char line[128];
+    struct stat st;
+    ssize_t n = fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? read(fd, line, sizeof line - 1) : -1;
+    close(fd);
+    if (n < 3 || line[0] != '#' || line[1] != '!')
+        return -1;
+    line[n] = '\0';
+    line[strcspn(line, "\n")] = '\0';
+    /* The interpreter: the last word of "#!/usr/bin/env -S python3 -u" is an
+     * option, so look at each word's base name. */
+    static const struct { const char *name; int lang; } interp[] = {
+        { "sh", LANG_SH },        { "bash", LANG_SH },      { "dash", LANG_SH },
+        { "ksh", LANG_SH },       { "python", LANG_PY },    { "python3", LANG_PY },
+        { "node", LANG_JS },      { "nodejs", LANG_JS },
+    };
+    for (char *w = line + 2; *w;) {
+        w += strspn(w, " \t");
+        size_t len = strcspn(w, " \t");
+        const char *b = w;
+        for (const char *q = w; q < w + len; q++)
+            if (*q == '/')
+                b = q + 1;
+        size_t bl = (size_t)(w + len - b);
+        while (bl > 0 && (isdigit((unsigned char)b[bl - 1]) || b[bl - 1] == '.'))
+            bl--;   /* python3.11 */
+        for (size_t i = 0; i < ER_ARRAY_LEN(interp); i++)
+            if (strlen(interp[i].name) == bl && strncmp(b, interp[i].name, bl) == 0)
+                return interp[i].lang;
+        w += len;
+    }
+    return -1;
+}
+
 typedef struct file_set {
     char **v[LANG_COUNT];
     size_t n[LANG_COUNT];
@@ -362,9 +454,11 @@ typedef struct file_set {
     cJSON *unsupported;
 } file_set;
 
-static void add_file(file_set *fs, const char *rel)
+static void add_file(file_set *fs, const er_workspace *ws, const char *rel)
 {
     int lang = lang_of(rel);
+    if (lang < 0)
+        lang = lang_of_shebang(ws, rel);
     if (lang < 0) {
         if (cJSON_GetArraySize(fs->unsupported) < 50)
             er_json_append(fs->unsupported, cJSON_CreateString(rel));
@@ -391,11 +485,11 @@ static int add_path(file_set *fs, const er_workspace *ws, const char *path, er_e
         char **v;
         size_t n = er_tools_list_files(&v, ws, abs, 5000);
         for (size_t i = 0; i < n; i++)
-            if (lang_of(v[i]) >= 0)
-                add_file(fs, v[i]);
+            if (lang_of(v[i]) >= 0 || lang_of_shebang(ws, v[i]) >= 0)
+                add_file(fs, ws, v[i]);
         er_tools_free_list(v, n);
     } else {
-        add_file(fs, er_workspace_rel(ws, abs));
+        add_file(fs, ws, er_workspace_rel(ws, abs));
     }
     free(abs);
     return rc;
@@ -501,9 +595,9 @@ static int run_lint(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 
 static const er_tool lint_tools[] = {
     { "lint",
-      "Check source files with the linters installed here (C: gcc -fsyntax-only -Wall and "
-      "cppcheck; C++: g++; Python: py_compile and pyflakes; shell: shellcheck; JavaScript: "
-      "node --check). Returns diagnostics with file, line, column, severity and message; "
+      "Check source files with the linters installed here (C: gcc (or clang) -fsyntax-only "
+      "-Wall and cppcheck; C++: g++ (or clang++); Python: py_compile and pyflakes; shell: "
+      "shellcheck; JavaScript: node --check). Returns diagnostics with file, line, column, severity and message; "
       "linters that are missing are listed as skipped. Reads only.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"files or directories to check, separated "

@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+#include <dirent.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/types.h>
@@ -34,6 +37,7 @@ extern char **environ;
 #define PIDS_MAX 1024
 #define DRAIN_MS 2000             /* reading what is left after the command ended */
 #define POLL_MS 50
+#define REAPER_GRACE_MS 5000      /* for the reaper to kill what the command left */
 #define GIB (1024ull * 1024 * 1024)
 
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
@@ -289,6 +293,7 @@ typedef struct spawn {
     struct rlimit cpu, as, fsize, nofile, nproc;
     bool set_nproc;
     bool merge;              /* stderr into stdout */
+    bool reap;               /* limits-only: a subreaper between us and the command */
 } spawn;
 
 static void child_fail(const char *what, const char *name)
@@ -300,19 +305,9 @@ static void child_fail(const char *what, const char *name)
     (void)r;
 }
 
-static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
+/* The command itself: limits, its streams, exec. */
+static ER_NORETURN void command_exec(const spawn *sp, int out_fd, int err_fd)
 {
-    setsid();
-    if (sp->cg_procs) {
-        int fd = open(sp->cg_procs, O_WRONLY | O_CLOEXEC);
-        if (fd >= 0) {
-            ssize_t r = write(fd, "0", 1);  /* v1: 0 means the writer */
-            (void)r;
-            close(fd);
-        }
-    }
-    struct rlimit zero = { 0, 0 };
-    setrlimit(RLIMIT_CORE, &zero);
     setrlimit(RLIMIT_CPU, &sp->cpu);
     setrlimit(RLIMIT_AS, &sp->as);
     setrlimit(RLIMIT_FSIZE, &sp->fsize);
@@ -332,6 +327,7 @@ static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
     memset(&dfl, 0, sizeof dfl);
     dfl.sa_handler = SIG_DFL;
     sigaction(SIGPIPE, &dfl, NULL);
+    sigaction(SIGTERM, &dfl, NULL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
@@ -344,6 +340,165 @@ static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
     child_fail(sp->exe ? "sandbox: cannot execute " : "sandbox: command not found: ",
                sp->argv[0]);
     _exit(127);
+}
+
+/* ---- the reaper (limits-only mode) ----
+ *
+ * Without bwrap's PID namespace a command can leave its process group and
+ * session (setsid, daemon(3)) and outlive the run, and without a pids cgroup
+ * nothing else finds it.  So the forked child stays behind as a subreaper:
+ * whatever the command orphans is re-parented to it, and when the command
+ * ends — or we send SIGTERM at the timeout — it kills its group and every
+ * process it has adopted, round after round until none is left, then exits
+ * as the command did.  Only async-signal-safe calls: it is a fork of a
+ * threaded process that never execs. */
+
+static volatile sig_atomic_t reaper_stop;
+
+static void reaper_on_term(int sig)
+{
+    (void)sig;
+    reaper_stop = 1;
+}
+
+/* The parent pid in /proc/PID/stat ("pid (comm) S ppid ..."), or -1. */
+static long stat_ppid(const char *pid)
+{
+    char path[64] = "/proc/";
+    size_t n = 6;
+    for (const char *p = pid; *p && n < 40; p++)
+        path[n++] = *p;
+    memcpy(path + n, "/stat", 6);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    char buf[512];
+    ssize_t len = read(fd, buf, sizeof buf - 1);
+    close(fd);
+    if (len <= 0)
+        return -1;
+    buf[len] = '\0';
+    char *q = strrchr(buf, ')');   /* comm may hold spaces and parentheses */
+    if (!q || q[1] != ' ' || !q[2] || q[3] != ' ')
+        return -1;
+    long ppid = 0;
+    for (q += 4; *q >= '0' && *q <= '9'; q++)
+        ppid = ppid * 10 + (*q - '0');
+    return ppid;
+}
+
+/* SIGKILLs every process whose parent is us. */
+static void kill_adopted(void)
+{
+    long me = (long)getpid();
+    int fd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0)
+        return;
+    char buf[8192];
+    ssize_t n;
+    while ((n = getdents64(fd, buf, sizeof buf)) > 0) {
+        for (ssize_t off = 0; off < n;) {
+            struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
+            off += d->d_reclen;
+            if (d->d_name[0] < '1' || d->d_name[0] > '9' || stat_ppid(d->d_name) != me)
+                continue;
+            long pid = 0;
+            for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
+                pid = pid * 10 + (*p - '0');
+            kill((pid_t)pid, SIGKILL);
+        }
+    }
+    close(fd);
+}
+
+/* Kills the command's group and all we adopted until we have no children. */
+static void reaper_sweep(pid_t cmd)
+{
+    struct timespec ms = { 0, 1000 * 1000 };
+    kill(-cmd, SIGKILL);
+    for (int round = 0; round < 10000; round++) {
+        kill_adopted();
+        pid_t w;
+        while ((w = waitpid(-1, NULL, WNOHANG)) > 0)
+            ;
+        if (w < 0 && errno == ECHILD)
+            return;
+        nanosleep(&ms, NULL);
+    }
+}
+
+static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = reaper_on_term;   /* no SA_RESTART: waitid returns EINTR */
+    sigaction(SIGTERM, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+    prctl(PR_SET_PDEATHSIG, SIGTERM);   /* errand gone: clean up all the same */
+    pid_t cmd = fork();
+    if (cmd == 0) {
+        setpgid(0, 0);
+        command_exec(sp, out_fd, err_fd);
+    }
+    if (cmd < 0) {
+        child_fail("sandbox: cannot start ", sp->argv[0]);
+        _exit(126);
+    }
+    setpgid(cmd, cmd);
+    /* errand's descriptors (the pipes, database and listening sockets) must
+     * not live on in us while the command runs. */
+    if (close_range(3, ~0u, 0) != 0) {
+        close(out_fd);
+        close(err_fd);
+    }
+    int status = 0;
+    while (!reaper_stop) {
+        siginfo_t si;
+        memset(&si, 0, sizeof si);
+        if (waitid(P_ALL, 0, &si, WEXITED | WNOWAIT) != 0) {
+            if (errno == EINTR)
+                continue;
+            break;
+        }
+        if (si.si_pid == cmd) {   /* its group first, while its id is still held */
+            kill(-cmd, SIGKILL);
+            waitpid(cmd, &status, 0);
+            break;
+        }
+        waitpid(si.si_pid, NULL, 0);
+    }
+    reaper_sweep(cmd);
+    int sig = reaper_stop ? SIGKILL : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+    if (sig) {   /* die as the command died, so the result reports its signal */
+        struct sigaction dfl;
+        memset(&dfl, 0, sizeof dfl);
+        dfl.sa_handler = SIG_DFL;
+        sigaction(sig, &dfl, NULL);
+        kill(getpid(), sig);
+        _exit(128 + sig);
+    }
+    _exit(WEXITSTATUS(status));
+}
+
+static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
+{
+    setsid();
+    if (sp->cg_procs) {
+        int fd = open(sp->cg_procs, O_WRONLY | O_CLOEXEC);
+        if (fd >= 0) {
+            ssize_t r = write(fd, "0", 1);  /* v1: 0 means the writer */
+            (void)r;
+            close(fd);
+        }
+    }
+    struct rlimit zero = { 0, 0 };
+    setrlimit(RLIMIT_CORE, &zero);
+    if (sp->reap)
+        reaper_main(sp, out_fd, err_fd);
+    command_exec(sp, out_fd, err_fd);
 }
 
 static void set_limits(spawn *sp, const er_sandbox_opts *o, int timeout_s)
@@ -369,6 +524,8 @@ static void set_limits(spawn *sp, const er_sandbox_opts *o, int timeout_s)
 
 typedef struct run_state {
     pid_t pid;
+    bool reaper;             /* pid is the reaper, which we ask to stop with SIGTERM */
+    int64_t stop_asked;      /* when we first asked it (ms), 0: not yet */
     char *cgroup;
     capture out, err;
     bool exited, timed_out, cancelled;
@@ -379,7 +536,17 @@ typedef struct run_state {
  * fork it may not have made its process group yet, so it is killed by pid too. */
 static void kill_all(run_state *st)
 {
-    if (!st->exited) {
+    bool hard = true;
+    if (!st->exited && st->reaper) {
+        /* It kills the command and everything it left behind; SIGKILL would
+         * orphan those to init.  Asked again each round, forced if it hangs. */
+        int64_t now = er_mono_ms();
+        if (!st->stop_asked)
+            st->stop_asked = now;
+        kill(st->pid, SIGTERM);
+        hard = now - st->stop_asked > REAPER_GRACE_MS;
+    }
+    if (!st->exited && hard) {
         kill(st->pid, SIGKILL);
         kill(-st->pid, SIGKILL);
     }
@@ -449,11 +616,23 @@ static void pump(run_state *st, int fds[2], const er_sandbox_opts *o, int timeou
     }
 }
 
+/* bwrap cannot die of its command's signal and exits 128 + N instead, as a
+ * shell reports it: read that back for the signals whose default is death. */
+static int bwrap_signal(int code)
+{
+    int sig = code - 128;
+    bool deadly = (sig >= SIGHUP && sig <= SIGTERM) || sig == SIGXCPU || sig == SIGXFSZ ||
+                  sig == SIGSYS || sig == SIGVTALRM || sig == SIGPROF;
+    return code > 128 && deadly ? sig : 0;
+}
+
 static void fill_result(er_sandbox_result *r, run_state *st, int64_t t0, const char *kind)
 {
     memset(r, 0, sizeof *r);
     if (WIFSIGNALED(st->status))
         r->signal = WTERMSIG(st->status);
+    else if (strcmp(kind, "bwrap") == 0 && bwrap_signal(WEXITSTATUS(st->status)))
+        r->signal = bwrap_signal(WEXITSTATUS(st->status));
     else
         r->exit_code = WEXITSTATUS(st->status);
     r->timed_out = st->timed_out;
@@ -504,6 +683,7 @@ static void prepare(spawn *sp, strv *av, strv *env, const er_sandbox_opts *o,
     sp->exe = bwrap ? er_xstrdup(bwrap_exe) : er_sandbox_which(av->v[0]);
     sp->chdir_to = bwrap ? NULL : o->workspace;
     sp->merge = o->merge_stderr;
+    sp->reap = !bwrap;   /* bwrap's PID namespace does that job */
     set_limits(sp, o, timeout_s);
 }
 
@@ -521,6 +701,7 @@ int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts,
     prepare(&sp, &av, &env, opts, argv, bwrap, timeout_s);
     run_state st;
     memset(&st, 0, sizeof st);
+    st.reaper = sp.reap;
     st.cgroup = cgroup_make();
     sp.cg_procs = st.cgroup ? er_xasprintf("%s/cgroup.procs", st.cgroup) : NULL;
     cap_init(&st.out, keep);

@@ -42,9 +42,15 @@ static int by_str(const void *a, const void *b)
     return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-static size_t list_names(const char *dir, char ***out)
+/* The directory is opened beneath the root (er_workspace_open): one swapped
+ * for a symlink during the walk is not followed out. */
+static size_t list_names(const er_workspace *ws, const char *dir, char ***out)
 {
-    DIR *d = opendir(dir);
+    int fd;
+    DIR *d = NULL;
+    if (er_workspace_open(&fd, ws, dir, O_RDONLY | O_DIRECTORY, NULL) == 0 &&
+        (d = fdopendir(fd)) == NULL)
+        close(fd);
     size_t n = 0, cap = 0;
     char **v = NULL;
     struct dirent *de;
@@ -69,7 +75,7 @@ static size_t list_names(const char *dir, char ***out)
 static void walk(walker *w, er_buf *path, int depth)
 {
     char **names;
-    size_t n = list_names(path->ptr, &names);
+    size_t n = list_names(w->ws, path->ptr, &names);
     size_t base = path->len;
     for (size_t i = 0; i < n; i++) {
         if (!w->stop && ++w->visited > VISIT_MAX)
@@ -354,11 +360,17 @@ static void grep_file(walker *w, const char *abs, const char *rel, const struct 
         g->skipped++;
         return;
     }
-    int fd = open(abs, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
+    /* Beneath the root, and not blocking on a pipe swapped in since the walk saw a file. */
+    int fd;
+    struct stat now;
+    if (er_workspace_open(&fd, w->ws, abs, O_RDONLY | O_NONBLOCK, NULL) != 0)
         return;
-    char *text = er_xmalloc((size_t)st->st_size + 1);
-    ssize_t n = read(fd, text, (size_t)st->st_size);
+    if (fstat(fd, &now) != 0 || !S_ISREG(now.st_mode) || (size_t)now.st_size > GREP_FILE_MAX) {
+        close(fd);
+        return;
+    }
+    char *text = er_xmalloc((size_t)now.st_size + 1);
+    ssize_t n = read(fd, text, (size_t)now.st_size);
     close(fd);
     if (n >= 0) {
         text[n] = '\0';

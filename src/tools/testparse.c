@@ -1,6 +1,7 @@
 /* testparse.c — reading test runners' output: how many passed and failed, and
  * which tests failed with what output.  One parser per runner (pytest,
- * unittest, ctest, go test, cargo test, TAP from node --test) and a generic
+ * unittest, ctest, go test, cargo test, TAP from node --test; for a command
+ * we cannot place, like make test, the first of them to find counts) and a generic
  * one (a plain "N passed, N failed" line, FAIL lines) that every parser falls
  * back to when it finds no summary.  Pure functions over captured text,
  * checked against real output saved in tests/data/tools/. */
@@ -449,19 +450,37 @@ const char *er_test_parser_for(const char *cmd)
     return "generic";
 }
 
+/* Runs parser i over t into a fresh *s; true when it found a summary (counts
+ * or, unless need_counts, failures alone). */
+static bool try_parser(summary *s, const text *t, size_t i, bool need_counts)
+{
+    *s = (summary){ -1, -1, cJSON_CreateArray() };
+    parsers[i].parse(s, t);
+    if (s->passed >= 0 || s->failed >= 0 ||
+        (!need_counts && cJSON_GetArraySize(s->failures) > 0))
+        return true;
+    cJSON_Delete(s->failures);
+    return false;
+}
+
 cJSON *er_test_parse(const char *parser, const char *output)
 {
     text t;
     text_split(&t, output);
-    summary s = { -1, -1, cJSON_CreateArray() };
-    const char *used = "generic";
-    for (size_t i = 0; i < ER_ARRAY_LEN(parsers); i++) {
-        if (parser && strcmp(parsers[i].name, parser) == 0) {
-            parsers[i].parse(&s, &t);
+    summary s = { -1, -1, NULL };
+    const char *used = NULL;
+    size_t generic = ER_ARRAY_LEN(parsers) - 1;
+    for (size_t i = 0; i < generic && !used; i++)
+        if (parser && strcmp(parsers[i].name, parser) == 0 && try_parser(&s, &t, i, false))
             used = parsers[i].name;
-        }
-    }
-    if (s.passed < 0 && s.failed < 0 && cJSON_GetArraySize(s.failures) == 0) {
+    /* A command we do not know (make test, a script) often runs a runner we
+     * do: the first parser that finds its counts in the output says which. */
+    bool unknown = !parser || strcmp(parser, "generic") == 0;
+    for (size_t i = 0; i < generic && !used && unknown; i++)
+        if (try_parser(&s, &t, i, true))
+            used = parsers[i].name;
+    if (!used) {
+        s = (summary){ -1, -1, cJSON_CreateArray() };
         parse_generic(&s, &t);
         used = "generic";
     }

@@ -9,10 +9,12 @@
 #include "errand/str.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #define TEST_TIMEOUT_DEFAULT 300
 #define TEST_KEEP (256 * 1024)
@@ -34,15 +36,23 @@ static bool has_file(const er_workspace *ws, const char *rel, bool dir)
  * (line_start) or anywhere. */
 static bool file_has(const er_workspace *ws, const char *rel, const char *needle, bool line_start)
 {
+    /* Beneath the root, and only a regular file: a named pipe called
+     * pyproject.toml must not hang the detection. */
     char *p = er_xasprintf("%s/%s", ws->root, rel);
-    FILE *f = fopen(p, "r");
+    int fd;
+    int rc = er_workspace_open(&fd, ws, p, O_RDONLY | O_NONBLOCK, NULL);
     free(p);
-    if (!f)
+    struct stat st;
+    if (rc != 0)
         return false;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        close(fd);
+        return false;
+    }
     char *buf = er_xmalloc(256 * 1024 + 1);
-    size_t n = fread(buf, 1, 256 * 1024, f);
-    fclose(f);
-    buf[n] = '\0';
+    ssize_t n = read(fd, buf, 256 * 1024);
+    close(fd);
+    buf[n > 0 ? n : 0] = '\0';
     bool found = false;
     for (char *q = strstr(buf, needle); q && !found; q = strstr(q + 1, needle))
         found = !line_start || q == buf || q[-1] == '\n';
@@ -106,6 +116,12 @@ static const char *python_command(const er_workspace *ws, const er_tool_ctx *ctx
         return NULL;
     if (pytest_available(ws, ctx))
         return "python3 -m pytest -q";
+    /* pytest installed for another Python than the python3 on PATH (a pyenv
+     * or venv python3 without it, the system's /usr/bin/pytest). */
+    char *pytest = er_sandbox_which("pytest");
+    free(pytest);
+    if (pytest)
+        return "pytest -q";
     /* unittest imports tests/ as a package only when it has __init__.py;
      * otherwise it must start there. */
     if (tests_dir && !top) {
@@ -168,6 +184,9 @@ static cJSON *test_json(const char *cmd, bool detected, const er_sandbox_result 
     while (tail > 0 && tail < r->out.len && ((unsigned char)r->out.ptr[tail] & 0xC0) == 0x80)
         tail++;
     er_tools_add_text(o, "output_tail", r->out.ptr + tail, r->out.len - tail, TAIL_KEEP);
+    if (er_json_num(o, "passed", -1) == 0 && er_json_num(o, "failed", -1) == 0)
+        er_json_add_str(o, "note", "no tests ran: the runner found none; check the command and "
+                                   "the names of the test files and functions");
     cJSON *fails = cJSON_GetObjectItemCaseSensitive(o, "failures");
     while (cJSON_GetArraySize(fails) > max_failures)
         cJSON_DeleteItemFromArray(fails, max_failures);

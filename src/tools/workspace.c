@@ -4,10 +4,15 @@
 #include "errand/buf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
+#include <linux/openat2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 int er_workspace_init(er_workspace *ws, const char *root, er_error *err)
 {
@@ -145,4 +150,112 @@ int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, e
     }
     *out = real;
     return 0;
+}
+
+/* ---- opening what was resolved ---- */
+
+/* openat2 beneath dirfd; -1 with errno ENOSYS where the kernel lacks it. */
+static int open_beneath(int dirfd, const char *rel, int flags)
+{
+#ifdef SYS_openat2
+    struct open_how how;
+    memset(&how, 0, sizeof how);
+    how.flags = (unsigned long long)flags;
+    how.resolve = RESOLVE_BENEATH | RESOLVE_NO_MAGICLINKS;
+    int fd;
+    /* EAGAIN: a concurrent rename made the kernel unsure; it asks for a retry. */
+    for (int i = 0; i < 8; i++)
+        if ((fd = (int)syscall(SYS_openat2, dirfd, rel, &how, sizeof how)) >= 0 || errno != EAGAIN)
+            break;
+    return fd;
+#else
+    (void)dirfd;
+    (void)rel;
+    (void)flags;
+    errno = ENOSYS;
+    return -1;
+#endif
+}
+
+/* Without openat2: no symlink as the last component, and the real path of
+ * what was opened must lie inside the root. */
+static int open_checked(const er_workspace *ws, int rootfd, const char *rel, int flags)
+{
+    int fd = openat(rootfd, rel, flags | O_NOFOLLOW);
+    if (fd < 0)
+        return -1;
+    char link[64], real[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, real, sizeof real - 1);
+    if (n > 0) {   /* without /proc there is nothing more to check */
+        real[n] = '\0';
+        if (!er_workspace_contains(ws, real)) {
+            close(fd);
+            errno = EXDEV;
+            return -1;
+        }
+    }
+    return fd;
+}
+
+static int open_error(er_error *err, const er_workspace *ws, const char *rel, int e)
+{
+    if (e == EXDEV || e == ELOOP)
+        return er_error_set(err, ER_EDENIED, "path '%s' now leads outside the workspace %s "
+                            "(a symlink is in the way); not following it", rel, ws->root);
+    return er_error_set(err, e == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s", rel,
+                        strerror(e));
+}
+
+int er_workspace_open(int *out, const er_workspace *ws, const char *abs, int flags, er_error *err)
+{
+    *out = -1;
+    if (!er_workspace_contains(ws, abs))
+        return outside(err, ws, abs);
+    const char *rel = er_workspace_rel(ws, abs);
+    int rootfd = open(ws->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (rootfd < 0)
+        return er_error_set(err, ER_EIO, "cannot open the workspace %s: %s", ws->root,
+                            strerror(errno));
+    int fd = open_beneath(rootfd, rel, flags | O_CLOEXEC);
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM))   /* old kernel, or seccomp */
+        fd = open_checked(ws, rootfd, rel, flags | O_CLOEXEC);
+    int e = errno;
+    close(rootfd);
+    if (fd < 0)
+        return open_error(err, ws, rel, e);
+    *out = fd;
+    return 0;
+}
+
+int er_workspace_mkdirs(const er_workspace *ws, const char *abs, er_error *err)
+{
+    if (!er_workspace_contains(ws, abs))
+        return outside(err, ws, abs);
+    char *rel = er_xstrdup(er_workspace_rel(ws, abs));
+    int fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    int rc = fd < 0 ? er_error_set(err, ER_EIO, "cannot open the workspace %s: %s", ws->root,
+                                   strerror(errno)) : 0;
+    /* Every component but the last (the file itself). */
+    for (char *comp = rel, *slash; rc == 0 && (slash = strchr(comp, '/')) != NULL;
+         comp = slash + 1) {
+        *slash = '\0';
+        if (mkdirat(fd, comp, 0777) != 0 && errno != EEXIST)
+            rc = er_error_set(err, ER_EIO, "cannot create the directory %s: %s", rel,
+                              strerror(errno));
+        int next = rc ? -1 : openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (rc == 0 && next < 0)
+            rc = errno == ELOOP || errno == ENOTDIR
+                     ? er_error_set(err, ER_EDENIED, "path '%s' is not a directory inside the "
+                                    "workspace (a symlink or a file is in the way)", rel)
+                     : er_error_set(err, ER_EIO, "cannot open the directory %s: %s", rel,
+                                    strerror(errno));
+        close(fd);
+        fd = next;
+        *slash = '/';
+    }
+    if (fd >= 0)
+        close(fd);
+    free(rel);
+    return rc;
 }

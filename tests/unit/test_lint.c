@@ -1,6 +1,6 @@
 /* test_lint.c — the linter-output parsers on real captured output
  * (tests/data/tools/, made by gcc 12, cppcheck 2.10, Python 3.11 py_compile,
- * pyflakes 2.5, shellcheck 0.9 and node 20 on the project machine), and the
+ * pyflakes 2.5 (Python 3.11.2), shellcheck 0.9 and node 20 on the project machine), and the
  * lint tool on real broken files. */
 #include "check.h"
 #include "tools_util.h"
@@ -73,6 +73,16 @@ static void test_python(void)
     check_diag(diag_at(a, "bad.py", 5, NULL), 15, "error", "invalid syntax");
     check_diag(diag_at(a, "flakes.py", 1, NULL), 1, "warning", "'os' imported but unused");
     check_diag(diag_at(a, "flakes.py", 6, NULL), 12, "warning", "undefined name");
+    cJSON_Delete(a);
+    /* Syntax errors whose wording says nothing of syntax (pyflakes 2.5 on
+     * Python 3.11): errors all the same, told by the caret under the source. */
+    a = parse_file("pyflakes", "pyflakes", "pyflakes_syntax.out", NULL);
+    CHECK_INT(cJSON_GetArraySize(a), 5);
+    check_diag(diag_at(a, "b.py", 3, NULL), 5, "error", "expected ':'");
+    check_diag(diag_at(a, "d.py", 1, NULL), 5, "error", "'(' was never closed");
+    check_diag(diag_at(a, "e.py", 3, NULL), 1, "error", "inconsistent use of tabs");
+    check_diag(diag_at(a, "g.py", 1, NULL), 1, "error", "Missing parentheses");
+    check_diag(diag_at(a, "u.py", 1, NULL), 1, "warning", "'os' imported but unused");
     cJSON_Delete(a);
 }
 
@@ -161,6 +171,108 @@ static void test_missing_linters(const char *ws)
     free(gcc);
 }
 
+/* Scripts without an extension are linted by their #! line; other
+ * extensionless files are not. */
+static void test_shebang(const char *ws)
+{
+    char *dir = er_xasprintf("%s/bin", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(ws, "bin/deploy", "#!/bin/bash\ncd \"$1\"\n");
+    tu_write(ws, "bin/gen", "#!/usr/bin/env python3\nif True\n    pass\n");
+    tu_write(ws, "bin/NOTES", "just words\n");
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bin/deploy bin/gen bin/NOTES\"}", &err));
+    const cJSON *d = er_json_arr(r, "diagnostics");
+    char *shellcheck = er_sandbox_which("shellcheck");
+    if (shellcheck) {
+        const cJSON *sh = diag_at(d, "bin/deploy", 2, "shellcheck");
+        CHECK(sh != NULL);
+        CHECK(tu_contains(er_json_str(sh, "message"), "SC2164"));
+    }
+    free(shellcheck);
+    const cJSON *py = diag_at(d, "bin/gen", 2, "py_compile");
+    CHECK(py != NULL);
+    CHECK_STR(er_json_str(py, "severity"), "error");
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "\"unsupported\":[\"bin/NOTES\"]"));
+    free(text);
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 2);
+    cJSON_Delete(r);
+    /* ... and found when a directory is linted. */
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bin\"}", &err));
+    CHECK_INT(er_json_num(er_json_obj(r, "summary"), "files", 0), 2);
+    cJSON_Delete(r);
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* Linting runs no code of the workspace: a py_compile.py there is not what
+ * checks the Python files (`python3 -m py_compile` would have run it). */
+static void test_no_workspace_code(const char *ws)
+{
+    char *dir = er_xasprintf("%s/pyws", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(dir, "py_compile.py", "import sys\nprint('WORKSPACE CODE RAN', file=sys.stderr)\n"
+                                   "sys.exit(1)\n");
+    tu_write(dir, "bad.py", "if x\n    pass\n");
+    er_tool_ctx ctx = tu_ctx(dir);
+    ctx.workspace_read_only = true;
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"bad.py\"}", &err));
+    char *text = er_json_print(r);
+    CHECK(!tu_contains(text, "WORKSPACE CODE RAN"));
+    free(text);
+    const cJSON *d = diag_at(er_json_arr(r, "diagnostics"), "bad.py", 1, "py_compile");
+    CHECK(d != NULL);
+    CHECK(tu_contains(er_json_str(d, "message"), "SyntaxError"));
+    cJSON_Delete(r);
+    CHECK(!tu_exists(dir, "__pycache__"));
+    tu_rmrf(dir);
+    free(dir);
+}
+
+/* Without gcc, clang checks the C files; with neither, the skip says so. */
+static void test_clang_instead(const char *ws)
+{
+    char *clang = er_sandbox_which("clang");
+    if (!clang) {
+        printf("skip: no clang\n");
+        return;
+    }
+    char *bin = er_xasprintf("%s/.bin-clang", ws);
+    CHECK(mkdir(bin, 0755) == 0);
+    char *link = er_xasprintf("%s/clang", bin);
+    CHECK(symlink(clang, link) == 0);
+    char *old = er_xstrdup(getenv("PATH"));
+    setenv("PATH", bin, 1);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c\"}", &err));
+    const cJSON *c = diag_at(er_json_arr(r, "diagnostics"), "broken.c", 5, "clang");
+    CHECK(c != NULL);
+    CHECK_STR(er_json_str(c, "severity"), "error");
+    CHECK(tu_contains(er_json_str(c, "message"), "expected ';'"));
+    char *text = er_json_print(r);
+    CHECK(tu_contains(text, "\"ran\":[\"clang\"]"));
+    CHECK(!tu_contains(text, "\"tool\":\"gcc\""));
+    free(text);
+    cJSON_Delete(r);
+    unlink(link);
+    setenv("PATH", ws, 1);   /* neither compiler */
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c\"}", &err));
+    text = er_json_print(r);
+    CHECK(tu_contains(text, "\"reason\":\"neither gcc nor clang is installed"));
+    free(text);
+    cJSON_Delete(r);
+    setenv("PATH", old, 1);
+    tu_rmrf(bin);
+    free(link);
+    free(bin);
+    free(old);
+    free(clang);
+}
+
 int main(void)
 {
     test_gcc();
@@ -169,6 +281,9 @@ int main(void)
     char *ws = tu_tempdir("lint");
     test_lint_tool(ws);
     test_missing_linters(ws);
+    test_clang_instead(ws);
+    test_shebang(ws);
+    test_no_workspace_code(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();

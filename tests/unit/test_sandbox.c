@@ -1,7 +1,8 @@
 /* test_sandbox.c — the sandbox and the `run` tool: exit codes and streams,
  * network isolation against a real listener on 127.0.0.1, the timeout, a fork
  * bomb, 100 MB of output, a missing command, the read-only workspace,
- * cancellation, secrets kept out of the environment, and the limits-only mode. */
+ * cancellation, secrets kept out of the environment, and the limits-only mode
+ * (where daemons that leave the process group are killed all the same). */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/sandbox.h"
@@ -11,6 +12,8 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <fcntl.h>
+#include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 
@@ -53,6 +56,24 @@ static void test_basics(const char *ws)
     unsetenv("OPENAI_API_KEY");
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"true\",\"timeout_s\":601}", &err) == ER_EINVAL);
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"\"}", &err) == ER_EINVAL);
+}
+
+/* A death by signal is reported as that signal, also through bwrap (which
+ * exits 128 + N for it); a plain exit status above 128 of no deadly signal
+ * stays an exit status. */
+static void test_signal(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, "echo before; kill -SEGV $$", 30);
+    CHECK(cJSON_GetObjectItemCaseSensitive(r, "exit_code") == NULL);
+    CHECK_INT(er_json_num(r, "signal", 0), SIGSEGV);
+    CHECK_STR(er_json_str(r, "signal_name"), "SIGSEGV");
+    CHECK_STR(er_json_str(r, "note"), "killed by SIGSEGV");
+    CHECK_STR(er_json_str(r, "stdout"), "before\n");
+    cJSON_Delete(r);
+    r = run(&ctx, "exit 200", 30);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 200);
+    cJSON_Delete(r);
 }
 
 static void test_missing_command(const char *ws)
@@ -290,6 +311,10 @@ static int limits_only_mode(void)
     cJSON *r = run(&ctx, "echo ok", 30);
     CHECK_STR(er_json_str(r, "sandbox"), "rlimits-only");
     CHECK_STR(er_json_str(r, "stdout"), "ok\n");
+    /* Not granted, but nothing took it away: the result must not claim otherwise. */
+    CHECK(!ctx.network_granted);
+    CHECK(er_json_bool(r, "network", false));
+    CHECK(tu_contains(er_json_str(r, "network_note"), "could not be kept off it"));
     cJSON_Delete(r);
     ctx.workspace_read_only = true;
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
@@ -303,8 +328,76 @@ static int limits_only_mode(void)
     return rc;
 }
 
+/* One command, limits only, checked for what it left behind. */
+static void run_daemon(const char *ws, const char *cmd, int timeout_s, int want_exit,
+                       int want_signal)
+{
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = timeout_s, .no_bwrap = true };
+    const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK_INT(r.signal, want_signal);
+    if (!want_signal)
+        CHECK_INT(r.exit_code, want_exit);
+    CHECK(tu_contains(r.out.ptr, "started"));
+    CHECK_INT(r.timed_out, timeout_s < 5);
+    er_sandbox_result_release(&r);
+    int left = procs_left(ws);
+    if (left)
+        fprintf(stderr, "left behind by '%s': %d\n", cmd, left);
+    CHECK_INT(left, 0);
+}
+
+/* In a child process, as a user with neither bwrap nor a pids cgroup to lean
+ * on (nobody, when we are root): commands that leave their process group and
+ * session (setsid, a double fork) still die with the run — when it ends and
+ * at the timeout — and the exit status or signal is the command's. */
+static int daemons_limits_only(void)
+{
+    if (getuid() == 0)
+        CHECK(setgid(65534) == 0 && setuid(65534) == 0);
+    /* setuid made us undumpable: /proc/PID/fd of our forks would be root's. */
+    CHECK(prctl(PR_SET_DUMPABLE, 1) == 0);
+    char *ws = tu_tempdir("daemons");
+    CHECK(access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) != 0);
+    static const char detach[] = "setsid -f sleep 300 </dev/null >/dev/null 2>&1; "
+                                 "(setsid sh -c 'sleep 301 & exec sleep 302' </dev/null "
+                                 ">/dev/null 2>&1 &); echo started";
+    char *cmd = er_xasprintf("%s; exit 3", detach);
+    run_daemon(ws, cmd, 30, 3, 0);
+    free(cmd);
+    cmd = er_xasprintf("%s; kill -SEGV $$", detach);
+    run_daemon(ws, cmd, 30, 0, SIGSEGV);
+    free(cmd);
+    cmd = er_xasprintf("%s; sleep 100", detach);
+    run_daemon(ws, cmd, 2, 0, SIGKILL);
+    free(cmd);
+    /* The reaper (the command's parent) holds none of our descriptors. */
+    int fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+    CHECK(fd >= 0 && dup3(fd, 57, O_CLOEXEC) == 57);
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = 30, .no_bwrap = true };
+    const char *argv[] = { "/bin/sh", "-c", "ls /proc/$PPID/fd | tr '\\n' ' '", NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK_STR(r.out.ptr, "0 1 2 ");
+    er_sandbox_result_release(&r);
+    close(57);
+    close(fd);
+    tu_rmrf(ws);
+    free(ws);
+    int rc = check_done();
+    fflush(stdout);
+    return rc;
+}
+
 int main(void)
 {
+    pid_t user = fork();
+    if (user == 0)
+        _exit(daemons_limits_only());
+    int user_status = 0;
+    CHECK(waitpid(user, &user_status, 0) == user);
+    CHECK(WIFEXITED(user_status) && WEXITSTATUS(user_status) == 0);
     pid_t child = fork();
     if (child == 0)
         _exit(limits_only_mode());
@@ -316,6 +409,7 @@ int main(void)
     char *ws = tu_tempdir("sandbox");
     test_basics(ws);
     test_missing_command(ws);
+    test_signal(ws);
     test_network(ws);
     test_timeout(ws);
     test_fork_bomb(ws);

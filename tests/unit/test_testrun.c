@@ -125,6 +125,22 @@ static void test_generic(void)
     CHECK_STR(er_test_parser_for("make test"), "generic");
     CHECK_STR(er_test_parser_for("cargo test"), "cargo");
     CHECK_STR(er_test_parser_for("cd x && go test -v ./..."), "go");
+    /* A command we cannot place (make test, a script) running a runner we
+     * know: its output is read with that runner's parser. */
+    static const struct { const char *file, *parser; int passed, failed; } known[] = {
+        { "pytest.out", "pytest", 1, 2 },  { "unittest.out", "unittest", 1, 2 },
+        { "ctest.out", "ctest", 1, 3 },    { "go_test.out", "go", 2, 2 },
+        { "cargo_test.out", "cargo", 1, 1 }, { "npm_node_test.out", "tap", 1, 1 },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(known); i++) {
+        r = parse("generic", known[i].file);
+        CHECK_STR(er_json_str(r, "parser"), known[i].parser);
+        check_counts(r, known[i].passed, known[i].failed);
+        cJSON_Delete(r);
+    }
+    r = parse("generic", "unittest.out");
+    check_failure(r, "test_calc.CalcTest.test_mul", "AssertionError: 7 != 6", "Ran 3");
+    cJSON_Delete(r);
 }
 
 /* Absurd counts are capped instead of overflowing (found by reading the
@@ -271,6 +287,65 @@ static void test_nothing_to_run(void)
     free(ws);
 }
 
+static const char pytest_style[] = "def test_good():\n    assert True\n\n"
+                                   "def test_bad():\n    assert 1 == 2\n";
+
+/* pytest-style tests where the python3 on PATH lacks pytest but a pytest
+ * command exists: that is used, not unittest (which would find nothing). */
+static void test_pytest_command(void)
+{
+    char *pytest = er_sandbox_which("pytest");
+    if (!pytest) {
+        printf("skip: no pytest command\n");
+        return;
+    }
+    char *ws = tu_tempdir("pytestcmd");
+    char *dir = er_xasprintf("%s/tests", ws), *bin = er_xasprintf("%s/.bin", ws);
+    CHECK(mkdir(dir, 0755) == 0 && mkdir(bin, 0755) == 0);
+    tu_write(ws, "tests/test_x.py", pytest_style);
+    /* A python3 without pytest (it cannot even import it), and pytest itself. */
+    tu_write(ws, ".bin/python3", "#!/bin/sh\nexit 1\n");
+    char *py = er_xasprintf("%s/python3", bin), *link = er_xasprintf("%s/pytest", bin);
+    CHECK(chmod(py, 0755) == 0 && symlink(pytest, link) == 0);
+    char *old = er_xstrdup(getenv("PATH"));
+    char *path = er_xasprintf("%s:/usr/bin:/bin", bin);
+    setenv("PATH", path, 1);
+    cJSON *r = run_tests(ws, "{}");
+    setenv("PATH", old, 1);
+    CHECK_STR(er_json_str(r, "command"), "pytest -q");
+    check_counts(r, 1, 1);
+    CHECK(failure(r, "tests/test_x.py::test_bad") != NULL);
+    cJSON_Delete(r);
+    tu_rmrf(ws);
+    free(ws);
+    free(dir);
+    free(bin);
+    free(py);
+    free(link);
+    free(old);
+    free(path);
+    free(pytest);
+}
+
+/* A runner that finds no tests exits 0 with nothing to count: the result says so. */
+static void test_no_tests_found(void)
+{
+    char *ws = tu_tempdir("nonefound");
+    char *dir = er_xasprintf("%s/tests", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(ws, "tests/test_x.py", pytest_style);
+    cJSON *r = run_tests(ws, "{\"cmd\":\"python3 -m unittest discover -s tests\"}");
+    check_counts(r, 0, 0);
+    CHECK(tu_contains(er_json_str(r, "note"), "no tests ran"));
+    cJSON_Delete(r);
+    r = run_tests(ws, "{\"cmd\":\"echo 2 passed, 0 failed\"}");
+    CHECK(er_json_str(r, "note") == NULL);
+    cJSON_Delete(r);
+    tu_rmrf(ws);
+    free(ws);
+    free(dir);
+}
+
 int main(void)
 {
     test_python_parsers();
@@ -281,5 +356,7 @@ int main(void)
     test_buggy_py();
     test_ctest_project();
     test_nothing_to_run();
+    test_pytest_command();
+    test_no_tests_found();
     return check_done();
 }

@@ -8,6 +8,9 @@
 #include "errand/str.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 static er_error err;
 
@@ -123,6 +126,85 @@ static void test_write_read(const char *ws, const char *outside)
     CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"../../etc/passwd\"}", &err) == ER_EDENIED);
     CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"esc/secret.txt\"}", &err) == ER_EDENIED);
     CHECK(tu_contains(err.msg, "path 'esc/secret.txt' is outside the workspace"));
+}
+
+/* A directory or file swapped for a symlink between er_workspace_resolve()
+ * and the use: opening and making directories resolve again beneath the root
+ * and refuse, and nothing is read or made outside. */
+static void test_races(const char *ws, const char *outside)
+{
+    er_workspace w;
+    CHECK_OK(er_workspace_init(&w, ws, &err));
+    char *abs = NULL, *dir = er_xasprintf("%s/race", ws), *moved = er_xasprintf("%s/race.real", ws);
+    CHECK(mkdir(dir, 0755) == 0);
+    tu_write(ws, "race/in.txt", "inside\n");
+    CHECK_OK(er_workspace_resolve(&abs, &w, "race/in.txt", &err));
+    int fd = -1;
+    CHECK_OK(er_workspace_open(&fd, &w, abs, O_RDONLY, &err));
+    close(fd);
+    /* The parent directory becomes a symlink to a directory outside. */
+    tu_write(outside, "in.txt", "outside\n");
+    CHECK(rename(dir, moved) == 0 && symlink(outside, dir) == 0);
+    CHECK(er_workspace_open(&fd, &w, abs, O_RDONLY, &err) == ER_EDENIED);
+    CHECK(tu_contains(err.msg, "race/in.txt' now leads outside the workspace"));
+    CHECK_INT(fd, -1);
+    CHECK(er_workspace_open(&fd, &w, dir, O_RDONLY | O_DIRECTORY, &err) == ER_EDENIED);
+    free(abs);
+    /* The file itself becomes a symlink to a file outside. */
+    char *leaf = er_xasprintf("%s/leaf.txt", ws), *secret = er_xasprintf("%s/secret.txt", outside);
+    tu_write(ws, "leaf.txt", "leaf\n");
+    CHECK_OK(er_workspace_resolve(&abs, &w, "leaf.txt", &err));
+    CHECK(unlink(leaf) == 0 && symlink(secret, leaf) == 0);
+    CHECK(er_workspace_open(&fd, &w, abs, O_RDONLY, &err) == ER_EDENIED);
+    free(abs);
+    /* Directories to be made: the first appears as a symlink out. */
+    char *fresh = er_xasprintf("%s/fresh", ws);
+    CHECK_OK(er_workspace_resolve(&abs, &w, "fresh/sub/new.txt", &err));
+    CHECK(symlink(outside, fresh) == 0);
+    CHECK(er_workspace_mkdirs(&w, abs, &err) == ER_EDENIED);
+    CHECK(!tu_exists(outside, "sub"));
+    free(abs);
+    CHECK_OK(er_workspace_resolve(&abs, &w, "made/sub/new.txt", &err));
+    CHECK_OK(er_workspace_mkdirs(&w, abs, &err));
+    CHECK(tu_exists(ws, "made/sub") && !tu_exists(ws, "made/sub/new.txt"));
+    free(abs);
+    unlink(fresh);
+    unlink(leaf);
+    unlink(dir);
+    CHECK(rename(moved, dir) == 0);
+    free(fresh);
+    free(leaf);
+    free(secret);
+    free(dir);
+    free(moved);
+    er_workspace_release(&w);
+}
+
+/* Named pipes are refused at once: opening one to read would wait forever
+ * for a writer (the alarm fails the test instead of hanging it). */
+static void test_special_files(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    char *fifo = er_xasprintf("%s/pipe.txt", ws);
+    CHECK(mkfifo(fifo, 0644) == 0);
+    alarm(60);
+    cJSON *r;
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"pipe.txt\"}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "pipe.txt is a named pipe, not a regular file"));
+    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"pipe.txt\",\"old\":\"a\",\"new\":\"b\"}",
+                  &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "named pipe"));
+    CHECK(tu_call(&r, "write_file", &ctx, "{\"path\":\"pipe.txt\",\"content\":\"x\"}", &err) ==
+          ER_EINVAL);
+    CHECK(tu_contains(err.msg, "not replaced"));
+    struct stat st;
+    CHECK(lstat(fifo, &st) == 0 && S_ISFIFO(st.st_mode));
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\",\"path\":\"pipe.txt\"}", &err));
+    CHECK_INT(er_json_num(r, "count", -1), 0);
+    cJSON_Delete(r);
+    alarm(0);
+    unlink(fifo);
+    free(fifo);
 }
 
 static void test_read_edges(const char *ws)
@@ -300,6 +382,33 @@ static void test_cancel(const char *ws)
     CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\"}", &err) == ER_ECANCELLED);
 }
 
+/* The repository's configuration may name commands git would run for diff
+ * and status (an fsmonitor hook, filter drivers, textconv): diff, a read tool
+ * used without approval, runs none of them.  The marker outside shows the
+ * hook did not run where nothing confines it; the diff text shows the filter
+ * and textconv did not run anywhere. */
+static void test_git_config_runs_nothing(const char *ws)
+{
+    char *marker = er_xasprintf("%s.hook-ran", ws);
+    char *cmd = er_xasprintf(
+        "cd '%s' && git config core.fsmonitor 'touch %s; false' && "
+        "git config filter.evil.clean 'sed s/^/FILTERED-/' && git config filter.evil.required true && "
+        "git config diff.evil.textconv 'sed s/^/TEXTCONV-/' && "
+        "printf '*.c filter=evil diff=evil\\n' > .git/info/attributes", ws, marker);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "diff", &ctx, "{}", &err));
+    const char *d = er_json_str(r, "diff");
+    CHECK(tu_contains(d, "+int a = 8;"));
+    CHECK(!tu_contains(d, "FILTERED-") && !tu_contains(d, "TEXTCONV-"));
+    cJSON_Delete(r);
+    CHECK(access(marker, F_OK) != 0);
+    unlink(marker);
+    free(marker);
+}
+
 static void test_git_diff(const char *ws)
 {
     er_tool_ctx ctx = tu_ctx(ws);
@@ -321,6 +430,7 @@ static void test_git_diff(const char *ws)
     CHECK_OK(tu_call(&r, "diff", &ctx, "{\"path\":\"nonl.txt\"}", &err));
     CHECK(er_json_bool(r, "clean", false));
     cJSON_Delete(r);
+    test_git_config_runs_nothing(ws);
 }
 
 int main(void)
@@ -332,6 +442,8 @@ int main(void)
     test_confinement(ws, outside);
     test_write_read(ws, outside);
     test_read_edges(ws);
+    test_races(ws, outside);
+    test_special_files(ws);
     test_edit(ws);
     test_diff_module();
     test_list_glob_grep(ws);
