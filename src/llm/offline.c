@@ -413,6 +413,21 @@ static void present_result(const cJSON *msg, er_buf *b)
     free(s);
 }
 
+/* The runtime hands a failed or refused tool call back as "error: …".  A model
+ * would read it and try again; offline, the command the user typed failed, and
+ * so does the task (exit status 1), with the tool's reason. */
+static int present_or_fail(const cJSON *msg, er_buf *b, er_error *err)
+{
+    const char *content = er_json_str(msg, "content");
+    if (!er_str_starts(content, "error: ")) {
+        present_result(msg, b);
+        return 0;
+    }
+    const char *why = content + strlen("error: ");
+    bool refused = er_str_starts(why, "denied by policy") || er_str_starts(why, "the user denied");
+    return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s", why);
+}
+
 /* An agent's call whose last message is the user's: a command or help. */
 static int answer_user(const er_tool *tools, size_t n, const cJSON *msg, er_llm_response *out,
                        er_buf *text, er_error *err)
@@ -488,7 +503,7 @@ int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
     if (er_str_eq(req->tool_choice, "route"))
         rc = answer_route(req, out, err);
     else if (er_str_eq(role, "tool"))
-        present_result(last, &text);
+        rc = present_or_fail(last, &text, err);
     else if (er_str_eq(role, "user"))
         rc = answer_user(tools, n, last, out, &text, err);
     else

@@ -42,8 +42,10 @@ expect_contains "show :29: to the end" "$out" "line_30 = 30"
 check "show :29: from 29" not contains "$out" "line_28 ="
 out=$(ask "show stats.h")
 expect_contains "show FILE: whole file" "$out" "int max_of(const int *a, size_t n);"
-out=$(ask "show src/main.c:40")
-expect_contains "show past the end: clear error" "$out" "error: src/main.c has only 30 lines; start 40 is past the end"
+# A command whose tool fails fails the task: exit 1, the tool's reason on stderr.
+out=$(ask "show src/main.c:40" 2>&1); rc=$?
+expect_eq "show past the end: the task fails" "$rc" 1
+expect_contains "show past the end: clear error" "$out" "task failed: src/main.c has only 30 lines; start 40 is past the end"
 
 out=$(ask "lint src/bad.c src/bad.py")
 expect_contains "lint: gcc error at bad.c:4" "$out" '"file": "src/bad.c"'
@@ -54,8 +56,9 @@ out=$(ask "lint stats.c")
 expect_contains "lint clean file: no diagnostics" "$out" '"diagnostics": 0'
 
 # run and test need approval: without a terminal they are denied, with --yes they run
-out=$(ask "run echo hello from run" 2>"$T/err")
-expect_contains "run without approval: refused" "$out" "error: the user denied this run call"
+out=$(ask "run echo hello from run" 2>"$T/err"); rc=$?
+expect_eq "run without approval: the task fails" "$rc" 1
+expect_contains "run without approval: refused" "$(cat "$T/err")" "task failed: the user denied this run call"
 expect_contains "run without approval: says how" "$(cat "$T/err")" "needs approval and there is no terminal to ask"
 out=$(code --yes ask --agent code "run echo hello from run; echo oops >&2; exit 3")
 expect_contains "run: stdout" "$out" "hello from run"
@@ -70,7 +73,8 @@ out=$(code -o policy.exec=allow ask --agent code "test ./test_stats")
 expect_contains "test CMD: given command" "$out" '"command": "./test_stats"'
 expect_contains "test CMD: its output" "$out" "2 passed, 1 failed"
 
-out=$(ask "diff")
+out=$(ask "diff" 2>&1); rc=$?
+expect_eq "diff outside git: the task fails" "$rc" 1
 expect_contains "diff outside git: clear error" "$out" "is not a git repository"
 export GIT_AUTHOR_NAME=e2e GIT_AUTHOR_EMAIL=e2e@example.com GIT_COMMITTER_NAME=e2e \
        GIT_COMMITTER_EMAIL=e2e@example.com
