@@ -56,9 +56,14 @@ cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int lim
 /* The root of a task's tree: its parent or itself. */
 const char *er_task_root(const er_task *t);
 
-/* Following a task's events (its root channel). */
+/* Following a task's events (its root channel).  kinds (NULL-terminated,
+ * BORROWED for the follower's life; NULL: all) names the kinds handed over; the
+ * others are dropped unparsed in the publisher's thread — each event handed
+ * over wakes the reader, and most of a step's events interest no one-shot
+ * command. */
 typedef struct er_follow er_follow;
-int er_follow_open(er_follow **out, er_env *env, const char *root_id, er_error *err);
+int er_follow_open(er_follow **out, er_env *env, const char *root_id, const char *const *kinds,
+                   er_error *err);
 /* Next event (OWNED JSON object: id, task_id, root, kind, data, ts); ER_ETIMEDOUT
  * after timeout_ms (-1: wait forever).  Events arrive in publish order. */
 int er_follow_next(er_follow *f, int timeout_ms, cJSON **out);

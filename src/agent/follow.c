@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 typedef struct node {
@@ -20,12 +21,35 @@ struct er_follow {
     pthread_cond_t cond;
     node *head, *tail;
     er_cache_sub *sub;
+    const char *const *kinds;   /* NULL: all */
 };
+
+/* Is msg of a kind the reader wants?  Read off the text, not parsed: events.c
+ * writes "kind" before "data", so the first "kind" is the event's own. */
+static bool wanted(const er_follow *f, const char *msg, size_t len)
+{
+    static const char key[] = "\"kind\":\"";
+    if (!f->kinds)
+        return true;
+    const char *p = memmem(msg, len, key, sizeof key - 1);
+    if (!p)
+        return true;   /* not in events.c's shape: the reader decides */
+    p += sizeof key - 1;
+    const char *end = memchr(p, '"', len - (size_t)(p - msg));
+    if (!end)
+        return true;
+    for (const char *const *k = f->kinds; *k; k++)
+        if (strlen(*k) == (size_t)(end - p) && memcmp(*k, p, (size_t)(end - p)) == 0)
+            return true;
+    return false;
+}
 
 static void on_event(const char *channel, const char *msg, size_t len, void *payload)
 {
     (void)channel;
     er_follow *f = payload;
+    if (!wanted(f, msg, len))
+        return;
     cJSON *ev = NULL;
     if (er_json_parse(&ev, msg, len, NULL))
         return;
@@ -41,13 +65,15 @@ static void on_event(const char *channel, const char *msg, size_t len, void *pay
     pthread_mutex_unlock(&f->lock);
 }
 
-int er_follow_open(er_follow **out, er_env *env, const char *root_id, er_error *err)
+int er_follow_open(er_follow **out, er_env *env, const char *root_id, const char *const *kinds,
+                   er_error *err)
 {
     er_cache *cache;
     int rc = er_env_cache(env, &cache, err);
     if (rc)
         return rc;
     er_follow *f = er_xcalloc(1, sizeof *f);
+    f->kinds = kinds;
     pthread_mutex_init(&f->lock, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);

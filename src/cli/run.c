@@ -486,8 +486,13 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     er_submit sub = *s;
     er_id_new(out->task_id);
     sub.task_id = out->task_id;
+    /* What on_event and progress() read; the rest of a step's events stay unread. */
+    static const char *const kinds[] = { "token", "approval_request", "routed", "start", "end",
+                                         NULL };
+    static const char *const kinds_progress[] = { "token", "approval_request", "routed", "start",
+                                                  "end", "tool_call", "delegate", NULL };
     er_follow *f;
-    rc = er_follow_open(&f, c->env, out->task_id, err);
+    rc = er_follow_open(&f, c->env, out->task_id, v->progress ? kinds_progress : kinds, err);
     if (rc)
         return rc;
     rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);
