@@ -62,6 +62,8 @@ int er_llm_open(er_llm **out, const er_config *cfg, er_error *err);
 int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err);
 void er_llm_close(er_llm *llm);
 const char *er_llm_name(const er_llm *llm);
+/* A provider's default model, without opening it (NULL: unknown provider). */
+const char *er_llm_default_model(const char *provider);
 /* The model requests use when they name none. */
 const char *er_llm_model(const er_llm *llm);
 /* Thread-safe: several threads may chat on one handle at once. */

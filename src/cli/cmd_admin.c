@@ -137,13 +137,13 @@ static char *effective_default(cli *c, const er_config_key *k, bool json)
 {
     if (!er_str_eq(k->section, "llm"))
         return NULL;
-    er_llm *llm;
+    /* From the configuration alone: the provider may not open (a key missing). */
+    const char *provider = er_config_llm_provider(er_env_config(c->env));
+    const char *model = er_llm_default_model(provider);
     if (er_str_eq(k->key, "provider"))
-        return er_xasprintf("%s%s", er_config_llm_provider(er_env_config(c->env)),
-                            json ? "" : " (default)");
-    if (er_str_eq(k->key, "model") && er_env_llm(c->env, &llm, NULL) == 0 && er_llm_model(llm))
-        return json ? er_xstrdup(er_llm_model(llm))
-                    : er_xasprintf("%s (default for %s)", er_llm_model(llm), er_llm_name(llm));
+        return er_xasprintf("%s%s", provider, json ? "" : " (default)");
+    if (er_str_eq(k->key, "model") && model)
+        return json ? er_xstrdup(model) : er_xasprintf("%s (default for %s)", model, provider);
     return NULL;
 }
 

@@ -54,6 +54,12 @@ int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_e
     return 0;
 }
 
+const char *er_llm_default_model(const char *provider)
+{
+    const backend_entry *e = find_backend(provider);
+    return e ? e->default_model : NULL;
+}
+
 int er_llm_open(er_llm **out, const er_config *cfg, er_error *err)
 {
     return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, err);

@@ -61,6 +61,10 @@ expect_eq "workspace made absolute" "$(jkey "$d" settings agent.workspace)" "$(c
 d=$(OPENAI_API_KEY=sk-secret-value-1234567 OPENAI_BASE_URL=http://127.0.0.1:9/v1 "$ERRAND" doctor --json)
 expect_eq "doctor: the provider a key selects" "$(jkey "$d" settings llm.provider)" "openai"
 expect_eq "doctor: that provider's default model" "$(jkey "$d" settings llm.model)" "gpt-4o-mini"
+# ... also when the provider cannot open (its key is missing)
+d=$(ERRAND_LLM=anthropic "$ERRAND" doctor --json)
+expect_eq "doctor: the default model of a provider without its key" \
+  "$(jkey "$d" settings llm.model)" "claude-sonnet-4-5"
 # config file < environment < flags
 mkdir -p "$XDG_CONFIG_HOME/errand"
 printf '[llm]\nmodel = from-file\n[agent]\nmax_steps = 7\n' > "$XDG_CONFIG_HOME/errand/config"
