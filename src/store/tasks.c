@@ -197,7 +197,7 @@ static int task_list_row(const er_sql_value *cols, int ncols, void *payload)
 
 typedef struct task_query {
     er_buf sql;
-    er_sql_value params[6];
+    er_sql_value params[5];
     int n;
     bool where;
 } task_query;
@@ -237,10 +237,9 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
         add_cond(&q, "status", "= ?");
         q.params[q.n++] = ER_SQL_I(f->status);
     }
-    if (f->open) {
-        add_cond(&q, "status", "< ?");
-        q.params[q.n++] = ER_SQL_I(ER_TASK_DONE);
-    }
+    _Static_assert(ER_TASK_DONE == 3, "tasks_open's bound (migration 004) is done = 3");
+    if (f->open)   /* literal: the partial index tasks_open (migration 004) is for it */
+        add_cond(&q, "status", "< 3");
     er_buf_puts(&q.sql, " ORDER BY created_ms DESC, id DESC LIMIT ?");
     q.params[q.n++] = ER_SQL_I(f->limit > 0 ? f->limit : DEFAULT_LIST_LIMIT);
     task_list_ctx c = { fn, payload };
