@@ -53,7 +53,7 @@ static int start_workers(srv *s, er_error *err)
         er_log(ER_LOG_WARN, "serve", "server.workers is 0: tasks will stay queued");
         return 0;
     }
-    er_tasks_reap_orphans(s->env, NULL, NULL);   /* a killed server's tasks */
+    er_tasks_reap_orphans(s->env, NULL);   /* a killed server's tasks */
     return er_workers_start(s->env, "all", (int)s->cfg->server_workers, err);
 }
 

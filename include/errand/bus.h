@@ -100,6 +100,9 @@ const char *er_bus_scheme(const er_bus *bus);
 /* True when messages never leave this process (in-process backend): whoever
  * publishes must also run the consumers in this process. */
 bool er_bus_is_local(const er_bus *bus);
+/* The same for the bus a URL would open, without opening it (false for a URL
+ * that names no backend). */
+bool er_bus_url_is_local(const char *url);
 /* Routes body to the queues bound to exchange under key (exchange "" sends
  * straight to the queue named key).  Returns once the message is stored
  * (RabbitMQ: persistent and confirmed by the broker; retried across reconnects

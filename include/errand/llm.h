@@ -15,6 +15,7 @@
 #include "error.h"
 #include "config.h"
 #include <cjson/cJSON.h>
+#include <string.h>
 
 typedef struct er_llm er_llm;
 
@@ -62,6 +63,11 @@ int er_llm_open(er_llm **out, const er_config *cfg, er_error *err);
 int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err);
 void er_llm_close(er_llm *llm);
 const char *er_llm_name(const er_llm *llm);
+/* A tool message's content that reports a failed or denied call ("error: …"). */
+static inline bool er_llm_tool_failed(const char *content)
+{
+    return content && strncmp(content, "error:", 6) == 0;
+}
 /* A provider's default model, without opening it (NULL: unknown provider). */
 const char *er_llm_default_model(const char *provider);
 /* The model requests use when they name none. */

@@ -21,7 +21,7 @@ const char *er_owner_self(void);
 bool er_owner_alive(const char *owner);
 
 /* Ends the tasks (and their open subtasks) whose owner is gone as failed.
- * Nothing in networked mode.  *ended (may be NULL) counts the tasks ended. */
-int er_tasks_reap_orphans(er_env *env, int *ended, er_error *err);
+ * Nothing in networked mode. */
+int er_tasks_reap_orphans(er_env *env, er_error *err);
 
 #endif

@@ -1,6 +1,7 @@
 /* orphans.c — ending the tasks of local errand processes that died (see orphans.h). */
 #include "errand/orphans.h"
 #include "errand/alloc.h"
+#include "errand/bus.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/store.h"
@@ -84,8 +85,13 @@ bool er_owner_alive(const char *owner)
     return start_ticks(pid, &now) && now == start;
 }
 
+typedef struct orphan {
+    char id[ER_ID_LEN];
+    long pid;
+} orphan;
+
 typedef struct orphan_list {
-    char (*ids)[ER_ID_LEN];
+    orphan *v;
     size_t n;
 } orphan_list;
 
@@ -94,65 +100,48 @@ static int collect(const er_task *t, void *payload)
     orphan_list *l = payload;
     cJSON *meta = t->meta ? cJSON_Parse(t->meta) : NULL;
     const char *owner = er_json_str(meta, "owner");
-    if (owner && !er_owner_alive(owner) && l->n < REAP_MAX)
-        memcpy(l->ids[l->n++], t->id, ER_ID_LEN);
+    if (owner && !er_owner_alive(owner) && l->n < REAP_MAX) {
+        orphan *o = &l->v[l->n++];
+        memcpy(o->id, t->id, ER_ID_LEN);
+        if (sscanf(owner, "%*s %*s %ld", &o->pid) != 1)
+            o->pid = 0;
+    }
     cJSON_Delete(meta);
     return 0;
 }
 
-static int end_child(const er_task *child, void *payload)
-{
-    er_env *env = payload;
-    er_task_outcome o = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL,
-                          .error = "interrupted: the errand process running it ended" };
-    if (!er_task_status_final(child->status))
-        er_task_finish(env, child, &o, NULL);
-    return 0;
-}
-
-static void end_orphan(er_env *env, er_store *st, const char *id)
+/* Its children go with it: nothing else would end them. */
+static void end_orphan(er_env *env, er_store *st, const orphan *o)
 {
     er_task t;
-    if (er_store_task_get(st, id, &t, NULL) != 0)
+    if (er_store_task_get(st, o->id, &t, NULL) != 0)
         return;
-    cJSON *meta = t.meta ? cJSON_Parse(t.meta) : NULL;
-    long pid = 0;
-    const char *owner = er_json_str(meta, "owner");
-    if (owner)
-        sscanf(owner, "%*s %*s %ld", &pid);
     char *why = er_xasprintf("interrupted: the errand process that ran it (pid %ld) ended before "
                              "it finished, killed or crashed; its recorded steps are in "
-                             "`errand task show %s`", pid, t.id);
-    er_task_outcome o = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL, .error = why };
-    if (er_task_finish(env, &t, &o, NULL) == 0)
+                             "`errand task show %s`", o->pid, t.id);
+    er_task_outcome out = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL, .error = why };
+    if (er_task_finish(env, &t, &out, NULL) == 0)
         er_log(ER_LOG_WARN, "tasks", "task %s: %s", t.id, why);
-    er_task_filter f = { .parent_id = t.id, .status = -1, .open = true, .limit = REAP_MAX };
-    er_store_task_list(st, &f, end_child, env, NULL);
+    er_task_finish_children(env, t.id, &out);
     free(why);
-    cJSON_Delete(meta);
     er_task_release(&t);
 }
 
-int er_tasks_reap_orphans(er_env *env, int *ended, er_error *err)
+int er_tasks_reap_orphans(er_env *env, er_error *err)
 {
-    if (ended)
-        *ended = 0;
-    /* Decided by the configuration, not by opening the bus: `task list` has no
+    /* From the configuration, not by opening the bus: `task list` has no
      * business connecting to a broker. */
-    const char *bus_url = er_env_config(env)->rabbitmq_url;
-    if (!er_str_empty(bus_url) && !er_str_starts(bus_url, "inproc:"))
+    if (!er_bus_url_is_local(er_env_config(env)->rabbitmq_url))
         return 0;
     er_store *st;
     int rc = er_env_store(env, &st, err);
     if (rc)
         return rc;
-    orphan_list l = { er_xcalloc(REAP_MAX, ER_ID_LEN), 0 };
+    orphan_list l = { er_xcalloc(REAP_MAX, sizeof *l.v), 0 };
     er_task_filter f = { .status = -1, .open = true, .limit = REAP_MAX };
     rc = er_store_task_list(st, &f, collect, &l, err);
     for (size_t i = 0; !rc && i < l.n; i++)
-        end_orphan(env, st, l.ids[i]);
-    if (!rc && ended)
-        *ended = (int)l.n;
-    free(l.ids);
+        end_orphan(env, st, &l.v[i]);
+    free(l.v);
     return rc;
 }

@@ -492,7 +492,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         er_json_add_str(d, "id", c->id);
         er_json_add_str(d, "tool", c->name);
         er_json_add_str(d, "content", content);
-        er_json_add_bool(d, "is_error", er_str_starts(content, "error:"));
+        er_json_add_bool(d, "is_error", er_llm_tool_failed(content));
         er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "tool_result", d, NULL);
         add_tool_result(s, c, content);
         free(content);

@@ -262,13 +262,26 @@ int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_e
     return er_event_emit(env, er_task_root(t), t->id, "end", "end", d, err);
 }
 
-static int cancel_child(const er_task *child, void *payload)
+typedef struct children_ctx {
+    er_env *env;
+    const er_task_outcome *o;
+} children_ctx;
+
+static int finish_child(const er_task *child, void *payload)
 {
-    er_env *env = payload;
-    er_task_outcome o = { .status = ER_TASK_CANCELLED, .error = "cancelled by the user" };
-    if (!er_task_status_final(child->status))
-        er_task_finish(env, child, &o, NULL);
+    children_ctx *c = payload;
+    er_task_finish(c->env, child, c->o, NULL);
     return 0;
+}
+
+void er_task_finish_children(er_env *env, const char *parent_id, const er_task_outcome *o)
+{
+    er_store *st;
+    if (er_env_store(env, &st, NULL))
+        return;
+    children_ctx c = { env, o };
+    er_task_filter f = { .parent_id = parent_id, .status = -1, .open = true, .limit = 1000 };
+    er_store_task_list(st, &f, finish_child, &c, NULL);
 }
 
 int er_task_cancel(er_env *env, const char *task_id, er_error *err)
@@ -288,8 +301,7 @@ int er_task_cancel(er_env *env, const char *task_id, er_error *err)
     }
     er_task_outcome o = { .status = ER_TASK_CANCELLED, .error = "cancelled by the user" };
     rc = er_task_finish(env, &t, &o, err);
-    er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 1000 };
-    er_store_task_list(st, &f, cancel_child, env, NULL);
+    er_task_finish_children(env, t.id, &o);
     /* Tell running agents, here and in other processes. */
     er_env_cancel_local(env, t.id);
     er_cache *cache;

@@ -157,6 +157,17 @@ bool er_bus_is_local(const er_bus *bus)
     return bus->be->local;
 }
 
+bool er_bus_url_is_local(const char *url)
+{
+    er_url u;
+    if (er_url_parse(&u, er_str_empty(url) ? "inproc://" : url, NULL))
+        return false;
+    const er_bus_backend *be = NULL;
+    bool local = find_backend(&u, &be, NULL) == 0 && be->local;
+    er_url_release(&u);
+    return local;
+}
+
 int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
                    size_t len, er_error *err)
 {

@@ -57,7 +57,7 @@ int cli_local_workers(cli *c, er_error *err)
 void cli_reap_orphans(cli *c)
 {
     er_error err = { 0 };
-    if (er_tasks_reap_orphans(c->env, NULL, &err))
+    if (er_tasks_reap_orphans(c->env, &err))
         er_log(ER_LOG_WARN, "tasks", "cannot look for interrupted tasks: %s", err.msg);
 }
 

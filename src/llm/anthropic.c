@@ -98,8 +98,7 @@ static void convert_tool_result(conv *c, const cJSON *m)
     cJSON *b = block("tool_result");
     er_llm_add(b, "tool_use_id", ref(er_json_str(m, "tool_call_id")));
     er_llm_add(b, "content", er_llm_text_ref(cJSON_GetObjectItemCaseSensitive(m, "content")));
-    /* The runtime's failed calls (a denial, a bad argument) start "error:". */
-    if (er_str_starts(er_json_str(m, "content"), "error:"))
+    if (er_llm_tool_failed(er_json_str(m, "content")))
         er_llm_add(b, "is_error", cJSON_CreateTrue());
     er_json_append(c->user_blocks, b);
 }

@@ -419,11 +419,12 @@ static void present_result(const cJSON *msg, er_buf *b)
 static int present_or_fail(const cJSON *msg, er_buf *b, er_error *err)
 {
     const char *content = er_json_str(msg, "content");
-    if (!er_str_starts(content, "error: ")) {
+    if (!er_llm_tool_failed(content)) {
         present_result(msg, b);
         return 0;
     }
-    const char *why = content + strlen("error: ");
+    const char *why = content + strlen("error:");
+    why += strspn(why, " ");
     bool refused = er_str_starts(why, "denied by policy") || er_str_starts(why, "the user denied");
     return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s", why);
 }
