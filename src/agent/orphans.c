@@ -4,6 +4,7 @@
 #include "errand/bus.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/proc.h"
 #include "errand/store.h"
 #include "errand/str.h"
 #include "errand/tasks.h"
@@ -20,26 +21,11 @@
 static char self_owner[OWNER_MAX];
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
 
-/* Field 22 of /proc/PID/stat: when the process started, in clock ticks after
- * boot.  With the pid it names one process for the life of the boot. */
+/* When a process started (field 22 of /proc/PID/stat, clock ticks after
+ * boot): with the pid it names one process for the life of the boot. */
 static bool start_ticks(long pid, unsigned long long *out)
 {
-    char path[64], buf[1024];
-    snprintf(path, sizeof path, "/proc/%ld/stat", pid);
-    FILE *f = fopen(path, "re");
-    if (!f)
-        return false;
-    size_t n = fread(buf, 1, sizeof buf - 1, f);
-    fclose(f);
-    buf[n] = '\0';
-    const char *p = strrchr(buf, ')');   /* the command name may hold spaces */
-    if (!p)
-        return false;
-    for (int field = 2; field < 22 && p; field++)
-        p = strchr(p + 1, ' ');
-    char *end;
-    *out = p ? strtoull(p + 1, &end, 10) : 0;
-    return p && end != p + 1;
+    return er_proc_stat_field(pid, 22, out);
 }
 
 static void boot_id(char *out, size_t outsize)

@@ -68,8 +68,12 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
 
 static const char *kind_of(mode_t m)
 {
-    return S_ISLNK(m) ? "symbolic link" : S_ISFIFO(m) ? "named pipe" : S_ISSOCK(m) ? "socket" : S_ISCHR(m) ? "character device"
-         : S_ISBLK(m) ? "block device" : "special file";
+    return S_ISLNK(m)    ? "symbolic link"
+         : S_ISFIFO(m) ? "named pipe"
+         : S_ISSOCK(m) ? "socket"
+         : S_ISCHR(m)  ? "character device"
+         : S_ISBLK(m)  ? "block device"
+                       : "special file";
 }
 
 /* Opens a regular file of the workspace for reading (see er_workspace_open).

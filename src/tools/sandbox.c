@@ -8,6 +8,7 @@
  * so a fork bomb is held by a pids cgroup (v1) when we can make one, and by
  * bwrap's PID namespace, which the kernel empties when its init dies. */
 #include "errand/sandbox.h"
+#include "errand/proc.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/str.h"
@@ -361,32 +362,6 @@ static void reaper_on_term(int sig)
     reaper_stop = 1;
 }
 
-/* The parent pid in /proc/PID/stat ("pid (comm) S ppid ..."), or -1. */
-static long stat_ppid(const char *pid)
-{
-    char path[64] = "/proc/";
-    size_t n = 6;
-    for (const char *p = pid; *p && n < 40; p++)
-        path[n++] = *p;
-    memcpy(path + n, "/stat", 6);
-    int fd = open(path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return -1;
-    char buf[512];
-    ssize_t len = read(fd, buf, sizeof buf - 1);
-    close(fd);
-    if (len <= 0)
-        return -1;
-    buf[len] = '\0';
-    char *q = strrchr(buf, ')');   /* comm may hold spaces and parentheses */
-    if (!q || q[1] != ' ' || !q[2] || q[3] != ' ')
-        return -1;
-    long ppid = 0;
-    for (q += 4; *q >= '0' && *q <= '9'; q++)
-        ppid = ppid * 10 + (*q - '0');
-    return ppid;
-}
-
 /* SIGKILLs every process whose parent is us. */
 static void kill_adopted(void)
 {
@@ -400,12 +375,14 @@ static void kill_adopted(void)
         for (ssize_t off = 0; off < n;) {
             struct dirent64 *d = (struct dirent64 *)(void *)(buf + off);
             off += d->d_reclen;
-            if (d->d_name[0] < '1' || d->d_name[0] > '9' || stat_ppid(d->d_name) != me)
+            if (d->d_name[0] < '1' || d->d_name[0] > '9')
                 continue;
             long pid = 0;
             for (const char *p = d->d_name; *p >= '0' && *p <= '9'; p++)
                 pid = pid * 10 + (*p - '0');
-            kill((pid_t)pid, SIGKILL);
+            unsigned long long ppid;
+            if (er_proc_stat_field(pid, 4, &ppid) && (long)ppid == me)
+                kill((pid_t)pid, SIGKILL);
         }
     }
     close(fd);

@@ -5,6 +5,7 @@
 #include "errand/id.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/proc.h"
 #include "errand/str.h"
 #include "errand/url.h"
 #include "errand/alloc.h"
@@ -233,6 +234,21 @@ static void test_error_str(void)
     free(p);
 }
 
+/* /proc/PID/stat fields, checked against what the kernel says otherwise. */
+static void test_proc_stat(void)
+{
+    unsigned long long v = 0;
+    CHECK(er_proc_stat_field((long)getpid(), 4, &v));
+    CHECK_INT((long)v, (long)getppid());
+    unsigned long long mine = 0, parents = 0;
+    CHECK(er_proc_stat_field((long)getpid(), 22, &mine));
+    CHECK(er_proc_stat_field((long)getppid(), 22, &parents));
+    CHECK(mine >= parents);   /* start ticks: the parent came first */
+    CHECK(!er_proc_stat_field((long)getpid(), 3, &v));   /* the state is a letter */
+    CHECK(!er_proc_stat_field(0, 4, &v));
+    CHECK(!er_proc_stat_field(999999999L, 4, &v));   /* above any pid_max */
+}
+
 int main(void)
 {
     test_buf();
@@ -243,5 +259,6 @@ int main(void)
     test_redact();
     test_log_lines();
     test_error_str();
+    test_proc_stat();
     return check_done();
 }
