@@ -5,7 +5,7 @@
 #define ERRAND_TEST_TOOLS_UTIL_H
 
 #include "errand/tool.h"
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
 

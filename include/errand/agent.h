@@ -1,7 +1,7 @@
 /* agent.h — the deep agents as data: name, queue, prompt, subagents, tools.
  *
  * One shared runtime (runtime.h) runs every agent.  The definitions are const
- * tables in src/agents/<name>.c, listed in src/agent/registry.c. */
+ * tables in src/agents/<name>.c, listed in src/core/registry.c. */
 #ifndef ERRAND_AGENT_H
 #define ERRAND_AGENT_H
 

@@ -8,7 +8,7 @@
  *
  * Training text is TSV, one example a line: label<TAB>text; '#' lines and blank
  * lines are comments.  The default model is trained lazily, once per process, from
- * the embedded src/agent/routing.tsv (a few hundred examples; well under 5 ms).
+ * the embedded src/core/routing.tsv (a few hundred examples; well under 5 ms).
  *
  * On top of the model: er_classifier_split cuts a compound request into clauses
  * ("… and then …", "…, then …", "… and email it to …", "; " …) and
@@ -49,7 +49,7 @@ typedef struct er_class_result {
 int er_classifier_train(er_classifier **out, const char *tsv, size_t len, er_error *err);
 void er_classifier_free(er_classifier *c);
 
-/* The process-wide model trained from the embedded agent/routing.tsv on first use
+/* The process-wide model trained from the embedded core/routing.tsv on first use
  * (pthread_once).  BORROWED: lives until exit.  A failure is remembered and
  * returned again by every call. */
 int er_classifier_default(const er_classifier **out, er_error *err);

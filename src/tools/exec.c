@@ -1,6 +1,6 @@
 /* exec.c — the `run` and `diff` tools: shell commands and `git diff`, both
  * through the sandbox (sandbox.h), with results clipped to the output cap. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/sandbox.h"
 #include "errand/json.h"
 #include "errand/alloc.h"

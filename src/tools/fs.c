@@ -2,7 +2,7 @@
  * list_dir.  Every path is confined to the workspace (workspace.h); writes are
  * atomic (a temporary file renamed over the old one) and answer with a unified
  * diff (diff.h), so the model sees exactly what it changed. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/diff.h"
 #include "errand/json.h"
 #include "errand/alloc.h"

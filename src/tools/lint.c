@@ -7,7 +7,7 @@
  *
  * The parsers at the top are pure functions over captured text, checked
  * against real output saved in tests/data/tools/. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/sandbox.h"
 #include "errand/json.h"
 #include "errand/alloc.h"

@@ -2,7 +2,7 @@
  * (head + tail, with the amount cut said), make them valid UTF-8 for JSON, and
  * print the result under ER_TOOL_OUTPUT_MAX.  Also the small context checks
  * the tools share (read-only workspace, cancellation). */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/sandbox.h"
 

@@ -3,7 +3,7 @@
 #include "errand/tool.h"
 #include "errand/json.h"
 #include "errand/str.h"
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 
 #include <math.h>
 #include <string.h>

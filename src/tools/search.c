@@ -1,7 +1,7 @@
 /* search.c — the glob and grep tools: walking the workspace tree (skipping
  * .git and never following symlinks, so a link cannot lead the walk outside
  * the root), `**` globs, and POSIX extended regular expressions line by line. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
 #include "errand/str.h"

@@ -5,7 +5,7 @@
  * one (a plain "N passed, N failed" line, FAIL lines) that every parser falls
  * back to when it finds no summary.  Pure functions over captured text,
  * checked against real output saved in tests/data/tools/. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
 #include "errand/str.h"

@@ -2,7 +2,7 @@
  * model does not say), runs that in the sandbox with the workspace writable,
  * and answers with a summary parsed from the output (testparse.c): passed,
  * failed, and each failure with its own output, plus the tail of the log. */
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 #include "errand/sandbox.h"
 #include "errand/json.h"
 #include "errand/alloc.h"

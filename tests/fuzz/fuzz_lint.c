@@ -4,7 +4,7 @@
  * {file, line >= 0, column null or > 0, a known severity, message, tool}. */
 #include "fuzz.h"
 #include "errand/json.h"
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 
 static const char *const formats[] = { "gcc", "pyflakes", "python", "node" };
 static const char *const severities[] = { "error", "warning", "note", "style" };

@@ -5,7 +5,7 @@
  * non-negative whole numbers; failures are at most 50 {name, output} strings. */
 #include "fuzz.h"
 #include "errand/json.h"
-#include "errand/tools.h"
+#include "errand/tool_families.h"
 
 #include <math.h>
 

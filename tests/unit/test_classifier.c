@@ -36,7 +36,7 @@ static int agent_index(const char *label)
 /* The test reads the file the way the product does: from the embedded table. */
 static void load_examples(void)
 {
-    const er_embedded_file *f = er_embedded_find("agent/routing.tsv");
+    const er_embedded_file *f = er_embedded_find("core/routing.tsv");
     CHECK(f != NULL);
     if (!f)
         return;

@@ -586,7 +586,7 @@ size_t er_classifier_examples(const er_classifier *c, size_t i)
     return i < c->nlabels ? c->docs[i] : 0;
 }
 
-#define ROUTING_TSV "agent/routing.tsv"
+#define ROUTING_TSV "core/routing.tsv"
 
 /* The only mutable globals: written once under pthread_once, read-only after. */
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;

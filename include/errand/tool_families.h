@@ -1,4 +1,4 @@
-/* tools.h — the code agent's tool families and the helpers they share.
+/* tool_families.h — the code agent's tool families and the helpers they share.
  *
  * Families (const tables, listed in src/tools/registry.c):
  *   er_tools_fs      read_file write_file edit_file list_dir   (src/tools/fs.c)
