@@ -7,7 +7,8 @@
  * the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
  * again (attempts + 1) until ER_BUS_MAX_ATTEMPTS, then it is dead-lettered.
  * Backend by URL: NULL or "inproc://" in-process, "amqp://…" / "amqps://…"
- * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps).
+ * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps,
+ * queue_type=classic|quorum: the type of the queues it declares).
  *
  * Delivery is at least once: a handler can see a message twice (a worker died
  * after the handler ran but before the ack reached the broker), so handlers must

@@ -18,6 +18,7 @@ typedef enum { ER_PERM_READ = 0, ER_PERM_WRITE, ER_PERM_EXEC, ER_PERM_NETWORK, E
 typedef struct er_config {
     char *database_url;      /* sqlite:///…/errand.db by default */
     char *rabbitmq_url;      /* NULL: in-process bus */
+    char *bus_queue_type;    /* RabbitMQ queue type: "classic" (default) or "quorum" */
     char *redis_url;         /* NULL: in-process cache */
     char *llm;               /* "offline", "openai", "anthropic"; NULL: pick from keys */
     char *model;

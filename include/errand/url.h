@@ -20,6 +20,9 @@ int er_url_parse(er_url *out, const char *text, er_error *err);
 void er_url_release(er_url *url);
 /* Value of name in the query string (decoded), OWNED, or NULL. */
 char *er_url_query_get(const er_url *url, const char *name);
+/* text with "name=value" added to its query, unless the query already has name
+ * (what the URL says wins).  value must need no percent-encoding.  OWNED. */
+char *er_url_with_query(const char *text, const char *name, const char *value);
 /* The URL with the password replaced by "***", for logs and `errand doctor`. OWNED. */
 char *er_url_redacted(const char *text);
 

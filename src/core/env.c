@@ -8,6 +8,7 @@
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/str.h"
+#include "errand/url.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -83,8 +84,14 @@ int er_env_bus(er_env *env, er_bus **out, er_error *err)
 {
     int rc = 0;
     pthread_mutex_lock(&env->lock);
-    if (!env->bus)
-        rc = er_bus_open(&env->bus, env->cfg->rabbitmq_url, err);
+    if (!env->bus) {
+        /* The queue type reaches the backend in its URL, like its other options. */
+        const char *url = env->cfg->rabbitmq_url, *type = env->cfg->bus_queue_type;
+        char *full = !er_str_empty(url) && !er_str_empty(type)
+                         ? er_url_with_query(url, "queue_type", type) : NULL;
+        rc = er_bus_open(&env->bus, full ? full : url, err);
+        free(full);
+    }
     *out = env->bus;
     pthread_mutex_unlock(&env->lock);
     return rc;

@@ -26,6 +26,8 @@ const er_config_key er_config_keys[] = {
       "Store URL: sqlite:///path/errand.db (default: $XDG_DATA_HOME/errand/errand.db) or postgresql://user:pass@host:port/db" },
     { "bus", "rabbitmq_url", "RABBITMQ_URL", ER_CFG_STR, OFF(rabbitmq_url), true, NULL,
       "Message bus URL: amqp://user:pass@host:port/vhost; unset: in-process queues" },
+    { "bus", "queue_type", "ERRAND_BUS_QUEUE_TYPE", ER_CFG_STR, OFF(bus_queue_type), false,
+      "classic", "Type of the RabbitMQ queues errand declares: classic or quorum (replicated, for a cluster)" },
     { "cache", "redis_url", "REDIS_URL", ER_CFG_STR, OFF(redis_url), true, NULL,
       "Cache and pub/sub URL: redis://[:pass@]host:port/db; unset: in-process" },
     { "llm", "provider", "ERRAND_LLM", ER_CFG_STR, OFF(llm), false, NULL,
@@ -138,6 +140,7 @@ static const struct {
     const char *section, *key, *words;
 } choices[] = {
     { "llm", "provider", "openai, anthropic, offline" },
+    { "bus", "queue_type", "classic, quorum" },
     { "log", "level", "debug, info, warn, warning, error, off" },
 };
 

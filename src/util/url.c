@@ -147,6 +147,19 @@ char *er_url_query_get(const er_url *u, const char *name)
     return NULL;
 }
 
+char *er_url_with_query(const char *text, const char *name, const char *value)
+{
+    const char *q = strchr(text, '?');
+    er_url u = { .query = q ? (char *)q + 1 : NULL };
+    char *had = er_url_query_get(&u, name);
+    if (had) {
+        free(had);
+        return er_xstrdup(text);
+    }
+    const char *sep = !q ? "?" : q[1] && text[strlen(text) - 1] != '&' ? "&" : "";
+    return er_xasprintf("%s%s%s=%s", text, sep, name, value);
+}
+
 char *er_url_redacted(const char *text)
 {
     if (!text)

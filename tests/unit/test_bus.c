@@ -1,6 +1,7 @@
 /* test_bus.c — the bus conformance suite.  One set of checks, run against
  * $ERRAND_TEST_BUS_URL (unset: the in-process backend; ctest runs it again as
- * backend.bus.amqp against a throwaway RabbitMQ).  AMQP runs start from purged
+ * backend.bus.amqp against a throwaway RabbitMQ, and as backend.bus.amqp.quorum
+ * with quorum queues in a vhost of its own).  AMQP runs start from purged
  * queues and add two checks only a broker can fail: a consumer that dies
  * without acking, and a broker restart in the middle. */
 #include "check.h"
@@ -263,6 +264,8 @@ static void test_open_errors(void)
     CHECK(strstr(err.msg, "'127.0.0.1:1'") && strstr(err.msg, "is it running"));
     CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?heartbeat=often", &err), ER_EINVAL);
     CHECK(strstr(err.msg, "heartbeat") != NULL);
+    CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?queue_type=mirrored", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "queue_type") && strstr(err.msg, "quorum") && strstr(err.msg, "mirrored"));
 #else
     CHECK_INT(rc, ER_EINVAL);
     CHECK(strstr(err.msg, "ERRAND_WITH_AMQP") != NULL);
@@ -581,6 +584,31 @@ static void test_queue_info(void)
 
 /* ---- AMQP only ---- */
 
+/* The queues are of the type the URL asks for (queue_type=quorum runs the suite
+ * on quorum queues, in a vhost of their own): the broker refuses to declare
+ * them again as the other type, and the error says what to do. */
+static void test_queue_type(void)
+{
+    bool quorum = strstr(bus_url, "queue_type=quorum") != NULL;
+    char *other;
+    if (quorum) {
+        const char *at = strstr(bus_url, "queue_type=quorum");
+        other = er_xasprintf("%.*squeue_type=classic%s", (int)(at - bus_url), bus_url,
+                             at + strlen("queue_type=quorum"));
+    } else {
+        other = er_url_with_query(bus_url, "queue_type", "quorum");
+    }
+    er_error err = { 0 };
+    er_bus *bus = (er_bus *)&err;
+    CHECK_INT(er_bus_open(&bus, other, &err), ER_ECONFLICT);
+    CHECK(bus == NULL);
+    CHECK(strstr(err.msg, "bus.queue_type") && strstr(err.msg, quorum ? "classic" : "quorum"));
+    free(other);
+    /* The suite's own type still opens. */
+    CHECK_OK(er_bus_open(&bus, bus_url, &err));
+    er_bus_close(bus);
+}
+
 static er_bus_verdict die(const er_bus_msg *m, void *payload)
 {
     (void)m;
@@ -760,6 +788,7 @@ int main(void)
     test_stop_with_message_in_hand();
     test_queue_info();
     if (amqp) {
+        test_queue_type();
         test_crash_redelivery();
         test_crash_loop_dead_letters();
         test_broker_restart();

@@ -114,6 +114,11 @@ static void test_checked_words(void)
     CHECK_OK(er_config_set(&cfg, "log.level", "warning", &err));
     CHECK_OK(er_config_set(&cfg, "log.level", "debug", &err));
     CHECK(er_config_set(&cfg, "log.level", "deb", &err) == ER_EINVAL);
+    CHECK_STR(cfg.bus_queue_type, "classic");
+    CHECK(er_config_set(&cfg, "bus.queue_type", "mirrored", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "mirrored") && strstr(err.msg, "quorum"));
+    CHECK_OK(er_config_set(&cfg, "bus.queue_type", "quorum", &err));
+    CHECK_STR(cfg.bus_queue_type, "quorum");
     er_config_release(&cfg);
     setenv("ERRAND_LLM", "gpt", 1);
     CHECK(er_config_load(&cfg, NULL, &err) == ER_EINVAL);

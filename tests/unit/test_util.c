@@ -90,6 +90,21 @@ static void test_url(void)
     char *r = er_url_redacted("amqp://guest:secret@127.0.0.1:5672/");
     CHECK_STR(r, "amqp://guest:***@127.0.0.1:5672/");
     free(r);
+
+    /* An option added to a URL's query; one the URL has already wins. */
+    static const char *const with[][2] = {
+        { "amqp://h/", "amqp://h/?queue_type=quorum" },
+        { "amqp://h/?heartbeat=5", "amqp://h/?heartbeat=5&queue_type=quorum" },
+        { "amqp://h/?", "amqp://h/?queue_type=quorum" },
+        { "amqp://h/?heartbeat=5&", "amqp://h/?heartbeat=5&queue_type=quorum" },
+        { "amqp://h/?queue_type=classic", "amqp://h/?queue_type=classic" },
+        { "amqp://h/?a=1&queue_type=", "amqp://h/?a=1&queue_type=" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(with); i++) {
+        r = er_url_with_query(with[i][0], "queue_type", "quorum");
+        CHECK_STR(r, with[i][1]);
+        free(r);
+    }
 }
 
 static void test_json(void)
