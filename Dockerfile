@@ -41,6 +41,19 @@ RUN apt-get update \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/errand --shell /usr/sbin/nologin errand
+# Optional: the browsers the browser agent drives — Chromium (DevTools
+# protocol) and Firefox ESR (WebDriver BiDi), with fonts for readable
+# screenshots.  Off by default: they add about 600 MB (deploy/README.md says
+# how that was measured), and only the browser worker needs them.
+#   docker build --build-arg WITH_BROWSERS=true -t errand-browsers .
+ARG WITH_BROWSERS=false
+RUN case "$WITH_BROWSERS" in \
+      true) apt-get update \
+         && apt-get install -y --no-install-recommends chromium firefox-esr fonts-liberation \
+         && rm -rf /var/lib/apt/lists/* ;; \
+      false) ;; \
+      *) echo "WITH_BROWSERS must be true or false, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
+    esac
 COPY --from=build /opt/errand/ /usr/local/
 USER errand
 WORKDIR /var/lib/errand

@@ -11,7 +11,7 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all run test test-fast bench deps build build-asan build-fuzz fuzz clean install
+.PHONY: all run test test-fast bench deps deploy-deps build build-asan build-fuzz fuzz clean install
 
 all: build
 
@@ -31,13 +31,22 @@ build-asan:
 
 test:
 	@scripts/deps.sh test
+	@$(MAKE) --no-print-directory deploy-deps
 	@$(MAKE) --no-print-directory build
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 	@$(MAKE) --no-print-directory build-asan
 	cd $(ASAN_BUILD) && ctest $(CTEST_FLAGS)
 
+# The npm packages of the `deploy` test (deploy/tests/check.mjs), from the
+# committed lockfile; again only when the lockfile changes.
+DEPLOY_MODULES = deploy/tests/node_modules/.package-lock.json
+deploy-deps: $(DEPLOY_MODULES)
+$(DEPLOY_MODULES): deploy/tests/package.json deploy/tests/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the deploy checks: apt-get install nodejs npm" >&2; exit 1; }
+	cd deploy/tests && npm ci --no-audit --no-fund --loglevel=error
+
 # The normal build only, for quick iterations.
-test-fast: build
+test-fast: build deploy-deps
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 build-fuzz:

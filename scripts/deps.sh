@@ -11,7 +11,7 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
             libcivetweb-dev libmicrohttpd-dev libssl-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck)
+           iproute2 cppcheck yamllint docker-compose nodejs)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
