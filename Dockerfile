@@ -41,19 +41,24 @@ RUN apt-get update \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/errand --shell /usr/sbin/nologin errand
-# Optional: the browsers the browser agent drives — Chromium (DevTools
-# protocol) and Firefox ESR (WebDriver BiDi), with fonts for readable
-# screenshots.  Off by default: they add about 600 MB (deploy/README.md says
-# how that was measured), and only the browser worker needs them.
+# Optional: the browsers the browser agent drives, for the browser worker's
+# image only — `chromium` (DevTools protocol), or `true` for Chromium and
+# Firefox ESR (WebDriver BiDi); fonts for readable screenshots either way.
+# They add about 654 MiB and 928 MiB to the image's 107 MiB (measured from
+# Debian's packages: deploy/README.md).
 #   docker build --build-arg WITH_BROWSERS=true -t errand-browsers .
 ARG WITH_BROWSERS=false
 RUN case "$WITH_BROWSERS" in \
-      true) apt-get update \
-         && apt-get install -y --no-install-recommends chromium firefox-esr fonts-liberation \
-         && rm -rf /var/lib/apt/lists/* ;; \
-      false) ;; \
-      *) echo "WITH_BROWSERS must be true or false, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
-    esac
+      false) browsers= ;; \
+      chromium) browsers="chromium" ;; \
+      true) browsers="chromium firefox-esr" ;; \
+      *) echo "WITH_BROWSERS must be false, chromium or true, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
+    esac \
+ && if [ -n "$browsers" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends $browsers fonts-liberation \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=build /opt/errand/ /usr/local/
 USER errand
 WORKDIR /var/lib/errand
