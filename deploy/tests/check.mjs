@@ -272,6 +272,15 @@ function settingsEnv() {
   return new Set([...man.matchAll(/^\.BR \S+ " \(" ([A-Z][A-Z0-9_]*) \)/gm)].map((m) => m[1]));
 }
 
+// deploy/README.md's table says the same counts (a reader's numbers are the checked ones).
+function checkReadmeReplicas() {
+  const readme = fs.readFileSync(path.join(deployDir, "README.md"), "utf8");
+  for (const [name, n] of Object.entries(WORKER_REPLICAS)) {
+    const m = new RegExp(`^\\| \`errand-worker-${name}\` \\| (\\d+) `, "m").exec(readme);
+    check(m && Number(m[1]) === n, `deploy/README.md gives worker ${name} ${n} replica(s)`);
+  }
+}
+
 function workerNames() {
   const m = /NAME: ([^\n]*(?:\n[^\n]+)*)/.exec(help(["worker", "--help"]));
   const names = (m ? m[1] : "").replace(/;[\s\S]*/, "").split(/,\s*|\s+or\s+/)
@@ -504,6 +513,7 @@ await checkSchemas(objects);
 const composeDoc = await checkCompose();
 const workflowFiles = await checkWorkflows();
 const names = workerNames(), routeSet = routes(), settings = settingsEnv();
+checkReadmeReplicas();
 check(routeSet.has("/healthz") && routeSet.has("/readyz"), "errand serve has /healthz and /readyz");
 for (const env of OVERLAYS) {
   const objs = builds.get(path.join(deployDir, "k8s", "overlays", env));
