@@ -127,6 +127,17 @@ bool er_jail_shows(const er_jail *j, const char *abs)
     return false;
 }
 
+/* Whether another of errand's directories holds entry i (covering that one
+ * covers it; a mount inside the cover would fail on its read-only tmpfs). */
+static bool inside_other(const er_own_files *own, size_t i)
+{
+    for (size_t k = 0; k < own->n; k++)
+        if (k != i && own->v[k].dir && strcmp(own->v[k].path, own->v[i].path) != 0 &&
+            er_path_within(own->v[i].path, own->v[k].path))
+            return true;
+    return false;
+}
+
 /* errand's own files inside what is shown: an empty read-only tmpfs over a
  * directory, /dev/null over a file. */
 static void cover_own(er_strv *av, const er_jail *j)
@@ -134,7 +145,7 @@ static void cover_own(er_strv *av, const er_jail *j)
     for (size_t i = 0; j->own && i < j->own->n; i++) {
         const er_own_file *o = &j->own->v[i];
         struct stat st;
-        if (!er_jail_shows(j, o->path) || stat(o->path, &st) != 0)
+        if (!er_jail_shows(j, o->path) || inside_other(j->own, i) || stat(o->path, &st) != 0)
             continue;
         if (S_ISDIR(st.st_mode)) {
             size_next(av, 4096);

@@ -279,8 +279,8 @@ static void test_jail(const char *ws)
         printf("skip: no bwrap, so no jail to test\n");
         return;
     }
-    char *home = tu_tempdir("home");
-    char *other = tu_tempdir("other-user");
+    char *home = tu_hostdir("home");
+    char *other = tu_hostdir("other-user");
     put_file(home, ".ssh/id_rsa", "PRIVATE-KEY-0815\n");
     put_file(home, ".local/share/errand/jwt.secret", "SIGNING-KEY-4711\n");
     put_file(home, ".local/share/errand/errand.db", "SQLITE-ROWS-1234\n");
