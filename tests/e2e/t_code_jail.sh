@@ -26,21 +26,6 @@ printf 'hello: hello.c\n\tcc -O2 -o $@ $<\n' > "$ws/Makefile"
 export GITHUB_PAT=ghp_e2e_not_for_commands SENTRY_DSN=https://key@sentry.example/1 \
        MY_BUILD_FLAG=on LANG=C.UTF-8
 
-# calls PYTHON-LIST — one turn with those calls (c(id, tool, **args), JH and
-# MEM defined), then an answer once the results are in.
-calls() {
-  $PY - "$1" "$JH" "${MEM:-}" > "$T/s.json" <<'EOF'
-import json, sys
-JH, MEM = sys.argv[2], sys.argv[3]
-def c(i, name, **args):
-    return {"id": i, "name": name, "arguments": args}
-print(json.dumps({"turns": [
-    {"match": '"role":"tool"', "text": "checked"},
-    {"match": "You are the code agent", "tool_calls": eval(sys.argv[1])},
-]}))
-EOF
-}
-
 MEM="for i in 1 2 3; do python3 -c \"b = b'x' * (160 << 20); import time; time.sleep(3); print('kept')\" & done; wait"
 calls '[
   c("s1", "run", cmd="cat " + JH + "/.local/share/errand/jwt.secret"),
@@ -52,7 +37,7 @@ calls '[
   c("p1", "run", cmd="python3 -c \"import json, sqlite3; print(json.dumps([sqlite3.sqlite_version_info[0]]))\""),
   c("e1", "run", cmd="echo pat=${GITHUB_PAT:-none} dsn=${SENTRY_DSN:-none} flag=${MY_BUILD_FLAG:-none} lang=$LANG"),
   c("m1", "run", cmd=MEM),
-]'
+]' JH="$JH" MEM="$MEM"
 start_fake "$T/s.json"
 use_openai
 json=$("$ERRAND" -w "$ws" --yes -o sandbox.env=MY_BUILD_* -o sandbox.memory_mb=256 \
@@ -101,7 +86,7 @@ calls '[
   c("g1", "grep", pattern="SIGNING-KE[Y]-4711"),
   c("x1", "run", cmd="cat .local/share/errand/jwt.secret; ls -A .local/share/errand | wc -l"),
   c("ok", "read_file", path=".ssh/id_rsa"),
-]'
+]' JH="$JH"
 start_fake "$T/s.json"
 use_openai
 "$ERRAND" -w "$JH" --yes ask --agent code "look around" >/dev/null 2>"$T/err2"
