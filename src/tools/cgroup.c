@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define CG_MOUNT "/sys/fs/cgroup"
-#define REMOVE_TRIES 200          /* × 10 ms for killed members to leave */
+#define REMOVE_MS 2000            /* for killed members to leave */
 
 struct er_cgroup {
     bool v2;
@@ -253,12 +253,14 @@ void er_cgroup_free(er_cgroup *cg)
     for (int i = 0; i < 2; i++) {
         if (!cg->dirs[i])
             continue;
-        /* Killed members leave the group once reaped; give that a moment. */
-        for (int t = 0; t < REMOVE_TRIES; t++) {
+        /* Killed members leave the group once reaped, and a memory group
+         * some time after its last process: retry, soon at first. */
+        int64_t give_up = er_mono_ms() + REMOVE_MS;
+        for (useconds_t pause = 200; er_mono_ms() < give_up; pause = pause < 10000 ? 2 * pause : pause) {
             er_cgroup_kill(cg);
             if (rmdir(cg->dirs[i]) == 0 || errno == ENOENT)
                 break;
-            usleep(10 * 1000);
+            usleep(pause);
         }
         free(cg->dirs[i]);
         free(cg->procs[i]);
