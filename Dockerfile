@@ -11,6 +11,15 @@
 # Two stages: the build needs compilers and -dev packages; the image that runs
 # keeps only the shared libraries errand links or loads when a run needs them
 # (libcurl, libpq, librabbitmq, libmicrohttpd and libcrypto are dlopen()ed).
+#
+# Two volumes, never one inside the other: /var/lib/errand holds errand's own
+# files (the database, the token-signing key, config and state), /srv/errand
+# the workspaces (each server user's own under /srv/errand/users).  errand
+# refuses to start when a workspace holds its files, and its tools refuse
+# them wherever they are.  `run`, `test` and `lint` need bubblewrap to work in
+# the container (user namespaces; e.g. --security-opt seccomp=unconfined
+# --security-opt apparmor=unconfined); where it cannot, the server's tasks
+# do not run commands at all (sandbox.fallback).
 
 FROM debian:12-slim AS build
 RUN apt-get update \
@@ -40,7 +49,9 @@ RUN apt-get update \
       libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --create-home --home-dir /var/lib/errand --shell /usr/sbin/nologin errand
+ && useradd --system --create-home --home-dir /home/errand --shell /usr/sbin/nologin errand \
+ && install -d -o errand -g errand -m 0700 /var/lib/errand /srv/errand /srv/errand/users \
+      /srv/errand/work
 # Optional: the browsers the browser agent drives, for the browser worker's
 # image only — `chromium` (DevTools protocol), or `true` for Chromium and
 # Firefox ESR (WebDriver BiDi); fonts for readable screenshots either way.
@@ -61,14 +72,16 @@ RUN case "$WITH_BROWSERS" in \
     fi
 COPY --from=build /opt/errand/ /usr/local/
 USER errand
-WORKDIR /var/lib/errand
-# XDG paths inside the volume, so the SQLite database, history and config
-# survive the container.
+# The workspace of one-off commands (docker run -it errand ask …).
+WORKDIR /srv/errand/work
+# errand's XDG paths in their volume, so the SQLite database, the signing key,
+# history and config survive the container; the users' workspaces in theirs.
 ENV XDG_DATA_HOME=/var/lib/errand/data \
     XDG_STATE_HOME=/var/lib/errand/state \
     XDG_CONFIG_HOME=/var/lib/errand/config \
+    ERRAND_WORKSPACES=/srv/errand/users \
     ERRAND_LISTEN=0.0.0.0:8080
-VOLUME ["/var/lib/errand"]
+VOLUME ["/var/lib/errand", "/srv/errand"]
 EXPOSE 8080
 # tini reaps the sandbox's children and passes SIGTERM on, so `docker stop`
 # drains the server or worker cleanly.

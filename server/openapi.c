@@ -97,7 +97,9 @@ static const char ws_description[] =
     "(events of its tasks from now on); {\"type\":\"unsubscribe\", …same keys}; "
     "{\"type\":\"chat\",\"message\":TEXT,\"conversation_id\"?:ID,\"agent\"?:NAME} (subscribes to "
     "the new task before it starts, so no token is missed); {\"type\":\"approval\",\"task_id\":ID,"
-    "\"call_id\":ID,\"decision\":\"allow\"|\"deny\"|\"always\"} answers an approval_request event; "
+    "\"call_id\":ID,\"decision\":\"allow\"|\"deny\"|\"always\"} answers an approval_request event "
+    "(its \"approver\" is \"requester\", or \"admin\" when only an administrator may answer: "
+    "server.admin_approval; another's answer gets an error naming call_id); "
     "{\"type\":\"ping\"}.  Server to client: hello, subscribed, unsubscribed, accepted (of a "
     "chat: task_id, conversation_id), event ({\"type\":\"event\",\"event\":Event}, tokens "
     "included, in order), approval_sent, pong, error ({\"error\":MESSAGE,\"field\"?:NAME}).";

@@ -97,7 +97,7 @@ int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *
     if (rc)
         return rc;
     er_submit sub = { .request = message, .conversation_id = conv_id, .agent = agent,
-                      .user_id = u->id, .task_id = task_id };
+                      .user_id = u->id, .task_id = task_id, .server = true };
     return er_task_submit(s->env, &sub, task_out, conv_out, err);
 }
 
@@ -113,7 +113,7 @@ int srv_route_chat(srv_req *r)
     if (rc)
         return srv_reply_err(r, &err);
     er_submit sub = { .request = er_json_str(r->body, "message"), .conversation_id = conv,
-                      .agent = agent, .user_id = r->user.id };
+                      .agent = agent, .user_id = r->user.id, .server = true };
     srv_batch_submit(r, &sub);
     return 202;
 }

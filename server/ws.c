@@ -427,6 +427,35 @@ static void on_chat(wsconn *c, const cJSON *req)
     push_json(c, j);
 }
 
+typedef struct asked {
+    const char *call_id;
+    bool admin;
+} asked;
+
+static int find_request(const er_event *e, void *payload)
+{
+    asked *a = payload;
+    if (!er_str_eq(e->kind, "approval_request"))
+        return 0;
+    cJSON *d = cJSON_Parse(e->data ? e->data : "{}");
+    if (d && er_str_eq(er_json_str(d, "call_id"), a->call_id))
+        a->admin = er_str_eq(er_json_str(d, "approver"), "admin");
+    cJSON_Delete(d);
+    return 0;
+}
+
+/* Whether the request call_id of task waits for an administrator: the
+ * runtime says so in the stored request (approval.h), and ignores other
+ * answers; refusing here tells the user why. */
+static bool needs_admin(srv *s, const char *task, const char *call_id)
+{
+    er_store *st;
+    asked a = { call_id, false };
+    if (er_env_store(s->env, &st, NULL) == 0)
+        er_store_event_list(st, task, 0, find_request, &a, NULL);
+    return a.admin;
+}
+
 static void on_approval(wsconn *c, const cJSON *req)
 {
     bool bad = false;
@@ -447,7 +476,12 @@ static void on_approval(wsconn *c, const cJSON *req)
         return;
     }
     er_task_release(&t);
-    if (er_approval_answer(c->s->env, task, call, d, &err)) {
+    if (!c->user.admin && needs_admin(c->s, task, call)) {
+        push_error(c, req, "call_id", "this call needs an administrator's approval "
+                                      "(server.admin_approval); an admin must answer it");
+        return;
+    }
+    if (er_approval_answer_as(c->s->env, task, call, d, c->user.id, c->user.admin, &err)) {
         push_error(c, req, NULL, "cannot pass the answer on; try again");
         return;
     }

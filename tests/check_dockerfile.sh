@@ -2,7 +2,10 @@
 # container engine here to build it): its running stage installs the Debian
 # package of every library errand links or dlopen()s, its build stage every
 # -dev package scripts/deps.sh names for a build, and the sources it copies
-# are enough for CMake to configure errand without the tests.
+# are enough for CMake to configure errand without the tests.  And its
+# layout keeps errand's own files (XDG data, config, state) out of every
+# workspace (WORKDIR, ERRAND_WORKSPACE, ERRAND_WORKSPACES), by the paths and
+# by errand itself, run with the image's environment under a scratch root.
 #   bash tests/check_dockerfile.sh ERRAND_BINARY SOURCE_DIR
 set -u
 errand=$1 src=$2
@@ -58,6 +61,44 @@ if cmake -S "$tmp/src" -B "$tmp/build" -DBUILD_TESTING=OFF >"$tmp/cmake.log" 2>&
 else
   cat "$tmp/cmake.log" >&2
   fail "the sources the Dockerfile copies do not configure"
+fi
+
+# The running stage's environment: ENV (continued lines joined), WORKDIR, and
+# the home useradd gives the user.
+stage2=$(awk '/^FROM /{n++} n==2' "$df" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta')
+envval() {   # envval NAME — its value in the running stage's ENV lines, or empty
+  grep -E '^ENV ' <<<"$stage2" | tr -s ' \t' '\n' | sed -n "s/^$1=//p" | tail -1
+}
+home=$(grep -oE -- '--home-dir [^ ]+' <<<"$stage2" | tail -1 | cut -d' ' -f2)
+workdir=$(grep -E '^WORKDIR ' <<<"$stage2" | tail -1 | cut -d' ' -f2)
+data=$(envval XDG_DATA_HOME); data=${data:-$home/.local/share}
+conf=$(envval XDG_CONFIG_HOME); conf=${conf:-$home/.config}
+state=$(envval XDG_STATE_HOME); state=${state:-$home/.local/state}
+local_ws=$(envval ERRAND_WORKSPACE); local_ws=${local_ws:-$workdir}
+users=$(envval ERRAND_WORKSPACES); users=${users:-$data/errand-workspaces}
+within() { case "$1/" in "$2"/*) return 0 ;; *) return 1 ;; esac; }   # within PATH BASE
+before=$FAILS
+for w in "$local_ws" "$users"; do
+  for own in "$data/errand" "$conf/errand" "$state/errand"; do
+    if within "$own" "$w" || within "$w" "$own"; then
+      fail "the workspace $w and errand's directory $own overlap: keep errand's files out of every workspace"
+    fi
+  done
+done
+[ "$FAILS" -eq "$before" ] &&
+  echo "ok: workspaces $local_ws and $users keep clear of $data, $conf and $state"
+# errand agrees: a worker with that environment (under a scratch root) passes
+# its start-up check and stops only for want of a broker.
+root="$tmp/root"
+bin=$(readlink -f "$errand")
+mkdir -p "$root$local_ws" "$root$home"
+out=$(cd "$root$local_ws" && env -i PATH="$PATH" HOME="$root$home" XDG_DATA_HOME="$root$data" \
+      XDG_CONFIG_HOME="$root$conf" XDG_STATE_HOME="$root$state" \
+      ERRAND_WORKSPACES="$root$users" "$bin" worker code 2>&1)
+if grep -q "needs a message broker" <<<"$out"; then
+  echo "ok: errand starts with the image's layout"
+else
+  fail "errand refuses the image's layout: $out"
 fi
 
 if [ "$FAILS" -ne 0 ]; then echo "$FAILS check(s) failed" >&2; exit 1; fi

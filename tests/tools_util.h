@@ -26,6 +26,20 @@ static inline char *tu_tempdir(const char *tag)
     return tmpl;
 }
 
+/* A fresh directory outside /tmp (in the build directory, ERRAND_TEST_BIN),
+ * where a host's real files live: the sandbox always gave commands a /tmp
+ * of their own, so a secret under /tmp proves nothing.  OWNED. */
+static inline char *tu_hostdir(const char *tag)
+{
+    const char *base = getenv("ERRAND_TEST_BIN");
+    char *tmpl = er_xasprintf("%s/errand-%s-XXXXXX", base && *base ? base : ".", tag);
+    if (!mkdtemp(tmpl)) {
+        perror("mkdtemp");
+        exit(1);
+    }
+    return tmpl;
+}
+
 static inline void tu_rmrf(const char *dir)
 {
     char *cmd = er_xasprintf("rm -rf '%s'", dir);

@@ -1,10 +1,18 @@
 /* approval.h — asking the requester before a side-effecting tool runs.
  *
  * The runtime publishes an "approval_request" event ({call_id, tool, arguments,
- * perm, agent}) on the task's root channel and waits for an answer on channel
- * "approval:{task_id}": {"call_id": "…", "decision": "allow" | "deny" | "always"}.
- * Any front end following the task (REPL, TUI, WebSocket client) may answer,
- * in any process: the cache's pub/sub carries it. */
+ * perm, agent, approver}) on the task's root channel and waits for an answer on
+ * channel "approval:{task_id}": {"call_id": "…", "decision": "allow" | "deny" |
+ * "always", "by": USER-ID, "admin": BOOL}.  Any front end following the task
+ * (REPL, TUI, WebSocket client) may answer, in any process: the cache's
+ * pub/sub carries it.
+ *
+ * approver is "requester" or "admin".  A request that needs an admin (a
+ * server task of a user who is not one, for a class in server.admin_approval:
+ * workspaces.h) takes only answers marked admin: the server marks an answer
+ * with its user's role, and a local front end's (er_approval_answer) is the
+ * local user's, who owns everything.  Other answers are ignored (and logged);
+ * the server refuses them before they are sent. */
 #ifndef ERRAND_APPROVAL_H
 #define ERRAND_APPROVAL_H
 
@@ -24,14 +32,19 @@ typedef struct er_approval_req {
     const char *agent;
     int64_t timeout_ms;
     const volatile int *cancel;
+    bool admin_only;         /* only an administrator's answer counts */
 } er_approval_req;
 
 /* Waits for the answer; a timeout or cancellation is a DENY (with *why set). */
 int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decision *out,
                     const char **why, er_error *err);
-/* Publishes an answer (what front ends call). */
+/* Publishes an answer of the local user (what the terminal front ends call). */
 int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
                        er_approval_decision d, er_error *err);
+/* Publishes the answer of user by_id, an admin or not (what the server calls). */
+int er_approval_answer_as(er_env *env, const char *task_id, const char *call_id,
+                          er_approval_decision d, const char *by_id, bool by_admin,
+                          er_error *err);
 const char *er_approval_name(er_approval_decision d);
 int er_approval_parse(const char *s, er_approval_decision *out);
 

@@ -28,6 +28,15 @@ typedef struct er_config {
     char *anthropic_base_url;
     char *user;              /* local user name */
     char *workspace;         /* root of file tools; default cwd */
+    char *workspaces;        /* errand serve: root of the users' own workspaces */
+    char *admin_approval;    /* errand serve: classes only an admin may approve for others */
+    /* the sandbox of run, test, lint and diff (sandbox.h) */
+    char *sandbox_fallback;  /* without bwrap: "limits", "refuse"; NULL: by the task's origin */
+    char *sandbox_env;       /* more variables passed to commands (NAME, PREFIX*) */
+    char *sandbox_expose;    /* more read-only paths shown to commands */
+    long sandbox_memory_mb;  /* one command's processes together (cgroup) */
+    long sandbox_pids;
+    long sandbox_tmp_mb;     /* the jail's /tmp and /dev/shm */
     char *log_level;
     char *log_file;
     er_policy policy[ER_PERM_COUNT];

@@ -20,6 +20,9 @@ typedef struct er_run_opts {
     const char *request;
     const cJSON *history;         /* BORROWED earlier messages (neutral shape) or NULL */
     bool approve_all;             /* the requester said --yes: "ask" becomes "allow" */
+    const char *user_id;          /* the task's user */
+    bool server;                  /* from errand serve: its user's workspace, approvals by
+                                     role, never unconfined (workspaces.h) */
     bool replay;                  /* a redelivery: reuse recorded steps instead of redoing them */
     const volatile int *cancel;   /* nonzero: stop with ER_TASK_CANCELLED */
 } er_run_opts;

@@ -23,6 +23,8 @@ typedef struct er_tool_ctx {
     const char *workspace;       /* absolute root for file tools */
     bool workspace_read_only;    /* the analyzer's view */
     bool network_granted;        /* policy allows the network class */
+    bool server;                 /* a task from errand serve: commands never run unconfined
+                                    unless sandbox.fallback = limits (sandbox.h) */
     const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
 } er_tool_ctx;
 

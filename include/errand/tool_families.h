@@ -55,8 +55,19 @@ int er_tools_need_writable(const er_tool_ctx *ctx, er_error *err);
 int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err);
 /* ER_ECANCELLED when ctx->cancel is set. */
 int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err);
-/* Opens the workspace of ctx (ER_EINVAL when the context has none). */
+/* Opens the workspace of ctx (ER_EINVAL when the context has none), guarding
+ * errand's own files (own_files.h) as the configuration names them. */
 int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err);
+
+/* The sandbox options every command of ctx runs with: the workspace (as
+ * writable as ctx allows), errand's files to cover, the network as granted,
+ * cancellation, and the [sandbox] settings — memory, processes, /tmp size,
+ * exposed paths, passed variables, and whether it may run unconfined (not a
+ * task from errand serve, unless sandbox.fallback says so).  Callers then set
+ * what is theirs: timeout, keep, env, merge_stderr. */
+struct er_sandbox_opts;
+void er_tools_sandbox_opts(struct er_sandbox_opts *o, const er_tool_ctx *ctx,
+                           const er_workspace *ws);
 
 /* OWNED *out: sorted workspace-relative paths of the regular files below the
  * directory abs (.git and symlinks skipped), at most max; returns the count. */

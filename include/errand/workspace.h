@@ -12,21 +12,33 @@
  * file for a symlink.  The tools therefore open what they resolved with
  * er_workspace_open() and make directories with er_workspace_mkdirs(): the
  * kernel resolves the path again beneath the root (openat2 RESOLVE_BENEATH),
- * so the swap gets a refusal, not a file outside. */
+ * so the swap gets a refusal, not a file outside.
+ *
+ * errand's own files (own_files.h) are refused wherever they are, inside the
+ * root too: "path 'data/errand/jwt.secret' is inside errand's data directory
+ * …".  Walks skip them (er_workspace_denied). */
 #ifndef ERRAND_WORKSPACE_H
 #define ERRAND_WORKSPACE_H
 
 #include "common.h"
 #include "error.h"
+#include "own_files.h"
 
 typedef struct er_workspace {
     char *root;      /* canonical absolute root, no trailing slash (except "/") */
     size_t rootlen;
+    er_own_files own;   /* refused wherever they are */
 } er_workspace;
 
-/* Canonicalises root (which must exist and be a directory); ER_ENOTFOUND otherwise. */
+/* Canonicalises root (which must exist and be a directory); ER_ENOTFOUND
+ * otherwise.  Guards errand's XDG directories (own_files.h). */
 int er_workspace_init(er_workspace *ws, const char *root, er_error *err);
+/* Guards the files cfg names as well (its database, config and log files). */
+void er_workspace_guard(er_workspace *ws, const er_config *cfg);
 void er_workspace_release(er_workspace *ws);
+
+/* BORROWED: the own file abs (canonical) is or lies in, or NULL. */
+const er_own_file *er_workspace_denied(const er_workspace *ws, const char *abs);
 
 /* OWNED *out: the canonical absolute path of `path` inside the workspace.
  * ER_EDENIED when it escapes, ER_EINVAL for an empty or over-long path,

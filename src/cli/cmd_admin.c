@@ -2,6 +2,8 @@
 #include "cli.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/cgroup.h"
+#include "errand/sandbox.h"
 #include "errand/config.h"
 #include "errand/json.h"
 #include "errand/str.h"
@@ -131,6 +133,26 @@ static void check_llm(cli *c, check *k)
                  er_llm_model(llm) ? er_llm_model(llm) : "-");
 }
 
+/* How commands run here: in the jail or with the limits only, and whether a
+ * cgroup bounds them.  Informational: a machine without bubblewrap still works. */
+static void check_sandbox(cli *c, check *k)
+{
+    const er_config *cfg = er_env_config(c->env);
+    k->name = "sandbox";
+    k->rc = 0;
+    er_cgroup_limits lim = { (uint64_t)cfg->sandbox_memory_mb << 20, cfg->sandbox_pids };
+    er_cgroup *cg = er_cgroup_new(&lim);
+    char cgroup[64];
+    snprintf(cgroup, sizeof cgroup, "%s", cg ? er_cgroup_kind(cg) : "none: memory per process");
+    er_cgroup_free(cg);
+    if (strcmp(er_sandbox_kind(), "bwrap") == 0)
+        snprintf(k->detail, sizeof k->detail, "bwrap jail; cgroup %s", cgroup);
+    else
+        snprintf(k->detail, sizeof k->detail, "rlimits-only (%s): commands see the whole "
+                 "filesystem; tasks from errand serve run none (sandbox.fallback); cgroup %s",
+                 er_sandbox_why_unconfined(), cgroup);
+}
+
 /* An unset llm.provider or llm.model still has an effective value (the
  * provider whose key is set, that provider's default model): shown as such. */
 static char *effective_default(cli *c, const er_config_key *k, bool json)
@@ -171,11 +193,12 @@ int cmd_doctor(cli *c, cli_args *a)
         free(v);
     }
     er_json_add(j, "settings", settings);
-    check checks[4] = { 0 };
+    check checks[5] = { 0 };
     check_store(c, &checks[0]);
     check_bus(c, &checks[1]);
     check_cache(c, &checks[2]);
     check_llm(c, &checks[3]);
+    check_sandbox(c, &checks[4]);
     int worst = 0;
     cJSON *cj = cJSON_CreateObject();
     if (!json)

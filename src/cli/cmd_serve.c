@@ -2,6 +2,7 @@
  * (server/).  SIGTERM or SIGINT stop it cleanly. */
 #include "cli.h"
 #include "serve.h"
+#include "errand/workspaces.h"
 
 #include <pthread.h>
 #include <signal.h>
@@ -36,6 +37,11 @@ int cmd_serve(cli *c, cli_args *a)
     er_error err = { 0 };
     if (cli_env(c, &err))
         return cli_fail(&err);
+    /* Each user works in server.workspaces/USER-ID: none may hold errand's files. */
+    if (er_workspaces_check(er_env_config(c->env), false, &err)) {
+        err.code = ER_EINVAL;   /* the configuration's to fix: exit 2 */
+        return cli_fail(&err);
+    }
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
     sa.sa_handler = on_stop;

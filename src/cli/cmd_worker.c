@@ -12,6 +12,7 @@
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/workers.h"
+#include "errand/workspaces.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -139,6 +140,11 @@ int cmd_worker(cli *c, cli_args *a)
     int rc = cli_env(c, &err);
     if (rc)
         return cli_fail(&err);
+    /* Its tasks work in its workspace or, from errand serve, in the users'. */
+    if (er_workspaces_check(er_env_config(c->env), true, &err)) {
+        err.code = ER_EINVAL;   /* the configuration's to fix: exit 2 */
+        return cli_fail(&err);
+    }
     er_alloc_keep_freed_memory();
     /* Open what every handler needs before taking messages: fail fast, clearly. */
     er_store *st;

@@ -34,9 +34,21 @@ typedef struct waiter {
     pthread_mutex_t lock;
     pthread_cond_t cond;
     const char *call_id;
+    bool admin_only;
     bool answered;
     er_approval_decision decision;
 } waiter;
+
+/* An answer counts when the request takes anyone's, or it is an admin's. */
+static bool acceptable(const waiter *w, const cJSON *j)
+{
+    if (!w->admin_only || er_json_bool(j, "admin", false))
+        return true;
+    er_log(ER_LOG_WARN, "approval", "ignored the answer of user %s to %s: it needs an "
+           "administrator's (server.admin_approval)", er_json_str(j, "by") ? er_json_str(j, "by")
+                                                                         : "?", w->call_id);
+    return false;
+}
 
 static void on_answer(const char *channel, const char *msg, size_t len, void *payload)
 {
@@ -47,7 +59,7 @@ static void on_answer(const char *channel, const char *msg, size_t len, void *pa
         return;
     er_approval_decision d;
     if (er_str_eq(er_json_str(j, "call_id"), w->call_id) &&
-        er_approval_parse(er_json_str(j, "decision"), &d) == 0) {
+        er_approval_parse(er_json_str(j, "decision"), &d) == 0 && acceptable(w, j)) {
         pthread_mutex_lock(&w->lock);
         w->answered = true;
         w->decision = d;
@@ -97,7 +109,8 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
     int rc = er_env_cache(env, &cache, err);
     if (rc)
         return rc;
-    waiter w = { .call_id = req->call_id, .decision = ER_APPROVAL_DENY };
+    waiter w = { .call_id = req->call_id, .admin_only = req->admin_only,
+                 .decision = ER_APPROVAL_DENY };
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
     char channel[96];
@@ -113,6 +126,7 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
         er_json_add(data, "arguments", args ? args : cJSON_CreateString(req->arguments));
         er_json_add_str(data, "perm", er_perm_name(req->perm));
         er_json_add_str(data, "agent", req->agent);
+        er_json_add_str(data, "approver", req->admin_only ? "admin" : "requester");
         /* No step key: a replayed step must ask again, not wait on an old question. */
         rc = er_event_emit(env, req->root_id, req->task_id, NULL, "approval_request", data, err);
     }
@@ -126,8 +140,8 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
     return rc;
 }
 
-int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
-                       er_approval_decision d, er_error *err)
+static int publish_answer(er_env *env, const char *task_id, const char *call_id,
+                          er_approval_decision d, const char *by_id, bool by_admin, er_error *err)
 {
     er_cache *cache;
     int rc = er_env_cache(env, &cache, err);
@@ -138,9 +152,26 @@ int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
     cJSON *j = cJSON_CreateObject();
     er_json_add_str(j, "call_id", call_id);
     er_json_add_str(j, "decision", er_approval_name(d));
+    if (by_id)
+        er_json_add_str(j, "by", by_id);
+    er_json_add_bool(j, "admin", by_admin);
     char *text = er_json_print(j);
     rc = er_cache_publish(cache, channel, text, strlen(text), err);
     free(text);
     cJSON_Delete(j);
     return rc;
+}
+
+int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
+                       er_approval_decision d, er_error *err)
+{
+    /* The local user: the terminal that runs errand owns its store and all. */
+    return publish_answer(env, task_id, call_id, d, NULL, true, err);
+}
+
+int er_approval_answer_as(er_env *env, const char *task_id, const char *call_id,
+                          er_approval_decision d, const char *by_id, bool by_admin,
+                          er_error *err)
+{
+    return publish_answer(env, task_id, call_id, d, by_id, by_admin, err);
 }

@@ -13,6 +13,7 @@
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/tool.h"
+#include "errand/workspaces.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -52,6 +53,7 @@ typedef struct run {
     int64_t tokens_in, tokens_out;
     int64_t deadline_ms;
     bool always[ER_PERM_COUNT];
+    er_task_place place;  /* its workspace, whether it came through errand serve, approvers */
     bool streamed_text;   /* a newline goes between texts of separate steps */
     er_error err;         /* why the run stopped */
 } run;
@@ -367,7 +369,8 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         return 1;
     }
     er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
-                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel };
+                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
+                            r->place.admin_approves[t->perm] };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     er_error err = { 0 };
@@ -388,9 +391,9 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
 static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *args)
 {
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
-                        .workspace = r->cfg->workspace, .workspace_read_only = s->read_only,
+                        .workspace = r->place.workspace, .workspace_read_only = s->read_only,
                         .network_granted = policy_for(r, ER_PERM_NETWORK) == ER_POLICY_ALLOW,
-                        .cancel = r->o->cancel };
+                        .server = r->place.server, .cancel = r->o->cancel };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
     er_error err = { 0 };
@@ -553,7 +556,8 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
     int rc;
     if (!r.agent)
         rc = stop(&r, ER_ENOTFOUND, "no agent named '%s'", o->agent ? o->agent : "");
-    else if ((rc = er_env_store(env, &r.store, &r.err)) == 0)
+    else if ((rc = er_env_store(env, &r.store, &r.err)) == 0 &&
+             (rc = er_task_place_init(&r.place, env, o->user_id, o->server, &r.err)) == 0)
         rc = er_env_llm(env, &r.llm, &r.err);
     if (rc == 0) {
         char *task_desc = task_tool_description(r.agent);
@@ -575,6 +579,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         cJSON_Delete(s.specs);
     }
     finish(&r, out, rc, answer);
+    er_task_place_release(&r.place);
 }
 
 void er_run_result_release(er_run_result *res)

@@ -97,6 +97,7 @@ static void run_task(er_env *env, const er_task *t, bool replay, er_run_result *
     er_run_opts o = { .task_id = t->id, .root_id = er_task_root(t), .agent = t->agent,
                       .request = request, .history = history,
                       .approve_all = er_json_bool(meta, "approve_all", false),
+                      .user_id = t->user_id, .server = er_json_bool(meta, "server", false),
                       .replay = replay, .cancel = &cancel };
     er_runtime_run(env, &o, res);
     er_env_unwatch_cancel(env, &cancel);

@@ -33,6 +33,10 @@ static const char *run_note(const er_sandbox_result *r, int timeout_s, char *buf
     if (r->timed_out)
         snprintf(buf, n, "killed after the %d s timeout (raise timeout_s, at most %d)", timeout_s,
                  ER_SANDBOX_TIMEOUT_MAX);
+    else if (r->oom)
+        snprintf(buf, n, "a process was killed: the command's processes together went over "
+                 "their %llu MiB of memory (sandbox.memory_mb)",
+                 (unsigned long long)(r->memory_limit >> 20));
     else if (r->signal == SIGXCPU)
         snprintf(buf, n, "killed for using too much CPU time");
     else if (r->signal)
@@ -65,13 +69,15 @@ static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeo
     er_json_add_num(o, "stdout_bytes", (double)r->out_total);
     er_json_add_num(o, "stderr_bytes", (double)r->err_total);
     er_json_add_str(o, "sandbox", r->sandbox);
+    if (r->oom)
+        er_json_add_bool(o, "out_of_memory", true);
     /* Only bubblewrap can take the network away: say what the command had. */
     bool confined = strcmp(r->sandbox, "bwrap") == 0;
     er_json_add_bool(o, "network", network || !confined);
     if (!network && !confined)
         er_json_add_str(o, "network_note", "the network was not granted, but without bubblewrap "
                                            "the command could not be kept off it");
-    char note[160];
+    char note[200];
     const char *n = run_note(r, timeout_s, note, sizeof note);
     if (n)
         er_json_add_str(o, "note", n);
@@ -118,9 +124,9 @@ static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
     er_workspace ws;
     if (rc || (rc = er_tools_workspace(&ws, ctx, err)))
         return rc;
-    er_sandbox_opts o = { .workspace = ws.root, .workspace_read_only = ctx->workspace_read_only,
-                          .network = ctx->network_granted, .timeout_s = timeout_s,
-                          .cancel = ctx->cancel };
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, ctx, &ws);
+    o.timeout_s = timeout_s;
     const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     er_sandbox_result r;
     rc = er_sandbox_run(&r, &o, argv, err);
@@ -178,9 +184,13 @@ static int git(er_sandbox_result *r, const git_ctx *g, const char *const *argv, 
         env[n++] = er_xasprintf("GIT_CONFIG_VALUE_%zu=%s", i, g->values[i]);
     }
     env[n] = NULL;
-    er_sandbox_opts o = { .workspace = g->ws->root, .workspace_read_only = true, .timeout_s = 60,
-                          .keep = DIFF_KEEP, .cancel = g->ctx->cancel,
-                          .env = (const char *const *)env };
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, g->ctx, g->ws);
+    o.workspace_read_only = true;
+    o.network = false;
+    o.timeout_s = 60;
+    o.keep = DIFF_KEEP;
+    o.env = (const char *const *)env;
     int rc = er_sandbox_run(r, &o, argv, err);
     for (size_t i = 0; i < n; i++)
         free(env[i]);
@@ -189,7 +199,9 @@ static int git(er_sandbox_result *r, const git_ctx *g, const char *const *argv, 
 
 static int check_repo(const git_ctx *g, er_error *err)
 {
-    char *exe = er_sandbox_which("git");
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, g->ctx, g->ws);
+    char *exe = er_sandbox_which_in(&o, "git");
     if (!exe)
         return er_error_set(err, ER_EUNAVAIL, "diff: git is not installed; install git to see changes");
     free(exe);

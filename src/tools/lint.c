@@ -338,9 +338,13 @@ static int run_linter(lint_run *lr, const linter *l, const char *exe, char **fil
     const char **argv;
     size_t argc;
     build_argv(&argv, &argc, l, exe, lr->ws, files, nfiles);
-    er_sandbox_opts o = { .workspace = lr->ws->root, .workspace_read_only = true,
-                          .timeout_s = LINT_TIMEOUT_S, .keep = 512 * 1024,
-                          .cancel = lr->ctx->cancel, .env = env };
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, lr->ctx, lr->ws);
+    o.workspace_read_only = true;
+    o.network = false;
+    o.timeout_s = LINT_TIMEOUT_S;
+    o.keep = 512 * 1024;
+    o.env = env;
     er_sandbox_result r;
     int rc = er_sandbox_run(&r, &o, argv, err);
     free(argv);
@@ -373,8 +377,10 @@ static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_erro
         if (l->lang != lang || (l->instead && prev_found))
             continue;
         char *exe = NULL;
+        er_sandbox_opts o;
+        er_tools_sandbox_opts(&o, lr->ctx, lr->ws);
         for (const char *const *e = l->exes; *e && !exe; e++)
-            exe = er_sandbox_which(*e);
+            exe = er_sandbox_which_in(&o, *e);
         prev_found = exe != NULL;
         bool has_stand_in = i + 1 < ER_ARRAY_LEN(linters) && linters[i + 1].instead;
         if (!exe && has_stand_in)

@@ -5,9 +5,12 @@
 #include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/sandbox.h"
+#include "errand/env.h"
+#include "errand/str.h"
 
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 /* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
 static size_t utf8_seq(const unsigned char *s, size_t n)
@@ -147,7 +150,10 @@ int er_tools_check_cancel(const er_tool_ctx *ctx, er_error *err)
 
 int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
 {
-    return er_workspace_init(ws, ctx->workspace, err);
+    int rc = er_workspace_init(ws, ctx->workspace, err);
+    if (rc == 0 && ctx->env)
+        er_workspace_guard(ws, er_env_config(ctx->env));
+    return rc;
 }
 
 int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err)
@@ -156,4 +162,24 @@ int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err)
         return er_error_set(err, ER_EDENIED, "workspace is read-only for the analyzer, and without "
                                              "bubblewrap commands cannot be kept from writing it");
     return 0;
+}
+
+void er_tools_sandbox_opts(er_sandbox_opts *o, const er_tool_ctx *ctx, const er_workspace *ws)
+{
+    memset(o, 0, sizeof *o);
+    o->workspace = ws->root;
+    o->workspace_read_only = ctx->workspace_read_only;
+    o->network = ctx->network_granted;
+    o->cancel = ctx->cancel;
+    o->own = &ws->own;
+    const er_config *cfg = ctx->env ? er_env_config(ctx->env) : NULL;
+    const char *fallback = cfg ? cfg->sandbox_fallback : NULL;
+    o->refuse_unconfined = fallback ? strcasecmp(fallback, "refuse") == 0 : ctx->server;
+    if (!cfg)
+        return;
+    o->memory_total = (uint64_t)cfg->sandbox_memory_mb << 20;
+    o->pids = cfg->sandbox_pids;
+    o->tmp_bytes = (uint64_t)cfg->sandbox_tmp_mb << 20;
+    o->expose = cfg->sandbox_expose;
+    o->pass_env = cfg->sandbox_env;
 }

@@ -5,13 +5,17 @@
  * id; the group is killed when the command ends (background jobs die with it),
  * at the timeout and on cancellation.  The child is killed before it is reaped,
  * so the group id cannot have been reused.  As root, RLIMIT_NPROC is ignored,
- * so a fork bomb is held by a pids cgroup (v1) when we can make one, and by
- * bwrap's PID namespace, which the kernel empties when its init dies. */
+ * so a fork bomb is held by the run's cgroup (cgroup.h) when one can be made,
+ * and by bwrap's PID namespace, which the kernel empties when its init dies. */
 #include "errand/sandbox.h"
-#include "errand/proc.h"
 #include "errand/alloc.h"
+#include "errand/cgroup.h"
+#include "errand/config.h"
+#include "errand/jail.h"
 #include "errand/log.h"
+#include "errand/proc.h"
 #include "errand/str.h"
+#include "errand/strv.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -33,9 +37,6 @@
 
 extern char **environ;
 
-#define CGROUP_PIDS "/sys/fs/cgroup/pids"
-#define CGROUP_PARENT CGROUP_PIDS "/errand"
-#define PIDS_MAX 1024
 #define DRAIN_MS 2000             /* reading what is left after the command ended */
 #define POLL_MS 50
 #define REAPER_GRACE_MS 5000      /* for the reaper to kill what the command left */
@@ -44,7 +45,7 @@ extern char **environ;
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 static const char *detected_kind = "rlimits-only";
 static char *bwrap_exe;           /* found once by detect(), so PATH changes do not matter */
-static unsigned cgroup_seq;       /* names of per-run cgroups; atomic increments */
+static char unconfined_why[200] = "";   /* set once by detect() */
 
 /* ---- output capture: head + tail ring + total ---- */
 
@@ -107,30 +108,8 @@ static void cap_finish(capture *c, er_buf *out, size_t *total)
 
 /* ---- argv and environment ---- */
 
-typedef struct strv {
-    char **v;
-    size_t n, cap;
-} strv;
-
-static void strv_push(strv *s, const char *x)
-{
-    if (s->n + 2 > s->cap) {
-        s->cap = s->cap ? s->cap * 2 : 32;
-        s->v = er_xrealloc(s->v, s->cap * sizeof *s->v);
-    }
-    s->v[s->n++] = er_xstrdup(x);
-    s->v[s->n] = NULL;
-}
-
-static void strv_free(strv *s)
-{
-    for (size_t i = 0; i < s->n; i++)
-        free(s->v[i]);
-    free(s->v);
-}
-
 /* Replaces or appends NAME=value. */
-static void env_set(strv *env, const char *entry)
+static void env_set(er_strv *env, const char *entry)
 {
     const char *eq = strchr(entry, '=');
     size_t nl = eq ? (size_t)(eq - entry) : strlen(entry);
@@ -141,36 +120,59 @@ static void env_set(strv *env, const char *entry)
             return;
         }
     }
-    strv_push(env, entry);
+    er_strv_push(env, entry);
 }
 
-static bool secret_name(const char *entry)
+/* Does entry's name match one of list (comma-separated, NAME or PREFIX*)? */
+static bool name_listed(const char *entry, size_t nl, const char *list)
 {
-    static const char *const words[] = { "KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD",
-                                         "CREDENTIAL", "_AUTH", "COOKIE" };
-    static const char *const exact[] = { "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL" };
-    char name[128];
-    size_t i = 0;
-    for (; entry[i] && entry[i] != '=' && i + 1 < sizeof name; i++)
-        name[i] = (char)toupper((unsigned char)entry[i]);
-    name[i] = '\0';
-    for (size_t k = 0; k < ER_ARRAY_LEN(words); k++)
-        if (strstr(name, words[k]))
+    for (const char *p = list; p && *p;) {
+        size_t n = strcspn(p, ", ");
+        bool prefix = n > 0 && p[n - 1] == '*';
+        size_t m = prefix ? n - 1 : n;
+        if (m && (prefix ? m <= nl : m == nl) && strncmp(entry, p, m) == 0)
             return true;
-    for (size_t k = 0; k < ER_ARRAY_LEN(exact); k++)
-        if (strcmp(name, exact[k]) == 0)
-            return true;
-    return er_str_starts(name, "ERRAND_");
+        p += n;
+        p += strspn(p, ", ");
+    }
+    return false;
 }
 
-static void build_env(strv *env, const er_sandbox_opts *o, bool bwrap)
+/* The variables of errand's secret settings (OPENAI_API_KEY, DATABASE_URL…):
+ * never passed, whatever sandbox.env says. */
+static bool errand_secret(const char *entry, size_t nl)
+{
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const char *v = er_config_keys[i].env;
+        if (er_config_keys[i].secret && v && strlen(v) == nl && strncmp(entry, v, nl) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* The allow-list: what every build needs, and what the policy adds. */
+static bool passed(const char *entry, const char *extra)
+{
+    const char *eq = strchr(entry, '=');
+    if (!eq)
+        return false;
+    size_t nl = (size_t)(eq - entry);
+    if (errand_secret(entry, nl))
+        return false;
+    return name_listed(entry, nl, "PATH,HOME,LANG,LC_*,TERM,TZ") ||
+           name_listed(entry, nl, extra);
+}
+
+static void build_env(er_strv *env, const er_sandbox_opts *o, bool bwrap)
 {
     for (char **e = environ; e && *e; e++)
-        if (strchr(*e, '=') && !secret_name(*e))
-            strv_push(env, *e);
+        if (passed(*e, o->pass_env))
+            er_strv_push(env, *e);
     if (bwrap) {
-        /* / is read-only in the jail: point caches at its private /tmp. */
-        static const char *const jail[] = { "TMPDIR=/tmp", "XDG_CACHE_HOME=/tmp/.cache",
+        /* Only /tmp is writable in the jail (and the workspace): HOME and
+         * the caches live there. */
+        static const char *const jail[] = { "HOME=" ER_JAIL_HOME, "TMPDIR=/tmp",
+                                            "XDG_CACHE_HOME=/tmp/.cache",
                                             "GOCACHE=/tmp/.cache/go-build",
                                             "npm_config_cache=/tmp/.npm" };
         for (size_t i = 0; i < ER_ARRAY_LEN(jail); i++)
@@ -180,30 +182,31 @@ static void build_env(strv *env, const er_sandbox_opts *o, bool bwrap)
         env_set(env, *x);
 }
 
-static void bwrap_args(strv *av, const er_sandbox_opts *o)
+static void bwrap_args(er_strv *av, const er_sandbox_opts *o)
 {
-    static const char *const base[] = { "bwrap", "--ro-bind", "/", "/", "--dev", "/dev",
-                                        "--proc", "/proc", "--tmpfs", "/tmp" };
-    for (size_t i = 0; i < ER_ARRAY_LEN(base); i++)
-        strv_push(av, base[i]);
-    if (o->workspace) {
-        /* After --tmpfs /tmp, so a workspace under /tmp is visible. */
-        strv_push(av, o->workspace_read_only ? "--ro-bind" : "--bind");
-        strv_push(av, o->workspace);
-        strv_push(av, o->workspace);
-        strv_push(av, "--chdir");
-        strv_push(av, o->workspace);
-    }
-    strv_push(av, "--unshare-all");
-    if (o->network)
-        strv_push(av, "--share-net");
-    static const char *const tail[] = { "--die-with-parent", "--new-session", "--cap-drop",
-                                        "ALL", "--" };
-    for (size_t i = 0; i < ER_ARRAY_LEN(tail); i++)
-        strv_push(av, tail[i]);
+    er_strv_push(av, "bwrap");
+    er_jail j = { .workspace = o->workspace, .workspace_read_only = o->workspace_read_only,
+                  .network = o->network, .expose = o->expose, .own = o->own,
+                  .tmp_bytes = o->tmp_bytes ? o->tmp_bytes : ER_SANDBOX_TMP_DEFAULT };
+    er_jail_args(av, &j);
+    er_strv_push(av, "--");
 }
 
-char *er_sandbox_which(const char *name)
+/* An executable regular file the jail j shows (any, when j is NULL). */
+static bool runnable(const char *cand, const er_jail *j)
+{
+    struct stat st;
+    if (stat(cand, &st) != 0 || !S_ISREG(st.st_mode) || access(cand, X_OK) != 0)
+        return false;
+    if (!j)
+        return true;
+    char *real = realpath(cand, NULL);
+    bool ok = real && er_jail_shows(j, real);
+    free(real);
+    return ok;
+}
+
+static char *which(const char *name, const er_jail *j)
 {
     if (!name || !*name)
         return NULL;
@@ -217,8 +220,7 @@ char *er_sandbox_which(const char *name)
         const char *colon = strchr(dir, ':');
         size_t dl = colon ? (size_t)(colon - dir) : strlen(dir);
         char *cand = dl ? er_xasprintf("%.*s/%s", (int)dl, dir, name) : er_xasprintf("./%s", name);
-        struct stat st;
-        if (stat(cand, &st) == 0 && S_ISREG(st.st_mode) && access(cand, X_OK) == 0)
+        if (runnable(cand, j))
             found = cand;
         else
             free(cand);
@@ -227,61 +229,17 @@ char *er_sandbox_which(const char *name)
     return found;
 }
 
-/* ---- the pids cgroup ---- */
-
-/* OWNED directory of a fresh pids cgroup, or NULL when we cannot make one. */
-static char *cgroup_make(void)
+char *er_sandbox_which(const char *name)
 {
-    if (access(CGROUP_PIDS "/cgroup.procs", W_OK) != 0)
-        return NULL;
-    if (mkdir(CGROUP_PARENT, 0755) != 0 && errno != EEXIST)
-        return NULL;
-    unsigned seq = __atomic_add_fetch(&cgroup_seq, 1, __ATOMIC_RELAXED);
-    char *dir = er_xasprintf("%s/%ld-%u", CGROUP_PARENT, (long)getpid(), seq);
-    char *max = er_xasprintf("%s/pids.max", dir);
-    FILE *f = NULL;
-    if (mkdir(dir, 0755) != 0 || !(f = fopen(max, "w")) || fprintf(f, "%d\n", PIDS_MAX) < 0) {
-        if (f)
-            fclose(f);
-        rmdir(dir);
-        free(max);
-        free(dir);
-        return NULL;
-    }
-    fclose(f);
-    free(max);
-    return dir;
+    return which(name, NULL);
 }
 
-/* Kills everything in the cgroup; returns how many were still there. */
-static size_t cgroup_kill(const char *dir)
+char *er_sandbox_which_in(const er_sandbox_opts *o, const char *name)
 {
-    char *procs = er_xasprintf("%s/cgroup.procs", dir);
-    FILE *f = fopen(procs, "r");
-    free(procs);
-    size_t n = 0;
-    long pid;
-    while (f && fscanf(f, "%ld", &pid) == 1) {
-        kill((pid_t)pid, SIGKILL);
-        n++;
-    }
-    if (f)
-        fclose(f);
-    return n;
-}
-
-static void cgroup_remove(char *dir)
-{
-    if (!dir)
-        return;
-    /* Killed tasks leave the cgroup once reaped; give that a moment. */
-    for (int i = 0; i < 200; i++) {
-        cgroup_kill(dir);
-        if (rmdir(dir) == 0 || errno == ENOENT)
-            break;
-        usleep(10 * 1000);
-    }
-    free(dir);
+    if (o->no_bwrap || strcmp(er_sandbox_kind(), "bwrap") != 0)
+        return which(name, NULL);
+    er_jail j = { .workspace = o->workspace, .expose = o->expose };
+    return which(name, &j);
 }
 
 /* ---- the child ---- */
@@ -289,7 +247,7 @@ static void cgroup_remove(char *dir)
 typedef struct spawn {
     char **argv, **envp;
     char *exe;               /* absolute path of argv[0], or NULL: not found */
-    char *cg_procs;          /* cgroup.procs to join, or NULL */
+    const char *const *cg_join;   /* cgroup.procs files to join, or NULL */
     const char *chdir_to;    /* without bwrap */
     struct rlimit cpu, as, fsize, nofile, nproc;
     bool set_nproc;
@@ -463,10 +421,10 @@ static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
 static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
 {
     setsid();
-    if (sp->cg_procs) {
-        int fd = open(sp->cg_procs, O_WRONLY | O_CLOEXEC);
+    for (const char *const *p = sp->cg_join; p && *p; p++) {
+        int fd = open(*p, O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
-            ssize_t r = write(fd, "0", 1);  /* v1: 0 means the writer */
+            ssize_t r = write(fd, "0", 1);  /* 0 means the writer */
             (void)r;
             close(fd);
         }
@@ -503,7 +461,7 @@ typedef struct run_state {
     pid_t pid;
     bool reaper;             /* pid is the reaper, which we ask to stop with SIGTERM */
     int64_t stop_asked;      /* when we first asked it (ms), 0: not yet */
-    char *cgroup;
+    er_cgroup *cgroup;
     capture out, err;
     bool exited, timed_out, cancelled;
     int status;
@@ -528,7 +486,7 @@ static void kill_all(run_state *st)
         kill(-st->pid, SIGKILL);
     }
     if (st->cgroup)
-        cgroup_kill(st->cgroup);
+        er_cgroup_kill(st->cgroup);
 }
 
 /* Reads what is available on fd; closes it (-1) at EOF. */
@@ -559,7 +517,7 @@ static void check_exit(run_state *st)
         return;
     kill(-st->pid, SIGKILL);
     if (st->cgroup)
-        cgroup_kill(st->cgroup);
+        er_cgroup_kill(st->cgroup);
     while (waitpid(st->pid, &st->status, 0) < 0 && errno == EINTR)
         ;
     st->exited = true;
@@ -617,6 +575,7 @@ static void fill_result(er_sandbox_result *r, run_state *st, int64_t t0, const c
     cap_finish(&st->out, &r->out, &r->out_total);
     cap_finish(&st->err, &r->err, &r->err_total);
     r->sandbox = kind;
+    r->oom = st->cgroup && er_cgroup_oom(st->cgroup);
 }
 
 static int start_child(run_state *st, const spawn *sp, int fds[2], er_error *err)
@@ -646,14 +605,13 @@ static int start_child(run_state *st, const spawn *sp, int fds[2], er_error *err
     return 0;
 }
 
-static void prepare(spawn *sp, strv *av, strv *env, const er_sandbox_opts *o,
+static void prepare(spawn *sp, er_strv *av, er_strv *env, const er_sandbox_opts *o,
                     const char *const *argv, bool bwrap, int timeout_s)
 {
     memset(sp, 0, sizeof *sp);
     if (bwrap)
         bwrap_args(av, o);
-    for (const char *const *a = argv; *a; a++)
-        strv_push(av, *a);
+    er_strv_push_all(av, argv);
     build_env(env, o, bwrap);
     sp->argv = av->v;
     sp->envp = env->v;
@@ -664,6 +622,13 @@ static void prepare(spawn *sp, strv *av, strv *env, const er_sandbox_opts *o,
     set_limits(sp, o, timeout_s);
 }
 
+static int refuse(er_error *err)
+{
+    return er_error_set(err, ER_EDENIED, "commands cannot be confined here (%s), and this task "
+                        "may not run them unconfined (sandbox.fallback = limits accepts that "
+                        "risk)", er_sandbox_why_unconfined());
+}
+
 int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts,
                    const char *const *argv, er_error *err)
 {
@@ -671,32 +636,36 @@ int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts,
     if (!argv || !argv[0])
         return er_error_set(err, ER_EINVAL, "no command to run");
     bool bwrap = !opts->no_bwrap && strcmp(er_sandbox_kind(), "bwrap") == 0;
+    if (!bwrap && opts->refuse_unconfined)
+        return refuse(err);
     int timeout_s = opts->timeout_s > 0 ? opts->timeout_s : ER_SANDBOX_TIMEOUT_DEFAULT;
     size_t keep = opts->keep ? opts->keep : ER_SANDBOX_KEEP_DEFAULT;
-    strv av = { NULL, 0, 0 }, env = { NULL, 0, 0 };
+    er_strv av = ER_STRV_INIT, env = ER_STRV_INIT;
     spawn sp;
     prepare(&sp, &av, &env, opts, argv, bwrap, timeout_s);
     run_state st;
     memset(&st, 0, sizeof st);
     st.reaper = sp.reap;
-    st.cgroup = cgroup_make();
-    sp.cg_procs = st.cgroup ? er_xasprintf("%s/cgroup.procs", st.cgroup) : NULL;
+    er_cgroup_limits lim = { opts->memory_total ? opts->memory_total : ER_SANDBOX_MEMORY_DEFAULT,
+                             opts->pids ? opts->pids : ER_SANDBOX_PIDS_DEFAULT };
+    st.cgroup = er_cgroup_new(&lim);
+    sp.cg_join = st.cgroup ? er_cgroup_join_files(st.cgroup) : NULL;
     cap_init(&st.out, keep);
     cap_init(&st.err, keep);
     int64_t t0 = er_mono_ms();
-    int fds[2];
+    int fds[2] = { -1, -1 };
     int rc = start_child(&st, &sp, fds, err);
     if (rc == 0)
         pump(&st, fds, opts, timeout_s);
     for (int i = 0; i < 2 && rc == 0; i++)
         if (fds[i] >= 0)
             close(fds[i]);
-    cgroup_remove(st.cgroup);
     fill_result(out, &st, t0, bwrap ? "bwrap" : "rlimits-only");
-    free(sp.cg_procs);
+    out->memory_limit = st.cgroup ? lim.memory : 0;
+    er_cgroup_free(st.cgroup);
     free(sp.exe);
-    strv_free(&av);
-    strv_free(&env);
+    er_strv_free(&av);
+    er_strv_free(&env);
     if (rc)
         er_sandbox_result_release(out);
     else if (st.cancelled)
@@ -712,45 +681,57 @@ void er_sandbox_result_release(er_sandbox_result *r)
 
 /* ---- detection ---- */
 
+static void unconfined(const char *why)
+{
+    snprintf(unconfined_why, sizeof unconfined_why, "%s", why);
+    er_log(ER_LOG_WARN, "sandbox", "%s; commands run with rlimits only, without filesystem or "
+           "network isolation (tasks from errand serve refuse to: sandbox.fallback)", why);
+}
+
 static void detect(void)
 {
     const char *force = getenv("ERRAND_SANDBOX");
     if (force && strcmp(force, "none") == 0) {
+        snprintf(unconfined_why, sizeof unconfined_why, "ERRAND_SANDBOX=none");
         er_log(ER_LOG_INFO, "sandbox", "ERRAND_SANDBOX=none: running commands with rlimits only");
         return;
     }
     bwrap_exe = er_sandbox_which("bwrap");
     if (!bwrap_exe) {
-        er_log(ER_LOG_WARN, "sandbox", "bubblewrap (bwrap) is not installed; commands run with "
-               "rlimits only, without filesystem or network isolation");
+        unconfined("bubblewrap (bwrap) is not installed");
         return;
     }
-    const char *const probe[] = { bwrap_exe, "--ro-bind", "/", "/", "--dev", "/dev", "--proc",
-                                  "/proc", "--tmpfs", "/tmp", "--unshare-all",
-                                  "--die-with-parent", "--new-session", "--cap-drop", "ALL", "--",
-                                  "true", NULL };
-    er_sandbox_opts o;
-    memset(&o, 0, sizeof o);
-    o.no_bwrap = true;
-    o.timeout_s = 10;
-    o.keep = 1024;
+    /* The jail itself, without a workspace, running `true`. */
+    er_sandbox_opts o = { .no_bwrap = true, .timeout_s = 10, .keep = 1024 };
+    er_strv probe = ER_STRV_INIT;
+    bwrap_args(&probe, &o);
+    free(probe.v[0]);
+    probe.v[0] = er_xstrdup(bwrap_exe);
+    er_strv_push(&probe, "true");
     er_sandbox_result r;
     er_error e = { 0, "" };
-    int rc = er_sandbox_run(&r, &o, probe, &e);
+    int rc = er_sandbox_run(&r, &o, (const char *const *)probe.v, &e);
     if (rc == 0 && r.signal == 0 && r.exit_code == 0) {
         detected_kind = "bwrap";
     } else {
-        er_log(ER_LOG_WARN, "sandbox",
-               "bubblewrap does not work here (%s); commands run with rlimits only, "
-               "without filesystem or network isolation",
-               rc ? e.msg : (r.err.len ? er_str_trim(r.err.ptr) : "bwrap failed"));
+        char why[180];
+        snprintf(why, sizeof why, "bubblewrap does not work here (%.120s)",
+                 rc ? e.msg : (r.err.len ? er_str_trim(r.err.ptr) : "bwrap failed"));
+        unconfined(why);
     }
     if (rc == 0)
         er_sandbox_result_release(&r);
+    er_strv_free(&probe);
 }
 
 const char *er_sandbox_kind(void)
 {
     pthread_once(&detect_once, detect);
     return detected_kind;
+}
+
+const char *er_sandbox_why_unconfined(void)
+{
+    pthread_once(&detect_once, detect);
+    return unconfined_why;
 }

@@ -85,7 +85,8 @@ static void walk(walker *w, er_buf *path, int depth)
         if (!w->stop) {
             er_buf_printf(path, "/%s", names[i]);
             struct stat st;
-            if (lstat(path->ptr, &st) == 0 && !S_ISLNK(st.st_mode)) {
+            if (!er_workspace_denied(w->ws, path->ptr) && lstat(path->ptr, &st) == 0 &&
+                !S_ISLNK(st.st_mode)) {
                 w->visit(w, path->ptr, er_workspace_rel(w->ws, path->ptr), &st);
                 if (S_ISDIR(st.st_mode) && depth < DEPTH_MAX && !w->stop)
                     walk(w, path, depth + 1);

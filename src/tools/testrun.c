@@ -97,8 +97,12 @@ static bool pytest_config(const er_workspace *ws)
 static bool pytest_available(const er_workspace *ws, const er_tool_ctx *ctx)
 {
     const char *argv[] = { "python3", "-c", "import pytest", NULL };
-    er_sandbox_opts o = { .workspace = ws->root, .workspace_read_only = true, .timeout_s = 30,
-                          .keep = 4096, .cancel = ctx->cancel };
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, ctx, ws);
+    o.workspace_read_only = true;
+    o.network = false;
+    o.timeout_s = 30;
+    o.keep = 4096;
     er_sandbox_result r;
     er_error e;
     if (er_sandbox_run(&r, &o, argv, &e) != 0)
@@ -118,7 +122,9 @@ static const char *python_command(const er_workspace *ws, const er_tool_ctx *ctx
         return "python3 -m pytest -q";
     /* pytest installed for another Python than the python3 on PATH (a pyenv
      * or venv python3 without it, the system's /usr/bin/pytest). */
-    char *pytest = er_sandbox_which("pytest");
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, ctx, ws);
+    char *pytest = er_sandbox_which_in(&o, "pytest");
     free(pytest);
     if (pytest)
         return "pytest -q";
@@ -242,10 +248,12 @@ static int run_test(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         er_workspace_release(&ws);
         return rc;
     }
-    er_sandbox_opts o = { .workspace = ws.root, .workspace_read_only = ctx->workspace_read_only,
-                          .network = ctx->network_granted, .timeout_s = (int)t,
-                          .keep = TEST_KEEP, .max_memory = 4ull << 30, .merge_stderr = true,
-                          .cancel = ctx->cancel };
+    er_sandbox_opts o;
+    er_tools_sandbox_opts(&o, ctx, &ws);
+    o.timeout_s = (int)t;
+    o.keep = TEST_KEEP;
+    o.max_memory = 4ull << 30;
+    o.merge_stderr = true;
     const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
     er_sandbox_result r;
     test_out to = { cmd, detected, &r };

@@ -18,6 +18,7 @@ int er_workspace_init(er_workspace *ws, const char *root, er_error *err)
 {
     ws->root = NULL;
     ws->rootlen = 0;
+    ws->own = (er_own_files){ NULL, 0 };
     if (!root || !*root)
         return er_error_set(err, ER_EINVAL, "no workspace is set; configure workspace or run errand in a project directory");
     char *real = realpath(root, NULL);
@@ -31,7 +32,14 @@ int er_workspace_init(er_workspace *ws, const char *root, er_error *err)
     }
     ws->root = real;
     ws->rootlen = strlen(real);
+    er_own_files_init(&ws->own, NULL);
     return 0;
+}
+
+void er_workspace_guard(er_workspace *ws, const er_config *cfg)
+{
+    er_own_files_release(&ws->own);
+    er_own_files_init(&ws->own, cfg);
 }
 
 void er_workspace_release(er_workspace *ws)
@@ -39,14 +47,27 @@ void er_workspace_release(er_workspace *ws)
     free(ws->root);
     ws->root = NULL;
     ws->rootlen = 0;
+    er_own_files_release(&ws->own);
 }
 
 bool er_workspace_contains(const er_workspace *ws, const char *abs)
 {
-    if (strcmp(ws->root, "/") == 0)
-        return abs[0] == '/';
-    return strncmp(abs, ws->root, ws->rootlen) == 0 &&
-           (abs[ws->rootlen] == '\0' || abs[ws->rootlen] == '/');
+    return er_path_within(abs, ws->root);
+}
+
+const er_own_file *er_workspace_denied(const er_workspace *ws, const char *abs)
+{
+    return er_own_files_find(&ws->own, abs);
+}
+
+/* ER_EDENIED when abs is one of errand's own files. */
+static int own_file(er_error *err, const er_workspace *ws, const char *abs, const char *path)
+{
+    const er_own_file *o = er_workspace_denied(ws, abs);
+    if (!o)
+        return 0;
+    return er_error_set(err, ER_EDENIED, "path '%s' is %s%s %s; the tools never touch errand's "
+                        "own files", path, o->dir ? "inside " : "", o->what, o->path);
 }
 
 const char *er_workspace_rel(const er_workspace *ws, const char *abs)
@@ -143,6 +164,8 @@ int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, e
         free(real);
         real = joined;
     }
+    if (!rc)
+        rc = own_file(err, ws, real, path);
     er_buf_release(&tail);
     if (rc) {
         free(real);
@@ -212,6 +235,9 @@ int er_workspace_open(int *out, const er_workspace *ws, const char *abs, int fla
     *out = -1;
     if (!er_workspace_contains(ws, abs))
         return outside(err, ws, abs);
+    int rc = own_file(err, ws, abs, abs);
+    if (rc)
+        return rc;
     const char *rel = er_workspace_rel(ws, abs);
     int rootfd = open(ws->root, O_PATH | O_DIRECTORY | O_CLOEXEC);
     if (rootfd < 0)
@@ -224,6 +250,18 @@ int er_workspace_open(int *out, const er_workspace *ws, const char *abs, int fla
     close(rootfd);
     if (fd < 0)
         return open_error(err, ws, rel, e);
+    /* A symlink swapped in since the check may point at errand's files
+     * inside the root, which RESOLVE_BENEATH allows: look at what was opened. */
+    char link[64], real[PATH_MAX];
+    snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
+    ssize_t n = readlink(link, real, sizeof real - 1);
+    if (n > 0) {
+        real[n] = '\0';
+        if ((rc = own_file(err, ws, real, rel)) != 0) {
+            close(fd);
+            return rc;
+        }
+    }
     *out = fd;
     return 0;
 }
@@ -232,6 +270,9 @@ int er_workspace_mkdirs(const er_workspace *ws, const char *abs, er_error *err)
 {
     if (!er_workspace_contains(ws, abs))
         return outside(err, ws, abs);
+    int own = own_file(err, ws, abs, abs);
+    if (own)
+        return own;
     char *rel = er_xstrdup(er_workspace_rel(ws, abs));
     int fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = fd < 0 ? er_error_set(err, ER_EIO, "cannot open the workspace %s: %s", ws->root,

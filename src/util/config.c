@@ -51,6 +51,18 @@ const er_config_key er_config_keys[] = {
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
       "Root directory of the file tools (default: the current directory)" },
+    { "sandbox", "fallback", "ERRAND_SANDBOX_FALLBACK", ER_CFG_STR, OFF(sandbox_fallback), false,
+      NULL, "Where bubblewrap does not work: limits (run commands with resource limits only, seeing the whole filesystem and the network) or refuse; default: limits for local tasks, refuse for tasks from errand serve" },
+    { "sandbox", "env", "ERRAND_SANDBOX_ENV", ER_CFG_STR, OFF(sandbox_env), false, NULL,
+      "Variables passed to commands besides PATH, HOME, LANG, LC_*, TERM and TZ: comma-separated names, NAME* for a prefix (errand's own secrets never are)" },
+    { "sandbox", "expose", "ERRAND_SANDBOX_EXPOSE", ER_CFG_STR, OFF(sandbox_expose), false, NULL,
+      "More paths commands see, read-only, besides /usr, /bin, /lib* and a minimal /etc: comma-separated absolute paths (a toolchain in /opt)" },
+    { "sandbox", "memory_mb", "ERRAND_SANDBOX_MEMORY_MB", ER_CFG_LONG, OFF(sandbox_memory_mb), false,
+      "2048", "Memory of one command and all its processes together, in MiB (a cgroup, where the machine allows one)" },
+    { "sandbox", "pids", "ERRAND_SANDBOX_PIDS", ER_CFG_LONG, OFF(sandbox_pids), false, "1024",
+      "Processes and threads one command may have at once (a cgroup, where the machine allows one)" },
+    { "sandbox", "tmp_mb", "ERRAND_SANDBOX_TMP_MB", ER_CFG_LONG, OFF(sandbox_tmp_mb), false, "512",
+      "Size of a command's private /tmp (which holds its HOME) and of its /dev/shm, in MiB" },
     { "agent", "max_steps", "ERRAND_MAX_STEPS", ER_CFG_LONG, OFF(max_steps), false, "25",
       "Step budget of one task (LLM calls)" },
     { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",
@@ -81,6 +93,10 @@ const er_config_key er_config_keys[] = {
       "0", "HTTP event threads, each serving many connections (0: one per CPU)" },
     { "server", "workers", "ERRAND_SERVER_WORKERS", ER_CFG_LONG, OFF(server_workers), false, "2",
       "Local mode: messages the in-process workers handle at once (0: none, tasks stay queued)" },
+    { "server", "workspaces", "ERRAND_WORKSPACES", ER_CFG_STR, OFF(workspaces), false, NULL,
+      "Directory of the users' own workspaces: each user of errand serve works in ROOT/USER-ID, made on first use, mode 0700 (default: $XDG_DATA_HOME/errand-workspaces)" },
+    { "server", "admin_approval", "ERRAND_ADMIN_APPROVAL", ER_CFG_STR, OFF(admin_approval), false,
+      NULL, "Permission classes (comma-separated: write, exec, network, send) whose approval requests, in tasks of users who are not admins, only an admin may answer (default: none; the requester answers)" },
     { "server", "jwt_secret", "ERRAND_JWT_SECRET", ER_CFG_STR, OFF(jwt_secret), true, NULL,
       "Key signing access tokens (HS256, 32+ characters); default: generated once in $XDG_DATA_HOME/errand/jwt.secret" },
     { "server", "access_ttl", "ERRAND_ACCESS_TTL", ER_CFG_LONG, OFF(access_ttl), false, "900",
@@ -138,27 +154,41 @@ int er_perm_parse(const char *name, er_perm *out)
  * is made (flag, variable or file line), not later as a failed task. */
 static const struct {
     const char *section, *key, *words;
+    bool list;               /* a comma-separated list of them */
 } choices[] = {
-    { "llm", "provider", "openai, anthropic, offline" },
-    { "bus", "queue_type", "classic, quorum" },
-    { "log", "level", "debug, info, warn, warning, error, off" },
+    { "llm", "provider", "openai, anthropic, offline", false },
+    { "bus", "queue_type", "classic, quorum", false },
+    { "log", "level", "debug, info, warn, warning, error, off", false },
+    { "sandbox", "fallback", "limits, refuse", false },
+    { "server", "admin_approval", "write, exec, network, send", true },
 };
+
+static bool one_of(const char *words, const char *value, size_t vl)
+{
+    for (const char *w = words; vl && *w;) {
+        size_t wl = strcspn(w, ",");
+        if (wl == vl && strncasecmp(w, value, vl) == 0)
+            return true;
+        w += wl;
+        w += strspn(w, ", ");
+    }
+    return false;
+}
 
 static int check_choice(const er_config_key *k, const char *value, er_error *err)
 {
     for (size_t i = 0; i < ER_ARRAY_LEN(choices); i++) {
         if (strcmp(choices[i].section, k->section) != 0 || strcmp(choices[i].key, k->key) != 0)
             continue;
-        size_t vl = strlen(value);
-        for (const char *w = choices[i].words; vl && *w;) {
-            size_t wl = strcspn(w, ",");
-            if (wl == vl && strncasecmp(w, value, vl) == 0)
-                return 0;
-            w += wl;
-            w += strspn(w, ", ");
+        for (const char *v = value; *v;) {
+            size_t vl = choices[i].list ? strcspn(v, ", ") : strlen(v);
+            if (vl && !one_of(choices[i].words, v, vl))
+                return er_error_set(err, ER_EINVAL, "%s.%s: '%.*s' is not one of %s",
+                                    k->section, k->key, (int)vl, v, choices[i].words);
+            v += vl;
+            v += strspn(v, ", ");
         }
-        return er_error_set(err, ER_EINVAL, "%s.%s: '%s' is not one of %s", k->section, k->key,
-                            value, choices[i].words);
+        return 0;
     }
     return 0;
 }

@@ -52,6 +52,12 @@ mkuser() {
   "$ERRAND" user token "$1-$RUN_ID" 2> /dev/null
 }
 
+# uid NAME — the id of user NAME-RUN_ID.
+uid() {
+  "$ERRAND" user list --json | /usr/bin/python3 -c 'import json,sys
+print(next(u["id"] for u in json.load(sys.stdin) if u["name"] == sys.argv[1]))' "$1-$RUN_ID"
+}
+
 # call METHOD PATH [JSON-BODY] [TOKEN] — sets STATUS and BODY; headers in $T/hdrs.
 call() {
   local method=$1 path=$2 body=${3:-} token=${4:-}

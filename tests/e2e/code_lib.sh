@@ -69,3 +69,22 @@ result_of() { printf '%s' "$1" | $PY "$T/pick.py" steps "$2" "${3:-}"; }
 # sent CALL_ID [PATH] — one call's result as the model received it (the first
 # recorded request that carries it).
 sent() { $PY "$T/pick.py" sent "$1" "${2:-}" "$FAKE_REC" < /dev/null; }
+
+# calls PYTHON-LIST [NAME=VALUE]... — writes the fake model's script $T/s.json:
+# one turn with those tool calls (c(id, tool, **args); each NAME is defined
+# as VALUE for the list), then an answer once the results are in.
+calls() {
+  local list=$1
+  shift
+  $PY - "$list" "$@" > "$T/s.json" <<'EOF'
+import json, sys
+names = dict(kv.split("=", 1) for kv in sys.argv[2:])
+def c(i, name, **args):
+    return {"id": i, "name": name, "arguments": args}
+names["c"] = c
+print(json.dumps({"turns": [
+    {"match": '"role":"tool"', "text": "checked"},
+    {"match": "You are the code agent", "tool_calls": eval(sys.argv[1], names)},
+]}))
+EOF
+}

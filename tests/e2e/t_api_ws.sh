@@ -19,10 +19,10 @@ cat > "$T/s.json" <<JSON
 JSON
 start_fake "$T/s.json"
 use_openai
-mkdir -p "$T/ws"
-start_server --workspace "$T/ws" -o server.cors_origins=http://app.test
+start_server -o server.workspaces="$T/users" -o server.cors_origins=http://app.test
 BOB=$(mkuser bob)
 CAROL=$(mkuser carol)
+BOB_WS="$T/users/$(uid bob)"   # each user works in a workspace of their own
 ws() { timeout 60 /usr/bin/python3 "$WS_CLIENT" "$WSAPI" "$@"; }
 # tokens FILE — the text of the token events in FILE, concatenated in order.
 tokens() {
@@ -78,7 +78,7 @@ req=$(last_of "$T/allow.jsonl" event approval_request)
 expect_eq "approval request reached the client" "$(jget "$req" event.data.tool)" "write_file"
 expect_eq "…with the call's arguments" "$(jget "$req" event.data.arguments.path)" "out.txt"
 expect_eq "answer acknowledged" "$(jget "$(last_of "$T/allow.jsonl" approval_sent)" decision)" "allow"
-expect_eq "allowed: the tool ran" "$(cat "$T/ws/out.txt" 2>/dev/null)" "hello from the agent"
+expect_eq "allowed: the tool ran" "$(cat "$BOB_WS/out.txt" 2>/dev/null)" "hello from the agent"
 expect_eq "tokens after the approval, in order" "$(tokens "$T/allow.jsonl")" "Wrote it: $words"
 expect_eq "final answer" "$(jget "$(last_of "$T/allow.jsonl" event end)" event.data.answer)" "Wrote it: $words"
 kinds=$(/usr/bin/python3 -c 'import json,sys
@@ -94,7 +94,7 @@ W2=$(jget "$BODY" task_id)
 ws --token "$BOB" --send "{\"type\":\"subscribe\",\"task_id\":\"$W2\"}" --answer-approvals deny \
    --until-end > "$T/deny.jsonl"
 expect_eq "denied: final answer" "$(jget "$(last_of "$T/deny.jsonl" event end)" event.data.answer)" "Fine, not written."
-check "denied: the tool did not run" test ! -e "$T/ws/no.txt"
+check "denied: the tool did not run" test ! -e "$BOB_WS/no.txt"
 
 # a conversation followed as a whole: a later task in it streams to the client
 CONV=$(jget "$accepted" conversation_id)

@@ -68,6 +68,17 @@ expect_eq "doctor: the default model of a provider without its key" \
 # config file < environment < flags
 mkdir -p "$XDG_CONFIG_HOME/errand"
 printf '[llm]\nmodel = from-file\n[agent]\nmax_steps = 7\n' > "$XDG_CONFIG_HOME/errand/config"
+# doctor says how commands run: jailed, or with the limits only and why
+d=$(ERRAND_SANDBOX=none "$ERRAND" doctor --json)
+expect_contains "doctor: commands unconfined, and why" "$(jget "$d" checks.sandbox.detail)" \
+  "rlimits-only (ERRAND_SANDBOX=none)"
+if command -v bwrap >/dev/null; then
+  d=$("$ERRAND" doctor --json)
+  case "$(jget "$d" checks.sandbox.detail)" in
+    "bwrap jail"*|rlimits-only*) pass "doctor: the sandbox named" ;;
+    *) fail "doctor: the sandbox not named: $(jget "$d" checks.sandbox.detail)" ;;
+  esac
+fi
 d=$("$ERRAND" doctor --json)
 expect_eq "file sets the model" "$(jkey "$d" settings llm.model)" "from-file"
 expect_eq "file sets max_steps" "$(jkey "$d" settings agent.max_steps)" "7"

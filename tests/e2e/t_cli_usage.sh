@@ -89,10 +89,13 @@ expect_contains "research offline points at the code agent" "$out" "Plain comman
 expect_contains "research offline lists show" "$out" "show PATH[:START[-END]]"
 # NO_COLOR drops the colour of the progress lines on a terminal, not the lines
 if command -v script > /dev/null; then
-  out=$(cd "$T" && NO_COLOR=1 script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
+  # (not in $T itself: it holds errand's data directory, and a worker refuses
+  # a workspace that does)
+  mkdir -p "$T/term"
+  out=$(cd "$T/term" && NO_COLOR=1 script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
   expect_contains "NO_COLOR: routing still shown" "$out" "→ code"
   check "NO_COLOR: no escape codes" test "${out//$'\033'/}" = "$out"
-  out=$(cd "$T" && script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
+  out=$(cd "$T/term" && script -qec "'$ERRAND' ask ls 2>&1 >/dev/null" /dev/null)
   expect_contains "colour: routing dimmed" "$out" $'\033[2m→ code'
 fi
 finish

@@ -33,21 +33,6 @@ cp "$T/listen.port" "$ws/port"
 : > "$T/accepted"
 PROBE="bash -c 'echo hi > /dev/tcp/127.0.0.1/\$(cat port)' && echo connected"
 
-# calls PYTHON-LIST — a script: one turn with those calls (c(id, tool, **args),
-# with T and PROBE defined), then an answer once the results are in.
-calls() {
-  $PY - "$1" "$T" "$PROBE" > "$T/s.json" <<'EOF'
-import json, sys
-T, PROBE = sys.argv[2], sys.argv[3]
-def c(i, name, **args):
-    return {"id": i, "name": name, "arguments": args}
-print(json.dumps({"turns": [
-    {"match": '"role":"tool"', "text": "checked"},
-    {"match": "You are the code agent", "tool_calls": eval(sys.argv[1])},
-]}))
-EOF
-}
-
 calls '[
   c("w1", "write_file", path="../outside.txt", content="x"),
   c("w2", "write_file", path=T + "/outside-abs.txt", content="x"),
@@ -62,7 +47,7 @@ calls '[
   c("x2", "run", cmd="yes aaaaaaaaa | head -c 100000000; echo done >&2"),
   c("x3", "run", cmd="no-such-command-errand-e2e --flag"),
   c("ok", "read_file", path="inside.txt"),
-]'
+]' T="$T" PROBE="$PROBE"
 start_fake "$T/s.json"
 use_openai
 json=$("$ERRAND" -w "$ws" --yes -o policy.network=deny ask --json --agent code "check the sandbox" \
@@ -124,7 +109,7 @@ kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 probe() {
   local name=$1
   shift
-  calls '[c("n1", "run", cmd=PROBE)]'
+  calls '[c("n1", "run", cmd=PROBE)]' PROBE="$PROBE"
   start_fake "$T/s.json"
   use_openai
   : > "$T/accepted"

@@ -132,6 +132,9 @@ typedef struct approver {
     er_env *env;
     er_approval_decision decision;
     int asked;
+    const char *as;        /* NULL: the local user; else a server user */
+    bool admin;            /* that user is an admin */
+    char approver[16];     /* who the last request asked for */
 } approver;
 
 static void on_approval(const char *channel, const char *msg, size_t len, void *payload)
@@ -143,8 +146,13 @@ static void on_approval(const char *channel, const char *msg, size_t len, void *
         er_str_eq(er_json_str(j, "kind"), "approval_request")) {
         a->asked++;
         const cJSON *d = er_json_obj(j, "data");
-        er_approval_answer(a->env, er_json_str(j, "task_id"), er_json_str(d, "call_id"),
-                           a->decision, NULL);
+        snprintf(a->approver, sizeof a->approver, "%s", er_json_str(d, "approver"));
+        if (a->as)
+            er_approval_answer_as(a->env, er_json_str(j, "task_id"), er_json_str(d, "call_id"),
+                                  a->decision, a->as, a->admin, NULL);
+        else
+            er_approval_answer(a->env, er_json_str(j, "task_id"), er_json_str(d, "call_id"),
+                               a->decision, NULL);
     }
     cJSON_Delete(j);
 }
@@ -159,18 +167,36 @@ static void test_approval(er_env *env)
     er_task t = { 0 };
     t.request = "approval test";
     CHECK_OK(er_store_task_create(st, &t, &err));
-    approver a = { env, ER_APPROVAL_ALWAYS, 0 };
+    approver a = { env, ER_APPROVAL_ALWAYS, 0, NULL, false, "" };
     char channel[64];
     er_event_channel(t.id, channel, sizeof channel);
     er_cache_sub *sub;
     CHECK_OK(er_cache_subscribe(cache, channel, on_approval, &a, &sub, &err));
     er_approval_req req = { t.id, t.id, "call-1", "write_file", "{\"path\":\"x\"}", ER_PERM_WRITE,
-                            "code", 5000, NULL };
+                            "code", 5000, NULL, false };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
     CHECK_INT(d, ER_APPROVAL_ALWAYS);
     CHECK(why == NULL);
+    CHECK_STR(a.approver, "requester");
+    /* A request only an admin may answer: a user's own answer does not count
+     * (it times out: a denial), an admin's does. */
+    req.admin_only = true;
+    req.call_id = "call-admin-1";
+    req.timeout_ms = 600;
+    a.as = "user-0001";
+    a.decision = ER_APPROVAL_ALLOW;
+    CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
+    CHECK_INT(d, ER_APPROVAL_DENY);
+    CHECK(why != NULL);
+    CHECK_STR(a.approver, "admin");
+    req.call_id = "call-admin-2";
+    a.admin = true;
+    CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
+    CHECK_INT(d, ER_APPROVAL_ALLOW);
+    CHECK(why == NULL);
+    req.admin_only = false;
     er_cache_unsubscribe(sub);
     /* nobody answers: a timeout is a denial with a reason */
     req.call_id = "call-2";
@@ -178,7 +204,7 @@ static void test_approval(er_env *env)
     CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
     CHECK_INT(d, ER_APPROVAL_DENY);
     CHECK(why != NULL);
-    CHECK_INT(a.asked, 1);
+    CHECK_INT(a.asked, 3);
 }
 
 static int wait_end(er_env *env, const char *id, cJSON **end)

@@ -273,6 +273,35 @@ static void test_clang_instead(const char *ws)
     free(clang);
 }
 
+/* The compiler runs in the jail: a workspace file that #includes a file
+ * outside by its absolute path (the token-signing key, ~/.env) gets "No such
+ * file or directory", and not one line of it reaches the diagnostics (gcc
+ * quoted it back when the jail showed the whole host). */
+static void test_include_leak(const char *ws)
+{
+    if (strcmp(er_sandbox_kind(), "bwrap") != 0) {
+        printf("skip: no bwrap, so no jail for the compiler\n");
+        return;
+    }
+    char *outside = tu_hostdir("lint-secret");
+    tu_write(outside, "jwt.secret", "SIGNINGKEY4711 more;\n");
+    tu_write(outside, "dot.env", "int AWS_SECRET = KEYMATERIAL;\n");
+    char *src = er_xasprintf("#include \"%s/jwt.secret\"\n#include \"%s/dot.env\"\nint x;\n",
+                             outside, outside);
+    tu_write(ws, "leak.c", src);
+    free(src);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"leak.c\"}", &err));
+    char *text = er_json_print(r);
+    CHECK(!tu_contains(text, "SIGNINGKEY") && !tu_contains(text, "KEYMATERIAL"));
+    CHECK(tu_contains(text, "No such file or directory"));
+    free(text);
+    cJSON_Delete(r);
+    tu_rmrf(outside);
+    free(outside);
+}
+
 int main(void)
 {
     test_gcc();
@@ -284,6 +313,7 @@ int main(void)
     test_clang_instead(ws);
     test_shebang(ws);
     test_no_workspace_code(ws);
+    test_include_leak(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();

@@ -1,12 +1,16 @@
 /* test_sandbox.c — the sandbox and the `run` tool: exit codes and streams,
  * network isolation against a real listener on 127.0.0.1, the timeout, a fork
  * bomb, 100 MB of output, a missing command, the read-only workspace,
- * cancellation, secrets kept out of the environment, and the limits-only mode
- * (where daemons that leave the process group are killed all the same). */
+ * cancellation, the environment's allow-list, the jail (the host's secrets,
+ * HOME, errand's files and other workspaces out of sight; real builds still
+ * work), the memory cgroup and the size of /tmp, and the limits-only mode
+ * (where daemons that leave the process group are killed all the same, and
+ * tasks from errand serve are refused). */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/sandbox.h"
 #include "errand/str.h"
+#include "errand/cgroup.h"
 
 #include <dirent.h>
 #include <netinet/in.h>
@@ -257,6 +261,170 @@ static void test_read_only(const char *ws)
     cJSON_Delete(r);
 }
 
+/* mkdir -p dir/rel's directory, then the file. */
+static void put_file(const char *dir, const char *rel, const char *text)
+{
+    char *cmd = er_xasprintf("mkdir -p \"$(dirname '%s/%s')\"", dir, rel);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+    tu_write(dir, rel, text);
+}
+
+/* A server user's `run` read the token-signing key, ~/.ssh and the database
+ * when the jail was the whole host read-only: none of them, nor /etc/shadow,
+ * another user's workspace or the real HOME, is there now. */
+static void test_jail(const char *ws)
+{
+    if (!bwrap) {
+        printf("skip: no bwrap, so no jail to test\n");
+        return;
+    }
+    char *home = tu_hostdir("home");
+    char *other = tu_hostdir("other-user");
+    put_file(home, ".ssh/id_rsa", "PRIVATE-KEY-0815\n");
+    put_file(home, ".local/share/errand/jwt.secret", "SIGNING-KEY-4711\n");
+    put_file(home, ".local/share/errand/errand.db", "SQLITE-ROWS-1234\n");
+    put_file(home, ".config/errand/config", "openai_api_key = CONFIG-KEY-99\n");
+    put_file(other, "theirs.txt", "OTHER-USER-FILE\n");
+    char *data = er_xasprintf("%s/.local/share", home), *conf = er_xasprintf("%s/.config", home);
+    setenv("XDG_DATA_HOME", data, 1);
+    setenv("XDG_CONFIG_HOME", conf, 1);
+    char *cmd = er_xasprintf(
+        "for f in %s/.ssh/id_rsa %s/errand/jwt.secret %s/errand/errand.db %s/errand/config "
+        "/etc/shadow /etc/gshadow %s/theirs.txt; do cat $f 2>/dev/null || echo \"hidden $f\"; done; "
+        "ls /root /home /var/lib /srv /run 2>/dev/null; ls %s 2>/dev/null || echo no-home; "
+        "echo \"HOME=$HOME\"; touch \"$HOME/x\" && echo home-writable; "
+        "head -1 /etc/passwd | cut -d: -f1; test -s /etc/ssl/certs/ca-certificates.crt && echo tls",
+        home, data, data, conf, other, home);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r = run(&ctx, cmd, 30);
+    const char *out = er_json_str(r, "stdout");
+    static const char *const secrets[] = { "PRIVATE-KEY", "SIGNING-KEY", "SQLITE-ROWS",
+                                           "CONFIG-KEY", "OTHER-USER", "root:" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(secrets); i++)
+        CHECK(!tu_contains(out, secrets[i]));
+    CHECK(tu_contains(out, "hidden /etc/shadow\nhidden /etc/gshadow\n"));
+    CHECK(tu_contains(out, "no-home\nHOME=/tmp/home\nhome-writable\nroot\ntls\n"));
+    cJSON_Delete(r);
+    free(cmd);
+    /* Local mode may work in a HOME that holds errand's files: they are
+     * covered, read-only, and stay untouched. */
+    er_tool_ctx local = tu_ctx(home);
+    r = run(&local, "cat .local/share/errand/jwt.secret .config/errand/config; "
+                    "ls -A .local/share/errand; touch .local/share/errand/x || echo ro; "
+                    "cat .ssh/id_rsa", 30);
+    out = er_json_str(r, "stdout");
+    CHECK(!tu_contains(out, "SIGNING-KEY") && !tu_contains(out, "CONFIG-KEY"));
+    CHECK(tu_contains(out, "ro\nPRIVATE-KEY-0815"));   /* the workspace itself is shown */
+    cJSON_Delete(r);
+    char *key = tu_read(home, ".local/share/errand/jwt.secret");
+    CHECK_STR(key, "SIGNING-KEY-4711\n");
+    CHECK(!tu_exists(home, ".local/share/errand/x"));
+    free(key);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("XDG_CONFIG_HOME");
+    tu_rmrf(home);
+    tu_rmrf(other);
+    free(home);
+    free(other);
+    free(data);
+    free(conf);
+}
+
+/* What builds need is all there: make and gcc, python with its standard
+ * library, node, git, name resolution. */
+static void test_builds(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    tu_write(ws, "hello.c", "#include <stdio.h>\nint main(void) { puts(\"hello from make\"); "
+                            "return 0; }\n");
+    tu_write(ws, "Makefile", "hello: hello.c\n\tcc -O2 -o $@ $<\n");
+    cJSON *r = run(&ctx, "rm -f hello; make -s && ./hello", 60);
+    CHECK_INT(er_json_num(r, "exit_code", -1), 0);
+    CHECK_STR(er_json_str(r, "stdout"), "hello from make\n");
+    cJSON_Delete(r);
+    r = run(&ctx, "python3 -c 'import json, ssl, sqlite3, venv; print(json.dumps([1, 2]))'", 60);
+    CHECK_STR(er_json_str(r, "stdout"), "[1, 2]\n");
+    cJSON_Delete(r);
+    char *node = er_sandbox_which("node");
+    if (node) {
+        r = run(&ctx, "node -e 'console.log(6 * 7)'", 60);
+        CHECK_STR(er_json_str(r, "stdout"), "42\n");
+        cJSON_Delete(r);
+    }
+    free(node);
+    r = run(&ctx, "rm -rf g && mkdir g && cd g && git init -q . && git -c user.name=t "
+                  "-c user.email=t@t commit -q --allow-empty -m x && git log --format=%s && "
+                  "getent hosts localhost | head -1 | cut -c1-9", 60);
+    CHECK_STR(er_json_str(r, "stdout"), "x\n127.0.0.1\n");
+    cJSON_Delete(r);
+}
+
+/* Only PATH, HOME, LANG, LC_*, TERM and TZ reach a command, and what the
+ * policy adds; never errand's own secrets. */
+static void test_env_allow_list(const char *ws)
+{
+    static const char *const vars[][2] = {
+        { "GITHUB_PAT", "ghp_notforcommands" }, { "SENTRY_DSN", "https://k@sentry.example/1" },
+        { "http_proxy", "http://user:pw@proxy.example:3128" }, { "MY_TOOL_FLAG", "1" },
+        { "OPENAI_API_KEY", "sk-never" }, { "DATABASE_URL", "postgresql://u:pw@db/x" },
+        { "LANG", "C.UTF-8" }, { "LC_ALL", "C" }, { "TZ", "UTC" }, { "TERM", "dumb" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(vars); i++)
+        setenv(vars[i][0], vars[i][1], 1);
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = 30 };
+    const char *argv[] = { "/bin/sh", "-c", "env | cut -d= -f1 | grep -Ev '^(_|PWD|SHLVL)$' | sort | "
+                           "tr '\\n' ' '", NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    const char *want = bwrap ? "GOCACHE HOME LANG LC_ALL PATH TERM TMPDIR TZ XDG_CACHE_HOME "
+                               "npm_config_cache "
+                             : "HOME LANG LC_ALL PATH TERM TZ ";
+    CHECK_STR(r.out.ptr, want);
+    er_sandbox_result_release(&r);
+    o.pass_env = "MY_TOOL_*, SENTRY_DSN,OPENAI_API_KEY,DATABASE_URL";
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    CHECK(tu_contains(r.out.ptr, " MY_TOOL_FLAG ") && tu_contains(r.out.ptr, " SENTRY_DSN "));
+    CHECK(!tu_contains(r.out.ptr, "OPENAI") && !tu_contains(r.out.ptr, "DATABASE"));
+    CHECK(!tu_contains(r.out.ptr, "GITHUB") && !tu_contains(r.out.ptr, "proxy"));
+    er_sandbox_result_release(&r);
+    for (size_t i = 0; i < ER_ARRAY_LEN(vars); i++)
+        unsetenv(vars[i][0]);
+}
+
+/* Three processes of 160 MiB each stay under RLIMIT_AS one by one; the run's
+ * memory cgroup of 256 MiB holds them together.  And /tmp and /dev/shm of
+ * the jail have a size. */
+static void test_memory_and_tmp(const char *ws)
+{
+    er_sandbox_opts o = { .workspace = ws, .timeout_s = 60, .memory_total = 256ull << 20 };
+    const char *argv[] = { "/bin/sh", "-c", "for i in 1 2 3; do python3 -c \"b = b'x' * (160 << "
+                           "20); import time; time.sleep(3); print('kept')\" & done; wait", NULL };
+    er_sandbox_result r;
+    CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
+    if (r.memory_limit == 0) {
+        printf("skip: no cgroup for commands here, so no memory limit across processes\n");
+    } else {
+        size_t kept = 0;
+        for (const char *p = r.out.ptr; (p = strstr(p, "kept")) != NULL; p++)
+            kept++;
+        printf("memory cgroup: %zu of 3 processes of 160 MiB kept under 256 MiB\n", kept);
+        CHECK(kept < 3);
+        CHECK(r.oom);
+        CHECK_INT(r.memory_limit, 256ull << 20);
+    }
+    er_sandbox_result_release(&r);
+    if (!bwrap)
+        return;
+    er_sandbox_opts t = { .workspace = ws, .timeout_s = 60, .tmp_bytes = 8ull << 20 };
+    const char *fill[] = { "/bin/sh", "-c", "for d in /tmp /tmp/home /dev/shm; do "
+                           "head -c 16777216 /dev/zero > $d/big 2>/dev/null; echo \"$d $?\"; "
+                           "rm -f $d/big; done; touch /etc/x 2>/dev/null || echo etc-ro", NULL };
+    CHECK_OK(er_sandbox_run(&r, &t, fill, &err));
+    CHECK_STR(r.out.ptr, "/tmp 1\n/tmp/home 1\n/dev/shm 1\netc-ro\n");
+    er_sandbox_result_release(&r);
+}
+
 /* Descriptors the caller left open (without O_CLOEXEC) do not reach the command. */
 static void test_fds(const char *ws)
 {
@@ -320,6 +488,20 @@ static int limits_only_mode(void)
     CHECK(tu_call(&r, "run", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
     CHECK(tu_contains(err.msg, "read-only"));
     CHECK(tu_call(&r, "test", &ctx, "{\"cmd\":\"touch x\"}", &err) == ER_EDENIED);
+    CHECK(!tu_exists(ws, "x"));
+    /* A task from errand serve never runs a command unconfined: run, test,
+     * lint and diff refuse, saying why and which setting accepts the risk. */
+    ctx.workspace_read_only = false;
+    ctx.server = true;
+    tu_write(ws, "a.c", "int main(void) { return 0; }\n");
+    static const char *const calls[][2] = { { "run", "{\"cmd\":\"touch x\"}" },
+                                            { "test", "{\"cmd\":\"touch x\"}" },
+                                            { "lint", "{\"path\":\"a.c\"}" } };
+    for (size_t i = 0; i < ER_ARRAY_LEN(calls); i++) {
+        CHECK_INT(tu_call(&r, calls[i][0], &ctx, calls[i][1], &err), ER_EDENIED);
+        CHECK(tu_contains(err.msg, "cannot be confined here (ERRAND_SANDBOX=none)"));
+        CHECK(tu_contains(err.msg, "sandbox.fallback = limits"));
+    }
     CHECK(!tu_exists(ws, "x"));
     tu_rmrf(ws);
     free(ws);
@@ -419,6 +601,10 @@ int main(void)
     test_fds(ws);
     test_cancel(ws);
     test_limits_only(ws);
+    test_jail(ws);
+    test_builds(ws);
+    test_env_allow_list(ws);
+    test_memory_and_tmp(ws);
     tu_rmrf(ws);
     free(ws);
     return check_done();

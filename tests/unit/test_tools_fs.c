@@ -1,10 +1,11 @@
 /* test_tools_fs.c — the file tools (read_file, write_file, edit_file, list_dir,
- * glob, grep, diff), workspace confinement, unified diffs, and the schemas of
- * every code tool. */
+ * glob, grep, diff), workspace confinement, errand's own files refused
+ * wherever they are, unified diffs, and the schemas of every code tool. */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/diff.h"
 #include "errand/workspace.h"
+#include "errand/own_files.h"
 #include "errand/str.h"
 
 #include <errno.h>
@@ -363,6 +364,98 @@ static void test_list_glob_grep(const char *ws)
     CHECK(tu_contains(err.msg, "bad regular expression"));
 }
 
+/* errand's data, config and state directories (and, from the configuration,
+ * its database, config file and log) are refused by every file tool: inside
+ * the workspace (a container whose workspace held the data directory gave
+ * away the token-signing key to `show data/errand/jwt.secret`), through a
+ * symlink, by absolute path, and in walks. */
+static void test_own_files(const char *ws, const char *outside)
+{
+    char *data = er_xasprintf("%s/data", ws), *conf = er_xasprintf("%s/conf", ws);
+    char *state = er_xasprintf("%s/state", outside);
+    setenv("XDG_DATA_HOME", data, 1);
+    setenv("XDG_CONFIG_HOME", conf, 1);
+    setenv("XDG_STATE_HOME", state, 1);
+    char *mk = er_xasprintf("mkdir -p '%s/errand' '%s/errand'", data, conf);
+    CHECK(system(mk) == 0);
+    free(mk);
+    tu_write(ws, "data/errand/jwt.secret", "SIGNING-KEY-4711\n");
+    tu_write(ws, "conf/errand/config", "[llm]\nopenai_api_key = SIGNING-KEY-4711\n");
+    tu_write(ws, "data/other.txt", "not errand's\n");
+    char *link = er_xasprintf("%s/key", ws), *target = er_xasprintf("%s/errand/jwt.secret", data);
+    CHECK(symlink(target, link) == 0);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    const char *refused[] = {
+        "read_file", "{\"path\":\"data/errand/jwt.secret\"}",
+        "read_file", "{\"path\":\"key\"}",
+        "read_file", "{\"path\":\"conf/errand/config\"}",
+        "write_file", "{\"path\":\"data/errand/new.txt\",\"content\":\"x\"}",
+        "write_file", "{\"path\":\"data/errand/jwt.secret\",\"content\":\"x\"}",
+        "edit_file", "{\"path\":\"conf/errand/config\",\"old\":\"llm\",\"new\":\"x\"}",
+        "list_dir", "{\"path\":\"data/errand\"}",
+        "grep", "{\"pattern\":\"KEY\",\"path\":\"data/errand\"}",
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(refused); i += 2) {
+        CHECK_INT(tu_call(&r, refused[i], &ctx, refused[i + 1], &err), ER_EDENIED);
+        CHECK(tu_contains(err.msg, "errand's") && tu_contains(err.msg, "own files"));
+    }
+    CHECK(!tu_exists(ws, "data/errand/new.txt"));
+    char *secret = tu_read(ws, "data/errand/jwt.secret");
+    CHECK_STR(secret, "SIGNING-KEY-4711\n");
+    free(secret);
+    /* Walks skip them: nothing of them is found or named. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"SIGNING-KEY\"}", &err));
+    CHECK_INT(er_json_num(r, "count", -1), 0);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"**/*\"}", &err));
+    char *txt = er_json_print(r);
+    CHECK(tu_contains(txt, "data/other.txt"));
+    CHECK(!tu_contains(txt, "jwt.secret") && !tu_contains(txt, "conf/errand"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "read_file", &ctx, "{\"path\":\"data/other.txt\"}", &err));
+    cJSON_Delete(r);
+    /* Wherever they are: a workspace of "/" reaches them by absolute path. */
+    er_tool_ctx root = tu_ctx("/");
+    char *args = TU_ARGS("{\"path\":\"%s\"}", target);
+    CHECK_INT(tu_call(&r, "read_file", &root, args, &err), ER_EDENIED);
+    CHECK(tu_contains(err.msg, "inside errand's data directory"));
+    free(args);
+    /* A workspace may neither contain them nor lie inside them. */
+    er_own_files own;
+    er_own_files_init(&own, NULL);
+    CHECK_INT(er_own_files_check_dir(&own, ws, "the workspace", &err), ER_EDENIED);
+    CHECK(tu_contains(err.msg, "contains errand's data directory"));
+    char *inner = er_xasprintf("%s/errand/sub", data);
+    CHECK_INT(er_own_files_check_dir(&own, inner, "the workspace", &err), ER_EDENIED);
+    CHECK(tu_contains(err.msg, "lies inside errand's data directory"));
+    char *beside = er_xasprintf("%s/beside", outside);
+    CHECK_OK(er_own_files_check_dir(&own, beside, "the workspace", &err));
+    free(beside);
+    er_own_files_release(&own);
+    /* The configuration adds the database beside its -wal and -shm files. */
+    er_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.database_url = er_xasprintf("sqlite://%s/db/app.db", outside);
+    er_own_files_init(&own, &cfg);
+    char *wal = er_xasprintf("%s/db/app.db-wal", outside);
+    CHECK(er_own_files_find(&own, wal) != NULL);
+    CHECK(er_own_files_find(&own, outside) == NULL);
+    er_own_files_release(&own);
+    free(cfg.database_url);
+    free(wal);
+    free(inner);
+    unsetenv("XDG_DATA_HOME");
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("XDG_STATE_HOME");
+    free(link);
+    free(target);
+    free(data);
+    free(conf);
+    free(state);
+}
+
 static void test_cancel(const char *ws)
 {
     for (int i = 0; i < 300; i++) {
@@ -449,6 +542,7 @@ int main(void)
     test_list_glob_grep(ws);
     test_git_diff(ws);
     test_cancel(ws);
+    test_own_files(ws, outside);
     tu_rmrf(ws);
     tu_rmrf(outside);
     free(ws);
