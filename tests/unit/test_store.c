@@ -163,6 +163,48 @@ static void test_sqlite_forms(void)
     CHECK(chdir(cwd) == 0);
 }
 
+static int file_mode(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int)(sb.st_mode & 0777) : -1;
+}
+
+/* Issue 22: the database and its -wal and -shm files are the owner's alone,
+ * whatever the umask, and an older database made 0644 is taken private. */
+static void test_sqlite_private(void)
+{
+    er_error err;
+    er_store *st = NULL;
+    char url[600], path[512], side[600];
+    mode_t old = umask(022);
+    snprintf(path, sizeof path, "%s/private/store.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    CHECK_OK(er_store_open(&st, url, &err));
+    if (st) {
+        CHECK_OK(er_store_migrate(st, NULL, &err));
+        char id[ER_ID_LEN];
+        CHECK_OK(er_store_user_ensure(st, "private", NULL, id, &err));
+        CHECK_INT(file_mode(path), 0600);
+        snprintf(side, sizeof side, "%s-wal", path);
+        CHECK_INT(file_mode(side), 0600);
+        snprintf(side, sizeof side, "%s-shm", path);
+        CHECK_INT(file_mode(side), 0600);
+        er_store_close(st);
+    }
+    snprintf(path, sizeof path, "%s/private/old.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    CHECK(chmod(path, 0644) == 0);
+    st = NULL;
+    CHECK_OK(er_store_open(&st, url, &err));
+    CHECK_INT(file_mode(path), 0600);
+    er_store_close(st);
+    umask(old);
+}
+
 /* ---- the seam itself ---- */
 
 typedef struct seam_row {
@@ -1247,6 +1289,7 @@ int main(void)
     }
     test_open_errors();
     test_sqlite_forms();
+    test_sqlite_private();
     test_status_names();
     test_migrate();
     test_migrate_concurrent();
