@@ -170,8 +170,8 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
         char **s = field;
         free(*s);
         *s = er_str_empty(value) ? NULL : er_xstrdup(value);
-        if (k->secret && *s && !strstr(k->key, "url"))
-            er_log_add_secret(*s);
+        if (k->secret && *s && !er_config_key_is_url(k))
+            er_log_add_secret(*s);   /* URL passwords are masked wherever a URL is written */
         return 0;
     }
     case ER_CFG_LONG: {
@@ -195,7 +195,19 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
     return ER_EINTERNAL;
 }
 
-static const er_config_key *find_key(const char *name)
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = s ? strlen(s) : 0, t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+bool er_config_key_is_url(const er_config_key *k)
+{
+    /* oauth.issuer is read from OAUTH_ISSUER_URL: its variable says what it is. */
+    return k->type == ER_CFG_STR && (ends_with(k->key, "url") || ends_with(k->env, "_URL"));
+}
+
+const er_config_key *er_config_find(const char *name)
 {
     const char *dot = strchr(name, '.');
     for (size_t i = 0; i < er_config_nkeys; i++) {
@@ -214,7 +226,7 @@ static const er_config_key *find_key(const char *name)
 
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
-    const er_config_key *k = find_key(name);
+    const er_config_key *k = er_config_find(name);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
                             name);
@@ -402,8 +414,11 @@ char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask
         const char *s = *(char *const *)field;
         if (!s)
             return NULL;
+        /* Every URL setting, secret or not: llm.openai_base_url may carry a password. */
+        if (mask && er_config_key_is_url(k))
+            return er_url_redacted(s);
         if (mask && k->secret)
-            return strstr(k->key, "url") ? er_url_redacted(s) : er_xstrdup("***");
+            return er_xstrdup("***");
         return er_xstrdup(s);
     }
     case ER_CFG_LONG:

@@ -90,6 +90,12 @@ static void test_url(void)
     char *r = er_url_redacted("amqp://guest:secret@127.0.0.1:5672/");
     CHECK_STR(r, "amqp://guest:***@127.0.0.1:5672/");
     free(r);
+    r = er_url_redacted("postgresql://u:a@b@db/x?sslmode=require");
+    CHECK_STR(r, "postgresql://u:***@db/x?sslmode=require");
+    free(r);
+    r = er_url_redacted("sqlite:///var/lib/errand/e.db");
+    CHECK_STR(r, "sqlite:///var/lib/errand/e.db");
+    free(r);
 }
 
 static void test_json(void)
@@ -160,6 +166,18 @@ static void test_redact(void)
     CHECK_STR(out, "using *** now");
     er_log_redact("plain text", out, sizeof out);
     CHECK_STR(out, "plain text");
+    /* Issue 22: a URL's password, from any setting, in any message. */
+    er_log_redact("POST http://proxy:pw@127.0.0.1:9/v1/chat -> 401", out, sizeof out);
+    CHECK_STR(out, "POST http://proxy:***@127.0.0.1:9/v1/chat -> 401");
+    er_log_redact("'redis://:s3cret@h:6379/0' and amqp://g:x@y/", out, sizeof out);
+    CHECK_STR(out, "'redis://:***@h:6379/0' and amqp://g:***@y/");
+    er_log_redact("mailto://user@host and http://a@b:c/", out, sizeof out);
+    CHECK_STR(out, "mailto://user@host and http://a@b:c/");
+    er_error err;
+    er_error_set(&err, ER_ENOTFOUND, "wrong base URL '%s'", "http://u:p4ss@h/v1");
+    CHECK_STR(err.msg, "wrong base URL 'http://u:***@h/v1'");
+    er_error_prefix(&err, "via %s", "https://k:p@x");
+    CHECK(strstr(err.msg, "https://k:***@x: wrong base URL") != NULL);
 }
 
 /* Every line is one JSON object with level, task_id and trace_id (null outside a
