@@ -1,6 +1,7 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
  *   http.c        libmicrohttpd set-up, routing, replies, CORS, limits
+ *   conns.c       slow clients: request header deadline, room at the connection cap
  *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
  *   routes_*.c    the handlers, one resource family a file
@@ -103,6 +104,7 @@ typedef struct srv {
     const er_config *cfg;
     struct MHD_Daemon *daemon;
     struct srv_pool *pool;       /* runs SRV_SLOW handlers (http.c) */
+    struct srv_conns *conns;     /* header deadline, room at the cap (conns.c) */
     struct srv_batch *batch;     /* group commit of chat submissions (submit.c) */
     char listen[128];            /* HOST:PORT as configured */
     int port;                    /* the port bound */
@@ -253,6 +255,23 @@ int srv_http_start(srv *s, const char *listen, er_error *err);
 void srv_http_stop(srv *s);
 /* "http://127.0.0.1:PORT" of the first listening port. */
 void srv_http_url(const srv *s, char *out, size_t n);
+
+/* ---- conns.c: slow clients (header deadline, room at the connection cap) ---- */
+typedef struct srv_conns srv_conns;
+/* Starts the watchdog; ER_EINTERNAL when it cannot (*out is set anyway). */
+int srv_conns_new(srv_conns **out, const er_config *cfg);
+void srv_conns_free(srv_conns *c);   /* after the daemon stopped */
+/* server.max_connections, within what the open-file limit allows (raised to
+ * its hard limit when it is lower). */
+long srv_conns_limit(const er_config *cfg);
+/* MHD_OPTION_NOTIFY_CONNECTION (cls: the srv_conns). */
+void srv_conns_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+                      enum MHD_ConnectionNotificationCode toe);
+/* A request's headers are in: its connection is no longer half-open. */
+void srv_conns_headers_done(srv_conns *c, struct MHD_Connection *conn);
+/* A request ended: the next one's headers are due in time (an upgraded
+ * connection is left alone from then on). */
+void srv_conns_request_done(srv_conns *c, struct MHD_Connection *conn, bool upgraded);
 
 /* ---- auth.c ---- */
 int srv_auth_init(srv *s, er_error *err);

@@ -50,6 +50,9 @@ typedef struct er_config {
     long rate_window;        /* seconds */
     long max_body;           /* bytes of a request body */
     long timeout_ms;         /* silence after which a connection is closed */
+    long max_connections;    /* open at once, in all */
+    long max_connections_per_ip;   /* open at once from one address; 0: no limit */
+    long header_timeout_ms;  /* a request's headers must be in within this */
     /* OpenID Connect login */
     char *oauth_issuer;
     char *oauth_client_id;
