@@ -62,6 +62,8 @@ static const cli_opt worker_opts[] = {
 static const cli_opt serve_opts[] = {
     { "listen", 'l', "HOST:PORT", "Address to listen on (server.listen; default 127.0.0.1:8080, port 0: any free)" },
     { "routes", 0, NULL, "Print the route table and exit" },
+    { "grace", 0, "SECONDS", "On SIGTERM, let running tasks (local mode) finish for this long, "
+                             "then interrupt them (default 30)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt user_opts[] = {
@@ -99,7 +101,7 @@ const cli_cmd cli_commands[] = {
       "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
       "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
       "their queue and another worker goes on from their recorded steps.", false },
-    { "serve", "[--listen HOST:PORT] [--routes]", "Run the REST and WebSocket API server",
+    { "serve", "[--listen HOST:PORT] [--grace SECONDS] [--routes]", "Run the REST and WebSocket API server",
       serve_opts, cmd_serve,
       "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
       "it only publishes tasks and `errand worker` processes run them.  Prints\n"
