@@ -69,6 +69,8 @@ static int setup(srv *s, er_error *err)
     if (!rc)
         rc = srv_auth_init(s, err);
     if (!rc)
+        rc = srv_sessions_start(s, err);
+    if (!rc)
         rc = srv_oidc_new(&s->oidc, s, err);
     if (!rc)
         rc = srv_metrics_new(&s->metrics);
@@ -158,6 +160,7 @@ static bool teardown(srv *s, long grace_s)
     if (!stop_workers(s, grace_s))
         return false;   /* a thread still uses everything: nothing is freed */
     srv_hub_free(s->hub);
+    srv_sessions_stop(s);
     srv_oidc_free(s->oidc);
     srv_metrics_free(s->metrics);
     srv_hmac_free(s->jwt_hmac);

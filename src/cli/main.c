@@ -69,7 +69,8 @@ static const cli_opt serve_opts[] = {
 static const cli_opt user_opts[] = {
     { "role", 'r', "ROLE", "add: the new user's role, user (default) or admin" },
     { "label", 0, "TEXT", "token: a label to tell the token apart in errand user list" },
-    { "json", 0, NULL, "list: print JSON" },
+    { "json", 0, NULL, "list, sessions: print JSON" },
+    { "all", 0, NULL, "revoke: every API token and session of the user NAME" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
@@ -107,11 +108,16 @@ const cli_cmd cli_commands[] = {
       "it only publishes tasks and `errand worker` processes run them.  Prints\n"
       "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
       "Settings: the [server] and [oauth] sections of errand.conf(5).", true },
-    { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
-      "Manage the users of the server and their API tokens", user_opts, cmd_user,
+    { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] |\n"
+              "       revoke TOKEN_ID|SESSION_ID | revoke --all NAME | sessions NAME [--json] |\n"
+              "       role NAME ROLE | delete NAME",
+      "Manage the users of the server, their API tokens and sessions", user_opts, cmd_user,
       "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
       "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
-      "access tokens at POST /api/v1/auth/token.", false },
+      "access tokens at POST /api/v1/auth/token, which starts a session.  Revoking a\n"
+      "token revokes the sessions started with it; running servers notice within a\n"
+      "second: its access tokens stop working and its WebSockets are closed.  A new\n"
+      "role or a deleted user takes effect the same way.", false },
     { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
       NULL, true },
     { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL, false },
