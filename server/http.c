@@ -13,7 +13,8 @@
  * unreachable identity provider cannot stall the event threads.  Limits:
  * request headers 16 KiB, server.timeout_ms of silence closes a connection
  * (sending a request or idling between keep-alive requests), server.max_body
- * per body. */
+ * per body; connections per address and in all, and a deadline for request
+ * headers (conns.c). */
 #include "server.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
@@ -455,9 +456,23 @@ static bool wants_upgrade(srv_req *r)
     return up && strcasecmp(up, "websocket") == 0;
 }
 
+/* RFC 9112 6.3: Content-Length beside Transfer-Encoding is how requests are
+ * smuggled past a proxy that reads the other one: refused, connection closed. */
+static bool framing_conflict(srv_req *r)
+{
+    if (!srv_header(r, "Content-Length") || !srv_header(r, "Transfer-Encoding"))
+        return false;
+    r->close = true;
+    srv_reply_error(r, 400, NULL, "a request has Content-Length or Transfer-Encoding, never both "
+                                  "(RFC 9112 6.3)");
+    return true;
+}
+
 /* On the request's headers: everything that may answer before the body. */
 static void begin(srv_req *r)
 {
+    if (framing_conflict(r))
+        return;
     er_buf allow = ER_BUF_INIT;
     r->route = find_route(r, &allow);
     if (!r->route) {
@@ -595,6 +610,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     srv_req *r = *req_cls;
     if (!r) {
+        srv_conns_headers_done(((srv *)cls)->conns, conn);
         r = *req_cls = new_req(cls, conn, url, method);
         er_log_set_context(NULL, r->request_id);
         begin(r);
@@ -626,13 +642,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)conn;
     (void)why;
     srv *s = cls;
     srv_req *r = *req_cls;
     if (!r)
         return;
     *req_cls = NULL;
+    srv_conns_request_done(s->conns, conn, r->status == 101);
     int64_t us = (int64_t)(er_mono_ns() / 1000) - r->t0_us;
     if (r->status) {
         srv_metrics_observe(s->metrics, r->route_idx, r->status, us);
@@ -704,6 +720,8 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
     unsigned timeout_s = (unsigned)((s->cfg->timeout_ms + 999) / 1000);
     s->pool = pool_new();
     srv_batch_start(s);
+    if (srv_conns_new(&s->conns, s->cfg))
+        er_log(ER_LOG_WARN, "http", "no watchdog thread: request headers have no deadline");
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -712,6 +730,9 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv_conns_limit(s->cfg),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg->max_connections_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, s->conns,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
         MHD_OPTION_END);
@@ -719,6 +740,8 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
         pool_free(s->pool);
         s->pool = NULL;
         srv_batch_stop(s);
+        srv_conns_free(s->conns);
+        s->conns = NULL;
         return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': address in use or not "
                                               "allowed (see server.listen)", listen);
     }
@@ -739,6 +762,8 @@ void srv_http_stop(srv *s)
     srv_batch_stop(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    srv_conns_free(s->conns);
+    s->conns = NULL;
 }
 
 void srv_http_url(const srv *s, char *out, size_t n)

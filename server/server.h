@@ -1,6 +1,8 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
  *   http.c        libmicrohttpd set-up, routing, replies, CORS, limits
+ *   conns.c       slow clients: request header deadline, room at the connection cap
+ *   sessions.c    users and sessions checked per request, cached; revocations seen
  *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
  *   routes_*.c    the handlers, one resource family a file
@@ -103,6 +105,8 @@ typedef struct srv {
     const er_config *cfg;
     struct MHD_Daemon *daemon;
     struct srv_pool *pool;       /* runs SRV_SLOW handlers (http.c) */
+    struct srv_conns *conns;     /* header deadline, room at the cap (conns.c) */
+    struct srv_sessions *sessions;   /* users and sessions, checked per request (sessions.c) */
     struct srv_batch *batch;     /* group commit of chat submissions (submit.c) */
     char listen[128];            /* HOST:PORT as configured */
     int port;                    /* the port bound */
@@ -123,7 +127,9 @@ typedef struct srv {
 typedef struct srv_user {
     char id[ER_ID_LEN];
     char name[128];
-    bool admin;
+    bool admin;                  /* the stored role, looked up per request */
+    char token_id[ER_ID_LEN];    /* the API token used, or the one its session came from */
+    char session_id[ER_ID_LEN];  /* an access token's session; "" for an API token */
 } srv_user;
 
 /* Request body fields and query parameters: validation and documentation. */
@@ -254,6 +260,38 @@ void srv_http_stop(srv *s);
 /* "http://127.0.0.1:PORT" of the first listening port. */
 void srv_http_url(const srv *s, char *out, size_t n);
 
+/* ---- conns.c: slow clients (header deadline, room at the connection cap) ---- */
+typedef struct srv_conns srv_conns;
+/* Starts the watchdog; ER_EINTERNAL when it cannot (*out is set anyway). */
+int srv_conns_new(srv_conns **out, const er_config *cfg);
+void srv_conns_free(srv_conns *c);   /* after the daemon stopped */
+/* server.max_connections, within what the open-file limit allows (raised to
+ * its hard limit when it is lower). */
+long srv_conns_limit(const er_config *cfg);
+/* MHD_OPTION_NOTIFY_CONNECTION (cls: the srv_conns). */
+void srv_conns_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+                      enum MHD_ConnectionNotificationCode toe);
+/* A request's headers are in: its connection is no longer half-open. */
+void srv_conns_headers_done(srv_conns *c, struct MHD_Connection *conn);
+/* A request ended: the next one's headers are due in time (an upgraded
+ * connection is left alone from then on). */
+void srv_conns_request_done(srv_conns *c, struct MHD_Connection *conn, bool upgraded);
+
+/* ---- sessions.c: who is still allowed in (cached, dropped on change) ---- */
+typedef struct srv_sessions srv_sessions;
+/* The cache and the poller of the store's auth changes. */
+int srv_sessions_start(srv *s, er_error *err);
+void srv_sessions_stop(srv *s);
+/* The stored user behind user_id into out's id, name and admin: ER_EAUTH
+ * when it no longer exists. */
+int srv_sessions_user(srv *s, const char *user_id, srv_user *out, er_error *err);
+/* A live session of user_id (ER_EAUTH when revoked, ended or someone
+ * else's); token_id_out: the API token it came from ("" for a login). */
+int srv_sessions_check(srv *s, const char *session_id, const char *user_id,
+                       char token_id_out[ER_ID_LEN], er_error *err);
+/* Drops what is cached about a user or session (a change made here). */
+void srv_sessions_forget(srv *s, const char *id);
+
 /* ---- auth.c ---- */
 int srv_auth_init(srv *s, er_error *err);
 /* A bearer token (API token or access JWT) → user; ER_EAUTH with the reason. */
@@ -261,9 +299,13 @@ int srv_auth_token(srv *s, const char *token, srv_user *out, er_error *err);
 /* Authenticates the request (Authorization: Bearer); replies 401 and returns
  * the status when it fails, 0 when r->user is set. */
 int srv_auth_request(srv_req *r);
-/* A new access + refresh token pair for user (family NULL: a new session).
- * OWNED: {"access_token","token_type","expires_in","refresh_token","user"}. */
-int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er_error *err);
+/* A new access + refresh token pair for user: family NULL starts a session
+ * (api_token_id: the API token exchanged for it, NULL for a login), which
+ * ends refresh_ttl later however often it is refreshed; a family continues
+ * its session.  OWNED: {"access_token","token_type","expires_in",
+ * "refresh_token","refresh_expires_in","session_id","user"}. */
+int srv_auth_issue(srv *s, const er_user *u, const char *family, const char *api_token_id,
+                   cJSON **out, er_error *err);
 /* The user of a stored token digest, as srv_user. */
 void srv_user_from(srv_user *out, const er_user *u);
 /* Whether u may see rows owned by owner_id. */
@@ -325,6 +367,10 @@ void srv_ws_init(srv *s);
 /* Closes every WebSocket (close frame, then the socket) and waits until their
  * threads are gone: before the daemon stops. */
 void srv_ws_close_all(srv *s);
+/* Closes (1008) the WebSockets opened by a user, with an API token or in a
+ * session: kind "user", "token" or "session", as the auth changes name
+ * them.  Returns how many. */
+int srv_ws_close_for(srv *s, const char *kind, const char *id);
 void srv_ws_free(srv *s);
 /* GET /ws with Upgrade: websocket: checks Origin and the token, then sets
  * r->upgrade (or replies 401/403). */

@@ -60,6 +60,9 @@ typedef struct er_config {
     long rate_window;        /* seconds */
     long max_body;           /* bytes of a request body */
     long timeout_ms;         /* silence after which a connection is closed */
+    long max_connections;    /* open at once, in all */
+    long max_connections_per_ip;   /* open at once from one address; 0: no limit */
+    long header_timeout_ms;  /* a request's headers must be in within this */
     /* OpenID Connect login */
     char *oauth_issuer;
     char *oauth_client_id;
@@ -90,7 +93,13 @@ int er_config_load(er_config *out, const char *path, er_error *err);
 /* Sets "section.key" (or bare key) from text; ER_ENOTFOUND / ER_EINVAL. */
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err);
 void er_config_release(er_config *cfg);
-/* Value as text (OWNED), masked when secret and mask is true; NULL when unset. */
+/* The key "section.key" (or a bare key) names; NULL when none. */
+const er_config_key *er_config_find(const char *name);
+/* A URL setting (its key ends in "url"): its password is masked when shown,
+ * secret or not. */
+bool er_config_key_is_url(const er_config_key *k);
+/* Value as text (OWNED), masked when mask is true: secrets as "***", URLs
+ * with their password as "***"; NULL when unset. */
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask);
 const char *er_policy_name(er_policy p);
 const char *er_perm_name(er_perm p);

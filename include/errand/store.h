@@ -120,6 +120,12 @@ int er_store_user_ensure(er_store *st, const char *name, const char *role,
                          char id_out[ER_ID_LEN], er_error *err);
 int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err);
 int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err);
+/* Changes the role of an existing user ("admin", "user"); ER_ENOTFOUND. */
+int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role,
+                           er_error *err);
+/* Deletes a user with their conversations, API tokens and sessions (tasks
+ * keep their rows); ER_ENOTFOUND. */
+int er_store_user_delete(er_store *st, const char *id_or_name, er_error *err);
 void er_user_release(er_user *u);
 
 /* Conversations and messages.  create: ER_ENOTFOUND when user_id is not a user.

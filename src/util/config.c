@@ -113,6 +113,15 @@ const er_config_key er_config_keys[] = {
       "Largest request body accepted, in bytes (larger: 413)" },
     { "server", "timeout_ms", "ERRAND_SERVER_TIMEOUT_MS", ER_CFG_LONG, OFF(timeout_ms), false,
       "10000", "Milliseconds of silence after which a connection is closed (rounded up to seconds)" },
+    { "server", "max_connections", "ERRAND_MAX_CONNECTIONS", ER_CFG_LONG, OFF(max_connections),
+      false, "1024", "Connections open at once; near it, a new one closes the oldest that has "
+                     "not sent its request headers yet" },
+    { "server", "max_connections_per_ip", "ERRAND_MAX_CONNECTIONS_PER_IP", ER_CFG_LONG,
+      OFF(max_connections_per_ip), false, "64",
+      "Connections open at once from one client address (0: no limit; behind a reverse proxy)" },
+    { "server", "header_timeout_ms", "ERRAND_HEADER_TIMEOUT_MS", ER_CFG_LONG,
+      OFF(header_timeout_ms), false, "10000",
+      "Milliseconds a client has to send a request's headers, however it trickles them" },
     { "server", "metrics_token", "ERRAND_METRICS_TOKEN", ER_CFG_STR, OFF(metrics_token), true,
       NULL, "Bearer token /metrics requires (default: /metrics is open)" },
     { "oauth", "issuer", "OAUTH_ISSUER_URL", ER_CFG_STR, OFF(oauth_issuer), false, NULL,
@@ -203,8 +212,8 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
         char **s = field;
         free(*s);
         *s = er_str_empty(value) ? NULL : er_xstrdup(value);
-        if (k->secret && *s && !strstr(k->key, "url"))
-            er_log_add_secret(*s);
+        if (k->secret && *s && !er_config_key_is_url(k))
+            er_log_add_secret(*s);   /* URL passwords are masked wherever a URL is written */
         return 0;
     }
     case ER_CFG_LONG: {
@@ -228,7 +237,19 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
     return ER_EINTERNAL;
 }
 
-static const er_config_key *find_key(const char *name)
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = s ? strlen(s) : 0, t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+bool er_config_key_is_url(const er_config_key *k)
+{
+    /* oauth.issuer is read from OAUTH_ISSUER_URL: its variable says what it is. */
+    return k->type == ER_CFG_STR && (ends_with(k->key, "url") || ends_with(k->env, "_URL"));
+}
+
+const er_config_key *er_config_find(const char *name)
 {
     const char *dot = strchr(name, '.');
     for (size_t i = 0; i < er_config_nkeys; i++) {
@@ -247,7 +268,7 @@ static const er_config_key *find_key(const char *name)
 
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
-    const er_config_key *k = find_key(name);
+    const er_config_key *k = er_config_find(name);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
                             name);
@@ -435,8 +456,11 @@ char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask
         const char *s = *(char *const *)field;
         if (!s)
             return NULL;
+        /* Every URL setting, secret or not: llm.openai_base_url may carry a password. */
+        if (mask && er_config_key_is_url(k))
+            return er_url_redacted(s);
         if (mask && k->secret)
-            return strstr(k->key, "url") ? er_url_redacted(s) : er_xstrdup("***");
+            return er_xstrdup("***");
         return er_xstrdup(s);
     }
     case ER_CFG_LONG:

@@ -43,7 +43,7 @@ GLOBAL_VALUE = {"--config", "--database", "--llm", "--model", "-m", "--workspace
 GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V"}
 # Command options that take a value, so their values are not taken for commands.
 COMMAND_VALUE = {"--agent", "-a", "--conversation", "-C", "--status", "-s", "--limit", "-n",
-                 "--concurrency", "-j"}
+                 "--concurrency", "-j", "--grace"}
 NOT_FOR_WORKERS = {"--plain", "--help", "-h", "--version", "-V"}
 # Set by the shell per command, not configuration.
 VOLATILE_ENV = {"_", "PWD", "OLDPWD", "SHLVL", "ERRAND_NET_POOL"}

@@ -163,6 +163,48 @@ static void test_sqlite_forms(void)
     CHECK(chdir(cwd) == 0);
 }
 
+static int file_mode(const char *path)
+{
+    struct stat sb;
+    return stat(path, &sb) == 0 ? (int)(sb.st_mode & 0777) : -1;
+}
+
+/* Issue 22: the database and its -wal and -shm files are the owner's alone,
+ * whatever the umask, and an older database made 0644 is taken private. */
+static void test_sqlite_private(void)
+{
+    er_error err;
+    er_store *st = NULL;
+    char url[600], path[512], side[600];
+    mode_t old = umask(022);
+    snprintf(path, sizeof path, "%s/private/store.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    CHECK_OK(er_store_open(&st, url, &err));
+    if (st) {
+        CHECK_OK(er_store_migrate(st, NULL, &err));
+        char id[ER_ID_LEN];
+        CHECK_OK(er_store_user_ensure(st, "private", NULL, id, &err));
+        CHECK_INT(file_mode(path), 0600);
+        snprintf(side, sizeof side, "%s-wal", path);
+        CHECK_INT(file_mode(side), 0600);
+        snprintf(side, sizeof side, "%s-shm", path);
+        CHECK_INT(file_mode(side), 0600);
+        er_store_close(st);
+    }
+    snprintf(path, sizeof path, "%s/private/old.db", tmpdir);
+    snprintf(url, sizeof url, "sqlite://%s", path);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
+    CHECK(chmod(path, 0644) == 0);
+    st = NULL;
+    CHECK_OK(er_store_open(&st, url, &err));
+    CHECK_INT(file_mode(path), 0600);
+    er_store_close(st);
+    umask(old);
+}
+
 /* ---- the seam itself ---- */
 
 typedef struct seam_row {
@@ -1068,18 +1110,20 @@ static void test_api_tokens(er_store *st)
     CHECK_INT(er_store_api_token_add(st, alice, "x", "", t3, &err), ER_EINVAL);
 
     er_user u;
-    CHECK_OK(er_store_api_token_user(st, "aaaa02", &u, &err));
+    char tid[ER_ID_LEN];
+    CHECK_OK(er_store_api_token_user(st, "aaaa02", &u, tid, &err));
+    CHECK_STR(tid, t2);
     CHECK_STR(u.id, alice);
     CHECK_STR(u.name, "tok-alice");
     CHECK_STR(u.role, "admin");
     er_user_release(&u);
-    CHECK_OK(er_store_api_token_user(st, "bbbb01", &u, &err));
+    CHECK_OK(er_store_api_token_user(st, "bbbb01", &u, NULL, &err));
     CHECK_STR(u.role, "user");
     er_user_release(&u);
-    CHECK_INT(er_store_api_token_user(st, "ffff", &u, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_api_token_user(st, "ffff", &u, NULL, &err), ER_ENOTFOUND);
 
     CHECK_OK(er_store_api_token_revoke(st, t1, &err));
-    CHECK_INT(er_store_api_token_user(st, "aaaa01", &u, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_api_token_user(st, "aaaa01", &u, NULL, &err), ER_ENOTFOUND);
     CHECK_INT(er_store_api_token_revoke(st, t1, &err), ER_ENOTFOUND);
 
     token_seen ts = { 0 };
@@ -1099,6 +1143,9 @@ static void test_refresh_tokens(er_store *st)
     char uid[ER_ID_LEN], user[ER_ID_LEN], fam[ER_ID_LEN];
     CHECK_OK(er_store_user_ensure(st, "ref-user", NULL, uid, &err));
     int64_t later = er_time_ms() + 60000;
+    static const char *const fams[] = { "fam-1", "fam-2", "fam-3", "fam-4" };
+    for (size_t i = 0; i < 4; i++)
+        CHECK_OK(er_store_session_start(st, fams[i], uid, NULL, later, &err));
     CHECK_OK(er_store_refresh_add(st, uid, "fam-1", "r1", later, &err));
     CHECK_OK(er_store_refresh_use(st, "r1", user, fam, &err));
     CHECK_STR(user, uid);
@@ -1126,6 +1173,130 @@ static void test_refresh_tokens(er_store *st)
     CHECK_OK(er_store_refresh_use(st, "b1", user, fam, &err));
     CHECK_INT(er_store_refresh_add(st, "00000000-0000-7000-8000-000000000000", "f", "x", later,
                                    &err), ER_ENOTFOUND);
+}
+
+typedef struct sessions_seen {
+    int n, revoked;
+    char first[ER_ID_LEN];
+} sessions_seen;
+
+static int session_cb(const er_session *s, void *payload)
+{
+    sessions_seen *x = payload;
+    if (x->n++ == 0)
+        memcpy(x->first, s->id, ER_ID_LEN);
+    x->revoked += s->revoked_ms != 0;
+    return 0;
+}
+
+typedef struct changes_seen {
+    int n;
+    char kinds[16][16];
+    char subjects[16][ER_ID_LEN];
+    int64_t last;
+} changes_seen;
+
+static int change_cb(const er_auth_change *c, void *payload)
+{
+    changes_seen *x = payload;
+    if (x->n < 16) {
+        snprintf(x->kinds[x->n], sizeof x->kinds[0], "%s", c->kind);
+        snprintf(x->subjects[x->n], sizeof x->subjects[0], "%s", c->subject);
+    }
+    x->n++;
+    x->last = c->seq;
+    return 0;
+}
+
+static bool saw(const changes_seen *x, const char *kind, const char *subject)
+{
+    for (int i = 0; i < x->n && i < 16; i++)
+        if (strcmp(x->kinds[i], kind) == 0 && strcmp(x->subjects[i], subject) == 0)
+            return true;
+    return false;
+}
+
+/* Issue 22: a session ends at its own end however often it is refreshed;
+ * revoking a session, an API token or all of a user's ends the refreshes;
+ * and every such change, a new role or a deleted user is in the change log. */
+static void test_sessions(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], tok[ER_ID_LEN], user[ER_ID_LEN], fam[ER_ID_LEN];
+    int64_t since = 0;
+    CHECK_OK(er_store_auth_changes_last(st, &since, &err));
+    CHECK_OK(er_store_user_ensure(st, "ses-user", "admin", uid, &err));
+    CHECK_OK(er_store_api_token_add(st, uid, "cli", "sess01", tok, &err));
+    int64_t now = er_time_ms();
+    CHECK_OK(er_store_session_start(st, "ses-a", uid, tok, now + 60000, &err));
+    CHECK_OK(er_store_session_start(st, "ses-b", uid, NULL, now + 60000, &err));
+    CHECK_OK(er_store_session_start(st, "ses-c", uid, NULL, now + 60000, &err));
+    CHECK_OK(er_store_session_start(st, "ses-old", uid, NULL, now - 1, &err));
+    er_session ses;
+    CHECK_OK(er_store_session_get(st, "ses-a", &ses, &err));
+    CHECK_STR(ses.api_token_id, tok);
+    CHECK(ses.expires_ms == now + 60000 && ses.revoked_ms == 0);
+    CHECK_INT(er_store_session_get(st, "ses-none", &ses, &err), ER_ENOTFOUND);
+    /* A refresh token that outlives its session's end is refused. */
+    CHECK_OK(er_store_refresh_add(st, uid, "ses-old", "old1", now + 60000, &err));
+    CHECK_INT(er_store_refresh_use(st, "old1", user, fam, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "expired") != NULL);
+    /* Revoking the API token revokes the session it was exchanged for. */
+    CHECK_OK(er_store_refresh_add(st, uid, "ses-a", "sa1", now + 60000, &err));
+    CHECK_OK(er_store_api_token_revoke(st, tok, &err));
+    CHECK_INT(er_store_refresh_use(st, "sa1", user, fam, &err), ER_EAUTH);
+    CHECK(strstr(err.msg, "revoked") != NULL);
+    CHECK_OK(er_store_session_get(st, "ses-a", &ses, &err));
+    CHECK(ses.revoked_ms != 0);
+    /* Revoking one session leaves the others. */
+    CHECK_OK(er_store_refresh_add(st, uid, "ses-b", "sb1", now + 60000, &err));
+    CHECK_OK(er_store_refresh_add(st, uid, "ses-c", "sc1", now + 60000, &err));
+    CHECK_OK(er_store_session_revoke(st, "ses-b", &err));
+    CHECK_INT(er_store_session_revoke(st, "ses-b", &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_refresh_use(st, "sb1", user, fam, &err), ER_EAUTH);
+    CHECK_OK(er_store_refresh_use(st, "sc1", user, fam, &err));
+    CHECK_OK(er_store_session_touch(st, "ses-c", &err));
+    sessions_seen x = { 0 };
+    CHECK_OK(er_store_session_list(st, uid, session_cb, &x, &err));
+    CHECK_INT(x.n, 4);
+    CHECK_INT(x.revoked, 2);
+    /* All of a user's: the API tokens left and the sessions. */
+    char tok2[ER_ID_LEN];
+    CHECK_OK(er_store_api_token_add(st, uid, "ci", "sess02", tok2, &err));
+    CHECK_OK(er_store_refresh_add(st, uid, "ses-c", "sc2", now + 60000, &err));
+    int count = 0;
+    CHECK_OK(er_store_user_revoke_all(st, uid, &count, &err));
+    CHECK_INT(count, 3);   /* tok2, ses-c, ses-old */
+    CHECK_INT(er_store_refresh_use(st, "sc2", user, fam, &err), ER_EAUTH);
+    er_user u;
+    CHECK_INT(er_store_api_token_user(st, "sess02", &u, NULL, &err), ER_ENOTFOUND);
+    /* A role and a user going: in the log too. */
+    CHECK_OK(er_store_user_set_role(st, "ses-user", "user", &err));
+    CHECK_OK(er_store_user_set_role(st, uid, "user", &err));   /* no change: no row */
+    CHECK_INT(er_store_user_set_role(st, "ses-none", "user", &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_user_set_role(st, uid, "root", &err), ER_EINVAL);
+    changes_seen c = { 0 };
+    CHECK_OK(er_store_auth_changes(st, since, 100, change_cb, &c, &err));
+    CHECK(saw(&c, "token", tok) && saw(&c, "session", "ses-a") && saw(&c, "session", "ses-b"));
+    CHECK(saw(&c, "token", tok2) && saw(&c, "session", "ses-c") && saw(&c, "user", uid));
+    if (c.n != 7)
+        for (int i = 0; i < c.n && i < 16; i++)
+            fprintf(stderr, "change %s %s\n", c.kinds[i], c.subjects[i]);
+    CHECK_INT(c.n, 7);
+    int64_t before = c.last;
+    CHECK_OK(er_store_user_delete(st, "ses-user", &err));
+    CHECK_INT(er_store_user_get(st, uid, &u, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_user_delete(st, uid, &err), ER_ENOTFOUND);
+    memset(&c, 0, sizeof c);
+    CHECK_OK(er_store_auth_changes(st, before, 100, change_cb, &c, &err));
+    CHECK(c.n == 1 && saw(&c, "user", uid));
+    int64_t last = 0;
+    CHECK_OK(er_store_auth_changes_last(st, &last, &err));
+    CHECK(last == c.last && last > since);
+    CHECK_OK(er_store_auth_changes_prune(st, er_time_ms() + 1000, &err));
+    memset(&c, 0, sizeof c);
+    CHECK_OK(er_store_auth_changes(st, 0, 100, change_cb, &c, &err));
+    CHECK_INT(c.n, 0);
 }
 
 static void test_identities(er_store *st)
@@ -1216,6 +1387,7 @@ static void test_auth(void)
     er_store *st = open_fresh(true);
     test_api_tokens(st);
     test_refresh_tokens(st);
+    test_sessions(st);
     test_identities(st);
     test_task_counts(st);
     test_tasks_cancelled(st);
@@ -1247,6 +1419,7 @@ int main(void)
     }
     test_open_errors();
     test_sqlite_forms();
+    test_sqlite_private();
     test_status_names();
     test_migrate();
     test_migrate_concurrent();
