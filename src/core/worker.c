@@ -1,5 +1,6 @@
 /* worker.c — the agent consumer (runs the runtime on a task) and starting consumers. */
 #include "errand/workers.h"
+#include "worker_int.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
@@ -21,15 +22,17 @@ int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON 
 {
     er_error err = { 0 };
     cJSON *body = NULL;
-    if (er_json_parse(&body, msg->body, msg->len, &err) || !er_json_str(body, "task_id")) {
-        er_log(ER_LOG_ERROR, "worker", "poison message on %s: %s", msg->queue,
-               err.msg[0] ? err.msg : "no task_id");
+    int rc = er_json_parse(&body, msg->body, msg->len, &err);
+    if (!rc && !er_json_str(body, "task_id"))
+        rc = er_error_set(&err, ER_EPROTO, "no task_id");
+    if (rc) {
+        er_log(ER_LOG_ERROR, "worker", "poison message on %s: %s", msg->queue, err.msg);
         cJSON_Delete(body);
         *verdict = ER_BUS_REJECT;
-        return -1;
+        return rc;
     }
     er_store *st;
-    int rc = er_env_store(env, &st, &err);
+    rc = er_env_store(env, &st, &err);
     if (!rc)
         rc = er_store_task_get(st, er_json_str(body, "task_id"), out, &err);
     if (rc) {
@@ -37,7 +40,7 @@ int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON 
                msg->queue, err.msg);
         cJSON_Delete(body);
         *verdict = rc == ER_ENOTFOUND ? ER_BUS_REJECT : ER_BUS_RETRY;
-        return -1;
+        return rc;
     }
     er_log_set_context(out->id, out->trace_id);
     if (body_out)

@@ -17,10 +17,10 @@ int er_error_set(er_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int er_error_prefix(er_error *err, const char *fmt, ...)
+void er_error_prefix(er_error *err, const char *fmt, ...)
 {
     if (!err)
-        return ER_EINTERNAL;
+        return;
     char prefix[128];
     va_list ap;
     va_start(ap, fmt);
@@ -29,7 +29,6 @@ int er_error_prefix(er_error *err, const char *fmt, ...)
     char old[sizeof err->msg];
     memcpy(old, err->msg, sizeof old);
     snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
-    return err->code;
 }
 
 void er_error_clear(er_error *err)

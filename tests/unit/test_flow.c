@@ -293,6 +293,24 @@ static void test_offline_flow(er_env *env)
     (void)wait_end;
 }
 
+/* A provider that cannot be reached: routing says so with the provider's code,
+ * also to a caller that passes no er_error (it once got ER_EINTERNAL). */
+static void test_route_unreachable(void)
+{
+    er_env *env = make_env();
+    er_config *cfg = er_env_config(env);
+    er_error err = { 0 };
+    CHECK_OK(er_config_set(cfg, "llm.provider", "openai", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_api_key", "sk-test", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_base_url", "http://127.0.0.1:1/v1", &err));
+    CHECK_OK(er_config_set(cfg, "llm.retries", "0", &err));
+    er_route r;
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, NULL), ER_EUNAVAIL);
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, &err), ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "routing: ") == err.msg);
+    er_env_close(env);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -303,6 +321,7 @@ int main(void)
     test_approval(env);
     test_offline_flow(env);
     er_env_close(env);
+    test_route_unreachable();
     char *cmd = er_xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);
