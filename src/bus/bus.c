@@ -154,7 +154,7 @@ const char *er_bus_scheme(const er_bus *bus)
 
 bool er_bus_is_local(const er_bus *bus)
 {
-    return bus->be->local;
+    return bus->be->version >= 2 && bus->be->local;
 }
 
 bool er_bus_url_is_local(const char *url)
@@ -163,7 +163,7 @@ bool er_bus_url_is_local(const char *url)
     if (er_url_parse(&u, er_str_empty(url) ? "inproc://" : url, NULL))
         return false;
     const er_bus_backend *be = NULL;
-    bool local = find_backend(&u, &be, NULL) == 0 && be->local;
+    bool local = find_backend(&u, &be, NULL) == 0 && be->version >= 2 && be->local;
     er_url_release(&u);
     return local;
 }
@@ -315,7 +315,9 @@ int er_bus_purge(er_bus *bus, const char *queue, long *purged, er_error *err)
 {
     long n = 0;
     int rc = check_queue(queue, err);
-    if (rc == 0)
+    if (rc == 0 && bus->be->version < 2)
+        rc = er_error_set(err, ER_EINVAL, "the %s bus cannot purge queues", bus->be->scheme);
+    else if (rc == 0)
         rc = bus->be->purge(bus, queue, &n, err);
     if (purged)
         *purged = rc ? 0 : n;
