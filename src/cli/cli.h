@@ -42,6 +42,7 @@ typedef struct cli_cmd {
     int (*run)(struct cli *c, cli_args *a);
     const char *help;       /* longer description, or NULL */
     bool no_args;           /* takes no positional arguments */
+    void (*help_more)(void);   /* prints the part of the help built at run time, or NULL */
 } cli_cmd;
 
 typedef struct cli {
@@ -145,5 +146,7 @@ int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
+/* The worker command's stages, for its --help (cmd_worker.c). */
+void cli_worker_help(void);
 
 #endif

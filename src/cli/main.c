@@ -1,5 +1,6 @@
 /* main.c — errand's entry point: global options, the command table, help. */
 #include "cli.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
 #include "errand/log.h"
@@ -98,11 +99,12 @@ const cli_cmd cli_commands[] = {
     { .name = "worker", .usage = "NAME... [--concurrency N] [--grace SECONDS]",
       .summary = "Run one worker process (networked mode)", .opts = worker_opts,
       .run = cmd_worker,
-      .help = "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
-              "several names run those workers in one process.\n"
+      .help = "NAME: a stage of the flow (listed below), or all; several names run those\n"
+              "workers in one process.\n"
               "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
               "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
-              "their queue and another worker goes on from their recorded steps." },
+              "their queue and another worker goes on from their recorded steps.",
+      .help_more = cli_worker_help },
     { .name = "serve", .usage = "[--listen HOST:PORT] [--routes]",
       .summary = "Run the REST and WebSocket API server", .opts = serve_opts, .run = cmd_serve,
       .help = "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
@@ -193,8 +195,10 @@ void cli_print_main_help(void)
 {
     printf("Usage: errand [OPTIONS] [COMMAND] [ARGS]\n\n"
            "errand is a terminal AI assistant: a supervisor routes each request to an agent\n"
-           "(code, research, data, email, browser).  Without a command it starts the\n"
-           "interactive session.\n\nCommands:\n");
+           "(");
+    for (size_t i = 0; er_agents[i]; i++)
+        printf("%s%s", i ? ", " : "", er_agents[i]->name);
+    printf(").  Without a command it starts the\ninteractive session.\n\nCommands:\n");
     for (size_t i = 0; cli_commands[i].name; i++)
         printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nOptions:\n");
@@ -209,6 +213,8 @@ void cli_print_help(const cli_cmd *cmd)
            cmd->summary);
     if (cmd->help)
         printf("\n%s\n", cmd->help);
+    if (cmd->help_more)
+        cmd->help_more();
     if (cmd->opts[0].name) {
         printf("\nOptions:\n");
         print_opts(cmd->opts);

@@ -395,26 +395,18 @@ bool cli_colour(void)
     return !no_colour || !*no_colour;
 }
 
-/* The queues a task passes through, with the worker that consumes each. */
-static const char *const stage_queues[][2] = {
-    { ER_QUEUE_SUPERVISOR, "supervisor" }, { "agent.code", "code" },
-    { "agent.research", "research" },      { "agent.data", "data" },
-    { "agent.email", "email" },            { "agent.browser", "browser" },
-    { ER_QUEUE_RESULTS, "aggregator" },
-};
-
 /* Names the queues where messages wait and no worker consumes (a task stuck past
  * the supervisor: its agent's worker or the aggregator is missing). */
 static void hint_unconsumed(er_bus *bus)
 {
-    for (size_t i = 0; i < ER_ARRAY_LEN(stage_queues); i++) {
+    for (const er_worker_stage *st = er_worker_stages(); st->name; st++) {
         long depth = -1, consumers = -1;
-        if (er_bus_queue_info(bus, stage_queues[i][0], &depth, &consumers, NULL) != 0 ||
-            depth <= 0 || consumers != 0)
+        if (er_bus_queue_info(bus, st->queue, &depth, &consumers, NULL) != 0 || depth <= 0 ||
+            consumers != 0)
             continue;
         fprintf(stderr, "errand: %ld message%s wait%s in %s and no worker consumes it; start "
                 "one (errand worker %s)\n", depth, depth == 1 ? "" : "s", depth == 1 ? "s" : "",
-                stage_queues[i][0], stage_queues[i][1]);
+                st->queue, st->name);
     }
 }
 
