@@ -5,7 +5,8 @@
  * the one list of agents: adding an agent is its file and its entry there.
  * Everything else follows from the list: the bus's queues and bindings
  * (er_bus_queue_names), the worker stages (er_worker_stages: `errand worker`,
- * its help, the TUI's monitor), doctor's and the metrics' queue lists. */
+ * its help, the TUI's monitor), doctor's and the metrics' queue lists, and
+ * the agents the offline brain routes to (handed to er_llm_open). */
 #ifndef ERRAND_AGENT_H
 #define ERRAND_AGENT_H
 
