@@ -113,6 +113,24 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err)
     return rc;
 }
 
+void er_env_adopt(er_env *env, er_store *st, er_bus *bus, er_cache *cache)
+{
+    pthread_mutex_lock(&env->lock);
+    if (st) {
+        er_store_close(env->store);
+        env->store = st;
+    }
+    if (bus) {
+        er_bus_close(env->bus);
+        env->bus = bus;
+    }
+    if (cache) {
+        er_cache_close(env->cache);
+        env->cache = cache;
+    }
+    pthread_mutex_unlock(&env->lock);
+}
+
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err)
 {
     er_store *st;
