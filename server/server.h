@@ -186,8 +186,9 @@ extern const size_t srv_nroutes;
 /* ---- routes.c: matching ---- */
 /* The route for method and (decoded) path, its path parameters in params and
  * its index in *idx; NULL (and *idx srv_nroutes) when none matches, with the
- * methods the path does allow appended to allow ("GET, HEAD, POST"; empty when
- * no route has the path).  HEAD matches GET routes.  No request state. */
+ * methods the path does allow appended to allow ("GET, HEAD, POST"; nothing
+ * when no route has the path; what allow holds after a match means nothing).
+ * HEAD matches GET routes.  No request state. */
 const srv_route *srv_route_find(const char *method, const char *path,
                                 char params[SRV_MAX_PARAMS][SRV_PARAM_MAX], size_t *idx,
                                 er_buf *allow);
