@@ -1,11 +1,17 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
- *   http.c        libmicrohttpd set-up, routing, replies, CORS, limits
+ *   http.c        libmicrohttpd set-up, the stages of a request, CORS, limits
+ *   reply.c       replies kept in the request; error bodies; statuses of codes
+ *   json_parse.c  JSON from outside, with a cap on nesting
+ *   pool.c        the threads that run SRV_SLOW handlers
  *   conns.c       slow clients: request header deadline, room at the connection cap
  *   sessions.c    users and sessions checked per request, cached; revocations seen
  *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
+ *                 and matching a request against it
  *   routes_*.c    the handlers, one resource family a file
+ *   tasks.c       what the task routes and ws.c share: visibility, chat
+ *                 submission, events as JSON
  *   auth.c        bearer tokens → users; issuing API, access and refresh tokens
  *   jwt.c         JWS/JWT: HS256 access tokens, RS256 ID tokens against a JWK
  *   crypto.c      random bytes, SHA-256, HMAC, strict base64url
@@ -183,6 +189,16 @@ extern const size_t srv_nroutes;
 #define SRV_MAX_PARAMS 2
 #define SRV_PARAM_MAX 160
 
+/* ---- routes.c: matching ---- */
+/* The route for method and (decoded) path, its path parameters in params and
+ * its index in *idx; NULL (and *idx srv_nroutes) when none matches, with the
+ * methods the path does allow appended to allow ("GET, HEAD, POST"; nothing
+ * when no route has the path; what allow holds after a match means nothing).
+ * HEAD matches GET routes.  No request state. */
+const srv_route *srv_route_find(const char *method, const char *path,
+                                char params[SRV_MAX_PARAMS][SRV_PARAM_MAX], size_t *idx,
+                                er_buf *allow);
+
 struct srv_req {
     srv *s;
     struct MHD_Connection *conn;
@@ -210,13 +226,13 @@ struct srv_req {
     bool queued;
 };
 
-/* ---- http.c: parsing untrusted JSON ---- */
+/* ---- json_parse.c: JSON from outside ---- */
 /* er_json_parse after refusing nesting deeper than SRV_JSON_DEPTH: cJSON
  * recurses once per level: a hostile body must not exhaust a thread's stack. */
 #define SRV_JSON_DEPTH 64
 int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
 
-/* ---- http.c: replies ---- */
+/* ---- reply.c: replies ---- */
 /* extra: header lines, each ending in \r\n, or NULL. */
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
               size_t len);
@@ -228,6 +244,8 @@ int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, 
 /* Maps an er_error to a status; 5xx answers carry no details (they are logged). */
 int srv_reply_err(srv_req *r, const er_error *err);
 int srv_status_of(int code);
+
+/* ---- http.c: reading the request ---- */
 /* A query parameter (decoded) into buf; false when absent. */
 bool srv_query(srv_req *r, const char *name, char *buf, size_t n);
 /* A request header, BORROWED for the request; NULL when absent. */
@@ -254,6 +272,15 @@ bool srv_json_has_nul(const char *s, size_t len);
  * from srv_resume on, the request belongs to libmicrohttpd again. */
 void srv_suspend(srv_req *r);
 void srv_resume(srv_req *r);
+
+/* ---- pool.c ---- */
+struct srv_pool *srv_pool_new(void);
+/* Runs r's handler on the pool with r suspended (resumed when it is done):
+ * true; false when the pool takes no more work (it is stopping, or has no
+ * thread), and the caller runs the handler itself. */
+bool srv_pool_submit(struct srv_pool *p, srv_req *r);
+/* Lets the jobs in hand finish (their connections resume), then joins. */
+void srv_pool_free(struct srv_pool *p);
 int srv_http_start(srv *s, const char *listen, er_error *err);
 /* Stops accepting, finishes the slow handlers in hand, stops the daemon. */
 void srv_http_stop(srv *s);
@@ -422,9 +449,14 @@ int srv_route_metrics(srv_req *r);
 int srv_route_openapi(srv_req *r);
 int srv_route_ws(srv_req *r);
 
-/* Shared by the task routes and ws.c: a task the user may see (ER_ENOTFOUND
- * otherwise, also for tasks of others).  out released with er_task_release. */
+/* ---- tasks.c: shared by the task routes and ws.c ---- */
+/* A task the user may see (ER_ENOTFOUND otherwise, also for tasks of others).
+ * out released with er_task_release. */
 int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er_error *err);
+/* A chat's agent exists (ER_EINVAL) and its conversation, when given, is the
+ * user's (ER_ENOTFOUND). */
+int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent,
+                   er_error *err);
 /* Submits a chat message for u; fills task and conversation ids. */
 int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *conv_id,
                     const char *agent, const char *task_id, char task_out[ER_ID_LEN],

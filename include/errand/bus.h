@@ -3,8 +3,8 @@
  *
  * The topology is the seed's and fixed here: exchanges "supervisor" (direct),
  * "agent" (topic), "results" (fanout) and the dead-letter exchange; queues
- * supervisor.tasks, agent.{code,research,data,email,browser}, agent.results and
- * the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
+ * supervisor.tasks, agent.<name> for each agent of the registry (agent.h:
+ * er_agents[]), agent.results and the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
  * again (attempts + 1) until ER_BUS_MAX_ATTEMPTS, then it is dead-lettered.
  * Backend by URL: NULL or "inproc://" in-process, "amqp://…" / "amqps://…"
  * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps,
@@ -46,6 +46,7 @@ typedef struct er_bus er_bus;
 #define ER_QUEUE_RESULTS "agent.results"
 #define ER_QUEUE_DEAD "errand.dead"
 #define ER_KEY_SUPERVISOR "tasks"          /* routing key on the supervisor exchange */
+#define ER_AGENT_QUEUE_PREFIX "agent."     /* an agent's queue and routing key: agent.<name> */
 
 typedef enum { ER_EXCHANGE_DIRECT, ER_EXCHANGE_TOPIC, ER_EXCHANGE_FANOUT } er_exchange_type;
 
@@ -60,11 +61,16 @@ typedef struct er_bus_binding {
     const char *key;       /* binding key ("agent.code", "#", "") */
 } er_bus_binding;
 
-/* The fixed topology (static tables). */
+/* The fixed topology.  Exchanges: a static table.  Bindings: one per queue,
+ * in the order a task passes the queues (supervisor.tasks, the agents' queues
+ * in registry order, agent.results), the dead-letter queue last; built on
+ * first use, BORROWED for the process; *n gets their number. */
 extern const er_bus_exchange er_bus_exchanges[];
 extern const size_t er_bus_nexchanges;
-extern const er_bus_binding er_bus_bindings[];
-extern const size_t er_bus_nbindings;
+const er_bus_binding *er_bus_bindings(size_t *n);
+/* Every queue of the topology, in the bindings' order, NULL-terminated: what
+ * doctor, the metrics and the tests iterate.  BORROWED for the process. */
+const char *const *er_bus_queue_names(void);
 
 #define ER_BUS_MAX_BODY (64u << 20)   /* publish past this → ER_ETOOBIG */
 

@@ -25,6 +25,11 @@ int er_env_store(er_env *env, er_store **out, er_error *err);
 int er_env_bus(er_env *env, er_bus **out, er_error *err);
 int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
+/* Hands env handles it would otherwise open on first use — fake backends in
+ * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
+ * each one that is not NULL (er_env_close closes it); call before anything
+ * asks env for that handle.  A store is used as it is: migrate it first. */
+void er_env_adopt(er_env *env, er_store *st, er_bus *bus, er_cache *cache);
 /* The local user's id (created on first use). */
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
 /* Process-wide cancellation: *flag is set to 1 when a cancel for task_id arrives on

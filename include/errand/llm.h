@@ -57,10 +57,18 @@ typedef struct er_llm_response {
     char *model;                /* as reported by the provider, or NULL */
 } er_llm_response;
 
-/* Opens the provider the configuration selects (er_config_llm_provider). */
-int er_llm_open(er_llm **out, const er_config *cfg, er_error *err);
+struct er_agent_def;   /* agent.h */
+
+/* Opens the provider the configuration selects (er_config_llm_provider).
+ * agents: the agents a route may name (NULL-terminated, like er_agents; NULL
+ * for none), BORROWED until er_llm_close.  The offline backend routes plain
+ * commands by their tools and lists them in its help; models ignore them (the
+ * router's prompt and route tool name the agents to a model). */
+int er_llm_open(er_llm **out, const er_config *cfg, const struct er_agent_def *const *agents,
+                er_error *err);
 /* Opens a named provider ("openai", "anthropic", "offline"). */
-int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err);
+int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
+                      const struct er_agent_def *const *agents, er_error *err);
 void er_llm_close(er_llm *llm);
 const char *er_llm_name(const er_llm *llm);
 /* A tool message's content that reports a failed or denied call ("error: …"). */

@@ -1,8 +1,8 @@
 /* router.h — the supervisor's intent analysis: which agent(s) get a request.
  *
  * The decision comes from the LLM through a forced `route` tool call; the
- * offline brain answers that call with its trained classifier, so the same code
- * path serves both. */
+ * offline brain answers that call with its trained classifier (src/llm/:
+ * classifier.h, compound.h), so the same code path serves both. */
 #ifndef ERRAND_ROUTER_H
 #define ERRAND_ROUTER_H
 

@@ -275,9 +275,10 @@ static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_
 /* Is exchange ex bound to queue (or is queue NULL: everything)? */
 static bool needed(const er_bus_exchange *ex, const char *queue)
 {
-    for (size_t i = 0; queue && i < er_bus_nbindings; i++)
-        if (strcmp(er_bus_bindings[i].queue, queue) == 0 &&
-            strcmp(er_bus_bindings[i].exchange, ex->name) == 0)
+    size_t n;
+    const er_bus_binding *bindings = er_bus_bindings(&n);
+    for (size_t i = 0; queue && i < n; i++)
+        if (strcmp(bindings[i].queue, queue) == 0 && strcmp(bindings[i].exchange, ex->name) == 0)
             return true;
     return !queue;
 }
@@ -300,13 +301,15 @@ int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, const
         if (rc)
             return rc;
     }
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        const er_bus_binding *bd = &er_bus_bindings[i];
+    size_t nbindings;
+    const er_bus_binding *bindings = er_bus_bindings(&nbindings);
+    for (size_t i = 0; i < nbindings; i++) {
+        const er_bus_binding *bd = &bindings[i];
         if (queue && strcmp(bd->queue, queue) != 0)
             continue;
         bool first = true;
         for (size_t j = 0; j < i; j++)
-            first = first && strcmp(er_bus_bindings[j].queue, bd->queue) != 0;
+            first = first && strcmp(bindings[j].queue, bd->queue) != 0;
         int rc = first ? declare_queue(b, c, bd, err) : 0;
         if (rc)
             return rc;

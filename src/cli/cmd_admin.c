@@ -87,20 +87,18 @@ static void check_bus(cli *c, check *k)
         return;
     }
     int n = (int)strlen(k->detail);
-    static const char *const queues[] = { ER_QUEUE_SUPERVISOR, "agent.code", "agent.research",
-                                          "agent.data", "agent.email", "agent.browser",
-                                          ER_QUEUE_RESULTS, ER_QUEUE_DEAD };
     k->queues = cJSON_CreateObject();
-    for (size_t i = 0; i < ER_ARRAY_LEN(queues) && n < (int)sizeof k->detail; i++) {
+    for (const char *const *queue = er_bus_queue_names(); *queue && n < (int)sizeof k->detail;
+         queue++) {
         long depth = -1, consumers = -1;
-        if (er_bus_queue_info(bus, queues[i], &depth, &consumers, NULL) != 0 || depth < 0)
+        if (er_bus_queue_info(bus, *queue, &depth, &consumers, NULL) != 0 || depth < 0)
             continue;
         n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
-                      queues[i], depth, consumers, consumers == 1 ? "" : "s");
+                      *queue, depth, consumers, consumers == 1 ? "" : "s");
         cJSON *q = cJSON_CreateObject();
         er_json_add_num(q, "waiting", (double)depth);
         er_json_add_num(q, "consumers", (double)consumers);
-        er_json_add(k->queues, queues[i], q);
+        er_json_add(k->queues, *queue, q);
     }
 }
 

@@ -1,5 +1,6 @@
 /* main.c — errand's entry point: global options, the command table, help. */
 #include "cli.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
 #include "errand/log.h"
@@ -76,53 +77,65 @@ static const cli_opt user_opts[] = {
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
-    { "ask", "[OPTIONS] REQUEST...", "Run one request and stream the answer to stdout", ask_opts,
-      cmd_ask,
-      "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
-      "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
-      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable.",
-      false },
-    { "route", "[--json] REQUEST...", "Show which agent(s) the supervisor would choose, and why",
-      json_opts, cmd_route, "Nothing is run or stored.", false },
-    { "task", "list|show ID|cancel ID [OPTIONS]", "List, inspect and cancel tasks", list_opts,
-      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
-    { "conv", "list|show ID [OPTIONS]", "List and read conversations", conv_opts, cmd_conv,
-      "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
-    { "agents", "[--json]", "List the agents, their subagents and tools", json_opts, cmd_agents,
-      NULL, true },
-    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL,
-      true },
-    { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
-      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
-      true },
-    { "worker", "NAME... [--concurrency N] [--grace SECONDS]",
-      "Run one worker process (networked mode)", worker_opts, cmd_worker,
-      "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
-      "several names run those workers in one process.\n"
-      "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
-      "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
-      "their queue and another worker goes on from their recorded steps.", false },
-    { "serve", "[--listen HOST:PORT] [--grace SECONDS] [--routes]", "Run the REST and WebSocket API server",
-      serve_opts, cmd_serve,
-      "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
-      "it only publishes tasks and `errand worker` processes run them.  Prints\n"
-      "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-      "Settings: the [server] and [oauth] sections of errand.conf(5).", true },
-    { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] |\n"
-              "       revoke TOKEN_ID|SESSION_ID | revoke --all NAME | sessions NAME [--json] |\n"
-              "       role NAME ROLE | delete NAME",
-      "Manage the users of the server, their API tokens and sessions", user_opts, cmd_user,
-      "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
-      "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
-      "access tokens at POST /api/v1/auth/token, which starts a session.  Revoking a\n"
-      "token revokes the sessions started with it; running servers notice within a\n"
-      "second: its access tokens stop working and its WebSockets are closed.  A new\n"
-      "role or a deleted user takes effect the same way.", false },
-    { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
-      NULL, true },
-    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL, false },
-    { "version", "", "Print the version", no_opts, cmd_version, NULL, true },
-    { NULL, NULL, NULL, NULL, NULL, NULL, false },
+    { .name = "ask", .usage = "[OPTIONS] REQUEST...",
+      .summary = "Run one request and stream the answer to stdout", .opts = ask_opts,
+      .run = cmd_ask,
+      .help = "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
+              "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
+              "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+    { .name = "route", .usage = "[--json] REQUEST...",
+      .summary = "Show which agent(s) the supervisor would choose, and why", .opts = json_opts,
+      .run = cmd_route, .help = "Nothing is run or stored." },
+    { .name = "task", .usage = "list|show ID|cancel ID [OPTIONS]",
+      .summary = "List, inspect and cancel tasks", .opts = list_opts, .run = cmd_task,
+      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "conv", .usage = "list|show ID [OPTIONS]", .summary = "List and read conversations",
+      .opts = conv_opts, .run = cmd_conv,
+      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
+      .opts = json_opts, .run = cmd_agents, .no_args = true },
+    { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
+      .opts = no_opts, .run = cmd_migrate, .no_args = true },
+    { .name = "doctor", .usage = "[--json]",
+      .summary = "Show the effective configuration and check every backend", .opts = json_opts,
+      .run = cmd_doctor,
+      .help = "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
+      .no_args = true },
+    { .name = "worker", .usage = "NAME... [--concurrency N] [--grace SECONDS]",
+      .summary = "Run one worker process (networked mode)", .opts = worker_opts,
+      .run = cmd_worker,
+      .help = "NAME: a stage of the flow (listed below), or all; several names run those\n"
+              "workers in one process.\n"
+              "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
+              "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
+              "their queue and another worker goes on from their recorded steps.",
+      .help_more = cli_worker_help },
+    { .name = "serve", .usage = "[--listen HOST:PORT] [--grace SECONDS] [--routes]",
+      .summary = "Run the REST and WebSocket API server", .opts = serve_opts, .run = cmd_serve,
+      .help = "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
+              "it only publishes tasks and `errand worker` processes run them.  Prints\n"
+              "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
+              "Settings: the [server] and [oauth] sections of errand.conf(5).",
+      .no_args = true },
+    { .name = "user",
+      .usage = "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] |\n"
+               "       revoke TOKEN_ID|SESSION_ID | revoke --all NAME | sessions NAME [--json] |\n"
+               "       role NAME ROLE | delete NAME",
+      .summary = "Manage the users of the server, their API tokens and sessions", .opts = user_opts,
+      .run = cmd_user,
+      .help = "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
+              "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
+              "access tokens at POST /api/v1/auth/token, which starts a session.  Revoking a\n"
+              "token revokes the sessions started with it; running servers notice within a\n"
+              "second: its access tokens stop working and its WebSockets are closed.  A new\n"
+              "role or a deleted user takes effect the same way." },
+    { .name = "repl", .usage = "", .summary = "Start the line-oriented REPL (same as errand --plain)",
+      .opts = no_opts, .run = cmd_repl, .no_args = true },
+    { .name = "help", .usage = "[COMMAND]", .summary = "Show help for errand or a command",
+      .opts = no_opts, .run = cmd_help },
+    { .name = "version", .usage = "", .summary = "Print the version", .opts = no_opts,
+      .run = cmd_version, .no_args = true },
+    { .name = NULL },
 };
 
 static const cli_cmd *find_cmd(const char *name)
@@ -192,8 +205,10 @@ void cli_print_main_help(void)
 {
     printf("Usage: errand [OPTIONS] [COMMAND] [ARGS]\n\n"
            "errand is a terminal AI assistant: a supervisor routes each request to an agent\n"
-           "(code, research, data, email, browser).  Without a command it starts the\n"
-           "interactive session.\n\nCommands:\n");
+           "(");
+    for (size_t i = 0; er_agents[i]; i++)
+        printf("%s%s", i ? ", " : "", er_agents[i]->name);
+    printf(").  Without a command it starts the\ninteractive session.\n\nCommands:\n");
     for (size_t i = 0; cli_commands[i].name; i++)
         printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nOptions:\n");
@@ -208,6 +223,8 @@ void cli_print_help(const cli_cmd *cmd)
            cmd->summary);
     if (cmd->help)
         printf("\n%s\n", cmd->help);
+    if (cmd->help_more)
+        cmd->help_more();
     if (cmd->opts[0].name) {
         printf("\nOptions:\n");
         print_opts(cmd->opts);
@@ -369,8 +386,9 @@ int cli_env(cli *c, er_error *err)
 /* Without a command: the full-screen interface on a capable terminal, else the REPL. */
 static const cli_cmd *interactive_cmd(const cli_args *global)
 {
-    static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
-                                 NULL, true };
+    static const cli_cmd tui = { .name = "tui", .usage = "",
+                                 .summary = "Start the full-screen interface", .opts = no_opts,
+                                 .run = cmd_tui, .no_args = true };
     const char *term = getenv("TERM");
     if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
         !*term || strcmp(term, "dumb") == 0)

@@ -2,6 +2,7 @@
  * children of a compound request starts the steps that were waiting and
  * combines the answers when all are done. */
 #include "errand/workers.h"
+#include "worker_int.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/log.h"

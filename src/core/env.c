@@ -3,6 +3,7 @@
  * One mutex guards the lazy opens; after a handle is open, getters return it
  * without further locking beyond that mutex (handles are themselves thread-safe). */
 #include "errand/env.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
 #include "errand/json.h"
@@ -113,10 +114,28 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err)
     int rc = 0;
     pthread_mutex_lock(&env->lock);
     if (!env->llm)
-        rc = er_llm_open(&env->llm, env->cfg, err);
+        rc = er_llm_open(&env->llm, env->cfg, er_agents, err);
     *out = env->llm;
     pthread_mutex_unlock(&env->lock);
     return rc;
+}
+
+void er_env_adopt(er_env *env, er_store *st, er_bus *bus, er_cache *cache)
+{
+    pthread_mutex_lock(&env->lock);
+    if (st) {
+        er_store_close(env->store);
+        env->store = st;
+    }
+    if (bus) {
+        er_bus_close(env->bus);
+        env->bus = bus;
+    }
+    if (cache) {
+        er_cache_close(env->cache);
+        env->cache = cache;
+    }
+    pthread_mutex_unlock(&env->lock);
 }
 
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err)

@@ -180,8 +180,10 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
     free(system);
     cJSON_Delete(msgs);
     cJSON_Delete(tools);
-    if (rc)
-        return er_error_prefix(err, "routing");
+    if (rc) {
+        er_error_prefix(err, "routing");
+        return rc;
+    }
     rc = er_error_set(err, ER_EPROTO, "routing: the model answered without calling route");
     for (size_t i = 0; i < resp.ncalls; i++) {
         if (strcmp(resp.calls[i].name, "route") != 0)

@@ -1,7 +1,9 @@
 /* worker.c — the agent consumer (runs the runtime on a task) and starting consumers. */
 #include "errand/workers.h"
+#include "worker_int.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/buf.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -9,27 +11,27 @@
 #include "errand/str.h"
 #include "errand/tasks.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-const char *const er_worker_names[] = { "all", "supervisor", "aggregator", "code", "research",
-                                        "data", "email", "browser", NULL };
 
 int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON **body_out,
                         er_bus_verdict *verdict)
 {
     er_error err = { 0 };
     cJSON *body = NULL;
-    if (er_json_parse(&body, msg->body, msg->len, &err) || !er_json_str(body, "task_id")) {
-        er_log(ER_LOG_ERROR, "worker", "poison message on %s: %s", msg->queue,
-               err.msg[0] ? err.msg : "no task_id");
+    int rc = er_json_parse(&body, msg->body, msg->len, &err);
+    if (!rc && !er_json_str(body, "task_id"))
+        rc = er_error_set(&err, ER_EPROTO, "no task_id");
+    if (rc) {
+        er_log(ER_LOG_ERROR, "worker", "poison message on %s: %s", msg->queue, err.msg);
         cJSON_Delete(body);
         *verdict = ER_BUS_REJECT;
-        return -1;
+        return rc;
     }
     er_store *st;
-    int rc = er_env_store(env, &st, &err);
+    rc = er_env_store(env, &st, &err);
     if (!rc)
         rc = er_store_task_get(st, er_json_str(body, "task_id"), out, &err);
     if (rc) {
@@ -37,7 +39,7 @@ int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON 
                msg->queue, err.msg);
         cJSON_Delete(body);
         *verdict = rc == ER_ENOTFOUND ? ER_BUS_REJECT : ER_BUS_RETRY;
-        return -1;
+        return rc;
     }
     er_log_set_context(out->id, out->trace_id);
     if (body_out)
@@ -158,14 +160,40 @@ er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
     return v;
 }
 
-static int consume(er_env *env, const char *queue, int concurrency, er_bus_handler fn,
-                   er_error *err)
+/* Built once from the agent registry, never freed (static for the process). */
+static er_worker_stage *stages;
+static char *stage_names;
+static pthread_once_t stages_once = PTHREAD_ONCE_INIT;
+
+static void build_stages(void)
 {
-    er_bus *bus;
-    int rc = er_env_bus(env, &bus, err);
-    if (!rc)
-        rc = er_bus_consume(bus, queue, concurrency, fn, env, err);
-    return rc;
+    size_t n = 0;
+    er_buf names = ER_BUF_INIT;
+    stages = er_xcalloc(er_agent_count() + 3, sizeof *stages);
+    stages[n++] = (er_worker_stage){ "supervisor", ER_QUEUE_SUPERVISOR, er_supervisor_handle,
+                                     NULL };
+    for (size_t i = 0; er_agents[i]; i++) {
+        char queue[64];
+        er_bus_agent_queue(er_agents[i]->name, queue, sizeof queue);
+        stages[n++] = (er_worker_stage){ er_agents[i]->name, er_xstrdup(queue), er_agent_handle,
+                                         er_agents[i] };
+    }
+    stages[n++] = (er_worker_stage){ "aggregator", ER_QUEUE_RESULTS, er_aggregator_handle, NULL };
+    for (size_t i = 0; i < n; i++)
+        er_buf_printf(&names, "%s%s", i ? ", " : "", stages[i].name);
+    stage_names = er_buf_detach(&names);
+}
+
+const er_worker_stage *er_worker_stages(void)
+{
+    pthread_once(&stages_once, build_stages);
+    return stages;
+}
+
+const char *er_worker_stage_names(void)
+{
+    pthread_once(&stages_once, build_stages);
+    return stage_names;
 }
 
 int er_workers_start(er_env *env, const char *which, int concurrency, er_error *err)
@@ -173,27 +201,19 @@ int er_workers_start(er_env *env, const char *which, int concurrency, er_error *
     bool all = strcmp(which, "all") == 0;
     bool known = all;
     int rc = 0;
+    er_bus *bus;
     if (concurrency < 1)
         concurrency = 1;
-    if (all || strcmp(which, "supervisor") == 0) {
-        known = true;
-        rc = consume(env, ER_QUEUE_SUPERVISOR, concurrency, er_supervisor_handle, err);
-    }
-    for (size_t i = 0; !rc && er_agents[i]; i++) {
-        if (!all && strcmp(which, er_agents[i]->name) != 0)
+    for (const er_worker_stage *st = er_worker_stages(); !rc && st->name; st++) {
+        if (!all && strcmp(which, st->name) != 0)
             continue;
         known = true;
-        char queue[64];
-        er_bus_agent_queue(er_agents[i]->name, queue, sizeof queue);
-        rc = consume(env, queue, concurrency, er_agent_handle, err);
-    }
-    if (!rc && (all || strcmp(which, "aggregator") == 0)) {
-        known = true;
-        rc = consume(env, ER_QUEUE_RESULTS, concurrency, er_aggregator_handle, err);
+        rc = er_env_bus(env, &bus, err);
+        if (!rc)
+            rc = er_bus_consume(bus, st->queue, concurrency, st->handle, env, err);
     }
     if (!known)
-        return er_error_set(err, ER_EINVAL,
-                            "no worker named '%s' (all, supervisor, aggregator, or an agent: "
-                            "code, research, data, email, browser)", which);
+        return er_error_set(err, ER_EINVAL, "no worker named '%s' (all, or a stage: %s)", which,
+                            er_worker_stage_names());
     return rc;
 }

@@ -38,7 +38,8 @@ static int unknown_backend(const char *name, er_error *err)
     return ER_EINVAL;
 }
 
-int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err)
+int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
+                      const struct er_agent_def *const *agents, er_error *err)
 {
     *out = NULL;
     const backend_entry *e = find_backend(name);
@@ -49,6 +50,7 @@ int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_e
     if (rc)
         return rc;
     llm->be = e->be;
+    llm->agents = agents;
     llm->model = er_xstrdup(cfg && !er_str_empty(cfg->model) ? cfg->model : e->default_model);
     *out = llm;
     return 0;
@@ -60,9 +62,10 @@ const char *er_llm_default_model(const char *provider)
     return e ? e->default_model : NULL;
 }
 
-int er_llm_open(er_llm **out, const er_config *cfg, er_error *err)
+int er_llm_open(er_llm **out, const er_config *cfg, const struct er_agent_def *const *agents,
+                er_error *err)
 {
-    return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, err);
+    return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, agents, err);
 }
 
 void er_llm_close(er_llm *llm)

@@ -580,6 +580,14 @@ static void sq_close(er_store *st)
     free(s);
 }
 
+static int sq_table_exists(er_store *st, const char *name, bool *out, er_error *err)
+{
+    er_sql_value p = ER_SQL_S(name);
+    int64_t one;
+    return er_sql_query_int(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            &p, 1, &one, out, err);
+}
+
 const er_store_backend er_store_sqlite_backend = {
     .version = ER_STORE_BACKEND_VERSION,
     .scheme = "sqlite",
@@ -592,4 +600,6 @@ const er_store_backend er_store_sqlite_backend = {
     .transaction = sq_transaction,
     .read = sq_read,
     .ping = sq_ping,
+    .migration_lock = NULL,   /* transactions begin IMMEDIATE: the write lock */
+    .table_exists = sq_table_exists,
 };

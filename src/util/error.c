@@ -21,10 +21,10 @@ int er_error_set(er_error *err, int code, const char *fmt, ...)
     return code;
 }
 
-int er_error_prefix(er_error *err, const char *fmt, ...)
+void er_error_prefix(er_error *err, const char *fmt, ...)
 {
     if (!err)
-        return ER_EINTERNAL;
+        return;
     char prefix[128];
     va_list ap;
     va_start(ap, fmt);
@@ -34,7 +34,6 @@ int er_error_prefix(er_error *err, const char *fmt, ...)
     memcpy(old, err->msg, sizeof old);
     snprintf(msg, sizeof msg, "%s: %s", prefix, old);
     er_url_mask_text(msg, err->msg, sizeof err->msg);
-    return err->code;
 }
 
 void er_error_clear(er_error *err)

@@ -9,8 +9,10 @@
  * and its arguments are an object that passes er_tool_validate; answers are
  * complete, streamed text equals text, route arguments are 1..8 JSON steps. */
 #include "fuzz.h"
+#include "errand/agent.h"
 #include "errand/buf.h"
 #include "errand/classifier.h"
+#include "errand/compound.h"
 #include "errand/json.h"
 #include "errand/offline.h"
 #include "errand/tool.h"
@@ -55,7 +57,7 @@ static void collect(const char *text, size_t len, void *payload)
 
 /* A whole offline answer to messages (the input is in them): complete, its
  * streamed text equal to its text; a route call's arguments are JSON with
- * 1..ER_ROUTE_MAX_STEPS steps. */
+ * 1..ER_COMPOUND_MAX_STEPS steps. */
 static void check_answer(const table *tools, cJSON *messages, const char *tool_choice)
 {
     er_buf streamed;
@@ -65,7 +67,7 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
     er_llm_response r;
     er_error err = { 0 };
     memset(&r, 0, sizeof r);
-    int rc = er_offline_answer(tools->v, tools->n, &req, &r, &err);
+    int rc = er_offline_answer(tools->v, tools->n, er_agents, &req, &r, &err);
     fuzz_check_result(rc, &err);
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(r.text && r.stop_reason && strcmp(r.text, er_buf_cstr(&streamed)) == 0);
@@ -76,7 +78,7 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
         FUZZ_CHECK(er_json_parse(&args, r.calls[0].arguments, strlen(r.calls[0].arguments),
                                  &err) == 0);
         int n = cJSON_GetArraySize(er_json_arr(args, "steps"));
-        FUZZ_CHECK(n >= 1 && n <= ER_ROUTE_MAX_STEPS);
+        FUZZ_CHECK(n >= 1 && n <= ER_COMPOUND_MAX_STEPS);
         cJSON_Delete(args);
     }
     er_llm_response_release(&r);

@@ -5,6 +5,7 @@
  * queues and add two checks only a broker can fail: a consumer that dies
  * without acking, and a broker restart in the middle. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/backend/bus_backend.h"
 #include "errand/bus.h"
@@ -155,8 +156,8 @@ static er_bus *open_clean(void)
         fprintf(stderr, "cannot open the bus under test: %s\n", err.msg);
         exit(1);
     }
-    for (size_t i = 0; i < er_bus_nbindings; i++)
-        CHECK_OK(er_bus_purge(bus, er_bus_bindings[i].queue, NULL, &err));
+    for (const char *const *q = er_bus_queue_names(); *q; q++)
+        CHECK_OK(er_bus_purge(bus, *q, NULL, &err));
     return bus;
 }
 
@@ -203,23 +204,34 @@ static int publish(er_bus *bus, const char *exchange, const char *key, const cha
 static void test_tables(void)
 {
     CHECK_INT(er_bus_nexchanges, 4);
-    CHECK_INT(er_bus_nbindings, 8);
+    size_t nbindings;
+    const er_bus_binding *bindings = er_bus_bindings(&nbindings);
+    /* One queue per agent of the registry, plus supervisor, results, dead letters. */
+    CHECK_INT(nbindings, er_agent_count() + 3);
     char q[64];
     er_bus_agent_queue("code", q, sizeof q);
     CHECK_STR(q, "agent.code");
-    int agent_queues = 0;
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        const er_bus_binding *b = &er_bus_bindings[i];
+    const char *const *names = er_bus_queue_names();
+    size_t agent_queues = 0, i = 0;
+    for (; i < nbindings; i++) {
+        const er_bus_binding *b = &bindings[i];
+        CHECK_STR(names[i], b->queue);
         bool found = false;
         for (size_t j = 0; j < er_bus_nexchanges; j++)
             found = found || strcmp(er_bus_exchanges[j].name, b->exchange) == 0;
         CHECK(found);
         if (strcmp(b->exchange, ER_EXCHANGE_AGENT) == 0) {
             CHECK_STR(b->key, b->queue);  /* the agent exchange routes by queue name */
+            er_bus_agent_queue(er_agents[agent_queues]->name, q, sizeof q);
+            CHECK_STR(b->queue, q);       /* in registry order */
             agent_queues++;
         }
     }
-    CHECK_INT(agent_queues, 5);
+    CHECK(names[i] == NULL);
+    CHECK_INT(agent_queues, er_agent_count());
+    CHECK_STR(names[0], ER_QUEUE_SUPERVISOR);
+    CHECK_STR(names[nbindings - 2], ER_QUEUE_RESULTS);
+    CHECK_STR(names[nbindings - 1], ER_QUEUE_DEAD);
 }
 
 static void test_topic_match(void)

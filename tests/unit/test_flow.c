@@ -3,6 +3,7 @@
  * submit → supervisor → agent → aggregator with the offline brain, cancellation,
  * and approvals answered over the cache. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/cache.h"
@@ -319,6 +320,51 @@ static void test_offline_flow(er_env *env)
     (void)wait_end;
 }
 
+/* The stages come from the agent registry, in the order a task passes them,
+ * and consume the bus's queues in the same order. */
+static void test_stages(er_env *env)
+{
+    const er_worker_stage *st = er_worker_stages();
+    const char *const *queues = er_bus_queue_names();
+    size_t n = 0;
+    for (; st[n].name; n++) {
+        CHECK_STR(st[n].queue, queues[n]);
+        CHECK(st[n].handle != NULL);
+    }
+    CHECK_INT(n, er_agent_count() + 2);
+    CHECK_STR(st[0].name, "supervisor");
+    CHECK(st[0].agent == NULL);
+    for (size_t i = 0; er_agents[i]; i++) {
+        CHECK(st[1 + i].agent == er_agents[i]);
+        CHECK_STR(st[1 + i].name, er_agents[i]->name);
+    }
+    CHECK_STR(st[n - 1].name, "aggregator");
+    CHECK_STR(st[n - 1].queue, ER_QUEUE_RESULTS);
+    CHECK_STR(queues[n], ER_QUEUE_DEAD);   /* the one queue no stage consumes */
+    CHECK(strstr(er_worker_stage_names(), "supervisor, code, ") == er_worker_stage_names());
+    er_error err = { 0 };
+    CHECK_INT(er_workers_start(env, "astrology", 1, &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "'astrology'") && strstr(err.msg, er_worker_stage_names()));
+}
+
+/* A provider that cannot be reached: routing says so with the provider's code,
+ * also to a caller that passes no er_error (it once got ER_EINTERNAL). */
+static void test_route_unreachable(void)
+{
+    er_env *env = make_env();
+    er_config *cfg = er_env_config(env);
+    er_error err = { 0 };
+    CHECK_OK(er_config_set(cfg, "llm.provider", "openai", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_api_key", "sk-test", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_base_url", "http://127.0.0.1:1/v1", &err));
+    CHECK_OK(er_config_set(cfg, "llm.retries", "0", &err));
+    er_route r;
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, NULL), ER_EUNAVAIL);
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, &err), ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "routing: ") == err.msg);
+    er_env_close(env);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -328,7 +374,9 @@ int main(void)
     test_events(env);
     test_approval(env);
     test_offline_flow(env);
+    test_stages(env);
     er_env_close(env);
+    test_route_unreachable();
     char *cmd = er_xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);

@@ -3,9 +3,11 @@
  * literals, type coercion), tool results presented as answers, help text,
  * streaming, cancellation and usage.  The tests pass their own er_tool table
  * to er_offline_parse_command and er_offline_answer, and call the backend only
- * through er_llm_offline_backend; only routing plain commands consults the
- * registry's agents and tools. */
+ * through er_llm_offline_backend; the registry's agents (and their tools) are
+ * handed in, as er_llm_open hands them, only where routing plain commands and
+ * the help need them. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/backend/llm_backend.h"
 #include "errand/buf.h"
 #include "errand/json.h"
@@ -229,7 +231,7 @@ static int answer(const char *const *pairs, size_t n, er_llm_request *req, er_ll
 {
     cJSON *msgs = messages(pairs, n);
     req->messages = msgs;
-    int rc = er_offline_answer(tools, NTOOLS, req, out, err);
+    int rc = er_offline_answer(tools, NTOOLS, er_agents, req, out, err);
     req->messages = NULL;
     cJSON_Delete(msgs);
     return rc;
@@ -527,6 +529,7 @@ static void test_backend(void)
     er_error err = { 0 };
     CHECK_OK(be->open(&llm, NULL, &err));
     CHECK(llm && llm->be == be);
+    llm->agents = er_agents;   /* what er_llm_open does with the agents it is given */
     CHECK_OK(be->ping(llm, &err));
 
     cJSON *specs = cJSON_CreateArray();
@@ -551,6 +554,19 @@ static void test_backend(void)
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 1);
     CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"agent\":\"code\"") != NULL);
+    CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"method\":\"command\"") != NULL);
+    er_llm_response_release(&out);
+
+    /* Given no agents, the backend knows none: no command routing, no
+     * commands of other agents in the help (it reads no registry itself). */
+    llm->agents = NULL;
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"method\":\"naive-bayes\"") != NULL);
+    er_llm_response_release(&out);
+    req.tool_choice = NULL;
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
+    CHECK(out.text && strstr(out.text, "Plain commands go to") == NULL);
     er_llm_response_release(&out);
     cJSON_Delete(msgs);
     cJSON_Delete(specs);
