@@ -401,6 +401,7 @@ int main(void)
     er_env_adopt(env, st, NULL, NULL);
     srv s = { .env = env, .cfg = cfg };
     CHECK_OK(srv_auth_init(&s, &err));
+    CHECK_OK(srv_sessions_start(&s, &err));
 
     test_route_find();
     test_replies(&s);
@@ -408,6 +409,7 @@ int main(void)
     test_json_depth();
     test_auth(&s, store_ctl);
 
+    srv_sessions_stop(&s);
     srv_hmac_free(s.jwt_hmac);
     er_env_close(env);
     char *cmd = er_xasprintf("rm -rf %s", dir);
