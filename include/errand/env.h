@@ -32,6 +32,11 @@ int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
  * valid until er_env_unwatch_cancel(env, flag). */
 int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er_error *err);
 void er_env_unwatch_cancel(er_env *env, volatile int *flag);
+/* Calls fn(env, payload) every interval_ms on a thread of the environment,
+ * until er_env_close stops and joins it (before it closes the handles fn may
+ * use).  One ticker per environment: later calls change nothing. */
+int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload),
+                void *payload, er_error *err);
 /* Sets the flags watching task_id in this process (what the control channel does). */
 void er_env_cancel_local(er_env *env, const char *task_id);
 /* Asks the consumers to stop taking messages (returns at once). */

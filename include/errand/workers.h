@@ -21,6 +21,10 @@ er_bus_verdict er_supervisor_handle(const er_bus_msg *msg, void *payload);
 er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload);
 er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload);
 
+/* A child of parent_id ended: starts the steps waiting for it, or ends the
+ * parent (combined answer, or the first failure) when its children have. */
+void er_aggregator_parent_progress(er_env *env, const char *parent_id);
+
 /* Shared by the handlers: the task a bus message names (0, or the verdict to give). */
 int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON **body_out,
                         er_bus_verdict *verdict);

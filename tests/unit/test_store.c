@@ -899,6 +899,93 @@ static void test_events(er_store *st)
     CHECK_INT(er_store_event_add(st, t.id, NULL, "", "{}", &id1, &err), ER_EINVAL);
 }
 
+/* ---- leases (fencing) ---- */
+
+static int count_overdue(const er_task *t, void *payload)
+{
+    char *want = payload;
+    if (strcmp(t->id, want) == 0)
+        want[0] = '\0';   /* seen */
+    return 0;
+}
+
+static void test_leases(er_store *st)
+{
+    er_error err;
+    er_task t;
+    make_task(st, &t, "lease-user", NULL, NULL, "leased");
+    er_lease a, b;
+    CHECK_OK(er_store_task_take(st, t.id, "host boot 1 1", 60000, &a, &err));
+    CHECK_INT(a.attempt, 1);
+    CHECK(a.deadline_ms >= er_time_ms() + 59000 && a.deadline_ms <= er_time_ms() + 60000);
+    er_task got;
+    CHECK_OK(er_store_task_get(st, t.id, &got, &err));
+    CHECK_INT(got.status, ER_TASK_RUNNING);
+    CHECK_INT(got.attempt, 1);
+    CHECK_INT(got.deadline_ms, a.deadline_ms);
+    er_task_release(&got);
+    int64_t id = -1;
+    CHECK_OK(er_store_event_add_leased(st, &a, "llm:1", "llm", "{\"by\":\"a\"}", &id, &err));
+    CHECK(id > 0);
+    CHECK_OK(er_store_lease_check(st, &a, &err));
+
+    /* A second attempt takes it: the deadline stays, the first attempt is fenced off. */
+    CHECK_OK(er_store_task_take(st, t.id, "host boot 2 2", 1, &b, &err));
+    CHECK_INT(b.attempt, 2);
+    CHECK_INT(b.deadline_ms, a.deadline_ms);
+    CHECK_INT(er_store_lease_check(st, &a, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "attempt 2 (host boot 2 2) took task") != NULL);
+    CHECK_INT(er_store_event_add_leased(st, &a, "llm:2", "llm", "{}", &id, &err), ER_ECONFLICT);
+    CHECK_INT(er_store_event_add_leased(st, &a, NULL, "note", "{}", &id, &err), ER_ECONFLICT);
+    er_event e;
+    CHECK_INT(er_store_event_find(st, t.id, "llm:2", &e, &err), ER_ENOTFOUND);
+    /* The new attempt meets the recorded step: told, not stored twice. */
+    id = -1;
+    CHECK_OK(er_store_event_add_leased(st, &b, "llm:1", "llm", "{\"by\":\"b\"}", &id, &err));
+    CHECK_INT(id, 0);
+    CHECK_OK(er_store_event_find(st, t.id, "llm:1", &e, &err));
+    CHECK_STR(e.data, "{\"by\":\"a\"}");
+    er_event_release(&e);
+    CHECK_OK(er_store_event_add_leased(st, &b, NULL, "note", "{}", &id, &err));
+    CHECK(id > 0);
+
+    /* Overdue: only open tasks past their deadline. */
+    char want[ER_ID_LEN];
+    memcpy(want, t.id, ER_ID_LEN);
+    CHECK_OK(er_store_tasks_overdue(st, a.deadline_ms - 1, 100, count_overdue, want, &err));
+    CHECK(want[0] != '\0');
+    CHECK_OK(er_store_tasks_overdue(st, a.deadline_ms + 1, 100, count_overdue, want, &err));
+    CHECK(want[0] == '\0');
+
+    /* The outcome of a stale attempt is dropped; the current one's is not. */
+    er_task_update stale = { .result = "stale", .attempt = 1 };
+    CHECK_INT(er_store_task_advance(st, t.id, ER_TASK_DONE, &stale, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "run by attempt 2 now; the outcome of attempt 1 is dropped") != NULL);
+    er_task_update current = { .error = "failed by attempt 2", .attempt = 2 };
+    CHECK_OK(er_store_task_advance(st, t.id, ER_TASK_FAILED, &current, &err));
+    CHECK_OK(er_store_task_get(st, t.id, &got, &err));
+    CHECK(got.result == NULL);
+    CHECK_STR(got.error, "failed by attempt 2");
+    er_task_release(&got);
+
+    /* An ended task holds no lease and cannot be taken. */
+    CHECK_INT(er_store_lease_check(st, &b, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "has ended (failed)") != NULL);
+    CHECK_INT(er_store_event_add_leased(st, &b, "llm:9", "llm", "{}", &id, &err), ER_ECONFLICT);
+    er_lease c;
+    CHECK_INT(er_store_task_take(st, t.id, "host boot 3 3", 1000, &c, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "already ended (failed)") != NULL);
+    memcpy(want, t.id, ER_ID_LEN);
+    CHECK_OK(er_store_tasks_overdue(st, a.deadline_ms + 1, 100, count_overdue, want, &err));
+    CHECK(want[0] != '\0');
+    CHECK_INT(er_store_task_take(st, "no-such-task", "x", 1000, &c, &err), ER_ENOTFOUND);
+
+    /* Without a budget, no deadline. */
+    make_task(st, &t, "lease-user", NULL, NULL, "no deadline");
+    CHECK_OK(er_store_task_take(st, t.id, "host boot 1 1", 0, &a, &err));
+    CHECK_INT(a.deadline_ms, 0);
+}
+
 /* ---- agent configs ---- */
 
 static void test_agent_configs(er_store *st)
@@ -1258,6 +1345,7 @@ int main(void)
     test_conversations(st);
     test_tasks(st);
     test_events(st);
+    test_leases(st);
     test_agent_configs(st);
     test_concurrency(st);
     test_read_beside_writer(st);
