@@ -164,7 +164,7 @@ static void test_interrupted_not_repeated(er_env *env)
     take(&t, &l);   /* attempt 1 died */
     recorded(&t, "llm:1", "llm",
              "{\"text\":\"\",\"tool_calls\":[{\"id\":\"c1\",\"name\":\"run\","
-             "\"arguments\":\"{\\\"command\\\":\\\"echo again >> ledger\\\"}\"}]}");
+             "\"arguments\":\"{\\\"cmd\\\":\\\"echo again >> ledger\\\"}\"}]}");
     recorded(&t, "call:1:c1", "tool_call", "{\"tool\":\"run\"}");
     recorded(&t, "llm:2", "llm", "{\"text\":\"finished\",\"tool_calls\":[]}");
     er_run_result res;
@@ -172,7 +172,7 @@ static void test_interrupted_not_repeated(er_env *env)
     CHECK_INT(res.status, ER_TASK_DONE);
     CHECK(res.answer && er_str_starts(res.answer, "finished\n\n[errand: 1 tool call was "
                                                   "interrupted by a worker restart"));
-    CHECK(res.answer && strstr(res.answer, "run {\"command\":\"echo again >> ledger\"}]"));
+    CHECK(res.answer && strstr(res.answer, "run {\"cmd\":\"echo again >> ledger\"}]"));
     CHECK_INT(cJSON_GetArraySize(res.interrupted), 1);
     const cJSON *c = cJSON_GetArrayItem(res.interrupted, 0);
     CHECK_STR(er_json_str(c, "tool"), "run");
