@@ -25,7 +25,7 @@ start_worker aggregator "${opts[@]}"
 RABBITMQ_URL="$RABBITMQ_URL?heartbeat=2" start_worker code "${opts[@]}"; a=$WORKER_PID; alog=$WORKER_LOG
 "$ERRAND_BIN" ask --agent code "ledger it" > "$T/out" 2> "$T/err" &
 ask=$!
-holds() { grep -q "running task .* (attempt 1," "$alog"; }
+holds() { grep -Eq "running task .* \(attempt 1[,)]" "$alog"; }
 check "A has the task" wait_for 60 holds
 sleep 0.5   # A now waits for its stalled model call
 kill -STOP "$a"
