@@ -28,8 +28,10 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err);
 /* The local user's id (created on first use). */
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
 /* Process-wide cancellation: *flag is set to 1 when a cancel for task_id arrives on
- * the "control" channel (from any process sharing the cache).  The flag must stay
- * valid until er_env_unwatch_cancel(env, flag). */
+ * the "control" channel (from any process sharing the cache), or when the store
+ * says the task has ended (polled: cancelled, or failed by the watchdog, by a
+ * process that shares only the store).  The flag must stay valid until
+ * er_env_unwatch_cancel(env, flag). */
 int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er_error *err);
 void er_env_unwatch_cancel(er_env *env, volatile int *flag);
 /* Calls fn(env, payload) every interval_ms on a thread of the environment,

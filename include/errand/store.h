@@ -162,12 +162,13 @@ typedef struct er_task_update {
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
                           const er_task_update *upd, er_error *err);
 int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err);
-/* Which of ids[0..n) are cancelled: out[i] set for each (n <= ER_STORE_IDS_MAX).
- * One statement for them all, so a process watching many running tasks polls
- * the store once, not once per task. */
+/* Which of ids[0..n) have ended (done, failed or cancelled, here or by another
+ * process: a user's cancel, the watchdog): out[i] set for each (n <=
+ * ER_STORE_IDS_MAX).  One statement for them all, so a process watching many
+ * running tasks polls the store once, not once per task. */
 #define ER_STORE_IDS_MAX 31   /* + the status: the backends bind at most 32 parameters */
-int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
-                             er_error *err);
+int er_store_tasks_ended(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
+                         er_error *err);
 /* How many tasks (top-level and children) have each status: counts[status]. */
 int er_store_task_counts(er_store *st, int64_t counts[ER_TASK_CANCELLED + 1], er_error *err);
 void er_task_release(er_task *t);

@@ -24,7 +24,8 @@ struct er_env {
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
-    /* Polls the store for cancellations made by processes that share the store but
+    /* Polls the store for tasks ended (cancelled, failed by the watchdog) by processes
+     * that share the store but
      * not the cache (two local-mode processes); runs only while something is watched. */
     pthread_t poller;
     bool poller_running;
@@ -169,17 +170,17 @@ static size_t watched_ids(er_env *env, char (**out)[ER_ID_LEN])
     return n;
 }
 
-/* One query per ER_STORE_IDS_MAX watched tasks, however many run here. */
-static void cancel_those_cancelled(er_env *env, er_store *st, char (*ids)[ER_ID_LEN], size_t n)
+/* One query per ER_STORE_IDS_MAX watched tasks, however many run here.  A task
+ * that ended elsewhere (cancelled, or failed by the watchdog) stops here too. */
+static void cancel_those_ended(er_env *env, er_store *st, char (*ids)[ER_ID_LEN], size_t n)
 {
-    bool cancelled[ER_STORE_IDS_MAX];
+    bool ended[ER_STORE_IDS_MAX];
     for (size_t at = 0; at < n; at += ER_STORE_IDS_MAX) {
         size_t k = n - at < ER_STORE_IDS_MAX ? n - at : ER_STORE_IDS_MAX;
-        if (er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])(ids + at), k, cancelled,
-                                     NULL) != 0)
+        if (er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])(ids + at), k, ended, NULL) != 0)
             return;
         for (size_t i = 0; i < k; i++)
-            if (cancelled[i])
+            if (ended[i])
                 er_env_cancel_local(env, ids[at + i]);
     }
 }
@@ -212,7 +213,7 @@ static void *poll_cancellations(void *arg)
         size_t n = watched_ids(env, &ids);
         er_store *st = env->store;
         pthread_mutex_unlock(&env->lock);
-        cancel_those_cancelled(env, st, ids, n);
+        cancel_those_ended(env, st, ids, n);
         free(ids);
         pthread_mutex_lock(&env->lock);
     }

@@ -64,8 +64,6 @@ bool er_watchdog_check(er_env *env, const er_task *t)
                              cfg->max_seconds, cfg->deadline_margin, t->attempt,
                              t->attempt == 1 ? "" : "s");
     bool ended = fail_task(env, t, why, ER_EBUDGET);
-    if (ended)
-        er_log(ER_LOG_WARN, "tasks", "task %s failed: %s", t->id, why);
     free(why);
     return ended;
 }
@@ -94,7 +92,12 @@ int er_watchdog_sweep(er_env *env, int *failed, er_error *err)
     /* Not while the store lists: failing a task writes, and may list its children. */
     rc = er_store_tasks_overdue(st, er_time_ms(), SWEEP_MAX, collect, &o, err);
     for (size_t i = 0; i < o.n; i++) {
-        if (er_watchdog_check(env, &o.v[i]) && failed)
+        bool ended = er_watchdog_check(env, &o.v[i]);
+        if (ended)   /* logged here, not in a follower: it prints the task's end */
+            er_log(ER_LOG_WARN, "tasks", "task %s failed: no worker finished it by its "
+                   "deadline (%d attempt%s)", o.v[i].id, o.v[i].attempt,
+                   o.v[i].attempt == 1 ? "" : "s");
+        if (ended && failed)
             (*failed)++;
         er_task_release(&o.v[i]);
     }

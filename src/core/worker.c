@@ -156,10 +156,19 @@ static er_bus_verdict settle(er_env *env, const er_bus_msg *msg, const er_task *
                              const er_lease *lease, const er_run_result *res)
 {
     er_error err = { 0 };
+    er_store *st;
+    /* A run cut short because the task ended elsewhere (the watchdog, another
+     * attempt) is no outcome either. */
+    if (!res->abandoned && er_env_store(env, &st, NULL) == 0 &&
+        er_store_lease_check(st, lease, &err) == ER_ECONFLICT) {
+        er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: abandoned: %s",
+               lease->attempt, t->id, err.msg);
+        return ER_BUS_ACK;
+    }
     if (res->abandoned) {
         /* Someone else has the task, or it is over: publish nothing.  A lost
          * delivery's verdict is dropped by the bus anyway. */
-        er_log(ER_LOG_WARN, "worker", "attempt %d at task %s stopped: %s", lease->attempt, t->id,
+        er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: %s", lease->attempt, t->id,
                res->error ? res->error : "abandoned");
         return ER_BUS_ACK;
     }

@@ -140,15 +140,15 @@ int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_e
     return 0;
 }
 
-typedef struct cancelled_ctx {
+typedef struct ended_ctx {
     const char (*ids)[ER_ID_LEN];
     size_t n;
     bool *out;
-} cancelled_ctx;
+} ended_ctx;
 
-static int cancelled_row(const er_sql_value *cols, int ncols, void *payload)
+static int ended_row(const er_sql_value *cols, int ncols, void *payload)
 {
-    cancelled_ctx *c = payload;
+    ended_ctx *c = payload;
     const char *id = ncols >= 1 ? er_sql_col_borrow(&cols[0]) : NULL;
     for (size_t i = 0; id && i < c->n; i++)
         if (strcmp(c->ids[i], id) == 0)
@@ -156,8 +156,8 @@ static int cancelled_row(const er_sql_value *cols, int ncols, void *payload)
     return 0;
 }
 
-int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
-                             er_error *err)
+int er_store_tasks_ended(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
+                         er_error *err)
 {
     if (n > ER_STORE_IDS_MAX)
         return er_error_set(err, ER_EINVAL, "at most %d task ids at once", ER_STORE_IDS_MAX);
@@ -166,16 +166,16 @@ int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t 
         return 0;
     er_sql_value params[ER_STORE_IDS_MAX + 1];
     char sql[96 + 2 * ER_STORE_IDS_MAX];
-    size_t len = er_strlcpy(sql, "SELECT id FROM tasks WHERE status = ? AND id IN (?", sizeof sql);
-    params[0] = ER_SQL_I(ER_TASK_CANCELLED);
+    size_t len = er_strlcpy(sql, "SELECT id FROM tasks WHERE status >= ? AND id IN (?", sizeof sql);
+    params[0] = ER_SQL_I(ER_TASK_DONE);
     for (size_t i = 0; i < n; i++) {
         params[i + 1] = er_sql_str(ids[i]);
         if (i > 0)
             len += er_strlcpy(sql + len, ",?", sizeof sql - len);
     }
     er_strlcpy(sql + len, ")", sizeof sql - len);
-    cancelled_ctx c = { ids, n, out };
-    return er_sql_query(st, sql, params, (int)n + 1, cancelled_row, &c, err);
+    ended_ctx c = { ids, n, out };
+    return er_sql_query(st, sql, params, (int)n + 1, ended_row, &c, err);
 }
 
 static int count_row(const er_sql_value *cols, int ncols, void *payload)

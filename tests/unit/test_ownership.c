@@ -153,20 +153,40 @@ static void test_lost_delivery(er_env *env)
     er_run_result_release(&res);
 }
 
+/* Attempt 1 asked for one call (id, tool, arguments as JSON text), began it
+ * and died; the model's next answer is `then`.  l is attempt 2's lease. */
+static void crashed_in_call(er_task *t, er_lease *l, const char *id, const char *tool,
+                            const char *arguments, const char *then)
+{
+    new_task(t, NULL);
+    take(t, l);
+    take(t, l);
+    cJSON *step = cJSON_CreateObject(), *calls = cJSON_CreateArray(), *c = cJSON_CreateObject();
+    er_json_add_str(c, "id", id);
+    er_json_add_str(c, "name", tool);
+    er_json_add_str(c, "arguments", arguments);
+    er_json_append(calls, c);
+    er_json_add_str(step, "text", "");
+    er_json_add(step, "tool_calls", calls);
+    char *text = er_json_print(step);
+    recorded(t, "llm:1", "llm", text);
+    free(text);
+    cJSON_Delete(step);
+    char key[64];
+    snprintf(key, sizeof key, "call:1:%s", id);
+    recorded(t, key, "tool_call", "{}");
+    char *answer = er_xasprintf("{\"text\":\"%s\",\"tool_calls\":[]}", then);
+    recorded(t, "llm:2", "llm", answer);
+    free(answer);
+}
+
 /* An earlier attempt began `run` and died before its result: not run again, and
  * the result says so. */
 static void test_interrupted_not_repeated(er_env *env)
 {
     er_task t;
     er_lease l;
-    new_task(&t, NULL);
-    take(&t, &l);
-    take(&t, &l);   /* attempt 1 died */
-    recorded(&t, "llm:1", "llm",
-             "{\"text\":\"\",\"tool_calls\":[{\"id\":\"c1\",\"name\":\"run\","
-             "\"arguments\":\"{\\\"cmd\\\":\\\"echo again >> ledger\\\"}\"}]}");
-    recorded(&t, "call:1:c1", "tool_call", "{\"tool\":\"run\"}");
-    recorded(&t, "llm:2", "llm", "{\"text\":\"finished\",\"tool_calls\":[]}");
+    crashed_in_call(&t, &l, "c1", "run", "{\"cmd\":\"echo again >> ledger\"}", "finished");
     er_run_result res;
     run(env, &t, &l, NULL, "append to the ledger", true, &res);
     CHECK_INT(res.status, ER_TASK_DONE);
@@ -192,14 +212,8 @@ static void test_idempotent_rerun(er_env *env)
 {
     er_task t;
     er_lease l;
-    new_task(&t, NULL);
-    take(&t, &l);
-    take(&t, &l);
-    recorded(&t, "llm:1", "llm",
-             "{\"text\":\"\",\"tool_calls\":[{\"id\":\"w1\",\"name\":\"write_file\","
-             "\"arguments\":\"{\\\"path\\\":\\\"out.txt\\\",\\\"content\\\":\\\"whole\\\\n\\\"}\"}]}");
-    recorded(&t, "call:1:w1", "tool_call", "{\"tool\":\"write_file\"}");
-    recorded(&t, "llm:2", "llm", "{\"text\":\"written\",\"tool_calls\":[]}");
+    crashed_in_call(&t, &l, "w1", "write_file", "{\"path\":\"out.txt\",\"content\":\"whole\\n\"}",
+                    "written");
     er_run_result res;
     run(env, &t, &l, NULL, "write out.txt", true, &res);
     CHECK_INT(res.status, ER_TASK_DONE);
