@@ -158,8 +158,9 @@ static er_bus_verdict settle(er_env *env, const er_bus_msg *msg, const er_task *
     er_error err = { 0 };
     er_store *st;
     /* A run cut short because the task ended elsewhere (the watchdog, another
-     * attempt) is no outcome either. */
-    if (!res->abandoned && er_env_store(env, &st, NULL) == 0 &&
+     * attempt) is no outcome either.  A done one recorded its answer under the
+     * lease, and the aggregator drops a stale attempt's result anyway. */
+    if (!res->abandoned && res->status != ER_TASK_DONE && er_env_store(env, &st, NULL) == 0 &&
         er_store_lease_check(st, lease, &err) == ER_ECONFLICT) {
         er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: abandoned: %s",
                lease->attempt, t->id, err.msg);
