@@ -11,7 +11,7 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all run test test-fast bench deps deploy-deps build build-asan build-fuzz fuzz clean install
+.PHONY: all run test test-fast bench soak deps deploy-deps build build-asan build-fuzz fuzz clean install
 
 all: build
 
@@ -68,6 +68,16 @@ fuzz: build-fuzz
 
 bench: build
 	bench/run.sh $(BUILD)
+
+# Long fault-injection runs in networked mode (bench/soak/*.sh, one scenario a
+# script; lib_*.sh are their shared set-up): figures printed, not tests.  Each
+# starts its own throwaway servers unless DATABASE_URL, RABBITMQ_URL and
+# REDIS_URL are set.
+soak: build
+	@for s in bench/soak/*.sh; do \
+	  case "$${s##*/}" in lib_*) continue ;; esac; \
+	  echo "== $$s"; $$s $(BUILD) || exit 1; \
+	done
 
 install: build
 	cmake --install $(BUILD)

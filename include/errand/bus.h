@@ -27,7 +27,13 @@
  *    ER_BUS_MAX_ATTEMPTS).  A message that kills every worker it reaches thus
  *    ends in the dead-letter queue after MAX attempts; the cost is one more
  *    publish per redelivery, and handlers see `redelivered` only on backends
- *    that do not count (none today). */
+ *    that do not count (none today).
+ *  - A message whose consumer lost its connection while the handler ran is
+ *    redelivered, possibly to another worker at once: msg->lost is raised, and
+ *    the handler must stop acting on it (its verdict is dropped).
+ *  - Whoever consumes may watch dead letters as they happen
+ *    (er_bus_on_dead_letter): a task whose message is dead-lettered is over, and
+ *    the reason is known only there. */
 #ifndef ERRAND_BUS_H
 #define ERRAND_BUS_H
 
@@ -82,6 +88,13 @@ typedef struct er_bus_msg {
     size_t len;
     int attempts;          /* 1 on first delivery */
     bool redelivered;      /* the broker delivered it before (a consumer died) */
+    /* Raised (by the bus, on another thread) once the connection this message came
+     * on is gone: the broker hands it to another consumer, and whatever this
+     * handler does next is done twice.  NULL on backends that cannot lose one. */
+    const volatile int *lost;
+    /* A handler returning RETRY or REJECT may say why here (BORROWED, NULL: not
+     * said); a dead letter carries the reason to er_bus_on_dead_letter. */
+    er_error *why;
 } er_bus_msg;
 
 typedef enum {
@@ -122,6 +135,12 @@ int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const voi
  * thread; msg and its strings are BORROWED for the call only. */
 int er_bus_consume(er_bus *bus, const char *queue, int concurrency, er_bus_handler fn,
                    void *payload, er_error *err);
+/* Called in the consuming process each time a message is dead-lettered, with
+ * the message (its queue and body) and why, in words for a user: "its worker
+ * died or lost the broker at each of 5 attempts".  Runs on the consumer thread
+ * before the dead letter is published; a second call replaces the first. */
+typedef void (*er_bus_dead_fn)(const er_bus_msg *msg, const char *reason, void *payload);
+void er_bus_on_dead_letter(er_bus *bus, er_bus_dead_fn fn, void *payload);
 /* Asks consumers to stop taking new messages (returns at once; er_bus_close joins).
  * Messages not yet in hand stay in (or go back to) their queue. */
 void er_bus_stop(er_bus *bus);

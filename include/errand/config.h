@@ -43,6 +43,7 @@ typedef struct er_config {
     long max_steps;
     long max_tokens;
     long max_seconds;
+    long deadline_margin;    /* seconds past max_seconds before a running task is failed */
     long approval_timeout;   /* seconds to wait for a y/n answer */
     long llm_timeout;        /* seconds per request */
     long llm_retries;

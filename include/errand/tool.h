@@ -44,6 +44,15 @@ typedef struct er_tool {
      * in "..." takes the rest of the line.  NULL: not offered offline. */
     const char *offline;
     er_tool_run_fn run;
+    /* Safe to run again when a crash left a call unfinished (its worker died
+     * after it started and before its result was recorded): it reads, fetches,
+     * or sets a state whole, like write_file with the full content.  Such a call
+     * is run again by the attempt that takes the task over.  Left false, a tool
+     * that changes the world (edit_file, run, send) runs at most once: the
+     * interrupted call is reported to the model and in the task's result, and
+     * not repeated.  Tools that only read (ER_PERM_READ) count as idempotent
+     * whatever this says (er_tool_idempotent). */
+    bool idempotent;
 } er_tool;
 
 typedef struct er_tool_family {
@@ -58,6 +67,9 @@ const er_tool *er_tool_find(const char *name);
 int er_tool_each(int (*fn)(const er_tool *t, void *payload), void *payload);
 /* The schema for the model: {"name","description","parameters"}. OWNED. */
 cJSON *er_tool_spec(const er_tool *t);
+/* May an interrupted call of t run again?  ER_PERM_READ tools and those marked
+ * idempotent. */
+bool er_tool_idempotent(const er_tool *t);
 /* Checks args against the tool's schema (required properties, primitive types,
  * enums); ER_EINVAL with a message naming the field. */
 int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err);

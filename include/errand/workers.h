@@ -37,4 +37,8 @@ er_bus_verdict er_supervisor_handle(const er_bus_msg *msg, void *payload);
 er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload);
 er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload);
 
+/* A child of parent_id ended: starts the steps waiting for it, or ends the
+ * parent (combined answer, or the first failure) when its children have. */
+void er_aggregator_parent_progress(er_env *env, const char *parent_id);
+
 #endif

@@ -155,6 +155,7 @@ int er_bus_open(er_bus **out, const char *url, er_error *err)
         return rc;
     (*out)->be = be;
     (*out)->subs = NULL;
+    (*out)->on_dead = NULL;
     rc = be->declare(*out, err);
     if (rc) {
         er_bus_close(*out);
@@ -237,6 +238,13 @@ static er_bus_verdict republish(er_bus *bus, const er_bus_msg *m)
     return ER_BUS_ACK;
 }
 
+void er_bus_on_dead_letter(er_bus *bus, er_bus_dead_fn fn, void *payload)
+{
+    /* Consumer threads of earlier er_bus_consume calls may be reading it. */
+    __atomic_store_n(&bus->on_dead_payload, payload, __ATOMIC_RELAXED);
+    __atomic_store_n(&bus->on_dead, fn, __ATOMIC_RELEASE);
+}
+
 static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *reason)
 {
     if (strcmp(m->queue, ER_QUEUE_DEAD) == 0) {
@@ -244,6 +252,9 @@ static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *
         er_log(ER_LOG_WARN, "bus", "dropped a message from '%s' (%s)", m->queue, reason);
         return ER_BUS_REJECT;
     }
+    er_bus_dead_fn fn = __atomic_load_n(&bus->on_dead, __ATOMIC_ACQUIRE);
+    if (fn)   /* before the publish: once dead-lettered, the message is out of our hands */
+        fn(m, reason, __atomic_load_n(&bus->on_dead_payload, __ATOMIC_RELAXED));
     er_error err = { 0 };
     int rc = bus->be->publish(bus, ER_EXCHANGE_DEAD, m->queue, m->body, m->len, m->attempts,
                               &err);
@@ -257,11 +268,25 @@ static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *
     return ER_BUS_ACK;
 }
 
+/* Why the last attempt failed, for the dead letter: the handler's words if it
+ * gave any. */
+static er_bus_verdict dead_after(er_bus *bus, const er_bus_msg *m, const char *what)
+{
+    char reason[400];
+    if (m->why && m->why->msg[0])
+        snprintf(reason, sizeof reason, "%s: %s", what, m->why->msg);
+    else
+        snprintf(reason, sizeof reason, "%s", what);
+    return dead_letter(bus, m, reason);
+}
+
 /* The raw handler every backend calls: the whole retry / dead-letter policy. */
 static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
 {
     struct er_bus_sub *s = payload;
     er_bus_msg m = *raw;
+    er_error why = { 0 };
+    m.why = &why;
     if (m.attempts < 1)
         m.attempts = 1;
     if (m.redelivered) {
@@ -271,18 +296,24 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
          * every time would be redelivered for ever instead of dead-lettered. */
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
-        return dead_letter(s->bus, &m, "its worker died or lost the broker at every attempt");
+        char reason[160];
+        snprintf(reason, sizeof reason, "its worker died or lost the broker at each of its %d "
+                 "attempts", m.attempts);
+        return dead_letter(s->bus, &m, reason);
     }
     er_bus_verdict v = s->fn(&m, s->payload);
     switch (v) {
     case ER_BUS_ACK:
         return ER_BUS_ACK;
-    case ER_BUS_RETRY:
+    case ER_BUS_RETRY: {
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
-        return dead_letter(s->bus, &m, "the handler asked for a retry at the last attempt");
+        char what[80];
+        snprintf(what, sizeof what, "it failed at each of its %d attempts", m.attempts);
+        return dead_after(s->bus, &m, what);
+    }
     case ER_BUS_REJECT:
-        return dead_letter(s->bus, &m, "the handler rejected it");
+        return dead_after(s->bus, &m, "the handler rejected it");
     case ER_BUS_REQUEUE:
         return ER_BUS_RETRY;   /* to the backend: put it back as it is */
     }

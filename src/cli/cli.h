@@ -73,6 +73,7 @@ typedef struct cli_outcome {
     bool streamed;        /* the answer already went to stdout */
     cJSON *route;         /* the routing decision, if any */
     cJSON *steps;         /* with collect_steps */
+    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated, or NULL */
 } cli_outcome;
 
 /* Submits a request and follows it to its end; Ctrl-C cancels it.  Starts the
@@ -95,8 +96,9 @@ char *cli_event_text(const cJSON *ev);
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
 int cli_local_workers(cli *c, er_error *err);
-/* Ends the tasks of local errand processes that died (orphans.h): the
- * commands that show tasks call it; `ask` does not pay for it. */
+/* Ends the tasks of local errand processes that died (orphans.h) and those past
+ * their deadline (watchdog.h): the commands that show tasks call it; `ask`
+ * does not pay for it. */
 void cli_reap_orphans(cli *c);
 /* Set by SIGINT while a request runs (run.c installs the handler). */
 extern volatile int cli_interrupted;

@@ -9,6 +9,7 @@
 #include "errand/log.h"
 #include "errand/orphans.h"
 #include "errand/str.h"
+#include "errand/watchdog.h"
 #include "errand/workers.h"
 
 #include <signal.h>
@@ -57,7 +58,7 @@ int cli_local_workers(cli *c, er_error *err)
 void cli_reap_orphans(cli *c)
 {
     er_error err = { 0 };
-    if (er_tasks_reap_orphans(c->env, &err))
+    if (er_tasks_reap_orphans(c->env, &err) || er_watchdog_sweep(c->env, NULL, &err))
         er_log(ER_LOG_WARN, "tasks", "cannot look for interrupted tasks: %s", err.msg);
 }
 
@@ -68,6 +69,7 @@ void cli_outcome_release(cli_outcome *o)
     free(o->error);
     cJSON_Delete(o->route);
     cJSON_Delete(o->steps);
+    cJSON_Delete(o->interrupted);
     memset(o, 0, sizeof *o);
 }
 
@@ -248,16 +250,25 @@ void cli_outcome_take_end(cli_outcome *o, const cJSON *d)
     o->error_code = er_error_from_name(er_json_str(d, "code"));
     o->tokens_in = er_json_int(d, "tokens_in", 0, 0, INT64_MAX);
     o->tokens_out = er_json_int(d, "tokens_out", 0, 0, INT64_MAX);
+    cJSON_Delete(o->interrupted);
+    const cJSON *calls = er_json_arr(d, "interrupted");
+    o->interrupted = calls ? cJSON_Duplicate(calls, true) : NULL;
 }
 
 /* The store is the truth; pub/sub may drop messages (a Redis restart).  *status
- * gets the stored status (unchanged when the store cannot say). */
+ * gets the stored status (unchanged when the store cannot say).  A task past
+ * its deadline is failed here: whatever became of its worker, it is over. */
 static bool ended_in_store(cli *c, cli_outcome *o, er_task_status *status)
 {
     er_store *st;
     er_task t;
     if (er_env_store(c->env, &st, NULL) || er_store_task_get(st, o->task_id, &t, NULL))
         return false;
+    if (er_watchdog_check(c->env, &t)) {
+        er_task_release(&t);
+        if (er_store_task_get(st, o->task_id, &t, NULL))
+            return false;
+    }
     *status = t.status;
     bool ended = er_task_status_final(t.status);
     if (ended) {
@@ -390,9 +401,15 @@ static void stream_was_cut(cli_outcome *o)
 }
 
 /* Names the queues where messages wait and no worker consumes (a task stuck past
- * the supervisor: its agent's worker or the aggregator is missing). */
+ * the supervisor: its agent's worker or the aggregator is missing), and dead
+ * letters, whose tasks have failed (unless the store was down then too). */
 static void hint_unconsumed(er_bus *bus)
 {
+    long dead = -1;
+    if (er_bus_queue_info(bus, ER_QUEUE_DEAD, &dead, NULL, NULL) == 0 && dead > 0)
+        fprintf(stderr, "errand: %ld message%s in the dead-letter queue %s: their tasks failed "
+                "(`errand task show ID` says why; `errand doctor` counts them)\n", dead,
+                dead == 1 ? " is" : "s are", ER_QUEUE_DEAD);
     for (const er_worker_stage *st = er_worker_stages(); st->name; st++) {
         long depth = -1, consumers = -1;
         if (er_bus_queue_info(bus, st->queue, &depth, &consumers, NULL) != 0 || depth <= 0 ||

@@ -3,7 +3,9 @@
  * A run owns one task.  Scopes nest one level: the agent's own conversation,
  * and a subagent's fresh conversation started by the `task` tool.  Each LLM step
  * and each tool result is an event with a step key; a redelivered task replays
- * those instead of calling the model or the tool again. */
+ * those instead of calling the model or the tool again.  Every event is
+ * recorded under the attempt's lease (record()): the first one refused ends the
+ * run as abandoned. */
 #include "errand/runtime.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
@@ -36,11 +38,11 @@ const char er_runtime_task_schema[] =
 static const er_tool todos_tool = { "write_todos",
                                     "Write the plan as a todo list; call again to update "
                                     "statuses as you work.",
-                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL };
+                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL, true };
 static const er_tool task_tool = { "task",
                                    "Delegate a self-contained piece of work to a subagent with a "
                                    "fresh context; returns its final answer.",
-                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL };
+                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL, true };
 
 typedef struct run {
     er_env *env;
@@ -55,6 +57,8 @@ typedef struct run {
     bool always[ER_PERM_COUNT];
     er_task_place place;  /* its workspace, whether it came through errand serve, approvers */
     bool streamed_text;   /* a newline goes between texts of separate steps */
+    bool abandoned;       /* the attempt lost the task: record and do nothing more */
+    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated */
     er_error err;         /* why the run stopped */
 } run;
 
@@ -126,6 +130,61 @@ static bool cancelled(run *r)
     return r->o->cancel && *r->o->cancel;
 }
 
+/* The attempt no longer owns the task: whatever it does now is not the task's. */
+static int abandon(run *r, const char *why)
+{
+    r->abandoned = true;
+    return er_error_set(&r->err, ER_ECONFLICT, "abandoned: %s", why);
+}
+
+static int check_lost(run *r)
+{
+    if (r->o->lost && *r->o->lost)
+        return abandon(r, "the worker's connection to the broker dropped, which hands the task "
+                          "to another worker");
+    return 0;
+}
+
+/* Stores and publishes one event of this attempt (TAKES data).  *stored (may be
+ * NULL) is false when an earlier attempt had recorded key.  Nonzero, ending the
+ * run, when the attempt has lost the task; other failures only cost the record
+ * (the step is redone if the task is ever taken over), unless `needed`. */
+static int record(run *r, const char *key, const char *kind, cJSON *data, bool *stored,
+                  bool needed)
+{
+    er_error err = { 0 };
+    bool kept = true;
+    int rc = er_event_emit_leased(r->env, r->o->lease, r->o->root_id, r->o->task_id, key, kind,
+                                  data, &kept, &err);
+    if (rc == ER_ECONFLICT)
+        return abandon(r, err.msg);
+    if (rc && needed)
+        return er_error_set(&r->err, rc, "cannot record %s: %s", key ? key : kind, err.msg);
+    if (rc) {
+        er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key ? key : kind, err.msg);
+        kept = true;   /* nobody else recorded it: this attempt's value stands */
+    }
+    if (stored)
+        *stored = kept;
+    return 0;
+}
+
+/* Before a side effect: does this attempt still own the task? */
+static int check_owner(run *r)
+{
+    int rc = check_lost(r);
+    if (rc || !r->o->lease)
+        return rc;
+    er_error err = { 0 };
+    rc = er_store_lease_check(r->store, r->o->lease, &err);
+    if (rc == ER_ECONFLICT)
+        return abandon(r, err.msg);
+    if (rc)
+        return er_error_set(&r->err, rc, "cannot tell whether this worker still owns the task "
+                            "(%s); not acting for it", err.msg);
+    return 0;
+}
+
 static int time_budget_exhausted(run *r)
 {
     return er_error_set(&r->err, ER_EBUDGET,
@@ -135,6 +194,8 @@ static int time_budget_exhausted(run *r)
 
 static int check_budget(run *r)
 {
+    if (check_lost(r))
+        return r->err.code;
     if (cancelled(r))
         return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
     if (r->steps >= r->cfg->max_steps)
@@ -210,16 +271,20 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
     resp->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
 }
 
-static bool replay(run *r, const char *key, cJSON **data_out)
+/* The data of the event recorded under key, if any. */
+static bool find_recorded(run *r, const char *key, cJSON **data_out)
 {
-    if (!r->o->replay)   /* a first delivery has nothing recorded */
-        return false;
     er_event ev;
     if (er_store_event_find(r->store, r->o->task_id, key, &ev, NULL) != 0)
         return false;
     *data_out = cJSON_Parse(ev.data ? ev.data : "{}");
     er_event_release(&ev);
     return *data_out != NULL;
+}
+
+static bool replay(run *r, const char *key, cJSON **data_out)
+{
+    return r->o->replay && find_recorded(r, key, data_out);   /* a first delivery has none */
 }
 
 static int llm_step(run *r, scope *s, er_llm_response *resp)
@@ -252,10 +317,22 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         return rc;
     if (sc.any)
         r->streamed_text = true;
-    er_error err = { 0 };
-    if (er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "llm", response_json(s, resp),
-                      &err))
-        er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key, err.msg);
+    bool stored = true;
+    rc = record(r, key, "llm", response_json(s, resp), &stored, false);
+    if (rc || stored) {
+        if (rc)
+            er_llm_response_release(resp);
+        return rc;
+    }
+    /* Another attempt recorded this step while this one asked: its answer is the
+     * task's, and this one's, never recorded, must not lead anywhere. */
+    er_llm_response_release(resp);
+    if (!find_recorded(r, key, &recorded))
+        return stop(r, ER_ECONFLICT, "%s was recorded by another attempt but cannot be read "
+                    "back; stopping rather than going on with an unrecorded answer", key);
+    response_from_json(resp, recorded);
+    cJSON_Delete(recorded);
+    er_log(ER_LOG_INFO, "runtime", "adopted the recorded %s", key);
     return 0;
 }
 
@@ -307,8 +384,7 @@ static char *do_todos(run *r, const scope *s, const cJSON *args)
     cJSON *data = cJSON_CreateObject();
     er_json_add_str(data, "agent", s->name);
     er_json_add(data, "todos", cJSON_Duplicate(todos, true));
-    er_error err = { 0 };
-    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "todos", data, &err);
+    record(r, NULL, "todos", data, NULL, false);   /* a lost task shows in r->abandoned */
     return er_buf_detach(&b);
 }
 
@@ -337,9 +413,10 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
     er_json_add_str(data, "agent", parent->name);
     er_json_add_str(data, "subagent", sa->name);
     er_json_add_str(data, "description", er_json_str(args, "description"));
-    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "delegate", data, NULL);
     char *answer = NULL;
-    int rc = run_scope(r, &sub, &answer);
+    int rc = record(r, NULL, "delegate", data, NULL, false);
+    if (rc == 0)
+        rc = run_scope(r, &sub, &answer);
     cJSON_Delete(sub.messages);
     cJSON_Delete(sub.specs);
     if (rc)
@@ -447,9 +524,65 @@ static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content
         *content = do_todos(r, s, args);
     else if (t == &task_tool)
         rc = do_delegate(r, s, c, args, content);
-    else if (check_policy(r, s, t, c, content) == 0)
+    else if (check_policy(r, s, t, c, content) == 0 &&
+             (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0))
         *content = run_tool(r, s, t, args);
     cJSON_Delete(args);
+    if (rc == 0 && r->abandoned)
+        rc = r->err.code;
+    return rc;
+}
+
+static cJSON *call_json(const scope *s, const er_llm_tool_call *c)
+{
+    cJSON *d = cJSON_CreateObject();
+    er_json_add_str(d, "agent", s->name);
+    er_json_add_str(d, "id", c->id);
+    er_json_add_str(d, "tool", c->name);
+    er_json_add_str(d, "arguments", c->arguments);
+    return d;
+}
+
+/* A call begun by an earlier attempt, without a result: it is not run again. */
+static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
+{
+    if (!r->interrupted)
+        r->interrupted = cJSON_CreateArray();
+    cJSON *d = call_json(s, c);
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "id");
+    er_json_append(r->interrupted, d);
+    er_log(ER_LOG_WARN, "runtime", "%s call %s was interrupted by a restart; not repeated",
+           c->name, c->id);
+    return er_xasprintf("error: this %s call was interrupted by a restart and was not repeated; "
+                        "check its effect before retrying", c->name);
+}
+
+/* Runs one call unless a result is recorded; *content is what the model sees. */
+static int one_call(run *r, scope *s, const er_llm_tool_call *c, const char *started,
+                    char **content)
+{
+    const er_tool *t = er_tool_find(c->name);
+    bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
+    bool first = true;
+    /* The mark that it began: recorded before, so a crash during it is known. */
+    int rc = record(r, started, "tool_call", call_json(s, c), &first, !again);
+    if (rc)
+        return rc;
+    if (!first && !again)
+        *content = not_repeated(r, s, c);
+    else if (!first && t)
+        er_log(ER_LOG_INFO, "runtime", "%s call %s was interrupted by a restart; running it "
+               "again (idempotent)", c->name, c->id);
+    if (*content)
+        return 0;
+    rc = tool_call(r, s, c, content);
+    if (rc == 0 && cancelled(r)) {
+        /* Cut short, or done just as the cancel came: recording "cancelled" as
+         * its result would replay that on redelivery (a worker's shutdown). */
+        free(*content);
+        *content = NULL;
+        rc = er_error_set(&r->err, ER_ECANCELLED, "cancelled");
+    }
     return rc;
 }
 
@@ -467,38 +600,28 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
             continue;
         }
         char *content = NULL;
-        const er_tool *t = er_tool_find(c->name);
-        if (t && t->perm != ER_PERM_READ && replay(r, started, &recorded)) {
-            /* It started before a crash and its result was lost: never do it twice. */
-            cJSON_Delete(recorded);
-            content = er_xasprintf("error: this %s call was interrupted by a restart and was "
-                                   "not repeated; check its effect before retrying", c->name);
-        } else {
-            cJSON *d = cJSON_CreateObject();
-            er_json_add_str(d, "agent", s->name);
-            er_json_add_str(d, "id", c->id);
-            er_json_add_str(d, "tool", c->name);
-            er_json_add_str(d, "arguments", c->arguments);
-            er_event_emit(r->env, r->o->root_id, r->o->task_id, started, "tool_call", d, NULL);
-            int rc = tool_call(r, s, c, &content);
-            if (rc)
-                return rc;
-            if (r->o->cancel && *r->o->cancel) {
-                /* Cut short, or done just as the cancel came: recording "cancelled" as
-                 * its result would replay that on redelivery (a worker's shutdown). */
-                free(content);
-                return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
-            }
+        int rc = one_call(r, s, c, started, &content);
+        if (rc) {
+            free(content);
+            return rc;
         }
-        cJSON *d = cJSON_CreateObject();
-        er_json_add_str(d, "agent", s->name);
-        er_json_add_str(d, "id", c->id);
-        er_json_add_str(d, "tool", c->name);
+        cJSON *d = call_json(s, c);
+        cJSON_DeleteItemFromObjectCaseSensitive(d, "arguments");
         er_json_add_str(d, "content", content);
         er_json_add_bool(d, "is_error", er_llm_tool_failed(content));
-        er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "tool_result", d, NULL);
-        add_tool_result(s, c, content);
+        bool stored = true;
+        rc = record(r, key, "tool_result", d, &stored, false);
+        if (rc == 0 && !stored && find_recorded(r, key, &recorded)) {
+            /* An idempotent call two attempts ran: the recorded result is the one. */
+            free(content);
+            content = er_xstrdup(er_json_str(recorded, "content"));
+            cJSON_Delete(recorded);
+        }
+        if (rc == 0)
+            add_tool_result(s, c, content);
         free(content);
+        if (rc)
+            return rc;
     }
     return 0;
 }
@@ -530,15 +653,35 @@ static int run_scope(run *r, scope *s, char **answer)
     }
 }
 
+/* The answer says which calls were not repeated: done is then not "all happened". */
+static char *with_interrupted(char *answer, const cJSON *calls)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, answer);
+    int n = cJSON_GetArraySize(calls);
+    er_buf_printf(&b, "\n\n[errand: %d tool call%s interrupted by a worker restart (begun, no "
+                      "result recorded) and not repeated; check %s effect:",
+                  n, n == 1 ? " was" : "s were", n == 1 ? "its" : "their");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, calls)
+        er_buf_printf(&b, " %s %s%s", er_json_str(c, "tool"), er_json_str(c, "arguments"),
+                      c->next ? ";" : "]");
+    free(answer);
+    return er_buf_detach(&b);
+}
+
 static void finish(run *r, er_run_result *out, int rc, char *answer)
 {
     out->tokens_in = r->tokens_in;
     out->tokens_out = r->tokens_out;
     out->steps = r->steps;
     out->error_code = rc;
+    out->abandoned = r->abandoned;
+    out->interrupted = r->interrupted;
+    r->interrupted = NULL;
     if (rc == 0) {
         out->status = ER_TASK_DONE;
-        out->answer = answer;
+        out->answer = out->interrupted ? with_interrupted(answer, out->interrupted) : answer;
         return;
     }
     free(answer);
@@ -551,6 +694,12 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
     memset(out, 0, sizeof *out);
     run r = { .env = env, .o = o, .cfg = er_env_config(env) };
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
+    if (o->lease && o->lease->deadline_ms) {
+        /* Taken over after a crash: what is left of the task's budget, not a new one. */
+        int64_t left = o->lease->deadline_ms - r.cfg->deadline_margin * 1000 - er_time_ms();
+        if (er_mono_ms() + left < r.deadline_ms)
+            r.deadline_ms = er_mono_ms() + left;
+    }
     r.agent = er_agent_find(o->agent);
     char *answer = NULL;
     int rc;
@@ -586,5 +735,7 @@ void er_run_result_release(er_run_result *res)
 {
     free(res->answer);
     free(res->error);
+    cJSON_Delete(res->interrupted);
     res->answer = res->error = NULL;
+    res->interrupted = NULL;
 }

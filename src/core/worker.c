@@ -1,4 +1,8 @@
-/* worker.c — the agent consumer (runs the runtime on a task) and starting consumers. */
+/* worker.c — the agent consumer (runs the runtime on a task) and starting consumers.
+ *
+ * Each delivery of a task's message is one attempt at it: it takes the task's
+ * lease (store.h) before running, and gives up quietly once the lease or the
+ * delivery is lost — another attempt has the task then, or it has ended. */
 #include "errand/workers.h"
 #include "worker_int.h"
 #include "errand/agent.h"
@@ -7,9 +11,11 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/orphans.h"
 #include "errand/runtime.h"
 #include "errand/str.h"
 #include "errand/tasks.h"
+#include "errand/watchdog.h"
 
 #include <pthread.h>
 #include <stdio.h>
@@ -38,6 +44,8 @@ int er_worker_load_task(er_env *env, const er_bus_msg *msg, er_task *out, cJSON 
         er_log(ER_LOG_ERROR, "worker", "task %s on %s: %s", er_json_str(body, "task_id"),
                msg->queue, err.msg);
         cJSON_Delete(body);
+        if (msg->why)
+            *msg->why = err;
         *verdict = rc == ER_ENOTFOUND ? ER_BUS_REJECT : ER_BUS_RETRY;
         return rc;
     }
@@ -65,11 +73,14 @@ static char *request_with_input(er_env *env, const er_task *t, const cJSON *meta
     return r;
 }
 
-static int publish_result(er_env *env, const er_task *t, const er_run_result *res,
-                          er_error *err)
+static int publish_result(er_env *env, const er_task *t, const er_lease *lease,
+                          const er_run_result *res, er_error *err)
 {
     cJSON *j = cJSON_CreateObject();
     er_json_add_str(j, "task_id", t->id);
+    er_json_add_num(j, "attempt", lease->attempt);   /* a stale one's is dropped */
+    if (res->interrupted)
+        er_json_add(j, "interrupted", cJSON_Duplicate(res->interrupted, true));
     er_json_add_str(j, "status", er_task_status_name(res->status));
     er_json_add_str(j, "answer", res->answer);
     er_json_add_str(j, "error", res->error);
@@ -87,7 +98,8 @@ static int publish_result(er_env *env, const er_task *t, const er_run_result *re
     return rc;
 }
 
-static void run_task(er_env *env, const er_task *t, bool replay, er_run_result *res)
+static void run_task(er_env *env, const er_task *t, const er_lease *lease,
+                     const volatile int *lost, bool replay, er_run_result *res)
 {
     cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
     char *request = request_with_input(env, t, meta);
@@ -100,7 +112,7 @@ static void run_task(er_env *env, const er_task *t, bool replay, er_run_result *
                       .request = request, .history = history,
                       .approve_all = er_json_bool(meta, "approve_all", false),
                       .user_id = t->user_id, .server = er_json_bool(meta, "server", false),
-                      .replay = replay, .cancel = &cancel };
+                      .replay = replay, .cancel = &cancel, .lease = lease, .lost = lost };
     er_runtime_run(env, &o, res);
     er_env_unwatch_cancel(env, &cancel);
     cJSON_Delete(history);
@@ -120,6 +132,64 @@ static bool interrupted(er_env *env, const er_task *t, const er_run_result *res)
            er_store_task_status(st, t->id, &status, NULL) == 0 && status != ER_TASK_CANCELLED;
 }
 
+/* This attempt's hold on the task: 0, or the verdict to give the message. */
+static int take(er_env *env, const er_bus_msg *msg, const er_task *t, er_lease *lease,
+                er_bus_verdict *v)
+{
+    const er_config *cfg = er_env_config(env);
+    er_store *st;
+    er_error err = { 0 };
+    int rc = er_env_store(env, &st, &err);
+    if (!rc)
+        rc = er_store_task_take(st, t->id, er_owner_self(),
+                                (cfg->max_seconds + cfg->deadline_margin) * 1000, lease, &err);
+    if (rc == ER_ECONFLICT) {   /* it ended meanwhile (cancelled, failed by the watchdog) */
+        *v = ER_BUS_ACK;
+    } else if (rc) {
+        er_log(ER_LOG_ERROR, "worker", "cannot take task %s: %s", t->id, err.msg);
+        if (msg->why)
+            er_error_set(msg->why, rc, "the task could not be taken: %s", err.msg);
+        *v = ER_BUS_RETRY;
+    }
+    return rc;
+}
+
+/* What becomes of the message once the run is over. */
+static er_bus_verdict settle(er_env *env, const er_bus_msg *msg, const er_task *t,
+                             const er_lease *lease, const er_run_result *res)
+{
+    er_error err = { 0 };
+    er_store *st;
+    /* A run cut short because the task ended elsewhere (the watchdog, another
+     * attempt) is no outcome either.  A done one recorded its answer under the
+     * lease, and the aggregator drops a stale attempt's result anyway. */
+    if (!res->abandoned && res->status != ER_TASK_DONE && er_env_store(env, &st, NULL) == 0 &&
+        er_store_lease_check(st, lease, &err) == ER_ECONFLICT) {
+        er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: abandoned: %s",
+               lease->attempt, t->id, err.msg);
+        return ER_BUS_ACK;
+    }
+    if (res->abandoned) {
+        /* Someone else has the task, or it is over: publish nothing.  A lost
+         * delivery's verdict is dropped by the bus anyway. */
+        er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: %s", lease->attempt, t->id,
+               res->error ? res->error : "abandoned");
+        return ER_BUS_ACK;
+    }
+    if (interrupted(env, t, res)) {
+        er_log(ER_LOG_INFO, "worker", "task %s interrupted by the shutdown; back to %s, to go "
+               "on from its recorded steps", t->id, msg->queue);
+        return ER_BUS_REQUEUE;
+    }
+    if (publish_result(env, t, lease, res, &err)) {
+        er_log(ER_LOG_ERROR, "worker", "cannot publish the result of %s: %s", t->id, err.msg);
+        if (msg->why)
+            er_error_set(msg->why, err.code, "its result could not be published: %s", err.msg);
+        return ER_BUS_RETRY;   /* recorded steps make the rerun cheap and side-effect free */
+    }
+    return ER_BUS_ACK;
+}
+
 er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
 {
     er_env *env = payload;
@@ -127,33 +197,26 @@ er_bus_verdict er_agent_handle(const er_bus_msg *msg, void *payload)
     er_bus_verdict v;
     if (er_worker_load_task(env, msg, &t, NULL, &v))
         return v;
-    if (er_task_status_final(t.status)) {
+    er_lease lease;
+    if (er_task_status_final(t.status) || take(env, msg, &t, &lease, &v)) {
+        if (er_task_status_final(t.status))
+            v = ER_BUS_ACK;
         er_task_release(&t);
         er_log_set_context(NULL, NULL);
-        return ER_BUS_ACK;
+        return v;
     }
-    er_log(ER_LOG_INFO, "worker", "running task %s on %s (attempt %d)", t.id, msg->queue,
-           msg->attempts);
-    er_store *st;
-    er_error err = { 0 };
-    if (er_env_store(env, &st, &err) == 0 &&
-        er_store_task_advance(st, t.id, ER_TASK_RUNNING, NULL, &err) == 0) {
-        cJSON *d = cJSON_CreateObject();
-        er_json_add_str(d, "agent", t.agent);
-        er_event_emit(env, er_task_root(&t), t.id, "start", "start", d, NULL);
-    }
+    er_log(ER_LOG_INFO, "worker", "running task %s on %s (attempt %d, delivery %d)", t.id,
+           msg->queue, lease.attempt, msg->attempts);
+    cJSON *d = cJSON_CreateObject();
+    er_json_add_str(d, "agent", t.agent);
+    er_json_add_num(d, "attempt", lease.attempt);
+    er_event_emit_leased(env, &lease, er_task_root(&t), t.id, "start", "start", d, NULL, NULL);
     er_run_result res;
     /* A task that was ever started may have recorded steps, whatever the bus says. */
-    run_task(env, &t, msg->redelivered || msg->attempts > 1 || t.status == ER_TASK_RUNNING, &res);
-    v = ER_BUS_ACK;
-    if (interrupted(env, &t, &res)) {
-        er_log(ER_LOG_INFO, "worker", "task %s interrupted by the shutdown; back to %s, to go "
-               "on from its recorded steps", t.id, msg->queue);
-        v = ER_BUS_REQUEUE;
-    } else if (publish_result(env, &t, &res, &err)) {
-        er_log(ER_LOG_ERROR, "worker", "cannot publish the result of %s: %s", t.id, err.msg);
-        v = ER_BUS_RETRY;   /* recorded steps make the rerun cheap and side-effect free */
-    }
+    bool replay = msg->redelivered || msg->attempts > 1 || lease.attempt > 1 ||
+                  t.status == ER_TASK_RUNNING;
+    run_task(env, &t, &lease, msg->lost, replay, &res);
+    v = settle(env, msg, &t, &lease, &res);
     er_run_result_release(&res);
     er_task_release(&t);
     er_log_set_context(NULL, NULL);
@@ -196,11 +259,31 @@ const char *er_worker_stage_names(void)
     return stage_names;
 }
 
+static void sweep(er_env *env, void *payload)
+{
+    (void)payload;
+    er_error err = { 0 };
+    if (er_watchdog_sweep(env, NULL, &err))
+        er_log(ER_LOG_WARN, "tasks", "cannot look for overdue tasks: %s", err.msg);
+}
+
+/* Whoever consumes ends the tasks no worker will finish (watchdog.h). */
+static int watch(er_env *env, er_error *err)
+{
+    er_bus *bus;
+    int rc = er_env_bus(env, &bus, err);
+    if (!rc)
+        er_bus_on_dead_letter(bus, er_watchdog_dead_letter, env);
+    if (!rc)
+        rc = er_env_tick(env, er_watchdog_interval_ms(er_env_config(env)), sweep, NULL, err);
+    return rc;
+}
+
 int er_workers_start(er_env *env, const char *which, int concurrency, er_error *err)
 {
     bool all = strcmp(which, "all") == 0;
     bool known = all;
-    int rc = 0;
+    int rc = watch(env, err);
     er_bus *bus;
     if (concurrency < 1)
         concurrency = 1;

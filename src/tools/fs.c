@@ -571,7 +571,7 @@ static const er_tool fs_tools[] = {
       "\"end\":{\"type\":\"integer\",\"description\":\"last line to show, inclusive (default: "
       "end of file)\"}},"
       "\"required\":[\"path\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "show PATH[:START[-END]]", run_read },
+      ER_PERM_READ, "show PATH[:START[-END]]", run_read, .idempotent = true },
     { "write_file",
       "Create or overwrite a file in the workspace with the given content (parent directories "
       "are created). Returns a unified diff against the previous content.",
@@ -579,7 +579,8 @@ static const er_tool fs_tools[] = {
       "\"path\":{\"type\":\"string\",\"description\":\"file path, relative to the workspace\"},"
       "\"content\":{\"type\":\"string\",\"description\":\"the complete new content\"}},"
       "\"required\":[\"path\",\"content\"],\"additionalProperties\":false}",
-      ER_PERM_WRITE, "write PATH CONTENT...", run_write },
+      ER_PERM_WRITE, "write PATH CONTENT...", run_write,
+      .idempotent = true },   /* the whole content: writing it twice leaves the same file */
     { "edit_file",
       "Replace an exact piece of text in a file. old must match exactly once (include enough "
       "surrounding lines) unless replace_all is set. Returns a unified diff of the change.",
@@ -591,14 +592,15 @@ static const er_tool fs_tools[] = {
       "\"replace_all\":{\"type\":\"boolean\",\"description\":\"replace every occurrence "
       "(default false)\"}},"
       "\"required\":[\"path\",\"old\",\"new\"],\"additionalProperties\":false}",
-      ER_PERM_WRITE, "edit PATH OLD NEW", run_edit },
+      ER_PERM_WRITE, "edit PATH OLD NEW", run_edit,
+      .idempotent = false },   /* its second run would meet its own result */
     { "list_dir",
       "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"directory, relative to the workspace "
       "(default: its root)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
-      ER_PERM_READ, "ls [PATH]", run_list },
+      ER_PERM_READ, "ls [PATH]", run_list, .idempotent = true },
 };
 
 const er_tool_family er_tools_fs = { "fs", fs_tools, ER_ARRAY_LEN(fs_tools) };

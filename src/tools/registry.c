@@ -146,3 +146,8 @@ int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err)
     cJSON_Delete(schema);
     return rc;
 }
+
+bool er_tool_idempotent(const er_tool *t)
+{
+    return t->idempotent || t->perm == ER_PERM_READ;
+}

@@ -442,7 +442,7 @@ static const er_tool search_tools[] = {
       "\"pattern\":{\"type\":\"string\",\"description\":\"glob relative to the workspace, e.g. "
       "**/*.py\"}},"
       "\"required\":[\"pattern\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "glob PATTERN", run_glob },
+      ER_PERM_READ, "glob PATTERN", run_glob, .idempotent = true },
     { "grep",
       "Search file contents with a POSIX extended regular expression; returns file:line:text "
       "for each matching line. Binary files and .git are skipped.",
@@ -454,7 +454,7 @@ static const er_tool search_tools[] = {
       "\"glob\":{\"type\":\"string\",\"description\":\"only files whose name matches, e.g. "
       "*.c\"}},"
       "\"required\":[\"pattern\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "grep PATTERN [PATH]", run_grep },
+      ER_PERM_READ, "grep PATTERN [PATH]", run_grep, .idempotent = true },
 };
 
 const er_tool_family er_tools_search = { "search", search_tools, ER_ARRAY_LEN(search_tools) };

@@ -69,6 +69,8 @@ const er_config_key er_config_keys[] = {
       "Token budget of one task (input + output)" },
     { "agent", "max_seconds", "ERRAND_MAX_SECONDS", ER_CFG_LONG, OFF(max_seconds), false, "600",
       "Wall-clock budget of one task, in seconds" },
+    { "agent", "deadline_margin", "ERRAND_DEADLINE_MARGIN", ER_CFG_LONG, OFF(deadline_margin),
+      false, "60", "Seconds past max_seconds after which a task no worker finished is failed" },
     { "agent", "approval_timeout", "ERRAND_APPROVAL_TIMEOUT", ER_CFG_LONG, OFF(approval_timeout),
       false, "300", "Seconds to wait for an answer to an approval request before denying" },
     { "policy", "read", "ERRAND_POLICY_READ", ER_CFG_POLICY, POL(ER_PERM_READ), false, "allow",

@@ -26,15 +26,15 @@ static const er_tool extra[] = {
       "\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
       "\"opts\":{\"type\":\"object\"},\"maybe\":{\"type\":[\"number\",\"null\"]}},"
       "\"required\":[\"count\"]}",
-      ER_PERM_READ, "types COUNT [RATIO] [FLAG] [IDS] [OPTS] [MAYBE]", NULL },
+      ER_PERM_READ, "types COUNT [RATIO] [FLAG] [IDS] [OPTS] [MAYBE]", NULL, false },
     { "fuzz_literal", "Literal words",
       "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL },
+      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
     { "fuzz_nested", "Arrays of arrays",
       "{\"type\":\"object\",\"properties\":{\"grid\":{\"type\":\"array\","
       "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}}},"
       "\"labels\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}}}",
-      ER_PERM_READ, "grid GRID [LABELS]", NULL },
+      ER_PERM_READ, "grid GRID [LABELS]", NULL, false },
 };
 
 typedef struct table {

@@ -47,6 +47,7 @@ typedef struct collector {
     int until;             /* RETRY_UNTIL: ack from this attempt on */
     bool released;         /* BLOCK: let the handler return */
     int n, returned, in_hand, max_in_hand;
+    int lost;              /* handlers that found msg->lost raised as they returned */
     seen items[MAXSEEN];
 } collector;
 
@@ -96,6 +97,8 @@ static er_bus_verdict collect(const er_bus_msg *m, void *payload)
     pthread_mutex_lock(&c->mu);
     while (c->mode == BLOCK && !c->released)
         pthread_cond_wait(&c->cv, &c->mu);
+    if (m->lost && *m->lost)
+        c->lost++;
     c->in_hand--;
     c->returned++;
     pthread_cond_broadcast(&c->cv);
@@ -104,6 +107,7 @@ static er_bus_verdict collect(const er_bus_msg *m, void *payload)
     case RETRY_UNTIL:
         return m->attempts < c->until ? ER_BUS_RETRY : ER_BUS_ACK;
     case ALWAYS_RETRY:
+        er_error_set(m->why, ER_EUNAVAIL, "the store is down (attempt %d)", m->attempts);
         return ER_BUS_RETRY;
     case REJECT_ALL:
         return ER_BUS_REJECT;
@@ -159,6 +163,25 @@ static er_bus *open_clean(void)
     for (const char *const *q = er_bus_queue_names(); *q; q++)
         CHECK_OK(er_bus_purge(bus, *q, NULL, &err));
     return bus;
+}
+
+/* What er_bus_on_dead_letter reported. */
+typedef struct dead_log {
+    pthread_mutex_t mu;
+    int n;
+    char queue[4][32], reason[4][200];
+} dead_log;
+
+static void on_dead(const er_bus_msg *m, const char *reason, void *payload)
+{
+    dead_log *d = payload;
+    pthread_mutex_lock(&d->mu);
+    if (d->n < 4) {
+        snprintf(d->queue[d->n], sizeof d->queue[0], "%s", m->queue);
+        snprintf(d->reason[d->n], sizeof d->reason[0], "%s", reason);
+    }
+    d->n++;
+    pthread_mutex_unlock(&d->mu);
 }
 
 static long depth_of(er_bus *bus, const char *queue)
@@ -502,6 +525,8 @@ static void test_dead_letter(void)
     collector_init(&retry, ALWAYS_RETRY);
     collector_init(&reject, REJECT_ALL);
     collector_init(&dead, ACK_ALL);
+    dead_log log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    er_bus_on_dead_letter(bus, on_dead, &log);
     CHECK_OK(er_bus_consume(bus, "agent.email", 1, collect, &retry, &err));
     CHECK_OK(er_bus_consume(bus, "agent.browser", 1, collect, &reject, &err));
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_DEAD, 1, collect, &dead, &err));
@@ -527,6 +552,13 @@ static void test_dead_letter(void)
         CHECK_STR(dead.items[1].key, "agent.browser");
         CHECK_INT(dead.items[1].attempts, 1);
     }
+    /* Told as it happened, with the handler's own words; dead letters of the
+     * dead-letter queue itself are not reported again. */
+    CHECK_INT(log.n, 2);
+    CHECK_STR(log.queue[0], "agent.email");
+    CHECK_STR(log.reason[0], "it failed at each of its 5 attempts: the store is down (attempt 5)");
+    CHECK_STR(log.queue[1], "agent.browser");
+    CHECK_STR(log.reason[1], "the handler rejected it");
     collector_release(&retry);
     collector_release(&reject);
     collector_release(&dead);
@@ -689,9 +721,13 @@ static void test_crash_loop_dead_letters(void)
     collector c, dead;
     collector_init(&c, ACK_ALL);
     collector_init(&dead, ACK_ALL);
+    dead_log log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    er_bus_on_dead_letter(bus, on_dead, &log);
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_DEAD, 1, collect, &dead, &err));
     CHECK_OK(er_bus_consume(bus, "agent.data", 1, collect, &c, &err));
     CHECK(wait_count(&dead, &dead.returned, 1, WAIT_MS));
+    CHECK_INT(log.n, 1);
+    CHECK_STR(log.reason[0], "its worker died or lost the broker at each of its 5 attempts");
     CHECK_INT(wait_info(bus, "agent.data", false, 0), 0);
     er_bus_close(bus);
     CHECK_INT(c.n, 0);
@@ -743,11 +779,16 @@ static void test_broker_restart(void)
                              strchr(bus_url, '?') ? "&" : "?");
     CHECK_OK(er_bus_open(&impatient, url, &err));
     free(url);
-    collector c;
+    collector c, held;
     collector_init(&c, ACK_ALL);
+    collector_init(&held, BLOCK);
     CHECK_OK(er_bus_consume(bus, "agent.research", 1, collect, &c, &err));
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.research", "before") == 0);
     CHECK(wait_count(&c, &c.returned, 1, WAIT_MS));
+    /* A message in hand while the connection drops: its handler is told. */
+    CHECK_OK(er_bus_consume(bus, "agent.browser", 1, collect, &held, &err));
+    CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.browser", "held") == 0);
+    CHECK(wait_count(&held, &held.n, 1, WAIT_MS));
 
     CHECK_INT(run_script("stop_app"), 0);
     if (impatient) {
@@ -765,7 +806,17 @@ static void test_broker_restart(void)
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.research", "after") == 0);
     CHECK(wait_count(&c, &c.returned, 3, 30000));
     CHECK_INT(wait_info(bus, "agent.research", true, 1), 1);
+    /* The held message comes back on the new connection (attempt 2); the first
+     * handler learnt that it no longer had it. */
+    release(&held);
+    CHECK(wait_count(&held, &held.returned, 2, 30000));
+    CHECK_INT(held.lost, 1);
+    if (held.n >= 2) {
+        CHECK_STR(held.items[1].body, "held");
+        CHECK_INT(held.items[1].attempts, 2);
+    }
     er_bus_close(bus);
+    collector_release(&held);
     int during = 0, after = 0;
     for (int i = 0; i < c.n && i < MAXSEEN; i++) {
         during += strcmp(c.items[i].body, "during") == 0;

@@ -21,41 +21,41 @@ static const er_tool tools[] = {
       "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},"
       "\"path\":{\"type\":\"string\"},\"max_results\":{\"type\":\"integer\"}},"
       "\"required\":[\"pattern\"]}",
-      ER_PERM_READ, "grep PATTERN [PATH] [MAX_RESULTS]", NULL },
+      ER_PERM_READ, "grep PATTERN [PATH] [MAX_RESULTS]", NULL, false },
     /* CMD is not a property name: it stands for the first property. */
     { "exec_run", "Run a shell command in the sandbox",
       "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},"
       "\"timeout\":{\"type\":\"number\"}}}",
-      ER_PERM_EXEC, "run CMD...", NULL },
+      ER_PERM_EXEC, "run CMD...", NULL, false },
     { "web_fetch", "Fetch a web page",
       "{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},"
       "\"raw\":{\"type\":\"boolean\"},\"timeout\":{\"type\":[\"number\",\"null\"]}}}",
-      ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL },
+      ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL, false },
     { "git_commit", "Commit staged changes",
       "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL },
+      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
     { "git_log", "Show recent commits",
       "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\"}}}",
-      ER_PERM_READ, "git log [LIMIT]", NULL },
+      ER_PERM_READ, "git log [LIMIT]", NULL, false },
     { "mail_label", "Label messages",
       "{\"type\":\"object\",\"properties\":{\"labels\":{\"type\":\"array\","
       "\"items\":{\"type\":\"string\"}},\"ids\":{\"type\":\"array\","
       "\"items\":{\"type\":\"integer\"}}}}",
-      ER_PERM_WRITE, "label LABELS [IDS]", NULL },
+      ER_PERM_WRITE, "label LABELS [IDS]", NULL, false },
     { "config_set", "Set options",
       "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}",
-      ER_PERM_WRITE, "set OPTIONS", NULL },
+      ER_PERM_WRITE, "set OPTIONS", NULL, false },
     /* Suffix parameters: "src/main.c:10-20". */
     { "fs_read", "Read a file",
       "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
       "\"start\":{\"type\":\"integer\"},\"end\":{\"type\":\"integer\"}}}",
-      ER_PERM_READ, "show PATH[:START[-END]]", NULL },
+      ER_PERM_READ, "show PATH[:START[-END]]", NULL, false },
     { "net_probe", "Connect to a port of a host and report whether the connection was accepted, "
                    "how long it took and what was answered. Long first sentence.",
       "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},"
       "\"port\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}}}",
-      ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL },
-    { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL },
+      ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL, false },
+    { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL, false },
 };
 #define NTOOLS ER_ARRAY_LEN(tools)
 
@@ -161,7 +161,8 @@ static void test_parse_errors(void)
     check_parse_fails(NULL, ER_ENOTFOUND, "no command");
     check_parse_fails("please grep for TODO", ER_ENOTFOUND, "please");
     /* A form naming a parameter the schema lacks is a bug in the tool table. */
-    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL };
+    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL,
+                          false };
     const er_tool *t;
     cJSON *a;
     er_error err = { 0 };
@@ -199,7 +200,7 @@ static void test_parse_suffixes(void)
         const er_tool bad = { "bad", "",
                               "{\"properties\":{\"path\":{},\"a\":{},\"b\":{},\"c\":{},"
                               "\"d\":{},\"start\":{}}}",
-                              ER_PERM_READ, bad_forms[i], NULL };
+                              ER_PERM_READ, bad_forms[i], NULL, false };
         const er_tool *t;
         cJSON *a;
         er_error err = { 0 };

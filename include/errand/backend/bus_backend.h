@@ -49,6 +49,8 @@ struct er_bus_sub;           /* a wrapped handler; owned by bus.c */
 struct er_bus {
     const er_bus_backend *be;
     struct er_bus_sub *subs; /* bus.c only: freed after be->close */
+    er_bus_dead_fn on_dead;  /* bus.c only (er_bus_on_dead_letter) */
+    void *on_dead_payload;
 };
 
 /* AMQP topic matching for backends that route themselves: words split on '.',
