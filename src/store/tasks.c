@@ -251,7 +251,7 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
 /* Explains why an advance changed nothing: no such task, or its status is past. */
 static int advance_refused(er_store *st, const char *id, er_task_status to, er_error *err)
 {
-    er_task_status now;
+    er_task_status now = ER_TASK_QUEUED;   /* set on success; gcc -O2 cannot tell */
     int rc = er_store_task_status(st, id, &now, err);
     if (rc)
         return rc;
