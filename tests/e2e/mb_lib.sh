@@ -1,0 +1,120 @@
+# mb_lib.sh — shared by the t_mb_*.sh tests: one misbehaviour of the model or
+# of its server each (tests/fakes/fake_llm_misbehave.h and fake_llm.c play
+# them), run in both wire formats, locally and networked (e2e-net.mb_*).
+# Sourced after lib.sh.
+PY=/usr/bin/python3
+MB_PROVIDERS="${MB_PROVIDERS:-openai anthropic}"
+
+stop_fake() { if ours "$FAKE_PID"; then kill "$FAKE_PID"; fi; wait "$FAKE_PID" 2>/dev/null; }
+
+# each_provider FN — FN PROVIDER once per wire format, each time with a fresh
+# fake playing $T/s.json (so "repeat"-less turns are fresh too).
+each_provider() {
+  local p
+  for p in $MB_PROVIDERS; do
+    start_fake "$T/s.json"
+    "use_$p"
+    "$1" "$p"
+    stop_fake
+  done
+}
+
+# event_data ID KIND — the data of the task's first event of that kind (JSON).
+event_data() {
+  "$ERRAND_BIN" task show --json "$1" | $PY -c 'import json,sys
+ev=[e for e in json.load(sys.stdin)["events"] if e["kind"]==sys.argv[1]]
+print(json.dumps(ev[0]["data"]) if ev else "")' "$2"
+}
+
+# count_events ID KIND — how many events of that kind the task has.
+count_events() { events "$1" | grep -cx "$2"; }
+
+# secs_since T0 — whole seconds since $T0 (from `date +%s.%N`), as a decimal.
+secs_since() { $PY -c 'import sys,time; print(round(time.time()-float(sys.argv[1]),2))' "$1"; }
+
+# at_least A B — A >= B (decimals).
+at_least() { $PY -c 'import sys; sys.exit(0 if float(sys.argv[1]) >= float(sys.argv[2]) else 1)' "$1" "$2"; }
+
+# ---- routing: the model's decision is unusable; the classifier decides ----
+
+MB_ROUTE_REQ="find the bug in parser.c and fix the failing test"
+
+# route_script TURN-FIELDS — a script whose route call is answered with the
+# given turn fields, and whose agents each answer "handled by AGENT".
+route_script() {
+  {
+    echo '{"turns":['
+    echo "{\"match\":\"\\\"name\\\":\\\"route\\\"\",\"repeat\":true,$1},"
+    for a in code research data email browser; do
+      echo "{\"match\":\"You are the $a agent\",\"repeat\":true,\"text\":\"handled by $a\"},"
+    done
+    echo '{"match":"never sent","text":"unused"}]}'
+  } > "$T/s.json"
+}
+
+# route_check PROVIDER — `errand route` and `errand ask` go on with the offline
+# classifier, saying why ($MB_REASON), and the routed event records it.
+route_check() {
+  local p=$1 json out rc id
+  json=$("$ERRAND" route --json "$MB_ROUTE_REQ"); rc=$?
+  expect_eq "$p: route exits 0" "$rc" 0
+  expect_eq "$p: route method" "$(jget "$json" method)" fallback
+  expect_contains "$p: route reason" "$(jget "$json" reason)" "$MB_REASON"
+  expect_eq "$p: route classifier" "$(jget "$json" classifier)" naive-bayes
+  expect_eq "$p: route agent" "$(jget "$json" steps.0.agent)" code
+  out=$("$ERRAND" route "$MB_ROUTE_REQ")
+  expect_contains "$p: route says it fell back" "$out" "fallback: the model's decision was unusable ($MB_REASON"
+  json=$("$ERRAND" ask --json "$MB_ROUTE_REQ"); rc=$?
+  expect_eq "$p: ask exits 0" "$rc" 0
+  expect_eq "$p: the task went on" "$(jget "$json" answer)" "handled by code"
+  expect_eq "$p: ask route method" "$(jget "$json" route.method)" fallback
+  id=$(jget "$json" task_id)
+  out=$(event_data "$id" routed)
+  expect_eq "$p: routed event method" "$(jget "$out" method)" fallback
+  expect_contains "$p: routed event reason" "$(jget "$out" reason)" "$MB_REASON"
+}
+
+# route_case TURN-FIELDS REASON — the whole routing test of one misbehaviour.
+route_case() {
+  route_script "$1"
+  MB_REASON=$2
+  each_provider route_check
+}
+
+# ---- agent steps ----
+
+# code_ask ARGS… — `errand ask --json --agent code` in $MB_WS with writes allowed;
+# sets MB_JSON, MB_RC, MB_ID.
+code_ask() {
+  MB_JSON=$(cd "$MB_WS" && "$ERRAND" -o policy.write=allow -o policy.exec=allow ask --json \
+            --agent code "$@" 2>"$T/ask.err"); MB_RC=$?
+  MB_ID=$(jget "$MB_JSON" task_id)
+}
+
+# fresh_ws — an empty workspace $MB_WS with notes.txt holding "n=1".
+fresh_ws() {
+  MB_WS="$T/ws.$RANDOM$RANDOM"
+  mkdir -p "$MB_WS"
+  printf 'n=1\n' > "$MB_WS/notes.txt"
+}
+
+# sent_result CALL-ID — the content of the tool result the model was sent for
+# that call (the last request that carries it), whatever the wire format.
+sent_result() {
+  $PY - "$FAKE_REC" "$1" <<'EOF'
+import json, sys
+rec, cid = sys.argv[1], sys.argv[2]
+found = ""
+for line in open(rec):
+    body = json.loads(line).get("body") or {}
+    for m in body.get("messages", []) if isinstance(body, dict) else []:
+        if m.get("role") == "tool" and m.get("tool_call_id") == cid:
+            found = m.get("content", "")
+        if isinstance(m.get("content"), list):
+            for b in m["content"]:
+                if b.get("type") == "tool_result" and b.get("tool_use_id") == cid:
+                    c = b.get("content")
+                    found = c if isinstance(c, str) else json.dumps(c)
+print(found)
+EOF
+}
