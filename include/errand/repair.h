@@ -90,8 +90,10 @@ void er_repair_wrote(er_repair_writes *w, const char *workspace, const er_tool *
  * ER_REPAIR_SAME_FAILURES times (*why then says so: the run ends). */
 int er_repair_check_repeat(const er_repair *rp, const er_llm_tool_call *c, char *why,
                            size_t whylen);
-/* After c ran (or was refused) with result *content: a failure is counted, and
- * the one before the limit gets a warning appended to *content (reallocated). */
+/* After a well-formed call c ran (or was refused) with result *content: a
+ * failure is counted, and the one that reaches the limit gets a warning
+ * appended to *content (reallocated).  Malformed calls count as mistakes
+ * (er_repair_end_step), not here. */
 void er_repair_note_result(er_repair *rp, const er_llm_tool_call *c, char **content);
 /* The end of a step: mistake (first line of what was wrong, or NULL when the
  * step was well formed).  Nonzero when the run must end: *why says why. */

@@ -606,9 +606,11 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         } else if ((rc = call_result(r, s, resp, c, &content, mistake, sizeof mistake)) != 0) {
             break;
         }
-        /* A replayed result already carries the warning it was given. */
+        /* A replayed result already carries the warning it was given.  A
+         * malformed call counts as a mistake, not as a failing call. */
         char *noted = er_xstrdup(content);
-        er_repair_note_result(&r->rp, c, &noted);
+        if (!mistake[0])
+            er_repair_note_result(&r->rp, c, &noted);
         if (!replayed) {
             free(content);
             content = noted;
