@@ -13,6 +13,7 @@
 #include "errand/classifier.h"
 #include "errand/json.h"
 #include "errand/offline.h"
+#include "errand/str.h"
 #include "errand/tool.h"
 
 #define MAX_TOOLS 64
@@ -55,7 +56,8 @@ static void collect(const char *text, size_t len, void *payload)
 
 /* A whole offline answer to messages (the input is in them): complete, its
  * streamed text equal to its text; a route call's arguments are JSON with
- * 1..ER_ROUTE_MAX_STEPS steps. */
+ * 1..ER_ROUTE_MAX_STEPS steps; a tool result "error: …" a failure with a
+ * reason. */
 static void check_answer(const table *tools, cJSON *messages, const char *tool_choice)
 {
     er_buf streamed;
@@ -67,6 +69,15 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
     memset(&r, 0, sizeof r);
     int rc = er_offline_answer(tools->v, tools->n, &req, &r, &err);
     fuzz_check_result(rc, &err);
+    /* A tool's "error: …" fails the task with its reason (offline, the user's
+     * command failed); anything else is answered. */
+    const cJSON *last = cJSON_GetArrayItem(messages, cJSON_GetArraySize(messages) - 1);
+    if (!tool_choice && er_str_eq(er_json_str(last, "role"), "tool") &&
+        er_llm_tool_failed(er_json_str(last, "content"))) {
+        FUZZ_CHECK(rc == ER_EINVAL || rc == ER_EDENIED);
+        er_buf_release(&streamed);
+        return;
+    }
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(r.text && r.stop_reason && strcmp(r.text, er_buf_cstr(&streamed)) == 0);
     FUZZ_CHECK(r.ncalls <= 1);
