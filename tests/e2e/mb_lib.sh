@@ -3,6 +3,13 @@
 # them), run in both wire formats, locally and networked (e2e-net.mb_*).
 # Sourced after lib.sh.
 PY=/usr/bin/python3
+# Both wire formats locally.  Networked, what is tested is the same client
+# code across processes, and each provider costs a pool of workers: one wire
+# format per test there, half the tests each (chosen by the test's name).
+if [ -z "${MB_PROVIDERS:-}" ] && [ -n "$NETWORKED" ]; then
+  if [ $(( $(basename "$0" | cksum | cut -d' ' -f1) % 2 )) -eq 0 ]; then MB_PROVIDERS=openai
+  else MB_PROVIDERS=anthropic; fi
+fi
 MB_PROVIDERS="${MB_PROVIDERS:-openai anthropic}"
 
 stop_fake() { if ours "$FAKE_PID"; then kill "$FAKE_PID"; fi; wait "$FAKE_PID" 2>/dev/null; }
