@@ -598,10 +598,10 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         char *content = NULL;
         bool replayed = replay(r, key, &recorded);
         if (replayed) {
-            content = er_xstrdup(er_json_str(recorded, "content") ? er_json_str(recorded, "content")
-                                                                  : "");
-            if (er_json_bool(recorded, "mistake", false))
-                snprintf(mistake, sizeof mistake, "%s", content + (er_llm_tool_failed(content) ? 7 : 0));
+            const char *was = er_json_str(recorded, "content");
+            content = er_xstrdup(was ? was : "");
+            if (er_json_bool(recorded, "mistake", false))   /* as it was, without "error: " */
+                snprintf(mistake, sizeof mistake, "%s", content + (was && *was == 'e' ? 7 : 0));
             cJSON_Delete(recorded);
         } else if ((rc = call_result(r, s, resp, c, &content, mistake, sizeof mistake)) != 0) {
             break;

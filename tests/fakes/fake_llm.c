@@ -182,7 +182,8 @@ static bool midway(exchange *x)
     if (!misbehaves(x->r.turn, "stream_error"))
         return false;
     const char *ev = x->r.p == OPENAI
-        ? "data: {\"error\":{\"message\":\"The server is overloaded\",\"type\":\"server_error\"}}\n\n"
+        ? "data: {\"error\":{\"message\":\"The server is overloaded\","
+          "\"type\":\"server_error\"}}\n\n"
         : "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
           "\"message\":\"Overloaded\"}}\n\n";
     write_chunk(x, ev, strlen(ev));
