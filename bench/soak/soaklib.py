@@ -9,12 +9,13 @@ SOAK_REDIS_PORT (56792), SOAK_AMQP_PORT (56092, and the next 18), SOAK_EPMD_PORT
 (54792).  SOAK_BUILD is the build directory (default build/), SOAK_OUT where
 results go (bench/out/soak).
 """
-import ctypes, json, os, random, shutil, signal, struct, subprocess, sys, tempfile, threading
-import time
+import ctypes, json, os, shutil, signal, struct, subprocess, sys, tempfile, threading, time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, "..", ".."))
-SERVERS = os.path.join(ROOT, "tests", "servers")
+sys.path.insert(0, os.path.join(ROOT, "bench"))
+import benchlib  # noqa: E402
+
 PORTS = {"ERRAND_TEST_PG_PORT": os.environ.get("SOAK_PG_PORT", "55892"),
          "ERRAND_TEST_REDIS_PORT": os.environ.get("SOAK_REDIS_PORT", "56792"),
          "ERRAND_TEST_AMQP_PORT": os.environ.get("SOAK_AMQP_PORT", "56092"),
@@ -35,14 +36,7 @@ class Soak:
         self.out_dir = os.environ.get("SOAK_OUT", os.path.join(ROOT, "bench", "out", "soak"))
         self.tmp = tempfile.mkdtemp(prefix="errand-soak-%s-" % name)
         self.state = os.path.join(self.build, "soak-servers")
-        self.env = {k: v for k, v in os.environ.items()
-                    if k not in ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "OPENAI_API_KEY",
-                                 "ANTHROPIC_API_KEY", "OPENAI_BASE_URL", "ERRAND_LLM",
-                                 "ERRAND_LOG")}
-        self.env.update(PORTS)
-        self.env.update({"HOME": self.tmp, "XDG_DATA_HOME": self.tmp + "/data",
-                         "XDG_STATE_HOME": self.tmp + "/state",
-                         "XDG_CONFIG_HOME": self.tmp + "/config"})
+        self.env = benchlib.private_env(self.tmp, PORTS)
         self.servers, self.procs = [], []
         self.fake = None
 
@@ -60,22 +54,14 @@ class Soak:
     # ---- servers ----
 
     def server(self, svc, cmd):
-        r = subprocess.run(["bash", os.path.join(SERVERS, svc + ".sh"), cmd,
-                            os.path.join(self.state, svc)], env=self.env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("%s %s: %s" % (svc, cmd, r.stderr.strip()))
+        benchlib.server(self.state, self.env, svc, cmd)
 
     def start_servers(self):
         for svc in ("postgres", "redis", "rabbitmq"):
             log("starting %s" % svc)
             self.server(svc, "start")
             self.servers.append(svc)
-        self.env.update({
-            "DATABASE_URL": "postgresql://errand:errand@127.0.0.1:%s/errand"
-                            % PORTS["ERRAND_TEST_PG_PORT"],
-            "REDIS_URL": "redis://127.0.0.1:%s/0" % PORTS["ERRAND_TEST_REDIS_PORT"],
-            "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:%s/" % PORTS["ERRAND_TEST_AMQP_PORT"]})
+        self.env.update(benchlib.server_urls(PORTS))
         subprocess.run([os.path.join(self.build, "tests", "bus_ctl"), self.env["RABBITMQ_URL"],
                         "purge"], env=self.env, check=True, stdout=subprocess.DEVNULL)
 
@@ -89,37 +75,17 @@ class Soak:
     # ---- the fake LLM ----
 
     def start_fake(self, turns):
-        script = os.path.join(self.tmp, "script.json")
-        with open(script, "w") as f:
-            json.dump({"turns": turns}, f)
-        port_file = os.path.join(self.tmp, "fake.port")
         self.fake_record = os.path.join(self.tmp, "fake.jsonl")
-        self.fake = subprocess.Popen([os.path.join(self.build, "tests", "fake_llm"), "--script",
-                                      script, "--port", "0", "--port-file", port_file,
-                                      "--record", self.fake_record],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(500):
-            if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-                break
-            time.sleep(0.01)
-        self.env.update({"ERRAND_LLM": "openai", "OPENAI_API_KEY": "soak-key",
-                         "OPENAI_BASE_URL": "http://127.0.0.1:%s/v1" % open(port_file).read().strip(),
-                         "ERRAND_MODEL": "fake", "ERRAND_HTTP_BACKOFF_MS": "50"})
+        self.fake, settings = benchlib.start_fake(self.build, self.tmp, turns, self.fake_record)
+        self.env.update(settings)
+        self.env["ERRAND_HTTP_BACKOFF_MS"] = "50"
 
     # ---- workers and other processes ----
 
     def worker(self, name, *opts):
         """Starts `errand worker NAME OPTS`, waits until it is ready; the Popen."""
         log_path = os.path.join(self.tmp, "worker-%s-%d.log" % (name, len(self.procs)))
-        with open(log_path, "w") as f:
-            p = subprocess.Popen([self.errand, "worker", name] + list(opts), env=self.env,
-                                 stdout=subprocess.DEVNULL, stderr=f, cwd=self.tmp)
-        for _ in range(3000):
-            if "ready" in open(log_path).read() or p.poll() is not None:
-                break
-            time.sleep(0.02)
-        if p.poll() is not None:
-            raise RuntimeError("errand worker %s: %s" % (name, open(log_path).read().strip()))
+        p = benchlib.start_worker(self.errand, self.env, name, opts, log_path, cwd=self.tmp)
         p.log = log_path
         self.procs.append(p)
         return p
@@ -220,6 +186,3 @@ class WriteWatcher:
         time.sleep(0.5)   # let the last events be read
         os.close(self.fd)
 
-
-def jitter(lo, hi):
-    return random.uniform(lo, hi)
