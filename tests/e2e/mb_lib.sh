@@ -90,13 +90,56 @@ route_case() {
 
 # ---- agent steps ----
 
-# code_ask ARGS… — `errand ask --json --agent code` in $MB_WS with writes allowed;
-# sets MB_JSON, MB_RC, MB_ID.
+# mb_env ARGS… — the leading VAR=VALUE words of ARGS in MB_VARS, the rest in MB_ARGS.
+mb_env() {
+  MB_VARS=(); MB_ARGS=()
+  while [ $# -gt 0 ] && [[ $1 =~ ^[A-Z_]+= ]]; do MB_VARS+=("$1"); shift; done
+  MB_ARGS=("$@")
+}
+
+# code_ask [VAR=VALUE…] ARGS… — `errand ask --json --agent code` in $MB_WS with
+# writes allowed (and those variables set); sets MB_JSON, MB_RC, MB_ID, MB_TOOK.
 code_ask() {
-  MB_JSON=$(cd "$MB_WS" && "$ERRAND" -o policy.write=allow -o policy.exec=allow ask --json \
-            --agent code "$@" 2>"$T/ask.err"); MB_RC=$?
+  mb_env "$@"
+  local t0; t0=$(date +%s.%N)
+  MB_JSON=$(cd "$MB_WS" && env "${MB_VARS[@]}" "$ERRAND" -o policy.write=allow \
+            -o policy.exec=allow ask --json --agent code "${MB_ARGS[@]}" 2>"$T/ask.err"); MB_RC=$?
+  MB_TOOK=$(secs_since "$t0")
   MB_ID=$(jget "$MB_JSON" task_id)
 }
+
+# plain_ask [VAR=VALUE…] REQUEST — `errand ask --agent code` as a user sees it
+# (streamed); sets MB_OUT, MB_RC, MB_TOOK.
+plain_ask() {
+  mb_env "$@"
+  local t0; t0=$(date +%s.%N)
+  MB_OUT=$(cd "$MB_WS" && env "${MB_VARS[@]}" "$ERRAND" ask --agent code "${MB_ARGS[@]}" \
+           2>"$T/ask.err"); MB_RC=$?
+  MB_TOOK=$(secs_since "$t0")
+}
+
+# expect_done LABEL [ANSWER] — the last code_ask ended done (exit 0), with ANSWER.
+expect_done() {
+  expect_eq "$1: exit 0" "$MB_RC" 0
+  if [ $# -gt 1 ]; then expect_eq "$1: answer" "$(jget "$MB_JSON" answer)" "$2"; fi
+}
+
+# expect_failed LABEL STATUS WHY — it failed with exit STATUS, its error holding WHY.
+expect_failed() {
+  expect_eq "$1: exit $2" "$MB_RC" "$2"
+  expect_contains "$1: why" "$(jget "$MB_JSON" error)" "$3"
+}
+
+# expect_shown_once LABEL TEXT REQUEST — the last plain_ask showed TEXT exactly
+# (a retried answer not shown twice) and REQUEST reached the model twice.
+expect_shown_once() {
+  expect_eq "$1: exit 0" "$MB_RC" 0
+  expect_eq "$1: the answer shown once" "$MB_OUT" "$2"
+  expect_eq "$1: asked twice" "$(grep -c "$3" "$FAKE_REC")" 2
+}
+
+# Malformed every time: the task fails after ER_REPAIR_TURNS repair turns.
+MB_GAVE_UP="malformed 3 times in a row (after 2 repair turns); the last time:"
 
 # fresh_ws — an empty workspace $MB_WS with notes.txt holding "n=1".
 fresh_ws() {

@@ -10,12 +10,10 @@ cat > "$T/s.json" <<'JSON'
 ]}
 JSON
 case_fn() {
-  local p=$1 out rc
+  local p=$1
   fresh_ws
-  out=$(cd "$MB_WS" && "$ERRAND" ask --agent code "overloaded once" 2>"$T/err"); rc=$?
-  expect_eq "$p: exit 0" "$rc" 0
-  expect_eq "$p: the answer shown once" "$out" "one two three four five six"
-  expect_eq "$p: asked twice" "$(grep -c 'overloaded once' "$FAKE_REC")" 2
+  plain_ask "overloaded once"
+  expect_shown_once "$p" "one two three four five six" "overloaded once"
 }
 each_provider case_fn
 finish
