@@ -10,7 +10,7 @@ check_store.py counts lost / run twice / side effects twice (target 0 / 0 / 0).
 
   s_kill_worker.py [--cycles 100] [--rate 6] [--workers 3] [--gap 1.0-3.0]
 """
-import argparse, json, os, random, sys, time
+import argparse, json, os, random, re, sys, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import check_store  # noqa: E402
@@ -38,6 +38,19 @@ def wait_ended(s, ids, timeout):
         time.sleep(1)
 
 
+def caught_midway(procs):
+    """From the code workers' logs: tasks that more than one worker (or one
+    twice) took — a kill caught them midway — and steps a later one replayed."""
+    runs, replayed = {}, 0
+    for p in procs:
+        for line in open(p.log, errors="replace"):
+            m = re.search(r'"msg":"running task ([0-9a-f-]+) on', line)
+            if m:
+                runs[m.group(1)] = runs.get(m.group(1), 0) + 1
+            replayed += '"msg":"replayed ' in line
+    return sum(1 for n in runs.values() if n > 1), replayed
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--cycles", type=int, default=int(os.environ.get("SOAK_CYCLES", 100)))
@@ -52,10 +65,11 @@ def main():
         ws = os.path.join(s.tmp, "ws")
         os.makedirs(os.path.join(ws, "out"))
         watch = WriteWatcher(os.path.join(ws, "out"))
-        opts = ["-w", ws, "-o", "policy.write=allow", "-j", "2"]
+        opts = ["-w", ws, "-o", "policy.write=allow", "-j", "2", "--log-level", "info"]
         s.worker("supervisor", "-j", "8")
         s.worker("aggregator", "-j", "8")
         code = [s.worker("code", *opts) for _ in range(a.workers)]
+        every = list(code)
         submit_file, stop_file = os.path.join(s.tmp, "submitted.tsv"), os.path.join(s.tmp, "stop")
         sub = s.submit(count=10 ** 6, rate=a.rate, out=submit_file, prefix="k", threads=4,
                        stop_file=stop_file)
@@ -66,6 +80,7 @@ def main():
             kill9(code[victim])
             kills += 1
             code[victim] = s.worker("code", *opts)
+            every.append(code[victim])
             if (cycle + 1) % 10 == 0:
                 log("kill_worker: %d kills" % (cycle + 1))
         open(stop_file, "w").close()
@@ -76,6 +91,7 @@ def main():
         not_ended = wait_ended(s, ids, 300)
         watch.close()
         res = check_store.check(s.env["DATABASE_URL"], ids, s.fake_record, watch.counts)
+        res["taken_again_after_a_kill"], res["steps_replayed"] = caught_midway(every)
         res.update({"kills": kills, "soak_seconds": round(soak_s, 1), "rate": a.rate,
                     "code_workers": a.workers, "not_ended_after_wait": not_ended,
                     "inotify_overflow": watch.overflow, "submit": json.loads(sub_out or "{}")})
