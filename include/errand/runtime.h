@@ -4,7 +4,9 @@
  * subagent (task tool, fresh context) → … until a final answer or a budget ends
  * it.  Every step is an event (stored + published).  Steps are keyed by task and
  * step number, so a task redelivered after a crash replays recorded LLM answers
- * and tool results instead of repeating them. */
+ * and tool results instead of repeating them.  What the model gets wrong (a
+ * tool that does not exist, bad arguments, an empty or cut-off answer, the same
+ * failing call again…) gets repair turns, then a precise failure: repair.h. */
 #ifndef ERRAND_RUNTIME_H
 #define ERRAND_RUNTIME_H
 
