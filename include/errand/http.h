@@ -7,7 +7,10 @@
  *
  * One call does one logical request: it retries "try later" answers (429, 5xx)
  * and failed connects with exponential backoff and full jitter, honouring
- * Retry-After, but never once streamed bytes reached the caller.  Connections
+ * Retry-After, but never once streamed bytes reached the caller.  Redirects are
+ * not followed (an API key must not go where a server points): the 3xx comes
+ * back with its Location.  A TLS failure (handshake, certificate) is ER_EUNAVAIL
+ * with a message saying so, and is not retried: it would fail the same way.  Connections
  * are kept alive between calls (a small pool of curl handles), so consecutive
  * requests to one host skip the TCP/TLS handshake.  libcurl is loaded (dlopen)
  * and initialised on the first request, not at start-up: a run that never goes
@@ -48,6 +51,7 @@ typedef struct er_http_resp {
     er_buf body;                   /* non-2xx bodies, or every body when on_data is NULL */
     int attempts;                  /* how many requests were made */
     bool streamed;                 /* on_data received bytes */
+    char *location;                /* OWNED Location of a 3xx answer (never followed), or NULL */
 } er_http_resp;
 
 /* Performs req.  Returns 0 whenever an HTTP answer arrived, whatever its status
@@ -58,6 +62,11 @@ typedef struct er_http_resp {
  * with er_http_resp_release() in every case. */
 int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err);
 void er_http_resp_release(er_http_resp *resp);
+
+/* How long to wait before retry n (0-based) of a failed attempt: retry_after_ms
+ * when the server said (>= 0), else full jitter, uniform in [0, min(30 s,
+ * base * 2^n)] with base 500 ms (ERRAND_HTTP_BACKOFF_MS changes it). */
+long er_http_backoff_ms(int n, long retry_after_ms);
 
 /* Frees the pooled connections and libcurl's global state (optional, at exit,
  * once no request is in flight). */

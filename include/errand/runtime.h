@@ -13,7 +13,11 @@
  * more: out->abandoned.  A step an earlier attempt recorded is adopted, never
  * redone with a new, unrecorded answer.  A tool call a crash interrupted (begun,
  * no result recorded) runs again if the tool is idempotent (tool.h); otherwise
- * it is not repeated, and the result lists it (out->interrupted). */
+ * it is not repeated, and the result lists it (out->interrupted).
+ *
+ * What the model gets wrong (a tool that does not exist, bad arguments, an
+ * empty or cut-off answer, the same failing call again…) gets repair turns,
+ * then a precise failure: repair.h. */
 #ifndef ERRAND_RUNTIME_H
 #define ERRAND_RUNTIME_H
 

@@ -9,6 +9,7 @@
  * (TLS with it) set up, on the first request only: the offline brain never
  * pays for it. */
 #include "http_internal.h"
+#include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -402,6 +403,19 @@ static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return er_error_set(x->err, ER_EINVAL, "bad URL '%s': %s", x->req->url, why);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+        /* Not transient: the same handshake fails the same way. */
+        return er_error_set(x->err, ER_EUNAVAIL,
+                            "TLS with '%s' failed: %s — is it an https server (else use "
+                            "http://), and is its certificate trusted?", hp, why);
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
@@ -422,6 +436,8 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
         return er_error_set(err, ER_ECANCELLED, "request to '%s' cancelled", req->url);
     out->status = 0;
     er_buf_reset(&out->body);
+    free(out->location);
+    out->location = NULL;
     set_options(h->easy, req, hdrs, x, errbuf);
     CURLcode rc = run_transfer(h, x);
     if (rc != CURLE_OK)
@@ -429,6 +445,10 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     C.easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status == 429 || out->status >= 500)
         x->retry_after_ms = retry_after_ms(h->easy);
+    char *loc = NULL;
+    if (out->status >= 300 && out->status < 400 &&
+        C.easy_getinfo(h->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
+        out->location = er_xstrdup(loc);
     return 0;
 }
 
@@ -449,8 +469,9 @@ static uint64_t jitter_next(void)
 }
 
 /* Full jitter: uniform in [0, min(cap, base * 2^n)], unless the server said when. */
-static long backoff_ms(int n, long retry_after)
+long er_http_backoff_ms(int n, long retry_after)
 {
+    backoff_once();
     if (retry_after >= 0)
         return retry_after;
     long ceiling = backoff_base_ms;
@@ -565,7 +586,7 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
         bool again = rc == 0 ? retryable_status(out->status) : transient;
         if (!again || out->streamed || n >= req->retries)
             break;
-        long wait = backoff_ms(n, retry_after);
+        long wait = er_http_backoff_ms(n, retry_after);
         if (req->deadline_ms && er_mono_ms() + wait >= req->deadline_ms)
             break;   /* the answer in hand (or its error) is the last one in time */
         er_log(ER_LOG_DEBUG, "http", "%s answered %s%ld; retry %d in %ld ms", req->url,
@@ -588,5 +609,7 @@ void er_http_resp_release(er_http_resp *resp)
     if (!resp)
         return;
     er_buf_release(&resp->body);
+    free(resp->location);
+    resp->location = NULL;
     resp->status = 0;
 }

@@ -438,7 +438,8 @@ static int present_or_fail(const cJSON *msg, er_buf *b, er_error *err)
     const char *why = content + strlen("error:");
     why += strspn(why, " ");
     bool refused = er_str_starts(why, "denied by policy") || er_str_starts(why, "the user denied");
-    return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s", why);
+    return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s",
+                        *why ? why : "the tool failed without saying why");
 }
 
 /* An agent's call whose last message is the user's: a command or help. */

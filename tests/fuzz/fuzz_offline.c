@@ -15,6 +15,7 @@
 #include "errand/compound.h"
 #include "errand/json.h"
 #include "errand/offline.h"
+#include "errand/str.h"
 #include "errand/tool.h"
 
 #define MAX_TOOLS 64
@@ -57,7 +58,8 @@ static void collect(const char *text, size_t len, void *payload)
 
 /* A whole offline answer to messages (the input is in them): complete, its
  * streamed text equal to its text; a route call's arguments are JSON with
- * 1..ER_COMPOUND_MAX_STEPS steps. */
+ * 1..ER_COMPOUND_MAX_STEPS steps; a tool result "error: …" a failure with a
+ * reason. */
 static void check_answer(const table *tools, cJSON *messages, const char *tool_choice)
 {
     er_buf streamed;
@@ -69,6 +71,15 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
     memset(&r, 0, sizeof r);
     int rc = er_offline_answer(tools->v, tools->n, er_agents, &req, &r, &err);
     fuzz_check_result(rc, &err);
+    /* A tool's "error: …" fails the task with its reason (offline, the user's
+     * command failed); anything else is answered. */
+    const cJSON *last = cJSON_GetArrayItem(messages, cJSON_GetArraySize(messages) - 1);
+    if (!tool_choice && er_str_eq(er_json_str(last, "role"), "tool") &&
+        er_llm_tool_failed(er_json_str(last, "content"))) {
+        FUZZ_CHECK(rc == ER_EINVAL || rc == ER_EDENIED);
+        er_buf_release(&streamed);
+        return;
+    }
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(r.text && r.stop_reason && strcmp(r.text, er_buf_cstr(&streamed)) == 0);
     FUZZ_CHECK(r.ncalls <= 1);

@@ -48,12 +48,14 @@ static void test_route_json(void)
     er_route r;
     cJSON *j = cJSON_Parse("{\"steps\":[{\"agent\":\"research\",\"request\":\"a\"},"
                            "{\"agent\":\"email\",\"request\":\"b\",\"depends_on\":0},"
-                           "{\"agent\":\"data\",\"request\":\"c\",\"depends_on\":7}],"
+                           "{\"agent\":\"data\",\"request\":\"c\",\"depends_on\":-1}],"
                            "\"confidence\":0.5}");
     CHECK_OK(er_route_from_json(&r, j, &err));
     CHECK_INT(r.nsteps, 3);
+    if (r.nsteps != 3)
+        return;
     CHECK_INT(r.steps[1].depends_on, 0);
-    CHECK_INT(r.steps[2].depends_on, -1);   /* a forward or bogus reference is dropped */
+    CHECK_INT(r.steps[2].depends_on, -1);
     CHECK(r.confidence == 0.5);
     cJSON *back = er_route_to_json(&r);
     CHECK_STR(er_json_str(cJSON_GetArrayItem(er_json_arr(back, "steps"), 1), "agent"), "email");
@@ -68,6 +70,35 @@ static void test_route_json(void)
     j = cJSON_Parse("{\"steps\":[]}");
     CHECK(er_route_from_json(&r, j, &err) == ER_EPROTO);
     cJSON_Delete(j);
+    /* A step waits only for an earlier one: anything else is not a plan. */
+    static const struct { const char *deps; const char *why; } bad[] = {
+        { "7, -1", "step 1 depends on step 8, which does not exist" },
+        { "-1, 1", "step 2 depends on itself" },
+        { "1, -1", "step 1 depends on step 2, which comes after it" },
+        { "1, 0", "form a cycle (step 1 → step 2 → … → step 1)" },
+        { "-1, 2, 1", "form a cycle (step 2 → step 3 → … → step 2)" },
+        { "-5, -1", "step 1 has depends_on -5, which names no step" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(bad); i++) {
+        long d[3] = { -1, -1, -1 };
+        int n = sscanf(bad[i].deps, "%ld, %ld, %ld", &d[0], &d[1], &d[2]);
+        cJSON *steps = cJSON_CreateArray();
+        for (int k = 0; k < n; k++) {
+            cJSON *st = cJSON_CreateObject();
+            er_json_add_str(st, "agent", "code");
+            er_json_add_str(st, "request", "x");
+            er_json_add_num(st, "depends_on", (double)d[k]);
+            er_json_append(steps, st);
+        }
+        j = cJSON_CreateObject();
+        er_json_add(j, "steps", steps);
+        memset(&err, 0, sizeof err);
+        CHECK_INT(er_route_from_json(&r, j, &err), ER_EPROTO);
+        if (!strstr(err.msg, bad[i].why))
+            fprintf(stderr, "deps %s: %s\n", bad[i].deps, err.msg);
+        CHECK(strstr(err.msg, bad[i].why) != NULL);
+        cJSON_Delete(j);
+    }
     CHECK(er_route_forced(&r, "nosuch", "x", &err) == ER_EINVAL);
     CHECK_OK(er_route_forced(&r, "code", "x", &err));
     CHECK_STR(r.method, "forced");

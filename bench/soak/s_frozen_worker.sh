@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# frozen_worker.sh — SOAK_ROUNDS rounds (10) of a worker frozen past the AMQP
+# s_frozen_worker.sh — SOAK_ROUNDS rounds (10) of a worker frozen past the AMQP
 # heartbeat: worker A (heartbeat 2 s) takes a task and waits for the model; it
 # is stopped (SIGSTOP, as a VM pause or a partition would), the broker hands
 # the task to worker B, which runs its call (a ledger line) and finishes; then A
@@ -11,7 +11,7 @@
 #   abandoned    A noticed it had lost the task and gave it up
 # and how long the task took to reach B after A froze.
 #
-#   bench/soak/frozen_worker.sh [BUILD_DIR]      (make soak runs every scenario)
+#   bench/soak/s_frozen_worker.sh [BUILD_DIR]      (make soak runs every scenario)
 . "$(dirname "$0")/lib_ownership.sh"
 ROUNDS=${SOAK_ROUNDS:-10}
 STALL_MS=${SOAK_STALL_MS:-12000}

@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# kill_cycles.sh — networked mode under kill -9: SOAK_CLIENTS clients (4) keep
+# s_kill_cycles.sh — networked mode under kill -9: SOAK_CLIENTS clients (4) keep
 # submitting tasks while, every 2-3 s, one of SOAK_WORKERS code workers (3) is
 # killed and a new one started, SOAK_KILLS times (100).  Each task takes 3
 # model steps and 2 tool calls: `run` appends the task's number to a ledger
@@ -12,7 +12,7 @@
 # plus failed tasks with their reasons, model requests asked again, and how
 # long a killed worker's task took to run again elsewhere.
 #
-#   bench/soak/kill_cycles.sh [BUILD_DIR]      (make soak runs every scenario)
+#   bench/soak/s_kill_cycles.sh [BUILD_DIR]      (make soak runs every scenario)
 . "$(dirname "$0")/lib_ownership.sh"
 KILLS=${SOAK_KILLS:-100}
 NWORKERS=${SOAK_WORKERS:-3}
