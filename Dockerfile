@@ -10,14 +10,15 @@
 #
 # Two stages: the build needs compilers and -dev packages; the image that runs
 # keeps only the shared libraries errand links or loads when a run needs them
-# (libcurl, libpq, librabbitmq, libmicrohttpd and libcrypto are dlopen()ed).
+# (libcurl, libpq, librabbitmq, libmicrohttpd, libcrypto and libxml2 are
+# dlopen()ed).  PDFs are read by poppler's pdftotext when it is installed.
 
 FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config \
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev \
-      libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev \
+      libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev libxml2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -37,7 +38,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 \
-      libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
+      libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 libxml2 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/errand --shell /usr/sbin/nologin errand

@@ -21,6 +21,8 @@ typedef struct er_run_opts {
     const cJSON *history;         /* BORROWED earlier messages (neutral shape) or NULL */
     bool approve_all;             /* the requester said --yes: "ask" becomes "allow" */
     bool replay;                  /* a redelivery: reuse recorded steps instead of redoing them */
+    bool tainted;                 /* the request carries outside content (a step's input from
+                                     an agent that reads the web): see er_tool_untrusted */
     const volatile int *cancel;   /* nonzero: stop with ER_TASK_CANCELLED */
 } er_run_opts;
 

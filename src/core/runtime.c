@@ -53,6 +53,7 @@ typedef struct run {
     int64_t deadline_ms;
     bool always[ER_PERM_COUNT];
     bool streamed_text;   /* a newline goes between texts of separate steps */
+    bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
     er_error err;         /* why the run stopped */
 } run;
 
@@ -354,12 +355,24 @@ static er_policy policy_for(run *r, er_perm perm)
     return p;
 }
 
-/* 0 when the call may go ahead; otherwise *refusal says why (for the model). */
+static bool side_effecting(er_perm p)
+{
+    return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
+}
+
+#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+                     "which may carry instructions that are not the user's"
+
+/* 0 when the call may go ahead; otherwise *refusal says why (for the model).
+ * Once outside content is in the run, a side-effecting call is asked for one
+ * by one: neither an allow policy, nor --yes, nor an earlier "always" covers
+ * it, so text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
                         char **refusal)
 {
     er_policy p = policy_for(r, t->perm);
-    if (p == ER_POLICY_ALLOW)
+    bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
+    if (p == ER_POLICY_ALLOW && !tainted)
         return 0;
     if (p == ER_POLICY_DENY) {
         *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
@@ -367,7 +380,8 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         return 1;
     }
     er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
-                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel };
+                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
+                            tainted ? TAINT_REASON : NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     er_error err = { 0 };
@@ -375,7 +389,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         *refusal = er_xasprintf("error: approval could not be asked: %s", err.msg);
         return 1;
     }
-    if (d == ER_APPROVAL_ALWAYS)
+    if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
     if (d == ER_APPROVAL_DENY) {
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
@@ -389,7 +403,7 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
 {
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
                         .workspace = r->cfg->workspace, .workspace_read_only = s->read_only,
-                        .network_granted = policy_for(r, ER_PERM_NETWORK) == ER_POLICY_ALLOW,
+                        .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
                         .cancel = r->o->cancel };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
@@ -458,13 +472,15 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
         snprintf(started, sizeof started, "%scall:%d:%.60s", s->prefix, s->step, c->id);
         cJSON *recorded;
+        const er_tool *t = er_tool_find(c->name);
+        if (t && er_tool_untrusted(t) && scope_has_tool(s, c->name))
+            r->tainted = true;   /* from here on (replayed too) outside text is in the context */
         if (replay(r, key, &recorded)) {
             add_tool_result(s, c, er_json_str(recorded, "content"));
             cJSON_Delete(recorded);
             continue;
         }
         char *content = NULL;
-        const er_tool *t = er_tool_find(c->name);
         if (t && t->perm != ER_PERM_READ && replay(r, started, &recorded)) {
             /* It started before a crash and its result was lost: never do it twice. */
             cJSON_Delete(recorded);
@@ -546,7 +562,7 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
-    run r = { .env = env, .o = o, .cfg = er_env_config(env) };
+    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted };
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
     r.agent = er_agent_find(o->agent);
     char *answer = NULL;

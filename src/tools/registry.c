@@ -62,6 +62,11 @@ const er_tool *er_tool_find(const char *name)
     return c.found;
 }
 
+bool er_tool_untrusted(const er_tool *t)
+{
+    return t && t->perm == ER_PERM_NETWORK;
+}
+
 cJSON *er_tool_spec(const er_tool *t)
 {
     cJSON *spec = cJSON_CreateObject();
