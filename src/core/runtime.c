@@ -54,6 +54,7 @@ typedef struct run {
     bool always[ER_PERM_COUNT];
     bool streamed_text;   /* a newline goes between texts of separate steps */
     bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
+    cJSON *flags;         /* findings tools raised that the final answer must carry */
     er_error err;         /* why the run stopped */
 } run;
 
@@ -464,6 +465,51 @@ static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content
     return rc;
 }
 
+/* A tool result may carry a "flag": a finding the final answer must not drop
+ * (cite_check's "not found in source [2]: …").  Kept in order, once each. */
+static void note_flag(run *r, const char *content)
+{
+    if (!content || !strstr(content, "\"flag\""))
+        return;
+    cJSON *j = cJSON_Parse(content);
+    const char *flag = er_json_str(j, "flag");
+    bool known = false;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        known |= er_str_eq(f->valuestring, flag);
+    }
+    if (flag && !known)
+        er_json_append(r->flags, cJSON_CreateString(flag));
+    cJSON_Delete(j);
+}
+
+/* The final answer with every flag it does not mention yet (its words before
+ * the first ':' — "not found in source [2]" — are what must appear), streamed
+ * like the rest of the answer.  TAKES answer. */
+static char *with_flags(run *r, char *answer)
+{
+    er_buf missing = ER_BUF_INIT;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        const char *flag = f->valuestring;
+        size_t head = strcspn(flag, ":");
+        char *lead = er_xstrndup(flag, head);
+        if (!strcasestr(answer, lead))
+            er_buf_printf(&missing, "\n- %s", flag);
+        free(lead);
+    }
+    if (!missing.len)
+        return answer;
+    char *tail = er_xasprintf("\n\nChecked by errand, not supported by the cited sources:%s",
+                              missing.ptr);
+    er_event_token(r->env, r->o->root_id, r->o->task_id, r->agent->name, tail, strlen(tail));
+    char *out = er_xasprintf("%s%s", answer, tail);
+    free(tail);
+    free(answer);
+    er_buf_release(&missing);
+    return out;
+}
+
 static int handle_calls(run *r, scope *s, const er_llm_response *resp)
 {
     for (size_t i = 0; i < resp->ncalls; i++) {
@@ -477,6 +523,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
             r->tainted = true;   /* from here on (replayed too) outside text is in the context */
         if (replay(r, key, &recorded)) {
             add_tool_result(s, c, er_json_str(recorded, "content"));
+            note_flag(r, er_json_str(recorded, "content"));
             cJSON_Delete(recorded);
             continue;
         }
@@ -511,6 +558,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         er_json_add_bool(d, "is_error", er_llm_tool_failed(content));
         er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "tool_result", d, NULL);
         add_tool_result(s, c, content);
+        note_flag(r, content);
         free(content);
     }
     return 0;
@@ -562,7 +610,8 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
-    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted };
+    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted,
+              .flags = cJSON_CreateArray() };
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
     r.agent = er_agent_find(o->agent);
     char *answer = NULL;
@@ -587,10 +636,13 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         }
         free(task_desc);
         rc = run_scope(&r, &s, &answer);
+        if (rc == 0)
+            answer = with_flags(&r, answer);
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
     }
     finish(&r, out, rc, answer);
+    cJSON_Delete(r.flags);
 }
 
 void er_run_result_release(er_run_result *res)
