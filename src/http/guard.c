@@ -55,7 +55,7 @@ typedef struct v6_range {
 static const v6_range v6_ranges[] = {
     { { 0 }, 128, "unspecified" },
     { { [15] = 1 }, 128, "loopback" },
-    { { 0xfd, 0x00, 0x0e, 0xc2, [15] = 0x54 }, 128, "cloud metadata" },   /* fd00:ec2::254 */
+    { { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 }, 128, "cloud metadata" }, /* fd00:ec2::254 */
     { { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 }, 48, "private (local NAT64)" },
     { { 0x01, 0x00 }, 64, "reserved (discard)" },
     { { 0x20, 0x01, 0x00, 0x00 }, 32, "reserved (Teredo)" },

@@ -604,6 +604,9 @@ static void write_node(writer *w, const xmlNode *n, int depth, bool pre)
         web_text_break(&w->t, 2);
         web_text_prefix(&w->t, "```\n");
         write_children(w, n, depth, true);
+        er_buf *o = w->t.out;
+        while (o->len && o->ptr[o->len - 1] == '\n')   /* the block's own last line end */
+            o->ptr[--o->len] = '\0';
         web_text_break(&w->t, 1);
         web_text_prefix(&w->t, "```");
         web_text_break(&w->t, 2);
@@ -711,6 +714,8 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
         opts |= HTML_PARSE_IGNORE_ENC;
     if (len > INT32_MAX)
         return er_error_set(err, ER_ETOOBIG, "the page is too large to parse");
+    if (len == 0)
+        return 0;   /* an empty page has no text */
     htmlDocPtr doc = htmlReadMemory(utf8 ? utf8 : html, (int)(utf8 ? ulen : len), base_url,
                                     utf8 ? "UTF-8" : NULL, opts);
     if (!doc) {

@@ -1,0 +1,83 @@
+/* fake_proc.h — runs one of the fakes under tests/fakes (fake_site,
+ * fake_search, …) as a child process on an ephemeral port of 127.0.0.1.
+ * Header-only so any test binary can include it: #include "fakes/fake_proc.h".
+ * The binaries are found through ERRAND_TEST_BIN (ctest sets it). */
+#ifndef ERRAND_TEST_FAKE_PROC_H
+#define ERRAND_TEST_FAKE_PROC_H
+
+#include "fake_llm_proc.h"
+
+typedef struct fake_proc {
+    pid_t pid;
+    int port;
+    char dir[64];
+    char port_file[128];
+    char record[128];
+} fake_proc;
+
+/* Starts ERRAND_TEST_BIN/tests/NAME with args (NULL-terminated) and
+ * --port 0 --port-file … --record DIR/record.  0, 77 (binary missing: skip) or -1. */
+static ER_UNUSED int fake_proc_start(fake_proc *f, const char *name, const char *const *args)
+{
+    const char *bin_dir = getenv("ERRAND_TEST_BIN");
+    char bin[512];
+    if (!bin_dir)
+        return 77;
+    snprintf(bin, sizeof bin, "%s/tests/%s", bin_dir, name);
+    if (access(bin, X_OK) != 0)
+        return 77;
+    memset(f, 0, sizeof *f);
+    snprintf(f->dir, sizeof f->dir, "/tmp/errand-fake-XXXXXX");
+    if (!mkdtemp(f->dir))
+        return -1;
+    snprintf(f->port_file, sizeof f->port_file, "%s/port", f->dir);
+    snprintf(f->record, sizeof f->record, "%s/record", f->dir);
+    f->pid = fork();
+    if (f->pid < 0)
+        return -1;
+    if (f->pid == 0) {
+        const char *argv[32] = { bin, "--port", "0", "--port-file", f->port_file, "--record",
+                                 f->record };
+        int n = 7;
+        for (int i = 0; args && args[i] && n < 31; i++)
+            argv[n++] = args[i];
+        execv(bin, (char *const *)argv);
+        _exit(127);
+    }
+    for (int i = 0; i < 1000; i++) {
+        char *s = fake_llm_slurp(f->port_file);
+        long port = 0;
+        if (s && er_str_to_long(er_str_trim(s), &port) == 0 && port > 0) {
+            free(s);
+            f->port = (int)port;
+            return 0;
+        }
+        free(s);
+        if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
+            f->pid = 0;
+            return -1;
+        }
+        fake_llm_nap(10);
+    }
+    return -1;
+}
+
+static ER_UNUSED void fake_proc_stop(fake_proc *f)
+{
+    if (f->pid > 0) {
+        kill(f->pid, SIGTERM);
+        int i = 0;
+        while (waitpid(f->pid, NULL, WNOHANG) == 0 && i++ < 500)
+            fake_llm_nap(10);
+        if (i > 500) {
+            kill(f->pid, SIGKILL);
+            waitpid(f->pid, NULL, 0);
+        }
+        f->pid = 0;
+    }
+    unlink(f->port_file);
+    unlink(f->record);
+    rmdir(f->dir);
+}
+
+#endif
