@@ -710,21 +710,31 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
     size_t ulen = 0;
     int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
                HTML_PARSE_NONET | HTML_PARSE_COMPACT;
-    if (label && er_charset_to_utf8(&utf8, &ulen, html, len, label, NULL) == 0)
+    if (label && er_charset_to_utf8(&utf8, &ulen, html, len, label, NULL) == 0) {
         opts |= HTML_PARSE_IGNORE_ENC;
+    } else if (memchr(html, '\0', len)) {
+        /* libxml2 stops reading at a NUL byte: what follows would vanish */
+        utf8 = er_xmalloc(len + 1);
+        for (size_t i = 0; i < len; i++)
+            utf8[i] = html[i] ? html[i] : ' ';
+        utf8[len] = '\0';
+        ulen = len;
+    }
     if (len > INT32_MAX)
         return er_error_set(err, ER_ETOOBIG, "the page is too large to parse");
     if (len == 0)
         return 0;   /* an empty page has no text */
+    bool converted = (opts & HTML_PARSE_IGNORE_ENC) != 0;
     htmlDocPtr doc = htmlReadMemory(utf8 ? utf8 : html, (int)(utf8 ? ulen : len), base_url,
-                                    utf8 ? "UTF-8" : NULL, opts);
+                                    converted ? "UTF-8" : NULL, opts);
     if (!doc) {
         free(utf8);
         return er_error_set(err, ER_EPROTO, "the page could not be parsed as HTML");
     }
     page p = { .out = out, .base = er_xstrdup(base_url ? base_url : "") };
     er_buf_init(&p.seen, 0);
-    out->charset = er_xstrdup(utf8 ? label : doc->encoding ? (const char *)doc->encoding : "UTF-8");
+    out->charset = er_xstrdup(converted ? label
+                              : doc->encoding ? (const char *)doc->encoding : "UTF-8");
     extract_doc(&p, doc);
     xmlFreeDoc(doc);
     free(utf8);

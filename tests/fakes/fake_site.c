@@ -129,7 +129,8 @@ static void big(struct mg_connection *c)
 {
     mg_printf(c, "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\n"
                  "Transfer-Encoding: chunked\r\n\r\n");
-    mg_send_chunk(c, "<html><head><title>A very long page</title></head><body><article>", 66);
+    static const char head[] = "<html><head><title>A very long page</title></head><body><article>";
+    mg_send_chunk(c, head, sizeof head - 1);
     static const char para[] = "<p>This sentence is one of very many on a page that goes on "
                                "for fifty megabytes, so that a reader must cut it.</p>\n";
     char block[64 * 1024];

@@ -319,6 +319,11 @@ static void test_extract_hostile(void)
     er_buf_release(&b);
     CHECK_OK(er_extract_html(&x, "", 0, NULL, NULL, &err));
     er_extract_release(&x);
+    /* a NUL byte does not end the page */
+    static const char nul[] = "<html><body><p>before</p>\0<p>after the NUL byte</p></body></html>";
+    CHECK_OK(er_extract_html(&x, nul, sizeof nul - 1, NULL, NULL, &err));
+    CHECK(has(&x, "after the NUL byte"));
+    er_extract_release(&x);
 }
 
 /* ---- robots.txt ---- */
