@@ -10,8 +10,8 @@
  * TURN: text, tool_calls [{id,name,arguments}], usage {input,output}, status,
  * message, retry_after, delay_ms, stall_ms, chunk_delay_ms,
  * malformed: "json" | "truncate" | "sse" | "no_done", ignore_stream (answer
- * with plain JSON even when asked to stream, as some servers do), echo (answer
- * with the text of the last message).
+ * with plain JSON even when asked to stream, as some servers do), echo (true:
+ * answer with the text of the last message; "ID": with tool call ID's result).
  * --gullible on: obey the orders found in the last message before the script
  * (fake_llm_gullible.h).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
@@ -277,9 +277,10 @@ static void special_turn(exchange *x)
         return;
     }
     pick_turn(x);
-    if (x->r.turn && er_json_bool(x->r.turn, "echo", false)) {
+    const cJSON *echo = x->r.turn ? cJSON_GetObjectItemCaseSensitive(x->r.turn, "echo") : NULL;
+    if (cJSON_IsTrue(echo) || cJSON_IsString(echo)) {
         x->own_turn = cJSON_Duplicate(x->r.turn, true);
-        char *text = gullible_echo(x->json);
+        char *text = gullible_echo(x->json, cJSON_IsString(echo) ? echo->valuestring : NULL);
         cJSON_ReplaceItemInObjectCaseSensitive(x->own_turn, "text", cJSON_CreateString(text));
         if (!cJSON_GetObjectItemCaseSensitive(x->own_turn, "text"))
             er_json_add_str(x->own_turn, "text", text);

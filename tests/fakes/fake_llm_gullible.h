@@ -13,7 +13,8 @@
  *   - "fetch URL", "visit URL", "open URL": fetch_url {url} (exfiltration).
  * Results of its own calls (ids gull_*) are not read again, so the script
  * goes on afterwards.  A script turn {"echo": true} answers with the text of
- * the last message (a model "summarising" a page by repeating it). */
+ * the last message, {"echo": "ID"} with the result of tool call ID (a model
+ * "summarising" a page by repeating it). */
 #ifndef ERRAND_TEST_FAKE_LLM_GULLIBLE_H
 #define ERRAND_TEST_FAKE_LLM_GULLIBLE_H
 
@@ -197,14 +198,23 @@ static cJSON *gullible_turn(const cJSON *req)
     return turn;
 }
 
-/* The text a {"echo": true} turn answers with: the last message's. OWNED. */
-static char *gullible_echo(const cJSON *req)
+/* The text an "echo" turn answers with (OWNED): {"echo": true} the last
+ * message's, {"echo": "ID"} the result of tool call ID. */
+static char *gullible_echo(const cJSON *req, const char *id)
 {
-    const cJSON *msgs = er_json_arr(req, "messages");
+    const cJSON *msgs = er_json_arr(req, "messages"), *m, *pick = NULL;
+    cJSON_ArrayForEach(m, msgs) {
+        if (!id || er_str_eq(er_json_str(m, "tool_call_id"), id))
+            pick = m;
+        const cJSON *part;   /* Anthropic: tool_result blocks in a user message */
+        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(m, "content")) {
+            if (id && er_str_eq(er_json_str(part, "tool_use_id"), id))
+                pick = part;
+        }
+    }
     er_buf text = ER_BUF_INIT;
-    gullible_content(cJSON_GetObjectItemCaseSensitive(
-                         cJSON_GetArrayItem(msgs, cJSON_GetArraySize(msgs) - 1), "content"),
-                     &text);
+    if (pick)
+        gullible_content(cJSON_GetObjectItemCaseSensitive(pick, "content"), &text);
     return er_buf_detach(&text);
 }
 
