@@ -58,6 +58,9 @@ int er_extract_feed(er_extract *out, const char *xml, size_t len, const char *ba
 
 void er_extract_release(er_extract *x);
 
+/* 0 when libxml2 can be loaded (errand doctor); ER_EUNAVAIL saying what to install. */
+int er_extract_available(er_error *err);
+
 /* Most links kept per page. */
 #define ER_EXTRACT_MAX_LINKS 200
 

@@ -746,6 +746,11 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
     return 0;
 }
 
+int er_extract_available(er_error *err)
+{
+    return er_xml_load(err);
+}
+
 void er_extract_release(er_extract *x)
 {
     if (!x)
