@@ -71,4 +71,11 @@ int er_search_run(cJSON **out, const er_config *cfg, er_cache *cache, const er_s
 /* Percent-encodes s for a query string (RFC 3986 unreserved kept). */
 void er_search_urlencode(er_buf *out, const char *s);
 
+/* For backends: base joined with path (one '/' between them), into out. */
+void er_search_url(er_buf *out, const char *base, const char *path);
+/* For backends: appends one normalised result, unless url is NULL; the
+ * other fields may be NULL (empty title and snippet, null published). */
+void er_search_add(cJSON *results, const char *title, const char *url, const char *snippet,
+                   const char *engine, const char *published);
+
 #endif

@@ -26,9 +26,7 @@ static int request(er_search_http *out, const er_search_query *q, const char *ba
 {
     (void)err;
     er_buf u = ER_BUF_INIT;
-    size_t n = strlen(base);
-    er_buf_printf(&u, "%.*s/res/v1/web/search?q=", (int)(n && base[n - 1] == '/' ? n - 1 : n),
-                  base);
+    er_search_url(&u, base, "/res/v1/web/search?q=");
     er_search_urlencode(&u, q->query);
     /* offset counts pages of `count` results, 0-9 */
     er_buf_printf(&u, "&count=%d&offset=%d", q->count, q->page - 1);
@@ -55,18 +53,9 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
     }
     const cJSON *r;
     cJSON_ArrayForEach(r, er_json_arr(er_json_obj(j, "web"), "results")) {
-        const char *url = er_json_str(r, "url");
-        if (!url)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        er_json_add_str(o, "title", er_json_str(r, "title") ? er_json_str(r, "title") : "");
-        er_json_add_str(o, "url", url);
-        er_json_add_str(o, "snippet",
-                        er_json_str(r, "description") ? er_json_str(r, "description") : "");
-        er_json_add_str(o, "engine", "brave");
-        er_json_add_str(o, "published", er_json_str(r, "page_age") ? er_json_str(r, "page_age")
-                                                                  : er_json_str(r, "age"));
-        er_json_append(results, o);
+        const char *age = er_json_str(r, "page_age");
+        er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
+                      er_json_str(r, "description"), "brave", age ? age : er_json_str(r, "age"));
     }
     cJSON_Delete(j);
     return 0;

@@ -4,7 +4,8 @@
  * pages, without the politeness wait) and kept in this process and in the
  * cache (web:robots:{sha256(origin)}): 4xx means everything is allowed, 5xx
  * that nothing is, as the RFC says; an origin that cannot be reached at all
- * is let through, and the page fetch reports why it failed. */
+ * (or that the SSRF guard refuses) is let through this once — the page fetch
+ * then reports why it failed — and nothing is remembered for it. */
 #include "errand/webfetch.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
@@ -184,8 +185,11 @@ int web_politeness_wait(const char *url, const er_web_opts *o, er_error *err)
 
 /* ---- fetching robots.txt ---- */
 
-/* The rules text (OWNED; "" allows all) or NULL when everything is denied. */
-static char *fetch_robots(const char *origin_url, const er_web_opts *o, bool *deny_all)
+/* The rules text (OWNED; "" allows all); *deny_all for a 5xx answer.
+ * *answered is false when no HTTP answer came (refused by the guard,
+ * unreachable): such a verdict is not remembered. */
+static char *fetch_robots(const char *origin_url, const er_web_opts *o, bool *deny_all,
+                          bool *answered)
 {
     char *url = er_xasprintf("%s/robots.txt", origin_url);
     web_raw r;
@@ -193,6 +197,7 @@ static char *fetch_robots(const char *origin_url, const er_web_opts *o, bool *de
     int rc = web_fetch_raw(&r, url, o, ROBOTS_MAX, &e);
     char *rules = er_xstrdup("");
     *deny_all = false;
+    *answered = rc == 0;
     if (rc == 0 && r.status >= 200 && r.status < 300) {
         free(rules);
         rules = er_xstrndup(r.body.ptr ? r.body.ptr : "", r.body.len);
@@ -213,7 +218,8 @@ static char *robots_cache_key(const char *origin_url)
 }
 
 /* The rules of an origin from the cache seam, or fetched and stored there. */
-static char *shared_robots(const char *origin_url, const er_web_opts *o, bool *deny_all)
+static char *shared_robots(const char *origin_url, const er_web_opts *o, bool *deny_all,
+                           bool *answered)
 {
     char *key = o->cache ? robots_cache_key(origin_url) : NULL;
     char *val = NULL;
@@ -221,11 +227,12 @@ static char *shared_robots(const char *origin_url, const er_web_opts *o, bool *d
         *deny_all = val[0] == '!';   /* "!" marks a site whose robots.txt failed with 5xx */
         if (*deny_all)
             val[0] = '\0';
+        *answered = true;
         free(key);
         return val;
     }
-    char *rules = fetch_robots(origin_url, o, deny_all);
-    if (key) {
+    char *rules = fetch_robots(origin_url, o, deny_all, answered);
+    if (key && *answered) {
         char *stored = *deny_all ? er_xstrdup("!") : er_xstrdup(rules);
         er_cache_set(o->cache, key, stored, strlen(stored), ROBOTS_TTL_MS, NULL);
         free(stored);
@@ -244,14 +251,15 @@ int er_web_robots_check(const char *url, const er_web_opts *o, er_error *err)
     bool known = org->robots && org->robots_until > er_mono_ms();
     pthread_mutex_unlock(&lock);
     if (!known) {
-        bool deny = false;
-        char *rules = shared_robots(name, o, &deny);
+        bool deny = false, answered = false;
+        char *rules = shared_robots(name, o, &deny, &answered);
         pthread_mutex_lock(&lock);
         org = origin_get(name);
         free(org->robots);
         org->robots = rules;
         org->deny_all = deny;
-        org->robots_until = er_mono_ms() + ROBOTS_TTL_MS;
+        /* no answer (refused, unreachable): let the page fetch say why, and ask again next time */
+        org->robots_until = answered ? er_mono_ms() + ROBOTS_TTL_MS : 0;
         pthread_mutex_unlock(&lock);
     }
     pthread_mutex_lock(&lock);

@@ -70,6 +70,26 @@ void er_search_urlencode(er_buf *out, const char *s)
     }
 }
 
+void er_search_url(er_buf *out, const char *base, const char *path)
+{
+    size_t n = strlen(base);
+    er_buf_printf(out, "%.*s%s", (int)(n && base[n - 1] == '/' ? n - 1 : n), base, path);
+}
+
+void er_search_add(cJSON *results, const char *title, const char *url, const char *snippet,
+                   const char *engine, const char *published)
+{
+    if (!url)
+        return;
+    cJSON *o = cJSON_CreateObject();
+    er_json_add_str(o, "title", title ? title : "");
+    er_json_add_str(o, "url", url);
+    er_json_add_str(o, "snippet", snippet ? snippet : "");
+    er_json_add_str(o, "engine", engine);
+    er_json_add_str(o, "published", published);
+    er_json_append(results, o);
+}
+
 /* ---- the answer ---- */
 
 static char *error_message(const er_search_backend *b, long status, const er_buf *body)

@@ -16,9 +16,7 @@ static int request(er_search_http *out, const er_search_query *q, const char *ba
     (void)key;
     (void)err;
     er_buf u = ER_BUF_INIT;
-    size_t n = strlen(base);
-    er_buf_printf(&u, "%.*s/search?format=json&q=", (int)(n && base[n - 1] == '/' ? n - 1 : n),
-                  base);
+    er_search_url(&u, base, "/search?format=json&q=");
     er_search_urlencode(&u, q->query);
     er_buf_printf(&u, "&pageno=%d", q->page);
     if (q->language) {
@@ -43,16 +41,10 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
     }
     const cJSON *r;
     cJSON_ArrayForEach(r, arr) {
-        const char *url = er_json_str(r, "url");
-        if (!url)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        er_json_add_str(o, "title", er_json_str(r, "title") ? er_json_str(r, "title") : "");
-        er_json_add_str(o, "url", url);
-        er_json_add_str(o, "snippet", er_json_str(r, "content") ? er_json_str(r, "content") : "");
-        er_json_add_str(o, "engine", er_json_str(r, "engine") ? er_json_str(r, "engine") : "searxng");
-        er_json_add_str(o, "published", er_json_str(r, "publishedDate"));
-        er_json_append(results, o);
+        const char *engine = er_json_str(r, "engine");
+        er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
+                      er_json_str(r, "content"), engine ? engine : "searxng",
+                      er_json_str(r, "publishedDate"));
     }
     cJSON_Delete(j);
     return 0;

@@ -16,8 +16,9 @@ static int request(er_search_http *out, const er_search_query *q, const char *ba
     if (q->page > 1)
         return er_error_set(err, ER_EINVAL, "tavily has no result pages: ask for more results "
                             "with count (up to 20) instead of page %d", q->page);
-    size_t n = strlen(base);
-    out->url = er_xasprintf("%.*s/search", (int)(n && base[n - 1] == '/' ? n - 1 : n), base);
+    er_buf u = ER_BUF_INIT;
+    er_search_url(&u, base, "/search");
+    out->url = er_buf_detach(&u);
     cJSON *b = cJSON_CreateObject();
     er_json_add_str(b, "query", q->query);
     er_json_add_num(b, "max_results", q->count);
@@ -43,16 +44,8 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
     }
     const cJSON *r;
     cJSON_ArrayForEach(r, arr) {
-        const char *url = er_json_str(r, "url");
-        if (!url)
-            continue;
-        cJSON *o = cJSON_CreateObject();
-        er_json_add_str(o, "title", er_json_str(r, "title") ? er_json_str(r, "title") : "");
-        er_json_add_str(o, "url", url);
-        er_json_add_str(o, "snippet", er_json_str(r, "content") ? er_json_str(r, "content") : "");
-        er_json_add_str(o, "engine", "tavily");
-        er_json_add_str(o, "published", er_json_str(r, "published_date"));
-        er_json_append(results, o);
+        er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
+                      er_json_str(r, "content"), "tavily", er_json_str(r, "published_date"));
     }
     cJSON_Delete(j);
     return 0;

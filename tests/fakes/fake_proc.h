@@ -44,22 +44,7 @@ static ER_UNUSED int fake_proc_start(fake_proc *f, const char *name, const char 
         execv(bin, (char *const *)argv);
         _exit(127);
     }
-    for (int i = 0; i < 1000; i++) {
-        char *s = fake_llm_slurp(f->port_file);
-        long port = 0;
-        if (s && er_str_to_long(er_str_trim(s), &port) == 0 && port > 0) {
-            free(s);
-            f->port = (int)port;
-            return 0;
-        }
-        free(s);
-        if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
-            f->pid = 0;
-            return -1;
-        }
-        fake_llm_nap(10);
-    }
-    return -1;
+    return fake_wait_port(&f->pid, f->port_file, &f->port);
 }
 
 static ER_UNUSED void fake_proc_stop(fake_proc *f)

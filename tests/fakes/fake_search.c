@@ -21,6 +21,8 @@
 #include "errand/json.h"
 #include "errand/str.h"
 
+#include "fake_server.h"
+
 #include <civetweb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -39,13 +41,6 @@ static struct {
     int once_done;
     pthread_mutex_t lock;
 } F = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
 
 static void reply(struct mg_connection *c, int status, const char *ctype, const char *extra,
                   const char *body)
@@ -345,26 +340,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake_search: cannot listen on %s\n", listen);
         return 1;
     }
-    struct mg_server_port ports[1];
-    mg_get_server_ports(ctx, 1, ports);
     mg_set_request_handler(ctx, "/", on_request, NULL);
-    signal(SIGTERM, on_stop);
-    signal(SIGINT, on_stop);
-    if (port_file) {
-        char *tmp = er_xasprintf("%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%d\n", ports[0].port);
-            fclose(f);
-            rename(tmp, port_file);
-        }
-        free(tmp);
-    }
-    while (!stopping) {
-        struct timespec ts = { 0, 50 * 1000000L };
-        nanosleep(&ts, NULL);
-    }
-    mg_stop(ctx);
+    fake_publish_port(ctx, port_file);
+    fake_serve_until_stopped(ctx);
     cJSON_Delete(F.data);
     if (F.record)
         fclose(F.record);

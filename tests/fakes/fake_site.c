@@ -19,6 +19,8 @@
 #include "errand/buf.h"
 #include "errand/str.h"
 
+#include "fake_server.h"
+
 #include <civetweb.h>
 #include <pthread.h>
 #include <signal.h>
@@ -34,21 +36,6 @@ static struct {
     FILE *record;
     pthread_mutex_t lock;
 } S = { .lock = PTHREAD_MUTEX_INITIALIZER };
-static volatile sig_atomic_t stopping;
-
-static void on_stop(int sig)
-{
-    (void)sig;
-    stopping = 1;
-}
-
-static void nap(long ms)
-{
-    for (long left = ms; left > 0 && !stopping; left -= 20) {
-        struct timespec ts = { 0, 20 * 1000000L };
-        nanosleep(&ts, NULL);
-    }
-}
 
 static void reply(struct mg_connection *c, int status, const char *ctype, const char *extra,
                   const char *body, size_t len)
@@ -139,7 +126,7 @@ static void big(struct mg_connection *c)
         memcpy(block + n, para, sizeof para - 1);
         n += sizeof para - 1;
     }
-    for (size_t sent = 0; sent < (size_t)50 << 20 && !stopping; sent += n)
+    for (size_t sent = 0; sent < (size_t)50 << 20 && !fake_stopping; sent += n)
         if (mg_send_chunk(c, block, (unsigned)n) <= 0)
             return;   /* the reader hung up */
     mg_send_chunk(c, "</article></body></html>", 24);
@@ -165,7 +152,7 @@ static bool special(struct mg_connection *c, const char *path)
     } else if (strcmp(path, "/big") == 0) {
         big(c);
     } else if (strcmp(path, "/slow") == 0) {
-        nap(5000);
+        fake_nap(5000);
         reply(c, 200, "text/html", NULL, "<p>late</p>", 11);
     } else if (sscanf(path, "/status/%d", &n) == 1 && n >= 200 && n < 600) {
         reply(c, n, "text/plain", NULL, "status page", 11);
@@ -227,25 +214,9 @@ int main(int argc, char **argv)
         fprintf(stderr, "fake_site: cannot listen on %s\n", listen);
         return 1;
     }
-    struct mg_server_port ports[1];
-    mg_get_server_ports(ctx, 1, ports);
-    S.port = ports[0].port;
     mg_set_request_handler(ctx, "/", on_request, NULL);
-    signal(SIGTERM, on_stop);
-    signal(SIGINT, on_stop);
-    if (port_file) {
-        char *tmp = er_xasprintf("%s.tmp", port_file);
-        FILE *f = fopen(tmp, "w");
-        if (f) {
-            fprintf(f, "%d\n", S.port);
-            fclose(f);
-            rename(tmp, port_file);
-        }
-        free(tmp);
-    }
-    while (!stopping)
-        nap(50);
-    mg_stop(ctx);
+    S.port = fake_publish_port(ctx, port_file);
+    fake_serve_until_stopped(ctx);
     if (S.record)
         fclose(S.record);
     return 0;

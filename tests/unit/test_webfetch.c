@@ -223,6 +223,17 @@ static void test_ssrf(void)
         CHECK_INT(rc, ER_EDENIED);
         CHECK(strstr(err.msg, refused[i].word));
     }
+    /* a refused fetch leaves no robots.txt verdict behind, in this process or
+     * the shared cache: once allowed, robots.txt is read and obeyed */
+    er_web_reset();
+    er_cache *cache = NULL;
+    CHECK_OK(er_cache_open(&cache, NULL, &err));
+    CHECK_INT(fetch_with(NULL, "/site/private/secret.html", &p, cache, 0, 0, &err), ER_EDENIED);
+    CHECK(strstr(err.msg, "loopback"));
+    CHECK_INT(fetch_with("127.0.0.1", "/site/private/secret.html", &p, cache, 0, 0, &err),
+              ER_EDENIED);
+    CHECK(strstr(err.msg, "robots.txt"));
+    er_cache_close(cache);
     /* the plain transport never carries a guarded request: forced libcurl too */
     snprintf(url, sizeof url, "http://127.0.0.1:%d/site/news.html", site.port);
     setenv("ERRAND_HTTP", "curl", 1);
