@@ -7,13 +7,8 @@
 
 #include "fake_llm_proc.h"
 
-typedef struct fake_proc {
-    pid_t pid;
-    int port;
-    char dir[64];
-    char port_file[128];
-    char record[128];
-} fake_proc;
+/* The same handle as fake_llm's: a child, its port and its files. */
+typedef fake_llm_proc fake_proc;
 
 /* Starts ERRAND_TEST_BIN/tests/NAME with args (NULL-terminated) and
  * --port 0 --port-file … --record DIR/record.  0, 77 (binary missing: skip) or -1. */
@@ -47,22 +42,10 @@ static ER_UNUSED int fake_proc_start(fake_proc *f, const char *name, const char 
     return fake_wait_port(&f->pid, f->port_file, &f->port);
 }
 
+/* Stops the fake (SIGTERM, then SIGKILL after 5 s) and removes its files. */
 static ER_UNUSED void fake_proc_stop(fake_proc *f)
 {
-    if (f->pid > 0) {
-        kill(f->pid, SIGTERM);
-        int i = 0;
-        while (waitpid(f->pid, NULL, WNOHANG) == 0 && i++ < 500)
-            fake_llm_nap(10);
-        if (i > 500) {
-            kill(f->pid, SIGKILL);
-            waitpid(f->pid, NULL, 0);
-        }
-        f->pid = 0;
-    }
-    unlink(f->port_file);
-    unlink(f->record);
-    rmdir(f->dir);
+    fake_llm_stop(f);
 }
 
 #endif
