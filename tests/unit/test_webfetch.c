@@ -177,6 +177,25 @@ static void test_cache(void)
     er_cache_close(cache);
 }
 
+/* Politeness: two fetches from one site are delay_ms apart. */
+static void test_delay(void)
+{
+    er_error err = { 0 };
+    er_netguard *g = NULL;
+    CHECK_OK(er_netguard_new(&g, "127.0.0.1", &err));
+    er_web_opts o = { .guard = g, .max_redirects = 5, .delay_ms = 400 };
+    char *url = er_xasprintf("%s/site/plain.txt", base);
+    cJSON *p = NULL;
+    int64_t t0 = er_mono_ms();
+    CHECK_OK(er_web_fetch(&p, url, &o, &err));
+    cJSON_Delete(p);
+    CHECK_OK(er_web_fetch(&p, url, &o, &err));
+    cJSON_Delete(p);
+    CHECK(er_mono_ms() - t0 >= 400);
+    free(url);
+    er_netguard_free(g);
+}
+
 /* The SSRF guard: each refused with a clear error, allowed only by the list. */
 static void test_ssrf(void)
 {
@@ -261,6 +280,7 @@ int main(void)
     test_transfer();
     test_robots();
     test_cache();
+    test_delay();
     test_ssrf();
     er_web_reset();
     fake_proc_stop(&site);
