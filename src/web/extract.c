@@ -702,6 +702,10 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
     int rc = er_xml_load(err);
     if (rc)
         return rc;
+    if (len > INT32_MAX)
+        return er_error_set(err, ER_ETOOBIG, "the page is too large to parse");
+    if (len == 0)
+        return 0;   /* an empty page has no text */
     /* A charset the header named wins over the document's <meta>: convert
      * first and tell the parser it is UTF-8.  Otherwise libxml2 reads the
      * BOM or <meta> itself. */
@@ -720,10 +724,10 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
         utf8[len] = '\0';
         ulen = len;
     }
-    if (len > INT32_MAX)
-        return er_error_set(err, ER_ETOOBIG, "the page is too large to parse");
-    if (len == 0)
-        return 0;   /* an empty page has no text */
+    if (utf8 && ulen == 0) {   /* nothing but a byte-order mark */
+        free(utf8);
+        return 0;
+    }
     bool converted = (opts & HTML_PARSE_IGNORE_ENC) != 0;
     htmlDocPtr doc = htmlReadMemory(utf8 ? utf8 : html, (int)(utf8 ? ulen : len), base_url,
                                     converted ? "UTF-8" : NULL, opts);

@@ -120,15 +120,19 @@ static void big(struct mg_connection *c)
     mg_send_chunk(c, head, sizeof head - 1);
     static const char para[] = "<p>This sentence is one of very many on a page that goes on "
                                "for fifty megabytes, so that a reader must cut it.</p>\n";
-    char block[64 * 1024];
+    enum { BLOCK = 64 * 1024 };
+    char *block = er_xmalloc(BLOCK);   /* not on CivetWeb's small thread stack */
     size_t n = 0;
-    while (n + sizeof para < sizeof block) {
+    while (n + sizeof para < BLOCK) {
         memcpy(block + n, para, sizeof para - 1);
         n += sizeof para - 1;
     }
-    for (size_t sent = 0; sent < (size_t)50 << 20 && !fake_stopping; sent += n)
-        if (mg_send_chunk(c, block, (unsigned)n) <= 0)
-            return;   /* the reader hung up */
+    size_t sent = 0;
+    while (sent < (size_t)50 << 20 && !fake_stopping && mg_send_chunk(c, block, (unsigned)n) > 0)
+        sent += n;
+    free(block);
+    if (sent < (size_t)50 << 20)
+        return;   /* the reader hung up */
     mg_send_chunk(c, "</article></body></html>", 24);
     mg_send_chunk(c, "", 0);
 }
