@@ -11,7 +11,7 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
             libcivetweb-dev libmicrohttpd-dev libssl-dev libxml2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck poppler-utils)
+           iproute2 cppcheck poppler-utils zlib1g-dev)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 
 want=("${build_pkgs[@]}")
