@@ -10,9 +10,9 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libmicrohttpd-dev libssl-dev)
+            libcivetweb-dev libmicrohttpd-dev libssl-dev libxml2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck yamllint docker-compose nodejs clang)
+           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
 

@@ -11,9 +11,12 @@
 
 typedef enum { ER_POLICY_ASK = 0, ER_POLICY_ALLOW, ER_POLICY_DENY } er_policy;
 
-/* Permission classes of tools (tool.h uses them). */
+/* Permission classes of tools (tool.h uses them).  ER_PERM_NETWORK is the
+ * class of tools that fetch from the network (web_search, fetch_url);
+ * ER_PERM_EXEC_NETWORK is no tool's class but decides whether the programs
+ * run and test start get the network inside their sandbox. */
 typedef enum { ER_PERM_READ = 0, ER_PERM_WRITE, ER_PERM_EXEC, ER_PERM_NETWORK, ER_PERM_SEND,
-               ER_PERM_COUNT } er_perm;
+               ER_PERM_EXEC_NETWORK, ER_PERM_COUNT } er_perm;
 
 typedef struct er_config {
     char *database_url;      /* sqlite:///…/errand.db by default */
@@ -47,6 +50,18 @@ typedef struct er_config {
     long approval_timeout;   /* seconds to wait for a y/n answer */
     long llm_timeout;        /* seconds per request */
     long llm_retries;
+    /* the web tools (research agent) */
+    char *search_provider;   /* "searxng", "brave", "tavily"; NULL: chosen from the settings */
+    char *search_url;        /* the provider's base URL (SearXNG's is required) */
+    char *brave_api_key;
+    char *tavily_api_key;
+    long search_count;       /* results asked for by default */
+    char *web_allow_hosts;   /* SSRF guard's allow list (netguard.h) */
+    long web_cache_ttl;      /* seconds pages and search results stay cached */
+    long web_max_bytes;      /* decoded bytes of a page read at most */
+    long web_timeout;        /* seconds one fetch may take */
+    long web_max_redirects;
+    long web_delay_ms;       /* politeness: least time between two fetches from one host */
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */

@@ -37,6 +37,8 @@ typedef struct er_run_opts {
     bool server;                  /* from errand serve: its user's workspace, approvals by
                                      role, never unconfined (workspaces.h) */
     bool replay;                  /* a redelivery: reuse recorded steps instead of redoing them */
+    bool tainted;                 /* the request carries outside content (a step's input from
+                                     an agent that reads the web): see er_tool_untrusted */
     const volatile int *cancel;   /* nonzero: stop with ER_TASK_CANCELLED */
     const er_lease *lease;        /* this attempt's hold on the task (store.h); NULL: none.
                                      Its deadline, less agent.deadline_margin, bounds the run */

@@ -22,7 +22,8 @@ typedef struct er_tool_ctx {
     const char *agent;           /* agent or subagent running the tool */
     const char *workspace;       /* absolute root for file tools */
     bool workspace_read_only;    /* the analyzer's view */
-    bool network_granted;        /* policy allows the network class */
+    bool network_granted;        /* programs run/test start get the network
+                                    (policy.exec_network) */
     bool server;                 /* a task from errand serve: commands never run unconfined
                                     unless sandbox.fallback = limits (sandbox.h) */
     const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
@@ -54,6 +55,13 @@ typedef struct er_tool {
      * whatever this says (er_tool_idempotent). */
     bool idempotent;
 } er_tool;
+
+/* Whether a tool's results carry text from outside (web pages, search
+ * results, mail, …): the tools of the network class do.  They fence that
+ * text as data (untrusted.h), and once one has run the run is tainted: every
+ * write, exec or send call needs the user's own approval, whatever the policy
+ * or --yes say (DESIGN.md: outside text is never instructions). */
+bool er_tool_untrusted(const er_tool *t);
 
 typedef struct er_tool_family {
     const char *name;

@@ -96,12 +96,14 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
     if (!task_id || !call_id)
         return;
     er_approval_decision dec = ER_APPROVAL_DENY;
+    const char *reason = er_json_str(d, "reason");
     if (v->interactive) {
         char *args = er_json_print(cJSON_GetObjectItemCaseSensitive(d, "arguments"));
-        fprintf(stderr, "\n%s wants to call %s (%s): %s\nAllow? [y]es / [n]o / [a]lways: ",
+        fprintf(stderr, "\n%s wants to call %s (%s): %s\n%s%s%sAllow? [y]es / [n]o / [a]lways: ",
                 er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "?",
-                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args);
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args,
+                reason ? "Careful: " : "", reason ? reason : "", reason ? ".\n" : "");
         free(args);
         fflush(stderr);
         char line[64];
@@ -111,6 +113,11 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
             else if (line[0] == 'a' || line[0] == 'A')
                 dec = ER_APPROVAL_ALWAYS;
         }
+    } else if (reason) {
+        /* Neither --yes nor a policy covers it: only a person can say yes. */
+        fprintf(stderr, "errand: %s needs approval because %s; there is no terminal to ask, "
+                        "so it was denied\n",
+                er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool", reason);
     } else {
         /* Networked, the policy is the worker's: a -o here does not reach it. */
         er_bus *bus;

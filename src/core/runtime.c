@@ -61,6 +61,8 @@ typedef struct run {
     bool abandoned;       /* the attempt lost the task: record and do nothing more */
     cJSON *interrupted;   /* calls a crash interrupted and that were not repeated */
     er_repair rp;         /* the model's mistakes so far (repair.h) */
+    bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
+    cJSON *flags;         /* findings tools raised that the final answer must carry */
     er_error err;         /* why the run stopped */
 } run;
 
@@ -501,12 +503,24 @@ static er_policy policy_for(run *r, er_perm perm)
     return p;
 }
 
-/* 0 when the call may go ahead; otherwise *refusal says why (for the model). */
+static bool side_effecting(er_perm p)
+{
+    return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
+}
+
+#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+                     "which may carry instructions that are not the user's"
+
+/* 0 when the call may go ahead; otherwise *refusal says why (for the model).
+ * Once outside content is in the run, a side-effecting call is asked for one
+ * by one: neither an allow policy, nor --yes, nor an earlier "always" covers
+ * it, so text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
                         char **refusal)
 {
     er_policy p = policy_for(r, t->perm);
-    if (p == ER_POLICY_ALLOW)
+    bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
+    if (p == ER_POLICY_ALLOW && !tainted)
         return 0;
     if (p == ER_POLICY_DENY) {
         *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
@@ -515,7 +529,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     }
     er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
                             s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
-                            r->place.admin_approves[t->perm] };
+                            r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     er_error err = { 0 };
@@ -523,7 +537,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         *refusal = er_xasprintf("error: approval could not be asked: %s", err.msg);
         return 1;
     }
-    if (d == ER_APPROVAL_ALWAYS)
+    if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
     if (d == ER_APPROVAL_DENY) {
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
@@ -537,7 +551,7 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
 {
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
                         .workspace = r->place.workspace, .workspace_read_only = s->read_only,
-                        .network_granted = policy_for(r, ER_PERM_NETWORK) == ER_POLICY_ALLOW,
+                        .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
                         .server = r->place.server, .cancel = r->o->cancel };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
@@ -605,12 +619,12 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
         *content = do_todos(r, s, args);
     else if (t == &task_tool)
         rc = do_delegate(r, s, c, args, content);
-    else if ((*content = er_repair_write_conflict(s->writes, r->cfg->workspace, t, args)))
+    else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
         ;   /* another call of this answer changed that file */
     else if (check_policy(r, s, t, c, content) == 0 &&
              (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0) &&
              !er_llm_tool_failed(*content = run_tool(r, s, t, args)))
-        er_repair_wrote(s->writes, r->cfg->workspace, t, args, c->id);
+        er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
     cJSON_Delete(args);
     if (rc == 0 && r->abandoned)
         rc = r->err.code;
@@ -713,6 +727,51 @@ static int call_result(run *r, scope *s, const er_llm_response *resp,
     return rc;
 }
 
+/* A tool result may carry a "flag": a finding the final answer must not drop
+ * (cite_check's "not found in source [2]: …").  Kept in order, once each. */
+static void note_flag(run *r, const char *content)
+{
+    if (!content || !strstr(content, "\"flag\""))
+        return;
+    cJSON *j = cJSON_Parse(content);
+    const char *flag = er_json_str(j, "flag");
+    bool known = false;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        known |= er_str_eq(f->valuestring, flag);
+    }
+    if (flag && !known)
+        er_json_append(r->flags, cJSON_CreateString(flag));
+    cJSON_Delete(j);
+}
+
+/* The final answer with every flag it does not mention yet (its words before
+ * the first ':' — "not found in source [2]" — are what must appear), streamed
+ * like the rest of the answer.  TAKES answer. */
+static char *with_flags(run *r, char *answer)
+{
+    er_buf missing = ER_BUF_INIT;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        const char *flag = f->valuestring;
+        size_t head = strcspn(flag, ":");
+        char *lead = er_xstrndup(flag, head);
+        if (!strcasestr(answer, lead))
+            er_buf_printf(&missing, "\n- %s", flag);
+        free(lead);
+    }
+    if (!missing.len)
+        return answer;
+    char *tail = er_xasprintf("\n\nChecked by errand, not supported by the cited sources:%s",
+                              missing.ptr);
+    er_event_token(r->env, r->o->root_id, r->o->task_id, r->agent->name, tail, strlen(tail));
+    char *out = er_xasprintf("%s%s", answer, tail);
+    free(tail);
+    free(answer);
+    er_buf_release(&missing);
+    return out;
+}
+
 static int handle_calls(run *r, scope *s, const er_llm_response *resp)
 {
     char step_mistake[240] = "";
@@ -724,6 +783,9 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         char key[160], mistake[240] = "";
         snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
         cJSON *recorded;
+        const er_tool *t = er_tool_find(c->name);
+        if (t && er_tool_untrusted(t) && scope_has_tool(s, c->name))
+            r->tainted = true;   /* from here on (replayed too) outside text is in the context */
         char *content = NULL;
         bool replayed = replay(r, key, &recorded);
         if (replayed) {
@@ -751,6 +813,8 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
             snprintf(step_mistake, sizeof step_mistake, "%s", mistake);
         if (rc == 0)
             add_tool_result(s, c, content);
+        if (rc == 0)
+            note_flag(r, content);
         free(content);
     }
     er_repair_writes_release(&writes);
@@ -843,7 +907,8 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
-    run r = { .env = env, .o = o, .cfg = er_env_config(env) };
+    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted,
+              .flags = cJSON_CreateArray() };
     er_repair_init(&r.rp);
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
     if (o->lease && o->lease->deadline_ms) {
@@ -876,12 +941,15 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         }
         free(task_desc);
         rc = run_scope(&r, &s, &answer);
+        if (rc == 0)
+            answer = with_flags(&r, answer);
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
         er_buf_release(&s.partial);
     }
     finish(&r, out, rc, answer);
     er_task_place_release(&r.place);
+    cJSON_Delete(r.flags);
 }
 
 void er_run_result_release(er_run_result *res)

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define POOL_MAX 8
@@ -62,6 +63,7 @@ typedef struct curl_api {
     void (*free)(void *p);
 } curl_api;
 
+
 #define SYM(f) { "curl_" #f, offsetof(curl_api, f) }
 static const struct {
     const char *name;
@@ -92,6 +94,7 @@ typedef struct xfer {
     bool cancelled;
     bool transient;   /* the failure is worth another attempt */
     long retry_after_ms;
+    char host[256];   /* the URL's host, for the SSRF guard's allow list */
 } xfer;
 
 static curl_api C;
@@ -277,6 +280,48 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     return 0;
 }
 
+/* The SSRF guard (netguard.h): libcurl hands over each address it resolved
+ * before connecting to it; a refused one gets no socket, so it is never
+ * connected to, and the address connected to is the one checked. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
+                                 struct curl_sockaddr *address)
+{
+    xfer *x = clientp;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (er_netguard_check(x->req->guard, x->host, &address->addr, x->err) != 0) {
+        x->cb_rc = ER_EDENIED;
+        return CURL_SOCKET_BAD;
+    }
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static void url_host(const char *url, char *out, size_t n)
+{
+    CURLU *u = C.url();
+    char *host = NULL;
+    out[0] = '\0';
+    if (u && C.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        C.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        er_strlcpy(out, host, n);
+    C.free(host);
+    C.url_cleanup(u);
+}
+
+static void set_guard_options(CURL *e, xfer *x)
+{
+    url_host(x->req->url, x->host, sizeof x->host);
+    C.easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    C.easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    /* A pooled connection was checked for another request's host (or not at
+     * all: the LLM provider's); a proxy would hide the address. */
+    C.easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    C.easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    C.easy_setopt(e, CURLOPT_PROXY, "");
+    C.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
 static struct curl_slist *slist_add(struct curl_slist *l, const char *line)
 {
     struct curl_slist *n = C.slist_append(l, line);
@@ -327,6 +372,10 @@ static void set_options(CURL *e, const er_http_req *req, struct curl_slist *hdrs
         C.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     if (hdrs)
         C.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    if (req->decompress)
+        C.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every coding libcurl decodes */
+    if (!req->configured_endpoint)
+        set_guard_options(e, x);
 }
 
 /* Drives one transfer; returns curl's result for it. */
@@ -374,6 +423,21 @@ static long retry_after_ms(CURL *e)
     if (er_str_to_long(er_str_trim(tmp), &secs) != 0 || secs < 0)
         return -1;
     return secs * 1000 > RETRY_AFTER_CAP_MS ? RETRY_AFTER_CAP_MS : secs * 1000;
+}
+
+/* Content-Type, and a redirect's absolute target (libcurl resolves it). */
+static void answer_headers(CURL *e, er_http_resp *out)
+{
+    char *v = NULL;
+    free(out->content_type);
+    free(out->location);
+    out->content_type = out->location = NULL;
+    if (C.easy_getinfo(e, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
+        out->content_type = er_xstrdup(v);
+    v = NULL;
+    if (out->status >= 300 && out->status < 400 &&
+        C.easy_getinfo(e, CURLINFO_REDIRECT_URL, &v) == CURLE_OK && v)
+        out->location = er_xstrdup(v);
 }
 
 static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
@@ -445,10 +509,7 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     C.easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status == 429 || out->status >= 500)
         x->retry_after_ms = retry_after_ms(h->easy);
-    char *loc = NULL;
-    if (out->status >= 300 && out->status < 400 &&
-        C.easy_getinfo(h->easy, CURLINFO_REDIRECT_URL, &loc) == CURLE_OK && loc)
-        out->location = er_xstrdup(loc);
+    answer_headers(h->easy, out);
     return 0;
 }
 
@@ -520,8 +581,13 @@ static int attempt_any(transport *t, const er_http_req *req, er_http_resp *out, 
 static int open_transport(transport *t, const er_http_req *req, er_error *err)
 {
     memset(t, 0, sizeof *t);
-    if (er_http_plain_wants(req->url))
-        return 0;
+    if (!req->configured_endpoint) {
+        int rc = er_netguard_check_scheme(req->url, err);
+        if (rc)
+            return rc;
+    } else if (!req->decompress && er_http_plain_wants(req->url)) {
+        return 0;   /* only libcurl runs the guard's connect callback and decodes */
+    }
     pthread_once(&init_once, global_init);
     if (!initialised)
         return er_error_set(err, ER_EUNAVAIL, "%s",
@@ -609,7 +675,8 @@ void er_http_resp_release(er_http_resp *resp)
     if (!resp)
         return;
     er_buf_release(&resp->body);
+    free(resp->content_type);
     free(resp->location);
-    resp->location = NULL;
+    resp->content_type = resp->location = NULL;
     resp->status = 0;
 }

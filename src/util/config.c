@@ -47,6 +47,28 @@ const er_config_key er_config_keys[] = {
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false,
+      NULL, "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, else the one whose API key is set)" },
+    { "search", "url", "ERRAND_SEARCH_URL", ER_CFG_STR, OFF(search_url), false, NULL,
+      "Search provider base URL: a SearXNG instance (required for searxng; JSON output enabled), or another endpoint for brave/tavily (default: their public API)" },
+    { "search", "brave_api_key", "BRAVE_API_KEY", ER_CFG_STR, OFF(brave_api_key), true, NULL,
+      "Brave Search API subscription token" },
+    { "search", "tavily_api_key", "TAVILY_API_KEY", ER_CFG_STR, OFF(tavily_api_key), true, NULL,
+      "Tavily API key" },
+    { "search", "count", "ERRAND_SEARCH_COUNT", ER_CFG_LONG, OFF(search_count), false, "10",
+      "Results a web search returns unless the call asks for another number (1-20)" },
+    { "web", "allow_hosts", "ERRAND_WEB_ALLOW_HOSTS", ER_CFG_STR, OFF(web_allow_hosts), false,
+      NULL, "Hosts, addresses or CIDR blocks (comma-separated) the web tools may fetch from although they are loopback, private or link-local (default: none)" },
+    { "web", "cache_ttl", "ERRAND_WEB_CACHE_TTL", ER_CFG_LONG, OFF(web_cache_ttl), false, "3600",
+      "Seconds fetched pages and search results stay cached (0: not cached)" },
+    { "web", "max_bytes", "ERRAND_WEB_MAX_BYTES", ER_CFG_LONG, OFF(web_max_bytes), false,
+      "5242880", "Bytes of a page (decoded) read at most; the rest is cut" },
+    { "web", "timeout", "ERRAND_WEB_TIMEOUT", ER_CFG_LONG, OFF(web_timeout), false, "20",
+      "Seconds one page fetch may take" },
+    { "web", "max_redirects", "ERRAND_WEB_MAX_REDIRECTS", ER_CFG_LONG, OFF(web_max_redirects),
+      false, "5", "Redirects a page fetch follows, each one checked again" },
+    { "web", "delay_ms", "ERRAND_WEB_DELAY_MS", ER_CFG_LONG, OFF(web_delay_ms), false, "1000",
+      "Politeness: least milliseconds between two fetches from one host" },
     { "user", "name", "ERRAND_USER", ER_CFG_STR, OFF(user), false, NULL,
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
@@ -80,7 +102,10 @@ const er_config_key er_config_keys[] = {
     { "policy", "exec", "ERRAND_POLICY_EXEC", ER_CFG_POLICY, POL(ER_PERM_EXEC), false, "ask",
       "Policy for tools that run programs" },
     { "policy", "network", "ERRAND_POLICY_NETWORK", ER_CFG_POLICY, POL(ER_PERM_NETWORK), false,
-      "allow", "Policy for tools that reach the network" },
+      "allow", "Policy for the web tools (web_search, fetch_url, cite_check), which fetch from the network" },
+    { "policy", "exec_network", "ERRAND_POLICY_EXEC_NETWORK", ER_CFG_POLICY,
+      POL(ER_PERM_EXEC_NETWORK), false, "deny",
+      "Whether programs started by run and test get the network inside their sandbox (ask: only with --yes)" },
     { "policy", "send", "ERRAND_POLICY_SEND", ER_CFG_POLICY, POL(ER_PERM_SEND), false, "ask",
       "Policy for tools that send messages or submit forms" },
     { "log", "level", "ERRAND_LOG", ER_CFG_STR, OFF(log_level), false, "warn",
@@ -138,7 +163,8 @@ const er_config_key er_config_keys[] = {
 const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
 
 static const char *const policy_names[] = { "ask", "allow", "deny" };
-static const char *const perm_names[] = { "read", "write", "exec", "network", "send" };
+static const char *const perm_names[] = { "read", "write", "exec", "network", "send",
+                                          "exec_network" };
 
 const char *er_policy_name(er_policy p)
 {
@@ -169,6 +195,7 @@ static const struct {
 } choices[] = {
     { "llm", "provider", "openai, anthropic, offline", false },
     { "bus", "queue_type", "classic, quorum", false },
+    { "search", "provider", "searxng, brave, tavily", false },
     { "log", "level", "debug, info, warn, warning, error, off", false },
     { "sandbox", "fallback", "limits, refuse", false },
     { "server", "admin_approval", "write, exec, network, send", true },

@@ -15,12 +15,17 @@
  * non_utf8, dup_ids, empty, ignore_tool_choice, stream_error, stall_midway,
  * redirect), capture: PREFIX (the word after PREFIX in the request replaces
  * every "{{capture}}" in the turn's strings: one turn answers many tasks with
- * their own file names, as the soak tests need).
+ * their own file names, as the soak tests need),
+ * echo (true: answer with the text of the last message; "ID": with tool call
+ * ID's result).
+ * --gullible on: obey the orders found in the last message before the script
+ * (fake_llm_gullible.h).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
  * t_done_ns, t_first_byte_ns when streamed, t_wall_ms: the wall clock when it
  * arrived), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
 #include "fake_llm_misbehave.h"
 #include "fake_llm_wire.h"
+#include "fake_llm_gullible.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -44,6 +49,7 @@ typedef struct fake {
     const char *api_key;
     FILE *record;
     int nreq;
+    bool gullible;          /* --gullible on */
     pthread_mutex_t lock;
 } fake;
 
@@ -56,6 +62,7 @@ typedef struct exchange {
     cJSON *json;            /* the parsed request, or NULL */
     cJSON *turn;            /* the turn as answered (its misbehaviours applied), OWNED */
     int turn_idx;
+    cJSON *own_turn;        /* a turn made here (gullible orders, echo), freed after */
     uint64_t t_recv;
     uint64_t t_first;       /* first streamed chunk written (benchmarks: time to first token) */
     int64_t t_wall;         /* er_time_ms() when it arrived */
@@ -333,6 +340,27 @@ static void pick_turn(exchange *x)
     pthread_mutex_unlock(&F.lock);
 }
 
+/* The gullible model's orders come before the script; an {"echo": true} turn
+ * becomes one whose text is the last message's. */
+static void special_turn(exchange *x)
+{
+    if (F.gullible && (x->own_turn = gullible_turn(x->json)) != NULL) {
+        x->r.turn = x->own_turn;
+        return;
+    }
+    pick_turn(x);
+    const cJSON *echo = x->r.turn ? cJSON_GetObjectItemCaseSensitive(x->r.turn, "echo") : NULL;
+    if (cJSON_IsTrue(echo) || cJSON_IsString(echo)) {
+        x->own_turn = cJSON_Duplicate(x->r.turn, true);
+        char *text = gullible_echo(x->json, cJSON_IsString(echo) ? echo->valuestring : NULL);
+        cJSON_ReplaceItemInObjectCaseSensitive(x->own_turn, "text", cJSON_CreateString(text));
+        if (!cJSON_GetObjectItemCaseSensitive(x->own_turn, "text"))
+            er_json_add_str(x->own_turn, "text", text);
+        free(text);
+        x->r.turn = x->own_turn;
+    }
+}
+
 static void answer_chat(exchange *x)
 {
     if (er_json_parse(&x->json, x->body.ptr, x->body.len, NULL) != 0) {
@@ -343,7 +371,7 @@ static void answer_chat(exchange *x)
     x->r.request_len = x->body.len;
     x->r.include_usage =
         er_json_bool(er_json_obj(x->json, "stream_options"), "include_usage", false);
-    pick_turn(x);
+    special_turn(x);
     if (!x->r.turn) {
         send_error(x, 500, "fake_llm: script exhausted", -1);
         return;
@@ -424,6 +452,8 @@ static void record(exchange *x)
                            : (x->body.len ? cJSON_CreateString(x->body.ptr) : cJSON_CreateNull()));
     x->json = NULL;
     add(r, "turn", cJSON_CreateNumber(x->turn_idx));
+    if (x->own_turn && er_json_bool(x->own_turn, "gullible", false))
+        add(r, "gullible", cJSON_Duplicate(er_json_arr(x->own_turn, "tool_calls"), true));
     add(r, "t_recv_ns", cJSON_CreateNumber((double)x->t_recv));
     add(r, "t_done_ns", cJSON_CreateNumber((double)er_mono_ns()));
     add(r, "t_wall_ms", cJSON_CreateNumber((double)x->t_wall));
@@ -450,6 +480,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     pthread_mutex_unlock(&F.lock);
     route(&x, ri->request_method ? ri->request_method : "");
     record(&x);
+    cJSON_Delete(x.own_turn);
     cJSON_Delete(x.json);
     cJSON_Delete(x.turn);
     er_buf_release(&x.body);
@@ -459,13 +490,13 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 /* ---- start-up ---- */
 
 typedef struct options {
-    const char *script, *port, *port_file, *record, *api_key;
+    const char *script, *port, *port_file, *record, *api_key, *gullible;
 } options;
 
 static ER_NORETURN void usage_exit(const char *why)
 {
     fprintf(stderr, "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
-                    "[--record F.jsonl] [--api-key KEY]\n", why);
+                    "[--record F.jsonl] [--api-key KEY] [--gullible on]\n", why);
     exit(2);
 }
 
@@ -475,6 +506,7 @@ static void parse_args(options *o, int argc, char **argv)
         { "--script", offsetof(options, script) },       { "--port", offsetof(options, port) },
         { "--port-file", offsetof(options, port_file) }, { "--record", offsetof(options, record) },
         { "--api-key", offsetof(options, api_key) },
+        { "--gullible", offsetof(options, gullible) },
     };
     for (int i = 1; i < argc; i += 2) {
         size_t f = 0;
@@ -567,6 +599,7 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     load_script(o.script);
     F.api_key = o.api_key;
+    F.gullible = er_str_eq(o.gullible, "on");
     if (o.record && !(F.record = fopen(o.record, "w")))
         usage_exit("cannot open the record file");
     install_stop_handler();

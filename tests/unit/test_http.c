@@ -36,7 +36,7 @@ static int post(const char *base, const char *marker, bool stream, int retries, 
              "{\"model\":\"m\",\"stream\":%s,"
              "\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
              stream ? "true" : "false", marker);
-    er_http_req req = { .method = "POST", .url = url, .headers = json_headers, .body = body,
+    er_http_req req = { .configured_endpoint = true, .method = "POST", .url = url, .headers = json_headers, .body = body,
                         .body_len = strlen(body), .timeout_ms = 10000, .retries = retries,
                         .on_data = s ? on_data : NULL, .payload = s };
     return er_http_request(resp, &req, err);
@@ -48,7 +48,7 @@ static void test_get_and_cap(const char *base)
     er_http_resp resp;
     char url[128];
     snprintf(url, sizeof url, "%s/v1/models", base);
-    er_http_req req = { .url = url, .headers = json_headers };
+    er_http_req req = { .url = url, .headers = json_headers, .configured_endpoint = true };
     CHECK_OK(er_http_request(&resp, &req, &err));
     CHECK_INT(resp.status, 200);
     CHECK_INT(resp.attempts, 1);
@@ -131,7 +131,7 @@ static void test_failures(void)
     CHECK_INT(resp.attempts, 3);
     er_http_resp_release(&resp);
 
-    er_http_req req = { .url = "ftp://127.0.0.1/file" };
+    er_http_req req = { .url = "ftp://127.0.0.1/file", .configured_endpoint = true };
     CHECK_INT(er_http_request(&resp, &req, &err), ER_EINVAL);
     er_http_resp_release(&resp);
     req.url = "";
@@ -139,7 +139,7 @@ static void test_failures(void)
     er_http_resp_release(&resp);
 
     volatile int cancel = 1;
-    req = (er_http_req){ .url = base, .retries = 3, .cancel = &cancel };
+    req = (er_http_req){ .url = base, .retries = 3, .cancel = &cancel, .configured_endpoint = true };
     CHECK_INT(er_http_request(&resp, &req, &err), ER_ECANCELLED);
     er_http_resp_release(&resp);
 }
