@@ -27,6 +27,7 @@ typedef struct er_config {
     char *anthropic_base_url;
     char *user;              /* local user name */
     char *workspace;         /* root of file tools; default cwd */
+    char *data_db;           /* the data agent's database; NULL: WORKSPACE/.errand/data.sqlite */
     char *log_level;
     char *log_file;
     er_policy policy[ER_PERM_COUNT];

@@ -49,6 +49,8 @@ const er_config_key er_config_keys[] = {
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
       "Root directory of the file tools (default: the current directory)" },
+    { "data", "db", "ERRAND_DATA_DB", ER_CFG_STR, OFF(data_db), false, NULL,
+      "The data agent's SQLite database (default: WORKSPACE/.errand/data.sqlite; a relative path is taken from the workspace)" },
     { "agent", "max_steps", "ERRAND_MAX_STEPS", ER_CFG_LONG, OFF(max_steps), false, "25",
       "Step budget of one task (LLM calls)" },
     { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",
