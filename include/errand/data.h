@@ -99,6 +99,9 @@ int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error
 int er_data_query(er_data *d, const char *sql, const er_data_query_opts *o, cJSON **out,
                   er_error *err);
 
+/* A 64-bit hash of bytes (for cache keys). */
+uint64_t er_data_hash(const void *p, size_t n);
+
 /* Quotes an identifier for SQL ("a""b").  OWNED. */
 char *er_data_quote_ident(const char *name);
 

@@ -273,12 +273,12 @@ static int table_sql(er_data *d, const er_chart_spec *s, bool *split, er_buf *b,
         for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
              w = strtok_r(NULL, ",", &save)) {
             char *qy = er_data_quote_ident(er_str_trim(w));
-            er_buf_printf(&ys, "%s%s%s%s%s", k++ ? ", " : "", raw ? "" : fn, raw ? "" : "(", qy,
-                          raw ? "" : ")");
+            er_buf_printf(&ys, "%s%s%s%s%s AS %s", k++ ? ", " : "", raw ? "" : fn,
+                          raw ? "" : "(", qy, raw ? "" : ")", qy);
             free(qy);
         }
         if (!k)
-            er_buf_puts(&ys, raw ? "1" : "COUNT(*)");
+            er_buf_puts(&ys, raw ? "1" : "COUNT(*) AS count");
         free(list);
     }
     if (rc == 0 && raw)

@@ -84,3 +84,8 @@ void er_strmap_put(er_strmap *m, const char *key, size_t len, size_t val)
     }
     m->vals[i] = val;
 }
+
+uint64_t er_data_hash(const void *p, size_t n)
+{
+    return er_hash(p, n);
+}

@@ -15,6 +15,7 @@ static const er_tool_family *const families[] = {
     &er_tools_exec,
     &er_tools_lint,
     &er_tools_test,
+    &er_tools_data,
 };
 
 static const er_tool_family *family_at(size_t i)
