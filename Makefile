@@ -58,6 +58,7 @@ fuzz: build-fuzz
 	done
 
 bench: build
+	@scripts/deps.sh bench
 	bench/run.sh $(BUILD)
 
 install: build
