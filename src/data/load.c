@@ -37,7 +37,13 @@ typedef struct loader {
     cJSON *bad_list;
     char *table;
     struct stat st;
+    bool wide;               /* over SQLITE_COLUMNS_MAX columns: stored long */
+    int64_t row;             /* pass 2: the data row being inserted */
 } loader;
+
+/* SQLite's default limit on columns; wider files are stored long:
+ * (row, column, value), one row per non-null cell. */
+#define SQLITE_COLUMNS_MAX 2000
 
 size_t er_src_add_column(er_src *s, const char *name, size_t len)
 {
@@ -253,7 +259,11 @@ static int create_scratch(loader *l, sqlite3_stmt **ins, er_error *err)
     int rc = exec(l->d, sql.ptr, err, "preparing the load");
     er_buf_reset(&sql);
     er_buf_printf(&sql, "CREATE TABLE %s(", q);
-    for (size_t i = 0; i < l->ncols; i++) {
+    if (l->wide)
+        er_buf_puts(&vals, "?,?,?");
+    for (size_t i = 0; i < l->ncols && l->wide; i = l->ncols)
+        er_buf_puts(&sql, "\"row\" INTEGER, \"column\" TEXT, \"value\"");
+    for (size_t i = 0; i < l->ncols && !l->wide; i++) {
         char *c = er_data_quote_ident(l->src->names[i]);
         er_buf_printf(&sql, "%s%s %s", i ? ", " : "", c, sql_type(l->types[i]));
         er_buf_puts(&vals, i ? ",?" : "?");
@@ -308,9 +318,30 @@ static void bind_value(loader *l, sqlite3_stmt *ins, int k, size_t col, const ch
     sqlite3_bind_text(ins, k, p, (int)n, SQLITE_STATIC);
 }
 
+/* Long form: one row per non-null cell. */
+static int insert_long(loader *l, sqlite3_stmt *ins, const er_cell *cells, size_t n,
+                       er_error *err)
+{
+    l->row++;
+    for (size_t i = 0; i < l->ncols && i < n; i++) {
+        if (!cells[i].p || er_infer_is_null(cells[i].p, cells[i].n))
+            continue;
+        sqlite3_bind_int64(ins, 1, l->row);
+        sqlite3_bind_text(ins, 2, l->src->names[i], -1, SQLITE_STATIC);
+        bind_value(l, ins, 3, i, cells[i].p, cells[i].n);
+        int rc = sqlite3_step(ins);
+        sqlite3_reset(ins);
+        if (rc != SQLITE_DONE)
+            return er_data_sqlite_error(l->d, err, "inserting a row");
+    }
+    return 0;
+}
+
 static int insert_row(loader *l, sqlite3_stmt *ins, const er_cell *cells, size_t n,
                       er_error *err)
 {
+    if (l->wide)
+        return insert_long(l, ins, cells, n, err);
     for (size_t i = 0; i < l->ncols; i++) {
         int k = (int)i + 1;
         if (i >= n || !cells[i].p || er_infer_is_null(cells[i].p, cells[i].n))
@@ -345,6 +376,17 @@ static int pass_two(loader *l, er_error *err)
 static cJSON *columns_json(const loader *l, char **original, bool detailed)
 {
     cJSON *arr = cJSON_CreateArray();
+    if (l->wide) {
+        static const char *const longcols[][2] = { { "row", "integer" }, { "column", "text" },
+                                                   { "value", "mixed" } };
+        for (size_t i = 0; i < 3; i++) {
+            cJSON *c = cJSON_CreateObject();
+            er_json_add_str(c, "name", longcols[i][0]);
+            er_json_add_str(c, "type", longcols[i][1]);
+            er_json_append(arr, c);
+        }
+        return arr;
+    }
     for (size_t i = 0; i < l->ncols; i++) {
         cJSON *c = cJSON_CreateObject();
         er_json_add_str(c, "name", l->src->names[i]);
@@ -437,6 +479,14 @@ static cJSON *result_json(loader *l, char **original)
     er_json_add_str(o, "format", l->src->format);
     er_json_add_num(o, "rows", (double)l->rows);
     er_json_add(o, "columns", columns_json(l, original, true));
+    if (l->wide) {
+        char note[200];
+        snprintf(note, sizeof note, "%zu columns is over SQLite's %d: stored long, one row per "
+                 "value: (row, column, value); e.g. WHERE \"column\" = '%s'", l->ncols,
+                 SQLITE_COLUMNS_MAX, l->src->names[0]);
+        er_json_add_num(o, "wide_columns", (double)l->ncols);
+        er_json_add_str(o, "wide_note", note);
+    }
     er_json_add_num(o, "bad_rows", (double)l->bad);
     if (l->bad) {
         er_json_add(o, "bad", l->bad_list);
@@ -513,6 +563,7 @@ static int run_load(loader *l, cJSON **out, er_error *err)
         original[i] = er_xstrdup(l->src->names[i]);
     bool changed;
     er_data_clean_names(l->src->names, l->ncols, &changed);
+    l->wide = l->ncols > SQLITE_COLUMNS_MAX;
     sqlite3_exec(l->d->db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-65536", NULL, NULL, NULL);
     rc = exec(l->d, "BEGIN IMMEDIATE", err, "starting the load");
     if (rc == 0 && (rc = pass_two(l, err)) == 0 && (rc = commit(l, err)) == 0)
