@@ -7,6 +7,8 @@
 #    (PostgreSQL + RabbitMQ + Redis started here on their own ports, with 1 and 2
 #    code workers), and the CPU each part spends per task.
 # 3. api.sh: errand serve against a FastAPI app doing the same work (wrk).
+# 4. data.py: the data agent's load, describe and group-by of a 200 MB CSV
+#    against pandas and sqlite3's .import.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -15,4 +17,6 @@ build=$(cd "$build" && pwd)
 echo
 /usr/bin/python3 "$here/throughput.py" --build "$build" "${@:2}"
 echo
-exec "$here/api.sh" "$build"
+"$here/api.sh" "$build"
+echo
+exec /usr/bin/python3 "$here/data.py" --errand "$build/errand"
