@@ -59,6 +59,11 @@ static bool word_is(const char *p, size_t n, const char *w)
 bool er_infer_is_null(const char *p, size_t n)
 {
     static const char *const marks[] = { "NA", "N/A", "#N/A", "null", "NaN" };
+    /* Most values are long or start with a digit: decide those at once. */
+    if (n > 4 && p[0] != ' ' && p[0] != '\t' && p[n - 1] != ' ' && p[n - 1] != '\t')
+        return false;
+    if (n && strchr("Nn#", p[0]) == NULL && p[0] != ' ' && p[0] != '\t')
+        return false;
     p = er_data_trim(p, &n);
     if (n == 0)
         return true;
