@@ -84,6 +84,8 @@ uint64_t er_csv_offset(const er_csv *c)
 
 static void scratch_put(er_csv *c, const char *p, size_t n)
 {
+    if (n == 0)
+        return;
     if (c->slen + n > c->scap) {
         c->scap = (c->slen + n) * 2 + 256;
         c->scratch = er_xrealloc(c->scratch, c->scap);
