@@ -1,6 +1,13 @@
 /* chart_png.c — the cairo canvas: the same drawing calls as the SVG, onto
  * an image surface written as PNG.  libcairo is loaded on first use; without
- * it PNG output is simply not available (the SVG still is). */
+ * it PNG output is simply not available (the SVG still is).
+ *
+ * cairo and fontconfig keep their font caches for the life of the process,
+ * partly behind pointers a leak checker cannot follow (fontconfig stores
+ * offsets).  They are released at exit, the way both libraries document for
+ * memory checkers: cairo_debug_reset_static_data() then FcFini().  Both are
+ * only safe while no cairo object is alive, so charts are drawn under one
+ * lock (errand draws with cairo nowhere else) and the exit hook takes it. */
 #include "errand/chart.h"
 #include "errand/buf.h"
 #include "errand/dl.h"
@@ -38,7 +45,12 @@ typedef struct cairo_api {
     __typeof__(cairo_translate) *cairo_translate;
     __typeof__(cairo_rotate) *cairo_rotate;
     __typeof__(cairo_surface_write_to_png_stream) *cairo_surface_write_to_png_stream;
+    __typeof__(cairo_debug_reset_static_data) *cairo_debug_reset_static_data;
 } cairo_api;
+
+typedef struct fc_api {
+    void (*FcFini)(void);
+} fc_api;
 
 static cairo_api cr;
 
@@ -51,18 +63,45 @@ static const er_dl_sym syms[] = {
     SYM(cairo_close_path), SYM(cairo_new_path), SYM(cairo_select_font_face),
     SYM(cairo_set_font_size), SYM(cairo_show_text), SYM(cairo_text_extents), SYM(cairo_save),
     SYM(cairo_restore), SYM(cairo_translate), SYM(cairo_rotate),
-    SYM(cairo_surface_write_to_png_stream),
+    SYM(cairo_surface_write_to_png_stream), SYM(cairo_debug_reset_static_data),
 };
 #undef SYM
 
+static fc_api fc;
+static const er_dl_sym fc_syms[] = { { "FcFini", offsetof(fc_api, FcFini) } };
+
 static pthread_once_t once = PTHREAD_ONCE_INIT;
 static er_error load_err;
+/* Held while a chart is drawn and while the caches are released. */
+static pthread_mutex_t drawing = PTHREAD_MUTEX_INITIALIZER;
+static bool drawn;           /* under drawing: caches may be held */
+
+/* At exit: the caches back to the state of a fresh process.  A chart still
+ * being drawn by another thread keeps them (trylock): the process ends anyway. */
+static void release_caches(void)
+{
+    if (pthread_mutex_trylock(&drawing) != 0)
+        return;
+    if (drawn) {
+        cr.cairo_debug_reset_static_data();   /* drops cairo's fontconfig patterns first */
+        if (fc.FcFini)
+            fc.FcFini();
+        drawn = false;
+    }
+    pthread_mutex_unlock(&drawing);
+}
 
 static void load(void)
 {
     static const char *const names[] = { "libcairo.so.2", "libcairo.so", NULL };
-    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &cr,
-               "install libcairo2 for PNG charts (the SVG is written anyway)", &load_err);
+    static const char *const fc_names[] = { "libfontconfig.so.1", NULL };
+    if (er_dl_load(names, syms, sizeof syms / sizeof syms[0], &cr,
+                   "install libcairo2 for PNG charts (the SVG is written anyway)", &load_err))
+        return;
+    er_error ignored;
+    if (er_dl_load(fc_names, fc_syms, 1, &fc, "", &ignored))   /* cairo without fontconfig */
+        fc.FcFini = NULL;
+    atexit(release_caches);
 }
 
 static void colour(cairo_t *c, const char *hex)
@@ -156,15 +195,20 @@ int er_chart_png(const er_chart *c, int w, int h, er_buf *out, er_error *err)
             *err = load_err;
         return load_err.code;
     }
+    pthread_mutex_lock(&drawing);
+    drawn = true;
+    int rc = 0;
     cairo_surface_t *s = cr.cairo_image_surface_create(CAIRO_FORMAT_RGB24, w, h);
     if (cr.cairo_surface_status(s) != CAIRO_STATUS_SUCCESS) {
-        cr.cairo_surface_destroy(s);
-        return er_error_set(err, ER_EINTERNAL, "cairo cannot make a %dx%d image", w, h);
+        rc = er_error_set(err, ER_EINTERNAL, "cairo cannot make a %dx%d image", w, h);
+    } else {
+        cairo_t *cv = cr.cairo_create(s);
+        er_chart_draw(c, w, h, &png_ops, cv);
+        cr.cairo_destroy(cv);
+        if (cr.cairo_surface_write_to_png_stream(s, to_buf, out) != CAIRO_STATUS_SUCCESS)
+            rc = er_error_set(err, ER_EIO, "cannot encode the PNG");
     }
-    cairo_t *cv = cr.cairo_create(s);
-    er_chart_draw(c, w, h, &png_ops, cv);
-    cr.cairo_destroy(cv);
-    cairo_status_t st = cr.cairo_surface_write_to_png_stream(s, to_buf, out);
     cr.cairo_surface_destroy(s);
-    return st == CAIRO_STATUS_SUCCESS ? 0 : er_error_set(err, ER_EIO, "cannot encode the PNG");
+    pthread_mutex_unlock(&drawing);
+    return rc;
 }

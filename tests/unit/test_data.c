@@ -545,13 +545,18 @@ static void test_chart_files(void)
                 : NULL;
         int (*width)(cairo_surface_t *) =
             lib ? (int (*)(cairo_surface_t *))dlsym(lib, "cairo_image_surface_get_width") : NULL;
-        if (from_png && width) {
+        void (*destroy)(cairo_surface_t *) =
+            lib ? (void (*)(cairo_surface_t *))dlsym(lib, "cairo_surface_destroy") : NULL;
+        if (from_png && width && destroy) {
             char *p = path_of("chart.png");
             write_file("chart.png", png.ptr, png.len);
             cairo_surface_t *img = from_png(p);
             CHECK_INT(width(img), 800);
+            destroy(img);
             free(p);
         }
+        if (lib)
+            dlclose(lib);
     }
     er_buf_release(&png);
     er_chart_free(c);
