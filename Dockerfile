@@ -11,7 +11,7 @@
 # Two stages: the build needs compilers and -dev packages; the image that runs
 # keeps only the shared libraries errand links or loads when a run needs them
 # (libcurl, libpq, librabbitmq, libmicrohttpd and libcrypto are dlopen()ed, as
-# are the data agent's libzip, libxml2 and libcairo).
+# are the data agent's libzip, libxml2, libcairo and libfontconfig).
 
 FROM debian:12-slim AS build
 RUN apt-get update \
@@ -40,7 +40,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 \
       libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
-      libzip4 libxml2 libcairo2 \
+      libzip4 libxml2 libcairo2 libfontconfig1 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /var/lib/errand --shell /usr/sbin/nologin errand
