@@ -12,6 +12,8 @@
 #include <string.h>
 
 #define CHUNK (1u << 20)
+/* Bytes of slack after the sentinel, so that eight can be read at once. */
+#define SLACK 8
 
 typedef struct slot {
     size_t off, n;      /* into buf (unquoted) or scratch (quoted) */
@@ -45,7 +47,8 @@ void er_csv_new(er_csv **out, char delim, er_csv_read_fn fn, void *payload)
     c->read = fn;
     c->payload = payload;
     c->cap = CHUNK;
-    c->buf = er_xmalloc(c->cap);
+    c->buf = er_xcalloc(1, c->cap + 1 + SLACK);
+    c->buf[0] = '\n';
     c->line = 1;
     c->stop[(unsigned char)delim] = c->stop['\n'] = c->stop['\r'] = true;
     *out = c;
@@ -100,12 +103,36 @@ static slot *new_slot(er_csv *c)
         c->cslots = c->cslots ? c->cslots * 2 : 64;
         c->slots = er_xrealloc(c->slots, c->cslots * sizeof *c->slots);
     }
-    slot *s = &c->slots[c->nslots++];
-    memset(s, 0, sizeof *s);
-    return s;
+    return &c->slots[c->nslots++];
 }
 
 enum { ROW_DONE = 1, ROW_MORE = 0 };
+
+/* Where the unquoted field from buf[i] ends: the first delimiter, CR or LF
+ * (buf[len] is one).  Eight bytes at a time: a byte equal to one of them is
+ * a zero byte of the word xor-ed with it, and the lowest zero byte is found
+ * exactly by the borrow trick. */
+static size_t field_end(const er_csv *c, size_t i)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    const uint64_t d = ones * (unsigned char)c->delim, lf = ones * '\n', cr = ones * '\r';
+    for (;; i += 8) {
+        uint64_t w, a, b, e;
+        memcpy(&w, c->buf + i, 8);
+        a = w ^ d;
+        b = w ^ lf;
+        e = w ^ cr;
+        uint64_t z = (((a - ones) & ~a) | ((b - ones) & ~b) | ((e - ones) & ~e)) & highs;
+        if (z)
+            return i + ((size_t)__builtin_ctzll(z) >> 3);
+    }
+#else
+    while (!c->stop[(unsigned char)c->buf[i]])
+        i++;
+    return i;
+#endif
+}
 
 static long count_nl(const char *p, size_t n)
 {
@@ -174,10 +201,10 @@ static int parse_row(er_csv *c)
                 return ROW_MORE;
         } else {
             size_t start = i;
-            while (i < c->len && !c->stop[(unsigned char)c->buf[i]])
-                i++;
+            i = field_end(c, i);
             s->off = start;
             s->n = i - start;
+            s->quoted = false;
         }
         if (i >= c->len) {
             if (!c->eof)
@@ -219,7 +246,7 @@ static int refill(er_csv *c, er_error *err)
             return er_error_set(err, ER_ETOOBIG, "line %ld: a row is over %u MB (a quote that "
                                 "is never closed?)", c->line, ER_CSV_ROW_MAX >> 20);
         c->cap *= 2;
-        c->buf = er_xrealloc(c->buf, c->cap);
+        c->buf = er_xrealloc(c->buf, c->cap + 1 + SLACK);
     }
     ssize_t n = c->read(c->payload, c->buf + c->len, c->cap - c->len);
     if (n < 0)
@@ -227,6 +254,8 @@ static int refill(er_csv *c, er_error *err)
     if (n == 0)
         c->eof = true;
     c->len += (size_t)n;
+    c->buf[c->len] = '\n';   /* a sentinel: unquoted fields end without a bounds test */
+    memset(c->buf + c->len + 1, 0, SLACK);
     return 0;
 }
 

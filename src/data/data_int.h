@@ -19,16 +19,48 @@ typedef struct er_infer {
 } er_infer;
 
 void er_infer_init(er_infer *in);
-/* Is the (trimmed) text a null marker: "", NA, N/A, #N/A, null, NULL, NaN? */
-bool er_infer_is_null(const char *p, size_t n);
+bool er_infer_is_null_mark(const char *p, size_t n);
+/* Is the (trimmed) text a null marker: "", NA, N/A, #N/A, null, NULL, NaN?
+ * Most values are long or start with something else: decided at once. */
+static inline bool er_infer_is_null(const char *p, size_t n)
+{
+    if (n > 4 && p[0] != ' ' && p[0] != '\t' && p[n - 1] != ' ' && p[n - 1] != '\t')
+        return false;
+    if (n && p[0] != 'N' && p[0] != 'n' && p[0] != '#' && p[0] != ' ' && p[0] != '\t')
+        return false;
+    return er_infer_is_null_mark(p, n);
+}
 /* Narrows in by one non-null value. */
 void er_infer_value(er_infer *in, const char *p, size_t n);
+
+/* A value converted while it is inferred. */
+typedef struct er_num {
+    int64_t i;               /* an integer's value */
+    double f;                /* a number's value (an integer's too) */
+    bool b;                  /* a boolean's */
+} er_num;
+
+/* er_infer_value, returning the column's type after the value (as
+ * er_infer_type); when that is integer, real or boolean, *v holds the
+ * value in it.  One reading of the text does both. */
+er_dtype er_infer_scan(er_infer *in, const char *p, size_t n, er_num *v);
 /* The narrowest type every value fits: boolean, integer, real, date, datetime,
  * else text (also when there were no values). */
 er_dtype er_infer_type(const er_infer *in);
 
 /* Trims blanks (space, tab) from both ends of p[0..*n); returns the new start. */
-const char *er_data_trim(const char *p, size_t *n);
+static inline const char *er_data_trim(const char *p, size_t *n)
+{
+    size_t len = *n;
+    while (len && (*p == ' ' || *p == '\t')) {
+        p++;
+        len--;
+    }
+    while (len && (p[len - 1] == ' ' || p[len - 1] == '\t'))
+        len--;
+    *n = len;
+    return p;
+}
 /* Conversions of values the column's type was inferred from (so they fit). */
 int er_data_parse_int(const char *p, size_t n, bool thousands, int64_t *out);
 int er_data_parse_real(const char *p, size_t n, bool thousands, double *out);

@@ -1,16 +1,21 @@
-/* db.c — the data database: where it lives, opening it, and what it knows
- * about its tables (`_errand_tables`). */
+/* db.c — the data database: where it lives, opening it, what it knows
+ * about its tables (`_errand_tables`), and the column files beside it
+ * (DB-tables/: one per table, colfile.h) that no table reads any more. */
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
-#include "data_int.h"
+#include "colfile.h"
 #include "data_db.h"
+#include "data_vtab.h"
 
+#include <dirent.h>
 #include <errno.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 static const char schema[] =
     "CREATE TABLE IF NOT EXISTS _errand_tables("
@@ -82,6 +87,7 @@ int er_data_open(er_data **out, const char *path, er_error *err)
         return rc;
     }
     sqlite3_busy_timeout(d->db, 10000);
+    er_data_vtab_register(d->db, path);
     sqlite3_db_config(d->db, SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, (int *)NULL);
     sqlite3_progress_handler(d->db, 10000, progress, d);
     char *msg = NULL;
@@ -262,4 +268,73 @@ void er_data_deadline(er_data *d, long ms)
 {
     d->cap_ms = ms;
     d->deadline_ms = ms > 0 ? er_mono_ms() + ms : 0;
+}
+
+int er_data_open_columns(er_data *d, const char *table, er_colr **out, er_error *err)
+{
+    *out = NULL;
+    char *file = er_data_vtab_file(d->db, table);
+    if (!file)
+        return ER_ENOTFOUND;
+    char *dir = er_data_tables_dir(d->path), *path = er_xasprintf("%s/%s", dir, file);
+    int rc = er_colr_open(out, path, err);
+    free(dir);
+    free(path);
+    free(file);
+    return rc;
+}
+
+/* ---- column files no table reads ---- */
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), k = strlen(suffix);
+    return n >= k && strcmp(s + n - k, suffix) == 0;
+}
+
+/* A load's file whose process is gone ("load-PID-N.tmp"). */
+static bool orphan_load(const char *name)
+{
+    if (strncmp(name, "load-", 5) != 0 || !ends_with(name, ".tmp"))
+        return false;
+    long pid = strtol(name + 5, NULL, 10);
+    return pid > 0 && kill((pid_t)pid, 0) != 0 && errno == ESRCH;
+}
+
+void er_data_gc(er_data *d)
+{
+    /* Under the write lock: a load renames its file and creates its table in
+     * one transaction, so every file named by a committed table is seen. */
+    if (sqlite3_exec(d->db, "BEGIN IMMEDIATE", NULL, NULL, NULL) != SQLITE_OK)
+        return;
+    er_strmap used;
+    er_strmap_init(&used);
+    sqlite3_stmt *st;
+    if (sqlite3_prepare_v2(d->db, "SELECT sql FROM sqlite_schema WHERE sql LIKE "
+                           "'%errand_columns(%'", -1, &st, NULL) == SQLITE_OK) {
+        while (sqlite3_step(st) == SQLITE_ROW) {
+            char *f = er_data_vtab_sql_file((const char *)sqlite3_column_text(st, 0));
+            if (f)
+                er_strmap_put(&used, f, strlen(f), 1);
+            free(f);
+        }
+        sqlite3_finalize(st);
+    }
+    char *dir = er_data_tables_dir(d->path);
+    DIR *dh = opendir(dir);
+    struct dirent *e;
+    while (dh && (e = readdir(dh)) != NULL) {
+        bool stale = ends_with(e->d_name, ".cols") &&
+                     er_strmap_get(&used, e->d_name, strlen(e->d_name)) == SIZE_MAX;
+        if (stale || orphan_load(e->d_name)) {
+            char *p = er_xasprintf("%s/%s", dir, e->d_name);
+            unlink(p);
+            free(p);
+        }
+    }
+    if (dh)
+        closedir(dh);
+    free(dir);
+    er_strmap_release(&used);
+    sqlite3_exec(d->db, "COMMIT", NULL, NULL, NULL);
 }

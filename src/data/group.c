@@ -1,12 +1,17 @@
-/* group.c — group-bys and pivots, as SQL built from checked column names
- * and run through the read-only query path (query.c). */
+/* group.c — group-bys and pivots, as SQL built from checked column names.
+ * A group-by of a loaded table's columns is computed from its column file in
+ * one scan (colgroup.c); a pivot, or what that cannot do, runs the SQL
+ * through the read-only query path (query.c).  Either way the result and
+ * the SQL shown are the same. */
 #include "errand/data_stats.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "colgroup.h"
 #include "data_db.h"
 
 #include <ctype.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -252,6 +257,190 @@ int er_stats_group_sql(er_data *d, const char *table, const er_group_opts *o, ch
     return 0;
 }
 
+/* ---- from the column file ---- */
+
+/* The query's output column names (prepared, never run). */
+static int output_names(er_data *d, const char *sql, cJSON **names, er_error *err)
+{
+    sqlite3_stmt *st;
+    int rc = er_data_prepare_ro(d, sql, &st, err);
+    if (rc)
+        return rc;
+    *names = cJSON_CreateArray();
+    for (int i = 0; i < sqlite3_column_count(st); i++)
+        er_json_append(*names, cJSON_CreateString(sqlite3_column_name(st, i)));
+    sqlite3_finalize(st);
+    return 0;
+}
+
+static size_t file_column(er_colr *r, const char *name)
+{
+    for (size_t c = 0; name && c < er_colr_ncols(r); c++)
+        if (strcmp(er_colr_name(r, c), name) == 0)
+            return c;
+    return SIZE_MAX;
+}
+
+/* The aggregates as colgroup's; false when one names no column of the file. */
+static bool file_aggs(er_colr *r, const cJSON *list, const cJSON *cols, const char *table,
+                      er_colagg *out, size_t *n, er_error *err)
+{
+    static const struct {
+        const char *fn;
+        er_aggfn agg;
+    } map[] = { { "SUM", ER_AGG_SUM }, { "AVG", ER_AGG_AVG }, { "COUNT", ER_AGG_COUNT },
+                { "MIN", ER_AGG_MIN }, { "MAX", ER_AGG_MAX } };
+    const cJSON *a;
+    *n = 0;
+    cJSON_ArrayForEach(a, list) {
+        agg g;
+        if (parse_agg(a->valuestring, cols, table, &g, err) != 0)
+            return false;
+        for (size_t i = 0; i < ER_ARRAY_LEN(map); i++)
+            if (strcmp(g.fn, map[i].fn) == 0)
+                out[*n].fn = map[i].agg;
+        out[*n].col = g.column ? file_column(r, g.column) : 0;
+        if (!g.column)
+            out[*n].fn = ER_AGG_ROWS;
+        bool found = !g.column || out[*n].col != SIZE_MAX;
+        free(g.column);
+        if (!found)
+            return false;
+        (*n)++;
+    }
+    if (*n == 0)
+        out[(*n)++] = (er_colagg){ ER_AGG_ROWS, 0 };
+    return true;
+}
+
+static cJSON *val_json(const er_val *v)
+{
+    switch (v->kind) {
+    case ER_VAL_INT:
+        return cJSON_CreateNumber((double)v->i);
+    case ER_VAL_REAL:
+        return isfinite(v->f) ? cJSON_CreateNumber(v->f) : cJSON_CreateNull();
+    case ER_VAL_TEXT:
+        return er_data_text_json(v->s, v->n);
+    default:
+        return cJSON_CreateNull();
+    }
+}
+
+typedef struct order_by {
+    const er_colgroups *g;
+    long col;                /* output column to sort by; -1: the groups */
+    bool desc;
+} order_by;
+
+static int by_keys(const er_colgroups *g, size_t a, size_t b)
+{
+    for (size_t j = 0; j < g->nby; j++) {
+        int c = er_val_cmp(&g->keys[a * g->nby + j], &g->keys[b * g->nby + j]);
+        if (c)
+            return c;
+    }
+    return 0;
+}
+
+static const er_val *out_val(const er_colgroups *g, size_t row, size_t col)
+{
+    return col < g->nby ? &g->keys[row * g->nby + col] : &g->vals[row * g->naggs + col - g->nby];
+}
+
+/* qsort has no payload: the order of the sort running on this thread. */
+static __thread const order_by *sorting;
+
+static int cmp_rows(const void *x, const void *y)
+{
+    size_t a = *(const size_t *)x, b = *(const size_t *)y;
+    const order_by *o = sorting;
+    int c = 0;
+    if (o->col >= 0)
+        c = er_val_cmp(out_val(o->g, a, (size_t)o->col), out_val(o->g, b, (size_t)o->col)) *
+            (o->desc ? -1 : 1);
+    return c ? c : by_keys(o->g, a, b);
+}
+
+static cJSON *rows_json(const er_colgroups *g, const order_by *o, long limit)
+{
+    size_t *idx = er_xmalloc((g->ngroups + 1) * sizeof *idx);
+    for (size_t i = 0; i < g->ngroups; i++)
+        idx[i] = i;
+    sorting = o;
+    qsort(idx, g->ngroups, sizeof *idx, cmp_rows);
+    cJSON *rows = cJSON_CreateArray();
+    for (size_t i = 0; i < g->ngroups && (long)i < limit; i++) {
+        cJSON *row = cJSON_CreateArray();
+        for (size_t c = 0; c < g->nby + g->naggs; c++)
+            er_json_append(row, val_json(out_val(g, idx[i], c)));
+        er_json_append(rows, row);
+    }
+    free(idx);
+    return rows;
+}
+
+/* Which output column o->order names (-1: the groups); false when none. */
+static bool order_column(const er_group_opts *o, const cJSON *names, order_by *ob)
+{
+    ob->col = -1;
+    ob->desc = false;
+    if (!o->order || !*o->order || strcmp(o->order, "group") == 0)
+        return true;
+    ob->desc = o->order[0] == '-';
+    long i = 0;
+    const cJSON *n;
+    cJSON_ArrayForEach(n, names) {
+        if (strcmp(n->valuestring, o->order + ob->desc) == 0) {
+            ob->col = i;
+            return true;
+        }
+        i++;
+    }
+    return false;
+}
+
+/* The group-by from the table's column file; ER_ENOTFOUND when the SQL must run. */
+static int group_file(er_data *d, const char *table, const er_group_opts *o, const char *sql,
+                      cJSON **out, er_error *err)
+{
+    cJSON *names = NULL, *cols = NULL;
+    er_colr *r = NULL;
+    int rc = o->pivot ? ER_ENOTFOUND : output_names(d, sql, &names, err);
+    if (rc == 0)
+        rc = er_data_open_columns(d, table, &r, err);
+    if (rc == 0)
+        rc = er_data_columns(d, table, &cols, err);
+    size_t nby = (size_t)cJSON_GetArraySize(o->by), naggs = 0;
+    size_t *by = er_xcalloc(nby + 1, sizeof *by);
+    er_colagg *aggs = er_xcalloc((size_t)cJSON_GetArraySize(o->aggregates) + 1, sizeof *aggs);
+    for (size_t j = 0; rc == 0 && j < nby; j++) {
+        by[j] = file_column(r, cJSON_GetArrayItem(o->by, (int)j)->valuestring);
+        rc = by[j] == SIZE_MAX ? ER_ENOTFOUND : 0;   /* a table shown long */
+    }
+    order_by ob = { 0 };
+    if (rc == 0 && (!file_aggs(r, o->aggregates, cols, table, aggs, &naggs, err) ||
+                    !order_column(o, names, &ob)))
+        rc = ER_ENOTFOUND;
+    er_colgroups g;
+    if (rc == 0)
+        rc = er_colgroup_run(r, by, nby, aggs, naggs, &g, err);
+    if (rc == 0) {
+        ob.g = &g;
+        long limit = o->limit > 0 ? o->limit : 100;
+        *out = er_data_result_json(names, rows_json(&g, &ob, limit), (int64_t)g.ngroups, limit,
+                                   false);
+        names = NULL;
+        er_colgroups_release(&g);
+    }
+    cJSON_Delete(names);
+    cJSON_Delete(cols);
+    er_colr_close(r);
+    free(by);
+    free(aggs);
+    return rc;
+}
+
 int er_stats_group(er_data *d, const char *table, const er_group_opts *o, cJSON **out,
                    er_error *err)
 {
@@ -260,7 +449,9 @@ int er_stats_group(er_data *d, const char *table, const er_group_opts *o, cJSON 
     if (rc)
         return rc;
     er_data_query_opts q = { .max_rows = o->limit > 0 ? o->limit : 100, .max_ms = 60000 };
-    rc = er_data_query(d, sql, &q, out, err);
+    rc = group_file(d, table, o, sql, out, err);
+    if (rc == ER_ENOTFOUND)
+        rc = er_data_query(d, sql, &q, out, err);
     if (rc == 0)
         er_json_add_str(*out, "sql", sql);
     free(sql);

@@ -1,21 +1,28 @@
 /* load.c — a file into a table of the data database.
  *
- * Two streaming passes over the source: the first infers each column's type
- * from all of its values and finds the bad rows; the second inserts, each
- * value converted to its column's type.  The rows go into a scratch table
- * that replaces the old one in one transaction, so a failed or cancelled load
- * leaves the previous table as it was. */
+ * One streaming pass over the source: each value narrows its column's type
+ * (from every value of the column, not the first rows) and goes into the
+ * table's column file (colfile.h) as the type the column has so far; bad
+ * rows are reported and skipped as they come.  An integer column that turns
+ * real converts what it holds.  Only a column that turns to text after
+ * numbers were stored for it needs the file read again, with the types then
+ * known.  The new table — a virtual table over the new file (vtab.c) —
+ * replaces the old one in one short transaction, so a failed or cancelled
+ * load leaves the previous table as it was. */
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "colfile.h"
 #include "data_db.h"
-#include "data_int.h"
+#include "data_vtab.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 /* Why a column that looked typed ended up text: its first misfit value. */
 typedef struct misfit {
@@ -29,6 +36,8 @@ typedef struct loader {
     const er_data_load_opts *o;
     er_src *src;
     er_infer *infer;
+    er_dtype *now;           /* each column's type so far */
+    bool *numeric;           /* numbers (or booleans) were stored for the column */
     misfit *why;
     int64_t *nulls;
     er_dtype *types;
@@ -37,8 +46,10 @@ typedef struct loader {
     cJSON *bad_list;
     char *table;
     struct stat st;
-    bool wide;               /* over SQLITE_COLUMNS_MAX columns: stored long */
-    int64_t row;             /* pass 2: the data row being inserted */
+    bool wide;               /* over SQLITE_COLUMNS_MAX columns: shown long */
+    bool redo;               /* a column turned to text after numbers: read again */
+    er_colw *w;
+    char *tmp;               /* the column file being written */
 } loader;
 
 /* SQLite's default limit on columns; wider files are stored long:
@@ -113,7 +124,7 @@ static int open_source(er_src **out, const er_data_load_opts *o, er_error *err)
                         fmt);
 }
 
-/* ---- pass 1: types and bad rows ---- */
+/* ---- the pass: types, bad rows, values ---- */
 
 static void grow_columns(loader *l, size_t n)
 {
@@ -121,10 +132,14 @@ static void grow_columns(loader *l, size_t n)
         return;
     size_t c = n * 2;
     l->infer = er_xrealloc(l->infer, c * sizeof *l->infer);
+    l->now = er_xrealloc(l->now, c * sizeof *l->now);
+    l->numeric = er_xrealloc(l->numeric, c * sizeof *l->numeric);
     l->why = er_xrealloc(l->why, c * sizeof *l->why);
     l->nulls = er_xrealloc(l->nulls, c * sizeof *l->nulls);
     for (size_t i = l->ccols; i < c; i++) {
         er_infer_init(&l->infer[i]);
+        l->now[i] = ER_DT_TEXT;
+        l->numeric[i] = false;
         memset(&l->why[i], 0, sizeof l->why[i]);
         l->nulls[i] = 0;
     }
@@ -191,47 +206,152 @@ static void note_misfit(loader *l, size_t col, const char *p, size_t n, er_dtype
     snprintf(m->value, sizeof m->value, "%.*s", (int)(n < 40 ? n : 40), p);
 }
 
+/* A value into the column file as its column's type so far.  Text after
+ * numbers cannot go there: the file is read again (redo). */
+static void store(loader *l, size_t i, er_dtype t, const er_num *v, const char *p, size_t n)
+{
+    switch (t) {
+    case ER_DT_INTEGER:
+        er_colw_i64(l->w, i, v->i);
+        break;
+    case ER_DT_REAL:
+        er_colw_f64(l->w, i, v->f);
+        break;
+    case ER_DT_BOOLEAN:
+        er_colw_u8(l->w, i, v->b);
+        break;
+    default:
+        if (l->numeric[i])
+            l->redo = true;
+        else
+            er_colw_text(l->w, i, p, n);
+        return;
+    }
+    l->numeric[i] = true;
+}
+
+static bool is_null(const er_cell *c)
+{
+    return !c->p || er_infer_is_null(c->p, c->n);
+}
+
 static void infer_row(loader *l, const er_cell *cells, size_t n)
 {
     size_t ncols = l->src->ncols;
     grow_columns(l, ncols);
     for (size_t i = 0; i < ncols; i++) {
-        if (i >= n || !cells[i].p || er_infer_is_null(cells[i].p, cells[i].n)) {
+        if (i >= n || is_null(&cells[i])) {
             l->nulls[i]++;
+            if (!l->redo)
+                er_colw_null(l->w, i);
             continue;
         }
-        er_infer *in = &l->infer[i];
-        er_dtype before = in->values ? er_infer_type(in) : ER_DT_TEXT;
-        er_infer_value(in, cells[i].p, cells[i].n);
-        if (before != ER_DT_TEXT && er_infer_type(in) == ER_DT_TEXT)
+        er_dtype before = l->now[i];
+        er_num v;
+        er_dtype t = er_infer_scan(&l->infer[i], cells[i].p, cells[i].n, &v);
+        l->now[i] = t;
+        if (before != ER_DT_TEXT && t == ER_DT_TEXT)
             note_misfit(l, i, cells[i].p, cells[i].n, before);
+        if (!l->redo)
+            store(l, i, t, &v, cells[i].p, cells[i].n);
     }
 }
 
-static int pass_one(loader *l, er_error *err)
+/* The second reading: every value as its column's final type. */
+static void typed_row(loader *l, const er_cell *cells, size_t n)
+{
+    for (size_t i = 0; i < l->ncols && i < n; i++) {
+        if (is_null(&cells[i]))
+            continue;
+        er_infer in;
+        er_num v;
+        er_infer_init(&in);
+        er_dtype t = er_infer_scan(&in, cells[i].p, cells[i].n, &v);
+        bool num = t == ER_DT_INTEGER || t == ER_DT_REAL;
+        if (l->types[i] == ER_DT_INTEGER && t == ER_DT_INTEGER)
+            er_colw_i64(l->w, i, v.i);
+        else if (l->types[i] == ER_DT_REAL && num)
+            er_colw_f64(l->w, i, v.f);
+        else if (l->types[i] == ER_DT_BOOLEAN && t == ER_DT_BOOLEAN)
+            er_colw_u8(l->w, i, v.b);
+        else if (!er_dtype_numeric(l->types[i]))
+            er_colw_text(l->w, i, cells[i].p, cells[i].n);
+        /* else: the file changed under the load (caught after the pass) */
+    }
+}
+
+/* Reads the source through; first: inferring, reporting and counting. */
+static int scan(loader *l, bool first, er_error *err)
 {
     const er_cell *cells;
     size_t n;
     int rc;
     while ((rc = l->src->ops->next(l->src, &cells, &n, err)) == 1) {
-        if ((l->d->cancel && *l->d->cancel))
+        if (l->d->cancel && *l->d->cancel)
             return er_error_set(err, ER_ECANCELLED, "loading %s: cancelled", l->o->display);
-        if (check_row(l, cells, n, true))
+        if (check_row(l, cells, n, first))
             continue;
-        infer_row(l, cells, n);
-        l->rows++;
+        if (first) {
+            infer_row(l, cells, n);
+            l->rows++;
+        } else {
+            typed_row(l, cells, n);
+        }
+        if (!l->redo && (rc = er_colw_end_row(l->w, err)) != 0)
+            return rc;
     }
-    if (rc < 0)
+    return rc < 0 ? rc : 0;
+}
+
+/* The column file, written beside the database under a name no other load uses. */
+static int start_file(loader *l, er_error *err)
+{
+    static unsigned counter;
+    char *dir = er_data_tables_dir(l->d->path);
+    int rc = 0;
+    if (mkdir(dir, 0777) != 0 && errno != EEXIST)
+        rc = er_error_set(err, ER_EIO, "cannot create %s: %s", dir, strerror(errno));
+    free(l->tmp);
+    l->tmp = er_xasprintf("%s/load-%ld-%u.tmp", dir, (long)getpid(),
+                          __atomic_add_fetch(&counter, 1, __ATOMIC_RELAXED));
+    free(dir);
+    return rc ? rc : er_colw_open(&l->w, l->tmp, err);
+}
+
+/* A column turned to text after numbers were stored: the file again, types known. */
+static int read_again(loader *l, er_error *err)
+{
+    er_colw_abort(l->w);
+    l->w = NULL;
+    l->redo = false;
+    int rc = l->src->ops->rewind(l->src, err);
+    if (rc == 0)
+        rc = start_file(l, err);
+    if (rc == 0)
+        rc = scan(l, false, err);
+    struct stat now;
+    if (rc == 0 && (stat(l->o->path, &now) != 0 || now.st_size != l->st.st_size ||
+                    now.st_mtim.tv_sec != l->st.st_mtim.tv_sec ||
+                    now.st_mtim.tv_nsec != l->st.st_mtim.tv_nsec))
+        rc = er_error_set(err, ER_EUNAVAIL, "%s changed while it was loaded; load it again",
+                          l->o->display);
+    return rc;
+}
+
+static int run_pass(loader *l, er_error *err)
+{
+    int rc = start_file(l, err);
+    if (rc == 0)
+        rc = scan(l, true, err);
+    if (rc)
         return rc;
     l->ncols = l->src->ncols;
     grow_columns(l, l->ncols);
     l->types = er_xcalloc(l->ncols + 1, sizeof *l->types);
     for (size_t i = 0; i < l->ncols; i++)
         l->types[i] = er_infer_type(&l->infer[i]);
-    return 0;
+    return l->redo ? read_again(l, err) : 0;
 }
-
-/* ---- pass 2: insert ---- */
 
 static const char *sql_type(er_dtype t)
 {
@@ -240,135 +360,27 @@ static const char *sql_type(er_dtype t)
     return (unsigned)t < ER_DT_COUNT ? names[t] : "TEXT";
 }
 
-static char *scratch_name(const loader *l)
-{
-    return er_xasprintf("_errand_loading_%s", l->table);
-}
-
 static int exec(er_data *d, const char *sql, er_error *err, const char *what)
 {
     return sqlite3_exec(d->db, sql, NULL, NULL, NULL) == SQLITE_OK
                ? 0 : er_data_sqlite_error(d, err, what);
 }
 
-static int create_scratch(loader *l, sqlite3_stmt **ins, er_error *err)
+/* DROP the old table and CREATE the virtual table over file. */
+static char *create_sql(const loader *l, const char *file)
 {
-    char *name = scratch_name(l), *q = er_data_quote_ident(name);
-    er_buf sql = ER_BUF_INIT, vals = ER_BUF_INIT;
-    er_buf_printf(&sql, "DROP TABLE IF EXISTS %s", q);
-    int rc = exec(l->d, sql.ptr, err, "preparing the load");
-    er_buf_reset(&sql);
-    er_buf_printf(&sql, "CREATE TABLE %s(", q);
-    if (l->wide)
-        er_buf_puts(&vals, "?,?,?");
-    for (size_t i = 0; i < l->ncols && l->wide; i = l->ncols)
-        er_buf_puts(&sql, "\"row\" INTEGER, \"column\" TEXT, \"value\"");
+    char *qt = er_data_quote_ident(l->table);
+    er_buf b = ER_BUF_INIT;
+    er_buf_printf(&b, "DROP TABLE IF EXISTS %s; CREATE VIRTUAL TABLE %s USING "
+                  "errand_columns('%s', '%s'", qt, qt, file, l->wide ? "long" : "columns");
     for (size_t i = 0; i < l->ncols && !l->wide; i++) {
         char *c = er_data_quote_ident(l->src->names[i]);
-        er_buf_printf(&sql, "%s%s %s", i ? ", " : "", c, sql_type(l->types[i]));
-        er_buf_puts(&vals, i ? ",?" : "?");
+        er_buf_printf(&b, ", %s %s", c, sql_type(l->types[i]));
         free(c);
     }
-    er_buf_puts(&sql, ")");
-    if (rc == 0)
-        rc = exec(l->d, sql.ptr, err, "creating the table");
-    er_buf_reset(&sql);
-    er_buf_printf(&sql, "INSERT INTO %s VALUES(%s)", q, er_buf_cstr(&vals));
-    if (rc == 0 && sqlite3_prepare_v2(l->d->db, sql.ptr, -1, ins, NULL) != SQLITE_OK)
-        rc = er_data_sqlite_error(l->d, err, "preparing the insert");
-    er_buf_release(&sql);
-    er_buf_release(&vals);
-    free(name);
-    free(q);
-    return rc;
-}
-
-static void bind_value(loader *l, sqlite3_stmt *ins, int k, size_t col, const char *p,
-                       size_t n)
-{
-    int64_t iv;
-    double dv;
-    bool bv;
-    switch (l->types[col]) {
-    case ER_DT_INTEGER:
-        if (er_data_parse_int(p, n, l->infer[col].thousands, &iv) == 0) {
-            sqlite3_bind_int64(ins, k, iv);
-            return;
-        }
-        break;
-    case ER_DT_REAL:
-        if (er_data_parse_real(p, n, l->infer[col].thousands, &dv) == 0) {
-            sqlite3_bind_double(ins, k, dv);
-            return;
-        }
-        break;
-    case ER_DT_BOOLEAN:
-        if (er_data_parse_bool(p, n, &bv) == 0) {
-            sqlite3_bind_int(ins, k, bv);
-            return;
-        }
-        break;
-    case ER_DT_DATE:
-    case ER_DT_DATETIME:
-        p = er_data_trim(p, &n);
-        break;
-    default:
-        break;
-    }
-    sqlite3_bind_text(ins, k, p, (int)n, SQLITE_STATIC);
-}
-
-/* Long form: one row per non-null cell. */
-static int insert_long(loader *l, sqlite3_stmt *ins, const er_cell *cells, size_t n,
-                       er_error *err)
-{
-    l->row++;
-    for (size_t i = 0; i < l->ncols && i < n; i++) {
-        if (!cells[i].p || er_infer_is_null(cells[i].p, cells[i].n))
-            continue;
-        sqlite3_bind_int64(ins, 1, l->row);
-        sqlite3_bind_text(ins, 2, l->src->names[i], -1, SQLITE_STATIC);
-        bind_value(l, ins, 3, i, cells[i].p, cells[i].n);
-        int rc = sqlite3_step(ins);
-        sqlite3_reset(ins);
-        if (rc != SQLITE_DONE)
-            return er_data_sqlite_error(l->d, err, "inserting a row");
-    }
-    return 0;
-}
-
-static int insert_row(loader *l, sqlite3_stmt *ins, const er_cell *cells, size_t n,
-                      er_error *err)
-{
-    if (l->wide)
-        return insert_long(l, ins, cells, n, err);
-    for (size_t i = 0; i < l->ncols; i++) {
-        int k = (int)i + 1;
-        if (i >= n || !cells[i].p || er_infer_is_null(cells[i].p, cells[i].n))
-            sqlite3_bind_null(ins, k);
-        else
-            bind_value(l, ins, k, i, cells[i].p, cells[i].n);
-    }
-    int rc = sqlite3_step(ins);
-    sqlite3_reset(ins);
-    return rc == SQLITE_DONE ? 0 : er_data_sqlite_error(l->d, err, "inserting a row");
-}
-
-static int pass_two(loader *l, er_error *err)
-{
-    sqlite3_stmt *ins = NULL;
-    int rc = l->src->ops->rewind(l->src, err);
-    if (rc == 0)
-        rc = create_scratch(l, &ins, err);
-    const er_cell *cells;
-    size_t n;
-    while (rc == 0 && (rc = l->src->ops->next(l->src, &cells, &n, err)) == 1) {
-        rc = 0;
-        if (check_row(l, cells, n, false) == 0)
-            rc = insert_row(l, ins, cells, n, err);
-    }
-    sqlite3_finalize(ins);
-    return rc < 0 ? rc : 0;
+    er_buf_puts(&b, ")");
+    free(qt);
+    return er_buf_detach(&b);
 }
 
 /* ---- the result and the bookkeeping ---- */
@@ -431,43 +443,62 @@ static int64_t mtime_ns(const struct stat *st)
     return (int64_t)st->st_mtim.tv_sec * 1000000000 + st->st_mtim.tv_nsec;
 }
 
-/* Replaces the table with the scratch one and records it. */
+static int record(loader *l, int64_t version, er_error *err)
+{
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(l->d->db, "INSERT OR REPLACE INTO _errand_tables VALUES("
+                           "?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+        return er_data_sqlite_error(l->d, err, "recording the table");
+    cJSON *cols = columns_json(l, NULL, false);
+    char *cols_text = er_json_print(cols), *opts = options_json(l->o, l->src->format);
+    sqlite3_bind_text(st, 1, l->table, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 2, l->o->path, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 3, l->o->display, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 4, l->src->format, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, 5, opts, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 6, (int64_t)l->st.st_size);
+    sqlite3_bind_int64(st, 7, mtime_ns(&l->st));
+    sqlite3_bind_int64(st, 8, l->rows);
+    sqlite3_bind_int64(st, 9, l->bad);
+    sqlite3_bind_text(st, 10, cols_text, -1, SQLITE_TRANSIENT);
+    sqlite3_bind_int64(st, 11, version);
+    sqlite3_bind_int64(st, 12, er_time_ms());
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0
+                                              : er_data_sqlite_error(l->d, err, "recording the table");
+    free(cols_text);
+    free(opts);
+    cJSON_Delete(cols);
+    sqlite3_finalize(st);
+    return rc;
+}
+
+/* The column file becomes the table: renamed to its version, the virtual
+ * table created over it and recorded, in one transaction. */
 static int commit(loader *l, er_error *err)
 {
-    char *scratch = scratch_name(l), *qs = er_data_quote_ident(scratch),
-         *qt = er_data_quote_ident(l->table);
-    char *sql = er_xasprintf("DROP TABLE IF EXISTS %s; ALTER TABLE %s RENAME TO %s", qt, qs, qt);
-    int rc = exec(l->d, sql, err, "replacing the table");
-    sqlite3_stmt *st = NULL;
-    if (rc == 0 && sqlite3_prepare_v2(l->d->db, "INSERT OR REPLACE INTO _errand_tables VALUES("
-                                      "?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
-        rc = er_data_sqlite_error(l->d, err, "recording the table");
-    if (rc == 0) {
-        cJSON *cols = columns_json(l, NULL, false);
-        char *cols_text = er_json_print(cols), *opts = options_json(l->o, l->src->format);
-        sqlite3_bind_text(st, 1, l->table, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 2, l->o->path, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 3, l->o->display, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 4, l->src->format, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_text(st, 5, opts, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 6, (int64_t)l->st.st_size);
-        sqlite3_bind_int64(st, 7, mtime_ns(&l->st));
-        sqlite3_bind_int64(st, 8, l->rows);
-        sqlite3_bind_int64(st, 9, l->bad);
-        sqlite3_bind_text(st, 10, cols_text, -1, SQLITE_TRANSIENT);
-        sqlite3_bind_int64(st, 11, er_data_next_version(l->d));
-        sqlite3_bind_int64(st, 12, er_time_ms());
-        if (sqlite3_step(st) != SQLITE_DONE)
-            rc = er_data_sqlite_error(l->d, err, "recording the table");
-        free(cols_text);
-        free(opts);
-        cJSON_Delete(cols);
+    int rc = exec(l->d, "BEGIN IMMEDIATE", err, "recording the table");
+    if (rc)
+        return rc;
+    int64_t version = er_data_next_version(l->d);
+    char *dir = er_data_tables_dir(l->d->path), *file = er_xasprintf("%lld.cols",
+                                                                     (long long)version);
+    char *final = er_xasprintf("%s/%s", dir, file), *sql = create_sql(l, file);
+    if (rename(l->tmp, final) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot rename %s: %s", l->tmp, strerror(errno));
+    if (rc == 0)
+        rc = exec(l->d, sql, err, "creating the table");
+    if (rc == 0)
+        rc = record(l, version, err);
+    if (rc == 0)
+        rc = exec(l->d, "COMMIT", err, "committing the load");
+    if (rc) {
+        sqlite3_exec(l->d->db, "ROLLBACK", NULL, NULL, NULL);
+        unlink(final);
     }
-    sqlite3_finalize(st);
+    free(dir);
+    free(file);
+    free(final);
     free(sql);
-    free(scratch);
-    free(qs);
-    free(qt);
     return rc;
 }
 
@@ -552,26 +583,23 @@ static bool unchanged(loader *l, cJSON **out)
 static int run_load(loader *l, cJSON **out, er_error *err)
 {
     int rc = open_source(&l->src, l->o, err);
+    if (rc == 0)
+        rc = run_pass(l, err);
+    if (rc == 0 && l->ncols == 0)
+        rc = er_error_set(err, ER_EINVAL, "%s has no columns; nothing to load", l->o->display);
     if (rc)
         return rc;
-    if ((rc = pass_one(l, err)) != 0)
-        return rc;
-    if (l->ncols == 0)
-        return er_error_set(err, ER_EINVAL, "%s has no columns; nothing to load", l->o->display);
     char **original = er_xcalloc(l->ncols, sizeof *original);
     for (size_t i = 0; i < l->ncols; i++)
         original[i] = er_xstrdup(l->src->names[i]);
     bool changed;
     er_data_clean_names(l->src->names, l->ncols, &changed);
     l->wide = l->ncols > SQLITE_COLUMNS_MAX;
-    sqlite3_exec(l->d->db, "PRAGMA synchronous=OFF; PRAGMA cache_size=-65536", NULL, NULL, NULL);
-    rc = exec(l->d, "BEGIN IMMEDIATE", err, "starting the load");
-    if (rc == 0 && (rc = pass_two(l, err)) == 0 && (rc = commit(l, err)) == 0)
-        rc = exec(l->d, "COMMIT", err, "committing the load");
-    if (rc)
-        sqlite3_exec(l->d->db, "ROLLBACK", NULL, NULL, NULL);
-    sqlite3_exec(l->d->db, "PRAGMA synchronous=NORMAL; PRAGMA cache_size=-2000", NULL, NULL,
-                 NULL);
+    er_colw *w = l->w;
+    l->w = NULL;
+    rc = er_colw_finish(w, l->src->names, l->types, l->ncols, err);
+    if (rc == 0 && (rc = commit(l, err)) == 0)
+        er_data_gc(l->d);
     if (rc == 0)
         *out = result_json(l, original);
     for (size_t i = 0; i < l->ncols; i++)
@@ -592,14 +620,20 @@ int er_data_load(er_data *d, const er_data_load_opts *o, cJSON **out, er_error *
         rc = er_error_set(err, ER_EINVAL, "table names starting with _errand_ are errand's own");
     if (rc == 0 && (o->force || !unchanged(&l, out)))
         rc = run_load(&l, out, err);
+    er_colw_abort(l.w);   /* a load that failed on the way */
+    if (l.tmp)
+        unlink(l.tmp);
     if (l.src)
         l.src->ops->close(l.src);
     cJSON_Delete(l.bad_list);
     free(l.infer);
+    free(l.now);
+    free(l.numeric);
     free(l.why);
     free(l.nulls);
     free(l.types);
     free(l.table);
+    free(l.tmp);
     return rc;
 }
 

@@ -9,7 +9,7 @@
 #include "errand/json.h"
 #include "errand/str.h"
 #include "data_db.h"
-#include "data_int.h"
+#include "data_vtab.h"
 
 #include <ctype.h>
 #include <errno.h>
@@ -32,6 +32,8 @@ static int authorize(void *payload, int action, const char *a, const char *b, co
     (void)b;
     (void)db;
     (void)trigger;
+    if (er_data_vtab_declaring())
+        return SQLITE_OK;
     switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
@@ -95,7 +97,10 @@ int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error
     sqlite3_set_authorizer(d->db, authorize, NULL);
     int rc = sqlite3_prepare_v2(d->db, sql, -1, out, &tail);
     sqlite3_set_authorizer(d->db, NULL, NULL);
-    if (rc == SQLITE_AUTH)
+    /* Loaded tables are read-only virtual tables: a write to one fails before
+     * the authorizer is asked. */
+    if (rc == SQLITE_AUTH || (rc != SQLITE_OK && strstr(sqlite3_errmsg(d->db), "may not be "
+                                                                              "modified")))
         return refused(err, sql);
     if (rc != SQLITE_OK)
         return er_error_set(err, ER_EINVAL, "SQL error: %s", sqlite3_errmsg(d->db));
@@ -115,6 +120,37 @@ int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error
     return 0;
 }
 
+cJSON *er_data_text_json(const char *t, size_t n)
+{
+    if (n <= TEXT_CELL_MAX) {
+        char *c = er_xstrndup(t ? t : "", n);
+        cJSON *s = cJSON_CreateString(c);
+        free(c);
+        return s;
+    }
+    char *c = er_xasprintf("%.*s… [%zu bytes]", TEXT_CELL_MAX, t, n);
+    cJSON *s = cJSON_CreateString(c);
+    free(c);
+    return s;
+}
+
+cJSON *er_data_result_json(cJSON *names, cJSON *rows, int64_t count, long max_rows, bool cut)
+{
+    cJSON *o = cJSON_CreateObject();
+    er_json_add(o, "columns", names);
+    er_json_add(o, "rows", rows);
+    er_json_add_num(o, cut ? "row_count_at_least" : "row_count", (double)count);
+    er_json_add_bool(o, "truncated", count > max_rows);
+    if (count > max_rows) {
+        char note[160];
+        snprintf(note, sizeof note, "showing the first %ld of %s%lld rows; aggregate or "
+                 "add LIMIT/WHERE for the rest", max_rows, cut ? "at least " : "",
+                 (long long)count);
+        er_json_add_str(o, "note", note);
+    }
+    return o;
+}
+
 /* A value as JSON: integers and reals as numbers, text clipped, blobs described. */
 static cJSON *value_json(sqlite3_stmt *st, int i)
 {
@@ -125,16 +161,9 @@ static cJSON *value_json(sqlite3_stmt *st, int i)
         double v = sqlite3_column_double(st, i);
         return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
     }
-    case SQLITE_TEXT: {
-        const char *t = (const char *)sqlite3_column_text(st, i);
-        int n = sqlite3_column_bytes(st, i);
-        if (n <= TEXT_CELL_MAX)
-            return cJSON_CreateString(t ? t : "");
-        char *c = er_xasprintf("%.*s… [%d bytes]", TEXT_CELL_MAX, t, n);
-        cJSON *s = cJSON_CreateString(c);
-        free(c);
-        return s;
-    }
+    case SQLITE_TEXT:
+        return er_data_text_json((const char *)sqlite3_column_text(st, i),
+                                 (size_t)sqlite3_column_bytes(st, i));
     case SQLITE_BLOB: {
         char desc[48];
         snprintf(desc, sizeof desc, "[blob, %d bytes]", sqlite3_column_bytes(st, i));
@@ -180,20 +209,8 @@ int er_data_query(er_data *d, const char *sql, const er_data_query_opts *o, cJSO
         rc = er_data_sqlite_error(d, err, "query");
     er_data_deadline(d, 0);
     if (rc == 0) {
-        cJSON *o2 = cJSON_CreateObject();
-        er_json_add(o2, "columns", column_names(st));
-        er_json_add(o2, "rows", rows);
+        *out = er_data_result_json(column_names(st), rows, count, max_rows, cut);
         rows = NULL;
-        er_json_add_num(o2, cut ? "row_count_at_least" : "row_count", (double)count);
-        er_json_add_bool(o2, "truncated", count > max_rows);
-        if (count > max_rows) {
-            char note[160];
-            snprintf(note, sizeof note, "showing the first %ld of %s%lld rows; aggregate or "
-                     "add LIMIT/WHERE for the rest", max_rows, cut ? "at least " : "",
-                     (long long)count);
-            er_json_add_str(o2, "note", note);
-        }
-        *out = o2;
     }
     cJSON_Delete(rows);
     sqlite3_finalize(st);

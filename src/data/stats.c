@@ -7,6 +7,7 @@
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "colfile.h"
 #include "data_db.h"
 #include "data_int.h"
 
@@ -115,19 +116,28 @@ static void add_number(colstat *c, double x)
     c->m2 += delta * (x - c->mean);
 }
 
-static void add_text(colstat *c, const char *s, size_t len)
+/* strcmp's order for texts with lengths. */
+static int text_cmp(const char *a, size_t an, const char *b)
 {
-    if (!c->min || strcmp(s, c->min) < 0) {
+    size_t bn = strlen(b);
+    int r = memcmp(a, b, an < bn ? an : bn);
+    return r ? r : (an > bn) - (an < bn);
+}
+
+/* Counts k more of the text s[0..len). */
+static void add_text(colstat *c, const char *s, size_t len, int64_t k)
+{
+    if (!c->min || text_cmp(s, len, c->min) < 0) {
         free(c->min);
-        c->min = er_xstrdup(s);
+        c->min = er_xstrndup(s, len);
     }
-    if (!c->max || strcmp(s, c->max) > 0) {
+    if (!c->max || text_cmp(s, len, c->max) > 0) {
         free(c->max);
-        c->max = er_xstrdup(s);
+        c->max = er_xstrndup(s, len);
     }
     size_t i = er_strmap_get(&c->map, s, len);
     if (i != SIZE_MAX) {
-        c->counts[i]++;
+        c->counts[i] += k;
         return;
     }
     if (c->map.n >= ER_STATS_DISTINCT_MAX) {
@@ -138,7 +148,7 @@ static void add_text(colstat *c, const char *s, size_t len)
         c->ccounts = c->ccounts ? c->ccounts * 2 : 256;
         c->counts = er_xrealloc(c->counts, c->ccounts * sizeof *c->counts);
     }
-    c->counts[c->map.n] = 1;
+    c->counts[c->map.n] = k;
     er_strmap_put(&c->map, s, len, c->map.n);
 }
 
@@ -153,7 +163,8 @@ static void add_value(colstat *c, sqlite3_stmt *st, int i)
     if (er_dtype_numeric(c->type) && (t == SQLITE_INTEGER || t == SQLITE_FLOAT))
         add_number(c, sqlite3_column_double(st, i));
     else
-        add_text(c, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+        add_text(c, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i),
+                 1);
 }
 
 typedef struct topv {
@@ -357,6 +368,90 @@ static int pick_columns(er_data *d, const char *table, const cJSON *columns, boo
     return 0;
 }
 
+/* ---- describe from the column file ---- */
+
+/* The values of one chunk into c: numbers one by one; text counted per
+ * dictionary entry first when the chunk has one. */
+static void add_chunk(colstat *c, const er_chunk *k, int64_t *dcount)
+{
+    bool numeric = er_dtype_numeric(c->type), date = !numeric && c->type != ER_DT_TEXT;
+    if (k->enc == ER_ENC_DICT)
+        memset(dcount, 0, k->ndict * sizeof *dcount);
+    for (uint32_t i = 0; i < k->n; i++) {
+        if (er_chunk_null(k, i)) {
+            c->nulls++;
+            continue;
+        }
+        c->count++;
+        if (k->enc == ER_ENC_DICT) {
+            dcount[k->codes[i]]++;
+        } else if (k->enc == ER_ENC_TEXT) {
+            size_t n;
+            const char *p = er_chunk_text(k, i, &n);
+            p = date ? er_data_trim(p, &n) : p;
+            add_text(c, p, n, 1);
+        } else if (numeric) {
+            add_number(c, er_chunk_num(k, i));
+        }
+    }
+    for (uint32_t e = 0; k->enc == ER_ENC_DICT && e < k->ndict; e++) {
+        size_t n = k->off[e + 1] - k->off[e];
+        const char *p = k->text + k->off[e];
+        p = date ? er_data_trim(p, &n) : p;
+        if (dcount[e])
+            add_text(c, p, n, dcount[e]);
+    }
+}
+
+static int describe_column(er_colr *r, size_t col, colstat *c, er_error *err)
+{
+    er_colbuf b = { 0 };
+    er_chunk k;
+    int64_t *dcount = er_xmalloc(65536 * sizeof *dcount);
+    int rc = 0;
+    if (er_dtype_numeric(c->type)) {
+        c->cap = (size_t)er_colr_rows(r) + 1;   /* every value, allocated once */
+        c->v = er_xmalloc(c->cap * sizeof *c->v);
+    }
+    for (size_t g = 0; rc == 0 && g < er_colr_groups(r); g++) {
+        rc = er_colr_chunk(r, g, col, &b, &k, err);
+        if (rc == 0)
+            add_chunk(c, &k, dcount);
+    }
+    free(dcount);
+    er_colr_buf_release(&b);
+    return rc;
+}
+
+/* describe read from the table's column file; ER_ENOTFOUND when the table
+ * has none (or shows it long), so that SQL reads it. */
+static int describe_file(er_data *d, const char *table, colstat *v, size_t n, cJSON *arr,
+                         int64_t *rows, er_error *err)
+{
+    er_colr *r;
+    size_t *idx = er_xcalloc(n + 1, sizeof *idx);
+    int rc = er_data_open_columns(d, table, &r, err);
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        for (idx[i] = 0; idx[i] < er_colr_ncols(r); idx[i]++)
+            if (strcmp(er_colr_name(r, idx[i]), v[i].name) == 0)
+                break;
+        if (idx[i] == er_colr_ncols(r))
+            rc = ER_ENOTFOUND;   /* shown long: (row, column, value) */
+    }
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        rc = describe_column(r, idx[i], &v[i], err);
+        if (rc == 0)
+            er_json_append(arr, column_summary(&v[i]));
+        colstat_release(&v[i]);   /* one column's values at a time */
+        memset(&v[i], 0, sizeof v[i]);
+    }
+    if (rc == 0)
+        *rows = (int64_t)er_colr_rows(r);
+    er_colr_close(r);
+    free(idx);
+    return rc;
+}
+
 int er_stats_describe(er_data *d, const char *table, const cJSON *columns, cJSON **out,
                       er_error *err)
 {
@@ -366,8 +461,26 @@ int er_stats_describe(er_data *d, const char *table, const cJSON *columns, cJSON
     int rc = pick_columns(d, table, columns, false, &v, &n, &sql, err);
     if (rc)
         return rc;
-    sqlite3_stmt *st = NULL;
     int64_t rows = 0;
+    cJSON *summaries = cJSON_CreateArray();
+    rc = describe_file(d, table, v, n, summaries, &rows, err);
+    if (rc != ER_ENOTFOUND) {
+        if (rc == 0) {
+            *out = cJSON_CreateObject();
+            er_json_add_str(*out, "table", table);
+            er_json_add_num(*out, "rows", (double)rows);
+            er_json_add(*out, "columns", summaries);
+        } else {
+            cJSON_Delete(summaries);
+        }
+        for (size_t i = 0; i < n; i++)
+            colstat_release(&v[i]);
+        free(v);
+        free(sql);
+        return rc;
+    }
+    cJSON_Delete(summaries);
+    sqlite3_stmt *st = NULL;
     if (n && sqlite3_prepare_v2(d->db, sql, -1, &st, NULL) != SQLITE_OK)
         rc = er_data_sqlite_error(d, err, "describe");
     int s = SQLITE_DONE;
