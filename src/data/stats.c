@@ -39,39 +39,53 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
+#define RADIX_BITS 11
+#define RADIX (1u << RADIX_BITS)
+#define PASSES ((64 + RADIX_BITS - 1) / RADIX_BITS)
+
 void er_stats_sort(double *x, size_t n)
 {
     if (n < 4096) {
         qsort(x, n, sizeof *x, cmp_double);
         return;
     }
-    /* LSD radix sort on the order-preserving bit pattern, 16 bits a pass. */
-    uint64_t *a = er_xmalloc(n * sizeof *a), *b = er_xmalloc(n * sizeof *b);
-    for (size_t i = 0; i < n; i++)
-        a[i] = key_of(x[i]);
-    size_t *count = er_xmalloc(65536 * sizeof *count);
-    for (int shift = 0; shift < 64; shift += 16) {
-        memset(count, 0, 65536 * sizeof *count);
-        for (size_t i = 0; i < n; i++)
-            count[(a[i] >> shift) & 0xFFFF]++;
-        if (count[(a[0] >> shift) & 0xFFFF] == n)
+    /* LSD radix sort on the order-preserving bit pattern, 11 bits a pass (a
+     * pass's counts stay in the first-level cache); every pass's counts in
+     * one read, and a pass where all keys share the digit is skipped. */
+    uint64_t *a = (uint64_t *)(void *)x, *b = er_xmalloc(n * sizeof *b);   /* keys in place */
+    size_t *count = er_xcalloc((size_t)PASSES * RADIX, sizeof *count);
+    for (size_t i = 0; i < n; i++) {
+        uint64_t k = key_of(x[i]);
+        a[i] = k;
+        for (int p = 0; p < PASSES; p++)
+            count[(size_t)p * RADIX + ((k >> (p * RADIX_BITS)) & (RADIX - 1))]++;
+    }
+    for (int p = 0; p < PASSES; p++) {
+        size_t *c = count + (size_t)p * RADIX;
+        int shift = p * RADIX_BITS;
+        if (c[(a[0] >> shift) & (RADIX - 1)] == n)
             continue;   /* every key has the same digit here */
         size_t sum = 0;
-        for (size_t i = 0; i < 65536; i++) {
-            size_t c = count[i];
-            count[i] = sum;
-            sum += c;
+        for (size_t i = 0; i < RADIX; i++) {
+            size_t k = c[i];
+            c[i] = sum;
+            sum += k;
         }
         for (size_t i = 0; i < n; i++)
-            b[count[(a[i] >> shift) & 0xFFFF]++] = a[i];
+            b[c[(a[i] >> shift) & (RADIX - 1)]++] = a[i];
         uint64_t *t = a;
         a = b;
         b = t;
     }
-    for (size_t i = 0; i < n; i++)
-        x[i] = value_of(a[i]);
+    if (a != (uint64_t *)(void *)x) {
+        memcpy(x, a, n * sizeof *a);
+        b = a;
+    }
+    for (size_t i = 0; i < n; i++) {
+        double v = value_of(((uint64_t *)(void *)x)[i]);
+        x[i] = v;
+    }
     free(count);
-    free(a);
     free(b);
 }
 
@@ -403,15 +417,16 @@ static void add_chunk(colstat *c, const er_chunk *k, int64_t *dcount)
     }
 }
 
-static int describe_column(er_colr *r, size_t col, colstat *c, er_error *err)
+/* values: room for every row's number, reused from column to column. */
+static int describe_column(er_colr *r, size_t col, colstat *c, double *values, er_error *err)
 {
     er_colbuf b = { 0 };
     er_chunk k;
     int64_t *dcount = er_xmalloc(65536 * sizeof *dcount);
     int rc = 0;
     if (er_dtype_numeric(c->type)) {
-        c->cap = (size_t)er_colr_rows(r) + 1;   /* every value, allocated once */
-        c->v = er_xmalloc(c->cap * sizeof *c->v);
+        c->cap = (size_t)er_colr_rows(r) + 1;
+        c->v = values;
     }
     for (size_t g = 0; rc == 0 && g < er_colr_groups(r); g++) {
         rc = er_colr_chunk(r, g, col, &b, &k, err);
@@ -438,13 +453,17 @@ static int describe_file(er_data *d, const char *table, colstat *v, size_t n, cJ
         if (idx[i] == er_colr_ncols(r))
             rc = ER_ENOTFOUND;   /* shown long: (row, column, value) */
     }
+    double *values = rc == 0 ? er_xmalloc(((size_t)er_colr_rows(r) + 1) * sizeof *values)
+                             : NULL;
     for (size_t i = 0; rc == 0 && i < n; i++) {
-        rc = describe_column(r, idx[i], &v[i], err);
+        rc = describe_column(r, idx[i], &v[i], values, err);
         if (rc == 0)
             er_json_append(arr, column_summary(&v[i]));
+        v[i].v = NULL;            /* values is reused */
         colstat_release(&v[i]);   /* one column's values at a time */
         memset(&v[i], 0, sizeof v[i]);
     }
+    free(values);
     if (rc == 0)
         *rows = (int64_t)er_colr_rows(r);
     er_colr_close(r);
