@@ -2,9 +2,11 @@
  *
  * The writer keeps one row group in memory, a builder per column, and
  * writes it when it is full: memory is bounded by a group, whatever the
- * file's size.  A text column also counts its distinct values while they are
- * few; a group where they repeat is written as a dictionary and codes, which
- * makes it smaller and lets describe and group-by work on the codes.
+ * file's size.  A text column keeps each distinct value once and a code per
+ * row while there are at most DICT_MAX of them in the group (a repeated
+ * value costs a hash and a compare, nothing stored), and is written as that
+ * dictionary, which describe and group-by work on code by code; past it,
+ * the group's text turns plain.
  *
  * The reader trusts nothing in the file: every chunk is checked (sizes,
  * offsets, codes) before its values are handed out. */
@@ -59,13 +61,14 @@ typedef struct builder {
     uint32_t n;              /* rows filled */
     bytes nulls;             /* bitmap, (n + 7) / 8 bytes used */
     bool any_null;
-    bytes vals;              /* numbers, or the text offsets (uint32, n + 1) */
-    bytes text;
-    /* counting distinct text values while there are few */
-    bool dict_ok;
+    bytes vals;              /* numbers, or plain text's offsets (uint32, n + 1) */
+    bytes text;              /* plain text: every row's; dictionary: each distinct value */
+    /* Text starts as a dictionary: distinct values once, a code per row.
+     * Past DICT_MAX distinct values the group's text turns plain. */
+    bool dict;
     uint32_t ndict;
-    uint32_t *slots;         /* DICT_SLOTS: 1 + index of a value's first row, 0 empty */
-    uint32_t *first;         /* DICT_MAX: first row of each value */
+    uint32_t *slots;         /* DICT_SLOTS: 1 + entry, 0 empty */
+    bytes doff;              /* uint32, ndict + 1: where each entry starts in text */
     bytes codes;             /* uint16 per row */
 } builder;
 
@@ -165,13 +168,14 @@ static void add_nulls(er_colw *w, builder *b, uint32_t k)
 {
     for (uint32_t i = 0; i < k; i++)
         set_null_bit(b, b->n + i);
-    if (b->enc == ER_ENC_TEXT) {
+    if (b->enc == ER_ENC_TEXT && b->dict) {
+        memset(grow(&b->codes, 2u * k), 0, 2u * k);
+        w->bytes += 2u * k;
+    } else if (b->enc == ER_ENC_TEXT) {
         uint32_t end = (uint32_t)b->text.len;
         for (uint32_t i = 0; i < k; i++)
             memcpy(grow(&b->vals, 4), &end, 4);
-        if (b->dict_ok)
-            memset(grow(&b->codes, 2u * k), 0, 2u * k);
-        w->bytes += 6u * k;
+        w->bytes += 4u * k;
     } else if (b->enc != ER_ENC_NULL) {
         size_t sz = value_size(b->enc) * k;
         memset(grow(&b->vals, sz), 0, sz);
@@ -190,12 +194,10 @@ static builder *ready(er_colw *w, size_t col, er_enc e)
         b->enc = e;
         if (e == ER_ENC_TEXT) {
             uint32_t zero = 0;
-            memcpy(grow(&b->vals, 4), &zero, 4);
-            b->dict_ok = true;
-            if (!b->slots) {
+            memcpy(grow(&b->doff, 4), &zero, 4);
+            b->dict = true;
+            if (!b->slots)
                 b->slots = er_xcalloc(DICT_SLOTS, sizeof *b->slots);
-                b->first = er_xmalloc(DICT_MAX * sizeof *b->first);
-            }
         }
     } else if (b->enc == ER_ENC_I64 && e == ER_ENC_F64) {
         for (uint32_t i = 0; i < b->n; i++) {   /* integers turned real: convert in place */
@@ -265,35 +267,89 @@ static uint32_t text_hash(const char *p, size_t n)
         h ^= h >> 32;
     }
     uint64_t w = 0;
-    for (size_t i = 0; i < n; i++)
-        w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    if (n >= 4) {   /* 4 to 7 bytes: two overlapping halves */
+        uint32_t lo, hi;
+        memcpy(&lo, p, 4);
+        memcpy(&hi, p + n - 4, 4);
+        w = (uint64_t)lo | (uint64_t)hi << 32;
+    } else {
+        for (size_t i = 0; i < n; i++)
+            w |= (uint64_t)(unsigned char)p[i] << (8 * i);
+    }
     h = (h ^ w) * 0xff51afd7ed558ccdull;
     return (uint32_t)(h >> 32);
 }
 
-/* Counts a text value (row b->n) among the group's distinct ones. */
-static void count_distinct(builder *b, const char *p, size_t n)
+static bool same_text(const char *a, const char *b, size_t n)
+{
+    uint64_t x, y;
+    if (n >= 8 && n <= 16) {   /* two overlapping words */
+        memcpy(&x, a, 8);
+        memcpy(&y, b, 8);
+        uint64_t d = x ^ y;
+        memcpy(&x, a + n - 8, 8);
+        memcpy(&y, b + n - 8, 8);
+        return (d | (x ^ y)) == 0;
+    }
+    if (n < 8) {
+        for (size_t i = 0; i < n; i++)
+            if (a[i] != b[i])
+                return false;
+        return true;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
+/* The dictionary grew past DICT_MAX: every row's text, from the codes. */
+static void to_plain(builder *b)
+{
+    const uint32_t *doff = (const uint32_t *)(const void *)b->doff.p;
+    const uint16_t *codes = (const uint16_t *)(const void *)b->codes.p;
+    bytes text = { NULL, 0, 0 };
+    uint32_t zero = 0;
+    b->vals.len = 0;
+    memcpy(grow(&b->vals, 4), &zero, 4);
+    for (uint32_t i = 0; i < b->n; i++) {
+        bool null = b->nulls.len > i / 8 && ((b->nulls.p[i / 8] >> (i & 7)) & 1);
+        uint32_t e = codes[i], len = null ? 0 : doff[e + 1] - doff[e];
+        if (len)
+            memcpy(grow(&text, len), b->text.p + doff[e], len);
+        uint32_t end = (uint32_t)text.len;
+        memcpy(grow(&b->vals, 4), &end, 4);
+    }
+    free(b->text.p);
+    b->text = text;
+    b->dict = false;
+}
+
+/* A text value into the dictionary; false when it would be one too many. */
+static bool dict_put(er_colw *w, builder *b, const char *p, size_t n)
 {
     uint32_t h = text_hash(p, n) & (DICT_SLOTS - 1);
+    const uint32_t *doff = (const uint32_t *)(const void *)b->doff.p;
+    uint16_t code;
     for (;; h = (h + 1) & (DICT_SLOTS - 1)) {
         uint32_t s = b->slots[h];
         if (s == 0)
             break;
-        uint32_t row = b->first[s - 1], *off = (uint32_t *)b->vals.p;
-        if (off[row + 1] - off[row] == n && memcmp(b->text.p + off[row], p, n) == 0) {
-            uint16_t code = (uint16_t)(s - 1);
+        if (doff[s] - doff[s - 1] == n && same_text(b->text.p + doff[s - 1], p, n)) {
+            code = (uint16_t)(s - 1);
             memcpy(grow(&b->codes, 2), &code, 2);
-            return;
+            w->bytes += 2;
+            return true;
         }
     }
-    if (b->ndict == DICT_MAX) {
-        b->dict_ok = false;
-        return;
-    }
-    b->first[b->ndict] = b->n;
+    if (b->ndict == DICT_MAX)
+        return false;
+    if (n)
+        memcpy(grow(&b->text, n), p, n);
+    uint32_t end = (uint32_t)b->text.len;
+    memcpy(grow(&b->doff, 4), &end, 4);
+    code = (uint16_t)b->ndict;
     b->slots[h] = ++b->ndict;
-    uint16_t code = (uint16_t)(b->ndict - 1);
     memcpy(grow(&b->codes, 2), &code, 2);
+    w->bytes += n + 6;
+    return true;
 }
 
 void er_colw_text(er_colw *w, size_t col, const char *p, size_t n)
@@ -304,14 +360,18 @@ void er_colw_text(er_colw *w, size_t col, const char *p, size_t n)
         if (!b || b->enc != ER_ENC_TEXT)
             return;   /* text in a numeric column: the loader never does this */
     }
+    if (b->dict && dict_put(w, b, p, n)) {
+        b->n++;
+        return;
+    }
+    if (b->dict)
+        to_plain(b);
     if (n)
         memcpy(grow(&b->text, n), p, n);
     uint32_t end = (uint32_t)b->text.len;
     memcpy(grow(&b->vals, 4), &end, 4);
-    if (b->dict_ok)
-        count_distinct(b, p, n);
     b->n++;
-    w->bytes += n + 6;
+    w->bytes += n + 4;
 }
 
 /* ---- writing a group ---- */
@@ -339,53 +399,33 @@ static void put_nulls(er_colw *w, const builder *b)
     put_pad(w, nb);
 }
 
-/* The dictionary: the distinct values (in first-seen order), then the codes. */
-static void put_dict(er_colw *w, const builder *b)
+/* A group whose text is all null has no dictionary: plain, every offset 0. */
+static void empty_plain(builder *b)
 {
-    const uint32_t *off = (const uint32_t *)b->vals.p;
-    uint32_t at = 0;
-    put(w, &at, 4);
-    for (uint32_t k = 0; k < b->ndict; k++) {
-        uint32_t r = b->first[k];
-        at += off[r + 1] - off[r];
-        put(w, &at, 4);
-    }
-    put_pad(w, 4 * ((size_t)b->ndict + 1));
-    for (uint32_t k = 0; k < b->ndict; k++) {
-        uint32_t r = b->first[k];
-        put(w, b->text.p + off[r], off[r + 1] - off[r]);
-    }
-    put_pad(w, at);
-    put(w, b->codes.p, 2 * (size_t)b->n);
-    put_pad(w, 2 * (size_t)b->n);
-}
-
-static uint32_t dict_text_len(const builder *b)
-{
-    const uint32_t *off = (const uint32_t *)b->vals.p;
-    uint32_t at = 0;
-    for (uint32_t k = 0; k < b->ndict; k++)
-        at += off[b->first[k] + 1] - off[b->first[k]];
-    return at;
+    b->vals.len = 0;
+    memset(grow(&b->vals, 4 * ((size_t)b->n + 1)), 0, 4 * ((size_t)b->n + 1));
+    b->text.len = 0;
+    b->dict = false;
 }
 
 static void put_chunk(er_colw *w, builder *b)
 {
-    bool dict = b->enc == ER_ENC_TEXT && b->dict_ok && b->ndict > 0 &&
-                (size_t)b->ndict * 4 <= b->n;
+    if (b->enc == ER_ENC_TEXT && b->dict && b->ndict == 0)
+        empty_plain(b);
+    bool dict = b->enc == ER_ENC_TEXT && b->dict;
     chunk_head h = { .enc = (uint8_t)(dict ? ER_ENC_DICT : b->enc), .has_nulls = b->any_null,
-                     .n = b->n };
-    if (dict) {
-        h.ndict = b->ndict;
-        h.text_len = dict_text_len(b);
-    } else if (b->enc == ER_ENC_TEXT) {
-        h.text_len = (uint32_t)b->text.len;
-    }
+                     .n = b->n, .ndict = dict ? b->ndict : 0,
+                     .text_len = b->enc == ER_ENC_TEXT ? (uint32_t)b->text.len : 0 };
     put(w, &h, sizeof h);
     if (b->any_null)
         put_nulls(w, b);
-    if (dict) {
-        put_dict(w, b);
+    if (dict) {   /* the distinct values (first seen first), then the codes */
+        put(w, b->doff.p, b->doff.len);
+        put_pad(w, b->doff.len);
+        put(w, b->text.p, b->text.len);
+        put_pad(w, b->text.len);
+        put(w, b->codes.p, 2 * (size_t)b->n);
+        put_pad(w, 2 * (size_t)b->n);
     } else if (b->enc == ER_ENC_TEXT) {
         put(w, b->vals.p, 4 * ((size_t)b->n + 1));
         put_pad(w, 4 * ((size_t)b->n + 1));
@@ -401,8 +441,8 @@ static void reset_builder(builder *b)
 {
     b->enc = ER_ENC_NULL;
     b->n = 0;
-    b->nulls.len = b->vals.len = b->text.len = b->codes.len = 0;
-    b->any_null = b->dict_ok = false;
+    b->nulls.len = b->vals.len = b->text.len = b->codes.len = b->doff.len = 0;
+    b->any_null = b->dict = false;
     if (b->ndict)
         memset(b->slots, 0, DICT_SLOTS * sizeof *b->slots);
     b->ndict = 0;
@@ -481,8 +521,8 @@ static void free_writer(er_colw *w)
         free(b->vals.p);
         free(b->text.p);
         free(b->codes.p);
+        free(b->doff.p);
         free(b->slots);
-        free(b->first);
     }
     for (size_t i = 0; i < w->ngroups; i++) {
         free(w->groups[i].off);
