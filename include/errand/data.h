@@ -8,11 +8,16 @@
  * column types, and a version that moves on every load (the cache key of
  * results computed from it).
  *
- * Loading reads a file twice, streaming: first to infer every column's type
- * from all of its values (integer, real, boolean, date, datetime, text) and
- * find the bad rows, then to insert.  Memory stays bounded by the longest
- * row, whatever the file's size (JSON arrays are the exception: parsed whole,
- * up to ER_DATA_JSON_MAX).  Not thread-safe per handle; open one per thread. */
+ * A table's rows live in a column file beside the database (DB-tables/,
+ * src/data/colfile.h), which SQL reads through a virtual table; describe and
+ * group-by read its columns directly.  Loading reads a file once, streaming:
+ * every column's type is inferred from all of its values (integer, real,
+ * boolean, date, datetime, text) while the values are written, bad rows are
+ * reported as they come; only a column that turns to text after numbers
+ * makes it read a second time.  Memory stays bounded by the longest row and
+ * one row group, whatever the file's size (JSON arrays are the exception:
+ * parsed whole, up to ER_DATA_JSON_MAX).  Not thread-safe per handle; open
+ * one per thread. */
 #ifndef ERRAND_DATA_H
 #define ERRAND_DATA_H
 

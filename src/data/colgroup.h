@@ -4,8 +4,9 @@
  * The results are SQLite's for the same GROUP BY: SUM of integers is an
  * integer (an overflow is left to SQLite, which reports it), of reals a
  * real (summed with Kahan-Babuska-Neumaier compensation, as SQLite does
- * since 3.43: older ones may differ in the last digits); AVG a real; COUNT(col) counts values that are not null; MIN and MAX
- * keep the column's type; a group whose values are all null gets NULL. */
+ * since 3.43: older ones may differ in the last digits); AVG a real;
+ * COUNT(col) counts values that are not null; MIN and MAX keep the column's
+ * type; a group whose values are all null gets NULL. */
 #ifndef ERRAND_COLGROUP_H
 #define ERRAND_COLGROUP_H
 

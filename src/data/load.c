@@ -52,7 +52,7 @@ typedef struct loader {
     char *tmp;               /* the column file being written */
 } loader;
 
-/* SQLite's default limit on columns; wider files are stored long:
+/* SQLite's default limit on columns; wider files are shown long:
  * (row, column, value), one row per non-null cell. */
 #define SQLITE_COLUMNS_MAX 2000
 
@@ -463,8 +463,8 @@ static int record(loader *l, int64_t version, er_error *err)
     sqlite3_bind_text(st, 10, cols_text, -1, SQLITE_TRANSIENT);
     sqlite3_bind_int64(st, 11, version);
     sqlite3_bind_int64(st, 12, er_time_ms());
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0
-                                              : er_data_sqlite_error(l->d, err, "recording the table");
+    int rc = sqlite3_step(st) == SQLITE_DONE
+                 ? 0 : er_data_sqlite_error(l->d, err, "recording the table");
     free(cols_text);
     free(opts);
     cJSON_Delete(cols);
@@ -512,7 +512,7 @@ static cJSON *result_json(loader *l, char **original)
     er_json_add(o, "columns", columns_json(l, original, true));
     if (l->wide) {
         char note[200];
-        snprintf(note, sizeof note, "%zu columns is over SQLite's %d: stored long, one row per "
+        snprintf(note, sizeof note, "%zu columns is over SQLite's %d: shown long, one row per "
                  "value: (row, column, value); e.g. WHERE \"column\" = '%s'", l->ncols,
                  SQLITE_COLUMNS_MAX, l->src->names[0]);
         er_json_add_num(o, "wide_columns", (double)l->ncols);

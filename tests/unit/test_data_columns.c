@@ -286,7 +286,8 @@ static void test_damaged(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "%s/errand-cols-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    const char *tmp = getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp";
+    snprintf(dir, sizeof dir, "%s/errand-cols-XXXXXX", tmp);
     if (!mkdtemp(dir))
         return 1;
     char *dbp = path_of(".errand/data.sqlite");
