@@ -115,6 +115,7 @@ fuzz-soak:
 	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=10000000 FUZZ_SECONDS=0
 
 bench: build
+	@scripts/deps.sh bench
 	bench/run.sh $(BUILD)
 
 install: build

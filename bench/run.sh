@@ -10,6 +10,8 @@
 # 4. web.py: page extraction (F1 against gold text, MB/s) side by side with
 #    Readability.js on jsdom (npm, installed into the build dir) and Debian's
 #    python3-readability; a cached page's fetch time.
+# 5. data.py: the data agent's load, describe and group-by of a 200 MB CSV
+#    against pandas and sqlite3's .import.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -20,4 +22,6 @@ echo
 echo
 "$here/api.sh" "$build"
 echo
-exec /usr/bin/python3 "$here/web.py" --build "$build"
+/usr/bin/python3 "$here/web.py" --build "$build"
+echo
+exec /usr/bin/python3 "$here/data.py" --errand "$build/errand"

@@ -117,7 +117,7 @@ static void run_request(repl *r, const char *line)
                     .approve_all = cli_flag(&r->c->global, "yes") };
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
     /* NO_COLOR takes the colour off the progress lines, not the lines. */
-    cli_view v = { .stream = true, .interactive = tty, .progress = tty };
+    cli_view v = { .stream = true, .interactive = tty, .progress = tty, .charts = tty };
     cli_outcome o;
     er_error err = { 0 };
     cli_install_sigint();

@@ -522,6 +522,23 @@ void tui_approval_draw(tui_app *a)
 
 /* ---- events of this session's request ---- */
 
+/* A data_chart result drawn inline, as a block of the answer (no colour: the
+ * chat draws text in its own styles). */
+static void show_chart(tui_app *a, const cJSON *ev)
+{
+    char *text = cli_chart_text(ev, a->cols - 8 > 100 ? 100 : a->cols - 8, false);
+    if (!text)
+        return;
+    static const char fence[] = "```\n";
+    tui_session *s = a->session;
+    tui_chat_append(a->chat, s->entry, fence, sizeof fence - 1);
+    tui_chat_append(a->chat, s->entry, text, strlen(text));
+    tui_chat_append(a->chat, s->entry, fence, sizeof fence - 1);
+    s->streamed = true;
+    a->dirty = true;
+    free(text);
+}
+
 void tui_session_event(tui_app *a, const cJSON *ev, bool token)
 {
     tui_session *s = a->session;
@@ -543,6 +560,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         on_approval(a, ev);
     } else if (er_str_eq(kind, "tool_result")) {
         approval_settled(s, er_json_str(d, "id"));
+        show_chart(a, ev);
     } else if (er_str_eq(kind, "start") && own && er_json_str(d, "agent")) {
         er_strlcpy(s->agent, er_json_str(d, "agent"), sizeof s->agent);
         tui_chat_set_who(a->chat, s->entry, s->agent);

@@ -40,6 +40,7 @@ typedef struct er_config {
     long sandbox_memory_mb;  /* one command's processes together (cgroup) */
     long sandbox_pids;
     long sandbox_tmp_mb;     /* the jail's /tmp and /dev/shm */
+    char *data_db;           /* the data agent's database; NULL: WORKSPACE/.errand/data.sqlite */
     char *log_level;
     char *log_file;
     er_policy policy[ER_PERM_COUNT];

@@ -12,7 +12,9 @@
  *     When the message is a whole plain command (below) of exactly one
  *     agent's own tools (of the agents given to er_llm_open), that agent gets
  *     it as one step with confidence 1 and "method":"command" (scores still
- *     given): no guessing needed;
+ *     given): no guessing needed — unless it reads as prose
+ *     (er_offline_reads_as_prose: "describe the code" fits
+ *     `describe TABLE [COLUMNS]` but is a request to classify);
  *   - last message a user command whose first word is an offered tool's command
  *     word (its er_tool.offline form): one tool call "offline-1" with the
  *     arguments parsed from the words;
@@ -61,6 +63,13 @@
  * the message names the problem and ends with the usage. */
 int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
                              const er_tool **tool_out, cJSON **args_out, er_error *err);
+
+/* Does a line that fits t's form read as an English sentence rather than a
+ * command?  True when its first argument word, or two of them, are words of
+ * prose (the, a, my, this, it, to, …; quoted words and the form's literals
+ * do not count): "describe the code", "write an email to bob".  Routing
+ * leaves such lines to the classifier. */
+bool er_offline_reads_as_prose(const er_tool *t, const char *line);
 
 /* Answers req the way the offline backend does, with the tools it may call given
  * explicitly (the backend passes the offered tools it finds with er_tool_find;

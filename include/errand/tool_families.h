@@ -8,6 +8,8 @@
  *   er_tools_test    test                                      (src/tools/testrun.c)
  *   er_tools_web      web_search fetch_url                     (src/tools/web.c)
  *   er_tools_research cite_check                               (src/tools/research.c)
+ *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
+ *                    data_group data_export data_chart     (src/tools/data*.c)
  *
  * Every tool writes one JSON object into `out` and keeps it under
  * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how
@@ -26,6 +28,7 @@ extern const er_tool_family er_tools_lint;
 extern const er_tool_family er_tools_test;
 extern const er_tool_family er_tools_web;
 extern const er_tool_family er_tools_research;
+extern const er_tool_family er_tools_data;
 
 /* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
  * exceeds keep, only the first and last keep/2 bytes are kept, joined by

@@ -58,7 +58,12 @@ typedef struct cli_view {
     bool interactive;    /* may prompt on the terminal for approvals */
     bool progress;       /* routing and tool steps on stderr */
     bool collect_steps;  /* gather the stored steps for --json */
+    bool charts;         /* draw data_chart results on stdout (a terminal) */
 } cli_view;
+
+/* The chart of a data_chart tool_result event drawn for a terminal cols wide
+ * (OWNED), or NULL when the event is not one. */
+char *cli_chart_text(const cJSON *ev, int cols, bool colour);
 
 typedef struct cli_outcome {
     char task_id[ER_ID_LEN];

@@ -82,6 +82,7 @@ int cmd_ask(cli *c, cli_args *a)
     cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
                    .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !json && isatty(STDERR_FILENO),
+                   .charts = !json && isatty(STDOUT_FILENO),
                    .collect_steps = json };
     cli_install_sigint();
     cli_outcome o;

@@ -4,6 +4,7 @@
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/bus.h"
+#include "errand/chart.h"
 #include "errand/id.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 volatile int cli_interrupted;
@@ -233,6 +235,48 @@ char *cli_event_text(const cJSON *ev)
     return er_buf_detach(&b);
 }
 
+/* Rows of a line or scatter chart drawn in the terminal. */
+#define CHART_ROWS 12
+
+char *cli_chart_text(const cJSON *ev, int cols, bool colour)
+{
+    const cJSON *d = er_json_obj(ev, "data");
+    if (!er_str_eq(er_json_str(ev, "kind"), "tool_result") ||
+        !er_str_eq(er_json_str(d, "tool"), "data_chart") || er_json_bool(d, "is_error", false))
+        return NULL;
+    const char *content = er_json_str(d, "content");
+    cJSON *r = NULL;
+    er_chart *chart = NULL;
+    char *text = NULL;
+    if (content && er_json_parse(&r, content, strlen(content), NULL) == 0 &&
+        er_chart_from_json(er_json_obj(r, "plot"), &chart, NULL) == 0) {
+        er_buf b = ER_BUF_INIT;
+        char *plot = er_chart_term(chart, cols, CHART_ROWS, colour);
+        er_buf_puts(&b, plot);
+        er_buf_printf(&b, "(%s%s%s)\n", er_json_str(r, "svg") ? er_json_str(r, "svg") : "",
+                      er_json_str(r, "png") ? ", " : "",
+                      er_json_str(r, "png") ? er_json_str(r, "png") : "");
+        text = er_buf_detach(&b);
+        free(plot);
+    }
+    er_chart_free(chart);
+    cJSON_Delete(r);
+    return text;
+}
+
+static void show_chart(const cJSON *ev)
+{
+    struct winsize ws;
+    int cols = ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+    char *text = cli_chart_text(ev, cols > 100 ? 100 : cols, cli_colour());
+    if (text) {
+        fputs(text, stdout);
+        fputc('\n', stdout);
+        fflush(stdout);
+    }
+    free(text);
+}
+
 static void progress(const cJSON *ev)
 {
     const char *kind = er_json_str(ev, "kind");
@@ -319,6 +363,8 @@ static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
     } else if (er_str_eq(kind, "start") && own) {
         free(o->agent);
         o->agent = er_xstrdup(er_json_str(d, "agent"));
+    } else if (er_str_eq(kind, "tool_result") && v->charts) {
+        show_chart(ev);
     } else if (er_str_eq(kind, "end") && own) {
         if (!o->agent && er_json_str(d, "agent"))
             o->agent = er_xstrdup(er_json_str(d, "agent"));
@@ -501,8 +547,12 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
                                          NULL };
     static const char *const kinds_progress[] = { "token", "approval_request", "routed", "start",
                                                   "end", "tool_call", "delegate", NULL };
+    static const char *const kinds_charts[] = { "token", "approval_request", "routed", "start",
+                                                "end", "tool_call", "delegate", "tool_result",
+                                                NULL };
     er_follow *f;
-    rc = er_follow_open(&f, c->env, out->task_id, v->progress ? kinds_progress : kinds, err);
+    rc = er_follow_open(&f, c->env, out->task_id,
+                        v->charts ? kinds_charts : v->progress ? kinds_progress : kinds, err);
     if (rc)
         return rc;
     rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);

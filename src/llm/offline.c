@@ -144,7 +144,8 @@ static er_tool *agent_tools(const er_agent_def *a, size_t *n)
 }
 
 /* The agent one of whose plain commands is the whole line, when exactly one
- * agent has such a command: then there is nothing to guess.  NULL otherwise. */
+ * agent has such a command and the line does not read as prose: then there
+ * is nothing to guess.  NULL otherwise. */
 static const char *command_agent(const er_agent_def *const *agents, const char *line)
 {
     const char *found = NULL;
@@ -153,7 +154,8 @@ static const char *command_agent(const er_agent_def *const *agents, const char *
         er_tool *tools = agent_tools(agents[i], &n);
         const er_tool *t;
         cJSON *args = NULL;
-        bool ok = n && er_offline_parse_command(tools, n, line, &t, &args, NULL) == 0;
+        bool ok = n && er_offline_parse_command(tools, n, line, &t, &args, NULL) == 0 &&
+                  !er_offline_reads_as_prose(t, line);
         cJSON_Delete(args);
         free(tools);
         if (ok && found)

@@ -494,3 +494,54 @@ int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
     er_buf_release(&cmd);
     return rc;
 }
+
+/* ---- prose that happens to fit a form ---- */
+
+/* Words of English prose that are nobody's argument: articles, determiners,
+ * pronouns, a few prepositions.  Words SQL and shell commands are full of
+ * (from, in, on, by, and, or, with, as, for, if, all) are not among them. */
+static const char *const prose_words[] = {
+    "a", "an", "the", "this", "that", "these", "those", "my", "your", "our", "their", "his",
+    "her", "its", "it", "i", "me", "you", "we", "us", "they", "them", "he", "him", "she",
+    "myself", "yourself", "ourselves", "themselves", "itself", "to", "of", "about", "whether",
+    "how", "why", "what", "which", "who", "please",
+};
+
+static bool is_prose_word(const char *w, const char *form)
+{
+    size_t n = strlen(w);
+    while (n && strchr(",.:;!?", w[n - 1]))
+        n--;
+    bool prose = false;
+    for (size_t i = 0; i < ER_ARRAY_LEN(prose_words) && !prose; i++)
+        prose = strlen(prose_words[i]) == n && strncasecmp(w, prose_words[i], n) == 0;
+    form_word fw;
+    while (prose && next_form_word(&form, &fw))
+        prose = fw.param || strlen(fw.name) != n || strncasecmp(w, fw.name, n) != 0;
+    return prose;
+}
+
+bool er_offline_reads_as_prose(const er_tool *t, const char *line)
+{
+    er_buf w;
+    size_t pos = 0;
+    int words = 0, hits = 0;
+    bool first = false;
+    er_buf_init(&w, WORD_MAX);
+    if (next_word(line ? line : "", &pos, &w, NULL) == 1) {   /* the command word */
+        for (;;) {
+            size_t start = skip_blanks(line, pos);
+            if (next_word(line, &pos, &w, NULL) != 1)
+                break;
+            /* A quoted word is a value as written, whatever its words. */
+            bool quoted = line[start] == '"' || line[start] == '\'';
+            if (!quoted && is_prose_word(er_buf_cstr(&w), t->offline ? t->offline : "")) {
+                hits++;
+                first |= words == 0;
+            }
+            words++;
+        }
+    }
+    er_buf_release(&w);
+    return first || hits >= 2;
+}

@@ -17,6 +17,7 @@ static const er_tool_family *const families[] = {
     &er_tools_test,
     &er_tools_web,
     &er_tools_research,
+    &er_tools_data,
 };
 
 static const er_tool_family *family_at(size_t i)

@@ -85,6 +85,8 @@ const er_config_key er_config_keys[] = {
       "Processes and threads one command may have at once (a cgroup, where the machine allows one)" },
     { "sandbox", "tmp_mb", "ERRAND_SANDBOX_TMP_MB", ER_CFG_LONG, OFF(sandbox_tmp_mb), false, "512",
       "Size of a command's private /tmp (which holds its HOME) and of its /dev/shm, in MiB" },
+    { "data", "db", "ERRAND_DATA_DB", ER_CFG_STR, OFF(data_db), false, NULL,
+      "The data agent's SQLite database (default: WORKSPACE/.errand/data.sqlite; a relative path is taken from the workspace)" },
     { "agent", "max_steps", "ERRAND_MAX_STEPS", ER_CFG_LONG, OFF(max_steps), false, "25",
       "Step budget of one task (LLM calls)" },
     { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",

@@ -20,6 +20,18 @@ json=$("$ERRAND" route --json "find the bug in parser.c and fix the failing test
 expect_eq "offline route exits 0" "$rc" 0
 expect_eq "offline routes to code" "$(jget "$json" steps.0.agent)" "code"
 check "offline confidence present" test -n "$(jget "$json" confidence)"
+# a plain command routes without guessing; a sentence that fits a command's
+# shape goes where the classifier sends it
+json=$("$ERRAND" route --json "describe sales")
+expect_eq "command: the data agent" "$(jget "$json" steps.0.agent)" "data"
+expect_eq "command: the method" "$(jget "$json" method)" "command"
+json=$("$ERRAND" route --json "describe the code")
+expect_eq "prose: describe the code, to code" "$(jget "$json" steps.0.agent)" "code"
+expect_eq "prose: classified" "$(jget "$json" method)" "naive-bayes"
+json=$("$ERRAND" route --json "load the page")
+expect_eq "prose: load the page, to browser" "$(jget "$json" steps.0.agent)" "browser"
+json=$("$ERRAND" route --json "write an email to bob")
+expect_eq "prose: write an email, to email" "$(jget "$json" steps.0.agent)" "email"
 # offline compound: each part has its own confidence, and the text says which
 # scores are the whole request's
 req="summarise the latest news on fusion power and email it to bob@example.com"

@@ -12,7 +12,9 @@
 #include "errand/buf.h"
 #include "errand/json.h"
 #include "errand/offline.h"
+#include "errand/str.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -471,6 +473,69 @@ static void test_answer_route_command(void)
     er_llm_response_release(&out);
 }
 
+/* Lines that fit a form but read as English prose are not commands. */
+static void test_reads_as_prose(void)
+{
+    static const struct {
+        const er_tool *tool;
+        const char *line;
+        bool prose;
+    } cases[] = {
+        { &tools[0], "grep invoice mail", false },
+        { &tools[0], "grep the mail", true },          /* the first argument word */
+        { &tools[1], "run make -j2 all", false },
+        { &tools[1], "run the numbers", true },
+        { &tools[1], "run echo it works", false },     /* one prose word, not first */
+        { &tools[1], "run lighthouse on my site and tell me the score", true },   /* two */
+        { &tools[1], "run \"the\" 'my site'", false },  /* quoted words are values */
+        { &tools[1], "run select a from t where b in (1, 2) and c = 'x'", false },
+        { &tools[1], "run This, please", true },       /* any case, punctuation dropped */
+        { &tools[3], "git commit fix it", false },     /* "commit" is the form's literal */
+        { &tools[0], "grep", false },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
+        if (er_offline_reads_as_prose(cases[i].tool, cases[i].line) != cases[i].prose)
+            fprintf(stderr, "prose? '%s'\n", cases[i].line);
+        CHECK(er_offline_reads_as_prose(cases[i].tool, cases[i].line) == cases[i].prose);
+    }
+}
+
+/* A short request that happens to fit a form (the registry's code and data
+ * tools) goes where the classifier sends it; the command itself still routes
+ * without guessing. */
+static void test_answer_route_prose(void)
+{
+    er_llm_request req = { .tool_choice = "route" };
+    er_llm_response out;
+    er_error err = { 0 };
+    static const char *const cases[][3] = {
+        { "describe the code", "naive-bayes", "code" },
+        { "load the page", "naive-bayes", "browser" },
+        { "write an email to bob", "naive-bayes", "email" },
+        { "describe this function", "naive-bayes", "code" },
+        { "describe sales", "command", "data" },
+        { "load sales.csv", "command", "data" },
+        { "chart bar sales region revenue", "command", "data" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
+        const char *msg[] = { "user", cases[i][0] };
+        CHECK_OK(answer(msg, 2, &req, &out, &err));
+        cJSON *args = NULL;
+        if (out.ncalls == 1)
+            CHECK_OK(er_json_parse(&args, out.calls[0].arguments,
+                                   strlen(out.calls[0].arguments), &err));
+        const cJSON *step = cJSON_GetArrayItem(er_json_arr(args, "steps"), 0);
+        if (!er_str_eq(er_json_str(args, "method"), cases[i][1]) ||
+            !er_str_eq(er_json_str(step, "agent"), cases[i][2]))
+            fprintf(stderr, "route '%s': %s by %s\n", cases[i][0], er_json_str(step, "agent"),
+                    er_json_str(args, "method"));
+        CHECK_STR(er_json_str(args, "method"), cases[i][1]);
+        CHECK_STR(er_json_str(step, "agent"), cases[i][2]);
+        cJSON_Delete(args);
+        er_llm_response_release(&out);
+    }
+}
+
 typedef struct stream_sink {
     er_buf text;
     int chunks;
@@ -587,6 +652,8 @@ int main(void)
     test_answer_route();
     test_answer_route_compound();
     test_answer_route_command();
+    test_reads_as_prose();
+    test_answer_route_prose();
     test_streaming();
     test_backend();
     return check_done();
