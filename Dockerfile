@@ -10,7 +10,8 @@
 #
 # Two stages: the build needs compilers and -dev packages; the image that runs
 # keeps only the shared libraries errand links or loads when a run needs them
-# (libcurl, libpq, librabbitmq, libmicrohttpd and libcrypto are dlopen()ed).
+# (libcurl, libpq, librabbitmq, libmicrohttpd, libcrypto and libxml2 are
+# dlopen()ed).  PDFs are read by poppler's pdftotext when it is installed.
 #
 # Two volumes, never one inside the other: /var/lib/errand holds errand's own
 # files (the database, the token-signing key, config and state), /srv/errand
@@ -26,7 +27,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config \
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev \
-      libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev \
+      libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev libxml2-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -46,12 +47,30 @@ FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 \
-      libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
+      libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 libxml2 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /home/errand --shell /usr/sbin/nologin errand \
  && install -d -o errand -g errand -m 0700 /var/lib/errand /srv/errand /srv/errand/users \
       /srv/errand/work
+# Optional: the browsers the browser agent drives, for the browser worker's
+# image only — `chromium` (DevTools protocol), or `true` for Chromium and
+# Firefox ESR (WebDriver BiDi); fonts for readable screenshots either way.
+# They add about 654 MiB and 928 MiB to the image's 107 MiB (measured from
+# Debian's packages: deploy/README.md).
+#   docker build --build-arg WITH_BROWSERS=true -t errand-browsers .
+ARG WITH_BROWSERS=false
+RUN case "$WITH_BROWSERS" in \
+      false) browsers= ;; \
+      chromium) browsers="chromium" ;; \
+      true) browsers="chromium firefox-esr" ;; \
+      *) echo "WITH_BROWSERS must be false, chromium or true, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
+    esac \
+ && if [ -n "$browsers" ]; then \
+      apt-get update \
+      && apt-get install -y --no-install-recommends $browsers fonts-liberation \
+      && rm -rf /var/lib/apt/lists/*; \
+    fi
 COPY --from=build /opt/errand/ /usr/local/
 USER errand
 # The workspace of one-off commands (docker run -it errand ask …).

@@ -1,9 +1,17 @@
 # A thin front over CMake.  `make run` builds and starts errand; `make test`
-# runs the whole suite twice: a normal build and one under ASan + UBSan;
-# `make fuzz` runs every libFuzzer target for FUZZ_SECONDS (tests/fuzz/README.md).
+# runs the whole suite twice: a normal build and one under ASan + UBSan, both
+# with -Werror, after a warnings-only Release build with clang;
+# `make fuzz` runs every libFuzzer target for FUZZ_SECONDS (tests/fuzz/README.md);
+# `make soak` the crash soaks (bench/soak/); `make valgrind` memcheck over the
+# unit tests; `make matrix` every build type with gcc and clang, -Werror.
 BUILD ?= build
 ASAN_BUILD ?= build-asan
+CLANG_BUILD ?= build-clang
+VALGRIND_BUILD ?= build-valgrind
 FUZZ_BUILD ?= build-fuzz
+# -Werror only where the code's own warnings are to be caught (make test, CI):
+# a user's or packager's newer compiler must not stop their build.
+WERROR ?= OFF
 FUZZ_CC ?= clang
 FUZZ_SECONDS ?= 60
 FUZZ_TARGETS ?= $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
@@ -11,7 +19,8 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all run test test-fast bench deps build build-asan build-fuzz fuzz clean install
+.PHONY: all run test test-fast bench deps deploy-deps build build-asan build-clang build-fuzz fuzz \
+        clean install soak valgrind matrix fuzz-soak
 
 all: build
 
@@ -19,25 +28,61 @@ deps:
 	@scripts/deps.sh build
 
 build: deps
-	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERRAND_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
 run: build
 	./$(BUILD)/errand $(ARGS)
 
 build-asan:
-	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DERRAND_SANITIZE=ON >/dev/null
+	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DERRAND_SANITIZE=ON \
+	  -DERRAND_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(ASAN_BUILD) -j$(JOBS)
+
+# Release with clang, built only: a warning that only the other compiler or
+# the optimiser sees (gcc -O2's maybe-uninitialized…) is caught here.
+build-clang:
+	@CC=clang cmake -S . -B $(CLANG_BUILD) -DCMAKE_BUILD_TYPE=Release -DERRAND_WERROR=ON >/dev/null
+	@cmake --build $(CLANG_BUILD) -j$(JOBS)
 
 test:
 	@scripts/deps.sh test
-	@$(MAKE) --no-print-directory build
+	@$(MAKE) --no-print-directory deploy-deps
+	@$(MAKE) --no-print-directory build-clang
+	@$(MAKE) --no-print-directory build WERROR=ON
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
-	@$(MAKE) --no-print-directory build-asan
+	@$(MAKE) --no-print-directory build-asan WERROR=ON
 	cd $(ASAN_BUILD) && ctest $(CTEST_FLAGS)
 
+# The npm packages of the `deploy` test (deploy/tests/check.mjs), from the
+# committed lockfile; again only when the lockfile changes.
+DEPLOY_MODULES = deploy/tests/node_modules/.package-lock.json
+deploy-deps: $(DEPLOY_MODULES)
+$(DEPLOY_MODULES): deploy/tests/package.json deploy/tests/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the deploy checks: apt-get install nodejs npm" >&2; exit 1; }
+	cd deploy/tests && npm ci --no-audit --no-fund --loglevel=error
+
+# Every build type with gcc and clang, -Werror, in build-matrix/<cc>-<type>
+# (scripts/build_matrix.sh; builds only).
+matrix:
+	@scripts/deps.sh test
+	scripts/build_matrix.sh
+
+# The crash soaks (bench/soak/run.sh, README "Robustness"); long: not in make test.
+# SOAK="kill_worker" picks scenarios.
+SOAK ?=
+soak: build
+	bench/soak/run.sh $(BUILD) $(SOAK)
+
+# memcheck over every unit test (scripts/valgrind.sh): 0 errors, 0 definite leaks.
+valgrind:
+	@scripts/deps.sh valgrind
+	@cmake -S . -B $(VALGRIND_BUILD) -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(VALGRIND_BUILD) -j$(JOBS)
+	scripts/valgrind.sh $(VALGRIND_BUILD)
+
 # The normal build only, for quick iterations.
-test-fast: build
+test-fast: build deploy-deps
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 build-fuzz:
@@ -45,17 +90,29 @@ build-fuzz:
 	@CC=$(FUZZ_CC) cmake -S . -B $(FUZZ_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERRAND_FUZZ=ON >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j$(JOBS) --target fuzzers
 
-# One target after the other (the machine is shared).  New inputs go to
-# $(FUZZ_BUILD)/corpus/<name>, crashes to $(FUZZ_BUILD)/artifacts/<name>/;
-# the seeds in tests/fuzz/corpus/<name> are only read.
+# One target after the other, nice'd (the machine is shared).  New inputs go
+# to $(FUZZ_BUILD)/corpus/<name>, crashes to $(FUZZ_BUILD)/artifacts/<name>/,
+# each run's output to $(FUZZ_BUILD)/logs/<name>.log; the seeds in
+# tests/fuzz/corpus/<name> are only read.  FUZZ_RUNS=N stops each target after
+# N executions (FUZZ_SECONDS=0: no time limit); the last line of each run says
+# how many it made.
+FUZZ_RUNS ?=
 fuzz: build-fuzz
 	@for t in $(FUZZ_TARGETS); do \
-	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t || exit 1; \
-	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s"; \
-	  $(FUZZ_BUILD)/tests/fuzz/fuzz_$${t}_libfuzzer -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  mkdir -p $(FUZZ_BUILD)/corpus/$$t $(FUZZ_BUILD)/artifacts/$$t $(FUZZ_BUILD)/logs || exit 1; \
+	  echo "== fuzz_$$t: $(FUZZ_SECONDS) s$(if $(FUZZ_RUNS), or $(FUZZ_RUNS) runs)"; \
+	  nice -n 15 $(FUZZ_BUILD)/tests/fuzz/fuzz_$${t}_libfuzzer -max_total_time=$(FUZZ_SECONDS) \
+	    $(if $(FUZZ_RUNS),-runs=$(FUZZ_RUNS)) -timeout=10 -print_final_stats=1 \
 	    -artifact_prefix=$(FUZZ_BUILD)/artifacts/$$t/ $(FUZZ_ARGS) \
-	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t || exit 1; \
+	    $(FUZZ_BUILD)/corpus/$$t tests/fuzz/corpus/$$t > $(FUZZ_BUILD)/logs/$$t.log 2>&1; \
+	  rc=$$?; grep -E '^(Done|stat::number_of_executed_units)' $(FUZZ_BUILD)/logs/$$t.log | tail -1; \
+	  if [ $$rc -ne 0 ]; then tail -30 $(FUZZ_BUILD)/logs/$$t.log; exit 1; fi; \
 	done
+
+# The soak length: 10 million executions of every target (tests/fuzz/README.md
+# has the time each takes here).
+fuzz-soak:
+	@$(MAKE) --no-print-directory fuzz FUZZ_RUNS=10000000 FUZZ_SECONDS=0
 
 bench: build
 	bench/run.sh $(BUILD)
@@ -64,4 +121,4 @@ install: build
 	cmake --install $(BUILD)
 
 clean:
-	rm -rf $(BUILD) $(ASAN_BUILD) $(FUZZ_BUILD)
+	rm -rf $(BUILD) $(ASAN_BUILD) $(CLANG_BUILD) $(VALGRIND_BUILD) $(FUZZ_BUILD) build-matrix

@@ -7,6 +7,9 @@
 #    (PostgreSQL + RabbitMQ + Redis started here on their own ports, with 1 and 2
 #    code workers), and the CPU each part spends per task.
 # 3. api.sh: errand serve against a FastAPI app doing the same work (wrk).
+# 4. web.py: page extraction (F1 against gold text, MB/s) side by side with
+#    Readability.js on jsdom (npm, installed into the build dir) and Debian's
+#    python3-readability; a cached page's fetch time.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -15,4 +18,6 @@ build=$(cd "$build" && pwd)
 echo
 /usr/bin/python3 "$here/throughput.py" --build "$build" "${@:2}"
 echo
-exec "$here/api.sh" "$build"
+"$here/api.sh" "$build"
+echo
+exec /usr/bin/python3 "$here/web.py" --build "$build"

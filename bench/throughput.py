@@ -16,10 +16,10 @@ own ports (BENCH_PG_PORT, BENCH_REDIS_PORT, BENCH_AMQP_PORT, BENCH_EPMD_PORT), s
 a test suite may run meanwhile.  CPU per task is the CPU time each process group
 used during the throughput run, divided by the tasks: it shows where time goes.
 """
-import argparse, json, os, resource, signal, subprocess, sys, tempfile, time
+import argparse, json, os, resource, signal, subprocess, sys, tempfile
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-SERVERS = os.path.join(HERE, "..", "tests", "servers")
+import benchlib
+
 PORTS = {"ERRAND_TEST_PG_PORT": os.environ.get("BENCH_PG_PORT", "57432"),
          "ERRAND_TEST_REDIS_PORT": os.environ.get("BENCH_REDIS_PORT", "57379"),
          "ERRAND_TEST_AMQP_PORT": os.environ.get("BENCH_AMQP_PORT", "57672"),
@@ -64,46 +64,23 @@ class Bench:
         self.bus_ctl = os.path.join(self.build, "tests", "bus_ctl")
         self.tmp = tempfile.mkdtemp(prefix="errand-bench-net-")
         self.state = os.path.join(self.build, "bench-servers")
-        self.env = dict(os.environ)
-        for v in ("DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "ANTHROPIC_API_KEY", "ERRAND_LOG"):
-            self.env.pop(v, None)
-        self.env.update(PORTS)
-        self.env.update({"HOME": self.tmp, "XDG_DATA_HOME": self.tmp + "/data",
-                         "XDG_STATE_HOME": self.tmp + "/state",
-                         "XDG_CONFIG_HOME": self.tmp + "/config"})
+        self.env = benchlib.private_env(self.tmp, PORTS)
         self.started = []
 
     def start_fake(self):
-        script = os.path.join(self.tmp, "script.json")
-        json.dump({"turns": [{"repeat": True, "text": "benchmark answer",
-                              "usage": {"input": 20, "output": 5}}]}, open(script, "w"))
-        port_file = os.path.join(self.tmp, "fake.port")
-        self.fake = subprocess.Popen([os.path.join(self.build, "tests", "fake_llm"), "--script",
-                                      script, "--port", "0", "--port-file", port_file],
-                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-        for _ in range(200):
-            if os.path.exists(port_file) and os.path.getsize(port_file) > 0:
-                break
-            time.sleep(0.01)
-        self.env.update({"ERRAND_LLM": "openai", "OPENAI_API_KEY": "bench-key",
-                         "OPENAI_BASE_URL": "http://127.0.0.1:%s/v1" % open(port_file).read().strip(),
-                         "ERRAND_MODEL": "fake"})
+        self.fake, settings = benchlib.start_fake(
+            self.build, self.tmp, [{"repeat": True, "text": "benchmark answer",
+                                    "usage": {"input": 20, "output": 5}}])
+        self.env.update(settings)
 
     def server(self, svc, cmd):
-        r = subprocess.run(["bash", os.path.join(SERVERS, svc + ".sh"), cmd,
-                            os.path.join(self.state, svc)], env=self.env,
-                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-        if r.returncode != 0:
-            raise RuntimeError("%s %s: %s" % (svc, cmd, r.stderr.strip()))
+        benchlib.server(self.state, self.env, svc, cmd)
 
     def start_servers(self):
         for svc in ("postgres", "redis", "rabbitmq"):
             self.server(svc, "start")
             self.started.append(svc)
-        self.env.update({
-            "DATABASE_URL": "postgresql://errand:errand@127.0.0.1:%s/errand" % PORTS["ERRAND_TEST_PG_PORT"],
-            "REDIS_URL": "redis://127.0.0.1:%s/0" % PORTS["ERRAND_TEST_REDIS_PORT"],
-            "RABBITMQ_URL": "amqp://guest:guest@127.0.0.1:%s/" % PORTS["ERRAND_TEST_AMQP_PORT"]})
+        self.env.update(benchlib.server_urls(PORTS))
 
     def stop(self):
         for svc in reversed(self.started):
@@ -157,19 +134,8 @@ class Bench:
         j = str(self.a.agent_concurrency)
         for i, (name, conc) in enumerate([("supervisor", j), ("aggregator", j)]
                                          + [("code", j)] * agents):
-            # The log goes to a file: a pipe nobody reads after "ready" would
-            # stall a worker at its first 64 KiB of warnings.
             log = os.path.join(self.tmp, "worker-%d-%s.log" % (i, name))
-            with open(log, "w") as f:
-                p = subprocess.Popen([self.errand, "worker", name, "-j", conc], env=self.env,
-                                     stdout=subprocess.DEVNULL, stderr=f)
-            for _ in range(300):
-                if "ready" in open(log).read() or p.poll() is not None:
-                    break
-                time.sleep(0.02)
-            if p.poll() is not None:
-                raise RuntimeError("errand worker %s: %s" % (name, open(log).read().strip()))
-            procs.append(p)
+            procs.append(benchlib.start_worker(self.errand, self.env, name, ["-j", conc], log))
         return procs
 
     def networked(self, agents):

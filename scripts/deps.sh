@@ -3,22 +3,26 @@
 #   scripts/deps.sh build   what building and running needs
 #   scripts/deps.sh test    plus the servers and tools the test suite uses
 #   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
+#   scripts/deps.sh valgrind plus valgrind, for `make valgrind`
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
 set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libmicrohttpd-dev libssl-dev)
+            libcivetweb-dev libmicrohttpd-dev libssl-dev libxml2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck)
+           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
 fuzz_pkgs=(clang libclang-rt-14-dev)
+valgrind_pkgs=(valgrind)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 elif [ "${1:-build}" = fuzz ]; then
   want+=("${fuzz_pkgs[@]}")
+elif [ "${1:-build}" = valgrind ]; then
+  want+=("${test_pkgs[@]}" "${valgrind_pkgs[@]}")
 fi
 
 missing=()

@@ -3,6 +3,9 @@
  * short-lived access token (an HS256 JWT this server signed).  Access tokens
  * come in pairs with a refresh token ("erf_…", stored as a digest) that is good
  * for one refresh: each refresh spends it and issues the next of its family.
+ * A family is a session (store_auth.h): it ends refresh_ttl after the login
+ * however often it is refreshed, and every access token names it ("sid"), so
+ * revoking it ends them too (sessions.c checks it per request).
  *
  * The signing key is server.jwt_secret, or a random key generated once into
  * the data directory (mode 0600) so that restarts keep sessions valid. */
@@ -117,7 +120,7 @@ static int api_token_user(srv *s, const char *token, srv_user *out, er_error *er
     int rc = er_env_store(s->env, &st, err);
     er_user u;
     if (!rc)
-        rc = er_store_api_token_user(st, digest, &u, err);
+        rc = er_store_api_token_user(st, digest, &u, out->token_id, err);
     if (rc == ER_ENOTFOUND)
         return er_error_set(err, ER_EAUTH, "unknown or revoked API token");
     if (rc)
@@ -127,25 +130,27 @@ static int api_token_user(srv *s, const char *token, srv_user *out, er_error *er
     return 0;
 }
 
+/* The signature says this server issued the token; the store says whether
+ * its user and its session still stand, and what role the user has now. */
 static int access_token_user(srv *s, const char *token, srv_user *out, er_error *err)
 {
     cJSON *c = NULL;
     int rc = srv_jwt_verify_hs256(s->jwt_hmac, token, er_time_ms() / 1000, &c, err);
     if (rc)
         return rc;
-    const char *sub = er_json_str(c, "sub"), *role = er_json_str(c, "role");
+    const char *sub = er_json_str(c, "sub"), *sid = er_json_str(c, "sid");
     if (!er_str_eq(er_json_str(c, "iss"), ISSUER))
         rc = er_error_set(err, ER_EAUTH, "token was not issued by this server");
     else if (!sub || !er_id_valid(sub))
         rc = er_error_set(err, ER_EAUTH, "token has no valid subject");
-    else if (!er_str_eq(role, "admin") && !er_str_eq(role, "user"))
-        rc = er_error_set(err, ER_EAUTH, "token has no valid role");
-    if (!rc) {
-        er_strlcpy(out->id, sub, sizeof out->id);
-        er_strlcpy(out->name, er_json_str(c, "name") ? er_json_str(c, "name") : "",
-                   sizeof out->name);
-        out->admin = strcmp(role, "admin") == 0;
-    }
+    else if (!sid || !er_id_valid(sid))
+        rc = er_error_set(err, ER_EAUTH, "token has no session (refresh it or log in again)");
+    if (!rc)
+        rc = srv_sessions_user(s, sub, out, err);
+    if (!rc)
+        rc = srv_sessions_check(s, sid, sub, out->token_id, err);
+    if (!rc)
+        er_strlcpy(out->session_id, sid, sizeof out->session_id);
     cJSON_Delete(c);
     return rc;
 }
@@ -183,15 +188,18 @@ int srv_auth_request(srv_req *r)
     return srv_reply_error(r, 401, NULL, "%s", err.msg);
 }
 
-static char *access_token(srv *s, const er_user *u, int64_t now_s)
+/* The role claim is informative only: every request looks the role up. */
+static char *access_token(srv *s, const er_user *u, const char *sid, int64_t now_s,
+                          int64_t exp_s)
 {
     cJSON *c = cJSON_CreateObject();
     er_json_add_str(c, "iss", ISSUER);
     er_json_add_str(c, "sub", u->id);
+    er_json_add_str(c, "sid", sid);
     er_json_add_str(c, "name", u->name);
     er_json_add_str(c, "role", u->role);
     er_json_add_num(c, "iat", (double)now_s);
-    er_json_add_num(c, "exp", (double)(now_s + s->cfg->access_ttl));
+    er_json_add_num(c, "exp", (double)exp_s);
     er_buf jti = ER_BUF_INIT;
     srv_random_token("", 12, &jti);
     er_json_add_str(c, "jti", jti.ptr);
@@ -201,28 +209,52 @@ static char *access_token(srv *s, const er_user *u, int64_t now_s)
     return t;
 }
 
-int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er_error *err)
+/* The session of a new pair: a new one, or the one being refreshed; its end
+ * (*expires_ms) is fixed when it starts. */
+static int pair_session(srv *s, er_store *st, const er_user *u, const char *family,
+                        const char *api_token_id, char fam[ER_ID_LEN], int64_t *expires_ms,
+                        er_error *err)
+{
+    if (!family) {
+        er_id_new(fam);
+        *expires_ms = er_time_ms() + s->cfg->refresh_ttl * 1000;
+        return er_store_session_start(st, fam, u->id, api_token_id, *expires_ms, err);
+    }
+    er_strlcpy(fam, family, ER_ID_LEN);
+    er_session ses;
+    int rc = er_store_session_get(st, fam, &ses, err);
+    if (!rc)
+        rc = er_store_session_touch(st, fam, err);
+    *expires_ms = ses.expires_ms;
+    return rc;
+}
+
+int srv_auth_issue(srv *s, const er_user *u, const char *family, const char *api_token_id,
+                   cJSON **out, er_error *err)
 {
     er_store *st;
     int rc = er_env_store(s->env, &st, err);
     if (rc)
         return rc;
     char fam[ER_ID_LEN];
-    if (family)
-        er_strlcpy(fam, family, sizeof fam);
-    else
-        er_id_new(fam);
+    int64_t expires_ms = 0, now_ms = er_time_ms();
+    rc = pair_session(s, st, u, family, api_token_id, fam, &expires_ms, err);
+    if (rc)
+        return rc;
     er_buf refresh = ER_BUF_INIT;
     srv_random_token(REFRESH_PREFIX, 32, &refresh);
     char digest[65];
     srv_sha256_hex(refresh.ptr, refresh.len, digest);
-    int64_t now_ms = er_time_ms();
-    rc = er_store_refresh_add(st, u->id, fam, digest, now_ms + s->cfg->refresh_ttl * 1000, err);
+    rc = er_store_refresh_add(st, u->id, fam, digest, expires_ms, err);
     if (rc) {
         er_buf_release(&refresh);
         return rc;
     }
-    char *access = access_token(s, u, now_ms / 1000);
+    /* Neither token outlives the session. */
+    int64_t access_exp = now_ms / 1000 + s->cfg->access_ttl;
+    if (access_exp > expires_ms / 1000)
+        access_exp = expires_ms / 1000;
+    char *access = access_token(s, u, fam, now_ms / 1000, access_exp);
     if (!access) {
         er_buf_release(&refresh);
         return er_error_set(err, ER_EINTERNAL, "cannot sign the access token (libcrypto)");
@@ -230,9 +262,10 @@ int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er
     cJSON *j = cJSON_CreateObject();
     er_json_add_str(j, "access_token", access);
     er_json_add_str(j, "token_type", "Bearer");
-    er_json_add_num(j, "expires_in", (double)s->cfg->access_ttl);
+    er_json_add_num(j, "expires_in", (double)(access_exp - now_ms / 1000));
     er_json_add_str(j, "refresh_token", refresh.ptr);
-    er_json_add_num(j, "refresh_expires_in", (double)s->cfg->refresh_ttl);
+    er_json_add_num(j, "refresh_expires_in", (double)((expires_ms - now_ms) / 1000));
+    er_json_add_str(j, "session_id", fam);
     cJSON *uj = cJSON_CreateObject();
     er_json_add_str(uj, "id", u->id);
     er_json_add_str(uj, "name", u->name);

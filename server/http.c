@@ -1,5 +1,6 @@
 /* http.c — the HTTP side of errand serve: libmicrohttpd's set-up and limits,
- * the router, request bodies (capped here, validated in body.c), CORS, replies, the
+ * the stages of a request (its route from routes.c, its body capped here and
+ * validated in body.c, its reply built by reply.c and sent here), CORS, the
  * access log and the request metrics.
  *
  * libmicrohttpd parses HTTP and multiplexes connections on a few event threads
@@ -9,171 +10,26 @@
  * may answer at once: a 413 is sent before any of the body is read), on each
  * piece of its body (capped at server.max_body), and once complete (parse,
  * validate, run the handler).  Handlers of SRV_SLOW routes (they wait on the
- * network) run on a small pool while their connection is suspended, so an
- * unreachable identity provider cannot stall the event threads.  Limits:
+ * network) run on a small pool (pool.c) while their connection is suspended,
+ * so an unreachable identity provider cannot stall the event threads.  Limits:
  * request headers 16 KiB, server.timeout_ms of silence closes a connection
  * (sending a request or idling between keep-alive requests), server.max_body
- * per body. */
+ * per body; connections per address and in all, and a deadline for request
+ * headers (conns.c). */
 #include "server.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
 
 #include <arpa/inet.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
 
-#define SLOW_THREADS 4
 #define HEADER_MEMORY (16 * 1024)
 #define STACK_SIZE (1024 * 1024)
 
 enum { STAGE_NEW, STAGE_BODY, STAGE_RUNNING, STAGE_DONE };
-
-/* ---- replies (kept in the request; sent once the handler is done) ---- */
-
-int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
-              size_t len)
-{
-    if (r->status)
-        return r->status;   /* the first answer stands */
-    r->status = status;
-    r->ctype = ctype;
-    if (r->extra)
-        er_buf_puts(&r->headers, r->extra);
-    if (extra)
-        er_buf_puts(&r->headers, extra);
-    if (len)
-        er_buf_append(&r->reply, body, len);
-    return status;
-}
-
-int srv_reply_json(srv_req *r, int status, cJSON *j)
-{
-    char *text = er_json_print(j);
-    cJSON_Delete(j);
-    srv_reply(r, status, "application/json", NULL, text, strlen(text));
-    free(text);
-    return status;
-}
-
-int srv_reply_buf(srv_req *r, int status, er_buf *json)
-{
-    if (!r->status && !r->reply.len) {
-        /* Hand the buffer over instead of copying it. */
-        er_buf_release(&r->reply);
-        r->reply = *json;
-        *json = (er_buf)ER_BUF_INIT;
-        return srv_reply(r, status, "application/json", NULL, NULL, 0);
-    }
-    er_buf_release(json);
-    return r->status;
-}
-
-static const char *code_name(int status)
-{
-    static const struct { int status; const char *name; } names[] = {
-        { 400, "bad_request" },      { 401, "unauthorized" },
-        { 403, "forbidden" },        { 404, "not_found" },
-        { 405, "method_not_allowed" }, { 408, "request_timeout" },
-        { 409, "conflict" },         { 413, "payload_too_large" },
-        { 415, "unsupported_media_type" }, { 426, "upgrade_required" },
-        { 429, "rate_limited" },     { 502, "bad_gateway" },
-        { 503, "unavailable" },      { 504, "timeout" },
-    };
-    for (size_t i = 0; i < ER_ARRAY_LEN(names); i++)
-        if (names[i].status == status)
-            return names[i].name;
-    return status >= 500 ? "internal" : "error";
-}
-
-int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, ...)
-{
-    char msg[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(msg, sizeof msg, fmt, ap);
-    va_end(ap);
-    cJSON *j = cJSON_CreateObject(), *e = cJSON_CreateObject();
-    er_json_add_num(e, "status", status);
-    er_json_add_str(e, "code", code_name(status));
-    er_json_add_str(e, "message", msg);
-    if (field)
-        er_json_add_str(e, "field", field);
-    er_json_add(j, "error", e);
-    er_json_add_str(j, "request_id", r->request_id);
-    return srv_reply_json(r, status, j);
-}
-
-int srv_status_of(int code)
-{
-    switch (code) {
-    case ER_EINVAL:
-        return 400;
-    case ER_EAUTH:
-        return 401;
-    case ER_EDENIED:
-        return 403;
-    case ER_ENOTFOUND:
-        return 404;
-    case ER_ECONFLICT:
-    case ER_EEXISTS:
-        return 409;
-    case ER_ETOOBIG:
-        return 413;
-    case ER_EUNAVAIL:
-        return 503;
-    case ER_ETIMEDOUT:
-        return 504;
-    case ER_EPROTO:
-        return 502;
-    default:
-        return 500;
-    }
-}
-
-int srv_reply_err(srv_req *r, const er_error *err)
-{
-    int status = srv_status_of(err->code);
-    if (status < 500)
-        return srv_reply_error(r, status, NULL, "%s", err->msg);
-    /* Details of server-side failures go to the log, never to the client. */
-    er_log(ER_LOG_ERROR, "http", "%s %s failed: %s", r->method, r->path, err->msg);
-    if (status == 503)
-        return srv_reply_error(r, 503, NULL, "a backend is unavailable; try again later "
-                                             "(request %s)", r->request_id);
-    return srv_reply_error(r, status, NULL, "internal error (request %s; see the server log)",
-                           r->request_id);
-}
-
-/* ---- untrusted JSON ---- */
-
-int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err)
-{
-    *out = NULL;
-    int depth = 0;
-    bool in_str = false, esc = false;
-    for (size_t i = 0; i < len; i++) {
-        char c = s[i];
-        if (in_str) {
-            if (esc)
-                esc = false;
-            else if (c == '\\')
-                esc = true;
-            else if (c == '"')
-                in_str = false;
-        } else if (c == '"') {
-            in_str = true;
-        } else if ((c == '[' || c == '{') && ++depth > SRV_JSON_DEPTH) {
-            return er_error_set(err, ER_EPROTO, "JSON nested deeper than %d levels",
-                                SRV_JSON_DEPTH);
-        } else if (c == ']' || c == '}') {
-            depth--;
-        }
-    }
-    return er_json_parse(out, s, len, err);
-}
 
 /* ---- query strings and headers ---- */
 
@@ -236,54 +92,6 @@ static int preflight(srv_req *r, const char *allow)
     return srv_reply(r, 204, "text/plain", extra, NULL, 0);
 }
 
-/* ---- routing ---- */
-
-/* Matches path against a pattern where "{x}" is one non-empty segment. */
-static bool match_path(const char *pat, const char *path, char params[][SRV_PARAM_MAX])
-{
-    int np = 0;
-    while (*pat && *path) {
-        if (*pat == '{') {
-            const char *close = strchr(pat, '}');
-            size_t n = strcspn(path, "/");
-            if (!close || n == 0 || n >= SRV_PARAM_MAX || np >= SRV_MAX_PARAMS)
-                return false;
-            memcpy(params[np], path, n);
-            params[np++][n] = '\0';
-            pat = close + 1;
-            path += n;
-        } else if (*pat++ != *path++) {
-            return false;
-        }
-    }
-    return *pat == '\0' && *path == '\0';
-}
-
-/* HEAD is GET without the body (RFC 9110 9.3.2: a server that answers GET
- * must answer HEAD); libmicrohttpd leaves the body out of a HEAD answer. */
-static bool method_matches(const char *route, const char *method)
-{
-    return strcmp(route, method) == 0 ||
-           (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
-}
-
-static const srv_route *find_route(srv_req *r, er_buf *allow)
-{
-    for (size_t i = 0; i < srv_nroutes; i++) {
-        char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];
-        if (!match_path(srv_routes[i].path, r->path, params))
-            continue;
-        if (method_matches(srv_routes[i].method, r->method)) {
-            memcpy(r->params, params, sizeof params);
-            r->route_idx = i;
-            return &srv_routes[i];
-        }
-        er_buf_printf(allow, "%s%s%s", allow->len ? ", " : "", srv_routes[i].method,
-                      strcmp(srv_routes[i].method, "GET") == 0 ? ", HEAD" : "");
-    }
-    return NULL;
-}
-
 static int no_route(srv_req *r, const er_buf *allow)
 {
     if (allow->len && strcmp(r->method, "OPTIONS") == 0)
@@ -312,104 +120,6 @@ void srv_resume(srv_req *r)
 {
     r->stage = STAGE_DONE;
     MHD_resume_connection(r->conn);
-}
-
-/* ---- the pool for slow handlers ---- */
-
-typedef struct job {
-    struct job *next;
-    srv_req *r;
-} job;
-
-struct srv_pool {
-    pthread_mutex_t lock;
-    pthread_cond_t cond;     /* work arrived, or the pool went idle */
-    job *head, *tail;
-    int busy;                /* queued + running */
-    bool stop;
-    pthread_t threads[SLOW_THREADS];
-    int nthreads;
-};
-
-static void *pool_main(void *arg)
-{
-    struct srv_pool *p = arg;
-    pthread_mutex_lock(&p->lock);
-    for (;;) {
-        while (!p->head && !p->stop)
-            pthread_cond_wait(&p->cond, &p->lock);
-        job *j = p->head;
-        if (!j)
-            break;
-        p->head = j->next;
-        if (!p->head)
-            p->tail = NULL;
-        pthread_mutex_unlock(&p->lock);
-        srv_req *r = j->r;
-        free(j);
-        er_log_set_context(NULL, r->request_id);
-        r->route->fn(r);
-        er_log_set_context(NULL, NULL);
-        srv_resume(r);   /* r belongs to MHD again from here on */
-        pthread_mutex_lock(&p->lock);
-        p->busy--;
-        pthread_cond_broadcast(&p->cond);
-    }
-    pthread_mutex_unlock(&p->lock);
-    return NULL;
-}
-
-/* Runs the handler on the pool (connection suspended) or, shutting down, here. */
-static void run_slow(srv_req *r)
-{
-    struct srv_pool *p = r->s->pool;
-    pthread_mutex_lock(&p->lock);
-    if (p->stop || p->nthreads == 0) {
-        pthread_mutex_unlock(&p->lock);
-        r->route->fn(r);
-        r->stage = STAGE_DONE;
-        return;
-    }
-    job *j = er_xcalloc(1, sizeof *j);
-    j->r = r;
-    srv_suspend(r);
-    if (p->tail)
-        p->tail->next = j;
-    else
-        p->head = j;
-    p->tail = j;
-    p->busy++;
-    pthread_cond_signal(&p->cond);
-    pthread_mutex_unlock(&p->lock);
-}
-
-static struct srv_pool *pool_new(void)
-{
-    struct srv_pool *p = er_xcalloc(1, sizeof *p);
-    pthread_mutex_init(&p->lock, NULL);
-    pthread_cond_init(&p->cond, NULL);
-    for (int i = 0; i < SLOW_THREADS; i++)
-        if (pthread_create(&p->threads[p->nthreads], NULL, pool_main, p) == 0)
-            p->nthreads++;
-    return p;
-}
-
-/* Lets the jobs in hand finish (their connections resume), then joins. */
-static void pool_free(struct srv_pool *p)
-{
-    if (!p)
-        return;
-    pthread_mutex_lock(&p->lock);
-    p->stop = true;
-    pthread_cond_broadcast(&p->cond);
-    while (p->busy > 0)
-        pthread_cond_wait(&p->cond, &p->lock);
-    pthread_mutex_unlock(&p->lock);
-    for (int i = 0; i < p->nthreads; i++)
-        pthread_join(p->threads[i], NULL);
-    pthread_cond_destroy(&p->cond);
-    pthread_mutex_destroy(&p->lock);
-    free(p);
 }
 
 /* ---- the stages of a request ---- */
@@ -455,11 +165,25 @@ static bool wants_upgrade(srv_req *r)
     return up && strcasecmp(up, "websocket") == 0;
 }
 
+/* RFC 9112 6.3: Content-Length beside Transfer-Encoding is how requests are
+ * smuggled past a proxy that reads the other one: refused, connection closed. */
+static bool framing_conflict(srv_req *r)
+{
+    if (!srv_header(r, "Content-Length") || !srv_header(r, "Transfer-Encoding"))
+        return false;
+    r->close = true;
+    srv_reply_error(r, 400, NULL, "a request has Content-Length or Transfer-Encoding, never both "
+                                  "(RFC 9112 6.3)");
+    return true;
+}
+
 /* On the request's headers: everything that may answer before the body. */
 static void begin(srv_req *r)
 {
+    if (framing_conflict(r))
+        return;
     er_buf allow = ER_BUF_INIT;
-    r->route = find_route(r, &allow);
+    r->route = srv_route_find(r->method, r->path, r->params, &r->route_idx, &allow);
     if (!r->route) {
         no_route(r, &allow);
         er_buf_release(&allow);
@@ -491,10 +215,12 @@ static void complete(srv_req *r)
     } else if (r->in.len) {
         r->close = true;   /* a body nobody reads: do not trust the connection */
     }
-    if (r->route->flags & SRV_SLOW)
-        run_slow(r);
-    else
+    if (!(r->route->flags & SRV_SLOW)) {
         r->route->fn(r);
+    } else if (!srv_pool_submit(r->s->pool, r)) {
+        r->route->fn(r);   /* shutting down: here, the pool takes no more */
+        r->stage = STAGE_DONE;
+    }
 }
 
 /* "Name: value\r\n" lines onto the response. */
@@ -595,6 +321,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
     (void)version;
     srv_req *r = *req_cls;
     if (!r) {
+        srv_conns_headers_done(((srv *)cls)->conns, conn);
         r = *req_cls = new_req(cls, conn, url, method);
         er_log_set_context(NULL, r->request_id);
         begin(r);
@@ -626,13 +353,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
 static void on_completed(void *cls, struct MHD_Connection *conn, void **req_cls,
                          enum MHD_RequestTerminationCode why)
 {
-    (void)conn;
     (void)why;
     srv *s = cls;
     srv_req *r = *req_cls;
     if (!r)
         return;
     *req_cls = NULL;
+    srv_conns_request_done(s->conns, conn, r->status == 101);
     int64_t us = (int64_t)(er_mono_ns() / 1000) - r->t0_us;
     if (r->status) {
         srv_metrics_observe(s->metrics, r->route_idx, r->status, us);
@@ -702,8 +429,10 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
         return rc;
     long threads = s->cfg->server_threads > 0 ? s->cfg->server_threads : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned timeout_s = (unsigned)((s->cfg->timeout_ms + 999) / 1000);
-    s->pool = pool_new();
+    s->pool = srv_pool_new();
     srv_batch_start(s);
+    if (srv_conns_new(&s->conns, s->cfg))
+        er_log(ER_LOG_WARN, "http", "no watchdog thread: request headers have no deadline");
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
         MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
@@ -712,13 +441,18 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
         MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
         MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv_conns_limit(s->cfg),
+        MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg->max_connections_per_ip,
+        MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, s->conns,
         MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
         MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
         MHD_OPTION_END);
     if (!s->daemon) {
-        pool_free(s->pool);
+        srv_pool_free(s->pool);
         s->pool = NULL;
         srv_batch_stop(s);
+        srv_conns_free(s->conns);
+        s->conns = NULL;
         return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': address in use or not "
                                               "allowed (see server.listen)", listen);
     }
@@ -734,11 +468,13 @@ void srv_http_stop(srv *s)
         return;
     MHD_quiesce_daemon(s->daemon);
     /* Suspended connections must resume before the daemon stops. */
-    pool_free(s->pool);
+    srv_pool_free(s->pool);
     s->pool = NULL;
     srv_batch_stop(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    srv_conns_free(s->conns);
+    s->conns = NULL;
 }
 
 void srv_http_url(const srv *s, char *out, size_t n)

@@ -138,7 +138,7 @@ static int numeric_date(const cJSON *claims, const char *name, bool required, in
 
 int srv_jwt_check_time(const cJSON *claims, int64_t now_s, int64_t leeway_s, er_error *err)
 {
-    int64_t exp, nbf, iat;
+    int64_t exp = 0, nbf = 0, iat = 0;   /* set on success; gcc -O2 cannot tell */
     int rc = numeric_date(claims, "exp", true, &exp, err);
     if (!rc)
         rc = numeric_date(claims, "nbf", false, &nbf, err);

@@ -141,21 +141,18 @@ static void render_tasks(srv *s, er_buf *out)
 
 static void render_queues(srv *s, er_buf *out)
 {
-    static const char *const queues[] = { ER_QUEUE_SUPERVISOR, "agent.code", "agent.research",
-                                          "agent.data", "agent.email", "agent.browser",
-                                          ER_QUEUE_RESULTS, ER_QUEUE_DEAD };
     er_bus *bus;
     if (er_env_bus(s->env, &bus, NULL))
         return;
     er_buf depth = ER_BUF_INIT, cons = ER_BUF_INIT;
-    for (size_t i = 0; i < ER_ARRAY_LEN(queues); i++) {
+    for (const char *const *q = er_bus_queue_names(); *q; q++) {
         long d = -1, c = -1;
-        if (er_bus_queue_info(bus, queues[i], &d, &c, NULL) != 0)
+        if (er_bus_queue_info(bus, *q, &d, &c, NULL) != 0)
             continue;
         if (d >= 0)
-            er_buf_printf(&depth, "errand_queue_depth{queue=\"%s\"} %ld\n", queues[i], d);
+            er_buf_printf(&depth, "errand_queue_depth{queue=\"%s\"} %ld\n", *q, d);
         if (c >= 0)
-            er_buf_printf(&cons, "errand_queue_consumers{queue=\"%s\"} %ld\n", queues[i], c);
+            er_buf_printf(&cons, "errand_queue_consumers{queue=\"%s\"} %ld\n", *q, c);
     }
     er_buf_puts(out, "# HELP errand_queue_depth Messages waiting in a queue.\n"
                      "# TYPE errand_queue_depth gauge\n");

@@ -113,7 +113,8 @@ static int fetch_json(const char *url, const char *body, const char *const *head
 {
     er_http_req req = { .url = url, .headers = headers, .body = body,
                         .body_len = body ? strlen(body) : 0, .connect_timeout_ms = 5000,
-                        .timeout_ms = 15000, .max_body = 1 << 20, .retries = body ? 0 : 1 };
+                        .timeout_ms = 15000, .max_body = 1 << 20, .retries = body ? 0 : 1,
+                        .configured_endpoint = true };   /* the issuer is a setting */
     er_http_resp resp;
     int rc = er_http_request(&resp, &req, err);
     *out = NULL;

@@ -81,12 +81,16 @@ static const char schemas[] =
     "\"id\":{\"type\":\"string\"},\"name\":{\"type\":\"string\"},"
     "\"role\":{\"type\":\"string\",\"enum\":[\"admin\",\"user\"]}}},"
     "\"TokenPair\":{\"type\":\"object\",\"required\":[\"access_token\",\"token_type\",\"expires_in\","
-    "\"refresh_token\",\"refresh_expires_in\",\"user\"],\"properties\":{"
-    "\"access_token\":{\"type\":\"string\",\"description\":\"HS256 JWT; send as Authorization: Bearer\"},"
+    "\"refresh_token\",\"refresh_expires_in\",\"session_id\",\"user\"],\"properties\":{"
+    "\"access_token\":{\"type\":\"string\",\"description\":\"HS256 JWT; send as Authorization: "
+    "Bearer.  Its role claim is informative: every request looks the user and role up\"},"
     "\"token_type\":{\"type\":\"string\",\"enum\":[\"Bearer\"]},"
     "\"expires_in\":{\"type\":\"integer\"},"
     "\"refresh_token\":{\"type\":\"string\",\"description\":\"Good for one POST /api/v1/auth/refresh\"},"
-    "\"refresh_expires_in\":{\"type\":\"integer\"},"
+    "\"refresh_expires_in\":{\"type\":\"integer\",\"description\":\"Seconds until the session "
+    "ends; refreshing never moves that end\"},"
+    "\"session_id\":{\"type\":\"string\",\"description\":\"The session this pair belongs to "
+    "(errand user sessions, errand user revoke); revoking it ends its access tokens\"},"
     "\"user\":{\"$ref\":\"#/components/schemas/User\"}}}"
     "}";
 
@@ -102,7 +106,10 @@ static const char ws_description[] =
     "server.admin_approval; another's answer gets an error naming call_id); "
     "{\"type\":\"ping\"}.  Server to client: hello, subscribed, unsubscribed, accepted (of a "
     "chat: task_id, conversation_id), event ({\"type\":\"event\",\"event\":Event}, tokens "
-    "included, in order), approval_sent, pong, error ({\"error\":MESSAGE,\"field\"?:NAME}).";
+    "included, in order), approval_sent, pong, error ({\"error\":MESSAGE,\"field\"?:NAME}).  "
+    "The server closes the socket with code 1008 when the token it was opened with, its "
+    "session or its user's role is revoked or changed (within about a second), 1009 for a "
+    "message over 128 KiB, 1001 when it shuts down.";
 
 static const char *json_type(srv_type t)
 {
@@ -245,7 +252,9 @@ static cJSON *components(void)
     er_json_add_str(bearer, "scheme", "bearer");
     er_json_add_str(bearer, "description",
                     "An access token (JWT from /api/v1/auth/token, /refresh or the OpenID "
-                    "Connect callback) or an API token (ert_…) from `errand user token`");
+                    "Connect callback) or an API token (ert_…) from `errand user token`.  "
+                    "Each request checks that the user still exists (with the role it has "
+                    "now) and that the token or its session was not revoked");
     er_json_add(ss, "bearer", bearer);
     er_json_add(c, "securitySchemes", ss);
     return c;

@@ -162,10 +162,12 @@ const srv_route srv_routes[] = {
       "Exchange an API token for an access token and a refresh token", api_token_body, NULL,
       token_resp },
     { "POST", "/api/v1/auth/refresh", srv_route_auth_refresh, "auth.refresh", SRV_BODY,
-      "Spend a refresh token for a new token pair (refresh tokens rotate)", refresh_body, NULL,
+      "Spend a refresh token for a new token pair (refresh tokens rotate; the session ends "
+      "when it began plus server.refresh_ttl)", refresh_body, NULL,
       token_resp },
     { "POST", "/api/v1/auth/logout", srv_route_auth_logout, "auth.logout", SRV_BODY,
-      "Revoke a session: every refresh token of its chain", refresh_body, NULL, logout_resp },
+      "Revoke a session: every refresh token of its chain and its access tokens", refresh_body,
+      NULL, logout_resp },
     { "GET", "/api/v1/auth/me", srv_route_auth_me, "auth.me", SRV_AUTH, "Who the token is for",
       NULL, NULL, me_resp },
     { "GET", "/api/v1/auth/oidc/login", srv_route_oidc_login, "auth.oidc.login",
@@ -187,4 +189,55 @@ void srv_print_routes(FILE *out)
     for (size_t i = 0; i < srv_nroutes; i++)
         fprintf(out, "%-6s %-34s %s\n", srv_routes[i].method, srv_routes[i].path,
                 srv_routes[i].name);
+}
+
+/* ---- matching a request against the table ---- */
+
+/* Matches path against a pattern where "{x}" is one non-empty segment. */
+static bool match_path(const char *pat, const char *path, char params[][SRV_PARAM_MAX])
+{
+    int np = 0;
+    while (*pat && *path) {
+        if (*pat == '{') {
+            const char *close = strchr(pat, '}');
+            size_t n = strcspn(path, "/");
+            if (!close || n == 0 || n >= SRV_PARAM_MAX || np >= SRV_MAX_PARAMS)
+                return false;
+            memcpy(params[np], path, n);
+            params[np++][n] = '\0';
+            pat = close + 1;
+            path += n;
+        } else if (*pat++ != *path++) {
+            return false;
+        }
+    }
+    return *pat == '\0' && *path == '\0';
+}
+
+/* HEAD is GET without the body (RFC 9110 9.3.2: a server that answers GET
+ * must answer HEAD); libmicrohttpd leaves the body out of a HEAD answer. */
+static bool method_matches(const char *route, const char *method)
+{
+    return strcmp(route, method) == 0 ||
+           (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
+}
+
+const srv_route *srv_route_find(const char *method, const char *path,
+                                char params[SRV_MAX_PARAMS][SRV_PARAM_MAX], size_t *idx,
+                                er_buf *allow)
+{
+    *idx = srv_nroutes;
+    for (size_t i = 0; i < srv_nroutes; i++) {
+        char found[SRV_MAX_PARAMS][SRV_PARAM_MAX];
+        if (!match_path(srv_routes[i].path, path, found))
+            continue;
+        if (method_matches(srv_routes[i].method, method)) {
+            memcpy(params, found, sizeof found);
+            *idx = i;
+            return &srv_routes[i];
+        }
+        er_buf_printf(allow, "%s%s%s", allow->len ? ", " : "", srv_routes[i].method,
+                      strcmp(srv_routes[i].method, "GET") == 0 ? ", HEAD" : "");
+    }
+    return NULL;
 }

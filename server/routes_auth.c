@@ -10,11 +10,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static int reply_pair(srv_req *r, const er_user *u, const char *family)
+static int reply_pair(srv_req *r, const er_user *u, const char *family, const char *api_token_id)
 {
     cJSON *j = NULL;
     er_error err = { 0 };
-    if (srv_auth_issue(r->s, u, family, &j, &err))
+    if (srv_auth_issue(r->s, u, family, api_token_id, &j, &err))
         return srv_reply_err(r, &err);
     return srv_reply_json(r, 200, j);
 }
@@ -25,16 +25,16 @@ int srv_route_auth_token(srv_req *r)
     er_store *st;
     er_user u;
     er_error err = { 0 };
-    char digest[65];
+    char digest[65], token_id[ER_ID_LEN];
     srv_sha256_hex(token, strlen(token), digest);
     int rc = er_env_store(r->s->env, &st, &err);
     if (!rc)
-        rc = er_store_api_token_user(st, digest, &u, &err);
+        rc = er_store_api_token_user(st, digest, &u, token_id, &err);
     if (rc == ER_ENOTFOUND)
         return srv_reply_error(r, 401, "api_token", "unknown or revoked API token");
     if (rc)
         return srv_reply_err(r, &err);
-    rc = reply_pair(r, &u, NULL);
+    rc = reply_pair(r, &u, NULL, token_id);
     er_user_release(&u);
     return rc;
 }
@@ -66,7 +66,7 @@ int srv_route_auth_refresh(srv_req *r)
     int status = spend_refresh(r, &u, family);
     if (status)
         return status;
-    status = reply_pair(r, &u, family);
+    status = reply_pair(r, &u, family, NULL);
     er_user_release(&u);
     return status;
 }
@@ -83,6 +83,7 @@ int srv_route_auth_logout(srv_req *r)
     er_error err = { 0 };
     if (er_env_store(r->s->env, &st, &err) || er_store_refresh_revoke(st, family, &err))
         return srv_reply_err(r, &err);
+    srv_sessions_forget(r->s, family);   /* its access tokens end here at once */
     return srv_reply(r, 204, "application/json", NULL, NULL, 0);
 }
 
@@ -174,7 +175,7 @@ int srv_route_oidc_callback(srv_req *r)
     if (rc)
         return srv_reply_err(r, &err);
     er_log(ER_LOG_INFO, "oidc", "user %s logged in through %s", u.id, id.issuer);
-    rc = reply_pair(r, &u, NULL);
+    rc = reply_pair(r, &u, NULL, NULL);
     er_user_release(&u);
     return rc;
 }

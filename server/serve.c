@@ -9,8 +9,10 @@
 #include "errand/workers.h"
 #include "crypto_api.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 
 static void split_origins(srv *s)
 {
@@ -67,6 +69,8 @@ static int setup(srv *s, er_error *err)
     if (!rc)
         rc = srv_auth_init(s, err);
     if (!rc)
+        rc = srv_sessions_start(s, err);
+    if (!rc)
         rc = srv_oidc_new(&s->oidc, s, err);
     if (!rc)
         rc = srv_metrics_new(&s->metrics);
@@ -79,14 +83,84 @@ static int setup(srv *s, er_error *err)
     return rc;
 }
 
-static void teardown(srv *s)
+/* ---- stopping the in-process workers within the grace period ---- */
+
+#define INTERRUPT_WAIT_MS 5000
+
+typedef struct drainer {
+    er_env *env;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool done;
+} drainer;
+
+static void *drain_main(void *arg)
+{
+    drainer *d = arg;
+    er_env_drain(d->env);   /* joins the consumers */
+    pthread_mutex_lock(&d->lock);
+    d->done = true;
+    pthread_cond_signal(&d->cond);
+    pthread_mutex_unlock(&d->lock);
+    return NULL;
+}
+
+static bool wait_drained(drainer *d, int64_t ms)
+{
+    int64_t deadline = er_mono_ms() + ms;
+    pthread_mutex_lock(&d->lock);
+    while (!d->done && er_mono_ms() < deadline) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        ts.tv_sec += ts.tv_nsec / 1000000000L;
+        ts.tv_nsec %= 1000000000L;
+        pthread_cond_timedwait(&d->cond, &d->lock, &ts);
+    }
+    bool done = d->done;
+    pthread_mutex_unlock(&d->lock);
+    return done;
+}
+
+/* The tasks in hand may finish for grace_s; then their runs are interrupted
+ * (every long loop of the tools looks at the flag).  False when a handler
+ * still runs after that: the caller leaves without waiting for it. */
+static bool stop_workers(srv *s, long grace_s)
+{
+    er_env_stop(s->env);
+    static drainer d = { .lock = PTHREAD_MUTEX_INITIALIZER, .cond = PTHREAD_COND_INITIALIZER };
+    d.env = s->env;
+    pthread_t t;
+    if (pthread_create(&t, NULL, drain_main, &d) != 0) {
+        er_env_interrupt(s->env);
+        er_env_drain(s->env);
+        return true;
+    }
+    if (!wait_drained(&d, grace_s * 1000)) {
+        er_log(ER_LOG_WARN, "serve", "tasks still running after the %ld s grace period: "
+               "interrupting them", grace_s);
+        er_env_interrupt(s->env);
+        if (!wait_drained(&d, INTERRUPT_WAIT_MS)) {
+            er_log(ER_LOG_ERROR, "serve", "a task did not stop %d s after its interruption; "
+                   "leaving without it", INTERRUPT_WAIT_MS / 1000);
+            pthread_detach(t);
+            return false;
+        }
+    }
+    pthread_join(t, NULL);
+    return true;
+}
+
+static bool teardown(srv *s, long grace_s)
 {
     srv_ws_close_all(s);
     srv_http_stop(s);
     srv_ws_free(s);
     /* Workers first (they publish events), then the hub they publish to. */
-    er_env_stop(s->env);
+    if (!stop_workers(s, grace_s))
+        return false;   /* a thread still uses everything: nothing is freed */
     srv_hub_free(s->hub);
+    srv_sessions_stop(s);
     srv_oidc_free(s->oidc);
     srv_metrics_free(s->metrics);
     srv_hmac_free(s->jwt_hmac);
@@ -94,9 +168,10 @@ static void teardown(srv *s)
     for (size_t i = 0; i < s->norigins; i++)
         free(s->origins[i]);
     free(s->origins);
+    return true;
 }
 
-int srv_run(er_env *env, const srv_opts *o, er_error *err)
+int srv_run(er_env *env, srv_opts *o, er_error *err)
 {
     er_alloc_keep_freed_memory();
     /* Loaded now, not at start-up: no other command needs them. */
@@ -124,7 +199,8 @@ int srv_run(er_env *env, const srv_opts *o, er_error *err)
         er_log(ER_LOG_INFO, "serve", "stopping");
         atomic_store(&s->stopping, 1);
     }
-    teardown(s);
-    free(s);
+    o->unfinished = !teardown(s, o->grace_s);
+    if (!o->unfinished)
+        free(s);
     return rc;
 }

@@ -18,12 +18,17 @@ typedef struct srv_opts {
      * server should stop (the CLI waits for SIGTERM or SIGINT in it). */
     void (*serve)(const char *url, void *payload);
     void *payload;
+    long grace_s;              /* local mode: seconds running tasks may finish in at the stop */
+    bool unfinished;           /* out: a task did not stop even when interrupted */
 } srv_opts;
 
 /* Listens, calls o->serve, then stops cleanly: closes WebSockets, lets
- * requests in hand finish, stops the in-process workers.  In local mode it
- * starts in-process workers (server.workers at once). */
-int srv_run(er_env *env, const srv_opts *o, er_error *err);
+ * requests in hand finish, stops the in-process workers: their tasks may
+ * finish for o->grace_s, then they are interrupted (and go back to being
+ * queued).  When one still runs 5 s later, o->unfinished is set and the
+ * caller must leave without closing env (the process exits).  In local mode
+ * it starts in-process workers (server.workers at once). */
+int srv_run(er_env *env, srv_opts *o, er_error *err);
 
 /* Prints the route table, one "METHOD PATH NAME" line per route. */
 void srv_print_routes(FILE *out);

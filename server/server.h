@@ -1,9 +1,17 @@
 /* server.h — internals of `errand serve`, shared by the files of server/:
  *
- *   http.c        libmicrohttpd set-up, routing, replies, CORS, limits
+ *   http.c        libmicrohttpd set-up, the stages of a request, CORS, limits
+ *   reply.c       replies kept in the request; error bodies; statuses of codes
+ *   json_parse.c  JSON from outside, with a cap on nesting
+ *   pool.c        the threads that run SRV_SLOW handlers
+ *   conns.c       slow clients: request header deadline, room at the connection cap
+ *   sessions.c    users and sessions checked per request, cached; revocations seen
  *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
+ *                 and matching a request against it
  *   routes_*.c    the handlers, one resource family a file
+ *   tasks.c       what the task routes and ws.c share: visibility, chat
+ *                 submission, events as JSON
  *   auth.c        bearer tokens → users; issuing API, access and refresh tokens
  *   jwt.c         JWS/JWT: HS256 access tokens, RS256 ID tokens against a JWK
  *   crypto.c      random bytes, SHA-256, HMAC, strict base64url
@@ -103,6 +111,8 @@ typedef struct srv {
     const er_config *cfg;
     struct MHD_Daemon *daemon;
     struct srv_pool *pool;       /* runs SRV_SLOW handlers (http.c) */
+    struct srv_conns *conns;     /* header deadline, room at the cap (conns.c) */
+    struct srv_sessions *sessions;   /* users and sessions, checked per request (sessions.c) */
     struct srv_batch *batch;     /* group commit of chat submissions (submit.c) */
     char listen[128];            /* HOST:PORT as configured */
     int port;                    /* the port bound */
@@ -123,7 +133,9 @@ typedef struct srv {
 typedef struct srv_user {
     char id[ER_ID_LEN];
     char name[128];
-    bool admin;
+    bool admin;                  /* the stored role, looked up per request */
+    char token_id[ER_ID_LEN];    /* the API token used, or the one its session came from */
+    char session_id[ER_ID_LEN];  /* an access token's session; "" for an API token */
 } srv_user;
 
 /* Request body fields and query parameters: validation and documentation. */
@@ -177,6 +189,16 @@ extern const size_t srv_nroutes;
 #define SRV_MAX_PARAMS 2
 #define SRV_PARAM_MAX 160
 
+/* ---- routes.c: matching ---- */
+/* The route for method and (decoded) path, its path parameters in params and
+ * its index in *idx; NULL (and *idx srv_nroutes) when none matches, with the
+ * methods the path does allow appended to allow ("GET, HEAD, POST"; nothing
+ * when no route has the path; what allow holds after a match means nothing).
+ * HEAD matches GET routes.  No request state. */
+const srv_route *srv_route_find(const char *method, const char *path,
+                                char params[SRV_MAX_PARAMS][SRV_PARAM_MAX], size_t *idx,
+                                er_buf *allow);
+
 struct srv_req {
     srv *s;
     struct MHD_Connection *conn;
@@ -204,13 +226,13 @@ struct srv_req {
     bool queued;
 };
 
-/* ---- http.c: parsing untrusted JSON ---- */
+/* ---- json_parse.c: JSON from outside ---- */
 /* er_json_parse after refusing nesting deeper than SRV_JSON_DEPTH: cJSON
  * recurses once per level: a hostile body must not exhaust a thread's stack. */
 #define SRV_JSON_DEPTH 64
 int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
 
-/* ---- http.c: replies ---- */
+/* ---- reply.c: replies ---- */
 /* extra: header lines, each ending in \r\n, or NULL. */
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
               size_t len);
@@ -222,6 +244,8 @@ int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, 
 /* Maps an er_error to a status; 5xx answers carry no details (they are logged). */
 int srv_reply_err(srv_req *r, const er_error *err);
 int srv_status_of(int code);
+
+/* ---- http.c: reading the request ---- */
 /* A query parameter (decoded) into buf; false when absent. */
 bool srv_query(srv_req *r, const char *name, char *buf, size_t n);
 /* A request header, BORROWED for the request; NULL when absent. */
@@ -248,11 +272,52 @@ bool srv_json_has_nul(const char *s, size_t len);
  * from srv_resume on, the request belongs to libmicrohttpd again. */
 void srv_suspend(srv_req *r);
 void srv_resume(srv_req *r);
+
+/* ---- pool.c ---- */
+struct srv_pool *srv_pool_new(void);
+/* Runs r's handler on the pool with r suspended (resumed when it is done):
+ * true; false when the pool takes no more work (it is stopping, or has no
+ * thread), and the caller runs the handler itself. */
+bool srv_pool_submit(struct srv_pool *p, srv_req *r);
+/* Lets the jobs in hand finish (their connections resume), then joins. */
+void srv_pool_free(struct srv_pool *p);
 int srv_http_start(srv *s, const char *listen, er_error *err);
 /* Stops accepting, finishes the slow handlers in hand, stops the daemon. */
 void srv_http_stop(srv *s);
 /* "http://127.0.0.1:PORT" of the first listening port. */
 void srv_http_url(const srv *s, char *out, size_t n);
+
+/* ---- conns.c: slow clients (header deadline, room at the connection cap) ---- */
+typedef struct srv_conns srv_conns;
+/* Starts the watchdog; ER_EINTERNAL when it cannot (*out is set anyway). */
+int srv_conns_new(srv_conns **out, const er_config *cfg);
+void srv_conns_free(srv_conns *c);   /* after the daemon stopped */
+/* server.max_connections, within what the open-file limit allows (raised to
+ * its hard limit when it is lower). */
+long srv_conns_limit(const er_config *cfg);
+/* MHD_OPTION_NOTIFY_CONNECTION (cls: the srv_conns). */
+void srv_conns_notify(void *cls, struct MHD_Connection *conn, void **ctx,
+                      enum MHD_ConnectionNotificationCode toe);
+/* A request's headers are in: its connection is no longer half-open. */
+void srv_conns_headers_done(srv_conns *c, struct MHD_Connection *conn);
+/* A request ended: the next one's headers are due in time (an upgraded
+ * connection is left alone from then on). */
+void srv_conns_request_done(srv_conns *c, struct MHD_Connection *conn, bool upgraded);
+
+/* ---- sessions.c: who is still allowed in (cached, dropped on change) ---- */
+typedef struct srv_sessions srv_sessions;
+/* The cache and the poller of the store's auth changes. */
+int srv_sessions_start(srv *s, er_error *err);
+void srv_sessions_stop(srv *s);
+/* The stored user behind user_id into out's id, name and admin: ER_EAUTH
+ * when it no longer exists. */
+int srv_sessions_user(srv *s, const char *user_id, srv_user *out, er_error *err);
+/* A live session of user_id (ER_EAUTH when revoked, ended or someone
+ * else's); token_id_out: the API token it came from ("" for a login). */
+int srv_sessions_check(srv *s, const char *session_id, const char *user_id,
+                       char token_id_out[ER_ID_LEN], er_error *err);
+/* Drops what is cached about a user or session (a change made here). */
+void srv_sessions_forget(srv *s, const char *id);
 
 /* ---- auth.c ---- */
 int srv_auth_init(srv *s, er_error *err);
@@ -261,9 +326,13 @@ int srv_auth_token(srv *s, const char *token, srv_user *out, er_error *err);
 /* Authenticates the request (Authorization: Bearer); replies 401 and returns
  * the status when it fails, 0 when r->user is set. */
 int srv_auth_request(srv_req *r);
-/* A new access + refresh token pair for user (family NULL: a new session).
- * OWNED: {"access_token","token_type","expires_in","refresh_token","user"}. */
-int srv_auth_issue(srv *s, const er_user *u, const char *family, cJSON **out, er_error *err);
+/* A new access + refresh token pair for user: family NULL starts a session
+ * (api_token_id: the API token exchanged for it, NULL for a login), which
+ * ends refresh_ttl later however often it is refreshed; a family continues
+ * its session.  OWNED: {"access_token","token_type","expires_in",
+ * "refresh_token","refresh_expires_in","session_id","user"}. */
+int srv_auth_issue(srv *s, const er_user *u, const char *family, const char *api_token_id,
+                   cJSON **out, er_error *err);
 /* The user of a stored token digest, as srv_user. */
 void srv_user_from(srv_user *out, const er_user *u);
 /* Whether u may see rows owned by owner_id. */
@@ -325,6 +394,10 @@ void srv_ws_init(srv *s);
 /* Closes every WebSocket (close frame, then the socket) and waits until their
  * threads are gone: before the daemon stops. */
 void srv_ws_close_all(srv *s);
+/* Closes (1008) the WebSockets opened by a user, with an API token or in a
+ * session: kind "user", "token" or "session", as the auth changes name
+ * them.  Returns how many. */
+int srv_ws_close_for(srv *s, const char *kind, const char *id);
 void srv_ws_free(srv *s);
 /* GET /ws with Upgrade: websocket: checks Origin and the token, then sets
  * r->upgrade (or replies 401/403). */
@@ -376,9 +449,14 @@ int srv_route_metrics(srv_req *r);
 int srv_route_openapi(srv_req *r);
 int srv_route_ws(srv_req *r);
 
-/* Shared by the task routes and ws.c: a task the user may see (ER_ENOTFOUND
- * otherwise, also for tasks of others).  out released with er_task_release. */
+/* ---- tasks.c: shared by the task routes and ws.c ---- */
+/* A task the user may see (ER_ENOTFOUND otherwise, also for tasks of others).
+ * out released with er_task_release. */
 int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er_error *err);
+/* A chat's agent exists (ER_EINVAL) and its conversation, when given, is the
+ * user's (ER_ENOTFOUND). */
+int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent,
+                   er_error *err);
 /* Submits a chat message for u; fills task and conversation ids. */
 int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *conv_id,
                     const char *agent, const char *task_id, char task_out[ER_ID_LEN],

@@ -782,6 +782,27 @@ void srv_ws_close_all(srv *s)
     pthread_mutex_unlock(&s->ws->lock);
 }
 
+int srv_ws_close_for(srv *s, const char *kind, const char *id)
+{
+    static const char revoked[] = "\x03\xf0" "credentials revoked or changed";
+    if (!s->ws)
+        return 0;
+    int n = 0;
+    pthread_mutex_lock(&s->ws->lock);
+    for (wsconn *c = s->ws->head; c; c = c->next) {
+        const char *cred = strcmp(kind, "token") == 0     ? c->user.token_id
+                           : strcmp(kind, "session") == 0 ? c->user.session_id
+                                                          : c->user.id;
+        if (!cred[0] || strcmp(cred, id) != 0)
+            continue;
+        push(c, ITEM_CLOSE, NULL, revoked, sizeof revoked - 1);   /* 1008, policy violation */
+        shutdown(c->fd, SHUT_RD);   /* the reader ends: nothing more is taken from it */
+        n++;
+    }
+    pthread_mutex_unlock(&s->ws->lock);
+    return n;
+}
+
 void srv_ws_free(srv *s)
 {
     if (!s->ws)

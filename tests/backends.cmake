@@ -20,6 +20,13 @@ if(ERRAND_WITH_AMQP)
         "ERRAND_TEST_RABBITMQ_SCRIPT=${CMAKE_CURRENT_SOURCE_DIR}/servers/rabbitmq.sh"
         "ERRAND_TEST_RABBITMQ_STATE=${CMAKE_BINARY_DIR}/servers/rabbitmq")
   set_tests_properties(backend.bus.amqp PROPERTIES RESOURCE_LOCK rabbitmq)
+  # Again with quorum queues (bus.queue_type=quorum), in the vhost the fixture
+  # makes for them: a queue keeps the type it was declared with.
+  errand_backend_test(bus.amqp.quorum COMMAND test_bus FIXTURES rabbitmq
+    ENV "ERRAND_TEST_BUS_URL=amqp://guest:guest@127.0.0.1:${ERRAND_TEST_AMQP_PORT}/quorum?queue_type=quorum"
+        "ERRAND_TEST_RABBITMQ_SCRIPT=${CMAKE_CURRENT_SOURCE_DIR}/servers/rabbitmq.sh"
+        "ERRAND_TEST_RABBITMQ_STATE=${CMAKE_BINARY_DIR}/servers/rabbitmq")
+  set_tests_properties(backend.bus.amqp.quorum PROPERTIES RESOURCE_LOCK rabbitmq)
 endif()
 
 # Store: the conformance suite against a real PostgreSQL (tests/servers/postgres.sh).

@@ -12,6 +12,7 @@
 #include "errand/bus.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "errand/workers.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -65,13 +66,10 @@ static mon_row *add_row(tui_agents *m, const char *name, const char *label, cons
 tui_agents *tui_agents_new(void)
 {
     tui_agents *m = er_xcalloc(1, sizeof *m);
-    add_row(m, "supervisor", "supervisor", ER_QUEUE_SUPERVISOR);
-    for (size_t i = 0; er_agents[i]; i++) {
-        const er_agent_def *d = er_agents[i];
-        char q[64];
-        er_bus_agent_queue(d->name, q, sizeof q);
-        add_row(m, d->name, d->name, q)->def = d;
-        for (size_t j = 0; j < d->nsubagents; j++) {
+    for (const er_worker_stage *st = er_worker_stages(); st->name; st++) {
+        const er_agent_def *d = st->agent;
+        add_row(m, st->name, st->name, st->queue)->def = d;
+        for (size_t j = 0; d && j < d->nsubagents; j++) {
             char name[64];
             snprintf(name, sizeof name, "%s/%s", d->name, d->subagents[j].name);
             mon_row *r = add_row(m, name, d->subagents[j].name, NULL);
@@ -79,7 +77,6 @@ tui_agents *tui_agents_new(void)
             r->sub = &d->subagents[j];
         }
     }
-    add_row(m, "aggregator", "aggregator", ER_QUEUE_RESULTS);
     return m;
 }
 

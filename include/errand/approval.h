@@ -33,6 +33,8 @@ typedef struct er_approval_req {
     int64_t timeout_ms;
     const volatile int *cancel;
     bool admin_only;         /* only an administrator's answer counts */
+    const char *reason;      /* why it is asked although the policy or --yes would allow it
+                                (it follows untrusted content), or NULL */
 } er_approval_req;
 
 /* Waits for the answer; a timeout or cancellation is a DENY (with *why set). */

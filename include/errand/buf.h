@@ -24,6 +24,10 @@ int er_buf_puts(er_buf *b, const char *s);
 int er_buf_putc(er_buf *b, char c);
 int er_buf_printf(er_buf *b, const char *fmt, ...) ER_PRINTF(2, 3);
 const char *er_buf_cstr(const er_buf *b);
+/* Appends s[0..len) as valid UTF-8: each byte that is not part of a valid
+ * sequence, and each NUL, becomes U+FFFD.  Returns how many were replaced, or
+ * ER_ETOOBIG (negative) past max. */
+int er_buf_put_utf8(er_buf *b, const char *s, size_t len);
 /* OWNED: the caller frees the returned string; b is reset to empty. */
 char *er_buf_detach(er_buf *b);
 /* Removes the first n bytes. */

@@ -3,11 +3,12 @@
  *
  * The topology is the seed's and fixed here: exchanges "supervisor" (direct),
  * "agent" (topic), "results" (fanout) and the dead-letter exchange; queues
- * supervisor.tasks, agent.{code,research,data,email,browser}, agent.results and
- * the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
+ * supervisor.tasks, agent.<name> for each agent of the registry (agent.h:
+ * er_agents[]), agent.results and the dead-letter queue.  A handler that returns ER_BUS_RETRY gets the message
  * again (attempts + 1) until ER_BUS_MAX_ATTEMPTS, then it is dead-lettered.
  * Backend by URL: NULL or "inproc://" in-process, "amqp://…" / "amqps://…"
- * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps).
+ * RabbitMQ (query: publish_timeout_ms=N, heartbeat=S, cacert=PATH for amqps,
+ * queue_type=classic|quorum: the type of the queues it declares).
  *
  * Delivery is at least once: a handler can see a message twice (a worker died
  * after the handler ran but before the ack reached the broker), so handlers must
@@ -26,7 +27,13 @@
  *    ER_BUS_MAX_ATTEMPTS).  A message that kills every worker it reaches thus
  *    ends in the dead-letter queue after MAX attempts; the cost is one more
  *    publish per redelivery, and handlers see `redelivered` only on backends
- *    that do not count (none today). */
+ *    that do not count (none today).
+ *  - A message whose consumer lost its connection while the handler ran is
+ *    redelivered, possibly to another worker at once: msg->lost is raised, and
+ *    the handler must stop acting on it (its verdict is dropped).
+ *  - Whoever consumes may watch dead letters as they happen
+ *    (er_bus_on_dead_letter): a task whose message is dead-lettered is over, and
+ *    the reason is known only there. */
 #ifndef ERRAND_BUS_H
 #define ERRAND_BUS_H
 
@@ -45,6 +52,7 @@ typedef struct er_bus er_bus;
 #define ER_QUEUE_RESULTS "agent.results"
 #define ER_QUEUE_DEAD "errand.dead"
 #define ER_KEY_SUPERVISOR "tasks"          /* routing key on the supervisor exchange */
+#define ER_AGENT_QUEUE_PREFIX "agent."     /* an agent's queue and routing key: agent.<name> */
 
 typedef enum { ER_EXCHANGE_DIRECT, ER_EXCHANGE_TOPIC, ER_EXCHANGE_FANOUT } er_exchange_type;
 
@@ -59,11 +67,16 @@ typedef struct er_bus_binding {
     const char *key;       /* binding key ("agent.code", "#", "") */
 } er_bus_binding;
 
-/* The fixed topology (static tables). */
+/* The fixed topology.  Exchanges: a static table.  Bindings: one per queue,
+ * in the order a task passes the queues (supervisor.tasks, the agents' queues
+ * in registry order, agent.results), the dead-letter queue last; built on
+ * first use, BORROWED for the process; *n gets their number. */
 extern const er_bus_exchange er_bus_exchanges[];
 extern const size_t er_bus_nexchanges;
-extern const er_bus_binding er_bus_bindings[];
-extern const size_t er_bus_nbindings;
+const er_bus_binding *er_bus_bindings(size_t *n);
+/* Every queue of the topology, in the bindings' order, NULL-terminated: what
+ * doctor, the metrics and the tests iterate.  BORROWED for the process. */
+const char *const *er_bus_queue_names(void);
 
 #define ER_BUS_MAX_BODY (64u << 20)   /* publish past this → ER_ETOOBIG */
 
@@ -75,6 +88,13 @@ typedef struct er_bus_msg {
     size_t len;
     int attempts;          /* 1 on first delivery */
     bool redelivered;      /* the broker delivered it before (a consumer died) */
+    /* Raised (by the bus, on another thread) once the connection this message came
+     * on is gone: the broker hands it to another consumer, and whatever this
+     * handler does next is done twice.  NULL on backends that cannot lose one. */
+    const volatile int *lost;
+    /* A handler returning RETRY or REJECT may say why here (BORROWED, NULL: not
+     * said); a dead letter carries the reason to er_bus_on_dead_letter. */
+    er_error *why;
 } er_bus_msg;
 
 typedef enum {
@@ -115,6 +135,12 @@ int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const voi
  * thread; msg and its strings are BORROWED for the call only. */
 int er_bus_consume(er_bus *bus, const char *queue, int concurrency, er_bus_handler fn,
                    void *payload, er_error *err);
+/* Called in the consuming process each time a message is dead-lettered, with
+ * the message (its queue and body) and why, in words for a user: "its worker
+ * died or lost the broker at each of 5 attempts".  Runs on the consumer thread
+ * before the dead letter is published; a second call replaces the first. */
+typedef void (*er_bus_dead_fn)(const er_bus_msg *msg, const char *reason, void *payload);
+void er_bus_on_dead_letter(er_bus *bus, er_bus_dead_fn fn, void *payload);
 /* Asks consumers to stop taking new messages (returns at once; er_bus_close joins).
  * Messages not yet in hand stay in (or go back to) their queue. */
 void er_bus_stop(er_bus *bus);

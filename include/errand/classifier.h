@@ -1,4 +1,4 @@
-/* classifier.h — the offline router's text classifier.
+/* classifier.h — the offline brain's text classifier (src/llm/classifier.c).
  *
  * A multinomial naive Bayes model over lower-cased word unigrams and bigrams of a
  * normalised token stream: URLs and bare domains become <url>, e-mail addresses
@@ -8,15 +8,11 @@
  *
  * Training text is TSV, one example a line: label<TAB>text; '#' lines and blank
  * lines are comments.  The default model is trained lazily, once per process, from
- * the embedded src/core/routing.tsv (a few hundred examples; well under 5 ms).
+ * the embedded src/llm/routing.tsv (a few hundred examples; well under 5 ms).
+ * Compound requests (one step per clause) are compound.h's, on top of it.
  *
- * On top of the model: er_classifier_split cuts a compound request into clauses
- * ("… and then …", "…, then …", "… and email it to …", "; " …) and
- * er_classifier_route decides the steps: a compound plan only when the clauses go
- * to different labels, each with good confidence; otherwise one step.
- *
- * Threads: a trained model is immutable; predict and route may run on any number
- * of threads at once.  Nothing allocates per token. */
+ * Threads: a trained model is immutable; predict may run on any number of
+ * threads at once.  Nothing allocates per token. */
 #ifndef ERRAND_CLASSIFIER_H
 #define ERRAND_CLASSIFIER_H
 
@@ -25,12 +21,6 @@
 
 #define ER_CLASSIFIER_MAX_LABELS 16
 #define ER_CLASSIFIER_LABEL_MAX 32     /* bytes of a label, with its NUL */
-#define ER_ROUTE_MAX_STEPS 8
-/* A clause must reach this posterior for a compound plan to be made. */
-#define ER_ROUTE_MIN_CONFIDENCE 0.7
-/* Longer requests are one step: they are pastes (code, logs, mail) whose
- * semicolons and "then"s do not join separate jobs. */
-#define ER_ROUTE_SPLIT_MAX 2048
 
 typedef struct er_classifier er_classifier;
 
@@ -49,7 +39,7 @@ typedef struct er_class_result {
 int er_classifier_train(er_classifier **out, const char *tsv, size_t len, er_error *err);
 void er_classifier_free(er_classifier *c);
 
-/* The process-wide model trained from the embedded core/routing.tsv on first use
+/* The process-wide model trained from the embedded llm/routing.tsv on first use
  * (pthread_once).  BORROWED: lives until exit.  A failure is remembered and
  * returned again by every call. */
 int er_classifier_default(const er_classifier **out, er_error *err);
@@ -66,40 +56,5 @@ size_t er_classifier_examples(const er_classifier *c, size_t i);
  * a text with no known word gets the label priors. */
 void er_classifier_predict(const er_classifier *c, const char *text, size_t len,
                            er_class_result *out);
-
-/* A slice of a request: text + off, len bytes. */
-typedef struct er_span {
-    size_t off;
-    size_t len;
-} er_span;
-
-/* Splits a request into at most max clauses at conjunctions outside double
- * quotes; each clause is trimmed of blanks and of the joining punctuation.
- * Returns the number of clauses (0 for blank text, 1 when nothing splits). */
-size_t er_classifier_split(const char *text, size_t len, er_span *out, size_t max);
-
-/* True when a clause refers back to an earlier result ("it", "them", "that",
- * "the summary", "the results" …). */
-bool er_classifier_refers_back(const char *text, size_t len);
-
-typedef struct er_route_step {
-    er_span span;          /* the step's request, a slice of the routed text */
-    int label;             /* label index */
-    double confidence;     /* posterior of label for that slice */
-    int depends_on;        /* index of the earlier step whose result it needs, or -1 */
-} er_route_step;
-
-typedef struct er_route {
-    er_route_step steps[ER_ROUTE_MAX_STEPS];
-    size_t nsteps;         /* >= 1 for any text */
-    er_class_result whole; /* the whole request's classification */
-} er_route;
-
-/* Decides the steps for a request: one step (the whole text, the whole label)
- * unless it is at most ER_ROUTE_SPLIT_MAX bytes and its clauses go to different
- * labels, each with at least
- * ER_ROUTE_MIN_CONFIDENCE; then adjacent clauses with the same label merge into
- * one step, and a step that refers back depends on the one before it. */
-void er_classifier_route(const er_classifier *c, const char *text, size_t len, er_route *out);
 
 #endif

@@ -11,13 +11,17 @@
 
 typedef enum { ER_POLICY_ASK = 0, ER_POLICY_ALLOW, ER_POLICY_DENY } er_policy;
 
-/* Permission classes of tools (tool.h uses them). */
+/* Permission classes of tools (tool.h uses them).  ER_PERM_NETWORK is the
+ * class of tools that fetch from the network (web_search, fetch_url);
+ * ER_PERM_EXEC_NETWORK is no tool's class but decides whether the programs
+ * run and test start get the network inside their sandbox. */
 typedef enum { ER_PERM_READ = 0, ER_PERM_WRITE, ER_PERM_EXEC, ER_PERM_NETWORK, ER_PERM_SEND,
-               ER_PERM_COUNT } er_perm;
+               ER_PERM_EXEC_NETWORK, ER_PERM_COUNT } er_perm;
 
 typedef struct er_config {
     char *database_url;      /* sqlite:///…/errand.db by default */
     char *rabbitmq_url;      /* NULL: in-process bus */
+    char *bus_queue_type;    /* RabbitMQ queue type: "classic" (default) or "quorum" */
     char *redis_url;         /* NULL: in-process cache */
     char *llm;               /* "offline", "openai", "anthropic"; NULL: pick from keys */
     char *model;
@@ -42,9 +46,22 @@ typedef struct er_config {
     long max_steps;
     long max_tokens;
     long max_seconds;
+    long deadline_margin;    /* seconds past max_seconds before a running task is failed */
     long approval_timeout;   /* seconds to wait for a y/n answer */
     long llm_timeout;        /* seconds per request */
     long llm_retries;
+    /* the web tools (research agent) */
+    char *search_provider;   /* "searxng", "brave", "tavily"; NULL: chosen from the settings */
+    char *search_url;        /* the provider's base URL (SearXNG's is required) */
+    char *brave_api_key;
+    char *tavily_api_key;
+    long search_count;       /* results asked for by default */
+    char *web_allow_hosts;   /* SSRF guard's allow list (netguard.h) */
+    long web_cache_ttl;      /* seconds pages and search results stay cached */
+    long web_max_bytes;      /* decoded bytes of a page read at most */
+    long web_timeout;        /* seconds one fetch may take */
+    long web_max_redirects;
+    long web_delay_ms;       /* politeness: least time between two fetches from one host */
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */
@@ -59,6 +76,9 @@ typedef struct er_config {
     long rate_window;        /* seconds */
     long max_body;           /* bytes of a request body */
     long timeout_ms;         /* silence after which a connection is closed */
+    long max_connections;    /* open at once, in all */
+    long max_connections_per_ip;   /* open at once from one address; 0: no limit */
+    long header_timeout_ms;  /* a request's headers must be in within this */
     /* OpenID Connect login */
     char *oauth_issuer;
     char *oauth_client_id;
@@ -89,7 +109,13 @@ int er_config_load(er_config *out, const char *path, er_error *err);
 /* Sets "section.key" (or bare key) from text; ER_ENOTFOUND / ER_EINVAL. */
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err);
 void er_config_release(er_config *cfg);
-/* Value as text (OWNED), masked when secret and mask is true; NULL when unset. */
+/* The key "section.key" (or a bare key) names; NULL when none. */
+const er_config_key *er_config_find(const char *name);
+/* A URL setting (its key ends in "url"): its password is masked when shown,
+ * secret or not. */
+bool er_config_key_is_url(const er_config_key *k);
+/* Value as text (OWNED), masked when mask is true: secrets as "***", URLs
+ * with their password as "***"; NULL when unset. */
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask);
 const char *er_policy_name(er_policy p);
 const char *er_perm_name(er_perm p);

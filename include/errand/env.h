@@ -25,13 +25,25 @@ int er_env_store(er_env *env, er_store **out, er_error *err);
 int er_env_bus(er_env *env, er_bus **out, er_error *err);
 int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
+/* Hands env handles it would otherwise open on first use — fake backends in
+ * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
+ * each one that is not NULL (er_env_close closes it); call before anything
+ * asks env for that handle.  A store is used as it is: migrate it first. */
+void er_env_adopt(er_env *env, er_store *st, er_bus *bus, er_cache *cache);
 /* The local user's id (created on first use). */
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err);
 /* Process-wide cancellation: *flag is set to 1 when a cancel for task_id arrives on
- * the "control" channel (from any process sharing the cache).  The flag must stay
- * valid until er_env_unwatch_cancel(env, flag). */
+ * the "control" channel (from any process sharing the cache), or when the store
+ * says the task has ended (polled: cancelled, or failed by the watchdog, by a
+ * process that shares only the store).  The flag must stay valid until
+ * er_env_unwatch_cancel(env, flag). */
 int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er_error *err);
 void er_env_unwatch_cancel(er_env *env, volatile int *flag);
+/* Calls fn(env, payload) every interval_ms on a thread of the environment,
+ * until er_env_close stops and joins it (before it closes the handles fn may
+ * use).  One ticker per environment: later calls change nothing. */
+int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload),
+                void *payload, er_error *err);
 /* Sets the flags watching task_id in this process (what the control channel does). */
 void er_env_cancel_local(er_env *env, const char *task_id);
 /* Asks the consumers to stop taking messages (returns at once). */

@@ -33,8 +33,10 @@ typedef struct er_error {
 
 /* Sets err (if not NULL) and returns code, so `return er_error_set(...)` works. */
 int er_error_set(er_error *err, int code, const char *fmt, ...) ER_PRINTF(3, 4);
-/* Prepends "context: " to the existing message; returns err->code. */
-int er_error_prefix(er_error *err, const char *fmt, ...) ER_PRINTF(2, 3);
+/* Prepends "context: " to the existing message (nothing when err is NULL).
+ * It returns nothing on purpose: with no err there is no code to return, so
+ * the caller returns the code it already holds. */
+void er_error_prefix(er_error *err, const char *fmt, ...) ER_PRINTF(2, 3);
 void er_error_clear(er_error *err);
 /* Short stable name of a code: "EINVAL", ... */
 const char *er_error_name(int code);

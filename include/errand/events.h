@@ -20,6 +20,14 @@
  * With a step_key already stored, nothing is stored or published again. */
 int er_event_emit(er_env *env, const char *root_id, const char *task_id,
                   const char *step_key, const char *kind, cJSON *data, er_error *err);
+/* er_event_emit by an attempt that holds lease (NULL: none; task_id must be the
+ * lease's task): nothing is stored or published, and ER_ECONFLICT returned, once
+ * the attempt has lost the task (store.h, leases).  *stored (may be NULL) says
+ * whether this call stored it: false for a step key an earlier attempt stored,
+ * whose recorded value the caller must then adopt, never its own. */
+int er_event_emit_leased(er_env *env, const er_lease *lease, const char *root_id,
+                         const char *task_id, const char *step_key, const char *kind,
+                         cJSON *data, bool *stored, er_error *err);
 /* Publishes a streamed text delta on the root's channel (not stored). */
 void er_event_token(er_env *env, const char *root_id, const char *task_id,
                     const char *agent, const char *text, size_t len);

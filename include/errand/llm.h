@@ -28,6 +28,8 @@ typedef struct er_llm_tool_call {
     char *id;
     char *name;
     char *arguments;   /* JSON object text as the model produced it (may be invalid) */
+    bool bad_utf8;     /* the arguments held bytes that are not UTF-8 (now U+FFFD): they
+                          are not what the model meant, so the call must not run */
 } er_llm_tool_call;
 
 /* Text deltas as they arrive (streaming); called on the calling thread. */
@@ -46,6 +48,11 @@ typedef struct er_llm_request {
     const volatile int *cancel; /* nonzero aborts the request with ER_ECANCELLED */
     int64_t deadline_ms;        /* er_mono_ms() instant the request (retries included) may
                                    not pass, ER_ETIMEDOUT: a time budget; 0: llm.timeout only */
+    /* A streamed answer cut off midway (connection lost, idle, the stream's end
+     * missing, an error event) is asked for again, within llm.retries and the
+     * deadline; before the new attempt's first token this is called when tokens
+     * of the lost one were already passed to on_token.  NULL: nothing to undo. */
+    void (*on_restart)(void *payload);
 } er_llm_request;
 
 typedef struct er_llm_response {
@@ -53,14 +60,23 @@ typedef struct er_llm_response {
     er_llm_tool_call *calls;    /* OWNED array */
     size_t ncalls;
     er_llm_usage usage;
-    char *stop_reason;          /* "stop", "tool_calls", "length", … */
+    char *stop_reason;          /* "stop", "tool_calls", "length", "refusal", … */
     char *model;                /* as reported by the provider, or NULL */
+    size_t bad_utf8;            /* bytes of text that were not UTF-8 (now U+FFFD) */
 } er_llm_response;
 
-/* Opens the provider the configuration selects (er_config_llm_provider). */
-int er_llm_open(er_llm **out, const er_config *cfg, er_error *err);
+struct er_agent_def;   /* agent.h */
+
+/* Opens the provider the configuration selects (er_config_llm_provider).
+ * agents: the agents a route may name (NULL-terminated, like er_agents; NULL
+ * for none), BORROWED until er_llm_close.  The offline backend routes plain
+ * commands by their tools and lists them in its help; models ignore them (the
+ * router's prompt and route tool name the agents to a model). */
+int er_llm_open(er_llm **out, const er_config *cfg, const struct er_agent_def *const *agents,
+                er_error *err);
 /* Opens a named provider ("openai", "anthropic", "offline"). */
-int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err);
+int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
+                      const struct er_agent_def *const *agents, er_error *err);
 void er_llm_close(er_llm *llm);
 const char *er_llm_name(const er_llm *llm);
 /* A tool message's content that reports a failed or denied call ("error: …"). */
@@ -72,7 +88,9 @@ static inline bool er_llm_tool_failed(const char *content)
 const char *er_llm_default_model(const char *provider);
 /* The model requests use when they name none. */
 const char *er_llm_model(const er_llm *llm);
-/* Thread-safe: several threads may chat on one handle at once. */
+/* Thread-safe: several threads may chat on one handle at once.  What comes
+ * back is valid UTF-8 whatever the provider sent: bytes that are not become
+ * U+FFFD (counted in bad_utf8 and flagged per call). */
 int er_llm_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err);
 /* Cheap reachability check (a models list, or nothing for offline). */
 int er_llm_ping(er_llm *llm, er_error *err);

@@ -6,12 +6,13 @@
  *     "offline-1") for the last user message, with the arguments
  *     {"steps":[{"agent","request","depends_on","confidence"}…],
  *      "confidence","scores":{agent:p…},"method":"naive-bayes"}:
- *     steps as er_classifier_route decides them (classifier.h), depends_on the
+ *     steps as er_compound_route decides them (compound.h), depends_on the
  *     index of the step whose result a step needs or -1; confidence that of the
  *     least confident step; scores the posteriors for the whole request.
  *     When the message is a whole plain command (below) of exactly one
- *     agent's own tools, that agent gets it as one step with confidence 1
- *     and "method":"command" (scores still given): no guessing needed;
+ *     agent's own tools (of the agents given to er_llm_open), that agent gets
+ *     it as one step with confidence 1 and "method":"command" (scores still
+ *     given): no guessing needed;
  *   - last message a user command whose first word is an offered tool's command
  *     word (its er_tool.offline form): one tool call "offline-1" with the
  *     arguments parsed from the words;
@@ -43,6 +44,7 @@
 #define ERRAND_OFFLINE_H
 
 #include "common.h"
+#include "agent.h"
 #include "error.h"
 #include "llm.h"
 #include "tool.h"
@@ -62,11 +64,13 @@ int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
 
 /* Answers req the way the offline backend does, with the tools it may call given
  * explicitly (the backend passes the offered tools it finds with er_tool_find;
- * tests pass their own).  Fills out (release with er_llm_response_release);
- * streams the text through req->on_token when req->stream.  ER_EINVAL for a
- * request without messages, or a route request without a user message;
- * ER_ECANCELLED when *req->cancel becomes nonzero. */
-int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
-                      er_llm_response *out, er_error *err);
+ * tests pass their own) and the agents a route may name (the backend passes
+ * those given to er_llm_open; NULL-terminated, or NULL for none).  Fills out
+ * (release with er_llm_response_release); streams the text through
+ * req->on_token when req->stream.  ER_EINVAL for a request without messages,
+ * or a route request without a user message; ER_ECANCELLED when *req->cancel
+ * becomes nonzero. */
+int er_offline_answer(const er_tool *tools, size_t n, const er_agent_def *const *agents,
+                      const er_llm_request *req, er_llm_response *out, er_error *err);
 
 #endif

@@ -1,8 +1,13 @@
 /* router.h — the supervisor's intent analysis: which agent(s) get a request.
  *
  * The decision comes from the LLM through a forced `route` tool call; the
- * offline brain answers that call with its trained classifier, so the same code
- * path serves both. */
+ * offline brain answers that call with its trained classifier (src/llm/:
+ * classifier.h, compound.h), so the same code path serves both.  A model whose
+ * answer cannot be used as a decision — no route call (text, another tool, a
+ * server that ignores tool_choice), arguments that are not JSON, no steps, an
+ * unknown agent, a dependency that is not an earlier step (a cycle), a refusal —
+ * does not fail the task: the offline classifier decides instead, with method
+ * "fallback" and the reason kept. */
 #ifndef ERRAND_ROUTER_H
 #define ERRAND_ROUTER_H
 
@@ -21,7 +26,9 @@ typedef struct er_route {
     er_route_step *steps;
     size_t nsteps;
     double confidence;       /* 0..1, or -1 when the model gave none */
-    char *method;            /* "llm", "naive-bayes", "forced" */
+    char *method;            /* "llm", "naive-bayes", "command", "forced", "fallback" */
+    char *reason;            /* "fallback": why the model's decision was set aside; else NULL */
+    char *classifier;        /* "fallback": the offline method that decided; else NULL */
     cJSON *scores;           /* OWNED per-agent scores or NULL */
     int64_t tokens_in;       /* what the decision cost (the routing model call); */
     int64_t tokens_out;      /* counted in the task's usage by the aggregator */

@@ -4,7 +4,20 @@
  * subagent (task tool, fresh context) → … until a final answer or a budget ends
  * it.  Every step is an event (stored + published).  Steps are keyed by task and
  * step number, so a task redelivered after a crash replays recorded LLM answers
- * and tool results instead of repeating them. */
+ * and tool results instead of repeating them.
+ *
+ * A run is one attempt at the task and acts for it only while it holds the
+ * task's lease (store.h): each step is recorded under the lease, and each call
+ * of a tool that changes the world is preceded by a check.  An attempt that
+ * lost the task (another took it over, or it ended) stops and records nothing
+ * more: out->abandoned.  A step an earlier attempt recorded is adopted, never
+ * redone with a new, unrecorded answer.  A tool call a crash interrupted (begun,
+ * no result recorded) runs again if the tool is idempotent (tool.h); otherwise
+ * it is not repeated, and the result lists it (out->interrupted).
+ *
+ * What the model gets wrong (a tool that does not exist, bad arguments, an
+ * empty or cut-off answer, the same failing call again…) gets repair turns,
+ * then a precise failure: repair.h. */
 #ifndef ERRAND_RUNTIME_H
 #define ERRAND_RUNTIME_H
 
@@ -24,7 +37,13 @@ typedef struct er_run_opts {
     bool server;                  /* from errand serve: its user's workspace, approvals by
                                      role, never unconfined (workspaces.h) */
     bool replay;                  /* a redelivery: reuse recorded steps instead of redoing them */
+    bool tainted;                 /* the request carries outside content (a step's input from
+                                     an agent that reads the web): see er_tool_untrusted */
     const volatile int *cancel;   /* nonzero: stop with ER_TASK_CANCELLED */
+    const er_lease *lease;        /* this attempt's hold on the task (store.h); NULL: none.
+                                     Its deadline, less agent.deadline_margin, bounds the run */
+    const volatile int *lost;     /* nonzero: the bus took the message back (er_bus_msg.lost):
+                                     stop before the next step or side effect; NULL: never */
 } er_run_opts;
 
 typedef struct er_run_result {
@@ -35,6 +54,10 @@ typedef struct er_run_result {
     int64_t tokens_in;
     int64_t tokens_out;
     int steps;
+    bool abandoned;               /* the attempt lost the task (error says how): the outcome
+                                     is not the task's, and nothing should be published */
+    cJSON *interrupted;           /* OWNED array of the calls a crash interrupted that were
+                                     not repeated ({"tool","arguments","agent"}), or NULL */
 } er_run_result;
 
 /* Never fails as a call: what went wrong is in out->status / out->error. */

@@ -65,6 +65,8 @@ typedef struct er_task {
     int64_t tokens_out;
     int64_t created_ms;
     int64_t updated_ms;
+    int attempt;                      /* attempts taken so far (leases below); 0 before */
+    int64_t deadline_ms;              /* wall clock; 0 until it first runs (leases below) */
 } er_task;
 
 typedef struct er_event {
@@ -120,6 +122,12 @@ int er_store_user_ensure(er_store *st, const char *name, const char *role,
                          char id_out[ER_ID_LEN], er_error *err);
 int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err);
 int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err);
+/* Changes the role of an existing user ("admin", "user"); ER_ENOTFOUND. */
+int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role,
+                           er_error *err);
+/* Deletes a user with their conversations, API tokens and sessions (tasks
+ * keep their rows); ER_ENOTFOUND. */
+int er_store_user_delete(er_store *st, const char *id_or_name, er_error *err);
 void er_user_release(er_user *u);
 
 /* Conversations and messages.  create: ER_ENOTFOUND when user_id is not a user.
@@ -154,19 +162,24 @@ typedef struct er_task_update {
     const char *meta;
     int64_t tokens_in;
     int64_t tokens_out;
+    int attempt;     /* nonzero: only if the task's attempt (leases below) is still this
+                        one, else ER_ECONFLICT: a stale attempt's outcome is dropped */
 } er_task_update;
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
                           const er_task_update *upd, er_error *err);
 int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_error *err);
-/* Which of ids[0..n) are cancelled: out[i] set for each (n <= ER_STORE_IDS_MAX).
- * One statement for them all, so a process watching many running tasks polls
- * the store once, not once per task. */
+/* Which of ids[0..n) have ended (done, failed or cancelled, here or by another
+ * process: a user's cancel, the watchdog): out[i] set for each (n <=
+ * ER_STORE_IDS_MAX).  One statement for them all, so a process watching many
+ * running tasks polls the store once, not once per task. */
 #define ER_STORE_IDS_MAX 31   /* + the status: the backends bind at most 32 parameters */
-int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
-                             er_error *err);
+int er_store_tasks_ended(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
+                         er_error *err);
 /* How many tasks (top-level and children) have each status: counts[status]. */
 int er_store_task_counts(er_store *st, int64_t counts[ER_TASK_CANCELLED + 1], er_error *err);
 void er_task_release(er_task *t);
+/* An OWNED copy of t (a list callback's row is BORROWED): release with er_task_release. */
+void er_task_copy(er_task *out, const er_task *t);
 
 /* Task events.  With a step_key, adding is idempotent: a second add with the same
  * (task_id, step_key) changes nothing and sets *id_out to 0.  ER_ENOTFOUND when
@@ -180,6 +193,41 @@ int er_store_event_list(er_store *st, const char *task_id, int64_t after_id, er_
 int er_store_event_find(er_store *st, const char *task_id, const char *step_key,
                         er_event *out, er_error *err);
 void er_event_release(er_event *e);
+
+/* Task leases: who may act for a task (fencing).  A worker about to run a task
+ * takes it: the task moves to running, its attempt number goes up by one, and
+ * every earlier attempt has lost it, however alive it thinks it is (a worker
+ * frozen past the broker's heartbeat, cut off by a partition, whose message
+ * went to another worker).  An attempt records its steps with
+ * er_store_event_add_leased, which stores the row only while the lease holds,
+ * in the same statement; and checks er_store_lease_check before each side
+ * effect.  A task that has ended holds no lease at all.
+ *
+ * The first take also sets the task's deadline (now + budget_ms; later takes
+ * keep it): a task still open past it was lost by every worker, and whoever
+ * notices fails it (er_store_tasks_overdue lists them). */
+typedef struct er_lease {
+    char task_id[ER_ID_LEN];
+    int attempt;                /* 1 for the first attempt */
+    int64_t deadline_ms;        /* the task's deadline, wall clock; 0: none */
+} er_lease;
+/* owner: who takes it (er_owner_self()), kept for messages; budget_ms <= 0: no
+ * deadline.  ER_ECONFLICT when the task has ended, ER_ENOTFOUND when there is
+ * no such task. */
+int er_store_task_take(er_store *st, const char *id, const char *owner, int64_t budget_ms,
+                       er_lease *out, er_error *err);
+/* 0 while lease is the task's current attempt and the task has not ended;
+ * otherwise ER_ECONFLICT, the message saying what became of it. */
+int er_store_lease_check(er_store *st, const er_lease *lease, er_error *err);
+/* er_store_event_add for the lease's task, stored only if the lease holds when
+ * the statement runs: ER_ECONFLICT (nothing stored) once it was lost.  With a
+ * step key stored before (by an earlier attempt): 0 and *id_out 0, as there. */
+int er_store_event_add_leased(er_store *st, const er_lease *lease, const char *step_key,
+                              const char *kind, const char *data_json, int64_t *id_out,
+                              er_error *err);
+/* Tasks not ended whose deadline is before now_ms, oldest first, at most limit. */
+int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn,
+                           void *payload, er_error *err);
 
 /* Agent configs: one JSON object per agent name. */
 int er_store_agent_config_get(er_store *st, const char *agent, char **json_out, er_error *err);

@@ -15,6 +15,11 @@ int er_str_to_long(const char *s, long *out);
 int er_str_to_double(const char *s, double *out);
 /* Trims ASCII whitespace in place and returns s. */
 char *er_str_trim(char *s);
+/* Length of the valid UTF-8 sequence at s (at most n bytes, n > 0): 1-4, or 0
+ * when the bytes there are not UTF-8 (overlong forms and surrogates included). */
+size_t er_utf8_seq(const unsigned char *s, size_t n);
+/* Offset of the first byte of s[0..len) that is not part of valid UTF-8, or len. */
+size_t er_utf8_check(const char *s, size_t len);
 /* Milliseconds since the epoch (wall clock) and a monotonic clock. */
 int64_t er_time_ms(void);
 int64_t er_mono_ms(void);

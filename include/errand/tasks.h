@@ -48,6 +48,9 @@ typedef struct er_task_outcome {
     int error_code;               /* ER_E* behind error, 0 when none */
     int64_t tokens_in;
     int64_t tokens_out;
+    int attempt;                  /* the attempt it comes from: dropped (ER_ECONFLICT) if
+                                     another has the task now; 0: whoever has it */
+    const cJSON *interrupted;     /* BORROWED calls not repeated after a crash, or NULL */
 } er_task_outcome;
 /* Records a task's end once (idempotent): store, conversation, cache, "end" event. */
 int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err);

@@ -22,7 +22,8 @@ typedef struct er_tool_ctx {
     const char *agent;           /* agent or subagent running the tool */
     const char *workspace;       /* absolute root for file tools */
     bool workspace_read_only;    /* the analyzer's view */
-    bool network_granted;        /* policy allows the network class */
+    bool network_granted;        /* programs run/test start get the network
+                                    (policy.exec_network) */
     bool server;                 /* a task from errand serve: commands never run unconfined
                                     unless sandbox.fallback = limits (sandbox.h) */
     const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
@@ -44,7 +45,23 @@ typedef struct er_tool {
      * in "..." takes the rest of the line.  NULL: not offered offline. */
     const char *offline;
     er_tool_run_fn run;
+    /* Safe to run again when a crash left a call unfinished (its worker died
+     * after it started and before its result was recorded): it reads, fetches,
+     * or sets a state whole, like write_file with the full content.  Such a call
+     * is run again by the attempt that takes the task over.  Left false, a tool
+     * that changes the world (edit_file, run, send) runs at most once: the
+     * interrupted call is reported to the model and in the task's result, and
+     * not repeated.  Tools that only read (ER_PERM_READ) count as idempotent
+     * whatever this says (er_tool_idempotent). */
+    bool idempotent;
 } er_tool;
+
+/* Whether a tool's results carry text from outside (web pages, search
+ * results, mail, …): the tools of the network class do.  They fence that
+ * text as data (untrusted.h), and once one has run the run is tainted: every
+ * write, exec or send call needs the user's own approval, whatever the policy
+ * or --yes say (DESIGN.md: outside text is never instructions). */
+bool er_tool_untrusted(const er_tool *t);
 
 typedef struct er_tool_family {
     const char *name;
@@ -58,6 +75,9 @@ const er_tool *er_tool_find(const char *name);
 int er_tool_each(int (*fn)(const er_tool *t, void *payload), void *payload);
 /* The schema for the model: {"name","description","parameters"}. OWNED. */
 cJSON *er_tool_spec(const er_tool *t);
+/* May an interrupted call of t run again?  ER_PERM_READ tools and those marked
+ * idempotent. */
+bool er_tool_idempotent(const er_tool *t);
 /* Checks args against the tool's schema (required properties, primitive types,
  * enums); ER_EINVAL with a message naming the field. */
 int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err);

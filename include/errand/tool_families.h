@@ -6,6 +6,8 @@
  *   er_tools_exec    run diff                                  (src/tools/exec.c)
  *   er_tools_lint    lint                                      (src/tools/lint.c)
  *   er_tools_test    test                                      (src/tools/testrun.c)
+ *   er_tools_web      web_search fetch_url                     (src/tools/web.c)
+ *   er_tools_research cite_check                               (src/tools/research.c)
  *
  * Every tool writes one JSON object into `out` and keeps it under
  * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how
@@ -22,6 +24,8 @@ extern const er_tool_family er_tools_search;
 extern const er_tool_family er_tools_exec;
 extern const er_tool_family er_tools_lint;
 extern const er_tool_family er_tools_test;
+extern const er_tool_family er_tools_web;
+extern const er_tool_family er_tools_research;
 
 /* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
  * exceeds keep, only the first and last keep/2 bytes are kept, joined by

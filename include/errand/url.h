@@ -20,7 +20,18 @@ int er_url_parse(er_url *out, const char *text, er_error *err);
 void er_url_release(er_url *url);
 /* Value of name in the query string (decoded), OWNED, or NULL. */
 char *er_url_query_get(const er_url *url, const char *name);
+/* text with "name=value" added to its query, unless the query already has name
+ * (what the URL says wins).  value must need no percent-encoding.  OWNED. */
+char *er_url_with_query(const char *text, const char *name, const char *value);
 /* The URL with the password replaced by "***", for logs and `errand doctor`. OWNED. */
 char *er_url_redacted(const char *text);
+/* The one place URL passwords are found in free text.  s points just after a
+ * "://": true when "user:password@" follows, with the lengths of the user
+ * and the password (the password runs to the last '@' of the authority). */
+bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len);
+/* Copies text into out (NUL-terminated, cut to outsize) with the password of
+ * every URL in it replaced by "***".  Error messages and log lines go
+ * through it, so a URL setting's password never reaches a user or a log. */
+void er_url_mask_text(const char *text, char *out, size_t outsize);
 
 #endif

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
@@ -238,28 +239,46 @@ static const char *type_name(er_exchange_type t)
     return "direct";
 }
 
+/* Every queue is durable, neither exclusive nor auto-deleted, and carries no
+ * priority or length limit: all of that is allowed for quorum queues, whose
+ * only extra argument is their type.  Dead-lettering (x-dead-letter-exchange)
+ * works for both types. */
 static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_bus_binding *bd,
                          er_error *err)
 {
+    amqp_table_entry_t args[2];
+    int n = 0;
     /* Agent queues dead-letter on their own too (basic.reject without requeue). */
-    amqp_table_entry_t dlx = { .key = amqp_cstring_bytes("x-dead-letter-exchange") };
-    dlx.value.kind = AMQP_FIELD_KIND_UTF8;
-    dlx.value.value.bytes = amqp_cstring_bytes(ER_EXCHANGE_DEAD);
-    amqp_table_t args = amqp_empty_table;
-    if (strcmp(bd->exchange, ER_EXCHANGE_AGENT) == 0)
-        args = (amqp_table_t){ 1, &dlx };
-    amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(bd->queue), 0, 1, 0, 0, args);
+    if (strcmp(bd->exchange, ER_EXCHANGE_AGENT) == 0) {
+        args[n].key = amqp_cstring_bytes("x-dead-letter-exchange");
+        args[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        args[n++].value.value.bytes = amqp_cstring_bytes(ER_EXCHANGE_DEAD);
+    }
+    if (b->quorum) {
+        args[n].key = amqp_cstring_bytes("x-queue-type");
+        args[n].value.kind = AMQP_FIELD_KIND_UTF8;
+        args[n++].value.value.bytes = amqp_cstring_bytes("quorum");
+    }
+    amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(bd->queue), 0, 1, 0, 0,
+                       (amqp_table_t){ n, n ? args : NULL });
     char what[128];
     snprintf(what, sizeof what, "declaring queue '%s'", bd->queue);
-    return er_amqp_check_reply(b, c, what, err);
+    int rc = er_amqp_check_reply(b, c, what, err);
+    if (rc != ER_ECONFLICT)
+        return rc;
+    er_log(ER_LOG_WARN, "bus", "%s", err ? err->msg : what);   /* the broker's own words */
+    return er_error_set(err, rc, "queue '%s' on RabbitMQ at '%s' exists with other arguments "
+                        "than bus.queue_type=%s makes: set the type it was made with, or drain "
+                        "and delete it", bd->queue, b->where, b->quorum ? "quorum" : "classic");
 }
 
 /* Is exchange ex bound to queue (or is queue NULL: everything)? */
 static bool needed(const er_bus_exchange *ex, const char *queue)
 {
-    for (size_t i = 0; queue && i < er_bus_nbindings; i++)
-        if (strcmp(er_bus_bindings[i].queue, queue) == 0 &&
-            strcmp(er_bus_bindings[i].exchange, ex->name) == 0)
+    size_t n;
+    const er_bus_binding *bindings = er_bus_bindings(&n);
+    for (size_t i = 0; queue && i < n; i++)
+        if (strcmp(bindings[i].queue, queue) == 0 && strcmp(bindings[i].exchange, ex->name) == 0)
             return true;
     return !queue;
 }
@@ -282,13 +301,15 @@ int er_amqp_declare_topology(const amqp_bus *b, amqp_connection_state_t c, const
         if (rc)
             return rc;
     }
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        const er_bus_binding *bd = &er_bus_bindings[i];
+    size_t nbindings;
+    const er_bus_binding *bindings = er_bus_bindings(&nbindings);
+    for (size_t i = 0; i < nbindings; i++) {
+        const er_bus_binding *bd = &bindings[i];
         if (queue && strcmp(bd->queue, queue) != 0)
             continue;
         bool first = true;
         for (size_t j = 0; j < i; j++)
-            first = first && strcmp(er_bus_bindings[j].queue, bd->queue) != 0;
+            first = first && strcmp(bindings[j].queue, bd->queue) != 0;
         int rc = first ? declare_queue(b, c, bd, err) : 0;
         if (rc)
             return rc;
@@ -388,6 +409,22 @@ static int query_long(const er_url *u, const char *name, long lo, long hi, long 
     return 0;
 }
 
+/* queue_type=classic|quorum; *quorum is left alone when absent. */
+static int query_queue_type(const er_url *u, bool *quorum, er_error *err)
+{
+    char *v = er_url_query_get(u, "queue_type");
+    if (!v)
+        return 0;
+    int rc = 0;
+    if (strcasecmp(v, "quorum") == 0 || strcasecmp(v, "classic") == 0)
+        *quorum = strcasecmp(v, "quorum") == 0;
+    else
+        rc = er_error_set(err, ER_EINVAL, "bus URL: queue_type must be classic or quorum, not "
+                          "'%s'", v);
+    free(v);
+    return rc;
+}
+
 static void amqp_close(er_bus *bus)
 {
     amqp_bus *b = to_amqp(bus);
@@ -411,8 +448,11 @@ static int amqp_open(er_bus **out, const er_url *u, er_error *err)
     if (rc)
         return rc;
     rc = query_long(u, "heartbeat", 0, 3600, &heartbeat, err);
+    bool quorum = false;
     if (!rc)
         rc = query_long(u, "publish_timeout_ms", 0, 3600 * 1000, &timeout, err);
+    if (!rc)
+        rc = query_queue_type(u, &quorum, err);
     if (rc)
         return rc;
     amqp_bus *b = er_xcalloc(1, sizeof *b);
@@ -426,6 +466,7 @@ static int amqp_open(er_bus **out, const er_url *u, er_error *err)
     b->vhost = er_xstrdup(strlen(u->path) > 1 ? u->path + 1 : "/");
     b->cacert = er_url_query_get(u, "cacert");
     b->heartbeat = (int)heartbeat;
+    b->quorum = quorum;
     b->publish_timeout_ms = (int)timeout;
     snprintf(b->where, sizeof b->where, "%s:%d", b->host, b->port);
     atomic_init(&b->stopping, false);

@@ -7,7 +7,9 @@
  * `todo` and hand verdicts back on `done`, waking the I/O thread through an
  * eventfd.  Verdicts carry the connection generation: after a reconnect, stale
  * delivery tags are dropped (the broker redelivers those messages), which is one
- * reason delivery is at least once.  Prefetch = concurrency, so the broker never
+ * reason delivery is at least once.  The handlers still running on a dropped
+ * connection's messages are told (er_bus_msg.lost): the broker may have handed
+ * them to another worker already.  Prefetch = concurrency, so the broker never
  * hands us more than the workers can hold.
  *
  * RabbitMQ closes a channel whose delivery stays unacked past consumer_timeout
@@ -33,6 +35,8 @@
 /* One delivery: from the I/O thread to a worker (todo) and back (done). */
 typedef struct work {
     struct work *next;
+    struct work *next_busy;         /* on consumer.busy while a worker runs it */
+    int lost;                       /* er_bus_msg.lost: its connection is gone */
     uint64_t tag;
     unsigned gen;                   /* connection generation it came from */
     int attempts;
@@ -58,6 +62,7 @@ struct consumer {
     pthread_mutex_t mu;             /* todo, done, stop, workers_gone */
     pthread_cond_t cv;              /* workers wait for todo or stop */
     work *todo_head, *todo_tail;
+    work *busy;                     /* in a worker's hands */
     work *done;
     bool stop;
     bool workers_gone;
@@ -92,6 +97,8 @@ static void *worker_main(void *arg)
         c->todo_head = w->next;
         if (!c->todo_head)
             c->todo_tail = NULL;
+        w->next_busy = c->busy;
+        c->busy = w;
         pthread_mutex_unlock(&c->mu);
         amqp_bytes_t body = w->env.message.body;
         er_bus_msg m = {
@@ -102,11 +109,18 @@ static void *worker_main(void *arg)
             .len = body.len,
             .attempts = w->attempts,
             .redelivered = w->redelivered,
+            .lost = &w->lost,
         };
         w->verdict = c->fn(&m, c->payload);
         amqp_destroy_envelope(&w->env);
         w->has_env = false;
         pthread_mutex_lock(&c->mu);
+        for (work **pp = &c->busy; *pp; pp = &(*pp)->next_busy) {
+            if (*pp == w) {
+                *pp = w->next_busy;
+                break;
+            }
+        }
         w->next = c->done;
         c->done = w;
         pthread_mutex_unlock(&c->mu);
@@ -178,7 +192,8 @@ static void dispatch(consumer *c, amqp_envelope_t *env)
     }
     size_t el = env->exchange.len, kl = env->routing_key.len;
     work *w = er_xmalloc(sizeof *w + el + 1 + kl + 1);
-    w->next = NULL;
+    w->next = w->next_busy = NULL;
+    w->lost = 0;
     w->tag = env->delivery_tag;
     w->gen = c->gen;
     w->redelivered = env->redelivered;
@@ -352,7 +367,8 @@ static int consumer_connect(consumer *c, er_error *err)
     return 0;
 }
 
-/* The connection broke: forget it and the deliveries no worker took. */
+/* The connection broke: forget it and the deliveries no worker took, and tell
+ * the workers running the others that the broker takes those back. */
 static void drop_connection(consumer *c)
 {
     er_amqp_conn_close(c->conn, false);
@@ -360,8 +376,14 @@ static void drop_connection(consumer *c)
     pthread_mutex_lock(&c->mu);
     work *w = c->todo_head;
     c->todo_head = c->todo_tail = NULL;
+    int n = 0;
+    for (work *b = c->busy; b; b = b->next_busy, n++)
+        __atomic_store_n(&b->lost, 1, __ATOMIC_RELEASE);
     pthread_mutex_unlock(&c->mu);
     free_work_list(w);
+    if (n)
+        er_log(ER_LOG_WARN, "bus", "%d message%s in hand from '%s' will be redelivered: their "
+               "handlers are told to stop", n, n == 1 ? "" : "s", c->queue);
 }
 
 static bool stopped(consumer *c, bool *gone)

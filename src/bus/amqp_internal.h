@@ -27,6 +27,7 @@ typedef struct amqp_bus {
     bool tls;
     char where[300];                /* "host:port" for messages */
     int heartbeat;                  /* seconds, consumer connections */
+    bool quorum;                    /* declare quorum queues (query queue_type=quorum) */
     int publish_timeout_ms;
     atomic_bool stopping;           /* er_bus_stop: no new consumers */
     atomic_bool closing;            /* er_bus_close began: stop retrying */

@@ -6,12 +6,14 @@
  * dead letter (REJECT, or RETRY past ER_BUS_MAX_ATTEMPTS) or a plain ack.  This is
  * the only file that dereferences bus->be. */
 #include "errand/bus.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/backend/bus_backend.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,18 +26,44 @@ const er_bus_exchange er_bus_exchanges[] = {
 };
 const size_t er_bus_nexchanges = ER_ARRAY_LEN(er_bus_exchanges);
 
-/* One binding per queue; fanout bindings carry no key. */
-const er_bus_binding er_bus_bindings[] = {
-    { ER_QUEUE_SUPERVISOR, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR },
-    { "agent.code", ER_EXCHANGE_AGENT, "agent.code" },
-    { "agent.research", ER_EXCHANGE_AGENT, "agent.research" },
-    { "agent.data", ER_EXCHANGE_AGENT, "agent.data" },
-    { "agent.email", ER_EXCHANGE_AGENT, "agent.email" },
-    { "agent.browser", ER_EXCHANGE_AGENT, "agent.browser" },
-    { ER_QUEUE_RESULTS, ER_EXCHANGE_RESULTS, "" },
-    { ER_QUEUE_DEAD, ER_EXCHANGE_DEAD, "" },
-};
-const size_t er_bus_nbindings = ER_ARRAY_LEN(er_bus_bindings);
+/* One binding per queue, in the order a task passes them, the dead letters
+ * last; fanout bindings carry no key.  The agent queues come from the agent
+ * registry (agent.h), so that adding an agent is its definition and its entry
+ * in er_agents[]; built once, on first use, and never freed. */
+static er_bus_binding *bindings;
+static size_t nbindings;
+static const char **queue_names;   /* NULL-terminated: the bindings' queues */
+static pthread_once_t topology_once = PTHREAD_ONCE_INIT;
+
+static void build_topology(void)
+{
+    size_t max = er_agent_count() + 3;
+    bindings = er_xcalloc(max, sizeof *bindings);
+    queue_names = er_xcalloc(max + 1, sizeof *queue_names);
+    bindings[nbindings++] = (er_bus_binding){ ER_QUEUE_SUPERVISOR, ER_EXCHANGE_SUPERVISOR,
+                                              ER_KEY_SUPERVISOR };
+    for (size_t i = 0; er_agents[i]; i++) {
+        char *queue = er_xasprintf(ER_AGENT_QUEUE_PREFIX "%s", er_agents[i]->name);
+        bindings[nbindings++] = (er_bus_binding){ queue, ER_EXCHANGE_AGENT, queue };
+    }
+    bindings[nbindings++] = (er_bus_binding){ ER_QUEUE_RESULTS, ER_EXCHANGE_RESULTS, "" };
+    bindings[nbindings++] = (er_bus_binding){ ER_QUEUE_DEAD, ER_EXCHANGE_DEAD, "" };
+    for (size_t i = 0; i < nbindings; i++)
+        queue_names[i] = bindings[i].queue;
+}
+
+const er_bus_binding *er_bus_bindings(size_t *n)
+{
+    pthread_once(&topology_once, build_topology);
+    *n = nbindings;
+    return bindings;
+}
+
+const char *const *er_bus_queue_names(void)
+{
+    pthread_once(&topology_once, build_topology);
+    return queue_names;
+}
 
 /* Backends by scheme; a NULL backend was compiled out by `option`. */
 static const struct {
@@ -71,8 +99,8 @@ static const er_bus_exchange *find_exchange(const char *name)
 
 static bool known_queue(const char *name)
 {
-    for (size_t i = 0; i < er_bus_nbindings; i++)
-        if (strcmp(er_bus_bindings[i].queue, name) == 0)
+    for (const char *const *q = er_bus_queue_names(); *q; q++)
+        if (strcmp(*q, name) == 0)
             return true;
     return false;
 }
@@ -83,7 +111,8 @@ static int check_queue(const char *queue, er_error *err)
         return er_error_set(err, ER_EINVAL, "no queue name given");
     if (!known_queue(queue))
         return er_error_set(err, ER_ENOTFOUND,
-                            "no queue '%s' on the bus (agent queues are agent.<name>; "
+                            "no queue '%s' on the bus (agent queues are " ER_AGENT_QUEUE_PREFIX
+                            "<name>; "
                             "others: %s, %s, %s)",
                             queue, ER_QUEUE_SUPERVISOR, ER_QUEUE_RESULTS, ER_QUEUE_DEAD);
     return 0;
@@ -126,6 +155,7 @@ int er_bus_open(er_bus **out, const char *url, er_error *err)
         return rc;
     (*out)->be = be;
     (*out)->subs = NULL;
+    (*out)->on_dead = NULL;
     rc = be->declare(*out, err);
     if (rc) {
         er_bus_close(*out);
@@ -154,7 +184,7 @@ const char *er_bus_scheme(const er_bus *bus)
 
 bool er_bus_is_local(const er_bus *bus)
 {
-    return bus->be->local;
+    return bus->be->version >= 2 && bus->be->local;
 }
 
 bool er_bus_url_is_local(const char *url)
@@ -163,7 +193,7 @@ bool er_bus_url_is_local(const char *url)
     if (er_url_parse(&u, er_str_empty(url) ? "inproc://" : url, NULL))
         return false;
     const er_bus_backend *be = NULL;
-    bool local = find_backend(&u, &be, NULL) == 0 && be->local;
+    bool local = find_backend(&u, &be, NULL) == 0 && be->version >= 2 && be->local;
     er_url_release(&u);
     return local;
 }
@@ -208,6 +238,13 @@ static er_bus_verdict republish(er_bus *bus, const er_bus_msg *m)
     return ER_BUS_ACK;
 }
 
+void er_bus_on_dead_letter(er_bus *bus, er_bus_dead_fn fn, void *payload)
+{
+    /* Consumer threads of earlier er_bus_consume calls may be reading it. */
+    __atomic_store_n(&bus->on_dead_payload, payload, __ATOMIC_RELAXED);
+    __atomic_store_n(&bus->on_dead, fn, __ATOMIC_RELEASE);
+}
+
 static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *reason)
 {
     if (strcmp(m->queue, ER_QUEUE_DEAD) == 0) {
@@ -215,6 +252,9 @@ static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *
         er_log(ER_LOG_WARN, "bus", "dropped a message from '%s' (%s)", m->queue, reason);
         return ER_BUS_REJECT;
     }
+    er_bus_dead_fn fn = __atomic_load_n(&bus->on_dead, __ATOMIC_ACQUIRE);
+    if (fn)   /* before the publish: once dead-lettered, the message is out of our hands */
+        fn(m, reason, __atomic_load_n(&bus->on_dead_payload, __ATOMIC_RELAXED));
     er_error err = { 0 };
     int rc = bus->be->publish(bus, ER_EXCHANGE_DEAD, m->queue, m->body, m->len, m->attempts,
                               &err);
@@ -228,11 +268,25 @@ static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *
     return ER_BUS_ACK;
 }
 
+/* Why the last attempt failed, for the dead letter: the handler's words if it
+ * gave any. */
+static er_bus_verdict dead_after(er_bus *bus, const er_bus_msg *m, const char *what)
+{
+    char reason[400];
+    if (m->why && m->why->msg[0])
+        snprintf(reason, sizeof reason, "%s: %s", what, m->why->msg);
+    else
+        snprintf(reason, sizeof reason, "%s", what);
+    return dead_letter(bus, m, reason);
+}
+
 /* The raw handler every backend calls: the whole retry / dead-letter policy. */
 static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
 {
     struct er_bus_sub *s = payload;
     er_bus_msg m = *raw;
+    er_error why = { 0 };
+    m.why = &why;
     if (m.attempts < 1)
         m.attempts = 1;
     if (m.redelivered) {
@@ -242,18 +296,24 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
          * every time would be redelivered for ever instead of dead-lettered. */
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
-        return dead_letter(s->bus, &m, "its worker died or lost the broker at every attempt");
+        char reason[160];
+        snprintf(reason, sizeof reason, "its worker died or lost the broker at each of its %d "
+                 "attempts", m.attempts);
+        return dead_letter(s->bus, &m, reason);
     }
     er_bus_verdict v = s->fn(&m, s->payload);
     switch (v) {
     case ER_BUS_ACK:
         return ER_BUS_ACK;
-    case ER_BUS_RETRY:
+    case ER_BUS_RETRY: {
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
-        return dead_letter(s->bus, &m, "the handler asked for a retry at the last attempt");
+        char what[80];
+        snprintf(what, sizeof what, "it failed at each of its %d attempts", m.attempts);
+        return dead_after(s->bus, &m, what);
+    }
     case ER_BUS_REJECT:
-        return dead_letter(s->bus, &m, "the handler rejected it");
+        return dead_after(s->bus, &m, "the handler rejected it");
     case ER_BUS_REQUEUE:
         return ER_BUS_RETRY;   /* to the backend: put it back as it is */
     }
@@ -315,7 +375,9 @@ int er_bus_purge(er_bus *bus, const char *queue, long *purged, er_error *err)
 {
     long n = 0;
     int rc = check_queue(queue, err);
-    if (rc == 0)
+    if (rc == 0 && bus->be->version < 2)
+        rc = er_error_set(err, ER_EINVAL, "the %s bus cannot purge queues", bus->be->scheme);
+    else if (rc == 0)
         rc = bus->be->purge(bus, queue, &n, err);
     if (purged)
         *purged = rc ? 0 : n;
@@ -329,7 +391,7 @@ int er_bus_ping(er_bus *bus, er_error *err)
 
 void er_bus_agent_queue(const char *agent, char *out, size_t outsize)
 {
-    snprintf(out, outsize, "agent.%s", agent);
+    snprintf(out, outsize, ER_AGENT_QUEUE_PREFIX "%s", agent);
 }
 
 /* Is the rest of the pattern (from p) all '#' words, i.e. able to match nothing? */

@@ -102,8 +102,10 @@ static int inproc_open(er_bus **out, const er_url *url, er_error *err)
     (void)err;
     inproc_bus *b = er_xcalloc(1, sizeof *b);
     b->base.be = &er_bus_inproc_backend;
-    b->queues = er_xcalloc(er_bus_nbindings, sizeof *b->queues);
-    b->routes = er_xcalloc(er_bus_nbindings, sizeof *b->routes);
+    size_t nbindings;
+    er_bus_bindings(&nbindings);
+    b->queues = er_xcalloc(nbindings, sizeof *b->queues);
+    b->routes = er_xcalloc(nbindings, sizeof *b->routes);
     pthread_mutex_init(&b->mu, NULL);
     atomic_init(&b->stopping, false);
     *out = &b->base;
@@ -116,8 +118,10 @@ static int inproc_declare(er_bus *bus, er_error *err)
     inproc_bus *b = to_inproc(bus);
     if (b->nqueues)
         return 0;
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        const er_bus_binding *bd = &er_bus_bindings[i];
+    size_t nbindings;
+    const er_bus_binding *bindings = er_bus_bindings(&nbindings);
+    for (size_t i = 0; i < nbindings; i++) {
+        const er_bus_binding *bd = &bindings[i];
         iqueue *q = find_queue(b, bd->queue);
         if (!q) {
             q = &b->queues[b->nqueues++];

@@ -53,8 +53,10 @@ int er_cache_open(er_cache **out, const char *url, er_error *err)
     *out = NULL;
     er_url u;
     int rc = er_url_parse(&u, er_str_empty(url) ? "inproc://" : url, err);
-    if (rc)
-        return er_error_prefix(err, "cache URL");
+    if (rc) {
+        er_error_prefix(err, "cache URL");
+        return rc;
+    }
     const er_cache_backend *be = find_backend(u.scheme);
     if (!be) {
         rc = no_backend(u.scheme, err);

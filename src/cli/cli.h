@@ -42,6 +42,7 @@ typedef struct cli_cmd {
     int (*run)(struct cli *c, cli_args *a);
     const char *help;       /* longer description, or NULL */
     bool no_args;           /* takes no positional arguments */
+    void (*help_more)(void);   /* prints the part of the help built at run time, or NULL */
 } cli_cmd;
 
 typedef struct cli {
@@ -72,6 +73,7 @@ typedef struct cli_outcome {
     bool streamed;        /* the answer already went to stdout */
     cJSON *route;         /* the routing decision, if any */
     cJSON *steps;         /* with collect_steps */
+    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated, or NULL */
 } cli_outcome;
 
 /* Submits a request and follows it to its end; Ctrl-C cancels it.  Starts the
@@ -90,22 +92,23 @@ cJSON *cli_task_steps(cli *c, const char *root);
 /* One line saying what a step event was ("→ research", "code: read_file {…}",
  * "done: …"); OWNED, NULL for tokens. */
 char *cli_event_text(const cJSON *ev);
-/* Colour is wanted: NO_COLOR is unset or empty (no-color.org).  Whether the
- * output is a terminal is the caller's to check. */
-bool cli_colour(void);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
 int cli_local_workers(cli *c, er_error *err);
-/* Ends the tasks of local errand processes that died (orphans.h): the
- * commands that show tasks call it; `ask` does not pay for it. */
+/* Ends the tasks of local errand processes that died (orphans.h) and those past
+ * their deadline (watchdog.h): the commands that show tasks call it; `ask`
+ * does not pay for it. */
 void cli_reap_orphans(cli *c);
 /* Set by SIGINT while a request runs (run.c installs the handler). */
 extern volatile int cli_interrupted;
 void cli_install_sigint(void);
-/* A task or conversation id from a unique prefix (≥ 4 chars). */
+/* ids.c: a task or conversation id from a unique prefix (≥ 4 chars). */
 int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
 int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
+/* term.c: colour is wanted: NO_COLOR is unset or empty (no-color.org).
+ * Whether the output is a terminal is the caller's to check. */
+bool cli_colour(void);
 
 extern const cli_cmd cli_commands[];
 extern const cli_opt cli_global_opts[];
@@ -145,5 +148,7 @@ int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
+/* The worker command's stages, for its --help (cmd_worker.c). */
+void cli_worker_help(void);
 
 #endif

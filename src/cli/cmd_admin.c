@@ -5,6 +5,10 @@
 #include "errand/cgroup.h"
 #include "errand/sandbox.h"
 #include "errand/config.h"
+#include "errand/extract.h"
+#include "errand/netguard.h"
+#include "errand/sandbox.h"
+#include "errand/websearch.h"
 #include "errand/json.h"
 #include "errand/str.h"
 #include "errand/tool.h"
@@ -87,20 +91,18 @@ static void check_bus(cli *c, check *k)
         return;
     }
     int n = (int)strlen(k->detail);
-    static const char *const queues[] = { ER_QUEUE_SUPERVISOR, "agent.code", "agent.research",
-                                          "agent.data", "agent.email", "agent.browser",
-                                          ER_QUEUE_RESULTS, ER_QUEUE_DEAD };
     k->queues = cJSON_CreateObject();
-    for (size_t i = 0; i < ER_ARRAY_LEN(queues) && n < (int)sizeof k->detail; i++) {
+    for (const char *const *queue = er_bus_queue_names(); *queue && n < (int)sizeof k->detail;
+         queue++) {
         long depth = -1, consumers = -1;
-        if (er_bus_queue_info(bus, queues[i], &depth, &consumers, NULL) != 0 || depth < 0)
+        if (er_bus_queue_info(bus, *queue, &depth, &consumers, NULL) != 0 || depth < 0)
             continue;
         n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
-                      queues[i], depth, consumers, consumers == 1 ? "" : "s");
+                      *queue, depth, consumers, consumers == 1 ? "" : "s");
         cJSON *q = cJSON_CreateObject();
         er_json_add_num(q, "waiting", (double)depth);
         er_json_add_num(q, "consumers", (double)consumers);
-        er_json_add(k->queues, queues[i], q);
+        er_json_add(k->queues, *queue, q);
     }
 }
 
@@ -153,6 +155,35 @@ static void check_sandbox(cli *c, check *k)
                  er_sandbox_why_unconfined(), cgroup);
 }
 
+/* The research agent's tools: the search provider (not asked: it may be a
+ * paid public API), the allow list, libxml2 and pdftotext.  A missing
+ * provider is not a failure — errand works without web search. */
+static void check_web(cli *c, check *k)
+{
+    const er_config *cfg = er_env_config(c->env);
+    er_error err = { 0 };
+    const er_search_backend *b = NULL;
+    er_netguard *g = NULL;
+    char search[200];
+    k->name = "web";
+    if (er_search_backend_for(cfg, &b, &err) == 0)
+        snprintf(search, sizeof search, "search: %s%s%s", b->name,
+                 cfg->search_url ? " at " : "", cfg->search_url ? cfg->search_url : "");
+    else
+        snprintf(search, sizeof search, "search: off (%s)", err.msg);
+    char *pdf = er_sandbox_which("pdftotext");
+    k->rc = er_netguard_new(&g, cfg->web_allow_hosts, &err);
+    if (!k->rc)
+        k->rc = er_extract_available(&err);
+    if (k->rc)
+        snprintf(k->detail, sizeof k->detail, "%s", err.msg);
+    else
+        snprintf(k->detail, sizeof k->detail, "%s; pages: libxml2; PDFs: %s", search,
+                 pdf ? "pdftotext" : "no (install poppler-utils)");
+    free(pdf);
+    er_netguard_free(g);
+}
+
 /* An unset llm.provider or llm.model still has an effective value (the
  * provider whose key is set, that provider's default model): shown as such. */
 static char *effective_default(cli *c, const er_config_key *k, bool json)
@@ -193,12 +224,13 @@ int cmd_doctor(cli *c, cli_args *a)
         free(v);
     }
     er_json_add(j, "settings", settings);
-    check checks[5] = { 0 };
+    check checks[6] = { 0 };
     check_store(c, &checks[0]);
     check_bus(c, &checks[1]);
     check_cache(c, &checks[2]);
     check_llm(c, &checks[3]);
     check_sandbox(c, &checks[4]);
+    check_web(c, &checks[5]);
     int worst = 0;
     cJSON *cj = cJSON_CreateObject();
     if (!json)

@@ -35,6 +35,8 @@ static void print_json(const cli_outcome *o)
     if (o->route)
         er_json_add(j, "route", cJSON_Duplicate(o->route, true));
     er_json_add(j, "steps", o->steps ? cJSON_Duplicate(o->steps, true) : cJSON_CreateArray());
+    if (o->interrupted)
+        er_json_add(j, "interrupted", cJSON_Duplicate(o->interrupted, true));
     char *text = cJSON_Print(j);
     puts(text);
     free(text);
@@ -97,6 +99,13 @@ int cmd_ask(cli *c, cli_args *a)
         size_t n = o.answer ? strlen(o.answer) : 0;
         if (o.streamed || n == 0 || o.answer[n - 1] != '\n')
             putchar('\n');
+        /* The stored answer says it too, but the stream was the model's text only. */
+        if (o.streamed && o.interrupted)
+            fprintf(stderr, "errand: %d tool call%s interrupted by a worker restart and not "
+                    "repeated; check %s effect (errand task show %s)\n",
+                    cJSON_GetArraySize(o.interrupted),
+                    cJSON_GetArraySize(o.interrupted) == 1 ? " was" : "s were",
+                    cJSON_GetArraySize(o.interrupted) == 1 ? "its" : "their", o.task_id);
     }
     if (o.status != ER_TASK_DONE && !json)
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),

@@ -40,8 +40,12 @@ int cmd_route(cli *c, cli_args *a)
                 printf("  [confidence %.2f]", r.steps[i].confidence);
             putchar('\n');
         }
+        if (r.reason)   /* the model's decision was unusable */
+            printf("fallback: the model's decision was unusable (%s); the offline classifier "
+                   "decided\n", r.reason);
         if (r.confidence >= 0)
-            printf("confidence %.2f (%s)%s\n", r.confidence, r.method,
+            printf("confidence %.2f (%s)%s\n", r.confidence,
+                   r.classifier ? r.classifier : r.method,
                    r.nsteps > 1 ? ", the lowest of the steps'" : "");
         else
             printf("method %s\n", r.method);

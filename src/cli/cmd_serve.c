@@ -1,13 +1,19 @@
 /* cmd_serve.c — `errand serve`: the headless REST + WebSocket server
- * (server/).  SIGTERM or SIGINT stop it cleanly. */
+ * (server/).  SIGTERM or SIGINT stop it cleanly, within --grace seconds (and
+ * a few more for interrupted tasks to wind up). */
 #include "cli.h"
 #include "serve.h"
 #include "errand/workspaces.h"
+
+#include "errand/str.h"
 
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
+
+#define DEFAULT_GRACE_S 30
 
 static volatile sig_atomic_t stopping;
 
@@ -34,6 +40,10 @@ int cmd_serve(cli *c, cli_args *a)
     }
     if (a->npos)
         return cli_usage_error("serve", "unexpected argument '%s'", a->pos[0]);
+    long grace = DEFAULT_GRACE_S;
+    const char *g = cli_value(a, "grace");
+    if (g && (er_str_to_long(g, &grace) || grace < 0 || grace > 86400))
+        return cli_usage_error("serve", "--grace needs a number of seconds from 0 to 86400");
     er_error err = { 0 };
     if (cli_env(c, &err))
         return cli_fail(&err);
@@ -53,9 +63,15 @@ int cmd_serve(cli *c, cli_args *a)
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_set, &old);
-    srv_opts o = { .listen = cli_value(a, "listen"), .serve = wait_for_signal, .payload = &old };
+    srv_opts o = { .listen = cli_value(a, "listen"), .serve = wait_for_signal, .payload = &old,
+                   .grace_s = grace };
     int rc = srv_run(c->env, &o, &err);
     pthread_sigmask(SIG_SETMASK, &old, NULL);
+    if (o.unfinished) {
+        /* A thread still runs a task: closing what it uses would crash it. */
+        fprintf(stderr, "errand: stopped (a task did not stop when interrupted)\n");
+        _exit(EXIT_DONE);
+    }
     if (rc)
         return cli_fail(&err);
     fprintf(stderr, "errand: stopped\n");

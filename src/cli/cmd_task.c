@@ -28,6 +28,11 @@ static cJSON *task_json(const er_task *t)
     er_json_add_str(j, "created", ts);
     er_time_iso(t->updated_ms, ts, sizeof ts);
     er_json_add_str(j, "updated", ts);
+    er_json_add_num(j, "attempts", t->attempt);
+    if (t->deadline_ms) {
+        er_time_iso(t->deadline_ms, ts, sizeof ts);
+        er_json_add_str(j, "deadline", ts);
+    }
     return j;
 }
 
@@ -138,6 +143,12 @@ static int task_show(cli_args *a, er_store *st, const char *id)
         if (t.conversation_id[0])
             printf("conv      %s\n", t.conversation_id);
         printf("tokens    %lld in, %lld out\n", (long long)t.tokens_in, (long long)t.tokens_out);
+        if (t.attempt) {
+            char ts[32];
+            er_time_iso(t.deadline_ms, ts, sizeof ts);
+            printf("attempts  %d%s%s\n", t.attempt, t.deadline_ms ? ", deadline " : "",
+                   t.deadline_ms ? ts : "");
+        }
         er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 100 };
         er_store_task_list(st, &f, print_child, NULL, NULL);
         printf("events:\n");

@@ -125,11 +125,15 @@ static void shut_down(er_env *env, const char *name, long grace_s)
     er_log(ER_LOG_INFO, "worker", "worker %s stopped", name);
 }
 
+void cli_worker_help(void)
+{
+    printf("\nThe stages, in the order a task passes them:\n  %s.\n", er_worker_stage_names());
+}
+
 int cmd_worker(cli *c, cli_args *a)
 {
     if (a->npos < 1)
-        return cli_usage_error("worker", "which worker? (supervisor, aggregator, code, research, "
-                                         "data, email, browser, all)");
+        return cli_usage_error("worker", "which worker? (%s, or all)", er_worker_stage_names());
     long n = a->npos == 1 && strcmp(a->pos[0], "all") == 0 ? 2 : 1, grace = DEFAULT_GRACE_S;
     const char *conc = cli_value(a, "concurrency"), *g = cli_value(a, "grace");
     if (conc && (er_str_to_long(conc, &n) || n < 1 || n > 64))

@@ -1,9 +1,11 @@
 /* main.c — errand's entry point: global options, the command table, help. */
 #include "cli.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
 #include "errand/log.h"
 #include "errand/str.h"
+#include "errand/url.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -20,7 +22,8 @@ const cli_opt cli_global_opts[] = {
     { "llm", 0, "PROVIDER", "LLM provider: openai, anthropic or offline (ERRAND_LLM)" },
     { "model", 'm', "NAME", "Model name (ERRAND_MODEL)" },
     { "workspace", 'w', "DIR", "Root directory of the file tools (default: current directory)" },
-    { "set", 'o', "KEY=VALUE", "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5))" },
+    { "set", 'o', "KEY=VALUE", "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5)); "
+                                      "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "log-level", 0, "LEVEL", "Log level: debug, info, warn, error, off (ERRAND_LOG)" },
@@ -60,59 +63,79 @@ static const cli_opt worker_opts[] = {
 static const cli_opt serve_opts[] = {
     { "listen", 'l', "HOST:PORT", "Address to listen on (server.listen; default 127.0.0.1:8080, port 0: any free)" },
     { "routes", 0, NULL, "Print the route table and exit" },
+    { "grace", 0, "SECONDS", "On SIGTERM, let running tasks (local mode) finish for this long, "
+                             "then interrupt them (default 30)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt user_opts[] = {
     { "role", 'r', "ROLE", "add: the new user's role, user (default) or admin" },
     { "label", 0, "TEXT", "token: a label to tell the token apart in errand user list" },
-    { "json", 0, NULL, "list: print JSON" },
+    { "json", 0, NULL, "list, sessions: print JSON" },
+    { "all", 0, NULL, "revoke: every API token and session of the user NAME" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
-    { "ask", "[OPTIONS] REQUEST...", "Run one request and stream the answer to stdout", ask_opts,
-      cmd_ask,
-      "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
-      "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
-      "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable.",
-      false },
-    { "route", "[--json] REQUEST...", "Show which agent(s) the supervisor would choose, and why",
-      json_opts, cmd_route, "Nothing is run or stored.", false },
-    { "task", "list|show ID|cancel ID [OPTIONS]", "List, inspect and cancel tasks", list_opts,
-      cmd_task, "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
-    { "conv", "list|show ID [OPTIONS]", "List and read conversations", conv_opts, cmd_conv,
-      "IDs may be abbreviated to a unique prefix of at least 4 characters.", false },
-    { "agents", "[--json]", "List the agents, their subagents and tools", json_opts, cmd_agents,
-      NULL, true },
-    { "migrate", "", "Apply database migrations (also done on start)", no_opts, cmd_migrate, NULL,
-      true },
-    { "doctor", "[--json]", "Show the effective configuration and check every backend", json_opts,
-      cmd_doctor, "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
-      true },
-    { "worker", "NAME... [--concurrency N] [--grace SECONDS]",
-      "Run one worker process (networked mode)", worker_opts, cmd_worker,
-      "NAME: supervisor, aggregator, code, research, data, email, browser, or all;\n"
-      "several names run those workers in one process.\n"
-      "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
-      "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
-      "their queue and another worker goes on from their recorded steps.", false },
-    { "serve", "[--listen HOST:PORT] [--routes]", "Run the REST and WebSocket API server",
-      serve_opts, cmd_serve,
-      "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
-      "it only publishes tasks and `errand worker` processes run them.  Prints\n"
-      "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-      "Settings: the [server] and [oauth] sections of errand.conf(5).", true },
-    { "user", "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] | revoke TOKEN_ID",
-      "Manage the users of the server and their API tokens", user_opts, cmd_user,
-      "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
-      "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
-      "access tokens at POST /api/v1/auth/token.", false },
-    { "repl", "", "Start the line-oriented REPL (same as errand --plain)", no_opts, cmd_repl,
-      NULL, true },
-    { "help", "[COMMAND]", "Show help for errand or a command", no_opts, cmd_help, NULL, false },
-    { "version", "", "Print the version", no_opts, cmd_version, NULL, true },
-    { NULL, NULL, NULL, NULL, NULL, NULL, false },
+    { .name = "ask", .usage = "[OPTIONS] REQUEST...",
+      .summary = "Run one request and stream the answer to stdout", .opts = ask_opts,
+      .run = cmd_ask,
+      .help = "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
+              "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
+              "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+    { .name = "route", .usage = "[--json] REQUEST...",
+      .summary = "Show which agent(s) the supervisor would choose, and why", .opts = json_opts,
+      .run = cmd_route, .help = "Nothing is run or stored." },
+    { .name = "task", .usage = "list|show ID|cancel ID [OPTIONS]",
+      .summary = "List, inspect and cancel tasks", .opts = list_opts, .run = cmd_task,
+      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "conv", .usage = "list|show ID [OPTIONS]", .summary = "List and read conversations",
+      .opts = conv_opts, .run = cmd_conv,
+      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
+      .opts = json_opts, .run = cmd_agents, .no_args = true },
+    { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
+      .opts = no_opts, .run = cmd_migrate, .no_args = true },
+    { .name = "doctor", .usage = "[--json]",
+      .summary = "Show the effective configuration and check every backend", .opts = json_opts,
+      .run = cmd_doctor,
+      .help = "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
+      .no_args = true },
+    { .name = "worker", .usage = "NAME... [--concurrency N] [--grace SECONDS]",
+      .summary = "Run one worker process (networked mode)", .opts = worker_opts,
+      .run = cmd_worker,
+      .help = "NAME: a stage of the flow (listed below), or all; several names run those\n"
+              "workers in one process.\n"
+              "SIGTERM or SIGINT stops taking messages and lets those in hand finish for up to\n"
+              "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
+              "their queue and another worker goes on from their recorded steps.",
+      .help_more = cli_worker_help },
+    { .name = "serve", .usage = "[--listen HOST:PORT] [--grace SECONDS] [--routes]",
+      .summary = "Run the REST and WebSocket API server", .opts = serve_opts, .run = cmd_serve,
+      .help = "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
+              "it only publishes tasks and `errand worker` processes run them.  Prints\n"
+              "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
+              "Settings: the [server] and [oauth] sections of errand.conf(5).",
+      .no_args = true },
+    { .name = "user",
+      .usage = "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] |\n"
+               "       revoke TOKEN_ID|SESSION_ID | revoke --all NAME | sessions NAME [--json] |\n"
+               "       role NAME ROLE | delete NAME",
+      .summary = "Manage the users of the server, their API tokens and sessions", .opts = user_opts,
+      .run = cmd_user,
+      .help = "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
+              "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
+              "access tokens at POST /api/v1/auth/token, which starts a session.  Revoking a\n"
+              "token revokes the sessions started with it; running servers notice within a\n"
+              "second: its access tokens stop working and its WebSockets are closed.  A new\n"
+              "role or a deleted user takes effect the same way." },
+    { .name = "repl", .usage = "", .summary = "Start the line-oriented REPL (same as errand --plain)",
+      .opts = no_opts, .run = cmd_repl, .no_args = true },
+    { .name = "help", .usage = "[COMMAND]", .summary = "Show help for errand or a command",
+      .opts = no_opts, .run = cmd_help },
+    { .name = "version", .usage = "", .summary = "Print the version", .opts = no_opts,
+      .run = cmd_version, .no_args = true },
+    { .name = NULL },
 };
 
 static const cli_cmd *find_cmd(const char *name)
@@ -182,8 +205,10 @@ void cli_print_main_help(void)
 {
     printf("Usage: errand [OPTIONS] [COMMAND] [ARGS]\n\n"
            "errand is a terminal AI assistant: a supervisor routes each request to an agent\n"
-           "(code, research, data, email, browser).  Without a command it starts the\n"
-           "interactive session.\n\nCommands:\n");
+           "(");
+    for (size_t i = 0; er_agents[i]; i++)
+        printf("%s%s", i ? ", " : "", er_agents[i]->name);
+    printf(").  Without a command it starts the\ninteractive session.\n\nCommands:\n");
     for (size_t i = 0; cli_commands[i].name; i++)
         printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nOptions:\n");
@@ -198,6 +223,8 @@ void cli_print_help(const cli_cmd *cmd)
            cmd->summary);
     if (cmd->help)
         printf("\n%s\n", cmd->help);
+    if (cmd->help_more)
+        cmd->help_more();
     if (cmd->opts[0].name) {
         printf("\nOptions:\n");
         print_opts(cmd->opts);
@@ -273,6 +300,38 @@ static int set_workspace(er_config *cfg, const char *dir, const char *what, er_e
     return rc;
 }
 
+/* A password in a URL given on the command line is overwritten where it
+ * lies in argv once copied: /proc/PID/cmdline (ps) then shows '*'s. */
+static void scrub_password(const char *value)
+{
+    const char *p = strstr(value, "://");
+    size_t ul, pl;
+    if (p && er_url_password_at(p + 3, &ul, &pl))
+        memset((char *)p + 3 + ul + 1, '*', pl);
+}
+
+/* -o KEY=VALUE: a secret (a key, a token, a signing secret) is refused, as
+ * every user of the machine reads command lines in ps; URL settings are
+ * taken and their password scrubbed. */
+static int set_option(er_config *cfg, const char *kv, er_error *err)
+{
+    const char *eq = strchr(kv, '=');
+    if (!eq)
+        return er_error_set(err, ER_EINVAL, "--set needs KEY=VALUE, got '%s'", kv);
+    char key[96];
+    snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
+    const er_config_key *k = er_config_find(key);
+    if (k && k->secret && !er_config_key_is_url(k))
+        return er_error_set(err, ER_EINVAL,
+                            "-o %s.%s: a secret on the command line is visible to every user "
+                            "(ps); set %s in the environment or put it in the config file",
+                            k->section, k->key, k->env ? k->env : "it");
+    int rc = er_config_set(cfg, key, eq + 1, err);
+    if (!rc && k && er_config_key_is_url(k))
+        scrub_password(eq + 1);
+    return rc;
+}
+
 static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
 {
     static const struct { const char *flag, *key; } map[] = {
@@ -283,6 +342,8 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
         const char *v = cli_value(g, map[i].flag);
         if (v && er_config_set(cfg, map[i].key, v, err))
             return err->code;
+        if (v && er_config_key_is_url(er_config_find(map[i].key)))
+            scrub_password(v);   /* --database postgresql://user:password@… */
     }
     const char *ws = cli_value(g, "workspace");
     if (ws && set_workspace(cfg, ws, "--workspace", err))
@@ -290,12 +351,7 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
     for (size_t i = 0; i < g->nopts; i++) {
         if (strcmp(g->opts[i]->name, "set") != 0)
             continue;
-        const char *kv = g->values[i], *eq = strchr(kv, '=');
-        if (!eq)
-            return er_error_set(err, ER_EINVAL, "--set needs KEY=VALUE, got '%s'", kv);
-        char key[96];
-        snprintf(key, sizeof key, "%.*s", (int)(eq - kv), kv);
-        if (er_config_set(cfg, key, eq + 1, err))
+        if (set_option(cfg, g->values[i], err))
             return err->code;
     }
     if (!ws && set_workspace(cfg, cfg->workspace, "agent.workspace", err))
@@ -330,8 +386,9 @@ int cli_env(cli *c, er_error *err)
 /* Without a command: the full-screen interface on a capable terminal, else the REPL. */
 static const cli_cmd *interactive_cmd(const cli_args *global)
 {
-    static const cli_cmd tui = { "tui", "", "Start the full-screen interface", no_opts, cmd_tui,
-                                 NULL, true };
+    static const cli_cmd tui = { .name = "tui", .usage = "",
+                                 .summary = "Start the full-screen interface", .opts = no_opts,
+                                 .run = cmd_tui, .no_args = true };
     const char *term = getenv("TERM");
     if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
         !*term || strcmp(term, "dumb") == 0)

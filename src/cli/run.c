@@ -9,6 +9,7 @@
 #include "errand/log.h"
 #include "errand/orphans.h"
 #include "errand/str.h"
+#include "errand/watchdog.h"
 #include "errand/workers.h"
 
 #include <signal.h>
@@ -57,7 +58,7 @@ int cli_local_workers(cli *c, er_error *err)
 void cli_reap_orphans(cli *c)
 {
     er_error err = { 0 };
-    if (er_tasks_reap_orphans(c->env, &err))
+    if (er_tasks_reap_orphans(c->env, &err) || er_watchdog_sweep(c->env, NULL, &err))
         er_log(ER_LOG_WARN, "tasks", "cannot look for interrupted tasks: %s", err.msg);
 }
 
@@ -68,6 +69,7 @@ void cli_outcome_release(cli_outcome *o)
     free(o->error);
     cJSON_Delete(o->route);
     cJSON_Delete(o->steps);
+    cJSON_Delete(o->interrupted);
     memset(o, 0, sizeof *o);
 }
 
@@ -94,12 +96,14 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
     if (!task_id || !call_id)
         return;
     er_approval_decision dec = ER_APPROVAL_DENY;
+    const char *reason = er_json_str(d, "reason");
     if (v->interactive) {
         char *args = er_json_print(cJSON_GetObjectItemCaseSensitive(d, "arguments"));
-        fprintf(stderr, "\n%s wants to call %s (%s): %s\nAllow? [y]es / [n]o / [a]lways: ",
+        fprintf(stderr, "\n%s wants to call %s (%s): %s\n%s%s%sAllow? [y]es / [n]o / [a]lways: ",
                 er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "?",
-                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args);
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args,
+                reason ? "Careful: " : "", reason ? reason : "", reason ? ".\n" : "");
         free(args);
         fflush(stderr);
         char line[64];
@@ -109,6 +113,11 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
             else if (line[0] == 'a' || line[0] == 'A')
                 dec = ER_APPROVAL_ALWAYS;
         }
+    } else if (reason) {
+        /* Neither --yes nor a policy covers it: only a person can say yes. */
+        fprintf(stderr, "errand: %s needs approval because %s; there is no terminal to ask, "
+                        "so it was denied\n",
+                er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool", reason);
     } else {
         /* Networked, the policy is the worker's: a -o here does not reach it. */
         er_bus *bus;
@@ -248,16 +257,25 @@ void cli_outcome_take_end(cli_outcome *o, const cJSON *d)
     o->error_code = er_error_from_name(er_json_str(d, "code"));
     o->tokens_in = er_json_int(d, "tokens_in", 0, 0, INT64_MAX);
     o->tokens_out = er_json_int(d, "tokens_out", 0, 0, INT64_MAX);
+    cJSON_Delete(o->interrupted);
+    const cJSON *calls = er_json_arr(d, "interrupted");
+    o->interrupted = calls ? cJSON_Duplicate(calls, true) : NULL;
 }
 
 /* The store is the truth; pub/sub may drop messages (a Redis restart).  *status
- * gets the stored status (unchanged when the store cannot say). */
+ * gets the stored status (unchanged when the store cannot say).  A task past
+ * its deadline is failed here: whatever became of its worker, it is over. */
 static bool ended_in_store(cli *c, cli_outcome *o, er_task_status *status)
 {
     er_store *st;
     er_task t;
     if (er_env_store(c->env, &st, NULL) || er_store_task_get(st, o->task_id, &t, NULL))
         return false;
+    if (er_watchdog_check(c->env, &t)) {
+        er_task_release(&t);
+        if (er_store_task_get(st, o->task_id, &t, NULL))
+            return false;
+    }
     *status = t.status;
     bool ended = er_task_status_final(t.status);
     if (ended) {
@@ -389,32 +407,24 @@ static void stream_was_cut(cli_outcome *o)
     o->streamed = false;
 }
 
-bool cli_colour(void)
-{
-    const char *no_colour = getenv("NO_COLOR");
-    return !no_colour || !*no_colour;
-}
-
-/* The queues a task passes through, with the worker that consumes each. */
-static const char *const stage_queues[][2] = {
-    { ER_QUEUE_SUPERVISOR, "supervisor" }, { "agent.code", "code" },
-    { "agent.research", "research" },      { "agent.data", "data" },
-    { "agent.email", "email" },            { "agent.browser", "browser" },
-    { ER_QUEUE_RESULTS, "aggregator" },
-};
-
 /* Names the queues where messages wait and no worker consumes (a task stuck past
- * the supervisor: its agent's worker or the aggregator is missing). */
+ * the supervisor: its agent's worker or the aggregator is missing), and dead
+ * letters, whose tasks have failed (unless the store was down then too). */
 static void hint_unconsumed(er_bus *bus)
 {
-    for (size_t i = 0; i < ER_ARRAY_LEN(stage_queues); i++) {
+    long dead = -1;
+    if (er_bus_queue_info(bus, ER_QUEUE_DEAD, &dead, NULL, NULL) == 0 && dead > 0)
+        fprintf(stderr, "errand: %ld message%s in the dead-letter queue %s: their tasks failed "
+                "(`errand task show ID` says why; `errand doctor` counts them)\n", dead,
+                dead == 1 ? " is" : "s are", ER_QUEUE_DEAD);
+    for (const er_worker_stage *st = er_worker_stages(); st->name; st++) {
         long depth = -1, consumers = -1;
-        if (er_bus_queue_info(bus, stage_queues[i][0], &depth, &consumers, NULL) != 0 ||
-            depth <= 0 || consumers != 0)
+        if (er_bus_queue_info(bus, st->queue, &depth, &consumers, NULL) != 0 || depth <= 0 ||
+            consumers != 0)
             continue;
         fprintf(stderr, "errand: %ld message%s wait%s in %s and no worker consumes it; start "
                 "one (errand worker %s)\n", depth, depth == 1 ? "" : "s", depth == 1 ? "s" : "",
-                stage_queues[i][0], stage_queues[i][1]);
+                st->queue, st->name);
     }
 }
 
@@ -510,82 +520,4 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     }
     er_follow_close(f);
     return rc;
-}
-
-typedef struct id_match {
-    const char *prefix;
-    char *out;
-    bool ambiguous;
-} id_match;
-
-static void match_id(id_match *m, const char *id)
-{
-    if (!er_str_starts(id, m->prefix))
-        return;
-    if (m->out[0])
-        m->ambiguous = true;
-    er_strlcpy(m->out, id, ER_ID_LEN);
-}
-
-static int match_task(const er_task *t, void *payload)
-{
-    match_id(payload, t->id);
-    return 0;
-}
-
-static int match_conv(const er_conversation *cv, void *payload)
-{
-    match_id(payload, cv->id);
-    return 0;
-}
-
-static int list_tasks(er_store *st, id_match *m, er_error *err)
-{
-    er_task_filter f = { .status = -1, .limit = 100000 };
-    return er_store_task_list(st, &f, match_task, m, err);
-}
-
-static int list_convs(er_store *st, id_match *m, er_error *err)
-{
-    return er_store_conv_list(st, NULL, 100000, match_conv, m, err);
-}
-
-/* A full id from a unique prefix; `what` and `cmd` name it in messages. */
-static int resolve(cli *c, const char *what, const char *cmd, const char *prefix,
-                   int (*list)(er_store *, id_match *, er_error *), char out[ER_ID_LEN],
-                   er_error *err)
-{
-    er_store *st;
-    int rc = er_env_store(c->env, &st, err);
-    if (rc)
-        return rc;
-    if (er_id_valid(prefix)) {
-        er_strlcpy(out, prefix, ER_ID_LEN);
-        return 0;
-    }
-    if (strlen(prefix) < 4)
-        return er_error_set(err, ER_EINVAL, "%s id '%s' is too short (4 characters at least)",
-                            what, prefix);
-    out[0] = '\0';
-    id_match m = { prefix, out, false };
-    rc = list(st, &m, err);
-    if (rc)
-        return rc;
-    if (m.ambiguous)
-        return er_error_set(err, ER_EINVAL, "%s id '%s' is ambiguous; give more characters",
-                            what, prefix);
-    if (!out[0])
-        return er_error_set(err, ER_ENOTFOUND, "no %s '%s' (see `errand %s list`)", what, prefix,
-                            cmd);
-    return 0;
-}
-
-int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
-{
-    return resolve(c, "task", "task", prefix, list_tasks, out, err);
-}
-
-int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
-{
-    return resolve(c, "conversation", "conv", prefix, list_convs, out, err);
 }

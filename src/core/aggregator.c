@@ -2,6 +2,7 @@
  * children of a compound request starts the steps that were waiting and
  * combines the answers when all are done. */
 #include "errand/workers.h"
+#include "worker_int.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -27,13 +28,7 @@ static int collect(const er_task *c, void *payload)
     children *ch = payload;
     if (ch->n >= MAX_STEPS)
         return 1;
-    er_task *t = &ch->t[ch->n];
-    *t = *c;
-    t->agent = er_xstrdup(c->agent);
-    t->request = er_xstrdup(c->request);
-    t->result = er_xstrdup(c->result);
-    t->error = er_xstrdup(c->error);
-    t->meta = er_xstrdup(c->meta);
+    er_task_copy(&ch->t[ch->n], c);
     cJSON *meta = cJSON_Parse(c->meta ? c->meta : "{}");
     ch->index[ch->n] = (int)er_json_int(meta, "index", (int64_t)ch->n, 0, MAX_STEPS);
     er_strlcpy(ch->after[ch->n], er_json_str(meta, "after") ? er_json_str(meta, "after") : "",
@@ -105,10 +100,11 @@ static char *combine(const children *ch, int64_t *tin, int64_t *tout)
     return er_buf_detach(&b);
 }
 
-static void parent_progress(er_env *env, er_store *st, const char *parent_id)
+void er_aggregator_parent_progress(er_env *env, const char *parent_id)
 {
+    er_store *st;
     er_task parent;
-    if (er_store_task_get(st, parent_id, &parent, NULL))
+    if (er_env_store(env, &st, NULL) || er_store_task_get(st, parent_id, &parent, NULL))
         return;
     children ch = { .n = 0 };
     er_task_filter f = { .parent_id = parent_id, .status = -1, .limit = MAX_STEPS };
@@ -168,16 +164,23 @@ er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload)
                           .tokens_in = er_json_int(body, "tokens_in", 0, 0, INT64_MAX),
                           .tokens_out = er_json_int(body, "tokens_out", 0, 0, INT64_MAX) };
     o.error_code = er_error_from_name(er_json_str(body, "code"));
+    o.attempt = (int)er_json_int(body, "attempt", 0, 0, INT32_MAX);
+    o.interrupted = er_json_arr(body, "interrupted");
     if (!t.parent_id[0])
         add_route_tokens(&t, &o.tokens_in, &o.tokens_out);
     er_error err = { 0 };
-    er_store *st = NULL;
     v = ER_BUS_ACK;
-    if (er_task_finish(env, &t, &o, &err)) {
+    int rc = er_task_finish(env, &t, &o, &err);
+    if (rc == ER_ECONFLICT) {
+        /* A stale attempt's outcome (store.h, leases): the task goes on with another. */
+        er_log(ER_LOG_INFO, "aggregator", "dropped a result: %s", err.msg);
+    } else if (rc) {
         er_log(ER_LOG_ERROR, "aggregator", "cannot record the end of %s: %s", t.id, err.msg);
+        if (msg->why)
+            er_error_set(msg->why, rc, "its end could not be recorded: %s", err.msg);
         v = ER_BUS_RETRY;
-    } else if (t.parent_id[0] && er_env_store(env, &st, &err) == 0) {
-        parent_progress(env, st, t.parent_id);
+    } else if (t.parent_id[0]) {
+        er_aggregator_parent_progress(env, t.parent_id);
     }
     cJSON_Delete(body);
     er_task_release(&t);

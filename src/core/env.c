@@ -3,11 +3,13 @@
  * One mutex guards the lazy opens; after a handle is open, getters return it
  * without further locking beyond that mutex (handles are themselves thread-safe). */
 #include "errand/env.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/str.h"
+#include "errand/url.h"
 
 #include <pthread.h>
 #include <stdlib.h>
@@ -24,13 +26,21 @@ struct er_env {
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
-    /* Polls the store for cancellations made by processes that share the store but
+    /* Polls the store for tasks ended (cancelled, failed by the watchdog) by processes
+     * that share the store but
      * not the cache (two local-mode processes); runs only while something is watched. */
     pthread_t poller;
     bool poller_running;
     bool closing;
     bool interrupted;            /* er_env_interrupt: guarded by lock */
     pthread_cond_t poll_cond;
+    /* er_env_tick: a thread calling tick_fn every tick_ms until closing. */
+    pthread_t ticker;
+    bool ticker_running;
+    int tick_ms;
+    void (*tick_fn)(er_env *env, void *payload);
+    void *tick_payload;
+    pthread_cond_t tick_cond;
 };
 
 struct watch {
@@ -49,6 +59,7 @@ int er_env_new(er_env **out, er_config *cfg, er_error *err)
     pthread_condattr_init(&ca);
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&env->poll_cond, &ca);
+    pthread_cond_init(&env->tick_cond, &ca);
     pthread_condattr_destroy(&ca);
     *out = env;
     return 0;
@@ -83,8 +94,14 @@ int er_env_bus(er_env *env, er_bus **out, er_error *err)
 {
     int rc = 0;
     pthread_mutex_lock(&env->lock);
-    if (!env->bus)
-        rc = er_bus_open(&env->bus, env->cfg->rabbitmq_url, err);
+    if (!env->bus) {
+        /* The queue type reaches the backend in its URL, like its other options. */
+        const char *url = env->cfg->rabbitmq_url, *type = env->cfg->bus_queue_type;
+        char *full = !er_str_empty(url) && !er_str_empty(type)
+                         ? er_url_with_query(url, "queue_type", type) : NULL;
+        rc = er_bus_open(&env->bus, full ? full : url, err);
+        free(full);
+    }
     *out = env->bus;
     pthread_mutex_unlock(&env->lock);
     return rc;
@@ -106,10 +123,28 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err)
     int rc = 0;
     pthread_mutex_lock(&env->lock);
     if (!env->llm)
-        rc = er_llm_open(&env->llm, env->cfg, err);
+        rc = er_llm_open(&env->llm, env->cfg, er_agents, err);
     *out = env->llm;
     pthread_mutex_unlock(&env->lock);
     return rc;
+}
+
+void er_env_adopt(er_env *env, er_store *st, er_bus *bus, er_cache *cache)
+{
+    pthread_mutex_lock(&env->lock);
+    if (st) {
+        er_store_close(env->store);
+        env->store = st;
+    }
+    if (bus) {
+        er_bus_close(env->bus);
+        env->bus = bus;
+    }
+    if (cache) {
+        er_cache_close(env->cache);
+        env->cache = cache;
+    }
+    pthread_mutex_unlock(&env->lock);
 }
 
 int er_env_user_id(er_env *env, char out[ER_ID_LEN], er_error *err)
@@ -161,19 +196,30 @@ static size_t watched_ids(er_env *env, char (**out)[ER_ID_LEN])
     return n;
 }
 
-/* One query per ER_STORE_IDS_MAX watched tasks, however many run here. */
-static void cancel_those_cancelled(er_env *env, er_store *st, char (*ids)[ER_ID_LEN], size_t n)
+/* One query per ER_STORE_IDS_MAX watched tasks, however many run here.  A task
+ * that ended elsewhere (cancelled, or failed by the watchdog) stops here too. */
+static void cancel_those_ended(er_env *env, er_store *st, char (*ids)[ER_ID_LEN], size_t n)
 {
-    bool cancelled[ER_STORE_IDS_MAX];
+    bool ended[ER_STORE_IDS_MAX];
     for (size_t at = 0; at < n; at += ER_STORE_IDS_MAX) {
         size_t k = n - at < ER_STORE_IDS_MAX ? n - at : ER_STORE_IDS_MAX;
-        if (er_store_tasks_cancelled(st, (const char (*)[ER_ID_LEN])(ids + at), k, cancelled,
-                                     NULL) != 0)
+        if (er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])(ids + at), k, ended, NULL) != 0)
             return;
         for (size_t i = 0; i < k; i++)
-            if (cancelled[i])
+            if (ended[i])
                 er_env_cancel_local(env, ids[at + i]);
     }
+}
+
+/* now + ms on the monotonic clock the condition variables use. */
+static struct timespec after_ms(long ms)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_nsec += (ms % 1000) * 1000000L;
+    ts.tv_sec += ms / 1000 + ts.tv_nsec / 1000000000L;
+    ts.tv_nsec %= 1000000000L;
+    return ts;
 }
 
 static void *poll_cancellations(void *arg)
@@ -185,11 +231,7 @@ static void *poll_cancellations(void *arg)
             pthread_cond_wait(&env->poll_cond, &env->lock);
             continue;
         }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_nsec += POLL_MS * 1000000L;
-        ts.tv_sec += ts.tv_nsec / 1000000000L;
-        ts.tv_nsec %= 1000000000L;
+        struct timespec ts = after_ms(POLL_MS);
         pthread_cond_timedwait(&env->poll_cond, &env->lock, &ts);
         if (env->closing || !env->store)
             continue;
@@ -197,7 +239,7 @@ static void *poll_cancellations(void *arg)
         size_t n = watched_ids(env, &ids);
         er_store *st = env->store;
         pthread_mutex_unlock(&env->lock);
-        cancel_those_cancelled(env, st, ids, n);
+        cancel_those_ended(env, st, ids, n);
         free(ids);
         pthread_mutex_lock(&env->lock);
     }
@@ -226,6 +268,40 @@ int er_env_watch_cancel(er_env *env, const char *task_id, volatile int *flag, er
             pthread_create(&env->poller, NULL, poll_cancellations, env) == 0)
             env->poller_running = true;
         pthread_cond_signal(&env->poll_cond);
+    }
+    pthread_mutex_unlock(&env->lock);
+    return rc;
+}
+
+static void *tick_main(void *arg)
+{
+    er_env *env = arg;
+    pthread_mutex_lock(&env->lock);
+    while (!env->closing) {
+        struct timespec ts = after_ms(env->tick_ms);
+        if (pthread_cond_timedwait(&env->tick_cond, &env->lock, &ts) == 0 || env->closing)
+            continue;
+        pthread_mutex_unlock(&env->lock);
+        env->tick_fn(env, env->tick_payload);
+        pthread_mutex_lock(&env->lock);
+    }
+    pthread_mutex_unlock(&env->lock);
+    return NULL;
+}
+
+int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload),
+                void *payload, er_error *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&env->lock);
+    if (!env->ticker_running && !env->closing) {
+        env->tick_ms = interval_ms > 0 ? interval_ms : 1000;
+        env->tick_fn = fn;
+        env->tick_payload = payload;
+        if (pthread_create(&env->ticker, NULL, tick_main, env) == 0)
+            env->ticker_running = true;
+        else
+            rc = er_error_set(err, ER_EINTERNAL, "cannot start a thread");
     }
     pthread_mutex_unlock(&env->lock);
     return rc;
@@ -297,9 +373,12 @@ void er_env_close(er_env *env)
     pthread_mutex_lock(&env->lock);
     env->closing = true;
     pthread_cond_signal(&env->poll_cond);
+    pthread_cond_signal(&env->tick_cond);
     pthread_mutex_unlock(&env->lock);
     if (env->poller_running)
         pthread_join(env->poller, NULL);
+    if (env->ticker_running)
+        pthread_join(env->ticker, NULL);
     er_cache_unsubscribe(env->control);
     while (env->watches) {
         struct watch *w = env->watches;
@@ -317,6 +396,7 @@ void er_env_close(er_env *env)
         free(env->cfg);
     }
     pthread_cond_destroy(&env->poll_cond);
+    pthread_cond_destroy(&env->tick_cond);
     pthread_mutex_destroy(&env->lock);
     free(env);
 }

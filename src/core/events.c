@@ -49,22 +49,10 @@ static void publish(er_env *env, const char *root_id, const char *payload, size_
         warn_lost("an event was not published", &err);
 }
 
-int er_event_emit(er_env *env, const char *root_id, const char *task_id,
-                  const char *step_key, const char *kind, cJSON *data, er_error *err)
+/* Publishes a stored event (TAKES data). */
+static void publish_stored(er_env *env, const char *root_id, const char *task_id, int64_t id,
+                           const char *kind, cJSON *data)
 {
-    if (!data)
-        data = cJSON_CreateObject();
-    char *text = er_json_print(data);
-    int64_t id = 0;
-    er_store *st;
-    int rc = er_env_store(env, &st, err);
-    if (!rc)
-        rc = er_store_event_add(st, task_id, step_key, kind, text, &id, err);
-    free(text);
-    if (rc || (step_key && id == 0)) {
-        cJSON_Delete(data);
-        return rc;
-    }
     cJSON *msg = cJSON_CreateObject();
     er_json_add_num(msg, "id", (double)id);
     er_json_add_str(msg, "task_id", task_id);
@@ -76,7 +64,39 @@ int er_event_emit(er_env *env, const char *root_id, const char *task_id,
     publish(env, root_id, payload, strlen(payload), true);
     free(payload);
     cJSON_Delete(msg);
+}
+
+int er_event_emit_leased(er_env *env, const er_lease *lease, const char *root_id,
+                         const char *task_id, const char *step_key, const char *kind,
+                         cJSON *data, bool *stored, er_error *err)
+{
+    if (stored)
+        *stored = false;
+    if (!data)
+        data = cJSON_CreateObject();
+    char *text = er_json_print(data);
+    int64_t id = 0;
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    if (!rc && lease)
+        rc = er_store_event_add_leased(st, lease, step_key, kind, text, &id, err);
+    else if (!rc)
+        rc = er_store_event_add(st, task_id, step_key, kind, text, &id, err);
+    free(text);
+    if (rc || (step_key && id == 0)) {
+        cJSON_Delete(data);
+        return rc;
+    }
+    if (stored)
+        *stored = true;
+    publish_stored(env, root_id, task_id, id, kind, data);
     return 0;
+}
+
+int er_event_emit(er_env *env, const char *root_id, const char *task_id,
+                  const char *step_key, const char *kind, cJSON *data, er_error *err)
+{
+    return er_event_emit_leased(env, NULL, root_id, task_id, step_key, kind, data, NULL, err);
 }
 
 void er_event_token(er_env *env, const char *root_id, const char *task_id,

@@ -4,8 +4,10 @@
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/offline.h"
 #include "errand/str.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -74,6 +76,8 @@ void er_route_release(er_route *r)
     }
     free(r->steps);
     free(r->method);
+    free(r->reason);
+    free(r->classifier);
     cJSON_Delete(r->scores);
     memset(r, 0, sizeof *r);
 }
@@ -94,6 +98,42 @@ int er_route_forced(er_route *out, const char *agent, const char *request, er_er
     return 0;
 }
 
+/* depends_on of step i as given (-1 when absent or not a number). */
+static int64_t dep_of(const cJSON *steps, int i)
+{
+    return er_json_int(cJSON_GetArrayItem(steps, i), "depends_on", -1, INT32_MIN, INT32_MAX);
+}
+
+/* A step may only wait for an earlier one: anything else cannot be run in
+ * order, and a chain that comes back to where it started never runs at all.
+ * Steps are named from 1, as `errand route` shows them. */
+static int check_dependencies(const cJSON *steps, int n, er_error *err)
+{
+    for (int i = 0; i < n; i++) {
+        int64_t d = dep_of(steps, i);
+        if (d < -1)
+            return er_error_set(err, ER_EPROTO, "step %d has depends_on %lld, which names no "
+                                "step", i + 1, (long long)d);
+        if (d == -1 || d < i)
+            continue;
+        if (d >= n)
+            return er_error_set(err, ER_EPROTO, "step %d depends on step %lld, which does not "
+                                "exist", i + 1, (long long)d + 1);
+        if (d == i)
+            return er_error_set(err, ER_EPROTO, "step %d depends on itself", i + 1);
+        /* Walk the chain from i: back to i is a cycle; it ends or leaves otherwise. */
+        int64_t at = d;
+        for (int hops = 0; hops <= n && at >= 0 && at < n && at != i; hops++)
+            at = dep_of(steps, (int)at);
+        if (at == i)
+            return er_error_set(err, ER_EPROTO, "the steps' dependencies form a cycle (step %d "
+                                "→ step %lld → … → step %d)", i + 1, (long long)d + 1, i + 1);
+        return er_error_set(err, ER_EPROTO, "step %d depends on step %lld, which comes after "
+                            "it", i + 1, (long long)d + 1);
+    }
+    return 0;
+}
+
 int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -101,6 +141,9 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
     int n = cJSON_GetArraySize(steps);
     if (n <= 0)
         return er_error_set(err, ER_EPROTO, "routing decision has no steps");
+    int rc = check_dependencies(steps, n, err);
+    if (rc)
+        return rc;
     out->steps = er_xcalloc((size_t)n, sizeof *out->steps);
     const cJSON *s;
     cJSON_ArrayForEach(s, steps) {
@@ -121,6 +164,10 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
     }
     out->confidence = er_json_num(j, "confidence", -1);
     out->method = er_xstrdup(er_json_str(j, "method") ? er_json_str(j, "method") : "llm");
+    if (er_json_str(j, "reason"))
+        out->reason = er_xstrdup(er_json_str(j, "reason"));
+    if (er_json_str(j, "classifier"))
+        out->classifier = er_xstrdup(er_json_str(j, "classifier"));
     const cJSON *scores = er_json_obj(j, "scores");
     out->scores = scores ? cJSON_Duplicate(scores, true) : NULL;
     const cJSON *u = er_json_obj(j, "usage");
@@ -146,6 +193,10 @@ cJSON *er_route_to_json(const er_route *r)
     if (r->confidence >= 0)
         er_json_add_num(j, "confidence", r->confidence);
     er_json_add_str(j, "method", r->method);
+    if (r->reason)
+        er_json_add_str(j, "reason", r->reason);
+    if (r->classifier)
+        er_json_add_str(j, "classifier", r->classifier);
     if (r->scores)
         er_json_add(j, "scores", cJSON_Duplicate(r->scores, true));
     if (r->tokens_in || r->tokens_out) {
@@ -155,6 +206,78 @@ cJSON *er_route_to_json(const er_route *r)
         er_json_add(j, "usage", u);
     }
     return j;
+}
+
+/* The first line of a model's words, shortened, for a reason. */
+static void excerpt(const char *text, char *out, size_t n)
+{
+    const char *t = text ? text : "";
+    size_t len = strcspn(t, "\n");
+    if (len > 80)
+        len = 80;
+    while (len > 0 && ((unsigned char)t[len] & 0xC0) == 0x80)
+        len--;   /* not inside a UTF-8 sequence */
+    snprintf(out, n, "%.*s%s", (int)len, t, t[len] ? "…" : "");
+}
+
+/* The decision in the model's answer, or ER_EPROTO with why (in err) it is
+ * not one. */
+static int decision_from_answer(const er_llm_response *resp, er_route *out, er_error *err)
+{
+    char words[100];
+    excerpt(resp->text, words, sizeof words);
+    if (er_str_eq(resp->stop_reason, "refusal"))
+        return er_error_set(err, ER_EPROTO, "the model refused: \"%s\"", words);
+    const er_llm_tool_call *call = NULL;
+    for (size_t i = 0; i < resp->ncalls && !call; i++)
+        if (strcmp(resp->calls[i].name, "route") == 0)
+            call = &resp->calls[i];
+    if (!call && resp->ncalls)
+        return er_error_set(err, ER_EPROTO, "the model called '%s' instead of route",
+                            resp->calls[0].name);
+    if (!call && !er_str_empty(resp->text))
+        return er_error_set(err, ER_EPROTO, "the model answered with text instead of calling "
+                            "route: \"%s\"", words);
+    if (!call)
+        return er_error_set(err, ER_EPROTO, "the model's answer was empty");
+    if (call->bad_utf8)
+        return er_error_set(err, ER_EPROTO, "the route arguments held bytes that are not UTF-8");
+    cJSON *args = NULL;
+    int rc = er_json_parse(&args, call->arguments, strlen(call->arguments), err);
+    if (rc)
+        er_error_prefix(err, "the route arguments are not JSON");
+    else
+        rc = er_route_from_json(out, args, err);
+    cJSON_Delete(args);
+    return rc;
+}
+
+/* The offline classifier's decision for request (the offline brain answers
+ * the same route call), marked as a fallback from the model's, with why. */
+static int fallback(const char *request, const char *why, er_route *out, er_error *err)
+{
+    cJSON *msgs = cJSON_CreateArray(), *m = cJSON_CreateObject();
+    er_json_add_str(m, "role", "user");
+    er_json_add_str(m, "content", request);
+    er_json_append(msgs, m);
+    er_llm_request req = { .messages = msgs, .tool_choice = "route" };
+    er_llm_response resp;
+    int rc = er_offline_answer(NULL, 0, er_agents, &req, &resp, err);
+    cJSON_Delete(msgs);
+    if (!rc)
+        rc = decision_from_answer(&resp, out, err);
+    er_llm_response_release(&resp);
+    if (rc) {
+        er_error_prefix(err, "routing: the model's decision was unusable (%s), and the "
+                        "offline classifier's", why);
+        return rc;
+    }
+    out->classifier = out->method;
+    out->method = er_xstrdup("fallback");
+    out->reason = er_xstrdup(why);
+    er_log(ER_LOG_INFO, "router", "the model's routing decision was unusable (%s); the offline "
+           "classifier decided (%s)", why, out->classifier);
+    return 0;
 }
 
 int er_router_decide(er_env *env, const char *request, const cJSON *history, er_route *out,
@@ -180,25 +303,15 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
     free(system);
     cJSON_Delete(msgs);
     cJSON_Delete(tools);
-    if (rc)
-        return er_error_prefix(err, "routing");
-    rc = er_error_set(err, ER_EPROTO, "routing: the model answered without calling route");
-    for (size_t i = 0; i < resp.ncalls; i++) {
-        if (strcmp(resp.calls[i].name, "route") != 0)
-            continue;
-        cJSON *args = NULL;
-        rc = er_json_parse(&args, resp.calls[i].arguments, strlen(resp.calls[i].arguments), err);
-        if (!rc)
-            rc = er_route_from_json(out, args, err);
-        cJSON_Delete(args);
-        if (!rc) {
-            out->tokens_in = resp.usage.input_tokens;
-            out->tokens_out = resp.usage.output_tokens;
-        }
-        if (rc)
-            er_error_prefix(err, "routing");
-        break;
+    if (rc) {   /* the model could not be asked: its agents could not be either */
+        er_error_prefix(err, "routing");
+        return rc;
     }
+    er_error why = { 0 };
+    if (decision_from_answer(&resp, out, &why) != 0)
+        rc = fallback(request, why.msg, out, err);
+    out->tokens_in = resp.usage.input_tokens;
+    out->tokens_out = resp.usage.output_tokens;
     /* A step with an empty request means "the whole request". */
     for (size_t i = 0; !rc && i < out->nsteps; i++) {
         if (er_str_empty(out->steps[i].request)) {

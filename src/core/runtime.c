@@ -3,7 +3,9 @@
  * A run owns one task.  Scopes nest one level: the agent's own conversation,
  * and a subagent's fresh conversation started by the `task` tool.  Each LLM step
  * and each tool result is an event with a step key; a redelivered task replays
- * those instead of calling the model or the tool again. */
+ * those instead of calling the model or the tool again.  Every event is
+ * recorded under the attempt's lease (record()): the first one refused ends the
+ * run as abandoned. */
 #include "errand/runtime.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
@@ -11,6 +13,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/repair.h"
 #include "errand/str.h"
 #include "errand/tool.h"
 #include "errand/workspaces.h"
@@ -36,11 +39,11 @@ const char er_runtime_task_schema[] =
 static const er_tool todos_tool = { "write_todos",
                                     "Write the plan as a todo list; call again to update "
                                     "statuses as you work.",
-                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL };
+                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL, true };
 static const er_tool task_tool = { "task",
                                    "Delegate a self-contained piece of work to a subagent with a "
                                    "fresh context; returns its final answer.",
-                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL };
+                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL, true };
 
 typedef struct run {
     er_env *env;
@@ -55,6 +58,11 @@ typedef struct run {
     bool always[ER_PERM_COUNT];
     er_task_place place;  /* its workspace, whether it came through errand serve, approvers */
     bool streamed_text;   /* a newline goes between texts of separate steps */
+    bool abandoned;       /* the attempt lost the task: record and do nothing more */
+    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated */
+    er_repair rp;         /* the model's mistakes so far (repair.h) */
+    bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
+    cJSON *flags;         /* findings tools raised that the final answer must carry */
     er_error err;         /* why the run stopped */
 } run;
 
@@ -69,6 +77,8 @@ typedef struct scope {
     int step;
     cJSON *messages;
     cJSON *specs;
+    er_buf partial;                /* an answer cut off by the output limit, so far */
+    er_repair_writes *writes;      /* files changed by the calls of the answer at hand */
 } scope;
 
 /* ---- small helpers ---- */
@@ -126,6 +136,61 @@ static bool cancelled(run *r)
     return r->o->cancel && *r->o->cancel;
 }
 
+/* The attempt no longer owns the task: whatever it does now is not the task's. */
+static int abandon(run *r, const char *why)
+{
+    r->abandoned = true;
+    return er_error_set(&r->err, ER_ECONFLICT, "abandoned: %s", why);
+}
+
+static int check_lost(run *r)
+{
+    if (r->o->lost && *r->o->lost)
+        return abandon(r, "the worker's connection to the broker dropped, which hands the task "
+                          "to another worker");
+    return 0;
+}
+
+/* Stores and publishes one event of this attempt (TAKES data).  *stored (may be
+ * NULL) is false when an earlier attempt had recorded key.  Nonzero, ending the
+ * run, when the attempt has lost the task; other failures only cost the record
+ * (the step is redone if the task is ever taken over), unless `needed`. */
+static int record(run *r, const char *key, const char *kind, cJSON *data, bool *stored,
+                  bool needed)
+{
+    er_error err = { 0 };
+    bool kept = true;
+    int rc = er_event_emit_leased(r->env, r->o->lease, r->o->root_id, r->o->task_id, key, kind,
+                                  data, &kept, &err);
+    if (rc == ER_ECONFLICT)
+        return abandon(r, err.msg);
+    if (rc && needed)
+        return er_error_set(&r->err, rc, "cannot record %s: %s", key ? key : kind, err.msg);
+    if (rc) {
+        er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key ? key : kind, err.msg);
+        kept = true;   /* nobody else recorded it: this attempt's value stands */
+    }
+    if (stored)
+        *stored = kept;
+    return 0;
+}
+
+/* Before a side effect: does this attempt still own the task? */
+static int check_owner(run *r)
+{
+    int rc = check_lost(r);
+    if (rc || !r->o->lease)
+        return rc;
+    er_error err = { 0 };
+    rc = er_store_lease_check(r->store, r->o->lease, &err);
+    if (rc == ER_ECONFLICT)
+        return abandon(r, err.msg);
+    if (rc)
+        return er_error_set(&r->err, rc, "cannot tell whether this worker still owns the task "
+                            "(%s); not acting for it", err.msg);
+    return 0;
+}
+
 static int time_budget_exhausted(run *r)
 {
     return er_error_set(&r->err, ER_EBUDGET,
@@ -135,6 +200,8 @@ static int time_budget_exhausted(run *r)
 
 static int check_budget(run *r)
 {
+    if (check_lost(r))
+        return r->err.code;
     if (cancelled(r))
         return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
     if (r->steps >= r->cfg->max_steps)
@@ -156,15 +223,63 @@ typedef struct stream_ctx {
     run *r;
     const scope *s;
     bool any;
+    er_buf shown;         /* this step's text as the user has seen it */
+    size_t again;         /* an answer asked again: bytes of it found equal to shown */
+    bool restarted;
 } stream_ctx;
 
+static void emit_token(stream_ctx *c, const char *text, size_t len)
+{
+    if (!c->any && c->r->streamed_text && !c->s->partial.len)   /* a continuation joins */
+        er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, "\n\n", 2);
+    c->any = true;
+    er_buf_append(&c->shown, text, len);
+    er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, text, len);
+}
+
+/* An answer that broke off is asked for again (llm.h on_restart): what the new
+ * one repeats of the text already shown is not shown twice.  Should it say
+ * something else, a line says the answer starts over, and it is shown whole. */
 static void on_token(const char *text, size_t len, void *payload)
 {
     stream_ctx *c = payload;
-    if (!c->any && c->r->streamed_text)
-        er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, "\n\n", 2);
-    c->any = true;
-    er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, text, len);
+    er_buf fixed = ER_BUF_INIT;
+    if (er_utf8_check(text, len) != len) {   /* the final answer is fixed the same way */
+        er_buf_put_utf8(&fixed, text, len);
+        text = fixed.ptr;
+        len = fixed.len;
+    }
+    if (c->restarted) {
+        size_t same = 0, left = c->shown.len - c->again;
+        while (same < len && same < left && text[same] == c->shown.ptr[c->again + same])
+            same++;
+        c->again += same;
+        if (same == len) {   /* all of it shown already */
+            er_buf_release(&fixed);
+            return;
+        }
+        c->restarted = false;
+        if (same < left) {   /* a different answer: say so, then show it from its start */
+            static const char notice[] = "\n[the answer broke off; the model's new answer:]\n";
+            char *head = er_xstrndup(c->shown.ptr, c->again);
+            er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, notice,
+                           sizeof notice - 1);
+            er_buf_reset(&c->shown);
+            emit_token(c, head, strlen(head));
+            free(head);
+        }
+        text += same;
+        len -= same;
+    }
+    emit_token(c, text, len);
+    er_buf_release(&fixed);
+}
+
+static void on_restart(void *payload)
+{
+    stream_ctx *c = payload;
+    c->restarted = true;
+    c->again = 0;
 }
 
 static cJSON *response_json(const scope *s, const er_llm_response *resp)
@@ -179,9 +294,13 @@ static cJSON *response_json(const scope *s, const er_llm_response *resp)
         er_json_add_str(c, "id", resp->calls[i].id);
         er_json_add_str(c, "name", resp->calls[i].name);
         er_json_add_str(c, "arguments", resp->calls[i].arguments);
+        if (resp->calls[i].bad_utf8)
+            er_json_add_bool(c, "bad_utf8", true);
         er_json_append(calls, c);
     }
     er_json_add(d, "tool_calls", calls);
+    if (resp->stop_reason)
+        er_json_add_str(d, "stop_reason", resp->stop_reason);
     cJSON *u = cJSON_CreateObject();
     er_json_add_num(u, "input", (double)resp->usage.input_tokens);
     er_json_add_num(u, "output", (double)resp->usage.output_tokens);
@@ -203,23 +322,30 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
         resp->calls[i].name = er_xstrdup(er_json_str(c, "name") ? er_json_str(c, "name") : "");
         resp->calls[i].arguments =
             er_xstrdup(er_json_str(c, "arguments") ? er_json_str(c, "arguments") : "{}");
+        resp->calls[i].bad_utf8 = er_json_bool(c, "bad_utf8", false);
         i++;
     }
+    if (er_json_str(d, "stop_reason"))
+        resp->stop_reason = er_xstrdup(er_json_str(d, "stop_reason"));
     const cJSON *u = er_json_obj(d, "usage");
     resp->usage.input_tokens = er_json_int(u, "input", 0, 0, INT64_MAX);
     resp->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
 }
 
-static bool replay(run *r, const char *key, cJSON **data_out)
+/* The data of the event recorded under key, if any. */
+static bool find_recorded(run *r, const char *key, cJSON **data_out)
 {
-    if (!r->o->replay)   /* a first delivery has nothing recorded */
-        return false;
     er_event ev;
     if (er_store_event_find(r->store, r->o->task_id, key, &ev, NULL) != 0)
         return false;
     *data_out = cJSON_Parse(ev.data ? ev.data : "{}");
     er_event_release(&ev);
     return *data_out != NULL;
+}
+
+static bool replay(run *r, const char *key, cJSON **data_out)
+{
+    return r->o->replay && find_recorded(r, key, data_out);   /* a first delivery has none */
 }
 
 static int llm_step(run *r, scope *s, er_llm_response *resp)
@@ -231,9 +357,10 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         response_from_json(resp, recorded);
         cJSON_Delete(recorded);
         er_log(ER_LOG_INFO, "runtime", "replayed %s", key);
+        er_repair_call_ids(resp);
         return 0;
     }
-    stream_ctx sc = { r, s, false };
+    stream_ctx sc = { .r = r, .s = s, .shown = ER_BUF_INIT };
     er_llm_request req = {
         .system = s->system,
         .messages = s->messages,
@@ -243,8 +370,10 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         .payload = &sc,
         .cancel = r->o->cancel,
         .deadline_ms = r->deadline_ms,   /* a stalled model must not outlive the budget */
+        .on_restart = on_restart,
     };
     int rc = er_llm_chat(r->llm, &req, resp, &r->err);
+    er_buf_release(&sc.shown);
     /* Cut by the deadline: a timeout, or a connect that ran out of time. */
     if (rc && rc != ER_ECANCELLED && er_mono_ms() >= r->deadline_ms)
         return time_budget_exhausted(r);
@@ -252,15 +381,32 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         return rc;
     if (sc.any)
         r->streamed_text = true;
-    er_error err = { 0 };
-    if (er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "llm", response_json(s, resp),
-                      &err))
-        er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key, err.msg);
+    bool stored = true;
+    rc = record(r, key, "llm", response_json(s, resp), &stored, false);
+    if (rc) {
+        er_llm_response_release(resp);
+        return rc;
+    }
+    if (!stored) {
+        /* Another attempt recorded this step while this one asked: its answer is
+         * the task's, and this one's, never recorded, must not lead anywhere. */
+        er_llm_response_release(resp);
+        if (!find_recorded(r, key, &recorded))
+            return stop(r, ER_ECONFLICT, "%s was recorded by another attempt but cannot be "
+                        "read back; stopping rather than going on with an unrecorded answer",
+                        key);
+        response_from_json(resp, recorded);
+        cJSON_Delete(recorded);
+        er_log(ER_LOG_INFO, "runtime", "adopted the recorded %s", key);
+    }
+    er_repair_call_ids(resp);   /* after recording: a replay does the same */
     return 0;
 }
 
 static void add_assistant(scope *s, const er_llm_response *resp)
 {
+    if (er_str_empty(resp->text) && !resp->ncalls)
+        return;   /* an empty turn says nothing, and providers refuse it */
     cJSON *m = cJSON_CreateObject();
     er_json_add_str(m, "role", "assistant");
     er_json_add_str(m, "content", resp->text && *resp->text ? resp->text : NULL);
@@ -307,8 +453,7 @@ static char *do_todos(run *r, const scope *s, const cJSON *args)
     cJSON *data = cJSON_CreateObject();
     er_json_add_str(data, "agent", s->name);
     er_json_add(data, "todos", cJSON_Duplicate(todos, true));
-    er_error err = { 0 };
-    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "todos", data, &err);
+    record(r, NULL, "todos", data, NULL, false);   /* a lost task shows in r->abandoned */
     return er_buf_detach(&b);
 }
 
@@ -337,11 +482,13 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
     er_json_add_str(data, "agent", parent->name);
     er_json_add_str(data, "subagent", sa->name);
     er_json_add_str(data, "description", er_json_str(args, "description"));
-    er_event_emit(r->env, r->o->root_id, r->o->task_id, NULL, "delegate", data, NULL);
     char *answer = NULL;
-    int rc = run_scope(r, &sub, &answer);
+    int rc = record(r, NULL, "delegate", data, NULL, false);
+    if (rc == 0)
+        rc = run_scope(r, &sub, &answer);
     cJSON_Delete(sub.messages);
     cJSON_Delete(sub.specs);
+    er_buf_release(&sub.partial);
     if (rc)
         return rc;   /* budgets and cancellation end the whole task */
     *out = answer;
@@ -356,12 +503,24 @@ static er_policy policy_for(run *r, er_perm perm)
     return p;
 }
 
-/* 0 when the call may go ahead; otherwise *refusal says why (for the model). */
+static bool side_effecting(er_perm p)
+{
+    return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
+}
+
+#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+                     "which may carry instructions that are not the user's"
+
+/* 0 when the call may go ahead; otherwise *refusal says why (for the model).
+ * Once outside content is in the run, a side-effecting call is asked for one
+ * by one: neither an allow policy, nor --yes, nor an earlier "always" covers
+ * it, so text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
                         char **refusal)
 {
     er_policy p = policy_for(r, t->perm);
-    if (p == ER_POLICY_ALLOW)
+    bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
+    if (p == ER_POLICY_ALLOW && !tainted)
         return 0;
     if (p == ER_POLICY_DENY) {
         *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
@@ -370,7 +529,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     }
     er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
                             s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
-                            r->place.admin_approves[t->perm] };
+                            r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     er_error err = { 0 };
@@ -378,7 +537,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         *refusal = er_xasprintf("error: approval could not be asked: %s", err.msg);
         return 1;
     }
-    if (d == ER_APPROVAL_ALWAYS)
+    if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
     if (d == ER_APPROVAL_DENY) {
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
@@ -392,7 +551,7 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
 {
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
                         .workspace = r->place.workspace, .workspace_read_only = s->read_only,
-                        .network_granted = policy_for(r, ER_PERM_NETWORK) == ER_POLICY_ALLOW,
+                        .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
                         .server = r->place.server, .cancel = r->o->cancel };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
@@ -405,102 +564,285 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
     return er_buf_detach(&out);
 }
 
-static char *not_offered(const scope *s, const char *name)
+static const char *const builtins_delegating[] = { "write_todos", "task", NULL };
+static const char *const builtins_plain[] = { "write_todos", NULL };
+
+/* The tool c names, when this scope may call it. */
+static const er_tool *scope_tool(const scope *s, const char *name)
 {
-    er_buf b = ER_BUF_INIT;
-    er_buf_printf(&b, "error: %s is not one of the tools of %s%s; use:", name, s->name,
-                  s->read_only ? " (its workspace is read-only)" : "");
-    for (size_t i = 0; s->tools && s->tools[i]; i++)
-        er_buf_printf(&b, "%s %s", i ? "," : "", s->tools[i]);
-    return er_buf_detach(&b);
+    if (strcmp(name, "write_todos") == 0)
+        return &todos_tool;
+    if (strcmp(name, "task") == 0 && s->can_delegate)
+        return &task_tool;
+    return scope_has_tool(s, name) ? er_tool_find(name) : NULL;
 }
 
-/* Executes one call; *content is what the model sees.  Nonzero ends the run. */
-static int tool_call(run *r, scope *s, const er_llm_tool_call *c, char **content)
+/* A call the model got wrong, the run's to repair (repair.h): not run, *content
+ * says why.  Returns the mistake's text (inside *content) or NULL. */
+static const char *malformed_call(const scope *s, const er_llm_response *resp,
+                                  const er_llm_tool_call *c, const er_tool **t, cJSON **args,
+                                  char **content)
 {
-    const er_tool *t = NULL;
-    if (strcmp(c->name, "write_todos") == 0)
-        t = &todos_tool;
-    else if (strcmp(c->name, "task") == 0 && s->can_delegate)
-        t = &task_tool;
-    else if (scope_has_tool(s, c->name))
-        t = er_tool_find(c->name);
-    if (!t && er_tool_find(c->name)) {
-        /* A real tool this scope was not given (write_file for the read-only
-         * analyzer): the model can recover from that. */
-        *content = not_offered(s, c->name);
-        return 0;
-    }
-    if (!t)
-        return stop(r, ER_EPROTO, "the model called an unknown tool '%s'", c->name);
-    cJSON *args = NULL;
     er_error err = { 0 };
-    if (er_json_parse(&args, c->arguments, strlen(c->arguments), &err)) {
+    if ((*content = er_repair_cut_call(resp, c)) || (*content = er_repair_bad_utf8(c)))
+        return *content + 7;
+    if (!(*t = scope_tool(s, c->name))) {
+        *content = er_repair_unknown_tool(c->name, s->name, s->tools,
+                                          s->can_delegate ? builtins_delegating : builtins_plain,
+                                          s->read_only);
+        return *content + 7;
+    }
+    if (er_json_parse(args, c->arguments, strlen(c->arguments), &err)) {
         *content = er_xasprintf("error: arguments are not valid JSON (%s); send a JSON object",
                                 err.msg);
-        return 0;
+        return *content + 7;
     }
-    int rc = 0;
-    if (er_tool_validate(t, args, &err))
+    if (er_tool_validate(*t, *args, &err)) {
         *content = er_xasprintf("error: %s", err.msg);
+        return *content + 7;
+    }
+    return NULL;
+}
+
+/* Executes one call; *content is what the model sees, *mistake set when the
+ * call was malformed.  Nonzero ends the run. */
+static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
+                     char **content, char *mistake, size_t mlen)
+{
+    const er_tool *t = NULL;
+    cJSON *args = NULL;
+    const char *bad = malformed_call(s, resp, c, &t, &args, content);
+    int rc = 0;
+    if (bad)
+        snprintf(mistake, mlen, "%s", bad);
     else if (t == &todos_tool)
         *content = do_todos(r, s, args);
     else if (t == &task_tool)
         rc = do_delegate(r, s, c, args, content);
-    else if (check_policy(r, s, t, c, content) == 0)
-        *content = run_tool(r, s, t, args);
+    else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
+        ;   /* another call of this answer changed that file */
+    else if (check_policy(r, s, t, c, content) == 0 &&
+             (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0) &&
+             !er_llm_tool_failed(*content = run_tool(r, s, t, args)))
+        er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
     cJSON_Delete(args);
+    if (rc == 0 && r->abandoned)
+        rc = r->err.code;
     return rc;
+}
+
+static cJSON *call_json(const scope *s, const er_llm_tool_call *c)
+{
+    cJSON *d = cJSON_CreateObject();
+    er_json_add_str(d, "agent", s->name);
+    er_json_add_str(d, "id", c->id);
+    er_json_add_str(d, "tool", c->name);
+    er_json_add_str(d, "arguments", c->arguments);
+    return d;
+}
+
+/* A call begun by an earlier attempt, without a result: it is not run again. */
+static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
+{
+    if (!r->interrupted)
+        r->interrupted = cJSON_CreateArray();
+    cJSON *d = call_json(s, c);
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "id");
+    er_json_append(r->interrupted, d);
+    er_log(ER_LOG_WARN, "runtime", "%s call %s was interrupted by a restart; not repeated",
+           c->name, c->id);
+    return er_xasprintf("error: this %s call was interrupted by a restart and was not repeated; "
+                        "check its effect before retrying", c->name);
+}
+
+/* Runs one call unless a result is recorded; *content is what the model sees. */
+static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
+                    const char *started, char **content, char *mistake, size_t mlen)
+{
+    const er_tool *t = er_tool_find(c->name);
+    bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
+    bool first = true;
+    /* The mark that it began: recorded before, so a crash during it is known. */
+    int rc = record(r, started, "tool_call", call_json(s, c), &first, !again);
+    if (rc)
+        return rc;
+    if (!first && !again)
+        *content = not_repeated(r, s, c);
+    else if (!first && t)
+        er_log(ER_LOG_INFO, "runtime", "%s call %s was interrupted by a restart; running it "
+               "again (idempotent)", c->name, c->id);
+    if (*content)
+        return 0;
+    rc = tool_call(r, s, resp, c, content, mistake, mlen);
+    if (rc == 0 && cancelled(r)) {
+        /* Cut short, or done just as the cancel came: recording "cancelled" as
+         * its result would replay that on redelivery (a worker's shutdown). */
+        free(*content);
+        *content = NULL;
+        rc = er_error_set(&r->err, ER_ECANCELLED, "cancelled");
+    }
+    return rc;
+}
+
+/* Records a call's result under the lease (*content may become the result
+ * another attempt recorded first: that one is the task's). */
+static int record_result(run *r, scope *s, const er_llm_tool_call *c, const char *key,
+                         char **content, bool mistake)
+{
+    cJSON *d = call_json(s, c);
+    cJSON_DeleteItemFromObjectCaseSensitive(d, "arguments");
+    er_json_add_str(d, "content", *content);
+    er_json_add_bool(d, "is_error", er_llm_tool_failed(*content));
+    if (mistake)
+        er_json_add_bool(d, "mistake", true);
+    bool stored = true;
+    cJSON *recorded;
+    int rc = record(r, key, "tool_result", d, &stored, false);
+    if (rc == 0 && !stored && find_recorded(r, key, &recorded)) {
+        /* An idempotent call two attempts ran: the recorded result is the one. */
+        const char *was = er_json_str(recorded, "content");
+        free(*content);
+        *content = er_xstrdup(was ? was : "");
+        cJSON_Delete(recorded);
+    }
+    return rc;
+}
+
+/* The result of one call: refused as a repeat, refused after an interruption,
+ * or run.  *content OWNED by the caller; mistake filled when the call was
+ * malformed. */
+static int call_result(run *r, scope *s, const er_llm_response *resp,
+                       const er_llm_tool_call *c, char **content, char *mistake, size_t mlen)
+{
+    char started[160];
+    snprintf(started, sizeof started, "%scall:%d:%.60s", s->prefix, s->step, c->id);
+    char why[300];
+    if (er_repair_check_repeat(&r->rp, c, why, sizeof why))
+        return er_error_set(&r->err, ER_EPROTO, "%s", why);
+    int rc = one_call(r, s, resp, c, started, content, mistake, mlen);
+    if (rc) {
+        free(*content);
+        *content = NULL;
+    }
+    return rc;
+}
+
+/* A tool result may carry a "flag": a finding the final answer must not drop
+ * (cite_check's "not found in source [2]: …").  Kept in order, once each. */
+static void note_flag(run *r, const char *content)
+{
+    if (!content || !strstr(content, "\"flag\""))
+        return;
+    cJSON *j = cJSON_Parse(content);
+    const char *flag = er_json_str(j, "flag");
+    bool known = false;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        known |= er_str_eq(f->valuestring, flag);
+    }
+    if (flag && !known)
+        er_json_append(r->flags, cJSON_CreateString(flag));
+    cJSON_Delete(j);
+}
+
+/* The final answer with every flag it does not mention yet (its words before
+ * the first ':' — "not found in source [2]" — are what must appear), streamed
+ * like the rest of the answer.  TAKES answer. */
+static char *with_flags(run *r, char *answer)
+{
+    er_buf missing = ER_BUF_INIT;
+    const cJSON *f;
+    cJSON_ArrayForEach(f, r->flags) {
+        const char *flag = f->valuestring;
+        size_t head = strcspn(flag, ":");
+        char *lead = er_xstrndup(flag, head);
+        if (!strcasestr(answer, lead))
+            er_buf_printf(&missing, "\n- %s", flag);
+        free(lead);
+    }
+    if (!missing.len)
+        return answer;
+    char *tail = er_xasprintf("\n\nChecked by errand, not supported by the cited sources:%s",
+                              missing.ptr);
+    er_event_token(r->env, r->o->root_id, r->o->task_id, r->agent->name, tail, strlen(tail));
+    char *out = er_xasprintf("%s%s", answer, tail);
+    free(tail);
+    free(answer);
+    er_buf_release(&missing);
+    return out;
 }
 
 static int handle_calls(run *r, scope *s, const er_llm_response *resp)
 {
-    for (size_t i = 0; i < resp->ncalls; i++) {
+    char step_mistake[240] = "";
+    er_repair_writes writes = { .n = 0 };
+    s->writes = &writes;
+    int rc = 0;
+    for (size_t i = 0; !rc && i < resp->ncalls; i++) {
         const er_llm_tool_call *c = &resp->calls[i];
-        char key[160], started[160];
+        char key[160], mistake[240] = "";
         snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
-        snprintf(started, sizeof started, "%scall:%d:%.60s", s->prefix, s->step, c->id);
         cJSON *recorded;
-        if (replay(r, key, &recorded)) {
-            add_tool_result(s, c, er_json_str(recorded, "content"));
-            cJSON_Delete(recorded);
-            continue;
-        }
-        char *content = NULL;
         const er_tool *t = er_tool_find(c->name);
-        if (t && t->perm != ER_PERM_READ && replay(r, started, &recorded)) {
-            /* It started before a crash and its result was lost: never do it twice. */
+        if (t && er_tool_untrusted(t) && scope_has_tool(s, c->name))
+            r->tainted = true;   /* from here on (replayed too) outside text is in the context */
+        char *content = NULL;
+        bool replayed = replay(r, key, &recorded);
+        if (replayed) {
+            const char *was = er_json_str(recorded, "content");
+            content = er_xstrdup(was ? was : "");
+            if (er_json_bool(recorded, "mistake", false))   /* as it was, without "error: " */
+                snprintf(mistake, sizeof mistake, "%s", content + (was && *was == 'e' ? 7 : 0));
             cJSON_Delete(recorded);
-            content = er_xasprintf("error: this %s call was interrupted by a restart and was "
-                                   "not repeated; check its effect before retrying", c->name);
-        } else {
-            cJSON *d = cJSON_CreateObject();
-            er_json_add_str(d, "agent", s->name);
-            er_json_add_str(d, "id", c->id);
-            er_json_add_str(d, "tool", c->name);
-            er_json_add_str(d, "arguments", c->arguments);
-            er_event_emit(r->env, r->o->root_id, r->o->task_id, started, "tool_call", d, NULL);
-            int rc = tool_call(r, s, c, &content);
-            if (rc)
-                return rc;
-            if (r->o->cancel && *r->o->cancel) {
-                /* Cut short, or done just as the cancel came: recording "cancelled" as
-                 * its result would replay that on redelivery (a worker's shutdown). */
-                free(content);
-                return er_error_set(&r->err, ER_ECANCELLED, "cancelled");
-            }
+        } else if ((rc = call_result(r, s, resp, c, &content, mistake, sizeof mistake)) != 0) {
+            break;
         }
-        cJSON *d = cJSON_CreateObject();
-        er_json_add_str(d, "agent", s->name);
-        er_json_add_str(d, "id", c->id);
-        er_json_add_str(d, "tool", c->name);
-        er_json_add_str(d, "content", content);
-        er_json_add_bool(d, "is_error", er_llm_tool_failed(content));
-        er_event_emit(r->env, r->o->root_id, r->o->task_id, key, "tool_result", d, NULL);
-        add_tool_result(s, c, content);
+        /* A replayed result already carries the warning it was given.  A
+         * malformed call counts as a mistake, not as a failing call. */
+        char *noted = er_xstrdup(content);
+        if (!mistake[0])
+            er_repair_note_result(&r->rp, c, &noted);
+        if (!replayed) {
+            free(content);
+            content = noted;
+            rc = record_result(r, s, c, key, &content, mistake[0] != '\0');
+        } else {
+            free(noted);
+        }
+        if (mistake[0] && !step_mistake[0])
+            snprintf(step_mistake, sizeof step_mistake, "%s", mistake);
+        if (rc == 0)
+            add_tool_result(s, c, content);
+        if (rc == 0)
+            note_flag(r, content);
         free(content);
     }
-    return 0;
+    er_repair_writes_release(&writes);
+    s->writes = NULL;
+    char why[400];
+    if (!rc && er_repair_end_step(&r->rp, step_mistake[0] ? step_mistake : NULL, why, sizeof why))
+        rc = er_error_set(&r->err, ER_EPROTO, "%s", why);
+    return rc;
+}
+
+/* An answer without calls: the final one, or one to repair (empty, cut off by
+ * the output limit).  1: asked again (go on); 0: *answer set; <0: the run ends. */
+static int final_answer(run *r, scope *s, const er_llm_response *resp, char **answer)
+{
+    const char *mistake = NULL;
+    const char *ask = er_repair_final_answer(resp, &mistake);
+    if (!ask) {
+        er_buf_puts(&s->partial, resp->text ? resp->text : "");
+        *answer = er_buf_detach(&s->partial);
+        return 0;
+    }
+    if (er_str_eq(resp->stop_reason, "length"))
+        er_buf_puts(&s->partial, resp->text ? resp->text : "");
+    char why[400];
+    if (er_repair_end_step(&r->rp, mistake, why, sizeof why))
+        return er_error_set(&r->err, ER_EPROTO, "%s", why);
+    add_message(s->messages, "user", ask);
+    return 1;
 }
 
 static int run_scope(run *r, scope *s, char **answer)
@@ -518,16 +860,29 @@ static int run_scope(run *r, scope *s, char **answer)
         r->tokens_in += resp.usage.input_tokens;
         r->tokens_out += resp.usage.output_tokens;
         add_assistant(s, &resp);
-        if (resp.ncalls == 0) {
-            *answer = er_xstrdup(resp.text ? resp.text : "");
-            er_llm_response_release(&resp);
-            return 0;
-        }
-        rc = handle_calls(r, s, &resp);
+        bool calls = resp.ncalls > 0;
+        rc = calls ? handle_calls(r, s, &resp) : final_answer(r, s, &resp, answer);
         er_llm_response_release(&resp);
-        if (rc)
+        if (rc < 0 || (rc == 0 && !calls))
             return rc;
     }
+}
+
+/* The answer says which calls were not repeated: done is then not "all happened". */
+static char *with_interrupted(char *answer, const cJSON *calls)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_puts(&b, answer);
+    int n = cJSON_GetArraySize(calls);
+    er_buf_printf(&b, "\n\n[errand: %d tool call%s interrupted by a worker restart (begun, no "
+                      "result recorded) and not repeated; check %s effect:",
+                  n, n == 1 ? " was" : "s were", n == 1 ? "its" : "their");
+    const cJSON *c;
+    cJSON_ArrayForEach(c, calls)
+        er_buf_printf(&b, " %s %s%s", er_json_str(c, "tool"), er_json_str(c, "arguments"),
+                      c->next ? ";" : "]");
+    free(answer);
+    return er_buf_detach(&b);
 }
 
 static void finish(run *r, er_run_result *out, int rc, char *answer)
@@ -536,9 +891,12 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
     out->tokens_out = r->tokens_out;
     out->steps = r->steps;
     out->error_code = rc;
+    out->abandoned = r->abandoned;
+    out->interrupted = r->interrupted;
+    r->interrupted = NULL;
     if (rc == 0) {
         out->status = ER_TASK_DONE;
-        out->answer = answer;
+        out->answer = out->interrupted ? with_interrupted(answer, out->interrupted) : answer;
         return;
     }
     free(answer);
@@ -549,8 +907,16 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
-    run r = { .env = env, .o = o, .cfg = er_env_config(env) };
+    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted,
+              .flags = cJSON_CreateArray() };
+    er_repair_init(&r.rp);
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
+    if (o->lease && o->lease->deadline_ms) {
+        /* Taken over after a crash: what is left of the task's budget, not a new one. */
+        int64_t left = o->lease->deadline_ms - r.cfg->deadline_margin * 1000 - er_time_ms();
+        if (er_mono_ms() + left < r.deadline_ms)
+            r.deadline_ms = er_mono_ms() + left;
+    }
     r.agent = er_agent_find(o->agent);
     char *answer = NULL;
     int rc;
@@ -575,16 +941,22 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         }
         free(task_desc);
         rc = run_scope(&r, &s, &answer);
+        if (rc == 0)
+            answer = with_flags(&r, answer);
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
+        er_buf_release(&s.partial);
     }
     finish(&r, out, rc, answer);
     er_task_place_release(&r.place);
+    cJSON_Delete(r.flags);
 }
 
 void er_run_result_release(er_run_result *res)
 {
     free(res->answer);
     free(res->error);
+    cJSON_Delete(res->interrupted);
     res->answer = res->error = NULL;
+    res->interrupted = NULL;
 }

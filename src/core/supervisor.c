@@ -1,6 +1,7 @@
 /* supervisor.c — consumes supervisor.tasks: routes each task to one agent, or
  * fans a compound request out to child tasks, one per step. */
 #include "errand/workers.h"
+#include "worker_int.h"
 #include "errand/alloc.h"
 #include "errand/events.h"
 #include "errand/json.h"

@@ -241,11 +241,15 @@ int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_e
     if (rc)
         return rc;
     er_task_update u = { .result = o->answer, .error = o->error, .tokens_in = o->tokens_in,
-                         .tokens_out = o->tokens_out };
+                         .tokens_out = o->tokens_out, .attempt = o->attempt };
     rc = er_store_task_advance(st, t->id, o->status, &u, err);
     bool first = rc == 0;
     if (rc && rc != ER_ECONFLICT)
         return rc;
+    er_task_status now;
+    if (rc && o->attempt && er_store_task_status(st, t->id, &now, NULL) == 0 &&
+        !er_task_status_final(now))
+        return rc;   /* a stale attempt's outcome: the task goes on with another */
     if (first && !t->parent_id[0] && t->conversation_id[0] && o->status == ER_TASK_DONE)
         er_store_msg_append(st, t->conversation_id, "assistant", o->answer ? o->answer : "",
                             t->id, NULL);
@@ -260,6 +264,8 @@ int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_e
         er_json_add_str(d, "code", er_error_name(o->error_code));
     er_json_add_num(d, "tokens_in", (double)o->tokens_in);
     er_json_add_num(d, "tokens_out", (double)o->tokens_out);
+    if (o->interrupted)
+        er_json_add(d, "interrupted", cJSON_Duplicate(o->interrupted, true));
     /* Keyed "end": a second finish of the same task publishes nothing. */
     return er_event_emit(env, er_task_root(t), t->id, "end", "end", d, err);
 }

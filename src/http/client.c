@@ -9,6 +9,7 @@
  * (TLS with it) set up, on the first request only: the offline brain never
  * pays for it. */
 #include "http_internal.h"
+#include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define POOL_MAX 8
@@ -61,6 +63,7 @@ typedef struct curl_api {
     void (*free)(void *p);
 } curl_api;
 
+
 #define SYM(f) { "curl_" #f, offsetof(curl_api, f) }
 static const struct {
     const char *name;
@@ -91,6 +94,7 @@ typedef struct xfer {
     bool cancelled;
     bool transient;   /* the failure is worth another attempt */
     long retry_after_ms;
+    char host[256];   /* the URL's host, for the SSRF guard's allow list */
 } xfer;
 
 static curl_api C;
@@ -276,6 +280,48 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
     return 0;
 }
 
+/* The SSRF guard (netguard.h): libcurl hands over each address it resolved
+ * before connecting to it; a refused one gets no socket, so it is never
+ * connected to, and the address connected to is the one checked. */
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
+                                 struct curl_sockaddr *address)
+{
+    xfer *x = clientp;
+    if (purpose != CURLSOCKTYPE_IPCXN)
+        return CURL_SOCKET_BAD;
+    if (er_netguard_check(x->req->guard, x->host, &address->addr, x->err) != 0) {
+        x->cb_rc = ER_EDENIED;
+        return CURL_SOCKET_BAD;
+    }
+    int fd = socket(address->family, address->socktype | SOCK_CLOEXEC, address->protocol);
+    return fd < 0 ? CURL_SOCKET_BAD : fd;
+}
+
+static void url_host(const char *url, char *out, size_t n)
+{
+    CURLU *u = C.url();
+    char *host = NULL;
+    out[0] = '\0';
+    if (u && C.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+        C.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+        er_strlcpy(out, host, n);
+    C.free(host);
+    C.url_cleanup(u);
+}
+
+static void set_guard_options(CURL *e, xfer *x)
+{
+    url_host(x->req->url, x->host, sizeof x->host);
+    C.easy_setopt(e, CURLOPT_OPENSOCKETFUNCTION, open_socket);
+    C.easy_setopt(e, CURLOPT_OPENSOCKETDATA, x);
+    /* A pooled connection was checked for another request's host (or not at
+     * all: the LLM provider's); a proxy would hide the address. */
+    C.easy_setopt(e, CURLOPT_FRESH_CONNECT, 1L);
+    C.easy_setopt(e, CURLOPT_FORBID_REUSE, 1L);
+    C.easy_setopt(e, CURLOPT_PROXY, "");
+    C.easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+}
+
 static struct curl_slist *slist_add(struct curl_slist *l, const char *line)
 {
     struct curl_slist *n = C.slist_append(l, line);
@@ -326,6 +372,10 @@ static void set_options(CURL *e, const er_http_req *req, struct curl_slist *hdrs
         C.easy_setopt(e, CURLOPT_CUSTOMREQUEST, req->method);
     if (hdrs)
         C.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
+    if (req->decompress)
+        C.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every coding libcurl decodes */
+    if (!req->configured_endpoint)
+        set_guard_options(e, x);
 }
 
 /* Drives one transfer; returns curl's result for it. */
@@ -375,6 +425,21 @@ static long retry_after_ms(CURL *e)
     return secs * 1000 > RETRY_AFTER_CAP_MS ? RETRY_AFTER_CAP_MS : secs * 1000;
 }
 
+/* Content-Type, and a redirect's absolute target (libcurl resolves it). */
+static void answer_headers(CURL *e, er_http_resp *out)
+{
+    char *v = NULL;
+    free(out->content_type);
+    free(out->location);
+    out->content_type = out->location = NULL;
+    if (C.easy_getinfo(e, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
+        out->content_type = er_xstrdup(v);
+    v = NULL;
+    if (out->status >= 300 && out->status < 400 &&
+        C.easy_getinfo(e, CURLINFO_REDIRECT_URL, &v) == CURLE_OK && v)
+        out->location = er_xstrdup(v);
+}
+
 static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
 {
     if (x->cb_rc)
@@ -402,6 +467,19 @@ static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
     case CURLE_URL_MALFORMAT:
     case CURLE_UNSUPPORTED_PROTOCOL:
         return er_error_set(x->err, ER_EINVAL, "bad URL '%s': %s", x->req->url, why);
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_USE_SSL_FAILED:
+        /* Not transient: the same handshake fails the same way. */
+        return er_error_set(x->err, ER_EUNAVAIL,
+                            "TLS with '%s' failed: %s — is it an https server (else use "
+                            "http://), and is its certificate trusted?", hp, why);
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
@@ -422,6 +500,8 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
         return er_error_set(err, ER_ECANCELLED, "request to '%s' cancelled", req->url);
     out->status = 0;
     er_buf_reset(&out->body);
+    free(out->location);
+    out->location = NULL;
     set_options(h->easy, req, hdrs, x, errbuf);
     CURLcode rc = run_transfer(h, x);
     if (rc != CURLE_OK)
@@ -429,6 +509,7 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     C.easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status == 429 || out->status >= 500)
         x->retry_after_ms = retry_after_ms(h->easy);
+    answer_headers(h->easy, out);
     return 0;
 }
 
@@ -449,8 +530,9 @@ static uint64_t jitter_next(void)
 }
 
 /* Full jitter: uniform in [0, min(cap, base * 2^n)], unless the server said when. */
-static long backoff_ms(int n, long retry_after)
+long er_http_backoff_ms(int n, long retry_after)
 {
+    backoff_once();
     if (retry_after >= 0)
         return retry_after;
     long ceiling = backoff_base_ms;
@@ -499,8 +581,13 @@ static int attempt_any(transport *t, const er_http_req *req, er_http_resp *out, 
 static int open_transport(transport *t, const er_http_req *req, er_error *err)
 {
     memset(t, 0, sizeof *t);
-    if (er_http_plain_wants(req->url))
-        return 0;
+    if (!req->configured_endpoint) {
+        int rc = er_netguard_check_scheme(req->url, err);
+        if (rc)
+            return rc;
+    } else if (!req->decompress && er_http_plain_wants(req->url)) {
+        return 0;   /* only libcurl runs the guard's connect callback and decodes */
+    }
     pthread_once(&init_once, global_init);
     if (!initialised)
         return er_error_set(err, ER_EUNAVAIL, "%s",
@@ -565,7 +652,7 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
         bool again = rc == 0 ? retryable_status(out->status) : transient;
         if (!again || out->streamed || n >= req->retries)
             break;
-        long wait = backoff_ms(n, retry_after);
+        long wait = er_http_backoff_ms(n, retry_after);
         if (req->deadline_ms && er_mono_ms() + wait >= req->deadline_ms)
             break;   /* the answer in hand (or its error) is the last one in time */
         er_log(ER_LOG_DEBUG, "http", "%s answered %s%ld; retry %d in %ld ms", req->url,
@@ -588,5 +675,8 @@ void er_http_resp_release(er_http_resp *resp)
     if (!resp)
         return;
     er_buf_release(&resp->body);
+    free(resp->content_type);
+    free(resp->location);
+    resp->content_type = resp->location = NULL;
     resp->status = 0;
 }

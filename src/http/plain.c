@@ -331,6 +331,7 @@ typedef struct head {
     bool chunked;
     bool close;
     long retry_after_ms;
+    char *location;        /* OWNED, of a 3xx answer */
 } head;
 
 static void header_line(head *h, char *line)
@@ -349,6 +350,8 @@ static void header_line(head *h, char *line)
         h->close = true;
     else if (strcasecmp(line, "Retry-After") == 0 && er_str_to_long(v, &n) == 0 && n >= 0)
         h->retry_after_ms = n > 60 ? 60000 : n * 1000;
+    else if (strcasecmp(line, "Location") == 0 && !h->location)
+        h->location = er_xstrdup(v);
 }
 
 /* Reads the status line and headers (skipping 1xx answers). */
@@ -388,6 +391,12 @@ static int read_head(conn *c, head *h, bool *transient)
                 *next = '\0';
             header_line(h, line);
         }
+        if (status >= 300 && status < 400 && h->location) {
+            c->out->location = h->location;
+            h->location = NULL;
+        }
+        free(h->location);
+        h->location = NULL;
         if (status >= 200 || status == 101) {
             c->out->status = status;
             return 0;
@@ -516,6 +525,8 @@ int er_http_plain_attempt(const er_http_req *req, er_http_resp *out, bool *trans
         return rc;
     out->status = 0;
     er_buf_reset(&out->body);
+    free(out->location);
+    out->location = NULL;
     conn *c = er_xcalloc(1, sizeof *c);
     c->req = req;
     c->out = out;

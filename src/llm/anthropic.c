@@ -246,10 +246,15 @@ static int start_tool_use(er_llm_acc *a, int key, const cJSON *b, er_error *err)
     if (!rc)
         rc = er_llm_acc_append(a, &c->name, er_json_str(b, "name"), err);
     const cJSON *input = er_json_obj(b, "input");
+    const char *text = er_json_str(b, "input");
     if (!rc && input && input->child) {
         char *s = er_json_print(input);
         rc = er_llm_acc_append(a, &c->args, s, err);
         free(s);
+    } else if (!rc && text) {
+        /* Some proxies pass the model's text through as a string: what the
+         * model produced, to be checked like an OpenAI call's arguments. */
+        rc = er_llm_acc_append(a, &c->args, text, err);
     }
     return rc;
 }

@@ -3,6 +3,7 @@
 #include "errand/backend/llm_backend.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/log.h"
 #include "errand/str.h"
 
 #include <stdlib.h>
@@ -38,7 +39,8 @@ static int unknown_backend(const char *name, er_error *err)
     return ER_EINVAL;
 }
 
-int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_error *err)
+int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
+                      const struct er_agent_def *const *agents, er_error *err)
 {
     *out = NULL;
     const backend_entry *e = find_backend(name);
@@ -49,6 +51,7 @@ int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg, er_e
     if (rc)
         return rc;
     llm->be = e->be;
+    llm->agents = agents;
     llm->model = er_xstrdup(cfg && !er_str_empty(cfg->model) ? cfg->model : e->default_model);
     *out = llm;
     return 0;
@@ -60,9 +63,10 @@ const char *er_llm_default_model(const char *provider)
     return e ? e->default_model : NULL;
 }
 
-int er_llm_open(er_llm **out, const er_config *cfg, er_error *err)
+int er_llm_open(er_llm **out, const er_config *cfg, const struct er_agent_def *const *agents,
+                er_error *err)
 {
-    return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, err);
+    return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, agents, err);
 }
 
 void er_llm_close(er_llm *llm)
@@ -84,6 +88,36 @@ const char *er_llm_model(const er_llm *llm)
     return llm->model;
 }
 
+/* Replaces *s by its valid UTF-8 form when it is not; how many bytes changed. */
+static size_t make_utf8(char **s)
+{
+    size_t len = *s ? strlen(*s) : 0;
+    if (!*s || er_utf8_check(*s, len) == len)
+        return 0;
+    er_buf b = ER_BUF_INIT;
+    int n = er_buf_put_utf8(&b, *s, len);
+    free(*s);
+    *s = er_buf_detach(&b);
+    return n > 0 ? (size_t)n : 0;
+}
+
+/* Text that is not UTF-8 could not be stored (PostgreSQL refuses it), shown,
+ * or sent back to the provider, which would refuse the next request. */
+static void make_response_utf8(er_llm *llm, er_llm_response *out)
+{
+    size_t bad = out->bad_utf8 = make_utf8(&out->text);
+    for (size_t i = 0; i < out->ncalls; i++) {
+        bad += make_utf8(&out->calls[i].id) + make_utf8(&out->calls[i].name);
+        size_t n = make_utf8(&out->calls[i].arguments);
+        out->calls[i].bad_utf8 = n > 0;
+        bad += n;
+    }
+    bad += make_utf8(&out->stop_reason) + make_utf8(&out->model);
+    if (bad)
+        er_log(ER_LOG_INFO, "llm", "%s sent %zu byte%s that are not UTF-8 (replaced by U+FFFD)",
+               llm->be->name, bad, bad == 1 ? "" : "s");
+}
+
 int er_llm_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
@@ -99,6 +133,8 @@ int er_llm_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er
     int rc = llm->be->chat(llm, &r, out, err);
     if (rc)
         er_llm_response_release(out);
+    else
+        make_response_utf8(llm, out);
     return rc;
 }
 

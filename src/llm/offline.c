@@ -2,16 +2,19 @@
  *
  * It stands in for a model in both kinds of call errand makes (offline.h): the
  * supervisor's forced `route` call is answered by the naive Bayes router
- * (classifier.h), and an agent's call by mapping a plain command onto one of the
- * offered tools (offline_cmd.c), by presenting a tool's result, or by help text.
- * It keeps no state: every answer follows from the request alone, so chat() is
- * safe on any number of threads. */
+ * (classifier.c, compound.c, beside this file), and an agent's call by mapping a
+ * plain command onto one of the offered tools (offline_cmd.c), by presenting a
+ * tool's result, or by help text.  The agents a route may name are the ones the
+ * caller handed to er_llm_open: the backend knows no agent registry of its own.
+ * It keeps no state beyond them: every answer follows from the request, so
+ * chat() is safe on any number of threads. */
 #include "errand/offline.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/backend/llm_backend.h"
 #include "errand/buf.h"
 #include "errand/classifier.h"
+#include "errand/compound.h"
 #include "errand/json.h"
 #include "errand/str.h"
 #include "errand/tool.h"
@@ -88,6 +91,14 @@ static const cJSON *last_message(const cJSON *messages, const char *role)
 
 /* ---- answers ---- */
 
+/* What an answer may name: the tools offered to the caller that have an
+ * offline form, and the agents a route may go to. */
+typedef struct offer {
+    const er_tool *tools;
+    size_t n;
+    const er_agent_def *const *agents;   /* NULL-terminated, or NULL */
+} offer;
+
 static void set_call(er_llm_response *out, const char *name, cJSON *args)
 {
     out->calls = er_xcalloc(1, sizeof *out->calls);
@@ -103,7 +114,7 @@ static double rounded(double x)
     return round(x * 10000) / 10000;
 }
 
-static cJSON *route_step_json(const er_classifier *c, const char *text, const er_route_step *st)
+static cJSON *route_step_json(const er_classifier *c, const char *text, const er_compound_step *st)
 {
     cJSON *o = cJSON_CreateObject();
     char *req = er_xstrndup(text + st->span.off, st->span.len);
@@ -134,12 +145,12 @@ static er_tool *agent_tools(const er_agent_def *a, size_t *n)
 
 /* The agent one of whose plain commands is the whole line, when exactly one
  * agent has such a command: then there is nothing to guess.  NULL otherwise. */
-static const char *command_agent(const char *line)
+static const char *command_agent(const er_agent_def *const *agents, const char *line)
 {
     const char *found = NULL;
-    for (size_t i = 0; er_agents[i]; i++) {
+    for (size_t i = 0; agents && agents[i]; i++) {
         size_t n;
-        er_tool *tools = agent_tools(er_agents[i], &n);
+        er_tool *tools = agent_tools(agents[i], &n);
         const er_tool *t;
         cJSON *args = NULL;
         bool ok = n && er_offline_parse_command(tools, n, line, &t, &args, NULL) == 0;
@@ -148,7 +159,7 @@ static const char *command_agent(const char *line)
         if (ok && found)
             return NULL;
         if (ok)
-            found = er_agents[i]->name;
+            found = agents[i]->name;
     }
     return found;
 }
@@ -168,7 +179,8 @@ static cJSON *command_step(const char *agent, const char *text)
 
 /* The supervisor's call: a plain command goes to the agent that has it;
  * anything else is classified into route steps. */
-static int answer_route(const er_llm_request *req, er_llm_response *out, er_error *err)
+static int answer_route(const er_agent_def *const *agents, const er_llm_request *req,
+                        er_llm_response *out, er_error *err)
 {
     const cJSON *user = last_message(req->messages, "user");
     if (!user)
@@ -179,11 +191,11 @@ static int answer_route(const er_llm_request *req, er_llm_response *out, er_erro
         return rc;
     er_buf text = ER_BUF_INIT;
     content_text(user, &text);
-    er_route r;
-    er_classifier_route(c, er_buf_cstr(&text), text.len, &r);
+    er_compound_plan r;
+    er_compound_route(c, er_buf_cstr(&text), text.len, &r);
     cJSON *args = cJSON_CreateObject(), *steps = cJSON_CreateArray(), *scores = cJSON_CreateObject();
     double confidence = 1;
-    const char *agent = command_agent(er_buf_cstr(&text));
+    const char *agent = command_agent(agents, er_buf_cstr(&text));
     if (agent)
         er_json_append(steps, command_step(agent, er_buf_cstr(&text)));
     for (size_t i = 0; !agent && i < r.nsteps; i++) {
@@ -238,25 +250,25 @@ static size_t list_commands(const er_tool *tools, size_t n, const char *heading,
 /* An agent without offline commands (a request the classifier sent to
  * research, say) still tells the user which commands work: those of the
  * agents that have some, where offline routing sends them. */
-static void other_agents_commands(er_buf *b)
+static void other_agents_commands(const er_agent_def *const *agents, er_buf *b)
 {
-    for (size_t i = 0; er_agents[i]; i++) {
+    for (size_t i = 0; agents && agents[i]; i++) {
         size_t n;
-        er_tool *tools = agent_tools(er_agents[i], &n);
-        char *heading = er_xasprintf("Plain commands go to the %s agent:", er_agents[i]->name);
+        er_tool *tools = agent_tools(agents[i], &n);
+        char *heading = er_xasprintf("Plain commands go to the %s agent:", agents[i]->name);
         list_commands(tools, n, heading, b);
         free(heading);
         free(tools);
     }
 }
 
-static void help_text(const er_tool *tools, size_t n, er_buf *b)
+static void help_text(const offer *o, er_buf *b)
 {
     er_buf_puts(b, "errand is running without a language model (offline), so it understands "
                    "plain commands only.\n");
-    if (!list_commands(tools, n, "Commands available here:", b)) {
+    if (!list_commands(o->tools, o->n, "Commands available here:", b)) {
         er_buf_puts(b, "No commands are available offline here.\n");
-        other_agents_commands(b);
+        other_agents_commands(o->agents, b);
     }
     er_buf_puts(b, "To ask in your own words, configure a model:\n"
                    "  ERRAND_LLM=openai with OPENAI_API_KEY=...\n"
@@ -426,19 +438,20 @@ static int present_or_fail(const cJSON *msg, er_buf *b, er_error *err)
     const char *why = content + strlen("error:");
     why += strspn(why, " ");
     bool refused = er_str_starts(why, "denied by policy") || er_str_starts(why, "the user denied");
-    return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s", why);
+    return er_error_set(err, refused ? ER_EDENIED : ER_EINVAL, "%s",
+                        *why ? why : "the tool failed without saying why");
 }
 
 /* An agent's call whose last message is the user's: a command or help. */
-static int answer_user(const er_tool *tools, size_t n, const cJSON *msg, er_llm_response *out,
-                       er_buf *text, er_error *err)
+static int answer_user(const offer *o, const cJSON *msg, er_llm_response *out, er_buf *text,
+                       er_error *err)
 {
     er_buf line = ER_BUF_INIT;
     content_text(msg, &line);
     const er_tool *tool = NULL;
     cJSON *args = NULL;
     er_error perr = { 0 };
-    int rc = er_offline_parse_command(tools, n, er_buf_cstr(&line), &tool, &args, &perr);
+    int rc = er_offline_parse_command(o->tools, o->n, er_buf_cstr(&line), &tool, &args, &perr);
     er_buf_release(&line);
     if (rc == 0) {
         set_call(out, tool->name, args);
@@ -448,7 +461,7 @@ static int answer_user(const er_tool *tools, size_t n, const cJSON *msg, er_llm_
         return er_error_set(err, rc, "%s", perr.msg);
     if (rc == ER_EINVAL || rc == ER_ETOOBIG)   /* a command, badly written: say why */
         er_buf_printf(text, "%s\n\n", perr.msg);
-    help_text(tools, n, text);
+    help_text(o, text);
     return 0;
 }
 
@@ -489,9 +502,10 @@ static int finish(const er_llm_request *req, er_buf *text, er_llm_response *out,
     return rc;
 }
 
-int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
-                      er_llm_response *out, er_error *err)
+int er_offline_answer(const er_tool *tools, size_t n, const er_agent_def *const *agents,
+                      const er_llm_request *req, er_llm_response *out, er_error *err)
 {
+    const offer o = { tools, n, agents };
     memset(out, 0, sizeof *out);
     if (req->cancel && *req->cancel)
         return er_error_set(err, ER_ECANCELLED, "offline: cancelled");
@@ -502,13 +516,13 @@ int er_offline_answer(const er_tool *tools, size_t n, const er_llm_request *req,
     int rc = 0;
     const char *role = er_json_str(last, "role");
     if (er_str_eq(req->tool_choice, "route"))
-        rc = answer_route(req, out, err);
+        rc = answer_route(agents, req, out, err);
     else if (er_str_eq(role, "tool"))
         rc = present_or_fail(last, &text, err);
     else if (er_str_eq(role, "user"))
-        rc = answer_user(tools, n, last, out, &text, err);
+        rc = answer_user(&o, last, out, &text, err);
     else
-        help_text(tools, n, &text);
+        help_text(&o, &text);
     if (rc == 0)
         return finish(req, &text, out, err);
     er_buf_release(&text);
@@ -566,10 +580,9 @@ static void offline_close(er_llm *llm)
 static int offline_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
                         er_error *err)
 {
-    (void)llm;
     size_t n = 0;
     er_tool *tools = offered_tools(req->tools, &n);
-    int rc = er_offline_answer(tools, n, req, out, err);
+    int rc = er_offline_answer(tools, n, llm->agents, req, out, err);
     free(tools);
     return rc;
 }

@@ -204,6 +204,20 @@ static int read_calls(er_llm_acc *a, const cJSON *calls, er_error *err)
     return 0;
 }
 
+/* The text of a message or a delta: its content, or its refusal (structured
+ * outputs: the model declined, and says so in "refusal" instead). */
+static int read_text(er_llm_acc *a, const cJSON *m, er_error *err)
+{
+    const char *text = er_json_str(m, "content");
+    const char *refusal = er_json_str(m, "refusal");
+    int rc = text ? er_llm_acc_text(a, text, strlen(text), err) : 0;
+    if (!rc && refusal && *refusal) {
+        a->refused = true;
+        rc = er_llm_acc_text(a, refusal, strlen(refusal), err);
+    }
+    return rc;
+}
+
 static int stream_error(er_llm_acc *a, const cJSON *e, er_error *err)
 {
     const char *msg = cJSON_IsString(e) ? e->valuestring : er_json_str(e, "message");
@@ -228,8 +242,7 @@ static int on_event(er_llm_acc *a, const char *event, const cJSON *j, er_error *
     const cJSON *delta = er_json_obj(c0, "delta");
     if (!delta)
         return 0;
-    const char *text = er_json_str(delta, "content");
-    int rc = text ? er_llm_acc_text(a, text, strlen(text), err) : 0;
+    int rc = read_text(a, delta, err);
     const cJSON *calls = er_json_arr(delta, "tool_calls");
     if (!rc && calls)
         rc = read_calls(a, calls, err);
@@ -251,8 +264,7 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     er_llm_acc_set(&a->model, er_json_str(j, "model"));
     er_llm_acc_set(&a->stop_reason, er_json_str(c0, "finish_reason"));
     read_usage(a, j);
-    const char *text = er_json_str(msg, "content");
-    int rc = text ? er_llm_acc_text(a, text, strlen(text), err) : 0;
+    int rc = read_text(a, msg, err);
     const cJSON *calls = er_json_arr(msg, "tool_calls");
     if (!rc && calls)
         rc = read_calls(a, calls, err);

@@ -12,6 +12,7 @@
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_BODY ((size_t)16 << 20)
 #define MAX_EVENT ((size_t)4 << 20)
@@ -86,8 +87,10 @@ int er_llm_acc_text(er_llm_acc *a, const char *s, size_t n, er_error *err)
     if (er_buf_append(&a->text, s, n))
         return er_error_set(err, ER_ETOOBIG, "%s answer is longer than %zu bytes",
                             a->net->provider, a->text.max);
-    if (a->req->stream && a->req->on_token)
+    if (a->req->stream && a->req->on_token) {
+        a->passed_tokens = true;
         a->req->on_token(s, n, a->req->payload);
+    }
     return 0;
 }
 
@@ -143,6 +146,8 @@ void er_llm_acc_finish(er_llm_acc *a, er_llm_response *out)
         out->calls[i].arguments = c->args.len ? er_buf_detach(&c->args) : er_xstrdup("{}");
     }
     out->usage = a->usage;
+    if (a->refused)
+        er_llm_acc_set(&a->stop_reason, "refusal");
     out->stop_reason = a->stop_reason ? a->stop_reason
                                       : er_xstrdup(a->ncalls ? "tool_calls" : "stop");
     a->stop_reason = NULL;
@@ -224,13 +229,27 @@ static int on_http_data(const char *data, size_t len, er_error *err, void *paylo
         if (a->mode == 1 && a->json.len) {
             int rc = er_sse_feed(&a->sse, a->json.ptr, a->json.len, err);
             er_buf_reset(&a->json);
-            if (rc)
+            if (rc) {
+                a->bad_data = rc != ER_EUNAVAIL;
                 return rc;
+            }
         }
     }
-    if (a->mode == 1)
-        return er_sse_feed(&a->sse, data, len, err);
-    return keep_json(a, data, len, err);
+    int rc = a->mode == 1 ? er_sse_feed(&a->sse, data, len, err) : keep_json(a, data, len, err);
+    /* An error event is the provider's report of a failure on its side (it
+     * overloaded mid-answer): worth asking again, unlike garbage. */
+    if (rc && rc != ER_EUNAVAIL)
+        a->bad_data = true;
+    return rc;
+}
+
+/* Text from outside as one short line: control characters become blanks. */
+static void one_line(const char *in, char *out, size_t outsize)
+{
+    size_t i = 0;
+    for (; in[i] && i + 1 < outsize && i < 160; i++)
+        out[i] = iscntrl((unsigned char)in[i]) ? ' ' : in[i];
+    out[i] = '\0';
 }
 
 /* The provider's own words from an error body, sanitised to one short line. */
@@ -246,19 +265,25 @@ static void provider_message(const er_buf *body, char *out, size_t outsize)
     }
     if (!msg)
         msg = body->len ? body->ptr : "no details given";
-    size_t i = 0;
-    for (; msg[i] && i + 1 < outsize && i < 160; i++)
-        out[i] = iscntrl((unsigned char)msg[i]) ? ' ' : msg[i];
-    out[i] = '\0';
+    one_line(msg, out, outsize);
     cJSON_Delete(j);
 }
 
 int er_llm_net_status_error(const er_llm_net *n, const char *model, long status,
-                            const er_buf *body, int attempts, er_error *err)
+                            const er_buf *body, const char *location, int attempts,
+                            er_error *err)
 {
     char msg[200];
     provider_message(body, msg, sizeof msg);
     const char *p = n->provider;
+    if (status >= 300 && status < 400) {
+        char where[200];
+        one_line(location ? location : "nowhere said", where, sizeof where);
+        return er_error_set(err, ER_EPROTO,
+                            "%s: '%s' redirects (HTTP %ld) to '%s'; redirects are not "
+                            "followed (the API key would go along) — set the base URL to "
+                            "where the service is", p, n->base_url, status, where);
+    }
     if (status == 401 || status == 403)
         return er_error_set(err, ER_EAUTH, "%s rejected the API key (HTTP %ld): %s — check %s", p,
                             status, msg, n->key_env);
@@ -301,6 +326,9 @@ static void fill_req(er_http_req *h, const er_llm_net *n, const char *url, long 
     h->headers = (const char *const *)n->headers;
     h->timeout_ms = timeout_ms;
     h->max_body = MAX_BODY;
+    /* The provider's base URL is the operator's setting (a local Ollama at
+     * 127.0.0.1 included), not a tool's fetch: no SSRF guard (http.h). */
+    h->configured_endpoint = true;
 }
 
 static int finish_stream(er_llm_acc *a, er_error *err)
@@ -352,7 +380,8 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
     er_http_resp resp;
     int rc = er_http_request(&resp, &h, err);
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
-        rc = er_llm_net_status_error(n, req->model, resp.status, &resp.body, resp.attempts, err);
+        rc = er_llm_net_status_error(n, req->model, resp.status, &resp.body, resp.location,
+                                     resp.attempts, err);
     else if (rc == 0)
         rc = end_answer(a, resp.body.ptr, resp.body.len, json, err);
     name_provider(n, rc, err);
@@ -370,7 +399,8 @@ int er_llm_net_ping(const er_llm_net *n, const char *path, er_error *err)
     er_http_resp resp;
     int rc = er_http_request(&resp, &h, err);
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
-        rc = er_llm_net_status_error(n, NULL, resp.status, &resp.body, resp.attempts, err);
+        rc = er_llm_net_status_error(n, NULL, resp.status, &resp.body, resp.location,
+                                     resp.attempts, err);
     name_provider(n, rc, err);
     er_http_resp_release(&resp);
     free(url);
@@ -408,6 +438,38 @@ static int assemble(er_llm_acc *a, const er_llm_wire *w, int rc, cJSON *j, er_ll
     return rc;
 }
 
+/* A 2xx stream that broke off midway — the connection lost or gone quiet, its
+ * end marker missing, an error event — as opposed to an answer that was wrong
+ * (garbage, over a cap).  Nothing of it was used yet: tools run only on a
+ * whole answer, so asking again repeats no side effect. */
+static bool cut_midway(const er_llm_acc *a, int rc)
+{
+    if (!a->req->stream || a->mode == 0 || a->bad_data)
+        return false;
+    return rc == ER_EUNAVAIL || rc == ER_ETIMEDOUT || rc == ER_EPROTO;
+}
+
+/* Whether a cut answer is asked for again: retries and time left, not cancelled. */
+static bool ask_again(const er_llm_net *n, const er_llm_request *req, int tries, long wait)
+{
+    if (tries > n->retries || (req->cancel && *req->cancel))
+        return false;
+    return !req->deadline_ms || er_mono_ms() + wait < req->deadline_ms;
+}
+
+/* Sleeps ms in slices, so a cancel is seen; false when cancelled. */
+static bool nap(long ms, const volatile int *cancel)
+{
+    for (int64_t end = er_mono_ms() + ms; er_mono_ms() < end;) {
+        if (cancel && *cancel)
+            return false;
+        int64_t left = end - er_mono_ms();
+        struct timespec ts = { 0, (long)(left < 50 ? left : 50) * 1000000L };
+        nanosleep(&ts, NULL);
+    }
+    return !(cancel && *cancel);
+}
+
 int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *req,
                        er_llm_response *out, er_error *err)
 {
@@ -416,11 +478,31 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
     char *body = w->build(req, &len, err);
     if (!body)
         return ER_EINVAL;
-    er_llm_acc a;
-    er_llm_acc_init(&a, n, req, w->on_event);
-    cJSON *j = NULL;
-    int rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
-    rc = assemble(&a, w, rc, j, out, err);
+    int rc, tries;
+    bool passed = false, cut = false;
+    for (tries = 1;; tries++) {
+        er_llm_acc a;
+        er_llm_acc_init(&a, n, req, w->on_event);
+        if (passed && req->on_restart)   /* before any token of this attempt */
+            req->on_restart(req->payload);
+        cJSON *j = NULL;
+        rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
+        cut = rc && cut_midway(&a, rc);
+        passed = passed || a.passed_tokens;
+        rc = assemble(&a, w, rc, j, out, err);
+        long wait = cut ? er_http_backoff_ms(tries - 1, -1) : 0;
+        if (!cut || !ask_again(n, req, tries, wait))
+            break;
+        er_log(ER_LOG_INFO, "llm", "%s: the answer broke off (%s); asking again in %ld ms (%d of "
+               "%d)", n->provider, err ? err->msg : "", wait, tries, n->retries);
+        if (!nap(wait, req->cancel))
+            break;
+    }
+    if (rc && cut && tries > 1 && err) {
+        char last[sizeof err->msg];
+        er_strlcpy(last, err->msg, sizeof last);
+        er_error_set(err, rc, "%s (asked %d times: each answer broke off)", last, tries);
+    }
     er_log(ER_LOG_DEBUG, "llm", "%s: rc=%d calls=%zu usage=%lld/%lld", n->provider, rc,
            out->ncalls, (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
     free(body);

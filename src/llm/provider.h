@@ -52,6 +52,10 @@ struct er_llm_acc {
     char *model;                 /* OWNED */
     bool done;                   /* the stream's end marker arrived */
     int mode;                    /* streamed body: 0 unknown yet, 1 SSE, 2 plain JSON */
+    bool bad_data;               /* the answer itself was wrong (not its transport) */
+    bool passed_tokens;          /* text went to req->on_token */
+    bool refused;                /* the model declined (OpenAI's "refusal"): stop_reason
+                                    "refusal", its words the text */
     er_buf json;                 /* the body, when a server ignored "stream": true */
 };
 
@@ -121,8 +125,10 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
                     er_error *err);
 /* GETs base_url + path; 0 on a 2xx answer. */
 int er_llm_net_ping(const er_llm_net *n, const char *path, er_error *err);
-/* Maps a non-2xx answer to a code and a message naming the cause. */
+/* Maps a non-2xx answer to a code and a message naming the cause (location:
+ * where a 3xx pointed, or NULL). */
 int er_llm_net_status_error(const er_llm_net *n, const char *model, long status,
-                            const er_buf *body, int attempts, er_error *err);
+                            const er_buf *body, const char *location, int attempts,
+                            er_error *err);
 
 #endif

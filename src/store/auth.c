@@ -74,7 +74,20 @@ static void user_row(void *out, const er_sql_value *c, bool copy)
     u->created_ms = er_sql_col_int(&c[3]);
 }
 
-int er_store_api_token_user(er_store *st, const char *digest, er_user *out, er_error *err)
+typedef struct token_user {
+    er_user u;
+    char token_id[ER_ID_LEN];
+} token_user;
+
+static void token_user_row(void *out, const er_sql_value *c, bool copy)
+{
+    token_user *t = out;
+    user_row(&t->u, c, copy);
+    er_sql_col_id(t->token_id, &c[4]);
+}
+
+int er_store_api_token_user(er_store *st, const char *digest, er_user *out,
+                            char token_id_out[ER_ID_LEN], er_error *err)
 {
     memset(out, 0, sizeof *out);
     int rc = check_digest(digest, err);
@@ -82,13 +95,17 @@ int er_store_api_token_user(er_store *st, const char *digest, er_user *out, er_e
         return rc;
     bool found = false;
     er_sql_value p = ER_SQL_S(digest);
+    token_user t = { { .name = NULL }, "" };
     rc = er_sql_get(st,
-                    "SELECT u.id, u.name, u.role, u.created_ms FROM api_tokens t "
+                    "SELECT u.id, u.name, u.role, u.created_ms, t.id FROM api_tokens t "
                     "JOIN users u ON u.id = t.user_id "
                     "WHERE t.token_hash = ? AND t.revoked_ms IS NULL",
-                    &p, 1, 4, user_row, out, &found, err);
+                    &p, 1, 5, token_user_row, &t, &found, err);
     if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no valid API token with that digest");
+    *out = t.u;
+    if (rc == 0 && token_id_out)
+        memcpy(token_id_out, t.token_id, ER_ID_LEN);
     return rc;
 }
 
@@ -121,16 +138,35 @@ int er_store_api_token_list(er_store *st, const char *user_id, er_api_token_fn f
                         0, token_list_row, &c, err);
 }
 
-int er_store_api_token_revoke(er_store *st, const char *id, er_error *err)
+/* The sessions an API token was exchanged for go with it. */
+static int token_revoke_tx(er_store *st, void *payload, er_error *err)
 {
-    er_sql_value p[] = { ER_SQL_I(er_time_ms()), ER_SQL_S(id) };
-    int64_t changed = 0;
+    const char *id = payload;
+    int64_t now = er_time_ms(), changed = 0;
+    er_sql_value p[] = { ER_SQL_I(now), ER_SQL_S(id) };
     int rc = er_sql_exec(st,
                          "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
                          p, 2, &changed, err);
     if (rc == 0 && changed == 0)
-        rc = er_error_set(err, ER_ENOTFOUND, "no valid API token '%s'", id ? id : "");
+        return er_error_set(err, ER_ENOTFOUND, "no valid API token '%s'", id);
+    if (rc == 0)
+        rc = er_sql_exec(st,
+                         "UPDATE refresh_tokens SET used_ms = ? WHERE used_ms IS NULL AND family_id "
+                         "IN (SELECT id FROM auth_sessions WHERE api_token_id = ? AND revoked_ms IS NULL)",
+                         p, 2, NULL, err);
+    if (rc == 0)
+        rc = er_sql_exec(st,
+                         "UPDATE auth_sessions SET revoked_ms = ? WHERE api_token_id = ? "
+                         "AND revoked_ms IS NULL",
+                         p, 2, NULL, err);
     return rc;
+}
+
+int er_store_api_token_revoke(er_store *st, const char *id, er_error *err)
+{
+    if (er_str_empty(id))
+        return er_error_set(err, ER_EINVAL, "which API token? (an id from `errand user list`)");
+    return er_sql_transaction(st, token_revoke_tx, (void *)id, err);
 }
 
 /* ---- refresh tokens ---- */
@@ -185,11 +221,15 @@ int er_store_refresh_use(er_store *st, const char *digest, char user_id_out[ER_I
         return rc;
     int64_t now = er_time_ms();
     spent s = { .found = false };
-    er_sql_value p[] = { ER_SQL_I(now), ER_SQL_S(digest), ER_SQL_I(now) };
+    /* Only while its session lives: revoked or past the session's own end,
+     * no token of the family refreshes any more. */
+    er_sql_value p[] = { ER_SQL_I(now), ER_SQL_S(digest), ER_SQL_I(now), ER_SQL_I(now) };
     rc = er_sql_query(st,
                       "UPDATE refresh_tokens SET used_ms = ? WHERE token_hash = ? "
-                      "AND used_ms IS NULL AND expires_ms > ? RETURNING user_id, family_id",
-                      p, 3, spent_row, &s, err);
+                      "AND used_ms IS NULL AND expires_ms > ? AND family_id IN (SELECT id FROM "
+                      "auth_sessions WHERE revoked_ms IS NULL AND expires_ms > ?) "
+                      "RETURNING user_id, family_id",
+                      p, 4, spent_row, &s, err);
     if (rc)
         return rc;
     if (s.found) {
@@ -205,7 +245,11 @@ int er_store_refresh_use(er_store *st, const char *digest, char user_id_out[ER_I
         return rc;
     if (!s.found)
         return er_error_set(err, ER_EAUTH, "unknown refresh token");
-    if (s.used_ms) {
+    er_session ses;
+    bool known = er_store_session_get(st, s.family, &ses, NULL) == 0;
+    if (known && ses.revoked_ms)
+        return er_error_set(err, ER_EAUTH, "the session was revoked (log in again)");
+    if (s.used_ms && known && ses.expires_ms > now) {
         er_store_refresh_revoke(st, s.family, NULL);
         return er_error_set(err, ER_EAUTH,
                             "refresh token was already used; its session is revoked (log in again)");
@@ -215,11 +259,8 @@ int er_store_refresh_use(er_store *st, const char *digest, char user_id_out[ER_I
 
 int er_store_refresh_revoke(er_store *st, const char *family_id, er_error *err)
 {
-    er_sql_value p[] = { ER_SQL_I(er_time_ms()), ER_SQL_S(family_id) };
-    return er_sql_exec(st,
-                       "UPDATE refresh_tokens SET used_ms = ? WHERE family_id = ? "
-                       "AND used_ms IS NULL",
-                       p, 2, NULL, err);
+    int rc = er_store_session_revoke(st, family_id, err);
+    return rc == ER_ENOTFOUND ? 0 : rc;   /* ended already: nothing to do */
 }
 
 /* ---- identities ---- */

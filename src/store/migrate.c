@@ -3,8 +3,10 @@
  * Each dialect has its own numbered scripts, src/store/migrations/<dialect>/NNN_name.sql,
  * embedded by CMake (embed.h).  One table, schema_migrations, records what was
  * applied.  Each migration runs in its own transaction together with its
- * version row, after taking a lock, so that two processes starting at once
- * (`errand serve` and a worker) apply each migration exactly once. */
+ * version row, after taking the backend's migration lock, so that two
+ * processes starting at once (`errand serve` and a worker) apply each
+ * migration exactly once.  What SQL the lock and the table test take is the
+ * backend's business (store_backend.h, version 2): no dialect is named here. */
 #include "store_int.h"
 #include "errand/alloc.h"
 #include "errand/embed.h"
@@ -18,21 +20,6 @@
 
 #define MIGRATIONS_DIR "store/migrations/"
 #define MAX_DIALECTS 8
-
-/* What differs between dialects outside the migration scripts themselves. */
-typedef struct dialect_sql {
-    const char *dialect;
-    const char *lock;          /* serialises migrators inside the transaction; NULL: BEGIN does */
-    const char *has_versions;  /* one integer: > 0 when schema_migrations exists */
-} dialect_sql;
-
-static const dialect_sql dialect_sqls[] = {
-    { "sqlite", NULL,   /* the backend's transactions are BEGIN IMMEDIATE: the write lock */
-      "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = 'schema_migrations'" },
-    { "postgres", "SELECT pg_advisory_xact_lock(7310030907965189741)",   /* "errand.m" as 8 bytes */
-      "SELECT COUNT(*) FROM information_schema.tables "
-      "WHERE table_schema = current_schema() AND table_name = 'schema_migrations'" },
-};
 
 static const char create_versions[] =
     "CREATE TABLE IF NOT EXISTS schema_migrations ("
@@ -136,38 +123,19 @@ int er_store_latest_version(const er_store *st)
     return n ? m[n - 1].version : 0;
 }
 
-static const dialect_sql *dialect_of(const er_store *st)
+int er_store_schema_version(er_store *st, int *out, er_error *err)
 {
-    const char *name = er_store_dialect(st);
-    for (size_t i = 0; i < ER_ARRAY_LEN(dialect_sqls); i++)
-        if (strcmp(dialect_sqls[i].dialect, name) == 0)
-            return &dialect_sqls[i];
-    return NULL;
-}
-
-static int read_version(er_store *st, const dialect_sql *d, int *out, er_error *err)
-{
-    int64_t has = 0, v = 0;
-    int rc = er_sql_query_int(st, d->has_versions, NULL, 0, &has, NULL, err);
-    if (rc == 0 && has > 0)
+    bool has = false;
+    int64_t v = 0;
+    int rc = er_sql_table_exists(st, "schema_migrations", &has, err);
+    if (rc == 0 && has)
         rc = er_sql_query_int(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
                               NULL, 0, &v, NULL, err);
     *out = (int)v;
     return rc;
 }
 
-int er_store_schema_version(er_store *st, int *out, er_error *err)
-{
-    *out = 0;
-    const dialect_sql *d = dialect_of(st);
-    if (!d)
-        return er_error_set(err, ER_EINTERNAL, "no migration support for dialect '%s'",
-                            er_store_dialect(st));
-    return read_version(st, d, out, err);
-}
-
 typedef struct migrate_step {
-    const dialect_sql *d;
     const er_migration *list;
     size_t n;
     const er_migration *applied;   /* set when this step applied one */
@@ -186,12 +154,12 @@ static int migrate_one(er_store *st, void *payload, er_error *err)
 {
     migrate_step *m = payload;
     m->applied = NULL;
-    int rc = m->d->lock ? er_sql_exec(st, m->d->lock, NULL, 0, NULL, err) : 0;
+    int rc = er_sql_migration_lock(st, err);
     if (rc == 0)
         rc = er_sql_exec_script(st, create_versions, err);
     int current = 0;
     if (rc == 0)
-        rc = read_version(st, m->d, &current, err);
+        rc = er_store_schema_version(st, &current, err);
     if (rc)
         return rc;
     int latest = m->n ? m->list[m->n - 1].version : 0;
@@ -222,11 +190,11 @@ int er_store_migrate(er_store *st, int *applied, er_error *err)
 {
     if (applied)
         *applied = 0;
-    migrate_step m = { dialect_of(st), NULL, 0, NULL };
-    if (!m.d)
-        return er_error_set(err, ER_EINTERNAL, "no migration support for dialect '%s'",
+    migrate_step m = { NULL, 0, NULL };
+    m.list = er_migrations_for(er_store_dialect(st), &m.n);
+    if (!m.n)
+        return er_error_set(err, ER_EINTERNAL, "no migrations for dialect '%s'",
                             er_store_dialect(st));
-    m.list = er_migrations_for(m.d->dialect, &m.n);
     for (;;) {
         int rc = er_sql_transaction(st, migrate_one, &m, err);
         if (rc)

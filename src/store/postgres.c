@@ -548,6 +548,23 @@ static int pg_open(er_store **out, const er_url *url, er_error *err)
     return 0;
 }
 
+/* A transaction-scoped advisory lock: held until the migration commits. */
+static int pg_migration_lock(er_store *st, er_error *err)
+{
+    /* The key is "errand.m" as 8 bytes. */
+    return er_sql_exec(st, "SELECT pg_advisory_xact_lock(7310030907965189741)", NULL, 0, NULL,
+                       err);
+}
+
+static int pg_table_exists(er_store *st, const char *name, bool *out, er_error *err)
+{
+    er_sql_value p = ER_SQL_S(name);
+    int64_t one;
+    return er_sql_query_int(st, "SELECT 1 FROM information_schema.tables "
+                                "WHERE table_schema = current_schema() AND table_name = ?",
+                            &p, 1, &one, out, err);
+}
+
 const er_store_backend er_store_postgres_backend = {
     .version = ER_STORE_BACKEND_VERSION,
     .scheme = "postgresql",
@@ -559,4 +576,6 @@ const er_store_backend er_store_postgres_backend = {
     .exec_script = pg_exec_script,
     .transaction = pg_transaction,
     .ping = pg_ping,
+    .migration_lock = pg_migration_lock,
+    .table_exists = pg_table_exists,
 };

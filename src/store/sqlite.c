@@ -22,6 +22,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <sqlite3.h>
 #include <stdlib.h>
@@ -442,6 +443,35 @@ static int make_parent_dirs(const char *path, char *why, size_t whysize)
     return rc;
 }
 
+/* The database holds token digests, conversations and encrypted OAuth tokens:
+ * only its owner may read it.  SQLite gives the -wal and -shm files the mode
+ * of the database file, so creating that one 0600 (and taking group and other
+ * access off one an older errand created 0644) covers all three. */
+static int private_file(const char *path, char *why, size_t whysize)
+{
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+    if (fd < 0)   /* SQLite's own open says why, with its own words */
+        return 0;
+    struct stat sb;
+    int rc = 0;
+    if (fstat(fd, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 077) &&
+        fchmod(fd, sb.st_mode & 0700) != 0) {
+        char ebuf[128];
+        snprintf(why, whysize, "cannot make '%s' private (mode 0600): %s", path,
+                 strerror_r(errno, ebuf, sizeof ebuf));
+        rc = -1;
+    }
+    close(fd);
+    static const char *const sides[] = { "-wal", "-shm", "-journal" };
+    for (size_t i = 0; rc == 0 && i < sizeof sides / sizeof *sides; i++) {
+        char *side = er_xasprintf("%s%s", path, sides[i]);
+        if (stat(side, &sb) == 0 && sb.st_uid == geteuid() && (sb.st_mode & 077))
+            chmod(side, sb.st_mode & 0700);
+        free(side);
+    }
+    return rc;
+}
+
 static int open_error(sqlite_store *s, const char *reason, er_error *err)
 {
     return er_error_set(err, ER_EIO,
@@ -511,7 +541,8 @@ static int sq_open(er_store **out, const er_url *url, er_error *err)
 
     char why[200] = "";
     int rc = 0;
-    if (strcmp(s->path, ":memory:") != 0 && make_parent_dirs(s->path, why, sizeof why) != 0)
+    if (strcmp(s->path, ":memory:") != 0 && (make_parent_dirs(s->path, why, sizeof why) != 0 ||
+                                              private_file(s->path, why, sizeof why) != 0))
         rc = open_error(s, why, err);
     if (rc == 0) {
         int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
@@ -549,6 +580,14 @@ static void sq_close(er_store *st)
     free(s);
 }
 
+static int sq_table_exists(er_store *st, const char *name, bool *out, er_error *err)
+{
+    er_sql_value p = ER_SQL_S(name);
+    int64_t one;
+    return er_sql_query_int(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+                            &p, 1, &one, out, err);
+}
+
 const er_store_backend er_store_sqlite_backend = {
     .version = ER_STORE_BACKEND_VERSION,
     .scheme = "sqlite",
@@ -561,4 +600,6 @@ const er_store_backend er_store_sqlite_backend = {
     .transaction = sq_transaction,
     .read = sq_read,
     .ping = sq_ping,
+    .migration_lock = NULL,   /* transactions begin IMMEDIATE: the write lock */
+    .table_exists = sq_table_exists,
 };

@@ -123,6 +123,27 @@ int er_sql_exec_script(er_store *st, const char *script, er_error *err)
     return st->be->exec_script(st, script, err);
 }
 
+static int too_old(const er_store *st, const char *what, er_error *err)
+{
+    return er_error_set(err, ER_EINTERNAL, "the %s store backend (version %d) has no %s",
+                        st->be->scheme, st->be->version, what);
+}
+
+int er_sql_migration_lock(er_store *st, er_error *err)
+{
+    if (st->be->version < 2)
+        return too_old(st, "migration lock", err);
+    return st->be->migration_lock ? st->be->migration_lock(st, err) : 0;
+}
+
+int er_sql_table_exists(er_store *st, const char *name, bool *out, er_error *err)
+{
+    *out = false;
+    if (st->be->version < 2 || !st->be->table_exists)
+        return too_old(st, "table test", err);
+    return st->be->table_exists(st, name, out, err);
+}
+
 /* ---- column decoding shared by the domain modules ---- */
 
 char *er_sql_col_text(const er_sql_value *v)

@@ -11,6 +11,10 @@ const char *er_store_dialect(const er_store *st);
 
 /* Several ';'-separated statements without parameters (migrations). */
 int er_sql_exec_script(er_store *st, const char *script, er_error *err);
+/* The backend's migration lock (a no-op where its transactions serialise
+ * migrators) and table test; ER_EINTERNAL for a backend older than version 2. */
+int er_sql_migration_lock(er_store *st, er_error *err);
+int er_sql_table_exists(er_store *st, const char *name, bool *out, er_error *err);
 
 /* Column decoding for row callbacks. */
 char *er_sql_col_text(const er_sql_value *v);             /* OWNED copy, NULL for NULL */

@@ -5,6 +5,7 @@
  * task, so the rule is enforced by the UPDATE itself (WHERE status < bound),
  * never by reading the status first. */
 #include "store_int.h"
+#include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/id.h"
 #include "errand/str.h"
@@ -14,8 +15,8 @@
 
 #define TASK_COLS                                                                          \
     "id, parent_id, conversation_id, user_id, trace_id, agent, request, result, error, " \
-    "meta, status, tokens_in, tokens_out, created_ms, updated_ms"
-#define TASK_NCOLS 15
+    "meta, status, tokens_in, tokens_out, created_ms, updated_ms, attempt, deadline_ms"
+#define TASK_NCOLS 17
 #define DEFAULT_LIST_LIMIT 100
 
 static const char *const status_names[] = {
@@ -62,6 +63,8 @@ static void task_from_row(void *out, const er_sql_value *c, bool copy)
     t->tokens_out = er_sql_col_int(&c[12]);
     t->created_ms = er_sql_col_int(&c[13]);
     t->updated_ms = er_sql_col_int(&c[14]);
+    t->attempt = (int)er_sql_col_int(&c[15]);
+    t->deadline_ms = er_sql_col_int(&c[16]);
 }
 
 void er_task_release(er_task *t)
@@ -74,6 +77,16 @@ void er_task_release(er_task *t)
     free(t->error);
     free(t->meta);
     memset(t, 0, sizeof *t);
+}
+
+void er_task_copy(er_task *out, const er_task *t)
+{
+    *out = *t;
+    out->agent = er_xstrdup(t->agent);
+    out->request = er_xstrdup(t->request);
+    out->result = er_xstrdup(t->result);
+    out->error = er_xstrdup(t->error);
+    out->meta = er_xstrdup(t->meta);
 }
 
 int er_store_task_create(er_store *st, er_task *t, er_error *err)
@@ -89,10 +102,11 @@ int er_store_task_create(er_store *st, er_task *t, er_error *err)
         ER_SQL_S(t->request ? t->request : ""), ER_SQL_S(t->result), ER_SQL_S(t->error),
         ER_SQL_S(t->meta),        ER_SQL_I(t->status),      ER_SQL_I(t->tokens_in),
         ER_SQL_I(t->tokens_out),  ER_SQL_I(t->created_ms),  ER_SQL_I(t->updated_ms),
+        ER_SQL_I(t->attempt),     t->deadline_ms ? ER_SQL_I(t->deadline_ms) : ER_SQL_N,
     };
     int rc = er_sql_exec(st,
                          "INSERT INTO tasks (" TASK_COLS ") "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                          params, TASK_NCOLS, NULL, err);
     if (rc == ER_EEXISTS)
         return er_error_set(err, rc, "task '%s' already exists", t->id);
@@ -126,15 +140,15 @@ int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_e
     return 0;
 }
 
-typedef struct cancelled_ctx {
+typedef struct ended_ctx {
     const char (*ids)[ER_ID_LEN];
     size_t n;
     bool *out;
-} cancelled_ctx;
+} ended_ctx;
 
-static int cancelled_row(const er_sql_value *cols, int ncols, void *payload)
+static int ended_row(const er_sql_value *cols, int ncols, void *payload)
 {
-    cancelled_ctx *c = payload;
+    ended_ctx *c = payload;
     const char *id = ncols >= 1 ? er_sql_col_borrow(&cols[0]) : NULL;
     for (size_t i = 0; id && i < c->n; i++)
         if (strcmp(c->ids[i], id) == 0)
@@ -142,8 +156,8 @@ static int cancelled_row(const er_sql_value *cols, int ncols, void *payload)
     return 0;
 }
 
-int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
-                             er_error *err)
+int er_store_tasks_ended(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
+                         er_error *err)
 {
     if (n > ER_STORE_IDS_MAX)
         return er_error_set(err, ER_EINVAL, "at most %d task ids at once", ER_STORE_IDS_MAX);
@@ -152,16 +166,16 @@ int er_store_tasks_cancelled(er_store *st, const char (*ids)[ER_ID_LEN], size_t 
         return 0;
     er_sql_value params[ER_STORE_IDS_MAX + 1];
     char sql[96 + 2 * ER_STORE_IDS_MAX];
-    size_t len = er_strlcpy(sql, "SELECT id FROM tasks WHERE status = ? AND id IN (?", sizeof sql);
-    params[0] = ER_SQL_I(ER_TASK_CANCELLED);
+    size_t len = er_strlcpy(sql, "SELECT id FROM tasks WHERE status >= ? AND id IN (?", sizeof sql);
+    params[0] = ER_SQL_I(ER_TASK_DONE);
     for (size_t i = 0; i < n; i++) {
         params[i + 1] = er_sql_str(ids[i]);
         if (i > 0)
             len += er_strlcpy(sql + len, ",?", sizeof sql - len);
     }
     er_strlcpy(sql + len, ")", sizeof sql - len);
-    cancelled_ctx c = { ids, n, out };
-    return er_sql_query(st, sql, params, (int)n + 1, cancelled_row, &c, err);
+    ended_ctx c = { ids, n, out };
+    return er_sql_query(st, sql, params, (int)n + 1, ended_row, &c, err);
 }
 
 static int count_row(const er_sql_value *cols, int ncols, void *payload)
@@ -248,15 +262,35 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
     return rc;
 }
 
-/* Explains why an advance changed nothing: no such task, or its status is past. */
-static int advance_refused(er_store *st, const char *id, er_task_status to, er_error *err)
+int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn,
+                           void *payload, er_error *err)
 {
-    er_task_status now;
-    int rc = er_store_task_status(st, id, &now, err);
+    er_sql_value params[] = { ER_SQL_I(now_ms), ER_SQL_I(limit > 0 ? limit : DEFAULT_LIST_LIMIT) };
+    task_list_ctx c = { fn, payload };
+    /* The literal bound lets the planner use the partial index tasks_open. */
+    return er_sql_query(st,
+                        "SELECT " TASK_COLS " FROM tasks WHERE status < 3 AND deadline_ms < ? "
+                        "ORDER BY created_ms LIMIT ?",
+                        params, 2, task_list_row, &c, err);
+}
+
+/* Explains why an advance changed nothing: no such task, its status is past,
+ * or another attempt has it now. */
+static int advance_refused(er_store *st, const char *id, er_task_status to, int attempt,
+                           er_error *err)
+{
+    er_task t;
+    int rc = er_store_task_get(st, id, &t, err);
     if (rc)
         return rc;
-    return er_error_set(err, ER_ECONFLICT, "task '%s' is already %s; it cannot move to %s", id,
-                        er_task_status_name(now), er_task_status_name(to));
+    if (attempt && t.attempt != attempt && !er_task_status_final(t.status))
+        rc = er_error_set(err, ER_ECONFLICT, "task '%s' is run by attempt %d now; the outcome "
+                          "of attempt %d is dropped", id, t.attempt, attempt);
+    else
+        rc = er_error_set(err, ER_ECONFLICT, "task '%s' is already %s; it cannot move to %s",
+                          id, er_task_status_name(t.status), er_task_status_name(to));
+    er_task_release(&t);
+    return rc;
 }
 
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
@@ -275,7 +309,7 @@ int er_store_task_advance(er_store *st, const char *id, er_task_status to,
         ER_SQL_I(to),              ER_SQL_S(upd->agent), ER_SQL_S(upd->result),
         ER_SQL_S(upd->error),      ER_SQL_S(upd->meta),  ER_SQL_I(upd->tokens_in),
         ER_SQL_I(upd->tokens_out), ER_SQL_I(er_time_ms()), ER_SQL_S(id),
-        ER_SQL_I(below),
+        ER_SQL_I(below),           ER_SQL_I(upd->attempt), ER_SQL_I(upd->attempt),
     };
     int64_t changed = 0;
     int rc = er_sql_exec(st,
@@ -283,9 +317,9 @@ int er_store_task_advance(er_store *st, const char *id, er_task_status to,
                          "result = COALESCE(?, result), error = COALESCE(?, error), "
                          "meta = COALESCE(?, meta), tokens_in = tokens_in + ?, "
                          "tokens_out = tokens_out + ?, updated_ms = ? "
-                         "WHERE id = ? AND status < ?",
+                         "WHERE id = ? AND status < ? AND (? = 0 OR attempt = ?)",
                          params, (int)ER_ARRAY_LEN(params), &changed, err);
     if (rc == 0 && changed == 0)
-        rc = advance_refused(st, id, to, err);
+        rc = advance_refused(st, id, to, upd->attempt, err);
     return rc;
 }

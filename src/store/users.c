@@ -107,3 +107,35 @@ int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err
     return er_sql_query(st, "SELECT " USER_COLS " FROM users ORDER BY created_ms, name", NULL, 0,
                         user_list_row, &c, err);
 }
+
+/* By id or name, as er_store_user_get: the WHERE of both statements below. */
+#define BY_ID_OR_NAME "WHERE id = ? OR (name = ? AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?))"
+
+int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role,
+                           er_error *err)
+{
+    if (er_str_empty(id_or_name))
+        return er_error_set(err, ER_EINVAL, "user id or name is empty");
+    if (!role || !valid_role(role))
+        return er_error_set(err, ER_EINVAL, "unknown user role '%s' (use admin or user)",
+                            role ? role : "");
+    er_sql_value p[] = { ER_SQL_S(role), ER_SQL_S(id_or_name), ER_SQL_S(id_or_name),
+                         ER_SQL_S(id_or_name) };
+    int64_t changed = 0;
+    int rc = er_sql_exec(st, "UPDATE users SET role = ? " BY_ID_OR_NAME, p, 4, &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no user '%s'", id_or_name);
+    return rc;
+}
+
+int er_store_user_delete(er_store *st, const char *id_or_name, er_error *err)
+{
+    if (er_str_empty(id_or_name))
+        return er_error_set(err, ER_EINVAL, "user id or name is empty");
+    er_sql_value p[] = { ER_SQL_S(id_or_name), ER_SQL_S(id_or_name), ER_SQL_S(id_or_name) };
+    int64_t changed = 0;
+    int rc = er_sql_exec(st, "DELETE FROM users " BY_ID_OR_NAME, p, 3, &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no user '%s'", id_or_name);
+    return rc;
+}

@@ -339,7 +339,8 @@ static const er_tool exec_tools[] = {
       "\"timeout_s\":{\"type\":\"integer\",\"description\":\"wall-clock limit in seconds, 1-600 "
       "(default 60)\"}},"
       "\"required\":[\"cmd\"],\"additionalProperties\":false}",
-      ER_PERM_EXEC, "run CMD...", run_run },
+      ER_PERM_EXEC, "run CMD...", run_run,
+      .idempotent = false },   /* a command may append, send, deploy: at most once */
     { "diff",
       "Show uncommitted changes in the workspace (git diff against HEAD, plus untracked files), "
       "for the whole workspace or one path. Needs the workspace to be a git repository.",
@@ -347,7 +348,7 @@ static const er_tool exec_tools[] = {
       "\"path\":{\"type\":\"string\",\"description\":\"file or directory to limit the diff to "
       "(default: the whole workspace)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
-      ER_PERM_READ, "diff [PATH]", run_diff },
+      ER_PERM_READ, "diff [PATH]", run_diff, .idempotent = true },
 };
 
 const er_tool_family er_tools_exec = { "exec", exec_tools, ER_ARRAY_LEN(exec_tools) };

@@ -41,7 +41,13 @@ typedef struct target {
     const er_workspace *ws;
     const char *abs;   /* canonical, inside the workspace */
     const char *rel;   /* as the model should see it */
+    const volatile int *cancel;   /* checked in the loops that may run long */
 } target;
+
+static bool target_cancelled(const target *t)
+{
+    return t->cancel && *t->cancel;
+}
 
 typedef int (*path_body)(cJSON *o, const target *t, const cJSON *args, er_error *err);
 
@@ -55,7 +61,7 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
         return rc;
     char *abs = NULL;
     if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs) };
+        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel };
         cJSON *o = cJSON_CreateObject();
         if ((rc = body(o, &t, args, err)) == 0)
             rc = er_tools_emit(out, o, err);
@@ -174,13 +180,16 @@ static void feed(reader *r, const char *p, size_t n)
 }
 
 /* Streams the file through r; *exact is false when counting stopped early. */
-static int scan_file(reader *r, int fd, const char *rel, bool *exact, er_error *err)
+static int scan_file(reader *r, int fd, const target *t, bool *exact, er_error *err)
 {
+    const char *rel = t->rel;
     char chunk[65536];
     size_t scanned = 0;
     ssize_t n;
     *exact = true;
     while ((n = read(fd, chunk, sizeof chunk)) > 0) {
+        if (target_cancelled(t))
+            return er_error_set(err, ER_ECANCELLED, "read_file: cancelled");
         if (scanned == 0 && looks_binary(chunk, (size_t)n))
             return binary_error(err, rel);
         scanned += (size_t)n;
@@ -238,7 +247,7 @@ static int read_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     if (rc == 0)
         rc = open_regular(&fd, t, err);
     bool exact = true;
-    if (rc == 0 && (rc = scan_file(&r, fd, t->rel, &exact, err)) == 0)
+    if (rc == 0 && (rc = scan_file(&r, fd, t, &exact, err)) == 0)
         rc = read_result(o, &r, exact, t->rel, err);
     if (fd >= 0)
         close(fd);
@@ -463,12 +472,13 @@ static const char *type_of(mode_t m)
     return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : "other";
 }
 
-static size_t read_entries(DIR *d, entry **out)
+static size_t read_entries(DIR *d, const target *t, entry **out)
 {
     size_t n = 0, cap = 0;
     entry *v = NULL;
     struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
+    /* Millions of entries (a stat each) make a long loop: cut short on cancel. */
+    while (((n & 1023) != 1023 || !target_cancelled(t)) && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         struct stat st;
@@ -534,8 +544,13 @@ static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err
         return er_error_set(err, ER_EIO, "cannot list %s: %s", t->rel, strerror(errno));
     }
     entry *v;
-    size_t n = read_entries(d, &v);
+    size_t n = read_entries(d, t, &v);
     closedir(d);
+    if (target_cancelled(t)) {
+        add_entries(o, v, n);   /* frees them */
+        free(v);
+        return er_error_set(err, ER_ECANCELLED, "list_dir: cancelled");
+    }
     er_json_add_str(o, "path", t->rel);
     add_entries(o, v, n);
     free(v);
@@ -557,7 +572,7 @@ static const er_tool fs_tools[] = {
       "\"end\":{\"type\":\"integer\",\"description\":\"last line to show, inclusive (default: "
       "end of file)\"}},"
       "\"required\":[\"path\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "show PATH[:START[-END]]", run_read },
+      ER_PERM_READ, "show PATH[:START[-END]]", run_read, .idempotent = true },
     { "write_file",
       "Create or overwrite a file in the workspace with the given content (parent directories "
       "are created). Returns a unified diff against the previous content.",
@@ -565,7 +580,8 @@ static const er_tool fs_tools[] = {
       "\"path\":{\"type\":\"string\",\"description\":\"file path, relative to the workspace\"},"
       "\"content\":{\"type\":\"string\",\"description\":\"the complete new content\"}},"
       "\"required\":[\"path\",\"content\"],\"additionalProperties\":false}",
-      ER_PERM_WRITE, "write PATH CONTENT...", run_write },
+      ER_PERM_WRITE, "write PATH CONTENT...", run_write,
+      .idempotent = true },   /* the whole content: writing it twice leaves the same file */
     { "edit_file",
       "Replace an exact piece of text in a file. old must match exactly once (include enough "
       "surrounding lines) unless replace_all is set. Returns a unified diff of the change.",
@@ -577,14 +593,15 @@ static const er_tool fs_tools[] = {
       "\"replace_all\":{\"type\":\"boolean\",\"description\":\"replace every occurrence "
       "(default false)\"}},"
       "\"required\":[\"path\",\"old\",\"new\"],\"additionalProperties\":false}",
-      ER_PERM_WRITE, "edit PATH OLD NEW", run_edit },
+      ER_PERM_WRITE, "edit PATH OLD NEW", run_edit,
+      .idempotent = false },   /* its second run would meet its own result */
     { "list_dir",
       "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"directory, relative to the workspace "
       "(default: its root)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
-      ER_PERM_READ, "ls [PATH]", run_list },
+      ER_PERM_READ, "ls [PATH]", run_list, .idempotent = true },
 };
 
 const er_tool_family er_tools_fs = { "fs", fs_tools, ER_ARRAY_LEN(fs_tools) };

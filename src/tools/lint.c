@@ -609,7 +609,7 @@ static const er_tool lint_tools[] = {
       "\"path\":{\"type\":\"string\",\"description\":\"files or directories to check, separated "
       "by spaces (default: the whole workspace)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
-      ER_PERM_READ, "lint [PATH...]", run_lint },
+      ER_PERM_READ, "lint [PATH...]", run_lint, .idempotent = true },
 };
 
 const er_tool_family er_tools_lint = { "lint", lint_tools, ER_ARRAY_LEN(lint_tools) };

@@ -12,51 +12,9 @@
 #include <string.h>
 #include <strings.h>
 
-/* Length of the valid UTF-8 sequence at s (at most n bytes), or 0 if invalid. */
-static size_t utf8_seq(const unsigned char *s, size_t n)
-{
-    size_t len;
-    unsigned min;
-    unsigned cp;
-    if (s[0] < 0x80)
-        return 1;
-    if ((s[0] & 0xE0) == 0xC0) {
-        len = 2, min = 0x80, cp = s[0] & 0x1F;
-    } else if ((s[0] & 0xF0) == 0xE0) {
-        len = 3, min = 0x800, cp = s[0] & 0x0F;
-    } else if ((s[0] & 0xF8) == 0xF0) {
-        len = 4, min = 0x10000, cp = s[0] & 0x07;
-    } else {
-        return 0;
-    }
-    if (len > n)
-        return 0;
-    for (size_t i = 1; i < len; i++) {
-        if ((s[i] & 0xC0) != 0x80)
-            return 0;
-        cp = (cp << 6) | (s[i] & 0x3F);
-    }
-    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-        return 0;
-    return len;
-}
-
 static void put_utf8(er_buf *out, const char *s, size_t len)
 {
-    const unsigned char *p = (const unsigned char *)s;
-    size_t i = 0;
-    while (i < len) {
-        size_t start = i;
-        size_t n;
-        while (i < len && (n = utf8_seq(p + i, len - i)) > 0 && p[i] != 0)
-            i += n;
-        er_buf_append(out, s + start, i - start);
-        if (i < len) {
-            /* NUL would end the C string cJSON sees; mark it like other junk. */
-            er_buf_puts(out, "\xEF\xBF\xBD");
-            i++;
-        }
-    }
+    er_buf_put_utf8(out, s, len);   /* over the cap: the emit's check catches it */
 }
 
 /* Moves a cut point back to a UTF-8 sequence boundary. */

@@ -15,6 +15,8 @@ static const er_tool_family *const families[] = {
     &er_tools_exec,
     &er_tools_lint,
     &er_tools_test,
+    &er_tools_web,
+    &er_tools_research,
 };
 
 static const er_tool_family *family_at(size_t i)
@@ -60,6 +62,11 @@ const er_tool *er_tool_find(const char *name)
     if (name)
         er_tool_each(find_one, &c);
     return c.found;
+}
+
+bool er_tool_untrusted(const er_tool *t)
+{
+    return t && t->perm == ER_PERM_NETWORK;
 }
 
 cJSON *er_tool_spec(const er_tool *t)
@@ -145,4 +152,9 @@ int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err)
     }
     cJSON_Delete(schema);
     return rc;
+}
+
+bool er_tool_idempotent(const er_tool *t)
+{
+    return t->idempotent || t->perm == ER_PERM_READ;
 }

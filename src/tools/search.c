@@ -4,12 +4,12 @@
 #include "errand/tool_families.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
+#include "errand/glob.h"
 #include "errand/str.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <fnmatch.h>
 #include <regex.h>
 #include <stdlib.h>
 #include <string.h>
@@ -44,17 +44,20 @@ static int by_str(const void *a, const void *b)
 
 /* The directory is opened beneath the root (er_workspace_open): one swapped
  * for a symlink during the walk is not followed out. */
-static size_t list_names(const er_workspace *ws, const char *dir, char ***out)
+static bool walk_cancelled(walker *w);
+
+static size_t list_names(walker *w, const char *dir, char ***out)
 {
     int fd;
     DIR *d = NULL;
-    if (er_workspace_open(&fd, ws, dir, O_RDONLY | O_DIRECTORY, NULL) == 0 &&
+    if (er_workspace_open(&fd, w->ws, dir, O_RDONLY | O_DIRECTORY, NULL) == 0 &&
         (d = fdopendir(fd)) == NULL)
         close(fd);
     size_t n = 0, cap = 0;
     char **v = NULL;
     struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
+    /* A directory of millions of entries is a long loop of its own. */
+    while (d && ((n & 1023) != 1023 || !walk_cancelled(w)) && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0 ||
             strcmp(de->d_name, ".git") == 0)
             continue;
@@ -72,16 +75,22 @@ static size_t list_names(const er_workspace *ws, const char *dir, char ***out)
     return n;
 }
 
+static bool walk_cancelled(walker *w)
+{
+    if (!w->cancelled && w->ctx->cancel && *w->ctx->cancel)
+        w->stop = w->cancelled = true;
+    return w->cancelled;
+}
+
 static void walk(walker *w, er_buf *path, int depth)
 {
     char **names;
-    size_t n = list_names(w->ws, path->ptr, &names);
+    size_t n = list_names(w, path->ptr, &names);
     size_t base = path->len;
     for (size_t i = 0; i < n; i++) {
         if (!w->stop && ++w->visited > VISIT_MAX)
             w->stop = true;
-        if (!w->stop && (w->visited & 255) == 0 && w->ctx->cancel && *w->ctx->cancel)
-            w->stop = w->cancelled = true;
+        walk_cancelled(w);   /* one read of a flag: at every entry */
         if (!w->stop) {
             er_buf_printf(path, "/%s", names[i]);
             struct stat st;
@@ -145,47 +154,7 @@ void er_tools_free_list(char **v, size_t n)
     free(v);
 }
 
-/* ---- glob matching with ** ---- */
-
-/* Matches one path segment (up to '/' or the end) of pattern and name. */
-static bool seg_match(const char *pat, size_t plen, const char *name, size_t nlen)
-{
-    char p[1024], s[1024];
-    if (plen >= sizeof p || nlen >= sizeof s)
-        return false;
-    memcpy(p, pat, plen);
-    p[plen] = '\0';
-    memcpy(s, name, nlen);
-    s[nlen] = '\0';
-    return fnmatch(p, s, FNM_PERIOD) == 0;
-}
-
-static bool glob_match(const char *pat, const char *path)
-{
-    if (pat[0] == '*' && pat[1] == '*' && (pat[2] == '/' || pat[2] == '\0')) {
-        const char *rest = pat[2] ? pat + 3 : pat + 2;
-        if (!*rest)
-            return true;
-        for (const char *p = path;;) {
-            if (glob_match(rest, p))
-                return true;
-            p = strchr(p, '/');
-            if (!p)
-                return false;
-            p++;
-        }
-    }
-    const char *pe = strchr(pat, '/'), *se = strchr(path, '/');
-    size_t pl = pe ? (size_t)(pe - pat) : strlen(pat);
-    size_t sl = se ? (size_t)(se - path) : strlen(path);
-    if (!seg_match(pat, pl, path, sl))
-        return false;
-    if (!pe && !se)
-        return true;
-    if (!pe || !se)
-        return false;
-    return glob_match(pe + 1, se + 1);
-}
+/* ---- glob patterns ---- */
 
 static bool has_magic(const char *s, size_t n)
 {
@@ -214,6 +183,12 @@ static int relative_pattern(char **out, const er_workspace *ws, const char *patt
             return er_error_set(err, ER_EDENIED, "path '%s' is outside the workspace %s", pattern,
                                 ws->root);
     }
+    size_t segments = 1;
+    for (const char *s = p; *s; s++)
+        segments += *s == '/';
+    if (segments > ER_GLOB_SEGMENTS_MAX)
+        return er_error_set(err, ER_EINVAL, "glob: pattern of %zu segments; %d at most", segments,
+                            ER_GLOB_SEGMENTS_MAX);
     *out = er_xstrdup(*p ? p : "*");
     return 0;
 }
@@ -245,7 +220,7 @@ static void glob_visit(walker *w, const char *abs, const char *rel, const struct
     (void)abs;
     (void)st;
     glob_state *g = w->payload;
-    if (!glob_match(g->pattern, rel))
+    if (!er_glob_match(g->pattern, rel))
         return;
     g->cost += er_tools_json_cost(rel, strlen(rel)) + 3;
     if (g->count < GLOB_MAX && g->cost < ER_TOOLS_BUDGET) {
@@ -316,9 +291,10 @@ static bool filter_ok(const grep_state *g, const char *rel)
     if (!g->filter)
         return true;
     if (strchr(g->filter, '/'))
-        return glob_match(g->filter, rel);
+        return er_glob_match(g->filter, rel);
     const char *base = strrchr(rel, '/');
-    return fnmatch(g->filter, base ? base + 1 : rel, 0) == 0;
+    base = base ? base + 1 : rel;
+    return er_glob_segment(g->filter, strlen(g->filter), base, strlen(base), false);
 }
 
 /* False when the match would not fit: the caller stops there. */
@@ -340,6 +316,8 @@ static void grep_text(walker *w, grep_state *g, char *text, size_t len, const ch
 {
     size_t lineno = 0;
     for (char *line = text; line < text + len && !w->stop;) {
+        if ((lineno & 1023) == 1023 && walk_cancelled(w))
+            break;
         char *nl = memchr(line, '\n', (size_t)(text + len - line));
         if (nl)
             *nl = '\0';
@@ -355,7 +333,7 @@ static void grep_text(walker *w, grep_state *g, char *text, size_t len, const ch
 static void grep_file(walker *w, const char *abs, const char *rel, const struct stat *st)
 {
     grep_state *g = w->payload;
-    if (!S_ISREG(st->st_mode) || !filter_ok(g, rel))
+    if (walk_cancelled(w) || !S_ISREG(st->st_mode) || !filter_ok(g, rel))
         return;
     if ((size_t)st->st_size > GREP_FILE_MAX) {
         g->skipped++;
@@ -464,7 +442,7 @@ static const er_tool search_tools[] = {
       "\"pattern\":{\"type\":\"string\",\"description\":\"glob relative to the workspace, e.g. "
       "**/*.py\"}},"
       "\"required\":[\"pattern\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "glob PATTERN", run_glob },
+      ER_PERM_READ, "glob PATTERN", run_glob, .idempotent = true },
     { "grep",
       "Search file contents with a POSIX extended regular expression; returns file:line:text "
       "for each matching line. Binary files and .git are skipped.",
@@ -476,7 +454,7 @@ static const er_tool search_tools[] = {
       "\"glob\":{\"type\":\"string\",\"description\":\"only files whose name matches, e.g. "
       "*.c\"}},"
       "\"required\":[\"pattern\"],\"additionalProperties\":false}",
-      ER_PERM_READ, "grep PATTERN [PATH]", run_grep },
+      ER_PERM_READ, "grep PATTERN [PATH]", run_grep, .idempotent = true },
 };
 
 const er_tool_family er_tools_search = { "search", search_tools, ER_ARRAY_LEN(search_tools) };

@@ -277,7 +277,8 @@ static const er_tool test_tools[] = {
       "\"timeout_s\":{\"type\":\"integer\",\"description\":\"wall-clock limit in seconds, 1-600 "
       "(default 300)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
-      ER_PERM_EXEC, "test [CMD...]", run_test },
+      ER_PERM_EXEC, "test [CMD...]", run_test,
+      .idempotent = false },   /* the command is the caller's: it may do anything */
 };
 
 const er_tool_family er_tools_test = { "test", test_tools, ER_ARRAY_LEN(test_tools) };

@@ -205,6 +205,10 @@ static int open_beneath(int dirfd, const char *rel, int flags)
 static int open_checked(const er_workspace *ws, int rootfd, const char *rel, int flags)
 {
     int fd = openat(rootfd, rel, flags | O_NOFOLLOW);
+    struct stat st;
+    if (fd < 0 && errno == ENOTDIR && (flags & O_DIRECTORY) &&
+        fstatat(rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
+        errno = ELOOP;   /* a directory swapped for a symlink, as openat2 would say */
     if (fd < 0)
         return -1;
     char link[64], real[PATH_MAX];

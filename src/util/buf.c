@@ -2,6 +2,7 @@
 #include "errand/buf.h"
 #include "errand/alloc.h"
 #include "errand/error.h"
+#include "errand/str.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -110,4 +111,25 @@ void er_buf_consume(er_buf *b, size_t n)
     memmove(b->ptr, b->ptr + n, b->len - n);
     b->len -= n;
     b->ptr[b->len] = '\0';
+}
+
+int er_buf_put_utf8(er_buf *b, const char *s, size_t len)
+{
+    int replaced = 0;
+    size_t i = 0;
+    while (i < len) {
+        size_t start = i, n;
+        while (i < len && s[i] && (n = er_utf8_seq((const unsigned char *)s + i, len - i)) > 0)
+            i += n;
+        if (er_buf_append(b, s + start, i - start))
+            return ER_ETOOBIG;
+        if (i < len) {
+            /* NUL would end the C string a reader sees: marked like other junk. */
+            if (er_buf_puts(b, "\xEF\xBF\xBD"))
+                return ER_ETOOBIG;
+            replaced++;
+            i++;
+        }
+    }
+    return replaced;
 }

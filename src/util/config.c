@@ -26,6 +26,8 @@ const er_config_key er_config_keys[] = {
       "Store URL: sqlite:///path/errand.db (default: $XDG_DATA_HOME/errand/errand.db) or postgresql://user:pass@host:port/db" },
     { "bus", "rabbitmq_url", "RABBITMQ_URL", ER_CFG_STR, OFF(rabbitmq_url), true, NULL,
       "Message bus URL: amqp://user:pass@host:port/vhost; unset: in-process queues" },
+    { "bus", "queue_type", "ERRAND_BUS_QUEUE_TYPE", ER_CFG_STR, OFF(bus_queue_type), false,
+      "classic", "Type of the RabbitMQ queues errand declares: classic or quorum (replicated, for a cluster)" },
     { "cache", "redis_url", "REDIS_URL", ER_CFG_STR, OFF(redis_url), true, NULL,
       "Cache and pub/sub URL: redis://[:pass@]host:port/db; unset: in-process" },
     { "llm", "provider", "ERRAND_LLM", ER_CFG_STR, OFF(llm), false, NULL,
@@ -45,6 +47,28 @@ const er_config_key er_config_keys[] = {
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false,
+      NULL, "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, else the one whose API key is set)" },
+    { "search", "url", "ERRAND_SEARCH_URL", ER_CFG_STR, OFF(search_url), false, NULL,
+      "Search provider base URL: a SearXNG instance (required for searxng; JSON output enabled), or another endpoint for brave/tavily (default: their public API)" },
+    { "search", "brave_api_key", "BRAVE_API_KEY", ER_CFG_STR, OFF(brave_api_key), true, NULL,
+      "Brave Search API subscription token" },
+    { "search", "tavily_api_key", "TAVILY_API_KEY", ER_CFG_STR, OFF(tavily_api_key), true, NULL,
+      "Tavily API key" },
+    { "search", "count", "ERRAND_SEARCH_COUNT", ER_CFG_LONG, OFF(search_count), false, "10",
+      "Results a web search returns unless the call asks for another number (1-20)" },
+    { "web", "allow_hosts", "ERRAND_WEB_ALLOW_HOSTS", ER_CFG_STR, OFF(web_allow_hosts), false,
+      NULL, "Hosts, addresses or CIDR blocks (comma-separated) the web tools may fetch from although they are loopback, private or link-local (default: none)" },
+    { "web", "cache_ttl", "ERRAND_WEB_CACHE_TTL", ER_CFG_LONG, OFF(web_cache_ttl), false, "3600",
+      "Seconds fetched pages and search results stay cached (0: not cached)" },
+    { "web", "max_bytes", "ERRAND_WEB_MAX_BYTES", ER_CFG_LONG, OFF(web_max_bytes), false,
+      "5242880", "Bytes of a page (decoded) read at most; the rest is cut" },
+    { "web", "timeout", "ERRAND_WEB_TIMEOUT", ER_CFG_LONG, OFF(web_timeout), false, "20",
+      "Seconds one page fetch may take" },
+    { "web", "max_redirects", "ERRAND_WEB_MAX_REDIRECTS", ER_CFG_LONG, OFF(web_max_redirects),
+      false, "5", "Redirects a page fetch follows, each one checked again" },
+    { "web", "delay_ms", "ERRAND_WEB_DELAY_MS", ER_CFG_LONG, OFF(web_delay_ms), false, "1000",
+      "Politeness: least milliseconds between two fetches from one host" },
     { "user", "name", "ERRAND_USER", ER_CFG_STR, OFF(user), false, NULL,
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
@@ -67,6 +91,8 @@ const er_config_key er_config_keys[] = {
       "Token budget of one task (input + output)" },
     { "agent", "max_seconds", "ERRAND_MAX_SECONDS", ER_CFG_LONG, OFF(max_seconds), false, "600",
       "Wall-clock budget of one task, in seconds" },
+    { "agent", "deadline_margin", "ERRAND_DEADLINE_MARGIN", ER_CFG_LONG, OFF(deadline_margin),
+      false, "60", "Seconds past max_seconds after which a task no worker finished is failed" },
     { "agent", "approval_timeout", "ERRAND_APPROVAL_TIMEOUT", ER_CFG_LONG, OFF(approval_timeout),
       false, "300", "Seconds to wait for an answer to an approval request before denying" },
     { "policy", "read", "ERRAND_POLICY_READ", ER_CFG_POLICY, POL(ER_PERM_READ), false, "allow",
@@ -76,7 +102,10 @@ const er_config_key er_config_keys[] = {
     { "policy", "exec", "ERRAND_POLICY_EXEC", ER_CFG_POLICY, POL(ER_PERM_EXEC), false, "ask",
       "Policy for tools that run programs" },
     { "policy", "network", "ERRAND_POLICY_NETWORK", ER_CFG_POLICY, POL(ER_PERM_NETWORK), false,
-      "allow", "Policy for tools that reach the network" },
+      "allow", "Policy for the web tools (web_search, fetch_url, cite_check), which fetch from the network" },
+    { "policy", "exec_network", "ERRAND_POLICY_EXEC_NETWORK", ER_CFG_POLICY,
+      POL(ER_PERM_EXEC_NETWORK), false, "deny",
+      "Whether programs started by run and test get the network inside their sandbox (ask: only with --yes)" },
     { "policy", "send", "ERRAND_POLICY_SEND", ER_CFG_POLICY, POL(ER_PERM_SEND), false, "ask",
       "Policy for tools that send messages or submit forms" },
     { "log", "level", "ERRAND_LOG", ER_CFG_STR, OFF(log_level), false, "warn",
@@ -111,6 +140,15 @@ const er_config_key er_config_keys[] = {
       "Largest request body accepted, in bytes (larger: 413)" },
     { "server", "timeout_ms", "ERRAND_SERVER_TIMEOUT_MS", ER_CFG_LONG, OFF(timeout_ms), false,
       "10000", "Milliseconds of silence after which a connection is closed (rounded up to seconds)" },
+    { "server", "max_connections", "ERRAND_MAX_CONNECTIONS", ER_CFG_LONG, OFF(max_connections),
+      false, "1024", "Connections open at once; near it, a new one closes the oldest that has "
+                     "not sent its request headers yet" },
+    { "server", "max_connections_per_ip", "ERRAND_MAX_CONNECTIONS_PER_IP", ER_CFG_LONG,
+      OFF(max_connections_per_ip), false, "64",
+      "Connections open at once from one client address (0: no limit; behind a reverse proxy)" },
+    { "server", "header_timeout_ms", "ERRAND_HEADER_TIMEOUT_MS", ER_CFG_LONG,
+      OFF(header_timeout_ms), false, "10000",
+      "Milliseconds a client has to send a request's headers, however it trickles them" },
     { "server", "metrics_token", "ERRAND_METRICS_TOKEN", ER_CFG_STR, OFF(metrics_token), true,
       NULL, "Bearer token /metrics requires (default: /metrics is open)" },
     { "oauth", "issuer", "OAUTH_ISSUER_URL", ER_CFG_STR, OFF(oauth_issuer), false, NULL,
@@ -125,7 +163,8 @@ const er_config_key er_config_keys[] = {
 const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
 
 static const char *const policy_names[] = { "ask", "allow", "deny" };
-static const char *const perm_names[] = { "read", "write", "exec", "network", "send" };
+static const char *const perm_names[] = { "read", "write", "exec", "network", "send",
+                                          "exec_network" };
 
 const char *er_policy_name(er_policy p)
 {
@@ -155,6 +194,8 @@ static const struct {
     bool list;               /* a comma-separated list of them */
 } choices[] = {
     { "llm", "provider", "openai, anthropic, offline", false },
+    { "bus", "queue_type", "classic, quorum", false },
+    { "search", "provider", "searxng, brave, tavily", false },
     { "log", "level", "debug, info, warn, warning, error, off", false },
     { "sandbox", "fallback", "limits, refuse", false },
     { "server", "admin_approval", "write, exec, network, send", true },
@@ -200,8 +241,8 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
         char **s = field;
         free(*s);
         *s = er_str_empty(value) ? NULL : er_xstrdup(value);
-        if (k->secret && *s && !strstr(k->key, "url"))
-            er_log_add_secret(*s);
+        if (k->secret && *s && !er_config_key_is_url(k))
+            er_log_add_secret(*s);   /* URL passwords are masked wherever a URL is written */
         return 0;
     }
     case ER_CFG_LONG: {
@@ -225,7 +266,19 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
     return ER_EINTERNAL;
 }
 
-static const er_config_key *find_key(const char *name)
+static bool ends_with(const char *s, const char *tail)
+{
+    size_t n = s ? strlen(s) : 0, t = strlen(tail);
+    return n >= t && strcmp(s + n - t, tail) == 0;
+}
+
+bool er_config_key_is_url(const er_config_key *k)
+{
+    /* oauth.issuer is read from OAUTH_ISSUER_URL: its variable says what it is. */
+    return k->type == ER_CFG_STR && (ends_with(k->key, "url") || ends_with(k->env, "_URL"));
+}
+
+const er_config_key *er_config_find(const char *name)
 {
     const char *dot = strchr(name, '.');
     for (size_t i = 0; i < er_config_nkeys; i++) {
@@ -244,7 +297,7 @@ static const er_config_key *find_key(const char *name)
 
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
-    const er_config_key *k = find_key(name);
+    const er_config_key *k = er_config_find(name);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
                             name);
@@ -432,8 +485,11 @@ char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask
         const char *s = *(char *const *)field;
         if (!s)
             return NULL;
+        /* Every URL setting, secret or not: llm.openai_base_url may carry a password. */
+        if (mask && er_config_key_is_url(k))
+            return er_url_redacted(s);
         if (mask && k->secret)
-            return strstr(k->key, "url") ? er_url_redacted(s) : er_xstrdup("***");
+            return er_xstrdup("***");
         return er_xstrdup(s);
     }
     case ER_CFG_LONG:

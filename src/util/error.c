@@ -1,5 +1,6 @@
 /* error.c — the one error type: setting, prefixing, naming codes. */
 #include "errand/error.h"
+#include "errand/url.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -10,26 +11,29 @@ int er_error_set(er_error *err, int code, const char *fmt, ...)
     if (!err)
         return code;
     err->code = code;
+    char msg[sizeof err->msg];
     va_list ap;
     va_start(ap, fmt);
-    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    vsnprintf(msg, sizeof msg, fmt, ap);
     va_end(ap);
+    /* Messages reach users (task errors, API answers): never a URL's password. */
+    er_url_mask_text(msg, err->msg, sizeof err->msg);
     return code;
 }
 
-int er_error_prefix(er_error *err, const char *fmt, ...)
+void er_error_prefix(er_error *err, const char *fmt, ...)
 {
     if (!err)
-        return ER_EINTERNAL;
+        return;
     char prefix[128];
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
     va_end(ap);
-    char old[sizeof err->msg];
+    char old[sizeof err->msg], msg[sizeof err->msg];
     memcpy(old, err->msg, sizeof old);
-    snprintf(err->msg, sizeof err->msg, "%s: %s", prefix, old);
-    return err->code;
+    snprintf(msg, sizeof msg, "%s: %s", prefix, old);
+    er_url_mask_text(msg, err->msg, sizeof err->msg);
 }
 
 void er_error_clear(er_error *err)

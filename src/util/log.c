@@ -7,6 +7,7 @@
 #include "errand/buf.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "errand/url.h"
 
 #include <ctype.h>
 #include <pthread.h>
@@ -157,6 +158,16 @@ void er_log_redact(const char *s, char *out, size_t outsize)
         }
         if (hit)
             continue;
+        size_t ul, pl;
+        if (strncmp(s, "://", 3) == 0 && er_url_password_at(s + 3, &ul, &pl)) {
+            /* A URL's password, whichever setting or message it came from. */
+            for (size_t i = 0; i < 3 + ul + 1 && o + 1 < outsize; i++)
+                out[o++] = s[i];
+            for (const char *r = "***"; *r && o + 1 < outsize; r++)
+                out[o++] = *r;
+            s += 3 + ul + 1 + pl;
+            continue;
+        }
         size_t skip;
         if (marker_len(s, &skip)) {
             for (size_t i = 0; i < skip && o + 1 < outsize; i++)

@@ -21,6 +21,41 @@ size_t er_strlcpy(char *dst, const char *src, size_t dstsize)
     return n;
 }
 
+size_t er_utf8_seq(const unsigned char *s, size_t n)
+{
+    size_t len;
+    unsigned min, cp;
+    if (s[0] < 0x80)
+        return 1;
+    if ((s[0] & 0xE0) == 0xC0)
+        len = 2, min = 0x80, cp = s[0] & 0x1F;
+    else if ((s[0] & 0xF0) == 0xE0)
+        len = 3, min = 0x800, cp = s[0] & 0x0F;
+    else if ((s[0] & 0xF8) == 0xF0)
+        len = 4, min = 0x10000, cp = s[0] & 0x07;
+    else
+        return 0;
+    if (len > n)
+        return 0;
+    for (size_t i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return len;
+}
+
+size_t er_utf8_check(const char *s, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    size_t i = 0, n;
+    while (i < len && (n = er_utf8_seq(p + i, len - i)) > 0)
+        i += n;
+    return i;
+}
+
 bool er_str_starts(const char *s, const char *prefix)
 {
     return s && strncmp(s, prefix, strlen(prefix)) == 0;

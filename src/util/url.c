@@ -4,6 +4,7 @@
 #include "errand/str.h"
 
 #include <ctype.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -147,23 +148,59 @@ char *er_url_query_get(const er_url *u, const char *name)
     return NULL;
 }
 
+char *er_url_with_query(const char *text, const char *name, const char *value)
+{
+    const char *q = strchr(text, '?');
+    er_url u = { .query = q ? (char *)q + 1 : NULL };
+    char *had = er_url_query_get(&u, name);
+    if (had) {
+        free(had);
+        return er_xstrdup(text);
+    }
+    const char *sep = !q ? "?" : q[1] && text[strlen(text) - 1] != '&' ? "&" : "";
+    return er_xasprintf("%s%s%s=%s", text, sep, name, value);
+}
+
+bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len)
+{
+    /* The authority ends at a path, query, fragment, or where text around a URL resumes. */
+    size_t n = strcspn(s, "/?# \t\r\n\"'<>`");
+    const char *at = NULL;
+    for (size_t i = 0; i < n; i++)
+        if (s[i] == '@')
+            at = s + i;
+    const char *colon = at ? memchr(s, ':', (size_t)(at - s)) : NULL;
+    if (!colon || colon + 1 == at)
+        return false;
+    *user_len = (size_t)(colon - s);
+    *pw_len = (size_t)(at - colon - 1);
+    return true;
+}
+
+void er_url_mask_text(const char *text, char *out, size_t outsize)
+{
+    size_t o = 0;
+    if (!outsize)
+        return;
+    while (*text && o + 1 < outsize) {
+        size_t ul, pl;
+        if (strncmp(text, "://", 3) == 0 && er_url_password_at(text + 3, &ul, &pl)) {
+            int n = snprintf(out + o, outsize - o, "://%.*s:***", (int)ul, text + 3);
+            o = n < 0 || (size_t)n >= outsize - o ? outsize - 1 : o + (size_t)n;
+            text += 3 + ul + 1 + pl;
+            continue;
+        }
+        out[o++] = *text++;
+    }
+    out[o] = '\0';
+}
+
 char *er_url_redacted(const char *text)
 {
     if (!text)
         return NULL;
-    const char *scheme_end = strstr(text, "://");
-    if (!scheme_end)
-        return er_xstrdup(text);
-    const char *a = scheme_end + 3;
-    const char *slash = strchr(a, '/');
-    const char *at = NULL;
-    for (const char *p = a; *p && (!slash || p < slash); p++)
-        if (*p == '@')
-            at = p;
-    if (!at)
-        return er_xstrdup(text);
-    const char *colon = memchr(a, ':', (size_t)(at - a));
-    if (!colon)
-        return er_xstrdup(text);
-    return er_xasprintf("%.*s:***%s", (int)(colon - text), text, at);
+    size_t n = strlen(text) + 8;
+    char *out = er_xmalloc(n);
+    er_url_mask_text(text, out, n);
+    return out;
 }

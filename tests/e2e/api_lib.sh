@@ -13,10 +13,12 @@ FAKE_OIDC="$ERRAND_BUILD/tests/fake_oidc"
 export ERRAND_JWT_SECRET="e2e-secret-0123456789abcdef0123456789abcdef"
 RUN_ID="$(date +%s%N | tail -c 8)$$"
 
-# start_server [errand options...] — sets API, WSAPI, SERVER_PID.
+# start_server [errand options...] — sets API, WSAPI, SERVER_PID.  SERVE_ARGS
+# and WORKER_ARGS: options of the serve and worker commands (e.g. --grace 1).
 start_server() {
   : > "$T/serve.log"
-  "$ERRAND" "$@" serve --listen 127.0.0.1:0 > "$T/serve.out" 2> "$T/serve.log" &
+  # shellcheck disable=SC2086
+  "$ERRAND" "$@" serve --listen 127.0.0.1:0 ${SERVE_ARGS:-} > "$T/serve.out" 2> "$T/serve.log" &
   SERVER_PID=$!
   PIDS+=("$SERVER_PID")
   API=""
@@ -32,7 +34,8 @@ start_server() {
   fi
   WSAPI="ws://${API#http://}/ws"
   if [ -n "${RABBITMQ_URL:-}" ] && [ -z "${WORKER_PID:-}" ]; then
-    "$ERRAND" "$@" worker all > "$T/worker.log" 2>&1 &
+    # shellcheck disable=SC2086
+    "$ERRAND" "$@" worker all ${WORKER_ARGS:-} > "$T/worker.log" 2>&1 &
     WORKER_PID=$!
     PIDS+=("$WORKER_PID")
     for _ in $(seq 200); do grep -q ready "$T/worker.log" && break; sleep 0.05; done

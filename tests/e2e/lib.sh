@@ -164,10 +164,15 @@ start_worker() {
   done
   fail "worker $name is not ready after 60 s"; return 1
 }
+# agent_names — the agents of the registry (errand agents), one a line.
+agent_names() {
+  "$ERRAND_BIN" agents --json | /usr/bin/python3 -c 'import json,sys
+for a in json.load(sys.stdin): print(a["name"])'
+}
 # start_workers [OPTIONS…] — supervisor, aggregator and one worker per agent.
 start_workers() {
   local w
-  for w in supervisor aggregator code research data email browser; do start_worker "$w" "$@"; done
+  for w in supervisor aggregator $(agent_names); do start_worker "$w" "$@"; done
 }
 # stop_worker PID — SIGTERM, then wait; returns the worker's exit status.
 stop_worker() { if ours "$1"; then kill -TERM "$1"; fi; wait "$1"; }

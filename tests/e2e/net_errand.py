@@ -5,7 +5,7 @@ Commands that run tasks (ask, and the REPL or session: no command, repl) need
 worker processes started with the SAME environment, working directory and
 global options as the command: in networked mode the worker's configuration is
 what counts for a task.  The workers are `errand worker supervisor`, `errand
-worker aggregator` and `errand worker code research data email browser`, so
+worker aggregator` and `errand worker AGENT…` (every agent of `errand agents`), so
 that every hand-over crosses RabbitMQ and a process boundary (the fault tests
 run single agents in processes of their own).  Every other command is exec'ed
 as it is.
@@ -32,8 +32,7 @@ import hashlib, json, os, signal, socket, subprocess, sys, threading, time
 
 BIN = os.environ.get("ERRAND_BIN", "")
 LOGS = os.environ.get("ERRAND_NET_LOGS") or "."
-WORKERS = (os.environ.get("ERRAND_NET_WORKERS") or
-           "supervisor,aggregator,code research data email browser").split(",")
+
 READY_S = 60      # start-up under ASan on a loaded machine can be slow
 STOP_S = 60
 
@@ -43,10 +42,19 @@ GLOBAL_VALUE = {"--config", "--database", "--llm", "--model", "-m", "--workspace
 GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V"}
 # Command options that take a value, so their values are not taken for commands.
 COMMAND_VALUE = {"--agent", "-a", "--conversation", "-C", "--status", "-s", "--limit", "-n",
-                 "--concurrency", "-j"}
+                 "--concurrency", "-j", "--grace"}
 NOT_FOR_WORKERS = {"--plain", "--help", "-h", "--version", "-V"}
 # Set by the shell per command, not configuration.
 VOLATILE_ENV = {"_", "PWD", "OLDPWD", "SHLVL", "ERRAND_NET_POOL"}
+
+
+def worker_names():
+    """The worker processes: ERRAND_NET_WORKERS, or the supervisor, the aggregator
+    and one process for every agent of `errand agents`."""
+    if os.environ.get("ERRAND_NET_WORKERS"):
+        return os.environ["ERRAND_NET_WORKERS"].split(",")
+    out = subprocess.run([BIN, "agents", "--json"], check=True, capture_output=True).stdout
+    return ["supervisor", "aggregator", " ".join(a["name"] for a in json.loads(out))]
 
 
 def parse(argv):
@@ -112,7 +120,7 @@ class Worker:
 
 
 def start(opts, env, cwd):
-    workers = [Worker(n, opts, env, cwd) for n in WORKERS]
+    workers = [Worker(n, opts, env, cwd) for n in worker_names()]
     deadline = time.monotonic() + READY_S
     for w in workers:
         w.ready.wait(max(0.1, deadline - time.monotonic()))

@@ -4,7 +4,9 @@
 # requests; CORS allow-list; /metrics behind a token; no secrets in answers.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
-start_server -o server.rate_limit=5 -o server.rate_window=2 -o server.metrics_token=metrics-secret-1
+export ERRAND_METRICS_TOKEN=metrics-secret-1   # a secret: not with -o (ps shows it)
+start_server -o server.rate_limit=5 -o server.rate_window=2
+unset ERRAND_METRICS_TOKEN
 EVE=$(mkuser eve)
 FAY=$(mkuser fay)
 

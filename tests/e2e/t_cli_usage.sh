@@ -84,9 +84,14 @@ out=$("$ERRAND" conv show "$id")
 check "conv show to a pipe has no escape codes" test "${out//$'\033'/}" = "$out"
 expect_contains "conv show names the roles" "$out" "user: ls"
 # offline, a request for an agent without commands still lists the commands
+out=$("$ERRAND" ask --agent browser "what is new")
+expect_contains "browser offline points at the code agent" "$out" "Plain commands go to the code agent:"
+expect_contains "browser offline lists show" "$out" "show PATH[:START[-END]]"
+expect_contains "browser offline points at the research agent" "$out" "Plain commands go to the research agent:"
+# the research agent lists its own
 out=$("$ERRAND" ask --agent research "what is new")
-expect_contains "research offline points at the code agent" "$out" "Plain commands go to the code agent:"
-expect_contains "research offline lists show" "$out" "show PATH[:START[-END]]"
+expect_contains "research offline lists search" "$out" "search QUERY..."
+expect_contains "research offline lists cite" "$out" "cite URL QUOTE..."
 # NO_COLOR drops the colour of the progress lines on a terminal, not the lines
 if command -v script > /dev/null; then
   # (not in $T itself: it holds errand's data directory, and a worker refuses

@@ -2,7 +2,7 @@
 # refusals and limits back as tool results.  Writing outside the workspace,
 # reading ../../etc/passwd and escaping through symlinks are refused; a
 # connection to a server on 127.0.0.1 from `run` fails unless the policy grants
-# the network; an endless loop is killed at its timeout; 100 MB of output is
+# the network (policy.exec_network; policy.network is the web tools'); an endless loop is killed at its timeout; 100 MB of output is
 # capped; a command that does not exist gives a clear error.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/code_lib.sh"
@@ -50,7 +50,7 @@ calls '[
 ]' T="$T" PROBE="$PROBE"
 start_fake "$T/s.json"
 use_openai
-json=$("$ERRAND" -w "$ws" --yes -o policy.network=deny ask --json --agent code "check the sandbox" \
+json=$("$ERRAND" -w "$ws" --yes -o policy.exec_network=deny ask --json --agent code "check the sandbox" \
   2>"$T/err"); rc=$?
 expect_eq "exit 0" "$rc" 0
 expect_eq "done" "$(jget "$json" status)" "done"
@@ -118,19 +118,26 @@ probe() {
   expect_eq "$name: one run happened" "$(nreq)" 2
   kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 }
+# by default commands get no network; web tools' policy.network=allow is not theirs
+probe default -o policy.exec=allow -o policy.network=allow
+if [ "$BWRAP" = bwrap ]; then
+  expect_eq "default: result says no network" "$(sent n1 network)" "false"
+  check "default: probe did not connect" not contains "$(sent n1 stdout)" "connected"
+  expect_eq "default: server accepted nothing" "$(wc -l < "$T/accepted" | tr -d ' ')" 0
+fi
 # ask, and nobody approves it (no --yes): not granted
-probe ask-unapproved -o policy.exec=allow -o policy.network=ask
+probe ask-unapproved -o policy.exec=allow -o policy.exec_network=ask
 if [ "$BWRAP" = bwrap ]; then
   expect_eq "ask-unapproved: result says no network" "$(sent n1 network)" "false"
   check "ask-unapproved: probe did not connect" not contains "$(sent n1 stdout)" "connected"
   expect_eq "ask-unapproved: server accepted nothing" "$(wc -l < "$T/accepted" | tr -d ' ')" 0
 fi
 # granted: by policy, and by --yes answering ask
-probe allowed -o policy.exec=allow -o policy.network=allow
+probe allowed -o policy.exec=allow -o policy.exec_network=allow
 expect_eq "allowed: probe connected" "$(sent n1 stdout)" "connected"
 expect_eq "allowed: result says network" "$(sent n1 network)" "true"
 expect_eq "allowed: server accepted it" "$(wc -l < "$T/accepted" | tr -d ' ')" 1
-probe yes --yes -o policy.network=ask
+probe yes --yes -o policy.exec_network=ask
 expect_eq "--yes: probe connected" "$(sent n1 stdout)" "connected"
 expect_eq "--yes: server accepted it" "$(wc -l < "$T/accepted" | tr -d ' ')" 1
 

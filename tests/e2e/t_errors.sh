@@ -6,9 +6,9 @@ cat > "$T/s.json" <<'JSON'
  {"match":"retry me","status":500,"message":"overloaded"},
  {"match":"retry me","text":"recovered"},
  {"match":"bad sse","malformed":"sse"},
- {"match":"cut json","malformed":"truncate"},
- {"match":"unknown tool","tool_calls":[{"id":"u1","name":"launch_rockets","arguments":{}}]},
- {"match":"no done","text":"half","malformed":"no_done"},
+ {"match":"cut json","malformed":"truncate","repeat":true},
+ {"match":"unknown tool","repeat":true,"tool_calls":[{"id":"u1","name":"launch_rockets","arguments":{}}]},
+ {"match":"no done","text":"half","malformed":"no_done","repeat":true},
  {"match":"fine","repeat":true,"text":"fine answer"}
 ]}
 JSON

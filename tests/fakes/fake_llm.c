@@ -10,10 +10,22 @@
  * TURN: text, tool_calls [{id,name,arguments}], usage {input,output}, status,
  * message, retry_after, delay_ms, stall_ms, chunk_delay_ms,
  * malformed: "json" | "truncate" | "sse" | "no_done", ignore_stream (answer
- * with plain JSON even when asked to stream, as some servers do).
+ * with plain JSON even when asked to stream, as some servers do),
+ * finish_reason, refusal, misbehave (fake_llm_misbehave.h: refusal, length,
+ * non_utf8, dup_ids, empty, ignore_tool_choice, stream_error, stall_midway,
+ * redirect), capture: PREFIX (the word after PREFIX in the request replaces
+ * every "{{capture}}" in the turn's strings: one turn answers many tasks with
+ * their own file names, as the soak tests need),
+ * echo (true: answer with the text of the last message; "ID": with tool call
+ * ID's result).
+ * --gullible on: obey the orders found in the last message before the script
+ * (fake_llm_gullible.h).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
- * t_done_ns, t_first_byte_ns when streamed), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
+ * t_done_ns, t_first_byte_ns when streamed, t_wall_ms: the wall clock when it
+ * arrived), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
+#include "fake_llm_misbehave.h"
 #include "fake_llm_wire.h"
+#include "fake_llm_gullible.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -37,6 +49,7 @@ typedef struct fake {
     const char *api_key;
     FILE *record;
     int nreq;
+    bool gullible;          /* --gullible on */
     pthread_mutex_t lock;
 } fake;
 
@@ -47,9 +60,12 @@ typedef struct exchange {
     const char *path;
     er_buf body;
     cJSON *json;            /* the parsed request, or NULL */
+    cJSON *turn;            /* the turn as answered (its misbehaviours applied), OWNED */
     int turn_idx;
+    cJSON *own_turn;        /* a turn made here (gullible orders, echo), freed after */
     uint64_t t_recv;
     uint64_t t_first;       /* first streamed chunk written (benchmarks: time to first token) */
+    int64_t t_wall;         /* er_time_ms() when it arrived */
 } exchange;
 
 /* The SSE events of a streamed answer, kept apart so they can be spaced out,
@@ -162,6 +178,25 @@ static void garble(events *ev)
     er_buf_release(&rest);
 }
 
+/* Halfway through a stream (fake_llm_misbehave.h): an error event ends it, or
+ * the fake goes quiet with the connection open.  True when the rest is not sent. */
+static bool midway(exchange *x)
+{
+    if (misbehaves(x->r.turn, "stall_midway")) {
+        sleep_ms(turn_num(&x->r, "stall_ms", 60000));
+        return true;
+    }
+    if (!misbehaves(x->r.turn, "stream_error"))
+        return false;
+    const char *ev = x->r.p == OPENAI
+        ? "data: {\"error\":{\"message\":\"The server is overloaded\","
+          "\"type\":\"server_error\"}}\n\n"
+        : "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+          "\"message\":\"Overloaded\"}}\n\n";
+    write_chunk(x, ev, strlen(ev));
+    return true;
+}
+
 static void answer_stream(exchange *x)
 {
     events ev = { .text = ER_BUF_INIT };
@@ -185,13 +220,18 @@ static void answer_stream(exchange *x)
     size_t sent = 0;
     for (size_t i = 0; i < n && sent < total && !stopping; i++) {
         size_t end = ev.ends[i] < total ? ev.ends[i] : total;
-        if (gap > 0 || i + 1 == n || end == total) {
+        bool half = i + 1 == (n + 1) / 2;
+        if (gap > 0 || i + 1 == n || end == total || half) {
             write_chunk(x, ev.text.ptr + sent, end - sent);
             sent = end;
             if (gap > 0)
                 sleep_ms(gap);
         }
+        if (half && midway(x))
+            break;
     }
+    if (sent < total && misbehaves(x->r.turn, "stream_error"))
+        cut = false;   /* the error event ended the stream properly */
     if (cut)
         mg_disable_connection_keep_alive(x->conn);
     else
@@ -200,6 +240,44 @@ static void answer_stream(exchange *x)
 }
 
 /* ---- requests ---- */
+
+/* Replaces {{capture}} in every string below o with word. */
+static void fill_capture(cJSON *o, const char *word)
+{
+    cJSON *it;
+    cJSON_ArrayForEach(it, o) {
+        if (cJSON_IsString(it) && strstr(it->valuestring, "{{capture}}")) {
+            er_buf b = ER_BUF_INIT;
+            for (const char *p = it->valuestring, *hit; *p; p = hit + 11) {
+                if (!(hit = strstr(p, "{{capture}}"))) {
+                    er_buf_puts(&b, p);
+                    break;
+                }
+                er_buf_append(&b, p, (size_t)(hit - p));
+                er_buf_puts(&b, word);
+            }
+            cJSON_SetValuestring(it, er_buf_cstr(&b));
+            er_buf_release(&b);
+        } else if (cJSON_IsObject(it) || cJSON_IsArray(it)) {
+            fill_capture(it, word);
+        }
+    }
+}
+
+/* A turn's "capture": the word (letters, digits, - _ .) after its prefix in
+ * the request body fills the turn's {{capture}} placeholders. */
+static void apply_capture(cJSON *turn, const char *body)
+{
+    const char *prefix = er_json_str(turn, "capture");
+    const char *at = prefix && *prefix && body ? strstr(body, prefix) : NULL;
+    if (!at)
+        return;
+    at += strlen(prefix);
+    size_t n = strspn(at, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_.");
+    char *word = er_xstrndup(at, n);
+    fill_capture(turn, word);
+    free(word);
+}
 
 static void send_models(exchange *x)
 {
@@ -262,6 +340,27 @@ static void pick_turn(exchange *x)
     pthread_mutex_unlock(&F.lock);
 }
 
+/* The gullible model's orders come before the script; an {"echo": true} turn
+ * becomes one whose text is the last message's. */
+static void special_turn(exchange *x)
+{
+    if (F.gullible && (x->own_turn = gullible_turn(x->json)) != NULL) {
+        x->r.turn = x->own_turn;
+        return;
+    }
+    pick_turn(x);
+    const cJSON *echo = x->r.turn ? cJSON_GetObjectItemCaseSensitive(x->r.turn, "echo") : NULL;
+    if (cJSON_IsTrue(echo) || cJSON_IsString(echo)) {
+        x->own_turn = cJSON_Duplicate(x->r.turn, true);
+        char *text = gullible_echo(x->json, cJSON_IsString(echo) ? echo->valuestring : NULL);
+        cJSON_ReplaceItemInObjectCaseSensitive(x->own_turn, "text", cJSON_CreateString(text));
+        if (!cJSON_GetObjectItemCaseSensitive(x->own_turn, "text"))
+            er_json_add_str(x->own_turn, "text", text);
+        free(text);
+        x->r.turn = x->own_turn;
+    }
+}
+
 static void answer_chat(exchange *x)
 {
     if (er_json_parse(&x->json, x->body.ptr, x->body.len, NULL) != 0) {
@@ -272,19 +371,38 @@ static void answer_chat(exchange *x)
     x->r.request_len = x->body.len;
     x->r.include_usage =
         er_json_bool(er_json_obj(x->json, "stream_options"), "include_usage", false);
-    pick_turn(x);
+    special_turn(x);
     if (!x->r.turn) {
         send_error(x, 500, "fake_llm: script exhausted", -1);
         return;
     }
-    sleep_ms(turn_num(&x->r, "delay_ms", 0) + turn_num(&x->r, "stall_ms", 0));
+    const char *unknown = NULL;
+    if (!(x->turn = misbehave_turn(x->r.turn, x->json, &unknown))) {
+        char *msg = er_xasprintf("fake_llm: no misbehaviour named '%s'", unknown);
+        send_error(x, 500, msg, -1);
+        free(msg);
+        return;
+    }
+    apply_capture(x->turn, x->body.ptr);
+    x->r.turn = x->turn;
+    bool stall_first = !misbehaves(x->turn, "stall_midway");
+    sleep_ms(turn_num(&x->r, "delay_ms", 0) + (stall_first ? turn_num(&x->r, "stall_ms", 0) : 0));
     long status = turn_num(&x->r, "status", 0);
-    if (status) {
+    bool stream = er_json_bool(x->json, "stream", false) &&
+                  !er_json_bool(x->r.turn, "ignore_stream", false);
+    if (!status && !stream && misbehaves(x->turn, "stream_error"))
+        status = x->r.p == OPENAI ? 503 : 529;   /* a buffered answer's form of it */
+    if (misbehaves(x->turn, "redirect")) {
+        const char *to = turn_str(&x->r, "location");
+        char *extra = er_xasprintf("Location: %s\r\n",
+                                   to ? to : "https://llm.example.invalid/v1/chat/completions");
+        send_response(x, 307, "text/plain", extra, "moved\n", 6);
+        free(extra);
+    } else if (status) {
         const char *msg = turn_str(&x->r, "message");
         send_error(x, (int)status, msg ? msg : "fake_llm: scripted failure",
                    turn_num(&x->r, "retry_after", -1));
-    } else if (er_json_bool(x->json, "stream", false) &&
-               !er_json_bool(x->r.turn, "ignore_stream", false)) {
+    } else if (stream) {
         answer_stream(x);
     } else {
         answer_plain(x);
@@ -334,8 +452,11 @@ static void record(exchange *x)
                            : (x->body.len ? cJSON_CreateString(x->body.ptr) : cJSON_CreateNull()));
     x->json = NULL;
     add(r, "turn", cJSON_CreateNumber(x->turn_idx));
+    if (x->own_turn && er_json_bool(x->own_turn, "gullible", false))
+        add(r, "gullible", cJSON_Duplicate(er_json_arr(x->own_turn, "tool_calls"), true));
     add(r, "t_recv_ns", cJSON_CreateNumber((double)x->t_recv));
     add(r, "t_done_ns", cJSON_CreateNumber((double)er_mono_ns()));
+    add(r, "t_wall_ms", cJSON_CreateNumber((double)x->t_wall));
     if (x->t_first)
         add(r, "t_first_byte_ns", cJSON_CreateNumber((double)x->t_first));
     char *s = er_json_print(r);
@@ -351,7 +472,7 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 {
     (void)cbdata;
     const struct mg_request_info *ri = mg_get_request_info(conn);
-    exchange x = { .conn = conn, .turn_idx = -1, .t_recv = er_mono_ns() };
+    exchange x = { .conn = conn, .turn_idx = -1, .t_recv = er_mono_ns(), .t_wall = er_time_ms() };
     x.path = ri->local_uri ? ri->local_uri : "";
     er_buf_init(&x.body, MAX_REQUEST);
     pthread_mutex_lock(&F.lock);
@@ -359,7 +480,9 @@ static int on_request(struct mg_connection *conn, void *cbdata)
     pthread_mutex_unlock(&F.lock);
     route(&x, ri->request_method ? ri->request_method : "");
     record(&x);
+    cJSON_Delete(x.own_turn);
     cJSON_Delete(x.json);
+    cJSON_Delete(x.turn);
     er_buf_release(&x.body);
     return 200;
 }
@@ -367,13 +490,13 @@ static int on_request(struct mg_connection *conn, void *cbdata)
 /* ---- start-up ---- */
 
 typedef struct options {
-    const char *script, *port, *port_file, *record, *api_key;
+    const char *script, *port, *port_file, *record, *api_key, *gullible;
 } options;
 
 static ER_NORETURN void usage_exit(const char *why)
 {
     fprintf(stderr, "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
-                    "[--record F.jsonl] [--api-key KEY]\n", why);
+                    "[--record F.jsonl] [--api-key KEY] [--gullible on]\n", why);
     exit(2);
 }
 
@@ -383,6 +506,7 @@ static void parse_args(options *o, int argc, char **argv)
         { "--script", offsetof(options, script) },       { "--port", offsetof(options, port) },
         { "--port-file", offsetof(options, port_file) }, { "--record", offsetof(options, record) },
         { "--api-key", offsetof(options, api_key) },
+        { "--gullible", offsetof(options, gullible) },
     };
     for (int i = 1; i < argc; i += 2) {
         size_t f = 0;
@@ -475,6 +599,7 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     load_script(o.script);
     F.api_key = o.api_key;
+    F.gullible = er_str_eq(o.gullible, "on");
     if (o.record && !(F.record = fopen(o.record, "w")))
         usage_exit("cannot open the record file");
     install_stop_handler();

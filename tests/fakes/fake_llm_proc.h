@@ -55,6 +55,29 @@ static ER_UNUSED char *fake_llm_slurp(const char *path)
     return s;
 }
 
+/* Waits (up to 10 s on a loaded machine) until a fake started as *pid has
+ * written its port to port_file: 0 with *port set, or -1 when it exited
+ * (*pid is then 0) or never did. */
+static ER_UNUSED int fake_wait_port(pid_t *pid, const char *port_file, int *port)
+{
+    for (int i = 0; i < 1000; i++) {
+        char *s = fake_llm_slurp(port_file);
+        long p = 0;
+        if (s && er_str_to_long(er_str_trim(s), &p) == 0 && p > 0) {
+            free(s);
+            *port = (int)p;
+            return 0;
+        }
+        free(s);
+        if (waitpid(*pid, NULL, WNOHANG) == *pid) {
+            *pid = 0;
+            return -1;
+        }
+        fake_llm_nap(10);
+    }
+    return -1;
+}
+
 /* Starts fake_llm on an ephemeral port with the script named relative to
  * ERRAND_TEST_DATA; api_key may be NULL.  Returns 0, or 77 when the binary or
  * data are not found (the test is then skipped), or -1. */
@@ -87,22 +110,7 @@ static ER_UNUSED int fake_llm_start(fake_llm_proc *f, const char *script, const 
         execv(bin, (char *const *)argv);
         _exit(127);
     }
-    for (int i = 0; i < 1000; i++) { /* up to 10 s on a loaded machine */
-        char *s = fake_llm_slurp(f->port_file);
-        long port = 0;
-        if (s && er_str_to_long(er_str_trim(s), &port) == 0 && port > 0) {
-            free(s);
-            f->port = (int)port;
-            return 0;
-        }
-        free(s);
-        if (waitpid(f->pid, NULL, WNOHANG) == f->pid) {
-            f->pid = 0;
-            return -1;
-        }
-        fake_llm_nap(10);
-    }
-    return -1;
+    return fake_wait_port(&f->pid, f->port_file, &f->port);
 }
 
 static ER_UNUSED void fake_llm_stop(fake_llm_proc *f)

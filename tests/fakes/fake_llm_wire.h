@@ -88,6 +88,25 @@ static bool malformed(const reply *x, const char *kind)
     return er_str_eq(turn_str(x, "malformed"), kind);
 }
 
+/* The answer's end: the turn's "finish_reason" (OpenAI's words: "length",
+ * "refusal", …) in the provider's own words, or def. */
+static const char *turn_finish(const reply *x, const char *def)
+{
+    const char *f = turn_str(x, "finish_reason");
+    if (!f)
+        return def;
+    if (x->p == OPENAI)
+        return strcmp(f, "refusal") == 0 ? "stop" : f;   /* the refusal is in the message */
+    return strcmp(f, "length") == 0 ? "max_tokens" : f;
+}
+
+/* What the model says: the turn's text, or its refusal (Anthropic: as text). */
+static const char *turn_text(const reply *x)
+{
+    const char *r = turn_str(x, "refusal");
+    return r && x->p == ANTHROPIC ? r : turn_str(x, "text");
+}
+
 static const cJSON *turn_calls(const reply *x)
 {
     return x->turn ? er_json_arr(x->turn, "tool_calls") : NULL;
@@ -165,6 +184,8 @@ static cJSON *openai_answer(const reply *x)
     cJSON *msg = obj();
     add(msg, "role", cJSON_CreateString("assistant"));
     add(msg, "content", text ? cJSON_CreateString(text) : cJSON_CreateNull());
+    if (turn_str(x, "refusal"))
+        add(msg, "refusal", cJSON_CreateString(turn_str(x, "refusal")));
     if (calls && cJSON_GetArraySize(calls) > 0) {
         cJSON *arr = cJSON_CreateArray();
         int i = 0;
@@ -184,8 +205,8 @@ static cJSON *openai_answer(const reply *x)
         add(msg, "tool_calls", arr);
     }
     bool tools = calls && cJSON_GetArraySize(calls) > 0;
-    cJSON *root =
-        openai_envelope(x, "chat.completion", "message", msg, tools ? "tool_calls" : "stop");
+    cJSON *root = openai_envelope(x, "chat.completion", "message", msg,
+                                  turn_finish(x, tools ? "tool_calls" : "stop"));
     add(root, "usage", openai_usage(x));
     return root;
 }
@@ -203,7 +224,7 @@ static cJSON *tool_input(const cJSON *call)
 
 static cJSON *anthropic_answer(const reply *x)
 {
-    const char *text = turn_str(x, "text");
+    const char *text = turn_text(x);
     cJSON *content = cJSON_CreateArray();
     if (text) {
         cJSON *b = obj();
@@ -231,7 +252,7 @@ static cJSON *anthropic_answer(const reply *x)
     add(root, "role", cJSON_CreateString("assistant"));
     add(root, "model", cJSON_CreateString(x->model));
     add(root, "content", content);
-    add(root, "stop_reason", cJSON_CreateString(i ? "tool_use" : "end_turn"));
+    add(root, "stop_reason", cJSON_CreateString(turn_finish(x, i ? "tool_use" : "end_turn")));
     add(root, "stop_sequence", cJSON_CreateNull());
     long in, out;
     usage(x, &in, &out);
@@ -296,7 +317,7 @@ static void openai_word(const char *p, size_t n, void *arg)
     emit_ctx *c = arg;
     cJSON *d = obj();
     char *w = er_xstrndup(p, n);
-    add(d, "content", cJSON_CreateString(w));
+    add(d, turn_str(c->x, "refusal") ? "refusal" : "content", cJSON_CreateString(w));
     free(w);
     event_add(c->ev, NULL, openai_chunk(c->x, d, NULL));
 }
@@ -328,7 +349,8 @@ static void openai_stream(const reply *x, events *ev)
     add(first, "content", cJSON_CreateString(""));
     event_add(ev, NULL, openai_chunk(x, first, NULL));
     emit_ctx c = { x, ev, 0 };
-    each_word(turn_str(x, "text") ? turn_str(x, "text") : "", openai_word, &c);
+    const char *said = turn_str(x, "refusal") ? turn_str(x, "refusal") : turn_str(x, "text");
+    each_word(said ? said : "", openai_word, &c);
     int i = 0;
     const cJSON *call;
     cJSON_ArrayForEach(call, turn_calls(x)) {
@@ -344,7 +366,7 @@ static void openai_stream(const reply *x, events *ev)
         free(id);
         i++;
     }
-    event_add(ev, NULL, openai_chunk(x, obj(), i ? "tool_calls" : "stop"));
+    event_add(ev, NULL, openai_chunk(x, obj(), turn_finish(x, i ? "tool_calls" : "stop")));
     if (x->include_usage) { /* the last chunk: no choices, only usage */
         cJSON *root = openai_chunk(x, obj(), NULL);
         cJSON_ReplaceItemInObject(root, "choices", cJSON_CreateArray());
@@ -416,7 +438,7 @@ static void anthropic_stream(const reply *x, events *ev)
     add(start, "message", msg);
     event_add(ev, "message_start", start);
     int index = 0;
-    const char *text = turn_str(x, "text");
+    const char *text = turn_text(x);
     if (text) {
         cJSON *b = typed("text", -1), *e = typed("content_block_start", index);
         add(b, "text", cJSON_CreateString(""));
@@ -432,7 +454,7 @@ static void anthropic_stream(const reply *x, events *ev)
     cJSON_ArrayForEach(call, turn_calls(x))
         anthropic_tool(x, ev, call, index++, i++);
     cJSON *d = obj(), *md = typed("message_delta", -1), *u2 = obj();
-    add(d, "stop_reason", cJSON_CreateString(i ? "tool_use" : "end_turn"));
+    add(d, "stop_reason", cJSON_CreateString(turn_finish(x, i ? "tool_use" : "end_turn")));
     add(d, "stop_sequence", cJSON_CreateNull());
     add(u2, "output_tokens", cJSON_CreateNumber(out));
     add(md, "delta", d);

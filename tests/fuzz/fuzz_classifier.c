@@ -4,10 +4,11 @@
  * reader, with the input as training text.
  * Invariants: posteriors are probabilities that sum to 1 and the best label
  * has the highest; clauses are in order, inside the text, trimmed and at most
- * max; a route has 1..ER_ROUTE_MAX_STEPS steps inside the text, with labels
+ * max; a route has 1..ER_COMPOUND_MAX_STEPS steps inside the text, with labels
  * in range and dependencies only on earlier steps. */
 #include "fuzz.h"
 #include "errand/classifier.h"
+#include "errand/compound.h"
 
 #include <ctype.h>
 #include <math.h>
@@ -33,8 +34,8 @@ static bool trim_char(char ch)
 
 static void check_split(const char *text, size_t len, size_t max)
 {
-    er_span sp[ER_ROUTE_MAX_STEPS + 2];
-    size_t n = er_classifier_split(text, len, sp, max);
+    er_span sp[ER_COMPOUND_MAX_STEPS + 2];
+    size_t n = er_compound_split(text, len, sp, max);
     FUZZ_CHECK(n <= max);
     size_t end = 0;
     for (size_t i = 0; i < n; i++) {
@@ -47,12 +48,12 @@ static void check_split(const char *text, size_t len, size_t max)
 
 static void check_route(const er_classifier *c, const char *text, size_t len)
 {
-    er_route r;
-    er_classifier_route(c, text, len, &r);
+    er_compound_plan r;
+    er_compound_route(c, text, len, &r);
     check_result(c, &r.whole);
-    FUZZ_CHECK(r.nsteps >= 1 && r.nsteps <= ER_ROUTE_MAX_STEPS);
+    FUZZ_CHECK(r.nsteps >= 1 && r.nsteps <= ER_COMPOUND_MAX_STEPS);
     for (size_t i = 0; i < r.nsteps; i++) {
-        const er_route_step *st = &r.steps[i];
+        const er_compound_step *st = &r.steps[i];
         FUZZ_CHECK(st->span.off + st->span.len <= len);
         FUZZ_CHECK(st->label >= 0 && (size_t)st->label < er_classifier_nlabels(c));
         FUZZ_CHECK(st->confidence >= 0 && st->confidence <= 1);
@@ -61,7 +62,7 @@ static void check_route(const er_classifier *c, const char *text, size_t len)
     }
     if (r.nsteps > 1)
         for (size_t i = 0; i < r.nsteps; i++)
-            FUZZ_CHECK(r.steps[i].confidence >= ER_ROUTE_MIN_CONFIDENCE);
+            FUZZ_CHECK(r.steps[i].confidence >= ER_COMPOUND_MIN_CONFIDENCE);
 }
 
 /* The input as training text: a model it makes must predict sanely. */
@@ -98,9 +99,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     er_class_result r;
     er_classifier_predict(c, text, size, &r);
     check_result(c, &r);
-    for (size_t max = 0; max <= ER_ROUTE_MAX_STEPS + 2; max += 3)
+    for (size_t max = 0; max <= ER_COMPOUND_MAX_STEPS + 2; max += 3)
         check_split(text, size, max);
-    (void)er_classifier_refers_back(text, size);
+    (void)er_compound_refers_back(text, size);
     check_route(c, text, size);
     check_training(text, size);
     return 0;

@@ -86,8 +86,9 @@ static void fuzz_llm_status(const er_llm_net *net, const uint8_t *data, size_t s
     er_buf_append(&body, data, size);
     for (size_t i = 0; i < ER_ARRAY_LEN(statuses); i++) {
         er_error err = { 0 };
-        int rc = er_llm_net_status_error(net, i % 2 ? "fuzz-model" : NULL, statuses[i], &body, 2,
-                                         &err);
+        const char *location = i % 3 ? NULL : er_buf_cstr(&body);
+        int rc = er_llm_net_status_error(net, i % 2 ? "fuzz-model" : NULL, statuses[i], &body,
+                                         location, 2, &err);
         fuzz_check_result(rc, &err);
         FUZZ_CHECK(rc < 0);
         for (const char *p = err.msg; *p; p++)

@@ -9,10 +9,13 @@
  * and its arguments are an object that passes er_tool_validate; answers are
  * complete, streamed text equals text, route arguments are 1..8 JSON steps. */
 #include "fuzz.h"
+#include "errand/agent.h"
 #include "errand/buf.h"
 #include "errand/classifier.h"
+#include "errand/compound.h"
 #include "errand/json.h"
 #include "errand/offline.h"
+#include "errand/str.h"
 #include "errand/tool.h"
 
 #define MAX_TOOLS 64
@@ -24,15 +27,15 @@ static const er_tool extra[] = {
       "\"ids\":{\"type\":\"array\",\"items\":{\"type\":\"integer\"}},"
       "\"opts\":{\"type\":\"object\"},\"maybe\":{\"type\":[\"number\",\"null\"]}},"
       "\"required\":[\"count\"]}",
-      ER_PERM_READ, "types COUNT [RATIO] [FLAG] [IDS] [OPTS] [MAYBE]", NULL },
+      ER_PERM_READ, "types COUNT [RATIO] [FLAG] [IDS] [OPTS] [MAYBE]", NULL, false },
     { "fuzz_literal", "Literal words",
       "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL },
+      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
     { "fuzz_nested", "Arrays of arrays",
       "{\"type\":\"object\",\"properties\":{\"grid\":{\"type\":\"array\","
       "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}}},"
       "\"labels\":{\"type\":\"array\",\"items\":{\"type\":\"string\",\"enum\":[\"a\",\"b\"]}}}}",
-      ER_PERM_READ, "grid GRID [LABELS]", NULL },
+      ER_PERM_READ, "grid GRID [LABELS]", NULL, false },
 };
 
 typedef struct table {
@@ -55,7 +58,8 @@ static void collect(const char *text, size_t len, void *payload)
 
 /* A whole offline answer to messages (the input is in them): complete, its
  * streamed text equal to its text; a route call's arguments are JSON with
- * 1..ER_ROUTE_MAX_STEPS steps. */
+ * 1..ER_COMPOUND_MAX_STEPS steps; a tool result "error: …" a failure with a
+ * reason. */
 static void check_answer(const table *tools, cJSON *messages, const char *tool_choice)
 {
     er_buf streamed;
@@ -65,8 +69,17 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
     er_llm_response r;
     er_error err = { 0 };
     memset(&r, 0, sizeof r);
-    int rc = er_offline_answer(tools->v, tools->n, &req, &r, &err);
+    int rc = er_offline_answer(tools->v, tools->n, er_agents, &req, &r, &err);
     fuzz_check_result(rc, &err);
+    /* A tool's "error: …" fails the task with its reason (offline, the user's
+     * command failed); anything else is answered. */
+    const cJSON *last = cJSON_GetArrayItem(messages, cJSON_GetArraySize(messages) - 1);
+    if (!tool_choice && er_str_eq(er_json_str(last, "role"), "tool") &&
+        er_llm_tool_failed(er_json_str(last, "content"))) {
+        FUZZ_CHECK(rc == ER_EINVAL || rc == ER_EDENIED);
+        er_buf_release(&streamed);
+        return;
+    }
     FUZZ_CHECK(rc == 0);
     FUZZ_CHECK(r.text && r.stop_reason && strcmp(r.text, er_buf_cstr(&streamed)) == 0);
     FUZZ_CHECK(r.ncalls <= 1);
@@ -76,7 +89,7 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
         FUZZ_CHECK(er_json_parse(&args, r.calls[0].arguments, strlen(r.calls[0].arguments),
                                  &err) == 0);
         int n = cJSON_GetArraySize(er_json_arr(args, "steps"));
-        FUZZ_CHECK(n >= 1 && n <= ER_ROUTE_MAX_STEPS);
+        FUZZ_CHECK(n >= 1 && n <= ER_COMPOUND_MAX_STEPS);
         cJSON_Delete(args);
     }
     er_llm_response_release(&r);

@@ -46,7 +46,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ctx c = { args };
     er_tool_each(validate_one, &c);
     char *schema = fuzz_cstr(data, size);
-    er_tool self = { "fuzz_self", "its schema is the input", schema, ER_PERM_READ, NULL, NULL };
+    er_tool self = { "fuzz_self", "its schema is the input", schema, ER_PERM_READ, NULL, NULL,
+                     false };
     validate_one(&self, &c);
     free(schema);
     cJSON_Delete(args);

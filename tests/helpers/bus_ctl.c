@@ -28,8 +28,8 @@ static int fail(const er_error *err)
 
 static int purge_all(er_bus *bus, er_error *err)
 {
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        int rc = er_bus_purge(bus, er_bus_bindings[i].queue, NULL, err);
+    for (const char *const *q = er_bus_queue_names(); *q; q++) {
+        int rc = er_bus_purge(bus, *q, NULL, err);
         if (rc)
             return rc;
     }
@@ -52,9 +52,9 @@ static int run(er_bus *bus, int argc, char **argv, er_error *err)
     }
     if (strcmp(what, "consumers") == 0 && argc == 3) {
         long total = 0;
-        for (size_t i = 0; i < er_bus_nbindings; i++) {
+        for (const char *const *q = er_bus_queue_names(); *q; q++) {
             long depth, consumers;
-            int rc = er_bus_queue_info(bus, er_bus_bindings[i].queue, &depth, &consumers, err);
+            int rc = er_bus_queue_info(bus, *q, &depth, &consumers, err);
             if (rc)
                 return rc;
             total += consumers;

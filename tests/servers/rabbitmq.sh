@@ -94,6 +94,10 @@ start)
         stop_node
         exit 1
     fi
+    # A vhost for the suite's run on quorum queues (bus.queue_type=quorum): a
+    # queue keeps the type it was declared with, so the two runs cannot share one.
+    rabbitmqctl -q add_vhost quorum >/dev/null
+    rabbitmqctl -q set_permissions -p quorum guest '.*' '.*' '.*' >/dev/null
     ;;
 stop)
     stop_node

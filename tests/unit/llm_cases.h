@@ -83,7 +83,7 @@ static int fixture_setup(llm_fixture *fx, const char *provider, const char *key_
         return rc;
     fixture_base(fx, fx->fake.port, fx->base, sizeof fx->base);
     er_config cfg = fixture_config(fx, fx->base, LLM_TEST_KEY);
-    CHECK_OK(er_llm_open_named(&fx->llm, provider, &cfg, &err));
+    CHECK_OK(er_llm_open_named(&fx->llm, provider, &cfg, NULL, &err));
     return fx->llm ? 0 : -1;
 }
 
@@ -104,7 +104,7 @@ static er_llm *open_variant(const llm_fixture *fx, const char *base, const char 
     cfg.llm_timeout = timeout;
     cfg.llm_retries = retries;
     er_llm *llm = NULL;
-    CHECK_OK(er_llm_open_named(&llm, fx->provider, &cfg, &err));
+    CHECK_OK(er_llm_open_named(&llm, fx->provider, &cfg, NULL, &err));
     return llm;
 }
 

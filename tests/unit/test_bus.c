@@ -1,9 +1,11 @@
 /* test_bus.c — the bus conformance suite.  One set of checks, run against
  * $ERRAND_TEST_BUS_URL (unset: the in-process backend; ctest runs it again as
- * backend.bus.amqp against a throwaway RabbitMQ).  AMQP runs start from purged
+ * backend.bus.amqp against a throwaway RabbitMQ, and as backend.bus.amqp.quorum
+ * with quorum queues in a vhost of its own).  AMQP runs start from purged
  * queues and add two checks only a broker can fail: a consumer that dies
  * without acking, and a broker restart in the middle. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/backend/bus_backend.h"
 #include "errand/bus.h"
@@ -45,6 +47,7 @@ typedef struct collector {
     int until;             /* RETRY_UNTIL: ack from this attempt on */
     bool released;         /* BLOCK: let the handler return */
     int n, returned, in_hand, max_in_hand;
+    int lost;              /* handlers that found msg->lost raised as they returned */
     seen items[MAXSEEN];
 } collector;
 
@@ -94,6 +97,8 @@ static er_bus_verdict collect(const er_bus_msg *m, void *payload)
     pthread_mutex_lock(&c->mu);
     while (c->mode == BLOCK && !c->released)
         pthread_cond_wait(&c->cv, &c->mu);
+    if (m->lost && *m->lost)
+        c->lost++;
     c->in_hand--;
     c->returned++;
     pthread_cond_broadcast(&c->cv);
@@ -102,6 +107,7 @@ static er_bus_verdict collect(const er_bus_msg *m, void *payload)
     case RETRY_UNTIL:
         return m->attempts < c->until ? ER_BUS_RETRY : ER_BUS_ACK;
     case ALWAYS_RETRY:
+        er_error_set(m->why, ER_EUNAVAIL, "the store is down (attempt %d)", m->attempts);
         return ER_BUS_RETRY;
     case REJECT_ALL:
         return ER_BUS_REJECT;
@@ -154,9 +160,28 @@ static er_bus *open_clean(void)
         fprintf(stderr, "cannot open the bus under test: %s\n", err.msg);
         exit(1);
     }
-    for (size_t i = 0; i < er_bus_nbindings; i++)
-        CHECK_OK(er_bus_purge(bus, er_bus_bindings[i].queue, NULL, &err));
+    for (const char *const *q = er_bus_queue_names(); *q; q++)
+        CHECK_OK(er_bus_purge(bus, *q, NULL, &err));
     return bus;
+}
+
+/* What er_bus_on_dead_letter reported. */
+typedef struct dead_log {
+    pthread_mutex_t mu;
+    int n;
+    char queue[4][32], reason[4][200];
+} dead_log;
+
+static void on_dead(const er_bus_msg *m, const char *reason, void *payload)
+{
+    dead_log *d = payload;
+    pthread_mutex_lock(&d->mu);
+    if (d->n < 4) {
+        snprintf(d->queue[d->n], sizeof d->queue[0], "%s", m->queue);
+        snprintf(d->reason[d->n], sizeof d->reason[0], "%s", reason);
+    }
+    d->n++;
+    pthread_mutex_unlock(&d->mu);
 }
 
 static long depth_of(er_bus *bus, const char *queue)
@@ -202,23 +227,34 @@ static int publish(er_bus *bus, const char *exchange, const char *key, const cha
 static void test_tables(void)
 {
     CHECK_INT(er_bus_nexchanges, 4);
-    CHECK_INT(er_bus_nbindings, 8);
+    size_t nbindings;
+    const er_bus_binding *bindings = er_bus_bindings(&nbindings);
+    /* One queue per agent of the registry, plus supervisor, results, dead letters. */
+    CHECK_INT(nbindings, er_agent_count() + 3);
     char q[64];
     er_bus_agent_queue("code", q, sizeof q);
     CHECK_STR(q, "agent.code");
-    int agent_queues = 0;
-    for (size_t i = 0; i < er_bus_nbindings; i++) {
-        const er_bus_binding *b = &er_bus_bindings[i];
+    const char *const *names = er_bus_queue_names();
+    size_t agent_queues = 0, i = 0;
+    for (; i < nbindings; i++) {
+        const er_bus_binding *b = &bindings[i];
+        CHECK_STR(names[i], b->queue);
         bool found = false;
         for (size_t j = 0; j < er_bus_nexchanges; j++)
             found = found || strcmp(er_bus_exchanges[j].name, b->exchange) == 0;
         CHECK(found);
         if (strcmp(b->exchange, ER_EXCHANGE_AGENT) == 0) {
             CHECK_STR(b->key, b->queue);  /* the agent exchange routes by queue name */
+            er_bus_agent_queue(er_agents[agent_queues]->name, q, sizeof q);
+            CHECK_STR(b->queue, q);       /* in registry order */
             agent_queues++;
         }
     }
-    CHECK_INT(agent_queues, 5);
+    CHECK(names[i] == NULL);
+    CHECK_INT(agent_queues, er_agent_count());
+    CHECK_STR(names[0], ER_QUEUE_SUPERVISOR);
+    CHECK_STR(names[nbindings - 2], ER_QUEUE_RESULTS);
+    CHECK_STR(names[nbindings - 1], ER_QUEUE_DEAD);
 }
 
 static void test_topic_match(void)
@@ -263,6 +299,8 @@ static void test_open_errors(void)
     CHECK(strstr(err.msg, "'127.0.0.1:1'") && strstr(err.msg, "is it running"));
     CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?heartbeat=often", &err), ER_EINVAL);
     CHECK(strstr(err.msg, "heartbeat") != NULL);
+    CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?queue_type=mirrored", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "queue_type") && strstr(err.msg, "quorum") && strstr(err.msg, "mirrored"));
 #else
     CHECK_INT(rc, ER_EINVAL);
     CHECK(strstr(err.msg, "ERRAND_WITH_AMQP") != NULL);
@@ -487,6 +525,8 @@ static void test_dead_letter(void)
     collector_init(&retry, ALWAYS_RETRY);
     collector_init(&reject, REJECT_ALL);
     collector_init(&dead, ACK_ALL);
+    dead_log log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    er_bus_on_dead_letter(bus, on_dead, &log);
     CHECK_OK(er_bus_consume(bus, "agent.email", 1, collect, &retry, &err));
     CHECK_OK(er_bus_consume(bus, "agent.browser", 1, collect, &reject, &err));
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_DEAD, 1, collect, &dead, &err));
@@ -512,6 +552,13 @@ static void test_dead_letter(void)
         CHECK_STR(dead.items[1].key, "agent.browser");
         CHECK_INT(dead.items[1].attempts, 1);
     }
+    /* Told as it happened, with the handler's own words; dead letters of the
+     * dead-letter queue itself are not reported again. */
+    CHECK_INT(log.n, 2);
+    CHECK_STR(log.queue[0], "agent.email");
+    CHECK_STR(log.reason[0], "it failed at each of its 5 attempts: the store is down (attempt 5)");
+    CHECK_STR(log.queue[1], "agent.browser");
+    CHECK_STR(log.reason[1], "the handler rejected it");
     collector_release(&retry);
     collector_release(&reject);
     collector_release(&dead);
@@ -581,6 +628,31 @@ static void test_queue_info(void)
 
 /* ---- AMQP only ---- */
 
+/* The queues are of the type the URL asks for (queue_type=quorum runs the suite
+ * on quorum queues, in a vhost of their own): the broker refuses to declare
+ * them again as the other type, and the error says what to do. */
+static void test_queue_type(void)
+{
+    bool quorum = strstr(bus_url, "queue_type=quorum") != NULL;
+    char *other;
+    if (quorum) {
+        const char *at = strstr(bus_url, "queue_type=quorum");
+        other = er_xasprintf("%.*squeue_type=classic%s", (int)(at - bus_url), bus_url,
+                             at + strlen("queue_type=quorum"));
+    } else {
+        other = er_url_with_query(bus_url, "queue_type", "quorum");
+    }
+    er_error err = { 0 };
+    er_bus *bus = (er_bus *)&err;
+    CHECK_INT(er_bus_open(&bus, other, &err), ER_ECONFLICT);
+    CHECK(bus == NULL);
+    CHECK(strstr(err.msg, "bus.queue_type") && strstr(err.msg, quorum ? "classic" : "quorum"));
+    free(other);
+    /* The suite's own type still opens. */
+    CHECK_OK(er_bus_open(&bus, bus_url, &err));
+    er_bus_close(bus);
+}
+
 static er_bus_verdict die(const er_bus_msg *m, void *payload)
 {
     (void)m;
@@ -649,9 +721,13 @@ static void test_crash_loop_dead_letters(void)
     collector c, dead;
     collector_init(&c, ACK_ALL);
     collector_init(&dead, ACK_ALL);
+    dead_log log = { .mu = PTHREAD_MUTEX_INITIALIZER };
+    er_bus_on_dead_letter(bus, on_dead, &log);
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_DEAD, 1, collect, &dead, &err));
     CHECK_OK(er_bus_consume(bus, "agent.data", 1, collect, &c, &err));
     CHECK(wait_count(&dead, &dead.returned, 1, WAIT_MS));
+    CHECK_INT(log.n, 1);
+    CHECK_STR(log.reason[0], "its worker died or lost the broker at each of its 5 attempts");
     CHECK_INT(wait_info(bus, "agent.data", false, 0), 0);
     er_bus_close(bus);
     CHECK_INT(c.n, 0);
@@ -703,11 +779,16 @@ static void test_broker_restart(void)
                              strchr(bus_url, '?') ? "&" : "?");
     CHECK_OK(er_bus_open(&impatient, url, &err));
     free(url);
-    collector c;
+    collector c, held;
     collector_init(&c, ACK_ALL);
+    collector_init(&held, BLOCK);
     CHECK_OK(er_bus_consume(bus, "agent.research", 1, collect, &c, &err));
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.research", "before") == 0);
     CHECK(wait_count(&c, &c.returned, 1, WAIT_MS));
+    /* A message in hand while the connection drops: its handler is told. */
+    CHECK_OK(er_bus_consume(bus, "agent.browser", 1, collect, &held, &err));
+    CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.browser", "held") == 0);
+    CHECK(wait_count(&held, &held.n, 1, WAIT_MS));
 
     CHECK_INT(run_script("stop_app"), 0);
     if (impatient) {
@@ -725,7 +806,17 @@ static void test_broker_restart(void)
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.research", "after") == 0);
     CHECK(wait_count(&c, &c.returned, 3, 30000));
     CHECK_INT(wait_info(bus, "agent.research", true, 1), 1);
+    /* The held message comes back on the new connection (attempt 2); the first
+     * handler learnt that it no longer had it. */
+    release(&held);
+    CHECK(wait_count(&held, &held.returned, 2, 30000));
+    CHECK_INT(held.lost, 1);
+    if (held.n >= 2) {
+        CHECK_STR(held.items[1].body, "held");
+        CHECK_INT(held.items[1].attempts, 2);
+    }
     er_bus_close(bus);
+    collector_release(&held);
     int during = 0, after = 0;
     for (int i = 0; i < c.n && i < MAXSEEN; i++) {
         during += strcmp(c.items[i].body, "during") == 0;
@@ -760,6 +851,7 @@ int main(void)
     test_stop_with_message_in_hand();
     test_queue_info();
     if (amqp) {
+        test_queue_type();
         test_crash_redelivery();
         test_crash_loop_dead_letters();
         test_broker_restart();

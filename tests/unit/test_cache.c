@@ -504,6 +504,9 @@ static void test_urls(void)
     CHECK(strstr(err.msg, "memcached") && strstr(err.msg, "inproc://") &&
           strstr(err.msg, "redis://"));
     CHECK_INT(er_cache_open(&c, "not a url", &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "cache URL: ") == err.msg);
+    /* Without an er_error the code is the same: a bad URL, not an internal error. */
+    CHECK_INT(er_cache_open(&c, "not a url", NULL), ER_EINVAL);
     CHECK_INT(er_cache_open(&c, "inproc://somewhere/else", &err), ER_EINVAL);
 
     /* Nothing listens on port 1: refused at once, with a hint. */

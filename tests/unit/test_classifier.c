@@ -4,6 +4,7 @@
 #include "check.h"
 #include "errand/buf.h"
 #include "errand/classifier.h"
+#include "errand/compound.h"
 #include "errand/embed.h"
 #include "errand/error.h"
 
@@ -36,7 +37,7 @@ static int agent_index(const char *label)
 /* The test reads the file the way the product does: from the embedded table. */
 static void load_examples(void)
 {
-    const er_embedded_file *f = er_embedded_find("core/routing.tsv");
+    const er_embedded_file *f = er_embedded_find("llm/routing.tsv");
     CHECK(f != NULL);
     if (!f)
         return;
@@ -173,7 +174,7 @@ static void test_calibration(void)
     printf("mean confidence %.3f vs accuracy %.3f; right answers %.2f, wrong ones %.2f\n",
            mean, accuracy, right, wrong);
     CHECK(mean > accuracy - 0.05 && mean < accuracy + 0.05);
-    CHECK(right > ER_ROUTE_MIN_CONFIDENCE);
+    CHECK(right > ER_COMPOUND_MIN_CONFIDENCE);
     CHECK(right - wrong > 0.2);
 }
 
@@ -308,8 +309,8 @@ static void test_train_errors(void)
 
 static void check_clauses(const char *text, size_t want, const char *const *expect)
 {
-    er_span sp[ER_ROUTE_MAX_STEPS];
-    size_t n = er_classifier_split(text, strlen(text), sp, ER_ROUTE_MAX_STEPS);
+    er_span sp[ER_COMPOUND_MAX_STEPS];
+    size_t n = er_compound_split(text, strlen(text), sp, ER_COMPOUND_MAX_STEPS);
     CHECK_INT(n, want);
     for (size_t i = 0; i < n && i < want; i++) {
         char buf[256];
@@ -339,17 +340,17 @@ static void test_split(void)
     check_clauses("; and then ;", 0, NULL);
     er_span one[2];
     const char *many = "a; b; c; d";
-    CHECK_INT(er_classifier_split(many, strlen(many), one, 2), 2);
+    CHECK_INT(er_compound_split(many, strlen(many), one, 2), 2);
     CHECK_INT(one[1].off, 3);
     CHECK_INT(one[1].len, 7);   /* the rest stays in the last clause */
-    CHECK(er_classifier_refers_back("email it to bob", 15));
-    CHECK(er_classifier_refers_back("send the summary to ann", 23));
-    CHECK(er_classifier_refers_back("save the amounts to x.csv", 25));
-    CHECK(!er_classifier_refers_back("email bob about lunch", 21));
-    CHECK(!er_classifier_refers_back("send kitten pics", 16));   /* "it" inside a word */
+    CHECK(er_compound_refers_back("email it to bob", 15));
+    CHECK(er_compound_refers_back("send the summary to ann", 23));
+    CHECK(er_compound_refers_back("save the amounts to x.csv", 25));
+    CHECK(!er_compound_refers_back("email bob about lunch", 21));
+    CHECK(!er_compound_refers_back("send kitten pics", 16));   /* "it" inside a word */
 }
 
-static void step_text(const char *text, const er_route_step *st, char *buf, size_t size)
+static void step_text(const char *text, const er_compound_step *st, char *buf, size_t size)
 {
     snprintf(buf, size, "%.*s", (int)st->span.len, text + st->span.off);
 }
@@ -361,10 +362,10 @@ static void test_route(void)
     CHECK_OK(er_classifier_default(&c, &err));
     if (!c)
         return;
-    er_route r;
+    er_compound_plan r;
     char buf[256];
     const char *two = "summarise https://example.com/article and email it to bob@example.com";
-    er_classifier_route(c, two, strlen(two), &r);
+    er_compound_route(c, two, strlen(two), &r);
     CHECK_INT(r.nsteps, 2);
     CHECK_STR(er_classifier_label(c, (size_t)r.steps[0].label), "research");
     CHECK_STR(er_classifier_label(c, (size_t)r.steps[1].label), "email");
@@ -372,11 +373,11 @@ static void test_route(void)
     CHECK_INT(r.steps[1].depends_on, 0);
     step_text(two, &r.steps[1], buf, sizeof buf);
     CHECK_STR(buf, "email it to bob@example.com");
-    CHECK(r.steps[1].confidence >= ER_ROUTE_MIN_CONFIDENCE);
+    CHECK(r.steps[1].confidence >= ER_COMPOUND_MIN_CONFIDENCE);
 
     /* Same agent twice: one step with the whole request. */
     const char *same = "find the bug in parser.c and then run the tests";
-    er_classifier_route(c, same, strlen(same), &r);
+    er_compound_route(c, same, strlen(same), &r);
     CHECK_INT(r.nsteps, 1);
     CHECK_STR(er_classifier_label(c, (size_t)r.steps[0].label), "code");
     step_text(same, &r.steps[0], buf, sizeof buf);
@@ -385,7 +386,7 @@ static void test_route(void)
     /* Neighbouring clauses for one agent merge; an independent clause has no dependency. */
     const char *three = "fix the failing test in test_io.py, then run the linter; "
                         "and then take a screenshot of https://example.com";
-    er_classifier_route(c, three, strlen(three), &r);
+    er_compound_route(c, three, strlen(three), &r);
     CHECK_INT(r.nsteps, 2);
     CHECK_STR(er_classifier_label(c, (size_t)r.steps[0].label), "code");
     step_text(three, &r.steps[0], buf, sizeof buf);
@@ -396,18 +397,18 @@ static void test_route(void)
     /* A long paste stays one step whatever it contains. */
     er_buf paste = ER_BUF_INIT;
     er_buf_puts(&paste, "summarise https://example.com/article and email it to bob@example.com; ");
-    while (paste.len <= ER_ROUTE_SPLIT_MAX)
+    while (paste.len <= ER_COMPOUND_SPLIT_MAX)
         er_buf_puts(&paste, "int x = 1; ");
-    er_classifier_route(c, paste.ptr, paste.len, &r);
+    er_compound_route(c, paste.ptr, paste.len, &r);
     CHECK_INT(r.nsteps, 1);
     CHECK_INT(r.steps[0].span.len, paste.len - 1);   /* trailing blank trimmed */
     er_buf_release(&paste);
 
     const char *blank = "   ";
-    er_classifier_route(c, blank, 3, &r);
+    er_compound_route(c, blank, 3, &r);
     CHECK_INT(r.nsteps, 1);
     CHECK_INT(r.steps[0].span.len, 0);
-    CHECK(r.steps[0].confidence < ER_ROUTE_MIN_CONFIDENCE);
+    CHECK(r.steps[0].confidence < ER_COMPOUND_MIN_CONFIDENCE);
 }
 
 int main(void)

@@ -114,6 +114,11 @@ static void test_checked_words(void)
     CHECK_OK(er_config_set(&cfg, "log.level", "warning", &err));
     CHECK_OK(er_config_set(&cfg, "log.level", "debug", &err));
     CHECK(er_config_set(&cfg, "log.level", "deb", &err) == ER_EINVAL);
+    CHECK_STR(cfg.bus_queue_type, "classic");
+    CHECK(er_config_set(&cfg, "bus.queue_type", "mirrored", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "mirrored") && strstr(err.msg, "quorum"));
+    CHECK_OK(er_config_set(&cfg, "bus.queue_type", "quorum", &err));
+    CHECK_STR(cfg.bus_queue_type, "quorum");
     er_config_release(&cfg);
     setenv("ERRAND_LLM", "gpt", 1);
     CHECK(er_config_load(&cfg, NULL, &err) == ER_EINVAL);
@@ -142,15 +147,26 @@ static void test_masking(void)
     er_config cfg;
     setenv("OPENAI_API_KEY", "sk-abcdefghijklmnop", 1);
     setenv("DATABASE_URL", "postgresql://bob:hunter22@db/errand", 1);
+    /* Issue 22: URL settings that are not secret carry passwords too. */
+    setenv("OPENAI_BASE_URL", "http://proxy:basepw77@127.0.0.1:9/v1", 1);
+    setenv("ANTHROPIC_BASE_URL", "https://u:anthpw88@api.example/", 1);
+    setenv("OAUTH_ISSUER_URL", "https://x:issuerpw99@id.example/", 1);
     CHECK_OK(er_config_load(&cfg, NULL, &err));
+    char *base = er_config_get_text(&cfg, er_config_find("llm.openai_base_url"), true);
+    CHECK_STR(base, "http://proxy:***@127.0.0.1:9/v1");
+    free(base);
     CHECK_STR(er_config_llm_provider(&cfg), "openai");
     for (size_t i = 0; i < er_config_nkeys; i++) {
         char *v = er_config_get_text(&cfg, &er_config_keys[i], true);
-        CHECK(!v || (!strstr(v, "abcdefghijklmnop") && !strstr(v, "hunter22")));
+        CHECK(!v || (!strstr(v, "abcdefghijklmnop") && !strstr(v, "hunter22") &&
+                     !strstr(v, "basepw77") && !strstr(v, "anthpw88") && !strstr(v, "issuerpw99")));
         free(v);
     }
     unsetenv("OPENAI_API_KEY");
     unsetenv("DATABASE_URL");
+    unsetenv("OPENAI_BASE_URL");
+    unsetenv("ANTHROPIC_BASE_URL");
+    unsetenv("OAUTH_ISSUER_URL");
     er_config_release(&cfg);
 }
 

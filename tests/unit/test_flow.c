@@ -3,6 +3,7 @@
  * submit → supervisor → agent → aggregator with the offline brain, cancellation,
  * and approvals answered over the cache. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/cache.h"
@@ -47,12 +48,14 @@ static void test_route_json(void)
     er_route r;
     cJSON *j = cJSON_Parse("{\"steps\":[{\"agent\":\"research\",\"request\":\"a\"},"
                            "{\"agent\":\"email\",\"request\":\"b\",\"depends_on\":0},"
-                           "{\"agent\":\"data\",\"request\":\"c\",\"depends_on\":7}],"
+                           "{\"agent\":\"data\",\"request\":\"c\",\"depends_on\":-1}],"
                            "\"confidence\":0.5}");
     CHECK_OK(er_route_from_json(&r, j, &err));
     CHECK_INT(r.nsteps, 3);
+    if (r.nsteps != 3)
+        return;
     CHECK_INT(r.steps[1].depends_on, 0);
-    CHECK_INT(r.steps[2].depends_on, -1);   /* a forward or bogus reference is dropped */
+    CHECK_INT(r.steps[2].depends_on, -1);
     CHECK(r.confidence == 0.5);
     cJSON *back = er_route_to_json(&r);
     CHECK_STR(er_json_str(cJSON_GetArrayItem(er_json_arr(back, "steps"), 1), "agent"), "email");
@@ -67,6 +70,35 @@ static void test_route_json(void)
     j = cJSON_Parse("{\"steps\":[]}");
     CHECK(er_route_from_json(&r, j, &err) == ER_EPROTO);
     cJSON_Delete(j);
+    /* A step waits only for an earlier one: anything else is not a plan. */
+    static const struct { const char *deps; const char *why; } bad[] = {
+        { "7, -1", "step 1 depends on step 8, which does not exist" },
+        { "-1, 1", "step 2 depends on itself" },
+        { "1, -1", "step 1 depends on step 2, which comes after it" },
+        { "1, 0", "form a cycle (step 1 → step 2 → … → step 1)" },
+        { "-1, 2, 1", "form a cycle (step 2 → step 3 → … → step 2)" },
+        { "-5, -1", "step 1 has depends_on -5, which names no step" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(bad); i++) {
+        long d[3] = { -1, -1, -1 };
+        int n = sscanf(bad[i].deps, "%ld, %ld, %ld", &d[0], &d[1], &d[2]);
+        cJSON *steps = cJSON_CreateArray();
+        for (int k = 0; k < n; k++) {
+            cJSON *st = cJSON_CreateObject();
+            er_json_add_str(st, "agent", "code");
+            er_json_add_str(st, "request", "x");
+            er_json_add_num(st, "depends_on", (double)d[k]);
+            er_json_append(steps, st);
+        }
+        j = cJSON_CreateObject();
+        er_json_add(j, "steps", steps);
+        memset(&err, 0, sizeof err);
+        CHECK_INT(er_route_from_json(&r, j, &err), ER_EPROTO);
+        if (!strstr(err.msg, bad[i].why))
+            fprintf(stderr, "deps %s: %s\n", bad[i].deps, err.msg);
+        CHECK(strstr(err.msg, bad[i].why) != NULL);
+        cJSON_Delete(j);
+    }
     CHECK(er_route_forced(&r, "nosuch", "x", &err) == ER_EINVAL);
     CHECK_OK(er_route_forced(&r, "code", "x", &err));
     CHECK_STR(r.method, "forced");
@@ -173,7 +205,7 @@ static void test_approval(er_env *env)
     er_cache_sub *sub;
     CHECK_OK(er_cache_subscribe(cache, channel, on_approval, &a, &sub, &err));
     er_approval_req req = { t.id, t.id, "call-1", "write_file", "{\"path\":\"x\"}", ER_PERM_WRITE,
-                            "code", 5000, NULL, false };
+                            "code", 5000, NULL, false, NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
@@ -319,6 +351,51 @@ static void test_offline_flow(er_env *env)
     (void)wait_end;
 }
 
+/* The stages come from the agent registry, in the order a task passes them,
+ * and consume the bus's queues in the same order. */
+static void test_stages(er_env *env)
+{
+    const er_worker_stage *st = er_worker_stages();
+    const char *const *queues = er_bus_queue_names();
+    size_t n = 0;
+    for (; st[n].name; n++) {
+        CHECK_STR(st[n].queue, queues[n]);
+        CHECK(st[n].handle != NULL);
+    }
+    CHECK_INT(n, er_agent_count() + 2);
+    CHECK_STR(st[0].name, "supervisor");
+    CHECK(st[0].agent == NULL);
+    for (size_t i = 0; er_agents[i]; i++) {
+        CHECK(st[1 + i].agent == er_agents[i]);
+        CHECK_STR(st[1 + i].name, er_agents[i]->name);
+    }
+    CHECK_STR(st[n - 1].name, "aggregator");
+    CHECK_STR(st[n - 1].queue, ER_QUEUE_RESULTS);
+    CHECK_STR(queues[n], ER_QUEUE_DEAD);   /* the one queue no stage consumes */
+    CHECK(strstr(er_worker_stage_names(), "supervisor, code, ") == er_worker_stage_names());
+    er_error err = { 0 };
+    CHECK_INT(er_workers_start(env, "astrology", 1, &err), ER_EINVAL);
+    CHECK(strstr(err.msg, "'astrology'") && strstr(err.msg, er_worker_stage_names()));
+}
+
+/* A provider that cannot be reached: routing says so with the provider's code,
+ * also to a caller that passes no er_error (it once got ER_EINTERNAL). */
+static void test_route_unreachable(void)
+{
+    er_env *env = make_env();
+    er_config *cfg = er_env_config(env);
+    er_error err = { 0 };
+    CHECK_OK(er_config_set(cfg, "llm.provider", "openai", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_api_key", "sk-test", &err));
+    CHECK_OK(er_config_set(cfg, "llm.openai_base_url", "http://127.0.0.1:1/v1", &err));
+    CHECK_OK(er_config_set(cfg, "llm.retries", "0", &err));
+    er_route r;
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, NULL), ER_EUNAVAIL);
+    CHECK_INT(er_router_decide(env, "fix the failing test", NULL, &r, &err), ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "routing: ") == err.msg);
+    er_env_close(env);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -328,7 +405,9 @@ int main(void)
     test_events(env);
     test_approval(env);
     test_offline_flow(env);
+    test_stages(env);
     er_env_close(env);
+    test_route_unreachable();
     char *cmd = er_xasprintf("rm -rf %s", dir);
     if (system(cmd) != 0)
         fprintf(stderr, "cannot remove %s\n", dir);

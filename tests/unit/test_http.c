@@ -1,7 +1,8 @@
 /* test_http.c — the HTTP client against fake_llm: statuses come back to the
  * caller, "try later" answers and dropped connections are retried but never
  * once bytes were streamed, bodies are capped, callbacks can abort, cancel
- * works, and failures map to the documented codes. */
+ * works, failures map to the documented codes, and retry waits are bounded
+ * exponential backoff with full jitter. */
 #include "check.h"
 #include "fakes/fake_llm_proc.h"
 #include "errand/http.h"
@@ -35,7 +36,7 @@ static int post(const char *base, const char *marker, bool stream, int retries, 
              "{\"model\":\"m\",\"stream\":%s,"
              "\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
              stream ? "true" : "false", marker);
-    er_http_req req = { .method = "POST", .url = url, .headers = json_headers, .body = body,
+    er_http_req req = { .configured_endpoint = true, .method = "POST", .url = url, .headers = json_headers, .body = body,
                         .body_len = strlen(body), .timeout_ms = 10000, .retries = retries,
                         .on_data = s ? on_data : NULL, .payload = s };
     return er_http_request(resp, &req, err);
@@ -47,7 +48,7 @@ static void test_get_and_cap(const char *base)
     er_http_resp resp;
     char url[128];
     snprintf(url, sizeof url, "%s/v1/models", base);
-    er_http_req req = { .url = url, .headers = json_headers };
+    er_http_req req = { .url = url, .headers = json_headers, .configured_endpoint = true };
     CHECK_OK(er_http_request(&resp, &req, &err));
     CHECK_INT(resp.status, 200);
     CHECK_INT(resp.attempts, 1);
@@ -130,7 +131,7 @@ static void test_failures(void)
     CHECK_INT(resp.attempts, 3);
     er_http_resp_release(&resp);
 
-    er_http_req req = { .url = "ftp://127.0.0.1/file" };
+    er_http_req req = { .url = "ftp://127.0.0.1/file", .configured_endpoint = true };
     CHECK_INT(er_http_request(&resp, &req, &err), ER_EINVAL);
     er_http_resp_release(&resp);
     req.url = "";
@@ -138,14 +139,40 @@ static void test_failures(void)
     er_http_resp_release(&resp);
 
     volatile int cancel = 1;
-    req = (er_http_req){ .url = base, .retries = 3, .cancel = &cancel };
+    req = (er_http_req){ .url = base, .retries = 3, .cancel = &cancel, .configured_endpoint = true };
     CHECK_INT(er_http_request(&resp, &req, &err), ER_ECANCELLED);
     er_http_resp_release(&resp);
+}
+
+/* Retry waits: what the server said (Retry-After), else full jitter under an
+ * exponentially growing ceiling (base 5 ms here) that stops at 30 s. */
+static void test_backoff(void)
+{
+    CHECK_INT(er_http_backoff_ms(0, 1500), 1500);
+    CHECK_INT(er_http_backoff_ms(7, 0), 0);
+    for (int n = 0; n <= 24; n++) {
+        long ceiling = 5L << (n < 20 ? n : 20);
+        if (ceiling > 30000)
+            ceiling = 30000;
+        long lo = ceiling, hi = 0, sum = 0;
+        for (int k = 0; k < 64; k++) {
+            long w = er_http_backoff_ms(n, -1);
+            CHECK(w >= 0 && w <= ceiling);
+            lo = w < lo ? w : lo;
+            hi = w > hi ? w : hi;
+            sum += w;
+        }
+        if (n >= 6) {   /* spread over the range: jitter, not a fixed wait */
+            CHECK(hi > ceiling / 2 && lo < ceiling / 2);
+            CHECK(sum / 64 > ceiling / 5 && sum / 64 < ceiling * 4 / 5);
+        }
+    }
 }
 
 int main(void)
 {
     setenv("ERRAND_HTTP_BACKOFF_MS", "5", 1);
+    test_backoff();
     test_failures();
     fake_llm_proc fake;
     int rc = fake_llm_start(&fake, "llm/chat.json", NULL);

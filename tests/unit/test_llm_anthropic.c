@@ -16,11 +16,11 @@ static void test_open(void)
     memset(&cfg, 0, sizeof cfg);
     er_llm *llm = NULL;
     /* Anthropic's API without a key: said at once. */
-    CHECK_INT(er_llm_open_named(&llm, "anthropic", &cfg, &err), ER_EAUTH);
+    CHECK_INT(er_llm_open_named(&llm, "anthropic", &cfg, NULL, &err), ER_EAUTH);
     CHECK(strstr(err.msg, "ANTHROPIC_API_KEY is not set") != NULL);
     CHECK(llm == NULL);
     cfg.anthropic_api_key = "sk-ant-test-open";
-    CHECK_OK(er_llm_open(&llm, &cfg, &err));
+    CHECK_OK(er_llm_open(&llm, &cfg, NULL, &err));
     CHECK_STR(er_llm_name(llm), "anthropic");
     CHECK_STR(er_llm_model(llm), "claude-sonnet-4-5");
     er_llm_close(llm);

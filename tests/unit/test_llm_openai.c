@@ -14,29 +14,29 @@ static void test_open(void)
     er_config cfg;
     memset(&cfg, 0, sizeof cfg);
     er_llm *llm = NULL;
-    CHECK_INT(er_llm_open_named(&llm, "bogus", &cfg, &err), ER_EINVAL);
+    CHECK_INT(er_llm_open_named(&llm, "bogus", &cfg, NULL, &err), ER_EINVAL);
     CHECK(strstr(err.msg, "'bogus'") && strstr(err.msg, "openai, anthropic, offline"));
     CHECK(llm == NULL);
 
     /* OpenAI's own endpoint without a key: said at once, not by a 401 (or a DNS error) later. */
     cfg.llm = "openai";
-    CHECK_INT(er_llm_open(&llm, &cfg, &err), ER_EAUTH);
+    CHECK_INT(er_llm_open(&llm, &cfg, NULL, &err), ER_EAUTH);
     CHECK(strstr(err.msg, "OPENAI_API_KEY is not set") != NULL);
     CHECK(llm == NULL);
     cfg.openai_base_url = "http://127.0.0.1:11434/v1";   /* a local server needs none */
-    CHECK_OK(er_llm_open(&llm, &cfg, &err));
+    CHECK_OK(er_llm_open(&llm, &cfg, NULL, &err));
     er_llm_close(llm);
     cfg.openai_base_url = NULL;
     cfg.llm = NULL;
 
     cfg.openai_api_key = "sk-test-open";
-    CHECK_OK(er_llm_open(&llm, &cfg, &err));
+    CHECK_OK(er_llm_open(&llm, &cfg, NULL, &err));
     CHECK_STR(er_llm_name(llm), "openai");
     CHECK_STR(er_llm_model(llm), "gpt-4o-mini");
     er_llm_close(llm);
 
     cfg.model = "my-local-model";
-    CHECK_OK(er_llm_open_named(&llm, "openai", &cfg, &err));
+    CHECK_OK(er_llm_open_named(&llm, "openai", &cfg, NULL, &err));
     CHECK_STR(er_llm_model(llm), "my-local-model");
     er_llm_close(llm);
 }

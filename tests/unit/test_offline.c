@@ -3,9 +3,11 @@
  * literals, type coercion), tool results presented as answers, help text,
  * streaming, cancellation and usage.  The tests pass their own er_tool table
  * to er_offline_parse_command and er_offline_answer, and call the backend only
- * through er_llm_offline_backend; only routing plain commands consults the
- * registry's agents and tools. */
+ * through er_llm_offline_backend; the registry's agents (and their tools) are
+ * handed in, as er_llm_open hands them, only where routing plain commands and
+ * the help need them. */
 #include "check.h"
+#include "errand/agent.h"
 #include "errand/backend/llm_backend.h"
 #include "errand/buf.h"
 #include "errand/json.h"
@@ -19,41 +21,41 @@ static const er_tool tools[] = {
       "{\"type\":\"object\",\"properties\":{\"pattern\":{\"type\":\"string\"},"
       "\"path\":{\"type\":\"string\"},\"max_results\":{\"type\":\"integer\"}},"
       "\"required\":[\"pattern\"]}",
-      ER_PERM_READ, "grep PATTERN [PATH] [MAX_RESULTS]", NULL },
+      ER_PERM_READ, "grep PATTERN [PATH] [MAX_RESULTS]", NULL, false },
     /* CMD is not a property name: it stands for the first property. */
     { "exec_run", "Run a shell command in the sandbox",
       "{\"type\":\"object\",\"properties\":{\"command\":{\"type\":\"string\"},"
       "\"timeout\":{\"type\":\"number\"}}}",
-      ER_PERM_EXEC, "run CMD...", NULL },
+      ER_PERM_EXEC, "run CMD...", NULL, false },
     { "web_fetch", "Fetch a web page",
       "{\"type\":\"object\",\"properties\":{\"url\":{\"type\":\"string\"},"
       "\"raw\":{\"type\":\"boolean\"},\"timeout\":{\"type\":[\"number\",\"null\"]}}}",
-      ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL },
+      ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL, false },
     { "git_commit", "Commit staged changes",
       "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL },
+      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
     { "git_log", "Show recent commits",
       "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\"}}}",
-      ER_PERM_READ, "git log [LIMIT]", NULL },
+      ER_PERM_READ, "git log [LIMIT]", NULL, false },
     { "mail_label", "Label messages",
       "{\"type\":\"object\",\"properties\":{\"labels\":{\"type\":\"array\","
       "\"items\":{\"type\":\"string\"}},\"ids\":{\"type\":\"array\","
       "\"items\":{\"type\":\"integer\"}}}}",
-      ER_PERM_WRITE, "label LABELS [IDS]", NULL },
+      ER_PERM_WRITE, "label LABELS [IDS]", NULL, false },
     { "config_set", "Set options",
       "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}",
-      ER_PERM_WRITE, "set OPTIONS", NULL },
+      ER_PERM_WRITE, "set OPTIONS", NULL, false },
     /* Suffix parameters: "src/main.c:10-20". */
     { "fs_read", "Read a file",
       "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
       "\"start\":{\"type\":\"integer\"},\"end\":{\"type\":\"integer\"}}}",
-      ER_PERM_READ, "show PATH[:START[-END]]", NULL },
+      ER_PERM_READ, "show PATH[:START[-END]]", NULL, false },
     { "net_probe", "Connect to a port of a host and report whether the connection was accepted, "
                    "how long it took and what was answered. Long first sentence.",
       "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},"
       "\"port\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}}}",
-      ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL },
-    { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL },
+      ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL, false },
+    { "secret_tool", "Only for models", "{}", ER_PERM_READ, NULL, NULL, false },
 };
 #define NTOOLS ER_ARRAY_LEN(tools)
 
@@ -159,7 +161,8 @@ static void test_parse_errors(void)
     check_parse_fails(NULL, ER_ENOTFOUND, "no command");
     check_parse_fails("please grep for TODO", ER_ENOTFOUND, "please");
     /* A form naming a parameter the schema lacks is a bug in the tool table. */
-    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL };
+    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL,
+                          false };
     const er_tool *t;
     cJSON *a;
     er_error err = { 0 };
@@ -197,7 +200,7 @@ static void test_parse_suffixes(void)
         const er_tool bad = { "bad", "",
                               "{\"properties\":{\"path\":{},\"a\":{},\"b\":{},\"c\":{},"
                               "\"d\":{},\"start\":{}}}",
-                              ER_PERM_READ, bad_forms[i], NULL };
+                              ER_PERM_READ, bad_forms[i], NULL, false };
         const er_tool *t;
         cJSON *a;
         er_error err = { 0 };
@@ -229,7 +232,7 @@ static int answer(const char *const *pairs, size_t n, er_llm_request *req, er_ll
 {
     cJSON *msgs = messages(pairs, n);
     req->messages = msgs;
-    int rc = er_offline_answer(tools, NTOOLS, req, out, err);
+    int rc = er_offline_answer(tools, NTOOLS, er_agents, req, out, err);
     req->messages = NULL;
     cJSON_Delete(msgs);
     return rc;
@@ -527,6 +530,7 @@ static void test_backend(void)
     er_error err = { 0 };
     CHECK_OK(be->open(&llm, NULL, &err));
     CHECK(llm && llm->be == be);
+    llm->agents = er_agents;   /* what er_llm_open does with the agents it is given */
     CHECK_OK(be->ping(llm, &err));
 
     cJSON *specs = cJSON_CreateArray();
@@ -551,6 +555,19 @@ static void test_backend(void)
     CHECK_OK(be->chat(llm, &req, &out, &err));
     CHECK_INT(out.ncalls, 1);
     CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"agent\":\"code\"") != NULL);
+    CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"method\":\"command\"") != NULL);
+    er_llm_response_release(&out);
+
+    /* Given no agents, the backend knows none: no command routing, no
+     * commands of other agents in the help (it reads no registry itself). */
+    llm->agents = NULL;
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK(out.ncalls && strstr(out.calls[0].arguments, "\"method\":\"naive-bayes\"") != NULL);
+    er_llm_response_release(&out);
+    req.tool_choice = NULL;
+    CHECK_OK(be->chat(llm, &req, &out, &err));
+    CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
+    CHECK(out.text && strstr(out.text, "Plain commands go to") == NULL);
     er_llm_response_release(&out);
     cJSON_Delete(msgs);
     cJSON_Delete(specs);

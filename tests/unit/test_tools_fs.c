@@ -479,6 +479,47 @@ static void test_cancel(const char *ws)
     ctx.cancel = &stop;
     cJSON *r;
     CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\"}", &err) == ER_ECANCELLED);
+    /* Issue 22: every long loop of the file tools looks at the flag, not only
+     * after hundreds of entries. */
+    CHECK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"src/**\"}", &err) == ER_ECANCELLED);
+    CHECK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"many\"}", &err) == ER_ECANCELLED);
+    CHECK(tu_call(&r, "read_file", &ctx, "{\"path\":\"many/f001.txt\"}", &err) == ER_ECANCELLED);
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\",\"path\":\"many/f002.txt\"}", &err) ==
+          ER_ECANCELLED);
+}
+
+/* Issue 22: repeated globstars over a deep tree used to take exponential time
+ * (8 of them on a 40-deep tree: about a minute); they are linear now. */
+static void test_glob_deep(const char *ws)
+{
+    er_buf rel = ER_BUF_INIT;
+    er_buf_puts(&rel, "deep");
+    for (int i = 0; i < 40; i++) {
+        char *d = er_xasprintf("%s/%s", ws, rel.ptr);
+        mkdir(d, 0755);
+        free(d);
+        er_buf_puts(&rel, "/d");
+    }
+    rel.len -= 2;
+    rel.ptr[rel.len] = '\0';
+    er_buf_puts(&rel, "/x.c");
+    tu_write(ws, rel.ptr, "int x;\n");
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    CHECK_OK(tu_call(&r, "glob", &ctx,
+                     "{\"pattern\":\"deep/**/**/**/**/**/**/**/**/**/**/**/**/x.c\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    const cJSON *m = cJSON_GetArrayItem(er_json_arr(r, "matches"), 0);
+    CHECK(cJSON_IsString(m) && strcmp(m->valuestring, rel.ptr) == 0);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx,
+                     "{\"pattern\":\"**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/nothing\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 0);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"deep/*/*/*/**/d/**/d/**/*.c\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    cJSON_Delete(r);
+    er_buf_release(&rel);
 }
 
 /* The repository's configuration may name commands git would run for diff
@@ -549,6 +590,7 @@ int main(void)
     test_git_diff(ws);
     test_cancel(ws);
     test_own_files(ws, outside);
+    test_glob_deep(ws);
     tu_rmrf(ws);
     tu_rmrf(outside);
     free(ws);

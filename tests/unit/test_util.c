@@ -3,6 +3,7 @@
 #include "errand/buf.h"
 #include "errand/error.h"
 #include "errand/id.h"
+#include "errand/glob.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/proc.h"
@@ -90,6 +91,73 @@ static void test_url(void)
     char *r = er_url_redacted("amqp://guest:secret@127.0.0.1:5672/");
     CHECK_STR(r, "amqp://guest:***@127.0.0.1:5672/");
     free(r);
+
+    /* An option added to a URL's query; one the URL has already wins. */
+    static const char *const with[][2] = {
+        { "amqp://h/", "amqp://h/?queue_type=quorum" },
+        { "amqp://h/?heartbeat=5", "amqp://h/?heartbeat=5&queue_type=quorum" },
+        { "amqp://h/?", "amqp://h/?queue_type=quorum" },
+        { "amqp://h/?heartbeat=5&", "amqp://h/?heartbeat=5&queue_type=quorum" },
+        { "amqp://h/?queue_type=classic", "amqp://h/?queue_type=classic" },
+        { "amqp://h/?a=1&queue_type=", "amqp://h/?a=1&queue_type=" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(with); i++) {
+        r = er_url_with_query(with[i][0], "queue_type", "quorum");
+        CHECK_STR(r, with[i][1]);
+        free(r);
+    }
+    r = er_url_redacted("postgresql://u:a@b@db/x?sslmode=require");
+    CHECK_STR(r, "postgresql://u:***@db/x?sslmode=require");
+    free(r);
+    r = er_url_redacted("sqlite:///var/lib/errand/e.db");
+    CHECK_STR(r, "sqlite:///var/lib/errand/e.db");
+    free(r);
+}
+
+/* Issue 22: globs as fnmatch(3) within a segment, and globstars across them,
+ * without exponential backtracking. */
+static void test_glob(void)
+{
+    static const struct { const char *pat, *path; bool want; } cases[] = {
+        { "*.c", "a.c", true },          { "*.c", "src/a.c", false },
+        { "**/*.c", "a.c", true },       { "**/*.c", "src/deep/a.c", true },
+        { "src/**", "src", false },      { "src/**", "src/a/b", true },
+        { "src/**/x", "src/x", true },   { "src/**/**/x", "src/a/b/x", true },
+        { "**", "anything/at/all", true }, { "a/*/c", "a/b/c", true },
+        { "a/*/c", "a/b/d/c", false },   { "?.[ch]", "x.h", true },
+        { "[!a]*", "abc", false },       { "[^a]*", "bcd", true },
+        { "[]x]", "]", true },           { "[a-c]x", "bx", true },
+        { "[[:digit:]]*", "7up", true }, { "[[:digit:]]*", "up", false },
+        { "\\*", "*", true },            { "\\*", "x", false },
+        { "*", ".hidden", false },       { ".*", ".hidden", true },
+        { "**/*.c", ".git/a.c", true }, { "[.]x", ".x", false },
+        { "[abc", "[abc", true },        { "a*b*c", "aXbYc", true },
+        { "a*b*c", "aXbY", false },      { "*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
+        bool got = er_glob_match(cases[i].pat, cases[i].path);
+        if (got != cases[i].want)
+            fprintf(stderr, "glob %s vs %s: got %d\n", cases[i].pat, cases[i].path, got);
+        CHECK(got == cases[i].want);
+    }
+    CHECK(er_glob_segment("*.c", 3, ".x.c", 4, false));
+    CHECK(!er_glob_segment("*.c", 3, ".x.c", 4, true));
+    /* 40 directories deep and 30 globstars: decided at once either way. */
+    er_buf path = ER_BUF_INIT, pat = ER_BUF_INIT;
+    for (int i = 0; i < 40; i++)
+        er_buf_puts(&path, "d/");
+    er_buf_puts(&path, "x.c");
+    for (int i = 0; i < 30; i++)
+        er_buf_puts(&pat, "**/x*/");
+    er_buf_puts(&pat, "y.c");
+    CHECK(!er_glob_match(pat.ptr, path.ptr));
+    er_buf_reset(&pat);
+    for (int i = 0; i < 30; i++)
+        er_buf_puts(&pat, "**/");
+    er_buf_puts(&pat, "d/x.c");
+    CHECK(er_glob_match(pat.ptr, path.ptr));
+    er_buf_release(&path);
+    er_buf_release(&pat);
 }
 
 static void test_json(void)
@@ -160,6 +228,18 @@ static void test_redact(void)
     CHECK_STR(out, "using *** now");
     er_log_redact("plain text", out, sizeof out);
     CHECK_STR(out, "plain text");
+    /* Issue 22: a URL's password, from any setting, in any message. */
+    er_log_redact("POST http://proxy:pw@127.0.0.1:9/v1/chat -> 401", out, sizeof out);
+    CHECK_STR(out, "POST http://proxy:***@127.0.0.1:9/v1/chat -> 401");
+    er_log_redact("'redis://:s3cret@h:6379/0' and amqp://g:x@y/", out, sizeof out);
+    CHECK_STR(out, "'redis://:***@h:6379/0' and amqp://g:***@y/");
+    er_log_redact("mailto://user@host and http://a@b:c/", out, sizeof out);
+    CHECK_STR(out, "mailto://user@host and http://a@b:c/");
+    er_error err;
+    er_error_set(&err, ER_ENOTFOUND, "wrong base URL '%s'", "http://u:p4ss@h/v1");
+    CHECK_STR(err.msg, "wrong base URL 'http://u:***@h/v1'");
+    er_error_prefix(&err, "via %s", "https://k:p@x");
+    CHECK(strstr(err.msg, "https://k:***@x: wrong base URL") != NULL);
 }
 
 /* Every line is one JSON object with level, task_id and trace_id (null outside a
@@ -254,6 +334,7 @@ int main(void)
     test_buf();
     test_id();
     test_url();
+    test_glob();
     test_json();
     test_json_escape();
     test_redact();

@@ -5,7 +5,11 @@
 #include "../bus.h"
 #include "../url.h"
 
-#define ER_BUS_BACKEND_VERSION 1
+/* Raised whenever fields are appended to er_bus_backend: version N has every
+ * field up to the "version N" mark below.
+ *   1  scheme … ping
+ *   2  purge, local */
+#define ER_BUS_BACKEND_VERSION 2
 
 /* What a backend hands the generic layer for each delivery.  The verdict it gets
  * back is final for the backend: ACK means "remove it" (the generic layer has
@@ -34,7 +38,7 @@ typedef struct er_bus_backend {
     int (*queue_info)(er_bus *bus, const char *queue, long *depth, long *consumers,
                       er_error *err);
     int (*ping)(er_bus *bus, er_error *err);
-    /* Appended after version 1 was drafted: */
+    /* ---- version 2 ---- */
     int (*purge)(er_bus *bus, const char *queue, long *purged, er_error *err);
     bool local;              /* messages never leave the process (er_bus_is_local) */
 } er_bus_backend;
@@ -45,6 +49,8 @@ struct er_bus_sub;           /* a wrapped handler; owned by bus.c */
 struct er_bus {
     const er_bus_backend *be;
     struct er_bus_sub *subs; /* bus.c only: freed after be->close */
+    er_bus_dead_fn on_dead;  /* bus.c only (er_bus_on_dead_letter) */
+    void *on_dead_payload;
 };
 
 /* AMQP topic matching for backends that route themselves: words split on '.',

@@ -18,6 +18,7 @@ typedef struct er_llm_backend {
 struct er_llm {
     const er_llm_backend *be;
     char *model;          /* default model, OWNED by the generic layer */
+    const struct er_agent_def *const *agents;   /* given to er_llm_open, BORROWED; may be NULL */
 };
 
 extern const er_llm_backend er_llm_openai_backend;

@@ -4,14 +4,20 @@
  * the portable subset both SQLite and PostgreSQL accept ('?' placeholders, which
  * a backend rewrites as it needs; INSERT … ON CONFLICT; RETURNING).  Domain
  * logic (tasks, events, …) lives once, above the seam, in src/store/.
- * Schema differences live in per-dialect migrations. */
+ * Schema differences live in per-dialect migrations; the little SQL the
+ * migrator needs that differs by dialect (its lock, whether a table exists) is
+ * the backend's own, through the operations appended in version 2. */
 #ifndef ERRAND_STORE_BACKEND_H
 #define ERRAND_STORE_BACKEND_H
 
 #include "../store.h"
 #include "../url.h"
 
-#define ER_STORE_BACKEND_VERSION 1
+/* Raised whenever fields are appended to er_store_backend: version N has every
+ * field up to the "version N" mark below.
+ *   1  scheme … read
+ *   2  migration_lock, table_exists */
+#define ER_STORE_BACKEND_VERSION 2
 
 typedef enum { ER_SQL_NULL = 0, ER_SQL_INT, ER_SQL_TEXT } er_sql_type;
 
@@ -47,6 +53,12 @@ typedef struct er_store_backend {
     int (*ping)(er_store *st, er_error *err);
     /* Runs fn (which only reads) inside one read transaction; NULL: fn simply runs. */
     int (*read)(er_store *st, er_store_tx_fn fn, void *payload, er_error *err);
+    /* ---- version 2: for migrate.c, called inside the migration's transaction ---- */
+    /* Serialises migrators until the transaction ends; NULL when the transaction
+     * already does (SQLite's transactions begin IMMEDIATE: the write lock). */
+    int (*migration_lock)(er_store *st, er_error *err);
+    /* *out: whether a table of that name exists in the schema the store works in. */
+    int (*table_exists)(er_store *st, const char *name, bool *out, er_error *err);
 } er_store_backend;
 
 struct er_store {

@@ -4,7 +4,7 @@
  * every pair of neighbours is hashed to a 64-bit feature id, and a text's ids are
  * deduplicated on the stack, so neither training nor prediction allocates per
  * token.  The model is an open-addressing table from feature id to per-label
- * counts.  Clause splitting and the routing decision live in route.c. */
+ * counts.  Clause splitting and the routing decision live in compound.c. */
 #include "errand/classifier.h"
 #include "errand/alloc.h"
 #include "errand/embed.h"
@@ -586,7 +586,7 @@ size_t er_classifier_examples(const er_classifier *c, size_t i)
     return i < c->nlabels ? c->docs[i] : 0;
 }
 
-#define ROUTING_TSV "core/routing.tsv"
+#define ROUTING_TSV "llm/routing.tsv"
 
 /* The only mutable globals: written once under pthread_once, read-only after. */
 static pthread_once_t default_once = PTHREAD_ONCE_INIT;

@@ -1,11 +1,11 @@
-/* route.c — compound requests: clause splitting and the routing decision.
+/* compound.c — compound requests: clause splitting and the routing decision.
  *
  * "summarise https://example.com/a and email it to bob@example.com" is two jobs
  * for two agents.  The splitter cuts at conjunctions that join whole requests;
  * the router only believes the cut when the clauses classify to different agents
  * with good confidence, so a request like "find the bug and then fix it" stays one
  * step for one agent. */
-#include "errand/classifier.h"
+#include "errand/compound.h"
 
 #include <ctype.h>
 #include <string.h>
@@ -78,7 +78,7 @@ static void push_clause(const char *text, size_t start, size_t end, er_span *out
     }
 }
 
-size_t er_classifier_split(const char *text, size_t len, er_span *out, size_t max)
+size_t er_compound_split(const char *text, size_t len, er_span *out, size_t max)
 {
     size_t n = 0, start = 0;
     bool quoted = false;
@@ -120,7 +120,7 @@ static bool any_word(const char *s, size_t n, const char *const *words, size_t n
     return false;
 }
 
-bool er_classifier_refers_back(const char *text, size_t len)
+bool er_compound_refers_back(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         if (i > 0 && isalnum((unsigned char)text[i - 1]))
@@ -140,28 +140,28 @@ bool er_classifier_refers_back(const char *text, size_t len)
  * every clause confident, at least two different labels after merging
  * neighbours that go to the same label.  False leaves out->nsteps at 0. */
 static bool plan_compound(const er_classifier *c, const char *text, const er_span *cl,
-                          size_t n, er_route *out)
+                          size_t n, er_compound_plan *out)
 {
     er_class_result r;
     size_t k = 0;
     for (size_t i = 0; i < n; i++) {
         er_classifier_predict(c, text + cl[i].off, cl[i].len, &r);
-        if (r.confidence < ER_ROUTE_MIN_CONFIDENCE) {
+        if (r.confidence < ER_COMPOUND_MIN_CONFIDENCE) {
             out->nsteps = 0;
             return false;
         }
-        er_route_step *prev = k ? &out->steps[k - 1] : NULL;
+        er_compound_step *prev = k ? &out->steps[k - 1] : NULL;
         if (prev && prev->label == r.best) {
             prev->span.len = cl[i].off + cl[i].len - prev->span.off;
             if (r.confidence < prev->confidence)
                 prev->confidence = r.confidence;
             continue;
         }
-        er_route_step *st = &out->steps[k++];
+        er_compound_step *st = &out->steps[k++];
         st->span = cl[i];
         st->label = r.best;
         st->confidence = r.confidence;
-        st->depends_on = prev && er_classifier_refers_back(text + cl[i].off, cl[i].len)
+        st->depends_on = prev && er_compound_refers_back(text + cl[i].off, cl[i].len)
                              ? (int)(k - 2) : -1;
     }
     out->nsteps = k;
@@ -172,15 +172,15 @@ static bool plan_compound(const er_classifier *c, const char *text, const er_spa
     return true;
 }
 
-void er_classifier_route(const er_classifier *c, const char *text, size_t len, er_route *out)
+void er_compound_route(const er_classifier *c, const char *text, size_t len, er_compound_plan *out)
 {
-    er_span clauses[ER_ROUTE_MAX_STEPS];
+    er_span clauses[ER_COMPOUND_MAX_STEPS];
     memset(out, 0, sizeof *out);
     if (!text)
         len = 0;
     er_classifier_predict(c, text, len, &out->whole);
-    size_t n = len <= ER_ROUTE_SPLIT_MAX
-                   ? er_classifier_split(text, len, clauses, ER_ROUTE_MAX_STEPS) : 0;
+    size_t n = len <= ER_COMPOUND_SPLIT_MAX
+                   ? er_compound_split(text, len, clauses, ER_COMPOUND_MAX_STEPS) : 0;
     if (n >= 2 && plan_compound(c, text, clauses, n, out))
         return;
     size_t start = 0, end = len;

@@ -1,0 +1,11 @@
+/* term.c — what the environment says about output to a terminal: whether
+ * colour is wanted (no-color.org).  The CLI and the TUI both ask. */
+#include "cli.h"
+
+#include <stdlib.h>
+
+bool cli_colour(void)
+{
+    const char *no_colour = getenv("NO_COLOR");
+    return !no_colour || !*no_colour;
+}

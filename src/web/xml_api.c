@@ -1,0 +1,37 @@
+/* xml_api.c — the libxml2 loader (see xml_api.h). */
+#define ER_XML_NO_REDIRECT
+#include "xml_api.h"
+#include "errand/dl.h"
+
+#include <pthread.h>
+#include <stddef.h>
+#include <string.h>
+
+er_xml_api er_xml;
+
+static const er_dl_sym syms[] = {
+    { "xmlInitParser", offsetof(er_xml_api, xmlInitParser) },
+    { "htmlReadMemory", offsetof(er_xml_api, htmlReadMemory) },
+    { "xmlReadMemory", offsetof(er_xml_api, xmlReadMemory) },
+    { "xmlFreeDoc", offsetof(er_xml_api, xmlFreeDoc) },
+    { "xmlBuildURI", offsetof(er_xml_api, xmlBuildURI) },
+    { "xmlFree", offsetof(er_xml_api, free_var) },
+};
+
+static pthread_once_t once = PTHREAD_ONCE_INIT;
+static er_error load_err;
+
+static void load(void)
+{
+    static const char *const names[] = { "libxml2.so.2", "libxml2.so", NULL };
+    if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_xml, "install libxml2", &load_err) == 0)
+        er_xml.xmlInitParser();   /* once, before threads parse (libxml2's rule) */
+}
+
+int er_xml_load(er_error *err)
+{
+    pthread_once(&once, load);
+    if (load_err.code)
+        return er_error_set(err, load_err.code, "%s", load_err.msg);
+    return 0;
+}
