@@ -6,8 +6,9 @@
  *     /usr on a merged-/usr Debian, read-only binds otherwise);
  *   a minimal /etc: the files programs read to run — the dynamic linker's
  *     cache, users and groups (passwd and group hold no passwords), name
- *     resolution, TLS roots, time zones, locales, MIME and magic databases,
- *     the alternatives symlinks, interpreters' own settings; never shadow,
+ *     resolution, TLS roots, time zones, locales, MIME types, fonts, XML
+ *     catalogs, the alternatives symlinks, interpreters' own settings (Python,
+ *     Java); never shadow,
  *     ssh keys, ssl/private, sudoers, files that often carry credentials
  *     (pip.conf, npmrc, wgetrc, gitconfig) or errand's configuration;
  *   the paths sandbox.expose lists, read-only (a toolchain in /opt);

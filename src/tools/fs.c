@@ -502,7 +502,8 @@ static size_t read_entries(DIR *d, const target *t, entry **out)
 
 static void add_entries(cJSON *o, entry *v, size_t n)
 {
-    qsort(v, n, sizeof *v, by_name);
+    if (n)   /* an empty directory has no array at all: qsort must not see NULL */
+        qsort(v, n, sizeof *v, by_name);
     cJSON *arr = cJSON_CreateArray();
     size_t shown = 0, cost = 0;
     for (size_t i = 0; i < n; i++) {

@@ -16,14 +16,16 @@
  * system, directories of their own on an older one. */
 static const char *const root_dirs[] = { "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32" };
 
-/* /etc entries programs need (see jail.h for what is left out, and why). */
+/* /etc entries programs read when they run (see jail.h for what is left out,
+ * and why).  Each is a mount, and mounts are most of what a jail costs to
+ * set up: what only administration tools read (ldconfig's ld.so.conf, the
+ * ca-certificates hooks, CPAN's /etc/perl, local terminfo or magic
+ * overrides) stays out. */
 static const char *const etc_entries[] = {
-    "alternatives", "ca-certificates", "ca-certificates.conf", "debian_version", "fonts",
-    "gai.conf", "group", "host.conf", "hostname", "hosts", "ld.so.cache", "ld.so.conf",
-    "ld.so.conf.d", "locale.alias", "locale.conf", "localtime", "lsb-release", "magic",
-    "magic.mime", "mime.types", "netconfig", "networks", "nsswitch.conf", "os-release", "passwd",
-    "perl", "protocols", "python3", "resolv.conf", "rpc", "services", "shells", "sgml",
-    "ssl/certs", "ssl/openssl.cnf", "terminfo", "timezone", "xml",
+    "alternatives", "debian_version", "fonts", "gai.conf", "group", "host.conf", "hostname",
+    "hosts", "ld.so.cache", "locale.alias", "localtime", "mime.types", "networks",
+    "nsswitch.conf", "os-release", "passwd", "protocols", "python3", "resolv.conf", "services",
+    "shells", "ssl/certs", "ssl/openssl.cnf", "timezone", "xml",
 };
 /* Versioned directories: /etc/python3.11, /etc/java-17-openjdk. */
 static const char *const etc_prefixes[] = { "python3.", "java-" };

@@ -332,6 +332,12 @@ static void test_list_glob_grep(const char *ws)
     tu_write(ws, ".git/config.c", "int hidden_in_git;\n");
     tu_write(ws, "src/deep/b.c", "int Needle = 1;\n/* needle again */\n");
     tu_write(ws, "src/c.h", "#define NEEDLE 3\n");
+    char *empty = er_xasprintf("%s/empty", ws);
+    CHECK(mkdir(empty, 0755) == 0);
+    free(empty);
+    CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"empty\"}", &err));
+    CHECK_INT(er_json_num(r, "count", -1), 0);
+    cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"src\"}", &err));
     const cJSON *e = er_json_arr(r, "entries");
     CHECK_INT(cJSON_GetArraySize(e), 2);
