@@ -54,7 +54,7 @@ for i in $(seq "$ROUNDS"); do
   (cd "$W/ws" && timeout 120 "$ERRAND_BIN" ask --agent code "[frz-$tag] ledger it") \
     > "$W/logs/ask.$i.out" 2> "$W/logs/ask.$i.err" &
   ask=$!
-  wait_log 60 "$alog" "running task .* (attempt 1," || { echo "round $i: A never took it" >&2; exit 1; }
+  wait_log 60 "$alog" "running task .* (attempt 1[,)]" || { echo "round $i: A never took it" >&2; exit 1; }
   sleep 0.5
   kill -STOP "$a"
   frozen=$(date +%s%N)
@@ -62,8 +62,8 @@ for i in $(seq "$ROUNDS"); do
   b=$WORKER_PID blog=$WORKER_LOG
   wait "$ask"; rc=$?
   echo $(( ($(date +%s%N) - t0) / 1000000 )) >> "$W/ask.ms"
-  if wait_log 1 "$blog" "running task .* (attempt 2,"; then
-    took=$(grep -h "running task .* (attempt 2," "$blog" | head -1 |
+  if wait_log 1 "$blog" "running task .* (attempt 2[,)]"; then
+    took=$(grep -h "running task .* (attempt 2[,)]" "$blog" | head -1 |
            /usr/bin/python3 -c 'import datetime, json, sys
 t = json.loads(sys.stdin.read())["ts"]
 print(int(datetime.datetime.strptime(t, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=datetime.timezone.utc).timestamp() * 1000))')
