@@ -161,10 +161,10 @@ char *er_url_with_query(const char *text, const char *name, const char *value)
     return er_xasprintf("%s%s%s=%s", text, sep, name, value);
 }
 
-bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len)
+/* ends: what ends the authority besides the end of s. */
+static bool password_in(const char *s, const char *ends, size_t *user_len, size_t *pw_len)
 {
-    /* The authority ends at a path, query, fragment, or where text around a URL resumes. */
-    size_t n = strcspn(s, "/?# \t\r\n\"'<>`");
+    size_t n = strcspn(s, ends);
     const char *at = NULL;
     for (size_t i = 0; i < n; i++)
         if (s[i] == '@')
@@ -175,6 +175,13 @@ bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len)
     *user_len = (size_t)(colon - s);
     *pw_len = (size_t)(at - colon - 1);
     return true;
+}
+
+bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len)
+{
+    /* Where er_url_parse ends the authority (a path, a query), or where the
+     * text around a URL resumes. */
+    return password_in(s, "/? \t\r\n\"'<>`", user_len, pw_len);
 }
 
 void er_url_mask_text(const char *text, char *out, size_t outsize)
@@ -199,8 +206,11 @@ char *er_url_redacted(const char *text)
 {
     if (!text)
         return NULL;
-    size_t n = strlen(text) + 8;
-    char *out = er_xmalloc(n);
-    er_url_mask_text(text, out, n);
-    return out;
+    /* One URL: its authority as er_url_parse reads it, whatever it holds. */
+    const char *sep = strstr(text, "://");
+    size_t ul, pl;
+    if (!sep || !password_in(sep + 3, "/?", &ul, &pl))
+        return er_xstrdup(text);
+    const char *pw = sep + 3 + ul + 1;
+    return er_xasprintf("%.*s***%s", (int)(pw - text), text, pw + pl);
 }
