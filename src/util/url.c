@@ -170,7 +170,7 @@ static bool password_in(const char *s, const char *ends, size_t *user_len, size_
         if (s[i] == '@')
             at = s + i;
     const char *colon = at ? memchr(s, ':', (size_t)(at - s)) : NULL;
-    if (!colon || colon + 1 == at)
+    if (!colon)
         return false;
     *user_len = (size_t)(colon - s);
     *pw_len = (size_t)(at - colon - 1);
