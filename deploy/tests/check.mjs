@@ -282,9 +282,11 @@ function checkReadmeReplicas() {
 }
 
 function workerNames() {
-  const m = /NAME: ([^\n]*(?:\n[^\n]+)*)/.exec(help(["worker", "--help"]));
-  const names = (m ? m[1] : "").replace(/;[\s\S]*/, "").split(/,\s*|\s+or\s+/)
-    .map((s) => s.replace(/^or\s+/, "").trim()).filter((s) => s && s !== "all");
+  // `errand worker --help` lists the stages a task passes, one line after
+  // "The stages, in the order a task passes them:".
+  const m = /The stages[^\n]*:\n\s*([^\n]+)/.exec(help(["worker", "--help"]));
+  const names = (m ? m[1] : "").replace(/\.\s*$/, "").split(/,\s*/)
+    .map((s) => s.trim()).filter((s) => s && s !== "all");
   check(names.length >= 3, `errand worker --help names the workers: ${names.join(", ")}`);
   return names;
 }
