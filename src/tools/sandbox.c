@@ -171,7 +171,7 @@ static void build_env(er_strv *env, const er_sandbox_opts *o, bool bwrap)
     if (bwrap) {
         /* Only /tmp is writable in the jail (and the workspace): HOME and
          * the caches live there. */
-        static const char *const jail[] = { "HOME=" ER_JAIL_HOME, "TMPDIR=/tmp",
+        static const char *const jail[] = { ("HOME=" ER_JAIL_HOME), "TMPDIR=/tmp",
                                             "XDG_CACHE_HOME=/tmp/.cache",
                                             "GOCACHE=/tmp/.cache/go-build",
                                             "npm_config_cache=/tmp/.npm" };
