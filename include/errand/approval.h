@@ -12,7 +12,11 @@
  * workspaces.h) takes only answers marked admin: the server marks an answer
  * with its user's role, and a local front end's (er_approval_answer) is the
  * local user's, who owns everything.  Other answers are ignored (and logged);
- * the server refuses them before they are sent. */
+ * the server refuses them before they are sent.
+ *
+ * A worker does not wait for the answer: it parks the task (park.h), and the
+ * answer functions below resume it; er_approval_ask is the waiting form, for
+ * a run without a lease or when the store cannot record the wait. */
 #ifndef ERRAND_APPROVAL_H
 #define ERRAND_APPROVAL_H
 
@@ -37,6 +41,9 @@ typedef struct er_approval_req {
                                 (it follows untrusted content), or NULL */
 } er_approval_req;
 
+/* Publishes req's "approval_request" event (what er_approval_ask and a parked
+ * task, park.h, both do). */
+int er_approval_announce(er_env *env, const er_approval_req *req, er_error *err);
 /* Waits for the answer; a timeout or cancellation is a DENY (with *why set). */
 int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decision *out,
                     const char **why, er_error *err);

@@ -17,7 +17,12 @@
  *
  * What the model gets wrong (a tool that does not exist, bad arguments, an
  * empty or cut-off answer, the same failing call again…) gets repair turns,
- * then a precise failure: repair.h. */
+ * then a precise failure: repair.h.
+ *
+ * A call that needs a person's approval is asked before it begins (its
+ * "tool_call" mark is recorded once approved): with opts->park the run parks
+ * the task and ends, and the answer, recorded as the call's "approval" event,
+ * is what the next attempt replays (park.h). */
 #ifndef ERRAND_RUNTIME_H
 #define ERRAND_RUNTIME_H
 
@@ -44,10 +49,13 @@ typedef struct er_run_opts {
                                      Its deadline, less agent.deadline_margin, bounds the run */
     const volatile int *lost;     /* nonzero: the bus took the message back (er_bus_msg.lost):
                                      stop before the next step or side effect; NULL: never */
+    bool park;                    /* a call that needs an approval parks the task (park.h)
+                                     and ends the run (out->parked) instead of waiting for
+                                     the answer; needs a lease */
 } er_run_opts;
 
 typedef struct er_run_result {
-    er_task_status status;        /* DONE, FAILED or CANCELLED */
+    er_task_status status;        /* DONE, FAILED or CANCELLED (RUNNING when parked) */
     char *answer;                 /* OWNED final text (DONE) */
     char *error;                  /* OWNED reason (FAILED, CANCELLED) */
     int error_code;               /* ER_E* behind error */
@@ -56,6 +64,8 @@ typedef struct er_run_result {
     int steps;
     bool abandoned;               /* the attempt lost the task (error says how): the outcome
                                      is not the task's, and nothing should be published */
+    bool parked;                  /* the task waits for an approval (park.h): it stays
+                                     running, resumed by the answer; nothing to publish */
     cJSON *interrupted;           /* OWNED array of the calls a crash interrupted that were
                                      not repeated ({"tool","arguments","agent"}), or NULL */
 } er_run_result;

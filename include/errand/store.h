@@ -229,6 +229,36 @@ int er_store_event_add_leased(er_store *st, const er_lease *lease, const char *s
 int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn,
                            void *payload, er_error *err);
 
+/* Task waits: a task parked on a person's answer to an approval request holds
+ * no worker (waits.h).  The attempt that parks it records the wait under its
+ * lease; whoever ends the wait (the answer, its expiry) deletes the row, which
+ * only one of them can, and sends the task back to its agent.  A parked task
+ * stays running; its deadline (leases above) does not run while it waits. */
+typedef struct er_task_wait {
+    char task_id[ER_ID_LEN];
+    char *call_id;               /* the tool call that waits */
+    char *step_key;              /* the event the answer is recorded as */
+    char *tool;
+    bool admin_only;             /* only an administrator's answer counts */
+    int64_t created_ms;
+    int64_t expires_ms;          /* unanswered by then: denied */
+} er_task_wait;
+typedef int (*er_wait_fn)(const er_task_wait *w, void *payload);   /* nonzero stops */
+/* Records w for the lease's task (w->task_id is ignored): ER_ECONFLICT when the
+ * lease is lost; a wait already recorded for the task is kept (*fresh false). */
+int er_store_wait_park(er_store *st, const er_lease *lease, const er_task_wait *w, bool *fresh,
+                       er_error *err);
+/* The task's wait; ER_ENOTFOUND when it waits for nothing. */
+int er_store_wait_get(er_store *st, const char *task_id, er_task_wait *out, er_error *err);
+/* Ends the wait of task_id for call_id and moves the task's deadline on by the
+ * time it waited.  ER_ENOTFOUND when there is none (never parked, or ended by
+ * another answer a moment before): then the caller must not resume the task. */
+int er_store_wait_end(er_store *st, const char *task_id, const char *call_id, er_error *err);
+/* Waits past their expiry at now_ms, or whose task has ended, at most limit. */
+int er_store_waits_due(er_store *st, int64_t now_ms, int limit, er_wait_fn fn, void *payload,
+                       er_error *err);
+void er_task_wait_release(er_task_wait *w);
+
 /* Agent configs: one JSON object per agent name. */
 int er_store_agent_config_get(er_store *st, const char *agent, char **json_out, er_error *err);
 int er_store_agent_config_set(er_store *st, const char *agent, const char *json, er_error *err);

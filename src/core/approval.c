@@ -4,6 +4,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/park.h"
 #include "errand/str.h"
 
 #include <pthread.h>
@@ -102,6 +103,22 @@ static const char *wait_answer(waiter *w, const er_approval_req *req)
     return why;
 }
 
+int er_approval_announce(er_env *env, const er_approval_req *req, er_error *err)
+{
+    cJSON *data = cJSON_CreateObject();
+    er_json_add_str(data, "call_id", req->call_id);
+    er_json_add_str(data, "tool", req->tool);
+    cJSON *args = cJSON_Parse(req->arguments ? req->arguments : "{}");
+    er_json_add(data, "arguments", args ? args : cJSON_CreateString(req->arguments));
+    er_json_add_str(data, "perm", er_perm_name(req->perm));
+    er_json_add_str(data, "agent", req->agent);
+    er_json_add_str(data, "approver", req->admin_only ? "admin" : "requester");
+    if (req->reason)
+        er_json_add_str(data, "reason", req->reason);
+    /* No step key: a replayed step must ask again, not wait on an old question. */
+    return er_event_emit(env, req->root_id, req->task_id, NULL, "approval_request", data, err);
+}
+
 int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decision *out,
                     const char **why, er_error *err)
 {
@@ -118,20 +135,8 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
     er_cache_sub *sub = NULL;
     /* Subscribe before asking so an instant answer is not missed. */
     rc = er_cache_subscribe(cache, channel, on_answer, &w, &sub, err);
-    if (!rc) {
-        cJSON *data = cJSON_CreateObject();
-        er_json_add_str(data, "call_id", req->call_id);
-        er_json_add_str(data, "tool", req->tool);
-        cJSON *args = cJSON_Parse(req->arguments ? req->arguments : "{}");
-        er_json_add(data, "arguments", args ? args : cJSON_CreateString(req->arguments));
-        er_json_add_str(data, "perm", er_perm_name(req->perm));
-        er_json_add_str(data, "agent", req->agent);
-        er_json_add_str(data, "approver", req->admin_only ? "admin" : "requester");
-        if (req->reason)
-            er_json_add_str(data, "reason", req->reason);
-        /* No step key: a replayed step must ask again, not wait on an old question. */
-        rc = er_event_emit(env, req->root_id, req->task_id, NULL, "approval_request", data, err);
-    }
+    if (!rc)
+        rc = er_approval_announce(env, req, err);
     if (!rc) {
         *why = wait_answer(&w, req);
         *out = w.answered ? w.decision : ER_APPROVAL_DENY;
@@ -142,11 +147,17 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
     return rc;
 }
 
+/* A parked task (park.h) is resumed with the answer; a run that waits in its
+ * worker gets it on the cache's channel. */
 static int publish_answer(er_env *env, const char *task_id, const char *call_id,
                           er_approval_decision d, const char *by_id, bool by_admin, er_error *err)
 {
+    bool resumed = false;
+    int rc = er_park_answer(env, task_id, call_id, d, by_id, by_admin, NULL, &resumed, err);
+    if (rc || resumed)
+        return rc;
     er_cache *cache;
-    int rc = er_env_cache(env, &cache, err);
+    rc = er_env_cache(env, &cache, err);
     if (rc)
         return rc;
     char channel[96];

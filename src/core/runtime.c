@@ -13,6 +13,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/park.h"
 #include "errand/repair.h"
 #include "errand/str.h"
 #include "errand/tool.h"
@@ -59,6 +60,7 @@ typedef struct run {
     er_task_place place;  /* its workspace, whether it came through errand serve, approvers */
     bool streamed_text;   /* a newline goes between texts of separate steps */
     bool abandoned;       /* the attempt lost the task: record and do nothing more */
+    bool parked;          /* the task waits for an approval (park.h): the run ends here */
     cJSON *interrupted;   /* calls a crash interrupted and that were not repeated */
     er_repair rp;         /* the model's mistakes so far (repair.h) */
     bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
@@ -511,10 +513,64 @@ static bool side_effecting(er_perm p)
 #define TAINT_REASON "it follows content from outside (web pages or search results), " \
                      "which may carry instructions that are not the user's"
 
-/* 0 when the call may go ahead; otherwise *refusal says why (for the model).
- * Once outside content is in the run, a side-effecting call is asked for one
- * by one: neither an allow policy, nor --yes, nor an earlier "always" covers
- * it, so text on a page can never grant a permission. */
+#define PARKED 2   /* check_policy: the task waits for the answer (park.h) */
+
+/* The decision of the approval event recorded under key, if any. */
+static bool recorded_answer(run *r, const char *key, er_approval_decision *d, char **why)
+{
+    cJSON *rec;
+    if (!replay(r, key, &rec))
+        return false;
+    if (er_approval_parse(er_json_str(rec, "decision"), d))
+        *d = ER_APPROVAL_DENY;
+    if (why && er_json_str(rec, "why"))
+        *why = er_xstrdup(er_json_str(rec, "why"));
+    cJSON_Delete(rec);
+    return true;
+}
+
+/* The person's answer to req: recorded (the task was parked and resumed), or
+ * asked now.  A worker's run parks the task and returns PARKED; without a
+ * lease, or when the wait cannot be recorded, it waits here.  Nonzero
+ * otherwise: *why (OWNED) says why it could not be asked. */
+static int get_answer(run *r, const scope *s, const er_approval_req *req,
+                      er_approval_decision *d, char **why)
+{
+    char key[160];
+    er_park_key(key, sizeof key, s->prefix, s->step, req->call_id);
+    if (recorded_answer(r, key, d, why))
+        return 0;
+    er_error err = { 0 };
+    if (r->o->park && r->o->lease) {
+        int rc = er_park(r->env, r->o->lease, req, key, &err);
+        if (rc == ER_ECONFLICT) {
+            abandon(r, err.msg);
+            return PARKED;   /* ends the run all the same */
+        }
+        if (rc == 0) {
+            r->parked = true;
+            er_error_set(&r->err, ER_ECONFLICT, "waiting for the approval of %s call %s",
+                         req->tool, req->call_id);
+            return PARKED;
+        }
+        er_log(ER_LOG_WARN, "runtime", "cannot park task %s (%s); waiting for the answer in "
+               "this worker", r->o->task_id, err.msg);
+    }
+    const char *said = NULL;
+    if (er_approval_ask(r->env, req, d, &said, &err)) {
+        *why = er_xstrdup(err.msg);
+        return err.code ? err.code : ER_EINTERNAL;
+    }
+    if (said)
+        *why = er_xstrdup(said);
+    return 0;
+}
+
+/* 0 when the call may go ahead; PARKED when the task waits for the answer
+ * (the run ends); otherwise *refusal says why (for the model).  Once outside
+ * content is in the run, a side-effecting call is asked for one by one:
+ * neither an allow policy, nor --yes, nor an earlier "always" covers it, so
+ * text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
                         char **refusal)
 {
@@ -531,20 +587,22 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
                             s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
                             r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
-    const char *why = NULL;
-    er_error err = { 0 };
-    if (er_approval_ask(r->env, &req, &d, &why, &err)) {
-        *refusal = er_xasprintf("error: approval could not be asked: %s", err.msg);
+    char *why = NULL;
+    int rc = get_answer(r, s, &req, &d, &why);
+    if (rc == PARKED)
+        return rc;
+    if (rc) {
+        *refusal = er_xasprintf("error: approval could not be asked: %s", why);
+        free(why);
         return 1;
     }
     if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
-    if (d == ER_APPROVAL_DENY) {
+    if (d == ER_APPROVAL_DENY)
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
                                 why ? ": " : "", why ? why : "");
-        return 1;
-    }
-    return 0;
+    free(why);
+    return d == ER_APPROVAL_DENY;
 }
 
 static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *args)
@@ -604,33 +662,6 @@ static const char *malformed_call(const scope *s, const er_llm_response *resp,
     return NULL;
 }
 
-/* Executes one call; *content is what the model sees, *mistake set when the
- * call was malformed.  Nonzero ends the run. */
-static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
-                     char **content, char *mistake, size_t mlen)
-{
-    const er_tool *t = NULL;
-    cJSON *args = NULL;
-    const char *bad = malformed_call(s, resp, c, &t, &args, content);
-    int rc = 0;
-    if (bad)
-        snprintf(mistake, mlen, "%s", bad);
-    else if (t == &todos_tool)
-        *content = do_todos(r, s, args);
-    else if (t == &task_tool)
-        rc = do_delegate(r, s, c, args, content);
-    else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
-        ;   /* another call of this answer changed that file */
-    else if (check_policy(r, s, t, c, content) == 0 &&
-             (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0) &&
-             !er_llm_tool_failed(*content = run_tool(r, s, t, args)))
-        er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
-    cJSON_Delete(args);
-    if (rc == 0 && r->abandoned)
-        rc = r->err.code;
-    return rc;
-}
-
 static cJSON *call_json(const scope *s, const er_llm_tool_call *c)
 {
     cJSON *d = cJSON_CreateObject();
@@ -655,14 +686,15 @@ static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
                         "check its effect before retrying", c->name);
 }
 
-/* Runs one call unless a result is recorded; *content is what the model sees. */
-static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
-                    const char *started, char **content, char *mistake, size_t mlen)
+/* The mark that a call begins, recorded before it runs so that a crash during
+ * it is known.  *content set when an earlier attempt began it and it must not
+ * run again. */
+static int begin_call(run *r, const scope *s, const er_llm_tool_call *c, const char *started,
+                      char **content)
 {
     const er_tool *t = er_tool_find(c->name);
     bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
     bool first = true;
-    /* The mark that it began: recorded before, so a crash during it is known. */
     int rc = record(r, started, "tool_call", call_json(s, c), &first, !again);
     if (rc)
         return rc;
@@ -671,9 +703,70 @@ static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_
     else if (!first && t)
         er_log(ER_LOG_INFO, "runtime", "%s call %s was interrupted by a restart; running it "
                "again (idempotent)", c->name, c->id);
-    if (*content)
-        return 0;
-    rc = tool_call(r, s, resp, c, content, mistake, mlen);
+    return 0;
+}
+
+/* Whether check_policy asks a person about a call of t. */
+static bool asks(run *r, const er_tool *t)
+{
+    er_policy p = policy_for(r, t->perm);
+    return p == ER_POLICY_ASK || (p == ER_POLICY_ALLOW && r->tainted && side_effecting(t->perm));
+}
+
+/* Runs a call the policy allows; started: its mark, when it is still to be
+ * recorded (the call was asked about first). */
+static int run_allowed(run *r, scope *s, const er_tool *t, const er_llm_tool_call *c,
+                       const cJSON *args, const char *started, char **content)
+{
+    int rc = started ? begin_call(r, s, c, started, content) : 0;
+    if (rc || *content)
+        return rc;
+    if (t->perm != ER_PERM_READ && (rc = check_owner(r)) != 0)
+        return rc;
+    *content = run_tool(r, s, t, args);
+    if (!er_llm_tool_failed(*content))
+        er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
+    return 0;
+}
+
+/* Executes one call; *content is what the model sees, *mistake set when the
+ * call was malformed.  Nonzero ends the run (a parked task's too). */
+static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
+                     const char *started, char **content, char *mistake, size_t mlen)
+{
+    const er_tool *t = NULL;
+    cJSON *args = NULL;
+    const char *bad = malformed_call(s, resp, c, &t, &args, content);
+    int rc = 0, allowed;
+    if (bad)
+        snprintf(mistake, mlen, "%s", bad);
+    else if (t == &todos_tool)
+        *content = do_todos(r, s, args);
+    else if (t == &task_tool)
+        rc = do_delegate(r, s, c, args, content);
+    else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
+        ;   /* another call of this answer changed that file */
+    else if ((allowed = check_policy(r, s, t, c, content)) == PARKED)
+        rc = r->err.code;
+    else if (allowed == 0)
+        rc = run_allowed(r, s, t, c, args, started, content);
+    cJSON_Delete(args);
+    if (rc == 0 && r->abandoned)
+        rc = r->err.code;
+    return rc;
+}
+
+/* Runs one call unless a result is recorded; *content is what the model sees. */
+static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
+                    const char *started, char **content, char *mistake, size_t mlen)
+{
+    const er_tool *t = er_tool_find(c->name);
+    /* A call asked about begins once allowed: one parked on its answer has not. */
+    bool ask_first = t && asks(r, t);
+    int rc = ask_first ? 0 : begin_call(r, s, c, started, content);
+    if (rc || *content)
+        return rc;
+    rc = tool_call(r, s, resp, c, ask_first ? started : NULL, content, mistake, mlen);
     if (rc == 0 && cancelled(r)) {
         /* Cut short, or done just as the cancel came: recording "cancelled" as
          * its result would replay that on redelivery (a worker's shutdown). */
@@ -772,6 +865,20 @@ static char *with_flags(run *r, char *answer)
     return out;
 }
 
+/* A replayed call answered "always" allows its class again, as it did when it
+ * ran (a parked task's next attempt replays it). */
+static void replay_always(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c)
+{
+    char key[160];
+    er_approval_decision d;
+    if (!side_effecting(t->perm) || r->tainted || r->always[t->perm] ||
+        r->cfg->policy[t->perm] != ER_POLICY_ASK)
+        return;
+    er_park_key(key, sizeof key, s->prefix, s->step, c->id);
+    if (recorded_answer(r, key, &d, NULL) && d == ER_APPROVAL_ALWAYS)
+        r->always[t->perm] = true;
+}
+
 static int handle_calls(run *r, scope *s, const er_llm_response *resp)
 {
     char step_mistake[240] = "";
@@ -788,6 +895,8 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
             r->tainted = true;   /* from here on (replayed too) outside text is in the context */
         char *content = NULL;
         bool replayed = replay(r, key, &recorded);
+        if (replayed && t)
+            replay_always(r, s, t, c);
         if (replayed) {
             const char *was = er_json_str(recorded, "content");
             content = er_xstrdup(was ? was : "");
@@ -894,6 +1003,13 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
     out->abandoned = r->abandoned;
     out->interrupted = r->interrupted;
     r->interrupted = NULL;
+    if (r->parked && !r->abandoned) {
+        free(answer);
+        out->parked = true;
+        out->status = ER_TASK_RUNNING;
+        out->error = er_xstrdup(r->err.msg);
+        return;
+    }
     if (rc == 0) {
         out->status = ER_TASK_DONE;
         out->answer = out->interrupted ? with_interrupted(answer, out->interrupted) : answer;

@@ -12,6 +12,7 @@
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/orphans.h"
+#include "errand/park.h"
 #include "errand/runtime.h"
 #include "errand/str.h"
 #include "errand/tasks.h"
@@ -132,7 +133,7 @@ static void run_task(er_env *env, const er_task *t, const er_lease *lease,
                       .approve_all = er_json_bool(meta, "approve_all", false),
                       .user_id = t->user_id, .server = er_json_bool(meta, "server", false),
                       .replay = replay, .cancel = &cancel, .lease = lease, .lost = lost,
-                      .tainted = tainted };
+                      .tainted = tainted, .park = true };
     er_runtime_run(env, &o, res);
     er_env_unwatch_cancel(env, &cancel);
     cJSON_Delete(history);
@@ -187,6 +188,11 @@ static er_bus_verdict settle(er_env *env, const er_bus_msg *msg, const er_task *
         er_store_lease_check(st, lease, &err) == ER_ECONFLICT) {
         er_log(ER_LOG_INFO, "worker", "attempt %d at task %s stopped: abandoned: %s",
                lease->attempt, t->id, err.msg);
+        return ER_BUS_ACK;
+    }
+    if (res->parked) {
+        /* Its wait is in the store: the answer sends it back to the queue. */
+        er_log(ER_LOG_INFO, "worker", "task %s parked (%s); worker free", t->id, res->error);
         return ER_BUS_ACK;
     }
     if (res->abandoned) {
@@ -285,9 +291,12 @@ static void sweep(er_env *env, void *payload)
     er_error err = { 0 };
     if (er_watchdog_sweep(env, NULL, &err))
         er_log(ER_LOG_WARN, "tasks", "cannot look for overdue tasks: %s", err.msg);
+    if (er_park_sweep(env, NULL, &err))
+        er_log(ER_LOG_WARN, "tasks", "cannot look for unanswered approvals: %s", err.msg);
 }
 
-/* Whoever consumes ends the tasks no worker will finish (watchdog.h). */
+/* Whoever consumes ends the tasks no worker will finish (watchdog.h) and the
+ * waits nobody answered (park.h). */
 static int watch(er_env *env, er_error *err)
 {
     er_bus *bus;

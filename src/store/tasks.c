@@ -267,9 +267,11 @@ int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn f
 {
     er_sql_value params[] = { ER_SQL_I(now_ms), ER_SQL_I(limit > 0 ? limit : DEFAULT_LIST_LIMIT) };
     task_list_ctx c = { fn, payload };
-    /* The literal bound lets the planner use the partial index tasks_open. */
+    /* The literal bound lets the planner use the partial index tasks_open.  A parked
+     * task is not late: nobody works on it (waits). */
     return er_sql_query(st,
                         "SELECT " TASK_COLS " FROM tasks WHERE status < 3 AND deadline_ms < ? "
+                        "AND NOT EXISTS (SELECT 1 FROM task_waits w WHERE w.task_id = tasks.id) "
                         "ORDER BY created_ms LIMIT ?",
                         params, 2, task_list_row, &c, err);
 }
