@@ -98,6 +98,8 @@ int srv_status_of(int code)
         return 409;
     case ER_ETOOBIG:
         return 413;
+    case ER_EBUDGET:   /* a cap of the user's: server.max_tasks_per_user */
+        return 429;
     case ER_EUNAVAIL:
         return 503;
     case ER_ETIMEDOUT:

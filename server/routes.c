@@ -62,7 +62,10 @@ static const srv_resp_doc openapi_resp[] = { { 200, "This document", NULL }, R_E
 static const srv_resp_doc chat_resp[] = {
     { 202, "The task is queued; follow it with GET /api/v1/tasks/{id} or the WebSocket",
       "ChatAccepted" },
-    { 400, "Malformed body, or an unknown agent", "Error" }, R_AUTH,
+    { 400, "Malformed body, or an unknown agent", "Error" },
+    { 401, "Missing, invalid or expired bearer token", "Error" },
+    { 429, "Rate limited (see Retry-After), or the user has server.max_tasks_per_user tasks "
+           "not ended", "Error" },
     { 404, "No such conversation", "Error" },
     { 413, "Body over server.max_body", "Error" },
     { 415, "Body is not application/json", "Error" },

@@ -193,6 +193,23 @@ typedef struct task_view {
     er_buf b;
 } task_view;
 
+/* A task parked on an approval (park.h): what it waits for, no worker held. */
+static void waiting_field(er_buf *b, er_store *st, const er_task *t)
+{
+    er_task_wait w;
+    if (t->status != ER_TASK_RUNNING || er_store_wait_get(st, t->id, &w, NULL))
+        return;
+    srv_jw_open(b, "waiting", '{');
+    srv_jw_str(b, "for", "approval");
+    srv_jw_str(b, "call_id", w.call_id);
+    srv_jw_str(b, "tool", w.tool);
+    srv_jw_str(b, "approver", w.admin_only ? "admin" : "requester");
+    srv_jw_time(b, "since", w.created_ms);
+    srv_jw_time(b, "expires", w.expires_ms);
+    srv_jw_close(b, '}');
+    er_task_wait_release(&w);
+}
+
 /* The task, its subtasks and the steps of both, read in one snapshot. */
 static int write_task(er_store *st, void *payload, er_error *err)
 {
@@ -204,6 +221,7 @@ static int write_task(er_store *st, void *payload, er_error *err)
     er_buf *b = &v->b, subs = ER_BUF_INIT;
     er_buf_putc(b, '{');
     task_fields(b, &t);
+    waiting_field(b, st, &t);
     children_ctx ch = { &subs, NULL, 0 };
     er_buf_putc(&subs, '[');
     er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 200 };

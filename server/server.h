@@ -453,8 +453,9 @@ int srv_route_ws(srv_req *r);
 /* A task the user may see (ER_ENOTFOUND otherwise, also for tasks of others).
  * out released with er_task_release. */
 int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er_error *err);
-/* A chat's agent exists (ER_EINVAL) and its conversation, when given, is the
- * user's (ER_ENOTFOUND). */
+/* A chat's agent exists (ER_EINVAL), the user is under
+ * server.max_tasks_per_user (ER_EBUDGET: 429) and its conversation, when
+ * given, is the user's (ER_ENOTFOUND). */
 int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent,
                    er_error *err);
 /* Submits a chat message for u; fills task and conversation ids. */

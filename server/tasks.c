@@ -41,17 +41,47 @@ int srv_task_visible(srv *s, const srv_user *u, const char *id, er_task *out, er
     return rc;
 }
 
+static int count_task(const er_task *t, void *payload)
+{
+    (void)t;
+    (*(long *)payload)++;
+    return 0;
+}
+
+/* A user's tasks not ended (queued, running, parked on an approval: park.h)
+ * stay under server.max_tasks_per_user, so one user's pile cannot queue
+ * everyone else's behind it.  Counted when a chat comes: chats that arrive
+ * together may pass it by the few of them. */
+static int check_cap(srv *s, const srv_user *u, er_error *err)
+{
+    long cap = s->cfg->max_tasks_per_user, open = 0;
+    if (cap <= 0)
+        return 0;
+    er_store *st;
+    er_task_filter f = { .user_id = u->id, .parent_id = "", .status = -1,
+                         .limit = (int)(cap < 100000 ? cap : 100000), .open = true };
+    int rc = er_env_store(s->env, &st, err);
+    if (!rc)
+        rc = er_store_task_list(st, &f, count_task, &open, err);
+    if (!rc && open >= cap)
+        rc = er_error_set(err, ER_EBUDGET, "you have %ld tasks not ended (queued, running or "
+                          "waiting for an approval), the most server.max_tasks_per_user allows; "
+                          "answer or cancel one, or wait for one to end", open);
+    return rc;
+}
+
 int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent,
                    er_error *err)
 {
     if (agent && !er_agent_find(agent))
         return er_error_set(err, ER_EINVAL, "unknown agent '%.32s' (see GET /api/v1/agents)",
                             agent);
-    if (!conv_id)
-        return 0;
+    int rc = check_cap(s, u, err);
+    if (rc || !conv_id)
+        return rc;
     er_store *st;
     er_conversation c;
-    int rc = er_env_store(s->env, &st, err);
+    rc = er_env_store(s->env, &st, err);
     if (!rc)
         rc = er_store_conv_get(st, conv_id, &c, err);
     if (!rc) {

@@ -71,6 +71,7 @@ typedef struct er_config {
     char *metrics_token;     /* bearer token /metrics requires; NULL: open */
     long server_threads;     /* HTTP event threads; 0: one per CPU */
     long server_workers;     /* in-process worker concurrency in local mode; 0: none */
+    long max_tasks_per_user; /* errand serve: a user's tasks not ended at once; 0: no cap */
     long access_ttl;         /* seconds an access token (JWT) lives */
     long refresh_ttl;        /* seconds a refresh token lives */
     long rate_limit;         /* requests per user and endpoint per window; 0: off */

@@ -5,7 +5,8 @@
  * the task queued or running in the store with nobody to end it: the tracker
  * shows it running for ever.  So every local submission records its owner in
  * the task's meta ("owner"), and the commands that show or follow tasks end
- * those whose owner is gone, as failed and saying why.  Networked tasks have
+ * those whose owner is gone, as failed and saying why — except a task parked
+ * on an approval (park.h): the process that resumes it becomes its owner.  Networked tasks have
  * no owner: the broker hands a dead worker's task to another. */
 #ifndef ERRAND_ORPHANS_H
 #define ERRAND_ORPHANS_H

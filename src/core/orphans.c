@@ -126,8 +126,14 @@ int er_tasks_reap_orphans(er_env *env, er_error *err)
     orphan_list l = { er_xcalloc(REAP_MAX, sizeof *l.v), 0 };
     er_task_filter f = { .status = -1, .open = true, .limit = REAP_MAX };
     rc = er_store_task_list(st, &f, collect, &l, err);
-    for (size_t i = 0; !rc && i < l.n; i++)
-        end_orphan(env, st, &l.v[i]);
+    er_task_wait w;
+    for (size_t i = 0; !rc && i < l.n; i++) {
+        /* A parked task needs no process: whoever answers it, or its expiry, runs it on. */
+        if (er_store_wait_get(st, l.v[i].id, &w, NULL) == 0)
+            er_task_wait_release(&w);
+        else
+            end_orphan(env, st, &l.v[i]);
+    }
     free(l.v);
     return rc;
 }

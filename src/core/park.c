@@ -5,6 +5,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/orphans.h"
 #include "errand/str.h"
 #include "errand/tasks.h"
 
@@ -41,11 +42,34 @@ int er_park(er_env *env, const er_lease *lease, const er_approval_req *req, cons
     return rc;
 }
 
+/* In local mode the process whose bus runs a task is its owner (orphans.h):
+ * the one resuming it now, whatever became of the one that parked it. */
+static int adopt(er_env *env, const er_task *t, er_error *err)
+{
+    er_store *st;
+    cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
+    if (!meta || !er_json_str(meta, "owner")) {
+        cJSON_Delete(meta);
+        return 0;
+    }
+    cJSON_ReplaceItemInObjectCaseSensitive(meta, "owner", cJSON_CreateString(er_owner_self()));
+    char *text = er_json_print(meta);
+    er_task_update upd = { .meta = text };
+    int rc = er_env_store(env, &st, err);
+    if (!rc)
+        rc = er_store_task_advance(st, t->id, ER_TASK_RUNNING, &upd, err);
+    free(text);
+    cJSON_Delete(meta);
+    return rc;
+}
+
 static int resume(er_env *env, const er_task *t, er_error *err)
 {
     er_bus *bus;
     char key[64], body[96];
     int rc = er_env_bus(env, &bus, err);
+    if (!rc && er_bus_is_local(bus))
+        rc = adopt(env, t, err);
     if (rc)
         return rc;
     er_bus_agent_queue(t->agent, key, sizeof key);
