@@ -1028,6 +1028,71 @@ static void test_leases(er_store *st)
     CHECK_INT(a.deadline_ms, 0);
 }
 
+/* ---- task waits (parked on an approval) ---- */
+
+static int find_due(const er_task_wait *w, void *payload)
+{
+    char *want = payload;
+    if (strcmp(w->task_id, want) == 0)
+        want[0] = '\0';   /* seen */
+    return 0;
+}
+
+static void test_waits(er_store *st)
+{
+    er_error err;
+    er_task t;
+    make_task(st, &t, "wait-user", NULL, NULL, "parked");
+    er_lease a, b;
+    CHECK_OK(er_store_task_take(st, t.id, "host boot 1 1", 60000, &a, &err));
+    int64_t now = er_time_ms();
+    er_task_wait w = { .call_id = "c1", .step_key = "approval:1:c1", .tool = "run",
+                       .admin_only = true, .created_ms = now - 5000, .expires_ms = now + 1000 };
+    bool fresh = false;
+    CHECK_OK(er_store_wait_park(st, &a, &w, &fresh, &err));
+    CHECK(fresh);
+    /* A redelivered attempt parking on the same call keeps the first wait. */
+    CHECK_OK(er_store_task_take(st, t.id, "host boot 2 2", 60000, &b, &err));
+    w.expires_ms = now + 99000;
+    CHECK_OK(er_store_wait_park(st, &b, &w, &fresh, &err));
+    CHECK(!fresh);
+    /* A lost lease parks nothing. */
+    CHECK_INT(er_store_wait_park(st, &a, &w, &fresh, &err), ER_ECONFLICT);
+    er_task_wait got;
+    CHECK_OK(er_store_wait_get(st, t.id, &got, &err));
+    CHECK_STR(got.call_id, "c1");
+    CHECK_STR(got.step_key, "approval:1:c1");
+    CHECK_STR(got.tool, "run");
+    CHECK(got.admin_only);
+    CHECK_INT(got.expires_ms, now + 1000);
+    er_task_wait_release(&got);
+    /* A parked task is not overdue, however late; due once it expires. */
+    char want[ER_ID_LEN];
+    memcpy(want, t.id, ER_ID_LEN);
+    CHECK_OK(er_store_tasks_overdue(st, b.deadline_ms + 1, 100, count_overdue, want, &err));
+    CHECK(want[0] != '\0');
+    CHECK_OK(er_store_waits_due(st, now, 100, find_due, want, &err));
+    CHECK(want[0] != '\0');
+    CHECK_OK(er_store_waits_due(st, now + 1001, 100, find_due, want, &err));
+    CHECK(want[0] == '\0');
+    /* Ending it: once, for that call only, and the deadline moves on by the wait. */
+    CHECK_INT(er_store_wait_end(st, t.id, "other-call", &err), ER_ENOTFOUND);
+    CHECK_OK(er_store_wait_end(st, t.id, "c1", &err));
+    CHECK_INT(er_store_wait_end(st, t.id, "c1", &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_wait_get(st, t.id, &got, &err), ER_ENOTFOUND);
+    er_task after;
+    CHECK_OK(er_store_task_get(st, t.id, &after, &err));
+    CHECK(after.deadline_ms >= b.deadline_ms + 5000 && after.deadline_ms <= b.deadline_ms + 60000);
+    er_task_release(&after);
+    /* The wait of a task that ended is due at once. */
+    CHECK_OK(er_store_wait_park(st, &b, &w, &fresh, &err));
+    CHECK_OK(er_store_task_advance(st, t.id, ER_TASK_CANCELLED, NULL, &err));
+    memcpy(want, t.id, ER_ID_LEN);
+    CHECK_OK(er_store_waits_due(st, now, 100, find_due, want, &err));
+    CHECK(want[0] == '\0');
+    CHECK_INT(er_store_wait_park(st, &b, &w, &fresh, &err), ER_ECONFLICT);
+}
+
 /* ---- agent configs ---- */
 
 static void test_agent_configs(er_store *st)
@@ -1520,6 +1585,7 @@ int main(void)
     test_tasks(st);
     test_events(st);
     test_leases(st);
+    test_waits(st);
     test_agent_configs(st);
     test_concurrency(st);
     test_read_beside_writer(st);
