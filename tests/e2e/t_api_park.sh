@@ -4,7 +4,8 @@
 # user, with the 2 code workers of the default set-up, do not keep another
 # user's task waiting; an answer resumes the parked task from its recorded
 # steps (allow runs the command once, deny ends it with the refusal), a
-# parked task survives a restart of the worker, an unanswered one is denied
+# parked task survives a restart of the worker (networked, a SIGKILL of it
+# too), an unanswered one is denied
 # after agent.approval_timeout, and server.max_tasks_per_user refuses a new
 # task (429) while the user has that many not ended.
 . "$(dirname "$0")/lib.sh"
@@ -50,6 +51,7 @@ cat > "$T/s.json" <<'JSON'
  {"match":"alice four","tool_calls":[{"id":"p4","name":"run","arguments":{"cmd":"echo ran-four"}}]},
  {"match":"alice five","tool_calls":[{"id":"p5","name":"run","arguments":{"cmd":"echo ran-five"}}]},
  {"match":"alice six","tool_calls":[{"id":"p6","name":"run","arguments":{"cmd":"echo ran-six"}}]},
+ {"match":"alice seven","tool_calls":[{"id":"p7","name":"run","arguments":{"cmd":"echo ran-seven"}}]},
  {"match":"bob asks","repeat":true,"text":"bob's answer"}
 ]}
 JSON
@@ -107,6 +109,21 @@ expect_eq "alice allows p3" "$(answer "$ALICE" "$T3" p3 allow)" allow
 expect_eq "task 3 done after the restart" "$(wait_task "$T3" "$ALICE")" done
 expect_eq "p3 ran" "$(sent p3 stdout)" ran-three
 
+# networked: a worker killed (SIGKILL) while a task is parked; another one
+# goes on with it once it is answered
+if [ -n "${WORKER_PID:-}" ]; then
+  T7=$(chat "$ALICE" "alice seven")
+  expect_eq "task 7 parked" "$(parked "$T7" "$ALICE")" p7
+  kill -KILL "$WORKER_PID"; wait "$WORKER_PID" 2>/dev/null; WORKER_PID=
+  "$ERRAND" "${OPTS[@]}" worker all > "$T/worker2.log" 2>&1 &
+  WORKER_PID=$!
+  PIDS+=("$WORKER_PID")
+  for _ in $(seq 200); do grep -q ready "$T/worker2.log" && break; sleep 0.05; done
+  expect_eq "alice allows p7" "$(answer "$ALICE" "$T7" p7 allow)" allow
+  expect_eq "task 7 done by the new worker" "$(wait_task "$T7" "$ALICE")" done
+  expect_eq "p7 ran" "$(sent p7 stdout)" ran-seven
+fi
+
 # the cap, and the timeout: an unanswered request is denied
 restart "${OPTS[@]}" -o server.max_tasks_per_user=2 -o agent.approval_timeout=3 \
   -o agent.deadline_margin=2
@@ -124,7 +141,10 @@ expect_contains "the WebSocket refuses it too" "$(tail -1 "$T/ws_cap.jsonl")" se
 expect_eq "task 4 ends unanswered" "$(wait_task "$T4" "$ALICE")" done
 expect_contains "…denied for want of an answer" "$(sent p4)" "no answer to the approval request in time"
 check "p4 did not run" not contains "$(sent p4)" ran-four
-expect_eq "task 5 ends too" "$(wait_task "$T5" "$ALICE")" done
+call POST "/api/v1/tasks/$T5/cancel" "" "$ALICE"
+expect_eq "a parked task can be cancelled" "$(jget "$BODY" status)" cancelled
+expect_eq "…and stays so" "$(wait_task "$T5" "$ALICE")" cancelled
+check "p5 did not run" not contains "$(sent p5 2>/dev/null)" ran-five
 call POST /api/v1/chat '{"message":"alice six","agent":"code"}' "$ALICE"
 expect_status "under the cap again: accepted" 202
 stop_server
