@@ -125,11 +125,12 @@ if [ -n "${WORKER_PID:-}" ]; then
 fi
 
 # the cap, and the timeout: an unanswered request is denied
-restart "${OPTS[@]}" -o server.max_tasks_per_user=2 -o agent.approval_timeout=3 \
+restart "${OPTS[@]}" -o server.max_tasks_per_user=2 -o agent.approval_timeout=8 \
   -o agent.deadline_margin=2
 T4=$(chat "$ALICE" "alice four")
 T5=$(chat "$ALICE" "alice five")
 expect_eq "task 4 parked" "$(parked "$T4" "$ALICE")" p4
+expect_eq "task 5 parked" "$(parked "$T5" "$ALICE")" p5
 call POST /api/v1/chat '{"message":"alice six","agent":"code"}' "$ALICE"
 expect_status "a third task of alice's refused" 429
 expect_contains "…naming the setting" "$(jget "$BODY" error.message)" server.max_tasks_per_user
@@ -138,13 +139,13 @@ expect_status "bob's is not" 202
 ws --token "$ALICE" --send '{"type":"chat","message":"alice six","agent":"code"}' \
    --until-type error > "$T/ws_cap.jsonl"
 expect_contains "the WebSocket refuses it too" "$(tail -1 "$T/ws_cap.jsonl")" server.max_tasks_per_user
-expect_eq "task 4 ends unanswered" "$(wait_task "$T4" "$ALICE")" done
-expect_contains "…denied for want of an answer" "$(sent p4)" "no answer to the approval request in time"
-check "p4 did not run" not contains "$(sent p4)" ran-four
 call POST "/api/v1/tasks/$T5/cancel" "" "$ALICE"
 expect_eq "a parked task can be cancelled" "$(jget "$BODY" status)" cancelled
 expect_eq "…and stays so" "$(wait_task "$T5" "$ALICE")" cancelled
 check "p5 did not run" not contains "$(sent p5 2>/dev/null)" ran-five
+expect_eq "task 4 ends unanswered" "$(wait_task "$T4" "$ALICE")" done
+expect_contains "…denied for want of an answer" "$(sent p4)" "no answer to the approval request in time"
+check "p4 did not run" not contains "$(sent p4)" ran-four
 call POST /api/v1/chat '{"message":"alice six","agent":"code"}' "$ALICE"
 expect_status "under the cap again: accepted" 202
 stop_server
