@@ -149,6 +149,15 @@ static int task_show(cli_args *a, er_store *st, const char *id)
             printf("attempts  %d%s%s\n", t.attempt, t.deadline_ms ? ", deadline " : "",
                    t.deadline_ms ? ts : "");
         }
+        er_task_wait w;
+        if (t.status == ER_TASK_RUNNING && er_store_wait_get(st, t.id, &w, NULL) == 0) {
+            char since[32], until[32];
+            er_time_iso(w.created_ms, since, sizeof since);
+            er_time_iso(w.expires_ms, until, sizeof until);
+            printf("waiting   for the approval of %s call %s (since %s; denied at %s), no "
+                   "worker held\n", w.tool, w.call_id, since, until);
+            er_task_wait_release(&w);
+        }
         er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 100 };
         er_store_task_list(st, &f, print_child, NULL, NULL);
         printf("events:\n");

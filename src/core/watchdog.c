@@ -58,6 +58,12 @@ bool er_watchdog_check(er_env *env, const er_task *t)
 {
     if (er_task_status_final(t->status) || !t->deadline_ms || er_time_ms() <= t->deadline_ms)
         return false;
+    er_store *st;
+    er_task_wait w;
+    if (er_env_store(env, &st, NULL) == 0 && er_store_wait_get(st, t->id, &w, NULL) == 0) {
+        er_task_wait_release(&w);   /* parked (park.h): nobody works on it, nobody is late */
+        return false;
+    }
     const er_config *cfg = er_env_config(env);
     char *why = er_xasprintf("no worker finished it by its deadline (agent.max_seconds %ld s + "
                              "agent.deadline_margin %ld s after it first started; %d attempt%s)",

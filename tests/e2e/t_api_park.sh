@@ -72,6 +72,8 @@ call GET "/api/v1/tasks/$T1" "" "$ALICE"
 expect_eq "…its status says it runs" "$(jget "$BODY" status)" running
 expect_eq "…waiting for an approval" "$(jget "$BODY" waiting.for)" approval
 expect_eq "…of run" "$(jget "$BODY" waiting.tool)" run
+expect_contains "errand task show says so" "$("$ERRAND" task show "$T1" 2>&1)" \
+  "waiting   for the approval of run call p1"
 # bob's task does not wait for alice's answers
 start=$(date +%s%N)
 TB=$(chat "$BOB" "bob asks a question")
