@@ -122,7 +122,7 @@ run() {
 echo "API benchmark: wrk -t2 -c$CONNS -d${SECS}s on 127.0.0.1, best of $ROUNDS alternating runs"
 echo "(wrk and the servers share the machine with whatever else runs on it)"
 cp "$W/errand.db" "$W/fastapi.db"
-serve -o server.workers=0 -o server.rate_limit=0
+serve -o server.workers=0 -o server.rate_limit=0 -o server.max_tasks_per_user=0
 ERRAND_PID=${PIDS[-1]}
 port=$(/usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 ( cd "$here" && BENCH_DB="$W/fastapi.db" BENCH_SECRET="$ERRAND_JWT_SECRET" exec /usr/bin/python3 -m uvicorn \
