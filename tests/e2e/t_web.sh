@@ -15,7 +15,7 @@ for need in "$WEB/dist/index.html" "$WEB/node_modules/playwright-core/package.js
 done
 words=$(seq 1 40 | sed 's/^/w/' | tr '\n' ' ' | sed 's/ $//')
 slow=$(seq 1 60 | sed 's/^/s/' | tr '\n' ' ' | sed 's/ $//')
-fast=$(seq 1 2000 | sed 's/^/f/' | tr '\n' ' ' | sed 's/ $//')
+fast=$(seq 1 3000 | sed 's/^/f/' | tr '\n' ' ' | sed 's/ $//')
 cat > "$T/s.json" <<JSON
 {"turns":[
  {"match":"stream me please","tool_calls":[{"id":"r1","name":"route","arguments":{"steps":[{"agent":"code","request":"stream me please"}]}}]},
@@ -26,7 +26,8 @@ cat > "$T/s.json" <<JSON
  {"match":"slow job","text":"$slow","chunk_delay_ms":500},
  {"match":"other client task","text":"done for the other client"},
  {"match":"after restart","text":"back again"},
- {"match":"fast stream","text":"$fast","chunk_delay_ms":0},
+ {"match":"fast stream one","text":"$fast","chunk_delay_ms":1},
+ {"match":"fast stream two","text":"$fast","chunk_delay_ms":1},
  {"match":"You are the","repeat":true,"text":"Generic answer."}
 ]}
 JSON
@@ -35,6 +36,14 @@ use_openai
 export ERRAND_WEB_ROOT="$WEB/dist"
 start_server -o server.workspaces="$T/users"
 ALICE=$(mkuser alice)
+# The files over the wire: nothing outside web/dist can be named.
+for p in '/assets/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/.gitignore' '/assets/%2fetc%2fpasswd'; do
+  expect_eq "GET $p is not served" "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$API$p")" 404
+done
+hdrs=$(curl -s -I -H 'Accept-Encoding: gzip' "$API/")
+expect_contains "HEAD /: the CSP" "$hdrs" "Content-Security-Policy: default-src 'none'"
+expect_contains "HEAD /: gzip" "$hdrs" "Content-Encoding: gzip"
+expect_eq "/index.html is the page too" "$(curl -s "$API/index.html")" "$(cat "$WEB/dist/index.html")"
 PORT=${API##*:}
 # The restart the browser must survive: same port, same store and key.
 cat > "$T/restart.sh" <<SH

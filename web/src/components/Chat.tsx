@@ -22,15 +22,22 @@ interface Props {
   go: (hash: string) => void;
 }
 
-/** Events folded into views once per animation frame: a burst of tokens
- * costs one render, not one per token. */
+/** Events folded into views at most every FLUSH_MS, in an animation frame: a
+ * burst of tokens costs one render, and the frames between renders stay
+ * cheap, so a fast stream does not make the page stutter. */
+const FLUSH_MS = 50;
+
 function useTaskViews(live: Live) {
   const [views, setViews] = useState<Record<string, TaskView>>({});
   const queue = useRef<TaskEvent[]>([]);
-  const frame = useRef<number | null>(null);
+  const pending = useRef(false);
+  const last = useRef(0);
   useEffect(() => {
+    let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = () => {
-      frame.current = null;
+      pending.current = false;
+      last.current = performance.now();
       const batch = queue.current;
       queue.current = [];
       setViews((old) => {
@@ -42,11 +49,17 @@ function useTaskViews(live: Live) {
     const off = live.on((m: ServerMessage) => {
       if (m.type !== 'event' || !m.event) return;
       queue.current.push(m.event);
-      if (frame.current === null) frame.current = requestAnimationFrame(flush);
+      if (pending.current) return;
+      pending.current = true;
+      const wait = Math.max(0, last.current + FLUSH_MS - performance.now());
+      timer = setTimeout(() => {
+        frame = requestAnimationFrame(flush);
+      }, wait);
     });
     return () => {
       off();
-      if (frame.current !== null) cancelAnimationFrame(frame.current);
+      clearTimeout(timer);
+      cancelAnimationFrame(frame);
     };
   }, [live]);
   return views;

@@ -1,5 +1,6 @@
 // TaskCard.tsx — one request in the chat: who handles it and why, its tool
 // steps (collapsed), approval questions, the answer as it streams, cancel.
+import { memo } from 'react';
 import type { TaskView } from '../events';
 import { shownText } from '../events';
 import { Output, Prose } from './Text';
@@ -13,7 +14,8 @@ interface Props {
 
 const ended = (s: string) => s === 'done' || s === 'failed' || s === 'cancelled';
 
-export function TaskCard({ view, request, onCancel, onApprove }: Props) {
+// Memoised: a frame of streamed tokens re-renders only the task they belong to.
+export const TaskCard = memo(function TaskCard({ view, request, onCancel, onApprove }: Props) {
   const text = shownText(view);
   return (
     <article className="turn" data-task={view.id} aria-label={`task ${view.id}`}>
@@ -82,4 +84,4 @@ export function TaskCard({ view, request, onCancel, onApprove }: Props) {
       </div>
     </article>
   );
-}
+});

@@ -2,9 +2,10 @@
 // rendered as text nodes (React escapes it): no HTML from a model, a tool or
 // a web page ever becomes markup.  Code fences become <pre> blocks and
 // unified diffs are coloured line by line.
+import { memo } from 'react';
 import { asDiff } from '../events';
 
-export function Prose({ text }: { text: string }) {
+export const Prose = memo(function Prose({ text }: { text: string }) {
   const parts = text.split(/```[a-zA-Z0-9_+-]*\n?/);
   return (
     <div className="prose">
@@ -19,7 +20,7 @@ export function Prose({ text }: { text: string }) {
       )}
     </div>
   );
-}
+});
 
 export function Output({ text }: { text: string }) {
   const diff = asDiff(text);
