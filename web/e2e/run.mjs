@@ -59,7 +59,7 @@ page.on('console', (m) => {
   // The wrong token's 401 is expected (and logged by Chromium as an error),
   // and so are the refused connections while the server restarts.
   if (/status of 401/.test(m.text())) return;
-  if (restarting && /WebSocket connection to .* failed/.test(m.text())) return;
+  if (restarting && /WebSocket connection to .* failed|Failed to load resource: net::/.test(m.text())) return;
   if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
 });
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
@@ -262,10 +262,17 @@ try {
   await step('reconnect', async () => {
     await page.keyboard.press('Alt+1');
     await page.getByLabel('Message').waitFor();
+    await page.evaluate(() => {
+      window.__states = [];
+      const el = document.querySelector('[data-testid="live"]');
+      new MutationObserver(() => window.__states.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    });
     restarting = true;
     execSync(process.env.RESTART_CMD, { stdio: 'inherit' });
     await page.getByTestId('live').filter({ hasText: /^live$/ }).waitFor({ timeout: 30000 });
     restarting = false;
+    const states = await page.evaluate(() => window.__states);
+    check('the page saw the connection drop and come back', states.includes('reconnecting') && states.at(-1) === 'live', states.join(' → '));
     const t = await ask('@code after restart');
     await waitStatus(t, 'done');
     check('a task runs over the new connection', (await t.textContent()).includes('back again'));

@@ -68,6 +68,7 @@ describe('parseAgent', () => {
     expect(parseAgent('@code fix the bug', ['code', 'data'])).toEqual({ agent: 'code', message: 'fix the bug' });
     expect(parseAgent('@nobody hi', ['code'])).toEqual({ message: '@nobody hi' });
     expect(parseAgent('mail @code later', ['code'])).toEqual({ message: 'mail @code later' });
+    expect(parseAgent('@code before the list loads', undefined)).toEqual({ agent: 'code', message: 'before the list loads' });
   });
 });
 

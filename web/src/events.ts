@@ -143,10 +143,12 @@ export function shownText(v: TaskView): string {
   return v.answer && v.answer.length >= v.text.length ? v.answer : v.text;
 }
 
-/** `@agent rest` picks the agent, as in the terminal. */
-export function parseAgent(input: string, agents: string[]): { agent?: string; message: string } {
+/** `@agent rest` picks the agent, as in the terminal.  agents: the known
+ * names, or undefined while they are not loaded (the server then says
+ * whether the name is an agent). */
+export function parseAgent(input: string, agents: string[] | undefined): { agent?: string; message: string } {
   const m = /^@([a-z_]+)\s+([\s\S]*)$/.exec(input.trim());
-  if (m && agents.includes(m[1]!)) return { agent: m[1], message: m[2]!.trim() };
+  if (m && (!agents || agents.includes(m[1]!))) return { agent: m[1], message: m[2]!.trim() };
   return { message: input.trim() };
 }
 

@@ -7,20 +7,23 @@ export function usePoll<T>(fn: () => Promise<T>, ms: number, deps: unknown[] = [
   const [error, setError] = useState<string | null>(null);
   const fnRef = useRef(fn);
   fnRef.current = fn;
+  // true when it worked; a failure is retried within 2 s, not a whole period later.
   const load = useCallback(async () => {
     try {
       setData(await fnRef.current());
       setError(null);
+      return true;
     } catch (e) {
       setError(e instanceof Error ? e.message : String(e));
+      return false;
     }
   }, []);
   useEffect(() => {
     let stopped = false;
     let timer: ReturnType<typeof setTimeout>;
     const tick = async () => {
-      if (!document.hidden) await load();
-      if (!stopped) timer = setTimeout(tick, ms);
+      const ok = document.hidden || (await load());
+      if (!stopped) timer = setTimeout(tick, ok ? ms : Math.min(ms, 2000));
     };
     void tick();
     return () => {
@@ -29,7 +32,7 @@ export function usePoll<T>(fn: () => Promise<T>, ms: number, deps: unknown[] = [
     };
     // eslint-disable-next-line react-hooks/exhaustive-deps
   }, [ms, load, ...deps]);
-  return { data, error, reload: load };
+  return { data, error, reload: () => void load() };
 }
 
 export function useHash(): [string, (h: string) => void] {

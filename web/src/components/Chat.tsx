@@ -98,7 +98,7 @@ export function Chat({ api, live, conversationId, go }: Props) {
   }, [lastView?.status]);
 
   const send = useCallback(async () => {
-    const { agent, message } = parseAgent(input, agents.data ?? []);
+    const { agent, message } = parseAgent(input, agents.data);
     if (!message) return;
     setError(null);
     setInput('');
