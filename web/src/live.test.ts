@@ -89,7 +89,11 @@ describe('Live', () => {
     for (const id of [1, 2, 3])
       sockets[1]!.recv({ type: 'event', replay: true, event: { id, task_id: 'R', root: 'R', kind: 'x', data: {} } });
     sockets[1]!.recv({ type: 'event', event: { task_id: 'R', root: 'R', kind: 'token', data: { text: 'a' } } });
-    expect(events).toEqual([1, 2, 3, -1]);
+    // Out of id order (two workers), and a repeat of it.
+    sockets[1]!.recv({ type: 'event', event: { id: 5, task_id: 'S', root: 'R', kind: 'x', data: {} } });
+    sockets[1]!.recv({ type: 'event', event: { id: 4, task_id: 'S2', root: 'R', kind: 'x', data: {} } });
+    sockets[1]!.recv({ type: 'event', event: { id: 4, task_id: 'S2', root: 'R', kind: 'x', data: {} } });
+    expect(events).toEqual([1, 2, 3, -1, 5, 4]);
     expect(states).toEqual(['connecting', 'open', 'reconnecting', 'reconnecting', 'open']);
   });
 

@@ -2,7 +2,9 @@
 // approval answers.  When the socket drops it reconnects with exponential
 // backoff (with jitter) and subscribes again; the server then replays each
 // task's stored events, and events already seen (by id, per task tree) are
-// dropped here, so nothing is lost or shown twice.
+// dropped here, so nothing is lost or shown twice.  Streamed tokens are not
+// stored: those sent while the socket was down are made up by the task's
+// final answer (events.ts, shownText).
 import type { TaskEvent } from './types';
 
 export type LiveState = 'connecting' | 'open' | 'reconnecting' | 'closed';
@@ -50,7 +52,7 @@ export class Live {
   private listeners = new Set<Listener>();
   private stateListeners = new Set<(s: LiveState) => void>();
   private subs = new Set<string>();        // "task:ID" or "conversation:ID"
-  private lastId = new Map<string, number>(); // root → highest stored event id seen
+  private seen = new Map<string, Set<number>>(); // root → stored event ids seen
   private pending = new Map<string, { resolve: (m: ServerMessage) => void; reject: (e: Error) => void }>();
   private attempts = 0;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -138,12 +140,15 @@ export class Live {
     };
   }
 
-  /** true when the event is new (and records it); false for one already seen. */
+  /** true when the event is new (and records it); false for one already
+   * seen.  A set, not the highest id: in networked mode two workers' events
+   * of one task tree may arrive out of id order. */
   accept(e: TaskEvent): boolean {
     if (typeof e.id !== 'number') return true;   // streamed tokens: never replayed
-    const last = this.lastId.get(e.root) ?? 0;
-    if (e.id <= last) return false;
-    this.lastId.set(e.root, e.id);
+    let ids = this.seen.get(e.root);
+    if (!ids) this.seen.set(e.root, (ids = new Set()));
+    if (ids.has(e.id)) return false;
+    ids.add(e.id);
     return true;
   }
 
