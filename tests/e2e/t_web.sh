@@ -33,6 +33,8 @@ cat > "$T/s.json" <<JSON
 JSON
 start_fake "$T/s.json"
 use_openai
+start_oidc   # the single sign-on login (its user: alice)
+export OAUTH_ISSUER_URL="$OIDC_URL" OAUTH_CLIENT_ID=errand-test OAUTH_CLIENT_SECRET=oidc-secret-42
 export ERRAND_WEB_ROOT="$WEB/dist"
 start_server -o server.workspaces="$T/users"
 ALICE=$(mkuser alice)

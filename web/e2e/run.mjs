@@ -341,6 +341,29 @@ try {
     await page.screenshot({ path: join(SCREENS, 'phone-chat.png') });
   });
 
+  // ---- single sign-on (OpenID Connect with PKCE, the fake provider) ----
+  await step('sso', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const p2 = await ctx.newPage();
+    let handed = null;
+    p2.on('framenavigated', (f) => {
+      const m = /#\/oidc\/(.+)$/.exec(f.url());
+      if (m) handed = m[1];
+    });
+    await p2.goto(URL_);
+    await p2.getByRole('link', { name: 'Log in with single sign-on' }).click();
+    await p2.getByTestId('live').filter({ hasText: /^live$/ }).waitFor({ timeout: 20000 });
+    check('single sign-on logs in as the provider\'s user', /^alice/.test(await p2.locator('.who').textContent()));
+    check('the token left the address bar', !p2.url().includes('oidc'), p2.url());
+    check('the page kept nothing in storage', await p2.evaluate(() => localStorage.length + sessionStorage.length) === 0);
+    const again = await fetch(`${URL_}/api/v1/auth/refresh`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: handed ?? 'none' }),
+    });
+    check('the handed-over refresh token is spent', handed && again.status === 401, `status ${again.status}`);
+    await p2.screenshot({ path: join(SCREENS, 'sso.png') });
+    await ctx.close();
+  });
+
   check('no console errors or CSP violations', problems.length === 0, problems.join(' | '));
 } finally {
   await browser.close();

@@ -41,6 +41,30 @@ export class Api {
     return pair.user;
   }
 
+  /** Finishes an OpenID Connect login: the server sent the browser back to
+   * the page with a refresh token in the fragment; spending it gives the
+   * page its own pair (and the token in the address bar is then dead). */
+  async loginWithRefreshToken(refreshToken: string): Promise<User> {
+    this.refreshToken = refreshToken;
+    try {
+      await this.refresh();
+    } catch (e) {
+      this.clear();
+      throw e;
+    }
+    return this.user!;
+  }
+
+  /** Whether the server offers an OpenID Connect login (its start redirects). */
+  async oidcAvailable(): Promise<boolean> {
+    try {
+      const res = await this.fetchFn(`${this.base}/api/v1/auth/oidc/login`, { method: 'GET', redirect: 'manual' });
+      return res.type === 'opaqueredirect' || res.status === 302;
+    } catch {
+      return false;
+    }
+  }
+
   async logout(): Promise<void> {
     const rt = this.refreshToken;
     this.clear();

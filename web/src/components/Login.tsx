@@ -9,6 +9,29 @@ export function Login({ api, onLogin }: { api: Api; onLogin: (u: User) => void }
   const [token, setToken] = useState('');
   const [busy, setBusy] = useState(false);
   const [error, setError] = useState<string | null>(null);
+  const [sso, setSso] = useState(false);
+  useEffect(() => {
+    let gone = false;
+    // Back from the identity provider: the fragment holds a refresh token.
+    const m = /^#\/oidc\/([A-Za-z0-9_.~-]+)$/.exec(window.location.hash);
+    if (m) {
+      window.history.replaceState(null, '', '/#/chat');
+      setBusy(true);
+      api.loginWithRefreshToken(m[1]!).then(
+        (u) => !gone && onLogin(u),
+        (e: Error) => {
+          if (!gone) {
+            setError(`single sign-on failed: ${e.message}`);
+            setBusy(false);
+          }
+        },
+      );
+    }
+    void api.oidcAvailable().then((ok) => !gone && setSso(ok));
+    return () => {
+      gone = true;
+    };
+  }, [api, onLogin]);
   // When the first view is usable: the README's figure, measured by the e2e test.
   useEffect(() => {
     performance.mark('errand:login-ready');
@@ -45,6 +68,11 @@ export function Login({ api, onLogin }: { api: Api; onLogin: (u: User) => void }
         <button type="submit" disabled={busy || !token.trim()}>
           {busy ? 'Logging in…' : 'Log in'}
         </button>
+        {sso && (
+          <a className="button" href="/api/v1/auth/oidc/login">
+            Log in with single sign-on
+          </a>
+        )}
         {error && (
           <p className="error" role="alert">
             {error}
