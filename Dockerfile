@@ -23,6 +23,15 @@
 # --security-opt apparmor=unconfined); where it cannot, the server's tasks
 # do not run commands at all (sandbox.fallback).
 
+# The web interface (web/): built with Node.js 22 from the committed
+# lockfile; only its static files reach the image.
+FROM node:22-bookworm-slim AS web
+WORKDIR /web
+COPY web/package.json web/package-lock.json ./
+RUN npm ci --no-audit --no-fund --loglevel=error
+COPY web/ ./
+RUN npm run build
+
 FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
@@ -75,6 +84,8 @@ RUN case "$WITH_BROWSERS" in \
       && rm -rf /var/lib/apt/lists/*; \
     fi
 COPY --from=build /opt/errand/ /usr/local/
+# errand serve's default server.web_root (the build's install prefix).
+COPY --from=web /web/dist/ /usr/local/share/errand/web/
 USER errand
 # The workspace of one-off commands (docker run -it errand ask …).
 WORKDIR /srv/errand/work

@@ -19,7 +19,7 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all run test test-fast bench deps deploy-deps build build-asan build-clang build-fuzz fuzz \
+.PHONY: all run test test-fast bench deps deploy-deps web build build-asan build-clang build-fuzz fuzz \
         clean install soak valgrind matrix fuzz-soak
 
 all: build
@@ -31,8 +31,8 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERRAND_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build
-	./$(BUILD)/errand $(ARGS)
+run: build web
+	ERRAND_WEB_ROOT=$${ERRAND_WEB_ROOT:-$(CURDIR)/web/dist} ./$(BUILD)/errand $(ARGS)
 
 build-asan:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DERRAND_SANITIZE=ON \
@@ -48,6 +48,7 @@ build-clang:
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory deploy-deps
+	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory build-clang
 	@$(MAKE) --no-print-directory build WERROR=ON
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
@@ -61,6 +62,22 @@ deploy-deps: $(DEPLOY_MODULES)
 $(DEPLOY_MODULES): deploy/tests/package.json deploy/tests/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the deploy checks: apt-get install nodejs npm" >&2; exit 1; }
 	cd deploy/tests && npm ci --no-audit --no-fund --loglevel=error
+
+# The web interface (web/, served by errand serve at /): its npm packages
+# from the committed lockfile (npm ci), then the build into web/dist, each
+# only when its inputs change.  Vite 7 needs Node.js 20.19 or newer.
+WEB_MODULES = web/node_modules/.package-lock.json
+WEB_DIST = web/dist/index.html
+WEB_INPUTS = $(shell find web/src web/public web/scripts -type f 2>/dev/null) \
+             web/index.html web/vite.config.ts web/tsconfig.json
+web: $(WEB_DIST)
+$(WEB_MODULES): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the web interface: Node.js 20.19+ with npm" >&2; exit 1; }
+	@node -e 'const [a,b]=process.versions.node.split(".").map(Number); process.exit(a>20||(a==20&&b>=19)?0:1)' || \
+	  { echo "the web interface needs Node.js 20.19 or newer (found $$(node --version))" >&2; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+$(WEB_DIST): $(WEB_MODULES) $(WEB_INPUTS)
+	cd web && npm run --silent build
 
 # Every build type with gcc and clang, -Werror, in build-matrix/<cc>-<type>
 # (scripts/build_matrix.sh; builds only).
@@ -82,7 +99,7 @@ valgrind:
 	scripts/valgrind.sh $(VALGRIND_BUILD)
 
 # The normal build only, for quick iterations.
-test-fast: build deploy-deps
+test-fast: build deploy-deps web
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 build-fuzz:
@@ -118,7 +135,7 @@ bench: build
 	@scripts/deps.sh bench
 	bench/run.sh $(BUILD)
 
-install: build
+install: build web
 	cmake --install $(BUILD)
 
 clean:

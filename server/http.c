@@ -96,6 +96,11 @@ static int no_route(srv_req *r, const er_buf *allow)
 {
     if (allow->len && strcmp(r->method, "OPTIONS") == 0)
         return preflight(r, allow->ptr);
+    if (!allow->len && (strcmp(r->method, "GET") == 0 || strcmp(r->method, "HEAD") == 0)) {
+        int status = srv_static_serve(r);
+        if (status)
+            return status;
+    }
     if (!allow->len)
         return srv_reply_error(r, 404, NULL, "no route %s %.200s (see /api/v1/openapi.json)",
                                r->method, r->path);
@@ -255,7 +260,8 @@ static enum MHD_Result send_reply(srv_req *r)
     if (r->ctype)
         MHD_add_response_header(resp, "Content-Type", r->ctype);
     if (!r->upgrade) {
-        MHD_add_response_header(resp, "Cache-Control", "no-store");
+        if (!r->cache_set)
+            MHD_add_response_header(resp, "Cache-Control", "no-store");
         MHD_add_response_header(resp, "X-Content-Type-Options", "nosniff");
     }
     MHD_add_response_header(resp, "X-Request-Id", r->request_id);

@@ -120,6 +120,9 @@ static const srv_resp_doc login_resp[] = {
     { 502, "The provider's discovery document could not be read", "Error" }, R_END };
 static const srv_resp_doc callback_resp[] = {
     { 200, "Logged in: an access token and a refresh token", "TokenPair" },
+    { 302, "Logged in, and the request is a browser's navigation (Sec-Fetch-Mode: navigate): "
+           "to the web interface, with the session's refresh token in the fragment "
+           "(/#/oidc/TOKEN), which the page spends at once", NULL },
     { 400, "Missing or unknown state or code", "Error" },
     { 401, "The provider refused the login or its ID token is invalid", "Error" },
     { 404, "OpenID Connect login is not configured", "Error" },

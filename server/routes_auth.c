@@ -147,6 +147,36 @@ static int login_failed(srv_req *r, const er_error *err)
     }
 }
 
+/* Sec-Fetch-Mode: navigate — the browser itself came back from the
+ * provider (a script's request says cors or same-origin, curl says nothing). */
+static bool browser_navigation(srv_req *r)
+{
+    const char *mode = srv_header(r, "Sec-Fetch-Mode");
+    return mode && strcmp(mode, "navigate") == 0;
+}
+
+/* The web interface takes the login over: it finds the session's refresh
+ * token in the URL fragment (which browsers never send to a server nor put
+ * in a Referer), spends it at once for a pair of its own and drops it from
+ * the address bar; spent, the token is refused if anyone tries it again
+ * (refresh tokens rotate).  The access token issued with it is not shown. */
+static int hand_to_page(srv_req *r, const er_user *u)
+{
+    cJSON *j = NULL;
+    er_error err = { 0 };
+    if (srv_auth_issue(r->s, u, NULL, NULL, &j, &err))
+        return srv_reply_err(r, &err);
+    er_buf loc = ER_BUF_INIT;
+    er_buf_printf(&loc, "Location: /#/oidc/%s\r\nReferrer-Policy: no-referrer\r\n",
+                  er_json_str(j, "refresh_token"));
+    r->extra = loc.ptr;
+    int status = srv_reply(r, 302, "text/plain", NULL, NULL, 0);
+    r->extra = NULL;
+    er_buf_release(&loc);
+    cJSON_Delete(j);
+    return status;
+}
+
 int srv_route_oidc_callback(srv_req *r)
 {
     if (!r->s->oidc)
@@ -175,7 +205,7 @@ int srv_route_oidc_callback(srv_req *r)
     if (rc)
         return srv_reply_err(r, &err);
     er_log(ER_LOG_INFO, "oidc", "user %s logged in through %s", u.id, id.issuer);
-    rc = reply_pair(r, &u, NULL, NULL);
+    rc = browser_navigation(r) ? hand_to_page(r, &u) : reply_pair(r, &u, NULL, NULL);
     er_user_release(&u);
     return rc;
 }

@@ -24,6 +24,7 @@
  *   wsframe.c     RFC 6455 framing over the upgraded socket
  *   jsonw.c       JSON written by hand for the hot answers
  *   submit.c      group commit of chat submissions
+ *   static.c      the web interface's built files at /
  *   serve.c       start-up and shutdown, in order
  *
  * Threads: libmicrohttpd's event threads (server.threads, each serving many
@@ -212,6 +213,7 @@ struct srv_req {
     char request_id[ER_ID_LEN];
     const char *origin;          /* the request's Origin when allowed, else NULL */
     bool close;                  /* answer with Connection: close */
+    bool cache_set;              /* headers has Cache-Control (else: no-store) */
     const char *extra;           /* header lines every reply carries (each ending \r\n) */
     /* The reply: srv_reply* fill it, http.c sends it when the handler is done. */
     int status;                  /* 0 until a reply is made */
@@ -388,6 +390,15 @@ int srv_hub_add(srv_hub *h, srv_sink *sink, bool conv, const char *key, er_error
 void srv_hub_remove(srv_hub *h, srv_sink *sink, bool conv, const char *key);
 /* Every subscription of sink; no delivery to it is running when this returns. */
 void srv_hub_remove_all(srv_hub *h, srv_sink *sink);
+
+/* ---- static.c: the web interface ---- */
+/* The directory served at / (server.web_root, else the installed one). */
+const char *srv_static_root(const srv *s);
+/* A path of only [A-Za-z0-9._-] segments, none empty or starting with '.'. */
+bool srv_static_path_ok(const char *path);
+/* A GET or HEAD no route took: a built file, or at / index.html or the
+ * how-to-build page; 0 when the path names no file (then the 404). */
+int srv_static_serve(srv_req *r);
 
 /* ---- ws.c ---- */
 void srv_ws_init(srv *s);

@@ -13,13 +13,16 @@ df="$src/Dockerfile"
 FAILS=0
 fail() { echo "FAIL: $*" >&2; FAILS=$((FAILS + 1)); }
 
-# The packages of one stage's `apt-get install` (stage 1: build, 2: the image).
+# The packages of one stage's `apt-get install` (stages counted from 1).
 stage_pkgs() {
   awk -v want="$1" '/^FROM /{n++} n==want' "$df" | tr ' \\' '\n\n' |
     sed -n '/^install$/,/^&&$/p' | grep -E '^[a-z0-9][a-z0-9.+-]+$' | grep -v '^install$'
 }
-build=$(stage_pkgs 1)
-image=$(stage_pkgs 2)
+# The stages by position: the one named "build", and the last (the image).
+build_stage=$(grep '^FROM ' "$df" | grep -n ' AS build$' | cut -d: -f1)
+last_stage=$(grep -c '^FROM ' "$df")
+build=$(stage_pkgs "$build_stage")
+image=$(stage_pkgs "$last_stage")
 [ -n "$build" ] || fail "no apt-get install found in the build stage"
 [ -n "$image" ] || fail "no apt-get install found in the running stage"
 
@@ -65,7 +68,8 @@ fi
 
 # The running stage's environment: ENV (continued lines joined), WORKDIR, and
 # the home useradd gives the user.
-stage2=$(awk '/^FROM /{n++} n==2' "$df" | sed -e ':a' -e '/\\$/N; s/\\\n//; ta')
+stage2=$(awk -v last="$last_stage" '/^FROM /{n++} n==last' "$df" |
+         sed -e ':a' -e '/\\$/N; s/\\\n//; ta')
 envval() {   # envval NAME — its value in the running stage's ENV lines, or empty
   grep -E '^ENV ' <<<"$stage2" | tr -s ' \t' '\n' | sed -n "s/^$1=//p" | tail -1
 }

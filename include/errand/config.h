@@ -66,6 +66,7 @@ typedef struct er_config {
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */
+    char *web_root;          /* the web interface's built files; NULL: the installed ones */
     char *jwt_secret;        /* HS256 key; NULL: generated in the data dir */
     char *cors_origins;      /* comma-separated allow-list for CORS and WebSocket Origin */
     char *metrics_token;     /* bearer token /metrics requires; NULL: open */

@@ -115,6 +115,7 @@ const cli_cmd cli_commands[] = {
       .help = "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
               "it only publishes tasks and `errand worker` processes run them.  Prints\n"
               "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
+              "The web interface is at / (build it with `make web`; server.web_root).\n"
               "Settings: the [server] and [oauth] sections of errand.conf(5).",
       .no_args = true },
     { .name = "user",

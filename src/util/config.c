@@ -118,6 +118,8 @@ const er_config_key er_config_keys[] = {
       "Address errand serve listens on: HOST:PORT (port 0 picks a free one)" },
     { "server", "public_url", "ERRAND_PUBLIC_URL", ER_CFG_STR, OFF(public_url), false, NULL,
       "Base URL clients reach the server at (OpenID Connect redirect, same-origin check); default http://LISTEN" },
+    { "server", "web_root", "ERRAND_WEB_ROOT", ER_CFG_STR, OFF(web_root), false, NULL,
+      "Directory of the web interface's built files, served at / (default: share/errand/web of the installation)" },
     { "server", "threads", "ERRAND_SERVER_THREADS", ER_CFG_LONG, OFF(server_threads), false,
       "0", "HTTP event threads, each serving many connections (0: one per CPU)" },
     { "server", "workers", "ERRAND_SERVER_WORKERS", ER_CFG_LONG, OFF(server_workers), false, "2",

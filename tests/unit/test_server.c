@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <strings.h>
+#include <sys/stat.h>
 
 static char dir[] = "/tmp/errand-server-XXXXXX";
 
@@ -72,6 +73,93 @@ static cJSON *reply_error(const srv_req *r)
 static const char *error_field(cJSON *j, const char *name)
 {
     return er_json_str(er_json_obj(j, "error"), name);
+}
+
+/* ---- the web interface's files (static.c) ---- */
+
+static void put_file(const char *rel, const char *text)
+{
+    char *path = er_xasprintf("%s/web/%s", dir, rel);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs(text, f);
+        fclose(f);
+    }
+    free(path);
+}
+
+/* GET path with the given Accept-Encoding (NULL: none): the status
+ * srv_static_serve returned; the reply stays in *r (release it). */
+static int get_static(srv *s, srv_req *r, fake_conn *conn, const char *path, const char *ae)
+{
+    memset(conn, 0, sizeof *conn);
+    if (ae) {
+        conn->headers[0][0] = "Accept-Encoding";
+        conn->headers[0][1] = ae;
+    }
+    req_init(r, s, conn, "GET", path);
+    return srv_static_serve(r);
+}
+
+static void test_static(srv *s, er_config *cfg)
+{
+    CHECK(srv_static_path_ok("/"));
+    CHECK(srv_static_path_ok("/assets/index-B_x9.js"));
+    CHECK(!srv_static_path_ok("/../etc/passwd"));
+    CHECK(!srv_static_path_ok("/assets/../../x"));
+    CHECK(!srv_static_path_ok("/.env"));
+    CHECK(!srv_static_path_ok("/assets//x.js"));
+    CHECK(!srv_static_path_ok("/a b.js"));
+    CHECK(!srv_static_path_ok("/a%2e.js"));
+    CHECK(!srv_static_path_ok("relative.js"));
+
+    er_error err = { 0 };
+    char *root = er_xasprintf("%s/web", dir);
+    CHECK_OK(er_config_set(cfg, "server.web_root", root, &err));
+    srv_req r;
+    fake_conn conn;
+    /* Not built yet: / says how to build it; other paths are not found. */
+    CHECK_INT(get_static(s, &r, &conn, "/", NULL), 503);
+    CHECK(strstr(er_buf_cstr(&r.reply), "make web") != NULL);
+    req_release(&r);
+
+    char *assets = er_xasprintf("%s/assets", root);
+    CHECK(mkdir(root, 0700) == 0 && mkdir(assets, 0700) == 0);
+    free(assets);
+    put_file("index.html", "<!doctype html><title>errand</title>");
+    put_file("index.html.gz", "GZ");
+    put_file("assets/app-1a2b.js", "console.log(1)");
+    put_file(".secret", "no");
+
+    CHECK_INT(get_static(s, &r, &conn, "/", NULL), 200);
+    CHECK_STR(r.ctype, "text/html; charset=utf-8");
+    CHECK_STR(er_buf_cstr(&r.reply), "<!doctype html><title>errand</title>");
+    CHECK(strstr(er_buf_cstr(&r.headers), "Content-Security-Policy: default-src 'none'; script-src 'self';") != NULL);
+    CHECK(strstr(er_buf_cstr(&r.headers), "Cache-Control: no-cache\r\n") != NULL);
+    CHECK(strstr(er_buf_cstr(&r.headers), "Content-Encoding") == NULL);
+    CHECK(r.cache_set);
+    req_release(&r);
+
+    CHECK_INT(get_static(s, &r, &conn, "/", "gzip, deflate, br"), 200);
+    CHECK_STR(er_buf_cstr(&r.reply), "GZ");
+    CHECK(strstr(er_buf_cstr(&r.headers), "Content-Encoding: gzip\r\n") != NULL);
+    req_release(&r);
+
+    CHECK_INT(get_static(s, &r, &conn, "/assets/app-1a2b.js", "gzip"), 200);
+    CHECK_STR(r.ctype, "text/javascript; charset=utf-8");
+    CHECK_STR(er_buf_cstr(&r.reply), "console.log(1)");   /* no .gz beside it */
+    CHECK(strstr(er_buf_cstr(&r.headers), "immutable") != NULL);
+    CHECK(strstr(er_buf_cstr(&r.headers), "Content-Security-Policy") == NULL);
+    req_release(&r);
+
+    CHECK_INT(get_static(s, &r, &conn, "/.secret", NULL), 0);
+    req_release(&r);
+    CHECK_INT(get_static(s, &r, &conn, "/assets/missing.js", NULL), 0);
+    req_release(&r);
+    CHECK_INT(get_static(s, &r, &conn, "/assets", NULL), 0);   /* a directory */
+    req_release(&r);
+    free(root);
 }
 
 /* ---- routing ---- */
@@ -408,6 +496,7 @@ int main(void)
     test_bodies(&s);
     test_json_depth();
     test_auth(&s, store_ctl);
+    test_static(&s, cfg);
 
     srv_sessions_stop(&s);
     srv_hmac_free(s.jwt_hmac);

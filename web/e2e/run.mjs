@@ -1,0 +1,377 @@
+// run.mjs — the web interface end to end, in Debian's Chromium driven by
+// playwright-core, against a real `errand serve` (started by
+// tests/e2e/t_web.sh with the scripted fake LLM):  log in, a streamed answer
+// and the agent the supervisor chose, model markup shown as text, approve a
+// write, cancel a task, another client's task appearing in the tracker, the
+// agent monitor, the conversations, the WebSocket reconnecting after the
+// server restarts, an accessibility check (axe-core), and the figures the
+// README quotes (first paint, bundle, streamed events per second and fps).
+//
+// Environment: ERRAND_URL (http://127.0.0.1:PORT), API_TOKEN, RESTART_CMD
+// (restarts the server on the same port), SCREENS (where screenshots go),
+// RESULTS (a JSON file of measured figures).  Exit status 1 on any failure.
+import { chromium } from 'playwright-core';
+import { execSync } from 'node:child_process';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const URL_ = process.env.ERRAND_URL;
+const TOKEN = process.env.API_TOKEN;
+const SCREENS = process.env.SCREENS ?? join(here, '..', 'screens');
+const RESULTS = process.env.RESULTS;
+if (!URL_ || !TOKEN) {
+  console.error('run.mjs: ERRAND_URL and API_TOKEN must be set (tests/e2e/t_web.sh sets them)');
+  process.exit(2);
+}
+mkdirSync(SCREENS, { recursive: true });
+
+let fails = 0;
+const ok = (what) => console.log(`ok: ${what}`);
+const fail = (what) => {
+  console.error(`FAIL: ${what}`);
+  fails++;
+};
+const check = (what, cond, detail = '') => (cond ? ok(what) : fail(`${what}${detail ? `: ${detail}` : ''}`));
+async function step(what, fn) {
+  try {
+    await fn();
+  } catch (e) {
+    fail(`${what}: ${e?.message?.split('\n')[0] ?? e}`);
+  }
+}
+
+const figures = {};
+const browser = await chromium.launch({
+  executablePath: process.env.CHROMIUM ?? '/usr/bin/chromium',
+  headless: true,
+  args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update',
+    '--disable-sync', '--disable-dev-shm-usage', '--no-first-run'],
+});
+const context = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+const page = await context.newPage();
+const problems = [];
+let restarting = false;
+page.on('console', (m) => {
+  // The wrong token's 401 is expected (and logged by Chromium as an error),
+  // and so are the refused connections while the server restarts.
+  if (/status of 401/.test(m.text())) return;
+  if (restarting && /WebSocket connection to .* failed|Failed to load resource: net::/.test(m.text())) return;
+  if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
+});
+page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+
+const turn = (text) => page.locator('article.turn').filter({ hasText: text }).last();
+async function ask(text) {
+  const box = page.getByLabel('Message');
+  await box.fill(text);
+  await box.press('Enter');
+  const t = turn(text.replace(/^@\w+\s+/, ''));
+  await t.waitFor({ timeout: 15000 });
+  return t;
+}
+const statusOf = (t) => t.getByTestId('status').textContent();
+async function waitStatus(t, want, ms = 30000) {
+  await t.getByTestId('status').filter({ hasText: new RegExp(`^${want}$`) }).waitFor({ timeout: ms });
+}
+
+try {
+  // ---- the API types the app relies on are the server's ----
+  await step('openapi', async () => {
+    const doc = await (await fetch(`${URL_}/api/v1/openapi.json`)).json();
+    const want = JSON.parse(readFileSync(join(here, 'api_fields.json'), 'utf8'));
+    for (const [schema, fields] of Object.entries(want)) {
+      const s = doc.components?.schemas?.[schema];
+      const req = s?.required ?? s?.allOf?.flatMap((x) => x.required ?? []) ?? [];
+      const missing = fields.filter((f) => !req.includes(f));
+      check(`openapi: ${schema} has ${fields.join(', ')}`, s && missing.length === 0, `missing ${missing}`);
+    }
+  });
+
+  // ---- first view: served with its headers, painted quickly ----
+  await step('first view', async () => {
+    // The second load is measured: the first includes starting the browser's
+    // renderer, which no user waits for twice.
+    await page.goto(URL_, { waitUntil: 'load' });
+    const resp = await page.goto(URL_, { waitUntil: 'load' });
+    const h = resp.headers();
+    check('index: Content-Security-Policy', /script-src 'self'/.test(h['content-security-policy'] ?? ''));
+    check('index: no-cache', h['cache-control'] === 'no-cache');
+    await page.getByLabel('API token').waitFor();
+    const t = await page.evaluate(() => {
+      const nav = performance.getEntriesByType('navigation')[0];
+      const ready = performance.getEntriesByName('errand:login-ready')[0]?.startTime;
+      const fcp = performance.getEntriesByName('first-contentful-paint')[0];
+      const res = performance.getEntriesByType('resource');
+      return { fcp: fcp?.startTime, ready, load: nav?.loadEventEnd, transfer: res.reduce((n, r) => n + r.transferSize, nav?.transferSize ?? 0) };
+    });
+    figures.first_contentful_paint_ms = Math.round(t.fcp ?? -1);
+    figures.load_event_ms = Math.round(t.load ?? -1);
+    figures.login_form_ready_ms = Math.round(t.ready ?? -1);
+    check('the login view marked itself ready', (t.ready ?? 0) > 0);
+    figures.first_view_transfer_bytes = t.transfer;
+    check('first contentful paint measured', (t.fcp ?? 0) > 0, JSON.stringify(t));
+    const asset = await page.evaluate(() => document.querySelector('script[src]')?.getAttribute('src'));
+    const a = await fetch(`${URL_}${asset}`, { headers: { 'Accept-Encoding': 'gzip' } });
+    check('hashed asset: immutable', /immutable/.test(a.headers.get('cache-control') ?? ''));
+    check('hashed asset: JavaScript type', /javascript/.test(a.headers.get('content-type') ?? ''));
+    await page.screenshot({ path: join(SCREENS, 'login.png') });
+  });
+
+  // ---- log in: a wrong token is refused, the right one kept in memory only ----
+  await step('login', async () => {
+    await page.getByLabel('API token').fill('errand_not-a-token');
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByRole('alert').waitFor();
+    ok('a wrong token is refused with a message');
+    await page.getByLabel('API token').fill(TOKEN);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.getByTestId('live').filter({ hasText: /^live$/ }).waitFor({ timeout: 15000 });
+    ok('logged in; the WebSocket is live');
+    const stored = await page.evaluate(() => ({
+      local: localStorage.length, session: sessionStorage.length, cookie: document.cookie,
+    }));
+    check('no token in localStorage, sessionStorage or cookies',
+      stored.local === 0 && stored.session === 0 && stored.cookie === '', JSON.stringify(stored));
+  });
+
+  // ---- chat: streamed answer, the agent chosen by the supervisor ----
+  await step('streamed answer', async () => {
+    const t = await ask('stream me please');
+    const seen = new Set();
+    for (let i = 0; i < 200; i++) {
+      const txt = (await t.locator('.msg.assistant .prose').allTextContents()).join('');
+      seen.add(txt.length);
+      if ((await statusOf(t)) === 'done') break;
+      await page.waitForTimeout(25);
+    }
+    await waitStatus(t, 'done');
+    const words = Array.from({ length: 40 }, (_, i) => `w${i + 1}`).join(' ');
+    const txt = (await t.locator('.msg.assistant .prose').allTextContents()).join('');
+    check('the whole answer arrived', txt.includes(words), txt.slice(0, 200));
+    check('the answer grew while streaming', seen.size >= 3, `lengths seen: ${[...seen]}`);
+    const agents = await t.getByTestId('agents').textContent();
+    check('the chosen agent is shown', /code/.test(agents ?? ''), agents);
+    await page.screenshot({ path: join(SCREENS, 'chat.png') });
+  });
+
+  // ---- model output is text, never markup ----
+  await step('xss', async () => {
+    const t = await ask('@code show markup');
+    await waitStatus(t, 'done');
+    const txt = await t.locator('.msg.assistant').textContent();
+    const pwned = await page.evaluate(() => window.__pwned ?? null);
+    const imgs = await t.locator('img').count();
+    check('markup from the model is shown as text', txt.includes('<img src=x onerror=') && txt.includes('<b>bold</b>'), txt);
+    check('no element or script from the model', imgs === 0 && pwned === null);
+  });
+
+  // ---- approval: the write waits for the user, then runs ----
+  await step('approval', async () => {
+    const t = await ask('@code please write');
+    const dialog = t.getByRole('alertdialog');
+    await dialog.waitFor({ timeout: 20000 });
+    check('the approval names the tool', /write_file/.test(await dialog.textContent()));
+    await page.screenshot({ path: join(SCREENS, 'approval.png') });
+    await dialog.getByRole('button', { name: 'Approve' }).click();
+    await waitStatus(t, 'done');
+    const stepSummary = t.locator('details.step summary').filter({ hasText: 'write_file' }).first();
+    await stepSummary.click();
+    const body = await t.locator('details.step[open]').first().textContent();
+    check('the step shows its arguments', body.includes('out.txt'), body.slice(0, 200));
+    check('the answer follows the write', (await t.textContent()).includes('Wrote it'));
+  });
+
+  // ---- cancel a running task ----
+  await step('cancel', async () => {
+    const t = await ask('@code slow job');
+    await t.locator('.msg.assistant .prose').waitFor({ timeout: 20000 });
+    await t.getByRole('button', { name: 'Cancel' }).click();
+    await waitStatus(t, 'cancelled', 20000);
+    ok('a running task was cancelled from the chat');
+  });
+
+  // ---- the tracker: another client's task appears by itself ----
+  await step('tracker', async () => {
+    await page.keyboard.press('Alt+2');
+    await page.locator('section[aria-label="tasks"] table').waitFor();
+    const pair = await (await fetch(`${URL_}/api/v1/auth/token`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ api_token: TOKEN }),
+    })).json();
+    const acc = await (await fetch(`${URL_}/api/v1/chat`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Authorization: `Bearer ${pair.access_token}` },
+      body: JSON.stringify({ message: 'other client task', agent: 'data' }),
+    })).json();
+    const row = page.locator(`tr[data-task="${acc.task_id}"]`);
+    await row.waitFor({ timeout: 10000 });
+    ok("another client's task appeared in the tracker");
+    await row.getByRole('link').click();
+    await page.locator('section[aria-label="task detail"] .timeline li').first().waitFor({ timeout: 15000 });
+    ok('the task detail shows its event timeline');
+    await page.getByLabel('Status').selectOption('cancelled');
+    const rows = await page.locator('section[aria-label="tasks"] tbody tr').allTextContents();
+    check('the status filter keeps only cancelled tasks', rows.length >= 1 && rows.every((r) => r.startsWith('cancelled')), rows.join(' | '));
+    await page.getByLabel('Status').selectOption('');
+    await page.screenshot({ path: join(SCREENS, 'tasks.png') });
+  });
+
+  // ---- the agent monitor ----
+  await step('agents', async () => {
+    await page.keyboard.press('Alt+3');
+    await page.locator('[data-agent="code"]').waitFor({ timeout: 10000 });
+    const n = await page.locator('article.card').count();
+    check('the agent monitor lists the five agents', n >= 5, `${n} cards`);
+    await page.screenshot({ path: join(SCREENS, 'agents.png') });
+  });
+
+  // ---- conversations (the memory view) ----
+  await step('memory', async () => {
+    await page.keyboard.press('Alt+4');
+    await page.getByLabel('Search conversations').fill('please write');
+    await page.locator('section[aria-label="conversations"] li').first().waitFor({ timeout: 10000 });
+    const items = await page.locator('section[aria-label="conversations"] li').allTextContents();
+    check('searching finds the conversation by what was said', items.length >= 1 && items.length < 5, items.join(' | '));
+    await page.locator('section[aria-label="conversations"] li button').first().click();
+    await page.locator('section[aria-label="conversation"] .msg').first().waitFor();
+    await page.screenshot({ path: join(SCREENS, 'memory.png') });
+  });
+
+  // ---- accessibility: axe-core over each view ----
+  await step('axe', async () => {
+    const require = createRequire(import.meta.url);
+    const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
+    for (const [key, name] of [['Alt+1', 'chat'], ['Alt+2', 'tasks'], ['Alt+3', 'agents'], ['Alt+4', 'memory']]) {
+      await page.keyboard.press(key);
+      await page.waitForTimeout(300);
+      // evaluate runs over the DevTools protocol, outside the page's CSP.
+      const v = await page.evaluate(async (src) => {
+        if (!window.axe) (0, eval)(src);
+        const r = await window.axe.run(document, { resultTypes: ['violations'] });
+        return r.violations.filter((x) => x.impact === 'serious' || x.impact === 'critical')
+          .map((x) => `${x.id} (${x.nodes.length})`);
+      }, axeSource);
+      check(`axe: no serious violations in ${name}`, v.length === 0, v.join(', '));
+    }
+  });
+
+  // ---- the WebSocket comes back after the server restarts ----
+  await step('reconnect', async () => {
+    await page.keyboard.press('Alt+1');
+    await page.getByLabel('Message').waitFor();
+    await page.evaluate(() => {
+      window.__states = [];
+      const el = document.querySelector('[data-testid="live"]');
+      new MutationObserver(() => window.__states.push(el.textContent)).observe(el, { childList: true, characterData: true, subtree: true });
+    });
+    restarting = true;
+    execSync(process.env.RESTART_CMD, { stdio: 'inherit' });
+    await page.getByTestId('live').filter({ hasText: /^live$/ }).waitFor({ timeout: 30000 });
+    restarting = false;
+    const states = await page.evaluate(() => window.__states);
+    check('the page saw the connection drop and come back', states.includes('reconnecting') && states.at(-1) === 'live', states.join(' → '));
+    const t = await ask('@code after restart');
+    await waitStatus(t, 'done');
+    check('a task runs over the new connection', (await t.textContent()).includes('back again'));
+  });
+
+  // ---- figures: two answers streamed at once (about 1,000 token events a
+  // second from the fake), the frames the page drew meanwhile ----
+  await step('stream rate', async () => {
+    const t0 = Date.now();
+    const box = page.getByLabel('Message');
+    await box.fill('@code fast stream one');
+    await box.press('Enter');
+    await turn('fast stream one').waitFor();
+    await box.fill('@code fast stream two');
+    await box.press('Enter');
+    const turns = [turn('fast stream one'), turn('fast stream two')];
+    await turns[1].waitFor();
+    // Frames counted from here until both answers are complete.
+    await page.evaluate(() => {
+      window.__frames = [];
+      const tick = (ts) => {
+        window.__frames.push(ts);
+        window.__raf = requestAnimationFrame(tick);
+      };
+      window.__raf = requestAnimationFrame(tick);
+    });
+    for (const t of turns) await waitStatus(t, 'done', 90000);
+    const t2 = Date.now();
+    const frames = await page.evaluate(() => {
+      cancelAnimationFrame(window.__raf);
+      return window.__frames;
+    });
+    // The same page idle for a second: what this machine draws anyway.
+    const idle = await page.evaluate(() => new Promise((resolve) => {
+      const f = [];
+      const tick = (ts) => {
+        f.push(ts);
+        if (ts - f[0] < 1000) requestAnimationFrame(tick);
+        else resolve(Math.round((f.length - 1) / ((ts - f[0]) / 1000)));
+      };
+      requestAnimationFrame(tick);
+    }));
+    figures.idle_fps = idle;
+    figures.load_average = loadavg()[0];
+    let n = 0;
+    for (const t of turns) {
+      const txt = (await t.locator('.msg.assistant .prose').allTextContents()).join('');
+      n += txt.split(' ').filter(Boolean).length;
+    }
+    check('both fast streams arrived whole', n >= 6000, `${n} words`);
+    const gaps = frames.slice(1).map((f, i) => f - frames[i]);
+    const span = (frames[frames.length - 1] - frames[0]) / 1000;
+    figures.stream_token_events = n;
+    figures.stream_seconds = (t2 - t0) / 1000;
+    figures.stream_events_per_s = Math.round(n / ((t2 - t0) / 1000));
+    figures.stream_fps = Math.round((frames.length - 1) / span);
+    figures.stream_longest_frame_ms = Math.round(Math.max(...gaps));
+  });
+
+  // ---- a phone-sized screen ----
+  await step('phone', async () => {
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.waitForTimeout(200);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth > window.innerWidth + 1);
+    check('no horizontal scrolling at 390 px', !overflow);
+    await page.screenshot({ path: join(SCREENS, 'phone-chat.png') });
+  });
+
+  // ---- single sign-on (OpenID Connect with PKCE, the fake provider) ----
+  await step('sso', async () => {
+    const ctx = await browser.newContext({ viewport: { width: 1280, height: 720 } });
+    const p2 = await ctx.newPage();
+    let handed = null;
+    p2.on('framenavigated', (f) => {
+      const m = /#\/oidc\/(.+)$/.exec(f.url());
+      if (m) handed = m[1];
+    });
+    await p2.goto(URL_);
+    await p2.getByRole('link', { name: 'Log in with single sign-on' }).click();
+    await p2.getByTestId('live').filter({ hasText: /^live$/ }).waitFor({ timeout: 20000 });
+    check('single sign-on logs in as the provider\'s user', /^alice/.test(await p2.locator('.who').textContent()));
+    check('the token left the address bar', !p2.url().includes('oidc'), p2.url());
+    check('the page kept nothing in storage', await p2.evaluate(() => localStorage.length + sessionStorage.length) === 0);
+    const again = await fetch(`${URL_}/api/v1/auth/refresh`, {
+      method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ refresh_token: handed ?? 'none' }),
+    });
+    check('the handed-over refresh token is spent', handed && again.status === 401, `status ${again.status}`);
+    await p2.screenshot({ path: join(SCREENS, 'sso.png') });
+    await ctx.close();
+  });
+
+  check('no console errors or CSP violations', problems.length === 0, problems.join(' | '));
+} finally {
+  await browser.close();
+}
+console.log(`figures: ${JSON.stringify(figures)}`);
+if (RESULTS) writeFileSync(RESULTS, JSON.stringify(figures, null, 2));
+if (fails) {
+  console.error(`${fails} check(s) failed`);
+  process.exit(1);
+}
+console.log('all checks passed');
