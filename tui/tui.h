@@ -15,6 +15,7 @@
 #define NCURSES_WIDECHAR 1
 #include "cli.h"
 #include "text.h"
+#include "errand/buf.h"
 #include "errand/cache.h"
 #include "errand/config.h"
 
@@ -63,6 +64,8 @@ typedef struct tui_app {
     bool status_error;
     int cursor_y, cursor_x;   /* where the terminal cursor goes; -1: hidden */
     tui_input_mode input_mode;
+    bool pasting;             /* inside a bracketed paste: keys are text, Enter a newline */
+    er_buf paste;             /* what the paste has brought so far */
     tui_chat *chat;
     tui_agents *agents;
     tui_tasks *tasks;
@@ -123,6 +126,9 @@ void tui_input_draw(tui_app *a, tui_rect r);
 void tui_input_set_mode(tui_app *a, tui_input_mode m);
 bool tui_input_empty(void);
 void tui_input_clear(tui_app *a);
+/* A bracketed paste, whole: inserted at the caret as text (newlines stay
+ * newlines, nothing is sent), the status bar saying how many lines came. */
+void tui_input_paste(tui_app *a, const char *text, size_t len);
 /* Readline completion of "@agent" names (the REPL uses it too); OWNED matches. */
 char *tui_agent_completion(const char *text, int state);
 /* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */
