@@ -313,10 +313,19 @@ static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
     free(note);
 }
 
+/* A request with a reason was asked although the policy would allow it (it
+ * follows outside content): it is for a person to read, every time, so an
+ * earlier "always" never answers it. */
+static bool tainted(const cJSON *ev)
+{
+    return er_json_str(er_json_obj(ev, "data"), "reason") != NULL;
+}
+
 static bool always_for(const tui_session *s, const cJSON *ev)
 {
     er_perm p;
-    return er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
+    return !tainted(ev) &&
+           er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
 }
 
 static void on_approval(tui_app *a, const cJSON *ev)
@@ -379,6 +388,8 @@ void tui_approval_key(tui_app *a, const tui_key *k)
         d = ER_APPROVAL_DENY;
         break;
     case 'a': case 'A':
+        if (tainted(s->approvals[0]))
+            return;   /* not offered: see tui_approval_draw */
         d = ER_APPROVAL_ALWAYS;
         break;
     default:
@@ -462,18 +473,52 @@ static arg_row *wrap_args(const char *text, int w, int *out_n)
     return rows;
 }
 
-/* Rows [ascroll, ascroll + h) of the arguments; when they do not all fit, the
+/* What the dialog scrolls through: what saying yes does (the preview: a
+ * diff, the command and its jail) when the runtime sent one, else the
+ * arguments as they are. */
+static char *dialog_text(const cJSON *d)
+{
+    const char *preview = er_json_str(d, "preview");
+    if (!preview)
+        return readable_args(d);
+    char *clean = tui_sanitize(preview, strlen(preview));
+    size_t n = strlen(clean);
+    while (n && clean[n - 1] == '\n')
+        clean[--n] = '\0';
+    return clean;
+}
+
+/* A row's style: a diff's added lines green, removed red, hunks marked. */
+static tui_style line_style(const char *line, bool diff)
+{
+    if (!diff)
+        return TUI_S_CODE;
+    if (line[0] == '+' && line[1] != '+')
+        return TUI_S_STRING;
+    if (line[0] == '-' && line[1] != '-')
+        return TUI_S_ERROR;
+    if (line[0] == '@' && line[1] == '@')
+        return TUI_S_KEYWORD;
+    return TUI_S_CODE;
+}
+
+/* Rows [ascroll, ascroll + h) of the text; when they do not all fit, the
  * row below says which are shown and how to see the others. */
-static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *args)
+static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *args, bool diff)
 {
     int n;
     arg_row *rows = wrap_args(args, in.w, &n);
     s->arows = n;
     s->apage = h;
     s->ascroll = tui_scroll_clamp(s->ascroll, h, n);
-    for (int i = 0; i < h && s->ascroll + i < n; i++)
-        tui_putn(y + i, in.x, in.w, TUI_S_CODE, args + rows[s->ascroll + i].off,
-                 rows[s->ascroll + i].len);
+    tui_style st = TUI_S_CODE;
+    for (int i = 0; i < n && i < s->ascroll + h; i++) {
+        size_t off = rows[i].off;
+        if (off == 0 || args[off - 1] == '\n')   /* a wrapped row keeps its line's style */
+            st = line_style(args + off, diff);
+        if (i >= s->ascroll)
+            tui_putn(y + i - s->ascroll, in.x, in.w, st, args + off, rows[i].len);
+    }
     if (n > h) {
         int last = s->ascroll + h < n ? s->ascroll + h : n;
         tui_putf(y + h, in.x, in.w, TUI_S_DIM, "rows %d-%d of %d · ↑↓ PgUp PgDn scroll",
@@ -482,16 +527,46 @@ static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *arg
     free(rows);
 }
 
+/* "wants to run a command" reads better than "wants to run run". */
+static const char *action_of(const char *tool)
+{
+    static const struct {
+        const char *tool, *action;
+    } actions[] = {
+        { "run", "run a command" }, { "write_file", "write a file" },
+        { "edit_file", "edit a file" },
+    };
+    for (size_t i = 0; tool && i < ER_ARRAY_LEN(actions); i++)
+        if (strcmp(actions[i].tool, tool) == 0)
+            return actions[i].action;
+    return NULL;
+}
+
+/* The warning above the arguments when the request follows outside content. */
+static char *reason_text(const cJSON *d)
+{
+    const char *reason = er_json_str(d, "reason");
+    return reason ? er_xasprintf("⚠ Asked because %s. Allow only what you asked for.", reason)
+                  : NULL;
+}
+
 void tui_approval_draw(tui_app *a)
 {
     tui_session *s = a->session;
     const cJSON *ev = s->approvals[0];
     const cJSON *d = er_json_obj(ev, "data");
-    char *args = readable_args(d);
+    char *args = dialog_text(d);
+    char *why = reason_text(d);
+    const char *tool = er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool";
+    bool diff = er_json_str(d, "preview") && !er_str_eq(tool, "run");
     int w = a->cols - 4 < 100 ? a->cols - 4 : 100;
-    int nargs;
+    int nargs, nwhy = 0;
     free(wrap_args(args, w - 4, &nargs));
-    int h = nargs + 6 < a->rows - 2 ? nargs + 6 : a->rows - 2;
+    if (why)
+        free(wrap_args(why, w - 4, &nwhy));
+    int h = nargs + nwhy + (why ? 1 : 0) + 6;
+    if (h > a->rows - 2)
+        h = a->rows - 2;
     char title[64];
     if (s->napprovals > 1)
         snprintf(title, sizeof title, "Approval needed (1 of %zu)", s->napprovals);
@@ -501,10 +576,25 @@ void tui_approval_draw(tui_app *a)
     const char *perm = er_json_str(d, "perm") ? er_json_str(d, "perm") : "?";
     int y = in.y, x = in.x;
     x += tui_put(y, x, in.w, TUI_S_AGENT, er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent");
-    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to run ");
-    x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, er_json_str(d, "tool"));
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to ");
+    if (action_of(tool)) {
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, action_of(tool));
+        x += tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, " (%s)", tool);
+    } else {
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, "run ");
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, tool);
+    }
     tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
-    draw_args(s, in, y + 2, in.h - 4, args);
+    int top = y + 2;
+    if (why) {   /* never scrolled away: it is why the question is asked at all */
+        int nr;
+        arg_row *rows = wrap_args(why, in.w, &nr);
+        for (int i = 0; i < nr && top < in.y + in.h - 3; i++, top++)
+            tui_putn(top, in.x, in.w, TUI_S_WARN, why + rows[i].off, rows[i].len);
+        free(rows);
+        top++;
+    }
+    draw_args(s, in, top, in.y + in.h - 2 - top, args, diff);
     free(args);
     x = in.x;
     y = in.y + in.h - 1;
@@ -512,6 +602,10 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " allow  ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " n ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " deny  ");
+    if (why) {   /* "always" would not cover the next one: not offered */
+        free(why);
+        return;
+    }
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " a ");
     char always[96];
     snprintf(always, sizeof always, " always allow %s tools this session", perm);
