@@ -20,6 +20,8 @@
 #include <string.h>
 
 #define MAX_APPROVALS 32
+#define MAX_CALLS 64           /* tool steps of one request whose outcome is awaited */
+#define STEP_LINES 8           /* lines of a step's output shown under it */
 #define STORE_CHECK_TICKS 3
 
 struct tui_session {
@@ -39,11 +41,24 @@ struct tui_session {
     int ascroll;                       /* first argument row the dialog shows */
     int apage, arows;                  /* argument rows on screen, in all, at the last draw */
     bool always[ER_PERM_COUNT];        /* "a" answers: allow this class for the session */
+    struct {                           /* tool calls under way: their note in the entry */
+        char key[128];                 /* task_id/call_id */
+        size_t note;
+        char *text;                    /* the step's line, OWNED */
+    } calls[MAX_CALLS];
+    size_t ncalls;
 };
 
 tui_session *tui_session_new(void)
 {
     return er_xcalloc(1, sizeof(tui_session));
+}
+
+static void drop_calls(tui_session *s)
+{
+    for (size_t i = 0; i < s->ncalls; i++)
+        free(s->calls[i].text);
+    s->ncalls = 0;
 }
 
 static void drop_approvals(tui_session *s)
@@ -59,6 +74,7 @@ void tui_session_free(tui_app *a)
     if (!s)
         return;
     drop_approvals(s);
+    drop_calls(s);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -202,6 +218,7 @@ static void submit(tui_app *a, const char *request, const char *agent)
     if (!s->conv_id[0])
         er_strlcpy(s->conv_id, s->o.conversation_id, sizeof s->conv_id);
     s->running = true;
+    drop_calls(s);
     s->streamed = s->cancel_sent = false;
     s->ticks = 0;
     s->started_ms = er_mono_ms();
@@ -633,6 +650,65 @@ static void show_chart(tui_app *a, const cJSON *ev)
     free(text);
 }
 
+static void call_key(const cJSON *ev, char *out, size_t n)
+{
+    const char *task = er_json_str(ev, "task_id"), *id = er_json_str(er_json_obj(ev, "data"), "id");
+    snprintf(out, n, "%s/%s", task ? task : "", id ? id : "");
+}
+
+/* A tool step under way: a dim line, turned into its outcome by step_done. */
+static void step_start(tui_app *a, const cJSON *ev)
+{
+    tui_session *s = a->session;
+    char *text = cli_event_text(ev);
+    size_t note = tui_chat_note(a->chat, s->entry, text);
+    if (note == SIZE_MAX || s->ncalls == MAX_CALLS) {
+        free(text);
+        return;   /* past the cap the line stays as it is */
+    }
+    call_key(ev, s->calls[s->ncalls].key, sizeof s->calls[0].key);
+    s->calls[s->ncalls].text = text;
+    s->calls[s->ncalls++].note = note;
+}
+
+/* ✓ and the first lines it showed (a diff, a command's output), or ✗ and the
+ * error, on the step's own line. */
+static void step_done(tui_app *a, const cJSON *ev)
+{
+    tui_session *s = a->session;
+    char key[128];
+    call_key(ev, key, sizeof key);
+    size_t i = 0;
+    while (i < s->ncalls && strcmp(s->calls[i].key, key) != 0)
+        i++;
+    if (i == s->ncalls)
+        return;
+    size_t note = s->calls[i].note;
+    char *line = s->calls[i].text;
+    s->calls[i] = s->calls[--s->ncalls];
+    const cJSON *d = er_json_obj(ev, "data");
+    char *error = cli_result_error(d);
+    if (error) {
+        char *text = er_xasprintf("%s — %s", line ? line : "", error);
+        tui_chat_note_set(a->chat, s->entry, note, TUI_NOTE_FAILED, text, NULL);
+        free(text);
+        free(error);
+        free(line);
+        return;
+    }
+    free(line);
+    size_t more = 0;
+    char *head = cli_result_head(d, STEP_LINES, &more);
+    if (head && more) {
+        char *h = er_xasprintf("%s\n… %zu more line%s (F4: the task's steps)", head, more,
+                               more == 1 ? "" : "s");
+        free(head);
+        head = h;
+    }
+    tui_chat_note_set(a->chat, s->entry, note, TUI_NOTE_OK, NULL, head);
+    free(head);
+}
+
 void tui_session_event(tui_app *a, const cJSON *ev, bool token)
 {
     tui_session *s = a->session;
@@ -654,6 +730,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         on_approval(a, ev);
     } else if (er_str_eq(kind, "tool_result")) {
         approval_settled(s, er_json_str(d, "id"));
+        step_done(a, ev);
         show_chart(a, ev);
     } else if (er_str_eq(kind, "start") && own && er_json_str(d, "agent")) {
         er_strlcpy(s->agent, er_json_str(d, "agent"), sizeof s->agent);
@@ -663,8 +740,9 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         finish(a);
         return;
     }
-    if (er_str_eq(kind, "routed") || er_str_eq(kind, "tool_call") ||
-        er_str_eq(kind, "delegate")) {
+    if (er_str_eq(kind, "tool_call")) {
+        step_start(a, ev);
+    } else if (er_str_eq(kind, "routed") || er_str_eq(kind, "delegate")) {
         char *text = cli_event_text(ev);
         tui_chat_note(a->chat, s->entry, text);
         free(text);

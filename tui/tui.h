@@ -179,8 +179,20 @@ void tui_chat_append(tui_chat *ch, size_t entry, const char *text, size_t len);
 void tui_chat_set_text(tui_chat *ch, size_t entry, const char *text);
 void tui_chat_set_who(tui_chat *ch, size_t entry, const char *who);
 void tui_chat_set_kind(tui_chat *ch, size_t entry, tui_entry_kind kind);
-/* A step shown dimmed between an entry's header and its text ("→ research"). */
-void tui_chat_note(tui_chat *ch, size_t entry, const char *text);
+/* A step shown between an entry's header and its text ("→ research"): dimmed
+ * while under way, then marked ✓ (green) or ✗ (red) with what it showed —
+ * a diff, a command's first lines — below it. */
+typedef enum { TUI_NOTE_STEP = 0, TUI_NOTE_OK, TUI_NOTE_FAILED } tui_note_kind;
+typedef struct tui_note {
+    char *text;       /* one line */
+    char *detail;     /* lines shown under it, or NULL */
+    tui_note_kind kind;
+} tui_note;
+/* Returns the note's index (SIZE_MAX when there is no such entry). */
+size_t tui_chat_note(tui_chat *ch, size_t entry, const char *text);
+/* Changes a note: its kind, its text (NULL keeps it), its detail (NULL: none). */
+void tui_chat_note_set(tui_chat *ch, size_t entry, size_t note, tui_note_kind kind,
+                       const char *text, const char *detail);
 /* A running entry shows its elapsed time, a finished one its duration
  * (started_ms on er_mono_ms's clock). */
 void tui_chat_set_running(tui_chat *ch, size_t entry, bool running, int64_t started_ms);

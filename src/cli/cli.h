@@ -97,6 +97,16 @@ cJSON *cli_task_steps(cli *c, const char *root);
 /* One line saying what a step event was ("→ research", "code: read_file {…}",
  * "done: …"); OWNED, NULL for tokens. */
 char *cli_event_text(const cJSON *ev);
+/* steps.c: a tool call as a person reads it ("read_file README.md:1-40",
+ * "run `ls`"), from its tool name and JSON arguments.  OWNED. */
+char *cli_call_label(const char *tool, const char *arguments);
+/* The first max_lines of what a successful tool_result event's data shows a
+ * person (a write's diff, a command's stdout, …), *more the lines left out;
+ * OWNED, NULL when there is nothing to show or the call failed. */
+char *cli_result_head(const cJSON *data, size_t max_lines, size_t *more);
+/* A failed call's error (one line, without "error: "); OWNED, NULL when it
+ * did not fail. */
+char *cli_result_error(const cJSON *data);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */

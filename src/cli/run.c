@@ -242,8 +242,9 @@ char *cli_event_text(const cJSON *ev)
     } else if (er_str_eq(kind, "llm")) {
         describe_llm(&b, agent, d);
     } else if (er_str_eq(kind, "tool_call")) {
-        er_buf_printf(&b, "%s: %s ", agent, er_json_str(d, "tool"));
-        put_short(&b, er_json_str(d, "arguments"), 300);
+        char *label = cli_call_label(er_json_str(d, "tool"), er_json_str(d, "arguments"));
+        er_buf_printf(&b, "%s: %s", agent, label);
+        free(label);
     } else if (er_str_eq(kind, "tool_result")) {
         er_buf_printf(&b, "%s: %s %s ", agent, er_json_str(d, "tool"),
                       er_json_bool(d, "is_error", false) ? "failed:" : "→");
