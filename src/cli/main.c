@@ -37,6 +37,7 @@ static const cli_opt ask_opts[] = {
     { "agent", 'a', "NAME", "Send to this agent, skipping routing" },
     { "conversation", 'C', "ID", "Continue this conversation" },
     { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
+    { "file", 'f', "FILE", "Attach FILE's text to the request (may be repeated)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt json_opts[] = {
@@ -81,7 +82,9 @@ const cli_cmd cli_commands[] = {
       .summary = "Run one request and stream the answer to stdout", .opts = ask_opts,
       .run = cmd_ask,
       .help = "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
-              "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
+              "streamed as it is generated.  REQUEST '-' reads it from standard input; without\n"
+              "'-', text piped in (cat notes.txt | errand ask \"summarise\") is appended to the\n"
+              "request, and with no REQUEST it is the request.  -f FILE attaches a file's text.\n"
               "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
     { .name = "route", .usage = "[--json] REQUEST...",
       .summary = "Show which agent(s) the supervisor would choose, and why", .opts = json_opts,
