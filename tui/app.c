@@ -806,7 +806,7 @@ static int start(tui_app *a, er_cache_sub **all, er_error *err)
     return 0;
 }
 
-static void run(tui_app *a)
+static void run(tui_app *a, const char *conv_id)
 {
     a->chat = tui_chat_new();
     a->agents = tui_agents_new();
@@ -815,7 +815,7 @@ static void run(tui_app *a)
     a->session = tui_session_new();
     tui_input_open(a);
     tui_agents_load(a);
-    tui_session_use_conversation(a, NULL, NULL);
+    tui_session_use_conversation(a, conv_id[0] ? conv_id : NULL, NULL);
     a->dirty = true;
     loop(a);
     tui_session_stop(a);
@@ -832,12 +832,16 @@ int cmd_tui(cli *c, cli_args *args)
     tui_app a = { .c = c, .env = c->env, .panel = TUI_CHAT, .cursor_y = -1 };
     int saved_stderr = redirect_logs(&a);
     er_cache_sub *all = NULL;
-    int rc = start(&a, &all, &err);
+    char conv_id[ER_ID_LEN] = "", last_conv[ER_ID_LEN] = "";
+    int rc = cli_resume_conv(c, conv_id, &err);
+    if (!rc)
+        rc = start(&a, &all, &err);
     if (!rc)
         rc = term_open(&a, &err);
     if (!rc) {
-        run(&a);
+        run(&a, conv_id);
         term_close();
+        er_strlcpy(last_conv, tui_session_conv_id(&a), sizeof last_conv);
     }
     er_cache_unsubscribe(all);
     drain(NULL);   /* what came in after the panels stopped looking */
@@ -855,5 +859,6 @@ int cmd_tui(cli *c, cli_args *args)
     }
     if (rc)
         return cli_fail(&err);
+    cli_say_resume(last_conv);
     return got_term ? EXIT_INTERRUPTED : EXIT_DONE;
 }

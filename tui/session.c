@@ -87,6 +87,11 @@ bool tui_session_running(const tui_app *a)
     return a->session && a->session->running;
 }
 
+const char *tui_session_conv_id(const tui_app *a)
+{
+    return a->session ? a->session->conv_id : "";
+}
+
 const char *tui_session_title(const tui_app *a)
 {
     return a->session && a->session->title ? a->session->title : "new conversation";

@@ -165,6 +165,8 @@ void tui_session_stop(tui_app *a);
 /* Starts a new conversation, or continues conv_id (NULL: new). */
 void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *title);
 const char *tui_session_title(const tui_app *a);
+/* The conversation of the session, "" before the first request. */
+const char *tui_session_conv_id(const tui_app *a);
 /* What runs, for the status bar ("● research 12s"), or "" when idle. */
 void tui_session_describe(const tui_app *a, char *out, size_t outsize);
 

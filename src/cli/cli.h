@@ -121,6 +121,12 @@ void cli_install_sigint(void);
 /* ids.c: a task or conversation id from a unique prefix (≥ 4 chars). */
 int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
 int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
+/* The conversation --continue or --resume ID|last names (out[0] '\0' when
+ * neither was given); ER_ENOTFOUND when there is none to continue. */
+int cli_resume_conv(cli *c, char out[ER_ID_LEN], er_error *err);
+/* After an interactive session: the conversation's id and how to go on with
+ * it, on stderr (nothing when no conversation was started). */
+void cli_say_resume(const char *conv_id);
 /* term.c: colour is wanted: NO_COLOR is unset or empty (no-color.org).
  * Whether the output is a terminal is the caller's to check. */
 bool cli_colour(void);

@@ -165,11 +165,12 @@ int cmd_ask(cli *c, cli_args *a)
                     .approve_all = cli_flag(&c->global, "yes") };
     const char *conv = cli_value(a, "conversation");
     char conv_id[ER_ID_LEN];
-    if (conv && (rc = cli_resolve_conv(c, conv, conv_id, &err)) != 0) {
+    rc = conv ? cli_resolve_conv(c, conv, conv_id, &err) : cli_resume_conv(c, conv_id, &err);
+    if (rc) {
         free(request);
         return cli_fail(&err);
     }
-    s.conversation_id = conv ? conv_id : NULL;
+    s.conversation_id = conv_id[0] ? conv_id : NULL;
     cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
                    .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !json && isatty(STDERR_FILENO),

@@ -26,6 +26,8 @@ const cli_opt cli_global_opts[] = {
                                       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
+    { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
+    { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
     { "log-level", 0, "LEVEL", "Log level: debug, info, warn, error, off (ERRAND_LOG)" },
     { "help", 'h', NULL, "Show help (for a command: errand COMMAND --help)" },
     { "version", 'V', NULL, "Print the version and exit" },
