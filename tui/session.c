@@ -20,6 +20,7 @@
 #include <string.h>
 
 #define MAX_APPROVALS 32
+#define MAX_QUEUED 8            /* requests typed while one runs */
 #define MAX_CALLS 64           /* tool steps of one request whose outcome is awaited */
 #define STEP_LINES 8           /* lines of a step's output shown under it */
 #define STORE_CHECK_TICKS 3
@@ -47,6 +48,10 @@ struct tui_session {
         char *text;                    /* the step's line, OWNED */
     } calls[MAX_CALLS];
     size_t ncalls;
+    char *queued[MAX_QUEUED];          /* typed while a request ran: sent in turn, OWNED */
+    size_t nqueued;
+    bool queue_hint;                   /* the status bar's hint is about the queue */
+    size_t dropped;                    /* queued requests a cancel dropped (said at the end) */
 };
 
 tui_session *tui_session_new(void)
@@ -59,6 +64,13 @@ static void drop_calls(tui_session *s)
     for (size_t i = 0; i < s->ncalls; i++)
         free(s->calls[i].text);
     s->ncalls = 0;
+}
+
+static void drop_queue(tui_session *s)
+{
+    for (size_t i = 0; i < s->nqueued; i++)
+        free(s->queued[i]);
+    s->nqueued = 0;
 }
 
 static void drop_approvals(tui_session *s)
@@ -75,6 +87,7 @@ void tui_session_free(tui_app *a)
         return;
     drop_approvals(s);
     drop_calls(s);
+    drop_queue(s);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -111,6 +124,10 @@ void tui_session_describe(const tui_app *a, char *out, size_t outsize)
         snprintf(out, outsize, "● cancelling… %s", d);
     else
         snprintf(out, outsize, "● %s %s", s->agent[0] ? s->agent : "routing", d);
+    if (s->nqueued) {
+        size_t n = strlen(out);
+        snprintf(out + n, outsize - n, " · %zu queued", s->nqueued);
+    }
 }
 
 static void load_title(tui_app *a)
@@ -192,11 +209,25 @@ static void finish(tui_app *a)
     if (!s->title)
         load_title(a);
     s->running = false;
-    if (s->cancel_sent)
+    if (s->queue_hint && !s->nqueued) {   /* the hint is stale once the queue is empty */
+        a->status[0] = '\0';
+        s->queue_hint = false;
+    }
+    if (s->cancel_sent && s->dropped)
+        tui_set_status(a, false, "Task %s (%zu queued request%s dropped)",
+                       er_task_status_name(s->o.status), s->dropped, s->dropped == 1 ? "" : "s");
+    else if (s->cancel_sent)
         tui_set_status(a, false, "Task %s", er_task_status_name(s->o.status));
+    s->dropped = 0;
     tui_tasks_invalidate(a);
     tui_memory_invalidate(a);
     a->dirty = true;
+    if (s->nqueued) {
+        char *next = s->queued[0];
+        memmove(s->queued, s->queued + 1, --s->nqueued * sizeof *s->queued);
+        tui_session_line(a, next);
+        free(next);
+    }
 }
 
 static void submit(tui_app *a, const char *request, const char *agent)
@@ -266,8 +297,16 @@ void tui_session_line(tui_app *a, const char *line)
         return;
     }
     if (s->running) {
-        tui_set_status(a, true, "A task is running: wait for it, or Ctrl-C to cancel it "
-                                "(Up brings your line back)");
+        /* Type-ahead: sent when the running one ends, in the order typed. */
+        if (s->nqueued == MAX_QUEUED) {
+            tui_set_status(a, true, "%d requests are already waiting: let the task end, or "
+                           "Ctrl-C to cancel it (Up brings your line back)", MAX_QUEUED);
+            return;
+        }
+        s->queued[s->nqueued++] = er_xstrdup(line);
+        tui_set_status(a, false, "Queued: sent when the running task ends (Ctrl-C cancels the "
+                       "task and drops the queue)");
+        s->queue_hint = true;
         return;
     }
     char agent[64];
@@ -289,6 +328,11 @@ bool tui_session_cancel(tui_app *a)
         tui_set_status(a, false, "Cancelling the task…");
     s->cancel_sent = true;
     drop_approvals(s);
+    s->dropped = s->nqueued;
+    if (s->nqueued)
+        tui_set_status(a, false, "Cancelling the task… (%zu queued request%s dropped)",
+                       s->nqueued, s->nqueued == 1 ? "" : "s");
+    drop_queue(s);
     return true;
 }
 
