@@ -133,6 +133,10 @@ static void run_request(repl *r, const char *line)
     } else {
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
                 o.error ? o.error : "no reason given");
+        char *hint = cli_llm_hint(r->c, &o);
+        if (hint)
+            fprintf(stderr, "errand: %s\n", hint);
+        free(hint);
     }
     fflush(stdout);
     cli_outcome_release(&o);

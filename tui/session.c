@@ -147,6 +147,19 @@ static void welcome(tui_app *a)
 {
     er_config *cfg = er_env_config(a->env);
     const char *provider = er_config_llm_provider(cfg);
+    if (er_str_eq(provider, "offline")) {
+        /* Say it plainly: "ask anything" would be a promise the rules cannot keep. */
+        char *text = er_xasprintf(
+            "errand %s — no model is configured: requests go to the offline rules, which "
+            "run plain commands (ls, grep PATTERN, show FILE, lint, test; /help lists "
+            "commands).\nTo use a model, set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, "
+            "vLLM or a llama.cpp server) or ANTHROPIC_API_KEY, or write llm.* settings in "
+            "$XDG_CONFIG_HOME/errand/config (man errand.conf); errand doctor checks them.",
+            ER_VERSION);
+        tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, text);
+        free(text);
+        return;
+    }
     char *text = er_xasprintf("errand %s — ask anything. \"@agent request\" picks the agent, "
                               "/help lists commands, F1 shows the keys.\nModel: %s%s%s.",
                               ER_VERSION, provider, cfg->model ? " / " : "",
@@ -191,8 +204,11 @@ static void finish(tui_app *a)
         else if (!s->streamed)
             tui_chat_set_text(a->chat, s->entry, "(no answer)");
     } else {
-        char *msg = er_xasprintf("Task %s: %s", er_task_status_name(s->o.status),
-                                 s->o.error ? s->o.error : "no reason given");
+        char *hint = cli_llm_hint(a->c, &s->o);
+        char *msg = er_xasprintf("Task %s: %s%s%s", er_task_status_name(s->o.status),
+                                 s->o.error ? s->o.error : "no reason given", hint ? "\n" : "",
+                                 hint ? hint : "");
+        free(hint);
         if (!s->streamed) {
             tui_chat_set_text(a->chat, s->entry, msg);
             tui_chat_set_kind(a->chat, s->entry, TUI_ENTRY_ERROR);

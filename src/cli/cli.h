@@ -107,6 +107,10 @@ char *cli_result_head(const cJSON *data, size_t max_lines, size_t *more);
 /* A failed call's error (one line, without "error: "); OWNED, NULL when it
  * did not fail. */
 char *cli_result_error(const cJSON *data);
+/* For a request that failed because the model's server could not be
+ * reached: where errand looked and the setting that changes it.  OWNED, or
+ * NULL for any other outcome. */
+char *cli_llm_hint(cli *c, const cli_outcome *o);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */

@@ -200,9 +200,14 @@ int cmd_ask(cli *c, cli_args *a)
                     cJSON_GetArraySize(o.interrupted) == 1 ? " was" : "s were",
                     cJSON_GetArraySize(o.interrupted) == 1 ? "its" : "their", o.task_id);
     }
-    if (o.status != ER_TASK_DONE && !json)
+    if (o.status != ER_TASK_DONE && !json) {
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
                 o.error ? o.error : "no reason given");
+        char *hint = cli_llm_hint(c, &o);
+        if (hint)
+            fprintf(stderr, "errand: %s\n", hint);
+        free(hint);
+    }
     rc = cli_outcome_exit(&o);
     cli_outcome_release(&o);
     return rc;

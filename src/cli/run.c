@@ -11,6 +11,7 @@
 #include "errand/orphans.h"
 #include "errand/str.h"
 #include "errand/watchdog.h"
+#include "errand/url.h"
 #include "errand/workers.h"
 
 #include <signal.h>
@@ -606,4 +607,29 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     }
     er_follow_close(f);
     return rc;
+}
+
+/* The model provider's setting for its URL, by the provider's name as the
+ * llm layer starts its messages ("openai: cannot connect to …"). */
+char *cli_llm_hint(cli *c, const cli_outcome *o)
+{
+    if (o->status == ER_TASK_DONE || !o->error ||
+        cli_exit_for(o->error_code) != EXIT_UNAVAIL || !c->env)
+        return NULL;
+    er_config *cfg = er_env_config(c->env);
+    bool openai = strstr(o->error, "openai: ") != NULL;
+    bool anthropic = strstr(o->error, "anthropic: ") != NULL;
+    if (openai == anthropic)
+        return NULL;
+    const char *url = openai ? cfg->openai_base_url : cfg->anthropic_base_url;
+    if (er_str_empty(url))
+        url = openai ? "https://api.openai.com/v1 (the default)" : "https://api.anthropic.com "
+                                                                   "(the default)";
+    char *shown = er_url_redacted(url);
+    char *hint = er_xasprintf("the model is at %s: change it with %s (llm.%s in the config "
+                              "file), or start that server; errand doctor checks it",
+                              shown ? shown : url, openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL",
+                              openai ? "openai_base_url" : "anthropic_base_url");
+    free(shown);
+    return hint;
 }
