@@ -303,7 +303,7 @@ static int term_open(tui_app *a, er_error *err)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
-    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    tui_set_mouse(a, !a->mouse_off);
     mouseinterval(0);
     define_key("\033[200~", KEY_PASTE_BEGIN);
     define_key("\033[201~", KEY_PASTE_END);
@@ -312,6 +312,12 @@ static int term_open(tui_app *a, er_error *err)
     signals_set(true);
     sync_size(a);
     return 0;
+}
+
+void tui_set_mouse(tui_app *a, bool on)
+{
+    a->mouse_off = !on;
+    mousemask(on ? BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
 }
 
 static void term_close(void)

@@ -207,6 +207,46 @@ void tui_chat_set_running(tui_chat *ch, size_t i, bool running, int64_t started_
     e->ended_ms = running ? 0 : er_mono_ms();
 }
 
+/* ---- copying ---- */
+
+/* The n-th (1-based) fenced code block of text, without its fences. */
+static char *code_block(const char *text, int n)
+{
+    er_buf b = ER_BUF_INIT;
+    int seen = 0;
+    bool in_code = false, in = false;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (tui_hl_is_fence(p, len)) {
+            in_code = !in_code;
+            if (in_code) {
+                in = ++seen == n;
+            } else if (in) {
+                return er_buf_detach(&b);
+            }
+        } else if (in) {
+            er_buf_append(&b, p, len);
+            er_buf_putc(&b, '\n');
+        }
+        p += len + (p[len] == '\n');
+    }
+    if (in)   /* an answer cut inside its block: what there is */
+        return er_buf_detach(&b);
+    er_buf_release(&b);
+    return NULL;
+}
+
+char *tui_chat_copy_text(tui_chat *ch, int block)
+{
+    for (size_t i = ch->n; i-- > 0;) {
+        const entry *e = &ch->e[i];
+        if (e->kind != TUI_ENTRY_ASSISTANT || !e->text.len)
+            continue;
+        return block > 0 ? code_block(e->text.ptr, block) : er_xstrdup(e->text.ptr);
+    }
+    return NULL;
+}
+
 /* ---- layout ---- */
 
 static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, bool more)

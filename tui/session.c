@@ -869,6 +869,40 @@ static void do_clear(tui_app *a, const char *arg)
     tui_chat_clear(a->chat);
 }
 
+/* /copy: the last answer, /copy N its N-th code block. */
+static void do_copy(tui_app *a, const char *arg)
+{
+    char *end;
+    long n = *arg ? strtol(arg, &end, 10) : 0;
+    if (*arg && (*end || n < 1)) {
+        tui_set_status(a, true, "/copy copies the last answer; /copy N its N-th code block");
+        return;
+    }
+    char *text = tui_chat_copy_text(a->chat, (int)n);
+    if (!text) {
+        tui_set_status(a, true, n ? "The last answer has no code block %ld" : "No answer to copy "
+                       "yet", n);
+        return;
+    }
+    char how[96];
+    size_t len = strlen(text);
+    if (tui_clipboard_copy(text, len, how, sizeof how) == 0)
+        tui_set_status(a, false, "Copied %s (%zu bytes) to %s", n ? "the code block" : "the answer",
+                       len, how);
+    else
+        tui_set_status(a, true, "Could not copy: the terminal refused it and no wl-copy or xclip "
+                       "was found");
+    free(text);
+}
+
+static void do_mouse(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_set_mouse(a, a->mouse_off);
+    tui_set_status(a, false, a->mouse_off ? "Mouse off: the terminal selects text; /mouse turns "
+                   "wheel scrolling back on" : "Mouse on: the wheel scrolls (Shift-drag selects)");
+}
+
 static void do_quit(tui_app *a, const char *arg)
 {
     (void)arg;
@@ -883,6 +917,8 @@ const tui_slash tui_slashes[] = {
     { "/new", "start a new conversation", do_new },
     { "/cancel", "cancel the running task (Ctrl-C)", do_cancel },
     { "/clear", "clear the chat panel (the conversation goes on)", do_clear },
+    { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
+    { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
 };
 const size_t tui_nslashes = ER_ARRAY_LEN(tui_slashes);

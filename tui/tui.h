@@ -64,6 +64,7 @@ typedef struct tui_app {
     bool status_error;
     int cursor_y, cursor_x;   /* where the terminal cursor goes; -1: hidden */
     tui_input_mode input_mode;
+    bool mouse_off;           /* /mouse turned reporting off: the terminal selects */
     bool pasting;             /* inside a bracketed paste: keys are text, Enter a newline */
     er_buf paste;             /* what the paste has brought so far */
     tui_chat *chat;
@@ -136,6 +137,15 @@ char *tui_history_open(void);
 void tui_history_add(const char *path, const char *line);
 void tui_history_close(const char *path);
 
+/* ---- clipboard.c ---- */
+/* Puts text on the clipboard: OSC 52 to the terminal, and wl-copy or xclip
+ * where a display is set and the tool is installed.  0 with *how saying
+ * which, -1 when none took it. */
+int tui_clipboard_copy(const char *text, size_t len, char *how, size_t howsize);
+/* Mouse reporting (wheel scroll, tab clicks) on or off: off, the terminal
+ * selects text itself, without Shift. */
+void tui_set_mouse(tui_app *a, bool on);
+
 /* ---- session.c: requests of this session, approvals, slash commands ---- */
 typedef struct tui_slash {
     const char *name;
@@ -203,6 +213,9 @@ bool tui_chat_key(tui_app *a, const tui_key *k);
 /* Scrolls by rows (positive: back in time); tui_chat_bottom follows the end again. */
 void tui_chat_scroll(tui_app *a, int rows);
 void tui_chat_bottom(tui_chat *ch);
+/* The last answer's text (block 0) or its block-th fenced code block, as
+ * received (no wrapping, no gutter); OWNED, NULL when there is none. */
+char *tui_chat_copy_text(tui_chat *ch, int block);
 /* Loads a stored conversation's messages. */
 int tui_chat_load(tui_app *a, const char *conv_id, er_error *err);
 
