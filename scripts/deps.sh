@@ -13,7 +13,8 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
             libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
+           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
+           zsh fish)
 # make bench: the data benchmark compares with pandas and sqlite3's .import.
 bench_pkgs=(python3-pandas sqlite3)
 fuzz_pkgs=(clang libclang-rt-14-dev)

@@ -134,6 +134,13 @@ const cli_cmd cli_commands[] = {
               "token revokes the sessions started with it; running servers notice within a\n"
               "second: its access tokens stop working and its WebSockets are closed.  A new\n"
               "role or a deleted user takes effect the same way." },
+    { .name = "completion", .usage = "bash|zsh|fish",
+      .summary = "Print a shell completion script (commands, options, agent names)",
+      .opts = no_opts, .run = cmd_completion,
+      .help = "bash: source <(errand completion bash), or save it as\n"
+              "/usr/share/bash-completion/completions/errand.  zsh: save it as _errand in a\n"
+              "directory of $fpath (or source it after compinit).  fish: save it as\n"
+              "~/.config/fish/completions/errand.fish.  make install installs all three." },
     { .name = "repl", .usage = "", .summary = "Start the line-oriented REPL (same as errand --plain)",
       .opts = no_opts, .run = cmd_repl, .no_args = true },
     { .name = "help", .usage = "[COMMAND]", .summary = "Show help for errand or a command",
@@ -215,7 +222,7 @@ void cli_print_main_help(void)
         printf("%s%s", i ? ", " : "", er_agents[i]->name);
     printf(").  Without a command it starts the\ninteractive session.\n\nCommands:\n");
     for (size_t i = 0; cli_commands[i].name; i++)
-        printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        printf("  %-11s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nOptions:\n");
     print_opts(cli_global_opts);
     printf("\nSettings come from flags, then the environment, then the config file, then\n"
