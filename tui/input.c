@@ -34,6 +34,7 @@ static size_t qhead, qtail;
 static char *history_path;
 static FILE *devnull;
 static char *saved_chat_line;     /* the request being typed while searching */
+static void apply_pending(tui_app *a);
 
 /* ---- history (shared with the REPL) ---- */
 
@@ -253,7 +254,6 @@ static const char *key_sequence(wint_t code)
 
 void tui_input_key(tui_app *a, const tui_key *k)
 {
-    (void)a;
     const char *seq = k->fn ? key_sequence(k->c) : NULL;
     if (k->fn && !seq)
         return;
@@ -268,6 +268,7 @@ void tui_input_key(tui_app *a, const tui_key *k)
     }
     while (qhead < qtail)
         rl_callback_read_char();
+    apply_pending(a);
 }
 
 /* ---- drawing ---- */
@@ -336,6 +337,27 @@ void tui_input_clear(tui_app *a)
     rl_replace_line("", 0);
     rl_point = rl_end = 0;
     a->dirty = true;
+}
+
+/* Readline clears the line after its line handler returns: text set from a
+ * slash command (which runs inside that handler) waits until then. */
+static char *pending_text;
+
+void tui_input_set_text(tui_app *a, const char *text)
+{
+    free(pending_text);
+    pending_text = er_xstrdup(text);
+    a->dirty = true;
+}
+
+static void apply_pending(tui_app *a)
+{
+    if (!pending_text)
+        return;
+    tui_input_clear(a);
+    rl_insert_text(pending_text);
+    free(pending_text);
+    pending_text = NULL;
 }
 
 void tui_input_paste(tui_app *a, const char *text, size_t len)
@@ -434,6 +456,8 @@ void tui_input_close(tui_app *a)
     history_path = NULL;
     free(saved_chat_line);
     saved_chat_line = NULL;
+    free(pending_text);
+    pending_text = NULL;
     clear_history();
     if (devnull) {
         rl_outstream = stdout;

@@ -52,6 +52,7 @@ struct tui_session {
     size_t nqueued;
     bool queue_hint;                   /* the status bar's hint is about the queue */
     size_t dropped;                    /* queued requests a cancel dropped (said at the end) */
+    char *last_line;                   /* the last request sent, as typed (/retry, /edit) */
 };
 
 tui_session *tui_session_new(void)
@@ -88,6 +89,7 @@ void tui_session_free(tui_app *a)
     drop_approvals(s);
     drop_calls(s);
     drop_queue(s);
+    free(s->last_line);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -328,8 +330,13 @@ void tui_session_line(tui_app *a, const char *line)
     char agent[64];
     const char *request;
     int forced = forced_agent(a, line, agent, sizeof agent, &request);
-    if (forced >= 0)
-        submit(a, request, forced ? agent : NULL);
+    if (forced < 0)
+        return;
+    if (line != s->last_line) {
+        free(s->last_line);
+        s->last_line = er_xstrdup(line);
+    }
+    submit(a, request, forced ? agent : NULL);
 }
 
 bool tui_session_cancel(tui_app *a)
@@ -869,6 +876,26 @@ static void do_clear(tui_app *a, const char *arg)
     tui_chat_clear(a->chat);
 }
 
+static void do_retry(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_session *s = a->session;
+    if (!s->last_line)
+        tui_set_status(a, true, "Nothing to retry yet");
+    else
+        tui_session_line(a, s->last_line);   /* queued when a task runs */
+}
+
+static void do_edit(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_session *s = a->session;
+    if (!s->last_line)
+        tui_set_status(a, true, "No request to edit yet");
+    else
+        tui_input_set_text(a, s->last_line);
+}
+
 /* /copy: the last answer, /copy N its N-th code block. */
 static void do_copy(tui_app *a, const char *arg)
 {
@@ -917,6 +944,8 @@ const tui_slash tui_slashes[] = {
     { "/new", "start a new conversation", do_new },
     { "/cancel", "cancel the running task (Ctrl-C)", do_cancel },
     { "/clear", "clear the chat panel (the conversation goes on)", do_clear },
+    { "/retry", "send the last request again", do_retry },
+    { "/edit", "put the last request in the input line to change it", do_edit },
     { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
     { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },

@@ -130,6 +130,8 @@ void tui_input_clear(tui_app *a);
 /* A bracketed paste, whole: inserted at the caret as text (newlines stay
  * newlines, nothing is sent), the status bar saying how many lines came. */
 void tui_input_paste(tui_app *a, const char *text, size_t len);
+/* Replaces the input line with text, the caret at its end (/edit). */
+void tui_input_set_text(tui_app *a, const char *text);
 /* Readline completion of "@agent" names (the REPL uses it too); OWNED matches. */
 char *tui_agent_completion(const char *text, int state);
 /* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */

@@ -196,8 +196,8 @@ static int unknown_command(const char *name)
     }
     if (best)
         return cli_usage_error(NULL, "no command '%s'; did you mean '%s'?", name, best);
-    return cli_usage_error(NULL, "no command '%s' (a request goes after ask: errand ask \"%s\")",
-                           name, name);
+    return cli_usage_error(NULL, "no command '%s' (a request goes after ask, or quoted: "
+                           "errand ask \"%s ...\", errand \"%s ...\")", name, name, name);
 }
 
 static void print_opts(const cli_opt *opts)
@@ -425,11 +425,20 @@ int main(int argc, char **argv)
         return EXIT_DONE;
     }
     const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
+    /* errand "why does it fail?": a quoted sentence is a request, short for
+     * ask (a single unknown word is more likely a mistyped command). */
+    bool shorthand = !cmd && nrest && strchr(rest[0], ' ');
+    if (shorthand)
+        cmd = find_cmd("ask");
     if (!cmd)
         return unknown_command(rest[0]);
     c.cmd = cmd;
     cli_args a = { 0 };
-    if (nrest) {
+    if (shorthand) {
+        rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest, rest, false, NULL);
+        if (rc)
+            return rc;
+    } else if (nrest) {
         rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
         if (rc)
             return rc;

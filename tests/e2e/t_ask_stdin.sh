@@ -2,7 +2,8 @@
 # request (cat f | errand ask "summarise"), with no words it is the request
 # (echo q | errand ask), '-' still reads the request itself, -f FILE attaches
 # a file's text (repeatable); a missing or binary file is a clear error
-# before anything is sent; a terminal on stdin is not read.
+# before anything is sent; a terminal on stdin is not read.  errand "a
+# quoted question" is short for errand ask.
 . "$(dirname "$0")/lib.sh"
 cat > "$T/s.json" <<'JSON'
 {"turns":[
@@ -10,6 +11,7 @@ cat > "$T/s.json" <<'JSON'
  {"match":"summarise this\\n\\npiped line one\\npiped line two","text":"summary of the pipe"},
  {"match":"question from the pipe","text":"answered the pipe"},
  {"match":"dash request","text":"answered the dash"},
+ {"match":"shorthand question here","text":"answered the shorthand"},
  {"match":"compare them\\n\\nFile a.txt:\\n```\\nfirst file\\n```\\n\\nFile b.txt:\\n```\\nsecond file\\n```","text":"compared the files"}
 ]}
 JSON
@@ -44,6 +46,13 @@ printf 'a\0b' > bin.dat
 check "binary -f file: fails" test "$rc" -ne 0
 expect_contains "binary -f file: says so" "$(cat "$T/err")" "'bin.dat' is binary"
 expect_eq "nothing sent for the bad files" "$(nreq)" "$n"
+
+out=$("$ERRAND" "shorthand question here" </dev/null 2>"$T/err"); rc=$?
+expect_eq "errand \"a question\": short for ask" "$rc" 0
+expect_eq "errand \"a question\": answered" "$out" "answered the shorthand"
+"$ERRAND" tsk </dev/null 2>"$T/err"; rc=$?
+expect_eq "a single unknown word is still a usage error" "$rc" 2
+expect_contains "and suggests a command" "$(cat "$T/err")" "did you mean"
 
 "$ERRAND" ask < /dev/null 2>"$T/err"; rc=$?
 expect_eq "nothing at all: usage error" "$rc" 2
