@@ -144,6 +144,9 @@ extern const cli_opt cli_global_opts[];
 int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
               int argc, char **argv, bool stop_at_pos, int *consumed);
 const char *cli_value(const cli_args *a, const char *name);
+/* Edit distance between two short names (SIZE_MAX past 31 characters), for
+ * "did you mean" suggestions. */
+size_t cli_distance(const char *a, const char *b);
 bool cli_flag(const cli_args *a, const char *name);
 
 /* Prints "errand: msg" plus a hint for the error code; returns the exit status. */

@@ -158,37 +158,12 @@ static const cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
-/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
- * for suggesting a command for a typo; names are short. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return SIZE_MAX;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++)
-        for (size_t j = 0; j <= lb; j++) {
-            if (i == 0 || j == 0) {
-                d[i][j] = i + j;
-                continue;
-            }
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
-            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 static int unknown_command(const char *name)
 {
     const char *best = NULL;
     size_t bd = 3;   /* at most two edits away */
     for (size_t i = 0; cli_commands[i].name; i++) {
-        size_t dd = distance(name, cli_commands[i].name);
+        size_t dd = cli_distance(name, cli_commands[i].name);
         if (dd < bd && dd < strlen(cli_commands[i].name)) {
             bd = dd;
             best = cli_commands[i].name;
