@@ -11,6 +11,7 @@
 #include "errand/buf.h"
 #include "errand/str.h"
 
+#include <limits.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -490,6 +491,16 @@ bool tui_chat_key(tui_app *a, const tui_key *k)
         return true;
     case KEY_SF:
         tui_chat_scroll(a, -3);
+        return true;
+    case KEY_HOME:   /* with text in the input line they move its caret instead */
+        if (!tui_input_empty())
+            return false;
+        tui_chat_scroll(a, INT_MAX / 2);   /* clamped to the top when drawn */
+        return true;
+    case KEY_END:
+        if (!tui_input_empty())
+            return false;
+        tui_chat_bottom(a->chat);
         return true;
     default:
         return false;
