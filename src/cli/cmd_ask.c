@@ -6,6 +6,7 @@
 #include "errand/str.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -80,6 +81,13 @@ static int read_piped(er_buf *out, er_error *err)
                                 ATTACH_MAX / 1024);
     if (n < 0)
         return er_error_set(err, ER_EIO, "cannot read standard input: %s", strerror(errno));
+    /* The pipe is spent; approvals are asked on the terminal, when someone
+     * is at one (cat f | errand ask "fix it" can still ask before writing). */
+    int tty = isatty(STDERR_FILENO) ? open("/dev/tty", O_RDONLY | O_CLOEXEC) : -1;
+    if (tty >= 0) {
+        dup2(tty, STDIN_FILENO);
+        close(tty);
+    }
     return 0;
 }
 

@@ -91,6 +91,18 @@ expect_contains "preview: the directory" "$out" "directory: $ws"
 expect_contains "preview: the network" "$out" "network:   none"
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 
+# Text piped into ask, a person at the terminal: the pipe is the request's,
+# the approval is still asked on the terminal.
+runs "touch piped-ran"
+start_fake "$T/s.json"
+use_openai
+out=$(printf 'y\n' | script -qec "echo piped context | $ERRAND -w $ws ask --agent code 'make a file'" /dev/null); rc=$?
+expect_eq "piped stdin: exit 0" "$rc" 0
+expect_eq "piped stdin: asked on the terminal" "$(prompts "$out")" 1
+check "piped stdin: y ran it" test -e "$ws/piped-ran"
+expect_contains "piped stdin: the piped text was sent" "$(grep -F 'make a file' "$FAKE_REC" | head -1)" "piped context"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+
 # no terminal: denied with a clear message, nothing runs
 runs "touch notty-ran"
 start_fake "$T/s.json"
