@@ -17,7 +17,8 @@ cat > "$T/s.json" <<'JSON'
 JSON
 start_fake "$T/s.json"
 use_openai
-cd "$T" || exit 1
+mkdir -p "$T/ws"
+cd "$T/ws" || exit 1   # the workspace (cwd): not $T, which holds errand's own data
 
 out=$(printf 'piped line one\npiped line two\n' | "$ERRAND" ask "summarise this" 2>"$T/err"); rc=$?
 expect_eq "piped text + words: exit 0" "$rc" 0
