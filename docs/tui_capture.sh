@@ -104,7 +104,7 @@ shot "1. Chat — the answer streamed in; a code block set off by a gutter and h
 send "apply the fix and run the tests"
 wait_for "Approval needed"
 sleep 0.3
-shot "2. An approval dialog: the exact tool and arguments; y / n / a"
+shot "2. An approval dialog: the tool and what the call would do (its diff); y / n / a"
 
 tm send-keys y
 wait_for "code → debugger"

@@ -4,6 +4,7 @@
  * does the hashing; everything that parses outside input is written to refuse
  * anything non-canonical. */
 #include "server.h"
+#include "errand/base64.h"
 
 #include "errand/alloc.h"
 #include "crypto_api.h"
@@ -117,33 +118,9 @@ bool srv_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-static const char b64url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-
 void srv_b64url_encode(const void *data, size_t len, er_buf *out)
 {
-    const unsigned char *p = data;
-    size_t i = 0;
-    char q[4];
-    for (; i + 3 <= len; i += 3) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8 | p[i + 2];
-        q[0] = b64url[v >> 18];
-        q[1] = b64url[(v >> 12) & 63];
-        q[2] = b64url[(v >> 6) & 63];
-        q[3] = b64url[v & 63];
-        er_buf_append(out, q, 4);
-    }
-    if (len - i == 1) {
-        uint32_t v = (uint32_t)p[i] << 16;
-        q[0] = b64url[v >> 18];
-        q[1] = b64url[(v >> 12) & 63];
-        er_buf_append(out, q, 2);
-    } else if (len - i == 2) {
-        uint32_t v = (uint32_t)p[i] << 16 | (uint32_t)p[i + 1] << 8;
-        q[0] = b64url[v >> 18];
-        q[1] = b64url[(v >> 12) & 63];
-        q[2] = b64url[(v >> 6) & 63];
-        er_buf_append(out, q, 3);
-    }
+    er_base64_encode(out, data, len, true);
 }
 
 static int b64url_value(char c)

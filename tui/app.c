@@ -19,6 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <langinfo.h>
+#include <limits.h>
 #include <locale.h>
 #include <poll.h>
 #include <pthread.h>
@@ -171,6 +172,22 @@ static void drain(tui_app *a)
 
 /* ---- signals and the terminal ---- */
 
+/* Bracketed paste (xterm's mode 2004): the terminal wraps pasted text in
+ * these, so a pasted line break is text, not Enter.  Curses reports them as
+ * two key codes of our own. */
+#define PASTE_ON "\033[?2004h"
+#define PASTE_OFF "\033[?2004l"
+#define KEY_PASTE_BEGIN (KEY_MAX + 1)
+#define KEY_PASTE_END (KEY_MAX + 2)
+#define PASTE_MAX (1024 * 1024)
+
+static void put_raw(const char *s)
+{
+    fflush(stdout);
+    ssize_t w = write(STDOUT_FILENO, s, strlen(s));
+    (void)w;
+}
+
 static void on_signal(int sig)
 {
     if (sig == SIGWINCH)
@@ -188,7 +205,7 @@ static void on_signal(int sig)
  * the terminal's own (terminfo) strings to leave keypad mode and the alternate
  * screen and show the cursor; built before the screen starts, since a signal
  * handler may only write(). */
-static char fatal_reset[512] = "\033[?1000l\033[?1002l\033[?1006l";
+static char fatal_reset[512] = "\033[?1000l\033[?1002l\033[?1006l\033[?2004l";
 static size_t fatal_reset_len;
 
 static void fatal_reset_add(const char *cap)
@@ -286,12 +303,21 @@ static int term_open(tui_app *a, er_error *err)
     keypad(stdscr, TRUE);
     nodelay(stdscr, TRUE);
     set_escdelay(25);
-    mousemask(BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED, NULL);
+    tui_set_mouse(a, !a->mouse_off);
     mouseinterval(0);
+    define_key("\033[200~", KEY_PASTE_BEGIN);
+    define_key("\033[201~", KEY_PASTE_END);
+    put_raw(PASTE_ON);
     tui_theme_init(cli_colour());
     signals_set(true);
     sync_size(a);
     return 0;
+}
+
+void tui_set_mouse(tui_app *a, bool on)
+{
+    a->mouse_off = !on;
+    mousemask(on ? BUTTON1_PRESSED | BUTTON4_PRESSED | BUTTON5_PRESSED : 0, NULL);
 }
 
 static void term_close(void)
@@ -300,6 +326,7 @@ static void term_close(void)
         return;
     curs_set(1);
     endwin();
+    put_raw(PASTE_OFF);
     signals_set(false);
 }
 
@@ -308,9 +335,11 @@ static void suspend(tui_app *a)
 {
     def_prog_mode();
     endwin();
+    put_raw(PASTE_OFF);
     set_handler(SIGTSTP, SIG_DFL);
     raise(SIGTSTP);
     reset_prog_mode();
+    put_raw(PASTE_ON);
     clearok(curscr, TRUE);
     sync_size(a);
 }
@@ -603,11 +632,59 @@ static void on_key(tui_app *a, const tui_key *k)
         tui_show_panel(a, TUI_CHAT);
 }
 
+/* A paste is text for the input line, whole, whatever its keys would do one
+ * by one: never an answer to the approval dialog (a pasted "y"), never Enter. */
+static void paste_end(tui_app *a)
+{
+    a->pasting = false;
+    if (a->help_open || tui_approval_open(a)) {
+        tui_set_status(a, true, "Paste ignored: answer the question first");
+    } else {
+        if (tui_panel(a) != TUI_CHAT && a->input_mode != TUI_INPUT_SEARCH)
+            tui_show_panel(a, TUI_CHAT);
+        tui_input_paste(a, a->paste.ptr ? a->paste.ptr : "", a->paste.len);
+    }
+    er_buf_release(&a->paste);
+    a->dirty = true;
+}
+
+/* True when the key belonged to a paste. */
+static bool paste_key(tui_app *a, int rc, wint_t c)
+{
+    if (rc == KEY_CODE_YES && c == KEY_PASTE_BEGIN) {
+        er_buf_release(&a->paste);
+        er_buf_init(&a->paste, PASTE_MAX);
+        a->pasting = true;
+        a->ctrl_c_armed = false;
+        return true;
+    }
+    if (!a->pasting)
+        return rc == KEY_CODE_YES && c == KEY_PASTE_END;   /* a stray end: nothing */
+    if (rc == KEY_CODE_YES) {
+        if (c == KEY_PASTE_END)
+            paste_end(a);
+        else if (c == KEY_ENTER)
+            er_buf_putc(&a->paste, '\n');
+        return true;   /* other function keys in a paste: dropped */
+    }
+    if (c == '\t' || c == '\r' || c == '\n' || c >= 0x20) {
+        char b[MB_LEN_MAX];
+        mbstate_t st = { 0 };
+        size_t n = wcrtomb(b, (wchar_t)c, &st);
+        if (n != (size_t)-1 && er_buf_append(&a->paste, b, n) != 0) {
+            tui_set_status(a, true, "Paste cut at %d KB", PASTE_MAX / 1024);
+        }
+    }
+    return true;
+}
+
 static void read_keys(tui_app *a)
 {
     wint_t c;
     int rc;
     while (!a->quit && (rc = get_wch(&c)) != ERR) {
+        if (paste_key(a, rc, c))
+            continue;
         tui_key k = { rc == KEY_CODE_YES, false, c };
         if (!k.fn && c == 27) {
             wint_t c2;
@@ -735,7 +812,7 @@ static int start(tui_app *a, er_cache_sub **all, er_error *err)
     return 0;
 }
 
-static void run(tui_app *a)
+static void run(tui_app *a, const char *conv_id)
 {
     a->chat = tui_chat_new();
     a->agents = tui_agents_new();
@@ -744,7 +821,7 @@ static void run(tui_app *a)
     a->session = tui_session_new();
     tui_input_open(a);
     tui_agents_load(a);
-    tui_session_use_conversation(a, NULL, NULL);
+    tui_session_use_conversation(a, conv_id[0] ? conv_id : NULL, NULL);
     a->dirty = true;
     loop(a);
     tui_session_stop(a);
@@ -761,16 +838,21 @@ int cmd_tui(cli *c, cli_args *args)
     tui_app a = { .c = c, .env = c->env, .panel = TUI_CHAT, .cursor_y = -1 };
     int saved_stderr = redirect_logs(&a);
     er_cache_sub *all = NULL;
-    int rc = start(&a, &all, &err);
+    char conv_id[ER_ID_LEN] = "", last_conv[ER_ID_LEN] = "";
+    int rc = cli_resume_conv(c, conv_id, &err);
+    if (!rc)
+        rc = start(&a, &all, &err);
     if (!rc)
         rc = term_open(&a, &err);
     if (!rc) {
-        run(&a);
+        run(&a, conv_id);
         term_close();
+        er_strlcpy(last_conv, tui_session_conv_id(&a), sizeof last_conv);
     }
     er_cache_unsubscribe(all);
     drain(NULL);   /* what came in after the panels stopped looking */
     tui_session_free(&a);
+    er_buf_release(&a.paste);
     tui_chat_free(a.chat);
     tui_agents_free(a.agents);
     tui_tasks_free(a.tasks);
@@ -783,5 +865,6 @@ int cmd_tui(cli *c, cli_args *args)
     }
     if (rc)
         return cli_fail(&err);
+    cli_say_resume(last_conv);
     return got_term ? EXIT_INTERRUPTED : EXIT_DONE;
 }

@@ -11,6 +11,8 @@
 #include "errand/buf.h"
 #include "errand/str.h"
 
+#include <limits.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -19,10 +21,11 @@
 #define GUTTER_W 2
 #define MAX_LOADED_MESSAGES 500
 
-typedef enum { ROW_HEADER, ROW_NOTE, ROW_BODY, ROW_THINKING, ROW_BLANK } row_part;
+typedef enum { ROW_HEADER, ROW_NOTE, ROW_DETAIL, ROW_BODY, ROW_THINKING, ROW_BLANK } row_part;
 
 typedef struct row {
-    size_t off, len;      /* into the entry's shown text or its notes */
+    size_t off, len;      /* into the entry's shown text, or its note's text or detail */
+    size_t note;          /* which note (ROW_NOTE, ROW_DETAIL) */
     row_part part;
     bool code;            /* inside a code block: drawn behind a gutter */
     bool more;            /* a wrapped continuation of the row before */
@@ -32,7 +35,8 @@ typedef struct entry {
     tui_entry_kind kind;
     char *who;
     er_buf text;          /* as received */
-    er_buf notes;         /* steps, one per line, sanitised */
+    tui_note *notes;      /* steps, sanitised */
+    size_t nnotes, capnotes;
     bool running;
     int64_t started_ms, ended_ms;   /* er_mono_ms */
     /* layout for `width` (0: stale) */
@@ -61,7 +65,11 @@ static void entry_release(entry *e)
 {
     free(e->who);
     er_buf_release(&e->text);
-    er_buf_release(&e->notes);
+    for (size_t i = 0; i < e->nnotes; i++) {
+        free(e->notes[i].text);
+        free(e->notes[i].detail);
+    }
+    free(e->notes);
     free(e->shown);
     free(e->styles);
     free(e->rows);
@@ -140,19 +148,54 @@ void tui_chat_set_kind(tui_chat *ch, size_t i, tui_entry_kind kind)
         e->kind = kind;
 }
 
-void tui_chat_note(tui_chat *ch, size_t i, const char *text)
+/* Sanitised, on one line (a note is one line; its detail keeps its lines). */
+static char *one_line(const char *text)
 {
-    entry *e = get(ch, i);
-    if (!e || !text)
-        return;
     char *clean = tui_sanitize(text, strlen(text));
     for (char *p = clean; *p; p++)
         if (*p == '\n')
-            *p = ' ';   /* one note, one line */
-    if (e->notes.len)
-        er_buf_putc(&e->notes, '\n');
-    er_buf_puts(&e->notes, clean);
-    free(clean);
+            *p = ' ';
+    return clean;
+}
+
+static char *detail_text(const char *detail)
+{
+    if (!detail || !*detail)
+        return NULL;
+    char *clean = tui_sanitize(detail, strlen(detail));
+    size_t n = strlen(clean);
+    while (n && clean[n - 1] == '\n')
+        clean[--n] = '\0';
+    return clean;
+}
+
+size_t tui_chat_note(tui_chat *ch, size_t i, const char *text)
+{
+    entry *e = get(ch, i);
+    if (!e || !text)
+        return SIZE_MAX;
+    if (e->nnotes == e->capnotes) {
+        e->capnotes = e->capnotes ? e->capnotes * 2 : 8;
+        e->notes = er_xrealloc(e->notes, e->capnotes * sizeof *e->notes);
+    }
+    e->notes[e->nnotes] = (tui_note){ one_line(text), NULL, TUI_NOTE_STEP };
+    return e->nnotes++;
+}
+
+void tui_chat_note_set(tui_chat *ch, size_t i, size_t note, tui_note_kind kind, const char *text,
+                       const char *detail)
+{
+    entry *e = get(ch, i);
+    if (!e || note >= e->nnotes)
+        return;
+    tui_note *n = &e->notes[note];
+    if (text) {
+        free(n->text);
+        n->text = one_line(text);
+    }
+    free(n->detail);
+    n->detail = detail_text(detail);
+    n->kind = kind;
 }
 
 void tui_chat_set_running(tui_chat *ch, size_t i, bool running, int64_t started_ms)
@@ -165,6 +208,46 @@ void tui_chat_set_running(tui_chat *ch, size_t i, bool running, int64_t started_
     e->ended_ms = running ? 0 : er_mono_ms();
 }
 
+/* ---- copying ---- */
+
+/* The n-th (1-based) fenced code block of text, without its fences. */
+static char *code_block(const char *text, int n)
+{
+    er_buf b = ER_BUF_INIT;
+    int seen = 0;
+    bool in_code = false, in = false;
+    for (const char *p = text; *p;) {
+        size_t len = strcspn(p, "\n");
+        if (tui_hl_is_fence(p, len)) {
+            in_code = !in_code;
+            if (in_code) {
+                in = ++seen == n;
+            } else if (in) {
+                return er_buf_detach(&b);
+            }
+        } else if (in) {
+            er_buf_append(&b, p, len);
+            er_buf_putc(&b, '\n');
+        }
+        p += len + (p[len] == '\n');
+    }
+    if (in)   /* an answer cut inside its block: what there is */
+        return er_buf_detach(&b);
+    er_buf_release(&b);
+    return NULL;
+}
+
+char *tui_chat_copy_text(tui_chat *ch, int block)
+{
+    for (size_t i = ch->n; i-- > 0;) {
+        const entry *e = &ch->e[i];
+        if (e->kind != TUI_ENTRY_ASSISTANT || !e->text.len)
+            continue;
+        return block > 0 ? code_block(e->text.ptr, block) : er_xstrdup(e->text.ptr);
+    }
+    return NULL;
+}
+
 /* ---- layout ---- */
 
 static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, bool more)
@@ -173,7 +256,7 @@ static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, 
         e->caprows = e->caprows ? e->caprows * 2 : 16;
         e->rows = er_xrealloc(e->rows, e->caprows * sizeof *e->rows);
     }
-    e->rows[e->nrows++] = (row){ off, len, part, code, more };
+    e->rows[e->nrows++] = (row){ off, len, 0, part, code, more };
 }
 
 static void wrap_rows(entry *e, row_part part, const char *s, size_t start, size_t end,
@@ -224,12 +307,18 @@ static void layout(entry *e, int width)
         inner = 4;
     if (has_header(e))
         add_row(e, ROW_HEADER, 0, 0, false, false);
-    const char *notes = er_buf_cstr(&e->notes);
-    for (size_t start = 0, nlen = e->notes.len; start < nlen;) {
-        const char *nl = memchr(notes + start, '\n', nlen - start);
-        size_t end = nl ? (size_t)(nl - notes) : nlen;
-        wrap_rows(e, ROW_NOTE, notes, start, end, inner - 2, false);
-        start = end + 1;
+    for (size_t k = 0; k < e->nnotes; k++) {
+        const tui_note *n = &e->notes[k];
+        size_t first = e->nrows;
+        wrap_rows(e, ROW_NOTE, n->text, 0, strlen(n->text), inner - 2, false);
+        for (size_t start = 0, dlen = n->detail ? strlen(n->detail) : 0; start < dlen;) {
+            const char *nl = memchr(n->detail + start, '\n', dlen - start);
+            size_t end = nl ? (size_t)(nl - n->detail) : dlen;
+            wrap_rows(e, ROW_DETAIL, n->detail, start, end, inner - 4, false);
+            start = end + 1;
+        }
+        for (size_t r = first; r < e->nrows; r++)
+            e->rows[r].note = k;
     }
     if (len)
         layout_body(e, inner);
@@ -279,16 +368,45 @@ static void draw_body(const entry *e, const row *r, int y, int w)
     }
 }
 
+/* A step's detail: a diff coloured, other output dimmed, behind a gutter. */
+static void draw_detail(const entry *e, const row *r, int y, int w)
+{
+    const char *d = e->notes[r->note].detail;
+    const char *line = d + r->off;
+    if (r->more) {   /* a wrapped row: its line's start decides the colour */
+        while (line > d && line[-1] != '\n')
+            line--;
+    }
+    tui_style st = TUI_S_DIM;
+    if (line[0] == '+' && line[1] != '+')
+        st = TUI_S_STRING;
+    else if (line[0] == '-' && line[1] != '-')
+        st = TUI_S_ERROR;
+    else if (line[0] == '@' && line[1] == '@')
+        st = TUI_S_KEYWORD;
+    int x = INDENT + 2;
+    x += tui_put(y, x, w - x, TUI_S_FENCE, GUTTER);
+    tui_putn(y, x, w - x, st, d + r->off, r->len);
+}
+
 static void draw_row(const entry *e, const row *r, int y, int w)
 {
     switch (r->part) {
     case ROW_HEADER:
         draw_header(e, y, w);
         break;
-    case ROW_NOTE:
+    case ROW_NOTE: {
+        const tui_note *n = &e->notes[r->note];
+        tui_style st = n->kind == TUI_NOTE_OK ? TUI_S_DONE
+                     : n->kind == TUI_NOTE_FAILED ? TUI_S_ERROR : TUI_S_DIM;
         if (!r->more)
-            tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "· ");
-        tui_putn(y, INDENT + 2, w - INDENT - 2, TUI_S_DIM, e->notes.ptr + r->off, r->len);
+            tui_put(y, INDENT, w - INDENT, st, n->kind == TUI_NOTE_OK       ? "✓ "
+                                               : n->kind == TUI_NOTE_FAILED ? "✗ " : "· ");
+        tui_putn(y, INDENT + 2, w - INDENT - 2, st, n->text + r->off, r->len);
+        break;
+    }
+    case ROW_DETAIL:
+        draw_detail(e, r, y, w);
         break;
     case ROW_BODY:
         draw_body(e, r, y, w);
@@ -373,6 +491,16 @@ bool tui_chat_key(tui_app *a, const tui_key *k)
         return true;
     case KEY_SF:
         tui_chat_scroll(a, -3);
+        return true;
+    case KEY_HOME:   /* with text in the input line they move its caret instead */
+        if (!tui_input_empty())
+            return false;
+        tui_chat_scroll(a, INT_MAX / 2);   /* clamped to the top when drawn */
+        return true;
+    case KEY_END:
+        if (!tui_input_empty())
+            return false;
+        tui_chat_bottom(a->chat);
         return true;
     default:
         return false;

@@ -34,6 +34,7 @@ static size_t qhead, qtail;
 static char *history_path;
 static FILE *devnull;
 static char *saved_chat_line;     /* the request being typed while searching */
+static void apply_pending(tui_app *a);
 
 /* ---- history (shared with the REPL) ---- */
 
@@ -253,7 +254,6 @@ static const char *key_sequence(wint_t code)
 
 void tui_input_key(tui_app *a, const tui_key *k)
 {
-    (void)a;
     const char *seq = k->fn ? key_sequence(k->c) : NULL;
     if (k->fn && !seq)
         return;
@@ -268,6 +268,7 @@ void tui_input_key(tui_app *a, const tui_key *k)
     }
     while (qhead < qtail)
         rl_callback_read_char();
+    apply_pending(a);
 }
 
 /* ---- drawing ---- */
@@ -338,6 +339,62 @@ void tui_input_clear(tui_app *a)
     a->dirty = true;
 }
 
+/* Readline clears the line after its line handler returns: text set from a
+ * slash command (which runs inside that handler) waits until then. */
+static char *pending_text;
+
+void tui_input_set_text(tui_app *a, const char *text)
+{
+    free(pending_text);
+    pending_text = er_xstrdup(text);
+    a->dirty = true;
+}
+
+static void apply_pending(tui_app *a)
+{
+    if (!pending_text)
+        return;
+    tui_input_clear(a);
+    rl_insert_text(pending_text);
+    free(pending_text);
+    pending_text = NULL;
+}
+
+void tui_input_paste(tui_app *a, const char *text, size_t len)
+{
+    /* Terminals send Enter as CR inside a paste (tmux, xterm): a CR-LF pair or
+     * a lone CR is one line break. */
+    char *clean = er_xmalloc(len + 1);
+    size_t n = 0, lines = 1;
+    for (size_t i = 0; i < len; i++) {
+        char ch = text[i];
+        if (ch == '\r' && i + 1 < len && text[i + 1] == '\n')
+            continue;
+        if (ch == '\r')
+            ch = '\n';
+        if (ch == '\n')
+            lines++;
+        clean[n++] = ch;
+    }
+    while (n && clean[n - 1] == '\n') {   /* a copied line usually ends in one */
+        n--;
+        lines--;
+    }
+    clean[n] = '\0';
+    if (a->input_mode == TUI_INPUT_SEARCH) {
+        for (size_t i = 0; i < n; i++)   /* a search is one line */
+            if (clean[i] == '\n')
+                clean[i] = ' ';
+        lines = 1;
+    }
+    rl_insert_text(clean);
+    free(clean);
+    if (lines > 1)
+        tui_set_status(a, false, "[pasted %zu lines] — edit them, or Enter sends them as one "
+                       "request", lines);
+    a->dirty = true;
+}
+
 void tui_input_set_mode(tui_app *a, tui_input_mode m)
 {
     if (m == a->input_mode)
@@ -382,7 +439,7 @@ int tui_input_open(tui_app *a)
     /* After install: that is when readline reads ~/.inputrc; these win over it. */
     rl_add_defun("errand-newline", insert_newline, -1);
     rl_bind_key('\r', accept_or_continue);
-    rl_bind_key('\n', accept_or_continue);
+    rl_bind_key('\n', insert_newline);   /* Ctrl-J: Enter comes as CR (nonl) */
     rl_bind_keyseq("\\e\\r", insert_newline);
     rl_bind_keyseq("\\e\\n", insert_newline);
     rl_variable_bind("bell-style", "none");
@@ -399,6 +456,8 @@ void tui_input_close(tui_app *a)
     history_path = NULL;
     free(saved_chat_line);
     saved_chat_line = NULL;
+    free(pending_text);
+    pending_text = NULL;
     clear_history();
     if (devnull) {
         rl_outstream = stdout;

@@ -133,6 +133,10 @@ static void run_request(repl *r, const char *line)
     } else {
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
                 o.error ? o.error : "no reason given");
+        char *hint = cli_llm_hint(r->c, &o);
+        if (hint)
+            fprintf(stderr, "errand: %s\n", hint);
+        free(hint);
     }
     fflush(stdout);
     cli_outcome_release(&o);
@@ -280,10 +284,17 @@ int cmd_repl(cli *c, cli_args *a)
         return cli_fail(&err);
     cli_reap_orphans(c);
     repl r = { .c = c };
-    if (isatty(STDIN_FILENO) && isatty(STDOUT_FILENO))
+    if (cli_resume_conv(c, r.conv_id, &err))
+        return cli_fail(&err);
+    bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
+    if (tty && r.conv_id[0])
+        printf("continuing conversation %.8s\n", r.conv_id);
+    if (tty)
         tty_loop(&r);
     else
         plain_loop(&r);
     free(r.history_path);
+    if (tty)
+        cli_say_resume(r.conv_id);
     return EXIT_DONE;
 }

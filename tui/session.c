@@ -20,6 +20,9 @@
 #include <string.h>
 
 #define MAX_APPROVALS 32
+#define MAX_QUEUED 8            /* requests typed while one runs */
+#define MAX_CALLS 64           /* tool steps of one request whose outcome is awaited */
+#define STEP_LINES 8           /* lines of a step's output shown under it */
 #define STORE_CHECK_TICKS 3
 
 struct tui_session {
@@ -39,11 +42,36 @@ struct tui_session {
     int ascroll;                       /* first argument row the dialog shows */
     int apage, arows;                  /* argument rows on screen, in all, at the last draw */
     bool always[ER_PERM_COUNT];        /* "a" answers: allow this class for the session */
+    struct {                           /* tool calls under way: their note in the entry */
+        char key[128];                 /* task_id/call_id */
+        size_t note;
+        char *text;                    /* the step's line, OWNED */
+    } calls[MAX_CALLS];
+    size_t ncalls;
+    char *queued[MAX_QUEUED];          /* typed while a request ran: sent in turn, OWNED */
+    size_t nqueued;
+    bool queue_hint;                   /* the status bar's hint is about the queue */
+    size_t dropped;                    /* queued requests a cancel dropped (said at the end) */
+    char *last_line;                   /* the last request sent, as typed (/retry, /edit) */
 };
 
 tui_session *tui_session_new(void)
 {
     return er_xcalloc(1, sizeof(tui_session));
+}
+
+static void drop_calls(tui_session *s)
+{
+    for (size_t i = 0; i < s->ncalls; i++)
+        free(s->calls[i].text);
+    s->ncalls = 0;
+}
+
+static void drop_queue(tui_session *s)
+{
+    for (size_t i = 0; i < s->nqueued; i++)
+        free(s->queued[i]);
+    s->nqueued = 0;
 }
 
 static void drop_approvals(tui_session *s)
@@ -59,6 +87,9 @@ void tui_session_free(tui_app *a)
     if (!s)
         return;
     drop_approvals(s);
+    drop_calls(s);
+    drop_queue(s);
+    free(s->last_line);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -69,6 +100,11 @@ void tui_session_free(tui_app *a)
 bool tui_session_running(const tui_app *a)
 {
     return a->session && a->session->running;
+}
+
+const char *tui_session_conv_id(const tui_app *a)
+{
+    return a->session ? a->session->conv_id : "";
 }
 
 const char *tui_session_title(const tui_app *a)
@@ -90,6 +126,10 @@ void tui_session_describe(const tui_app *a, char *out, size_t outsize)
         snprintf(out, outsize, "● cancelling… %s", d);
     else
         snprintf(out, outsize, "● %s %s", s->agent[0] ? s->agent : "routing", d);
+    if (s->nqueued) {
+        size_t n = strlen(out);
+        snprintf(out + n, outsize - n, " · %zu queued", s->nqueued);
+    }
 }
 
 static void load_title(tui_app *a)
@@ -109,6 +149,19 @@ static void welcome(tui_app *a)
 {
     er_config *cfg = er_env_config(a->env);
     const char *provider = er_config_llm_provider(cfg);
+    if (er_str_eq(provider, "offline")) {
+        /* Say it plainly: "ask anything" would be a promise the rules cannot keep. */
+        char *text = er_xasprintf(
+            "errand %s — no model is configured: requests go to the offline rules, which "
+            "run plain commands (ls, grep PATTERN, show FILE, lint, test; /help lists "
+            "commands).\nTo use a model, set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, "
+            "vLLM or a llama.cpp server) or ANTHROPIC_API_KEY, or write llm.* settings in "
+            "$XDG_CONFIG_HOME/errand/config (man errand.conf); errand doctor checks them.",
+            ER_VERSION);
+        tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, text);
+        free(text);
+        return;
+    }
     char *text = er_xasprintf("errand %s — ask anything. \"@agent request\" picks the agent, "
                               "/help lists commands, F1 shows the keys.\nModel: %s%s%s.",
                               ER_VERSION, provider, cfg->model ? " / " : "",
@@ -153,8 +206,11 @@ static void finish(tui_app *a)
         else if (!s->streamed)
             tui_chat_set_text(a->chat, s->entry, "(no answer)");
     } else {
-        char *msg = er_xasprintf("Task %s: %s", er_task_status_name(s->o.status),
-                                 s->o.error ? s->o.error : "no reason given");
+        char *hint = cli_llm_hint(a->c, &s->o);
+        char *msg = er_xasprintf("Task %s: %s%s%s", er_task_status_name(s->o.status),
+                                 s->o.error ? s->o.error : "no reason given", hint ? "\n" : "",
+                                 hint ? hint : "");
+        free(hint);
         if (!s->streamed) {
             tui_chat_set_text(a->chat, s->entry, msg);
             tui_chat_set_kind(a->chat, s->entry, TUI_ENTRY_ERROR);
@@ -171,11 +227,25 @@ static void finish(tui_app *a)
     if (!s->title)
         load_title(a);
     s->running = false;
-    if (s->cancel_sent)
+    if (s->queue_hint && !s->nqueued) {   /* the hint is stale once the queue is empty */
+        a->status[0] = '\0';
+        s->queue_hint = false;
+    }
+    if (s->cancel_sent && s->dropped)
+        tui_set_status(a, false, "Task %s (%zu queued request%s dropped)",
+                       er_task_status_name(s->o.status), s->dropped, s->dropped == 1 ? "" : "s");
+    else if (s->cancel_sent)
         tui_set_status(a, false, "Task %s", er_task_status_name(s->o.status));
+    s->dropped = 0;
     tui_tasks_invalidate(a);
     tui_memory_invalidate(a);
     a->dirty = true;
+    if (s->nqueued) {
+        char *next = s->queued[0];
+        memmove(s->queued, s->queued + 1, --s->nqueued * sizeof *s->queued);
+        tui_session_line(a, next);
+        free(next);
+    }
 }
 
 static void submit(tui_app *a, const char *request, const char *agent)
@@ -202,6 +272,7 @@ static void submit(tui_app *a, const char *request, const char *agent)
     if (!s->conv_id[0])
         er_strlcpy(s->conv_id, s->o.conversation_id, sizeof s->conv_id);
     s->running = true;
+    drop_calls(s);
     s->streamed = s->cancel_sent = false;
     s->ticks = 0;
     s->started_ms = er_mono_ms();
@@ -244,15 +315,28 @@ void tui_session_line(tui_app *a, const char *line)
         return;
     }
     if (s->running) {
-        tui_set_status(a, true, "A task is running: wait for it, or Ctrl-C to cancel it "
-                                "(Up brings your line back)");
+        /* Type-ahead: sent when the running one ends, in the order typed. */
+        if (s->nqueued == MAX_QUEUED) {
+            tui_set_status(a, true, "%d requests are already waiting: let the task end, or "
+                           "Ctrl-C to cancel it (Up brings your line back)", MAX_QUEUED);
+            return;
+        }
+        s->queued[s->nqueued++] = er_xstrdup(line);
+        tui_set_status(a, false, "Queued: sent when the running task ends (Ctrl-C cancels the "
+                       "task and drops the queue)");
+        s->queue_hint = true;
         return;
     }
     char agent[64];
     const char *request;
     int forced = forced_agent(a, line, agent, sizeof agent, &request);
-    if (forced >= 0)
-        submit(a, request, forced ? agent : NULL);
+    if (forced < 0)
+        return;
+    if (line != s->last_line) {
+        free(s->last_line);
+        s->last_line = er_xstrdup(line);
+    }
+    submit(a, request, forced ? agent : NULL);
 }
 
 bool tui_session_cancel(tui_app *a)
@@ -267,6 +351,11 @@ bool tui_session_cancel(tui_app *a)
         tui_set_status(a, false, "Cancelling the task…");
     s->cancel_sent = true;
     drop_approvals(s);
+    s->dropped = s->nqueued;
+    if (s->nqueued)
+        tui_set_status(a, false, "Cancelling the task… (%zu queued request%s dropped)",
+                       s->nqueued, s->nqueued == 1 ? "" : "s");
+    drop_queue(s);
     return true;
 }
 
@@ -313,10 +402,19 @@ static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
     free(note);
 }
 
+/* A request with a reason was asked although the policy would allow it (it
+ * follows outside content): it is for a person to read, every time, so an
+ * earlier "always" never answers it. */
+static bool tainted(const cJSON *ev)
+{
+    return er_json_str(er_json_obj(ev, "data"), "reason") != NULL;
+}
+
 static bool always_for(const tui_session *s, const cJSON *ev)
 {
     er_perm p;
-    return er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
+    return !tainted(ev) &&
+           er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
 }
 
 static void on_approval(tui_app *a, const cJSON *ev)
@@ -379,6 +477,8 @@ void tui_approval_key(tui_app *a, const tui_key *k)
         d = ER_APPROVAL_DENY;
         break;
     case 'a': case 'A':
+        if (tainted(s->approvals[0]))
+            return;   /* not offered: see tui_approval_draw */
         d = ER_APPROVAL_ALWAYS;
         break;
     default:
@@ -462,18 +562,52 @@ static arg_row *wrap_args(const char *text, int w, int *out_n)
     return rows;
 }
 
-/* Rows [ascroll, ascroll + h) of the arguments; when they do not all fit, the
+/* What the dialog scrolls through: what saying yes does (the preview: a
+ * diff, the command and its jail) when the runtime sent one, else the
+ * arguments as they are. */
+static char *dialog_text(const cJSON *d)
+{
+    const char *preview = er_json_str(d, "preview");
+    if (!preview)
+        return readable_args(d);
+    char *clean = tui_sanitize(preview, strlen(preview));
+    size_t n = strlen(clean);
+    while (n && clean[n - 1] == '\n')
+        clean[--n] = '\0';
+    return clean;
+}
+
+/* A row's style: a diff's added lines green, removed red, hunks marked. */
+static tui_style line_style(const char *line, bool diff)
+{
+    if (!diff)
+        return TUI_S_CODE;
+    if (line[0] == '+' && line[1] != '+')
+        return TUI_S_STRING;
+    if (line[0] == '-' && line[1] != '-')
+        return TUI_S_ERROR;
+    if (line[0] == '@' && line[1] == '@')
+        return TUI_S_KEYWORD;
+    return TUI_S_CODE;
+}
+
+/* Rows [ascroll, ascroll + h) of the text; when they do not all fit, the
  * row below says which are shown and how to see the others. */
-static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *args)
+static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *args, bool diff)
 {
     int n;
     arg_row *rows = wrap_args(args, in.w, &n);
     s->arows = n;
     s->apage = h;
     s->ascroll = tui_scroll_clamp(s->ascroll, h, n);
-    for (int i = 0; i < h && s->ascroll + i < n; i++)
-        tui_putn(y + i, in.x, in.w, TUI_S_CODE, args + rows[s->ascroll + i].off,
-                 rows[s->ascroll + i].len);
+    tui_style st = TUI_S_CODE;
+    for (int i = 0; i < n && i < s->ascroll + h; i++) {
+        size_t off = rows[i].off;
+        if (off == 0 || args[off - 1] == '\n')   /* a wrapped row keeps its line's style */
+            st = line_style(args + off, diff);
+        if (i >= s->ascroll)
+            tui_putn(y + i - s->ascroll, in.x, in.w, st, args + off, rows[i].len);
+    }
     if (n > h) {
         int last = s->ascroll + h < n ? s->ascroll + h : n;
         tui_putf(y + h, in.x, in.w, TUI_S_DIM, "rows %d-%d of %d · ↑↓ PgUp PgDn scroll",
@@ -482,16 +616,46 @@ static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *arg
     free(rows);
 }
 
+/* "wants to run a command" reads better than "wants to run run". */
+static const char *action_of(const char *tool)
+{
+    static const struct {
+        const char *tool, *action;
+    } actions[] = {
+        { "run", "run a command" }, { "write_file", "write a file" },
+        { "edit_file", "edit a file" },
+    };
+    for (size_t i = 0; tool && i < ER_ARRAY_LEN(actions); i++)
+        if (strcmp(actions[i].tool, tool) == 0)
+            return actions[i].action;
+    return NULL;
+}
+
+/* The warning above the arguments when the request follows outside content. */
+static char *reason_text(const cJSON *d)
+{
+    const char *reason = er_json_str(d, "reason");
+    return reason ? er_xasprintf("⚠ Asked because %s. Allow only what you asked for.", reason)
+                  : NULL;
+}
+
 void tui_approval_draw(tui_app *a)
 {
     tui_session *s = a->session;
     const cJSON *ev = s->approvals[0];
     const cJSON *d = er_json_obj(ev, "data");
-    char *args = readable_args(d);
+    char *args = dialog_text(d);
+    char *why = reason_text(d);
+    const char *tool = er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool";
+    bool diff = er_json_str(d, "preview") && !er_str_eq(tool, "run");
     int w = a->cols - 4 < 100 ? a->cols - 4 : 100;
-    int nargs;
+    int nargs, nwhy = 0;
     free(wrap_args(args, w - 4, &nargs));
-    int h = nargs + 6 < a->rows - 2 ? nargs + 6 : a->rows - 2;
+    if (why)
+        free(wrap_args(why, w - 4, &nwhy));
+    int h = nargs + nwhy + (why ? 1 : 0) + 6;
+    if (h > a->rows - 2)
+        h = a->rows - 2;
     char title[64];
     if (s->napprovals > 1)
         snprintf(title, sizeof title, "Approval needed (1 of %zu)", s->napprovals);
@@ -501,10 +665,25 @@ void tui_approval_draw(tui_app *a)
     const char *perm = er_json_str(d, "perm") ? er_json_str(d, "perm") : "?";
     int y = in.y, x = in.x;
     x += tui_put(y, x, in.w, TUI_S_AGENT, er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent");
-    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to run ");
-    x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, er_json_str(d, "tool"));
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to ");
+    if (action_of(tool)) {
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, action_of(tool));
+        x += tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, " (%s)", tool);
+    } else {
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, "run ");
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, tool);
+    }
     tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
-    draw_args(s, in, y + 2, in.h - 4, args);
+    int top = y + 2;
+    if (why) {   /* never scrolled away: it is why the question is asked at all */
+        int nr;
+        arg_row *rows = wrap_args(why, in.w, &nr);
+        for (int i = 0; i < nr && top < in.y + in.h - 3; i++, top++)
+            tui_putn(top, in.x, in.w, TUI_S_WARN, why + rows[i].off, rows[i].len);
+        free(rows);
+        top++;
+    }
+    draw_args(s, in, top, in.y + in.h - 2 - top, args, diff);
     free(args);
     x = in.x;
     y = in.y + in.h - 1;
@@ -512,6 +691,10 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " allow  ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " n ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " deny  ");
+    if (why) {   /* "always" would not cover the next one: not offered */
+        free(why);
+        return;
+    }
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " a ");
     char always[96];
     snprintf(always, sizeof always, " always allow %s tools this session", perm);
@@ -539,6 +722,65 @@ static void show_chart(tui_app *a, const cJSON *ev)
     free(text);
 }
 
+static void call_key(const cJSON *ev, char *out, size_t n)
+{
+    const char *task = er_json_str(ev, "task_id"), *id = er_json_str(er_json_obj(ev, "data"), "id");
+    snprintf(out, n, "%s/%s", task ? task : "", id ? id : "");
+}
+
+/* A tool step under way: a dim line, turned into its outcome by step_done. */
+static void step_start(tui_app *a, const cJSON *ev)
+{
+    tui_session *s = a->session;
+    char *text = cli_event_text(ev);
+    size_t note = tui_chat_note(a->chat, s->entry, text);
+    if (note == SIZE_MAX || s->ncalls == MAX_CALLS) {
+        free(text);
+        return;   /* past the cap the line stays as it is */
+    }
+    call_key(ev, s->calls[s->ncalls].key, sizeof s->calls[0].key);
+    s->calls[s->ncalls].text = text;
+    s->calls[s->ncalls++].note = note;
+}
+
+/* ✓ and the first lines it showed (a diff, a command's output), or ✗ and the
+ * error, on the step's own line. */
+static void step_done(tui_app *a, const cJSON *ev)
+{
+    tui_session *s = a->session;
+    char key[128];
+    call_key(ev, key, sizeof key);
+    size_t i = 0;
+    while (i < s->ncalls && strcmp(s->calls[i].key, key) != 0)
+        i++;
+    if (i == s->ncalls)
+        return;
+    size_t note = s->calls[i].note;
+    char *line = s->calls[i].text;
+    s->calls[i] = s->calls[--s->ncalls];
+    const cJSON *d = er_json_obj(ev, "data");
+    char *error = cli_result_error(d);
+    if (error) {
+        char *text = er_xasprintf("%s — %s", line ? line : "", error);
+        tui_chat_note_set(a->chat, s->entry, note, TUI_NOTE_FAILED, text, NULL);
+        free(text);
+        free(error);
+        free(line);
+        return;
+    }
+    free(line);
+    size_t more = 0;
+    char *head = cli_result_head(d, STEP_LINES, &more);
+    if (head && more) {
+        char *h = er_xasprintf("%s\n… %zu more line%s (F4: the task's steps)", head, more,
+                               more == 1 ? "" : "s");
+        free(head);
+        head = h;
+    }
+    tui_chat_note_set(a->chat, s->entry, note, TUI_NOTE_OK, NULL, head);
+    free(head);
+}
+
 void tui_session_event(tui_app *a, const cJSON *ev, bool token)
 {
     tui_session *s = a->session;
@@ -560,6 +802,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         on_approval(a, ev);
     } else if (er_str_eq(kind, "tool_result")) {
         approval_settled(s, er_json_str(d, "id"));
+        step_done(a, ev);
         show_chart(a, ev);
     } else if (er_str_eq(kind, "start") && own && er_json_str(d, "agent")) {
         er_strlcpy(s->agent, er_json_str(d, "agent"), sizeof s->agent);
@@ -569,8 +812,9 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         finish(a);
         return;
     }
-    if (er_str_eq(kind, "routed") || er_str_eq(kind, "tool_call") ||
-        er_str_eq(kind, "delegate")) {
+    if (er_str_eq(kind, "tool_call")) {
+        step_start(a, ev);
+    } else if (er_str_eq(kind, "routed") || er_str_eq(kind, "delegate")) {
         char *text = cli_event_text(ev);
         tui_chat_note(a->chat, s->entry, text);
         free(text);
@@ -632,6 +876,60 @@ static void do_clear(tui_app *a, const char *arg)
     tui_chat_clear(a->chat);
 }
 
+static void do_retry(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_session *s = a->session;
+    if (!s->last_line)
+        tui_set_status(a, true, "Nothing to retry yet");
+    else
+        tui_session_line(a, s->last_line);   /* queued when a task runs */
+}
+
+static void do_edit(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_session *s = a->session;
+    if (!s->last_line)
+        tui_set_status(a, true, "No request to edit yet");
+    else
+        tui_input_set_text(a, s->last_line);
+}
+
+/* /copy: the last answer, /copy N its N-th code block. */
+static void do_copy(tui_app *a, const char *arg)
+{
+    char *end;
+    long n = *arg ? strtol(arg, &end, 10) : 0;
+    if (*arg && (*end || n < 1)) {
+        tui_set_status(a, true, "/copy copies the last answer; /copy N its N-th code block");
+        return;
+    }
+    char *text = tui_chat_copy_text(a->chat, (int)n);
+    if (!text) {
+        tui_set_status(a, true, n ? "The last answer has no code block %ld" : "No answer to copy "
+                       "yet", n);
+        return;
+    }
+    char how[96];
+    size_t len = strlen(text);
+    if (tui_clipboard_copy(text, len, how, sizeof how) == 0)
+        tui_set_status(a, false, "Copied %s (%zu bytes) to %s", n ? "the code block" : "the answer",
+                       len, how);
+    else
+        tui_set_status(a, true, "Could not copy: the terminal refused it and no wl-copy or xclip "
+                       "was found");
+    free(text);
+}
+
+static void do_mouse(tui_app *a, const char *arg)
+{
+    (void)arg;
+    tui_set_mouse(a, a->mouse_off);
+    tui_set_status(a, false, a->mouse_off ? "Mouse off: the terminal selects text; /mouse turns "
+                   "wheel scrolling back on" : "Mouse on: the wheel scrolls (Shift-drag selects)");
+}
+
 static void do_quit(tui_app *a, const char *arg)
 {
     (void)arg;
@@ -646,6 +944,10 @@ const tui_slash tui_slashes[] = {
     { "/new", "start a new conversation", do_new },
     { "/cancel", "cancel the running task (Ctrl-C)", do_cancel },
     { "/clear", "clear the chat panel (the conversation goes on)", do_clear },
+    { "/retry", "send the last request again", do_retry },
+    { "/edit", "put the last request in the input line to change it", do_edit },
+    { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
+    { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
 };
 const size_t tui_nslashes = ER_ARRAY_LEN(tui_slashes);

@@ -15,6 +15,7 @@
 #define NCURSES_WIDECHAR 1
 #include "cli.h"
 #include "text.h"
+#include "errand/buf.h"
 #include "errand/cache.h"
 #include "errand/config.h"
 
@@ -63,6 +64,9 @@ typedef struct tui_app {
     bool status_error;
     int cursor_y, cursor_x;   /* where the terminal cursor goes; -1: hidden */
     tui_input_mode input_mode;
+    bool mouse_off;           /* /mouse turned reporting off: the terminal selects */
+    bool pasting;             /* inside a bracketed paste: keys are text, Enter a newline */
+    er_buf paste;             /* what the paste has brought so far */
     tui_chat *chat;
     tui_agents *agents;
     tui_tasks *tasks;
@@ -123,12 +127,26 @@ void tui_input_draw(tui_app *a, tui_rect r);
 void tui_input_set_mode(tui_app *a, tui_input_mode m);
 bool tui_input_empty(void);
 void tui_input_clear(tui_app *a);
+/* A bracketed paste, whole: inserted at the caret as text (newlines stay
+ * newlines, nothing is sent), the status bar saying how many lines came. */
+void tui_input_paste(tui_app *a, const char *text, size_t len);
+/* Replaces the input line with text, the caret at its end (/edit). */
+void tui_input_set_text(tui_app *a, const char *text);
 /* Readline completion of "@agent" names (the REPL uses it too); OWNED matches. */
 char *tui_agent_completion(const char *text, int state);
 /* History shared with the REPL: $XDG_STATE_HOME/errand/history (OWNED path or NULL). */
 char *tui_history_open(void);
 void tui_history_add(const char *path, const char *line);
 void tui_history_close(const char *path);
+
+/* ---- clipboard.c ---- */
+/* Puts text on the clipboard: OSC 52 to the terminal, and wl-copy or xclip
+ * where a display is set and the tool is installed.  0 with *how saying
+ * which, -1 when none took it. */
+int tui_clipboard_copy(const char *text, size_t len, char *how, size_t howsize);
+/* Mouse reporting (wheel scroll, tab clicks) on or off: off, the terminal
+ * selects text itself, without Shift. */
+void tui_set_mouse(tui_app *a, bool on);
 
 /* ---- session.c: requests of this session, approvals, slash commands ---- */
 typedef struct tui_slash {
@@ -159,6 +177,8 @@ void tui_session_stop(tui_app *a);
 /* Starts a new conversation, or continues conv_id (NULL: new). */
 void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *title);
 const char *tui_session_title(const tui_app *a);
+/* The conversation of the session, "" before the first request. */
+const char *tui_session_conv_id(const tui_app *a);
 /* What runs, for the status bar ("● research 12s"), or "" when idle. */
 void tui_session_describe(const tui_app *a, char *out, size_t outsize);
 
@@ -173,8 +193,20 @@ void tui_chat_append(tui_chat *ch, size_t entry, const char *text, size_t len);
 void tui_chat_set_text(tui_chat *ch, size_t entry, const char *text);
 void tui_chat_set_who(tui_chat *ch, size_t entry, const char *who);
 void tui_chat_set_kind(tui_chat *ch, size_t entry, tui_entry_kind kind);
-/* A step shown dimmed between an entry's header and its text ("→ research"). */
-void tui_chat_note(tui_chat *ch, size_t entry, const char *text);
+/* A step shown between an entry's header and its text ("→ research"): dimmed
+ * while under way, then marked ✓ (green) or ✗ (red) with what it showed —
+ * a diff, a command's first lines — below it. */
+typedef enum { TUI_NOTE_STEP = 0, TUI_NOTE_OK, TUI_NOTE_FAILED } tui_note_kind;
+typedef struct tui_note {
+    char *text;       /* one line */
+    char *detail;     /* lines shown under it, or NULL */
+    tui_note_kind kind;
+} tui_note;
+/* Returns the note's index (SIZE_MAX when there is no such entry). */
+size_t tui_chat_note(tui_chat *ch, size_t entry, const char *text);
+/* Changes a note: its kind, its text (NULL keeps it), its detail (NULL: none). */
+void tui_chat_note_set(tui_chat *ch, size_t entry, size_t note, tui_note_kind kind,
+                       const char *text, const char *detail);
 /* A running entry shows its elapsed time, a finished one its duration
  * (started_ms on er_mono_ms's clock). */
 void tui_chat_set_running(tui_chat *ch, size_t entry, bool running, int64_t started_ms);
@@ -183,6 +215,9 @@ bool tui_chat_key(tui_app *a, const tui_key *k);
 /* Scrolls by rows (positive: back in time); tui_chat_bottom follows the end again. */
 void tui_chat_scroll(tui_app *a, int rows);
 void tui_chat_bottom(tui_chat *ch);
+/* The last answer's text (block 0) or its block-th fenced code block, as
+ * received (no wrapping, no gutter); OWNED, NULL when there is none. */
+char *tui_chat_copy_text(tui_chat *ch, int block);
 /* Loads a stored conversation's messages. */
 int tui_chat_load(tui_app *a, const char *conv_id, er_error *err);
 

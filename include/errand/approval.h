@@ -1,7 +1,8 @@
 /* approval.h — asking the requester before a side-effecting tool runs.
  *
  * The runtime publishes an "approval_request" event ({call_id, tool, arguments,
- * perm, agent, approver}) on the task's root channel and waits for an answer on
+ * perm, agent, approver, and when there are some reason and preview}) on
+ * the task's root channel and waits for an answer on
  * channel "approval:{task_id}": {"call_id": "…", "decision": "allow" | "deny" |
  * "always", "by": USER-ID, "admin": BOOL}.  Any front end following the task
  * (REPL, TUI, WebSocket client) may answer, in any process: the cache's
@@ -39,6 +40,7 @@ typedef struct er_approval_req {
     bool admin_only;         /* only an administrator's answer counts */
     const char *reason;      /* why it is asked although the policy or --yes would allow it
                                 (it follows untrusted content), or NULL */
+    const char *preview;     /* what the call would change (er_tool_preview), or NULL */
 } er_approval_req;
 
 /* Publishes req's "approval_request" event (what er_approval_ask and a parked

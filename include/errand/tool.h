@@ -63,6 +63,12 @@ typedef struct er_tool {
  * or --yes say (DESIGN.md: outside text is never instructions). */
 bool er_tool_untrusted(const er_tool *t);
 
+/* What a call of t with args would change, computed without changing
+ * anything, for the approval question: the diff a write_file or edit_file
+ * would make, the command, directory, sandbox, network and timeout of a run.
+ * OWNED text, or NULL when t has no preview. */
+char *er_tool_preview(const er_tool_ctx *ctx, const er_tool *t, const cJSON *args);
+
 typedef struct er_tool_family {
     const char *name;
     const er_tool *tools;

@@ -81,6 +81,16 @@ void er_tools_sandbox_opts(struct er_sandbox_opts *o, const er_tool_ctx *ctx,
 size_t er_tools_list_files(char ***out, const er_workspace *ws, const char *abs, size_t max);
 void er_tools_free_list(char **v, size_t n);
 
+/* ---- previews for the approval question (er_tool_preview) ---- */
+
+/* What write_file / edit_file would do to the file: "new file …" or
+ * "overwrites …" and a unified diff, or "will fail: …"; OWNED, NULL when the
+ * arguments give nothing to show. */
+char *er_fs_preview_write(const er_tool_ctx *ctx, const cJSON *args);
+char *er_fs_preview_edit(const er_tool_ctx *ctx, const cJSON *args);
+/* The command `run` would run: directory, sandbox, network and timeout. OWNED. */
+char *er_exec_preview(const er_tool_ctx *ctx, const cJSON *args);
+
 /* ---- parsers of linter and test-runner output (pure; exposed for tests) ---- */
 
 /* Appends diagnostics {file, line, column, severity, message, tool} found in

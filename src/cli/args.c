@@ -6,6 +6,7 @@
 #include "errand/str.h"
 
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +26,56 @@ static const cli_opt *find_short(const cli_opt *opts, char c)
         if (opts[i].short_name && opts[i].short_name == c)
             return &opts[i];
     return NULL;
+}
+
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
+ * for suggesting a command or option for a typo; names are short. */
+size_t cli_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b);
+    if (la > 31 || lb > 31)
+        return SIZE_MAX;
+    size_t d[32][32];
+    for (size_t i = 0; i <= la; i++)
+        for (size_t j = 0; j <= lb; j++) {
+            if (i == 0 || j == 0) {
+                d[i][j] = i + j;
+                continue;
+            }
+            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
+            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
+            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
+                d[i - 2][j - 2] + 1 < best)
+                best = d[i - 2][j - 2] + 1;
+            d[i][j] = best;
+        }
+    return d[la][lb];
+}
+
+/* The long option nearest to name[0..len) in either table, within two edits
+ * (and fewer than the name's length), or NULL. */
+static const cli_opt *nearest_long(const cli_opt *opts, const cli_opt *globals, const char *name,
+                                   size_t len)
+{
+    char typed[32];
+    if (len >= sizeof typed)
+        return NULL;
+    memcpy(typed, name, len);
+    typed[len] = '\0';
+    const cli_opt *best = NULL;
+    size_t bd = 3;
+    const cli_opt *tables[] = { opts, globals };
+    for (size_t t = 0; t < 2; t++) {
+        for (size_t i = 0; tables[t] && tables[t][i].name; i++) {
+            size_t d = cli_distance(typed, tables[t][i].name);
+            if (d < bd && d < strlen(tables[t][i].name)) {
+                bd = d;
+                best = &tables[t][i];
+            }
+        }
+    }
+    return best;
 }
 
 /* Every occurrence is kept, in order: -o may be given many times (each one
@@ -65,6 +116,10 @@ int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt
             o = find_long(opts, name, len);
             if (!o)
                 o = find_long(globals, name, len);
+            const cli_opt *near = o ? NULL : nearest_long(opts, globals, name, len);
+            if (near)
+                return cli_usage_error(cmd, "unknown option '--%.*s'; did you mean '--%s'?",
+                                       (int)len, name, near->name);
             if (!o)
                 return cli_usage_error(cmd, "unknown option '--%.*s'", (int)len, name);
             if (eq)

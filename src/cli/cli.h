@@ -97,6 +97,20 @@ cJSON *cli_task_steps(cli *c, const char *root);
 /* One line saying what a step event was ("→ research", "code: read_file {…}",
  * "done: …"); OWNED, NULL for tokens. */
 char *cli_event_text(const cJSON *ev);
+/* steps.c: a tool call as a person reads it ("read_file README.md:1-40",
+ * "run `ls`"), from its tool name and JSON arguments.  OWNED. */
+char *cli_call_label(const char *tool, const char *arguments);
+/* The first max_lines of what a successful tool_result event's data shows a
+ * person (a write's diff, a command's stdout, …), *more the lines left out;
+ * OWNED, NULL when there is nothing to show or the call failed. */
+char *cli_result_head(const cJSON *data, size_t max_lines, size_t *more);
+/* A failed call's error (one line, without "error: "); OWNED, NULL when it
+ * did not fail. */
+char *cli_result_error(const cJSON *data);
+/* For a request that failed because the model's server could not be
+ * reached: where errand looked and the setting that changes it.  OWNED, or
+ * NULL for any other outcome. */
+char *cli_llm_hint(cli *c, const cli_outcome *o);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
@@ -111,6 +125,12 @@ void cli_install_sigint(void);
 /* ids.c: a task or conversation id from a unique prefix (≥ 4 chars). */
 int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
 int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
+/* The conversation --continue or --resume ID|last names (out[0] '\0' when
+ * neither was given); ER_ENOTFOUND when there is none to continue. */
+int cli_resume_conv(cli *c, char out[ER_ID_LEN], er_error *err);
+/* After an interactive session: the conversation's id and how to go on with
+ * it, on stderr (nothing when no conversation was started). */
+void cli_say_resume(const char *conv_id);
 /* term.c: colour is wanted: NO_COLOR is unset or empty (no-color.org).
  * Whether the output is a terminal is the caller's to check. */
 bool cli_colour(void);
@@ -124,6 +144,9 @@ extern const cli_opt cli_global_opts[];
 int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
               int argc, char **argv, bool stop_at_pos, int *consumed);
 const char *cli_value(const cli_args *a, const char *name);
+/* Edit distance between two short names (SIZE_MAX past 31 characters), for
+ * "did you mean" suggestions. */
+size_t cli_distance(const char *a, const char *b);
 bool cli_flag(const cli_args *a, const char *name);
 
 /* Prints "errand: msg" plus a hint for the error code; returns the exit status. */
@@ -153,6 +176,7 @@ int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
+int cmd_completion(cli *c, cli_args *a);
 /* The worker command's stages, for its --help (cmd_worker.c). */
 void cli_worker_help(void);
 

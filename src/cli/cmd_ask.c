@@ -5,9 +5,13 @@
 #include "errand/json.h"
 #include "errand/str.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static void print_json(const cli_outcome *o)
@@ -52,10 +56,98 @@ int cli_outcome_exit(const cli_outcome *o)
     return e == EXIT_UNAVAIL ? EXIT_UNAVAIL : EXIT_FAILED;
 }
 
+#define ATTACH_MAX (1024 * 1024)   /* piped text or one -f file */
+
+/* Standard input when something is piped or redirected into it (a terminal
+ * is left alone: that is where approvals are asked).  Waiting for a slow
+ * producer is right — `make 2>&1 | errand ask "why?"` — but is said once. */
+static int read_piped(er_buf *out, er_error *err)
+{
+    struct stat st;
+    if (isatty(STDIN_FILENO) || fstat(STDIN_FILENO, &st) != 0 ||
+        !(S_ISFIFO(st.st_mode) || S_ISREG(st.st_mode) || S_ISSOCK(st.st_mode)))
+        return 0;
+    struct pollfd p = { STDIN_FILENO, POLLIN, 0 };
+    if (!S_ISREG(st.st_mode) && poll(&p, 1, 1000) == 0 && isatty(STDERR_FILENO))
+        fprintf(stderr, "errand: reading the request's input from standard input "
+                        "(Ctrl-D ends it; </dev/null to give none)\n");
+    er_buf_init(out, ATTACH_MAX);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0)
+        if (er_buf_append(out, chunk, (size_t)n) != 0)
+            return er_error_set(err, ER_ETOOBIG, "standard input is over %d KB; save it to a "
+                                "file in the workspace and name it in the request",
+                                ATTACH_MAX / 1024);
+    if (n < 0)
+        return er_error_set(err, ER_EIO, "cannot read standard input: %s", strerror(errno));
+    /* The pipe is spent; approvals are asked on the terminal, when someone
+     * is at one (cat f | errand ask "fix it" can still ask before writing). */
+    int tty = isatty(STDERR_FILENO) ? open("/dev/tty", O_RDONLY | O_CLOEXEC) : -1;
+    if (tty >= 0) {
+        dup2(tty, STDIN_FILENO);
+        close(tty);
+    }
+    return 0;
+}
+
+static int attach_file(er_buf *req, const char *path, er_error *err)
+{
+    FILE *f = fopen(path, "rb");
+    if (!f)
+        return er_error_set(err, ER_ENOTFOUND, "cannot open '%s' (-f): %s", path, strerror(errno));
+    er_buf b;
+    er_buf_init(&b, ATTACH_MAX);
+    char chunk[65536];
+    size_t n;
+    int rc = 0;
+    while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        if (er_buf_append(&b, chunk, n) != 0)
+            rc = er_error_set(err, ER_ETOOBIG, "'%s' is over %d KB; name it in the request "
+                              "instead (the code agent reads files)", path, ATTACH_MAX / 1024);
+    if (rc == 0 && ferror(f))
+        rc = er_error_set(err, ER_EIO, "cannot read '%s': %s", path, strerror(errno));
+    if (rc == 0 && b.len && memchr(b.ptr, '\0', b.len))
+        rc = er_error_set(err, ER_EINVAL, "'%s' is binary; -f attaches text", path);
+    fclose(f);
+    if (rc == 0)
+        er_buf_printf(req, "\n\nFile %s:\n```\n%s%s```", path, er_buf_cstr(&b),
+                      b.len && b.ptr[b.len - 1] != '\n' ? "\n" : "");
+    er_buf_release(&b);
+    return rc;
+}
+
+/* The request: the words given ('-': standard input), then what was piped
+ * in, then every -f file.  OWNED *out, "" when there is nothing. */
+static int build_request(char **out, const cli_args *a, er_error *err)
+{
+    er_buf req = ER_BUF_INIT;
+    int rc = 0;
+    bool dash = a->npos == 1 && strcmp(a->pos[0], "-") == 0;
+    if (a->npos) {
+        char *words = cli_join(a, 0);
+        er_buf_puts(&req, words);
+        free(words);
+    }
+    if (!dash) {
+        er_buf in = ER_BUF_INIT;
+        rc = read_piped(&in, err);
+        char *text = er_str_trim(er_buf_detach(&in));
+        if (rc == 0 && *text)
+            er_buf_printf(&req, "%s%s", req.len ? "\n\n" : "", text);
+        free(text);
+    }
+    for (size_t i = 0; rc == 0 && i < a->nopts; i++)
+        if (strcmp(a->opts[i]->name, "file") == 0)
+            rc = attach_file(&req, a->values[i], err);
+    char *s = er_buf_detach(&req);
+    *out = er_xstrdup(er_str_trim(s));
+    free(s);
+    return rc;
+}
+
 int cmd_ask(cli *c, cli_args *a)
 {
-    if (a->npos == 0)
-        return cli_usage_error("ask", "what should errand do? (errand ask \"request\")");
     /* An unknown agent is a typo to fix, not a task to store and fail. */
     const char *agent = cli_value(a, "agent");
     if (agent && !er_agent_find(agent))
@@ -64,9 +156,16 @@ int cmd_ask(cli *c, cli_args *a)
     int rc = cli_env(c, &err);
     if (rc)
         return cli_fail(&err);
-    char *request = cli_join(a, 0);
+    char *request = NULL;
+    if (build_request(&request, a, &err)) {
+        free(request);
+        return cli_fail(&err);
+    }
     if (!*request) {
         free(request);
+        if (a->npos == 0)
+            return cli_usage_error("ask", "what should errand do? (errand ask \"request\", or "
+                                          "pipe it in: echo request | errand ask)");
         return cli_usage_error("ask", "the request is empty");
     }
     bool json = cli_flag(a, "json");
@@ -74,11 +173,12 @@ int cmd_ask(cli *c, cli_args *a)
                     .approve_all = cli_flag(&c->global, "yes") };
     const char *conv = cli_value(a, "conversation");
     char conv_id[ER_ID_LEN];
-    if (conv && (rc = cli_resolve_conv(c, conv, conv_id, &err)) != 0) {
+    rc = conv ? cli_resolve_conv(c, conv, conv_id, &err) : cli_resume_conv(c, conv_id, &err);
+    if (rc) {
         free(request);
         return cli_fail(&err);
     }
-    s.conversation_id = conv ? conv_id : NULL;
+    s.conversation_id = conv_id[0] ? conv_id : NULL;
     cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
                    .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !json && isatty(STDERR_FILENO),
@@ -108,9 +208,14 @@ int cmd_ask(cli *c, cli_args *a)
                     cJSON_GetArraySize(o.interrupted) == 1 ? " was" : "s were",
                     cJSON_GetArraySize(o.interrupted) == 1 ? "its" : "their", o.task_id);
     }
-    if (o.status != ER_TASK_DONE && !json)
+    if (o.status != ER_TASK_DONE && !json) {
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
                 o.error ? o.error : "no reason given");
+        char *hint = cli_llm_hint(c, &o);
+        if (hint)
+            fprintf(stderr, "errand: %s\n", hint);
+        free(hint);
+    }
     rc = cli_outcome_exit(&o);
     cli_outcome_release(&o);
     return rc;

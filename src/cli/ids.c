@@ -4,6 +4,7 @@
 #include "errand/id.h"
 #include "errand/str.h"
 
+#include <stdio.h>
 #include <string.h>
 
 typedef struct id_match {
@@ -82,4 +83,41 @@ int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *
 int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err)
 {
     return resolve(c, "conversation", "conv", prefix, list_convs, out, err);
+}
+
+static int take_latest(const er_conversation *cv, void *payload)
+{
+    char *out = payload;
+    if (!out[0])
+        er_strlcpy(out, cv->id, ER_ID_LEN);
+    return 0;
+}
+
+int cli_resume_conv(cli *c, char out[ER_ID_LEN], er_error *err)
+{
+    out[0] = '\0';
+    const char *which = cli_value(&c->global, "resume");
+    if (!which && !cli_flag(&c->global, "continue"))
+        return 0;
+    if (which && !er_str_eq(which, "last"))
+        return cli_resolve_conv(c, which, out, err);
+    er_store *st;
+    char user[ER_ID_LEN];
+    int rc = er_env_store(c->env, &st, err);
+    if (!rc)
+        rc = er_env_user_id(c->env, user, err);
+    if (!rc)
+        rc = er_store_conv_list(st, user, 1, take_latest, out, err);
+    if (!rc && !out[0])
+        rc = er_error_set(err, ER_ENOTFOUND, "no conversation to continue yet; start one "
+                          "without %s", which ? "--resume" : "--continue");
+    return rc;
+}
+
+void cli_say_resume(const char *conv_id)
+{
+    if (!conv_id || !conv_id[0])
+        return;
+    fprintf(stderr, "Conversation %s — errand -r %.8s continues it (errand -c: the last one)\n",
+            conv_id, conv_id);
 }

@@ -26,6 +26,8 @@ const cli_opt cli_global_opts[] = {
                                       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
+    { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
+    { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
     { "log-level", 0, "LEVEL", "Log level: debug, info, warn, error, off (ERRAND_LOG)" },
     { "help", 'h', NULL, "Show help (for a command: errand COMMAND --help)" },
     { "version", 'V', NULL, "Print the version and exit" },
@@ -37,6 +39,7 @@ static const cli_opt ask_opts[] = {
     { "agent", 'a', "NAME", "Send to this agent, skipping routing" },
     { "conversation", 'C', "ID", "Continue this conversation" },
     { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
+    { "file", 'f', "FILE", "Attach FILE's text to the request (may be repeated)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt json_opts[] = {
@@ -81,7 +84,9 @@ const cli_cmd cli_commands[] = {
       .summary = "Run one request and stream the answer to stdout", .opts = ask_opts,
       .run = cmd_ask,
       .help = "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
-              "streamed as it is generated.  REQUEST '-' reads it from standard input.\n"
+              "streamed as it is generated.  REQUEST '-' reads it from standard input; without\n"
+              "'-', text piped in (cat notes.txt | errand ask \"summarise\") is appended to the\n"
+              "request, and with no REQUEST it is the request.  -f FILE attaches a file's text.\n"
               "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
     { .name = "route", .usage = "[--json] REQUEST...",
       .summary = "Show which agent(s) the supervisor would choose, and why", .opts = json_opts,
@@ -130,6 +135,13 @@ const cli_cmd cli_commands[] = {
               "token revokes the sessions started with it; running servers notice within a\n"
               "second: its access tokens stop working and its WebSockets are closed.  A new\n"
               "role or a deleted user takes effect the same way." },
+    { .name = "completion", .usage = "bash|zsh|fish",
+      .summary = "Print a shell completion script (commands, options, agent names)",
+      .opts = no_opts, .run = cmd_completion,
+      .help = "bash: source <(errand completion bash), or save it as\n"
+              "/usr/share/bash-completion/completions/errand.  zsh: save it as _errand in a\n"
+              "directory of $fpath (or source it after compinit).  fish: save it as\n"
+              "~/.config/fish/completions/errand.fish.  make install installs all three." },
     { .name = "repl", .usage = "", .summary = "Start the line-oriented REPL (same as errand --plain)",
       .opts = no_opts, .run = cmd_repl, .no_args = true },
     { .name = "help", .usage = "[COMMAND]", .summary = "Show help for errand or a command",
@@ -147,37 +159,12 @@ static const cli_cmd *find_cmd(const char *name)
     return NULL;
 }
 
-/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
- * for suggesting a command for a typo; names are short. */
-static size_t distance(const char *a, const char *b)
-{
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return SIZE_MAX;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++)
-        for (size_t j = 0; j <= lb; j++) {
-            if (i == 0 || j == 0) {
-                d[i][j] = i + j;
-                continue;
-            }
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
-            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
-}
-
 static int unknown_command(const char *name)
 {
     const char *best = NULL;
     size_t bd = 3;   /* at most two edits away */
     for (size_t i = 0; cli_commands[i].name; i++) {
-        size_t dd = distance(name, cli_commands[i].name);
+        size_t dd = cli_distance(name, cli_commands[i].name);
         if (dd < bd && dd < strlen(cli_commands[i].name)) {
             bd = dd;
             best = cli_commands[i].name;
@@ -185,8 +172,8 @@ static int unknown_command(const char *name)
     }
     if (best)
         return cli_usage_error(NULL, "no command '%s'; did you mean '%s'?", name, best);
-    return cli_usage_error(NULL, "no command '%s' (a request goes after ask: errand ask \"%s\")",
-                           name, name);
+    return cli_usage_error(NULL, "no command '%s' (a request goes after ask, or quoted: "
+                           "errand ask \"%s ...\", errand \"%s ...\")", name, name, name);
 }
 
 static void print_opts(const cli_opt *opts)
@@ -211,7 +198,7 @@ void cli_print_main_help(void)
         printf("%s%s", i ? ", " : "", er_agents[i]->name);
     printf(").  Without a command it starts the\ninteractive session.\n\nCommands:\n");
     for (size_t i = 0; cli_commands[i].name; i++)
-        printf("  %-10s %s\n", cli_commands[i].name, cli_commands[i].summary);
+        printf("  %-11s %s\n", cli_commands[i].name, cli_commands[i].summary);
     printf("\nOptions:\n");
     print_opts(cli_global_opts);
     printf("\nSettings come from flags, then the environment, then the config file, then\n"
@@ -414,11 +401,20 @@ int main(int argc, char **argv)
         return EXIT_DONE;
     }
     const cli_cmd *cmd = nrest ? find_cmd(rest[0]) : interactive_cmd(&c.global);
+    /* errand "why does it fail?": a quoted sentence is a request, short for
+     * ask (a single unknown word is more likely a mistyped command). */
+    bool shorthand = !cmd && nrest && strchr(rest[0], ' ');
+    if (shorthand)
+        cmd = find_cmd("ask");
     if (!cmd)
         return unknown_command(rest[0]);
     c.cmd = cmd;
     cli_args a = { 0 };
-    if (nrest) {
+    if (shorthand) {
+        rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest, rest, false, NULL);
+        if (rc)
+            return rc;
+    } else if (nrest) {
         rc = cli_parse(&a, cmd->name, cmd->opts, cli_global_opts, nrest - 1, rest + 1, false, NULL);
         if (rc)
             return rc;

@@ -11,6 +11,7 @@
 #include "errand/orphans.h"
 #include "errand/str.h"
 #include "errand/watchdog.h"
+#include "errand/url.h"
 #include "errand/workers.h"
 
 #include <signal.h>
@@ -18,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/ioctl.h>
 #include <unistd.h>
 
@@ -90,6 +92,43 @@ static bool read_answer(char *buf, size_t n)
     return r == 1 || len > 0;
 }
 
+/* The preview of an approval request (what saying yes does), a diff's lines
+ * coloured on a terminal that wants colour. */
+static void print_preview(const char *preview, bool diff)
+{
+    bool colour = diff && cli_colour() && isatty(STDERR_FILENO);
+    for (const char *p = preview; *p;) {
+        size_t n = strcspn(p, "\n");
+        const char *on = !colour ? ""
+                       : p[0] == '+' && p[1] != '+' ? "\033[32m"
+                       : p[0] == '-' && p[1] != '-' ? "\033[31m"
+                       : p[0] == '@' && p[1] == '@' ? "\033[36m" : "";
+        fprintf(stderr, "  %s%.*s%s\n", on, (int)n, p, *on ? "\033[0m" : "");
+        p += n + (p[n] == '\n');
+    }
+}
+
+/* y, n or a (a only when offered); anything else is asked again, the end of
+ * input or Ctrl-C is a no. */
+static er_approval_decision prompt_decision(bool always_ok)
+{
+    for (;;) {
+        fprintf(stderr, always_ok ? "Allow? [y]es / [n]o / [a]lways: " : "Allow? [y]es / [n]o: ");
+        fflush(stderr);
+        char line[64];
+        if (!read_answer(line, sizeof line) || cli_interrupted)
+            return ER_APPROVAL_DENY;
+        char *t = er_str_trim(line);
+        if (er_str_eq(t, "y") || er_str_eq(t, "Y") || strcasecmp(t, "yes") == 0)
+            return ER_APPROVAL_ALLOW;
+        if (er_str_eq(t, "n") || er_str_eq(t, "N") || strcasecmp(t, "no") == 0)
+            return ER_APPROVAL_DENY;
+        if (always_ok && (er_str_eq(t, "a") || er_str_eq(t, "A") || strcasecmp(t, "always") == 0))
+            return ER_APPROVAL_ALWAYS;
+        fprintf(stderr, "Please answer %s.\n", always_ok ? "y, n or a" : "y or n");
+    }
+}
+
 static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
 {
     const cJSON *d = er_json_obj(ev, "data");
@@ -99,22 +138,19 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         return;
     er_approval_decision dec = ER_APPROVAL_DENY;
     const char *reason = er_json_str(d, "reason");
+    const char *preview = er_json_str(d, "preview");
     if (v->interactive) {
         char *args = er_json_print(cJSON_GetObjectItemCaseSensitive(d, "arguments"));
-        fprintf(stderr, "\n%s wants to call %s (%s): %s\n%s%s%sAllow? [y]es / [n]o / [a]lways: ",
+        fprintf(stderr, "\n%s wants to call %s (%s): %s\n",
                 er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "?",
-                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args,
-                reason ? "Careful: " : "", reason ? reason : "", reason ? ".\n" : "");
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "?", args);
         free(args);
-        fflush(stderr);
-        char line[64];
-        if (read_answer(line, sizeof line)) {
-            if (line[0] == 'y' || line[0] == 'Y')
-                dec = ER_APPROVAL_ALLOW;
-            else if (line[0] == 'a' || line[0] == 'A')
-                dec = ER_APPROVAL_ALWAYS;
-        }
+        if (preview)
+            print_preview(preview, !er_str_eq(er_json_str(d, "tool"), "run"));
+        if (reason)   /* "always" would not cover the next one: not offered */
+            fprintf(stderr, "Careful: asked because %s.\n", reason);
+        dec = prompt_decision(!reason);
     } else if (reason) {
         /* Neither --yes nor a policy covers it: only a person can say yes. */
         fprintf(stderr, "errand: %s needs approval because %s; there is no terminal to ask, "
@@ -207,8 +243,9 @@ char *cli_event_text(const cJSON *ev)
     } else if (er_str_eq(kind, "llm")) {
         describe_llm(&b, agent, d);
     } else if (er_str_eq(kind, "tool_call")) {
-        er_buf_printf(&b, "%s: %s ", agent, er_json_str(d, "tool"));
-        put_short(&b, er_json_str(d, "arguments"), 300);
+        char *label = cli_call_label(er_json_str(d, "tool"), er_json_str(d, "arguments"));
+        er_buf_printf(&b, "%s: %s", agent, label);
+        free(label);
     } else if (er_str_eq(kind, "tool_result")) {
         er_buf_printf(&b, "%s: %s %s ", agent, er_json_str(d, "tool"),
                       er_json_bool(d, "is_error", false) ? "failed:" : "→");
@@ -570,4 +607,29 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     }
     er_follow_close(f);
     return rc;
+}
+
+/* The model provider's setting for its URL, by the provider's name as the
+ * llm layer starts its messages ("openai: cannot connect to …"). */
+char *cli_llm_hint(cli *c, const cli_outcome *o)
+{
+    if (o->status == ER_TASK_DONE || !o->error ||
+        cli_exit_for(o->error_code) != EXIT_UNAVAIL || !c->env)
+        return NULL;
+    er_config *cfg = er_env_config(c->env);
+    bool openai = strstr(o->error, "openai: ") != NULL;
+    bool anthropic = strstr(o->error, "anthropic: ") != NULL;
+    if (openai == anthropic)
+        return NULL;
+    const char *url = openai ? cfg->openai_base_url : cfg->anthropic_base_url;
+    if (er_str_empty(url))
+        url = openai ? "https://api.openai.com/v1 (the default)" : "https://api.anthropic.com "
+                                                                   "(the default)";
+    char *shown = er_url_redacted(url);
+    char *hint = er_xasprintf("the model is at %s: change it with %s (llm.%s in the config "
+                              "file), or start that server; errand doctor checks it",
+                              shown ? shown : url, openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL",
+                              openai ? "openai_base_url" : "anthropic_base_url");
+    free(shown);
+    return hint;
 }

@@ -115,6 +115,8 @@ int er_approval_announce(er_env *env, const er_approval_req *req, er_error *err)
     er_json_add_str(data, "approver", req->admin_only ? "admin" : "requester");
     if (req->reason)
         er_json_add_str(data, "reason", req->reason);
+    if (req->preview)
+        er_json_add_str(data, "preview", req->preview);
     /* No step key: a replayed step must ask again, not wait on an old question. */
     return er_event_emit(env, req->root_id, req->task_id, NULL, "approval_request", data, err);
 }

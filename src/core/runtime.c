@@ -566,13 +566,22 @@ static int get_answer(run *r, const scope *s, const er_approval_req *req,
     return 0;
 }
 
+static er_tool_ctx tool_ctx(run *r, const scope *s)
+{
+    return (er_tool_ctx){ .env = r->env, .task_id = r->o->task_id, .agent = s->name,
+                          .workspace = r->place.workspace, .workspace_read_only = s->read_only,
+                          .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) ==
+                                             ER_POLICY_ALLOW,
+                          .server = r->place.server, .cancel = r->o->cancel };
+}
+
 /* 0 when the call may go ahead; PARKED when the task waits for the answer
  * (the run ends); otherwise *refusal says why (for the model).  Once outside
  * content is in the run, a side-effecting call is asked for one by one:
  * neither an allow policy, nor --yes, nor an earlier "always" covers it, so
  * text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
-                        char **refusal)
+                        const cJSON *args, char **refusal)
 {
     er_policy p = policy_for(r, t->perm);
     bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
@@ -585,10 +594,16 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     }
     er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
                             s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
-                            r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL };
+                            r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL,
+                            NULL };
+    /* The one asked sees what saying yes does: the diff, the command and its jail. */
+    er_tool_ctx ctx = tool_ctx(r, s);
+    char *preview = er_tool_preview(&ctx, t, args);
+    req.preview = preview;
     er_approval_decision d = ER_APPROVAL_DENY;
     char *why = NULL;
     int rc = get_answer(r, s, &req, &d, &why);
+    free(preview);
     if (rc == PARKED)
         return rc;
     if (rc) {
@@ -607,10 +622,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
 
 static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *args)
 {
-    er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
-                        .workspace = r->place.workspace, .workspace_read_only = s->read_only,
-                        .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
-                        .server = r->place.server, .cancel = r->o->cancel };
+    er_tool_ctx ctx = tool_ctx(r, s);
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
     er_error err = { 0 };
@@ -746,7 +758,7 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
         rc = do_delegate(r, s, c, args, content);
     else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
         ;   /* another call of this answer changed that file */
-    else if ((allowed = check_policy(r, s, t, c, content)) == PARKED)
+    else if ((allowed = check_policy(r, s, t, c, args, content)) == PARKED)
         rc = r->err.code;
     else if (allowed == 0)
         rc = run_allowed(r, s, t, c, args, started, content);

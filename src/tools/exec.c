@@ -109,6 +109,22 @@ static int timeout_arg(const cJSON *args, int *out, er_error *err)
     return 0;
 }
 
+char *er_exec_preview(const er_tool_ctx *ctx, const cJSON *args)
+{
+    const char *cmd = er_json_str(args, "cmd");
+    if (er_str_empty(cmd))
+        return NULL;
+    int timeout_s = ER_SANDBOX_TIMEOUT_DEFAULT;
+    er_error err = { 0 };
+    timeout_arg(args, &timeout_s, &err);
+    const char *why = er_sandbox_why_unconfined();
+    return er_xasprintf("command:   %s\ndirectory: %s\nsandbox:   %s%s%s\nnetwork:   %s\n"
+                        "timeout:   %d s\n", cmd, ctx->workspace ? ctx->workspace : ".",
+                        er_sandbox_kind(), why && *why ? " — " : "", why ? why : "",
+                        ctx->network_granted ? "granted (policy.exec_network = allow)" : "none",
+                        timeout_s);
+}
+
 static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
     const char *cmd = er_json_str(args, "cmd");

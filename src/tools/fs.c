@@ -453,6 +453,111 @@ static int run_edit(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     return rc ? rc : on_path(ctx, args, out, edit_body, err);
 }
 
+/* ---- previews: what a write or edit would change, before it is approved ---- */
+
+#define PREVIEW_KEEP (48 * 1024)
+
+typedef void (*preview_body)(er_buf *out, const target *t, const cJSON *args);
+
+static char *preview_on_path(const er_tool_ctx *ctx, const cJSON *args, preview_body body)
+{
+    er_workspace ws;
+    er_error err = { 0 };
+    if (er_tools_workspace(&ws, ctx, &err))
+        return NULL;
+    er_buf b = ER_BUF_INIT;
+    char *abs = NULL;
+    if (er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), &err) == 0) {
+        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel };
+        body(&b, &t, args);
+    } else {
+        er_buf_printf(&b, "will fail: %s\n", err.msg);
+    }
+    free(abs);
+    er_workspace_release(&ws);
+    return b.len ? er_buf_detach(&b) : (er_buf_release(&b), NULL);
+}
+
+/* The change as a diff, cut when long (the dialog scrolls, but a megabyte of
+ * diff is no one's reading). */
+static void preview_diff(er_buf *out, const char *rel, const char *a, size_t alen, const char *b,
+                         size_t blen)
+{
+    er_buf d = ER_BUF_INIT;
+    if (er_diff_unified(&d, rel, a, alen, b, blen) == 0)
+        er_buf_puts(out, "no change: the content is the same\n");
+    else
+        er_tools_clip(out, d.ptr, d.len, PREVIEW_KEEP);
+    er_buf_release(&d);
+}
+
+static void write_preview(er_buf *out, const target *t, const cJSON *args)
+{
+    const char *content = er_json_str(args, "content");
+    if (!content)
+        return;
+    size_t len = strlen(content);
+    struct stat st;
+    if (lstat(t->abs, &st) != 0) {
+        er_buf_printf(out, "new file %s, %zu lines\n", t->rel, count_lines(content, len));
+        preview_diff(out, t->rel, "", 0, content, len);
+        return;
+    }
+    if (!S_ISREG(st.st_mode)) {
+        er_buf_printf(out, "will fail: %s is a %s\n", t->rel,
+                      S_ISDIR(st.st_mode) ? "directory" : kind_of(st.st_mode));
+        return;
+    }
+    er_buf old = ER_BUF_INIT;
+    if (slurp(&old, t, EDIT_FILE_MAX, NULL) != 0 || looks_binary(old.ptr, old.len)) {
+        er_buf_printf(out, "overwrites the existing file %s (%lld bytes, binary or too large to "
+                      "diff) with %zu lines\n", t->rel, (long long)st.st_size,
+                      count_lines(content, len));
+    } else {
+        er_buf_printf(out, "overwrites the existing file %s: %zu lines now, %zu after\n", t->rel,
+                      count_lines(old.ptr, old.len), count_lines(content, len));
+        preview_diff(out, t->rel, old.ptr, old.len, content, len);
+    }
+    er_buf_release(&old);
+}
+
+static void edit_preview(er_buf *out, const target *t, const cJSON *args)
+{
+    const char *old = er_json_str(args, "old"), *new_text = er_json_str(args, "new");
+    if (er_str_empty(old) || !new_text)
+        return;
+    er_buf cur;
+    er_error err = { 0 };
+    if (slurp(&cur, t, EDIT_FILE_MAX, &err) != 0) {
+        er_buf_printf(out, "will fail: %s\n", err.msg);
+        return;
+    }
+    size_t m = strlen(old);
+    size_t hits = looks_binary(cur.ptr, cur.len) ? 0 : count_matches(cur.ptr, cur.len, old, m);
+    if (hits == 0) {
+        er_buf_printf(out, "will fail: the text to replace is not in %s\n", t->rel);
+    } else if (hits > 1 && !er_json_bool(args, "replace_all", false)) {
+        er_buf_printf(out, "will fail: %zu matches in %s\n", hits, t->rel);
+    } else {
+        er_buf next = ER_BUF_INIT;
+        replace(&next, cur.ptr, cur.len, old, m, new_text);
+        er_buf_printf(out, "edits %s: %zu replacement%s\n", t->rel, hits, hits == 1 ? "" : "s");
+        preview_diff(out, t->rel, cur.ptr, cur.len, next.ptr ? next.ptr : "", next.len);
+        er_buf_release(&next);
+    }
+    er_buf_release(&cur);
+}
+
+char *er_fs_preview_write(const er_tool_ctx *ctx, const cJSON *args)
+{
+    return preview_on_path(ctx, args, write_preview);
+}
+
+char *er_fs_preview_edit(const er_tool_ctx *ctx, const cJSON *args)
+{
+    return preview_on_path(ctx, args, edit_preview);
+}
+
 /* ---- list_dir ---- */
 
 typedef struct entry {

@@ -159,3 +159,19 @@ bool er_tool_idempotent(const er_tool *t)
 {
     return t->idempotent || t->perm == ER_PERM_READ;
 }
+
+char *er_tool_preview(const er_tool_ctx *ctx, const er_tool *t, const cJSON *args)
+{
+    static const struct {
+        const char *tool;
+        char *(*preview)(const er_tool_ctx *ctx, const cJSON *args);
+    } previews[] = {
+        { "write_file", er_fs_preview_write },
+        { "edit_file", er_fs_preview_edit },
+        { "run", er_exec_preview },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(previews); i++)
+        if (strcmp(previews[i].tool, t->name) == 0)
+            return previews[i].preview(ctx, args);
+    return NULL;
+}

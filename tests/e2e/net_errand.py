@@ -39,11 +39,13 @@ STOP_S = 60
 # errand's global options (src/cli/main.c): those that take a value.
 GLOBAL_VALUE = {"--config", "--database", "--llm", "--model", "-m", "--workspace", "-w",
                 "--set", "-o", "--log-level"}
-GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V"}
+GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V", "--continue", "-c"}
+# Which conversation to continue: the command's business, not the workers'.
+GLOBAL_SKIP_VALUE = {"--resume", "-r"}
 # Command options that take a value, so their values are not taken for commands.
 COMMAND_VALUE = {"--agent", "-a", "--conversation", "-C", "--status", "-s", "--limit", "-n",
-                 "--concurrency", "-j", "--grace"}
-NOT_FOR_WORKERS = {"--plain", "--help", "-h", "--version", "-V"}
+                 "--concurrency", "-j", "--grace", "--file", "-f"}
+NOT_FOR_WORKERS = {"--plain", "--help", "-h", "--version", "-V", "--continue", "-c"}
 # Set by the shell per command, not configuration.
 VOLATILE_ENV = {"_", "PWD", "OLDPWD", "SHLVL", "ERRAND_NET_POOL"}
 
@@ -71,6 +73,9 @@ def parse(argv):
             globals_ += take
             i += len(take)
             continue
+        if name in GLOBAL_SKIP_VALUE:
+            i += 1 if "=" in a else 2
+            continue
         if name in GLOBAL_FLAG:
             info = info or name in ("--help", "-h", "--version", "-V")
             if name not in NOT_FOR_WORKERS:
@@ -78,7 +83,8 @@ def parse(argv):
         elif name in COMMAND_VALUE and "=" not in a:
             i += 1
         elif not a.startswith("-") and command is None:
-            command = a
+            # errand "a question" is short for errand ask "a question".
+            command = "ask" if " " in a else a
         i += 1
     return command, globals_, info
 

@@ -13,7 +13,11 @@ usage() { # usage "description" needle errand-args...
 }
 usage "command typo" "no command 'tsak'; did you mean 'task'?" tsak list
 usage "command typo in help" "did you mean 'doctor'?" help docter
-usage "a request without ask" "errand ask \"fix the tests\"" "fix the tests"
+# One unknown word is a mistyped command; a quoted sentence is a request
+# (errand "fix the tests" is short for errand ask: t_ask_stdin.sh).
+usage "option typo" "unknown option '--jsn'; did you mean '--json'?" ask --jsn hi
+usage "global option typo" "did you mean '--continue'?" --contineu
+usage "an unknown word" "errand ask \"frobnicate ...\"" frobnicate
 usage "unknown setting" "unknown setting 'nokey'" -o nokey=1 doctor
 usage "unknown provider" "'openia' is not one of openai, anthropic, offline" --llm openia ask hi
 out=$(ERRAND_LLM=gpt "$ERRAND" doctor 2>&1); rc=$?

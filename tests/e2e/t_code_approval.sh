@@ -76,6 +76,33 @@ expect_eq "a: one prompt for three calls" "$(prompts "$out")" 1
 for i in 1 2 3; do check "a: call $i ran" test -e "$ws/always-$i"; done
 kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
 
+# An answer that is not y, n or a is asked again (not taken as a no); the
+# prompt shows what the call does: the command, its directory and jail.
+runs "touch reask-ran"
+start_fake "$T/s.json"
+use_openai
+out=$(on_tty 'maybe\ny\n' ask --agent code "make a file"); rc=$?
+expect_eq "re-ask: exit 0" "$rc" 0
+expect_contains "re-ask: says what to answer" "$out" "Please answer y, n or a."
+expect_eq "re-ask: asked twice" "$(prompts "$out")" 2
+check "re-ask: the y after it counted" test -e "$ws/reask-ran"
+expect_contains "preview: the command" "$out" "command:   touch reask-ran"
+expect_contains "preview: the directory" "$out" "directory: $ws"
+expect_contains "preview: the network" "$out" "network:   none"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+
+# Text piped into ask, a person at the terminal: the pipe is the request's,
+# the approval is still asked on the terminal.
+runs "touch piped-ran"
+start_fake "$T/s.json"
+use_openai
+out=$(printf 'y\n' | script -qec "echo piped context | $ERRAND -w $ws ask --agent code 'make a file'" /dev/null); rc=$?
+expect_eq "piped stdin: exit 0" "$rc" 0
+expect_eq "piped stdin: asked on the terminal" "$(prompts "$out")" 1
+check "piped stdin: y ran it" test -e "$ws/piped-ran"
+expect_contains "piped stdin: the piped text was sent" "$(grep -F 'make a file' "$FAKE_REC" | head -1)" "piped context"
+kill "$FAKE_PID"; wait "$FAKE_PID" 2>/dev/null
+
 # no terminal: denied with a clear message, nothing runs
 runs "touch notty-ran"
 start_fake "$T/s.json"

@@ -56,6 +56,8 @@ export OPENAI_BASE_URL="http://127.0.0.1:9/v1"
 out=$("$ERRAND" ask --agent code "fine" 2>&1); rc=$?
 expect_eq "unreachable provider: exit 3" "$rc" 3
 expect_contains "unreachable provider: says so" "$out" "cannot connect"
+expect_contains "unreachable provider: names the URL and the setting" "$out" \
+  "the model is at http://127.0.0.1:9/v1: change it with OPENAI_BASE_URL"
 
 # store problems
 out=$(DATABASE_URL="mysql://x/y" "$ERRAND" ask "hi" 2>&1); rc=$?

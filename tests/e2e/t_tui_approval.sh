@@ -1,5 +1,6 @@
-# Approval requests in the TUI: a dialog shows the exact tool and arguments
-# (arguments longer than the dialog scroll, so nothing is approved unseen);
+# Approval requests in the TUI: a dialog shows the exact tool and what it
+# would do — here the new file's lines as a diff (longer than the dialog, they
+# scroll, so nothing is approved unseen);
 # y allows, n refuses (the model is told), a allows and answers later requests
 # of the same permission class by itself for the rest of the session.
 . "$(dirname "$0")/lib.sh"
@@ -27,17 +28,17 @@ tui_begin "$T/s.json" -o policy.write=ask
 type_text "@code make one"
 keys Enter
 expect_screen "a dialog asks" "Approval needed"
-expect_screen "it names the tool" "code wants to run write_file"
-expect_screen "it shows the arguments" "path: one.txt"
-expect_screen "file content shown as the file would be" "content of one"
+expect_screen "it names the tool" "code wants to write a file (write_file)"
+expect_screen "it names the file and says it is new" "new file one.txt, 60 lines"
+expect_screen "file content shown as the file would be" "+content of one"
 check "nothing written before the answer" test ! -e "$T/ws/one.txt"
-expect_screen "a long argument says it scrolls" "of 62 · ↑↓ PgUp PgDn scroll"
+expect_screen "a long argument says it scrolls" "of 64 · ↑↓ PgUp PgDn scroll"
 if screen | grep -qF "line 60 of one"; then fail "60 lines fit a 30-row dialog?"; else pass "the end is below"; fi
 keys NPage; keys NPage; keys NPage
 expect_screen "PgDn scrolls to the argument's last line" "line 60 of one"
-expect_screen "the dialog says which rows show" "rows 41-62 of 62"
+expect_screen "the dialog says which rows show" "rows 43-64 of 64"
 keys Home
-expect_screen "Home goes back to the top" "path: one.txt"
+expect_screen "Home goes back to the top" "new file one.txt"
 check "scrolling answers nothing" test ! -e "$T/ws/one.txt"
 keys y
 expect_screen "y: the task goes on" "finished one"

@@ -127,6 +127,11 @@ if screen | grep -qF "the last row"; then fail "PgUp left the end on screen"; el
 keys NPage
 expect_screen "PgDn comes back to the end" "the last row"
 if screen | grep -qF "more (PgDn)"; then fail "still scrolled back after PgDn"; else pass "PgDn: back at the end"; fi
+keys Home
+expect_screen "Home on an empty line goes to the top of the chat" "ask anything"
+if screen | grep -qF "the last row"; then fail "Home left the end on screen"; else pass "Home: the end is below"; fi
+keys End
+expect_screen "End comes back to the end" "the last row"
 type_text $'\e[M`*('   # the wheel up (xterm mouse report, button 4), as a terminal sends it
 expect_screen "the wheel scrolls back three rows" "↓ 3 more (PgDn)"
 type_text $'\e[Ma*('   # the wheel down

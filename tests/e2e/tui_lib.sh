@@ -69,7 +69,7 @@ wait_gone() {
 }
 # wait_idle AGENT — the AGENT task of this session has ended.  An answer's last
 # token can show before its end (networked: the end event follows over
-# pub/sub), and a request typed in between is refused as "a task is running".
+# pub/sub), and a request typed in between would wait in the queue.
 wait_idle() {
   wait_gone "● $1" 15 || fail "the $1 task did not end"
 }

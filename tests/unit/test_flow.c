@@ -205,7 +205,7 @@ static void test_approval(er_env *env)
     er_cache_sub *sub;
     CHECK_OK(er_cache_subscribe(cache, channel, on_approval, &a, &sub, &err));
     er_approval_req req = { t.id, t.id, "call-1", "write_file", "{\"path\":\"x\"}", ER_PERM_WRITE,
-                            "code", 5000, NULL, false, NULL };
+                            "code", 5000, NULL, false, NULL, NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));

@@ -297,6 +297,44 @@ static void test_edit(const char *ws)
     CHECK(!tu_exists(ws, "y.c"));
 }
 
+/* Previews for the approval question: what a write or edit would do, the
+ * file left as it was. */
+static char *preview(const er_tool_ctx *ctx, const char *tool, const char *args)
+{
+    cJSON *a = cJSON_Parse(args);
+    char *p = er_tool_preview(ctx, er_tool_find(tool), a);
+    cJSON_Delete(a);
+    return p;
+}
+
+static void test_previews(const char *ws)
+{
+    er_tool_ctx ctx = tu_ctx(ws);
+    tu_write(ws, "p.txt", "one\ntwo\nthree\n");
+    char *p = preview(&ctx, "write_file", "{\"path\":\"p.txt\",\"content\":\"one\\nTWO\\n\"}");
+    CHECK_STR(p, "overwrites the existing file p.txt: 3 lines now, 2 after\n--- a/p.txt\n"
+                 "+++ b/p.txt\n@@ -1,3 +1,2 @@\n one\n-two\n-three\n+TWO\n");
+    free(p);
+    p = preview(&ctx, "write_file", "{\"path\":\"new/q.txt\",\"content\":\"a\\nb\\n\"}");
+    CHECK(p && tu_contains(p, "new file new/q.txt, 2 lines\n") && tu_contains(p, "+a\n+b\n"));
+    free(p);
+    CHECK(!tu_exists(ws, "new/q.txt") && !tu_exists(ws, "new"));
+    p = preview(&ctx, "edit_file", "{\"path\":\"p.txt\",\"old\":\"two\",\"new\":\"2\"}");
+    CHECK(p && tu_contains(p, "edits p.txt: 1 replacement\n") && tu_contains(p, "-two\n+2\n"));
+    free(p);
+    p = preview(&ctx, "edit_file", "{\"path\":\"p.txt\",\"old\":\"zzz\",\"new\":\"2\"}");
+    CHECK_STR(p, "will fail: the text to replace is not in p.txt\n");
+    free(p);
+    p = preview(&ctx, "write_file", "{\"path\":\"../out.txt\",\"content\":\"x\"}");
+    CHECK(p && tu_contains(p, "will fail: "));
+    free(p);
+    p = preview(&ctx, "read_file", "{\"path\":\"p.txt\"}");
+    CHECK(p == NULL);   /* nothing to preview for a read */
+    char *after = tu_read(ws, "p.txt");
+    CHECK_STR(after, "one\ntwo\nthree\n");
+    free(after);
+}
+
 static void test_diff_module(void)
 {
     er_buf d = ER_BUF_INIT;
@@ -585,6 +623,7 @@ int main(void)
     test_races(ws, outside);
     test_special_files(ws);
     test_edit(ws);
+    test_previews(ws);
     test_diff_module();
     test_list_glob_grep(ws);
     test_git_diff(ws);

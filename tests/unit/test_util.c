@@ -1,6 +1,7 @@
 /* test_util.c — buf, str, id, url, json, log redaction, error. */
 #include "check.h"
 #include "errand/buf.h"
+#include "errand/base64.h"
 #include "errand/error.h"
 #include "errand/id.h"
 #include "errand/glob.h"
@@ -329,9 +330,35 @@ static void test_proc_stat(void)
     CHECK(!er_proc_stat_field(999999999L, 4, &v));   /* above any pid_max */
 }
 
+/* RFC 4648's test vectors, both alphabets. */
+static void test_base64(void)
+{
+    static const char *const vec[][3] = {
+        { "", "", "" },           { "f", "Zg==", "Zg" },       { "fo", "Zm8=", "Zm8" },
+        { "foo", "Zm9v", "Zm9v" }, { "foob", "Zm9vYg==", "Zm9vYg" },
+        { "fooba", "Zm9vYmE=", "Zm9vYmE" }, { "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+    };
+    for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
+        for (int url = 0; url <= 1; url++) {
+            er_buf b = ER_BUF_INIT;
+            er_base64_encode(&b, vec[i][0], strlen(vec[i][0]), url);
+            CHECK_STR(er_buf_cstr(&b), vec[i][1 + url]);
+            er_buf_release(&b);
+        }
+    }
+    er_buf b = ER_BUF_INIT;   /* the two alphabets differ at 62 and 63 */
+    er_base64_encode(&b, "\xfb\xff", 2, false);
+    CHECK_STR(er_buf_cstr(&b), "+/8=");
+    er_buf_reset(&b);
+    er_base64_encode(&b, "\xfb\xff", 2, true);
+    CHECK_STR(er_buf_cstr(&b), "-_8");
+    er_buf_release(&b);
+}
+
 int main(void)
 {
     test_buf();
+    test_base64();
     test_id();
     test_url();
     test_glob();
