@@ -74,6 +74,20 @@ static const cli_opt user_opts[] = {
     { "all", 0, NULL, "revoke: every API token and session of the user NAME" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt memory_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "kind", 'k', "KIND", "add: fact (default), preference, summary or chunk; search, list: only this kind" },
+    { "scope", 's', "SCOPE", "add: user (default), conversation, agent or global (shared by every user); "
+                             "search, list: only this scope" },
+    { "scope-id", 0, "ID", "The conversation id or agent name the scope is about" },
+    { "source", 0, "TEXT", "add: where the text came from (task id, URL, message id)" },
+    { "untrusted", 0, NULL, "add: the text came from outside content; agents treat it as data only" },
+    { "ttl", 0, "SECONDS", "add: forget it after this long" },
+    { "mode", 0, "MODE", "search: hybrid (default), text (full text only) or vector" },
+    { "since", 0, "DAYS", "search, list: only items updated in the last DAYS days" },
+    { "limit", 'n', "N", "search: at most N hits (default 10); list: at most N (default 20)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
@@ -92,6 +106,13 @@ const cli_cmd cli_commands[] = {
     { .name = "conv", .usage = "list|show ID [OPTIONS]", .summary = "List and read conversations",
       .opts = conv_opts, .run = cmd_conv,
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "memory", .usage = "add TEXT... | search QUERY... | list | show ID | forget ID [OPTIONS]",
+      .summary = "What the agents remember: add, search, list, show, forget", .opts = memory_opts,
+      .run = cmd_memory,
+      .help = "Memory is shared by every agent: your items and the global ones.  Saving the\n"
+              "same text in the same scope updates it.  search ranks by full text (BM25) and by\n"
+              "meaning (embeddings: memory.embedding_model, else offline hashed n-grams), fused.\n"
+              "Items marked untrusted came from outside content and are never instructions." },
     { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
       .opts = json_opts, .run = cmd_agents, .no_args = true },
     { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",

@@ -300,6 +300,8 @@ static int add_vector_hits(er_memory *m, const er_memory_query *q, const vec_ran
 {
     int rc = 0;
     for (int i = 0; i < r->n && rc == 0; i++) {
+        if (r->scores[i] <= 0)
+            break;   /* unrelated or opposite: no evidence at all */
         const char *h = r->hashes[i];
         f->rank = i + 1;
         f->score = r->scores[i];
