@@ -508,7 +508,7 @@ static bool side_effecting(er_perm p)
     return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
 }
 
-#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+#define TAINT_REASON "it follows content from outside (web pages, search results or memory), " \
                      "which may carry instructions that are not the user's"
 
 /* 0 when the call may go ahead; otherwise *refusal says why (for the model).
@@ -552,7 +552,8 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
                         .workspace = r->place.workspace, .workspace_read_only = s->read_only,
                         .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
-                        .server = r->place.server, .cancel = r->o->cancel };
+                        .server = r->place.server, .cancel = r->o->cancel,
+                        .tainted = r->tainted };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
     er_error err = { 0 };
