@@ -95,4 +95,37 @@ int er_store_memory_vec_items(er_store *st, const char *model, const er_memory_f
 int er_store_memory_vec_stat(er_store *st, const char *model, int64_t *count, int64_t *max_seq,
                              er_error *err);
 
+/* The graph: entities found by any of their names, relations between them.
+ * Names are matched normalised (case and runs of blanks ignored); a user sees
+ * their own entities and relations and the shared ones (user_id ""). */
+typedef struct er_memory_relation {
+    char id[ER_ID_LEN];
+    const char *subject;     /* entity names, BORROWED for the callback */
+    const char *predicate;
+    const char *object;
+    double confidence;
+    const char *source;
+    int depth;               /* 1: touches the start entity; 2: one entity further… */
+} er_memory_relation;
+
+typedef int (*er_memory_relation_fn)(const er_memory_relation *r, void *payload);
+
+/* The entity name (or an alias of it) names for user_id; with create, a new
+ * one (of type, may be NULL) when there is none, else ER_ENOTFOUND. */
+int er_store_memory_entity(er_store *st, const char *user_id, const char *name,
+                           const char *type, bool create, char id_out[ER_ID_LEN],
+                           er_error *err);
+/* Another name for an entity; ER_EEXISTS when it names another one already. */
+int er_store_memory_alias(er_store *st, const char *user_id, const char *entity_id,
+                          const char *alias, er_error *err);
+/* Records subject —predicate→ object (entities found or created by name).
+ * Stating it again updates its confidence and source. */
+int er_store_memory_relate(er_store *st, const char *user_id, const char *subject,
+                           const char *predicate, const char *object, double confidence,
+                           const char *source, er_error *err);
+/* The relations within depth steps of entity (1..8), nearest first, by a
+ * recursive query; ER_ENOTFOUND when no entity has that name. */
+int er_store_memory_graph(er_store *st, const char *user_id, const char *entity, int depth,
+                          er_memory_relation_fn fn, void *payload, er_error *err);
+
 #endif

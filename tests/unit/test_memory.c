@@ -431,6 +431,79 @@ static void test_index_path(void)
     er_store_close(st);
 }
 
+typedef struct graph_seen {
+    char lines[16][160];
+    int n;
+} graph_seen;
+
+static int graph_line(const er_memory_relation *r, void *payload)
+{
+    graph_seen *g = payload;
+    if (g->n < 16)
+        snprintf(g->lines[g->n++], sizeof g->lines[0], "%d %s -%s-> %s %.2f", r->depth,
+                 r->subject, r->predicate, r->object, r->confidence);
+    return 0;
+}
+
+static void test_graph(void)
+{
+    er_store *st = open_fresh();
+    er_error err;
+    char ann[ER_ID_LEN], bob[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "ann", NULL, ann, &err));
+    CHECK_OK(er_store_user_ensure(st, "bob", NULL, bob, &err));
+    /* a chain and a cycle: payments -> postgres -> db01 -> rack 4 -> payments */
+    CHECK_OK(er_store_memory_relate(st, ann, "Payments service", "uses", "PostgreSQL", 0.9,
+                                    "task-1", &err));
+    CHECK_OK(er_store_memory_relate(st, ann, "postgresql", "runs on", "db01", 1, "", &err));
+    CHECK_OK(er_store_memory_relate(st, ann, "DB01", "sits in", "rack 4", 0.5, "", &err));
+    CHECK_OK(er_store_memory_relate(st, ann, "rack  4", "hosts", "payments   SERVICE", 0.7, "",
+                                    &err));
+    /* stated again: updated, not doubled */
+    CHECK_OK(er_store_memory_relate(st, ann, "payments service", "uses", "postgresql", 0.8,
+                                    "task-2", &err));
+    /* another user's relation to the same name stays theirs */
+    CHECK_OK(er_store_memory_relate(st, bob, "payments service", "owned by", "bob", 1, "",
+                                    &err));
+    graph_seen g = { .n = 0 };
+    CHECK_OK(er_store_memory_graph(st, ann, "PAYMENTS service", 1, graph_line, &g, &err));
+    CHECK_INT(g.n, 2);
+    if (g.n == 2) {
+        CHECK_STR(g.lines[0], "1 Payments service -uses-> PostgreSQL 0.80");
+        CHECK_STR(g.lines[1], "1 rack 4 -hosts-> Payments service 0.70");
+    }
+    g.n = 0;
+    CHECK_OK(er_store_memory_graph(st, ann, "payments service", 2, graph_line, &g, &err));
+    CHECK_INT(g.n, 4);   /* the cycle closes at step 2: every relation once */
+    if (g.n == 4) {
+        CHECK_STR(g.lines[2], "2 db01 -sits in-> rack 4 0.50");
+        CHECK_STR(g.lines[3], "2 PostgreSQL -runs on-> db01 1.00");
+    }
+    g.n = 0;
+    CHECK_OK(er_store_memory_graph(st, bob, "payments service", 3, graph_line, &g, &err));
+    CHECK_INT(g.n, 1);
+    /* aliases: another name for the same entity */
+    char pg[ER_ID_LEN];
+    CHECK_OK(er_store_memory_entity(st, ann, "PostgreSQL", NULL, false, pg, &err));
+    CHECK_OK(er_store_memory_alias(st, ann, pg, "Postgres", &err));
+    char again[ER_ID_LEN];
+    CHECK_OK(er_store_memory_entity(st, ann, "postgres", NULL, false, again, &err));
+    CHECK_STR(again, pg);
+    char db01[ER_ID_LEN];
+    CHECK_OK(er_store_memory_entity(st, ann, "db01", NULL, false, db01, &err));
+    CHECK(er_store_memory_alias(st, ann, db01, "postgres", &err) == ER_EEXISTS);
+    /* errors */
+    CHECK(er_store_memory_graph(st, ann, "nothing here", 2, graph_line, &g, &err) ==
+          ER_ENOTFOUND);
+    CHECK(er_store_memory_graph(st, ann, "postgres", 0, graph_line, &g, &err) == ER_EINVAL);
+    CHECK(er_store_memory_relate(st, ann, "a", "", "b", 1, "", &err) == ER_EINVAL);
+    CHECK(er_store_memory_relate(st, ann, "a", "is", "b", 1.5, "", &err) == ER_EINVAL);
+    /* a deleted user's graph goes with them */
+    CHECK_OK(er_store_user_delete(st, "bob", &err));
+    CHECK(er_store_memory_entity(st, bob, "bob", NULL, false, again, &err) == ER_ENOTFOUND);
+    er_store_close(st);
+}
+
 static void test_offline_embedding(void)
 {
     float a[ER_EMBED_OFFLINE_DIM], b[ER_EMBED_OFFLINE_DIM], c[ER_EMBED_OFFLINE_DIM];
@@ -472,6 +545,7 @@ int main(void)
     test_text_ranking();
     test_filters();
     test_index_path();
+    test_graph();
     fake_llm_proc fake;
     int rc = fake_llm_start(&fake, "llm/embeddings.json", NULL);
     if (rc == 0) {

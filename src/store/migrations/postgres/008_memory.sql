@@ -43,3 +43,41 @@ CREATE TABLE memory_vectors (
     created_ms BIGINT NOT NULL,
     UNIQUE (model, hash)
 );
+
+-- The graph (read the comments in SQLite's 008).
+CREATE TABLE memory_entities (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL DEFAULT '',
+    created_ms BIGINT NOT NULL
+);
+CREATE TABLE memory_aliases (
+    user_id   TEXT NOT NULL,
+    alias     TEXT NOT NULL,
+    entity_id TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, alias)
+);
+CREATE TABLE memory_relations (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL DEFAULT '',
+    subject_id TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    predicate  TEXT NOT NULL,
+    object_id  TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    confidence DOUBLE PRECISION NOT NULL DEFAULT 1,
+    source     TEXT NOT NULL DEFAULT '',
+    valid_from BIGINT,
+    valid_to   BIGINT,
+    created_ms BIGINT NOT NULL,
+    UNIQUE (user_id, subject_id, predicate, object_id)
+);
+CREATE INDEX memory_relations_subject ON memory_relations (subject_id);
+CREATE INDEX memory_relations_object ON memory_relations (object_id);
+
+CREATE OR REPLACE FUNCTION memory_user_gone() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    DELETE FROM memory_items WHERE user_id = OLD.id;
+    DELETE FROM memory_entities WHERE user_id = OLD.id;
+    RETURN NULL;
+END
+$$;

@@ -59,3 +59,40 @@ CREATE TABLE memory_vectors (
     created_ms INTEGER NOT NULL,
     UNIQUE (model, hash)
 );
+
+-- The graph: entities (one row per thing, found again by any of its names),
+-- and relations between them (subject, predicate, object), each with the
+-- confidence and source of whoever stated it and when it holds.  Like items,
+-- they belong to a user or ('') to everyone.  Names are matched normalised
+-- (lower case, single spaces): memory_aliases maps every known name to its entity.
+CREATE TABLE memory_entities (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL DEFAULT '',
+    name       TEXT NOT NULL,
+    type       TEXT NOT NULL DEFAULT '',
+    created_ms INTEGER NOT NULL
+);
+CREATE TABLE memory_aliases (
+    user_id   TEXT NOT NULL,
+    alias     TEXT NOT NULL,                 -- normalised
+    entity_id TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    PRIMARY KEY (user_id, alias)
+);
+CREATE TABLE memory_relations (
+    id         TEXT PRIMARY KEY,
+    user_id    TEXT NOT NULL DEFAULT '',
+    subject_id TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    predicate  TEXT NOT NULL,
+    object_id  TEXT NOT NULL REFERENCES memory_entities (id) ON DELETE CASCADE,
+    confidence REAL NOT NULL DEFAULT 1,
+    source     TEXT NOT NULL DEFAULT '',
+    valid_from INTEGER,
+    valid_to   INTEGER,
+    created_ms INTEGER NOT NULL,
+    UNIQUE (user_id, subject_id, predicate, object_id)
+);
+CREATE INDEX memory_relations_subject ON memory_relations (subject_id);
+CREATE INDEX memory_relations_object ON memory_relations (object_id);
+CREATE TRIGGER memory_graph_user_gone AFTER DELETE ON users BEGIN
+    DELETE FROM memory_entities WHERE user_id = old.id;
+END;
