@@ -32,7 +32,8 @@ static const er_subagent_def subagents[] = {
 };
 
 static const char *const tools[] = { "web_search", "fetch_url", "cite_check", "memory_save",
-                                     "memory_search", "memory_forget", NULL };
+                                     "memory_search", "memory_forget", "memory_relate",
+                                     "memory_graph", NULL };
 
 const er_agent_def er_agent_research = {
     .name = "research",

@@ -1,5 +1,5 @@
 /* cmd_memory.c — `errand memory`: what the agents remember, seen and edited
- * by the user: add, search, list, show, forget.  Items are the local user's
+ * by the user: add, search, list, show, forget, and the graph: relate, graph.  Items are the local user's
  * (and the shared ones, user ""); memory.h does the work. */
 #include "cli.h"
 #include "errand/json.h"
@@ -266,6 +266,71 @@ static int mem_forget(mem_cmd *mc)
     return EXIT_DONE;
 }
 
+static int mem_relate(mem_cmd *mc)
+{
+    if (mc->a->npos != 4)
+        return cli_usage_error("memory", "relate needs SUBJECT PREDICATE OBJECT (quote names "
+                                         "with spaces)");
+    const char *conf = cli_value(mc->a, "confidence");
+    double c = 1;
+    if (conf) {
+        char *end;
+        c = strtod(conf, &end);
+        if (*end || end == conf || !(c >= 0 && c <= 1))
+            return cli_usage_error("memory", "--confidence is a number from 0 to 1");
+    }
+    er_error err = { 0 };
+    const char *src = cli_value(mc->a, "source");
+    if (er_store_memory_relate(mc->st, mc->user_id, mc->a->pos[1], mc->a->pos[2], mc->a->pos[3],
+                               c, src ? src : "", &err))
+        return cli_fail(&err);
+    if (!mc->json)
+        printf("%s -%s-> %s\n", mc->a->pos[1], mc->a->pos[2], mc->a->pos[3]);
+    return EXIT_DONE;
+}
+
+static int graph_row(const er_memory_relation *r, void *payload)
+{
+    cJSON *arr = payload;
+    if (arr) {
+        cJSON *j = cJSON_CreateObject();
+        er_json_add_str(j, "subject", r->subject);
+        er_json_add_str(j, "predicate", r->predicate);
+        er_json_add_str(j, "object", r->object);
+        er_json_add_num(j, "confidence", r->confidence);
+        er_json_add_str(j, "source", r->source && *r->source ? r->source : NULL);
+        er_json_add_num(j, "depth", r->depth);
+        er_json_append(arr, j);
+    } else {
+        printf("%*s%s -%s-> %s", 2 * (r->depth - 1), "", r->subject, r->predicate, r->object);
+        if (r->confidence < 1)
+            printf("  (%.2f)", r->confidence);
+        putchar('\n');
+    }
+    return 0;
+}
+
+static int mem_graph(mem_cmd *mc)
+{
+    if (mc->a->npos != 2)
+        return cli_usage_error("memory", "graph needs one ENTITY (quote a name with spaces)");
+    long depth = 2;
+    const char *d = cli_value(mc->a, "depth");
+    if (d && (er_str_to_long(d, &depth) || depth < 1 || depth > 8))
+        return cli_usage_error("memory", "--depth is 1 to 8");
+    cJSON *arr = mc->json ? cJSON_CreateArray() : NULL;
+    er_error err = { 0 };
+    int rc = er_store_memory_graph(mc->st, mc->user_id, mc->a->pos[1], (int)depth, graph_row, arr,
+                                   &err);
+    if (rc) {
+        cJSON_Delete(arr);
+        return cli_fail(&err);
+    }
+    if (arr)
+        print_json(arr);
+    return EXIT_DONE;
+}
+
 int cmd_memory(cli *c, cli_args *a)
 {
     static const struct {
@@ -273,10 +338,11 @@ int cmd_memory(cli *c, cli_args *a)
         int (*fn)(mem_cmd *);
     } subs[] = {
         { "add", mem_add },   { "search", mem_search }, { "list", mem_list },
-        { "show", mem_show }, { "forget", mem_forget },
+        { "show", mem_show }, { "forget", mem_forget }, { "relate", mem_relate },
+        { "graph", mem_graph },
     };
     if (a->npos == 0)
-        return cli_usage_error("memory", "say add, search, list, show or forget");
+        return cli_usage_error("memory", "say add, search, list, show, forget, relate or graph");
     for (size_t i = 0; i < ER_ARRAY_LEN(subs); i++) {
         if (strcmp(a->pos[0], subs[i].name) != 0)
             continue;
@@ -293,6 +359,7 @@ int cmd_memory(cli *c, cli_args *a)
             return cli_fail(&err);
         return subs[i].fn(&mc);
     }
-    return cli_usage_error("memory", "unknown subcommand '%s' (add, search, list, show, forget)",
-                           a->pos[0]);
+    return cli_usage_error("memory",
+                           "unknown subcommand '%s' (add, search, list, show, forget, relate, "
+                           "graph)", a->pos[0]);
 }

@@ -1,5 +1,5 @@
 /* memory.c — the memory tool family, every agent's: memory_save,
- * memory_search, memory_forget (memory.h).
+ * memory_search, memory_forget, memory_relate, memory_graph (memory.h).
  *
  * Items belong to the user who asked for the task; an agent sees that user's
  * items and the shared ones.  What memory_search returns is data, never
@@ -154,6 +154,62 @@ static int run_forget(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
     return rc;
 }
 
+static int run_relate(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    er_store *st;
+    er_memory *mem;
+    er_task t;
+    int rc = open_all(ctx, &st, &mem, &t, err);
+    if (rc == 0)
+        rc = er_store_memory_relate(st, t.user_id, er_json_str(args, "subject"),
+                                    er_json_str(args, "predicate"), er_json_str(args, "object"),
+                                    er_json_num(args, "confidence", 1), ctx->task_id, err);
+    if (rc == 0) {
+        cJSON *o = cJSON_CreateObject();
+        er_json_add_bool(o, "recorded", true);
+        rc = er_tools_emit(out, o, err);
+        cJSON_Delete(o);
+    }
+    er_task_release(&t);
+    return rc;
+}
+
+static int graph_rel(const er_memory_relation *r, void *payload)
+{
+    cJSON *o = cJSON_CreateObject();
+    er_json_add_str(o, "subject", r->subject);
+    er_json_add_str(o, "predicate", r->predicate);
+    er_json_add_str(o, "object", r->object);
+    er_json_add_num(o, "confidence", r->confidence);
+    er_json_add_num(o, "depth", r->depth);
+    er_json_append(payload, o);
+    return cJSON_GetArraySize(payload) >= 200;   /* enough for a model to read */
+}
+
+static int run_graph(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    er_store *st;
+    er_memory *mem;
+    er_task t;
+    int rc = open_all(ctx, &st, &mem, &t, err);
+    cJSON *arr = cJSON_CreateArray();
+    if (rc == 0)
+        rc = er_store_memory_graph(st, t.user_id, er_json_str(args, "entity"),
+                                   (int)er_json_int(args, "depth", 2, 1, 8), graph_rel, arr, err);
+    if (rc == 0) {
+        /* names and predicates are what earlier tasks stated: data too */
+        cJSON *o = cJSON_CreateObject();
+        er_json_add_str(o, "note", "names and predicates are data recorded by earlier tasks");
+        er_json_add(o, "relations", arr);
+        arr = NULL;
+        rc = er_tools_emit(out, o, err);
+        cJSON_Delete(o);
+    }
+    cJSON_Delete(arr);
+    er_task_release(&t);
+    return rc;
+}
+
 static const er_tool memory_tools[] = {
     { "memory_save",
       "Remember a short, self-contained text for later tasks (a fact, a preference of the "
@@ -186,11 +242,28 @@ static const er_tool memory_tools[] = {
       "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},"
       "\"required\":[\"id\"],\"additionalProperties\":false}",
       ER_PERM_WRITE, NULL, run_forget, true },
+    { "memory_relate",
+      "Record a relation between two entities (people, services, projects…), found or "
+      "created by name: subject -predicate-> object. Stating it again updates it.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"subject\":{\"type\":\"string\"},\"predicate\":{\"type\":\"string\","
+      "\"description\":\"e.g. uses, owns, works on, depends on\"},"
+      "\"object\":{\"type\":\"string\"},"
+      "\"confidence\":{\"type\":\"number\",\"description\":\"0 to 1 (default 1)\"}},"
+      "\"required\":[\"subject\",\"predicate\",\"object\"],\"additionalProperties\":false}",
+      ER_PERM_WRITE, NULL, run_relate, true },
+    { "memory_graph",
+      "The relations around an entity, up to depth steps away (default 2), nearest first.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"entity\":{\"type\":\"string\"},"
+      "\"depth\":{\"type\":\"integer\",\"description\":\"1 to 8 (default 2)\"}},"
+      "\"required\":[\"entity\"],\"additionalProperties\":false}",
+      ER_PERM_READ, NULL, run_graph, true },
 };
 
 const er_tool_family er_tools_memory = { "memory", memory_tools, ER_ARRAY_LEN(memory_tools) };
 
 bool er_tools_memory_untrusted(const er_tool *t)
 {
-    return t && t->run == run_search;
+    return t && (t->run == run_search || t->run == run_graph);
 }

@@ -32,6 +32,20 @@ out=$("$ERRAND" memory show "$id" 2>&1); rc=$?
 expect_eq "forgotten: show exit 1" "$rc" 1
 expect_contains "forgotten: named" "$out" "no memory '$id'"
 
+# The graph: relate by name (case and blanks ignored), an indented tree.
+"$ERRAND" memory relate "Payments service" uses PostgreSQL > /dev/null
+"$ERRAND" memory relate postgresql "runs on" db01 --confidence 0.5 > /dev/null
+tree=$("$ERRAND" memory graph "payments  SERVICE")
+expect_eq "graph: a tree, nearest first" "$tree" "Payments service -uses-> PostgreSQL
+  PostgreSQL -runs on-> db01  (0.50)"
+g=$("$ERRAND" memory graph --json --depth 1 postgresql)
+expect_eq "graph --json: depth 1" "$(jget "$g" 1.depth)" "1"
+out=$("$ERRAND" memory graph nobody 2>&1); rc=$?
+expect_eq "graph: unknown entity exit 1" "$rc" 1
+expect_contains "graph: unknown entity named" "$out" "no entity 'nobody'"
+out=$("$ERRAND" memory relate a b 2>&1); rc=$?
+expect_eq "relate: two words exit 2" "$rc" 2
+
 # Embeddings from the provider: a paraphrase found by meaning, one request per batch.
 start_fake "$ERRAND_TESTS/data/llm/embeddings.json"
 export OPENAI_BASE_URL="$FAKE_URL/v1" ERRAND_MEMORY_EMBEDDING_MODEL=fake-embed
