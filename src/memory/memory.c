@@ -79,6 +79,32 @@ bool er_memory_used_index(const er_memory *m)
 
 /* ---- saving ---- */
 
+typedef struct save_tx {
+    er_memory *m;
+    const char *model;
+    er_memory_item *items;
+    size_t n;
+    bool *created;
+    const size_t *todo_at;   /* items whose text needed embedding, and their vectors */
+    size_t ntodo;
+    float *vecs;
+    int dim;
+} save_tx;
+
+/* The items and their new vectors in one transaction: an item is never
+ * stored without its vector. */
+static int save_items(er_store *st, void *payload, er_error *err)
+{
+    save_tx *t = payload;
+    int rc = 0;
+    for (size_t i = 0; i < t->n && rc == 0; i++)
+        rc = er_store_memory_put(st, &t->items[i], t->created ? &t->created[i] : NULL, err);
+    for (size_t j = 0; j < t->ntodo && rc == 0; j++)
+        rc = er_store_memory_vec_put(st, t->model, t->items[t->todo_at[j]].hash,
+                                     t->vecs + j * (size_t)t->dim, t->dim, err);
+    return rc;
+}
+
 int er_memory_save(er_memory *m, er_memory_item *items, size_t n, bool *created, er_error *err)
 {
     const char *model = er_embedder_model(m->emb);
@@ -105,16 +131,12 @@ int er_memory_save(er_memory *m, er_memory_item *items, size_t n, bool *created,
         }
         free(v);
     }
-    float *vecs = NULL;
-    int dim = 0;
-    if (rc == 0 && ntodo)
-        rc = er_embedder_embed(m->emb, todo, ntodo, &vecs, &dim, err);
-    for (size_t i = 0; i < n && rc == 0; i++)
-        rc = er_store_memory_put(m->st, &items[i], created ? &created[i] : NULL, err);
-    for (size_t j = 0; j < ntodo && rc == 0; j++)
-        rc = er_store_memory_vec_put(m->st, model, items[todo_at[j]].hash,
-                                     vecs + j * (size_t)dim, dim, err);
-    free(vecs);
+    save_tx tx = { m, model, items, n, created, todo_at, ntodo, NULL, 0 };
+    if (rc == 0 && ntodo)   /* before the transaction: the provider may be slow */
+        rc = er_embedder_embed(m->emb, todo, ntodo, &tx.vecs, &tx.dim, err);
+    if (rc == 0)
+        rc = er_store_transaction(m->st, save_items, &tx, err);
+    free(tx.vecs);
     free(todo);
     free(todo_at);
     return rc;
@@ -179,12 +201,21 @@ static int index_refresh(er_memory *m, int dim, int64_t count, er_error *err)
         er_hnsw_free(m->index);
         m->index = NULL;
     }
-    if (!m->index) {
-        m->index = er_hnsw_new(dim, NULL);
-        m->index_max_seq = 0;
+    for (int pass = 0; pass < 2; pass++) {
+        if (!m->index) {
+            m->index = er_hnsw_new(dim, NULL);
+            m->index_max_seq = 0;
+        }
+        int rc = er_store_memory_vec_scan(m->st, er_embedder_model(m->emb), m->index_max_seq,
+                                          index_add, m, err);
+        /* as many as stored: up to date; otherwise some were deleted (and
+         * others added since): build it again, once */
+        if (rc || (int64_t)er_hnsw_size(m->index) == count || pass == 1)
+            return rc;
+        er_hnsw_free(m->index);
+        m->index = NULL;
     }
-    return er_store_memory_vec_scan(m->st, er_embedder_model(m->emb), m->index_max_seq, index_add,
-                                    m, err);
+    return 0;
 }
 
 /* The hashes nearest the query, best first, in r (OWNED arrays). */
