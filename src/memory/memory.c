@@ -370,7 +370,8 @@ int er_memory_search(er_memory *m, const er_memory_query *q, er_memory_hit **out
         er_memory_hits_free(f.hits, f.n);
         return rc;
     }
-    qsort(f.hits, f.n, sizeof *f.hits, by_score);
+    if (f.n)   /* qsort wants an array, even of none */
+        qsort(f.hits, f.n, sizeof *f.hits, by_score);
     while (f.n > (size_t)k)
         er_memory_item_release(&f.hits[--f.n].item);
     *out = f.hits;
