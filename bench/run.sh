@@ -12,6 +12,9 @@
 #    python3-readability; a cached page's fetch time.
 # 5. data.py: the data agent's load, describe and group-by of a 200 MB CSV
 #    against pandas and sqlite3's .import.
+# 6. memory.py: shared memory's vector search at 100k items of 768 dimensions
+#    (HNSW insert, exact and approximate search, recall@10, RSS) side by side
+#    with FAISS IndexFlatIP and hnswlib on the same vectors.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -24,4 +27,6 @@ echo
 echo
 /usr/bin/python3 "$here/web.py" --build "$build"
 echo
-exec /usr/bin/python3 "$here/data.py" --errand "$build/errand"
+/usr/bin/python3 "$here/data.py" --errand "$build/errand"
+echo
+exec /usr/bin/python3 "$here/memory.py" --build "$build"

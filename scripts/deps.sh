@@ -15,8 +15,9 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
            chromium zsh fish)
-# make bench: the data benchmark compares with pandas and sqlite3's .import.
-bench_pkgs=(python3-pandas sqlite3)
+# make bench: the data benchmark compares with pandas and sqlite3's .import, the
+# memory benchmark with FAISS and hnswlib.
+bench_pkgs=(python3-pandas sqlite3 python3-faiss python3-hnswlib)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
 

@@ -33,6 +33,9 @@ endif()
 if(ERRAND_WITH_POSTGRES)
   errand_backend_test(store.postgres COMMAND test_store FIXTURES postgres
                       ENV "ERRAND_TEST_DATABASE_URL=${ERRAND_TEST_PG_URL}")
+  # Shared memory (tsvector full text, bytea vectors) on the same server.
+  errand_backend_test(memory.postgres COMMAND test_memory FIXTURES postgres
+                      ENV "ERRAND_TEST_DATABASE_URL=${ERRAND_TEST_PG_URL}")
 endif()
 
 # The API tests (tests/e2e/t_api_*.sh) once more in networked mode: PostgreSQL,

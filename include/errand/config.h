@@ -63,6 +63,9 @@ typedef struct er_config {
     long web_timeout;        /* seconds one fetch may take */
     long web_max_redirects;
     long web_delay_ms;       /* politeness: least time between two fetches from one host */
+    /* shared memory (memory.h) */
+    char *memory_embedding_model;   /* NULL: offline hashed n-grams */
+    long memory_exact_max;          /* vectors scanned exactly before the index is used */
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */

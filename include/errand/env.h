@@ -13,6 +13,7 @@
 #include "bus.h"
 #include "cache.h"
 #include "llm.h"
+#include "memory.h"
 
 typedef struct er_env er_env;
 
@@ -25,6 +26,8 @@ int er_env_store(er_env *env, er_store **out, er_error *err);
 int er_env_bus(er_env *env, er_bus **out, er_error *err);
 int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
+/* Shared memory over the store (opened with it; memory.* settings). */
+int er_env_memory(er_env *env, er_memory **out, er_error *err);
 /* Hands env handles it would otherwise open on first use — fake backends in
  * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
  * each one that is not NULL (er_env_close closes it); call before anything

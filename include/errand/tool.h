@@ -27,6 +27,8 @@ typedef struct er_tool_ctx {
     bool server;                 /* a task from errand serve: commands never run unconfined
                                     unless sandbox.fallback = limits (sandbox.h) */
     const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
+    bool tainted;                /* outside text is in the run's context (er_tool_untrusted):
+                                    what the tool stores is marked untrusted */
 } er_tool_ctx;
 
 /* Output cap for a tool's result text; tools elide beyond it. */

@@ -30,7 +30,9 @@ static const er_subagent_def subagents[] = {
 };
 
 static const char *const tools[] = { "read_file", "list_dir", "glob", "grep", "diff", "lint",
-                                     "test", "run", "write_file", "edit_file", NULL };
+                                     "test", "run", "write_file", "edit_file", "memory_save",
+                                     "memory_search", "memory_forget", "memory_relate",
+                                     "memory_graph", NULL };
 
 const er_agent_def er_agent_code = {
     .name = "code",

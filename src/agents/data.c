@@ -35,7 +35,8 @@ static const er_subagent_def subagents[] = {
 
 static const char *const tools[] = { "data_load", "data_tables", "data_sql", "data_describe",
                                      "data_correlate", "data_group", "data_chart",
-                                     "data_export", NULL };
+                                     "data_export", "memory_save", "memory_search",
+                                     "memory_forget", "memory_relate", "memory_graph", NULL };
 
 const er_agent_def er_agent_data = {
     .name = "data",

@@ -31,7 +31,9 @@ static const er_subagent_def subagents[] = {
       validator_tools, true },
 };
 
-static const char *const tools[] = { "web_search", "fetch_url", "cite_check", NULL };
+static const char *const tools[] = { "web_search", "fetch_url", "cite_check", "memory_save",
+                                     "memory_search", "memory_forget", "memory_relate",
+                                     "memory_graph", NULL };
 
 const er_agent_def er_agent_research = {
     .name = "research",

@@ -77,6 +77,22 @@ static const cli_opt user_opts[] = {
     { "all", 0, NULL, "revoke: every API token and session of the user NAME" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt memory_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "kind", 'k', "KIND", "add: fact (default), preference, summary or chunk; search, list: only this kind" },
+    { "scope", 's', "SCOPE", "add: user (default), conversation, agent or global (shared by every user); "
+                             "search, list: only this scope" },
+    { "scope-id", 0, "ID", "The conversation id or agent name the scope is about" },
+    { "source", 0, "TEXT", "add, relate: where it came from (task id, URL, message id)" },
+    { "confidence", 0, "X", "relate: how sure, 0 to 1 (default 1)" },
+    { "depth", 0, "N", "graph: relations up to N steps away, 1 to 8 (default 2)" },
+    { "untrusted", 0, NULL, "add: the text came from outside content; agents treat it as data only" },
+    { "ttl", 0, "SECONDS", "add: forget it after this long" },
+    { "mode", 0, "MODE", "search: hybrid (default), text (full text only) or vector" },
+    { "since", 0, "DAYS", "search, list: only items updated in the last DAYS days" },
+    { "limit", 'n', "N", "search: at most N hits (default 10); list: at most N (default 20)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
@@ -97,6 +113,17 @@ const cli_cmd cli_commands[] = {
     { .name = "conv", .usage = "list|show ID [OPTIONS]", .summary = "List and read conversations",
       .opts = conv_opts, .run = cmd_conv,
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+    { .name = "memory",
+      .usage = "add TEXT... | search QUERY... | list | show ID | forget ID |\n"
+               "       relate SUBJECT PREDICATE OBJECT | graph ENTITY [OPTIONS]",
+      .summary = "What the agents remember: texts and a graph of entities", .opts = memory_opts,
+      .run = cmd_memory,
+      .help = "Memory is shared by every agent: your items and the global ones.  Saving the\n"
+              "same text in the same scope updates it.  search ranks by full text (BM25) and by\n"
+              "meaning (embeddings: memory.embedding_model, else offline hashed n-grams), fused.\n"
+              "Items marked untrusted came from outside content and are never instructions.\n"
+              "relate records SUBJECT -PREDICATE-> OBJECT between entities found by name (case\n"
+              "and blanks ignored); graph prints an entity's relations as an indented tree." },
     { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
       .opts = json_opts, .run = cmd_agents, .no_args = true },
     { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",

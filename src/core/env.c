@@ -23,6 +23,7 @@ struct er_env {
     er_bus *bus;
     er_cache *cache;
     er_llm *llm;
+    er_memory *memory;
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
@@ -125,6 +126,24 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err)
     if (!env->llm)
         rc = er_llm_open(&env->llm, env->cfg, er_agents, err);
     *out = env->llm;
+    pthread_mutex_unlock(&env->lock);
+    return rc;
+}
+
+int er_env_memory(er_env *env, er_memory **out, er_error *err)
+{
+    er_store *st;
+    int rc = er_env_store(env, &st, err);
+    *out = NULL;
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&env->lock);
+    if (!env->memory) {
+        er_memory_opts o;
+        er_memory_opts_from_config(&o, env->cfg);
+        rc = er_memory_open(&env->memory, st, &o, err);
+    }
+    *out = env->memory;
     pthread_mutex_unlock(&env->lock);
     return rc;
 }
@@ -389,6 +408,7 @@ void er_env_close(er_env *env)
         er_llm_close(env->llm);
     if (env->cache)
         er_cache_close(env->cache);
+    er_memory_close(env->memory);   /* it borrows the store */
     if (env->store)
         er_store_close(env->store);
     if (env->cfg) {

@@ -510,7 +510,7 @@ static bool side_effecting(er_perm p)
     return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
 }
 
-#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+#define TAINT_REASON "it follows content from outside (web pages, search results or memory), " \
                      "which may carry instructions that are not the user's"
 
 #define PARKED 2   /* check_policy: the task waits for the answer (park.h) */
@@ -572,7 +572,8 @@ static er_tool_ctx tool_ctx(run *r, const scope *s)
                           .workspace = r->place.workspace, .workspace_read_only = s->read_only,
                           .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) ==
                                              ER_POLICY_ALLOW,
-                          .server = r->place.server, .cancel = r->o->cancel };
+                          .server = r->place.server, .cancel = r->o->cancel,
+                          .tainted = r->tainted };
 }
 
 /* 0 when the call may go ahead; PARKED when the task waits for the answer

@@ -31,6 +31,7 @@
 #define OID_INT8 20
 #define OID_INT2 21
 #define OID_INT4 23
+#define OID_BYTEA 17
 
 typedef struct pg_conn {
     PGconn *c;           /* NULL until first needed */
@@ -294,7 +295,9 @@ static int prepare(pg_store *s, pg_conn *pc, const char *sql, const er_sql_value
     }
     Oid types[MAX_PARAMS];
     for (int i = 0; i < nparams; i++)
-        types[i] = params[i].type == ER_SQL_INT ? OID_INT8 : 0;   /* 0: the server infers */
+        types[i] = params[i].type == ER_SQL_INT    ? OID_INT8
+                   : params[i].type == ER_SQL_BLOB ? OID_BYTEA
+                                                   : 0;   /* 0: the server infers */
     char name[32];
     *num = ++pc->next_stmt;
     snprintf(name, sizeof name, "er_%lu", (unsigned long)*num);
@@ -323,16 +326,23 @@ static int exec_once(pg_store *s, pg_conn *pc, const char *sql, const er_sql_val
         return rc;
     const char *values[MAX_PARAMS];
     char ints[MAX_PARAMS][24];
+    int lengths[MAX_PARAMS], formats[MAX_PARAMS];
     for (int i = 0; i < nparams; i++) {
         values[i] = params[i].type == ER_SQL_TEXT ? params[i].s : NULL;
+        lengths[i] = 0;
+        formats[i] = 0;
         if (params[i].type == ER_SQL_INT) {
             snprintf(ints[i], sizeof ints[i], "%lld", (long long)params[i].i);
             values[i] = ints[i];
+        } else if (params[i].type == ER_SQL_BLOB) {   /* bytes as they are: binary format */
+            values[i] = params[i].s ? params[i].s : "";
+            lengths[i] = (int)params[i].i;
+            formats[i] = 1;
         }
     }
     char name[32];
     snprintf(name, sizeof name, "er_%lu", (unsigned long)num);
-    PGresult *res = PQexecPrepared(pc->c, name, nparams, values, NULL, NULL, 0);
+    PGresult *res = PQexecPrepared(pc->c, name, nparams, values, lengths, formats, 0);
     ExecStatusType status = PQresultStatus(res);
     if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
         *out = res;
@@ -355,6 +365,35 @@ static int exec_on(pg_store *s, pg_conn *pc, const char *sql, const er_sql_value
     return rc;
 }
 
+static int hex_nibble(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)(c | 0x20);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* bytea in the text output format "\x0a1b…" (bytea_output = hex, the default
+ * since 9.0) as bytes: OWNED, *n its length. */
+static char *bytea_decode(const char *text, size_t *n)
+{
+    size_t len = strlen(text);
+    if (len < 2 || text[0] != '\\' || text[1] != 'x') {   /* escape format: keep the text */
+        *n = len;
+        char *copy = er_xmalloc(len + 1);
+        memcpy(copy, text, len + 1);
+        return copy;
+    }
+    size_t out_len = (len - 2) / 2;
+    char *out = er_xmalloc(out_len + 1);
+    for (size_t i = 0; i < out_len; i++) {
+        int hi = hex_nibble(text[2 + 2 * i]), lo = hex_nibble(text[3 + 2 * i]);
+        out[i] = (char)((hi < 0 ? 0 : hi) << 4 | (lo < 0 ? 0 : lo));
+    }
+    *n = out_len;
+    return out;
+}
+
 static void deliver_rows(const PGresult *res, er_sql_row_fn fn, void *payload)
 {
     int nrows = PQntuples(res), ncols = PQnfields(res);
@@ -370,10 +409,18 @@ static void deliver_rows(const PGresult *res, er_sql_row_fn fn, void *payload)
                 vals[c] = ER_SQL_I(strtoll(text, NULL, 10));
             else if (type == OID_BOOL)
                 vals[c] = ER_SQL_I(text[0] == 't');
-            else
+            else if (type == OID_BYTEA) {
+                size_t n;
+                char *bytes = bytea_decode(text, &n);
+                vals[c] = ER_SQL_B(bytes, n);
+            } else
                 vals[c] = (er_sql_value){ ER_SQL_TEXT, 0, text };
         }
-        if (fn(vals, ncols, payload))
+        int stop = fn(vals, ncols, payload);
+        for (int c = 0; c < ncols; c++)
+            if (vals[c].type == ER_SQL_BLOB)
+                free((char *)vals[c].s);
+        if (stop)
             break;
     }
     if (vals != stack_vals)

@@ -191,6 +191,9 @@ static int bind_params(sqlite_store *s, sq_conn *c, sqlite3_stmt *stmt,
             rc = sqlite3_bind_int64(stmt, i + 1, params[i].i);
         else if (params[i].type == ER_SQL_TEXT && params[i].s)
             rc = sqlite3_bind_text(stmt, i + 1, params[i].s, -1, SQLITE_STATIC);
+        else if (params[i].type == ER_SQL_BLOB)
+            rc = sqlite3_bind_blob64(stmt, i + 1, params[i].s ? params[i].s : "",
+                                     (sqlite3_uint64)params[i].i, SQLITE_STATIC);
         else
             rc = sqlite3_bind_null(stmt, i + 1);
         if (rc != SQLITE_OK)
@@ -209,7 +212,10 @@ static void read_row(sqlite3_stmt *stmt, er_sql_value *vals, int ncols)
         case SQLITE_INTEGER:
             vals[c] = ER_SQL_I(sqlite3_column_int64(stmt, c));
             break;
-        default:   /* text, blob and real all reach the domain as text */
+        case SQLITE_BLOB:
+            vals[c] = ER_SQL_B(sqlite3_column_blob(stmt, c), sqlite3_column_bytes(stmt, c));
+            break;
+        default:   /* text and real reach the domain as text */
             vals[c] = (er_sql_value){ ER_SQL_TEXT, 0, (const char *)sqlite3_column_text(stmt, c) };
             if (!vals[c].s)
                 vals[c] = ER_SQL_N;

@@ -18,6 +18,7 @@ static const er_tool_family *const families[] = {
     &er_tools_web,
     &er_tools_research,
     &er_tools_data,
+    &er_tools_memory,
 };
 
 static const er_tool_family *family_at(size_t i)
@@ -67,7 +68,7 @@ const er_tool *er_tool_find(const char *name)
 
 bool er_tool_untrusted(const er_tool *t)
 {
-    return t && t->perm == ER_PERM_NETWORK;
+    return t && (t->perm == ER_PERM_NETWORK || er_tools_memory_untrusted(t));
 }
 
 cJSON *er_tool_spec(const er_tool *t)

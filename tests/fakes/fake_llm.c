@@ -18,6 +18,7 @@
  * their own file names, as the soak tests need),
  * echo (true: answer with the text of the last message; "ID": with tool call
  * ID's result).
+ * POST /v1/embeddings answers with deterministic vectors (fake_llm_embed.h).
  * --gullible on: obey the orders found in the last message before the script
  * (fake_llm_gullible.h).
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
@@ -26,6 +27,7 @@
 #include "fake_llm_misbehave.h"
 #include "fake_llm_wire.h"
 #include "fake_llm_gullible.h"
+#include "fake_llm_embed.h"
 
 #include <arpa/inet.h>
 #include <civetweb.h>
@@ -409,6 +411,26 @@ static void answer_chat(exchange *x)
     }
 }
 
+static void answer_embeddings(exchange *x, const char *method)
+{
+    if (!key_ok(x)) {
+        send_error(x, 401, "Incorrect API key provided", -1);
+        return;
+    }
+    if (strcmp(method, "POST") != 0) {
+        send_error(x, 405, "fake_llm: method not allowed", -1);
+        return;
+    }
+    if (!x->json)
+        x->json = cJSON_ParseWithLength(x->body.ptr ? x->body.ptr : "", x->body.len);
+    const char *msg = "we could not parse the JSON body of your request";
+    cJSON *answer = x->json ? fake_embed_answer(x->json, &msg) : NULL;
+    if (answer)
+        send_json(x, 200, NULL, answer);
+    else
+        send_error(x, 400, msg, -1);
+}
+
 static void route(exchange *x, const char *method)
 {
     const char *path = x->path;
@@ -418,9 +440,12 @@ static void route(exchange *x, const char *method)
     bool anthropic = strcmp(path, "/v1/messages") == 0 ||
                      (models && (mg_get_header(x->conn, "anthropic-version") ||
                                  mg_get_header(x->conn, "x-api-key")));
+    bool embeddings = strcmp(path, "/v1/embeddings") == 0 || strcmp(path, "/embeddings") == 0;
     x->r.p = anthropic ? ANTHROPIC : OPENAI;
     if (read_body(x) != 0)
         send_error(x, 413, "fake_llm: request body too large or unreadable", -1);
+    else if (embeddings)
+        answer_embeddings(x, method);
     else if (!models && !openai && !anthropic)
         send_error(x, 404, "fake_llm: no such endpoint", -1);
     else if (!key_ok(x))

@@ -6,6 +6,7 @@
 #include "check.h"
 #include "fake_backends.h"
 #include "errand/alloc.h"
+#include "errand/backend/store_backend.h"
 #include "errand/env.h"
 #include "errand/events.h"
 #include "errand/json.h"
@@ -149,11 +150,13 @@ static void test_migrate_faults(void)
     CHECK_OK(er_store_schema_version(st, &version, &err));
     CHECK_INT(version, 1);
     /* Run again, it goes on from there. */
+    size_t nmig = 0;   /* versions may have gaps: count the migrations */
+    er_migrations_for("sqlite", &nmig);
     CHECK_OK(er_store_migrate(st, &applied, &err));
-    CHECK_INT(applied, er_store_latest_version(st) - 1);
+    CHECK_INT(applied, (int)nmig - 1);
     CHECK_OK(er_store_schema_version(st, &version, &err));
     CHECK_INT(version, er_store_latest_version(st));
-    CHECK(fake_calls(ctl, "transaction") >= (long)er_store_latest_version(st));
+    CHECK(fake_calls(ctl, "transaction") >= (long)nmig);
     er_store_close(st);
 }
 

@@ -458,12 +458,13 @@ static void test_migrate(void)
             CHECK(m[i].version > m[i - 1].version);
         CHECK_INT(er_store_latest_version(st), m[n - 1].version);
     }
+    size_t nmig = n;
     CHECK(er_migrations_for("no-such-dialect", &n) == NULL && n == 0);
 
     CHECK_OK(er_store_schema_version(st, &v, &err));
     CHECK_INT(v, 0);
     CHECK_OK(er_store_migrate(st, &applied, &err));
-    CHECK_INT(applied, er_store_latest_version(st));
+    CHECK_INT(applied, (int)nmig);   /* versions may have gaps */
     CHECK_OK(er_store_schema_version(st, &v, &err));
     CHECK_INT(v, er_store_latest_version(st));
     CHECK_OK(er_store_migrate(st, &applied, &err));
@@ -525,7 +526,9 @@ static void test_migrate_concurrent(void)
         int v = 0;
         CHECK_OK(er_store_schema_version(st, &v, &err));
         CHECK_INT(v, er_store_latest_version(st));
-        CHECK_INT(m[0].applied + m[1].applied, er_store_latest_version(st));
+        size_t nmig = 0;
+        er_migrations_for(pg_base ? "postgres" : "sqlite", &nmig);
+        CHECK_INT(m[0].applied + m[1].applied, (int)nmig);   /* versions may have gaps */
         er_store_close(st);
     }
 }

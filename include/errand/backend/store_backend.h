@@ -19,7 +19,9 @@
  *   2  migration_lock, table_exists */
 #define ER_STORE_BACKEND_VERSION 2
 
-typedef enum { ER_SQL_NULL = 0, ER_SQL_INT, ER_SQL_TEXT } er_sql_type;
+/* ER_SQL_BLOB: bytes s[0..i) (SQLite BLOB, PostgreSQL bytea); rows carry them
+ * the same way, BORROWED for the row callback. */
+typedef enum { ER_SQL_NULL = 0, ER_SQL_INT, ER_SQL_TEXT, ER_SQL_BLOB } er_sql_type;
 
 typedef struct er_sql_value {
     er_sql_type type;
@@ -30,6 +32,7 @@ typedef struct er_sql_value {
 #define ER_SQL_I(v) ((er_sql_value){ ER_SQL_INT, (v), NULL })
 #define ER_SQL_S(v) ((er_sql_value){ (v) ? ER_SQL_TEXT : ER_SQL_NULL, 0, (v) })
 #define ER_SQL_N ((er_sql_value){ ER_SQL_NULL, 0, NULL })
+#define ER_SQL_B(p, n) ((er_sql_value){ ER_SQL_BLOB, (int64_t)(n), (const char *)(p) })
 
 /* Row callback: nonzero stops the query (and query returns 0). */
 typedef int (*er_sql_row_fn)(const er_sql_value *cols, int ncols, void *payload);
