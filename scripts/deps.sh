@@ -5,6 +5,7 @@
 #   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
 #   scripts/deps.sh valgrind plus valgrind, for `make valgrind`
 #   scripts/deps.sh bench   plus pandas and sqlite3, for `make bench`
+#   scripts/deps.sh browsers only the browsers the browser tests drive
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
 set -euo pipefail
@@ -13,14 +14,19 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
             libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
+           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
+           chromium)
 # make bench: the data benchmark compares with pandas and sqlite3's .import.
 bench_pkgs=(python3-pandas sqlite3)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
+# The browser agent's tests drive a real Chromium (also in test_pkgs).
+browser_pkgs=(chromium)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then
+if [ "${1:-build}" = browsers ]; then
+  want=("${browser_pkgs[@]}")
+elif [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 elif [ "${1:-build}" = bench ]; then
   want+=("${bench_pkgs[@]}")

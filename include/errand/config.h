@@ -63,6 +63,14 @@ typedef struct er_config {
     long web_timeout;        /* seconds one fetch may take */
     long web_max_redirects;
     long web_delay_ms;       /* politeness: least time between two fetches from one host */
+    /* the browser tools (browser_pool.h) */
+    char *browser_engine;    /* "chromium" */
+    char *browser_binary;    /* NULL: the engine's Debian path */
+    char *browser_headless;  /* "true" (default) or "false" */
+    long browser_max_instances;
+    long browser_recycle_after;
+    long browser_page_timeout;     /* seconds */
+    long browser_command_timeout;  /* seconds */
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */
