@@ -173,8 +173,8 @@ static char **chromium_argv(const char *bin, const er_browser_opts *o, const cha
         "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-quic",
         "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio",
         "--disable-breakpad", "--block-new-web-contents", "--disable-site-isolation-trials",
-        "--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,"
-        "OptimizationHints,AutofillServerCommunication",
+        ("--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,"
+         "OptimizationHints,AutofillServerCommunication"),
         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(fixed); i++)

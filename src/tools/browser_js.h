@@ -31,13 +31,17 @@
     "  return { el: list.filter(vis)[0] || null, count: list.length, sel: sel }; };"          \
     "const what = a => a.ref ? 'ref ' + a.ref : (a.selector ? 'selector ' + a.selector : '')" \
     "  + (a.text ? (a.selector ? ' with ' : '') + 'text \"' + a.text + '\"' : '');"           \
-    /* Waits until the element is there, visible and stable (the same box */                 \
-    /* over one animation frame), or the timeout passes. */                                   \
+    /* Waits until the element is there, visible and stable (no animation */                 \
+    /* running in the document, or else the same box over one animation */                  \
+    /* frame), or the timeout passes. */                                                     \
     "const waitFind = a => new Promise(res => { const t0 = Date.now();"                      \
     "  const again = () => Date.now() - t0 > a.timeout ? res({ el: null, timeout: true })"   \
     "    : setTimeout(tick, 40);"                                                            \
+    "  const still = () => !document.getAnimations ||"                                       \
+    "    document.getAnimations().every(x => x.playState !== 'running');"                   \
     "  function tick() { const f = find(a); if (f.error) return res(f);"                     \
-    "    if (!f.el) return again(); const r1 = f.el.getBoundingClientRect();"                \
+    "    if (!f.el) return again(); if (still()) return res(f);"                             \
+    "    const r1 = f.el.getBoundingClientRect();"                                           \
     "    requestAnimationFrame(() => { const r2 = f.el.getBoundingClientRect();"             \
     "      if (r1.x === r2.x && r1.y === r2.y && r1.width === r2.width && r1.height === r2.height)" \
     "        res(f); else again(); }); }"                                                     \
