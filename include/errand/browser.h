@@ -17,6 +17,9 @@
  * ER_EUNAVAIL "the browser exited …"; er_browser_alive then says false and
  * the pool (browser_pool.h) replaces it.  Every command has a timeout.
  *
+ * Cookies can be read out and put back (a named session kept in the cache
+ * by the browser tools, src/tools/browser.c).
+ *
  * Threads: one thread at a time per instance (the pool lends it out). */
 #ifndef ERRAND_BROWSER_H
 #define ERRAND_BROWSER_H
@@ -60,6 +63,10 @@ typedef struct er_browser_backend {
     /* Waits until the document has finished loading (after a click that may
      * have started a navigation). */
     int (*settle)(er_browser *b, er_error *err);
+    /* The browser's cookies as a JSON array (OWNED), in the engine's own
+     * shape; set_cookies takes what cookies gave (a saved session). */
+    int (*cookies)(er_browser *b, char **json, er_error *err);
+    int (*set_cookies)(er_browser *b, const char *json, er_error *err);
 } er_browser_backend;
 
 /* First member of every backend's struct. */
@@ -81,6 +88,8 @@ int er_browser_screenshot(er_browser *b, bool full_page, er_buf *png, er_error *
 int er_browser_pdf(er_browser *b, er_buf *pdf, er_error *err);
 int er_browser_back(er_browser *b, er_error *err);
 int er_browser_settle(er_browser *b, er_error *err);
+int er_browser_cookies(er_browser *b, char **json, er_error *err);
+int er_browser_set_cookies(er_browser *b, const char *json, er_error *err);
 
 /* The engines compiled in, for errors and --help: "chromium". */
 const char *er_browser_engines(void);

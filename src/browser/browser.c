@@ -84,3 +84,14 @@ int er_browser_settle(er_browser *b, er_error *err)
 {
     return b->be->settle(b, err);
 }
+
+int er_browser_cookies(er_browser *b, char **json, er_error *err)
+{
+    *json = NULL;
+    return b->be->cookies(b, json, err);
+}
+
+int er_browser_set_cookies(er_browser *b, const char *json, er_error *err)
+{
+    return b->be->set_cookies(b, json, err);
+}

@@ -596,6 +596,47 @@ static int cr_back(er_browser *base, er_error *err)
     return settle_within(b, b->page_ms, err);
 }
 
+static int cr_cookies(er_browser *base, char **json, er_error *err)
+{
+    chromium *b = cr(base);
+    cJSON *r = NULL;
+    int rc = er_cdp_call(b->cdp, NULL, "Storage.getCookies", NULL, b->cmd_ms, &r, err);
+    if (rc)
+        return rc;
+    const cJSON *list = er_json_arr(r, "cookies");
+    *json = list ? er_json_print(list) : er_xstrdup("[]");
+    cJSON_Delete(r);
+    return 0;
+}
+
+static int cr_set_cookies(er_browser *base, const char *json, er_error *err)
+{
+    chromium *b = cr(base);
+    cJSON *list = cJSON_Parse(json);
+    if (!cJSON_IsArray(list)) {
+        cJSON_Delete(list);
+        return er_error_set(err, ER_EPROTO, "the saved session's cookies are not a JSON array");
+    }
+    /* Storage.getCookies' entries carry read-only fields (size, session…)
+     * that setCookies refuses: only what a cookie is made of is passed. */
+    static const char *const keep[] = { "name", "value", "domain", "path", "expires",
+                                        "httpOnly", "secure", "sameSite" };
+    cJSON *clean = cJSON_CreateArray(), *c;
+    cJSON_ArrayForEach(c, list) {
+        cJSON *o = cJSON_CreateObject();
+        for (size_t i = 0; i < ER_ARRAY_LEN(keep); i++) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, keep[i]);
+            if (v && !(strcmp(keep[i], "expires") == 0 && er_json_num(c, "expires", -1) < 0))
+                er_json_add(o, keep[i], cJSON_Duplicate(v, true));
+        }
+        er_json_append(clean, o);
+    }
+    cJSON_Delete(list);
+    cJSON *p = cJSON_CreateObject();
+    er_json_add(p, "cookies", clean);
+    return er_cdp_call(b->cdp, NULL, "Storage.setCookies", p, b->cmd_ms, NULL, err);
+}
+
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err);
 
 const er_browser_backend er_browser_chromium = {
@@ -610,6 +651,8 @@ const er_browser_backend er_browser_chromium = {
     .pdf = cr_pdf,
     .back = cr_back,
     .settle = cr_settle,
+    .cookies = cr_cookies,
+    .set_cookies = cr_set_cookies,
 };
 
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)

@@ -11,7 +11,10 @@
  * person's approval, so a page's text cannot make errand act.
  *
  * The browser is the session's (argument "session", by default the task's),
- * lent by the process's pool (er_env_browsers). */
+ * lent by the process's pool (er_env_browsers).  A session named in the
+ * arguments keeps its cookies in the cache (browser:{session}, Redis in
+ * networked mode) after every command, and a new browser for it starts with
+ * them: a login survives between tasks and workers. */
 #include "errand/alloc.h"
 #include "errand/browser_pool.h"
 #include "errand/env.h"
@@ -33,6 +36,8 @@
 #define OPEN_PREVIEW 1500
 #define DEFAULT_WAIT_MS 5000
 #define FILE_MAX (64u * 1024 * 1024)
+#define SESSION_TTL_MS (7LL * 24 * 3600 * 1000)
+#define COOKIES_MAX (1024 * 1024)
 
 typedef struct page {
     const er_tool_ctx *ctx;
@@ -123,6 +128,46 @@ static void add_where(page *p, cJSON *o)
     cJSON_Delete(w);
 }
 
+static char *session_key(const char *session)
+{
+    return er_xasprintf("browser:%s", session);
+}
+
+/* A named session's saved cookies into its new browser. */
+static int restore_session(const er_tool_ctx *ctx, page *p, er_error *err)
+{
+    er_cache *cache = NULL;
+    if (er_env_cache(ctx->env, &cache, err) != 0)
+        return err->code;
+    char *key = session_key(p->session), *json = NULL;
+    int rc = er_cache_get(cache, key, &json, NULL, err);
+    free(key);
+    if (rc == ER_ENOTFOUND)
+        return 0;   /* a new session */
+    if (rc == 0)
+        rc = er_browser_set_cookies(p->b, json, err);
+    free(json);
+    return rc;
+}
+
+static int save_session(const er_tool_ctx *ctx, page *p, er_error *err)
+{
+    er_cache *cache = NULL;
+    if (er_env_cache(ctx->env, &cache, err) != 0)
+        return err->code;
+    char *json = NULL;
+    int rc = er_browser_cookies(p->b, &json, err);
+    if (rc == 0 && strlen(json) > COOKIES_MAX)
+        rc = er_error_set(err, ER_ETOOBIG, "the session's cookies take %zu bytes (at most %d "
+                          "are saved)", strlen(json), COOKIES_MAX);
+    char *key = session_key(p->session);
+    if (rc == 0)
+        rc = er_cache_set(cache, key, json, strlen(json), SESSION_TTL_MS, err);
+    free(key);
+    free(json);
+    return rc;
+}
+
 static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool, bool opens,
                      page_fn fn, er_buf *out, er_error *err)
 {
@@ -135,8 +180,11 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     char why[160];
     if ((rc = er_browser_pool_take(pool, p.session, &p.b, &fresh, why, sizeof why, err)))
         return rc;
+    bool named = !er_str_empty(er_json_str(args, "session"));
+    if (fresh && named)
+        rc = restore_session(ctx, &p, err);
     const char *url = er_json_str(args, "url");
-    if (url)
+    if (rc == 0 && url)
         rc = er_browser_navigate(p.b, url, err);
     else if (fresh && !opens)
         rc = er_error_set(err, ER_EINVAL, "%s: no page is open in session '%s'%s%s: open one "
@@ -145,6 +193,8 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     cJSON *o = cJSON_CreateObject();
     if (rc == 0)
         rc = fn(&p, o, err);
+    if (rc == 0 && named)
+        rc = save_session(ctx, &p, err);
     if (rc == ER_EUNAVAIL && !er_browser_alive(p.b)) {
         char msg[sizeof err->msg];
         er_strlcpy(msg, err->msg, sizeof msg);
@@ -547,8 +597,9 @@ static int run_close(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_
 
 /* ---- the table ---- */
 
-#define P_SESSION "\"session\":{\"type\":\"string\",\"description\":\"browser session (own " \
-                  "cookies and page); default: this task's\"}"
+#define P_SESSION "\"session\":{\"type\":\"string\",\"description\":\"named browser session: " \
+                  "its own page and cookies, kept between tasks (a login survives); default: " \
+                  "this task's (its cookies are not kept)\"}"
 #define P_URL_FIRST "\"url\":{\"type\":\"string\",\"description\":\"open this http(s) URL " \
                     "first (default: the page already open)\"}"
 #define P_TARGET                                                                              \

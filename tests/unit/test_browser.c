@@ -11,6 +11,7 @@
 #include "errand/alloc.h"
 #include "errand/browser.h"
 #include "errand/browser_pool.h"
+#include "errand/cache.h"
 #include "errand/env.h"
 #include "errand/json.h"
 #include "errand/str.h"
@@ -480,6 +481,43 @@ static void test_pool(er_env *env)
     CHECK(call(env, "browser_read", "{\"session\":\"s1\"}", NULL, &err) == ER_EINVAL);
 }
 
+/* A login in a named session survives its browser: the cookies come back
+ * from the cache into the next one. */
+static void test_session(er_env *env)
+{
+    er_error err = { 0 };
+    cJSON *o = NULL;
+    char *a = er_xasprintf("{\"url\":\"%s/login.html\",\"session\":\"shop\"}", base);
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    free(a);
+    CHECK_OK(call(env, "browser_type", "{\"selector\":\"#user\",\"value\":\"Ann\","
+                  "\"session\":\"shop\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_click", "{\"selector\":\"#signin\",\"session\":\"shop\"}", &o,
+                  &err));
+    CHECK(contains(o, "url", "/browser/account.html"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"shop\"}", NULL, &err));
+    a = er_xasprintf("{\"url\":\"%s/account.html\",\"session\":\"shop\"}", base);
+    CHECK_OK(call(env, "browser_open", a, &o, &err));
+    free(a);
+    CHECK(contains(o, "content", "Signed in as Ann"));
+    cJSON_Delete(o);
+    er_cache *cache = NULL;
+    char *saved = NULL;
+    CHECK_OK(er_env_cache(env, &cache, &err));
+    CHECK_OK(er_cache_get(cache, "browser:shop", &saved, NULL, &err));
+    CHECK(saved && strstr(saved, "\"sid\"") && strstr(saved, "\"Ann\""));
+    free(saved);
+    /* another session has its own cookies */
+    a = er_xasprintf("{\"url\":\"%s/account.html\",\"session\":\"other\"}", base);
+    CHECK_OK(call(env, "browser_open", a, &o, &err));
+    free(a);
+    CHECK(contains(o, "content", "Please sign in"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"other\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"shop\"}", NULL, &err));
+}
+
 static int entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -513,6 +551,7 @@ int main(void)
     test_slow_and_big(env);
     test_guard(env);
     test_crash(env);
+    test_session(env);
     test_pool(env);
     er_env_close(env);
     CHECK(entries(tmp) == 0);   /* every profile deleted on close */
