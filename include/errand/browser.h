@@ -67,6 +67,13 @@ typedef struct er_browser_backend {
      * shape; set_cookies takes what cookies gave (a saved session). */
     int (*cookies)(er_browser *b, char **json, er_error *err);
     int (*set_cookies)(er_browser *b, const char *json, er_error *err);
+    /* From now on, requests whose URL matches one of the patterns (globs:
+     * '*' any run of characters, '?' one) or whose resource type is one of
+     * types (document, stylesheet, image, media, font, script, xhr, fetch,
+     * websocket, other…; any case; fetch and xhr are one) fail.  Replaces the earlier lists; empty
+     * lists block nothing. */
+    int (*block)(er_browser *b, const char *const *patterns, size_t npatterns,
+                 const char *const *types, size_t ntypes, er_error *err);
 } er_browser_backend;
 
 /* First member of every backend's struct. */
@@ -90,6 +97,8 @@ int er_browser_back(er_browser *b, er_error *err);
 int er_browser_settle(er_browser *b, er_error *err);
 int er_browser_cookies(er_browser *b, char **json, er_error *err);
 int er_browser_set_cookies(er_browser *b, const char *json, er_error *err);
+int er_browser_block(er_browser *b, const char *const *patterns, size_t npatterns,
+                     const char *const *types, size_t ntypes, er_error *err);
 
 /* The engines compiled in, for errors and --help: "chromium". */
 const char *er_browser_engines(void);

@@ -11,7 +11,7 @@
  *   er_tools_browser browser_open browser_read browser_extract browser_click
  *                    browser_type browser_select browser_wait browser_scroll
  *                    browser_back browser_screenshot browser_pdf browser_eval
- *                    browser_close                       (src/tools/browser.c)
+ *                    browser_block browser_close         (src/tools/browser.c)
  *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
  *                    data_group data_export data_chart     (src/tools/data*.c)
  *

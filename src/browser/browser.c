@@ -95,3 +95,9 @@ int er_browser_set_cookies(er_browser *b, const char *json, er_error *err)
 {
     return b->be->set_cookies(b, json, err);
 }
+
+int er_browser_block(er_browser *b, const char *const *patterns, size_t npatterns,
+                     const char *const *types, size_t ntypes, er_error *err)
+{
+    return b->be->block(b, patterns, npatterns, types, ntypes, err);
+}

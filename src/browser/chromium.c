@@ -17,6 +17,7 @@
 #include "errand/alloc.h"
 #include "errand/base64.h"
 #include "errand/browser.h"
+#include "errand/glob.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/str.h"
@@ -31,6 +32,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
@@ -56,6 +58,10 @@ typedef struct chromium {
     bool loading;
     char blocked[256];        /* the guard's first refusal since the last navigation */
     int nblocked;
+    char **block_patterns;    /* er_browser_block's lists */
+    size_t nblock_patterns;
+    char **block_types;
+    size_t nblock_types;
 } chromium;
 
 static const char *const binaries[] = { "/usr/lib/chromium/chromium", "/usr/bin/chromium",
@@ -96,6 +102,29 @@ static int guard_url(const er_netguard *g, const char *url, er_error *err)
     return rc;
 }
 
+/* Chromium reports fetch() as XHR at times and as Fetch at others: the
+ * two names block both. */
+static bool type_is(const char *type, const char *want)
+{
+    bool scripted = strcasecmp(want, "fetch") == 0 || strcasecmp(want, "xhr") == 0;
+    if (scripted)
+        return strcasecmp(type, "fetch") == 0 || strcasecmp(type, "xhr") == 0;
+    return strcasecmp(type, want) == 0;
+}
+
+/* Whether the user's block lists name this request; called with lock held. */
+static bool user_blocked(chromium *b, const char *url, const char *type)
+{
+    for (size_t i = 0; i < b->nblock_types; i++)
+        if (type && type_is(type, b->block_types[i]))
+            return true;
+    for (size_t i = 0; i < b->nblock_patterns; i++)
+        if (er_glob_segment(b->block_patterns[i], strlen(b->block_patterns[i]), url,
+                            strlen(url), false))
+            return true;
+    return false;
+}
+
 static void request_paused(chromium *b, er_cdp *c, const cJSON *params, const char *session)
 {
     const char *id = er_json_str(params, "requestId");
@@ -105,7 +134,12 @@ static void request_paused(chromium *b, er_cdp *c, const cJSON *params, const ch
     er_error e = { 0 };
     cJSON *p = cJSON_CreateObject();
     er_json_add_str(p, "requestId", id);
-    if (url && guard_url(b->guard, url, &e) == 0) {
+    pthread_mutex_lock(&b->lock);
+    bool mine = url && user_blocked(b, url, er_json_str(params, "resourceType"));
+    pthread_mutex_unlock(&b->lock);
+    if (mine) {
+        er_error_set(&e, ER_EDENIED, "blocked by browser_block");
+    } else if (url && guard_url(b->guard, url, &e) == 0) {
         er_cdp_send(c, session, "Fetch.continueRequest", p);
         return;
     }
@@ -323,6 +357,8 @@ static void stop_process(chromium *b)
     }
 }
 
+static void free_list(char **v, size_t n);
+
 static void cr_close(er_browser *base)
 {
     chromium *b = cr(base);
@@ -335,6 +371,8 @@ static void cr_close(er_browser *base)
     if (b->profile)
         nftw(b->profile, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(b->profile);
+    free_list(b->block_patterns, b->nblock_patterns);
+    free_list(b->block_types, b->nblock_types);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -637,6 +675,40 @@ static int cr_set_cookies(er_browser *base, const char *json, er_error *err)
     return er_cdp_call(b->cdp, NULL, "Storage.setCookies", p, b->cmd_ms, NULL, err);
 }
 
+static void free_list(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
+static char **copy_list(const char *const *v, size_t n)
+{
+    char **c = er_xcalloc(n + 1, sizeof *c);
+    for (size_t i = 0; i < n; i++)
+        c[i] = er_xstrdup(v[i]);
+    return c;
+}
+
+static int cr_block(er_browser *base, const char *const *patterns, size_t npatterns,
+                    const char *const *types, size_t ntypes, er_error *err)
+{
+    (void)err;
+    chromium *b = cr(base);
+    char **p = copy_list(patterns, npatterns), **t = copy_list(types, ntypes);
+    pthread_mutex_lock(&b->lock);
+    char **oldp = b->block_patterns, **oldt = b->block_types;
+    size_t nop = b->nblock_patterns, not = b->nblock_types;
+    b->block_patterns = p;
+    b->nblock_patterns = npatterns;
+    b->block_types = t;
+    b->nblock_types = ntypes;
+    pthread_mutex_unlock(&b->lock);
+    free_list(oldp, nop);
+    free_list(oldt, not);
+    return 0;
+}
+
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err);
 
 const er_browser_backend er_browser_chromium = {
@@ -653,6 +725,7 @@ const er_browser_backend er_browser_chromium = {
     .settle = cr_settle,
     .cookies = cr_cookies,
     .set_cookies = cr_set_cookies,
+    .block = cr_block,
 };
 
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)

@@ -1,13 +1,13 @@
 /* browser.c — the browser tool family: a real browser (browser.h) the
  * browser agent drives — open, read, extract, click, type, select, wait,
- * scroll, back, screenshot, pdf, eval, close.
+ * scroll, back, screenshot, pdf, eval, block, close.
  *
  * Classes: what only looks (open, read, extract, wait, scroll, back) is of
  * the network class: its results carry page text, fenced as data
  * (untrusted.h), so the run is tainted from then on (er_tool_untrusted).
  * What acts on the site (click, type, select: they may submit a form with
  * the user's data) is of the send class, screenshot and pdf write files
- * (write), and eval runs code (exec): after a page was read, each needs a
+ * (write), and eval runs code (exec); block and close only take away (read): after a page was read, each needs a
  * person's approval, so a page's text cannot make errand act.
  *
  * The browser is the session's (argument "session", by default the task's),
@@ -577,6 +577,48 @@ static int run_eval(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     return with_page(ctx, args, "browser_eval", false, eval_page, out, err);
 }
 
+/* ---- block ---- */
+
+/* The strings of args[key] (BORROWED from args) into *out; ER_EINVAL for
+ * anything else in the list. */
+static int string_list(const cJSON *args, const char *key, const char ***out, size_t *n,
+                       er_error *err)
+{
+    const cJSON *arr = er_json_arr(args, key), *v;
+    *n = 0;
+    *out = er_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof **out);
+    cJSON_ArrayForEach(v, arr) {
+        if (!cJSON_IsString(v) || er_str_empty(v->valuestring))
+            return er_error_set(err, ER_EINVAL, "browser_block: %s must be a list of non-empty "
+                                "strings", key);
+        (*out)[(*n)++] = v->valuestring;
+    }
+    return 0;
+}
+
+static int block_page(page *p, cJSON *o, er_error *err)
+{
+    const char **pats = NULL, **types = NULL;
+    size_t np = 0, nt = 0;
+    int rc = string_list(p->args, "patterns", &pats, &np, err);
+    if (rc == 0)
+        rc = string_list(p->args, "types", &types, &nt, err);
+    if (rc == 0)
+        rc = er_browser_block(p->b, pats, np, types, nt, err);
+    if (rc == 0) {
+        er_json_add(o, "patterns", cJSON_Duplicate(er_json_arr(p->args, "patterns"), true));
+        er_json_add(o, "types", cJSON_Duplicate(er_json_arr(p->args, "types"), true));
+    }
+    free(pats);
+    free(types);
+    return rc;
+}
+
+static int run_block(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return with_page(ctx, args, "browser_block", true, block_page, out, err);
+}
+
 /* ---- close ---- */
 
 static int run_close(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -709,6 +751,16 @@ static const er_tool browser_tools[] = {
       "\"script\":{\"type\":\"string\",\"description\":\"a JavaScript expression\"},"
       P_SESSION "},\"required\":[\"script\"],\"additionalProperties\":false}",
       ER_PERM_EXEC, NULL, run_eval, false },
+    { "browser_block",
+      "Block requests of the session's pages from now on: URLs matching glob patterns ('*' any "
+      "characters, e.g. \"*://ads.example.com/*\", \"*.mp4\") and resource types (image, "
+      "media, font, stylesheet, script, xhr, fetch, websocket, other). Replaces the earlier "
+      "lists; empty lists unblock.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"patterns\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}},"
+      "\"types\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}," P_SESSION
+      "},\"additionalProperties\":false}",
+      ER_PERM_READ, NULL, run_block, true },
     { "browser_close",
       "Close the session's browser (its page, cookies and profile go).",
       "{\"type\":\"object\",\"properties\":{" P_SESSION "},\"additionalProperties\":false}",

@@ -390,6 +390,31 @@ static void test_guard(er_env *open_env)
     CHECK(site_hits("/browser/beacon-frame") >= 1);
 }
 
+/* browser_block: by pattern and by resource type; the rest still loads. */
+static void test_block(er_env *env)
+{
+    er_error err = { 0 };
+    int image = site_hits("/browser/beacon-image"), fetch = site_hits("/browser/beacon-fetch");
+    int frame = site_hits("/browser/beacon-frame");
+    CHECK_OK(call(env, "browser_block", "{\"patterns\":[\"*/beacon-im?ge\"],\"types\":[\"Fetch\"]}",
+                  NULL, &err));
+    char *a = args_url("{\"url\":\"%s/%s\"}", "beacon.html");
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    sleep_ms(500);
+    CHECK(site_hits("/browser/beacon-image") == image);
+    CHECK(site_hits("/browser/beacon-fetch") == fetch);
+    CHECK(site_hits("/browser/beacon-frame") == frame + 1);
+    CHECK_OK(call(env, "browser_block", "{\"patterns\":[\"*/beacon.html\"]}", NULL, &err));
+    CHECK(call(env, "browser_open", a, NULL, &err) == ER_EDENIED);
+    CHECK(strstr(err.msg, "blocked by browser_block"));
+    CHECK_OK(call(env, "browser_block", "{}", NULL, &err));   /* unblocks */
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    sleep_ms(300);
+    CHECK(site_hits("/browser/beacon-image") == image + 1);
+    free(a);
+    CHECK(call(env, "browser_block", "{\"types\":[3]}", NULL, &err) == ER_EINVAL);
+}
+
 /* Our Chromium processes (the pool's browsers are our children). */
 static int kill_browsers(void)
 {
@@ -550,6 +575,7 @@ int main(void)
     test_screenshot_pdf_eval(env);
     test_slow_and_big(env);
     test_guard(env);
+    test_block(env);
     test_crash(env);
     test_session(env);
     test_pool(env);
