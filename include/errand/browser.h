@@ -43,6 +43,18 @@ typedef struct er_browser_opts {
     const er_netguard *guard;  /* BORROWED, must outlive the browser; NULL: public only */
 } er_browser_opts;
 
+/* Device emulation for the page (browser_open's arguments).  Zero / NULL
+ * fields keep what the page has. */
+typedef struct er_browser_emulation {
+    int width, height;         /* viewport, CSS pixels */
+    double scale;              /* device pixel ratio */
+    bool mobile;               /* a phone's viewport rules (meta viewport, overlay scrollbars) */
+    bool touch;                /* touch events, maxTouchPoints 5 */
+    const char *user_agent;
+    const char *locale;        /* "de-DE": navigator.language, Intl, Accept-Language */
+    const char *timezone;      /* IANA name, "Asia/Tokyo"; ER_EINVAL for an unknown one */
+} er_browser_emulation;
+
 #define ER_BROWSER_BACKEND_VERSION 1
 typedef struct er_browser_backend {
     int version;               /* fields are only ever appended */
@@ -74,6 +86,7 @@ typedef struct er_browser_backend {
      * lists block nothing. */
     int (*block)(er_browser *b, const char *const *patterns, size_t npatterns,
                  const char *const *types, size_t ntypes, er_error *err);
+    int (*emulate)(er_browser *b, const er_browser_emulation *e, er_error *err);
 } er_browser_backend;
 
 /* First member of every backend's struct. */
@@ -99,6 +112,7 @@ int er_browser_cookies(er_browser *b, char **json, er_error *err);
 int er_browser_set_cookies(er_browser *b, const char *json, er_error *err);
 int er_browser_block(er_browser *b, const char *const *patterns, size_t npatterns,
                      const char *const *types, size_t ntypes, er_error *err);
+int er_browser_emulate(er_browser *b, const er_browser_emulation *e, er_error *err);
 
 /* The engines compiled in, for errors and --help: "chromium". */
 const char *er_browser_engines(void);

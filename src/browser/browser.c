@@ -101,3 +101,8 @@ int er_browser_block(er_browser *b, const char *const *patterns, size_t npattern
 {
     return b->be->block(b, patterns, npatterns, types, ntypes, err);
 }
+
+int er_browser_emulate(er_browser *b, const er_browser_emulation *e, er_error *err)
+{
+    return b->be->emulate(b, e, err);
+}

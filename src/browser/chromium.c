@@ -709,6 +709,54 @@ static int cr_block(er_browser *base, const char *const *patterns, size_t npatte
     return 0;
 }
 
+static int cr_emulate(er_browser *base, const er_browser_emulation *e, er_error *err)
+{
+    chromium *b = cr(base);
+    int rc = 0;
+    cJSON *p;
+    if (e->width > 0 || e->height > 0 || e->scale > 0 || e->mobile) {
+        cJSON *m = NULL;
+        if ((rc = call(b, "Page.getLayoutMetrics", NULL, b->cmd_ms, &m, err)))
+            return rc;
+        const cJSON *vp = er_json_obj(m, "cssLayoutViewport");
+        p = cJSON_CreateObject();
+        er_json_add_num(p, "width", e->width > 0 ? e->width : er_json_num(vp, "clientWidth", 1024));
+        er_json_add_num(p, "height", e->height > 0 ? e->height : er_json_num(vp, "clientHeight", 768));
+        er_json_add_num(p, "deviceScaleFactor", e->scale > 0 ? e->scale : 1);
+        er_json_add_bool(p, "mobile", e->mobile);
+        cJSON_Delete(m);
+        rc = call(b, "Emulation.setDeviceMetricsOverride", p, b->cmd_ms, NULL, err);
+    }
+    if (rc == 0 && e->touch) {
+        p = cJSON_CreateObject();
+        er_json_add_bool(p, "enabled", true);
+        er_json_add_num(p, "maxTouchPoints", 5);
+        rc = call(b, "Emulation.setTouchEmulationEnabled", p, b->cmd_ms, NULL, err);
+    }
+    if (rc == 0 && (e->user_agent || e->locale)) {
+        cJSON *v = NULL;
+        if (!e->user_agent && (rc = eval_value(b, "navigator.userAgent", b->cmd_ms, &v, err)))
+            return rc;
+        p = cJSON_CreateObject();
+        er_json_add_str(p, "userAgent", e->user_agent ? e->user_agent : v->valuestring);
+        if (e->locale)
+            er_json_add_str(p, "acceptLanguage", e->locale);
+        cJSON_Delete(v);
+        rc = call(b, "Emulation.setUserAgentOverride", p, b->cmd_ms, NULL, err);
+    }
+    if (rc == 0 && e->locale) {
+        p = cJSON_CreateObject();
+        er_json_add_str(p, "locale", e->locale);
+        rc = call(b, "Emulation.setLocaleOverride", p, b->cmd_ms, NULL, err);
+    }
+    if (rc == 0 && e->timezone) {
+        p = cJSON_CreateObject();
+        er_json_add_str(p, "timezoneId", e->timezone);
+        rc = call(b, "Emulation.setTimezoneOverride", p, b->cmd_ms, NULL, err);
+    }
+    return rc;
+}
+
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err);
 
 const er_browser_backend er_browser_chromium = {
@@ -726,6 +774,7 @@ const er_browser_backend er_browser_chromium = {
     .cookies = cr_cookies,
     .set_cookies = cr_set_cookies,
     .block = cr_block,
+    .emulate = cr_emulate,
 };
 
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)

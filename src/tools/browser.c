@@ -168,6 +168,50 @@ static int save_session(const er_tool_ctx *ctx, page *p, er_error *err)
     return rc;
 }
 
+/* An IANA zone name the system knows (tzdata). */
+static bool known_zone(const char *tz)
+{
+    if (er_str_empty(tz) || tz[0] == '/' || strstr(tz, ".."))
+        return false;
+    if (access("/usr/share/zoneinfo", X_OK) != 0)
+        return true;   /* no tzdata here to ask (a slim image): the browser decides */
+    char *path = er_xasprintf("/usr/share/zoneinfo/%s", tz);
+    bool ok = access(path, R_OK) == 0;
+    free(path);
+    return ok;
+}
+
+/* browser_open's device emulation, before it navigates. */
+static int emulate(page *p, er_error *err)
+{
+    const cJSON *a = p->args;
+    er_browser_emulation e = {
+        .width = (int)er_json_int(a, "width", 0, 0, 10000),
+        .height = (int)er_json_int(a, "height", 0, 0, 10000),
+        .scale = er_json_num(a, "scale", 0),
+        .mobile = er_json_bool(a, "mobile", false),
+        .touch = er_json_bool(a, "touch", false),
+        .user_agent = er_json_str(a, "user_agent"),
+        .locale = er_json_str(a, "locale"),
+        .timezone = er_json_str(a, "timezone"),
+    };
+    if (e.scale < 0 || e.scale > 5)
+        return er_error_set(err, ER_EINVAL, "browser_open: scale is between 0.1 and 5");
+    if (e.timezone && !known_zone(e.timezone))   /* Chromium takes any name silently */
+        return er_error_set(err, ER_EINVAL, "browser_open: unknown time zone '%s' (an IANA "
+                            "name such as Europe/Berlin)", e.timezone);
+    if (!e.width && !e.height && !e.scale && !e.mobile && !e.touch && !e.user_agent && !e.locale &&
+        !e.timezone)
+        return 0;
+    int rc = er_browser_emulate(p->b, &e, err);
+    if (rc == ER_EINVAL) {   /* the browser's word for a bad value: say which call it was */
+        char msg[sizeof err->msg];
+        er_strlcpy(msg, err->msg, sizeof msg);
+        er_error_set(err, rc, "browser_open: device emulation refused: %s", msg);
+    }
+    return rc;
+}
+
 static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool, bool opens,
                      page_fn fn, er_buf *out, er_error *err)
 {
@@ -183,6 +227,8 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     bool named = !er_str_empty(er_json_str(args, "session"));
     if (fresh && named)
         rc = restore_session(ctx, &p, err);
+    if (rc == 0 && opens)
+        rc = emulate(&p, err);
     const char *url = er_json_str(args, "url");
     if (rc == 0 && url)
         rc = er_browser_navigate(p.b, url, err);
@@ -658,6 +704,15 @@ static const er_tool browser_tools[] = {
       "final URL and the start of the page's text, fenced as untrusted data.",
       "{\"type\":\"object\",\"properties\":{"
       "\"url\":{\"type\":\"string\",\"description\":\"an absolute http:// or https:// URL\"},"
+      "\"width\":{\"type\":\"integer\",\"description\":\"viewport width, CSS pixels (device "
+      "emulation; kept for the session)\"},"
+      "\"height\":{\"type\":\"integer\",\"description\":\"viewport height\"},"
+      "\"scale\":{\"type\":\"number\",\"description\":\"device pixel ratio, e.g. 2\"},"
+      "\"mobile\":{\"type\":\"boolean\",\"description\":\"a phone's viewport rules\"},"
+      "\"touch\":{\"type\":\"boolean\",\"description\":\"touch events\"},"
+      "\"user_agent\":{\"type\":\"string\"},"
+      "\"locale\":{\"type\":\"string\",\"description\":\"e.g. de-DE\"},"
+      "\"timezone\":{\"type\":\"string\",\"description\":\"IANA name, e.g. Asia/Tokyo\"},"
       P_SESSION "},\"required\":[\"url\"],\"additionalProperties\":false}",
       ER_PERM_NETWORK, "open URL", run_open, true },
     { "browser_read",

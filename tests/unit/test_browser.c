@@ -390,6 +390,38 @@ static void test_guard(er_env *open_env)
     CHECK(site_hits("/browser/beacon-frame") >= 1);
 }
 
+/* browser_open's device emulation, seen from the page. */
+static void test_emulation(er_env *env)
+{
+    er_error err = { 0 };
+    cJSON *o = NULL;
+    char *a = er_xasprintf("{\"url\":\"%s/colors.html\",\"session\":\"phone\",\"width\":400,"
+                           "\"height\":700,\"scale\":2,\"mobile\":true,\"touch\":true,"
+                           "\"user_agent\":\"errand-test-agent/1.0\",\"locale\":\"de-DE\","
+                           "\"timezone\":\"Asia/Tokyo\"}", base);
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    free(a);
+    CHECK_OK(call(env, "browser_eval", "{\"session\":\"phone\",\"script\":\"[screen.width, "
+                  "devicePixelRatio, navigator.maxTouchPoints, navigator.userAgent, "
+                  "navigator.language, Intl.DateTimeFormat().resolvedOptions().timeZone]\"}", &o,
+                  &err));
+    cJSON *v = unfence(er_json_str(o, "result"));
+    CHECK(cJSON_GetArrayItem(v, 0) && cJSON_GetArrayItem(v, 0)->valuedouble == 400);
+    CHECK(cJSON_GetArrayItem(v, 1) && cJSON_GetArrayItem(v, 1)->valuedouble == 2);
+    CHECK(cJSON_GetArrayItem(v, 2) && cJSON_GetArrayItem(v, 2)->valuedouble == 5);
+    CHECK(er_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(v, 3)), "errand-test-agent/1.0"));
+    CHECK(er_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(v, 4)), "de-DE"));
+    CHECK(er_str_eq(cJSON_GetStringValue(cJSON_GetArrayItem(v, 5)), "Asia/Tokyo"));
+    cJSON_Delete(v);
+    cJSON_Delete(o);
+    a = er_xasprintf("{\"url\":\"%s/colors.html\",\"session\":\"phone\","
+                     "\"timezone\":\"Mars/Olympus\"}", base);
+    CHECK(call(env, "browser_open", a, NULL, &err) == ER_EINVAL);
+    free(a);
+    CHECK(strstr(err.msg, "unknown time zone 'Mars/Olympus'"));
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"phone\"}", NULL, &err));
+}
+
 /* browser_block: by pattern and by resource type; the rest still loads. */
 static void test_block(er_env *env)
 {
@@ -575,6 +607,7 @@ int main(void)
     test_screenshot_pdf_eval(env);
     test_slow_and_big(env);
     test_guard(env);
+    test_emulation(env);
     test_block(env);
     test_crash(env);
     test_session(env);
