@@ -38,7 +38,7 @@ RUN apt-get update \
       cmake make gcc libc6-dev pkg-config \
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev \
       libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev \
-      libzip-dev libxml2-dev libcairo2-dev \
+      libzip-dev libxml2-dev libcairo2-dev libcivetweb-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -59,7 +59,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 \
       libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
-      libzip4 libxml2 libcairo2 libfontconfig1 \
+      libzip4 libxml2 libcairo2 libfontconfig1 libcivetweb1 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /home/errand --shell /usr/sbin/nologin errand \

@@ -15,6 +15,8 @@
 # 6. memory.py: shared memory's vector search at 100k items of 768 dimensions
 #    (HNSW insert, exact and approximate search, recall@10, RSS) side by side
 #    with FAISS IndexFlatIP and hnswlib on the same vectors.
+# 7. errand_browserbench: Chromium over the DevTools Protocol — start to
+#    ready, click/type/evaluate/screenshot round trips, the browser's memory.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -29,4 +31,6 @@ echo
 echo
 /usr/bin/python3 "$here/data.py" --errand "$build/errand"
 echo
-exec /usr/bin/python3 "$here/memory.py" --build "$build"
+/usr/bin/python3 "$here/memory.py" --build "$build"
+echo
+exec "$build/errand_browserbench" 200

@@ -5,6 +5,7 @@
 #   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
 #   scripts/deps.sh valgrind plus valgrind, for `make valgrind`
 #   scripts/deps.sh bench   plus pandas and sqlite3, for `make bench`
+#   scripts/deps.sh browsers only the browsers the browser tests drive
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
 set -euo pipefail
@@ -20,9 +21,13 @@ test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 p
 bench_pkgs=(python3-pandas sqlite3 python3-faiss python3-hnswlib)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
+# The browser agent's tests drive a real Chromium (also in test_pkgs).
+browser_pkgs=(chromium)
 
 want=("${build_pkgs[@]}")
-if [ "${1:-build}" = test ]; then
+if [ "${1:-build}" = browsers ]; then
+  want=("${browser_pkgs[@]}")
+elif [ "${1:-build}" = test ]; then
   want+=("${test_pkgs[@]}")
 elif [ "${1:-build}" = bench ]; then
   want+=("${bench_pkgs[@]}")

@@ -66,6 +66,14 @@ typedef struct er_config {
     /* shared memory (memory.h) */
     char *memory_embedding_model;   /* NULL: offline hashed n-grams */
     long memory_exact_max;          /* vectors scanned exactly before the index is used */
+    /* the browser tools (browser_pool.h) */
+    char *browser_engine;    /* "chromium" */
+    char *browser_binary;    /* NULL: the engine's Debian path */
+    char *browser_headless;  /* "true" (default) or "false" */
+    long browser_max_instances;
+    long browser_recycle_after;
+    long browser_page_timeout;     /* seconds */
+    long browser_command_timeout;  /* seconds */
     /* errand serve */
     char *listen;            /* "127.0.0.1:8080" */
     char *public_url;        /* base URL clients reach the server at; NULL: http://LISTEN */

@@ -28,6 +28,10 @@ int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
 /* Shared memory over the store (opened with it; memory.* settings). */
 int er_env_memory(er_env *env, er_memory **out, er_error *err);
+/* The process's browsers (browser_pool.h), set up on first use from the
+ * browser.* settings; no browser starts until a tool asks for one. */
+typedef struct er_browser_pool er_browser_pool;
+int er_env_browsers(er_env *env, er_browser_pool **out, er_error *err);
 /* Hands env handles it would otherwise open on first use — fake backends in
  * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
  * each one that is not NULL (er_env_close closes it); call before anything

@@ -8,6 +8,10 @@
  *   er_tools_test    test                                      (src/tools/testrun.c)
  *   er_tools_web      web_search fetch_url                     (src/tools/web.c)
  *   er_tools_research cite_check                               (src/tools/research.c)
+ *   er_tools_browser browser_open browser_read browser_extract browser_click
+ *                    browser_type browser_select browser_wait browser_scroll
+ *                    browser_back browser_screenshot browser_pdf browser_eval
+ *                    browser_block browser_close         (src/tools/browser.c)
  *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
  *                    data_group data_export data_chart     (src/tools/data*.c)
  *   er_tools_memory  memory_save memory_search memory_forget memory_relate
@@ -35,6 +39,7 @@ extern const er_tool_family er_tools_memory;
 /* memory_search, memory_graph: their results carry memory saved from outside
  * content, so they taint a run as the network tools do (er_tool_untrusted). */
 bool er_tools_memory_untrusted(const er_tool *t);
+extern const er_tool_family er_tools_browser;
 
 /* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
  * exceeds keep, only the first and last keep/2 bytes are kept, joined by

@@ -5,6 +5,7 @@
 #include "errand/env.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/browser_pool.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -24,6 +25,7 @@ struct er_env {
     er_cache *cache;
     er_llm *llm;
     er_memory *memory;
+    er_browser_pool *browsers;   /* started on first use */
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
@@ -144,6 +146,20 @@ int er_env_memory(er_env *env, er_memory **out, er_error *err)
         rc = er_memory_open(&env->memory, st, &o, err);
     }
     *out = env->memory;
+    pthread_mutex_unlock(&env->lock);
+    return rc;
+}
+
+int er_env_browsers(er_env *env, er_browser_pool **out, er_error *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&env->lock);
+    if (!env->browsers) {
+        er_browser_pool_opts o;
+        er_browser_pool_opts_from_config(&o, env->cfg);
+        rc = er_browser_pool_new(&env->browsers, &o, err);
+    }
+    *out = env->browsers;
     pthread_mutex_unlock(&env->lock);
     return rc;
 }
@@ -406,6 +422,7 @@ void er_env_close(er_env *env)
     }
     if (env->llm)
         er_llm_close(env->llm);
+    er_browser_pool_free(env->browsers);
     if (env->cache)
         er_cache_close(env->cache);
     er_memory_close(env->memory);   /* it borrows the store */

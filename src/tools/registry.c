@@ -19,6 +19,7 @@ static const er_tool_family *const families[] = {
     &er_tools_research,
     &er_tools_data,
     &er_tools_memory,
+    &er_tools_browser,
 };
 
 static const er_tool_family *family_at(size_t i)

@@ -88,10 +88,14 @@ out=$("$ERRAND" conv show "$id")
 check "conv show to a pipe has no escape codes" test "${out//$'\033'/}" = "$out"
 expect_contains "conv show names the roles" "$out" "user: ls"
 # offline, a request for an agent without commands still lists the commands
+out=$("$ERRAND" ask --agent email "what is new")
+expect_contains "email offline points at the code agent" "$out" "Plain commands go to the code agent:"
+expect_contains "email offline lists show" "$out" "show PATH[:START[-END]]"
+expect_contains "email offline points at the research agent" "$out" "Plain commands go to the research agent:"
+# the browser agent has plain commands of its own
 out=$("$ERRAND" ask --agent browser "what is new")
-expect_contains "browser offline points at the code agent" "$out" "Plain commands go to the code agent:"
-expect_contains "browser offline lists show" "$out" "show PATH[:START[-END]]"
-expect_contains "browser offline points at the research agent" "$out" "Plain commands go to the research agent:"
+expect_contains "browser offline lists open" "$out" "open URL"
+expect_contains "browser offline lists extract" "$out" "extract URL SELECTOR"
 # the research agent lists its own
 out=$("$ERRAND" ask --agent research "what is new")
 expect_contains "research offline lists search" "$out" "search QUERY..."

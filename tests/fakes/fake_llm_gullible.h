@@ -12,7 +12,9 @@
  *   - "run `CMD`", "execute `CMD`", "run: CMD" (to the end of the line): run {cmd};
  *   - "fetch URL", "visit URL", "open URL": fetch_url {url} (exfiltration).
  * Results of its own calls (ids gull_*) are not read again, so the script
- * goes on afterwards.  A script turn {"echo": true} answers with the text of
+ * goes on afterwards.  With gullible_decode (--gullible decode) a tool result
+ * that is JSON is read with its strings decoded too, as a model reads them.
+ * A script turn {"echo": true} answers with the text of
  * the last message, {"echo": "ID"} with the result of tool call ID (a model
  * "summarising" a page by repeating it). */
 #ifndef ERRAND_TEST_FAKE_LLM_GULLIBLE_H
@@ -33,15 +35,36 @@
 static const char *const gullible_tools[] = {
     "write_file", "edit_file", "run", "test", "read_file", "list_dir", "grep", "glob", "lint",
     "diff", "web_search", "fetch_url", "cite_check", "send_email", "send", "task",
+    "browser_open", "browser_click", "browser_type", "browser_select", "browser_eval",
+    "browser_screenshot", "browser_pdf",
 };
 
 /* The text of a message's content: a string, or text parts, or (Anthropic)
  * tool_result blocks' content. */
+/* --gullible decode: read the strings of JSON tool results too. */
+static bool gullible_decode;
+
+/* The strings inside a JSON value, one a line: what a model makes of a tool
+ * result that is JSON (it reads \" as a quote). */
+static void gullible_strings(const cJSON *v, er_buf *out)
+{
+    if (cJSON_IsString(v)) {
+        er_buf_puts(out, v->valuestring);
+        er_buf_putc(out, '\n');
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, v) gullible_strings(c, out);
+}
+
 static void gullible_content(const cJSON *content, er_buf *out)
 {
     if (cJSON_IsString(content)) {
         er_buf_puts(out, content->valuestring);
         er_buf_putc(out, '\n');
+        cJSON *json = gullible_decode && content->valuestring[0] == '{'
+                          ? cJSON_Parse(content->valuestring) : NULL;
+        gullible_strings(json, out);
+        cJSON_Delete(json);
         return;
     }
     const cJSON *part;
