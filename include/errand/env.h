@@ -25,6 +25,9 @@ int er_env_store(er_env *env, er_store **out, er_error *err);
 int er_env_bus(er_env *env, er_bus **out, er_error *err);
 int er_env_cache(er_env *env, er_cache **out, er_error *err);
 int er_env_llm(er_env *env, er_llm **out, er_error *err);
+/* The configured MCP servers (mcp.h), connected to as agents ask for them. */
+struct er_mcp;
+int er_env_mcp(er_env *env, struct er_mcp **out, er_error *err);
 /* Hands env handles it would otherwise open on first use — fake backends in
  * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
  * each one that is not NULL (er_env_close closes it); call before anything

@@ -8,6 +8,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -23,6 +24,7 @@ struct er_env {
     er_bus *bus;
     er_cache *cache;
     er_llm *llm;
+    struct er_mcp *mcp;
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
@@ -125,6 +127,17 @@ int er_env_llm(er_env *env, er_llm **out, er_error *err)
     if (!env->llm)
         rc = er_llm_open(&env->llm, env->cfg, er_agents, err);
     *out = env->llm;
+    pthread_mutex_unlock(&env->lock);
+    return rc;
+}
+
+int er_env_mcp(er_env *env, er_mcp **out, er_error *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&env->lock);
+    if (!env->mcp)
+        rc = er_mcp_new(&env->mcp, env->cfg, err);
+    *out = env->mcp;
     pthread_mutex_unlock(&env->lock);
     return rc;
 }
@@ -387,6 +400,7 @@ void er_env_close(er_env *env)
     }
     if (env->llm)
         er_llm_close(env->llm);
+    er_mcp_free(env->mcp);
     if (env->cache)
         er_cache_close(env->cache);
     if (env->store)

@@ -13,6 +13,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/repair.h"
 #include "errand/str.h"
 #include "errand/tool.h"
@@ -79,6 +80,8 @@ typedef struct scope {
     cJSON *specs;
     er_buf partial;                /* an answer cut off by the output limit, so far */
     er_repair_writes *writes;      /* files changed by the calls of the answer at hand */
+    const er_tool **extra;         /* BORROWED tools of MCP servers (mcp.h), or NULL */
+    size_t nextra;
 } scope;
 
 /* ---- small helpers ---- */
@@ -102,6 +105,8 @@ static cJSON *build_specs(const scope *s)
         if (t)   /* tools of a family not built in are simply not offered */
             er_json_append(specs, er_tool_spec(t));
     }
+    for (size_t i = 0; i < s->nextra; i++)
+        er_json_append(specs, er_tool_spec(s->extra[i]));
     return specs;
 }
 
@@ -508,7 +513,8 @@ static bool side_effecting(er_perm p)
     return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
 }
 
-#define TAINT_REASON "it follows content from outside (web pages or search results), " \
+#define TAINT_REASON "it follows content from outside (web pages, search results or MCP " \
+                     "tool results), " \
                      "which may carry instructions that are not the user's"
 
 /* 0 when the call may go ahead; otherwise *refusal says why (for the model).
@@ -552,7 +558,7 @@ static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *arg
     er_tool_ctx ctx = { .env = r->env, .task_id = r->o->task_id, .agent = s->name,
                         .workspace = r->place.workspace, .workspace_read_only = s->read_only,
                         .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
-                        .server = r->place.server, .cancel = r->o->cancel };
+                        .server = r->place.server, .cancel = r->o->cancel, .tool = t };
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
     er_error err = { 0 };
@@ -574,6 +580,9 @@ static const er_tool *scope_tool(const scope *s, const char *name)
         return &todos_tool;
     if (strcmp(name, "task") == 0 && s->can_delegate)
         return &task_tool;
+    for (size_t i = 0; i < s->nextra; i++)
+        if (strcmp(s->extra[i]->name, name) == 0)
+            return s->extra[i];
     return scope_has_tool(s, name) ? er_tool_find(name) : NULL;
 }
 
@@ -659,7 +668,7 @@ static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
 static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
                     const char *started, char **content, char *mistake, size_t mlen)
 {
-    const er_tool *t = er_tool_find(c->name);
+    const er_tool *t = scope_tool(s, c->name);
     bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
     bool first = true;
     /* The mark that it began: recorded before, so a crash during it is known. */
@@ -783,9 +792,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         char key[160], mistake[240] = "";
         snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
         cJSON *recorded;
-        const er_tool *t = er_tool_find(c->name);
-        if (t && er_tool_untrusted(t) && scope_has_tool(s, c->name))
-            r->tainted = true;   /* from here on (replayed too) outside text is in the context */
+        const er_tool *t = scope_tool(s, c->name);
         char *content = NULL;
         bool replayed = replay(r, key, &recorded);
         if (replayed) {
@@ -811,6 +818,11 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         }
         if (mistake[0] && !step_mistake[0])
             snprintf(step_mistake, sizeof step_mistake, "%s", mistake);
+        /* From here on (replayed too) outside text is in the context: the
+         * call itself was not tainted by it (an MCP tool may have a
+         * side-effecting class), the calls after it are. */
+        if (t && er_tool_untrusted(t))
+            r->tainted = true;
         if (rc == 0)
             add_tool_result(s, c, content);
         if (rc == 0)
@@ -904,6 +916,25 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
     out->error = er_xstrdup(r->err.msg[0] ? r->err.msg : er_error_name(rc));
 }
 
+/* The tools of the MCP servers the agent may use (none configured: nothing
+ * is loaded).  A server that cannot be reached costs its tools, not the run. */
+static void mcp_tools(run *r, scope *s)
+{
+    if (!r->cfg->mcp || !r->cfg->mcp->n)
+        return;
+    er_mcp *m = NULL;
+    er_error err = { 0 };
+    char *warning = NULL;
+    if (er_env_mcp(r->env, &m, &err)) {
+        er_log(ER_LOG_WARN, "runtime", "MCP servers not used: %s", err.msg);
+        return;
+    }
+    er_mcp_agent_tools(m, r->agent->name, &s->extra, &s->nextra, &warning);
+    if (warning)
+        er_log(ER_LOG_WARN, "runtime", "MCP: %s", warning);
+    free(warning);
+}
+
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -929,6 +960,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         char *task_desc = task_tool_description(r.agent);
         scope s = { .name = r.agent->name, .system = r.agent->prompt, .tools = r.agent->tools,
                     .can_delegate = r.agent->nsubagents > 0 };
+        mcp_tools(&r, &s);
         s.messages = o->history ? cJSON_Duplicate(o->history, true) : cJSON_CreateArray();
         add_message(s.messages, "user", o->request);
         s.specs = build_specs(&s);
@@ -946,6 +978,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
         er_buf_release(&s.partial);
+        free(s.extra);
     }
     finish(&r, out, rc, answer);
     er_task_place_release(&r.place);

@@ -5,6 +5,7 @@
 #include "errand/config.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -299,6 +300,11 @@ const er_config_key *er_config_find(const char *name)
 
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
+    if (er_str_starts(name, "mcp.")) {
+        if (!cfg->mcp)
+            cfg->mcp = er_xcalloc(1, sizeof *cfg->mcp);
+        return er_mcp_config_set(cfg->mcp, name + 4, value, err);
+    }
     const er_config_key *k = er_config_find(name);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
@@ -477,6 +483,11 @@ void er_config_release(er_config *cfg)
     }
     free(cfg->config_path);
     cfg->config_path = NULL;
+    if (cfg->mcp) {
+        er_mcp_config_release(cfg->mcp);
+        free(cfg->mcp);
+        cfg->mcp = NULL;
+    }
 }
 
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask)
