@@ -94,6 +94,12 @@ const cli_cmd cli_commands[] = {
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
     { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
       .opts = json_opts, .run = cmd_agents, .no_args = true },
+    { .name = "mcp", .usage = "list | tools NAME [--json]",
+      .summary = "List the configured MCP servers and the tools they offer the agents",
+      .opts = json_opts, .run = cmd_mcp,
+      .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
+              "connects to the server and lists its tools under the names the agents see\n"
+              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
     { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
       .opts = no_opts, .run = cmd_migrate, .no_args = true },
     { .name = "doctor", .usage = "[--json]",

@@ -163,6 +163,23 @@ check "no command ran" not test -e "$ws/pwned-mcp-run"
 expect_contains "the user is told why" "$(cat "$T/err")" "follows content from outside"
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 
+# errand mcp list | tools NAME
+stdio_conf legacy
+out=$("$ERRAND" --config "$T/conf" mcp list)
+expect_contains "mcp list names the server and its transport" "$out" "fake             stdio"
+out=$("$ERRAND" --config "$T/conf" mcp tools fake --json); rc=$?
+expect_eq "mcp tools exits 0" "$rc" 0
+expect_eq "mcp tools: every page listed" "$(jget "$out" tools.4.name)" "mcp__fake__crash"
+expect_eq "mcp tools: the revision agreed" "$(jget "$out" revision)" "2025-11-25"
+out=$("$ERRAND" --config "$T/conf" mcp tools nope 2>&1); rc=$?
+expect_contains "mcp tools on an unknown server" "$out" "no MCP server 'nope'"
+printf '[mcp.gone]\ncommand = %s/no-such-program\n' "$T" > "$T/conf"
+"$ERRAND" --config "$T/conf" mcp tools gone >/dev/null 2>"$T/err"; rc=$?
+expect_eq "a server that cannot start: exit 3" "$rc" 3
+expect_contains "  and it is named" "$(cat "$T/err")" "MCP server 'gone'"
+out=$("$ERRAND" mcp frob 2>&1); rc=$?
+expect_eq "mcp with a bad subcommand: exit 2" "$rc" 2
+
 # Bad configuration is named.
 printf '[mcp.broken]\nagents = code\n' > "$T/conf"
 out=$("$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "x" 2>&1)
