@@ -37,6 +37,8 @@ static const cli_opt ask_opts[] = {
     { "agent", 'a', "NAME", "Send to this agent, skipping routing" },
     { "conversation", 'C', "ID", "Continue this conversation" },
     { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
+    { "output-format", 0, "FORMAT", "text (default); json (as --json); stream-json: every "
+      "event as one JSON object per line, then a result line (errand(1), STREAM-JSON)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt json_opts[] = {
