@@ -448,6 +448,8 @@ int srv_route_readyz(srv_req *r);
 int srv_route_metrics(srv_req *r);
 int srv_route_openapi(srv_req *r);
 int srv_route_ws(srv_req *r);
+int srv_route_openai_chat(srv_req *r);
+int srv_route_openai_models(srv_req *r);
 
 /* ---- tasks.c: shared by the task routes and ws.c ---- */
 /* A task the user may see (ER_ENOTFOUND otherwise, also for tasks of others).
