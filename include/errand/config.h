@@ -85,6 +85,7 @@ typedef struct er_config {
     char *oauth_client_id;
     char *oauth_client_secret;
     char *oauth_scopes;
+    char *audit_path;        /* the audit log (audit.h); NULL: in the data dir */
     char *config_path;       /* the file that was read, or NULL */
     struct er_mcp_servers *mcp;   /* OWNED [mcp.NAME] sections (mcp.h), or NULL */
 } er_config;

@@ -41,6 +41,11 @@ static const cli_opt ask_opts[] = {
       "event as one JSON object per line, then a result line (errand(1), STREAM-JSON)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt audit_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "limit", 'n', "N", "list: the last N entries (default 20; 0: all)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt json_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -102,6 +107,12 @@ const cli_cmd cli_commands[] = {
       .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
               "connects to the server and lists its tools under the names the agents see\n"
               "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
+    { .name = "audit", .usage = "verify | list [--limit N] [--json]",
+      .summary = "Check or show the hash-chained log of side-effecting tool calls",
+      .opts = audit_opts, .run = cmd_audit,
+      .help = "Every write, exec and send call and every MCP call, allowed or refused, is\n"
+              "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
+              "chain: exit 1 naming the first changed or removed entry." },
     { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
       .opts = no_opts, .run = cmd_migrate, .no_args = true },
     { .name = "doctor", .usage = "[--json]",

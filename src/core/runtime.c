@@ -10,6 +10,7 @@
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
+#include "errand/audit.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -522,13 +523,18 @@ static bool side_effecting(er_perm p)
  * by one: neither an allow policy, nor --yes, nor an earlier "always" covers
  * it, so text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
-                        char **refusal)
+                        char **refusal, const char **how)
 {
     er_policy p = policy_for(r, t->perm);
     bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
-    if (p == ER_POLICY_ALLOW && !tainted)
+    if (p == ER_POLICY_ALLOW && !tainted) {
+        *how = r->cfg->policy[t->perm] == ER_POLICY_ALLOW ? "policy"
+               : r->always[t->perm]                      ? "always"
+                                                         : "yes";
         return 0;
+    }
     if (p == ER_POLICY_DENY) {
+        *how = "policy-deny";
         *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
                                 er_perm_name(t->perm), er_perm_name(t->perm));
         return 1;
@@ -545,6 +551,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     }
     if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
+    *how = d == ER_APPROVAL_DENY ? "denied" : d == ER_APPROVAL_ALWAYS ? "user-always" : "user";
     if (d == ER_APPROVAL_DENY) {
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
                                 why ? ": " : "", why ? why : "");
@@ -613,6 +620,26 @@ static const char *malformed_call(const scope *s, const er_llm_response *resp,
     return NULL;
 }
 
+/* Side-effecting calls and every MCP call go to the audit log (audit.h),
+ * allowed or refused, with how they were approved. */
+static void audit_call(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
+                       const char *how, const char *content)
+{
+    if (!side_effecting(t->perm) && !er_mcp_is_tool_name(t->name))
+        return;
+    bool refused = !how || er_str_eq(how, "denied") || er_str_eq(how, "policy-deny");
+    er_audit_entry e = { r->o->task_id, r->o->user_id, s->name, t->name, er_perm_name(t->perm),
+                         c->arguments, how ? how : "not asked",
+                         refused ? "refused" : !content ? "not run"
+                                 : er_llm_tool_failed(content) ? "error" : "ok" };
+    er_error err = { 0 };
+    char *path = er_audit_path(r->cfg->audit_path, &err);
+    if (!path || er_audit_append(path, &e, &err))
+        er_log(ER_LOG_ERROR, "audit", "%s call of task %s not audited: %s", t->name,
+               r->o->task_id, err.msg);
+    free(path);
+}
+
 /* Executes one call; *content is what the model sees, *mistake set when the
  * call was malformed.  Nonzero ends the run. */
 static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
@@ -630,10 +657,14 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
         rc = do_delegate(r, s, c, args, content);
     else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
         ;   /* another call of this answer changed that file */
-    else if (check_policy(r, s, t, c, content) == 0 &&
-             (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0) &&
-             !er_llm_tool_failed(*content = run_tool(r, s, t, args)))
-        er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
+    else {
+        const char *how = NULL;
+        if (check_policy(r, s, t, c, content, &how) == 0 &&
+            (t->perm == ER_PERM_READ || (rc = check_owner(r)) == 0) &&
+            !er_llm_tool_failed(*content = run_tool(r, s, t, args)))
+            er_repair_wrote(s->writes, r->place.workspace, t, args, c->id);
+        audit_call(r, s, t, c, how, *content);
+    }
     cJSON_Delete(args);
     if (rc == 0 && r->abandoned)
         rc = r->err.code;

@@ -115,6 +115,9 @@ const er_config_key er_config_keys[] = {
       "Log level: debug, info, warn, error, off" },
     { "log", "file", "ERRAND_LOG_FILE", ER_CFG_STR, OFF(log_file), false, NULL,
       "Log file (default: stderr for commands, $XDG_STATE_HOME/errand/errand.log for the TUI)" },
+    { "audit", "path", "ERRAND_AUDIT_PATH", ER_CFG_STR, OFF(audit_path), false, NULL,
+      "The hash-chained audit log of side-effecting tool calls (default: "
+      "$XDG_DATA_HOME/errand/audit.jsonl)" },
     { "server", "listen", "ERRAND_LISTEN", ER_CFG_STR, OFF(listen), false, "127.0.0.1:8080",
       "Address errand serve listens on: HOST:PORT (port 0 picks a free one)" },
     { "server", "public_url", "ERRAND_PUBLIC_URL", ER_CFG_STR, OFF(public_url), false, NULL,
