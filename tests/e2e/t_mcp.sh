@@ -65,6 +65,10 @@ for era in modern legacy; do
   kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 done
 
+# MCP calls are audited (audit.h), with how they were approved.
+audit=$("$ERRAND" audit list --json)
+expect_eq "the MCP call is in the audit log" "$(jget "$audit" 0.tool)/$(jget "$audit" 0.approval)/$(jget "$audit" 0.outcome)" "mcp__fake__echo/yes/ok"
+
 # The policy decides: no --yes and no terminal, the call is refused unseen.
 stdio_conf modern
 : > "$T/mcp-modern.log"
