@@ -145,9 +145,19 @@ EOF
   else
     check "modern http: MCP-Protocol-Version header" grep -q '"mcp-protocol-version": "2026-07-28"' "$T/mcp-http-$era.log"
   fi
+  # Guarded, with the host allowed (web.allow_hosts): through libcurl, the
+  # session id read from its answer headers too.
+  sed -i '/^operator_endpoint/d' "$T/conf"
+  : > "$T/mcp-http-$era.log"
+  out=$("$ERRAND" --config "$T/conf" -o web.allow_hosts=127.0.0.1 -w "$ws" --yes ask -a code --no-stream "add" 2>"$T/err"); rc=$?
+  expect_eq "$era http guarded but allowed: the task succeeds" "$rc" 0
+  expect_contains "$era http guarded but allowed: the result" "$out" 'source="web/add"'
+  if [ $era = legacy ]; then
+    check "legacy http through the guard: the session id is sent back" grep -q '"mcp-session-id"' "$T/mcp-http-$era.log"
+  fi
   # A wrong token: reported, not a crash.
   sed -i 's/^token = .*/token = wrong/' "$T/conf"
-  "$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "add" >/dev/null 2>"$T/err"
+  "$ERRAND" --config "$T/conf" -o web.allow_hosts=127.0.0.1 -w "$ws" --yes ask -a code --no-stream "add" >/dev/null 2>"$T/err"
   expect_contains "$era http: a refused token is named" "$(cat "$T/err")" "refused the credentials"
   kill "$FAKE_PID" "$MCP_PID" 2>/dev/null; wait "$FAKE_PID" "$MCP_PID" 2>/dev/null
 done
