@@ -10,7 +10,9 @@
  * chat.completion.  With it, the answer is a Server-Sent Events response whose
  * body a follower thread feeds as tokens arrive: libmicrohttpd pulls from a
  * callback, which suspends the connection while nothing is ready and is
- * resumed when something is. */
+ * resumed when something is.  The server keeps the open streams (s->streams):
+ * libmicrohttpd must not stop with a connection suspended, so a stop first
+ * ends every stream (srv_openai_end_streams). */
 #include "server.h"
 #include "mhd_api.h"
 #include "errand/agent.h"
@@ -203,6 +205,8 @@ static int answer_whole(srv_req *r, follow *fo, const char *model)
 /* ---- streaming ---- */
 
 typedef struct stream {
+    struct stream *next;    /* in the server's list, under its lock */
+    struct srv_streams *reg;
     follow fo;
     char *model;
     struct MHD_Connection *conn;
@@ -211,13 +215,24 @@ typedef struct stream {
     bool done;              /* the follower wrote the last chunk */
     bool suspended;         /* the reader suspended the connection, waiting for bytes */
     bool gone;              /* libmicrohttpd freed its side: stop */
+    bool stopping;          /* the server is stopping: the follower ends */
     bool started;
     pthread_t thread;
 } stream;
 
+struct srv_streams {
+    pthread_mutex_t lock;
+    stream *head;
+    bool closing;           /* no new streams */
+};
+
 static void push(stream *st, const char *data, size_t len, bool last)
 {
     pthread_mutex_lock(&st->lock);
+    if (st->done) {         /* ended by a stop: nothing more goes out */
+        pthread_mutex_unlock(&st->lock);
+        return;
+    }
     if (er_buf_append(&st->out, data, len))
         er_log(ER_LOG_WARN, "server", "chat completion stream of task %s: a chunk was dropped "
                "(the client reads too slowly)", st->fo.task_id);
@@ -269,7 +284,7 @@ static void push_error(stream *st, const char *msg)
 static bool is_gone(stream *st)
 {
     pthread_mutex_lock(&st->lock);
-    bool g = st->gone;
+    bool g = st->gone || st->stopping;
     pthread_mutex_unlock(&st->lock);
     return g;
 }
@@ -333,6 +348,15 @@ static ssize_t read_stream(void *cls, uint64_t pos, char *buf, size_t max)
 static void free_stream(void *cls)
 {
     stream *st = cls;
+    if (st->reg) {
+        pthread_mutex_lock(&st->reg->lock);
+        for (stream **p = &st->reg->head; *p; p = &(*p)->next)
+            if (*p == st) {
+                *p = st->next;
+                break;
+            }
+        pthread_mutex_unlock(&st->reg->lock);
+    }
     pthread_mutex_lock(&st->lock);
     st->gone = true;
     pthread_mutex_unlock(&st->lock);
@@ -359,6 +383,18 @@ static int answer_stream(srv_req *r, follow *fo, const char *model)
     if (!resp) {
         free_stream(st);
         return srv_reply_error(r, 500, NULL, "cannot start the stream");
+    }
+    pthread_mutex_lock(&r->s->streams->lock);
+    bool closing = r->s->streams->closing;
+    if (!closing) {
+        st->reg = r->s->streams;
+        st->next = st->reg->head;
+        st->reg->head = st;
+    }
+    pthread_mutex_unlock(&r->s->streams->lock);
+    if (closing) {
+        MHD_destroy_response(resp);   /* frees st */
+        return srv_reply_error(r, 503, NULL, "the server is stopping");
     }
     st->started = pthread_create(&st->thread, NULL, feed, st) == 0;
     if (!st->started)
@@ -413,4 +449,42 @@ int srv_route_openai_models(srv_req *r)
     }
     er_json_add(j, "data", data);
     return srv_reply_json(r, 200, j);
+}
+
+void srv_openai_init(srv *s)
+{
+    s->streams = er_xcalloc(1, sizeof *s->streams);
+    pthread_mutex_init(&s->streams->lock, NULL);
+}
+
+void srv_openai_end_streams(srv *s)
+{
+    if (!s->streams)
+        return;
+    static const char bye[] = "data: {\"error\":{\"message\":\"the server is stopping\","
+                              "\"type\":\"server_stopping\"}}\n\ndata: [DONE]\n\n";
+    pthread_mutex_lock(&s->streams->lock);
+    s->streams->closing = true;
+    for (stream *st = s->streams->head; st; st = st->next) {
+        pthread_mutex_lock(&st->lock);
+        st->stopping = true;
+        if (!st->done)
+            er_buf_append(&st->out, bye, sizeof bye - 1);
+        st->done = true;
+        if (st->suspended && !st->gone) {
+            st->suspended = false;
+            MHD_resume_connection(st->conn);
+        }
+        pthread_mutex_unlock(&st->lock);
+    }
+    pthread_mutex_unlock(&s->streams->lock);
+}
+
+void srv_openai_free(srv *s)
+{
+    if (!s->streams)
+        return;
+    pthread_mutex_destroy(&s->streams->lock);
+    free(s->streams);
+    s->streams = NULL;
 }

@@ -9,6 +9,7 @@ words=$(seq 1 30 | sed 's/^/w/' | tr '\n' ' ' | sed 's/ $//')
 cat > "$T/s.json" <<JSON
 {"turns":[
  {"match":"count for me","repeat":true,"text":"$words","chunk_delay_ms":20},
+ {"match":"count slowly","repeat":true,"text":"$words","chunk_delay_ms":300},
  {"match":"\"name\":\"route\"","repeat":true,"tool_calls":[{"id":"r1","name":"route","arguments":{"steps":[{"agent":"research","request":"say hello"}]}}]},
  {"match":"break please","repeat":true,"status":400,"body":"{\"error\":{\"message\":\"bad request\"}}"},
  {"match":"You are the","repeat":true,"text":"Generic answer."}
@@ -16,7 +17,7 @@ cat > "$T/s.json" <<JSON
 JSON
 start_fake "$T/s.json"
 use_openai
-start_server -o server.workspaces="$T/users"
+SERVE_ARGS="--grace 2" start_server -o server.workspaces="$T/users"
 BOB=$(mkuser bob)
 
 # Models: errand and every agent; auth required.
@@ -122,6 +123,16 @@ call POST /v1/chat/completions '{"model":"code","stream":"yes","messages":[{"rol
 expect_status "stream not a boolean" 400
 call POST /v1/chat/completions '{"model":"code",' "$BOB"
 expect_status "malformed JSON" 400
+# A stop while a stream waits for tokens (its connection suspended): the
+# server ends the stream and exits cleanly.
+curl -s -N -H "Authorization: Bearer $BOB" -H 'Content-Type: application/json' \
+  --data-binary '{"model":"code","stream":true,"messages":[{"role":"user","content":"count slowly"}]}' \
+  "$API/v1/chat/completions" > "$T/slow.out" 2>&1 &
+CURL_PID=$!
+for _ in $(seq 100); do grep -q '"content"' "$T/slow.out" 2>/dev/null && break; sleep 0.05; done
+check "the slow stream has begun" grep -q '"content"' "$T/slow.out"
 stop_server
-expect_eq "the server stops cleanly" "$SERVER_RC" 0
+expect_eq "the server stops cleanly, a stream open" "$SERVER_RC" 0
+wait "$CURL_PID" 2>/dev/null
+check "the server log has no libmicrohttpd fatal error" bash -c '! grep -q "Fatal error" "$1"' _ "$T/serve.log"
 finish
