@@ -470,15 +470,19 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
 
 void srv_http_stop(srv *s)
 {
-    if (!s->daemon)
+    if (!s->daemon) {
+        srv_openai_free(s);
         return;
+    }
     MHD_quiesce_daemon(s->daemon);
     /* Suspended connections must resume before the daemon stops. */
     srv_pool_free(s->pool);
     s->pool = NULL;
     srv_batch_stop(s);
+    srv_openai_end_streams(s);
     MHD_stop_daemon(s->daemon);
     s->daemon = NULL;
+    srv_openai_free(s);
     srv_conns_free(s->conns);
     s->conns = NULL;
 }

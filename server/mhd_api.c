@@ -18,6 +18,7 @@ static const er_dl_sym syms[] = {
     SYM(MHD_get_connection_info),
     SYM(MHD_create_response_from_buffer),
     SYM(MHD_create_response_for_upgrade),
+    SYM(MHD_create_response_from_callback),
     SYM(MHD_add_response_header),
     SYM(MHD_queue_response),
     SYM(MHD_destroy_response),

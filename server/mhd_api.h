@@ -20,6 +20,7 @@ typedef struct srv_mhd_api {
     __typeof__(MHD_get_connection_info) *MHD_get_connection_info;
     __typeof__(MHD_create_response_from_buffer) *MHD_create_response_from_buffer;
     __typeof__(MHD_create_response_for_upgrade) *MHD_create_response_for_upgrade;
+    __typeof__(MHD_create_response_from_callback) *MHD_create_response_from_callback;
     __typeof__(MHD_add_response_header) *MHD_add_response_header;
     __typeof__(MHD_queue_response) *MHD_queue_response;
     __typeof__(MHD_destroy_response) *MHD_destroy_response;
@@ -41,6 +42,7 @@ int srv_mhd_load(er_error *err);
 #define MHD_get_connection_info (srv_mhd.MHD_get_connection_info)
 #define MHD_create_response_from_buffer (srv_mhd.MHD_create_response_from_buffer)
 #define MHD_create_response_for_upgrade (srv_mhd.MHD_create_response_for_upgrade)
+#define MHD_create_response_from_callback (srv_mhd.MHD_create_response_from_callback)
 #define MHD_add_response_header (srv_mhd.MHD_add_response_header)
 #define MHD_queue_response (srv_mhd.MHD_queue_response)
 #define MHD_destroy_response (srv_mhd.MHD_destroy_response)

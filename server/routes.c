@@ -128,6 +128,18 @@ static const srv_resp_doc callback_resp[] = {
     { 404, "OpenID Connect login is not configured", "Error" },
     { 429, "Rate limited; see Retry-After", "Error" },
     { 502, "The provider could not be reached or answered garbage", "Error" }, R_END };
+static const srv_resp_doc openai_chat_resp[] = {
+    { 200, "A chat.completion, or with stream=true an event stream of chat.completion.chunk "
+           "objects ending in data: [DONE]", NULL },
+    { 400, "Malformed body: model, messages or stream", "Error" }, R_AUTH,
+    { 404, "No such model (an agent's name, or errand)", "Error" },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" },
+    { 502, "The task failed or was cancelled", "Error" },
+    { 504, "The task did not end in time", "Error" }, R_END };
+static const srv_resp_doc openai_models_resp[] = {
+    { 200, "The models: errand (routed by the supervisor) and every agent", NULL }, R_AUTH,
+    R_END };
 static const srv_resp_doc ws_resp[] = {
     { 101, "Switching to the WebSocket protocol (see the description)", NULL },
     { 401, "Missing or invalid token (header or access_token query parameter)", "Error" },
@@ -184,6 +196,12 @@ const srv_route srv_routes[] = {
       SRV_SLOW,
       "Where the provider sends the browser back; finishes the login", NULL, callback_query,
       callback_resp },
+    { "POST", "/v1/chat/completions", srv_route_openai_chat, "openai.chat.completions",
+      SRV_AUTH | SRV_FREE_BODY | SRV_SLOW,
+      "OpenAI-compatible chat completion: model names an agent or errand; the last user "
+      "message is the request, earlier messages its context", NULL, NULL, openai_chat_resp },
+    { "GET", "/v1/models", srv_route_openai_models, "openai.models", SRV_AUTH,
+      "OpenAI-compatible model list: errand and every agent", NULL, NULL, openai_models_resp },
     { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_AUTH | SRV_NO_LIMIT,
       "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL,
       NULL, ws_resp },

@@ -185,6 +185,7 @@ int srv_run(er_env *env, srv_opts *o, er_error *err)
     s->cfg = er_env_config(env);
     split_origins(s);
     srv_ws_init(s);
+    srv_openai_init(s);
     const char *listen = o->listen ? o->listen : s->cfg->listen;
     rc = setup(s, err);
     if (!rc)

@@ -128,6 +128,7 @@ typedef struct srv {
     srv_oidc *oidc;              /* NULL when login is not configured */
     char *openapi;               /* the document, built once */
     struct srv_wsset *ws;        /* open WebSocket connections (ws.c) */
+    struct srv_streams *streams; /* open chat-completion streams (routes_openai.c) */
     atomic_int stopping;
 } srv;
 
@@ -459,6 +460,15 @@ int srv_route_readyz(srv_req *r);
 int srv_route_metrics(srv_req *r);
 int srv_route_openapi(srv_req *r);
 int srv_route_ws(srv_req *r);
+int srv_route_openai_chat(srv_req *r);
+int srv_route_openai_models(srv_req *r);
+/* The open streams of POST /v1/chat/completions: set up before the daemon
+ * starts; ended (each gets an error and [DONE], and is resumed) before the
+ * daemon stops, since it must not stop with a connection suspended; freed
+ * after it stopped. */
+void srv_openai_init(srv *s);
+void srv_openai_end_streams(srv *s);
+void srv_openai_free(srv *s);
 
 /* ---- tasks.c: shared by the task routes and ws.c ---- */
 /* A task the user may see (ER_ENOTFOUND otherwise, also for tasks of others).

@@ -98,7 +98,9 @@ typedef struct er_config {
     char *oauth_client_id;
     char *oauth_client_secret;
     char *oauth_scopes;
+    char *audit_path;        /* the audit log (audit.h); NULL: in the data dir */
     char *config_path;       /* the file that was read, or NULL */
+    struct er_mcp_servers *mcp;   /* OWNED [mcp.NAME] sections (mcp.h), or NULL */
 } er_config;
 
 typedef enum { ER_CFG_STR, ER_CFG_LONG, ER_CFG_POLICY } er_config_type;
@@ -120,7 +122,8 @@ extern const size_t er_config_nkeys;
 /* Defaults, then the file (path, or $XDG_CONFIG_HOME/errand/config when NULL and it
  * exists), then the environment.  Flags are applied afterwards with er_config_set. */
 int er_config_load(er_config *out, const char *path, er_error *err);
-/* Sets "section.key" (or bare key) from text; ER_ENOTFOUND / ER_EINVAL. */
+/* Sets "section.key" (or bare key) from text; ER_ENOTFOUND / ER_EINVAL.
+ * "mcp.NAME.KEY" sets a key of MCP server NAME (mcp.h). */
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err);
 void er_config_release(er_config *cfg);
 /* The key "section.key" (or a bare key) names; NULL when none. */

@@ -32,6 +32,9 @@ int er_env_memory(er_env *env, er_memory **out, er_error *err);
  * browser.* settings; no browser starts until a tool asks for one. */
 typedef struct er_browser_pool er_browser_pool;
 int er_env_browsers(er_env *env, er_browser_pool **out, er_error *err);
+/* The configured MCP servers (mcp.h), connected to as agents ask for them. */
+struct er_mcp;
+int er_env_mcp(er_env *env, struct er_mcp **out, er_error *err);
 /* Hands env handles it would otherwise open on first use — fake backends in
  * tests (tests/fakes/backends/), or handles an embedder opened itself.  TAKES
  * each one that is not NULL (er_env_close closes it); call before anything

@@ -58,6 +58,7 @@ typedef struct er_http_req {
     bool configured_endpoint;      /* an operator-configured URL: no SSRF guard (above) */
     const er_netguard *guard;      /* BORROWED allow list of a guarded request; NULL: none */
     bool decompress;               /* ask for gzip/deflate/br and decode (libcurl) */
+    const char *want_header;       /* a response header to keep in resp.header, or NULL */
 } er_http_req;
 
 typedef struct er_http_resp {
@@ -67,6 +68,7 @@ typedef struct er_http_resp {
     bool streamed;                 /* on_data received bytes */
     char *content_type;            /* OWNED Content-Type of the answer, or NULL (libcurl) */
     char *location;                /* OWNED absolute target of a 3xx answer, or NULL (libcurl) */
+    char *header;                  /* OWNED value of req.want_header, or NULL */
 } er_http_resp;
 
 /* Performs req.  Returns 0 whenever an HTTP answer arrived, whatever its status

@@ -29,6 +29,7 @@ typedef struct er_tool_ctx {
     const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
     bool tainted;                /* outside text is in the run's context (er_tool_untrusted):
                                     what the tool stores is marked untrusted */
+    const struct er_tool *tool;  /* the tool being run (an MCP tool finds its server by it) */
 } er_tool_ctx;
 
 /* Output cap for a tool's result text; tools elide beyond it. */
@@ -59,7 +60,8 @@ typedef struct er_tool {
 } er_tool;
 
 /* Whether a tool's results carry text from outside (web pages, search
- * results, mail, …): the tools of the network class do.  They fence that
+ * results, mail, MCP results, …): the tools of the network class and the
+ * tools of MCP servers (mcp.h) do.  They fence that
  * text as data (untrusted.h), and once one has run the run is tainted: every
  * write, exec or send call needs the user's own approval, whatever the policy
  * or --yes say (DESIGN.md: outside text is never instructions). */

@@ -59,6 +59,7 @@ typedef struct cli_view {
     bool progress;       /* routing and tool steps on stderr */
     bool collect_steps;  /* gather the stored steps for --json */
     bool charts;         /* draw data_chart results on stdout (a terminal) */
+    bool stream_json;    /* every event as one JSON line on stdout (cli_stream_json_event) */
 } cli_view;
 
 /* The chart of a data_chart tool_result event drawn for a terminal cols wide
@@ -111,6 +112,14 @@ char *cli_result_error(const cJSON *data);
  * reached: where errand looked and the setting that changes it.  OWNED, or
  * NULL for any other outcome. */
 char *cli_llm_hint(cli *c, const cli_outcome *o);
+/* --output-format stream-json: one line for an event, {"type", "task_id",
+ * "data"} ("token": {"type", "task_id", "agent", "text"}), flushed.  Types are
+ * the event kinds (routed, start, step, tool_call, tool_result, todos,
+ * delegate, approval_request, end, …), "llm" named "step". */
+void cli_stream_json_event(const cJSON *ev);
+/* The last line: {"type":"result", task_id, conversation_id, agent, status,
+ * answer, error, usage}. */
+void cli_stream_json_result(const cli_outcome *o);
 /* Exit status for a finished request: 0 done, 3 unreachable/refused, 1 otherwise. */
 int cli_outcome_exit(const cli_outcome *o);
 /* Starts consumers in this process when the bus keeps messages in-process. */
@@ -170,6 +179,8 @@ int cmd_memory(cli *c, cli_args *a);
 int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);
 int cmd_agents(cli *c, cli_args *a);
+int cmd_mcp(cli *c, cli_args *a);
+int cmd_audit(cli *c, cli_args *a);
 int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);

@@ -14,6 +14,55 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+static void add_usage(cJSON *j, const cli_outcome *o)
+{
+    cJSON *u = cJSON_CreateObject();
+    er_json_add_num(u, "input_tokens", (double)o->tokens_in);
+    er_json_add_num(u, "output_tokens", (double)o->tokens_out);
+    er_json_add(j, "usage", u);
+}
+
+static void print_line(cJSON *j)
+{
+    char *text = er_json_print(j);
+    printf("%s\n", text);
+    fflush(stdout);
+    free(text);
+    cJSON_Delete(j);
+}
+
+void cli_stream_json_event(const cJSON *ev)
+{
+    const char *kind = er_json_str(ev, "kind");
+    if (!kind)
+        return;
+    const cJSON *d = er_json_obj(ev, "data");
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "type", er_str_eq(kind, "llm") ? "step" : kind);
+    er_json_add_str(j, "task_id", er_json_str(ev, "task_id"));
+    if (er_str_eq(kind, "token")) {
+        er_json_add_str(j, "agent", er_json_str(d, "agent"));
+        er_json_add_str(j, "text", er_json_str(d, "text"));
+    } else {
+        er_json_add(j, "data", d ? cJSON_Duplicate(d, true) : cJSON_CreateObject());
+    }
+    print_line(j);
+}
+
+void cli_stream_json_result(const cli_outcome *o)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "type", "result");
+    er_json_add_str(j, "task_id", o->task_id);
+    er_json_add_str(j, "conversation_id", o->conversation_id);
+    er_json_add_str(j, "agent", o->agent);
+    er_json_add_str(j, "status", er_task_status_name(o->status));
+    er_json_add_str(j, "answer", o->answer);
+    er_json_add_str(j, "error", o->error);
+    add_usage(j, o);
+    print_line(j);
+}
+
 static void print_json(const cli_outcome *o)
 {
     cJSON *j = cJSON_CreateObject();
@@ -32,10 +81,7 @@ static void print_json(const cli_outcome *o)
     er_json_add_str(j, "status", er_task_status_name(o->status));
     er_json_add_str(j, "answer", o->answer);
     er_json_add_str(j, "error", o->error);
-    cJSON *u = cJSON_CreateObject();
-    er_json_add_num(u, "input_tokens", (double)o->tokens_in);
-    er_json_add_num(u, "output_tokens", (double)o->tokens_out);
-    er_json_add(j, "usage", u);
+    add_usage(j, o);
     if (o->route)
         er_json_add(j, "route", cJSON_Duplicate(o->route, true));
     er_json_add(j, "steps", o->steps ? cJSON_Duplicate(o->steps, true) : cJSON_CreateArray());
@@ -168,7 +214,22 @@ int cmd_ask(cli *c, cli_args *a)
                                           "pipe it in: echo request | errand ask)");
         return cli_usage_error("ask", "the request is empty");
     }
-    bool json = cli_flag(a, "json");
+    bool json = cli_flag(a, "json"), stream_json = false;
+    const char *format = cli_value(a, "output-format");
+    if (format && strcmp(format, "json") == 0)
+        json = true;
+    else if (format && strcmp(format, "stream-json") == 0)
+        stream_json = true;
+    else if (format && strcmp(format, "text") != 0) {
+        free(request);
+        return cli_usage_error("ask", "--output-format '%s': say text, json or stream-json",
+                               format);
+    }
+    if (json && stream_json) {
+        free(request);
+        return cli_usage_error("ask", "--json and --output-format stream-json: choose one");
+    }
+    bool quiet = json || stream_json;   /* stdout is for JSON only */
     er_submit s = { .request = request, .agent = agent,
                     .approve_all = cli_flag(&c->global, "yes") };
     const char *conv = cli_value(a, "conversation");
@@ -179,11 +240,11 @@ int cmd_ask(cli *c, cli_args *a)
         return cli_fail(&err);
     }
     s.conversation_id = conv_id[0] ? conv_id : NULL;
-    cli_view v = { .stream = !json && !cli_flag(a, "no-stream"),
-                   .interactive = !json && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
-                   .progress = !json && isatty(STDERR_FILENO),
-                   .charts = !json && isatty(STDOUT_FILENO),
-                   .collect_steps = json };
+    cli_view v = { .stream = !quiet && !cli_flag(a, "no-stream"),
+                   .interactive = !quiet && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
+                   .progress = !quiet && isatty(STDERR_FILENO),
+                   .charts = !quiet && isatty(STDOUT_FILENO),
+                   .collect_steps = json, .stream_json = stream_json };
     cli_install_sigint();
     cli_outcome o;
     rc = cli_run_request(c, &s, &v, &o, &err);
@@ -194,6 +255,8 @@ int cmd_ask(cli *c, cli_args *a)
     }
     if (json) {
         print_json(&o);
+    } else if (stream_json) {
+        cli_stream_json_result(&o);
     } else if (o.status == ER_TASK_DONE) {
         if (!o.streamed && o.answer)
             fputs(o.answer, stdout);
@@ -208,7 +271,7 @@ int cmd_ask(cli *c, cli_args *a)
                     cJSON_GetArraySize(o.interrupted) == 1 ? " was" : "s were",
                     cJSON_GetArraySize(o.interrupted) == 1 ? "its" : "their", o.task_id);
     }
-    if (o.status != ER_TASK_DONE && !json) {
+    if (o.status != ER_TASK_DONE && !quiet) {
         fprintf(stderr, "errand: task %s: %s\n", er_task_status_name(o.status),
                 o.error ? o.error : "no reason given");
         char *hint = cli_llm_hint(c, &o);

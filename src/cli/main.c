@@ -40,6 +40,13 @@ static const cli_opt ask_opts[] = {
     { "conversation", 'C', "ID", "Continue this conversation" },
     { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
     { "file", 'f', "FILE", "Attach FILE's text to the request (may be repeated)" },
+    { "output-format", 0, "FORMAT", "text (default); json (as --json); stream-json: every "
+      "event as one JSON object per line, then a result line (errand(1), STREAM-JSON)" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt audit_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "limit", 'n', "N", "list: the last N entries (default 20; 0: all)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt json_opts[] = {
@@ -126,6 +133,18 @@ const cli_cmd cli_commands[] = {
               "and blanks ignored); graph prints an entity's relations as an indented tree." },
     { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
       .opts = json_opts, .run = cmd_agents, .no_args = true },
+    { .name = "mcp", .usage = "list | tools NAME [--json]",
+      .summary = "List the configured MCP servers and the tools they offer the agents",
+      .opts = json_opts, .run = cmd_mcp,
+      .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
+              "connects to the server and lists its tools under the names the agents see\n"
+              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
+    { .name = "audit", .usage = "verify | list [--limit N] [--json]",
+      .summary = "Check or show the hash-chained log of side-effecting tool calls",
+      .opts = audit_opts, .run = cmd_audit,
+      .help = "Every write, exec and send call and every MCP call, allowed or refused, is\n"
+              "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
+              "chain: exit 1 naming the first changed or removed entry." },
     { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
       .opts = no_opts, .run = cmd_migrate, .no_args = true },
     { .name = "doctor", .usage = "[--json]",

@@ -385,6 +385,8 @@ static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
     const char *task = er_json_str(ev, "task_id");
     bool own = er_str_eq(task, o->task_id);
     const cJSON *d = er_json_obj(ev, "data");
+    if (v->stream_json)
+        cli_stream_json_event(ev);
     if (er_str_eq(kind, "token")) {
         const char *text = er_json_str(d, "text");
         if (own && v->stream && text) {
@@ -589,7 +591,8 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
                                                 NULL };
     er_follow *f;
     rc = er_follow_open(&f, c->env, out->task_id,
-                        v->charts ? kinds_charts : v->progress ? kinds_progress : kinds, err);
+                        v->stream_json ? NULL : v->charts ? kinds_charts
+                                              : v->progress ? kinds_progress : kinds, err);
     if (rc)
         return rc;
     rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);

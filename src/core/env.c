@@ -9,6 +9,7 @@
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -26,6 +27,7 @@ struct er_env {
     er_llm *llm;
     er_memory *memory;
     er_browser_pool *browsers;   /* started on first use */
+    struct er_mcp *mcp;
     char user_id[ER_ID_LEN];
     struct watch *watches;       /* guarded by lock */
     er_cache_sub *control;       /* subscription to the control channel */
@@ -160,6 +162,17 @@ int er_env_browsers(er_env *env, er_browser_pool **out, er_error *err)
         rc = er_browser_pool_new(&env->browsers, &o, err);
     }
     *out = env->browsers;
+    pthread_mutex_unlock(&env->lock);
+    return rc;
+}
+
+int er_env_mcp(er_env *env, er_mcp **out, er_error *err)
+{
+    int rc = 0;
+    pthread_mutex_lock(&env->lock);
+    if (!env->mcp)
+        rc = er_mcp_new(&env->mcp, env->cfg, err);
+    *out = env->mcp;
     pthread_mutex_unlock(&env->lock);
     return rc;
 }
@@ -423,6 +436,7 @@ void er_env_close(er_env *env)
     if (env->llm)
         er_llm_close(env->llm);
     er_browser_pool_free(env->browsers);
+    er_mcp_free(env->mcp);
     if (env->cache)
         er_cache_close(env->cache);
     er_memory_close(env->memory);   /* it borrows the store */

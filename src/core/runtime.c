@@ -10,9 +10,11 @@
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
+#include "errand/audit.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/park.h"
 #include "errand/repair.h"
 #include "errand/str.h"
@@ -81,6 +83,8 @@ typedef struct scope {
     cJSON *specs;
     er_buf partial;                /* an answer cut off by the output limit, so far */
     er_repair_writes *writes;      /* files changed by the calls of the answer at hand */
+    const er_tool **extra;         /* BORROWED tools of MCP servers (mcp.h), or NULL */
+    size_t nextra;
 } scope;
 
 /* ---- small helpers ---- */
@@ -104,6 +108,8 @@ static cJSON *build_specs(const scope *s)
         if (t)   /* tools of a family not built in are simply not offered */
             er_json_append(specs, er_tool_spec(t));
     }
+    for (size_t i = 0; i < s->nextra; i++)
+        er_json_append(specs, er_tool_spec(s->extra[i]));
     return specs;
 }
 
@@ -510,7 +516,8 @@ static bool side_effecting(er_perm p)
     return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
 }
 
-#define TAINT_REASON "it follows content from outside (web pages, search results or memory), " \
+#define TAINT_REASON "it follows content from outside (web pages, search results, memory or " \
+                     "MCP tool results), " \
                      "which may carry instructions that are not the user's"
 
 #define PARKED 2   /* check_policy: the task waits for the answer (park.h) */
@@ -582,13 +589,18 @@ static er_tool_ctx tool_ctx(run *r, const scope *s)
  * neither an allow policy, nor --yes, nor an earlier "always" covers it, so
  * text on a page can never grant a permission. */
 static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
-                        const cJSON *args, char **refusal)
+                        const cJSON *args, char **refusal, const char **how)
 {
     er_policy p = policy_for(r, t->perm);
     bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
-    if (p == ER_POLICY_ALLOW && !tainted)
+    if (p == ER_POLICY_ALLOW && !tainted) {
+        *how = r->cfg->policy[t->perm] == ER_POLICY_ALLOW ? "policy"
+               : r->always[t->perm]                      ? "always"
+                                                         : "yes";
         return 0;
+    }
     if (p == ER_POLICY_DENY) {
+        *how = "policy-deny";
         *refusal = er_xasprintf("error: denied by policy (%s tools are denied: policy.%s = deny)",
                                 er_perm_name(t->perm), er_perm_name(t->perm));
         return 1;
@@ -614,6 +626,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     }
     if (d == ER_APPROVAL_ALWAYS && !tainted)
         r->always[t->perm] = true;
+    *how = d == ER_APPROVAL_DENY ? "denied" : d == ER_APPROVAL_ALWAYS ? "user-always" : "user";
     if (d == ER_APPROVAL_DENY)
         *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
                                 why ? ": " : "", why ? why : "");
@@ -624,6 +637,7 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
 static char *run_tool(run *r, const scope *s, const er_tool *t, const cJSON *args)
 {
     er_tool_ctx ctx = tool_ctx(r, s);
+    ctx.tool = t;
     er_buf out;
     er_buf_init(&out, ER_TOOL_OUTPUT_MAX + 4096);
     er_error err = { 0 };
@@ -645,6 +659,9 @@ static const er_tool *scope_tool(const scope *s, const char *name)
         return &todos_tool;
     if (strcmp(name, "task") == 0 && s->can_delegate)
         return &task_tool;
+    for (size_t i = 0; i < s->nextra; i++)
+        if (strcmp(s->extra[i]->name, name) == 0)
+            return s->extra[i];
     return scope_has_tool(s, name) ? er_tool_find(name) : NULL;
 }
 
@@ -705,7 +722,7 @@ static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
 static int begin_call(run *r, const scope *s, const er_llm_tool_call *c, const char *started,
                       char **content)
 {
-    const er_tool *t = er_tool_find(c->name);
+    const er_tool *t = scope_tool(s, c->name);
     bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
     bool first = true;
     int rc = record(r, started, "tool_call", call_json(s, c), &first, !again);
@@ -742,6 +759,26 @@ static int run_allowed(run *r, scope *s, const er_tool *t, const er_llm_tool_cal
     return 0;
 }
 
+/* Side-effecting calls and every MCP call go to the audit log (audit.h),
+ * allowed or refused, with how they were approved. */
+static void audit_call(run *r, const scope *s, const er_tool *t, const er_llm_tool_call *c,
+                       const char *how, const char *content)
+{
+    if (!side_effecting(t->perm) && !er_mcp_is_tool_name(t->name))
+        return;
+    bool refused = !how || er_str_eq(how, "denied") || er_str_eq(how, "policy-deny");
+    er_audit_entry e = { r->o->task_id, r->o->user_id, s->name, t->name, er_perm_name(t->perm),
+                         c->arguments, how ? how : "not asked",
+                         refused ? "refused" : !content ? "not run"
+                                 : er_llm_tool_failed(content) ? "error" : "ok" };
+    er_error err = { 0 };
+    char *path = er_audit_path(r->cfg->audit_path, &err);
+    if (!path || er_audit_append(path, &e, &err))
+        er_log(ER_LOG_ERROR, "audit", "%s call of task %s not audited: %s", t->name,
+               r->o->task_id, err.msg);
+    free(path);
+}
+
 /* Executes one call; *content is what the model sees, *mistake set when the
  * call was malformed.  Nonzero ends the run (a parked task's too). */
 static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
@@ -759,10 +796,16 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
         rc = do_delegate(r, s, c, args, content);
     else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
         ;   /* another call of this answer changed that file */
-    else if ((allowed = check_policy(r, s, t, c, args, content)) == PARKED)
-        rc = r->err.code;
-    else if (allowed == 0)
-        rc = run_allowed(r, s, t, c, args, started, content);
+    else {
+        const char *how = NULL;
+        if ((allowed = check_policy(r, s, t, c, args, content, &how)) == PARKED)
+            rc = r->err.code;   /* audited once answered, when the call is resumed */
+        else {
+            if (allowed == 0)
+                rc = run_allowed(r, s, t, c, args, started, content);
+            audit_call(r, s, t, c, how, *content);
+        }
+    }
     cJSON_Delete(args);
     if (rc == 0 && r->abandoned)
         rc = r->err.code;
@@ -773,7 +816,7 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
 static int one_call(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
                     const char *started, char **content, char *mistake, size_t mlen)
 {
-    const er_tool *t = er_tool_find(c->name);
+    const er_tool *t = scope_tool(s, c->name);
     /* A call asked about begins once allowed: one parked on its answer has not. */
     bool ask_first = t && asks(r, t);
     int rc = ask_first ? 0 : begin_call(r, s, c, started, content);
@@ -903,9 +946,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         char key[160], mistake[240] = "";
         snprintf(key, sizeof key, "%stool:%d:%.60s", s->prefix, s->step, c->id);
         cJSON *recorded;
-        const er_tool *t = er_tool_find(c->name);
-        if (t && er_tool_untrusted(t) && scope_has_tool(s, c->name))
-            r->tainted = true;   /* from here on (replayed too) outside text is in the context */
+        const er_tool *t = scope_tool(s, c->name);
         char *content = NULL;
         bool replayed = replay(r, key, &recorded);
         if (replayed && t)
@@ -933,6 +974,11 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         }
         if (mistake[0] && !step_mistake[0])
             snprintf(step_mistake, sizeof step_mistake, "%s", mistake);
+        /* From here on (replayed too) outside text is in the context: the
+         * call itself was not tainted by it (an MCP tool may have a
+         * side-effecting class), the calls after it are. */
+        if (t && er_tool_untrusted(t))
+            r->tainted = true;
         if (rc == 0)
             add_tool_result(s, c, content);
         if (rc == 0)
@@ -1033,6 +1079,25 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
     out->error = er_xstrdup(r->err.msg[0] ? r->err.msg : er_error_name(rc));
 }
 
+/* The tools of the MCP servers the agent may use (none configured: nothing
+ * is loaded).  A server that cannot be reached costs its tools, not the run. */
+static void mcp_tools(run *r, scope *s)
+{
+    if (!r->cfg->mcp || !r->cfg->mcp->n)
+        return;
+    er_mcp *m = NULL;
+    er_error err = { 0 };
+    char *warning = NULL;
+    if (er_env_mcp(r->env, &m, &err)) {
+        er_log(ER_LOG_WARN, "runtime", "MCP servers not used: %s", err.msg);
+        return;
+    }
+    er_mcp_agent_tools(m, r->agent->name, &s->extra, &s->nextra, &warning);
+    if (warning)
+        er_log(ER_LOG_WARN, "runtime", "MCP: %s", warning);
+    free(warning);
+}
+
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
@@ -1058,6 +1123,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         char *task_desc = task_tool_description(r.agent);
         scope s = { .name = r.agent->name, .system = r.agent->prompt, .tools = r.agent->tools,
                     .can_delegate = r.agent->nsubagents > 0 };
+        mcp_tools(&r, &s);
         s.messages = o->history ? cJSON_Duplicate(o->history, true) : cJSON_CreateArray();
         add_message(s.messages, "user", o->request);
         s.specs = build_specs(&s);
@@ -1075,6 +1141,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
         er_buf_release(&s.partial);
+        free(s.extra);
     }
     finish(&r, out, rc, answer);
     er_task_place_release(&r.place);

@@ -426,12 +426,17 @@ static long retry_after_ms(CURL *e)
 }
 
 /* Content-Type, and a redirect's absolute target (libcurl resolves it). */
-static void answer_headers(CURL *e, er_http_resp *out)
+static void answer_headers(CURL *e, const char *want, er_http_resp *out)
 {
     char *v = NULL;
     free(out->content_type);
     free(out->location);
-    out->content_type = out->location = NULL;
+    free(out->header);
+    out->content_type = out->location = out->header = NULL;
+    struct curl_header *hdr = NULL;
+    if (want && C.easy_header(e, want, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr &&
+        hdr->value)
+        out->header = er_xstrdup(hdr->value);
     if (C.easy_getinfo(e, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
         out->content_type = er_xstrdup(v);
     v = NULL;
@@ -509,7 +514,7 @@ static int attempt(handle *h, const er_http_req *req, struct curl_slist *hdrs, e
     C.easy_getinfo(h->easy, CURLINFO_RESPONSE_CODE, &out->status);
     if (out->status == 429 || out->status >= 500)
         x->retry_after_ms = retry_after_ms(h->easy);
-    answer_headers(h->easy, out);
+    answer_headers(h->easy, req->want_header, out);
     return 0;
 }
 
@@ -677,6 +682,7 @@ void er_http_resp_release(er_http_resp *resp)
     er_buf_release(&resp->body);
     free(resp->content_type);
     free(resp->location);
-    resp->content_type = resp->location = NULL;
+    free(resp->header);
+    resp->content_type = resp->location = resp->header = NULL;
     resp->status = 0;
 }

@@ -332,6 +332,8 @@ typedef struct head {
     bool close;
     long retry_after_ms;
     char *location;        /* OWNED, of a 3xx answer */
+    const char *want;      /* the request's want_header */
+    char *wanted;          /* OWNED its value */
 } head;
 
 static void header_line(head *h, char *line)
@@ -352,6 +354,8 @@ static void header_line(head *h, char *line)
         h->retry_after_ms = n > 60 ? 60000 : n * 1000;
     else if (strcasecmp(line, "Location") == 0 && !h->location)
         h->location = er_xstrdup(v);
+    else if (h->want && strcasecmp(line, h->want) == 0 && !h->wanted)
+        h->wanted = er_xstrdup(v);
 }
 
 /* Reads the status line and headers (skipping 1xx answers). */
@@ -382,8 +386,9 @@ static int read_head(conn *c, head *h, bool *transient)
         if (sscanf(line, "HTTP/%d.%d %d", &major, &minor, &status) != 3 || status < 100 ||
             status > 999)
             return er_error_set(c->err, ER_EPROTO, "answer from '%s' is not HTTP", c->req->url);
+        free(h->wanted);
         *h = (head){ .content_length = -1, .close = major == 1 && minor == 0,
-                     .retry_after_ms = -1 };
+                     .retry_after_ms = -1, .want = c->req->want_header };
         for (line = strstr(line, "\r\n"); line; line = next) {
             line += 2;
             next = strstr(line, "\r\n");
@@ -397,6 +402,9 @@ static int read_head(conn *c, head *h, bool *transient)
         }
         free(h->location);
         h->location = NULL;
+        free(c->out->header);
+        c->out->header = h->wanted;
+        h->wanted = NULL;
         if (status >= 200 || status == 101) {
             c->out->status = status;
             return 0;

@@ -2,6 +2,7 @@
  * Adding a family is one line in `families`. */
 #include "errand/tool.h"
 #include "errand/json.h"
+#include "errand/mcp.h"
 #include "errand/str.h"
 #include "errand/tool_families.h"
 
@@ -69,7 +70,8 @@ const er_tool *er_tool_find(const char *name)
 
 bool er_tool_untrusted(const er_tool *t)
 {
-    return t && (t->perm == ER_PERM_NETWORK || er_tools_memory_untrusted(t));
+    return t && (t->perm == ER_PERM_NETWORK || er_tools_memory_untrusted(t) ||
+                 er_mcp_is_tool_name(t->name));
 }
 
 cJSON *er_tool_spec(const er_tool *t)

@@ -5,6 +5,7 @@
 #include "errand/config.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
+#include "errand/mcp.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -133,6 +134,9 @@ const er_config_key er_config_keys[] = {
       "Log level: debug, info, warn, error, off" },
     { "log", "file", "ERRAND_LOG_FILE", ER_CFG_STR, OFF(log_file), false, NULL,
       "Log file (default: stderr for commands, $XDG_STATE_HOME/errand/errand.log for the TUI)" },
+    { "audit", "path", "ERRAND_AUDIT_PATH", ER_CFG_STR, OFF(audit_path), false, NULL,
+      "The hash-chained audit log of side-effecting tool calls (default: "
+      "$XDG_DATA_HOME/errand/audit.jsonl)" },
     { "server", "listen", "ERRAND_LISTEN", ER_CFG_STR, OFF(listen), false, "127.0.0.1:8080",
       "Address errand serve listens on: HOST:PORT (port 0 picks a free one)" },
     { "server", "public_url", "ERRAND_PUBLIC_URL", ER_CFG_STR, OFF(public_url), false, NULL,
@@ -323,6 +327,11 @@ const er_config_key *er_config_find(const char *name)
 
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
+    if (er_str_starts(name, "mcp.")) {
+        if (!cfg->mcp)
+            cfg->mcp = er_xcalloc(1, sizeof *cfg->mcp);
+        return er_mcp_config_set(cfg->mcp, name + 4, value, err);
+    }
     const er_config_key *k = er_config_find(name);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
@@ -501,6 +510,11 @@ void er_config_release(er_config *cfg)
     }
     free(cfg->config_path);
     cfg->config_path = NULL;
+    if (cfg->mcp) {
+        er_mcp_config_release(cfg->mcp);
+        free(cfg->mcp);
+        cfg->mcp = NULL;
+    }
 }
 
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask)
