@@ -132,11 +132,10 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
         *out = g;
         return 0;
     }
-    uint32_t flags = PCRE2_MULTILINE;
+    /* A literal takes no MULTILINE (it has no ^ or $ to place). */
+    uint32_t flags = opts->fixed_strings ? PCRE2_LITERAL : PCRE2_MULTILINE;
     if (caseless)
         flags |= PCRE2_CASELESS;
-    if (opts->fixed_strings)
-        flags |= PCRE2_LITERAL;
     if (has_high_bytes(pattern))   /* UTF-8 in the pattern: match by characters */
         flags |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP;
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);

@@ -14,7 +14,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <sys/mman.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,8 +25,7 @@
 #define GREP_LINES_MAX 500       /* default cap on lines shown */
 #define GREP_FILES_MAX 1000      /* default cap on files listed or counted */
 #define GREP_CONTEXT_MAX 50
-#define GREP_FILE_MAX (1024ull * 1024 * 1024)
-#define GREP_MMAP_FROM (4u * 1024 * 1024)   /* larger files are mapped, smaller ones read */
+#define GREP_FILE_MAX (512u * 1024 * 1024)
 #define GREP_LINE_SHOW 300
 #define BINARY_SNIFF 8192
 
@@ -375,7 +373,9 @@ typedef struct grep_run {
     size_t shown, lines_matched, cost;
     size_t files, files_matched, binary, large, failed;
     bool capped, cancelled;
-    er_buf scratch, file;
+    er_buf scratch;
+    char *fbuf;                /* the file being searched, read whole */
+    size_t fcap;
     /* the file being searched */
     const char *rel, *text;
     size_t len;
@@ -515,62 +515,54 @@ static void search_text(grep_run *r, const char *rel, const char *text, size_t l
     }
 }
 
-/* Searches the open file fd (closed here). */
+/* Reads fd whole into r's buffer (grown, never shrunk: no allocation per
+ * file); false when it passes GREP_FILE_MAX or cannot be read. */
+static bool read_whole(grep_run *r, int fd, size_t size, size_t *len)
+{
+    size_t n = 0;
+    for (;;) {
+        if (r->fcap < n + 65536 + 1 || r->fcap < size + 1) {
+            size_t want = (size > n ? size : n) + 65536 + 1;
+            r->fbuf = er_xrealloc(r->fbuf, want);
+            r->fcap = want;
+        }
+        ssize_t got = read(fd, r->fbuf + n, r->fcap - 1 - n);
+        if (got < 0)
+            return false;
+        if (got == 0)
+            break;
+        n += (size_t)got;
+        if (n > GREP_FILE_MAX)
+            return false;
+    }
+    r->fbuf[n] = '\0';
+    *len = n;
+    return true;
+}
+
+/* Searches the open file fd (closed here).  Read, not mapped: a file cut
+ * short while mapped would kill the process with SIGBUS. */
 static void search_fd(grep_run *r, int fd, const char *rel)
 {
     struct stat st;
+    size_t len = 0;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return;
     }
-    if ((unsigned long long)st.st_size > GREP_FILE_MAX) {
-        r->large++;
-        close(fd);
-        return;
-    }
-    size_t size = (size_t)st.st_size;
-    char *text = NULL;
-    size_t len = 0;
-    bool mapped = false;
-    if (size >= GREP_MMAP_FROM) {
-        char head[BINARY_SNIFF];
-        ssize_t n = pread(fd, head, sizeof head, 0);
-        if (n > 0 && memchr(head, '\0', (size_t)n)) {
-            r->binary++;
-            close(fd);
-            return;
-        }
-        void *m = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
-        if (m != MAP_FAILED) {
-            madvise(m, size, MADV_SEQUENTIAL);
-            text = m;
-            len = size;
-            mapped = true;
-        }
-    }
-    if (!mapped) {
-        er_buf *b = &r->file;
-        er_buf_reset(b);
-        char chunk[65536];
-        ssize_t n;
-        /* One read for the whole file when the buffer is already large enough. */
-        if (b->cap > size + 1) {
-            while ((n = read(fd, b->ptr + b->len, b->cap - 1 - b->len)) > 0)
-                if ((b->len += (size_t)n) + 1 >= b->cap)
-                    break;
-        }
-        while ((n = read(fd, chunk, sizeof chunk)) > 0)
-            er_buf_append(b, chunk, (size_t)n);
-        text = b->ptr ? b->ptr : "";
-        len = b->len;
-    }
-    close(fd);
-    if (memchr(text, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
+    /* The first block says whether a file is binary before any more is read
+     * (a 2 GB sparse file costs one block). */
+    char head[BINARY_SNIFF];
+    ssize_t n = st.st_size > 0 ? pread(fd, head, sizeof head, 0) : 0;
+    if (n > 0 && memchr(head, '\0', (size_t)n))
         r->binary++;
-    else
-        search_text(r, rel, text, len);
-    if (mapped)
-        munmap(text, len);
+    else if ((unsigned long long)st.st_size > GREP_FILE_MAX)
+        r->large++;
+    else if (n >= 0 && read_whole(r, fd, (size_t)st.st_size, &len))
+        search_text(r, rel, r->fbuf, len);
+    else if (n >= 0)
+        r->large++;
+    close(fd);
 }
 
 static void grep_visit(er_walker *w, int dirfd, const char *name, const char *abs,
@@ -701,7 +693,6 @@ static int run_grep(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     r.cancel = ctx->cancel;
     r.items = cJSON_CreateArray();
     er_buf_init(&r.scratch, 0);
-    er_buf_init(&r.file, 0);
     er_workspace ws;
     cJSON *o = cJSON_CreateObject();
     if ((rc = er_tools_workspace(&ws, ctx, err)) == 0) {
@@ -712,7 +703,7 @@ static int run_grep(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     cJSON_Delete(o);
     cJSON_Delete(r.items);
     er_buf_release(&r.scratch);
-    er_buf_release(&r.file);
+    free(r.fbuf);
     er_grep_free(r.eng);
     filter_release(&r.filter);
     return rc;
