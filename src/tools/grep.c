@@ -21,7 +21,55 @@ struct er_grep {
     bool jit, multiline;
     char *literal;             /* every match holds it (case as written), or NULL */
     size_t litlen;
+    size_t rare;               /* index of its rarest byte in source text: memchr's target */
 };
+
+/* How common a byte is in source code and prose, roughly (higher: more
+ * common): memchr looks for the literal's rarest byte, which gives the
+ * fewest false starts, as ripgrep does with its frequency table. */
+static int commonness(unsigned char c)
+{
+    if (c == ' ' || c == 'e' || c == 't' || c == '\n')
+        return 9;
+    if (strchr("aoinsrlc", c))
+        return 8;
+    if (c >= 'a' && c <= 'z')
+        return c == 'q' || c == 'z' || c == 'j' || c == 'x' ? 3 : 6;
+    if (strchr("_();,*=\t/.{}#\"-", c))
+        return 7;
+    if (c >= 'A' && c <= 'Z')
+        return 4;
+    if (c >= '0' && c <= '9')
+        return 5;
+    return c >= 0x80 ? 1 : 2;
+}
+
+static size_t rarest(const char *s, size_t n)
+{
+    size_t best = 0;
+    for (size_t i = 1; i < n; i++)
+        if (commonness((unsigned char)s[i]) < commonness((unsigned char)s[best]))
+            best = i;
+    return best;
+}
+
+/* memmem through memchr on the rarest byte: glibc's memmem is several times
+ * slower than memchr over text that mostly does not hold the needle. */
+static const char *find_literal(const er_grep *g, const char *hay, size_t n)
+{
+    const char *lit = g->literal;
+    size_t m = g->litlen, k = g->rare;
+    unsigned char c = (unsigned char)lit[k];
+    if (m == 0 || n < m)
+        return m == 0 ? hay : NULL;
+    const char *p = hay + k, *last = hay + n - (m - k);   /* candidates for lit[k] */
+    while (p <= last && (p = memchr(p, c, (size_t)(last - p) + 1)) != NULL) {
+        if (memcmp(p - k, lit, m) == 0)
+            return p - k;
+        p++;
+    }
+    return NULL;
+}
 
 static bool has_upper(const char *s)
 {
@@ -126,6 +174,7 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
     if (!caseless) {
         g->literal = opts->fixed_strings ? er_xstrdup(pattern) : required_literal(pattern);
         g->litlen = g->literal ? strlen(g->literal) : 0;
+        g->rare = rarest(g->literal ? g->literal : "", g->litlen);
     }
     /* A case-sensitive literal on one line needs no regex at all. */
     if (opts->fixed_strings && !caseless && !strchr(pattern, '\n')) {
@@ -207,7 +256,7 @@ static int scan_literal(er_grep *g, const char *text, size_t len, const volatile
 {
     size_t pos = 0, hits = 0;
     while (pos < len) {
-        const char *p = memmem(text + pos, len - pos, g->literal, g->litlen);
+        const char *p = find_literal(g, text + pos, len - pos);
         if (!p)
             break;
         size_t ls = line_start(text, pos, (size_t)(p - text));
@@ -285,7 +334,7 @@ int er_grep_scan(er_grep *g, const char *text, size_t len, const volatile int *c
         return ER_ECANCELLED;
     if (g->literal && !g->multiline)
         return scan_literal(g, text, len, cancel, hit, payload);
-    if (g->literal && !memmem(text, len, g->literal, g->litlen))
+    if (g->literal && !find_literal(g, text, len))
         return 0;
     return scan_regex(g, text, len, cancel, hit, payload);
 }

@@ -26,6 +26,7 @@
 #define GREP_FILES_MAX 1000      /* default cap on files listed or counted */
 #define GREP_CONTEXT_MAX 50
 #define GREP_FILE_MAX (512u * 1024 * 1024)
+#define GREP_SNIFF_FIRST (1024 * 1024)   /* larger files: the first block is read alone first */
 #define GREP_LINE_SHOW 300
 #define BINARY_SNIFF 8192
 
@@ -550,18 +551,22 @@ static void search_fd(grep_run *r, int fd, const char *rel)
         close(fd);
         return;
     }
-    /* The first block says whether a file is binary before any more is read
-     * (a 2 GB sparse file costs one block). */
+    /* A large file's first block says whether it is binary before any more
+     * is read (a 2 GB sparse file costs one block); a small one is read whole. */
+    ssize_t n = 0;
     char head[BINARY_SNIFF];
-    ssize_t n = st.st_size > 0 ? pread(fd, head, sizeof head, 0) : 0;
+    if (st.st_size > GREP_SNIFF_FIRST)
+        n = pread(fd, head, sizeof head, 0);
     if (n > 0 && memchr(head, '\0', (size_t)n))
         r->binary++;
     else if ((unsigned long long)st.st_size > GREP_FILE_MAX)
         r->large++;
-    else if (n >= 0 && read_whole(r, fd, (size_t)st.st_size, &len))
-        search_text(r, rel, r->fbuf, len);
-    else if (n >= 0)
+    else if (n < 0 || !read_whole(r, fd, (size_t)st.st_size, &len))
         r->large++;
+    else if (memchr(r->fbuf, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
+        r->binary++;
+    else
+        search_text(r, rel, r->fbuf, len);
     close(fd);
 }
 

@@ -7,6 +7,7 @@
 #include "check.h"
 #include "tools_util.h"
 #include "errand/grep.h"
+#include "errand/offline.h"
 #include "errand/ignore.h"
 #include "errand/walk.h"
 #include "errand/workspace.h"
@@ -582,6 +583,43 @@ static void test_tools(void)
     free(ws);
 }
 
+/* Offline plain commands take grep's options as ripgrep spells them. */
+static void check_offline(const char *line, const char *want)
+{
+    const er_tool *t = NULL;
+    cJSON *args = NULL;
+    int rc = er_offline_parse_command(er_tools_search.tools, er_tools_search.ntools, line, &t,
+                                      &args, &err);
+    char *got = rc == 0 ? er_json_print(args) : er_xasprintf("error: %s", err.msg);
+    if (!tu_contains(got, want))
+        fprintf(stderr, "%s\n  got  %s\n  want %s\n", line, got, want);
+    CHECK(tu_contains(got, want));
+    free(got);
+    cJSON_Delete(args);
+}
+
+static void test_offline(void)
+{
+    check_offline("grep -i -C 2 --type c needle src",
+                  "{\"ignore_case\":true,\"context\":2,\"type\":\"c\",\"pattern\":\"needle\","
+                  "\"path\":\"src\"}");
+    check_offline("grep -l -g '*.{js,ts}' TODO", "\"output_mode\":\"files_with_matches\"");
+    check_offline("grep -c -A1 -B=3 x", "error: grep: before must be an integer");
+    check_offline("grep", "options: -i -S -F -U -C N -A N -B N -t TYPE -g GLOB -m N -l -c");
+    check_offline("grep -c -A1 -B 3 x", "{\"output_mode\":\"count\",\"after\":1,\"before\":3,"
+                                        "\"pattern\":\"x\"}");
+    check_offline("grep --hidden --no-ignore --max-results=5 x .",
+                  "{\"hidden\":true,\"no_ignore\":true,\"max_results\":5,\"pattern\":\"x\","
+                  "\"path\":\".\"}");
+    check_offline("grep x src -F", "{\"pattern\":\"x\",\"path\":\"src\",\"fixed_strings\":true}");
+    check_offline("grep -- -i", "{\"pattern\":\"-i\"}");
+    check_offline("grep '-i' src", "{\"pattern\":\"-i\",\"path\":\"src\"}");
+    check_offline("grep -foo", "{\"pattern\":\"-foo\"}");
+    check_offline("grep --count --files-with-matches x", "\"output_mode\":\"files_with_matches\"");
+    check_offline("grep -C many x", "error: grep: context must be an integer");
+    check_offline("glob --hidden '**/*.yml'", "{\"hidden\":true,\"pattern\":\"**/*.yml\"}");
+}
+
 int main(void)
 {
     char *home = tu_tempdir("home");
@@ -592,6 +630,7 @@ int main(void)
     test_rules_direct();
     test_ignore_files();
     test_dialect();
+    test_offline();
     if (has_git()) {
         test_rules_like_git(home);
         test_random_trees();
