@@ -54,11 +54,27 @@ def total(out, files_mode):
 
 
 def find_tree():
-    for d in sorted(glob.glob("/usr/src/linux-source-*")):
+    for d in sorted(glob.glob("/var/tmp/errand-bench/linux-source-*") +
+                    glob.glob("/usr/src/linux-source-*")):
         if os.path.isdir(d):
             return d
     tars = sorted(glob.glob("/usr/src/linux-source-*.tar.xz"))
     return tars[-1] if tars else None
+
+
+def prepare(tree):
+    """Debian's linux-source ends its top .gitignore with "/*" (the packaged
+    tree is not meant to be edited): that rule would leave every file out for
+    errand and ripgrep alike.  It is dropped; the kernel's own rules stay."""
+    top = os.path.join(tree, ".gitignore")
+    if not os.path.exists(top):
+        return
+    with open(top) as f:
+        lines = f.read().split("\n")
+    kept = [l for l in lines if l.strip() != "/*"]
+    if kept != lines:
+        with open(top, "w") as f:
+            f.write("\n".join(kept))
 
 
 def main():
@@ -69,13 +85,16 @@ def main():
     a = ap.parse_args()
     tree = a.tree or find_tree()
     if tree and tree.endswith(".tar.xz"):
-        dest = os.path.join(a.build, "bench-data")
+        # Not under the build directory: that lies in errand's own git
+        # repository, whose .gitignore leaves it out (both tools would skip it all).
+        dest = "/var/tmp/errand-bench"
         os.makedirs(dest, exist_ok=True)
         name = os.path.basename(tree)[:-len(".tar.xz")]
         if not os.path.isdir(os.path.join(dest, name)):
             print("unpacking %s ..." % tree, flush=True)
             subprocess.run(["tar", "-xJf", tree, "-C", dest], check=True)
         tree = os.path.join(dest, name)
+    prepare(tree)
     if not tree or not os.path.isdir(tree):
         sys.exit("search.py: no linux-source tree; apt-get install linux-source (scripts/deps.sh bench)")
     bench = os.path.join(a.build, "errand_grepbench")

@@ -34,11 +34,11 @@ static int commonness(unsigned char c)
     if (strchr("aoinsrlc", c))
         return 8;
     if (c >= 'a' && c <= 'z')
-        return c == 'q' || c == 'z' || c == 'j' || c == 'x' ? 3 : 6;
+        return c == 'q' || c == 'z' || c == 'j' || c == 'x' ? 4 : 6;
     if (strchr("_();,*=\t/.{}#\"-", c))
         return 7;
-    if (c >= 'A' && c <= 'Z')
-        return 4;
+    if (c >= 'A' && c <= 'Z')   /* macros: common capitals as often as digits */
+        return strchr("ETAOINSRLCD", c) ? 5 : 3;
     if (c >= '0' && c <= '9')
         return 5;
     return c >= 0x80 ? 1 : 2;
@@ -64,7 +64,7 @@ static const char *find_literal(const er_grep *g, const char *hay, size_t n)
         return m == 0 ? hay : NULL;
     const char *p = hay + k, *last = hay + n - (m - k);   /* candidates for lit[k] */
     while (p <= last && (p = memchr(p, c, (size_t)(last - p) + 1)) != NULL) {
-        if (memcmp(p - k, lit, m) == 0)
+        if (p[m - 1 - k] == lit[m - 1] && memcmp(p - k, lit, m) == 0)
             return p - k;
         p++;
     }

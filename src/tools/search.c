@@ -582,7 +582,8 @@ static void grep_visit(er_walker *w, int dirfd, const char *name, const char *ab
     if (fd < 0)
         return;
     search_fd(r, fd, rel);
-    if (r->capped || r->cancelled)
+    /* Lists and counts go on to the end once full, so their totals are exact. */
+    if ((r->capped && r->mode == MODE_CONTENT) || r->cancelled)
         w->stop = true;
 }
 
@@ -601,8 +602,11 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
                                                                : r->lines_matched));
     er_json_add_bool(o, "truncated", r->capped);
     if (r->capped)
-        er_json_add_str(o, "hint", "results capped: narrow path, glob or type, or raise "
-                                   "max_results; counts cover what was searched so far");
+        er_json_add_str(o, "hint", r->mode == MODE_CONTENT
+                        ? "lines capped: count covers the files searched up to the cap; narrow "
+                          "path, glob or type, or use output_mode files_with_matches or count"
+                        : "list capped: the totals cover every file; narrow path, glob or type "
+                          "for the rest of the list");
     er_json_add_num(o, "files_searched", (double)r->files);
     er_json_add_num(o, "files_matched", (double)r->files_matched);
     er_json_add_num(o, "binary_skipped", (double)r->binary);

@@ -180,7 +180,12 @@ bool er_glob_match_path(const char *pattern, const char *path, bool period)
     for (int i = 0; i < np; i++)
         if (!(k > 0 && is_globstar(&pat[i]) && is_globstar(&pat[k - 1])))
             pat[k++] = pat[i];
-    matcher m = { pat, q, k, nq, period, { { 0 } } };
+    matcher m;   /* no initialiser: zeroing the whole memo per call costs more than the match */
+    m.pat = pat;
+    m.path = q;
+    m.np = k;
+    m.nq = nq;
+    m.period = period;
     for (int i = 0; i <= k; i++)
         memset(m.memo[i], -1, (size_t)nq + 1);
     return match_from(&m, 0, 0);

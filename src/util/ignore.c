@@ -23,7 +23,7 @@
 /* Files read in each directory, lowest precedence first. */
 static const char *const dir_files[] = { ".gitignore", ".ignore", ".errandignore" };
 
-enum rule_kind { NAME_LITERAL, NAME_SUFFIX, NAME_GLOB, PATH_GLOB };
+enum rule_kind { NAME_LITERAL, NAME_SUFFIX, NAME_GLOB, PATH_LITERAL, PATH_GLOB };
 
 typedef struct rule {
     char *pat;         /* without '!', a leading '/' or the trailing '/' */
@@ -80,7 +80,7 @@ static void parse_line(level *lv, const char *s, size_t n)
     if (n == 0)
         return;
     if (anchored)
-        r.kind = PATH_GLOB;
+        r.kind = has_magic(s, n) ? PATH_GLOB : PATH_LITERAL;
     else if (!has_magic(s, n))
         r.kind = NAME_LITERAL;
     else if (s[0] == '*' && n > 1 && !has_magic(s + 1, n - 1))
@@ -212,6 +212,8 @@ static bool rule_hits(const rule *r, const char *path, const char *name, size_t 
                memcmp(name + namelen - (r->len - 1), r->pat + 1, r->len - 1) == 0;
     case NAME_GLOB:
         return er_glob_segment(r->pat, r->len, name, namelen, false);
+    case PATH_LITERAL:
+        return strcmp(path, r->pat) == 0;
     case PATH_GLOB:
         return er_glob_match_path(r->pat, path, false);
     }

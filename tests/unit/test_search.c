@@ -531,6 +531,13 @@ static void test_tools(void)
     CHECK(er_json_str(r, "hint") != NULL);
     CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "matches")), 3);
     cJSON_Delete(r);
+    /* A capped list still counts every file. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"max_results\":2,"
+                     "\"output_mode\":\"files_with_matches\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "files")), 2);
+    CHECK_INT(er_json_num(r, "count", 0), 5);
+    cJSON_Delete(r);
     /* Non-UTF-8 contents come back as valid JSON text. */
     CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"na.+ve\"}", &err));
     CHECK_INT(er_json_num(r, "count", 0), 1);
