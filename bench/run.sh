@@ -12,6 +12,8 @@
 #    python3-readability; a cached page's fetch time.
 # 5. data.py: the data agent's load, describe and group-by of a 200 MB CSV
 #    against pandas and sqlite3's .import.
+# 6. search.py: the grep tool against ripgrep and GNU grep on Debian's
+#    linux-source tree (unpacked once into /var/tmp/errand-bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -24,4 +26,6 @@ echo
 echo
 /usr/bin/python3 "$here/web.py" --build "$build"
 echo
-exec /usr/bin/python3 "$here/data.py" --errand "$build/errand"
+/usr/bin/python3 "$here/data.py" --errand "$build/errand"
+echo
+exec /usr/bin/python3 "$here/search.py" --build "$build"

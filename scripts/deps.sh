@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    plus the servers and tools the test suite uses
 #   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
 #   scripts/deps.sh valgrind plus valgrind, for `make valgrind`
-#   scripts/deps.sh bench   plus pandas and sqlite3, for `make bench`
+#   scripts/deps.sh bench   plus pandas, sqlite3, ripgrep and linux-source, for `make bench`
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
 set -euo pipefail
@@ -16,7 +16,7 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
 # make bench: the data benchmark compares with pandas and sqlite3's .import.
-bench_pkgs=(python3-pandas sqlite3 ripgrep grep)
+bench_pkgs=(python3-pandas sqlite3 ripgrep grep linux-source)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
 
