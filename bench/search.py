@@ -18,6 +18,7 @@ import argparse
 import glob
 import json
 import os
+import resource
 import shutil
 import subprocess
 import sys
@@ -35,15 +36,19 @@ SEARCHES = [
 
 
 def timed(cmd):
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     w = time.time()
     out = subprocess.run(cmd, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL).stdout
-    return time.time() - w, out
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return time.time() - w, cpu, out
 
 
 def best(cmd, repeat):
-    timed(cmd)   # warm-up
+    """Best wall and best CPU seconds of repeat runs after a warm-up."""
+    timed(cmd)
     runs = [timed(cmd) for _ in range(repeat)]
-    return min(r[0] for r in runs), runs[-1][1]
+    return min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2]
 
 
 def total(out, files_mode):
@@ -101,22 +106,23 @@ def main():
     rg, gnu = shutil.which("rg"), shutil.which("grep")
     print("search: %s, best of %d (wall seconds), %s" % (tree, a.repeat,
           "2 cores" if os.cpu_count() == 2 else "%d cores" % os.cpu_count()))
-    print("%-24s %9s %9s %9s %8s %8s   %s" % ("search", "errand", "ripgrep", "GNU grep",
-                                            "vs rg", "vs grep", "matches e/rg/grep"))
+    print("wall seconds (CPU seconds, user + system, of all threads)")
+    print("%-22s %14s %14s %14s %6s %6s  %s" % ("search", "errand", "ripgrep", "GNU grep",
+                                              "vs rg", "vs gr", "matches e/rg/grep"))
     for name, pat, opts, rgf, gf in SEARCHES:
         files_mode = opts.get("output_mode") == "files_with_matches"
         args = {"pattern": pat, "output_mode": "count", "max_results": 100000}
         args.update(opts)
         e_cmd = [bench, tree, json.dumps(args), "1"]
-        et, eout = best(e_cmd, a.repeat)
+        et, ec, eout = best(e_cmd, a.repeat)
         r = json.loads(eout)
         e_total = r["files_matched"] if files_mode else r["count"]
-        rt, rout = best([rg, "--no-require-git", "-c"] + rgf + [pat, tree] if not files_mode
+        rt, rc, rout = best([rg, "--no-require-git", "-c"] + rgf + [pat, tree] if not files_mode
                         else [rg, "--no-require-git"] + rgf + [pat, tree], a.repeat)
-        gt, gout = best([gnu, "-r"] + (["-c"] if not files_mode else []) +
+        gt, gc, gout = best([gnu, "-r"] + (["-c"] if not files_mode else []) +
                         (gf if gf else ["-E"]) + [pat, tree], a.repeat)
-        print("%-24s %9.3f %9.3f %9.3f %7.2fx %7.2fx   %d/%d/%d" % (
-            name, et, rt, gt, et / rt, et / gt, e_total, total(rout, files_mode),
+        print("%-22s %6.2f (%5.2f) %6.2f (%5.2f) %6.2f (%5.2f) %5.2fx %5.2fx  %d/%d/%d" % (
+            name, et, ec, rt, rc, gt, gc, et / rt, et / gt, e_total, total(rout, files_mode),
             total(gout, files_mode)), flush=True)
 
 

@@ -22,6 +22,7 @@ struct er_grep {
     char *literal;             /* every match holds it (case as written), or NULL */
     size_t litlen;
     size_t rare;               /* index of its rarest byte in source text: memchr's target */
+    bool caseless;             /* literal lower-cased, compared without case (ASCII) */
 };
 
 /* How common a byte is in source code and prose, roughly (higher: more
@@ -53,15 +54,50 @@ static size_t rarest(const char *s, size_t n)
     return best;
 }
 
+static bool same_nocase(const char *a, const char *lit, size_t m)
+{
+    for (size_t i = 0; i < m; i++)
+        if ((char)tolower((unsigned char)a[i]) != lit[i])
+            return false;
+    return true;
+}
+
+/* Without case: the rarest byte in both its cases, each memchr's next hit
+ * kept until passed. */
+static const char *find_nocase(const er_grep *g, const char *hay, size_t n)
+{
+    const char *lit = g->literal;
+    size_t m = g->litlen, k = g->rare;
+    int lo = (unsigned char)lit[k], up = toupper(lo);
+    const char *p = hay + k, *last = hay + n - (m - k);
+    const char *nl = NULL, *nu = NULL;
+    bool dl = false, du = lo == up;
+    while (p <= last) {
+        if (!dl && (!nl || nl < p) && !(nl = memchr(p, lo, (size_t)(last - p) + 1)))
+            dl = true;
+        if (!du && (!nu || nu < p) && !(nu = memchr(p, up, (size_t)(last - p) + 1)))
+            du = true;
+        const char *c = dl ? (du ? NULL : nu) : du ? nl : nl < nu ? nl : nu;
+        if (!c)
+            return NULL;
+        if (same_nocase(c - k, lit, m))
+            return c - k;
+        p = c + 1;
+    }
+    return NULL;
+}
+
 /* memmem through memchr on the rarest byte: glibc's memmem is several times
  * slower than memchr over text that mostly does not hold the needle. */
 static const char *find_literal(const er_grep *g, const char *hay, size_t n)
 {
     const char *lit = g->literal;
     size_t m = g->litlen, k = g->rare;
-    unsigned char c = (unsigned char)lit[k];
     if (m == 0 || n < m)
         return m == 0 ? hay : NULL;
+    if (g->caseless)
+        return find_nocase(g, hay, n);
+    unsigned char c = (unsigned char)lit[k];
     const char *p = hay + k, *last = hay + n - (m - k);   /* candidates for lit[k] */
     while (p <= last && (p = memchr(p, c, (size_t)(last - p) + 1)) != NULL) {
         if (p[m - 1 - k] == lit[m - 1] && memcmp(p - k, lit, m) == 0)
@@ -171,11 +207,16 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
     bool caseless = opts->ignore_case || (opts->smart_case && !has_upper(pattern));
     er_grep *g = er_xcalloc(1, sizeof *g);
     g->multiline = opts->multiline;
-    if (!caseless) {
-        g->literal = opts->fixed_strings ? er_xstrdup(pattern) : required_literal(pattern);
-        g->litlen = g->literal ? strlen(g->literal) : 0;
-        g->rare = rarest(g->literal ? g->literal : "", g->litlen);
+    g->literal = opts->fixed_strings ? er_xstrdup(pattern) : required_literal(pattern);
+    if (g->literal && caseless && has_high_bytes(g->literal)) {
+        free(g->literal);   /* case folding beyond ASCII is the regex's business */
+        g->literal = NULL;
     }
+    g->litlen = g->literal ? strlen(g->literal) : 0;
+    g->caseless = caseless;
+    for (size_t i = 0; caseless && i < g->litlen; i++)
+        g->literal[i] = (char)tolower((unsigned char)g->literal[i]);
+    g->rare = rarest(g->literal ? g->literal : "", g->litlen);
     /* A case-sensitive literal on one line needs no regex at all. */
     if (opts->fixed_strings && !caseless && !strchr(pattern, '\n')) {
         *out = g;

@@ -350,6 +350,7 @@ static const char *scan(const char *pattern, const char *text, er_grep_opts o)
 
 static void test_dialect(void)
 {
+    er_grep *g0;
     er_grep_opts plain = { 0 }, ic = { .ignore_case = true }, smart = { .smart_case = true };
     er_grep_opts fixed = { .fixed_strings = true }, multi = { .multiline = true };
     CHECK_STR(scan("\\d+", "abc\n123\nx9\n", plain), "[123][x9]");
@@ -394,6 +395,13 @@ static void test_dialect(void)
         CHECK(er_str_eq(got, lits[i].lit));
         er_grep_free(g);
     }
+    /* Without case the literal is looked for in both cases of its letters. */
+    CHECK_OK(er_grep_new(&g0, "\\bMuTeX_lock\\b", &ic, &err));
+    CHECK_STR(er_grep_literal(g0), "mutex_lock");
+    er_grep_free(g0);
+    CHECK_STR(scan("\\bmutex\\b", "a MUTEX b\nmutexes\nxmutex\nMuTeX\n", ic), "[a MUTEX b][MuTeX]");
+    CHECK_STR(scan("Q9", "q9\nQ9\nq8\n", (er_grep_opts){ .fixed_strings = true, .ignore_case = true }),
+              "[q9][Q9]");
     /* The prefilter must not lose matches the regex would find. */
     CHECK_STR(scan("colou?r", "color\ncolour\ncolr\n", plain), "[color][colour]");
     CHECK_STR(scan("ab*c", "ac\nabbc\nbc\n", plain), "[ac][abbc]");
