@@ -600,8 +600,11 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
     r->items = NULL;
     er_json_add_num(o, "count", (double)(r->mode == MODE_FILES ? r->files_matched
                                                                : r->lines_matched));
-    er_json_add_bool(o, "truncated", r->capped);
-    if (r->capped)
+    bool walk_capped = w->visited > ER_WALK_VISIT_MAX;
+    er_json_add_bool(o, "truncated", r->capped || walk_capped);
+    if (walk_capped && !r->capped)
+        er_json_add_str(o, "hint", "the walk stopped after " "1000000 entries: give a narrower path");
+    else if (r->capped)
         er_json_add_str(o, "hint", r->mode == MODE_CONTENT
                         ? "lines capped: count covers the files searched up to the cap; narrow "
                           "path, glob or type, or use output_mode files_with_matches or count"
