@@ -143,7 +143,10 @@ static void glob_visit(er_walker *w, int dirfd, const char *name, const char *ab
     g->cost += er_tools_json_cost(rel, strlen(rel)) + 3;
     if (g->count < GLOB_MAX && g->cost < ER_TOOLS_BUDGET) {
         g->count++;
-        er_json_append(g->matches, cJSON_CreateString(rel));
+        er_buf shown = ER_BUF_INIT;
+        er_buf_put_utf8(&shown, rel, strlen(rel));
+        er_json_append(g->matches, cJSON_CreateString(er_buf_cstr(&shown)));
+        er_buf_release(&shown);
     } else {
         w->stop = true;
     }
@@ -423,7 +426,8 @@ static bool show_lines(grep_run *r, size_t from, size_t to, char mark)
         size_t e = nl ? (size_t)(nl - r->text) : r->len;
         er_buf *b = &r->scratch;
         er_buf_reset(b);
-        er_buf_printf(b, "%s%c%zu%c", r->rel, mark, no, mark);
+        er_buf_put_utf8(b, r->rel, strlen(r->rel));   /* a non-UTF-8 name stays valid JSON */
+        er_buf_printf(b, "%c%zu%c", mark, no, mark);
         er_tools_clip(b, r->text + p, e - p, GREP_LINE_SHOW);
         if (!item_fits(r, b->ptr, b->len))
             return false;
@@ -507,11 +511,11 @@ static void search_text(grep_run *r, const char *rel, const char *text, size_t l
         return;
     r->files_matched++;
     r->lines_matched += r->file_hits;
-    if (r->mode == MODE_FILES) {
-        item_fits(r, rel, strlen(rel));
-    } else if (r->mode == MODE_COUNT) {
+    if (r->mode != MODE_CONTENT) {
         er_buf_reset(&r->scratch);
-        er_buf_printf(&r->scratch, "%s:%zu", rel, r->file_hits);
+        er_buf_put_utf8(&r->scratch, rel, strlen(rel));
+        if (r->mode == MODE_COUNT)
+            er_buf_printf(&r->scratch, ":%zu", r->file_hits);
         item_fits(r, r->scratch.ptr, r->scratch.len);
     }
 }
@@ -603,7 +607,7 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
     bool walk_capped = w->visited > ER_WALK_VISIT_MAX;
     er_json_add_bool(o, "truncated", r->capped || walk_capped);
     if (walk_capped && !r->capped)
-        er_json_add_str(o, "hint", "the walk stopped after " "1000000 entries: give a narrower path");
+        er_json_add_str(o, "hint", "the walk stopped at its cap on entries: give a narrower path");
     else if (r->capped)
         er_json_add_str(o, "hint", r->mode == MODE_CONTENT
                         ? "lines capped: count covers the files searched up to the cap; narrow "

@@ -461,9 +461,8 @@ static void test_tools(void)
     CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
                      "\"files_with_matches\"}", &err));
     char *txt = er_json_print(r);
-    CHECK(tu_contains(txt, "\"files\":[\"latin\\ufffd.txt\",\"notes.txt\",\"src/app.js\","
-                           "\"src/main.c\",\"src/z.py\"]") ||
-          tu_contains(txt, "\"notes.txt\",\"src/app.js\",\"src/main.c\",\"src/z.py\"]"));
+    CHECK(tu_contains(txt, "\"files\":[\"latin\xef\xbf\xbd.txt\",\"notes.txt\",\"src/app.js\","
+                           "\"src/main.c\",\"src/z.py\"]"));
     CHECK(!tu_contains(txt, "node_modules") && !tu_contains(txt, "build/") &&
           !tu_contains(txt, "min.js") && !tu_contains(txt, ".env") && !tu_contains(txt, ".config"));
     CHECK_INT(er_json_num(r, "binary_skipped", -1), 2);   /* bin.dat and the sparse file */
