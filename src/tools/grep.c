@@ -295,13 +295,16 @@ static bool cancelled(const volatile int *cancel)
 static int scan_literal(er_grep *g, const char *text, size_t len, const volatile int *cancel,
                         er_grep_hit hit, void *payload)
 {
-    size_t pos = 0, hits = 0;
+    size_t pos = 0, hits = 0, lines = 0;
     while (pos < len) {
         const char *p = find_literal(g, text + pos, len - pos);
         if (!p)
             break;
         size_t ls = line_start(text, pos, (size_t)(p - text));
         size_t le = line_end(text, len, (size_t)(p - text) + g->litlen);
+        /* Lines that hold the literal but fail the regex are a long loop too. */
+        if (++lines % 4096 == 0 && cancelled(cancel))
+            return ER_ECANCELLED;
         if (g->code) {
             int rc = run(g, text + ls, le - ls, 0);
             if (rc < 0)
