@@ -36,7 +36,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       cmake make gcc libc6-dev pkg-config \
-      libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev \
+      libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev libpcre2-dev \
       libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev \
       libzip-dev libxml2-dev libcairo2-dev libcivetweb-dev \
  && rm -rf /var/lib/apt/lists/*
@@ -57,7 +57,7 @@ RUN cmake -S . -B /build -DCMAKE_BUILD_TYPE=RelWithDebInfo -DBUILD_TESTING=OFF \
 FROM debian:12-slim
 RUN apt-get update \
  && apt-get install -y --no-install-recommends \
-      libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 \
+      libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 libpcre2-8-0 \
       libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
       libzip4 libxml2 libcairo2 libfontconfig1 libcivetweb1 \
       ca-certificates bubblewrap tini \

@@ -17,6 +17,8 @@
 #    with FAISS IndexFlatIP and hnswlib on the same vectors.
 # 7. errand_browserbench: Chromium over the DevTools Protocol — start to
 #    ready, click/type/evaluate/screenshot round trips, the browser's memory.
+# 8. search.py: the grep tool against ripgrep and GNU grep on Debian's
+#    linux-source tree (unpacked once into /var/tmp/errand-bench).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -33,4 +35,6 @@ echo
 echo
 /usr/bin/python3 "$here/memory.py" --build "$build"
 echo
-exec "$build/errand_browserbench" 200
+"$build/errand_browserbench" 200
+echo
+exec /usr/bin/python3 "$here/search.py" --build "$build"

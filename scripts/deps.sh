@@ -4,7 +4,7 @@
 #   scripts/deps.sh test    plus the servers and tools the test suite uses
 #   scripts/deps.sh fuzz    plus clang and libFuzzer, for `make fuzz`
 #   scripts/deps.sh valgrind plus valgrind, for `make valgrind`
-#   scripts/deps.sh bench   plus pandas and sqlite3, for `make bench`
+#   scripts/deps.sh bench   plus pandas, sqlite3, FAISS, hnswlib, ripgrep and linux-source, for `make bench`
 #   scripts/deps.sh browsers only the browsers the browser tests drive
 # As root it runs apt-get (update once, then install); otherwise it prints the
 # exact command to run and fails.
@@ -12,13 +12,14 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev)
+            libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev
+            libpcre2-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
            chromium zsh fish)
 # make bench: the data benchmark compares with pandas and sqlite3's .import, the
-# memory benchmark with FAISS and hnswlib.
-bench_pkgs=(python3-pandas sqlite3 python3-faiss python3-hnswlib)
+# memory benchmark with FAISS and hnswlib, the search one with ripgrep and grep.
+bench_pkgs=(python3-pandas sqlite3 python3-faiss python3-hnswlib ripgrep grep linux-source)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
 # The browser agent's tests drive a real Chromium (also in test_pkgs).

@@ -21,5 +21,8 @@ bool er_glob_segment(const char *pat, size_t plen, const char *name, size_t nlen
 /* A '/'-separated relative path.  False for a pattern or a path of more than
  * ER_GLOB_SEGMENTS_MAX segments. */
 bool er_glob_match(const char *pattern, const char *path);
+/* The same with FNM_PERIOD a choice: gitignore patterns match hidden names
+ * like any other (period false). */
+bool er_glob_match_path(const char *pattern, const char *path, bool period);
 
 #endif

@@ -265,12 +265,16 @@ typedef struct match {
     cJSON *args;
     size_t nparams;        /* parameter words seen so far */
     er_buf word;
+    bool options_done;     /* "--" seen: no more option words */
 } match;
+
+static const char *option_text(const match *m, char *buf, size_t size);
 
 static int usage_error(const match *m, er_error *err, const char *problem)
 {
-    return er_error_set(err, ER_EINVAL, "%s: %s; usage: %s", m->tool->name, problem,
-                        m->tool->offline);
+    char opts[256];
+    return er_error_set(err, ER_EINVAL, "%s: %s; usage: %s%s", m->tool->name, problem,
+                        m->tool->offline, option_text(m, opts, sizeof opts));
 }
 
 /* The schema property a parameter word stands for: same name, else the one at
@@ -421,6 +425,166 @@ static bool command_matches(const er_tool *t, const char *word)
     return (strlen(word) == n && strncasecmp(word, form, n) == 0) || strcasecmp(word, t->name) == 0;
 }
 
+/* ---- options: "grep -i -C 2 --type c PATTERN" ---- */
+
+/* The one-letter options Unix search tools agree on, each taken only when
+ * the tool's schema has the property (or the property=value) it stands for. */
+static const struct short_option {
+    char letter;
+    const char *property;
+    const char *value;     /* fixed value, or NULL: a boolean, or the next word */
+} short_options[] = {
+    { 'i', "ignore_case", NULL },   { 'S', "smart_case", NULL },
+    { 'F', "fixed_strings", NULL }, { 'U', "multiline", NULL },
+    { 'C', "context", NULL },       { 'A', "after", NULL },
+    { 'B', "before", NULL },        { 't', "type", NULL },
+    { 'g', "glob", NULL },          { 'm', "max_results", NULL },
+    { 'l', "output_mode", "files_with_matches" },
+    { 'c', "output_mode", "count" },
+};
+
+/* Long options that stand for a property=value. */
+static const struct long_option {
+    const char *name;
+    const char *property;
+    const char *value;
+} long_options[] = {
+    { "files-with-matches", "output_mode", "files_with_matches" },
+    { "count", "output_mode", "count" },
+};
+
+/* " (options: -i -C N …)" for the short options the tool takes, or "". */
+static const char *option_text(const match *m, char *buf, size_t size)
+{
+    const cJSON *props = er_json_obj(m->schema, "properties");
+    size_t n = 0;
+    buf[0] = '\0';
+    for (size_t i = 0; i < ER_ARRAY_LEN(short_options) && n + 32 < size; i++) {
+        const cJSON *prop = er_json_obj(props, short_options[i].property);
+        if (!prop)
+            continue;
+        bool flag = short_options[i].value || strcmp(schema_type(prop), "boolean") == 0;
+        const char *arg = flag ? "" : strcmp(schema_type(prop), "string") == 0 ?
+                          (short_options[i].letter == 't' ? " TYPE" : " GLOB") : " N";
+        n += (size_t)snprintf(buf + n, size - n, "%s-%c%s", n ? " " : " (options: ",
+                              short_options[i].letter, arg);
+    }
+    if (n)
+        snprintf(buf + n, size - n, ", --NAME[=VALUE] for any parameter)");
+    return buf;
+}
+
+/* Sets property to v (a fixed value, the text after '=' or the next word). */
+static int set_option(match *m, const char *property, const char *fixed, const char *inline_v,
+                      er_error *err)
+{
+    const cJSON *prop = er_json_obj(er_json_obj(m->schema, "properties"), property);
+    const char *type = schema_type(prop);
+    char problem[160];
+    char *v = NULL;
+    if (fixed)
+        v = er_xstrdup(fixed);
+    else if (inline_v)
+        v = er_xstrdup(inline_v);
+    else if (strcmp(type, "boolean") == 0)
+        v = er_xstrdup("true");
+    else if (next_word(m->line, &m->pos, &m->word, err) == 1)
+        v = er_xstrdup(er_buf_cstr(&m->word));
+    if (!v) {
+        snprintf(problem, sizeof problem, "option for %s needs a value", property);
+        return usage_error(m, err, problem);
+    }
+    cJSON *val = NULL;
+    int rc = coerce(prop, v, &val);
+    if (rc < 0) {
+        snprintf(problem, sizeof problem, "%s must be %s %s, not '%.40s'", property,
+                 strchr("aeiou", type[0]) ? "an" : "a", type, v);
+        free(v);
+        return usage_error(m, err, problem);
+    }
+    free(v);
+    cJSON_DeleteItemFromObjectCaseSensitive(m->args, property);
+    er_json_add(m->args, property, val);
+    return 0;
+}
+
+/* The option word w: its property, fixed value and inline value; false when
+ * it is not an option of this tool (then it is an ordinary word). */
+static bool read_option(const match *m, const char *w, const char **property,
+                        const char **fixed, char *inline_v, size_t vsize, char *name, size_t nsize)
+{
+    const cJSON *props = er_json_obj(m->schema, "properties");
+    inline_v[0] = '\0';
+    *fixed = NULL;
+    if (w[1] == '-') {
+        const char *eq = strchr(w + 2, '=');
+        size_t n = eq ? (size_t)(eq - w - 2) : strlen(w + 2);
+        if (n == 0 || n >= nsize)
+            return false;
+        for (size_t i = 0; i < ER_ARRAY_LEN(long_options); i++)
+            if (strlen(long_options[i].name) == n && strncmp(w + 2, long_options[i].name, n) == 0 &&
+                er_json_obj(props, long_options[i].property)) {
+                *property = long_options[i].property;
+                *fixed = long_options[i].value;
+                return true;
+            }
+        for (size_t i = 0; i < n; i++)
+            name[i] = w[2 + i] == '-' ? '_' : w[2 + i];
+        name[n] = '\0';
+        if (!er_json_obj(props, name))
+            return false;
+        *property = name;
+        if (eq)
+            snprintf(inline_v, vsize, "%s", eq + 1);
+        return true;
+    }
+    for (size_t i = 0; i < ER_ARRAY_LEN(short_options); i++) {
+        if (short_options[i].letter != w[1] || !er_json_obj(props, short_options[i].property))
+            continue;
+        const cJSON *prop = er_json_obj(props, short_options[i].property);
+        bool flag = short_options[i].value || strcmp(schema_type(prop), "boolean") == 0;
+        if (w[2] && flag)   /* "-in" is no option of ours: a word */
+            return false;
+        *property = short_options[i].property;
+        *fixed = short_options[i].value;
+        if (w[2])   /* "-C2" */
+            snprintf(inline_v, vsize, "%s", w + 2);
+        return true;
+    }
+    return false;
+}
+
+/* Takes the option words at the current position; "--" ends them.  A quoted
+ * word or one no option of the tool knows is left for the form. */
+static int take_options(match *m, er_error *err)
+{
+    while (!m->options_done) {
+        size_t start = skip_blanks(m->line, m->pos), pos = m->pos;
+        if (m->line[start] != '-' || !m->line[start + 1] || isspace((unsigned char)m->line[start + 1]))
+            return 0;
+        int rc = next_word(m->line, &pos, &m->word, err);
+        if (rc < 0)
+            return rc;
+        const char *w = er_buf_cstr(&m->word);
+        if (strcmp(w, "--") == 0) {
+            m->pos = pos;
+            m->options_done = true;
+            return 0;
+        }
+        const char *property, *fixed;
+        char inline_v[256], name[64];
+        if (!read_option(m, w, &property, &fixed, inline_v, sizeof inline_v, name, sizeof name))
+            return 0;
+        char *prop = er_xstrdup(property);
+        m->pos = pos;
+        rc = set_option(m, prop, fixed, inline_v[0] ? inline_v : NULL, err);
+        free(prop);
+        if (rc < 0)
+            return rc;
+    }
+    return 0;
+}
+
 /* Walks the form after its command word. */
 static int match_form(match *m, er_error *err)
 {
@@ -428,12 +592,17 @@ static int match_form(match *m, er_error *err)
     form_word fw;
     next_form_word(&f, &fw);   /* the command word, already matched */
     while (next_form_word(&f, &fw)) {
-        int rc = fw.param ? take_param(m, &fw, err) : take_literal(m, &fw, err);
+        int rc = fw.param ? take_options(m, err) : 0;
+        if (rc == 0)
+            rc = fw.param ? take_param(m, &fw, err) : take_literal(m, &fw, err);
         if (rc < 0)
             return rc;
     }
+    int rc = take_options(m, err);
+    if (rc < 0)
+        return rc;
     size_t pos = m->pos;
-    int rc = next_word(m->line, &pos, &m->word, err);
+    rc = next_word(m->line, &pos, &m->word, err);
     if (rc < 0)
         return rc;
     char problem[160];

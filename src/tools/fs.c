@@ -4,6 +4,7 @@
  * diff (diff.h), so the model sees exactly what it changed. */
 #include "errand/tool_families.h"
 #include "errand/diff.h"
+#include "errand/ignore.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
 #include "errand/str.h"
@@ -577,17 +578,42 @@ static const char *type_of(mode_t m)
     return S_ISREG(m) ? "file" : S_ISDIR(m) ? "dir" : S_ISLNK(m) ? "symlink" : "other";
 }
 
-static size_t read_entries(DIR *d, const target *t, entry **out)
+/* What list_dir leaves out, as the search tools do (walk.h). */
+typedef struct list_filter {
+    bool hidden;            /* show hidden names */
+    er_ignore *ig;          /* NULL: no ignore rules */
+    size_t hidden_skipped, ignored;
+    er_buf path;
+} list_filter;
+
+static bool left_out(list_filter *f, const target *t, const char *name, const struct stat *st)
 {
-    size_t n = 0, cap = 0;
+    if (name[0] == '.' && !f->hidden) {
+        f->hidden_skipped++;
+        return true;
+    }
+    if (!f->ig)
+        return false;
+    er_buf_reset(&f->path);
+    er_buf_printf(&f->path, "%s/%s", strcmp(t->abs, "/") == 0 ? "" : t->abs, name);
+    if (!er_ignore_match(f->ig, f->path.ptr, S_ISDIR(st->st_mode)))
+        return false;
+    f->ignored++;
+    return true;
+}
+
+static size_t read_entries(DIR *d, const target *t, list_filter *f, entry **out)
+{
+    size_t n = 0, cap = 0, seen = 0;
     entry *v = NULL;
     struct dirent *de;
     /* Millions of entries (a stat each) make a long loop: cut short on cancel. */
-    while (((n & 1023) != 1023 || !target_cancelled(t)) && (de = readdir(d)) != NULL) {
+    while (((seen++ & 1023) != 1023 || !target_cancelled(t)) && (de = readdir(d)) != NULL) {
         if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
             continue;
         struct stat st;
-        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+        if (fstatat(dirfd(d), de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0 ||
+            left_out(f, t, de->d_name, &st))
             continue;
         if (n == cap) {
             cap = cap ? cap * 2 : 64;
@@ -635,7 +661,6 @@ static void add_entries(cJSON *o, entry *v, size_t n)
 
 static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err)
 {
-    (void)args;
     struct stat st;
     if (stat(t->abs, &st) == 0 && !S_ISDIR(st.st_mode))
         return er_error_set(err, ER_EINVAL, "cannot list %s: Not a directory", t->rel);
@@ -649,8 +674,13 @@ static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err
         return er_error_set(err, ER_EIO, "cannot list %s: %s", t->rel, strerror(errno));
     }
     entry *v;
-    size_t n = read_entries(d, t, &v);
+    list_filter f = { .hidden = er_json_bool(args, "hidden", false) };
+    if (!er_json_bool(args, "no_ignore", false))
+        f.ig = er_ignore_new(t->ws->root, t->abs);
+    size_t n = read_entries(d, t, &f, &v);
     closedir(d);
+    er_ignore_free(f.ig);
+    er_buf_release(&f.path);
     if (target_cancelled(t)) {
         add_entries(o, v, n);   /* frees them */
         free(v);
@@ -659,6 +689,8 @@ static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     er_json_add_str(o, "path", t->rel);
     add_entries(o, v, n);
     free(v);
+    er_json_add_num(o, "ignored", (double)f.ignored);
+    er_json_add_num(o, "hidden_skipped", (double)f.hidden_skipped);
     return 0;
 }
 
@@ -701,10 +733,15 @@ static const er_tool fs_tools[] = {
       ER_PERM_WRITE, "edit PATH OLD NEW", run_edit,
       .idempotent = false },   /* its second run would meet its own result */
     { "list_dir",
-      "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size.",
+      "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size. "
+      "Hidden names and what git ignores are left out (counted) unless asked for.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"directory, relative to the workspace "
-      "(default: its root)\"}},"
+      "(default: its root)\"},"
+      "\"hidden\":{\"type\":\"boolean\",\"description\":\"show hidden names (default "
+      "false)\"},"
+      "\"no_ignore\":{\"type\":\"boolean\",\"description\":\"show what .gitignore, .ignore "
+      "or .errandignore leave out (default false)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
       ER_PERM_READ, "ls [PATH]", run_list, .idempotent = true },
 };

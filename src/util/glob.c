@@ -141,6 +141,7 @@ static bool is_globstar(const seg *s)
 typedef struct matcher {
     const seg *pat, *path;
     int np, nq;
+    bool period;
     signed char memo[ER_GLOB_SEGMENTS_MAX + 1][ER_GLOB_SEGMENTS_MAX + 1];   /* -1 unknown */
 } matcher;
 
@@ -157,13 +158,19 @@ static bool match_from(matcher *m, int i, int j)
     else if (is_globstar(&m->pat[i]))
         r = match_from(m, i + 1, j) || (j < m->nq && match_from(m, i, j + 1));
     else
-        r = j < m->nq && er_glob_segment(m->pat[i].p, m->pat[i].n, m->path[j].p, m->path[j].n, true) &&
+        r = j < m->nq && er_glob_segment(m->pat[i].p, m->pat[i].n, m->path[j].p, m->path[j].n,
+                                            m->period) &&
             match_from(m, i + 1, j + 1);
     m->memo[i][j] = r;
     return r;
 }
 
 bool er_glob_match(const char *pattern, const char *path)
+{
+    return er_glob_match_path(pattern, path, true);
+}
+
+bool er_glob_match_path(const char *pattern, const char *path, bool period)
 {
     seg pat[ER_GLOB_SEGMENTS_MAX], q[ER_GLOB_SEGMENTS_MAX];
     int np = split(pattern, pat, ER_GLOB_SEGMENTS_MAX), nq = split(path, q, ER_GLOB_SEGMENTS_MAX);
@@ -173,7 +180,12 @@ bool er_glob_match(const char *pattern, const char *path)
     for (int i = 0; i < np; i++)
         if (!(k > 0 && is_globstar(&pat[i]) && is_globstar(&pat[k - 1])))
             pat[k++] = pat[i];
-    matcher m = { pat, q, k, nq, { { 0 } } };
+    matcher m;   /* no initialiser: zeroing the whole memo per call costs more than the match */
+    m.pat = pat;
+    m.path = q;
+    m.np = k;
+    m.nq = nq;
+    m.period = period;
     for (int i = 0; i <= k; i++)
         memset(m.memo[i], -1, (size_t)nq + 1);
     return match_from(&m, 0, 0);

@@ -1,0 +1,147 @@
+/* walk.c — the workspace walk (see walk.h).
+ *
+ * Names are read with their d_type, so most entries cost no stat call; a
+ * file system that does not fill it in gets one fstatat.  Each directory is
+ * opened with openat(parent, name, O_NOFOLLOW) from a descriptor the walk
+ * already holds, the start one through er_workspace_open: no path is ever
+ * resolved again from the root. */
+#include "errand/walk.h"
+#include "errand/alloc.h"
+#include "errand/buf.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+typedef struct name {
+    char *s;
+    enum er_walk_type type;
+} name;
+
+static int by_name(const void *a, const void *b)
+{
+    return strcmp(((const name *)a)->s, ((const name *)b)->s);
+}
+
+bool er_walk_cancelled(er_walker *w)
+{
+    if (!w->cancelled && w->cancel && *w->cancel)
+        w->stop = w->cancelled = true;
+    return w->cancelled;
+}
+
+static enum er_walk_type type_of(int dirfd, const struct dirent *de)
+{
+    switch (de->d_type) {
+    case DT_REG:
+        return ER_WALK_FILE;
+    case DT_DIR:
+        return ER_WALK_DIR;
+    case DT_UNKNOWN: {
+        struct stat st;
+        if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
+            return ER_WALK_OTHER;
+        return S_ISREG(st.st_mode) ? ER_WALK_FILE : S_ISDIR(st.st_mode) ? ER_WALK_DIR
+                                                                         : ER_WALK_OTHER;
+    }
+    default:
+        return ER_WALK_OTHER;   /* symlinks among them: never followed */
+    }
+}
+
+/* The entries of dirfd (consumed), sorted. */
+static size_t list_names(er_walker *w, int dirfd, name **out)
+{
+    DIR *d = fdopendir(dirfd);
+    if (!d) {
+        close(dirfd);
+        *out = NULL;
+        return 0;
+    }
+    size_t n = 0, cap = 0;
+    name *v = NULL;
+    struct dirent *de;
+    /* A directory of millions of entries is a long loop of its own. */
+    while (((n & 1023) != 1023 || !er_walk_cancelled(w)) && (de = readdir(d)) != NULL) {
+        const char *s = de->d_name;
+        if (strcmp(s, ".") == 0 || strcmp(s, "..") == 0 || strcmp(s, ".git") == 0)
+            continue;
+        if (s[0] == '.' && !w->hidden) {
+            w->hidden_skipped++;
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            v = er_xrealloc(v, cap * sizeof *v);
+        }
+        v[n].s = er_xstrdup(s);
+        v[n].type = type_of(dirfd, de);
+        n++;
+    }
+    closedir(d);
+    if (n)
+        qsort(v, n, sizeof *v, by_name);
+    *out = v;
+    return n;
+}
+
+static void walk_dir(er_walker *w, int dirfd, er_buf *path, int depth)
+{
+    name *names;
+    int listfd = dup(dirfd);
+    size_t n = listfd >= 0 ? list_names(w, listfd, &names) : 0;
+    size_t base = path->len;
+    for (size_t i = 0; i < n; i++) {
+        if (!w->stop && ++w->visited > ER_WALK_VISIT_MAX)
+            w->stop = true;
+        er_walk_cancelled(w);   /* one read of a flag: at every entry */
+        if (!w->stop) {
+            er_buf_printf(path, "%s%s", base == 1 && path->ptr[0] == '/' ? "" : "/", names[i].s);
+            bool is_dir = names[i].type == ER_WALK_DIR;
+            if (er_workspace_denied(w->ws, path->ptr)) {
+                /* errand's own files: not even counted */
+            } else if (w->ig && er_ignore_match(w->ig, path->ptr, is_dir)) {
+                w->ignored++;
+            } else {
+                w->visit(w, dirfd, names[i].s, path->ptr, er_workspace_rel(w->ws, path->ptr),
+                         names[i].type);
+                if (is_dir && depth < ER_WALK_DEPTH_MAX && !w->stop) {
+                    int fd = openat(dirfd, names[i].s,
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                    if (fd >= 0) {
+                        if (w->ig)
+                            er_ignore_enter(w->ig, fd, path->ptr);
+                        walk_dir(w, fd, path, depth + 1);
+                        if (w->ig)
+                            er_ignore_leave(w->ig);
+                        close(fd);
+                    }
+                }
+            }
+            path->len = base;
+            path->ptr[base] = '\0';
+        }
+        free(names[i].s);
+    }
+    if (n)
+        free(names);
+}
+
+void er_walk(er_walker *w, const char *start)
+{
+    int fd;
+    if (er_walk_cancelled(w) ||
+        er_workspace_open(&fd, w->ws, start, O_RDONLY | O_DIRECTORY, NULL) != 0)
+        return;
+    w->ig = w->no_ignore ? NULL : er_ignore_new(w->ws->root, start);
+    er_buf path = ER_BUF_INIT;
+    er_buf_puts(&path, start);
+    walk_dir(w, fd, &path, 0);
+    er_buf_release(&path);
+    er_ignore_free(w->ig);
+    w->ig = NULL;
+    close(fd);
+}

@@ -1,0 +1,658 @@
+/* test_search.c — the search tools at ripgrep's level (issue 20): git's ignore
+ * rules checked against git itself (`git ls-files --others --exclude-standard`
+ * on a hand-made tree with every rule form and on generated ones), the regex
+ * dialect of grep.h, and every option of grep, glob and list_dir on a fixture
+ * with hidden files, a binary file, a symlink loop, a 2 GB sparse file and
+ * non-UTF-8 names and contents. */
+#include "check.h"
+#include "tools_util.h"
+#include "errand/grep.h"
+#include "errand/offline.h"
+#include "errand/ignore.h"
+#include "errand/walk.h"
+#include "errand/workspace.h"
+#include "errand/str.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static er_error err;
+
+/* Writes dir/rel, making its parent directories. */
+static void put(const char *dir, const char *rel, const char *text)
+{
+    char *p = er_xasprintf("%s/%s", dir, rel);
+    for (char *s = strchr(p + strlen(dir) + 1, '/'); s; s = strchr(s + 1, '/')) {
+        *s = '\0';
+        mkdir(p, 0755);
+        *s = '/';
+    }
+    FILE *f = fopen(p, "w");
+    if (!f) {
+        perror(p);
+        exit(1);
+    }
+    fputs(text, f);
+    fclose(f);
+    free(p);
+}
+
+static int by_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+typedef struct names {
+    char **v;
+    size_t n;
+} names;
+
+static void names_add(names *l, const char *s, size_t n)
+{
+    l->v = er_xrealloc(l->v, (l->n + 1) * sizeof *l->v);
+    l->v[l->n++] = er_xstrndup(s, n);
+}
+
+static void names_free(names *l)
+{
+    for (size_t i = 0; i < l->n; i++)
+        free(l->v[i]);
+    free(l->v);
+    memset(l, 0, sizeof *l);
+}
+
+/* The untracked files git does not ignore under root, sorted. */
+static names git_files(const char *root)
+{
+    names l = { 0 };
+    char *cmd = er_xasprintf("cd '%s' && git ls-files -z --others --exclude-standard", root);
+    FILE *p = popen(cmd, "r");
+    free(cmd);
+    er_buf b = ER_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while (p && (n = fread(chunk, 1, sizeof chunk, p)) > 0)
+        er_buf_append(&b, chunk, n);
+    if (p)
+        CHECK(pclose(p) == 0);
+    for (size_t i = 0; i < b.len;) {
+        size_t len = strlen(b.ptr + i);
+        names_add(&l, b.ptr + i, len);
+        i += len + 1;
+    }
+    er_buf_release(&b);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, by_str);
+    return l;
+}
+
+static void collect(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
+                    enum er_walk_type type)
+{
+    (void)dirfd;
+    (void)name;
+    (void)abs;
+    if (type == ER_WALK_FILE)
+        names_add(w->payload, rel, strlen(rel));
+}
+
+/* The files our walk keeps (hidden ones too, as git lists them), sorted. */
+static names walk_files(const char *root)
+{
+    names l = { 0 };
+    er_workspace ws;
+    CHECK_OK(er_workspace_init(&ws, root, &err));
+    er_walker w = { .ws = &ws, .hidden = true, .visit = collect, .payload = &l };
+    er_walk(&w, ws.root);
+    er_workspace_release(&ws);
+    if (l.n)
+        qsort(l.v, l.n, sizeof *l.v, by_str);
+    return l;
+}
+
+/* Our walk and git agree on root; prints the difference when they do not. */
+static bool agrees_with_git(const char *root)
+{
+    names g = git_files(root), o = walk_files(root);
+    bool same = g.n == o.n;
+    for (size_t i = 0; same && i < g.n; i++)
+        same = strcmp(g.v[i], o.v[i]) == 0;
+    if (!same) {
+        fprintf(stderr, "ignore rules differ from git's in %s\n", root);
+        for (size_t i = 0; i < g.n; i++)
+            fprintf(stderr, "  git:    %s\n", g.v[i]);
+        for (size_t i = 0; i < o.n; i++)
+            fprintf(stderr, "  errand: %s\n", o.v[i]);
+    }
+    names_free(&g);
+    names_free(&o);
+    return same;
+}
+
+static void git_init(const char *root)
+{
+    char *cmd = er_xasprintf("cd '%s' && git init -q . 2>/dev/null", root);
+    CHECK(system(cmd) == 0);
+    free(cmd);
+}
+
+static bool has_git(void)
+{
+    return system("git --version > /dev/null 2>&1") == 0;
+}
+
+/* Every rule form of gitignore(5), nested files, info/exclude and a global
+ * excludes file named by core.excludesFile in a test HOME. */
+static void test_rules_like_git(const char *home)
+{
+    char *root = tu_tempdir("ignore");
+    git_init(root);
+    put(home, ".gitconfig", "[user]\n\tname = t\n[core]\n\texcludesFile = ~/global-ignore\n");
+    put(home, "global-ignore", "*.globalign\n");
+    put(root, ".git/info/exclude", "# local\nexcluded_by_info\n");
+    put(root, ".gitignore",
+        "# a comment\n"
+        "*.log\n"
+        "!keep.log\n"
+        "/build/\n"
+        "node_modules/\n"
+        "doc/**/*.pdf\n"
+        "**/tmp\n"
+        "a/**/z\n"
+        "\\#hash\n"
+        "\\!bang\n"
+        "trailing\\ \n"
+        "spaces   \n"
+        "foo/*\n"
+        "!foo/bar\n"
+        "vendor\n"
+        "!vendor/keep.txt\n"
+        "*.[oa]\n"
+        "dironly/\n"
+        "mid/**\n"
+        "!mid/keep\n"
+        "x?.txt\n"
+        "[!q]1.md\n");
+    put(root, "sub/.gitignore", "!*.log\n/anch.txt\ndeep/\n");
+    const char *files[] = {
+        "keep.log", "x.log", "build/a.c", "sub/build/b.c", "node_modules/m.js",
+        "x/node_modules/n.js", "doc/a/b/c.pdf", "doc/c.pdf", "doc/c.txt", "tmp/t", "q/tmp/t2",
+        "a/z", "a/b/c/z", "a/zz", "#hash", "!bang", "trailing ", "spaces", "foo/bar", "foo/baz",
+        "vendor/keep.txt", "x.o", "x.a", "x.c", "dironly", "s/dironly/f", "sub/y.log",
+        "sub/anch.txt", "sub/q/anch.txt", "sub/deep/f", "sub/x/deep/f", "excluded_by_info",
+        "z.globalign", ".hidden/f", "normal.c", "mid/keep", "mid/a/b", "x1.txt", "x12.txt",
+        "a1.md", "q1.md",
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(files); i++)
+        put(root, files[i], "text\n");
+    CHECK(agrees_with_git(root));
+    /* The same set, checked by name: what git leaves in and what it leaves out. */
+    names o = walk_files(root);
+    char *all = NULL;
+    for (size_t i = 0; i < o.n; i++) {
+        char *next = er_xasprintf("%s|%s", all ? all : "", o.v[i]);
+        free(all);
+        all = next;
+    }
+    CHECK(tu_contains(all, "|keep.log|") && !tu_contains(all, "|x.log|"));
+    CHECK(tu_contains(all, "|sub/build/b.c|") && !tu_contains(all, "|build/a.c|"));
+    CHECK(!tu_contains(all, "vendor/keep.txt"));   /* no re-include inside an ignored dir */
+    CHECK(tu_contains(all, "|sub/y.log|") && tu_contains(all, "|sub/q/anch.txt|"));
+    CHECK(!tu_contains(all, "z.globalign") && !tu_contains(all, "excluded_by_info"));
+    CHECK(tu_contains(all, "|.hidden/f|") && tu_contains(all, "|foo/bar|"));
+    free(all);
+    names_free(&o);
+    tu_rmrf(root);
+    free(root);
+}
+
+/* Random trees and random rule files, each compared with git. */
+static void test_random_trees(void)
+{
+    static const char *const pool[] = {
+        "*.c", "!d.c", "a/", "/b", "a/**/c", "**/b/*.txt", "!*.txt", "c", "*.log", "!/a/e.log",
+        "b/d.c", "[ab]", "?", "!b", "**/e.log", "a/*/f.txt", "/*.txt", "d.*", "!c/", "**/a",
+        "b/**", "*", "!*/", "e.log/", "\\!x", "#c", "a/b/", "!a/b/d.c",
+    };
+    static const char *const fnames[] = { "a", "b", "c", "d.c", "e.log", "f.txt" };
+    static const char *const dnames[] = { "a", "b", "c" };
+    unsigned seed = 20;
+    for (int round = 0; round < 40; round++) {
+        char *root = tu_tempdir("ignrand");
+        git_init(root);
+        /* Directories to three levels, each with some files and maybe rules. */
+        for (int i = 0; i < 24; i++) {
+            char rel[256] = "";
+            int depth = (int)((seed = seed * 1103515245u + 12345u) >> 16) % 3;
+            for (int d = 0; d < depth; d++) {
+                size_t k = ((seed = seed * 1103515245u + 12345u) >> 16) % ER_ARRAY_LEN(dnames);
+                strcat(rel, dnames[k]);
+                strcat(rel, "/");
+            }
+            size_t k = ((seed = seed * 1103515245u + 12345u) >> 16) % ER_ARRAY_LEN(fnames);
+            char path[300];
+            snprintf(path, sizeof path, "%s%s", rel, fnames[k]);
+            struct stat st;
+            char *abs = er_xasprintf("%s/%s", root, path);
+            /* A name already used for a directory (or the other way) is skipped. */
+            bool clash = false;
+            for (char *s = strchr(abs + strlen(root) + 1, '/'); s && !clash; s = strchr(s + 1, '/')) {
+                *s = '\0';
+                clash = stat(abs, &st) == 0 && !S_ISDIR(st.st_mode);
+                *s = '/';
+            }
+            if (!clash && !(stat(abs, &st) == 0 && S_ISDIR(st.st_mode)))
+                put(root, path, "x\n");
+            free(abs);
+            if ((seed >> 20) % 3 == 0) {
+                er_buf rules = ER_BUF_INIT;
+                int nrules = 1 + (int)((seed >> 8) % 4);
+                for (int r = 0; r < nrules; r++) {
+                    size_t p = ((seed = seed * 1103515245u + 12345u) >> 16) % ER_ARRAY_LEN(pool);
+                    er_buf_printf(&rules, "%s\n", pool[p]);
+                }
+                char *gi = er_xasprintf("%s.gitignore", rel);
+                char *dir = er_xasprintf("%s/%s", root, rel);
+                if (stat(dir, &st) == 0 && S_ISDIR(st.st_mode))
+                    put(root, gi, rules.ptr);
+                free(dir);
+                free(gi);
+                er_buf_release(&rules);
+            }
+        }
+        bool same = agrees_with_git(root);
+        CHECK(same);
+        if (!same) {
+            char *cmd = er_xasprintf("cd '%s' && find . -name .gitignore -exec sh -c "
+                                     "'echo \"== $1\"; cat \"$1\"' _ {} \\; >&2", root);
+            if (system(cmd) != 0)
+                fprintf(stderr, "could not show the rules\n");
+            free(cmd);
+        }
+        tu_rmrf(root);
+        free(root);
+    }
+}
+
+/* Rules pushed by hand: precedence and the special forms without git. */
+static void test_rules_direct(void)
+{
+    er_ignore *ig = er_ignore_new("/nonexistent-top", "/nonexistent-top");
+    const char *top = "*.o\n!keep.o\nlib/\n/only_top\n";
+    er_ignore_push_text(ig, "", top, strlen(top));
+    const char *sub = "!*.o\n";
+    er_ignore_push_text(ig, "sub", sub, strlen(sub));
+    CHECK(er_ignore_match(ig, "/nonexistent-top/a.o", false));
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/keep.o", false));
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/sub/a.o", false));   /* closer level wins */
+    CHECK(er_ignore_match(ig, "/nonexistent-top/x/lib", true));
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/x/lib", false));    /* directories only */
+    CHECK(er_ignore_match(ig, "/nonexistent-top/only_top", false));
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/sub/only_top", false));
+    CHECK(!er_ignore_match(ig, "/elsewhere/a.o", false));
+    er_ignore_free(ig);
+}
+
+/* .ignore and .errandignore: read like .gitignore, outranking it. */
+static void test_ignore_files(void)
+{
+    char *root = tu_tempdir("ignfiles");
+    put(root, ".gitignore", "*.gen\n");
+    put(root, ".ignore", "!keep.gen\nsecret/\n");
+    put(root, ".errandignore", "big.txt\n");
+    put(root, "a.gen", "x\n");
+    put(root, "keep.gen", "x\n");
+    put(root, "secret/s.txt", "x\n");
+    put(root, "big.txt", "x\n");
+    put(root, "ok.txt", "x\n");
+    names o = walk_files(root);
+    /* Outside a repository the ignore files of the workspace still apply. */
+    size_t kept = 0;
+    for (size_t i = 0; i < o.n; i++)
+        kept += strcmp(o.v[i], "keep.gen") == 0 || strcmp(o.v[i], "ok.txt") == 0;
+    CHECK_INT(kept, 2);
+    CHECK_INT(o.n, 5);   /* plus the three ignore files themselves (hidden=true) */
+    names_free(&o);
+    tu_rmrf(root);
+    free(root);
+}
+
+/* ---- the regex dialect ---- */
+
+typedef struct hits {
+    char lines[512];
+    const char *text;
+} hits;
+
+static bool record(size_t start, size_t end, void *payload)
+{
+    hits *h = payload;
+    size_t n = strlen(h->lines);
+    snprintf(h->lines + n, sizeof h->lines - n, "[%.*s]", (int)(end - start), h->text + start);
+    return true;
+}
+
+/* The matching lines of text, each in brackets; "ERR" when scanning fails. */
+static const char *scan(const char *pattern, const char *text, er_grep_opts o)
+{
+    static hits h;
+    memset(&h, 0, sizeof h);
+    h.text = text;
+    er_grep *g;
+    if (er_grep_new(&g, pattern, &o, &err) != 0)
+        return "BAD";
+    if (er_grep_scan(g, text, strlen(text), NULL, record, &h) != 0)
+        snprintf(h.lines, sizeof h.lines, "ERR");
+    er_grep_free(g);
+    return h.lines;
+}
+
+static void test_dialect(void)
+{
+    er_grep *g0;
+    er_grep_opts plain = { 0 }, ic = { .ignore_case = true }, smart = { .smart_case = true };
+    er_grep_opts fixed = { .fixed_strings = true }, multi = { .multiline = true };
+    CHECK_STR(scan("\\d+", "abc\n123\nx9\n", plain), "[123][x9]");
+    CHECK_STR(scan("\\bfoo\\b", "foobar\nfoo bar\nbarfoo\n", plain), "[foo bar]");
+    CHECK_STR(scan("\\w+\\s+\\w+", "one\ntwo words\n", plain), "[two words]");
+    CHECK_STR(scan("a.*?b", "xaxxbyyb\nab\n", plain), "[xaxxbyyb][ab]");
+    CHECK_STR(scan("(?i)hello", "HeLLo there\nbye\n", plain), "[HeLLo there]");
+    CHECK_STR(scan("foo(?=bar)", "foobaz\nfoobar\n", plain), "[foobar]");
+    CHECK_STR(scan("(?<!x)y", "xy\nzy\n", plain), "[zy]");
+    CHECK_STR(scan("\\s+$", "clean\ntrailing  \nend", plain), "[trailing  ]");
+    CHECK_STR(scan("^$", "a\n\nb\n", plain), "[]");
+    CHECK_STR(scan("^b", "a\nb\nab\n", plain), "[b]");
+    CHECK_STR(scan("y", "x\ny", plain), "[y]");   /* a last line without a newline */
+    CHECK_STR(scan("a\\sb", "a\nb\na b\n", plain), "[a b]");   /* no match through a newline */
+    CHECK_STR(scan("a\\nb", "a\nb\nc\n", multi), "[a\nb]");
+    CHECK_STR(scan("^fn.*\\{\\n\\s+return", "fn x() {\n    return 1;\n}\n", multi),
+              "[fn x() {\n    return 1;]");
+    CHECK_STR(scan("a.b", "axb\na.b\n", fixed), "[a.b]");
+    CHECK_STR(scan("A.B", "a.b\n", (er_grep_opts){ .fixed_strings = true, .ignore_case = true }),
+              "[a.b]");
+    CHECK_STR(scan("needle", "NEEDLE\nneedle\n", ic), "[NEEDLE][needle]");
+    CHECK_STR(scan("needle", "NEEDLE\nneedle\n", smart), "[NEEDLE][needle]");
+    CHECK_STR(scan("Needle", "NEEDLE\nNeedle\n", smart), "[Needle]");
+    CHECK_STR(scan("\\bsnake", "Snake\nxsnake\n", smart), "[Snake]");   /* \\b is no capital */
+    CHECK_STR(scan("\\bSnake", "snake\nSnake\n", smart), "[Snake]");
+    CHECK_STR(scan("caf\xc3\xa9", "caf\xc3\xa9\ncafe\n\xff\xfe caf\xc3\xa9\n", plain),
+              "[caf\xc3\xa9][\xff\xfe caf\xc3\xa9]");
+    CHECK_STR(scan("x", "", plain), "");
+    /* The prefilter's literal: only what every match must hold. */
+    struct { const char *pat, *lit; } lits[] = {
+        { "hello_world", "hello_world" }, { "foo\\d+barbaz", "barbaz" }, { "colou?r", "colo" },
+        { "(abc)+def", "def" }, { "a|bcd", NULL }, { "(?i)abc", NULL }, { "ab*c", "a" },
+        { "x[abc]yz", "yz" }, { "\\.txt$", ".txt" }, { "a{0,3}bb", "bb" }, { "\\bstd::vec", "std::vec" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(lits); i++) {
+        er_grep *g;
+        CHECK_OK(er_grep_new(&g, lits[i].pat, &plain, &err));
+        const char *got = er_grep_literal(g);
+        if (!er_str_eq(got, lits[i].lit))
+            fprintf(stderr, "literal of %s: %s, want %s\n", lits[i].pat, got ? got : "(none)",
+                    lits[i].lit ? lits[i].lit : "(none)");
+        CHECK(er_str_eq(got, lits[i].lit));
+        er_grep_free(g);
+    }
+    /* Without case the literal is looked for in both cases of its letters. */
+    CHECK_OK(er_grep_new(&g0, "\\bMuTeX_lock\\b", &ic, &err));
+    CHECK_STR(er_grep_literal(g0), "mutex_lock");
+    er_grep_free(g0);
+    CHECK_STR(scan("\\bmutex\\b", "a MUTEX b\nmutexes\nxmutex\nMuTeX\n", ic), "[a MUTEX b][MuTeX]");
+    CHECK_STR(scan("Q9", "q9\nQ9\nq8\n", (er_grep_opts){ .fixed_strings = true, .ignore_case = true }),
+              "[q9][Q9]");
+    /* The prefilter must not lose matches the regex would find. */
+    CHECK_STR(scan("colou?r", "color\ncolour\ncolr\n", plain), "[color][colour]");
+    CHECK_STR(scan("ab*c", "ac\nabbc\nbc\n", plain), "[ac][abbc]");
+    /* A bad pattern: PCRE2's message and where it stopped. */
+    er_grep *g;
+    CHECK(er_grep_new(&g, "a(b", &plain, &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "missing closing parenthesis") && tu_contains(err.msg, "offset 3"));
+    CHECK(er_grep_new(&g, "x{2,1}", &plain, &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "offset"));
+    /* Catastrophic backtracking ends at the match limit, not in a hang. */
+    char evil[64];
+    memset(evil, 'a', 40);
+    strcpy(evil + 40, "!\n");
+    CHECK_STR(scan("^(a|aa)+$", evil, plain), "ERR");
+}
+
+/* ---- the tools ---- */
+
+static void test_tools(void)
+{
+    char *ws = tu_tempdir("search");
+    git_init(ws);
+    er_tool_ctx ctx = tu_ctx(ws);
+    cJSON *r;
+    char *p;
+    put(ws, ".gitignore", "node_modules/\nbuild/\n*.min.js\n");
+    put(ws, "node_modules/lib/index.js", "const needle = 1;\n");
+    put(ws, "build/out.c", "int needle;\n");
+    put(ws, "src/app.js", "// needle in js\nlet x = 1;\n");
+    put(ws, "src/app.min.js", "needle\n");
+    put(ws, "src/main.c", "#include <stdio.h>\n\nint main(void)\n{\n    int needle = 2;\n"
+                          "    return needle - 2;\n}\n");
+    put(ws, "src/util.h", "int NEEDLE_MAX;\n");
+    put(ws, "src/z.py", "def needle():\n    pass\n");
+    put(ws, ".env", "NEEDLE=secret\n");
+    put(ws, ".config/x.c", "int needle;\n");
+    p = er_xasprintf("%s/bin.dat", ws);
+    FILE *bf = fopen(p, "wb");
+    CHECK(bf && fwrite("needle\0binary\n", 1, 14, bf) == 14);
+    if (bf)
+        fclose(bf);
+    free(p);
+    put(ws, "notes.txt", "line1\nline2\nneedle here\nline4\nline5\nline6\nneedle again\nline8\n");
+    /* A non-UTF-8 name and content. */
+    put(ws, "latin\xe9.txt", "na\xefve needle\n");
+    /* A symlink loop and a 2 GB sparse file. */
+    p = er_xasprintf("%s/loop", ws);
+    CHECK(symlink(".", p) == 0);
+    free(p);
+    p = er_xasprintf("%s/sparse.img", ws);
+    int fd = open(p, O_CREAT | O_WRONLY, 0644);
+    CHECK(fd >= 0 && ftruncate(fd, 2LL * 1024 * 1024 * 1024) == 0);
+    close(fd);
+    free(p);
+
+    /* Defaults: ignored, hidden and binary files skipped; sorted by path. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\"}", &err));
+    char *txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"files\":[\"latin\xef\xbf\xbd.txt\",\"notes.txt\",\"src/app.js\","
+                           "\"src/main.c\",\"src/z.py\"]"));
+    CHECK(!tu_contains(txt, "node_modules") && !tu_contains(txt, "build/") &&
+          !tu_contains(txt, "min.js") && !tu_contains(txt, ".env") && !tu_contains(txt, ".config"));
+    CHECK_INT(er_json_num(r, "binary_skipped", -1), 2);   /* bin.dat and the sparse file */
+    CHECK(er_json_num(r, "ignored", 0) >= 3);
+    CHECK(er_json_num(r, "hidden_skipped", 0) >= 2);
+    free(txt);
+    cJSON_Delete(r);
+    /* hidden and no_ignore bring them back; .git is never searched. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\",\"hidden\":true,\"no_ignore\":true,"
+                     "\"ignore_case\":true}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "node_modules/lib/index.js") && tu_contains(txt, "build/out.c") &&
+          tu_contains(txt, "src/app.min.js") && tu_contains(txt, ".env") &&
+          tu_contains(txt, ".config/x.c") && !tu_contains(txt, ".git/"));
+    free(txt);
+    cJSON_Delete(r);
+    /* Content with line numbers, and context around matches. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
+                     "\"context\":1}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "[\"notes.txt-2-line2\",\"notes.txt:3:needle here\","
+                           "\"notes.txt-4-line4\",\"--\",\"notes.txt-6-line6\","
+                           "\"notes.txt:7:needle again\",\"notes.txt-8-line8\"]"));
+    CHECK_INT(er_json_num(r, "count", 0), 2);
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
+                     "\"before\":4,\"after\":0}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "[\"notes.txt-1-line1\",\"notes.txt-2-line2\",\"notes.txt:3:needle "
+                           "here\",\"notes.txt-4-line4\",\"notes.txt-5-line5\","
+                           "\"notes.txt-6-line6\",\"notes.txt:7:needle again\"]"));
+    free(txt);
+    cJSON_Delete(r);
+    /* Counts per file, type and glob filters. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":\"count\","
+                     "\"type\":\"c\",\"smart_case\":true}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"counts\":[\"src/main.c:2\",\"src/util.h:1\"]"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\",\"glob\":\"*.{js,py}\"}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"files\":[\"src/app.js\",\"src/z.py\"]"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\",\"glob\":\"src/** !*.py\"}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"files\":[\"src/app.js\",\"src/main.c\"]"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\",\"type\":\"cobol\"}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "unknown type 'cobol'") && tu_contains(err.msg, "py"));
+    /* Fixed strings, multiline, a bad pattern through the tool. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle - 2;\",\"fixed_strings\":true}",
+                     &err));
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"main\\\\(void\\\\)\\\\n\\\\{\","
+                     "\"multiline\":true}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"src/main.c:3:int main(void)\",\"src/main.c:4:{\""));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"(?<=a+)b\"}", &err) == ER_EINVAL);
+    CHECK(tu_contains(err.msg, "grep: bad regular expression") && tu_contains(err.msg, "offset"));
+    /* The cap: said, with a hint. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"line\",\"max_results\":3}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK(er_json_str(r, "hint") != NULL);
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "matches")), 3);
+    cJSON_Delete(r);
+    /* A capped list still counts every file. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"max_results\":2,"
+                     "\"output_mode\":\"files_with_matches\"}", &err));
+    CHECK(er_json_bool(r, "truncated", false));
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "files")), 2);
+    CHECK_INT(er_json_num(r, "count", 0), 5);
+    cJSON_Delete(r);
+    /* Non-UTF-8 contents come back as valid JSON text. */
+    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"na.+ve\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    cJSON_Delete(r);
+
+    /* glob and list_dir follow the same rules. */
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"**/*.js\"}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "\"matches\":[\"src/app.js\"]"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"**/*.js\",\"no_ignore\":true}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 3);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"**/*.c\",\"hidden\":true}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, ".config/x.c") && !tu_contains(txt, "build/out.c"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\".config/*\"}", &err));   /* named outright */
+    CHECK_INT(er_json_num(r, "count", 0), 1);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "list_dir", &ctx, "{}", &err));
+    txt = er_json_print(r);
+    CHECK(!tu_contains(txt, "node_modules") && !tu_contains(txt, ".env") &&
+          !tu_contains(txt, "\".git\"") && tu_contains(txt, "\"src\""));
+    CHECK_INT(er_json_num(r, "ignored", 0), 2);
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"hidden\":true,\"no_ignore\":true}", &err));
+    txt = er_json_print(r);
+    CHECK(tu_contains(txt, "node_modules") && tu_contains(txt, ".env"));
+    free(txt);
+    cJSON_Delete(r);
+    CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"src\"}", &err));
+    CHECK_INT(er_json_num(r, "count", 0), 4);   /* app.min.js left out */
+    cJSON_Delete(r);
+
+    /* Cancellation reaches the scan of a large file. */
+    er_buf big = ER_BUF_INIT;
+    for (int i = 0; i < 200000; i++)
+        er_buf_puts(&big, "some ordinary line of text without the word\n");
+    put(ws, "big.txt", big.ptr);
+    er_buf_release(&big);
+    volatile int stop = 1;
+    ctx.cancel = &stop;
+    CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"w[aeiou]rd\",\"path\":\"big.txt\"}", &err) ==
+          ER_ECANCELLED);
+    tu_rmrf(ws);
+    free(ws);
+}
+
+/* Offline plain commands take grep's options as ripgrep spells them. */
+static void check_offline(const char *line, const char *want)
+{
+    const er_tool *t = NULL;
+    cJSON *args = NULL;
+    int rc = er_offline_parse_command(er_tools_search.tools, er_tools_search.ntools, line, &t,
+                                      &args, &err);
+    char *got = rc == 0 ? er_json_print(args) : er_xasprintf("error: %s", err.msg);
+    if (!tu_contains(got, want))
+        fprintf(stderr, "%s\n  got  %s\n  want %s\n", line, got, want);
+    CHECK(tu_contains(got, want));
+    free(got);
+    cJSON_Delete(args);
+}
+
+static void test_offline(void)
+{
+    check_offline("grep -i -C 2 --type c needle src",
+                  "{\"ignore_case\":true,\"context\":2,\"type\":\"c\",\"pattern\":\"needle\","
+                  "\"path\":\"src\"}");
+    check_offline("grep -l -g '*.{js,ts}' TODO", "\"output_mode\":\"files_with_matches\"");
+    check_offline("grep -c -A1 -B=3 x", "error: grep: before must be an integer");
+    check_offline("grep", "options: -i -S -F -U -C N -A N -B N -t TYPE -g GLOB -m N -l -c");
+    check_offline("grep -c -A1 -B 3 x", "{\"output_mode\":\"count\",\"after\":1,\"before\":3,"
+                                        "\"pattern\":\"x\"}");
+    check_offline("grep --hidden --no-ignore --max-results=5 x .",
+                  "{\"hidden\":true,\"no_ignore\":true,\"max_results\":5,\"pattern\":\"x\","
+                  "\"path\":\".\"}");
+    check_offline("grep x src -F", "{\"pattern\":\"x\",\"path\":\"src\",\"fixed_strings\":true}");
+    check_offline("grep -- -i", "{\"pattern\":\"-i\"}");
+    check_offline("grep '-i' src", "{\"pattern\":\"-i\",\"path\":\"src\"}");
+    check_offline("grep -foo", "{\"pattern\":\"-foo\"}");
+    check_offline("grep --count --files-with-matches x", "\"output_mode\":\"files_with_matches\"");
+    check_offline("grep -C many x", "error: grep: context must be an integer");
+    check_offline("glob --hidden '**/*.yml'", "{\"hidden\":true,\"pattern\":\"**/*.yml\"}");
+}
+
+int main(void)
+{
+    char *home = tu_tempdir("home");
+    setenv("HOME", home, 1);
+    unsetenv("XDG_CONFIG_HOME");
+    unsetenv("GIT_DIR");
+    setenv("GIT_CONFIG_NOSYSTEM", "1", 1);
+    test_rules_direct();
+    test_ignore_files();
+    test_dialect();
+    test_offline();
+    if (has_git()) {
+        test_rules_like_git(home);
+        test_random_trees();
+        test_tools();
+    } else {
+        fprintf(stderr, "git is missing: the comparisons with git were skipped\n");
+    }
+    tu_rmrf(home);
+    free(home);
+    return check_done();
+}
