@@ -55,3 +55,9 @@ if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
     set_tests_properties(backend.e2e.${name}.networked PROPERTIES RESOURCE_LOCK "rabbitmq;redis")
   endforeach()
 endif()
+
+# The mail tools against Dovecot (IMAP) and an SMTP server delivering into its
+# Maildirs (tests/servers/dovecot.sh); the mail e2e test needs them too.
+errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
+  ENV "ERRAND_TEST_MAIL_SERVERS=1")
+set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)

@@ -10,6 +10,8 @@
  *   er_tools_research cite_check                               (src/tools/research.c)
  *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
  *                    data_group data_export data_chart     (src/tools/data*.c)
+ *   er_tools_mail    mail_folders mail_search mail_read mail_draft mail_send
+ *                    mail_mark mail_move                    (src/tools/mail.c)
  *
  * Every tool writes one JSON object into `out` and keeps it under
  * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how
@@ -29,6 +31,7 @@ extern const er_tool_family er_tools_test;
 extern const er_tool_family er_tools_web;
 extern const er_tool_family er_tools_research;
 extern const er_tool_family er_tools_data;
+extern const er_tool_family er_tools_mail;
 
 /* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
  * exceeds keep, only the first and last keep/2 bytes are kept, joined by

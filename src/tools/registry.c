@@ -18,6 +18,7 @@ static const er_tool_family *const families[] = {
     &er_tools_web,
     &er_tools_research,
     &er_tools_data,
+    &er_tools_mail,
 };
 
 static const er_tool_family *family_at(size_t i)
