@@ -11,9 +11,11 @@ set -euo pipefail
 
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
-            libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev)
+            libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev
+            libgmime-3.0-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
-           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev)
+           iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
+           dovecot-imapd python3-aiosmtpd)
 # make bench: the data benchmark compares with pandas and sqlite3's .import.
 bench_pkgs=(python3-pandas sqlite3)
 fuzz_pkgs=(clang libclang-rt-14-dev)
