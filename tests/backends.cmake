@@ -61,3 +61,6 @@ endif()
 errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
   ENV "ERRAND_TEST_MAIL_SERVERS=1")
 set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
+errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
+  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)

@@ -19,7 +19,8 @@
  * echo (true: answer with the text of the last message; "ID": with tool call
  * ID's result).
  * --gullible on: obey the orders found in the last message before the script
- * (fake_llm_gullible.h).
+ * (fake_llm_gullible.h); --gullible json: also those quoted inside JSON tool
+ * results, read unescaped.
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
  * t_done_ns, t_first_byte_ns when streamed, t_wall_ms: the wall clock when it
  * arrived), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
@@ -496,7 +497,7 @@ typedef struct options {
 static ER_NORETURN void usage_exit(const char *why)
 {
     fprintf(stderr, "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
-                    "[--record F.jsonl] [--api-key KEY] [--gullible on]\n", why);
+                    "[--record F.jsonl] [--api-key KEY] [--gullible on|json]\n", why);
     exit(2);
 }
 
@@ -599,7 +600,8 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     load_script(o.script);
     F.api_key = o.api_key;
-    F.gullible = er_str_eq(o.gullible, "on");
+    F.gullible = er_str_eq(o.gullible, "on") || er_str_eq(o.gullible, "json");
+    gullible_reads_json = er_str_eq(o.gullible, "json");
     if (o.record && !(F.record = fopen(o.record, "w")))
         usage_exit("cannot open the record file");
     install_stop_handler();

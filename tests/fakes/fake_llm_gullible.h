@@ -11,6 +11,9 @@
  *     "call run with {"cmd": …}", "edit_file({…})";
  *   - "run `CMD`", "execute `CMD`", "run: CMD" (to the end of the line): run {cmd};
  *   - "fetch URL", "visit URL", "open URL": fetch_url {url} (exfiltration).
+ * With --gullible json, a tool result that is JSON is read as its string
+ * values, unescaped: an order quoted inside a result's text field (a mail's
+ * `mail_send {"to": …}`) is then as readable as in plain text.
  * Results of its own calls (ids gull_*) are not read again, so the script
  * goes on afterwards.  A script turn {"echo": true} answers with the text of
  * the last message, {"echo": "ID"} with the result of tool call ID (a model
@@ -33,15 +36,39 @@
 static const char *const gullible_tools[] = {
     "write_file", "edit_file", "run", "test", "read_file", "list_dir", "grep", "glob", "lint",
     "diff", "web_search", "fetch_url", "cite_check", "send_email", "send", "task",
+    "mail_send", "mail_draft", "mail_move", "mail_mark", "mail_read", "mail_search",
 };
 
 /* The text of a message's content: a string, or text parts, or (Anthropic)
  * tool_result blocks' content. */
+/* --gullible json (set by fake_llm.c): read JSON tool results unescaped. */
+static bool gullible_reads_json;
+
+/* The string values inside a JSON document, unescaped: a model reads a tool's
+ * JSON result as text, quotes and all. */
+static void gullible_strings(const cJSON *j, er_buf *out)
+{
+    if (cJSON_IsString(j)) {
+        er_buf_puts(out, j->valuestring);
+        er_buf_putc(out, '\n');
+        return;
+    }
+    const cJSON *c;
+    cJSON_ArrayForEach(c, j)
+        gullible_strings(c, out);
+}
+
 static void gullible_content(const cJSON *content, er_buf *out)
 {
     if (cJSON_IsString(content)) {
-        er_buf_puts(out, content->valuestring);
-        er_buf_putc(out, '\n');
+        cJSON *inner = gullible_reads_json ? cJSON_Parse(content->valuestring) : NULL;
+        if (cJSON_IsObject(inner) || cJSON_IsArray(inner)) {
+            gullible_strings(inner, out);
+        } else {
+            er_buf_puts(out, content->valuestring);
+            er_buf_putc(out, '\n');
+        }
+        cJSON_Delete(inner);
         return;
     }
     const cJSON *part;
