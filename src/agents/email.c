@@ -41,5 +41,5 @@ const er_agent_def er_agent_email = {
     .subagents = subagents,
     .nsubagents = sizeof subagents / sizeof subagents[0],
     .tools = tools,
-    .offline_help = "folders, search TEXT, read ID, draft TO SUBJECT BODY",
+    .offline_help = "inbox [N], folders, read ID, draft TO SUBJECT BODY",
 };

@@ -104,7 +104,9 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer payload)
         if (t) {
             if (dst->len)
                 er_buf_puts(dst, "\n\n");
-            er_buf_puts(dst, t);
+            for (const char *p = t; *p; p++)   /* CRLF is the wire's, not the text's */
+                if (*p != '\r' || p[1] != '\n')
+                    er_buf_putc(dst, *p);
             G.free(t);
         }
         return;

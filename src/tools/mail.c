@@ -462,7 +462,7 @@ static const er_tool mail_tools[] = {
       "\"unread\":{\"type\":\"boolean\",\"description\":\"only unread messages\"},"
       "\"limit\":{\"type\":\"integer\",\"description\":\"1-200, default 20\"}},"
       "\"additionalProperties\":false}",
-      ER_PERM_NETWORK, "search TEXT...", run_search, true },
+      ER_PERM_NETWORK, "inbox [LIMIT]", run_search, true },
     { "mail_read",
       "Read one message: headers, text body (HTML turned into text) and attachment list, "
       "fenced as untrusted data. Reading does not mark it read unless mark_read is true.",

@@ -145,8 +145,8 @@ static void test_build(void)
     cJSON *m = NULL;
     CHECK_OK(er_mime_parse(&m, b.ptr, b.len, &err));
     CHECK_STR(er_json_str(m, "subject"), d.subject);
-    CHECK(tu_contains(er_json_str(m, "text"), "Zeile zwei: äöü\r\n") ||
-          tu_contains(er_json_str(m, "text"), "Zeile zwei: äöü\n"));
+    CHECK(!tu_contains(er_json_str(m, "text"), "\r"));
+    CHECK(tu_contains(er_json_str(m, "text"), "Zeile zwei: äöü\n"));
     cJSON_Delete(m);
     er_buf_release(&b);
 
