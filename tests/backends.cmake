@@ -64,3 +64,6 @@ set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
 errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
   FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)
+errand_backend_test(e2e.mail_draft COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_draft.sh
+  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+set_tests_properties(backend.e2e.mail_draft PROPERTIES RESOURCE_LOCK dovecot)
