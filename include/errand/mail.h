@@ -38,6 +38,7 @@ typedef struct er_mail_query {
     const char *from, *to, *subject, *text;
     const char *since, *before;   /* YYYY-MM-DD */
     const char *message_id;   /* exact Message-ID header, with or without <> */
+    const char *references;   /* a Message-ID the References header holds */
     bool unread;
     size_t limit;             /* newest first; 0: 20 */
 } er_mail_query;

@@ -338,6 +338,10 @@ static int search_command(er_buf *b, const er_mail_query *q, er_error *err)
         er_buf_puts(b, " HEADER Message-ID ");
         rc = quote(b, q->message_id, err);
     }
+    if (!rc && !er_str_empty(q->references)) {
+        er_buf_puts(b, " HEADER References ");
+        rc = quote(b, q->references, err);
+    }
     if (!rc && !er_str_empty(q->since))
         rc = imap_date(b, "since", q->since, err);
     if (!rc && !er_str_empty(q->before))

@@ -1,7 +1,7 @@
 /* mail.c — the mail tool family (the email agent's): folders, search, read,
  * thread, draft, send, mark and move, over the mail seam (mail.h).
  *
- * Reading tools are of the network class: what they return is outside text,
+ * Reading tools (folders, search, read, thread) are of the network class: what they return is outside text,
  * fenced as data (untrusted.h), so once one has run the runtime's taint rule
  * makes every send, draft or change need the user's own approval.  mail_send
  * is of the send class: nothing leaves without the policy's (by default the
@@ -201,6 +201,116 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         rc = er_tools_emit(out, o, err);
         cJSON_Delete(o);
     }
+    cJSON_Delete(msg);
+    er_buf_release(&raw);
+    close_account(&acct, m);
+    return rc;
+}
+
+/* ---- mail_thread ---- */
+
+#define THREAD_MAX 25
+
+/* Adds the matches of q to ids (deduplicated), up to THREAD_MAX. */
+static int thread_collect(er_mail *m, const er_mail_query *q, er_strv *ids, er_error *err)
+{
+    er_mail_summary *v = NULL;
+    size_t n = 0;
+    int rc = er_mail_search(m, q, &v, &n, err);
+    for (size_t i = 0; !rc && i < n && ids->n < THREAD_MAX; i++) {
+        bool seen = false;
+        for (size_t j = 0; j < ids->n && !seen; j++)
+            seen = strcmp(ids->v[j], v[i].id) == 0;
+        if (!seen)
+            er_strv_push(ids, v[i].id);
+    }
+    er_mail_summaries_free(v, n);
+    return rc;
+}
+
+/* The thread of a message: its ancestors (by References) and every message
+ * that refers to the thread's root, in its folder and in Sent. */
+static int thread_ids(er_mail *m, const er_mail_account *acct, const char *id,
+                      const cJSON *msg, er_strv *ids, er_error *err)
+{
+    const char *refs = er_json_str(msg, "references"), *own = er_json_str(msg, "message_id");
+    er_strv tokens = ER_STRV_INIT;
+    for (const char *p = refs ? refs : ""; (p = strchr(p, '<')) != NULL;) {
+        const char *gt = strchr(p, '>');
+        if (!gt)
+            break;
+        char *t = er_xstrndup(p, (size_t)(gt - p + 1));
+        er_strv_push(&tokens, t);
+        free(t);
+        p = gt + 1;
+    }
+    const char *root = tokens.n ? tokens.v[0] : own;
+    char *folder = er_xstrndup(id, (size_t)(strrchr(id, ':') - id));
+    const char *folders[] = { folder, acct->sent };
+    int rc = 0;
+    for (size_t f = 0; f < ER_ARRAY_LEN(folders) && !rc; f++) {
+        if (f && strcmp(folders[f], folder) == 0)
+            break;
+        er_mail_query byref = { .folder = folders[f], .references = root, .limit = THREAD_MAX };
+        er_mail_query byid = { .folder = folders[f], .message_id = root, .limit = 1 };
+        rc = thread_collect(m, &byid, ids, err);
+        for (size_t i = 1; !rc && i < tokens.n; i++) {
+            byid.message_id = tokens.v[i];
+            rc = thread_collect(m, &byid, ids, err);
+        }
+        if (!rc && !er_str_empty(own)) {
+            byid.message_id = own;
+            rc = thread_collect(m, &byid, ids, err);
+        }
+        if (!rc && !er_str_empty(root))
+            rc = thread_collect(m, &byref, ids, err);
+    }
+    free(folder);
+    er_strv_free(&tokens);
+    return rc;
+}
+
+static int run_thread(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    const char *id = er_json_str(args, "id");
+    size_t max = (size_t)er_json_int(args, "max_chars", 4000, 1, MAX_CHARS);
+    if (max > ER_TOOLS_BUDGET / (2 * THREAD_MAX))
+        max = ER_TOOLS_BUDGET / (2 * THREAD_MAX);
+    er_mail_account acct;
+    er_mail *m = NULL;
+    int rc = open_account(ctx, args, &acct, &m, err);
+    if (rc)
+        return rc;
+    er_buf raw;
+    er_buf_init(&raw, (size_t)32 << 20);
+    cJSON *msg = NULL;
+    er_strv ids = ER_STRV_INIT;
+    rc = er_mail_fetch(m, id, &raw, err);
+    if (!rc)
+        rc = er_mime_parse(&msg, raw.ptr, raw.len, err);
+    if (!rc)
+        rc = thread_ids(m, &acct, id, msg, &ids, err);
+    cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
+    for (size_t i = 0; !rc && i < ids.n; i++) {
+        cJSON *one = NULL;
+        er_buf_reset(&raw);
+        rc = er_mail_fetch(m, ids.v[i], &raw, err);
+        if (!rc)
+            rc = er_mime_parse(&one, raw.ptr, raw.len, err);
+        if (!rc)
+            er_json_append(arr, read_result(ids.v[i], one, max, acct.name));
+        cJSON_Delete(one);
+    }
+    if (!rc) {
+        er_json_add_str(o, "id", id);
+        er_json_add_num(o, "count", (double)ids.n);
+        er_json_add(o, "messages", arr);
+        arr = NULL;
+        rc = er_tools_emit(out, o, err);
+    }
+    cJSON_Delete(arr);
+    cJSON_Delete(o);
+    er_strv_free(&ids);
     cJSON_Delete(msg);
     er_buf_release(&raw);
     close_account(&acct, m);
@@ -473,6 +583,15 @@ static const er_tool mail_tools[] = {
       "\"mark_read\":{\"type\":\"boolean\"}},"
       "\"required\":[\"id\"],\"additionalProperties\":false}",
       ER_PERM_NETWORK, "read ID", run_read, true },
+    { "mail_thread",
+      "Read the whole conversation a message belongs to (its folder and Sent, by References), "
+      "each message fenced as untrusted data.",
+      "{\"type\":\"object\",\"properties\":{" ACCOUNT_PROP ","
+      "\"id\":{\"type\":\"string\",\"description\":\"message id from mail_search\"},"
+      "\"max_chars\":{\"type\":\"integer\",\"description\":\"bytes of each body shown "
+      "(default 4000)\"}},"
+      "\"required\":[\"id\"],\"additionalProperties\":false}",
+      ER_PERM_NETWORK, "thread ID", run_thread, true },
     { "mail_draft",
       "Save a message as a draft in the Drafts folder (nothing is sent). With reply_to (a "
       "message id) it is threaded as a reply (In-Reply-To, References).",

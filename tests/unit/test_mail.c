@@ -325,6 +325,17 @@ static void test_server(int imap_port, int smtp_port)
     CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
     free(args);
 
+    /* the thread: the original in INBOX and the reply in Sent, both fenced */
+    args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
+    r = call(alice, "mail_thread", args);
+    CHECK_INT((int)er_json_num(r, "count", 0), 2);
+    const cJSON *th = er_json_arr(r, "messages");
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 0), "message"), "Café at 10"));
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 1), "message"), "see you there"));
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 1), "message"), ER_UNTRUSTED_OPEN));
+    cJSON_Delete(r);
+    free(args);
+
     /* a crash after recording and before SMTP leaves a pending copy in Sent:
      * the retry does not send */
     er_buf raw = ER_BUF_INIT;
