@@ -11,7 +11,8 @@
  *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
  *                    data_group data_export data_chart     (src/tools/data*.c)
  *   er_tools_mail    mail_folders mail_search mail_read mail_thread mail_draft
- *                    mail_send mail_mark mail_move          (src/tools/mail.c)
+ *                    mail_send mail_mark mail_move mail_attachment
+ *                                                           (src/tools/mail.c)
  *
  * Every tool writes one JSON object into `out` and keeps it under
  * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how

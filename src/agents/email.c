@@ -29,7 +29,8 @@ static const er_subagent_def subagents[] = {
 };
 
 static const char *const tools[] = { "mail_folders", "mail_search", "mail_read", "mail_thread",
-                                     "mail_draft", "mail_send", "mail_mark", "mail_move", NULL };
+                                     "mail_draft", "mail_send", "mail_mark", "mail_move",
+                                     "mail_attachment", NULL };
 
 const er_agent_def er_agent_email = {
     .name = "email",

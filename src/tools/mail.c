@@ -17,8 +17,11 @@
 #include "errand/tool_families.h"
 #include "errand/untrusted.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #define DEFAULT_CHARS 20000
 #define MAX_CHARS 200000
@@ -497,6 +500,76 @@ static int run_send(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     return rc;
 }
 
+/* ---- mail_attachment ---- */
+
+/* Writes data to the new file path of the workspace (never over a file). */
+static int save_new(const er_tool_ctx *ctx, const char *path, const er_buf *data, char **abs,
+                    er_error *err)
+{
+    er_workspace ws;
+    int rc = er_tools_workspace(&ws, ctx, err);
+    if (rc)
+        return rc;
+    int fd = -1;
+    rc = er_workspace_resolve(abs, &ws, path, err);
+    if (!rc)
+        rc = er_workspace_mkdirs(&ws, *abs, err);
+    if (!rc)
+        rc = er_workspace_open(&fd, &ws, *abs, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, err);
+    if (rc == ER_EIO && errno == EEXIST)
+        rc = er_error_set(err, ER_EEXISTS, "%s exists already: give another path", path);
+    for (size_t off = 0; !rc && off < data->len;) {
+        ssize_t n = write(fd, data->ptr + off, data->len - off);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
+        else
+            off += (size_t)n;
+    }
+    if (fd >= 0 && close(fd) != 0 && !rc)
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
+    er_workspace_release(&ws);
+    return rc;
+}
+
+static int run_attachment(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    int rc = er_tools_need_writable(ctx, err);
+    if (rc)
+        return rc;
+    const char *id = er_json_str(args, "id"), *path = er_json_str(args, "path");
+    int part = (int)er_json_int(args, "part", 0, 0, 1000);
+    er_mail_account acct;
+    er_mail *m = NULL;
+    if ((rc = open_account(ctx, args, &acct, &m, err)))
+        return rc;
+    er_buf raw, data;
+    er_buf_init(&raw, (size_t)32 << 20);
+    er_buf_init(&data, (size_t)32 << 20);
+    char *filename = NULL, *abs = NULL;
+    rc = er_mail_fetch(m, id, &raw, err);
+    if (!rc)
+        rc = er_mime_attachment(&data, &filename, raw.ptr, raw.len, part, err);
+    if (!rc)
+        rc = save_new(ctx, path, &data, &abs, err);
+    if (!rc) {
+        cJSON *o = cJSON_CreateObject();
+        er_json_add_str(o, "id", id);
+        er_json_add_num(o, "part", part);
+        er_json_add_str(o, "path", path);
+        er_json_add_num(o, "bytes", (double)data.len);
+        rc = er_tools_emit(out, o, err);
+        cJSON_Delete(o);
+    }
+    free(filename);
+    free(abs);
+    er_buf_release(&raw);
+    er_buf_release(&data);
+    close_account(&acct, m);
+    return rc;
+}
+
 /* ---- mail_mark, mail_move ---- */
 
 static int run_mark(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -611,6 +684,14 @@ static const er_tool mail_tools[] = {
       "\"subject\":{\"type\":\"string\"},\"body\":{\"type\":\"string\"}},"
       "\"additionalProperties\":false}",
       ER_PERM_SEND, NULL, run_send, false },
+    { "mail_attachment",
+      "Save attachment number part of a message (as mail_read lists them) to a new file of "
+      "the workspace; an existing file is never overwritten.",
+      "{\"type\":\"object\",\"properties\":{" ACCOUNT_PROP ","
+      "\"id\":{\"type\":\"string\"},\"part\":{\"type\":\"integer\"},"
+      "\"path\":{\"type\":\"string\",\"description\":\"workspace-relative file to create\"}},"
+      "\"required\":[\"id\",\"part\",\"path\"],\"additionalProperties\":false}",
+      ER_PERM_WRITE, NULL, run_attachment, false },
     { "mail_mark", "Mark a message read or unread, flagged or not.",
       "{\"type\":\"object\",\"properties\":{" ACCOUNT_PROP ","
       "\"id\":{\"type\":\"string\"},\"read\":{\"type\":\"boolean\"},"

@@ -287,6 +287,30 @@ static void test_server(int imap_port, int smtp_port)
     CHECK(tu_contains(er_json_str(r, "attachment_names"), "report.pdf"));
     cJSON_Delete(r);
     free(args);
+    /* saved into the workspace, decoded; never over an existing file or outside */
+    r = call(alice, "mail_search", "{\"subject\":\"Quarterly\"}");
+    char *mixed_id = er_xstrdup(er_json_str(cJSON_GetArrayItem(er_json_arr(r, "messages"), 0),
+                                            "id"));
+    cJSON_Delete(r);
+    char *ws = tu_tempdir("mail");
+    er_tool_ctx wctx = tu_ctx(ws);
+    wctx.env = alice;
+    args = TU_ARGS("{\"id\":\"%s\",\"part\":0,\"path\":\"in/report.pdf\"}", mixed_id);
+    er_error aerr = { 0 };
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == 0);
+    CHECK_INT((int)er_json_num(r, "bytes", 0), 52);
+    cJSON_Delete(r);
+    char *pdf = tu_read(ws, "in/report.pdf");
+    CHECK(pdf && strncmp(pdf, "%PDF-1.4", 8) == 0);
+    free(pdf);
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == ER_EEXISTS);
+    free(args);
+    args = TU_ARGS("{\"id\":\"%s\",\"part\":0,\"path\":\"../escape.pdf\"}", mixed_id);
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == ER_EDENIED);
+    free(args);
+    tu_rmrf(ws);
+    free(ws);
+    free(mixed_id);
 
     /* a reply draft, threaded; nothing delivered */
     args = TU_ARGS("{\"to\":\"bob@example.test\",\"subject\":\"Re: Réunion\",\"body\":\"Yes, "
