@@ -10,7 +10,7 @@
  *   er_tools_research cite_check                               (src/tools/research.c)
  *   er_tools_data    data_load data_tables data_sql data_describe data_correlate
  *                    data_group data_export data_chart     (src/tools/data*.c)
- *   er_tools_mail    mail_folders mail_search mail_read mail_thread mail_draft
+ *   er_tools_mail    mail_folders mail_search mail_read mail_thread mail_analyze mail_draft
  *                    mail_send mail_mark mail_move mail_attachment
  *                                                           (src/tools/mail.c)
  *

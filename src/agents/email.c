@@ -11,7 +11,8 @@ static const char *const reader_tools[] = { "mail_folders", "mail_search", "mail
                                             "mail_thread", NULL };
 static const char *const composer_tools[] = { "mail_search", "mail_read", "mail_draft",
                                               "mail_send", NULL };
-static const char *const analyzer_tools[] = { "mail_search", "mail_read", "mail_thread", NULL };
+static const char *const analyzer_tools[] = { "mail_search", "mail_read", "mail_thread",
+                                              "mail_analyze", NULL };
 
 static const er_subagent_def subagents[] = {
     { "reader", "Lists, searches and reads messages.",
@@ -24,11 +25,13 @@ static const er_subagent_def subagents[] = {
       "a draft is the default outcome. " MAIL_RULE ER_UNTRUSTED_RULE, composer_tools, false },
     { "analyzer", "Summarises threads, finds action items, classifies mail.",
       "You are the analyzer subagent. Summarise threads, list action items and deadlines, and "
-      "classify messages by importance and category. " MAIL_RULE ER_UNTRUSTED_RULE,
+      "classify messages by importance and category; mail_analyze gives an offline first "
+      "score with its reasons. " MAIL_RULE ER_UNTRUSTED_RULE,
       analyzer_tools, true },
 };
 
 static const char *const tools[] = { "mail_folders", "mail_search", "mail_read", "mail_thread",
+                                     "mail_analyze",
                                      "mail_draft", "mail_send", "mail_mark", "mail_move",
                                      "mail_attachment", NULL };
 
@@ -43,5 +46,5 @@ const er_agent_def er_agent_email = {
     .subagents = subagents,
     .nsubagents = sizeof subagents / sizeof subagents[0],
     .tools = tools,
-    .offline_help = "inbox [N], folders, read ID, draft TO SUBJECT BODY",
+    .offline_help = "inbox [N], folders, read ID, thread ID, analyze ID, draft TO SUBJECT BODY",
 };

@@ -12,6 +12,7 @@
 #include "errand/env.h"
 #include "errand/json.h"
 #include "errand/mail.h"
+#include "errand/mail_analyze.h"
 #include "errand/mime.h"
 #include "errand/str.h"
 #include "errand/tool_families.h"
@@ -203,6 +204,55 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         cJSON *o = read_result(id, msg, max, acct.name);
         rc = er_tools_emit(out, o, err);
         cJSON_Delete(o);
+    }
+    cJSON_Delete(msg);
+    er_buf_release(&raw);
+    close_account(&acct, m);
+    return rc;
+}
+
+/* ---- mail_analyze ---- */
+
+static int run_analyze(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    const char *id = er_json_str(args, "id");
+    er_mail_account acct;
+    er_mail *m = NULL;
+    int rc = open_account(ctx, args, &acct, &m, err);
+    if (rc)
+        return rc;
+    er_buf raw;
+    er_buf_init(&raw, (size_t)32 << 20);
+    cJSON *msg = NULL;
+    rc = er_mail_fetch(m, id, &raw, err);
+    if (!rc)
+        rc = er_mime_parse(&msg, raw.ptr, raw.len, err);
+    if (!rc) {
+        cJSON *a = er_mail_analyze(er_json_str(msg, "subject"), er_json_str(msg, "from"),
+                                   er_json_str(msg, "text"));
+        /* Scores and reasons are ours; the action items are the sender's words. */
+        cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(a, "action_items");
+        er_buf text = ER_BUF_INIT, fenced = ER_BUF_INIT;
+        const cJSON *it;
+        int k = 0;
+        cJSON_ArrayForEach(it, items) {
+            const char *due = er_json_str(it, "due");
+            er_buf_printf(&text, "%d. %s%s%s%s\n", ++k, er_json_str(it, "text"),
+                          due ? " (due: " : "", due ? due : "", due ? ")" : "");
+        }
+        er_json_add_str(a, "id", id);
+        er_json_add_num(a, "action_item_count", k);
+        if (k) {
+            char *source = er_xasprintf("mail %s in %s", id, acct.name);
+            er_untrusted_fence(&fenced, "action items", source, text.ptr, text.len);
+            er_tools_add_text(a, "action_items", fenced.ptr, fenced.len, ER_TOOLS_BUDGET);
+            free(source);
+        }
+        rc = er_tools_emit(out, a, err);
+        er_buf_release(&text);
+        er_buf_release(&fenced);
+        cJSON_Delete(items);
+        cJSON_Delete(a);
     }
     cJSON_Delete(msg);
     er_buf_release(&raw);
@@ -656,6 +706,13 @@ static const er_tool mail_tools[] = {
       "\"mark_read\":{\"type\":\"boolean\"}},"
       "\"required\":[\"id\"],\"additionalProperties\":false}",
       ER_PERM_NETWORK, "read ID", run_read, true },
+    { "mail_analyze",
+      "Score a message offline with transparent word lists: importance, category, sentiment "
+      "(each with the words that decided it) and action items with due dates (fenced).",
+      "{\"type\":\"object\",\"properties\":{" ACCOUNT_PROP ","
+      "\"id\":{\"type\":\"string\",\"description\":\"message id from mail_search\"}},"
+      "\"required\":[\"id\"],\"additionalProperties\":false}",
+      ER_PERM_NETWORK, "analyze ID", run_analyze, true },
     { "mail_thread",
       "Read the whole conversation a message belongs to (its folder and Sent, by References), "
       "each message fenced as untrusted data.",

@@ -9,6 +9,7 @@
 #include "errand/config.h"
 #include "errand/env.h"
 #include "errand/mail.h"
+#include "errand/mail_analyze.h"
 #include "errand/mime.h"
 #include "errand/str.h"
 #include "errand/untrusted.h"
@@ -164,6 +165,37 @@ static void test_build(void)
     CHECK_STR(v.v[0], "jane@example.test");
     CHECK_STR(v.v[1], "bob@example.test");
     er_strv_free(&v);
+}
+
+static void test_analyze(void)
+{
+    cJSON *a = er_mail_analyze("URGENT: invoice overdue", "Billing <billing@example.test>",
+                               "Hello,\nunfortunately your payment failed. Please pay the invoice "
+                               "by Friday. Thanks.\nCould you also send me the receipt before "
+                               "2026-12-10?\nRegards");
+    CHECK_STR(er_json_str(a, "importance"), "high");
+    CHECK_STR(er_json_str(a, "category"), "finance");
+    CHECK_STR(er_json_str(a, "sentiment"), "negative");
+    char *reasons = er_json_print(er_json_arr(a, "reasons"));
+    CHECK(tu_contains(reasons, "urgent"));
+    CHECK(tu_contains(reasons, "overdue"));
+    free(reasons);
+    const cJSON *items = er_json_arr(a, "action_items");
+    CHECK_INT(cJSON_GetArraySize(items), 2);
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(items, 0), "due"), "friday");
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(items, 1), "due"), "2026-12-10");
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(items, 0), "text"), "Please pay"));
+    cJSON_Delete(a);
+    a = er_mail_analyze("Weekly digest", "news@example.test",
+                        "Great news this week! Thank you for reading. Unsubscribe here.");
+    CHECK_STR(er_json_str(a, "importance"), "low");
+    CHECK_STR(er_json_str(a, "category"), "newsletter");
+    CHECK_STR(er_json_str(a, "sentiment"), "positive");
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(a, "action_items")), 0);
+    cJSON_Delete(a);
+    a = er_mail_analyze(NULL, NULL, NULL);
+    CHECK_STR(er_json_str(a, "importance"), "normal");
+    cJSON_Delete(a);
 }
 
 /* ---- against the real servers ---- */
@@ -349,6 +381,14 @@ static void test_server(int imap_port, int smtp_port)
     CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
     free(args);
 
+    /* the offline analysis: scores plain, the sender's sentences fenced */
+    args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
+    r = call(alice, "mail_analyze", args);
+    CHECK_STR(er_json_str(r, "category"), "meeting");
+    CHECK(er_json_str(r, "importance") != NULL);
+    cJSON_Delete(r);
+    free(args);
+
     /* the thread: the original in INBOX and the reply in Sent, both fenced */
     args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
     r = call(alice, "mail_thread", args);
@@ -420,6 +460,7 @@ int main(void)
     test_tls_rule();
     test_mime();
     test_build();
+    test_analyze();
     const char *ip = getenv("ERRAND_TEST_IMAP_PORT"), *sp = getenv("ERRAND_TEST_SMTP_PORT");
     const char *live = getenv("ERRAND_TEST_MAIL_SERVERS");
     if (ip && sp && live && *live == '1')
