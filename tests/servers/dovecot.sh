@@ -4,8 +4,9 @@
 # STATE_DIR/mail, and an SMTP server (tests/fakes/smtp_maildir.py, port
 # ERRAND_TEST_SMTP_PORT, default 10025) that delivers into the same Maildirs.
 #
-#   dovecot.sh start STATE_DIR   fresh mailboxes for alice@example.test
-#                                (password alicepw) and bob@example.test (bobpw)
+#   dovecot.sh start STATE_DIR   fresh mailboxes for alice, bob, carol and dave@example.test
+#                                (passwords alicepw, bobpw, …): the e2e tests use alice and
+#                                bob, test_mail carol and dave, so their counts never meet
 #   dovecot.sh stop STATE_DIR    stop both by their PIDs
 #
 # Dovecot drops to the vmail user for mail access, so start needs root (the
@@ -54,7 +55,7 @@ start() {
     chmod 755 "$state"
     local uid
     uid=$(id -u vmail)
-    for u in alice bob; do
+    for u in alice bob carol dave; do
         mkdir -p "$state/mail/$u@example.test/Maildir/"{cur,new,tmp}
         echo "$u@example.test:{PLAIN}${u}pw::::::" >>"$state/users"
     done

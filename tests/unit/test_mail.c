@@ -3,7 +3,8 @@
  * The first part needs nothing.  With ERRAND_TEST_IMAP_PORT and
  * ERRAND_TEST_SMTP_PORT set (backend.mail.imap: the dovecot fixture,
  * tests/servers/dovecot.sh) the tools run against a real Dovecot and an SMTP
- * server that delivers into its Maildirs. */
+ * server that delivers into its Maildirs, as carol (the reader, variable
+ * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob. */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/config.h"
@@ -270,11 +271,11 @@ static void seed(er_env *env)
 
 static void test_server(int imap_port, int smtp_port)
 {
-    setenv("ERRAND_TEST_ALICE_PW", "alicepw", 1);
-    setenv("ERRAND_TEST_BOB_PW", "bobpw", 1);
+    setenv("ERRAND_TEST_CAROL_PW", "carolpw", 1);
+    setenv("ERRAND_TEST_DAVE_PW", "davepw", 1);
     setenv("ERRAND_TEST_BAD_PW", "wrong", 1);
-    er_env *alice = env_for("alice@example.test", "ERRAND_TEST_ALICE_PW", imap_port, smtp_port);
-    er_env *bob = env_for("bob@example.test", "ERRAND_TEST_BOB_PW", imap_port, smtp_port);
+    er_env *alice = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
+    er_env *bob = env_for("dave@example.test", "ERRAND_TEST_DAVE_PW", imap_port, smtp_port);
     seed(alice);
 
     /* search: ids outside the fence, senders and subjects inside */
@@ -345,7 +346,7 @@ static void test_server(int imap_port, int smtp_port)
     free(mixed_id);
 
     /* a reply draft, threaded; nothing delivered */
-    args = TU_ARGS("{\"to\":\"bob@example.test\",\"subject\":\"Re: Réunion\",\"body\":\"Yes, "
+    args = TU_ARGS("{\"to\":\"dave@example.test\",\"subject\":\"Re: Réunion\",\"body\":\"Yes, "
                    "see you there.\",\"reply_to\":\"%s\"}", alt_id);
     r = call(alice, "mail_draft", args);
     free(args);
@@ -404,7 +405,7 @@ static void test_server(int imap_port, int smtp_port)
      * the retry does not send */
     er_buf raw = ER_BUF_INIT;
     er_error err = { 0 };
-    er_mime_draft d = { .from = "alice@example.test", .to = "bob@example.test",
+    er_mime_draft d = { .from = "carol@example.test", .to = "dave@example.test",
                         .subject = "crash test", .body = "once",
                         .message_id = "<crash-1@example.test>" };
     CHECK_OK(er_mime_build(&raw, &d, &err));
@@ -440,7 +441,7 @@ static void test_server(int imap_port, int smtp_port)
     er_buf_release(&body);
     er_mail_close(m);
     er_mail_account_release(&a);
-    er_env *bad = env_for("alice@example.test", "ERRAND_TEST_BAD_PW", imap_port, smtp_port);
+    er_env *bad = env_for("carol@example.test", "ERRAND_TEST_BAD_PW", imap_port, smtp_port);
     er_tool_ctx ctx = tu_ctx("/tmp");
     ctx.env = bad;
     CHECK(tu_call(&r, "mail_folders", &ctx, "{}", &err) == ER_EAUTH);
