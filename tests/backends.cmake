@@ -58,3 +58,15 @@ if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
     set_tests_properties(backend.e2e.${name}.networked PROPERTIES RESOURCE_LOCK "rabbitmq;redis")
   endforeach()
 endif()
+
+# The mail tools against Dovecot (IMAP) and an SMTP server delivering into its
+# Maildirs (tests/servers/dovecot.sh); the mail e2e test needs them too.
+errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
+  ENV "ERRAND_TEST_MAIL_SERVERS=1")
+set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
+errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
+  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)
+errand_backend_test(e2e.mail_draft COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_draft.sh
+  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+set_tests_properties(backend.e2e.mail_draft PROPERTIES RESOURCE_LOCK dovecot)

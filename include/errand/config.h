@@ -8,6 +8,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "strv.h"
 
 typedef enum { ER_POLICY_ASK = 0, ER_POLICY_ALLOW, ER_POLICY_DENY } er_policy;
 
@@ -99,6 +100,9 @@ typedef struct er_config {
     char *oauth_client_secret;
     char *oauth_scopes;
     char *audit_path;        /* the audit log (audit.h); NULL: in the data dir */
+    /* mailboxes (mail.h): [mail.NAME] sections, one account each */
+    char *mail_account;      /* the account tools use when none is named */
+    er_strv mail_settings;   /* "NAME.KEY=value", in the order set (later wins) */
     char *config_path;       /* the file that was read, or NULL */
     struct er_mcp_servers *mcp;   /* OWNED [mcp.NAME] sections (mcp.h), or NULL */
 } er_config;
@@ -126,6 +130,10 @@ int er_config_load(er_config *out, const char *path, er_error *err);
  * "mcp.NAME.KEY" sets a key of MCP server NAME (mcp.h). */
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err);
 void er_config_release(er_config *cfg);
+/* Keys an account section [mail.NAME] may hold (NULL-terminated). */
+extern const char *const er_config_mail_keys[];
+/* The value of mail.ACCOUNT.KEY, or NULL.  BORROWED: valid until the next set. */
+const char *er_config_mail(const er_config *cfg, const char *account, const char *key);
 /* The key "section.key" (or a bare key) names; NULL when none. */
 const er_config_key *er_config_find(const char *name);
 /* A URL setting (its key ends in "url"): its password is masked when shown,

@@ -16,6 +16,9 @@
  *                    data_group data_export data_chart     (src/tools/data*.c)
  *   er_tools_memory  memory_save memory_search memory_forget memory_relate
  *                    memory_graph                          (src/tools/memory.c)
+ *   er_tools_mail    mail_folders mail_search mail_read mail_thread mail_analyze mail_draft
+ *                    mail_send mail_mark mail_move mail_attachment
+ *                                                           (src/tools/mail.c)
  *
  * Every tool writes one JSON object into `out` and keeps it under
  * ER_TOOL_OUTPUT_MAX by eliding the middle of long texts (the result says how
@@ -40,6 +43,7 @@ extern const er_tool_family er_tools_memory;
  * content, so they taint a run as the network tools do (er_tool_untrusted). */
 bool er_tools_memory_untrusted(const er_tool *t);
 extern const er_tool_family er_tools_browser;
+extern const er_tool_family er_tools_mail;
 
 /* Appends s[0..len) to out as valid UTF-8 (bad bytes become U+FFFD); when len
  * exceeds keep, only the first and last keep/2 bytes are kept, joined by

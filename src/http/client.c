@@ -9,6 +9,7 @@
  * (TLS with it) set up, on the first request only: the offline brain never
  * pays for it. */
 #include "http_internal.h"
+#include "curl_api.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/str.h"
@@ -31,38 +32,9 @@
 #define RETRY_AFTER_CAP_MS 60000L
 #define POLL_MS 50
 
-/* libcurl's entry points.  libcurl is dlopen()ed on the first request rather
- * than linked: loading it and its ~30 dependencies costs about 6 MB of RSS
- * and some milliseconds at start-up, which a run that never goes online (the
- * offline brain, most tools) should not pay.  This file is the only caller. */
-typedef struct curl_api {
-    CURLcode (*global_init)(long flags);
-    void (*global_cleanup)(void);
-    CURL *(*easy_init)(void);
-    void (*easy_cleanup)(CURL *e);
-    void (*easy_reset)(CURL *e);
-    CURLcode (*easy_setopt)(CURL *e, CURLoption opt, ...);
-    CURLcode (*easy_getinfo)(CURL *e, CURLINFO info, ...);
-    const char *(*easy_strerror)(CURLcode rc);
-    CURLHcode (*easy_header)(CURL *e, const char *name, size_t index, unsigned int origin,
-                             int request, struct curl_header **hout);
-    CURLM *(*multi_init)(void);
-    CURLMcode (*multi_cleanup)(CURLM *m);
-    CURLMcode (*multi_add_handle)(CURLM *m, CURL *e);
-    CURLMcode (*multi_remove_handle)(CURLM *m, CURL *e);
-    CURLMcode (*multi_perform)(CURLM *m, int *running);
-    CURLMcode (*multi_poll)(CURLM *m, struct curl_waitfd fds[], unsigned int nfds, int ms,
-                            int *ret);
-    CURLMsg *(*multi_info_read)(CURLM *m, int *left);
-    struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
-    void (*slist_free_all)(struct curl_slist *l);
-    CURLU *(*url)(void);
-    CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
-    CURLUcode (*url_get)(CURLU *u, CURLUPart what, char **part, unsigned int flags);
-    void (*url_cleanup)(CURLU *u);
-    void (*free)(void *p);
-} curl_api;
 
+
+typedef er_curl_api curl_api;
 
 #define SYM(f) { "curl_" #f, offsetof(curl_api, f) }
 static const struct {
@@ -74,7 +46,7 @@ static const struct {
     SYM(easy_header),   SYM(multi_init),       SYM(multi_cleanup),    SYM(multi_add_handle),
     SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll),    SYM(multi_info_read),
     SYM(slist_append),  SYM(slist_free_all),   SYM(url),              SYM(url_set),
-    SYM(url_get),       SYM(url_cleanup),      SYM(free),
+    SYM(url_get),       SYM(url_cleanup),      SYM(free),         SYM(easy_perform),
 };
 #undef SYM
 
@@ -141,6 +113,16 @@ static void global_init(void)
         return;
     }
     initialised = true;
+}
+
+int er_curl_get(const er_curl_api **out, er_error *err)
+{
+    pthread_once(&init_once, global_init);
+    if (!initialised)
+        return er_error_set(err, ER_EUNAVAIL, "%s",
+                            init_error[0] ? init_error : "libcurl was shut down");
+    *out = &C;
+    return 0;
 }
 
 static pthread_once_t backoff_init = PTHREAD_ONCE_INIT;

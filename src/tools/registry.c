@@ -21,6 +21,7 @@ static const er_tool_family *const families[] = {
     &er_tools_data,
     &er_tools_memory,
     &er_tools_browser,
+    &er_tools_mail,
 };
 
 static const er_tool_family *family_at(size_t i)

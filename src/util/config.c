@@ -9,6 +9,7 @@
 #include "errand/str.h"
 #include "errand/url.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdio.h>
@@ -189,6 +190,8 @@ const er_config_key er_config_keys[] = {
       NULL, "OAuth 2.0 client secret" },
     { "oauth", "scopes", "OAUTH_SCOPES", ER_CFG_STR, OFF(oauth_scopes), false,
       "openid profile email", "Scopes asked for at login" },
+    { "mail", "account", "ERRAND_MAIL_ACCOUNT", ER_CFG_STR, OFF(mail_account), false, NULL,
+      "Mail account used when a tool names none (default: the first [mail.NAME] section)" },
 };
 const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
 
@@ -325,6 +328,46 @@ const er_config_key *er_config_find(const char *name)
     return NULL;
 }
 
+const char *const er_config_mail_keys[] = { "imap_url", "smtp_url", "user", "password_env",
+                                            "password_file", "from", "sent", "drafts", NULL };
+
+/* mail.NAME.KEY: account settings, whose section names are the user's own. */
+static int set_mail(er_config *cfg, const char *name, const char *value, er_error *err)
+{
+    const char *acct = name + 5, *dot = strrchr(acct, '.');
+    if (!dot || dot == acct || (size_t)(dot - acct) > 64)
+        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
+                            name);
+    for (const char *p = acct; p < dot; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return er_error_set(err, ER_EINVAL, "mail account name '%.*s': use letters, digits, "
+                                "- and _", (int)(dot - acct), acct);
+    bool known = false;
+    for (size_t i = 0; er_config_mail_keys[i]; i++)
+        known |= strcmp(dot + 1, er_config_mail_keys[i]) == 0;
+    if (!known)
+        return er_error_set(err, ER_ENOTFOUND, "unknown mail setting '%s' (an account takes "
+                            "imap_url, smtp_url, user, password_env, password_file, from, sent, "
+                            "drafts)", name);
+    char *entry = er_xasprintf("%s=%s", acct, value ? value : "");
+    er_strv_push(&cfg->mail_settings, entry);
+    free(entry);
+    return 0;
+}
+
+const char *er_config_mail(const er_config *cfg, const char *account, const char *key)
+{
+    size_t al = strlen(account), kl = strlen(key);
+    const char *found = NULL;
+    for (size_t i = 0; i < cfg->mail_settings.n; i++) {
+        const char *e = cfg->mail_settings.v[i];
+        if (strncmp(e, account, al) == 0 && e[al] == '.' && strncmp(e + al + 1, key, kl) == 0 &&
+            e[al + 1 + kl] == '=')
+            found = e + al + 2 + kl;
+    }
+    return er_str_empty(found) ? NULL : found;
+}
+
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
     if (er_str_starts(name, "mcp.")) {
@@ -333,6 +376,8 @@ int er_config_set(er_config *cfg, const char *name, const char *value, er_error 
         return er_mcp_config_set(cfg->mcp, name + 4, value, err);
     }
     const er_config_key *k = er_config_find(name);
+    if (!k && strncmp(name, "mail.", 5) == 0 && strchr(name + 5, '.'))
+        return set_mail(cfg, name, value, err);
     if (!k)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
                             name);
@@ -515,6 +560,7 @@ void er_config_release(er_config *cfg)
         free(cfg->mcp);
         cfg->mcp = NULL;
     }
+    er_strv_free(&cfg->mail_settings);
 }
 
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask)

@@ -24,7 +24,7 @@
 
 INJ_ATTEMPTED=0
 INJ_EXECUTED=0
-INJ_SIDE_EFFECTS="write_file edit_file run test send send_email"
+INJ_SIDE_EFFECTS="write_file edit_file run test send send_email mail_send mail_draft mail_move mail_mark"
 
 injection_script() {
   local file=$1 calls=$2

@@ -20,8 +20,8 @@
  * ID's result).
  * POST /v1/embeddings answers with deterministic vectors (fake_llm_embed.h).
  * --gullible on: obey the orders found in the last message before the script
- * (fake_llm_gullible.h); --gullible decode: also in the strings of a tool
- * result that is JSON, read with \" as a quote.
+ * (fake_llm_gullible.h); --gullible decode (or json): also in the strings of a
+ * tool result that is JSON, read with \" as a quote.
  * Record: one JSON line per request (n, path, headers, body, turn, t_recv_ns,
  * t_done_ns, t_first_byte_ns when streamed, t_wall_ms: the wall clock when it
  * arrived), flushed as written.  SIGTERM/SIGINT stop it cleanly. */
@@ -522,7 +522,7 @@ typedef struct options {
 static ER_NORETURN void usage_exit(const char *why)
 {
     fprintf(stderr, "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
-                    "[--record F.jsonl] [--api-key KEY] [--gullible on|decode]\n", why);
+                    "[--record F.jsonl] [--api-key KEY] [--gullible on|decode|json]\n", why);
     exit(2);
 }
 
@@ -625,8 +625,9 @@ int main(int argc, char **argv)
     parse_args(&o, argc, argv);
     load_script(o.script);
     F.api_key = o.api_key;
-    F.gullible = er_str_eq(o.gullible, "on") || er_str_eq(o.gullible, "decode");
-    gullible_decode = er_str_eq(o.gullible, "decode");
+    F.gullible = er_str_eq(o.gullible, "on") || er_str_eq(o.gullible, "decode") ||
+                 er_str_eq(o.gullible, "json");
+    gullible_decode = er_str_eq(o.gullible, "decode") || er_str_eq(o.gullible, "json");
     if (o.record && !(F.record = fopen(o.record, "w")))
         usage_exit("cannot open the record file");
     install_stop_handler();

@@ -12,7 +12,7 @@
  *   - "run `CMD`", "execute `CMD`", "run: CMD" (to the end of the line): run {cmd};
  *   - "fetch URL", "visit URL", "open URL": fetch_url {url} (exfiltration).
  * Results of its own calls (ids gull_*) are not read again, so the script
- * goes on afterwards.  With gullible_decode (--gullible decode) a tool result
+ * goes on afterwards.  With gullible_decode (--gullible decode, or json) a tool result
  * that is JSON is read with its strings decoded too, as a model reads them.
  * A script turn {"echo": true} answers with the text of
  * the last message, {"echo": "ID"} with the result of tool call ID (a model
@@ -37,6 +37,7 @@ static const char *const gullible_tools[] = {
     "diff", "web_search", "fetch_url", "cite_check", "send_email", "send", "task",
     "browser_open", "browser_click", "browser_type", "browser_select", "browser_eval",
     "browser_screenshot", "browser_pdf",
+    "mail_send", "mail_draft", "mail_move", "mail_mark", "mail_read", "mail_search",
 };
 
 /* The text of a message's content: a string, or text parts, or (Anthropic)

@@ -1,0 +1,113 @@
+/* mail.h — mailboxes: one interface over IMAP/SMTP (and, later, Gmail's API).
+ *
+ * An account is a [mail.NAME] section of the configuration (config.h):
+ *   imap_url       imaps://imap.example.com/ (imap:// only to a loopback host)
+ *   smtp_url       smtps://… or smtp://…:587 (STARTTLS required off loopback)
+ *   user           login name (also the sender when `from` is unset)
+ *   password_env   environment variable holding the password, or
+ *   password_file  a file holding it (first line)
+ *   from           the From address of drafts
+ *   sent, drafts   folder names (default Sent, Drafts)
+ * The backend is chosen once, by the scheme of imap_url, in er_mail_open;
+ * nothing above the seam branches on it.
+ *
+ * A message id is "FOLDER:UID" (IMAP); callers treat it as opaque text.
+ * Not thread-safe: one er_mail per thread (tools open one per call). */
+#ifndef ERRAND_MAIL_H
+#define ERRAND_MAIL_H
+
+#include "common.h"
+#include "error.h"
+#include "buf.h"
+#include "config.h"
+#include "strv.h"
+
+typedef struct er_mail er_mail;
+
+/* A resolved account: BORROWED strings from the configuration, except
+ * name and password (OWNED; the password is wiped by er_mail_account_release). */
+typedef struct er_mail_account {
+    char *name;
+    const char *imap_url, *smtp_url, *user, *from, *sent, *drafts;
+    char *password;
+} er_mail_account;
+
+/* Common search fields; NULL/false/0 fields do not restrict. */
+typedef struct er_mail_query {
+    const char *folder;       /* NULL: INBOX */
+    const char *from, *to, *subject, *text;
+    const char *since, *before;   /* YYYY-MM-DD */
+    const char *message_id;   /* exact Message-ID header, with or without <> */
+    const char *references;   /* a Message-ID the References header holds */
+    bool unread;
+    size_t limit;             /* newest first; 0: 20 */
+} er_mail_query;
+
+/* One message's envelope as found by a search.  OWNED strings. */
+typedef struct er_mail_summary {
+    char *id, *from, *to, *subject, *date, *message_id;
+    bool unread;
+    size_t size;
+} er_mail_summary;
+
+#define ER_MAIL_BACKEND_VERSION 1
+typedef struct er_mail_backend {
+    int version;              /* fields are only ever appended */
+    const char *scheme;       /* "imap": matches imap:// and imaps:// */
+    int (*open)(er_mail **out, const er_mail_account *acct, er_error *err);
+    void (*close)(er_mail *m);
+    /* Folder names into out. */
+    int (*folders)(er_mail *m, er_strv *out, er_error *err);
+    /* Matches, newest first, at most q->limit. */
+    int (*search)(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
+                  er_error *err);
+    /* The raw RFC 5322 message, without changing its read state. */
+    int (*fetch)(er_mail *m, const char *id, er_buf *raw, er_error *err);
+    /* Stores raw in folder with exactly the given IMAP flags ("\\Draft \\Seen";
+     * "" leaves it unread).  raw needs a Message-ID header for flags to be set. */
+    int (*append)(er_mail *m, const char *folder, const char *flags, const char *raw,
+                  size_t len, er_error *err);
+    /* Hands raw to the submission server for the recipients. */
+    int (*send)(er_mail *m, const char *from, const er_strv *rcpts, const char *raw, size_t len,
+                er_error *err);
+    /* Adds (add) or removes the flags ("\\Seen") of a message. */
+    int (*flag)(er_mail *m, const char *id, const char *flags, bool add, er_error *err);
+    /* Moves a message to folder; *new_id (OWNED) is its id there when known. */
+    int (*move)(er_mail *m, const char *id, const char *folder, char **new_id, er_error *err);
+} er_mail_backend;
+
+struct er_mail {
+    const er_mail_backend *be;   /* first member of every backend's struct */
+};
+
+/* Resolves account (NULL: mail.account, else the first configured one) from
+ * cfg, reading the password from its variable or file.  ER_ENOTFOUND names
+ * the missing account or setting. */
+int er_mail_account_resolve(er_mail_account *out, const er_config *cfg, const char *account,
+                            er_error *err);
+void er_mail_account_release(er_mail_account *a);
+/* Names of the configured accounts, in the order first set. */
+void er_mail_account_names(er_strv *out, const er_config *cfg);
+
+/* TLS rule shared by the backends: plain imap://, smtp:// only to a loopback
+ * host; smtp:// elsewhere gets STARTTLS required.  ER_EDENIED otherwise. */
+int er_mail_check_url(const char *url, bool *loopback, er_error *err);
+
+int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err);
+void er_mail_close(er_mail *m);
+int er_mail_folders(er_mail *m, er_strv *out, er_error *err);
+int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
+                   er_error *err);
+void er_mail_summaries_free(er_mail_summary *v, size_t n);
+int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err);
+int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw,
+                   size_t len, er_error *err);
+int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw,
+                 size_t len, er_error *err);
+int er_mail_flag(er_mail *m, const char *id, const char *flags, bool add, er_error *err);
+int er_mail_move(er_mail *m, const char *id, const char *folder, char **new_id, er_error *err);
+
+/* The IMAP/SMTP backend (src/mail/imap.c). */
+extern const er_mail_backend er_mail_imap_backend;
+
+#endif

@@ -1,0 +1,707 @@
+/* imap.c — the IMAP/SMTP mail backend over libcurl.
+ *
+ * Reading goes through one easy handle per er_mail, so its IMAP connection
+ * (and selected mailbox) is reused between commands.  libcurl hands literals
+ * back only for its own FETCH form (URL ";UID=n;SECTION=…"), which uses
+ * BODY[] and so marks a message read: the backend notes which messages were
+ * unread first and clears \Seen again afterwards, so looking never changes a
+ * mailbox.  TLS: imaps:// and smtps:// are implicit TLS; smtp:// off
+ * loopback requires STARTTLS; plain imap:// is refused off loopback
+ * (er_mail_check_url). */
+#include "errand/mail.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+#include "errand/mime.h"
+#include "errand/str.h"
+#include "../http/curl_api.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#define READ_MAX ((size_t)32 << 20)    /* one message, or one command's answer */
+#define CONNECT_S 15L
+#define TOTAL_S 120L
+#define DEFAULT_LIMIT 20
+
+typedef struct imap {
+    er_mail base;
+    const er_curl_api *C;
+    CURL *easy;
+    char *imap_base;       /* scheme://host[:port], no path */
+    char *smtp_url;
+    char *user, *password;
+    bool imap_lo, smtp_lo;
+    char errbuf[CURL_ERROR_SIZE];
+} imap;
+
+static imap *as_imap(er_mail *m)
+{
+    return (imap *)m;
+}
+
+static size_t on_write(char *p, size_t size, size_t n, void *ud)
+{
+    return er_buf_append(ud, p, size * n) == 0 ? size * n : 0;
+}
+
+typedef struct upload {
+    const char *p;
+    size_t len, off;
+} upload;
+
+static size_t on_read(char *dst, size_t size, size_t n, void *ud)
+{
+    upload *u = ud;
+    size_t want = size * n, left = u->len - u->off;
+    if (want > left)
+        want = left;
+    memcpy(dst, u->p + u->off, want);
+    u->off += want;
+    return want;
+}
+
+static int curl_fail(imap *im, CURLcode rc, const char *what, er_error *err)
+{
+    const char *detail = im->errbuf[0] ? im->errbuf : im->C->easy_strerror(rc);
+    int code = ER_EPROTO;
+    switch (rc) {
+    case CURLE_LOGIN_DENIED:
+        code = ER_EAUTH;
+        break;
+    case CURLE_COULDNT_CONNECT:
+    case CURLE_COULDNT_RESOLVE_HOST:
+    case CURLE_SEND_ERROR:
+    case CURLE_RECV_ERROR:
+        code = ER_EUNAVAIL;
+        break;
+    case CURLE_OPERATION_TIMEDOUT:
+        code = ER_ETIMEDOUT;
+        break;
+    case CURLE_USE_SSL_FAILED:
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+        code = ER_EDENIED;
+        break;
+    case CURLE_FILESIZE_EXCEEDED:
+    case CURLE_WRITE_ERROR:
+        code = ER_ETOOBIG;
+        break;
+    default:
+        break;
+    }
+    return er_error_set(err, code, "%s: %s", what, detail);
+}
+
+/* Common options of every transfer; the caller adds its own. */
+static void prepare(imap *im, const char *url, bool smtp)
+{
+    const er_curl_api *C = im->C;
+    C->easy_reset(im->easy);
+    im->errbuf[0] = '\0';
+    C->easy_setopt(im->easy, CURLOPT_URL, url);
+    C->easy_setopt(im->easy, CURLOPT_ERRORBUFFER, im->errbuf);
+    C->easy_setopt(im->easy, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(im->easy, CURLOPT_CONNECTTIMEOUT, CONNECT_S);
+    C->easy_setopt(im->easy, CURLOPT_TIMEOUT, TOTAL_S);
+    C->easy_setopt(im->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "imap,imaps");
+    if (!(smtp ? im->smtp_lo : im->imap_lo))
+        C->easy_setopt(im->easy, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+    if (im->user)
+        C->easy_setopt(im->easy, CURLOPT_USERNAME, im->user);
+    if (im->password)
+        C->easy_setopt(im->easy, CURLOPT_PASSWORD, im->password);
+}
+
+/* One IMAP command: custom (NULL: what the URL says) against url; the
+ * untagged answer (or the fetched literal) into out. */
+static int imap_do(imap *im, const char *url, const char *custom, er_buf *out, er_error *err)
+{
+    prepare(im, url, false);
+    const er_curl_api *C = im->C;
+    if (custom)
+        C->easy_setopt(im->easy, CURLOPT_CUSTOMREQUEST, custom);
+    C->easy_setopt(im->easy, CURLOPT_WRITEFUNCTION, on_write);
+    C->easy_setopt(im->easy, CURLOPT_WRITEDATA, out);
+    CURLcode rc = C->easy_perform(im->easy);
+    if (rc != CURLE_OK)
+        return curl_fail(im, rc, custom ? custom : "IMAP", err);
+    return 0;
+}
+
+/* Mailbox names go into URL paths: percent-encode all but unreserved bytes. */
+static char *folder_url(const imap *im, const char *folder, const char *suffix)
+{
+    er_buf b = ER_BUF_INIT;
+    er_buf_printf(&b, "%s/", im->imap_base);
+    for (const unsigned char *p = (const unsigned char *)folder; *p; p++) {
+        if (isalnum(*p) || strchr("-._~", *p))
+            er_buf_putc(&b, (char)*p);
+        else
+            er_buf_printf(&b, "%%%02X", *p);
+    }
+    if (suffix)
+        er_buf_puts(&b, suffix);
+    return er_buf_detach(&b);
+}
+
+/* An IMAP quoted string; ER_EINVAL for line breaks, which no quoted string
+ * may hold (and which would end the command). */
+static int quote(er_buf *b, const char *s, er_error *err)
+{
+    if (strpbrk(s, "\r\n"))
+        return er_error_set(err, ER_EINVAL, "search text must not contain line breaks");
+    er_buf_putc(b, '"');
+    for (; *s; s++) {
+        if (*s == '"' || *s == '\\')
+            er_buf_putc(b, '\\');
+        er_buf_putc(b, *s);
+    }
+    return er_buf_putc(b, '"');
+}
+
+/* "FOLDER:UID" → folder (OWNED) and uid. */
+static int split_id(const char *id, char **folder, unsigned long *uid, er_error *err)
+{
+    const char *colon = id ? strrchr(id, ':') : NULL;
+    char *end = NULL;
+    unsigned long v = colon ? strtoul(colon + 1, &end, 10) : 0;
+    if (!colon || colon == id || !end || *end || v == 0 || !isdigit((unsigned char)colon[1]))
+        return er_error_set(err, ER_EINVAL, "'%s' is not a message id (FOLDER:UID, as "
+                            "mail_search returns)", id ? id : "");
+    *folder = er_xstrndup(id, (size_t)(colon - id));
+    *uid = v;
+    return 0;
+}
+
+/* Flags are atoms or \atoms only: nothing that could end or extend a command. */
+static int check_flags(const char *flags, er_error *err)
+{
+    for (const char *p = flags; *p; p++)
+        if (!isalnum((unsigned char)*p) && !strchr("\\$ -_", *p))
+            return er_error_set(err, ER_EINVAL, "flag list '%s': use words like \\Seen, "
+                                "\\Flagged or $Label", flags);
+    return 0;
+}
+
+/* ---- open / close ---- */
+
+static void imap_close(er_mail *m)
+{
+    imap *im = as_imap(m);
+    if (im->easy)
+        im->C->easy_cleanup(im->easy);
+    if (im->password) {
+        explicit_bzero(im->password, strlen(im->password));
+        free(im->password);
+    }
+    free(im->imap_base);
+    free(im->smtp_url);
+    free(im->user);
+    free(im);
+}
+
+static int imap_open(er_mail **out, const er_mail_account *acct, er_error *err)
+{
+    const er_curl_api *C = NULL;
+    int rc = er_curl_get(&C, err);
+    if (rc)
+        return rc;
+    bool ilo = false, slo = false;
+    if ((rc = er_mail_check_url(acct->imap_url, &ilo, err)) ||
+        (acct->smtp_url && (rc = er_mail_check_url(acct->smtp_url, &slo, err))))
+        return rc;
+    imap *im = er_xcalloc(1, sizeof *im);
+    im->base.be = &er_mail_imap_backend;
+    im->C = C;
+    im->imap_lo = ilo;
+    im->smtp_lo = slo;
+    /* The base is scheme://authority: folders are appended per command. */
+    const char *auth = strstr(acct->imap_url, "://") + 3, *slash = strchr(auth, '/');
+    im->imap_base = slash ? er_xstrndup(acct->imap_url, (size_t)(slash - acct->imap_url))
+                          : er_xstrdup(acct->imap_url);
+    im->smtp_url = acct->smtp_url ? er_xstrdup(acct->smtp_url) : NULL;
+    im->user = acct->user ? er_xstrdup(acct->user) : NULL;
+    im->password = acct->password ? er_xstrdup(acct->password) : NULL;
+    im->easy = C->easy_init();
+    if (!im->easy) {
+        imap_close(&im->base);
+        return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
+    }
+    *out = &im->base;
+    return 0;
+}
+
+/* ---- folders ---- */
+
+/* The mailbox name at the end of a LIST line: a quoted string or an atom. */
+static char *list_name(const char *line, size_t len)
+{
+    const char *end = line + len, *p = memchr(line, ')', len);
+    if (!p)
+        return NULL;
+    p++;
+    while (p < end && *p == ' ')
+        p++;
+    /* the hierarchy delimiter: "x" or NIL */
+    if (p < end && *p == '"') {
+        p++;
+        while (p < end && *p != '"')
+            p += (*p == '\\') ? 2 : 1;
+        p++;
+    } else {
+        while (p < end && *p != ' ')
+            p++;
+    }
+    while (p < end && *p == ' ')
+        p++;
+    if (p >= end)
+        return NULL;
+    if (*p != '"')
+        return er_xstrndup(p, (size_t)(end - p));
+    er_buf b = ER_BUF_INIT;
+    for (p++; p < end && *p != '"'; p++) {
+        if (*p == '\\' && p + 1 < end)
+            p++;
+        er_buf_putc(&b, *p);
+    }
+    return er_buf_detach(&b);
+}
+
+static int imap_folders(er_mail *m, er_strv *out, er_error *err)
+{
+    imap *im = as_imap(m);
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    char *url = er_xasprintf("%s/", im->imap_base);
+    int rc = imap_do(im, url, NULL, &b, err);
+    free(url);
+    for (const char *p = er_buf_cstr(&b); !rc && *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t ll = len;
+        while (ll && (p[ll - 1] == '\r'))
+            ll--;
+        if (ll > 7 && strncmp(p, "* LIST ", 7) == 0 && !memmem(p, ll, "\\Noselect", 9)) {
+            char *name = list_name(p, ll);
+            if (name)
+                er_strv_push(out, name);
+            free(name);
+        }
+        p += nl ? len + 1 : len;
+    }
+    er_buf_release(&b);
+    return rc;
+}
+
+/* ---- search ---- */
+
+static const char *const months[] = { "Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec" };
+
+/* YYYY-MM-DD → IMAP's date (7-Dec-2026), compared with the Date header
+ * (SENTSINCE) rather than the arrival date, which is what a user means. */
+static int imap_date(er_buf *b, const char *field, const char *day, er_error *err)
+{
+    int y, mo, d;
+    char tail;
+    if (sscanf(day, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || mo < 1 || mo > 12 || d < 1 ||
+        d > 31)
+        return er_error_set(err, ER_EINVAL, "%s: '%s' is not a date (YYYY-MM-DD)", field, day);
+    return er_buf_printf(b, " %s %d-%s-%04d", strcmp(field, "since") == 0 ? "SENTSINCE" : "SENTBEFORE",
+                         d, months[mo - 1], y);
+}
+
+static int search_command(er_buf *b, const er_mail_query *q, er_error *err)
+{
+    struct {
+        const char *key, *val;
+    } text[] = { { "FROM", q->from }, { "TO", q->to }, { "SUBJECT", q->subject },
+                 { "TEXT", q->text } };
+    bool utf8 = false;
+    for (size_t i = 0; i < ER_ARRAY_LEN(text); i++)
+        for (const char *p = text[i].val; p && *p; p++)
+            utf8 |= (unsigned char)*p >= 0x80;
+    er_buf_puts(b, utf8 ? "UID SEARCH CHARSET UTF-8" : "UID SEARCH");
+    size_t base = b->len;
+    int rc = 0;
+    for (size_t i = 0; i < ER_ARRAY_LEN(text) && !rc; i++) {
+        if (er_str_empty(text[i].val))
+            continue;
+        er_buf_printf(b, " %s ", text[i].key);
+        rc = quote(b, text[i].val, err);
+    }
+    if (!rc && !er_str_empty(q->message_id)) {
+        er_buf_puts(b, " HEADER Message-ID ");
+        rc = quote(b, q->message_id, err);
+    }
+    if (!rc && !er_str_empty(q->references)) {
+        er_buf_puts(b, " HEADER References ");
+        rc = quote(b, q->references, err);
+    }
+    if (!rc && !er_str_empty(q->since))
+        rc = imap_date(b, "since", q->since, err);
+    if (!rc && !er_str_empty(q->before))
+        rc = imap_date(b, "before", q->before, err);
+    if (!rc && q->unread)
+        er_buf_puts(b, " UNSEEN");
+    /* Messages marked deleted are gone to the user (and a failed send's copy
+     * in Sent is marked so). */
+    if (!rc)
+        er_buf_puts(b, " UNDELETED");
+    (void)base;
+    return rc;
+}
+
+/* Numbers after "* SEARCH" (or after `word` in general) into uids. */
+static size_t parse_search(const char *text, unsigned long **uids)
+{
+    size_t n = 0, cap = 0;
+    *uids = NULL;
+    const char *p = strstr(text, "* SEARCH");
+    if (!p)
+        return 0;
+    for (p += 8; *p && *p != '\r' && *p != '\n';) {
+        char *end;
+        unsigned long v = strtoul(p, &end, 10);
+        if (end == p) {
+            p++;
+            continue;
+        }
+        if (n == cap) {
+            cap = cap ? cap * 2 : 32;
+            *uids = er_xrealloc(*uids, cap * sizeof **uids);
+        }
+        (*uids)[n++] = v;
+        p = end;
+    }
+    return n;
+}
+
+typedef struct meta {
+    unsigned long uid;
+    bool seen;
+    size_t size;
+} meta;
+
+/* UID FLAGS RFC822.SIZE of uids (a set like "3,5,9") from "* n FETCH (…)" lines. */
+static int fetch_meta(imap *im, const char *folder, const char *set, meta *out, size_t n,
+                      er_error *err)
+{
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    char *url = folder_url(im, folder, NULL);
+    char *cmd = er_xasprintf("UID FETCH %s (UID FLAGS RFC822.SIZE)", set);
+    int rc = imap_do(im, url, cmd, &b, err);
+    free(url);
+    free(cmd);
+    for (const char *p = er_buf_cstr(&b); !rc && (p = strstr(p, " FETCH (")) != NULL;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        const char *u = memmem(p, len, "UID ", 4), *s = memmem(p, len, "RFC822.SIZE ", 12);
+        unsigned long uid = u ? strtoul(u + 4, NULL, 10) : 0;
+        for (size_t i = 0; i < n; i++) {
+            if (out[i].uid != uid)
+                continue;
+            out[i].seen = memmem(p, len, "\\Seen", 5) != NULL;
+            out[i].size = s ? strtoul(s + 12, NULL, 10) : 0;
+        }
+        p += len;
+    }
+    er_buf_release(&b);
+    return rc;
+}
+
+/* Clears \Seen again on the messages that were unread before we looked. */
+static void restore_unseen(imap *im, const char *folder, const meta *m, size_t n)
+{
+    er_buf set = ER_BUF_INIT;
+    for (size_t i = 0; i < n; i++)
+        if (!m[i].seen)
+            er_buf_printf(&set, "%s%lu", set.len ? "," : "", m[i].uid);
+    if (set.len) {
+        er_buf ignore;
+        er_buf_init(&ignore, READ_MAX);
+        er_error e = { 0 };
+        char *url = folder_url(im, folder, NULL);
+        char *cmd = er_xasprintf("UID STORE %s -FLAGS.SILENT (\\Seen)", er_buf_cstr(&set));
+        if (imap_do(im, url, cmd, &ignore, &e))
+            er_log(ER_LOG_WARN, "mail", "could not keep messages unread: %s", e.msg);
+        free(url);
+        free(cmd);
+        er_buf_release(&ignore);
+    }
+    er_buf_release(&set);
+}
+
+static int fetch_section(imap *im, const char *folder, unsigned long uid, const char *section,
+                         er_buf *out, er_error *err)
+{
+    char suffix[160];
+    snprintf(suffix, sizeof suffix, ";UID=%lu%s%s", uid, section ? ";SECTION=" : "",
+             section ? section : "");
+    char *url = folder_url(im, folder, suffix);
+    int rc = imap_do(im, url, NULL, out, err);
+    free(url);
+    return rc;
+}
+
+static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *nout,
+                       er_error *err)
+{
+    imap *im = as_imap(m);
+    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
+    size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
+    er_buf cmd = ER_BUF_INIT, b;
+    er_buf_init(&b, READ_MAX);
+    int rc = search_command(&cmd, q, err);
+    char *url = folder_url(im, folder, NULL);
+    if (!rc)
+        rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+    free(url);
+    er_buf_release(&cmd);
+    unsigned long *uids = NULL;
+    size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
+    er_buf_release(&b);
+    size_t first = n > limit ? n - limit : 0, k = n - first;
+    meta *mt = er_xcalloc(k ? k : 1, sizeof *mt);
+    er_buf set = ER_BUF_INIT;
+    for (size_t i = 0; i < k; i++) {
+        mt[i].uid = uids[n - 1 - i];   /* newest (highest UID) first */
+        mt[i].seen = true;
+        er_buf_printf(&set, "%s%lu", i ? "," : "", mt[i].uid);
+    }
+    if (!rc && k)
+        rc = fetch_meta(im, folder, er_buf_cstr(&set), mt, k, err);
+    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
+    size_t got = 0;
+    for (size_t i = 0; i < k && !rc; i++) {
+        er_buf h;
+        er_buf_init(&h, READ_MAX);
+        rc = fetch_section(im, folder, mt[i].uid, "HEADER", &h, err);
+        if (!rc && h.len) {
+            er_mail_summary *s = &v[got++];
+            s->id = er_xasprintf("%s:%lu", folder, mt[i].uid);
+            s->unread = !mt[i].seen;
+            s->size = mt[i].size;
+            er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date,
+                            &s->message_id);
+        }
+        er_buf_release(&h);
+    }
+    if (k)
+        restore_unseen(im, folder, mt, k);
+    er_buf_release(&set);
+    free(mt);
+    free(uids);
+    if (rc) {
+        er_mail_summaries_free(v, got);
+        return rc;
+    }
+    *out = v;
+    *nout = got;
+    return 0;
+}
+
+/* ---- fetch, append, flags, move ---- */
+
+static int imap_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
+{
+    imap *im = as_imap(m);
+    char *folder = NULL;
+    unsigned long uid;
+    int rc = split_id(id, &folder, &uid, err);
+    if (rc)
+        return rc;
+    meta mt = { uid, true, 0 };
+    char set[32];
+    snprintf(set, sizeof set, "%lu", uid);
+    rc = fetch_meta(im, folder, set, &mt, 1, err);
+    if (!rc && mt.size == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no message %s", id);
+    if (!rc)
+        rc = fetch_section(im, folder, uid, NULL, raw, err);
+    if (!rc && !mt.seen)
+        restore_unseen(im, folder, &mt, 1);
+    free(folder);
+    return rc;
+}
+
+static int store(imap *im, const char *folder, unsigned long uid, const char *what,
+                 er_error *err)
+{
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    char *url = folder_url(im, folder, NULL);
+    /* "UID STORE n …" and "UID MOVE n …": the verb is the first word of what. */
+    const char *sp = strchr(what, ' ');
+    char *cmd = er_xasprintf("UID %.*s %lu%s", (int)(sp - what), what, uid, sp);
+    int rc = imap_do(im, url, cmd, &b, err);
+    free(url);
+    free(cmd);
+    er_buf_release(&b);
+    return rc;
+}
+
+static int imap_flag(er_mail *m, const char *id, const char *flags, bool add, er_error *err)
+{
+    imap *im = as_imap(m);
+    char *folder = NULL;
+    unsigned long uid;
+    int rc = check_flags(flags, err);
+    if (!rc)
+        rc = split_id(id, &folder, &uid, err);
+    if (rc)
+        return rc;
+    char *what = er_xasprintf("STORE %cFLAGS.SILENT (%s)", add ? '+' : '-', flags);
+    rc = store(im, folder, uid, what, err);
+    free(what);
+    free(folder);
+    return rc;
+}
+
+static int imap_move(er_mail *m, const char *id, const char *folder_to, char **new_id,
+                     er_error *err)
+{
+    (void)new_id;   /* COPYUID is not passed on by libcurl */
+    imap *im = as_imap(m);
+    char *folder = NULL;
+    unsigned long uid;
+    int rc = split_id(id, &folder, &uid, err);
+    if (rc)
+        return rc;
+    er_buf q = ER_BUF_INIT;
+    er_buf_puts(&q, "MOVE ");
+    rc = quote(&q, folder_to, err);
+    if (!rc)
+        rc = store(im, folder, uid, er_buf_cstr(&q), err);
+    er_buf_release(&q);
+    free(folder);
+    return rc;
+}
+
+/* The Message-ID header of raw, for finding an appended copy again. */
+static char *raw_message_id(const char *raw, size_t len)
+{
+    for (const char *p = raw, *end = raw + len; p < end;) {
+        const char *nl = memchr(p, '\n', (size_t)(end - p));
+        size_t ll = nl ? (size_t)(nl - p) : (size_t)(end - p);
+        if (ll == 0 || (ll == 1 && p[0] == '\r'))
+            break;
+        if (ll > 11 && strncasecmp(p, "Message-ID:", 11) == 0) {
+            const char *v = p + 11;
+            while (*v == ' ' || *v == '\t')
+                v++;
+            size_t vl = (size_t)(p + ll - v);
+            while (vl && (v[vl - 1] == '\r' || v[vl - 1] == ' '))
+                vl--;
+            return er_xstrndup(v, vl);
+        }
+        p += ll + 1;
+    }
+    return NULL;
+}
+
+static int imap_append(er_mail *m, const char *folder, const char *flags, const char *raw,
+                       size_t len, er_error *err)
+{
+    imap *im = as_imap(m);
+    int rc = check_flags(flags ? flags : "", err);
+    if (rc)
+        return rc;
+    char *url = folder_url(im, folder, NULL);
+    prepare(im, url, false);
+    upload u = { raw, len, 0 };
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    const er_curl_api *C = im->C;
+    C->easy_setopt(im->easy, CURLOPT_UPLOAD, 1L);
+    C->easy_setopt(im->easy, CURLOPT_READFUNCTION, on_read);
+    C->easy_setopt(im->easy, CURLOPT_READDATA, &u);
+    C->easy_setopt(im->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    C->easy_setopt(im->easy, CURLOPT_WRITEFUNCTION, on_write);
+    C->easy_setopt(im->easy, CURLOPT_WRITEDATA, &b);
+    CURLcode cc = C->easy_perform(im->easy);
+    free(url);
+    er_buf_release(&b);
+    if (cc != CURLE_OK)
+        return curl_fail(im, cc, "IMAP APPEND", err);
+    /* libcurl's APPEND always sets \Seen and hides APPENDUID: find the copy
+     * by its Message-ID and give it the flags asked for. */
+    char *mid = raw_message_id(raw, len);
+    if (mid) {
+        er_mail_query q = { .folder = folder, .message_id = mid, .limit = 1 };
+        er_buf cmd = ER_BUF_INIT, out;
+        er_buf_init(&out, READ_MAX);
+        rc = search_command(&cmd, &q, err);
+        char *furl = folder_url(im, folder, NULL);
+        if (!rc)
+            rc = imap_do(im, furl, er_buf_cstr(&cmd), &out, err);
+        unsigned long *uids = NULL;
+        size_t n = rc ? 0 : parse_search(er_buf_cstr(&out), &uids);
+        if (n) {
+            char *what = er_xasprintf("STORE FLAGS.SILENT (%s)", flags ? flags : "");
+            rc = store(im, folder, uids[n - 1], what, err);
+            free(what);
+        }
+        free(uids);
+        free(furl);
+        er_buf_release(&cmd);
+        er_buf_release(&out);
+        free(mid);
+    }
+    return rc;
+}
+
+/* ---- send ---- */
+
+static int imap_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw,
+                     size_t len, er_error *err)
+{
+    imap *im = as_imap(m);
+    if (!im->smtp_url)
+        return er_error_set(err, ER_EINVAL, "this mail account has no smtp_url: it cannot send");
+    if (!rcpts->n)
+        return er_error_set(err, ER_EINVAL, "no recipients");
+    const er_curl_api *C = im->C;
+    prepare(im, im->smtp_url, true);
+    struct curl_slist *to = NULL;
+    for (size_t i = 0; i < rcpts->n; i++)
+        to = C->slist_append(to, rcpts->v[i]);
+    char *mf = er_xasprintf("<%s>", from);
+    upload u = { raw, len, 0 };
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    C->easy_setopt(im->easy, CURLOPT_MAIL_FROM, mf);
+    C->easy_setopt(im->easy, CURLOPT_MAIL_RCPT, to);
+    C->easy_setopt(im->easy, CURLOPT_UPLOAD, 1L);
+    C->easy_setopt(im->easy, CURLOPT_READFUNCTION, on_read);
+    C->easy_setopt(im->easy, CURLOPT_READDATA, &u);
+    C->easy_setopt(im->easy, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    C->easy_setopt(im->easy, CURLOPT_WRITEFUNCTION, on_write);
+    C->easy_setopt(im->easy, CURLOPT_WRITEDATA, &b);
+    CURLcode cc = C->easy_perform(im->easy);
+    C->slist_free_all(to);
+    free(mf);
+    er_buf_release(&b);
+    if (cc != CURLE_OK)
+        return curl_fail(im, cc, "SMTP", err);
+    return 0;
+}
+
+const er_mail_backend er_mail_imap_backend = {
+    .version = ER_MAIL_BACKEND_VERSION,
+    .scheme = "imap",
+    .open = imap_open,
+    .close = imap_close,
+    .folders = imap_folders,
+    .search = imap_search,
+    .fetch = imap_fetch,
+    .append = imap_append,
+    .send = imap_send,
+    .flag = imap_flag,
+    .move = imap_move,
+};

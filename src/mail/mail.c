@@ -1,0 +1,241 @@
+/* mail.c — the mail seam: accounts from the configuration, the TLS rule,
+ * and dispatch to the backend chosen by the account's URL. */
+#include "errand/mail.h"
+#include "errand/alloc.h"
+#include "errand/log.h"
+#include "errand/str.h"
+#include "errand/url.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+static const er_mail_backend *const backends[] = { &er_mail_imap_backend };
+
+void er_mail_account_names(er_strv *out, const er_config *cfg)
+{
+    for (size_t i = 0; i < cfg->mail_settings.n; i++) {
+        const char *e = cfg->mail_settings.v[i], *dot = strchr(e, '.');
+        if (!dot)
+            continue;
+        char *name = er_xstrndup(e, (size_t)(dot - e));
+        bool seen = false;
+        for (size_t j = 0; j < out->n && !seen; j++)
+            seen = strcmp(out->v[j], name) == 0;
+        if (!seen)
+            er_strv_push(out, name);
+        free(name);
+    }
+}
+
+/* The first line of a file, for password_file. */
+static int read_secret_file(char **out, const char *path, er_error *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return er_error_set(err, ER_EIO, "cannot read mail password file '%s': %s", path,
+                            strerror(errno));
+    char *line = NULL;
+    size_t cap = 0;
+    ssize_t n = getline(&line, &cap, f);
+    fclose(f);
+    if (n <= 0) {
+        free(line);
+        return er_error_set(err, ER_EINVAL, "mail password file '%s' is empty", path);
+    }
+    while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+        line[--n] = '\0';
+    *out = line;
+    return 0;
+}
+
+static int read_password(er_mail_account *a, const er_config *cfg, er_error *err)
+{
+    const char *var = er_config_mail(cfg, a->name, "password_env");
+    const char *file = er_config_mail(cfg, a->name, "password_file");
+    if (var) {
+        const char *v = getenv(var);
+        if (er_str_empty(v))
+            return er_error_set(err, ER_ENOTFOUND, "mail account '%s': $%s (password_env) is "
+                                "not set", a->name, var);
+        a->password = er_xstrdup(v);
+    } else if (file) {
+        int rc = read_secret_file(&a->password, file, err);
+        if (rc)
+            return rc;
+    }
+    if (a->password)
+        er_log_add_secret(a->password);
+    return 0;
+}
+
+int er_mail_account_resolve(er_mail_account *out, const er_config *cfg, const char *account,
+                            er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    er_strv names = ER_STRV_INIT;
+    er_mail_account_names(&names, cfg);
+    const char *want = !er_str_empty(account) ? account : cfg->mail_account;
+    if (!want && names.n)
+        want = names.v[0];
+    int rc = 0;
+    if (names.n == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no mail account configured: add a [mail.NAME] "
+                          "section with imap_url, smtp_url and user (man errand.conf)");
+    else if (!er_config_mail(cfg, want, "imap_url"))
+        rc = er_error_set(err, ER_ENOTFOUND, "mail account '%s' has no imap_url (configured: "
+                          "%s%s)", want, names.v[0], names.n > 1 ? ", …" : "");
+    if (!rc) {
+        out->name = er_xstrdup(want);
+        out->imap_url = er_config_mail(cfg, want, "imap_url");
+        out->smtp_url = er_config_mail(cfg, want, "smtp_url");
+        out->user = er_config_mail(cfg, want, "user");
+        out->from = er_config_mail(cfg, want, "from");
+        out->sent = er_config_mail(cfg, want, "sent");
+        out->drafts = er_config_mail(cfg, want, "drafts");
+        if (!out->from)
+            out->from = out->user;
+        if (!out->sent)
+            out->sent = "Sent";
+        if (!out->drafts)
+            out->drafts = "Drafts";
+        rc = read_password(out, cfg, err);
+    }
+    er_strv_free(&names);
+    if (rc)
+        er_mail_account_release(out);
+    return rc;
+}
+
+void er_mail_account_release(er_mail_account *a)
+{
+    if (a->password) {
+        explicit_bzero(a->password, strlen(a->password));
+        free(a->password);
+    }
+    free(a->name);
+    memset(a, 0, sizeof *a);
+}
+
+static bool host_is_loopback(const char *host)
+{
+    if (!host)
+        return false;
+    if (strcasecmp(host, "localhost") == 0)
+        return true;
+    struct in_addr a4;
+    struct in6_addr a6;
+    char h[64];
+    size_t hl = strlen(host);
+    if (hl >= 2 && host[0] == '[' && host[hl - 1] == ']' && hl - 2 < sizeof h) {
+        memcpy(h, host + 1, hl - 2);
+        h[hl - 2] = '\0';
+        host = h;
+    }
+    if (inet_pton(AF_INET, host, &a4) == 1)
+        return (ntohl(a4.s_addr) >> 24) == 127;
+    if (inet_pton(AF_INET6, host, &a6) == 1)
+        return IN6_IS_ADDR_LOOPBACK(&a6);
+    return false;
+}
+
+int er_mail_check_url(const char *url, bool *loopback, er_error *err)
+{
+    er_url u;
+    int rc = er_url_parse(&u, url, err);
+    if (rc)
+        return rc;
+    bool lo = host_is_loopback(u.host);
+    const char *sc = u.scheme;
+    if (!u.host)
+        rc = er_error_set(err, ER_EINVAL, "mail URL '%s' names no host", url);
+    else if (strcmp(sc, "imaps") != 0 && strcmp(sc, "smtps") != 0 && strcmp(sc, "imap") != 0 &&
+             strcmp(sc, "smtp") != 0)
+        rc = er_error_set(err, ER_EINVAL, "mail URL '%s': use imaps://, imap://, smtps:// or "
+                          "smtp://", url);
+    else if (strcmp(sc, "imap") == 0 && !lo)
+        rc = er_error_set(err, ER_EDENIED, "mail URL '%s': plain imap:// is allowed only to a "
+                          "loopback host; use imaps://", url);
+    er_url_release(&u);
+    if (!rc && loopback)
+        *loopback = lo;
+    return rc;
+}
+
+int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err)
+{
+    *out = NULL;
+    if (!acct->imap_url)
+        return er_error_set(err, ER_EINVAL, "mail account '%s' has no imap_url", acct->name);
+    for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++) {
+        size_t sl = strlen(backends[i]->scheme);
+        if (strncasecmp(acct->imap_url, backends[i]->scheme, sl) == 0)
+            return backends[i]->open(out, acct, err);
+    }
+    return er_error_set(err, ER_EINVAL, "mail account '%s': no backend for '%s'", acct->name,
+                        acct->imap_url);
+}
+
+void er_mail_close(er_mail *m)
+{
+    if (m)
+        m->be->close(m);
+}
+
+int er_mail_folders(er_mail *m, er_strv *out, er_error *err)
+{
+    return m->be->folders(m, out, err);
+}
+
+int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
+                   er_error *err)
+{
+    *out = NULL;
+    *n = 0;
+    return m->be->search(m, q, out, n, err);
+}
+
+void er_mail_summaries_free(er_mail_summary *v, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        free(v[i].id);
+        free(v[i].from);
+        free(v[i].to);
+        free(v[i].subject);
+        free(v[i].date);
+        free(v[i].message_id);
+    }
+    free(v);
+}
+
+int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
+{
+    return m->be->fetch(m, id, raw, err);
+}
+
+int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw,
+                   size_t len, er_error *err)
+{
+    return m->be->append(m, folder, flags, raw, len, err);
+}
+
+int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw,
+                 size_t len, er_error *err)
+{
+    return m->be->send(m, from, rcpts, raw, len, err);
+}
+
+int er_mail_flag(er_mail *m, const char *id, const char *flags, bool add, er_error *err)
+{
+    return m->be->flag(m, id, flags, add, err);
+}
+
+int er_mail_move(er_mail *m, const char *id, const char *folder, char **new_id, er_error *err)
+{
+    if (new_id)
+        *new_id = NULL;
+    return m->be->move(m, id, folder, new_id, err);
+}

@@ -1,0 +1,470 @@
+/* test_mail.c — the mail seam, MIME reading/writing and the mail tools.
+ *
+ * The first part needs nothing.  With ERRAND_TEST_IMAP_PORT and
+ * ERRAND_TEST_SMTP_PORT set (backend.mail.imap: the dovecot fixture,
+ * tests/servers/dovecot.sh) the tools run against a real Dovecot and an SMTP
+ * server that delivers into its Maildirs, as carol (the reader, variable
+ * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob. */
+#include "check.h"
+#include "tools_util.h"
+#include "errand/config.h"
+#include "errand/env.h"
+#include "errand/mail.h"
+#include "errand/mail_analyze.h"
+#include "errand/mime.h"
+#include "errand/str.h"
+#include "errand/untrusted.h"
+
+static char *data_file(const char *name, size_t *len)
+{
+    const char *dir = getenv("ERRAND_TEST_DATA");
+    char *path = er_xasprintf("%s/mail/%s", dir ? dir : "tests/data", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "cannot read test data %s\n", path);
+        exit(1);
+    }
+    er_buf b = ER_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        er_buf_append(&b, chunk, n);
+    fclose(f);
+    free(path);
+    *len = b.len;
+    return er_buf_detach(&b);
+}
+
+static void test_config(void)
+{
+    er_config cfg;
+    memset(&cfg, 0, sizeof cfg);
+    er_error err = { 0 };
+    CHECK_OK(er_config_set(&cfg, "mail.work.imap_url", "imaps://imap.example.com/", &err));
+    CHECK_OK(er_config_set(&cfg, "mail.work.user", "me@example.com", &err));
+    CHECK_OK(er_config_set(&cfg, "mail.home.imap_url", "imaps://h.example.org", &err));
+    CHECK(er_config_set(&cfg, "mail.work.pasword", "x", &err) == ER_ENOTFOUND);
+    CHECK(er_config_set(&cfg, "mail.b@d.imap_url", "x", &err) == ER_EINVAL);
+    CHECK_STR(er_config_mail(&cfg, "work", "user"), "me@example.com");
+    CHECK(er_config_mail(&cfg, "home", "user") == NULL);
+    er_mail_account a;
+    CHECK_OK(er_mail_account_resolve(&a, &cfg, NULL, &err));
+    CHECK_STR(a.name, "work");
+    CHECK_STR(a.from, "me@example.com");
+    CHECK_STR(a.sent, "Sent");
+    er_mail_account_release(&a);
+    CHECK_OK(er_mail_account_resolve(&a, &cfg, "home", &err));
+    CHECK_STR(a.imap_url, "imaps://h.example.org");
+    er_mail_account_release(&a);
+    CHECK(er_mail_account_resolve(&a, &cfg, "nope", &err) == ER_ENOTFOUND);
+    CHECK_OK(er_config_set(&cfg, "mail.home.password_env", "ERRAND_TEST_UNSET_PW", &err));
+    unsetenv("ERRAND_TEST_UNSET_PW");
+    CHECK(er_mail_account_resolve(&a, &cfg, "home", &err) == ER_ENOTFOUND);
+    CHECK(tu_contains(err.msg, "ERRAND_TEST_UNSET_PW"));
+    er_config_release(&cfg);
+}
+
+static void test_tls_rule(void)
+{
+    er_error err = { 0 };
+    bool lo = true;
+    CHECK(er_mail_check_url("imap://imap.example.com/", &lo, &err) == ER_EDENIED);
+    CHECK_OK(er_mail_check_url("imaps://imap.example.com/", &lo, &err));
+    CHECK(!lo);
+    CHECK_OK(er_mail_check_url("imap://127.0.0.1:143/", &lo, &err));
+    CHECK(lo);
+    CHECK_OK(er_mail_check_url("imap://[::1]:143/", &lo, &err));
+    CHECK(lo);
+    CHECK_OK(er_mail_check_url("smtp://smtp.example.com:587", &lo, &err));  /* STARTTLS forced */
+    CHECK(!lo);
+    CHECK(er_mail_check_url("http://example.com/", &lo, &err) == ER_EINVAL);
+}
+
+static void test_mime(void)
+{
+    er_error err = { 0 };
+    size_t len;
+    char *raw = data_file("alternative.eml", &len);
+    cJSON *m = NULL;
+    CHECK_OK(er_mime_parse(&m, raw, len, &err));
+    CHECK_STR(er_json_str(m, "subject"), "Réunion on Friday");
+    CHECK(tu_contains(er_json_str(m, "from"), "André Carol"));
+    CHECK(tu_contains(er_json_str(m, "text"), "Café at 10, the agenda is long and this line is "
+                                              "soft-wrapped here."));
+    CHECK_STR(er_json_str(m, "text_from"), "plain");
+    CHECK_STR(er_json_str(m, "message_id"), "<alt-1@example.test>");
+    cJSON_Delete(m);
+    free(raw);
+
+    raw = data_file("mixed.eml", &len);
+    CHECK_OK(er_mime_parse(&m, raw, len, &err));
+    CHECK(tu_contains(er_json_str(m, "text"), "Grüße"));
+    const cJSON *atts = er_json_arr(m, "attachments");
+    CHECK_INT(cJSON_GetArraySize(atts), 1);
+    const cJSON *a0 = cJSON_GetArrayItem(atts, 0);
+    CHECK_STR(er_json_str(a0, "filename"), "report.pdf");
+    CHECK_STR(er_json_str(a0, "content_type"), "application/pdf");
+    CHECK_INT((int)er_json_num(a0, "size", 0), 52);
+    er_buf content = ER_BUF_INIT;
+    char *fn = NULL;
+    CHECK_OK(er_mime_attachment(&content, &fn, raw, len, 0, &err));
+    CHECK(content.len == 52 && memcmp(content.ptr, "%PDF-1.4", 8) == 0);
+    CHECK_STR(fn, "report.pdf");
+    free(fn);
+    er_buf_release(&content);
+    CHECK(er_mime_attachment(&content, &fn, raw, len, 1, &err) == ER_ENOTFOUND);
+    er_buf_release(&content);
+    cJSON_Delete(m);
+    free(raw);
+
+    raw = data_file("html_hidden.eml", &len);
+    CHECK_OK(er_mime_parse(&m, raw, len, &err));
+    CHECK_STR(er_json_str(m, "text_from"), "html");
+    CHECK(tu_contains(er_json_str(m, "text"), "your mailbox is full"));
+    CHECK(!tu_contains(er_json_str(m, "text"), "<p>"));
+    cJSON_Delete(m);
+    free(raw);
+
+    raw = data_file("broken.eml", &len);
+    CHECK_OK(er_mime_parse(&m, raw, len, &err));
+    CHECK(tu_contains(er_json_str(m, "text"), "never closes"));
+    cJSON_Delete(m);
+    free(raw);
+}
+
+static void test_build(void)
+{
+    er_error err = { 0 };
+    er_buf b = ER_BUF_INIT;
+    er_mime_draft d = { .from = "alice@example.test", .to = "Bob <bob@example.test>",
+                        .subject = "Grüße aus Köln, ein ziemlich langer Betreff über mehrere "
+                                   "Wörter hinweg",
+                        .body = "Line one\nZeile zwei: äöü\n" };
+    CHECK_OK(er_mime_build(&b, &d, &err));
+    CHECK(tu_contains(er_buf_cstr(&b), "Message-ID: <"));
+    CHECK(tu_contains(er_buf_cstr(&b), "@example.test>\r\n"));
+    CHECK(tu_contains(er_buf_cstr(&b), "Subject: =?UTF-8?B?"));
+    cJSON *m = NULL;
+    CHECK_OK(er_mime_parse(&m, b.ptr, b.len, &err));
+    CHECK_STR(er_json_str(m, "subject"), d.subject);
+    CHECK(!tu_contains(er_json_str(m, "text"), "\r"));
+    CHECK(tu_contains(er_json_str(m, "text"), "Zeile zwei: äöü\n"));
+    cJSON_Delete(m);
+    er_buf_release(&b);
+
+    er_mime_draft evil = { .from = "a@example.test", .to = "b@example.test",
+                           .subject = "hi\r\nBcc: attacker@evil.test", .body = "x" };
+    CHECK(er_mime_build(&b, &evil, &err) == ER_EINVAL);
+    er_buf_release(&b);
+    er_mime_draft bad_to = { .from = "a@example.test", .to = "not an address", .body = "x" };
+    CHECK(er_mime_build(&b, &bad_to, &err) == ER_EINVAL);
+    er_buf_release(&b);
+
+    er_strv v = ER_STRV_INIT;
+    CHECK_OK(er_mime_addresses(&v, "\"Doe, Jane\" <jane@example.test>, bob@example.test", &err));
+    CHECK_INT((int)v.n, 2);
+    CHECK_STR(v.v[0], "jane@example.test");
+    CHECK_STR(v.v[1], "bob@example.test");
+    er_strv_free(&v);
+}
+
+static void test_analyze(void)
+{
+    cJSON *a = er_mail_analyze("URGENT: invoice overdue", "Billing <billing@example.test>",
+                               "Hello,\nunfortunately your payment failed. Please pay the invoice "
+                               "by Friday. Thanks.\nCould you also send me the receipt before "
+                               "2026-12-10?\nRegards");
+    CHECK_STR(er_json_str(a, "importance"), "high");
+    CHECK_STR(er_json_str(a, "category"), "finance");
+    CHECK_STR(er_json_str(a, "sentiment"), "negative");
+    char *reasons = er_json_print(er_json_arr(a, "reasons"));
+    CHECK(tu_contains(reasons, "urgent"));
+    CHECK(tu_contains(reasons, "overdue"));
+    free(reasons);
+    const cJSON *items = er_json_arr(a, "action_items");
+    CHECK_INT(cJSON_GetArraySize(items), 2);
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(items, 0), "due"), "friday");
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(items, 1), "due"), "2026-12-10");
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(items, 0), "text"), "Please pay"));
+    cJSON_Delete(a);
+    a = er_mail_analyze("Weekly digest", "news@example.test",
+                        "Great news this week! Thank you for reading. Unsubscribe here.");
+    CHECK_STR(er_json_str(a, "importance"), "low");
+    CHECK_STR(er_json_str(a, "category"), "newsletter");
+    CHECK_STR(er_json_str(a, "sentiment"), "positive");
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(a, "action_items")), 0);
+    cJSON_Delete(a);
+    a = er_mail_analyze(NULL, NULL, NULL);
+    CHECK_STR(er_json_str(a, "importance"), "normal");
+    cJSON_Delete(a);
+}
+
+/* ---- against the real servers ---- */
+
+static er_env *env_for(const char *user, const char *pw_var, int imap_port, int smtp_port)
+{
+    er_config *cfg = er_xcalloc(1, sizeof *cfg);
+    er_error err = { 0 };
+    CHECK_OK(er_config_load(cfg, "/dev/null", &err));
+    char *imap = er_xasprintf("imap://127.0.0.1:%d/", imap_port);
+    char *smtp = er_xasprintf("smtp://127.0.0.1:%d", smtp_port);
+    CHECK_OK(er_config_set(cfg, "mail.t.imap_url", imap, &err));
+    CHECK_OK(er_config_set(cfg, "mail.t.smtp_url", smtp, &err));
+    CHECK_OK(er_config_set(cfg, "mail.t.user", user, &err));
+    CHECK_OK(er_config_set(cfg, "mail.t.password_env", pw_var, &err));
+    free(imap);
+    free(smtp);
+    er_env *env = NULL;
+    CHECK_OK(er_env_new(&env, cfg, &err));
+    return env;
+}
+
+static cJSON *call(er_env *env, const char *tool, const char *args)
+{
+    er_tool_ctx ctx = tu_ctx("/tmp");
+    ctx.env = env;
+    cJSON *r = NULL;
+    er_error err = { 0 };
+    int rc = tu_call(&r, tool, &ctx, args, &err);
+    if (rc)
+        fprintf(stderr, "%s %s: %s\n", tool, args, err.msg);
+    CHECK(rc == 0);
+    return r;
+}
+
+static int count_search(er_env *env, const char *args)
+{
+    cJSON *r = call(env, "mail_search", args);
+    int n = r ? (int)er_json_num(r, "count", -1) : -1;
+    cJSON_Delete(r);
+    return n;
+}
+
+static void seed(er_env *env)
+{
+    er_mail_account a;
+    er_mail *m = NULL;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    static const char *const files[] = { "alternative.eml", "mixed.eml", "html_hidden.eml",
+                                         "forward.eml", "broken.eml" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(files); i++) {
+        size_t len;
+        char *raw = data_file(files[i], &len);
+        CHECK_OK(er_mail_append(m, "INBOX", "", raw, len, &err));
+        free(raw);
+    }
+    er_strv f = ER_STRV_INIT;
+    CHECK_OK(er_mail_folders(m, &f, &err));
+    bool inbox = false, sent = false, drafts = false;
+    for (size_t i = 0; i < f.n; i++) {
+        inbox |= strcmp(f.v[i], "INBOX") == 0;
+        sent |= strcmp(f.v[i], "Sent") == 0;
+        drafts |= strcmp(f.v[i], "Drafts") == 0;
+    }
+    CHECK(inbox && sent && drafts);
+    er_strv_free(&f);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+}
+
+static void test_server(int imap_port, int smtp_port)
+{
+    setenv("ERRAND_TEST_CAROL_PW", "carolpw", 1);
+    setenv("ERRAND_TEST_DAVE_PW", "davepw", 1);
+    setenv("ERRAND_TEST_BAD_PW", "wrong", 1);
+    er_env *alice = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
+    er_env *bob = env_for("dave@example.test", "ERRAND_TEST_DAVE_PW", imap_port, smtp_port);
+    seed(alice);
+
+    /* search: ids outside the fence, senders and subjects inside */
+    cJSON *r = call(alice, "mail_search", "{\"from\":\"carol\"}");
+    CHECK_INT((int)er_json_num(r, "count", 0), 1);
+    const cJSON *msg0 = cJSON_GetArrayItem(er_json_arr(r, "messages"), 0);
+    char *alt_id = er_xstrdup(er_json_str(msg0, "id"));
+    CHECK(er_json_bool(msg0, "unread", false));
+    CHECK(tu_contains(er_json_str(r, "listing"), ER_UNTRUSTED_OPEN));
+    CHECK(tu_contains(er_json_str(r, "listing"), "Réunion on Friday"));
+    cJSON_Delete(r);
+    CHECK_INT(count_search(alice, "{}"), 5);
+    CHECK_INT(count_search(alice, "{\"subject\":\"quarterly\"}"), 1);
+    CHECK_INT(count_search(alice, "{\"text\":\"attacker\"}"), 2);
+    CHECK_INT(count_search(alice, "{\"since\":\"2026-12-05\",\"before\":\"2026-12-06\"}"), 1);
+    CHECK_INT(count_search(alice, "{\"limit\":2}"), 2);
+
+    /* read: decoded, fenced, and still unread afterwards */
+    char *args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
+    r = call(alice, "mail_read", args);
+    const char *text = er_json_str(r, "message");
+    CHECK(tu_contains(text, ER_UNTRUSTED_OPEN));
+    CHECK(tu_contains(text, "Café at 10"));
+    CHECK(tu_contains(text, "Subject: Réunion on Friday"));
+    CHECK_STR(er_json_str(r, "message_id"), "<alt-1@example.test>");
+    cJSON_Delete(r);
+    CHECK_INT(count_search(alice, "{\"unread\":true}"), 5);
+    free(args);
+    args = TU_ARGS("{\"id\":\"%s\",\"read\":true}", alt_id);
+    cJSON_Delete(call(alice, "mail_mark", args));
+    CHECK_INT(count_search(alice, "{\"unread\":true}"), 4);
+    free(args);
+
+    /* attachments listed with their decoded size */
+    r = call(alice, "mail_search", "{\"subject\":\"Quarterly\"}");
+    args = TU_ARGS("{\"id\":\"%s\"}",
+                   er_json_str(cJSON_GetArrayItem(er_json_arr(r, "messages"), 0), "id"));
+    cJSON_Delete(r);
+    r = call(alice, "mail_read", args);
+    const cJSON *att = cJSON_GetArrayItem(er_json_arr(r, "attachments"), 0);
+    CHECK_INT((int)er_json_num(att, "size", 0), 52);
+    CHECK(tu_contains(er_json_str(r, "attachment_names"), "report.pdf"));
+    cJSON_Delete(r);
+    free(args);
+    /* saved into the workspace, decoded; never over an existing file or outside */
+    r = call(alice, "mail_search", "{\"subject\":\"Quarterly\"}");
+    char *mixed_id = er_xstrdup(er_json_str(cJSON_GetArrayItem(er_json_arr(r, "messages"), 0),
+                                            "id"));
+    cJSON_Delete(r);
+    char *ws = tu_tempdir("mail");
+    er_tool_ctx wctx = tu_ctx(ws);
+    wctx.env = alice;
+    args = TU_ARGS("{\"id\":\"%s\",\"part\":0,\"path\":\"in/report.pdf\"}", mixed_id);
+    er_error aerr = { 0 };
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == 0);
+    CHECK_INT((int)er_json_num(r, "bytes", 0), 52);
+    cJSON_Delete(r);
+    char *pdf = tu_read(ws, "in/report.pdf");
+    CHECK(pdf && strncmp(pdf, "%PDF-1.4", 8) == 0);
+    free(pdf);
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == ER_EEXISTS);
+    free(args);
+    args = TU_ARGS("{\"id\":\"%s\",\"part\":0,\"path\":\"../escape.pdf\"}", mixed_id);
+    CHECK(tu_call(&r, "mail_attachment", &wctx, args, &aerr) == ER_EDENIED);
+    free(args);
+    tu_rmrf(ws);
+    free(ws);
+    free(mixed_id);
+
+    /* a reply draft, threaded; nothing delivered */
+    args = TU_ARGS("{\"to\":\"dave@example.test\",\"subject\":\"Re: Réunion\",\"body\":\"Yes, "
+                   "see you there.\",\"reply_to\":\"%s\"}", alt_id);
+    r = call(alice, "mail_draft", args);
+    free(args);
+    char *draft_id = er_xstrdup(er_json_str(r, "draft_id"));
+    char *mid = er_xstrdup(er_json_str(r, "message_id"));
+    CHECK(er_str_starts(draft_id, "Drafts:"));
+    cJSON_Delete(r);
+    CHECK_INT(count_search(bob, "{}"), 0);
+    args = TU_ARGS("{\"id\":\"%s\"}", draft_id);
+    r = call(alice, "mail_read", args);
+    CHECK(tu_contains(er_json_str(r, "message"), "Subject: Re: Réunion"));
+    cJSON_Delete(r);
+    free(args);
+
+    /* send the draft: delivered once, recorded in Sent without the pending flag */
+    args = TU_ARGS("{\"draft_id\":\"%s\"}", draft_id);
+    r = call(alice, "mail_send", args);
+    CHECK(er_json_bool(r, "sent", false));
+    cJSON_Delete(r);
+    CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
+    char *q = TU_ARGS("{\"folder\":\"Sent\",\"message_id\":\"%s\"}", mid);
+    CHECK_INT(count_search(alice, q), 1);
+    free(q);
+    q = TU_ARGS("{\"message_id\":\"%s\"}", mid);
+    r = call(bob, "mail_search", q);
+    free(q);
+    cJSON_Delete(r);
+    /* the same draft again: found in Sent, not delivered twice */
+    r = call(alice, "mail_send", args);
+    CHECK(er_json_bool(r, "already_sent", false));
+    CHECK(!er_json_bool(r, "sent", true));
+    cJSON_Delete(r);
+    CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
+    free(args);
+
+    /* the offline analysis: scores plain, the sender's sentences fenced */
+    args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
+    r = call(alice, "mail_analyze", args);
+    CHECK_STR(er_json_str(r, "category"), "meeting");
+    CHECK(er_json_str(r, "importance") != NULL);
+    cJSON_Delete(r);
+    free(args);
+
+    /* the thread: the original in INBOX and the reply in Sent, both fenced */
+    args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
+    r = call(alice, "mail_thread", args);
+    CHECK_INT((int)er_json_num(r, "count", 0), 2);
+    const cJSON *th = er_json_arr(r, "messages");
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 0), "message"), "Café at 10"));
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 1), "message"), "see you there"));
+    CHECK(tu_contains(er_json_str(cJSON_GetArrayItem(th, 1), "message"), ER_UNTRUSTED_OPEN));
+    cJSON_Delete(r);
+    free(args);
+
+    /* a crash after recording and before SMTP leaves a pending copy in Sent:
+     * the retry does not send */
+    er_buf raw = ER_BUF_INIT;
+    er_error err = { 0 };
+    er_mime_draft d = { .from = "carol@example.test", .to = "dave@example.test",
+                        .subject = "crash test", .body = "once",
+                        .message_id = "<crash-1@example.test>" };
+    CHECK_OK(er_mime_build(&raw, &d, &err));
+    er_mail_account a;
+    er_mail *m = NULL;
+    CHECK_OK(er_mail_account_resolve(&a, er_env_config(alice), NULL, &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    CHECK_OK(er_mail_append(m, "Sent", "\\Seen $ErrandPending", raw.ptr, raw.len, &err));
+    CHECK_OK(er_mail_append(m, "Drafts", "\\Draft", raw.ptr, raw.len, &err));
+    er_mail_query dq = { .folder = "Drafts", .message_id = "<crash-1@example.test>" };
+    er_mail_summary *v = NULL;
+    size_t n = 0;
+    CHECK_OK(er_mail_search(m, &dq, &v, &n, &err));
+    CHECK_INT((int)n, 1);
+    args = TU_ARGS("{\"draft_id\":\"%s\"}", n ? v[0].id : "");
+    er_mail_summaries_free(v, n);
+    r = call(alice, "mail_send", args);
+    CHECK(er_json_bool(r, "already_sent", false));
+    cJSON_Delete(r);
+    free(args);
+    CHECK_INT(count_search(bob, "{\"subject\":\"crash test\"}"), 0);
+
+    /* move, bad ids, wrong password */
+    args = TU_ARGS("{\"id\":\"%s\",\"folder\":\"Archive\"}", alt_id);
+    cJSON_Delete(call(alice, "mail_move", args));
+    free(args);
+    CHECK_INT(count_search(alice, "{\"folder\":\"Archive\"}"), 1);
+    CHECK_INT(count_search(alice, "{}"), 4);
+    er_buf body = ER_BUF_INIT;
+    CHECK(er_mail_fetch(m, "INBOX:999999", &body, &err) == ER_ENOTFOUND);
+    CHECK(er_mail_fetch(m, "INBOX", &body, &err) == ER_EINVAL);
+    CHECK(er_mail_flag(m, "INBOX:1", "\\Seen) UID EXPUNGE 1:* (", true, &err) == ER_EINVAL);
+    er_buf_release(&body);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_env *bad = env_for("carol@example.test", "ERRAND_TEST_BAD_PW", imap_port, smtp_port);
+    er_tool_ctx ctx = tu_ctx("/tmp");
+    ctx.env = bad;
+    CHECK(tu_call(&r, "mail_folders", &ctx, "{}", &err) == ER_EAUTH);
+    er_env_close(bad);
+
+    er_buf_release(&raw);
+    free(alt_id);
+    free(draft_id);
+    free(mid);
+    er_env_close(alice);
+    er_env_close(bob);
+}
+
+int main(void)
+{
+    test_config();
+    test_tls_rule();
+    test_mime();
+    test_build();
+    test_analyze();
+    const char *ip = getenv("ERRAND_TEST_IMAP_PORT"), *sp = getenv("ERRAND_TEST_SMTP_PORT");
+    const char *live = getenv("ERRAND_TEST_MAIL_SERVERS");
+    if (ip && sp && live && *live == '1')
+        test_server((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
+    return check_done();
+}
