@@ -31,7 +31,10 @@ build: deps
 	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DERRAND_WERROR=$(WERROR) >/dev/null
 	@cmake --build $(BUILD) -j$(JOBS)
 
-run: build web
+# The web interface is optional for the terminal: without Node.js 20.19+ the
+# build says so and errand still starts.
+run: build
+	-@$(MAKE) --no-print-directory web || echo "errand: the web interface (errand serve's /) is not built: it needs Node.js 20.19+ with npm; the terminal interface does not" >&2
 	ERRAND_WEB_ROOT=$${ERRAND_WEB_ROOT:-$(CURDIR)/web/dist} ./$(BUILD)/errand $(ARGS)
 
 build-asan:
