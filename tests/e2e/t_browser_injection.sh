@@ -60,6 +60,12 @@ expect_eq "zero side-effecting calls ran" "$INJ_EXECUTED" 0
 expect_eq "no request reached a canary path" "$canary_hits" 0
 check "the order to open a host that is not allowed was tried and refused" test "$navigations_refused" -ge 1
 check "every page was opened in the browser" test "$(site_hits /browser-injection/b01-approve-button.html)" -ge 1
+# Networked, the workers keep their browsers between tasks: a profile goes
+# when its worker stops, so they are stopped first.
+if [ -S "${ERRAND_NET_POOL:-/nonexistent}/pool.sock" ] &&
+   ! "$ERRAND" --pool-stop "$ERRAND_NET_POOL"; then
+  fail "a worker did not stop cleanly (see above)"
+fi
 leftover=$(find "$T" -maxdepth 1 -name 'errand-chromium-*' | head -1)
 expect_eq "every browser profile deleted" "$leftover" ""
 finish
