@@ -19,7 +19,7 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: all run test test-fast bench deps deploy-deps web build build-asan build-clang build-fuzz fuzz \
+.PHONY: format all run test test-fast bench deps deploy-deps web build build-asan build-clang build-fuzz fuzz \
         clean install soak valgrind matrix fuzz-soak
 
 all: build
@@ -57,6 +57,11 @@ test:
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 	@$(MAKE) --no-print-directory build-asan WERROR=ON
 	cd $(ASAN_BUILD) && ctest $(CTEST_FLAGS)
+
+# Rewrites the C sources as .clang-format says (the `format` test checks it).
+format:
+	@command -v clang-format >/dev/null || { echo "clang-format is needed: apt-get install clang-format" >&2; exit 1; }
+	git ls-files '*.c' '*.h' | grep -v -e '^web/' -e 'node_modules/' | xargs clang-format -i
 
 # The npm packages of the `deploy` test (deploy/tests/check.mjs), from the
 # committed lockfile; again only when the lockfile changes.

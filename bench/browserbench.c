@@ -80,7 +80,7 @@ static double browser_rss_mb(void)
             if (er_str_to_long(e->d_name, &pid) != 0 || !stat_of(pid, &ppid, &pgrp))
                 continue;
             if (pass == 0 && ppid == me && pgrp == pid)
-                group = pid;   /* our child leading its own group: the browser */
+                group = pid; /* our child leading its own group: the browser */
             if (pass == 1 && group && pgrp == group) {
                 char path[64], line[256];
                 snprintf(path, sizeof path, "/proc/%ld/smaps_rollup", pid);
@@ -114,8 +114,10 @@ int main(int argc, char **argv)
     }
     double start_ms = (double)(er_mono_ns() - t0) / 1e6;
     cJSON *v = NULL;
-    if (er_browser_eval(b, "document.body.innerHTML = '<button id=\"b\" onclick=\"this.n = "
-                        "(this.n || 0) + 1\">Press</button><input id=\"t\">'; 1", &v, &err)) {
+    if (er_browser_eval(b,
+                        "document.body.innerHTML = '<button id=\"b\" onclick=\"this.n = "
+                        "(this.n || 0) + 1\">Press</button><input id=\"t\">'; 1",
+                        &v, &err)) {
         fprintf(stderr, "browserbench: %s\n", err.msg);
         return 1;
     }
@@ -124,8 +126,8 @@ int main(int argc, char **argv)
     printf("  %-34s %7.1f ms\n", "start to ready (page attached)", start_ms);
     int rc = bench(b, "raw click (evaluate click())", "document.getElementById('b').click()", n);
     char *tool_click = er_xasprintf("%s({\"selector\":\"#b\",\"timeout\":2000})", bjs_click);
-    char *tool_type = er_xasprintf("%s({\"selector\":\"#t\",\"value\":\"hello\",\"timeout\":2000})",
-                                   bjs_type);
+    char *tool_type =
+        er_xasprintf("%s({\"selector\":\"#t\",\"value\":\"hello\",\"timeout\":2000})", bjs_type);
     rc |= bench(b, "browser_click action (wait+click)", tool_click, n);
     rc |= bench(b, "browser_type action", tool_type, n);
     rc |= bench(b, "evaluate 1+1", "1+1", n);

@@ -49,8 +49,9 @@ int main(int argc, char **argv)
         er_buf_release(&out);
     }
     printf("{\"seconds\":%.4f,\"count\":%.0f,\"files_searched\":%.0f,\"files_matched\":%.0f,"
-           "\"truncated\":%s}\n", best, er_json_num(last, "count", -1),
-           er_json_num(last, "files_searched", -1), er_json_num(last, "files_matched", -1),
+           "\"truncated\":%s}\n",
+           best, er_json_num(last, "count", -1), er_json_num(last, "files_searched", -1),
+           er_json_num(last, "files_matched", -1),
            er_json_bool(last, "truncated", false) ? "true" : "false");
     cJSON_Delete(last);
     cJSON_Delete(args);

@@ -34,7 +34,7 @@
 
 typedef struct slot {
     char id[ER_ID_LEN];
-    uint64_t t_submit, t_end;   /* er_mono_ns */
+    uint64_t t_submit, t_end; /* er_mono_ns */
     bool ended, done;
     pthread_cond_t cv;
 } slot;
@@ -45,8 +45,8 @@ typedef struct load {
     long n, conc, warmup;
     slot *slots;
     atomic_long next;
-    pthread_mutex_t mu;          /* slots' ended/done/t_end and the index */
-    long *index;                 /* open addressing: slot number + 1, 0 = empty */
+    pthread_mutex_t mu; /* slots' ended/done/t_end and the index */
+    long *index;        /* open addressing: slot number + 1, 0 = empty */
     size_t cap;
 } load;
 
@@ -261,7 +261,7 @@ int main(int argc, char **argv)
     if (!rc && er_bus_is_local(bus))
         rc = er_workers_start(l.env, "all", local ? (int)local : 4, &err);
     if (!rc)
-        rc = er_env_user_id(l.env, uid, &err);   /* opens and migrates the store */
+        rc = er_env_user_id(l.env, uid, &err); /* opens and migrates the store */
     if (!rc)
         rc = er_env_cache(l.env, &cache, &err);
     if (!rc)

@@ -118,8 +118,8 @@ int main(int argc, char **argv)
         }
         fclose(f);
     }
-    printf("memory vectors: n %zu, dim %d, %d queries, %s, HNSW m %d ef_construction %d\n", n,
-           dim, nq, clusters ? "clustered" : "uniform", m, efc);
+    printf("memory vectors: n %zu, dim %d, %d queries, %s, HNSW m %d ef_construction %d\n", n, dim,
+           nq, clusters ? "clustered" : "uniform", m, efc);
 
     er_hnsw *h = er_hnsw_new(dim, &(er_hnsw_params){ .m = m, .ef_construction = efc });
     double t0 = now_s();
@@ -129,7 +129,7 @@ int main(int argc, char **argv)
     printf("  HNSW insert                  %8.0f vectors/s (%.1f s)\n", (double)n / build, build);
 
     double *lat = malloc((size_t)nq * sizeof *lat);
-    int64_t (*truth)[K] = malloc((size_t)nq * sizeof *truth);
+    int64_t(*truth)[K] = malloc((size_t)nq * sizeof *truth);
     float scores[K];
     for (int q = 0; q < nq; q++) {
         double s = now_s();
@@ -153,8 +153,7 @@ int main(int argc, char **argv)
                     }
         }
         char what[64];
-        snprintf(what, sizeof what, "HNSW ef %d (recall %.3f)", efs[e],
-                 (double)found / (nq * K));
+        snprintf(what, sizeof what, "HNSW ef %d (recall %.3f)", efs[e], (double)found / (nq * K));
         report(what, lat, nq);
     }
     struct rusage ru;

@@ -23,10 +23,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define ISSUER "errand"
-#define API_PREFIX "ert_"
+#define ISSUER         "errand"
+#define API_PREFIX     "ert_"
 #define REFRESH_PREFIX "erf_"
-#define MIN_SECRET 32
+#define MIN_SECRET     32
 
 static int read_secret(srv *s, int fd)
 {
@@ -100,8 +100,9 @@ int srv_auth_init(srv *s, er_error *err)
         return rc;
     s->jwt_hmac = srv_hmac_new(s->jwt_key, s->jwt_key_len);
     if (!s->jwt_hmac)
-        return er_error_set(err, ER_EINTERNAL, "cannot set up HMAC-SHA256 with libcrypto "
-                                               "(reinstall libssl3)");
+        return er_error_set(err, ER_EINTERNAL,
+                            "cannot set up HMAC-SHA256 with libcrypto "
+                            "(reinstall libssl3)");
     return 0;
 }
 
@@ -189,8 +190,7 @@ int srv_auth_request(srv_req *r)
 }
 
 /* The role claim is informative only: every request looks the role up. */
-static char *access_token(srv *s, const er_user *u, const char *sid, int64_t now_s,
-                          int64_t exp_s)
+static char *access_token(srv *s, const er_user *u, const char *sid, int64_t now_s, int64_t exp_s)
 {
     cJSON *c = cJSON_CreateObject();
     er_json_add_str(c, "iss", ISSUER);

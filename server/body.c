@@ -23,8 +23,8 @@ bool srv_utf8_valid(const char *s, size_t len)
                 return false;
             cp = (cp << 6) | (*p & 0x3f);
         }
-        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) || (n == 3 && cp < 0x10000) ||
-            cp > 0x10ffff)
+        if ((n == 2 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+            (n == 3 && cp < 0x10000) || cp > 0x10ffff)
             return false;
     }
     return true;
@@ -39,14 +39,10 @@ static const char *type_name(srv_type t)
 static bool type_ok(const cJSON *v, srv_type t)
 {
     switch (t) {
-    case SRV_T_STRING:
-        return cJSON_IsString(v);
-    case SRV_T_OBJECT:
-        return cJSON_IsObject(v);
-    case SRV_T_BOOL:
-        return cJSON_IsBool(v);
-    case SRV_T_INT:
-        return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
+    case SRV_T_STRING: return cJSON_IsString(v);
+    case SRV_T_OBJECT: return cJSON_IsObject(v);
+    case SRV_T_BOOL: return cJSON_IsBool(v);
+    case SRV_T_INT: return cJSON_IsNumber(v) && v->valuedouble == (double)(long long)v->valuedouble;
     }
     return false;
 }
@@ -64,7 +60,8 @@ static int validate(srv_req *r, const cJSON *obj)
 {
     const srv_field *fields = r->route->body;
     const cJSON *v;
-    cJSON_ArrayForEach(v, obj) {
+    cJSON_ArrayForEach(v, obj)
+    {
         const srv_field *f = field_named(fields, v->string);
         if (!f)
             return srv_reply_error(r, 400, v->string, "unknown field '%.64s'", v->string);
@@ -74,8 +71,8 @@ static int validate(srv_req *r, const cJSON *obj)
             return srv_reply_error(r, 400, f->name, "field '%s' must be %s", f->name,
                                    type_name(f->type));
         if (f->type == SRV_T_STRING && f->max_len && strlen(v->valuestring) > f->max_len)
-            return srv_reply_error(r, 400, f->name, "field '%s' is longer than %zu bytes",
-                                   f->name, f->max_len);
+            return srv_reply_error(r, 400, f->name, "field '%s' is longer than %zu bytes", f->name,
+                                   f->max_len);
         if (f->type == SRV_T_STRING && f->required && !v->valuestring[0])
             return srv_reply_error(r, 400, f->name, "field '%s' is empty", f->name);
     }
@@ -83,8 +80,7 @@ static int validate(srv_req *r, const cJSON *obj)
      * would be anyone's guess. */
     for (size_t i = 0; fields && fields[i].name; i++) {
         int n = 0;
-        cJSON_ArrayForEach(v, obj)
-            n += strcmp(v->string, fields[i].name) == 0;
+        cJSON_ArrayForEach(v, obj) n += strcmp(v->string, fields[i].name) == 0;
         if (n > 1)
             return srv_reply_error(r, 400, fields[i].name, "field '%s' is given %d times",
                                    fields[i].name, n);
@@ -107,8 +103,10 @@ int srv_body_headers(srv_req *r)
     long len = 0;
     long max = r->s->cfg->max_body;
     if (cl && er_str_to_long(cl, &len) == 0 && len > max)
-        return srv_reply_error(r, 413, NULL, "the body is %ld bytes; the limit is %ld "
-                                             "(server.max_body)", len, max);
+        return srv_reply_error(r, 413, NULL,
+                               "the body is %ld bytes; the limit is %ld "
+                               "(server.max_body)",
+                               len, max);
     return 0;
 }
 
@@ -141,9 +139,7 @@ static bool tree_utf8(const cJSON *v)
     if (!str_utf8(v->string) || (cJSON_IsString(v) && !str_utf8(v->valuestring)))
         return false;
     const cJSON *c;
-    cJSON_ArrayForEach(c, v)
-        if (!tree_utf8(c))
-            return false;
+    cJSON_ArrayForEach(c, v) if (!tree_utf8(c)) return false;
     return true;
 }
 
@@ -152,10 +148,8 @@ static bool tree_utf8(const cJSON *v)
 static int not_utf8(srv_req *r, const cJSON *obj)
 {
     const cJSON *v;
-    cJSON_ArrayForEach(v, obj)
-        if (!tree_utf8(v) && str_utf8(v->string))
-            return srv_reply_error(r, 400, v->string, "field '%.64s' is not valid UTF-8",
-                                   v->string);
+    cJSON_ArrayForEach(v, obj) if (!tree_utf8(v) && str_utf8(v->string)) return srv_reply_error(
+        r, 400, v->string, "field '%.64s' is not valid UTF-8", v->string);
     return srv_reply_error(r, 400, NULL, "the body is not valid UTF-8");
 }
 
@@ -167,8 +161,9 @@ int srv_body_parse(srv_req *r)
     if (r->in.len == 0)
         status = srv_reply_error(r, 400, NULL, "the body is empty; expected a JSON object");
     else if (srv_json_has_nul(r->in.ptr, r->in.len))
-        status = srv_reply_error(r, 400, NULL, "the body has a NUL character (\\u0000) in a "
-                                               "string; NUL is not allowed");
+        status = srv_reply_error(r, 400, NULL,
+                                 "the body has a NUL character (\\u0000) in a "
+                                 "string; NUL is not allowed");
     else if (srv_json_parse(&j, r->in.ptr, r->in.len, &err))
         status = srv_reply_error(r, 400, NULL, "the body is not valid JSON: %s", err.msg);
     else if (!cJSON_IsObject(j))

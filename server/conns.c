@@ -27,13 +27,13 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define WATCH_MS 100
+#define WATCH_MS      100
 #define WARN_EVERY_MS 10000
 
 typedef struct conn {
-    struct conn *prev, *next;    /* the waiting list, oldest first */
+    struct conn *prev, *next; /* the waiting list, oldest first */
     int fd;
-    int64_t since_ms;            /* when it started waiting for headers */
+    int64_t since_ms; /* when it started waiting for headers */
     bool waiting;
     bool upgraded;
 } conn;
@@ -41,11 +41,11 @@ typedef struct conn {
 struct srv_conns {
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    conn *head, *tail;           /* waiting for headers, oldest first */
-    long total;                  /* connections open */
-    long soft_cap;               /* from here on, a new one evicts the oldest waiting */
-    int64_t deadline_ms;         /* server.header_timeout_ms */
-    long closed;                 /* cut off since the last warning */
+    conn *head, *tail;   /* waiting for headers, oldest first */
+    long total;          /* connections open */
+    long soft_cap;       /* from here on, a new one evicts the oldest waiting */
+    int64_t deadline_ms; /* server.header_timeout_ms */
+    long closed;         /* cut off since the last warning */
     int64_t warned_ms;
     bool stop;
     bool watching;
@@ -91,9 +91,11 @@ static void cut_off(srv_conns *c, conn *k)
     c->closed++;
     int64_t now = er_mono_ms();
     if (now - c->warned_ms >= WARN_EVERY_MS) {
-        er_log(ER_LOG_WARN, "http", "closed %ld connection(s) that did not send their request "
+        er_log(ER_LOG_WARN, "http",
+               "closed %ld connection(s) that did not send their request "
                "headers in time or were the oldest half-open ones at the connection cap "
-               "(server.header_timeout_ms, server.max_connections)", c->closed);
+               "(server.header_timeout_ms, server.max_connections)",
+               c->closed);
         c->warned_ms = now;
         c->closed = 0;
     }
@@ -129,15 +131,17 @@ long srv_conns_limit(const er_config *cfg)
     if (getrlimit(RLIMIT_NOFILE, &rl) != 0)
         return max;
     if (rl.rlim_cur < rl.rlim_max && rl.rlim_cur < (rlim_t)(max + FD_RESERVE)) {
-        rl.rlim_cur = rl.rlim_max;   /* as many as this process may have */
+        rl.rlim_cur = rl.rlim_max; /* as many as this process may have */
         setrlimit(RLIMIT_NOFILE, &rl);
         getrlimit(RLIMIT_NOFILE, &rl);
     }
     if (rl.rlim_cur != RLIM_INFINITY && (rlim_t)(max + FD_RESERVE) > rl.rlim_cur) {
-        long fit = rl.rlim_cur > FD_RESERVE * 2 ? (long)rl.rlim_cur - FD_RESERVE : (long)rl.rlim_cur / 2;
-        er_log(ER_LOG_WARN, "http", "server.max_connections %ld does not fit the %llu open files "
-               "this process may have (ulimit -n): using %ld", max,
-               (unsigned long long)rl.rlim_cur, fit);
+        long fit =
+            rl.rlim_cur > FD_RESERVE * 2 ? (long)rl.rlim_cur - FD_RESERVE : (long)rl.rlim_cur / 2;
+        er_log(ER_LOG_WARN, "http",
+               "server.max_connections %ld does not fit the %llu open files "
+               "this process may have (ulimit -n): using %ld",
+               max, (unsigned long long)rl.rlim_cur, fit);
         max = fit;
     }
     return max;

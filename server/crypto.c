@@ -78,7 +78,7 @@ srv_hmac *srv_hmac_new(const void *key, size_t keylen)
 {
     unsigned char k[64] = { 0 };
     if (keylen > sizeof k)
-        SHA256(key, keylen, k);   /* a long key is replaced by its digest */
+        SHA256(key, keylen, k); /* a long key is replaced by its digest */
     else
         memcpy(k, key, keylen);
     srv_hmac *h = er_xcalloc(1, sizeof *h);
@@ -176,7 +176,7 @@ void srv_random_token(const char *prefix, size_t nbytes, er_buf *out)
     if (nbytes > sizeof raw)
         nbytes = sizeof raw;
     if (srv_random(raw, nbytes) != 0)
-        abort();   /* no randomness: no token may be issued */
+        abort(); /* no randomness: no token may be issued */
     er_buf_puts(out, prefix);
     srv_b64url_encode(raw, nbytes, out);
 }

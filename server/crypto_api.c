@@ -8,7 +8,10 @@
 
 srv_crypto_api srv_crypto;
 
-#define SYM(f) { #f, offsetof(srv_crypto_api, f) }
+#define SYM(f)                          \
+    {                                   \
+#f, offsetof(srv_crypto_api, f) \
+    }
 static const er_dl_sym syms[] = {
     SYM(SHA256),
     SYM(SHA1),
@@ -46,7 +49,8 @@ static er_error load_err;
 static void load(void)
 {
     static const char *const names[] = { "libcrypto.so.3", "libcrypto.so", NULL };
-    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &srv_crypto, "install libssl3", &load_err);
+    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &srv_crypto, "install libssl3",
+               &load_err);
 }
 
 int srv_crypto_load(er_error *err)

@@ -27,7 +27,7 @@
 #include <strings.h>
 
 #define HEADER_MEMORY (16 * 1024)
-#define STACK_SIZE (1024 * 1024)
+#define STACK_SIZE    (1024 * 1024)
 
 enum { STAGE_NEW, STAGE_BODY, STAGE_RUNNING, STAGE_DONE };
 
@@ -55,8 +55,8 @@ int srv_query_int(srv_req *r, const char *name, long def, long min, long max, lo
         return 0;
     /* A value cut to fit buf is not the number the client sent. */
     if (strlen(buf) == sizeof buf - 1 || er_str_to_long(buf, out) || *out < min || *out > max)
-        return srv_reply_error(r, 400, name, "query parameter '%s' must be a number from %ld to %ld",
-                               name, min, max);
+        return srv_reply_error(
+            r, 400, name, "query parameter '%s' must be a number from %ld to %ld", name, min, max);
     return 0;
 }
 
@@ -177,8 +177,9 @@ static bool framing_conflict(srv_req *r)
     if (!srv_header(r, "Content-Length") || !srv_header(r, "Transfer-Encoding"))
         return false;
     r->close = true;
-    srv_reply_error(r, 400, NULL, "a request has Content-Length or Transfer-Encoding, never both "
-                                  "(RFC 9112 6.3)");
+    srv_reply_error(r, 400, NULL,
+                    "a request has Content-Length or Transfer-Encoding, never both "
+                    "(RFC 9112 6.3)");
     return true;
 }
 
@@ -218,12 +219,12 @@ static void complete(srv_req *r)
         if (srv_body_parse(r))
             return;
     } else if (r->in.len) {
-        r->close = true;   /* a body nobody reads: do not trust the connection */
+        r->close = true; /* a body nobody reads: do not trust the connection */
     }
     if (!(r->route->flags & SRV_SLOW)) {
         r->route->fn(r);
     } else if (!srv_pool_submit(r->s->pool, r)) {
-        r->route->fn(r);   /* shutting down: here, the pool takes no more */
+        r->route->fn(r); /* shutting down: here, the pool takes no more */
         r->stage = STAGE_DONE;
     }
 }
@@ -433,7 +434,8 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
     int rc = parse_listen(listen, &ss, &flags, err);
     if (rc)
         return rc;
-    long threads = s->cfg->server_threads > 0 ? s->cfg->server_threads : sysconf(_SC_NPROCESSORS_ONLN);
+    long threads =
+        s->cfg->server_threads > 0 ? s->cfg->server_threads : sysconf(_SC_NPROCESSORS_ONLN);
     unsigned timeout_s = (unsigned)((s->cfg->timeout_ms + 999) / 1000);
     s->pool = srv_pool_new();
     srv_batch_start(s);
@@ -441,26 +443,24 @@ int srv_http_start(srv *s, const char *listen, er_error *err)
         er_log(ER_LOG_WARN, "http", "no watchdog thread: request headers have no deadline");
     s->daemon = MHD_start_daemon(
         flags, 0, NULL, NULL, on_request, s, MHD_OPTION_EXTERNAL_LOGGER, on_mhd_log, NULL,
-        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss,
-        MHD_OPTION_THREAD_POOL_SIZE, (unsigned)(threads > 0 ? threads : 1),
-        MHD_OPTION_CONNECTION_TIMEOUT, timeout_s > 0 ? timeout_s : 1u,
-        MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
-        MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE,
-        MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+        MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&ss, MHD_OPTION_THREAD_POOL_SIZE,
+        (unsigned)(threads > 0 ? threads : 1), MHD_OPTION_CONNECTION_TIMEOUT,
+        timeout_s > 0 ? timeout_s : 1u, MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)HEADER_MEMORY,
+        MHD_OPTION_THREAD_STACK_SIZE, (size_t)STACK_SIZE, MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned)srv_conns_limit(s->cfg),
         MHD_OPTION_PER_IP_CONNECTION_LIMIT, (unsigned)s->cfg->max_connections_per_ip,
-        MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, s->conns,
-        MHD_OPTION_NOTIFY_COMPLETED, on_completed, s,
-        MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1,
-        MHD_OPTION_END);
+        MHD_OPTION_NOTIFY_CONNECTION, srv_conns_notify, s->conns, MHD_OPTION_NOTIFY_COMPLETED,
+        on_completed, s, MHD_OPTION_SIGPIPE_HANDLED_BY_APP, 1, MHD_OPTION_END);
     if (!s->daemon) {
         srv_pool_free(s->pool);
         s->pool = NULL;
         srv_batch_stop(s);
         srv_conns_free(s->conns);
         s->conns = NULL;
-        return er_error_set(err, ER_EUNAVAIL, "cannot listen on '%s': address in use or not "
-                                              "allowed (see server.listen)", listen);
+        return er_error_set(err, ER_EUNAVAIL,
+                            "cannot listen on '%s': address in use or not "
+                            "allowed (see server.listen)",
+                            listen);
     }
     const union MHD_DaemonInfo *di = MHD_get_daemon_info(s->daemon, MHD_DAEMON_INFO_BIND_PORT);
     s->port = di ? di->port : 0;

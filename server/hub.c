@@ -20,9 +20,9 @@
 #include <stdlib.h>
 
 #define NBUCKETS 256
-#define NMEMO 4096
-#define KEY_MAX 64
-#define PREFIX "events:"
+#define NMEMO    4096
+#define KEY_MAX  64
+#define PREFIX   "events:"
 
 typedef struct hsub {
     struct hsub *next;
@@ -33,15 +33,15 @@ typedef struct hsub {
 
 typedef struct memo {
     char root[ER_ID_LEN];
-    char conv[ER_ID_LEN];     /* "" when the tree has no conversation */
+    char conv[ER_ID_LEN]; /* "" when the tree has no conversation */
 } memo;
 
 struct srv_hub {
     er_env *env;
-    pthread_mutex_t lock;     /* guards buckets, nconv and memo */
+    pthread_mutex_t lock; /* guards buckets, nconv and memo */
     hsub *buckets[NBUCKETS];
-    size_t nconv;             /* conversation subscriptions */
-    atomic_size_t live;       /* all subscriptions: the lock-free "anyone?" test */
+    size_t nconv;       /* conversation subscriptions */
+    atomic_size_t live; /* all subscriptions: the lock-free "anyone?" test */
     memo *memo;
     er_cache_sub *sub;
 };

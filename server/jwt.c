@@ -16,8 +16,7 @@
 
 #define MAX_TOKEN 16384
 
-static int decode_json_part(const char *s, size_t len, cJSON **out, const char *what,
-                            er_error *err)
+static int decode_json_part(const char *s, size_t len, cJSON **out, const char *what, er_error *err)
 {
     er_buf b;
     er_buf_init(&b, MAX_TOKEN);
@@ -49,8 +48,9 @@ static int jws_parse(const char *token, srv_jws *out, bool skip_header, er_error
     const char *d2 = d1 ? memchr(d1 + 1, '.', len - (size_t)(d1 + 1 - token)) : NULL;
     if (!d1 || !d2 || memchr(d2 + 1, '.', len - (size_t)(d2 + 1 - token)))
         return er_error_set(err, ER_EAUTH, "token is not a compact JWS (three parts)");
-    int rc = skip_header ? 0 : decode_json_part(token, (size_t)(d1 - token), &out->header,
-                                                "header", err);
+    int rc = skip_header
+                 ? 0
+                 : decode_json_part(token, (size_t)(d1 - token), &out->header, "header", err);
     if (!rc)
         rc = decode_json_part(d1 + 1, (size_t)(d2 - d1 - 1), &out->claims, "claims", err);
     if (!rc && srv_b64url_decode(d2 + 1, len - (size_t)(d2 + 1 - token), &out->sig) != 0)
@@ -85,8 +85,8 @@ static int check_header(const cJSON *h, const char *alg, er_error *err)
     if (!got)
         return er_error_set(err, ER_EAUTH, "token header has no alg");
     if (strcmp(got, alg) != 0)
-        return er_error_set(err, ER_EAUTH, "token algorithm '%.16s' is not accepted (only %s)",
-                            got, alg);
+        return er_error_set(err, ER_EAUTH, "token algorithm '%.16s' is not accepted (only %s)", got,
+                            alg);
     if (cJSON_GetObjectItemCaseSensitive(h, "crit"))
         return er_error_set(err, ER_EAUTH, "token header has critical extensions");
     const cJSON *typ = cJSON_GetObjectItemCaseSensitive(h, "typ");
@@ -138,7 +138,7 @@ static int numeric_date(const cJSON *claims, const char *name, bool required, in
 
 int srv_jwt_check_time(const cJSON *claims, int64_t now_s, int64_t leeway_s, er_error *err)
 {
-    int64_t exp = 0, nbf = 0, iat = 0;   /* set on success; gcc -O2 cannot tell */
+    int64_t exp = 0, nbf = 0, iat = 0; /* set on success; gcc -O2 cannot tell */
     int rc = numeric_date(claims, "exp", true, &exp, err);
     if (!rc)
         rc = numeric_date(claims, "nbf", false, &nbf, err);
@@ -155,8 +155,8 @@ int srv_jwt_check_time(const cJSON *claims, int64_t now_s, int64_t leeway_s, er_
     return 0;
 }
 
-int srv_jwt_verify_hs256(const srv_hmac *key, const char *token, int64_t now_s,
-                         cJSON **claims_out, er_error *err)
+int srv_jwt_verify_hs256(const srv_hmac *key, const char *token, int64_t now_s, cJSON **claims_out,
+                         er_error *err)
 {
     *claims_out = NULL;
     srv_jws j;
@@ -214,7 +214,7 @@ static EVP_PKEY *rsa_key_from_jwk(const cJSON *jwk)
         OSSL_PARAM_BLD_push_BN(bld, OSSL_PKEY_PARAM_RSA_E, e) &&
         (params = OSSL_PARAM_BLD_to_param(bld)) != NULL && EVP_PKEY_fromdata_init(ctx) > 0 &&
         EVP_PKEY_fromdata(ctx, &pkey, EVP_PKEY_PUBLIC_KEY, params) <= 0)
-        pkey = NULL;   /* fromdata leaves it NULL too; said for the reader */
+        pkey = NULL; /* fromdata leaves it NULL too; said for the reader */
     EVP_PKEY_CTX_free(ctx);
     OSSL_PARAM_free(params);
     OSSL_PARAM_BLD_free(bld);

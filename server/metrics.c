@@ -12,22 +12,22 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-static const int statuses[] = { 101, 200, 201, 202, 204, 302, 400, 401, 403, 404, 405, 408,
-                                409, 413, 415, 426, 429, 500, 502, 503, 504 };
-#define NSTATUS (ER_ARRAY_LEN(statuses) + 1)   /* + "other" */
+static const int statuses[] = { 101, 200, 201, 202, 204, 302, 400, 401, 403, 404, 405,
+                                408, 409, 413, 415, 426, 429, 500, 502, 503, 504 };
+#define NSTATUS (ER_ARRAY_LEN(statuses) + 1) /* + "other" */
 
-static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
-                                 0.05,   0.1,   0.25,   0.5,   1,    2.5, 10 };
-#define NBUCKET (ER_ARRAY_LEN(bounds) + 1)     /* + Inf */
+static const double bounds[] = { 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05,
+                                 0.1,    0.25,  0.5,    1,     2.5,  10 };
+#define NBUCKET (ER_ARRAY_LEN(bounds) + 1) /* + Inf */
 
 typedef struct route_stats {
     atomic_uint_fast64_t by_status[NSTATUS];
-    atomic_uint_fast64_t bucket[NBUCKET];      /* not cumulative; summed when rendered */
+    atomic_uint_fast64_t bucket[NBUCKET]; /* not cumulative; summed when rendered */
     atomic_uint_fast64_t sum_us;
 } route_stats;
 
 struct srv_metrics {
-    route_stats *routes;        /* srv_nroutes + 1 */
+    route_stats *routes; /* srv_nroutes + 1 */
     atomic_int ws_open;
 };
 
@@ -110,13 +110,15 @@ static void render_latency(srv_metrics *m, er_buf *out)
         for (size_t b = 0; b < NBUCKET; b++) {
             cum += atomic_load_explicit(&rs->bucket[b], memory_order_relaxed);
             if (b < ER_ARRAY_LEN(bounds))
-                er_buf_printf(out,
-                              "errand_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
-                              route_label(i), bounds[b], (unsigned long long)cum);
+                er_buf_printf(
+                    out,
+                    "errand_http_request_duration_seconds_bucket{route=\"%s\",le=\"%g\"} %llu\n",
+                    route_label(i), bounds[b], (unsigned long long)cum);
             else
-                er_buf_printf(out,
-                              "errand_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
-                              route_label(i), (unsigned long long)cum);
+                er_buf_printf(
+                    out,
+                    "errand_http_request_duration_seconds_bucket{route=\"%s\",le=\"+Inf\"} %llu\n",
+                    route_label(i), (unsigned long long)cum);
         }
         er_buf_printf(out, "errand_http_request_duration_seconds_sum{route=\"%s\"} %.6f\n",
                       route_label(i),
@@ -168,8 +170,9 @@ void srv_metrics_render(srv *s, er_buf *out)
 {
     render_requests(s->metrics, out);
     render_latency(s->metrics, out);
-    er_buf_printf(out, "# HELP errand_websockets_open Open WebSocket connections.\n"
-                       "# TYPE errand_websockets_open gauge\nerrand_websockets_open %d\n",
+    er_buf_printf(out,
+                  "# HELP errand_websockets_open Open WebSocket connections.\n"
+                  "# TYPE errand_websockets_open gauge\nerrand_websockets_open %d\n",
                   atomic_load(&s->metrics->ws_open));
     render_tasks(s, out);
     render_queues(s, out);

@@ -8,7 +8,10 @@
 
 srv_mhd_api srv_mhd;
 
-#define SYM(f) { #f, offsetof(srv_mhd_api, f) }
+#define SYM(f)                       \
+    {                                \
+#f, offsetof(srv_mhd_api, f) \
+    }
 static const er_dl_sym syms[] = {
     SYM(MHD_start_daemon),
     SYM(MHD_stop_daemon),
@@ -34,7 +37,8 @@ static er_error load_err;
 static void load(void)
 {
     static const char *const names[] = { "libmicrohttpd.so.12", "libmicrohttpd.so", NULL };
-    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &srv_mhd, "install libmicrohttpd12", &load_err);
+    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &srv_mhd, "install libmicrohttpd12",
+               &load_err);
 }
 
 int srv_mhd_load(er_error *err)

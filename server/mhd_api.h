@@ -34,21 +34,21 @@ extern srv_mhd_api srv_mhd;
 int srv_mhd_load(er_error *err);
 
 #ifndef SRV_MHD_NO_REDIRECT
-#define MHD_start_daemon (srv_mhd.MHD_start_daemon)
-#define MHD_stop_daemon (srv_mhd.MHD_stop_daemon)
-#define MHD_quiesce_daemon (srv_mhd.MHD_quiesce_daemon)
-#define MHD_get_daemon_info (srv_mhd.MHD_get_daemon_info)
-#define MHD_lookup_connection_value (srv_mhd.MHD_lookup_connection_value)
-#define MHD_get_connection_info (srv_mhd.MHD_get_connection_info)
-#define MHD_create_response_from_buffer (srv_mhd.MHD_create_response_from_buffer)
-#define MHD_create_response_for_upgrade (srv_mhd.MHD_create_response_for_upgrade)
+#define MHD_start_daemon                  (srv_mhd.MHD_start_daemon)
+#define MHD_stop_daemon                   (srv_mhd.MHD_stop_daemon)
+#define MHD_quiesce_daemon                (srv_mhd.MHD_quiesce_daemon)
+#define MHD_get_daemon_info               (srv_mhd.MHD_get_daemon_info)
+#define MHD_lookup_connection_value       (srv_mhd.MHD_lookup_connection_value)
+#define MHD_get_connection_info           (srv_mhd.MHD_get_connection_info)
+#define MHD_create_response_from_buffer   (srv_mhd.MHD_create_response_from_buffer)
+#define MHD_create_response_for_upgrade   (srv_mhd.MHD_create_response_for_upgrade)
 #define MHD_create_response_from_callback (srv_mhd.MHD_create_response_from_callback)
-#define MHD_add_response_header (srv_mhd.MHD_add_response_header)
-#define MHD_queue_response (srv_mhd.MHD_queue_response)
-#define MHD_destroy_response (srv_mhd.MHD_destroy_response)
-#define MHD_suspend_connection (srv_mhd.MHD_suspend_connection)
-#define MHD_resume_connection (srv_mhd.MHD_resume_connection)
-#define MHD_upgrade_action (srv_mhd.MHD_upgrade_action)
+#define MHD_add_response_header           (srv_mhd.MHD_add_response_header)
+#define MHD_queue_response                (srv_mhd.MHD_queue_response)
+#define MHD_destroy_response              (srv_mhd.MHD_destroy_response)
+#define MHD_suspend_connection            (srv_mhd.MHD_suspend_connection)
+#define MHD_resume_connection             (srv_mhd.MHD_resume_connection)
+#define MHD_upgrade_action                (srv_mhd.MHD_upgrade_action)
 #endif
 
 #endif

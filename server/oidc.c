@@ -24,11 +24,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#define STATE_TTL_MS (10 * 60 * 1000)
+#define STATE_TTL_MS     (10 * 60 * 1000)
 #define DISCOVERY_TTL_MS (60 * 60 * 1000)
-#define JWKS_REFETCH_MS 10000
-#define LEEWAY_S 60
-#define CALLBACK_PATH "/api/v1/auth/oidc/callback"
+#define JWKS_REFETCH_MS  10000
+#define LEEWAY_S         60
+#define CALLBACK_PATH    "/api/v1/auth/oidc/callback"
 
 typedef struct endpoints {
     char authorize[512];
@@ -39,9 +39,9 @@ typedef struct endpoints {
 struct srv_oidc {
     srv *s;
     char issuer[512];
-    pthread_mutex_t lock;        /* guards what follows */
+    pthread_mutex_t lock; /* guards what follows */
     endpoints ep;
-    int64_t discovered_at;       /* 0: not yet */
+    int64_t discovered_at; /* 0: not yet */
     cJSON *jwks;
     int64_t jwks_at;
 };
@@ -55,9 +55,10 @@ int srv_oidc_new(srv_oidc **out, srv *s, er_error *err)
     if (set == 0)
         return 0;
     if (set != 3)
-        return er_error_set(err, ER_EINVAL, "OpenID Connect login needs all of oauth.issuer "
-                                            "(OAUTH_ISSUER_URL), OAUTH_CLIENT_ID and "
-                                            "OAUTH_CLIENT_SECRET");
+        return er_error_set(err, ER_EINVAL,
+                            "OpenID Connect login needs all of oauth.issuer "
+                            "(OAUTH_ISSUER_URL), OAUTH_CLIENT_ID and "
+                            "OAUTH_CLIENT_SECRET");
     if (!er_str_starts(c->oauth_issuer, "https://") &&
         !er_str_starts(c->oauth_issuer, "http://127.0.0.1") &&
         !er_str_starts(c->oauth_issuer, "http://localhost"))
@@ -108,13 +109,18 @@ static void param(er_buf *b, const char *name, const char *value)
 
 /* ---- HTTP ---- */
 
-static int fetch_json(const char *url, const char *body, const char *const *headers,
-                      cJSON **out, long *status, er_error *err)
+static int fetch_json(const char *url, const char *body, const char *const *headers, cJSON **out,
+                      long *status, er_error *err)
 {
-    er_http_req req = { .url = url, .headers = headers, .body = body,
-                        .body_len = body ? strlen(body) : 0, .connect_timeout_ms = 5000,
-                        .timeout_ms = 15000, .max_body = 1 << 20, .retries = body ? 0 : 1,
-                        .configured_endpoint = true };   /* the issuer is a setting */
+    er_http_req req = { .url = url,
+                        .headers = headers,
+                        .body = body,
+                        .body_len = body ? strlen(body) : 0,
+                        .connect_timeout_ms = 5000,
+                        .timeout_ms = 15000,
+                        .max_body = 1 << 20,
+                        .retries = body ? 0 : 1,
+                        .configured_endpoint = true }; /* the issuer is a setting */
     er_http_resp resp;
     int rc = er_http_request(&resp, &req, err);
     *out = NULL;
@@ -241,15 +247,17 @@ static int spend_state(srv_oidc *o, const char *state, cJSON **saved, er_error *
     size_t len = 0;
     rc = er_cache_get(cache, key, &text, &len, err);
     if (rc == ER_ENOTFOUND)
-        return er_error_set(err, ER_EINVAL, "unknown or expired login state; start again at "
-                                            "/api/v1/auth/oidc/login");
+        return er_error_set(err, ER_EINVAL,
+                            "unknown or expired login state; start again at "
+                            "/api/v1/auth/oidc/login");
     if (rc)
         return rc;
     int64_t n = 0;
     rc = er_cache_incr(cache, used, 1, STATE_TTL_MS, &n, err);
     if (!rc && n > 1)
-        rc = er_error_set(err, ER_EINVAL, "this login state was already used; start again at "
-                                          "/api/v1/auth/oidc/login");
+        rc = er_error_set(err, ER_EINVAL,
+                          "this login state was already used; start again at "
+                          "/api/v1/auth/oidc/login");
     if (!rc && er_json_parse(saved, text, len, NULL))
         rc = er_error_set(err, ER_EINTERNAL, "saved login state is not JSON");
     er_cache_del(cache, key, NULL);
@@ -270,8 +278,8 @@ static void basic_auth(const er_config *c, er_buf *out)
     er_buf_release(&creds);
 }
 
-static int exchange_code(srv_oidc *o, const endpoints *ep, const char *code,
-                         const char *verifier, char **id_token, er_error *err)
+static int exchange_code(srv_oidc *o, const endpoints *ep, const char *code, const char *verifier,
+                         char **id_token, er_error *err)
 {
     er_buf body = ER_BUF_INIT, redirect = ER_BUF_INIT, auth = ER_BUF_INIT;
     callback_url(o, &redirect);
@@ -307,7 +315,8 @@ static const cJSON *find_key(const cJSON *jwks, const char *kid)
 {
     const cJSON *k, *only = NULL;
     int rsa = 0;
-    cJSON_ArrayForEach(k, er_json_arr(jwks, "keys")) {
+    cJSON_ArrayForEach(k, er_json_arr(jwks, "keys"))
+    {
         if (kid && er_str_eq(er_json_str(k, "kid"), kid))
             return k;
         if (er_str_eq(er_json_str(k, "kty"), "RSA")) {
@@ -337,8 +346,8 @@ static int verify_signature(srv_oidc *o, const endpoints *ep, const srv_jws *j, 
         long status = 0;
         rc = fetch_json(ep->jwks, NULL, NULL, &jwks, &status, err);
         if (!rc && (status != 200 || !er_json_arr(jwks, "keys")))
-            rc = er_error_set(err, ER_EPROTO, "the JWKS at %s is not usable (status %ld)",
-                              ep->jwks, status);
+            rc = er_error_set(err, ER_EPROTO, "the JWKS at %s is not usable (status %ld)", ep->jwks,
+                              status);
         if (rc) {
             cJSON_Delete(jwks);
             return rc;
@@ -349,8 +358,9 @@ static int verify_signature(srv_oidc *o, const endpoints *ep, const srv_jws *j, 
         o->jwks_at = er_mono_ms();
         pthread_mutex_unlock(&o->lock);
     }
-    return er_error_set(err, ER_EAUTH, "the ID token is signed by a key the provider does not "
-                                       "publish");
+    return er_error_set(err, ER_EAUTH,
+                        "the ID token is signed by a key the provider does not "
+                        "publish");
 }
 
 static int check_audience(const cJSON *claims, const char *client_id, er_error *err)
@@ -361,8 +371,8 @@ static int check_audience(const cJSON *claims, const char *client_id, er_error *
     if (cJSON_IsArray(aud)) {
         bool found = false;
         const cJSON *a;
-        cJSON_ArrayForEach(a, aud)
-            found = found || (cJSON_IsString(a) && strcmp(a->valuestring, client_id) == 0);
+        cJSON_ArrayForEach(a, aud) found =
+            found || (cJSON_IsString(a) && strcmp(a->valuestring, client_id) == 0);
         const char *azp = er_json_str(claims, "azp");
         if (found && (cJSON_GetArraySize(aud) == 1 || er_str_eq(azp, client_id)))
             return 0;
@@ -387,8 +397,8 @@ static void identity_from(srv_oidc *o, const cJSON *c, srv_identity *out)
         snprintf(out->name, sizeof out->name, "%.*s", (int)strcspn(email, "@"), email);
 }
 
-static int validate_id_token(srv_oidc *o, const endpoints *ep, const char *token,
-                             const char *nonce, srv_identity *out, er_error *err)
+static int validate_id_token(srv_oidc *o, const endpoints *ep, const char *token, const char *nonce,
+                             srv_identity *out, er_error *err)
 {
     srv_jws j;
     int rc = srv_jws_parse(token, &j, err);

@@ -17,9 +17,9 @@ typedef struct job {
 
 struct srv_pool {
     pthread_mutex_t lock;
-    pthread_cond_t cond;     /* work arrived, or the pool went idle */
+    pthread_cond_t cond; /* work arrived, or the pool went idle */
     job *head, *tail;
-    int busy;                /* queued + running */
+    int busy; /* queued + running */
     bool stop;
     pthread_t threads[SLOW_THREADS];
     int nthreads;
@@ -44,7 +44,7 @@ static void *pool_main(void *arg)
         er_log_set_context(NULL, r->request_id);
         r->route->fn(r);
         er_log_set_context(NULL, NULL);
-        srv_resume(r);   /* r belongs to MHD again from here on */
+        srv_resume(r); /* r belongs to MHD again from here on */
         pthread_mutex_lock(&p->lock);
         p->busy--;
         pthread_cond_broadcast(&p->cond);

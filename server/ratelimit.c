@@ -27,8 +27,7 @@ static int64_t previous_count(er_cache *c, const char *key)
 }
 
 /* Milliseconds until one more request would fit, given the counts seen. */
-static int64_t wait_ms(int64_t limit, int64_t window, int64_t elapsed, int64_t prev,
-                       int64_t cur)
+static int64_t wait_ms(int64_t limit, int64_t window, int64_t elapsed, int64_t prev, int64_t cur)
 {
     if (cur > limit) {
         /* Not before the next window, where this window's cur - 1 is "previous". */
@@ -54,8 +53,7 @@ int srv_ratelimit(srv *s, const char *who, const char *endpoint, int *retry_afte
     int64_t now = er_time_ms(), idx = now / window, elapsed = now - idx * window;
     char cur_key[256], prev_key[256];
     snprintf(cur_key, sizeof cur_key, "rate_limit:%s:%s:%lld", who, endpoint, (long long)idx);
-    snprintf(prev_key, sizeof prev_key, "rate_limit:%s:%s:%lld", who, endpoint,
-             (long long)idx - 1);
+    snprintf(prev_key, sizeof prev_key, "rate_limit:%s:%s:%lld", who, endpoint, (long long)idx - 1);
     int64_t cur = 0;
     if (er_cache_incr(c, cur_key, 1, 2 * window, &cur, &err)) {
         er_log(ER_LOG_WARN, "ratelimit", "not limiting: %s", err.msg);

@@ -13,7 +13,7 @@ int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, cons
               size_t len)
 {
     if (r->status)
-        return r->status;   /* the first answer stands */
+        return r->status; /* the first answer stands */
     r->status = status;
     r->ctype = ctype;
     if (r->extra)
@@ -49,14 +49,24 @@ int srv_reply_buf(srv_req *r, int status, er_buf *json)
 
 static const char *code_name(int status)
 {
-    static const struct { int status; const char *name; } names[] = {
-        { 400, "bad_request" },      { 401, "unauthorized" },
-        { 403, "forbidden" },        { 404, "not_found" },
-        { 405, "method_not_allowed" }, { 408, "request_timeout" },
-        { 409, "conflict" },         { 413, "payload_too_large" },
-        { 415, "unsupported_media_type" }, { 426, "upgrade_required" },
-        { 429, "rate_limited" },     { 502, "bad_gateway" },
-        { 503, "unavailable" },      { 504, "timeout" },
+    static const struct {
+        int status;
+        const char *name;
+    } names[] = {
+        { 400, "bad_request" },
+        { 401, "unauthorized" },
+        { 403, "forbidden" },
+        { 404, "not_found" },
+        { 405, "method_not_allowed" },
+        { 408, "request_timeout" },
+        { 409, "conflict" },
+        { 413, "payload_too_large" },
+        { 415, "unsupported_media_type" },
+        { 426, "upgrade_required" },
+        { 429, "rate_limited" },
+        { 502, "bad_gateway" },
+        { 503, "unavailable" },
+        { 504, "timeout" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(names); i++)
         if (names[i].status == status)
@@ -85,29 +95,18 @@ int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, 
 int srv_status_of(int code)
 {
     switch (code) {
-    case ER_EINVAL:
-        return 400;
-    case ER_EAUTH:
-        return 401;
-    case ER_EDENIED:
-        return 403;
-    case ER_ENOTFOUND:
-        return 404;
+    case ER_EINVAL: return 400;
+    case ER_EAUTH: return 401;
+    case ER_EDENIED: return 403;
+    case ER_ENOTFOUND: return 404;
     case ER_ECONFLICT:
-    case ER_EEXISTS:
-        return 409;
-    case ER_ETOOBIG:
-        return 413;
-    case ER_EBUDGET:   /* a cap of the user's: server.max_tasks_per_user */
-        return 429;
-    case ER_EUNAVAIL:
-        return 503;
-    case ER_ETIMEDOUT:
-        return 504;
-    case ER_EPROTO:
-        return 502;
-    default:
-        return 500;
+    case ER_EEXISTS: return 409;
+    case ER_ETOOBIG: return 413;
+    case ER_EBUDGET: /* a cap of the user's: server.max_tasks_per_user */ return 429;
+    case ER_EUNAVAIL: return 503;
+    case ER_ETIMEDOUT: return 504;
+    case ER_EPROTO: return 502;
+    default: return 500;
     }
 }
 
@@ -119,8 +118,10 @@ int srv_reply_err(srv_req *r, const er_error *err)
     /* Details of server-side failures go to the log, never to the client. */
     er_log(ER_LOG_ERROR, "http", "%s %s failed: %s", r->method, r->path, err->msg);
     if (status == 503)
-        return srv_reply_error(r, 503, NULL, "a backend is unavailable; try again later "
-                                             "(request %s)", r->request_id);
+        return srv_reply_error(r, 503, NULL,
+                               "a backend is unavailable; try again later "
+                               "(request %s)",
+                               r->request_id);
     return srv_reply_error(r, status, NULL, "internal error (request %s; see the server log)",
                            r->request_id);
 }

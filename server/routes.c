@@ -12,7 +12,8 @@
 
 static const srv_field chat_body[] = {
     { "message", SRV_T_STRING, true, MAX_MESSAGE, "What to ask; the supervisor routes it" },
-    { "conversation_id", SRV_T_STRING, false, 64, "Continue this conversation (default: a new one)" },
+    { "conversation_id", SRV_T_STRING, false, 64,
+      "Continue this conversation (default: a new one)" },
     { "agent", SRV_T_STRING, false, 32, "Send to this agent, skipping routing" },
     { NULL, 0, false, 0, NULL },
 };
@@ -33,7 +34,8 @@ static const srv_field task_query[] = {
 };
 static const srv_field conv_query[] = {
     { "user_id", SRV_T_STRING, false, 64, "Admins: only conversations of this user" },
-    { "limit", SRV_T_INT, false, 500, "At most this many, most recently active first (default 50)" },
+    { "limit", SRV_T_INT, false, 500,
+      "At most this many, most recently active first (default 50)" },
     { NULL, 0, false, 0, NULL },
 };
 static const srv_field login_query[] = {
@@ -47,104 +49,145 @@ static const srv_field callback_query[] = {
     { NULL, 0, false, 0, NULL },
 };
 
-#define R_END { 0, NULL, NULL }
-#define R_AUTH { 401, "Missing, invalid or expired bearer token", "Error" }, \
-               { 429, "Rate limited; see Retry-After", "Error" }
+#define R_END         \
+    {                 \
+        0, NULL, NULL \
+    }
+#define R_AUTH                                                    \
+    { 401, "Missing, invalid or expired bearer token", "Error" }, \
+    {                                                             \
+        429, "Rate limited; see Retry-After", "Error"             \
+    }
 
 static const srv_resp_doc health_resp[] = { { 200, "The process is up", "Health" }, R_END };
-static const srv_resp_doc ready_resp[] = {
-    { 200, "Store, bus and cache are reachable", "Ready" },
-    { 503, "A backend is unreachable", "Ready" }, R_END };
-static const srv_resp_doc metrics_resp[] = {
-    { 200, "Prometheus text format", NULL },
-    { 401, "server.metrics_token is set and was not sent", "Error" }, R_END };
+static const srv_resp_doc ready_resp[] = { { 200, "Store, bus and cache are reachable", "Ready" },
+                                           { 503, "A backend is unreachable", "Ready" },
+                                           R_END };
+static const srv_resp_doc metrics_resp[] = { { 200, "Prometheus text format", NULL },
+                                             { 401, "server.metrics_token is set and was not sent",
+                                               "Error" },
+                                             R_END };
 static const srv_resp_doc openapi_resp[] = { { 200, "This document", NULL }, R_END };
 static const srv_resp_doc chat_resp[] = {
     { 202, "The task is queued; follow it with GET /api/v1/tasks/{id} or the WebSocket",
       "ChatAccepted" },
     { 400, "Malformed body, or an unknown agent", "Error" },
     { 401, "Missing, invalid or expired bearer token", "Error" },
-    { 429, "Rate limited (see Retry-After), or the user has server.max_tasks_per_user tasks "
-           "not ended", "Error" },
+    { 429,
+      "Rate limited (see Retry-After), or the user has server.max_tasks_per_user tasks "
+      "not ended",
+      "Error" },
     { 404, "No such conversation", "Error" },
     { 413, "Body over server.max_body", "Error" },
     { 415, "Body is not application/json", "Error" },
-    { 503, "A backend is unavailable", "Error" }, R_END };
-static const srv_resp_doc tasks_resp[] = {
-    { 200, "Top-level tasks, newest first", "TaskList" },
-    { 400, "A query parameter is out of range", "Error" }, R_AUTH, R_END };
-static const srv_resp_doc task_resp[] = {
-    { 200, "The task with its steps and subtasks", "TaskDetail" }, R_AUTH,
-    { 404, "No such task (or not yours)", "Error" }, R_END };
-static const srv_resp_doc cancel_resp[] = {
-    { 200, "The task, now cancelled", "Task" }, R_AUTH,
-    { 404, "No such task (or not yours)", "Error" },
-    { 409, "The task has already ended", "Error" }, R_END };
-static const srv_resp_doc convs_resp[] = {
-    { 200, "Conversations, most recently active first", "ConversationList" },
-    { 400, "A query parameter is out of range", "Error" }, R_AUTH, R_END };
-static const srv_resp_doc conv_resp[] = {
-    { 200, "The conversation and its messages", "ConversationDetail" }, R_AUTH,
-    { 404, "No such conversation (or not yours)", "Error" }, R_END };
+    { 503, "A backend is unavailable", "Error" },
+    R_END
+};
+static const srv_resp_doc tasks_resp[] = { { 200, "Top-level tasks, newest first", "TaskList" },
+                                           { 400, "A query parameter is out of range", "Error" },
+                                           R_AUTH,
+                                           R_END };
+static const srv_resp_doc task_resp[] = { { 200, "The task with its steps and subtasks",
+                                            "TaskDetail" },
+                                          R_AUTH,
+                                          { 404, "No such task (or not yours)", "Error" },
+                                          R_END };
+static const srv_resp_doc cancel_resp[] = { { 200, "The task, now cancelled", "Task" },
+                                            R_AUTH,
+                                            { 404, "No such task (or not yours)", "Error" },
+                                            { 409, "The task has already ended", "Error" },
+                                            R_END };
+static const srv_resp_doc convs_resp[] = { { 200, "Conversations, most recently active first",
+                                             "ConversationList" },
+                                           { 400, "A query parameter is out of range", "Error" },
+                                           R_AUTH,
+                                           R_END };
+static const srv_resp_doc conv_resp[] = { { 200, "The conversation and its messages",
+                                            "ConversationDetail" },
+                                          R_AUTH,
+                                          { 404, "No such conversation (or not yours)", "Error" },
+                                          R_END };
 static const srv_resp_doc agents_resp[] = {
-    { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END };
+    { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END
+};
 static const srv_resp_doc config_get_resp[] = {
-    { 200, "The agent's stored configuration ({} when none)", "AgentConfig" }, R_AUTH,
-    { 404, "No such agent", "Error" }, R_END };
-static const srv_resp_doc config_put_resp[] = {
-    { 200, "Stored", "AgentConfig" },
-    { 400, "The body is not a JSON object", "Error" }, R_AUTH,
-    { 403, "Admins only", "Error" },
+    { 200, "The agent's stored configuration ({} when none)", "AgentConfig" },
+    R_AUTH,
     { 404, "No such agent", "Error" },
-    { 413, "Body over server.max_body", "Error" },
-    { 415, "Body is not application/json", "Error" }, R_END };
+    R_END
+};
+static const srv_resp_doc config_put_resp[] = { { 200, "Stored", "AgentConfig" },
+                                                { 400, "The body is not a JSON object", "Error" },
+                                                R_AUTH,
+                                                { 403, "Admins only", "Error" },
+                                                { 404, "No such agent", "Error" },
+                                                { 413, "Body over server.max_body", "Error" },
+                                                { 415, "Body is not application/json", "Error" },
+                                                R_END };
 static const srv_resp_doc token_resp[] = {
     { 200, "An access token and a refresh token", "TokenPair" },
     { 400, "Malformed body", "Error" },
     { 401, "The token is unknown, revoked, expired or already used", "Error" },
     { 413, "Body over server.max_body", "Error" },
     { 415, "Body is not application/json", "Error" },
-    { 429, "Rate limited; see Retry-After", "Error" }, R_END };
+    { 429, "Rate limited; see Retry-After", "Error" },
+    R_END
+};
 static const srv_resp_doc logout_resp[] = {
     { 204, "The session's refresh tokens are revoked", NULL },
     { 400, "Malformed body", "Error" },
     { 401, "The refresh token is unknown, expired or already used", "Error" },
     { 413, "Body over server.max_body", "Error" },
     { 415, "Body is not application/json", "Error" },
-    { 429, "Rate limited; see Retry-After", "Error" }, R_END };
+    { 429, "Rate limited; see Retry-After", "Error" },
+    R_END
+};
 static const srv_resp_doc me_resp[] = { { 200, "The caller", "User" }, R_AUTH, R_END };
 static const srv_resp_doc login_resp[] = {
     { 302, "Redirect to the provider's login page", NULL },
     { 404, "OpenID Connect login is not configured", "Error" },
     { 429, "Rate limited; see Retry-After", "Error" },
-    { 502, "The provider's discovery document could not be read", "Error" }, R_END };
+    { 502, "The provider's discovery document could not be read", "Error" },
+    R_END
+};
 static const srv_resp_doc callback_resp[] = {
     { 200, "Logged in: an access token and a refresh token", "TokenPair" },
-    { 302, "Logged in, and the request is a browser's navigation (Sec-Fetch-Mode: navigate): "
-           "to the web interface, with the session's refresh token in the fragment "
-           "(/#/oidc/TOKEN), which the page spends at once", NULL },
+    { 302,
+      "Logged in, and the request is a browser's navigation (Sec-Fetch-Mode: navigate): "
+      "to the web interface, with the session's refresh token in the fragment "
+      "(/#/oidc/TOKEN), which the page spends at once",
+      NULL },
     { 400, "Missing or unknown state or code", "Error" },
     { 401, "The provider refused the login or its ID token is invalid", "Error" },
     { 404, "OpenID Connect login is not configured", "Error" },
     { 429, "Rate limited; see Retry-After", "Error" },
-    { 502, "The provider could not be reached or answered garbage", "Error" }, R_END };
+    { 502, "The provider could not be reached or answered garbage", "Error" },
+    R_END
+};
 static const srv_resp_doc openai_chat_resp[] = {
-    { 200, "A chat.completion, or with stream=true an event stream of chat.completion.chunk "
-           "objects ending in data: [DONE]", NULL },
-    { 400, "Malformed body: model, messages or stream", "Error" }, R_AUTH,
+    { 200,
+      "A chat.completion, or with stream=true an event stream of chat.completion.chunk "
+      "objects ending in data: [DONE]",
+      NULL },
+    { 400, "Malformed body: model, messages or stream", "Error" },
+    R_AUTH,
     { 404, "No such model (an agent's name, or errand)", "Error" },
     { 413, "Body over server.max_body", "Error" },
     { 415, "Body is not application/json", "Error" },
     { 502, "The task failed or was cancelled", "Error" },
-    { 504, "The task did not end in time", "Error" }, R_END };
+    { 504, "The task did not end in time", "Error" },
+    R_END
+};
 static const srv_resp_doc openai_models_resp[] = {
-    { 200, "The models: errand (routed by the supervisor) and every agent", NULL }, R_AUTH,
-    R_END };
+    { 200, "The models: errand (routed by the supervisor) and every agent", NULL }, R_AUTH, R_END
+};
 static const srv_resp_doc ws_resp[] = {
     { 101, "Switching to the WebSocket protocol (see the description)", NULL },
     { 401, "Missing or invalid token (header or access_token query parameter)", "Error" },
     { 403, "Origin not allowed (server.cors_origins)", "Error" },
-    { 426, "Not a WebSocket upgrade request", "Error" }, R_END };
+    { 426, "Not a WebSocket upgrade request", "Error" },
+    R_END
+};
 
 const srv_route srv_routes[] = {
     { "GET", "/healthz", srv_route_healthz, "healthz", SRV_NO_LIMIT,
@@ -181,30 +224,29 @@ const srv_route srv_routes[] = {
       token_resp },
     { "POST", "/api/v1/auth/refresh", srv_route_auth_refresh, "auth.refresh", SRV_BODY,
       "Spend a refresh token for a new token pair (refresh tokens rotate; the session ends "
-      "when it began plus server.refresh_ttl)", refresh_body, NULL,
-      token_resp },
+      "when it began plus server.refresh_ttl)",
+      refresh_body, NULL, token_resp },
     { "POST", "/api/v1/auth/logout", srv_route_auth_logout, "auth.logout", SRV_BODY,
       "Revoke a session: every refresh token of its chain and its access tokens", refresh_body,
       NULL, logout_resp },
     { "GET", "/api/v1/auth/me", srv_route_auth_me, "auth.me", SRV_AUTH, "Who the token is for",
       NULL, NULL, me_resp },
     { "GET", "/api/v1/auth/oidc/login", srv_route_oidc_login, "auth.oidc.login",
-      SRV_REDIRECT | SRV_SLOW,
-      "Start an OpenID Connect login (authorization code with PKCE)", NULL, login_query,
-      login_resp },
-    { "GET", "/api/v1/auth/oidc/callback", srv_route_oidc_callback, "auth.oidc.callback",
-      SRV_SLOW,
+      SRV_REDIRECT | SRV_SLOW, "Start an OpenID Connect login (authorization code with PKCE)", NULL,
+      login_query, login_resp },
+    { "GET", "/api/v1/auth/oidc/callback", srv_route_oidc_callback, "auth.oidc.callback", SRV_SLOW,
       "Where the provider sends the browser back; finishes the login", NULL, callback_query,
       callback_resp },
     { "POST", "/v1/chat/completions", srv_route_openai_chat, "openai.chat.completions",
       SRV_AUTH | SRV_FREE_BODY | SRV_SLOW,
       "OpenAI-compatible chat completion: model names an agent or errand; the last user "
-      "message is the request, earlier messages its context", NULL, NULL, openai_chat_resp },
+      "message is the request, earlier messages its context",
+      NULL, NULL, openai_chat_resp },
     { "GET", "/v1/models", srv_route_openai_models, "openai.models", SRV_AUTH,
       "OpenAI-compatible model list: errand and every agent", NULL, NULL, openai_models_resp },
     { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_AUTH | SRV_NO_LIMIT,
-      "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL,
-      NULL, ws_resp },
+      "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL, NULL,
+      ws_resp },
 };
 const size_t srv_nroutes = ER_ARRAY_LEN(srv_routes);
 
@@ -242,8 +284,7 @@ static bool match_path(const char *pat, const char *path, char params[][SRV_PARA
  * must answer HEAD); libmicrohttpd leaves the body out of a HEAD answer. */
 static bool method_matches(const char *route, const char *method)
 {
-    return strcmp(route, method) == 0 ||
-           (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
+    return strcmp(route, method) == 0 || (strcmp(method, "HEAD") == 0 && strcmp(route, "GET") == 0);
 }
 
 const srv_route *srv_route_find(const char *method, const char *path,

@@ -83,7 +83,7 @@ int srv_route_auth_logout(srv_req *r)
     er_error err = { 0 };
     if (er_env_store(r->s->env, &st, &err) || er_store_refresh_revoke(st, family, &err))
         return srv_reply_err(r, &err);
-    srv_sessions_forget(r->s, family);   /* its access tokens end here at once */
+    srv_sessions_forget(r->s, family); /* its access tokens end here at once */
     return srv_reply(r, 204, "application/json", NULL, NULL, 0);
 }
 
@@ -134,16 +134,13 @@ static int login_failed(srv_req *r, const er_error *err)
 {
     er_log(ER_LOG_WARN, "oidc", "login failed: %s", err->msg);
     switch (err->code) {
-    case ER_EINVAL:
-        return srv_reply_error(r, 400, NULL, "%s", err->msg);
-    case ER_EAUTH:
-        return srv_reply_error(r, 401, NULL, "login refused: %s", err->msg);
+    case ER_EINVAL: return srv_reply_error(r, 400, NULL, "%s", err->msg);
+    case ER_EAUTH: return srv_reply_error(r, 401, NULL, "login refused: %s", err->msg);
     case ER_EUNAVAIL:
     case ER_ETIMEDOUT:
     case ER_EPROTO:
         return srv_reply_error(r, 502, NULL, "the identity provider failed: %s", err->msg);
-    default:
-        return srv_reply_err(r, err);
+    default: return srv_reply_err(r, err);
     }
 }
 
@@ -198,8 +195,8 @@ int srv_route_oidc_callback(srv_req *r)
     er_user u;
     int rc = er_env_store(r->s->env, &st, &err);
     if (!rc)
-        rc = er_store_identity_user(st, id.issuer, id.subject, id.name, id.email[0] ? id.email : NULL,
-                                    uid, &err);
+        rc = er_store_identity_user(st, id.issuer, id.subject, id.name,
+                                    id.email[0] ? id.email : NULL, uid, &err);
     if (!rc)
         rc = er_store_user_get(st, uid, &u, &err);
     if (rc)

@@ -55,7 +55,7 @@ int srv_route_convs_list(srv_req *r)
     cJSON *arr = cJSON_CreateArray();
     int rc = er_env_store(r->s->env, &st, &err);
     convs_read x = { who, (int)limit, arr };
-    if (!rc)   /* a read: beside other readers and writers (see er_store_read) */
+    if (!rc) /* a read: beside other readers and writers (see er_store_read) */
         rc = er_store_read(st, read_convs, &x, &err);
     if (rc) {
         cJSON_Delete(arr);

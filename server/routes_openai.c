@@ -29,7 +29,7 @@
 #include <string.h>
 
 #define SUPERVISOR_MODEL "errand"
-#define MAX_MESSAGES 256
+#define MAX_MESSAGES     256
 #define STREAM_CHUNK_MAX (1024 * 1024)
 
 static const char *const follow_kinds[] = { "token", "end", NULL };
@@ -46,7 +46,8 @@ static bool content_text(const cJSON *content, er_buf *out)
     if (!cJSON_IsArray(content))
         return false;
     const cJSON *part;
-    cJSON_ArrayForEach(part, content) {
+    cJSON_ArrayForEach(part, content)
+    {
         const char *t = er_json_str(part, "text");
         if (!er_str_eq(er_json_str(part, "type"), "text") || !t)
             return false;
@@ -71,13 +72,16 @@ static int request_text(srv_req *r, const cJSON *msgs, char **out)
         er_buf_puts(&b, "Earlier in this conversation:\n");
     int i = 0;
     const cJSON *m;
-    cJSON_ArrayForEach(m, msgs) {
+    cJSON_ArrayForEach(m, msgs)
+    {
         const char *role = er_json_str(m, "role");
         if (!er_str_eq(role, "user") && !er_str_eq(role, "system") &&
             !er_str_eq(role, "assistant")) {
             er_buf_release(&b);
-            return srv_reply_error(r, 400, "messages", "message %d: role must be system, user "
-                                   "or assistant", i);
+            return srv_reply_error(r, 400, "messages",
+                                   "message %d: role must be system, user "
+                                   "or assistant",
+                                   i);
         }
         if (i == n - 1 && n > 1)
             er_buf_puts(&b, "\nThe request now:\n");
@@ -176,8 +180,10 @@ static int answer_whole(srv_req *r, follow *fo, const char *model)
     }
     er_follow_close(fo->f);
     if (!end)
-        return srv_reply_error(r, 504, NULL, "task %s did not end in time; follow it at "
-                               "/api/v1/tasks/%s", fo->task_id, fo->task_id);
+        return srv_reply_error(r, 504, NULL,
+                               "task %s did not end in time; follow it at "
+                               "/api/v1/tasks/%s",
+                               fo->task_id, fo->task_id);
     const cJSON *d = er_json_obj(end, "data");
     int status;
     if (!er_str_eq(er_json_str(d, "status"), "done")) {
@@ -205,17 +211,17 @@ static int answer_whole(srv_req *r, follow *fo, const char *model)
 /* ---- streaming ---- */
 
 typedef struct stream {
-    struct stream *next;    /* in the server's list, under its lock */
+    struct stream *next; /* in the server's list, under its lock */
     struct srv_streams *reg;
     follow fo;
     char *model;
     struct MHD_Connection *conn;
     pthread_mutex_t lock;
-    er_buf out;             /* SSE bytes not yet taken by libmicrohttpd */
-    bool done;              /* the follower wrote the last chunk */
-    bool suspended;         /* the reader suspended the connection, waiting for bytes */
-    bool gone;              /* libmicrohttpd freed its side: stop */
-    bool stopping;          /* the server is stopping: the follower ends */
+    er_buf out;     /* SSE bytes not yet taken by libmicrohttpd */
+    bool done;      /* the follower wrote the last chunk */
+    bool suspended; /* the reader suspended the connection, waiting for bytes */
+    bool gone;      /* libmicrohttpd freed its side: stop */
+    bool stopping;  /* the server is stopping: the follower ends */
     bool started;
     pthread_t thread;
 } stream;
@@ -223,19 +229,21 @@ typedef struct stream {
 struct srv_streams {
     pthread_mutex_t lock;
     stream *head;
-    bool closing;           /* no new streams */
+    bool closing; /* no new streams */
 };
 
 static void push(stream *st, const char *data, size_t len, bool last)
 {
     pthread_mutex_lock(&st->lock);
-    if (st->done) {         /* ended by a stop: nothing more goes out */
+    if (st->done) { /* ended by a stop: nothing more goes out */
         pthread_mutex_unlock(&st->lock);
         return;
     }
     if (er_buf_append(&st->out, data, len))
-        er_log(ER_LOG_WARN, "server", "chat completion stream of task %s: a chunk was dropped "
-               "(the client reads too slowly)", st->fo.task_id);
+        er_log(ER_LOG_WARN, "server",
+               "chat completion stream of task %s: a chunk was dropped "
+               "(the client reads too slowly)",
+               st->fo.task_id);
     st->done |= last;
     if (st->suspended && !st->gone) {
         st->suspended = false;
@@ -293,7 +301,7 @@ static bool is_gone(stream *st)
 static void *feed(void *arg)
 {
     stream *st = arg;
-    push_chunk(st, NULL, NULL, NULL);   /* the role first, as OpenAI does */
+    push_chunk(st, NULL, NULL, NULL); /* the role first, as OpenAI does */
     bool ended = false;
     while (!ended && !is_gone(st) && er_mono_ms() < st->fo.deadline_ms) {
         cJSON *ev = next_event(&st->fo, 500);
@@ -308,9 +316,9 @@ static void *feed(void *arg)
             if (er_str_eq(er_json_str(d, "status"), "done")) {
                 push_chunk(st, NULL, "stop", d);
             } else {
-                char *why = er_xasprintf("task %s %s: %s", st->fo.task_id,
-                                         er_json_str(d, "status"), er_json_str(d, "error") ?
-                                         er_json_str(d, "error") : "no reason");
+                char *why =
+                    er_xasprintf("task %s %s: %s", st->fo.task_id, er_json_str(d, "status"),
+                                 er_json_str(d, "error") ? er_json_str(d, "error") : "no reason");
                 push_error(st, why);
                 free(why);
             }
@@ -377,9 +385,8 @@ static int answer_stream(srv_req *r, follow *fo, const char *model)
     st->conn = r->conn;
     pthread_mutex_init(&st->lock, NULL);
     er_buf_init(&st->out, STREAM_CHUNK_MAX);
-    struct MHD_Response *resp =
-        MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024, read_stream, st,
-                                          free_stream);
+    struct MHD_Response *resp = MHD_create_response_from_callback(MHD_SIZE_UNKNOWN, 16 * 1024,
+                                                                  read_stream, st, free_stream);
     if (!resp) {
         free_stream(st);
         return srv_reply_error(r, 500, NULL, "cannot start the stream");
@@ -393,7 +400,7 @@ static int answer_stream(srv_req *r, follow *fo, const char *model)
     }
     pthread_mutex_unlock(&r->s->streams->lock);
     if (closing) {
-        MHD_destroy_response(resp);   /* frees st */
+        MHD_destroy_response(resp); /* frees st */
         return srv_reply_error(r, 503, NULL, "the server is stopping");
     }
     st->started = pthread_create(&st->thread, NULL, feed, st) == 0;
@@ -401,7 +408,7 @@ static int answer_stream(srv_req *r, follow *fo, const char *model)
         push(st, "data: [DONE]\n\n", 14, true);
     MHD_add_response_header(resp, "Cache-Control", "no-store");
     MHD_add_response_header(resp, "X-Accel-Buffering", "no");
-    r->upgrade = resp;   /* http.c sends a prepared response as it is */
+    r->upgrade = resp; /* http.c sends a prepared response as it is */
     r->ctype = "text/event-stream";
     r->status = 200;
     return 200;
@@ -412,12 +419,15 @@ int srv_route_openai_chat(srv_req *r)
     const cJSON *b = r->body;
     const char *model = er_json_str(b, "model");
     if (!model)
-        return srv_reply_error(r, 400, "model", "model is required: an agent's name, or "
+        return srv_reply_error(r, 400, "model",
+                               "model is required: an agent's name, or "
                                "\"" SUPERVISOR_MODEL "\" to let errand route");
     const char *agent = er_str_eq(model, SUPERVISOR_MODEL) ? NULL : model;
     if (agent && !er_agent_find(agent))
-        return srv_reply_error(r, 404, "model", "no model '%s': use \"" SUPERVISOR_MODEL
-                               "\" or an agent's name (GET /v1/models)", model);
+        return srv_reply_error(r, 404, "model",
+                               "no model '%s': use \"" SUPERVISOR_MODEL
+                               "\" or an agent's name (GET /v1/models)",
+                               model);
     const cJSON *stream_flag = cJSON_GetObjectItemCaseSensitive(b, "stream");
     if (stream_flag && !cJSON_IsBool(stream_flag))
         return srv_reply_error(r, 400, "stream", "stream must be true or false");

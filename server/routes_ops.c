@@ -38,8 +38,13 @@ static int check_cache(er_env *env, er_error *err)
 
 int srv_route_readyz(srv_req *r)
 {
-    static const struct { const char *name; check_fn fn; } checks[] = {
-        { "store", check_store }, { "bus", check_bus }, { "cache", check_cache },
+    static const struct {
+        const char *name;
+        check_fn fn;
+    } checks[] = {
+        { "store", check_store },
+        { "bus", check_bus },
+        { "cache", check_cache },
     };
     cJSON *j = cJSON_CreateObject(), *cj = cJSON_CreateObject();
     bool ready = !atomic_load(&r->s->stopping);
@@ -64,14 +69,14 @@ int srv_route_metrics(srv_req *r)
         const char *got = h && strncasecmp(h, "Bearer ", 7) == 0 ? h + 7 : "";
         if (strlen(got) != strlen(want) || !srv_equal(got, want, strlen(want))) {
             r->extra = "WWW-Authenticate: Bearer realm=\"metrics\"\r\n";
-            return srv_reply_error(r, 401, NULL, "send Authorization: Bearer "
-                                                 "<server.metrics_token>");
+            return srv_reply_error(r, 401, NULL,
+                                   "send Authorization: Bearer "
+                                   "<server.metrics_token>");
         }
     }
     er_buf b = ER_BUF_INIT;
     srv_metrics_render(r->s, &b);
-    int status = srv_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.ptr,
-                           b.len);
+    int status = srv_reply(r, 200, "text/plain; version=0.0.4; charset=utf-8", NULL, b.ptr, b.len);
     er_buf_release(&b);
     return status;
 }

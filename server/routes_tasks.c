@@ -42,8 +42,11 @@ int srv_route_chat(srv_req *r)
         return srv_reply_error(r, 400, "agent", "%s", err.msg);
     if (rc)
         return srv_reply_err(r, &err);
-    er_submit sub = { .request = er_json_str(r->body, "message"), .conversation_id = conv,
-                      .agent = agent, .user_id = r->user.id, .server = true };
+    er_submit sub = { .request = er_json_str(r->body, "message"),
+                      .conversation_id = conv,
+                      .agent = agent,
+                      .user_id = r->user.id,
+                      .server = true };
     srv_batch_submit(r, &sub);
     return 202;
 }
@@ -75,13 +78,16 @@ int srv_route_tasks_list(srv_req *r)
     int bad = srv_query_int(r, "limit", 50, 1, 500, &limit);
     if (bad)
         return bad;
-    er_task_filter f = { .user_id = r->user.id, .parent_id = "", .status = -1,
-                         .limit = (int)limit };
+    er_task_filter f = {
+        .user_id = r->user.id, .parent_id = "", .status = -1, .limit = (int)limit
+    };
     if (srv_query(r, "status", status_s, sizeof status_s)) {
         er_task_status st;
         if (er_task_status_parse(status_s, &st))
-            return srv_reply_error(r, 400, "status", "unknown status '%s' (queued, routed, "
-                                   "running, done, failed, cancelled)", status_s);
+            return srv_reply_error(r, 400, "status",
+                                   "unknown status '%s' (queued, routed, "
+                                   "running, done, failed, cancelled)",
+                                   status_s);
         f.status = (int)st;
     }
     if (srv_query(r, "conversation_id", conv, sizeof conv))
@@ -95,7 +101,7 @@ int srv_route_tasks_list(srv_req *r)
     srv_jw_open(&b, "tasks", '[');
     int rc = er_env_store(r->s->env, &st, &err);
     list_read x = { &f, &b };
-    if (!rc)   /* a read: beside other readers and writers (see er_store_read) */
+    if (!rc) /* a read: beside other readers and writers (see er_store_read) */
         rc = er_store_read(st, read_task_list, &x, &err);
     if (rc) {
         er_buf_release(&b);
@@ -116,7 +122,7 @@ typedef struct steps_ctx {
     step *v;
     size_t n, cap;
     const char *root;
-    er_buf text;                 /* every step's JSON, one after the other */
+    er_buf text; /* every step's JSON, one after the other */
 } steps_ctx;
 
 static int add_step(const er_event *e, void *payload)

@@ -55,7 +55,7 @@ static int start_workers(srv *s, er_error *err)
         er_log(ER_LOG_WARN, "serve", "server.workers is 0: tasks will stay queued");
         return 0;
     }
-    er_tasks_reap_orphans(s->env, NULL);   /* a killed server's tasks */
+    er_tasks_reap_orphans(s->env, NULL); /* a killed server's tasks */
     return er_workers_start(s->env, "all", (int)s->cfg->server_workers, err);
 }
 
@@ -97,7 +97,7 @@ typedef struct drainer {
 static void *drain_main(void *arg)
 {
     drainer *d = arg;
-    er_env_drain(d->env);   /* joins the consumers */
+    er_env_drain(d->env); /* joins the consumers */
     pthread_mutex_lock(&d->lock);
     d->done = true;
     pthread_cond_signal(&d->cond);
@@ -137,12 +137,16 @@ static bool stop_workers(srv *s, long grace_s)
         return true;
     }
     if (!wait_drained(&d, grace_s * 1000)) {
-        er_log(ER_LOG_WARN, "serve", "tasks still running after the %ld s grace period: "
-               "interrupting them", grace_s);
+        er_log(ER_LOG_WARN, "serve",
+               "tasks still running after the %ld s grace period: "
+               "interrupting them",
+               grace_s);
         er_env_interrupt(s->env);
         if (!wait_drained(&d, INTERRUPT_WAIT_MS)) {
-            er_log(ER_LOG_ERROR, "serve", "a task did not stop %d s after its interruption; "
-                   "leaving without it", INTERRUPT_WAIT_MS / 1000);
+            er_log(ER_LOG_ERROR, "serve",
+                   "a task did not stop %d s after its interruption; "
+                   "leaving without it",
+                   INTERRUPT_WAIT_MS / 1000);
             pthread_detach(t);
             return false;
         }
@@ -158,7 +162,7 @@ static bool teardown(srv *s, long grace_s)
     srv_ws_free(s);
     /* Workers first (they publish events), then the hub they publish to. */
     if (!stop_workers(s, grace_s))
-        return false;   /* a thread still uses everything: nothing is freed */
+        return false; /* a thread still uses everything: nothing is freed */
     srv_hub_free(s->hub);
     srv_sessions_stop(s);
     srv_oidc_free(s->oidc);

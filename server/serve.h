@@ -13,13 +13,13 @@
 #include <stdio.h>
 
 typedef struct srv_opts {
-    const char *listen;        /* NULL: server.listen */
+    const char *listen; /* NULL: server.listen */
     /* Called once the server listens, with its base URL; returns when the
      * server should stop (the CLI waits for SIGTERM or SIGINT in it). */
     void (*serve)(const char *url, void *payload);
     void *payload;
-    long grace_s;              /* local mode: seconds running tasks may finish in at the stop */
-    bool unfinished;           /* out: a task did not stop even when interrupted */
+    long grace_s;    /* local mode: seconds running tasks may finish in at the stop */
+    bool unfinished; /* out: a task did not stop even when interrupted */
 } srv_opts;
 
 /* Listens, calls o->serve, then stops cleanly: closes WebSockets, lets

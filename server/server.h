@@ -50,7 +50,7 @@
 
 /* ---- crypto.c ---- */
 int srv_random(void *buf, size_t n);
-void srv_hex(const unsigned char *bytes, size_t n, char *out);   /* out: 2n + 1 */
+void srv_hex(const unsigned char *bytes, size_t n, char *out); /* out: 2n + 1 */
 void srv_sha256(const void *data, size_t len, unsigned char out[32]);
 void srv_sha256_hex(const void *data, size_t len, char out[65]);
 /* HMAC-SHA256 under one key, prepared once (OWNED; NULL if libcrypto fails). */
@@ -59,7 +59,7 @@ srv_hmac *srv_hmac_new(const void *key, size_t keylen);
 void srv_hmac_free(srv_hmac *h);
 /* 0, or ER_EINTERNAL when libcrypto fails (out is then not a MAC). */
 int srv_hmac_sign(const srv_hmac *h, const void *data, size_t len, unsigned char out[32]);
-bool srv_equal(const void *a, const void *b, size_t n);          /* constant time */
+bool srv_equal(const void *a, const void *b, size_t n); /* constant time */
 void srv_b64url_encode(const void *data, size_t len, er_buf *out);
 /* ER_EINVAL on anything but canonical unpadded base64url. */
 int srv_b64url_decode(const char *s, size_t len, er_buf *out);
@@ -70,7 +70,7 @@ void srv_random_token(const char *prefix, size_t nbytes, er_buf *out);
 typedef struct srv_jws {
     cJSON *header;
     cJSON *claims;
-    const char *signing_input;   /* BORROWED: "header.payload" of the token */
+    const char *signing_input; /* BORROWED: "header.payload" of the token */
     size_t signing_len;
     er_buf sig;
 } srv_jws;
@@ -85,8 +85,8 @@ char *srv_jwt_sign_hs256(const srv_hmac *key, const cJSON *claims);
 /* Verifies an HS256 token: the algorithm is pinned (anything else, "none"
  * included, is refused), the signature checked in constant time, exp required
  * and checked.  *claims_out is OWNED. */
-int srv_jwt_verify_hs256(const srv_hmac *key, const char *token, int64_t now_s,
-                         cJSON **claims_out, er_error *err);
+int srv_jwt_verify_hs256(const srv_hmac *key, const char *token, int64_t now_s, cJSON **claims_out,
+                         er_error *err);
 /* RS256 signature of a parsed JWS against an RSA JWK ({"kty":"RSA","n","e"}). */
 int srv_jws_verify_rs256(const srv_jws *j, const cJSON *jwk, er_error *err);
 /* exp (required), nbf and iat (optional) against now, with leeway seconds. */
@@ -95,12 +95,12 @@ int srv_jwt_check_time(const cJSON *claims, int64_t now_s, int64_t leeway_s, er_
 /* ---- jsonw.c: JSON written by hand for the hot answers ---- */
 /* Commas are put in by looking at the last byte written. */
 void srv_jw_key(er_buf *b, const char *key);
-void srv_jw_open(er_buf *b, const char *key, char bracket);   /* key NULL: in an array */
+void srv_jw_open(er_buf *b, const char *key, char bracket); /* key NULL: in an array */
 void srv_jw_close(er_buf *b, char bracket);
-void srv_jw_str(er_buf *b, const char *key, const char *val);   /* NULL: null */
+void srv_jw_str(er_buf *b, const char *key, const char *val); /* NULL: null */
 void srv_jw_int(er_buf *b, const char *key, int64_t v);
-void srv_jw_time(er_buf *b, const char *key, int64_t ms);        /* ISO 8601 */
-void srv_jw_raw(er_buf *b, const char *key, const char *json);   /* our own JSON text */
+void srv_jw_time(er_buf *b, const char *key, int64_t ms);      /* ISO 8601 */
+void srv_jw_raw(er_buf *b, const char *key, const char *json); /* our own JSON text */
 
 /* ---- the server ---- */
 typedef struct srv_metrics srv_metrics;
@@ -111,17 +111,17 @@ typedef struct srv {
     er_env *env;
     const er_config *cfg;
     struct MHD_Daemon *daemon;
-    struct srv_pool *pool;       /* runs SRV_SLOW handlers (http.c) */
-    struct srv_conns *conns;     /* header deadline, room at the cap (conns.c) */
-    struct srv_sessions *sessions;   /* users and sessions, checked per request (sessions.c) */
-    struct srv_batch *batch;     /* group commit of chat submissions (submit.c) */
-    char listen[128];            /* HOST:PORT as configured */
-    int port;                    /* the port bound */
+    struct srv_pool *pool;         /* runs SRV_SLOW handlers (http.c) */
+    struct srv_conns *conns;       /* header deadline, room at the cap (conns.c) */
+    struct srv_sessions *sessions; /* users and sessions, checked per request (sessions.c) */
+    struct srv_batch *batch;       /* group commit of chat submissions (submit.c) */
+    char listen[128];              /* HOST:PORT as configured */
+    int port;                      /* the port bound */
     unsigned char jwt_key[128];
     size_t jwt_key_len;
-    srv_hmac *jwt_hmac;          /* jwt_key, prepared (auth.c) */
-    char base_url[256];          /* public URL, no trailing slash */
-    char **origins;              /* server.cors_origins, split */
+    srv_hmac *jwt_hmac; /* jwt_key, prepared (auth.c) */
+    char base_url[256]; /* public URL, no trailing slash */
+    char **origins;     /* server.cors_origins, split */
     size_t norigins;
     srv_metrics *metrics;
     srv_hub *hub;
@@ -135,26 +135,26 @@ typedef struct srv {
 typedef struct srv_user {
     char id[ER_ID_LEN];
     char name[128];
-    bool admin;                  /* the stored role, looked up per request */
-    char token_id[ER_ID_LEN];    /* the API token used, or the one its session came from */
-    char session_id[ER_ID_LEN];  /* an access token's session; "" for an API token */
+    bool admin;                 /* the stored role, looked up per request */
+    char token_id[ER_ID_LEN];   /* the API token used, or the one its session came from */
+    char session_id[ER_ID_LEN]; /* an access token's session; "" for an API token */
 } srv_user;
 
 /* Request body fields and query parameters: validation and documentation. */
 typedef enum { SRV_T_STRING, SRV_T_OBJECT, SRV_T_BOOL, SRV_T_INT } srv_type;
 
 typedef struct srv_field {
-    const char *name;            /* NULL ends a list */
+    const char *name; /* NULL ends a list */
     srv_type type;
     bool required;
-    size_t max_len;              /* strings: bytes (0: the body cap only); ints: maximum */
+    size_t max_len; /* strings: bytes (0: the body cap only); ints: maximum */
     const char *desc;
 } srv_field;
 
 typedef struct srv_resp_doc {
-    int status;                  /* 0 ends a list */
+    int status; /* 0 ends a list */
     const char *desc;
-    const char *schema;          /* components.schemas name, or NULL */
+    const char *schema; /* components.schemas name, or NULL */
 } srv_resp_doc;
 
 typedef struct srv_req srv_req;
@@ -162,26 +162,26 @@ typedef struct srv_req srv_req;
 typedef int (*srv_handler)(srv_req *r);
 
 enum {
-    SRV_AUTH = 1 << 0,           /* needs a bearer token */
-    SRV_ADMIN = 1 << 1,          /* and the admin role */
-    SRV_BODY = 1 << 2,           /* a JSON object body, checked against body fields */
-    SRV_FREE_BODY = 1 << 3,      /* a JSON object body of any shape */
-    SRV_NO_LIMIT = 1 << 4,       /* not rate limited (probes, metrics) */
-    SRV_WS = 1 << 5,             /* WebSocket upgrade (served by ws.c) */
-    SRV_TEXT = 1 << 6,           /* answers text/plain */
-    SRV_REDIRECT = 1 << 7,       /* answers with a redirect */
-    SRV_SLOW = 1 << 8,           /* may wait on the network: runs off the event threads */
+    SRV_AUTH = 1 << 0,      /* needs a bearer token */
+    SRV_ADMIN = 1 << 1,     /* and the admin role */
+    SRV_BODY = 1 << 2,      /* a JSON object body, checked against body fields */
+    SRV_FREE_BODY = 1 << 3, /* a JSON object body of any shape */
+    SRV_NO_LIMIT = 1 << 4,  /* not rate limited (probes, metrics) */
+    SRV_WS = 1 << 5,        /* WebSocket upgrade (served by ws.c) */
+    SRV_TEXT = 1 << 6,      /* answers text/plain */
+    SRV_REDIRECT = 1 << 7,  /* answers with a redirect */
+    SRV_SLOW = 1 << 8,      /* may wait on the network: runs off the event threads */
 };
 
 typedef struct srv_route {
     const char *method;
-    const char *path;            /* "/api/v1/tasks/{id}": {x} is one path segment */
+    const char *path; /* "/api/v1/tasks/{id}": {x} is one path segment */
     srv_handler fn;
-    const char *name;            /* operationId, metrics label, rate limit endpoint */
+    const char *name; /* operationId, metrics label, rate limit endpoint */
     unsigned flags;
     const char *summary;
-    const srv_field *body;       /* SRV_BODY: the fields */
-    const srv_field *query;      /* query parameters */
+    const srv_field *body;  /* SRV_BODY: the fields */
+    const srv_field *query; /* query parameters */
     const srv_resp_doc *responses;
 } srv_route;
 
@@ -189,7 +189,7 @@ extern const srv_route srv_routes[];
 extern const size_t srv_nroutes;
 
 #define SRV_MAX_PARAMS 2
-#define SRV_PARAM_MAX 160
+#define SRV_PARAM_MAX  160
 
 /* ---- routes.c: matching ---- */
 /* The route for method and (decoded) path, its path parameters in params and
@@ -205,25 +205,25 @@ struct srv_req {
     srv *s;
     struct MHD_Connection *conn;
     const char *method;
-    const char *path;            /* decoded, without the query */
+    const char *path; /* decoded, without the query */
     const srv_route *route;
-    size_t route_idx;            /* srv_nroutes when none matched */
-    char params[SRV_MAX_PARAMS][SRV_PARAM_MAX];   /* path parameters, in order */
-    srv_user user;               /* SRV_AUTH routes */
-    cJSON *body;                 /* SRV_BODY / SRV_FREE_BODY */
+    size_t route_idx;                           /* srv_nroutes when none matched */
+    char params[SRV_MAX_PARAMS][SRV_PARAM_MAX]; /* path parameters, in order */
+    srv_user user;                              /* SRV_AUTH routes */
+    cJSON *body;                                /* SRV_BODY / SRV_FREE_BODY */
     char request_id[ER_ID_LEN];
-    const char *origin;          /* the request's Origin when allowed, else NULL */
-    bool close;                  /* answer with Connection: close */
-    bool cache_set;              /* headers has Cache-Control (else: no-store) */
-    const char *extra;           /* header lines every reply carries (each ending \r\n) */
+    const char *origin; /* the request's Origin when allowed, else NULL */
+    bool close;         /* answer with Connection: close */
+    bool cache_set;     /* headers has Cache-Control (else: no-store) */
+    const char *extra;  /* header lines every reply carries (each ending \r\n) */
     /* The reply: srv_reply* fill it, http.c sends it when the handler is done. */
-    int status;                  /* 0 until a reply is made */
+    int status; /* 0 until a reply is made */
     const char *ctype;
-    er_buf headers;              /* "Name: value\r\n" lines */
+    er_buf headers; /* "Name: value\r\n" lines */
     er_buf reply;
-    struct MHD_Response *upgrade;   /* a 101 answer (ws.c) */
+    struct MHD_Response *upgrade; /* a 101 answer (ws.c) */
     /* http.c's own state */
-    er_buf in;                   /* the body as it arrives */
+    er_buf in; /* the body as it arrives */
     int64_t t0_us;
     int stage;
     bool queued;
@@ -239,8 +239,8 @@ int srv_json_parse(cJSON **out, const char *s, size_t len, er_error *err);
 /* extra: header lines, each ending in \r\n, or NULL. */
 int srv_reply(srv_req *r, int status, const char *ctype, const char *extra, const char *body,
               size_t len);
-int srv_reply_json(srv_req *r, int status, cJSON *j);          /* TAKES j */
-int srv_reply_buf(srv_req *r, int status, er_buf *json);        /* TAKES json's contents */
+int srv_reply_json(srv_req *r, int status, cJSON *j);    /* TAKES j */
+int srv_reply_buf(srv_req *r, int status, er_buf *json); /* TAKES json's contents */
 /* {"error": {"status", "code", "message", "field"?}, "request_id"}. */
 int srv_reply_error(srv_req *r, int status, const char *field, const char *fmt, ...)
     ER_PRINTF(4, 5);
@@ -294,7 +294,7 @@ void srv_http_url(const srv *s, char *out, size_t n);
 typedef struct srv_conns srv_conns;
 /* Starts the watchdog; ER_EINTERNAL when it cannot (*out is set anyway). */
 int srv_conns_new(srv_conns **out, const er_config *cfg);
-void srv_conns_free(srv_conns *c);   /* after the daemon stopped */
+void srv_conns_free(srv_conns *c); /* after the daemon stopped */
 /* server.max_connections, within what the open-file limit allows (raised to
  * its hard limit when it is lower). */
 long srv_conns_limit(const er_config *cfg);
@@ -352,7 +352,7 @@ typedef struct srv_identity {
     char email[256];
 } srv_identity;
 
-int srv_oidc_new(srv_oidc **out, srv *s, er_error *err);   /* *out NULL: not configured */
+int srv_oidc_new(srv_oidc **out, srv *s, er_error *err); /* *out NULL: not configured */
 void srv_oidc_free(srv_oidc *o);
 /* The provider's authorization URL for a new login (state kept in the cache). */
 int srv_oidc_begin(srv_oidc *o, const char *login_hint, er_buf *url_out, er_error *err);
@@ -373,7 +373,7 @@ void srv_metrics_ws(srv_metrics *m, int delta);
 void srv_metrics_render(srv *s, er_buf *out);
 
 /* ---- openapi.c ---- */
-char *srv_openapi_build(void);   /* OWNED JSON text */
+char *srv_openapi_build(void); /* OWNED JSON text */
 
 /* ---- hub.c ---- */
 /* Something events are delivered to (a WebSocket connection).  deliver runs on
@@ -417,9 +417,9 @@ int srv_ws_upgrade(srv_req *r);
 
 /* ---- wsframe.c ---- */
 typedef struct srv_wsframe {
-    int opcode;                  /* 1 text, 2 binary, 8 close, 9 ping, 10 pong */
+    int opcode; /* 1 text, 2 binary, 8 close, 9 ping, 10 pong */
     bool fin;
-    er_buf payload;              /* unmasked */
+    er_buf payload; /* unmasked */
 } srv_wsframe;
 /* Reads one client frame (it must be masked) from fd, first from *pending
  * (bytes read ahead: MHD's extra_in); ER_ETOOBIG past max, ER_EPROTO on a bad

@@ -23,23 +23,23 @@
 #include <stdlib.h>
 #include <time.h>
 
-#define TTL_MS 30000
-#define POLL_MS 1000
-#define LOOKBACK 64                         /* seqs read again, for late commits */
-#define RECENT 256                          /* seqs remembered as handled */
-#define BUCKETS 1024
-#define MAX_ENTRIES 20000
-#define PRUNE_EVERY_MS (3600 * 1000LL)
+#define TTL_MS          30000
+#define POLL_MS         1000
+#define LOOKBACK        64  /* seqs read again, for late commits */
+#define RECENT          256 /* seqs remembered as handled */
+#define BUCKETS         1024
+#define MAX_ENTRIES     20000
+#define PRUNE_EVERY_MS  (3600 * 1000LL)
 #define KEEP_CHANGES_MS (24 * 3600 * 1000LL)
 
 typedef struct entry {
     struct entry *next;
     char id[ER_ID_LEN];
     bool is_session;
-    bool gone;                              /* no such user or session */
-    srv_user user;                          /* a user's: id, name, admin */
-    char owner[ER_ID_LEN];                  /* a session's user */
-    char token_id[ER_ID_LEN];               /* the API token it came from */
+    bool gone;                /* no such user or session */
+    srv_user user;            /* a user's: id, name, admin */
+    char owner[ER_ID_LEN];    /* a session's user */
+    char token_id[ER_ID_LEN]; /* the API token it came from */
     int64_t expires_ms, revoked_ms;
     int64_t fetched_ms;
 } entry;
@@ -50,8 +50,8 @@ struct srv_sessions {
     pthread_cond_t cond;
     entry *buckets[BUCKETS];
     size_t n;
-    uint64_t gen;                           /* bumped by every forget */
-    int64_t high;                           /* the highest seq handled */
+    uint64_t gen; /* bumped by every forget */
+    int64_t high; /* the highest seq handled */
     int64_t recent[RECENT];
     size_t nrecent;
     int64_t pruned_ms;
@@ -183,7 +183,7 @@ int srv_sessions_user(srv *s, const char *user_id, srv_user *out, er_error *err)
         return er_error_set(err, ER_EAUTH, "the token's user no longer exists");
     er_strlcpy(out->id, e.user.id, sizeof out->id);
     er_strlcpy(out->name, e.user.name, sizeof out->name);
-    out->admin = e.user.admin;   /* the stored role, not the token's claim */
+    out->admin = e.user.admin; /* the stored role, not the token's claim */
     return 0;
 }
 
@@ -269,8 +269,8 @@ static void poll_once(srv_sessions *c)
     er_store *st;
     er_error err = { 0 };
     if (er_env_store(c->s->env, &st, &err) ||
-        er_store_auth_changes(st, c->high > LOOKBACK ? c->high - LOOKBACK : 0, 1000, on_change,
-                              c, &err)) {
+        er_store_auth_changes(st, c->high > LOOKBACK ? c->high - LOOKBACK : 0, 1000, on_change, c,
+                              &err)) {
         er_log(ER_LOG_WARN, "auth", "cannot read auth changes: %s", err.msg);
         return;
     }
@@ -295,7 +295,7 @@ static void *poll_main(void *arg)
         if (c->stop)
             break;
         pthread_mutex_unlock(&c->lock);
-        poll_once(c);   /* takes the lock itself, per change */
+        poll_once(c); /* takes the lock itself, per change */
         pthread_mutex_lock(&c->lock);
     }
     pthread_mutex_unlock(&c->lock);
@@ -312,7 +312,7 @@ int srv_sessions_start(srv *s, er_error *err)
     pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
     pthread_cond_init(&c->cond, &ca);
     pthread_condattr_destroy(&ca);
-    c->pruned_ms = er_time_ms() - PRUNE_EVERY_MS + 60000;   /* the first prune a minute in */
+    c->pruned_ms = er_time_ms() - PRUNE_EVERY_MS + 60000; /* the first prune a minute in */
     s->sessions = c;
     er_store *st;
     int rc = er_env_store(s->env, &st, err);

@@ -23,15 +23,20 @@
 /* script-src 'self': no inline script, no eval, so text a model wrote can
  * never run even if it reached the page as markup.  connect-src 'self'
  * allows the same host's ws:// (CSP 3). */
-#define CSP "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
-            "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "          \
-            "form-action 'self'; frame-ancestors 'none'"
-#define PAGE_HEADERS "Content-Security-Policy: " CSP "\r\n"                   \
-                     "X-Frame-Options: DENY\r\n"                              \
-                     "Referrer-Policy: no-referrer\r\n"                       \
-                     "Cross-Origin-Opener-Policy: same-origin\r\n"
+#define CSP                                                                                 \
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: blob:; " \
+    "font-src 'self'; connect-src 'self'; manifest-src 'self'; base-uri 'none'; "           \
+    "form-action 'self'; frame-ancestors 'none'"
+#define PAGE_HEADERS                       \
+    "Content-Security-Policy: " CSP "\r\n" \
+    "X-Frame-Options: DENY\r\n"            \
+    "Referrer-Policy: no-referrer\r\n"     \
+    "Cross-Origin-Opener-Policy: same-origin\r\n"
 
-static const struct { const char *ext; const char *type; } types[] = {
+static const struct {
+    const char *ext;
+    const char *type;
+} types[] = {
     { "html", "text/html; charset=utf-8" },
     { "js", "text/javascript; charset=utf-8" },
     { "mjs", "text/javascript; charset=utf-8" },
@@ -65,12 +70,12 @@ bool srv_static_path_ok(const char *path)
         char c = *p;
         if (c == '/') {
             if (seg_start)
-                return false;   /* "//" */
+                return false; /* "//" */
             seg_start = true;
             continue;
         }
         if (seg_start && c == '.')
-            return false;       /* ".", "..", hidden files */
+            return false; /* ".", "..", hidden files */
         bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
                   c == '.' || c == '_' || c == '-';
         if (!ok)
@@ -135,8 +140,8 @@ static int send_file(srv_req *r, const char *root, const char *rel, const char *
              strncmp(ctype ? ctype : "", "text/html", 9) == 0 ? PAGE_HEADERS : "", cache,
              zipped ? "Content-Encoding: gzip\r\n" : "");
     r->cache_set = true;
-    int status = srv_reply(r, 200, ctype ? ctype : "application/octet-stream", extra, body.ptr,
-                           body.len);
+    int status =
+        srv_reply(r, 200, ctype ? ctype : "application/octet-stream", extra, body.ptr, body.len);
     er_buf_release(&body);
     return status;
 }

@@ -30,7 +30,7 @@ struct srv_batch {
     pthread_cond_t cond;
     pending *head, *tail;
     bool stop;
-    bool running;            /* the thread is up */
+    bool running; /* the thread is up */
     pthread_t thread;
 };
 

@@ -18,7 +18,7 @@ cJSON *srv_event_json(const er_event *e, const char *root)
     er_json_add_str(j, "kind", e->kind);
     cJSON *d = NULL;
     if (e->data && srv_json_parse(&d, e->data, strlen(e->data), NULL) != 0)
-        d = cJSON_CreateString(e->data);   /* too deep to rebuild here: keep it as text */
+        d = cJSON_CreateString(e->data); /* too deep to rebuild here: keep it as text */
     else if (!d)
         d = cJSON_CreateNull();
     er_json_add(j, "data", d);
@@ -58,20 +58,24 @@ static int check_cap(srv *s, const srv_user *u, er_error *err)
     if (cap <= 0)
         return 0;
     er_store *st;
-    er_task_filter f = { .user_id = u->id, .parent_id = "", .status = -1,
-                         .limit = (int)(cap < 100000 ? cap : 100000), .open = true };
+    er_task_filter f = { .user_id = u->id,
+                         .parent_id = "",
+                         .status = -1,
+                         .limit = (int)(cap < 100000 ? cap : 100000),
+                         .open = true };
     int rc = er_env_store(s->env, &st, err);
     if (!rc)
         rc = er_store_task_list(st, &f, count_task, &open, err);
     if (!rc && open >= cap)
-        rc = er_error_set(err, ER_EBUDGET, "you have %ld tasks not ended (queued, running or "
+        rc = er_error_set(err, ER_EBUDGET,
+                          "you have %ld tasks not ended (queued, running or "
                           "waiting for an approval), the most server.max_tasks_per_user allows; "
-                          "answer or cancel one, or wait for one to end", open);
+                          "answer or cancel one, or wait for one to end",
+                          open);
     return rc;
 }
 
-int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent,
-                   er_error *err)
+int srv_chat_check(srv *s, const srv_user *u, const char *conv_id, const char *agent, er_error *err)
 {
     if (agent && !er_agent_find(agent))
         return er_error_set(err, ER_EINVAL, "unknown agent '%.32s' (see GET /api/v1/agents)",
@@ -102,7 +106,11 @@ int srv_chat_submit(srv *s, const srv_user *u, const char *message, const char *
     int rc = srv_chat_check(s, u, conv_id, agent, err);
     if (rc)
         return rc;
-    er_submit sub = { .request = message, .conversation_id = conv_id, .agent = agent,
-                      .user_id = u->id, .task_id = task_id, .server = true };
+    er_submit sub = { .request = message,
+                      .conversation_id = conv_id,
+                      .agent = agent,
+                      .user_id = u->id,
+                      .task_id = task_id,
+                      .server = true };
     return er_task_submit(s->env, &sub, task_out, conv_out, err);
 }

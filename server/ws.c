@@ -27,53 +27,53 @@
 #include <sys/socket.h>
 #include <sys/time.h>
 
-#define MAX_IN (128 * 1024)            /* one client message */
-#define MAX_QUEUED (8u << 20)          /* bytes waiting for a slow client */
-#define MAX_REPLAY 5000
-#define MAX_MESSAGE (64 * 1024)
-#define PING_MS 30000                  /* silence before a ping; another before giving up */
-#define CLOSE_GRACE_MS 1000            /* shutting down: time for clients to answer a close */
+#define MAX_IN         (128 * 1024) /* one client message */
+#define MAX_QUEUED     (8u << 20)   /* bytes waiting for a slow client */
+#define MAX_REPLAY     5000
+#define MAX_MESSAGE    (64 * 1024)
+#define PING_MS        30000 /* silence before a ping; another before giving up */
+#define CLOSE_GRACE_MS 1000  /* shutting down: time for clients to answer a close */
 
 typedef enum { ITEM_TEXT, ITEM_EVENT, ITEM_REPLAY, ITEM_CLOSE } item_kind;
 
 typedef struct item {
     struct item *next;
     item_kind kind;
-    char key[ER_ID_LEN];               /* ITEM_REPLAY: the root */
+    char key[ER_ID_LEN]; /* ITEM_REPLAY: the root */
     size_t len;
     char text[];
 } item;
 
 typedef struct replayed {
     char root[ER_ID_LEN];
-    int64_t *ids;                      /* sorted */
+    int64_t *ids; /* sorted */
     size_t n;
 } replayed;
 
 typedef struct wsconn {
-    srv_sink sink;                     /* first: the hub hands it back */
+    srv_sink sink; /* first: the hub hands it back */
     srv *s;
     int fd;
     struct MHD_UpgradeResponseHandle *urh;
-    pthread_mutex_t wlock;             /* one frame on the wire at a time */
+    pthread_mutex_t wlock; /* one frame on the wire at a time */
     srv_user user;
-    struct wsconn *next;               /* in the server's set */
-    pthread_mutex_t lock;              /* guards the queue and the flags */
+    struct wsconn *next;  /* in the server's set */
+    pthread_mutex_t lock; /* guards the queue and the flags */
     pthread_cond_t cond;
     item *head, *tail;
     size_t queued;
     bool stop, dead;
     bool writer_started;
     pthread_t writer;
-    er_buf pending;                    /* reader thread only: bytes read ahead */
-    er_buf in;                         /* reader thread only: a fragmented message */
-    replayed *rp;                      /* writer thread only */
+    er_buf pending; /* reader thread only: bytes read ahead */
+    er_buf in;      /* reader thread only: a fragmented message */
+    replayed *rp;   /* writer thread only */
     size_t nrp;
 } wsconn;
 
 struct srv_wsset {
     pthread_mutex_t lock;
-    pthread_cond_t gone;               /* a connection ended */
+    pthread_cond_t gone; /* a connection ended */
     wsconn *head;
     int count;
 };
@@ -88,7 +88,7 @@ static void push(wsconn *c, item_kind kind, const char *key, const char *text, s
         return;
     }
     if (c->queued + len > MAX_QUEUED) {
-        c->dead = true;   /* the writer sends the close frame */
+        c->dead = true; /* the writer sends the close frame */
         kind = ITEM_CLOSE;
         text = "\x03\xf0too slow: events piled up";
         len = strlen(text);
@@ -203,7 +203,8 @@ static int collect_child(const er_task *t, void *payload)
 
 static int by_event_id(const void *a, const void *b)
 {
-    double x = er_json_num(*(cJSON *const *)a, "id", 0), y = er_json_num(*(cJSON *const *)b, "id", 0);
+    double x = er_json_num(*(cJSON *const *)a, "id", 0),
+           y = er_json_num(*(cJSON *const *)b, "id", 0);
     return (x > y) - (x < y);
 }
 
@@ -265,9 +266,7 @@ static bool already_sent(wsconn *c, const char *ev)
 static void write_item(wsconn *c, const item *it)
 {
     switch (it->kind) {
-    case ITEM_TEXT:
-        send_frame(c, 1, it->text, it->len);
-        break;
+    case ITEM_TEXT: send_frame(c, 1, it->text, it->len); break;
     case ITEM_EVENT: {
         if (already_sent(c, it->text))
             break;
@@ -279,13 +278,11 @@ static void write_item(wsconn *c, const item *it)
         er_buf_release(&b);
         break;
     }
-    case ITEM_REPLAY:
-        replay(c, it->key);
-        break;
+    case ITEM_REPLAY: replay(c, it->key); break;
     case ITEM_CLOSE:
         send_frame(c, 8, it->text, it->len);
         pthread_mutex_lock(&c->lock);
-        c->dead = true;   /* nothing may follow a close frame */
+        c->dead = true; /* nothing may follow a close frame */
         pthread_mutex_unlock(&c->lock);
         break;
     }
@@ -375,8 +372,8 @@ static void on_subscribe(wsconn *c, const cJSON *req, bool subscribe)
             rc = ER_ENOTFOUND;
         }
         if (rc) {
-            push_error(c, req, "conversation_id", rc == ER_ENOTFOUND ? "no such conversation"
-                                                                     : "cannot look it up");
+            push_error(c, req, "conversation_id",
+                       rc == ER_ENOTFOUND ? "no such conversation" : "cannot look it up");
             return;
         }
         er_strlcpy(key, cv.id, sizeof key);
@@ -417,8 +414,12 @@ static void on_chat(wsconn *c, const cJSON *req)
         rc = srv_chat_submit(c->s, &c->user, message, conv, agent, task, task_out, conv_out, &err);
     if (rc) {
         srv_hub_remove(c->s->hub, &c->sink, false, task);
-        push_error(c, req, rc == ER_EINVAL ? "agent" : rc == ER_ENOTFOUND ? "conversation_id" : NULL,
-                   srv_status_of(rc) >= 500 ? "a backend is unavailable; try again later" : err.msg);
+        push_error(c, req,
+                   rc == ER_EINVAL      ? "agent"
+                   : rc == ER_ENOTFOUND ? "conversation_id"
+                                        : NULL,
+                   srv_status_of(rc) >= 500 ? "a backend is unavailable; try again later"
+                                            : err.msg);
         return;
     }
     cJSON *j = reply("accepted", req);
@@ -477,8 +478,9 @@ static void on_approval(wsconn *c, const cJSON *req)
     }
     er_task_release(&t);
     if (!c->user.admin && needs_admin(c->s, task, call)) {
-        push_error(c, req, "call_id", "this call needs an administrator's approval "
-                                      "(server.admin_approval); an admin must answer it");
+        push_error(c, req, "call_id",
+                   "this call needs an administrator's approval "
+                   "(server.admin_approval); an admin must answer it");
         return;
     }
     if (er_approval_answer_as(c->s->env, task, call, d, c->user.id, c->user.admin, &err)) {
@@ -529,8 +531,8 @@ static const char *ws_token(srv_req *r, char *buf, size_t n)
     return srv_query(r, "access_token", buf, n) && buf[0] ? buf : NULL;
 }
 
-static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
-                        const char *extra_in, size_t extra_in_size, MHD_socket sock,
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh);
 
 int srv_ws_upgrade(srv_req *r)
@@ -542,7 +544,8 @@ int srv_ws_upgrade(srv_req *r)
     const char *key = srv_header(r, "Sec-WebSocket-Key");
     if (!er_str_eq(version, "13") || !key || strlen(key) != 24) {
         r->extra = "Sec-WebSocket-Version: 13\r\n";
-        int status = srv_reply_error(r, 400, NULL, "a WebSocket handshake needs "
+        int status = srv_reply_error(r, 400, NULL,
+                                     "a WebSocket handshake needs "
                                      "Sec-WebSocket-Version: 13 and a Sec-WebSocket-Key");
         r->extra = NULL;
         return status;
@@ -551,11 +554,12 @@ int srv_ws_upgrade(srv_req *r)
     const char *token = ws_token(r, buf, sizeof buf);
     er_error err = { 0 };
     if (!token)
-        return srv_reply_error(r, 401, NULL, "send Authorization: Bearer TOKEN or "
-                                             "?access_token=TOKEN");
+        return srv_reply_error(r, 401, NULL,
+                               "send Authorization: Bearer TOKEN or "
+                               "?access_token=TOKEN");
     if (srv_auth_token(r->s, token, &r->user, &err))
-        return srv_reply_error(r, 401, NULL, "%s", err.code == ER_EAUTH ? err.msg
-                                                                       : "cannot check the token");
+        return srv_reply_error(r, 401, NULL, "%s",
+                               err.code == ER_EAUTH ? err.msg : "cannot check the token");
     r->upgrade = MHD_create_response_for_upgrade(on_upgraded, r->s);
     if (!r->upgrade)
         return srv_reply_error(r, 500, NULL, "cannot upgrade (request %s)", r->request_id);
@@ -581,16 +585,12 @@ static bool on_frame(wsconn *c, srv_wsframe *f)
 {
     switch (f->opcode) {
     case 8:
-        push(c, ITEM_CLOSE, NULL, f->payload.ptr ? f->payload.ptr : "", f->payload.len >= 2 ? 2 : 0);
+        push(c, ITEM_CLOSE, NULL, f->payload.ptr ? f->payload.ptr : "",
+             f->payload.len >= 2 ? 2 : 0);
         return false;
-    case 9:
-        send_frame(c, 10, f->payload.ptr ? f->payload.ptr : "", f->payload.len);
-        return true;
-    case 10:
-        return true;
-    case 2:
-        push_error(c, NULL, NULL, "send JSON in text frames");
-        return true;
+    case 9: send_frame(c, 10, f->payload.ptr ? f->payload.ptr : "", f->payload.len); return true;
+    case 10: return true;
+    case 2: push_error(c, NULL, NULL, "send JSON in text frames"); return true;
     case 0:
     case 1:
         if (er_buf_append(&c->in, f->payload.ptr ? f->payload.ptr : "", f->payload.len)) {
@@ -598,7 +598,7 @@ static bool on_frame(wsconn *c, srv_wsframe *f)
             return false;
         }
         if (f->fin && !srv_utf8_valid(c->in.ptr ? c->in.ptr : "", c->in.len)) {
-            close_with(c, 1007, "text is not valid UTF-8");   /* RFC 6455 8.1 */
+            close_with(c, 1007, "text is not valid UTF-8"); /* RFC 6455 8.1 */
             return false;
         }
         if (f->fin) {
@@ -606,9 +606,7 @@ static bool on_frame(wsconn *c, srv_wsframe *f)
             er_buf_reset(&c->in);
         }
         return true;
-    default:
-        close_with(c, 1002, "unknown opcode");
-        return false;
+    default: close_with(c, 1002, "unknown opcode"); return false;
     }
 }
 
@@ -661,7 +659,7 @@ static void *reader_main(void *arg)
     read_loop(c);
     srv_hub_remove_all(s->hub, &c->sink);
     pthread_mutex_lock(&c->lock);
-    c->stop = true;   /* the writer sends what is queued (a close frame), then ends */
+    c->stop = true; /* the writer sends what is queued (a close frame), then ends */
     pthread_cond_signal(&c->cond);
     pthread_mutex_unlock(&c->lock);
     if (c->writer_started)
@@ -682,8 +680,7 @@ static void *reader_main(void *arg)
     return NULL;
 }
 
-static wsconn *conn_new(srv *s, const srv_user *user, int fd,
-                        struct MHD_UpgradeResponseHandle *urh)
+static wsconn *conn_new(srv *s, const srv_user *user, int fd, struct MHD_UpgradeResponseHandle *urh)
 {
     wsconn *c = er_xcalloc(1, sizeof *c);
     c->sink.deliver = sink_deliver;
@@ -708,8 +705,8 @@ static wsconn *conn_new(srv *s, const srv_user *user, int fd,
     return c;
 }
 
-static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
-                        const char *extra_in, size_t extra_in_size, MHD_socket sock,
+static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls, const char *extra_in,
+                        size_t extra_in_size, MHD_socket sock,
                         struct MHD_UpgradeResponseHandle *urh)
 {
     (void)conn;
@@ -738,7 +735,7 @@ static void on_upgraded(void *cls, struct MHD_Connection *conn, void *req_cls,
     if (pthread_create(&reader, &attr, reader_main, c) != 0) {
         er_log(ER_LOG_ERROR, "ws", "cannot start a reader thread; closing the WebSocket");
         shutdown(sock, SHUT_RDWR);
-        reader_main(c);   /* cleans up right here */
+        reader_main(c); /* cleans up right here */
     }
     pthread_attr_destroy(&attr);
 }
@@ -784,7 +781,8 @@ void srv_ws_close_all(srv *s)
 
 int srv_ws_close_for(srv *s, const char *kind, const char *id)
 {
-    static const char revoked[] = "\x03\xf0" "credentials revoked or changed";
+    static const char revoked[] = "\x03\xf0"
+                                  "credentials revoked or changed";
     if (!s->ws)
         return 0;
     int n = 0;
@@ -795,8 +793,8 @@ int srv_ws_close_for(srv *s, const char *kind, const char *id)
                                                           : c->user.id;
         if (!cred[0] || strcmp(cred, id) != 0)
             continue;
-        push(c, ITEM_CLOSE, NULL, revoked, sizeof revoked - 1);   /* 1008, policy violation */
-        shutdown(c->fd, SHUT_RD);   /* the reader ends: nothing more is taken from it */
+        push(c, ITEM_CLOSE, NULL, revoked, sizeof revoked - 1); /* 1008, policy violation */
+        shutdown(c->fd, SHUT_RD); /* the reader ends: nothing more is taken from it */
         n++;
     }
     pthread_mutex_unlock(&s->ws->lock);

@@ -57,10 +57,10 @@ static int parse_header(const unsigned char *h, size_t avail, size_t *hlen, uint
         n += 2;
     else if (len == 127)
         n += 8;
-    n += 4;   /* the masking key */
+    n += 4; /* the masking key */
     if (avail < n) {
         *hlen = n;
-        return 1;   /* need more */
+        return 1; /* need more */
     }
     if (len == 126) {
         len = (uint64_t)h[2] << 8 | h[3];
@@ -91,7 +91,7 @@ int srv_ws_read_frame(int fd, er_buf *pending, size_t max, int idle_ms, srv_wsfr
     out->fin = h[0] & 0x80;
     out->opcode = h[0] & 0x0f;
     if ((h[0] & 0x70) || !(h[1] & 0x80))
-        return ER_EPROTO;   /* extensions we did not agree on, or an unmasked frame */
+        return ER_EPROTO; /* extensions we did not agree on, or an unmasked frame */
     if (out->opcode >= 8 && (!out->fin || plen > 125))
         return ER_EPROTO;
     if (plen > max)
@@ -139,7 +139,7 @@ int srv_ws_write_frame(int fd, int opcode, const void *data, size_t len)
         if (sent < 0 && errno == EINTR)
             continue;
         if (sent <= 0) {
-            rc = ER_EUNAVAIL;   /* gone, or too slow (SO_SNDTIMEO) */
+            rc = ER_EUNAVAIL; /* gone, or too slow (SO_SNDTIMEO) */
             break;
         }
         off += (size_t)sent;

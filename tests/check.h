@@ -13,47 +13,46 @@
 static int check_failures;
 static int check_count;
 
-#define CHECK(cond)                                                                    \
-    do {                                                                               \
-        check_count++;                                                                 \
-        if (!(cond)) {                                                                 \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond);   \
-        }                                                                              \
+#define CHECK(cond)                                                                  \
+    do {                                                                             \
+        check_count++;                                                               \
+        if (!(cond)) {                                                               \
+            check_failures++;                                                        \
+            fprintf(stderr, "%s:%d: CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                            \
     } while (0)
 
-#define CHECK_OK(call)                                                                 \
-    do {                                                                               \
-        check_count++;                                                                 \
-        int check_rc_ = (call);                                                        \
-        if (check_rc_ != 0) {                                                          \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #call,   \
-                    check_rc_, err.msg);                                               \
-        }                                                                              \
+#define CHECK_OK(call)                                                                           \
+    do {                                                                                         \
+        check_count++;                                                                           \
+        int check_rc_ = (call);                                                                  \
+        if (check_rc_ != 0) {                                                                    \
+            check_failures++;                                                                    \
+            fprintf(stderr, "%s:%d: %s returned %d: %s\n", __FILE__, __LINE__, #call, check_rc_, \
+                    err.msg);                                                                    \
+        }                                                                                        \
     } while (0)
 
-#define CHECK_STR(a, b)                                                                \
-    do {                                                                               \
-        check_count++;                                                                 \
-        const char *check_a_ = (a), *check_b_ = (b);                                   \
-        if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {               \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK_STR failed: %s == \"%s\", expected \"%s\"\n",  \
-                    __FILE__, __LINE__, #a, check_a_ ? check_a_ : "(null)",            \
-                    check_b_ ? check_b_ : "(null)");                                   \
-        }                                                                              \
+#define CHECK_STR(a, b)                                                                            \
+    do {                                                                                           \
+        check_count++;                                                                             \
+        const char *check_a_ = (a), *check_b_ = (b);                                               \
+        if (!check_a_ || !check_b_ || strcmp(check_a_, check_b_) != 0) {                           \
+            check_failures++;                                                                      \
+            fprintf(stderr, "%s:%d: CHECK_STR failed: %s == \"%s\", expected \"%s\"\n", __FILE__,  \
+                    __LINE__, #a, check_a_ ? check_a_ : "(null)", check_b_ ? check_b_ : "(null)"); \
+        }                                                                                          \
     } while (0)
 
-#define CHECK_INT(a, b)                                                                \
-    do {                                                                               \
-        check_count++;                                                                 \
-        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                \
-        if (check_a_ != check_b_) {                                                    \
-            check_failures++;                                                          \
-            fprintf(stderr, "%s:%d: CHECK_INT failed: %s == %lld, expected %lld\n",     \
-                    __FILE__, __LINE__, #a, check_a_, check_b_);                       \
-        }                                                                              \
+#define CHECK_INT(a, b)                                                                       \
+    do {                                                                                      \
+        check_count++;                                                                        \
+        long long check_a_ = (long long)(a), check_b_ = (long long)(b);                       \
+        if (check_a_ != check_b_) {                                                           \
+            check_failures++;                                                                 \
+            fprintf(stderr, "%s:%d: CHECK_INT failed: %s == %lld, expected %lld\n", __FILE__, \
+                    __LINE__, #a, check_a_, check_b_);                                        \
+        }                                                                                     \
     } while (0)
 
 static inline int check_done(void)

@@ -19,25 +19,25 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_RUNS 16
+#define MAX_RUNS  16
 #define VERIFY_MS 5000
 
 typedef struct mon_row {
-    char name[64];             /* "code", "code/analyzer", "supervisor" */
+    char name[64]; /* "code", "code/analyzer", "supervisor" */
     const char *label;
-    const er_agent_def *def;   /* NULL for the supervisor and the aggregator */
+    const er_agent_def *def; /* NULL for the supervisor and the aggregator */
     const er_subagent_def *sub;
-    char queue[64];            /* "" for subagents */
-    char tasks[MAX_RUNS][ER_ID_LEN];   /* tasks it runs now (agents) */
+    char queue[64];                  /* "" for subagents */
+    char tasks[MAX_RUNS][ER_ID_LEN]; /* tasks it runs now (agents) */
     int nrun;
-    bool active;               /* subagents: delegated to and not back yet */
+    bool active; /* subagents: delegated to and not back yet */
     int step;
-    char tool[48];             /* the tool it runs; "" while the model thinks */
-    bool waiting;              /* for an approval */
-    int64_t since;             /* busy since (er_mono_ms) */
-    int64_t last_ms;           /* how long its last run took, -1: none yet */
-    unsigned runs;             /* runs seen this session */
-    char last[96];             /* the supervisor's last decision */
+    char tool[48];   /* the tool it runs; "" while the model thinks */
+    bool waiting;    /* for an approval */
+    int64_t since;   /* busy since (er_mono_ms) */
+    int64_t last_ms; /* how long its last run took, -1: none yet */
+    unsigned runs;   /* runs seen this session */
+    char last[96];   /* the supervisor's last decision */
     long qdepth, qworkers;
     bool have_q;
 } mon_row;
@@ -48,7 +48,7 @@ struct tui_agents {
     size_t sel;
     int top, page;
     int64_t last_verify;
-    bool q_stale;              /* a task started, was routed or ended: queues changed */
+    bool q_stale; /* a task started, was routed or ended: queues changed */
 };
 
 static mon_row *add_row(tui_agents *m, const char *name, const char *label, const char *queue)
@@ -177,7 +177,8 @@ static void step_event(tui_agents *m, const char *kind, const cJSON *d)
         r->step = (int)er_json_int(d, "step", r->step, 0, INT32_MAX);
         const cJSON *calls = er_json_arr(d, "tool_calls");
         const char *first = cJSON_GetArraySize(calls) > 0
-                          ? er_json_str(cJSON_GetArrayItem(calls, 0), "name") : NULL;
+                                ? er_json_str(cJSON_GetArrayItem(calls, 0), "name")
+                                : NULL;
         er_strlcpy(r->tool, first ? first : "", sizeof r->tool);
     } else if (er_str_eq(kind, "tool_call") || er_str_eq(kind, "approval_request")) {
         er_strlcpy(r->tool, er_json_str(d, "tool") ? er_json_str(d, "tool") : "", sizeof r->tool);
@@ -195,7 +196,7 @@ void tui_agents_event(tui_app *a, const cJSON *ev)
     const char *kind = er_json_str(ev, "kind");
     const cJSON *d = er_json_obj(ev, "data");
     if (er_str_eq(kind, "start") || er_str_eq(kind, "end") || er_str_eq(kind, "routed"))
-        m->q_stale = true;   /* read when the panel is next drawn, once per frame */
+        m->q_stale = true; /* read when the panel is next drawn, once per frame */
     if (er_str_eq(kind, "start")) {
         task_started(m, er_json_str(d, "agent"), er_json_str(ev, "task_id"), er_mono_ms());
     } else if (er_str_eq(kind, "end")) {
@@ -314,12 +315,12 @@ static const char *state_of(const mon_row *r, tui_style *st)
 /* Columns: name, state and step on the left; elapsed, queue, workers and runs
  * on the right; the tool (or the last decision) gets what is left, a column
  * apart from its neighbours even at 80 columns. */
-#define COL_TOOL 34
-#define COL_ELAPSED(w) ((w) - 33)
-#define COL_QUEUE(w) ((w) - 21)
-#define COL_WORKERS(w) ((w) - 14)
-#define COL_RUNS(w) ((w) - 6)
-#define TOOL_W(w) (COL_ELAPSED(w) - 1 - COL_TOOL)
+#define COL_TOOL       34
+#define COL_ELAPSED(w) ((w)-33)
+#define COL_QUEUE(w)   ((w)-21)
+#define COL_WORKERS(w) ((w)-14)
+#define COL_RUNS(w)    ((w)-6)
+#define TOOL_W(w)      (COL_ELAPSED(w) - 1 - COL_TOOL)
 
 static void draw_row(const mon_row *r, int y, int w, bool sel)
 {
@@ -359,10 +360,11 @@ static void draw_row(const mon_row *r, int y, int w, bool sel)
 
 static void draw_details(const tui_app *a, const mon_row *r, tui_rect d)
 {
-    const char *desc = r->sub ? r->sub->description : r->def ? r->def->description
-                     : strcmp(r->name, "supervisor") == 0
-                     ? "reads each request and routes it to one or more agents"
-                     : "records each task's outcome and fans results in";
+    const char *desc = r->sub   ? r->sub->description
+                       : r->def ? r->def->description
+                       : strcmp(r->name, "supervisor") == 0
+                           ? "reads each request and routes it to one or more agents"
+                           : "records each task's outcome and fans results in";
     int y = d.y;
     tui_use_style(TUI_S_DIM);
     mvhline(y++, 0, ACS_HLINE, d.w);

@@ -49,26 +49,37 @@ typedef struct panel_def {
 } panel_def;
 
 static const panel_def panels[TUI_NPANELS] = {
-    { "Chat", tui_chat_draw, tui_chat_key,
-      { { "Enter", "send" }, { "PgUp/PgDn", "scroll" }, { "@agent", "pick" },
+    { "Chat",
+      tui_chat_draw,
+      tui_chat_key,
+      { { "Enter", "send" },
+        { "PgUp/PgDn", "scroll" },
+        { "@agent", "pick" },
         { "/help", "commands" } } },
     { "Agents", tui_agents_draw, tui_agents_key, { { "↑↓", "move" }, { "r", "refresh" } } },
-    { "Tasks", tui_tasks_draw, tui_tasks_key,
+    { "Tasks",
+      tui_tasks_draw,
+      tui_tasks_key,
       { { "↑↓", "move" }, { "Enter", "steps" }, { "c", "cancel" }, { "o", "open" } } },
-    { "Memory", tui_memory_draw, tui_memory_key,
+    { "Memory",
+      tui_memory_draw,
+      tui_memory_key,
       { { "↑↓", "move" }, { "Enter", "continue" }, { "/", "search" } } },
 };
 
 /* Keys every panel has; quitting is q outside the input line, Ctrl-D in it. */
 static const bar_item global_keys[] = {
-    { "Tab/S-Tab", "panels" }, { "F1/?", "help" }, { "^C", "cancel" }, { "^L", "redraw" },
+    { "Tab/S-Tab", "panels" },
+    { "F1/?", "help" },
+    { "^C", "cancel" },
+    { "^L", "redraw" },
 };
 
 /* ---- the inbox: events from other threads ---- */
 
 typedef struct inbox_node {
     struct inbox_node *next;
-    bool token;          /* from a task's own channel (tokens) rather than "events" */
+    bool token; /* from a task's own channel (tokens) rather than "events" */
     size_t len;
     char msg[];
 } inbox_node;
@@ -83,7 +94,7 @@ static bool tio_saved;
 static void wake(void)
 {
     char b = 1;
-    ssize_t w = write(wake_pipe[1], &b, 1);   /* full pipe: already awake */
+    ssize_t w = write(wake_pipe[1], &b, 1); /* full pipe: already awake */
     (void)w;
 }
 
@@ -175,11 +186,11 @@ static void drain(tui_app *a)
 /* Bracketed paste (xterm's mode 2004): the terminal wraps pasted text in
  * these, so a pasted line break is text, not Enter.  Curses reports them as
  * two key codes of our own. */
-#define PASTE_ON "\033[?2004h"
-#define PASTE_OFF "\033[?2004l"
+#define PASTE_ON        "\033[?2004h"
+#define PASTE_OFF       "\033[?2004l"
 #define KEY_PASTE_BEGIN (KEY_MAX + 1)
-#define KEY_PASTE_END (KEY_MAX + 2)
-#define PASTE_MAX (1024 * 1024)
+#define KEY_PASTE_END   (KEY_MAX + 2)
+#define PASTE_MAX       (1024 * 1024)
 
 static void put_raw(const char *s)
 {
@@ -273,7 +284,7 @@ static void sync_size(tui_app *a)
     a->cols = COLS;
     a->narrow = a->cols < 80;
     if (a->narrow && a->input_mode == TUI_INPUT_SEARCH && a->session)
-        tui_input_set_mode(a, TUI_INPUT_CHAT);   /* the memory view it searches is gone */
+        tui_input_set_mode(a, TUI_INPUT_CHAT); /* the memory view it searches is gone */
     a->dirty = true;
 }
 
@@ -293,8 +304,10 @@ static int term_open(tui_app *a, er_error *err)
         tio_saved = true;
     SCREEN *s = newterm(NULL, stdout, stdin);
     if (!s)
-        return er_error_set(err, ER_EINVAL, "cannot start the full-screen interface for "
-                            "TERM='%s'; use errand --plain", getenv("TERM") ? getenv("TERM") : "");
+        return er_error_set(err, ER_EINVAL,
+                            "cannot start the full-screen interface for "
+                            "TERM='%s'; use errand --plain",
+                            getenv("TERM") ? getenv("TERM") : "");
     set_term(s);
     fatal_reset_build();
     raw();
@@ -346,7 +359,7 @@ static void suspend(tui_app *a)
 
 /* ---- drawing ---- */
 
-static int tab_x[TUI_NPANELS + 1];   /* where each tab starts (mouse clicks) */
+static int tab_x[TUI_NPANELS + 1]; /* where each tab starts (mouse clicks) */
 
 tui_panel_id tui_panel(const tui_app *a)
 {
@@ -362,9 +375,9 @@ static void draw_tabs(tui_app *a)
         if (a->narrow && i != TUI_CHAT)
             continue;
         char t[32];
-        snprintf(t, sizeof t, " F%d %s ", i + 2, panels[i].name);   /* F2..F5 show it */
-        x += tui_put(0, x, a->cols - x, tui_panel(a) == (tui_panel_id)i ? TUI_S_TAB_ACTIVE
-                                                                      : TUI_S_TAB, t);
+        snprintf(t, sizeof t, " F%d %s ", i + 2, panels[i].name); /* F2..F5 show it */
+        x += tui_put(0, x, a->cols - x,
+                     tui_panel(a) == (tui_panel_id)i ? TUI_S_TAB_ACTIVE : TUI_S_TAB, t);
         x += tui_put(0, x, a->cols - x, TUI_S_TAB, " ");
     }
     tab_x[TUI_NPANELS] = x;
@@ -408,7 +421,7 @@ static void draw_status(tui_app *a)
     } else {
         bool in_input = tui_panel(a) == TUI_CHAT || a->input_mode == TUI_INPUT_SEARCH;
         bar_item quit = { in_input ? "^D" : "q", "quit" };
-        size_t skip = a->narrow ? 1 : 0;   /* no other panel to Tab to */
+        size_t skip = a->narrow ? 1 : 0; /* no other panel to Tab to */
         int x = put_items(y, 1, room, global_keys + skip, ER_ARRAY_LEN(global_keys) - skip);
         x = put_items(y, x, room, &quit, 1);
         if (x + 4 < room) {
@@ -566,8 +579,7 @@ void tui_open_help(tui_app *a)
 static void input_key(tui_app *a, const tui_key *k)
 {
     /* '?' on an empty line is help, as in the lists; typed after text it is a '?'. */
-    if (!k->fn && !k->alt && k->c == '?' && a->input_mode == TUI_INPUT_CHAT &&
-        tui_input_empty()) {
+    if (!k->fn && !k->alt && k->c == '?' && a->input_mode == TUI_INPUT_CHAT && tui_input_empty()) {
         tui_open_help(a);
         return;
     }
@@ -659,13 +671,13 @@ static bool paste_key(tui_app *a, int rc, wint_t c)
         return true;
     }
     if (!a->pasting)
-        return rc == KEY_CODE_YES && c == KEY_PASTE_END;   /* a stray end: nothing */
+        return rc == KEY_CODE_YES && c == KEY_PASTE_END; /* a stray end: nothing */
     if (rc == KEY_CODE_YES) {
         if (c == KEY_PASTE_END)
             paste_end(a);
         else if (c == KEY_ENTER)
             er_buf_putc(&a->paste, '\n');
-        return true;   /* other function keys in a paste: dropped */
+        return true; /* other function keys in a paste: dropped */
     }
     if (c == '\t' || c == '\r' || c == '\n' || c >= 0x20) {
         char b[MB_LEN_MAX];
@@ -750,7 +762,7 @@ static void loop(tui_app *a)
         if (n > 0 && (p[0].revents & POLLIN))
             read_keys(a);
         else if (n > 0 && (p[0].revents & (POLLHUP | POLLERR)))
-            a->quit = true;   /* the terminal went away */
+            a->quit = true; /* the terminal went away */
     }
 }
 
@@ -850,7 +862,7 @@ int cmd_tui(cli *c, cli_args *args)
         er_strlcpy(last_conv, tui_session_conv_id(&a), sizeof last_conv);
     }
     er_cache_unsubscribe(all);
-    drain(NULL);   /* what came in after the panels stopped looking */
+    drain(NULL); /* what came in after the panels stopped looking */
     tui_session_free(&a);
     er_buf_release(&a.paste);
     tui_chat_free(a.chat);

@@ -16,29 +16,29 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define INDENT 2
-#define GUTTER "│ "
-#define GUTTER_W 2
+#define INDENT              2
+#define GUTTER              "│ "
+#define GUTTER_W            2
 #define MAX_LOADED_MESSAGES 500
 
 typedef enum { ROW_HEADER, ROW_NOTE, ROW_DETAIL, ROW_BODY, ROW_THINKING, ROW_BLANK } row_part;
 
 typedef struct row {
-    size_t off, len;      /* into the entry's shown text, or its note's text or detail */
-    size_t note;          /* which note (ROW_NOTE, ROW_DETAIL) */
+    size_t off, len; /* into the entry's shown text, or its note's text or detail */
+    size_t note;     /* which note (ROW_NOTE, ROW_DETAIL) */
     row_part part;
-    bool code;            /* inside a code block: drawn behind a gutter */
-    bool more;            /* a wrapped continuation of the row before */
+    bool code; /* inside a code block: drawn behind a gutter */
+    bool more; /* a wrapped continuation of the row before */
 } row;
 
 typedef struct entry {
     tui_entry_kind kind;
     char *who;
-    er_buf text;          /* as received */
-    tui_note *notes;      /* steps, sanitised */
+    er_buf text;     /* as received */
+    tui_note *notes; /* steps, sanitised */
     size_t nnotes, capnotes;
     bool running;
-    int64_t started_ms, ended_ms;   /* er_mono_ms */
+    int64_t started_ms, ended_ms; /* er_mono_ms */
     /* layout for `width` (0: stale) */
     int width;
     char *shown;
@@ -50,10 +50,10 @@ typedef struct entry {
 struct tui_chat {
     entry *e;
     size_t n, cap;
-    int scroll;           /* rows scrolled back from the end */
+    int scroll; /* rows scrolled back from the end */
     size_t last_total;
     int last_width;
-    int page;             /* rows on screen at the last draw */
+    int page; /* rows on screen at the last draw */
 };
 
 tui_chat *tui_chat_new(void)
@@ -231,7 +231,7 @@ static char *code_block(const char *text, int n)
         }
         p += len + (p[len] == '\n');
     }
-    if (in)   /* an answer cut inside its block: what there is */
+    if (in) /* an answer cut inside its block: what there is */
         return er_buf_detach(&b);
     er_buf_release(&b);
     return NULL;
@@ -259,8 +259,8 @@ static void add_row(entry *e, row_part part, size_t off, size_t len, bool code, 
     e->rows[e->nrows++] = (row){ off, len, 0, part, code, more };
 }
 
-static void wrap_rows(entry *e, row_part part, const char *s, size_t start, size_t end,
-                      int width, bool code)
+static void wrap_rows(entry *e, row_part part, const char *s, size_t start, size_t end, int width,
+                      bool code)
 {
     if (start == end) {
         add_row(e, part, start, 0, code, false);
@@ -341,8 +341,9 @@ static tui_style body_style(const entry *e, unsigned char st)
 
 static void draw_header(const entry *e, int y, int w)
 {
-    tui_style st = e->kind == TUI_ENTRY_USER ? TUI_S_USER
-                 : e->kind == TUI_ENTRY_ERROR ? TUI_S_ERROR : TUI_S_AGENT;
+    tui_style st = e->kind == TUI_ENTRY_USER    ? TUI_S_USER
+                   : e->kind == TUI_ENTRY_ERROR ? TUI_S_ERROR
+                                                : TUI_S_AGENT;
     int x = tui_put(y, 0, w, st, e->who);
     if (e->started_ms) {
         char d[32];
@@ -373,7 +374,7 @@ static void draw_detail(const entry *e, const row *r, int y, int w)
 {
     const char *d = e->notes[r->note].detail;
     const char *line = d + r->off;
-    if (r->more) {   /* a wrapped row: its line's start decides the colour */
+    if (r->more) { /* a wrapped row: its line's start decides the colour */
         while (line > d && line[-1] != '\n')
             line--;
     }
@@ -392,30 +393,24 @@ static void draw_detail(const entry *e, const row *r, int y, int w)
 static void draw_row(const entry *e, const row *r, int y, int w)
 {
     switch (r->part) {
-    case ROW_HEADER:
-        draw_header(e, y, w);
-        break;
+    case ROW_HEADER: draw_header(e, y, w); break;
     case ROW_NOTE: {
         const tui_note *n = &e->notes[r->note];
-        tui_style st = n->kind == TUI_NOTE_OK ? TUI_S_DONE
-                     : n->kind == TUI_NOTE_FAILED ? TUI_S_ERROR : TUI_S_DIM;
+        tui_style st = n->kind == TUI_NOTE_OK       ? TUI_S_DONE
+                       : n->kind == TUI_NOTE_FAILED ? TUI_S_ERROR
+                                                    : TUI_S_DIM;
         if (!r->more)
-            tui_put(y, INDENT, w - INDENT, st, n->kind == TUI_NOTE_OK       ? "✓ "
-                                               : n->kind == TUI_NOTE_FAILED ? "✗ " : "· ");
+            tui_put(y, INDENT, w - INDENT, st,
+                    n->kind == TUI_NOTE_OK       ? "✓ "
+                    : n->kind == TUI_NOTE_FAILED ? "✗ "
+                                                 : "· ");
         tui_putn(y, INDENT + 2, w - INDENT - 2, st, n->text + r->off, r->len);
         break;
     }
-    case ROW_DETAIL:
-        draw_detail(e, r, y, w);
-        break;
-    case ROW_BODY:
-        draw_body(e, r, y, w);
-        break;
-    case ROW_THINKING:
-        tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "…");
-        break;
-    case ROW_BLANK:
-        break;
+    case ROW_DETAIL: draw_detail(e, r, y, w); break;
+    case ROW_BODY: draw_body(e, r, y, w); break;
+    case ROW_THINKING: tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "…"); break;
+    case ROW_BLANK: break;
     }
 }
 
@@ -480,30 +475,21 @@ bool tui_chat_key(tui_app *a, const tui_key *k)
         return false;
     int page = a->chat->page > 3 ? a->chat->page - 2 : 1;
     switch (k->c) {
-    case KEY_PPAGE:
-        tui_chat_scroll(a, page);
-        return true;
-    case KEY_NPAGE:
-        tui_chat_scroll(a, -page);
-        return true;
-    case KEY_SR:
-        tui_chat_scroll(a, 3);
-        return true;
-    case KEY_SF:
-        tui_chat_scroll(a, -3);
-        return true;
-    case KEY_HOME:   /* with text in the input line they move its caret instead */
+    case KEY_PPAGE: tui_chat_scroll(a, page); return true;
+    case KEY_NPAGE: tui_chat_scroll(a, -page); return true;
+    case KEY_SR: tui_chat_scroll(a, 3); return true;
+    case KEY_SF: tui_chat_scroll(a, -3); return true;
+    case KEY_HOME: /* with text in the input line they move its caret instead */
         if (!tui_input_empty())
             return false;
-        tui_chat_scroll(a, INT_MAX / 2);   /* clamped to the top when drawn */
+        tui_chat_scroll(a, INT_MAX / 2); /* clamped to the top when drawn */
         return true;
     case KEY_END:
         if (!tui_input_empty())
             return false;
         tui_chat_bottom(a->chat);
         return true;
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -526,7 +512,10 @@ static int load_msg(const er_message *m, void *payload)
         er_task_release(&t);
     }
     tui_chat_add(l->a->chat, user ? TUI_ENTRY_USER : TUI_ENTRY_ASSISTANT,
-                 user ? "you" : who ? who : "errand", m->content);
+                 user  ? "you"
+                 : who ? who
+                       : "errand",
+                 m->content);
     free(who);
     l->n++;
     return 0;
@@ -541,7 +530,8 @@ int tui_chat_load(tui_app *a, const char *conv_id, er_error *err)
     size_t note = tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, "");
     rc = er_store_msg_list(l.st, conv_id, MAX_LOADED_MESSAGES, load_msg, &l, err);
     char *text = er_xasprintf("Continuing conversation %.13s (%d message%s%s). /new starts "
-                              "a fresh one.", conv_id, l.n, l.n == 1 ? "" : "s",
+                              "a fresh one.",
+                              conv_id, l.n, l.n == 1 ? "" : "s",
                               l.n == MAX_LOADED_MESSAGES ? ", the latest shown" : "");
     tui_chat_set_text(a->chat, note, text);
     free(text);

@@ -24,16 +24,16 @@
 #include <readline/history.h>
 #include <readline/readline.h>
 
-#define CHAT_PROMPT "› "
+#define CHAT_PROMPT   "› "
 #define SEARCH_PROMPT "search: "
-#define HISTORY_MAX 2000
+#define HISTORY_MAX   2000
 
-static tui_app *app;              /* readline's callbacks carry no payload */
-static unsigned char queue[64];   /* bytes of one key on their way to readline */
+static tui_app *app;            /* readline's callbacks carry no payload */
+static unsigned char queue[64]; /* bytes of one key on their way to readline */
 static size_t qhead, qtail;
 static char *history_path;
 static FILE *devnull;
-static char *saved_chat_line;     /* the request being typed while searching */
+static char *saved_chat_line; /* the request being typed while searching */
 static void apply_pending(tui_app *a);
 
 /* ---- history (shared with the REPL) ---- */
@@ -80,7 +80,7 @@ static int input_getc(FILE *f)
 {
     (void)f;
     if (qhead == qtail)
-        return EOF;   /* never asked: input_available says there is nothing */
+        return EOF; /* never asked: input_available says there is nothing */
     return queue[qhead++];
 }
 
@@ -242,9 +242,9 @@ static const char *key_sequence(wint_t code)
         wint_t code;
         const char *seq;
     } map[] = {
-        { KEY_LEFT, "\033[D" },  { KEY_RIGHT, "\033[C" }, { KEY_UP, "\033[A" },
-        { KEY_DOWN, "\033[B" },  { KEY_HOME, "\033[H" },  { KEY_END, "\033[F" },
-        { KEY_DC, "\033[3~" },   { KEY_BACKSPACE, "\177" }, { KEY_ENTER, "\r" },
+        { KEY_LEFT, "\033[D" }, { KEY_RIGHT, "\033[C" },   { KEY_UP, "\033[A" },
+        { KEY_DOWN, "\033[B" }, { KEY_HOME, "\033[H" },    { KEY_END, "\033[F" },
+        { KEY_DC, "\033[3~" },  { KEY_BACKSPACE, "\177" }, { KEY_ENTER, "\r" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++)
         if (map[i].code == code)
@@ -258,7 +258,7 @@ void tui_input_key(tui_app *a, const tui_key *k)
     if (k->fn && !seq)
         return;
     if (k->alt)
-        push("\033", 1);   /* Alt-key: ESC, then the key */
+        push("\033", 1); /* Alt-key: ESC, then the key */
     if (seq) {
         push(seq, strlen(seq));
     } else {
@@ -376,13 +376,13 @@ void tui_input_paste(tui_app *a, const char *text, size_t len)
             lines++;
         clean[n++] = ch;
     }
-    while (n && clean[n - 1] == '\n') {   /* a copied line usually ends in one */
+    while (n && clean[n - 1] == '\n') { /* a copied line usually ends in one */
         n--;
         lines--;
     }
     clean[n] = '\0';
     if (a->input_mode == TUI_INPUT_SEARCH) {
-        for (size_t i = 0; i < n; i++)   /* a search is one line */
+        for (size_t i = 0; i < n; i++) /* a search is one line */
             if (clean[i] == '\n')
                 clean[i] = ' ';
         lines = 1;
@@ -390,8 +390,10 @@ void tui_input_paste(tui_app *a, const char *text, size_t len)
     rl_insert_text(clean);
     free(clean);
     if (lines > 1)
-        tui_set_status(a, false, "[pasted %zu lines] — edit them, or Enter sends them as one "
-                       "request", lines);
+        tui_set_status(a, false,
+                       "[pasted %zu lines] — edit them, or Enter sends them as one "
+                       "request",
+                       lines);
     a->dirty = true;
 }
 
@@ -430,7 +432,7 @@ int tui_input_open(tui_app *a)
     rl_prep_term_function = no_prep;
     rl_deprep_term_function = no_deprep;
     if (devnull)
-        rl_outstream = devnull;   /* readline must never write to the screen */
+        rl_outstream = devnull; /* readline must never write to the screen */
     rl_attempted_completion_function = complete;
     rl_completion_display_matches_hook = show_matches;
     rl_completer_word_break_characters = " \t\n";
@@ -439,7 +441,7 @@ int tui_input_open(tui_app *a)
     /* After install: that is when readline reads ~/.inputrc; these win over it. */
     rl_add_defun("errand-newline", insert_newline, -1);
     rl_bind_key('\r', accept_or_continue);
-    rl_bind_key('\n', insert_newline);   /* Ctrl-J: Enter comes as CR (nonl) */
+    rl_bind_key('\n', insert_newline); /* Ctrl-J: Enter comes as CR (nonl) */
     rl_bind_keyseq("\\e\\r", insert_newline);
     rl_bind_keyseq("\\e\\n", insert_newline);
     rl_variable_bind("bell-style", "none");

@@ -15,14 +15,14 @@
 #include <string.h>
 #include <strings.h>
 
-#define LIST_LIMIT 500
-#define MAX_WORDS 16
+#define LIST_LIMIT     500
+#define MAX_WORDS      16
 #define SNIPPET_BEFORE 30
 
 typedef struct conv_row {
     char id[ER_ID_LEN];
     char *title;
-    char *snippet;        /* where the search matched, or NULL */
+    char *snippet; /* where the search matched, or NULL */
     int64_t updated_ms;
 } conv_row;
 
@@ -32,10 +32,10 @@ struct tui_memory {
     bool stale;
     size_t sel;
     int top, page;
-    char *query;          /* NULL: no search */
+    char *query; /* NULL: no search */
     char *words[MAX_WORDS];
     int nwords;
-    size_t scanned;       /* conversations looked at by the last load */
+    size_t scanned; /* conversations looked at by the last load */
 };
 
 tui_memory *tui_memory_new(void)
@@ -105,7 +105,7 @@ void tui_memory_search(tui_app *a, const char *query)
 
 typedef struct match_ctx {
     tui_memory *m;
-    unsigned found;       /* bit i: words[i] was seen */
+    unsigned found; /* bit i: words[i] was seen */
     char *snippet;
 } match_ctx;
 
@@ -146,7 +146,7 @@ static int match_msg(const er_message *msg, void *payload)
     match_ctx *c = payload;
     match_text(c, msg->content);
     unsigned all = (1u << c->m->nwords) - 1;
-    return c->found == all && c->snippet ? 1 : 0;   /* enough: stop reading */
+    return c->found == all && c->snippet ? 1 : 0; /* enough: stop reading */
 }
 
 static int add_conv(const er_conversation *cv, void *payload)
@@ -159,7 +159,7 @@ static int add_conv(const er_conversation *cv, void *payload)
     if (m->nwords) {
         match_ctx c = { m, 0, NULL };
         match_text(&c, cv->title);
-        free(c.snippet);   /* a title match needs no snippet: the title shows */
+        free(c.snippet); /* a title match needs no snippet: the title shows */
         c.snippet = NULL;
         er_store_msg_list(st, cv->id, 0, match_msg, &c, NULL);
         if (c.found != (1u << m->nwords) - 1) {
@@ -228,8 +228,10 @@ void tui_memory_draw(tui_app *a, tui_rect r)
         tui_fill(y, 0, r.w, TUI_S_TEXT);
         int x = tui_put(y, 1, r.w - 1, TUI_S_BOLD, "Search: ");
         x += tui_put(y, 1 + x, r.w - 1 - x, TUI_S_INLINE, m->query);
-        tui_putf(y, 1 + x, r.w - 1 - x, TUI_S_DIM, "  %zu of %zu conversations match — Esc "
-                 "clears", m->n, m->scanned);
+        tui_putf(y, 1 + x, r.w - 1 - x, TUI_S_DIM,
+                 "  %zu of %zu conversations match — Esc "
+                 "clears",
+                 m->n, m->scanned);
         y++;
     }
     tui_fill(y, 0, r.w, TUI_S_HEADER);
@@ -239,8 +241,8 @@ void tui_memory_draw(tui_app *a, tui_rect r)
     y++;
     int h = r.y + r.h - y;
     if (m->n == 0) {
-        tui_put(y + 1, 2, r.w - 2, TUI_S_DIM, m->query ? "Nothing matches; / searches again."
-                                                       : "No conversations yet.");
+        tui_put(y + 1, 2, r.w - 2, TUI_S_DIM,
+                m->query ? "Nothing matches; / searches again." : "No conversations yet.");
         return;
     }
     m->page = h;
@@ -255,7 +257,7 @@ bool tui_memory_key(tui_app *a, const tui_key *k)
 {
     tui_memory *m = a->memory;
     if (m->stale)
-        load(a);   /* keys typed ahead act on what the next frame will show */
+        load(a); /* keys typed ahead act on what the next frame will show */
     if (tui_list_key(k, m->n, &m->sel, m->page))
         ;
     else if ((k->fn && k->c == KEY_ENTER) || (!k->fn && (k->c == '\r' || k->c == '\n'))) {

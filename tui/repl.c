@@ -112,7 +112,8 @@ static void run_request(repl *r, const char *line)
     const char *agent, *request;
     if (!forced_agent(line, name, sizeof name, &agent, &request))
         return;
-    er_submit s = { .request = request, .agent = agent,
+    er_submit s = { .request = request,
+                    .agent = agent,
                     .conversation_id = r->conv_id[0] ? r->conv_id : NULL,
                     .approve_all = cli_flag(&r->c->global, "yes") };
     bool tty = isatty(STDIN_FILENO) && isatty(STDOUT_FILENO);
@@ -234,7 +235,7 @@ static void tty_loop(repl *r)
     fcntl(sig_pipe[0], F_SETFL, O_NONBLOCK);
     r->history_path = tui_history_open();
     rl_attempted_completion_function = complete;
-    rl_completer_word_break_characters = " \t\n";   /* '@' starts a word, as in the TUI */
+    rl_completer_word_break_characters = " \t\n"; /* '@' starts a word, as in the TUI */
     rl_readline_name = "errand";
     active = r;
     printf("errand %s — type /help for commands, Ctrl-D to leave\n", ER_VERSION);

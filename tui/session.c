@@ -19,40 +19,40 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_APPROVALS 32
-#define MAX_QUEUED 8            /* requests typed while one runs */
-#define MAX_CALLS 64           /* tool steps of one request whose outcome is awaited */
-#define STEP_LINES 8           /* lines of a step's output shown under it */
+#define MAX_APPROVALS     32
+#define MAX_QUEUED        8  /* requests typed while one runs */
+#define MAX_CALLS         64 /* tool steps of one request whose outcome is awaited */
+#define STEP_LINES        8  /* lines of a step's output shown under it */
 #define STORE_CHECK_TICKS 3
 
 struct tui_session {
     char conv_id[ER_ID_LEN];
     char *title;
     bool running;
-    cli_outcome o;            /* the running request: task_id, status, answer, ... */
-    er_cache_sub *sub;        /* its token channel */
-    size_t entry;             /* the chat entry its answer goes to */
-    int64_t started_ms;       /* er_mono_ms */
+    cli_outcome o;      /* the running request: task_id, status, answer, ... */
+    er_cache_sub *sub;  /* its token channel */
+    size_t entry;       /* the chat entry its answer goes to */
+    int64_t started_ms; /* er_mono_ms */
     bool streamed;
     bool cancel_sent;
     int ticks;
     char agent[64];
-    cJSON *approvals[MAX_APPROVALS];   /* approval_request events waiting, oldest first */
+    cJSON *approvals[MAX_APPROVALS]; /* approval_request events waiting, oldest first */
     size_t napprovals;
-    int ascroll;                       /* first argument row the dialog shows */
-    int apage, arows;                  /* argument rows on screen, in all, at the last draw */
-    bool always[ER_PERM_COUNT];        /* "a" answers: allow this class for the session */
-    struct {                           /* tool calls under way: their note in the entry */
-        char key[128];                 /* task_id/call_id */
+    int ascroll;                /* first argument row the dialog shows */
+    int apage, arows;           /* argument rows on screen, in all, at the last draw */
+    bool always[ER_PERM_COUNT]; /* "a" answers: allow this class for the session */
+    struct {                    /* tool calls under way: their note in the entry */
+        char key[128];          /* task_id/call_id */
         size_t note;
-        char *text;                    /* the step's line, OWNED */
+        char *text; /* the step's line, OWNED */
     } calls[MAX_CALLS];
     size_t ncalls;
-    char *queued[MAX_QUEUED];          /* typed while a request ran: sent in turn, OWNED */
+    char *queued[MAX_QUEUED]; /* typed while a request ran: sent in turn, OWNED */
     size_t nqueued;
-    bool queue_hint;                   /* the status bar's hint is about the queue */
-    size_t dropped;                    /* queued requests a cancel dropped (said at the end) */
-    char *last_line;                   /* the last request sent, as typed (/retry, /edit) */
+    bool queue_hint; /* the status bar's hint is about the queue */
+    size_t dropped;  /* queued requests a cancel dropped (said at the end) */
+    char *last_line; /* the last request sent, as typed (/retry, /edit) */
 };
 
 tui_session *tui_session_new(void)
@@ -162,10 +162,10 @@ static void welcome(tui_app *a)
         free(text);
         return;
     }
-    char *text = er_xasprintf("errand %s — ask anything. \"@agent request\" picks the agent, "
-                              "/help lists commands, F1 shows the keys.\nModel: %s%s%s.",
-                              ER_VERSION, provider, cfg->model ? " / " : "",
-                              cfg->model ? cfg->model : "");
+    char *text =
+        er_xasprintf("errand %s — ask anything. \"@agent request\" picks the agent, "
+                     "/help lists commands, F1 shows the keys.\nModel: %s%s%s.",
+                     ER_VERSION, provider, cfg->model ? " / " : "", cfg->model ? cfg->model : "");
     tui_chat_add(a->chat, TUI_ENTRY_NOTE, NULL, text);
     free(text);
 }
@@ -227,7 +227,7 @@ static void finish(tui_app *a)
     if (!s->title)
         load_title(a);
     s->running = false;
-    if (s->queue_hint && !s->nqueued) {   /* the hint is stale once the queue is empty */
+    if (s->queue_hint && !s->nqueued) { /* the hint is stale once the queue is empty */
         a->status[0] = '\0';
         s->queue_hint = false;
     }
@@ -256,8 +256,10 @@ static void submit(tui_app *a, const char *request, const char *agent)
     cli_outcome_release(&s->o);
     er_id_new(s->o.task_id);
     s->sub = tui_follow_tokens(a, s->o.task_id);
-    er_submit sub = { .request = request, .conversation_id = s->conv_id[0] ? s->conv_id : NULL,
-                      .agent = agent, .task_id = s->o.task_id,
+    er_submit sub = { .request = request,
+                      .conversation_id = s->conv_id[0] ? s->conv_id : NULL,
+                      .agent = agent,
+                      .task_id = s->o.task_id,
                       .approve_all = cli_flag(&a->c->global, "yes") };
     er_error err = { 0 };
     if (er_task_submit(a->env, &sub, NULL, s->o.conversation_id, &err)) {
@@ -285,8 +287,7 @@ static void submit(tui_app *a, const char *request, const char *agent)
 }
 
 /* "@code fix it": the agent named first, or NULL; *rest gets the request. */
-static int forced_agent(tui_app *a, const char *line, char *agent, size_t size,
-                        const char **rest)
+static int forced_agent(tui_app *a, const char *line, char *agent, size_t size, const char **rest)
 {
     if (!tui_split_at(line, agent, size, rest))
         return 0;
@@ -317,12 +318,15 @@ void tui_session_line(tui_app *a, const char *line)
     if (s->running) {
         /* Type-ahead: sent when the running one ends, in the order typed. */
         if (s->nqueued == MAX_QUEUED) {
-            tui_set_status(a, true, "%d requests are already waiting: let the task end, or "
-                           "Ctrl-C to cancel it (Up brings your line back)", MAX_QUEUED);
+            tui_set_status(a, true,
+                           "%d requests are already waiting: let the task end, or "
+                           "Ctrl-C to cancel it (Up brings your line back)",
+                           MAX_QUEUED);
             return;
         }
         s->queued[s->nqueued++] = er_xstrdup(line);
-        tui_set_status(a, false, "Queued: sent when the running task ends (Ctrl-C cancels the "
+        tui_set_status(a, false,
+                       "Queued: sent when the running task ends (Ctrl-C cancels the "
                        "task and drops the queue)");
         s->queue_hint = true;
         return;
@@ -353,8 +357,8 @@ bool tui_session_cancel(tui_app *a)
     drop_approvals(s);
     s->dropped = s->nqueued;
     if (s->nqueued)
-        tui_set_status(a, false, "Cancelling the task… (%zu queued request%s dropped)",
-                       s->nqueued, s->nqueued == 1 ? "" : "s");
+        tui_set_status(a, false, "Cancelling the task… (%zu queued request%s dropped)", s->nqueued,
+                       s->nqueued == 1 ? "" : "s");
     drop_queue(s);
     return true;
 }
@@ -394,10 +398,12 @@ static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
         return;
     }
     const char *tool = er_json_str(data, "tool") ? er_json_str(data, "tool") : "the tool";
-    char *note = d == ER_APPROVAL_DENY ? er_xasprintf("✗ denied %s", tool)
-               : d == ER_APPROVAL_ALLOW ? er_xasprintf("✓ allowed %s", tool)
-               : er_xasprintf("✓ allowed %s (always for %s tools this session)", tool,
-                              er_json_str(data, "perm") ? er_json_str(data, "perm") : "these");
+    char *note =
+        d == ER_APPROVAL_DENY ? er_xasprintf("✗ denied %s", tool)
+        : d == ER_APPROVAL_ALLOW
+            ? er_xasprintf("✓ allowed %s", tool)
+            : er_xasprintf("✓ allowed %s (always for %s tools this session)", tool,
+                           er_json_str(data, "perm") ? er_json_str(data, "perm") : "these");
     tui_chat_note(a->chat, s->entry, note);
     free(note);
 }
@@ -413,8 +419,8 @@ static bool tainted(const cJSON *ev)
 static bool always_for(const tui_session *s, const cJSON *ev)
 {
     er_perm p;
-    return !tainted(ev) &&
-           er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p];
+    return !tainted(ev) && er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 &&
+           s->always[p];
 }
 
 static void on_approval(tui_app *a, const cJSON *ev)
@@ -425,7 +431,7 @@ static void on_approval(tui_app *a, const cJSON *ev)
         return;
     }
     if (s->napprovals == MAX_APPROVALS) {
-        answer(a, ev, ER_APPROVAL_DENY);   /* a runaway: no one can read that many */
+        answer(a, ev, ER_APPROVAL_DENY); /* a runaway: no one can read that many */
         return;
     }
     s->approvals[s->napprovals++] = cJSON_Duplicate(ev, true);
@@ -439,7 +445,7 @@ bool tui_approval_open(const tui_app *a)
 static void remove_approval(tui_session *s, size_t i)
 {
     if (i == 0)
-        s->ascroll = 0;   /* the next question starts at its top */
+        s->ascroll = 0; /* the next question starts at its top */
     cJSON_Delete(s->approvals[i]);
     memmove(s->approvals + i, s->approvals + i + 1, (s->napprovals - i - 1) * sizeof *s->approvals);
     s->napprovals--;
@@ -470,19 +476,18 @@ void tui_approval_key(tui_app *a, const tui_key *k)
         return;
     er_approval_decision d;
     switch (k->c) {
-    case 'y': case 'Y':
-        d = ER_APPROVAL_ALLOW;
-        break;
-    case 'n': case 'N': case 27:
-        d = ER_APPROVAL_DENY;
-        break;
-    case 'a': case 'A':
+    case 'y':
+    case 'Y': d = ER_APPROVAL_ALLOW; break;
+    case 'n':
+    case 'N':
+    case 27: d = ER_APPROVAL_DENY; break;
+    case 'a':
+    case 'A':
         if (tainted(s->approvals[0]))
-            return;   /* not offered: see tui_approval_draw */
+            return; /* not offered: see tui_approval_draw */
         d = ER_APPROVAL_ALWAYS;
         break;
-    default:
-        return;
+    default: return;
     }
     answer(a, s->approvals[0], d);
     if (d == ER_APPROVAL_ALWAYS) {
@@ -513,7 +518,8 @@ static char *readable_args(const cJSON *data)
     er_buf b = ER_BUF_INIT;
     if (cJSON_IsObject(obj)) {
         const cJSON *it;
-        cJSON_ArrayForEach(it, obj) {
+        cJSON_ArrayForEach(it, obj)
+        {
             if (cJSON_IsString(it) && strchr(it->valuestring, '\n')) {
                 er_buf_printf(&b, "%s:\n%s", it->string, it->valuestring);
                 if (!er_str_ends(it->valuestring, "\n"))
@@ -603,7 +609,7 @@ static void draw_args(tui_session *s, tui_rect in, int y, int h, const char *arg
     tui_style st = TUI_S_CODE;
     for (int i = 0; i < n && i < s->ascroll + h; i++) {
         size_t off = rows[i].off;
-        if (off == 0 || args[off - 1] == '\n')   /* a wrapped row keeps its line's style */
+        if (off == 0 || args[off - 1] == '\n') /* a wrapped row keeps its line's style */
             st = line_style(args + off, diff);
         if (i >= s->ascroll)
             tui_putn(y + i - s->ascroll, in.x, in.w, st, args + off, rows[i].len);
@@ -622,7 +628,8 @@ static const char *action_of(const char *tool)
     static const struct {
         const char *tool, *action;
     } actions[] = {
-        { "run", "run a command" }, { "write_file", "write a file" },
+        { "run", "run a command" },
+        { "write_file", "write a file" },
         { "edit_file", "edit a file" },
     };
     for (size_t i = 0; tool && i < ER_ARRAY_LEN(actions); i++)
@@ -664,7 +671,8 @@ void tui_approval_draw(tui_app *a)
     tui_rect in = tui_box((tui_rect){ (a->rows - h) / 2, (a->cols - w) / 2, h, w }, title);
     const char *perm = er_json_str(d, "perm") ? er_json_str(d, "perm") : "?";
     int y = in.y, x = in.x;
-    x += tui_put(y, x, in.w, TUI_S_AGENT, er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent");
+    x += tui_put(y, x, in.w, TUI_S_AGENT,
+                 er_json_str(d, "agent") ? er_json_str(d, "agent") : "agent");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " wants to ");
     if (action_of(tool)) {
         x += tui_put(y, x, in.x + in.w - x, TUI_S_KEYWORD, action_of(tool));
@@ -675,7 +683,7 @@ void tui_approval_draw(tui_app *a)
     }
     tui_putf(y, x, in.x + in.w - x, TUI_S_DIM, "  (permission: %s)", perm);
     int top = y + 2;
-    if (why) {   /* never scrolled away: it is why the question is asked at all */
+    if (why) { /* never scrolled away: it is why the question is asked at all */
         int nr;
         arg_row *rows = wrap_args(why, in.w, &nr);
         for (int i = 0; i < nr && top < in.y + in.h - 3; i++, top++)
@@ -691,7 +699,7 @@ void tui_approval_draw(tui_app *a)
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " allow  ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " n ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " deny  ");
-    if (why) {   /* "always" would not cover the next one: not offered */
+    if (why) { /* "always" would not cover the next one: not offered */
         free(why);
         return;
     }
@@ -699,7 +707,7 @@ void tui_approval_draw(tui_app *a)
     char always[96];
     snprintf(always, sizeof always, " always allow %s tools this session", perm);
     if (tui_text_width(always, strlen(always)) > in.x + in.w - x)
-        snprintf(always, sizeof always, " always (session)");   /* narrow: still says what a does */
+        snprintf(always, sizeof always, " always (session)"); /* narrow: still says what a does */
     tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, always);
 }
 
@@ -736,7 +744,7 @@ static void step_start(tui_app *a, const cJSON *ev)
     size_t note = tui_chat_note(a->chat, s->entry, text);
     if (note == SIZE_MAX || s->ncalls == MAX_CALLS) {
         free(text);
-        return;   /* past the cap the line stays as it is */
+        return; /* past the cap the line stays as it is */
     }
     call_key(ev, s->calls[s->ncalls].key, sizeof s->calls[0].key);
     s->calls[s->ncalls].text = text;
@@ -883,7 +891,7 @@ static void do_retry(tui_app *a, const char *arg)
     if (!s->last_line)
         tui_set_status(a, true, "Nothing to retry yet");
     else
-        tui_session_line(a, s->last_line);   /* queued when a task runs */
+        tui_session_line(a, s->last_line); /* queued when a task runs */
 }
 
 static void do_edit(tui_app *a, const char *arg)
@@ -907,8 +915,11 @@ static void do_copy(tui_app *a, const char *arg)
     }
     char *text = tui_chat_copy_text(a->chat, (int)n);
     if (!text) {
-        tui_set_status(a, true, n ? "The last answer has no code block %ld" : "No answer to copy "
-                       "yet", n);
+        tui_set_status(a, true,
+                       n ? "The last answer has no code block %ld"
+                         : "No answer to copy "
+                           "yet",
+                       n);
         return;
     }
     char how[96];
@@ -917,7 +928,8 @@ static void do_copy(tui_app *a, const char *arg)
         tui_set_status(a, false, "Copied %s (%zu bytes) to %s", n ? "the code block" : "the answer",
                        len, how);
     else
-        tui_set_status(a, true, "Could not copy: the terminal refused it and no wl-copy or xclip "
+        tui_set_status(a, true,
+                       "Could not copy: the terminal refused it and no wl-copy or xclip "
                        "was found");
     free(text);
 }
@@ -926,8 +938,10 @@ static void do_mouse(tui_app *a, const char *arg)
 {
     (void)arg;
     tui_set_mouse(a, a->mouse_off);
-    tui_set_status(a, false, a->mouse_off ? "Mouse off: the terminal selects text; /mouse turns "
-                   "wheel scrolling back on" : "Mouse on: the wheel scrolls (Shift-drag selects)");
+    tui_set_status(a, false,
+                   a->mouse_off ? "Mouse off: the terminal selects text; /mouse turns "
+                                  "wheel scrolling back on"
+                                : "Mouse on: the wheel scrolls (Shift-drag selects)");
 }
 
 static void do_quit(tui_app *a, const char *arg)

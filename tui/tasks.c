@@ -15,9 +15,9 @@
 #include <string.h>
 #include <time.h>
 
-#define LIST_LIMIT 200
-#define STEP_ROWS_MAX 6   /* rows one step may take in the steps view */
-#define KIND_END 28       /* where a step's text starts, after its time and kind */
+#define LIST_LIMIT    200
+#define STEP_ROWS_MAX 6  /* rows one step may take in the steps view */
+#define KIND_END      28 /* where a step's text starts, after its time and kind */
 
 typedef struct task_row {
     char id[ER_ID_LEN];
@@ -34,14 +34,14 @@ struct tui_tasks {
     bool stale;
     size_t sel;
     int top, page;
-    bool detail;              /* the steps view is open */
+    bool detail; /* the steps view is open */
     char detail_id[ER_ID_LEN];
-    er_task task;             /* the task the steps view shows */
+    er_task task; /* the task the steps view shows */
     bool have_task;
     cJSON *steps;
     bool detail_stale;
-    int dscroll;              /* first row of the steps view */
-    int drows, dpage;         /* rows it had, rows on screen, at the last draw */
+    int dscroll;      /* first row of the steps view */
+    int drows, dpage; /* rows it had, rows on screen, at the last draw */
 };
 
 tui_tasks *tui_tasks_new(void)
@@ -110,7 +110,8 @@ static int add_task(const er_task *tk, void *payload)
     er_strlcpy(r->conv_id, tk->conversation_id, sizeof r->conv_id);
     r->status = tk->status;
     r->agent = er_xstrdup(tk->agent);
-    r->request = tui_sanitize(tk->request ? tk->request : "", tk->request ? strlen(tk->request) : 0);
+    r->request =
+        tui_sanitize(tk->request ? tk->request : "", tk->request ? strlen(tk->request) : 0);
     r->created_ms = tk->created_ms;
     r->updated_ms = tk->updated_ms;
     return 0;
@@ -222,10 +223,12 @@ static int step_rows(const cJSON *s, const char *root, int w, step_line *out, ch
     *owned = cli_event_text(s);
     const char *text = *owned ? *owned : "";
     bool child = !er_str_eq(er_json_str(s, "task_id"), root);
-    tui_style st = er_str_eq(kind, "end") ? TUI_S_DONE
-                 : er_str_eq(kind, "approval_request") ? TUI_S_WARN
-                 : er_str_eq(kind, "tool_result") && er_json_bool(er_json_obj(s, "data"), "is_error", false)
-                 ? TUI_S_ERROR : TUI_S_TEXT;
+    tui_style st =
+        er_str_eq(kind, "end")                ? TUI_S_DONE
+        : er_str_eq(kind, "approval_request") ? TUI_S_WARN
+        : er_str_eq(kind, "tool_result") && er_json_bool(er_json_obj(s, "data"), "is_error", false)
+            ? TUI_S_ERROR
+            : TUI_S_TEXT;
     int indent = child ? KIND_END + 2 : KIND_END, n = 0;
     size_t len = strlen(text), off = 0;
     while (off < len && n < STEP_ROWS_MAX) {
@@ -290,7 +293,8 @@ static void draw_detail(tui_app *a, tui_rect r)
     char **owned = er_xcalloc((size_t)n + 1, sizeof *owned);
     int i = 0;
     const cJSON *s;
-    cJSON_ArrayForEach(s, t->steps) {
+    cJSON_ArrayForEach(s, t->steps)
+    {
         int k = step_rows(s, t->detail_id, r.w, lines + total, &owned[i++]);
         times[total] = er_json_str(s, "ts");
         kinds[total] = er_json_str(s, "kind");
@@ -398,6 +402,6 @@ static bool list_key(tui_app *a, const tui_key *k)
 bool tui_tasks_key(tui_app *a, const tui_key *k)
 {
     if (a->tasks->stale && !a->tasks->detail)
-        load(a);   /* keys typed ahead act on what the next frame will show */
+        load(a); /* keys typed ahead act on what the next frame will show */
     return a->tasks->detail ? detail_key(a, k) : list_key(a, k);
 }

@@ -102,7 +102,7 @@ size_t tui_wrap(const char *s, size_t len, int width, size_t *next)
                 *next = after;
                 return brk;
             }
-            size_t cut = i ? i : n;   /* a row takes at least one character */
+            size_t cut = i ? i : n; /* a row takes at least one character */
             *next = cut;
             return cut;
         }
@@ -130,8 +130,7 @@ size_t tui_fit(const char *s, size_t len, int width)
     return i;
 }
 
-int tui_caret(const char *s, size_t len, size_t point, int width, int first_col, int *row,
-              int *col)
+int tui_caret(const char *s, size_t len, size_t point, int width, int first_col, int *row, int *col)
 {
     if (width < 1)
         width = 1;
@@ -172,65 +171,71 @@ int tui_caret(const char *s, size_t len, size_t point, int width, int first_col,
 
 typedef struct lang {
     const char *name;
-    const char *aliases;          /* space-separated, with a space at both ends */
-    const char *const *keywords;  /* NULL-terminated */
-    const char *line_comment;     /* NULL when none */
+    const char *aliases;         /* space-separated, with a space at both ends */
+    const char *const *keywords; /* NULL-terminated */
+    const char *line_comment;    /* NULL when none */
     const char *line_comment2;
-    bool block_comment;           /* slash-star ... star-slash */
-    bool fold_case;               /* keywords match in any case (SQL) */
+    bool block_comment; /* slash-star ... star-slash */
+    bool fold_case;     /* keywords match in any case (SQL) */
     const char *quotes;
 } lang;
 
 static const char *const kw_c[] = {
-    "auto", "bool", "break", "case", "char", "class", "const", "continue", "default", "define",
-    "delete", "do", "double", "else", "endif", "enum", "extern", "false", "float", "for", "goto",
-    "if", "ifdef", "ifndef", "include", "inline", "int", "long", "namespace", "new", "NULL",
-    "nullptr", "private", "protected", "public", "register", "restrict", "return", "short",
-    "signed", "sizeof", "static", "struct", "switch", "template", "this", "true", "typedef",
-    "typename", "union", "unsigned", "using", "virtual", "void", "volatile", "while", NULL
-};
-static const char *const kw_py[] = {
-    "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif",
-    "else", "except", "False", "finally", "for", "from", "global", "if", "import", "in", "is",
-    "lambda", "None", "nonlocal", "not", "or", "pass", "raise", "return", "self", "True", "try",
-    "while", "with", "yield", NULL
-};
-static const char *const kw_js[] = {
-    "async", "await", "break", "case", "catch", "class", "const", "continue", "default",
-    "delete", "do", "else", "enum", "export", "extends", "false", "finally", "for", "from",
-    "function", "if", "implements", "import", "in", "instanceof", "interface", "let", "new",
-    "null", "of", "return", "super", "switch", "this", "throw", "true", "try", "type", "typeof",
-    "undefined", "var", "void", "while", "yield", NULL
-};
-static const char *const kw_go[] = {
-    "break", "case", "chan", "const", "continue", "default", "defer", "else", "error", "false",
-    "fallthrough", "for", "func", "go", "goto", "if", "import", "int", "interface", "map", "nil",
-    "package", "range", "return", "select", "string", "struct", "switch", "true", "type", "var",
+    "auto",     "bool",      "break",    "case",     "char",      "class",  "const",    "continue",
+    "default",  "define",    "delete",   "do",       "double",    "else",   "endif",    "enum",
+    "extern",   "false",     "float",    "for",      "goto",      "if",     "ifdef",    "ifndef",
+    "include",  "inline",    "int",      "long",     "namespace", "new",    "NULL",     "nullptr",
+    "private",  "protected", "public",   "register", "restrict",  "return", "short",    "signed",
+    "sizeof",   "static",    "struct",   "switch",   "template",  "this",   "true",     "typedef",
+    "typename", "union",     "unsigned", "using",    "virtual",   "void",   "volatile", "while",
     NULL
 };
+static const char *const kw_py[] = {
+    "and",  "as",   "assert", "async", "await",    "break", "class", "continue", "def",   "del",
+    "elif", "else", "except", "False", "finally",  "for",   "from",  "global",   "if",    "import",
+    "in",   "is",   "lambda", "None",  "nonlocal", "not",   "or",    "pass",     "raise", "return",
+    "self", "True", "try",    "while", "with",     "yield", NULL
+};
+static const char *const kw_js[] = {
+    "async",      "await",     "break", "case",     "catch", "class",      "const",   "continue",
+    "default",    "delete",    "do",    "else",     "enum",  "export",     "extends", "false",
+    "finally",    "for",       "from",  "function", "if",    "implements", "import",  "in",
+    "instanceof", "interface", "let",   "new",      "null",  "of",         "return",  "super",
+    "switch",     "this",      "throw", "true",     "try",   "type",       "typeof",  "undefined",
+    "var",        "void",      "while", "yield",    NULL
+};
+static const char *const kw_go[] = {
+    "break",  "case",   "chan",        "const",  "continue", "default", "defer", "else",
+    "error",  "false",  "fallthrough", "for",    "func",     "go",      "goto",  "if",
+    "import", "int",    "interface",   "map",    "nil",      "package", "range", "return",
+    "select", "string", "struct",      "switch", "true",     "type",    "var",   NULL
+};
 static const char *const kw_rust[] = {
-    "as", "async", "await", "break", "const", "continue", "crate", "dyn", "else", "enum", "Err",
-    "extern", "false", "fn", "for", "if", "impl", "in", "let", "loop", "match", "mod", "move",
-    "mut", "None", "Ok", "pub", "ref", "return", "self", "Self", "Some", "static", "struct",
-    "super", "trait", "true", "type", "unsafe", "use", "where", "while", NULL
+    "as",   "async",  "await",  "break", "const", "continue", "crate",  "dyn",   "else",
+    "enum", "Err",    "extern", "false", "fn",    "for",      "if",     "impl",  "in",
+    "let",  "loop",   "match",  "mod",   "move",  "mut",      "None",   "Ok",    "pub",
+    "ref",  "return", "self",   "Self",  "Some",  "static",   "struct", "super", "trait",
+    "true", "type",   "unsafe", "use",   "where", "while",    NULL
 };
-static const char *const kw_sh[] = {
-    "alias", "case", "cd", "do", "done", "echo", "elif", "else", "esac", "exit", "export", "fi",
-    "for", "function", "if", "in", "local", "return", "set", "shift", "source", "then", "unset",
-    "until", "while", NULL
-};
+static const char *const kw_sh[] = { "alias", "case",     "cd",     "do",   "done",   "echo",
+                                     "elif",  "else",     "esac",   "exit", "export", "fi",
+                                     "for",   "function", "if",     "in",   "local",  "return",
+                                     "set",   "shift",    "source", "then", "unset",  "until",
+                                     "while", NULL };
 static const char *const kw_sql[] = {
-    "all", "alter", "and", "as", "asc", "by", "create", "delete", "desc", "distinct", "drop",
-    "from", "group", "having", "index", "inner", "insert", "into", "join", "key", "left",
-    "limit", "not", "null", "on", "or", "order", "outer", "primary", "references", "right",
-    "select", "set", "table", "union", "update", "values", "where", NULL
+    "all",    "alter",    "and",   "as",     "asc",     "by",         "create", "delete",
+    "desc",   "distinct", "drop",  "from",   "group",   "having",     "index",  "inner",
+    "insert", "into",     "join",  "key",    "left",    "limit",      "not",    "null",
+    "on",     "or",       "order", "outer",  "primary", "references", "right",  "select",
+    "set",    "table",    "union", "update", "values",  "where",      NULL
 };
 static const char *const kw_java[] = {
-    "abstract", "boolean", "break", "byte", "case", "catch", "char", "class", "continue",
-    "default", "do", "double", "else", "enum", "extends", "false", "final", "finally", "float",
-    "for", "if", "implements", "import", "instanceof", "int", "interface", "long", "new", "null",
-    "package", "private", "protected", "public", "return", "short", "static", "super", "switch",
-    "this", "throw", "throws", "true", "try", "void", "while", NULL
+    "abstract", "boolean",   "break", "byte",   "case",  "catch",      "char",    "class",
+    "continue", "default",   "do",    "double", "else",  "enum",       "extends", "false",
+    "final",    "finally",   "float", "for",    "if",    "implements", "import",  "instanceof",
+    "int",      "interface", "long",  "new",    "null",  "package",    "private", "protected",
+    "public",   "return",    "short", "static", "super", "switch",     "this",    "throw",
+    "throws",   "true",      "try",   "void",   "while", NULL
 };
 static const char *const kw_data[] = { "false", "no", "null", "true", "yes", NULL };
 static const char *const kw_none[] = { NULL };
@@ -301,8 +306,7 @@ static bool is_keyword(const lang *l, const char *w, size_t n)
 {
     for (size_t i = 0; l->keywords[i]; i++) {
         const char *k = l->keywords[i];
-        if (strlen(k) == n &&
-            (l->fold_case ? strncasecmp(k, w, n) == 0 : strncmp(k, w, n) == 0))
+        if (strlen(k) == n && (l->fold_case ? strncasecmp(k, w, n) == 0 : strncmp(k, w, n) == 0))
             return true;
     }
     return false;

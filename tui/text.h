@@ -14,29 +14,29 @@
  * interface's own (theme.c maps each to colours and attributes). */
 typedef enum tui_style {
     TUI_S_TEXT = 0,
-    TUI_S_BOLD,       /* **strong** */
-    TUI_S_HEADING,    /* # Heading */
-    TUI_S_INLINE,     /* `inline code` */
-    TUI_S_FENCE,      /* ```lang lines and the gutter of code blocks */
-    TUI_S_CODE,       /* plain text inside a code block */
+    TUI_S_BOLD,    /* **strong** */
+    TUI_S_HEADING, /* # Heading */
+    TUI_S_INLINE,  /* `inline code` */
+    TUI_S_FENCE,   /* ```lang lines and the gutter of code blocks */
+    TUI_S_CODE,    /* plain text inside a code block */
     TUI_S_KEYWORD,
     TUI_S_STRING,
     TUI_S_COMMENT,
     TUI_S_NUMBER,
-    TUI_S_DIM,        /* progress notes, hints */
-    TUI_S_USER,       /* "you" headers */
-    TUI_S_AGENT,      /* agent headers */
+    TUI_S_DIM,   /* progress notes, hints */
+    TUI_S_USER,  /* "you" headers */
+    TUI_S_AGENT, /* agent headers */
     TUI_S_ERROR,
-    TUI_S_TAB,        /* panel tabs */
+    TUI_S_TAB, /* panel tabs */
     TUI_S_TAB_ACTIVE,
-    TUI_S_BAR,        /* status bar */
+    TUI_S_BAR, /* status bar */
     TUI_S_BAR_KEY,
-    TUI_S_SELECTED,   /* the selected row of a list */
-    TUI_S_HEADER,     /* column headers */
+    TUI_S_SELECTED, /* the selected row of a list */
+    TUI_S_HEADER,   /* column headers */
     TUI_S_RUNNING,
     TUI_S_DONE,
-    TUI_S_WARN,       /* cancelled, waiting for approval */
-    TUI_S_BORDER,     /* dialog frames */
+    TUI_S_WARN,   /* cancelled, waiting for approval */
+    TUI_S_BORDER, /* dialog frames */
     TUI_S_COUNT
 } tui_style;
 
@@ -69,10 +69,13 @@ int tui_caret(const char *s, size_t len, size_t point, int width, int first_col,
  * block's language are coloured; outside, headings, **bold** and `inline`. */
 typedef struct tui_hl_state {
     bool in_code;
-    bool in_comment;   /* inside a block comment that spans lines */
-    int lang;          /* index into the language table, -1: unknown */
+    bool in_comment; /* inside a block comment that spans lines */
+    int lang;        /* index into the language table, -1: unknown */
 } tui_hl_state;
-#define TUI_HL_INIT { false, false, -1 }
+#define TUI_HL_INIT      \
+    {                    \
+        false, false, -1 \
+    }
 
 /* Fills styles[0,len) with a tui_style for each byte of the line (no '\n'). */
 void tui_hl_line(tui_hl_state *st, const char *line, size_t len, unsigned char *styles);

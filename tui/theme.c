@@ -13,9 +13,9 @@
 #include <string.h>
 
 typedef struct style_def {
-    short fg;        /* -1: the terminal's default */
-    attr_t attr;     /* with colours */
-    attr_t mono;     /* without */
+    short fg;    /* -1: the terminal's default */
+    attr_t attr; /* with colours */
+    attr_t mono; /* without */
 } style_def;
 
 static const style_def styles[TUI_S_COUNT] = {
@@ -72,7 +72,7 @@ int tui_putn(int y, int x, int w, tui_style s, const char *text, size_t len)
         return 0;
     size_t n = tui_fit(text, len, w);
     int used = tui_text_width(text, n);
-    if (used > w) {   /* one wide character in a one-column slot */
+    if (used > w) { /* one wide character in a one-column slot */
         return 0;
     }
     tui_use_style(s);
@@ -129,8 +129,10 @@ bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page)
     long s = (long)*sel, step = page > 1 ? page : 1;
     if (k->fn) {
         switch (k->c) {
-        case KEY_UP: case KEY_SR: s--; break;
-        case KEY_DOWN: case KEY_SF: s++; break;
+        case KEY_UP:
+        case KEY_SR: s--; break;
+        case KEY_DOWN:
+        case KEY_SF: s++; break;
         case KEY_PPAGE: s -= step; break;
         case KEY_NPAGE: s += step; break;
         case KEY_HOME: s = 0; break;
@@ -152,11 +154,13 @@ bool tui_list_key(const tui_key *k, size_t n, size_t *sel, int page)
 
 bool tui_scroll_key(const tui_key *k, int *top, int page, int total)
 {
-    int step = page > 2 ? page - 1 : 1;   /* a page keeps one row in sight */
+    int step = page > 2 ? page - 1 : 1; /* a page keeps one row in sight */
     if (k->fn) {
         switch (k->c) {
-        case KEY_UP: case KEY_SR: (*top)--; break;
-        case KEY_DOWN: case KEY_SF: (*top)++; break;
+        case KEY_UP:
+        case KEY_SR: (*top)--; break;
+        case KEY_DOWN:
+        case KEY_SF: (*top)++; break;
         case KEY_PPAGE: *top -= step; break;
         case KEY_NPAGE: *top += step; break;
         case KEY_HOME: *top = 0; break;
@@ -191,14 +195,10 @@ void tui_list_scroll(size_t sel, int h, int *top)
 tui_style tui_status_style(er_task_status s)
 {
     switch (s) {
-    case ER_TASK_DONE:
-        return TUI_S_DONE;
-    case ER_TASK_FAILED:
-        return TUI_S_ERROR;
-    case ER_TASK_CANCELLED:
-        return TUI_S_WARN;
-    default:
-        return TUI_S_RUNNING;
+    case ER_TASK_DONE: return TUI_S_DONE;
+    case ER_TASK_FAILED: return TUI_S_ERROR;
+    case ER_TASK_CANCELLED: return TUI_S_WARN;
+    default: return TUI_S_RUNNING;
     }
 }
 
@@ -217,7 +217,7 @@ static const struct {
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },
     { "y / n / a", "approval: allow, deny, always allow this kind for the session "
-                    "(arrows and PgUp/PgDn scroll long arguments)" },
+                   "(arrows and PgUp/PgDn scroll long arguments)" },
     { "c, o", "Tasks: cancel the selected task, continue its conversation" },
     { "r", "Agents, Tasks, Memory: refresh" },
     { "/", "Memory: search titles and messages; Enter continues one" },
@@ -278,8 +278,10 @@ void tui_draw_help(tui_app *a)
     a->help_top = tui_scroll_clamp(a->help_top, a->help_page, n);
     char title[96];
     if (n > a->help_page)
-        snprintf(title, sizeof title, "errand — keys (%d-%d of %d, ↑↓ PgUp PgDn scroll; other "
-                 "keys close)", a->help_top + 1, a->help_top + a->help_page, n);
+        snprintf(title, sizeof title,
+                 "errand — keys (%d-%d of %d, ↑↓ PgUp PgDn scroll; other "
+                 "keys close)",
+                 a->help_top + 1, a->help_top + a->help_page, n);
     else
         snprintf(title, sizeof title, "errand — keys (any key closes)");
     tui_rect in = tui_box((tui_rect){ (a->rows - h) / 2, (a->cols - w) / 2, h, w }, title);
@@ -297,5 +299,5 @@ bool tui_help_key(tui_app *a, const tui_key *k)
     if (!tui_scroll_key(k, &a->help_top, a->help_page, a->help_rows))
         return false;
     a->dirty = true;
-    return true;   /* the draw keeps help_top in range */
+    return true; /* the draw keeps help_top in range */
 }

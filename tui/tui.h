@@ -36,7 +36,7 @@ typedef struct tui_key {
     wint_t c;
 } tui_key;
 
-#define TUI_CTRL(ch) ((ch) & 0x1f)
+#define TUI_CTRL(ch) ((ch)&0x1f)
 
 typedef struct tui_chat tui_chat;
 typedef struct tui_agents tui_agents;
@@ -51,22 +51,22 @@ typedef struct tui_app {
     cli *c;
     er_env *env;
     char user_id[ER_ID_LEN];
-    tui_panel_id panel;       /* the chosen panel (narrow terminals show chat anyway) */
+    tui_panel_id panel; /* the chosen panel (narrow terminals show chat anyway) */
     int rows, cols;
-    bool narrow;              /* under 80 columns: chat only */
+    bool narrow; /* under 80 columns: chat only */
     bool quit;
-    bool dirty;               /* something changed: redraw before sleeping */
+    bool dirty; /* something changed: redraw before sleeping */
     bool help_open;
-    int help_top, help_page, help_rows;   /* the help's scroll: first row, rows shown, rows */
-    bool ctrl_c_armed;        /* a Ctrl-C at an idle prompt: the next one quits */
-    bool local_bus;           /* workers run in this process */
-    char status[256];         /* one-line message in the status bar, until the next key */
+    int help_top, help_page, help_rows; /* the help's scroll: first row, rows shown, rows */
+    bool ctrl_c_armed;                  /* a Ctrl-C at an idle prompt: the next one quits */
+    bool local_bus;                     /* workers run in this process */
+    char status[256];                   /* one-line message in the status bar, until the next key */
     bool status_error;
-    int cursor_y, cursor_x;   /* where the terminal cursor goes; -1: hidden */
+    int cursor_y, cursor_x; /* where the terminal cursor goes; -1: hidden */
     tui_input_mode input_mode;
-    bool mouse_off;           /* /mouse turned reporting off: the terminal selects */
-    bool pasting;             /* inside a bracketed paste: keys are text, Enter a newline */
-    er_buf paste;             /* what the paste has brought so far */
+    bool mouse_off; /* /mouse turned reporting off: the terminal selects */
+    bool pasting;   /* inside a bracketed paste: keys are text, Enter a newline */
+    er_buf paste;   /* what the paste has brought so far */
     tui_chat *chat;
     tui_agents *agents;
     tui_tasks *tasks;
@@ -183,7 +183,12 @@ const char *tui_session_conv_id(const tui_app *a);
 void tui_session_describe(const tui_app *a, char *out, size_t outsize);
 
 /* ---- chat.c ---- */
-typedef enum { TUI_ENTRY_USER, TUI_ENTRY_ASSISTANT, TUI_ENTRY_NOTE, TUI_ENTRY_ERROR } tui_entry_kind;
+typedef enum {
+    TUI_ENTRY_USER,
+    TUI_ENTRY_ASSISTANT,
+    TUI_ENTRY_NOTE,
+    TUI_ENTRY_ERROR
+} tui_entry_kind;
 tui_chat *tui_chat_new(void);
 void tui_chat_free(tui_chat *ch);
 void tui_chat_clear(tui_chat *ch);
@@ -198,8 +203,8 @@ void tui_chat_set_kind(tui_chat *ch, size_t entry, tui_entry_kind kind);
  * a diff, a command's first lines — below it. */
 typedef enum { TUI_NOTE_STEP = 0, TUI_NOTE_OK, TUI_NOTE_FAILED } tui_note_kind;
 typedef struct tui_note {
-    char *text;       /* one line */
-    char *detail;     /* lines shown under it, or NULL */
+    char *text;   /* one line */
+    char *detail; /* lines shown under it, or NULL */
     tui_note_kind kind;
 } tui_note;
 /* Returns the note's index (SIZE_MAX when there is no such entry). */

@@ -35,9 +35,9 @@ typedef struct stream {
     long count, threads;
     double rate;
     FILE *out;
-    pthread_mutex_t mu;          /* out */
+    pthread_mutex_t mu; /* out */
     atomic_long next, confirmed, unconfirmed;
-    uint64_t t0;                 /* er_mono_ns at the start */
+    uint64_t t0; /* er_mono_ns at the start */
 } stream;
 
 static void nap_ns(uint64_t ns)
@@ -46,8 +46,7 @@ static void nap_ns(uint64_t ns)
     nanosleep(&ts, NULL);
 }
 
-static void record(stream *s, const char *what, const char *id, const char *marker,
-                   const char *why)
+static void record(stream *s, const char *what, const char *id, const char *marker, const char *why)
 {
     pthread_mutex_lock(&s->mu);
     fprintf(s->out, "%s\t%s\t%s%s%s\n", what, id, marker, why ? "\t" : "", why ? why : "");
@@ -83,7 +82,7 @@ static void *submitter(void *arg)
         long i = atomic_fetch_add(&s->next, 1);
         if (i >= s->count || (s->stop_file && access(s->stop_file, F_OK) == 0))
             return NULL;
-        if (s->rate > 0) {   /* task i is due at t0 + i / rate */
+        if (s->rate > 0) { /* task i is due at t0 + i / rate */
             uint64_t due = s->t0 + (uint64_t)((double)i / s->rate * 1e9), now = er_mono_ns();
             if (due > now)
                 nap_ns(due - now);
@@ -134,7 +133,7 @@ int main(int argc, char **argv)
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
     char uid[ER_ID_LEN];
     if (er_config_load(cfg, NULL, &err) || er_env_new(&s.env, cfg, &err) ||
-        er_env_user_id(s.env, uid, &err)) {   /* opens and migrates the store */
+        er_env_user_id(s.env, uid, &err)) { /* opens and migrates the store */
         fprintf(stderr, "errand_soak_submit: %s\n", err.msg);
         return 1;
     }

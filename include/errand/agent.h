@@ -14,20 +14,20 @@
 
 typedef struct er_subagent_def {
     const char *name;
-    const char *description;     /* shown to the parent in the `task` tool */
-    const char *prompt;          /* its system prompt */
-    const char *const *tools;    /* NULL-terminated tool names */
-    bool read_only;              /* workspace is read-only for it */
+    const char *description;  /* shown to the parent in the `task` tool */
+    const char *prompt;       /* its system prompt */
+    const char *const *tools; /* NULL-terminated tool names */
+    bool read_only;           /* workspace is read-only for it */
 } er_subagent_def;
 
 typedef struct er_agent_def {
-    const char *name;            /* "code" → queue agent.code */
-    const char *description;     /* one line, for routing and /agents */
-    const char *prompt;          /* system prompt */
+    const char *name;        /* "code" → queue agent.code */
+    const char *description; /* one line, for routing and /agents */
+    const char *prompt;      /* system prompt */
     const er_subagent_def *subagents;
     size_t nsubagents;
-    const char *const *tools;    /* NULL-terminated tool names of its own */
-    const char *offline_help;    /* what it can do without an LLM */
+    const char *const *tools; /* NULL-terminated tool names of its own */
+    const char *offline_help; /* what it can do without an LLM */
 } er_agent_def;
 
 /* NULL-terminated list of every agent, in the order they are shown. */

@@ -8,7 +8,7 @@
 void *er_xmalloc(size_t n);
 void *er_xcalloc(size_t n, size_t size);
 void *er_xrealloc(void *p, size_t n);
-char *er_xstrdup(const char *s);            /* NULL in, NULL out */
+char *er_xstrdup(const char *s); /* NULL in, NULL out */
 char *er_xstrndup(const char *s, size_t n);
 char *er_xasprintf(const char *fmt, ...) ER_PRINTF(1, 2);
 

@@ -32,15 +32,15 @@ typedef struct er_approval_req {
     const char *task_id;
     const char *call_id;
     const char *tool;
-    const char *arguments;   /* JSON text */
+    const char *arguments; /* JSON text */
     er_perm perm;
     const char *agent;
     int64_t timeout_ms;
     const volatile int *cancel;
-    bool admin_only;         /* only an administrator's answer counts */
-    const char *reason;      /* why it is asked although the policy or --yes would allow it
+    bool admin_only;     /* only an administrator's answer counts */
+    const char *reason;  /* why it is asked although the policy or --yes would allow it
                                 (it follows untrusted content), or NULL */
-    const char *preview;     /* what the call would change (er_tool_preview), or NULL */
+    const char *preview; /* what the call would change (er_tool_preview), or NULL */
 } er_approval_req;
 
 /* Publishes req's "approval_request" event (what er_approval_ask and a parked
@@ -54,8 +54,7 @@ int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
                        er_approval_decision d, er_error *err);
 /* Publishes the answer of user by_id, an admin or not (what the server calls). */
 int er_approval_answer_as(er_env *env, const char *task_id, const char *call_id,
-                          er_approval_decision d, const char *by_id, bool by_admin,
-                          er_error *err);
+                          er_approval_decision d, const char *by_id, bool by_admin, er_error *err);
 const char *er_approval_name(er_approval_decision d);
 int er_approval_parse(const char *s, er_approval_decision *out);
 

@@ -27,20 +27,20 @@ typedef struct er_audit_entry {
     const char *user_id;
     const char *agent;
     const char *tool;
-    const char *perm;           /* permission class name */
-    const char *arguments;      /* JSON text (long ones are cut; their SHA-256 is kept) */
-    const char *approval;       /* "policy", "yes", "always", "user", "denied", "policy-deny" */
-    const char *outcome;        /* "ok", "error", "refused" */
+    const char *perm;      /* permission class name */
+    const char *arguments; /* JSON text (long ones are cut; their SHA-256 is kept) */
+    const char *approval;  /* "policy", "yes", "always", "user", "denied", "policy-deny" */
+    const char *outcome;   /* "ok", "error", "refused" */
 } er_audit_entry;
 
 /* Appends one entry to the log at path (created 0600 with its directory). */
 int er_audit_append(const char *path, const er_audit_entry *e, er_error *err);
 
 typedef struct er_audit_report {
-    long entries;               /* lines read */
-    long bad_line;              /* first broken entry (1-based), 0: none */
-    char head[65];              /* hash of the last entry */
-    char problem[256];          /* what is wrong at bad_line (or with the head) */
+    long entries;      /* lines read */
+    long bad_line;     /* first broken entry (1-based), 0: none */
+    char head[65];     /* hash of the last entry */
+    char problem[256]; /* what is wrong at bad_line (or with the head) */
 } er_audit_report;
 
 /* Checks the chain from the first entry to the head.  0 with report->bad_line

@@ -34,31 +34,31 @@
 typedef struct er_browser er_browser;
 
 typedef struct er_browser_opts {
-    const char *engine;        /* "chromium" (default) */
-    const char *binary;        /* NULL: the engine's Debian path */
-    bool headless;             /* false shows the window (needs a display) */
-    int width, height;         /* viewport in CSS pixels; 0: 1024x768 */
-    int page_timeout_ms;       /* a navigation until the load event; 0: 30 s */
-    int command_timeout_ms;    /* any other command; 0: 10 s */
-    const er_netguard *guard;  /* BORROWED, must outlive the browser; NULL: public only */
+    const char *engine;       /* "chromium" (default) */
+    const char *binary;       /* NULL: the engine's Debian path */
+    bool headless;            /* false shows the window (needs a display) */
+    int width, height;        /* viewport in CSS pixels; 0: 1024x768 */
+    int page_timeout_ms;      /* a navigation until the load event; 0: 30 s */
+    int command_timeout_ms;   /* any other command; 0: 10 s */
+    const er_netguard *guard; /* BORROWED, must outlive the browser; NULL: public only */
 } er_browser_opts;
 
 /* Device emulation for the page (browser_open's arguments).  Zero / NULL
  * fields keep what the page has. */
 typedef struct er_browser_emulation {
-    int width, height;         /* viewport, CSS pixels */
-    double scale;              /* device pixel ratio */
-    bool mobile;               /* a phone's viewport rules (meta viewport, overlay scrollbars) */
-    bool touch;                /* touch events, maxTouchPoints 5 */
+    int width, height; /* viewport, CSS pixels */
+    double scale;      /* device pixel ratio */
+    bool mobile;       /* a phone's viewport rules (meta viewport, overlay scrollbars) */
+    bool touch;        /* touch events, maxTouchPoints 5 */
     const char *user_agent;
-    const char *locale;        /* "de-DE": navigator.language, Intl, Accept-Language */
-    const char *timezone;      /* IANA name, "Asia/Tokyo"; ER_EINVAL for an unknown one */
+    const char *locale;   /* "de-DE": navigator.language, Intl, Accept-Language */
+    const char *timezone; /* IANA name, "Asia/Tokyo"; ER_EINVAL for an unknown one */
 } er_browser_emulation;
 
 #define ER_BROWSER_BACKEND_VERSION 1
 typedef struct er_browser_backend {
-    int version;               /* fields are only ever appended */
-    const char *engine;        /* matched against browser.engine */
+    int version;        /* fields are only ever appended */
+    const char *engine; /* matched against browser.engine */
     int (*open)(er_browser **out, const er_browser_opts *o, er_error *err);
     void (*close)(er_browser *b);
     bool (*alive)(er_browser *b);

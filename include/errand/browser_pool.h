@@ -21,10 +21,10 @@
 typedef struct er_browser_pool er_browser_pool;
 
 typedef struct er_browser_pool_opts {
-    er_browser_opts browser;   /* guard: set by the pool */
-    const char *allow_hosts;   /* web.allow_hosts */
-    int max_instances;         /* 0: 2 */
-    int recycle_after;         /* commands; 0: 500 */
+    er_browser_opts browser; /* guard: set by the pool */
+    const char *allow_hosts; /* web.allow_hosts */
+    int max_instances;       /* 0: 2 */
+    int recycle_after;       /* commands; 0: 500 */
 } er_browser_pool_opts;
 
 /* ER_EINVAL for a bad allow list.  OWNED: er_browser_pool_free. */

@@ -14,12 +14,15 @@ typedef struct er_buf {
     size_t max;
 } er_buf;
 
-#define ER_BUF_INIT { NULL, 0, 0, 0 }
+#define ER_BUF_INIT   \
+    {                 \
+        NULL, 0, 0, 0 \
+    }
 
 void er_buf_init(er_buf *b, size_t max);
 void er_buf_release(er_buf *b);
-void er_buf_reset(er_buf *b);                 /* len = 0, keeps memory */
-int er_buf_append(er_buf *b, const void *p, size_t n);  /* ER_ETOOBIG past max */
+void er_buf_reset(er_buf *b);                          /* len = 0, keeps memory */
+int er_buf_append(er_buf *b, const void *p, size_t n); /* ER_ETOOBIG past max */
 int er_buf_puts(er_buf *b, const char *s);
 int er_buf_putc(er_buf *b, char c);
 int er_buf_printf(er_buf *b, const char *fmt, ...) ER_PRINTF(2, 3);

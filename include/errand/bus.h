@@ -45,14 +45,14 @@ typedef struct er_bus er_bus;
 #define ER_BUS_MAX_ATTEMPTS 5
 
 #define ER_EXCHANGE_SUPERVISOR "supervisor"
-#define ER_EXCHANGE_AGENT "agent"
-#define ER_EXCHANGE_RESULTS "results"
-#define ER_EXCHANGE_DEAD "errand.dlx"
-#define ER_QUEUE_SUPERVISOR "supervisor.tasks"
-#define ER_QUEUE_RESULTS "agent.results"
-#define ER_QUEUE_DEAD "errand.dead"
-#define ER_KEY_SUPERVISOR "tasks"          /* routing key on the supervisor exchange */
-#define ER_AGENT_QUEUE_PREFIX "agent."     /* an agent's queue and routing key: agent.<name> */
+#define ER_EXCHANGE_AGENT      "agent"
+#define ER_EXCHANGE_RESULTS    "results"
+#define ER_EXCHANGE_DEAD       "errand.dlx"
+#define ER_QUEUE_SUPERVISOR    "supervisor.tasks"
+#define ER_QUEUE_RESULTS       "agent.results"
+#define ER_QUEUE_DEAD          "errand.dead"
+#define ER_KEY_SUPERVISOR      "tasks"  /* routing key on the supervisor exchange */
+#define ER_AGENT_QUEUE_PREFIX  "agent." /* an agent's queue and routing key: agent.<name> */
 
 typedef enum { ER_EXCHANGE_DIRECT, ER_EXCHANGE_TOPIC, ER_EXCHANGE_FANOUT } er_exchange_type;
 
@@ -64,7 +64,7 @@ typedef struct er_bus_exchange {
 typedef struct er_bus_binding {
     const char *queue;
     const char *exchange;
-    const char *key;       /* binding key ("agent.code", "#", "") */
+    const char *key; /* binding key ("agent.code", "#", "") */
 } er_bus_binding;
 
 /* The fixed topology.  Exchanges: a static table.  Bindings: one per queue,
@@ -78,7 +78,7 @@ const er_bus_binding *er_bus_bindings(size_t *n);
  * doctor, the metrics and the tests iterate.  BORROWED for the process. */
 const char *const *er_bus_queue_names(void);
 
-#define ER_BUS_MAX_BODY (64u << 20)   /* publish past this → ER_ETOOBIG */
+#define ER_BUS_MAX_BODY (64u << 20) /* publish past this → ER_ETOOBIG */
 
 typedef struct er_bus_msg {
     const char *queue;
@@ -86,8 +86,8 @@ typedef struct er_bus_msg {
     const char *routing_key;
     const void *body;
     size_t len;
-    int attempts;          /* 1 on first delivery */
-    bool redelivered;      /* the broker delivered it before (a consumer died) */
+    int attempts;     /* 1 on first delivery */
+    bool redelivered; /* the broker delivered it before (a consumer died) */
     /* Raised (by the bus, on another thread) once the connection this message came
      * on is gone: the broker hands it to another consumer, and whatever this
      * handler does next is done twice.  NULL on backends that cannot lose one. */
@@ -98,10 +98,10 @@ typedef struct er_bus_msg {
 } er_bus_msg;
 
 typedef enum {
-    ER_BUS_ACK = 0,   /* done with it */
-    ER_BUS_RETRY,     /* failed, try again later (dead-lettered after max attempts) */
-    ER_BUS_REJECT,    /* poison: dead-letter now */
-    ER_BUS_REQUEUE    /* not failed, only not done here (the worker is shutting down): back
+    ER_BUS_ACK = 0, /* done with it */
+    ER_BUS_RETRY,   /* failed, try again later (dead-lettered after max attempts) */
+    ER_BUS_REJECT,  /* poison: dead-letter now */
+    ER_BUS_REQUEUE  /* not failed, only not done here (the worker is shutting down): back
                          to the queue as it is; it does not count as an attempt beyond the
                          redelivered floor */
 } er_bus_verdict;
@@ -128,8 +128,8 @@ bool er_bus_url_is_local(const char *url);
  * (RabbitMQ: persistent and confirmed by the broker; retried across reconnects
  * up to publish_timeout_ms).  No bound queue → dropped, as in AMQP.  Unknown
  * exchange or queue → ER_ENOTFOUND.  Thread-safe. */
-int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
-                   size_t len, er_error *err);
+int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body, size_t len,
+                   er_error *err);
 /* Starts `concurrency` consumer threads on queue, calling fn for each message;
  * at most `concurrency` messages are in hand at once.  fn runs on a bus-owned
  * thread; msg and its strings are BORROWED for the call only. */
@@ -146,8 +146,7 @@ void er_bus_on_dead_letter(er_bus *bus, er_bus_dead_fn fn, void *payload);
 void er_bus_stop(er_bus *bus);
 /* Messages waiting (not counting those in hand) and consumers attached (one per
  * er_bus_consume call, whatever its concurrency); -1 when the backend cannot tell. */
-int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers,
-                      er_error *err);
+int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers, er_error *err);
 /* Drops every waiting message of queue (operators: clear the dead letters;
  * tests: start clean).  *purged (may be NULL) gets how many. */
 int er_bus_purge(er_bus *bus, const char *queue, long *purged, er_error *err);

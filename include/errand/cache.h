@@ -16,8 +16,7 @@ typedef struct er_cache_sub er_cache_sub;
 /* Called on a thread owned by the cache (or the publisher's, in-process) for
  * each message on the channel.  Must be quick and must not unsubscribe itself.
  * channel and msg are BORROWED for the call; msg is len bytes followed by a NUL. */
-typedef void (*er_cache_msg_fn)(const char *channel, const char *msg, size_t len,
-                                void *payload);
+typedef void (*er_cache_msg_fn)(const char *channel, const char *msg, size_t len, void *payload);
 
 int er_cache_open(er_cache **out, const char *url, er_error *err);
 /* Every subscription must be unsubscribed first. */
@@ -35,8 +34,7 @@ int er_cache_del(er_cache *c, const char *key, er_error *err);
  * When the key is created by this call and ttl_ms > 0, it expires after ttl_ms. */
 int er_cache_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int64_t *out,
                   er_error *err);
-int er_cache_publish(er_cache *c, const char *channel, const void *msg, size_t len,
-                     er_error *err);
+int er_cache_publish(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err);
 /* Subscription is active when this returns 0.  channel ending in '*' is a prefix pattern
  * (matched literally: "events:*" matches every channel starting with "events:").
  * Pub/sub keeps no history: messages published while a networked subscription is

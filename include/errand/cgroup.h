@@ -23,8 +23,8 @@
 typedef struct er_cgroup er_cgroup;
 
 typedef struct er_cgroup_limits {
-    uint64_t memory;    /* bytes, all processes together; 0: no memory limit */
-    long pids;          /* processes and threads; 0: no limit */
+    uint64_t memory; /* bytes, all processes together; 0: no memory limit */
+    long pids;       /* processes and threads; 0: no limit */
 } er_cgroup_limits;
 
 /* OWNED (er_cgroup_free), or NULL when no group can be made here. */

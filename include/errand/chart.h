@@ -14,8 +14,13 @@
 #include "buf.h"
 
 typedef enum {
-    ER_CHART_BAR = 0, ER_CHART_GROUPED_BAR, ER_CHART_LINE, ER_CHART_SCATTER,
-    ER_CHART_HISTOGRAM, ER_CHART_PIE, ER_CHART_KINDS
+    ER_CHART_BAR = 0,
+    ER_CHART_GROUPED_BAR,
+    ER_CHART_LINE,
+    ER_CHART_SCATTER,
+    ER_CHART_HISTOGRAM,
+    ER_CHART_PIE,
+    ER_CHART_KINDS
 } er_chart_kind;
 
 /* "bar", "grouped_bar", "line", "scatter", "histogram", "pie". */
@@ -24,30 +29,30 @@ int er_chart_kind_parse(const char *name, er_chart_kind *out);
 
 typedef struct er_chart_series {
     char *name;
-    double *y;               /* n values; NaN: missing */
-    double *x;               /* line and scatter: n x values (unix seconds for time axes) */
+    double *y; /* n values; NaN: missing */
+    double *x; /* line and scatter: n x values (unix seconds for time axes) */
     size_t n;
 } er_chart_series;
 
 typedef struct er_chart {
     er_chart_kind kind;
     char *title, *xlabel, *ylabel;
-    char **cats;             /* bar, grouped bar, pie, histogram: category labels */
+    char **cats; /* bar, grouped bar, pie, histogram: category labels */
     size_t ncats;
     er_chart_series *series;
     size_t nseries;
-    bool x_time;             /* x values are times (unix seconds) */
+    bool x_time; /* x values are times (unix seconds) */
 } er_chart;
 
 /* What to chart: a table's columns (aggregated where the kind asks) or a query. */
 typedef struct er_chart_spec {
     er_chart_kind kind;
-    const char *table;       /* with x (and y, series) */
-    const char *sql;         /* or a read-only query: first column x, the others y series */
-    const char *x, *y;       /* y may list several columns "a,b" (one series each) */
-    const char *series;      /* a column whose values split y into series */
-    const char *agg;         /* sum (default for bar, pie, line), avg, count, min, max, none */
-    int bins;                /* histogram: 0 picks (Sturges) */
+    const char *table;  /* with x (and y, series) */
+    const char *sql;    /* or a read-only query: first column x, the others y series */
+    const char *x, *y;  /* y may list several columns "a,b" (one series each) */
+    const char *series; /* a column whose values split y into series */
+    const char *agg;    /* sum (default for bar, pie, line), avg, count, min, max, none */
+    int bins;           /* histogram: 0 picks (Sturges) */
     const char *title;
 } er_chart_spec;
 
@@ -68,8 +73,7 @@ typedef struct er_canvas_ops {
     void (*circle)(void *cv, double x, double y, double r, const char *fill);
     void (*polyline)(void *cv, const double *xy, size_t n, const char *colour, double width);
     /* a pie slice from angle a0 to a1 (radians, clockwise from 12 o'clock) */
-    void (*wedge)(void *cv, double cx, double cy, double r, double a0, double a1,
-                  const char *fill);
+    void (*wedge)(void *cv, double cx, double cy, double r, double a0, double a1, const char *fill);
     /* anchor: 's' start, 'm' middle, 'e' end; rotate in degrees */
     void (*text)(void *cv, double x, double y, const char *s, double size, char anchor,
                  double rotate, bool bold, const char *colour);

@@ -14,8 +14,8 @@
 
 typedef struct er_cite_match {
     bool found;
-    size_t start, end;     /* byte offsets of the match in the original text */
-    char *sentence;        /* OWNED: the sentence(s) of the text around it, or NULL */
+    size_t start, end; /* byte offsets of the match in the original text */
+    char *sentence;    /* OWNED: the sentence(s) of the text around it, or NULL */
 } er_cite_match;
 
 /* Looks for quote in text; fills out (release with er_cite_match_release).

@@ -20,14 +20,14 @@
 #include "error.h"
 
 #define ER_CLASSIFIER_MAX_LABELS 16
-#define ER_CLASSIFIER_LABEL_MAX 32     /* bytes of a label, with its NUL */
+#define ER_CLASSIFIER_LABEL_MAX  32 /* bytes of a label, with its NUL */
 
 typedef struct er_classifier er_classifier;
 
 typedef struct er_class_result {
-    int best;                                  /* index of the most probable label */
-    double confidence;                         /* its posterior probability */
-    double scores[ER_CLASSIFIER_MAX_LABELS];   /* posterior of every label; sums to 1 */
+    int best;                                /* index of the most probable label */
+    double confidence;                       /* its posterior probability */
+    double scores[ER_CLASSIFIER_MAX_LABELS]; /* posterior of every label; sums to 1 */
     size_t nlabels;
 } er_class_result;
 

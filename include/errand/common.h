@@ -8,8 +8,8 @@
 
 #if defined(__GNUC__) || defined(__clang__)
 #define ER_PRINTF(fmt, args) __attribute__((format(printf, fmt, args)))
-#define ER_UNUSED __attribute__((unused))
-#define ER_NORETURN __attribute__((noreturn))
+#define ER_UNUSED            __attribute__((unused))
+#define ER_NORETURN          __attribute__((noreturn))
 #else
 #define ER_PRINTF(fmt, args)
 #define ER_UNUSED

@@ -38,10 +38,10 @@ size_t er_compound_split(const char *text, size_t len, er_span *out, size_t max)
 bool er_compound_refers_back(const char *text, size_t len);
 
 typedef struct er_compound_step {
-    er_span span;          /* the step's request, a slice of the routed text */
-    int label;             /* label index */
-    double confidence;     /* posterior of label for that slice */
-    int depends_on;        /* index of the earlier step whose result it needs, or -1 */
+    er_span span;      /* the step's request, a slice of the routed text */
+    int label;         /* label index */
+    double confidence; /* posterior of label for that slice */
+    int depends_on;    /* index of the earlier step whose result it needs, or -1 */
 } er_compound_step;
 
 typedef struct er_compound_plan {
@@ -55,7 +55,6 @@ typedef struct er_compound_plan {
  * different labels, each with at least ER_COMPOUND_MIN_CONFIDENCE; then
  * adjacent clauses with the same label merge into one step, and a step that
  * refers back depends on the one before it. */
-void er_compound_route(const er_classifier *c, const char *text, size_t len,
-                       er_compound_plan *out);
+void er_compound_route(const er_classifier *c, const char *text, size_t len, er_compound_plan *out);
 
 #endif

@@ -29,7 +29,7 @@
 typedef ssize_t (*er_csv_read_fn)(void *payload, char *buf, size_t cap);
 
 typedef struct er_csv_field {
-    const char *p;     /* BORROWED until the next er_csv_next(); not NUL-terminated */
+    const char *p; /* BORROWED until the next er_csv_next(); not NUL-terminated */
     size_t n;
     bool quoted;
 } er_csv_field;

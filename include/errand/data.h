@@ -28,13 +28,18 @@
 #include <sqlite3.h>
 
 typedef enum {
-    ER_DT_INTEGER = 0, ER_DT_REAL, ER_DT_BOOLEAN, ER_DT_DATE, ER_DT_DATETIME, ER_DT_TEXT,
+    ER_DT_INTEGER = 0,
+    ER_DT_REAL,
+    ER_DT_BOOLEAN,
+    ER_DT_DATE,
+    ER_DT_DATETIME,
+    ER_DT_TEXT,
     ER_DT_COUNT
 } er_dtype;
 
 /* "integer", "real", "boolean", "date", "datetime", "text". */
 const char *er_dtype_name(er_dtype t);
-bool er_dtype_numeric(er_dtype t);   /* integer, real, boolean */
+bool er_dtype_numeric(er_dtype t); /* integer, real, boolean */
 
 #define ER_DATA_JSON_MAX (512u * 1024 * 1024)
 /* Bad rows listed one by one in a load's result; the count covers them all. */
@@ -55,15 +60,15 @@ sqlite3 *er_data_db(er_data *d);
 void er_data_set_cancel(er_data *d, const volatile int *flag);
 
 typedef struct er_data_load_opts {
-    const char *path;        /* absolute path of the file */
-    const char *display;     /* the path as users see it (workspace-relative) */
-    const char *table;       /* NULL: from the file name */
-    const char *format;      /* csv, tsv, json, jsonl, xlsx; NULL: by extension, else sniffed */
-    const char *sheet;       /* xlsx: sheet name; NULL: the first */
-    const char *encoding;    /* NULL: UTF-8 (a BOM of UTF-16 is followed); else iconv's name */
-    int header;              /* CSV: 1 yes, 0 no, -1 detect */
-    char delimiter;          /* CSV: 0 detect */
-    bool force;              /* load even when the source is unchanged */
+    const char *path;     /* absolute path of the file */
+    const char *display;  /* the path as users see it (workspace-relative) */
+    const char *table;    /* NULL: from the file name */
+    const char *format;   /* csv, tsv, json, jsonl, xlsx; NULL: by extension, else sniffed */
+    const char *sheet;    /* xlsx: sheet name; NULL: the first */
+    const char *encoding; /* NULL: UTF-8 (a BOM of UTF-16 is followed); else iconv's name */
+    int header;           /* CSV: 1 yes, 0 no, -1 detect */
+    char delimiter;       /* CSV: 0 detect */
+    bool force;           /* load even when the source is unchanged */
 } er_data_load_opts;
 
 /* Loads a file into a table (replacing a table of that name atomically).
@@ -91,8 +96,8 @@ char *er_data_versions_key(er_data *d);
 /* ---- read-only queries ---- */
 
 typedef struct er_data_query_opts {
-    long max_rows;           /* rows returned; the rest are counted */
-    long max_ms;             /* time cap */
+    long max_rows; /* rows returned; the rest are counted */
+    long max_ms;   /* time cap */
 } er_data_query_opts;
 
 /* Prepares sql for reading only: one SELECT or WITH statement; an authorizer

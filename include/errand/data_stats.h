@@ -12,7 +12,7 @@
 
 /* Distinct text values tracked per column; past it distinct is a lower bound. */
 #define ER_STATS_DISTINCT_MAX 1000000
-#define ER_STATS_TOP 5
+#define ER_STATS_TOP          5
 
 /* OWNED *out: {table, rows, columns:[{name, type, count, nulls, distinct
  * (or distinct_at_least), min, max, and for numbers mean, stddev, median, p5,
@@ -29,11 +29,11 @@ int er_stats_correlate(er_data *d, const char *table, const cJSON *columns, cJSO
                        er_error *err);
 
 typedef struct er_group_opts {
-    const cJSON *by;          /* array of column names (may be empty: one group) */
-    const cJSON *aggregates;  /* array of "fn(column)" or "count(*)"; fn: sum avg count min max */
-    const char *pivot;        /* a column whose values become columns, or NULL */
-    const char *order;        /* "group" (default) or an output column name, "-name" descending */
-    long limit;               /* rows returned (0: 100) */
+    const cJSON *by;         /* array of column names (may be empty: one group) */
+    const cJSON *aggregates; /* array of "fn(column)" or "count(*)"; fn: sum avg count min max */
+    const char *pivot;       /* a column whose values become columns, or NULL */
+    const char *order;       /* "group" (default) or an output column name, "-name" descending */
+    long limit;              /* rows returned (0: 100) */
 } er_group_opts;
 
 /* OWNED *out: what er_data_query returns, plus the "sql" it ran. */

@@ -13,7 +13,7 @@
 /* Appends to out a unified diff (3 lines of context) from a to b, headed
  * "--- a/PATH" / "+++ b/PATH"; appends nothing when the texts are equal.
  * Returns the number of changed lines (added + removed). */
-size_t er_diff_unified(er_buf *out, const char *path, const char *a, size_t alen,
-                       const char *b, size_t blen);
+size_t er_diff_unified(er_buf *out, const char *path, const char *a, size_t alen, const char *b,
+                       size_t blen);
 
 #endif

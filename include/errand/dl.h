@@ -11,7 +11,7 @@
 
 typedef struct er_dl_sym {
     const char *name;
-    size_t offset;      /* of the pointer in the api struct */
+    size_t offset; /* of the pointer in the api struct */
 } er_dl_sym;
 
 /* Opens the first of names (NULL-terminated) that loads and stores each symbol's

@@ -7,7 +7,7 @@
 
 typedef struct er_embedded_file {
     const char *path;
-    const char *data;   /* NUL-terminated */
+    const char *data; /* NUL-terminated */
     size_t len;
 } er_embedded_file;
 

@@ -16,16 +16,16 @@
 #include "common.h"
 #include "error.h"
 
-#define ER_EMBED_BATCH 32           /* texts per request */
+#define ER_EMBED_BATCH       32 /* texts per request */
 #define ER_EMBED_OFFLINE_DIM 256
 
 typedef struct er_embedder er_embedder;
 
 typedef struct er_embedder_opts {
-    const char *model;      /* NULL or "": offline hashing */
-    const char *base_url;   /* NULL: https://api.openai.com/v1 */
-    const char *api_key;    /* NULL: no Authorization header (a local server) */
-    long timeout_ms;        /* per request; 0: 60 s */
+    const char *model;    /* NULL or "": offline hashing */
+    const char *base_url; /* NULL: https://api.openai.com/v1 */
+    const char *api_key;  /* NULL: no Authorization header (a local server) */
+    long timeout_ms;      /* per request; 0: 60 s */
     int retries;
 } er_embedder_opts;
 

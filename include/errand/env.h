@@ -52,8 +52,8 @@ void er_env_unwatch_cancel(er_env *env, volatile int *flag);
 /* Calls fn(env, payload) every interval_ms on a thread of the environment,
  * until er_env_close stops and joins it (before it closes the handles fn may
  * use).  One ticker per environment: later calls change nothing. */
-int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload),
-                void *payload, er_error *err);
+int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload), void *payload,
+                er_error *err);
 /* Sets the flags watching task_id in this process (what the control channel does). */
 void er_env_cancel_local(er_env *env, const char *task_id);
 /* Asks the consumers to stop taking messages (returns at once). */

@@ -10,20 +10,20 @@
 
 enum {
     ER_OK = 0,
-    ER_EINVAL = -1,      /* bad input from the caller or the user */
-    ER_ENOTFOUND = -2,   /* no such row, key, file, agent, tool */
-    ER_EUNAVAIL = -3,    /* backend or provider unreachable (retryable) */
-    ER_ETIMEDOUT = -4,   /* deadline passed (retryable) */
-    ER_ETOOBIG = -5,     /* input over its cap */
-    ER_ECANCELLED = -6,  /* cancelled by the user */
-    ER_EAUTH = -7,       /* credentials refused (401/403, login denied) */
-    ER_EPROTO = -8,      /* peer spoke garbage: malformed JSON, SSE, frames */
-    ER_EIO = -9,         /* local I/O failed: disk, file permissions */
-    ER_EDENIED = -10,    /* policy refused the action */
-    ER_EEXISTS = -11,    /* already there */
-    ER_EBUDGET = -12,    /* step, token or time budget exhausted */
-    ER_ECONFLICT = -13,  /* state moved on (e.g. task status only moves forward) */
-    ER_EINTERNAL = -14   /* a bug or an unexpected library failure */
+    ER_EINVAL = -1,     /* bad input from the caller or the user */
+    ER_ENOTFOUND = -2,  /* no such row, key, file, agent, tool */
+    ER_EUNAVAIL = -3,   /* backend or provider unreachable (retryable) */
+    ER_ETIMEDOUT = -4,  /* deadline passed (retryable) */
+    ER_ETOOBIG = -5,    /* input over its cap */
+    ER_ECANCELLED = -6, /* cancelled by the user */
+    ER_EAUTH = -7,      /* credentials refused (401/403, login denied) */
+    ER_EPROTO = -8,     /* peer spoke garbage: malformed JSON, SSE, frames */
+    ER_EIO = -9,        /* local I/O failed: disk, file permissions */
+    ER_EDENIED = -10,   /* policy refused the action */
+    ER_EEXISTS = -11,   /* already there */
+    ER_EBUDGET = -12,   /* step, token or time budget exhausted */
+    ER_ECONFLICT = -13, /* state moved on (e.g. task status only moves forward) */
+    ER_EINTERNAL = -14  /* a bug or an unexpected library failure */
 };
 
 typedef struct er_error {

@@ -32,15 +32,15 @@
 #include <cjson/cJSON.h>
 
 typedef struct er_extract {
-    char *title;          /* OWNED or NULL, each of these */
-    char *canonical;      /* absolute URL: <link rel=canonical>, og:url, or NULL */
+    char *title;     /* OWNED or NULL, each of these */
+    char *canonical; /* absolute URL: <link rel=canonical>, og:url, or NULL */
     char *byline;
-    char *published;      /* as the page writes it (ISO 8601 usually) */
+    char *published; /* as the page writes it (ISO 8601 usually) */
     char *lang;
-    char *charset;        /* the charset the text was decoded from */
-    er_buf text;          /* the main text, UTF-8 */
-    cJSON *links;         /* OWNED [{url, text}] of the main text's links (http/https), deduplicated */
-    size_t nitems;        /* feeds: items read */
+    char *charset; /* the charset the text was decoded from */
+    er_buf text;   /* the main text, UTF-8 */
+    cJSON *links;  /* OWNED [{url, text}] of the main text's links (http/https), deduplicated */
+    size_t nitems; /* feeds: items read */
 } er_extract;
 
 /* Extracts from an HTML document of len bytes.  charset: the Content-Type

@@ -15,10 +15,10 @@
 #include "error.h"
 
 typedef struct er_grep_opts {
-    bool fixed_strings;   /* the pattern is a literal */
+    bool fixed_strings; /* the pattern is a literal */
     bool ignore_case;
-    bool smart_case;      /* ignore case unless the pattern has an upper-case letter */
-    bool multiline;       /* matches may span lines */
+    bool smart_case; /* ignore case unless the pattern has an upper-case letter */
+    bool multiline;  /* matches may span lines */
 } er_grep_opts;
 
 typedef struct er_grep er_grep;

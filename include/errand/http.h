@@ -40,35 +40,35 @@
 typedef int (*er_http_data_fn)(const char *data, size_t len, er_error *err, void *payload);
 
 typedef struct er_http_req {
-    const char *method;            /* "GET", "POST", …; NULL: GET, or POST with a body */
+    const char *method; /* "GET", "POST", …; NULL: GET, or POST with a body */
     const char *url;
-    const char *const *headers;    /* NULL-terminated "Name: value" lines, or NULL */
-    const char *body;              /* BORROWED request body or NULL */
+    const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+    const char *body;           /* BORROWED request body or NULL */
     size_t body_len;
-    long connect_timeout_ms;       /* 0: 10 s */
-    long timeout_ms;               /* whole attempt; 0: none */
-    long idle_timeout_ms;          /* abort when no byte arrives for this long; 0: none */
-    size_t max_body;               /* cap on a buffered response body; 0: 16 MiB */
-    int retries;                   /* extra attempts after the first */
-    er_http_data_fn on_data;       /* 2xx bodies go here instead of into resp.body */
+    long connect_timeout_ms; /* 0: 10 s */
+    long timeout_ms;         /* whole attempt; 0: none */
+    long idle_timeout_ms;    /* abort when no byte arrives for this long; 0: none */
+    size_t max_body;         /* cap on a buffered response body; 0: 16 MiB */
+    int retries;             /* extra attempts after the first */
+    er_http_data_fn on_data; /* 2xx bodies go here instead of into resp.body */
     void *payload;
-    const volatile int *cancel;    /* nonzero aborts with ER_ECANCELLED */
-    int64_t deadline_ms;           /* er_mono_ms() instant no attempt or retry wait may pass
+    const volatile int *cancel; /* nonzero aborts with ER_ECANCELLED */
+    int64_t deadline_ms;        /* er_mono_ms() instant no attempt or retry wait may pass
                                       (ER_ETIMEDOUT: a caller's time budget); 0: none */
-    bool configured_endpoint;      /* an operator-configured URL: no SSRF guard (above) */
-    const er_netguard *guard;      /* BORROWED allow list of a guarded request; NULL: none */
-    bool decompress;               /* ask for gzip/deflate/br and decode (libcurl) */
-    const char *want_header;       /* a response header to keep in resp.header, or NULL */
+    bool configured_endpoint;   /* an operator-configured URL: no SSRF guard (above) */
+    const er_netguard *guard;   /* BORROWED allow list of a guarded request; NULL: none */
+    bool decompress;            /* ask for gzip/deflate/br and decode (libcurl) */
+    const char *want_header;    /* a response header to keep in resp.header, or NULL */
 } er_http_req;
 
 typedef struct er_http_resp {
-    long status;                   /* final HTTP status */
-    er_buf body;                   /* non-2xx bodies, or every body when on_data is NULL */
-    int attempts;                  /* how many requests were made */
-    bool streamed;                 /* on_data received bytes */
-    char *content_type;            /* OWNED Content-Type of the answer, or NULL (libcurl) */
-    char *location;                /* OWNED absolute target of a 3xx answer, or NULL (libcurl) */
-    char *header;                  /* OWNED value of req.want_header, or NULL */
+    long status;        /* final HTTP status */
+    er_buf body;        /* non-2xx bodies, or every body when on_data is NULL */
+    int attempts;       /* how many requests were made */
+    bool streamed;      /* on_data received bytes */
+    char *content_type; /* OWNED Content-Type of the answer, or NULL (libcurl) */
+    char *location;     /* OWNED absolute target of a 3xx answer, or NULL (libcurl) */
+    char *header;       /* OWNED value of req.want_header, or NULL */
 } er_http_resp;
 
 /* Performs req.  Returns 0 whenever an HTTP answer arrived, whatever its status

@@ -32,12 +32,12 @@
 #define ER_JAIL_HOME "/tmp/home"
 
 typedef struct er_jail {
-    const char *workspace;       /* canonical; NULL: none */
+    const char *workspace; /* canonical; NULL: none */
     bool workspace_read_only;
-    bool network;                /* keep the host's network namespace */
-    const char *expose;          /* comma-separated absolute paths, or NULL */
-    const er_own_files *own;     /* covered where they lie in a shown path; NULL: none */
-    uint64_t tmp_bytes;          /* size of /tmp and of /dev/shm; 0: the kernel's default */
+    bool network;            /* keep the host's network namespace */
+    const char *expose;      /* comma-separated absolute paths, or NULL */
+    const er_own_files *own; /* covered where they lie in a shown path; NULL: none */
+    uint64_t tmp_bytes;      /* size of /tmp and of /dev/shm; 0: the kernel's default */
 } er_jail;
 
 /* Appends bwrap's options for j: everything between "bwrap" and "--". */

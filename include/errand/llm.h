@@ -27,8 +27,8 @@ typedef struct er_llm_usage {
 typedef struct er_llm_tool_call {
     char *id;
     char *name;
-    char *arguments;   /* JSON object text as the model produced it (may be invalid) */
-    bool bad_utf8;     /* the arguments held bytes that are not UTF-8 (now U+FFFD): they
+    char *arguments; /* JSON object text as the model produced it (may be invalid) */
+    bool bad_utf8;   /* the arguments held bytes that are not UTF-8 (now U+FFFD): they
                           are not what the model meant, so the call must not run */
 } er_llm_tool_call;
 
@@ -36,14 +36,14 @@ typedef struct er_llm_tool_call {
 typedef void (*er_llm_token_fn)(const char *text, size_t len, void *payload);
 
 typedef struct er_llm_request {
-    const char *model;          /* NULL: the provider's configured default */
-    const char *system;         /* system prompt or NULL */
-    const cJSON *messages;      /* BORROWED array, neutral shape */
-    const cJSON *tools;         /* BORROWED array or NULL */
-    const char *tool_choice;    /* NULL auto, "required", or a tool's name to force */
-    int max_tokens;             /* 0: provider default */
+    const char *model;       /* NULL: the provider's configured default */
+    const char *system;      /* system prompt or NULL */
+    const cJSON *messages;   /* BORROWED array, neutral shape */
+    const cJSON *tools;      /* BORROWED array or NULL */
+    const char *tool_choice; /* NULL auto, "required", or a tool's name to force */
+    int max_tokens;          /* 0: provider default */
     bool stream;
-    er_llm_token_fn on_token;   /* used when stream is true */
+    er_llm_token_fn on_token; /* used when stream is true */
     void *payload;
     const volatile int *cancel; /* nonzero aborts the request with ER_ECANCELLED */
     int64_t deadline_ms;        /* er_mono_ms() instant the request (retries included) may
@@ -56,16 +56,16 @@ typedef struct er_llm_request {
 } er_llm_request;
 
 typedef struct er_llm_response {
-    char *text;                 /* OWNED, "" when the model only called tools */
-    er_llm_tool_call *calls;    /* OWNED array */
+    char *text;              /* OWNED, "" when the model only called tools */
+    er_llm_tool_call *calls; /* OWNED array */
     size_t ncalls;
     er_llm_usage usage;
-    char *stop_reason;          /* "stop", "tool_calls", "length", "refusal", … */
-    char *model;                /* as reported by the provider, or NULL */
-    size_t bad_utf8;            /* bytes of text that were not UTF-8 (now U+FFFD) */
+    char *stop_reason; /* "stop", "tool_calls", "length", "refusal", … */
+    char *model;       /* as reported by the provider, or NULL */
+    size_t bad_utf8;   /* bytes of text that were not UTF-8 (now U+FFFD) */
 } er_llm_response;
 
-struct er_agent_def;   /* agent.h */
+struct er_agent_def; /* agent.h */
 
 /* Opens the provider the configuration selects (er_config_llm_provider).
  * agents: the agents a route may name (NULL-terminated, like er_agents; NULL

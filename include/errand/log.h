@@ -12,22 +12,21 @@
 
 typedef enum { ER_LOG_DEBUG = 0, ER_LOG_INFO, ER_LOG_WARN, ER_LOG_ERROR, ER_LOG_OFF } er_log_level;
 
-extern int er_log_threshold;  /* set once at start-up */
+extern int er_log_threshold; /* set once at start-up */
 
-#define er_log(level, component, ...)                                              \
-    do {                                                                           \
-        if ((int)(level) >= er_log_threshold || er_log_tracing(component))         \
-            er_log_write((level), (component), __VA_ARGS__);                       \
+#define er_log(level, component, ...)                                      \
+    do {                                                                   \
+        if ((int)(level) >= er_log_threshold || er_log_tracing(component)) \
+            er_log_write((level), (component), __VA_ARGS__);               \
     } while (0)
 
-void er_log_write(er_log_level level, const char *component, const char *fmt, ...)
-    ER_PRINTF(3, 4);
+void er_log_write(er_log_level level, const char *component, const char *fmt, ...) ER_PRINTF(3, 4);
 bool er_log_tracing(const char *component);
 
 /* Start-up configuration (not thread-safe; call before threads start). */
 int er_log_parse_level(const char *name, er_log_level *out);
 void er_log_set_level(er_log_level level);
-void er_log_set_trace(const char *components);  /* "bus,llm" */
+void er_log_set_trace(const char *components); /* "bus,llm" */
 /* Opens path for append; NULL means stderr.  Returns 0 or ER_EIO. */
 int er_log_set_file(const char *path);
 /* Secrets (API keys, passwords) to mask; copied. */

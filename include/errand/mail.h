@@ -34,13 +34,13 @@ typedef struct er_mail_account {
 
 /* Common search fields; NULL/false/0 fields do not restrict. */
 typedef struct er_mail_query {
-    const char *folder;       /* NULL: INBOX */
+    const char *folder; /* NULL: INBOX */
     const char *from, *to, *subject, *text;
-    const char *since, *before;   /* YYYY-MM-DD */
-    const char *message_id;   /* exact Message-ID header, with or without <> */
-    const char *references;   /* a Message-ID the References header holds */
+    const char *since, *before; /* YYYY-MM-DD */
+    const char *message_id;     /* exact Message-ID header, with or without <> */
+    const char *references;     /* a Message-ID the References header holds */
     bool unread;
-    size_t limit;             /* newest first; 0: 20 */
+    size_t limit; /* newest first; 0: 20 */
 } er_mail_query;
 
 /* One message's envelope as found by a search.  OWNED strings. */
@@ -52,8 +52,8 @@ typedef struct er_mail_summary {
 
 #define ER_MAIL_BACKEND_VERSION 1
 typedef struct er_mail_backend {
-    int version;              /* fields are only ever appended */
-    const char *scheme;       /* "imap": matches imap:// and imaps:// */
+    int version;        /* fields are only ever appended */
+    const char *scheme; /* "imap": matches imap:// and imaps:// */
     int (*open)(er_mail **out, const er_mail_account *acct, er_error *err);
     void (*close)(er_mail *m);
     /* Folder names into out. */
@@ -65,8 +65,8 @@ typedef struct er_mail_backend {
     int (*fetch)(er_mail *m, const char *id, er_buf *raw, er_error *err);
     /* Stores raw in folder with exactly the given IMAP flags ("\\Draft \\Seen";
      * "" leaves it unread).  raw needs a Message-ID header for flags to be set. */
-    int (*append)(er_mail *m, const char *folder, const char *flags, const char *raw,
-                  size_t len, er_error *err);
+    int (*append)(er_mail *m, const char *folder, const char *flags, const char *raw, size_t len,
+                  er_error *err);
     /* Hands raw to the submission server for the recipients. */
     int (*send)(er_mail *m, const char *from, const er_strv *rcpts, const char *raw, size_t len,
                 er_error *err);
@@ -77,7 +77,7 @@ typedef struct er_mail_backend {
 } er_mail_backend;
 
 struct er_mail {
-    const er_mail_backend *be;   /* first member of every backend's struct */
+    const er_mail_backend *be; /* first member of every backend's struct */
 };
 
 /* Resolves account (NULL: mail.account, else the first configured one) from
@@ -100,10 +100,10 @@ int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, si
                    er_error *err);
 void er_mail_summaries_free(er_mail_summary *v, size_t n);
 int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err);
-int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw,
-                   size_t len, er_error *err);
-int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw,
-                 size_t len, er_error *err);
+int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw, size_t len,
+                   er_error *err);
+int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw, size_t len,
+                 er_error *err);
 int er_mail_flag(er_mail *m, const char *id, const char *flags, bool add, er_error *err);
 int er_mail_move(er_mail *m, const char *id, const char *folder, char **new_id, er_error *err);
 

@@ -40,9 +40,9 @@
 #include "netguard.h"
 #include <cjson/cJSON.h>
 
-#define ER_MCP_VERSION "2026-07-28"
+#define ER_MCP_VERSION        "2026-07-28"
 #define ER_MCP_LEGACY_VERSION "2025-11-25"
-#define ER_MCP_TOOL_PREFIX "mcp__"
+#define ER_MCP_TOOL_PREFIX    "mcp__"
 
 typedef struct er_mcp_server_cfg {
     char *name;
@@ -50,12 +50,12 @@ typedef struct er_mcp_server_cfg {
     char *args;
     char *env;
     char *url;
-    char *headers;            /* "Name: value" lines joined by '\n' */
+    char *headers; /* "Name: value" lines joined by '\n' */
     char *token;
     bool operator_endpoint;
     er_perm perm;
-    char *agents;             /* NULL: every agent */
-    long timeout;             /* seconds */
+    char *agents; /* NULL: every agent */
+    long timeout; /* seconds */
 } er_mcp_server_cfg;
 
 typedef struct er_mcp_servers {
@@ -65,8 +65,7 @@ typedef struct er_mcp_servers {
 
 /* Sets KEY of server NAME from "NAME.KEY" (the part after "mcp.");
  * ER_ENOTFOUND for an unknown key, ER_EINVAL for a bad value or name. */
-int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value,
-                      er_error *err);
+int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value, er_error *err);
 void er_mcp_config_release(er_mcp_servers *s);
 /* ER_EINVAL naming what is missing or contradictory (neither command nor
  * url, or both). */
@@ -80,8 +79,8 @@ typedef struct er_mcp_conn er_mcp_conn;
 
 /* Starts or reaches the server and agrees on a protocol revision.  guard:
  * the SSRF allow list for a guarded URL (BORROWED, may be NULL). */
-int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg,
-                     const er_netguard *guard, er_error *err);
+int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_netguard *guard,
+                     er_error *err);
 void er_mcp_conn_close(er_mcp_conn *c);
 /* The revision agreed on (BORROWED). */
 const char *er_mcp_conn_version(const er_mcp_conn *c);

@@ -24,32 +24,32 @@
 #include "embedder.h"
 #include "store_memory.h"
 
-#define ER_MEMORY_EXACT_MAX 20000   /* default of memory.exact_max */
-#define ER_MEMORY_RRF_K 60
+#define ER_MEMORY_EXACT_MAX 20000 /* default of memory.exact_max */
+#define ER_MEMORY_RRF_K     60
 
 typedef struct er_memory er_memory;
 
 typedef struct er_memory_opts {
-    er_embedder_opts embed;   /* model NULL: offline hashing */
-    int exact_max;            /* 0: ER_MEMORY_EXACT_MAX; < 0: always the index */
+    er_embedder_opts embed; /* model NULL: offline hashing */
+    int exact_max;          /* 0: ER_MEMORY_EXACT_MAX; < 0: always the index */
 } er_memory_opts;
 
 typedef enum { ER_MEMORY_HYBRID = 0, ER_MEMORY_TEXT, ER_MEMORY_VECTOR } er_memory_mode;
 
 typedef struct er_memory_query {
     const char *text;
-    er_memory_filter filter;  /* who and what may be seen; filter.limit is ignored */
-    int k;                    /* hits wanted; 0: 10 */
+    er_memory_filter filter; /* who and what may be seen; filter.limit is ignored */
+    int k;                   /* hits wanted; 0: 10 */
     er_memory_mode mode;
 } er_memory_query;
 
 typedef struct er_memory_hit {
-    er_memory_item item;      /* OWNED (er_memory_hits_free) */
-    double score;             /* the fused score: higher is better */
-    int text_rank;            /* 1-based place in the full-text list; 0: not in it */
-    double text_score;        /* the engine's rank (BM25 or ts_rank_cd) */
-    int vec_rank;             /* 1-based place in the vector list; 0: not in it */
-    double vec_score;         /* cosine similarity */
+    er_memory_item item; /* OWNED (er_memory_hits_free) */
+    double score;        /* the fused score: higher is better */
+    int text_rank;       /* 1-based place in the full-text list; 0: not in it */
+    double text_score;   /* the engine's rank (BM25 or ts_rank_cd) */
+    int vec_rank;        /* 1-based place in the vector list; 0: not in it */
+    double vec_score;    /* cosine similarity */
 } er_memory_hit;
 
 /* st is BORROWED: it must outlive the handle. */

@@ -32,8 +32,8 @@ int er_mime_attachment(er_buf *out, char **filename, const char *raw, size_t len
 
 typedef struct er_mime_draft {
     const char *from, *to, *cc, *subject, *body;
-    const char *in_reply_to, *references;   /* replies; NULL otherwise */
-    const char *message_id;   /* NULL: a new one is made (see er_mime_new_message_id) */
+    const char *in_reply_to, *references; /* replies; NULL otherwise */
+    const char *message_id;               /* NULL: a new one is made (see er_mime_new_message_id) */
 } er_mime_draft;
 
 /* A new Message-ID, "<UUID@domain>" with the domain of from.  OWNED. */

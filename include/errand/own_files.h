@@ -17,9 +17,9 @@
 #include "error.h"
 
 typedef struct er_own_file {
-    char *path;          /* canonical absolute path */
-    const char *what;    /* "errand's data directory", … (static) */
-    bool dir;            /* a directory: everything beneath it is errand's too */
+    char *path;       /* canonical absolute path */
+    const char *what; /* "errand's data directory", … (static) */
+    bool dir;         /* a directory: everything beneath it is errand's too */
 } er_own_file;
 
 typedef struct er_own_files {
@@ -39,8 +39,7 @@ const er_own_file *er_own_files_find(const er_own_files *f, const char *abs);
 /* ER_EDENIED when the directory dir (what names it in the message, e.g. "the
  * workspace") contains one of them or lies inside one; ER_ENOTFOUND when it
  * cannot be resolved. */
-int er_own_files_check_dir(const er_own_files *f, const char *dir, const char *what,
-                           er_error *err);
+int er_own_files_check_dir(const er_own_files *f, const char *dir, const char *what, er_error *err);
 
 /* OWNED: the canonical absolute form of path, resolving what exists of it
  * (the missing rest is appended as written, without "." components).

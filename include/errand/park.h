@@ -34,9 +34,8 @@ int er_park(er_env *env, const er_lease *lease, const er_approval_req *req, cons
  * *resumed false (and 0) when the task does not wait for that call, or another
  * answer ended the wait first.  ER_EDENIED when only an administrator may
  * answer and by_admin is false. */
-int er_park_answer(er_env *env, const char *task_id, const char *call_id,
-                   er_approval_decision d, const char *by_id, bool by_admin, const char *why,
-                   bool *resumed, er_error *err);
+int er_park_answer(er_env *env, const char *task_id, const char *call_id, er_approval_decision d,
+                   const char *by_id, bool by_admin, const char *why, bool *resumed, er_error *err);
 
 /* Denies the waits past their expiry and drops those of tasks that ended;
  * *resumed (may be NULL) counts the tasks sent back to their agents. */

@@ -37,14 +37,14 @@
 #define ER_REPAIR_TURNS 2
 /* Times one exact call may fail; the next identical one ends the run. */
 #define ER_REPAIR_SAME_FAILURES 2
-#define ER_REPAIR_MAX_WRITES 64
+#define ER_REPAIR_MAX_WRITES    64
 
 typedef struct er_repair {
-    int mistakes;               /* steps in a row with a malformed answer */
-    char last[240];             /* what was wrong with the last one */
+    int mistakes;   /* steps in a row with a malformed answer */
+    char last[240]; /* what was wrong with the last one */
     struct {
-        uint64_t sig;           /* hash of the call (name, canonical arguments) */
-        int n;                  /* how many times it failed */
+        uint64_t sig; /* hash of the call (name, canonical arguments) */
+        int n;        /* how many times it failed */
     } failed[64];
     size_t nfailed;
 } er_repair;
@@ -52,8 +52,8 @@ typedef struct er_repair {
 /* The files changed by the calls of one answer (a subagent's answers, run
  * while one of its parent's calls runs, have their own). */
 typedef struct er_repair_writes {
-    char *path[ER_REPAIR_MAX_WRITES];   /* canonical, OWNED */
-    char *by[ER_REPAIR_MAX_WRITES];     /* the call's id, OWNED */
+    char *path[ER_REPAIR_MAX_WRITES]; /* canonical, OWNED */
+    char *by[ER_REPAIR_MAX_WRITES];   /* the call's id, OWNED */
     size_t n;
 } er_repair_writes;
 
@@ -78,8 +78,8 @@ char *er_repair_unknown_tool(const char *name, const char *scope, const char *co
 /* For a write tool (perm WRITE) with a "path": "error: …" (OWNED) when an
  * earlier call of the same answer changed that file, else NULL.  workspace
  * resolves the path (NULL: compared as written). */
-char *er_repair_write_conflict(const er_repair_writes *w, const char *workspace,
-                               const er_tool *t, const cJSON *args);
+char *er_repair_write_conflict(const er_repair_writes *w, const char *workspace, const er_tool *t,
+                               const cJSON *args);
 /* Records that call_id of a write tool changed its "path" (it succeeded). */
 void er_repair_wrote(er_repair_writes *w, const char *workspace, const er_tool *t,
                      const cJSON *args, const char *call_id);

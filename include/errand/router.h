@@ -18,20 +18,20 @@
 typedef struct er_route_step {
     char *agent;
     char *request;
-    int depends_on;          /* index of an earlier step whose result this needs, or -1 */
-    double confidence;       /* this step's own, 0..1, or -1 when none was given */
+    int depends_on;    /* index of an earlier step whose result this needs, or -1 */
+    double confidence; /* this step's own, 0..1, or -1 when none was given */
 } er_route_step;
 
 typedef struct er_route {
     er_route_step *steps;
     size_t nsteps;
-    double confidence;       /* 0..1, or -1 when the model gave none */
-    char *method;            /* "llm", "naive-bayes", "command", "forced", "fallback" */
-    char *reason;            /* "fallback": why the model's decision was set aside; else NULL */
-    char *classifier;        /* "fallback": the offline method that decided; else NULL */
-    cJSON *scores;           /* OWNED per-agent scores or NULL */
-    int64_t tokens_in;       /* what the decision cost (the routing model call); */
-    int64_t tokens_out;      /* counted in the task's usage by the aggregator */
+    double confidence;  /* 0..1, or -1 when the model gave none */
+    char *method;       /* "llm", "naive-bayes", "command", "forced", "fallback" */
+    char *reason;       /* "fallback": why the model's decision was set aside; else NULL */
+    char *classifier;   /* "fallback": the offline method that decided; else NULL */
+    cJSON *scores;      /* OWNED per-agent scores or NULL */
+    int64_t tokens_in;  /* what the decision cost (the routing model call); */
+    int64_t tokens_out; /* counted in the task's usage by the aggregator */
 } er_route;
 
 /* history: BORROWED earlier conversation messages or NULL. */

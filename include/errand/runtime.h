@@ -33,40 +33,40 @@
 
 typedef struct er_run_opts {
     const char *task_id;
-    const char *root_id;          /* the top-level task (events channel) */
-    const char *agent;            /* agent name */
+    const char *root_id; /* the top-level task (events channel) */
+    const char *agent;   /* agent name */
     const char *request;
-    const cJSON *history;         /* BORROWED earlier messages (neutral shape) or NULL */
-    bool approve_all;             /* the requester said --yes: "ask" becomes "allow" */
-    const char *user_id;          /* the task's user */
-    bool server;                  /* from errand serve: its user's workspace, approvals by
+    const cJSON *history;       /* BORROWED earlier messages (neutral shape) or NULL */
+    bool approve_all;           /* the requester said --yes: "ask" becomes "allow" */
+    const char *user_id;        /* the task's user */
+    bool server;                /* from errand serve: its user's workspace, approvals by
                                      role, never unconfined (workspaces.h) */
-    bool replay;                  /* a redelivery: reuse recorded steps instead of redoing them */
-    bool tainted;                 /* the request carries outside content (a step's input from
+    bool replay;                /* a redelivery: reuse recorded steps instead of redoing them */
+    bool tainted;               /* the request carries outside content (a step's input from
                                      an agent that reads the web): see er_tool_untrusted */
-    const volatile int *cancel;   /* nonzero: stop with ER_TASK_CANCELLED */
-    const er_lease *lease;        /* this attempt's hold on the task (store.h); NULL: none.
+    const volatile int *cancel; /* nonzero: stop with ER_TASK_CANCELLED */
+    const er_lease *lease;      /* this attempt's hold on the task (store.h); NULL: none.
                                      Its deadline, less agent.deadline_margin, bounds the run */
-    const volatile int *lost;     /* nonzero: the bus took the message back (er_bus_msg.lost):
+    const volatile int *lost;   /* nonzero: the bus took the message back (er_bus_msg.lost):
                                      stop before the next step or side effect; NULL: never */
-    bool park;                    /* a call that needs an approval parks the task (park.h)
+    bool park;                  /* a call that needs an approval parks the task (park.h)
                                      and ends the run (out->parked) instead of waiting for
                                      the answer; needs a lease */
 } er_run_opts;
 
 typedef struct er_run_result {
-    er_task_status status;        /* DONE, FAILED or CANCELLED (RUNNING when parked) */
-    char *answer;                 /* OWNED final text (DONE) */
-    char *error;                  /* OWNED reason (FAILED, CANCELLED) */
-    int error_code;               /* ER_E* behind error */
+    er_task_status status; /* DONE, FAILED or CANCELLED (RUNNING when parked) */
+    char *answer;          /* OWNED final text (DONE) */
+    char *error;           /* OWNED reason (FAILED, CANCELLED) */
+    int error_code;        /* ER_E* behind error */
     int64_t tokens_in;
     int64_t tokens_out;
     int steps;
-    bool abandoned;               /* the attempt lost the task (error says how): the outcome
+    bool abandoned;     /* the attempt lost the task (error says how): the outcome
                                      is not the task's, and nothing should be published */
-    bool parked;                  /* the task waits for an approval (park.h): it stays
+    bool parked;        /* the task waits for an approval (park.h): it stays
                                      running, resumed by the answer; nothing to publish */
-    cJSON *interrupted;           /* OWNED array of the calls a crash interrupted that were
+    cJSON *interrupted; /* OWNED array of the calls a crash interrupted that were
                                      not repeated ({"tool","arguments","agent"}), or NULL */
 } er_run_result;
 

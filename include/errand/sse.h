@@ -19,11 +19,11 @@ typedef int (*er_sse_event_fn)(const char *event, const char *data, size_t len, 
                                void *payload);
 
 typedef struct er_sse {
-    er_buf line;        /* a line split across chunks */
-    er_buf data;        /* data of the event being read */
-    er_buf event;       /* its event name */
-    bool skip_lf;       /* the last chunk ended in '\r' */
-    uint8_t bom_seen;   /* bytes of the optional byte-order mark seen (3: past it) */
+    er_buf line;      /* a line split across chunks */
+    er_buf data;      /* data of the event being read */
+    er_buf event;     /* its event name */
+    bool skip_lf;     /* the last chunk ended in '\r' */
+    uint8_t bom_seen; /* bytes of the optional byte-order mark seen (3: past it) */
     size_t max;
     er_sse_event_fn fn;
     void *payload;

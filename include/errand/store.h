@@ -23,12 +23,15 @@ typedef enum {
 
 const char *er_task_status_name(er_task_status s);
 int er_task_status_parse(const char *name, er_task_status *out);
-static inline bool er_task_status_final(er_task_status s) { return s >= ER_TASK_DONE; }
+static inline bool er_task_status_final(er_task_status s)
+{
+    return s >= ER_TASK_DONE;
+}
 
 typedef struct er_user {
     char id[ER_ID_LEN];
     char *name;
-    char *role;          /* "admin" or "user" */
+    char *role; /* "admin" or "user" */
     int64_t created_ms;
 } er_user;
 
@@ -43,51 +46,51 @@ typedef struct er_conversation {
 typedef struct er_message {
     int64_t id;
     char conversation_id[ER_ID_LEN];
-    char task_id[ER_ID_LEN];  /* "" when none */
-    char *role;               /* "user", "assistant" */
+    char task_id[ER_ID_LEN]; /* "" when none */
+    char *role;              /* "user", "assistant" */
     char *content;
     int64_t created_ms;
 } er_message;
 
 typedef struct er_task {
     char id[ER_ID_LEN];
-    char parent_id[ER_ID_LEN];        /* "" for a top-level task */
-    char conversation_id[ER_ID_LEN];  /* "" when none */
+    char parent_id[ER_ID_LEN];       /* "" for a top-level task */
+    char conversation_id[ER_ID_LEN]; /* "" when none */
     char user_id[ER_ID_LEN];
     char trace_id[ER_ID_LEN];
-    char *agent;                      /* NULL until routed */
+    char *agent; /* NULL until routed */
     char *request;
-    char *result;                     /* the final answer */
-    char *error;                      /* why it failed */
-    char *meta;                       /* JSON object text: options, routing decision */
+    char *result; /* the final answer */
+    char *error;  /* why it failed */
+    char *meta;   /* JSON object text: options, routing decision */
     er_task_status status;
     int64_t tokens_in;
     int64_t tokens_out;
     int64_t created_ms;
     int64_t updated_ms;
-    int attempt;                      /* attempts taken so far (leases below); 0 before */
-    int64_t deadline_ms;              /* wall clock; 0 until it first runs (leases below) */
+    int attempt;         /* attempts taken so far (leases below); 0 before */
+    int64_t deadline_ms; /* wall clock; 0 until it first runs (leases below) */
 } er_task;
 
 typedef struct er_event {
-    int64_t id;                 /* increasing: the order events happened in */
+    int64_t id; /* increasing: the order events happened in */
     char task_id[ER_ID_LEN];
-    char *step_key;             /* idempotency key ("llm:3"), or NULL */
-    char *kind;                 /* "routed", "llm", "tool_call", "tool_result", ... */
-    char *data;                 /* JSON text */
+    char *step_key; /* idempotency key ("llm:3"), or NULL */
+    char *kind;     /* "routed", "llm", "tool_call", "tool_result", ... */
+    char *data;     /* JSON text */
     int64_t created_ms;
 } er_event;
 
 typedef struct er_task_filter {
-    const char *user_id;        /* NULL: any */
-    const char *parent_id;      /* NULL: any; "" top-level only */
+    const char *user_id;   /* NULL: any */
+    const char *parent_id; /* NULL: any; "" top-level only */
     const char *conversation_id;
-    int status;                 /* -1: any */
-    int limit;                  /* 0: 100 */
-    bool open;                  /* only those not ended (queued, routed, running) */
+    int status; /* -1: any */
+    int limit;  /* 0: 100 */
+    bool open;  /* only those not ended (queued, routed, running) */
 } er_task_filter;
 
-typedef int (*er_user_fn)(const er_user *u, void *payload);          /* nonzero stops */
+typedef int (*er_user_fn)(const er_user *u, void *payload); /* nonzero stops */
 typedef int (*er_conv_fn)(const er_conversation *c, void *payload);
 typedef int (*er_msg_fn)(const er_message *m, void *payload);
 typedef int (*er_task_fn)(const er_task *t, void *payload);
@@ -118,13 +121,12 @@ int er_store_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
 
 /* Users.  ensure: creates the user or finds it by name; a non-NULL role
  * ("admin", "user") replaces the stored one, NULL keeps it ("user" when new). */
-int er_store_user_ensure(er_store *st, const char *name, const char *role,
-                         char id_out[ER_ID_LEN], er_error *err);
+int er_store_user_ensure(er_store *st, const char *name, const char *role, char id_out[ER_ID_LEN],
+                         er_error *err);
 int er_store_user_get(er_store *st, const char *id_or_name, er_user *out, er_error *err);
 int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err);
 /* Changes the role of an existing user ("admin", "user"); ER_ENOTFOUND. */
-int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role,
-                           er_error *err);
+int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role, er_error *err);
 /* Deletes a user with their conversations, API tokens and sessions (tasks
  * keep their rows); ER_ENOTFOUND. */
 int er_store_user_delete(er_store *st, const char *id_or_name, er_error *err);
@@ -136,13 +138,13 @@ void er_user_release(er_user *u);
 int er_store_conv_create(er_store *st, const char *user_id, const char *title,
                          char id_out[ER_ID_LEN], er_error *err);
 int er_store_conv_get(er_store *st, const char *id, er_conversation *out, er_error *err);
-int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn fn,
-                       void *payload, er_error *err);
-int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
-                        const char *content, const char *task_id, er_error *err);
+int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn fn, void *payload,
+                       er_error *err);
+int er_store_msg_append(er_store *st, const char *conv_id, const char *role, const char *content,
+                        const char *task_id, er_error *err);
 /* Oldest first; limit 0 means all, otherwise the newest `limit` messages. */
-int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn,
-                      void *payload, er_error *err);
+int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn, void *payload,
+                      er_error *err);
 void er_conversation_release(er_conversation *c);
 
 /* Tasks.  create fills t->id (when empty), created_ms and updated_ms;
@@ -162,7 +164,7 @@ typedef struct er_task_update {
     const char *meta;
     int64_t tokens_in;
     int64_t tokens_out;
-    int attempt;     /* nonzero: only if the task's attempt (leases below) is still this
+    int attempt; /* nonzero: only if the task's attempt (leases below) is still this
                         one, else ER_ECONFLICT: a stale attempt's outcome is dropped */
 } er_task_update;
 int er_store_task_advance(er_store *st, const char *id, er_task_status to,
@@ -172,7 +174,7 @@ int er_store_task_status(er_store *st, const char *id, er_task_status *out, er_e
  * process: a user's cancel, the watchdog): out[i] set for each (n <=
  * ER_STORE_IDS_MAX).  One statement for them all, so a process watching many
  * running tasks polls the store once, not once per task. */
-#define ER_STORE_IDS_MAX 31   /* + the status: the backends bind at most 32 parameters */
+#define ER_STORE_IDS_MAX 31 /* + the status: the backends bind at most 32 parameters */
 int er_store_tasks_ended(er_store *st, const char (*ids)[ER_ID_LEN], size_t n, bool *out,
                          er_error *err);
 /* How many tasks (top-level and children) have each status: counts[status]. */
@@ -184,14 +186,13 @@ void er_task_copy(er_task *out, const er_task *t);
 /* Task events.  With a step_key, adding is idempotent: a second add with the same
  * (task_id, step_key) changes nothing and sets *id_out to 0.  ER_ENOTFOUND when
  * the task is not stored (a task is a row before it has events). */
-int er_store_event_add(er_store *st, const char *task_id, const char *step_key,
-                       const char *kind, const char *data_json, int64_t *id_out,
-                       er_error *err);
+int er_store_event_add(er_store *st, const char *task_id, const char *step_key, const char *kind,
+                       const char *data_json, int64_t *id_out, er_error *err);
 int er_store_event_list(er_store *st, const char *task_id, int64_t after_id, er_event_fn fn,
                         void *payload, er_error *err);
 /* ER_ENOTFOUND when no event has that key. out released with er_event_release. */
-int er_store_event_find(er_store *st, const char *task_id, const char *step_key,
-                        er_event *out, er_error *err);
+int er_store_event_find(er_store *st, const char *task_id, const char *step_key, er_event *out,
+                        er_error *err);
 void er_event_release(er_event *e);
 
 /* Task leases: who may act for a task (fencing).  A worker about to run a task
@@ -208,8 +209,8 @@ void er_event_release(er_event *e);
  * notices fails it (er_store_tasks_overdue lists them). */
 typedef struct er_lease {
     char task_id[ER_ID_LEN];
-    int attempt;                /* 1 for the first attempt */
-    int64_t deadline_ms;        /* the task's deadline, wall clock; 0: none */
+    int attempt;         /* 1 for the first attempt */
+    int64_t deadline_ms; /* the task's deadline, wall clock; 0: none */
 } er_lease;
 /* owner: who takes it (er_owner_self()), kept for messages; budget_ms <= 0: no
  * deadline.  ER_ECONFLICT when the task has ended, ER_ENOTFOUND when there is
@@ -226,8 +227,8 @@ int er_store_event_add_leased(er_store *st, const er_lease *lease, const char *s
                               const char *kind, const char *data_json, int64_t *id_out,
                               er_error *err);
 /* Tasks not ended whose deadline is before now_ms, oldest first, at most limit. */
-int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn,
-                           void *payload, er_error *err);
+int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn, void *payload,
+                           er_error *err);
 
 /* Task waits: a task parked on a person's answer to an approval request holds
  * no worker (waits.h).  The attempt that parks it records the wait under its
@@ -236,14 +237,14 @@ int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn f
  * stays running; its deadline (leases above) does not run while it waits. */
 typedef struct er_task_wait {
     char task_id[ER_ID_LEN];
-    char *call_id;               /* the tool call that waits */
-    char *step_key;              /* the event the answer is recorded as */
+    char *call_id;  /* the tool call that waits */
+    char *step_key; /* the event the answer is recorded as */
     char *tool;
-    bool admin_only;             /* only an administrator's answer counts */
+    bool admin_only; /* only an administrator's answer counts */
     int64_t created_ms;
-    int64_t expires_ms;          /* unanswered by then: denied */
+    int64_t expires_ms; /* unanswered by then: denied */
 } er_task_wait;
-typedef int (*er_wait_fn)(const er_task_wait *w, void *payload);   /* nonzero stops */
+typedef int (*er_wait_fn)(const er_task_wait *w, void *payload); /* nonzero stops */
 /* Records w for the lease's task (w->task_id is ignored): ER_ECONFLICT when the
  * lease is lost; a wait already recorded for the task is kept (*fresh false). */
 int er_store_wait_park(er_store *st, const er_lease *lease, const er_task_wait *w, bool *fresh,

@@ -13,23 +13,23 @@ typedef struct er_api_token {
     char user_id[ER_ID_LEN];
     char *label;
     int64_t created_ms;
-    int64_t revoked_ms;          /* 0 while valid */
+    int64_t revoked_ms; /* 0 while valid */
 } er_api_token;
 
-typedef int (*er_api_token_fn)(const er_api_token *t, void *payload);   /* nonzero stops */
+typedef int (*er_api_token_fn)(const er_api_token *t, void *payload); /* nonzero stops */
 
 /* Adds a token of user_id; ER_ENOTFOUND when there is no such user,
  * ER_EEXISTS when a token with that digest exists. */
-int er_store_api_token_add(er_store *st, const char *user_id, const char *label,
-                           const char *digest, char id_out[ER_ID_LEN], er_error *err);
+int er_store_api_token_add(er_store *st, const char *user_id, const char *label, const char *digest,
+                           char id_out[ER_ID_LEN], er_error *err);
 /* The user a valid (not revoked) token belongs to, and the token's id
  * (token_id_out may be NULL); ER_ENOTFOUND otherwise.  out is released with
  * er_user_release. */
 int er_store_api_token_user(er_store *st, const char *digest, er_user *out,
                             char token_id_out[ER_ID_LEN], er_error *err);
 /* Tokens of user_id (NULL: everyone's), oldest first, revoked ones included. */
-int er_store_api_token_list(er_store *st, const char *user_id, er_api_token_fn fn,
-                            void *payload, er_error *err);
+int er_store_api_token_list(er_store *st, const char *user_id, er_api_token_fn fn, void *payload,
+                            er_error *err);
 /* Revokes the token and the sessions started with it; ER_ENOTFOUND when no
  * valid token has that id. */
 int er_store_api_token_revoke(er_store *st, const char *id, er_error *err);
@@ -49,16 +49,16 @@ int er_store_refresh_revoke(er_store *st, const char *family_id, er_error *err);
 /* ---- sessions (sessions.c): a login's family of refresh tokens ---- */
 
 typedef struct er_session {
-    char id[ER_ID_LEN];          /* the refresh family's id */
+    char id[ER_ID_LEN]; /* the refresh family's id */
     char user_id[ER_ID_LEN];
-    char api_token_id[ER_ID_LEN];   /* the API token it was started with; "" for a login */
+    char api_token_id[ER_ID_LEN]; /* the API token it was started with; "" for a login */
     int64_t created_ms;
-    int64_t expires_ms;          /* fixed when it starts: refreshing never moves it */
-    int64_t refreshed_ms;        /* 0: never refreshed */
-    int64_t revoked_ms;          /* 0 while valid */
+    int64_t expires_ms;   /* fixed when it starts: refreshing never moves it */
+    int64_t refreshed_ms; /* 0: never refreshed */
+    int64_t revoked_ms;   /* 0 while valid */
 } er_session;
 
-typedef int (*er_session_fn)(const er_session *s, void *payload);   /* nonzero stops */
+typedef int (*er_session_fn)(const er_session *s, void *payload); /* nonzero stops */
 
 /* api_token_id: NULL for a login (OpenID Connect). */
 int er_store_session_start(er_store *st, const char *id, const char *user_id,
@@ -80,14 +80,14 @@ int er_store_user_revoke_all(er_store *st, const char *user_id, int *count_out, 
 /* ---- the log of auth changes (sessions.c), written by triggers ---- */
 
 typedef struct er_auth_change {
-    int64_t seq;                 /* increasing (may commit out of order on PostgreSQL) */
-    const char *kind;            /* "user" (role, name, deleted), "token", "session" */
-    const char *subject;         /* the id of that */
-    const char *user_id;         /* whose */
+    int64_t seq;         /* increasing (may commit out of order on PostgreSQL) */
+    const char *kind;    /* "user" (role, name, deleted), "token", "session" */
+    const char *subject; /* the id of that */
+    const char *user_id; /* whose */
     int64_t changed_ms;
 } er_auth_change;
 
-typedef int (*er_auth_change_fn)(const er_auth_change *c, void *payload);   /* BORROWED */
+typedef int (*er_auth_change_fn)(const er_auth_change *c, void *payload); /* BORROWED */
 
 /* Changes with seq > after, oldest first, at most limit. */
 int er_store_auth_changes(er_store *st, int64_t after, int limit, er_auth_change_fn fn,
@@ -100,9 +100,8 @@ int er_store_auth_changes_prune(er_store *st, int64_t before_ms, er_error *err);
 /* The user an OpenID Connect identity (issuer, subject) maps to.  The first
  * login creates a user with role "user", named after name (or "user") and made
  * unique with a suffix when taken. */
-int er_store_identity_user(er_store *st, const char *issuer, const char *subject,
-                           const char *name, const char *email, char id_out[ER_ID_LEN],
-                           er_error *err);
+int er_store_identity_user(er_store *st, const char *issuer, const char *subject, const char *name,
+                           const char *email, char id_out[ER_ID_LEN], er_error *err);
 
 void er_api_token_release(er_api_token *t);
 

@@ -14,34 +14,34 @@
 
 #include "store.h"
 
-#define ER_MEMORY_TEXT_MAX (64 * 1024)   /* bytes of one item's text */
+#define ER_MEMORY_TEXT_MAX (64 * 1024) /* bytes of one item's text */
 
 typedef struct er_memory_item {
     char id[ER_ID_LEN];
-    char *user_id;       /* owner; "" for memory every user shares */
-    char *scope;         /* "user", "conversation", "agent", "global" */
-    char *scope_id;      /* the conversation id, agent name…; "" for none */
-    char *kind;          /* "fact", "preference", "summary", "chunk" */
+    char *user_id;  /* owner; "" for memory every user shares */
+    char *scope;    /* "user", "conversation", "agent", "global" */
+    char *scope_id; /* the conversation id, agent name…; "" for none */
+    char *kind;     /* "fact", "preference", "summary", "chunk" */
     char *text;
-    char *source;        /* task id, URL, message id or agent; "" unknown */
-    bool untrusted;      /* the text came from outside content: data, never instructions */
-    char hash[65];       /* SHA-256 of text, hex */
+    char *source;   /* task id, URL, message id or agent; "" unknown */
+    bool untrusted; /* the text came from outside content: data, never instructions */
+    char hash[65];  /* SHA-256 of text, hex */
     int64_t created_ms;
     int64_t updated_ms;
-    int64_t expires_ms;  /* 0: never */
+    int64_t expires_ms; /* 0: never */
 } er_memory_item;
 
 /* Which items a list or search sees.  Expired items are never seen. */
 typedef struct er_memory_filter {
-    const char *user_id;    /* NULL: everyone's; else that user's and the shared ("") */
-    const char *scope;      /* NULL: any */
-    const char *scope_id;   /* NULL: any */
-    const char *kind;       /* NULL: any */
-    int64_t since_ms;       /* only items updated at or after; 0: any age */
-    int limit;              /* 0: 100 */
+    const char *user_id;  /* NULL: everyone's; else that user's and the shared ("") */
+    const char *scope;    /* NULL: any */
+    const char *scope_id; /* NULL: any */
+    const char *kind;     /* NULL: any */
+    int64_t since_ms;     /* only items updated at or after; 0: any age */
+    int limit;            /* 0: 100 */
 } er_memory_filter;
 
-typedef int (*er_memory_item_fn)(const er_memory_item *m, void *payload);   /* nonzero stops */
+typedef int (*er_memory_item_fn)(const er_memory_item *m, void *payload); /* nonzero stops */
 typedef int (*er_memory_hit_fn)(const er_memory_item *m, double score, void *payload);
 /* A stored vector: dim float32 values (an aligned copy, BORROWED for the call). */
 typedef int (*er_memory_vec_fn)(int64_t seq, const char *hash, const float *vec, int dim,
@@ -100,21 +100,20 @@ int er_store_memory_vec_stat(er_store *st, const char *model, int64_t *count, in
  * their own entities and relations and the shared ones (user_id ""). */
 typedef struct er_memory_relation {
     char id[ER_ID_LEN];
-    const char *subject;     /* entity names, BORROWED for the callback */
+    const char *subject; /* entity names, BORROWED for the callback */
     const char *predicate;
     const char *object;
     double confidence;
     const char *source;
-    int depth;               /* 1: touches the start entity; 2: one entity further… */
+    int depth; /* 1: touches the start entity; 2: one entity further… */
 } er_memory_relation;
 
 typedef int (*er_memory_relation_fn)(const er_memory_relation *r, void *payload);
 
 /* The entity name (or an alias of it) names for user_id; with create, a new
  * one (of type, may be NULL) when there is none, else ER_ENOTFOUND. */
-int er_store_memory_entity(er_store *st, const char *user_id, const char *name,
-                           const char *type, bool create, char id_out[ER_ID_LEN],
-                           er_error *err);
+int er_store_memory_entity(er_store *st, const char *user_id, const char *name, const char *type,
+                           bool create, char id_out[ER_ID_LEN], er_error *err);
 /* Another name for an entity; ER_EEXISTS when it names another one already. */
 int er_store_memory_alias(er_store *st, const char *user_id, const char *entity_id,
                           const char *alias, er_error *err);

@@ -8,8 +8,8 @@
 size_t er_strlcpy(char *dst, const char *src, size_t dstsize);
 bool er_str_starts(const char *s, const char *prefix);
 bool er_str_ends(const char *s, const char *suffix);
-bool er_str_eq(const char *a, const char *b);       /* NULL-safe */
-bool er_str_empty(const char *s);                   /* NULL or "" */
+bool er_str_eq(const char *a, const char *b); /* NULL-safe */
+bool er_str_empty(const char *s);             /* NULL or "" */
 /* Parses a whole decimal integer; ER_EINVAL on junk or overflow. */
 int er_str_to_long(const char *s, long *out);
 int er_str_to_double(const char *s, double *out);

@@ -7,11 +7,14 @@
 #include "common.h"
 
 typedef struct er_strv {
-    char **v;      /* NULL-terminated once anything was pushed; NULL before */
+    char **v; /* NULL-terminated once anything was pushed; NULL before */
     size_t n, cap;
 } er_strv;
 
-#define ER_STRV_INIT { NULL, 0, 0 }
+#define ER_STRV_INIT \
+    {                \
+        NULL, 0, 0   \
+    }
 
 void er_strv_push(er_strv *s, const char *x);
 /* Pushes every string of a NULL-terminated list. */

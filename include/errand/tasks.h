@@ -14,12 +14,12 @@
 
 typedef struct er_submit {
     const char *request;
-    const char *conversation_id;  /* NULL: start a new conversation */
-    const char *agent;            /* NULL: let the supervisor route */
-    const char *user_id;          /* NULL: the local user */
-    const char *task_id;          /* NULL: a new id (pass one to follow before submitting) */
-    bool approve_all;             /* --yes */
-    bool server;                  /* from errand serve: the user's own workspace, approvals by
+    const char *conversation_id; /* NULL: start a new conversation */
+    const char *agent;           /* NULL: let the supervisor route */
+    const char *user_id;         /* NULL: the local user */
+    const char *task_id;         /* NULL: a new id (pass one to follow before submitting) */
+    bool approve_all;            /* --yes */
+    bool server;                 /* from errand serve: the user's own workspace, approvals by
                                      role, never unconfined (meta "server"; see runtime.h) */
 } er_submit;
 
@@ -45,12 +45,12 @@ typedef struct er_task_outcome {
     er_task_status status;
     const char *answer;
     const char *error;
-    int error_code;               /* ER_E* behind error, 0 when none */
+    int error_code; /* ER_E* behind error, 0 when none */
     int64_t tokens_in;
     int64_t tokens_out;
-    int attempt;                  /* the attempt it comes from: dropped (ER_ECONFLICT) if
+    int attempt;              /* the attempt it comes from: dropped (ER_ECONFLICT) if
                                      another has the task now; 0: whoever has it */
-    const cJSON *interrupted;     /* BORROWED calls not repeated after a crash, or NULL */
+    const cJSON *interrupted; /* BORROWED calls not repeated after a crash, or NULL */
 } er_task_outcome;
 /* Records a task's end once (idempotent): store, conversation, cache, "end" event. */
 int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err);

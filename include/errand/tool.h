@@ -17,19 +17,19 @@
 typedef struct er_env er_env;
 
 typedef struct er_tool_ctx {
-    er_env *env;                 /* store, cache, config: see env.h */
+    er_env *env; /* store, cache, config: see env.h */
     const char *task_id;
-    const char *agent;           /* agent or subagent running the tool */
-    const char *workspace;       /* absolute root for file tools */
-    bool workspace_read_only;    /* the analyzer's view */
-    bool network_granted;        /* programs run/test start get the network
+    const char *agent;          /* agent or subagent running the tool */
+    const char *workspace;      /* absolute root for file tools */
+    bool workspace_read_only;   /* the analyzer's view */
+    bool network_granted;       /* programs run/test start get the network
                                     (policy.exec_network) */
-    bool server;                 /* a task from errand serve: commands never run unconfined
+    bool server;                /* a task from errand serve: commands never run unconfined
                                     unless sandbox.fallback = limits (sandbox.h) */
-    const volatile int *cancel;  /* nonzero: stop soon with ER_ECANCELLED */
-    bool tainted;                /* outside text is in the run's context (er_tool_untrusted):
+    const volatile int *cancel; /* nonzero: stop soon with ER_ECANCELLED */
+    bool tainted;               /* outside text is in the run's context (er_tool_untrusted):
                                     what the tool stores is marked untrusted */
-    const struct er_tool *tool;  /* the tool being run (an MCP tool finds its server by it) */
+    const struct er_tool *tool; /* the tool being run (an MCP tool finds its server by it) */
 } er_tool_ctx;
 
 /* Output cap for a tool's result text; tools elide beyond it. */
@@ -41,7 +41,7 @@ typedef int (*er_tool_run_fn)(const er_tool_ctx *ctx, const cJSON *args, er_buf 
 typedef struct er_tool {
     const char *name;
     const char *description;
-    const char *parameters;  /* JSON schema (an object), as text */
+    const char *parameters; /* JSON schema (an object), as text */
     er_perm perm;
     /* Offline command form, e.g. "grep PATTERN [PATH]": upper-case words are the
      * schema's properties in order, [ ] marks optional ones, a final word ending

@@ -35,16 +35,16 @@ void er_topk_offer(er_topk *t, int64_t label, float score);
 int er_topk_sort(er_topk *t);
 
 /* Exact scan of n vectors stored one after another in data. */
-int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k,
-                int64_t *labels, float *scores);
+int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k, int64_t *labels,
+                float *scores);
 
 typedef struct er_hnsw er_hnsw;
 
 typedef struct er_hnsw_params {
-    int m;                 /* neighbours per node above layer 0 (layer 0: 2m); 0: 16 */
-    int ef_construction;   /* beam while inserting; 0: 200 */
-    int ef_search;         /* beam while searching (at least k); 0: 64 */
-    uint64_t seed;         /* for the layer draws; 0: a fixed one */
+    int m;               /* neighbours per node above layer 0 (layer 0: 2m); 0: 16 */
+    int ef_construction; /* beam while inserting; 0: 200 */
+    int ef_search;       /* beam while searching (at least k); 0: 64 */
+    uint64_t seed;       /* for the layer draws; 0: a fixed one */
 } er_hnsw_params;
 
 /* OWNED: free with er_hnsw_free. */
@@ -56,7 +56,6 @@ int er_hnsw_dim(const er_hnsw *h);
 void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label);
 /* The k nearest it finds, best first; returns how many (<= k).  ef <= 0:
  * the index's ef_search.  Uses the index's scratch space: not concurrently. */
-int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels,
-                   float *scores);
+int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels, float *scores);
 
 #endif

@@ -21,8 +21,8 @@ typedef struct er_walker er_walker;
 struct er_walker {
     const er_workspace *ws;
     const volatile int *cancel;
-    bool hidden;          /* enter and report hidden names */
-    bool no_ignore;       /* no ignore rules */
+    bool hidden;    /* enter and report hidden names */
+    bool no_ignore; /* no ignore rules */
     /* Called for every entry below the start (not the start itself); dirfd
      * holds it under name. */
     void (*visit)(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
@@ -30,9 +30,9 @@ struct er_walker {
     void *payload;
     /* Set by the walk. */
     size_t visited;
-    size_t ignored;       /* entries left out by an ignore rule */
+    size_t ignored; /* entries left out by an ignore rule */
     size_t hidden_skipped;
-    bool stop;            /* a cap was reached or the visitor asked to stop */
+    bool stop; /* a cap was reached or the visitor asked to stop */
     bool cancelled;
     er_ignore *ig;
 };

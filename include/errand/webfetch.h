@@ -29,19 +29,19 @@
 
 /* The descriptive User-Agent every web fetch sends; robots.txt groups for
  * "errand" apply to it. */
-#define ER_WEB_USER_AGENT                                                                 \
+#define ER_WEB_USER_AGENT                                                                   \
     "Mozilla/5.0 (compatible; errand/" ER_VERSION "; research agent fetching pages one at " \
     "a time for a user; obeys robots.txt)"
 #define ER_WEB_ROBOTS_TOKEN "errand"
 
 typedef struct er_web_opts {
-    const er_netguard *guard;     /* BORROWED allow list; NULL: public addresses only */
-    er_cache *cache;              /* BORROWED; NULL: no caching */
-    size_t max_bytes;             /* decoded body bytes read; 0: 5 MiB */
-    long timeout_ms;              /* per request; 0: 20 s */
-    int max_redirects;            /* < 0: 5 */
-    long delay_ms;                /* per-origin politeness delay */
-    int64_t cache_ttl_ms;         /* 0: not cached */
+    const er_netguard *guard; /* BORROWED allow list; NULL: public addresses only */
+    er_cache *cache;          /* BORROWED; NULL: no caching */
+    size_t max_bytes;         /* decoded body bytes read; 0: 5 MiB */
+    long timeout_ms;          /* per request; 0: 20 s */
+    int max_redirects;        /* < 0: 5 */
+    long delay_ms;            /* per-origin politeness delay */
+    int64_t cache_ttl_ms;     /* 0: not cached */
     const volatile int *cancel;
 } er_web_opts;
 

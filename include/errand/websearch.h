@@ -23,17 +23,17 @@
 
 typedef struct er_search_query {
     const char *query;
-    int count;                 /* results wanted, 1-20 */
-    int page;                  /* 1-based */
-    const char *language;      /* "en", "de-CH", or NULL */
-    const char *time_range;    /* "day", "week", "month", "year", or NULL */
+    int count;              /* results wanted, 1-20 */
+    int page;               /* 1-based */
+    const char *language;   /* "en", "de-CH", or NULL */
+    const char *time_range; /* "day", "week", "month", "year", or NULL */
 } er_search_query;
 
 /* What a backend asks the HTTP client for. */
 typedef struct er_search_http {
-    char *url;                 /* OWNED */
-    char *body;                /* OWNED JSON body (POST) or NULL (GET) */
-    const char *headers[6];    /* NULL-terminated; the strings are OWNED by the backend's
+    char *url;              /* OWNED */
+    char *body;             /* OWNED JSON body (POST) or NULL (GET) */
+    const char *headers[6]; /* NULL-terminated; the strings are OWNED by the backend's
                                   scratch (header_buf) */
     char header_buf[2][512];
 } er_search_http;
@@ -41,12 +41,12 @@ typedef struct er_search_http {
 #define ER_SEARCH_BACKEND_VERSION 1
 typedef struct er_search_backend {
     int version;
-    const char *name;          /* "searxng", "brave", "tavily" */
-    const char *default_url;   /* base URL when search.url is unset; NULL: required */
-    const char *key_name;      /* environment variable of its API key, or NULL */
+    const char *name;        /* "searxng", "brave", "tavily" */
+    const char *default_url; /* base URL when search.url is unset; NULL: required */
+    const char *key_name;    /* environment variable of its API key, or NULL */
     /* Fills *out for q against base; ER_EINVAL for an option it cannot honour. */
-    int (*request)(er_search_http *out, const er_search_query *q, const char *base,
-                   const char *key, er_error *err);
+    int (*request)(er_search_http *out, const er_search_query *q, const char *base, const char *key,
+                   er_error *err);
     /* Appends {title, url, snippet, engine, published} items to results from a
      * 2xx body; ER_EPROTO when the body is not the provider's answer. */
     int (*parse)(const char *body, size_t len, cJSON *results, er_error *err);

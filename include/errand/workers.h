@@ -13,11 +13,11 @@
 
 /* A stage of the flow and the worker that runs it. */
 typedef struct er_worker_stage {
-    const char *name;            /* what `errand worker NAME` takes: "supervisor", an
+    const char *name;          /* what `errand worker NAME` takes: "supervisor", an
                                     agent's name, "aggregator"; NULL ends the list */
-    const char *queue;           /* the queue its consumers take messages from */
-    er_bus_handler handle;       /* payload: er_env * */
-    const er_agent_def *agent;   /* an agent's stage: its definition; else NULL */
+    const char *queue;         /* the queue its consumers take messages from */
+    er_bus_handler handle;     /* payload: er_env * */
+    const er_agent_def *agent; /* an agent's stage: its definition; else NULL */
 } er_worker_stage;
 
 /* Every stage in the order a task passes them: the supervisor, one per agent

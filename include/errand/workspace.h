@@ -25,9 +25,9 @@
 #include "own_files.h"
 
 typedef struct er_workspace {
-    char *root;      /* canonical absolute root, no trailing slash (except "/") */
+    char *root; /* canonical absolute root, no trailing slash (except "/") */
     size_t rootlen;
-    er_own_files own;   /* refused wherever they are */
+    er_own_files own; /* refused wherever they are */
 } er_workspace;
 
 /* Canonicalises root (which must exist and be a directory); ER_ENOTFOUND

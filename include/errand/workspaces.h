@@ -22,9 +22,9 @@
 #include "error.h"
 
 typedef struct er_task_place {
-    char *workspace;                     /* OWNED absolute directory */
-    bool server;                         /* a task from errand serve */
-    bool admin_approves[ER_PERM_COUNT];  /* its requests of that class wait for an admin */
+    char *workspace;                    /* OWNED absolute directory */
+    bool server;                        /* a task from errand serve */
+    bool admin_approves[ER_PERM_COUNT]; /* its requests of that class wait for an admin */
 } er_task_place;
 
 /* Fills out for a task of user_id (server: from errand serve).  For a server

@@ -32,8 +32,10 @@ int er_browser_open(er_browser **out, const er_browser_opts *o, er_error *err)
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++)
         if (strcmp(backends[i]->engine, opts.engine) == 0)
             return backends[i]->open(out, &opts, err);
-    return er_error_set(err, ER_EINVAL, "unknown browser engine '%s' (browser.engine): this "
-                        "build has %s", opts.engine, er_browser_engines());
+    return er_error_set(err, ER_EINVAL,
+                        "unknown browser engine '%s' (browser.engine): this "
+                        "build has %s",
+                        opts.engine, er_browser_engines());
 }
 
 void er_browser_close(er_browser *b)

@@ -35,10 +35,10 @@ struct er_cdp {
     pthread_cond_t cond;
     /* guarded by lock */
     int next_id;
-    int waiting;            /* id of the call in flight, 0: none */
+    int waiting; /* id of the call in flight, 0: none */
     cJSON *reply;
     bool closed;
-    char failed[200];       /* er_cdp_fail's reason, "" while fine */
+    char failed[200]; /* er_cdp_fail's reason, "" while fine */
     /* the reader thread's alone */
     er_buf partial;
 };
@@ -54,7 +54,7 @@ static void deliver(er_cdp *c, cJSON *msg)
             pthread_cond_broadcast(&c->cond);
         }
         pthread_mutex_unlock(&c->lock);
-        cJSON_Delete(msg);   /* the answer to a send, or to a call given up */
+        cJSON_Delete(msg); /* the answer to a send, or to a call given up */
         return;
     }
     const char *method = er_json_str(msg, "method");
@@ -79,7 +79,7 @@ static int on_data(struct mg_connection *conn, int bits, char *data, size_t len,
         return 1;
     }
     if (!(bits & 0x80))
-        return 1;   /* more fragments follow */
+        return 1; /* more fragments follow */
     cJSON *msg = cJSON_ParseWithLength(c->partial.ptr, c->partial.len);
     er_buf_reset(&c->partial);
     if (msg)
@@ -136,12 +136,14 @@ int er_cdp_connect(er_cdp **out, int port, const char *path, er_cdp_event_fn fn,
     er_buf_init(&c->partial, MESSAGE_MAX);
     char ebuf[256] = "";
     /* No Origin: Chromium refuses a WebSocket upgrade from an origin it was not told to allow. */
-    c->conn = er_ws.mg_connect_websocket_client("127.0.0.1", port, 0, ebuf, sizeof ebuf, path,
-                                                NULL, on_data, on_close, c);
+    c->conn = er_ws.mg_connect_websocket_client("127.0.0.1", port, 0, ebuf, sizeof ebuf, path, NULL,
+                                                on_data, on_close, c);
     if (!c->conn) {
         er_cdp_close(c);
-        return er_error_set(err, ER_EUNAVAIL, "cannot open the DevTools WebSocket at "
-                            "127.0.0.1:%d: %s", port, ebuf[0] ? ebuf : "connection failed");
+        return er_error_set(err, ER_EUNAVAIL,
+                            "cannot open the DevTools WebSocket at "
+                            "127.0.0.1:%d: %s",
+                            port, ebuf[0] ? ebuf : "connection failed");
     }
     set_nodelay(port);
     *out = c;
@@ -153,7 +155,7 @@ void er_cdp_close(er_cdp *c)
     if (!c)
         return;
     if (c->conn)
-        er_ws.mg_close_connection(c->conn);   /* joins the reader thread */
+        er_ws.mg_close_connection(c->conn); /* joins the reader thread */
     cJSON_Delete(c->reply);
     er_buf_release(&c->partial);
     pthread_cond_destroy(&c->cond);
@@ -161,8 +163,7 @@ void er_cdp_close(er_cdp *c)
     free(c);
 }
 
-static int write_message(er_cdp *c, int id, const char *session, const char *method,
-                         cJSON *params)
+static int write_message(er_cdp *c, int id, const char *session, const char *method, cJSON *params)
 {
     cJSON *m = cJSON_CreateObject();
     er_json_add_num(m, "id", id);
@@ -205,8 +206,10 @@ static int unusable(er_cdp *c, const char *method, er_error *err)
         return er_error_set(err, ER_EUNAVAIL, "%s%s%s", c->failed, method ? " during " : "",
                             method ? method : "");
     if (c->closed)
-        return er_error_set(err, ER_EUNAVAIL, "the browser exited or closed its DevTools "
-                            "connection%s%s", method ? " during " : "", method ? method : "");
+        return er_error_set(err, ER_EUNAVAIL,
+                            "the browser exited or closed its DevTools "
+                            "connection%s%s",
+                            method ? " during " : "", method ? method : "");
     return 0;
 }
 
@@ -239,8 +242,8 @@ static cJSON *wait_reply(er_cdp *c, int id, int timeout_ms)
     return r;
 }
 
-int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *params,
-                int timeout_ms, cJSON **result, er_error *err)
+int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *params, int timeout_ms,
+                cJSON **result, er_error *err)
 {
     if (result)
         *result = NULL;
@@ -259,14 +262,16 @@ int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *param
         pthread_mutex_lock(&c->lock);
         c->waiting = 0;
         pthread_mutex_unlock(&c->lock);
-        return er_error_set(err, ER_EUNAVAIL, "cannot send %s to the browser: the DevTools "
-                            "connection is gone", method);
+        return er_error_set(err, ER_EUNAVAIL,
+                            "cannot send %s to the browser: the DevTools "
+                            "connection is gone",
+                            method);
     }
     pthread_mutex_lock(&c->lock);
     cJSON *reply = wait_reply(c, id, timeout_ms);
     if (!reply && !(rc = unusable(c, method, err)))
-        rc = er_error_set(err, ER_ETIMEDOUT, "the browser did not answer %s within %d ms",
-                          method, timeout_ms);
+        rc = er_error_set(err, ER_ETIMEDOUT, "the browser did not answer %s within %d ms", method,
+                          timeout_ms);
     c->waiting = 0;
     pthread_mutex_unlock(&c->lock);
     if (rc)

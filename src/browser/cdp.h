@@ -29,8 +29,8 @@ void er_cdp_close(er_cdp *c);
  * NULL when not wanted).  ER_ETIMEDOUT, ER_EUNAVAIL when the connection is
  * gone or er_cdp_fail was called, ER_EINVAL with the browser's message for an
  * error answer. */
-int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *params,
-                int timeout_ms, cJSON **result, er_error *err);
+int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *params, int timeout_ms,
+                cJSON **result, er_error *err);
 /* Sends without waiting (TAKES params). */
 int er_cdp_send(er_cdp *c, const char *session, const char *method, cJSON *params);
 /* Fails the call in flight and every later one with why (a crash). */

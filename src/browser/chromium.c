@@ -40,25 +40,25 @@
 #include <unistd.h>
 
 #define START_TIMEOUT_MS 20000
-#define POLL_MS 20
-#define FULL_PAGE_MAX 16384   /* CSS pixels of a full-page screenshot's height */
+#define POLL_MS          20
+#define FULL_PAGE_MAX    16384 /* CSS pixels of a full-page screenshot's height */
 
 typedef struct chromium {
     er_browser base;
     pid_t pid;
-    int status;               /* wait status once reaped */
+    int status; /* wait status once reaped */
     bool reaped;
     char *profile;
     er_cdp *cdp;
     char session[128];
-    char target[128];         /* also the main frame's id */
+    char target[128]; /* also the main frame's id */
     const er_netguard *guard;
     int page_ms, cmd_ms;
-    pthread_mutex_t lock;     /* guards what the reader thread writes below */
+    pthread_mutex_t lock; /* guards what the reader thread writes below */
     bool loading;
-    char blocked[256];        /* the guard's first refusal since the last navigation */
+    char blocked[256]; /* the guard's first refusal since the last navigation */
     int nblocked;
-    char **block_patterns;    /* er_browser_block's lists */
+    char **block_patterns; /* er_browser_block's lists */
     size_t nblock_patterns;
     char **block_types;
     size_t nblock_types;
@@ -77,8 +77,7 @@ static chromium *cr(er_browser *b)
 static int guard_url(const er_netguard *g, const char *url, er_error *err)
 {
     /* Not network fetches: the browser makes them from memory. */
-    if (er_str_starts(url, "data:") || er_str_starts(url, "blob:") ||
-        er_str_starts(url, "about:"))
+    if (er_str_starts(url, "data:") || er_str_starts(url, "blob:") || er_str_starts(url, "about:"))
         return 0;
     int rc = er_netguard_check_scheme(url, err);
     if (rc)
@@ -95,7 +94,7 @@ static int guard_url(const er_netguard *g, const char *url, er_error *err)
     if (gai != 0)
         rc = er_error_set(err, ER_EUNAVAIL, "cannot resolve '%s': %s", host, gai_strerror(gai));
     for (struct addrinfo *a = ai; a && rc == 0; a = a->ai_next)
-        rc = er_netguard_check(g, u.host, a->ai_addr, err);   /* every address the browser may pick */
+        rc = er_netguard_check(g, u.host, a->ai_addr, err); /* every address the browser may pick */
     if (ai)
         freeaddrinfo(ai);
     er_url_release(&u);
@@ -119,8 +118,8 @@ static bool user_blocked(chromium *b, const char *url, const char *type)
         if (type && type_is(type, b->block_types[i]))
             return true;
     for (size_t i = 0; i < b->nblock_patterns; i++)
-        if (er_glob_segment(b->block_patterns[i], strlen(b->block_patterns[i]), url,
-                            strlen(url), false))
+        if (er_glob_segment(b->block_patterns[i], strlen(b->block_patterns[i]), url, strlen(url),
+                            false))
             return true;
     return false;
 }
@@ -200,16 +199,26 @@ static char **chromium_argv(const char *bin, const er_browser_opts *o, const cha
     v[n++] = er_xstrdup(bin);
     if (o->headless)
         v[n++] = er_xstrdup("--headless=new");
-    if (geteuid() == 0)   /* Chromium's sandbox refuses to run as root */
+    if (geteuid() == 0) /* Chromium's sandbox refuses to run as root */
         v[n++] = er_xstrdup("--no-sandbox");
     static const char *const fixed[] = {
-        "--disable-gpu", "--disable-background-networking", "--disable-component-update",
-        "--disable-sync", "--no-first-run", "--no-default-browser-check", "--disable-quic",
-        "--disable-dev-shm-usage", "--disable-extensions", "--mute-audio",
-        "--disable-breakpad", "--block-new-web-contents", "--disable-site-isolation-trials",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--no-first-run",
+        "--no-default-browser-check",
+        "--disable-quic",
+        "--disable-dev-shm-usage",
+        "--disable-extensions",
+        "--mute-audio",
+        "--disable-breakpad",
+        "--block-new-web-contents",
+        "--disable-site-isolation-trials",
         ("--disable-features=IsolateOrigins,site-per-process,Translate,MediaRouter,"
          "OptimizationHints,AutofillServerCommunication"),
-        "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0",
+        "--remote-debugging-address=127.0.0.1",
+        "--remote-debugging-port=0",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(fixed); i++)
         v[n++] = er_xstrdup(fixed[i]);
@@ -254,8 +263,8 @@ static int spawn(chromium *b, const char *bin, const er_browser_opts *o, er_erro
     char **envp = child_env(b->profile);
     pid_t pid = fork();
     if (pid == 0) {
-        setpgid(0, 0);                       /* stopped as a group: its helpers too */
-        prctl(PR_SET_PDEATHSIG, SIGKILL);    /* never outlives errand */
+        setpgid(0, 0);                    /* stopped as a group: its helpers too */
+        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives errand */
         int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (in >= 0)
             dup2(in, 0);
@@ -331,14 +340,18 @@ static int wait_endpoint(chromium *b, int *port, char *path, size_t pathsize, er
     }
     free(file);
     if (rc == ER_ETIMEDOUT)
-        rc = er_error_set(err, ER_ETIMEDOUT, "Chromium did not open its DevTools port within "
-                          "%d s", START_TIMEOUT_MS / 1000);
+        rc = er_error_set(err, ER_ETIMEDOUT,
+                          "Chromium did not open its DevTools port within "
+                          "%d s",
+                          START_TIMEOUT_MS / 1000);
     return rc;
 }
 
 static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
 {
-    (void)st; (void)flag; (void)ftw;
+    (void)st;
+    (void)flag;
+    (void)ftw;
     remove(path);
     return 0;
 }
@@ -367,7 +380,7 @@ static void cr_close(er_browser *base)
     stop_process(b);
     er_cdp_close(b->cdp);
     if (b->pid > 0)
-        kill(-b->pid, SIGKILL);   /* helpers that outlived the browser process */
+        kill(-b->pid, SIGKILL); /* helpers that outlived the browser process */
     if (b->profile)
         nftw(b->profile, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(b->profile);
@@ -379,8 +392,7 @@ static void cr_close(er_browser *base)
 
 /* ---- commands ---- */
 
-static int call(chromium *b, const char *method, cJSON *params, int ms, cJSON **out,
-                er_error *err)
+static int call(chromium *b, const char *method, cJSON *params, int ms, cJSON **out, er_error *err)
 {
     return er_cdp_call(b->cdp, b->session, method, params, ms, out, err);
 }
@@ -432,7 +444,7 @@ static int setup_page(chromium *b, const er_browser_opts *o, er_error *err)
         er_json_add_bool(p, "mobile", false);
         rc = call(b, "Emulation.setDeviceMetricsOverride", p, b->cmd_ms, NULL, err);
     }
-    if (rc == 0) {   /* downloads are off */
+    if (rc == 0) { /* downloads are off */
         p = cJSON_CreateObject();
         er_json_add_str(p, "behavior", "deny");
         rc = er_cdp_call(b->cdp, NULL, "Browser.setDownloadBehavior", p, b->cmd_ms, NULL, err);
@@ -460,7 +472,9 @@ static int eval_value(chromium *b, const char *expr, int ms, cJSON **out, er_err
     if (ex) {
         const char *d = er_json_str(er_json_obj(ex, "exception"), "description");
         rc = er_error_set(err, ER_EINVAL, "the script failed: %s",
-                          d ? d : er_json_str(ex, "text") ? er_json_str(ex, "text") : "error");
+                          d                         ? d
+                          : er_json_str(ex, "text") ? er_json_str(ex, "text")
+                                                    : "error");
         cJSON_Delete(r);
         return rc;
     }
@@ -504,8 +518,10 @@ static int settle_within(chromium *b, int ms, er_error *err)
         nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
     }
     call(b, "Page.stopLoading", NULL, b->cmd_ms, NULL, NULL);
-    return er_error_set(err, ER_ETIMEDOUT, "the page did not finish loading within %d ms "
-                        "(browser.page_timeout); what loaded so far stays readable", b->page_ms);
+    return er_error_set(err, ER_ETIMEDOUT,
+                        "the page did not finish loading within %d ms "
+                        "(browser.page_timeout); what loaded so far stays readable",
+                        b->page_ms);
 }
 
 static int cr_settle(er_browser *base, er_error *err)
@@ -657,10 +673,11 @@ static int cr_set_cookies(er_browser *base, const char *json, er_error *err)
     }
     /* Storage.getCookies' entries carry read-only fields (size, session…)
      * that setCookies refuses: only what a cookie is made of is passed. */
-    static const char *const keep[] = { "name", "value", "domain", "path", "expires",
-                                        "httpOnly", "secure", "sameSite" };
+    static const char *const keep[] = { "name",    "value",    "domain", "path",
+                                        "expires", "httpOnly", "secure", "sameSite" };
     cJSON *clean = cJSON_CreateArray(), *c;
-    cJSON_ArrayForEach(c, list) {
+    cJSON_ArrayForEach(c, list)
+    {
         cJSON *o = cJSON_CreateObject();
         for (size_t i = 0; i < ER_ARRAY_LEN(keep); i++) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(c, keep[i]);
@@ -705,7 +722,7 @@ static int cr_block(er_browser *base, const char *const *patterns, size_t npatte
     b->nblock_types = ntypes;
     pthread_mutex_unlock(&b->lock);
     free_list(oldp, nop);
-    free_list(oldt, not);
+    free_list(oldt, not );
     return 0;
 }
 
@@ -721,7 +738,8 @@ static int cr_emulate(er_browser *base, const er_browser_emulation *e, er_error 
         const cJSON *vp = er_json_obj(m, "cssLayoutViewport");
         p = cJSON_CreateObject();
         er_json_add_num(p, "width", e->width > 0 ? e->width : er_json_num(vp, "clientWidth", 1024));
-        er_json_add_num(p, "height", e->height > 0 ? e->height : er_json_num(vp, "clientHeight", 768));
+        er_json_add_num(p, "height",
+                        e->height > 0 ? e->height : er_json_num(vp, "clientHeight", 768));
         er_json_add_num(p, "deviceScaleFactor", e->scale > 0 ? e->scale : 1);
         er_json_add_bool(p, "mobile", e->mobile);
         cJSON_Delete(m);
@@ -782,7 +800,8 @@ static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)
     *out = NULL;
     const char *bin = find_binary(o->binary);
     if (!bin)
-        return er_error_set(err, ER_ENOTFOUND, "Chromium is not installed (%s not found): "
+        return er_error_set(err, ER_ENOTFOUND,
+                            "Chromium is not installed (%s not found): "
                             "install the Debian package chromium (apt-get install "
                             "--no-install-recommends chromium) or set browser.binary",
                             o->binary ? o->binary : binaries[0]);

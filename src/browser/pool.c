@@ -13,7 +13,7 @@
 typedef struct slot {
     struct slot *next;
     char *session;
-    er_browser *browser;     /* NULL while it is being started */
+    er_browser *browser; /* NULL while it is being started */
     bool busy;
     int uses;
     int64_t last_used;
@@ -24,7 +24,7 @@ struct er_browser_pool {
     er_netguard *guard;
     pthread_mutex_t lock;
     pthread_cond_t cond;
-    slot *slots;             /* guarded by lock */
+    slot *slots; /* guarded by lock */
 };
 
 void er_browser_pool_opts_from_config(er_browser_pool_opts *o, const er_config *cfg)
@@ -32,9 +32,9 @@ void er_browser_pool_opts_from_config(er_browser_pool_opts *o, const er_config *
     memset(o, 0, sizeof *o);
     o->browser.engine = cfg->browser_engine;
     o->browser.binary = cfg->browser_binary;
-    o->browser.headless = !(er_str_eq(cfg->browser_headless, "false") ||
-                            er_str_eq(cfg->browser_headless, "no") ||
-                            er_str_eq(cfg->browser_headless, "0"));
+    o->browser.headless =
+        !(er_str_eq(cfg->browser_headless, "false") || er_str_eq(cfg->browser_headless, "no") ||
+          er_str_eq(cfg->browser_headless, "0"));
     o->browser.page_timeout_ms = (int)(cfg->browser_page_timeout * 1000);
     o->browser.command_timeout_ms = (int)(cfg->browser_command_timeout * 1000);
     o->allow_hosts = cfg->web_allow_hosts;
@@ -143,8 +143,10 @@ static int make_room(er_browser_pool *p, const struct timespec *until, slot **ev
             return 0;
         }
         if (!wait_until(p, until))
-            return er_error_set(err, ER_EUNAVAIL, "all %d browsers are busy "
-                                "(browser.max_instances): try again later", p->o.max_instances);
+            return er_error_set(err, ER_EUNAVAIL,
+                                "all %d browsers are busy "
+                                "(browser.max_instances): try again later",
+                                p->o.max_instances);
     }
     return 0;
 }
@@ -167,15 +169,16 @@ static struct timespec deadline(int ms)
 }
 
 /* Finds or creates session's slot and marks it busy; called with lock held. */
-static int claim(er_browser_pool *p, const char *session, slot **out, slot **evicted,
-                 er_error *err)
+static int claim(er_browser_pool *p, const char *session, slot **out, slot **evicted, er_error *err)
 {
     struct timespec until = deadline(p->o.browser.command_timeout_ms);
     slot *s;
     while ((s = find(p, session)) && s->busy)
         if (!wait_until(p, &until))
-            return er_error_set(err, ER_EUNAVAIL, "the browser of session '%s' stays busy "
-                                "with another call", session);
+            return er_error_set(err, ER_EUNAVAIL,
+                                "the browser of session '%s' stays busy "
+                                "with another call",
+                                session);
     if (!s) {
         int rc = make_room(p, &until, evicted, err);
         if (rc)

@@ -20,9 +20,8 @@ static er_error load_err;
 static void load(void)
 {
     static const char *const names[] = { "libcivetweb.so.1", "libcivetweb.so", NULL };
-    if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_ws, "install libcivetweb1",
-                   &load_err) == 0)
-        er_ws.mg_init_library(0);   /* once, before any client connects (CivetWeb's rule) */
+    if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_ws, "install libcivetweb1", &load_err) == 0)
+        er_ws.mg_init_library(0); /* once, before any client connects (CivetWeb's rule) */
 }
 
 int er_ws_load(er_error *err)

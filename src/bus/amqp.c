@@ -26,9 +26,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#define CONNECT_TIMEOUT_MS 5000
-#define RPC_TIMEOUT_MS 15000        /* declares, login, close: a dead broker cannot hang us */
-#define DEFAULT_HEARTBEAT_S 30
+#define CONNECT_TIMEOUT_MS         5000
+#define RPC_TIMEOUT_MS             15000 /* declares, login, close: a dead broker cannot hang us */
+#define DEFAULT_HEARTBEAT_S        30
 #define DEFAULT_PUBLISH_TIMEOUT_MS 15000
 
 static struct timeval ms_tv(long ms)
@@ -48,15 +48,11 @@ static int server_code(int code)
 {
     switch (code) {
     case AMQP_ACCESS_REFUSED:
-    case AMQP_NOT_ALLOWED:
-        return ER_EAUTH;
-    case AMQP_NOT_FOUND:
-        return ER_ENOTFOUND;
+    case AMQP_NOT_ALLOWED: return ER_EAUTH;
+    case AMQP_NOT_FOUND: return ER_ENOTFOUND;
     case AMQP_PRECONDITION_FAILED:
-    case AMQP_RESOURCE_LOCKED:
-        return ER_ECONFLICT;
-    default:
-        return ER_EUNAVAIL;
+    case AMQP_RESOURCE_LOCKED: return ER_ECONFLICT;
+    default: return ER_EUNAVAIL;
     }
 }
 
@@ -186,7 +182,7 @@ static int socket_open(const amqp_bus *b, amqp_connection_state_t c, er_error *e
             return er_error_set(err, ER_EINTERNAL, "cannot allocate an AMQP socket");
         int rc = tcp_connect(b, &fd, err);
         if (rc == 0)
-            amqp_tcp_socket_set_sockfd(s, fd);  /* closed by amqp_destroy_connection */
+            amqp_tcp_socket_set_sockfd(s, fd); /* closed by amqp_destroy_connection */
         return rc;
     }
     amqp_socket_t *s = amqp_ssl_socket_new(c);
@@ -200,8 +196,7 @@ static int socket_open(const amqp_bus *b, amqp_connection_state_t c, er_error *e
 }
 
 /* Connects, logs in and opens channel 1. */
-int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out,
-                      er_error *err)
+int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t *out, er_error *err)
 {
     *out = NULL;
     amqp_connection_state_t c = amqp_new_connection();
@@ -229,12 +224,9 @@ int er_amqp_conn_open(const amqp_bus *b, int heartbeat, amqp_connection_state_t 
 static const char *type_name(er_exchange_type t)
 {
     switch (t) {
-    case ER_EXCHANGE_DIRECT:
-        return "direct";
-    case ER_EXCHANGE_TOPIC:
-        return "topic";
-    case ER_EXCHANGE_FANOUT:
-        return "fanout";
+    case ER_EXCHANGE_DIRECT: return "direct";
+    case ER_EXCHANGE_TOPIC: return "topic";
+    case ER_EXCHANGE_FANOUT: return "fanout";
     }
     return "direct";
 }
@@ -266,10 +258,12 @@ static int declare_queue(const amqp_bus *b, amqp_connection_state_t c, const er_
     int rc = er_amqp_check_reply(b, c, what, err);
     if (rc != ER_ECONFLICT)
         return rc;
-    er_log(ER_LOG_WARN, "bus", "%s", err ? err->msg : what);   /* the broker's own words */
-    return er_error_set(err, rc, "queue '%s' on RabbitMQ at '%s' exists with other arguments "
+    er_log(ER_LOG_WARN, "bus", "%s", err ? err->msg : what); /* the broker's own words */
+    return er_error_set(err, rc,
+                        "queue '%s' on RabbitMQ at '%s' exists with other arguments "
                         "than bus.queue_type=%s makes: set the type it was made with, or drain "
-                        "and delete it", bd->queue, b->where, b->quorum ? "quorum" : "classic");
+                        "and delete it",
+                        bd->queue, b->where, b->quorum ? "quorum" : "classic");
 }
 
 /* Is exchange ex bound to queue (or is queue NULL: everything)? */
@@ -358,8 +352,8 @@ static int op_info(amqp_bus *b, amqp_connection_state_t c, void *arg, er_error *
         a->depth = (long)ok->message_count;
         return 0;
     }
-    amqp_queue_declare_ok_t *ok = amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(a->queue),
-                                                     1, 0, 0, 0, amqp_empty_table);
+    amqp_queue_declare_ok_t *ok =
+        amqp_queue_declare(c, CHANNEL, amqp_cstring_bytes(a->queue), 1, 0, 0, 0, amqp_empty_table);
     if (!ok)
         return er_amqp_check_reply(b, c, what, err);
     a->depth = (long)ok->message_count;
@@ -393,8 +387,7 @@ static int amqp_ping(er_bus *bus, er_error *err)
 
 /* ---- open / close ---- */
 
-static int query_long(const er_url *u, const char *name, long lo, long hi, long *out,
-                      er_error *err)
+static int query_long(const er_url *u, const char *name, long lo, long hi, long *out, er_error *err)
 {
     char *v = er_url_query_get(u, name);
     if (!v)
@@ -419,8 +412,10 @@ static int query_queue_type(const er_url *u, bool *quorum, er_error *err)
     if (strcasecmp(v, "quorum") == 0 || strcasecmp(v, "classic") == 0)
         *quorum = strcasecmp(v, "quorum") == 0;
     else
-        rc = er_error_set(err, ER_EINVAL, "bus URL: queue_type must be classic or quorum, not "
-                          "'%s'", v);
+        rc = er_error_set(err, ER_EINVAL,
+                          "bus URL: queue_type must be classic or quorum, not "
+                          "'%s'",
+                          v);
     free(v);
     return rc;
 }

@@ -8,7 +8,10 @@
 
 er_amqp_api er_amqp;
 
-#define SYM(f) { #f, offsetof(er_amqp_api, f) }
+#define SYM(f)                       \
+    {                                \
+#f, offsetof(er_amqp_api, f) \
+    }
 static const er_dl_sym syms[] = {
     SYM(amqp_basic_ack),
     SYM(amqp_basic_cancel),
@@ -58,7 +61,8 @@ static er_error load_err;
 static void load(void)
 {
     static const char *const names[] = { "librabbitmq.so.4", "librabbitmq.so", NULL };
-    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &er_amqp, "install librabbitmq4", &load_err);
+    er_dl_load(names, syms, sizeof syms / sizeof syms[0], &er_amqp, "install librabbitmq4",
+               &load_err);
 }
 
 int er_amqp_load(er_error *err)

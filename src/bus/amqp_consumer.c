@@ -15,7 +15,7 @@
  * RabbitMQ closes a channel whose delivery stays unacked past consumer_timeout
  * (30 min by default in 3.10): handlers that run longer need it raised on the
  * broker, or the message is redelivered after the reconnect. */
-#ifdef ERRAND_WITH_AMQP   /* CMake drops amqp.c without AMQP; this file guards itself */
+#ifdef ERRAND_WITH_AMQP /* CMake drops amqp.c without AMQP; this file guards itself */
 
 #include "amqp_internal.h"
 #include "errand/alloc.h"
@@ -30,21 +30,21 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define IO_POLL_MS 1000   /* the I/O thread services heartbeats at least this often */
+#define IO_POLL_MS 1000 /* the I/O thread services heartbeats at least this often */
 
 /* One delivery: from the I/O thread to a worker (todo) and back (done). */
 typedef struct work {
     struct work *next;
-    struct work *next_busy;         /* on consumer.busy while a worker runs it */
-    int lost;                       /* er_bus_msg.lost: its connection is gone */
+    struct work *next_busy; /* on consumer.busy while a worker runs it */
+    int lost;               /* er_bus_msg.lost: its connection is gone */
     uint64_t tag;
-    unsigned gen;                   /* connection generation it came from */
+    unsigned gen; /* connection generation it came from */
     int attempts;
     bool redelivered;
-    bool has_env;                   /* env not yet destroyed */
+    bool has_env; /* env not yet destroyed */
     er_bus_verdict verdict;
-    amqp_envelope_t env;            /* owned; destroyed by the worker */
-    char *exchange, *key;           /* into strings[] */
+    amqp_envelope_t env;  /* owned; destroyed by the worker */
+    char *exchange, *key; /* into strings[] */
     char strings[];
 } work;
 
@@ -58,11 +58,11 @@ struct consumer {
     pthread_t io;
     pthread_t *workers;
     int nworkers;
-    int efd;                        /* wakes the I/O thread */
-    pthread_mutex_t mu;             /* todo, done, stop, workers_gone */
-    pthread_cond_t cv;              /* workers wait for todo or stop */
+    int efd;            /* wakes the I/O thread */
+    pthread_mutex_t mu; /* todo, done, stop, workers_gone */
+    pthread_cond_t cv;  /* workers wait for todo or stop */
     work *todo_head, *todo_tail;
-    work *busy;                     /* in a worker's hands */
+    work *busy; /* in a worker's hands */
     work *done;
     bool stop;
     bool workers_gone;
@@ -79,7 +79,7 @@ static void wake(consumer *c)
 {
     uint64_t one = 1;
     ssize_t n = write(c->efd, &one, sizeof one);
-    (void)n;  /* EAGAIN means a wake-up is already pending */
+    (void)n; /* EAGAIN means a wake-up is already pending */
 }
 
 static void *worker_main(void *arg)
@@ -134,24 +134,15 @@ static void *worker_main(void *arg)
 static long long field_int(const amqp_field_value_t *v)
 {
     switch (v->kind) {
-    case AMQP_FIELD_KIND_I8:
-        return v->value.i8;
-    case AMQP_FIELD_KIND_U8:
-        return v->value.u8;
-    case AMQP_FIELD_KIND_I16:
-        return v->value.i16;
-    case AMQP_FIELD_KIND_U16:
-        return v->value.u16;
-    case AMQP_FIELD_KIND_I32:
-        return v->value.i32;
-    case AMQP_FIELD_KIND_U32:
-        return v->value.u32;
-    case AMQP_FIELD_KIND_I64:
-        return v->value.i64;
-    case AMQP_FIELD_KIND_U64:
-        return v->value.u64 > INT_MAX ? INT_MAX : (long long)v->value.u64;
-    default:
-        return 1;
+    case AMQP_FIELD_KIND_I8: return v->value.i8;
+    case AMQP_FIELD_KIND_U8: return v->value.u8;
+    case AMQP_FIELD_KIND_I16: return v->value.i16;
+    case AMQP_FIELD_KIND_U16: return v->value.u16;
+    case AMQP_FIELD_KIND_I32: return v->value.i32;
+    case AMQP_FIELD_KIND_U32: return v->value.u32;
+    case AMQP_FIELD_KIND_I64: return v->value.i64;
+    case AMQP_FIELD_KIND_U64: return v->value.u64 > INT_MAX ? INT_MAX : (long long)v->value.u64;
+    default: return 1;
     }
 }
 
@@ -382,8 +373,10 @@ static void drop_connection(consumer *c)
     pthread_mutex_unlock(&c->mu);
     free_work_list(w);
     if (n)
-        er_log(ER_LOG_WARN, "bus", "%d message%s in hand from '%s' will be redelivered: their "
-               "handlers are told to stop", n, n == 1 ? "" : "s", c->queue);
+        er_log(ER_LOG_WARN, "bus",
+               "%d message%s in hand from '%s' will be redelivered: their "
+               "handlers are told to stop",
+               n, n == 1 ? "" : "s", c->queue);
 }
 
 static bool stopped(consumer *c, bool *gone)
@@ -423,15 +416,15 @@ static void *io_main(void *arg)
         if (stopped(c, &gone)) {
             if (gone)
                 break;
-            wait_wake(c, IO_POLL_MS);  /* no reconnecting once stopped: wait for close */
+            wait_wake(c, IO_POLL_MS); /* no reconnecting once stopped: wait for close */
             continue;
         }
         wait_wake(c, er_amqp_jitter(backoff));
         if (stopped(c, &gone))
             continue;
         if (consumer_connect(c, &err) == 0) {
-            er_log(ER_LOG_INFO, "bus", "consumer of '%s' reconnected to RabbitMQ at '%s'",
-                   c->queue, c->bus->where);
+            er_log(ER_LOG_INFO, "bus", "consumer of '%s' reconnected to RabbitMQ at '%s'", c->queue,
+                   c->bus->where);
             backoff = BACKOFF_MIN_MS;
         } else {
             er_log(ER_LOG_DEBUG, "bus", "consumer of '%s': %s", c->queue, err.msg);
@@ -442,7 +435,7 @@ static void *io_main(void *arg)
     work *w = c->done;
     c->done = NULL;
     pthread_mutex_unlock(&c->mu);
-    free_work_list(w);  /* verdicts of a connection that is gone */
+    free_work_list(w); /* verdicts of a connection that is gone */
     return NULL;
 }
 
@@ -521,7 +514,7 @@ int er_amqp_consume(er_bus *bus, const char *queue, int concurrency, er_bus_raw_
     c->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
     int rc = c->efd < 0 ? er_error_set(err, ER_EINTERNAL, "eventfd: %s", strerror(errno)) : 0;
     if (!rc)
-        rc = consumer_connect(c, err);  /* first connection here, so errors reach the caller */
+        rc = consumer_connect(c, err); /* first connection here, so errors reach the caller */
     if (!rc)
         rc = start_threads(c, err);
     if (rc) {

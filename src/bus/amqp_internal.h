@@ -13,10 +13,10 @@
 #include <pthread.h>
 #include <stdatomic.h>
 
-#define CHANNEL 1                   /* the one channel of every connection */
+#define CHANNEL         1 /* the one channel of every connection */
 #define ATTEMPTS_HEADER "x-errand-attempts"
-#define BACKOFF_MIN_MS 100          /* reconnect backoff, doubling up to the max */
-#define BACKOFF_MAX_MS 2000
+#define BACKOFF_MIN_MS  100 /* reconnect backoff, doubling up to the max */
+#define BACKOFF_MAX_MS  2000
 
 typedef struct consumer consumer;
 
@@ -25,23 +25,23 @@ typedef struct amqp_bus {
     char *host, *user, *password, *vhost, *cacert;
     int port;
     bool tls;
-    char where[300];                /* "host:port" for messages */
-    int heartbeat;                  /* seconds, consumer connections */
-    bool quorum;                    /* declare quorum queues (query queue_type=quorum) */
+    char where[300]; /* "host:port" for messages */
+    int heartbeat;   /* seconds, consumer connections */
+    bool quorum;     /* declare quorum queues (query queue_type=quorum) */
     int publish_timeout_ms;
-    atomic_bool stopping;           /* er_bus_stop: no new consumers */
-    atomic_bool closing;            /* er_bus_close began: stop retrying */
+    atomic_bool stopping; /* er_bus_stop: no new consumers */
+    atomic_bool closing;  /* er_bus_close began: stop retrying */
     /* The publisher connection (amqp_publish.c); pub_mu guards these. */
     pthread_mutex_t pub_mu;
-    pthread_cond_t pub_cv;          /* a publish was settled, or the reader left */
+    pthread_cond_t pub_cv; /* a publish was settled, or the reader left */
     amqp_connection_state_t pub;
-    unsigned pub_gen;               /* bumped when pub is dropped */
-    uint64_t pub_seq;               /* last publish sequence number on pub */
-    struct pub_wait *pub_waiting;   /* publishes waiting for their confirm */
-    bool pub_reading;               /* a thread reads pub's frames or runs an RPC on it */
-    bool pub_broken;                /* pub failed; dropped by the next thread free to */
-    er_error pub_why;               /* why pub broke */
-    pthread_mutex_t cons_mu;        /* consumers */
+    unsigned pub_gen;             /* bumped when pub is dropped */
+    uint64_t pub_seq;             /* last publish sequence number on pub */
+    struct pub_wait *pub_waiting; /* publishes waiting for their confirm */
+    bool pub_reading;             /* a thread reads pub's frames or runs an RPC on it */
+    bool pub_broken;              /* pub failed; dropped by the next thread free to */
+    er_error pub_why;             /* why pub broke */
+    pthread_mutex_t cons_mu;      /* consumers */
     consumer *consumers;
 } amqp_bus;
 

@@ -19,7 +19,7 @@
  * The connection runs without heartbeats: librabbitmq services them only inside
  * its own calls and this connection idles between publishes; a connection that
  * died while idle shows up as a failed write or read, and is made again. */
-#ifdef ERRAND_WITH_AMQP   /* CMake drops amqp.c without AMQP; this file guards itself */
+#ifdef ERRAND_WITH_AMQP /* CMake drops amqp.c without AMQP; this file guards itself */
 
 #include "amqp_internal.h"
 #include "errand/log.h"
@@ -30,7 +30,7 @@
 #include <time.h>
 
 #define CONFIRM_TIMEOUT_MS 15000
-#define READ_SLICE_MS 50          /* a reader re-checks for a broken connection this often */
+#define READ_SLICE_MS      50 /* a reader re-checks for a broken connection this often */
 
 enum { PUB_PENDING, PUB_ACKED, PUB_NACKED, PUB_LOST };
 
@@ -85,7 +85,7 @@ static int connect_pub(amqp_bus *b, er_error *err)
     int rc = er_amqp_conn_open(b, 0, &c, err);
     if (rc)
         return rc;
-    rc = er_amqp_declare_topology(b, c, NULL, err);   /* a broker may have lost it */
+    rc = er_amqp_declare_topology(b, c, NULL, err); /* a broker may have lost it */
     if (!rc) {
         amqp_confirm_select(c, CHANNEL);
         rc = er_amqp_check_reply(b, c, "enabling publisher confirms", err);
@@ -172,8 +172,10 @@ static int read_frames(amqp_bus *b, long ms, er_error *err)
         if (st == AMQP_STATUS_TIMEOUT)
             break;
         if (st != AMQP_STATUS_OK)
-            return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': waiting for publish "
-                                "confirms: %s", b->where, amqp_error_string2(st));
+            return er_error_set(err, ER_EUNAVAIL,
+                                "RabbitMQ at '%s': waiting for publish "
+                                "confirms: %s",
+                                b->where, amqp_error_string2(st));
         int rc = handle_frame(b, &f, err);
         if (rc)
             return rc;
@@ -205,7 +207,7 @@ static int send_one(amqp_bus *b, const pub_args *a, er_error *err)
     amqp_basic_properties_t p;
     memset(&p, 0, sizeof p);
     p._flags = AMQP_BASIC_DELIVERY_MODE_FLAG | AMQP_BASIC_HEADERS_FLAG;
-    p.delivery_mode = 2;  /* persistent */
+    p.delivery_mode = 2; /* persistent */
     p.headers = (amqp_table_t){ 1, &h };
     amqp_bytes_t body = { a->len, (void *)a->body };
     int st = amqp_basic_publish(b->pub, CHANNEL, amqp_cstring_bytes(a->exchange),
@@ -247,9 +249,11 @@ static int publish_once(amqp_bus *b, const pub_args *a, bool *sent, er_error *er
     while (w.state == PUB_PENDING) {
         int64_t left = deadline - er_mono_ms();
         if (left <= 0) {
-            er_error_set(err, ER_ETIMEDOUT, "RabbitMQ at '%s' did not confirm a publish "
-                         "within %d s", b->where, CONFIRM_TIMEOUT_MS / 1000);
-            broken(b, err);   /* a connection that stopped confirming is no use */
+            er_error_set(err, ER_ETIMEDOUT,
+                         "RabbitMQ at '%s' did not confirm a publish "
+                         "within %d s",
+                         b->where, CONFIRM_TIMEOUT_MS / 1000);
+            broken(b, err); /* a connection that stopped confirming is no use */
             break;
         }
         if (b->pub_reading)
@@ -262,17 +266,18 @@ static int publish_once(amqp_bus *b, const pub_args *a, bool *sent, er_error *er
         pp = &(*pp)->next;
     *pp = w.next;
     switch (w.state) {
-    case PUB_ACKED:
-        return 0;
+    case PUB_ACKED: return 0;
     case PUB_NACKED:
         return er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s' refused (nacked) a message",
                             b->where);
     case PUB_LOST:
         *err = b->pub_why;
-        return err->code ? err->code : er_error_set(err, ER_EUNAVAIL, "RabbitMQ at '%s': "
-                                                    "the connection was lost", b->where);
-    default:
-        return err->code;
+        return err->code ? err->code
+                         : er_error_set(err, ER_EUNAVAIL,
+                                        "RabbitMQ at '%s': "
+                                        "the connection was lost",
+                                        b->where);
+    default: return err->code;
     }
 }
 
@@ -292,7 +297,7 @@ int er_amqp_publish(er_bus *bus, const char *exchange, const char *key, const vo
         if (rc == 0)
             break;
         if (sent && !retried_at_once && er_error_retryable(rc)) {
-            retried_at_once = true;   /* it went stale while idle: try a new one now */
+            retried_at_once = true; /* it went stale while idle: try a new one now */
             continue;
         }
         int64_t left = deadline - er_mono_ms();
@@ -302,8 +307,10 @@ int er_amqp_publish(er_bus *bus, const char *exchange, const char *key, const vo
                 *err = e;
             return rc;
         }
-        er_log(backoff == BACKOFF_MIN_MS ? ER_LOG_WARN : ER_LOG_DEBUG, "bus", "%s; retrying for "
-               "up to %ld s", e.msg, (long)(left + 999) / 1000);
+        er_log(backoff == BACKOFF_MIN_MS ? ER_LOG_WARN : ER_LOG_DEBUG, "bus",
+               "%s; retrying for "
+               "up to %ld s",
+               e.msg, (long)(left + 999) / 1000);
         long pause = er_amqp_jitter(backoff);
         pthread_mutex_unlock(&b->pub_mu);
         sleep_ms(pause < left ? pause : (long)left);
@@ -328,10 +335,10 @@ int er_amqp_pub_rpc(amqp_bus *b, er_amqp_pub_op op, void *arg, er_error *err)
             break;
         if ((rc = op(b, b->pub, arg, err)) == 0)
             break;
-        broken(b, err);   /* a failed RPC closed the channel */
+        broken(b, err); /* a failed RPC closed the channel */
         drop(b);
         if (fresh || attempt > 0 || !er_error_retryable(rc))
-            break;        /* else: it went stale while idle; once more on a new one */
+            break; /* else: it went stale while idle; once more on a new one */
     }
     leave_role(b);
     pthread_mutex_unlock(&b->pub_mu);

@@ -32,7 +32,7 @@ const size_t er_bus_nexchanges = ER_ARRAY_LEN(er_bus_exchanges);
  * in er_agents[]; built once, on first use, and never freed. */
 static er_bus_binding *bindings;
 static size_t nbindings;
-static const char **queue_names;   /* NULL-terminated: the bindings' queues */
+static const char **queue_names; /* NULL-terminated: the bindings' queues */
 static pthread_once_t topology_once = PTHREAD_ONCE_INIT;
 
 static void build_topology(void)
@@ -40,8 +40,8 @@ static void build_topology(void)
     size_t max = er_agent_count() + 3;
     bindings = er_xcalloc(max, sizeof *bindings);
     queue_names = er_xcalloc(max + 1, sizeof *queue_names);
-    bindings[nbindings++] = (er_bus_binding){ ER_QUEUE_SUPERVISOR, ER_EXCHANGE_SUPERVISOR,
-                                              ER_KEY_SUPERVISOR };
+    bindings[nbindings++] =
+        (er_bus_binding){ ER_QUEUE_SUPERVISOR, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR };
     for (size_t i = 0; er_agents[i]; i++) {
         char *queue = er_xasprintf(ER_AGENT_QUEUE_PREFIX "%s", er_agents[i]->name);
         bindings[nbindings++] = (er_bus_binding){ queue, ER_EXCHANGE_AGENT, queue };
@@ -169,7 +169,7 @@ void er_bus_close(er_bus *bus)
     if (!bus)
         return;
     struct er_bus_sub *s = __atomic_load_n(&bus->subs, __ATOMIC_ACQUIRE);
-    bus->be->close(bus);  /* joins every thread that could still call a sub */
+    bus->be->close(bus); /* joins every thread that could still call a sub */
     while (s) {
         struct er_bus_sub *next = s->next;
         free(s);
@@ -198,8 +198,8 @@ bool er_bus_url_is_local(const char *url)
     return local;
 }
 
-int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body,
-                   size_t len, er_error *err)
+int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const void *body, size_t len,
+                   er_error *err)
 {
     if (!exchange)
         return er_error_set(err, ER_EINVAL, "publish: no exchange given");
@@ -215,10 +215,9 @@ int er_bus_publish(er_bus *bus, const char *exchange, const char *key, const voi
         if (rc)
             return rc;
     } else if (!find_exchange(exchange)) {
-        return er_error_set(err, ER_ENOTFOUND,
-                            "no exchange '%s' on the bus (known: %s, %s, %s, %s)", exchange,
-                            ER_EXCHANGE_SUPERVISOR, ER_EXCHANGE_AGENT, ER_EXCHANGE_RESULTS,
-                            ER_EXCHANGE_DEAD);
+        return er_error_set(
+            err, ER_ENOTFOUND, "no exchange '%s' on the bus (known: %s, %s, %s, %s)", exchange,
+            ER_EXCHANGE_SUPERVISOR, ER_EXCHANGE_AGENT, ER_EXCHANGE_RESULTS, ER_EXCHANGE_DEAD);
     }
     return bus->be->publish(bus, exchange, key, body ? body : "", len, 1, err);
 }
@@ -229,8 +228,10 @@ static er_bus_verdict republish(er_bus *bus, const er_bus_msg *m)
     er_error err = { 0 };
     int rc = bus->be->publish(bus, "", m->queue, m->body, m->len, m->attempts + 1, &err);
     if (rc) {
-        er_log(ER_LOG_WARN, "bus", "cannot requeue a message on '%s' for attempt %d: %s; "
-               "returning it to the queue as it is", m->queue, m->attempts + 1, err.msg);
+        er_log(ER_LOG_WARN, "bus",
+               "cannot requeue a message on '%s' for attempt %d: %s; "
+               "returning it to the queue as it is",
+               m->queue, m->attempts + 1, err.msg);
         return ER_BUS_RETRY;
     }
     er_log(ER_LOG_DEBUG, "bus", "message on '%s' failed attempt %d of %d; requeued", m->queue,
@@ -253,14 +254,15 @@ static er_bus_verdict dead_letter(er_bus *bus, const er_bus_msg *m, const char *
         return ER_BUS_REJECT;
     }
     er_bus_dead_fn fn = __atomic_load_n(&bus->on_dead, __ATOMIC_ACQUIRE);
-    if (fn)   /* before the publish: once dead-lettered, the message is out of our hands */
+    if (fn) /* before the publish: once dead-lettered, the message is out of our hands */
         fn(m, reason, __atomic_load_n(&bus->on_dead_payload, __ATOMIC_RELAXED));
     er_error err = { 0 };
-    int rc = bus->be->publish(bus, ER_EXCHANGE_DEAD, m->queue, m->body, m->len, m->attempts,
-                              &err);
+    int rc = bus->be->publish(bus, ER_EXCHANGE_DEAD, m->queue, m->body, m->len, m->attempts, &err);
     if (rc) {
-        er_log(ER_LOG_ERROR, "bus", "cannot dead-letter a message from '%s' (%s): %s; "
-               "returning it to the queue", m->queue, reason, err.msg);
+        er_log(ER_LOG_ERROR, "bus",
+               "cannot dead-letter a message from '%s' (%s): %s; "
+               "returning it to the queue",
+               m->queue, reason, err.msg);
         return ER_BUS_RETRY;
     }
     er_log(ER_LOG_WARN, "bus", "dead-lettered a message from '%s' to '%s' after %d attempt%s: %s",
@@ -297,14 +299,15 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
         char reason[160];
-        snprintf(reason, sizeof reason, "its worker died or lost the broker at each of its %d "
-                 "attempts", m.attempts);
+        snprintf(reason, sizeof reason,
+                 "its worker died or lost the broker at each of its %d "
+                 "attempts",
+                 m.attempts);
         return dead_letter(s->bus, &m, reason);
     }
     er_bus_verdict v = s->fn(&m, s->payload);
     switch (v) {
-    case ER_BUS_ACK:
-        return ER_BUS_ACK;
+    case ER_BUS_ACK: return ER_BUS_ACK;
     case ER_BUS_RETRY: {
         if (m.attempts < ER_BUS_MAX_ATTEMPTS)
             return republish(s->bus, &m);
@@ -312,10 +315,8 @@ static er_bus_verdict dispatch(const er_bus_msg *raw, void *payload)
         snprintf(what, sizeof what, "it failed at each of its %d attempts", m.attempts);
         return dead_after(s->bus, &m, what);
     }
-    case ER_BUS_REJECT:
-        return dead_after(s->bus, &m, "the handler rejected it");
-    case ER_BUS_REQUEUE:
-        return ER_BUS_RETRY;   /* to the backend: put it back as it is */
+    case ER_BUS_REJECT: return dead_after(s->bus, &m, "the handler rejected it");
+    case ER_BUS_REQUEUE: return ER_BUS_RETRY; /* to the backend: put it back as it is */
     }
     return dead_letter(s->bus, &m, "the handler returned an invalid verdict");
 }
@@ -327,8 +328,8 @@ int er_bus_consume(er_bus *bus, const char *queue, int concurrency, er_bus_handl
     if (rc)
         return rc;
     if (concurrency < 1 || concurrency > 1024)
-        return er_error_set(err, ER_EINVAL, "consume '%s': concurrency %d is not in 1..1024",
-                            queue, concurrency);
+        return er_error_set(err, ER_EINVAL, "consume '%s': concurrency %d is not in 1..1024", queue,
+                            concurrency);
     if (!fn)
         return er_error_set(err, ER_EINVAL, "consume '%s': no handler given", queue);
     struct er_bus_sub *s = er_xcalloc(1, sizeof *s);
@@ -354,13 +355,12 @@ void er_bus_stop(er_bus *bus)
         bus->be->stop(bus);
 }
 
-int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers,
-                      er_error *err)
+int er_bus_queue_info(er_bus *bus, const char *queue, long *depth, long *consumers, er_error *err)
 {
     long d = -1, c = -1;
     er_error scratch = { 0 };
     if (!err)
-        err = &scratch;   /* callers that only want the numbers pass NULL; backends write it */
+        err = &scratch; /* callers that only want the numbers pass NULL; backends write it */
     int rc = check_queue(queue, err);
     if (rc == 0)
         rc = bus->be->queue_info(bus, queue, &d, &c, err);
@@ -414,7 +414,7 @@ static bool match_from(const char *p, const char *k)
         if (pe - p == 1 && *p == '#') {
             if (!*pe)
                 return true;
-            for (const char *w = k;;) {  /* '#' takes 0, 1, 2, … words of the key */
+            for (const char *w = k;;) { /* '#' takes 0, 1, 2, … words of the key */
                 if (match_from(pe + 1, w))
                     return true;
                 const char *dot = strchr(w, '.');

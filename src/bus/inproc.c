@@ -21,23 +21,23 @@
 
 typedef struct imsg {
     struct imsg *next;
-    const char *exchange;  /* a topology name or "": static storage */
-    const char *key;       /* into data[] */
+    const char *exchange; /* a topology name or "": static storage */
+    const char *key;      /* into data[] */
     int attempts;
     bool redelivered;
     size_t len;
-    char data[];           /* body, NUL, key, NUL */
+    char data[]; /* body, NUL, key, NUL */
 } imsg;
 
 typedef struct iqueue {
     const char *name;
     pthread_mutex_t mu;
     pthread_cond_t cv;
-    imsg *head, *tail;     /* head is also peeked without the lock: atomic stores */
+    imsg *head, *tail; /* head is also peeked without the lock: atomic stores */
     long depth;
-    long groups;           /* consumer groups with live threads */
-    int sleeping;          /* consumers in cond_wait: publish signals only then */
-    struct igroup *idle;   /* groups whose threads wait for a first message */
+    long groups;         /* consumer groups with live threads */
+    int sleeping;        /* consumers in cond_wait: publish signals only then */
+    struct igroup *idle; /* groups whose threads wait for a first message */
 } iqueue;
 
 typedef struct iroute {
@@ -55,9 +55,9 @@ typedef struct igroup {
     er_bus_raw_handler fn;
     void *payload;
     pthread_t *threads;
-    int want;              /* threads to run */
-    int nthreads;          /* started; under queue->mu */
-    int live;              /* threads still running or yet to start; under queue->mu */
+    int want;     /* threads to run */
+    int nthreads; /* started; under queue->mu */
+    int live;     /* threads still running or yet to start; under queue->mu */
     struct igroup *next_idle;
 } igroup;
 
@@ -68,7 +68,7 @@ struct inproc_bus {
     iroute *routes;
     size_t nroutes;
     atomic_bool stopping;
-    pthread_mutex_t mu;    /* groups */
+    pthread_mutex_t mu; /* groups */
     igroup *groups;
 };
 
@@ -178,12 +178,9 @@ static void push(iqueue *q, imsg *m)
 static bool route_matches(const iroute *r, const char *key)
 {
     switch (r->exchange->type) {
-    case ER_EXCHANGE_DIRECT:
-        return strcmp(r->key, key) == 0;
-    case ER_EXCHANGE_TOPIC:
-        return er_bus_topic_match(r->key, key);
-    case ER_EXCHANGE_FANOUT:
-        return true;
+    case ER_EXCHANGE_DIRECT: return strcmp(r->key, key) == 0;
+    case ER_EXCHANGE_TOPIC: return er_bus_topic_match(r->key, key);
+    case ER_EXCHANGE_FANOUT: return true;
     }
     return false;
 }
@@ -210,7 +207,7 @@ static int inproc_publish(er_bus *bus, const char *exchange, const char *key, co
         if (r->exchange != ex || !route_matches(r, key))
             continue;
         size_t j = 0;
-        while (j < n && targets[j] != r->queue)   /* a queue gets one copy, like AMQP */
+        while (j < n && targets[j] != r->queue) /* a queue gets one copy, like AMQP */
             j++;
         if (j == n)
             targets[n++] = r->queue;
@@ -266,7 +263,7 @@ static void *consumer_main(void *arg)
         };
         er_bus_verdict v = g->fn(&msg, g->payload);
         if (v == ER_BUS_RETRY) {
-            m->redelivered = true;  /* the generic layer could not requeue it: keep it */
+            m->redelivered = true; /* the generic layer could not requeue it: keep it */
             push(g->queue, m);
         } else {
             free(m);
@@ -303,8 +300,8 @@ static void start_idle(iqueue *q)
     }
 }
 
-static int inproc_consume(er_bus *bus, const char *queue, int concurrency,
-                          er_bus_raw_handler fn, void *payload, er_error *err)
+static int inproc_consume(er_bus *bus, const char *queue, int concurrency, er_bus_raw_handler fn,
+                          void *payload, er_error *err)
 {
     inproc_bus *b = to_inproc(bus);
     iqueue *q = find_queue(b, queue);
@@ -328,7 +325,7 @@ static int inproc_consume(er_bus *bus, const char *queue, int concurrency,
     q->groups++;
     g->next_idle = q->idle;
     q->idle = g;
-    if (q->head)   /* messages wait already */
+    if (q->head) /* messages wait already */
         start_idle(q);
     pthread_mutex_unlock(&q->mu);
     return 0;
@@ -340,8 +337,8 @@ static void inproc_stop(er_bus *bus)
     atomic_store(&b->stopping, true);
     for (size_t i = 0; i < b->nqueues; i++) {
         iqueue *q = &b->queues[i];
-        pthread_mutex_lock(&q->mu);   /* no consumer is between its check and its wait */
-        for (igroup *g = q->idle; g; g = g->next_idle) {   /* they never start now */
+        pthread_mutex_lock(&q->mu); /* no consumer is between its check and its wait */
+        for (igroup *g = q->idle; g; g = g->next_idle) { /* they never start now */
             g->live = 0;
             q->groups--;
         }

@@ -18,7 +18,7 @@ static const er_cache_backend *const backends[] = {
 /* Schemes this program knows about, compiled in or not, for error messages. */
 static const struct {
     const char *scheme;
-    const char *option;  /* CMake option that brings it, or NULL if always built */
+    const char *option; /* CMake option that brings it, or NULL if always built */
 } known[] = {
     { "inproc", NULL },
     { "redis", "ERRAND_WITH_REDIS" },
@@ -140,8 +140,7 @@ int er_cache_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int6
     return rc ? rc : c->be->incr(c, key, by, ttl_ms, out, err);
 }
 
-int er_cache_publish(er_cache *c, const char *channel, const void *msg, size_t len,
-                     er_error *err)
+int er_cache_publish(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err)
 {
     if (er_str_empty(channel))
         return er_error_set(err, ER_EINVAL, "cache publish: empty channel");

@@ -22,37 +22,37 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MIN_BUCKETS 64
+#define MIN_BUCKETS        64
 #define MIN_SWEEP_INTERVAL 64
 
 typedef struct entry {
     struct entry *next;
     uint64_t hash;
-    int64_t expires;  /* er_mono_ms() deadline; 0: never */
+    int64_t expires; /* er_mono_ms() deadline; 0: never */
     size_t len;
-    char *val;        /* len bytes + NUL */
+    char *val; /* len bytes + NUL */
     char key[];
 } entry;
 
 typedef struct isub {
     er_cache_sub base;
-    atomic_int refs;     /* the subscriber's own + one per snapshot listing it */
-    atomic_int running;  /* callbacks in progress */
-    atomic_bool dead;    /* set by unsubscribe: no new callbacks start */
-    pthread_mutex_t mu;  /* with idle: unsubscribe waits for running == 0 */
+    atomic_int refs;    /* the subscriber's own + one per snapshot listing it */
+    atomic_int running; /* callbacks in progress */
+    atomic_bool dead;   /* set by unsubscribe: no new callbacks start */
+    pthread_mutex_t mu; /* with idle: unsubscribe waits for running == 0 */
     pthread_cond_t idle;
     er_cache_msg_fn fn;
     void *payload;
     bool pattern;
-    size_t len;          /* of channel (for patterns: the prefix, '*' dropped) */
+    size_t len; /* of channel (for patterns: the prefix, '*' dropped) */
     char channel[];
 } isub;
 
 /* Immutable once published; replaced whole on every (un)subscribe. */
 typedef struct snapshot {
     atomic_int refs;
-    size_t nexact;       /* subs[0, nexact): exact channels, sorted */
-    size_t n;            /* subs[nexact, n): prefix patterns */
+    size_t nexact; /* subs[0, nexact): exact channels, sorted */
+    size_t n;      /* subs[nexact, n): prefix patterns */
     isub *subs[];
 } snapshot;
 
@@ -68,8 +68,8 @@ typedef struct icache {
     pthread_mutex_t sub_mu;
     isub **subs;
     size_t nsubs, subcap;
-    snapshot *snap;           /* NULL when nothing is subscribed */
-    atomic_size_t live_subs;  /* lock-free "anyone listening?" for publish */
+    snapshot *snap;          /* NULL when nothing is subscribed */
+    atomic_size_t live_subs; /* lock-free "anyone listening?" for publish */
 } icache;
 
 static icache *from_cache(er_cache *c)
@@ -82,7 +82,7 @@ static icache *from_cache(er_cache *c)
 
 static uint64_t hash_key(const icache *ic, const char *key)
 {
-    uint64_t h = 1469598103934665603ULL ^ ic->seed;  /* FNV-1a, seeded per cache */
+    uint64_t h = 1469598103934665603ULL ^ ic->seed; /* FNV-1a, seeded per cache */
     for (const unsigned char *p = (const unsigned char *)key; *p; p++) {
         h ^= *p;
         h *= 1099511628211ULL;
@@ -170,8 +170,7 @@ static void grow(icache *ic)
  * while bounding dead entries to about the number of live ones. */
 static void maybe_sweep(icache *ic, int64_t now)
 {
-    if (++ic->sets_since_sweep >= (ic->count > MIN_SWEEP_INTERVAL ? ic->count
-                                                                   : MIN_SWEEP_INTERVAL))
+    if (++ic->sets_since_sweep >= (ic->count > MIN_SWEEP_INTERVAL ? ic->count : MIN_SWEEP_INTERVAL))
         sweep(ic, now);
     if (ic->count >= ic->nbuckets)
         grow(ic);
@@ -281,7 +280,7 @@ static int ip_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int
         char num[32];
         int n = snprintf(num, sizeof num, "%" PRId64, next);
         entry *e = link ? *link : NULL;
-        if (!e) {  /* created here: the only time the TTL applies */
+        if (!e) { /* created here: the only time the TTL applies */
             maybe_sweep(ic, now);
             e = insert(ic, key, h);
             e->expires = deadline(now, ttl_ms);
@@ -382,7 +381,7 @@ static void deliver_to(isub *s, delivery *d)
 static void deliver(const snapshot *snap, delivery *d)
 {
     size_t lo = 0, hi = snap->nexact;
-    while (lo < hi) {  /* first exact subscriber >= channel */
+    while (lo < hi) { /* first exact subscriber >= channel */
         size_t mid = lo + (hi - lo) / 2;
         if (strcmp(snap->subs[mid]->channel, d->channel) < 0)
             lo = mid + 1;
@@ -398,8 +397,7 @@ static void deliver(const snapshot *snap, delivery *d)
     }
 }
 
-static int ip_publish(er_cache *c, const char *channel, const void *msg, size_t len,
-                      er_error *err)
+static int ip_publish(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err)
 {
     (void)err;
     icache *ic = from_cache(c);

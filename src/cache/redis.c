@@ -31,10 +31,10 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
-#define POOL_MAX 8
-#define DEFAULT_CONNECT_MS 2000
-#define DEFAULT_TIMEOUT_MS 5000
-#define RESUB_CONNECT_MAX_MS 1000  /* keeps unsubscribe prompt while reconnecting */
+#define POOL_MAX             8
+#define DEFAULT_CONNECT_MS   2000
+#define DEFAULT_TIMEOUT_MS   5000
+#define RESUB_CONNECT_MAX_MS 1000 /* keeps unsubscribe prompt while reconnecting */
 #define RESUB_BACKOFF_MIN_MS 50
 #define RESUB_BACKOFF_MAX_MS 1000
 
@@ -49,17 +49,17 @@ typedef struct rcache {
     er_cache base;
     char *host;
     int port;
-    char *user;      /* NULL: AUTH with the password only */
-    char *password;  /* NULL: no AUTH */
+    char *user;     /* NULL: AUTH with the password only */
+    char *password; /* NULL: no AUTH */
     long db;
-    char *addr;      /* "host:port" for messages */
+    char *addr; /* "host:port" for messages */
     int connect_ms, timeout_ms;
 
-    pthread_mutex_t mu;  /* guards the pool */
+    pthread_mutex_t mu; /* guards the pool */
     pthread_cond_t freed;
     redisContext *idle[POOL_MAX];
     int nidle;
-    int nconn;           /* idle + in use */
+    int nconn; /* idle + in use */
     atomic_int nsubs;
     /* After a connect that failed slowly (a timeout: the host is unreachable, not
      * refusing), command connections fail fast until then (er_mono_ms): a worker
@@ -72,19 +72,19 @@ typedef struct rcache {
 typedef struct rsub {
     er_cache_sub base;
     rcache *rc;
-    char *channel;       /* as the caller gave it */
-    char *target;        /* sent to Redis: the channel, or an escaped glob */
+    char *channel; /* as the caller gave it */
+    char *target;  /* sent to Redis: the channel, or an escaped glob */
     bool pattern;
     er_cache_msg_fn fn;
     void *payload;
-    redisContext *ctx;   /* owned by the thread once it runs */
-    int wake;            /* eventfd rung by unsubscribe */
+    redisContext *ctx; /* owned by the thread once it runs */
+    int wake;          /* eventfd rung by unsubscribe */
     pthread_t thread;
 } rsub;
 
 /* One command: argv with lengths, and whether repeating it is harmless. */
 typedef struct cmd {
-    const char *what;  /* for messages: "GET 'key'" style context */
+    const char *what; /* for messages: "GET 'key'" style context */
     const char *key;
     bool idempotent;
     int argc;
@@ -155,15 +155,13 @@ static int reply_error(const rcache *rc, const char *what, const redisReply *r, 
         return er_error_set(err, ER_EAUTH,
                             "Redis at '%s' refused %s: %s — check the password in the Redis URL",
                             rc->addr, what, r->str);
-    if (strstr(r->str, "not an integer") || strstr(r->str, "overflow") ||
-        reply_is(r, "WRONGTYPE"))
+    if (strstr(r->str, "not an integer") || strstr(r->str, "overflow") || reply_is(r, "WRONGTYPE"))
         return er_error_set(err, ER_EINVAL, "%s: %s", what, r->str);
     if (reply_is(r, "LOADING") || reply_is(r, "BUSY") || reply_is(r, "MASTERDOWN") ||
         reply_is(r, "TRYAGAIN") || reply_is(r, "OOM") || reply_is(r, "READONLY"))
-        return er_error_set(err, ER_EUNAVAIL, "Redis at '%s' cannot serve %s now: %s",
-                            rc->addr, what, r->str);
-    return er_error_set(err, ER_EINTERNAL, "Redis at '%s' refused %s: %s", rc->addr, what,
-                        r->str);
+        return er_error_set(err, ER_EUNAVAIL, "Redis at '%s' cannot serve %s now: %s", rc->addr,
+                            what, r->str);
+    return er_error_set(err, ER_EINTERNAL, "Redis at '%s' refused %s: %s", rc->addr, what, r->str);
 }
 
 /* The reason a command got no reply, as an er_error. */
@@ -188,8 +186,8 @@ static int setup_command(rcache *rc, redisContext *ctx, int argc, const char **a
     if (r->type == REDIS_REPLY_ERROR) {
         ret = reply_error(rc, what, r, err);
         if (ret != ER_EAUTH && code_on_refusal)
-            ret = er_error_set(err, code_on_refusal, "Redis at '%s' refused %s: %s", rc->addr,
-                               what, r->str);
+            ret = er_error_set(err, code_on_refusal, "Redis at '%s' refused %s: %s", rc->addr, what,
+                               r->str);
     }
     freeReplyObject(r);
     return ret;
@@ -199,8 +197,8 @@ static int authenticate(rcache *rc, redisContext *ctx, er_error *err)
 {
     if (rc->password) {
         const char *argv[3] = { "AUTH", rc->user ? rc->user : rc->password, rc->password };
-        int rcode = setup_command(rc, ctx, rc->user ? 3 : 2, argv, "the credentials", ER_EAUTH,
-                                  err);
+        int rcode =
+            setup_command(rc, ctx, rc->user ? 3 : 2, argv, "the credentials", ER_EAUTH, err);
         if (rcode)
             return rcode;
     }
@@ -208,8 +206,7 @@ static int authenticate(rcache *rc, redisContext *ctx, er_error *err)
         char db[24];
         snprintf(db, sizeof db, "%ld", rc->db);
         const char *argv[2] = { "SELECT", db };
-        return setup_command(rc, ctx, 2, argv, "SELECT of the database in the URL", ER_EINVAL,
-                             err);
+        return setup_command(rc, ctx, 2, argv, "SELECT of the database in the URL", ER_EINVAL, err);
     }
     return 0;
 }
@@ -248,9 +245,10 @@ static int pool_connect(rcache *rc, redisContext **out, er_error *err)
     int64_t now = er_mono_ms(), until = atomic_load(&rc->down_until);
     if (now < until) {
         *out = NULL;
-        return er_error_set(err, ER_EUNAVAIL, "cannot connect to Redis at '%s': no answer "
-                            "within %d ms a moment ago — is it reachable?", rc->addr,
-                            rc->connect_ms);
+        return er_error_set(err, ER_EUNAVAIL,
+                            "cannot connect to Redis at '%s': no answer "
+                            "within %d ms a moment ago — is it reachable?",
+                            rc->addr, rc->connect_ms);
     }
     int ret = connect_ctx(rc, rc->connect_ms, out, err);
     int64_t took = er_mono_ms() - now;
@@ -265,7 +263,7 @@ static void pool_put(rcache *rc, redisContext *ctx)
     if (ctx)
         rc->idle[rc->nidle++] = ctx;
     else
-        rc->nconn--;  /* the caller dropped it: room for a new one */
+        rc->nconn--; /* the caller dropped it: room for a new one */
     pthread_cond_signal(&rc->freed);
     pthread_mutex_unlock(&rc->mu);
 }
@@ -320,7 +318,7 @@ static int run(rcache *rc, cmd *k, redisReply **out, er_error *err)
             return ret;
         }
         ret = io_error(rc, k->what, ctx, errno, err);
-        redisFree(ctx);  /* poisoned: a late reply would answer the next command */
+        redisFree(ctx); /* poisoned: a late reply would answer the next command */
         if (ret == ER_ETIMEDOUT || !k->idempotent || attempt > 0)
             break;
         er_log(ER_LOG_INFO, "cache", "%s; reconnecting once", err ? err->msg : "connection lost");
@@ -345,7 +343,10 @@ static int run_key(rcache *rc, const char *verb, cmd *k, redisReply **out, er_er
 static int rd_get(er_cache *c, const char *key, char **out, size_t *len, er_error *err)
 {
     rcache *rc = from_cache(c);
-    cmd k = { .key = key, .idempotent = true, .argc = 2, .argv = { "GET", key },
+    cmd k = { .key = key,
+              .idempotent = true,
+              .argc = 2,
+              .argv = { "GET", key },
               .lens = { 3, strlen(key) } };
     redisReply *r;
     int ret = run_key(rc, k.argv[0], &k, &r, err);
@@ -373,7 +374,9 @@ static int rd_set(er_cache *c, const char *key, const void *val, size_t len, int
     rcache *rc = from_cache(c);
     char ttl[24];
     int n = snprintf(ttl, sizeof ttl, "%" PRId64, ttl_ms);
-    cmd k = { .key = key, .idempotent = true, .argc = ttl_ms > 0 ? 5 : 3,
+    cmd k = { .key = key,
+              .idempotent = true,
+              .argc = ttl_ms > 0 ? 5 : 3,
               .argv = { "SET", key, val, "PX", ttl },
               .lens = { 3, strlen(key), len, 2, (size_t)n } };
     redisReply *r;
@@ -386,7 +389,10 @@ static int rd_set(er_cache *c, const char *key, const void *val, size_t len, int
 static int rd_del(er_cache *c, const char *key, er_error *err)
 {
     rcache *rc = from_cache(c);
-    cmd k = { .key = key, .idempotent = true, .argc = 2, .argv = { "DEL", key },
+    cmd k = { .key = key,
+              .idempotent = true,
+              .argc = 2,
+              .argv = { "DEL", key },
               .lens = { 3, strlen(key) } };
     redisReply *r;
     int ret = run_key(rc, k.argv[0], &k, &r, err);
@@ -403,7 +409,9 @@ static int rd_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int
     int nby = snprintf(sby, sizeof sby, "%" PRId64, by);
     int nttl = snprintf(sttl, sizeof sttl, "%" PRId64, ttl_ms);
     /* Not idempotent: a retry after a lost reply could count twice. */
-    cmd k = { .key = key, .idempotent = false, .argc = 6,
+    cmd k = { .key = key,
+              .idempotent = false,
+              .argc = 6,
               .argv = { "EVAL", INCR_SCRIPT, "1", key, sby, sttl },
               .lens = { 4, sizeof INCR_SCRIPT - 1, 1, strlen(key), (size_t)nby, (size_t)nttl } };
     redisReply *r;
@@ -419,15 +427,18 @@ static int rd_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int
     return ret;
 }
 
-static int rd_publish(er_cache *c, const char *channel, const void *msg, size_t len,
-                      er_error *err)
+static int rd_publish(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err)
 {
     rcache *rc = from_cache(c);
     char what[160];
     snprintf(what, sizeof what, "PUBLISH to channel '%.120s'", channel);
     /* Not retried after a lost reply: subscribers may already have it. */
-    cmd k = { .what = what, .key = channel, .idempotent = false, .argc = 3,
-              .argv = { "PUBLISH", channel, msg }, .lens = { 7, strlen(channel), len } };
+    cmd k = { .what = what,
+              .key = channel,
+              .idempotent = false,
+              .argc = 3,
+              .argv = { "PUBLISH", channel, msg },
+              .lens = { 7, strlen(channel), len } };
     redisReply *r;
     int ret = run(rc, &k, &r, err);
     if (!ret)
@@ -481,8 +492,8 @@ static int sub_connect(rsub *s, int connect_ms, er_error *err)
     else if (r->type == REDIS_REPLY_ERROR)
         ret = reply_error(rc, what, r, err);
     else if (r->type != REDIS_REPLY_ARRAY || r->elements != 3)
-        ret = er_error_set(err, ER_EPROTO, "Redis at '%s' answered %s with reply type %d",
-                           rc->addr, what, r->type);
+        ret = er_error_set(err, ER_EPROTO, "Redis at '%s' answered %s with reply type %d", rc->addr,
+                           what, r->type);
     freeReplyObject(r);
     if (ret) {
         redisFree(ctx);
@@ -545,8 +556,8 @@ static bool sub_wait(rsub *s, int ms)
 static bool sub_reconnect(rsub *s)
 {
     int delay = RESUB_BACKOFF_MIN_MS;
-    int connect_ms = s->rc->connect_ms < RESUB_CONNECT_MAX_MS ? s->rc->connect_ms
-                                                              : RESUB_CONNECT_MAX_MS;
+    int connect_ms =
+        s->rc->connect_ms < RESUB_CONNECT_MAX_MS ? s->rc->connect_ms : RESUB_CONNECT_MAX_MS;
     for (;;) {
         if (sub_wait(s, delay))
             return true;
@@ -616,8 +627,8 @@ static int rd_subscribe(er_cache *c, const char *channel, er_cache_msg_fn fn, vo
     int ret = sub_connect(s, rc->connect_ms, err);
     if (!ret && (ret = pthread_create(&s->thread, NULL, sub_main, s)) != 0) {
         redisFree(s->ctx);
-        ret = er_error_set(err, ER_EINTERNAL, "cannot start a subscriber thread: %s",
-                           strerror(ret));
+        ret =
+            er_error_set(err, ER_EINTERNAL, "cannot start a subscriber thread: %s", strerror(ret));
     }
     if (ret) {
         sub_free(s);

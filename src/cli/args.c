@@ -89,8 +89,8 @@ static int add_value(cli_args *out, const cli_opt *o, const char *v)
     return 0;
 }
 
-int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
-              int argc, char **argv, bool stop_at_pos, int *consumed)
+int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals, int argc,
+              char **argv, bool stop_at_pos, int *consumed)
 {
     int i = 0;
     bool only_pos = false;
@@ -128,7 +128,7 @@ int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt
             o = find_short(opts, arg[1]);
             if (!o)
                 o = find_short(globals, arg[1]);
-            if (o && o->arg && arg[2])   /* -n5, -opolicy.exec=allow: the value attached */
+            if (o && o->arg && arg[2]) /* -n5, -opolicy.exec=allow: the value attached */
                 value = arg + 2;
             else if (!o || arg[2])
                 return cli_usage_error(cmd, "unknown option '%s'", arg);
@@ -150,7 +150,7 @@ int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt
 
 const char *cli_value(const cli_args *a, const char *name)
 {
-    for (size_t i = a->nopts; i-- > 0;)   /* the last one given wins */
+    for (size_t i = a->nopts; i-- > 0;) /* the last one given wins */
         if (strcmp(a->opts[i]->name, name) == 0)
             return a->values[i];
     return NULL;

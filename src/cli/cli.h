@@ -13,21 +13,21 @@
 #include <cjson/cJSON.h>
 
 #define CLI_MAX_OPTS 64
-#define CLI_MAX_POS 64
+#define CLI_MAX_POS  64
 
 /* Exit statuses (documented in errand(1)). */
 enum { EXIT_DONE = 0, EXIT_FAILED = 1, EXIT_USAGE = 2, EXIT_UNAVAIL = 3, EXIT_INTERRUPTED = 130 };
 
 typedef struct cli_opt {
-    const char *name;       /* long name without "--" */
-    char short_name;        /* 0 when none */
-    const char *arg;        /* metavar, NULL for a flag */
+    const char *name; /* long name without "--" */
+    char short_name;  /* 0 when none */
+    const char *arg;  /* metavar, NULL for a flag */
     const char *help;
 } cli_opt;
 
 typedef struct cli_args {
-    const cli_opt *opts[CLI_MAX_OPTS];   /* which option each value belongs to */
-    const char *values[CLI_MAX_OPTS];    /* "1" for flags */
+    const cli_opt *opts[CLI_MAX_OPTS]; /* which option each value belongs to */
+    const char *values[CLI_MAX_OPTS];  /* "1" for flags */
     size_t nopts;
     char *pos[CLI_MAX_POS];
     size_t npos;
@@ -36,13 +36,13 @@ typedef struct cli_args {
 struct cli;
 typedef struct cli_cmd {
     const char *name;
-    const char *usage;      /* after "errand NAME " */
-    const char *summary;    /* one line */
-    const cli_opt *opts;    /* terminated by { NULL } */
+    const char *usage;   /* after "errand NAME " */
+    const char *summary; /* one line */
+    const cli_opt *opts; /* terminated by { NULL } */
     int (*run)(struct cli *c, cli_args *a);
-    const char *help;       /* longer description, or NULL */
-    bool no_args;           /* takes no positional arguments */
-    void (*help_more)(void);   /* prints the part of the help built at run time, or NULL */
+    const char *help;        /* longer description, or NULL */
+    bool no_args;            /* takes no positional arguments */
+    void (*help_more)(void); /* prints the part of the help built at run time, or NULL */
 } cli_cmd;
 
 typedef struct cli {
@@ -54,12 +54,12 @@ typedef struct cli {
 
 /* How a request's progress is shown (run.c). */
 typedef struct cli_view {
-    bool stream;         /* print the answer's tokens as they come */
-    bool interactive;    /* may prompt on the terminal for approvals */
-    bool progress;       /* routing and tool steps on stderr */
-    bool collect_steps;  /* gather the stored steps for --json */
-    bool charts;         /* draw data_chart results on stdout (a terminal) */
-    bool stream_json;    /* every event as one JSON line on stdout (cli_stream_json_event) */
+    bool stream;        /* print the answer's tokens as they come */
+    bool interactive;   /* may prompt on the terminal for approvals */
+    bool progress;      /* routing and tool steps on stderr */
+    bool collect_steps; /* gather the stored steps for --json */
+    bool charts;        /* draw data_chart results on stdout (a terminal) */
+    bool stream_json;   /* every event as one JSON line on stdout (cli_stream_json_event) */
 } cli_view;
 
 /* The chart of a data_chart tool_result event drawn for a terminal cols wide
@@ -76,16 +76,15 @@ typedef struct cli_outcome {
     int error_code;
     int64_t tokens_in;
     int64_t tokens_out;
-    bool streamed;        /* the answer already went to stdout */
-    cJSON *route;         /* the routing decision, if any */
-    cJSON *steps;         /* with collect_steps */
-    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated, or NULL */
+    bool streamed;      /* the answer already went to stdout */
+    cJSON *route;       /* the routing decision, if any */
+    cJSON *steps;       /* with collect_steps */
+    cJSON *interrupted; /* calls a crash interrupted and that were not repeated, or NULL */
 } cli_outcome;
 
 /* Submits a request and follows it to its end; Ctrl-C cancels it.  Starts the
  * in-process workers first when the bus is in-process. */
-int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out,
-                    er_error *err);
+int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out, er_error *err);
 void cli_outcome_release(cli_outcome *o);
 /* Takes an "end" event's data (status, answer, error, code, tokens) into o. */
 void cli_outcome_take_end(cli_outcome *o, const cJSON *data);
@@ -150,8 +149,8 @@ extern const cli_opt cli_global_opts[];
 /* Parses argv against opts (and the global table when globals != NULL), stopping
  * at the first positional when stop_at_pos.  EXIT_USAGE with a message on error,
  * which points at `errand CMD --help` (cmd NULL: errand --help). */
-int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals,
-              int argc, char **argv, bool stop_at_pos, int *consumed);
+int cli_parse(cli_args *out, const char *cmd, const cli_opt *opts, const cli_opt *globals, int argc,
+              char **argv, bool stop_at_pos, int *consumed);
 const char *cli_value(const cli_args *a, const char *name);
 /* Edit distance between two short names (SIZE_MAX past 31 characters), for
  * "did you mean" suggestions. */

@@ -43,7 +43,7 @@ typedef struct check {
     const char *name;
     int rc;
     char detail[512];
-    cJSON *queues;   /* the bus's queues for --json: name → {waiting, consumers}; OWNED */
+    cJSON *queues; /* the bus's queues for --json: name → {waiting, consumers}; OWNED */
 } check;
 
 static void check_store(cli *c, check *k)
@@ -97,8 +97,9 @@ static void check_bus(cli *c, check *k)
         long depth = -1, consumers = -1;
         if (er_bus_queue_info(bus, *queue, &depth, &consumers, NULL) != 0 || depth < 0)
             continue;
-        n += snprintf(k->detail + n, sizeof k->detail - (size_t)n, "\n      %-17s %ld waiting, %ld consumer%s",
-                      *queue, depth, consumers, consumers == 1 ? "" : "s");
+        n += snprintf(k->detail + n, sizeof k->detail - (size_t)n,
+                      "\n      %-17s %ld waiting, %ld consumer%s", *queue, depth, consumers,
+                      consumers == 1 ? "" : "s");
         cJSON *q = cJSON_CreateObject();
         er_json_add_num(q, "waiting", (double)depth);
         er_json_add_num(q, "consumers", (double)consumers);
@@ -150,7 +151,8 @@ static void check_sandbox(cli *c, check *k)
     if (strcmp(er_sandbox_kind(), "bwrap") == 0)
         snprintf(k->detail, sizeof k->detail, "bwrap jail; cgroup %s", cgroup);
     else
-        snprintf(k->detail, sizeof k->detail, "rlimits-only (%s): commands see the whole "
+        snprintf(k->detail, sizeof k->detail,
+                 "rlimits-only (%s): commands see the whole "
                  "filesystem; tasks from errand serve run none (sandbox.fallback); cgroup %s",
                  er_sandbox_why_unconfined(), cgroup);
 }
@@ -167,8 +169,8 @@ static void check_web(cli *c, check *k)
     char search[200];
     k->name = "web";
     if (er_search_backend_for(cfg, &b, &err) == 0)
-        snprintf(search, sizeof search, "search: %s%s%s", b->name,
-                 cfg->search_url ? " at " : "", cfg->search_url ? cfg->search_url : "");
+        snprintf(search, sizeof search, "search: %s%s%s", b->name, cfg->search_url ? " at " : "",
+                 cfg->search_url ? cfg->search_url : "");
     else
         snprintf(search, sizeof search, "search: off (%s)", err.msg);
     char *pdf = er_sandbox_which("pdftotext");

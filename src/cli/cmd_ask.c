@@ -72,9 +72,8 @@ static void print_json(const cli_outcome *o)
     /* Every agent the request went to ("agent" is "supervisor" for a compound one). */
     cJSON *agents = cJSON_CreateArray();
     const cJSON *st;
-    cJSON_ArrayForEach(st, er_json_arr(o->route, "steps"))
-        if (er_json_str(st, "agent"))
-            er_json_append(agents, cJSON_CreateString(er_json_str(st, "agent")));
+    cJSON_ArrayForEach(st, er_json_arr(o->route, "steps")) if (er_json_str(st, "agent"))
+        er_json_append(agents, cJSON_CreateString(er_json_str(st, "agent")));
     if (!cJSON_GetArraySize(agents) && o->agent)
         er_json_append(agents, cJSON_CreateString(o->agent));
     er_json_add(j, "agents", agents);
@@ -102,7 +101,7 @@ int cli_outcome_exit(const cli_outcome *o)
     return e == EXIT_UNAVAIL ? EXIT_UNAVAIL : EXIT_FAILED;
 }
 
-#define ATTACH_MAX (1024 * 1024)   /* piped text or one -f file */
+#define ATTACH_MAX (1024 * 1024) /* piped text or one -f file */
 
 /* Standard input when something is piped or redirected into it (a terminal
  * is left alone: that is where approvals are asked).  Waiting for a slow
@@ -122,7 +121,8 @@ static int read_piped(er_buf *out, er_error *err)
     ssize_t n;
     while ((n = read(STDIN_FILENO, chunk, sizeof chunk)) > 0)
         if (er_buf_append(out, chunk, (size_t)n) != 0)
-            return er_error_set(err, ER_ETOOBIG, "standard input is over %d KB; save it to a "
+            return er_error_set(err, ER_ETOOBIG,
+                                "standard input is over %d KB; save it to a "
                                 "file in the workspace and name it in the request",
                                 ATTACH_MAX / 1024);
     if (n < 0)
@@ -149,8 +149,10 @@ static int attach_file(er_buf *req, const char *path, er_error *err)
     int rc = 0;
     while (rc == 0 && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
         if (er_buf_append(&b, chunk, n) != 0)
-            rc = er_error_set(err, ER_ETOOBIG, "'%s' is over %d KB; name it in the request "
-                              "instead (the code agent reads files)", path, ATTACH_MAX / 1024);
+            rc = er_error_set(err, ER_ETOOBIG,
+                              "'%s' is over %d KB; name it in the request "
+                              "instead (the code agent reads files)",
+                              path, ATTACH_MAX / 1024);
     if (rc == 0 && ferror(f))
         rc = er_error_set(err, ER_EIO, "cannot read '%s': %s", path, strerror(errno));
     if (rc == 0 && b.len && memchr(b.ptr, '\0', b.len))
@@ -229,8 +231,9 @@ int cmd_ask(cli *c, cli_args *a)
         free(request);
         return cli_usage_error("ask", "--json and --output-format stream-json: choose one");
     }
-    bool quiet = json || stream_json;   /* stdout is for JSON only */
-    er_submit s = { .request = request, .agent = agent,
+    bool quiet = json || stream_json; /* stdout is for JSON only */
+    er_submit s = { .request = request,
+                    .agent = agent,
                     .approve_all = cli_flag(&c->global, "yes") };
     const char *conv = cli_value(a, "conversation");
     char conv_id[ER_ID_LEN];
@@ -244,7 +247,8 @@ int cmd_ask(cli *c, cli_args *a)
                    .interactive = !quiet && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !quiet && isatty(STDERR_FILENO),
                    .charts = !quiet && isatty(STDOUT_FILENO),
-                   .collect_steps = json, .stream_json = stream_json };
+                   .collect_steps = json,
+                   .stream_json = stream_json };
     cli_install_sigint();
     cli_outcome o;
     rc = cli_run_request(c, &s, &v, &o, &err);
@@ -265,7 +269,8 @@ int cmd_ask(cli *c, cli_args *a)
             putchar('\n');
         /* The stored answer says it too, but the stream was the model's text only. */
         if (o.streamed && o.interrupted)
-            fprintf(stderr, "errand: %d tool call%s interrupted by a worker restart and not "
+            fprintf(stderr,
+                    "errand: %d tool call%s interrupted by a worker restart and not "
                     "repeated; check %s effect (errand task show %s)\n",
                     cJSON_GetArraySize(o.interrupted),
                     cJSON_GetArraySize(o.interrupted) == 1 ? " was" : "s were",

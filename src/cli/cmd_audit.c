@@ -72,7 +72,8 @@ static int audit_list(const char *path, bool json, long limit)
         free(text);
     } else {
         const cJSON *e;
-        cJSON_ArrayForEach(e, all) {
+        cJSON_ArrayForEach(e, all)
+        {
             char when[32];
             er_time_iso((int64_t)er_json_num(e, "ts", 0), when, sizeof when);
             printf("%s %-8s %-12s %-7s %-10s %s %.80s\n", when, er_json_str(e, "outcome"),

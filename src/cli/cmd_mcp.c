@@ -75,7 +75,8 @@ static int mcp_tools(const er_config *cfg, const char *name, bool json)
         er_json_add_str(out, "revision", er_mcp_conn_version(conn));
         cJSON *list = cJSON_CreateArray();
         const cJSON *t;
-        cJSON_ArrayForEach(t, tools) {
+        cJSON_ArrayForEach(t, tools)
+        {
             char *agent_name = er_mcp_tool_name(s->name, er_json_str(t, "name"));
             const char *desc = er_json_str(t, "description");
             if (json) {

@@ -57,8 +57,8 @@ static void print_item_line(const er_memory_item *m, const char *prefix)
     char ts[32];
     er_time_iso(m->updated_ms, ts, sizeof ts);
     ts[16] = '\0';
-    printf("%s%s  %-10s %-12s %s  %.70s%s%s\n", prefix, m->id, m->kind, m->scope, ts,
-           m->text, strlen(m->text) > 70 ? "…" : "", m->untrusted ? "  [untrusted]" : "");
+    printf("%s%s  %-10s %-12s %s  %.70s%s%s\n", prefix, m->id, m->kind, m->scope, ts, m->text,
+           strlen(m->text) > 70 ? "…" : "", m->untrusted ? "  [untrusted]" : "");
 }
 
 /* The filter the options give (the local user's and the shared items). */
@@ -96,7 +96,7 @@ static int mem_add(mem_cmd *mc)
     const char *scope = cli_value(mc->a, "scope");
     it.scope = (char *)(scope ? scope : "user");
     if (strcmp(it.scope, "global") == 0)
-        it.user_id = (char *)"";   /* shared with every user */
+        it.user_id = (char *)""; /* shared with every user */
     it.scope_id = (char *)cli_value(mc->a, "scope-id");
     it.kind = (char *)cli_value(mc->a, "kind");
     it.source = (char *)cli_value(mc->a, "source");
@@ -281,8 +281,8 @@ static int mem_relate(mem_cmd *mc)
     }
     er_error err = { 0 };
     const char *src = cli_value(mc->a, "source");
-    if (er_store_memory_relate(mc->st, mc->user_id, mc->a->pos[1], mc->a->pos[2], mc->a->pos[3],
-                               c, src ? src : "", &err))
+    if (er_store_memory_relate(mc->st, mc->user_id, mc->a->pos[1], mc->a->pos[2], mc->a->pos[3], c,
+                               src ? src : "", &err))
         return cli_fail(&err);
     if (!mc->json)
         printf("%s -%s-> %s\n", mc->a->pos[1], mc->a->pos[2], mc->a->pos[3]);
@@ -320,8 +320,8 @@ static int mem_graph(mem_cmd *mc)
         return cli_usage_error("memory", "--depth is 1 to 8");
     cJSON *arr = mc->json ? cJSON_CreateArray() : NULL;
     er_error err = { 0 };
-    int rc = er_store_memory_graph(mc->st, mc->user_id, mc->a->pos[1], (int)depth, graph_row, arr,
-                                   &err);
+    int rc =
+        er_store_memory_graph(mc->st, mc->user_id, mc->a->pos[1], (int)depth, graph_row, arr, &err);
     if (rc) {
         cJSON_Delete(arr);
         return cli_fail(&err);
@@ -337,8 +337,8 @@ int cmd_memory(cli *c, cli_args *a)
         const char *name;
         int (*fn)(mem_cmd *);
     } subs[] = {
-        { "add", mem_add },   { "search", mem_search }, { "list", mem_list },
-        { "show", mem_show }, { "forget", mem_forget }, { "relate", mem_relate },
+        { "add", mem_add },     { "search", mem_search }, { "list", mem_list },
+        { "show", mem_show },   { "forget", mem_forget }, { "relate", mem_relate },
         { "graph", mem_graph },
     };
     if (a->npos == 0)
@@ -361,5 +361,6 @@ int cmd_memory(cli *c, cli_args *a)
     }
     return cli_usage_error("memory",
                            "unknown subcommand '%s' (add, search, list, show, forget, relate, "
-                           "graph)", a->pos[0]);
+                           "graph)",
+                           a->pos[0]);
 }

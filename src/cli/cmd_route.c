@@ -40,20 +40,19 @@ int cmd_route(cli *c, cli_args *a)
                 printf("  [confidence %.2f]", r.steps[i].confidence);
             putchar('\n');
         }
-        if (r.reason)   /* the model's decision was unusable */
+        if (r.reason) /* the model's decision was unusable */
             printf("fallback: the model's decision was unusable (%s); the offline classifier "
-                   "decided\n", r.reason);
+                   "decided\n",
+                   r.reason);
         if (r.confidence >= 0)
-            printf("confidence %.2f (%s)%s\n", r.confidence,
-                   r.classifier ? r.classifier : r.method,
+            printf("confidence %.2f (%s)%s\n", r.confidence, r.classifier ? r.classifier : r.method,
                    r.nsteps > 1 ? ", the lowest of the steps'" : "");
         else
             printf("method %s\n", r.method);
         const cJSON *s;
         if (r.scores) {
             printf(r.nsteps > 1 ? "scores of the whole request:" : "scores:");
-            cJSON_ArrayForEach(s, r.scores)
-                printf(" %s=%.3f", s->string, s->valuedouble);
+            cJSON_ArrayForEach(s, r.scores) printf(" %s=%.3f", s->string, s->valuedouble);
             putchar('\n');
         }
     }

@@ -49,7 +49,7 @@ int cmd_serve(cli *c, cli_args *a)
         return cli_fail(&err);
     /* Each user works in server.workspaces/USER-ID: none may hold errand's files. */
     if (er_workspaces_check(er_env_config(c->env), false, &err)) {
-        err.code = ER_EINVAL;   /* the configuration's to fix: exit 2 */
+        err.code = ER_EINVAL; /* the configuration's to fix: exit 2 */
         return cli_fail(&err);
     }
     struct sigaction sa;
@@ -63,7 +63,9 @@ int cmd_serve(cli *c, cli_args *a)
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
     pthread_sigmask(SIG_BLOCK, &stop_set, &old);
-    srv_opts o = { .listen = cli_value(a, "listen"), .serve = wait_for_signal, .payload = &old,
+    srv_opts o = { .listen = cli_value(a, "listen"),
+                   .serve = wait_for_signal,
+                   .payload = &old,
                    .grace_s = grace };
     int rc = srv_run(c->env, &o, &err);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

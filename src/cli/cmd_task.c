@@ -63,8 +63,7 @@ static int print_task_row(const er_task *t, void *payload)
     ts[19] = '\0';
     double secs = (double)(t->updated_ms - t->created_ms) / 1000.0;
     printf("%.13s  %-9s  %-10s  %s  %6.1fs  %.50s%s\n", t->id, er_task_status_name(t->status),
-           t->agent ? t->agent : "-", ts + 5, secs, t->request,
-           strlen(t->request) > 50 ? "…" : "");
+           t->agent ? t->agent : "-", ts + 5, secs, t->request, strlen(t->request) > 50 ? "…" : "");
     return 0;
 }
 
@@ -83,13 +82,13 @@ static int task_list(cli *c, cli_args *a, er_store *st)
     if (limit) {
         if (er_str_to_long(limit, &n) || n <= 0)
             return cli_usage_error("task", "--limit needs a positive number");
-        f.limit = n > INT_MAX ? INT_MAX : (int)n;   /* "all of them", not n mod 2^32 */
+        f.limit = n > INT_MAX ? INT_MAX : (int)n; /* "all of them", not n mod 2^32 */
     }
     (void)c;
     list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0 };
     if (!l.json)
-        printf("%-13s  %-9s  %-10s  %-14s  %7s  %s\n", "ID", "STATUS", "AGENT", "CREATED",
-               "TIME", "REQUEST");
+        printf("%-13s  %-9s  %-10s  %-14s  %7s  %s\n", "ID", "STATUS", "AGENT", "CREATED", "TIME",
+               "REQUEST");
     int rc = er_store_task_list(st, &f, print_task_row, &l, &err);
     if (l.json)
         print_json(l.arr);
@@ -155,7 +154,8 @@ static int task_show(cli_args *a, er_store *st, const char *id)
             er_time_iso(w.created_ms, since, sizeof since);
             er_time_iso(w.expires_ms, until, sizeof until);
             printf("waiting   for the approval of %s call %s (since %s; denied at %s), no "
-                   "worker held\n", w.tool, w.call_id, since, until);
+                   "worker held\n",
+                   w.tool, w.call_id, since, until);
             er_task_wait_release(&w);
         }
         er_task_filter f = { .parent_id = t.id, .status = -1, .limit = 100 };
@@ -193,7 +193,7 @@ int cmd_task(cli *c, cli_args *a)
     if (!list && (cli_flag(a, "status") || cli_flag(a, "limit")))
         return cli_usage_error("task", "--status and --limit go with task list");
     if (strcmp(sub, "cancel") != 0)
-        cli_reap_orphans(c);   /* a killed process's tasks show as what they are */
+        cli_reap_orphans(c); /* a killed process's tasks show as what they are */
     if (list)
         return task_list(c, a, st);
     char id[ER_ID_LEN];
@@ -267,8 +267,7 @@ int cmd_conv(cli *c, cli_args *a)
         if (limit && (er_str_to_long(limit, &n) || n <= 0))
             return cli_usage_error("conv", "--limit needs a positive number");
         list_ctx l = { json, cJSON_CreateArray(), 0 };
-        rc = er_store_conv_list(st, NULL, n > INT_MAX ? INT_MAX : (int)n, print_conv_row, &l,
-                                &err);
+        rc = er_store_conv_list(st, NULL, n > INT_MAX ? INT_MAX : (int)n, print_conv_row, &l, &err);
         if (json)
             print_json(l.arr);
         else

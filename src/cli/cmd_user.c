@@ -71,14 +71,12 @@ static int print_user(const er_user *u, void *payload)
     }
     int active = 0;
     const cJSON *t;
-    cJSON_ArrayForEach(t, tokens)
-        active += !er_json_bool(t, "revoked", false);
+    cJSON_ArrayForEach(t, tokens) active += !er_json_bool(t, "revoked", false);
     ts[10] = '\0';
     printf("%-20s %-6s %s  %s  %d token%s\n", u->name, u->role, u->id, ts, active,
            active == 1 ? "" : "s");
-    cJSON_ArrayForEach(t, tokens)
-        if (!er_json_bool(t, "revoked", false))
-            printf("    token %s  %s\n", er_json_str(t, "id"), er_json_str(t, "label"));
+    cJSON_ArrayForEach(t, tokens) if (!er_json_bool(t, "revoked", false))
+        printf("    token %s  %s\n", er_json_str(t, "id"), er_json_str(t, "label"));
     cJSON_Delete(tokens);
     return 0;
 }
@@ -137,16 +135,18 @@ static int user_revoke(cli_args *a, er_store *st)
         er_user_release(&u);
         if (rc)
             return cli_fail(&err);
-        printf("revoked %d token%s and session%s of %s\n", n, n == 1 ? "" : "s",
-               n == 1 ? "" : "s", a->pos[1]);
+        printf("revoked %d token%s and session%s of %s\n", n, n == 1 ? "" : "s", n == 1 ? "" : "s",
+               a->pos[1]);
         return EXIT_DONE;
     }
     int rc = er_store_api_token_revoke(st, a->pos[1], &err);
     if (rc == ER_ENOTFOUND)
         rc = er_store_session_revoke(st, a->pos[1], &err);
     if (rc == ER_ENOTFOUND)
-        er_error_set(&err, rc, "no valid API token or session '%s' (see errand user list, "
-                               "errand user sessions NAME)", a->pos[1]);
+        er_error_set(&err, rc,
+                     "no valid API token or session '%s' (see errand user list, "
+                     "errand user sessions NAME)",
+                     a->pos[1]);
     if (rc)
         return cli_fail(&err);
     printf("revoked %s\n", a->pos[1]);
@@ -234,11 +234,11 @@ int cmd_user(cli *c, cli_args *a)
     static const struct {
         const char *name;
         int (*fn)(cli_args *, er_store *);
-        size_t most;   /* positional arguments, the subcommand's name included */
+        size_t most; /* positional arguments, the subcommand's name included */
     } subs[] = {
-        { "add", user_add, 2 },       { "list", user_list, 1 },     { "token", user_token, 2 },
-        { "revoke", user_revoke, 2 }, { "sessions", user_sessions, 2 },
-        { "role", user_role, 3 },     { "delete", user_delete, 2 },
+        { "add", user_add, 2 },       { "list", user_list, 1 },         { "token", user_token, 2 },
+        { "revoke", user_revoke, 2 }, { "sessions", user_sessions, 2 }, { "role", user_role, 3 },
+        { "delete", user_delete, 2 },
     };
     if (a->npos == 0)
         return cli_usage_error("user", "say add, list, token, revoke, sessions, role or delete");
@@ -246,7 +246,7 @@ int cmd_user(cli *c, cli_args *a)
         if (strcmp(a->pos[0], subs[i].name) != 0)
             continue;
         size_t most = subs[i].most;
-        if (a->npos > most)   /* "user add ada lovelace": say so, not add "ada" */
+        if (a->npos > most) /* "user add ada lovelace": say so, not add "ada" */
             return cli_usage_error("user", "unexpected argument '%s'", a->pos[most]);
         er_error err = { 0 };
         er_store *st;
@@ -254,6 +254,8 @@ int cmd_user(cli *c, cli_args *a)
             return cli_fail(&err);
         return subs[i].fn(a, st);
     }
-    return cli_usage_error("user", "unknown subcommand '%s' (add, list, token, revoke, sessions, "
-                                   "role, delete)", a->pos[0]);
+    return cli_usage_error("user",
+                           "unknown subcommand '%s' (add, list, token, revoke, sessions, "
+                           "role, delete)",
+                           a->pos[0]);
 }

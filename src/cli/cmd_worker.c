@@ -71,7 +71,7 @@ static bool wait_fd(int fd, int timeout_ms)
 
 typedef struct drainer {
     er_env *env;
-    int done[2];   /* written when the consumers are gone */
+    int done[2]; /* written when the consumers are gone */
 } drainer;
 
 static void *drain_main(void *arg)
@@ -98,13 +98,15 @@ static int start_blocked(pthread_t *t, void *(*fn)(void *), void *arg)
 
 static void shut_down(er_env *env, const char *name, long grace_s)
 {
-    er_log(ER_LOG_INFO, "worker", "worker %s stopping: finishing the messages in hand (up to "
-           "%ld s; signal again to hand them back now)", name, grace_s);
+    er_log(ER_LOG_INFO, "worker",
+           "worker %s stopping: finishing the messages in hand (up to "
+           "%ld s; signal again to hand them back now)",
+           name, grace_s);
     er_env_stop(env);
     drainer d = { env, { -1, -1 } };
     pthread_t t;
     if (pipe2(d.done, O_CLOEXEC) != 0 || start_blocked(&t, drain_main, &d) != 0) {
-        er_env_interrupt(env);   /* cannot wait in a thread: hand everything back now */
+        er_env_interrupt(env); /* cannot wait in a thread: hand everything back now */
         er_env_drain(env);
     } else {
         int64_t deadline = er_mono_ms() + grace_s * 1000;
@@ -113,8 +115,10 @@ static void shut_down(er_env *env, const char *name, long grace_s)
         while (!done && signals == seen && er_mono_ms() < deadline)
             done = wait_fd(d.done[0], (int)(deadline - er_mono_ms()));
         if (!done) {
-            er_log(ER_LOG_WARN, "worker", "worker %s: interrupting the tasks in hand; they go "
-                   "back to their queue", name);
+            er_log(ER_LOG_WARN, "worker",
+                   "worker %s: interrupting the tasks in hand; they go "
+                   "back to their queue",
+                   name);
             er_env_interrupt(env);
         }
         pthread_join(t, NULL);
@@ -146,7 +150,7 @@ int cmd_worker(cli *c, cli_args *a)
         return cli_fail(&err);
     /* Its tasks work in its workspace or, from errand serve, in the users'. */
     if (er_workspaces_check(er_env_config(c->env), true, &err)) {
-        err.code = ER_EINVAL;   /* the configuration's to fix: exit 2 */
+        err.code = ER_EINVAL; /* the configuration's to fix: exit 2 */
         return cli_fail(&err);
     }
     er_alloc_keep_freed_memory();
@@ -159,7 +163,8 @@ int cmd_worker(cli *c, cli_args *a)
         return cli_fail(&err);
     /* An in-process bus reaches no other process: such a worker would wait forever. */
     if (er_bus_is_local(bus))
-        return cli_usage_error("worker", "a worker needs a message broker: set RABBITMQ_URL "
+        return cli_usage_error("worker",
+                               "a worker needs a message broker: set RABBITMQ_URL "
                                "(without one, `errand ask` and `errand serve` run the workers "
                                "themselves)");
     if (install_handlers() != 0)
@@ -168,7 +173,7 @@ int cmd_worker(cli *c, cli_args *a)
     sigemptyset(&stop_set);
     sigaddset(&stop_set, SIGTERM);
     sigaddset(&stop_set, SIGINT);
-    pthread_sigmask(SIG_BLOCK, &stop_set, &old);   /* consumer threads inherit it */
+    pthread_sigmask(SIG_BLOCK, &stop_set, &old); /* consumer threads inherit it */
     for (size_t i = 0; !rc && i < a->npos; i++)
         rc = er_workers_start(c->env, a->pos[i], (int)n, &err);
     pthread_sigmask(SIG_SETMASK, &old, NULL);

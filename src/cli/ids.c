@@ -59,16 +59,16 @@ static int resolve(cli *c, const char *what, const char *cmd, const char *prefix
         return 0;
     }
     if (strlen(prefix) < 4)
-        return er_error_set(err, ER_EINVAL, "%s id '%s' is too short (4 characters at least)",
-                            what, prefix);
+        return er_error_set(err, ER_EINVAL, "%s id '%s' is too short (4 characters at least)", what,
+                            prefix);
     out[0] = '\0';
     id_match m = { prefix, out, false };
     rc = list(st, &m, err);
     if (rc)
         return rc;
     if (m.ambiguous)
-        return er_error_set(err, ER_EINVAL, "%s id '%s' is ambiguous; give more characters",
-                            what, prefix);
+        return er_error_set(err, ER_EINVAL, "%s id '%s' is ambiguous; give more characters", what,
+                            prefix);
     if (!out[0])
         return er_error_set(err, ER_ENOTFOUND, "no %s '%s' (see `errand %s list`)", what, prefix,
                             cmd);
@@ -109,8 +109,10 @@ int cli_resume_conv(cli *c, char out[ER_ID_LEN], er_error *err)
     if (!rc)
         rc = er_store_conv_list(st, user, 1, take_latest, out, err);
     if (!rc && !out[0])
-        rc = er_error_set(err, ER_ENOTFOUND, "no conversation to continue yet; start one "
-                          "without %s", which ? "--resume" : "--continue");
+        rc = er_error_set(err, ER_ENOTFOUND,
+                          "no conversation to continue yet; start one "
+                          "without %s",
+                          which ? "--resume" : "--continue");
     return rc;
 }
 

@@ -22,8 +22,9 @@ const cli_opt cli_global_opts[] = {
     { "llm", 0, "PROVIDER", "LLM provider: openai, anthropic or offline (ERRAND_LLM)" },
     { "model", 'm', "NAME", "Model name (ERRAND_MODEL)" },
     { "workspace", 'w', "DIR", "Root directory of the file tools (default: current directory)" },
-    { "set", 'o', "KEY=VALUE", "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5)); "
-                                      "not secrets (keys, tokens): ps shows them" },
+    { "set", 'o', "KEY=VALUE",
+      "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5)); "
+      "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
@@ -40,7 +41,8 @@ static const cli_opt ask_opts[] = {
     { "conversation", 'C', "ID", "Continue this conversation" },
     { "no-stream", 0, NULL, "Print the answer when it is complete instead of streaming it" },
     { "file", 'f', "FILE", "Attach FILE's text to the request (may be repeated)" },
-    { "output-format", 0, "FORMAT", "text (default); json (as --json); stream-json: every "
+    { "output-format", 0, "FORMAT",
+      "text (default); json (as --json); stream-json: every "
       "event as one JSON object per line, then a result line (errand(1), STREAM-JSON)" },
     { NULL, 0, NULL, NULL },
 };
@@ -55,7 +57,8 @@ static const cli_opt json_opts[] = {
 };
 static const cli_opt list_opts[] = {
     { "json", 0, NULL, "Print JSON" },
-    { "status", 's', "STATUS", "Only tasks with this status (queued, routed, running, done, failed, cancelled)" },
+    { "status", 's', "STATUS",
+      "Only tasks with this status (queued, routed, running, done, failed, cancelled)" },
     { "limit", 'n', "N", "Show at most N (default 20)" },
     { NULL, 0, NULL, NULL },
 };
@@ -66,15 +69,18 @@ static const cli_opt conv_opts[] = {
 };
 static const cli_opt worker_opts[] = {
     { "concurrency", 'j', "N", "Messages handled at once by this worker (default 1; 2 for all)" },
-    { "grace", 0, "SECONDS", "On SIGTERM, let the messages in hand finish for this long, then "
-                             "hand them back to the queue (default 30)" },
+    { "grace", 0, "SECONDS",
+      "On SIGTERM, let the messages in hand finish for this long, then "
+      "hand them back to the queue (default 30)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt serve_opts[] = {
-    { "listen", 'l', "HOST:PORT", "Address to listen on (server.listen; default 127.0.0.1:8080, port 0: any free)" },
+    { "listen", 'l', "HOST:PORT",
+      "Address to listen on (server.listen; default 127.0.0.1:8080, port 0: any free)" },
     { "routes", 0, NULL, "Print the route table and exit" },
-    { "grace", 0, "SECONDS", "On SIGTERM, let running tasks (local mode) finish for this long, "
-                             "then interrupt them (default 30)" },
+    { "grace", 0, "SECONDS",
+      "On SIGTERM, let running tasks (local mode) finish for this long, "
+      "then interrupt them (default 30)" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt user_opts[] = {
@@ -86,14 +92,17 @@ static const cli_opt user_opts[] = {
 };
 static const cli_opt memory_opts[] = {
     { "json", 0, NULL, "Print JSON" },
-    { "kind", 'k', "KIND", "add: fact (default), preference, summary or chunk; search, list: only this kind" },
-    { "scope", 's', "SCOPE", "add: user (default), conversation, agent or global (shared by every user); "
-                             "search, list: only this scope" },
+    { "kind", 'k', "KIND",
+      "add: fact (default), preference, summary or chunk; search, list: only this kind" },
+    { "scope", 's', "SCOPE",
+      "add: user (default), conversation, agent or global (shared by every user); "
+      "search, list: only this scope" },
     { "scope-id", 0, "ID", "The conversation id or agent name the scope is about" },
     { "source", 0, "TEXT", "add, relate: where it came from (task id, URL, message id)" },
     { "confidence", 0, "X", "relate: how sure, 0 to 1 (default 1)" },
     { "depth", 0, "N", "graph: relations up to N steps away, 1 to 8 (default 2)" },
-    { "untrusted", 0, NULL, "add: the text came from outside content; agents treat it as data only" },
+    { "untrusted", 0, NULL,
+      "add: the text came from outside content; agents treat it as data only" },
     { "ttl", 0, "SECONDS", "add: forget it after this long" },
     { "mode", 0, "MODE", "search: hybrid (default), text (full text only) or vector" },
     { "since", 0, "DAYS", "search, list: only items updated in the last DAYS days" },
@@ -103,27 +112,40 @@ static const cli_opt memory_opts[] = {
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
-    { .name = "ask", .usage = "[OPTIONS] REQUEST...",
-      .summary = "Run one request and stream the answer to stdout", .opts = ask_opts,
+    { .name = "ask",
+      .usage = "[OPTIONS] REQUEST...",
+      .summary = "Run one request and stream the answer to stdout",
+      .opts = ask_opts,
       .run = cmd_ask,
-      .help = "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
-              "streamed as it is generated.  REQUEST '-' reads it from standard input; without\n"
-              "'-', text piped in (cat notes.txt | errand ask \"summarise\") is appended to the\n"
-              "request, and with no REQUEST it is the request.  -f FILE attaches a file's text.\n"
-              "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
-    { .name = "route", .usage = "[--json] REQUEST...",
-      .summary = "Show which agent(s) the supervisor would choose, and why", .opts = json_opts,
-      .run = cmd_route, .help = "Nothing is run or stored." },
-    { .name = "task", .usage = "list|show ID|cancel ID [OPTIONS]",
-      .summary = "List, inspect and cancel tasks", .opts = list_opts, .run = cmd_task,
+      .help =
+          "The request goes through the supervisor to an agent (or --agent), and the answer is\n"
+          "streamed as it is generated.  REQUEST '-' reads it from standard input; without\n"
+          "'-', text piped in (cat notes.txt | errand ask \"summarise\") is appended to the\n"
+          "request, and with no REQUEST it is the request.  -f FILE attaches a file's text.\n"
+          "Exit status: 0 done, 1 task failed, 2 usage error, 3 backend or provider unreachable." },
+    { .name = "route",
+      .usage = "[--json] REQUEST...",
+      .summary = "Show which agent(s) the supervisor would choose, and why",
+      .opts = json_opts,
+      .run = cmd_route,
+      .help = "Nothing is run or stored." },
+    { .name = "task",
+      .usage = "list|show ID|cancel ID [OPTIONS]",
+      .summary = "List, inspect and cancel tasks",
+      .opts = list_opts,
+      .run = cmd_task,
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
-    { .name = "conv", .usage = "list|show ID [OPTIONS]", .summary = "List and read conversations",
-      .opts = conv_opts, .run = cmd_conv,
+    { .name = "conv",
+      .usage = "list|show ID [OPTIONS]",
+      .summary = "List and read conversations",
+      .opts = conv_opts,
+      .run = cmd_conv,
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
     { .name = "memory",
       .usage = "add TEXT... | search QUERY... | list | show ID | forget ID |\n"
                "       relate SUBJECT PREDICATE OBJECT | graph ENTITY [OPTIONS]",
-      .summary = "What the agents remember: texts and a graph of entities", .opts = memory_opts,
+      .summary = "What the agents remember: texts and a graph of entities",
+      .opts = memory_opts,
       .run = cmd_memory,
       .help = "Memory is shared by every agent: your items and the global ones.  Saving the\n"
               "same text in the same scope updates it.  search ranks by full text (BM25) and by\n"
@@ -131,29 +153,45 @@ const cli_cmd cli_commands[] = {
               "Items marked untrusted came from outside content and are never instructions.\n"
               "relate records SUBJECT -PREDICATE-> OBJECT between entities found by name (case\n"
               "and blanks ignored); graph prints an entity's relations as an indented tree." },
-    { .name = "agents", .usage = "[--json]", .summary = "List the agents, their subagents and tools",
-      .opts = json_opts, .run = cmd_agents, .no_args = true },
-    { .name = "mcp", .usage = "list | tools NAME [--json]",
+    { .name = "agents",
+      .usage = "[--json]",
+      .summary = "List the agents, their subagents and tools",
+      .opts = json_opts,
+      .run = cmd_agents,
+      .no_args = true },
+    { .name = "mcp",
+      .usage = "list | tools NAME [--json]",
       .summary = "List the configured MCP servers and the tools they offer the agents",
-      .opts = json_opts, .run = cmd_mcp,
+      .opts = json_opts,
+      .run = cmd_mcp,
       .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
               "connects to the server and lists its tools under the names the agents see\n"
               "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
-    { .name = "audit", .usage = "verify | list [--limit N] [--json]",
+    { .name = "audit",
+      .usage = "verify | list [--limit N] [--json]",
       .summary = "Check or show the hash-chained log of side-effecting tool calls",
-      .opts = audit_opts, .run = cmd_audit,
+      .opts = audit_opts,
+      .run = cmd_audit,
       .help = "Every write, exec and send call and every MCP call, allowed or refused, is\n"
               "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
               "chain: exit 1 naming the first changed or removed entry." },
-    { .name = "migrate", .usage = "", .summary = "Apply database migrations (also done on start)",
-      .opts = no_opts, .run = cmd_migrate, .no_args = true },
-    { .name = "doctor", .usage = "[--json]",
-      .summary = "Show the effective configuration and check every backend", .opts = json_opts,
+    { .name = "migrate",
+      .usage = "",
+      .summary = "Apply database migrations (also done on start)",
+      .opts = no_opts,
+      .run = cmd_migrate,
+      .no_args = true },
+    { .name = "doctor",
+      .usage = "[--json]",
+      .summary = "Show the effective configuration and check every backend",
+      .opts = json_opts,
       .run = cmd_doctor,
       .help = "Secrets are masked.  Exit status 3 when a backend or the LLM is unreachable.",
       .no_args = true },
-    { .name = "worker", .usage = "NAME... [--concurrency N] [--grace SECONDS]",
-      .summary = "Run one worker process (networked mode)", .opts = worker_opts,
+    { .name = "worker",
+      .usage = "NAME... [--concurrency N] [--grace SECONDS]",
+      .summary = "Run one worker process (networked mode)",
+      .opts = worker_opts,
       .run = cmd_worker,
       .help = "NAME: a stage of the flow (listed below), or all; several names run those\n"
               "workers in one process.\n"
@@ -161,19 +199,24 @@ const cli_cmd cli_commands[] = {
               "--grace seconds; then (or at a second signal) the tasks still running go back to\n"
               "their queue and another worker goes on from their recorded steps.",
       .help_more = cli_worker_help },
-    { .name = "serve", .usage = "[--listen HOST:PORT] [--grace SECONDS] [--routes]",
-      .summary = "Run the REST and WebSocket API server", .opts = serve_opts, .run = cmd_serve,
-      .help = "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
-              "it only publishes tasks and `errand worker` processes run them.  Prints\n"
-              "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
-              "The web interface is at / (build it with `make web`; server.web_root).\n"
-              "Settings: the [server] and [oauth] sections of errand.conf(5).",
+    { .name = "serve",
+      .usage = "[--listen HOST:PORT] [--grace SECONDS] [--routes]",
+      .summary = "Run the REST and WebSocket API server",
+      .opts = serve_opts,
+      .run = cmd_serve,
+      .help =
+          "In local mode the agents run inside the server; in networked mode (RABBITMQ_URL set)\n"
+          "it only publishes tasks and `errand worker` processes run them.  Prints\n"
+          "\"errand: serving on URL\" when ready; SIGTERM or SIGINT stop it cleanly.\n"
+          "The web interface is at / (build it with `make web`; server.web_root).\n"
+          "Settings: the [server] and [oauth] sections of errand.conf(5).",
       .no_args = true },
     { .name = "user",
       .usage = "add NAME [--role ROLE] | list [--json] | token NAME [--label TEXT] |\n"
                "       revoke TOKEN_ID|SESSION_ID | revoke --all NAME | sessions NAME [--json] |\n"
                "       role NAME ROLE | delete NAME",
-      .summary = "Manage the users of the server, their API tokens and sessions", .opts = user_opts,
+      .summary = "Manage the users of the server, their API tokens and sessions",
+      .opts = user_opts,
       .run = cmd_user,
       .help = "An API token is shown once, when issued; only its SHA-256 digest is stored.\n"
               "Clients send it as Authorization: Bearer TOKEN, or exchange it for short-lived\n"
@@ -181,19 +224,32 @@ const cli_cmd cli_commands[] = {
               "token revokes the sessions started with it; running servers notice within a\n"
               "second: its access tokens stop working and its WebSockets are closed.  A new\n"
               "role or a deleted user takes effect the same way." },
-    { .name = "completion", .usage = "bash|zsh|fish",
+    { .name = "completion",
+      .usage = "bash|zsh|fish",
       .summary = "Print a shell completion script (commands, options, agent names)",
-      .opts = no_opts, .run = cmd_completion,
+      .opts = no_opts,
+      .run = cmd_completion,
       .help = "bash: source <(errand completion bash), or save it as\n"
               "/usr/share/bash-completion/completions/errand.  zsh: save it as _errand in a\n"
               "directory of $fpath (or source it after compinit).  fish: save it as\n"
               "~/.config/fish/completions/errand.fish.  make install installs all three." },
-    { .name = "repl", .usage = "", .summary = "Start the line-oriented REPL (same as errand --plain)",
-      .opts = no_opts, .run = cmd_repl, .no_args = true },
-    { .name = "help", .usage = "[COMMAND]", .summary = "Show help for errand or a command",
-      .opts = no_opts, .run = cmd_help },
-    { .name = "version", .usage = "", .summary = "Print the version", .opts = no_opts,
-      .run = cmd_version, .no_args = true },
+    { .name = "repl",
+      .usage = "",
+      .summary = "Start the line-oriented REPL (same as errand --plain)",
+      .opts = no_opts,
+      .run = cmd_repl,
+      .no_args = true },
+    { .name = "help",
+      .usage = "[COMMAND]",
+      .summary = "Show help for errand or a command",
+      .opts = no_opts,
+      .run = cmd_help },
+    { .name = "version",
+      .usage = "",
+      .summary = "Print the version",
+      .opts = no_opts,
+      .run = cmd_version,
+      .no_args = true },
     { .name = NULL },
 };
 
@@ -208,7 +264,7 @@ static const cli_cmd *find_cmd(const char *name)
 static int unknown_command(const char *name)
 {
     const char *best = NULL;
-    size_t bd = 3;   /* at most two edits away */
+    size_t bd = 3; /* at most two edits away */
     for (size_t i = 0; cli_commands[i].name; i++) {
         size_t dd = cli_distance(name, cli_commands[i].name);
         if (dd < bd && dd < strlen(cli_commands[i].name)) {
@@ -218,8 +274,10 @@ static int unknown_command(const char *name)
     }
     if (best)
         return cli_usage_error(NULL, "no command '%s'; did you mean '%s'?", name, best);
-    return cli_usage_error(NULL, "no command '%s' (a request goes after ask, or quoted: "
-                           "errand ask \"%s ...\", errand \"%s ...\")", name, name, name);
+    return cli_usage_error(NULL,
+                           "no command '%s' (a request goes after ask, or quoted: "
+                           "errand ask \"%s ...\", errand \"%s ...\")",
+                           name, name, name);
 }
 
 static void print_opts(const cli_opt *opts)
@@ -293,17 +351,13 @@ int cmd_version(cli *c, cli_args *a)
 int cli_exit_for(int code)
 {
     switch (code) {
-    case 0:
-        return EXIT_DONE;
-    case ER_EINVAL:
-        return EXIT_USAGE;
+    case 0: return EXIT_DONE;
+    case ER_EINVAL: return EXIT_USAGE;
     case ER_EUNAVAIL:
     case ER_ETIMEDOUT:
     case ER_EAUTH:
-    case ER_EIO:
-        return EXIT_UNAVAIL;
-    default:
-        return EXIT_FAILED;
+    case ER_EIO: return EXIT_UNAVAIL;
+    default: return EXIT_FAILED;
     }
 }
 
@@ -329,7 +383,7 @@ static int set_workspace(er_config *cfg, const char *dir, const char *what, er_e
     else if (stat(real, &st) != 0 || !S_ISDIR(st.st_mode))
         rc = er_error_set(err, ER_EINVAL, "%s '%s' is not a directory", what, dir);
     else
-        rc = er_config_set(cfg, "agent.workspace", real, err);   /* frees dir when it is cfg's */
+        rc = er_config_set(cfg, "agent.workspace", real, err); /* frees dir when it is cfg's */
     free(real);
     return rc;
 }
@@ -368,16 +422,20 @@ static int set_option(er_config *cfg, const char *kv, er_error *err)
 
 static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
 {
-    static const struct { const char *flag, *key; } map[] = {
-        { "database", "store.database_url" }, { "llm", "llm.provider" },
-        { "model", "llm.model" }, { "log-level", "log.level" },
+    static const struct {
+        const char *flag, *key;
+    } map[] = {
+        { "database", "store.database_url" },
+        { "llm", "llm.provider" },
+        { "model", "llm.model" },
+        { "log-level", "log.level" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++) {
         const char *v = cli_value(g, map[i].flag);
         if (v && er_config_set(cfg, map[i].key, v, err))
             return err->code;
         if (v && er_config_key_is_url(er_config_find(map[i].key)))
-            scrub_password(v);   /* --database postgresql://user:password@… */
+            scrub_password(v); /* --database postgresql://user:password@… */
     }
     const char *ws = cli_value(g, "workspace");
     if (ws && set_workspace(cfg, ws, "--workspace", err))
@@ -400,7 +458,7 @@ int cli_env(cli *c, er_error *err)
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
     int rc = er_config_load(cfg, cli_value(&c->global, "config"), err);
     if (!rc && (rc = apply_flags(cfg, &c->global, err)) != 0)
-        er_config_release(cfg);   /* er_config_load released what it had itself */
+        er_config_release(cfg); /* er_config_load released what it had itself */
     if (rc) {
         free(cfg);
         /* An unknown setting or a config file that cannot be read is the
@@ -420,9 +478,12 @@ int cli_env(cli *c, er_error *err)
 /* Without a command: the full-screen interface on a capable terminal, else the REPL. */
 static const cli_cmd *interactive_cmd(const cli_args *global)
 {
-    static const cli_cmd tui = { .name = "tui", .usage = "",
-                                 .summary = "Start the full-screen interface", .opts = no_opts,
-                                 .run = cmd_tui, .no_args = true };
+    static const cli_cmd tui = { .name = "tui",
+                                 .usage = "",
+                                 .summary = "Start the full-screen interface",
+                                 .opts = no_opts,
+                                 .run = cmd_tui,
+                                 .no_args = true };
     const char *term = getenv("TERM");
     if (cli_flag(global, "plain") || !isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO) || !term ||
         !*term || strcmp(term, "dumb") == 0)

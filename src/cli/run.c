@@ -99,10 +99,11 @@ static void print_preview(const char *preview, bool diff)
     bool colour = diff && cli_colour() && isatty(STDERR_FILENO);
     for (const char *p = preview; *p;) {
         size_t n = strcspn(p, "\n");
-        const char *on = !colour ? ""
-                       : p[0] == '+' && p[1] != '+' ? "\033[32m"
-                       : p[0] == '-' && p[1] != '-' ? "\033[31m"
-                       : p[0] == '@' && p[1] == '@' ? "\033[36m" : "";
+        const char *on = !colour                      ? ""
+                         : p[0] == '+' && p[1] != '+' ? "\033[32m"
+                         : p[0] == '-' && p[1] != '-' ? "\033[31m"
+                         : p[0] == '@' && p[1] == '@' ? "\033[36m"
+                                                      : "";
         fprintf(stderr, "  %s%.*s%s\n", on, (int)n, p, *on ? "\033[0m" : "");
         p += n + (p[n] == '\n');
     }
@@ -148,22 +149,24 @@ static void ask_approval(cli *c, const cli_view *v, const cJSON *ev)
         free(args);
         if (preview)
             print_preview(preview, !er_str_eq(er_json_str(d, "tool"), "run"));
-        if (reason)   /* "always" would not cover the next one: not offered */
+        if (reason) /* "always" would not cover the next one: not offered */
             fprintf(stderr, "Careful: asked because %s.\n", reason);
         dec = prompt_decision(!reason);
     } else if (reason) {
         /* Neither --yes nor a policy covers it: only a person can say yes. */
-        fprintf(stderr, "errand: %s needs approval because %s; there is no terminal to ask, "
-                        "so it was denied\n",
+        fprintf(stderr,
+                "errand: %s needs approval because %s; there is no terminal to ask, "
+                "so it was denied\n",
                 er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool", reason);
     } else {
         /* Networked, the policy is the worker's: a -o here does not reach it. */
         er_bus *bus;
         bool local = er_env_bus(c->env, &bus, NULL) == 0 && er_bus_is_local(bus);
-        fprintf(stderr, "errand: %s needs approval and there is no terminal to ask; denied "
-                        "(use --yes, or %s policy.%s=allow%s)\n",
-                er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool",
-                local ? "-o" : "set", er_json_str(d, "perm") ? er_json_str(d, "perm") : "…",
+        fprintf(stderr,
+                "errand: %s needs approval and there is no terminal to ask; denied "
+                "(use --yes, or %s policy.%s=allow%s)\n",
+                er_json_str(d, "tool") ? er_json_str(d, "tool") : "a tool", local ? "-o" : "set",
+                er_json_str(d, "perm") ? er_json_str(d, "perm") : "…",
                 local ? "" : " for the workers");
     }
     er_error err = { 0 };
@@ -193,8 +196,8 @@ static void describe_routed(er_buf *b, const cJSON *d)
     const cJSON *s;
     int i = 0;
     er_buf_puts(b, "→");
-    cJSON_ArrayForEach(s, er_json_arr(d, "steps"))
-        er_buf_printf(b, "%s %s", i++ ? "," : "", er_json_str(s, "agent") ? er_json_str(s, "agent") : "?");
+    cJSON_ArrayForEach(s, er_json_arr(d, "steps")) er_buf_printf(
+        b, "%s %s", i++ ? "," : "", er_json_str(s, "agent") ? er_json_str(s, "agent") : "?");
     const char *method = er_json_str(d, "method");
     double conf = er_json_num(d, "confidence", -1);
     if (method && conf >= 0)
@@ -213,17 +216,21 @@ static void describe_llm(er_buf *b, const char *agent, const cJSON *d)
     }
     const cJSON *c;
     int i = 0;
-    cJSON_ArrayForEach(c, er_json_arr(d, "tool_calls"))
-        er_buf_printf(b, "%s%s", i++ ? ", " : " → calls ", er_json_str(c, "name") ? er_json_str(c, "name") : "?");
+    cJSON_ArrayForEach(c, er_json_arr(d, "tool_calls")) er_buf_printf(
+        b, "%s%s", i++ ? ", " : " → calls ", er_json_str(c, "name") ? er_json_str(c, "name") : "?");
 }
 
 static void describe_todos(er_buf *b, const char *agent, const cJSON *d)
 {
     er_buf_printf(b, "%s plan:", agent);
     const cJSON *t;
-    cJSON_ArrayForEach(t, er_json_arr(d, "todos")) {
+    cJSON_ArrayForEach(t, er_json_arr(d, "todos"))
+    {
         const char *st = er_json_str(t, "status");
-        er_buf_printf(b, " [%s] ", er_str_eq(st, "completed") ? "x" : er_str_eq(st, "in_progress") ? "~" : " ");
+        er_buf_printf(b, " [%s] ",
+                      er_str_eq(st, "completed")     ? "x"
+                      : er_str_eq(st, "in_progress") ? "~"
+                                                     : " ");
         put_short(b, er_json_str(t, "content"), 80);
     }
 }
@@ -439,7 +446,8 @@ static int add_child_steps(const er_task *t, void *payload)
 
 static int by_id(const void *a, const void *b)
 {
-    double x = er_json_num(*(cJSON *const *)a, "id", 0), y = er_json_num(*(cJSON *const *)b, "id", 0);
+    double x = er_json_num(*(cJSON *const *)a, "id", 0),
+           y = er_json_num(*(cJSON *const *)b, "id", 0);
     return (x > y) - (x < y);
 }
 
@@ -499,17 +507,19 @@ static void hint_unconsumed(er_bus *bus)
 {
     long dead = -1;
     if (er_bus_queue_info(bus, ER_QUEUE_DEAD, &dead, NULL, NULL) == 0 && dead > 0)
-        fprintf(stderr, "errand: %ld message%s in the dead-letter queue %s: their tasks failed "
-                "(`errand task show ID` says why; `errand doctor` counts them)\n", dead,
-                dead == 1 ? " is" : "s are", ER_QUEUE_DEAD);
+        fprintf(stderr,
+                "errand: %ld message%s in the dead-letter queue %s: their tasks failed "
+                "(`errand task show ID` says why; `errand doctor` counts them)\n",
+                dead, dead == 1 ? " is" : "s are", ER_QUEUE_DEAD);
     for (const er_worker_stage *st = er_worker_stages(); st->name; st++) {
         long depth = -1, consumers = -1;
         if (er_bus_queue_info(bus, st->queue, &depth, &consumers, NULL) != 0 || depth <= 0 ||
             consumers != 0)
             continue;
-        fprintf(stderr, "errand: %ld message%s wait%s in %s and no worker consumes it; start "
-                "one (errand worker %s)\n", depth, depth == 1 ? "" : "s", depth == 1 ? "s" : "",
-                st->queue, st->name);
+        fprintf(stderr,
+                "errand: %ld message%s wait%s in %s and no worker consumes it; start "
+                "one (errand worker %s)\n",
+                depth, depth == 1 ? "" : "s", depth == 1 ? "s" : "", st->queue, st->name);
     }
 }
 
@@ -520,9 +530,11 @@ static void hint_stalled(cli *c, er_task_status status)
     if (er_env_bus(c->env, &bus, NULL) != 0 || er_bus_is_local(bus))
         return;
     if (status == ER_TASK_QUEUED)
-        fprintf(stderr, "errand: the task is still queued after %d s; is a supervisor worker "
+        fprintf(stderr,
+                "errand: the task is still queued after %d s; is a supervisor worker "
                 "running (errand worker supervisor)?  `errand doctor` shows each queue's "
-                "consumers\n", QUEUED_HINT_MS / 1000);
+                "consumers\n",
+                QUEUED_HINT_MS / 1000);
     else
         hint_unconsumed(bus);
 }
@@ -532,7 +544,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
     bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
-    int64_t since = er_mono_ms();   /* the last sign of progress */
+    int64_t since = er_mono_ms(); /* the last sign of progress */
     for (;;) {
         if (cli_interrupted && !cancel_sent) {
             cancel_sent = true;
@@ -558,8 +570,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             if (ended_in_store(c, o, &status)) {
                 /* Cancelled or failed elsewhere (`errand task cancel` in another
                  * process with the in-process cache), no answer is missing. */
-                if (o->streamed && !end_event_within(c, v, f, o, 500) &&
-                    o->status == ER_TASK_DONE)
+                if (o->streamed && !end_event_within(c, v, f, o, 500) && o->status == ER_TASK_DONE)
                     stream_was_cut(o);
                 return cancel_sent;
             }
@@ -571,8 +582,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
     }
 }
 
-int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out,
-                    er_error *err)
+int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
     int rc = cli_local_workers(c, err);
@@ -582,17 +592,22 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
     er_id_new(out->task_id);
     sub.task_id = out->task_id;
     /* What on_event and progress() read; the rest of a step's events stay unread. */
-    static const char *const kinds[] = { "token", "approval_request", "routed", "start", "end",
-                                         NULL };
-    static const char *const kinds_progress[] = { "token", "approval_request", "routed", "start",
-                                                  "end", "tool_call", "delegate", NULL };
-    static const char *const kinds_charts[] = { "token", "approval_request", "routed", "start",
-                                                "end", "tool_call", "delegate", "tool_result",
-                                                NULL };
+    static const char *const kinds[] = {
+        "token", "approval_request", "routed", "start", "end", NULL
+    };
+    static const char *const kinds_progress[] = { "token", "approval_request", "routed",   "start",
+                                                  "end",   "tool_call",        "delegate", NULL };
+    static const char *const kinds_charts[] = {
+        "token",     "approval_request", "routed",      "start", "end",
+        "tool_call", "delegate",         "tool_result", NULL
+    };
     er_follow *f;
     rc = er_follow_open(&f, c->env, out->task_id,
-                        v->stream_json ? NULL : v->charts ? kinds_charts
-                                              : v->progress ? kinds_progress : kinds, err);
+                        v->stream_json ? NULL
+                        : v->charts    ? kinds_charts
+                        : v->progress  ? kinds_progress
+                                       : kinds,
+                        err);
     if (rc)
         return rc;
     rc = er_task_submit(c->env, &sub, NULL, out->conversation_id, err);
@@ -616,8 +631,8 @@ int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *
  * llm layer starts its messages ("openai: cannot connect to …"). */
 char *cli_llm_hint(cli *c, const cli_outcome *o)
 {
-    if (o->status == ER_TASK_DONE || !o->error ||
-        cli_exit_for(o->error_code) != EXIT_UNAVAIL || !c->env)
+    if (o->status == ER_TASK_DONE || !o->error || cli_exit_for(o->error_code) != EXIT_UNAVAIL ||
+        !c->env)
         return NULL;
     er_config *cfg = er_env_config(c->env);
     bool openai = strstr(o->error, "openai: ") != NULL;
@@ -626,13 +641,15 @@ char *cli_llm_hint(cli *c, const cli_outcome *o)
         return NULL;
     const char *url = openai ? cfg->openai_base_url : cfg->anthropic_base_url;
     if (er_str_empty(url))
-        url = openai ? "https://api.openai.com/v1 (the default)" : "https://api.anthropic.com "
-                                                                   "(the default)";
+        url = openai ? "https://api.openai.com/v1 (the default)"
+                     : "https://api.anthropic.com "
+                       "(the default)";
     char *shown = er_url_redacted(url);
-    char *hint = er_xasprintf("the model is at %s: change it with %s (llm.%s in the config "
-                              "file), or start that server; errand doctor checks it",
-                              shown ? shown : url, openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL",
-                              openai ? "openai_base_url" : "anthropic_base_url");
+    char *hint =
+        er_xasprintf("the model is at %s: change it with %s (llm.%s in the config "
+                     "file), or start that server; errand doctor checks it",
+                     shown ? shown : url, openai ? "OPENAI_BASE_URL" : "ANTHROPIC_BASE_URL",
+                     openai ? "openai_base_url" : "anthropic_base_url");
     free(shown);
     return hint;
 }

@@ -56,8 +56,7 @@ char *cli_call_label(const char *tool, const char *arguments)
         int64_t from = er_json_int(args, "start", 0, 0, INT32_MAX);
         int64_t to = er_json_int(args, "end", 0, 0, INT32_MAX);
         if (from || to)
-            er_buf_printf(&b, ":%lld-%s", (long long)(from ? from : 1),
-                          to ? "" : "end");
+            er_buf_printf(&b, ":%lld-%s", (long long)(from ? from : 1), to ? "" : "end");
         if (to)
             er_buf_printf(&b, "%lld", (long long)to);
     } else if (path && (er_str_eq(tool, "write_file") || er_str_eq(tool, "edit_file"))) {
@@ -65,7 +64,8 @@ char *cli_call_label(const char *tool, const char *arguments)
     } else if (cJSON_IsObject(args)) {
         /* Anything else: its values in order, each one short line. */
         const cJSON *it;
-        cJSON_ArrayForEach(it, args) {
+        cJSON_ArrayForEach(it, args)
+        {
             er_buf_putc(&b, ' ');
             put_value(&b, it);
         }
@@ -130,7 +130,7 @@ char *cli_result_error(const cJSON *data)
     if (!er_json_bool(data, "is_error", false) && !(content && strncmp(content, "error: ", 7) == 0))
         return NULL;
     er_buf b = ER_BUF_INIT;
-    put_first_line(&b, content ? content + (strncmp(content, "error: ", 7) == 0 ? 7 : 0)
-                               : "failed", 200);
+    put_first_line(&b, content ? content + (strncmp(content, "error: ", 7) == 0 ? 7 : 0) : "failed",
+                   200);
     return er_buf_detach(&b);
 }

@@ -159,7 +159,8 @@ er_bus_verdict er_aggregator_handle(const er_bus_msg *msg, void *payload)
     er_task_status_parse(er_json_str(body, "status"), &status);
     if (!er_task_status_final(status))
         status = ER_TASK_FAILED;
-    er_task_outcome o = { .status = status, .answer = er_json_str(body, "answer"),
+    er_task_outcome o = { .status = status,
+                          .answer = er_json_str(body, "answer"),
                           .error = er_json_str(body, "error"),
                           .tokens_in = er_json_int(body, "tokens_in", 0, 0, INT64_MAX),
                           .tokens_out = er_json_int(body, "tokens_out", 0, 0, INT64_MAX) };

@@ -45,9 +45,10 @@ static bool acceptable(const waiter *w, const cJSON *j)
 {
     if (!w->admin_only || er_json_bool(j, "admin", false))
         return true;
-    er_log(ER_LOG_WARN, "approval", "ignored the answer of user %s to %s: it needs an "
-           "administrator's (server.admin_approval)", er_json_str(j, "by") ? er_json_str(j, "by")
-                                                                         : "?", w->call_id);
+    er_log(ER_LOG_WARN, "approval",
+           "ignored the answer of user %s to %s: it needs an "
+           "administrator's (server.admin_approval)",
+           er_json_str(j, "by") ? er_json_str(j, "by") : "?", w->call_id);
     return false;
 }
 
@@ -128,7 +129,8 @@ int er_approval_ask(er_env *env, const er_approval_req *req, er_approval_decisio
     int rc = er_env_cache(env, &cache, err);
     if (rc)
         return rc;
-    waiter w = { .call_id = req->call_id, .admin_only = req->admin_only,
+    waiter w = { .call_id = req->call_id,
+                 .admin_only = req->admin_only,
                  .decision = ER_APPROVAL_DENY };
     pthread_mutex_init(&w.lock, NULL);
     pthread_cond_init(&w.cond, NULL);
@@ -185,8 +187,7 @@ int er_approval_answer(er_env *env, const char *task_id, const char *call_id,
 }
 
 int er_approval_answer_as(er_env *env, const char *task_id, const char *call_id,
-                          er_approval_decision d, const char *by_id, bool by_admin,
-                          er_error *err)
+                          er_approval_decision d, const char *by_id, bool by_admin, er_error *err)
 {
     return publish_answer(env, task_id, call_id, d, by_id, by_admin, err);
 }

@@ -26,18 +26,18 @@ struct er_env {
     er_cache *cache;
     er_llm *llm;
     er_memory *memory;
-    er_browser_pool *browsers;   /* started on first use */
+    er_browser_pool *browsers; /* started on first use */
     struct er_mcp *mcp;
     char user_id[ER_ID_LEN];
-    struct watch *watches;       /* guarded by lock */
-    er_cache_sub *control;       /* subscription to the control channel */
+    struct watch *watches; /* guarded by lock */
+    er_cache_sub *control; /* subscription to the control channel */
     /* Polls the store for tasks ended (cancelled, failed by the watchdog) by processes
      * that share the store but
      * not the cache (two local-mode processes); runs only while something is watched. */
     pthread_t poller;
     bool poller_running;
     bool closing;
-    bool interrupted;            /* er_env_interrupt: guarded by lock */
+    bool interrupted; /* er_env_interrupt: guarded by lock */
     pthread_cond_t poll_cond;
     /* er_env_tick: a thread calling tick_fn every tick_ms until closing. */
     pthread_t ticker;
@@ -103,7 +103,8 @@ int er_env_bus(er_env *env, er_bus **out, er_error *err)
         /* The queue type reaches the backend in its URL, like its other options. */
         const char *url = env->cfg->rabbitmq_url, *type = env->cfg->bus_queue_type;
         char *full = !er_str_empty(url) && !er_str_empty(type)
-                         ? er_url_with_query(url, "queue_type", type) : NULL;
+                         ? er_url_with_query(url, "queue_type", type)
+                         : NULL;
         rc = er_bus_open(&env->bus, full ? full : url, err);
         free(full);
     }
@@ -236,7 +237,7 @@ static size_t watched_ids(er_env *env, char (**out)[ER_ID_LEN])
     size_t n = 0;
     for (struct watch *w = env->watches; w; w = w->next)
         n++;
-    char (*ids)[ER_ID_LEN] = er_xcalloc(n ? n : 1, sizeof *ids);
+    char(*ids)[ER_ID_LEN] = er_xcalloc(n ? n : 1, sizeof *ids);
     n = 0;
     for (struct watch *w = env->watches; w; w = w->next)
         memcpy(ids[n++], w->task_id, ER_ID_LEN);
@@ -251,7 +252,7 @@ static void cancel_those_ended(er_env *env, er_store *st, char (*ids)[ER_ID_LEN]
     bool ended[ER_STORE_IDS_MAX];
     for (size_t at = 0; at < n; at += ER_STORE_IDS_MAX) {
         size_t k = n - at < ER_STORE_IDS_MAX ? n - at : ER_STORE_IDS_MAX;
-        if (er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])(ids + at), k, ended, NULL) != 0)
+        if (er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])(ids + at), k, ended, NULL) != 0)
             return;
         for (size_t i = 0; i < k; i++)
             if (ended[i])
@@ -275,7 +276,7 @@ static void *poll_cancellations(void *arg)
     er_env *env = arg;
     pthread_mutex_lock(&env->lock);
     while (!env->closing) {
-        if (!env->watches) {   /* idle: no wake-ups at all */
+        if (!env->watches) { /* idle: no wake-ups at all */
             pthread_cond_wait(&env->poll_cond, &env->lock);
             continue;
         }
@@ -283,7 +284,7 @@ static void *poll_cancellations(void *arg)
         pthread_cond_timedwait(&env->poll_cond, &env->lock, &ts);
         if (env->closing || !env->store)
             continue;
-        char (*ids)[ER_ID_LEN];
+        char(*ids)[ER_ID_LEN];
         size_t n = watched_ids(env, &ids);
         er_store *st = env->store;
         pthread_mutex_unlock(&env->lock);
@@ -337,8 +338,8 @@ static void *tick_main(void *arg)
     return NULL;
 }
 
-int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload),
-                void *payload, er_error *err)
+int er_env_tick(er_env *env, int interval_ms, void (*fn)(er_env *env, void *payload), void *payload,
+                er_error *err)
 {
     int rc = 0;
     pthread_mutex_lock(&env->lock);
@@ -439,7 +440,7 @@ void er_env_close(er_env *env)
     er_mcp_free(env->mcp);
     if (env->cache)
         er_cache_close(env->cache);
-    er_memory_close(env->memory);   /* it borrows the store */
+    er_memory_close(env->memory); /* it borrows the store */
     if (env->store)
         er_store_close(env->store);
     if (env->cfg) {

@@ -28,12 +28,13 @@ static void warn_lost(const char *what, const er_error *err)
         return;
     }
     long n = atomic_exchange(&quiet, 0);
-    er_log(ER_LOG_WARN, "events", "%s: %s (followers fall back to the store; %ld similar "
-           "failures since the last warning)", what, err->msg, n);
+    er_log(ER_LOG_WARN, "events",
+           "%s: %s (followers fall back to the store; %ld similar "
+           "failures since the last warning)",
+           what, err->msg, n);
 }
 
-static void publish(er_env *env, const char *root_id, const char *payload, size_t len,
-                    bool global)
+static void publish(er_env *env, const char *root_id, const char *payload, size_t len, bool global)
 {
     er_cache *cache;
     er_error err = { 0 };
@@ -67,8 +68,8 @@ static void publish_stored(er_env *env, const char *root_id, const char *task_id
 }
 
 int er_event_emit_leased(er_env *env, const er_lease *lease, const char *root_id,
-                         const char *task_id, const char *step_key, const char *kind,
-                         cJSON *data, bool *stored, er_error *err)
+                         const char *task_id, const char *step_key, const char *kind, cJSON *data,
+                         bool *stored, er_error *err)
 {
     if (stored)
         *stored = false;
@@ -93,14 +94,14 @@ int er_event_emit_leased(er_env *env, const er_lease *lease, const char *root_id
     return 0;
 }
 
-int er_event_emit(er_env *env, const char *root_id, const char *task_id,
-                  const char *step_key, const char *kind, cJSON *data, er_error *err)
+int er_event_emit(er_env *env, const char *root_id, const char *task_id, const char *step_key,
+                  const char *kind, cJSON *data, er_error *err)
 {
     return er_event_emit_leased(env, NULL, root_id, task_id, step_key, kind, data, NULL, err);
 }
 
-void er_event_token(er_env *env, const char *root_id, const char *task_id,
-                    const char *agent, const char *text, size_t len)
+void er_event_token(er_env *env, const char *root_id, const char *task_id, const char *agent,
+                    const char *text, size_t len)
 {
     /* Built by hand, not through cJSON: this runs once per streamed token. */
     er_buf b = ER_BUF_INIT;

@@ -21,7 +21,7 @@ struct er_follow {
     pthread_cond_t cond;
     node *head, *tail;
     er_cache_sub *sub;
-    const char *const *kinds;   /* NULL: all */
+    const char *const *kinds; /* NULL: all */
 };
 
 /* Is msg of a kind the reader wants?  Read off the text, not parsed: events.c
@@ -33,7 +33,7 @@ static bool wanted(const er_follow *f, const char *msg, size_t len)
         return true;
     const char *p = memmem(msg, len, key, sizeof key - 1);
     if (!p)
-        return true;   /* not in events.c's shape: the reader decides */
+        return true; /* not in events.c's shape: the reader decides */
     p += sizeof key - 1;
     const char *end = memchr(p, '"', len - (size_t)(p - msg));
     if (!end)

@@ -16,7 +16,7 @@
 #include <unistd.h>
 
 #define OWNER_MAX 256
-#define REAP_MAX 1000
+#define REAP_MAX  1000
 
 static char self_owner[OWNER_MAX];
 static pthread_once_t self_once = PTHREAD_ONCE_INIT;
@@ -64,10 +64,10 @@ bool er_owner_alive(const char *owner)
     long pid;
     unsigned long long start, now;
     if (!owner || sscanf(owner, "%127s %63s %ld %llu", host, boot, &pid, &start) != 4 || pid <= 0)
-        return true;   /* not one of ours to judge */
+        return true; /* not one of ours to judge */
     if (sscanf(er_owner_self(), "%127s %63s", my_host, my_boot) != 2 ||
         strcmp(host, my_host) != 0 || strcmp(boot, my_boot) != 0)
-        return true;   /* another machine, or before a reboot we cannot tell */
+        return true; /* another machine, or before a reboot we cannot tell */
     return start_ticks(pid, &now) && now == start;
 }
 
@@ -104,7 +104,8 @@ static void end_orphan(er_env *env, er_store *st, const orphan *o)
         return;
     char *why = er_xasprintf("interrupted: the errand process that ran it (pid %ld) ended before "
                              "it finished, killed or crashed; its recorded steps are in "
-                             "`errand task show %s`", o->pid, t.id);
+                             "`errand task show %s`",
+                             o->pid, t.id);
     er_task_outcome out = { .status = ER_TASK_FAILED, .error_code = ER_EUNAVAIL, .error = why };
     if (er_task_finish(env, &t, &out, NULL) == 0)
         er_log(ER_LOG_WARN, "tasks", "task %s: %s", t.id, why);

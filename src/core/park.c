@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SWEEP_MAX 200   /* waits ended per sweep; the next sweep takes the rest */
+#define SWEEP_MAX 200 /* waits ended per sweep; the next sweep takes the rest */
 
 void er_park_key(char *out, size_t outsize, const char *prefix, int step, const char *call_id)
 {
@@ -28,9 +28,12 @@ int er_park(er_env *env, const er_lease *lease, const er_approval_req *req, cons
     if (rc)
         return rc;
     int64_t now = er_time_ms();
-    er_task_wait w = { .call_id = (char *)req->call_id, .step_key = (char *)key,
-                       .tool = (char *)req->tool, .admin_only = req->admin_only,
-                       .created_ms = now, .expires_ms = now + req->timeout_ms };
+    er_task_wait w = { .call_id = (char *)req->call_id,
+                       .step_key = (char *)key,
+                       .tool = (char *)req->tool,
+                       .admin_only = req->admin_only,
+                       .created_ms = now,
+                       .expires_ms = now + req->timeout_ms };
     bool fresh = false;
     /* The wait before the question: an answer that comes at once must find it. */
     rc = er_store_wait_park(st, lease, &w, &fresh, err);
@@ -79,8 +82,7 @@ static int resume(er_env *env, const er_task *t, er_error *err)
 
 /* The decision, as the event the resumed attempt finds under the wait's key. */
 static int record_answer(er_env *env, const er_task *t, const er_task_wait *w,
-                         er_approval_decision d, const char *by_id, const char *why,
-                         er_error *err)
+                         er_approval_decision d, const char *by_id, const char *why, er_error *err)
 {
     cJSON *data = cJSON_CreateObject();
     er_json_add_str(data, "call_id", w->call_id);
@@ -94,9 +96,8 @@ static int record_answer(er_env *env, const er_task *t, const er_task_wait *w,
     return er_event_emit(env, er_task_root(t), t->id, w->step_key, "approval", data, err);
 }
 
-int er_park_answer(er_env *env, const char *task_id, const char *call_id,
-                   er_approval_decision d, const char *by_id, bool by_admin, const char *why,
-                   bool *resumed, er_error *err)
+int er_park_answer(er_env *env, const char *task_id, const char *call_id, er_approval_decision d,
+                   const char *by_id, bool by_admin, const char *why, bool *resumed, er_error *err)
 {
     *resumed = false;
     er_store *st;
@@ -107,21 +108,23 @@ int er_park_answer(er_env *env, const char *task_id, const char *call_id,
     rc = er_store_wait_get(st, task_id, &w, err);
     if (rc == ER_ENOTFOUND || (rc == 0 && !er_str_eq(w.call_id, call_id))) {
         er_task_wait_release(&w);
-        return 0;   /* not parked on that call: a waiting run, if any, takes the answer */
+        return 0; /* not parked on that call: a waiting run, if any, takes the answer */
     }
     if (rc)
         return rc;
     er_task t = { .agent = NULL };
     if (w.admin_only && !by_admin)
-        rc = er_error_set(err, ER_EDENIED, "%s call %s needs an administrator's approval "
-                          "(server.admin_approval)", w.tool, call_id);
+        rc = er_error_set(err, ER_EDENIED,
+                          "%s call %s needs an administrator's approval "
+                          "(server.admin_approval)",
+                          w.tool, call_id);
     if (rc == 0)
         rc = er_store_task_get(st, task_id, &t, err);
     if (rc == 0)
         rc = record_answer(env, &t, &w, d, by_id, why, err);
     if (rc == 0) {
         rc = er_store_wait_end(st, task_id, call_id, err);
-        if (rc == ER_ENOTFOUND)   /* another answer ended it a moment before */
+        if (rc == ER_ENOTFOUND) /* another answer ended it a moment before */
             rc = 0;
         else if (rc == 0 && !er_task_status_final(t.status))
             *resumed = (rc = resume(env, &t, err)) == 0;
@@ -162,14 +165,16 @@ int er_park_sweep(er_env *env, int *resumed, er_error *err)
     /* Not while the store lists: ending a wait writes. */
     rc = er_store_waits_due(st, er_time_ms(), SWEEP_MAX, collect, &d, err);
     char why[160];
-    snprintf(why, sizeof why, "no answer to the approval request in time (agent.approval_timeout "
-             "%ld s)", er_env_config(env)->approval_timeout);
+    snprintf(why, sizeof why,
+             "no answer to the approval request in time (agent.approval_timeout "
+             "%ld s)",
+             er_env_config(env)->approval_timeout);
     for (size_t i = 0; i < d.n; i++) {
         er_error e = { 0 };
         bool back = false;
         er_task_status status;
         if (er_store_task_status(st, d.v[i].task_id, &status, &e) == 0 &&
-            er_task_status_final(status))   /* ended while it waited (cancelled): nothing to do */
+            er_task_status_final(status)) /* ended while it waited (cancelled): nothing to do */
             er_store_wait_end(st, d.v[i].task_id, d.v[i].call_id, &e);
         else if (er_park_answer(env, d.v[i].task_id, d.v[i].call_id, ER_APPROVAL_DENY, NULL, true,
                                 why, &back, &e))

@@ -93,7 +93,8 @@ char *er_repair_cut_call(const er_llm_response *resp, const er_llm_tool_call *c)
     return er_xasprintf("error: your answer hit the output token limit (finish_reason length) "
                         "before this %s call was complete, so no call of it was run; send the "
                         "calls again, shorter (split a long write into a write_file and "
-                        "edit_file calls)", c->name);
+                        "edit_file calls)",
+                        c->name);
 }
 
 char *er_repair_bad_utf8(const er_llm_tool_call *c)
@@ -101,7 +102,8 @@ char *er_repair_bad_utf8(const er_llm_tool_call *c)
     if (!c->bad_utf8)
         return NULL;
     return er_xasprintf("error: the arguments of this %s call held bytes that are not UTF-8; "
-                        "it was not run — send them again as UTF-8 text", c->name);
+                        "it was not run — send them again as UTF-8 text",
+                        c->name);
 }
 
 char *er_repair_unknown_tool(const char *name, const char *scope, const char *const *tools,
@@ -133,11 +135,11 @@ static char *written_path(const char *workspace, const er_tool *t, const cJSON *
         er_workspace_resolve(&abs, &ws, path, NULL);
         er_workspace_release(&ws);
     }
-    return abs ? abs : er_xstrdup(path);   /* the tool will say what is wrong with it */
+    return abs ? abs : er_xstrdup(path); /* the tool will say what is wrong with it */
 }
 
-char *er_repair_write_conflict(const er_repair_writes *w, const char *workspace,
-                               const er_tool *t, const cJSON *args)
+char *er_repair_write_conflict(const er_repair_writes *w, const char *workspace, const er_tool *t,
+                               const cJSON *args)
 {
     char *abs = written_path(workspace, t, args);
     size_t i = 0;
@@ -200,8 +202,7 @@ static void describe(const er_llm_tool_call *c, char *out, size_t n)
             *p = ' ';
 }
 
-int er_repair_check_repeat(const er_repair *rp, const er_llm_tool_call *c, char *why,
-                           size_t whylen)
+int er_repair_check_repeat(const er_repair *rp, const er_llm_tool_call *c, char *why, size_t whylen)
 {
     if (failures_of(rp, call_sig(c)) < ER_REPAIR_SAME_FAILURES)
         return 0;
@@ -222,7 +223,7 @@ void er_repair_note_result(er_repair *rp, const er_llm_tool_call *c, char **cont
         i++;
     if (i == rp->nfailed) {
         if (rp->nfailed == ER_ARRAY_LEN(rp->failed))
-            return;   /* a run this confused ends on its step budget */
+            return; /* a run this confused ends on its step budget */
         rp->failed[rp->nfailed++].sig = sig;
     }
     if (++rp->failed[i].n != ER_REPAIR_SAME_FAILURES)
@@ -243,8 +244,10 @@ int er_repair_end_step(er_repair *rp, const char *mistake, char *why, size_t why
     snprintf(rp->last, sizeof rp->last, "%.*s", (int)strcspn(mistake, "\n"), mistake);
     if (++rp->mistakes <= ER_REPAIR_TURNS)
         return 0;
-    snprintf(why, whylen, "the model's answer was malformed %d times in a row (after %d repair "
-             "turns); the last time: %s", rp->mistakes, ER_REPAIR_TURNS, rp->last);
+    snprintf(why, whylen,
+             "the model's answer was malformed %d times in a row (after %d repair "
+             "turns); the last time: %s",
+             rp->mistakes, ER_REPAIR_TURNS, rp->last);
     return 1;
 }
 

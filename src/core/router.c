@@ -23,11 +23,13 @@ cJSON *er_router_tool_spec(void)
     er_json_add(step_props, "agent", agent);
     cJSON *req = cJSON_CreateObject();
     er_json_add_str(req, "type", "string");
-    er_json_add_str(req, "description", "The part of the request this agent should do, self-contained");
+    er_json_add_str(req, "description",
+                    "The part of the request this agent should do, self-contained");
     er_json_add(step_props, "request", req);
     cJSON *dep = cJSON_CreateObject();
     er_json_add_str(dep, "type", "integer");
-    er_json_add_str(dep, "description", "Index of an earlier step whose result this step needs, or -1");
+    er_json_add_str(dep, "description",
+                    "Index of an earlier step whose result this step needs, or -1");
     er_json_add(step_props, "depends_on", dep);
     cJSON *item = cJSON_CreateObject();
     er_json_add_str(item, "type", "object");
@@ -112,13 +114,17 @@ static int check_dependencies(const cJSON *steps, int n, er_error *err)
     for (int i = 0; i < n; i++) {
         int64_t d = dep_of(steps, i);
         if (d < -1)
-            return er_error_set(err, ER_EPROTO, "step %d has depends_on %lld, which names no "
-                                "step", i + 1, (long long)d);
+            return er_error_set(err, ER_EPROTO,
+                                "step %d has depends_on %lld, which names no "
+                                "step",
+                                i + 1, (long long)d);
         if (d == -1 || d < i)
             continue;
         if (d >= n)
-            return er_error_set(err, ER_EPROTO, "step %d depends on step %lld, which does not "
-                                "exist", i + 1, (long long)d + 1);
+            return er_error_set(err, ER_EPROTO,
+                                "step %d depends on step %lld, which does not "
+                                "exist",
+                                i + 1, (long long)d + 1);
         if (d == i)
             return er_error_set(err, ER_EPROTO, "step %d depends on itself", i + 1);
         /* Walk the chain from i: back to i is a cycle; it ends or leaves otherwise. */
@@ -126,10 +132,14 @@ static int check_dependencies(const cJSON *steps, int n, er_error *err)
         for (int hops = 0; hops <= n && at >= 0 && at < n && at != i; hops++)
             at = dep_of(steps, (int)at);
         if (at == i)
-            return er_error_set(err, ER_EPROTO, "the steps' dependencies form a cycle (step %d "
-                                "→ step %lld → … → step %d)", i + 1, (long long)d + 1, i + 1);
-        return er_error_set(err, ER_EPROTO, "step %d depends on step %lld, which comes after "
-                            "it", i + 1, (long long)d + 1);
+            return er_error_set(err, ER_EPROTO,
+                                "the steps' dependencies form a cycle (step %d "
+                                "→ step %lld → … → step %d)",
+                                i + 1, (long long)d + 1, i + 1);
+        return er_error_set(err, ER_EPROTO,
+                            "step %d depends on step %lld, which comes after "
+                            "it",
+                            i + 1, (long long)d + 1);
     }
     return 0;
 }
@@ -146,7 +156,8 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
         return rc;
     out->steps = er_xcalloc((size_t)n, sizeof *out->steps);
     const cJSON *s;
-    cJSON_ArrayForEach(s, steps) {
+    cJSON_ArrayForEach(s, steps)
+    {
         const char *agent = er_json_str(s, "agent");
         if (!er_agent_find(agent)) {
             er_error_set(err, ER_EPROTO, "routing chose an unknown agent '%s'",
@@ -216,7 +227,7 @@ static void excerpt(const char *text, char *out, size_t n)
     if (len > 80)
         len = 80;
     while (len > 0 && ((unsigned char)t[len] & 0xC0) == 0x80)
-        len--;   /* not inside a UTF-8 sequence */
+        len--; /* not inside a UTF-8 sequence */
     snprintf(out, n, "%.*s%s", (int)len, t, t[len] ? "…" : "");
 }
 
@@ -236,8 +247,10 @@ static int decision_from_answer(const er_llm_response *resp, er_route *out, er_e
         return er_error_set(err, ER_EPROTO, "the model called '%s' instead of route",
                             resp->calls[0].name);
     if (!call && !er_str_empty(resp->text))
-        return er_error_set(err, ER_EPROTO, "the model answered with text instead of calling "
-                            "route: \"%s\"", words);
+        return er_error_set(err, ER_EPROTO,
+                            "the model answered with text instead of calling "
+                            "route: \"%s\"",
+                            words);
     if (!call)
         return er_error_set(err, ER_EPROTO, "the model's answer was empty");
     if (call->bad_utf8)
@@ -268,15 +281,19 @@ static int fallback(const char *request, const char *why, er_route *out, er_erro
         rc = decision_from_answer(&resp, out, err);
     er_llm_response_release(&resp);
     if (rc) {
-        er_error_prefix(err, "routing: the model's decision was unusable (%s), and the "
-                        "offline classifier's", why);
+        er_error_prefix(err,
+                        "routing: the model's decision was unusable (%s), and the "
+                        "offline classifier's",
+                        why);
         return rc;
     }
     out->classifier = out->method;
     out->method = er_xstrdup("fallback");
     out->reason = er_xstrdup(why);
-    er_log(ER_LOG_INFO, "router", "the model's routing decision was unusable (%s); the offline "
-           "classifier decided (%s)", why, out->classifier);
+    er_log(ER_LOG_INFO, "router",
+           "the model's routing decision was unusable (%s); the offline "
+           "classifier decided (%s)",
+           why, out->classifier);
     return 0;
 }
 
@@ -296,14 +313,17 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
     cJSON *tools = cJSON_CreateArray();
     er_json_append(tools, er_router_tool_spec());
     char *system = router_prompt();
-    er_llm_request req = { .system = system, .messages = msgs, .tools = tools,
-                           .tool_choice = "route", .max_tokens = 1024 };
+    er_llm_request req = { .system = system,
+                           .messages = msgs,
+                           .tools = tools,
+                           .tool_choice = "route",
+                           .max_tokens = 1024 };
     er_llm_response resp;
     rc = er_llm_chat(llm, &req, &resp, err);
     free(system);
     cJSON_Delete(msgs);
     cJSON_Delete(tools);
-    if (rc) {   /* the model could not be asked: its agents could not be either */
+    if (rc) { /* the model could not be asked: its agents could not be either */
         er_error_prefix(err, "routing");
         return rc;
     }

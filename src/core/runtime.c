@@ -42,11 +42,19 @@ const char er_runtime_task_schema[] =
 static const er_tool todos_tool = { "write_todos",
                                     "Write the plan as a todo list; call again to update "
                                     "statuses as you work.",
-                                    er_runtime_todos_schema, ER_PERM_READ, NULL, NULL, true };
+                                    er_runtime_todos_schema,
+                                    ER_PERM_READ,
+                                    NULL,
+                                    NULL,
+                                    true };
 static const er_tool task_tool = { "task",
                                    "Delegate a self-contained piece of work to a subagent with a "
                                    "fresh context; returns its final answer.",
-                                   er_runtime_task_schema, ER_PERM_READ, NULL, NULL, true };
+                                   er_runtime_task_schema,
+                                   ER_PERM_READ,
+                                   NULL,
+                                   NULL,
+                                   true };
 
 typedef struct run {
     er_env *env;
@@ -59,31 +67,31 @@ typedef struct run {
     int64_t tokens_in, tokens_out;
     int64_t deadline_ms;
     bool always[ER_PERM_COUNT];
-    er_task_place place;  /* its workspace, whether it came through errand serve, approvers */
-    bool streamed_text;   /* a newline goes between texts of separate steps */
-    bool abandoned;       /* the attempt lost the task: record and do nothing more */
-    bool parked;          /* the task waits for an approval (park.h): the run ends here */
-    cJSON *interrupted;   /* calls a crash interrupted and that were not repeated */
-    er_repair rp;         /* the model's mistakes so far (repair.h) */
-    bool tainted;         /* outside content is in the conversation (er_tool_untrusted) */
-    cJSON *flags;         /* findings tools raised that the final answer must carry */
-    er_error err;         /* why the run stopped */
+    er_task_place place; /* its workspace, whether it came through errand serve, approvers */
+    bool streamed_text;  /* a newline goes between texts of separate steps */
+    bool abandoned;      /* the attempt lost the task: record and do nothing more */
+    bool parked;         /* the task waits for an approval (park.h): the run ends here */
+    cJSON *interrupted;  /* calls a crash interrupted and that were not repeated */
+    er_repair rp;        /* the model's mistakes so far (repair.h) */
+    bool tainted;        /* outside content is in the conversation (er_tool_untrusted) */
+    cJSON *flags;        /* findings tools raised that the final answer must carry */
+    er_error err;        /* why the run stopped */
 } run;
 
 typedef struct scope {
-    const char *name;              /* "code" or "code/analyzer" */
+    const char *name; /* "code" or "code/analyzer" */
     const char *system;
-    const char *const *tools;      /* the scope's own tool names */
+    const char *const *tools; /* the scope's own tool names */
     bool can_delegate;
     bool read_only;
     int depth;
-    char prefix[80];               /* step-key prefix: "" or "sub:<call id>:" */
+    char prefix[80]; /* step-key prefix: "" or "sub:<call id>:" */
     int step;
     cJSON *messages;
     cJSON *specs;
-    er_buf partial;                /* an answer cut off by the output limit, so far */
-    er_repair_writes *writes;      /* files changed by the calls of the answer at hand */
-    const er_tool **extra;         /* BORROWED tools of MCP servers (mcp.h), or NULL */
+    er_buf partial;           /* an answer cut off by the output limit, so far */
+    er_repair_writes *writes; /* files changed by the calls of the answer at hand */
+    const er_tool **extra;    /* BORROWED tools of MCP servers (mcp.h), or NULL */
     size_t nextra;
 } scope;
 
@@ -105,7 +113,7 @@ static cJSON *build_specs(const scope *s)
         er_json_append(specs, er_tool_spec(&task_tool));
     for (size_t i = 0; s->tools && s->tools[i]; i++) {
         const er_tool *t = er_tool_find(s->tools[i]);
-        if (t)   /* tools of a family not built in are simply not offered */
+        if (t) /* tools of a family not built in are simply not offered */
             er_json_append(specs, er_tool_spec(t));
     }
     for (size_t i = 0; i < s->nextra; i++)
@@ -163,8 +171,7 @@ static int check_lost(run *r)
  * NULL) is false when an earlier attempt had recorded key.  Nonzero, ending the
  * run, when the attempt has lost the task; other failures only cost the record
  * (the step is redone if the task is ever taken over), unless `needed`. */
-static int record(run *r, const char *key, const char *kind, cJSON *data, bool *stored,
-                  bool needed)
+static int record(run *r, const char *key, const char *kind, cJSON *data, bool *stored, bool needed)
 {
     er_error err = { 0 };
     bool kept = true;
@@ -176,7 +183,7 @@ static int record(run *r, const char *key, const char *kind, cJSON *data, bool *
         return er_error_set(&r->err, rc, "cannot record %s: %s", key ? key : kind, err.msg);
     if (rc) {
         er_log(ER_LOG_WARN, "runtime", "cannot record %s: %s", key ? key : kind, err.msg);
-        kept = true;   /* nobody else recorded it: this attempt's value stands */
+        kept = true; /* nobody else recorded it: this attempt's value stands */
     }
     if (stored)
         *stored = kept;
@@ -194,8 +201,10 @@ static int check_owner(run *r)
     if (rc == ER_ECONFLICT)
         return abandon(r, err.msg);
     if (rc)
-        return er_error_set(&r->err, rc, "cannot tell whether this worker still owns the task "
-                            "(%s); not acting for it", err.msg);
+        return er_error_set(&r->err, rc,
+                            "cannot tell whether this worker still owns the task "
+                            "(%s); not acting for it",
+                            err.msg);
     return 0;
 }
 
@@ -203,7 +212,8 @@ static int time_budget_exhausted(run *r)
 {
     return er_error_set(&r->err, ER_EBUDGET,
                         "time budget exhausted (%ld s); raise agent.max_seconds "
-                        "(ERRAND_MAX_SECONDS)", r->cfg->max_seconds);
+                        "(ERRAND_MAX_SECONDS)",
+                        r->cfg->max_seconds);
 }
 
 static int check_budget(run *r)
@@ -215,11 +225,13 @@ static int check_budget(run *r)
     if (r->steps >= r->cfg->max_steps)
         return er_error_set(&r->err, ER_EBUDGET,
                             "step budget exhausted (%d steps); raise agent.max_steps "
-                            "(ERRAND_MAX_STEPS)", r->steps);
+                            "(ERRAND_MAX_STEPS)",
+                            r->steps);
     if (r->cfg->max_tokens && r->tokens_in + r->tokens_out >= r->cfg->max_tokens)
         return er_error_set(&r->err, ER_EBUDGET,
                             "token budget exhausted (%lld tokens); raise agent.max_tokens "
-                            "(ERRAND_MAX_TOKENS)", (long long)(r->tokens_in + r->tokens_out));
+                            "(ERRAND_MAX_TOKENS)",
+                            (long long)(r->tokens_in + r->tokens_out));
     if (er_mono_ms() >= r->deadline_ms)
         return time_budget_exhausted(r);
     return 0;
@@ -231,14 +243,14 @@ typedef struct stream_ctx {
     run *r;
     const scope *s;
     bool any;
-    er_buf shown;         /* this step's text as the user has seen it */
-    size_t again;         /* an answer asked again: bytes of it found equal to shown */
+    er_buf shown; /* this step's text as the user has seen it */
+    size_t again; /* an answer asked again: bytes of it found equal to shown */
     bool restarted;
 } stream_ctx;
 
 static void emit_token(stream_ctx *c, const char *text, size_t len)
 {
-    if (!c->any && c->r->streamed_text && !c->s->partial.len)   /* a continuation joins */
+    if (!c->any && c->r->streamed_text && !c->s->partial.len) /* a continuation joins */
         er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, "\n\n", 2);
     c->any = true;
     er_buf_append(&c->shown, text, len);
@@ -252,7 +264,7 @@ static void on_token(const char *text, size_t len, void *payload)
 {
     stream_ctx *c = payload;
     er_buf fixed = ER_BUF_INIT;
-    if (er_utf8_check(text, len) != len) {   /* the final answer is fixed the same way */
+    if (er_utf8_check(text, len) != len) { /* the final answer is fixed the same way */
         er_buf_put_utf8(&fixed, text, len);
         text = fixed.ptr;
         len = fixed.len;
@@ -262,12 +274,12 @@ static void on_token(const char *text, size_t len, void *payload)
         while (same < len && same < left && text[same] == c->shown.ptr[c->again + same])
             same++;
         c->again += same;
-        if (same == len) {   /* all of it shown already */
+        if (same == len) { /* all of it shown already */
             er_buf_release(&fixed);
             return;
         }
         c->restarted = false;
-        if (same < left) {   /* a different answer: say so, then show it from its start */
+        if (same < left) { /* a different answer: say so, then show it from its start */
             static const char notice[] = "\n[the answer broke off; the model's new answer:]\n";
             char *head = er_xstrndup(c->shown.ptr, c->again);
             er_event_token(c->r->env, c->r->o->root_id, c->r->o->task_id, c->s->name, notice,
@@ -325,7 +337,8 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
     resp->calls = er_xcalloc(resp->ncalls ? resp->ncalls : 1, sizeof *resp->calls);
     size_t i = 0;
     const cJSON *c;
-    cJSON_ArrayForEach(c, calls) {
+    cJSON_ArrayForEach(c, calls)
+    {
         resp->calls[i].id = er_xstrdup(er_json_str(c, "id") ? er_json_str(c, "id") : "");
         resp->calls[i].name = er_xstrdup(er_json_str(c, "name") ? er_json_str(c, "name") : "");
         resp->calls[i].arguments =
@@ -353,7 +366,7 @@ static bool find_recorded(run *r, const char *key, cJSON **data_out)
 
 static bool replay(run *r, const char *key, cJSON **data_out)
 {
-    return r->o->replay && find_recorded(r, key, data_out);   /* a first delivery has none */
+    return r->o->replay && find_recorded(r, key, data_out); /* a first delivery has none */
 }
 
 static int llm_step(run *r, scope *s, er_llm_response *resp)
@@ -377,7 +390,7 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
         .on_token = on_token,
         .payload = &sc,
         .cancel = r->o->cancel,
-        .deadline_ms = r->deadline_ms,   /* a stalled model must not outlive the budget */
+        .deadline_ms = r->deadline_ms, /* a stalled model must not outlive the budget */
         .on_restart = on_restart,
     };
     int rc = er_llm_chat(r->llm, &req, resp, &r->err);
@@ -400,21 +413,22 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
          * the task's, and this one's, never recorded, must not lead anywhere. */
         er_llm_response_release(resp);
         if (!find_recorded(r, key, &recorded))
-            return stop(r, ER_ECONFLICT, "%s was recorded by another attempt but cannot be "
+            return stop(r, ER_ECONFLICT,
+                        "%s was recorded by another attempt but cannot be "
                         "read back; stopping rather than going on with an unrecorded answer",
                         key);
         response_from_json(resp, recorded);
         cJSON_Delete(recorded);
         er_log(ER_LOG_INFO, "runtime", "adopted the recorded %s", key);
     }
-    er_repair_call_ids(resp);   /* after recording: a replay does the same */
+    er_repair_call_ids(resp); /* after recording: a replay does the same */
     return 0;
 }
 
 static void add_assistant(scope *s, const er_llm_response *resp)
 {
     if (er_str_empty(resp->text) && !resp->ncalls)
-        return;   /* an empty turn says nothing, and providers refuse it */
+        return; /* an empty turn says nothing, and providers refuse it */
     cJSON *m = cJSON_CreateObject();
     er_json_add_str(m, "role", "assistant");
     er_json_add_str(m, "content", resp->text && *resp->text ? resp->text : NULL);
@@ -452,21 +466,24 @@ static char *do_todos(run *r, const scope *s, const cJSON *args)
     er_buf b = ER_BUF_INIT;
     er_buf_puts(&b, "Plan updated:");
     const cJSON *t;
-    cJSON_ArrayForEach(t, todos) {
+    cJSON_ArrayForEach(t, todos)
+    {
         const char *st = er_json_str(t, "status");
         er_buf_printf(&b, "\n[%s] %s",
-                      er_str_eq(st, "completed") ? "x" : er_str_eq(st, "in_progress") ? "~" : " ",
+                      er_str_eq(st, "completed")     ? "x"
+                      : er_str_eq(st, "in_progress") ? "~"
+                                                     : " ",
                       er_json_str(t, "content") ? er_json_str(t, "content") : "");
     }
     cJSON *data = cJSON_CreateObject();
     er_json_add_str(data, "agent", s->name);
     er_json_add(data, "todos", cJSON_Duplicate(todos, true));
-    record(r, NULL, "todos", data, NULL, false);   /* a lost task shows in r->abandoned */
+    record(r, NULL, "todos", data, NULL, false); /* a lost task shows in r->abandoned */
     return er_buf_detach(&b);
 }
 
-static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
-                       const cJSON *args, char **out)
+static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c, const cJSON *args,
+                       char **out)
 {
     const char *name = er_json_str(args, "subagent");
     const er_subagent_def *sa = er_subagent_find(r->agent, name);
@@ -480,8 +497,11 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
     }
     char sname[96];
     snprintf(sname, sizeof sname, "%s/%s", r->agent->name, sa->name);
-    scope sub = { .name = sname, .system = sa->prompt, .tools = sa->tools,
-                  .read_only = sa->read_only, .depth = parent->depth + 1 };
+    scope sub = { .name = sname,
+                  .system = sa->prompt,
+                  .tools = sa->tools,
+                  .read_only = sa->read_only,
+                  .depth = parent->depth + 1 };
     snprintf(sub.prefix, sizeof sub.prefix, "sub:%.60s:", c->id);
     sub.messages = cJSON_CreateArray();
     add_message(sub.messages, "user", er_json_str(args, "description"));
@@ -498,7 +518,7 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c,
     cJSON_Delete(sub.specs);
     er_buf_release(&sub.partial);
     if (rc)
-        return rc;   /* budgets and cancellation end the whole task */
+        return rc; /* budgets and cancellation end the whole task */
     *out = answer;
     return 0;
 }
@@ -516,11 +536,12 @@ static bool side_effecting(er_perm p)
     return p == ER_PERM_WRITE || p == ER_PERM_EXEC || p == ER_PERM_SEND;
 }
 
-#define TAINT_REASON "it follows content from outside (web pages, search results, memory or " \
-                     "MCP tool results), " \
-                     "which may carry instructions that are not the user's"
+#define TAINT_REASON                                                         \
+    "it follows content from outside (web pages, search results, memory or " \
+    "MCP tool results), "                                                    \
+    "which may carry instructions that are not the user's"
 
-#define PARKED 2   /* check_policy: the task waits for the answer (park.h) */
+#define PARKED 2 /* check_policy: the task waits for the answer (park.h) */
 
 /* The decision of the approval event recorded under key, if any. */
 static bool recorded_answer(run *r, const char *key, er_approval_decision *d, char **why)
@@ -540,8 +561,8 @@ static bool recorded_answer(run *r, const char *key, er_approval_decision *d, ch
  * asked now.  A worker's run parks the task and returns PARKED; without a
  * lease, or when the wait cannot be recorded, it waits here.  Nonzero
  * otherwise: *why (OWNED) says why it could not be asked. */
-static int get_answer(run *r, const scope *s, const er_approval_req *req,
-                      er_approval_decision *d, char **why)
+static int get_answer(run *r, const scope *s, const er_approval_req *req, er_approval_decision *d,
+                      char **why)
 {
     char key[160];
     er_park_key(key, sizeof key, s->prefix, s->step, req->call_id);
@@ -552,16 +573,18 @@ static int get_answer(run *r, const scope *s, const er_approval_req *req,
         int rc = er_park(r->env, r->o->lease, req, key, &err);
         if (rc == ER_ECONFLICT) {
             abandon(r, err.msg);
-            return PARKED;   /* ends the run all the same */
+            return PARKED; /* ends the run all the same */
         }
         if (rc == 0) {
             r->parked = true;
-            er_error_set(&r->err, ER_ECONFLICT, "waiting for the approval of %s call %s",
-                         req->tool, req->call_id);
+            er_error_set(&r->err, ER_ECONFLICT, "waiting for the approval of %s call %s", req->tool,
+                         req->call_id);
             return PARKED;
         }
-        er_log(ER_LOG_WARN, "runtime", "cannot park task %s (%s); waiting for the answer in "
-               "this worker", r->o->task_id, err.msg);
+        er_log(ER_LOG_WARN, "runtime",
+               "cannot park task %s (%s); waiting for the answer in "
+               "this worker",
+               r->o->task_id, err.msg);
     }
     const char *said = NULL;
     if (er_approval_ask(r->env, req, d, &said, &err)) {
@@ -575,11 +598,14 @@ static int get_answer(run *r, const scope *s, const er_approval_req *req,
 
 static er_tool_ctx tool_ctx(run *r, const scope *s)
 {
-    return (er_tool_ctx){ .env = r->env, .task_id = r->o->task_id, .agent = s->name,
-                          .workspace = r->place.workspace, .workspace_read_only = s->read_only,
-                          .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) ==
-                                             ER_POLICY_ALLOW,
-                          .server = r->place.server, .cancel = r->o->cancel,
+    return (er_tool_ctx){ .env = r->env,
+                          .task_id = r->o->task_id,
+                          .agent = s->name,
+                          .workspace = r->place.workspace,
+                          .workspace_read_only = s->read_only,
+                          .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
+                          .server = r->place.server,
+                          .cancel = r->o->cancel,
                           .tainted = r->tainted };
 }
 
@@ -595,8 +621,8 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
     bool tainted = r->tainted && side_effecting(t->perm) && p != ER_POLICY_DENY;
     if (p == ER_POLICY_ALLOW && !tainted) {
         *how = r->cfg->policy[t->perm] == ER_POLICY_ALLOW ? "policy"
-               : r->always[t->perm]                      ? "always"
-                                                         : "yes";
+               : r->always[t->perm]                       ? "always"
+                                                          : "yes";
         return 0;
     }
     if (p == ER_POLICY_DENY) {
@@ -605,9 +631,17 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
                                 er_perm_name(t->perm), er_perm_name(t->perm));
         return 1;
     }
-    er_approval_req req = { r->o->root_id, r->o->task_id, c->id, t->name, c->arguments, t->perm,
-                            s->name, r->cfg->approval_timeout * 1000, r->o->cancel,
-                            r->place.admin_approves[t->perm], tainted ? TAINT_REASON : NULL,
+    er_approval_req req = { r->o->root_id,
+                            r->o->task_id,
+                            c->id,
+                            t->name,
+                            c->arguments,
+                            t->perm,
+                            s->name,
+                            r->cfg->approval_timeout * 1000,
+                            r->o->cancel,
+                            r->place.admin_approves[t->perm],
+                            tainted ? TAINT_REASON : NULL,
                             NULL };
     /* The one asked sees what saying yes does: the diff, the command and its jail. */
     er_tool_ctx ctx = tool_ctx(r, s);
@@ -628,8 +662,8 @@ static int check_policy(run *r, const scope *s, const er_tool *t, const er_llm_t
         r->always[t->perm] = true;
     *how = d == ER_APPROVAL_DENY ? "denied" : d == ER_APPROVAL_ALWAYS ? "user-always" : "user";
     if (d == ER_APPROVAL_DENY)
-        *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name,
-                                why ? ": " : "", why ? why : "");
+        *refusal = er_xasprintf("error: the user denied this %s call%s%s", t->name, why ? ": " : "",
+                                why ? why : "");
     free(why);
     return d == ER_APPROVAL_DENY;
 }
@@ -681,8 +715,8 @@ static const char *malformed_call(const scope *s, const er_llm_response *resp,
         return *content + 7;
     }
     if (er_json_parse(args, c->arguments, strlen(c->arguments), &err)) {
-        *content = er_xasprintf("error: arguments are not valid JSON (%s); send a JSON object",
-                                err.msg);
+        *content =
+            er_xasprintf("error: arguments are not valid JSON (%s); send a JSON object", err.msg);
         return *content + 7;
     }
     if (er_tool_validate(*t, *args, &err)) {
@@ -710,10 +744,11 @@ static char *not_repeated(run *r, const scope *s, const er_llm_tool_call *c)
     cJSON *d = call_json(s, c);
     cJSON_DeleteItemFromObjectCaseSensitive(d, "id");
     er_json_append(r->interrupted, d);
-    er_log(ER_LOG_WARN, "runtime", "%s call %s was interrupted by a restart; not repeated",
-           c->name, c->id);
+    er_log(ER_LOG_WARN, "runtime", "%s call %s was interrupted by a restart; not repeated", c->name,
+           c->id);
     return er_xasprintf("error: this %s call was interrupted by a restart and was not repeated; "
-                        "check its effect before retrying", c->name);
+                        "check its effect before retrying",
+                        c->name);
 }
 
 /* The mark that a call begins, recorded before it runs so that a crash during
@@ -723,7 +758,7 @@ static int begin_call(run *r, const scope *s, const er_llm_tool_call *c, const c
                       char **content)
 {
     const er_tool *t = scope_tool(s, c->name);
-    bool again = !t || er_tool_idempotent(t);   /* write_todos and task replay themselves */
+    bool again = !t || er_tool_idempotent(t); /* write_todos and task replay themselves */
     bool first = true;
     int rc = record(r, started, "tool_call", call_json(s, c), &first, !again);
     if (rc)
@@ -731,8 +766,10 @@ static int begin_call(run *r, const scope *s, const er_llm_tool_call *c, const c
     if (!first && !again)
         *content = not_repeated(r, s, c);
     else if (!first && t)
-        er_log(ER_LOG_INFO, "runtime", "%s call %s was interrupted by a restart; running it "
-               "again (idempotent)", c->name, c->id);
+        er_log(ER_LOG_INFO, "runtime",
+               "%s call %s was interrupted by a restart; running it "
+               "again (idempotent)",
+               c->name, c->id);
     return 0;
 }
 
@@ -767,15 +804,22 @@ static void audit_call(run *r, const scope *s, const er_tool *t, const er_llm_to
     if (!side_effecting(t->perm) && !er_mcp_is_tool_name(t->name))
         return;
     bool refused = !how || er_str_eq(how, "denied") || er_str_eq(how, "policy-deny");
-    er_audit_entry e = { r->o->task_id, r->o->user_id, s->name, t->name, er_perm_name(t->perm),
-                         c->arguments, how ? how : "not asked",
-                         refused ? "refused" : !content ? "not run"
-                                 : er_llm_tool_failed(content) ? "error" : "ok" };
+    er_audit_entry e = { r->o->task_id,
+                         r->o->user_id,
+                         s->name,
+                         t->name,
+                         er_perm_name(t->perm),
+                         c->arguments,
+                         how ? how : "not asked",
+                         refused                       ? "refused"
+                         : !content                    ? "not run"
+                         : er_llm_tool_failed(content) ? "error"
+                                                       : "ok" };
     er_error err = { 0 };
     char *path = er_audit_path(r->cfg->audit_path, &err);
     if (!path || er_audit_append(path, &e, &err))
-        er_log(ER_LOG_ERROR, "audit", "%s call of task %s not audited: %s", t->name,
-               r->o->task_id, err.msg);
+        er_log(ER_LOG_ERROR, "audit", "%s call of task %s not audited: %s", t->name, r->o->task_id,
+               err.msg);
     free(path);
 }
 
@@ -795,11 +839,11 @@ static int tool_call(run *r, scope *s, const er_llm_response *resp, const er_llm
     else if (t == &task_tool)
         rc = do_delegate(r, s, c, args, content);
     else if ((*content = er_repair_write_conflict(s->writes, r->place.workspace, t, args)))
-        ;   /* another call of this answer changed that file */
+        ; /* another call of this answer changed that file */
     else {
         const char *how = NULL;
         if ((allowed = check_policy(r, s, t, c, args, content, &how)) == PARKED)
-            rc = r->err.code;   /* audited once answered, when the call is resumed */
+            rc = r->err.code; /* audited once answered, when the call is resumed */
         else {
             if (allowed == 0)
                 rc = run_allowed(r, s, t, c, args, started, content);
@@ -860,8 +904,8 @@ static int record_result(run *r, scope *s, const er_llm_tool_call *c, const char
 /* The result of one call: refused as a repeat, refused after an interruption,
  * or run.  *content OWNED by the caller; mistake filled when the call was
  * malformed. */
-static int call_result(run *r, scope *s, const er_llm_response *resp,
-                       const er_llm_tool_call *c, char **content, char *mistake, size_t mlen)
+static int call_result(run *r, scope *s, const er_llm_response *resp, const er_llm_tool_call *c,
+                       char **content, char *mistake, size_t mlen)
 {
     char started[160];
     snprintf(started, sizeof started, "%scall:%d:%.60s", s->prefix, s->step, c->id);
@@ -886,7 +930,8 @@ static void note_flag(run *r, const char *content)
     const char *flag = er_json_str(j, "flag");
     bool known = false;
     const cJSON *f;
-    cJSON_ArrayForEach(f, r->flags) {
+    cJSON_ArrayForEach(f, r->flags)
+    {
         known |= er_str_eq(f->valuestring, flag);
     }
     if (flag && !known)
@@ -901,7 +946,8 @@ static char *with_flags(run *r, char *answer)
 {
     er_buf missing = ER_BUF_INIT;
     const cJSON *f;
-    cJSON_ArrayForEach(f, r->flags) {
+    cJSON_ArrayForEach(f, r->flags)
+    {
         const char *flag = f->valuestring;
         size_t head = strcspn(flag, ":");
         char *lead = er_xstrndup(flag, head);
@@ -911,8 +957,8 @@ static char *with_flags(run *r, char *answer)
     }
     if (!missing.len)
         return answer;
-    char *tail = er_xasprintf("\n\nChecked by errand, not supported by the cited sources:%s",
-                              missing.ptr);
+    char *tail =
+        er_xasprintf("\n\nChecked by errand, not supported by the cited sources:%s", missing.ptr);
     er_event_token(r->env, r->o->root_id, r->o->task_id, r->agent->name, tail, strlen(tail));
     char *out = er_xasprintf("%s%s", answer, tail);
     free(tail);
@@ -954,7 +1000,7 @@ static int handle_calls(run *r, scope *s, const er_llm_response *resp)
         if (replayed) {
             const char *was = er_json_str(recorded, "content");
             content = er_xstrdup(was ? was : "");
-            if (er_json_bool(recorded, "mistake", false))   /* as it was, without "error: " */
+            if (er_json_bool(recorded, "mistake", false)) /* as it was, without "error: " */
                 snprintf(mistake, sizeof mistake, "%s", content + (was && *was == 'e' ? 7 : 0));
             cJSON_Delete(recorded);
         } else if ((rc = call_result(r, s, resp, c, &content, mistake, sizeof mistake)) != 0) {
@@ -1042,13 +1088,13 @@ static char *with_interrupted(char *answer, const cJSON *calls)
     er_buf b = ER_BUF_INIT;
     er_buf_puts(&b, answer);
     int n = cJSON_GetArraySize(calls);
-    er_buf_printf(&b, "\n\n[errand: %d tool call%s interrupted by a worker restart (begun, no "
-                      "result recorded) and not repeated; check %s effect:",
+    er_buf_printf(&b,
+                  "\n\n[errand: %d tool call%s interrupted by a worker restart (begun, no "
+                  "result recorded) and not repeated; check %s effect:",
                   n, n == 1 ? " was" : "s were", n == 1 ? "its" : "their");
     const cJSON *c;
-    cJSON_ArrayForEach(c, calls)
-        er_buf_printf(&b, " %s %s%s", er_json_str(c, "tool"), er_json_str(c, "arguments"),
-                      c->next ? ";" : "]");
+    cJSON_ArrayForEach(c, calls) er_buf_printf(&b, " %s %s%s", er_json_str(c, "tool"),
+                                               er_json_str(c, "arguments"), c->next ? ";" : "]");
     free(answer);
     return er_buf_detach(&b);
 }
@@ -1101,7 +1147,10 @@ static void mcp_tools(run *r, scope *s)
 void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
 {
     memset(out, 0, sizeof *out);
-    run r = { .env = env, .o = o, .cfg = er_env_config(env), .tainted = o->tainted,
+    run r = { .env = env,
+              .o = o,
+              .cfg = er_env_config(env),
+              .tainted = o->tainted,
               .flags = cJSON_CreateArray() };
     er_repair_init(&r.rp);
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
@@ -1121,7 +1170,9 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         rc = er_env_llm(env, &r.llm, &r.err);
     if (rc == 0) {
         char *task_desc = task_tool_description(r.agent);
-        scope s = { .name = r.agent->name, .system = r.agent->prompt, .tools = r.agent->tools,
+        scope s = { .name = r.agent->name,
+                    .system = r.agent->prompt,
+                    .tools = r.agent->tools,
                     .can_delegate = r.agent->nsubagents > 0 };
         mcp_tools(&r, &s);
         s.messages = o->history ? cJSON_Duplicate(o->history, true) : cJSON_CreateArray();
@@ -1129,7 +1180,8 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         s.specs = build_specs(&s);
         /* The task tool's description lists this agent's subagents. */
         cJSON *spec;
-        cJSON_ArrayForEach(spec, s.specs) {
+        cJSON_ArrayForEach(spec, s.specs)
+        {
             if (er_str_eq(er_json_str(spec, "name"), "task"))
                 cJSON_ReplaceItemInObjectCaseSensitive(spec, "description",
                                                        cJSON_CreateString(task_desc));

@@ -36,8 +36,7 @@ static void child_id(const char *parent, size_t index, char out[ER_ID_LEN])
     snprintf(out, ER_ID_LEN, "%.24s%012llx", parent, (unsigned long long)(h & 0xffffffffffffULL));
 }
 
-static int create_children(er_store *st, const er_task *parent, const er_route *r,
-                           er_error *err)
+static int create_children(er_store *st, const er_task *parent, const er_route *r, er_error *err)
 {
     for (size_t i = 0; i < r->nsteps; i++) {
         er_task c = { 0 };
@@ -69,8 +68,7 @@ static int create_children(er_store *st, const er_task *parent, const er_route *
 }
 
 /* Publishes every step that is ready (no dependency); used again on redelivery. */
-static int dispatch(er_env *env, er_store *st, const er_task *t, const er_route *r,
-                    er_error *err)
+static int dispatch(er_env *env, er_store *st, const er_task *t, const er_route *r, er_error *err)
 {
     if (r->nsteps == 1)
         return publish_task(env, r->steps[0].agent, t->id, err);
@@ -139,7 +137,7 @@ static er_bus_verdict route_new(er_env *env, er_store *st, er_task *t)
     }
     er_route_release(&r);
     cJSON_Delete(meta);
-    if (rc == ER_ECONFLICT)   /* cancelled meanwhile */
+    if (rc == ER_ECONFLICT) /* cancelled meanwhile */
         return ER_BUS_ACK;
     if (rc) {
         er_log(ER_LOG_ERROR, "supervisor", "task %s: %s", t->id, err.msg);

@@ -38,8 +38,7 @@ static int open_conversation(er_store *st, const er_submit *s, const char *user_
         er_conversation c;
         int rc = er_store_conv_get(st, s->conversation_id, &c, err);
         if (rc == ER_ENOTFOUND)
-            return er_error_set(err, ER_ENOTFOUND,
-                                "no conversation '%s' (see `errand conv list`)",
+            return er_error_set(err, ER_ENOTFOUND, "no conversation '%s' (see `errand conv list`)",
                                 s->conversation_id);
         if (rc)
             return rc;
@@ -53,8 +52,7 @@ static int open_conversation(er_store *st, const er_submit *s, const char *user_
     return rc;
 }
 
-static int publish_json(er_env *env, const char *exchange, const char *key, cJSON *j,
-                        er_error *err)
+static int publish_json(er_env *env, const char *exchange, const char *key, cJSON *j, er_error *err)
 {
     er_bus *bus;
     int rc = er_env_bus(env, &bus, err);
@@ -94,11 +92,11 @@ typedef struct batch_tx {
 static int store_batch(er_store *st, void *payload, er_error *err)
 {
     batch_tx *b = payload;
-    if (b->n == 1) {   /* alone: no savepoint of its own (two statements fewer) */
+    if (b->n == 1) { /* alone: no savepoint of its own (two statements fewer) */
         if (b->out[0].rc)
             return 0;
         submit_tx x = { &b->subs[0], b->tasks[0].user_id, &b->tasks[0] };
-        return store_submission(st, &x, err);   /* its error becomes the submission's */
+        return store_submission(st, &x, err); /* its error becomes the submission's */
     }
     for (size_t i = 0; i < b->n; i++) {
         if (b->out[i].rc)
@@ -106,7 +104,7 @@ static int store_batch(er_store *st, void *payload, er_error *err)
         submit_tx x = { &b->subs[i], b->tasks[i].user_id, &b->tasks[i] };
         b->out[i].rc = er_store_transaction(st, store_submission, &x, &b->out[i].err);
     }
-    return 0;   /* what succeeded is committed together */
+    return 0; /* what succeeded is committed together */
 }
 
 /* The task row of a submission, before it is stored (t->meta OWNED). */
@@ -135,11 +133,11 @@ static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
         er_json_add_bool(meta, "approve_all", true);
     if (s->server)
         er_json_add_bool(meta, "server", true);
-    if (!s->conversation_id)   /* it opens one: no history to read back */
+    if (!s->conversation_id) /* it opens one: no history to read back */
         er_json_add_bool(meta, "new_conversation", true);
     er_bus *bus;
     if (er_env_bus(env, &bus, NULL) == 0 && er_bus_is_local(bus))
-        er_json_add_str(meta, "owner", er_owner_self());   /* this process runs it */
+        er_json_add_str(meta, "owner", er_owner_self()); /* this process runs it */
     t->meta = er_json_print(meta);
     cJSON_Delete(meta);
     return 0;
@@ -240,8 +238,11 @@ int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_e
     int rc = er_env_store(env, &st, err);
     if (rc)
         return rc;
-    er_task_update u = { .result = o->answer, .error = o->error, .tokens_in = o->tokens_in,
-                         .tokens_out = o->tokens_out, .attempt = o->attempt };
+    er_task_update u = { .result = o->answer,
+                         .error = o->error,
+                         .tokens_in = o->tokens_in,
+                         .tokens_out = o->tokens_out,
+                         .attempt = o->attempt };
     rc = er_store_task_advance(st, t->id, o->status, &u, err);
     bool first = rc == 0;
     if (rc && rc != ER_ECONFLICT)
@@ -249,10 +250,10 @@ int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_e
     er_task_status now;
     if (rc && o->attempt && er_store_task_status(st, t->id, &now, NULL) == 0 &&
         !er_task_status_final(now))
-        return rc;   /* a stale attempt's outcome: the task goes on with another */
+        return rc; /* a stale attempt's outcome: the task goes on with another */
     if (first && !t->parent_id[0] && t->conversation_id[0] && o->status == ER_TASK_DONE)
-        er_store_msg_append(st, t->conversation_id, "assistant", o->answer ? o->answer : "",
-                            t->id, NULL);
+        er_store_msg_append(st, t->conversation_id, "assistant", o->answer ? o->answer : "", t->id,
+                            NULL);
     if (first)
         cache_result(env, t, o);
     cJSON *d = cJSON_CreateObject();

@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SWEEP_MAX 200   /* overdue tasks ended per sweep; the next sweep takes the rest */
+#define SWEEP_MAX 200 /* overdue tasks ended per sweep; the next sweep takes the rest */
 
 /* Ends t as failed, its open children with it, and moves its parent on.  True
  * when this call ended it (someone else may have, a moment before). */
@@ -42,11 +42,12 @@ void er_watchdog_dead_letter(const er_bus_msg *msg, const char *reason, void *pa
     if (er_json_parse(&body, msg->body, msg->len, NULL) || !er_json_str(body, "task_id") ||
         er_env_store(env, &st, NULL) ||
         er_store_task_get(st, er_json_str(body, "task_id"), &t, NULL)) {
-        cJSON_Delete(body);   /* not a task's message, or one we cannot find: nothing to end */
+        cJSON_Delete(body); /* not a task's message, or one we cannot find: nothing to end */
         return;
     }
     char *why = er_xasprintf("%s gave up on it: %s (its message is kept in the dead-letter queue "
-                             "%s)", msg->queue, reason, ER_QUEUE_DEAD);
+                             "%s)",
+                             msg->queue, reason, ER_QUEUE_DEAD);
     if (fail_task(env, &t, why, 0))
         er_log(ER_LOG_WARN, "tasks", "task %s failed: %s", t.id, why);
     free(why);
@@ -61,7 +62,7 @@ bool er_watchdog_check(er_env *env, const er_task *t)
     er_store *st;
     er_task_wait w;
     if (er_env_store(env, &st, NULL) == 0 && er_store_wait_get(st, t->id, &w, NULL) == 0) {
-        er_task_wait_release(&w);   /* parked (park.h): nobody works on it, nobody is late */
+        er_task_wait_release(&w); /* parked (park.h): nobody works on it, nobody is late */
         return false;
     }
     const er_config *cfg = er_env_config(env);
@@ -99,10 +100,11 @@ int er_watchdog_sweep(er_env *env, int *failed, er_error *err)
     rc = er_store_tasks_overdue(st, er_time_ms(), SWEEP_MAX, collect, &o, err);
     for (size_t i = 0; i < o.n; i++) {
         bool ended = er_watchdog_check(env, &o.v[i]);
-        if (ended)   /* logged here, not in a follower: it prints the task's end */
-            er_log(ER_LOG_WARN, "tasks", "task %s failed: no worker finished it by its "
-                   "deadline (%d attempt%s)", o.v[i].id, o.v[i].attempt,
-                   o.v[i].attempt == 1 ? "" : "s");
+        if (ended) /* logged here, not in a follower: it prints the task's end */
+            er_log(ER_LOG_WARN, "tasks",
+                   "task %s failed: no worker finished it by its "
+                   "deadline (%d attempt%s)",
+                   o.v[i].id, o.v[i].attempt, o.v[i].attempt == 1 ? "" : "s");
         if (ended && failed)
             (*failed)++;
         er_task_release(&o.v[i]);

@@ -48,8 +48,10 @@ static int make_private(const char *dir, er_error *err)
                             strerror(errno));
     struct stat st;
     if (lstat(dir, &st) != 0 || !S_ISDIR(st.st_mode))
-        return er_error_set(err, ER_EDENIED, "workspace %s is not a directory (a symlink or a "
-                            "file is in its place); not using it", dir);
+        return er_error_set(err, ER_EDENIED,
+                            "workspace %s is not a directory (a symlink or a "
+                            "file is in its place); not using it",
+                            dir);
     return 0;
 }
 

@@ -18,15 +18,15 @@
 #include <string.h>
 #include <strings.h>
 
-#define CATS_MAX 60
-#define PIE_MAX 10
-#define SERIES_MAX 12
+#define CATS_MAX    60
+#define PIE_MAX     10
+#define SERIES_MAX  12
 #define SCATTER_MAX 5000
-#define POINTS_MAX 20000
-#define BINS_MAX 60
+#define POINTS_MAX  20000
+#define BINS_MAX    60
 
-static const char *const kind_names[] = { "bar", "grouped_bar", "line", "scatter", "histogram",
-                                          "pie" };
+static const char *const kind_names[] = { "bar",     "grouped_bar", "line",
+                                          "scatter", "histogram",   "pie" };
 
 const char *er_chart_kind_name(er_chart_kind k)
 {
@@ -191,8 +191,8 @@ static bool x_value(er_chart *c, sqlite3_stmt *st, int i, double *x)
 static int read_rows(er_data *d, er_chart *c, sqlite3_stmt *st, bool split, er_error *err)
 {
     int ncol = sqlite3_column_count(st);
-    bool categorical = c->kind == ER_CHART_BAR || c->kind == ER_CHART_GROUPED_BAR ||
-                       c->kind == ER_CHART_PIE;
+    bool categorical =
+        c->kind == ER_CHART_BAR || c->kind == ER_CHART_GROUPED_BAR || c->kind == ER_CHART_PIE;
     if (!split)
         for (int i = 1; i < ncol && c->nseries < SERIES_MAX; i++)
             add_series(c, sqlite3_column_name(st, i));
@@ -211,13 +211,14 @@ static int read_rows(er_data *d, er_chart *c, sqlite3_stmt *st, bool split, er_e
             continue;
         }
         for (int i = split ? 2 : 1; i < (split ? 3 : ncol); i++) {
-            er_chart_series *se = split ? series_named(c, cell_text(st, 1))
-                                        : (size_t)(i - 1) < c->nseries ? &c->series[i - 1] : NULL;
+            er_chart_series *se = split                          ? series_named(c, cell_text(st, 1))
+                                  : (size_t)(i - 1) < c->nseries ? &c->series[i - 1]
+                                                                 : NULL;
             if (!se)
                 continue;
             int t = sqlite3_column_type(st, i);
-            double y = t == SQLITE_INTEGER || t == SQLITE_FLOAT ? sqlite3_column_double(st, i)
-                                                                : NAN;
+            double y =
+                t == SQLITE_INTEGER || t == SQLITE_FLOAT ? sqlite3_column_double(st, i) : NAN;
             if (categorical)
                 set_y(se, cat, y);
             else if (!isnan(y))
@@ -234,16 +235,14 @@ static int read_rows(er_data *d, er_chart *c, sqlite3_stmt *st, bool split, er_e
 
 static const char *agg_fn(const er_chart_spec *s, er_error *err, int *rc)
 {
-    static const char *const fns[][2] = { { "sum", "SUM" }, { "avg", "AVG" },
-                                          { "mean", "AVG" }, { "count", "COUNT" },
-                                          { "min", "MIN" }, { "max", "MAX" },
+    static const char *const fns[][2] = { { "sum", "SUM" },     { "avg", "AVG" }, { "mean", "AVG" },
+                                          { "count", "COUNT" }, { "min", "MIN" }, { "max", "MAX" },
                                           { "none", "" } };
     const char *a = s->agg && *s->agg ? s->agg : "sum";
     for (size_t i = 0; i < ER_ARRAY_LEN(fns); i++)
         if (strcasecmp(a, fns[i][0]) == 0)
             return fns[i][1];
-    *rc = er_error_set(err, ER_EINVAL, "agg '%s' is not one of sum, avg, count, min, max, none",
-                       a);
+    *rc = er_error_set(err, ER_EINVAL, "agg '%s' is not one of sum, avg, count, min, max, none", a);
     return NULL;
 }
 
@@ -264,7 +263,10 @@ static int table_sql(er_data *d, const er_chart_spec *s, bool *split, er_buf *b,
     if (rc == 0 && *split) {
         char *qs = er_data_quote_ident(s->series), *qy = er_data_quote_ident(s->y ? s->y : "");
         er_buf_printf(&ys, "%s, %s%s%s%s", qs, raw ? "" : fn, raw ? "" : "(",
-                      s->y ? qy : raw ? "1" : "*", raw ? "" : ")");
+                      s->y  ? qy
+                      : raw ? "1"
+                            : "*",
+                      raw ? "" : ")");
         free(qs);
         free(qy);
     } else if (rc == 0) {
@@ -273,8 +275,8 @@ static int table_sql(er_data *d, const er_chart_spec *s, bool *split, er_buf *b,
         for (char *save = NULL, *w = strtok_r(list, ",", &save); w;
              w = strtok_r(NULL, ",", &save)) {
             char *qy = er_data_quote_ident(er_str_trim(w));
-            er_buf_printf(&ys, "%s%s%s%s%s AS %s", k++ ? ", " : "", raw ? "" : fn,
-                          raw ? "" : "(", qy, raw ? "" : ")", qy);
+            er_buf_printf(&ys, "%s%s%s%s%s AS %s", k++ ? ", " : "", raw ? "" : fn, raw ? "" : "(",
+                          qy, raw ? "" : ")", qy);
             free(qy);
         }
         if (!k)
@@ -284,8 +286,8 @@ static int table_sql(er_data *d, const er_chart_spec *s, bool *split, er_buf *b,
     if (rc == 0 && raw)
         er_buf_printf(b, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL", qx, ys.ptr, qt, qx);
     else if (rc == 0)
-        er_buf_printf(b, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL GROUP BY 1%s ORDER BY 1%s",
-                      qx, ys.ptr, qt, qx, *split ? ", 2" : "", *split ? ", 2" : "");
+        er_buf_printf(b, "SELECT %s, %s FROM %s WHERE %s IS NOT NULL GROUP BY 1%s ORDER BY 1%s", qx,
+                      ys.ptr, qt, qx, *split ? ", 2" : "", *split ? ", 2" : "");
     if (rc == 0 && s->kind == ER_CHART_SCATTER) {
         int64_t rows = 0;
         sqlite3_stmt *st;
@@ -428,8 +430,10 @@ int er_chart_build(er_data *d, const er_chart_spec *s, er_chart **out, er_error 
         if (rc == 0)
             rc = er_data_prepare_ro(d, sql.ptr, &st, err);
         if (rc == 0 && sqlite3_column_count(st) < 2 && !split)
-            rc = er_error_set(err, ER_EINVAL, "chart: the query gives %d column; x and y need "
-                              "two", sqlite3_column_count(st));
+            rc = er_error_set(err, ER_EINVAL,
+                              "chart: the query gives %d column; x and y need "
+                              "two",
+                              sqlite3_column_count(st));
         if (rc == 0) {
             if (!s->x)
                 c->xlabel = er_xstrdup(sqlite3_column_name(st, 0));
@@ -494,8 +498,7 @@ static double *array_of(const cJSON *a, size_t *n)
     double *v = er_xcalloc(*n + 1, sizeof *v);
     size_t i = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, a)
-        v[i++] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
+    cJSON_ArrayForEach(e, a) v[i++] = cJSON_IsNumber(e) ? e->valuedouble : NAN;
     return v;
 }
 
@@ -513,7 +516,8 @@ int er_chart_from_json(const cJSON *j, er_chart **out, er_error *err)
     const cJSON *e;
     cJSON_ArrayForEach(e, er_json_arr(j, "categories"))
         add_cat(c, cJSON_IsString(e) ? e->valuestring : "");
-    cJSON_ArrayForEach(e, er_json_arr(j, "series")) {
+    cJSON_ArrayForEach(e, er_json_arr(j, "series"))
+    {
         er_chart_series *s = add_series(c, er_json_str(e, "name"));
         size_t nx = 0;
         s->y = array_of(er_json_arr(e, "y"), &s->n);
@@ -521,8 +525,7 @@ int er_chart_from_json(const cJSON *j, er_chart **out, er_error *err)
             s->x = array_of(er_json_arr(e, "x"), &nx);
             if (nx != s->n) {
                 er_chart_free(c);
-                return er_error_set(err, ER_EINVAL, "chart series with %zu x and %zu y", nx,
-                                    s->n);
+                return er_error_set(err, ER_EINVAL, "chart series with %zu x and %zu y", nx, s->n);
             }
         }
     }

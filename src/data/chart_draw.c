@@ -11,16 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const palette[] = { "#4e79a7", "#f28e2b", "#e15759", "#76b7b2", "#59a14f",
-                                       "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac",
-                                       "#1b9e77", "#d95f02" };
+static const char *const palette[] = { "#4e79a7", "#f28e2b", "#e15759", "#76b7b2",
+                                       "#59a14f", "#edc948", "#b07aa1", "#ff9da7",
+                                       "#9c755f", "#bab0ac", "#1b9e77", "#d95f02" };
 
 const char *er_chart_colour(size_t i)
 {
     return palette[i % ER_ARRAY_LEN(palette)];
 }
 
-#define INK "#222222"
+#define INK  "#222222"
 #define GRID "#dddddd"
 #define FONT 12.0
 
@@ -43,8 +43,8 @@ size_t er_chart_ticks(double lo, double hi, size_t max, double *out)
             break;
     }
     size_t n = 0;
-    for (double t = floor(lo / step) * step; t <= ceil(hi / step) * step + step * 1e-9 && n < max + 2;
-         t += step)
+    for (double t = floor(lo / step) * step;
+         t <= ceil(hi / step) * step + step * 1e-9 && n < max + 2; t += step)
         out[n++] = fabs(t) < step * 1e-9 ? 0 : t;
     return n;
 }
@@ -133,8 +133,9 @@ size_t er_chart_time_ticks(double lo, double hi, size_t max, double *out, double
         *step = ms * 30.44 * day;
         return n;
     }
-    static const double steps[] = { 60, 300, 900, 1800, 3600, 3 * 3600, 6 * 3600, 12 * 3600,
-                                    86400, 2 * 86400, 7 * 86400, 14 * 86400, 28 * 86400 };
+    static const double steps[] = { 60,        300,        900,       1800,  3600,
+                                    3 * 3600,  6 * 3600,   12 * 3600, 86400, 2 * 86400,
+                                    7 * 86400, 14 * 86400, 28 * 86400 };
     double s = steps[ER_ARRAY_LEN(steps) - 1];
     for (size_t i = 0; i < ER_ARRAY_LEN(steps); i++)
         if (range / steps[i] <= (double)max - 1) {
@@ -150,7 +151,7 @@ size_t er_chart_time_ticks(double lo, double hi, size_t max, double *out, double
 /* ---- layout ---- */
 
 typedef struct frame {
-    double left, right, top, bottom;   /* the plot area */
+    double left, right, top, bottom; /* the plot area */
     double ylo, yhi, xlo, xhi;
     const er_canvas_ops *ops;
     void *cv;
@@ -343,8 +344,8 @@ static void draw_pie(const er_chart *c, const frame *f)
             double mid = (a + a1) / 2;
             char pct[16];
             snprintf(pct, sizeof pct, "%.1f%%", v / total * 100);
-            f->ops->text(f->cv, cx + sin(mid) * r * 0.65, cy - cos(mid) * r * 0.65 + 4, pct,
-                         FONT, 'm', 0, true, "#ffffff");
+            f->ops->text(f->cv, cx + sin(mid) * r * 0.65, cy - cos(mid) * r * 0.65 + 4, pct, FONT,
+                         'm', 0, true, "#ffffff");
         }
         a = a1;
     }
@@ -353,8 +354,12 @@ static void draw_pie(const er_chart *c, const frame *f)
 void er_chart_draw(const er_chart *c, double w, double h, const er_canvas_ops *ops, void *cv)
 {
     bool legend = c->nseries > 1 || c->kind == ER_CHART_PIE;
-    frame f = { .left = 78, .right = w - 24 - (legend ? 160 : 0), .top = 56, .bottom = h - 72,
-                .ops = ops, .cv = cv };
+    frame f = { .left = 78,
+                .right = w - 24 - (legend ? 160 : 0),
+                .top = 56,
+                .bottom = h - 72,
+                .ops = ops,
+                .cv = cv };
     ops->rect(cv, 0, 0, w, h, "#ffffff");
     ops->text(cv, w / 2, 30, c->title ? c->title : "", FONT + 6, 'm', 0, true, INK);
     if (legend)
@@ -366,8 +371,8 @@ void er_chart_draw(const er_chart *c, double w, double h, const er_canvas_ops *o
     if (categorical(c)) {
         bool slant = false;
         for (size_t i = 0; i < c->ncats; i++)
-            slant |= (double)strlen(c->cats[i]) * FONT * 0.6 >
-                     (f.right - f.left) / (double)c->ncats;
+            slant |=
+                (double)strlen(c->cats[i]) * FONT * 0.6 > (f.right - f.left) / (double)c->ncats;
         if (slant)
             f.bottom = h - 110;
     }
@@ -383,6 +388,6 @@ void er_chart_draw(const er_chart *c, double w, double h, const er_canvas_ops *o
     ops->line(cv, f.left, f.bottom, f.right, f.bottom, INK, 1.2, false);
     ops->text(cv, (f.left + f.right) / 2, h - 16, c->xlabel ? c->xlabel : "", FONT + 1, 'm', 0,
               true, INK);
-    ops->text(cv, 20, (f.top + f.bottom) / 2, c->ylabel ? c->ylabel : "", FONT + 1, 'm', -90,
-              true, INK);
+    ops->text(cv, 20, (f.top + f.bottom) / 2, c->ylabel ? c->ylabel : "", FONT + 1, 'm', -90, true,
+              INK);
 }

@@ -54,16 +54,37 @@ typedef struct fc_api {
 
 static cairo_api cr;
 
-#define SYM(f) { #f, offsetof(cairo_api, f) }
+#define SYM(f)                     \
+    {                              \
+#f, offsetof(cairo_api, f) \
+    }
 static const er_dl_sym syms[] = {
-    SYM(cairo_image_surface_create), SYM(cairo_create), SYM(cairo_destroy),
-    SYM(cairo_surface_destroy), SYM(cairo_surface_status), SYM(cairo_set_source_rgba),
-    SYM(cairo_set_line_width), SYM(cairo_set_dash), SYM(cairo_move_to), SYM(cairo_line_to),
-    SYM(cairo_stroke), SYM(cairo_fill), SYM(cairo_rectangle), SYM(cairo_arc),
-    SYM(cairo_close_path), SYM(cairo_new_path), SYM(cairo_select_font_face),
-    SYM(cairo_set_font_size), SYM(cairo_show_text), SYM(cairo_text_extents), SYM(cairo_save),
-    SYM(cairo_restore), SYM(cairo_translate), SYM(cairo_rotate),
-    SYM(cairo_surface_write_to_png_stream), SYM(cairo_debug_reset_static_data),
+    SYM(cairo_image_surface_create),
+    SYM(cairo_create),
+    SYM(cairo_destroy),
+    SYM(cairo_surface_destroy),
+    SYM(cairo_surface_status),
+    SYM(cairo_set_source_rgba),
+    SYM(cairo_set_line_width),
+    SYM(cairo_set_dash),
+    SYM(cairo_move_to),
+    SYM(cairo_line_to),
+    SYM(cairo_stroke),
+    SYM(cairo_fill),
+    SYM(cairo_rectangle),
+    SYM(cairo_arc),
+    SYM(cairo_close_path),
+    SYM(cairo_new_path),
+    SYM(cairo_select_font_face),
+    SYM(cairo_set_font_size),
+    SYM(cairo_show_text),
+    SYM(cairo_text_extents),
+    SYM(cairo_save),
+    SYM(cairo_restore),
+    SYM(cairo_translate),
+    SYM(cairo_rotate),
+    SYM(cairo_surface_write_to_png_stream),
+    SYM(cairo_debug_reset_static_data),
 };
 #undef SYM
 
@@ -74,7 +95,7 @@ static pthread_once_t once = PTHREAD_ONCE_INIT;
 static er_error load_err;
 /* Held while a chart is drawn and while the caches are released. */
 static pthread_mutex_t drawing = PTHREAD_MUTEX_INITIALIZER;
-static bool drawn;           /* under drawing: caches may be held */
+static bool drawn; /* under drawing: caches may be held */
 
 /* At exit: the caches back to the state of a fresh process.  A chart still
  * being drawn by another thread keeps them (trylock): the process ends anyway. */
@@ -83,7 +104,7 @@ static void release_caches(void)
     if (pthread_mutex_trylock(&drawing) != 0)
         return;
     if (drawn) {
-        cr.cairo_debug_reset_static_data();   /* drops cairo's fontconfig patterns first */
+        cr.cairo_debug_reset_static_data(); /* drops cairo's fontconfig patterns first */
         if (fc.FcFini)
             fc.FcFini();
         drawn = false;
@@ -99,7 +120,7 @@ static void load(void)
                    "install libcairo2 for PNG charts (the SVG is written anyway)", &load_err))
         return;
     er_error ignored;
-    if (er_dl_load(fc_names, fc_syms, 1, &fc, "", &ignored))   /* cairo without fontconfig */
+    if (er_dl_load(fc_names, fc_syms, 1, &fc, "", &ignored)) /* cairo without fontconfig */
         fc.FcFini = NULL;
     atexit(release_caches);
 }
@@ -150,8 +171,7 @@ static void polyline(void *cv, const double *xy, size_t n, const char *col, doub
     cr.cairo_stroke(cv);
 }
 
-static void wedge(void *cv, double cx, double cy, double r, double a0, double a1,
-                  const char *fill)
+static void wedge(void *cv, double cx, double cy, double r, double a0, double a1, const char *fill)
 {
     colour(cv, fill);
     cr.cairo_new_path(cv);
@@ -183,8 +203,7 @@ static const er_canvas_ops png_ops = { line, rect, circle, polyline, wedge, text
 
 static cairo_status_t to_buf(void *closure, const unsigned char *data, unsigned int len)
 {
-    return er_buf_append(closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS
-                                                  : CAIRO_STATUS_WRITE_ERROR;
+    return er_buf_append(closure, data, len) == 0 ? CAIRO_STATUS_SUCCESS : CAIRO_STATUS_WRITE_ERROR;
 }
 
 int er_chart_png(const er_chart *c, int w, int h, er_buf *out, er_error *err)

@@ -131,15 +131,16 @@ static void bars(er_buf *b, const er_chart *c, int cols, bool colour)
 /* ---- braille plots ---- */
 
 typedef struct grid {
-    int w, h;                 /* cells */
-    unsigned char *dots;      /* w*h bit sets */
-    signed char *series;      /* w*h: last series drawn there, -1 none */
+    int w, h;            /* cells */
+    unsigned char *dots; /* w*h bit sets */
+    signed char *series; /* w*h: last series drawn there, -1 none */
 } grid;
 
 static void dot(grid *g, int px, int py, size_t s)
 {
-    static const unsigned char bits[4][2] = { { 0x01, 0x08 }, { 0x02, 0x10 }, { 0x04, 0x20 },
-                                              { 0x40, 0x80 } };
+    static const unsigned char bits[4][2] = {
+        { 0x01, 0x08 }, { 0x02, 0x10 }, { 0x04, 0x20 }, { 0x40, 0x80 }
+    };
     if (px < 0 || py < 0 || px >= g->w * 2 || py >= g->h * 4)
         return;
     int cell = (py / 4) * g->w + px / 2;

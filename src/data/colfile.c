@@ -24,12 +24,12 @@
 
 static const char head_magic[8] = { 'E', 'R', 'C', 'O', 'L', 'S', '0', '1' };
 static const char tail_magic[8] = { 'E', 'R', 'C', 'O', 'L', 'E', 'N', 'D' };
-#define BOM 0x01020304u
+#define BOM        0x01020304u
 #define HEAD_BYTES 16
 #define CHUNK_HEAD 16
-#define DICT_MAX 4096u       /* distinct values a dictionary chunk may hold */
-#define DICT_SLOTS 8192u     /* the counting hash: twice DICT_MAX, a power of two */
-#define WBUF (1u << 20)
+#define DICT_MAX   4096u /* distinct values a dictionary chunk may hold */
+#define DICT_SLOTS 8192u /* the counting hash: twice DICT_MAX, a power of two */
+#define WBUF       (1u << 20)
 
 static size_t pad8(size_t n)
 {
@@ -57,24 +57,24 @@ static void *grow(bytes *b, size_t more)
 /* ---- the writer ---- */
 
 typedef struct builder {
-    er_enc enc;              /* ER_ENC_NULL until the group's first value */
-    uint32_t n;              /* rows filled */
-    bytes nulls;             /* bitmap, (n + 7) / 8 bytes used */
+    er_enc enc;  /* ER_ENC_NULL until the group's first value */
+    uint32_t n;  /* rows filled */
+    bytes nulls; /* bitmap, (n + 7) / 8 bytes used */
     bool any_null;
-    bytes vals;              /* numbers, or plain text's offsets (uint32, n + 1) */
-    bytes text;              /* plain text: every row's; dictionary: each distinct value */
+    bytes vals; /* numbers, or plain text's offsets (uint32, n + 1) */
+    bytes text; /* plain text: every row's; dictionary: each distinct value */
     /* Text starts as a dictionary: distinct values once, a code per row.
      * Past DICT_MAX distinct values the group's text turns plain. */
     bool dict;
     uint32_t ndict;
-    uint32_t *slots;         /* DICT_SLOTS: 1 + entry, 0 empty */
-    bytes doff;              /* uint32, ndict + 1: where each entry starts in text */
-    bytes codes;             /* uint16 per row */
+    uint32_t *slots; /* DICT_SLOTS: 1 + entry, 0 empty */
+    bytes doff;      /* uint32, ndict + 1: where each entry starts in text */
+    bytes codes;     /* uint16 per row */
 } builder;
 
 typedef struct gindex {
     uint32_t rows;
-    uint64_t *off;           /* per column; length 0 means all null */
+    uint64_t *off; /* per column; length 0 means all null */
     uint32_t *len;
     size_t ncols;
 } gindex;
@@ -82,16 +82,16 @@ typedef struct gindex {
 struct er_colw {
     int fd;
     char *path;
-    uint64_t pos;            /* bytes written */
+    uint64_t pos; /* bytes written */
     builder *cols;
     size_t ncols;
-    uint32_t rows;           /* rows ended in the current group */
-    size_t bytes;            /* memory the group's values take */
+    uint32_t rows; /* rows ended in the current group */
+    size_t bytes;  /* memory the group's values take */
     uint64_t total;
     gindex *groups;
     size_t ngroups;
-    bytes out;               /* write buffer */
-    int werr;                /* errno of a failed write */
+    bytes out; /* write buffer */
+    int werr;  /* errno of a failed write */
 };
 
 int er_colw_open(er_colw **out, const char *path, er_error *err)
@@ -189,7 +189,7 @@ static builder *ready(er_colw *w, size_t col, er_enc e)
 {
     builder *b = column(w, col);
     if (b->n > w->rows)
-        return NULL;   /* a second value for the same row: the first stands */
+        return NULL; /* a second value for the same row: the first stands */
     if (b->enc == ER_ENC_NULL) {
         b->enc = e;
         if (e == ER_ENC_TEXT) {
@@ -200,7 +200,7 @@ static builder *ready(er_colw *w, size_t col, er_enc e)
                 b->slots = er_xcalloc(DICT_SLOTS, sizeof *b->slots);
         }
     } else if (b->enc == ER_ENC_I64 && e == ER_ENC_F64) {
-        for (uint32_t i = 0; i < b->n; i++) {   /* integers turned real: convert in place */
+        for (uint32_t i = 0; i < b->n; i++) { /* integers turned real: convert in place */
             int64_t v;
             memcpy(&v, b->vals.p + 8 * i, 8);
             double d = (double)v;
@@ -228,7 +228,7 @@ static void put_number(er_colw *w, size_t col, er_enc e, const void *v, size_t s
         double d = (double)i;
         memcpy(grow(&b->vals, 8), &d, 8);
     } else {
-        return;   /* another kind of value in this column: the loader never does this */
+        return; /* another kind of value in this column: the loader never does this */
     }
     b->n++;
     w->bytes += sz;
@@ -238,7 +238,7 @@ void er_colw_null(er_colw *w, size_t col)
 {
     builder *b = col < w->ncols ? &w->cols[col] : NULL;
     if (b && b->enc != ER_ENC_NULL && b->n == w->rows)
-        add_nulls(w, b, 1);   /* else it is filled in when the next value comes */
+        add_nulls(w, b, 1); /* else it is filled in when the next value comes */
 }
 
 void er_colw_i64(er_colw *w, size_t col, int64_t v)
@@ -267,7 +267,7 @@ static uint32_t text_hash(const char *p, size_t n)
         h ^= h >> 32;
     }
     uint64_t w = 0;
-    if (n >= 4) {   /* 4 to 7 bytes: two overlapping halves */
+    if (n >= 4) { /* 4 to 7 bytes: two overlapping halves */
         uint32_t lo, hi;
         memcpy(&lo, p, 4);
         memcpy(&hi, p + n - 4, 4);
@@ -283,7 +283,7 @@ static uint32_t text_hash(const char *p, size_t n)
 static bool same_text(const char *a, const char *b, size_t n)
 {
     uint64_t x, y;
-    if (n >= 8 && n <= 16) {   /* two overlapping words */
+    if (n >= 8 && n <= 16) { /* two overlapping words */
         memcpy(&x, a, 8);
         memcpy(&y, b, 8);
         uint64_t d = x ^ y;
@@ -358,7 +358,7 @@ void er_colw_text(er_colw *w, size_t col, const char *p, size_t n)
     if (!b || b->enc != ER_ENC_TEXT || b->n != w->rows) {
         b = ready(w, col, ER_ENC_TEXT);
         if (!b || b->enc != ER_ENC_TEXT)
-            return;   /* text in a numeric column: the loader never does this */
+            return; /* text in a numeric column: the loader never does this */
     }
     if (b->dict && dict_put(w, b, p, n)) {
         b->n++;
@@ -413,13 +413,15 @@ static void put_chunk(er_colw *w, builder *b)
     if (b->enc == ER_ENC_TEXT && b->dict && b->ndict == 0)
         empty_plain(b);
     bool dict = b->enc == ER_ENC_TEXT && b->dict;
-    chunk_head h = { .enc = (uint8_t)(dict ? ER_ENC_DICT : b->enc), .has_nulls = b->any_null,
-                     .n = b->n, .ndict = dict ? b->ndict : 0,
+    chunk_head h = { .enc = (uint8_t)(dict ? ER_ENC_DICT : b->enc),
+                     .has_nulls = b->any_null,
+                     .n = b->n,
+                     .ndict = dict ? b->ndict : 0,
                      .text_len = b->enc == ER_ENC_TEXT ? (uint32_t)b->text.len : 0 };
     put(w, &h, sizeof h);
     if (b->any_null)
         put_nulls(w, b);
-    if (dict) {   /* the distinct values (first seen first), then the codes */
+    if (dict) { /* the distinct values (first seen first), then the codes */
         put(w, b->doff.p, b->doff.len);
         put_pad(w, b->doff.len);
         put(w, b->text.p, b->text.len);
@@ -461,7 +463,7 @@ static void write_group(er_colw *w)
         builder *b = &w->cols[c];
         if (b->enc == ER_ENC_NULL) {
             reset_builder(b);
-            continue;   /* no values: length 0 reads as all null */
+            continue; /* no values: length 0 reads as all null */
         }
         if (b->n < w->rows)
             add_nulls(w, b, w->rows - b->n);
@@ -571,8 +573,8 @@ struct er_colr {
     uint64_t rows;
     char **names;
     er_dtype *types;
-    uint32_t *grows;         /* rows of each group */
-    uint64_t *off;           /* ngroups * ncols */
+    uint32_t *grows; /* rows of each group */
+    uint64_t *off;   /* ngroups * ncols */
     uint32_t *len;
     uint64_t size;
 };
@@ -737,8 +739,10 @@ int er_colr_open(er_colr **out, const char *path, er_error *err)
     struct stat st;
     int rc = 0;
     if (r->fd < 0 || fstat(r->fd, &st) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot open %s: %s; load the file again with "
-                          "force=true", path, strerror(errno));
+        rc = er_error_set(err, ER_EIO,
+                          "cannot open %s: %s; load the file again with "
+                          "force=true",
+                          path, strerror(errno));
     else {
         r->size = (uint64_t)st.st_size;
         rc = read_footer(r, err);
@@ -783,9 +787,7 @@ static bool decode(const chunk_head *h, const char *p, size_t len, er_chunk *c)
         c->i64 = (const int64_t *)(const void *)(p + at);
         c->f64 = (const double *)(const void *)(p + at);
         return at + 8 * n <= len;
-    case ER_ENC_U8:
-        c->u8 = (const uint8_t *)p + at;
-        return at + n <= len;
+    case ER_ENC_U8: c->u8 = (const uint8_t *)p + at; return at + n <= len;
     case ER_ENC_TEXT:
         c->off = (const uint32_t *)(const void *)(p + at);
         at += pad8(4 * (n + 1));
@@ -806,8 +808,7 @@ static bool decode(const chunk_head *h, const char *p, size_t len, er_chunk *c)
         c->ndict = (uint32_t)nd;
         return true;
     }
-    default:
-        return false;
+    default: return false;
     }
 }
 
@@ -817,7 +818,7 @@ int er_colr_chunk(er_colr *r, size_t g, size_t col, er_colbuf *b, er_chunk *out,
     out->n = r->grows[g];
     size_t len = r->len[g * r->ncols + col];
     if (len == 0)
-        return 0;   /* ER_ENC_NULL */
+        return 0; /* ER_ENC_NULL */
     if (len < CHUNK_HEAD)
         return damaged(r, err, "chunk");
     if (b->cap < len) {

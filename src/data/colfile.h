@@ -29,8 +29,12 @@
 #define ER_COL_GROUP_BYTES (32u << 20)
 
 typedef enum {
-    ER_ENC_NULL = 0,         /* every row null (or the column did not exist yet) */
-    ER_ENC_I64, ER_ENC_F64, ER_ENC_U8, ER_ENC_TEXT, ER_ENC_DICT,
+    ER_ENC_NULL = 0, /* every row null (or the column did not exist yet) */
+    ER_ENC_I64,
+    ER_ENC_F64,
+    ER_ENC_U8,
+    ER_ENC_TEXT,
+    ER_ENC_DICT,
     ER_ENC_COUNT
 } er_enc;
 
@@ -38,15 +42,15 @@ typedef enum {
  * it was read into. */
 typedef struct er_chunk {
     er_enc enc;
-    uint32_t n;                    /* rows */
-    const uint8_t *nulls;          /* bit i set: row i is null; NULL: none are */
+    uint32_t n;           /* rows */
+    const uint8_t *nulls; /* bit i set: row i is null; NULL: none are */
     const int64_t *i64;
     const double *f64;
     const uint8_t *u8;
-    const uint32_t *off;           /* TEXT: row i is text[off[i]..off[i + 1]) */
+    const uint32_t *off; /* TEXT: row i is text[off[i]..off[i + 1]) */
     const char *text;
-    uint32_t ndict;                /* DICT: entry k is text[off[k]..off[k + 1]) */
-    const uint16_t *codes;         /* DICT: row i is entry codes[i] */
+    uint32_t ndict;        /* DICT: entry k is text[off[k]..off[k + 1]) */
+    const uint16_t *codes; /* DICT: row i is entry codes[i] */
 } er_chunk;
 
 static inline bool er_chunk_null(const er_chunk *c, uint32_t i)
@@ -65,8 +69,9 @@ static inline const char *er_chunk_text(const er_chunk *c, uint32_t i, size_t *n
 /* Row i as a double (I64, F64, U8 chunks). */
 static inline double er_chunk_num(const er_chunk *c, uint32_t i)
 {
-    return c->enc == ER_ENC_F64 ? c->f64[i] : c->enc == ER_ENC_I64 ? (double)c->i64[i]
-                                                                   : (double)c->u8[i];
+    return c->enc == ER_ENC_F64   ? c->f64[i]
+           : c->enc == ER_ENC_I64 ? (double)c->i64[i]
+                                  : (double)c->u8[i];
 }
 
 /* ---- writing ---- */
@@ -116,7 +121,6 @@ typedef struct er_colbuf {
 void er_colr_buf_release(er_colbuf *b);
 /* Reads column col of group g into b and decodes it into *out (valid until
  * b is read into again).  ER_EIO when the chunk is damaged. */
-int er_colr_chunk(er_colr *r, size_t g, size_t col, er_colbuf *b, er_chunk *out,
-                  er_error *err);
+int er_colr_chunk(er_colr *r, size_t g, size_t col, er_colbuf *b, er_chunk *out, er_error *err);
 
 #endif

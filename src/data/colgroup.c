@@ -12,18 +12,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-typedef struct keymap {      /* one key column's values → ids; id 0 is NULL */
+typedef struct keymap { /* one key column's values → ids; id 0 is NULL */
     er_strmap map;
-    er_val *vals;            /* by id; texts OWNED */
+    er_val *vals; /* by id; texts OWNED */
     size_t n, cap;
     er_dtype type;
 } keymap;
 
-typedef struct state {       /* one aggregate of one group */
+typedef struct state { /* one aggregate of one group */
     int64_t cnt, isum;
-    double rsum, rerr;       /* Kahan-Babuska-Neumaier: the sum and its lost low part */
+    double rsum, rerr; /* Kahan-Babuska-Neumaier: the sum and its lost low part */
     bool overflow;
-    er_val best;             /* MIN, MAX: text OWNED */
+    er_val best; /* MIN, MAX: text OWNED */
 } state;
 
 typedef struct run {
@@ -33,15 +33,15 @@ typedef struct run {
     const er_colagg *aggs;
     size_t naggs;
     keymap *keys;
-    uint32_t *gkeys;         /* ngroups * nby: each group's key ids */
-    state *st;               /* ngroups * naggs */
+    uint32_t *gkeys; /* ngroups * nby: each group's key ids */
+    state *st;       /* ngroups * naggs */
     size_t ngroups, cgroups;
-    uint32_t *one;           /* one key column: 1 + group, by key id (0: none yet) */
+    uint32_t *one; /* one key column: 1 + group, by key id (0: none yet) */
     size_t cone;
-    er_strmap tuples;        /* several: key ids → group */
-    uint32_t *ids;           /* the chunk's key ids, nby * rows */
-    uint32_t *gid;           /* the chunk's groups, by row */
-    uint32_t *trans;         /* a dictionary's entries → key ids */
+    er_strmap tuples; /* several: key ids → group */
+    uint32_t *ids;    /* the chunk's key ids, nby * rows */
+    uint32_t *gid;    /* the chunk's groups, by row */
+    uint32_t *trans;  /* a dictionary's entries → key ids */
     er_colbuf buf;
     bool too_many;
 } run;
@@ -99,7 +99,7 @@ static uint32_t number_id(keymap *k, const er_chunk *c, uint32_t i)
         v.kind = ER_VAL_REAL;
         v.f = er_chunk_num(c, i);
         if (v.f == 0)
-            v.f = 0;   /* -0.0 and 0.0 are one group */
+            v.f = 0; /* -0.0 and 0.0 are one group */
         return key_id(k, &v.f, sizeof v.f, v);
     }
     v.i = c->enc == ER_ENC_I64 ? c->i64[i] : c->u8[i];
@@ -194,9 +194,7 @@ static er_val value_at(const er_chunk *c, uint32_t i, er_dtype type)
         v.kind = ER_VAL_REAL;
         v.f = c->f64[i];
         return v;
-    case ER_ENC_U8:
-        v.i = c->u8[i];
-        return v;
+    case ER_ENC_U8: v.i = c->u8[i]; return v;
     default:
         v.kind = ER_VAL_TEXT;
         v.s = er_chunk_text(c, i, &v.n);
@@ -303,7 +301,7 @@ static bool supported(const run *u)
         const er_colagg *ag = &u->aggs[a];
         if ((ag->fn == ER_AGG_SUM || ag->fn == ER_AGG_AVG) &&
             !er_dtype_numeric(er_colr_type(u->r, ag->col)))
-            return false;   /* SQLite turns text into numbers its own way */
+            return false; /* SQLite turns text into numbers its own way */
     }
     return true;
 }
@@ -320,8 +318,8 @@ static int finish(run *u, er_colgroups *out)
         for (size_t j = 0; j < u->nby; j++)
             out->keys[g * u->nby + j] = u->keys[j].vals[u->gkeys[g * u->nby + j]];
         for (size_t a = 0; a < u->naggs; a++)
-            out->vals[g * u->naggs + a] = result_of(u, &u->st[g * u->naggs + a], &u->aggs[a],
-                                                    &overflow);
+            out->vals[g * u->naggs + a] =
+                result_of(u, &u->st[g * u->naggs + a], &u->aggs[a], &overflow);
     }
     out->priv = u;
     return overflow ? ER_ENOTFOUND : 0;
@@ -351,8 +349,8 @@ static void free_run(run *u)
     free(u);
 }
 
-int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *aggs,
-                    size_t naggs, er_colgroups *out, er_error *err)
+int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *aggs, size_t naggs,
+                    er_colgroups *out, er_error *err)
 {
     memset(out, 0, sizeof *out);
     run *u = er_xcalloc(1, sizeof *u);
@@ -367,7 +365,7 @@ int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *a
         u->keys[j].type = er_colr_type(r, by[j]);
         u->keys[j].cap = 64;
         u->keys[j].vals = er_xmalloc(64 * sizeof *u->keys[j].vals);
-        u->keys[j].vals[0] = (er_val){ .kind = ER_VAL_NULL };   /* id 0, never looked up */
+        u->keys[j].vals[0] = (er_val){ .kind = ER_VAL_NULL }; /* id 0, never looked up */
         u->keys[j].n = 1;
     }
     er_strmap_init(&u->tuples);
@@ -375,14 +373,14 @@ int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *a
     u->gid = er_xmalloc(ER_COL_GROUP_ROWS * sizeof *u->gid);
     u->trans = er_xmalloc(65536 * sizeof *u->trans);
     if (nby == 0)
-        new_group(u, NULL, 0);   /* one group, even of no rows */
+        new_group(u, NULL, 0); /* one group, even of no rows */
     int rc = 0;
     for (size_t g = 0; rc == 0 && !u->too_many && g < er_colr_groups(r); g++)
         rc = scan_group(u, g, err);
     if (rc == 0 && u->too_many)
         rc = ER_ENOTFOUND;
     if (rc == 0)
-        rc = finish(u, out);   /* out owns u from here */
+        rc = finish(u, out); /* out owns u from here */
     else
         free_run(u);
     if (rc)

@@ -16,7 +16,7 @@ typedef enum { ER_AGG_ROWS, ER_AGG_COUNT, ER_AGG_SUM, ER_AGG_AVG, ER_AGG_MIN, ER
 
 typedef struct er_colagg {
     er_aggfn fn;
-    size_t col;              /* unused for ER_AGG_ROWS (count(*)) */
+    size_t col; /* unused for ER_AGG_ROWS (count(*)) */
 } er_colagg;
 
 /* A value of the result. */
@@ -25,7 +25,7 @@ typedef struct er_val {
     er_valkind kind;
     int64_t i;
     double f;
-    const char *s;           /* BORROWED from the er_colgroups */
+    const char *s; /* BORROWED from the er_colgroups */
     size_t n;
 } er_val;
 
@@ -34,9 +34,9 @@ int er_val_cmp(const er_val *a, const er_val *b);
 
 typedef struct er_colgroups {
     size_t ngroups, nby, naggs;
-    er_val *keys;            /* ngroups * nby */
-    er_val *vals;            /* ngroups * naggs */
-    void *priv;              /* what the texts live in */
+    er_val *keys; /* ngroups * nby */
+    er_val *vals; /* ngroups * naggs */
+    void *priv;   /* what the texts live in */
 } er_colgroups;
 
 /* Groups the rows of r by columns by[0..nby) (none: one group of every row)
@@ -44,8 +44,8 @@ typedef struct er_colgroups {
  * not a case for this path — a sum or average of text, an integer sum past
  * 64 bits, over ER_COLGROUP_MAX groups: run the SQL instead. */
 #define ER_COLGROUP_MAX 1000000
-int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *aggs,
-                    size_t naggs, er_colgroups *out, er_error *err);
+int er_colgroup_run(er_colr *r, const size_t *by, size_t nby, const er_colagg *aggs, size_t naggs,
+                    er_colgroups *out, er_error *err);
 void er_colgroups_release(er_colgroups *g);
 
 #endif

@@ -16,7 +16,7 @@
 #define SLACK 8
 
 typedef struct slot {
-    size_t off, n;      /* into buf (unquoted) or scratch (quoted) */
+    size_t off, n; /* into buf (unquoted) or scratch (quoted) */
     bool quoted;
 } slot;
 
@@ -27,17 +27,17 @@ struct er_csv {
     char *buf;
     size_t cap, len, pos;
     bool eof;
-    long line;            /* line at pos */
+    long line; /* line at pos */
     long row_line, row_last;
     const char *problem;
-    uint64_t consumed;    /* bytes before buf[0] */
+    uint64_t consumed; /* bytes before buf[0] */
     char *scratch;
     size_t scap, slen;
     slot *slots;
     size_t nslots, cslots;
     er_csv_field *fields;
     size_t cfields;
-    bool stop[256];       /* bytes that end an unquoted field */
+    bool stop[256]; /* bytes that end an unquoted field */
 };
 
 void er_csv_new(er_csv **out, char delim, er_csv_read_fn fn, void *payload)
@@ -162,7 +162,7 @@ static int quoted_field(er_csv *c, size_t *i, long *lines, slot *s)
             break;
         }
         if (j + 1 >= c->len && !c->eof)
-            return ROW_MORE;   /* is it "" or the end? the next byte says */
+            return ROW_MORE; /* is it "" or the end? the next byte says */
         if (j + 1 < c->len && c->buf[j + 1] == '"') {
             scratch_put(c, "\"", 1);
             j += 2;
@@ -217,15 +217,16 @@ static int parse_row(er_csv *c)
             continue;
         }
         if (ch == '\r' && i + 1 >= c->len && !c->eof)
-            return ROW_MORE;   /* CR LF split across reads */
+            return ROW_MORE; /* CR LF split across reads */
         i += ch == '\r' && i + 1 < c->len && c->buf[i + 1] == '\n' ? 2 : 1;
         lines++;
         break;
     }
     c->row_line = c->line;
-    c->row_last = c->line + (lines > 0 && i > c->pos && (c->buf[i - 1] == '\n' ||
-                                                          c->buf[i - 1] == '\r') ? lines - 1
-                                                                                 : lines);
+    c->row_last =
+        c->line + (lines > 0 && i > c->pos && (c->buf[i - 1] == '\n' || c->buf[i - 1] == '\r')
+                       ? lines - 1
+                       : lines);
     c->line += lines;
     c->pos = i;
     return ROW_DONE;
@@ -243,8 +244,10 @@ static int refill(er_csv *c, er_error *err)
     }
     if (c->len == c->cap) {
         if (c->cap >= ER_CSV_ROW_MAX)
-            return er_error_set(err, ER_ETOOBIG, "line %ld: a row is over %u MB (a quote that "
-                                "is never closed?)", c->line, ER_CSV_ROW_MAX >> 20);
+            return er_error_set(err, ER_ETOOBIG,
+                                "line %ld: a row is over %u MB (a quote that "
+                                "is never closed?)",
+                                c->line, ER_CSV_ROW_MAX >> 20);
         c->cap *= 2;
         c->buf = er_xrealloc(c->buf, c->cap + 1 + SLACK);
     }
@@ -254,7 +257,7 @@ static int refill(er_csv *c, er_error *err)
     if (n == 0)
         c->eof = true;
     c->len += (size_t)n;
-    c->buf[c->len] = '\n';   /* a sentinel: unquoted fields end without a bounds test */
+    c->buf[c->len] = '\n'; /* a sentinel: unquoted fields end without a bounds test */
     memset(c->buf + c->len + 1, 0, SLACK);
     return 0;
 }

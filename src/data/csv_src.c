@@ -125,8 +125,7 @@ static int read_columns(csv_src *c, int header, er_error *err)
     return rc;
 }
 
-int er_csv_src_open(er_src **out, const er_data_load_opts *o, const char *format,
-                    er_error *err)
+int er_csv_src_open(er_src **out, const er_data_load_opts *o, const char *format, er_error *err)
 {
     csv_src *c = er_xcalloc(1, sizeof *c);
     c->base.ops = &csv_ops;
@@ -162,9 +161,10 @@ int er_csv_src_open(er_src **out, const er_data_load_opts *o, const char *format
         cJSON_AddItemToArray(c->base.notes, cJSON_CreateString(note));
     }
     if (!c->header)
-        cJSON_AddItemToArray(c->base.notes, cJSON_CreateString(
-                                 "the first row holds values, not names: columns are named "
-                                 "column_1, column_2, …"));
+        cJSON_AddItemToArray(
+            c->base.notes,
+            cJSON_CreateString("the first row holds values, not names: columns are named "
+                               "column_1, column_2, …"));
     *out = &c->base;
     return 0;
 }

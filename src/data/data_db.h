@@ -8,8 +8,8 @@ struct er_data {
     sqlite3 *db;
     char *path;
     const volatile int *cancel;
-    int64_t deadline_ms;     /* 0: none; the progress handler stops statements past it */
-    long cap_ms;             /* the cap that set it, for the message */
+    int64_t deadline_ms; /* 0: none; the progress handler stops statements past it */
+    long cap_ms;         /* the cap that set it, for the message */
 };
 
 /* Converts the connection's last error (interrupts: cancelled or the time

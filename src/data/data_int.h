@@ -13,9 +13,9 @@
 
 /* What one column's values allow so far. */
 typedef struct er_infer {
-    unsigned possible;       /* bit (1 << er_dtype) for each type still possible */
-    uint64_t values;         /* non-null values seen */
-    bool thousands;          /* some integer or real had "1,234" separators */
+    unsigned possible; /* bit (1 << er_dtype) for each type still possible */
+    uint64_t values;   /* non-null values seen */
+    bool thousands;    /* some integer or real had "1,234" separators */
 } er_infer;
 
 void er_infer_init(er_infer *in);
@@ -35,9 +35,9 @@ void er_infer_value(er_infer *in, const char *p, size_t n);
 
 /* A value converted while it is inferred. */
 typedef struct er_num {
-    int64_t i;               /* an integer's value */
-    double f;                /* a number's value (an integer's too) */
-    bool b;                  /* a boolean's */
+    int64_t i; /* an integer's value */
+    double f;  /* a number's value (an integer's too) */
+    bool b;    /* a boolean's */
 } er_num;
 
 /* er_infer_value, returning the column's type after the value (as
@@ -74,7 +74,7 @@ void er_data_clean_names(char **names, size_t n, bool *changed);
 /* ---- a string → index map (strmap.c) ---- */
 
 typedef struct er_strmap {
-    char **keys;             /* OWNED copies; NULL: empty slot */
+    char **keys; /* OWNED copies; NULL: empty slot */
     size_t *lens;
     size_t *vals;
     size_t cap, n;
@@ -91,7 +91,7 @@ uint64_t er_hash(const void *p, size_t n);
 /* ---- row sources (csv_src.c, json_src.c, xlsx.c) ---- */
 
 typedef struct er_cell {
-    const char *p;           /* BORROWED until the next row; NULL: null */
+    const char *p; /* BORROWED until the next row; NULL: null */
     size_t n;
 } er_cell;
 
@@ -108,13 +108,13 @@ typedef struct er_src_ops {
 
 struct er_src {
     const er_src_ops *ops;
-    const char *display;     /* the file as users see it */
-    char **names;            /* column names so far (a JSON source adds keys) */
+    const char *display; /* the file as users see it */
+    char **names;        /* column names so far (a JSON source adds keys) */
     size_t ncols;
-    long line;               /* line (or row, for xlsx) of the last row */
-    const char *problem;     /* of the last row: read anyway, but reported */
-    char *format;            /* "csv", "tsv", "json", "jsonl", "xlsx" */
-    cJSON *notes;            /* OWNED array of strings for the result */
+    long line;           /* line (or row, for xlsx) of the last row */
+    const char *problem; /* of the last row: read anyway, but reported */
+    char *format;        /* "csv", "tsv", "json", "jsonl", "xlsx" */
+    cJSON *notes;        /* OWNED array of strings for the result */
 };
 
 /* Appends a column name (a copy) to s; returns its index. */
@@ -124,8 +124,8 @@ void er_src_release(er_src *s);
 /* The byte stream of a file: BOM dropped, UTF-16 (by BOM) or `encoding`
  * converted to UTF-8 with iconv, UTF-8 checked when not converted. */
 typedef struct er_stream er_stream;
-int er_stream_open(er_stream **out, const char *path, const char *display,
-                   const char *encoding, er_error *err);
+int er_stream_open(er_stream **out, const char *path, const char *display, const char *encoding,
+                   er_error *err);
 ssize_t er_stream_read(void *stream, char *buf, size_t cap);
 int er_stream_rewind(er_stream *st, er_error *err);
 /* The error a read returned (its message names the file and the line). */
@@ -134,8 +134,7 @@ void er_stream_close(er_stream *st);
 /* Peeks at the first n bytes after the BOM (for sniffing), OWNED copy. */
 char *er_stream_peek(er_stream *st, size_t want, size_t *got, er_error *err);
 
-int er_csv_src_open(er_src **out, const er_data_load_opts *o, const char *format,
-                    er_error *err);
+int er_csv_src_open(er_src **out, const er_data_load_opts *o, const char *format, er_error *err);
 int er_json_src_open(er_src **out, const er_data_load_opts *o, bool lines, er_error *err);
 int er_xlsx_src_open(er_src **out, const er_data_load_opts *o, er_error *err);
 

@@ -62,13 +62,15 @@ int er_data_sqlite_error(er_data *d, er_error *err, const char *what)
     if (code == SQLITE_INTERRUPT) {
         if (d->cancel && *d->cancel)
             return er_error_set(err, ER_ECANCELLED, "%s: cancelled", what);
-        return er_error_set(err, ER_ETIMEDOUT, "%s: stopped after %ld ms (the time cap); "
-                            "narrow it down (WHERE, LIMIT) or raise max_ms", what, d->cap_ms);
+        return er_error_set(err, ER_ETIMEDOUT,
+                            "%s: stopped after %ld ms (the time cap); "
+                            "narrow it down (WHERE, LIMIT) or raise max_ms",
+                            what, d->cap_ms);
     }
-    int rc = code == SQLITE_BUSY || code == SQLITE_LOCKED ? ER_EUNAVAIL
-           : code == SQLITE_AUTH || code == SQLITE_READONLY ? ER_EDENIED
-           : code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ? ER_EIO
-                                                                                 : ER_EINVAL;
+    int rc = code == SQLITE_BUSY || code == SQLITE_LOCKED                             ? ER_EUNAVAIL
+             : code == SQLITE_AUTH || code == SQLITE_READONLY                         ? ER_EDENIED
+             : code == SQLITE_FULL || code == SQLITE_IOERR || code == SQLITE_CANTOPEN ? ER_EIO
+                                                                                      : ER_EINVAL;
     return er_error_set(err, rc, "%s: %s", what, sqlite3_errmsg(d->db));
 }
 
@@ -79,8 +81,9 @@ int er_data_open(er_data **out, const char *path, er_error *err)
         return rc;
     er_data *d = er_xcalloc(1, sizeof *d);
     d->path = er_xstrdup(path);
-    if (sqlite3_open_v2(path, &d->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE |
-                                          SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+    if (sqlite3_open_v2(path, &d->db,
+                        SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                        NULL) != SQLITE_OK) {
         rc = er_error_set(err, ER_EIO, "cannot open the data database %s: %s", path,
                           d->db ? sqlite3_errmsg(d->db) : "out of memory");
         er_data_close(d);
@@ -148,9 +151,10 @@ static cJSON *column_json(sqlite3_stmt *st, int col)
 int er_data_tables(er_data *d, cJSON **out, er_error *err)
 {
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(d->db, "SELECT name, display, format, rows, bad_rows, columns, "
-                           "version, loaded_ms FROM _errand_tables ORDER BY name", -1, &st,
-                           NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT name, display, format, rows, bad_rows, columns, "
+                           "version, loaded_ms FROM _errand_tables ORDER BY name",
+                           -1, &st, NULL) != SQLITE_OK)
         return er_data_sqlite_error(d, err, "listing the tables");
     cJSON *arr = cJSON_CreateArray();
     while (sqlite3_step(st) == SQLITE_ROW) {
@@ -162,7 +166,8 @@ int er_data_tables(er_data *d, cJSON **out, er_error *err)
         if (sqlite3_column_int64(st, 4))
             er_json_add_num(t, "bad_rows", (double)sqlite3_column_int64(st, 4));
         cJSON *cols = column_json(st, 5), *brief = cJSON_CreateArray(), *c;
-        cJSON_ArrayForEach(c, cols) {
+        cJSON_ArrayForEach(c, cols)
+        {
             char *s = er_xasprintf("%s %s", er_json_str(c, "name"), er_json_str(c, "type"));
             er_json_append(brief, cJSON_CreateString(s));
             free(s);
@@ -185,8 +190,8 @@ static char *table_names(er_data *d)
 {
     sqlite3_stmt *st;
     er_buf b = ER_BUF_INIT;
-    if (sqlite3_prepare_v2(d->db, "SELECT name FROM _errand_tables ORDER BY name", -1, &st,
-                           NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db, "SELECT name FROM _errand_tables ORDER BY name", -1, &st, NULL) ==
+        SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW)
             er_buf_printf(&b, "%s%s", b.len ? ", " : "", sqlite3_column_text(st, 0));
         sqlite3_finalize(st);
@@ -239,8 +244,8 @@ char *er_data_versions_key(er_data *d)
     sqlite3_stmt *st;
     er_buf b = ER_BUF_INIT;
     er_buf_puts(&b, d->path);
-    if (sqlite3_prepare_v2(d->db, "SELECT name, version FROM _errand_tables ORDER BY name", -1,
-                           &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db, "SELECT name, version FROM _errand_tables ORDER BY name", -1, &st,
+                           NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW)
             er_buf_printf(&b, "|%s=%lld", sqlite3_column_text(st, 0),
                           (long long)sqlite3_column_int64(st, 1));
@@ -251,12 +256,14 @@ char *er_data_versions_key(er_data *d)
 
 int64_t er_data_next_version(er_data *d)
 {
-    sqlite3_exec(d->db, "INSERT INTO _errand_meta VALUES('version', 1) ON CONFLICT(key) DO "
-                 "UPDATE SET value = value + 1", NULL, NULL, NULL);
+    sqlite3_exec(d->db,
+                 "INSERT INTO _errand_meta VALUES('version', 1) ON CONFLICT(key) DO "
+                 "UPDATE SET value = value + 1",
+                 NULL, NULL, NULL);
     sqlite3_stmt *st;
     int64_t v = 1;
-    if (sqlite3_prepare_v2(d->db, "SELECT value FROM _errand_meta WHERE key = 'version'", -1,
-                           &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db, "SELECT value FROM _errand_meta WHERE key = 'version'", -1, &st,
+                           NULL) == SQLITE_OK) {
         if (sqlite3_step(st) == SQLITE_ROW)
             v = sqlite3_column_int64(st, 0);
         sqlite3_finalize(st);
@@ -310,8 +317,10 @@ void er_data_gc(er_data *d)
     er_strmap used;
     er_strmap_init(&used);
     sqlite3_stmt *st;
-    if (sqlite3_prepare_v2(d->db, "SELECT sql FROM sqlite_schema WHERE sql LIKE "
-                           "'%errand_columns(%'", -1, &st, NULL) == SQLITE_OK) {
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT sql FROM sqlite_schema WHERE sql LIKE "
+                           "'%errand_columns(%'",
+                           -1, &st, NULL) == SQLITE_OK) {
         while (sqlite3_step(st) == SQLITE_ROW) {
             char *f = er_data_vtab_sql_file((const char *)sqlite3_column_text(st, 0));
             if (f)

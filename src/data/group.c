@@ -20,21 +20,19 @@
 #define PIVOT_VALUES_MAX 50
 
 typedef struct agg {
-    char fn[8];              /* SUM AVG COUNT MIN MAX */
-    char *column;            /* NULL: count(*) */
+    char fn[8];   /* SUM AVG COUNT MIN MAX */
+    char *column; /* NULL: count(*) */
 } agg;
 
 static const char *const functions[][2] = {
-    { "sum", "SUM" }, { "avg", "AVG" }, { "mean", "AVG" }, { "count", "COUNT" },
-    { "min", "MIN" }, { "max", "MAX" },
+    { "sum", "SUM" },     { "avg", "AVG" }, { "mean", "AVG" },
+    { "count", "COUNT" }, { "min", "MIN" }, { "max", "MAX" },
 };
 
 static bool has_column(const cJSON *cols, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, cols)
-        if (er_str_eq(er_json_str(c, "name"), name))
-            return true;
+    cJSON_ArrayForEach(c, cols) if (er_str_eq(er_json_str(c, "name"), name)) return true;
     return false;
 }
 
@@ -44,8 +42,8 @@ static int no_column(const cJSON *cols, const char *table, const char *name, er_
     const cJSON *c;
     cJSON_ArrayForEach(c, cols)
         er_buf_printf(&names, "%s%s", names.len ? ", " : "", er_json_str(c, "name"));
-    int rc = er_error_set(err, ER_EINVAL, "table %s has no column '%s' (columns: %s)", table,
-                          name, er_buf_cstr(&names));
+    int rc = er_error_set(err, ER_EINVAL, "table %s has no column '%s' (columns: %s)", table, name,
+                          er_buf_cstr(&names));
     er_buf_release(&names);
     return rc;
 }
@@ -60,8 +58,10 @@ static int parse_agg(const char *text, const cJSON *cols, const char *table, agg
         if (strlen(functions[i][0]) == n && strncasecmp(text, functions[i][0], n) == 0)
             snprintf(out->fn, sizeof out->fn, "%s", functions[i][1]);
     if (!out->fn[0])
-        return er_error_set(err, ER_EINVAL, "aggregate '%s': use sum, avg, count, min or max, "
-                            "as in sum(revenue) or count(*)", text);
+        return er_error_set(err, ER_EINVAL,
+                            "aggregate '%s': use sum, avg, count, min or max, "
+                            "as in sum(revenue) or count(*)",
+                            text);
     if (!text[n] || strcmp(text + n, "(*)") == 0 || strcmp(text + n, "()") == 0) {
         if (strcmp(out->fn, "COUNT") != 0)
             return er_error_set(err, ER_EINVAL, "aggregate '%s' needs a column, as in %.*s(price)",
@@ -121,8 +121,8 @@ static void put_alias(er_buf *b, const agg *a, const char *prefix)
 }
 
 /* The distinct values of the pivot column, as SQL literals (at most PIVOT_VALUES_MAX). */
-static int pivot_values(er_data *d, const char *table, const char *pivot, char ***out,
-                        size_t *n, er_error *err)
+static int pivot_values(er_data *d, const char *table, const char *pivot, char ***out, size_t *n,
+                        er_error *err)
 {
     char *qt = er_data_quote_ident(table), *qp = er_data_quote_ident(pivot);
     char *sql = er_xasprintf("SELECT DISTINCT %s FROM %s ORDER BY 1 LIMIT %d", qp, qt,
@@ -135,8 +135,10 @@ static int pivot_values(er_data *d, const char *table, const char *pivot, char *
         rc = er_data_sqlite_error(d, err, "pivot");
     while (rc == 0 && sqlite3_step(st) == SQLITE_ROW) {
         if (*n == PIVOT_VALUES_MAX) {
-            rc = er_error_set(err, ER_EINVAL, "pivot column %s has over %d values; pivot on a "
-                              "column with fewer", pivot, PIVOT_VALUES_MAX);
+            rc = er_error_set(err, ER_EINVAL,
+                              "pivot column %s has over %d values; pivot on a "
+                              "column with fewer",
+                              pivot, PIVOT_VALUES_MAX);
             break;
         }
         char *lit = sqlite3_mprintf("%Q", sqlite3_column_text(st, 0));
@@ -159,16 +161,19 @@ static int build(er_data *d, const char *table, const er_group_opts *o, const cJ
     int rc = 0;
     size_t k = 0;
     const cJSON *a;
-    cJSON_ArrayForEach(a, o->aggregates) {
+    cJSON_ArrayForEach(a, o->aggregates)
+    {
         if (rc == 0)
             rc = cJSON_IsString(a) ? parse_agg(a->valuestring, cols, table, &aggs[k++], err)
-                                   : er_error_set(err, ER_EINVAL, "aggregates are strings "
+                                   : er_error_set(err, ER_EINVAL,
+                                                  "aggregates are strings "
                                                   "like \"sum(revenue)\"");
     }
     if (nagg == 0)
         aggs[k++] = (agg){ "COUNT", NULL };
     const cJSON *g;
-    cJSON_ArrayForEach(g, o->by) {
+    cJSON_ArrayForEach(g, o->by)
+    {
         if (rc == 0 && (!cJSON_IsString(g) || !has_column(cols, g->valuestring)))
             rc = no_column(cols, table, cJSON_IsString(g) ? g->valuestring : "?", err);
     }
@@ -181,7 +186,8 @@ static int build(er_data *d, const char *table, const er_group_opts *o, const cJ
     if (rc == 0) {
         er_buf_puts(b, "SELECT ");
         size_t nby = 0;
-        cJSON_ArrayForEach(g, o->by) {
+        cJSON_ArrayForEach(g, o->by)
+        {
             char *q = er_data_quote_ident(g->valuestring);
             er_buf_printf(b, "%s%s", nby++ ? ", " : "", q);
             free(q);
@@ -195,7 +201,7 @@ static int build(er_data *d, const char *table, const er_group_opts *o, const cJ
                 char *label = NULL;
                 if (o->pivot) {
                     label = er_xstrdup(values[v]);
-                    if (label[0] == '\'') {   /* the literal's text, unquoted */
+                    if (label[0] == '\'') { /* the literal's text, unquoted */
                         memmove(label, label + 1, strlen(label));
                         label[strlen(label) - 1] = '\0';
                     }
@@ -288,11 +294,15 @@ static bool file_aggs(er_colr *r, const cJSON *list, const cJSON *cols, const ch
     static const struct {
         const char *fn;
         er_aggfn agg;
-    } map[] = { { "SUM", ER_AGG_SUM }, { "AVG", ER_AGG_AVG }, { "COUNT", ER_AGG_COUNT },
-                { "MIN", ER_AGG_MIN }, { "MAX", ER_AGG_MAX } };
+    } map[] = { { "SUM", ER_AGG_SUM },
+                { "AVG", ER_AGG_AVG },
+                { "COUNT", ER_AGG_COUNT },
+                { "MIN", ER_AGG_MIN },
+                { "MAX", ER_AGG_MAX } };
     const cJSON *a;
     *n = 0;
-    cJSON_ArrayForEach(a, list) {
+    cJSON_ArrayForEach(a, list)
+    {
         agg g;
         if (parse_agg(a->valuestring, cols, table, &g, err) != 0)
             return false;
@@ -316,20 +326,16 @@ static bool file_aggs(er_colr *r, const cJSON *list, const cJSON *cols, const ch
 static cJSON *val_json(const er_val *v)
 {
     switch (v->kind) {
-    case ER_VAL_INT:
-        return cJSON_CreateNumber((double)v->i);
-    case ER_VAL_REAL:
-        return isfinite(v->f) ? cJSON_CreateNumber(v->f) : cJSON_CreateNull();
-    case ER_VAL_TEXT:
-        return er_data_text_json(v->s, v->n);
-    default:
-        return cJSON_CreateNull();
+    case ER_VAL_INT: return cJSON_CreateNumber((double)v->i);
+    case ER_VAL_REAL: return isfinite(v->f) ? cJSON_CreateNumber(v->f) : cJSON_CreateNull();
+    case ER_VAL_TEXT: return er_data_text_json(v->s, v->n);
+    default: return cJSON_CreateNull();
     }
 }
 
 typedef struct order_by {
     const er_colgroups *g;
-    long col;                /* output column to sort by; -1: the groups */
+    long col; /* output column to sort by; -1: the groups */
     bool desc;
 } order_by;
 
@@ -390,7 +396,8 @@ static bool order_column(const er_group_opts *o, const cJSON *names, order_by *o
     ob->desc = o->order[0] == '-';
     long i = 0;
     const cJSON *n;
-    cJSON_ArrayForEach(n, names) {
+    cJSON_ArrayForEach(n, names)
+    {
         if (strcmp(n->valuestring, o->order + ob->desc) == 0) {
             ob->col = i;
             return true;
@@ -416,7 +423,7 @@ static int group_file(er_data *d, const char *table, const er_group_opts *o, con
     er_colagg *aggs = er_xcalloc((size_t)cJSON_GetArraySize(o->aggregates) + 1, sizeof *aggs);
     for (size_t j = 0; rc == 0 && j < nby; j++) {
         by[j] = file_column(r, cJSON_GetArrayItem(o->by, (int)j)->valuestring);
-        rc = by[j] == SIZE_MAX ? ER_ENOTFOUND : 0;   /* a table shown long */
+        rc = by[j] == SIZE_MAX ? ER_ENOTFOUND : 0; /* a table shown long */
     }
     order_by ob = { 0 };
     if (rc == 0 && (!file_aggs(r, o->aggregates, cols, table, aggs, &naggs, err) ||
@@ -428,8 +435,8 @@ static int group_file(er_data *d, const char *table, const er_group_opts *o, con
     if (rc == 0) {
         ob.g = &g;
         long limit = o->limit > 0 ? o->limit : 100;
-        *out = er_data_result_json(names, rows_json(&g, &ob, limit), (int64_t)g.ngroups, limit,
-                                   false);
+        *out =
+            er_data_result_json(names, rows_json(&g, &ob, limit), (int64_t)g.ngroups, limit, false);
         names = NULL;
         er_colgroups_release(&g);
     }

@@ -16,11 +16,12 @@
 #include <string.h>
 #include <strings.h>
 
-#define BIT(t) (1u << (t))
+#define BIT(t)       (1u << (t))
 #define NUM_TEXT_MAX 64
 
-static const char *const type_names[] = { "integer", "real", "boolean", "date", "datetime",
-                                          "text" };
+static const char *const type_names[] = {
+    "integer", "real", "boolean", "date", "datetime", "text"
+};
 
 const char *er_dtype_name(er_dtype t)
 {
@@ -66,14 +67,14 @@ static bool is_digit(char c)
  * integer, how many there were, and the power of ten they are scaled by. */
 typedef struct digits {
     uint64_t m;
-    int kept, dropped;       /* significant digits kept in m, and past it */
-    int scale;               /* m * 10^scale, before the exponent */
+    int kept, dropped; /* significant digits kept in m, and past it */
+    int scale;         /* m * 10^scale, before the exponent */
 } digits;
 
 static void add_digit(digits *d, char c, bool fraction)
 {
     if (d->m == 0 && c == '0') {
-        d->scale -= fraction;   /* leading zeros: only their place counts */
+        d->scale -= fraction; /* leading zeros: only their place counts */
         return;
     }
     if (d->kept < 19) {
@@ -185,10 +186,10 @@ static unsigned number_scan(const char *p, size_t n, bool *sep, er_num *out)
     if (p != end || p == s)
         return 0;
     if ((bits & BIT(ER_DT_INTEGER)) && er_data_parse_int(s, n, *sep, &out->i) != 0)
-        bits = BIT(ER_DT_REAL);   /* past 64 bits: still a number */
+        bits = BIT(ER_DT_REAL); /* past 64 bits: still a number */
     out->f = to_double(&d, exp10, neg, s, n);
     if (!isfinite(out->f))
-        bits &= ~BIT(ER_DT_REAL);   /* too big for a double: only the integer stands */
+        bits &= ~BIT(ER_DT_REAL); /* too big for a double: only the integer stands */
     return bits;
 }
 
@@ -330,7 +331,7 @@ er_dtype er_infer_scan(er_infer *in, const char *p, size_t n, er_num *v)
 {
     in->values++;
     if (in->possible == BIT(ER_DT_TEXT))
-        return ER_DT_TEXT;   /* nothing left to learn */
+        return ER_DT_TEXT; /* nothing left to learn */
     er_dtype quick = settled(in, p, n, v);
     if (quick != ER_DT_COUNT)
         return quick;
@@ -340,7 +341,7 @@ er_dtype er_infer_scan(er_infer *in, const char *p, size_t n, er_num *v)
     if (n && (is_digit(*p) || *p == '-' || *p == '+') && (plain = plain_number(p, n, v)) != 0) {
         bits |= plain;
     } else if (n >= 10 && is_digit(p[0]) && p[4] == '-') {
-        bits |= date_bits(p, n);   /* "2024-…" is no number */
+        bits |= date_bits(p, n); /* "2024-…" is no number */
     } else if (n && (is_digit(*p) || *p == '-' || *p == '+' || *p == '.')) {
         bits |= number_scan(p, n, &sep, v);
         if (n >= 10 && is_digit(*p))
@@ -425,7 +426,7 @@ int er_data_parse_bool(const char *p, size_t n, bool *out)
 {
     p = er_data_trim(p, &n);
     if (n < 2 || n > 5 || !strchr("tTyYfFnN", p[0]))
-        return ER_EINVAL;   /* the common case, at once */
+        return ER_EINVAL; /* the common case, at once */
     if (spells(p, n, "true", 4) || spells(p, n, "yes", 3)) {
         *out = true;
         return 0;
@@ -451,7 +452,7 @@ static char *clean_one(const char *s, size_t index)
             out[k++] = (char)tolower(c);
             under = false;
         } else if (c >= 0x80) {
-            out[k++] = (char)c;   /* letters of other scripts stay */
+            out[k++] = (char)c; /* letters of other scripts stay */
             under = false;
         } else if (!under && k) {
             out[k++] = '_';

@@ -13,14 +13,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FLATTEN_DEPTH 8
+#define FLATTEN_DEPTH  8
 #define LINE_MAX_BYTES (64u * 1024 * 1024)
 
 typedef struct json_src {
     er_src base;
     bool lines;
     er_stream *st;
-    er_strmap keys;          /* column name → index */
+    er_strmap keys; /* column name → index */
     /* JSON Lines: the read buffer */
     char *buf;
     size_t cap, len, pos;
@@ -31,9 +31,9 @@ typedef struct json_src {
     const cJSON *elem;
     long index;
     /* the current row */
-    cJSON *obj;              /* OWNED for JSON Lines */
-    er_buf text;             /* cell texts, back to back */
-    size_t *off, *len_of;    /* per column: offset into text, SIZE_MAX = null */
+    cJSON *obj;           /* OWNED for JSON Lines */
+    er_buf text;          /* cell texts, back to back */
+    size_t *off, *len_of; /* per column: offset into text, SIZE_MAX = null */
     er_cell *cells;
     size_t ccols;
     char problem[160];
@@ -93,7 +93,8 @@ static bool value_text(const cJSON *v, er_buf *b)
 static void flatten(json_src *j, const cJSON *obj, er_buf *prefix, int depth)
 {
     const cJSON *v;
-    cJSON_ArrayForEach(v, obj) {
+    cJSON_ArrayForEach(v, obj)
+    {
         size_t mark = prefix->len;
         if (mark)
             er_buf_putc(prefix, '.');
@@ -124,16 +125,18 @@ static void fill_row(json_src *j, const cJSON *obj)
     flatten(j, obj, &prefix, 0);
     er_buf_release(&prefix);
     for (size_t i = 0; i < j->base.ncols; i++)
-        j->cells[i] = j->off[i] == SIZE_MAX
-                          ? (er_cell){ NULL, 0 }
-                          : (er_cell){ j->text.ptr + j->off[i], j->len_of[i] };
+        j->cells[i] = j->off[i] == SIZE_MAX ? (er_cell){ NULL, 0 }
+                                            : (er_cell){ j->text.ptr + j->off[i], j->len_of[i] };
 }
 
 static const char *kind_of(const cJSON *v)
 {
-    return cJSON_IsArray(v) ? "an array" : cJSON_IsString(v) ? "a string"
-         : cJSON_IsNumber(v) ? "a number" : cJSON_IsBool(v) ? "a boolean"
-         : cJSON_IsNull(v) ? "null" : "not an object";
+    return cJSON_IsArray(v)    ? "an array"
+           : cJSON_IsString(v) ? "a string"
+           : cJSON_IsNumber(v) ? "a number"
+           : cJSON_IsBool(v)   ? "a boolean"
+           : cJSON_IsNull(v)   ? "null"
+                               : "not an object";
 }
 
 /* A row that is not an object: no cells, a problem that makes it bad. */
@@ -237,7 +240,8 @@ static int read_document(json_src *j, er_error *err)
     int rc = 0;
     while ((r = er_stream_read(j->st, chunk, sizeof chunk)) > 0)
         if (er_buf_append(&all, chunk, (size_t)r) != 0) {
-            rc = er_error_set(err, ER_ETOOBIG, "%s is over %u MB; JSON arrays are read whole — "
+            rc = er_error_set(err, ER_ETOOBIG,
+                              "%s is over %u MB; JSON arrays are read whole — "
                               "convert it to JSON Lines (one object a line) to load it",
                               j->base.display, ER_DATA_JSON_MAX >> 20);
             break;
@@ -249,9 +253,10 @@ static int read_document(json_src *j, er_error *err)
         j->doc = cJSON_ParseWithLengthOpts(all.ptr ? all.ptr : "", all.len, &end, 0);
         if (!j->doc) {
             size_t off = end && all.ptr ? (size_t)(end - all.ptr) : 0;
-            rc = er_error_set(err, ER_EINVAL, "%s:%ld: not valid JSON near byte %zu; fix the "
-                              "file or give format=jsonl for JSON Lines", j->base.display,
-                              line_at(all.ptr ? all.ptr : "", off), off);
+            rc = er_error_set(err, ER_EINVAL,
+                              "%s:%ld: not valid JSON near byte %zu; fix the "
+                              "file or give format=jsonl for JSON Lines",
+                              j->base.display, line_at(all.ptr ? all.ptr : "", off), off);
         } else if (!cJSON_IsArray(j->doc)) {
             rc = er_error_set(err, ER_EINVAL, "%s: the JSON is %s, not an array of objects",
                               j->base.display, kind_of(j->doc));

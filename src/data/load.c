@@ -36,8 +36,8 @@ typedef struct loader {
     const er_data_load_opts *o;
     er_src *src;
     er_infer *infer;
-    er_dtype *now;           /* each column's type so far */
-    bool *numeric;           /* numbers (or booleans) were stored for the column */
+    er_dtype *now; /* each column's type so far */
+    bool *numeric; /* numbers (or booleans) were stored for the column */
     misfit *why;
     int64_t *nulls;
     er_dtype *types;
@@ -46,10 +46,10 @@ typedef struct loader {
     cJSON *bad_list;
     char *table;
     struct stat st;
-    bool wide;               /* over SQLITE_COLUMNS_MAX columns: shown long */
-    bool redo;               /* a column turned to text after numbers: read again */
+    bool wide; /* over SQLITE_COLUMNS_MAX columns: shown long */
+    bool redo; /* a column turned to text after numbers: read again */
     er_colw *w;
-    char *tmp;               /* the column file being written */
+    char *tmp; /* the column file being written */
 } loader;
 
 /* SQLite's default limit on columns; wider files are shown long:
@@ -79,7 +79,7 @@ void er_src_release(er_src *s)
 static const struct {
     const char *ext, *format;
 } extensions[] = {
-    { ".csv", "csv" }, { ".tsv", "tsv" }, { ".tab", "tsv" }, { ".txt", "csv" },
+    { ".csv", "csv" },   { ".tsv", "tsv" },     { ".tab", "tsv" },      { ".txt", "csv" },
     { ".json", "json" }, { ".jsonl", "jsonl" }, { ".ndjson", "jsonl" }, { ".xlsx", "xlsx" },
 };
 
@@ -191,8 +191,13 @@ static int check_row(loader *l, const er_cell *cells, size_t n, bool report_it)
     if (l->src->problem)
         report(l, l->src->line, l->src->problem, "loaded as read");
     else if (n < ncols && strcmp(l->src->format, "csv") == 0)
-        report(l, l->src->line, (snprintf(why, sizeof why, "%zu fields where the header has "
-                                          "%zu", n, ncols), why), "loaded, missing fields NULL");
+        report(l, l->src->line,
+               (snprintf(why, sizeof why,
+                         "%zu fields where the header has "
+                         "%zu",
+                         n, ncols),
+                why),
+               "loaded, missing fields NULL");
     return 0;
 }
 
@@ -211,15 +216,9 @@ static void note_misfit(loader *l, size_t col, const char *p, size_t n, er_dtype
 static void store(loader *l, size_t i, er_dtype t, const er_num *v, const char *p, size_t n)
 {
     switch (t) {
-    case ER_DT_INTEGER:
-        er_colw_i64(l->w, i, v->i);
-        break;
-    case ER_DT_REAL:
-        er_colw_f64(l->w, i, v->f);
-        break;
-    case ER_DT_BOOLEAN:
-        er_colw_u8(l->w, i, v->b);
-        break;
+    case ER_DT_INTEGER: er_colw_i64(l->w, i, v->i); break;
+    case ER_DT_REAL: er_colw_f64(l->w, i, v->f); break;
+    case ER_DT_BOOLEAN: er_colw_u8(l->w, i, v->b); break;
     default:
         if (l->numeric[i])
             l->redo = true;
@@ -355,15 +354,15 @@ static int run_pass(loader *l, er_error *err)
 
 static const char *sql_type(er_dtype t)
 {
-    static const char *const names[] = { "INTEGER", "REAL", "BOOLEAN", "DATE", "DATETIME",
-                                         "TEXT" };
+    static const char *const names[] = { "INTEGER", "REAL", "BOOLEAN", "DATE", "DATETIME", "TEXT" };
     return (unsigned)t < ER_DT_COUNT ? names[t] : "TEXT";
 }
 
 static int exec(er_data *d, const char *sql, er_error *err, const char *what)
 {
     return sqlite3_exec(d->db, sql, NULL, NULL, NULL) == SQLITE_OK
-               ? 0 : er_data_sqlite_error(d, err, what);
+               ? 0
+               : er_data_sqlite_error(d, err, what);
 }
 
 /* DROP the old table and CREATE the virtual table over file. */
@@ -371,8 +370,10 @@ static char *create_sql(const loader *l, const char *file)
 {
     char *qt = er_data_quote_ident(l->table);
     er_buf b = ER_BUF_INIT;
-    er_buf_printf(&b, "DROP TABLE IF EXISTS %s; CREATE VIRTUAL TABLE %s USING "
-                  "errand_columns('%s', '%s'", qt, qt, file, l->wide ? "long" : "columns");
+    er_buf_printf(&b,
+                  "DROP TABLE IF EXISTS %s; CREATE VIRTUAL TABLE %s USING "
+                  "errand_columns('%s', '%s'",
+                  qt, qt, file, l->wide ? "long" : "columns");
     for (size_t i = 0; i < l->ncols && !l->wide; i++) {
         char *c = er_data_quote_ident(l->src->names[i]);
         er_buf_printf(&b, ", %s %s", c, sql_type(l->types[i]));
@@ -389,7 +390,8 @@ static cJSON *columns_json(const loader *l, char **original, bool detailed)
 {
     cJSON *arr = cJSON_CreateArray();
     if (l->wide) {
-        static const char *const longcols[][2] = { { "row", "integer" }, { "column", "text" },
+        static const char *const longcols[][2] = { { "row", "integer" },
+                                                   { "column", "text" },
                                                    { "value", "mixed" } };
         for (size_t i = 0; i < 3; i++) {
             cJSON *c = cJSON_CreateObject();
@@ -446,8 +448,10 @@ static int64_t mtime_ns(const struct stat *st)
 static int record(loader *l, int64_t version, er_error *err)
 {
     sqlite3_stmt *st = NULL;
-    if (sqlite3_prepare_v2(l->d->db, "INSERT OR REPLACE INTO _errand_tables VALUES("
-                           "?,?,?,?,?,?,?,?,?,?,?,?)", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(l->d->db,
+                           "INSERT OR REPLACE INTO _errand_tables VALUES("
+                           "?,?,?,?,?,?,?,?,?,?,?,?)",
+                           -1, &st, NULL) != SQLITE_OK)
         return er_data_sqlite_error(l->d, err, "recording the table");
     cJSON *cols = columns_json(l, NULL, false);
     char *cols_text = er_json_print(cols), *opts = options_json(l->o, l->src->format);
@@ -464,7 +468,8 @@ static int record(loader *l, int64_t version, er_error *err)
     sqlite3_bind_int64(st, 11, version);
     sqlite3_bind_int64(st, 12, er_time_ms());
     int rc = sqlite3_step(st) == SQLITE_DONE
-                 ? 0 : er_data_sqlite_error(l->d, err, "recording the table");
+                 ? 0
+                 : er_data_sqlite_error(l->d, err, "recording the table");
     free(cols_text);
     free(opts);
     cJSON_Delete(cols);
@@ -480,8 +485,8 @@ static int commit(loader *l, er_error *err)
     if (rc)
         return rc;
     int64_t version = er_data_next_version(l->d);
-    char *dir = er_data_tables_dir(l->d->path), *file = er_xasprintf("%lld.cols",
-                                                                     (long long)version);
+    char *dir = er_data_tables_dir(l->d->path),
+         *file = er_xasprintf("%lld.cols", (long long)version);
     char *final = er_xasprintf("%s/%s", dir, file), *sql = create_sql(l, file);
     if (rename(l->tmp, final) != 0)
         rc = er_error_set(err, ER_EIO, "cannot rename %s: %s", l->tmp, strerror(errno));
@@ -512,9 +517,10 @@ static cJSON *result_json(loader *l, char **original)
     er_json_add(o, "columns", columns_json(l, original, true));
     if (l->wide) {
         char note[200];
-        snprintf(note, sizeof note, "%zu columns is over SQLite's %d: shown long, one row per "
-                 "value: (row, column, value); e.g. WHERE \"column\" = '%s'", l->ncols,
-                 SQLITE_COLUMNS_MAX, l->src->names[0]);
+        snprintf(note, sizeof note,
+                 "%zu columns is over SQLite's %d: shown long, one row per "
+                 "value: (row, column, value); e.g. WHERE \"column\" = '%s'",
+                 l->ncols, SQLITE_COLUMNS_MAX, l->src->names[0]);
         er_json_add_num(o, "wide_columns", (double)l->ncols);
         er_json_add_str(o, "wide_note", note);
     }
@@ -552,9 +558,10 @@ static bool unchanged(loader *l, cJSON **out)
 {
     sqlite3_stmt *st;
     bool same = false;
-    if (sqlite3_prepare_v2(l->d->db, "SELECT rows, bad_rows, columns, format FROM _errand_tables "
-                           "WHERE name = ? AND source = ? AND size = ? AND mtime_ns = ?", -1,
-                           &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(l->d->db,
+                           "SELECT rows, bad_rows, columns, format FROM _errand_tables "
+                           "WHERE name = ? AND source = ? AND size = ? AND mtime_ns = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         return false;
     sqlite3_bind_text(st, 1, l->table, -1, SQLITE_TRANSIENT);
     sqlite3_bind_text(st, 2, l->o->path, -1, SQLITE_TRANSIENT);
@@ -572,8 +579,9 @@ static bool unchanged(loader *l, cJSON **out)
         er_json_add(o, "columns", c ? c : cJSON_CreateArray());
         er_json_add_num(o, "bad_rows", (double)sqlite3_column_int64(st, 1));
         er_json_add_bool(o, "unchanged", true);
-        er_json_add_str(o, "note", "the file has not changed since it was loaded; not read "
-                                   "again (force=true reloads it)");
+        er_json_add_str(o, "note",
+                        "the file has not changed since it was loaded; not read "
+                        "again (force=true reloads it)");
         *out = o;
     }
     sqlite3_finalize(st);
@@ -620,7 +628,7 @@ int er_data_load(er_data *d, const er_data_load_opts *o, cJSON **out, er_error *
         rc = er_error_set(err, ER_EINVAL, "table names starting with _errand_ are errand's own");
     if (rc == 0 && (o->force || !unchanged(&l, out)))
         rc = run_load(&l, out, err);
-    er_colw_abort(l.w);   /* a load that failed on the way */
+    er_colw_abort(l.w); /* a load that failed on the way */
     if (l.tmp)
         unlink(l.tmp);
     if (l.src)
@@ -660,24 +668,25 @@ static size_t find_stale(er_data *d, const char *table, stale **out)
     sqlite3_stmt *st;
     size_t n = 0;
     *out = NULL;
-    if (sqlite3_prepare_v2(d->db, "SELECT name, source, display, options, size, mtime_ns FROM "
-                           "_errand_tables WHERE ?1 IS NULL OR name = ?1", -1, &st, NULL) !=
-        SQLITE_OK)
+    if (sqlite3_prepare_v2(d->db,
+                           "SELECT name, source, display, options, size, mtime_ns FROM "
+                           "_errand_tables WHERE ?1 IS NULL OR name = ?1",
+                           -1, &st, NULL) != SQLITE_OK)
         return 0;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
     while (sqlite3_step(st) == SQLITE_ROW) {
         struct stat sb;
         const char *src = (const char *)sqlite3_column_text(st, 1);
         if (!src || stat(src, &sb) != 0)
-            continue;   /* gone: the table stays as it was */
+            continue; /* gone: the table stays as it was */
         if ((int64_t)sb.st_size == sqlite3_column_int64(st, 4) &&
             mtime_ns(&sb) == sqlite3_column_int64(st, 5))
             continue;
         *out = er_xrealloc(*out, (n + 1) * sizeof **out);
-        (*out)[n++] = (stale){ er_xstrdup((const char *)sqlite3_column_text(st, 0)),
-                               er_xstrdup(src),
-                               er_xstrdup((const char *)sqlite3_column_text(st, 2)),
-                               er_xstrdup((const char *)sqlite3_column_text(st, 3)) };
+        (*out)[n++] =
+            (stale){ er_xstrdup((const char *)sqlite3_column_text(st, 0)), er_xstrdup(src),
+                     er_xstrdup((const char *)sqlite3_column_text(st, 2)),
+                     er_xstrdup((const char *)sqlite3_column_text(st, 3)) };
     }
     sqlite3_finalize(st);
     return n;
@@ -693,9 +702,10 @@ int er_data_refresh(er_data *d, const char *table, cJSON **reloaded, er_error *e
     for (size_t i = 0; i < n; i++) {
         cJSON *opts = cJSON_Parse(v[i].options ? v[i].options : "{}");
         char delim;
-        er_data_load_opts o = { .path = v[i].source, .display = v[i].display ? v[i].display
-                                                                              : v[i].source,
-                                .table = v[i].name, .force = true };
+        er_data_load_opts o = { .path = v[i].source,
+                                .display = v[i].display ? v[i].display : v[i].source,
+                                .table = v[i].name,
+                                .force = true };
         options_from(&o, opts, &delim);
         cJSON *res = NULL;
         if (rc == 0)

@@ -20,10 +20,10 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define TEXT_CELL_MAX 2000   /* characters of one text value in a result */
+#define TEXT_CELL_MAX 2000 /* characters of one text value in a result */
 
-static const char *const refused_functions[] = { "load_extension", "readfile", "writefile",
-                                                 "edit", "fts3_tokenizer" };
+static const char *const refused_functions[] = { "load_extension", "readfile", "writefile", "edit",
+                                                 "fts3_tokenizer" };
 
 static int authorize(void *payload, int action, const char *a, const char *b, const char *db,
                      const char *trigger)
@@ -37,15 +37,13 @@ static int authorize(void *payload, int action, const char *a, const char *b, co
     switch (action) {
     case SQLITE_SELECT:
     case SQLITE_READ:
-    case SQLITE_RECURSIVE:
-        return SQLITE_OK;
+    case SQLITE_RECURSIVE: return SQLITE_OK;
     case SQLITE_FUNCTION:
         for (size_t i = 0; i < ER_ARRAY_LEN(refused_functions); i++)
             if (a && strcasecmp(a, refused_functions[i]) == 0)
                 return SQLITE_DENY;
         return SQLITE_OK;
-    default:
-        return SQLITE_DENY;
+    default: return SQLITE_DENY;
     }
 }
 
@@ -83,9 +81,10 @@ static int refused(er_error *err, const char *sql)
 {
     char w[16];
     first_word(sql, w, sizeof w);
-    return er_error_set(err, ER_EDENIED, "%s%srefused: data_sql is read-only (one SELECT or "
-                        "WITH query; no writes, ATTACH, PRAGMA or extensions)", w,
-                        *w ? " is " : "");
+    return er_error_set(err, ER_EDENIED,
+                        "%s%srefused: data_sql is read-only (one SELECT or "
+                        "WITH query; no writes, ATTACH, PRAGMA or extensions)",
+                        w, *w ? " is " : "");
 }
 
 int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error *err)
@@ -100,7 +99,7 @@ int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error
     /* Loaded tables are read-only virtual tables: a write to one fails before
      * the authorizer is asked. */
     if (rc == SQLITE_AUTH || (rc != SQLITE_OK && strstr(sqlite3_errmsg(d->db), "may not be "
-                                                                              "modified")))
+                                                                               "modified")))
         return refused(err, sql);
     if (rc != SQLITE_OK)
         return er_error_set(err, ER_EINVAL, "SQL error: %s", sqlite3_errmsg(d->db));
@@ -114,7 +113,8 @@ int er_data_prepare_ro(er_data *d, const char *sql, sqlite3_stmt **out, er_error
     if (tail && !only_blanks(tail)) {
         sqlite3_finalize(*out);
         *out = NULL;
-        return er_error_set(err, ER_EINVAL, "one statement at a time: remove what follows the "
+        return er_error_set(err, ER_EINVAL,
+                            "one statement at a time: remove what follows the "
                             "first ';'");
     }
     return 0;
@@ -143,9 +143,10 @@ cJSON *er_data_result_json(cJSON *names, cJSON *rows, int64_t count, long max_ro
     er_json_add_bool(o, "truncated", count > max_rows);
     if (count > max_rows) {
         char note[160];
-        snprintf(note, sizeof note, "showing the first %ld of %s%lld rows; aggregate or "
-                 "add LIMIT/WHERE for the rest", max_rows, cut ? "at least " : "",
-                 (long long)count);
+        snprintf(note, sizeof note,
+                 "showing the first %ld of %s%lld rows; aggregate or "
+                 "add LIMIT/WHERE for the rest",
+                 max_rows, cut ? "at least " : "", (long long)count);
         er_json_add_str(o, "note", note);
     }
     return o;
@@ -155,8 +156,7 @@ cJSON *er_data_result_json(cJSON *names, cJSON *rows, int64_t count, long max_ro
 static cJSON *value_json(sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_INTEGER:
-        return cJSON_CreateNumber((double)sqlite3_column_int64(st, i));
+    case SQLITE_INTEGER: return cJSON_CreateNumber((double)sqlite3_column_int64(st, i));
     case SQLITE_FLOAT: {
         double v = sqlite3_column_double(st, i);
         return isfinite(v) ? cJSON_CreateNumber(v) : cJSON_CreateNull();
@@ -169,8 +169,7 @@ static cJSON *value_json(sqlite3_stmt *st, int i)
         snprintf(desc, sizeof desc, "[blob, %d bytes]", sqlite3_column_bytes(st, i));
         return cJSON_CreateString(desc);
     }
-    default:
-        return cJSON_CreateNull();
+    default: return cJSON_CreateNull();
     }
 }
 
@@ -197,14 +196,14 @@ int er_data_query(er_data *d, const char *sql, const er_data_query_opts *o, cJSO
     bool cut = false;
     while ((s = sqlite3_step(st)) == SQLITE_ROW) {
         if (count++ >= max_rows)
-            continue;   /* counted, not kept */
+            continue; /* counted, not kept */
         cJSON *row = cJSON_CreateArray();
         for (int i = 0; i < sqlite3_column_count(st); i++)
             er_json_append(row, value_json(st, i));
         er_json_append(rows, row);
     }
     if (s == SQLITE_INTERRUPT && count > max_rows && !(d->cancel && *d->cancel))
-        cut = true;   /* the rows shown are complete; only the count ran out of time */
+        cut = true; /* the rows shown are complete; only the count ran out of time */
     else if (s != SQLITE_DONE)
         rc = er_data_sqlite_error(d, err, "query");
     er_data_deadline(d, 0);
@@ -272,14 +271,9 @@ static void put_real(er_buf *b, double v)
 static void csv_cell(er_buf *b, sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
-        return;
-    case SQLITE_INTEGER:
-        er_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
-        return;
-    case SQLITE_FLOAT:
-        put_real(b, sqlite3_column_double(st, i));
-        return;
+    case SQLITE_NULL: return;
+    case SQLITE_INTEGER: er_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i)); return;
+    case SQLITE_FLOAT: put_real(b, sqlite3_column_double(st, i)); return;
     default:
         csv_text(b, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
     }
@@ -288,12 +282,8 @@ static void csv_cell(er_buf *b, sqlite3_stmt *st, int i)
 static void json_cell(er_buf *b, sqlite3_stmt *st, int i)
 {
     switch (sqlite3_column_type(st, i)) {
-    case SQLITE_NULL:
-        er_buf_puts(b, "null");
-        return;
-    case SQLITE_INTEGER:
-        er_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i));
-        return;
+    case SQLITE_NULL: er_buf_puts(b, "null"); return;
+    case SQLITE_INTEGER: er_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i)); return;
     case SQLITE_FLOAT: {
         double v = sqlite3_column_double(st, i);
         if (isfinite(v))

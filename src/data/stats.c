@@ -40,8 +40,8 @@ static int cmp_double(const void *a, const void *b)
 }
 
 #define RADIX_BITS 11
-#define RADIX (1u << RADIX_BITS)
-#define PASSES ((64 + RADIX_BITS - 1) / RADIX_BITS)
+#define RADIX      (1u << RADIX_BITS)
+#define PASSES     ((64 + RADIX_BITS - 1) / RADIX_BITS)
 
 void er_stats_sort(double *x, size_t n)
 {
@@ -52,7 +52,7 @@ void er_stats_sort(double *x, size_t n)
     /* LSD radix sort on the order-preserving bit pattern, 11 bits a pass (a
      * pass's counts stay in the first-level cache); every pass's counts in
      * one read, and a pass where all keys share the digit is skipped. */
-    uint64_t *a = (uint64_t *)(void *)x, *b = er_xmalloc(n * sizeof *b);   /* keys in place */
+    uint64_t *a = (uint64_t *)(void *)x, *b = er_xmalloc(n * sizeof *b); /* keys in place */
     size_t *count = er_xcalloc((size_t)PASSES * RADIX, sizeof *count);
     for (size_t i = 0; i < n; i++) {
         uint64_t k = key_of(x[i]);
@@ -64,7 +64,7 @@ void er_stats_sort(double *x, size_t n)
         size_t *c = count + (size_t)p * RADIX;
         int shift = p * RADIX_BITS;
         if (c[(a[0] >> shift) & (RADIX - 1)] == n)
-            continue;   /* every key has the same digit here */
+            continue; /* every key has the same digit here */
         size_t sum = 0;
         for (size_t i = 0; i < RADIX; i++) {
             size_t k = c[i];
@@ -109,7 +109,7 @@ typedef struct colstat {
     /* numbers */
     double *v;
     size_t n, cap;
-    double mean, m2;         /* Welford */
+    double mean, m2; /* Welford */
     /* text and dates */
     er_strmap map;
     int64_t *counts;
@@ -244,8 +244,9 @@ static void number_summary(cJSON *o, colstat *c)
     static const struct {
         const char *name;
         double p;
-    } qs[] = { { "median", 0.5 }, { "p5", 0.05 }, { "p25", 0.25 }, { "p75", 0.75 },
-               { "p95", 0.95 } };
+    } qs[] = {
+        { "median", 0.5 }, { "p5", 0.05 }, { "p25", 0.25 }, { "p75", 0.75 }, { "p95", 0.95 }
+    };
     for (size_t i = 0; i < ER_ARRAY_LEN(qs); i++)
         er_json_add_num(o, qs[i].name, er_stats_quantile(c->v, c->n, qs[i].p));
     add_top(o, top, ntop, true, c->type != ER_DT_REAL);
@@ -266,9 +267,9 @@ static void text_summary(cJSON *o, colstat *c)
             continue;
         topv cand = { 0, c->map.keys[i], c->counts[c->map.vals[i]] };
         size_t pos = ntop;
-        while (pos > 0 && (top[pos - 1].count < cand.count ||
-                           (top[pos - 1].count == cand.count && strcmp(top[pos - 1].text,
-                                                                       cand.text) > 0)))
+        while (pos > 0 &&
+               (top[pos - 1].count < cand.count ||
+                (top[pos - 1].count == cand.count && strcmp(top[pos - 1].text, cand.text) > 0)))
             pos--;
         if (pos >= ER_STATS_TOP)
             continue;
@@ -310,9 +311,8 @@ static bool wanted(const cJSON *columns, const char *name)
     if (!columns || cJSON_GetArraySize(columns) == 0)
         return true;
     const cJSON *c;
-    cJSON_ArrayForEach(c, columns)
-        if (cJSON_IsString(c) && strcmp(c->valuestring, name) == 0)
-            return true;
+    cJSON_ArrayForEach(c, columns) if (cJSON_IsString(c) &&
+                                       strcmp(c->valuestring, name) == 0) return true;
     return false;
 }
 
@@ -320,17 +320,18 @@ static bool wanted(const cJSON *columns, const char *name)
 static int check_names(const cJSON *cols, const cJSON *columns, const char *table, er_error *err)
 {
     const cJSON *w, *c;
-    cJSON_ArrayForEach(w, columns) {
+    cJSON_ArrayForEach(w, columns)
+    {
         bool found = false;
-        cJSON_ArrayForEach(c, cols)
-            found |= cJSON_IsString(w) && er_str_eq(er_json_str(c, "name"), w->valuestring);
+        cJSON_ArrayForEach(c, cols) found |=
+            cJSON_IsString(w) && er_str_eq(er_json_str(c, "name"), w->valuestring);
         if (!found) {
             er_buf names = ER_BUF_INIT;
             cJSON_ArrayForEach(c, cols)
                 er_buf_printf(&names, "%s%s", names.len ? ", " : "", er_json_str(c, "name"));
-            int rc = er_error_set(err, ER_EINVAL, "table %s has no column '%s' (columns: %s)",
-                                  table, cJSON_IsString(w) ? w->valuestring : "?",
-                                  er_buf_cstr(&names));
+            int rc =
+                er_error_set(err, ER_EINVAL, "table %s has no column '%s' (columns: %s)", table,
+                             cJSON_IsString(w) ? w->valuestring : "?", er_buf_cstr(&names));
             er_buf_release(&names);
             return rc;
         }
@@ -356,7 +357,8 @@ static int pick_columns(er_data *d, const char *table, const cJSON *columns, boo
     const cJSON *c;
     size_t k = 0;
     er_buf_puts(&b, "SELECT ");
-    cJSON_ArrayForEach(c, cols) {
+    cJSON_ArrayForEach(c, cols)
+    {
         const char *name = er_json_str(c, "name"), *type = er_json_str(c, "type");
         er_dtype t = ER_DT_TEXT;
         for (int i = 0; i < ER_DT_COUNT; i++)
@@ -451,16 +453,15 @@ static int describe_file(er_data *d, const char *table, colstat *v, size_t n, cJ
             if (strcmp(er_colr_name(r, idx[i]), v[i].name) == 0)
                 break;
         if (idx[i] == er_colr_ncols(r))
-            rc = ER_ENOTFOUND;   /* shown long: (row, column, value) */
+            rc = ER_ENOTFOUND; /* shown long: (row, column, value) */
     }
-    double *values = rc == 0 ? er_xmalloc(((size_t)er_colr_rows(r) + 1) * sizeof *values)
-                             : NULL;
+    double *values = rc == 0 ? er_xmalloc(((size_t)er_colr_rows(r) + 1) * sizeof *values) : NULL;
     for (size_t i = 0; rc == 0 && i < n; i++) {
         rc = describe_column(r, idx[i], &v[i], values, err);
         if (rc == 0)
             er_json_append(arr, column_summary(&v[i]));
-        v[i].v = NULL;            /* values is reused */
-        colstat_release(&v[i]);   /* one column's values at a time */
+        v[i].v = NULL;          /* values is reused */
+        colstat_release(&v[i]); /* one column's values at a time */
         memset(&v[i], 0, sizeof v[i]);
     }
     free(values);
@@ -588,8 +589,7 @@ static cJSON *number_or_null(double v)
 }
 
 /* Pearson, Spearman and n of columns a and b over the rows where both are set. */
-static void pair(double **cols, size_t rows, size_t a, size_t b, double *p, double *s,
-                 size_t *n)
+static void pair(double **cols, size_t rows, size_t a, size_t b, double *p, double *s, size_t *n)
 {
     double *x = er_xmalloc((rows + 1) * sizeof *x), *y = er_xmalloc((rows + 1) * sizeof *y);
     size_t k = 0;
@@ -627,7 +627,8 @@ static int read_numbers(er_data *d, const char *sql, size_t ncols, double ***out
         }
         for (size_t c = 0; c < ncols; c++)
             cols[c][n] = sqlite3_column_type(st, (int)c) == SQLITE_NULL
-                             ? NAN : sqlite3_column_double(st, (int)c);
+                             ? NAN
+                             : sqlite3_column_double(st, (int)c);
         n++;
     }
     int rc = s == SQLITE_DONE ? 0 : er_data_sqlite_error(d, err, "correlate");
@@ -688,8 +689,10 @@ int er_stats_correlate(er_data *d, const char *table, const cJSON *columns, cJSO
         rc = er_error_set(err, ER_EINVAL, "correlate needs two numeric columns; %s has %zu%s",
                           table, n, columns ? " among those named" : "");
     else if (n > CORR_COLUMNS_MAX)
-        rc = er_error_set(err, ER_EINVAL, "correlate takes at most %d columns; name the ones "
-                          "you want", CORR_COLUMNS_MAX);
+        rc = er_error_set(err, ER_EINVAL,
+                          "correlate takes at most %d columns; name the ones "
+                          "you want",
+                          CORR_COLUMNS_MAX);
     double **cols = NULL;
     size_t rows = 0;
     if (rc == 0)

@@ -21,15 +21,15 @@
 struct er_stream {
     int fd;
     char *path, *display;
-    char *encoding;          /* iconv's name of the source encoding, or NULL */
+    char *encoding; /* iconv's name of the source encoding, or NULL */
     iconv_t cd;
-    char *raw;               /* converted streams: bytes read, not yet converted */
+    char *raw; /* converted streams: bytes read, not yet converted */
     size_t rlen;
     bool raw_eof;
-    size_t bom;              /* bytes of byte order mark at the start */
-    char carry[4];           /* unconverted streams: an incomplete UTF-8 tail */
+    size_t bom;    /* bytes of byte order mark at the start */
+    char carry[4]; /* unconverted streams: an incomplete UTF-8 tail */
     size_t ncarry;
-    uint64_t offset;         /* bytes handed out so far */
+    uint64_t offset; /* bytes handed out so far */
     er_error err;
 };
 
@@ -117,9 +117,10 @@ static size_t utf8_valid(const unsigned char *p, size_t n, bool *incomplete)
 
 static ssize_t not_utf8(er_stream *st, uint64_t off, unsigned char byte)
 {
-    er_error_set(&st->err, ER_EINVAL, "%s:%ld: not UTF-8 (byte 0x%02X); give its encoding, "
-                 "e.g. encoding=latin1 or cp1252, to convert it", st->display,
-                 line_of(st, off + st->bom), byte);
+    er_error_set(&st->err, ER_EINVAL,
+                 "%s:%ld: not UTF-8 (byte 0x%02X); give its encoding, "
+                 "e.g. encoding=latin1 or cp1252, to convert it",
+                 st->display, line_of(st, off + st->bom), byte);
     return ER_EINVAL;
 }
 
@@ -130,8 +131,7 @@ static ssize_t read_utf8(er_stream *st, char *buf, size_t cap)
     memcpy(buf, st->carry, st->ncarry);
     ssize_t n = read_full(st->fd, buf + st->ncarry, cap - st->ncarry);
     if (n < 0)
-        return er_error_set(&st->err, ER_EIO, "cannot read %s: %s", st->display,
-                            strerror(errno));
+        return er_error_set(&st->err, ER_EIO, "cannot read %s: %s", st->display, strerror(errno));
     size_t total = st->ncarry + (size_t)n;
     bool incomplete;
     size_t ok = utf8_valid((const unsigned char *)buf, total, &incomplete);
@@ -163,14 +163,15 @@ static ssize_t read_converted(er_stream *st, char *buf, size_t cap)
         size_t made = cap - outleft;
         st->offset += made;
         if (r == (size_t)-1 && e == EILSEQ)
-            return er_error_set(&st->err, ER_EINVAL, "%s: a byte sequence is not valid %s "
-                                "(after %llu bytes of text); check the encoding", st->display,
-                                st->encoding, (unsigned long long)st->offset);
+            return er_error_set(&st->err, ER_EINVAL,
+                                "%s: a byte sequence is not valid %s "
+                                "(after %llu bytes of text); check the encoding",
+                                st->display, st->encoding, (unsigned long long)st->offset);
         if (made > 0)
             return (ssize_t)made;
         if (st->raw_eof && st->rlen > 0)
-            return er_error_set(&st->err, ER_EINVAL, "%s ends inside a %s character",
-                                st->display, st->encoding);
+            return er_error_set(&st->err, ER_EINVAL, "%s ends inside a %s character", st->display,
+                                st->encoding);
         if (st->raw_eof)
             return 0;
     }
@@ -206,8 +207,7 @@ static int read_bom(er_stream *st, er_error *err)
 int er_stream_rewind(er_stream *st, er_error *err)
 {
     if (lseek(st->fd, (off_t)st->bom, SEEK_SET) < 0)
-        return er_error_set(err, ER_EIO, "cannot read %s again: %s", st->display,
-                            strerror(errno));
+        return er_error_set(err, ER_EIO, "cannot read %s again: %s", st->display, strerror(errno));
     st->rlen = st->ncarry = 0;
     st->raw_eof = false;
     st->offset = 0;
@@ -217,8 +217,8 @@ int er_stream_rewind(er_stream *st, er_error *err)
     return 0;
 }
 
-int er_stream_open(er_stream **out, const char *path, const char *display,
-                   const char *encoding, er_error *err)
+int er_stream_open(er_stream **out, const char *path, const char *display, const char *encoding,
+                   er_error *err)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
@@ -230,14 +230,17 @@ int er_stream_open(er_stream **out, const char *path, const char *display,
     st->display = er_xstrdup(display);
     st->encoding = encoding && *encoding && strcasecmp(encoding, "utf-8") != 0 &&
                            strcasecmp(encoding, "utf8") != 0
-                       ? er_xstrdup(encoding) : NULL;
+                       ? er_xstrdup(encoding)
+                       : NULL;
     st->cd = (iconv_t)-1;
     int rc = read_bom(st, err);
     if (rc == 0 && st->encoding) {
         st->cd = iconv_open("UTF-8", st->encoding);
         if (st->cd == (iconv_t)-1)
-            rc = er_error_set(err, ER_EINVAL, "unknown encoding '%s' (try latin1, cp1252, "
-                              "utf-16, shift_jis; `iconv -l` lists them)", st->encoding);
+            rc = er_error_set(err, ER_EINVAL,
+                              "unknown encoding '%s' (try latin1, cp1252, "
+                              "utf-16, shift_jis; `iconv -l` lists them)",
+                              st->encoding);
         st->raw = er_xmalloc(RAW_CHUNK);
     }
     if (rc == 0)
@@ -276,7 +279,7 @@ char *er_stream_peek(er_stream *st, size_t want, size_t *got, er_error *err)
             return NULL;
         }
         if (r <= 0)
-            break;   /* a bad byte is reported by the real read */
+            break; /* a bad byte is reported by the real read */
         n += (size_t)r;
     }
     buf[n] = '\0';

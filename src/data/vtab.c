@@ -23,23 +23,23 @@ typedef struct cvtab {
     sqlite3_vtab base;
     char *path;
     bool wide;
-    size_t declared;         /* columns declared ('columns' mode) */
-    er_colr *r;              /* opened on the first scan */
+    size_t declared; /* columns declared ('columns' mode) */
+    er_colr *r;      /* opened on the first scan */
 } cvtab;
 
 typedef struct ccur {
     sqlite3_vtab_cursor base;
-    size_t g;                /* group */
-    uint32_t i;              /* row in the group */
-    int64_t row;             /* 1-based row of the table */
-    size_t wc;               /* long form: the column of the current value */
-    int64_t seq;             /* long form: rowid */
+    size_t g;    /* group */
+    uint32_t i;  /* row in the group */
+    int64_t row; /* 1-based row of the table */
+    size_t wc;   /* long form: the column of the current value */
+    int64_t seq; /* long form: rowid */
     bool eof;
     size_t ncols;
     er_chunk *ch;
     er_colbuf *buf;
-    bool *have;              /* ch[c] holds group g */
-    char *error;             /* a chunk that could not be read */
+    bool *have;  /* ch[c] holds group g */
+    char *error; /* a chunk that could not be read */
 } ccur;
 
 /* Set while a table declares its columns: SQLite parses the declaration as
@@ -84,8 +84,8 @@ static char *unquote(const char *s)
     return out;
 }
 
-static int connect(sqlite3 *db, void *aux, int argc, const char *const *argv,
-                   sqlite3_vtab **out, char **errmsg)
+static int connect(sqlite3 *db, void *aux, int argc, const char *const *argv, sqlite3_vtab **out,
+                   char **errmsg)
 {
     char *file = argc >= 5 ? unquote(argv[3]) : NULL, *mode = argc >= 5 ? unquote(argv[4]) : NULL;
     bool wide = mode && strcmp(mode, "long") == 0;
@@ -236,7 +236,7 @@ static void seek_value(ccur *c)
         for (; c->wc < c->ncols; c->wc++) {
             const er_chunk *k = chunk(c, c->wc);
             if (!k || !er_chunk_null(k, c->i))
-                return;   /* a read error shows in xColumn */
+                return; /* a read error shows in xColumn */
         }
         c->wc = 0;
         next_row(c);
@@ -301,12 +301,8 @@ static void result(ccur *c, sqlite3_context *ctx, size_t col)
         else
             sqlite3_result_int64(ctx, k->i64[c->i]);
         return;
-    case ER_ENC_F64:
-        sqlite3_result_double(ctx, k->f64[c->i]);
-        return;
-    case ER_ENC_U8:
-        sqlite3_result_int(ctx, k->u8[c->i]);
-        return;
+    case ER_ENC_F64: sqlite3_result_double(ctx, k->f64[c->i]); return;
+    case ER_ENC_U8: sqlite3_result_int(ctx, k->u8[c->i]); return;
     default:
         p = er_chunk_text(k, c->i, &n);
         if (t == ER_DT_DATE || t == ER_DT_DATETIME)
@@ -343,7 +339,7 @@ static const sqlite3_module module = {
     .xConnect = connect,
     .xBestIndex = best_index,
     .xDisconnect = disconnect,
-    .xDestroy = disconnect,   /* the file goes when no table names it (er_data_gc) */
+    .xDestroy = disconnect, /* the file goes when no table names it (er_data_gc) */
     .xOpen = cur_open,
     .xClose = cur_close,
     .xFilter = cur_filter,
@@ -363,8 +359,10 @@ char *er_data_vtab_file(sqlite3 *db, const char *table)
 {
     sqlite3_stmt *st;
     char *file = NULL;
-    if (sqlite3_prepare_v2(db, "SELECT sql FROM sqlite_schema WHERE type = 'table' AND "
-                           "name = ?", -1, &st, NULL) != SQLITE_OK)
+    if (sqlite3_prepare_v2(db,
+                           "SELECT sql FROM sqlite_schema WHERE type = 'table' AND "
+                           "name = ?",
+                           -1, &st, NULL) != SQLITE_OK)
         return NULL;
     sqlite3_bind_text(st, 1, table, -1, SQLITE_TRANSIENT);
     if (sqlite3_step(st) == SQLITE_ROW)

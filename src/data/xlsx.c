@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define PART_MAX (256u * 1024 * 1024)   /* uncompressed bytes read from one part */
+#define PART_MAX (256u * 1024 * 1024) /* uncompressed bytes read from one part */
 
 struct part;
 
@@ -26,16 +26,16 @@ typedef struct xlsx {
     er_src base;
     zip_t *zip;
     char *sheet_part;
-    char **strings;          /* shared strings */
+    char **strings; /* shared strings */
     size_t nstrings;
-    bool *date_style;        /* per cellXfs index */
+    bool *date_style; /* per cellXfs index */
     size_t nstyles;
     bool header;
     /* the sheet being read */
     struct part *io;
     xmlTextReaderPtr rd;
     er_buf text;
-    size_t *off, *len_of;    /* per column; SIZE_MAX: empty */
+    size_t *off, *len_of; /* per column; SIZE_MAX: empty */
     er_cell *cells;
     size_t ccols, width;
     char problem[128];
@@ -58,7 +58,7 @@ static char *attr(xmlTextReaderPtr r, const char *name)
 
 /* ---- parts ---- */
 
-typedef struct part {  /* a part being read: the zip entry and the bytes taken */
+typedef struct part { /* a part being read: the zip entry and the bytes taken */
     zip_file_t *f;
     uint64_t read;
 } part;
@@ -86,11 +86,10 @@ static int open_part(xlsx *x, const char *name, part *p, xmlTextReaderPtr *out, 
     p->read = 0;
     p->f = er_zip.zip_fopen(x->zip, name, 0);
     if (!p->f)
-        return er_error_set(err, ER_ENOTFOUND, "%s: the workbook has no %s", x->base.display,
-                            name);
+        return er_error_set(err, ER_ENOTFOUND, "%s: the workbook has no %s", x->base.display, name);
     *out = er_xlsx_xml.xmlReaderForIO(part_read, part_close, p, name, NULL,
-                                 XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                     XML_PARSE_HUGE);
+                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
+                                          XML_PARSE_HUGE);
     if (!*out) {
         er_zip.zip_fclose(p->f);
         return er_error_set(err, ER_EINVAL, "%s: cannot read %s", x->base.display, name);
@@ -159,15 +158,16 @@ static int sheet_part(xlsx *x, const char *sheet, er_error *err)
             continue;
         char *id = attr(r, "Id"), *target = attr(r, "Target");
         if (er_str_eq(id, rid) && target)
-            x->sheet_part = target[0] == '/' ? er_xstrdup(target + 1)
-                                             : er_xasprintf("xl/%s", target);
+            x->sheet_part =
+                target[0] == '/' ? er_xstrdup(target + 1) : er_xasprintf("xl/%s", target);
         free(id);
         free(target);
     }
     close_part(&p, r);
     free(rid);
-    return x->sheet_part ? 0 : er_error_set(err, ER_EINVAL, "%s: the sheet's part is not listed",
-                                            x->base.display);
+    return x->sheet_part ? 0
+                         : er_error_set(err, ER_EINVAL, "%s: the sheet's part is not listed",
+                                        x->base.display);
 }
 
 /* ---- shared strings and styles ---- */
@@ -188,13 +188,14 @@ static void element_text(xmlTextReaderPtr r, const char *end, er_buf *out)
             int depth = 1;
             while (depth && er_xlsx_xml.xmlTextReaderRead(r) == 1)
                 if (strcmp(name_of(r), "rPh") == 0)
-                    depth += er_xlsx_xml.xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT ? 1 : -1;
+                    depth +=
+                        er_xlsx_xml.xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT ? 1 : -1;
             continue;
         }
         if (strcmp(n, "t") == 0 || strcmp(n, "v") == 0)
             in_t = type == XML_READER_TYPE_ELEMENT && !er_xlsx_xml.xmlTextReaderIsEmptyElement(r);
-        else if (in_t && (type == XML_READER_TYPE_TEXT ||
-                          type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
+        else if (in_t &&
+                 (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
             const xmlChar *v = er_xlsx_xml.xmlTextReaderConstValue(r);
             er_buf_puts(out, v ? (const char *)v : "");
         }
@@ -207,7 +208,7 @@ static int read_strings(xlsx *x, er_error *err)
     xmlTextReaderPtr r;
     int rc = open_part(x, "xl/sharedStrings.xml", &p, &r, err);
     if (rc == ER_ENOTFOUND)
-        return 0;   /* a workbook of numbers only */
+        return 0; /* a workbook of numbers only */
     if (rc)
         return rc;
     size_t cap = 0;
@@ -362,7 +363,7 @@ static void set_cell(xlsx *x, long col, const char *type, long style, const char
         else
             er_buf_puts(&x->text, raw);
     } else {
-        er_buf_puts(&x->text, raw);   /* str (formula text), inlineStr */
+        er_buf_puts(&x->text, raw); /* str (formula text), inlineStr */
     }
     x->off[col] = start;
     x->len_of[col] = x->text.len - start;
@@ -456,7 +457,7 @@ static int src_next(er_src *s, const er_cell **cells, size_t *n, er_error *err)
         if (!read_row(x))
             return 0;
         if (x->width == 0)
-            continue;   /* a row of formatting only */
+            continue; /* a row of formatting only */
         *cells = x->cells;
         *n = x->width;
         return 1;

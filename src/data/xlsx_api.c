@@ -8,21 +8,40 @@
 er_zip_api er_zip;
 er_xlsx_xml_api er_xlsx_xml;
 
-#define ZSYM(f) { #f, offsetof(er_zip_api, f) }
+#define ZSYM(f)                     \
+    {                               \
+#f, offsetof(er_zip_api, f) \
+    }
 static const er_dl_sym zip_syms[] = {
-    ZSYM(zip_open), ZSYM(zip_close), ZSYM(zip_discard), ZSYM(zip_fopen), ZSYM(zip_fread),
-    ZSYM(zip_fclose), ZSYM(zip_error_init_with_code), ZSYM(zip_error_strerror),
+    ZSYM(zip_open),
+    ZSYM(zip_close),
+    ZSYM(zip_discard),
+    ZSYM(zip_fopen),
+    ZSYM(zip_fread),
+    ZSYM(zip_fclose),
+    ZSYM(zip_error_init_with_code),
+    ZSYM(zip_error_strerror),
     ZSYM(zip_error_fini),
 };
 #undef ZSYM
 
-#define XSYM(f) { #f, offsetof(er_xlsx_xml_api, f) }
+#define XSYM(f)                          \
+    {                                    \
+#f, offsetof(er_xlsx_xml_api, f) \
+    }
 static const er_dl_sym xml_syms[] = {
-    XSYM(xmlReaderForIO), XSYM(xmlTextReaderRead), XSYM(xmlTextReaderNodeType),
-    XSYM(xmlTextReaderConstLocalName), XSYM(xmlTextReaderConstValue),
-    XSYM(xmlTextReaderGetAttribute), XSYM(xmlTextReaderIsEmptyElement),
-    XSYM(xmlFreeTextReader), XSYM(xmlReadMemory), XSYM(xmlFreeDoc),
-    XSYM(xmlDocGetRootElement), XSYM(xmlFree),
+    XSYM(xmlReaderForIO),
+    XSYM(xmlTextReaderRead),
+    XSYM(xmlTextReaderNodeType),
+    XSYM(xmlTextReaderConstLocalName),
+    XSYM(xmlTextReaderConstValue),
+    XSYM(xmlTextReaderGetAttribute),
+    XSYM(xmlTextReaderIsEmptyElement),
+    XSYM(xmlFreeTextReader),
+    XSYM(xmlReadMemory),
+    XSYM(xmlFreeDoc),
+    XSYM(xmlDocGetRootElement),
+    XSYM(xmlFree),
 };
 #undef XSYM
 

@@ -34,7 +34,7 @@ typedef struct er_xlsx_xml_api {
     __typeof__(xmlReadMemory) *xmlReadMemory;
     __typeof__(xmlFreeDoc) *xmlFreeDoc;
     __typeof__(xmlDocGetRootElement) *xmlDocGetRootElement;
-    xmlFreeFunc *xmlFree;    /* a variable in libxml2 */
+    xmlFreeFunc *xmlFree; /* a variable in libxml2 */
 } er_xlsx_xml_api;
 
 extern er_zip_api er_zip;

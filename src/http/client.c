@@ -25,28 +25,48 @@
 #include <sys/socket.h>
 #include <time.h>
 
-#define POOL_MAX 8
-#define DEFAULT_MAX_BODY ((size_t)16 << 20)
+#define POOL_MAX           8
+#define DEFAULT_MAX_BODY   ((size_t)16 << 20)
 #define DEFAULT_CONNECT_MS 10000L
-#define BACKOFF_CAP_MS 30000L
+#define BACKOFF_CAP_MS     30000L
 #define RETRY_AFTER_CAP_MS 60000L
-#define POLL_MS 50
-
+#define POLL_MS            50
 
 
 typedef er_curl_api curl_api;
 
-#define SYM(f) { "curl_" #f, offsetof(curl_api, f) }
+#define SYM(f)                            \
+    {                                     \
+        "curl_" #f, offsetof(curl_api, f) \
+    }
 static const struct {
     const char *name;
     size_t off;
 } curl_syms[] = {
-    SYM(global_init),   SYM(global_cleanup),   SYM(easy_init),        SYM(easy_cleanup),
-    SYM(easy_reset),    SYM(easy_setopt),      SYM(easy_getinfo),     SYM(easy_strerror),
-    SYM(easy_header),   SYM(multi_init),       SYM(multi_cleanup),    SYM(multi_add_handle),
-    SYM(multi_remove_handle), SYM(multi_perform), SYM(multi_poll),    SYM(multi_info_read),
-    SYM(slist_append),  SYM(slist_free_all),   SYM(url),              SYM(url_set),
-    SYM(url_get),       SYM(url_cleanup),      SYM(free),         SYM(easy_perform),
+    SYM(global_init),
+    SYM(global_cleanup),
+    SYM(easy_init),
+    SYM(easy_cleanup),
+    SYM(easy_reset),
+    SYM(easy_setopt),
+    SYM(easy_getinfo),
+    SYM(easy_strerror),
+    SYM(easy_header),
+    SYM(multi_init),
+    SYM(multi_cleanup),
+    SYM(multi_add_handle),
+    SYM(multi_remove_handle),
+    SYM(multi_perform),
+    SYM(multi_poll),
+    SYM(multi_info_read),
+    SYM(slist_append),
+    SYM(slist_free_all),
+    SYM(url),
+    SYM(url_set),
+    SYM(url_get),
+    SYM(url_cleanup),
+    SYM(free),
+    SYM(easy_perform),
 };
 #undef SYM
 
@@ -62,16 +82,16 @@ typedef struct xfer {
     er_http_resp *resp;
     er_error *err;
     CURL *easy;
-    int cb_rc;        /* error raised inside a callback (err already set) */
+    int cb_rc; /* error raised inside a callback (err already set) */
     bool cancelled;
-    bool transient;   /* the failure is worth another attempt */
+    bool transient; /* the failure is worth another attempt */
     long retry_after_ms;
-    char host[256];   /* the URL's host, for the SSRF guard's allow list */
+    char host[256]; /* the URL's host, for the SSRF guard's allow list */
 } xfer;
 
 static curl_api C;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
-static char init_error[200];       /* why libcurl is unusable, or "" */
+static char init_error[200]; /* why libcurl is unusable, or "" */
 static bool initialised;
 static long backoff_base_ms = 500;
 
@@ -243,8 +263,8 @@ static size_t on_write(char *ptr, size_t size, size_t nmemb, void *userdata)
     if (er_buf_append(&x->resp->body, ptr, n) != 0) {
         char hp[256];
         host_port(x->req->url, hp, sizeof hp);
-        x->cb_rc = er_error_set(x->err, ER_ETOOBIG, "answer from '%s' is larger than %zu bytes",
-                                hp, x->resp->body.max);
+        x->cb_rc = er_error_set(x->err, ER_ETOOBIG, "answer from '%s' is larger than %zu bytes", hp,
+                                x->resp->body.max);
         return 0;
     }
     return n;
@@ -265,8 +285,7 @@ static int on_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, cur
 /* The SSRF guard (netguard.h): libcurl hands over each address it resolved
  * before connecting to it; a refused one gets no socket, so it is never
  * connected to, and the address connected to is the one checked. */
-static curl_socket_t open_socket(void *clientp, curlsocktype purpose,
-                                 struct curl_sockaddr *address)
+static curl_socket_t open_socket(void *clientp, curlsocktype purpose, struct curl_sockaddr *address)
 {
     xfer *x = clientp;
     if (purpose != CURLSOCKTYPE_IPCXN)
@@ -333,7 +352,7 @@ static void set_options(CURL *e, const er_http_req *req, struct curl_slist *hdrs
     C.easy_setopt(e, CURLOPT_USERAGENT, "errand/" ER_VERSION);
     C.easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
     C.easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS,
-                     req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_MS);
+                  req->connect_timeout_ms > 0 ? req->connect_timeout_ms : DEFAULT_CONNECT_MS);
     if (req->timeout_ms > 0)
         C.easy_setopt(e, CURLOPT_TIMEOUT_MS, req->timeout_ms);
     if (req->idle_timeout_ms > 0) {
@@ -355,7 +374,7 @@ static void set_options(CURL *e, const er_http_req *req, struct curl_slist *hdrs
     if (hdrs)
         C.easy_setopt(e, CURLOPT_HTTPHEADER, hdrs);
     if (req->decompress)
-        C.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, "");   /* every coding libcurl decodes */
+        C.easy_setopt(e, CURLOPT_ACCEPT_ENCODING, ""); /* every coding libcurl decodes */
     if (!req->configured_endpoint)
         set_guard_options(e, x);
 }
@@ -416,8 +435,7 @@ static void answer_headers(CURL *e, const char *want, er_http_resp *out)
     free(out->header);
     out->content_type = out->location = out->header = NULL;
     struct curl_header *hdr = NULL;
-    if (want && C.easy_header(e, want, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr &&
-        hdr->value)
+    if (want && C.easy_header(e, want, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr && hdr->value)
         out->header = er_xstrdup(hdr->value);
     if (C.easy_getinfo(e, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
         out->content_type = er_xstrdup(v);
@@ -466,14 +484,14 @@ static int map_curl_error(CURLcode rc, xfer *x, const char *errbuf)
         /* Not transient: the same handshake fails the same way. */
         return er_error_set(x->err, ER_EUNAVAIL,
                             "TLS with '%s' failed: %s — is it an https server (else use "
-                            "http://), and is its certificate trusted?", hp, why);
+                            "http://), and is its certificate trusted?",
+                            hp, why);
     case CURLE_GOT_NOTHING:
     case CURLE_SEND_ERROR:
     case CURLE_RECV_ERROR:
         x->transient = true;
         return er_error_set(x->err, ER_EUNAVAIL, "connection to '%s' lost: %s", hp, why);
-    default:
-        return er_error_set(x->err, ER_EUNAVAIL, "request to '%s' failed: %s", hp, why);
+    default: return er_error_set(x->err, ER_EUNAVAIL, "request to '%s' failed: %s", hp, why);
     }
 }
 
@@ -549,7 +567,7 @@ static int sleep_ms(long ms, const volatile int *cancel)
 
 /* One attempt by whichever transport the request uses. */
 typedef struct transport {
-    handle *h;                 /* libcurl: the handle and headers; NULL: plain TCP */
+    handle *h; /* libcurl: the handle and headers; NULL: plain TCP */
     struct curl_slist *hdrs;
     xfer x;
 } transport;
@@ -573,7 +591,7 @@ static int open_transport(transport *t, const er_http_req *req, er_error *err)
         if (rc)
             return rc;
     } else if (!req->decompress && er_http_plain_wants(req->url)) {
-        return 0;   /* only libcurl runs the guard's connect callback and decodes */
+        return 0; /* only libcurl runs the guard's connect callback and decodes */
     }
     pthread_once(&init_once, global_init);
     if (!initialised)
@@ -608,7 +626,7 @@ static int clip_to_deadline(er_http_req *one, const er_http_req *req, er_error *
     if (one->timeout_ms <= 0 || one->timeout_ms > left)
         one->timeout_ms = (long)left;
     if (one->connect_timeout_ms <= 0 || one->connect_timeout_ms > left)
-        one->connect_timeout_ms = (long)left;   /* 0 would mean the 10 s default */
+        one->connect_timeout_ms = (long)left; /* 0 would mean the 10 s default */
     return 0;
 }
 
@@ -641,7 +659,7 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
             break;
         long wait = er_http_backoff_ms(n, retry_after);
         if (req->deadline_ms && er_mono_ms() + wait >= req->deadline_ms)
-            break;   /* the answer in hand (or its error) is the last one in time */
+            break; /* the answer in hand (or its error) is the last one in time */
         er_log(ER_LOG_DEBUG, "http", "%s answered %s%ld; retry %d in %ld ms", req->url,
                rc ? "error " : "HTTP ", rc ? (long)rc : out->status, n + 1, wait);
         if (sleep_ms(wait, req->cancel) != 0) {

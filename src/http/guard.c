@@ -55,7 +55,9 @@ typedef struct v6_range {
 static const v6_range v6_ranges[] = {
     { { 0 }, 128, "unspecified" },
     { { [15] = 1 }, 128, "loopback" },
-    { { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 }, 128, "cloud metadata" }, /* fd00:ec2::254 */
+    { { 0xfd, 0x00, 0x0e, 0xc2, [14] = 0x02, [15] = 0x54 },
+      128,
+      "cloud metadata" }, /* fd00:ec2::254 */
     { { 0x00, 0x64, 0xff, 0x9b, 0x00, 0x01 }, 48, "private (local NAT64)" },
     { { 0x01, 0x00 }, 64, "reserved (discard)" },
     { { 0x20, 0x01, 0x00, 0x00 }, 32, "reserved (Teredo)" },
@@ -103,7 +105,7 @@ static bool embedded_v4(const uint8_t *a, uint32_t *out)
         *out = v4_at(a + 12);
         return true;
     }
-    if (a[0] == 0x20 && a[1] == 0x02) {   /* 2002:AABB:CCDD::/48 */
+    if (a[0] == 0x20 && a[1] == 0x02) { /* 2002:AABB:CCDD::/48 */
         *out = v4_at(a + 2);
         return true;
     }
@@ -140,8 +142,8 @@ const char *er_netguard_classify(const struct sockaddr *sa)
 
 typedef struct entry {
     bool is_host;
-    char host[256];      /* lower-case; ".example.com" also matches subdomains */
-    int family;          /* AF_INET / AF_INET6 for blocks */
+    char host[256]; /* lower-case; ".example.com" also matches subdomains */
+    int family;     /* AF_INET / AF_INET6 for blocks */
     uint8_t net[16];
     int bits;
 } entry;
@@ -198,9 +200,11 @@ static int parse_entry(const char *word, entry *e, er_error *err)
     if (parse_block(word, e))
         return 0;
     if (strchr(word, '/') || strchr(word, ':') || !valid_host(word))
-        return er_error_set(err, ER_EINVAL, "web.allow_hosts: '%s' is neither a host name nor "
+        return er_error_set(err, ER_EINVAL,
+                            "web.allow_hosts: '%s' is neither a host name nor "
                             "an address or CIDR block (e.g. 127.0.0.1, 10.0.0.0/8, ::1, "
-                            "intranet.example)", word);
+                            "intranet.example)",
+                            word);
     e->is_host = true;
     for (size_t i = 0; word[i] && i + 1 < sizeof e->host; i++)
         e->host[i] = (char)tolower((unsigned char)word[i]);
@@ -291,7 +295,7 @@ int er_netguard_check(const er_netguard *g, const char *host, const struct socka
                       er_error *err)
 {
     char h[256] = "";
-    if (host) {   /* "[::1]" as the URL writes it */
+    if (host) { /* "[::1]" as the URL writes it */
         size_t len = strlen(host);
         bool br = len > 2 && host[0] == '[' && host[len - 1] == ']';
         snprintf(h, sizeof h, "%.*s", (int)(br ? len - 2 : len), br ? host + 1 : host);
@@ -321,8 +325,12 @@ int er_netguard_check_scheme(const char *url, er_error *err)
     if (http)
         return er_error_set(err, ER_EINVAL, "bad URL '%.200s': no host", url);
     if (!colon || n == 0)
-        return er_error_set(err, ER_EINVAL, "bad URL '%.200s': give an absolute http:// or "
-                            "https:// URL", url);
-    return er_error_set(err, ER_EDENIED, "refused URL '%.200s': the %.*s scheme is not allowed; "
-                        "tools fetch http:// and https:// only", url, (int)(n > 16 ? 16 : n), url);
+        return er_error_set(err, ER_EINVAL,
+                            "bad URL '%.200s': give an absolute http:// or "
+                            "https:// URL",
+                            url);
+    return er_error_set(err, ER_EDENIED,
+                        "refused URL '%.200s': the %.*s scheme is not allowed; "
+                        "tools fetch http:// and https:// only",
+                        url, (int)(n > 16 ? 16 : n), url);
 }

@@ -27,9 +27,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#define POOL_MAX 8
-#define HEAD_MAX (64 * 1024)
-#define SLICE_MS 50
+#define POOL_MAX           8
+#define HEAD_MAX           (64 * 1024)
+#define SLICE_MS           50
 #define DEFAULT_CONNECT_MS 10000L
 
 typedef struct idle_conn {
@@ -43,10 +43,10 @@ static idle_conn pool[POOL_MAX];
 static int npool;
 
 typedef struct target {
-    char host[256];      /* without brackets */
+    char host[256]; /* without brackets */
     int port;
-    const char *path;    /* into the URL: "/v1/x?y", or "" for "/" */
-    char hostport[300];  /* for messages and the Host header */
+    const char *path;   /* into the URL: "/v1/x?y", or "" for "/" */
+    char hostport[300]; /* for messages and the Host header */
 } target;
 
 /* One attempt's state. */
@@ -56,9 +56,9 @@ typedef struct conn {
     er_error *err;
     int fd;
     bool reused;
-    int64_t deadline;    /* whole attempt, or 0 */
+    int64_t deadline; /* whole attempt, or 0 */
     char buf[16384];
-    size_t len, off;     /* unread bytes are buf[off..len) */
+    size_t len, off; /* unread bytes are buf[off..len) */
     bool eof;
 } conn;
 
@@ -72,7 +72,7 @@ bool er_http_plain_wants(const char *url)
         return false;
     for (size_t i = 0; i < ER_ARRAY_LEN(proxies); i++)
         if (!er_str_empty(getenv(proxies[i])))
-            return false;   /* libcurl knows proxies; this does not */
+            return false; /* libcurl knows proxies; this does not */
     return true;
 }
 
@@ -82,7 +82,8 @@ static int parse_target(target *t, const char *url, er_error *err)
     const char *end = a + strcspn(a, "/?#");
     const char *at = memchr(a, '@', (size_t)(end - a));
     if (at)
-        return er_error_set(err, ER_EINVAL, "bad URL '%s': credentials in http:// URLs are not sent", url);
+        return er_error_set(err, ER_EINVAL,
+                            "bad URL '%s': credentials in http:// URLs are not sent", url);
     const char *hend = end, *portp = NULL;
     if (*a == '[') {
         const char *rb = memchr(a, ']', (size_t)(end - a));
@@ -110,8 +111,8 @@ static int parse_target(target *t, const char *url, er_error *err)
         return er_error_set(err, ER_EINVAL, "bad URL '%s': no host", url);
     t->port = (int)port;
     t->path = *end == '#' ? "" : end;
-    snprintf(t->hostport, sizeof t->hostport, strchr(t->host, ':') ? "[%s]:%d" : "%s:%d",
-             t->host, t->port);
+    snprintf(t->hostport, sizeof t->hostport, strchr(t->host, ':') ? "[%s]:%d" : "%s:%d", t->host,
+             t->port);
     return 0;
 }
 
@@ -264,7 +265,7 @@ static int send_request(conn *c, const target *t)
         er_buf_printf(&b, "Content-Length: %zu\r\n", req->body ? req->body_len : 0);
     for (const char *const *h = req->headers; h && *h; h++) {
         if (strchr(*h, '\r') || strchr(*h, '\n'))
-            continue;   /* never let a header value split the request */
+            continue; /* never let a header value split the request */
         er_buf_printf(&b, "%s\r\n", *h);
     }
     er_buf_puts(&b, "\r\n");
@@ -288,8 +289,7 @@ static int fill(conn *c, const char *what)
         c->off = 0;
     }
     if (c->len == sizeof c->buf)
-        return er_error_set(c->err, ER_EPROTO, "answer from '%s' has a line too long",
-                            c->req->url);
+        return er_error_set(c->err, ER_EPROTO, "answer from '%s' has a line too long", c->req->url);
     long idle = c->req->idle_timeout_ms;
     for (;;) {
         ssize_t r = recv(c->fd, c->buf + c->len, sizeof c->buf - c->len, 0);
@@ -302,8 +302,8 @@ static int fill(conn *c, const char *what)
             return 0;
         }
         if (errno != EAGAIN && errno != EINTR)
-            return er_error_set(c->err, ER_EUNAVAIL, "connection to '%s' lost: %s",
-                                c->req->url, strerror(errno));
+            return er_error_set(c->err, ER_EUNAVAIL, "connection to '%s' lost: %s", c->req->url,
+                                strerror(errno));
         int rc = wait_fd(c, POLLIN, idle > 0 ? er_mono_ms() + idle : 0, what);
         if (rc)
             return rc;
@@ -327,13 +327,13 @@ static int deliver(conn *c, const char *p, size_t n)
 }
 
 typedef struct head {
-    long content_length;   /* -1: none */
+    long content_length; /* -1: none */
     bool chunked;
     bool close;
     long retry_after_ms;
-    char *location;        /* OWNED, of a 3xx answer */
-    const char *want;      /* the request's want_header */
-    char *wanted;          /* OWNED its value */
+    char *location;   /* OWNED, of a 3xx answer */
+    const char *want; /* the request's want_header */
+    char *wanted;     /* OWNED its value */
 } head;
 
 static void header_line(head *h, char *line)
@@ -387,8 +387,10 @@ static int read_head(conn *c, head *h, bool *transient)
             status > 999)
             return er_error_set(c->err, ER_EPROTO, "answer from '%s' is not HTTP", c->req->url);
         free(h->wanted);
-        *h = (head){ .content_length = -1, .close = major == 1 && minor == 0,
-                     .retry_after_ms = -1, .want = c->req->want_header };
+        *h = (head){ .content_length = -1,
+                     .close = major == 1 && minor == 0,
+                     .retry_after_ms = -1,
+                     .want = c->req->want_header };
         for (line = strstr(line, "\r\n"); line; line = next) {
             line += 2;
             next = strstr(line, "\r\n");
@@ -420,8 +422,7 @@ static int read_fixed(conn *c, long n)
             if (rc)
                 return rc;
             if (c->eof)
-                return er_error_set(c->err, ER_EPROTO, "answer from '%s' was cut off",
-                                    c->req->url);
+                return er_error_set(c->err, ER_EPROTO, "answer from '%s' was cut off", c->req->url);
         }
         size_t take = c->len - c->off < (size_t)n ? c->len - c->off : (size_t)n;
         int rc = deliver(c, c->buf + c->off, take);
@@ -462,7 +463,7 @@ static int read_chunked(conn *c)
             return er_error_set(c->err, ER_EPROTO, "answer from '%s' has a bad chunk size",
                                 c->req->url);
         if (size == 0) {
-            do {   /* trailers, then the blank line */
+            do { /* trailers, then the blank line */
                 rc = read_line(c, line, sizeof line);
             } while (!rc && line[0] && strcmp(line, "\r") != 0);
             return rc;
@@ -517,7 +518,7 @@ static int exchange(conn *c, const target *t, bool *transient, long *retry_after
         rc = read_to_close(c);
     }
     if (rc == ER_EPROTO && !c->out->streamed)
-        *transient = true;   /* a dropped connection: another try may work */
+        *transient = true; /* a dropped connection: another try may work */
     *keep = !rc && !h.close && c->off == c->len;
     return rc;
 }

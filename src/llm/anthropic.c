@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ANTHROPIC_DEFAULT_BASE "https://api.anthropic.com"
-#define ANTHROPIC_VERSION "2023-06-01"
+#define ANTHROPIC_DEFAULT_BASE       "https://api.anthropic.com"
+#define ANTHROPIC_VERSION            "2023-06-01"
 #define ANTHROPIC_DEFAULT_MAX_TOKENS 4096
 
 /* Conversion state: the open user message that tool results gather in. */
 typedef struct conv {
     cJSON *msgs;
-    cJSON *user_blocks;   /* content array of the last user message, or NULL */
-    er_buf system;        /* system prompt plus any system-role messages */
+    cJSON *user_blocks; /* content array of the last user message, or NULL */
+    er_buf system;      /* system prompt plus any system-role messages */
 } conv;
 
 static cJSON *ref(const char *s)
@@ -74,7 +74,8 @@ static void convert_assistant(conv *c, const cJSON *m)
         er_json_append(blocks, b);
     }
     const cJSON *tc;
-    cJSON_ArrayForEach(tc, er_json_arr(m, "tool_calls")) {
+    cJSON_ArrayForEach(tc, er_json_arr(m, "tool_calls"))
+    {
         cJSON *b = block("tool_use");
         er_llm_add(b, "id", ref(er_json_str(tc, "id")));
         er_llm_add(b, "name", ref(er_json_str(tc, "name")));
@@ -119,7 +120,8 @@ static int convert_messages(conv *c, const er_llm_request *req, er_error *err)
 {
     size_t i = 0;
     const cJSON *m;
-    cJSON_ArrayForEach(m, req->messages) {
+    cJSON_ArrayForEach(m, req->messages)
+    {
         const char *role = er_json_str(m, "role");
         if (!role)
             return er_error_set(err, ER_EINVAL, "message %zu has no role", i);
@@ -143,7 +145,8 @@ static cJSON *convert_tools(const cJSON *tools)
 {
     cJSON *arr = cJSON_CreateArray();
     const cJSON *t;
-    cJSON_ArrayForEach(t, tools) {
+    cJSON_ArrayForEach(t, tools)
+    {
         cJSON *o = cJSON_CreateObject();
         er_llm_add(o, "name", ref(er_json_str(t, "name")));
         if (er_json_str(t, "description"))
@@ -186,7 +189,8 @@ static char *build_body(const er_llm_request *req, size_t *len, er_error *err)
         er_buf_puts(&c.system, req->system);
     cJSON *root = cJSON_CreateObject();
     er_llm_add(root, "model", cJSON_CreateStringReference(req->model));
-    er_llm_add(root, "max_tokens",
+    er_llm_add(
+        root, "max_tokens",
         cJSON_CreateNumber(req->max_tokens > 0 ? req->max_tokens : ANTHROPIC_DEFAULT_MAX_TOKENS));
     char *s = NULL;
     if (convert_messages(&c, req, err) == 0) {
@@ -207,8 +211,10 @@ static char *build_body(const er_llm_request *req, size_t *len, er_error *err)
 static void set_stop(er_llm_acc *a, const char *reason)
 {
     static const char *const map[][2] = {
-        { "end_turn", "stop" }, { "stop_sequence", "stop" },
-        { "tool_use", "tool_calls" }, { "max_tokens", "length" },
+        { "end_turn", "stop" },
+        { "stop_sequence", "stop" },
+        { "tool_use", "tool_calls" },
+        { "max_tokens", "length" },
     };
     if (!reason)
         return;
@@ -329,7 +335,8 @@ static int parse_answer(er_llm_acc *a, const cJSON *j, er_error *err)
     read_usage(a, er_json_obj(j, "usage"));
     int key = 0, rc = 0;
     const cJSON *b;
-    cJSON_ArrayForEach(b, content) {
+    cJSON_ArrayForEach(b, content)
+    {
         const char *type = er_json_str(b, "type");
         const char *text = er_str_eq(type, "text") ? er_json_str(b, "text") : NULL;
         if (text)

@@ -19,7 +19,7 @@
 /* Requests are short; past this many features the rest of a text is ignored,
  * which also caps the work an oversized request can cause. */
 #define MAX_FEATS 1024
-#define WORD_MAX 48
+#define WORD_MAX  48
 /* Additive smoothing of the per-label feature distributions (chosen by 5-fold
  * cross-validation on the routing examples). */
 #define ALPHA 0.5
@@ -39,14 +39,14 @@ typedef struct featvec {
 struct er_classifier {
     size_t nlabels;
     char labels[ER_CLASSIFIER_MAX_LABELS][ER_CLASSIFIER_LABEL_MAX];
-    size_t docs[ER_CLASSIFIER_MAX_LABELS];       /* examples per label */
-    double total[ER_CLASSIFIER_MAX_LABELS];      /* feature occurrences per label */
+    size_t docs[ER_CLASSIFIER_MAX_LABELS];  /* examples per label */
+    double total[ER_CLASSIFIER_MAX_LABELS]; /* feature occurrences per label */
     double log_prior[ER_CLASSIFIER_MAX_LABELS];
-    double log_denom[ER_CLASSIFIER_MAX_LABELS];  /* log(total + ALPHA * vocabulary) */
+    double log_denom[ER_CLASSIFIER_MAX_LABELS]; /* log(total + ALPHA * vocabulary) */
     size_t ndocs;
     /* Open addressing, linear probing; key 0 marks an empty slot. */
     uint64_t *keys;
-    uint16_t *counts;                            /* a row of nlabels counts per slot */
+    uint16_t *counts; /* a row of nlabels counts per slot */
     size_t cap;
     size_t used;
 };
@@ -82,14 +82,14 @@ static uint64_t hash_pair(uint64_t a, uint64_t b)
 
 typedef struct tokstream {
     featvec *fv;
-    uint64_t prev;   /* previous sequence token, for bigrams */
+    uint64_t prev; /* previous sequence token, for bigrams */
 } tokstream;
 
 static void feat_add(featvec *fv, uint64_t h)
 {
     h = mix64(h);
     if (fv->n < MAX_FEATS)
-        fv->h[fv->n++] = h ? h : 1;   /* 0 is the table's empty key */
+        fv->h[fv->n++] = h ? h : 1; /* 0 is the table's empty key */
 }
 
 /* A token in the word sequence: a unigram and the bigram with its predecessor. */
@@ -110,8 +110,8 @@ static void emit_side(tokstream *ts, const char *tok)
 /* Top-level domains that make "name.tld" a web address rather than a file; none
  * doubles as a common file extension (so not .sh, .rs, .pl, .md). */
 static const char *const tlds[] = {
-    "com", "org", "net", "io", "dev", "gov", "edu", "co", "uk", "de", "ai", "app",
-    "info", "biz", "me", "us", "eu", "fr", "ly", "tv", "xyz", "site", "gg",
+    "com",  "org", "net", "io", "dev", "gov", "edu", "co", "uk",  "de",   "ai", "app",
+    "info", "biz", "me",  "us", "eu",  "fr",  "ly",  "tv", "xyz", "site", "gg",
 };
 
 static bool is_tld(const char *s, size_t n)
@@ -202,8 +202,8 @@ static bool is_ident(const char *s, size_t n)
 }
 
 /* Words whose final "s" is not a plural. */
-static const char *const not_plural[] = { "news", "always", "perhaps", "series", "species",
-                                          "https", "windows", "macos", "ios" };
+static const char *const not_plural[] = { "news",  "always",  "perhaps", "series", "species",
+                                          "https", "windows", "macos",   "ios" };
 
 static bool is_not_plural(const char *w, size_t n)
 {
@@ -444,8 +444,7 @@ static int next_example(tsv_reader *r, example *out, er_error *err)
         for (size_t i = 0; i < out->label_len; i++)
             if ((unsigned char)out->label[i] < 0x20 || out->label[i] == 0x7f)
                 return er_error_set(err, ER_EINVAL,
-                                    "training line %zu: control character in the label",
-                                    r->lineno);
+                                    "training line %zu: control character in the label", r->lineno);
         return 1;
     }
     return 0;
@@ -473,8 +472,8 @@ static int collect_labels(er_classifier *c, const char *tsv, size_t len, er_erro
         if (find_label(c, ex.label, ex.label_len) >= 0)
             continue;
         if (c->nlabels == ER_CLASSIFIER_MAX_LABELS)
-            return er_error_set(err, ER_EINVAL, "training line %zu: more than %d labels",
-                                r.lineno, ER_CLASSIFIER_MAX_LABELS);
+            return er_error_set(err, ER_EINVAL, "training line %zu: more than %d labels", r.lineno,
+                                ER_CLASSIFIER_MAX_LABELS);
         memcpy(c->labels[c->nlabels], ex.label, ex.label_len);
         c->labels[c->nlabels][ex.label_len] = '\0';
         c->nlabels++;
@@ -542,7 +541,7 @@ void er_classifier_predict(const er_classifier *c, const char *text, size_t len,
     for (size_t i = 0; i < fv.n; i++) {
         const uint16_t *row = table_row(c, fv.h[i]);
         if (!row)
-            continue;   /* unseen everywhere: no evidence either way */
+            continue; /* unseen everywhere: no evidence either way */
         for (size_t l = 0; l < c->nlabels; l++)
             s[l] += log((double)row[l] + ALPHA) - c->log_denom[l];
     }

@@ -14,18 +14,18 @@
 /* Connectors that end one clause and start the next.  Scanning is left to right
  * and the first entry matching at a position wins, so longer forms come first. */
 static const char *const connectors[] = {
-    ", and then ", " and then ", ", then ", ". then ", "; then ", " then ",
-    ", and after that ", " and after that ", ", after that ", ". after that ",
-    ", and afterwards ", " and afterwards ", ", afterwards ", ", and also ",
-    " and also ", "; ",
+    ", and then ",   " and then ",    ", then ",           ". then ",
+    "; then ",       " then ",        ", and after that ", " and after that ",
+    ", after that ", ". after that ", ", and afterwards ", " and afterwards ",
+    ", afterwards ", ", and also ",   " and also ",        "; ",
 };
 
 /* "… and <verb> …" starts a new clause only for verbs that hand a result on to
  * another kind of job (mail it, save it, chart it). */
 static const char *const verb_joins[] = { " and ", ", and ", ", ", " & " };
 static const char *const hand_on_verbs[] = {
-    "email", "e-mail", "mail", "send", "forward", "reply", "draft", "save", "export",
-    "plot", "chart", "graph", "visualise", "visualize",
+    "email", "e-mail", "mail", "send",  "forward", "reply",     "draft",
+    "save",  "export", "plot", "chart", "graph",   "visualise", "visualize",
 };
 
 static bool word_at(const char *s, size_t n, const char *w)
@@ -105,11 +105,11 @@ size_t er_compound_split(const char *text, size_t len, er_span *out, size_t max)
 /* Words that point back at an earlier step's result. */
 static const char *const back_pronouns[] = { "it", "them", "that", "this", "those", "these" };
 static const char *const back_nouns[] = {
-    "result", "results", "summary", "output", "findings", "answer", "answers", "list",
-    "table", "chart", "graph", "plot", "report", "screenshot", "screenshots", "file",
-    "files", "data", "numbers", "totals", "prices", "links", "headlines", "titles",
-    "matches", "amounts", "figures", "values", "items", "rows", "details", "page", "pdf",
-    "csv", "text", "notes",
+    "result",  "results", "summary", "output", "findings", "answer",     "answers",     "list",
+    "table",   "chart",   "graph",   "plot",   "report",   "screenshot", "screenshots", "file",
+    "files",   "data",    "numbers", "totals", "prices",   "links",      "headlines",   "titles",
+    "matches", "amounts", "figures", "values", "items",    "rows",       "details",     "page",
+    "pdf",     "csv",     "text",    "notes",
 };
 
 static bool any_word(const char *s, size_t n, const char *const *words, size_t nwords)
@@ -124,7 +124,7 @@ bool er_compound_refers_back(const char *text, size_t len)
 {
     for (size_t i = 0; i < len; i++) {
         if (i > 0 && isalnum((unsigned char)text[i - 1]))
-            continue;   /* only at the start of a word */
+            continue; /* only at the start of a word */
         const char *s = text + i;
         size_t n = len - i;
         if (any_word(s, n, back_pronouns, ER_ARRAY_LEN(back_pronouns)))
@@ -139,8 +139,8 @@ bool er_compound_refers_back(const char *text, size_t len)
 /* Fills out->steps from the clauses when they make a real compound plan:
  * every clause confident, at least two different labels after merging
  * neighbours that go to the same label.  False leaves out->nsteps at 0. */
-static bool plan_compound(const er_classifier *c, const char *text, const er_span *cl,
-                          size_t n, er_compound_plan *out)
+static bool plan_compound(const er_classifier *c, const char *text, const er_span *cl, size_t n,
+                          er_compound_plan *out)
 {
     er_class_result r;
     size_t k = 0;
@@ -161,8 +161,8 @@ static bool plan_compound(const er_classifier *c, const char *text, const er_spa
         st->span = cl[i];
         st->label = r.best;
         st->confidence = r.confidence;
-        st->depends_on = prev && er_compound_refers_back(text + cl[i].off, cl[i].len)
-                             ? (int)(k - 2) : -1;
+        st->depends_on =
+            prev && er_compound_refers_back(text + cl[i].off, cl[i].len) ? (int)(k - 2) : -1;
     }
     out->nsteps = k;
     if (k < 2) {
@@ -180,7 +180,8 @@ void er_compound_route(const er_classifier *c, const char *text, size_t len, er_
         len = 0;
     er_classifier_predict(c, text, len, &out->whole);
     size_t n = len <= ER_COMPOUND_SPLIT_MAX
-                   ? er_compound_split(text, len, clauses, ER_COMPOUND_MAX_STEPS) : 0;
+                   ? er_compound_split(text, len, clauses, ER_COMPOUND_MAX_STEPS)
+                   : 0;
     if (n >= 2 && plan_compound(c, text, clauses, n, out))
         return;
     size_t start = 0, end = len;

@@ -25,7 +25,7 @@
 #include <string.h>
 
 #define OFFLINE_MODEL "offline"
-#define CALL_ID "offline-1"
+#define CALL_ID       "offline-1"
 /* Streamed text goes out in chunks of about this size, cut at line ends. */
 #define STREAM_CHUNK 256
 
@@ -40,7 +40,8 @@ static void content_text(const cJSON *msg, er_buf *out)
         return;
     }
     const cJSON *part;
-    cJSON_ArrayForEach(part, c) {
+    cJSON_ArrayForEach(part, c)
+    {
         const char *t = er_json_str(part, "text");
         if (t) {
             if (out->len)
@@ -67,11 +68,13 @@ static int64_t input_words(const er_llm_request *req)
     int64_t n = (int64_t)count_words(req->system);
     const cJSON *m, *call;
     er_buf text = ER_BUF_INIT;
-    cJSON_ArrayForEach(m, req->messages) {
+    cJSON_ArrayForEach(m, req->messages)
+    {
         er_buf_reset(&text);
         content_text(m, &text);
         n += (int64_t)count_words(er_buf_cstr(&text));
-        cJSON_ArrayForEach(call, er_json_arr(m, "tool_calls")) {
+        cJSON_ArrayForEach(call, er_json_arr(m, "tool_calls"))
+        {
             n += (int64_t)count_words(er_json_str(call, "arguments"));
         }
     }
@@ -82,7 +85,8 @@ static int64_t input_words(const er_llm_request *req)
 static const cJSON *last_message(const cJSON *messages, const char *role)
 {
     const cJSON *found = NULL, *m;
-    cJSON_ArrayForEach(m, messages) {
+    cJSON_ArrayForEach(m, messages)
+    {
         if (!role || er_str_eq(er_json_str(m, "role"), role))
             found = m;
     }
@@ -96,7 +100,7 @@ static const cJSON *last_message(const cJSON *messages, const char *role)
 typedef struct offer {
     const er_tool *tools;
     size_t n;
-    const er_agent_def *const *agents;   /* NULL-terminated, or NULL */
+    const er_agent_def *const *agents; /* NULL-terminated, or NULL */
 } offer;
 
 static void set_call(er_llm_response *out, const char *name, cJSON *args)
@@ -195,7 +199,8 @@ static int answer_route(const er_agent_def *const *agents, const er_llm_request 
     content_text(user, &text);
     er_compound_plan r;
     er_compound_route(c, er_buf_cstr(&text), text.len, &r);
-    cJSON *args = cJSON_CreateObject(), *steps = cJSON_CreateArray(), *scores = cJSON_CreateObject();
+    cJSON *args = cJSON_CreateObject(), *steps = cJSON_CreateArray(),
+          *scores = cJSON_CreateObject();
     double confidence = 1;
     const char *agent = command_agent(agents, er_buf_cstr(&text));
     if (agent)
@@ -223,7 +228,7 @@ static void put_summary(er_buf *b, const char *desc)
         er_buf_append(b, desc, n);
         return;
     }
-    n = 69;   /* cut at a word, with room for "..." */
+    n = 69; /* cut at a word, with room for "..." */
     while (n > 40 && desc[n] != ' ')
         n--;
     er_buf_append(b, desc, n);
@@ -311,7 +316,8 @@ static bool is_block(const cJSON *v)
         return false;
     size_t width = 0;
     const cJSON *e;
-    cJSON_ArrayForEach(e, v) {
+    cJSON_ArrayForEach(e, v)
+    {
         if (!cJSON_IsString(e))
             return false;
         width += strlen(e->valuestring) + 4;
@@ -339,7 +345,8 @@ static void put_block(er_buf *b, const cJSON *v)
         return;
     }
     const cJSON *e;
-    cJSON_ArrayForEach(e, v) {
+    cJSON_ArrayForEach(e, v)
+    {
         er_buf_puts(b, "  ");
         put_plain(b, e->valuestring);
         er_buf_putc(b, '\n');
@@ -461,7 +468,7 @@ static int answer_user(const offer *o, const cJSON *msg, er_llm_response *out, e
     }
     if (rc == ER_EINTERNAL)
         return er_error_set(err, rc, "%s", perr.msg);
-    if (rc == ER_EINVAL || rc == ER_ETOOBIG)   /* a command, badly written: say why */
+    if (rc == ER_EINVAL || rc == ER_ETOOBIG) /* a command, badly written: say why */
         er_buf_printf(text, "%s\n\n", perr.msg);
     help_text(o, text);
     return 0;
@@ -551,7 +558,8 @@ static er_tool *offered_tools(const cJSON *specs, size_t *n)
     er_tool *tools = er_xcalloc((size_t)cJSON_GetArraySize(specs) + 1, sizeof *tools);
     const cJSON *spec;
     *n = 0;
-    cJSON_ArrayForEach(spec, specs) {
+    cJSON_ArrayForEach(spec, specs)
+    {
         const char *name = er_json_str(spec, "name");
         const er_tool *t = name && !is_builtin(name) ? er_tool_find(name) : NULL;
         if (t && t->offline)
@@ -579,8 +587,7 @@ static void offline_close(er_llm *llm)
     free(llm);
 }
 
-static int offline_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
-                        er_error *err)
+static int offline_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err)
 {
     size_t n = 0;
     er_tool *tools = offered_tools(req->tools, &n);

@@ -20,12 +20,12 @@
 /* ---- the form: "grep PATTERN [PATH]" ---- */
 
 typedef struct form_word {
-    char word[64];     /* as written, without [ ], ... and a suffix */
-    char name[64];     /* parameter name lower-cased, or the literal */
-    bool param;        /* upper-case: a schema property */
-    bool optional;     /* [X] */
-    bool rest;         /* X...: the rest of the line */
-    char suffix[64];   /* "[:START[-END]]" after a parameter, or "" */
+    char word[64];   /* as written, without [ ], ... and a suffix */
+    char name[64];   /* parameter name lower-cased, or the literal */
+    bool param;      /* upper-case: a schema property */
+    bool optional;   /* [X] */
+    bool rest;       /* X...: the rest of the line */
+    char suffix[64]; /* "[:START[-END]]" after a parameter, or "" */
 } form_word;
 
 /* Sets word, name and param from the text s..e of one form word. */
@@ -41,7 +41,7 @@ static void name_word(form_word *out, const char *s, const char *e)
     out->name[n] = '\0';
     out->param = upper && !lower;
     snprintf(out->word, sizeof out->word, "%.*s", (int)(e - s), s);
-    if (!out->param)   /* literals keep their spelling */
+    if (!out->param) /* literals keep their spelling */
         memcpy(out->name, out->word, sizeof out->name);
 }
 
@@ -85,8 +85,8 @@ typedef struct chain {
     size_t n;
     char sep[CHAIN_MAX];
     form_word part[CHAIN_MAX];
-    const cJSON *prop[CHAIN_MAX];   /* their schema properties */
-    const char *key[CHAIN_MAX];     /* and names */
+    const cJSON *prop[CHAIN_MAX]; /* their schema properties */
+    const char *key[CHAIN_MAX];   /* and names */
 } chain;
 
 /* Reads fw and its suffix into c; false when the suffix is malformed. */
@@ -174,7 +174,8 @@ static const char *schema_type(const cJSON *prop)
     if (cJSON_IsString(t))
         return t->valuestring;
     const cJSON *e;
-    cJSON_ArrayForEach(e, t) {   /* ["integer", "null"] */
+    cJSON_ArrayForEach(e, t)
+    { /* ["integer", "null"] */
         if (cJSON_IsString(e) && strcmp(e->valuestring, "null") != 0)
             return e->valuestring;
     }
@@ -260,12 +261,12 @@ static int coerce(const cJSON *prop, const char *v, cJSON **out)
 typedef struct match {
     const er_tool *tool;
     const char *line;
-    size_t pos;            /* into line */
-    cJSON *schema;         /* the tool's parameters, parsed */
+    size_t pos;    /* into line */
+    cJSON *schema; /* the tool's parameters, parsed */
     cJSON *args;
-    size_t nparams;        /* parameter words seen so far */
+    size_t nparams; /* parameter words seen so far */
     er_buf word;
-    bool options_done;     /* "--" seen: no more option words */
+    bool options_done; /* "--" seen: no more option words */
 } match;
 
 static const char *option_text(const match *m, char *buf, size_t size);
@@ -285,7 +286,8 @@ static const cJSON *find_property(const match *m, const form_word *fw, size_t po
     const cJSON *props = er_json_obj(m->schema, "properties");
     const cJSON *p;
     size_t i = 0;
-    cJSON_ArrayForEach(p, props) {
+    cJSON_ArrayForEach(p, props)
+    {
         char norm[64];
         size_t n = 0;
         for (const char *q = p->string; *q && n + 1 < sizeof norm; q++)
@@ -295,7 +297,8 @@ static const cJSON *find_property(const match *m, const form_word *fw, size_t po
             break;
     }
     if (!p) {
-        cJSON_ArrayForEach(p, props) {
+        cJSON_ArrayForEach(p, props)
+        {
             if (i++ == pos)
                 break;
         }
@@ -328,8 +331,7 @@ static int set_chain(const chain *c, size_t i, char *v, cJSON *vals)
         if (set_part(c, i, v, parts) == 0 && set_chain(c, i + 1, cut + 1, parts) == 0) {
             cJSON *item;
             while ((item = parts->child) != NULL)
-                cJSON_AddItemToObject(vals, item->string,
-                                      cJSON_DetachItemViaPointer(parts, item));
+                cJSON_AddItemToObject(vals, item->string, cJSON_DetachItemViaPointer(parts, item));
             cJSON_Delete(parts);
             return 0;
         }
@@ -346,8 +348,8 @@ static int take_rest(match *m, er_error *err)
     char *rest = er_xstrdup(m->line + start);
     er_str_trim(rest);
     er_buf_reset(&m->word);
-    if ((*rest == '"' || *rest == '\'') &&
-        next_word(m->line, &pos, &m->word, NULL) == 1 && !m->line[skip_blanks(m->line, pos)]) {
+    if ((*rest == '"' || *rest == '\'') && next_word(m->line, &pos, &m->word, NULL) == 1 &&
+        !m->line[skip_blanks(m->line, pos)]) {
         free(rest);
         rest = er_buf_detach(&m->word);
     }
@@ -364,8 +366,10 @@ static int chain_props(match *m, chain *c, er_error *err)
     for (size_t i = 0; i < c->n; i++) {
         c->prop[i] = find_property(m, &c->part[i], m->nparams + i, &c->key[i]);
         if (!c->prop[i])
-            return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' names no parameter "
-                                "'%s'", m->tool->name, m->tool->offline, c->part[i].name);
+            return er_error_set(err, ER_EINTERNAL,
+                                "%s: offline form '%s' names no parameter "
+                                "'%s'",
+                                m->tool->name, m->tool->offline, c->part[i].name);
     }
     m->nparams += c->n;
     return 0;
@@ -377,8 +381,10 @@ static int take_param(match *m, const form_word *fw, er_error *err)
 {
     chain c;
     if (!read_chain(fw, &c))
-        return er_error_set(err, ER_EINTERNAL, "%s: offline form '%s' has a malformed suffix "
-                            "'%s'", m->tool->name, m->tool->offline, fw->suffix);
+        return er_error_set(err, ER_EINTERNAL,
+                            "%s: offline form '%s' has a malformed suffix "
+                            "'%s'",
+                            m->tool->name, m->tool->offline, fw->suffix);
     int rc = chain_props(m, &c, err);
     if (rc < 0)
         return rc;
@@ -432,13 +438,18 @@ static bool command_matches(const er_tool *t, const char *word)
 static const struct short_option {
     char letter;
     const char *property;
-    const char *value;     /* fixed value, or NULL: a boolean, or the next word */
+    const char *value; /* fixed value, or NULL: a boolean, or the next word */
 } short_options[] = {
-    { 'i', "ignore_case", NULL },   { 'S', "smart_case", NULL },
-    { 'F', "fixed_strings", NULL }, { 'U', "multiline", NULL },
-    { 'C', "context", NULL },       { 'A', "after", NULL },
-    { 'B', "before", NULL },        { 't', "type", NULL },
-    { 'g', "glob", NULL },          { 'm', "max_results", NULL },
+    { 'i', "ignore_case", NULL },
+    { 'S', "smart_case", NULL },
+    { 'F', "fixed_strings", NULL },
+    { 'U', "multiline", NULL },
+    { 'C', "context", NULL },
+    { 'A', "after", NULL },
+    { 'B', "before", NULL },
+    { 't', "type", NULL },
+    { 'g', "glob", NULL },
+    { 'm', "max_results", NULL },
     { 'l', "output_mode", "files_with_matches" },
     { 'c', "output_mode", "count" },
 };
@@ -464,10 +475,12 @@ static const char *option_text(const match *m, char *buf, size_t size)
         if (!prop)
             continue;
         bool flag = short_options[i].value || strcmp(schema_type(prop), "boolean") == 0;
-        const char *arg = flag ? "" : strcmp(schema_type(prop), "string") == 0 ?
-                          (short_options[i].letter == 't' ? " TYPE" : " GLOB") : " N";
-        n += (size_t)snprintf(buf + n, size - n, "%s-%c%s", n ? " " : " (options: ",
-                              short_options[i].letter, arg);
+        const char *arg = flag ? ""
+                          : strcmp(schema_type(prop), "string") == 0
+                              ? (short_options[i].letter == 't' ? " TYPE" : " GLOB")
+                              : " N";
+        n += (size_t)snprintf(buf + n, size - n, "%s-%c%s",
+                              n ? " " : " (options: ", short_options[i].letter, arg);
     }
     if (n)
         snprintf(buf + n, size - n, ", --NAME[=VALUE] for any parameter)");
@@ -510,8 +523,8 @@ static int set_option(match *m, const char *property, const char *fixed, const c
 
 /* The option word w: its property, fixed value and inline value; false when
  * it is not an option of this tool (then it is an ordinary word). */
-static bool read_option(const match *m, const char *w, const char **property,
-                        const char **fixed, char *inline_v, size_t vsize, char *name, size_t nsize)
+static bool read_option(const match *m, const char *w, const char **property, const char **fixed,
+                        char *inline_v, size_t vsize, char *name, size_t nsize)
 {
     const cJSON *props = er_json_obj(m->schema, "properties");
     inline_v[0] = '\0';
@@ -543,11 +556,11 @@ static bool read_option(const match *m, const char *w, const char **property,
             continue;
         const cJSON *prop = er_json_obj(props, short_options[i].property);
         bool flag = short_options[i].value || strcmp(schema_type(prop), "boolean") == 0;
-        if (w[2] && flag)   /* "-in" is no option of ours: a word */
+        if (w[2] && flag) /* "-in" is no option of ours: a word */
             return false;
         *property = short_options[i].property;
         *fixed = short_options[i].value;
-        if (w[2])   /* "-C2" */
+        if (w[2]) /* "-C2" */
             snprintf(inline_v, vsize, "%s", w + 2);
         return true;
     }
@@ -560,7 +573,8 @@ static int take_options(match *m, er_error *err)
 {
     while (!m->options_done) {
         size_t start = skip_blanks(m->line, m->pos), pos = m->pos;
-        if (m->line[start] != '-' || !m->line[start + 1] || isspace((unsigned char)m->line[start + 1]))
+        if (m->line[start] != '-' || !m->line[start + 1] ||
+            isspace((unsigned char)m->line[start + 1]))
             return 0;
         int rc = next_word(m->line, &pos, &m->word, err);
         if (rc < 0)
@@ -590,7 +604,7 @@ static int match_form(match *m, er_error *err)
 {
     const char *f = m->tool->offline;
     form_word fw;
-    next_form_word(&f, &fw);   /* the command word, already matched */
+    next_form_word(&f, &fw); /* the command word, already matched */
     while (next_form_word(&f, &fw)) {
         int rc = fw.param ? take_options(m, err) : 0;
         if (rc == 0)
@@ -617,9 +631,9 @@ static int match_tool(const er_tool *t, const char *line, size_t pos, cJSON **ar
     er_buf_init(&m.word, WORD_MAX);
     m.schema = cJSON_Parse(t->parameters ? t->parameters : "{}");
     m.args = cJSON_CreateObject();
-    int rc = m.schema ? match_form(&m, err)
-                      : er_error_set(err, ER_EINTERNAL, "%s: its parameter schema is not JSON",
-                                     t->name);
+    int rc = m.schema
+                 ? match_form(&m, err)
+                 : er_error_set(err, ER_EINTERNAL, "%s: its parameter schema is not JSON", t->name);
     cJSON_Delete(m.schema);
     er_buf_release(&m.word);
     if (rc < 0) {
@@ -670,10 +684,11 @@ int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
  * pronouns, a few prepositions.  Words SQL and shell commands are full of
  * (from, in, on, by, and, or, with, as, for, if, all) are not among them. */
 static const char *const prose_words[] = {
-    "a", "an", "the", "this", "that", "these", "those", "my", "your", "our", "their", "his",
-    "her", "its", "it", "i", "me", "you", "we", "us", "they", "them", "he", "him", "she",
-    "myself", "yourself", "ourselves", "themselves", "itself", "to", "of", "about", "whether",
-    "how", "why", "what", "which", "who", "please",
+    "a",     "an",      "the",      "this",      "that",       "these",  "those", "my",
+    "your",  "our",     "their",    "his",       "her",        "its",    "it",    "i",
+    "me",    "you",     "we",       "us",        "they",       "them",   "he",    "him",
+    "she",   "myself",  "yourself", "ourselves", "themselves", "itself", "to",    "of",
+    "about", "whether", "how",      "why",       "what",       "which",  "who",   "please",
 };
 
 static bool is_prose_word(const char *w, const char *form)
@@ -697,7 +712,7 @@ bool er_offline_reads_as_prose(const er_tool *t, const char *line)
     int words = 0, hits = 0;
     bool first = false;
     er_buf_init(&w, WORD_MAX);
-    if (next_word(line ? line : "", &pos, &w, NULL) == 1) {   /* the command word */
+    if (next_word(line ? line : "", &pos, &w, NULL) == 1) { /* the command word */
         for (;;) {
             size_t start = skip_blanks(line, pos);
             if (next_word(line, &pos, &w, NULL) != 1)

@@ -28,7 +28,8 @@ static cJSON *convert_calls(const cJSON *calls)
 {
     cJSON *arr = cJSON_CreateArray();
     const cJSON *c;
-    cJSON_ArrayForEach(c, calls) {
+    cJSON_ArrayForEach(c, calls)
+    {
         cJSON *fn = cJSON_CreateObject();
         er_llm_add(fn, "name", ref(er_json_str(c, "name")));
         const cJSON *args = cJSON_GetObjectItemCaseSensitive(c, "arguments");
@@ -74,7 +75,8 @@ static cJSON *convert_tools(const cJSON *tools)
 {
     cJSON *arr = cJSON_CreateArray();
     const cJSON *t;
-    cJSON_ArrayForEach(t, tools) {
+    cJSON_ArrayForEach(t, tools)
+    {
         cJSON *fn = cJSON_CreateObject();
         er_llm_add(fn, "name", ref(er_json_str(t, "name")));
         if (er_json_str(t, "description"))
@@ -114,7 +116,8 @@ static int add_messages(cJSON *root, const er_llm_request *req, er_error *err)
     }
     size_t i = 0;
     const cJSON *m;
-    cJSON_ArrayForEach(m, req->messages) {
+    cJSON_ArrayForEach(m, req->messages)
+    {
         cJSON *o = convert_message(m, i++, err);
         if (!o)
             return ER_EINVAL;
@@ -187,7 +190,8 @@ static int read_calls(er_llm_acc *a, const cJSON *calls, er_error *err)
 {
     int pos = 0;
     const cJSON *tc;
-    cJSON_ArrayForEach(tc, calls) {
+    cJSON_ArrayForEach(tc, calls)
+    {
         int key = (int)er_json_int(tc, "index", pos++, INT_MIN, INT_MAX);
         er_llm_acc_call *c = er_llm_acc_get_call(a, key, err);
         if (!c)
@@ -279,8 +283,7 @@ const er_llm_wire er_llm_openai_wire = {
     .parse = parse_answer,
 };
 
-static int openai_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out,
-                       er_error *err)
+static int openai_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err)
 {
     assert(llm->be == &er_llm_openai_backend);
     return er_llm_remote_chat(llm, &er_llm_openai_wire, req, out, err);

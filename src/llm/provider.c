@@ -14,15 +14,14 @@
 #include <string.h>
 #include <time.h>
 
-#define MAX_BODY ((size_t)16 << 20)
-#define MAX_EVENT ((size_t)4 << 20)
-#define MAX_ARGS ((size_t)4 << 20)
+#define MAX_BODY        ((size_t)16 << 20)
+#define MAX_EVENT       ((size_t)4 << 20)
+#define MAX_ARGS        ((size_t)4 << 20)
 #define PING_TIMEOUT_MS 10000L
-#define MAX_RETRIES 10
+#define MAX_RETRIES     10
 
-void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env,
-                     const char *base_url, const char *def_base, const er_config *cfg,
-                     const char *const *extra)
+void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env, const char *base_url,
+                     const char *def_base, const er_config *cfg, const char *const *extra)
 {
     memset(n, 0, sizeof *n);
     n->provider = provider;
@@ -85,8 +84,8 @@ int er_llm_acc_text(er_llm_acc *a, const char *s, size_t n, er_error *err)
     if (!n)
         return 0;
     if (er_buf_append(&a->text, s, n))
-        return er_error_set(err, ER_ETOOBIG, "%s answer is longer than %zu bytes",
-                            a->net->provider, a->text.max);
+        return er_error_set(err, ER_ETOOBIG, "%s answer is longer than %zu bytes", a->net->provider,
+                            a->text.max);
     if (a->req->stream && a->req->on_token) {
         a->passed_tokens = true;
         a->req->on_token(s, n, a->req->payload);
@@ -148,8 +147,8 @@ void er_llm_acc_finish(er_llm_acc *a, er_llm_response *out)
     out->usage = a->usage;
     if (a->refused)
         er_llm_acc_set(&a->stop_reason, "refusal");
-    out->stop_reason = a->stop_reason ? a->stop_reason
-                                      : er_xstrdup(a->ncalls ? "tool_calls" : "stop");
+    out->stop_reason =
+        a->stop_reason ? a->stop_reason : er_xstrdup(a->ncalls ? "tool_calls" : "stop");
     a->stop_reason = NULL;
     out->model = a->model;
     a->model = NULL;
@@ -207,8 +206,8 @@ static int on_sse_event(const char *event, const char *data, size_t len, er_erro
 static int keep_json(er_llm_acc *a, const char *data, size_t len, er_error *err)
 {
     if (er_buf_append(&a->json, data, len))
-        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes",
-                            a->net->provider, a->json.max);
+        return er_error_set(err, ER_ETOOBIG, "%s answer is larger than %zu bytes", a->net->provider,
+                            a->json.max);
     return 0;
 }
 
@@ -269,9 +268,8 @@ static void provider_message(const er_buf *body, char *out, size_t outsize)
     cJSON_Delete(j);
 }
 
-int er_llm_net_status_error(const er_llm_net *n, const char *model, long status,
-                            const er_buf *body, const char *location, int attempts,
-                            er_error *err)
+int er_llm_net_status_error(const er_llm_net *n, const char *model, long status, const er_buf *body,
+                            const char *location, int attempts, er_error *err)
 {
     char msg[200];
     provider_message(body, msg, sizeof msg);
@@ -282,7 +280,8 @@ int er_llm_net_status_error(const er_llm_net *n, const char *model, long status,
         return er_error_set(err, ER_EPROTO,
                             "%s: '%s' redirects (HTTP %ld) to '%s'; redirects are not "
                             "followed (the API key would go along) — set the base URL to "
-                            "where the service is", p, n->base_url, status, where);
+                            "where the service is",
+                            p, n->base_url, status, where);
     }
     if (status == 401 || status == 403)
         return er_error_set(err, ER_EAUTH, "%s rejected the API key (HTTP %ld): %s — check %s", p,
@@ -399,8 +398,8 @@ int er_llm_net_ping(const er_llm_net *n, const char *path, er_error *err)
     er_http_resp resp;
     int rc = er_http_request(&resp, &h, err);
     if (rc == 0 && (resp.status < 200 || resp.status > 299))
-        rc = er_llm_net_status_error(n, NULL, resp.status, &resp.body, resp.location,
-                                     resp.attempts, err);
+        rc = er_llm_net_status_error(n, NULL, resp.status, &resp.body, resp.location, resp.attempts,
+                                     err);
     name_provider(n, rc, err);
     er_http_resp_release(&resp);
     free(url);
@@ -483,7 +482,7 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
     for (tries = 1;; tries++) {
         er_llm_acc a;
         er_llm_acc_init(&a, n, req, w->on_event);
-        if (passed && req->on_restart)   /* before any token of this attempt */
+        if (passed && req->on_restart) /* before any token of this attempt */
             req->on_restart(req->payload);
         cJSON *j = NULL;
         rc = er_llm_net_post(&a, w->chat_path, body, len, &j, err);
@@ -493,8 +492,10 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
         long wait = cut ? er_http_backoff_ms(tries - 1, -1) : 0;
         if (!cut || !ask_again(n, req, tries, wait))
             break;
-        er_log(ER_LOG_INFO, "llm", "%s: the answer broke off (%s); asking again in %ld ms (%d of "
-               "%d)", n->provider, err ? err->msg : "", wait, tries, n->retries);
+        er_log(ER_LOG_INFO, "llm",
+               "%s: the answer broke off (%s); asking again in %ld ms (%d of "
+               "%d)",
+               n->provider, err ? err->msg : "", wait, tries, n->retries);
         if (!nap(wait, req->cancel))
             break;
     }
@@ -503,8 +504,8 @@ int er_llm_remote_chat(er_llm *llm, const er_llm_wire *w, const er_llm_request *
         er_strlcpy(last, err->msg, sizeof last);
         er_error_set(err, rc, "%s (asked %d times: each answer broke off)", last, tries);
     }
-    er_log(ER_LOG_DEBUG, "llm", "%s: rc=%d calls=%zu usage=%lld/%lld", n->provider, rc,
-           out->ncalls, (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
+    er_log(ER_LOG_DEBUG, "llm", "%s: rc=%d calls=%zu usage=%lld/%lld", n->provider, rc, out->ncalls,
+           (long long)out->usage.input_tokens, (long long)out->usage.output_tokens);
     free(body);
     return rc;
 }

@@ -11,27 +11,26 @@
 #include "errand/buf.h"
 #include "errand/sse.h"
 
-#define ER_LLM_MAX_CALLS 128          /* tool calls in one answer */
-#define ER_LLM_MAX_CALL_INDEX 1024    /* highest stream index accepted */
+#define ER_LLM_MAX_CALLS      128  /* tool calls in one answer */
+#define ER_LLM_MAX_CALL_INDEX 1024 /* highest stream index accepted */
 
 /* Immutable after er_llm_net_init, so chats on several threads share it. */
 typedef struct er_llm_net {
-    const char *provider;        /* "openai", for messages */
-    const char *key_env;         /* "OPENAI_API_KEY", for the hint */
-    char *base_url;              /* without a trailing '/' */
-    char *headers[6];            /* NULL-terminated header lines, OWNED */
+    const char *provider; /* "openai", for messages */
+    const char *key_env;  /* "OPENAI_API_KEY", for the hint */
+    char *base_url;       /* without a trailing '/' */
+    char *headers[6];     /* NULL-terminated header lines, OWNED */
     long timeout_ms;
     int retries;
 } er_llm_net;
 
 /* base_url falls back to def_base; extra: header lines (NULL-terminated, copied). */
-void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env,
-                     const char *base_url, const char *def_base, const er_config *cfg,
-                     const char *const *extra);
+void er_llm_net_init(er_llm_net *n, const char *provider, const char *key_env, const char *base_url,
+                     const char *def_base, const er_config *cfg, const char *const *extra);
 void er_llm_net_release(er_llm_net *n);
 
 typedef struct er_llm_acc_call {
-    int key;                     /* the provider's index for it */
+    int key; /* the provider's index for it */
     er_buf id, name, args;
 } er_llm_acc_call;
 
@@ -48,15 +47,15 @@ struct er_llm_acc {
     er_llm_acc_call *calls;
     size_t ncalls, capcalls;
     er_llm_usage usage;
-    char *stop_reason;           /* OWNED */
-    char *model;                 /* OWNED */
-    bool done;                   /* the stream's end marker arrived */
-    int mode;                    /* streamed body: 0 unknown yet, 1 SSE, 2 plain JSON */
-    bool bad_data;               /* the answer itself was wrong (not its transport) */
-    bool passed_tokens;          /* text went to req->on_token */
-    bool refused;                /* the model declined (OpenAI's "refusal"): stop_reason
+    char *stop_reason;  /* OWNED */
+    char *model;        /* OWNED */
+    bool done;          /* the stream's end marker arrived */
+    int mode;           /* streamed body: 0 unknown yet, 1 SSE, 2 plain JSON */
+    bool bad_data;      /* the answer itself was wrong (not its transport) */
+    bool passed_tokens; /* text went to req->on_token */
+    bool refused;       /* the model declined (OpenAI's "refusal"): stop_reason
                                     "refusal", its words the text */
-    er_buf json;                 /* the body, when a server ignored "stream": true */
+    er_buf json;        /* the body, when a server ignored "stream": true */
 };
 
 void er_llm_acc_init(er_llm_acc *a, const er_llm_net *net, const er_llm_request *req,
@@ -88,12 +87,12 @@ typedef struct er_llm_remote {
 
 /* What differs between the wire formats. */
 typedef struct er_llm_wire {
-    const char *chat_path;       /* appended to the base URL */
+    const char *chat_path; /* appended to the base URL */
     const char *models_path;
     /* OWNED request body, or NULL with err set. */
     char *(*build)(const er_llm_request *req, size_t *len, er_error *err);
-    er_llm_event_fn on_event;    /* one parsed stream event */
-    int (*parse)(er_llm_acc *a, const cJSON *answer, er_error *err);  /* a buffered answer */
+    er_llm_event_fn on_event;                                        /* one parsed stream event */
+    int (*parse)(er_llm_acc *a, const cJSON *answer, er_error *err); /* a buffered answer */
 } er_llm_wire;
 
 /* The wire formats of openai.c and anthropic.c. */
@@ -127,8 +126,7 @@ int er_llm_net_post(er_llm_acc *a, const char *path, const char *body, size_t le
 int er_llm_net_ping(const er_llm_net *n, const char *path, er_error *err);
 /* Maps a non-2xx answer to a code and a message naming the cause (location:
  * where a 3xx pointed, or NULL). */
-int er_llm_net_status_error(const er_llm_net *n, const char *model, long status,
-                            const er_buf *body, const char *location, int attempts,
-                            er_error *err);
+int er_llm_net_status_error(const er_llm_net *n, const char *model, long status, const er_buf *body,
+                            const char *location, int attempts, er_error *err);
 
 #endif

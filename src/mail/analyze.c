@@ -10,16 +10,18 @@
 #include <strings.h>
 
 typedef struct weighted {
-    const char *word;   /* lower case; matched at word starts */
+    const char *word; /* lower case; matched at word starts */
     int weight;
 } weighted;
 
 static const weighted importance_words[] = {
-    { "urgent", 3 }, { "asap", 3 }, { "immediately", 2 }, { "deadline", 2 },
-    { "important", 2 }, { "action required", 3 }, { "by tomorrow", 2 }, { "today", 1 },
-    { "overdue", 3 }, { "final notice", 3 }, { "please review", 1 }, { "please confirm", 1 },
-    { "unsubscribe", -2 }, { "newsletter", -2 }, { "no-reply", -1 }, { "noreply", -1 },
-    { "promotion", -2 }, { "% off", -2 }, { "digest", -1 },
+    { "urgent", 3 },       { "asap", 3 },          { "immediately", 2 },
+    { "deadline", 2 },     { "important", 2 },     { "action required", 3 },
+    { "by tomorrow", 2 },  { "today", 1 },         { "overdue", 3 },
+    { "final notice", 3 }, { "please review", 1 }, { "please confirm", 1 },
+    { "unsubscribe", -2 }, { "newsletter", -2 },   { "no-reply", -1 },
+    { "noreply", -1 },     { "promotion", -2 },    { "% off", -2 },
+    { "digest", -1 },
 };
 
 static const struct {
@@ -27,27 +29,29 @@ static const struct {
     const char *words[10];
 } categories[] = {
     { "finance", { "invoice", "payment", "receipt", "bank", "refund", "salary", "tax", NULL } },
-    { "meeting", { "meeting", "agenda", "calendar", "call at", "reschedule", "lunch", "invite",
-                   "réunion", NULL } },
-    { "security", { "password", "verify your", "login", "security alert", "2fa",
-                    "suspicious", "account locked", NULL } },
-    { "newsletter", { "unsubscribe", "newsletter", "digest", "view in browser", "weekly",
-                      NULL } },
-    { "work", { "report", "project", "deliverable", "review", "release", "quarterly",
-                "contract", NULL } },
+    { "meeting",
+      { "meeting", "agenda", "calendar", "call at", "reschedule", "lunch", "invite", "réunion",
+        NULL } },
+    { "security",
+      { "password", "verify your", "login", "security alert", "2fa", "suspicious", "account locked",
+        NULL } },
+    { "newsletter", { "unsubscribe", "newsletter", "digest", "view in browser", "weekly", NULL } },
+    { "work",
+      { "report", "project", "deliverable", "review", "release", "quarterly", "contract", NULL } },
 };
 
 static const weighted sentiment_words[] = {
-    { "thank", 2 }, { "great", 2 }, { "happy", 2 }, { "congratulations", 3 }, { "glad", 2 },
-    { "appreciate", 2 }, { "excellent", 2 }, { "pleased", 2 },
-    { "sorry", -1 }, { "unfortunately", -2 }, { "problem", -2 }, { "complaint", -3 },
-    { "disappointed", -3 }, { "angry", -3 }, { "failed", -2 }, { "issue", -1 },
-    { "overdue", -2 }, { "cancel", -1 },
+    { "thank", 2 },         { "great", 2 },          { "happy", 2 },     { "congratulations", 3 },
+    { "glad", 2 },          { "appreciate", 2 },     { "excellent", 2 }, { "pleased", 2 },
+    { "sorry", -1 },        { "unfortunately", -2 }, { "problem", -2 },  { "complaint", -3 },
+    { "disappointed", -3 }, { "angry", -3 },         { "failed", -2 },   { "issue", -1 },
+    { "overdue", -2 },      { "cancel", -1 },
 };
 
 static const char *const action_cues[] = {
-    "please ", "could you", "can you", "would you", "need you to", "make sure", "don't forget",
-    "remember to", "action required", "let me know", "send me", "reply by", "due ",
+    "please ",   "could you",    "can you",     "would you",       "need you to",
+    "make sure", "don't forget", "remember to", "action required", "let me know",
+    "send me",   "reply by",     "due ",
 };
 
 static const char *const due_cues[] = {
@@ -55,10 +59,10 @@ static const char *const due_cues[] = {
 };
 
 static const char *const when_words[] = {
-    "today", "tonight", "tomorrow", "monday", "tuesday", "wednesday", "thursday", "friday",
-    "saturday", "sunday", "next week", "end of day", "eod", "end of the week", "january",
-    "february", "march", "april", "may", "june", "july", "august", "september", "october",
-    "november", "december",
+    "today",   "tonight",   "tomorrow", "monday",    "tuesday",    "wednesday", "thursday",
+    "friday",  "saturday",  "sunday",   "next week", "end of day", "eod",       "end of the week",
+    "january", "february",  "march",    "april",     "may",        "june",      "july",
+    "august",  "september", "october",  "november",  "december",
 };
 
 /* Occurrences of word in lower-cased text, at word starts. */
@@ -107,7 +111,7 @@ static void action_items(cJSON *arr, const char *text)
     while (*p && found < 10) {
         size_t n = strcspn(p, ".!?\n");
         char *orig = er_xstrndup(p, n), *low = lower(NULL, NULL, orig);
-        const char *l = low + 2;   /* lower() joined three parts with newlines */
+        const char *l = low + 2; /* lower() joined three parts with newlines */
         bool ask = false;
         for (size_t i = 0; i < ER_ARRAY_LEN(action_cues) && !ask; i++)
             ask = strstr(l, action_cues[i]) != NULL;

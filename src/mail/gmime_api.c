@@ -7,7 +7,10 @@
 
 er_gmime_api er_gmime;
 
-#define SYM(f, n) { n, offsetof(er_gmime_api, f) }
+#define SYM(f, n)                    \
+    {                                \
+        n, offsetof(er_gmime_api, f) \
+    }
 static const er_dl_sym syms[] = {
     SYM(init, "g_mime_init"),
     SYM(stream_mem_new_with_buffer, "g_mime_stream_mem_new_with_buffer"),

@@ -22,16 +22,16 @@
 #include <strings.h>
 #include <time.h>
 
-#define READ_MAX ((size_t)32 << 20)    /* one message, or one command's answer */
-#define CONNECT_S 15L
-#define TOTAL_S 120L
+#define READ_MAX      ((size_t)32 << 20) /* one message, or one command's answer */
+#define CONNECT_S     15L
+#define TOTAL_S       120L
 #define DEFAULT_LIMIT 20
 
 typedef struct imap {
     er_mail base;
     const er_curl_api *C;
     CURL *easy;
-    char *imap_base;       /* scheme://host[:port], no path */
+    char *imap_base; /* scheme://host[:port], no path */
     char *smtp_url;
     char *user, *password;
     bool imap_lo, smtp_lo;
@@ -69,29 +69,18 @@ static int curl_fail(imap *im, CURLcode rc, const char *what, er_error *err)
     const char *detail = im->errbuf[0] ? im->errbuf : im->C->easy_strerror(rc);
     int code = ER_EPROTO;
     switch (rc) {
-    case CURLE_LOGIN_DENIED:
-        code = ER_EAUTH;
-        break;
+    case CURLE_LOGIN_DENIED: code = ER_EAUTH; break;
     case CURLE_COULDNT_CONNECT:
     case CURLE_COULDNT_RESOLVE_HOST:
     case CURLE_SEND_ERROR:
-    case CURLE_RECV_ERROR:
-        code = ER_EUNAVAIL;
-        break;
-    case CURLE_OPERATION_TIMEDOUT:
-        code = ER_ETIMEDOUT;
-        break;
+    case CURLE_RECV_ERROR: code = ER_EUNAVAIL; break;
+    case CURLE_OPERATION_TIMEDOUT: code = ER_ETIMEDOUT; break;
     case CURLE_USE_SSL_FAILED:
     case CURLE_SSL_CONNECT_ERROR:
-    case CURLE_PEER_FAILED_VERIFICATION:
-        code = ER_EDENIED;
-        break;
+    case CURLE_PEER_FAILED_VERIFICATION: code = ER_EDENIED; break;
     case CURLE_FILESIZE_EXCEEDED:
-    case CURLE_WRITE_ERROR:
-        code = ER_ETOOBIG;
-        break;
-    default:
-        break;
+    case CURLE_WRITE_ERROR: code = ER_ETOOBIG; break;
+    default: break;
     }
     return er_error_set(err, code, "%s: %s", what, detail);
 }
@@ -170,8 +159,10 @@ static int split_id(const char *id, char **folder, unsigned long *uid, er_error 
     char *end = NULL;
     unsigned long v = colon ? strtoul(colon + 1, &end, 10) : 0;
     if (!colon || colon == id || !end || *end || v == 0 || !isdigit((unsigned char)colon[1]))
-        return er_error_set(err, ER_EINVAL, "'%s' is not a message id (FOLDER:UID, as "
-                            "mail_search returns)", id ? id : "");
+        return er_error_set(err, ER_EINVAL,
+                            "'%s' is not a message id (FOLDER:UID, as "
+                            "mail_search returns)",
+                            id ? id : "");
     *folder = er_xstrndup(id, (size_t)(colon - id));
     *uid = v;
     return 0;
@@ -182,8 +173,10 @@ static int check_flags(const char *flags, er_error *err)
 {
     for (const char *p = flags; *p; p++)
         if (!isalnum((unsigned char)*p) && !strchr("\\$ -_", *p))
-            return er_error_set(err, ER_EINVAL, "flag list '%s': use words like \\Seen, "
-                                "\\Flagged or $Label", flags);
+            return er_error_set(err, ER_EINVAL,
+                                "flag list '%s': use words like \\Seen, "
+                                "\\Flagged or $Label",
+                                flags);
     return 0;
 }
 
@@ -311,16 +304,18 @@ static int imap_date(er_buf *b, const char *field, const char *day, er_error *er
     if (sscanf(day, "%4d-%2d-%2d%c", &y, &mo, &d, &tail) != 3 || mo < 1 || mo > 12 || d < 1 ||
         d > 31)
         return er_error_set(err, ER_EINVAL, "%s: '%s' is not a date (YYYY-MM-DD)", field, day);
-    return er_buf_printf(b, " %s %d-%s-%04d", strcmp(field, "since") == 0 ? "SENTSINCE" : "SENTBEFORE",
-                         d, months[mo - 1], y);
+    return er_buf_printf(b, " %s %d-%s-%04d",
+                         strcmp(field, "since") == 0 ? "SENTSINCE" : "SENTBEFORE", d,
+                         months[mo - 1], y);
 }
 
 static int search_command(er_buf *b, const er_mail_query *q, er_error *err)
 {
     struct {
         const char *key, *val;
-    } text[] = { { "FROM", q->from }, { "TO", q->to }, { "SUBJECT", q->subject },
-                 { "TEXT", q->text } };
+    } text[] = {
+        { "FROM", q->from }, { "TO", q->to }, { "SUBJECT", q->subject }, { "TEXT", q->text }
+    };
     bool utf8 = false;
     for (size_t i = 0; i < ER_ARRAY_LEN(text); i++)
         for (const char *p = text[i].val; p && *p; p++)
@@ -470,7 +465,7 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     meta *mt = er_xcalloc(k ? k : 1, sizeof *mt);
     er_buf set = ER_BUF_INIT;
     for (size_t i = 0; i < k; i++) {
-        mt[i].uid = uids[n - 1 - i];   /* newest (highest UID) first */
+        mt[i].uid = uids[n - 1 - i]; /* newest (highest UID) first */
         mt[i].seen = true;
         er_buf_printf(&set, "%s%lu", i ? "," : "", mt[i].uid);
     }
@@ -487,8 +482,7 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
             s->id = er_xasprintf("%s:%lu", folder, mt[i].uid);
             s->unread = !mt[i].seen;
             s->size = mt[i].size;
-            er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date,
-                            &s->message_id);
+            er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date, &s->message_id);
         }
         er_buf_release(&h);
     }
@@ -530,8 +524,7 @@ static int imap_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
     return rc;
 }
 
-static int store(imap *im, const char *folder, unsigned long uid, const char *what,
-                 er_error *err)
+static int store(imap *im, const char *folder, unsigned long uid, const char *what, er_error *err)
 {
     er_buf b;
     er_buf_init(&b, READ_MAX);
@@ -566,7 +559,7 @@ static int imap_flag(er_mail *m, const char *id, const char *flags, bool add, er
 static int imap_move(er_mail *m, const char *id, const char *folder_to, char **new_id,
                      er_error *err)
 {
-    (void)new_id;   /* COPYUID is not passed on by libcurl */
+    (void)new_id; /* COPYUID is not passed on by libcurl */
     imap *im = as_imap(m);
     char *folder = NULL;
     unsigned long uid;

@@ -59,8 +59,10 @@ static int read_password(er_mail_account *a, const er_config *cfg, er_error *err
     if (var) {
         const char *v = getenv(var);
         if (er_str_empty(v))
-            return er_error_set(err, ER_ENOTFOUND, "mail account '%s': $%s (password_env) is "
-                                "not set", a->name, var);
+            return er_error_set(err, ER_ENOTFOUND,
+                                "mail account '%s': $%s (password_env) is "
+                                "not set",
+                                a->name, var);
         a->password = er_xstrdup(v);
     } else if (file) {
         int rc = read_secret_file(&a->password, file, err);
@@ -83,11 +85,14 @@ int er_mail_account_resolve(er_mail_account *out, const er_config *cfg, const ch
         want = names.v[0];
     int rc = 0;
     if (names.n == 0)
-        rc = er_error_set(err, ER_ENOTFOUND, "no mail account configured: add a [mail.NAME] "
+        rc = er_error_set(err, ER_ENOTFOUND,
+                          "no mail account configured: add a [mail.NAME] "
                           "section with imap_url, smtp_url and user (man errand.conf)");
     else if (!er_config_mail(cfg, want, "imap_url"))
-        rc = er_error_set(err, ER_ENOTFOUND, "mail account '%s' has no imap_url (configured: "
-                          "%s%s)", want, names.v[0], names.n > 1 ? ", …" : "");
+        rc = er_error_set(err, ER_ENOTFOUND,
+                          "mail account '%s' has no imap_url (configured: "
+                          "%s%s)",
+                          want, names.v[0], names.n > 1 ? ", …" : "");
     if (!rc) {
         out->name = er_xstrdup(want);
         out->imap_url = er_config_mail(cfg, want, "imap_url");
@@ -154,11 +159,15 @@ int er_mail_check_url(const char *url, bool *loopback, er_error *err)
         rc = er_error_set(err, ER_EINVAL, "mail URL '%s' names no host", url);
     else if (strcmp(sc, "imaps") != 0 && strcmp(sc, "smtps") != 0 && strcmp(sc, "imap") != 0 &&
              strcmp(sc, "smtp") != 0)
-        rc = er_error_set(err, ER_EINVAL, "mail URL '%s': use imaps://, imap://, smtps:// or "
-                          "smtp://", url);
+        rc = er_error_set(err, ER_EINVAL,
+                          "mail URL '%s': use imaps://, imap://, smtps:// or "
+                          "smtp://",
+                          url);
     else if (strcmp(sc, "imap") == 0 && !lo)
-        rc = er_error_set(err, ER_EDENIED, "mail URL '%s': plain imap:// is allowed only to a "
-                          "loopback host; use imaps://", url);
+        rc = er_error_set(err, ER_EDENIED,
+                          "mail URL '%s': plain imap:// is allowed only to a "
+                          "loopback host; use imaps://",
+                          url);
     er_url_release(&u);
     if (!rc && loopback)
         *loopback = lo;
@@ -216,14 +225,14 @@ int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
     return m->be->fetch(m, id, raw, err);
 }
 
-int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw,
-                   size_t len, er_error *err)
+int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw, size_t len,
+                   er_error *err)
 {
     return m->be->append(m, folder, flags, raw, len, err);
 }
 
-int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw,
-                 size_t len, er_error *err)
+int er_mail_send(er_mail *m, const char *from, const er_strv *rcpts, const char *raw, size_t len,
+                 er_error *err)
 {
     return m->be->send(m, from, rcpts, raw, len, err);
 }

@@ -67,8 +67,8 @@ void er_mime_summary(const char *raw, size_t len, char **from, char **to, char *
 typedef struct walk {
     er_buf plain, html;
     cJSON *attachments;
-    int part;           /* attachments seen so far */
-    int want;           /* er_mime_attachment: the one to copy out, else -1 */
+    int part; /* attachments seen so far */
+    int want; /* er_mime_attachment: the one to copy out, else -1 */
     er_buf *content;
     char *filename;
     bool found;
@@ -104,7 +104,7 @@ static void on_part(GMimeObject *parent, GMimeObject *obj, gpointer payload)
         if (t) {
             if (dst->len)
                 er_buf_puts(dst, "\n\n");
-            for (const char *p = t; *p; p++)   /* CRLF is the wire's, not the text's */
+            for (const char *p = t; *p; p++) /* CRLF is the wire's, not the text's */
                 if (*p != '\r' || p[1] != '\n')
                     er_buf_putc(dst, *p);
             G.free(t);
@@ -169,7 +169,8 @@ int er_mime_parse(cJSON **out, const char *raw, size_t len, er_error *err)
     free(c);
     const char *s = G.message_get_subject(m), *id = G.message_get_message_id(m);
     er_json_add_str(o, "subject", s ? s : "");
-    static const char *const hdrs[][2] = { { "date", "Date" }, { "in_reply_to", "In-Reply-To" },
+    static const char *const hdrs[][2] = { { "date", "Date" },
+                                           { "in_reply_to", "In-Reply-To" },
                                            { "references", "References" } };
     for (size_t i = 0; i < ER_ARRAY_LEN(hdrs); i++) {
         char *v = header(m, hdrs[i][1]);
@@ -281,14 +282,12 @@ static void encoded_words(er_buf *out, const char *s)
     }
 }
 
-static int put_header(er_buf *out, const char *name, const char *value, bool words,
-                      er_error *err)
+static int put_header(er_buf *out, const char *name, const char *value, bool words, er_error *err)
 {
     if (er_str_empty(value))
         return 0;
     if (strpbrk(value, "\r\n"))
-        return er_error_set(err, ER_EINVAL, "%s: line breaks are not allowed in a header",
-                            name);
+        return er_error_set(err, ER_EINVAL, "%s: line breaks are not allowed in a header", name);
     er_buf_printf(out, "%s: ", name);
     if (words && has_8bit(value))
         encoded_words(out, value);
@@ -333,9 +332,9 @@ int er_mime_build(er_buf *out, const er_mime_draft *d, er_error *err)
     free(mid);
     if (rc)
         return rc;
-    er_buf_puts(out, "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
-                     "Content-Transfer-Encoding: base64\r\nUser-Agent: errand/" ER_VERSION
-                     "\r\n\r\n");
+    er_buf_puts(out,
+                "MIME-Version: 1.0\r\nContent-Type: text/plain; charset=UTF-8\r\n"
+                "Content-Transfer-Encoding: base64\r\nUser-Agent: errand/" ER_VERSION "\r\n\r\n");
     /* The body with CRLF line ends, then base64: safe for any text and line length. */
     er_buf crlf = ER_BUF_INIT;
     for (const char *p = body; *p; p++) {

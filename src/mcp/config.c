@@ -33,8 +33,7 @@ static void set_str(char **field, const char *value)
 
 static int set_bool(bool *field, const char *key, const char *value, er_error *err)
 {
-    if (strcasecmp(value, "true") == 0 || strcasecmp(value, "yes") == 0 ||
-        strcmp(value, "1") == 0)
+    if (strcasecmp(value, "true") == 0 || strcasecmp(value, "yes") == 0 || strcmp(value, "1") == 0)
         *field = true;
     else if (strcasecmp(value, "false") == 0 || strcasecmp(value, "no") == 0 ||
              strcmp(value, "0") == 0)
@@ -70,37 +69,46 @@ static int set_key(er_mcp_server_cfg *c, const char *key, const char *value, er_
         return set_bool(&c->operator_endpoint, key, value, err);
     else if (strcmp(key, "permission") == 0) {
         if (er_perm_parse(value, &c->perm) || c->perm == ER_PERM_EXEC_NETWORK)
-            return er_error_set(err, ER_EINVAL, "permission: '%s' is not one of read, write, "
-                                "exec, network, send", value);
+            return er_error_set(err, ER_EINVAL,
+                                "permission: '%s' is not one of read, write, "
+                                "exec, network, send",
+                                value);
     } else if (strcmp(key, "timeout") == 0) {
         long v;
         if (er_str_to_long(value, &v) || v <= 0)
-            return er_error_set(err, ER_EINVAL, "timeout: '%s' is not a positive number of "
-                                "seconds", value);
+            return er_error_set(err, ER_EINVAL,
+                                "timeout: '%s' is not a positive number of "
+                                "seconds",
+                                value);
         c->timeout = v;
     } else
         return ER_ENOTFOUND;
     return 0;
 }
 
-int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value,
-                      er_error *err)
+int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value, er_error *err)
 {
     const char *dot = strrchr(name_key, '.');
     size_t nl = dot ? (size_t)(dot - name_key) : 0;
     if (!dot || nl == 0 || nl > MCP_NAME_MAX)
-        return er_error_set(err, ER_EINVAL, "mcp.%s: expected mcp.NAME.KEY (a server name of "
-                            "1 to %d letters, digits, '-' or '_')", name_key, MCP_NAME_MAX);
+        return er_error_set(err, ER_EINVAL,
+                            "mcp.%s: expected mcp.NAME.KEY (a server name of "
+                            "1 to %d letters, digits, '-' or '_')",
+                            name_key, MCP_NAME_MAX);
     for (size_t i = 0; i < nl; i++)
         if (!isalnum((unsigned char)name_key[i]) && name_key[i] != '-' && name_key[i] != '_')
-            return er_error_set(err, ER_EINVAL, "mcp.%.*s: a server name has only letters, "
-                                "digits, '-' and '_'", (int)nl, name_key);
+            return er_error_set(err, ER_EINVAL,
+                                "mcp.%.*s: a server name has only letters, "
+                                "digits, '-' and '_'",
+                                (int)nl, name_key);
     er_mcp_server_cfg *c = server_named(s, name_key, nl);
     int rc = set_key(c, dot + 1, value ? value : "", err);
     if (rc == ER_ENOTFOUND)
-        return er_error_set(err, ER_ENOTFOUND, "unknown setting 'mcp.%s' (an MCP server has "
+        return er_error_set(err, ER_ENOTFOUND,
+                            "unknown setting 'mcp.%s' (an MCP server has "
                             "command, args, env, url, header, token, operator_endpoint, "
-                            "permission, agents, timeout)", name_key);
+                            "permission, agents, timeout)",
+                            name_key);
     if (rc)
         er_error_prefix(err, "mcp.%.*s", (int)nl, name_key);
     return rc;
@@ -127,12 +135,15 @@ void er_mcp_config_release(er_mcp_servers *s)
 int er_mcp_config_check(const er_mcp_server_cfg *c, er_error *err)
 {
     if (!c->command && !c->url)
-        return er_error_set(err, ER_EINVAL, "MCP server '%s' has neither a command (stdio) nor "
+        return er_error_set(err, ER_EINVAL,
+                            "MCP server '%s' has neither a command (stdio) nor "
                             "a url (Streamable HTTP): set mcp.%s.command or mcp.%s.url",
                             c->name, c->name, c->name);
     if (c->command && c->url)
-        return er_error_set(err, ER_EINVAL, "MCP server '%s' has both a command and a url: "
-                            "keep one", c->name);
+        return er_error_set(err, ER_EINVAL,
+                            "MCP server '%s' has both a command and a url: "
+                            "keep one",
+                            c->name);
     return 0;
 }
 

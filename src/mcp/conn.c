@@ -26,14 +26,14 @@
 
 extern char **environ;
 
-#define MSG_MAX (16 * 1024 * 1024)
+#define MSG_MAX             (16 * 1024 * 1024)
 #define DISCOVER_TIMEOUT_MS 10000
-#define LIST_PAGES_MAX 100
+#define LIST_PAGES_MAX      100
 
 struct er_mcp_conn {
-    const er_mcp_server_cfg *cfg;   /* BORROWED */
-    const er_netguard *guard;       /* BORROWED */
-    bool modern;                    /* per-request _meta, no session */
+    const er_mcp_server_cfg *cfg; /* BORROWED */
+    const er_netguard *guard;     /* BORROWED */
+    bool modern;                  /* per-request _meta, no session */
     char version[16];
     long next_id;
     bool tools_changed;
@@ -90,8 +90,7 @@ static void reply_error(cJSON *reply, int code, const char *text)
     er_json_add(reply, "error", e);
 }
 
-static int send_text(er_mcp_conn *c, const char *text, const char *method, long id,
-                     er_error *err);
+static int send_text(er_mcp_conn *c, const char *text, const char *method, long id, er_error *err);
 
 /* A message from the server.  1: the response to want (*result, *rpc_error
  * set); 0: something else, handled. */
@@ -124,7 +123,7 @@ static int on_message(er_mcp_conn *c, const cJSON *msg, long want, cJSON **resul
         return 0;
     }
     if (!cJSON_IsNumber(id) || (long)id->valuedouble != want)
-        return 0;   /* an answer to a request given up on */
+        return 0; /* an answer to a request given up on */
     const cJSON *res = cJSON_GetObjectItemCaseSensitive(msg, "result");
     const cJSON *e = cJSON_GetObjectItemCaseSensitive(msg, "error");
     *result = res ? cJSON_Duplicate(res, true) : NULL;
@@ -250,8 +249,8 @@ static int stdio_write(er_mcp_conn *c, const char *text, er_error *err)
 
 /* The next line from the server, parsed (*msg NULL for a line that is not
  * JSON: logged and skipped). */
-static int stdio_read(er_mcp_conn *c, cJSON **msg, int64_t deadline,
-                      const volatile int *cancel, er_error *err)
+static int stdio_read(er_mcp_conn *c, cJSON **msg, int64_t deadline, const volatile int *cancel,
+                      er_error *err)
 {
     for (;;) {
         char *nl = c->in.len ? memchr(c->in.ptr, '\n', c->in.len) : NULL;
@@ -259,8 +258,7 @@ static int stdio_read(er_mcp_conn *c, cJSON **msg, int64_t deadline,
             size_t n = (size_t)(nl - c->in.ptr);
             *msg = cJSON_ParseWithLength(c->in.ptr, n);
             if (!*msg && n)
-                er_log(ER_LOG_WARN, "mcp", "%s: a line that is not JSON-RPC skipped",
-                       c->cfg->name);
+                er_log(ER_LOG_WARN, "mcp", "%s: a line that is not JSON-RPC skipped", c->cfg->name);
             er_buf_consume(&c->in, n + 1);
             return 0;
         }
@@ -268,9 +266,10 @@ static int stdio_read(er_mcp_conn *c, cJSON **msg, int64_t deadline,
             return er_error_set(err, ER_ECANCELLED, "cancelled");
         int64_t left = deadline - er_mono_ms();
         if (left <= 0)
-            return er_error_set(err, ER_ETIMEDOUT, "MCP server '%s' did not answer within "
-                                "%ld s (mcp.%s.timeout)", c->cfg->name, c->cfg->timeout,
-                                c->cfg->name);
+            return er_error_set(err, ER_ETIMEDOUT,
+                                "MCP server '%s' did not answer within "
+                                "%ld s (mcp.%s.timeout)",
+                                c->cfg->name, c->cfg->timeout, c->cfg->name);
         struct pollfd p = { c->fd, POLLIN, 0 };
         int pr = poll(&p, 1, left > 200 ? 200 : (int)left);
         if (pr <= 0)
@@ -282,8 +281,10 @@ static int stdio_read(er_mcp_conn *c, cJSON **msg, int64_t deadline,
         if (n <= 0)
             return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' exited", c->cfg->name);
         if (er_buf_append(&c->in, chunk, (size_t)n))
-            return er_error_set(err, ER_ETOOBIG, "MCP server '%s' sent a message over %d "
-                                "bytes", c->cfg->name, MSG_MAX);
+            return er_error_set(err, ER_ETOOBIG,
+                                "MCP server '%s' sent a message over %d "
+                                "bytes",
+                                c->cfg->name, MSG_MAX);
     }
 }
 
@@ -321,7 +322,8 @@ static int http_one(http_ctx *h, const char *data, size_t len)
         return 0;
     if (cJSON_IsArray(msg)) {
         const cJSON *m;
-        cJSON_ArrayForEach(m, msg) {
+        cJSON_ArrayForEach(m, msg)
+        {
             if (!h->got)
                 h->got = on_message(h->c, m, h->want, h->result, h->rpc_error) == 1;
         }
@@ -380,13 +382,14 @@ static char **http_headers(er_mcp_conn *c, const char *method, er_strv *v)
 static int http_status_error(er_mcp_conn *c, long status, er_error *err)
 {
     if (status == 401 || status == 403)
-        return er_error_set(err, ER_EAUTH, "MCP server '%s' refused the credentials (HTTP %ld): "
-                            "set mcp.%s.token", c->cfg->name, status, c->cfg->name);
+        return er_error_set(err, ER_EAUTH,
+                            "MCP server '%s' refused the credentials (HTTP %ld): "
+                            "set mcp.%s.token",
+                            c->cfg->name, status, c->cfg->name);
     if (status == 429 || status >= 500)
-        return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' answered HTTP %ld",
-                            c->cfg->name, status);
-    return er_error_set(err, ER_EPROTO, "MCP server '%s' answered HTTP %ld", c->cfg->name,
-                        status);
+        return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' answered HTTP %ld", c->cfg->name,
+                            status);
+    return er_error_set(err, ER_EPROTO, "MCP server '%s' answered HTTP %ld", c->cfg->name, status);
 }
 
 static int http_exchange(er_mcp_conn *c, const char *text, const char *method, long want,
@@ -394,12 +397,17 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
                          const volatile int *cancel, er_error *err)
 {
     er_strv hv = ER_STRV_INIT;
-    er_http_req req = { .method = "POST", .url = c->cfg->url,
+    er_http_req req = { .method = "POST",
+                        .url = c->cfg->url,
                         .headers = (const char *const *)http_headers(c, method, &hv),
-                        .body = text, .body_len = strlen(text),
-                        .timeout_ms = timeout_ms(c), .max_body = MSG_MAX, .cancel = cancel,
+                        .body = text,
+                        .body_len = strlen(text),
+                        .timeout_ms = timeout_ms(c),
+                        .max_body = MSG_MAX,
+                        .cancel = cancel,
                         .deadline_ms = deadline,
-                        .configured_endpoint = c->cfg->operator_endpoint, .guard = c->guard,
+                        .configured_endpoint = c->cfg->operator_endpoint,
+                        .guard = c->guard,
                         .want_header = "Mcp-Session-Id" };
     er_http_resp resp;
     int rc = er_http_request(&resp, &req, err);
@@ -429,8 +437,10 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
             er_sse_release(&sse);
         }
         if (!rc && !h.got)
-            rc = er_error_set(err, ER_EPROTO, "MCP server '%s' answered without the response "
-                              "to %s", c->cfg->name, method ? method : "the request");
+            rc = er_error_set(err, ER_EPROTO,
+                              "MCP server '%s' answered without the response "
+                              "to %s",
+                              c->cfg->name, method ? method : "the request");
     }
     er_http_resp_release(&resp);
     return rc;
@@ -438,15 +448,14 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
 
 /* ---- requests ---- */
 
-static int send_text(er_mcp_conn *c, const char *text, const char *method, long id,
-                     er_error *err)
+static int send_text(er_mcp_conn *c, const char *text, const char *method, long id, er_error *err)
 {
     (void)id;
     if (!c->cfg->url)
         return c->fd >= 0 ? stdio_write(c, text, err) : ER_EUNAVAIL;
     long status = 0;
-    return http_exchange(c, text, method, -1, NULL, NULL, &status,
-                         er_mono_ms() + timeout_ms(c), NULL, err);
+    return http_exchange(c, text, method, -1, NULL, NULL, &status, er_mono_ms() + timeout_ms(c),
+                         NULL, err);
 }
 
 static void notify(er_mcp_conn *c, const char *method, cJSON *params)
@@ -464,8 +473,8 @@ static int rpc_error_code(const cJSON *e)
     return (int)er_json_int(e, "code", 0, INT32_MIN, INT32_MAX);
 }
 
-static int request_once(er_mcp_conn *c, const char *method, cJSON *params, cJSON **out,
-                        long tmo_ms, long *status, const volatile int *cancel, er_error *err)
+static int request_once(er_mcp_conn *c, const char *method, cJSON *params, cJSON **out, long tmo_ms,
+                        long *status, const volatile int *cancel, er_error *err)
 {
     long id = ++c->next_id;
     cJSON *m = message(c, id, method, params);
@@ -473,10 +482,9 @@ static int request_once(er_mcp_conn *c, const char *method, cJSON *params, cJSON
     cJSON_Delete(m);
     cJSON *result = NULL, *rpc_error = NULL;
     int64_t deadline = er_mono_ms() + tmo_ms;
-    int rc = c->cfg->url
-                 ? http_exchange(c, text, method, id, &result, &rpc_error, status, deadline,
-                                 cancel, err)
-                 : stdio_exchange(c, text, id, &result, &rpc_error, deadline, cancel, err);
+    int rc = c->cfg->url ? http_exchange(c, text, method, id, &result, &rpc_error, status, deadline,
+                                         cancel, err)
+                         : stdio_exchange(c, text, id, &result, &rpc_error, deadline, cancel, err);
     free(text);
     if (rc == ER_ECANCELLED || rc == ER_ETIMEDOUT) {
         cJSON *p = cJSON_CreateObject();
@@ -509,9 +517,11 @@ int er_mcp_conn_request(er_mcp_conn *c, const char *method, cJSON *params, cJSON
         /* It died after an earlier request: started again once, then reported. */
         if (c->restarts >= 1) {
             cJSON_Delete(params);
-            return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' exited again after a "
+            return er_error_set(err, ER_EUNAVAIL,
+                                "MCP server '%s' exited again after a "
                                 "restart; see its log (mcp-%s.log in errand's state "
-                                "directory)", c->cfg->name, c->cfg->name);
+                                "directory)",
+                                c->cfg->name, c->cfg->name);
         }
         c->restarts++;
         er_log(ER_LOG_WARN, "mcp", "MCP server '%s' exited; starting it again", c->cfg->name);
@@ -534,7 +544,8 @@ int er_mcp_conn_request(er_mcp_conn *c, const char *method, cJSON *params, cJSON
 static bool lists_version(const cJSON *versions, const char *v)
 {
     const cJSON *x;
-    cJSON_ArrayForEach(x, versions) {
+    cJSON_ArrayForEach(x, versions)
+    {
         if (cJSON_IsString(x) && strcmp(x->valuestring, v) == 0)
             return true;
     }
@@ -577,8 +588,8 @@ static int negotiate(er_mcp_conn *c, er_error *err)
     return 0;
 }
 
-int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg,
-                     const er_netguard *guard, er_error *err)
+int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_netguard *guard,
+                     er_error *err)
 {
     *out = NULL;
     int rc = er_mcp_config_check(cfg, err);
@@ -597,8 +608,7 @@ int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg,
         er_mcp_conn_close(c);
         return rc;
     }
-    er_log(ER_LOG_INFO, "mcp", "connected to MCP server '%s' (revision %s)", cfg->name,
-           c->version);
+    er_log(ER_LOG_INFO, "mcp", "connected to MCP server '%s' (revision %s)", cfg->name, c->version);
     *out = c;
     return 0;
 }
@@ -609,9 +619,11 @@ void er_mcp_conn_close(er_mcp_conn *c)
         return;
     if (c->cfg->url && c->session) {
         er_strv hv = ER_STRV_INIT;
-        er_http_req req = { .method = "DELETE", .url = c->cfg->url,
+        er_http_req req = { .method = "DELETE",
+                            .url = c->cfg->url,
                             .headers = (const char *const *)http_headers(c, NULL, &hv),
-                            .timeout_ms = 2000, .configured_endpoint = c->cfg->operator_endpoint,
+                            .timeout_ms = 2000,
+                            .configured_endpoint = c->cfg->operator_endpoint,
                             .guard = c->guard };
         er_http_resp resp;
         er_error ignored = { 0 };
@@ -654,7 +666,8 @@ int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err)
         if (rc)
             break;
         const cJSON *t;
-        cJSON_ArrayForEach(t, er_json_arr(res, "tools")) {
+        cJSON_ArrayForEach(t, er_json_arr(res, "tools"))
+        {
             if (er_json_str(t, "name"))
                 er_json_append(all, cJSON_Duplicate(t, true));
         }
@@ -676,7 +689,8 @@ int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err)
 static void content_text(er_buf *b, const cJSON *content)
 {
     const cJSON *part;
-    cJSON_ArrayForEach(part, content) {
+    cJSON_ArrayForEach(part, content)
+    {
         const char *type = er_json_str(part, "type");
         if (b->len)
             er_buf_putc(b, '\n');
@@ -685,8 +699,8 @@ static void content_text(er_buf *b, const cJSON *content)
         else if (er_str_eq(type, "resource") && er_json_str(er_json_obj(part, "resource"), "text"))
             er_buf_puts(b, er_json_str(er_json_obj(part, "resource"), "text"));
         else if (er_str_eq(type, "resource_link"))
-            er_buf_printf(b, "[resource link: %s]", er_json_str(part, "uri") ?
-                          er_json_str(part, "uri") : "?");
+            er_buf_printf(b, "[resource link: %s]",
+                          er_json_str(part, "uri") ? er_json_str(part, "uri") : "?");
         else
             er_buf_printf(b, "[%s content (%s) not shown]", type ? type : "unknown",
                           er_json_str(part, "mimeType") ? er_json_str(part, "mimeType") : "?");
@@ -706,8 +720,10 @@ int er_mcp_conn_call(er_mcp_conn *c, const char *tool, const cJSON *args, char *
         return rc;
     if (er_str_eq(er_json_str(res, "resultType"), "input_required")) {
         cJSON_Delete(res);
-        return er_error_set(err, ER_EPROTO, "MCP server '%s': %s asks for more input, which "
-                            "errand does not provide", c->cfg->name, tool);
+        return er_error_set(err, ER_EPROTO,
+                            "MCP server '%s': %s asks for more input, which "
+                            "errand does not provide",
+                            c->cfg->name, tool);
     }
     er_buf b;
     er_buf_init(&b, MSG_MAX);

@@ -18,9 +18,9 @@
 #include <string.h>
 
 typedef struct mcp_tool {
-    er_tool tool;            /* first: the runtime hands back this pointer */
+    er_tool tool; /* first: the runtime hands back this pointer */
     size_t server;
-    char *remote;            /* the tool's name on its server */
+    char *remote; /* the tool's name on its server */
     struct mcp_tool *next;
 } mcp_tool;
 
@@ -28,12 +28,12 @@ typedef struct server {
     const er_mcp_server_cfg *cfg;
     er_mcp_conn *conn;
     bool tried;
-    char *error;             /* why it could not be reached */
-    pthread_mutex_t call;    /* one request at a time on a connection */
+    char *error;          /* why it could not be reached */
+    pthread_mutex_t call; /* one request at a time on a connection */
 } server;
 
 struct er_mcp {
-    pthread_mutex_t lock;    /* servers' connect state and the tool list */
+    pthread_mutex_t lock; /* servers' connect state and the tool list */
     er_netguard *guard;
     server *servers;
     size_t n;
@@ -96,11 +96,11 @@ static void add_tool(er_mcp *m, size_t si, const cJSON *spec)
     const char *desc = er_json_str(spec, "description");
     /* The description is the server's text too: said to be so, and kept short. */
     t->tool.description = er_xasprintf("[MCP tool '%s' of server '%s'; what it returns is "
-                                       "outside data] %.1000s", remote, s->cfg->name,
-                                       desc ? desc : "");
+                                       "outside data] %.1000s",
+                                       remote, s->cfg->name, desc ? desc : "");
     const cJSON *schema = er_json_obj(spec, "inputSchema");
-    t->tool.parameters = schema ? er_json_print(schema)
-                                : er_xstrdup("{\"type\":\"object\",\"properties\":{}}");
+    t->tool.parameters =
+        schema ? er_json_print(schema) : er_xstrdup("{\"type\":\"object\",\"properties\":{}}");
     t->tool.name = er_mcp_tool_name(s->cfg->name, remote);
     t->tool.perm = s->cfg->perm;
     t->tool.run = mcp_run;
@@ -133,9 +133,10 @@ static void reach(er_mcp *m, size_t si)
         return;
     }
     const cJSON *t;
-    cJSON_ArrayForEach(t, tools) {
+    cJSON_ArrayForEach(t, tools)
+    {
         char *name = er_mcp_tool_name(s->cfg->name, er_json_str(t, "name"));
-        if (!er_mcp_find_tool(m, name))   /* a relisting adds what is new */
+        if (!er_mcp_find_tool(m, name)) /* a relisting adds what is new */
             add_tool(m, si, t);
         free(name);
     }
@@ -195,8 +196,7 @@ static int mcp_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
     er_mcp_conn *conn = s->conn;
     pthread_mutex_unlock(&m->lock);
     if (!conn)
-        return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' is not connected",
-                            s->cfg->name);
+        return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' is not connected", s->cfg->name);
     char *text = NULL;
     bool failed = false;
     pthread_mutex_lock(&s->call);

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_BASE "https://api.openai.com/v1"
+#define DEFAULT_BASE  "https://api.openai.com/v1"
 #define OFFLINE_MODEL "hash-ngram-256"
-#define MAX_ANSWER (64u << 20)   /* 32 texts of 8192 dimensions in JSON fit well under */
+#define MAX_ANSWER    (64u << 20) /* 32 texts of 8192 dimensions in JSON fit well under */
 
 struct er_embedder {
-    char *model;        /* NULL: offline */
-    char *url;          /* {base}/embeddings */
-    char *auth;         /* "Authorization: Bearer …" or NULL */
+    char *model; /* NULL: offline */
+    char *url;   /* {base}/embeddings */
+    char *auth;  /* "Authorization: Bearer …" or NULL */
     long timeout_ms;
     int retries;
 };
@@ -94,7 +94,7 @@ void er_embed_hash(const char *text, float *out, int dim)
         while (*p && !word_byte((unsigned char)*p))
             p++;
         size_t n = 1;
-        word[0] = '^';   /* word boundaries are n-gram characters too */
+        word[0] = '^'; /* word boundaries are n-gram characters too */
         while (*p && word_byte((unsigned char)*p)) {
             if (n < sizeof word - 1)
                 word[n++] = (char)tolower((unsigned char)*p);
@@ -103,7 +103,7 @@ void er_embed_hash(const char *text, float *out, int dim)
         if (n == 1)
             break;
         word[n++] = '$';
-        add_feature(out, dim, word + 1, n - 2, 1, 1.0f);   /* the whole word */
+        add_feature(out, dim, word + 1, n - 2, 1, 1.0f); /* the whole word */
         for (size_t i = 0; i + 3 <= n; i++)
             add_feature(out, dim, word + i, 3, 3, 0.5f);
     }
@@ -115,21 +115,21 @@ void er_embed_hash(const char *text, float *out, int dim)
 static int http_error(const er_embedder *e, const er_http_resp *r, er_error *err)
 {
     cJSON *j = cJSON_ParseWithLength(er_buf_cstr(&r->body), r->body.len);
-    const char *msg = j ? er_json_str(cJSON_GetObjectItemCaseSensitive(j, "error"), "message")
-                        : NULL;
-    int code = r->status == 401 || r->status == 403 ? ER_EAUTH
-               : r->status == 429 || r->status >= 500 ? ER_EUNAVAIL
+    const char *msg =
+        j ? er_json_str(cJSON_GetObjectItemCaseSensitive(j, "error"), "message") : NULL;
+    int code = r->status == 401 || r->status == 403                       ? ER_EAUTH
+               : r->status == 429 || r->status >= 500                     ? ER_EUNAVAIL
                : r->status == 400 || r->status == 404 || r->status == 422 ? ER_EINVAL
-                                                                           : ER_EPROTO;
-    er_error_set(err, code, "embeddings: %s answered %ld%s%s", e->url, r->status,
-                 msg ? ": " : "", msg ? msg : "");
+                                                                          : ER_EPROTO;
+    er_error_set(err, code, "embeddings: %s answered %ld%s%s", e->url, r->status, msg ? ": " : "",
+                 msg ? msg : "");
     cJSON_Delete(j);
     return code;
 }
 
 /* One request for texts[0..n); appends n rows to *out (which has *have rows). */
-static int embed_batch(er_embedder *e, const char *const *texts, size_t n, float **out,
-                       size_t have, int *dim, er_error *err)
+static int embed_batch(er_embedder *e, const char *const *texts, size_t n, float **out, size_t have,
+                       int *dim, er_error *err)
 {
     cJSON *req = cJSON_CreateObject(), *input = cJSON_CreateArray();
     cJSON_AddStringToObject(req, "model", e->model);
@@ -140,9 +140,14 @@ static int embed_batch(er_embedder *e, const char *const *texts, size_t n, float
     char *body = er_json_print(req);
     cJSON_Delete(req);
     const char *headers[] = { "Content-Type: application/json", e->auth, NULL };
-    er_http_req hr = { .method = "POST", .url = e->url, .headers = headers, .body = body,
-                       .body_len = strlen(body), .timeout_ms = e->timeout_ms,
-                       .max_body = MAX_ANSWER, .retries = e->retries,
+    er_http_req hr = { .method = "POST",
+                       .url = e->url,
+                       .headers = headers,
+                       .body = body,
+                       .body_len = strlen(body),
+                       .timeout_ms = e->timeout_ms,
+                       .max_body = MAX_ANSWER,
+                       .retries = e->retries,
                        .configured_endpoint = true };
     er_http_resp r;
     int rc = er_http_request(&r, &hr, err);
@@ -162,16 +167,16 @@ static int embed_batch(er_embedder *e, const char *const *texts, size_t n, float
     const cJSON *item;
     if (rc)
         data = NULL;
-    cJSON_ArrayForEach(item, data) {
+    cJSON_ArrayForEach(item, data)
+    {
         const cJSON *vec = cJSON_GetObjectItemCaseSensitive(item, "embedding");
         double idx = er_json_num(item, "index", (double)pos);
         int d = cJSON_IsArray(vec) ? cJSON_GetArraySize(vec) : 0;
         if (d <= 0 || (*dim && d != *dim) || idx < 0 || idx >= (double)n) {
-            rc = er_error_set(err, ER_EPROTO, "embeddings: %s answered a malformed vector",
-                              e->url);
+            rc = er_error_set(err, ER_EPROTO, "embeddings: %s answered a malformed vector", e->url);
             break;
         }
-        if (!*dim) {   /* the first vector tells the dimension: room for every row */
+        if (!*dim) { /* the first vector tells the dimension: room for every row */
             *dim = d;
             *out = er_xrealloc(*out, (have + n) * (size_t)d * sizeof **out);
         } else if (pos == 0) {

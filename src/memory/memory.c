@@ -11,18 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_K 10
-#define INDEX_OVERFETCH 4      /* the index is asked for k times this: filters drop some */
+#define DEFAULT_K       10
+#define INDEX_OVERFETCH 4 /* the index is asked for k times this: filters drop some */
 
 struct er_memory {
     er_store *st;
     er_embedder *emb;
     int exact_max;
-    pthread_mutex_t lock;      /* guards the index and used_index */
-    er_hnsw *index;            /* NULL until a search needs it */
-    char (*index_hashes)[65];  /* label → the text hash of that vector */
+    pthread_mutex_t lock;     /* guards the index and used_index */
+    er_hnsw *index;           /* NULL until a search needs it */
+    char (*index_hashes)[65]; /* label → the text hash of that vector */
     size_t index_cap;
-    int64_t index_max_seq;     /* highest stored seq the index holds */
+    int64_t index_max_seq; /* highest stored seq the index holds */
     bool used_index;
 };
 
@@ -85,7 +85,7 @@ typedef struct save_tx {
     er_memory_item *items;
     size_t n;
     bool *created;
-    const size_t *todo_at;   /* items whose text needed embedding, and their vectors */
+    const size_t *todo_at; /* items whose text needed embedding, and their vectors */
     size_t ntodo;
     float *vecs;
     int dim;
@@ -132,7 +132,7 @@ int er_memory_save(er_memory *m, er_memory_item *items, size_t n, bool *created,
         free(v);
     }
     save_tx tx = { m, model, items, n, created, todo_at, ntodo, NULL, 0 };
-    if (rc == 0 && ntodo)   /* before the transaction: the provider may be slow */
+    if (rc == 0 && ntodo) /* before the transaction: the provider may be slow */
         rc = er_embedder_embed(m->emb, todo, ntodo, &tx.vecs, &tx.dim, err);
     if (rc == 0)
         rc = er_store_transaction(m->st, save_items, &tx, err);
@@ -155,7 +155,7 @@ typedef struct scan_ctx {
     const float *query;
     int dim;
     er_topk top;
-    char (*hashes)[65];   /* label → hash, for what was offered */
+    char (*hashes)[65]; /* label → hash, for what was offered */
     size_t n, cap;
 } scan_ctx;
 
@@ -164,7 +164,7 @@ static int scan_offer(int64_t seq, const char *hash, const float *vec, int dim, 
     (void)seq;
     scan_ctx *c = payload;
     if (dim != c->dim)
-        return 0;   /* another dimension: not comparable */
+        return 0; /* another dimension: not comparable */
     float s = er_vec_dot(c->query, vec, dim);
     if (c->top.n == c->top.k && s <= c->top.scores[0])
         return 0;
@@ -254,8 +254,7 @@ static int vector_list(er_memory *m, const er_memory_query *q, int want, vec_ran
         pthread_mutex_lock(&m->lock);
         rc = index_refresh(m, dim, count, err);
         if (rc == 0) {
-            r->n = er_hnsw_search(m->index, qv, want, want > 64 ? want : 64, r->labels,
-                                  r->scores);
+            r->n = er_hnsw_search(m->index, qv, want, want > 64 ? want : 64, r->labels, r->scores);
             r->hashes = er_xmalloc(((size_t)r->n + 1) * sizeof *r->hashes);
             for (int i = 0; i < r->n; i++)
                 memcpy(r->hashes[i], m->index_hashes[r->labels[i]], sizeof r->hashes[i]);
@@ -332,7 +331,7 @@ static int add_vector_hits(er_memory *m, const er_memory_query *q, const vec_ran
     int rc = 0;
     for (int i = 0; i < r->n && rc == 0; i++) {
         if (r->scores[i] <= 0)
-            break;   /* unrelated or opposite: no evidence at all */
+            break; /* unrelated or opposite: no evidence at all */
         const char *h = r->hashes[i];
         f->rank = i + 1;
         f->score = r->scores[i];
@@ -349,7 +348,7 @@ int er_memory_search(er_memory *m, const er_memory_query *q, er_memory_hit **out
     if (er_str_empty(q->text))
         return er_error_set(err, ER_EINVAL, "a memory search needs some words");
     int k = q->k > 0 ? q->k : DEFAULT_K;
-    int want = 2 * k;   /* each list looks deeper than k: fusion reorders */
+    int want = 2 * k; /* each list looks deeper than k: fusion reorders */
     fused f = { NULL, 0, 0, 0, 0 };
     int rc = 0;
     if (q->mode != ER_MEMORY_VECTOR) {
@@ -370,7 +369,7 @@ int er_memory_search(er_memory *m, const er_memory_query *q, er_memory_hit **out
         er_memory_hits_free(f.hits, f.n);
         return rc;
     }
-    if (f.n)   /* qsort wants an array, even of none */
+    if (f.n) /* qsort wants an array, even of none */
         qsort(f.hits, f.n, sizeof *f.hits, by_score);
     while (f.n > (size_t)k)
         er_memory_item_release(&f.hits[--f.n].item);

@@ -86,7 +86,7 @@ void er_topk_offer(er_topk *t, int64_t label, float score)
 {
     if (t->k <= 0)
         return;
-    if (t->n < t->k) {   /* sift up: the root is the worst kept */
+    if (t->n < t->k) { /* sift up: the root is the worst kept */
         int i = t->n++;
         t->scores[i] = score;
         t->labels[i] = label;
@@ -113,8 +113,8 @@ int er_topk_sort(er_topk *t)
     return t->n;
 }
 
-int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k,
-                int64_t *labels, float *scores)
+int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k, int64_t *labels,
+                float *scores)
 {
     er_topk t;
     er_topk_init(&t, k, labels, scores);
@@ -173,22 +173,22 @@ static heap_item heap_pop(heap *h)
 
 struct er_hnsw {
     int dim;
-    int m, m0;              /* neighbours per node: upper layers, layer 0 */
+    int m, m0; /* neighbours per node: upper layers, layer 0 */
     int ef_construction, ef_search;
-    double level_mult;      /* 1 / ln(m) */
+    double level_mult; /* 1 / ln(m) */
     uint64_t rng;
     size_t n, cap;
-    float *vecs;            /* cap * dim */
+    float *vecs; /* cap * dim */
     int64_t *labels;
     int *levels;
-    int *links0;            /* cap * (1 + m0): count, then ids */
-    int **upper;            /* per node: levels[i] * (1 + m) ints, layer l at (l-1)*(1+m) */
-    int entry, max_level;   /* entry -1 while empty */
+    int *links0;          /* cap * (1 + m0): count, then ids */
+    int **upper;          /* per node: levels[i] * (1 + m) ints, layer l at (l-1)*(1+m) */
+    int entry, max_level; /* entry -1 while empty */
     /* search scratch */
-    uint32_t *visited;      /* cap tags; a node is visited when its tag is visit_tag */
+    uint32_t *visited; /* cap tags; a node is visited when its tag is visit_tag */
     uint32_t visit_tag;
     heap cand, res;
-    heap_item *sel;         /* selection buffer */
+    heap_item *sel; /* selection buffer */
     int sel_cap;
 };
 
@@ -253,7 +253,7 @@ static double next_uniform(er_hnsw *h)
     h->rng ^= h->rng << 25;
     h->rng ^= h->rng >> 27;
     uint64_t x = h->rng * 2685821657736338717ULL;
-    return ((double)(x >> 11) + 0.5) / 9007199254740992.0;   /* (0, 1) */
+    return ((double)(x >> 11) + 0.5) / 9007199254740992.0; /* (0, 1) */
 }
 
 static void grow(er_hnsw *h)
@@ -271,7 +271,7 @@ static void grow(er_hnsw *h)
 
 static void visit_reset(er_hnsw *h)
 {
-    if (++h->visit_tag == 0) {   /* wrapped: old tags could collide */
+    if (++h->visit_tag == 0) { /* wrapped: old tags could collide */
         memset(h->visited, 0, h->cap * sizeof *h->visited);
         h->visit_tag = 1;
     }
@@ -354,8 +354,7 @@ static int select_neighbours(const er_hnsw *h, heap_item *cands, int n, int max)
     for (int i = 0; i < n && kept < max; i++) {
         bool good = true;
         for (int j = 0; j < kept && good; j++)
-            if (er_vec_dot(vec_of(h, cands[i].id), vec_of(h, cands[j].id), h->dim) >
-                cands[i].key)
+            if (er_vec_dot(vec_of(h, cands[i].id), vec_of(h, cands[j].id), h->dim) > cands[i].key)
                 good = false;
         if (good)
             cands[kept++] = cands[i];
@@ -444,8 +443,7 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
     }
 }
 
-int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels,
-                   float *scores)
+int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels, float *scores)
 {
     if (h->entry < 0 || k <= 0)
         return 0;

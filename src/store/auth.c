@@ -40,8 +40,8 @@ static int check_digest(const char *digest, er_error *err)
     return 0;
 }
 
-int er_store_api_token_add(er_store *st, const char *user_id, const char *label,
-                           const char *digest, char id_out[ER_ID_LEN], er_error *err)
+int er_store_api_token_add(er_store *st, const char *user_id, const char *label, const char *digest,
+                           char id_out[ER_ID_LEN], er_error *err)
 {
     int rc = check_digest(digest, err);
     if (rc)
@@ -124,8 +124,8 @@ static int token_list_row(const er_sql_value *cols, int ncols, void *payload)
     return c->fn(&t, c->payload);
 }
 
-int er_store_api_token_list(er_store *st, const char *user_id, er_api_token_fn fn,
-                            void *payload, er_error *err)
+int er_store_api_token_list(er_store *st, const char *user_id, er_api_token_fn fn, void *payload,
+                            er_error *err)
 {
     token_list_ctx c = { fn, payload };
     er_sql_value p = ER_SQL_S(user_id);
@@ -144,16 +144,17 @@ static int token_revoke_tx(er_store *st, void *payload, er_error *err)
     const char *id = payload;
     int64_t now = er_time_ms(), changed = 0;
     er_sql_value p[] = { ER_SQL_I(now), ER_SQL_S(id) };
-    int rc = er_sql_exec(st,
-                         "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
-                         p, 2, &changed, err);
+    int rc =
+        er_sql_exec(st, "UPDATE api_tokens SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
+                    p, 2, &changed, err);
     if (rc == 0 && changed == 0)
         return er_error_set(err, ER_ENOTFOUND, "no valid API token '%s'", id);
     if (rc == 0)
-        rc = er_sql_exec(st,
-                         "UPDATE refresh_tokens SET used_ms = ? WHERE used_ms IS NULL AND family_id "
-                         "IN (SELECT id FROM auth_sessions WHERE api_token_id = ? AND revoked_ms IS NULL)",
-                         p, 2, NULL, err);
+        rc = er_sql_exec(
+            st,
+            "UPDATE refresh_tokens SET used_ms = ? WHERE used_ms IS NULL AND family_id "
+            "IN (SELECT id FROM auth_sessions WHERE api_token_id = ? AND revoked_ms IS NULL)",
+            p, 2, NULL, err);
     if (rc == 0)
         rc = er_sql_exec(st,
                          "UPDATE auth_sessions SET revoked_ms = ? WHERE api_token_id = ? "
@@ -251,8 +252,8 @@ int er_store_refresh_use(er_store *st, const char *digest, char user_id_out[ER_I
         return er_error_set(err, ER_EAUTH, "the session was revoked (log in again)");
     if (s.used_ms && known && ses.expires_ms > now) {
         er_store_refresh_revoke(st, s.family, NULL);
-        return er_error_set(err, ER_EAUTH,
-                            "refresh token was already used; its session is revoked (log in again)");
+        return er_error_set(
+            err, ER_EAUTH, "refresh token was already used; its session is revoked (log in again)");
     }
     return er_error_set(err, ER_EAUTH, "refresh token expired (log in again)");
 }
@@ -260,7 +261,7 @@ int er_store_refresh_use(er_store *st, const char *digest, char user_id_out[ER_I
 int er_store_refresh_revoke(er_store *st, const char *family_id, er_error *err)
 {
     int rc = er_store_session_revoke(st, family_id, err);
-    return rc == ER_ENOTFOUND ? 0 : rc;   /* ended already: nothing to do */
+    return rc == ER_ENOTFOUND ? 0 : rc; /* ended already: nothing to do */
 }
 
 /* ---- identities ---- */
@@ -304,9 +305,9 @@ static int identity_tx(er_store *st, void *payload, er_error *err)
     identity_ctx *c = payload;
     er_sql_value key[] = { ER_SQL_S(c->issuer), ER_SQL_S(c->subject) };
     c->id[0] = '\0';
-    int rc = er_sql_query(st,
-                          "SELECT user_id FROM user_identities WHERE issuer = ? AND subject = ?",
-                          key, 2, id_row, c->id, err);
+    int rc =
+        er_sql_query(st, "SELECT user_id FROM user_identities WHERE issuer = ? AND subject = ?",
+                     key, 2, id_row, c->id, err);
     if (rc || c->id[0])
         return rc;
     rc = create_user(st, er_str_empty(c->name) ? "user" : c->name, c->id, err);
@@ -320,9 +321,8 @@ static int identity_tx(er_store *st, void *payload, er_error *err)
                        p, 5, NULL, err);
 }
 
-int er_store_identity_user(er_store *st, const char *issuer, const char *subject,
-                           const char *name, const char *email, char id_out[ER_ID_LEN],
-                           er_error *err)
+int er_store_identity_user(er_store *st, const char *issuer, const char *subject, const char *name,
+                           const char *email, char id_out[ER_ID_LEN], er_error *err)
 {
     if (er_str_empty(issuer) || er_str_empty(subject))
         return er_error_set(err, ER_EINVAL, "an identity needs an issuer and a subject");
@@ -332,9 +332,9 @@ int er_store_identity_user(er_store *st, const char *issuer, const char *subject
         /* Another server created it first: it is there now. */
         er_sql_value key[] = { ER_SQL_S(issuer), ER_SQL_S(subject) };
         c.id[0] = '\0';
-        rc = er_sql_query(st,
-                          "SELECT user_id FROM user_identities WHERE issuer = ? AND subject = ?",
-                          key, 2, id_row, c.id, err);
+        rc =
+            er_sql_query(st, "SELECT user_id FROM user_identities WHERE issuer = ? AND subject = ?",
+                         key, 2, id_row, c.id, err);
         if (rc == 0 && !c.id[0])
             rc = er_error_set(err, ER_ECONFLICT, "identity of '%s' vanished while logging in",
                               subject);

@@ -40,7 +40,7 @@ static int check_object(const char *agent, const char *json, er_error *err)
     if (rc) {
         er_error_prefix(err, "config for agent '%s'", agent);
         if (err)
-            err->code = ER_EINVAL;   /* bad input from the caller, not a peer */
+            err->code = ER_EINVAL; /* bad input from the caller, not a peer */
         return ER_EINVAL;
     }
     if (!cJSON_IsObject(doc))

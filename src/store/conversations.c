@@ -10,7 +10,7 @@
 #include <string.h>
 
 #define CONV_COLS "id, user_id, title, created_ms, updated_ms"
-#define MSG_COLS "id, conversation_id, task_id, role, content, created_ms"
+#define MSG_COLS  "id, conversation_id, task_id, role, content, created_ms"
 /* "No limit", in a form both engines take as a LIMIT parameter. */
 #define NO_LIMIT INT64_MAX
 
@@ -58,8 +58,8 @@ int er_store_conv_get(er_store *st, const char *id, er_conversation *out, er_err
     memset(out, 0, sizeof *out);
     bool found = false;
     er_sql_value param = ER_SQL_S(id);
-    int rc = er_sql_get(st, "SELECT " CONV_COLS " FROM conversations WHERE id = ?", &param, 1,
-                        5, conv_from_row, out, &found, err);
+    int rc = er_sql_get(st, "SELECT " CONV_COLS " FROM conversations WHERE id = ?", &param, 1, 5,
+                        conv_from_row, out, &found, err);
     if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", id ? id : "");
     return rc;
@@ -81,8 +81,8 @@ static int conv_list_row(const er_sql_value *cols, int ncols, void *payload)
 }
 
 /* Most recently active first; user_id NULL lists everyone's; limit <= 0: all. */
-int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn fn,
-                       void *payload, er_error *err)
+int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn fn, void *payload,
+                       er_error *err)
 {
     conv_list_ctx c = { fn, payload };
     er_sql_value params[] = { ER_SQL_S(user_id), ER_SQL_I(limit > 0 ? limit : NO_LIMIT) };
@@ -97,8 +97,8 @@ int er_store_conv_list(er_store *st, const char *user_id, int limit, er_conv_fn 
                         params + 1, 1, conv_list_row, &c, err);
 }
 
-int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
-                        const char *content, const char *task_id, er_error *err)
+int er_store_msg_append(er_store *st, const char *conv_id, const char *role, const char *content,
+                        const char *task_id, er_error *err)
 {
     if (er_str_empty(conv_id))
         return er_error_set(err, ER_EINVAL, "a message needs a conversation id");
@@ -106,14 +106,14 @@ int er_store_msg_append(er_store *st, const char *conv_id, const char *role,
         return er_error_set(err, ER_EINVAL, "a message needs a role (user, assistant)");
     /* One statement: the SELECT makes an unknown conversation insert nothing, and
      * a trigger (migration 003) moves the conversation's updated_ms. */
-    er_sql_value params[] = { er_sql_opt(task_id), ER_SQL_S(role),
-                              ER_SQL_S(content ? content : ""), ER_SQL_I(er_time_ms()),
-                              ER_SQL_S(conv_id) };
+    er_sql_value params[] = { er_sql_opt(task_id), ER_SQL_S(role), ER_SQL_S(content ? content : ""),
+                              ER_SQL_I(er_time_ms()), ER_SQL_S(conv_id) };
     int64_t added = 0;
-    int rc = er_sql_exec(st,
-                         "INSERT INTO messages (conversation_id, task_id, role, content, created_ms) "
-                         "SELECT id, ?, ?, ?, ? FROM conversations WHERE id = ?",
-                         params, 5, &added, err);
+    int rc =
+        er_sql_exec(st,
+                    "INSERT INTO messages (conversation_id, task_id, role, content, created_ms) "
+                    "SELECT id, ?, ?, ?, ? FROM conversations WHERE id = ?",
+                    params, 5, &added, err);
     if (!rc && added == 0)
         rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", conv_id);
     return rc;
@@ -140,8 +140,8 @@ static int msg_list_row(const er_sql_value *cols, int ncols, void *payload)
 }
 
 /* The newest `limit` are picked in the inner query and put back in order outside. */
-int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn,
-                      void *payload, er_error *err)
+int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn, void *payload,
+                      er_error *err)
 {
     msg_list_ctx c = { fn, payload };
     er_sql_value params[] = { ER_SQL_S(conv_id), ER_SQL_I(limit) };

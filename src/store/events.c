@@ -39,9 +39,8 @@ static int returned_id(const er_sql_value *cols, int ncols, void *payload)
     return 1;
 }
 
-int er_store_event_add(er_store *st, const char *task_id, const char *step_key,
-                       const char *kind, const char *data_json, int64_t *id_out,
-                       er_error *err)
+int er_store_event_add(er_store *st, const char *task_id, const char *step_key, const char *kind,
+                       const char *data_json, int64_t *id_out, er_error *err)
 {
     if (er_str_empty(task_id))
         return er_error_set(err, ER_EINVAL, "an event needs a task id");
@@ -49,7 +48,7 @@ int er_store_event_add(er_store *st, const char *task_id, const char *step_key,
         return er_error_set(err, ER_EINVAL, "an event needs a kind");
     er_sql_value params[] = { ER_SQL_S(task_id), er_sql_opt(step_key), ER_SQL_S(kind),
                               ER_SQL_S(data_json), ER_SQL_I(er_time_ms()) };
-    int64_t id = 0;   /* stays 0 when the step key was already stored */
+    int64_t id = 0; /* stays 0 when the step key was already stored */
     int rc = er_sql_query(st,
                           "INSERT INTO task_events (task_id, step_key, kind, data, created_ms) "
                           "VALUES (?, ?, ?, ?, ?) ON CONFLICT (task_id, step_key) DO NOTHING "
@@ -88,17 +87,17 @@ int er_store_event_list(er_store *st, const char *task_id, int64_t after_id, er_
                         params, 2, event_list_row, &c, err);
 }
 
-int er_store_event_find(er_store *st, const char *task_id, const char *step_key,
-                        er_event *out, er_error *err)
+int er_store_event_find(er_store *st, const char *task_id, const char *step_key, er_event *out,
+                        er_error *err)
 {
     memset(out, 0, sizeof *out);
     if (er_str_empty(step_key))
         return er_error_set(err, ER_EINVAL, "finding an event needs a step key");
     bool found = false;
     er_sql_value params[] = { ER_SQL_S(task_id), ER_SQL_S(step_key) };
-    int rc = er_sql_get(st,
-                        "SELECT " EVENT_COLS " FROM task_events WHERE task_id = ? AND step_key = ?",
-                        params, 2, 6, event_from_row, out, &found, err);
+    int rc =
+        er_sql_get(st, "SELECT " EVENT_COLS " FROM task_events WHERE task_id = ? AND step_key = ?",
+                   params, 2, 6, event_from_row, out, &found, err);
     if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "task '%s' has no event with step key '%s'",
                           task_id ? task_id : "", step_key);

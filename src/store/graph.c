@@ -13,7 +13,7 @@
 #include <string.h>
 
 #define NAME_MAX_BYTES 512
-#define DEPTH_MAX 8
+#define DEPTH_MAX      8
 
 /* Lower case, blanks trimmed and runs of them made one space: OWNED. */
 static char *normalise(const char *name)
@@ -51,9 +51,8 @@ static int id_row(const er_sql_value *cols, int ncols, void *payload)
     return 1;
 }
 
-int er_store_memory_entity(er_store *st, const char *user_id, const char *name,
-                           const char *type, bool create, char id_out[ER_ID_LEN],
-                           er_error *err)
+int er_store_memory_entity(er_store *st, const char *user_id, const char *name, const char *type,
+                           bool create, char id_out[ER_ID_LEN], er_error *err)
 {
     int rc = check_name("name", name, err);
     if (rc)
@@ -63,8 +62,9 @@ int er_store_memory_entity(er_store *st, const char *user_id, const char *name,
     char found[ER_ID_LEN] = "";
     /* the user's own name first, then a shared one */
     er_sql_value p[] = { ER_SQL_S(alias), ER_SQL_S(uid) };
-    rc = er_sql_query(st, "SELECT entity_id FROM memory_aliases WHERE alias = ? "
-                          "AND user_id IN (?, '') ORDER BY user_id DESC LIMIT 1",
+    rc = er_sql_query(st,
+                      "SELECT entity_id FROM memory_aliases WHERE alias = ? "
+                      "AND user_id IN (?, '') ORDER BY user_id DESC LIMIT 1",
                       p, 2, id_row, found, err);
     if (rc == 0 && !found[0] && !create)
         rc = er_error_set(err, ER_ENOTFOUND, "no entity '%s' in memory", name);
@@ -72,12 +72,16 @@ int er_store_memory_entity(er_store *st, const char *user_id, const char *name,
         er_id_new(found);
         er_sql_value e[] = { er_sql_str(found), ER_SQL_S(uid), ER_SQL_S(name),
                              ER_SQL_S(type ? type : ""), ER_SQL_I(er_time_ms()) };
-        rc = er_sql_exec(st, "INSERT INTO memory_entities (id, user_id, name, type, created_ms) "
-                             "VALUES (?, ?, ?, ?, ?)", e, 5, NULL, err);
+        rc = er_sql_exec(st,
+                         "INSERT INTO memory_entities (id, user_id, name, type, created_ms) "
+                         "VALUES (?, ?, ?, ?, ?)",
+                         e, 5, NULL, err);
         er_sql_value a[] = { ER_SQL_S(uid), ER_SQL_S(alias), er_sql_str(found) };
         if (rc == 0)
-            rc = er_sql_exec(st, "INSERT INTO memory_aliases (user_id, alias, entity_id) "
-                                 "VALUES (?, ?, ?)", a, 3, NULL, err);
+            rc = er_sql_exec(st,
+                             "INSERT INTO memory_aliases (user_id, alias, entity_id) "
+                             "VALUES (?, ?, ?)",
+                             a, 3, NULL, err);
     }
     free(alias);
     if (rc == 0)
@@ -94,13 +98,17 @@ int er_store_memory_alias(er_store *st, const char *user_id, const char *entity_
     char *norm = normalise(alias);
     er_sql_value a[] = { ER_SQL_S(user_id ? user_id : ""), ER_SQL_S(norm), ER_SQL_S(entity_id) };
     int64_t changes = 0;
-    rc = er_sql_exec(st, "INSERT INTO memory_aliases (user_id, alias, entity_id) VALUES (?, ?, ?) "
-                         "ON CONFLICT (user_id, alias) DO NOTHING", a, 3, &changes, err);
+    rc = er_sql_exec(st,
+                     "INSERT INTO memory_aliases (user_id, alias, entity_id) VALUES (?, ?, ?) "
+                     "ON CONFLICT (user_id, alias) DO NOTHING",
+                     a, 3, &changes, err);
     char owner[ER_ID_LEN] = "";
     if (rc == 0 && changes == 0) {
         er_sql_value p[] = { a[0], a[1] };
-        rc = er_sql_query(st, "SELECT entity_id FROM memory_aliases WHERE user_id = ? "
-                              "AND alias = ?", p, 2, id_row, owner, err);
+        rc = er_sql_query(st,
+                          "SELECT entity_id FROM memory_aliases WHERE user_id = ? "
+                          "AND alias = ?",
+                          p, 2, id_row, owner, err);
         if (rc == 0 && strcmp(owner, entity_id) != 0)
             rc = er_error_set(err, ER_EEXISTS, "'%s' already names another entity", alias);
     }
@@ -123,11 +131,11 @@ static int relate_tx(er_store *st, void *payload, er_error *err)
     if (rc)
         return rc;
     er_id_new(id);
-    char conf[32];   /* the seam carries no floats: both engines convert the text */
+    char conf[32]; /* the seam carries no floats: both engines convert the text */
     snprintf(conf, sizeof conf, "%.6g", r->confidence);
-    er_sql_value p[] = { er_sql_str(id), ER_SQL_S(r->user_id), er_sql_str(s),
-                         ER_SQL_S(r->predicate), er_sql_str(o), er_sql_str(conf),
-                         ER_SQL_S(r->source), ER_SQL_I(er_time_ms()) };
+    er_sql_value p[] = { er_sql_str(id),         ER_SQL_S(r->user_id),  er_sql_str(s),
+                         ER_SQL_S(r->predicate), er_sql_str(o),         er_sql_str(conf),
+                         ER_SQL_S(r->source),    ER_SQL_I(er_time_ms()) };
     return er_sql_exec(st,
                        "INSERT INTO memory_relations (id, user_id, subject_id, predicate, "
                        "object_id, confidence, source, created_ms) "
@@ -149,10 +157,9 @@ int er_store_memory_relate(er_store *st, const char *user_id, const char *subjec
     if (rc)
         return rc;
     if (!(confidence >= 0 && confidence <= 1))
-        return er_error_set(err, ER_EINVAL, "a confidence is between 0 and 1, not %g",
-                            confidence);
-    relate_args a = { user_id ? user_id : "", subject, predicate, object,
-                      source ? source : "", confidence };
+        return er_error_set(err, ER_EINVAL, "a confidence is between 0 and 1, not %g", confidence);
+    relate_args a = { user_id ? user_id : "", subject,   predicate, object,
+                      source ? source : "",   confidence };
     return er_sql_transaction(st, relate_tx, &a, err);
 }
 
@@ -171,8 +178,8 @@ static int graph_row(const er_sql_value *cols, int ncols, void *payload)
     r.subject = er_sql_col_borrow(&cols[1]);
     r.predicate = er_sql_col_borrow(&cols[2]);
     r.object = er_sql_col_borrow(&cols[3]);
-    r.confidence = cols[4].type == ER_SQL_TEXT ? strtod(cols[4].s, NULL)
-                                                : (double)er_sql_col_int(&cols[4]);
+    r.confidence =
+        cols[4].type == ER_SQL_TEXT ? strtod(cols[4].s, NULL) : (double)er_sql_col_int(&cols[4]);
     r.source = er_sql_col_borrow(&cols[5]);
     r.depth = (int)er_sql_col_int(&cols[6]);
     return g->fn(&r, g->payload);
@@ -191,8 +198,8 @@ int er_store_memory_graph(er_store *st, const char *user_id, const char *entity,
     /* walk: every entity within depth steps (UNION drops repeated (id, depth)
      * pairs, and the depth bound ends cycles); a relation is shown once, at
      * the step that first reaches it. */
-    er_sql_value p[] = { er_sql_str(start), ER_SQL_I(depth), ER_SQL_S(uid), ER_SQL_S(uid),
-                         ER_SQL_I(depth), ER_SQL_I(depth) };
+    er_sql_value p[] = { er_sql_str(start), ER_SQL_I(depth), ER_SQL_S(uid),
+                         ER_SQL_S(uid),     ER_SQL_I(depth), ER_SQL_I(depth) };
     graph_cb g = { fn, payload };
     return er_sql_query(
         st,

@@ -76,8 +76,8 @@ int er_store_lease_check(er_store *st, const er_lease *lease, er_error *err)
 {
     holder h = { 0 };
     er_sql_value param = er_sql_str(lease->task_id);
-    int rc = er_sql_query(st, "SELECT attempt, status, owner FROM tasks WHERE id = ?", &param,
-                          1, holder_row, &h, err);
+    int rc = er_sql_query(st, "SELECT attempt, status, owner FROM tasks WHERE id = ?", &param, 1,
+                          holder_row, &h, err);
     if (rc)
         return rc;
     if (!h.found)
@@ -99,7 +99,8 @@ int er_store_event_add_leased(er_store *st, const er_lease *lease, const char *s
     if (er_str_empty(kind))
         return er_error_set(err, ER_EINVAL, "an event needs a kind");
     er_sql_value params[] = {
-        er_sql_opt(step_key), ER_SQL_S(kind), ER_SQL_S(data_json), ER_SQL_I(er_time_ms()),
+        er_sql_opt(step_key),       ER_SQL_S(kind),
+        ER_SQL_S(data_json),        ER_SQL_I(er_time_ms()),
         er_sql_str(lease->task_id), ER_SQL_I(lease->attempt),
     };
     int64_t id = 0;

@@ -19,12 +19,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define ITEM_COLS                                                                        \
+#define ITEM_COLS                                                                           \
     "m.id, m.user_id, m.scope, m.scope_id, m.kind, m.text, m.source, m.untrusted, m.hash, " \
     "m.created_ms, m.updated_ms, m.expires_ms"
-#define ITEM_NCOLS 12
+#define ITEM_NCOLS    12
 #define DEFAULT_LIMIT 100
-#define MAX_WORDS 32         /* words of a full-text query that count */
+#define MAX_WORDS     32 /* words of a full-text query that count */
 #define FILTER_PARAMS 7
 
 static const char *const scopes[] = { "user", "conversation", "agent", "global" };
@@ -94,8 +94,7 @@ static const char *or_empty(const char *s)
 
 /* Appends " AND …" conditions for f to sql and their values to params
  * (room for FILTER_PARAMS); returns how many were added. */
-static int filter_sql(er_buf *sql, er_sql_value *params, const er_memory_filter *f,
-                      int64_t now_ms)
+static int filter_sql(er_buf *sql, er_sql_value *params, const er_memory_filter *f, int64_t now_ms)
 {
     int n = 0;
     er_buf_puts(sql, " AND (m.expires_ms IS NULL OR m.expires_ms > ?)");
@@ -166,10 +165,17 @@ int er_store_memory_put(er_store *st, er_memory_item *item, bool *created, er_er
     er_id_new(item->id);
     int64_t now = er_time_ms();
     er_sql_value params[] = {
-        er_sql_str(item->id), ER_SQL_S(or_empty(item->user_id)), ER_SQL_S(scope),
-        ER_SQL_S(or_empty(item->scope_id)), ER_SQL_S(er_str_empty(item->kind) ? "fact" : item->kind),
-        ER_SQL_S(item->text), ER_SQL_S(or_empty(item->source)), ER_SQL_I(item->untrusted ? 1 : 0),
-        er_sql_str(item->hash), ER_SQL_I(now), ER_SQL_I(now),
+        er_sql_str(item->id),
+        ER_SQL_S(or_empty(item->user_id)),
+        ER_SQL_S(scope),
+        ER_SQL_S(or_empty(item->scope_id)),
+        ER_SQL_S(er_str_empty(item->kind) ? "fact" : item->kind),
+        ER_SQL_S(item->text),
+        ER_SQL_S(or_empty(item->source)),
+        ER_SQL_I(item->untrusted ? 1 : 0),
+        er_sql_str(item->hash),
+        ER_SQL_I(now),
+        ER_SQL_I(now),
         item->expires_ms > 0 ? ER_SQL_I(item->expires_ms) : ER_SQL_N,
     };
     put_result r = { "", 0 };
@@ -251,7 +257,7 @@ int er_store_memory_list(er_store *st, const er_memory_filter *f, er_memory_item
 
 static int forget_tx(er_store *st, void *payload, er_error *err)
 {
-    const char *const *a = payload;   /* id, user_id (or NULL) */
+    const char *const *a = payload; /* id, user_id (or NULL) */
     char hash[65] = "";
     er_sql_value p[] = { ER_SQL_S(a[0]), ER_SQL_S(a[1]) };
     er_memory_item m;
@@ -264,8 +270,7 @@ static int forget_tx(er_store *st, void *payload, er_error *err)
     if (rc)
         return rc;
     if (!found)
-        return er_error_set(err, ER_ENOTFOUND, "no memory '%s'%s", a[0],
-                            a[1] ? " of yours" : "");
+        return er_error_set(err, ER_ENOTFOUND, "no memory '%s'%s", a[0], a[1] ? " of yours" : "");
     memcpy(hash, m.hash, sizeof hash);
     er_memory_item_release(&m);
     rc = er_sql_exec(st, "DELETE FROM memory_items WHERE id = ?", p, 1, NULL, err);
@@ -288,11 +293,14 @@ int er_store_memory_expire(er_store *st, int64_t now_ms, int64_t *n, er_error *e
 {
     er_sql_value p = ER_SQL_I(now_ms);
     int64_t changes = 0;
-    int rc = er_sql_exec(st, "DELETE FROM memory_items WHERE expires_ms IS NOT NULL "
-                             "AND expires_ms <= ?", &p, 1, &changes, err);
+    int rc = er_sql_exec(st,
+                         "DELETE FROM memory_items WHERE expires_ms IS NOT NULL "
+                         "AND expires_ms <= ?",
+                         &p, 1, &changes, err);
     if (rc == 0)
-        rc = er_sql_exec(st, "DELETE FROM memory_vectors WHERE NOT EXISTS "
-                             "(SELECT 1 FROM memory_items i WHERE i.hash = memory_vectors.hash)",
+        rc = er_sql_exec(st,
+                         "DELETE FROM memory_vectors WHERE NOT EXISTS "
+                         "(SELECT 1 FROM memory_items i WHERE i.hash = memory_vectors.hash)",
                          NULL, 0, NULL, err);
     if (n)
         *n = changes;
@@ -307,24 +315,22 @@ int er_store_memory_expire(er_store *st, int64_t now_ms, int64_t *n, er_error *e
 static const struct {
     const char *dialect;
     const char *head, *tail;
-    const char *word_sep;    /* how the words are joined into that parameter */
-    bool quote;              /* words in "double quotes" (FTS5 strings) */
+    const char *word_sep; /* how the words are joined into that parameter */
+    bool quote;           /* words in "double quotes" (FTS5 strings) */
 } text_queries[] = {
     { "sqlite",
       "SELECT " ITEM_COLS ", -bm25(memory_fts) FROM memory_fts "
       "JOIN memory_items m ON m.seq = memory_fts.rowid WHERE memory_fts MATCH ?",
-      " ORDER BY bm25(memory_fts), m.updated_ms DESC LIMIT ?",
-      " OR ", true },
+      " ORDER BY bm25(memory_fts), m.updated_ms DESC LIMIT ?", " OR ", true },
     { "postgres",
       "SELECT " ITEM_COLS ", ts_rank_cd(m.tsv, q) FROM memory_items m, "
       "to_tsquery('english', ?) q WHERE m.tsv @@ q",
-      " ORDER BY ts_rank_cd(m.tsv, q) DESC, m.updated_ms DESC LIMIT ?",
-      " | ", false },
+      " ORDER BY ts_rank_cd(m.tsv, q) DESC, m.updated_ms DESC LIMIT ?", " | ", false },
 };
 
 static bool word_byte(unsigned char c)
 {
-    return isalnum(c) || c >= 0x80;   /* bytes of UTF-8 letters belong to words */
+    return isalnum(c) || c >= 0x80; /* bytes of UTF-8 letters belong to words */
 }
 
 /* The query's words joined for the engine; false when it has none. */
@@ -371,8 +377,8 @@ int er_store_memory_text_search(er_store *st, const char *query, const er_memory
         params[0] = ER_SQL_S(er_buf_cstr(&terms));
         int n = 1 + filter_sql(&cond, params + 1, f, er_time_ms());
         params[n++] = ER_SQL_I(filter_limit(f));
-        char *sql = er_xasprintf("%s%s%s", text_queries[i].head, er_buf_cstr(&cond),
-                                 text_queries[i].tail);
+        char *sql =
+            er_xasprintf("%s%s%s", text_queries[i].head, er_buf_cstr(&cond), text_queries[i].tail);
         item_cb c = { NULL, fn, payload };
         rc = er_sql_query(st, sql, params, n, item_row, &c, err);
         free(sql);
@@ -463,7 +469,7 @@ static int vec_row(const er_sql_value *cols, int ncols, void *payload)
         return 0;
     int dim = (int)er_sql_col_int(&cols[2]);
     if (dim <= 0 || cols[3].i != (int64_t)dim * 4) {
-        c->bad = true;   /* a row written by something else: skip it, say so once */
+        c->bad = true; /* a row written by something else: skip it, say so once */
         return 0;
     }
     if (dim > c->cap) {
@@ -483,8 +489,9 @@ static int vec_query(er_store *st, const char *sql, const er_sql_value *params, 
     int rc = er_sql_query(st, sql, params, n, vec_row, &c, err);
     free(c.buf);
     if (rc == 0 && c.bad)
-        er_log(ER_LOG_WARN, "memory", "skipped stored vectors whose size does not match "
-                                      "their dimension");
+        er_log(ER_LOG_WARN, "memory",
+               "skipped stored vectors whose size does not match "
+               "their dimension");
     return rc;
 }
 
@@ -511,8 +518,10 @@ int er_store_memory_vec_get(er_store *st, const char *model, const char *hash, f
     *dim = 0;
     vec_copy c = { NULL, 0 };
     er_sql_value params[] = { ER_SQL_S(model), ER_SQL_S(hash) };
-    int rc = vec_query(st, "SELECT seq, hash, dim, vec FROM memory_vectors "
-                           "WHERE model = ? AND hash = ?", params, 2, vec_copy_fn, &c, err);
+    int rc = vec_query(st,
+                       "SELECT seq, hash, dim, vec FROM memory_vectors "
+                       "WHERE model = ? AND hash = ?",
+                       params, 2, vec_copy_fn, &c, err);
     if (rc == 0 && !c.vec)
         return er_error_set(err, ER_ENOTFOUND, "no %s embedding of text %.12s", model, hash);
     *out = c.vec;
@@ -524,8 +533,10 @@ int er_store_memory_vec_scan(er_store *st, const char *model, int64_t after_seq,
                              er_memory_vec_fn fn, void *payload, er_error *err)
 {
     er_sql_value params[] = { ER_SQL_S(model), ER_SQL_I(after_seq) };
-    return vec_query(st, "SELECT seq, hash, dim, vec FROM memory_vectors "
-                         "WHERE model = ? AND seq > ? ORDER BY seq", params, 2, fn, payload, err);
+    return vec_query(st,
+                     "SELECT seq, hash, dim, vec FROM memory_vectors "
+                     "WHERE model = ? AND seq > ? ORDER BY seq",
+                     params, 2, fn, payload, err);
 }
 
 int er_store_memory_vec_items(er_store *st, const char *model, const er_memory_filter *f,
@@ -552,7 +563,9 @@ int er_store_memory_vec_stat(er_store *st, const char *model, int64_t *count, in
     int rc = er_sql_query_int(st, "SELECT COUNT(*) FROM memory_vectors WHERE model = ?", &p, 1,
                               count, NULL, err);
     if (rc == 0)
-        rc = er_sql_query_int(st, "SELECT COALESCE(MAX(seq), 0) FROM memory_vectors "
-                                  "WHERE model = ?", &p, 1, max_seq, NULL, err);
+        rc = er_sql_query_int(st,
+                              "SELECT COALESCE(MAX(seq), 0) FROM memory_vectors "
+                              "WHERE model = ?",
+                              &p, 1, max_seq, NULL, err);
     return rc;
 }

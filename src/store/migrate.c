@@ -19,13 +19,12 @@
 #include <string.h>
 
 #define MIGRATIONS_DIR "store/migrations/"
-#define MAX_DIALECTS 8
+#define MAX_DIALECTS   8
 
-static const char create_versions[] =
-    "CREATE TABLE IF NOT EXISTS schema_migrations ("
-    " version INTEGER PRIMARY KEY,"
-    " name TEXT NOT NULL,"
-    " applied_ms BIGINT NOT NULL)";
+static const char create_versions[] = "CREATE TABLE IF NOT EXISTS schema_migrations ("
+                                      " version INTEGER PRIMARY KEY,"
+                                      " name TEXT NOT NULL,"
+                                      " applied_ms BIGINT NOT NULL)";
 
 typedef struct dialect_migrations {
     char *dialect;
@@ -129,8 +128,8 @@ int er_store_schema_version(er_store *st, int *out, er_error *err)
     int64_t v = 0;
     int rc = er_sql_table_exists(st, "schema_migrations", &has, err);
     if (rc == 0 && has)
-        rc = er_sql_query_int(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations",
-                              NULL, 0, &v, NULL, err);
+        rc = er_sql_query_int(st, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations", NULL,
+                              0, &v, NULL, err);
     *out = (int)v;
     return rc;
 }
@@ -138,7 +137,7 @@ int er_store_schema_version(er_store *st, int *out, er_error *err)
 typedef struct migrate_step {
     const er_migration *list;
     size_t n;
-    const er_migration *applied;   /* set when this step applied one */
+    const er_migration *applied; /* set when this step applied one */
 } migrate_step;
 
 static const er_migration *next_after(const migrate_step *m, int version)

@@ -21,22 +21,22 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define POOL_SIZE 4
+#define POOL_SIZE         4
 #define CONNECT_TIMEOUT_S "5"
-#define MAX_PARAMS 32
-#define STACK_COLS 32
+#define MAX_PARAMS        32
+#define STACK_COLS        32
 
 /* Type OIDs (pg_type.h is a server header). */
-#define OID_BOOL 16
-#define OID_INT8 20
-#define OID_INT2 21
-#define OID_INT4 23
+#define OID_BOOL  16
+#define OID_INT8  20
+#define OID_INT2  21
+#define OID_INT4  23
 #define OID_BYTEA 17
 
 typedef struct pg_conn {
-    PGconn *c;           /* NULL until first needed */
-    bool busy;           /* handed out to a caller */
-    int tx_depth;        /* > 0: pinned to owner */
+    PGconn *c;    /* NULL until first needed */
+    bool busy;    /* handed out to a caller */
+    int tx_depth; /* > 0: pinned to owner */
     pthread_t owner;
     unsigned next_stmt;
     er_stmt_cache stmts; /* SQL text → statement number (as a pointer) */
@@ -44,9 +44,9 @@ typedef struct pg_conn {
 
 typedef struct pg_store {
     er_store base;
-    char *conninfo;      /* the URL as given; libpq reads URIs */
-    char *where;         /* "host:port", for messages */
-    pthread_mutex_t mu;  /* guards the pool slots' busy/tx_depth/owner */
+    char *conninfo;     /* the URL as given; libpq reads URIs */
+    char *where;        /* "host:port", for messages */
+    pthread_mutex_t mu; /* guards the pool slots' busy/tx_depth/owner */
     pthread_cond_t freed;
     pg_conn pool[POOL_SIZE];
 } pg_store;
@@ -83,18 +83,18 @@ static int connect_error(pg_store *s, PGconn *c, er_error *err)
         strstr(why, "no pg_hba.conf entry") || strstr(why, "role \""))
         return er_error_set(err, ER_EAUTH,
                             "PostgreSQL at '%s' refused the login: %s — check the user and "
-                            "password in DATABASE_URL", s->where, why);
+                            "password in DATABASE_URL",
+                            s->where, why);
     if (strstr(why, "database \"") && strstr(why, "does not exist"))
         return er_error_set(err, ER_EINVAL,
                             "PostgreSQL at '%s': %s — create it or fix DATABASE_URL", s->where,
                             why);
     return er_error_set(err, ER_EUNAVAIL,
-                        "cannot connect to PostgreSQL at '%s': %s — is it running?", s->where,
-                        why);
+                        "cannot connect to PostgreSQL at '%s': %s — is it running?", s->where, why);
 }
 
 typedef struct state_code {
-    const char *prefix;  /* SQLSTATE or its class */
+    const char *prefix; /* SQLSTATE or its class */
     int code;
     const char *hint;
 } state_code;
@@ -138,7 +138,7 @@ static int result_error(pg_store *s, pg_conn *pc, const PGresult *res, er_error 
 static void quiet_notices(void *payload, const char *message)
 {
     (void)payload;
-    (void)message;   /* "relation already exists, skipping" and the like */
+    (void)message; /* "relation already exists, skipping" and the like */
 }
 
 static int conn_open(pg_store *s, PGconn **out, er_error *err)
@@ -187,7 +187,7 @@ static pg_conn *take_slot(pg_store *s, pthread_t self)
 {
     for (int i = 0; i < POOL_SIZE; i++)
         if (s->pool[i].tx_depth > 0 && pthread_equal(s->pool[i].owner, self))
-            return &s->pool[i];   /* this thread's open transaction */
+            return &s->pool[i]; /* this thread's open transaction */
     pg_conn *unconnected = NULL;
     for (int i = 0; i < POOL_SIZE; i++) {
         if (s->pool[i].busy)
@@ -249,7 +249,7 @@ static size_t skip_literal(const char *sql, size_t i, er_buf *out)
         char q = sql[i];
         for (j = i + 1; sql[j]; j++) {
             if (sql[j] == q && sql[j + 1] == q)
-                j++;                       /* doubled quote: still inside */
+                j++; /* doubled quote: still inside */
             else if (sql[j] == q)
                 break;
         }
@@ -290,14 +290,14 @@ static int prepare(pg_store *s, pg_conn *pc, const char *sql, const er_sql_value
     char *text = rewrite_placeholders(sql, &count);
     if (count != nparams) {
         free(text);
-        return er_error_set(err, ER_EINTERNAL, "SQL '%s' takes %d parameters, got %d", sql,
-                            count, nparams);
+        return er_error_set(err, ER_EINTERNAL, "SQL '%s' takes %d parameters, got %d", sql, count,
+                            nparams);
     }
     Oid types[MAX_PARAMS];
     for (int i = 0; i < nparams; i++)
         types[i] = params[i].type == ER_SQL_INT    ? OID_INT8
                    : params[i].type == ER_SQL_BLOB ? OID_BYTEA
-                                                   : 0;   /* 0: the server infers */
+                                                   : 0; /* 0: the server infers */
     char name[32];
     *num = ++pc->next_stmt;
     snprintf(name, sizeof name, "er_%lu", (unsigned long)*num);
@@ -334,7 +334,7 @@ static int exec_once(pg_store *s, pg_conn *pc, const char *sql, const er_sql_val
         if (params[i].type == ER_SQL_INT) {
             snprintf(ints[i], sizeof ints[i], "%lld", (long long)params[i].i);
             values[i] = ints[i];
-        } else if (params[i].type == ER_SQL_BLOB) {   /* bytes as they are: binary format */
+        } else if (params[i].type == ER_SQL_BLOB) { /* bytes as they are: binary format */
             values[i] = params[i].s ? params[i].s : "";
             lengths[i] = (int)params[i].i;
             formats[i] = 1;
@@ -378,7 +378,7 @@ static int hex_nibble(char c)
 static char *bytea_decode(const char *text, size_t *n)
 {
     size_t len = strlen(text);
-    if (len < 2 || text[0] != '\\' || text[1] != 'x') {   /* escape format: keep the text */
+    if (len < 2 || text[0] != '\\' || text[1] != 'x') { /* escape format: keep the text */
         *n = len;
         char *copy = er_xmalloc(len + 1);
         memcpy(copy, text, len + 1);
@@ -436,7 +436,7 @@ static int run_sql(pg_store *s, const char *sql, const er_sql_value *params, int
         return rc;
     PGresult *res = NULL;
     rc = exec_on(s, pc, sql, params, nparams, &res, err);
-    conn_release(s, pc);   /* the rows live in res: callbacks may use the store */
+    conn_release(s, pc); /* the rows live in res: callbacks may use the store */
     if (rc)
         return rc;
     if (changes)
@@ -580,8 +580,8 @@ static int pg_open(er_store **out, const er_url *url, er_error *err)
     pg_store *s = er_xcalloc(1, sizeof *s);
     s->base.be = &er_store_postgres_backend;
     s->conninfo = er_xstrdup(url->raw);
-    s->where = er_xasprintf("%s:%d", url->host ? url->host : "localhost",
-                            url->port ? url->port : 5432);
+    s->where =
+        er_xasprintf("%s:%d", url->host ? url->host : "localhost", url->port ? url->port : 5432);
     pthread_mutex_init(&s->mu, NULL);
     pthread_cond_init(&s->freed, NULL);
     pg_conn *pc;
@@ -599,16 +599,16 @@ static int pg_open(er_store **out, const er_url *url, er_error *err)
 static int pg_migration_lock(er_store *st, er_error *err)
 {
     /* The key is "errand.m" as 8 bytes. */
-    return er_sql_exec(st, "SELECT pg_advisory_xact_lock(7310030907965189741)", NULL, 0, NULL,
-                       err);
+    return er_sql_exec(st, "SELECT pg_advisory_xact_lock(7310030907965189741)", NULL, 0, NULL, err);
 }
 
 static int pg_table_exists(er_store *st, const char *name, bool *out, er_error *err)
 {
     er_sql_value p = ER_SQL_S(name);
     int64_t one;
-    return er_sql_query_int(st, "SELECT 1 FROM information_schema.tables "
-                                "WHERE table_schema = current_schema() AND table_name = ?",
+    return er_sql_query_int(st,
+                            "SELECT 1 FROM information_schema.tables "
+                            "WHERE table_schema = current_schema() AND table_name = ?",
                             &p, 1, &one, out, err);
 }
 

@@ -8,7 +8,10 @@
 
 er_pq_api er_pq;
 
-#define SYM(f) { #f, offsetof(er_pq_api, f) }
+#define SYM(f)                     \
+    {                              \
+#f, offsetof(er_pq_api, f) \
+    }
 static const er_dl_sym syms[] = {
     SYM(PQclear),
     SYM(PQcmdTuples),

@@ -84,8 +84,8 @@ int er_store_session_list(er_store *st, const char *user_id, er_session_fn fn, v
 }
 
 typedef struct revoke_ctx {
-    const char *id;             /* a session, or NULL */
-    const char *user_id;        /* every session and token of a user, or NULL */
+    const char *id;      /* a session, or NULL */
+    const char *user_id; /* every session and token of a user, or NULL */
     int64_t count;
 } revoke_ctx;
 
@@ -93,9 +93,9 @@ static int session_revoke_tx(er_store *st, void *payload, er_error *err)
 {
     revoke_ctx *r = payload;
     er_sql_value p[] = { ER_SQL_I(er_time_ms()), ER_SQL_S(r->id) };
-    int rc = er_sql_exec(st,
-                         "UPDATE auth_sessions SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL",
-                         p, 2, &r->count, err);
+    int rc = er_sql_exec(
+        st, "UPDATE auth_sessions SET revoked_ms = ? WHERE id = ? AND revoked_ms IS NULL", p, 2,
+        &r->count, err);
     if (rc == 0)
         rc = er_sql_exec(st,
                          "UPDATE refresh_tokens SET used_ms = ? WHERE family_id = ? "
@@ -168,9 +168,8 @@ static int change_row(const er_sql_value *c, int ncols, void *payload)
     change_ctx *x = payload;
     if (ncols < 5)
         return 1;
-    er_auth_change ch = { er_sql_col_int(&c[0]), er_sql_col_borrow(&c[1]),
-                          er_sql_col_borrow(&c[2]), er_sql_col_borrow(&c[3]),
-                          er_sql_col_int(&c[4]) };
+    er_auth_change ch = { er_sql_col_int(&c[0]), er_sql_col_borrow(&c[1]), er_sql_col_borrow(&c[2]),
+                          er_sql_col_borrow(&c[3]), er_sql_col_int(&c[4]) };
     if (!ch.kind || !ch.subject)
         return 0;
     return x->fn(&ch, x->payload);

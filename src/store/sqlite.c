@@ -32,11 +32,11 @@
 #include <unistd.h>
 
 #define BUSY_TIMEOUT_MS 5000
-#define STACK_COLS 32
+#define STACK_COLS      32
 
 typedef struct cached_stmt {
     sqlite3_stmt *stmt;
-    bool busy;           /* in use further up this thread's stack */
+    bool busy; /* in use further up this thread's stack */
 } cached_stmt;
 
 /* A connection and its prepared statements. */
@@ -48,15 +48,15 @@ typedef struct sq_conn {
 #define READERS 4
 
 typedef struct sq_reader {
-    sq_conn c;           /* c.db NULL until first needed */
-    bool busy;           /* lent to a thread's er_store_read */
+    sq_conn c; /* c.db NULL until first needed */
+    bool busy; /* lent to a thread's er_store_read */
 } sq_reader;
 
 typedef struct sqlite_store {
     er_store base;
     sq_conn main;
     char *path;
-    pthread_mutex_t mu;  /* recursive: guards main and tx_depth */
+    pthread_mutex_t mu; /* recursive: guards main and tx_depth */
     int tx_depth;
     bool memory;         /* ":memory:": another connection is another database */
     pthread_mutex_t rmu; /* guards readers[].busy */
@@ -90,25 +90,19 @@ static code_hint classify(int rc)
     case SQLITE_BUSY:
     case SQLITE_LOCKED:
         return (code_hint){ ER_EUNAVAIL, " — another process holds the lock; try again" };
-    case SQLITE_FULL:
-        return (code_hint){ ER_EIO, " — free some disk space" };
+    case SQLITE_FULL: return (code_hint){ ER_EIO, " — free some disk space" };
     case SQLITE_READONLY:
     case SQLITE_PERM:
-    case SQLITE_CANTOPEN:
-        return (code_hint){ ER_EIO, " — check the file's permissions" };
+    case SQLITE_CANTOPEN: return (code_hint){ ER_EIO, " — check the file's permissions" };
     case SQLITE_IOERR:
     case SQLITE_CORRUPT:
     case SQLITE_NOTADB:
     case SQLITE_NOLFS:
-    case SQLITE_PROTOCOL:
-        return (code_hint){ ER_EIO, "" };
-    case SQLITE_TOOBIG:
-        return (code_hint){ ER_ETOOBIG, "" };
+    case SQLITE_PROTOCOL: return (code_hint){ ER_EIO, "" };
+    case SQLITE_TOOBIG: return (code_hint){ ER_ETOOBIG, "" };
     case SQLITE_MISMATCH:
-    case SQLITE_RANGE:
-        return (code_hint){ ER_EINVAL, "" };
-    default:
-        break;
+    case SQLITE_RANGE: return (code_hint){ ER_EINVAL, "" };
+    default: break;
     }
     if (rc == SQLITE_CONSTRAINT_UNIQUE || rc == SQLITE_CONSTRAINT_PRIMARYKEY)
         return (code_hint){ ER_EEXISTS, "" };
@@ -124,8 +118,8 @@ static int sql_error(sqlite_store *s, sq_conn *c, int rc, er_error *err)
 {
     const char *msg = c->db ? sqlite3_errmsg(c->db) : sqlite3_errstr(rc);
     if (strstr(msg, "no such table"))
-        return er_error_set(err, ER_EINVAL, "database '%s': %s — run 'errand migrate'",
-                            s->path, msg);
+        return er_error_set(err, ER_EINVAL, "database '%s': %s — run 'errand migrate'", s->path,
+                            msg);
     code_hint ch = classify(rc);
     return er_error_set(err, ch.code, "database '%s': %s%s", s->path, msg, ch.hint);
 }
@@ -179,8 +173,8 @@ static void free_cached(void *val)
 }
 
 /* Text is bound SQLITE_STATIC: params outlive the statement's use. */
-static int bind_params(sqlite_store *s, sq_conn *c, sqlite3_stmt *stmt,
-                       const er_sql_value *params, int nparams, er_error *err)
+static int bind_params(sqlite_store *s, sq_conn *c, sqlite3_stmt *stmt, const er_sql_value *params,
+                       int nparams, er_error *err)
 {
     if (sqlite3_bind_parameter_count(stmt) != nparams)
         return er_error_set(err, ER_EINTERNAL, "SQL '%s' takes %d parameters, got %d",
@@ -206,16 +200,12 @@ static void read_row(sqlite3_stmt *stmt, er_sql_value *vals, int ncols)
 {
     for (int c = 0; c < ncols; c++) {
         switch (sqlite3_column_type(stmt, c)) {
-        case SQLITE_NULL:
-            vals[c] = ER_SQL_N;
-            break;
-        case SQLITE_INTEGER:
-            vals[c] = ER_SQL_I(sqlite3_column_int64(stmt, c));
-            break;
+        case SQLITE_NULL: vals[c] = ER_SQL_N; break;
+        case SQLITE_INTEGER: vals[c] = ER_SQL_I(sqlite3_column_int64(stmt, c)); break;
         case SQLITE_BLOB:
             vals[c] = ER_SQL_B(sqlite3_column_blob(stmt, c), sqlite3_column_bytes(stmt, c));
             break;
-        default:   /* text and real reach the domain as text */
+        default: /* text and real reach the domain as text */
             vals[c] = (er_sql_value){ ER_SQL_TEXT, 0, (const char *)sqlite3_column_text(stmt, c) };
             if (!vals[c].s)
                 vals[c] = ER_SQL_N;
@@ -268,7 +258,7 @@ static int run_on(sqlite_store *s, sq_conn *c, const char *sql, const er_sql_val
 static int run_sql(sqlite_store *s, const char *sql, const er_sql_value *params, int nparams,
                    er_sql_row_fn fn, void *payload, int64_t *changes, er_error *err)
 {
-    if (tls_reader.s == s)   /* inside this thread's er_store_read: its own connection */
+    if (tls_reader.s == s) /* inside this thread's er_store_read: its own connection */
         return run_on(s, tls_reader.c, sql, params, nparams, fn, payload, changes, err);
     pthread_mutex_lock(&s->mu);
     int rc = run_on(s, &s->main, sql, params, nparams, fn, payload, changes, err);
@@ -316,8 +306,8 @@ static int sq_transaction(er_store *st, er_store_tx_fn fn, void *payload, er_err
         tls_reader = (reader_ref){ NULL, NULL };
     pthread_mutex_lock(&s->mu);
     bool outer = s->tx_depth == 0;
-    int rc = run_sql(s, outer ? "BEGIN IMMEDIATE" : "SAVEPOINT er_tx", NULL, 0, NULL, NULL,
-                     NULL, err);
+    int rc =
+        run_sql(s, outer ? "BEGIN IMMEDIATE" : "SAVEPOINT er_tx", NULL, 0, NULL, NULL, NULL, err);
     if (rc == 0) {
         s->tx_depth++;
         rc = fn(st, payload, err);
@@ -391,7 +381,7 @@ static sq_reader *reader_take(sqlite_store *s)
 static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err)
 {
     sqlite_store *s = downcast(st);
-    if (tls_reader.s == s)   /* nested: join the snapshot */
+    if (tls_reader.s == s) /* nested: join the snapshot */
         return fn(st, payload, err);
     /* The main connection when it is free (or this thread's own); a reader when
      * another thread holds it and one is free; otherwise wait for the main. */
@@ -402,7 +392,7 @@ static int sq_read(er_store *st, er_store_tx_fn fn, void *payload, er_error *err
             pthread_mutex_lock(&s->mu);
         int rc;
         if (s->tx_depth > 0) {
-            rc = fn(st, payload, err);   /* this thread's transaction: join it */
+            rc = fn(st, payload, err); /* this thread's transaction: join it */
         } else {
             s->tx_depth++;
             rc = read_snapshot(s, fn, payload, err);
@@ -456,7 +446,7 @@ static int make_parent_dirs(const char *path, char *why, size_t whysize)
 static int private_file(const char *path, char *why, size_t whysize)
 {
     int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-    if (fd < 0)   /* SQLite's own open says why, with its own words */
+    if (fd < 0) /* SQLite's own open says why, with its own words */
         return 0;
     struct stat sb;
     int rc = 0;
@@ -529,7 +519,8 @@ static int sq_open(er_store **out, const er_url *url, er_error *err)
     if (url->host)
         return er_error_set(err, ER_EINVAL,
                             "DATABASE_URL '%s' has a host part: use sqlite:///absolute/path.db, "
-                            "sqlite:relative.db or sqlite::memory:", url->raw);
+                            "sqlite:relative.db or sqlite::memory:",
+                            url->raw);
     if (er_str_empty(url->path))
         return er_error_set(err, ER_EINVAL,
                             "DATABASE_URL '%s' names no database file: use sqlite:///path.db",
@@ -548,14 +539,13 @@ static int sq_open(er_store **out, const er_url *url, er_error *err)
     char why[200] = "";
     int rc = 0;
     if (strcmp(s->path, ":memory:") != 0 && (make_parent_dirs(s->path, why, sizeof why) != 0 ||
-                                              private_file(s->path, why, sizeof why) != 0))
+                                             private_file(s->path, why, sizeof why) != 0))
         rc = open_error(s, why, err);
     if (rc == 0) {
         int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;
         int src = sqlite3_open_v2(s->path, &s->main.db, flags, NULL);
         if (src != SQLITE_OK)
-            rc = open_error(s, s->main.db ? sqlite3_errmsg(s->main.db) : sqlite3_errstr(src),
-                            err);
+            rc = open_error(s, s->main.db ? sqlite3_errmsg(s->main.db) : sqlite3_errstr(src), err);
         else
             rc = configure(s, err);
     }
@@ -590,8 +580,8 @@ static int sq_table_exists(er_store *st, const char *name, bool *out, er_error *
 {
     er_sql_value p = ER_SQL_S(name);
     int64_t one;
-    return er_sql_query_int(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-                            &p, 1, &one, out, err);
+    return er_sql_query_int(st, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", &p,
+                            1, &one, out, err);
 }
 
 const er_store_backend er_store_sqlite_backend = {
@@ -606,6 +596,6 @@ const er_store_backend er_store_sqlite_backend = {
     .transaction = sq_transaction,
     .read = sq_read,
     .ping = sq_ping,
-    .migration_lock = NULL,   /* transactions begin IMMEDIATE: the write lock */
+    .migration_lock = NULL, /* transactions begin IMMEDIATE: the write lock */
     .table_exists = sq_table_exists,
 };

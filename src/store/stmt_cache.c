@@ -12,7 +12,7 @@
 
 static size_t hash_sql(const char *s)
 {
-    uint64_t h = 1469598103934665603ull;   /* FNV-1a */
+    uint64_t h = 1469598103934665603ull; /* FNV-1a */
     for (; *s; s++) {
         h ^= (unsigned char)*s;
         h *= 1099511628211ull;
@@ -49,7 +49,7 @@ static void grow(er_stmt_cache *c)
 
 void er_stmt_cache_put(er_stmt_cache *c, const char *sql, void *val)
 {
-    if ((c->n + 1) * 2 > c->cap)   /* keep the load under one half */
+    if ((c->n + 1) * 2 > c->cap) /* keep the load under one half */
         grow(c);
     er_stmt_slot *s = find_slot(c->slots, c->cap, sql);
     if (!s->sql) {

@@ -14,8 +14,8 @@
 
 typedef struct scheme_entry {
     const char *scheme;
-    const er_store_backend *be;   /* NULL: compiled out */
-    const char *option;           /* the CMake option that brings it */
+    const er_store_backend *be; /* NULL: compiled out */
+    const char *option;         /* the CMake option that brings it */
 } scheme_entry;
 
 static const scheme_entry schemes[] = {
@@ -48,8 +48,10 @@ int er_store_open(er_store **out, const char *url, er_error *err)
     }
     const scheme_entry *e = find_scheme(u.scheme);
     if (!e) {
-        rc = er_error_set(err, ER_EINVAL, "unknown DATABASE_URL scheme '%s' "
-                          "(use sqlite:///path or postgresql://…)", u.scheme);
+        rc = er_error_set(err, ER_EINVAL,
+                          "unknown DATABASE_URL scheme '%s' "
+                          "(use sqlite:///path or postgresql://…)",
+                          u.scheme);
     } else if (!e->be) {
         rc = er_error_set(err, ER_EINVAL,
                           "DATABASE_URL scheme '%s' is not compiled in: rebuild with -D%s=ON",
@@ -191,8 +193,8 @@ static int get_row(const er_sql_value *cols, int ncols, void *payload)
     return 1;
 }
 
-int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams,
-               int ncols, er_row_decode decode, void *out, bool *found, er_error *err)
+int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams, int ncols,
+               er_row_decode decode, void *out, bool *found, er_error *err)
 {
     get_ctx c = { ncols, decode, out, false };
     int rc = er_sql_query(st, sql, params, nparams, get_row, &c, err);
@@ -212,7 +214,7 @@ static int int_row(const er_sql_value *cols, int ncols, void *payload)
         r->value = er_sql_col_int(&cols[0]);
         r->found = true;
     }
-    return 1;   /* the first row is all we want */
+    return 1; /* the first row is all we want */
 }
 
 int er_sql_query_int(er_store *st, const char *sql, const er_sql_value *params, int nparams,

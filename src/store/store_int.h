@@ -17,9 +17,9 @@ int er_sql_migration_lock(er_store *st, er_error *err);
 int er_sql_table_exists(er_store *st, const char *name, bool *out, er_error *err);
 
 /* Column decoding for row callbacks. */
-char *er_sql_col_text(const er_sql_value *v);             /* OWNED copy, NULL for NULL */
-void er_sql_col_id(char out[ER_ID_LEN], const er_sql_value *v);  /* "" for NULL */
-int64_t er_sql_col_int(const er_sql_value *v);             /* 0 for NULL */
+char *er_sql_col_text(const er_sql_value *v);                   /* OWNED copy, NULL for NULL */
+void er_sql_col_id(char out[ER_ID_LEN], const er_sql_value *v); /* "" for NULL */
+int64_t er_sql_col_int(const er_sql_value *v);                  /* 0 for NULL */
 /* The column's text itself, BORROWED for the row callback (list callbacks get
  * row structs that point into the backend's row); NULL unless it is text. */
 static inline char *er_sql_col_borrow(const er_sql_value *v)
@@ -38,8 +38,8 @@ typedef void (*er_row_decode)(void *out, const er_sql_value *cols, bool copy);
 
 /* Runs a query for one row of at least ncols columns and decodes it into out
  * with owned copies; *found says whether a row came back. */
-int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams,
-               int ncols, er_row_decode decode, void *out, bool *found, er_error *err);
+int er_sql_get(er_store *st, const char *sql, const er_sql_value *params, int nparams, int ncols,
+               er_row_decode decode, void *out, bool *found, er_error *err);
 
 /* Runs a query expected to give one integer in its first column.
  * *found (may be NULL) says whether a row came back; *out is untouched otherwise. */
@@ -67,7 +67,7 @@ typedef struct er_stmt_slot {
 
 typedef struct er_stmt_cache {
     er_stmt_slot *slots;
-    size_t cap;  /* power of two, or 0 */
+    size_t cap; /* power of two, or 0 */
     size_t n;
 } er_stmt_cache;
 

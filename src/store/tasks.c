@@ -13,15 +13,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TASK_COLS                                                                          \
+#define TASK_COLS                                                                        \
     "id, parent_id, conversation_id, user_id, trace_id, agent, request, result, error, " \
     "meta, status, tokens_in, tokens_out, created_ms, updated_ms, attempt, deadline_ms"
-#define TASK_NCOLS 17
+#define TASK_NCOLS         17
 #define DEFAULT_LIST_LIMIT 100
 
 static const char *const status_names[] = {
-    [ER_TASK_QUEUED] = "queued", [ER_TASK_ROUTED] = "routed",  [ER_TASK_RUNNING] = "running",
-    [ER_TASK_DONE] = "done",     [ER_TASK_FAILED] = "failed",  [ER_TASK_CANCELLED] = "cancelled",
+    [ER_TASK_QUEUED] = "queued", [ER_TASK_ROUTED] = "routed", [ER_TASK_RUNNING] = "running",
+    [ER_TASK_DONE] = "done",     [ER_TASK_FAILED] = "failed", [ER_TASK_CANCELLED] = "cancelled",
 };
 
 static bool status_valid(int s)
@@ -97,12 +97,23 @@ int er_store_task_create(er_store *st, er_task *t, er_error *err)
         er_id_new(t->id);
     t->created_ms = t->updated_ms = er_time_ms();
     er_sql_value params[TASK_NCOLS] = {
-        er_sql_str(t->id),          er_sql_opt(t->parent_id), er_sql_opt(t->conversation_id),
-        er_sql_opt(t->user_id),   er_sql_opt(t->trace_id),  ER_SQL_S(t->agent),
-        ER_SQL_S(t->request ? t->request : ""), ER_SQL_S(t->result), ER_SQL_S(t->error),
-        ER_SQL_S(t->meta),        ER_SQL_I(t->status),      ER_SQL_I(t->tokens_in),
-        ER_SQL_I(t->tokens_out),  ER_SQL_I(t->created_ms),  ER_SQL_I(t->updated_ms),
-        ER_SQL_I(t->attempt),     t->deadline_ms ? ER_SQL_I(t->deadline_ms) : ER_SQL_N,
+        er_sql_str(t->id),
+        er_sql_opt(t->parent_id),
+        er_sql_opt(t->conversation_id),
+        er_sql_opt(t->user_id),
+        er_sql_opt(t->trace_id),
+        ER_SQL_S(t->agent),
+        ER_SQL_S(t->request ? t->request : ""),
+        ER_SQL_S(t->result),
+        ER_SQL_S(t->error),
+        ER_SQL_S(t->meta),
+        ER_SQL_I(t->status),
+        ER_SQL_I(t->tokens_in),
+        ER_SQL_I(t->tokens_out),
+        ER_SQL_I(t->created_ms),
+        ER_SQL_I(t->updated_ms),
+        ER_SQL_I(t->attempt),
+        t->deadline_ms ? ER_SQL_I(t->deadline_ms) : ER_SQL_N,
     };
     int rc = er_sql_exec(st,
                          "INSERT INTO tasks (" TASK_COLS ") "
@@ -118,8 +129,8 @@ int er_store_task_get(er_store *st, const char *id, er_task *out, er_error *err)
     memset(out, 0, sizeof *out);
     bool found = false;
     er_sql_value param = ER_SQL_S(id);
-    int rc = er_sql_get(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &param, 1,
-                        TASK_NCOLS, task_from_row, out, &found, err);
+    int rc = er_sql_get(st, "SELECT " TASK_COLS " FROM tasks WHERE id = ?", &param, 1, TASK_NCOLS,
+                        task_from_row, out, &found, err);
     if (rc == 0 && !found)
         rc = er_error_set(err, ER_ENOTFOUND, "no task '%s'", id ? id : "");
     return rc;
@@ -252,7 +263,7 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
         q.params[q.n++] = ER_SQL_I(f->status);
     }
     _Static_assert(ER_TASK_DONE == 3, "tasks_open's bound (migration 004) is done = 3");
-    if (f->open)   /* literal: the partial index tasks_open (migration 004) is for it */
+    if (f->open) /* literal: the partial index tasks_open (migration 004) is for it */
         add_cond(&q, "status", "< 3");
     er_buf_puts(&q.sql, " ORDER BY created_ms DESC, id DESC LIMIT ?");
     q.params[q.n++] = ER_SQL_I(f->limit > 0 ? f->limit : DEFAULT_LIST_LIMIT);
@@ -262,8 +273,8 @@ int er_store_task_list(er_store *st, const er_task_filter *f, er_task_fn fn, voi
     return rc;
 }
 
-int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn,
-                           void *payload, er_error *err)
+int er_store_tasks_overdue(er_store *st, int64_t now_ms, int limit, er_task_fn fn, void *payload,
+                           er_error *err)
 {
     er_sql_value params[] = { ER_SQL_I(now_ms), ER_SQL_I(limit > 0 ? limit : DEFAULT_LIST_LIMIT) };
     task_list_ctx c = { fn, payload };
@@ -286,11 +297,13 @@ static int advance_refused(er_store *st, const char *id, er_task_status to, int 
     if (rc)
         return rc;
     if (attempt && t.attempt != attempt && !er_task_status_final(t.status))
-        rc = er_error_set(err, ER_ECONFLICT, "task '%s' is run by attempt %d now; the outcome "
-                          "of attempt %d is dropped", id, t.attempt, attempt);
+        rc = er_error_set(err, ER_ECONFLICT,
+                          "task '%s' is run by attempt %d now; the outcome "
+                          "of attempt %d is dropped",
+                          id, t.attempt, attempt);
     else
-        rc = er_error_set(err, ER_ECONFLICT, "task '%s' is already %s; it cannot move to %s",
-                          id, er_task_status_name(t.status), er_task_status_name(to));
+        rc = er_error_set(err, ER_ECONFLICT, "task '%s' is already %s; it cannot move to %s", id,
+                          er_task_status_name(t.status), er_task_status_name(to));
     er_task_release(&t);
     return rc;
 }
@@ -308,10 +321,18 @@ int er_store_task_advance(er_store *st, const char *id, er_task_status to,
     /* Final statuses are never left; a non-final one may be re-entered to update fields. */
     int below = er_task_status_final(to) ? ER_TASK_DONE : (int)to + 1;
     er_sql_value params[] = {
-        ER_SQL_I(to),              ER_SQL_S(upd->agent), ER_SQL_S(upd->result),
-        ER_SQL_S(upd->error),      ER_SQL_S(upd->meta),  ER_SQL_I(upd->tokens_in),
-        ER_SQL_I(upd->tokens_out), ER_SQL_I(er_time_ms()), ER_SQL_S(id),
-        ER_SQL_I(below),           ER_SQL_I(upd->attempt), ER_SQL_I(upd->attempt),
+        ER_SQL_I(to),
+        ER_SQL_S(upd->agent),
+        ER_SQL_S(upd->result),
+        ER_SQL_S(upd->error),
+        ER_SQL_S(upd->meta),
+        ER_SQL_I(upd->tokens_in),
+        ER_SQL_I(upd->tokens_out),
+        ER_SQL_I(er_time_ms()),
+        ER_SQL_S(id),
+        ER_SQL_I(below),
+        ER_SQL_I(upd->attempt),
+        ER_SQL_I(upd->attempt),
     };
     int64_t changed = 0;
     int rc = er_sql_exec(st,

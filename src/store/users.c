@@ -39,8 +39,8 @@ static int id_row(const er_sql_value *cols, int ncols, void *payload)
 }
 
 /* A given role replaces the stored one; NULL keeps it ("user" for a new user). */
-int er_store_user_ensure(er_store *st, const char *name, const char *role,
-                         char id_out[ER_ID_LEN], er_error *err)
+int er_store_user_ensure(er_store *st, const char *name, const char *role, char id_out[ER_ID_LEN],
+                         er_error *err)
 {
     if (er_str_empty(name))
         return er_error_set(err, ER_EINVAL, "user name is empty");
@@ -61,8 +61,8 @@ int er_store_user_ensure(er_store *st, const char *name, const char *role,
     return rc;
 }
 
-static int user_get_by(er_store *st, const char *sql, const char *key, er_user *out,
-                       bool *found, er_error *err)
+static int user_get_by(er_store *st, const char *sql, const char *key, er_user *out, bool *found,
+                       er_error *err)
 {
     er_sql_value param = ER_SQL_S(key);
     return er_sql_get(st, sql, &param, 1, 4, user_from_row, out, found, err);
@@ -111,8 +111,7 @@ int er_store_user_list(er_store *st, er_user_fn fn, void *payload, er_error *err
 /* By id or name, as er_store_user_get: the WHERE of both statements below. */
 #define BY_ID_OR_NAME "WHERE id = ? OR (name = ? AND NOT EXISTS (SELECT 1 FROM users WHERE id = ?))"
 
-int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role,
-                           er_error *err)
+int er_store_user_set_role(er_store *st, const char *id_or_name, const char *role, er_error *err)
 {
     if (er_str_empty(id_or_name))
         return er_error_set(err, ER_EINVAL, "user id or name is empty");

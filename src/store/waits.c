@@ -10,7 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define WAIT_COLS "task_id, call_id, step_key, tool, admin_only, created_ms, expires_ms"
+#define WAIT_COLS  "task_id, call_id, step_key, tool, admin_only, created_ms, expires_ms"
 #define WAIT_NCOLS 7
 
 static void wait_from_row(void *out, const er_sql_value *c, bool copy)
@@ -32,8 +32,8 @@ int er_store_wait_park(er_store *st, const er_lease *lease, const er_task_wait *
     if (er_str_empty(w->call_id) || er_str_empty(w->step_key) || er_str_empty(w->tool))
         return er_error_set(err, ER_EINVAL, "a wait needs a call id, a step key and a tool");
     er_sql_value params[] = {
-        ER_SQL_S(w->call_id), ER_SQL_S(w->step_key),  ER_SQL_S(w->tool),
-        ER_SQL_I(w->admin_only), ER_SQL_I(w->created_ms), ER_SQL_I(w->expires_ms),
+        ER_SQL_S(w->call_id),       ER_SQL_S(w->step_key),    ER_SQL_S(w->tool),
+        ER_SQL_I(w->admin_only),    ER_SQL_I(w->created_ms),  ER_SQL_I(w->expires_ms),
         er_sql_str(lease->task_id), ER_SQL_I(lease->attempt),
     };
     int64_t one = 0;
@@ -45,7 +45,7 @@ int er_store_wait_park(er_store *st, const er_lease *lease, const er_task_wait *
                               "WHERE id = ? AND attempt = ? AND status < 3 "
                               "ON CONFLICT (task_id) DO NOTHING RETURNING 1",
                               params, (int)ER_ARRAY_LEN(params), &one, NULL, err);
-    if (rc == 0 && one == 0)   /* there already, or the lease is gone */
+    if (rc == 0 && one == 0) /* there already, or the lease is gone */
         rc = er_store_lease_check(st, lease, err);
     if (rc == 0 && fresh)
         *fresh = one != 0;
@@ -76,17 +76,19 @@ static int end_tx(er_store *st, void *payload, er_error *err)
     er_sql_value params[] = { er_sql_str(c->task_id), ER_SQL_S(c->call_id) };
     int64_t since = 0;
     bool found = false;
-    int rc = er_sql_query_int(st, "DELETE FROM task_waits WHERE task_id = ? AND call_id = ? "
-                                  "RETURNING created_ms",
+    int rc = er_sql_query_int(st,
+                              "DELETE FROM task_waits WHERE task_id = ? AND call_id = ? "
+                              "RETURNING created_ms",
                               params, 2, &since, &found, err);
     if (rc == 0 && !found)
-        return er_error_set(err, ER_ENOTFOUND, "task '%s' does not wait for call '%s'",
-                            c->task_id, c->call_id);
+        return er_error_set(err, ER_ENOTFOUND, "task '%s' does not wait for call '%s'", c->task_id,
+                            c->call_id);
     int64_t now = er_time_ms();
     er_sql_value upd[] = { ER_SQL_I(now > since ? now - since : 0), er_sql_str(c->task_id) };
     if (rc == 0)
-        rc = er_sql_query(st, "UPDATE tasks SET deadline_ms = deadline_ms + ? "
-                              "WHERE id = ? AND deadline_ms IS NOT NULL",
+        rc = er_sql_query(st,
+                          "UPDATE tasks SET deadline_ms = deadline_ms + ? "
+                          "WHERE id = ? AND deadline_ms IS NOT NULL",
                           upd, 2, NULL, NULL, err);
     return rc;
 }

@@ -32,12 +32,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#define DEFAULT_CHARS 20000
-#define OPEN_PREVIEW 1500
+#define DEFAULT_CHARS   20000
+#define OPEN_PREVIEW    1500
 #define DEFAULT_WAIT_MS 5000
-#define FILE_MAX (64u * 1024 * 1024)
-#define SESSION_TTL_MS (7LL * 24 * 3600 * 1000)
-#define COOKIES_MAX (1024 * 1024)
+#define FILE_MAX        (64u * 1024 * 1024)
+#define SESSION_TTL_MS  (7LL * 24 * 3600 * 1000)
+#define COOKIES_MAX     (1024 * 1024)
 
 typedef struct page {
     const er_tool_ctx *ctx;
@@ -106,8 +106,10 @@ static int need_target(const cJSON *args, const char *tool, er_error *err)
 {
     if (er_json_str(args, "selector") || er_json_str(args, "text") || er_json_str(args, "ref"))
         return 0;
-    return er_error_set(err, ER_EINVAL, "%s: give selector (CSS), text (visible text) or ref "
-                        "(from browser_read)", tool);
+    return er_error_set(err, ER_EINVAL,
+                        "%s: give selector (CSS), text (visible text) or ref "
+                        "(from browser_read)",
+                        tool);
 }
 
 /* Where the page is now: {url, title} fenced (the title is the page's text). */
@@ -143,7 +145,7 @@ static int restore_session(const er_tool_ctx *ctx, page *p, er_error *err)
     int rc = er_cache_get(cache, key, &json, NULL, err);
     free(key);
     if (rc == ER_ENOTFOUND)
-        return 0;   /* a new session */
+        return 0; /* a new session */
     if (rc == 0)
         rc = er_browser_set_cookies(p->b, json, err);
     free(json);
@@ -158,8 +160,10 @@ static int save_session(const er_tool_ctx *ctx, page *p, er_error *err)
     char *json = NULL;
     int rc = er_browser_cookies(p->b, &json, err);
     if (rc == 0 && strlen(json) > COOKIES_MAX)
-        rc = er_error_set(err, ER_ETOOBIG, "the session's cookies take %zu bytes (at most %d "
-                          "are saved)", strlen(json), COOKIES_MAX);
+        rc = er_error_set(err, ER_ETOOBIG,
+                          "the session's cookies take %zu bytes (at most %d "
+                          "are saved)",
+                          strlen(json), COOKIES_MAX);
     char *key = session_key(p->session);
     if (rc == 0)
         rc = er_cache_set(cache, key, json, strlen(json), SESSION_TTL_MS, err);
@@ -174,7 +178,7 @@ static bool known_zone(const char *tz)
     if (er_str_empty(tz) || tz[0] == '/' || strstr(tz, ".."))
         return false;
     if (access("/usr/share/zoneinfo", X_OK) != 0)
-        return true;   /* no tzdata here to ask (a slim image): the browser decides */
+        return true; /* no tzdata here to ask (a slim image): the browser decides */
     char *path = er_xasprintf("/usr/share/zoneinfo/%s", tz);
     bool ok = access(path, R_OK) == 0;
     free(path);
@@ -197,14 +201,16 @@ static int emulate(page *p, er_error *err)
     };
     if (e.scale < 0 || e.scale > 5)
         return er_error_set(err, ER_EINVAL, "browser_open: scale is between 0.1 and 5");
-    if (e.timezone && !known_zone(e.timezone))   /* Chromium takes any name silently */
-        return er_error_set(err, ER_EINVAL, "browser_open: unknown time zone '%s' (an IANA "
-                            "name such as Europe/Berlin)", e.timezone);
+    if (e.timezone && !known_zone(e.timezone)) /* Chromium takes any name silently */
+        return er_error_set(err, ER_EINVAL,
+                            "browser_open: unknown time zone '%s' (an IANA "
+                            "name such as Europe/Berlin)",
+                            e.timezone);
     if (!e.width && !e.height && !e.scale && !e.mobile && !e.touch && !e.user_agent && !e.locale &&
         !e.timezone)
         return 0;
     int rc = er_browser_emulate(p->b, &e, err);
-    if (rc == ER_EINVAL) {   /* the browser's word for a bad value: say which call it was */
+    if (rc == ER_EINVAL) { /* the browser's word for a bad value: say which call it was */
         char msg[sizeof err->msg];
         er_strlcpy(msg, err->msg, sizeof msg);
         er_error_set(err, rc, "browser_open: device emulation refused: %s", msg);
@@ -233,9 +239,10 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     if (rc == 0 && url)
         rc = er_browser_navigate(p.b, url, err);
     else if (fresh && !opens)
-        rc = er_error_set(err, ER_EINVAL, "%s: no page is open in session '%s'%s%s: open one "
-                          "with browser_open", tool, p.session, why[0] ? " (" : "",
-                          why[0] ? why : "");
+        rc = er_error_set(err, ER_EINVAL,
+                          "%s: no page is open in session '%s'%s%s: open one "
+                          "with browser_open",
+                          tool, p.session, why[0] ? " (" : "", why[0] ? why : "");
     cJSON *o = cJSON_CreateObject();
     if (rc == 0)
         rc = fn(&p, o, err);
@@ -244,8 +251,10 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     if (rc == ER_EUNAVAIL && !er_browser_alive(p.b)) {
         char msg[sizeof err->msg];
         er_strlcpy(msg, err->msg, sizeof msg);
-        er_error_set(err, rc, "%s: %s; a new browser starts on the next call (open the page "
-                     "again)", tool, msg);
+        er_error_set(err, rc,
+                     "%s: %s; a new browser starts on the next call (open the page "
+                     "again)",
+                     tool, msg);
     }
     er_browser_pool_give(pool, p.b);
     if (rc == 0) {
@@ -270,8 +279,8 @@ static int open_page(page *p, cJSON *o, er_error *err)
     er_buf f = ER_BUF_INIT, body = ER_BUF_INIT;
     const char *text = er_json_str(r, "text") ? er_json_str(r, "text") : "";
     er_buf_printf(&body, "Title: %s\n\n", er_json_str(r, "title") ? er_json_str(r, "title") : "");
-    size_t cut = er_tools_clip(&body, text, strlen(text) > OPEN_PREVIEW ? OPEN_PREVIEW : strlen(text),
-                               OPEN_PREVIEW);
+    size_t cut = er_tools_clip(
+        &body, text, strlen(text) > OPEN_PREVIEW ? OPEN_PREVIEW : strlen(text), OPEN_PREVIEW);
     (void)cut;
     if (strlen(text) > OPEN_PREVIEW)
         er_buf_printf(&body, "\n[... %zu more bytes: read them with browser_read ...]",
@@ -322,7 +331,8 @@ static int read_page(page *p, cJSON *o, er_error *err)
         er_buf_printf(&body, "%s[%s](%s)", k++ == 0 ? "\n\nLinks:\n- " : "\n- ",
                       er_json_str(l, "text") ? er_json_str(l, "text") : "", er_json_str(l, "url"));
     k = 0;
-    cJSON_ArrayForEach(l, er_json_arr(r, "elements")) {
+    cJSON_ArrayForEach(l, er_json_arr(r, "elements"))
+    {
         er_buf_printf(&body, "%sref=%s %s%s%s \"%s\"", k++ == 0 ? "\n\nElements:\n- " : "\n- ",
                       er_json_str(l, "ref"), er_json_str(l, "tag"),
                       er_json_str(l, "type") ? " type=" : "",
@@ -376,8 +386,10 @@ static int extract_page(page *p, cJSON *o, er_error *err)
     if (len > ER_TOOLS_BUDGET / 2) {
         free(json);
         cJSON_Delete(r);
-        return er_error_set(err, ER_ETOOBIG, "browser_extract: the rows take %zu bytes; ask "
-                            "for fewer (limit) or narrower fields", len);
+        return er_error_set(err, ER_ETOOBIG,
+                            "browser_extract: the rows take %zu bytes; ask "
+                            "for fewer (limit) or narrower fields",
+                            len);
     }
     er_untrusted_fence(&f, "extracted data (JSON)", er_json_str(o, "url"), json, len);
     er_json_add_str(o, "rows", er_buf_cstr(&f));
@@ -394,8 +406,7 @@ static int run_extract(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, e
 
 /* ---- element actions: click, type, select, wait, scroll ---- */
 
-static int element_action(page *p, cJSON *o, const char *js, cJSON *a, bool settle,
-                          er_error *err)
+static int element_action(page *p, cJSON *o, const char *js, cJSON *a, bool settle, er_error *err)
 {
     cJSON *r = NULL;
     int rc = act(p, js, a, &r, err);
@@ -404,7 +415,7 @@ static int element_action(page *p, cJSON *o, const char *js, cJSON *a, bool sett
     cJSON *c;
     while ((c = r ? r->child : NULL)) {
         cJSON_DetachItemViaPointer(r, c);
-        if (!p->untrusted && cJSON_IsObject(c))   /* the element's label is page text */
+        if (!p->untrusted && cJSON_IsObject(c)) /* the element's label is page text */
             cJSON_DeleteItemFromObjectCaseSensitive(c, "text");
         er_json_add(o, c->string, c);
     }
@@ -457,7 +468,7 @@ static int scroll_page(page *p, cJSON *o, er_error *err)
     int pause = (int)er_json_int(p->args, "pause_ms", 400, 0, 5000);
     int times = (int)er_json_int(p->args, "times", 1, 1, 100);
     if (pause > 0 && times * pause > cap)
-        times = cap / pause > 0 ? cap / pause : 1;   /* stays inside the command timeout */
+        times = cap / pause > 0 ? cap / pause : 1; /* stays inside the command timeout */
     er_json_add_num(a, "times", times);
     er_json_add_num(a, "pause", pause);
     er_json_add_num(a, "by", (double)er_json_int(p->args, "by", 600, -100000, 100000));
@@ -606,8 +617,10 @@ static int eval_page(page *p, cJSON *o, er_error *err)
     size_t len = strlen(json);
     if (len > ER_TOOLS_BUDGET / 2) {
         free(json);
-        return er_error_set(err, ER_ETOOBIG, "browser_eval: the result takes %zu bytes; "
-                            "return less", len);
+        return er_error_set(err, ER_ETOOBIG,
+                            "browser_eval: the result takes %zu bytes; "
+                            "return less",
+                            len);
     }
     er_buf f = ER_BUF_INIT;
     er_untrusted_fence(&f, "script result (JSON)", "browser_eval", json, len);
@@ -633,10 +646,13 @@ static int string_list(const cJSON *args, const char *key, const char ***out, si
     const cJSON *arr = er_json_arr(args, key), *v;
     *n = 0;
     *out = er_xcalloc((size_t)cJSON_GetArraySize(arr) + 1, sizeof **out);
-    cJSON_ArrayForEach(v, arr) {
+    cJSON_ArrayForEach(v, arr)
+    {
         if (!cJSON_IsString(v) || er_str_empty(v->valuestring))
-            return er_error_set(err, ER_EINVAL, "browser_block: %s must be a list of non-empty "
-                                "strings", key);
+            return er_error_set(err, ER_EINVAL,
+                                "browser_block: %s must be a list of non-empty "
+                                "strings",
+                                key);
         (*out)[(*n)++] = v->valuestring;
     }
     return 0;
@@ -685,16 +701,18 @@ static int run_close(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_
 
 /* ---- the table ---- */
 
-#define P_SESSION "\"session\":{\"type\":\"string\",\"description\":\"named browser session: " \
-                  "its own page and cookies, kept between tasks (a login survives); default: " \
-                  "this task's (its cookies are not kept)\"}"
-#define P_URL_FIRST "\"url\":{\"type\":\"string\",\"description\":\"open this http(s) URL " \
-                    "first (default: the page already open)\"}"
-#define P_TARGET                                                                              \
-    "\"selector\":{\"type\":\"string\",\"description\":\"CSS selector of the element\"},"    \
-    "\"text\":{\"type\":\"string\",\"description\":\"visible text of the element (with "     \
-    "selector: among its matches)\"},"                                                        \
-    "\"ref\":{\"type\":\"string\",\"description\":\"element ref from browser_read\"},"       \
+#define P_SESSION                                                                \
+    "\"session\":{\"type\":\"string\",\"description\":\"named browser session: " \
+    "its own page and cookies, kept between tasks (a login survives); default: " \
+    "this task's (its cookies are not kept)\"}"
+#define P_URL_FIRST                                                         \
+    "\"url\":{\"type\":\"string\",\"description\":\"open this http(s) URL " \
+    "first (default: the page already open)\"}"
+#define P_TARGET                                                                               \
+    "\"selector\":{\"type\":\"string\",\"description\":\"CSS selector of the element\"},"      \
+    "\"text\":{\"type\":\"string\",\"description\":\"visible text of the element (with "       \
+    "selector: among its matches)\"},"                                                         \
+    "\"ref\":{\"type\":\"string\",\"description\":\"element ref from browser_read\"},"         \
     "\"timeout_ms\":{\"type\":\"integer\",\"description\":\"how long to wait for the element " \
     "to be visible and stable (default 5000)\"}"
 
@@ -712,8 +730,8 @@ static const er_tool browser_tools[] = {
       "\"touch\":{\"type\":\"boolean\",\"description\":\"touch events\"},"
       "\"user_agent\":{\"type\":\"string\"},"
       "\"locale\":{\"type\":\"string\",\"description\":\"e.g. de-DE\"},"
-      "\"timezone\":{\"type\":\"string\",\"description\":\"IANA name, e.g. Asia/Tokyo\"},"
-      P_SESSION "},\"required\":[\"url\"],\"additionalProperties\":false}",
+      "\"timezone\":{\"type\":\"string\",\"description\":\"IANA name, e.g. Asia/Tokyo\"}," P_SESSION
+      "},\"required\":[\"url\"],\"additionalProperties\":false}",
       ER_PERM_NETWORK, "open URL", run_open, true },
     { "browser_read",
       "Read the open page as it is now (after scripts ran): its visible text, links, and the "
@@ -722,8 +740,8 @@ static const er_tool browser_tools[] = {
       "{\"type\":\"object\",\"properties\":{" P_URL_FIRST ","
       "\"selector\":{\"type\":\"string\",\"description\":\"only this element's text\"},"
       "\"max_chars\":{\"type\":\"integer\",\"description\":\"bytes of text (default 20000)\"},"
-      "\"start\":{\"type\":\"integer\",\"description\":\"byte offset to start at\"},"
-      P_SESSION "},\"additionalProperties\":false}",
+      "\"start\":{\"type\":\"integer\",\"description\":\"byte offset to start at\"}," P_SESSION
+      "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, "read [URL]", run_read, true },
     { "browser_extract",
       "Extract structured data from the open page as JSON rows (fenced as untrusted data): "
@@ -737,8 +755,8 @@ static const er_tool browser_tools[] = {
       "\"description\":\"default elements\"},"
       "\"fields\":{\"type\":\"object\",\"description\":\"name -> sub-selector within a row, "
       "e.g. {\\\"title\\\":\\\"h2\\\",\\\"link\\\":\\\"a@href\\\"}\"},"
-      "\"limit\":{\"type\":\"integer\",\"description\":\"rows at most (default 200)\"},"
-      P_SESSION "},\"additionalProperties\":false}",
+      "\"limit\":{\"type\":\"integer\",\"description\":\"rows at most (default 200)\"}," P_SESSION
+      "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, "extract URL SELECTOR", run_extract, true },
     { "browser_click",
       "Click an element of the open page (found by CSS selector, visible text or ref), after "
@@ -760,8 +778,8 @@ static const er_tool browser_tools[] = {
       "Choose an option (by value or visible text) in a select list of the open page. Needs "
       "approval.",
       "{\"type\":\"object\",\"properties\":{" P_TARGET ","
-      "\"value\":{\"type\":\"string\",\"description\":\"the option's value or text\"},"
-      P_SESSION "},\"required\":[\"value\"],\"additionalProperties\":false}",
+      "\"value\":{\"type\":\"string\",\"description\":\"the option's value or text\"}," P_SESSION
+      "},\"required\":[\"value\"],\"additionalProperties\":false}",
       ER_PERM_SEND, NULL, run_select, false },
     { "browser_wait",
       "Wait until an element of the open page is visible (or, with state hidden, gone) — for "
@@ -778,11 +796,10 @@ static const er_tool browser_tools[] = {
       "\"by\":{\"type\":\"integer\",\"description\":\"pixels down (negative: up); default 600\"},"
       "\"times\":{\"type\":\"integer\",\"description\":\"with to=bottom: scrolls at most, "
       "stopping when the page stops growing (default 1)\"},"
-      "\"pause_ms\":{\"type\":\"integer\",\"description\":\"wait after each scroll (default 400)\"},"
-      P_TARGET "," P_SESSION "},\"additionalProperties\":false}",
+      "\"pause_ms\":{\"type\":\"integer\",\"description\":\"wait after each scroll (default "
+      "400)\"}," P_TARGET "," P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, NULL, run_scroll, true },
-    { "browser_back",
-      "Go back one page in the session's history.",
+    { "browser_back", "Go back one page in the session's history.",
       "{\"type\":\"object\",\"properties\":{" P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, NULL, run_back, false },
     { "browser_screenshot",
@@ -793,8 +810,7 @@ static const er_tool browser_tools[] = {
       "\"full_page\":{\"type\":\"boolean\",\"description\":\"the whole page, not just the "
       "viewport\"}," P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_WRITE, "screenshot URL [PATH]", run_screenshot, true },
-    { "browser_pdf",
-      "Print the page to a PDF file in the workspace.",
+    { "browser_pdf", "Print the page to a PDF file in the workspace.",
       "{\"type\":\"object\",\"properties\":{" P_URL_FIRST ","
       "\"path\":{\"type\":\"string\",\"description\":\"workspace path (default "
       "pdf/page-TIME.pdf)\"}," P_SESSION "},\"additionalProperties\":false}",
@@ -803,8 +819,8 @@ static const er_tool browser_tools[] = {
       "Run JavaScript in the open page and return its value as JSON (a promise is awaited). "
       "Runs code: needs approval.",
       "{\"type\":\"object\",\"properties\":{"
-      "\"script\":{\"type\":\"string\",\"description\":\"a JavaScript expression\"},"
-      P_SESSION "},\"required\":[\"script\"],\"additionalProperties\":false}",
+      "\"script\":{\"type\":\"string\",\"description\":\"a JavaScript expression\"}," P_SESSION
+      "},\"required\":[\"script\"],\"additionalProperties\":false}",
       ER_PERM_EXEC, NULL, run_eval, false },
     { "browser_block",
       "Block requests of the session's pages from now on: URLs matching glob patterns ('*' any "
@@ -816,8 +832,7 @@ static const er_tool browser_tools[] = {
       "\"types\":{\"type\":\"array\",\"items\":{\"type\":\"string\"}}," P_SESSION
       "},\"additionalProperties\":false}",
       ER_PERM_READ, NULL, run_block, true },
-    { "browser_close",
-      "Close the session's browser (its page, cookies and profile go).",
+    { "browser_close", "Close the session's browser (its page, cookies and profile go).",
       "{\"type\":\"object\",\"properties\":{" P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_READ, NULL, run_close, true },
 };

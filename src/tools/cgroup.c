@@ -15,17 +15,17 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define CG_MOUNT "/sys/fs/cgroup"
-#define REMOVE_MS 2000            /* for killed members to leave */
+#define CG_MOUNT  "/sys/fs/cgroup"
+#define REMOVE_MS 2000 /* for killed members to leave */
 
 struct er_cgroup {
     bool v2;
-    char *dirs[2];                /* v1: memory, pids (either may be NULL); v2: dirs[0] */
+    char *dirs[2]; /* v1: memory, pids (either may be NULL); v2: dirs[0] */
     char *procs[2];
-    const char *join[3];          /* the non-NULL procs, NULL-terminated */
+    const char *join[3]; /* the non-NULL procs, NULL-terminated */
 };
 
-static atomic_uint seq;           /* names of the groups of this process */
+static atomic_uint seq; /* names of the groups of this process */
 static atomic_bool warned;
 
 /* OWNED: our path in the v1 hierarchy of controller, or in the v2 one when
@@ -136,7 +136,7 @@ static bool v1_setup(er_cgroup *cg, const er_cgroup_limits *lim)
     if ((cg->dirs[0] = v1_group("memory")) != NULL && lim->memory) {
         snprintf(num, sizeof num, "%llu", (unsigned long long)lim->memory);
         bool ok = put(cg->dirs[0], "memory.limit_in_bytes", num);
-        put(cg->dirs[0], "memory.memsw.limit_in_bytes", num);   /* no swapping past it */
+        put(cg->dirs[0], "memory.memsw.limit_in_bytes", num); /* no swapping past it */
         if (!ok) {
             rmdir(cg->dirs[0]);
             free(cg->dirs[0]);
@@ -191,7 +191,8 @@ er_cgroup *er_cgroup_new(const er_cgroup_limits *lim)
     if (!v1_setup(cg, lim) && !v2_setup(cg, lim)) {
         free(cg);
         if (!atomic_exchange(&warned, true))
-            er_log(ER_LOG_WARN, "sandbox", "no cgroup can be made for commands here (cgroup v1 "
+            er_log(ER_LOG_WARN, "sandbox",
+                   "no cgroup can be made for commands here (cgroup v1 "
                    "memory/pids or a delegated v2 cgroup); their memory is limited per "
                    "process only");
         return NULL;
@@ -221,7 +222,7 @@ size_t er_cgroup_kill(er_cgroup *cg)
 {
     size_t n = 0;
     if (cg->v2)
-        put(cg->dirs[0], "cgroup.kill", "1");   /* Linux 5.14+; the loop below otherwise */
+        put(cg->dirs[0], "cgroup.kill", "1"); /* Linux 5.14+; the loop below otherwise */
     for (int i = 0; i < 2; i++) {
         FILE *f = cg->procs[i] ? fopen(cg->procs[i], "re") : NULL;
         long pid;
@@ -256,7 +257,8 @@ void er_cgroup_free(er_cgroup *cg)
         /* Killed members leave the group once reaped, and a memory group
          * some time after its last process: retry, soon at first. */
         int64_t give_up = er_mono_ms() + REMOVE_MS;
-        for (useconds_t pause = 200; er_mono_ms() < give_up; pause = pause < 10000 ? 2 * pause : pause) {
+        for (useconds_t pause = 200; er_mono_ms() < give_up;
+             pause = pause < 10000 ? 2 * pause : pause) {
             er_cgroup_kill(cg);
             if (rmdir(cg->dirs[i]) == 0 || errno == ENOENT)
                 break;

@@ -91,8 +91,7 @@ int er_data_tool_emit(er_buf *out, cJSON *o, bool (*shrink)(cJSON *o), er_error 
         size_t mark = out->len;
         int rc = er_tools_emit(out, o, i < 4 && shrink ? NULL : err);
         if (rc != ER_ETOOBIG || i >= 4 || !shrink || !shrink(o))
-            return rc == ER_ETOOBIG && i < 4 && shrink
-                       ? er_tools_emit(out, o, err) : rc;
+            return rc == ER_ETOOBIG && i < 4 && shrink ? er_tools_emit(out, o, err) : rc;
         out->len = mark;
     }
 }
@@ -191,11 +190,16 @@ static int load_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJSO
     if (rc == 0) {
         cJSON *h = cJSON_GetObjectItemCaseSensitive(args, "header");
         er_data_load_opts lo = {
-            .path = abs, .display = er_workspace_rel(&ws, abs),
-            .table = er_json_str(args, "table"), .format = er_json_str(args, "format"),
-            .sheet = er_json_str(args, "sheet"), .encoding = er_json_str(args, "encoding"),
+            .path = abs,
+            .display = er_workspace_rel(&ws, abs),
+            .table = er_json_str(args, "table"),
+            .format = er_json_str(args, "format"),
+            .sheet = er_json_str(args, "sheet"),
+            .encoding = er_json_str(args, "encoding"),
             .header = cJSON_IsBool(h) ? cJSON_IsTrue(h) : -1,
-            .delimiter = !dl ? 0 : strlen(dl) == 1 ? dl[0] : '\t',
+            .delimiter = !dl               ? 0
+                         : strlen(dl) == 1 ? dl[0]
+                                           : '\t',
             .force = er_json_bool(args, "force", false),
         };
         rc = er_data_load(d, &lo, o, err);
@@ -223,8 +227,9 @@ static int tables_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJ
         *o = cJSON_CreateObject();
         er_json_add(*o, "tables", t);
         if (cJSON_GetArraySize(t) == 0)
-            er_json_add_str(*o, "note", "no tables yet; load a CSV, JSON or .xlsx file with "
-                                        "data_load");
+            er_json_add_str(*o, "note",
+                            "no tables yet; load a CSV, JSON or .xlsx file with "
+                            "data_load");
     }
     return rc;
 }
@@ -236,8 +241,7 @@ static int run_tables(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
 
 /* ---- data_sql ---- */
 
-static int sql_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJSON **o,
-                    er_error *err)
+static int sql_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJSON **o, er_error *err)
 {
     (void)ctx;
     er_data_query_opts q = { .max_rows = er_json_int(args, "max_rows", 50, 1, 1000),
@@ -259,8 +263,7 @@ static int describe_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, 
                          er_error *err)
 {
     (void)ctx;
-    return er_stats_describe(d, er_json_str(args, "table"), er_json_arr(args, "columns"), o,
-                             err);
+    return er_stats_describe(d, er_json_str(args, "table"), er_json_arr(args, "columns"), o, err);
 }
 
 static int run_describe(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -272,14 +275,12 @@ static int correlate_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args,
                           er_error *err)
 {
     (void)ctx;
-    return er_stats_correlate(d, er_json_str(args, "table"), er_json_arr(args, "columns"), o,
-                              err);
+    return er_stats_correlate(d, er_json_str(args, "table"), er_json_arr(args, "columns"), o, err);
 }
 
 static int run_correlate(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
-    return with_data(ctx, args, out, er_json_str(args, "table"), "correlate", correlate_body,
-                     err);
+    return with_data(ctx, args, out, er_json_str(args, "table"), "correlate", correlate_body, err);
 }
 
 /* ---- data_group ---- */
@@ -290,8 +291,10 @@ static int group_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJS
     (void)ctx;
     cJSON *empty = cJSON_CreateArray();
     const cJSON *by = er_json_arr(args, "by");
-    er_group_opts g = { .by = by ? by : empty, .aggregates = er_json_arr(args, "aggregates"),
-                        .pivot = er_json_str(args, "pivot"), .order = er_json_str(args, "order"),
+    er_group_opts g = { .by = by ? by : empty,
+                        .aggregates = er_json_arr(args, "aggregates"),
+                        .pivot = er_json_str(args, "pivot"),
+                        .order = er_json_str(args, "order"),
                         .limit = er_json_int(args, "limit", 100, 1, 1000) };
     if (!g.aggregates)
         g.aggregates = empty;
@@ -324,7 +327,8 @@ static const char *export_format(const cJSON *args, const char *file)
     if (f)
         return f;
     return er_str_ends(file, ".jsonl") || er_str_ends(file, ".ndjson") ? "jsonl"
-         : er_str_ends(file, ".json") ? "json" : "csv";
+           : er_str_ends(file, ".json")                                ? "json"
+                                                                       : "csv";
 }
 
 static int export_body(er_data *d, const er_tool_ctx *ctx, const cJSON *args, cJSON **o,
@@ -366,6 +370,8 @@ static int run_export(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
 
 /* ---- the table ---- */
 
+/* The schemas are JSON built from string macros and laid out as JSON. */
+/* clang-format off */
 #define OBJ(props, req) "{\"type\":\"object\",\"properties\":{" props "},\"required\":[" req \
                         "],\"additionalProperties\":false}"
 #define STR(name, desc) "\"" name "\":{\"type\":\"string\",\"description\":\"" desc "\"}"
@@ -453,5 +459,6 @@ static const er_tool data_tools[] = {
           "true)\"}", "\"kind\""),
       ER_PERM_WRITE, "chart KIND TABLE X [Y]", er_data_tool_chart, true },
 };
+/* clang-format on */
 
 const er_tool_family er_tools_data = { "data", data_tools, ER_ARRAY_LEN(data_tools) };

@@ -14,8 +14,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define CHART_W 800
-#define CHART_H 500
+#define CHART_W       800
+#define CHART_H       500
 #define PLOT_JSON_MAX (96 * 1024)
 
 static int write_file(const er_workspace *ws, const char *abs, const char *data, size_t len,
@@ -56,16 +56,21 @@ static char *svg_path(const cJSON *args, const char *kind)
 
 static int build(er_data *d, const cJSON *args, er_chart **out, er_error *err)
 {
-    er_chart_spec s = { .table = er_json_str(args, "table"), .sql = er_json_str(args, "query"),
-                        .x = er_json_str(args, "x"), .y = er_json_str(args, "y"),
-                        .series = er_json_str(args, "series"), .agg = er_json_str(args, "agg"),
+    er_chart_spec s = { .table = er_json_str(args, "table"),
+                        .sql = er_json_str(args, "query"),
+                        .x = er_json_str(args, "x"),
+                        .y = er_json_str(args, "y"),
+                        .series = er_json_str(args, "series"),
+                        .agg = er_json_str(args, "agg"),
                         .bins = (int)er_json_int(args, "bins", 0, 0, 200),
                         .title = er_json_str(args, "title") };
     if (er_chart_kind_parse(er_json_str(args, "kind"), &s.kind) != 0)
-        return er_error_set(err, ER_EINVAL, "data_chart: kind is one of bar, grouped_bar, line, "
+        return er_error_set(err, ER_EINVAL,
+                            "data_chart: kind is one of bar, grouped_bar, line, "
                             "scatter, histogram, pie");
     if (s.kind == ER_CHART_GROUPED_BAR && !s.series && !(s.y && strchr(s.y, ',')) && !s.sql)
-        return er_error_set(err, ER_EINVAL, "data_chart: a grouped bar chart needs series (a "
+        return er_error_set(err, ER_EINVAL,
+                            "data_chart: a grouped bar chart needs series (a "
                             "column) or several y columns");
     return er_chart_build(d, &s, out, err);
 }

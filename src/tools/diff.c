@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CONTEXT 3
+#define CONTEXT       3
 #define LCS_CELLS_MAX (4u * 1000 * 1000)
 
 typedef struct line {
     const char *p;
-    size_t len;  /* including the '\n' when there is one */
+    size_t len; /* including the '\n' when there is one */
 } line;
 
 typedef struct lines {
@@ -23,7 +23,7 @@ typedef struct lines {
 } lines;
 
 typedef struct op {
-    char kind;   /* ' ', '-', '+' */
+    char kind; /* ' ', '-', '+' */
     size_t ai, bi;
 } op;
 
@@ -67,8 +67,8 @@ static void push(script *S, char kind, size_t ai, size_t bi)
 }
 
 /* Edit script for A[a0..a1) → B[b0..b1) by LCS, or replace-all when too big. */
-static void diff_middle(script *S, const lines *A, size_t a0, size_t a1, const lines *B,
-                        size_t b0, size_t b1)
+static void diff_middle(script *S, const lines *A, size_t a0, size_t a1, const lines *B, size_t b0,
+                        size_t b1)
 {
     size_t na = a1 - a0, nb = b1 - b0;
     if (na == 0 || nb == 0 || (na + 1) * (nb + 1) > LCS_CELLS_MAX) {
@@ -166,7 +166,7 @@ static void put_hunks(er_buf *out, const script *S, const lines *A, const lines 
         if (k == S->n)
             break;
         size_t s = k > CONTEXT ? k - CONTEXT : 0;
-        size_t last = k;  /* last changed entry in this hunk */
+        size_t last = k; /* last changed entry in this hunk */
         for (size_t j = k; j < S->n; j++) {
             if (S->v[j].kind != ' ') {
                 last = j;
@@ -180,8 +180,8 @@ static void put_hunks(er_buf *out, const script *S, const lines *A, const lines 
     }
 }
 
-size_t er_diff_unified(er_buf *out, const char *path, const char *a, size_t alen,
-                       const char *b, size_t blen)
+size_t er_diff_unified(er_buf *out, const char *path, const char *a, size_t alen, const char *b,
+                       size_t blen)
 {
     lines A = split_lines(a, alen), B = split_lines(b, blen);
     size_t pre = 0;

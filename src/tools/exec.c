@@ -11,12 +11,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define CMD_MAX (64 * 1024)
+#define CMD_MAX   (64 * 1024)
 #define DIFF_KEEP (192 * 1024)
 
 static const char *signal_name(int sig)
 {
-    static const struct { int sig; const char *name; } names[] = {
+    static const struct {
+        int sig;
+        const char *name;
+    } names[] = {
         { SIGKILL, "SIGKILL" }, { SIGTERM, "SIGTERM" }, { SIGSEGV, "SIGSEGV" },
         { SIGABRT, "SIGABRT" }, { SIGBUS, "SIGBUS" },   { SIGFPE, "SIGFPE" },
         { SIGILL, "SIGILL" },   { SIGXCPU, "SIGXCPU" }, { SIGXFSZ, "SIGXFSZ" },
@@ -34,7 +37,8 @@ static const char *run_note(const er_sandbox_result *r, int timeout_s, char *buf
         snprintf(buf, n, "killed after the %d s timeout (raise timeout_s, at most %d)", timeout_s,
                  ER_SANDBOX_TIMEOUT_MAX);
     else if (r->oom)
-        snprintf(buf, n, "a process was killed: the command's processes together went over "
+        snprintf(buf, n,
+                 "a process was killed: the command's processes together went over "
                  "their %llu MiB of memory (sandbox.memory_mb)",
                  (unsigned long long)(r->memory_limit >> 20));
     else if (r->signal == SIGXCPU)
@@ -51,8 +55,8 @@ static const char *run_note(const er_sandbox_result *r, int timeout_s, char *buf
 }
 
 /* The JSON object for a finished command; keep bounds each stream's text. */
-static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeout_s,
-                          bool network, size_t keep)
+static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeout_s, bool network,
+                          size_t keep)
 {
     cJSON *o = cJSON_CreateObject();
     er_tools_add_text(o, "command", cmd, strlen(cmd), 4096);
@@ -75,8 +79,9 @@ static cJSON *result_json(const char *cmd, const er_sandbox_result *r, int timeo
     bool confined = strcmp(r->sandbox, "bwrap") == 0;
     er_json_add_bool(o, "network", network || !confined);
     if (!network && !confined)
-        er_json_add_str(o, "network_note", "the network was not granted, but without bubblewrap "
-                                           "the command could not be kept off it");
+        er_json_add_str(o, "network_note",
+                        "the network was not granted, but without bubblewrap "
+                        "the command could not be kept off it");
     char note[200];
     const char *n = run_note(r, timeout_s, note, sizeof note);
     if (n)
@@ -119,8 +124,9 @@ char *er_exec_preview(const er_tool_ctx *ctx, const cJSON *args)
     timeout_arg(args, &timeout_s, &err);
     const char *why = er_sandbox_why_unconfined();
     return er_xasprintf("command:   %s\ndirectory: %s\nsandbox:   %s%s%s\nnetwork:   %s\n"
-                        "timeout:   %d s\n", cmd, ctx->workspace ? ctx->workspace : ".",
-                        er_sandbox_kind(), why && *why ? " — " : "", why ? why : "",
+                        "timeout:   %d s\n",
+                        cmd, ctx->workspace ? ctx->workspace : ".", er_sandbox_kind(),
+                        why && *why ? " — " : "", why ? why : "",
                         ctx->network_granted ? "granted (policy.exec_network = allow)" : "none",
                         timeout_s);
 }
@@ -219,7 +225,8 @@ static int check_repo(const git_ctx *g, er_error *err)
     er_tools_sandbox_opts(&o, g->ctx, g->ws);
     char *exe = er_sandbox_which_in(&o, "git");
     if (!exe)
-        return er_error_set(err, ER_EUNAVAIL, "diff: git is not installed; install git to see changes");
+        return er_error_set(err, ER_EUNAVAIL,
+                            "diff: git is not installed; install git to see changes");
     free(exe);
     const char *argv[] = { "git", "rev-parse", "--is-inside-work-tree", NULL };
     er_sandbox_result r;
@@ -227,8 +234,10 @@ static int check_repo(const git_ctx *g, er_error *err)
     if (rc)
         return rc;
     if (r.signal || r.exit_code != 0)
-        rc = er_error_set(err, ER_EINVAL, "diff: workspace %s is not a git repository; "
-                          "there is nothing to diff against", g->ws->root);
+        rc = er_error_set(err, ER_EINVAL,
+                          "diff: workspace %s is not a git repository; "
+                          "there is nothing to diff against",
+                          g->ws->root);
     er_sandbox_result_release(&r);
     return rc;
 }
@@ -242,8 +251,9 @@ static int neutralise_filters(git_ctx *g, er_error *err)
     int rc = git(&r, g, argv, err);
     if (rc)
         return rc;
-    static const char *const parts[][2] = { { "clean", "" }, { "smudge", "" },
-                                            { "process", "" }, { "required", "false" } };
+    static const char *const parts[][2] = {
+        { "clean", "" }, { "smudge", "" }, { "process", "" }, { "required", "false" }
+    };
     size_t drivers = 0;
     for (char *line = r.out.ptr, *nl; rc == 0 && line && *line; line = nl ? nl + 1 : NULL) {
         if ((nl = strchr(line, '\n')) != NULL)
@@ -252,8 +262,10 @@ static int neutralise_filters(git_ctx *g, er_error *err)
         if (!er_str_starts(line, "filter.") || !dot || dot < line + 7)
             continue;
         if (++drivers > GIT_DRIVERS_MAX) {
-            rc = er_error_set(err, ER_EDENIED, "diff: the repository configures over %d filter "
-                              "drivers; not running git on it", GIT_DRIVERS_MAX);
+            rc = er_error_set(err, ER_EDENIED,
+                              "diff: the repository configures over %d filter "
+                              "drivers; not running git on it",
+                              GIT_DRIVERS_MAX);
             break;
         }
         for (size_t i = 0; i < ER_ARRAY_LEN(parts); i++)
@@ -267,15 +279,16 @@ static int neutralise_filters(git_ctx *g, er_error *err)
 /* Adds the untracked files under rel (from `git status --porcelain`). */
 static int add_untracked(cJSON *o, const git_ctx *g, const char *rel, er_error *err)
 {
-    const char *argv[] = { "git", "status", "--porcelain", "--untracked-files=all", "--",
-                           rel, NULL };
+    const char *argv[] = {
+        "git", "status", "--porcelain", "--untracked-files=all", "--", rel, NULL
+    };
     er_sandbox_result r;
     int rc = git(&r, g, argv, err);
     if (rc)
         return rc;
     cJSON *arr = cJSON_CreateArray();
     size_t n = 0;
-    for (char *line = r.out.ptr; line && *line; ) {
+    for (char *line = r.out.ptr; line && *line;) {
         char *nl = strchr(line, '\n');
         if (nl)
             *nl = '\0';
@@ -298,16 +311,18 @@ static int diff_body(cJSON *o, git_ctx *g, const char *rel, er_error *err)
         rc = neutralise_filters(g, err);
     if (rc)
         return rc;
-    const char *argv[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff",
-                           "--no-textconv", "HEAD", "--", rel, NULL };
+    const char *argv[] = { "git",           "--no-pager", "diff", "--no-color", "--no-ext-diff",
+                           "--no-textconv", "HEAD",       "--",   rel,          NULL };
     er_sandbox_result r;
     if ((rc = git(&r, g, argv, err)))
         return rc;
     if (r.signal || r.exit_code != 0) {
         /* A repository without commits has no HEAD: diff against the index. */
         er_sandbox_result_release(&r);
-        const char *plain[] = { "git", "--no-pager", "diff", "--no-color", "--no-ext-diff",
-                                "--no-textconv", "--", rel, NULL };
+        const char *plain[] = {
+            "git",           "--no-pager", "diff", "--no-color", "--no-ext-diff",
+            "--no-textconv", "--",         rel,    NULL
+        };
         if ((rc = git(&r, g, plain, err)))
             return rc;
     }
@@ -356,7 +371,7 @@ static const er_tool exec_tools[] = {
       "(default 60)\"}},"
       "\"required\":[\"cmd\"],\"additionalProperties\":false}",
       ER_PERM_EXEC, "run CMD...", run_run,
-      .idempotent = false },   /* a command may append, send, deploy: at most once */
+      .idempotent = false }, /* a command may append, send, deploy: at most once */
     { "diff",
       "Show uncommitted changes in the workspace (git diff against HEAD, plus untracked files), "
       "for the whole workspace or one path. Needs the workspace to be a git repository.",

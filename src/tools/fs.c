@@ -18,14 +18,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define BINARY_SNIFF 8192
-#define READ_CONTENT_MAX (160 * 1024)   /* numbered text returned by read_file */
-#define READ_SCAN_MAX (64u * 1024 * 1024)  /* bytes scanned to count lines */
-#define LINE_SHOW_MAX 2000
-#define EDIT_FILE_MAX (8u * 1024 * 1024)
+#define BINARY_SNIFF      8192
+#define READ_CONTENT_MAX  (160 * 1024)        /* numbered text returned by read_file */
+#define READ_SCAN_MAX     (64u * 1024 * 1024) /* bytes scanned to count lines */
+#define LINE_SHOW_MAX     2000
+#define EDIT_FILE_MAX     (8u * 1024 * 1024)
 #define WRITE_CONTENT_MAX (4u * 1024 * 1024)
-#define DIFF_KEEP (64 * 1024)
-#define LIST_MAX 1000
+#define DIFF_KEEP         (64 * 1024)
+#define LIST_MAX          1000
 
 static bool looks_binary(const char *p, size_t n)
 {
@@ -40,9 +40,9 @@ static int binary_error(er_error *err, const char *rel)
 /* What a file tool does once its path is resolved: fill o, or fail. */
 typedef struct target {
     const er_workspace *ws;
-    const char *abs;   /* canonical, inside the workspace */
-    const char *rel;   /* as the model should see it */
-    const volatile int *cancel;   /* checked in the loops that may run long */
+    const char *abs;            /* canonical, inside the workspace */
+    const char *rel;            /* as the model should see it */
+    const volatile int *cancel; /* checked in the loops that may run long */
 } target;
 
 static bool target_cancelled(const target *t)
@@ -76,11 +76,11 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
 static const char *kind_of(mode_t m)
 {
     return S_ISLNK(m)    ? "symbolic link"
-         : S_ISFIFO(m) ? "named pipe"
-         : S_ISSOCK(m) ? "socket"
-         : S_ISCHR(m)  ? "character device"
-         : S_ISBLK(m)  ? "block device"
-                       : "special file";
+           : S_ISFIFO(m) ? "named pipe"
+           : S_ISSOCK(m) ? "socket"
+           : S_ISCHR(m)  ? "character device"
+           : S_ISBLK(m)  ? "block device"
+                         : "special file";
 }
 
 /* Opens a regular file of the workspace for reading (see er_workspace_open).
@@ -130,13 +130,13 @@ static int slurp(er_buf *out, const target *t, size_t max, er_error *err)
 /* ---- read_file ---- */
 
 typedef struct reader {
-    long start, end;          /* wanted range; end 0 = to the end */
-    long lineno;              /* lines completed so far */
+    long start, end; /* wanted range; end 0 = to the end */
+    long lineno;     /* lines completed so far */
     long last_shown;
-    er_buf line;              /* current line, up to LINE_SHOW_MAX */
-    size_t line_len;          /* its full length */
+    er_buf line;     /* current line, up to LINE_SHOW_MAX */
+    size_t line_len; /* its full length */
     er_buf content;
-    size_t cost;              /* of content, escaped as JSON */
+    size_t cost; /* of content, escaped as JSON */
     bool truncated;
 } reader;
 
@@ -202,7 +202,7 @@ static int scan_file(reader *r, int fd, const target *t, bool *exact, er_error *
     }
     if (n < 0)
         return er_error_set(err, ER_EIO, "cannot read %s: %s", rel, strerror(errno));
-    if (r->line_len)  /* a last line without a newline */
+    if (r->line_len) /* a last line without a newline */
         finish_line(r);
     return 0;
 }
@@ -347,8 +347,8 @@ static int write_body(cJSON *o, const target *t, const cJSON *args, er_error *er
     if (exists && S_ISDIR(st.st_mode))
         return er_error_set(err, ER_EINVAL, "%s is a directory; give a file path", t->rel);
     if (exists && !S_ISREG(st.st_mode))
-        return er_error_set(err, ER_EINVAL, "%s is a %s, not a regular file; not replaced",
-                            t->rel, kind_of(st.st_mode));
+        return er_error_set(err, ER_EINVAL, "%s is a %s, not a regular file; not replaced", t->rel,
+                            kind_of(st.st_mode));
     er_buf old = ER_BUF_INIT;
     bool have_old = exists && slurp(&old, t, EDIT_FILE_MAX, NULL) == 0;
     int rc = exists ? 0 : er_workspace_mkdirs(t->ws, t->abs, err);
@@ -416,10 +416,12 @@ static int edit_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     const char *old = er_json_str(args, "old"), *new_text = er_json_str(args, "new");
     bool all = er_json_bool(args, "replace_all", false);
     if (er_str_empty(old) || !new_text)
-        return er_error_set(err, ER_EINVAL, "edit_file: give the exact text to replace (old) "
-                                            "and its replacement (new)");
+        return er_error_set(err, ER_EINVAL,
+                            "edit_file: give the exact text to replace (old) "
+                            "and its replacement (new)");
     if (strcmp(old, new_text) == 0)
-        return er_error_set(err, ER_EINVAL, "edit_file: old and new are the same; nothing to change");
+        return er_error_set(err, ER_EINVAL,
+                            "edit_file: old and new are the same; nothing to change");
     er_buf cur;
     int rc = slurp(&cur, t, EDIT_FILE_MAX, err);
     if (rc)
@@ -511,9 +513,10 @@ static void write_preview(er_buf *out, const target *t, const cJSON *args)
     }
     er_buf old = ER_BUF_INIT;
     if (slurp(&old, t, EDIT_FILE_MAX, NULL) != 0 || looks_binary(old.ptr, old.len)) {
-        er_buf_printf(out, "overwrites the existing file %s (%lld bytes, binary or too large to "
-                      "diff) with %zu lines\n", t->rel, (long long)st.st_size,
-                      count_lines(content, len));
+        er_buf_printf(out,
+                      "overwrites the existing file %s (%lld bytes, binary or too large to "
+                      "diff) with %zu lines\n",
+                      t->rel, (long long)st.st_size, count_lines(content, len));
     } else {
         er_buf_printf(out, "overwrites the existing file %s: %zu lines now, %zu after\n", t->rel,
                       count_lines(old.ptr, old.len), count_lines(content, len));
@@ -565,7 +568,7 @@ typedef struct entry {
     char *name;
     const char *type;
     long long size;
-    char *target;  /* symlinks */
+    char *target; /* symlinks */
 } entry;
 
 static int by_name(const void *a, const void *b)
@@ -580,8 +583,8 @@ static const char *type_of(mode_t m)
 
 /* What list_dir leaves out, as the search tools do (walk.h). */
 typedef struct list_filter {
-    bool hidden;            /* show hidden names */
-    er_ignore *ig;          /* NULL: no ignore rules */
+    bool hidden;   /* show hidden names */
+    er_ignore *ig; /* NULL: no ignore rules */
     size_t hidden_skipped, ignored;
     er_buf path;
 } list_filter;
@@ -633,7 +636,7 @@ static size_t read_entries(DIR *d, const target *t, list_filter *f, entry **out)
 
 static void add_entries(cJSON *o, entry *v, size_t n)
 {
-    if (n)   /* an empty directory has no array at all: qsort must not see NULL */
+    if (n) /* an empty directory has no array at all: qsort must not see NULL */
         qsort(v, n, sizeof *v, by_name);
     cJSON *arr = cJSON_CreateArray();
     size_t shown = 0, cost = 0;
@@ -682,7 +685,7 @@ static int list_body(cJSON *o, const target *t, const cJSON *args, er_error *err
     er_ignore_free(f.ig);
     er_buf_release(&f.path);
     if (target_cancelled(t)) {
-        add_entries(o, v, n);   /* frees them */
+        add_entries(o, v, n); /* frees them */
         free(v);
         return er_error_set(err, ER_ECANCELLED, "list_dir: cancelled");
     }
@@ -718,7 +721,7 @@ static const er_tool fs_tools[] = {
       "\"content\":{\"type\":\"string\",\"description\":\"the complete new content\"}},"
       "\"required\":[\"path\",\"content\"],\"additionalProperties\":false}",
       ER_PERM_WRITE, "write PATH CONTENT...", run_write,
-      .idempotent = true },   /* the whole content: writing it twice leaves the same file */
+      .idempotent = true }, /* the whole content: writing it twice leaves the same file */
     { "edit_file",
       "Replace an exact piece of text in a file. old must match exactly once (include enough "
       "surrounding lines) unless replace_all is set. Returns a unified diff of the change.",
@@ -731,7 +734,7 @@ static const er_tool fs_tools[] = {
       "(default false)\"}},"
       "\"required\":[\"path\",\"old\",\"new\"],\"additionalProperties\":false}",
       ER_PERM_WRITE, "edit PATH OLD NEW", run_edit,
-      .idempotent = false },   /* its second run would meet its own result */
+      .idempotent = false }, /* its second run would meet its own result */
     { "list_dir",
       "List a directory of the workspace: names sorted, with type (file, dir, symlink) and size. "
       "Hidden names and what git ignores are left out (counted) unless asked for.",

@@ -10,19 +10,19 @@
 
 /* Bytes PCRE2 is given at a time when no literal narrows the search: large
  * enough that the call overhead vanishes, small enough to notice a cancel. */
-#define WINDOW (4u * 1024 * 1024)
-#define MATCH_LIMIT 50000000u
+#define WINDOW                (4u * 1024 * 1024)
+#define MATCH_LIMIT           50000000u
 #define HITS_PER_CANCEL_CHECK 256
 
 struct er_grep {
-    pcre2_code *code;          /* NULL for a fixed string matched with memmem alone */
+    pcre2_code *code; /* NULL for a fixed string matched with memmem alone */
     pcre2_match_data *md;
     pcre2_match_context *mctx;
     bool jit, multiline;
-    char *literal;             /* every match holds it (case as written), or NULL */
+    char *literal; /* every match holds it (case as written), or NULL */
     size_t litlen;
-    size_t rare;               /* index of its rarest byte in source text: memchr's target */
-    bool caseless;             /* literal lower-cased, compared without case (ASCII) */
+    size_t rare;   /* index of its rarest byte in source text: memchr's target */
+    bool caseless; /* literal lower-cased, compared without case (ASCII) */
 };
 
 /* How common a byte is in source code and prose, roughly (higher: more
@@ -38,7 +38,7 @@ static int commonness(unsigned char c)
         return c == 'q' || c == 'z' || c == 'j' || c == 'x' ? 4 : 6;
     if (strchr("_();,*=\t/.{}#\"-", c))
         return 7;
-    if (c >= 'A' && c <= 'Z')   /* macros: common capitals as often as digits */
+    if (c >= 'A' && c <= 'Z') /* macros: common capitals as often as digits */
         return strchr("ETAOINSRLCD", c) ? 5 : 3;
     if (c >= '0' && c <= '9')
         return 5;
@@ -98,7 +98,7 @@ static const char *find_literal(const er_grep *g, const char *hay, size_t n)
     if (g->caseless)
         return find_nocase(g, hay, n);
     unsigned char c = (unsigned char)lit[k];
-    const char *p = hay + k, *last = hay + n - (m - k);   /* candidates for lit[k] */
+    const char *p = hay + k, *last = hay + n - (m - k); /* candidates for lit[k] */
     while (p <= last && (p = memchr(p, c, (size_t)(last - p) + 1)) != NULL) {
         if (p[m - 1 - k] == lit[m - 1] && memcmp(p - k, lit, m) == 0)
             return p - k;
@@ -110,7 +110,7 @@ static const char *find_literal(const er_grep *g, const char *hay, size_t n)
 static bool has_upper(const char *s)
 {
     for (; *s; s++) {
-        if (*s == '\\' && s[1]) {   /* \S \W \D \B name classes, not letters */
+        if (*s == '\\' && s[1]) { /* \S \W \D \B name classes, not letters */
             s++;
             continue;
         }
@@ -139,7 +139,14 @@ static char *required_literal(const char *p)
     char best[256], cur[256];
     size_t nb = 0, nc = 0;
     int depth = 0;
-#define COMMIT() do { if (nc > nb) { memcpy(best, cur, nc); nb = nc; } nc = 0; } while (0)
+#define COMMIT()                   \
+    do {                           \
+        if (nc > nb) {             \
+            memcpy(best, cur, nc); \
+            nb = nc;               \
+        }                          \
+        nc = 0;                    \
+    } while (0)
     for (size_t i = 0; p[i];) {
         char c = p[i];
         if (c == '(' || c == ')') {
@@ -164,7 +171,7 @@ static char *required_literal(const char *p)
                 return NULL;
             i++;
         } else if (c == '*' || c == '?' || c == '{' || c == '+') {
-            if (c != '+' && nc)   /* the atom before may be absent */
+            if (c != '+' && nc) /* the atom before may be absent */
                 nc--;
             COMMIT();
             if (c == '{') {
@@ -173,14 +180,14 @@ static char *required_literal(const char *p)
             } else {
                 i++;
             }
-            if (p[i] == '?' || p[i] == '+')   /* lazy or possessive */
+            if (p[i] == '?' || p[i] == '+') /* lazy or possessive */
                 i++;
         } else if (c == '\\') {
             if (!p[i + 1])
                 return NULL;
             unsigned char e = (unsigned char)p[i + 1];
             if (isalnum(e)) {
-                COMMIT();   /* \d \w \b \s, back references */
+                COMMIT(); /* \d \w \b \s, back references */
             } else if (depth == 0 && nc < sizeof cur) {
                 cur[nc++] = (char)e;
             }
@@ -209,7 +216,7 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
     g->multiline = opts->multiline;
     g->literal = opts->fixed_strings ? er_xstrdup(pattern) : required_literal(pattern);
     if (g->literal && caseless && has_high_bytes(g->literal)) {
-        free(g->literal);   /* case folding beyond ASCII is the regex's business */
+        free(g->literal); /* case folding beyond ASCII is the regex's business */
         g->literal = NULL;
     }
     g->litlen = g->literal ? strlen(g->literal) : 0;
@@ -226,14 +233,14 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
     uint32_t flags = opts->fixed_strings ? PCRE2_LITERAL : PCRE2_MULTILINE;
     if (caseless)
         flags |= PCRE2_CASELESS;
-    if (has_high_bytes(pattern))   /* UTF-8 in the pattern: match by characters */
+    if (has_high_bytes(pattern)) /* UTF-8 in the pattern: match by characters */
         flags |= PCRE2_UTF | PCRE2_MATCH_INVALID_UTF | PCRE2_UCP;
     pcre2_compile_context *cctx = pcre2_compile_context_create(NULL);
     pcre2_set_newline(cctx, PCRE2_NEWLINE_LF);
     int code;
     PCRE2_SIZE offset;
-    g->code = pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &offset,
-                            cctx);
+    g->code =
+        pcre2_compile((PCRE2_SPTR)pattern, PCRE2_ZERO_TERMINATED, flags, &code, &offset, cctx);
     pcre2_compile_context_free(cctx);
     if (!g->code) {
         PCRE2_UCHAR msg[256];
@@ -309,7 +316,7 @@ static int scan_literal(er_grep *g, const char *text, size_t len, const volatile
             int rc = run(g, text + ls, le - ls, 0);
             if (rc < 0)
                 return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ? ER_ETOOBIG
-                                                                                   : ER_EINVAL;
+                                                                                    : ER_EINVAL;
             if (rc == 0) {
                 pos = le + 1;
                 continue;
@@ -337,7 +344,7 @@ static int scan_regex(er_grep *g, const char *text, size_t len, const volatile i
         int rc = run(g, text, wend, pos);
         if (rc < 0)
             return rc == PCRE2_ERROR_MATCHLIMIT || rc == PCRE2_ERROR_DEPTHLIMIT ? ER_ETOOBIG
-                                                                               : ER_EINVAL;
+                                                                                : ER_EINVAL;
         if (rc == 0) {
             if (wend >= len)
                 break;
@@ -360,7 +367,7 @@ static int scan_regex(er_grep *g, const char *text, size_t len, const volatile i
                 continue;
             }
         }
-        if (ls == len && len > 0)   /* an empty match after the final newline: no line there */
+        if (ls == len && len > 0) /* an empty match after the final newline: no line there */
             break;
         if (!hit(ls, le, payload))
             return 0;

@@ -22,10 +22,11 @@ static const char *const root_dirs[] = { "/bin", "/sbin", "/lib", "/lib32", "/li
  * ca-certificates hooks, CPAN's /etc/perl, local terminfo or magic
  * overrides) stays out. */
 static const char *const etc_entries[] = {
-    "alternatives", "debian_version", "fonts", "gai.conf", "group", "host.conf", "hostname",
-    "hosts", "ld.so.cache", "locale.alias", "localtime", "mime.types", "networks",
-    "nsswitch.conf", "os-release", "passwd", "protocols", "python3", "resolv.conf", "services",
-    "shells", "ssl/certs", "ssl/openssl.cnf", "timezone", "xml",
+    "alternatives", "debian_version", "fonts",           "gai.conf",      "group",
+    "host.conf",    "hostname",       "hosts",           "ld.so.cache",   "locale.alias",
+    "localtime",    "mime.types",     "networks",        "nsswitch.conf", "os-release",
+    "passwd",       "protocols",      "python3",         "resolv.conf",   "services",
+    "shells",       "ssl/certs",      "ssl/openssl.cnf", "timezone",      "xml",
 };
 /* Versioned directories: /etc/python3.11, /etc/java-17-openjdk. */
 static const char *const etc_prefixes[] = { "python3.", "java-" };

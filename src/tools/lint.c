@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #define LINT_FILES_MAX 500
-#define DIAG_MAX 300
+#define DIAG_MAX       300
 #define LINT_TIMEOUT_S 120
 
 /* ---- parsing ---- */
@@ -70,10 +70,12 @@ static bool take_num(const char **p, long *out)
 
 static const char *severity_of(const char **p)
 {
-    static const struct { const char *word, *sev; } words[] = {
-        { "fatal error: ", "error" },  { "error: ", "error" },     { "warning: ", "warning" },
-        { "note: ", "note" },          { "style: ", "style" },     { "performance: ", "style" },
-        { "portability: ", "style" },  { "information: ", "note" }, { "info: ", "note" },
+    static const struct {
+        const char *word, *sev;
+    } words[] = {
+        { "fatal error: ", "error" }, { "error: ", "error" },      { "warning: ", "warning" },
+        { "note: ", "note" },         { "style: ", "style" },      { "performance: ", "style" },
+        { "portability: ", "style" }, { "information: ", "note" }, { "info: ", "note" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(words); i++) {
         if (er_str_starts(*p, words[i].word)) {
@@ -208,7 +210,8 @@ static const char *pyflakes_severity(char **L, size_t n, size_t i)
     const char *p = L[i];
     return strstr(p, "syntax") || strstr(p, "unexpected") || strstr(p, "indent") ||
                    strstr(p, "problem decoding source")
-               ? "error" : "warning";
+               ? "error"
+               : "warning";
 }
 
 size_t er_lint_parse(cJSON *arr, const char *format, const char *tool, const char *text,
@@ -238,9 +241,12 @@ enum lang { LANG_C, LANG_CXX, LANG_PY, LANG_SH, LANG_JS, LANG_COUNT };
 
 static int lang_of(const char *path)
 {
-    static const struct { const char *ext; int lang; } exts[] = {
-        { ".c", LANG_C },    { ".h", LANG_C },    { ".cc", LANG_CXX }, { ".cpp", LANG_CXX },
-        { ".cxx", LANG_CXX }, { ".hpp", LANG_CXX }, { ".py", LANG_PY }, { ".sh", LANG_SH },
+    static const struct {
+        const char *ext;
+        int lang;
+    } exts[] = {
+        { ".c", LANG_C },     { ".h", LANG_C },     { ".cc", LANG_CXX }, { ".cpp", LANG_CXX },
+        { ".cxx", LANG_CXX }, { ".hpp", LANG_CXX }, { ".py", LANG_PY },  { ".sh", LANG_SH },
         { ".bash", LANG_SH }, { ".js", LANG_JS },   { ".mjs", LANG_JS }, { ".cjs", LANG_JS },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(exts); i++)
@@ -251,16 +257,20 @@ static int lang_of(const char *path)
 
 typedef struct linter {
     int lang;
-    const char *tool;           /* name shown in results */
-    const char *const *exes;    /* first found on PATH is used */
-    const char *const *args;    /* after the executable, before the files */
+    const char *tool;        /* name shown in results */
+    const char *const *exes; /* first found on PATH is used */
+    const char *const *args; /* after the executable, before the files */
     const char *format;
-    bool per_file;              /* node --check takes one file */
-    bool include_dirs;          /* add -Iinclude / -Isrc when they exist */
-    bool instead;               /* runs only when the entry before it is not installed */
+    bool per_file;     /* node --check takes one file */
+    bool include_dirs; /* add -Iinclude / -Isrc when they exist */
+    bool instead;      /* runs only when the entry before it is not installed */
 } linter;
 
-#define LIST(...) (const char *const[]){ __VA_ARGS__, NULL }
+#define LIST(...)         \
+    (const char *const[]) \
+    {                     \
+        __VA_ARGS__, NULL \
+    }
 
 static const linter linters[] = {
     { LANG_C, "gcc", LIST("gcc"),
@@ -269,11 +279,12 @@ static const linter linters[] = {
     /* clang has no -fdiagnostics-plain-output; one compiler is enough. */
     { LANG_C, "clang", LIST("clang"),
       LIST("-fsyntax-only", "-Wall", "-std=gnu11", "-fno-color-diagnostics",
-           "-fno-caret-diagnostics", "-I."), "gcc", false, true, true },
+           "-fno-caret-diagnostics", "-I."),
+      "gcc", false, true, true },
     { LANG_C, "cppcheck", LIST("cppcheck"),
       LIST("--enable=warning,style", "--quiet", "--inline-suppr",
-           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"), "gcc", false, true,
-      false },
+           "--template={file}:{line}:{column}: {severity}: {message} [{id}]"),
+      "gcc", false, true, false },
     { LANG_CXX, "g++", LIST("g++"),
       LIST("-fsyntax-only", "-Wall", "-fdiagnostics-plain-output", "-I."), "gcc", false, true,
       false },
@@ -284,9 +295,12 @@ static const linter linters[] = {
      * so a py_compile.py there would run.  -I keeps it off (and ignores
      * PYTHON* variables, hence the cache prefix set in the code). */
     { LANG_PY, "py_compile", LIST("python3"),
-      LIST("-I", "-c", "import sys, py_compile; sys.pycache_prefix = '/tmp/.errand-pycache'; "
-                       "sys.exit(py_compile.main())"), "python", false, false, false },
-    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false, false },
+      LIST("-I", "-c",
+           "import sys, py_compile; sys.pycache_prefix = '/tmp/.errand-pycache'; "
+           "sys.exit(py_compile.main())"),
+      "python", false, false, false },
+    { LANG_PY, "pyflakes", LIST("pyflakes", "pyflakes3"), LIST(NULL), "pyflakes", false, false,
+      false },
     { LANG_SH, "shellcheck", LIST("shellcheck"), LIST("-f", "gcc"), "gcc", false, false, false },
     { LANG_JS, "node", LIST("node", "nodejs"), LIST("--check"), "node", true, false, false },
 };
@@ -330,8 +344,8 @@ static void build_argv(const char ***argv, size_t *argc, const linter *l, const 
 }
 
 /* Runs one linter over files; adds its diagnostics or a note on failure. */
-static int run_linter(lint_run *lr, const linter *l, const char *exe, char **files,
-                      size_t nfiles, er_error *err)
+static int run_linter(lint_run *lr, const linter *l, const char *exe, char **files, size_t nfiles,
+                      er_error *err)
 {
     static const char *const env[] = { "LC_ALL=C", "PYTHONPYCACHEPREFIX=/tmp/.errand-pycache",
                                        NULL };
@@ -358,9 +372,8 @@ static int run_linter(lint_run *lr, const linter *l, const char *exe, char **fil
     if (r.timed_out) {
         skip(lr, l->tool, "timed out");
     } else if ((r.signal || r.exit_code != 0) && found == 0) {
-        char *note = er_xasprintf("%s exited %d without diagnostics we could read: %.300s",
-                                  l->tool, r.signal ? 128 + r.signal : r.exit_code,
-                                  er_str_trim(all.ptr));
+        char *note = er_xasprintf("%s exited %d without diagnostics we could read: %.300s", l->tool,
+                                  r.signal ? 128 + r.signal : r.exit_code, er_str_trim(all.ptr));
         er_json_append(lr->notes, cJSON_CreateString(note));
         free(note);
     }
@@ -384,7 +397,7 @@ static int run_lang(lint_run *lr, int lang, char **files, size_t nfiles, er_erro
         prev_found = exe != NULL;
         bool has_stand_in = i + 1 < ER_ARRAY_LEN(linters) && linters[i + 1].instead;
         if (!exe && has_stand_in)
-            continue;   /* its stand-in says whether neither is there */
+            continue; /* its stand-in says whether neither is there */
         if (!exe) {
             char *why = l->instead
                             ? er_xasprintf("neither %s nor %s is installed (not found on PATH)",
@@ -430,10 +443,12 @@ static int lang_of_shebang(const er_workspace *ws, const char *rel)
     line[strcspn(line, "\n")] = '\0';
     /* The interpreter: the last word of "#!/usr/bin/env -S python3 -u" is an
      * option, so look at each word's base name. */
-    static const struct { const char *name; int lang; } interp[] = {
-        { "sh", LANG_SH },        { "bash", LANG_SH },      { "dash", LANG_SH },
-        { "ksh", LANG_SH },       { "python", LANG_PY },    { "python3", LANG_PY },
-        { "node", LANG_JS },      { "nodejs", LANG_JS },
+    static const struct {
+        const char *name;
+        int lang;
+    } interp[] = {
+        { "sh", LANG_SH },     { "bash", LANG_SH },    { "dash", LANG_SH }, { "ksh", LANG_SH },
+        { "python", LANG_PY }, { "python3", LANG_PY }, { "node", LANG_JS }, { "nodejs", LANG_JS },
     };
     for (char *w = line + 2; *w;) {
         w += strspn(w, " \t");
@@ -444,7 +459,7 @@ static int lang_of_shebang(const er_workspace *ws, const char *rel)
                 b = q + 1;
         size_t bl = (size_t)(w + len - b);
         while (bl > 0 && (isdigit((unsigned char)b[bl - 1]) || b[bl - 1] == '.'))
-            bl--;   /* python3.11 */
+            bl--; /* python3.11 */
         for (size_t i = 0; i < ER_ARRAY_LEN(interp); i++)
             if (strlen(interp[i].name) == bl && strncmp(b, interp[i].name, bl) == 0)
                 return interp[i].lang;
@@ -521,8 +536,10 @@ static int collect(file_set *fs, const er_workspace *ws, const char *paths, er_e
     }
     free(copy);
     if (rc == 0 && fs->total == 0)
-        rc = er_error_set(err, ER_EINVAL, "lint: no C, C++, Python, shell or JavaScript files in "
-                                          "'%s'", paths);
+        rc = er_error_set(err, ER_EINVAL,
+                          "lint: no C, C++, Python, shell or JavaScript files in "
+                          "'%s'",
+                          paths);
     return rc;
 }
 
@@ -530,7 +547,8 @@ static void summarise(cJSON *o, cJSON *diags, size_t files)
 {
     size_t errors = 0, warnings = 0, other = 0;
     const cJSON *d;
-    cJSON_ArrayForEach(d, diags) {
+    cJSON_ArrayForEach(d, diags)
+    {
         const char *sev = er_json_str(d, "severity");
         if (er_str_eq(sev, "error"))
             errors++;
@@ -582,8 +600,9 @@ static int run_lint(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     file_set fs;
     memset(&fs, 0, sizeof fs);
     fs.unsupported = cJSON_CreateArray();
-    lint_run lr = { &ws, ctx, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(),
-                    cJSON_CreateArray() };
+    lint_run lr = {
+        &ws, ctx, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray()
+    };
     cJSON *o = cJSON_CreateObject();
     if ((rc = collect(&fs, &ws, paths, err)) == 0 && (rc = lint_all(o, &lr, &fs, err)) == 0)
         rc = er_tools_emit(out, o, err);
@@ -603,7 +622,8 @@ static const er_tool lint_tools[] = {
     { "lint",
       "Check source files with the linters installed here (C: gcc (or clang) -fsyntax-only "
       "-Wall and cppcheck; C++: g++ (or clang++); Python: py_compile and pyflakes; shell: "
-      "shellcheck; JavaScript: node --check). Returns diagnostics with file, line, column, severity and message; "
+      "shellcheck; JavaScript: node --check). Returns diagnostics with file, line, column, "
+      "severity and message; "
       "linters that are missing are listed as skipped. Reads only.",
       "{\"type\":\"object\",\"properties\":{"
       "\"path\":{\"type\":\"string\",\"description\":\"files or directories to check, separated "

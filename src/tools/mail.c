@@ -25,15 +25,15 @@
 #include <unistd.h>
 
 #define DEFAULT_CHARS 20000
-#define MAX_CHARS 200000
-#define PENDING_FLAG "$ErrandPending"
+#define MAX_CHARS     200000
+#define PENDING_FLAG  "$ErrandPending"
 
 /* Opens the account the arguments name (or the default one). */
 static int open_account(const er_tool_ctx *ctx, const cJSON *args, er_mail_account *acct,
                         er_mail **m, er_error *err)
 {
-    int rc = er_mail_account_resolve(acct, er_env_config(ctx->env),
-                                     er_json_str(args, "account"), err);
+    int rc =
+        er_mail_account_resolve(acct, er_env_config(ctx->env), er_json_str(args, "account"), err);
     if (rc)
         return rc;
     rc = er_mail_open(m, acct, err);
@@ -137,8 +137,11 @@ static cJSON *read_result(const char *id, const cJSON *msg, size_t max, const ch
     er_json_add_str(o, "id", id);
     er_json_add_str(o, "message_id", er_json_str(msg, "message_id"));
     er_buf text = ER_BUF_INIT, fenced = ER_BUF_INIT;
-    static const char *const hdrs[][2] = { { "from", "From" }, { "to", "To" }, { "cc", "Cc" },
-                                           { "date", "Date" }, { "subject", "Subject" } };
+    static const char *const hdrs[][2] = { { "from", "From" },
+                                           { "to", "To" },
+                                           { "cc", "Cc" },
+                                           { "date", "Date" },
+                                           { "subject", "Subject" } };
     for (size_t i = 0; i < ER_ARRAY_LEN(hdrs); i++) {
         const char *v = er_json_str(msg, hdrs[i][0]);
         if (!er_str_empty(v))
@@ -159,7 +162,8 @@ static cJSON *read_result(const char *id, const cJSON *msg, size_t max, const ch
     cJSON *atts = cJSON_CreateArray();
     er_buf names = ER_BUF_INIT, fnames = ER_BUF_INIT;
     const cJSON *a;
-    cJSON_ArrayForEach(a, er_json_arr(msg, "attachments")) {
+    cJSON_ArrayForEach(a, er_json_arr(msg, "attachments"))
+    {
         cJSON *x = cJSON_CreateObject();
         er_json_add_num(x, "part", er_json_num(a, "part", 0));
         er_json_add_str(x, "content_type", er_json_str(a, "content_type"));
@@ -235,7 +239,8 @@ static int run_analyze(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, e
         er_buf text = ER_BUF_INIT, fenced = ER_BUF_INIT;
         const cJSON *it;
         int k = 0;
-        cJSON_ArrayForEach(it, items) {
+        cJSON_ArrayForEach(it, items)
+        {
             const char *due = er_json_str(it, "due");
             er_buf_printf(&text, "%d. %s%s%s%s\n", ++k, er_json_str(it, "text"),
                           due ? " (due: " : "", due ? due : "", due ? ")" : "");
@@ -283,8 +288,8 @@ static int thread_collect(er_mail *m, const er_mail_query *q, er_strv *ids, er_e
 
 /* The thread of a message: its ancestors (by References) and every message
  * that refers to the thread's root, in its folder and in Sent. */
-static int thread_ids(er_mail *m, const er_mail_account *acct, const char *id,
-                      const cJSON *msg, er_strv *ids, er_error *err)
+static int thread_ids(er_mail *m, const er_mail_account *acct, const char *id, const cJSON *msg,
+                      er_strv *ids, er_error *err)
 {
     const char *refs = er_json_str(msg, "references"), *own = er_json_str(msg, "message_id");
     er_strv tokens = ER_STRV_INIT;
@@ -373,8 +378,8 @@ static int run_thread(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
 /* ---- mail_draft ---- */
 
 /* Finds the copy of message_id in folder; *id OWNED or NULL. */
-static int find_by_message_id(er_mail *m, const char *folder, const char *message_id,
-                              char **id, er_error *err)
+static int find_by_message_id(er_mail *m, const char *folder, const char *message_id, char **id,
+                              er_error *err)
 {
     *id = NULL;
     er_mail_query q = { .folder = folder, .message_id = message_id, .limit = 1 };
@@ -437,7 +442,8 @@ static int run_draft(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_
         er_json_add_str(o, "folder", acct.drafts);
         er_json_add_str(o, "to", d.to);
         er_json_add_str(o, "subject", d.subject ? d.subject : "");
-        er_json_add_str(o, "note", "saved as a draft; nothing was sent (mail_send sends it "
+        er_json_add_str(o, "note",
+                        "saved as a draft; nothing was sent (mail_send sends it "
                         "after the user's approval)");
         rc = er_tools_emit(out, o, err);
         cJSON_Delete(o);
@@ -463,17 +469,20 @@ static int outgoing(er_mail *m, const er_mail_account *acct, const cJSON *args, 
         rc = er_mail_fetch(m, draft, raw, err);
     } else {
         char *mid = er_mime_new_message_id(acct->from);
-        er_mime_draft d = { .from = acct->from, .to = er_json_str(args, "to"),
+        er_mime_draft d = { .from = acct->from,
+                            .to = er_json_str(args, "to"),
                             .cc = er_json_str(args, "cc"),
                             .subject = er_json_str(args, "subject"),
-                            .body = er_json_str(args, "body"), .message_id = mid };
+                            .body = er_json_str(args, "body"),
+                            .message_id = mid };
         rc = er_mime_build(raw, &d, err);
         free(mid);
     }
     if (!rc)
         rc = er_mime_parse(parsed, raw->ptr, raw->len, err);
     if (!rc && er_str_empty(er_json_str(*parsed, "message_id")))
-        rc = er_error_set(err, ER_EINVAL, "the message has no Message-ID: it cannot be sent "
+        rc = er_error_set(err, ER_EINVAL,
+                          "the message has no Message-ID: it cannot be sent "
                           "safely");
     return rc;
 }
@@ -496,7 +505,7 @@ static int send_recorded(er_mail *m, const er_mail_account *acct, const cJSON *m
         rc = er_mail_send(m, acct->from, &rcpts, raw->ptr, raw->len, err);
         if (sent_id) {
             er_error ignore = { 0 };
-            if (rc)   /* not sent: the copy must not stop a later attempt */
+            if (rc) /* not sent: the copy must not stop a later attempt */
                 er_mail_flag(m, sent_id, "\\Deleted", true, &ignore);
             else
                 er_mail_flag(m, sent_id, PENDING_FLAG, false, &ignore);
@@ -511,7 +520,8 @@ static int run_send(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 {
     const char *draft = er_json_str(args, "draft_id");
     if (er_str_empty(draft) && er_str_empty(er_json_str(args, "to")))
-        return er_error_set(err, ER_EINVAL, "give draft_id (a draft from mail_draft) or to, "
+        return er_error_set(err, ER_EINVAL,
+                            "give draft_id (a draft from mail_draft) or to, "
                             "subject and body");
     er_mail_account acct;
     er_mail *m = NULL;
@@ -529,7 +539,7 @@ static int run_send(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         rc = send_recorded(m, &acct, msg, &raw, err);
     if (!rc && !already && !er_str_empty(draft)) {
         er_error ignore = { 0 };
-        er_mail_flag(m, draft, "\\Deleted", true, &ignore);   /* the draft is now sent */
+        er_mail_flag(m, draft, "\\Deleted", true, &ignore); /* the draft is now sent */
     }
     if (!rc) {
         cJSON *o = cJSON_CreateObject();
@@ -537,7 +547,8 @@ static int run_send(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         er_json_add_bool(o, "sent", already == NULL);
         er_json_add_bool(o, "already_sent", already != NULL);
         if (already)
-            er_json_add_str(o, "note", "a message with this Message-ID is already in the Sent "
+            er_json_add_str(o, "note",
+                            "a message with this Message-ID is already in the Sent "
                             "folder: not sent again");
         er_json_add_str(o, "to", er_json_str(msg, "to"));
         rc = er_tools_emit(out, o, err);
@@ -674,8 +685,9 @@ static int run_move(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     return rc;
 }
 
-#define ACCOUNT_PROP "\"account\":{\"type\":\"string\",\"description\":\"mail account name " \
-                     "(default: mail.account)\"}"
+#define ACCOUNT_PROP                                                        \
+    "\"account\":{\"type\":\"string\",\"description\":\"mail account name " \
+    "(default: mail.account)\"}"
 
 static const er_tool mail_tools[] = {
     { "mail_folders", "List the folders (mailboxes) of a mail account.",

@@ -54,9 +54,11 @@ static int run_save(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     const char *scope = er_json_str(args, "scope");
     if (!scope)
         scope = "user";
-    er_memory_item it = { .text = (char *)er_json_str(args, "text"), .scope = (char *)scope,
+    er_memory_item it = { .text = (char *)er_json_str(args, "text"),
+                          .scope = (char *)scope,
                           .kind = (char *)er_json_str(args, "kind"),
-                          .source = (char *)ctx->task_id, .untrusted = ctx->tainted };
+                          .source = (char *)ctx->task_id,
+                          .untrusted = ctx->tainted };
     /* global: every user's; the others: this user's, about this conversation or agent */
     it.user_id = strcmp(scope, "global") == 0 ? (char *)"" : t.user_id;
     it.scope_id = strcmp(scope, "conversation") == 0 ? t.conversation_id
@@ -183,7 +185,7 @@ static int graph_rel(const er_memory_relation *r, void *payload)
     er_json_add_num(o, "confidence", r->confidence);
     er_json_add_num(o, "depth", r->depth);
     er_json_append(payload, o);
-    return cJSON_GetArraySize(payload) >= 200;   /* enough for a model to read */
+    return cJSON_GetArraySize(payload) >= 200; /* enough for a model to read */
 }
 
 static int run_graph(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -237,8 +239,7 @@ static const er_tool memory_tools[] = {
       "N days\"}},"
       "\"required\":[\"query\"],\"additionalProperties\":false}",
       ER_PERM_READ, NULL, run_search, true },
-    { "memory_forget",
-      "Forget one remembered item of this user, by the id memory_search gave.",
+    { "memory_forget", "Forget one remembered item of this user, by the id memory_search gave.",
       "{\"type\":\"object\",\"properties\":{\"id\":{\"type\":\"string\"}},"
       "\"required\":[\"id\"],\"additionalProperties\":false}",
       ER_PERM_WRITE, NULL, run_forget, true },

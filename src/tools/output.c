@@ -14,7 +14,7 @@
 
 static void put_utf8(er_buf *out, const char *s, size_t len)
 {
-    er_buf_put_utf8(out, s, len);   /* over the cap: the emit's check catches it */
+    er_buf_put_utf8(out, s, len); /* over the cap: the emit's check catches it */
 }
 
 /* Moves a cut point back to a UTF-8 sequence boundary. */
@@ -48,9 +48,11 @@ size_t er_tools_json_cost(const char *s, size_t n)
     size_t cost = 0;
     for (size_t i = 0; i < n; i++) {
         unsigned char c = (unsigned char)s[i];
-        cost += c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' ||
-                        c == '\f'
-                    ? 2 : c < 0x20 ? 6 : 1;
+        cost +=
+            c == '"' || c == '\\' || c == '\n' || c == '\t' || c == '\r' || c == '\b' || c == '\f'
+                ? 2
+            : c < 0x20 ? 6
+                       : 1;
     }
     return cost;
 }
@@ -70,8 +72,9 @@ int er_tools_emit(er_buf *out, const cJSON *result, er_error *err)
     size_t n = strlen(text);
     int rc = 0;
     if (n > ER_TOOL_OUTPUT_MAX)
-        rc = er_error_set(err, ER_ETOOBIG, "result of %zu bytes is over the %d-byte cap; ask for less",
-                          n, ER_TOOL_OUTPUT_MAX);
+        rc = er_error_set(err, ER_ETOOBIG,
+                          "result of %zu bytes is over the %d-byte cap; ask for less", n,
+                          ER_TOOL_OUTPUT_MAX);
     else if (er_buf_append(out, text, n) != 0)
         rc = er_error_set(err, ER_ETOOBIG, "result of %zu bytes does not fit the output buffer", n);
     free(text);
@@ -117,8 +120,9 @@ int er_tools_workspace(er_workspace *ws, const er_tool_ctx *ctx, er_error *err)
 int er_tools_can_exec(const er_tool_ctx *ctx, er_error *err)
 {
     if (ctx->workspace_read_only && strcmp(er_sandbox_kind(), "bwrap") != 0)
-        return er_error_set(err, ER_EDENIED, "workspace is read-only for the analyzer, and without "
-                                             "bubblewrap commands cannot be kept from writing it");
+        return er_error_set(err, ER_EDENIED,
+                            "workspace is read-only for the analyzer, and without "
+                            "bubblewrap commands cannot be kept from writing it");
     return 0;
 }
 

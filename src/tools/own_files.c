@@ -107,7 +107,9 @@ static void add_database(er_own_files *f, const char *url_text)
 
 void er_own_files_init(er_own_files *out, const er_config *cfg)
 {
-    static const struct { const char *kind, *what; } dirs[] = {
+    static const struct {
+        const char *kind, *what;
+    } dirs[] = {
         { "data", "errand's data directory" },
         { "config", "errand's config directory" },
         { "state", "errand's state directory" },
@@ -145,8 +147,7 @@ const er_own_file *er_own_files_find(const er_own_files *f, const char *abs)
     return NULL;
 }
 
-int er_own_files_check_dir(const er_own_files *f, const char *dir, const char *what,
-                           er_error *err)
+int er_own_files_check_dir(const er_own_files *f, const char *dir, const char *what, er_error *err)
 {
     if (er_str_empty(dir))
         return 0;
@@ -155,11 +156,13 @@ int er_own_files_check_dir(const er_own_files *f, const char *dir, const char *w
     for (size_t i = 0; !rc && i < f->n; i++) {
         const er_own_file *o = &f->v[i];
         if (er_path_within(o->path, real))
-            rc = er_error_set(err, ER_EDENIED, "%s %s contains %s %s; keep errand's files out "
+            rc = er_error_set(err, ER_EDENIED,
+                              "%s %s contains %s %s; keep errand's files out "
                               "of every workspace (choose another directory)",
                               what, real, o->what, o->path);
         else if (o->dir && er_path_within(real, o->path))
-            rc = er_error_set(err, ER_EDENIED, "%s %s lies inside %s %s; keep errand's files "
+            rc = er_error_set(err, ER_EDENIED,
+                              "%s %s lies inside %s %s; keep errand's files "
                               "out of every workspace (choose another directory)",
                               what, real, o->what, o->path);
     }

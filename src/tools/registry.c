@@ -11,17 +11,9 @@
 
 /* Each family is a const table in its own module (src/tools/<family>.c). */
 static const er_tool_family *const families[] = {
-    &er_tools_fs,
-    &er_tools_search,
-    &er_tools_exec,
-    &er_tools_lint,
-    &er_tools_test,
-    &er_tools_web,
-    &er_tools_research,
-    &er_tools_data,
-    &er_tools_memory,
-    &er_tools_browser,
-    &er_tools_mail,
+    &er_tools_fs,     &er_tools_search,  &er_tools_exec,     &er_tools_lint,
+    &er_tools_test,   &er_tools_web,     &er_tools_research, &er_tools_data,
+    &er_tools_memory, &er_tools_browser, &er_tools_mail,
 };
 
 static const er_tool_family *family_at(size_t i)
@@ -92,7 +84,7 @@ static bool type_matches(const char *type, const cJSON *v)
         return true;
     if (strcmp(type, "string") == 0)
         return cJSON_IsString(v);
-    if (strcmp(type, "integer") == 0)   /* no cast: one out of range is undefined */
+    if (strcmp(type, "integer") == 0) /* no cast: one out of range is undefined */
         return cJSON_IsNumber(v) && isfinite(v->valuedouble) &&
                v->valuedouble == floor(v->valuedouble);
     if (strcmp(type, "number") == 0)
@@ -106,8 +98,8 @@ static bool type_matches(const char *type, const cJSON *v)
     return true;
 }
 
-static int check_property(const er_tool *t, const char *name, const cJSON *schema,
-                          const cJSON *v, er_error *err)
+static int check_property(const er_tool *t, const char *name, const cJSON *schema, const cJSON *v,
+                          er_error *err)
 {
     const char *type = er_json_str(schema, "type");
     if (!type_matches(type, v))
@@ -116,12 +108,14 @@ static int check_property(const er_tool *t, const char *name, const cJSON *schem
     const cJSON *en = er_json_arr(schema, "enum");
     if (en && cJSON_IsString(v)) {
         const cJSON *e;
-        cJSON_ArrayForEach(e, en) {
+        cJSON_ArrayForEach(e, en)
+        {
             if (cJSON_IsString(e) && strcmp(e->valuestring, v->valuestring) == 0)
                 return 0;
         }
-        return er_error_set(err, ER_EINVAL, "%s: argument '%s' is '%s', not one of the allowed values",
-                            t->name, name, v->valuestring);
+        return er_error_set(err, ER_EINVAL,
+                            "%s: argument '%s' is '%s', not one of the allowed values", t->name,
+                            name, v->valuestring);
     }
     return 0;
 }
@@ -136,7 +130,8 @@ int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err)
     int rc = 0;
     const cJSON *req = er_json_arr(schema, "required");
     const cJSON *r;
-    cJSON_ArrayForEach(r, req) {
+    cJSON_ArrayForEach(r, req)
+    {
         if (cJSON_IsString(r) && !cJSON_GetObjectItemCaseSensitive(args, r->valuestring)) {
             rc = er_error_set(err, ER_EINVAL, "%s: missing required argument '%s'", t->name,
                               r->valuestring);
@@ -145,7 +140,8 @@ int er_tool_validate(const er_tool *t, const cJSON *args, er_error *err)
     }
     const cJSON *props = er_json_obj(schema, "properties");
     const cJSON *a;
-    cJSON_ArrayForEach(a, args) {
+    cJSON_ArrayForEach(a, args)
+    {
         if (rc)
             break;
         const cJSON *ps = props ? cJSON_GetObjectItemCaseSensitive(props, a->string) : NULL;

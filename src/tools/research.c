@@ -59,7 +59,8 @@ static int run_cite(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 {
     const char *quote = er_json_str(args, "quote");
     if (er_str_empty(quote) || strlen(quote) < 3)
-        return er_error_set(err, ER_EINVAL, "cite_check: give the quote (at least 3 characters) "
+        return er_error_set(err, ER_EINVAL,
+                            "cite_check: give the quote (at least 3 characters) "
                             "that the source should contain");
     cJSON *page = NULL;
     int rc = er_web_tools_fetch(ctx, er_json_str(args, "url"), &page, err);

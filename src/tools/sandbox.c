@@ -37,15 +37,15 @@
 
 extern char **environ;
 
-#define DRAIN_MS 2000             /* reading what is left after the command ended */
-#define POLL_MS 50
-#define REAPER_GRACE_MS 5000      /* for the reaper to kill what the command left */
-#define GIB (1024ull * 1024 * 1024)
+#define DRAIN_MS        2000 /* reading what is left after the command ended */
+#define POLL_MS         50
+#define REAPER_GRACE_MS 5000 /* for the reaper to kill what the command left */
+#define GIB             (1024ull * 1024 * 1024)
 
 static pthread_once_t detect_once = PTHREAD_ONCE_INIT;
 static const char *detected_kind = "rlimits-only";
-static char *bwrap_exe;           /* found once by detect(), so PATH changes do not matter */
-static char unconfined_why[200] = "";   /* set once by detect() */
+static char *bwrap_exe;               /* found once by detect(), so PATH changes do not matter */
+static char unconfined_why[200] = ""; /* set once by detect() */
 
 /* ---- output capture: head + tail ring + total ---- */
 
@@ -159,8 +159,7 @@ static bool passed(const char *entry, const char *extra)
     size_t nl = (size_t)(eq - entry);
     if (errand_secret(entry, nl))
         return false;
-    return name_listed(entry, nl, "PATH,HOME,LANG,LC_*,TERM,TZ") ||
-           name_listed(entry, nl, extra);
+    return name_listed(entry, nl, "PATH,HOME,LANG,LC_*,TERM,TZ") || name_listed(entry, nl, extra);
 }
 
 static void build_env(er_strv *env, const er_sandbox_opts *o, bool bwrap)
@@ -185,8 +184,11 @@ static void build_env(er_strv *env, const er_sandbox_opts *o, bool bwrap)
 static void bwrap_args(er_strv *av, const er_sandbox_opts *o)
 {
     er_strv_push(av, "bwrap");
-    er_jail j = { .workspace = o->workspace, .workspace_read_only = o->workspace_read_only,
-                  .network = o->network, .expose = o->expose, .own = o->own,
+    er_jail j = { .workspace = o->workspace,
+                  .workspace_read_only = o->workspace_read_only,
+                  .network = o->network,
+                  .expose = o->expose,
+                  .own = o->own,
                   .tmp_bytes = o->tmp_bytes ? o->tmp_bytes : ER_SANDBOX_TMP_DEFAULT };
     er_jail_args(av, &j);
     er_strv_push(av, "--");
@@ -246,13 +248,13 @@ char *er_sandbox_which_in(const er_sandbox_opts *o, const char *name)
 
 typedef struct spawn {
     char **argv, **envp;
-    char *exe;               /* absolute path of argv[0], or NULL: not found */
-    const char *const *cg_join;   /* cgroup.procs files to join, or NULL */
-    const char *chdir_to;    /* without bwrap */
+    char *exe;                  /* absolute path of argv[0], or NULL: not found */
+    const char *const *cg_join; /* cgroup.procs files to join, or NULL */
+    const char *chdir_to;       /* without bwrap */
     struct rlimit cpu, as, fsize, nofile, nproc;
     bool set_nproc;
-    bool merge;              /* stderr into stdout */
-    bool reap;               /* limits-only: a subreaper between us and the command */
+    bool merge; /* stderr into stdout */
+    bool reap;  /* limits-only: a subreaper between us and the command */
 } spawn;
 
 static void child_fail(const char *what, const char *name)
@@ -296,8 +298,7 @@ static ER_NORETURN void command_exec(const spawn *sp, int out_fd, int err_fd)
     }
     if (sp->exe)
         execve(sp->exe, sp->argv, sp->envp);
-    child_fail(sp->exe ? "sandbox: cannot execute " : "sandbox: command not found: ",
-               sp->argv[0]);
+    child_fail(sp->exe ? "sandbox: cannot execute " : "sandbox: command not found: ", sp->argv[0]);
     _exit(127);
 }
 
@@ -366,13 +367,13 @@ static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
 {
     struct sigaction sa;
     memset(&sa, 0, sizeof sa);
-    sa.sa_handler = reaper_on_term;   /* no SA_RESTART: waitid returns EINTR */
+    sa.sa_handler = reaper_on_term; /* no SA_RESTART: waitid returns EINTR */
     sigaction(SIGTERM, &sa, NULL);
     sigset_t none;
     sigemptyset(&none);
     sigprocmask(SIG_SETMASK, &none, NULL);
     prctl(PR_SET_CHILD_SUBREAPER, 1);
-    prctl(PR_SET_PDEATHSIG, SIGTERM);   /* errand gone: clean up all the same */
+    prctl(PR_SET_PDEATHSIG, SIGTERM); /* errand gone: clean up all the same */
     pid_t cmd = fork();
     if (cmd == 0) {
         setpgid(0, 0);
@@ -398,7 +399,7 @@ static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
                 continue;
             break;
         }
-        if (si.si_pid == cmd) {   /* its group first, while its id is still held */
+        if (si.si_pid == cmd) { /* its group first, while its id is still held */
             kill(-cmd, SIGKILL);
             waitpid(cmd, &status, 0);
             break;
@@ -407,7 +408,7 @@ static ER_NORETURN void reaper_main(const spawn *sp, int out_fd, int err_fd)
     }
     reaper_sweep(cmd);
     int sig = reaper_stop ? SIGKILL : WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-    if (sig) {   /* die as the command died, so the result reports its signal */
+    if (sig) { /* die as the command died, so the result reports its signal */
         struct sigaction dfl;
         memset(&dfl, 0, sizeof dfl);
         dfl.sa_handler = SIG_DFL;
@@ -424,7 +425,7 @@ static ER_NORETURN void child_exec(const spawn *sp, int out_fd, int err_fd)
     for (const char *const *p = sp->cg_join; p && *p; p++) {
         int fd = open(*p, O_WRONLY | O_CLOEXEC);
         if (fd >= 0) {
-            ssize_t r = write(fd, "0", 1);  /* 0 means the writer */
+            ssize_t r = write(fd, "0", 1); /* 0 means the writer */
             (void)r;
             close(fd);
         }
@@ -459,8 +460,8 @@ static void set_limits(spawn *sp, const er_sandbox_opts *o, int timeout_s)
 
 typedef struct run_state {
     pid_t pid;
-    bool reaper;             /* pid is the reaper, which we ask to stop with SIGTERM */
-    int64_t stop_asked;      /* when we first asked it (ms), 0: not yet */
+    bool reaper;        /* pid is the reaper, which we ask to stop with SIGTERM */
+    int64_t stop_asked; /* when we first asked it (ms), 0: not yet */
     er_cgroup *cgroup;
     capture out, err;
     bool exited, timed_out, cancelled;
@@ -618,19 +619,21 @@ static void prepare(spawn *sp, er_strv *av, er_strv *env, const er_sandbox_opts 
     sp->exe = bwrap ? er_xstrdup(bwrap_exe) : er_sandbox_which(av->v[0]);
     sp->chdir_to = bwrap ? NULL : o->workspace;
     sp->merge = o->merge_stderr;
-    sp->reap = !bwrap;   /* bwrap's PID namespace does that job */
+    sp->reap = !bwrap; /* bwrap's PID namespace does that job */
     set_limits(sp, o, timeout_s);
 }
 
 static int refuse(er_error *err)
 {
-    return er_error_set(err, ER_EDENIED, "commands cannot be confined here (%s), and this task "
+    return er_error_set(err, ER_EDENIED,
+                        "commands cannot be confined here (%s), and this task "
                         "may not run them unconfined (sandbox.fallback = limits accepts that "
-                        "risk)", er_sandbox_why_unconfined());
+                        "risk)",
+                        er_sandbox_why_unconfined());
 }
 
-int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts,
-                   const char *const *argv, er_error *err)
+int er_sandbox_run(er_sandbox_result *out, const er_sandbox_opts *opts, const char *const *argv,
+                   er_error *err)
 {
     memset(out, 0, sizeof *out);
     if (!argv || !argv[0])
@@ -684,8 +687,10 @@ void er_sandbox_result_release(er_sandbox_result *r)
 static void unconfined(const char *why)
 {
     snprintf(unconfined_why, sizeof unconfined_why, "%s", why);
-    er_log(ER_LOG_WARN, "sandbox", "%s; commands run with rlimits only, without filesystem or "
-           "network isolation (tasks from errand serve refuse to: sandbox.fallback)", why);
+    er_log(ER_LOG_WARN, "sandbox",
+           "%s; commands run with rlimits only, without filesystem or "
+           "network isolation (tasks from errand serve refuse to: sandbox.fallback)",
+           why);
 }
 
 static void detect(void)

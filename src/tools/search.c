@@ -21,14 +21,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define GLOB_MAX 1000
-#define GREP_LINES_MAX 500       /* default cap on lines shown */
-#define GREP_FILES_MAX 1000      /* default cap on files listed or counted */
+#define GLOB_MAX         1000
+#define GREP_LINES_MAX   500  /* default cap on lines shown */
+#define GREP_FILES_MAX   1000 /* default cap on files listed or counted */
 #define GREP_CONTEXT_MAX 50
-#define GREP_FILE_MAX (512u * 1024 * 1024)
-#define GREP_SNIFF_FIRST (1024 * 1024)   /* larger files: the first block is read alone first */
-#define GREP_LINE_SHOW 300
-#define BINARY_SNIFF 8192
+#define GREP_FILE_MAX    (512u * 1024 * 1024)
+#define GREP_SNIFF_FIRST (1024 * 1024) /* larger files: the first block is read alone first */
+#define GREP_LINE_SHOW   300
+#define BINARY_SNIFF     8192
 
 /* ---- listing files for other tools (lint) ---- */
 
@@ -37,8 +37,8 @@ typedef struct file_list {
     size_t n, max;
 } file_list;
 
-static void list_visit(er_walker *w, int dirfd, const char *name, const char *abs,
-                       const char *rel, enum er_walk_type type)
+static void list_visit(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
+                       enum er_walk_type type)
 {
     (void)dirfd;
     (void)name;
@@ -80,8 +80,7 @@ static bool has_magic(const char *s, size_t n)
 }
 
 /* Normalises pattern to a workspace-relative form (*out OWNED). */
-static int relative_pattern(char **out, const er_workspace *ws, const char *pattern,
-                            er_error *err)
+static int relative_pattern(char **out, const er_workspace *ws, const char *pattern, er_error *err)
 {
     const char *p = pattern;
     *out = NULL;
@@ -112,7 +111,7 @@ static int relative_pattern(char **out, const er_workspace *ws, const char *patt
 static char *literal_base(const char *pat)
 {
     size_t end = 0;
-    for (const char *s = pat; ; ) {
+    for (const char *s = pat;;) {
         const char *slash = strchr(s, '/');
         if (!slash || has_magic(s, (size_t)(slash - s)))
             break;
@@ -130,8 +129,8 @@ typedef struct glob_state {
     size_t count, cost;
 } glob_state;
 
-static void glob_visit(er_walker *w, int dirfd, const char *name, const char *abs,
-                       const char *rel, enum er_walk_type type)
+static void glob_visit(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
+                       enum er_walk_type type)
 {
     (void)dirfd;
     (void)name;
@@ -177,7 +176,10 @@ static int glob_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, c
     if (rc)
         return rc;
     glob_state g = { pat, cJSON_CreateArray(), 0, 0 };
-    er_walker w = { .ws = ws, .cancel = ctx->cancel, .visit = glob_visit, .payload = &g,
+    er_walker w = { .ws = ws,
+                    .cancel = ctx->cancel,
+                    .visit = glob_visit,
+                    .payload = &g,
                     .hidden = er_json_bool(args, "hidden", false) || names_hidden(pat),
                     .no_ignore = er_json_bool(args, "no_ignore", false) };
     struct stat st;
@@ -220,7 +222,7 @@ static int run_glob(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 /* The usual extension sets (ripgrep's --type names for the common ones). */
 static const struct file_type {
     const char *name;
-    const char *globs;   /* space-separated name globs */
+    const char *globs; /* space-separated name globs */
 } file_types[] = {
     { "c", "*.c *.h" },
     { "cpp", "*.cpp *.cc *.cxx *.c++ *.hpp *.hh *.hxx *.h++ *.h *.inl" },
@@ -256,7 +258,7 @@ static const struct file_type {
 };
 
 typedef struct file_filter {
-    char **incl, **excl;      /* globs: on the name, or on the path when they hold a '/' */
+    char **incl, **excl; /* globs: on the name, or on the path when they hold a '/' */
     size_t nincl, nexcl;
     const char *type_globs;
 } file_filter;
@@ -378,14 +380,14 @@ typedef struct grep_run {
     size_t files, files_matched, binary, large, failed;
     bool capped, cancelled;
     er_buf scratch;
-    char *fbuf;                /* the file being searched, read whole */
+    char *fbuf; /* the file being searched, read whole */
     size_t fcap;
     /* the file being searched */
     const char *rel, *text;
     size_t len;
-    size_t at_off, at_no;      /* a line start and its number, counted up to */
-    size_t printed_end;        /* offset past the last line shown (0: none yet) */
-    size_t after_left;         /* context lines still owed after the last match */
+    size_t at_off, at_no; /* a line start and its number, counted up to */
+    size_t printed_end;   /* offset past the last line shown (0: none yet) */
+    size_t after_left;    /* context lines still owed after the last match */
     size_t file_hits;
     bool printed_any;
 } grep_run;
@@ -426,7 +428,7 @@ static bool show_lines(grep_run *r, size_t from, size_t to, char mark)
         size_t e = nl ? (size_t)(nl - r->text) : r->len;
         er_buf *b = &r->scratch;
         er_buf_reset(b);
-        er_buf_put_utf8(b, r->rel, strlen(r->rel));   /* a non-UTF-8 name stays valid JSON */
+        er_buf_put_utf8(b, r->rel, strlen(r->rel)); /* a non-UTF-8 name stays valid JSON */
         er_buf_printf(b, "%c%zu%c", mark, no, mark);
         er_tools_clip(b, r->text + p, e - p, GREP_LINE_SHOW);
         if (!item_fits(r, b->ptr, b->len))
@@ -474,7 +476,8 @@ static bool on_hit(size_t ls, size_t le, void *payload)
         return false;
     size_t start = ls, floor = r->printed_end;
     for (size_t k = 0; k < r->before && start > floor; k++) {
-        const char *nl = start - 1 > floor ? memrchr(r->text + floor, '\n', start - 1 - floor) : NULL;
+        const char *nl =
+            start - 1 > floor ? memrchr(r->text + floor, '\n', start - 1 - floor) : NULL;
         start = nl ? (size_t)(nl - r->text) + 1 : floor;
     }
     if ((r->before || r->after) && r->printed_any && start > r->printed_end &&
@@ -574,8 +577,8 @@ static void search_fd(grep_run *r, int fd, const char *rel)
     close(fd);
 }
 
-static void grep_visit(er_walker *w, int dirfd, const char *name, const char *abs,
-                       const char *rel, enum er_walk_type type)
+static void grep_visit(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
+                       enum er_walk_type type)
 {
     (void)abs;
     grep_run *r = w->payload;
@@ -599,21 +602,25 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
     er_json_add_str(o, "pattern", pattern);
     er_json_add_str(o, "path", rel);
     er_json_add_str(o, "output_mode", mode_names[r->mode]);
-    er_json_add(o, r->mode == MODE_CONTENT ? "matches" : r->mode == MODE_FILES ? "files" : "counts",
+    er_json_add(o,
+                r->mode == MODE_CONTENT ? "matches"
+                : r->mode == MODE_FILES ? "files"
+                                        : "counts",
                 r->items);
     r->items = NULL;
-    er_json_add_num(o, "count", (double)(r->mode == MODE_FILES ? r->files_matched
-                                                               : r->lines_matched));
+    er_json_add_num(o, "count",
+                    (double)(r->mode == MODE_FILES ? r->files_matched : r->lines_matched));
     bool walk_capped = w->visited > ER_WALK_VISIT_MAX;
     er_json_add_bool(o, "truncated", r->capped || walk_capped);
     if (walk_capped && !r->capped)
         er_json_add_str(o, "hint", "the walk stopped at its cap on entries: give a narrower path");
     else if (r->capped)
-        er_json_add_str(o, "hint", r->mode == MODE_CONTENT
-                        ? "lines capped: count covers the files searched up to the cap; narrow "
-                          "path, glob or type, or use output_mode files_with_matches or count"
-                        : "list capped: the totals cover every file; narrow path, glob or type "
-                          "for the rest of the list");
+        er_json_add_str(o, "hint",
+                        r->mode == MODE_CONTENT
+                            ? "lines capped: count covers the files searched up to the cap; narrow "
+                              "path, glob or type, or use output_mode files_with_matches or count"
+                            : "list capped: the totals cover every file; narrow path, glob or type "
+                              "for the rest of the list");
     er_json_add_num(o, "files_searched", (double)r->files);
     er_json_add_num(o, "files_matched", (double)r->files_matched);
     er_json_add_num(o, "binary_skipped", (double)r->binary);
@@ -624,15 +631,18 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
     add_skipped(o, w);
 }
 
-static int grep_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx,
-                     const cJSON *args, grep_run *r, er_error *err)
+static int grep_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, const cJSON *args,
+                     grep_run *r, er_error *err)
 {
     char *abs = NULL;
     int rc = er_workspace_resolve(&abs, ws, er_json_str(args, "path"), err);
     if (rc)
         return rc;
     const char *rel = er_workspace_rel(ws, abs);
-    er_walker w = { .ws = ws, .cancel = ctx->cancel, .visit = grep_visit, .payload = r,
+    er_walker w = { .ws = ws,
+                    .cancel = ctx->cancel,
+                    .visit = grep_visit,
+                    .payload = r,
                     .hidden = er_json_bool(args, "hidden", false),
                     .no_ignore = er_json_bool(args, "no_ignore", false) };
     struct stat st;
@@ -643,7 +653,7 @@ static int grep_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx,
         er_walk(&w, abs);
     } else if (!er_walk_cancelled(&w) &&
                (rc = er_workspace_open(&fd, ws, abs, O_RDONLY | O_NONBLOCK, err)) == 0) {
-        search_fd(r, fd, rel);   /* a file named outright: searched whatever the filters say */
+        search_fd(r, fd, rel); /* a file named outright: searched whatever the filters say */
     }
     if (rc == 0 && (w.cancelled || r->cancelled))
         rc = er_error_set(err, ER_ECANCELLED, "grep: cancelled");
@@ -662,8 +672,10 @@ static int grep_options(grep_run *r, const cJSON *args, er_error *err)
         while (i < ER_ARRAY_LEN(mode_names) && strcmp(mode_names[i], mode) != 0)
             i++;
         if (i == ER_ARRAY_LEN(mode_names))
-            return er_error_set(err, ER_EINVAL, "grep: output_mode '%s' is none of content, "
-                                "files_with_matches, count", mode);
+            return er_error_set(err, ER_EINVAL,
+                                "grep: output_mode '%s' is none of content, "
+                                "files_with_matches, count",
+                                mode);
         r->mode = (enum grep_mode)i;
     }
     double c = er_json_num(args, "context", 0);
@@ -673,8 +685,8 @@ static int grep_options(grep_run *r, const cJSON *args, er_error *err)
                             GREP_CONTEXT_MAX);
     r->before = (size_t)b;
     r->after = (size_t)a;
-    double max = er_json_num(args, "max_results",
-                             r->mode == MODE_CONTENT ? GREP_LINES_MAX : GREP_FILES_MAX);
+    double max =
+        er_json_num(args, "max_results", r->mode == MODE_CONTENT ? GREP_LINES_MAX : GREP_FILES_MAX);
     if (max < 1 || max > 100000)
         return er_error_set(err, ER_EINVAL, "grep: max_results must be 1 to 100000");
     r->max = (size_t)max;
@@ -725,10 +737,10 @@ static int run_grep(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     return rc;
 }
 
-#define WALK_PROPS \
+#define WALK_PROPS                                                                             \
     "\"hidden\":{\"type\":\"boolean\",\"description\":\"include hidden files and directories " \
-    "(default false)\"}," \
-    "\"no_ignore\":{\"type\":\"boolean\",\"description\":\"include files that .gitignore, " \
+    "(default false)\"},"                                                                      \
+    "\"no_ignore\":{\"type\":\"boolean\",\"description\":\"include files that .gitignore, "    \
     ".ignore or .errandignore leave out (default false)\"}"
 
 static const er_tool search_tools[] = {

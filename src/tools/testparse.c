@@ -14,7 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FAILURES_MAX 50
+#define FAILURES_MAX        50
 #define FAILURE_OUTPUT_KEEP 4000
 /* Counts read from the output are capped, so that adding and subtracting
  * them cannot overflow (no suite runs a billion tests). */
@@ -27,7 +27,7 @@ typedef struct text {
 } text;
 
 typedef struct summary {
-    long passed, failed;   /* -1: unknown */
+    long passed, failed; /* -1: unknown */
     cJSON *failures;
 } summary;
 
@@ -111,7 +111,7 @@ static bool plain_summary(const char *line, long *passed, long *failed)
 {
     const char *p = line;
     const char *colon = strchr(p, ':');
-    if (colon && !strchr(colon + 1, ':') && colon - p < 40)  /* "Summary: 2 passed, ..." */
+    if (colon && !strchr(colon + 1, ':') && colon - p < 40) /* "Summary: 2 passed, ..." */
         p = colon + 1;
     while (*p == ' ')
         p++;
@@ -225,8 +225,9 @@ static void parse_pytest(summary *s, const text *t)
     }
     for (size_t i = 0; i < t->n; i++) {
         const char *l = t->L[i];
-        const char *id = er_str_starts(l, "FAILED ") ? l + 7 : er_str_starts(l, "ERROR ") ? l + 6
-                                                                                        : NULL;
+        const char *id = er_str_starts(l, "FAILED ")  ? l + 7
+                         : er_str_starts(l, "ERROR ") ? l + 6
+                                                      : NULL;
         if (!id)
             continue;
         const char *dash = strstr(id, " - ");
@@ -259,16 +260,16 @@ static void parse_unittest(summary *s, const text *t)
         if (er_str_starts(l, "Ran ") && strstr(l, " test"))
             ran = count_at(l + 4, NULL);
         if (ran >= 0 && (er_str_starts(l, "OK") || er_str_starts(l, "FAILED"))) {
-            long fails = field(l, "failures=") + field(l, "errors=") +
-                         field(l, "unexpected successes=");
+            long fails =
+                field(l, "failures=") + field(l, "errors=") + field(l, "unexpected successes=");
             s->failed = fails;
             s->passed = ran - fails - field(l, "skipped=") - field(l, "expected failures=");
         }
     }
     for (size_t i = 0; i + 1 < t->n; i++) {
         const char *l = t->L[i];
-        if (!is_rule(l, '=') || !(er_str_starts(t->L[i + 1], "FAIL: ") ||
-                                  er_str_starts(t->L[i + 1], "ERROR: ")))
+        if (!is_rule(l, '=') ||
+            !(er_str_starts(t->L[i + 1], "FAIL: ") || er_str_starts(t->L[i + 1], "ERROR: ")))
             continue;
         const char *name = strchr(t->L[i + 1], ' ') + 1;
         const char *paren = strchr(name, '(');
@@ -429,17 +430,19 @@ static const struct {
     const char *name;
     void (*parse)(summary *s, const text *t);
 } parsers[] = {
-    { "pytest", parse_pytest }, { "unittest", parse_unittest }, { "ctest", parse_ctest },
-    { "go", parse_go },         { "cargo", parse_cargo },       { "tap", parse_tap },
+    { "pytest", parse_pytest },   { "unittest", parse_unittest }, { "ctest", parse_ctest },
+    { "go", parse_go },           { "cargo", parse_cargo },       { "tap", parse_tap },
     { "generic", parse_generic },
 };
 
 const char *er_test_parser_for(const char *cmd)
 {
-    static const struct { const char *needle, *parser; } hints[] = {
-        { "pytest", "pytest" },   { "unittest", "unittest" }, { "ctest", "ctest" },
-        { "go test", "go" },      { "cargo test", "cargo" },  { "node --test", "tap" },
-        { "npm test", "tap" },    { "npm run test", "tap" },
+    static const struct {
+        const char *needle, *parser;
+    } hints[] = {
+        { "pytest", "pytest" }, { "unittest", "unittest" }, { "ctest", "ctest" },
+        { "go test", "go" },    { "cargo test", "cargo" },  { "node --test", "tap" },
+        { "npm test", "tap" },  { "npm run test", "tap" },
     };
     for (size_t i = 0; cmd && i < ER_ARRAY_LEN(hints); i++) {
         /* At a word start: "cargo test" is not "go test". */
@@ -456,8 +459,7 @@ static bool try_parser(summary *s, const text *t, size_t i, bool need_counts)
 {
     *s = (summary){ -1, -1, cJSON_CreateArray() };
     parsers[i].parse(s, t);
-    if (s->passed >= 0 || s->failed >= 0 ||
-        (!need_counts && cJSON_GetArraySize(s->failures) > 0))
+    if (s->passed >= 0 || s->failed >= 0 || (!need_counts && cJSON_GetArraySize(s->failures) > 0))
         return true;
     cJSON_Delete(s->failures);
     return false;
@@ -486,8 +488,10 @@ cJSON *er_test_parse(const char *parser, const char *output)
     }
     cJSON *o = cJSON_CreateObject();
     er_json_add_str(o, "parser", used);
-    er_json_add(o, "passed", s.passed >= 0 ? cJSON_CreateNumber((double)s.passed) : cJSON_CreateNull());
-    er_json_add(o, "failed", s.failed >= 0 ? cJSON_CreateNumber((double)s.failed) : cJSON_CreateNull());
+    er_json_add(o, "passed",
+                s.passed >= 0 ? cJSON_CreateNumber((double)s.passed) : cJSON_CreateNull());
+    er_json_add(o, "failed",
+                s.failed >= 0 ? cJSON_CreateNumber((double)s.failed) : cJSON_CreateNull());
     er_json_add(o, "failures", s.failures);
     text_free(&t);
     return o;

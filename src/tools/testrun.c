@@ -17,9 +17,9 @@
 #include <unistd.h>
 
 #define TEST_TIMEOUT_DEFAULT 300
-#define TEST_KEEP (256 * 1024)
-#define TAIL_KEEP 4000
-#define CMD_MAX (16 * 1024)
+#define TEST_KEEP            (256 * 1024)
+#define TAIL_KEEP            4000
+#define CMD_MAX              (16 * 1024)
 
 /* ---- looking at the workspace ---- */
 
@@ -144,7 +144,8 @@ static const char *python_command(const er_workspace *ws, const er_tool_ctx *ctx
 
 static bool ctest_build_dir(const er_workspace *ws)
 {
-    return has_file(ws, "CMakeLists.txt", false) && has_file(ws, "build/CTestTestfile.cmake", false);
+    return has_file(ws, "CMakeLists.txt", false) &&
+           has_file(ws, "build/CTestTestfile.cmake", false);
 }
 
 /* The project's test command, or NULL. */
@@ -191,13 +192,15 @@ static cJSON *test_json(const char *cmd, bool detected, const er_sandbox_result 
         tail++;
     er_tools_add_text(o, "output_tail", r->out.ptr + tail, r->out.len - tail, TAIL_KEEP);
     if (er_json_num(o, "passed", -1) == 0 && er_json_num(o, "failed", -1) == 0)
-        er_json_add_str(o, "note", "no tests ran: the runner found none; check the command and "
-                                   "the names of the test files and functions");
+        er_json_add_str(o, "note",
+                        "no tests ran: the runner found none; check the command and "
+                        "the names of the test files and functions");
     cJSON *fails = cJSON_GetObjectItemCaseSensitive(o, "failures");
     while (cJSON_GetArraySize(fails) > max_failures)
         cJSON_DeleteItemFromArray(fails, max_failures);
     cJSON *f;
-    cJSON_ArrayForEach(f, fails) {
+    cJSON_ArrayForEach(f, fails)
+    {
         const char *out = er_json_str(f, "output");
         if (out && strlen(out) > fail_keep) {
             char *copy = er_xstrdup(out);
@@ -218,8 +221,14 @@ typedef struct test_out {
 /* Each level keeps fewer failures and less of their output. */
 static cJSON *build_test(int level, void *payload)
 {
-    static const struct { size_t keep; int max; } levels[] = {
-        { 4000, 50 }, { 1500, 20 }, { 500, 10 }, { 200, 5 },
+    static const struct {
+        size_t keep;
+        int max;
+    } levels[] = {
+        { 4000, 50 },
+        { 1500, 20 },
+        { 500, 10 },
+        { 200, 5 },
     };
     const test_out *to = payload;
     return test_json(to->cmd, to->detected, to->r, levels[level].keep, levels[level].max);
@@ -278,7 +287,7 @@ static const er_tool test_tools[] = {
       "(default 300)\"}},"
       "\"required\":[],\"additionalProperties\":false}",
       ER_PERM_EXEC, "test [CMD...]", run_test,
-      .idempotent = false },   /* the command is the caller's: it may do anything */
+      .idempotent = false }, /* the command is the caller's: it may do anything */
 };
 
 const er_tool_family er_tools_test = { "test", test_tools, ER_ARRAY_LEN(test_tools) };

@@ -36,19 +36,17 @@ bool er_walk_cancelled(er_walker *w)
 static enum er_walk_type type_of(int dirfd, const struct dirent *de)
 {
     switch (de->d_type) {
-    case DT_REG:
-        return ER_WALK_FILE;
-    case DT_DIR:
-        return ER_WALK_DIR;
+    case DT_REG: return ER_WALK_FILE;
+    case DT_DIR: return ER_WALK_DIR;
     case DT_UNKNOWN: {
         struct stat st;
         if (fstatat(dirfd, de->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0)
             return ER_WALK_OTHER;
-        return S_ISREG(st.st_mode) ? ER_WALK_FILE : S_ISDIR(st.st_mode) ? ER_WALK_DIR
-                                                                         : ER_WALK_OTHER;
+        return S_ISREG(st.st_mode)   ? ER_WALK_FILE
+               : S_ISDIR(st.st_mode) ? ER_WALK_DIR
+                                     : ER_WALK_OTHER;
     }
-    default:
-        return ER_WALK_OTHER;   /* symlinks among them: never followed */
+    default: return ER_WALK_OTHER; /* symlinks among them: never followed */
     }
 }
 
@@ -97,7 +95,7 @@ static void walk_dir(er_walker *w, int dirfd, er_buf *path, int depth)
     for (size_t i = 0; i < n; i++) {
         if (!w->stop && ++w->visited > ER_WALK_VISIT_MAX)
             w->stop = true;
-        er_walk_cancelled(w);   /* one read of a flag: at every entry */
+        er_walk_cancelled(w); /* one read of a flag: at every entry */
         if (!w->stop) {
             er_buf_printf(path, "%s%s", base == 1 && path->ptr[0] == '/' ? "" : "/", names[i].s);
             bool is_dir = names[i].type == ER_WALK_DIR;
@@ -109,8 +107,8 @@ static void walk_dir(er_walker *w, int dirfd, er_buf *path, int depth)
                 w->visit(w, dirfd, names[i].s, path->ptr, er_workspace_rel(w->ws, path->ptr),
                          names[i].type);
                 if (is_dir && depth < ER_WALK_DEPTH_MAX && !w->stop) {
-                    int fd = openat(dirfd, names[i].s,
-                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                    int fd =
+                        openat(dirfd, names[i].s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                     if (fd >= 0) {
                         if (w->ig)
                             er_ignore_enter(w->ig, fd, path->ptr);

@@ -19,8 +19,8 @@
 #include <string.h>
 
 #define DEFAULT_CHARS 20000
-#define MAX_CHARS 200000
-#define LINKS_SHOWN 40
+#define MAX_CHARS     200000
+#define LINKS_SHOWN   40
 
 /* ---- shared with cite_check (web_tools.h) ---- */
 
@@ -37,7 +37,7 @@ int er_web_tools_fetch(const er_tool_ctx *ctx, const char *url, cJSON **page, er
     o.guard = guard;
     er_cache *cache = NULL;
     if (er_env_cache(ctx->env, &cache, NULL) == 0)
-        o.cache = cache;   /* without a cache the page is simply fetched */
+        o.cache = cache; /* without a cache the page is simply fetched */
     rc = er_web_fetch(page, url, &o, err);
     er_netguard_free(guard);
     return rc;
@@ -48,7 +48,8 @@ int er_web_tools_fetch(const er_tool_ctx *ctx, const char *url, cJSON **page, er
 static void listing(er_buf *b, const cJSON *results)
 {
     const cJSON *r;
-    cJSON_ArrayForEach(r, results) {
+    cJSON_ArrayForEach(r, results)
+    {
         er_buf_printf(b, "[%d] %s\n    %s\n", (int)er_json_num(r, "rank", 0),
                       er_json_str(r, "title") ? er_json_str(r, "title") : "",
                       er_json_str(r, "url") ? er_json_str(r, "url") : "");
@@ -68,7 +69,8 @@ static cJSON *search_result(const cJSON *found)
             er_json_add(o, copy[i], cJSON_Duplicate(v, true));
     }
     const cJSON *r;
-    cJSON_ArrayForEach(r, er_json_arr(found, "results")) {
+    cJSON_ArrayForEach(r, er_json_arr(found, "results"))
+    {
         cJSON *u = cJSON_CreateObject();
         er_json_add_num(u, "rank", er_json_num(r, "rank", 0));
         er_json_add_str(u, "url", er_json_str(r, "url"));
@@ -79,8 +81,8 @@ static cJSON *search_result(const cJSON *found)
     er_json_add(o, "results", urls);
     er_buf text = ER_BUF_INIT, fenced = ER_BUF_INIT;
     listing(&text, er_json_arr(found, "results"));
-    char *source = er_xasprintf("%s search: %s", er_json_str(found, "provider"),
-                                er_json_str(found, "query"));
+    char *source =
+        er_xasprintf("%s search: %s", er_json_str(found, "provider"), er_json_str(found, "query"));
     er_untrusted_fence(&fenced, "search results", source, er_buf_cstr(&text), text.len);
     er_tools_add_text(o, "listing", fenced.ptr, fenced.len, ER_TOOLS_BUDGET);
     free(source);
@@ -118,8 +120,12 @@ static int run_search(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
 /* The page's outside text — title, byline, date, main text, links — in one fence. */
 static void page_text(er_buf *b, const cJSON *page, size_t start, size_t max, size_t *cut)
 {
-    static const struct { const char *key, *label; } heads[] = {
-        { "title", "Title" }, { "byline", "By" }, { "published", "Published" },
+    static const struct {
+        const char *key, *label;
+    } heads[] = {
+        { "title", "Title" },
+        { "byline", "By" },
+        { "published", "Published" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(heads); i++)
         if (er_json_str(page, heads[i].key))
@@ -130,7 +136,7 @@ static void page_text(er_buf *b, const cJSON *page, size_t start, size_t max, si
     if (start > len)
         start = len;
     while (start < len && start > 0 && ((unsigned char)text[start] & 0xC0) == 0x80)
-        start++;   /* never start inside a character */
+        start++; /* never start inside a character */
     size_t n = len - start;
     if (n > max) {
         n = max;
@@ -143,7 +149,8 @@ static void page_text(er_buf *b, const cJSON *page, size_t start, size_t max, si
         er_buf_printf(b, "\n[... %zu more bytes: call again with start=%zu ...]", *cut, start + n);
     const cJSON *links = er_json_arr(page, "links"), *l;
     int k = 0;
-    cJSON_ArrayForEach(l, links) {
+    cJSON_ArrayForEach(l, links)
+    {
         if (k++ == LINKS_SHOWN)
             break;
         er_buf_printf(b, "%s[%s](%s)", k == 1 ? "\n\nLinks:\n- " : "\n- ",
@@ -154,8 +161,9 @@ static void page_text(er_buf *b, const cJSON *page, size_t start, size_t max, si
 static cJSON *fetch_result(const cJSON *page, size_t start, size_t max)
 {
     cJSON *o = cJSON_CreateObject();
-    static const char *const copy[] = { "url", "final_url", "status", "content_type", "charset",
-                                        "canonical_url", "bytes", "truncated", "cached" };
+    static const char *const copy[] = { "url",          "final_url", "status",
+                                        "content_type", "charset",   "canonical_url",
+                                        "bytes",        "truncated", "cached" };
     for (size_t i = 0; i < ER_ARRAY_LEN(copy); i++) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(page, copy[i]);
         if (v)
@@ -180,7 +188,7 @@ static int run_fetch(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_
     int64_t max = er_json_int(args, "max_chars", DEFAULT_CHARS, 1, MAX_CHARS);
     int64_t start = er_json_int(args, "start", 0, 0, INT64_MAX);
     if (max > ER_TOOLS_BUDGET / 2)
-        max = ER_TOOLS_BUDGET / 2;   /* escaped JSON may double it */
+        max = ER_TOOLS_BUDGET / 2; /* escaped JSON may double it */
     cJSON *page = NULL;
     int rc = er_web_tools_fetch(ctx, url, &page, err);
     if (rc)

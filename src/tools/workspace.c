@@ -20,7 +20,9 @@ int er_workspace_init(er_workspace *ws, const char *root, er_error *err)
     ws->rootlen = 0;
     ws->own = (er_own_files){ NULL, 0 };
     if (!root || !*root)
-        return er_error_set(err, ER_EINVAL, "no workspace is set; configure workspace or run errand in a project directory");
+        return er_error_set(
+            err, ER_EINVAL,
+            "no workspace is set; configure workspace or run errand in a project directory");
     char *real = realpath(root, NULL);
     if (!real)
         return er_error_set(err, ER_ENOTFOUND, "workspace '%s' cannot be opened: %s", root,
@@ -66,8 +68,10 @@ static int own_file(er_error *err, const er_workspace *ws, const char *abs, cons
     const er_own_file *o = er_workspace_denied(ws, abs);
     if (!o)
         return 0;
-    return er_error_set(err, ER_EDENIED, "path '%s' is %s%s %s; the tools never touch errand's "
-                        "own files", path, o->dir ? "inside " : "", o->what, o->path);
+    return er_error_set(err, ER_EDENIED,
+                        "path '%s' is %s%s %s; the tools never touch errand's "
+                        "own files",
+                        path, o->dir ? "inside " : "", o->what, o->path);
 }
 
 const char *er_workspace_rel(const er_workspace *ws, const char *abs)
@@ -146,7 +150,8 @@ int er_workspace_resolve(char **out, const er_workspace *ws, const char *path, e
     while (!rc && !(real = realpath(cand, NULL))) {
         char *comp;
         if (errno == ENOTDIR) {
-            rc = er_error_set(err, ER_EINVAL, "path '%s' goes through a file as if it were a directory", path);
+            rc = er_error_set(err, ER_EINVAL,
+                              "path '%s' goes through a file as if it were a directory", path);
         } else if (errno != ENOENT) {
             rc = er_error_set(err, ER_EIO, "cannot resolve '%s': %s", path, strerror(errno));
         } else if (!(comp = split_last(cand))) {
@@ -208,13 +213,13 @@ static int open_checked(const er_workspace *ws, int rootfd, const char *rel, int
     struct stat st;
     if (fd < 0 && errno == ENOTDIR && (flags & O_DIRECTORY) &&
         fstatat(rootfd, rel, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISLNK(st.st_mode))
-        errno = ELOOP;   /* a directory swapped for a symlink, as openat2 would say */
+        errno = ELOOP; /* a directory swapped for a symlink, as openat2 would say */
     if (fd < 0)
         return -1;
     char link[64], real[PATH_MAX];
     snprintf(link, sizeof link, "/proc/self/fd/%d", fd);
     ssize_t n = readlink(link, real, sizeof real - 1);
-    if (n > 0) {   /* without /proc there is nothing more to check */
+    if (n > 0) { /* without /proc there is nothing more to check */
         real[n] = '\0';
         if (!er_workspace_contains(ws, real)) {
             close(fd);
@@ -228,8 +233,10 @@ static int open_checked(const er_workspace *ws, int rootfd, const char *rel, int
 static int open_error(er_error *err, const er_workspace *ws, const char *rel, int e)
 {
     if (e == EXDEV || e == ELOOP)
-        return er_error_set(err, ER_EDENIED, "path '%s' now leads outside the workspace %s "
-                            "(a symlink is in the way); not following it", rel, ws->root);
+        return er_error_set(err, ER_EDENIED,
+                            "path '%s' now leads outside the workspace %s "
+                            "(a symlink is in the way); not following it",
+                            rel, ws->root);
     return er_error_set(err, e == ENOENT ? ER_ENOTFOUND : ER_EIO, "cannot open %s: %s", rel,
                         strerror(e));
 }
@@ -248,7 +255,7 @@ int er_workspace_open(int *out, const er_workspace *ws, const char *abs, int fla
         return er_error_set(err, ER_EIO, "cannot open the workspace %s: %s", ws->root,
                             strerror(errno));
     int fd = open_beneath(rootfd, rel, flags | O_CLOEXEC);
-    if (fd < 0 && (errno == ENOSYS || errno == EPERM))   /* old kernel, or seccomp */
+    if (fd < 0 && (errno == ENOSYS || errno == EPERM)) /* old kernel, or seccomp */
         fd = open_checked(ws, rootfd, rel, flags | O_CLOEXEC);
     int e = errno;
     close(rootfd);
@@ -280,7 +287,8 @@ int er_workspace_mkdirs(const er_workspace *ws, const char *abs, er_error *err)
     char *rel = er_xstrdup(er_workspace_rel(ws, abs));
     int fd = open(ws->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     int rc = fd < 0 ? er_error_set(err, ER_EIO, "cannot open the workspace %s: %s", ws->root,
-                                   strerror(errno)) : 0;
+                                   strerror(errno))
+                    : 0;
     /* Every component but the last (the file itself). */
     for (char *comp = rel, *slash; rc == 0 && (slash = strchr(comp, '/')) != NULL;
          comp = slash + 1) {
@@ -291,8 +299,10 @@ int er_workspace_mkdirs(const er_workspace *ws, const char *abs, er_error *err)
         int next = rc ? -1 : openat(fd, comp, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (rc == 0 && next < 0)
             rc = errno == ELOOP || errno == ENOTDIR
-                     ? er_error_set(err, ER_EDENIED, "path '%s' is not a directory inside the "
-                                    "workspace (a symlink or a file is in the way)", rel)
+                     ? er_error_set(err, ER_EDENIED,
+                                    "path '%s' is not a directory inside the "
+                                    "workspace (a symlink or a file is in the way)",
+                                    rel)
                      : er_error_set(err, ER_EIO, "cannot open the directory %s: %s", rel,
                                     strerror(errno));
         close(fd);

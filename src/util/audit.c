@@ -17,7 +17,7 @@
 #include <unistd.h>
 
 #define ARGS_KEPT 2000
-#define HASH_KEY ",\"hash\":\""
+#define HASH_KEY  ",\"hash\":\""
 
 char *er_audit_path(const char *configured, er_error *err)
 {
@@ -32,8 +32,7 @@ char *er_audit_path(const char *configured, er_error *err)
 }
 
 /* The hash of an entry: SHA-256 of prev, '\n', body. */
-static int entry_hash(const char *prev, const char *body, size_t len, char out[65],
-                      er_error *err)
+static int entry_hash(const char *prev, const char *body, size_t len, char out[65], er_error *err)
 {
     er_buf b = ER_BUF_INIT;
     er_buf_printf(&b, "%s\n", prev);
@@ -61,10 +60,8 @@ static int write_head(const char *path, const char *hash, long count, er_error *
     char *hp = er_xasprintf("%s.head", path), *tmp = er_xasprintf("%s.head.tmp", path);
     int rc = 0;
     FILE *f = fopen(tmp, "w");
-    if (!f || fprintf(f, "%s %ld\n", hash, count) < 0 || fclose(f) != 0 ||
-        rename(tmp, hp) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot write the audit head '%s': %s", hp,
-                          strerror(errno));
+    if (!f || fprintf(f, "%s %ld\n", hash, count) < 0 || fclose(f) != 0 || rename(tmp, hp) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot write the audit head '%s': %s", hp, strerror(errno));
     free(hp);
     free(tmp);
     return rc;
@@ -133,15 +130,17 @@ int er_audit_append(const char *path, const er_audit_entry *e, er_error *err)
     /* The head file says where the chain is; a log without one starts it. */
     if (!read_head(path, prev, &count) && fstat(fd, &st) == 0 && st.st_size > 0) {
         close(fd);
-        return er_error_set(err, ER_ECONFLICT, "the audit log '%s' has entries but no head "
-                            "file; run errand audit verify", path);
+        return er_error_set(err, ER_ECONFLICT,
+                            "the audit log '%s' has entries but no head "
+                            "file; run errand audit verify",
+                            path);
     }
     char *body = entry_body(e, prev, err);
     int rc = body ? 0 : err->code;
     char hash[65];
     if (rc == 0) {
         size_t bl = strlen(body);
-        rc = entry_hash(prev, body, bl - 1, hash, err);   /* without the closing brace */
+        rc = entry_hash(prev, body, bl - 1, hash, err); /* without the closing brace */
         if (rc == 0) {
             body[bl - 1] = '\0';
             char *line = er_xasprintf("%s" HASH_KEY "%s\"}\n", body, hash);
@@ -155,7 +154,7 @@ int er_audit_append(const char *path, const er_audit_entry *e, er_error *err)
     if (rc == 0)
         rc = write_head(path, hash, count + 1, err);
     free(body);
-    close(fd);   /* releases the lock */
+    close(fd); /* releases the lock */
     return rc;
 }
 
@@ -164,7 +163,7 @@ static const char *check_line(char *line, const char *prev, char hash[65], er_er
 {
     char *h = strstr(line, HASH_KEY);
     char *last = h;
-    while (h) {   /* the last one: arguments may contain the text */
+    while (h) { /* the last one: arguments may contain the text */
         last = h;
         h = strstr(h + 1, HASH_KEY);
     }
@@ -222,13 +221,14 @@ int er_audit_verify(const char *path, er_audit_report *rep, er_error *err)
     long count;
     if (rc == 0 && rep->entries > 0) {
         if (!read_head(path, head, &count)) {
-            snprintf(rep->problem, sizeof rep->problem, "the head file %s.head is missing",
-                     path);
+            snprintf(rep->problem, sizeof rep->problem, "the head file %s.head is missing", path);
             rc = ER_ECONFLICT;
         } else if (count != rep->entries || strcmp(head, prev) != 0) {
-            snprintf(rep->problem, sizeof rep->problem, "the log has %ld entries ending in "
+            snprintf(rep->problem, sizeof rep->problem,
+                     "the log has %ld entries ending in "
                      "%.12s…, its head says %ld ending in %.12s… (entries were removed from "
-                     "the end)", rep->entries, prev, count, head);
+                     "the end)",
+                     rep->entries, prev, count, head);
             rc = ER_ECONFLICT;
         }
         if (rc)

@@ -19,21 +19,25 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#define OFF(f) offsetof(er_config, f)
+#define OFF(f)          offsetof(er_config, f)
 #define CONFIG_LINE_MAX 4096
-#define POL(i) (OFF(policy) + (i) * sizeof(er_policy))
+#define POL(i)          (OFF(policy) + (i) * sizeof(er_policy))
 
 const er_config_key er_config_keys[] = {
     { "store", "database_url", "DATABASE_URL", ER_CFG_STR, OFF(database_url), true, NULL,
-      "Store URL: sqlite:///path/errand.db (default: $XDG_DATA_HOME/errand/errand.db) or postgresql://user:pass@host:port/db" },
+      "Store URL: sqlite:///path/errand.db (default: $XDG_DATA_HOME/errand/errand.db) or "
+      "postgresql://user:pass@host:port/db" },
     { "bus", "rabbitmq_url", "RABBITMQ_URL", ER_CFG_STR, OFF(rabbitmq_url), true, NULL,
       "Message bus URL: amqp://user:pass@host:port/vhost; unset: in-process queues" },
     { "bus", "queue_type", "ERRAND_BUS_QUEUE_TYPE", ER_CFG_STR, OFF(bus_queue_type), false,
-      "classic", "Type of the RabbitMQ queues errand declares: classic or quorum (replicated, for a cluster)" },
+      "classic",
+      "Type of the RabbitMQ queues errand declares: classic or quorum (replicated, for a "
+      "cluster)" },
     { "cache", "redis_url", "REDIS_URL", ER_CFG_STR, OFF(redis_url), true, NULL,
       "Cache and pub/sub URL: redis://[:pass@]host:port/db; unset: in-process" },
     { "llm", "provider", "ERRAND_LLM", ER_CFG_STR, OFF(llm), false, NULL,
-      "LLM provider: openai, anthropic or offline (default: the provider whose API key is set, else offline)" },
+      "LLM provider: openai, anthropic or offline (default: the provider whose API key is set, "
+      "else offline)" },
     { "llm", "model", "ERRAND_MODEL", ER_CFG_STR, OFF(model), false, NULL,
       "Model name (default: gpt-4o-mini for openai, claude-sonnet-4-5 for anthropic)" },
     { "llm", "openai_api_key", "OPENAI_API_KEY", ER_CFG_STR, OFF(openai_api_key), true, NULL,
@@ -43,28 +47,31 @@ const er_config_key er_config_keys[] = {
       "OpenAI-compatible base URL (Ollama: http://127.0.0.1:11434/v1, vLLM, llama.cpp server)" },
     { "llm", "anthropic_api_key", "ANTHROPIC_API_KEY", ER_CFG_STR, OFF(anthropic_api_key), true,
       NULL, "API key for Anthropic" },
-    { "llm", "anthropic_base_url", "ANTHROPIC_BASE_URL", ER_CFG_STR, OFF(anthropic_base_url),
-      false, "https://api.anthropic.com", "Anthropic API base URL" },
+    { "llm", "anthropic_base_url", "ANTHROPIC_BASE_URL", ER_CFG_STR, OFF(anthropic_base_url), false,
+      "https://api.anthropic.com", "Anthropic API base URL" },
     { "llm", "timeout", "ERRAND_LLM_TIMEOUT", ER_CFG_LONG, OFF(llm_timeout), false, "120",
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
-    { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false,
-      NULL, "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, else the one whose API key is set)" },
+    { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,
+      "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, "
+      "else the one whose API key is set)" },
     { "search", "url", "ERRAND_SEARCH_URL", ER_CFG_STR, OFF(search_url), false, NULL,
-      "Search provider base URL: a SearXNG instance (required for searxng; JSON output enabled), or another endpoint for brave/tavily (default: their public API)" },
+      "Search provider base URL: a SearXNG instance (required for searxng; JSON output enabled), "
+      "or another endpoint for brave/tavily (default: their public API)" },
     { "search", "brave_api_key", "BRAVE_API_KEY", ER_CFG_STR, OFF(brave_api_key), true, NULL,
       "Brave Search API subscription token" },
     { "search", "tavily_api_key", "TAVILY_API_KEY", ER_CFG_STR, OFF(tavily_api_key), true, NULL,
       "Tavily API key" },
     { "search", "count", "ERRAND_SEARCH_COUNT", ER_CFG_LONG, OFF(search_count), false, "10",
       "Results a web search returns unless the call asks for another number (1-20)" },
-    { "web", "allow_hosts", "ERRAND_WEB_ALLOW_HOSTS", ER_CFG_STR, OFF(web_allow_hosts), false,
-      NULL, "Hosts, addresses or CIDR blocks (comma-separated) the web tools may fetch from although they are loopback, private or link-local (default: none)" },
+    { "web", "allow_hosts", "ERRAND_WEB_ALLOW_HOSTS", ER_CFG_STR, OFF(web_allow_hosts), false, NULL,
+      "Hosts, addresses or CIDR blocks (comma-separated) the web tools may fetch from although "
+      "they are loopback, private or link-local (default: none)" },
     { "web", "cache_ttl", "ERRAND_WEB_CACHE_TTL", ER_CFG_LONG, OFF(web_cache_ttl), false, "3600",
       "Seconds fetched pages and search results stay cached (0: not cached)" },
-    { "web", "max_bytes", "ERRAND_WEB_MAX_BYTES", ER_CFG_LONG, OFF(web_max_bytes), false,
-      "5242880", "Bytes of a page (decoded) read at most; the rest is cut" },
+    { "web", "max_bytes", "ERRAND_WEB_MAX_BYTES", ER_CFG_LONG, OFF(web_max_bytes), false, "5242880",
+      "Bytes of a page (decoded) read at most; the rest is cut" },
     { "web", "timeout", "ERRAND_WEB_TIMEOUT", ER_CFG_LONG, OFF(web_timeout), false, "20",
       "Seconds one page fetch may take" },
     { "web", "max_redirects", "ERRAND_WEB_MAX_REDIRECTS", ER_CFG_LONG, OFF(web_max_redirects),
@@ -73,19 +80,24 @@ const er_config_key er_config_keys[] = {
       "Politeness: least milliseconds between two fetches from one host" },
     { "memory", "embedding_model", "ERRAND_MEMORY_EMBEDDING_MODEL", ER_CFG_STR,
       OFF(memory_embedding_model), false, NULL,
-      "Embedding model asked at the OpenAI-compatible provider's /embeddings (default: none, offline hashed n-grams)" },
+      "Embedding model asked at the OpenAI-compatible provider's /embeddings (default: none, "
+      "offline hashed n-grams)" },
     { "memory", "exact_max", "ERRAND_MEMORY_EXACT_MAX", ER_CFG_LONG, OFF(memory_exact_max), false,
       "20000", "Vectors a memory search scans exactly; above that it uses the HNSW index" },
     { "browser", "engine", "ERRAND_BROWSER_ENGINE", ER_CFG_STR, OFF(browser_engine), false,
-      "chromium", "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools Protocol)" },
+      "chromium",
+      "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools Protocol)" },
     { "browser", "binary", "ERRAND_BROWSER_BINARY", ER_CFG_STR, OFF(browser_binary), false, NULL,
-      "Path of the browser program (default: the engine's Debian path, /usr/lib/chromium/chromium)" },
+      "Path of the browser program (default: the engine's Debian path, "
+      "/usr/lib/chromium/chromium)" },
     { "browser", "headless", "ERRAND_BROWSER_HEADLESS", ER_CFG_STR, OFF(browser_headless), false,
       "true", "false shows the browser window (needs a display)" },
     { "browser", "max_instances", "ERRAND_BROWSER_MAX_INSTANCES", ER_CFG_LONG,
-      OFF(browser_max_instances), false, "2", "Browsers running at once in one process (one per session)" },
+      OFF(browser_max_instances), false, "2",
+      "Browsers running at once in one process (one per session)" },
     { "browser", "recycle_after", "ERRAND_BROWSER_RECYCLE_AFTER", ER_CFG_LONG,
-      OFF(browser_recycle_after), false, "500", "Commands a browser serves before it is replaced by a new one" },
+      OFF(browser_recycle_after), false, "500",
+      "Commands a browser serves before it is replaced by a new one" },
     { "browser", "page_timeout", "ERRAND_BROWSER_PAGE_TIMEOUT", ER_CFG_LONG,
       OFF(browser_page_timeout), false, "30", "Seconds a page may take to load" },
     { "browser", "command_timeout", "ERRAND_BROWSER_COMMAND_TIMEOUT", ER_CFG_LONG,
@@ -95,19 +107,28 @@ const er_config_key er_config_keys[] = {
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
       "Root directory of the file tools (default: the current directory)" },
     { "sandbox", "fallback", "ERRAND_SANDBOX_FALLBACK", ER_CFG_STR, OFF(sandbox_fallback), false,
-      NULL, "Where bubblewrap does not work: limits (run commands with resource limits only, seeing the whole filesystem and the network) or refuse; default: limits for local tasks, refuse for tasks from errand serve" },
+      NULL,
+      "Where bubblewrap does not work: limits (run commands with resource limits only, seeing the "
+      "whole filesystem and the network) or refuse; default: limits for local tasks, refuse for "
+      "tasks from errand serve" },
     { "sandbox", "env", "ERRAND_SANDBOX_ENV", ER_CFG_STR, OFF(sandbox_env), false, NULL,
-      "Variables passed to commands besides PATH, HOME, LANG, LC_*, TERM and TZ: comma-separated names, NAME* for a prefix (errand's own secrets never are)" },
+      "Variables passed to commands besides PATH, HOME, LANG, LC_*, TERM and TZ: comma-separated "
+      "names, NAME* for a prefix (errand's own secrets never are)" },
     { "sandbox", "expose", "ERRAND_SANDBOX_EXPOSE", ER_CFG_STR, OFF(sandbox_expose), false, NULL,
-      "More paths commands see, read-only, besides /usr, /bin, /lib* and a minimal /etc: comma-separated absolute paths (a toolchain in /opt)" },
-    { "sandbox", "memory_mb", "ERRAND_SANDBOX_MEMORY_MB", ER_CFG_LONG, OFF(sandbox_memory_mb), false,
-      "2048", "Memory of one command and all its processes together, in MiB (a cgroup, where the machine allows one)" },
+      "More paths commands see, read-only, besides /usr, /bin, /lib* and a minimal /etc: "
+      "comma-separated absolute paths (a toolchain in /opt)" },
+    { "sandbox", "memory_mb", "ERRAND_SANDBOX_MEMORY_MB", ER_CFG_LONG, OFF(sandbox_memory_mb),
+      false, "2048",
+      "Memory of one command and all its processes together, in MiB (a cgroup, where the machine "
+      "allows one)" },
     { "sandbox", "pids", "ERRAND_SANDBOX_PIDS", ER_CFG_LONG, OFF(sandbox_pids), false, "1024",
-      "Processes and threads one command may have at once (a cgroup, where the machine allows one)" },
+      "Processes and threads one command may have at once (a cgroup, where the machine allows "
+      "one)" },
     { "sandbox", "tmp_mb", "ERRAND_SANDBOX_TMP_MB", ER_CFG_LONG, OFF(sandbox_tmp_mb), false, "512",
       "Size of a command's private /tmp (which holds its HOME) and of its /dev/shm, in MiB" },
     { "data", "db", "ERRAND_DATA_DB", ER_CFG_STR, OFF(data_db), false, NULL,
-      "The data agent's SQLite database (default: WORKSPACE/.errand/data.sqlite; a relative path is taken from the workspace)" },
+      "The data agent's SQLite database (default: WORKSPACE/.errand/data.sqlite; a relative path "
+      "is taken from the workspace)" },
     { "agent", "max_steps", "ERRAND_MAX_STEPS", ER_CFG_LONG, OFF(max_steps), false, "25",
       "Step budget of one task (LLM calls)" },
     { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",
@@ -125,10 +146,13 @@ const er_config_key er_config_keys[] = {
     { "policy", "exec", "ERRAND_POLICY_EXEC", ER_CFG_POLICY, POL(ER_PERM_EXEC), false, "ask",
       "Policy for tools that run programs" },
     { "policy", "network", "ERRAND_POLICY_NETWORK", ER_CFG_POLICY, POL(ER_PERM_NETWORK), false,
-      "allow", "Policy for the web tools (web_search, fetch_url, cite_check), which fetch from the network" },
+      "allow",
+      "Policy for the web tools (web_search, fetch_url, cite_check), which fetch from the "
+      "network" },
     { "policy", "exec_network", "ERRAND_POLICY_EXEC_NETWORK", ER_CFG_POLICY,
       POL(ER_PERM_EXEC_NETWORK), false, "deny",
-      "Whether programs started by run and test get the network inside their sandbox (ask: only with --yes)" },
+      "Whether programs started by run and test get the network inside their sandbox (ask: only "
+      "with --yes)" },
     { "policy", "send", "ERRAND_POLICY_SEND", ER_CFG_POLICY, POL(ER_PERM_SEND), false, "ask",
       "Policy for tools that send messages or submit forms" },
     { "log", "level", "ERRAND_LOG", ER_CFG_STR, OFF(log_level), false, "warn",
@@ -141,22 +165,30 @@ const er_config_key er_config_keys[] = {
     { "server", "listen", "ERRAND_LISTEN", ER_CFG_STR, OFF(listen), false, "127.0.0.1:8080",
       "Address errand serve listens on: HOST:PORT (port 0 picks a free one)" },
     { "server", "public_url", "ERRAND_PUBLIC_URL", ER_CFG_STR, OFF(public_url), false, NULL,
-      "Base URL clients reach the server at (OpenID Connect redirect, same-origin check); default http://LISTEN" },
+      "Base URL clients reach the server at (OpenID Connect redirect, same-origin check); default "
+      "http://LISTEN" },
     { "server", "web_root", "ERRAND_WEB_ROOT", ER_CFG_STR, OFF(web_root), false, NULL,
-      "Directory of the web interface's built files, served at / (default: share/errand/web of the installation)" },
-    { "server", "threads", "ERRAND_SERVER_THREADS", ER_CFG_LONG, OFF(server_threads), false,
-      "0", "HTTP event threads, each serving many connections (0: one per CPU)" },
+      "Directory of the web interface's built files, served at / (default: share/errand/web of the "
+      "installation)" },
+    { "server", "threads", "ERRAND_SERVER_THREADS", ER_CFG_LONG, OFF(server_threads), false, "0",
+      "HTTP event threads, each serving many connections (0: one per CPU)" },
     { "server", "workers", "ERRAND_SERVER_WORKERS", ER_CFG_LONG, OFF(server_workers), false, "2",
       "Local mode: messages the in-process workers handle at once (0: none, tasks stay queued)" },
     { "server", "max_tasks_per_user", "ERRAND_MAX_TASKS_PER_USER", ER_CFG_LONG,
       OFF(max_tasks_per_user), false, "20",
-      "Tasks one user of errand serve may have not ended at once (queued, running or waiting for an approval); more are refused with 429 (0: no cap)" },
+      "Tasks one user of errand serve may have not ended at once (queued, running or waiting for "
+      "an approval); more are refused with 429 (0: no cap)" },
     { "server", "workspaces", "ERRAND_WORKSPACES", ER_CFG_STR, OFF(workspaces), false, NULL,
-      "Directory of the users' own workspaces: each user of errand serve works in ROOT/USER-ID, made on first use, mode 0700 (default: $XDG_DATA_HOME/errand-workspaces)" },
+      "Directory of the users' own workspaces: each user of errand serve works in ROOT/USER-ID, "
+      "made on first use, mode 0700 (default: $XDG_DATA_HOME/errand-workspaces)" },
     { "server", "admin_approval", "ERRAND_ADMIN_APPROVAL", ER_CFG_STR, OFF(admin_approval), false,
-      NULL, "Permission classes (comma-separated: write, exec, network, send) whose approval requests, in tasks of users who are not admins, only an admin may answer (default: none; the requester answers)" },
+      NULL,
+      "Permission classes (comma-separated: write, exec, network, send) whose approval requests, "
+      "in tasks of users who are not admins, only an admin may answer (default: none; the "
+      "requester answers)" },
     { "server", "jwt_secret", "ERRAND_JWT_SECRET", ER_CFG_STR, OFF(jwt_secret), true, NULL,
-      "Key signing access tokens (HS256, 32+ characters); default: generated once in $XDG_DATA_HOME/errand/jwt.secret" },
+      "Key signing access tokens (HS256, 32+ characters); default: generated once in "
+      "$XDG_DATA_HOME/errand/jwt.secret" },
     { "server", "access_ttl", "ERRAND_ACCESS_TTL", ER_CFG_LONG, OFF(access_ttl), false, "900",
       "Seconds an access token (JWT) is valid" },
     { "server", "refresh_ttl", "ERRAND_REFRESH_TTL", ER_CFG_LONG, OFF(refresh_ttl), false,
@@ -170,20 +202,23 @@ const er_config_key er_config_keys[] = {
     { "server", "max_body", "ERRAND_MAX_BODY", ER_CFG_LONG, OFF(max_body), false, "1048576",
       "Largest request body accepted, in bytes (larger: 413)" },
     { "server", "timeout_ms", "ERRAND_SERVER_TIMEOUT_MS", ER_CFG_LONG, OFF(timeout_ms), false,
-      "10000", "Milliseconds of silence after which a connection is closed (rounded up to seconds)" },
+      "10000",
+      "Milliseconds of silence after which a connection is closed (rounded up to seconds)" },
     { "server", "max_connections", "ERRAND_MAX_CONNECTIONS", ER_CFG_LONG, OFF(max_connections),
-      false, "1024", "Connections open at once; near it, a new one closes the oldest that has "
-                     "not sent its request headers yet" },
+      false, "1024",
+      "Connections open at once; near it, a new one closes the oldest that has "
+      "not sent its request headers yet" },
     { "server", "max_connections_per_ip", "ERRAND_MAX_CONNECTIONS_PER_IP", ER_CFG_LONG,
       OFF(max_connections_per_ip), false, "64",
       "Connections open at once from one client address (0: no limit; behind a reverse proxy)" },
     { "server", "header_timeout_ms", "ERRAND_HEADER_TIMEOUT_MS", ER_CFG_LONG,
       OFF(header_timeout_ms), false, "10000",
       "Milliseconds a client has to send a request's headers, however it trickles them" },
-    { "server", "metrics_token", "ERRAND_METRICS_TOKEN", ER_CFG_STR, OFF(metrics_token), true,
-      NULL, "Bearer token /metrics requires (default: /metrics is open)" },
+    { "server", "metrics_token", "ERRAND_METRICS_TOKEN", ER_CFG_STR, OFF(metrics_token), true, NULL,
+      "Bearer token /metrics requires (default: /metrics is open)" },
     { "oauth", "issuer", "OAUTH_ISSUER_URL", ER_CFG_STR, OFF(oauth_issuer), false, NULL,
-      "OpenID Connect issuer URL (its /.well-known/openid-configuration is read); unset: no login" },
+      "OpenID Connect issuer URL (its /.well-known/openid-configuration is read); unset: no "
+      "login" },
     { "oauth", "client_id", "OAUTH_CLIENT_ID", ER_CFG_STR, OFF(oauth_client_id), false, NULL,
       "OAuth 2.0 client id registered with the provider" },
     { "oauth", "client_secret", "OAUTH_CLIENT_SECRET", ER_CFG_STR, OFF(oauth_client_secret), true,
@@ -196,8 +231,9 @@ const er_config_key er_config_keys[] = {
 const size_t er_config_nkeys = ER_ARRAY_LEN(er_config_keys);
 
 static const char *const policy_names[] = { "ask", "allow", "deny" };
-static const char *const perm_names[] = { "read", "write", "exec", "network", "send",
-                                          "exec_network" };
+static const char *const perm_names[] = {
+    "read", "write", "exec", "network", "send", "exec_network"
+};
 
 const char *er_policy_name(er_policy p)
 {
@@ -224,7 +260,7 @@ int er_perm_parse(const char *name, er_perm *out)
  * is made (flag, variable or file line), not later as a failed task. */
 static const struct {
     const char *section, *key, *words;
-    bool list;               /* a comma-separated list of them */
+    bool list; /* a comma-separated list of them */
 } choices[] = {
     { "llm", "provider", "openai, anthropic, offline", false },
     { "bus", "queue_type", "classic, quorum", false },
@@ -254,8 +290,8 @@ static int check_choice(const er_config_key *k, const char *value, er_error *err
         for (const char *v = value; *v;) {
             size_t vl = choices[i].list ? strcspn(v, ", ") : strlen(v);
             if (vl && !one_of(choices[i].words, v, vl))
-                return er_error_set(err, ER_EINVAL, "%s.%s: '%.*s' is not one of %s",
-                                    k->section, k->key, (int)vl, v, choices[i].words);
+                return er_error_set(err, ER_EINVAL, "%s.%s: '%.*s' is not one of %s", k->section,
+                                    k->key, (int)vl, v, choices[i].words);
             v += vl;
             v += strspn(v, ", ");
         }
@@ -275,7 +311,7 @@ static int set_value(er_config *cfg, const er_config_key *k, const char *value, 
         free(*s);
         *s = er_str_empty(value) ? NULL : er_xstrdup(value);
         if (k->secret && *s && !er_config_key_is_url(k))
-            er_log_add_secret(*s);   /* URL passwords are masked wherever a URL is written */
+            er_log_add_secret(*s); /* URL passwords are masked wherever a URL is written */
         return 0;
     }
     case ER_CFG_LONG: {
@@ -328,8 +364,9 @@ const er_config_key *er_config_find(const char *name)
     return NULL;
 }
 
-const char *const er_config_mail_keys[] = { "imap_url", "smtp_url", "user", "password_env",
-                                            "password_file", "from", "sent", "drafts", NULL };
+const char *const er_config_mail_keys[] = { "imap_url",     "smtp_url",      "user",
+                                            "password_env", "password_file", "from",
+                                            "sent",         "drafts",        NULL };
 
 /* mail.NAME.KEY: account settings, whose section names are the user's own. */
 static int set_mail(er_config *cfg, const char *name, const char *value, er_error *err)
@@ -340,15 +377,19 @@ static int set_mail(er_config *cfg, const char *name, const char *value, er_erro
                             name);
     for (const char *p = acct; p < dot; p++)
         if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-            return er_error_set(err, ER_EINVAL, "mail account name '%.*s': use letters, digits, "
-                                "- and _", (int)(dot - acct), acct);
+            return er_error_set(err, ER_EINVAL,
+                                "mail account name '%.*s': use letters, digits, "
+                                "- and _",
+                                (int)(dot - acct), acct);
     bool known = false;
     for (size_t i = 0; er_config_mail_keys[i]; i++)
         known |= strcmp(dot + 1, er_config_mail_keys[i]) == 0;
     if (!known)
-        return er_error_set(err, ER_ENOTFOUND, "unknown mail setting '%s' (an account takes "
+        return er_error_set(err, ER_ENOTFOUND,
+                            "unknown mail setting '%s' (an account takes "
                             "imap_url, smtp_url, user, password_env, password_file, from, sent, "
-                            "drafts)", name);
+                            "drafts)",
+                            name);
     char *entry = er_xasprintf("%s=%s", acct, value ? value : "");
     er_strv_push(&cfg->mail_settings, entry);
     free(entry);
@@ -578,10 +619,8 @@ char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask
             return er_xstrdup("***");
         return er_xstrdup(s);
     }
-    case ER_CFG_LONG:
-        return er_xasprintf("%ld", *(const long *)field);
-    case ER_CFG_POLICY:
-        return er_xstrdup(er_policy_name(*(const er_policy *)field));
+    case ER_CFG_LONG: return er_xasprintf("%ld", *(const long *)field);
+    case ER_CFG_POLICY: return er_xstrdup(er_policy_name(*(const er_policy *)field));
     }
     return NULL;
 }

@@ -19,8 +19,7 @@ int er_dl_load(const char *const *names, const er_dl_sym *syms, size_t nsyms, vo
     for (size_t i = 0; i < nsyms; i++) {
         void *fn = dlsym(lib, syms[i].name);
         if (!fn)
-            return er_error_set(err, ER_EUNAVAIL, "%s lacks %s — %s", names[0], syms[i].name,
-                                hint);
+            return er_error_set(err, ER_EUNAVAIL, "%s lacks %s — %s", names[0], syms[i].name, hint);
         memcpy((char *)api + syms[i].offset, &fn, sizeof fn);
     }
     /* Never dlclose()d: these libraries keep global state. */

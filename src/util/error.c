@@ -47,8 +47,9 @@ void er_error_clear(er_error *err)
 const char *er_error_name(int code)
 {
     static const char *const names[] = {
-        "OK", "EINVAL", "ENOTFOUND", "EUNAVAIL", "ETIMEDOUT", "ETOOBIG", "ECANCELLED",
-        "EAUTH", "EPROTO", "EIO", "EDENIED", "EEXISTS", "EBUDGET", "ECONFLICT", "EINTERNAL",
+        "OK",      "EINVAL",     "ENOTFOUND", "EUNAVAIL",  "ETIMEDOUT",
+        "ETOOBIG", "ECANCELLED", "EAUTH",     "EPROTO",    "EIO",
+        "EDENIED", "EEXISTS",    "EBUDGET",   "ECONFLICT", "EINTERNAL",
     };
     if (code > 0 || (size_t)-code >= ER_ARRAY_LEN(names))
         return "EUNKNOWN";

@@ -14,7 +14,10 @@
 /* [:name:] inside a bracket expression. */
 static bool in_class(const char *name, size_t n, unsigned char c)
 {
-    static const struct { const char *name; int (*fn)(int); } classes[] = {
+    static const struct {
+        const char *name;
+        int (*fn)(int);
+    } classes[] = {
         { "alnum", isalnum }, { "alpha", isalpha }, { "blank", isblank }, { "cntrl", iscntrl },
         { "digit", isdigit }, { "graph", isgraph }, { "lower", islower }, { "print", isprint },
         { "punct", ispunct }, { "space", isspace }, { "upper", isupper }, { "xdigit", isxdigit },
@@ -142,7 +145,7 @@ typedef struct matcher {
     const seg *pat, *path;
     int np, nq;
     bool period;
-    signed char memo[ER_GLOB_SEGMENTS_MAX + 1][ER_GLOB_SEGMENTS_MAX + 1];   /* -1 unknown */
+    signed char memo[ER_GLOB_SEGMENTS_MAX + 1][ER_GLOB_SEGMENTS_MAX + 1]; /* -1 unknown */
 } matcher;
 
 /* Pattern segments from i on against path segments from j on. */
@@ -154,12 +157,12 @@ static bool match_from(matcher *m, int i, int j)
     if (i == m->np)
         r = j == m->nq;
     else if (is_globstar(&m->pat[i]) && i == m->np - 1)
-        r = j < m->nq;   /* a trailing globstar: something below */
+        r = j < m->nq; /* a trailing globstar: something below */
     else if (is_globstar(&m->pat[i]))
         r = match_from(m, i + 1, j) || (j < m->nq && match_from(m, i, j + 1));
     else
-        r = j < m->nq && er_glob_segment(m->pat[i].p, m->pat[i].n, m->path[j].p, m->path[j].n,
-                                            m->period) &&
+        r = j < m->nq &&
+            er_glob_segment(m->pat[i].p, m->pat[i].n, m->path[j].p, m->path[j].n, m->period) &&
             match_from(m, i + 1, j + 1);
     m->memo[i][j] = r;
     return r;
@@ -176,11 +179,11 @@ bool er_glob_match_path(const char *pattern, const char *path, bool period)
     int np = split(pattern, pat, ER_GLOB_SEGMENTS_MAX), nq = split(path, q, ER_GLOB_SEGMENTS_MAX);
     if (np < 0 || nq < 0)
         return false;
-    int k = 0;   /* "**" twice in a row says no more than once */
+    int k = 0; /* "**" twice in a row says no more than once */
     for (int i = 0; i < np; i++)
         if (!(k > 0 && is_globstar(&pat[i]) && is_globstar(&pat[k - 1])))
             pat[k++] = pat[i];
-    matcher m;   /* no initialiser: zeroing the whole memo per call costs more than the match */
+    matcher m; /* no initialiser: zeroing the whole memo per call costs more than the match */
     m.pat = pat;
     m.path = q;
     m.np = k;

@@ -10,7 +10,7 @@
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
 static int64_t last_ms;
-static uint16_t seq;   /* 12 bits of rand_a, bumped within one millisecond */
+static uint16_t seq; /* 12 bits of rand_a, bumped within one millisecond */
 
 void er_id_new(char out[ER_ID_LEN])
 {
@@ -42,10 +42,9 @@ void er_id_new(char out[ER_ID_LEN])
     b[7] = (uint8_t)(a & 0xff);
     b[8] = (uint8_t)(0x80 | (r[2] & 0x3f));
     memcpy(b + 9, r + 3, 7);
-    snprintf(out, ER_ID_LEN,
-             "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
-             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12],
-             b[13], b[14], b[15]);
+    snprintf(out, ER_ID_LEN, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+             b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9], b[10], b[11], b[12], b[13],
+             b[14], b[15]);
 }
 
 bool er_id_valid(const char *s)

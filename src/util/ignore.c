@@ -26,21 +26,21 @@ static const char *const dir_files[] = { ".gitignore", ".ignore", ".errandignore
 enum rule_kind { NAME_LITERAL, NAME_SUFFIX, NAME_GLOB, PATH_LITERAL, PATH_GLOB };
 
 typedef struct rule {
-    char *pat;         /* without '!', a leading '/' or the trailing '/' */
+    char *pat; /* without '!', a leading '/' or the trailing '/' */
     size_t len;
     enum rule_kind kind;
     bool negate, dir_only;
 } rule;
 
 typedef struct level {
-    char *base;        /* its directory relative to the top: "" or "a/b" */
+    char *base; /* its directory relative to the top: "" or "a/b" */
     size_t baselen;
     rule *v;
     size_t n, cap;
 } level;
 
 struct er_ignore {
-    char *top;         /* absolute, no trailing slash except "/" */
+    char *top; /* absolute, no trailing slash except "/" */
     size_t toplen;
     level *levels;
     size_t n, cap;
@@ -170,7 +170,7 @@ void er_ignore_enter(er_ignore *ig, int dirfd, const char *abs)
     const char *rel = below_top(ig, abs);
     level *lv = push_level(ig, rel ? rel : "");
     if (!rel)
-        return;   /* above the top: its files do not apply; the level keeps the stack even */
+        return; /* above the top: its files do not apply; the level keeps the stack even */
     for (size_t i = 0; i < ER_ARRAY_LEN(dir_files); i++) {
         size_t len = 0;
         char *text = read_small(dirfd, dir_files[i], &len);
@@ -205,17 +205,13 @@ static bool rule_hits(const rule *r, const char *path, const char *name, size_t 
     if (r->dir_only && !is_dir)
         return false;
     switch (r->kind) {
-    case NAME_LITERAL:
-        return namelen == r->len && memcmp(name, r->pat, namelen) == 0;
+    case NAME_LITERAL: return namelen == r->len && memcmp(name, r->pat, namelen) == 0;
     case NAME_SUFFIX:
         return namelen >= r->len - 1 &&
                memcmp(name + namelen - (r->len - 1), r->pat + 1, r->len - 1) == 0;
-    case NAME_GLOB:
-        return er_glob_segment(r->pat, r->len, name, namelen, false);
-    case PATH_LITERAL:
-        return strcmp(path, r->pat) == 0;
-    case PATH_GLOB:
-        return er_glob_match_path(r->pat, path, false);
+    case NAME_GLOB: return er_glob_segment(r->pat, r->len, name, namelen, false);
+    case PATH_LITERAL: return strcmp(path, r->pat) == 0;
+    case PATH_GLOB: return er_glob_match_path(r->pat, path, false);
     }
     return false;
 }
@@ -357,8 +353,9 @@ static void config_excludes(const char *path, char **value)
 static char *global_excludes(const char *common)
 {
     const char *home = getenv("HOME"), *xdg = getenv("XDG_CONFIG_HOME");
-    char *xdgdir = !er_str_empty(xdg) ? er_xstrdup(xdg)
-                 : !er_str_empty(home) ? er_xasprintf("%s/.config", home) : NULL;
+    char *xdgdir = !er_str_empty(xdg)    ? er_xstrdup(xdg)
+                   : !er_str_empty(home) ? er_xasprintf("%s/.config", home)
+                                         : NULL;
     char *value = NULL, *p;
     if (xdgdir) {
         config_excludes(p = er_xasprintf("%s/git/config", xdgdir), &value);
@@ -391,7 +388,7 @@ er_ignore *er_ignore_new(const char *top_floor, const char *dir)
     char *common = repo ? git_common_dir(repo) : NULL;
     ig->top = repo ? repo : er_xstrdup(top_floor);
     ig->toplen = strlen(ig->top);
-    if (!below_top(ig, dir)) {   /* the floor is not above dir: start at dir */
+    if (!below_top(ig, dir)) { /* the floor is not above dir: start at dir */
         free(ig->top);
         ig->top = er_xstrdup(dir);
         ig->toplen = strlen(ig->top);

@@ -122,7 +122,7 @@ int er_json_escape(er_buf *b, const char *s, size_t len)
     size_t n = 0;
     out[n++] = '"';
     for (size_t i = 0; i < len; i++) {
-        if (n > sizeof out - 8) {   /* room for the longest escape, \u00XX */
+        if (n > sizeof out - 8) { /* room for the longest escape, \u00XX */
             int rc = er_buf_append(b, out, n);
             if (rc)
                 return rc;

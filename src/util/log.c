@@ -19,9 +19,9 @@
 
 int er_log_threshold = ER_LOG_WARN;
 
-static FILE *sink;                 /* NULL: stderr */
+static FILE *sink; /* NULL: stderr */
 static pthread_mutex_t sink_lock = PTHREAD_MUTEX_INITIALIZER;
-static char trace_list[256];       /* ",bus,llm," */
+static char trace_list[256]; /* ",bus,llm," */
 static char *secrets[16];
 static size_t nsecrets;
 static _Thread_local char ctx_task[40];
@@ -108,16 +108,17 @@ void er_log_get_context(char task_id[40], char trace_id[40])
 
 static bool token_char(char c)
 {
-    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.' || c == '~' ||
-           c == '+' || c == '/' || c == '=';
+    return isalnum((unsigned char)c) || c == '-' || c == '_' || c == '.' || c == '~' || c == '+' ||
+           c == '/' || c == '=';
 }
 
 /* Length of a secret-looking token starting at s, after a known marker; 0 if none. */
 static size_t marker_len(const char *s, size_t *skip)
 {
     static const char *const markers[] = {
-        "Bearer ", "bearer ", "x-api-key: ", "X-Api-Key: ", "api_key=", "apikey=",
-        "password=", "token=", "access_token\":\"", "refresh_token\":\"", "api_key\":\"",
+        "Bearer ",      "bearer ",   "x-api-key: ", "X-Api-Key: ",       "api_key=",
+        "apikey=",      "password=", "token=",      "access_token\":\"", "refresh_token\":\"",
+        "api_key\":\"",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(markers); i++) {
         size_t m = strlen(markers[i]);

@@ -28,7 +28,7 @@ bool er_proc_stat_field(long pid, int field, unsigned long long *out)
         return false;
     buf[len] = '\0';
     const char *p = strrchr(buf, ')');   /* the command name may hold spaces and ')' */
-    for (int f = 2; f < field && p; f++)   /* p is on the space before field f + 1 */
+    for (int f = 2; f < field && p; f++) /* p is on the space before field f + 1 */
         p = strchr(p + 1, ' ');
     if (!p || p[1] < '0' || p[1] > '9')
         return false;

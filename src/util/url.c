@@ -62,7 +62,7 @@ static int parse_authority(er_url *u, const char *a, size_t n, er_error *err)
     }
     const char *hend = a + n;
     const char *portp = NULL;
-    if (n && a[0] == '[') {               /* [::1]:5432 */
+    if (n && a[0] == '[') { /* [::1]:5432 */
         const char *rb = memchr(a, ']', n);
         if (!rb)
             return er_error_set(err, ER_EINVAL, "bad IPv6 host in URL");
@@ -125,7 +125,7 @@ int er_url_parse(er_url *u, const char *text, er_error *err)
         }
         u->path = slash ? decode(slash, restlen - 2 - alen) : er_xstrdup("");
     } else {
-        u->path = decode(rest, restlen);   /* sqlite::memory:, sqlite:relative.db */
+        u->path = decode(rest, restlen); /* sqlite::memory:, sqlite:relative.db */
     }
     return 0;
 }

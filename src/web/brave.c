@@ -12,8 +12,13 @@
 /* Brave's freshness codes for the shared time ranges. */
 static const char *freshness(const char *range)
 {
-    static const struct { const char *range, *code; } codes[] = {
-        { "day", "pd" }, { "week", "pw" }, { "month", "pm" }, { "year", "py" },
+    static const struct {
+        const char *range, *code;
+    } codes[] = {
+        { "day", "pd" },
+        { "week", "pw" },
+        { "month", "pm" },
+        { "year", "py" },
     };
     for (size_t i = 0; range && i < ER_ARRAY_LEN(codes); i++)
         if (strcmp(range, codes[i].range) == 0)
@@ -21,8 +26,8 @@ static const char *freshness(const char *range)
     return NULL;
 }
 
-static int request(er_search_http *out, const er_search_query *q, const char *base,
-                   const char *key, er_error *err)
+static int request(er_search_http *out, const er_search_query *q, const char *base, const char *key,
+                   er_error *err)
 {
     (void)err;
     er_buf u = ER_BUF_INIT;
@@ -52,7 +57,8 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
         return er_error_set(err, ER_EPROTO, "brave: the answer is not Brave Search's JSON");
     }
     const cJSON *r;
-    cJSON_ArrayForEach(r, er_json_arr(er_json_obj(j, "web"), "results")) {
+    cJSON_ArrayForEach(r, er_json_arr(er_json_obj(j, "web"), "results"))
+    {
         const char *age = er_json_str(r, "page_age");
         er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
                       er_json_str(r, "description"), "brave", age ? age : er_json_str(r, "age"));

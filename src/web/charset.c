@@ -16,22 +16,40 @@
 static const struct {
     const char *label, *name;
 } aliases[] = {
-    { "utf-8", "UTF-8" },           { "utf8", "UTF-8" },
+    { "utf-8", "UTF-8" },
+    { "utf8", "UTF-8" },
     { "unicode-1-1-utf-8", "UTF-8" },
-    { "us-ascii", "WINDOWS-1252" }, { "ascii", "WINDOWS-1252" },
-    { "iso-8859-1", "WINDOWS-1252" }, { "iso8859-1", "WINDOWS-1252" },
-    { "latin1", "WINDOWS-1252" },   { "l1", "WINDOWS-1252" },
-    { "windows-1252", "WINDOWS-1252" }, { "cp1252", "WINDOWS-1252" },
+    { "us-ascii", "WINDOWS-1252" },
+    { "ascii", "WINDOWS-1252" },
+    { "iso-8859-1", "WINDOWS-1252" },
+    { "iso8859-1", "WINDOWS-1252" },
+    { "latin1", "WINDOWS-1252" },
+    { "l1", "WINDOWS-1252" },
+    { "windows-1252", "WINDOWS-1252" },
+    { "cp1252", "WINDOWS-1252" },
     { "x-cp1252", "WINDOWS-1252" },
-    { "shift_jis", "CP932" },       { "shift-jis", "CP932" }, { "sjis", "CP932" },
-    { "x-sjis", "CP932" },          { "ms_kanji", "CP932" },  { "windows-31j", "CP932" },
+    { "shift_jis", "CP932" },
+    { "shift-jis", "CP932" },
+    { "sjis", "CP932" },
+    { "x-sjis", "CP932" },
+    { "ms_kanji", "CP932" },
+    { "windows-31j", "CP932" },
     { "csshiftjis", "CP932" },
-    { "euc-jp", "EUC-JP" },         { "iso-2022-jp", "ISO-2022-JP" },
-    { "gb2312", "GB18030" },        { "gbk", "GB18030" },     { "gb18030", "GB18030" },
-    { "big5", "BIG5-HKSCS" },       { "euc-kr", "CP949" },    { "ks_c_5601-1987", "CP949" },
-    { "koi8-r", "KOI8-R" },         { "koi8-u", "KOI8-U" },
-    { "windows-1251", "WINDOWS-1251" }, { "iso-8859-2", "ISO-8859-2" },
-    { "iso-8859-15", "ISO-8859-15" }, { "utf-16", "UTF-16LE" }, { "utf-16le", "UTF-16LE" },
+    { "euc-jp", "EUC-JP" },
+    { "iso-2022-jp", "ISO-2022-JP" },
+    { "gb2312", "GB18030" },
+    { "gbk", "GB18030" },
+    { "gb18030", "GB18030" },
+    { "big5", "BIG5-HKSCS" },
+    { "euc-kr", "CP949" },
+    { "ks_c_5601-1987", "CP949" },
+    { "koi8-r", "KOI8-R" },
+    { "koi8-u", "KOI8-U" },
+    { "windows-1251", "WINDOWS-1251" },
+    { "iso-8859-2", "ISO-8859-2" },
+    { "iso-8859-15", "ISO-8859-15" },
+    { "utf-16", "UTF-16LE" },
+    { "utf-16le", "UTF-16LE" },
     { "utf-16be", "UTF-16BE" },
 };
 
@@ -99,7 +117,7 @@ static void convert(iconv_t cd, const char *data, size_t len, er_buf *out)
         er_buf_puts(out, "\xEF\xBF\xBD");
         in++;
         left--;
-        iconv(cd, NULL, NULL, NULL, NULL);   /* back to the initial shift state */
+        iconv(cd, NULL, NULL, NULL, NULL); /* back to the initial shift state */
     }
     char *o = chunk;
     size_t room = sizeof chunk;

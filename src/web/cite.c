@@ -13,14 +13,14 @@
 static const struct {
     const char *utf8, *ascii;
 } folds[] = {
-    { "\xE2\x80\x98", "'" },  { "\xE2\x80\x99", "'" },  { "\xE2\x80\x9A", "'" },
-    { "\xE2\x80\x9B", "'" },  { "\xE2\x80\xB2", "'" },  { "\xE2\x80\x9C", "\"" },
-    { "\xE2\x80\x9D", "\"" }, { "\xE2\x80\x9E", "\"" }, { "\xE2\x80\x9F", "\"" },
-    { "\xE2\x80\xB3", "\"" }, { "\xC2\xAB", "\"" },      { "\xC2\xBB", "\"" },
-    { "\xE2\x80\x90", "-" },  { "\xE2\x80\x91", "-" },  { "\xE2\x80\x92", "-" },
-    { "\xE2\x80\x93", "-" },  { "\xE2\x80\x94", "-" },  { "\xE2\x88\x92", "-" },
+    { "\xE2\x80\x98", "'" },   { "\xE2\x80\x99", "'" },  { "\xE2\x80\x9A", "'" },
+    { "\xE2\x80\x9B", "'" },   { "\xE2\x80\xB2", "'" },  { "\xE2\x80\x9C", "\"" },
+    { "\xE2\x80\x9D", "\"" },  { "\xE2\x80\x9E", "\"" }, { "\xE2\x80\x9F", "\"" },
+    { "\xE2\x80\xB3", "\"" },  { "\xC2\xAB", "\"" },     { "\xC2\xBB", "\"" },
+    { "\xE2\x80\x90", "-" },   { "\xE2\x80\x91", "-" },  { "\xE2\x80\x92", "-" },
+    { "\xE2\x80\x93", "-" },   { "\xE2\x80\x94", "-" },  { "\xE2\x88\x92", "-" },
     { "\xE2\x80\xA6", "..." }, { "\xC2\xA0", " " },      { "\xE2\x80\x89", " " },
-    { "\xE2\x80\xAF", " " },  { "\xE2\x80\x8B", "" },
+    { "\xE2\x80\xAF", " " },   { "\xE2\x80\x8B", "" },
 };
 
 /* The normalised text and, for each of its bytes, the offset of the original
@@ -75,7 +75,7 @@ static void normalise(norm *n, const char *s)
         unsigned char c = (unsigned char)s[i];
         line_start = c == '\n';
         if (s[i] == '|' && (s[i + 1] == ' ' || s[i + 1] == '\n' || !s[i + 1])) {
-            put(n, ' ', i++);   /* table cell borders */
+            put(n, ' ', i++); /* table cell borders */
             continue;
         }
         size_t f = 0;
@@ -85,9 +85,9 @@ static void normalise(norm *n, const char *s)
             for (const char *a = folds[f].ascii; *a; a++)
                 put(n, *a, i);
             i += strlen(folds[f].utf8);
-        } else if (c == 0xC3 && (unsigned char)s[i + 1] >= 0x80 && (unsigned char)s[i + 1] <= 0x9E &&
-                   (unsigned char)s[i + 1] != 0x97) {
-            put(n, (char)c, i);   /* Latin-1 capitals À..Þ to lower case */
+        } else if (c == 0xC3 && (unsigned char)s[i + 1] >= 0x80 &&
+                   (unsigned char)s[i + 1] <= 0x9E && (unsigned char)s[i + 1] != 0x97) {
+            put(n, (char)c, i); /* Latin-1 capitals À..Þ to lower case */
             put(n, (char)((unsigned char)s[i + 1] + 0x20), i + 1);
             i += 2;
         } else {
@@ -112,7 +112,8 @@ static bool sentence_end(const char *t, size_t i)
 {
     if (t[i] == '\n' && (i == 0 || t[i - 1] == '\n' || t[i + 1] == '\n'))
         return true;
-    return (t[i] == '.' || t[i] == '!' || t[i] == '?') && (isspace((unsigned char)t[i + 1]) || !t[i + 1]);
+    return (t[i] == '.' || t[i] == '!' || t[i] == '?') &&
+           (isspace((unsigned char)t[i + 1]) || !t[i + 1]);
 }
 
 /* The sentence(s) around [start, end) of text. */
@@ -125,7 +126,7 @@ static char *sentence_around(const char *text, size_t start, size_t end)
     while (b < len && !sentence_end(text, b) && b - end < SENTENCE_MAX / 2)
         b++;
     if (b < len && text[b] != '\n')
-        b++;   /* the full stop */
+        b++; /* the full stop */
     while (a < b && isspace((unsigned char)text[a]))
         a++;
     return er_xstrndup(text + a, b - a);

@@ -25,22 +25,22 @@
 
 typedef struct nstat {
     double score;
-    size_t text;        /* characters of visible text below (whitespace collapsed) */
-    size_t link;        /* of which inside links */
+    size_t text; /* characters of visible text below (whitespace collapsed) */
+    size_t link; /* of which inside links */
     size_t commas;
-    bool scored;        /* has an initial score */
-    bool skip;          /* never text */
+    bool scored; /* has an initial score */
+    bool skip;   /* never text */
 } nstat;
 
 typedef struct page {
     er_extract *out;
     nstat *st;
     size_t nst, cap;
-    const xmlNode **elems;   /* every element, document order */
+    const xmlNode **elems; /* every element, document order */
     size_t nelems, elems_cap;
-    char *base;              /* for links: <base href> or the page URL */
-    char *h1;                /* first <h1> text, a title fallback */
-    er_buf seen;             /* links already listed */
+    char *base;  /* for links: <base href> or the page URL */
+    char *h1;    /* first <h1> text, a title fallback */
+    er_buf seen; /* links already listed */
 } page;
 
 static nstat *st_of(const page *p, const xmlNode *n)
@@ -52,34 +52,38 @@ static nstat *st_of(const page *p, const xmlNode *n)
 /* ---- what is never text ---- */
 
 static const char *const drop_tags[] = {
-    "script", "style", "noscript", "template", "svg", "math", "canvas", "iframe", "object",
-    "embed", "nav", "aside", "footer", "header", "form", "button", "input", "select",
-    "textarea", "label", "dialog", "menu", "head", "title", "meta", "link", "figure", "img",
-    "picture", "video", "audio", "map", "area", "frame", "frameset", "applet",
+    "script", "style",  "noscript", "template", "svg",     "math",   "canvas", "iframe",
+    "object", "embed",  "nav",      "aside",    "footer",  "header", "form",   "button",
+    "input",  "select", "textarea", "label",    "dialog",  "menu",   "head",   "title",
+    "meta",   "link",   "figure",   "img",      "picture", "video",  "audio",  "map",
+    "area",   "frame",  "frameset", "applet",
 };
 
 static const char *const drop_roles[] = {
-    "navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog",
-    "search", "menu", "menubar", "toolbar", "tablist", "alert", "status", "form",
+    "navigation", "banner",  "contentinfo", "complementary", "dialog", "alertdialog", "search",
+    "menu",       "menubar", "toolbar",     "tablist",       "alert",  "status",      "form",
 };
 
 /* class/id words that mark boxes around the content, never the content */
 static const char *const drop_words[] = {
-    "ad", "ads", "adv", "advert", "advertisement", "advertising", "sponsor", "sponsored",
-    "promo", "promoted", "banner", "cookie", "cookies", "consent", "gdpr", "newsletter",
-    "subscribe", "subscription", "signup", "share", "sharing", "social", "related",
-    "recommended", "trending", "popular", "sidebar", "widget", "comment", "comments",
-    "disqus", "replies", "reply", "respond", "footer", "nav", "navbar", "navigation", "menu",
-    "breadcrumb", "breadcrumbs", "masthead", "popup", "modal", "overlay", "toolbar",
-    "pagination", "pager", "skip", "byline", "author", "meta", "tags", "tag", "hidden",
-    "sr", "visually", "screen", "outbrain", "taboola", "paywall", "donate", "print",
+    "ad",       "ads",        "adv",      "advert",     "advertisement", "advertising",
+    "sponsor",  "sponsored",  "promo",    "promoted",   "banner",        "cookie",
+    "cookies",  "consent",    "gdpr",     "newsletter", "subscribe",     "subscription",
+    "signup",   "share",      "sharing",  "social",     "related",       "recommended",
+    "trending", "popular",    "sidebar",  "widget",     "comment",       "comments",
+    "disqus",   "replies",    "reply",    "respond",    "footer",        "nav",
+    "navbar",   "navigation", "menu",     "breadcrumb", "breadcrumbs",   "masthead",
+    "popup",    "modal",      "overlay",  "toolbar",    "pagination",    "pager",
+    "skip",     "byline",     "author",   "meta",       "tags",          "tag",
+    "hidden",   "sr",         "visually", "screen",     "outbrain",      "taboola",
+    "paywall",  "donate",     "print",
 };
 
 /* words in longer class names ("commentlist", "cookiebar") */
 static const char *const drop_stems[] = {
-    "comment", "cookie", "consent", "advert", "sponsor", "newsletter", "breadcrumb",
-    "sidebar", "social", "footer", "masthead", "popup", "banner", "related", "share",
-    "promo", "subscribe", "disqus",
+    "comment",    "cookie",  "consent", "advert", "sponsor",   "newsletter",
+    "breadcrumb", "sidebar", "social",  "footer", "masthead",  "popup",
+    "banner",     "related", "share",   "promo",  "subscribe", "disqus",
 };
 
 static bool in_list(const char *s, const char *const *v, size_t n)
@@ -269,14 +273,13 @@ static void annotate(page *p, xmlNode *n, int depth, bool in_link)
                 ltext += cs->link;
                 commas += cs->commas;
             }
-        } else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) &&
-                   c->content) {
+        } else if ((c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) && c->content) {
             size_t len = collapsed_len((const char *)c->content, &commas);
             text += len;
             ltext += link ? len : 0;
         }
     }
-    nstat *s = &p->st[idx];   /* p->st may have moved */
+    nstat *s = &p->st[idx]; /* p->st may have moved */
     s->skip = skip;
     s->text = text;
     s->link = ltext;
@@ -292,8 +295,10 @@ static double link_density(const nstat *s)
 
 static double class_weight(const xmlNode *n)
 {
-    static const char *const good[] = { "article", "body", "content", "entry", "main", "page",
-                                        "post", "text", "blog", "story", "prose", "markdown" };
+    static const char *const good[] = {
+        "article", "body", "content", "entry", "main",  "page",
+        "post",    "text", "blog",    "story", "prose", "markdown"
+    };
     double w = 0;
     const char *names[] = { web_attr(n, "class"), web_attr(n, "id") };
     for (size_t i = 0; i < ER_ARRAY_LEN(names); i++) {
@@ -312,11 +317,14 @@ static double class_weight(const xmlNode *n)
 
 static double tag_weight(const xmlNode *n)
 {
-    static const struct { const char *tag; double w; } weights[] = {
-        { "div", 5 },    { "article", 10 }, { "main", 10 }, { "section", 3 }, { "pre", 3 },
-        { "td", 3 },     { "blockquote", 3 }, { "address", -3 }, { "ol", -3 }, { "ul", -3 },
-        { "dl", -3 },    { "dd", -3 },      { "dt", -3 },   { "li", -3 },     { "form", -3 },
-        { "h1", -5 },    { "h2", -5 },      { "h3", -5 },   { "h4", -5 },     { "th", -5 },
+    static const struct {
+        const char *tag;
+        double w;
+    } weights[] = {
+        { "div", 5 }, { "article", 10 },   { "main", 10 },    { "section", 3 }, { "pre", 3 },
+        { "td", 3 },  { "blockquote", 3 }, { "address", -3 }, { "ol", -3 },     { "ul", -3 },
+        { "dl", -3 }, { "dd", -3 },        { "dt", -3 },      { "li", -3 },     { "form", -3 },
+        { "h1", -5 }, { "h2", -5 },        { "h3", -5 },      { "h4", -5 },     { "th", -5 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(weights); i++)
         if (web_is(n, weights[i].tag))
@@ -326,8 +334,9 @@ static double tag_weight(const xmlNode *n)
 
 static bool has_block_child(const xmlNode *n)
 {
-    static const char *const blocks[] = { "p", "div", "section", "article", "table", "ul",
-                                          "ol", "pre", "blockquote", "h1", "h2", "h3", "h4" };
+    static const char *const blocks[] = { "p",  "div", "section", "article",    "table",
+                                          "ul", "ol",  "pre",     "blockquote", "h1",
+                                          "h2", "h3",  "h4" };
     for (const xmlNode *c = n->children; c; c = c->next)
         if (c->type == XML_ELEMENT_NODE && in_list(web_tag(c), blocks, ER_ARRAY_LEN(blocks)))
             return true;
@@ -548,7 +557,7 @@ static void write_table(writer *w, const xmlNode *n, int depth)
             web_text_break(&w->t, 1);
         } else if (web_is(c, "tr")) {
             write_row(w, c, depth);
-        } else if (c->type == XML_ELEMENT_NODE) {   /* thead, tbody, tfoot */
+        } else if (c->type == XML_ELEMENT_NODE) { /* thead, tbody, tfoot */
             for (const xmlNode *r = c->children; r; r = r->next)
                 if (web_is(r, "tr"))
                     write_row(w, r, depth);
@@ -579,8 +588,9 @@ static int heading_level(const xmlNode *n)
 }
 
 static const char *const block_tags[] = {
-    "p", "div", "section", "article", "main", "blockquote", "address", "dl", "dt", "dd",
-    "details", "summary", "fieldset", "center", "body", "ul", "ol", "hr", "figcaption",
+    "p",    "div", "section", "article", "main",       "blockquote", "address",
+    "dl",   "dt",  "dd",      "details", "summary",    "fieldset",   "center",
+    "body", "ul",  "ol",      "hr",      "figcaption",
 };
 
 static void write_node(writer *w, const xmlNode *n, int depth, bool pre)
@@ -595,8 +605,9 @@ static void write_node(writer *w, const xmlNode *n, int depth, bool pre)
         write_link(w, n, depth, pre);
     } else if (level) {
         web_text_break(&w->t, 2);
-        static const char *const marks[] = { "", "# ", "## ", "### ", "#### ", "##### ",
-                                             "###### " };
+        static const char *const marks[] = {
+            "", "# ", "## ", "### ", "#### ", "##### ", "###### "
+        };
         web_text_prefix(&w->t, marks[level]);
         write_children(w, n, depth, false);
         web_text_break(&w->t, 2);
@@ -605,7 +616,7 @@ static void write_node(writer *w, const xmlNode *n, int depth, bool pre)
         web_text_prefix(&w->t, "```\n");
         write_children(w, n, depth, true);
         er_buf *o = w->t.out;
-        while (o->len && o->ptr[o->len - 1] == '\n')   /* the block's own last line end */
+        while (o->len && o->ptr[o->len - 1] == '\n') /* the block's own last line end */
             o->ptr[--o->len] = '\0';
         web_text_break(&w->t, 1);
         web_text_prefix(&w->t, "```");
@@ -616,8 +627,10 @@ static void write_node(writer *w, const xmlNode *n, int depth, bool pre)
         write_table(w, n, depth);
     } else if (web_is(n, "tr") || web_is(n, "td") || web_is(n, "th") || web_is(n, "table") ||
                in_list(web_tag(n), block_tags, ER_ARRAY_LEN(block_tags))) {
-        int gap = web_is(n, "p") || web_is(n, "blockquote") || web_is(n, "ul") ||
-                  web_is(n, "ol") || web_is(n, "hr") ? 2 : 1;
+        int gap = web_is(n, "p") || web_is(n, "blockquote") || web_is(n, "ul") || web_is(n, "ol") ||
+                          web_is(n, "hr")
+                      ? 2
+                      : 1;
         web_text_break(&w->t, gap);
         write_children(w, n, depth, pre);
         web_text_break(&w->t, gap);
@@ -705,15 +718,15 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
     if (len > INT32_MAX)
         return er_error_set(err, ER_ETOOBIG, "the page is too large to parse");
     if (len == 0)
-        return 0;   /* an empty page has no text */
+        return 0; /* an empty page has no text */
     /* A charset the header named wins over the document's <meta>: convert
      * first and tell the parser it is UTF-8.  Otherwise libxml2 reads the
      * BOM or <meta> itself. */
     const char *label = er_charset_name(charset);
     char *utf8 = NULL;
     size_t ulen = 0;
-    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
-               HTML_PARSE_NONET | HTML_PARSE_COMPACT;
+    int opts = HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING | HTML_PARSE_NONET |
+               HTML_PARSE_COMPACT;
     if (label && er_charset_to_utf8(&utf8, &ulen, html, len, label, NULL) == 0) {
         opts |= HTML_PARSE_IGNORE_ENC;
     } else if (memchr(html, '\0', len)) {
@@ -724,7 +737,7 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
         utf8[len] = '\0';
         ulen = len;
     }
-    if (utf8 && ulen == 0) {   /* nothing but a byte-order mark */
+    if (utf8 && ulen == 0) { /* nothing but a byte-order mark */
         free(utf8);
         return 0;
     }
@@ -737,8 +750,9 @@ int er_extract_html(er_extract *out, const char *html, size_t len, const char *c
     }
     page p = { .out = out, .base = er_xstrdup(base_url ? base_url : "") };
     er_buf_init(&p.seen, 0);
-    out->charset = er_xstrdup(converted ? label
-                              : doc->encoding ? (const char *)doc->encoding : "UTF-8");
+    out->charset = er_xstrdup(converted       ? label
+                              : doc->encoding ? (const char *)doc->encoding
+                                              : "UTF-8");
     extract_doc(&p, doc);
     xmlFreeDoc(doc);
     free(utf8);

@@ -42,8 +42,8 @@ static char *text_of(const xmlNode *n)
 static void html_text(web_text *t, const char *html)
 {
     htmlDocPtr doc = htmlReadMemory(html, (int)strlen(html), NULL, "UTF-8",
-                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR |
-                                    HTML_PARSE_NOWARNING | HTML_PARSE_NONET);
+                                    HTML_PARSE_RECOVER | HTML_PARSE_NOERROR | HTML_PARSE_NOWARNING |
+                                        HTML_PARSE_NONET);
     if (!doc)
         return;
     er_buf b = ER_BUF_INIT;
@@ -72,9 +72,11 @@ typedef struct item_view {
     const char *title_tag, *date_tags[3], *summary_tags[3];
 } item_view;
 
-static const item_view rss_view = { "title", { "pubDate", "date", NULL },
+static const item_view rss_view = { "title",
+                                    { "pubDate", "date", NULL },
                                     { "description", "encoded", NULL } };
-static const item_view atom_view = { "title", { "published", "updated", NULL },
+static const item_view atom_view = { "title",
+                                     { "published", "updated", NULL },
                                      { "summary", "content", NULL } };
 
 static void write_item(er_extract *out, web_text *t, er_buf *seen, const xmlNode *item,
@@ -158,7 +160,7 @@ int er_extract_feed(er_extract *out, const char *xml, size_t len, const char *ba
         return er_error_set(err, ER_ETOOBIG, "the document is too large to parse");
     xmlDocPtr doc = xmlReadMemory(xml, (int)len, base_url, NULL,
                                   XML_PARSE_RECOVER | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                  XML_PARSE_NONET | XML_PARSE_NOCDATA);
+                                      XML_PARSE_NONET | XML_PARSE_NOCDATA);
     const xmlNode *root = NULL;
     for (const xmlNode *n = doc ? doc->children : NULL; n && !root; n = n->next)
         if (n->type == XML_ELEMENT_NODE)

@@ -16,11 +16,11 @@
 #include <strings.h>
 #include <unistd.h>
 
-#define DEFAULT_MAX_BYTES ((size_t)5 << 20)
+#define DEFAULT_MAX_BYTES  ((size_t)5 << 20)
 #define DEFAULT_TIMEOUT_MS 20000L
-#define DEFAULT_REDIRECTS 5
-#define ERROR_BODY_MAX (64 * 1024)
-#define PDF_TIMEOUT_S 30
+#define DEFAULT_REDIRECTS  5
+#define ERROR_BODY_MAX     (64 * 1024)
+#define PDF_TIMEOUT_S      30
 
 void er_web_opts_from_config(er_web_opts *o, const er_config *cfg)
 {
@@ -61,7 +61,7 @@ static int on_body(const char *data, size_t len, er_error *err, void *payload)
     er_buf_append(&s->raw->body, data, len < room ? len : room);
     if (len <= room)
         return 0;
-    s->raw->truncated = true;   /* stop reading: the rest is cut */
+    s->raw->truncated = true; /* stop reading: the rest is cut */
     return er_error_set(err, ER_ETOOBIG, "cut at %zu bytes", s->cap);
 }
 
@@ -73,15 +73,21 @@ static const char *const fetch_headers[] = {
 };
 
 /* One hop: 0 with the answer in out (status, type, body or location). */
-static int one_hop(web_raw *out, const char *url, const er_web_opts *o, size_t cap,
-                   char **location, er_error *err)
+static int one_hop(web_raw *out, const char *url, const er_web_opts *o, size_t cap, char **location,
+                   er_error *err)
 {
     sink s = { out, cap };
-    er_http_req req = { .url = url, .headers = fetch_headers,
+    er_http_req req = { .url = url,
+                        .headers = fetch_headers,
                         .timeout_ms = o->timeout_ms > 0 ? o->timeout_ms : DEFAULT_TIMEOUT_MS,
-                        .connect_timeout_ms = 10000, .max_body = ERROR_BODY_MAX, .retries = 1,
-                        .on_data = on_body, .payload = &s, .cancel = o->cancel,
-                        .guard = o->guard, .decompress = true };
+                        .connect_timeout_ms = 10000,
+                        .max_body = ERROR_BODY_MAX,
+                        .retries = 1,
+                        .on_data = on_body,
+                        .payload = &s,
+                        .cancel = o->cancel,
+                        .guard = o->guard,
+                        .decompress = true };
     er_http_resp resp;
     er_buf_reset(&out->body);
     out->truncated = false;
@@ -93,7 +99,7 @@ static int one_hop(web_raw *out, const char *url, const er_web_opts *o, size_t c
     out->content_type = er_xstrdup(resp.content_type);
     if (!rc && resp.status >= 300 && resp.status < 400)
         *location = er_xstrdup(resp.location);
-    else if (!rc && !resp.streamed && resp.body.len)   /* an error page */
+    else if (!rc && !resp.streamed && resp.body.len) /* an error page */
         er_buf_append(&out->body, resp.body.ptr, resp.body.len);
     er_http_resp_release(&resp);
     return rc;
@@ -107,8 +113,7 @@ static bool seen_before(char **hops, int n, const char *url)
     return false;
 }
 
-int web_fetch_raw(web_raw *out, const char *url, const er_web_opts *o, size_t cap,
-                  er_error *err)
+int web_fetch_raw(web_raw *out, const char *url, const er_web_opts *o, size_t cap, er_error *err)
 {
     memset(out, 0, sizeof *out);
     er_buf_init(&out->body, 0);
@@ -159,12 +164,20 @@ typedef enum { T_HTML, T_TEXT, T_JSON, T_XML, T_PDF, T_OTHER } doc_type;
 
 static doc_type type_of(const char *ct, const char *body, size_t len)
 {
-    static const struct { const char *prefix; doc_type t; } types[] = {
-        { "text/html", T_HTML },        { "application/xhtml+xml", T_HTML },
-        { "application/json", T_JSON }, { "application/pdf", T_PDF },
-        { "application/rss+xml", T_XML }, { "application/atom+xml", T_XML },
-        { "application/rdf+xml", T_XML }, { "application/xml", T_XML },
-        { "text/xml", T_XML },          { "text/", T_TEXT },
+    static const struct {
+        const char *prefix;
+        doc_type t;
+    } types[] = {
+        { "text/html", T_HTML },
+        { "application/xhtml+xml", T_HTML },
+        { "application/json", T_JSON },
+        { "application/pdf", T_PDF },
+        { "application/rss+xml", T_XML },
+        { "application/atom+xml", T_XML },
+        { "application/rdf+xml", T_XML },
+        { "application/xml", T_XML },
+        { "text/xml", T_XML },
+        { "text/", T_TEXT },
     };
     if (!er_str_empty(ct)) {
         if (strcasestr(ct, "+json"))
@@ -237,8 +250,10 @@ static int read_pdf(cJSON *page, const web_raw *r, const er_web_opts *o, er_erro
 {
     char *tool = er_sandbox_which("pdftotext");
     if (!tool)
-        return er_error_set(err, ER_EUNAVAIL, "'%s' is a PDF, and reading PDFs needs poppler's "
-                            "pdftotext: install poppler-utils", r->final_url);
+        return er_error_set(err, ER_EUNAVAIL,
+                            "'%s' is a PDF, and reading PDFs needs poppler's "
+                            "pdftotext: install poppler-utils",
+                            r->final_url);
     free(tool);
     char dir[] = "/tmp/errand-pdf.XXXXXX";
     if (!mkdtemp(dir))
@@ -250,7 +265,9 @@ static int read_pdf(cJSON *page, const web_raw *r, const er_web_opts *o, er_erro
         fclose(f);
     int rc = written ? 0 : er_error_set(err, ER_EIO, "cannot write the PDF to %s", dir);
     er_sandbox_result res;
-    er_sandbox_opts so = { .workspace = dir, .workspace_read_only = true, .timeout_s = PDF_TIMEOUT_S,
+    er_sandbox_opts so = { .workspace = dir,
+                           .workspace_read_only = true,
+                           .timeout_s = PDF_TIMEOUT_S,
                            .keep = o->max_bytes ? o->max_bytes : DEFAULT_MAX_BYTES,
                            .cancel = o->cancel };
     const char *argv[] = { "pdftotext", "-enc", "UTF-8", "-q", path, "-", NULL };
@@ -289,14 +306,11 @@ static int read_body(cJSON *page, const web_raw *r, const er_web_opts *o, er_err
     case T_XML:
         rc = er_extract_feed(&x, body, r->body.len, r->final_url, err);
         if (rc == ER_ENOTFOUND)
-            rc = 0;   /* plain XML: its text */
+            rc = 0; /* plain XML: its text */
         break;
-    case T_PDF:
-        return read_pdf(page, r, o, err);
-    case T_JSON:
-        return read_text(page, r, true, err);
-    case T_TEXT:
-        return read_text(page, r, false, err);
+    case T_PDF: return read_pdf(page, r, o, err);
+    case T_JSON: return read_text(page, r, true, err);
+    case T_TEXT: return read_text(page, r, false, err);
     default:
         return er_error_set(err, ER_EUNAVAIL, "'%s' is %s, which errand cannot read as text",
                             r->final_url, r->content_type);
@@ -309,8 +323,9 @@ static int read_body(cJSON *page, const web_raw *r, const er_web_opts *o, er_err
 
 static int status_error(const web_raw *r, const char *url, er_error *err)
 {
-    int code = r->status == 404 || r->status == 410 ? ER_ENOTFOUND
-               : r->status == 401 || r->status == 403 ? ER_EAUTH : ER_EUNAVAIL;
+    int code = r->status == 404 || r->status == 410   ? ER_ENOTFOUND
+               : r->status == 401 || r->status == 403 ? ER_EAUTH
+                                                      : ER_EUNAVAIL;
     return er_error_set(err, code, "'%s' answered HTTP %ld%s", url, r->status,
                         r->status == 429 ? " (too many requests; try again later)" : "");
 }

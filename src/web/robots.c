@@ -20,8 +20,8 @@
 #include <strings.h>
 #include <time.h>
 
-#define ORIGINS_MAX 256
-#define ROBOTS_MAX (500 * 1024)          /* RFC 9309: at least 500 KiB are read */
+#define ORIGINS_MAX   256
+#define ROBOTS_MAX    (500 * 1024) /* RFC 9309: at least 500 KiB are read */
 #define ROBOTS_TTL_MS (24LL * 3600 * 1000)
 
 /* ---- the rules ---- */
@@ -57,7 +57,7 @@ static bool pattern_matches(const char *pat, size_t plen, const char *path)
 }
 
 typedef struct verdict {
-    size_t best;      /* length of the longest matching pattern + 1, 0: none */
+    size_t best; /* length of the longest matching pattern + 1, 0: none */
     bool allow;
 } verdict;
 
@@ -99,7 +99,7 @@ static void read_groups(const char *robots, const char *agent, const char *path,
             continue;
         if (strcasecmp(key, "user-agent") == 0) {
             if (!in_agents)
-                mine = false;   /* a new group starts */
+                mine = false; /* a new group starts */
             in_agents = true;
             bool hit = match == 1 ? strcasecmp(value, agent) == 0 : strcmp(value, "*") == 0;
             mine |= hit;
@@ -132,10 +132,10 @@ bool er_robots_allows(const char *robots, const char *agent, const char *path)
 
 typedef struct origin {
     char name[300];
-    char *robots;          /* the rules, "" for allow-all, NULL: not fetched yet */
+    char *robots; /* the rules, "" for allow-all, NULL: not fetched yet */
     bool deny_all;
-    int64_t robots_until;  /* er_mono_ms() */
-    int64_t next_fetch;    /* er_mono_ms() the next fetch may start */
+    int64_t robots_until; /* er_mono_ms() */
+    int64_t next_fetch;   /* er_mono_ms() the next fetch may start */
 } origin;
 
 static pthread_mutex_t lock = PTHREAD_MUTEX_INITIALIZER;
@@ -172,7 +172,7 @@ int web_politeness_wait(const char *url, const er_web_opts *o, er_error *err)
     pthread_mutex_lock(&lock);
     origin *org = origin_get(name);
     int64_t now = er_mono_ms(), start = org->next_fetch > now ? org->next_fetch : now;
-    org->next_fetch = start + o->delay_ms;   /* reserve the slot before waiting */
+    org->next_fetch = start + o->delay_ms; /* reserve the slot before waiting */
     pthread_mutex_unlock(&lock);
     while (er_mono_ms() < start) {
         if (o->cancel && *o->cancel)
@@ -224,7 +224,7 @@ static char *shared_robots(const char *origin_url, const er_web_opts *o, bool *d
     char *key = o->cache ? robots_cache_key(origin_url) : NULL;
     char *val = NULL;
     if (key && er_cache_get(o->cache, key, &val, NULL, NULL) == 0) {
-        *deny_all = val[0] == '!';   /* "!" marks a site whose robots.txt failed with 5xx */
+        *deny_all = val[0] == '!'; /* "!" marks a site whose robots.txt failed with 5xx */
         if (*deny_all)
             val[0] = '\0';
         *answered = true;

@@ -15,11 +15,13 @@
 #include <strings.h>
 
 #define SEARCH_TIMEOUT_MS 20000L
-#define SEARCH_RETRIES 3
-#define SEARCH_MAX_BODY ((size_t)4 << 20)
+#define SEARCH_RETRIES    3
+#define SEARCH_MAX_BODY   ((size_t)4 << 20)
 
 static const er_search_backend *const backends[] = {
-    &er_search_searxng, &er_search_brave, &er_search_tavily,
+    &er_search_searxng,
+    &er_search_brave,
+    &er_search_tavily,
 };
 
 static const char *key_for(const er_config *cfg, const er_search_backend *b)
@@ -34,12 +36,14 @@ static const char *key_for(const er_config *cfg, const er_search_backend *b)
 int er_search_backend_for(const er_config *cfg, const er_search_backend **out, er_error *err)
 {
     const char *want = cfg->search_provider;
-    if (er_str_empty(want))   /* searxng when its URL is set, else the provider with a key */
-        want = !er_str_empty(cfg->search_url) ? "searxng"
-               : !er_str_empty(cfg->brave_api_key) ? "brave"
-               : !er_str_empty(cfg->tavily_api_key) ? "tavily" : NULL;
+    if (er_str_empty(want)) /* searxng when its URL is set, else the provider with a key */
+        want = !er_str_empty(cfg->search_url)       ? "searxng"
+               : !er_str_empty(cfg->brave_api_key)  ? "brave"
+               : !er_str_empty(cfg->tavily_api_key) ? "tavily"
+                                                    : NULL;
     if (!want)
-        return er_error_set(err, ER_EINVAL, "no web search provider is configured: set "
+        return er_error_set(err, ER_EINVAL,
+                            "no web search provider is configured: set "
                             "search.url to a SearXNG instance, or BRAVE_API_KEY, or "
                             "TAVILY_API_KEY (see errand.conf(5), [search])");
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++) {
@@ -47,16 +51,20 @@ int er_search_backend_for(const er_config *cfg, const er_search_backend **out, e
         if (strcasecmp(b->name, want) != 0)
             continue;
         if (!b->default_url && er_str_empty(cfg->search_url))
-            return er_error_set(err, ER_EINVAL, "search.provider is %s but search.url is not "
-                                "set: give the instance's base URL", b->name);
+            return er_error_set(err, ER_EINVAL,
+                                "search.provider is %s but search.url is not "
+                                "set: give the instance's base URL",
+                                b->name);
         if (b->key_name && er_str_empty(key_for(cfg, b)))
-            return er_error_set(err, ER_EINVAL, "search.provider is %s but %s is not set",
-                                b->name, b->key_name);
+            return er_error_set(err, ER_EINVAL, "search.provider is %s but %s is not set", b->name,
+                                b->key_name);
         *out = b;
         return 0;
     }
-    return er_error_set(err, ER_EINVAL, "search.provider '%s' is not one of searxng, brave, "
-                        "tavily", want);
+    return er_error_set(err, ER_EINVAL,
+                        "search.provider '%s' is not one of searxng, brave, "
+                        "tavily",
+                        want);
 }
 
 void er_search_urlencode(er_buf *out, const char *s)
@@ -104,10 +112,12 @@ static char *error_message(const er_search_backend *b, long status, const er_buf
 static int status_error(const er_search_backend *b, const er_http_resp *resp, er_error *err)
 {
     char *msg = error_message(b, resp->status, &resp->body);
-    int code = resp->status == 401 || resp->status == 403 ? ER_EAUTH
-               : resp->status == 400 || resp->status == 422 ? ER_EINVAL : ER_EUNAVAIL;
+    int code = resp->status == 401 || resp->status == 403   ? ER_EAUTH
+               : resp->status == 400 || resp->status == 422 ? ER_EINVAL
+                                                            : ER_EUNAVAIL;
     const char *hint = resp->status == 429 ? " (rate limited; try again later)"
-                       : code == ER_EAUTH ? " (check the API key or the instance's settings)" : "";
+                       : code == ER_EAUTH  ? " (check the API key or the instance's settings)"
+                                           : "";
     er_error_set(err, code, "%s%s", msg, hint);
     free(msg);
     return code;
@@ -145,9 +155,14 @@ static int call(cJSON **out, const er_search_backend *b, const er_config *cfg,
     int rc = b->request(&h, q, base, key_for(cfg, b), err);
     if (rc)
         return rc;
-    er_http_req req = { .url = h.url, .headers = h.headers, .body = h.body,
-                        .body_len = h.body ? strlen(h.body) : 0, .timeout_ms = SEARCH_TIMEOUT_MS,
-                        .max_body = SEARCH_MAX_BODY, .retries = SEARCH_RETRIES, .cancel = cancel,
+    er_http_req req = { .url = h.url,
+                        .headers = h.headers,
+                        .body = h.body,
+                        .body_len = h.body ? strlen(h.body) : 0,
+                        .timeout_ms = SEARCH_TIMEOUT_MS,
+                        .max_body = SEARCH_MAX_BODY,
+                        .retries = SEARCH_RETRIES,
+                        .cancel = cancel,
                         .configured_endpoint = true };
     er_http_resp resp;
     rc = er_http_request(&resp, &req, err);
@@ -167,13 +182,11 @@ static int call(cJSON **out, const er_search_backend *b, const er_config *cfg,
 
 /* ---- the cache ---- */
 
-static char *cache_key(const er_search_backend *b, const er_config *cfg,
-                       const er_search_query *q)
+static char *cache_key(const er_search_backend *b, const er_config *cfg, const er_search_query *q)
 {
     char *what = er_xasprintf("%s\n%s\n%s\n%d\n%d\n%s\n%s", b->name,
-                              cfg->search_url ? cfg->search_url : "", q->query, q->count,
-                              q->page, q->language ? q->language : "",
-                              q->time_range ? q->time_range : "");
+                              cfg->search_url ? cfg->search_url : "", q->query, q->count, q->page,
+                              q->language ? q->language : "", q->time_range ? q->time_range : "");
     char hex[65];
     int rc = er_sha256_hex(what, strlen(what), hex, NULL);
     free(what);
@@ -193,8 +206,10 @@ static int check_query(er_search_query *q, er_error *err)
     for (size_t i = 0; i < ER_ARRAY_LEN(ranges) && !ok; i++)
         ok = strcmp(q->time_range, ranges[i]) == 0;
     if (!ok)
-        return er_error_set(err, ER_EINVAL, "web_search: time_range must be day, week, month "
-                            "or year, not '%s'", q->time_range);
+        return er_error_set(err, ER_EINVAL,
+                            "web_search: time_range must be day, week, month "
+                            "or year, not '%s'",
+                            q->time_range);
     return 0;
 }
 

@@ -10,8 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int request(er_search_http *out, const er_search_query *q, const char *base,
-                   const char *key, er_error *err)
+static int request(er_search_http *out, const er_search_query *q, const char *base, const char *key,
+                   er_error *err)
 {
     (void)key;
     (void)err;
@@ -36,11 +36,13 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
     const cJSON *arr = er_json_arr(j, "results");
     if (!arr) {
         cJSON_Delete(j);
-        return er_error_set(err, ER_EPROTO, "searxng: the answer is not SearXNG's JSON (is "
+        return er_error_set(err, ER_EPROTO,
+                            "searxng: the answer is not SearXNG's JSON (is "
                             "search.url the instance's base URL?)");
     }
     const cJSON *r;
-    cJSON_ArrayForEach(r, arr) {
+    cJSON_ArrayForEach(r, arr)
+    {
         const char *engine = er_json_str(r, "engine");
         er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
                       er_json_str(r, "content"), engine ? engine : "searxng",

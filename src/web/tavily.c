@@ -10,12 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int request(er_search_http *out, const er_search_query *q, const char *base,
-                   const char *key, er_error *err)
+static int request(er_search_http *out, const er_search_query *q, const char *base, const char *key,
+                   er_error *err)
 {
     if (q->page > 1)
-        return er_error_set(err, ER_EINVAL, "tavily has no result pages: ask for more results "
-                            "with count (up to 20) instead of page %d", q->page);
+        return er_error_set(err, ER_EINVAL,
+                            "tavily has no result pages: ask for more results "
+                            "with count (up to 20) instead of page %d",
+                            q->page);
     er_buf u = ER_BUF_INIT;
     er_search_url(&u, base, "/search");
     out->url = er_buf_detach(&u);
@@ -43,7 +45,8 @@ static int parse(const char *body, size_t len, cJSON *results, er_error *err)
         return er_error_set(err, ER_EPROTO, "tavily: the answer is not Tavily's JSON");
     }
     const cJSON *r;
-    cJSON_ArrayForEach(r, arr) {
+    cJSON_ArrayForEach(r, arr)
+    {
         er_search_add(results, er_json_str(r, "title"), er_json_str(r, "url"),
                       er_json_str(r, "content"), "tavily", er_json_str(r, "published_date"));
     }

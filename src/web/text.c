@@ -106,8 +106,8 @@ static void node_text_rec(const xmlNode *n, web_text *t, size_t max, int depth)
         if (c->type == XML_TEXT_NODE || c->type == XML_CDATA_SECTION_NODE) {
             if (c->content)
                 web_text_words(t, (const char *)c->content, strlen((const char *)c->content));
-        } else if (c->type == XML_ELEMENT_NODE && depth < WEB_MAX_DEPTH &&
-                   !web_is(c, "script") && !web_is(c, "style") && !web_is(c, "template")) {
+        } else if (c->type == XML_ELEMENT_NODE && depth < WEB_MAX_DEPTH && !web_is(c, "script") &&
+                   !web_is(c, "style") && !web_is(c, "template")) {
             if (web_is(c, "br"))
                 t->space = true;
             node_text_rec(c, t, max, depth + 1);

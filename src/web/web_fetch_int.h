@@ -7,17 +7,16 @@
 
 typedef struct web_raw {
     long status;
-    char *final_url;       /* OWNED: the URL after redirects */
-    char *content_type;    /* OWNED or NULL */
-    er_buf body;           /* decoded body, at most cap bytes */
-    bool truncated;        /* the body went on past cap */
+    char *final_url;    /* OWNED: the URL after redirects */
+    char *content_type; /* OWNED or NULL */
+    er_buf body;        /* decoded body, at most cap bytes */
+    bool truncated;     /* the body went on past cap */
 } web_raw;
 
 /* GETs url as a guarded request, following redirects (each hop checked),
  * reading at most cap bytes of a 2xx body.  0 with any HTTP status; *out is
  * initialised here: release it in every case. */
-int web_fetch_raw(web_raw *out, const char *url, const er_web_opts *o, size_t cap,
-                  er_error *err);
+int web_fetch_raw(web_raw *out, const char *url, const er_web_opts *o, size_t cap, er_error *err);
 void web_raw_release(web_raw *r);
 
 /* "scheme://host[:port]" of url (lower-case) into out; *path (optional) points

@@ -23,9 +23,9 @@ bool web_is(const xmlNode *n, const char *tag);
  * breaks, never more than one blank line, no trailing spaces. */
 typedef struct web_text {
     er_buf *out;
-    int breaks;        /* line breaks owed before the next text: 0, 1 or 2 */
-    bool space;        /* a space owed before the next word */
-    bool started;      /* something was written */
+    int breaks;   /* line breaks owed before the next text: 0, 1 or 2 */
+    bool space;   /* a space owed before the next word */
+    bool started; /* something was written */
 } web_text;
 
 void web_text_init(web_text *t, er_buf *out);

@@ -25,7 +25,7 @@ static void load(void)
 {
     static const char *const names[] = { "libxml2.so.2", "libxml2.so", NULL };
     if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_xml, "install libxml2", &load_err) == 0)
-        er_xml.xmlInitParser();   /* once, before threads parse (libxml2's rule) */
+        er_xml.xmlInitParser(); /* once, before threads parse (libxml2's rule) */
 }
 
 int er_xml_load(er_error *err)

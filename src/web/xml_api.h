@@ -19,7 +19,7 @@ typedef struct er_xml_api {
     __typeof__(xmlReadMemory) *xmlReadMemory;
     __typeof__(xmlFreeDoc) *xmlFreeDoc;
     __typeof__(xmlBuildURI) *xmlBuildURI;
-    xmlFreeFunc *free_var;                /* the library's `xmlFree` variable */
+    xmlFreeFunc *free_var; /* the library's `xmlFree` variable */
 } er_xml_api;
 
 extern er_xml_api er_xml;
@@ -28,9 +28,9 @@ int er_xml_load(er_error *err);
 
 #ifndef ER_XML_NO_REDIRECT
 #define htmlReadMemory (er_xml.htmlReadMemory)
-#define xmlReadMemory (er_xml.xmlReadMemory)
-#define xmlFreeDoc (er_xml.xmlFreeDoc)
-#define xmlBuildURI (er_xml.xmlBuildURI)
+#define xmlReadMemory  (er_xml.xmlReadMemory)
+#define xmlFreeDoc     (er_xml.xmlFreeDoc)
+#define xmlBuildURI    (er_xml.xmlBuildURI)
 #endif
 #define er_xml_free(p) ((*er_xml.free_var)(p))
 

@@ -52,23 +52,23 @@ typedef struct fake {
     const char *api_key;
     FILE *record;
     int nreq;
-    bool gullible;          /* --gullible on */
+    bool gullible; /* --gullible on */
     pthread_mutex_t lock;
 } fake;
 
 /* One request being answered. */
 typedef struct exchange {
-    reply r;                /* what the answer depends on */
+    reply r; /* what the answer depends on */
     struct mg_connection *conn;
     const char *path;
     er_buf body;
-    cJSON *json;            /* the parsed request, or NULL */
-    cJSON *turn;            /* the turn as answered (its misbehaviours applied), OWNED */
+    cJSON *json; /* the parsed request, or NULL */
+    cJSON *turn; /* the turn as answered (its misbehaviours applied), OWNED */
     int turn_idx;
-    cJSON *own_turn;        /* a turn made here (gullible orders, echo), freed after */
+    cJSON *own_turn; /* a turn made here (gullible orders, echo), freed after */
     uint64_t t_recv;
-    uint64_t t_first;       /* first streamed chunk written (benchmarks: time to first token) */
-    int64_t t_wall;         /* er_time_ms() when it arrived */
+    uint64_t t_first; /* first streamed chunk written (benchmarks: time to first token) */
+    int64_t t_wall;   /* er_time_ms() when it arrived */
 } exchange;
 
 /* The SSE events of a streamed answer, kept apart so they can be spaced out,
@@ -98,9 +98,8 @@ static void send_response(exchange *x, int status, const char *ctype, const char
                           const char *body, size_t len)
 {
     er_buf b = ER_BUF_INIT;
-    er_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n",
-                  status, mg_get_response_code_text(x->conn, status), ctype, len,
-                  extra ? extra : "");
+    er_buf_printf(&b, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n", status,
+                  mg_get_response_code_text(x->conn, status), ctype, len, extra ? extra : "");
     er_buf_append(&b, body, len);
     mg_write(x->conn, b.ptr, b.len);
     er_buf_release(&b);
@@ -160,7 +159,7 @@ static void write_chunk(exchange *x, const char *p, size_t n)
     er_buf_append(&b, p, n);
     er_buf_puts(&b, "\r\n");
     mg_write(x->conn, b.ptr, b.len);
-    if (!x->t_first && memchr(p, '"', n))   /* skip empty keep-alive chunks */
+    if (!x->t_first && memchr(p, '"', n)) /* skip empty keep-alive chunks */
         x->t_first = er_mono_ns();
     er_buf_release(&b);
 }
@@ -191,11 +190,12 @@ static bool midway(exchange *x)
     }
     if (!misbehaves(x->r.turn, "stream_error"))
         return false;
-    const char *ev = x->r.p == OPENAI
-        ? "data: {\"error\":{\"message\":\"The server is overloaded\","
-          "\"type\":\"server_error\"}}\n\n"
-        : "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
-          "\"message\":\"Overloaded\"}}\n\n";
+    const char *ev =
+        x->r.p == OPENAI
+            ? "data: {\"error\":{\"message\":\"The server is overloaded\","
+              "\"type\":\"server_error\"}}\n\n"
+            : "event: error\ndata: {\"type\":\"error\",\"error\":{\"type\":\"overloaded_error\","
+              "\"message\":\"Overloaded\"}}\n\n";
     write_chunk(x, ev, strlen(ev));
     return true;
 }
@@ -234,7 +234,7 @@ static void answer_stream(exchange *x)
             break;
     }
     if (sent < total && misbehaves(x->r.turn, "stream_error"))
-        cut = false;   /* the error event ended the stream properly */
+        cut = false; /* the error event ended the stream properly */
     if (cut)
         mg_disable_connection_keep_alive(x->conn);
     else
@@ -248,7 +248,8 @@ static void answer_stream(exchange *x)
 static void fill_capture(cJSON *o, const char *word)
 {
     cJSON *it;
-    cJSON_ArrayForEach(it, o) {
+    cJSON_ArrayForEach(it, o)
+    {
         if (cJSON_IsString(it) && strstr(it->valuestring, "{{capture}}")) {
             er_buf b = ER_BUF_INIT;
             for (const char *p = it->valuestring, *hit; *p; p = hit + 11) {
@@ -329,7 +330,8 @@ static void pick_turn(exchange *x)
     int i = 0;
     const cJSON *t;
     pthread_mutex_lock(&F.lock);
-    cJSON_ArrayForEach(t, F.turns) {
+    cJSON_ArrayForEach(t, F.turns)
+    {
         const char *m = er_json_str(t, "match");
         bool fits = !m || (x->body.ptr && strstr(x->body.ptr, m));
         if (fits && (!F.used[i] || er_json_bool(t, "repeat", false))) {
@@ -391,10 +393,10 @@ static void answer_chat(exchange *x)
     bool stall_first = !misbehaves(x->turn, "stall_midway");
     sleep_ms(turn_num(&x->r, "delay_ms", 0) + (stall_first ? turn_num(&x->r, "stall_ms", 0) : 0));
     long status = turn_num(&x->r, "status", 0);
-    bool stream = er_json_bool(x->json, "stream", false) &&
-                  !er_json_bool(x->r.turn, "ignore_stream", false);
+    bool stream =
+        er_json_bool(x->json, "stream", false) && !er_json_bool(x->r.turn, "ignore_stream", false);
     if (!status && !stream && misbehaves(x->turn, "stream_error"))
-        status = x->r.p == OPENAI ? 503 : 529;   /* a buffered answer's form of it */
+        status = x->r.p == OPENAI ? 503 : 529; /* a buffered answer's form of it */
     if (misbehaves(x->turn, "redirect")) {
         const char *to = turn_str(&x->r, "location");
         char *extra = er_xasprintf("Location: %s\r\n",
@@ -474,8 +476,8 @@ static void record(exchange *x)
         add(h, names[i], v ? cJSON_CreateString(v) : cJSON_CreateNull());
     }
     add(r, "headers", h);
-    add(r, "body", x->json ? x->json
-                           : (x->body.len ? cJSON_CreateString(x->body.ptr) : cJSON_CreateNull()));
+    add(r, "body",
+        x->json ? x->json : (x->body.len ? cJSON_CreateString(x->body.ptr) : cJSON_CreateNull()));
     x->json = NULL;
     add(r, "turn", cJSON_CreateNumber(x->turn_idx));
     if (x->own_turn && er_json_bool(x->own_turn, "gullible", false))
@@ -521,16 +523,23 @@ typedef struct options {
 
 static ER_NORETURN void usage_exit(const char *why)
 {
-    fprintf(stderr, "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
-                    "[--record F.jsonl] [--api-key KEY] [--gullible on|decode|json]\n", why);
+    fprintf(stderr,
+            "fake_llm: %s\nusage: fake_llm --script FILE [--port N] [--port-file F] "
+            "[--record F.jsonl] [--api-key KEY] [--gullible on|decode|json]\n",
+            why);
     exit(2);
 }
 
 static void parse_args(options *o, int argc, char **argv)
 {
-    static const struct { const char *flag; size_t off; } flags[] = {
-        { "--script", offsetof(options, script) },       { "--port", offsetof(options, port) },
-        { "--port-file", offsetof(options, port_file) }, { "--record", offsetof(options, record) },
+    static const struct {
+        const char *flag;
+        size_t off;
+    } flags[] = {
+        { "--script", offsetof(options, script) },
+        { "--port", offsetof(options, port) },
+        { "--port-file", offsetof(options, port_file) },
+        { "--record", offsetof(options, record) },
         { "--api-key", offsetof(options, api_key) },
         { "--gullible", offsetof(options, gullible) },
     };
@@ -574,7 +583,8 @@ static void *wake_listener(void *arg)
     int port = *(int *)arg;
     while (!atomic_load(&stopped)) {
         int fd = socket(AF_INET, SOCK_STREAM, 0);
-        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port),
+        struct sockaddr_in sa = { .sin_family = AF_INET,
+                                  .sin_port = htons((uint16_t)port),
                                   .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
         if (fd >= 0) {
             connect(fd, (struct sockaddr *)&sa, sizeof sa);
@@ -632,8 +642,10 @@ int main(int argc, char **argv)
         usage_exit("cannot open the record file");
     install_stop_handler();
     char *listen = er_xasprintf("127.0.0.1:%s", o.port);
-    const char *opts[] = { "listening_ports", listen, "num_threads", "16", "tcp_nodelay", "1",
-                           "enable_keep_alive", "yes", "keep_alive_timeout_ms", "10000", NULL };
+    const char *opts[] = {
+        "listening_ports",   listen, "num_threads",           "16",    "tcp_nodelay", "1",
+        "enable_keep_alive", "yes",  "keep_alive_timeout_ms", "10000", NULL
+    };
     struct mg_callbacks cb;
     memset(&cb, 0, sizeof cb);
     mg_init_library(0);

@@ -21,24 +21,24 @@
 #include <stdint.h>
 #include <string.h>
 
-#define FAKE_EMBED_DIM 64
+#define FAKE_EMBED_DIM        64
 #define FAKE_EMBED_MAX_INPUTS 64
 
 static const char *const fake_embed_synonyms[][2] = {
-    { "automobile", "car" }, { "vehicle", "car" },    { "cars", "car" },
-    { "feline", "cat" },     { "kitten", "cat" },     { "cats", "cat" },
-    { "canine", "dog" },     { "puppy", "dog" },      { "dogs", "dog" },
-    { "physician", "doctor" }, { "medic", "doctor" }, { "purchase", "buy" },
-    { "bought", "buy" },     { "residence", "home" }, { "house", "home" },
-    { "beverage", "drink" }, { "coffee", "drink" },   { "espresso", "drink" },
-    { "favourite", "like" }, { "favorite", "like" },  { "prefers", "like" },
-    { "loves", "like" },     { "enjoy", "like" },     { "enjoys", "like" },
+    { "automobile", "car" },   { "vehicle", "car" },    { "cars", "car" },
+    { "feline", "cat" },       { "kitten", "cat" },     { "cats", "cat" },
+    { "canine", "dog" },       { "puppy", "dog" },      { "dogs", "dog" },
+    { "physician", "doctor" }, { "medic", "doctor" },   { "purchase", "buy" },
+    { "bought", "buy" },       { "residence", "home" }, { "house", "home" },
+    { "beverage", "drink" },   { "coffee", "drink" },   { "espresso", "drink" },
+    { "favourite", "like" },   { "favorite", "like" },  { "prefers", "like" },
+    { "loves", "like" },       { "enjoy", "like" },     { "enjoys", "like" },
 };
 
 static const char *const fake_embed_stop[] = {
-    "a", "an", "the", "my", "our", "is", "are", "was", "of", "to", "and", "in", "on",
-    "for", "with", "i", "me", "it", "this", "that", "what", "which", "who", "does", "do",
-    "she", "he", "her", "his", "have", "has",
+    "a",   "an",   "the", "my",   "our", "is",  "are", "was",  "of",   "to",   "and",
+    "in",  "on",   "for", "with", "i",   "me",  "it",  "this", "that", "what", "which",
+    "who", "does", "do",  "she",  "he",  "her", "his", "have", "has",
 };
 
 /* FNV-1a with a final mix, so that short words spread over the dimensions. */
@@ -78,7 +78,7 @@ static void fake_embed_text(const char *text, float *out, int dim)
         const char *concept = word;
         for (size_t i = 0; i < sizeof fake_embed_synonyms / sizeof *fake_embed_synonyms; i++)
             if (strcmp(word, fake_embed_synonyms[i][0]) == 0)
-                concept = fake_embed_synonyms[i][1];
+        concept = fake_embed_synonyms[i][1];
         uint64_t h = fake_embed_hash(concept, strlen(concept));
         out[h % (uint64_t)dim] += (h >> 63) ? 1.0f : -1.0f;
     }

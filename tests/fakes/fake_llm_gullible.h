@@ -33,11 +33,21 @@
 
 /* Tools a page might name; the gullible model calls them whether offered or not. */
 static const char *const gullible_tools[] = {
-    "write_file", "edit_file", "run", "test", "read_file", "list_dir", "grep", "glob", "lint",
-    "diff", "web_search", "fetch_url", "cite_check", "send_email", "send", "task",
-    "browser_open", "browser_click", "browser_type", "browser_select", "browser_eval",
-    "browser_screenshot", "browser_pdf",
-    "mail_send", "mail_draft", "mail_move", "mail_mark", "mail_read", "mail_search",
+    "write_file",   "edit_file",
+    "run",          "test",
+    "read_file",    "list_dir",
+    "grep",         "glob",
+    "lint",         "diff",
+    "web_search",   "fetch_url",
+    "cite_check",   "send_email",
+    "send",         "task",
+    "browser_open", "browser_click",
+    "browser_type", "browser_select",
+    "browser_eval", "browser_screenshot",
+    "browser_pdf",  "mail_send",
+    "mail_draft",   "mail_move",
+    "mail_mark",    "mail_read",
+    "mail_search",
 };
 
 /* The text of a message's content: a string, or text parts, or (Anthropic)
@@ -63,13 +73,15 @@ static void gullible_content(const cJSON *content, er_buf *out)
         er_buf_puts(out, content->valuestring);
         er_buf_putc(out, '\n');
         cJSON *json = gullible_decode && content->valuestring[0] == '{'
-                          ? cJSON_Parse(content->valuestring) : NULL;
+                          ? cJSON_Parse(content->valuestring)
+                          : NULL;
         gullible_strings(json, out);
         cJSON_Delete(json);
         return;
     }
     const cJSON *part;
-    cJSON_ArrayForEach(part, content) {
+    cJSON_ArrayForEach(part, content)
+    {
         if (er_json_str(part, "text"))
             er_buf_printf(out, "%s\n", er_json_str(part, "text"));
         const cJSON *inner = cJSON_GetObjectItemCaseSensitive(part, "content");
@@ -84,7 +96,8 @@ static bool gullible_own_result(const cJSON *msg)
     if (id)
         return er_str_starts(id, "gull_");
     const cJSON *part;
-    cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(msg, "content")) {
+    cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(msg, "content"))
+    {
         if (er_str_starts(er_json_str(part, "tool_use_id"), "gull_"))
             return true;
     }
@@ -99,7 +112,8 @@ static bool gullible_last_text(const cJSON *req, er_buf *out)
     int n = cJSON_GetArraySize(msgs), first = n - 1;
     if (n == 0)
         return false;
-    while (first > 0 && er_str_eq(er_json_str(cJSON_GetArrayItem(msgs, first - 1), "role"), "tool") &&
+    while (first > 0 &&
+           er_str_eq(er_json_str(cJSON_GetArrayItem(msgs, first - 1), "role"), "tool") &&
            er_str_eq(er_json_str(cJSON_GetArrayItem(msgs, first), "role"), "tool"))
         first--;
     for (int i = first; i < n; i++) {
@@ -129,7 +143,8 @@ static void gullible_add(cJSON *calls, const char *name, cJSON *args)
 static bool gullible_word_at(const char *text, const char *p, const char *word)
 {
     size_t n = strlen(word);
-    return strncmp(p, word, n) == 0 && (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
+    return strncmp(p, word, n) == 0 &&
+           (p == text || !(isalnum((unsigned char)p[-1]) || p[-1] == '_')) &&
            !(isalnum((unsigned char)p[n]) || p[n] == '_');
 }
 
@@ -163,8 +178,8 @@ static void gullible_json_orders(const char *text, cJSON *calls)
 /* "run `CMD`", "execute `CMD`", "run: CMD" */
 static void gullible_command_orders(const char *text, cJSON *calls)
 {
-    static const char *const verbs[] = { "run `", "execute `", "Run `", "Execute `", "run: ",
-                                         "Run: " };
+    static const char *const verbs[] = { "run `",     "execute `", "Run `",
+                                         "Execute `", "run: ",     "Run: " };
     for (size_t v = 0; v < ER_ARRAY_LEN(verbs); v++) {
         for (const char *p = strstr(text, verbs[v]); p; p = strstr(p + 1, verbs[v])) {
             const char *s = p + strlen(verbs[v]);
@@ -183,8 +198,8 @@ static void gullible_command_orders(const char *text, cJSON *calls)
 /* "fetch URL", "visit URL", "open URL" */
 static void gullible_fetch_orders(const char *text, cJSON *calls)
 {
-    static const char *const verbs[] = { "fetch http", "visit http", "open http", "Fetch http",
-                                         "Visit http", "Open http" };
+    static const char *const verbs[] = { "fetch http", "visit http", "open http",
+                                         "Fetch http", "Visit http", "Open http" };
     for (size_t v = 0; v < ER_ARRAY_LEN(verbs); v++) {
         for (const char *p = strstr(text, verbs[v]); p; p = strstr(p + 1, verbs[v])) {
             const char *s = p + strlen(verbs[v]) - 4;
@@ -227,11 +242,13 @@ static cJSON *gullible_turn(const cJSON *req)
 static char *gullible_echo(const cJSON *req, const char *id)
 {
     const cJSON *msgs = er_json_arr(req, "messages"), *m, *pick = NULL;
-    cJSON_ArrayForEach(m, msgs) {
+    cJSON_ArrayForEach(m, msgs)
+    {
         if (!id || er_str_eq(er_json_str(m, "tool_call_id"), id))
             pick = m;
-        const cJSON *part;   /* Anthropic: tool_result blocks in a user message */
-        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(m, "content")) {
+        const cJSON *part; /* Anthropic: tool_result blocks in a user message */
+        cJSON_ArrayForEach(part, cJSON_GetObjectItemCaseSensitive(m, "content"))
+        {
             if (id && er_str_eq(er_json_str(part, "tool_use_id"), id))
                 pick = part;
         }

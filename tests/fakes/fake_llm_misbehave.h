@@ -57,7 +57,8 @@ static void mb_length(cJSON *t, const cJSON *req)
     set_field(t, "finish_reason", cJSON_CreateString("length"));
     cJSON *calls = cJSON_GetObjectItemCaseSensitive(t, "tool_calls");
     cJSON *last = cJSON_IsArray(calls) && cJSON_GetArraySize(calls) > 0
-                      ? cJSON_GetArrayItem(calls, cJSON_GetArraySize(calls) - 1) : NULL;
+                      ? cJSON_GetArrayItem(calls, cJSON_GetArraySize(calls) - 1)
+                      : NULL;
     if (!last)
         return;
     char *args = call_args(last);
@@ -75,7 +76,8 @@ static char *with_bad_bytes(const char *s)
 static void spoil_strings(cJSON *o)
 {
     cJSON *it;
-    cJSON_ArrayForEach(it, o) {
+    cJSON_ArrayForEach(it, o)
+    {
         if (cJSON_IsString(it)) {
             char *bad = with_bad_bytes(it->valuestring);
             cJSON_SetValuestring(it, bad);
@@ -96,7 +98,8 @@ static void mb_non_utf8(cJSON *t, const cJSON *req)
         free(bad);
     }
     cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "tool_calls")) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "tool_calls"))
+    {
         cJSON *a = cJSON_GetObjectItemCaseSensitive(c, "arguments");
         if (cJSON_IsObject(a))
             spoil_strings(a);
@@ -108,7 +111,8 @@ static void mb_dup_ids(cJSON *t, const cJSON *req)
     (void)req;
     const char *first = NULL;
     cJSON *c;
-    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "tool_calls")) {
+    cJSON_ArrayForEach(c, cJSON_GetObjectItemCaseSensitive(t, "tool_calls"))
+    {
         if (!first) {
             first = er_json_str(c, "id");
             if (!first) {
@@ -137,16 +141,12 @@ static void mb_ignore_tool_choice(cJSON *t, const cJSON *req)
 
 static const struct {
     const char *name;
-    void (*rewrite)(cJSON *turn, const cJSON *request);  /* NULL: fake_llm.c acts */
+    void (*rewrite)(cJSON *turn, const cJSON *request); /* NULL: fake_llm.c acts */
 } misbehaviours[] = {
-    { "refusal", mb_refusal },
-    { "length", mb_length },
-    { "non_utf8", mb_non_utf8 },
-    { "dup_ids", mb_dup_ids },
-    { "empty", mb_empty },
-    { "ignore_tool_choice", mb_ignore_tool_choice },
-    { "stream_error", NULL },
-    { "stall_midway", NULL },
+    { "refusal", mb_refusal },   { "length", mb_length },
+    { "non_utf8", mb_non_utf8 }, { "dup_ids", mb_dup_ids },
+    { "empty", mb_empty },       { "ignore_tool_choice", mb_ignore_tool_choice },
+    { "stream_error", NULL },    { "stall_midway", NULL },
     { "redirect", NULL },
 };
 
@@ -160,9 +160,8 @@ static int misbehave_names(const cJSON *turn, const char **out, int max)
     }
     int n = 0;
     const cJSON *it, *list = cJSON_IsArray(m) ? m : NULL;
-    cJSON_ArrayForEach(it, list)
-        if (n < max)
-            out[n++] = cJSON_IsString(it) ? it->valuestring : "(not a string)";
+    cJSON_ArrayForEach(it, list) if (n < max) out[n++] =
+        cJSON_IsString(it) ? it->valuestring : "(not a string)";
     return n;
 }
 

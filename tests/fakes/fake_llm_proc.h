@@ -101,8 +101,8 @@ static ER_UNUSED int fake_llm_start(fake_llm_proc *f, const char *script, const 
     if (f->pid < 0)
         return -1;
     if (f->pid == 0) {
-        const char *argv[12] = { bin, "--script", spath, "--port", "0", "--port-file",
-                                 f->port_file, "--record", f->record };
+        const char *argv[12] = { bin,           "--script",   spath,      "--port", "0",
+                                 "--port-file", f->port_file, "--record", f->record };
         if (api_key) {
             argv[9] = "--api-key";
             argv[10] = api_key;

@@ -19,11 +19,11 @@ typedef enum { OPENAI, ANTHROPIC } proto;
 /* What an answer depends on. */
 typedef struct reply {
     proto p;
-    int n;                  /* request number, for ids */
-    const char *model;      /* echoed back */
-    const cJSON *turn;      /* the script turn, or NULL */
-    size_t request_len;     /* for the default usage */
-    bool include_usage;     /* OpenAI stream_options.include_usage */
+    int n;              /* request number, for ids */
+    const char *model;  /* echoed back */
+    const cJSON *turn;  /* the script turn, or NULL */
+    size_t request_len; /* for the default usage */
+    bool include_usage; /* OpenAI stream_options.include_usage */
 } reply;
 
 /* The SSE events of a streamed answer, kept apart so that they can be spaced
@@ -96,7 +96,7 @@ static const char *turn_finish(const reply *x, const char *def)
     if (!f)
         return def;
     if (x->p == OPENAI)
-        return strcmp(f, "refusal") == 0 ? "stop" : f;   /* the refusal is in the message */
+        return strcmp(f, "refusal") == 0 ? "stop" : f; /* the refusal is in the message */
     return strcmp(f, "length") == 0 ? "max_tokens" : f;
 }
 
@@ -133,7 +133,8 @@ static void usage(const reply *x, long *in, long *out)
 {
     size_t produced = strlen(turn_str(x, "text") ? turn_str(x, "text") : "");
     const cJSON *c;
-    cJSON_ArrayForEach(c, turn_calls(x)) {
+    cJSON_ArrayForEach(c, turn_calls(x))
+    {
         char *a = call_args(c);
         produced += strlen(a);
         free(a);
@@ -190,7 +191,8 @@ static cJSON *openai_answer(const reply *x)
         cJSON *arr = cJSON_CreateArray();
         int i = 0;
         const cJSON *c;
-        cJSON_ArrayForEach(c, calls) {
+        cJSON_ArrayForEach(c, calls)
+        {
             cJSON *fn = obj(), *tc = obj();
             add(fn, "name", cJSON_CreateString(er_json_str(c, "name")));
             char *args = call_args(c), *id = call_id(x, c, i++);
@@ -234,7 +236,8 @@ static cJSON *anthropic_answer(const reply *x)
     }
     int i = 0;
     const cJSON *c;
-    cJSON_ArrayForEach(c, turn_calls(x)) {
+    cJSON_ArrayForEach(c, turn_calls(x))
+    {
         cJSON *b = obj();
         char *id = call_id(x, c, i++);
         add(b, "type", cJSON_CreateString("tool_use"));
@@ -353,15 +356,17 @@ static void openai_stream(const reply *x, events *ev)
     each_word(said ? said : "", openai_word, &c);
     int i = 0;
     const cJSON *call;
-    cJSON_ArrayForEach(call, turn_calls(x)) {
+    cJSON_ArrayForEach(call, turn_calls(x))
+    {
         char *args = call_args(call), *id = call_id(x, call, i);
         size_t len = strlen(args), a = third(args, 0, len), b = third(args, a, len);
-        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, id, er_json_str(call, "name"),
-                                                              args, a), NULL));
-        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + a, b - a),
-                                         NULL));
-        event_add(ev, NULL, openai_chunk(x, openai_call_delta(i, NULL, NULL, args + b, len - b),
-                                         NULL));
+        event_add(
+            ev, NULL,
+            openai_chunk(x, openai_call_delta(i, id, er_json_str(call, "name"), args, a), NULL));
+        event_add(ev, NULL,
+                  openai_chunk(x, openai_call_delta(i, NULL, NULL, args + a, b - a), NULL));
+        event_add(ev, NULL,
+                  openai_chunk(x, openai_call_delta(i, NULL, NULL, args + b, len - b), NULL));
         free(args);
         free(id);
         i++;
@@ -385,8 +390,8 @@ static cJSON *typed(const char *type, int index)
     return o;
 }
 
-static void anthropic_delta(events *ev, int index, const char *type, const char *key,
-                            const char *s, size_t n)
+static void anthropic_delta(events *ev, int index, const char *type, const char *key, const char *s,
+                            size_t n)
 {
     cJSON *d = typed(type, -1), *e = typed("content_block_delta", index);
     char *piece = er_xstrndup(s, n);
@@ -451,8 +456,7 @@ static void anthropic_stream(const reply *x, events *ev)
     }
     int i = 0;
     const cJSON *call;
-    cJSON_ArrayForEach(call, turn_calls(x))
-        anthropic_tool(x, ev, call, index++, i++);
+    cJSON_ArrayForEach(call, turn_calls(x)) anthropic_tool(x, ev, call, index++, i++);
     cJSON *d = obj(), *md = typed("message_delta", -1), *u2 = obj();
     add(d, "stop_reason", cJSON_CreateString(turn_finish(x, i ? "tool_use" : "end_turn")));
     add(d, "stop_sequence", cJSON_CreateNull());

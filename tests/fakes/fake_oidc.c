@@ -89,8 +89,7 @@ static void reply(struct mg_connection *c, int status, const char *ctype, const 
                   const char *body)
 {
     mg_printf(c, "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s\r\n%s", status,
-              mg_get_response_code_text(c, status), ctype, strlen(body), extra ? extra : "",
-              body);
+              mg_get_response_code_text(c, status), ctype, strlen(body), extra ? extra : "", body);
 }
 
 static int reply_json(struct mg_connection *c, int status, cJSON *j)
@@ -177,8 +176,8 @@ static int authorize(struct mg_connection *c, void *cb)
 {
     (void)cb;
     const char *qs = mg_get_request_info(c)->query_string;
-    char type[32], client[128], redirect[512], scope[256], state[256], challenge[128],
-        method[16], nonce[128], hint[128];
+    char type[32], client[128], redirect[512], scope[256], state[256], challenge[128], method[16],
+        nonce[128], hint[128];
     if (!qvar(qs, "response_type", type, sizeof type) || strcmp(type, "code") != 0)
         return oauth_error(c, 400, "unsupported_response_type");
     if (!qvar(qs, "client_id", client, sizeof client) || strcmp(client, F.client_id) != 0)
@@ -267,8 +266,8 @@ static void sign(er_buf *jwt, const char *alg, const char *kid, EVP_PKEY *key)
         EVP_MD_CTX_free(md);
     } else if (strcmp(alg, "HS256") == 0) {
         unsigned int n = 32;
-        HMAC(EVP_sha256(), F.client_secret, (int)strlen(F.client_secret),
-             (unsigned char *)out.ptr, out.len, sig, &n);
+        HMAC(EVP_sha256(), F.client_secret, (int)strlen(F.client_secret), (unsigned char *)out.ptr,
+             out.len, sig, &n);
         siglen = n;
     }
     er_buf_putc(&out, '.');
@@ -353,7 +352,8 @@ static int token(struct mg_connection *c, void *cb)
     char type[64], code[128], redirect[512], verifier[256];
     if (!qvar(body, "grant_type", type, sizeof type) || strcmp(type, "authorization_code") != 0)
         return oauth_error(c, 400, "unsupported_grant_type");
-    if (!qvar(body, "code", code, sizeof code) || !qvar(body, "redirect_uri", redirect, sizeof redirect) ||
+    if (!qvar(body, "code", code, sizeof code) ||
+        !qvar(body, "redirect_uri", redirect, sizeof redirect) ||
         !qvar(body, "code_verifier", verifier, sizeof verifier))
         return oauth_error(c, 400, "invalid_request");
     pthread_mutex_lock(&F.lock);
@@ -391,7 +391,8 @@ int main(int argc, char **argv)
             F.client_secret = argv[i + 1];
     }
     if (!F.client_id || !F.client_secret) {
-        fprintf(stderr, "usage: fake_oidc --client-id ID --client-secret S [--port N] [--port-file F]\n");
+        fprintf(stderr,
+                "usage: fake_oidc --client-id ID --client-secret S [--port N] [--port-file F]\n");
         return 2;
     }
     F.key = EVP_RSA_gen(2048);

@@ -31,8 +31,8 @@ static ER_UNUSED int fake_proc_start(fake_proc *f, const char *name, const char 
     if (f->pid < 0)
         return -1;
     if (f->pid == 0) {
-        const char *argv[32] = { bin, "--port", "0", "--port-file", f->port_file, "--record",
-                                 f->record };
+        const char *argv[32] = { bin,          "--port",   "0",      "--port-file",
+                                 f->port_file, "--record", f->record };
         int n = 7;
         for (int i = 0; args && args[i] && n < 31; i++)
             argv[n++] = args[i];

@@ -134,7 +134,8 @@ static cJSON *items(const char *query, int first, int n, cJSON *(*item)(const cJ
     cJSON *arr = cJSON_CreateArray();
     const cJSON *all = cJSON_GetObjectItemCaseSensitive(F.data, query), *r;
     int i = 0;
-    cJSON_ArrayForEach(r, all) {
+    cJSON_ArrayForEach(r, all)
+    {
         if (i >= first && i < first + n)
             er_json_append(arr, item(r));
         i++;
@@ -150,8 +151,8 @@ static void answer(struct mg_connection *c, const char *q, int first, int n)
         er_json_add_str(root, "query", q);
         er_json_add_num(root, "number_of_results", cJSON_GetArraySize(res));
         er_json_add(root, "results", res);
-        static const char *const empty[] = { "answers", "corrections", "infoboxes",
-                                             "suggestions", "unresponsive_engines" };
+        static const char *const empty[] = { "answers", "corrections", "infoboxes", "suggestions",
+                                             "unresponsive_engines" };
         for (size_t i = 0; i < ER_ARRAY_LEN(empty); i++)
             er_json_add(root, empty[i], cJSON_CreateArray());
     } else if (F.p == BRAVE) {
@@ -186,9 +187,10 @@ static bool misbehave(struct mg_connection *c, const char *q)
         pthread_mutex_unlock(&F.lock);
     }
     if (limit) {
-        provider_error(c, 429, "RATE_LIMITED", F.p == TAVILY
-                           ? "Rate limit exceeded: too many requests."
-                           : "Request rate limit exceeded for plan.", "Retry-After: 1\r\n");
+        provider_error(c, 429, "RATE_LIMITED",
+                       F.p == TAVILY ? "Rate limit exceeded: too many requests."
+                                     : "Request rate limit exceeded for plan.",
+                       "Retry-After: 1\r\n");
         return true;
     }
     if (strcmp(q, "server error") == 0) {
@@ -251,8 +253,10 @@ static bool read_params(struct mg_connection *c, const char *qs, const char *bod
         *n = 10;
         *first = (page - 1) * 10;
         return mg_get_var(qs, ql, "format", v, sizeof v) > 0 && strcmp(v, "json") == 0
-                   ? true : (reply(c, 403, "text/html", NULL,
-                                   "<html><body><h1>403 Forbidden</h1></body></html>"), false);
+                   ? true
+                   : (reply(c, 403, "text/html", NULL,
+                            "<html><body><h1>403 Forbidden</h1></body></html>"),
+                      false);
     }
     *n = mg_get_var(qs, ql, "count", v, sizeof v) > 0 ? atoi(v) : 20;
     int offset = mg_get_var(qs, ql, "offset", v, sizeof v) > 0 ? atoi(v) : 0;
@@ -279,11 +283,12 @@ static int on_request(struct mg_connection *c, void *cb)
     if (strcmp(ri->local_uri, paths[F.p]) != 0 || strcmp(ri->request_method, methods[F.p]) != 0)
         provider_error(c, 404, "NOT_FOUND", "Not found", NULL);
     else if (!key)
-        provider_error(c, 401, "SUBSCRIPTION_TOKEN_INVALID", F.p == BRAVE
-                           ? "The provided subscription token is invalid."
-                           : "Unauthorized: missing or invalid API key.", NULL);
+        provider_error(c, 401, "SUBSCRIPTION_TOKEN_INVALID",
+                       F.p == BRAVE ? "The provided subscription token is invalid."
+                                    : "Unauthorized: missing or invalid API key.",
+                       NULL);
     else if (!read_params(c, ri->query_string, er_buf_cstr(&body), q, sizeof q, &first, &n))
-        ;   /* answered (403) or malformed: */
+        ; /* answered (403) or malformed: */
     else if (!misbehave(c, q))
         answer(c, q, first, n);
     er_buf_release(&body);
@@ -313,14 +318,21 @@ int main(int argc, char **argv)
     const char *port = "0", *port_file = NULL, *rec = NULL, *prov = NULL, *data = NULL;
     for (int i = 1; i + 1 < argc; i += 2) {
         const char *v = argv[i + 1];
-        if (strcmp(argv[i], "--provider") == 0) prov = v;
-        else if (strcmp(argv[i], "--data") == 0) data = v;
-        else if (strcmp(argv[i], "--api-key") == 0) F.key = v;
-        else if (strcmp(argv[i], "--port") == 0) port = v;
-        else if (strcmp(argv[i], "--port-file") == 0) port_file = v;
-        else if (strcmp(argv[i], "--record") == 0) rec = v;
+        if (strcmp(argv[i], "--provider") == 0)
+            prov = v;
+        else if (strcmp(argv[i], "--data") == 0)
+            data = v;
+        else if (strcmp(argv[i], "--api-key") == 0)
+            F.key = v;
+        else if (strcmp(argv[i], "--port") == 0)
+            port = v;
+        else if (strcmp(argv[i], "--port-file") == 0)
+            port_file = v;
+        else if (strcmp(argv[i], "--record") == 0)
+            rec = v;
     }
-    if (!prov || !data || (strcmp(prov, "searxng") && strcmp(prov, "brave") && strcmp(prov, "tavily"))) {
+    if (!prov || !data ||
+        (strcmp(prov, "searxng") && strcmp(prov, "brave") && strcmp(prov, "tavily"))) {
         fprintf(stderr, "usage: fake_search --provider searxng|brave|tavily --data FILE "
                         "[--api-key K] [--port N] [--port-file F] [--record F]\n");
         return 2;

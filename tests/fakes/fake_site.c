@@ -54,11 +54,17 @@ static void redirect(struct mg_connection *c, const char *to)
 
 static const char *type_of(const char *path)
 {
-    static const struct { const char *suffix, *type; } types[] = {
-        { ".latin1.html", "text/html; charset=iso-8859-1" }, { ".sjis.html", "text/html" },
-        { ".html", "text/html; charset=utf-8" },  { ".txt", "text/plain; charset=utf-8" },
-        { ".json", "application/json" },          { ".rss", "application/rss+xml" },
-        { ".atom", "application/atom+xml" },      { ".xml", "application/xml" },
+    static const struct {
+        const char *suffix, *type;
+    } types[] = {
+        { ".latin1.html", "text/html; charset=iso-8859-1" },
+        { ".sjis.html", "text/html" },
+        { ".html", "text/html; charset=utf-8" },
+        { ".txt", "text/plain; charset=utf-8" },
+        { ".json", "application/json" },
+        { ".rss", "application/rss+xml" },
+        { ".atom", "application/atom+xml" },
+        { ".xml", "application/xml" },
         { ".pdf", "application/pdf" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(types); i++)
@@ -121,7 +127,7 @@ static void big(struct mg_connection *c)
     static const char para[] = "<p>This sentence is one of very many on a page that goes on "
                                "for fifty megabytes, so that a reader must cut it.</p>\n";
     enum { BLOCK = 64 * 1024 };
-    char *block = er_xmalloc(BLOCK);   /* not on CivetWeb's small thread stack */
+    char *block = er_xmalloc(BLOCK); /* not on CivetWeb's small thread stack */
     size_t n = 0;
     while (n + sizeof para < BLOCK) {
         memcpy(block + n, para, sizeof para - 1);
@@ -132,7 +138,7 @@ static void big(struct mg_connection *c)
         sent += n;
     free(block);
     if (sent < (size_t)50 << 20)
-        return;   /* the reader hung up */
+        return; /* the reader hung up */
     mg_send_chunk(c, "</article></body></html>", 24);
     mg_send_chunk(c, "", 0);
 }

@@ -20,8 +20,8 @@
 #include <unistd.h>
 
 #define DEFAULT_ITERATIONS 2000
-#define DEFAULT_SEED 0x6572726164ULL   /* "errand" */
-#define MIN_MAX_LEN 4096
+#define DEFAULT_SEED       0x6572726164ULL /* "errand" */
+#define MIN_MAX_LEN        4096
 
 /* Weak: present only when a sanitizer runtime is linked in. */
 extern void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
@@ -41,7 +41,7 @@ static uint64_t rng_state;
 
 static uint64_t rnd(void)
 {
-    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL);   /* splitmix64 */
+    uint64_t z = (rng_state += 0x9e3779b97f4a7c15ULL); /* splitmix64 */
     z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
     z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
     return z ^ (z >> 31);
@@ -84,9 +84,9 @@ static void install_handlers(const char *argv0)
     const char *base = strrchr(argv0, '/');
     snprintf(crash_path, sizeof crash_path, "crash-%s-%ld", base ? base + 1 : argv0,
              (long)getpid());
-    signal(SIGABRT, on_signal);   /* FUZZ_CHECK */
+    signal(SIGABRT, on_signal); /* FUZZ_CHECK */
     if (__sanitizer_set_death_callback) {
-        __sanitizer_set_death_callback(save_crash);   /* the sanitizer reports the rest */
+        __sanitizer_set_death_callback(save_crash); /* the sanitizer reports the rest */
     } else {
         signal(SIGSEGV, on_signal);
         signal(SIGBUS, on_signal);
@@ -162,16 +162,25 @@ static void load(input **v, size_t *n, const char *path)
 
 /* ---- mutations ---- */
 
-static const uint8_t special[] = { 0, 0xff, 0x80, 0xc3, 0xef, '\n', '\r', '\t', ' ', ':', '"',
-                                   '\'', '{', '}', '[', ']', ',', '\\', '=', '%', '@', '/', '.',
-                                   '?', '#', ';', '-', '0', '9', 'e', 'u' };
-static const char *const numbers[] = { "0", "-1", "65536", "4294967296", "9223372036854775807",
-                                       "-9223372036854775808", "99999999999999999999",
-                                       "1e308", "-1e308", "1e-320", "0.5", "nan" };
+static const uint8_t special[] = { 0,    0xff, 0x80, 0xc3, 0xef, '\n', '\r', '\t', ' ', ':', '"',
+                                   '\'', '{',  '}',  '[',  ']',  ',',  '\\', '=',  '%', '@', '/',
+                                   '.',  '?',  '#',  ';',  '-',  '0',  '9',  'e',  'u' };
+static const char *const numbers[] = { "0",
+                                       "-1",
+                                       "65536",
+                                       "4294967296",
+                                       "9223372036854775807",
+                                       "-9223372036854775808",
+                                       "99999999999999999999",
+                                       "1e308",
+                                       "-1e308",
+                                       "1e-320",
+                                       "0.5",
+                                       "nan" };
 
 static void insert(er_buf *b, size_t at, const void *p, size_t n)
 {
-    er_buf_append(b, p, n);   /* grow, then move the tail up */
+    er_buf_append(b, p, n); /* grow, then move the tail up */
     memmove(b->ptr + at + n, b->ptr + at, b->len - n - at);
     memcpy(b->ptr + at, p, n);
 }
@@ -205,7 +214,7 @@ static void mutate_once(er_buf *b, const input *seeds, size_t nseeds)
             erase(b, at, 1 + below(b->len - at < 16 ? b->len - at : 16));
         break;
     case 4:
-        if (at < b->len) {   /* repeat a piece of the input elsewhere */
+        if (at < b->len) { /* repeat a piece of the input elsewhere */
             size_t n = 1 + below(b->len - at < 64 ? b->len - at : 64);
             char *piece = er_xmalloc(n);
             memcpy(piece, b->ptr + at, n);
@@ -213,7 +222,7 @@ static void mutate_once(er_buf *b, const input *seeds, size_t nseeds)
             free(piece);
         }
         break;
-    case 5: {   /* a piece of another input */
+    case 5: { /* a piece of another input */
         const input *o = &seeds[below(nseeds)];
         if (o->n) {
             size_t from = below(o->n), n = 1 + below(o->n - from < 128 ? o->n - from : 128);
@@ -221,15 +230,13 @@ static void mutate_once(er_buf *b, const input *seeds, size_t nseeds)
         }
         break;
     }
-    case 6:
-        b->len = at;
-        break;
+    case 6: b->len = at; break;
     case 7: {
         const char *num = numbers[below(ER_ARRAY_LEN(numbers))];
         insert(b, at, num, strlen(num));
         break;
     }
-    default:   /* replace a run of digits with an extreme number */
+    default: /* replace a run of digits with an extreme number */
         for (size_t i = at; i < b->len; i++) {
             if (b->ptr[i] < '0' || b->ptr[i] > '9')
                 continue;
@@ -258,7 +265,7 @@ int main(int argc, char **argv)
     size_t nseeds = 0, max_len = MIN_MAX_LEN;
     for (int i = 1; i < argc; i++)
         load(&seeds, &nseeds, argv[i]);
-    if (!nseeds) {   /* a run over nothing would pass without testing anything */
+    if (!nseeds) { /* a run over nothing would pass without testing anything */
         fprintf(stderr, "usage: %s CORPUS_DIR_OR_FILE... (no inputs found)\n", argv[0]);
         return 2;
     }

@@ -23,13 +23,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* An invariant the code under test must keep: abort() with the place and the
  * condition, which libFuzzer and the driver both treat as a crash. */
-#define FUZZ_CHECK(cond)                                                               \
-    do {                                                                               \
-        if (!(cond)) {                                                                 \
-            fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__,  \
-                    #cond);                                                            \
-            abort();                                                                   \
-        }                                                                              \
+#define FUZZ_CHECK(cond)                                                                      \
+    do {                                                                                      \
+        if (!(cond)) {                                                                        \
+            fprintf(stderr, "%s:%d: fuzz invariant failed: %s\n", __FILE__, __LINE__, #cond); \
+            abort();                                                                          \
+        }                                                                                     \
     } while (0)
 
 /* OWNED NUL-terminated copy of the input (embedded NULs stay: C-string

@@ -18,7 +18,7 @@ static bool next_line(reader *r, const char **s, size_t *n)
     if (r->p >= r->end)
         return false;
     const char *nl = memchr(r->p, '\n', (size_t)(r->end - r->p));
-    FUZZ_CHECK(nl != NULL);   /* every diff line ends in '\n' */
+    FUZZ_CHECK(nl != NULL); /* every diff line ends in '\n' */
     *s = r->p;
     *n = (size_t)(nl - r->p);
     r->p = nl + 1;
@@ -72,7 +72,7 @@ static size_t apply_hunk(reader *r, er_buf *out, const char *a, size_t alen, siz
         if (no_nl)
             FUZZ_CHECK(next_line(r, &marker, &mlen) && mlen > 2);
         size_t body = n - 1;
-        if (s[0] != '+') {   /* must match the old text */
+        if (s[0] != '+') { /* must match the old text */
             const char *t;
             FUZZ_CHECK(text_line(a, alen, apos, &t) == body + !no_nl);
             FUZZ_CHECK(memcmp(t, s + 1, body) == 0 && (no_nl || t[body] == '\n'));
@@ -106,7 +106,7 @@ static size_t apply(const er_buf *d, const char *a, size_t alen, er_buf *out)
         FUZZ_CHECK(*p++ == ' ');
         parse_range(&p, '+', &bs, &bc);
         FUZZ_CHECK(memcmp(p, " @@", 3) == 0);
-        size_t first = ac ? as - 1 : as;   /* old lines before the hunk */
+        size_t first = ac ? as - 1 : as; /* old lines before the hunk */
         FUZZ_CHECK(first >= aline);
         for (; aline < first; aline++) {
             const char *t;

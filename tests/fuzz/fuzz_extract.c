@@ -15,7 +15,8 @@ static void check_text(const er_extract *x)
     FUZZ_CHECK(x->text.len == 0 || (x->text.ptr && x->text.ptr[x->text.len] == '\0'));
     FUZZ_CHECK(x->text.len == 0 || strlen(x->text.ptr) == x->text.len);
     const cJSON *l;
-    cJSON_ArrayForEach(l, x->links) {
+    cJSON_ArrayForEach(l, x->links)
+    {
         const char *u = er_json_str(l, "url");
         FUZZ_CHECK(u && strncasecmp(u, "http", 4) == 0);
     }
@@ -30,7 +31,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     int rc = er_extract_html(&x, in, size, NULL, "http://fuzz.test/a/b", &err);
     fuzz_check_result(rc, &err);
     if (rc == ER_EUNAVAIL)
-        return 0;   /* no libxml2 here */
+        return 0; /* no libxml2 here */
     check_text(&x);
     er_extract_release(&x);
     rc = er_extract_html(&x, in, size, size % 2 ? "iso-8859-1" : "shift_jis", NULL, &err);

@@ -64,7 +64,7 @@ static void check_trailing(const char *s, size_t len)
 static void check_escape(const char *s, size_t len)
 {
     if (memchr(s, '\0', len))
-        return;   /* a C string ends there: cJSON cannot give it back */
+        return; /* a C string ends there: cJSON cannot give it back */
     er_buf b;
     er_buf_init(&b, 0);
     FUZZ_CHECK(er_json_escape(&b, s, len) == 0);

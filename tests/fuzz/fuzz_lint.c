@@ -30,12 +30,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     for (size_t f = 0; f < ER_ARRAY_LEN(formats); f++) {
         for (int with_root = 0; with_root < 2; with_root++) {
             cJSON *arr = cJSON_CreateArray();
-            size_t n = er_lint_parse(arr, formats[f], "fuzz", text,
-                                     with_root ? "/work/project" : NULL);
+            size_t n =
+                er_lint_parse(arr, formats[f], "fuzz", text, with_root ? "/work/project" : NULL);
             FUZZ_CHECK(n == (size_t)cJSON_GetArraySize(arr));
             const cJSON *d;
-            cJSON_ArrayForEach(d, arr)
-                check_diag(d);
+            cJSON_ArrayForEach(d, arr) check_diag(d);
             cJSON_Delete(arr);
         }
     }

@@ -59,8 +59,9 @@ static int fuzz_llm_parse(const er_llm_wire *w, const er_llm_net *net, bool stre
 {
     er_buf tokens;
     er_buf_init(&tokens, 0);
-    er_llm_request req = { .model = "fuzz", .stream = stream, .on_token = fuzz_llm_token,
-                           .payload = &tokens };
+    er_llm_request req = {
+        .model = "fuzz", .stream = stream, .on_token = fuzz_llm_token, .payload = &tokens
+    };
     er_error err = { 0 };
     memset(out, 0, sizeof *out);
     int rc = er_llm_remote_parse(w, net, &req, (const char *)data, size, chunk, out, &err);

@@ -25,8 +25,7 @@ static void check_message(const char *raw, size_t len)
         cJSON *s = er_mail_analyze(er_json_str(m, "subject"), er_json_str(m, "from"),
                                    er_json_str(m, "text"));
         const char *imp = er_json_str(s, "importance");
-        FUZZ_CHECK(imp && (!strcmp(imp, "high") || !strcmp(imp, "normal") ||
-                           !strcmp(imp, "low")));
+        FUZZ_CHECK(imp && (!strcmp(imp, "high") || !strcmp(imp, "normal") || !strcmp(imp, "low")));
         cJSON_Delete(s);
     }
     cJSON_Delete(m);

@@ -29,8 +29,8 @@ static const er_tool extra[] = {
       "\"required\":[\"count\"]}",
       ER_PERM_READ, "types COUNT [RATIO] [FLAG] [IDS] [OPTS] [MAYBE]", NULL, false },
     { "fuzz_literal", "Literal words",
-      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
+      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}", ER_PERM_WRITE,
+      "git commit MESSAGE...", NULL, false },
     { "fuzz_nested", "Arrays of arrays",
       "{\"type\":\"object\",\"properties\":{\"grid\":{\"type\":\"array\","
       "\"items\":{\"type\":\"array\",\"items\":{\"type\":\"number\"}}},"
@@ -64,8 +64,11 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
 {
     er_buf streamed;
     er_buf_init(&streamed, 0);
-    er_llm_request req = { .messages = messages, .tool_choice = tool_choice, .stream = true,
-                           .on_token = collect, .payload = &streamed };
+    er_llm_request req = { .messages = messages,
+                           .tool_choice = tool_choice,
+                           .stream = true,
+                           .on_token = collect,
+                           .payload = &streamed };
     er_llm_response r;
     er_error err = { 0 };
     memset(&r, 0, sizeof r);
@@ -86,8 +89,8 @@ static void check_answer(const table *tools, cJSON *messages, const char *tool_c
     if (tool_choice) {
         FUZZ_CHECK(r.ncalls == 1 && strcmp(r.calls[0].name, "route") == 0);
         cJSON *args = NULL;
-        FUZZ_CHECK(er_json_parse(&args, r.calls[0].arguments, strlen(r.calls[0].arguments),
-                                 &err) == 0);
+        FUZZ_CHECK(er_json_parse(&args, r.calls[0].arguments, strlen(r.calls[0].arguments), &err) ==
+                   0);
         int n = cJSON_GetArraySize(er_json_arr(args, "steps"));
         FUZZ_CHECK(n >= 1 && n <= ER_COMPOUND_MAX_STEPS);
         cJSON_Delete(args);

@@ -9,7 +9,7 @@
 
 #include <math.h>
 
-static const char *const parsers[] = { "pytest", "unittest", "ctest", "go",   "cargo",
+static const char *const parsers[] = { "pytest", "unittest", "ctest", "go", "cargo",
                                        "tap",    "generic",  "bogus", NULL };
 
 static bool known(const char *name)
@@ -37,7 +37,8 @@ static void check_result(const cJSON *o)
     const cJSON *failures = er_json_arr(o, "failures");
     FUZZ_CHECK(failures && cJSON_GetArraySize(failures) <= 50);
     const cJSON *f;
-    cJSON_ArrayForEach(f, failures) {
+    cJSON_ArrayForEach(f, failures)
+    {
         FUZZ_CHECK(er_json_str(f, "name") != NULL);
         FUZZ_CHECK(er_json_str(f, "output") != NULL);
     }

@@ -18,9 +18,8 @@ static void check_required(const er_tool *t, const cJSON *args)
 {
     cJSON *schema = cJSON_Parse(t->parameters ? t->parameters : "{}");
     const cJSON *r;
-    cJSON_ArrayForEach(r, er_json_arr(schema, "required"))
-        if (cJSON_IsString(r))
-            FUZZ_CHECK(cJSON_GetObjectItemCaseSensitive(args, r->valuestring) != NULL);
+    cJSON_ArrayForEach(r, er_json_arr(schema, "required")) if (cJSON_IsString(r))
+        FUZZ_CHECK(cJSON_GetObjectItemCaseSensitive(args, r->valuestring) != NULL);
     cJSON_Delete(schema);
 }
 
@@ -46,8 +45,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     ctx c = { args };
     er_tool_each(validate_one, &c);
     char *schema = fuzz_cstr(data, size);
-    er_tool self = { "fuzz_self", "its schema is the input", schema, ER_PERM_READ, NULL, NULL,
-                     false };
+    er_tool self = {
+        "fuzz_self", "its schema is the input", schema, ER_PERM_READ, NULL, NULL, false
+    };
     validate_one(&self, &c);
     free(schema);
     cJSON_Delete(args);

@@ -22,7 +22,8 @@ static void search_answers(const char *text, size_t size)
         int rc = bs[i]->parse(text, size, results, &err);
         fuzz_check_result(rc, &err);
         const cJSON *r;
-        cJSON_ArrayForEach(r, results) {
+        cJSON_ArrayForEach(r, results)
+        {
             FUZZ_CHECK(er_json_str(r, "url") != NULL);
         }
         cJSON_Delete(results);
@@ -46,8 +47,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     char *out = NULL;
     size_t n = 0;
     er_error err = { 0 };
-    int rc = er_charset_to_utf8(&out, &n, (const char *)data, size, size % 3 ? "cp932" : NULL,
-                                &err);
+    int rc =
+        er_charset_to_utf8(&out, &n, (const char *)data, size, size % 3 ? "cp932" : NULL, &err);
     fuzz_check_result(rc, &err);
     if (rc == 0)
         FUZZ_CHECK(strlen(out) == n);

@@ -24,8 +24,8 @@ typedef struct llm_fixture {
 } llm_fixture;
 
 typedef struct chat_opts {
-    const char *messages;          /* JSON text */
-    const char *tools;             /* JSON text or NULL */
+    const char *messages; /* JSON text */
+    const char *tools;    /* JSON text or NULL */
     const char *tool_choice;
     const char *system;
     const char *model;
@@ -96,8 +96,8 @@ static void fixture_teardown(llm_fixture *fx)
 }
 
 /* Opens another handle on the fixture's provider with changed settings. */
-static er_llm *open_variant(const llm_fixture *fx, const char *base, const char *key,
-                            long timeout, long retries)
+static er_llm *open_variant(const llm_fixture *fx, const char *base, const char *key, long timeout,
+                            long retries)
 {
     er_error err = { 0 };
     er_config cfg = fixture_config(fx, base, key);
@@ -122,9 +122,16 @@ static int do_chat(er_llm *llm, const chat_opts *o, tokens *tok, er_llm_response
     cJSON *tools = o->tools ? cJSON_Parse(o->tools) : NULL;
     CHECK(msgs != NULL);
     er_llm_request req = {
-        .model = o->model, .system = o->system, .messages = msgs, .tools = tools,
-        .tool_choice = o->tool_choice, .max_tokens = o->max_tokens, .stream = o->stream,
-        .on_token = tok ? collect_token : NULL, .payload = tok, .cancel = o->cancel,
+        .model = o->model,
+        .system = o->system,
+        .messages = msgs,
+        .tools = tools,
+        .tool_choice = o->tool_choice,
+        .max_tokens = o->max_tokens,
+        .stream = o->stream,
+        .on_token = tok ? collect_token : NULL,
+        .payload = tok,
+        .cancel = o->cancel,
     };
     int rc = er_llm_chat(llm, &req, out, err);
     cJSON_Delete(msgs);
@@ -217,7 +224,9 @@ static void case_tool_calls(llm_fixture *fx, bool stream)
     er_llm_response r;
     tokens tok = { ER_BUF_INIT, 0 };
     chat_opts o = { .messages = "[{\"role\":\"user\",\"content\":\"[calls] weather and time\"}]",
-                    .tools = weather_tools, .tool_choice = "required", .stream = stream };
+                    .tools = weather_tools,
+                    .tool_choice = "required",
+                    .stream = stream };
     CHECK_OK(do_chat(fx->llm, &o, &tok, &r, &err));
     check_weather_calls(&r);
     CHECK_STR(r.text, "Let me check.");
@@ -294,7 +303,10 @@ static void case_http_errors(llm_fixture *fx)
 
 static void case_malformed(llm_fixture *fx)
 {
-    static const struct { const char *marker; bool stream; } cases[] = {
+    static const struct {
+        const char *marker;
+        bool stream;
+    } cases[] = {
         { "[badjson]", false }, { "[badjson]", true }, { "[badsse]", true },
         { "[cut]", false },     { "[cut]", true },     { "[nodone]", true },
     };
@@ -331,7 +343,8 @@ static void case_cancel_and_timeout(llm_fixture *fx)
     canceller c = { 0, 100 };
     pthread_t t;
     pthread_create(&t, NULL, cancel_later, &c);
-    chat_opts o = { .messages = "[{\"role\":\"user\",\"content\":\"[stall]\"}]", .stream = true,
+    chat_opts o = { .messages = "[{\"role\":\"user\",\"content\":\"[stall]\"}]",
+                    .stream = true,
                     .cancel = &c.flag };
     CHECK_INT(do_chat(fx->llm, &o, NULL, &r, &err), ER_ECANCELLED);
     pthread_join(t, NULL);

@@ -29,9 +29,9 @@
 #include <time.h>
 
 static fake_proc site;
-static char *tmp;        /* TMPDIR: where the browsers' profiles go */
-static char *ws;         /* the workspace */
-static char base[128];   /* http://127.0.0.1:PORT/browser */
+static char *tmp;      /* TMPDIR: where the browsers' profiles go */
+static char *ws;       /* the workspace */
+static char base[128]; /* http://127.0.0.1:PORT/browser */
 
 static er_env *make_env(const char *allow, const char *page_timeout)
 {
@@ -114,7 +114,7 @@ static void test_read_and_extract(er_env *env)
     free(a);
     CHECK(contains(o, "content", ER_UNTRUSTED_OPEN));
     CHECK(contains(o, "content", "The last keeper of Skerry Light left in 1998."));
-    CHECK(!contains(o, "content", "HIDDEN-TEXT"));   /* only what a reader sees */
+    CHECK(!contains(o, "content", "HIDDEN-TEXT")); /* only what a reader sees */
     CHECK(contains(o, "url", "/browser/article.html"));
     cJSON_Delete(o);
 
@@ -124,8 +124,10 @@ static void test_read_and_extract(er_env *env)
     CHECK(contains(o, "content", "ref=") && contains(o, "content", "Elements:"));
     cJSON_Delete(o);
 
-    CHECK_OK(call(env, "browser_extract", "{\"selector\":\"li.light\",\"fields\":{\"name\":\"h2\","
-                  "\"link\":\"a@href\",\"year\":\".year\"}}", &o, &err));
+    CHECK_OK(call(env, "browser_extract",
+                  "{\"selector\":\"li.light\",\"fields\":{\"name\":\"h2\","
+                  "\"link\":\"a@href\",\"year\":\".year\"}}",
+                  &o, &err));
     cJSON *rows = unfence(er_json_str(o, "rows"));
     CHECK(cJSON_GetArraySize(rows) == 3);
     const cJSON *r1 = cJSON_GetArrayItem(rows, 1);
@@ -136,7 +138,8 @@ static void test_read_and_extract(er_env *env)
     cJSON_Delete(rows);
     cJSON_Delete(o);
 
-    CHECK_OK(call(env, "browser_extract", "{\"kind\":\"table\",\"selector\":\"#keepers\"}", &o, &err));
+    CHECK_OK(
+        call(env, "browser_extract", "{\"kind\":\"table\",\"selector\":\"#keepers\"}", &o, &err));
     rows = unfence(er_json_str(o, "rows"));
     CHECK(cJSON_GetArraySize(rows) == 2);
     CHECK_STR(er_json_str(cJSON_GetArrayItem(rows, 0), "Name"), "Tom Ross");
@@ -169,13 +172,15 @@ static void test_form(er_env *env)
     CHECK_OK(call(env, "browser_click", "{\"selector\":\"#go\"}", &o, &err));
     CHECK(contains(o, "url", "/browser/form.html"));
     cJSON_Delete(o);
-    CHECK_OK(call(env, "browser_wait", "{\"selector\":\"#error\",\"timeout_ms\":2000}", NULL, &err));
+    CHECK_OK(
+        call(env, "browser_wait", "{\"selector\":\"#error\",\"timeout_ms\":2000}", NULL, &err));
     CHECK_OK(call(env, "browser_type", "{\"selector\":\"#name\",\"value\":\"Ann\"}", &o, &err));
     CHECK(er_json_num(o, "chars", 0) == 3);
     cJSON_Delete(o);
-    CHECK_OK(call(env, "browser_select", "{\"selector\":\"#island\",\"value\":\"Unst\"}", NULL, &err));
-    CHECK(call(env, "browser_select", "{\"selector\":\"#island\",\"value\":\"Mars\"}", NULL, &err) ==
-          ER_EINVAL);
+    CHECK_OK(
+        call(env, "browser_select", "{\"selector\":\"#island\",\"value\":\"Unst\"}", NULL, &err));
+    CHECK(call(env, "browser_select", "{\"selector\":\"#island\",\"value\":\"Mars\"}", NULL,
+               &err) == ER_EINVAL);
     CHECK(strstr(err.msg, "no option \"Mars\"") && strstr(err.msg, "Skerry"));
     CHECK_OK(call(env, "browser_click", "{\"text\":\"Sign\"}", &o, &err));
     CHECK(contains(o, "url", "/browser/thanks.html?name=Ann&island=uf"));
@@ -205,18 +210,19 @@ static void test_late_content(er_env *env)
     CHECK(call(env, "browser_wait", "{\"selector\":\"#nope\",\"timeout_ms\":300}", NULL, &err) ==
           ER_ENOTFOUND);
     CHECK(strstr(err.msg, "no visible element matches selector #nope"));
-    CHECK_OK(call(env, "browser_wait", "{\"selector\":\"#nope\",\"state\":\"hidden\"}", NULL, &err));
+    CHECK_OK(
+        call(env, "browser_wait", "{\"selector\":\"#nope\",\"state\":\"hidden\"}", NULL, &err));
 
     a = args_url("{\"url\":\"%s/%s\"}", "scroll.html");
     CHECK_OK(call(env, "browser_open", a, NULL, &err));
     free(a);
-    CHECK_OK(call(env, "browser_scroll", "{\"to\":\"bottom\",\"times\":10,\"pause_ms\":250}", &o,
-                  &err));
+    CHECK_OK(
+        call(env, "browser_scroll", "{\"to\":\"bottom\",\"times\":10,\"pause_ms\":250}", &o, &err));
     CHECK(er_json_num(o, "grew", 0) >= 4);
     CHECK(er_json_bool(o, "at_bottom", false));
     cJSON_Delete(o);
     CHECK_OK(call(env, "browser_extract", "{\"selector\":\".row\",\"limit\":1000}", &o, &err));
-    CHECK(er_json_num(o, "count", 0) == 100);   /* the list's cap: 5 loads of 20 */
+    CHECK(er_json_num(o, "count", 0) == 100); /* the list's cap: 5 loads of 20 */
     cJSON_Delete(o);
 }
 
@@ -232,7 +238,8 @@ static bool png_load(png_api *p)
     void *lib = dlopen("libcairo.so.2", RTLD_NOW);
     if (!lib)
         return false;
-    p->from_png = (cairo_surface_t * (*)(const char *)) dlsym(lib, "cairo_image_surface_create_from_png");
+    p->from_png =
+        (cairo_surface_t * (*)(const char *)) dlsym(lib, "cairo_image_surface_create_from_png");
     p->width = (int (*)(cairo_surface_t *))dlsym(lib, "cairo_image_surface_get_width");
     p->height = (int (*)(cairo_surface_t *))dlsym(lib, "cairo_image_surface_get_height");
     p->stride = (int (*)(cairo_surface_t *))dlsym(lib, "cairo_image_surface_get_stride");
@@ -290,8 +297,8 @@ static void test_screenshot_pdf_eval(er_env *env)
     CHECK(pdf && strncmp(pdf, "%PDF-", 5) == 0);
     free(pdf);
 
-    CHECK_OK(call(env, "browser_eval", "{\"script\":\"document.querySelectorAll('div').length + 40\"}",
-                  &o, &err));
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"script\":\"document.querySelectorAll('div').length + 40\"}", &o, &err));
     cJSON *v = unfence(er_json_str(o, "result"));
     CHECK(cJSON_IsNumber(v) && v->valuedouble == 43);
     cJSON_Delete(v);
@@ -306,7 +313,7 @@ static void test_slow_and_big(er_env *big_env)
     cJSON *o = NULL;
     er_env *env = make_env("127.0.0.1", "2");
     char *a = args_url("{\"url\":\"%s/%s\"}", "colors.html");
-    CHECK_OK(call(env, "browser_open", a, NULL, &err));   /* the browser is up: time the page alone */
+    CHECK_OK(call(env, "browser_open", a, NULL, &err)); /* the browser is up: time the page alone */
     free(a);
     a = args_url("{\"url\":\"%s/%s\"}", "never-loads.html");
     int64_t t0 = er_mono_ms();
@@ -398,13 +405,15 @@ static void test_emulation(er_env *env)
     char *a = er_xasprintf("{\"url\":\"%s/colors.html\",\"session\":\"phone\",\"width\":400,"
                            "\"height\":700,\"scale\":2,\"mobile\":true,\"touch\":true,"
                            "\"user_agent\":\"errand-test-agent/1.0\",\"locale\":\"de-DE\","
-                           "\"timezone\":\"Asia/Tokyo\"}", base);
+                           "\"timezone\":\"Asia/Tokyo\"}",
+                           base);
     CHECK_OK(call(env, "browser_open", a, NULL, &err));
     free(a);
-    CHECK_OK(call(env, "browser_eval", "{\"session\":\"phone\",\"script\":\"[screen.width, "
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"session\":\"phone\",\"script\":\"[screen.width, "
                   "devicePixelRatio, navigator.maxTouchPoints, navigator.userAgent, "
-                  "navigator.language, Intl.DateTimeFormat().resolvedOptions().timeZone]\"}", &o,
-                  &err));
+                  "navigator.language, Intl.DateTimeFormat().resolvedOptions().timeZone]\"}",
+                  &o, &err));
     cJSON *v = unfence(er_json_str(o, "result"));
     CHECK(cJSON_GetArrayItem(v, 0) && cJSON_GetArrayItem(v, 0)->valuedouble == 400);
     CHECK(cJSON_GetArrayItem(v, 1) && cJSON_GetArrayItem(v, 1)->valuedouble == 2);
@@ -415,7 +424,8 @@ static void test_emulation(er_env *env)
     cJSON_Delete(v);
     cJSON_Delete(o);
     a = er_xasprintf("{\"url\":\"%s/colors.html\",\"session\":\"phone\","
-                     "\"timezone\":\"Mars/Olympus\"}", base);
+                     "\"timezone\":\"Mars/Olympus\"}",
+                     base);
     CHECK(call(env, "browser_open", a, NULL, &err) == ER_EINVAL);
     free(a);
     CHECK(strstr(err.msg, "unknown time zone 'Mars/Olympus'"));
@@ -439,7 +449,7 @@ static void test_block(er_env *env)
     CHECK_OK(call(env, "browser_block", "{\"patterns\":[\"*/beacon.html\"]}", NULL, &err));
     CHECK(call(env, "browser_open", a, NULL, &err) == ER_EDENIED);
     CHECK(strstr(err.msg, "blocked by browser_block"));
-    CHECK_OK(call(env, "browser_block", "{}", NULL, &err));   /* unblocks */
+    CHECK_OK(call(env, "browser_block", "{}", NULL, &err)); /* unblocks */
     CHECK_OK(call(env, "browser_open", a, NULL, &err));
     sleep_ms(300);
     CHECK(site_hits("/browser/beacon-image") == image + 1);
@@ -487,8 +497,10 @@ typedef struct slow_call {
 static void *run_slow(void *arg)
 {
     slow_call *c = arg;
-    c->rc = call(c->env, "browser_eval", "{\"script\":\"new Promise(r => setTimeout(() => r(1), "
-                 "4000))\"}", NULL, &c->err);
+    c->rc = call(c->env, "browser_eval",
+                 "{\"script\":\"new Promise(r => setTimeout(() => r(1), "
+                 "4000))\"}",
+                 NULL, &c->err);
     return NULL;
 }
 
@@ -523,7 +535,8 @@ static void test_pool(er_env *env)
     CHECK_OK(er_env_browsers(env, &pool, &err));
     const char *sessions[] = { "s1", "s2", "s3" };
     for (size_t i = 0; i < 3; i++) {
-        char *a = er_xasprintf("{\"url\":\"%s/article.html\",\"session\":\"%s\"}", base, sessions[i]);
+        char *a =
+            er_xasprintf("{\"url\":\"%s/article.html\",\"session\":\"%s\"}", base, sessions[i]);
         CHECK_OK(call(env, "browser_open", a, NULL, &err));
         free(a);
         CHECK(er_browser_pool_count(pool) <= 2);
@@ -547,10 +560,12 @@ static void test_session(er_env *env)
     char *a = er_xasprintf("{\"url\":\"%s/login.html\",\"session\":\"shop\"}", base);
     CHECK_OK(call(env, "browser_open", a, NULL, &err));
     free(a);
-    CHECK_OK(call(env, "browser_type", "{\"selector\":\"#user\",\"value\":\"Ann\","
-                  "\"session\":\"shop\"}", NULL, &err));
-    CHECK_OK(call(env, "browser_click", "{\"selector\":\"#signin\",\"session\":\"shop\"}", &o,
-                  &err));
+    CHECK_OK(call(env, "browser_type",
+                  "{\"selector\":\"#user\",\"value\":\"Ann\","
+                  "\"session\":\"shop\"}",
+                  NULL, &err));
+    CHECK_OK(
+        call(env, "browser_click", "{\"selector\":\"#signin\",\"session\":\"shop\"}", &o, &err));
     CHECK(contains(o, "url", "/browser/account.html"));
     cJSON_Delete(o);
     CHECK_OK(call(env, "browser_close", "{\"session\":\"shop\"}", NULL, &err));
@@ -613,7 +628,7 @@ int main(void)
     test_session(env);
     test_pool(env);
     er_env_close(env);
-    CHECK(entries(tmp) == 0);   /* every profile deleted on close */
+    CHECK(entries(tmp) == 0); /* every profile deleted on close */
     if (entries(tmp)) {
         char *cmd = er_xasprintf("ls -laR %s >&2", tmp);
         CHECK(system(cmd) == 0);

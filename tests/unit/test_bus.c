@@ -24,7 +24,7 @@
 
 extern char **environ;
 
-static const char *bus_url;  /* NULL: in-process */
+static const char *bus_url; /* NULL: in-process */
 static bool amqp;
 
 #define WAIT_MS 15000
@@ -44,10 +44,10 @@ typedef struct collector {
     pthread_mutex_t mu;
     pthread_cond_t cv;
     mode mode;
-    int until;             /* RETRY_UNTIL: ack from this attempt on */
-    bool released;         /* BLOCK: let the handler return */
+    int until;     /* RETRY_UNTIL: ack from this attempt on */
+    bool released; /* BLOCK: let the handler return */
     int n, returned, in_hand, max_in_hand;
-    int lost;              /* handlers that found msg->lost raised as they returned */
+    int lost; /* handlers that found msg->lost raised as they returned */
     seen items[MAXSEEN];
 } collector;
 
@@ -104,15 +104,12 @@ static er_bus_verdict collect(const er_bus_msg *m, void *payload)
     pthread_cond_broadcast(&c->cv);
     pthread_mutex_unlock(&c->mu);
     switch (c->mode) {
-    case RETRY_UNTIL:
-        return m->attempts < c->until ? ER_BUS_RETRY : ER_BUS_ACK;
+    case RETRY_UNTIL: return m->attempts < c->until ? ER_BUS_RETRY : ER_BUS_ACK;
     case ALWAYS_RETRY:
         er_error_set(m->why, ER_EUNAVAIL, "the store is down (attempt %d)", m->attempts);
         return ER_BUS_RETRY;
-    case REJECT_ALL:
-        return ER_BUS_REJECT;
-    default:
-        return ER_BUS_ACK;
+    case REJECT_ALL: return ER_BUS_REJECT;
+    default: return ER_BUS_ACK;
     }
 }
 
@@ -244,9 +241,9 @@ static void test_tables(void)
             found = found || strcmp(er_bus_exchanges[j].name, b->exchange) == 0;
         CHECK(found);
         if (strcmp(b->exchange, ER_EXCHANGE_AGENT) == 0) {
-            CHECK_STR(b->key, b->queue);  /* the agent exchange routes by queue name */
+            CHECK_STR(b->key, b->queue); /* the agent exchange routes by queue name */
             er_bus_agent_queue(er_agents[agent_queues]->name, q, sizeof q);
-            CHECK_STR(b->queue, q);       /* in registry order */
+            CHECK_STR(b->queue, q); /* in registry order */
             agent_queues++;
         }
     }
@@ -259,20 +256,36 @@ static void test_tables(void)
 
 static void test_topic_match(void)
 {
-    static const struct { const char *pattern, *key; bool match; } cases[] = {
-        { "agent.code", "agent.code", true },   { "agent.code", "agent.codex", false },
-        { "agent.code", "agent", false },       { "agent.*", "agent.code", true },
-        { "agent.*", "agent", false },          { "agent.*", "agent.code.x", false },
-        { "*.code", "agent.code", true },       { "*", "", true },
-        { "*.*", "a", false },                  { "#", "", true },
-        { "#", "a.b.c", true },                 { "agent.#", "agent", true },
-        { "agent.#", "agent.a.b", true },       { "agent.#", "agents", false },
-        { "#.code", "code", true },             { "#.code", "a.b.code", true },
-        { "#.code", "a.code.b", false },        { "a.#.b", "a.b", true },
-        { "a.#.b", "a.x.y.b", true },           { "a.#.b", "a.x.y.c", false },
-        { "a.*.#", "a", false },                { "a.*.#", "a.b", true },
-        { "a.#.#", "a", true },                 { "#.*", "", true },
-        { "a..b", "a..b", true },               { "a.*.b", "a..b", true },
+    static const struct {
+        const char *pattern, *key;
+        bool match;
+    } cases[] = {
+        { "agent.code", "agent.code", true },
+        { "agent.code", "agent.codex", false },
+        { "agent.code", "agent", false },
+        { "agent.*", "agent.code", true },
+        { "agent.*", "agent", false },
+        { "agent.*", "agent.code.x", false },
+        { "*.code", "agent.code", true },
+        { "*", "", true },
+        { "*.*", "a", false },
+        { "#", "", true },
+        { "#", "a.b.c", true },
+        { "agent.#", "agent", true },
+        { "agent.#", "agent.a.b", true },
+        { "agent.#", "agents", false },
+        { "#.code", "code", true },
+        { "#.code", "a.b.code", true },
+        { "#.code", "a.code.b", false },
+        { "a.#.b", "a.b", true },
+        { "a.#.b", "a.x.y.b", true },
+        { "a.#.b", "a.x.y.c", false },
+        { "a.*.#", "a", false },
+        { "a.*.#", "a.b", true },
+        { "a.#.#", "a", true },
+        { "#.*", "", true },
+        { "a..b", "a..b", true },
+        { "a.*.b", "a..b", true },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
         bool got = er_bus_topic_match(cases[i].pattern, cases[i].key);
@@ -286,7 +299,7 @@ static void test_topic_match(void)
 static void test_open_errors(void)
 {
     er_error err = { 0 };
-    er_bus *bus = (er_bus *)&err;  /* must be reset to NULL on failure */
+    er_bus *bus = (er_bus *)&err; /* must be reset to NULL on failure */
     CHECK_INT(er_bus_open(&bus, "kafka://localhost:9092", &err), ER_EINVAL);
     CHECK(bus == NULL);
     CHECK(strstr(err.msg, "'kafka'") && strstr(err.msg, "inproc://") && strstr(err.msg, "amqp://"));
@@ -300,14 +313,15 @@ static void test_open_errors(void)
     CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?heartbeat=often", &err), ER_EINVAL);
     CHECK(strstr(err.msg, "heartbeat") != NULL);
     CHECK_INT(er_bus_open(&bus, "amqp://127.0.0.1:1/?queue_type=mirrored", &err), ER_EINVAL);
-    CHECK(strstr(err.msg, "queue_type") && strstr(err.msg, "quorum") && strstr(err.msg, "mirrored"));
+    CHECK(strstr(err.msg, "queue_type") && strstr(err.msg, "quorum") &&
+          strstr(err.msg, "mirrored"));
 #else
     CHECK_INT(rc, ER_EINVAL);
     CHECK(strstr(err.msg, "ERRAND_WITH_AMQP") != NULL);
 #endif
     CHECK(bus == NULL);
 
-    if (amqp) {  /* the right broker, the wrong password */
+    if (amqp) { /* the right broker, the wrong password */
         er_url u;
         CHECK_OK(er_url_parse(&u, bus_url, &err));
         char *bad = er_xasprintf("amqp://%s:wrong-password@%s:%d/", u.user ? u.user : "guest",
@@ -355,16 +369,19 @@ static void test_routing(void)
 {
     er_bus *bus = open_clean();
     CHECK(publish(bus, ER_EXCHANGE_SUPERVISOR, ER_KEY_SUPERVISOR, "task") == 0);
-    CHECK(publish(bus, ER_EXCHANGE_SUPERVISOR, "other", "lost") == 0);   /* no binding: dropped */
+    CHECK(publish(bus, ER_EXCHANGE_SUPERVISOR, "other", "lost") == 0); /* no binding: dropped */
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.code", "code") == 0);
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.email", "email") == 0);
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.nobody", "lost") == 0);
     CHECK(publish(bus, ER_EXCHANGE_RESULTS, "any.key", "result") == 0);
     CHECK(publish(bus, ER_EXCHANGE_DEAD, "agent.data", "dead") == 0);
     CHECK(publish(bus, "", "agent.data", "direct") == 0);
-    static const struct { const char *queue; long depth; } want[] = {
-        { ER_QUEUE_SUPERVISOR, 1 }, { "agent.code", 1 },    { "agent.research", 0 },
-        { "agent.data", 1 },        { "agent.email", 1 },   { "agent.browser", 0 },
+    static const struct {
+        const char *queue;
+        long depth;
+    } want[] = {
+        { ER_QUEUE_SUPERVISOR, 1 }, { "agent.code", 1 },  { "agent.research", 0 },
+        { "agent.data", 1 },        { "agent.email", 1 }, { "agent.browser", 0 },
         { ER_QUEUE_RESULTS, 1 },    { ER_QUEUE_DEAD, 1 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(want); i++) {
@@ -479,8 +496,8 @@ static void test_concurrent_publishers(void)
     pub_thread jobs[PUB_THREADS + 1];
     for (int i = 0; i <= PUB_THREADS; i++) {
         jobs[i] = (pub_thread){ bus, i, 0 };
-        CHECK(pthread_create(&t[i], NULL, i < PUB_THREADS ? publish_many : ask_info,
-                             &jobs[i]) == 0);
+        CHECK(pthread_create(&t[i], NULL, i < PUB_THREADS ? publish_many : ask_info, &jobs[i]) ==
+              0);
     }
     int failed = 0;
     for (int i = 0; i <= PUB_THREADS; i++) {
@@ -512,7 +529,7 @@ static void test_retry(void)
         CHECK_INT(c.items[i].attempts, i + 1);
         CHECK_STR(c.items[i].body, "flaky");
     }
-    bus = open_clean();  /* nothing was dead-lettered */
+    bus = open_clean(); /* nothing was dead-lettered */
     er_bus_close(bus);
     collector_release(&c);
 }
@@ -545,7 +562,7 @@ static void test_dead_letter(void)
     if (dead.n == 2) {
         CHECK_STR(dead.items[0].body, "poison");
         CHECK_STR(dead.items[0].exchange, ER_EXCHANGE_DEAD);
-        CHECK_STR(dead.items[0].key, "agent.email");  /* the queue it died in */
+        CHECK_STR(dead.items[0].key, "agent.email"); /* the queue it died in */
         CHECK_STR(dead.items[0].queue, ER_QUEUE_DEAD);
         CHECK_INT(dead.items[0].attempts, ER_BUS_MAX_ATTEMPTS);
         CHECK_STR(dead.items[1].body, "bad");
@@ -573,19 +590,19 @@ static void test_stop_with_message_in_hand(void)
     CHECK_OK(er_bus_consume(bus, "agent.data", 1, collect, &c, &err));
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.data", "first") == 0);
     CHECK(wait_count(&c, &c.n, 1, WAIT_MS));
-    er_bus_stop(bus);              /* returns while the handler still holds "first" */
+    er_bus_stop(bus); /* returns while the handler still holds "first" */
     CHECK_INT(c.in_hand, 1);
     CHECK_INT(c.returned, 0);
     CHECK_INT(er_bus_consume(bus, "agent.code", 1, collect, &c, &err), ER_ECANCELLED);
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.data", "second") == 0);
     release(&c);
     CHECK(wait_count(&c, &c.returned, 1, WAIT_MS));
-    CHECK_INT(wait_info(bus, "agent.data", false, 1), 1);   /* "second" was not taken */
+    CHECK_INT(wait_info(bus, "agent.data", false, 1), 1); /* "second" was not taken */
     CHECK_INT(wait_info(bus, "agent.data", true, 0), 0);
     er_bus_close(bus);
     CHECK_INT(c.n, 1);
     CHECK_STR(c.items[0].body, "first");
-    if (amqp) {  /* "first" was acked before the connection closed; "second" waits */
+    if (amqp) { /* "first" was acked before the connection closed; "second" waits */
         er_bus *again = NULL;
         CHECK_OK(er_bus_open(&again, bus_url, &err));
         if (again) {
@@ -612,7 +629,7 @@ static void test_queue_info(void)
     collector_init(&a, ACK_ALL);
     collector_init(&b, ACK_ALL);
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_SUPERVISOR, 3, collect, &a, &err));
-    CHECK_INT(consumers_of(bus, ER_QUEUE_SUPERVISOR), 1);   /* one per consume call */
+    CHECK_INT(consumers_of(bus, ER_QUEUE_SUPERVISOR), 1); /* one per consume call */
     CHECK(wait_count(&a, &a.returned, 3, WAIT_MS));
     CHECK_INT(wait_info(bus, ER_QUEUE_SUPERVISOR, false, 0), 0);
     CHECK_OK(er_bus_consume(bus, ER_QUEUE_SUPERVISOR, 1, collect, &b, &err));
@@ -674,7 +691,7 @@ static pid_t start_dying_consumer(er_bus *bus, bool wait_ready)
         _exit(4);
     }
     CHECK(pid > 0);
-    if (wait_ready)   /* later ones find the message waiting and die at once */
+    if (wait_ready) /* later ones find the message waiting and die at once */
         CHECK_INT(wait_info(bus, "agent.data", true, 1), 1);
     return pid;
 }
@@ -682,12 +699,12 @@ static pid_t start_dying_consumer(er_bus *bus, bool wait_ready)
 /* A consumer process dies holding a message: the broker gives it to another. */
 static void test_crash_redelivery(void)
 {
-    er_bus *bus = open_clean();   /* no threads yet: safe to fork */
+    er_bus *bus = open_clean(); /* no threads yet: safe to fork */
     pid_t pid = start_dying_consumer(bus, true);
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.data", "crash") == 0);
     int status = 0;
     CHECK(waitpid(pid, &status, 0) == pid);
-    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3);  /* died in the handler */
+    CHECK(WIFEXITED(status) && WEXITSTATUS(status) == 3); /* died in the handler */
     er_error err = { 0 };
     collector c;
     collector_init(&c, ACK_ALL);
@@ -697,7 +714,7 @@ static void test_crash_redelivery(void)
     CHECK_INT(c.n, 1);
     if (c.n >= 1) {
         CHECK_STR(c.items[0].body, "crash");
-        CHECK_INT(c.items[0].attempts, 2);   /* the crash counted as the first */
+        CHECK_INT(c.items[0].attempts, 2); /* the crash counted as the first */
     }
     collector_release(&c);
 }
@@ -705,7 +722,7 @@ static void test_crash_redelivery(void)
 /* Each crash counts: the message ends dead-lettered, not looping. */
 static void test_crash_loop_dead_letters(void)
 {
-    er_bus *bus = open_clean();   /* no threads yet: safe to fork */
+    er_bus *bus = open_clean(); /* no threads yet: safe to fork */
     bool published = false;
     for (int i = 1; i <= ER_BUS_MAX_ATTEMPTS; i++) {
         pid_t pid = start_dying_consumer(bus, !published);
@@ -755,7 +772,10 @@ static int run_script(const char *cmd)
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
 }
 
-typedef struct { er_bus *bus; int rc; } pub_job;
+typedef struct {
+    er_bus *bus;
+    int rc;
+} pub_job;
 
 static void *publish_later(void *arg)
 {
@@ -775,8 +795,8 @@ static void test_broker_restart(void)
     er_error err = { 0 };
     /* A second handle that gives up on an absent broker after 300 ms. */
     er_bus *impatient = NULL;
-    char *url = er_xasprintf("%s%spublish_timeout_ms=300", bus_url,
-                             strchr(bus_url, '?') ? "&" : "?");
+    char *url =
+        er_xasprintf("%s%spublish_timeout_ms=300", bus_url, strchr(bus_url, '?') ? "&" : "?");
     CHECK_OK(er_bus_open(&impatient, url, &err));
     free(url);
     collector c, held;
@@ -802,7 +822,7 @@ static void test_broker_restart(void)
     CHECK(pthread_create(&t, NULL, publish_later, &job) == 0);
     CHECK_INT(run_script("start_app"), 0);
     pthread_join(t, NULL);
-    CHECK_INT(job.rc, 0);   /* it waited for the broker to come back */
+    CHECK_INT(job.rc, 0); /* it waited for the broker to come back */
     CHECK(publish(bus, ER_EXCHANGE_AGENT, "agent.research", "after") == 0);
     CHECK(wait_count(&c, &c.returned, 3, 30000));
     CHECK_INT(wait_info(bus, "agent.research", true, 1), 1);

@@ -26,9 +26,9 @@
 #include <unistd.h>
 
 #define DEADLINE_MS 10000
-#define MAX_MSGS 256
+#define MAX_MSGS    256
 
-static const char *cache_url;  /* NULL: in-process */
+static const char *cache_url; /* NULL: in-process */
 static bool is_redis;
 static char prefix[64];
 static er_cache *cache;
@@ -56,7 +56,7 @@ typedef struct collector {
     char *chans[MAX_MSGS];
     char *msgs[MAX_MSGS];
     size_t lens[MAX_MSGS];
-    bool terminated[MAX_MSGS];  /* msg[len] == '\0', as the contract promises */
+    bool terminated[MAX_MSGS]; /* msg[len] == '\0', as the contract promises */
 } collector;
 
 static void collector_init(collector *c)
@@ -136,7 +136,7 @@ static void test_get_set_del(void)
     CHECK_OK(er_cache_del(cache, k, &err));
     CHECK(er_cache_get(cache, k, &v, NULL, &err) == ER_ENOTFOUND);
     CHECK(strstr(err.msg, k) != NULL);
-    CHECK_OK(er_cache_del(cache, k, &err));  /* absent: fine */
+    CHECK_OK(er_cache_del(cache, k, &err)); /* absent: fine */
     CHECK(er_cache_set(cache, "", "x", 1, 0, &err) == ER_EINVAL);
     CHECK(er_cache_get(cache, "", &v, NULL, &err) == ER_EINVAL);
     CHECK_OK(er_cache_ping(cache, &err));
@@ -154,7 +154,7 @@ static void test_binary(void)
     CHECK_INT(len, sizeof val);
     CHECK(v && memcmp(v, val, sizeof val) == 0 && v[sizeof val] == '\0');
     free(v);
-    CHECK_OK(er_cache_set(cache, k, "", 0, 0, &err));  /* empty is a value, not absence */
+    CHECK_OK(er_cache_set(cache, k, "", 0, 0, &err)); /* empty is a value, not absence */
     CHECK_OK(er_cache_get(cache, k, &v, &len, &err));
     CHECK_STR(v, "");
     CHECK_INT(len, 0);
@@ -171,7 +171,7 @@ static void test_ttl(void)
     CHECK_OK(er_cache_set(cache, gone, "v", 1, 50, &err));
     CHECK_OK(er_cache_set(cache, kept, "v", 1, 60000, &err));
     CHECK_OK(er_cache_set(cache, reset, "a", 1, 50, &err));
-    CHECK_OK(er_cache_set(cache, reset, "b", 1, 0, &err));  /* a plain set drops the TTL */
+    CHECK_OK(er_cache_set(cache, reset, "b", 1, 0, &err)); /* a plain set drops the TTL */
     sleep_ms(200);
     CHECK(er_cache_get(cache, gone, &v, NULL, &err) == ER_ENOTFOUND);
     CHECK_OK(er_cache_get(cache, kept, &v, NULL, &err));
@@ -233,7 +233,7 @@ static void test_incr(void)
         CHECK_OK(er_cache_set(cache, bad, not_ints[i], strlen(not_ints[i]), 0, &err));
         CHECK_INT(er_cache_incr(cache, bad, 1, 0, &out, &err), ER_EINVAL);
         CHECK_OK(er_cache_get(cache, bad, &v, NULL, &err));
-        CHECK_STR(v, not_ints[i]);  /* untouched */
+        CHECK_STR(v, not_ints[i]); /* untouched */
         free(v);
     }
     CHECK_OK(er_cache_set(cache, bad, "9223372036854775807", 19, 0, &err));
@@ -242,7 +242,7 @@ static void test_incr(void)
 }
 
 #define INCR_THREADS 4
-#define INCR_EACH 1000
+#define INCR_EACH    1000
 
 static void *incr_worker(void *arg)
 {
@@ -286,7 +286,7 @@ static void test_pubsub_order(void)
     collector_init(&col);
     name(ch, sizeof ch, "order");
     name(other, sizeof other, "order-other");
-    CHECK_OK(er_cache_publish(cache, ch, "nobody", 6, &err));  /* no subscribers: fine */
+    CHECK_OK(er_cache_publish(cache, ch, "nobody", 6, &err)); /* no subscribers: fine */
     er_cache_sub *sub = NULL;
     CHECK_OK(er_cache_subscribe(cache, ch, collect, &col, &sub, &err));
     /* Active on return: the very first publish arrives. */
@@ -302,7 +302,7 @@ static void test_pubsub_order(void)
     CHECK(wait_for(&col, 201));
     sleep_ms(50);
     er_cache_unsubscribe(sub);
-    CHECK_INT(count(&col), 201);  /* nothing from order-other */
+    CHECK_INT(count(&col), 201); /* nothing from order-other */
     int in_order = 0, terminated = 0;
     for (int i = 0; i < 200 && i < col.n; i++) {
         char want[32];
@@ -327,15 +327,15 @@ static void test_patterns(void)
     er_cache_sub *ps = NULL, *gs = NULL, *es = NULL;
     CHECK_OK(er_cache_subscribe(cache, name(pat, sizeof pat, "ev:*"), collect, &pc, &ps, &err));
     /* Glob characters in a prefix are literal. */
-    CHECK_OK(er_cache_subscribe(cache, name(glob, sizeof glob, "odd?[x]*"), collect, &gc, &gs,
-                                &err));
-    CHECK_OK(er_cache_subscribe(cache, name(exact, sizeof exact, "ev:"), collect, &ec, &es,
-                                &err));
-    const char *chans[] = { "ev:a", "other:a", "ev:b", "ev", "ev:", "oddZ[x]1", "odd?[x]1",
-                            "odd?x1" };
+    CHECK_OK(
+        er_cache_subscribe(cache, name(glob, sizeof glob, "odd?[x]*"), collect, &gc, &gs, &err));
+    CHECK_OK(er_cache_subscribe(cache, name(exact, sizeof exact, "ev:"), collect, &ec, &es, &err));
+    const char *chans[] = {
+        "ev:a", "other:a", "ev:b", "ev", "ev:", "oddZ[x]1", "odd?[x]1", "odd?x1"
+    };
     for (size_t i = 0; i < ER_ARRAY_LEN(chans); i++)
-        CHECK_OK(er_cache_publish(cache, name(c, sizeof c, chans[i]), chans[i],
-                                  strlen(chans[i]), &err));
+        CHECK_OK(
+            er_cache_publish(cache, name(c, sizeof c, chans[i]), chans[i], strlen(chans[i]), &err));
     /* A last message on each: once it arrives, everything before it has. */
     CHECK_OK(er_cache_publish(cache, name(c, sizeof c, "ev:end"), "end", 3, &err));
     CHECK_OK(er_cache_publish(cache, name(c, sizeof c, "odd?[x]end"), "end", 3, &err));
@@ -396,13 +396,13 @@ static void test_unsubscribe_waits(void)
     er_error err;
     char ch[128];
     name(ch, sizeof ch, "slow");
-    slow *s = er_xcalloc(1, sizeof *s);  /* freed right after unsubscribe: ASan checks */
+    slow *s = er_xcalloc(1, sizeof *s); /* freed right after unsubscribe: ASan checks */
     collector control;
     collector_init(&control);
     er_cache_sub *sub = NULL, *csub = NULL;
     CHECK_OK(er_cache_subscribe(cache, ch, slow_cb, s, &sub, &err));
     CHECK_OK(er_cache_subscribe(cache, ch, collect, &control, &csub, &err));
-    pthread_t t;  /* in-process delivery runs in the publisher: publish elsewhere */
+    pthread_t t; /* in-process delivery runs in the publisher: publish elsewhere */
     CHECK(pthread_create(&t, NULL, publish_once, ch) == 0);
     for (int i = 0; i < DEADLINE_MS && !atomic_load(&s->entered); i++)
         sleep_ms(1);
@@ -431,8 +431,8 @@ static void test_many_subscribers(void)
     er_cache_sub *subs[MANY];
     for (int i = 0; i < MANY; i++) {
         collector_init(&cols[i]);
-        CHECK_OK(er_cache_subscribe(cache, i % 4 == 3 ? pat : ch, collect, &cols[i], &subs[i],
-                                    &err));
+        CHECK_OK(
+            er_cache_subscribe(cache, i % 4 == 3 ? pat : ch, collect, &cols[i], &subs[i], &err));
     }
     for (int m = 0; m < 10; m++) {
         char msg[16];
@@ -545,7 +545,7 @@ static void test_redis_refusals(void)
     char *bad_pass = redis_url_with(":wrong-password@", "0");
     char *bad_db = redis_url_with("", "100000");
     CHECK_INT(er_cache_open(&c, bad_pass, &err), ER_EAUTH);
-    CHECK(strstr(err.msg, "wrong-password") == NULL);  /* secrets never in messages */
+    CHECK(strstr(err.msg, "wrong-password") == NULL); /* secrets never in messages */
     CHECK_INT(er_cache_open(&c, bad_db, &err), ER_EINVAL);
     CHECK(c == NULL);
     free(bad_pass);

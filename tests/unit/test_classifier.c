@@ -13,13 +13,13 @@
 #include <string.h>
 
 #define MAX_EXAMPLES 4096
-#define FOLDS 5
+#define FOLDS        5
 
 typedef struct example {
     char label[ER_CLASSIFIER_LABEL_MAX];
-    const char *text;   /* into the embedded file */
+    const char *text; /* into the embedded file */
     size_t len;
-    size_t nth;         /* index among the examples of its label */
+    size_t nth; /* index among the examples of its label */
 } example;
 
 static example examples[MAX_EXAMPLES];
@@ -104,8 +104,8 @@ static double run_fold(size_t fold, size_t confusion[5][5])
         if (confusion && t >= 0 && g >= 0)
             confusion[t][g]++;
         if (confusion && t != g)
-            printf("  miss: %-8s -> %-8s (%.2f) %.*s\n", e->label, got, r.confidence,
-                   (int)e->len, e->text);
+            printf("  miss: %-8s -> %-8s (%.2f) %.*s\n", e->label, got, r.confidence, (int)e->len,
+                   e->text);
     }
     er_classifier_free(c);
     return total ? (double)right / (double)total : 0;
@@ -151,7 +151,7 @@ static void test_cross_validation(void)
  * answers than for wrong ones, or the compound threshold means nothing. */
 static void test_calibration(void)
 {
-    double conf[2] = { 0, 0 };   /* [wrong], [right] */
+    double conf[2] = { 0, 0 }; /* [wrong], [right] */
     size_t count[2] = { 0, 0 };
     for (size_t fold = 0; fold < FOLDS; fold++) {
         er_classifier *c = train_without(fold);
@@ -171,8 +171,8 @@ static void test_calibration(void)
     double accuracy = (double)count[1] / (double)n, mean = (conf[0] + conf[1]) / (double)n;
     double right = conf[1] / (double)(count[1] ? count[1] : 1);
     double wrong = conf[0] / (double)(count[0] ? count[0] : 1);
-    printf("mean confidence %.3f vs accuracy %.3f; right answers %.2f, wrong ones %.2f\n",
-           mean, accuracy, right, wrong);
+    printf("mean confidence %.3f vs accuracy %.3f; right answers %.2f, wrong ones %.2f\n", mean,
+           accuracy, right, wrong);
     CHECK(mean > accuracy - 0.05 && mean < accuracy + 0.05);
     CHECK(right > ER_COMPOUND_MIN_CONFIDENCE);
     CHECK(right - wrong > 0.2);
@@ -299,7 +299,7 @@ static void test_train_errors(void)
         CHECK_INT(er_classifier_label_index(c, "b"), 1);
         CHECK_INT(er_classifier_label_index(c, "zz"), -1);
         er_class_result r;
-        er_classifier_predict(c, "", 0, &r);   /* no evidence: the priors */
+        er_classifier_predict(c, "", 0, &r); /* no evidence: the priors */
         CHECK_STR(er_classifier_label(c, (size_t)r.best), "a");
         CHECK(r.scores[0] > 0.6 && r.scores[0] < 0.7);
         er_classifier_free(c);
@@ -342,12 +342,12 @@ static void test_split(void)
     const char *many = "a; b; c; d";
     CHECK_INT(er_compound_split(many, strlen(many), one, 2), 2);
     CHECK_INT(one[1].off, 3);
-    CHECK_INT(one[1].len, 7);   /* the rest stays in the last clause */
+    CHECK_INT(one[1].len, 7); /* the rest stays in the last clause */
     CHECK(er_compound_refers_back("email it to bob", 15));
     CHECK(er_compound_refers_back("send the summary to ann", 23));
     CHECK(er_compound_refers_back("save the amounts to x.csv", 25));
     CHECK(!er_compound_refers_back("email bob about lunch", 21));
-    CHECK(!er_compound_refers_back("send kitten pics", 16));   /* "it" inside a word */
+    CHECK(!er_compound_refers_back("send kitten pics", 16)); /* "it" inside a word */
 }
 
 static void step_text(const char *text, const er_compound_step *st, char *buf, size_t size)
@@ -401,7 +401,7 @@ static void test_route(void)
         er_buf_puts(&paste, "int x = 1; ");
     er_compound_route(c, paste.ptr, paste.len, &r);
     CHECK_INT(r.nsteps, 1);
-    CHECK_INT(r.steps[0].span.len, paste.len - 1);   /* trailing blank trimmed */
+    CHECK_INT(r.steps[0].span.len, paste.len - 1); /* trailing blank trimmed */
     er_buf_release(&paste);
 
     const char *blank = "   ";

@@ -44,12 +44,12 @@ static void test_precedence(void)
                                      "[llm]\nmodel = \"file-model\"\n[policy]\nexec = deny\n");
     setenv("ERRAND_MAX_STEPS", "11", 1);
     CHECK_OK(er_config_load(&cfg, path, &err));
-    CHECK_INT(cfg.max_steps, 11);          /* environment beats the file */
-    CHECK_INT(cfg.max_seconds, 9);         /* file beats the default */
+    CHECK_INT(cfg.max_steps, 11);  /* environment beats the file */
+    CHECK_INT(cfg.max_seconds, 9); /* file beats the default */
     CHECK_STR(cfg.model, "file-model");
     CHECK_INT(cfg.policy[ER_PERM_EXEC], ER_POLICY_DENY);
     CHECK_OK(er_config_set(&cfg, "agent.max_steps", "3", &err));
-    CHECK_INT(cfg.max_steps, 3);           /* flags are applied last */
+    CHECK_INT(cfg.max_steps, 3); /* flags are applied last */
     CHECK_OK(er_config_set(&cfg, "model", "bare-key", &err));
     CHECK_STR(cfg.model, "bare-key");
     CHECK_STR(cfg.config_path, path);
@@ -110,7 +110,7 @@ static void test_checked_words(void)
     CHECK(strstr(err.msg, "openia") != NULL && strstr(err.msg, "anthropic") != NULL);
     CHECK_OK(er_config_set(&cfg, "llm.provider", "Offline", &err));
     CHECK(er_config_set(&cfg, "log.level", "loud", &err) == ER_EINVAL);
-    CHECK(er_config_set(&cfg, "log.level", "", &err) == 0);   /* empty: unset */
+    CHECK(er_config_set(&cfg, "log.level", "", &err) == 0); /* empty: unset */
     CHECK_OK(er_config_set(&cfg, "log.level", "warning", &err));
     CHECK_OK(er_config_set(&cfg, "log.level", "debug", &err));
     CHECK(er_config_set(&cfg, "log.level", "deb", &err) == ER_EINVAL);

@@ -68,8 +68,9 @@ static char *scalar(const char *sql)
     cJSON *r = query(sql);
     const cJSON *row = r ? cJSON_GetArrayItem(er_json_arr(r, "rows"), 0) : NULL;
     const cJSON *v = row ? cJSON_GetArrayItem(row, 0) : NULL;
-    char *s = !v ? er_xstrdup("(none)") : cJSON_IsString(v) ? er_xstrdup(v->valuestring)
-                                                            : er_json_print(v);
+    char *s = !v                  ? er_xstrdup("(none)")
+              : cJSON_IsString(v) ? er_xstrdup(v->valuestring)
+                                  : er_json_print(v);
     cJSON_Delete(r);
     return s;
 }
@@ -77,9 +78,9 @@ static char *scalar(const char *sql)
 static const char *col_type(const cJSON *res, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, er_json_arr(res, "columns"))
-        if (er_str_eq(er_json_str(c, "name"), name))
-            return er_json_str(c, "type");
+    cJSON_ArrayForEach(
+        c, er_json_arr(res, "columns")) if (er_str_eq(er_json_str(c, "name"),
+                                                      name)) return er_json_str(c, "type");
     return "(missing)";
 }
 
@@ -95,7 +96,7 @@ static ssize_t mem_read(void *payload, char *buf, size_t cap)
     mem *m = payload;
     size_t n = m->n - m->off;
     n = n < cap ? n : cap;
-    n = n < m->step ? n : m->step;   /* tiny reads: rows split across refills */
+    n = n < m->step ? n : m->step; /* tiny reads: rows split across refills */
     memcpy(buf, m->p + m->off, n);
     m->off += n;
     return (ssize_t)n;
@@ -118,9 +119,9 @@ static void test_csv_reader(void)
         CHECK_INT(er_csv_row_line(c), 2);
         CHECK(n == 3 && f[1].n == 9 && memcmp(f[1].p, "two\nlines", 9) == 0);
         CHECK_INT(er_csv_next(c, &f, &n, &err), 1);
-        CHECK_INT(er_csv_row_line(c), 5);   /* the blank line 4 is skipped */
+        CHECK_INT(er_csv_row_line(c), 5); /* the blank line 4 is skipped */
         CHECK(n == 3 && f[1].n == 0 && f[2].n == 2);
-        CHECK(er_csv_row_problem(c) != NULL);   /* text after a closing quote */
+        CHECK(er_csv_row_problem(c) != NULL); /* text after a closing quote */
         CHECK_INT(er_csv_next(c, &f, &n, &err), 1);
         CHECK(er_csv_row_problem(c) && strstr(er_csv_row_problem(c), "not closed"));
         CHECK_INT(er_csv_next(c, &f, &n, &err), 0);
@@ -155,11 +156,11 @@ static void test_messy_csv(void)
     CHECK_STR(col_type(r, "amount"), "real");
     CHECK_STR(col_type(r, "when"), "date");
     CHECK_STR(col_type(r, "paid"), "boolean");
-    CHECK_STR(col_type(r, "zip"), "text");   /* leading zeros stay */
+    CHECK_STR(col_type(r, "zip"), "text"); /* leading zeros stay */
     CHECK_INT((long)er_json_num(r, "bad_rows", 0), 2);
     char *bad = er_json_print(er_json_arr(r, "bad"));
     CHECK(strstr(bad, "messy.csv:6") && strstr(bad, "8 fields where the header has 7"));
-    CHECK(strstr(bad, "messy.csv:7") && strstr(bad, "6 fields"));   /* short: NULLs */
+    CHECK(strstr(bad, "messy.csv:7") && strstr(bad, "6 fields")); /* short: NULLs */
     free(bad);
     char *s = scalar("SELECT amount FROM messy WHERE id = 1");
     CHECK_STR(s, "1234.5");
@@ -170,7 +171,7 @@ static void test_messy_csv(void)
     s = scalar("SELECT count(*) FROM messy WHERE amount IS NULL");
     CHECK_STR(s, "1");
     free(s);
-    s = scalar("SELECT sum(paid) FROM messy");   /* true, false, yes, true, TRUE */
+    s = scalar("SELECT sum(paid) FROM messy"); /* true, false, yes, true, TRUE */
     CHECK_STR(s, "4");
     free(s);
     s = scalar("SELECT zip FROM messy WHERE id = 1");
@@ -195,7 +196,8 @@ static void test_mixed_and_edges(void)
     CHECK(load("empty.csv", NULL, &err) == NULL && strstr(err.msg, "empty"));
     WRITE("head.csv", "x,y,z\n");
     r = load("head.csv", NULL, &err);
-    CHECK(r && er_json_num(r, "rows", -1) == 0 && cJSON_GetArraySize(er_json_arr(r, "columns")) == 3);
+    CHECK(r && er_json_num(r, "rows", -1) == 0 &&
+          cJSON_GetArraySize(er_json_arr(r, "columns")) == 3);
     cJSON_Delete(r);
     /* TSV and a semicolon file */
     WRITE("t.tsv", "a\tb\n1\tx y\n2\tz\n");
@@ -250,8 +252,7 @@ static void test_encoding(void)
     CHECK(load("latin.csv", NULL, &err) == NULL);
     CHECK(strstr(err.msg, "latin.csv:2: not UTF-8") && strstr(err.msg, "encoding"));
     char *p = path_of("latin.csv");
-    er_data_load_opts o = { .path = p, .display = "latin.csv", .encoding = "latin1",
-                            .header = -1 };
+    er_data_load_opts o = { .path = p, .display = "latin.csv", .encoding = "latin1", .header = -1 };
     cJSON *r = NULL;
     CHECK_OK(er_data_load(db, &o, &r, &err));
     cJSON_Delete(r);
@@ -260,7 +261,9 @@ static void test_encoding(void)
     CHECK_STR(s, "M\xC3\xBCnchen");
     free(s);
     /* UTF-16 with a BOM is converted without being asked */
-    static const char u16[] = "\xFF\xFE" "a\0,\0b\0\n\0" "1\0,\0\xE9\0\n\0";
+    static const char u16[] = "\xFF\xFE"
+                              "a\0,\0b\0\n\0"
+                              "1\0,\0\xE9\0\n\0";
     write_file("u16.csv", u16, sizeof u16 - 1);
     r = load("u16.csv", NULL, &err);
     CHECK(r && er_json_num(r, "rows", 0) == 1);
@@ -308,8 +311,7 @@ static void test_json(void)
 static void test_xlsx(void)
 {
     char *src = er_xasprintf("%s/../fixtures/data/sales.xlsx", getenv("ERRAND_TEST_DATA"));
-    er_data_load_opts o = { .path = src, .display = "sales.xlsx", .sheet = "Sales",
-                            .header = -1 };
+    er_data_load_opts o = { .path = src, .display = "sales.xlsx", .sheet = "Sales", .header = -1 };
     cJSON *r = NULL;
     er_error err = { 0 };
     int rc = er_data_load(db, &o, &r, &err);
@@ -349,7 +351,7 @@ static void test_reload(void)
     r = load("r.csv", NULL, &err);
     CHECK(r && er_json_bool(r, "unchanged", false));
     cJSON_Delete(r);
-    sleep(1);   /* a new mtime even on coarse clocks */
+    sleep(1); /* a new mtime even on coarse clocks */
     WRITE("r.csv", "a\n1\n2\n3\n");
     cJSON *names = NULL;
     CHECK_OK(er_data_refresh(db, NULL, &names, &err));
@@ -366,10 +368,16 @@ static void test_reload(void)
 static void test_read_only(void)
 {
     static const char *const bad[] = {
-        "DROP TABLE messy", "DELETE FROM messy", "INSERT INTO messy(id) VALUES (9)",
-        "ATTACH DATABASE '/tmp/x.db' AS x", "PRAGMA writable_schema = 1",
-        "SELECT load_extension('/tmp/evil')", "CREATE TABLE z(a)", "UPDATE messy SET id = 0",
-        "SELECT 1; DROP TABLE messy", "VACUUM",
+        "DROP TABLE messy",
+        "DELETE FROM messy",
+        "INSERT INTO messy(id) VALUES (9)",
+        "ATTACH DATABASE '/tmp/x.db' AS x",
+        "PRAGMA writable_schema = 1",
+        "SELECT load_extension('/tmp/evil')",
+        "CREATE TABLE z(a)",
+        "UPDATE messy SET id = 0",
+        "SELECT 1; DROP TABLE messy",
+        "VACUUM",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(bad); i++) {
         er_error err = { 0 };
@@ -385,15 +393,19 @@ static void test_read_only(void)
     cJSON *r = NULL;
     er_error err = { 0 };
     er_data_query_opts o = { 3, 5000 };
-    CHECK_OK(er_data_query(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n "
-                               "WHERE i < 500) SELECT i FROM n", &o, &r, &err));
+    CHECK_OK(er_data_query(db,
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n "
+                           "WHERE i < 500) SELECT i FROM n",
+                           &o, &r, &err));
     CHECK(r && cJSON_GetArraySize(er_json_arr(r, "rows")) == 3 &&
           er_json_num(r, "row_count", 0) == 500 && er_json_bool(r, "truncated", false));
     cJSON_Delete(r);
     /* time cap */
     o.max_ms = 200;
-    int rc = er_data_query(db, "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) "
-                               "SELECT count(*) FROM n", &o, &r, &err);
+    int rc = er_data_query(db,
+                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n) "
+                           "SELECT count(*) FROM n",
+                           &o, &r, &err);
     CHECK(rc == ER_ETIMEDOUT && strstr(err.msg, "time cap"));
 }
 
@@ -404,9 +416,8 @@ static void test_read_only(void)
 static const cJSON *column(const cJSON *r, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, er_json_arr(r, "columns"))
-        if (er_str_eq(er_json_str(c, "name"), name))
-            return c;
+    cJSON_ArrayForEach(
+        c, er_json_arr(r, "columns")) if (er_str_eq(er_json_str(c, "name"), name)) return c;
     return NULL;
 }
 
@@ -460,7 +471,7 @@ static void test_stats(void)
     for (size_t i = 1; i < n; i++)
         sorted &= v[i - 1] <= v[i];
     CHECK(sorted);
-    NEAR(er_stats_quantile(v, n, 0.5), -1);   /* (49999 + 50000) / 2 - 50000.5 */
+    NEAR(er_stats_quantile(v, n, 0.5), -1); /* (49999 + 50000) / 2 - 50000.5 */
     free(v);
 }
 
@@ -522,14 +533,14 @@ static void test_chart_files(void)
     CHECK(c->ncats == 2 && c->nseries == 1 && c->series[0].y[0] == 67.25);
     char *svg = er_chart_svg(c, 800, 500);
     if (er_xlsx_xml_load(NULL) == 0) {
-        xmlDocPtr doc = er_xlsx_xml.xmlReadMemory(svg, (int)strlen(svg), "chart.svg", NULL,
-                                             XML_PARSE_NONET);
+        xmlDocPtr doc =
+            er_xlsx_xml.xmlReadMemory(svg, (int)strlen(svg), "chart.svg", NULL, XML_PARSE_NONET);
         CHECK(doc != NULL);
         if (doc) {
             xmlNodePtr root = er_xlsx_xml.xmlDocGetRootElement(doc);
             CHECK_STR((const char *)root->name, "svg");
-            CHECK_INT(count_elements(root, "rect", "#4e79a7"), 2);   /* the two bars */
-            CHECK(count_elements(root, "text", NULL) >= 8);          /* title, ticks, labels */
+            CHECK_INT(count_elements(root, "rect", "#4e79a7"), 2); /* the two bars */
+            CHECK(count_elements(root, "text", NULL) >= 8);        /* title, ticks, labels */
             er_xlsx_xml.xmlFreeDoc(doc);
         }
     }
@@ -541,7 +552,8 @@ static void test_chart_files(void)
         /* decode it again with cairo: a real PNG of the right size */
         void *lib = dlopen("libcairo.so.2", RTLD_NOW);
         cairo_surface_t *(*from_png)(const char *) =
-            lib ? (cairo_surface_t * (*)(const char *)) dlsym(lib, "cairo_image_surface_create_from_png")
+            lib ? (cairo_surface_t * (*)(const char *))
+                      dlsym(lib, "cairo_image_surface_create_from_png")
                 : NULL;
         int (*width)(cairo_surface_t *) =
             lib ? (int (*)(cairo_surface_t *))dlsym(lib, "cairo_image_surface_get_width") : NULL;
@@ -586,8 +598,9 @@ static void test_chart_terminal(void)
     free(t);
     er_chart_free(c);
     cJSON_Delete(j);
-    j = cJSON_Parse("{\"kind\":\"scatter\",\"title\":\"s\",\"series\":[{\"name\":\"a\",\"x\":[0,1,2,3],"
-                    "\"y\":[0,1,2,3]}]}");
+    j = cJSON_Parse(
+        "{\"kind\":\"scatter\",\"title\":\"s\",\"series\":[{\"name\":\"a\",\"x\":[0,1,2,3],"
+        "\"y\":[0,1,2,3]}]}");
     CHECK_OK(er_chart_from_json(j, &c, &err));
     t = er_chart_term(c, 30, 3, false);
     CHECK_STR(t, "s\n"
@@ -607,8 +620,8 @@ static void test_export(void)
     int fd = open(p, O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int64_t rows = 0;
     er_error err = { 0 };
-    CHECK_OK(er_data_export(db, "SELECT id, note FROM messy ORDER BY id LIMIT 2", "csv", fd,
-                            &rows, &err));
+    CHECK_OK(er_data_export(db, "SELECT id, note FROM messy ORDER BY id LIMIT 2", "csv", fd, &rows,
+                            &err));
     close(fd);
     CHECK_INT((long)rows, 2);
     FILE *f = fopen(p, "rb");
@@ -623,7 +636,8 @@ static void test_export(void)
 
 int main(void)
 {
-    snprintf(dir, sizeof dir, "%s/errand-data-XXXXXX", getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
+    snprintf(dir, sizeof dir, "%s/errand-data-XXXXXX",
+             getenv("TMPDIR") ? getenv("TMPDIR") : "/tmp");
     if (!mkdtemp(dir))
         return 1;
     char *dbp = path_of(".errand/data.sqlite");

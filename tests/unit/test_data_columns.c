@@ -20,8 +20,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#define ROWS 150000          /* three row groups */
-#define LATE_ROW 120000      /* where "late" stops being a number */
+#define ROWS     150000 /* three row groups */
+#define LATE_ROW 120000 /* where "late" stops being a number */
 
 static char dir[256];
 static er_data *db;
@@ -46,17 +46,18 @@ static char *scalar(const char *sql)
     cJSON *r = query(sql);
     const cJSON *row = r ? cJSON_GetArrayItem(er_json_arr(r, "rows"), 0) : NULL;
     const cJSON *v = row ? cJSON_GetArrayItem(row, 0) : NULL;
-    char *s = !v ? er_xstrdup("(none)") : cJSON_IsString(v) ? er_xstrdup(v->valuestring)
-                                                            : er_json_print(v);
+    char *s = !v                  ? er_xstrdup("(none)")
+              : cJSON_IsString(v) ? er_xstrdup(v->valuestring)
+                                  : er_json_print(v);
     cJSON_Delete(r);
     return s;
 }
 
-#define CHECK_SCALAR(sql, want)    \
-    do {                           \
-        char *s_ = scalar(sql);    \
-        CHECK_STR(s_, want);       \
-        free(s_);                  \
+#define CHECK_SCALAR(sql, want) \
+    do {                        \
+        char *s_ = scalar(sql); \
+        CHECK_STR(s_, want);    \
+        free(s_);               \
     } while (0)
 
 static const char *const groups[] = { "north", "south", "east", "west", "alps" };
@@ -68,9 +69,9 @@ static void write_big(void)
     for (long i = 1; i <= ROWS; i++) {
         er_buf_printf(&b, "%ld,%s,", i, i % 7 == 0 ? "" : groups[i % 5]);
         if (i < 70000)
-            er_buf_printf(&b, "%ld,", i % 1000 - 500);       /* integers… */
+            er_buf_printf(&b, "%ld,", i % 1000 - 500); /* integers… */
         else
-            er_buf_printf(&b, "%ld.25,", i % 1000 - 500);    /* …then reals */
+            er_buf_printf(&b, "%ld.25,", i % 1000 - 500); /* …then reals */
         er_buf_printf(&b, "t%ld,2024-%02ld-%02ld,", i, i % 12 + 1, i % 28 + 1);
         er_buf_puts(&b, i == LATE_ROW ? "x\n" : i % 3 ? "1.50\n" : "\n");
     }
@@ -85,9 +86,9 @@ static void write_big(void)
 static const char *col_type(const cJSON *res, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, er_json_arr(res, "columns"))
-        if (er_str_eq(er_json_str(c, "name"), name))
-            return er_json_str(c, "type");
+    cJSON_ArrayForEach(
+        c, er_json_arr(res, "columns")) if (er_str_eq(er_json_str(c, "name"),
+                                                      name)) return er_json_str(c, "type");
     return "(missing)";
 }
 
@@ -103,9 +104,9 @@ static void test_load(void)
     CHECK_INT((long)er_json_num(r, "rows", 0), ROWS);
     CHECK_STR(col_type(r, "id"), "integer");
     CHECK_STR(col_type(r, "g"), "text");
-    CHECK_STR(col_type(r, "x"), "real");       /* integers in the first group, reals later */
+    CHECK_STR(col_type(r, "x"), "real"); /* integers in the first group, reals later */
     CHECK_STR(col_type(r, "d"), "date");
-    CHECK_STR(col_type(r, "late"), "text");    /* read again: the numbers keep their text */
+    CHECK_STR(col_type(r, "late"), "text"); /* read again: the numbers keep their text */
     char *cols = er_json_print(er_json_arr(r, "columns"));
     CHECK(strstr(cols, "'x' at big.csv:120001") != NULL);
     free(cols);
@@ -113,7 +114,7 @@ static void test_load(void)
     CHECK_SCALAR("SELECT typeof(x) || ' ' || x FROM big WHERE id = 10", "real -490.0");
     CHECK_SCALAR("SELECT x FROM big WHERE id = 70001", "-499.25");
     CHECK_SCALAR("SELECT late FROM big WHERE id = 4", "1.50");
-    CHECK_SCALAR("SELECT count(*) FROM big WHERE late IS NULL", "49999");   /* one is the x */
+    CHECK_SCALAR("SELECT count(*) FROM big WHERE late IS NULL", "49999"); /* one is the x */
     CHECK_SCALAR("SELECT count(*) FROM big WHERE g IS NULL", "21428");
     CHECK_SCALAR("SELECT t FROM big WHERE id = 149999", "t149999");
     CHECK_SCALAR("SELECT max(rowid) FROM big", "150000");
@@ -123,8 +124,7 @@ static void test_load(void)
 static bool same_json(const cJSON *a, const cJSON *b)
 {
     if (cJSON_IsNumber(a) && cJSON_IsNumber(b))
-        return fabs(a->valuedouble - b->valuedouble) <=
-               1e-9 * fmax(1, fabs(b->valuedouble));
+        return fabs(a->valuedouble - b->valuedouble) <= 1e-9 * fmax(1, fabs(b->valuedouble));
     if (cJSON_IsArray(a) && cJSON_IsArray(b)) {
         if (cJSON_GetArraySize(a) != cJSON_GetArraySize(b))
             return false;
@@ -168,8 +168,10 @@ static void check_group(const char *by, const char *aggs, const char *order, lon
 
 static void test_group(void)
 {
-    check_group("[\"g\"]", "[\"count(*)\",\"sum(x)\",\"avg(x)\",\"min(t)\",\"max(d)\","
-                "\"count(g)\",\"sum(id)\",\"min(x)\",\"max(id)\"]", NULL, 100);
+    check_group("[\"g\"]",
+                "[\"count(*)\",\"sum(x)\",\"avg(x)\",\"min(t)\",\"max(d)\","
+                "\"count(g)\",\"sum(id)\",\"min(x)\",\"max(id)\"]",
+                NULL, 100);
     check_group("[\"g\",\"d\"]", "[\"sum(id)\"]", "-sum_id", 7);
     check_group("[]", "[\"sum(id)\",\"min(x)\",\"max(x)\",\"count(late)\"]", NULL, 10);
     check_group("[\"d\"]", "[]", "count", 5);
@@ -182,9 +184,8 @@ static void test_group(void)
 static const cJSON *column(const cJSON *r, const char *name)
 {
     const cJSON *c;
-    cJSON_ArrayForEach(c, er_json_arr(r, "columns"))
-        if (er_str_eq(er_json_str(c, "name"), name))
-            return c;
+    cJSON_ArrayForEach(
+        c, er_json_arr(r, "columns")) if (er_str_eq(er_json_str(c, "name"), name)) return c;
     return NULL;
 }
 
@@ -199,11 +200,11 @@ static void test_describe(void)
     CHECK_INT((long)er_json_num(g, "distinct", 0), 5);
     CHECK_STR(er_json_str(g, "min"), "alps");
     CHECK_STR(er_json_str(g, "max"), "west");
-    CHECK_INT((long)er_json_num(d, "distinct", 0), 84);   /* lcm(12, 28) month-day pairs */
+    CHECK_INT((long)er_json_num(d, "distinct", 0), 84); /* lcm(12, 28) month-day pairs */
     CHECK_STR(er_json_str(d, "min"), "2024-01-01");
-    char *mean = scalar("SELECT avg(x) FROM big"), *sd = scalar(
-        "SELECT sqrt(sum((x - m) * (x - m)) / (count(x) - 1)) FROM big, "
-        "(SELECT avg(x) AS m FROM big)");
+    char *mean = scalar("SELECT avg(x) FROM big"),
+         *sd = scalar("SELECT sqrt(sum((x - m) * (x - m)) / (count(x) - 1)) FROM big, "
+                      "(SELECT avg(x) AS m FROM big)");
     CHECK(fabs(er_json_num(x, "mean", 0) - strtod(mean, NULL)) < 1e-9);
     CHECK(fabs(er_json_num(x, "stddev", 0) - strtod(sd, NULL)) < 1e-9);
     free(mean);

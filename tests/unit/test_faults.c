@@ -94,18 +94,18 @@ static void test_fake_counts_and_fails(void)
     er_cache *c = fake_cache(&ctl);
     er_error err = { 0 };
     CHECK_OK(er_cache_set(c, "k1", "a", 1, 0, &err));
-    fake_fail(ctl, "set", NULL, 2, ER_EUNAVAIL);   /* the second set from now */
+    fake_fail(ctl, "set", NULL, 2, ER_EUNAVAIL); /* the second set from now */
     CHECK_OK(er_cache_set(c, "k2", "b", 1, 0, &err));
     CHECK_INT(er_cache_set(c, "k3", "c", 1, 0, &err), ER_EUNAVAIL);
     CHECK(strstr(err.msg, "fake cache: set") && strstr(err.msg, "planned"));
-    CHECK_OK(er_cache_set(c, "k4", "d", 1, 0, &err));   /* a plan fails one call */
+    CHECK_OK(er_cache_set(c, "k4", "d", 1, 0, &err)); /* a plan fails one call */
     char *v = NULL;
-    CHECK_INT(er_cache_get(c, "k3", &v, NULL, &err), ER_ENOTFOUND);   /* never reached it */
+    CHECK_INT(er_cache_get(c, "k3", &v, NULL, &err), ER_ENOTFOUND); /* never reached it */
     CHECK_OK(er_cache_get(c, "k2", &v, NULL, &err));
     CHECK_STR(v, "b");
     free(v);
 
-    fake_fail_always(ctl, "get", "secret", ER_EAUTH);   /* by the call's text */
+    fake_fail_always(ctl, "get", "secret", ER_EAUTH); /* by the call's text */
     CHECK_INT(er_cache_get(c, "secret:1", &v, NULL, &err), ER_EAUTH);
     CHECK_INT(er_cache_get(c, "my-secret", &v, NULL, &err), ER_EAUTH);
     CHECK_INT(er_cache_get(c, "k1", &v, NULL, &err), 0);
@@ -150,7 +150,7 @@ static void test_migrate_faults(void)
     CHECK_OK(er_store_schema_version(st, &version, &err));
     CHECK_INT(version, 1);
     /* Run again, it goes on from there. */
-    size_t nmig = 0;   /* versions may have gaps: count the migrations */
+    size_t nmig = 0; /* versions may have gaps: count the migrations */
     er_migrations_for("sqlite", &nmig);
     CHECK_OK(er_store_migrate(st, &applied, &err));
     CHECK_INT(applied, (int)nmig - 1);
@@ -181,8 +181,7 @@ static void test_submit_faults(void)
 
     /* One commit for three submissions; the second's message cannot be stored:
      * it alone is rolled back and reported, the others are stored and published. */
-    er_submit subs[3] = { { .request = "first" }, { .request = "second" },
-                          { .request = "third" } };
+    er_submit subs[3] = { { .request = "first" }, { .request = "second" }, { .request = "third" } };
     er_submit_result out[3];
     fake_fail(sctl, "exec", "INSERT INTO messages", 2, ER_EIO);
     er_task_submit_many(env, subs, 3, out);
@@ -291,7 +290,7 @@ static void test_events_without_cache(void)
     /* The event is stored (followers read it back from the store); losing
      * its publication is not the caller's failure. */
     CHECK_OK(er_event_emit(env, id, id, "note:1", "note", NULL, &err));
-    CHECK_INT(fake_failed(cctl), 2);   /* its channel and the global one */
+    CHECK_INT(fake_failed(cctl), 2); /* its channel and the global one */
     er_store *st;
     int n = 0;
     CHECK_OK(er_env_store(env, &st, &err));
@@ -310,8 +309,11 @@ static void test_events_without_cache(void)
 
 static er_bus_verdict handle(er_bus_handler fn, er_env *env, const char *body)
 {
-    er_bus_msg msg = { .queue = ER_QUEUE_SUPERVISOR, .exchange = ER_EXCHANGE_SUPERVISOR,
-                       .routing_key = ER_KEY_SUPERVISOR, .body = body, .len = strlen(body),
+    er_bus_msg msg = { .queue = ER_QUEUE_SUPERVISOR,
+                       .exchange = ER_EXCHANGE_SUPERVISOR,
+                       .routing_key = ER_KEY_SUPERVISOR,
+                       .body = body,
+                       .len = strlen(body),
                        .attempts = 1 };
     return fn(&msg, env);
 }

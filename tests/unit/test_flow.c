@@ -71,7 +71,10 @@ static void test_route_json(void)
     CHECK(er_route_from_json(&r, j, &err) == ER_EPROTO);
     cJSON_Delete(j);
     /* A step waits only for an earlier one: anything else is not a plan. */
-    static const struct { const char *deps; const char *why; } bad[] = {
+    static const struct {
+        const char *deps;
+        const char *why;
+    } bad[] = {
         { "7, -1", "step 1 depends on step 8, which does not exist" },
         { "-1, 1", "step 2 depends on itself" },
         { "1, -1", "step 1 depends on step 2, which comes after it" },
@@ -146,7 +149,7 @@ static void test_events(er_env *env)
     er_cache_sub *sub;
     CHECK_OK(er_cache_subscribe(cache, channel, on_msg, &s, &sub, &err));
     CHECK_OK(er_event_emit(env, t.id, t.id, "k1", "llm", NULL, &err));
-    CHECK_OK(er_event_emit(env, t.id, t.id, "k1", "llm", NULL, &err));   /* duplicate */
+    CHECK_OK(er_event_emit(env, t.id, t.id, "k1", "llm", NULL, &err)); /* duplicate */
     CHECK_OK(er_event_emit(env, t.id, t.id, NULL, "todos", cJSON_CreateObject(), &err));
     er_event_token(env, t.id, t.id, "code", "hi \"x\"\n", 7);
     er_cache_unsubscribe(sub);
@@ -156,7 +159,7 @@ static void test_events(er_env *env)
     er_event ev;
     CHECK_OK(er_store_event_find(st, t.id, "k1", &ev, &err));
     er_event_release(&ev);
-    (void)stored;   /* t's fields are borrowed literals: nothing to release */
+    (void)stored; /* t's fields are borrowed literals: nothing to release */
 }
 
 /* Answers every approval request on the root channel with `decision`. */
@@ -164,9 +167,9 @@ typedef struct approver {
     er_env *env;
     er_approval_decision decision;
     int asked;
-    const char *as;        /* NULL: the local user; else a server user */
-    bool admin;            /* that user is an admin */
-    char approver[16];     /* who the last request asked for */
+    const char *as;    /* NULL: the local user; else a server user */
+    bool admin;        /* that user is an admin */
+    char approver[16]; /* who the last request asked for */
 } approver;
 
 static void on_approval(const char *channel, const char *msg, size_t len, void *payload)
@@ -204,8 +207,9 @@ static void test_approval(er_env *env)
     er_event_channel(t.id, channel, sizeof channel);
     er_cache_sub *sub;
     CHECK_OK(er_cache_subscribe(cache, channel, on_approval, &a, &sub, &err));
-    er_approval_req req = { t.id, t.id, "call-1", "write_file", "{\"path\":\"x\"}", ER_PERM_WRITE,
-                            "code", 5000, NULL, false, NULL, NULL };
+    er_approval_req req = { t.id,          t.id,   "call-1", "write_file", "{\"path\":\"x\"}",
+                            ER_PERM_WRITE, "code", 5000,     NULL,         false,
+                            NULL,          NULL };
     er_approval_decision d = ER_APPROVAL_DENY;
     const char *why = NULL;
     CHECK_OK(er_approval_ask(env, &req, &d, &why, &err));
@@ -313,7 +317,7 @@ static void test_offline_flow(er_env *env)
         cJSON_Delete(ev);
     }
     er_follow_close(g);
-    CHECK_STR(got, "start end ");   /* routed, llm, tool_call, tool_result, … left out */
+    CHECK_STR(got, "start end "); /* routed, llm, tool_call, tool_result, … left out */
     CHECK(all > 2);
     const cJSON *d = er_json_obj(end, "data");
     CHECK_STR(er_json_str(d, "status"), "done");
@@ -371,7 +375,7 @@ static void test_stages(er_env *env)
     }
     CHECK_STR(st[n - 1].name, "aggregator");
     CHECK_STR(st[n - 1].queue, ER_QUEUE_RESULTS);
-    CHECK_STR(queues[n], ER_QUEUE_DEAD);   /* the one queue no stage consumes */
+    CHECK_STR(queues[n], ER_QUEUE_DEAD); /* the one queue no stage consumes */
     CHECK(strstr(er_worker_stage_names(), "supervisor, code, ") == er_worker_stage_names());
     er_error err = { 0 };
     CHECK_INT(er_workers_start(env, "astrology", 1, &err), ER_EINVAL);

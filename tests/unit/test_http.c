@@ -10,7 +10,7 @@
 typedef struct sink {
     er_buf data;
     int calls;
-    int fail_with;   /* nonzero: the callback refuses the first chunk */
+    int fail_with; /* nonzero: the callback refuses the first chunk */
 } sink;
 
 static int on_data(const char *data, size_t len, er_error *err, void *payload)
@@ -36,9 +36,16 @@ static int post(const char *base, const char *marker, bool stream, int retries, 
              "{\"model\":\"m\",\"stream\":%s,"
              "\"messages\":[{\"role\":\"user\",\"content\":\"%s\"}]}",
              stream ? "true" : "false", marker);
-    er_http_req req = { .configured_endpoint = true, .method = "POST", .url = url, .headers = json_headers, .body = body,
-                        .body_len = strlen(body), .timeout_ms = 10000, .retries = retries,
-                        .on_data = s ? on_data : NULL, .payload = s };
+    er_http_req req = { .configured_endpoint = true,
+                        .method = "POST",
+                        .url = url,
+                        .headers = json_headers,
+                        .body = body,
+                        .body_len = strlen(body),
+                        .timeout_ms = 10000,
+                        .retries = retries,
+                        .on_data = s ? on_data : NULL,
+                        .payload = s };
     return er_http_request(resp, &req, err);
 }
 
@@ -139,7 +146,8 @@ static void test_failures(void)
     er_http_resp_release(&resp);
 
     volatile int cancel = 1;
-    req = (er_http_req){ .url = base, .retries = 3, .cancel = &cancel, .configured_endpoint = true };
+    req =
+        (er_http_req){ .url = base, .retries = 3, .cancel = &cancel, .configured_endpoint = true };
     CHECK_INT(er_http_request(&resp, &req, &err), ER_ECANCELLED);
     er_http_resp_release(&resp);
 }
@@ -162,7 +170,7 @@ static void test_backoff(void)
             hi = w > hi ? w : hi;
             sum += w;
         }
-        if (n >= 6) {   /* spread over the range: jitter, not a fixed wait */
+        if (n >= 6) { /* spread over the range: jitter, not a fixed wait */
             CHECK(hi > ceiling / 2 && lo < ceiling / 2);
             CHECK(sum / 64 > ceiling / 5 && sum / 64 < ceiling * 4 / 5);
         }

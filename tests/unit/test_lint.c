@@ -13,7 +13,8 @@ static er_error err;
 static const cJSON *diag_at(const cJSON *arr, const char *file, int line, const char *tool)
 {
     const cJSON *d;
-    cJSON_ArrayForEach(d, arr) {
+    cJSON_ArrayForEach(d, arr)
+    {
         if (er_str_eq(er_json_str(d, "file"), file) && er_json_num(d, "line", 0) == line &&
             (!tool || er_str_eq(er_json_str(d, "tool"), tool)))
             return d;
@@ -103,15 +104,17 @@ static void test_shell_node(void)
 
 static void test_lint_tool(const char *ws)
 {
-    tu_write(ws, "broken.c", "#include <stdio.h>\n\nint main(void)\n{\n    printf(\"hi\\n\")\n"
-                             "    return 0;\n}\n");
+    tu_write(ws, "broken.c",
+             "#include <stdio.h>\n\nint main(void)\n{\n    printf(\"hi\\n\")\n"
+             "    return 0;\n}\n");
     tu_write(ws, "broken.py", "def f(x):\n    return x\n\nif True\n    f(1)\n");
     tu_write(ws, "fine.sh", "#!/bin/sh\necho \"$1\"\n");
     tu_write(ws, "notes.txt", "not code\n");
     er_tool_ctx ctx = tu_ctx(ws);
-    ctx.workspace_read_only = true;  /* lint only reads */
+    ctx.workspace_read_only = true; /* lint only reads */
     cJSON *r;
-    CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c broken.py fine.sh notes.txt\"}", &err));
+    CHECK_OK(
+        tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c broken.py fine.sh notes.txt\"}", &err));
     const cJSON *d = er_json_arr(r, "diagnostics");
     const cJSON *c = diag_at(d, "broken.c", 5, "gcc");
     CHECK(c != NULL);
@@ -125,7 +128,7 @@ static void test_lint_tool(const char *ws)
     char *text = er_json_print(r);
     CHECK(tu_contains(text, "\"unsupported\":[\"notes.txt\"]"));
     CHECK(tu_contains(text, "\"gcc\"") && tu_contains(text, "\"py_compile\""));
-    CHECK(!tu_contains(text, "fine.sh\",\"line"));  /* shellcheck finds nothing in it */
+    CHECK(!tu_contains(text, "fine.sh\",\"line")); /* shellcheck finds nothing in it */
     free(text);
     cJSON_Delete(r);
     /* Linting wrote nothing into the workspace (no __pycache__). */
@@ -213,8 +216,9 @@ static void test_no_workspace_code(const char *ws)
 {
     char *dir = er_xasprintf("%s/pyws", ws);
     CHECK(mkdir(dir, 0755) == 0);
-    tu_write(dir, "py_compile.py", "import sys\nprint('WORKSPACE CODE RAN', file=sys.stderr)\n"
-                                   "sys.exit(1)\n");
+    tu_write(dir, "py_compile.py",
+             "import sys\nprint('WORKSPACE CODE RAN', file=sys.stderr)\n"
+             "sys.exit(1)\n");
     tu_write(dir, "bad.py", "if x\n    pass\n");
     er_tool_ctx ctx = tu_ctx(dir);
     ctx.workspace_read_only = true;
@@ -259,7 +263,7 @@ static void test_clang_instead(const char *ws)
     free(text);
     cJSON_Delete(r);
     unlink(link);
-    setenv("PATH", ws, 1);   /* neither compiler */
+    setenv("PATH", ws, 1); /* neither compiler */
     CHECK_OK(tu_call(&r, "lint", &ctx, "{\"path\":\"broken.c\"}", &err));
     text = er_json_print(r);
     CHECK(tu_contains(text, "\"reason\":\"neither gcc nor clang is installed"));

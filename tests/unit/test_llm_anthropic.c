@@ -88,8 +88,7 @@ static void check_request(const cJSON *rec)
     CHECK_STR(er_json_str(t0, "name"), "get_weather");
     CHECK_STR(er_json_str(t0, "description"), "Weather for a city");
     CHECK(cJSON_GetObjectItem(t0, "parameters") == NULL);
-    CHECK_STR(at(er_json_arr(er_json_obj(t0, "input_schema"), "required"), 0)->valuestring,
-              "city");
+    CHECK_STR(at(er_json_arr(er_json_obj(t0, "input_schema"), "required"), 0)->valuestring, "city");
     const cJSON *choice = er_json_obj(body, "tool_choice");
     CHECK_STR(er_json_str(choice, "type"), "tool");
     CHECK_STR(er_json_str(choice, "name"), "get_weather");
@@ -104,8 +103,11 @@ static void test_shape(llm_fixture *fx)
     er_error err = { 0 };
     er_llm_response r;
     tokens tok = { ER_BUF_INIT, 0 };
-    chat_opts o = { .messages = conversation, .system = "You are terse.", .tools = weather_tools,
-                    .tool_choice = "get_weather", .stream = true };
+    chat_opts o = { .messages = conversation,
+                    .system = "You are terse.",
+                    .tools = weather_tools,
+                    .tool_choice = "get_weather",
+                    .stream = true };
     CHECK_OK(do_chat(fx->llm, &o, &tok, &r, &err));
     CHECK_STR(r.text, "It is sunny in Paris.");
     CHECK_STR(er_buf_cstr(&tok.text), "It is sunny in Paris.");

@@ -23,7 +23,7 @@ static void test_open(void)
     CHECK_INT(er_llm_open(&llm, &cfg, NULL, &err), ER_EAUTH);
     CHECK(strstr(err.msg, "OPENAI_API_KEY is not set") != NULL);
     CHECK(llm == NULL);
-    cfg.openai_base_url = "http://127.0.0.1:11434/v1";   /* a local server needs none */
+    cfg.openai_base_url = "http://127.0.0.1:11434/v1"; /* a local server needs none */
     CHECK_OK(er_llm_open(&llm, &cfg, NULL, &err));
     er_llm_close(llm);
     cfg.openai_base_url = NULL;
@@ -92,8 +92,9 @@ static void check_roundtrip_request(const cJSON *body)
     CHECK_STR(er_json_str(t0, "type"), "function");
     CHECK_STR(er_json_str(fn, "name"), "get_weather");
     CHECK_STR(er_json_str(fn, "description"), "Weather for a city");
-    CHECK_STR(cJSON_GetArrayItem(er_json_arr(er_json_obj(fn, "parameters"), "required"), 0)
-                  ->valuestring, "city");
+    CHECK_STR(
+        cJSON_GetArrayItem(er_json_arr(er_json_obj(fn, "parameters"), "required"), 0)->valuestring,
+        "city");
     const cJSON *choice = er_json_obj(body, "tool_choice");
     CHECK_STR(er_json_str(choice, "type"), "function");
     CHECK_STR(er_json_str(er_json_obj(choice, "function"), "name"), "get_weather");
@@ -107,8 +108,11 @@ static void test_roundtrip_shape(llm_fixture *fx)
     er_error err = { 0 };
     er_llm_response r;
     tokens tok = { ER_BUF_INIT, 0 };
-    chat_opts o = { .messages = roundtrip, .tools = weather_tools, .tool_choice = "get_weather",
-                    .stream = true, .max_tokens = 50 };
+    chat_opts o = { .messages = roundtrip,
+                    .tools = weather_tools,
+                    .tool_choice = "get_weather",
+                    .stream = true,
+                    .max_tokens = 50 };
     CHECK_OK(do_chat(fx->llm, &o, &tok, &r, &err));
     CHECK_STR(r.text, "It is sunny in Paris.");
     CHECK_STR(er_buf_cstr(&tok.text), "It is sunny in Paris.");

@@ -75,7 +75,7 @@ static void test_tls_rule(void)
     CHECK(lo);
     CHECK_OK(er_mail_check_url("imap://[::1]:143/", &lo, &err));
     CHECK(lo);
-    CHECK_OK(er_mail_check_url("smtp://smtp.example.com:587", &lo, &err));  /* STARTTLS forced */
+    CHECK_OK(er_mail_check_url("smtp://smtp.example.com:587", &lo, &err)); /* STARTTLS forced */
     CHECK(!lo);
     CHECK(er_mail_check_url("http://example.com/", &lo, &err) == ER_EINVAL);
 }
@@ -136,7 +136,8 @@ static void test_build(void)
 {
     er_error err = { 0 };
     er_buf b = ER_BUF_INIT;
-    er_mime_draft d = { .from = "alice@example.test", .to = "Bob <bob@example.test>",
+    er_mime_draft d = { .from = "alice@example.test",
+                        .to = "Bob <bob@example.test>",
                         .subject = "Grüße aus Köln, ein ziemlich langer Betreff über mehrere "
                                    "Wörter hinweg",
                         .body = "Line one\nZeile zwei: äöü\n" };
@@ -152,8 +153,10 @@ static void test_build(void)
     cJSON_Delete(m);
     er_buf_release(&b);
 
-    er_mime_draft evil = { .from = "a@example.test", .to = "b@example.test",
-                           .subject = "hi\r\nBcc: attacker@evil.test", .body = "x" };
+    er_mime_draft evil = { .from = "a@example.test",
+                           .to = "b@example.test",
+                           .subject = "hi\r\nBcc: attacker@evil.test",
+                           .body = "x" };
     CHECK(er_mime_build(&b, &evil, &err) == ER_EINVAL);
     er_buf_release(&b);
     er_mime_draft bad_to = { .from = "a@example.test", .to = "not an address", .body = "x" };
@@ -322,8 +325,8 @@ static void test_server(int imap_port, int smtp_port)
     free(args);
     /* saved into the workspace, decoded; never over an existing file or outside */
     r = call(alice, "mail_search", "{\"subject\":\"Quarterly\"}");
-    char *mixed_id = er_xstrdup(er_json_str(cJSON_GetArrayItem(er_json_arr(r, "messages"), 0),
-                                            "id"));
+    char *mixed_id =
+        er_xstrdup(er_json_str(cJSON_GetArrayItem(er_json_arr(r, "messages"), 0), "id"));
     cJSON_Delete(r);
     char *ws = tu_tempdir("mail");
     er_tool_ctx wctx = tu_ctx(ws);
@@ -347,7 +350,8 @@ static void test_server(int imap_port, int smtp_port)
 
     /* a reply draft, threaded; nothing delivered */
     args = TU_ARGS("{\"to\":\"dave@example.test\",\"subject\":\"Re: Réunion\",\"body\":\"Yes, "
-                   "see you there.\",\"reply_to\":\"%s\"}", alt_id);
+                   "see you there.\",\"reply_to\":\"%s\"}",
+                   alt_id);
     r = call(alice, "mail_draft", args);
     free(args);
     char *draft_id = er_xstrdup(er_json_str(r, "draft_id"));
@@ -405,8 +409,10 @@ static void test_server(int imap_port, int smtp_port)
      * the retry does not send */
     er_buf raw = ER_BUF_INIT;
     er_error err = { 0 };
-    er_mime_draft d = { .from = "carol@example.test", .to = "dave@example.test",
-                        .subject = "crash test", .body = "once",
+    er_mime_draft d = { .from = "carol@example.test",
+                        .to = "dave@example.test",
+                        .subject = "crash test",
+                        .body = "once",
                         .message_id = "<crash-1@example.test>" };
     CHECK_OK(er_mime_build(&raw, &d, &err));
     er_mail_account a;

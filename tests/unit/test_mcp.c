@@ -23,13 +23,13 @@ static void test_config(void)
     CHECK(cfg.mcp && cfg.mcp->n == 2);
     const er_mcp_server_cfg *f = &cfg.mcp->v[0], *w = &cfg.mcp->v[1];
     CHECK(strcmp(f->name, "files") == 0 && f->perm == ER_PERM_READ && f->timeout == 30);
-    CHECK(w->perm == ER_PERM_SEND);   /* the default: policy.send decides */
+    CHECK(w->perm == ER_PERM_SEND); /* the default: policy.send decides */
     CHECK(strcmp(w->headers, "X-A: 1\nX-B: 2") == 0);
     CHECK(er_mcp_config_check(f, &err) == 0 && er_mcp_config_check(w, &err) == 0);
     CHECK(er_mcp_config_for_agent(w, "code") && er_mcp_config_for_agent(w, "code/writer"));
     CHECK(er_mcp_config_for_agent(w, "research") && !er_mcp_config_for_agent(w, "data"));
     CHECK(!er_mcp_config_for_agent(w, "cod"));
-    CHECK(er_mcp_config_for_agent(f, "data"));   /* no list: every agent */
+    CHECK(er_mcp_config_for_agent(f, "data")); /* no list: every agent */
     CHECK(er_config_set(&cfg, "mcp.web.bogus", "1", &err) == ER_ENOTFOUND);
     CHECK(strstr(err.msg, "mcp.web.bogus") != NULL);
     CHECK(er_config_set(&cfg, "mcp.web.permission", "exec_network", &err) == ER_EINVAL);

@@ -297,7 +297,7 @@ static void test_filters(void)
     }
     er_memory_filter f = { .user_id = bob };
     CHECK_INT(list_count(st, &f), 2);
-    f.since_ms = er_time_ms() + 60000;   /* recency: nothing that new */
+    f.since_ms = er_time_ms() + 60000; /* recency: nothing that new */
     CHECK_INT(list_count(st, &f), 0);
     er_memory_close(m);
     er_store_close(st);
@@ -323,7 +323,7 @@ static void test_hybrid_paraphrase(const fake_llm_proc *fake)
         item_init(&items[i], texts[i], "", "global");
     CHECK_OK(er_memory_save(m, items, 4, NULL, &err));
     cJSON *recs = fake_llm_records(fake, "fake-embed", 1);
-    CHECK_INT(cJSON_GetArraySize(recs), 1);   /* four texts, one batched request */
+    CHECK_INT(cJSON_GetArraySize(recs), 1); /* four texts, one batched request */
     cJSON_Delete(recs);
 
     er_memory_query q = { .text = "which car does she have", .mode = ER_MEMORY_TEXT };
@@ -394,8 +394,8 @@ static void test_index_path(void)
     er_memory_item it[60];
     char texts[60][64];
     for (int i = 0; i < 60; i++) {
-        snprintf(texts[i], sizeof texts[i], "service %d runs on host alpha%d in rack %d", i,
-                 i * 7, i % 5);
+        snprintf(texts[i], sizeof texts[i], "service %d runs on host alpha%d in rack %d", i, i * 7,
+                 i % 5);
         item_init(&it[i], texts[i], "", "global");
     }
     CHECK_OK(er_memory_save(exact, it, 60, NULL, &err));
@@ -440,8 +440,8 @@ static int graph_line(const er_memory_relation *r, void *payload)
 {
     graph_seen *g = payload;
     if (g->n < 16)
-        snprintf(g->lines[g->n++], sizeof g->lines[0], "%d %s -%s-> %s %.2f", r->depth,
-                 r->subject, r->predicate, r->object, r->confidence);
+        snprintf(g->lines[g->n++], sizeof g->lines[0], "%d %s -%s-> %s %.2f", r->depth, r->subject,
+                 r->predicate, r->object, r->confidence);
     return 0;
 }
 
@@ -457,14 +457,13 @@ static void test_graph(void)
                                     "task-1", &err));
     CHECK_OK(er_store_memory_relate(st, ann, "postgresql", "runs on", "db01", 1, "", &err));
     CHECK_OK(er_store_memory_relate(st, ann, "DB01", "sits in", "rack 4", 0.5, "", &err));
-    CHECK_OK(er_store_memory_relate(st, ann, "rack  4", "hosts", "payments   SERVICE", 0.7, "",
-                                    &err));
+    CHECK_OK(
+        er_store_memory_relate(st, ann, "rack  4", "hosts", "payments   SERVICE", 0.7, "", &err));
     /* stated again: updated, not doubled */
     CHECK_OK(er_store_memory_relate(st, ann, "payments service", "uses", "postgresql", 0.8,
                                     "task-2", &err));
     /* another user's relation to the same name stays theirs */
-    CHECK_OK(er_store_memory_relate(st, bob, "payments service", "owned by", "bob", 1, "",
-                                    &err));
+    CHECK_OK(er_store_memory_relate(st, bob, "payments service", "owned by", "bob", 1, "", &err));
     graph_seen g = { .n = 0 };
     CHECK_OK(er_store_memory_graph(st, ann, "PAYMENTS service", 1, graph_line, &g, &err));
     CHECK_INT(g.n, 2);
@@ -474,7 +473,7 @@ static void test_graph(void)
     }
     g.n = 0;
     CHECK_OK(er_store_memory_graph(st, ann, "payments service", 2, graph_line, &g, &err));
-    CHECK_INT(g.n, 4);   /* the cycle closes at step 2: every relation once */
+    CHECK_INT(g.n, 4); /* the cycle closes at step 2: every relation once */
     if (g.n == 4) {
         CHECK_STR(g.lines[2], "2 db01 -sits in-> rack 4 0.50");
         CHECK_STR(g.lines[3], "2 PostgreSQL -runs on-> db01 1.00");
@@ -493,8 +492,7 @@ static void test_graph(void)
     CHECK_OK(er_store_memory_entity(st, ann, "db01", NULL, false, db01, &err));
     CHECK(er_store_memory_alias(st, ann, db01, "postgres", &err) == ER_EEXISTS);
     /* errors */
-    CHECK(er_store_memory_graph(st, ann, "nothing here", 2, graph_line, &g, &err) ==
-          ER_ENOTFOUND);
+    CHECK(er_store_memory_graph(st, ann, "nothing here", 2, graph_line, &g, &err) == ER_ENOTFOUND);
     CHECK(er_store_memory_graph(st, ann, "postgres", 0, graph_line, &g, &err) == ER_EINVAL);
     CHECK(er_store_memory_relate(st, ann, "a", "", "b", 1, "", &err) == ER_EINVAL);
     CHECK(er_store_memory_relate(st, ann, "a", "is", "b", 1.5, "", &err) == ER_EINVAL);
@@ -514,7 +512,7 @@ static void test_offline_embedding(void)
     CHECK(er_vec_dot(a, b, ER_EMBED_OFFLINE_DIM) > er_vec_dot(a, c, ER_EMBED_OFFLINE_DIM) + 0.3f);
     float d[ER_EMBED_OFFLINE_DIM];
     er_embed_hash("deploying the payments service", d, ER_EMBED_OFFLINE_DIM);
-    CHECK(memcmp(a, d, sizeof a) == 0);   /* deterministic */
+    CHECK(memcmp(a, d, sizeof a) == 0); /* deterministic */
 }
 
 int main(void)

@@ -34,26 +34,27 @@ static const er_tool tools[] = {
       "\"raw\":{\"type\":\"boolean\"},\"timeout\":{\"type\":[\"number\",\"null\"]}}}",
       ER_PERM_NETWORK, "fetch URL [RAW] [TIMEOUT]", NULL, false },
     { "git_commit", "Commit staged changes",
-      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}",
-      ER_PERM_WRITE, "git commit MESSAGE...", NULL, false },
+      "{\"type\":\"object\",\"properties\":{\"message\":{\"type\":\"string\"}}}", ER_PERM_WRITE,
+      "git commit MESSAGE...", NULL, false },
     { "git_log", "Show recent commits",
-      "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\"}}}",
-      ER_PERM_READ, "git log [LIMIT]", NULL, false },
+      "{\"type\":\"object\",\"properties\":{\"limit\":{\"type\":\"integer\"}}}", ER_PERM_READ,
+      "git log [LIMIT]", NULL, false },
     { "mail_label", "Label messages",
       "{\"type\":\"object\",\"properties\":{\"labels\":{\"type\":\"array\","
       "\"items\":{\"type\":\"string\"}},\"ids\":{\"type\":\"array\","
       "\"items\":{\"type\":\"integer\"}}}}",
       ER_PERM_WRITE, "label LABELS [IDS]", NULL, false },
     { "config_set", "Set options",
-      "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}",
-      ER_PERM_WRITE, "set OPTIONS", NULL, false },
+      "{\"type\":\"object\",\"properties\":{\"options\":{\"type\":\"object\"}}}", ER_PERM_WRITE,
+      "set OPTIONS", NULL, false },
     /* Suffix parameters: "src/main.c:10-20". */
     { "fs_read", "Read a file",
       "{\"type\":\"object\",\"properties\":{\"path\":{\"type\":\"string\"},"
       "\"start\":{\"type\":\"integer\"},\"end\":{\"type\":\"integer\"}}}",
       ER_PERM_READ, "show PATH[:START[-END]]", NULL, false },
-    { "net_probe", "Connect to a port of a host and report whether the connection was accepted, "
-                   "how long it took and what was answered. Long first sentence.",
+    { "net_probe",
+      "Connect to a port of a host and report whether the connection was accepted, "
+      "how long it took and what was answered. Long first sentence.",
       "{\"type\":\"object\",\"properties\":{\"host\":{\"type\":\"string\"},"
       "\"port\":{\"type\":\"integer\"},\"note\":{\"type\":\"string\"}}}",
       ER_PERM_NETWORK, "probe [HOST[:PORT]] [NOTE...]", NULL, false },
@@ -112,9 +113,10 @@ static void test_parse_words(void)
                 "{\"pattern\":\"say \\\"hi\\\" \\\\ bye\",\"path\":\".\"}");
     check_parse("grep '' .", "fs_grep", "{\"pattern\":\"\",\"path\":\".\"}");
     check_parse("grep \"it's\"", "fs_grep", "{\"pattern\":\"it's\"}");
-    check_parse("grep Bob's", "fs_grep", "{\"pattern\":\"Bob's\"}");   /* an apostrophe, not a quote */
+    check_parse("grep Bob's", "fs_grep",
+                "{\"pattern\":\"Bob's\"}"); /* an apostrophe, not a quote */
     check_parse("GREP x", "fs_grep", "{\"pattern\":\"x\"}");
-    check_parse("fs_grep x", "fs_grep", "{\"pattern\":\"x\"}");        /* the tool's name works too */
+    check_parse("fs_grep x", "fs_grep", "{\"pattern\":\"x\"}"); /* the tool's name works too */
     check_parse("grep -n\tfoo", "fs_grep", "{\"pattern\":\"-n\",\"path\":\"foo\"}");
 }
 
@@ -158,13 +160,14 @@ static void test_parse_errors(void)
     check_parse_fails("grep 'abc", ER_EINVAL, "unterminated ' quote");
     check_parse_fails("grep \"abc\\\"", ER_EINVAL, "unterminated \" quote");
     check_parse_fails("frobnicate x", ER_ENOTFOUND, "no offline command 'frobnicate'");
-    check_parse_fails("secret_tool", ER_ENOTFOUND, "secret_tool");   /* no offline form */
+    check_parse_fails("secret_tool", ER_ENOTFOUND, "secret_tool"); /* no offline form */
     check_parse_fails("", ER_ENOTFOUND, "no command");
     check_parse_fails(NULL, ER_ENOTFOUND, "no command");
     check_parse_fails("please grep for TODO", ER_ENOTFOUND, "please");
     /* A form naming a parameter the schema lacks is a bug in the tool table. */
-    const er_tool bad = { "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL,
-                          false };
+    const er_tool bad = {
+        "bad", "", "{\"properties\":{}}", ER_PERM_READ, "bad THING", NULL, false
+    };
     const er_tool *t;
     cJSON *a;
     er_error err = { 0 };
@@ -199,10 +202,14 @@ static void test_parse_suffixes(void)
     const char *bad_forms[] = { "bad PATH[x", "bad PATH[:start]", "bad PATH[:START",
                                 "bad PATH[:A[:B[:C[:D]]]]" };
     for (size_t i = 0; i < ER_ARRAY_LEN(bad_forms); i++) {
-        const er_tool bad = { "bad", "",
+        const er_tool bad = { "bad",
+                              "",
                               "{\"properties\":{\"path\":{},\"a\":{},\"b\":{},\"c\":{},"
                               "\"d\":{},\"start\":{}}}",
-                              ER_PERM_READ, bad_forms[i], NULL, false };
+                              ER_PERM_READ,
+                              bad_forms[i],
+                              NULL,
+                              false };
         const er_tool *t;
         cJSON *a;
         er_error err = { 0 };
@@ -256,8 +263,8 @@ static void test_answer_command(void)
     CHECK_STR(out.text, "");
     CHECK_STR(out.stop_reason, "tool_calls");
     CHECK_STR(out.model, "offline");
-    CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3);   /* system, three messages */
-    CHECK_INT(out.usage.output_tokens, 1);             /* the arguments, one word */
+    CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3); /* system, three messages */
+    CHECK_INT(out.usage.output_tokens, 1);            /* the arguments, one word */
     er_llm_response_release(&out);
 }
 
@@ -361,7 +368,7 @@ static void test_answer_result(void)
 
     /* One enormous line of two-byte characters is cut between characters. */
     er_buf_reset(&big);
-    er_buf_putc(&big, 'x');   /* so that the cap falls inside a character */
+    er_buf_putc(&big, 'x'); /* so that the cap falls inside a character */
     while (big.len < 2 * ER_OFFLINE_RESULT_MAX)
         er_buf_puts(&big, "\xc3\xa9");
     convo[1] = big.ptr;
@@ -386,8 +393,8 @@ static void test_answer_route(void)
     if (out.ncalls == 1) {
         CHECK_STR(out.calls[0].name, "route");
         CHECK_STR(out.calls[0].id, "offline-1");
-        CHECK_OK(er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments),
-                               &err));
+        CHECK_OK(
+            er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments), &err));
     }
     const cJSON *steps = er_json_arr(args, "steps");
     CHECK_INT(cJSON_GetArraySize(steps), 1);
@@ -418,8 +425,8 @@ static void test_answer_route_compound(void)
     CHECK_OK(answer(two, 2, &req, &out, &err));
     cJSON *args = NULL;
     if (out.ncalls == 1)
-        CHECK_OK(er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments),
-                               &err));
+        CHECK_OK(
+            er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments), &err));
     const cJSON *steps = er_json_arr(args, "steps");
     CHECK_INT(cJSON_GetArraySize(steps), 2);
     const cJSON *s0 = cJSON_GetArrayItem(steps, 0), *s1 = cJSON_GetArrayItem(steps, 1);
@@ -453,8 +460,8 @@ static void test_answer_route_command(void)
         CHECK_OK(answer(msg, 2, &req, &out, &err));
         cJSON *args = NULL;
         if (out.ncalls == 1)
-            CHECK_OK(er_json_parse(&args, out.calls[0].arguments,
-                                   strlen(out.calls[0].arguments), &err));
+            CHECK_OK(
+                er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments), &err));
         CHECK_STR(er_json_str(args, "method"), "command");
         CHECK(er_json_num(args, "confidence", 0) == 1);
         CHECK_INT(cJSON_GetArraySize(er_json_obj(args, "scores")), 5);
@@ -482,15 +489,15 @@ static void test_reads_as_prose(void)
         bool prose;
     } cases[] = {
         { &tools[0], "grep invoice mail", false },
-        { &tools[0], "grep the mail", true },          /* the first argument word */
+        { &tools[0], "grep the mail", true }, /* the first argument word */
         { &tools[1], "run make -j2 all", false },
         { &tools[1], "run the numbers", true },
-        { &tools[1], "run echo it works", false },     /* one prose word, not first */
-        { &tools[1], "run lighthouse on my site and tell me the score", true },   /* two */
-        { &tools[1], "run \"the\" 'my site'", false },  /* quoted words are values */
+        { &tools[1], "run echo it works", false }, /* one prose word, not first */
+        { &tools[1], "run lighthouse on my site and tell me the score", true }, /* two */
+        { &tools[1], "run \"the\" 'my site'", false }, /* quoted words are values */
         { &tools[1], "run select a from t where b in (1, 2) and c = 'x'", false },
-        { &tools[1], "run This, please", true },       /* any case, punctuation dropped */
-        { &tools[3], "git commit fix it", false },     /* "commit" is the form's literal */
+        { &tools[1], "run This, please", true },   /* any case, punctuation dropped */
+        { &tools[3], "git commit fix it", false }, /* "commit" is the form's literal */
         { &tools[0], "grep", false },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
@@ -522,8 +529,8 @@ static void test_answer_route_prose(void)
         CHECK_OK(answer(msg, 2, &req, &out, &err));
         cJSON *args = NULL;
         if (out.ncalls == 1)
-            CHECK_OK(er_json_parse(&args, out.calls[0].arguments,
-                                   strlen(out.calls[0].arguments), &err));
+            CHECK_OK(
+                er_json_parse(&args, out.calls[0].arguments, strlen(out.calls[0].arguments), &err));
         const cJSON *step = cJSON_GetArrayItem(er_json_arr(args, "steps"), 0);
         if (!er_str_eq(er_json_str(args, "method"), cases[i][1]) ||
             !er_str_eq(er_json_str(step, "agent"), cases[i][2]))
@@ -560,7 +567,7 @@ static void test_streaming(void)
     const char *unknown[] = { "user", "what can you do?" };
     CHECK_OK(answer(unknown, 2, &req, &out, &err));
     CHECK_STR(er_buf_cstr(&sink.text), out.text);
-    CHECK(sink.chunks >= 2);   /* the help text is longer than one chunk */
+    CHECK(sink.chunks >= 2); /* the help text is longer than one chunk */
     CHECK(sink.chunks <= 8);
     er_llm_response_release(&out);
 
@@ -595,7 +602,7 @@ static void test_backend(void)
     er_error err = { 0 };
     CHECK_OK(be->open(&llm, NULL, &err));
     CHECK(llm && llm->be == be);
-    llm->agents = er_agents;   /* what er_llm_open does with the agents it is given */
+    llm->agents = er_agents; /* what er_llm_open does with the agents it is given */
     CHECK_OK(be->ping(llm, &err));
 
     cJSON *specs = cJSON_CreateArray();
@@ -609,7 +616,7 @@ static void test_backend(void)
     er_llm_request req = { .messages = msgs, .tools = specs };
     er_llm_response out;
     CHECK_OK(be->chat(llm, &req, &out, &err));
-    CHECK_INT(out.ncalls, 0);   /* fs_grep is not registered in this build */
+    CHECK_INT(out.ncalls, 0); /* fs_grep is not registered in this build */
     CHECK(out.text && strstr(out.text, "No commands are available offline") != NULL);
     /* ... but says which commands do work, and where they go. */
     CHECK(out.text && strstr(out.text, "Plain commands go to the code agent:") != NULL);

@@ -28,9 +28,9 @@ static er_env *make_env(void)
     er_error err = { 0 };
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
     setenv("XDG_CONFIG_HOME", dir, 1);
-    const char *unset[] = { "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL", "OPENAI_API_KEY",
-                            "ANTHROPIC_API_KEY", "ERRAND_LLM", "ERRAND_MAX_SECONDS",
-                            "ERRAND_DEADLINE_MARGIN" };
+    const char *unset[] = { "DATABASE_URL",       "RABBITMQ_URL",          "REDIS_URL",
+                            "OPENAI_API_KEY",     "ANTHROPIC_API_KEY",     "ERRAND_LLM",
+                            "ERRAND_MAX_SECONDS", "ERRAND_DEADLINE_MARGIN" };
     for (size_t i = 0; i < ER_ARRAY_LEN(unset); i++)
         unsetenv(unset[i]);
     CHECK_OK(er_config_load(cfg, NULL, &err));
@@ -55,7 +55,7 @@ static void new_task(er_task *t, const char *parent)
     t->agent = (char *)"code";
     er_strlcpy(t->parent_id, parent ? parent : "", sizeof t->parent_id);
     CHECK_OK(er_store_task_create(st, t, &err));
-    t->request = t->agent = NULL;   /* literals: nothing to release */
+    t->request = t->agent = NULL; /* literals: nothing to release */
 }
 
 static void take(const er_task *t, er_lease *l)
@@ -76,8 +76,13 @@ static void recorded(const er_task *t, const char *key, const char *kind, const 
 static void run(er_env *env, const er_task *t, const er_lease *l, const volatile int *lost,
                 const char *request, bool replay, er_run_result *res)
 {
-    er_run_opts o = { .task_id = t->id, .root_id = t->id, .agent = "code", .request = request,
-                      .replay = replay, .lease = l, .lost = lost };
+    er_run_opts o = { .task_id = t->id,
+                      .root_id = t->id,
+                      .agent = "code",
+                      .request = request,
+                      .replay = replay,
+                      .lease = l,
+                      .lost = lost };
     er_runtime_run(env, &o, res);
 }
 

@@ -120,8 +120,8 @@ static void test_network(const char *ws)
 {
     int port;
     int fd = listener(&port);
-    char *cmd = er_xasprintf("bash -c 'echo hello > /dev/tcp/127.0.0.1/%d' && echo connected",
-                             port);
+    char *cmd =
+        er_xasprintf("bash -c 'echo hello > /dev/tcp/127.0.0.1/%d' && echo connected", port);
     er_tool_ctx ctx = tu_ctx(ws);
     if (bwrap) {
         cJSON *r = run(&ctx, cmd, 30);
@@ -193,8 +193,9 @@ static void test_fork_bomb(const char *ws)
     /* Would grow to 2^14 (16383) shells plus their sleeps if nothing held it.
      * As root without a pids cgroup or bwrap nothing would: keep it small then. */
     bool held = bwrap || getuid() != 0 || access("/sys/fs/cgroup/pids/cgroup.procs", W_OK) == 0;
-    tu_write(ws, "bomb.sh", "b() { echo . >> spawned; if [ \"$1\" -gt 0 ]; then "
-                            "b $(($1 - 1)) & b $(($1 - 1)) & fi; sleep 60; }\nb \"$1\"\n");
+    tu_write(ws, "bomb.sh",
+             "b() { echo . >> spawned; if [ \"$1\" -gt 0 ]; then "
+             "b $(($1 - 1)) & b $(($1 - 1)) & fi; sleep 60; }\nb \"$1\"\n");
     er_tool_ctx ctx = tu_ctx(ws);
     cJSON *r = run(&ctx, held ? "sh bomb.sh 13 2>/dev/null" : "sh bomb.sh 7 2>/dev/null", 4);
     CHECK(r != NULL);
@@ -225,8 +226,10 @@ static void test_background_job(const char *ws)
 static void test_big_output(const char *ws)
 {
     er_tool_ctx ctx = tu_ctx(ws);
-    cJSON *r = run(&ctx, "head -c 100000000 /dev/zero | tr '\\0' a; echo; echo tail-marker; "
-                         "head -c 3000000 /dev/zero | tr '\\0' e >&2", 120);
+    cJSON *r = run(&ctx,
+                   "head -c 100000000 /dev/zero | tr '\\0' a; echo; echo tail-marker; "
+                   "head -c 3000000 /dev/zero | tr '\\0' e >&2",
+                   120);
     CHECK_INT(er_json_num(r, "exit_code", -1), 0);
     CHECK_INT(er_json_num(r, "stdout_bytes", 0), 100000000 + 1 + 12);
     CHECK_INT(er_json_num(r, "stderr_bytes", 0), 3000000);
@@ -249,13 +252,15 @@ static void test_read_only(const char *ws)
         printf("skip: no bwrap, so no read-only bind to test\n");
         return;
     }
-    cJSON *r = run(&ctx, "touch made-by-run && echo wrote; cat bomb.sh > /dev/null && echo read", 30);
+    cJSON *r =
+        run(&ctx, "touch made-by-run && echo wrote; cat bomb.sh > /dev/null && echo read", 30);
     CHECK_STR(er_json_str(r, "stdout"), "read\n");
     CHECK(!tu_exists(ws, "made-by-run"));
     cJSON_Delete(r);
     /* /usr is read-only and /tmp is private even with a writable workspace. */
     ctx.workspace_read_only = false;
-    r = run(&ctx, "touch /usr/errand-probe 2>/dev/null || echo ro; echo x > /tmp/errand-private-probe",
+    r = run(&ctx,
+            "touch /usr/errand-probe 2>/dev/null || echo ro; echo x > /tmp/errand-private-probe",
             30);
     CHECK_STR(er_json_str(r, "stdout"), "ro\n");
     CHECK(access("/tmp/errand-private-probe", F_OK) != 0);
@@ -292,7 +297,8 @@ static void test_jail(const char *ws)
     setenv("XDG_CONFIG_HOME", conf, 1);
     char *cmd = er_xasprintf(
         "for f in %s/.ssh/id_rsa %s/errand/jwt.secret %s/errand/errand.db %s/errand/config "
-        "/etc/shadow /etc/gshadow %s/theirs.txt; do cat $f 2>/dev/null || echo \"hidden $f\"; done; "
+        "/etc/shadow /etc/gshadow %s/theirs.txt; do cat $f 2>/dev/null || echo \"hidden $f\"; "
+        "done; "
         "ls /root /home /var/lib /srv /run 2>/dev/null; ls %s 2>/dev/null || echo no-home; "
         "echo \"HOME=$HOME\"; touch \"$HOME/x\" && echo home-writable; "
         "head -1 /etc/passwd | cut -d: -f1; test -s /etc/ssl/certs/ca-certificates.crt && echo tls",
@@ -301,7 +307,7 @@ static void test_jail(const char *ws)
     cJSON *r = run(&ctx, cmd, 30);
     const char *out = er_json_str(r, "stdout");
     static const char *const secrets[] = { "PRIVATE-KEY", "SIGNING-KEY", "SQLITE-ROWS",
-                                           "CONFIG-KEY", "OTHER-USER", "root:" };
+                                           "CONFIG-KEY",  "OTHER-USER",  "root:" };
     for (size_t i = 0; i < ER_ARRAY_LEN(secrets); i++)
         CHECK(!tu_contains(out, secrets[i]));
     CHECK(tu_contains(out, "hidden /etc/shadow\nhidden /etc/gshadow\n"));
@@ -311,12 +317,14 @@ static void test_jail(const char *ws)
     /* Local mode may work in a HOME that holds errand's files: they are
      * covered, read-only, and stay untouched. */
     er_tool_ctx local = tu_ctx(home);
-    r = run(&local, "cat .local/share/errand/jwt.secret .config/errand/config; "
-                    "ls -A .local/share/errand; touch .local/share/errand/x || echo ro; "
-                    "cat .ssh/id_rsa", 30);
+    r = run(&local,
+            "cat .local/share/errand/jwt.secret .config/errand/config; "
+            "ls -A .local/share/errand; touch .local/share/errand/x || echo ro; "
+            "cat .ssh/id_rsa",
+            30);
     out = er_json_str(r, "stdout");
     CHECK(!tu_contains(out, "SIGNING-KEY") && !tu_contains(out, "CONFIG-KEY"));
-    CHECK(tu_contains(out, "ro\nPRIVATE-KEY-0815"));   /* the workspace itself is shown */
+    CHECK(tu_contains(out, "ro\nPRIVATE-KEY-0815")); /* the workspace itself is shown */
     cJSON_Delete(r);
     char *key = tu_read(home, ".local/share/errand/jwt.secret");
     CHECK_STR(key, "SIGNING-KEY-4711\n");
@@ -337,8 +345,9 @@ static void test_jail(const char *ws)
 static void test_builds(const char *ws)
 {
     er_tool_ctx ctx = tu_ctx(ws);
-    tu_write(ws, "hello.c", "#include <stdio.h>\nint main(void) { puts(\"hello from make\"); "
-                            "return 0; }\n");
+    tu_write(ws, "hello.c",
+             "#include <stdio.h>\nint main(void) { puts(\"hello from make\"); "
+             "return 0; }\n");
     tu_write(ws, "Makefile", "hello: hello.c\n\tcc -O2 -o $@ $<\n");
     cJSON *r = run(&ctx, "rm -f hello; make -s && ./hello", 60);
     CHECK_INT(er_json_num(r, "exit_code", -1), 0);
@@ -354,9 +363,11 @@ static void test_builds(const char *ws)
         cJSON_Delete(r);
     }
     free(node);
-    r = run(&ctx, "rm -rf g && mkdir g && cd g && git init -q . && git -c user.name=t "
-                  "-c user.email=t@t commit -q --allow-empty -m x && git log --format=%s && "
-                  "getent hosts localhost | head -1 | cut -c1-9", 60);
+    r = run(&ctx,
+            "rm -rf g && mkdir g && cd g && git init -q . && git -c user.name=t "
+            "-c user.email=t@t commit -q --allow-empty -m x && git log --format=%s && "
+            "getent hosts localhost | head -1 | cut -c1-9",
+            60);
     CHECK_STR(er_json_str(r, "stdout"), "x\n127.0.0.1\n");
     cJSON_Delete(r);
 }
@@ -366,16 +377,24 @@ static void test_builds(const char *ws)
 static void test_env_allow_list(const char *ws)
 {
     static const char *const vars[][2] = {
-        { "GITHUB_PAT", "ghp_notforcommands" }, { "SENTRY_DSN", "https://k@sentry.example/1" },
-        { "http_proxy", "http://user:pw@proxy.example:3128" }, { "MY_TOOL_FLAG", "1" },
-        { "OPENAI_API_KEY", "sk-never" }, { "DATABASE_URL", "postgresql://u:pw@db/x" },
-        { "LANG", "C.UTF-8" }, { "LC_ALL", "C" }, { "TZ", "UTC" }, { "TERM", "dumb" },
+        { "GITHUB_PAT", "ghp_notforcommands" },
+        { "SENTRY_DSN", "https://k@sentry.example/1" },
+        { "http_proxy", "http://user:pw@proxy.example:3128" },
+        { "MY_TOOL_FLAG", "1" },
+        { "OPENAI_API_KEY", "sk-never" },
+        { "DATABASE_URL", "postgresql://u:pw@db/x" },
+        { "LANG", "C.UTF-8" },
+        { "LC_ALL", "C" },
+        { "TZ", "UTC" },
+        { "TERM", "dumb" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(vars); i++)
         setenv(vars[i][0], vars[i][1], 1);
     er_sandbox_opts o = { .workspace = ws, .timeout_s = 30 };
-    const char *argv[] = { "/bin/sh", "-c", "env | cut -d= -f1 | grep -Ev '^(_|PWD|SHLVL)$' | sort | "
-                           "tr '\\n' ' '", NULL };
+    const char *argv[] = { "/bin/sh", "-c",
+                           "env | cut -d= -f1 | grep -Ev '^(_|PWD|SHLVL)$' | sort | "
+                           "tr '\\n' ' '",
+                           NULL };
     er_sandbox_result r;
     CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
     const char *want = bwrap ? "GOCACHE HOME LANG LC_ALL PATH TERM TMPDIR TZ XDG_CACHE_HOME "
@@ -399,8 +418,10 @@ static void test_env_allow_list(const char *ws)
 static void test_memory_and_tmp(const char *ws)
 {
     er_sandbox_opts o = { .workspace = ws, .timeout_s = 60, .memory_total = 256ull << 20 };
-    const char *argv[] = { "/bin/sh", "-c", "for i in 1 2 3; do python3 -c \"b = b'x' * (160 << "
-                           "20); import time; time.sleep(3); print('kept')\" & done; wait", NULL };
+    const char *argv[] = { "/bin/sh", "-c",
+                           "for i in 1 2 3; do python3 -c \"b = b'x' * (160 << "
+                           "20); import time; time.sleep(3); print('kept')\" & done; wait",
+                           NULL };
     er_sandbox_result r;
     CHECK_OK(er_sandbox_run(&r, &o, argv, &err));
     if (r.memory_limit == 0) {
@@ -418,9 +439,11 @@ static void test_memory_and_tmp(const char *ws)
     if (!bwrap)
         return;
     er_sandbox_opts t = { .workspace = ws, .timeout_s = 60, .tmp_bytes = 8ull << 20 };
-    const char *fill[] = { "/bin/sh", "-c", "for d in /tmp /tmp/home /dev/shm; do "
+    const char *fill[] = { "/bin/sh", "-c",
+                           "for d in /tmp /tmp/home /dev/shm; do "
                            "head -c 16777216 /dev/zero > $d/big 2>/dev/null; echo \"$d $?\"; "
-                           "rm -f $d/big; done; touch /etc/x 2>/dev/null || echo etc-ro", NULL };
+                           "rm -f $d/big; done; touch /etc/x 2>/dev/null || echo etc-ro",
+                           NULL };
     CHECK_OK(er_sandbox_run(&r, &t, fill, &err));
     CHECK_STR(r.out.ptr, "/tmp 1\n/tmp/home 1\n/dev/shm 1\netc-ro\n");
     er_sandbox_result_release(&r);
@@ -458,7 +481,7 @@ static void test_limits_only(const char *ws)
     char *want = er_xasprintf("%s\n", ws);
     CHECK_STR(r.out.ptr, want);
     free(want);
-    CHECK(r.exit_code != 0);  /* 3 GiB is over the 2 GiB address-space limit */
+    CHECK(r.exit_code != 0); /* 3 GiB is over the 2 GiB address-space limit */
     CHECK(tu_contains(r.err.ptr, "MemoryError"));
     er_sandbox_result_release(&r);
     const char *missing[] = { "no-such-binary-4711", NULL };

@@ -176,13 +176,47 @@ static void test_rules_like_git(const char *home)
         "[!q]1.md\n");
     put(root, "sub/.gitignore", "!*.log\n/anch.txt\ndeep/\n");
     const char *files[] = {
-        "keep.log", "x.log", "build/a.c", "sub/build/b.c", "node_modules/m.js",
-        "x/node_modules/n.js", "doc/a/b/c.pdf", "doc/c.pdf", "doc/c.txt", "tmp/t", "q/tmp/t2",
-        "a/z", "a/b/c/z", "a/zz", "#hash", "!bang", "trailing ", "spaces", "foo/bar", "foo/baz",
-        "vendor/keep.txt", "x.o", "x.a", "x.c", "dironly", "s/dironly/f", "sub/y.log",
-        "sub/anch.txt", "sub/q/anch.txt", "sub/deep/f", "sub/x/deep/f", "excluded_by_info",
-        "z.globalign", ".hidden/f", "normal.c", "mid/keep", "mid/a/b", "x1.txt", "x12.txt",
-        "a1.md", "q1.md",
+        "keep.log",
+        "x.log",
+        "build/a.c",
+        "sub/build/b.c",
+        "node_modules/m.js",
+        "x/node_modules/n.js",
+        "doc/a/b/c.pdf",
+        "doc/c.pdf",
+        "doc/c.txt",
+        "tmp/t",
+        "q/tmp/t2",
+        "a/z",
+        "a/b/c/z",
+        "a/zz",
+        "#hash",
+        "!bang",
+        "trailing ",
+        "spaces",
+        "foo/bar",
+        "foo/baz",
+        "vendor/keep.txt",
+        "x.o",
+        "x.a",
+        "x.c",
+        "dironly",
+        "s/dironly/f",
+        "sub/y.log",
+        "sub/anch.txt",
+        "sub/q/anch.txt",
+        "sub/deep/f",
+        "sub/x/deep/f",
+        "excluded_by_info",
+        "z.globalign",
+        ".hidden/f",
+        "normal.c",
+        "mid/keep",
+        "mid/a/b",
+        "x1.txt",
+        "x12.txt",
+        "a1.md",
+        "q1.md",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(files); i++)
         put(root, files[i], "text\n");
@@ -197,7 +231,7 @@ static void test_rules_like_git(const char *home)
     }
     CHECK(tu_contains(all, "|keep.log|") && !tu_contains(all, "|x.log|"));
     CHECK(tu_contains(all, "|sub/build/b.c|") && !tu_contains(all, "|build/a.c|"));
-    CHECK(!tu_contains(all, "vendor/keep.txt"));   /* no re-include inside an ignored dir */
+    CHECK(!tu_contains(all, "vendor/keep.txt")); /* no re-include inside an ignored dir */
     CHECK(tu_contains(all, "|sub/y.log|") && tu_contains(all, "|sub/q/anch.txt|"));
     CHECK(!tu_contains(all, "z.globalign") && !tu_contains(all, "excluded_by_info"));
     CHECK(tu_contains(all, "|.hidden/f|") && tu_contains(all, "|foo/bar|"));
@@ -211,9 +245,10 @@ static void test_rules_like_git(const char *home)
 static void test_random_trees(void)
 {
     static const char *const pool[] = {
-        "*.c", "!d.c", "a/", "/b", "a/**/c", "**/b/*.txt", "!*.txt", "c", "*.log", "!/a/e.log",
-        "b/d.c", "[ab]", "?", "!b", "**/e.log", "a/*/f.txt", "/*.txt", "d.*", "!c/", "**/a",
-        "b/**", "*", "!*/", "e.log/", "\\!x", "#c", "a/b/", "!a/b/d.c",
+        "*.c",      "!d.c",      "a/",        "/b",    "a/**/c", "**/b/*.txt", "!*.txt",
+        "c",        "*.log",     "!/a/e.log", "b/d.c", "[ab]",   "?",          "!b",
+        "**/e.log", "a/*/f.txt", "/*.txt",    "d.*",   "!c/",    "**/a",       "b/**",
+        "*",        "!*/",       "e.log/",    "\\!x",  "#c",     "a/b/",       "!a/b/d.c",
     };
     static const char *const fnames[] = { "a", "b", "c", "d.c", "e.log", "f.txt" };
     static const char *const dnames[] = { "a", "b", "c" };
@@ -237,7 +272,8 @@ static void test_random_trees(void)
             char *abs = er_xasprintf("%s/%s", root, path);
             /* A name already used for a directory (or the other way) is skipped. */
             bool clash = false;
-            for (char *s = strchr(abs + strlen(root) + 1, '/'); s && !clash; s = strchr(s + 1, '/')) {
+            for (char *s = strchr(abs + strlen(root) + 1, '/'); s && !clash;
+                 s = strchr(s + 1, '/')) {
                 *s = '\0';
                 clash = stat(abs, &st) == 0 && !S_ISDIR(st.st_mode);
                 *s = '/';
@@ -265,7 +301,8 @@ static void test_random_trees(void)
         CHECK(same);
         if (!same) {
             char *cmd = er_xasprintf("cd '%s' && find . -name .gitignore -exec sh -c "
-                                     "'echo \"== $1\"; cat \"$1\"' _ {} \\; >&2", root);
+                                     "'echo \"== $1\"; cat \"$1\"' _ {} \\; >&2",
+                                     root);
             if (system(cmd) != 0)
                 fprintf(stderr, "could not show the rules\n");
             free(cmd);
@@ -285,9 +322,9 @@ static void test_rules_direct(void)
     er_ignore_push_text(ig, "sub", sub, strlen(sub));
     CHECK(er_ignore_match(ig, "/nonexistent-top/a.o", false));
     CHECK(!er_ignore_match(ig, "/nonexistent-top/keep.o", false));
-    CHECK(!er_ignore_match(ig, "/nonexistent-top/sub/a.o", false));   /* closer level wins */
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/sub/a.o", false)); /* closer level wins */
     CHECK(er_ignore_match(ig, "/nonexistent-top/x/lib", true));
-    CHECK(!er_ignore_match(ig, "/nonexistent-top/x/lib", false));    /* directories only */
+    CHECK(!er_ignore_match(ig, "/nonexistent-top/x/lib", false)); /* directories only */
     CHECK(er_ignore_match(ig, "/nonexistent-top/only_top", false));
     CHECK(!er_ignore_match(ig, "/nonexistent-top/sub/only_top", false));
     CHECK(!er_ignore_match(ig, "/elsewhere/a.o", false));
@@ -312,7 +349,7 @@ static void test_ignore_files(void)
     for (size_t i = 0; i < o.n; i++)
         kept += strcmp(o.v[i], "keep.gen") == 0 || strcmp(o.v[i], "ok.txt") == 0;
     CHECK_INT(kept, 2);
-    CHECK_INT(o.n, 5);   /* plus the three ignore files themselves (hidden=true) */
+    CHECK_INT(o.n, 5); /* plus the three ignore files themselves (hidden=true) */
     names_free(&o);
     tu_rmrf(root);
     free(root);
@@ -363,8 +400,8 @@ static void test_dialect(void)
     CHECK_STR(scan("\\s+$", "clean\ntrailing  \nend", plain), "[trailing  ]");
     CHECK_STR(scan("^$", "a\n\nb\n", plain), "[]");
     CHECK_STR(scan("^b", "a\nb\nab\n", plain), "[b]");
-    CHECK_STR(scan("y", "x\ny", plain), "[y]");   /* a last line without a newline */
-    CHECK_STR(scan("a\\sb", "a\nb\na b\n", plain), "[a b]");   /* no match through a newline */
+    CHECK_STR(scan("y", "x\ny", plain), "[y]");              /* a last line without a newline */
+    CHECK_STR(scan("a\\sb", "a\nb\na b\n", plain), "[a b]"); /* no match through a newline */
     CHECK_STR(scan("a\\nb", "a\nb\nc\n", multi), "[a\nb]");
     CHECK_STR(scan("^fn.*\\{\\n\\s+return", "fn x() {\n    return 1;\n}\n", multi),
               "[fn x() {\n    return 1;]");
@@ -374,16 +411,26 @@ static void test_dialect(void)
     CHECK_STR(scan("needle", "NEEDLE\nneedle\n", ic), "[NEEDLE][needle]");
     CHECK_STR(scan("needle", "NEEDLE\nneedle\n", smart), "[NEEDLE][needle]");
     CHECK_STR(scan("Needle", "NEEDLE\nNeedle\n", smart), "[Needle]");
-    CHECK_STR(scan("\\bsnake", "Snake\nxsnake\n", smart), "[Snake]");   /* \\b is no capital */
+    CHECK_STR(scan("\\bsnake", "Snake\nxsnake\n", smart), "[Snake]"); /* \\b is no capital */
     CHECK_STR(scan("\\bSnake", "snake\nSnake\n", smart), "[Snake]");
     CHECK_STR(scan("caf\xc3\xa9", "caf\xc3\xa9\ncafe\n\xff\xfe caf\xc3\xa9\n", plain),
               "[caf\xc3\xa9][\xff\xfe caf\xc3\xa9]");
     CHECK_STR(scan("x", "", plain), "");
     /* The prefilter's literal: only what every match must hold. */
-    struct { const char *pat, *lit; } lits[] = {
-        { "hello_world", "hello_world" }, { "foo\\d+barbaz", "barbaz" }, { "colou?r", "colo" },
-        { "(abc)+def", "def" }, { "a|bcd", NULL }, { "(?i)abc", NULL }, { "ab*c", "a" },
-        { "x[abc]yz", "yz" }, { "\\.txt$", ".txt" }, { "a{0,3}bb", "bb" }, { "\\bstd::vec", "std::vec" },
+    struct {
+        const char *pat, *lit;
+    } lits[] = {
+        { "hello_world", "hello_world" },
+        { "foo\\d+barbaz", "barbaz" },
+        { "colou?r", "colo" },
+        { "(abc)+def", "def" },
+        { "a|bcd", NULL },
+        { "(?i)abc", NULL },
+        { "ab*c", "a" },
+        { "x[abc]yz", "yz" },
+        { "\\.txt$", ".txt" },
+        { "a{0,3}bb", "bb" },
+        { "\\bstd::vec", "std::vec" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(lits); i++) {
         er_grep *g;
@@ -400,8 +447,9 @@ static void test_dialect(void)
     CHECK_STR(er_grep_literal(g0), "mutex_lock");
     er_grep_free(g0);
     CHECK_STR(scan("\\bmutex\\b", "a MUTEX b\nmutexes\nxmutex\nMuTeX\n", ic), "[a MUTEX b][MuTeX]");
-    CHECK_STR(scan("Q9", "q9\nQ9\nq8\n", (er_grep_opts){ .fixed_strings = true, .ignore_case = true }),
-              "[q9][Q9]");
+    CHECK_STR(
+        scan("Q9", "q9\nQ9\nq8\n", (er_grep_opts){ .fixed_strings = true, .ignore_case = true }),
+        "[q9][Q9]");
     /* The prefilter must not lose matches the regex would find. */
     CHECK_STR(scan("colou?r", "color\ncolour\ncolr\n", plain), "[color][colour]");
     CHECK_STR(scan("ab*c", "ac\nabbc\nbc\n", plain), "[ac][abbc]");
@@ -432,8 +480,9 @@ static void test_tools(void)
     put(ws, "build/out.c", "int needle;\n");
     put(ws, "src/app.js", "// needle in js\nlet x = 1;\n");
     put(ws, "src/app.min.js", "needle\n");
-    put(ws, "src/main.c", "#include <stdio.h>\n\nint main(void)\n{\n    int needle = 2;\n"
-                          "    return needle - 2;\n}\n");
+    put(ws, "src/main.c",
+        "#include <stdio.h>\n\nint main(void)\n{\n    int needle = 2;\n"
+        "    return needle - 2;\n}\n");
     put(ws, "src/util.h", "int NEEDLE_MAX;\n");
     put(ws, "src/z.py", "def needle():\n    pass\n");
     put(ws, ".env", "NEEDLE=secret\n");
@@ -458,22 +507,26 @@ static void test_tools(void)
     free(p);
 
     /* Defaults: ignored, hidden and binary files skipped; sorted by path. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
-                     "\"files_with_matches\"}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\"}",
+                     &err));
     char *txt = er_json_print(r);
     CHECK(tu_contains(txt, "\"files\":[\"latin\xef\xbf\xbd.txt\",\"notes.txt\",\"src/app.js\","
                            "\"src/main.c\",\"src/z.py\"]"));
     CHECK(!tu_contains(txt, "node_modules") && !tu_contains(txt, "build/") &&
           !tu_contains(txt, "min.js") && !tu_contains(txt, ".env") && !tu_contains(txt, ".config"));
-    CHECK_INT(er_json_num(r, "binary_skipped", -1), 2);   /* bin.dat and the sparse file */
+    CHECK_INT(er_json_num(r, "binary_skipped", -1), 2); /* bin.dat and the sparse file */
     CHECK(er_json_num(r, "ignored", 0) >= 3);
     CHECK(er_json_num(r, "hidden_skipped", 0) >= 2);
     free(txt);
     cJSON_Delete(r);
     /* hidden and no_ignore bring them back; .git is never searched. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"output_mode\":"
                      "\"files_with_matches\",\"hidden\":true,\"no_ignore\":true,"
-                     "\"ignore_case\":true}", &err));
+                     "\"ignore_case\":true}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "node_modules/lib/index.js") && tu_contains(txt, "build/out.c") &&
           tu_contains(txt, "src/app.min.js") && tu_contains(txt, ".env") &&
@@ -481,8 +534,10 @@ static void test_tools(void)
     free(txt);
     cJSON_Delete(r);
     /* Content with line numbers, and context around matches. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
-                     "\"context\":1}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
+                     "\"context\":1}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "[\"notes.txt-2-line2\",\"notes.txt:3:needle here\","
                            "\"notes.txt-4-line4\",\"--\",\"notes.txt-6-line6\","
@@ -490,8 +545,10 @@ static void test_tools(void)
     CHECK_INT(er_json_num(r, "count", 0), 2);
     free(txt);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
-                     "\"before\":4,\"after\":0}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"path\":\"notes.txt\","
+                     "\"before\":4,\"after\":0}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "[\"notes.txt-1-line1\",\"notes.txt-2-line2\",\"notes.txt:3:needle "
                            "here\",\"notes.txt-4-line4\",\"notes.txt-5-line5\","
@@ -499,20 +556,26 @@ static void test_tools(void)
     free(txt);
     cJSON_Delete(r);
     /* Counts per file, type and glob filters. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":\"count\","
-                     "\"type\":\"c\",\"smart_case\":true}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"output_mode\":\"count\","
+                     "\"type\":\"c\",\"smart_case\":true}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "\"counts\":[\"src/main.c:2\",\"src/util.h:1\"]"));
     free(txt);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
-                     "\"files_with_matches\",\"glob\":\"*.{js,py}\"}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\",\"glob\":\"*.{js,py}\"}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "\"files\":[\"src/app.js\",\"src/z.py\"]"));
     free(txt);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"output_mode\":"
-                     "\"files_with_matches\",\"glob\":\"src/** !*.py\"}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"output_mode\":"
+                     "\"files_with_matches\",\"glob\":\"src/** !*.py\"}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "\"files\":[\"src/app.js\",\"src/main.c\"]"));
     free(txt);
@@ -520,12 +583,14 @@ static void test_tools(void)
     CHECK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"x\",\"type\":\"cobol\"}", &err) == ER_EINVAL);
     CHECK(tu_contains(err.msg, "unknown type 'cobol'") && tu_contains(err.msg, "py"));
     /* Fixed strings, multiline, a bad pattern through the tool. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle - 2;\",\"fixed_strings\":true}",
-                     &err));
+    CHECK_OK(
+        tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle - 2;\",\"fixed_strings\":true}", &err));
     CHECK_INT(er_json_num(r, "count", 0), 1);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"main\\\\(void\\\\)\\\\n\\\\{\","
-                     "\"multiline\":true}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"main\\\\(void\\\\)\\\\n\\\\{\","
+                     "\"multiline\":true}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "\"src/main.c:3:int main(void)\",\"src/main.c:4:{\""));
     free(txt);
@@ -539,8 +604,10 @@ static void test_tools(void)
     CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "matches")), 3);
     cJSON_Delete(r);
     /* A capped list still counts every file. */
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"max_results\":2,"
-                     "\"output_mode\":\"files_with_matches\"}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"max_results\":2,"
+                     "\"output_mode\":\"files_with_matches\"}",
+                     &err));
     CHECK(er_json_bool(r, "truncated", false));
     CHECK_INT(cJSON_GetArraySize(er_json_arr(r, "files")), 2);
     CHECK_INT(er_json_num(r, "count", 0), 5);
@@ -564,7 +631,7 @@ static void test_tools(void)
     CHECK(tu_contains(txt, ".config/x.c") && !tu_contains(txt, "build/out.c"));
     free(txt);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\".config/*\"}", &err));   /* named outright */
+    CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\".config/*\"}", &err)); /* named outright */
     CHECK_INT(er_json_num(r, "count", 0), 1);
     cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "list_dir", &ctx, "{}", &err));
@@ -580,7 +647,7 @@ static void test_tools(void)
     free(txt);
     cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "list_dir", &ctx, "{\"path\":\"src\"}", &err));
-    CHECK_INT(er_json_num(r, "count", 0), 4);   /* app.min.js left out */
+    CHECK_INT(er_json_num(r, "count", 0), 4); /* app.min.js left out */
     cJSON_Delete(r);
 
     /* Cancellation reaches the scan of a large file. */

@@ -6,7 +6,7 @@
  *
  * A request is a srv_req built here; its headers come from a table this file
  * puts behind libmicrohttpd's header lookup (the srv_mhd function table). */
-#define SRV_MHD_NO_REDIRECT   /* this file fills srv_mhd itself */
+#define SRV_MHD_NO_REDIRECT /* this file fills srv_mhd itself */
 #include "check.h"
 #include "fake_backends.h"
 #include "server.h"
@@ -24,7 +24,7 @@ static char dir[] = "/tmp/errand-server-XXXXXX";
 /* ---- requests without a connection ---- */
 
 typedef struct fake_conn {
-    const char *headers[8][2];   /* name, value; NULL name ends */
+    const char *headers[8][2]; /* name, value; NULL name ends */
 } fake_conn;
 
 static const char *lookup(struct MHD_Connection *conn, enum MHD_ValueKind kind, const char *key)
@@ -135,7 +135,8 @@ static void test_static(srv *s, er_config *cfg)
     CHECK_INT(get_static(s, &r, &conn, "/", NULL), 200);
     CHECK_STR(r.ctype, "text/html; charset=utf-8");
     CHECK_STR(er_buf_cstr(&r.reply), "<!doctype html><title>errand</title>");
-    CHECK(strstr(er_buf_cstr(&r.headers), "Content-Security-Policy: default-src 'none'; script-src 'self';") != NULL);
+    CHECK(strstr(er_buf_cstr(&r.headers),
+                 "Content-Security-Policy: default-src 'none'; script-src 'self';") != NULL);
     CHECK(strstr(er_buf_cstr(&r.headers), "Cache-Control: no-cache\r\n") != NULL);
     CHECK(strstr(er_buf_cstr(&r.headers), "Content-Encoding") == NULL);
     CHECK(r.cache_set);
@@ -148,7 +149,7 @@ static void test_static(srv *s, er_config *cfg)
 
     CHECK_INT(get_static(s, &r, &conn, "/assets/app-1a2b.js", "gzip"), 200);
     CHECK_STR(r.ctype, "text/javascript; charset=utf-8");
-    CHECK_STR(er_buf_cstr(&r.reply), "console.log(1)");   /* no .gz beside it */
+    CHECK_STR(er_buf_cstr(&r.reply), "console.log(1)"); /* no .gz beside it */
     CHECK(strstr(er_buf_cstr(&r.headers), "immutable") != NULL);
     CHECK(strstr(er_buf_cstr(&r.headers), "Content-Security-Policy") == NULL);
     req_release(&r);
@@ -157,7 +158,7 @@ static void test_static(srv *s, er_config *cfg)
     req_release(&r);
     CHECK_INT(get_static(s, &r, &conn, "/assets/missing.js", NULL), 0);
     req_release(&r);
-    CHECK_INT(get_static(s, &r, &conn, "/assets", NULL), 0);   /* a directory */
+    CHECK_INT(get_static(s, &r, &conn, "/assets", NULL), 0); /* a directory */
     req_release(&r);
     free(root);
 }
@@ -195,8 +196,9 @@ static void test_route_find(void)
     rt = srv_route_find("GET", "/api/v1/agents/code/config", params, &idx, &allow);
     CHECK_STR(rt ? rt->name : NULL, "agents.config.get");
     /* No such path: nothing allowed (a 404). */
-    const char *none[] = { "/api/v1/tasks/", "/api/v1/task", "/api/v1/tasks/a/b",
-                           "/API/v1/tasks", "", "/" };
+    const char *none[] = {
+        "/api/v1/tasks/", "/api/v1/task", "/api/v1/tasks/a/b", "/API/v1/tasks", "", "/"
+    };
     for (size_t i = 0; i < ER_ARRAY_LEN(none); i++) {
         er_buf_reset(&allow);
         CHECK(srv_route_find("GET", none[i], params, &idx, &allow) == NULL);
@@ -249,11 +251,12 @@ static void test_replies(srv *s)
     req_release(&r);
 
     /* Server-side failures: the status of the code, no details for the client. */
-    static const struct { int code, status; } map[] = {
-        { ER_EINVAL, 400 },    { ER_EAUTH, 401 },     { ER_EDENIED, 403 },
-        { ER_ENOTFOUND, 404 }, { ER_ECONFLICT, 409 }, { ER_EEXISTS, 409 },
-        { ER_ETOOBIG, 413 },   { ER_EPROTO, 502 },    { ER_EUNAVAIL, 503 },
-        { ER_ETIMEDOUT, 504 }, { ER_EIO, 500 },       { ER_EINTERNAL, 500 },
+    static const struct {
+        int code, status;
+    } map[] = {
+        { ER_EINVAL, 400 },    { ER_EAUTH, 401 },     { ER_EDENIED, 403 }, { ER_ENOTFOUND, 404 },
+        { ER_ECONFLICT, 409 }, { ER_EEXISTS, 409 },   { ER_ETOOBIG, 413 }, { ER_EPROTO, 502 },
+        { ER_EUNAVAIL, 503 },  { ER_ETIMEDOUT, 504 }, { ER_EIO, 500 },     { ER_EINTERNAL, 500 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++)
         CHECK_INT(srv_status_of(map[i].code), map[i].status);
@@ -269,11 +272,12 @@ static void test_replies(srv *s)
 
 /* A body for the chat route with these headers: the status body.c answers
  * (0: accepted, r->body set).  *out gets the parsed error reply, if any. */
-static int chat_body(srv *s, const char *ctype, const char *length, const char *body,
-                     size_t len, cJSON **out)
+static int chat_body(srv *s, const char *ctype, const char *length, const char *body, size_t len,
+                     cJSON **out)
 {
-    fake_conn conn = { { { "Content-Type", ctype }, { "Content-Length", length },
-                         { NULL, NULL } } };
+    fake_conn conn = {
+        { { "Content-Type", ctype }, { "Content-Length", length }, { NULL, NULL } }
+    };
     if (!ctype)
         conn.headers[0][0] = "X-None";
     srv_req r;
@@ -291,8 +295,7 @@ static int chat_body(srv *s, const char *ctype, const char *length, const char *
 }
 
 /* The status, and the field the error names (NULL: none), for a chat body. */
-static void expect_body(srv *s, const char *body, int status, const char *field,
-                        const char *words)
+static void expect_body(srv *s, const char *body, int status, const char *field, const char *words)
 {
     cJSON *j = NULL;
     int got = chat_body(s, "application/json", NULL, body, strlen(body), &j);
@@ -313,8 +316,8 @@ static void test_bodies(srv *s)
     CHECK_INT(chat_body(s, NULL, NULL, "{}", 2, NULL), 415);
     CHECK_INT(chat_body(s, "text/plain", NULL, "{}", 2, NULL), 415);
     CHECK_INT(chat_body(s, "application/jsonp", NULL, "{}", 2, NULL), 415);
-    CHECK_INT(chat_body(s, "application/json; charset=utf-8", NULL, "{\"message\":\"hi\"}", 16,
-                        NULL), 0);
+    CHECK_INT(
+        chat_body(s, "application/json; charset=utf-8", NULL, "{\"message\":\"hi\"}", 16, NULL), 0);
     CHECK_INT(chat_body(s, "Application/JSON", NULL, "{\"message\":\"hi\"}", 16, NULL), 0);
     char over[32];
     snprintf(over, sizeof over, "%ld", s->cfg->max_body + 1);
@@ -383,8 +386,7 @@ static int auth_header(srv *s, const char *value, srv_user *user)
     req_init(&r, s, &conn, "GET", "/api/v1/auth/me");
     int status = srv_auth_request(&r);
     if (status)
-        CHECK(strstr(er_buf_cstr(&r.headers), "WWW-Authenticate: Bearer") != NULL ||
-              status >= 500);
+        CHECK(strstr(er_buf_cstr(&r.headers), "WWW-Authenticate: Bearer") != NULL || status >= 500);
     *user = r.user;
     req_release(&r);
     return status;

@@ -44,31 +44,29 @@ static char *parse_split(const char *text, size_t len, const size_t *cuts, size_
     return er_buf_detach(&out);
 }
 
-static const char stream[] =
-    ": keep-alive comment\n"
-    "event: message_start\n"
-    "data: {\"a\":1}\n"
-    "\n"
-    "data: line one\r\n"
-    "data:line two\r\n"
-    "id: 7\r\n"
-    "retry: 100\r\n"
-    "\r\n"
-    "event: ignored-without-data\n"
-    "\n"
-    "data\n"
-    "data:  two spaces\n"
-    "\n"
-    "event: cr\rdata: old mac\r\r"
-    "unknownfield: x\n"
-    "data: [DONE]\n\n";
+static const char stream[] = ": keep-alive comment\n"
+                             "event: message_start\n"
+                             "data: {\"a\":1}\n"
+                             "\n"
+                             "data: line one\r\n"
+                             "data:line two\r\n"
+                             "id: 7\r\n"
+                             "retry: 100\r\n"
+                             "\r\n"
+                             "event: ignored-without-data\n"
+                             "\n"
+                             "data\n"
+                             "data:  two spaces\n"
+                             "\n"
+                             "event: cr\rdata: old mac\r\r"
+                             "unknownfield: x\n"
+                             "data: [DONE]\n\n";
 
-static const char expected[] =
-    "message_start|{\"a\":1};"
-    "message|line one\nline two;"
-    "message|\n two spaces;"
-    "cr|old mac;"
-    "message|[DONE];";
+static const char expected[] = "message_start|{\"a\":1};"
+                               "message|line one\nline two;"
+                               "message|\n two spaces;"
+                               "cr|old mac;"
+                               "message|[DONE];";
 
 static void test_whole_stream(void)
 {
@@ -121,7 +119,8 @@ static void test_byte_at_a_time(void)
 
 static void test_bom(void)
 {
-    static const char text[] = "\xEF\xBB\xBF" "data: x\n\n";
+    static const char text[] = "\xEF\xBB\xBF"
+                               "data: x\n\n";
     for (size_t cut = 0; cut <= sizeof text - 1; cut++) {
         int rc;
         char *got = parse_split(text, sizeof text - 1, &cut, 1, &rc);
@@ -129,7 +128,8 @@ static void test_bom(void)
         free(got);
     }
     /* Bytes that only start like a BOM are kept. */
-    static const char nobom[] = "\xEF" "data: y\n\n";
+    static const char nobom[] = "\xEF"
+                                "data: y\n\n";
     int rc;
     char *got = parse_split(nobom, sizeof nobom - 1, NULL, 0, &rc);
     CHECK_STR(got, "");

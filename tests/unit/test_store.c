@@ -23,9 +23,9 @@
 
 #define MAX_FRESH 32
 
-static const char *pg_base;        /* PostgreSQL URL under test, or NULL for SQLite */
+static const char *pg_base; /* PostgreSQL URL under test, or NULL for SQLite */
 static char tmpdir[256];
-static er_store *admin;            /* PostgreSQL: creates and drops the test schemas */
+static er_store *admin; /* PostgreSQL: creates and drops the test schemas */
 static char schemas[MAX_FRESH][64];
 static int nfresh;
 
@@ -290,7 +290,7 @@ static void test_seam(er_store *st)
     CHECK_STR(err.msg, "outer gives up");
     CHECK(!has_config(st, "outer"));
 
-    if (!pg_base) {   /* a read-only database (root ignores file modes, so use the pragma) */
+    if (!pg_base) { /* a read-only database (root ignores file modes, so use the pragma) */
         CHECK_OK(er_sql_exec(st, "PRAGMA query_only=1", NULL, 0, NULL, &err));
         CHECK_INT(er_store_agent_config_set(st, "ro", "{}", &err), ER_EIO);
         CHECK(strstr(err.msg, "readonly") != NULL);
@@ -301,7 +301,7 @@ static void test_seam(er_store *st)
 /* ---- er_store_read ---- */
 
 typedef struct read_ctx {
-    er_store *other;   /* a second connection to the same database */
+    er_store *other; /* a second connection to the same database */
     int before, after;
 } read_ctx;
 
@@ -408,7 +408,7 @@ static int count_in_read(er_store *st, void *payload, er_error *err)
 {
     int *n = payload;
     n[0] = count_configs(st);
-    return er_store_read(st, nested_count, &n[1], err);   /* joins this snapshot */
+    return er_store_read(st, nested_count, &n[1], err); /* joins this snapshot */
 }
 
 static void test_read_beside_writer(er_store *st)
@@ -432,8 +432,8 @@ static void test_read_beside_writer(er_store *st)
     pthread_cond_broadcast(&h.cv);
     pthread_mutex_unlock(&h.mu);
     pthread_join(th, NULL);
-    CHECK(!h.timed_out);        /* the read did not wait for the writer */
-    CHECK_INT(n[0], before);    /* nor see its uncommitted row */
+    CHECK(!h.timed_out);     /* the read did not wait for the writer */
+    CHECK_INT(n[0], before); /* nor see its uncommitted row */
     CHECK_INT(n[1], before);
     CHECK_INT(count_configs(st), before + 1);
     pthread_cond_destroy(&h.cv);
@@ -464,7 +464,7 @@ static void test_migrate(void)
     CHECK_OK(er_store_schema_version(st, &v, &err));
     CHECK_INT(v, 0);
     CHECK_OK(er_store_migrate(st, &applied, &err));
-    CHECK_INT(applied, (int)nmig);   /* versions may have gaps */
+    CHECK_INT(applied, (int)nmig); /* versions may have gaps */
     CHECK_OK(er_store_schema_version(st, &v, &err));
     CHECK_INT(v, er_store_latest_version(st));
     CHECK_OK(er_store_migrate(st, &applied, &err));
@@ -473,8 +473,10 @@ static void test_migrate(void)
     /* A database from a newer errand is refused, not touched. */
     er_sql_value p[] = { ER_SQL_I(er_store_latest_version(st) + 1), ER_SQL_S("future"),
                          ER_SQL_I(0) };
-    CHECK_OK(er_sql_exec(st, "INSERT INTO schema_migrations (version, name, applied_ms) "
-                         "VALUES (?, ?, ?)", p, 3, NULL, &err));
+    CHECK_OK(er_sql_exec(st,
+                         "INSERT INTO schema_migrations (version, name, applied_ms) "
+                         "VALUES (?, ?, ?)",
+                         p, 3, NULL, &err));
     CHECK_INT(er_store_migrate(st, &applied, &err), ER_EINVAL);
     CHECK(strstr(err.msg, "upgrade errand") != NULL);
     CHECK_OK(er_store_schema_version(st, &v, &err));
@@ -528,7 +530,7 @@ static void test_migrate_concurrent(void)
         CHECK_INT(v, er_store_latest_version(st));
         size_t nmig = 0;
         er_migrations_for(pg_base ? "postgres" : "sqlite", &nmig);
-        CHECK_INT(m[0].applied + m[1].applied, (int)nmig);   /* versions may have gaps */
+        CHECK_INT(m[0].applied + m[1].applied, (int)nmig); /* versions may have gaps */
         er_store_close(st);
     }
 }
@@ -561,7 +563,7 @@ static void test_users(er_store *st)
     er_user u;
     CHECK_OK(er_store_user_get(st, a, &u, &err));
     CHECK_STR(u.name, "alice");
-    CHECK_STR(u.role, "admin");   /* NULL kept the role */
+    CHECK_STR(u.role, "admin"); /* NULL kept the role */
     CHECK(u.created_ms > 0);
     er_user_release(&u);
     CHECK_OK(er_store_user_get(st, "bob", &u, &err));
@@ -645,13 +647,13 @@ static void test_messages(er_store *st, const char *conv)
     CHECK_STR(ms.content[4], "m4");
     CHECK_STR(ms.task[0], "");
     CHECK_STR(ms.task[4], task);
-    list_msgs(st, conv, 2, &ms);   /* the newest two, oldest first */
+    list_msgs(st, conv, 2, &ms); /* the newest two, oldest first */
     CHECK_INT(ms.n, 2);
     CHECK_STR(ms.content[0], "m3");
     CHECK_STR(ms.content[1], "m4");
     list_msgs(st, conv, 50, &ms);
     CHECK_INT(ms.n, 5);
-    ms.stop_after = 3;             /* a callback's nonzero return stops the list */
+    ms.stop_after = 3; /* a callback's nonzero return stops the list */
     list_msgs(st, conv, 0, &ms);
     CHECK_INT(ms.n, 3);
 
@@ -667,7 +669,7 @@ static void test_conversations(er_store *st)
     CHECK_OK(er_store_user_ensure(st, "conv-user", NULL, uid, &err));
     CHECK_OK(er_store_user_ensure(st, "conv-other", NULL, other, &err));
     CHECK_OK(er_store_conv_create(st, uid, "first", c1, &err));
-    usleep(5000);   /* distinct updated_ms, so the expected order is unambiguous */
+    usleep(5000); /* distinct updated_ms, so the expected order is unambiguous */
     CHECK_OK(er_store_conv_create(st, uid, "second", c2, &err));
     CHECK_OK(er_store_conv_create(st, other, "theirs", c3, &err));
 
@@ -684,7 +686,7 @@ static void test_conversations(er_store *st)
     CHECK_INT(ns.n, 2);
     CHECK_STR(ns.v[0], "second");
     usleep(5000);
-    test_messages(st, c1);   /* appending moves "first" to the top */
+    test_messages(st, c1); /* appending moves "first" to the top */
     ns.n = 0;
     CHECK_OK(er_store_conv_list(st, uid, 0, conv_cb, &ns, &err));
     CHECK_INT(ns.n, 2);
@@ -857,7 +859,7 @@ static void test_tasks(er_store *st)
     CHECK_STR(t.conversation_id, "");
     er_task_release(&t);
 
-    er_task dup = parent;   /* an explicit id that is taken */
+    er_task dup = parent; /* an explicit id that is taken */
     CHECK_INT(er_store_task_create(st, &dup, &err), ER_EEXISTS);
     CHECK_INT(er_store_task_get(st, "no-such-task", &t, &err), ER_ENOTFOUND);
     er_task_status s;
@@ -930,7 +932,7 @@ static void test_events(er_store *st)
     er_event e;
     CHECK_OK(er_store_event_find(st, t.id, "llm:1", &e, &err));
     CHECK_INT(e.id, id2);
-    CHECK_STR(e.data, "{\"n\":1}");   /* the duplicate changed nothing */
+    CHECK_STR(e.data, "{\"n\":1}"); /* the duplicate changed nothing */
     CHECK_STR(e.step_key, "llm:1");
     CHECK_STR(e.task_id, t.id);
     CHECK(e.created_ms > 0);
@@ -950,7 +952,7 @@ static int count_overdue(const er_task *t, void *payload)
 {
     char *want = payload;
     if (strcmp(t->id, want) == 0)
-        want[0] = '\0';   /* seen */
+        want[0] = '\0'; /* seen */
     return 0;
 }
 
@@ -1037,7 +1039,7 @@ static int find_due(const er_task_wait *w, void *payload)
 {
     char *want = payload;
     if (strcmp(w->task_id, want) == 0)
-        want[0] = '\0';   /* seen */
+        want[0] = '\0'; /* seen */
     return 0;
 }
 
@@ -1049,8 +1051,12 @@ static void test_waits(er_store *st)
     er_lease a, b;
     CHECK_OK(er_store_task_take(st, t.id, "host boot 1 1", 60000, &a, &err));
     int64_t now = er_time_ms();
-    er_task_wait w = { .call_id = "c1", .step_key = "approval:1:c1", .tool = "run",
-                       .admin_only = true, .created_ms = now - 5000, .expires_ms = now + 1000 };
+    er_task_wait w = { .call_id = "c1",
+                       .step_key = "approval:1:c1",
+                       .tool = "run",
+                       .admin_only = true,
+                       .created_ms = now - 5000,
+                       .expires_ms = now + 1000 };
     bool fresh = false;
     CHECK_OK(er_store_wait_park(st, &a, &w, &fresh, &err));
     CHECK(fresh);
@@ -1120,7 +1126,7 @@ static void test_agent_configs(er_store *st)
 
 /* ---- many threads at once ---- */
 
-#define THREADS 4
+#define THREADS    4
 #define PER_THREAD 200
 
 typedef struct worker {
@@ -1141,7 +1147,7 @@ static void *worker_thread(void *arg)
             er_store_event_add(w->st, t.id, "step:1", "llm", "{}", &id, &w->last) ||
             er_store_event_add(w->st, t.id, NULL, "note", "{}", &id, &w->last) ||
             er_store_task_advance(w->st, t.id, ER_TASK_RUNNING, NULL, &w->last) ||
-            er_store_msg_append(w->st, w->conv, "user", "load", t.id, &w->last))   /* a tx */
+            er_store_msg_append(w->st, w->conv, "user", "load", t.id, &w->last)) /* a tx */
             w->failures++;
     }
     return NULL;
@@ -1159,7 +1165,7 @@ static int check_load_task(const er_task *t, void *payload)
     er_store *st = payload;
     int n = 0;
     er_error err;
-    CHECK_OK(er_store_event_list(st, t->id, 0, count_event, &n, &err));   /* nested call */
+    CHECK_OK(er_store_event_list(st, t->id, 0, count_event, &n, &err)); /* nested call */
     CHECK_INT(n, 2);
     CHECK_INT(t->status, ER_TASK_RUNNING);
     return 0;
@@ -1211,7 +1217,7 @@ static void test_pg_connection(void)
     char url[1024];
     er_strlcpy(url, pg_base, sizeof url);
     char *pw = strstr(url, ":errand@");
-    if (pw) {   /* same server, wrong password */
+    if (pw) { /* same server, wrong password */
         memcpy(pw, ":wrongp@", 8);
         CHECK_INT(er_store_open(&bad, url, &err), ER_EAUTH);
         CHECK(strstr(err.msg, "wrongp") == NULL);
@@ -1260,8 +1266,9 @@ static void test_api_tokens(er_store *st)
     CHECK_OK(er_store_api_token_add(st, bob, "ci", "bbbb01", t3, &err));
     CHECK(strcmp(t1, t2) != 0);
     CHECK_INT(er_store_api_token_add(st, bob, "dup", "aaaa01", t3, &err), ER_EEXISTS);
-    CHECK_INT(er_store_api_token_add(st, "00000000-0000-7000-8000-000000000000", "x", "cccc",
-                                     t3, &err), ER_ENOTFOUND);
+    CHECK_INT(
+        er_store_api_token_add(st, "00000000-0000-7000-8000-000000000000", "x", "cccc", t3, &err),
+        ER_ENOTFOUND);
     CHECK_INT(er_store_api_token_add(st, alice, "x", "", t3, &err), ER_EINVAL);
 
     er_user u;
@@ -1326,8 +1333,9 @@ static void test_refresh_tokens(er_store *st)
     CHECK_OK(er_store_refresh_revoke(st, "fam-3", &err));
     CHECK_INT(er_store_refresh_use(st, "a1", user, fam, &err), ER_EAUTH);
     CHECK_OK(er_store_refresh_use(st, "b1", user, fam, &err));
-    CHECK_INT(er_store_refresh_add(st, "00000000-0000-7000-8000-000000000000", "f", "x", later,
-                                   &err), ER_ENOTFOUND);
+    CHECK_INT(
+        er_store_refresh_add(st, "00000000-0000-7000-8000-000000000000", "f", "x", later, &err),
+        ER_ENOTFOUND);
 }
 
 typedef struct sessions_seen {
@@ -1421,13 +1429,13 @@ static void test_sessions(er_store *st)
     CHECK_OK(er_store_refresh_add(st, uid, "ses-c", "sc2", now + 60000, &err));
     int count = 0;
     CHECK_OK(er_store_user_revoke_all(st, uid, &count, &err));
-    CHECK_INT(count, 3);   /* tok2, ses-c, ses-old */
+    CHECK_INT(count, 3); /* tok2, ses-c, ses-old */
     CHECK_INT(er_store_refresh_use(st, "sc2", user, fam, &err), ER_EAUTH);
     er_user u;
     CHECK_INT(er_store_api_token_user(st, "sess02", &u, NULL, &err), ER_ENOTFOUND);
     /* A role and a user going: in the log too. */
     CHECK_OK(er_store_user_set_role(st, "ses-user", "user", &err));
-    CHECK_OK(er_store_user_set_role(st, uid, "user", &err));   /* no change: no row */
+    CHECK_OK(er_store_user_set_role(st, uid, "user", &err)); /* no change: no row */
     CHECK_INT(er_store_user_set_role(st, "ses-none", "user", &err), ER_ENOTFOUND);
     CHECK_INT(er_store_user_set_role(st, uid, "root", &err), ER_EINVAL);
     changes_seen c = { 0 };
@@ -1521,21 +1529,22 @@ static void test_tasks_ended(er_store *st)
     CHECK_OK(er_store_task_advance(st, ids[3], ER_TASK_CANCELLED, NULL, &err));
     bool out[N];
     memset(out, 1, sizeof out);
-    CHECK_OK(er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])ids, N, out, &err));
+    CHECK_OK(er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])ids, N, out, &err));
     CHECK(!out[0] && out[1] && out[2] && out[3] && !out[4]);
-    CHECK_OK(er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])(ids + 1), 1, out, &err));
+    CHECK_OK(er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])(ids + 1), 1, out, &err));
     CHECK(out[0]);
-    CHECK_OK(er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])ids, 0, out, &err));
+    CHECK_OK(er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])ids, 0, out, &err));
     char many[ER_STORE_IDS_MAX + 1][ER_ID_LEN];
     for (int i = 0; i <= ER_STORE_IDS_MAX; i++)
         memcpy(many[i], ids[i % N], ER_ID_LEN);
     bool outs[ER_STORE_IDS_MAX + 1];
-    CHECK_OK(er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])many, ER_STORE_IDS_MAX,
-                                      outs, &err));
+    CHECK_OK(
+        er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])many, ER_STORE_IDS_MAX, outs, &err));
     int last = (ER_STORE_IDS_MAX - 1) % N;
     CHECK(outs[ER_STORE_IDS_MAX - 1] == (last >= 1 && last <= 3));
-    CHECK_INT(er_store_tasks_ended(st, (const char (*)[ER_ID_LEN])many,
-                                       ER_STORE_IDS_MAX + 1, outs, &err), ER_EINVAL);
+    CHECK_INT(
+        er_store_tasks_ended(st, (const char(*)[ER_ID_LEN])many, ER_STORE_IDS_MAX + 1, outs, &err),
+        ER_EINVAL);
 }
 
 static void test_auth(void)

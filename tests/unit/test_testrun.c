@@ -29,7 +29,8 @@ static void check_counts(const cJSON *r, int passed, int failed)
 static const cJSON *failure(const cJSON *r, const char *name)
 {
     const cJSON *f;
-    cJSON_ArrayForEach(f, er_json_arr(r, "failures")) {
+    cJSON_ArrayForEach(f, er_json_arr(r, "failures"))
+    {
         if (er_str_eq(er_json_str(f, "name"), name))
             return f;
     }
@@ -88,7 +89,7 @@ static void test_build_tool_parsers(void)
     check_failure(r, "TestSub", "neg broken", "want 6");
     cJSON_Delete(r);
     r = parse("go", "go_test_short.out");
-    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "passed")));  /* no -v: unknown */
+    CHECK(cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(r, "passed"))); /* no -v: unknown */
     CHECK_INT(er_json_num(r, "failed", -1), 2);
     check_failure(r, "TestMul", "Mul(2, 3) = 7, want 6", "neg broken");
     check_failure(r, "TestSub", "neg broken", "want 6");
@@ -102,7 +103,7 @@ static void test_build_tool_parsers(void)
     check_failure(r, "tests::muls", "left: 7", "test result");
     cJSON_Delete(r);
     r = parse("cargo", "cargo_test_ok.out");
-    check_counts(r, 3, 0);  /* 2 unit tests + 1 doc test */
+    check_counts(r, 3, 0); /* 2 unit tests + 1 doc test */
     cJSON_Delete(r);
     r = parse("tap", "npm_node_test.out");
     check_counts(r, 1, 1);
@@ -112,7 +113,8 @@ static void test_build_tool_parsers(void)
 
 static void test_generic(void)
 {
-    cJSON *r = er_test_parse("generic", "cc -o t t.c\nFAIL: max_of({1, 2, 9}) = 2\n2 passed, 1 failed\n");
+    cJSON *r =
+        er_test_parse("generic", "cc -o t t.c\nFAIL: max_of({1, 2, 9}) = 2\n2 passed, 1 failed\n");
     check_counts(r, 2, 1);
     CHECK(failure(r, "FAIL: max_of({1, 2, 9}) = 2") != NULL);
     cJSON_Delete(r);
@@ -127,9 +129,12 @@ static void test_generic(void)
     CHECK_STR(er_test_parser_for("cd x && go test -v ./..."), "go");
     /* A command we cannot place (make test, a script) running a runner we
      * know: its output is read with that runner's parser. */
-    static const struct { const char *file, *parser; int passed, failed; } known[] = {
-        { "pytest.out", "pytest", 1, 2 },  { "unittest.out", "unittest", 1, 2 },
-        { "ctest.out", "ctest", 1, 3 },    { "go_test.out", "go", 2, 2 },
+    static const struct {
+        const char *file, *parser;
+        int passed, failed;
+    } known[] = {
+        { "pytest.out", "pytest", 1, 2 },    { "unittest.out", "unittest", 1, 2 },
+        { "ctest.out", "ctest", 1, 3 },      { "go_test.out", "go", 2, 2 },
         { "cargo_test.out", "cargo", 1, 1 }, { "npm_node_test.out", "tap", 1, 1 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(known); i++) {
@@ -254,12 +259,14 @@ static void test_ctest_project(void)
     }
     free(cmake);
     char *ws = tu_tempdir("ctest");
-    tu_write(ws, "CMakeLists.txt", "cmake_minimum_required(VERSION 3.20)\nproject(t C)\n"
-                                   "enable_testing()\nadd_executable(good good.c)\n"
-                                   "add_executable(bad bad.c)\nadd_test(NAME good COMMAND good)\n"
-                                   "add_test(NAME bad COMMAND bad)\n");
+    tu_write(ws, "CMakeLists.txt",
+             "cmake_minimum_required(VERSION 3.20)\nproject(t C)\n"
+             "enable_testing()\nadd_executable(good good.c)\n"
+             "add_executable(bad bad.c)\nadd_test(NAME good COMMAND good)\n"
+             "add_test(NAME bad COMMAND bad)\n");
     tu_write(ws, "good.c", "int main(void) { return 0; }\n");
-    tu_write(ws, "bad.c", "#include <stdio.h>\nint main(void) { puts(\"wrong answer\"); return 1; }\n");
+    tu_write(ws, "bad.c",
+             "#include <stdio.h>\nint main(void) { puts(\"wrong answer\"); return 1; }\n");
     er_tool_ctx ctx = tu_ctx(ws);
     cJSON *r;
     CHECK_OK(tu_call(&r, "run", &ctx, "{\"cmd\":\"cmake -S . -B build >/dev/null\"}", &err));

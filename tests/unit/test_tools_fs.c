@@ -18,8 +18,8 @@ static er_error err;
 /* Every code tool: a JSON-object schema naming its offline words. */
 static void test_schemas(void)
 {
-    const er_tool_family *fams[] = { &er_tools_fs, &er_tools_search, &er_tools_exec,
-                                     &er_tools_lint, &er_tools_test };
+    const er_tool_family *fams[] = { &er_tools_fs, &er_tools_search, &er_tools_exec, &er_tools_lint,
+                                     &er_tools_test };
     size_t count = 0;
     for (size_t f = 0; f < ER_ARRAY_LEN(fams); f++) {
         for (size_t i = 0; i < fams[f]->ntools; i++) {
@@ -97,8 +97,10 @@ static void test_write_read(const char *ws, const char *outside)
 {
     er_tool_ctx ctx = tu_ctx(ws);
     cJSON *r;
-    CHECK_OK(tu_call(&r, "write_file", &ctx, "{\"path\":\"src/deep/a.txt\",\"content\":"
-                     "\"one\\ntwo\\nthree\\nfour\\n\"}", &err));
+    CHECK_OK(tu_call(&r, "write_file", &ctx,
+                     "{\"path\":\"src/deep/a.txt\",\"content\":"
+                     "\"one\\ntwo\\nthree\\nfour\\n\"}",
+                     &err));
     CHECK(er_json_bool(r, "created", false));
     CHECK_STR(er_json_str(r, "diff"), "new file");
     CHECK_INT(er_json_num(r, "lines", 0), 4);
@@ -108,8 +110,10 @@ static void test_write_read(const char *ws, const char *outside)
     CHECK_STR(er_json_str(r, "content"), "     2\ttwo\n     3\tthree\n");
     CHECK_INT(er_json_num(r, "total_lines", 0), 4);
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "write_file", &ctx, "{\"path\":\"src/deep/a.txt\",\"content\":"
-                     "\"one\\nTWO\\nthree\\nfour\\n\"}", &err));
+    CHECK_OK(tu_call(&r, "write_file", &ctx,
+                     "{\"path\":\"src/deep/a.txt\",\"content\":"
+                     "\"one\\nTWO\\nthree\\nfour\\n\"}",
+                     &err));
     CHECK(!er_json_bool(r, "created", true));
     CHECK(tu_contains(er_json_str(r, "diff"), "-two\n+TWO\n"));
     CHECK(tu_contains(er_json_str(r, "diff"), "@@ -1,4 +1,4 @@"));
@@ -265,7 +269,8 @@ static void test_edit(const char *ws)
     CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"int z\",\"new\":\"int y\"}",
                   &err) == ER_ENOTFOUND);
     CHECK_STR(err.msg, "no match for the text in x.c; read it again");
-    CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"     2\\tint b\",\"new\":\"y\"}",
+    CHECK(tu_call(&r, "edit_file", &ctx,
+                  "{\"path\":\"x.c\",\"old\":\"     2\\tint b\",\"new\":\"y\"}",
                   &err) == ER_ENOTFOUND);
     CHECK(tu_contains(err.msg, "line numbers"));
     CHECK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\" = 1;\",\"new\":\" = 7;\"}",
@@ -274,14 +279,18 @@ static void test_edit(const char *ws)
     char *before = tu_read(ws, "x.c");
     CHECK_STR(before, "int a = 1;\nint b = 2;\nint c = 1;\n");
     free(before);
-    CHECK_OK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\"int b = 2;\","
-                     "\"new\":\"int b = 3;\"}", &err));
+    CHECK_OK(tu_call(&r, "edit_file", &ctx,
+                     "{\"path\":\"x.c\",\"old\":\"int b = 2;\","
+                     "\"new\":\"int b = 3;\"}",
+                     &err));
     CHECK_INT(er_json_num(r, "replacements", 0), 1);
     CHECK_STR(er_json_str(r, "diff"), "--- a/x.c\n+++ b/x.c\n@@ -1,3 +1,3 @@\n int a = 1;\n"
                                       "-int b = 2;\n+int b = 3;\n int c = 1;\n");
     cJSON_Delete(r);
-    CHECK_OK(tu_call(&r, "edit_file", &ctx, "{\"path\":\"x.c\",\"old\":\" = 1;\",\"new\":\" = 7;\","
-                     "\"replace_all\":true}", &err));
+    CHECK_OK(tu_call(&r, "edit_file", &ctx,
+                     "{\"path\":\"x.c\",\"old\":\" = 1;\",\"new\":\" = 7;\","
+                     "\"replace_all\":true}",
+                     &err));
     CHECK_INT(er_json_num(r, "replacements", 0), 2);
     cJSON_Delete(r);
     char *after = tu_read(ws, "x.c");
@@ -329,7 +338,7 @@ static void test_previews(const char *ws)
     CHECK(p && tu_contains(p, "will fail: "));
     free(p);
     p = preview(&ctx, "read_file", "{\"path\":\"p.txt\"}");
-    CHECK(p == NULL);   /* nothing to preview for a read */
+    CHECK(p == NULL); /* nothing to preview for a read */
     char *after = tu_read(ws, "p.txt");
     CHECK_STR(after, "one\ntwo\nthree\n");
     free(after);
@@ -392,8 +401,10 @@ static void test_list_glob_grep(const char *ws)
     CHECK_INT(er_json_num(r, "count", 0), 2);
     cJSON_Delete(r);
     CHECK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"../*\"}", &err) == ER_EDENIED);
-    CHECK_OK(tu_call(&r, "grep", &ctx, "{\"pattern\":\"needle\",\"ignore_case\":true,"
-                     "\"glob\":\"*.c\"}", &err));
+    CHECK_OK(tu_call(&r, "grep", &ctx,
+                     "{\"pattern\":\"needle\",\"ignore_case\":true,"
+                     "\"glob\":\"*.c\"}",
+                     &err));
     txt = er_json_print(r);
     CHECK(tu_contains(txt, "src/deep/b.c:1:int Needle = 1;") &&
           tu_contains(txt, "src/deep/b.c:2:/* needle again */"));
@@ -431,14 +442,14 @@ static void test_own_files(const char *ws, const char *outside)
     er_tool_ctx ctx = tu_ctx(ws);
     cJSON *r;
     const char *refused[] = {
-        "read_file", "{\"path\":\"data/errand/jwt.secret\"}",
-        "read_file", "{\"path\":\"key\"}",
-        "read_file", "{\"path\":\"conf/errand/config\"}",
+        "read_file",  "{\"path\":\"data/errand/jwt.secret\"}",
+        "read_file",  "{\"path\":\"key\"}",
+        "read_file",  "{\"path\":\"conf/errand/config\"}",
         "write_file", "{\"path\":\"data/errand/new.txt\",\"content\":\"x\"}",
         "write_file", "{\"path\":\"data/errand/jwt.secret\",\"content\":\"x\"}",
-        "edit_file", "{\"path\":\"conf/errand/config\",\"old\":\"llm\",\"new\":\"x\"}",
-        "list_dir", "{\"path\":\"data/errand\"}",
-        "grep", "{\"pattern\":\"KEY\",\"path\":\"data/errand\"}",
+        "edit_file",  "{\"path\":\"conf/errand/config\",\"old\":\"llm\",\"new\":\"x\"}",
+        "list_dir",   "{\"path\":\"data/errand\"}",
+        "grep",       "{\"pattern\":\"KEY\",\"path\":\"data/errand\"}",
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(refused); i += 2) {
         CHECK_INT(tu_call(&r, refused[i], &ctx, refused[i + 1], &err), ER_EDENIED);
@@ -551,7 +562,8 @@ static void test_glob_deep(const char *ws)
     CHECK(cJSON_IsString(m) && strcmp(m->valuestring, rel.ptr) == 0);
     cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "glob", &ctx,
-                     "{\"pattern\":\"**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/nothing\"}", &err));
+                     "{\"pattern\":\"**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/**/nothing\"}",
+                     &err));
     CHECK_INT(er_json_num(r, "count", 0), 0);
     cJSON_Delete(r);
     CHECK_OK(tu_call(&r, "glob", &ctx, "{\"pattern\":\"deep/*/*/*/**/d/**/d/**/*.c\"}", &err));
@@ -568,11 +580,12 @@ static void test_glob_deep(const char *ws)
 static void test_git_config_runs_nothing(const char *ws)
 {
     char *marker = er_xasprintf("%s.hook-ran", ws);
-    char *cmd = er_xasprintf(
-        "cd '%s' && git config core.fsmonitor 'touch %s; false' && "
-        "git config filter.evil.clean 'sed s/^/FILTERED-/' && git config filter.evil.required true && "
-        "git config diff.evil.textconv 'sed s/^/TEXTCONV-/' && "
-        "printf '*.c filter=evil diff=evil\\n' > .git/info/attributes", ws, marker);
+    char *cmd = er_xasprintf("cd '%s' && git config core.fsmonitor 'touch %s; false' && "
+                             "git config filter.evil.clean 'sed s/^/FILTERED-/' && git config "
+                             "filter.evil.required true && "
+                             "git config diff.evil.textconv 'sed s/^/TEXTCONV-/' && "
+                             "printf '*.c filter=evil diff=evil\\n' > .git/info/attributes",
+                             ws, marker);
     CHECK(system(cmd) == 0);
     free(cmd);
     er_tool_ctx ctx = tu_ctx(ws);

@@ -33,9 +33,9 @@ static void test_utf8(void)
 static void test_width(void)
 {
     CHECK_INT(tui_char_width('a'), 1);
-    CHECK_INT(tui_char_width(0x6F22), 2);     /* 漢 */
-    CHECK_INT(tui_char_width(0x301), 0);      /* combining acute */
-    CHECK_INT(tui_char_width(0x07), 1);       /* drawn as a replacement */
+    CHECK_INT(tui_char_width(0x6F22), 2); /* 漢 */
+    CHECK_INT(tui_char_width(0x301), 0);  /* combining acute */
+    CHECK_INT(tui_char_width(0x07), 1);   /* drawn as a replacement */
     CHECK_INT(tui_text_width("héllo", strlen("héllo")), 5);
     CHECK_INT(tui_text_width("漢字", strlen("漢字")), 4);
     CHECK_INT(tui_text_width("e\xCC\x81", 3), 1);
@@ -70,7 +70,7 @@ static void test_wrap(void)
     CHECK_STR(wrap_all("ab\ncd", 10), "ab|cd");
     CHECK_STR(wrap_all("ab\n\ncd", 10), "ab||cd");
     CHECK_STR(wrap_all("漢字漢字", 5), "漢字|漢字");
-    CHECK_STR(wrap_all("漢字", 1), "漢|字");          /* a row takes one character at least */
+    CHECK_STR(wrap_all("漢字", 1), "漢|字"); /* a row takes one character at least */
     CHECK_STR(wrap_all("    indented code", 8), "    inde|nted|code");
     CHECK_STR(wrap_all("a bb ccc dddd", 6), "a bb|ccc|dddd");
 }
@@ -79,8 +79,9 @@ static void test_wrap(void)
  * call advances, and rows plus the skipped separators give back the text. */
 static void test_wrap_properties(void)
 {
-    static const char *pieces[] = { "a", "bc", " ", "  ", "\n", "é", "漢", "word", "x\ny",
-                                    "\xFF", "longlonglongword" };
+    static const char *pieces[] = {
+        "a", "bc", " ", "  ", "\n", "é", "漢", "word", "x\ny", "\xFF", "longlonglongword"
+    };
     srand(7);
     for (int round = 0; round < 2000; round++) {
         char s[256] = "";
@@ -101,8 +102,7 @@ static void test_wrap_properties(void)
             size_t k = tui_wrap(s + off, len - off, width, &next);
             int w = tui_text_width(s + off, k);
             ok = next > 0 && k <= next && off + next <= len && !memchr(s + off, '\n', k) &&
-                 (w <= width || tui_fit(s + off, k, 0) == k) &&
-                 memcmp(s + off, s + off, k) == 0;
+                 (w <= width || tui_fit(s + off, k, 0) == k) && memcmp(s + off, s + off, k) == 0;
             /* what was skipped is exactly one space or one newline */
             if (next > k)
                 ok = ok && next == k + 1 && (s[off + k] == ' ' || s[off + k] == '\n');
@@ -118,7 +118,7 @@ static void test_fit_and_caret(void)
 {
     CHECK_INT(tui_fit("漢字", 6, 3), 3);
     CHECK_INT(tui_fit("abc\ndef", 7, 10), 3);
-    CHECK_INT(tui_fit("漢", 3, 1), 3);      /* one character at least */
+    CHECK_INT(tui_fit("漢", 3, 1), 3); /* one character at least */
     int row, col;
     CHECK_INT(tui_caret("abc", 3, 3, 10, 2, &row, &col), 1);
     CHECK_INT(row, 0);
@@ -150,7 +150,7 @@ static void hl(tui_hl_state *st, const char *line, unsigned char *styles)
 {
     memset(styles, 0xEE, 256);
     tui_hl_line(st, line, strlen(line), styles);
-    CHECK(styles[strlen(line)] == 0xEE);   /* nothing past the line */
+    CHECK(styles[strlen(line)] == 0xEE); /* nothing past the line */
 }
 
 static void test_highlight(void)
@@ -217,7 +217,7 @@ static void test_highlight(void)
     hl(&st, "```", s);
 
     CHECK(tui_hl_is_fence("   ```x", 7));
-    CHECK(!tui_hl_is_fence("    ```", 7));   /* four spaces: an indented code line */
+    CHECK(!tui_hl_is_fence("    ```", 7)); /* four spaces: an indented code line */
     CHECK(!tui_hl_is_fence("``", 2));
     CHECK_STR(tui_hl_lang_name("py", 2), "python");
     CHECK_STR(tui_hl_lang_name("C++ {.numberLines}", 18), "c");
@@ -249,7 +249,7 @@ static void test_duration_and_sanitize(void)
     free(s);
     char t[32];
     tui_clock(0, true, t, sizeof t);
-    CHECK_INT(strlen(t), 16);   /* "YYYY-MM-DD HH:MM" in local time */
+    CHECK_INT(strlen(t), 16); /* "YYYY-MM-DD HH:MM" in local time */
     tui_clock(0, false, t, sizeof t);
     CHECK_INT(strlen(t), 8);
 }
@@ -264,7 +264,7 @@ static void test_split_at(void)
     CHECK_STR(agent, "code");
     CHECK_STR(rest, "fix it");
     CHECK(tui_split_at("@research", agent, sizeof agent, &rest));
-    CHECK_STR(agent, "researc");   /* cut to the buffer */
+    CHECK_STR(agent, "researc"); /* cut to the buffer */
     CHECK_STR(rest, "");
 }
 

@@ -64,7 +64,8 @@ static void test_url(void)
 {
     er_error err = { 0 };
     er_url u;
-    CHECK_OK(er_url_parse(&u, "postgresql://bob:p%40ss@127.0.0.1:5432/errand?sslmode=disable", &err));
+    CHECK_OK(
+        er_url_parse(&u, "postgresql://bob:p%40ss@127.0.0.1:5432/errand?sslmode=disable", &err));
     CHECK_STR(u.scheme, "postgresql");
     CHECK_STR(u.user, "bob");
     CHECK_STR(u.password, "p@ss");
@@ -119,21 +120,38 @@ static void test_url(void)
  * without exponential backtracking. */
 static void test_glob(void)
 {
-    static const struct { const char *pat, *path; bool want; } cases[] = {
-        { "*.c", "a.c", true },          { "*.c", "src/a.c", false },
-        { "**/*.c", "a.c", true },       { "**/*.c", "src/deep/a.c", true },
-        { "src/**", "src", false },      { "src/**", "src/a/b", true },
-        { "src/**/x", "src/x", true },   { "src/**/**/x", "src/a/b/x", true },
-        { "**", "anything/at/all", true }, { "a/*/c", "a/b/c", true },
-        { "a/*/c", "a/b/d/c", false },   { "?.[ch]", "x.h", true },
-        { "[!a]*", "abc", false },       { "[^a]*", "bcd", true },
-        { "[]x]", "]", true },           { "[a-c]x", "bx", true },
-        { "[[:digit:]]*", "7up", true }, { "[[:digit:]]*", "up", false },
-        { "\\*", "*", true },            { "\\*", "x", false },
-        { "*", ".hidden", false },       { ".*", ".hidden", true },
-        { "**/*.c", ".git/a.c", true }, { "[.]x", ".x", false },
-        { "[abc", "[abc", true },        { "a*b*c", "aXbYc", true },
-        { "a*b*c", "aXbY", false },      { "*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
+    static const struct {
+        const char *pat, *path;
+        bool want;
+    } cases[] = {
+        { "*.c", "a.c", true },
+        { "*.c", "src/a.c", false },
+        { "**/*.c", "a.c", true },
+        { "**/*.c", "src/deep/a.c", true },
+        { "src/**", "src", false },
+        { "src/**", "src/a/b", true },
+        { "src/**/x", "src/x", true },
+        { "src/**/**/x", "src/a/b/x", true },
+        { "**", "anything/at/all", true },
+        { "a/*/c", "a/b/c", true },
+        { "a/*/c", "a/b/d/c", false },
+        { "?.[ch]", "x.h", true },
+        { "[!a]*", "abc", false },
+        { "[^a]*", "bcd", true },
+        { "[]x]", "]", true },
+        { "[a-c]x", "bx", true },
+        { "[[:digit:]]*", "7up", true },
+        { "[[:digit:]]*", "up", false },
+        { "\\*", "*", true },
+        { "\\*", "x", false },
+        { "*", ".hidden", false },
+        { ".*", ".hidden", true },
+        { "**/*.c", ".git/a.c", true },
+        { "[.]x", ".x", false },
+        { "[abc", "[abc", true },
+        { "a*b*c", "aXbYc", true },
+        { "a*b*c", "aXbY", false },
+        { "*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", false },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(cases); i++) {
         bool got = er_glob_match(cases[i].pat, cases[i].path);
@@ -173,7 +191,7 @@ static void test_json(void)
     cJSON_Delete(j);
     CHECK(er_json_parse(&j, "{\"a\":", 5, &err) == ER_EPROTO);
     CHECK(er_json_parse(&j, "{} x", 4, &err) == ER_EPROTO);
-    CHECK(er_json_parse(&j, "{}\0x", 4, &err) == ER_EPROTO);   /* found by fuzz_json */
+    CHECK(er_json_parse(&j, "{}\0x", 4, &err) == ER_EPROTO); /* found by fuzz_json */
     CHECK_OK(er_json_parse(&j, "{\"i\":-7.9,\"big\":1e300,\"neg\":-1e300,\"s\":\"1\"}", 43, &err));
     CHECK(er_json_int(j, "i", 0, INT64_MIN, INT64_MAX) == -7);
     CHECK(er_json_int(j, "big", 0, INT_MIN, INT_MAX) == INT_MAX);
@@ -324,19 +342,23 @@ static void test_proc_stat(void)
     unsigned long long mine = 0, parents = 0;
     CHECK(er_proc_stat_field((long)getpid(), 22, &mine));
     CHECK(er_proc_stat_field((long)getppid(), 22, &parents));
-    CHECK(mine >= parents);   /* start ticks: the parent came first */
-    CHECK(!er_proc_stat_field((long)getpid(), 3, &v));   /* the state is a letter */
+    CHECK(mine >= parents);                            /* start ticks: the parent came first */
+    CHECK(!er_proc_stat_field((long)getpid(), 3, &v)); /* the state is a letter */
     CHECK(!er_proc_stat_field(0, 4, &v));
-    CHECK(!er_proc_stat_field(999999999L, 4, &v));   /* above any pid_max */
+    CHECK(!er_proc_stat_field(999999999L, 4, &v)); /* above any pid_max */
 }
 
 /* RFC 4648's test vectors, both alphabets. */
 static void test_base64(void)
 {
     static const char *const vec[][3] = {
-        { "", "", "" },           { "f", "Zg==", "Zg" },       { "fo", "Zm8=", "Zm8" },
-        { "foo", "Zm9v", "Zm9v" }, { "foob", "Zm9vYg==", "Zm9vYg" },
-        { "fooba", "Zm9vYmE=", "Zm9vYmE" }, { "foobar", "Zm9vYmFy", "Zm9vYmFy" },
+        { "", "", "" },
+        { "f", "Zg==", "Zg" },
+        { "fo", "Zm8=", "Zm8" },
+        { "foo", "Zm9v", "Zm9v" },
+        { "foob", "Zm9vYg==", "Zm9vYg" },
+        { "fooba", "Zm9vYmE=", "Zm9vYmE" },
+        { "foobar", "Zm9vYmFy", "Zm9vYmFy" },
     };
     for (size_t i = 0; i < sizeof vec / sizeof vec[0]; i++) {
         for (int url = 0; url <= 1; url++) {
@@ -346,7 +368,7 @@ static void test_base64(void)
             er_buf_release(&b);
         }
     }
-    er_buf b = ER_BUF_INIT;   /* the two alphabets differ at 62 and 63 */
+    er_buf b = ER_BUF_INIT; /* the two alphabets differ at 62 and 63 */
     er_base64_encode(&b, "\xfb\xff", 2, false);
     CHECK_STR(er_buf_cstr(&b), "+/8=");
     er_buf_reset(&b);

@@ -72,7 +72,7 @@ static double recall(const float *data, size_t n, int dim, const float *queries,
                     break;
                 }
         for (int j = 1; j < na; j++)
-            CHECK(as[j - 1] >= as[j]);   /* best first */
+            CHECK(as[j - 1] >= as[j]); /* best first */
     }
     er_hnsw_free(h);
     double r = (double)found / (nq * K);
@@ -104,7 +104,7 @@ static void test_dot(void)
 {
     float a[13], b[13];
     double want = 0;
-    for (int i = 0; i < 13; i++) {   /* not a multiple of the lanes: the tail counts */
+    for (int i = 0; i < 13; i++) { /* not a multiple of the lanes: the tail counts */
         a[i] = (float)i * 0.5f;
         b[i] = 1.0f - (float)i * 0.1f;
         want += (double)a[i] * b[i];
@@ -136,7 +136,7 @@ int main(void)
     test_topk();
     test_dot();
     test_small_index();
-    const size_t n = 10000;   /* under ASan on a loaded machine 20k took 289 s */
+    const size_t n = 10000; /* under ASan on a loaded machine 20k took 289 s */
     const int dim = 32, nq = 200;
     /* the queries come after the data, drawn from the same distribution */
     float *data = malloc((n + (size_t)nq) * dim * sizeof *data), *queries = data + n * dim;

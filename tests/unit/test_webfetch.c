@@ -22,8 +22,13 @@ static int fetch_with(const char *allow, const char *path, cJSON **page, er_cach
     int rc = er_netguard_new(&g, allow, err);
     if (rc)
         return rc;
-    er_web_opts o = { .guard = g, .cache = cache, .max_bytes = max_bytes, .timeout_ms = timeout_ms,
-                      .max_redirects = 5, .delay_ms = 0, .cache_ttl_ms = cache ? 60000 : 0 };
+    er_web_opts o = { .guard = g,
+                      .cache = cache,
+                      .max_bytes = max_bytes,
+                      .timeout_ms = timeout_ms,
+                      .max_redirects = 5,
+                      .delay_ms = 0,
+                      .cache_ttl_ms = cache ? 60000 : 0 };
     char *url = er_str_starts(path, "/") ? er_xasprintf("%s%s", base, path) : er_xstrdup(path);
     rc = er_web_fetch(page, url, &o, err);
     free(url);
@@ -52,11 +57,12 @@ static void test_pages(void)
     CHECK_STR(er_json_str(p, "byline"), "Maria Okafor");
     CHECK_INT(er_json_num(p, "status", 0), 200);
     CHECK(!er_json_bool(p, "truncated", true));
-    CHECK(cJSON_GetArraySize(er_json_arr(p, "links")) == 0);   /* related links are not text */
+    CHECK(cJSON_GetArraySize(er_json_arr(p, "links")) == 0); /* related links are not text */
     cJSON_Delete(p);
 
     CHECK_OK(fetch("/site/latin1.latin1.html", &p, &err));
-    CHECK(text_has(p, "cr\xc3\xa8me br\xc3\xbbl\xc3\xa9" "e"));
+    CHECK(text_has(p, "cr\xc3\xa8me br\xc3\xbbl\xc3\xa9"
+                      "e"));
     CHECK_STR(er_json_str(p, "charset"), "WINDOWS-1252");
     cJSON_Delete(p);
     CHECK_OK(fetch("/site/sjis.sjis.html", &p, &err));
@@ -149,7 +155,7 @@ static void test_robots(void)
     for (const char *s = rec; s && (s = strstr(s, "/robots.txt")) != NULL; s++)
         n++;
     CHECK_INT(n, 1);
-    CHECK(rec && !strstr(rec, "/site/private/secret.html"));   /* never requested */
+    CHECK(rec && !strstr(rec, "/site/private/secret.html")); /* never requested */
     free(rec);
 }
 
@@ -205,7 +211,7 @@ static void test_ssrf(void)
     snprintf(url, sizeof url, "http://127.0.0.1:%d/site/news.html", site.port);
     CHECK_INT(fetch_with(NULL, url, &p, NULL, 0, 0, &err), ER_EDENIED);
     CHECK(strstr(err.msg, "loopback") && strstr(err.msg, "web.allow_hosts"));
-    snprintf(url, sizeof url, "http://localhost:%d/site/news.html", site.port);   /* a name */
+    snprintf(url, sizeof url, "http://localhost:%d/site/news.html", site.port); /* a name */
     CHECK_INT(fetch_with(NULL, url, &p, NULL, 0, 0, &err), ER_EDENIED);
     CHECK(strstr(err.msg, "'localhost'") && strstr(err.msg, "loopback"));
     CHECK_OK(fetch_with("localhost", url, &p, NULL, 0, 0, &err));
@@ -223,7 +229,9 @@ static void test_ssrf(void)
     CHECK_INT(fetch_with("::1", url, &p, NULL, 1000, 0, &err), ER_EUNAVAIL);
     CHECK(!strstr(err.msg, "web.allow_hosts"));
     /* never connected to: the guard refuses before any packet leaves */
-    static const struct { const char *url, *word; } refused[] = {
+    static const struct {
+        const char *url, *word;
+    } refused[] = {
         { "http://10.0.0.1/", "private" },
         { "http://10.255.255.254:8080/admin", "private" },
         { "http://169.254.169.254/latest/meta-data/", "metadata" },

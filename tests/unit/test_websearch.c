@@ -14,7 +14,7 @@
 
 typedef struct prov {
     const char *name;
-    const char *key;        /* what the fake expects, or NULL */
+    const char *key; /* what the fake expects, or NULL */
 } prov;
 
 static int run(er_config *cfg, er_cache *cache, const char *q, int count, int page, cJSON **out,
@@ -78,8 +78,9 @@ static void test_results(const prov *p, er_config *cfg, const fake_proc *f)
 {
     er_error err = { 0 };
     cJSON *out = NULL;
-    er_search_query sq = { .query = "riverton tram", .count = 3, .page = 1, .language = "en",
-                           .time_range = "month" };
+    er_search_query sq = {
+        .query = "riverton tram", .count = 3, .page = 1, .language = "en", .time_range = "month"
+    };
     CHECK_OK(er_search_run(&out, cfg, NULL, &sq, NULL, &err));
     CHECK_STR(er_json_str(out, "provider"), p->name);
     CHECK_INT(er_json_num(out, "count", 0), 3);
@@ -121,7 +122,7 @@ static void test_errors(const prov *p, er_config *cfg, const fake_proc *f)
     int before = nrequests(f);
     int64_t t0 = er_mono_ms();
     CHECK_OK(run(cfg, NULL, "ratelimit once", 5, 1, &out, &err));
-    CHECK(er_mono_ms() - t0 >= 900);   /* Retry-After: 1 was honoured */
+    CHECK(er_mono_ms() - t0 >= 900); /* Retry-After: 1 was honoured */
     CHECK_INT(nrequests(f) - before, 2);
     cJSON_Delete(out);
     CHECK_INT(run(cfg, NULL, "ratelimit always", 5, 1, &out, &err), ER_EUNAVAIL);
@@ -136,8 +137,8 @@ static void test_errors(const prov *p, er_config *cfg, const fake_proc *f)
         char **slot = cfg->brave_api_key ? &cfg->brave_api_key : &cfg->tavily_api_key;
         *slot = "wrong-key";
         CHECK_INT(run(cfg, NULL, "riverton tram", 5, 1, &out, &err), ER_EAUTH);
-        CHECK(strstr(err.msg, "HTTP 401") && (strstr(err.msg, "token is invalid") ||
-                                              strstr(err.msg, "invalid API key")));
+        CHECK(strstr(err.msg, "HTTP 401") &&
+              (strstr(err.msg, "token is invalid") || strstr(err.msg, "invalid API key")));
         *slot = good;
     }
     CHECK_INT(run(cfg, NULL, "", 5, 1, &out, &err), ER_EINVAL);
@@ -160,7 +161,7 @@ static void test_cache(er_config *cfg, const fake_proc *f)
     CHECK_OK(run(cfg, cache, "riverton tram", 3, 1, &out, &err));
     CHECK(er_json_bool(out, "cached", false));
     CHECK_INT(er_json_num(out, "count", 0), 3);
-    CHECK_INT(nrequests(f), before);   /* answered from the cache */
+    CHECK_INT(nrequests(f), before); /* answered from the cache */
     cJSON_Delete(out);
     er_cache_close(cache);
 }
@@ -168,8 +169,9 @@ static void test_cache(er_config *cfg, const fake_proc *f)
 static void test_provider(const prov *p, const char *data)
 {
     fake_proc f;
-    const char *args[] = { "--provider", p->name, "--data", data, "--api-key",
-                           p->key ? p->key : "unused", NULL };
+    const char *args[] = { "--provider", p->name,     "--data",
+                           data,         "--api-key", p->key ? p->key : "unused",
+                           NULL };
     if (fake_proc_start(&f, "fake_search", args) != 0) {
         fprintf(stderr, "cannot start fake_search %s\n", p->name);
         CHECK(0);
@@ -221,7 +223,7 @@ static void test_choice(void)
 
 int main(void)
 {
-    setenv("ERRAND_HTTP_BACKOFF_MS", "20", 1);   /* 5xx retries: quick; Retry-After still honoured */
+    setenv("ERRAND_HTTP_BACKOFF_MS", "20", 1); /* 5xx retries: quick; Retry-After still honoured */
     const char *data = getenv("ERRAND_TEST_DATA");
     if (!data || !getenv("ERRAND_TEST_BIN")) {
         printf("skip: run through ctest\n");
@@ -229,7 +231,9 @@ int main(void)
     }
     char *file = er_xasprintf("%s/web/search.json", data);
     static const prov provs[] = {
-        { "searxng", NULL }, { "brave", "brave-test-key" }, { "tavily", "tvly-test-key" },
+        { "searxng", NULL },
+        { "brave", "brave-test-key" },
+        { "tavily", "tvly-test-key" },
     };
     test_choice();
     for (size_t i = 0; i < ER_ARRAY_LEN(provs); i++)

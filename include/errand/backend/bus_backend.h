@@ -22,7 +22,7 @@ typedef er_bus_verdict (*er_bus_raw_handler)(const er_bus_msg *msg, void *payloa
 
 typedef struct er_bus_backend {
     int version;
-    const char *scheme;      /* "inproc", "amqp" */
+    const char *scheme; /* "inproc", "amqp" */
     int (*open)(er_bus **out, const er_url *url, er_error *err);
     void (*close)(er_bus *bus);
     /* Declares er_bus_exchanges / er_bus_bindings (idempotent). */
@@ -30,20 +30,19 @@ typedef struct er_bus_backend {
     /* exchange "" publishes straight to the queue named by key.  attempts is carried
      * with the message (AMQP header "x-errand-attempts"). Persistent and confirmed
      * where the backend can. */
-    int (*publish)(er_bus *bus, const char *exchange, const char *key, const void *body,
-                   size_t len, int attempts, er_error *err);
+    int (*publish)(er_bus *bus, const char *exchange, const char *key, const void *body, size_t len,
+                   int attempts, er_error *err);
     int (*consume)(er_bus *bus, const char *queue, int concurrency, er_bus_raw_handler fn,
                    void *payload, er_error *err);
     void (*stop)(er_bus *bus);
-    int (*queue_info)(er_bus *bus, const char *queue, long *depth, long *consumers,
-                      er_error *err);
+    int (*queue_info)(er_bus *bus, const char *queue, long *depth, long *consumers, er_error *err);
     int (*ping)(er_bus *bus, er_error *err);
     /* ---- version 2 ---- */
     int (*purge)(er_bus *bus, const char *queue, long *purged, er_error *err);
-    bool local;              /* messages never leave the process (er_bus_is_local) */
+    bool local; /* messages never leave the process (er_bus_is_local) */
 } er_bus_backend;
 
-struct er_bus_sub;           /* a wrapped handler; owned by bus.c */
+struct er_bus_sub; /* a wrapped handler; owned by bus.c */
 
 /* First member of every backend's handle; backends zero-fill it (calloc) and set be. */
 struct er_bus {

@@ -9,7 +9,7 @@
 
 typedef struct er_cache_backend {
     int version;
-    const char *scheme;   /* "inproc", "redis" */
+    const char *scheme; /* "inproc", "redis" */
     int (*open)(er_cache **out, const er_url *url, er_error *err);
     void (*close)(er_cache *c);
     int (*get)(er_cache *c, const char *key, char **out, size_t *len, er_error *err);
@@ -18,8 +18,7 @@ typedef struct er_cache_backend {
     int (*del)(er_cache *c, const char *key, er_error *err);
     int (*incr)(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int64_t *out,
                 er_error *err);
-    int (*publish)(er_cache *c, const char *channel, const void *msg, size_t len,
-                   er_error *err);
+    int (*publish)(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err);
     int (*subscribe)(er_cache *c, const char *channel, er_cache_msg_fn fn, void *payload,
                      er_cache_sub **out, er_error *err);
     void (*unsubscribe)(er_cache_sub *sub);

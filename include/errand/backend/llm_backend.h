@@ -8,7 +8,7 @@
 
 typedef struct er_llm_backend {
     int version;
-    const char *name;     /* "openai", "anthropic", "offline" */
+    const char *name; /* "openai", "anthropic", "offline" */
     int (*open)(er_llm **out, const er_config *cfg, er_error *err);
     void (*close)(er_llm *llm);
     int (*chat)(er_llm *llm, const er_llm_request *req, er_llm_response *out, er_error *err);
@@ -17,8 +17,8 @@ typedef struct er_llm_backend {
 
 struct er_llm {
     const er_llm_backend *be;
-    char *model;          /* default model, OWNED by the generic layer */
-    const struct er_agent_def *const *agents;   /* given to er_llm_open, BORROWED; may be NULL */
+    char *model;                              /* default model, OWNED by the generic layer */
+    const struct er_agent_def *const *agents; /* given to er_llm_open, BORROWED; may be NULL */
 };
 
 extern const er_llm_backend er_llm_openai_backend;

@@ -26,21 +26,21 @@ typedef enum { ER_SQL_NULL = 0, ER_SQL_INT, ER_SQL_TEXT, ER_SQL_BLOB } er_sql_ty
 typedef struct er_sql_value {
     er_sql_type type;
     int64_t i;
-    const char *s;   /* BORROWED: in rows valid during the row callback only */
+    const char *s; /* BORROWED: in rows valid during the row callback only */
 } er_sql_value;
 
-#define ER_SQL_I(v) ((er_sql_value){ ER_SQL_INT, (v), NULL })
-#define ER_SQL_S(v) ((er_sql_value){ (v) ? ER_SQL_TEXT : ER_SQL_NULL, 0, (v) })
-#define ER_SQL_N ((er_sql_value){ ER_SQL_NULL, 0, NULL })
+#define ER_SQL_I(v)    ((er_sql_value){ ER_SQL_INT, (v), NULL })
+#define ER_SQL_S(v)    ((er_sql_value){ (v) ? ER_SQL_TEXT : ER_SQL_NULL, 0, (v) })
+#define ER_SQL_N       ((er_sql_value){ ER_SQL_NULL, 0, NULL })
 #define ER_SQL_B(p, n) ((er_sql_value){ ER_SQL_BLOB, (int64_t)(n), (const char *)(p) })
 
 /* Row callback: nonzero stops the query (and query returns 0). */
 typedef int (*er_sql_row_fn)(const er_sql_value *cols, int ncols, void *payload);
 
 typedef struct er_store_backend {
-    int version;            /* fields are only ever appended */
-    const char *scheme;     /* matched against the URL: "sqlite", "postgresql" */
-    const char *dialect;    /* migrations to use: "sqlite", "postgres" */
+    int version;         /* fields are only ever appended */
+    const char *scheme;  /* matched against the URL: "sqlite", "postgresql" */
+    const char *dialect; /* migrations to use: "sqlite", "postgres" */
     int (*open)(er_store **out, const er_url *url, er_error *err);
     void (*close)(er_store *st);
     /* *changes (may be NULL) gets the number of rows changed. */
@@ -65,7 +65,7 @@ typedef struct er_store_backend {
 } er_store_backend;
 
 struct er_store {
-    const er_store_backend *be;  /* first member of every backend's struct */
+    const er_store_backend *be; /* first member of every backend's struct */
 };
 
 extern const er_store_backend er_store_sqlite_backend;

@@ -8,26 +8,26 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_OPS 24
+#define MAX_OPS   24
 #define MAX_PLANS 8
 
 typedef struct plan {
     bool live;
     bool always;
-    char op[32];       /* "" for any */
-    char match[160];   /* "" for any */
-    long left;         /* matching calls to let through before the one that fails */
+    char op[32];     /* "" for any */
+    char match[160]; /* "" for any */
+    long left;       /* matching calls to let through before the one that fails */
     int code;
 } plan;
 
 typedef struct op_count {
-    const char *op;    /* static strings: the wrappers' literals */
+    const char *op; /* static strings: the wrappers' literals */
     long n;
 } op_count;
 
 struct fake {
     pthread_mutex_t lock;
-    const char *what;  /* "store", "bus", "cache": for messages */
+    const char *what; /* "store", "bus", "cache": for messages */
     op_count ops[MAX_OPS];
     size_t nops;
     long total;
@@ -83,7 +83,7 @@ int fake_hit(fake *f, const char *op, const char *text, er_error *err)
         if (!p->always && p->left-- > 0)
             continue;
         if (code) {
-            p->left = 0;   /* due as well: it fails the next matching call */
+            p->left = 0; /* due as well: it fails the next matching call */
             continue;
         }
         code = p->code;
@@ -98,8 +98,7 @@ int fake_hit(fake *f, const char *op, const char *text, er_error *err)
     return code;
 }
 
-static void add_plan(fake *f, const char *op, const char *match, long nth, bool always,
-                     int code)
+static void add_plan(fake *f, const char *op, const char *match, long nth, bool always, int code)
 {
     pthread_mutex_lock(&f->lock);
     for (size_t i = 0; i < MAX_PLANS; i++) {

@@ -10,7 +10,7 @@
 
 typedef struct fake_bus {
     er_bus base;
-    er_bus_backend be;   /* the template, local as the real bus is */
+    er_bus_backend be; /* the template, local as the real bus is */
     er_bus *inner;
     fake *ctl;
 } fake_bus;
@@ -23,7 +23,7 @@ static fake_bus *to_fake(er_bus *bus)
 static void fb_close(er_bus *bus)
 {
     fake_bus *fb = to_fake(bus);
-    fb->inner->be->close(fb->inner);   /* joins its consumers */
+    fb->inner->be->close(fb->inner); /* joins its consumers */
     fake_free(fb->ctl);
     free(fb);
 }
@@ -42,8 +42,7 @@ static int fb_publish(er_bus *bus, const char *exchange, const char *key, const 
     char text[256];
     snprintf(text, sizeof text, "%s %s", exchange, key);
     int rc = fake_hit(fb->ctl, "publish", text, err);
-    return rc ? rc
-              : fb->inner->be->publish(fb->inner, exchange, key, body, len, attempts, err);
+    return rc ? rc : fb->inner->be->publish(fb->inner, exchange, key, body, len, attempts, err);
 }
 
 /* Deliveries go straight to bus.c's dispatch: the raw handler is the real one. */

@@ -55,8 +55,7 @@ static int fc_incr(er_cache *c, const char *key, int64_t by, int64_t ttl_ms, int
     return rc ? rc : fc->inner->be->incr(fc->inner, key, by, ttl_ms, out, err);
 }
 
-static int fc_publish(er_cache *c, const char *channel, const void *msg, size_t len,
-                      er_error *err)
+static int fc_publish(er_cache *c, const char *channel, const void *msg, size_t len, er_error *err)
 {
     fake_cache *fc = to_fake(c);
     int rc = fake_hit(fc->ctl, "publish", channel, err);
@@ -76,7 +75,7 @@ static void fc_unsubscribe(er_cache_sub *sub)
 {
     fake_cache *fc = to_fake(sub->cache);
     fake_hit(fc->ctl, "unsubscribe", "", NULL);
-    sub->cache = fc->inner;   /* the real backend finds its own handle there */
+    sub->cache = fc->inner; /* the real backend finds its own handle there */
     fc->inner->be->unsubscribe(sub);
 }
 

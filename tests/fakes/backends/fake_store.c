@@ -8,7 +8,7 @@
 
 typedef struct fake_store {
     er_store base;
-    er_store_backend be;   /* the template, with the real store's dialect */
+    er_store_backend be; /* the template, with the real store's dialect */
     er_store *inner;
     fake *ctl;
 } fake_store;
@@ -126,7 +126,7 @@ void fake_store_wrap(er_store **out, er_store *inner, fake **ctl_out)
 {
     fake_store *fs = er_xcalloc(1, sizeof *fs);
     fs->be = fake_store_backend;
-    fs->be.dialect = inner->be->dialect;   /* the real store's migrations */
+    fs->be.dialect = inner->be->dialect; /* the real store's migrations */
     fs->base.be = &fs->be;
     fs->inner = inner;
     fs->ctl = fake_new("store");
