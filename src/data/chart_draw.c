@@ -193,7 +193,7 @@ static void y_range(const er_chart *c, double *lo, double *hi)
 
 static void draw_y_axis(const er_chart *c, frame *f)
 {
-    double lo, hi, ticks[16];
+    double lo, hi, ticks[16] = { 0 };
     y_range(c, &lo, &hi);
     size_t n = er_chart_ticks(lo, hi, 7, ticks);
     f->ylo = ticks[0];
@@ -228,7 +228,7 @@ static void x_range(const er_chart *c, double *lo, double *hi)
 
 static void draw_x_values(const er_chart *c, frame *f)
 {
-    double lo, hi, ticks[32], step = 1;
+    double lo, hi, ticks[32] = { 0 }, step = 1;
     x_range(c, &lo, &hi);
     size_t n;
     if (c->x_time) {

@@ -28,6 +28,19 @@
 #define MAX_CHARS     200000
 #define PENDING_FLAG  "$ErrandPending"
 
+/* Fetches message id and parses it (*out OWNED; NULL on failure). */
+static int fetch_parsed(er_mail *m, const char *id, cJSON **out, er_error *err)
+{
+    er_buf raw;
+    er_buf_init(&raw, (size_t)32 << 20);
+    *out = NULL;
+    int rc = er_mail_fetch(m, id, &raw, err);
+    if (!rc)
+        rc = er_mime_parse(out, raw.ptr, raw.len, err);
+    er_buf_release(&raw);
+    return rc;
+}
+
 /* Opens the account the arguments name (or the default one). */
 static int open_account(const er_tool_ctx *ctx, const cJSON *args, er_mail_account *acct,
                         er_mail **m, er_error *err)
@@ -196,12 +209,8 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     int rc = open_account(ctx, args, &acct, &m, err);
     if (rc)
         return rc;
-    er_buf raw;
-    er_buf_init(&raw, (size_t)32 << 20);
     cJSON *msg = NULL;
-    rc = er_mail_fetch(m, id, &raw, err);
-    if (!rc)
-        rc = er_mime_parse(&msg, raw.ptr, raw.len, err);
+    rc = fetch_parsed(m, id, &msg, err);
     if (!rc && er_json_bool(args, "mark_read", false))
         rc = er_mail_flag(m, id, "\\Seen", true, err);
     if (!rc) {
@@ -210,7 +219,6 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         cJSON_Delete(o);
     }
     cJSON_Delete(msg);
-    er_buf_release(&raw);
     close_account(&acct, m);
     return rc;
 }
@@ -225,12 +233,8 @@ static int run_analyze(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, e
     int rc = open_account(ctx, args, &acct, &m, err);
     if (rc)
         return rc;
-    er_buf raw;
-    er_buf_init(&raw, (size_t)32 << 20);
     cJSON *msg = NULL;
-    rc = er_mail_fetch(m, id, &raw, err);
-    if (!rc)
-        rc = er_mime_parse(&msg, raw.ptr, raw.len, err);
+    rc = fetch_parsed(m, id, &msg, err);
     if (!rc) {
         cJSON *a = er_mail_analyze(er_json_str(msg, "subject"), er_json_str(msg, "from"),
                                    er_json_str(msg, "text"));
@@ -260,7 +264,6 @@ static int run_analyze(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, e
         cJSON_Delete(a);
     }
     cJSON_Delete(msg);
-    er_buf_release(&raw);
     close_account(&acct, m);
     return rc;
 }
@@ -339,22 +342,15 @@ static int run_thread(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
     int rc = open_account(ctx, args, &acct, &m, err);
     if (rc)
         return rc;
-    er_buf raw;
-    er_buf_init(&raw, (size_t)32 << 20);
     cJSON *msg = NULL;
     er_strv ids = ER_STRV_INIT;
-    rc = er_mail_fetch(m, id, &raw, err);
-    if (!rc)
-        rc = er_mime_parse(&msg, raw.ptr, raw.len, err);
+    rc = fetch_parsed(m, id, &msg, err);
     if (!rc)
         rc = thread_ids(m, &acct, id, msg, &ids, err);
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
     for (size_t i = 0; !rc && i < ids.n; i++) {
         cJSON *one = NULL;
-        er_buf_reset(&raw);
-        rc = er_mail_fetch(m, ids.v[i], &raw, err);
-        if (!rc)
-            rc = er_mime_parse(&one, raw.ptr, raw.len, err);
+        rc = fetch_parsed(m, ids.v[i], &one, err);
         if (!rc)
             er_json_append(arr, read_result(ids.v[i], one, max, acct.name));
         cJSON_Delete(one);
@@ -370,7 +366,6 @@ static int run_thread(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
     cJSON_Delete(o);
     er_strv_free(&ids);
     cJSON_Delete(msg);
-    er_buf_release(&raw);
     close_account(&acct, m);
     return rc;
 }
@@ -411,12 +406,7 @@ static int run_draft(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_
     cJSON *orig = NULL;
     char *refs = NULL;
     if (!er_str_empty(reply_to)) {
-        er_buf raw;
-        er_buf_init(&raw, (size_t)32 << 20);
-        rc = er_mail_fetch(m, reply_to, &raw, err);
-        if (!rc)
-            rc = er_mime_parse(&orig, raw.ptr, raw.len, err);
-        er_buf_release(&raw);
+        rc = fetch_parsed(m, reply_to, &orig, err);
         if (!rc) {
             d.in_reply_to = er_json_str(orig, "message_id");
             const char *r = er_json_str(orig, "references");

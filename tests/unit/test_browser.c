@@ -261,7 +261,7 @@ static void test_screenshot_pdf_eval(er_env *env)
 {
     er_error err = { 0 };
     cJSON *o = NULL;
-    png_api p;
+    png_api p = { 0 };
     CHECK(png_load(&p));
     char *a = args_url("{\"url\":\"%s/%s\",\"path\":\"shots/view.png\"}", "colors.html");
     CHECK_OK(call(env, "browser_screenshot", a, &o, &err));
