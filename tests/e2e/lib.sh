@@ -140,6 +140,8 @@ print("" if d is None else d)' "$@"
 }
 # nreq — how many requests the fake recorded.
 nreq() { wc -l < "$FAKE_REC" | tr -d ' '; }
+# more_req N: the fake has recorded more than N requests (it records one once answered).
+more_req() { [ "$(nreq)" -gt "$1" ]; }
 # req N PATH — a value from the Nth recorded request (1-based).
 req() { jget "$(sed -n "${1}p" "$FAKE_REC")" "$2"; }
 

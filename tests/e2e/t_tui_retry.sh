@@ -21,8 +21,9 @@ wait_idle research
 n=$(nreq)
 type_text "/retry"
 keys Enter
+wait_for 15 more_req "$n"
 wait_idle research
-check "/retry sent the request again" test "$(nreq)" -gt "$n"
+check "/retry sent the request again" more_req "$n"
 expect_contains "/retry: the same words, to the same agent" "$(req "$(nreq)" body.messages)" "the question"
 type_text "/edit"
 keys Enter
