@@ -10,8 +10,9 @@
 #include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/str.h"
+#include "errand/xml.h"
 #include "data_int.h"
-#include "xlsx_api.h"
+#include "zip_api.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -43,16 +44,16 @@ typedef struct xlsx {
 
 static const char *name_of(xmlTextReaderPtr r)
 {
-    const xmlChar *n = er_xlsx_xml.xmlTextReaderConstLocalName(r);
+    const xmlChar *n = xmlTextReaderConstLocalName(r);
     return n ? (const char *)n : "";
 }
 
 static char *attr(xmlTextReaderPtr r, const char *name)
 {
-    xmlChar *v = er_xlsx_xml.xmlTextReaderGetAttribute(r, (const xmlChar *)name);
+    xmlChar *v = xmlTextReaderGetAttribute(r, (const xmlChar *)name);
     char *s = v ? er_xstrdup((const char *)v) : NULL;
     if (v)
-        (*er_xlsx_xml.xmlFree)(v);
+        er_xml_free(v);
     return s;
 }
 
@@ -87,9 +88,9 @@ static int open_part(xlsx *x, const char *name, part *p, xmlTextReaderPtr *out, 
     p->f = er_zip.zip_fopen(x->zip, name, 0);
     if (!p->f)
         return er_error_set(err, ER_ENOTFOUND, "%s: the workbook has no %s", x->base.display, name);
-    *out = er_xlsx_xml.xmlReaderForIO(part_read, part_close, p, name, NULL,
-                                      XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING |
-                                          XML_PARSE_HUGE);
+    *out =
+        xmlReaderForIO(part_read, part_close, p, name, NULL,
+                       XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING | XML_PARSE_HUGE);
     if (!*out) {
         er_zip.zip_fclose(p->f);
         return er_error_set(err, ER_EINVAL, "%s: cannot read %s", x->base.display, name);
@@ -99,13 +100,13 @@ static int open_part(xlsx *x, const char *name, part *p, xmlTextReaderPtr *out, 
 
 static void close_part(part *p, xmlTextReaderPtr r)
 {
-    er_xlsx_xml.xmlFreeTextReader(r);
+    xmlFreeTextReader(r);
     er_zip.zip_fclose(p->f);
 }
 
 static bool is_start(xmlTextReaderPtr r)
 {
-    return er_xlsx_xml.xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT;
+    return xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT;
 }
 
 /* ---- workbook: which part is the sheet ---- */
@@ -118,7 +119,7 @@ static int sheet_rel_id(xlsx *x, const char *want, char **rid, er_error *err)
     if (rc)
         return rc;
     er_buf names = ER_BUF_INIT;
-    while (!*rid && er_xlsx_xml.xmlTextReaderRead(r) == 1) {
+    while (!*rid && xmlTextReaderRead(r) == 1) {
         if (!is_start(r) || strcmp(name_of(r), "sheet") != 0)
             continue;
         char *name = attr(r, "name"), *id = attr(r, "r:id");
@@ -153,7 +154,7 @@ static int sheet_part(xlsx *x, const char *sheet, er_error *err)
         free(rid);
         return rc;
     }
-    while (!x->sheet_part && er_xlsx_xml.xmlTextReaderRead(r) == 1) {
+    while (!x->sheet_part && xmlTextReaderRead(r) == 1) {
         if (!is_start(r) || strcmp(name_of(r), "Relationship") != 0)
             continue;
         char *id = attr(r, "Id"), *target = attr(r, "Target");
@@ -175,28 +176,27 @@ static int sheet_part(xlsx *x, const char *sheet, er_error *err)
 /* The text of the element the reader is on (its <t> descendants), up to its end. */
 static void element_text(xmlTextReaderPtr r, const char *end, er_buf *out)
 {
-    if (er_xlsx_xml.xmlTextReaderIsEmptyElement(r))
+    if (xmlTextReaderIsEmptyElement(r))
         return;
     bool in_t = false;
-    while (er_xlsx_xml.xmlTextReaderRead(r) == 1) {
-        int type = er_xlsx_xml.xmlTextReaderNodeType(r);
+    while (xmlTextReaderRead(r) == 1) {
+        int type = xmlTextReaderNodeType(r);
         const char *n = name_of(r);
         if (type == XML_READER_TYPE_END_ELEMENT && strcmp(n, end) == 0)
             return;
         if (type == XML_READER_TYPE_ELEMENT && strcmp(n, "rPh") == 0) {
             /* phonetic hints are not part of the text */
             int depth = 1;
-            while (depth && er_xlsx_xml.xmlTextReaderRead(r) == 1)
+            while (depth && xmlTextReaderRead(r) == 1)
                 if (strcmp(name_of(r), "rPh") == 0)
-                    depth +=
-                        er_xlsx_xml.xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT ? 1 : -1;
+                    depth += xmlTextReaderNodeType(r) == XML_READER_TYPE_ELEMENT ? 1 : -1;
             continue;
         }
         if (strcmp(n, "t") == 0 || strcmp(n, "v") == 0)
-            in_t = type == XML_READER_TYPE_ELEMENT && !er_xlsx_xml.xmlTextReaderIsEmptyElement(r);
+            in_t = type == XML_READER_TYPE_ELEMENT && !xmlTextReaderIsEmptyElement(r);
         else if (in_t &&
                  (type == XML_READER_TYPE_TEXT || type == XML_READER_TYPE_SIGNIFICANT_WHITESPACE)) {
-            const xmlChar *v = er_xlsx_xml.xmlTextReaderConstValue(r);
+            const xmlChar *v = xmlTextReaderConstValue(r);
             er_buf_puts(out, v ? (const char *)v : "");
         }
     }
@@ -213,7 +213,7 @@ static int read_strings(xlsx *x, er_error *err)
         return rc;
     size_t cap = 0;
     er_buf s = ER_BUF_INIT;
-    while (er_xlsx_xml.xmlTextReaderRead(r) == 1) {
+    while (xmlTextReaderRead(r) == 1) {
         if (!is_start(r) || strcmp(name_of(r), "si") != 0)
             continue;
         er_buf_reset(&s);
@@ -268,10 +268,10 @@ static int read_styles(xlsx *x, er_error *err)
     long custom_dates[256];
     size_t ncustom = 0, cap = 0;
     bool in_xfs = false;
-    while (er_xlsx_xml.xmlTextReaderRead(r) == 1) {
+    while (xmlTextReaderRead(r) == 1) {
         const char *n = name_of(r);
         if (strcmp(n, "cellXfs") == 0)
-            in_xfs = is_start(r) && !er_xlsx_xml.xmlTextReaderIsEmptyElement(r);
+            in_xfs = is_start(r) && !xmlTextReaderIsEmptyElement(r);
         if (!is_start(r))
             continue;
         if (strcmp(n, "numFmt") == 0) {
@@ -407,7 +407,7 @@ static void read_cell(xlsx *x, long *next_col)
 /* The next <row>: 1, or 0 at the end of sheetData. */
 static int read_row(xlsx *x)
 {
-    while (er_xlsx_xml.xmlTextReaderRead(x->rd) == 1) {
+    while (xmlTextReaderRead(x->rd) == 1) {
         if (!is_start(x->rd) || strcmp(name_of(x->rd), "row") != 0)
             continue;
         char *rn = attr(x->rd, "r");
@@ -419,11 +419,11 @@ static int read_row(xlsx *x)
         for (size_t i = 0; i < x->ccols; i++)
             x->off[i] = SIZE_MAX;
         x->width = 0;
-        if (er_xlsx_xml.xmlTextReaderIsEmptyElement(x->rd))
+        if (xmlTextReaderIsEmptyElement(x->rd))
             return 1;
         long next = 0;
-        while (er_xlsx_xml.xmlTextReaderRead(x->rd) == 1) {
-            int type = er_xlsx_xml.xmlTextReaderNodeType(x->rd);
+        while (xmlTextReaderRead(x->rd) == 1) {
+            int type = xmlTextReaderNodeType(x->rd);
             const char *n = name_of(x->rd);
             if (type == XML_READER_TYPE_END_ELEMENT && strcmp(n, "row") == 0)
                 break;
@@ -552,7 +552,7 @@ int er_xlsx_src_open(er_src **out, const er_data_load_opts *o, er_error *err)
 {
     int rc = er_zip_load(err);
     if (rc == 0)
-        rc = er_xlsx_xml_load(err);
+        rc = er_xml_load(err);
     if (rc)
         return rc;
     xlsx *x = er_xcalloc(1, sizeof *x);

@@ -6,7 +6,7 @@
 
 #include "errand/buf.h"
 #include "errand/extract.h"
-#include "xml_api.h"
+#include "errand/xml.h"
 
 /* Nodes deeper than this are not read (a page nesting thousands of elements
  * must not exhaust the stack). */

@@ -1,11 +1,10 @@
-/* xml_api.c — the libxml2 loader (see xml_api.h). */
+/* xml.c — the libxml2 loader (see xml.h). */
 #define ER_XML_NO_REDIRECT
-#include "xml_api.h"
+#include "errand/xml.h"
 #include "errand/dl.h"
 
 #include <pthread.h>
 #include <stddef.h>
-#include <string.h>
 
 er_xml_api er_xml;
 
@@ -14,7 +13,16 @@ static const er_dl_sym syms[] = {
     { "htmlReadMemory", offsetof(er_xml_api, htmlReadMemory) },
     { "xmlReadMemory", offsetof(er_xml_api, xmlReadMemory) },
     { "xmlFreeDoc", offsetof(er_xml_api, xmlFreeDoc) },
+    { "xmlDocGetRootElement", offsetof(er_xml_api, xmlDocGetRootElement) },
     { "xmlBuildURI", offsetof(er_xml_api, xmlBuildURI) },
+    { "xmlReaderForIO", offsetof(er_xml_api, xmlReaderForIO) },
+    { "xmlTextReaderRead", offsetof(er_xml_api, xmlTextReaderRead) },
+    { "xmlTextReaderNodeType", offsetof(er_xml_api, xmlTextReaderNodeType) },
+    { "xmlTextReaderConstLocalName", offsetof(er_xml_api, xmlTextReaderConstLocalName) },
+    { "xmlTextReaderConstValue", offsetof(er_xml_api, xmlTextReaderConstValue) },
+    { "xmlTextReaderGetAttribute", offsetof(er_xml_api, xmlTextReaderGetAttribute) },
+    { "xmlTextReaderIsEmptyElement", offsetof(er_xml_api, xmlTextReaderIsEmptyElement) },
+    { "xmlFreeTextReader", offsetof(er_xml_api, xmlFreeTextReader) },
     { "xmlFree", offsetof(er_xml_api, free_var) },
 };
 
