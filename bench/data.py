@@ -4,15 +4,18 @@ one group-by; errand (offline commands, the real binary) side by side with
 pandas (read_csv, describe(include="all"), groupby().sum()) and sqlite3's
 .import, in one run on the same file.
 
-    bench/data.py --errand build/errand [--mb 200] [--dir DIR]
+    bench/data.py --errand build/errand [--mb 200] [--dir DIR] [--runs N]
 
-Wall time, CPU time (user + system) and peak RSS of each step.  The CSV
-(bench/data_gen.py) is made once and kept in DIR (default build/bench-data).
+Wall time, CPU time (user + system) and peak RSS of each step: the median
+of N runs (default 3; the machine is shared, so one run says little), with
+the load average before and after.  The CSV (bench/data_gen.py) is made once
+and kept in DIR (default build/bench-data).
 """
 import argparse
 import json
 import os
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -47,19 +50,8 @@ def measured(cmd, env=None):
     return time.time() - w, ru.ru_utime + ru.ru_stime, ru.ru_maxrss / 1024
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--errand", required=True)
-    ap.add_argument("--mb", type=float, default=float(os.environ.get("DATA_MB", 200)))
-    ap.add_argument("--dir", default=None)
-    a = ap.parse_args()
-    data_dir = a.dir or os.path.join(os.path.dirname(os.path.abspath(a.errand)), "bench-data")
-    os.makedirs(data_dir, exist_ok=True)
-    csv = os.path.join(data_dir, "sales-%gmb.csv" % a.mb)
-    if not os.path.exists(csv):
-        print("making %s (%g MB) ..." % (csv, a.mb), flush=True)
-        subprocess.check_call([sys.executable, os.path.join(HERE, "data_gen.py"), csv, str(a.mb)])
-    size = os.path.getsize(csv) / 1e6
+def one_run(errand, csv):
+    """Each step once, in a fresh workspace: errand, sqlite3 .import, pandas."""
     tmp = tempfile.mkdtemp(prefix="errand-bench-data-")
     try:
         ws = os.path.join(tmp, "ws")
@@ -69,18 +61,45 @@ def main():
                    XDG_CONFIG_HOME=tmp + "/x", HOME=tmp)
         for k in ("OPENAI_API_KEY", "ANTHROPIC_API_KEY", "DATABASE_URL", "RABBITMQ_URL", "REDIS_URL"):
             env.pop(k, None)
-        e = [a.errand, "-w", ws, "--yes", "ask"]
-        el = measured(e + ["load sales.csv"], env)
-        ed = measured(e + ["describe sales"], env)
-        eg = measured(e + ["group sales region sum(revenue)"], env)
-        si = measured(["sqlite3", os.path.join(tmp, "imp.db"), "-cmd", ".mode csv",
-                       ".import %s t" % os.path.join(ws, "sales.csv")])
+        e = [errand, "-w", ws, "--yes", "ask"]
+        r = {"el": measured(e + ["load sales.csv"], env),
+             "ed": measured(e + ["describe sales"], env),
+             "eg": measured(e + ["group sales region sum(revenue)"], env),
+             "si": measured(["sqlite3", os.path.join(tmp, "imp.db"), "-cmd", ".mode csv",
+                             ".import %s t" % os.path.join(ws, "sales.csv")])}
         out = subprocess.run(["/usr/bin/python3", "-c", PANDAS, os.path.join(ws, "sales.csv")],
                              check=True, capture_output=True, text=True).stdout
-        pd = json.loads(out)
+        for k, v in json.loads(out).items():
+            r["pd_" + k] = v
+        return r
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
-    print("data: %.0f MB CSV (%s)" % (size, os.path.basename(csv)))
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--errand", required=True)
+    ap.add_argument("--mb", type=float, default=float(os.environ.get("DATA_MB", 200)))
+    ap.add_argument("--dir", default=None)
+    ap.add_argument("--runs", type=int, default=int(os.environ.get("DATA_RUNS", 3)))
+    a = ap.parse_args()
+    data_dir = a.dir or os.path.join(os.path.dirname(os.path.abspath(a.errand)), "bench-data")
+    os.makedirs(data_dir, exist_ok=True)
+    csv = os.path.join(data_dir, "sales-%gmb.csv" % a.mb)
+    if not os.path.exists(csv):
+        print("making %s (%g MB) ..." % (csv, a.mb), flush=True)
+        subprocess.check_call([sys.executable, os.path.join(HERE, "data_gen.py"), csv, str(a.mb)])
+    size = os.path.getsize(csv) / 1e6
+    load_before = os.getloadavg()[0]
+    runs = [one_run(a.errand, csv) for _ in range(a.runs)]
+    load_after = os.getloadavg()[0]
+
+    def med(key):
+        return [statistics.median(r[key][i] for r in runs) for i in range(len(runs[0][key]))]
+    el, ed, eg, si = med("el"), med("ed"), med("eg"), med("si")
+    pd = {k: med("pd_" + k) for k in ("load", "describe", "group")}
+    print("data: %.0f MB CSV (%s), median of %d run(s), load average %.1f before, %.1f after"
+          % (size, os.path.basename(csv), a.runs, load_before, load_after))
     print("%-28s %9s %9s %9s" % ("", "wall s", "cpu s", "peak MB"))
     print("%-28s %9.2f %9.2f %9.0f" % ("errand load", *el))
     print("%-28s %9.2f %9.2f %9.0f" % ("pandas read_csv", pd["load"][0], pd["load"][1], pd["load"][2]))
@@ -89,9 +108,11 @@ def main():
     print("%-28s %9.2f %9.2f %9s" % ("pandas describe(all)", pd["describe"][0], pd["describe"][1], ""))
     print("%-28s %9.2f %9.2f %9.0f" % ("errand group-by", *eg))
     print("%-28s %9.2f %9.2f %9s" % ("pandas groupby.sum", pd["group"][0], pd["group"][1], ""))
-    print("load: errand %.2fx pandas' speed (cpu), peak RSS %.2f of pandas'; "
-          "describe %.2fx; group-by %.2fx" % (pd["load"][1] / el[1], el[2] / pd["load"][2],
-                                               pd["describe"][1] / ed[1], pd["group"][1] / eg[1]))
+    print("errand against pandas, cpu (wall): load %.2fx (%.2fx) pandas' speed, peak RSS %.2f of "
+          "pandas'; describe %.2fx (%.2fx); group-by %.2fx (%.2fx)"
+          % (pd["load"][1] / el[1], pd["load"][0] / el[0], el[2] / pd["load"][2],
+             pd["describe"][1] / ed[1], pd["describe"][0] / ed[0], pd["group"][1] / eg[1],
+             pd["group"][0] / eg[0]))
 
 
 if __name__ == "__main__":

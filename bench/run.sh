@@ -11,7 +11,7 @@
 #    Readability.js on jsdom (npm, installed into the build dir) and Debian's
 #    python3-readability; a cached page's fetch time.
 # 5. data.py: the data agent's load, describe and group-by of a 200 MB CSV
-#    against pandas and sqlite3's .import.
+#    against pandas and sqlite3's .import (medians of three runs).
 # 6. memory.py: shared memory's vector search at 100k items of 768 dimensions
 #    (HNSW insert, exact and approximate search, recall@10, RSS) side by side
 #    with FAISS IndexFlatIP and hnswlib on the same vectors.
