@@ -2,7 +2,6 @@
 #include "zip_api.h"
 #include "errand/dl.h"
 
-#include <pthread.h>
 #include <stddef.h>
 
 er_zip_api er_zip;
@@ -19,20 +18,16 @@ static const er_dl_sym syms[] = {
     { "zip_error_fini", offsetof(er_zip_api, zip_error_fini) },
 };
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static er_error load_err;
+static er_dl_once lib = { PTHREAD_ONCE_INIT, { 0, "" } };
 
 static void load(void)
 {
     static const char *const names[] = { "libzip.so.4", "libzip.so", NULL };
     er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_zip, "install libzip4 to read .xlsx files",
-               &load_err);
+               &lib.err);
 }
 
 int er_zip_load(er_error *err)
 {
-    pthread_once(&once, load);
-    if (load_err.code)
-        return er_error_set(err, load_err.code, "%s", load_err.msg);
-    return 0;
+    return er_dl_load_once(&lib, load, err);
 }

@@ -25,3 +25,11 @@ int er_dl_load(const char *const *names, const er_dl_sym *syms, size_t nsyms, vo
     /* Never dlclose()d: these libraries keep global state. */
     return 0;
 }
+
+int er_dl_load_once(er_dl_once *o, void (*load)(void), er_error *err)
+{
+    pthread_once(&o->once, load);
+    if (o->err.code)
+        return er_error_set(err, o->err.code, "%s", o->err.msg);
+    return 0;
+}

@@ -3,7 +3,6 @@
 #include "errand/xml.h"
 #include "errand/dl.h"
 
-#include <pthread.h>
 #include <stddef.h>
 
 er_xml_api er_xml;
@@ -26,20 +25,16 @@ static const er_dl_sym syms[] = {
     { "xmlFree", offsetof(er_xml_api, free_var) },
 };
 
-static pthread_once_t once = PTHREAD_ONCE_INIT;
-static er_error load_err;
+static er_dl_once lib = { PTHREAD_ONCE_INIT, { 0, "" } };
 
 static void load(void)
 {
     static const char *const names[] = { "libxml2.so.2", "libxml2.so", NULL };
-    if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_xml, "install libxml2", &load_err) == 0)
+    if (er_dl_load(names, syms, ER_ARRAY_LEN(syms), &er_xml, "install libxml2", &lib.err) == 0)
         er_xml.xmlInitParser(); /* once, before threads parse (libxml2's rule) */
 }
 
 int er_xml_load(er_error *err)
 {
-    pthread_once(&once, load);
-    if (load_err.code)
-        return er_error_set(err, load_err.code, "%s", load_err.msg);
-    return 0;
+    return er_dl_load_once(&lib, load, err);
 }
