@@ -178,6 +178,9 @@ void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *t
         return;
     }
     tui_chat_clear(a->chat);
+    /* A model writes Markdown; the offline rules answer with tool output. */
+    tui_chat_set_markdown(
+        a->chat, !er_str_eq(er_config_llm_provider(er_env_config(a->env)), "offline"));
     free(s->title);
     s->title = er_xstrdup(title);
     s->conv_id[0] = '\0';

@@ -1,6 +1,7 @@
 /* run.c — submit a request and follow it to its end: stream tokens, answer
  * approval requests on the terminal, cancel on Ctrl-C.  Shared by `ask` and the REPL. */
 #include "cli.h"
+#include "errand/markdown.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/bus.h"
@@ -385,6 +386,30 @@ bool cli_outcome_check_store(cli *c, cli_outcome *o)
     return ended_in_store(c, o, &status);
 }
 
+void cli_put_answer(const cli_view *v, const char *text)
+{
+    if (v->md) {
+        er_buf out = ER_BUF_INIT;
+        er_md_feed(v->md, text, strlen(text), &out);
+        fputs(er_buf_cstr(&out), stdout);
+        er_buf_release(&out);
+    } else {
+        fputs(text, stdout);
+    }
+    fflush(stdout);
+}
+
+void cli_end_answer(const cli_view *v)
+{
+    if (!v->md)
+        return;
+    er_buf out = ER_BUF_INIT;
+    er_md_finish(v->md, &out);
+    fputs(er_buf_cstr(&out), stdout);
+    er_buf_release(&out);
+    fflush(stdout);
+}
+
 /* Handles one event; true when the task has ended. */
 static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
 {
@@ -397,8 +422,7 @@ static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
     if (er_str_eq(kind, "token")) {
         const char *text = er_json_str(d, "text");
         if (own && v->stream && text) {
-            fputs(text, stdout);
-            fflush(stdout);
+            cli_put_answer(v, text);
             o->streamed = true;
         }
     } else if (er_str_eq(kind, "approval_request")) {
