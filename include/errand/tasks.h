@@ -19,6 +19,7 @@ typedef struct er_submit {
     const char *user_id;         /* NULL: the local user */
     const char *task_id;         /* NULL: a new id (pass one to follow before submitting) */
     bool approve_all;            /* --yes */
+    const char *model;           /* NULL: the configured model (the TUI's /model) */
     bool server;                 /* from errand serve: the user's own workspace, approvals by
                                      role, never unconfined (meta "server"; see runtime.h) */
 } er_submit;

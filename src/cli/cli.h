@@ -61,6 +61,7 @@ typedef struct cli_view {
     bool charts;        /* draw data_chart results on stdout (a terminal) */
     bool stream_json;   /* every event as one JSON line on stdout (cli_stream_json_event) */
     struct er_md *md;   /* lays the streamed answer out for the terminal (markdown.h), or NULL */
+    bool spinner;       /* a spinner with the time taken on stderr until the answer streams */
 } cli_view;
 
 /* The chart of a data_chart tool_result event drawn for a terminal cols wide

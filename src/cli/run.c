@@ -563,14 +563,49 @@ static void hint_stalled(cli *c, er_task_status status)
         hint_unconsumed(bus);
 }
 
+/* ---- the spinner: while ask waits, a line on the terminal of stderr ---- */
+
+typedef struct spinner {
+    bool on;       /* the view wants one */
+    bool shown;    /* a spinner line is on the screen */
+    int64_t start; /* er_mono_ms of the request */
+    unsigned frame;
+} spinner;
+
+/* Takes the spinner line off the screen before anything else is written. */
+static void unspin(spinner *sp)
+{
+    if (!sp->shown)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    sp->shown = false;
+}
+
+/* Until the answer streams (it would share the terminal's line): a turning
+ * wheel, the agent at work and the time since the request. */
+static void spin(spinner *sp, const cli_outcome *o)
+{
+    static const char *const frames[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏" };
+    if (!sp->on || o->streamed)
+        return;
+    double secs = (double)(er_mono_ms() - sp->start) / 1000.0;
+    fprintf(stderr, "\r\033[K%s %s %.1fs", frames[sp->frame++ % ER_ARRAY_LEN(frames)],
+            o->agent ? o->agent : "working", secs);
+    fflush(stderr);
+    sp->shown = true;
+}
+
 /* True when a Ctrl-C notice ended the answer's line on the terminal. */
 static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
     bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
     int64_t since = er_mono_ms(); /* the last sign of progress */
+    spinner sp = { .on = v->spinner, .start = since };
     for (;;) {
         if (cli_interrupted && !cancel_sent) {
+            unspin(&sp);
             cancel_sent = true;
             fprintf(stderr, "\nerrand: cancelling (Ctrl-C again to quit at once)\n");
             er_error e = { 0 };
@@ -581,6 +616,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         if (er_follow_next(f, 100, &ev) == 0) {
             quiet_ms = 0;
             since = er_mono_ms();
+            unspin(&sp);
             bool end = on_event(c, v, o, ev);
             cJSON_Delete(ev);
             if (end)
@@ -588,10 +624,12 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             continue;
         }
         quiet_ms += 100;
+        spin(&sp, o);
         if (quiet_ms >= 1000) {
             quiet_ms = 0;
             er_task_status status = ER_TASK_RUNNING;
             if (ended_in_store(c, o, &status)) {
+                unspin(&sp);
                 /* Cancelled or failed elsewhere (`errand task cancel` in another
                  * process with the in-process cache), no answer is missing. */
                 if (o->streamed && !end_event_within(c, v, f, o, 500) && o->status == ER_TASK_DONE)
@@ -599,6 +637,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
                 return cancel_sent;
             }
             if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
+                unspin(&sp);
                 hinted = true;
                 hint_stalled(c, status);
             }

@@ -131,6 +131,8 @@ static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
         er_json_add_str(meta, "agent", s->agent);
     if (s->approve_all)
         er_json_add_bool(meta, "approve_all", true);
+    if (s->model)
+        er_json_add_str(meta, "model", s->model);
     if (s->server)
         er_json_add_bool(meta, "server", true);
     if (!s->conversation_id) /* it opens one: no history to read back */

@@ -53,6 +53,8 @@ const er_config_key er_config_keys[] = {
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "llm", "price", "ERRAND_LLM_PRICE", ER_CFG_STR, OFF(llm_price), false, NULL,
+      "Price of the model as IN/OUT dollars per million tokens (2.5/10): the cost shown" },
     { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,
       "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, "
       "else the one whose API key is set)" },
