@@ -182,6 +182,10 @@ int cmd_ask(cli *c, cli_args *a);
 int cmd_route(cli *c, cli_args *a);
 int cmd_task(cli *c, cli_args *a);
 int cmd_conv(cli *c, cli_args *a);
+/* cmd_conv.c: `conv export` (--format, --output, --json) and `conv delete`
+ * of the conversation cv. */
+int cli_conv_export(er_store *st, const er_conversation *cv, cli_args *a);
+int cli_conv_delete(cli *c, er_store *st, const er_conversation *cv);
 int cmd_memory(cli *c, cli_args *a);
 int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);

@@ -546,7 +546,10 @@ static int answer_user(const offer *o, const cJSON *msg, er_llm_response *out, e
     if (rc == ER_EINTERNAL)
         return er_error_set(err, rc, "%s", perr.msg);
     if (rc == ER_EINVAL || rc == ER_ETOOBIG) { /* a command, badly written: say why */
-        er_buf_printf(text, "%s\n(help lists the commands)\n", perr.msg);
+        er_buf_printf(text,
+                      "%s\n(help lists the commands; a request in your own words needs a "
+                      "model: ERRAND_LLM, man errand)\n",
+                      perr.msg);
         return 0;
     }
     help_text(o, text);

@@ -411,6 +411,28 @@ const char *er_config_mail(const er_config *cfg, const char *account, const char
     return er_str_empty(found) ? NULL : found;
 }
 
+/* An unknown setting, with the known one it is likely a typo of. */
+static int unknown_setting(const char *name, er_error *err)
+{
+    const char *dot = strchr(name, '.');
+    size_t best = 3; /* at most two edits away */
+    const er_config_key *near = NULL;
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        char *full = er_xasprintf("%s.%s", k->section, k->key);
+        size_t d = er_str_distance(name, dot ? full : k->key);
+        if (d < best) {
+            best = d;
+            near = k;
+        }
+        free(full);
+    }
+    if (near)
+        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s'; did you mean '%s.%s'?", name,
+                            near->section, near->key);
+    return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)", name);
+}
+
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
     if (er_str_starts(name, "mcp.")) {
@@ -422,8 +444,7 @@ int er_config_set(er_config *cfg, const char *name, const char *value, er_error 
     if (!k && strncmp(name, "mail.", 5) == 0 && strchr(name + 5, '.'))
         return set_mail(cfg, name, value, err);
     if (!k)
-        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
-                            name);
+        return unknown_setting(name, err);
     return set_value(cfg, k, value, err);
 }
 

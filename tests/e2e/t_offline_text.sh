@@ -70,6 +70,6 @@ expect_eq "help: no line wider than 100 columns" "$long" ""
 # a mistyped command: its usage and a pointer to help, not the help again
 out=$(e ask --agent code "show")
 expect_contains "typo: what is missing" "$out" "missing PATH; usage: show PATH[:START[-END]]"
-expect_contains "typo: where the commands are" "$out" "(help lists the commands)"
+expect_contains "typo: where the commands are" "$out" "(help lists the commands; "
 check "typo: not the whole help" not contains "$out" "ERRAND_LLM=openai"
 finish

@@ -317,7 +317,7 @@ static void test_answer_help(void)
     CHECK_INT(out.ncalls, 0);
     CHECK(strncmp(out.text, "fs_grep: MAX_RESULTS must be an integer", 39) == 0);
     /* A typo gets its usage, not the whole help again. */
-    CHECK(strstr(out.text, "(help lists the commands)") != NULL);
+    CHECK(strstr(out.text, "(help lists the commands; ") != NULL);
     CHECK(strstr(out.text, "ERRAND_LLM=openai") == NULL);
     er_llm_response_release(&out);
 
