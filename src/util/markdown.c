@@ -329,6 +329,7 @@ static size_t fit(const char *s, size_t len, int width, size_t *next)
 static void put_cell(er_buf *out, const char *s, size_t len, int width, char align, bool last)
 {
     int pad = width - text_width(s, len);
+    pad = pad < 0 ? 0 : pad; /* a wide character in a column narrower than it */
     int before = align == 'r' ? pad : align == 'c' ? pad / 2 : 0;
     er_buf_printf(out, "%*s", before, "");
     er_buf_append(out, s, len);
