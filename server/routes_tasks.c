@@ -51,24 +51,33 @@ int srv_route_chat(srv_req *r)
     return 202;
 }
 
-static int add_task(const er_task *t, void *payload)
-{
-    er_buf *b = payload;
-    srv_jw_open(b, NULL, '{');
-    task_fields(b, t);
-    srv_jw_close(b, '}');
-    return 0;
-}
-
 typedef struct list_read {
     const er_task_filter *f;
     er_buf *b;
+    er_strv waiting; /* tasks parked on an approval */
 } list_read;
+
+static int add_task(const er_task *t, void *payload)
+{
+    list_read *x = payload;
+    srv_jw_open(x->b, NULL, '{');
+    task_fields(x->b, t);
+    /* Parked on an approval: running still, but holding no worker (what it
+     * waits for in detail: GET /tasks/{id}). */
+    if (t->status == ER_TASK_RUNNING && er_tasks_is_waiting(&x->waiting, t->id)) {
+        srv_jw_open(x->b, "waiting", '{');
+        srv_jw_str(x->b, "for", "approval");
+        srv_jw_close(x->b, '}');
+    }
+    srv_jw_close(x->b, '}');
+    return 0;
+}
 
 static int read_task_list(er_store *st, void *payload, er_error *err)
 {
     list_read *x = payload;
-    return er_store_task_list(st, x->f, add_task, x->b, err);
+    x->waiting = er_tasks_waiting(st);
+    return er_store_task_list(st, x->f, add_task, x, err);
 }
 
 int srv_route_tasks_list(srv_req *r)
@@ -100,9 +109,10 @@ int srv_route_tasks_list(srv_req *r)
     er_buf_puts(&b, "{");
     srv_jw_open(&b, "tasks", '[');
     int rc = er_env_store(r->s->env, &st, &err);
-    list_read x = { &f, &b };
+    list_read x = { &f, &b, ER_STRV_INIT };
     if (!rc) /* a read: beside other readers and writers (see er_store_read) */
         rc = er_store_read(st, read_task_list, &x, &err);
+    er_strv_free(&x.waiting);
     if (rc) {
         er_buf_release(&b);
         return srv_reply_err(r, &err);

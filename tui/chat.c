@@ -9,6 +9,7 @@
 #include "tui.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/markdown.h"
 #include "errand/str.h"
 
 #include <limits.h>
@@ -54,6 +55,7 @@ struct tui_chat {
     size_t last_total;
     int last_width;
     int page; /* rows on screen at the last draw */
+    bool markdown; /* answers are a model's Markdown (not the offline rules' output) */
 };
 
 tui_chat *tui_chat_new(void)
@@ -73,6 +75,13 @@ static void entry_release(entry *e)
     free(e->shown);
     free(e->styles);
     free(e->rows);
+}
+
+void tui_chat_set_markdown(tui_chat *ch, bool on)
+{
+    ch->markdown = on;
+    for (size_t i = 0; i < ch->n; i++)
+        ch->e[i].width = 0;
 }
 
 void tui_chat_clear(tui_chat *ch)
@@ -294,17 +303,22 @@ static void layout_body(entry *e, int width)
     }
 }
 
-static void layout(entry *e, int width)
+static void layout(entry *e, int width, bool markdown)
 {
     free(e->shown);
     free(e->styles);
     e->nrows = 0;
     e->shown = tui_sanitize(e->text.ptr ? e->text.ptr : "", e->text.len);
-    size_t len = strlen(e->shown);
-    e->styles = er_xcalloc(len + 1, 1);
     int inner = e->kind == TUI_ENTRY_NOTE ? width : width - INDENT;
     if (inner < 4)
         inner = 4;
+    if (markdown && e->kind == TUI_ENTRY_ASSISTANT) { /* lists and tables laid out */
+        char *md = er_md_render(e->shown, inner, 0);
+        free(e->shown);
+        e->shown = md;
+    }
+    size_t len = strlen(e->shown);
+    e->styles = er_xcalloc(len + 1, 1);
     if (has_header(e))
         add_row(e, ROW_HEADER, 0, 0, false, false);
     for (size_t k = 0; k < e->nnotes; k++) {
@@ -421,7 +435,7 @@ void tui_chat_draw(tui_app *a, tui_rect r)
     bool same_width = ch->last_width == r.w;
     for (size_t i = 0; i < ch->n; i++) {
         if (ch->e[i].width != r.w)
-            layout(&ch->e[i], r.w);
+            layout(&ch->e[i], r.w, ch->markdown);
         total += ch->e[i].nrows;
     }
     /* Scrolled back: keep the view still while new rows arrive below it. */

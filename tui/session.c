@@ -12,6 +12,7 @@
 #include "errand/approval.h"
 #include "errand/id.h"
 #include "errand/json.h"
+#include "errand/llm.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -53,6 +54,8 @@ struct tui_session {
     bool queue_hint; /* the status bar's hint is about the queue */
     size_t dropped;  /* queued requests a cancel dropped (said at the end) */
     char *last_line; /* the last request sent, as typed (/retry, /edit) */
+    char *model;     /* chosen with /model for this session, OWNED; NULL: the configured one */
+    int64_t tokens_in, tokens_out; /* of the requests of this conversation in this session */
 };
 
 tui_session *tui_session_new(void)
@@ -90,6 +93,7 @@ void tui_session_free(tui_app *a)
     drop_calls(s);
     drop_queue(s);
     free(s->last_line);
+    free(s->model);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -112,10 +116,34 @@ const char *tui_session_title(const tui_app *a)
     return a->session && a->session->title ? a->session->title : "new conversation";
 }
 
+/* "12.3k tokens · $0.0421": the conversation's use so far (the cost when
+ * llm.price is set), or "" before the first answer. */
+static void describe_use(const tui_app *a, char *out, size_t outsize)
+{
+    const tui_session *s = a->session;
+    int64_t n = s->tokens_in + s->tokens_out;
+    out[0] = '\0';
+    if (n <= 0)
+        return;
+    if (n < 1000)
+        snprintf(out, outsize, "%lld tokens", (long long)n);
+    else
+        snprintf(out, outsize, "%.1fk tokens", (double)n / 1000.0);
+    const char *price = er_env_config(a->env)->llm_price;
+    double in, out_price;
+    if (price && sscanf(price, "%lf/%lf", &in, &out_price) == 2) {
+        size_t len = strlen(out);
+        snprintf(out + len, outsize - len, " · $%.4f",
+                 ((double)s->tokens_in * in + (double)s->tokens_out * out_price) / 1e6);
+    }
+}
+
 void tui_session_describe(const tui_app *a, char *out, size_t outsize)
 {
     const tui_session *s = a->session;
     out[0] = '\0';
+    if (s && !s->running)
+        describe_use(a, out, outsize);
     if (!s || !s->running)
         return;
     char d[32];
@@ -178,6 +206,10 @@ void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *t
         return;
     }
     tui_chat_clear(a->chat);
+    s->tokens_in = s->tokens_out = 0;
+    /* A model writes Markdown; the offline rules answer with tool output. */
+    tui_chat_set_markdown(
+        a->chat, !er_str_eq(er_config_llm_provider(er_env_config(a->env)), "offline"));
     free(s->title);
     s->title = er_xstrdup(title);
     s->conv_id[0] = '\0';
@@ -260,7 +292,8 @@ static void submit(tui_app *a, const char *request, const char *agent)
                       .conversation_id = s->conv_id[0] ? s->conv_id : NULL,
                       .agent = agent,
                       .task_id = s->o.task_id,
-                      .approve_all = cli_flag(&a->c->global, "yes") };
+                      .approve_all = cli_flag(&a->c->global, "yes"),
+                      .model = s->model };
     er_error err = { 0 };
     if (er_task_submit(a->env, &sub, NULL, s->o.conversation_id, &err)) {
         er_cache_unsubscribe(s->sub);
@@ -817,6 +850,8 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         tui_chat_set_who(a->chat, s->entry, s->agent);
     } else if (er_str_eq(kind, "end") && own) {
         cli_outcome_take_end(&s->o, d);
+        s->tokens_in += s->o.tokens_in;
+        s->tokens_out += s->o.tokens_out;
         finish(a);
         return;
     }
@@ -944,6 +979,43 @@ static void do_mouse(tui_app *a, const char *arg)
                                 : "Mouse on: the wheel scrolls (Shift-drag selects)");
 }
 
+/* The model the session's requests use. */
+static const char *session_model(tui_app *a)
+{
+    const er_config *cfg = er_env_config(a->env);
+    if (a->session->model)
+        return a->session->model;
+    if (!er_str_empty(cfg->model))
+        return cfg->model;
+    const char *dflt = er_llm_default_model(er_config_llm_provider(cfg));
+    return dflt ? dflt : "?";
+}
+
+/* /model shows the model, /model NAME uses NAME for this session's requests,
+ * /model default goes back to the configured one. */
+static void do_model(tui_app *a, const char *arg)
+{
+    tui_session *s = a->session;
+    const char *provider = er_config_llm_provider(er_env_config(a->env));
+    if (er_str_eq(provider, "offline")) {
+        tui_set_status(a, true, "No model is configured (offline): set one up first (man errand)");
+        return;
+    }
+    if (!*arg) {
+        tui_set_status(a, false, "Model: %s (%s%s); /model NAME changes it for this session",
+                       session_model(a), provider, s->model ? ", chosen here" : "");
+        return;
+    }
+    if (strcspn(arg, " \t") != strlen(arg)) {
+        tui_set_status(a, true, "/model takes one name, e.g. /model gpt-4o-mini");
+        return;
+    }
+    free(s->model);
+    s->model = er_str_eq(arg, "default") ? NULL : er_xstrdup(arg);
+    tui_set_status(a, false, "Model for this session: %s%s", session_model(a),
+                   s->model ? "" : " (the configured one)");
+}
+
 static void do_quit(tui_app *a, const char *arg)
 {
     (void)arg;
@@ -962,6 +1034,7 @@ const tui_slash tui_slashes[] = {
     { "/edit", "put the last request in the input line to change it", do_edit },
     { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
     { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
+    { "/model", "show the model; /model NAME uses another for this session", do_model },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
 };
 const size_t tui_nslashes = ER_ARRAY_LEN(tui_slashes);

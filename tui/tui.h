@@ -192,6 +192,9 @@ typedef enum {
 tui_chat *tui_chat_new(void);
 void tui_chat_free(tui_chat *ch);
 void tui_chat_clear(tui_chat *ch);
+/* Answers are a model's Markdown: lay out their lists and tables
+ * (markdown.h).  Off for the offline rules, whose answers are tool output. */
+void tui_chat_set_markdown(tui_chat *ch, bool on);
 /* Appends an entry and returns its index. */
 size_t tui_chat_add(tui_chat *ch, tui_entry_kind kind, const char *who, const char *text);
 void tui_chat_append(tui_chat *ch, size_t entry, const char *text, size_t len);

@@ -18,7 +18,8 @@
  *   - last message a user command whose first word is an offered tool's command
  *     word (its er_tool.offline form): one tool call "offline-1" with the
  *     arguments parsed from the words;
- *   - last message a tool result: text presenting it (JSON pretty-printed,
+ *   - last message a tool result: text presenting it (er_offline_result_text;
+ *     when the user's command ended in the word --json, pretty JSON instead;
  *     long output elided), no tool call, which ends the agent's turn;
  *   - anything else: help text listing the offline commands and how to
  *     configure a real model.
@@ -70,6 +71,14 @@ int er_offline_parse_command(const er_tool *tools, size_t n, const char *line,
  * do not count): "describe the code", "write an email to bob".  Routing
  * leaves such lines to the classifier. */
 bool er_offline_reads_as_prose(const er_tool *t, const char *line);
+
+/* A tool's JSON result as text for a person: single values as aligned
+ * "name: value" lines (underscores read as blanks, nulls left out, empty lists
+ * "none"), lists of objects as tables with upper-case headers (numbers right
+ * aligned; wider than 100 columns or 8 keys: a block of lines per item),
+ * texts of several lines as text under their name, control characters as
+ * '?'.  OWNED, "" for NULL. */
+char *er_offline_result_text(const cJSON *result);
 
 /* Answers req the way the offline backend does, with the tools it may call given
  * explicitly (the backend passes the offered tools it finds with er_tool_find;

@@ -38,6 +38,8 @@ typedef struct er_run_opts {
     const char *request;
     const cJSON *history;       /* BORROWED earlier messages (neutral shape) or NULL */
     bool approve_all;           /* the requester said --yes: "ask" becomes "allow" */
+    const char *model;          /* the model the requester chose (meta "model"), NULL: the
+                                     configured one */
     const char *user_id;        /* the task's user */
     bool server;                /* from errand serve: its user's workspace, approvals by
                                      role, never unconfined (workspaces.h) */

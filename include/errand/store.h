@@ -145,6 +145,9 @@ int er_store_msg_append(er_store *st, const char *conv_id, const char *role, con
 /* Oldest first; limit 0 means all, otherwise the newest `limit` messages. */
 int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn, void *payload,
                       er_error *err);
+/* Deletes a conversation with its messages (its tasks keep their rows);
+ * ER_ENOTFOUND. */
+int er_store_conv_delete(er_store *st, const char *id, er_error *err);
 void er_conversation_release(er_conversation *c);
 
 /* Tasks.  create fills t->id (when empty), created_ms and updated_ms;

@@ -24,6 +24,9 @@ size_t er_utf8_check(const char *s, size_t len);
 int64_t er_time_ms(void);
 int64_t er_mono_ms(void);
 uint64_t er_mono_ns(void);
+/* Edit distance (insertions, deletions, substitutions, swaps of neighbours)
+ * for suggesting a name for a typo; SIZE_MAX past 31 bytes. */
+size_t er_str_distance(const char *a, const char *b);
 /* ISO-8601 UTC for a millisecond timestamp into out (at least 25 bytes). */
 void er_time_iso(int64_t ms, char *out, size_t outsize);
 

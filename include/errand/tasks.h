@@ -10,6 +10,7 @@
 #include "common.h"
 #include "env.h"
 #include "store.h"
+#include "strv.h"
 #include <cjson/cJSON.h>
 
 typedef struct er_submit {
@@ -19,6 +20,7 @@ typedef struct er_submit {
     const char *user_id;         /* NULL: the local user */
     const char *task_id;         /* NULL: a new id (pass one to follow before submitting) */
     bool approve_all;            /* --yes */
+    const char *model;           /* NULL: the configured model (the TUI's /model) */
     bool server;                 /* from errand serve: the user's own workspace, approvals by
                                      role, never unconfined (meta "server"; see runtime.h) */
 } er_submit;
@@ -38,6 +40,10 @@ typedef struct er_submit_result {
     char conv_id[ER_ID_LEN];
 } er_submit_result;
 void er_task_submit_many(er_env *env, const er_submit *subs, size_t n, er_submit_result *out);
+/* The ids of the tasks parked on an approval (running, holding no worker):
+ * lists show them as "waiting".  At most 1000; OWNED: er_strv_free. */
+er_strv er_tasks_waiting(er_store *st);
+bool er_tasks_is_waiting(const er_strv *waiting, const char *task_id);
 /* Cancels a task that has not ended, and its children. ER_ECONFLICT when it had ended. */
 int er_task_cancel(er_env *env, const char *task_id, er_error *err);
 

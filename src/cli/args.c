@@ -28,29 +28,9 @@ static const cli_opt *find_short(const cli_opt *opts, char c)
     return NULL;
 }
 
-/* Edit distance (insertions, deletions, substitutions, swaps of neighbours),
- * for suggesting a command or option for a typo; names are short. */
 size_t cli_distance(const char *a, const char *b)
 {
-    size_t la = strlen(a), lb = strlen(b);
-    if (la > 31 || lb > 31)
-        return SIZE_MAX;
-    size_t d[32][32];
-    for (size_t i = 0; i <= la; i++)
-        for (size_t j = 0; j <= lb; j++) {
-            if (i == 0 || j == 0) {
-                d[i][j] = i + j;
-                continue;
-            }
-            size_t best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-            best = d[i - 1][j] + 1 < best ? d[i - 1][j] + 1 : best;
-            best = d[i][j - 1] + 1 < best ? d[i][j - 1] + 1 : best;
-            if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1] &&
-                d[i - 2][j - 2] + 1 < best)
-                best = d[i - 2][j - 2] + 1;
-            d[i][j] = best;
-        }
-    return d[la][lb];
+    return er_str_distance(a, b);
 }
 
 /* The long option nearest to name[0..len) in either table, within two edits

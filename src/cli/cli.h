@@ -60,6 +60,8 @@ typedef struct cli_view {
     bool collect_steps; /* gather the stored steps for --json */
     bool charts;        /* draw data_chart results on stdout (a terminal) */
     bool stream_json;   /* every event as one JSON line on stdout (cli_stream_json_event) */
+    struct er_md *md;   /* lays the streamed answer out for the terminal (markdown.h), or NULL */
+    bool spinner;       /* a spinner with the time taken on stderr until the answer streams */
 } cli_view;
 
 /* The chart of a data_chart tool_result event drawn for a terminal cols wide
@@ -86,6 +88,10 @@ typedef struct cli_outcome {
  * in-process workers first when the bus is in-process. */
 int cli_run_request(cli *c, const er_submit *s, const cli_view *v, cli_outcome *out, er_error *err);
 void cli_outcome_release(cli_outcome *o);
+/* Writes answer text to stdout, through v->md when set; cli_end_answer
+ * writes what v->md still holds (the end of a table, a last line). */
+void cli_put_answer(const cli_view *v, const char *text);
+void cli_end_answer(const cli_view *v);
 /* Takes an "end" event's data (status, answer, error, code, tokens) into o. */
 void cli_outcome_take_end(cli_outcome *o, const cJSON *data);
 /* The backstop for lost events: true (and o filled) when the store says
@@ -142,6 +148,8 @@ void cli_say_resume(const char *conv_id);
 /* term.c: colour is wanted: NO_COLOR is unset or empty (no-color.org).
  * Whether the output is a terminal is the caller's to check. */
 bool cli_colour(void);
+/* The width of the terminal on fd, 80 when it says none. */
+int cli_term_cols(int fd);
 
 extern const cli_cmd cli_commands[];
 extern const cli_opt cli_global_opts[];
@@ -174,6 +182,10 @@ int cmd_ask(cli *c, cli_args *a);
 int cmd_route(cli *c, cli_args *a);
 int cmd_task(cli *c, cli_args *a);
 int cmd_conv(cli *c, cli_args *a);
+/* cmd_conv.c: `conv export` (--format, --output, --json) and `conv delete`
+ * of the conversation cv. */
+int cli_conv_export(er_store *st, const er_conversation *cv, cli_args *a);
+int cli_conv_delete(cli *c, er_store *st, const er_conversation *cv);
 int cmd_memory(cli *c, cli_args *a);
 int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);

@@ -2,7 +2,9 @@
 #include "cli.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/config.h"
 #include "errand/json.h"
+#include "errand/markdown.h"
 #include "errand/str.h"
 
 #include <errno.h>
@@ -246,14 +248,23 @@ int cmd_ask(cli *c, cli_args *a)
     cli_view v = { .stream = !quiet && !cli_flag(a, "no-stream"),
                    .interactive = !quiet && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !quiet && isatty(STDERR_FILENO),
+                   .spinner = !quiet && isatty(STDERR_FILENO) &&
+                              !er_str_eq(getenv("TERM"), "dumb"),
                    .charts = !quiet && isatty(STDOUT_FILENO),
                    .collect_steps = json,
                    .stream_json = stream_json };
+    /* On a terminal a model's Markdown is laid out; piped it stays raw.  The
+     * offline brain answers with tool output (diffs, file text), not Markdown. */
+    if (!quiet && isatty(STDOUT_FILENO) &&
+        !er_str_eq(er_config_llm_provider(er_env_config(c->env)), "offline"))
+        v.md = er_md_new(cli_term_cols(STDOUT_FILENO), cli_colour() ? ER_MD_ANSI : 0);
     cli_install_sigint();
     cli_outcome o;
     rc = cli_run_request(c, &s, &v, &o, &err);
     free(request);
+    cli_end_answer(&v);
     if (rc) {
+        er_md_free(v.md);
         cli_outcome_release(&o);
         return cli_fail(&err);
     }
@@ -263,7 +274,8 @@ int cmd_ask(cli *c, cli_args *a)
         cli_stream_json_result(&o);
     } else if (o.status == ER_TASK_DONE) {
         if (!o.streamed && o.answer)
-            fputs(o.answer, stdout);
+            cli_put_answer(&v, o.answer);
+        cli_end_answer(&v);
         size_t n = o.answer ? strlen(o.answer) : 0;
         if (o.streamed || n == 0 || o.answer[n - 1] != '\n')
             putchar('\n');
@@ -285,6 +297,7 @@ int cmd_ask(cli *c, cli_args *a)
         free(hint);
     }
     rc = cli_outcome_exit(&o);
+    er_md_free(v.md);
     cli_outcome_release(&o);
     return rc;
 }

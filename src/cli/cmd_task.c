@@ -48,21 +48,33 @@ typedef struct list_ctx {
     bool json;
     cJSON *arr;
     int n;
+    er_strv waiting; /* tasks parked on an approval */
 } list_ctx;
+
+/* A running task parked on an approval reads "waiting". */
+static const char *status_shown(const list_ctx *l, const er_task *t)
+{
+    if (t->status == ER_TASK_RUNNING && er_tasks_is_waiting(&l->waiting, t->id))
+        return "waiting";
+    return er_task_status_name(t->status);
+}
 
 static int print_task_row(const er_task *t, void *payload)
 {
     list_ctx *l = payload;
     l->n++;
     if (l->json) {
-        er_json_append(l->arr, task_json(t));
+        cJSON *j = task_json(t);
+        if (er_str_eq(status_shown(l, t), "waiting"))
+            er_json_add_bool(j, "waiting", true);
+        er_json_append(l->arr, j);
         return 0;
     }
     char ts[32];
     er_time_iso(t->created_ms, ts, sizeof ts);
     ts[19] = '\0';
     double secs = (double)(t->updated_ms - t->created_ms) / 1000.0;
-    printf("%.13s  %-9s  %-10s  %s  %6.1fs  %.50s%s\n", t->id, er_task_status_name(t->status),
+    printf("%.13s  %-9s  %-10s  %s  %6.1fs  %.50s%s\n", t->id, status_shown(l, t),
            t->agent ? t->agent : "-", ts + 5, secs, t->request, strlen(t->request) > 50 ? "…" : "");
     return 0;
 }
@@ -85,11 +97,12 @@ static int task_list(cli *c, cli_args *a, er_store *st)
         f.limit = n > INT_MAX ? INT_MAX : (int)n; /* "all of them", not n mod 2^32 */
     }
     (void)c;
-    list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0 };
+    list_ctx l = { cli_flag(a, "json"), cJSON_CreateArray(), 0, er_tasks_waiting(st) };
     if (!l.json)
         printf("%-13s  %-9s  %-10s  %-14s  %7s  %s\n", "ID", "STATUS", "AGENT", "CREATED", "TIME",
                "REQUEST");
     int rc = er_store_task_list(st, &f, print_task_row, &l, &err);
+    er_strv_free(&l.waiting);
     if (l.json)
         print_json(l.arr);
     else
@@ -249,7 +262,7 @@ static int print_msg(const er_message *m, void *payload)
 int cmd_conv(cli *c, cli_args *a)
 {
     if (a->npos == 0)
-        return cli_usage_error("conv", "say list or show ID");
+        return cli_usage_error("conv", "say list, show ID, export ID or delete ID");
     er_error err = { 0 };
     er_store *st;
     int rc = cli_env(c, &err);
@@ -266,7 +279,7 @@ int cmd_conv(cli *c, cli_args *a)
         const char *limit = cli_value(a, "limit");
         if (limit && (er_str_to_long(limit, &n) || n <= 0))
             return cli_usage_error("conv", "--limit needs a positive number");
-        list_ctx l = { json, cJSON_CreateArray(), 0 };
+        list_ctx l = { json, cJSON_CreateArray(), 0, ER_STRV_INIT };
         rc = er_store_conv_list(st, NULL, n > INT_MAX ? INT_MAX : (int)n, print_conv_row, &l, &err);
         if (json)
             print_json(l.arr);
@@ -274,14 +287,23 @@ int cmd_conv(cli *c, cli_args *a)
             cJSON_Delete(l.arr);
         return rc ? cli_fail(&err) : EXIT_DONE;
     }
-    if (strcmp(a->pos[0], "show") != 0)
-        return cli_usage_error("conv", "unknown subcommand '%s' (list, show)", a->pos[0]);
+    const char *sub = a->pos[0];
+    bool show = strcmp(sub, "show") == 0, export = strcmp(sub, "export") == 0;
+    if (!show && !export && strcmp(sub, "delete") != 0)
+        return cli_usage_error("conv", "unknown subcommand '%s' (list, show, export, delete)", sub);
     if (a->npos < 2)
-        return cli_usage_error("conv", "show needs a conversation ID");
+        return cli_usage_error("conv", "%s needs a conversation ID", sub);
+    if (!export && (cli_value(a, "format") || cli_value(a, "output")))
+        return cli_usage_error("conv", "--format and --output go with conv export");
     char id[ER_ID_LEN];
     er_conversation cv;
     if (cli_resolve_conv(c, a->pos[1], id, &err) || er_store_conv_get(st, id, &cv, &err))
         return cli_fail(&err);
+    if (!show) {
+        rc = export ? cli_conv_export(st, &cv, a) : cli_conv_delete(c, st, &cv);
+        er_conversation_release(&cv);
+        return rc;
+    }
     er_conversation_release(&cv);
     colour = isatty(STDOUT_FILENO) && cli_colour();
     cJSON *arr = json ? cJSON_CreateArray() : NULL;

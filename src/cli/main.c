@@ -63,8 +63,10 @@ static const cli_opt list_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt conv_opts[] = {
-    { "json", 0, NULL, "Print JSON" },
+    { "json", 0, NULL, "Print JSON (export: as --format json)" },
     { "limit", 'n', "N", "list: show at most N (default 20)" },
+    { "format", 0, "FORMAT", "export: markdown (default) or json" },
+    { "output", 0, "FILE", "export: write to FILE instead of standard output" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt worker_opts[] = {
@@ -136,11 +138,15 @@ const cli_cmd cli_commands[] = {
       .run = cmd_task,
       .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
     { .name = "conv",
-      .usage = "list|show ID [OPTIONS]",
-      .summary = "List and read conversations",
+      .usage = "list | show ID | export ID [--format markdown|json] [--output FILE] |\n"
+               "       delete ID [OPTIONS]",
+      .summary = "List, read, export and delete conversations",
       .opts = conv_opts,
       .run = cmd_conv,
-      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters." },
+      .help = "IDs may be abbreviated to a unique prefix of at least 4 characters.\n"
+              "export writes the conversation as Markdown (a heading per message) or\n"
+              "JSON (id, title, times, messages).  delete removes it and its messages (its\n"
+              "tasks stay in task list); on a terminal it asks first unless --yes." },
     { .name = "memory",
       .usage = "add TEXT... | search QUERY... | list | show ID | forget ID |\n"
                "       relate SUBJECT PREDICATE OBJECT | graph ENTITY [OPTIONS]",

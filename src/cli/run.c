@@ -1,6 +1,7 @@
 /* run.c — submit a request and follow it to its end: stream tokens, answer
  * approval requests on the terminal, cancel on Ctrl-C.  Shared by `ask` and the REPL. */
 #include "cli.h"
+#include "errand/markdown.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/bus.h"
@@ -385,6 +386,30 @@ bool cli_outcome_check_store(cli *c, cli_outcome *o)
     return ended_in_store(c, o, &status);
 }
 
+void cli_put_answer(const cli_view *v, const char *text)
+{
+    if (v->md) {
+        er_buf out = ER_BUF_INIT;
+        er_md_feed(v->md, text, strlen(text), &out);
+        fputs(er_buf_cstr(&out), stdout);
+        er_buf_release(&out);
+    } else {
+        fputs(text, stdout);
+    }
+    fflush(stdout);
+}
+
+void cli_end_answer(const cli_view *v)
+{
+    if (!v->md)
+        return;
+    er_buf out = ER_BUF_INIT;
+    er_md_finish(v->md, &out);
+    fputs(er_buf_cstr(&out), stdout);
+    er_buf_release(&out);
+    fflush(stdout);
+}
+
 /* Handles one event; true when the task has ended. */
 static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
 {
@@ -397,8 +422,7 @@ static bool on_event(cli *c, const cli_view *v, cli_outcome *o, const cJSON *ev)
     if (er_str_eq(kind, "token")) {
         const char *text = er_json_str(d, "text");
         if (own && v->stream && text) {
-            fputs(text, stdout);
-            fflush(stdout);
+            cli_put_answer(v, text);
             o->streamed = true;
         }
     } else if (er_str_eq(kind, "approval_request")) {
@@ -539,14 +563,49 @@ static void hint_stalled(cli *c, er_task_status status)
         hint_unconsumed(bus);
 }
 
+/* ---- the spinner: while ask waits, a line on the terminal of stderr ---- */
+
+typedef struct spinner {
+    bool on;       /* the view wants one */
+    bool shown;    /* a spinner line is on the screen */
+    int64_t start; /* er_mono_ms of the request */
+    unsigned frame;
+} spinner;
+
+/* Takes the spinner line off the screen before anything else is written. */
+static void unspin(spinner *sp)
+{
+    if (!sp->shown)
+        return;
+    fputs("\r\033[K", stderr);
+    fflush(stderr);
+    sp->shown = false;
+}
+
+/* Until the answer streams (it would share the terminal's line): a turning
+ * wheel, the agent at work and the time since the request. */
+static void spin(spinner *sp, const cli_outcome *o)
+{
+    static const char *const frames[] = { "⠋", "⠙", "⠹", "⠸", "⠼", "⠴", "⠦", "⠧", "⠇", "⠏" };
+    if (!sp->on || o->streamed)
+        return;
+    double secs = (double)(er_mono_ms() - sp->start) / 1000.0;
+    fprintf(stderr, "\r\033[K%s %s %.1fs", frames[sp->frame++ % ER_ARRAY_LEN(frames)],
+            o->agent ? o->agent : "working", secs);
+    fflush(stderr);
+    sp->shown = true;
+}
+
 /* True when a Ctrl-C notice ended the answer's line on the terminal. */
 static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
 {
     bool cancel_sent = false, hinted = false;
     int quiet_ms = 0;
     int64_t since = er_mono_ms(); /* the last sign of progress */
+    spinner sp = { .on = v->spinner, .start = since };
     for (;;) {
         if (cli_interrupted && !cancel_sent) {
+            unspin(&sp);
             cancel_sent = true;
             fprintf(stderr, "\nerrand: cancelling (Ctrl-C again to quit at once)\n");
             er_error e = { 0 };
@@ -557,6 +616,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
         if (er_follow_next(f, 100, &ev) == 0) {
             quiet_ms = 0;
             since = er_mono_ms();
+            unspin(&sp);
             bool end = on_event(c, v, o, ev);
             cJSON_Delete(ev);
             if (end)
@@ -564,10 +624,12 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
             continue;
         }
         quiet_ms += 100;
+        spin(&sp, o);
         if (quiet_ms >= 1000) {
             quiet_ms = 0;
             er_task_status status = ER_TASK_RUNNING;
             if (ended_in_store(c, o, &status)) {
+                unspin(&sp);
                 /* Cancelled or failed elsewhere (`errand task cancel` in another
                  * process with the in-process cache), no answer is missing. */
                 if (o->streamed && !end_event_within(c, v, f, o, 500) && o->status == ER_TASK_DONE)
@@ -575,6 +637,7 @@ static bool follow_loop(cli *c, const cli_view *v, er_follow *f, cli_outcome *o)
                 return cancel_sent;
             }
             if (!hinted && er_mono_ms() - since >= QUEUED_HINT_MS) {
+                unspin(&sp);
                 hinted = true;
                 hint_stalled(c, status);
             }

@@ -3,6 +3,13 @@
 #include "cli.h"
 
 #include <stdlib.h>
+#include <sys/ioctl.h>
+
+int cli_term_cols(int fd)
+{
+    struct winsize ws;
+    return ioctl(fd, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0 ? ws.ws_col : 80;
+}
 
 bool cli_colour(void)
 {

@@ -384,6 +384,7 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
     stream_ctx sc = { .r = r, .s = s, .shown = ER_BUF_INIT };
     er_llm_request req = {
         .system = s->system,
+        .model = r->o->model,
         .messages = s->messages,
         .tools = s->specs,
         .stream = s->depth == 0,

@@ -9,6 +9,7 @@
 #include "errand/orphans.h"
 #include "errand/str.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -131,6 +132,8 @@ static int prepare(er_env *env, const er_submit *s, er_task *t, er_error *err)
         er_json_add_str(meta, "agent", s->agent);
     if (s->approve_all)
         er_json_add_bool(meta, "approve_all", true);
+    if (s->model)
+        er_json_add_str(meta, "model", s->model);
     if (s->server)
         er_json_add_bool(meta, "server", true);
     if (!s->conversation_id) /* it opens one: no history to read back */
@@ -351,4 +354,26 @@ cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int lim
         er_env_store(env, &st, NULL) == 0)
         er_store_msg_list(st, t->conversation_id, limit, add_history, &h, NULL);
     return h.arr;
+}
+
+static int add_waiting(const er_task_wait *w, void *payload)
+{
+    er_strv_push(payload, w->task_id);
+    return 0;
+}
+
+er_strv er_tasks_waiting(er_store *st)
+{
+    er_strv v = ER_STRV_INIT;
+    /* Every wait is due at the end of time: that lists them all. */
+    er_store_waits_due(st, INT64_MAX, 1000, add_waiting, &v, NULL);
+    return v;
+}
+
+bool er_tasks_is_waiting(const er_strv *waiting, const char *task_id)
+{
+    for (size_t i = 0; i < waiting->n; i++)
+        if (strcmp(waiting->v[i], task_id) == 0)
+            return true;
+    return false;
 }

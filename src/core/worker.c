@@ -134,6 +134,7 @@ static void run_task(er_env *env, const er_task *t, const er_lease *lease, const
                       .request = request,
                       .history = history,
                       .approve_all = er_json_bool(meta, "approve_all", false),
+                      .model = er_json_str(meta, "model"),
                       .user_id = t->user_id,
                       .server = er_json_bool(meta, "server", false),
                       .replay = replay,

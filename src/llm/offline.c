@@ -150,8 +150,13 @@ static er_tool *agent_tools(const er_agent_def *a, size_t *n)
 /* The agent one of whose plain commands is the whole line, when exactly one
  * agent has such a command and the line does not read as prose: then there
  * is nothing to guess.  NULL otherwise. */
-static const char *command_agent(const er_agent_def *const *agents, const char *line)
+static bool ends_in_json(const char *line, size_t *len);
+
+static const char *command_agent(const er_agent_def *const *agents, const char *whole)
 {
+    /* "tables --json" is the command tables: its agent answers it */
+    size_t len = strlen(whole);
+    char *line = er_xstrndup(whole, ends_in_json(whole, &len) ? len : strlen(whole));
     const char *found = NULL;
     for (size_t i = 0; agents && agents[i]; i++) {
         size_t n;
@@ -162,11 +167,14 @@ static const char *command_agent(const er_agent_def *const *agents, const char *
                   !er_offline_reads_as_prose(t, line);
         cJSON_Delete(args);
         free(tools);
-        if (ok && found)
-            return NULL;
+        if (ok && found) {
+            found = NULL;
+            break;
+        }
         if (ok)
             found = agents[i]->name;
     }
+    free(line);
     return found;
 }
 
@@ -220,19 +228,36 @@ static int answer_route(const er_agent_def *const *agents, const er_llm_request 
     return 0;
 }
 
-/* The first sentence of a description, for one line of help. */
-static void put_summary(er_buf *b, const char *desc)
+/* Help lines are wrapped at this many columns. */
+#define HELP_WIDTH 100
+
+/* The first sentence of a description (to ". " or the end; line ends read as
+ * blanks), wrapped at HELP_WIDTH with the lines after the first indented to
+ * column at. */
+static void put_summary(er_buf *b, const char *desc, size_t at)
 {
-    size_t n = desc ? strcspn(desc, ".\n") : 0;
-    if (n <= 72) {
-        er_buf_append(b, desc, n);
-        return;
+    size_t n = 0, col = at;
+    while (desc && desc[n] && !(desc[n] == '.' && (!desc[n + 1] || isspace((unsigned char)desc[n + 1]))))
+        n++;
+    for (size_t i = 0; i < n;) {
+        while (i < n && isspace((unsigned char)desc[i]))
+            i++;
+        size_t w = i;
+        while (w < n && !isspace((unsigned char)desc[w]))
+            w++;
+        if (w == i)
+            break;
+        if (col > at && col + 1 + (w - i) > HELP_WIDTH) {
+            er_buf_printf(b, "\n%*s", (int)at, "");
+            col = at;
+        } else if (col > at) {
+            er_buf_putc(b, ' ');
+            col++;
+        }
+        er_buf_append(b, desc + i, w - i);
+        col += w - i;
+        i = w;
     }
-    n = 69; /* cut at a word, with room for "..." */
-    while (n > 40 && desc[n] != ' ')
-        n--;
-    er_buf_append(b, desc, n);
-    er_buf_puts(b, "...");
 }
 
 /* One line per offline command of tools, under heading; how many. */
@@ -248,7 +273,7 @@ static size_t list_commands(const er_tool *tools, size_t n, const char *heading,
         if (!offered++)
             er_buf_printf(b, "%s\n", heading);
         er_buf_printf(b, "  %-*s  ", (int)width, tools[i].offline);
-        put_summary(b, tools[i].description);
+        put_summary(b, tools[i].description, width + 4);
         er_buf_putc(b, '\n');
     }
     return offered;
@@ -377,16 +402,19 @@ static char *object_text(cJSON *j)
     return er_buf_detach(&b);
 }
 
-/* The text a tool result shows: pretty JSON (long texts as text), else the
- * text as it came.  OWNED. */
-static char *result_text(const cJSON *msg)
+/* The text a tool result shows: for a person (er_offline_result_text), or
+ * with --json pretty JSON with long texts as text; text that is not JSON as
+ * it came.  OWNED. */
+static char *result_text(const cJSON *msg, bool json)
 {
     er_buf raw = ER_BUF_INIT;
     content_text(msg, &raw);
     cJSON *j = NULL;
     char *s = NULL;
     if (raw.len && er_json_parse(&j, raw.ptr, raw.len, NULL) == 0) {
-        if (cJSON_IsObject(j)) {
+        if (!json && (cJSON_IsObject(j) || cJSON_IsArray(j))) {
+            s = er_offline_result_text(j);
+        } else if (cJSON_IsObject(j)) {
             s = object_text(j);
         } else if (cJSON_IsArray(j)) {
             char *pretty = cJSON_Print(j);
@@ -399,6 +427,22 @@ static char *result_text(const cJSON *msg)
         s = er_buf_detach(&raw);
     er_buf_release(&raw);
     return er_str_trim(s);
+}
+
+/* A command ending in the word --json asks for the tool's result as JSON:
+ * true, and *len shortened to the command before it. */
+static bool ends_in_json(const char *line, size_t *len)
+{
+    size_t n = *len;
+    while (n && isspace((unsigned char)line[n - 1]))
+        n--;
+    const size_t flag = strlen("--json");
+    if (n < flag || memcmp(line + n - flag, "--json", flag) != 0)
+        return false;
+    if (n > flag && !isspace((unsigned char)line[n - flag - 1]))
+        return false;
+    *len = n - flag;
+    return true;
 }
 
 /* Where a result longer than the cap is cut: after the last line end in the
@@ -416,9 +460,9 @@ static size_t cut_point(const char *s)
 }
 
 /* A tool's result as the final answer, long output elided at a line end. */
-static void present_result(const cJSON *msg, er_buf *b)
+static void present_result(const cJSON *msg, bool json, er_buf *b)
 {
-    char *s = result_text(msg);
+    char *s = result_text(msg, json);
     size_t len = strlen(s);
     if (!len) {
         const char *name = er_json_str(msg, "name");
@@ -434,14 +478,39 @@ static void present_result(const cJSON *msg, er_buf *b)
     free(s);
 }
 
+/* A command of a tool that changes something and takes the rest of the line
+ * ("run CMD...", "write PATH CONTENT...") keeps a final --json as its own
+ * words: they may be the command's. */
+static bool keeps_words(const er_tool *t)
+{
+    if (!t || t->perm == ER_PERM_READ || !t->offline)
+        return false;
+    size_t n = strlen(t->offline);
+    return n >= 3 && strcmp(t->offline + n - 3, "...") == 0;
+}
+
+static const er_tool *offered(const offer *o, const char *name)
+{
+    for (size_t i = 0; name && i < o->n; i++)
+        if (strcmp(o->tools[i].name, name) == 0)
+            return &o->tools[i];
+    return NULL;
+}
+
 /* The runtime hands a failed or refused tool call back as "error: …".  A model
  * would read it and try again; offline, the command the user typed failed, and
  * so does the task (exit status 1), with the tool's reason. */
-static int present_or_fail(const cJSON *msg, er_buf *b, er_error *err)
+static int present_or_fail(const offer *o, const er_llm_request *req, const cJSON *msg,
+                           er_buf *b, er_error *err)
 {
     const char *content = er_json_str(msg, "content");
     if (!er_llm_tool_failed(content)) {
-        present_result(msg, b);
+        er_buf line = ER_BUF_INIT;
+        content_text(last_message(req->messages, "user"), &line);
+        bool json = ends_in_json(line.ptr ? line.ptr : "", &line.len) &&
+                    !keeps_words(offered(o, er_json_str(msg, "name")));
+        present_result(msg, json, b);
+        er_buf_release(&line);
         return 0;
     }
     const char *why = content + strlen("error:");
@@ -457,10 +526,18 @@ static int answer_user(const offer *o, const cJSON *msg, er_llm_response *out, e
 {
     er_buf line = ER_BUF_INIT;
     content_text(msg, &line);
+    char *whole = er_xstrdup(er_buf_cstr(&line));
+    if (line.len && ends_in_json(line.ptr, &line.len))
+        line.ptr[line.len] = '\0';
     const er_tool *tool = NULL;
     cJSON *args = NULL;
     er_error perr = { 0 };
     int rc = er_offline_parse_command(o->tools, o->n, er_buf_cstr(&line), &tool, &args, &perr);
+    if (rc == 0 && keeps_words(tool) && strcmp(whole, er_buf_cstr(&line)) != 0) {
+        cJSON_Delete(args);
+        rc = er_offline_parse_command(o->tools, o->n, whole, &tool, &args, &perr);
+    }
+    free(whole);
     er_buf_release(&line);
     if (rc == 0) {
         set_call(out, tool->name, args);
@@ -468,8 +545,13 @@ static int answer_user(const offer *o, const cJSON *msg, er_llm_response *out, e
     }
     if (rc == ER_EINTERNAL)
         return er_error_set(err, rc, "%s", perr.msg);
-    if (rc == ER_EINVAL || rc == ER_ETOOBIG) /* a command, badly written: say why */
-        er_buf_printf(text, "%s\n\n", perr.msg);
+    if (rc == ER_EINVAL || rc == ER_ETOOBIG) { /* a command, badly written: say why */
+        er_buf_printf(text,
+                      "%s\n(help lists the commands; a request in your own words needs a "
+                      "model: ERRAND_LLM, man errand)\n",
+                      perr.msg);
+        return 0;
+    }
     help_text(o, text);
     return 0;
 }
@@ -527,7 +609,7 @@ int er_offline_answer(const er_tool *tools, size_t n, const er_agent_def *const 
     if (er_str_eq(req->tool_choice, "route"))
         rc = answer_route(agents, req, out, err);
     else if (er_str_eq(role, "tool"))
-        rc = present_or_fail(last, &text, err);
+        rc = present_or_fail(&o, req, last, &text, err);
     else if (er_str_eq(role, "user"))
         rc = answer_user(&o, last, out, &text, err);
     else

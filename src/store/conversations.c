@@ -155,3 +155,15 @@ int er_store_msg_list(er_store *st, const char *conv_id, int limit, er_msg_fn fn
                         "WHERE conversation_id = ? ORDER BY id DESC LIMIT ?) newest ORDER BY id",
                         params, 2, msg_list_row, &c, err);
 }
+
+int er_store_conv_delete(er_store *st, const char *id, er_error *err)
+{
+    if (er_str_empty(id))
+        return er_error_set(err, ER_EINVAL, "conversation id is empty");
+    er_sql_value p[] = { ER_SQL_S(id) };
+    int64_t changed = 0;
+    int rc = er_sql_exec(st, "DELETE FROM conversations WHERE id = ?", p, 1, &changed, err);
+    if (rc == 0 && changed == 0)
+        rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", id);
+    return rc;
+}

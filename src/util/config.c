@@ -53,6 +53,8 @@ const er_config_key er_config_keys[] = {
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "llm", "price", "ERRAND_LLM_PRICE", ER_CFG_STR, OFF(llm_price), false, NULL,
+      "Price of the model as IN/OUT dollars per million tokens (2.5/10): the cost shown" },
     { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,
       "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, "
       "else the one whose API key is set)" },
@@ -409,6 +411,28 @@ const char *er_config_mail(const er_config *cfg, const char *account, const char
     return er_str_empty(found) ? NULL : found;
 }
 
+/* An unknown setting, with the known one it is likely a typo of. */
+static int unknown_setting(const char *name, er_error *err)
+{
+    const char *dot = strchr(name, '.');
+    size_t best = 3; /* at most two edits away */
+    const er_config_key *near = NULL;
+    for (size_t i = 0; i < er_config_nkeys; i++) {
+        const er_config_key *k = &er_config_keys[i];
+        char *full = er_xasprintf("%s.%s", k->section, k->key);
+        size_t d = er_str_distance(name, dot ? full : k->key);
+        if (d < best) {
+            best = d;
+            near = k;
+        }
+        free(full);
+    }
+    if (near)
+        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s'; did you mean '%s.%s'?", name,
+                            near->section, near->key);
+    return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)", name);
+}
+
 int er_config_set(er_config *cfg, const char *name, const char *value, er_error *err)
 {
     if (er_str_starts(name, "mcp.")) {
@@ -420,8 +444,7 @@ int er_config_set(er_config *cfg, const char *name, const char *value, er_error 
     if (!k && strncmp(name, "mail.", 5) == 0 && strchr(name + 5, '.'))
         return set_mail(cfg, name, value, err);
     if (!k)
-        return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
-                            name);
+        return unknown_setting(name, err);
     return set_value(cfg, k, value, err);
 }
 

@@ -74,6 +74,14 @@ expect_eq "…waiting for an approval" "$(jget "$BODY" waiting.for)" approval
 expect_eq "…of run" "$(jget "$BODY" waiting.tool)" run
 expect_contains "errand task show says so" "$("$ERRAND" task show "$T1" 2>&1)" \
   "waiting   for the approval of run call p1"
+call GET "/api/v1/tasks" "" "$ALICE"
+listed=$(printf '%s' "$BODY" | /usr/bin/python3 -c 'import json,sys
+for t in json.load(sys.stdin)["tasks"]: print(t["id"], t["status"], (t.get("waiting") or {}).get("for", "-"))')
+expect_contains "the task list marks it waiting" "$listed" "$T1 running approval"
+expect_contains "errand task list shows waiting" "$("$ERRAND_BIN" task list 2>&1)" "${T1:0:13}  waiting"
+expect_eq "errand task list --json: waiting" \
+  "$("$ERRAND_BIN" task list --json | /usr/bin/python3 -c 'import json,sys
+print([t.get("waiting") for t in json.load(sys.stdin) if t["id"] == sys.argv[1]][0])' "$T1")" True
 # bob's task does not wait for alice's answers
 start=$(date +%s%N)
 TB=$(chat "$BOB" "bob asks a question")

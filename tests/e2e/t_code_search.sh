@@ -38,7 +38,8 @@ expect_contains "glob: app.js" "$out" "src/app.js"
 check "glob: not node_modules" not contains "$out" "node_modules"
 out=$(ask "ls")
 check "ls: not node_modules" not contains "$out" "node_modules"
-expect_contains "ls: counts what it left out" "$out" '"ignored": 2'
+printf '%s\n' "$out" | grep -Eq '^ignored: +2$' || fail "ls: counts what it left out: $out"
+pass "ls: counts what it left out"
 
 # A model's call: PCRE2 syntax, a type, context and an output mode.
 calls '[c("g1", "grep", pattern=r"\bneedle_\w+\s*=\s*\d+", type="c", context=1),

@@ -59,11 +59,11 @@ expect_contains "robots: says so" "$out" "robots.txt of $SITE does not allow err
 
 out=$("$ERRAND" ask "cite $SITE/site/tram-faq.html \"every six minutes at peak hours\"" 2>"$T/err"); rc=$?
 expect_eq "cite found: exit 0" "$rc" 0
-expect_contains "cite found: found" "$out" '"found": true'
+printf '%s\n' "$out" | grep -Eq '^found: +yes$' && pass "cite found: found" || fail "cite found: $out"
 expect_contains "cite found: the sentence" "$out" "Every six minutes at peak hours and every twelve minutes in the evening."
 out=$("$ERRAND" ask "cite $SITE/site/tram-faq.html \"The first trams will run in 2027.\"" 2>"$T/err"); rc=$?
 expect_eq "cite not found: exit 0" "$rc" 0
-expect_contains "cite not found: not found" "$out" '"found": false'
+printf '%s\n' "$out" | grep -Eq '^found: +no$' && pass "cite not found: not found" || fail "cite not found: $out"
 expect_contains "cite not found: flagged" "$out" "not found in source"
 
 # ---- the whole research task with the scripted model ----

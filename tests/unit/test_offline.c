@@ -266,6 +266,13 @@ static void test_answer_command(void)
     CHECK_INT(out.usage.input_tokens, 5 + 1 + 1 + 3); /* system, three messages */
     CHECK_INT(out.usage.output_tokens, 1);            /* the arguments, one word */
     er_llm_response_release(&out);
+    /* ... but the words of a command that changes something are its own. */
+    const char *run[] = { "user", "run ls --json" };
+    CHECK_OK(answer(run, 2, &req, &out, &err));
+    CHECK_INT(out.ncalls, 1);
+    if (out.ncalls == 1)
+        CHECK_STR(out.calls[0].arguments, "{\"command\":\"ls --json\"}");
+    er_llm_response_release(&out);
 }
 
 static void check_help(const char *text)
@@ -275,8 +282,16 @@ static void check_help(const char *text)
             CHECK(strstr(text, tools[i].offline) != NULL);
     CHECK(strstr(text, "Only for models") == NULL);
     CHECK(strstr(text, "Search files for a regular expression\n") != NULL);
-    /* A long first sentence is cut at a word. */
-    CHECK(strstr(text, "  Connect to a port of a host and report whether the connection was...\n"));
+    /* A long first sentence is whole, wrapped under the descriptions. */
+    CHECK(strstr(text, "Connect to a port of a host") != NULL);
+    CHECK(strstr(text, "accepted") != NULL);
+    CHECK(strstr(text, "answered") != NULL);
+    CHECK(strstr(text, "was...") == NULL);
+    for (const char *l = text; *l;) {
+        size_t len = strcspn(l, "\n");
+        CHECK(len <= 110); /* the last line of help names a URL */
+        l += len + (l[len] == '\n');
+    }
     CHECK(strstr(text, "ERRAND_LLM=openai") != NULL);
     CHECK(strstr(text, "OPENAI_API_KEY") != NULL);
     CHECK(strstr(text, "ERRAND_LLM=anthropic") != NULL);
@@ -301,7 +316,17 @@ static void test_answer_help(void)
     CHECK_OK(answer(bad, 2, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     CHECK(strncmp(out.text, "fs_grep: MAX_RESULTS must be an integer", 39) == 0);
-    check_help(out.text);
+    /* A typo gets its usage, not the whole help again. */
+    CHECK(strstr(out.text, "(help lists the commands; ") != NULL);
+    CHECK(strstr(out.text, "ERRAND_LLM=openai") == NULL);
+    er_llm_response_release(&out);
+
+    /* The command's --json is not an argument. */
+    const char *json[] = { "user", "grep TODO src --json" };
+    CHECK_OK(answer(json, 2, &req, &out, &err));
+    CHECK_INT(out.ncalls, 1);
+    if (out.ncalls == 1)
+        CHECK_STR(out.calls[0].arguments, "{\"pattern\":\"TODO\",\"path\":\"src\"}");
     er_llm_response_release(&out);
 
     const char *after_assistant[] = { "user", "grep x", "assistant", "done" };
@@ -314,17 +339,51 @@ static void test_answer_help(void)
     CHECK(out.text == NULL && out.calls == NULL);
 }
 
-static void check_result(const char *content, const char *want)
+static void check_result_of(const char *command, const char *content, const char *want)
 {
     er_llm_request req = { 0 };
     er_llm_response out;
     er_error err = { 0 };
-    const char *convo[] = { "user", "grep x", "tool", content };
+    const char *convo[] = { "user", command, "tool", content };
     CHECK_OK(answer(convo, 4, &req, &out, &err));
     CHECK_INT(out.ncalls, 0);
     CHECK_STR(out.stop_reason, "stop");
     CHECK_STR(out.text, want);
     er_llm_response_release(&out);
+}
+
+/* With --json: pretty JSON, long texts as text after it. */
+static void check_result(const char *content, const char *want)
+{
+    check_result_of("grep x --json", content, want);
+}
+
+static void test_answer_result_text(void)
+{
+    /* Single values as aligned lines, lists of objects as tables. */
+    check_result_of("ls", "{\"path\":\".\",\"entries\":[{\"name\":\"d\",\"type\":\"dir\"},"
+                    "{\"name\":\"f.txt\",\"type\":\"file\",\"size\":6},"
+                    "{\"name\":\"x.csv\",\"type\":\"file\",\"size\":1200}],"
+                    "\"count\":3,\"truncated\":false,\"hidden_skipped\":0,\"why\":null}",
+                    "path:           .\ncount:          3\ntruncated:      no\nhidden skipped: 0\n\n"
+                    "entries:\n  NAME   TYPE  SIZE\n  d      dir\n  f.txt  file     6\n"
+                    "  x.csv  file  1200");
+    /* Short lists on one line, empty ones "none", fractions to 6 digits;
+     * texts of several lines as text, control characters as '?'. */
+    check_result_of("show a.c", "{\"ran\":[\"gcc\",\"cppcheck\"],\"found\":[],\"mean\":1.4142135,"
+                    "\"content\":\"  1\\tint x;\\n  2\\t\\u001b[31mred\\n\"}",
+                    "ran:   gcc, cppcheck\nfound: none\nmean:  1.41421\n\ncontent:\n  1\tint x;\n"
+                    "  2\t?[31mred");
+    /* A table too wide for a line: a block of lines per row; nested objects
+     * indented under their name, lists of objects in a cell as k=v. */
+    check_result_of("describe t",
+                    "{\"columns\":[{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+                    "\"h\":8,\"i\":9}],\"top\":{\"v\":[{\"x\":1,\"y\":[{\"k\":1,\"n\":2}]}]}}",
+                    "columns:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  e: 5\n  f: 6\n  g: 7\n  h: 8\n  i: 9\n"
+                    "\ntop:\n\n  v:\n    X  Y\n    1  k=1 n=2");
+    /* --json is the flag only as a word of its own at the end. */
+    check_result_of("grep x--json", "{\"n\":1}", "n: 1");
+    check_result_of("grep x --json  ", "{\"n\":1}", "{\n  \"n\": 1\n}");
 }
 
 static void test_answer_result(void)
@@ -656,6 +715,7 @@ int main(void)
     test_answer_command();
     test_answer_help();
     test_answer_result();
+    test_answer_result_text();
     test_answer_route();
     test_answer_route_compound();
     test_answer_route_command();
