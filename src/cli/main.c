@@ -51,6 +51,13 @@ static const cli_opt audit_opts[] = {
     { "limit", 'n', "N", "list: the last N entries (default 20; 0: all)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt usage_opts[] = {
+    { "by", 0, "WHAT", "Sum per day, model, agent or user (default: day, model and agent)" },
+    { "since", 0, "DATE", "Only from this UTC day on (YYYY-MM-DD)" },
+    { "days", 0, "N", "Only today and the N-1 days before" },
+    { "json", 0, NULL, "Print JSON" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt json_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -175,6 +182,14 @@ const cli_cmd cli_commands[] = {
       .help = "Every write, exec and send call and every MCP call, allowed or refused, is\n"
               "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
               "chain: exit 1 naming the first changed or removed entry." },
+    { .name = "usage",
+      .usage = "[--by day|model|agent|user] [--since DATE | --days N] [--json]",
+      .summary = "Show the tokens and money the LLM requests used",
+      .opts = usage_opts,
+      .run = cmd_usage,
+      .help = "Every request sent to a provider is recorded with its tokens and, priced with\n"
+              "llm.prices, its cost in US dollars (errand.conf(5)).  Budgets: agent.max_cost per\n"
+              "task, agent.max_daily_cost per user and UTC day." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",
