@@ -181,6 +181,7 @@ int cmd_agents(cli *c, cli_args *a);
 int cmd_mcp(cli *c, cli_args *a);
 int cmd_audit(cli *c, cli_args *a);
 int cmd_usage(cli *c, cli_args *a);
+int cmd_undo(cli *c, cli_args *a);
 int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);

@@ -58,6 +58,12 @@ static const cli_opt usage_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt undo_opts[] = {
+    { "list", 'l', NULL, "List the checkpoints, newest first" },
+    { "force", 0, NULL, "Undo even files changed since the task wrote them" },
+    { "json", 0, NULL, "Print JSON" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt json_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -190,6 +196,17 @@ const cli_cmd cli_commands[] = {
       .help = "Every request sent to a provider is recorded with its tokens and, priced with\n"
               "llm.prices, its cost in US dollars (errand.conf(5)).  Budgets: agent.max_cost per\n"
               "task, agent.max_daily_cost per user and UTC day." },
+    { .name = "undo",
+      .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
+      .summary = "Put back the files the last task changed with the file tools",
+      .opts = undo_opts,
+      .run = cmd_undo,
+      .help = "Before write_file or edit_file changes a file, errand keeps what it was, per task\n"
+              "(a checkpoint, named by the task id).  Undo restores the newest checkpoint not\n"
+              "undone yet, or CHECKPOINT (a task id or its prefix): changed files get their old\n"
+              "content, created ones are removed.  A file changed since the task wrote it stops\n"
+              "the undo (exit 1, nothing touched) unless --force.  Commands run by `run` are\n"
+              "not checkpointed." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",
