@@ -26,6 +26,10 @@ const cli_opt cli_global_opts[] = {
       "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5)); "
       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
+    { "record", 0, "FILE",
+      "Append every LLM request and answer to the cassette FILE (llm.record)" },
+    { "replay", 0, "FILE",
+      "Answer LLM requests from the cassette FILE: no network, no key (llm.replay)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
     { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
@@ -461,6 +465,8 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
         { "llm", "llm.provider" },
         { "model", "llm.model" },
         { "log-level", "log.level" },
+        { "record", "llm.record" },
+        { "replay", "llm.replay" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++) {
         const char *v = cli_value(g, map[i].flag);

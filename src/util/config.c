@@ -55,6 +55,11 @@ const er_config_key er_config_keys[] = {
     { "llm", "prices", "ERRAND_LLM_PRICES", ER_CFG_STR, OFF(llm_prices), false, NULL,
       "Price table: MODEL=INPUT/OUTPUT, comma-separated, US dollars per million tokens; "
       "MODEL may end in * (default: none)" },
+    { "llm", "record", "ERRAND_LLM_RECORD", ER_CFG_STR, OFF(llm_record), false, NULL,
+      "Cassette file every LLM request and answer is appended to (--record)" },
+    { "llm", "replay", "ERRAND_LLM_REPLAY", ER_CFG_STR, OFF(llm_replay), false, NULL,
+      "Cassette file the LLM answers come from instead of a provider: no network, no key "
+      "(--replay)" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
     { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,

@@ -39,7 +39,7 @@ STOP_S = 60
 
 # errand's global options (src/cli/main.c): those that take a value.
 GLOBAL_VALUE = {"--config", "--database", "--llm", "--model", "-m", "--workspace", "-w",
-                "--set", "-o", "--log-level"}
+                "--set", "-o", "--log-level", "--record", "--replay"}
 GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V", "--continue", "-c"}
 # Which conversation to continue: the command's business, not the workers'.
 GLOBAL_SKIP_VALUE = {"--resume", "-r"}
