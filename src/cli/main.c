@@ -177,13 +177,15 @@ const cli_cmd cli_commands[] = {
       .run = cmd_agents,
       .no_args = true },
     { .name = "mcp",
-      .usage = "list | tools NAME [--json]",
-      .summary = "List the configured MCP servers and the tools they offer the agents",
+      .usage = "list | tools NAME [--json] | serve",
+      .summary = "List the configured MCP servers and their tools; or be an MCP server",
       .opts = json_opts,
       .run = cmd_mcp,
       .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
               "connects to the server and lists its tools under the names the agents see\n"
-              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
+              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached.\n"
+              "`serve` makes errand an MCP server on stdin/stdout: tools ask_AGENT and route run\n"
+              "requests as tasks under the same policy (no terminal: use --yes to approve)." },
     { .name = "audit",
       .usage = "verify | list [--limit N] [--json]",
       .summary = "Check or show the hash-chained log of side-effecting tool calls",

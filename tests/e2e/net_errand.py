@@ -266,7 +266,8 @@ def main():
         sys.exit(125 if problems else 0)
     argv = sys.argv[1:]
     command, opts, info = parse(argv)
-    if info or command not in (None, "ask", "repl"):
+    serves = command == "mcp" and "serve" in argv   # errand mcp serve runs tasks too
+    if info or (command not in (None, "ask", "repl") and not serves):
         os.execv(BIN, [BIN] + argv)
     os.makedirs(LOGS, exist_ok=True)
     pool = os.environ.get("ERRAND_NET_POOL")
