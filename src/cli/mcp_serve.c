@@ -11,6 +11,7 @@
 #include "cli.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/buf.h"
 #include "errand/json.h"
 #include "errand/mcp.h"
 #include "errand/str.h"
@@ -230,6 +231,26 @@ static void handle(server *s, const char *line, size_t len)
     cJSON_Delete(msg);
 }
 
+/* One line of stdin into b (capped at LINE_MAX_BYTES: *too_big, the rest of
+ * the line read and dropped, so a huge message costs no more memory than
+ * that).  false at the end of input. */
+static bool read_line(er_buf *b, bool *too_big)
+{
+    er_buf_reset(b);
+    *too_big = false;
+    char chunk[8192];
+    bool any = false;
+    while (fgets(chunk, sizeof chunk, stdin)) {
+        any = true;
+        size_t n = strlen(chunk);
+        if (!*too_big && er_buf_append(b, chunk, n) != 0)
+            *too_big = true;
+        if (n && chunk[n - 1] == '\n')
+            return true;
+    }
+    return any;
+}
+
 int cli_mcp_serve(cli *c)
 {
     er_error err = { 0 };
@@ -243,20 +264,19 @@ int cli_mcp_serve(cli *c)
         return cli_fail(&err);
     }
     server s = { c, out };
-    char *line = NULL;
-    size_t cap = 0;
-    ssize_t n;
-    while ((n = getline(&line, &cap, stdin)) >= 0) {
-        while (n > 0 && (line[n - 1] == '\n' || line[n - 1] == '\r'))
+    er_buf line;
+    er_buf_init(&line, LINE_MAX_BYTES);
+    bool too_big;
+    while (read_line(&line, &too_big)) {
+        size_t n = line.len;
+        while (n > 0 && (line.ptr[n - 1] == '\n' || line.ptr[n - 1] == '\r'))
             n--;
-        if (n == 0)
-            continue;
-        if ((size_t)n > LINE_MAX_BYTES)
+        if (too_big)
             reply_error(&s, NULL, -32600, "Invalid Request: the message is over 4 MB");
-        else
-            handle(&s, line, (size_t)n);
+        else if (n > 0)
+            handle(&s, line.ptr, n);
     }
-    free(line);
+    er_buf_release(&line);
     fclose(out);
     return EXIT_DONE;
 }

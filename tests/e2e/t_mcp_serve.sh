@@ -47,6 +47,9 @@ send("{this is not json")
 got["bad_json"] = json.loads(p.stdout.readline())
 send(json.dumps({"jsonrpc": "2.0", "id": 9}))
 got["no_method"] = json.loads(p.stdout.readline())
+send('{"jsonrpc": "2.0", "id": 10, "method": "ping", "params": {"pad": "' + "x" * (5 << 20) + '"}}')
+got["too_big"] = json.loads(p.stdout.readline())
+got["after_too_big"] = call(11, "ping")
 p.stdin.close()
 got["exit"] = p.wait(timeout=60)
 json.dump(got, open(out, "w"))
@@ -73,6 +76,8 @@ expect_eq "no request: -32602" "$(jget "$a" no_request.error.code)" -32602
 expect_eq "an unknown method: -32601" "$(jget "$a" unknown_method.error.code)" -32601
 expect_eq "not JSON: -32700" "$(jget "$a" bad_json.error.code)" -32700
 expect_eq "no method: -32600" "$(jget "$a" no_method.error.code)" -32600
+expect_eq "a message over 4 MB: -32600" "$(jget "$a" too_big.error.code)" -32600
+expect_eq "  and the server goes on" "$(jget "$a" after_too_big.result)" "{}"
 expect_eq "stdin closed: the server exits 0" "$(jget "$a" exit)" 0
 
 # With --yes the same call writes the file, and the answer comes back.
