@@ -192,6 +192,10 @@ int cmd_doctor(cli *c, cli_args *a);
 int cmd_agents(cli *c, cli_args *a);
 int cmd_mcp(cli *c, cli_args *a);
 int cmd_audit(cli *c, cli_args *a);
+int cmd_usage(cli *c, cli_args *a);
+int cmd_undo(cli *c, cli_args *a);
+/* mcp_serve.c: `errand mcp serve`, errand as an MCP server on stdio. */
+int cli_mcp_serve(cli *c);
 int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);

@@ -110,7 +110,7 @@ int cmd_mcp(cli *c, cli_args *a)
 {
     er_error err = { 0 };
     if (a->npos < 1)
-        return cli_usage_error("mcp", "say list or tools NAME");
+        return cli_usage_error("mcp", "say list, tools NAME or serve");
     const char *sub = a->pos[0];
     bool json = cli_flag(a, "json");
     if (strcmp(sub, "list") == 0 && a->npos == 1) {
@@ -123,5 +123,7 @@ int cmd_mcp(cli *c, cli_args *a)
             return cli_fail(&err);
         return mcp_tools(er_env_config(c->env), a->pos[1], json);
     }
-    return cli_usage_error("mcp", "'%s': say list or tools NAME", sub);
+    if (strcmp(sub, "serve") == 0 && a->npos == 1)
+        return cli_mcp_serve(c);
+    return cli_usage_error("mcp", "'%s': say list, tools NAME or serve", sub);
 }

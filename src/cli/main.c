@@ -26,6 +26,10 @@ const cli_opt cli_global_opts[] = {
       "Set any setting, e.g. -o policy.exec=allow (see errand.conf(5)); "
       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
+    { "record", 0, "FILE",
+      "Append every LLM request and answer to the cassette FILE (llm.record)" },
+    { "replay", 0, "FILE",
+      "Answer LLM requests from the cassette FILE: no network, no key (llm.replay)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
     { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
@@ -49,6 +53,19 @@ static const cli_opt ask_opts[] = {
 static const cli_opt audit_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { "limit", 'n', "N", "list: the last N entries (default 20; 0: all)" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt usage_opts[] = {
+    { "by", 0, "WHAT", "Sum per day, model, agent or user (default: day, model and agent)" },
+    { "since", 0, "DATE", "Only from this UTC day on (YYYY-MM-DD)" },
+    { "days", 0, "N", "Only today and the N-1 days before" },
+    { "json", 0, NULL, "Print JSON" },
+    { NULL, 0, NULL, NULL },
+};
+static const cli_opt undo_opts[] = {
+    { "list", 'l', NULL, "List the checkpoints, newest first" },
+    { "force", 0, NULL, "Undo even files changed since the task wrote them" },
+    { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt json_opts[] = {
@@ -166,13 +183,15 @@ const cli_cmd cli_commands[] = {
       .run = cmd_agents,
       .no_args = true },
     { .name = "mcp",
-      .usage = "list | tools NAME [--json]",
-      .summary = "List the configured MCP servers and the tools they offer the agents",
+      .usage = "list | tools NAME [--json] | serve",
+      .summary = "List the configured MCP servers and their tools; or be an MCP server",
       .opts = json_opts,
       .run = cmd_mcp,
       .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
               "connects to the server and lists its tools under the names the agents see\n"
-              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached." },
+              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached.\n"
+              "`serve` makes errand an MCP server on stdin/stdout: tools ask_AGENT and route run\n"
+              "requests as tasks under the same policy (no terminal: use --yes to approve)." },
     { .name = "audit",
       .usage = "verify | list [--limit N] [--json]",
       .summary = "Check or show the hash-chained log of side-effecting tool calls",
@@ -181,6 +200,25 @@ const cli_cmd cli_commands[] = {
       .help = "Every write, exec and send call and every MCP call, allowed or refused, is\n"
               "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
               "chain: exit 1 naming the first changed or removed entry." },
+    { .name = "usage",
+      .usage = "[--by day|model|agent|user] [--since DATE | --days N] [--json]",
+      .summary = "Show the tokens and money the LLM requests used",
+      .opts = usage_opts,
+      .run = cmd_usage,
+      .help = "Every request sent to a provider is recorded with its tokens and, priced with\n"
+              "llm.prices, its cost in US dollars (errand.conf(5)).  Budgets: agent.max_cost per\n"
+              "task, agent.max_daily_cost per user and UTC day." },
+    { .name = "undo",
+      .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
+      .summary = "Put back the files the last task changed with the file tools",
+      .opts = undo_opts,
+      .run = cmd_undo,
+      .help = "Before write_file or edit_file changes a file, errand keeps what it was, per task\n"
+              "(a checkpoint, named by the task id).  Undo restores the newest checkpoint not\n"
+              "undone yet, or CHECKPOINT (a task id or its prefix): changed files get their old\n"
+              "content, created ones are removed.  A file changed since the task wrote it stops\n"
+              "the undo (exit 1, nothing touched) unless --force.  Commands run by `run` are\n"
+              "not checkpointed." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",
@@ -435,6 +473,8 @@ static int apply_flags(er_config *cfg, const cli_args *g, er_error *err)
         { "llm", "llm.provider" },
         { "model", "llm.model" },
         { "log-level", "log.level" },
+        { "record", "llm.record" },
+        { "replay", "llm.replay" },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(map); i++) {
         const char *v = cli_value(g, map[i].flag);

@@ -1,8 +1,10 @@
 /* llm.c — the LLM seam: picks a backend by name, fills in the default model,
  * dispatches chats and frees responses.  The only file that dereferences ->be. */
 #include "errand/backend/llm_backend.h"
+#include "errand/config.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/cassette.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -39,6 +41,27 @@ static int unknown_backend(const char *name, er_error *err)
     return ER_EINVAL;
 }
 
+/* Opens e's backend; with llm.record set, the recorder too. */
+static int open_entry(er_llm **out, const backend_entry *e, const er_config *cfg,
+                      const struct er_agent_def *const *agents, er_error *err)
+{
+    er_llm *llm = NULL;
+    int rc = e->be->open(&llm, cfg, err);
+    if (rc)
+        return rc;
+    llm->be = e->be;
+    llm->agents = agents;
+    llm->tape = NULL;
+    llm->model = er_xstrdup(cfg && !er_str_empty(cfg->model) ? cfg->model : e->default_model);
+    if (cfg && !er_str_empty(cfg->llm_record) &&
+        (rc = er_cassette_open(&llm->tape, cfg->llm_record, false, err)) != 0) {
+        er_llm_close(llm);
+        return rc;
+    }
+    *out = llm;
+    return 0;
+}
+
 int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
                       const struct er_agent_def *const *agents, er_error *err)
 {
@@ -46,15 +69,7 @@ int er_llm_open_named(er_llm **out, const char *name, const er_config *cfg,
     const backend_entry *e = find_backend(name);
     if (!e)
         return unknown_backend(name, err);
-    er_llm *llm = NULL;
-    int rc = e->be->open(&llm, cfg, err);
-    if (rc)
-        return rc;
-    llm->be = e->be;
-    llm->agents = agents;
-    llm->model = er_xstrdup(cfg && !er_str_empty(cfg->model) ? cfg->model : e->default_model);
-    *out = llm;
-    return 0;
+    return open_entry(out, e, cfg, agents, err);
 }
 
 const char *er_llm_default_model(const char *provider)
@@ -66,6 +81,16 @@ const char *er_llm_default_model(const char *provider)
 int er_llm_open(er_llm **out, const er_config *cfg, const struct er_agent_def *const *agents,
                 er_error *err)
 {
+    /* A replay answers from its cassette whatever provider is configured. */
+    static const backend_entry replay = { &er_llm_replay_backend, "replay" };
+    if (cfg && !er_str_empty(cfg->llm_replay)) {
+        *out = NULL;
+        if (!er_str_empty(cfg->llm_record))
+            return er_error_set(err, ER_EINVAL,
+                                "--record and --replay do not go together (llm.record, "
+                                "llm.replay)");
+        return open_entry(out, &replay, cfg, agents, err);
+    }
     return er_llm_open_named(out, er_config_llm_provider(cfg), cfg, agents, err);
 }
 
@@ -74,6 +99,7 @@ void er_llm_close(er_llm *llm)
     if (!llm)
         return;
     char *model = llm->model;
+    er_cassette_close(llm->tape);
     llm->be->close(llm);
     free(model);
 }
@@ -131,10 +157,13 @@ int er_llm_chat(er_llm *llm, const er_llm_request *req, er_llm_response *out, er
     if (er_str_empty(r.model))
         r.model = llm->model;
     int rc = llm->be->chat(llm, &r, out, err);
+    if (rc == 0) {
+        make_response_utf8(llm, out);
+        if (llm->tape) /* a run recorded whole or not at all */
+            rc = er_cassette_record(llm->tape, &r, out, err);
+    }
     if (rc)
         er_llm_response_release(out);
-    else
-        make_response_utf8(llm, out);
     return rc;
 }
 

@@ -3,6 +3,7 @@
  * atomic (a temporary file renamed over the old one) and answer with a unified
  * diff (diff.h), so the model sees exactly what it changed. */
 #include "errand/tool_families.h"
+#include "errand/checkpoint.h"
 #include "errand/diff.h"
 #include "errand/ignore.h"
 #include "errand/json.h"
@@ -43,6 +44,7 @@ typedef struct target {
     const char *abs;            /* canonical, inside the workspace */
     const char *rel;            /* as the model should see it */
     const volatile int *cancel; /* checked in the loops that may run long */
+    const char *task_id;        /* whose checkpoint keeps what a write replaces; NULL: none */
 } target;
 
 static bool target_cancelled(const target *t)
@@ -62,7 +64,7 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
         return rc;
     char *abs = NULL;
     if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel };
+        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel, ctx->task_id };
         cJSON *o = cJSON_CreateObject();
         if ((rc = body(o, &t, args, err)) == 0)
             rc = er_tools_emit(out, o, err);
@@ -278,6 +280,25 @@ static int write_all(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* Keeps what the file was for `errand undo` (checkpoint.h) before it is
+ * replaced: a write whose before-content cannot be kept does not happen. */
+static int checkpoint(const target *t, bool had, mode_t mode, const char *data, size_t len,
+                      er_error *err)
+{
+    er_buf old = ER_BUF_INIT;
+    int rc = had ? slurp(&old, t, ER_CHECKPOINT_FILE_MAX, err) : 0;
+    if (rc == ER_ETOOBIG)
+        rc = er_error_set(err, ER_ETOOBIG,
+                          "%s is over %u MB, too large to keep for `errand undo`; change it "
+                          "with `run` instead",
+                          t->rel, ER_CHECKPOINT_FILE_MAX >> 20);
+    if (rc == 0)
+        rc = er_checkpoint_record(t->task_id, t->ws->root, t->rel, had, old.ptr, old.len,
+                                  (unsigned)mode, data, len, err);
+    er_buf_release(&old);
+    return rc;
+}
+
 /* Writes data to a temporary file beside t->abs and renames it over it, both
  * by name inside the parent directory opened beneath the root: neither the
  * new file nor the replacement can land outside through a symlink. */
@@ -294,6 +315,10 @@ static int write_atomic(const target *t, const char *data, size_t len, er_error 
     const char *base = slash + 1;
     struct stat st;
     bool had = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
+    if (t->task_id && (rc = checkpoint(t, had, had ? st.st_mode : 0644, data, len, err)) != 0) {
+        close(dfd);
+        return rc;
+    }
     char *tmp = er_xasprintf(".%s.errand-%ld-%u.tmp", base, (long)getpid(),
                              __atomic_add_fetch(&seq, 1, __ATOMIC_RELAXED));
     int fd = openat(dfd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0666);
@@ -471,7 +496,7 @@ static char *preview_on_path(const er_tool_ctx *ctx, const cJSON *args, preview_
     er_buf b = ER_BUF_INIT;
     char *abs = NULL;
     if (er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), &err) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel };
+        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel, NULL };
         body(&b, &t, args);
     } else {
         er_buf_printf(&b, "will fail: %s\n", err.msg);

@@ -3,6 +3,7 @@
  * er_config_keys is the single table of settings; everything that lists,
  * loads, masks or documents settings walks it. */
 #include "errand/config.h"
+#include "errand/price.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
 #include "errand/mcp.h"
@@ -51,6 +52,14 @@ const er_config_key er_config_keys[] = {
       "https://api.anthropic.com", "Anthropic API base URL" },
     { "llm", "timeout", "ERRAND_LLM_TIMEOUT", ER_CFG_LONG, OFF(llm_timeout), false, "120",
       "Seconds one LLM request may take" },
+    { "llm", "prices", "ERRAND_LLM_PRICES", ER_CFG_STR, OFF(llm_prices), false, NULL,
+      "Price table: MODEL=INPUT/OUTPUT, comma-separated, US dollars per million tokens; "
+      "MODEL may end in * (default: none)" },
+    { "llm", "record", "ERRAND_LLM_RECORD", ER_CFG_STR, OFF(llm_record), false, NULL,
+      "Cassette file every LLM request and answer is appended to (--record)" },
+    { "llm", "replay", "ERRAND_LLM_REPLAY", ER_CFG_STR, OFF(llm_replay), false, NULL,
+      "Cassette file the LLM answers come from instead of a provider: no network, no key "
+      "(--replay)" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
     { "llm", "price", "ERRAND_LLM_PRICE", ER_CFG_STR, OFF(llm_price), false, NULL,
@@ -135,6 +144,10 @@ const er_config_key er_config_keys[] = {
       "Step budget of one task (LLM calls)" },
     { "agent", "max_tokens", "ERRAND_MAX_TOKENS", ER_CFG_LONG, OFF(max_tokens), false, "200000",
       "Token budget of one task (input + output)" },
+    { "agent", "max_cost", "ERRAND_MAX_COST", ER_CFG_STR, OFF(max_cost), false, NULL,
+      "Money budget of one task in US dollars, priced with llm.prices (default: none)" },
+    { "agent", "max_daily_cost", "ERRAND_MAX_DAILY_COST", ER_CFG_STR, OFF(max_daily_cost), false,
+      NULL, "Money budget of one user's tasks per UTC day in US dollars (default: none)" },
     { "agent", "max_seconds", "ERRAND_MAX_SECONDS", ER_CFG_LONG, OFF(max_seconds), false, "600",
       "Wall-clock budget of one task, in seconds" },
     { "agent", "deadline_margin", "ERRAND_DEADLINE_MARGIN", ER_CFG_LONG, OFF(deadline_margin),
@@ -302,12 +315,27 @@ static int check_choice(const er_config_key *k, const char *value, er_error *err
     return 0;
 }
 
+/* Money settings and the price table are checked when set, not at a task's step. */
+static int check_format(const er_config_key *k, const char *value, er_error *err)
+{
+    int64_t micros;
+    if (strcmp(k->section, "agent") == 0 &&
+        (strcmp(k->key, "max_cost") == 0 || strcmp(k->key, "max_daily_cost") == 0) &&
+        er_price_parse_money(value, &micros))
+        return er_error_set(err, ER_EINVAL,
+                            "%s.%s: '%s' is not an amount of US dollars (e.g. 0.50)", k->section,
+                            k->key, value);
+    if (strcmp(k->section, "llm") == 0 && strcmp(k->key, "prices") == 0)
+        return er_price_check(value, err);
+    return 0;
+}
+
 static int set_value(er_config *cfg, const er_config_key *k, const char *value, er_error *err)
 {
     void *field = (char *)cfg + k->offset;
     switch (k->type) {
     case ER_CFG_STR: {
-        if (!er_str_empty(value) && check_choice(k, value, err))
+        if (!er_str_empty(value) && (check_choice(k, value, err) || check_format(k, value, err)))
             return ER_EINVAL;
         char **s = field;
         free(*s);

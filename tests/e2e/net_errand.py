@@ -14,7 +14,8 @@ The workers live in a pool kept by a manager process that lib.sh starts for the
 test (`net_errand.py --pool DIR`): a command asks it for workers of its
 configuration; the manager starts them, or keeps those already running when the
 configuration is the same (long-lived workers, as in production), or stops them
-and starts new ones when it differs.  Stopping checks each worker exited 0
+and starts new ones when it differs (options, environment, working directory, or
+the contents of the configuration file: a test may rewrite it in place).  Stopping checks each worker exited 0
 after SIGTERM; `net_errand.py --pool-stop DIR` (lib.sh's finish) stops the last
 ones and prints what went wrong, if anything.  Without a manager (ERRAND_NET_POOL
 unset), a command starts its own workers and stops them after it.
@@ -38,7 +39,7 @@ STOP_S = 60
 
 # errand's global options (src/cli/main.c): those that take a value.
 GLOBAL_VALUE = {"--config", "--database", "--llm", "--model", "-m", "--workspace", "-w",
-                "--set", "-o", "--log-level"}
+                "--set", "-o", "--log-level", "--record", "--replay"}
 GLOBAL_FLAG = {"--yes", "-y", "--plain", "--help", "-h", "--version", "-V", "--continue", "-c"}
 # Which conversation to continue: the command's business, not the workers'.
 GLOBAL_SKIP_VALUE = {"--resume", "-r"}
@@ -193,7 +194,8 @@ def serve(pool):
                 f.flush()
                 os.unlink(path)
                 return
-            key = hashlib.sha256(json.dumps([req["opts"], req["env"], req["cwd"]],
+            key = hashlib.sha256(json.dumps([req["opts"], req["env"], req["cwd"],
+                                             req.get("config")],
                                             sort_keys=True).encode()).hexdigest()
             if key != current["key"] or any(w.proc.poll() is not None
                                             for w in current["workers"]):
@@ -201,6 +203,25 @@ def serve(pool):
                 current = {"key": key, "workers": start(req["opts"], req["env"], req["cwd"])}
             f.write(b"{}\n")
             f.flush()
+
+
+def config_text(opts, env):
+    """The text of the configuration file the workers will read: a test that
+    rewrites the file under the same path wants workers of the new contents."""
+    path = None
+    for i, a in enumerate(opts):
+        if a == "--config" and i + 1 < len(opts):
+            path = opts[i + 1]
+        elif a.startswith("--config="):
+            path = a.split("=", 1)[1]
+    if path is None:
+        base = env.get("XDG_CONFIG_HOME") or os.path.join(env.get("HOME", ""), ".config")
+        path = os.path.join(base, "errand", "config")
+    try:
+        with open(path, "rb") as f:
+            return hashlib.sha256(f.read()).hexdigest()
+    except OSError:
+        return None
 
 
 def ask_pool(pool, req):
@@ -245,13 +266,15 @@ def main():
         sys.exit(125 if problems else 0)
     argv = sys.argv[1:]
     command, opts, info = parse(argv)
-    if info or command not in (None, "ask", "repl"):
+    serves = command == "mcp" and "serve" in argv   # errand mcp serve runs tasks too
+    if info or (command not in (None, "ask", "repl") and not serves):
         os.execv(BIN, [BIN] + argv)
     os.makedirs(LOGS, exist_ok=True)
     pool = os.environ.get("ERRAND_NET_POOL")
     env = {k: v for k, v in os.environ.items() if k not in VOLATILE_ENV}
     if pool:
-        ask_pool(pool, {"op": "ensure", "opts": opts, "env": env, "cwd": os.getcwd()})
+        ask_pool(pool, {"op": "ensure", "opts": opts, "env": env, "cwd": os.getcwd(),
+                        "config": config_text(opts, env)})
         sys.exit(run(argv))
     workers = start(opts, env, os.getcwd())
     rc = run(argv)

@@ -41,6 +41,21 @@ agents = code
 EOF
 }
 
+# said — what the last run told about itself: its stderr ($T/err) and, networked,
+# what the workers logged since fresh_logs (there the worker, not the client,
+# talks to the MCP server, and its warnings go to its log).
+said() {
+  cat "$T/err"
+  if [ -n "$NETWORKED" ]; then cat "$ERRAND_NET_LOGS"/*.log 2>/dev/null; fi
+}
+# fresh_logs — empties the workers' logs (they append) before a run said reads.
+fresh_logs() {
+  if [ -n "$NETWORKED" ]; then
+    for f in "$ERRAND_NET_LOGS"/*.log; do [ -e "$f" ] && : > "$f"; done
+  fi
+  return 0
+}
+
 mcp_calls() { grep -c '"tools/call"' "$1" 2>/dev/null || true; }
 
 for era in modern legacy; do
@@ -75,8 +90,9 @@ stdio_conf modern
 script "$T/s.json" '[{"id": "m1", "name": "mcp__fake__echo", "arguments": {"text": "should-not-run"}}]'
 start_fake "$T/s.json"
 use_openai
+fresh_logs
 out=$("$ERRAND" --config "$T/conf" -w "$ws" ask -a code --no-stream "echo it" 2>"$T/err")
-expect_contains "without approval the call is refused" "$out$(cat "$T/err")" "needs approval"
+expect_contains "without approval the call is refused" "$out$(said)" "needs approval"
 expect_eq "the server never got the call" "$(mcp_calls "$T/mcp-modern.log")" 0
 out=$("$ERRAND" --config "$T/conf" -o policy.send=deny -w "$ws" --yes ask -a code --no-stream "echo it" 2>"$T/err")
 expect_contains "policy.send=deny refuses it even with --yes" "$out" "denied by policy"
@@ -130,8 +146,9 @@ EOF
   start_fake "$T/s.json"
   use_openai
   # Guarded: 127.0.0.1 is refused by the SSRF guard.
+  fresh_logs
   out=$("$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "add" 2>"$T/err")
-  expect_contains "$era http: a loopback URL is refused by the SSRF guard" "$(cat "$T/err")" "MCP server 'web'"
+  expect_contains "$era http: a loopback URL is refused by the SSRF guard" "$(said)" "MCP server 'web'"
   check "$era http: the guarded server got nothing" not test -s "$T/mcp-http-$era.log"
   echo "operator_endpoint = true" >> "$T/conf"
   out=$("$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "add" 2>"$T/err"); rc=$?
@@ -157,8 +174,9 @@ EOF
   fi
   # A wrong token: reported, not a crash.
   sed -i 's/^token = .*/token = wrong/' "$T/conf"
+  fresh_logs
   "$ERRAND" --config "$T/conf" -o web.allow_hosts=127.0.0.1 -w "$ws" --yes ask -a code --no-stream "add" >/dev/null 2>"$T/err"
-  expect_contains "$era http: a refused token is named" "$(cat "$T/err")" "refused the credentials"
+  expect_contains "$era http: a refused token is named" "$(said)" "refused the credentials"
   kill "$FAKE_PID" "$MCP_PID" 2>/dev/null; wait "$FAKE_PID" "$MCP_PID" 2>/dev/null
 done
 
@@ -168,13 +186,14 @@ printf 'untouched\n' > "$ws/notes.md"
 script "$T/s.json" '[{"id": "m1", "name": "mcp__fake__poison", "arguments": {}}]'
 start_fake "$T/s.json" --gullible on
 use_openai
+fresh_logs
 "$ERRAND" --config "$T/conf" -w "$ws" --yes -o policy.write=allow -o policy.exec=allow \
   ask -a code --no-stream "what is the weather" > "$T/out" 2>"$T/err"
 check "the gullible model obeyed the MCP result (it tried write_file)" \
   grep -q '"name":"write_file"' "$FAKE_REC"
 check "no file was written" not test -e "$ws/pwned-mcp.txt"
 check "no command ran" not test -e "$ws/pwned-mcp-run"
-expect_contains "the user is told why" "$(cat "$T/err")" "follows content from outside"
+expect_contains "the user is told why" "$(said)" "follows content from outside"
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 
 # errand mcp list | tools NAME
@@ -196,8 +215,9 @@ expect_eq "mcp with a bad subcommand: exit 2" "$rc" 2
 
 # Bad configuration is named.
 printf '[mcp.broken]\nagents = code\n' > "$T/conf"
-out=$("$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "x" 2>&1)
-expect_contains "a server with neither command nor url is named" "$out" "neither a command"
+fresh_logs
+out=$("$ERRAND" --config "$T/conf" -w "$ws" --yes ask -a code --no-stream "x" 2>"$T/err")
+expect_contains "a server with neither command nor url is named" "$out$(said)" "neither a command"
 out=$("$ERRAND" -o mcp.fake.bogus=1 ask "x" 2>&1)
 expect_contains "an unknown MCP key is named" "$out" "unknown setting 'mcp.fake.bogus'"
 finish

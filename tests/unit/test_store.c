@@ -11,6 +11,7 @@
 #include "errand/str.h"
 #include "errand/store.h"
 #include "errand/store_auth.h"
+#include "errand/store_usage.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -1104,6 +1105,82 @@ static void test_waits(er_store *st)
 
 /* ---- agent configs ---- */
 
+/* ---- LLM usage (store_usage.h) ---- */
+
+typedef struct usage_seen {
+    int n;
+    char keys[8][80];
+    er_usage_sum sums[8];
+} usage_seen;
+
+static int usage_cb(const er_usage_sum *s, void *payload)
+{
+    usage_seen *u = payload;
+    if (u->n < 8) {
+        snprintf(u->keys[u->n], sizeof u->keys[0], "%s|%s|%s|%s", s->day ? s->day : "-",
+                 s->model ? s->model : "-", s->agent ? s->agent : "-",
+                 s->user_id ? s->user_id : "-");
+        u->sums[u->n] = *s;
+    }
+    u->n++;
+    return 0;
+}
+
+static void test_usage(er_store *st)
+{
+    er_error err;
+    int64_t day1 = 1767225600000LL; /* 2026-01-01T00:00:00Z */
+    int64_t day2 = day1 + 86400000LL + 5000;
+    char d[11];
+    er_usage_day(day1 + 86399999LL, d);
+    CHECK_STR(d, "2026-01-01");
+    const er_usage rows[] = {
+        { "t1", "t1", "u1", "code", "m-a", day1, 100, 10, 1200 },
+        { "t1", "t1", "u1", "code/analyzer", "m-a", day1 + 1, 50, 5, 600 },
+        { "t2", "t2", "u2", "research", "m-b", day1 + 2, 7, 3, -1 }, /* no price */
+        { "t3", "t3", "u1", "code", "m-a", day2, 1000, 100, 12000 },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(rows); i++)
+        CHECK_OK(er_store_usage_add(st, &rows[i], &err));
+    er_usage bad = { .task_id = "", .agent = "code" };
+    CHECK(er_store_usage_add(st, &bad, &err) == ER_EINVAL);
+
+    int64_t cost = -1;
+    CHECK_OK(er_store_usage_day_cost(st, "u1", "2026-01-01", &cost, &err));
+    CHECK(cost == 1800);
+    CHECK_OK(er_store_usage_day_cost(st, "u2", "2026-01-01", &cost, &err));
+    CHECK(cost == 0); /* unpriced rows add nothing */
+    CHECK_OK(er_store_usage_day_cost(st, "u1", "2026-01-03", &cost, &err));
+    CHECK(cost == 0);
+
+    usage_seen u = { 0 };
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_ALL, NULL, NULL, usage_cb, &u, &err));
+    CHECK_INT(u.n, 4);
+    CHECK_STR(u.keys[0], "2026-01-01|m-a|code|-");
+    CHECK_STR(u.keys[1], "2026-01-01|m-a|code/analyzer|-");
+    CHECK_STR(u.keys[2], "2026-01-01|m-b|research|-");
+    CHECK(u.sums[2].unpriced == 1 && u.sums[2].cost_micros == 0 && u.sums[2].input_tokens == 7);
+    CHECK_STR(u.keys[3], "2026-01-02|m-a|code|-");
+
+    memset(&u, 0, sizeof u);
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_MODEL, NULL, NULL, usage_cb, &u, &err));
+    CHECK_INT(u.n, 2);
+    CHECK_STR(u.keys[0], "-|m-a|-|-");
+    CHECK(u.sums[0].requests == 3 && u.sums[0].input_tokens == 1150 &&
+          u.sums[0].output_tokens == 115 && u.sums[0].cost_micros == 13800);
+
+    memset(&u, 0, sizeof u);
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_USER, "2026-01-02", NULL, usage_cb, &u, &err));
+    CHECK_INT(u.n, 1);
+    CHECK_STR(u.keys[0], "-|-|-|u1");
+
+    memset(&u, 0, sizeof u);
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_DAY, NULL, "u2", usage_cb, &u, &err));
+    CHECK_INT(u.n, 1);
+    CHECK(u.sums[0].requests == 1);
+    CHECK(er_store_usage_report(st, (er_usage_by)99, NULL, NULL, usage_cb, &u, &err) == ER_EINVAL);
+}
+
 static void test_agent_configs(er_store *st)
 {
     er_error err;
@@ -1598,6 +1675,7 @@ int main(void)
     test_events(st);
     test_leases(st);
     test_waits(st);
+    test_usage(st);
     test_agent_configs(st);
     test_concurrency(st);
     test_read_beside_writer(st);

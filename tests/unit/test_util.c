@@ -1,5 +1,6 @@
 /* test_util.c — buf, str, id, url, json, log redaction, error. */
 #include "check.h"
+#include "errand/price.h"
 #include "errand/buf.h"
 #include "errand/base64.h"
 #include "errand/error.h"
@@ -377,9 +378,48 @@ static void test_base64(void)
     er_buf_release(&b);
 }
 
+static void test_price(void)
+{
+    er_error err;
+    const char *table = " gpt-4o-mini=0.15/0.60, gpt-4o*=2.5/10 ,gpt-4o-2024*=5/15, m=2/10,";
+    CHECK_OK(er_price_check(table, &err));
+    int64_t c = -1;
+    CHECK_OK(er_price_cost(table, "m", 1000, 200, &c, &err));
+    CHECK(c == 4000); /* 1000 x $2 + 200 x $10 per million: micro-dollars */
+    CHECK_OK(er_price_cost(table, "gpt-4o-mini", 1000000, 0, &c, &err));
+    CHECK(c == 150000); /* the exact name beats the prefix gpt-4o* */
+    CHECK_OK(er_price_cost(table, "gpt-4o-2024-08-06", 0, 1000, &c, &err));
+    CHECK(c == 15000); /* the longest prefix */
+    CHECK_OK(er_price_cost(table, "gpt-4o-x", 2, 0, &c, &err));
+    CHECK(c == 5);
+    CHECK(er_price_cost(table, "claude", 1, 1, &c, &err) == ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "no price for model 'claude'") != NULL);
+    CHECK(er_price_cost(NULL, "m", 1, 1, &c, &err) == ER_ENOTFOUND);
+    CHECK(er_price_check("m=1", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "'m=1'") != NULL);
+    CHECK(er_price_check("m=a/1", &err) == ER_EINVAL);
+    CHECK(er_price_check("m=-1/1", &err) == ER_EINVAL);
+    CHECK(er_price_check("=1/1", &err) == ER_EINVAL);
+    CHECK(er_price_cost("x=1/1, bad", "x", 1, 1, &c, &err) == ER_EINVAL);
+    CHECK_OK(er_price_parse_money("0.50", &c));
+    CHECK(c == 500000);
+    CHECK_OK(er_price_parse_money("$2", &c));
+    CHECK(c == 2000000);
+    CHECK(er_price_parse_money("-1", &c) == ER_EINVAL);
+    CHECK(er_price_parse_money("1.5x", &c) == ER_EINVAL);
+    char out[32];
+    er_price_format(12000, out, sizeof out);
+    CHECK_STR(out, "$0.01");
+    er_price_format(4000, out, sizeof out);
+    CHECK_STR(out, "$0.004000");
+    er_price_format(0, out, sizeof out);
+    CHECK_STR(out, "$0.00");
+}
+
 int main(void)
 {
     test_buf();
+    test_price();
     test_base64();
     test_id();
     test_url();

@@ -19,10 +19,13 @@ struct er_llm {
     const er_llm_backend *be;
     char *model;                              /* default model, OWNED by the generic layer */
     const struct er_agent_def *const *agents; /* given to er_llm_open, BORROWED; may be NULL */
+    struct er_cassette *tape; /* llm.record: every exchange appended (cassette.h); OWNED by
+                                 the generic layer, NULL when not recording */
 };
 
 extern const er_llm_backend er_llm_openai_backend;
 extern const er_llm_backend er_llm_anthropic_backend;
 extern const er_llm_backend er_llm_offline_backend;
+extern const er_llm_backend er_llm_replay_backend; /* llm.replay (cassette.h) */
 
 #endif

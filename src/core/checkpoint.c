@@ -1,0 +1,494 @@
+/* checkpoint.c — the before-contents of the files a task's file tools changed,
+ * and `errand undo` (checkpoint.h).
+ *
+ * A checkpoint directory holds index.jsonl, one line per write:
+ *   {"path", "root", "existed", "mode", "before"?, "after", "ts"}
+ * "before" (a blob file name beside the index) only on the first write of a
+ * path in the task: what the file was before the task; "after" is the SHA-256
+ * of what each write left, so undo can tell the file changed since.  The
+ * index is flocked while read and appended, so parallel calls number the
+ * blobs once. */
+#include "errand/checkpoint.h"
+#include "errand/alloc.h"
+#include "errand/buf.h"
+#include "errand/config.h"
+#include "errand/digest.h"
+#include "errand/json.h"
+#include "errand/str.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define ABSENT "absent" /* the "after" of a file that is not there */
+
+static bool valid_id(const char *id)
+{
+    if (er_str_empty(id) || strlen(id) > 64)
+        return false;
+    for (const char *p = id; *p; p++)
+        if (!((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
+              *p == '-' || *p == '_'))
+            return false;
+    return true;
+}
+
+/* $XDG_DATA_HOME/errand/checkpoints, made when make. OWNED. */
+static char *base_dir(bool make, er_error *err)
+{
+    char *data = er_xdg_dir("data", make, err);
+    if (!data)
+        return NULL;
+    char *dir = er_xasprintf("%s/checkpoints", data);
+    free(data);
+    if (make && mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        er_error_set(err, ER_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
+        return NULL;
+    }
+    return dir;
+}
+
+/* The whole of an open file, up to max bytes. */
+static int read_fd(int fd, er_buf *out, size_t max, const char *what, er_error *err)
+{
+    er_buf_init(out, max);
+    char chunk[65536];
+    ssize_t n;
+    while ((n = read(fd, chunk, sizeof chunk)) > 0)
+        if (er_buf_append(out, chunk, (size_t)n) != 0) {
+            er_buf_release(out);
+            return er_error_set(err, ER_ETOOBIG, "%s is over %zu MB", what, max >> 20);
+        }
+    if (n < 0) {
+        er_buf_release(out);
+        return er_error_set(err, ER_EIO, "cannot read %s: %s", what, strerror(errno));
+    }
+    if (!out->ptr)
+        er_buf_puts(out, "");
+    return 0;
+}
+
+static int write_file(const char *path, const char *data, size_t len, unsigned mode, er_error *err)
+{
+    char *tmp = er_xasprintf("%s.errand-undo-%ld.tmp", path, (long)getpid());
+    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
+    int rc = 0;
+    if (fd < 0) {
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
+        free(tmp);
+        return rc;
+    }
+    for (size_t off = 0; off < len && rc == 0;) {
+        ssize_t w = write(fd, data + off, len - off);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
+        else
+            off += (size_t)w;
+    }
+    if (rc == 0 && fchmod(fd, mode & 07777) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot set the mode of %s: %s", path, strerror(errno));
+    if (close(fd) != 0 && rc == 0)
+        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
+    if (rc == 0 && rename(tmp, path) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", path, strerror(errno));
+    if (rc)
+        unlink(tmp);
+    free(tmp);
+    return rc;
+}
+
+/* The index's lines as a JSON array (lines that do not parse are skipped: a
+ * write cut by a crash). */
+static cJSON *parse_index(const char *text)
+{
+    cJSON *all = cJSON_CreateArray();
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        cJSON *line = cJSON_ParseWithLength(p, len);
+        if (line && cJSON_IsObject(line))
+            er_json_append(all, line);
+        else
+            cJSON_Delete(line);
+        p += len + (nl != NULL);
+    }
+    return all;
+}
+
+static const cJSON *first_of(const cJSON *index, const char *path)
+{
+    const cJSON *e;
+    cJSON_ArrayForEach(e, index) if (er_str_eq(er_json_str(e, "path"), path)) return e;
+    return NULL;
+}
+
+typedef struct rec {
+    const char *rel, *root;
+    bool existed;
+    const char *old;
+    size_t olen;
+    unsigned mode;
+    char after[65];
+} rec;
+
+/* Under the index's lock: keeps the before-content the first time, appends
+ * the line. */
+static int append_locked(int fd, const char *dir, const rec *r, er_error *err)
+{
+    er_buf text;
+    int rc = read_fd(fd, &text, 64u * 1024 * 1024, "the checkpoint index", err);
+    if (rc)
+        return rc;
+    cJSON *index = parse_index(text.ptr);
+    er_buf_release(&text);
+    bool first = first_of(index, r->rel) == NULL;
+    int nblobs = 0;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, index) nblobs += er_json_str(e, "before") != NULL;
+    cJSON_Delete(index);
+    cJSON *line = cJSON_CreateObject();
+    er_json_add_str(line, "path", r->rel);
+    er_json_add_str(line, "root", r->root);
+    er_json_add_num(line, "ts", (double)er_time_ms());
+    er_json_add_str(line, "after", r->after);
+    if (first) {
+        er_json_add_bool(line, "existed", r->existed);
+        er_json_add_num(line, "mode", r->mode);
+        if (r->existed) {
+            char name[32];
+            snprintf(name, sizeof name, "b%d", nblobs);
+            char *blob = er_xasprintf("%s/%s", dir, name);
+            rc = write_file(blob, r->old, r->olen, 0600, err);
+            free(blob);
+            er_json_add_str(line, "before", name);
+        }
+    }
+    if (rc == 0) {
+        char *s = cJSON_PrintUnformatted(line);
+        size_t n = strlen(s);
+        s[n] = '\n'; /* replaces the NUL: written with its length */
+        if (write(fd, s, n + 1) != (ssize_t)(n + 1))
+            rc = er_error_set(err, ER_EIO, "cannot append to the checkpoint index: %s",
+                              strerror(errno));
+        free(s);
+    }
+    cJSON_Delete(line);
+    return rc;
+}
+
+int er_checkpoint_record(const char *task_id, const char *root, const char *rel, bool existed,
+                         const char *old, size_t olen, unsigned mode, const char *next, size_t nlen,
+                         er_error *err)
+{
+    if (!valid_id(task_id))
+        return er_error_set(err, ER_EINVAL, "a checkpoint needs a task id");
+    if (existed && olen > ER_CHECKPOINT_FILE_MAX)
+        return er_error_set(err, ER_ETOOBIG,
+                            "%s is over %u MB, too large to keep for `errand undo`; change it "
+                            "with `run` instead",
+                            rel, ER_CHECKPOINT_FILE_MAX >> 20);
+    rec r = { rel, root, existed, old, olen, mode, { 0 } };
+    int rc = er_sha256_hex(next ? next : "", nlen, r.after, err);
+    if (rc)
+        return rc;
+    char *base = base_dir(true, err);
+    if (!base)
+        return err->code ? err->code : ER_EIO;
+    char *dir = er_xasprintf("%s/%s", base, task_id);
+    free(base);
+    if (mkdir(dir, 0700) != 0 && errno != EEXIST) {
+        rc = er_error_set(err, ER_EIO, "cannot create %s: %s", dir, strerror(errno));
+        free(dir);
+        return rc;
+    }
+    char *path = er_xasprintf("%s/index.jsonl", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+    if (fd < 0)
+        rc = er_error_set(err, ER_EIO, "cannot open %s: %s", path, strerror(errno));
+    else if (flock(fd, LOCK_EX) != 0)
+        rc = er_error_set(err, ER_EIO, "cannot lock %s: %s", path, strerror(errno));
+    else
+        rc = append_locked(fd, dir, &r, err);
+    if (fd >= 0)
+        close(fd); /* releases the lock */
+    free(path);
+    free(dir);
+    return rc;
+}
+
+/* ---- reading checkpoints back ---- */
+
+static cJSON *load_index(const char *dir, er_error *err)
+{
+    char *path = er_xasprintf("%s/index.jsonl", dir);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    free(path);
+    if (fd < 0) {
+        er_error_set(err, ER_ENOTFOUND, "no checkpoint index in %s", dir);
+        return NULL;
+    }
+    er_buf text;
+    flock(fd, LOCK_SH);
+    int rc = read_fd(fd, &text, 64u * 1024 * 1024, "the checkpoint index", err);
+    close(fd);
+    if (rc)
+        return NULL;
+    cJSON *index = parse_index(text.ptr);
+    er_buf_release(&text);
+    return index;
+}
+
+/* {"id", "created_ms", "root", "files", "undone"} of one checkpoint, or NULL. */
+static cJSON *describe(const char *base, const char *id)
+{
+    char *dir = er_xasprintf("%s/%s", base, id);
+    er_error err = { 0 };
+    cJSON *index = load_index(dir, &err);
+    cJSON *d = NULL;
+    if (index && cJSON_GetArraySize(index) > 0) {
+        const cJSON *first = cJSON_GetArrayItem(index, 0);
+        d = cJSON_CreateObject();
+        er_json_add_str(d, "id", id);
+        er_json_add_num(d, "created_ms", er_json_num(first, "ts", 0));
+        er_json_add_str(d, "root", er_json_str(first, "root") ? er_json_str(first, "root") : "");
+        cJSON *files = cJSON_CreateArray();
+        const cJSON *e;
+        cJSON_ArrayForEach(e, index) if (cJSON_HasObjectItem(e, "existed"))
+            er_json_append(files, cJSON_CreateString(er_json_str(e, "path")));
+        er_json_add(d, "files", files);
+        char *mark = er_xasprintf("%s/undone", dir);
+        er_json_add_bool(d, "undone", access(mark, F_OK) == 0);
+        free(mark);
+    }
+    cJSON_Delete(index);
+    free(dir);
+    return d;
+}
+
+static int newest_first(const void *a, const void *b)
+{
+    double x = er_json_num(*(cJSON *const *)a, "created_ms", 0);
+    double y = er_json_num(*(cJSON *const *)b, "created_ms", 0);
+    return (x < y) - (x > y);
+}
+
+int er_checkpoint_list(cJSON **out, er_error *err)
+{
+    *out = cJSON_CreateArray();
+    char *base = base_dir(false, err);
+    if (!base)
+        return err->code;
+    DIR *d = opendir(base);
+    if (!d) {
+        free(base);
+        return 0; /* none yet */
+    }
+    cJSON **items = NULL;
+    size_t n = 0;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (!valid_id(de->d_name))
+            continue;
+        cJSON *c = describe(base, de->d_name);
+        if (!c)
+            continue;
+        items = er_xrealloc(items, (n + 1) * sizeof *items);
+        items[n++] = c;
+    }
+    closedir(d);
+    free(base);
+    if (n)
+        qsort(items, n, sizeof *items, newest_first);
+    for (size_t i = 0; i < n; i++)
+        er_json_append(*out, items[i]);
+    free(items);
+    return 0;
+}
+
+/* The checkpoint undo means: id or its unique prefix, else the newest not undone. */
+static int pick(const cJSON *all, const char *id, const cJSON **out, er_error *err)
+{
+    *out = NULL;
+    const cJSON *c;
+    int hits = 0;
+    cJSON_ArrayForEach(c, all)
+    {
+        const char *cid = er_json_str(c, "id");
+        if (id ? er_str_starts(cid, id) : !er_json_bool(c, "undone", false)) {
+            if (id && strcmp(cid, id) == 0) {
+                *out = c;
+                return 0;
+            }
+            if (!*out)
+                *out = c;
+            hits++;
+            if (!id)
+                return 0;
+        }
+    }
+    if (hits > 1)
+        return er_error_set(err, ER_EINVAL, "'%s' names %d checkpoints; give more of the id", id,
+                            hits);
+    if (!*out)
+        return id ? er_error_set(err, ER_ENOTFOUND,
+                                 "no checkpoint '%s' (errand undo --list shows them)", id)
+                  : er_error_set(err, ER_ENOTFOUND,
+                                 "nothing to undo: no task changed files with the file tools "
+                                 "since the last undo");
+    return 0;
+}
+
+/* The file's "after" now: its SHA-256, or ABSENT. */
+static int current_after(const char *path, char out[65], er_error *err)
+{
+    int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+    if (fd < 0 && errno == ENOENT) {
+        snprintf(out, 65, "%s", ABSENT);
+        return 0;
+    }
+    if (fd < 0)
+        return er_error_set(err, ER_EIO, "cannot read %s: %s", path, strerror(errno));
+    er_buf b;
+    int rc = read_fd(fd, &b, 1024u * 1024 * 1024, path, err);
+    close(fd);
+    if (rc == 0)
+        rc = er_sha256_hex(b.ptr, b.len, out, err);
+    er_buf_release(&b);
+    return rc;
+}
+
+/* The last "after" recorded for path. */
+static const char *last_after(const cJSON *index, const char *path)
+{
+    const char *after = NULL;
+    const cJSON *e;
+    cJSON_ArrayForEach(e, index) if (er_str_eq(er_json_str(e, "path"), path)) after =
+        er_json_str(e, "after");
+    return after;
+}
+
+/* Puts one file back as it was before the task. */
+static int restore(const char *dir, const cJSON *first, const char *path, cJSON *rep, er_error *err)
+{
+    const char *rel = er_json_str(first, "path");
+    if (!er_json_bool(first, "existed", false)) {
+        if (unlink(path) != 0 && errno != ENOENT)
+            return er_error_set(err, ER_EIO, "cannot remove %s: %s", path, strerror(errno));
+        er_json_append(cJSON_GetObjectItem(rep, "removed"), cJSON_CreateString(rel));
+        return 0;
+    }
+    char *blob = er_xasprintf("%s/%s", dir, er_json_str(first, "before"));
+    int fd = open(blob, O_RDONLY | O_CLOEXEC);
+    free(blob);
+    if (fd < 0)
+        return er_error_set(err, ER_EIO, "the checkpoint's copy of %s is missing", rel);
+    er_buf b;
+    int rc = read_fd(fd, &b, ER_CHECKPOINT_FILE_MAX, rel, err);
+    close(fd);
+    if (rc)
+        return rc;
+    rc = write_file(path, b.ptr, b.len, (unsigned)er_json_num(first, "mode", 0644), err);
+    er_buf_release(&b);
+    if (rc == 0)
+        er_json_append(cJSON_GetObjectItem(rep, "restored"), cJSON_CreateString(rel));
+    return rc;
+}
+
+/* Which files changed since the task wrote them, into rep's "changed". */
+static int find_changed(const cJSON *index, const cJSON *files, const char *root, cJSON *rep,
+                        er_error *err)
+{
+    cJSON *changed = cJSON_CreateArray();
+    er_json_add(rep, "changed", changed);
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        char *path = er_xasprintf("%s/%s", root, f->valuestring);
+        char now[65];
+        int rc = current_after(path, now, err);
+        free(path);
+        if (rc)
+            return rc;
+        if (!er_str_eq(now, last_after(index, f->valuestring)))
+            er_json_append(changed, cJSON_CreateString(f->valuestring));
+    }
+    return 0;
+}
+
+static int undo_one(const char *base, const cJSON *c, bool force, cJSON *rep, er_error *err)
+{
+    const char *id = er_json_str(c, "id"), *root = er_json_str(c, "root");
+    char *dir = er_xasprintf("%s/%s", base, id);
+    cJSON *index = load_index(dir, err);
+    int rc = index ? 0 : err->code;
+    const cJSON *files = er_json_arr(c, "files");
+    if (rc == 0)
+        rc = find_changed(index, files, root, rep, err);
+    int nchanged = cJSON_GetArraySize(cJSON_GetObjectItem(rep, "changed"));
+    if (rc == 0 && nchanged && !force) {
+        er_buf names = ER_BUF_INIT;
+        const cJSON *f;
+        cJSON_ArrayForEach(f, cJSON_GetObjectItem(rep, "changed"))
+            er_buf_printf(&names, "%s%s", names.len ? ", " : "", f->valuestring);
+        rc = er_error_set(err, ER_ECONFLICT,
+                          "not undone: %s changed since task %s wrote %s (nothing was touched; "
+                          "--force puts back the content from before the task anyway)",
+                          names.ptr, id, nchanged == 1 ? "it" : "them");
+        er_buf_release(&names);
+    }
+    const cJSON *f;
+    cJSON_ArrayForEach(f, files)
+    {
+        if (rc)
+            break;
+        char *path = er_xasprintf("%s/%s", root, f->valuestring);
+        rc = restore(dir, first_of(index, f->valuestring), path, rep, err);
+        free(path);
+    }
+    if (rc == 0) {
+        char *mark = er_xasprintf("%s/undone", dir);
+        char ts[32];
+        snprintf(ts, sizeof ts, "%lld\n", (long long)er_time_ms());
+        rc = write_file(mark, ts, strlen(ts), 0600, err);
+        free(mark);
+    }
+    cJSON_Delete(index);
+    free(dir);
+    return rc;
+}
+
+int er_checkpoint_undo(const char *id, bool force, cJSON **out, er_error *err)
+{
+    *out = NULL;
+    cJSON *all;
+    int rc = er_checkpoint_list(&all, err);
+    const cJSON *c = NULL;
+    if (rc == 0)
+        rc = pick(all, id, &c, err);
+    if (rc == 0 && id && er_json_bool(c, "undone", false))
+        rc = er_error_set(err, ER_ECONFLICT, "checkpoint %s was undone already",
+                          er_json_str(c, "id"));
+    char *base = rc == 0 ? base_dir(false, err) : NULL;
+    if (rc == 0 && !base)
+        rc = err->code;
+    if (rc == 0) {
+        *out = cJSON_CreateObject();
+        er_json_add_str(*out, "id", er_json_str(c, "id"));
+        er_json_add_str(*out, "root", er_json_str(c, "root"));
+        er_json_add(*out, "restored", cJSON_CreateArray());
+        er_json_add(*out, "removed", cJSON_CreateArray());
+        rc = undo_one(base, c, force, *out, err);
+    }
+    free(base);
+    cJSON_Delete(all);
+    return rc;
+}
