@@ -175,6 +175,7 @@ int cmd_route(cli *c, cli_args *a);
 int cmd_task(cli *c, cli_args *a);
 int cmd_conv(cli *c, cli_args *a);
 int cmd_memory(cli *c, cli_args *a);
+int cmd_trends(cli *c, cli_args *a);
 int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);
 int cmd_agents(cli *c, cli_args *a);
