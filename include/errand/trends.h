@@ -27,8 +27,8 @@ typedef struct er_trends_opts {
     int top;         /* entries per list at most; 0: 10 */
 } er_trends_opts;
 
-/* The report comparing older with newer (either may be NULL: only newer's
- * items are listed then).  OWNED *out: an object with source, from_ms, to_ms,
+/* The report comparing older with newer (older may be NULL: every item of
+ * newer is then new).  OWNED *out: an object with source, from_ms, to_ms,
  * from_count, to_count, key, new, gone, rising, falling, moved, and words
  * {rising, falling}. */
 int er_trends_compare(const er_snapshot *older, const er_snapshot *newer, const er_trends_opts *o,

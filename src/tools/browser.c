@@ -13,14 +13,17 @@
  *
  * The browser is the session's (argument "session", by default the task's),
  * lent by the process's pool (er_env_browsers).  A session named in the
- * arguments keeps its cookies in the cache (browser:{session}, Redis in
- * networked mode) after every command, and a new browser for it starts with
- * them: a login survives between tasks and workers. */
+ * arguments keeps its cookies and the local storage of the origins it
+ * visited in the cache (browser:{session}, Redis in networked mode) after
+ * every command; a new browser for it starts with the cookies, and a page it
+ * opens gets its origin's local storage back: a login survives between tasks
+ * and workers. */
 #include "errand/alloc.h"
 #include "errand/browser_pool.h"
 #include "errand/csv.h"
 #include "errand/env.h"
 #include "errand/json.h"
+#include "errand/log.h"
 #include "errand/store_history.h"
 #include "errand/str.h"
 #include "errand/trends.h"
@@ -41,7 +44,8 @@
 #define DEFAULT_WAIT_MS 5000
 #define FILE_MAX        (64u * 1024 * 1024)
 #define SESSION_TTL_MS  (7LL * 24 * 3600 * 1000)
-#define COOKIES_MAX     (1024 * 1024)
+#define SESSION_MAX     (4 * 1024 * 1024) /* cookies and local storage of a session */
+#define STORAGE_MAX     (512 * 1024)      /* one origin's local storage */
 
 typedef struct page {
     const er_tool_ctx *ctx;
@@ -139,40 +143,144 @@ static char *session_key(const char *session)
     return er_xasprintf("browser:%s", session);
 }
 
+/* What the cache keeps for a named session:
+ *   {"cookies": [the engine's cookies], "storage": {origin: {key: value}}}
+ * (a value saved before local storage was kept is the cookie list alone).
+ * *out is NULL for a new session; a value that is neither is dropped. */
+static int session_get(const er_tool_ctx *ctx, const char *session, er_cache **cache, cJSON **out,
+                       er_error *err)
+{
+    *out = NULL;
+    if (er_env_cache(ctx->env, cache, err) != 0)
+        return err->code;
+    char *key = session_key(session), *json = NULL;
+    int rc = er_cache_get(*cache, key, &json, NULL, err);
+    free(key);
+    if (rc == ER_ENOTFOUND)
+        return 0;
+    cJSON *v = rc == 0 ? cJSON_Parse(json) : NULL;
+    free(json);
+    if (cJSON_IsArray(v)) {
+        *out = cJSON_CreateObject();
+        er_json_add(*out, "cookies", v);
+    } else if (cJSON_IsObject(v)) {
+        *out = v;
+    } else {
+        if (rc == 0)
+            er_log(ER_LOG_WARN, "browser", "session %s: its saved state is not JSON; dropped",
+                   session);
+        cJSON_Delete(v);
+    }
+    return rc;
+}
+
 /* A named session's saved cookies into its new browser. */
 static int restore_session(const er_tool_ctx *ctx, page *p, er_error *err)
 {
     er_cache *cache = NULL;
-    if (er_env_cache(ctx->env, &cache, err) != 0)
-        return err->code;
-    char *key = session_key(p->session), *json = NULL;
-    int rc = er_cache_get(cache, key, &json, NULL, err);
-    free(key);
-    if (rc == ER_ENOTFOUND)
-        return 0; /* a new session */
-    if (rc == 0)
+    cJSON *saved = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    const cJSON *cookies = er_json_arr(saved, "cookies");
+    if (rc == 0 && cookies) {
+        char *json = er_json_print(cookies);
         rc = er_browser_set_cookies(p->b, json, err);
-    free(json);
+        free(json);
+    }
+    cJSON_Delete(saved);
     return rc;
+}
+
+/* After a navigation in a named session: the saved local storage of the
+ * page's origin is put back when the page has none, and the page loaded
+ * again so that its scripts see it (storage belongs to an origin, so it can
+ * only be set once the browser is on it). */
+static int restore_storage(const er_tool_ctx *ctx, page *p, const char *url, er_error *err)
+{
+    er_cache *cache = NULL;
+    cJSON *saved = NULL, *origin = NULL, *put = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    if (rc == 0 && er_json_obj(saved, "storage"))
+        rc = er_browser_eval(p->b, "location.origin", &origin, err);
+    const cJSON *items = cJSON_IsString(origin)
+                             ? er_json_obj(er_json_obj(saved, "storage"), origin->valuestring)
+                             : NULL;
+    if (rc == 0 && items && items->child) {
+        char *json = er_json_print(items);
+        char *expr = er_xasprintf("%s(%s)", bjs_storage_put, json);
+        rc = er_browser_eval(p->b, expr, &put, err);
+        free(expr);
+        free(json);
+    }
+    if (rc == 0 && cJSON_IsTrue(put))
+        rc = er_browser_navigate(p->b, url, err);
+    cJSON_Delete(put);
+    cJSON_Delete(origin);
+    cJSON_Delete(saved);
+    return rc;
+}
+
+/* The page's local storage into saved["storage"][its origin]. */
+static void keep_storage(page *p, cJSON *saved)
+{
+    cJSON *now = NULL;
+    er_error e = { 0 };
+    if (er_browser_eval(p->b, bjs_storage_get, &now, &e) != 0 || !cJSON_IsObject(now)) {
+        cJSON_Delete(now);
+        return; /* no page, or storage refused to it: keep what was saved */
+    }
+    const char *origin = er_json_str(now, "origin");
+    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(now, "items");
+    cJSON *storage = cJSON_GetObjectItemCaseSensitive(saved, "storage");
+    if (!storage)
+        storage = cJSON_AddObjectToObject(saved, "storage");
+    char *json = items ? er_json_print(items) : NULL;
+    if (!origin || strcmp(origin, "null") == 0 || !cJSON_IsObject(items)) {
+        cJSON_Delete(items); /* an opaque origin (about:blank, data:) has none to keep */
+    } else if (!items->child) {
+        cJSON_DeleteItemFromObjectCaseSensitive(storage, origin);
+        cJSON_Delete(items);
+    } else if (strlen(json) > STORAGE_MAX) {
+        er_log(ER_LOG_WARN, "browser",
+               "session %s: the local storage of %s takes %zu bytes; not kept (at most %d)",
+               p->session, origin, strlen(json), STORAGE_MAX);
+        cJSON_Delete(items);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(storage, origin);
+        er_json_add(storage, origin, items);
+    }
+    free(json);
+    cJSON_Delete(now);
 }
 
 static int save_session(const er_tool_ctx *ctx, page *p, er_error *err)
 {
     er_cache *cache = NULL;
-    if (er_env_cache(ctx->env, &cache, err) != 0)
-        return err->code;
-    char *json = NULL;
-    int rc = er_browser_cookies(p->b, &json, err);
-    if (rc == 0 && strlen(json) > COOKIES_MAX)
-        rc = er_error_set(err, ER_ETOOBIG,
-                          "the session's cookies take %zu bytes (at most %d "
-                          "are saved)",
-                          strlen(json), COOKIES_MAX);
+    cJSON *saved = NULL;
+    char *cookies = NULL, *json = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    if (rc == 0)
+        rc = er_browser_cookies(p->b, &cookies, err);
+    if (rc == 0) {
+        if (!saved)
+            saved = cJSON_CreateObject();
+        cJSON_DeleteItemFromObjectCaseSensitive(saved, "cookies");
+        cJSON *c = cJSON_Parse(cookies);
+        er_json_add(saved, "cookies", c ? c : cJSON_CreateArray());
+        keep_storage(p, saved);
+        json = er_json_print(saved);
+        if (strlen(json) > SESSION_MAX)
+            rc = er_error_set(err, ER_ETOOBIG,
+                              "the session's cookies and local storage take %zu bytes (at most "
+                              "%d are saved)",
+                              strlen(json), SESSION_MAX);
+    }
     char *key = session_key(p->session);
     if (rc == 0)
         rc = er_cache_set(cache, key, json, strlen(json), SESSION_TTL_MS, err);
     free(key);
     free(json);
+    free(cookies);
+    cJSON_Delete(saved);
     return rc;
 }
 
@@ -240,9 +348,11 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     if (rc == 0 && opens)
         rc = emulate(&p, err);
     const char *url = er_json_str(args, "url");
-    if (rc == 0 && url)
+    if (rc == 0 && url) {
         rc = er_browser_navigate(p.b, url, err);
-    else if (fresh && !opens)
+        if (rc == 0 && named)
+            rc = restore_storage(ctx, &p, url, err);
+    } else if (fresh && !opens)
         rc = er_error_set(err, ER_EINVAL,
                           "%s: no page is open in session '%s'%s%s: open one "
                           "with browser_open",

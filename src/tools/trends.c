@@ -518,6 +518,7 @@ void er_trends_text(const cJSON *r, er_buf *b)
         er_buf_printf(b, "one snapshot so far, ");
         put_time(b, er_json_num(r, "to_ms", 0));
         er_buf_printf(b, ", %d rows: nothing to compare yet\n", (int)er_json_num(r, "to_count", 0));
+        put_list(b, r, "new", "items");
         return;
     }
     put_time(b, er_json_num(r, "from_ms", 0));

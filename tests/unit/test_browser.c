@@ -282,6 +282,7 @@ static void test_trends(er_env *env)
     CHECK(er_json_num(o, "count", 0) == 2);
     CHECK(contains(o, "report", ER_UNTRUSTED_OPEN));
     CHECK(contains(o, "report", "one snapshot so far"));
+    CHECK(contains(o, "report", "items (2):\n  - Rust in the kernel\n  - Old lighthouse news"));
     cJSON_Delete(o);
 
     write_page(root, "<li><b>Rust async book</b> <i class=pts>80 points</i></li>"
@@ -743,6 +744,54 @@ static void test_session(er_env *env)
     CHECK_OK(call(env, "browser_close", "{\"session\":\"shop\"}", NULL, &err));
 }
 
+/* A named session keeps the local storage of the origins it visited with
+ * its cookies: a new browser's page gets it back (its scripts see it); a
+ * storage the site cleared stays cleared; a value saved as a bare cookie list
+ * (before storage was kept) still restores. */
+static void test_session_storage(er_env *env)
+{
+    er_error err = { 0 };
+    cJSON *o = NULL;
+    char *open = er_xasprintf("{\"url\":\"%s/storage.html\",\"session\":\"cart\"}", base);
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"script\":\"localStorage.setItem('cart', '3 lamps'), 1\",\"session\":"
+                  "\"cart\"}",
+                  NULL, &err));
+    er_cache *cache = NULL;
+    char *saved = NULL;
+    CHECK_OK(er_env_cache(env, &cache, &err));
+    CHECK_OK(er_cache_get(cache, "browser:cart", &saved, NULL, &err));
+    CHECK(saved && strstr(saved, "\"cookies\"") && strstr(saved, "\"3 lamps\""));
+    free(saved);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: 3 lamps"));
+    cJSON_Delete(o);
+
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"script\":\"localStorage.clear(), 1\",\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    free(open);
+
+    CHECK_OK(er_cache_set(cache, "browser:old", "[]", 2, 60000, &err));
+    open = er_xasprintf("{\"url\":\"%s/storage.html\",\"session\":\"old\"}", base);
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(er_cache_get(cache, "browser:old", &saved, NULL, &err));
+    CHECK(saved && strstr(saved, "\"cookies\""));
+    free(saved);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"old\"}", NULL, &err));
+    free(open);
+}
+
 static int entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -781,6 +830,7 @@ int main(void)
     test_block(env);
     test_crash(env);
     test_session(env);
+    test_session_storage(env);
     test_pool(env);
     er_env_close(env);
     CHECK(entries(tmp) == 0); /* every profile deleted on close */

@@ -93,6 +93,7 @@ static void test_compare(void)
     CHECK_OK(er_trends_compare(NULL, &b, NULL, &r, &err));
     er_trends_text(r, &t);
     CHECK(strstr(er_buf_cstr(&t), "one snapshot so far"));
+    CHECK(strstr(er_buf_cstr(&t), "items (1):\n  - x[31m")); /* listed, ESC dropped */
     er_buf_release(&t);
     cJSON_Delete(r);
 }
