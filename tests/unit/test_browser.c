@@ -12,6 +12,7 @@
 #include "errand/browser.h"
 #include "errand/browser_pool.h"
 #include "errand/cache.h"
+#include "errand/cgroup.h"
 #include "errand/env.h"
 #include "errand/json.h"
 #include "errand/offline.h"
@@ -792,6 +793,37 @@ static void test_session_storage(er_env *env)
     free(open);
 }
 
+/* A page that takes memory without bound: with a control group the kernel
+ * kills its renderer at browser.memory_max, the command fails saying so, and
+ * the session's next call gets a new browser. */
+static void test_memory_limit(void)
+{
+    er_cgroup_limits lim = { 64u << 20, 0 };
+    er_cgroup *probe = er_cgroup_new(&lim);
+    if (!probe) {
+        fprintf(stderr, "test_memory_limit: no control group can be made here; the browser's "
+                        "memory is limited per process only (RLIMIT_DATA), not tested\n");
+        return;
+    }
+    er_cgroup_free(probe);
+    er_error err = { 0 };
+    er_env *env = make_env("127.0.0.1", "20");
+    er_config *cfg = er_env_config(env);
+    cfg->browser_memory_max = 400;
+    char *a = args_url("{\"url\":\"%s/%s\",\"session\":\"hog\"}", "hog.html");
+    int64_t t0 = er_mono_ms();
+    CHECK(call(env, "browser_open", a, NULL, &err) == ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "memory") && strstr(err.msg, "a new browser starts"));
+    CHECK(er_mono_ms() - t0 < 20000);
+    free(a);
+    a = args_url("{\"url\":\"%s/%s\",\"session\":\"hog\"}", "article.html");
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    CHECK_OK(call(env, "browser_read", "{\"session\":\"hog\"}", NULL, &err));
+    free(a);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"hog\"}", NULL, &err));
+    er_env_close(env);
+}
+
 static int entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -831,6 +863,7 @@ int main(void)
     test_crash(env);
     test_session(env);
     test_session_storage(env);
+    test_memory_limit();
     test_pool(env);
     er_env_close(env);
     CHECK(entries(tmp) == 0); /* every profile deleted on close */
