@@ -331,7 +331,8 @@ static void compare_words(cJSON *report, const cJSON *older, const cJSON *newer,
             ws.slot[n++] = ws.slot[i]; /* compacted in place: slot i >= n */
         else if (ws.slot[i].w)
             free(ws.slot[i].w);
-    qsort(ws.slot, n, sizeof *ws.slot, by_gain);
+    if (n > 1)
+        qsort(ws.slot, n, sizeof *ws.slot, by_gain);
     cJSON *o = cJSON_AddObjectToObject(report, "words");
     cJSON *rising = cJSON_AddArrayToObject(o, "rising");
     cJSON *falling = cJSON_AddArrayToObject(o, "falling");
