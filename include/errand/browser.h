@@ -17,6 +17,9 @@
  * ER_EUNAVAIL "the browser exited …"; er_browser_alive then says false and
  * the pool (browser_pool.h) replaces it.  Every command has a timeout.
  *
+ * A backend starts its browser inside the limits of o->memory_max and
+ * o->pids_max (browser_limits.h: a control group where one can be made).
+ *
  * Cookies can be read out and put back (a named session kept in the cache
  * by the browser tools, src/tools/browser.c).
  *
@@ -41,6 +44,8 @@ typedef struct er_browser_opts {
     int page_timeout_ms;      /* a navigation until the load event; 0: 30 s */
     int command_timeout_ms;   /* any other command; 0: 10 s */
     const er_netguard *guard; /* BORROWED, must outlive the browser; NULL: public only */
+    uint64_t memory_max;      /* bytes for the whole browser; 0: no limit (browser_limits.h) */
+    long pids_max;            /* its processes and threads; 0: no limit */
 } er_browser_opts;
 
 /* Device emulation for the page (browser_open's arguments).  Zero / NULL

@@ -88,6 +88,8 @@ typedef struct er_config {
     long browser_recycle_after;
     long browser_page_timeout;    /* seconds */
     long browser_command_timeout; /* seconds */
+    long browser_memory_max;      /* MiB per browser, all its processes; 0: none */
+    long browser_max_processes;   /* processes and threads per browser; 0: none */
     /* errand serve */
     char *listen;                /* "127.0.0.1:8080" */
     char *public_url;            /* base URL clients reach the server at; NULL: http://LISTEN */

@@ -18,6 +18,7 @@
 
 #include "common.h"
 #include "error.h"
+#include "buf.h"
 
 #include <sys/types.h>
 
@@ -53,5 +54,9 @@ uint64_t er_csv_offset(const er_csv *c);
 /* The delimiter that splits sample[0..n) (the file's start) into the most
  * consistent number of fields per line: one of , ; TAB |.  ',' when unsure. */
 char er_csv_sniff_delimiter(const char *sample, size_t n);
+
+/* Appends t[0..n) to b as one RFC 4180 field: quoted (a '"' doubled) when it
+ * holds a comma, quote or line end, or starts or ends with a space. */
+void er_csv_put_field(er_buf *b, const char *t, size_t n);
 
 #endif

@@ -8,7 +8,8 @@
  *   er_tools_test    test                                      (src/tools/testrun.c)
  *   er_tools_web      web_search fetch_url                     (src/tools/web.c)
  *   er_tools_research cite_check                               (src/tools/research.c)
- *   er_tools_browser browser_open browser_read browser_extract browser_click
+ *   er_tools_browser browser_open browser_read browser_extract browser_export
+ *                    browser_record browser_trends browser_click
  *                    browser_type browser_select browser_wait browser_scroll
  *                    browser_back browser_screenshot browser_pdf browser_eval
  *                    browser_block browser_close         (src/tools/browser.c)

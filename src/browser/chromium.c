@@ -17,6 +17,7 @@
 #include "errand/alloc.h"
 #include "errand/base64.h"
 #include "errand/browser.h"
+#include "errand/browser_limits.h"
 #include "errand/glob.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -62,6 +63,7 @@ typedef struct chromium {
     size_t nblock_patterns;
     char **block_types;
     size_t nblock_types;
+    er_browser_limits limits; /* its memory and processes (browser_limits.h) */
 } chromium;
 
 static const char *const binaries[] = { "/usr/lib/chromium/chromium", "/usr/bin/chromium",
@@ -174,7 +176,10 @@ static void on_event(er_cdp *c, const char *method, const cJSON *params, const c
     else if (strcmp(method, "Page.frameStoppedLoading") == 0)
         set_loading(b, params, false);
     else if (strcmp(method, "Inspector.targetCrashed") == 0)
-        er_cdp_fail(c, "the page crashed (its renderer process died)");
+        er_cdp_fail(c, er_browser_limits_oom(&b->limits)
+                           ? "the page crashed: it used more memory than browser.memory_max "
+                             "allows, and its renderer was killed"
+                           : "the page crashed (its renderer process died)");
     else if (strcmp(method, "Target.detachedFromTarget") == 0 &&
              er_str_eq(er_json_str(params, "sessionId"), b->session))
         er_cdp_fail(c, "the page was closed");
@@ -261,9 +266,11 @@ static int spawn(chromium *b, const char *bin, const er_browser_opts *o, er_erro
     char **argv = chromium_argv(bin, o, b->profile);
     char *log = er_xasprintf("%s/chromium.log", b->profile);
     char **envp = child_env(b->profile);
+    er_browser_limits_prepare(&b->limits, o->memory_max, o->pids_max);
     pid_t pid = fork();
     if (pid == 0) {
-        setpgid(0, 0);                    /* stopped as a group: its helpers too */
+        setpgid(0, 0); /* stopped as a group: its helpers too */
+        er_browser_limits_enter(&b->limits);
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives errand */
         int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
         if (in >= 0)
@@ -380,7 +387,8 @@ static void cr_close(er_browser *base)
     stop_process(b);
     er_cdp_close(b->cdp);
     if (b->pid > 0)
-        kill(-b->pid, SIGKILL); /* helpers that outlived the browser process */
+        kill(-b->pid, SIGKILL);            /* helpers that outlived the browser process */
+    er_browser_limits_release(&b->limits); /* and any that left the process group */
     if (b->profile)
         nftw(b->profile, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
     free(b->profile);
@@ -834,8 +842,8 @@ static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)
         cr_close(&b->base);
         return rc;
     }
-    er_log(ER_LOG_DEBUG, "browser", "chromium %d started, DevTools on 127.0.0.1:%d", (int)b->pid,
-           port);
+    er_log(ER_LOG_DEBUG, "browser", "chromium %d started, DevTools on 127.0.0.1:%d, limits: %s",
+           (int)b->pid, port, er_browser_limits_kind(&b->limits));
     *out = &b->base;
     return 0;
 }

@@ -37,6 +37,9 @@ void er_browser_pool_opts_from_config(er_browser_pool_opts *o, const er_config *
           er_str_eq(cfg->browser_headless, "0"));
     o->browser.page_timeout_ms = (int)(cfg->browser_page_timeout * 1000);
     o->browser.command_timeout_ms = (int)(cfg->browser_command_timeout * 1000);
+    o->browser.memory_max = (uint64_t)(cfg->browser_memory_max > 0 ? cfg->browser_memory_max : 0)
+                            << 20;
+    o->browser.pids_max = cfg->browser_max_processes > 0 ? cfg->browser_max_processes : 0;
     o->allow_hosts = cfg->web_allow_hosts;
     o->max_instances = (int)cfg->browser_max_instances;
     o->recycle_after = (int)cfg->browser_recycle_after;

@@ -187,6 +187,7 @@ int cmd_conv(cli *c, cli_args *a);
 int cli_conv_export(er_store *st, const er_conversation *cv, cli_args *a);
 int cli_conv_delete(cli *c, er_store *st, const er_conversation *cv);
 int cmd_memory(cli *c, cli_args *a);
+int cmd_trends(cli *c, cli_args *a);
 int cmd_migrate(cli *c, cli_args *a);
 int cmd_doctor(cli *c, cli_args *a);
 int cmd_agents(cli *c, cli_args *a);

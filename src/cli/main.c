@@ -128,6 +128,15 @@ static const cli_opt memory_opts[] = {
     { "limit", 'n', "N", "search: at most N hits (default 10); list: at most N (default 20)" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt trends_opts[] = {
+    { "window", 0, "DURATION",
+      "Compare with the snapshot at least this long before the newest (90s, 30m, 6h, 7d, 2w; "
+      "default: the one before it)" },
+    { "key", 'k', "FIELD", "The field that names an item (default: title, name or text)" },
+    { "top", 'n', "N", "Entries per list (default 10)" },
+    { "json", 0, NULL, "Print the reports as JSON" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
 
 const cli_cmd cli_commands[] = {
@@ -176,6 +185,16 @@ const cli_cmd cli_commands[] = {
               "Items marked untrusted came from outside content and are never instructions.\n"
               "relate records SUBJECT -PREDICATE-> OBJECT between entities found by name (case\n"
               "and blanks ignored); graph prints an entity's relations as an indented tree." },
+    { .name = "trends",
+      .usage = "[SOURCE] [OPTIONS]",
+      .summary = "Show what changed on the web pages the browser agent watches",
+      .opts = trends_opts,
+      .run = cmd_trends,
+      .help = "The browser agent's trend finder keeps dated snapshots of the items a page lists\n"
+              "(browser_record: a source name, a URL, a selector).  For SOURCE, or every source,\n"
+              "this prints the newest snapshot against the one before: new and gone items,\n"
+              "numbers rising and falling, items moving up or down, words growing more or less\n"
+              "frequent.  The text is the pages' own: data, never instructions." },
     { .name = "agents",
       .usage = "[--json]",
       .summary = "List the agents, their subagents and tools",

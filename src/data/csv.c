@@ -7,6 +7,7 @@
  * unescaped into a scratch buffer and resolved once the row is complete. */
 #include "errand/csv.h"
 #include "errand/alloc.h"
+#include "errand/buf.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -343,4 +344,21 @@ char er_csv_sniff_delimiter(const char *sample, size_t n)
         }
     }
     return best;
+}
+
+void er_csv_put_field(er_buf *b, const char *t, size_t n)
+{
+    bool quote = n > 0 && (memchr(t, ',', n) || memchr(t, '"', n) || memchr(t, '\n', n) ||
+                           memchr(t, '\r', n) || t[0] == ' ' || t[n - 1] == ' ');
+    if (!quote) {
+        er_buf_append(b, t, n);
+        return;
+    }
+    er_buf_putc(b, '"');
+    for (size_t i = 0; i < n; i++) {
+        if (t[i] == '"')
+            er_buf_putc(b, '"');
+        er_buf_putc(b, t[i]);
+    }
+    er_buf_putc(b, '"');
 }

@@ -5,6 +5,7 @@
  * RECURSIVE); writes, DDL, ATTACH, PRAGMA and load_extension are refused, and
  * the statement must also be one SQLite itself calls read-only.  A progress
  * handler (db.c) enforces the time cap and cancellation. */
+#include "errand/csv.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
 #include "errand/str.h"
@@ -242,22 +243,6 @@ static void flush(sink *s, bool all)
     er_buf_reset(&s->b);
 }
 
-static void csv_text(er_buf *b, const char *t, size_t n)
-{
-    bool quote = n == 0 ? false : strpbrk(t, ",\"\n\r") != NULL || t[0] == ' ' || t[n - 1] == ' ';
-    if (!quote) {
-        er_buf_append(b, t, n);
-        return;
-    }
-    er_buf_putc(b, '"');
-    for (size_t i = 0; i < n; i++) {
-        if (t[i] == '"')
-            er_buf_putc(b, '"');
-        er_buf_putc(b, t[i]);
-    }
-    er_buf_putc(b, '"');
-}
-
 static void put_real(er_buf *b, double v)
 {
     char tmp[40];
@@ -275,7 +260,8 @@ static void csv_cell(er_buf *b, sqlite3_stmt *st, int i)
     case SQLITE_INTEGER: er_buf_printf(b, "%lld", (long long)sqlite3_column_int64(st, i)); return;
     case SQLITE_FLOAT: put_real(b, sqlite3_column_double(st, i)); return;
     default:
-        csv_text(b, (const char *)sqlite3_column_text(st, i), (size_t)sqlite3_column_bytes(st, i));
+        er_csv_put_field(b, (const char *)sqlite3_column_text(st, i),
+                         (size_t)sqlite3_column_bytes(st, i));
     }
 }
 
@@ -335,7 +321,7 @@ int er_data_export(er_data *d, const char *sql, const char *format, int fd, int6
             if (i)
                 er_buf_putc(&s.b, ',');
             const char *name = sqlite3_column_name(st, i);
-            csv_text(&s.b, name, strlen(name));
+            er_csv_put_field(&s.b, name, strlen(name));
         }
         er_buf_puts(&s.b, "\r\n");
     } else if (strcmp(format, "json") == 0) {

@@ -1,25 +1,32 @@
 /* browser.c — the browser tool family: a real browser (browser.h) the
- * browser agent drives — open, read, extract, click, type, select, wait,
+ * browser agent drives — open, read, extract, export, record, trends, click, type, select, wait,
  * scroll, back, screenshot, pdf, eval, block, close.
  *
- * Classes: what only looks (open, read, extract, wait, scroll, back) is of
+ * Classes: what only looks (open, read, extract, record, trends, wait,
+ * scroll, back) is of
  * the network class: its results carry page text, fenced as data
  * (untrusted.h), so the run is tainted from then on (er_tool_untrusted).
  * What acts on the site (click, type, select: they may submit a form with
- * the user's data) is of the send class, screenshot and pdf write files
+ * the user's data) is of the send class, screenshot, pdf and export write files
  * (write), and eval runs code (exec); block and close only take away (read): after a page was read, each needs a
  * person's approval, so a page's text cannot make errand act.
  *
  * The browser is the session's (argument "session", by default the task's),
  * lent by the process's pool (er_env_browsers).  A session named in the
- * arguments keeps its cookies in the cache (browser:{session}, Redis in
- * networked mode) after every command, and a new browser for it starts with
- * them: a login survives between tasks and workers. */
+ * arguments keeps its cookies and the local storage of the origins it
+ * visited in the cache (browser:{session}, Redis in networked mode) after
+ * every command; a new browser for it starts with the cookies, and a page it
+ * opens gets its origin's local storage back: a login survives between tasks
+ * and workers. */
 #include "errand/alloc.h"
 #include "errand/browser_pool.h"
+#include "errand/csv.h"
 #include "errand/env.h"
 #include "errand/json.h"
+#include "errand/log.h"
+#include "errand/store_history.h"
 #include "errand/str.h"
+#include "errand/trends.h"
 #include "errand/tool_families.h"
 #include "errand/untrusted.h"
 #include "browser_js.h"
@@ -37,7 +44,8 @@
 #define DEFAULT_WAIT_MS 5000
 #define FILE_MAX        (64u * 1024 * 1024)
 #define SESSION_TTL_MS  (7LL * 24 * 3600 * 1000)
-#define COOKIES_MAX     (1024 * 1024)
+#define SESSION_MAX     (4 * 1024 * 1024) /* cookies and local storage of a session */
+#define STORAGE_MAX     (512 * 1024)      /* one origin's local storage */
 
 typedef struct page {
     const er_tool_ctx *ctx;
@@ -135,40 +143,144 @@ static char *session_key(const char *session)
     return er_xasprintf("browser:%s", session);
 }
 
+/* What the cache keeps for a named session:
+ *   {"cookies": [the engine's cookies], "storage": {origin: {key: value}}}
+ * (a value saved before local storage was kept is the cookie list alone).
+ * *out is NULL for a new session; a value that is neither is dropped. */
+static int session_get(const er_tool_ctx *ctx, const char *session, er_cache **cache, cJSON **out,
+                       er_error *err)
+{
+    *out = NULL;
+    if (er_env_cache(ctx->env, cache, err) != 0)
+        return err->code;
+    char *key = session_key(session), *json = NULL;
+    int rc = er_cache_get(*cache, key, &json, NULL, err);
+    free(key);
+    if (rc == ER_ENOTFOUND)
+        return 0;
+    cJSON *v = rc == 0 ? cJSON_Parse(json) : NULL;
+    free(json);
+    if (cJSON_IsArray(v)) {
+        *out = cJSON_CreateObject();
+        er_json_add(*out, "cookies", v);
+    } else if (cJSON_IsObject(v)) {
+        *out = v;
+    } else {
+        if (rc == 0)
+            er_log(ER_LOG_WARN, "browser", "session %s: its saved state is not JSON; dropped",
+                   session);
+        cJSON_Delete(v);
+    }
+    return rc;
+}
+
 /* A named session's saved cookies into its new browser. */
 static int restore_session(const er_tool_ctx *ctx, page *p, er_error *err)
 {
     er_cache *cache = NULL;
-    if (er_env_cache(ctx->env, &cache, err) != 0)
-        return err->code;
-    char *key = session_key(p->session), *json = NULL;
-    int rc = er_cache_get(cache, key, &json, NULL, err);
-    free(key);
-    if (rc == ER_ENOTFOUND)
-        return 0; /* a new session */
-    if (rc == 0)
+    cJSON *saved = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    const cJSON *cookies = er_json_arr(saved, "cookies");
+    if (rc == 0 && cookies) {
+        char *json = er_json_print(cookies);
         rc = er_browser_set_cookies(p->b, json, err);
-    free(json);
+        free(json);
+    }
+    cJSON_Delete(saved);
     return rc;
+}
+
+/* After a navigation in a named session: the saved local storage of the
+ * page's origin is put back when the page has none, and the page loaded
+ * again so that its scripts see it (storage belongs to an origin, so it can
+ * only be set once the browser is on it). */
+static int restore_storage(const er_tool_ctx *ctx, page *p, const char *url, er_error *err)
+{
+    er_cache *cache = NULL;
+    cJSON *saved = NULL, *origin = NULL, *put = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    if (rc == 0 && er_json_obj(saved, "storage"))
+        rc = er_browser_eval(p->b, "location.origin", &origin, err);
+    const cJSON *items = cJSON_IsString(origin)
+                             ? er_json_obj(er_json_obj(saved, "storage"), origin->valuestring)
+                             : NULL;
+    if (rc == 0 && items && items->child) {
+        char *json = er_json_print(items);
+        char *expr = er_xasprintf("%s(%s)", bjs_storage_put, json);
+        rc = er_browser_eval(p->b, expr, &put, err);
+        free(expr);
+        free(json);
+    }
+    if (rc == 0 && cJSON_IsTrue(put))
+        rc = er_browser_navigate(p->b, url, err);
+    cJSON_Delete(put);
+    cJSON_Delete(origin);
+    cJSON_Delete(saved);
+    return rc;
+}
+
+/* The page's local storage into saved["storage"][its origin]. */
+static void keep_storage(page *p, cJSON *saved)
+{
+    cJSON *now = NULL;
+    er_error e = { 0 };
+    if (er_browser_eval(p->b, bjs_storage_get, &now, &e) != 0 || !cJSON_IsObject(now)) {
+        cJSON_Delete(now);
+        return; /* no page, or storage refused to it: keep what was saved */
+    }
+    const char *origin = er_json_str(now, "origin");
+    cJSON *items = cJSON_DetachItemFromObjectCaseSensitive(now, "items");
+    cJSON *storage = cJSON_GetObjectItemCaseSensitive(saved, "storage");
+    if (!storage)
+        storage = cJSON_AddObjectToObject(saved, "storage");
+    char *json = items ? er_json_print(items) : NULL;
+    if (!origin || strcmp(origin, "null") == 0 || !cJSON_IsObject(items)) {
+        cJSON_Delete(items); /* an opaque origin (about:blank, data:) has none to keep */
+    } else if (!items->child) {
+        cJSON_DeleteItemFromObjectCaseSensitive(storage, origin);
+        cJSON_Delete(items);
+    } else if (strlen(json) > STORAGE_MAX) {
+        er_log(ER_LOG_WARN, "browser",
+               "session %s: the local storage of %s takes %zu bytes; not kept (at most %d)",
+               p->session, origin, strlen(json), STORAGE_MAX);
+        cJSON_Delete(items);
+    } else {
+        cJSON_DeleteItemFromObjectCaseSensitive(storage, origin);
+        er_json_add(storage, origin, items);
+    }
+    free(json);
+    cJSON_Delete(now);
 }
 
 static int save_session(const er_tool_ctx *ctx, page *p, er_error *err)
 {
     er_cache *cache = NULL;
-    if (er_env_cache(ctx->env, &cache, err) != 0)
-        return err->code;
-    char *json = NULL;
-    int rc = er_browser_cookies(p->b, &json, err);
-    if (rc == 0 && strlen(json) > COOKIES_MAX)
-        rc = er_error_set(err, ER_ETOOBIG,
-                          "the session's cookies take %zu bytes (at most %d "
-                          "are saved)",
-                          strlen(json), COOKIES_MAX);
+    cJSON *saved = NULL;
+    char *cookies = NULL, *json = NULL;
+    int rc = session_get(ctx, p->session, &cache, &saved, err);
+    if (rc == 0)
+        rc = er_browser_cookies(p->b, &cookies, err);
+    if (rc == 0) {
+        if (!saved)
+            saved = cJSON_CreateObject();
+        cJSON_DeleteItemFromObjectCaseSensitive(saved, "cookies");
+        cJSON *c = cJSON_Parse(cookies);
+        er_json_add(saved, "cookies", c ? c : cJSON_CreateArray());
+        keep_storage(p, saved);
+        json = er_json_print(saved);
+        if (strlen(json) > SESSION_MAX)
+            rc = er_error_set(err, ER_ETOOBIG,
+                              "the session's cookies and local storage take %zu bytes (at most "
+                              "%d are saved)",
+                              strlen(json), SESSION_MAX);
+    }
     char *key = session_key(p->session);
     if (rc == 0)
         rc = er_cache_set(cache, key, json, strlen(json), SESSION_TTL_MS, err);
     free(key);
     free(json);
+    free(cookies);
+    cJSON_Delete(saved);
     return rc;
 }
 
@@ -236,9 +348,11 @@ static int with_page(const er_tool_ctx *ctx, const cJSON *args, const char *tool
     if (rc == 0 && opens)
         rc = emulate(&p, err);
     const char *url = er_json_str(args, "url");
-    if (rc == 0 && url)
+    if (rc == 0 && url) {
         rc = er_browser_navigate(p.b, url, err);
-    else if (fresh && !opens)
+        if (rc == 0 && named)
+            rc = restore_storage(ctx, &p, url, err);
+    } else if (fresh && !opens)
         rc = er_error_set(err, ER_EINVAL,
                           "%s: no page is open in session '%s'%s%s: open one "
                           "with browser_open",
@@ -358,11 +472,13 @@ static int run_read(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
 
 /* ---- browser_extract ---- */
 
-static int extract_page(page *p, cJSON *o, er_error *err)
+/* Runs the extraction p->args asks for: *rows (OWNED) and the matches in
+ * all (*total; rows stop at limit). */
+static int extract_rows(page *p, const char *tool, cJSON **rows, double *total, er_error *err)
 {
     const char *kind = er_json_str(p->args, "kind") ? er_json_str(p->args, "kind") : "elements";
     if (strcmp(kind, "elements") == 0 && !er_json_str(p->args, "selector"))
-        return er_error_set(err, ER_EINVAL, "browser_extract: kind elements needs a selector");
+        return er_error_set(err, ER_EINVAL, "%s: kind elements needs a selector", tool);
     cJSON *a = cJSON_CreateObject(), *r = NULL;
     er_json_add_str(a, "kind", kind);
     if (er_json_str(p->args, "selector"))
@@ -375,27 +491,42 @@ static int extract_page(page *p, cJSON *o, er_error *err)
     int rc = act(p, bjs_extract, a, &r, err);
     if (rc)
         return rc;
+    *rows = cJSON_DetachItemFromObjectCaseSensitive(r, "rows");
+    if (!cJSON_IsArray(*rows)) {
+        cJSON_Delete(*rows);
+        *rows = cJSON_CreateArray();
+    }
+    *total = er_json_num(r, "total", 0);
+    cJSON_Delete(r);
+    return 0;
+}
+
+static int extract_page(page *p, cJSON *o, er_error *err)
+{
+    cJSON *rows = NULL;
+    double total = 0;
+    int rc = extract_rows(p, "browser_extract", &rows, &total, err);
+    if (rc)
+        return rc;
     add_where(p, o);
-    cJSON *rows = cJSON_DetachItemFromObjectCaseSensitive(r, "rows");
     er_json_add_num(o, "count", (double)cJSON_GetArraySize(rows));
-    er_json_add_num(o, "total", er_json_num(r, "total", 0));
+    er_json_add_num(o, "total", total);
     char *json = er_json_print(rows);
     cJSON_Delete(rows);
     er_buf f = ER_BUF_INIT;
     size_t len = strlen(json);
     if (len > ER_TOOLS_BUDGET / 2) {
         free(json);
-        cJSON_Delete(r);
         return er_error_set(err, ER_ETOOBIG,
                             "browser_extract: the rows take %zu bytes; ask "
-                            "for fewer (limit) or narrower fields",
+                            "for fewer (limit), narrower fields, or save them "
+                            "with browser_export",
                             len);
     }
     er_untrusted_fence(&f, "extracted data (JSON)", er_json_str(o, "url"), json, len);
     er_json_add_str(o, "rows", er_buf_cstr(&f));
     er_buf_release(&f);
     free(json);
-    cJSON_Delete(r);
     return 0;
 }
 
@@ -604,6 +735,252 @@ static int run_pdf(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
     return with_page(ctx, args, "browser_pdf", false, pdf_page, out, err);
 }
 
+/* ---- browser_export: extracted rows into a JSON or CSV file ---- */
+
+/* The columns of rows, in the order they first appear: an object row's keys;
+ * a row that is a list (a table without a header) gives col1, col2, … */
+static cJSON *csv_columns(const cJSON *rows)
+{
+    cJSON *cols = cJSON_CreateArray();
+    const cJSON *row, *v;
+    cJSON_ArrayForEach(row, rows)
+    {
+        int i = 0;
+        cJSON_ArrayForEach(v, row)
+        {
+            char name[32];
+            const char *key = cJSON_IsArray(row) ? name : v->string;
+            snprintf(name, sizeof name, "col%d", ++i);
+            const cJSON *c;
+            bool seen = false;
+            cJSON_ArrayForEach(c, cols) seen = seen || strcmp(c->valuestring, key) == 0;
+            if (!seen)
+                cJSON_AddItemToArray(cols, cJSON_CreateString(key));
+        }
+    }
+    return cols;
+}
+
+static const cJSON *row_value(const cJSON *row, const char *col)
+{
+    if (!cJSON_IsArray(row))
+        return cJSON_GetObjectItemCaseSensitive(row, col);
+    char *end = NULL;
+    long i = strncmp(col, "col", 3) == 0 ? strtol(col + 3, &end, 10) : 0;
+    return i > 0 && end && !*end ? cJSON_GetArrayItem(row, (int)i - 1) : NULL;
+}
+
+/* One cell.  The text is the page's: a spreadsheet would run a cell starting
+ * with = + - @ (or a tab, CR) as a formula, so such a text that is not a
+ * number is written with a leading apostrophe (OWASP's CSV injection advice). */
+static void csv_cell(er_buf *b, const cJSON *v)
+{
+    if (!v || cJSON_IsNull(v))
+        return;
+    char *text = cJSON_IsString(v) ? er_xstrdup(v->valuestring) : er_json_print(v);
+    if (cJSON_IsString(v) && text[0] && strchr("=+-@\t\r", text[0])) {
+        char *end = NULL;
+        strtod(text, &end);
+        if (!end || *end) {
+            char *quoted = er_xasprintf("'%s", text);
+            free(text);
+            text = quoted;
+        }
+    }
+    er_csv_put_field(b, text, strlen(text));
+    free(text);
+}
+
+static void rows_csv(er_buf *b, const cJSON *rows)
+{
+    cJSON *cols = csv_columns(rows);
+    const cJSON *c, *row;
+    int i = 0;
+    cJSON_ArrayForEach(c, cols)
+    {
+        if (i++)
+            er_buf_putc(b, ',');
+        er_csv_put_field(b, c->valuestring, strlen(c->valuestring));
+    }
+    er_buf_puts(b, "\r\n");
+    cJSON_ArrayForEach(row, rows)
+    {
+        i = 0;
+        cJSON_ArrayForEach(c, cols)
+        {
+            if (i++)
+                er_buf_putc(b, ',');
+            csv_cell(b, row_value(row, c->valuestring));
+        }
+        er_buf_puts(b, "\r\n");
+    }
+    cJSON_Delete(cols);
+}
+
+/* The format asked for, else the output's extension says (.csv), else JSON. */
+static const char *export_format(const cJSON *args)
+{
+    const char *f = er_json_str(args, "format");
+    if (f)
+        return f;
+    return er_str_ends(er_json_str(args, "output"), ".csv") ? "csv" : "json";
+}
+
+static int export_page(page *p, cJSON *o, er_error *err)
+{
+    const char *format = export_format(p->args), *file = er_json_str(p->args, "output");
+    if (strcmp(format, "json") != 0 && strcmp(format, "csv") != 0)
+        return er_error_set(err, ER_EINVAL, "browser_export: format '%s' is not json or csv",
+                            format);
+    if (er_str_empty(file))
+        return er_error_set(err, ER_EINVAL,
+                            "browser_export: give output, a workspace path such as "
+                            "data/rows.%s",
+                            format);
+    int rc = er_tools_need_writable(p->ctx, err);
+    cJSON *rows = NULL;
+    double total = 0;
+    if (rc == 0)
+        rc = extract_rows(p, "browser_export", &rows, &total, err);
+    if (rc)
+        return rc;
+    er_buf data = ER_BUF_INIT; /* as big as the rows the browser's answer held */
+    if (strcmp(format, "csv") == 0) {
+        rows_csv(&data, rows);
+    } else {
+        char *json = cJSON_Print(rows);
+        er_buf_puts(&data, json);
+        er_buf_putc(&data, '\n');
+        free(json);
+    }
+    rc = save(p, file, &data, o, err);
+    if (rc == 0) {
+        er_json_add_str(o, "format", format);
+        er_json_add_num(o, "count", (double)cJSON_GetArraySize(rows));
+        er_json_add_num(o, "total", total);
+        add_where(p, o);
+    }
+    cJSON_Delete(rows);
+    er_buf_release(&data);
+    return rc;
+}
+
+static int run_export(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return with_page(ctx, args, "browser_export", false, export_page, out, err);
+}
+
+/* ---- browser_record, browser_trends: dated snapshots and what changed ---- */
+
+static int trends_opts(const cJSON *args, er_trends_opts *o, int64_t *window, er_error *err)
+{
+    *o = (er_trends_opts){ er_json_str(args, "key"), (int)er_json_int(args, "top", 10, 1, 100) };
+    *window = 0;
+    const char *w = er_json_str(args, "window");
+    return w ? er_trends_parse_window(w, window, err) : 0;
+}
+
+/* The report fenced: everything in it is the pages' text. */
+static void add_report(cJSON *o, const cJSON *report)
+{
+    er_buf text = ER_BUF_INIT, f = ER_BUF_INIT;
+    er_trends_text(report, &text);
+    er_untrusted_fence(&f, "trend report", er_json_str(report, "source"), text.ptr, text.len);
+    er_json_add_str(o, "report", er_buf_cstr(&f));
+    er_buf_release(&text);
+    er_buf_release(&f);
+}
+
+static int record_page(page *p, cJSON *o, er_error *err)
+{
+    er_store *st = NULL;
+    er_trends_opts to;
+    int64_t window;
+    int rc = trends_opts(p->args, &to, &window, err);
+    if (rc == 0)
+        rc = er_env_store(p->ctx->env, &st, err);
+    cJSON *rows = NULL, *where = NULL;
+    double total = 0;
+    if (rc == 0)
+        rc = extract_rows(p, "browser_record", &rows, &total, err);
+    if (rc == 0)
+        rc = er_browser_eval(p->b, bjs_where, &where, err);
+    if (rc)
+        return rc;
+    char *json = er_json_print(rows);
+    er_snapshot s = { .source = (char *)er_json_str(p->args, "source"),
+                      .url = (char *)er_json_str(where, "url"),
+                      .task_id = (char *)p->ctx->task_id,
+                      .rows = json };
+    rc = er_store_snapshot_add(st, &s, err);
+    cJSON *report = NULL;
+    if (rc == 0)
+        rc = er_trends_latest(st, s.source, window, &to, &report, err);
+    if (rc == 0) {
+        er_json_add_str(o, "url", s.url);
+        er_json_add_str(o, "source", s.source);
+        er_json_add_str(o, "snapshot", s.id);
+        er_json_add_num(o, "count", (double)s.count);
+        er_json_add_num(o, "total", total);
+        add_report(o, report);
+    }
+    cJSON_Delete(report);
+    free(json);
+    cJSON_Delete(rows);
+    cJSON_Delete(where);
+    return rc;
+}
+
+static int run_record(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    return with_page(ctx, args, "browser_record", false, record_page, out, err);
+}
+
+/* Without a source: the sources and their snapshots. */
+static int list_sources(er_store *st, cJSON *o, er_error *err)
+{
+    er_snapshot_source *v = NULL;
+    size_t n = 0;
+    int rc = er_store_snapshot_sources(st, &v, &n, err);
+    cJSON *list = cJSON_AddArrayToObject(o, "sources");
+    for (size_t i = 0; rc == 0 && i < n; i++) {
+        cJSON *e = cJSON_CreateObject();
+        er_json_add_str(e, "source", v[i].source);
+        er_json_add_num(e, "snapshots", (double)v[i].count);
+        char t[40];
+        er_time_iso(v[i].latest_ms, t, sizeof t);
+        er_json_add_str(e, "latest", t);
+        cJSON_AddItemToArray(list, e);
+    }
+    er_snapshot_sources_free(v, n);
+    return rc;
+}
+
+static int run_trends(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
+{
+    er_store *st = NULL;
+    er_trends_opts to;
+    int64_t window;
+    int rc = trends_opts(args, &to, &window, err);
+    if (rc == 0)
+        rc = er_env_store(ctx->env, &st, err);
+    if (rc)
+        return rc;
+    const char *source = er_json_str(args, "source");
+    cJSON *o = cJSON_CreateObject(), *report = NULL;
+    if (er_str_empty(source))
+        rc = list_sources(st, o, err);
+    else
+        rc = er_trends_latest(st, source, window, &to, &report, err);
+    if (report)
+        add_report(o, report);
+    if (rc == 0)
+        rc = er_tools_emit(out, o, err);
+    cJSON_Delete(report);
+    cJSON_Delete(o);
+    return rc;
+}
+
 /* ---- eval ---- */
 
 static int eval_page(page *p, cJSON *o, er_error *err)
@@ -758,6 +1135,58 @@ static const er_tool browser_tools[] = {
       "\"limit\":{\"type\":\"integer\",\"description\":\"rows at most (default 200)\"}," P_SESSION
       "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, "extract URL SELECTOR", run_extract, true },
+    { "browser_export",
+      "Extract structured data from the open page like browser_extract and save the rows "
+      "into a workspace file, as JSON (an array of objects) or CSV (a header of the fields, "
+      "one line per row). Returns the file and the row count, not the rows.",
+      "{\"type\":\"object\",\"properties\":{" P_URL_FIRST ","
+      "\"selector\":{\"type\":\"string\",\"description\":\"CSS selector of the rows (or of the "
+      "table)\"},"
+      "\"kind\":{\"type\":\"string\",\"enum\":[\"elements\",\"table\",\"links\",\"meta\"],"
+      "\"description\":\"default elements\"},"
+      "\"fields\":{\"type\":\"object\",\"description\":\"name -> sub-selector within a row, "
+      "'sel@attr' for an attribute\"},"
+      "\"limit\":{\"type\":\"integer\",\"description\":\"rows at most (default 200)\"},"
+      "\"output\":{\"type\":\"string\",\"description\":\"workspace path of the file, e.g. "
+      "data/prices.csv\"},"
+      "\"format\":{\"type\":\"string\",\"enum\":[\"json\",\"csv\"],\"description\":\"default: "
+      "csv when output ends in .csv, else json\"}," P_SESSION
+      "},\"required\":[\"output\"],\"additionalProperties\":false}",
+      ER_PERM_WRITE, "extract URL SELECTOR", run_export, true },
+    { "browser_record",
+      "Watch a page over time: extract rows like browser_extract and keep them as a dated "
+      "snapshot of a named source in errand's history, then report what changed since the "
+      "snapshot before (or the one a window earlier): new and gone items, numbers rising and "
+      "falling, items moving up or down, words getting more or less frequent. The report is "
+      "fenced as untrusted data.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"source\":{\"type\":\"string\",\"description\":\"name of what is watched, e.g. hn or "
+      "oil-prices; snapshots of one source are compared\"}," P_URL_FIRST ","
+      "\"selector\":{\"type\":\"string\",\"description\":\"CSS selector of the rows (or of the "
+      "table)\"},"
+      "\"kind\":{\"type\":\"string\",\"enum\":[\"elements\",\"table\",\"links\",\"meta\"]},"
+      "\"fields\":{\"type\":\"object\",\"description\":\"name -> sub-selector within a row, "
+      "'sel@attr' for an attribute; include a name/title field and the numbers to follow\"},"
+      "\"limit\":{\"type\":\"integer\",\"description\":\"rows at most (default 200)\"},"
+      "\"key\":{\"type\":\"string\",\"description\":\"field that names an item (default: "
+      "title, name or text)\"},"
+      "\"window\":{\"type\":\"string\",\"description\":\"compare with the snapshot at least "
+      "this long before, e.g. 6h, 1d, 1w (default: the previous one)\"},"
+      "\"top\":{\"type\":\"integer\",\"description\":\"entries per list (default 10)\"}," P_SESSION
+      "},\"required\":[\"source\"],\"additionalProperties\":false}",
+      ER_PERM_NETWORK, "record SOURCE URL SELECTOR", run_record, false },
+    { "browser_trends",
+      "The trend report of a watched source from its stored snapshots (browser_record): "
+      "what changed between its newest snapshot and the one before (or a window earlier). "
+      "Without source: the sources watched. The report is the pages' text, fenced as "
+      "untrusted data.",
+      "{\"type\":\"object\",\"properties\":{"
+      "\"source\":{\"type\":\"string\"},"
+      "\"key\":{\"type\":\"string\",\"description\":\"field that names an item\"},"
+      "\"window\":{\"type\":\"string\",\"description\":\"e.g. 6h, 1d, 1w\"},"
+      "\"top\":{\"type\":\"integer\",\"description\":\"entries per list (default 10)\"}"
+      "},\"additionalProperties\":false}",
+      ER_PERM_NETWORK, "trends [SOURCE]", run_trends, true },
     { "browser_click",
       "Click an element of the open page (found by CSS selector, visible text or ref), after "
       "waiting for it to be visible and stable; waits for a navigation it starts. May submit "

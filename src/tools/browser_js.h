@@ -165,6 +165,16 @@ static const char bjs_extract[] = BJS_ACTION(
     "  return o; });"
     "return { rows: rows, total: list.length };");
 
+/* A named session's local storage: read out, and put back into a page that
+ * has none (true when it did; storage refused to the page is no error). */
+static const char bjs_storage_get[] =
+    "(() => { try { return { origin: location.origin, items: Object.assign({}, localStorage) }; }"
+    " catch (x) { return null; } })()";
+static const char bjs_storage_put[] =
+    "(items => { try { if (localStorage.length) return false;"
+    " for (const k in items) localStorage.setItem(k, String(items[k])); return true; }"
+    " catch (x) { return false; } })";
+
 static const char bjs_where[] = "({ url: location.href, title: document.title })";
 
 #endif

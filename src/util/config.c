@@ -113,6 +113,13 @@ const er_config_key er_config_keys[] = {
       OFF(browser_page_timeout), false, "30", "Seconds a page may take to load" },
     { "browser", "command_timeout", "ERRAND_BROWSER_COMMAND_TIMEOUT", ER_CFG_LONG,
       OFF(browser_command_timeout), false, "10", "Seconds any other browser command may take" },
+    { "browser", "memory_max", "ERRAND_BROWSER_MEMORY_MAX", ER_CFG_LONG, OFF(browser_memory_max),
+      false, "2048",
+      "MiB of memory one browser may use, all its processes together (a control group where "
+      "one can be made, else per process); 0: no limit" },
+    { "browser", "max_processes", "ERRAND_BROWSER_MAX_PROCESSES", ER_CFG_LONG,
+      OFF(browser_max_processes), false, "1024",
+      "Processes and threads one browser may run (a control group); 0: no limit" },
     { "user", "name", "ERRAND_USER", ER_CFG_STR, OFF(user), false, NULL,
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,

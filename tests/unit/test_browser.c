@@ -12,10 +12,13 @@
 #include "errand/browser.h"
 #include "errand/browser_pool.h"
 #include "errand/cache.h"
+#include "errand/cgroup.h"
 #include "errand/env.h"
 #include "errand/json.h"
+#include "errand/offline.h"
 #include "errand/str.h"
 #include "errand/tool.h"
+#include "errand/tool_families.h"
 #include "errand/untrusted.h"
 #include "fakes/fake_proc.h"
 #include "tools_util.h"
@@ -26,6 +29,7 @@
 #include <pthread.h>
 #include <signal.h>
 #include <stdint.h>
+#include <sys/stat.h>
 #include <time.h>
 
 static fake_proc site;
@@ -43,6 +47,8 @@ static er_env *make_env(const char *allow, const char *page_timeout)
     CHECK_OK(er_config_set(cfg, "browser.max_instances", "2", &err));
     free(cfg->workspace);
     cfg->workspace = er_xstrdup(ws);
+    free(cfg->database_url); /* the trend finder's snapshots */
+    cfg->database_url = er_xasprintf("sqlite://%s/.store/store.db", ws);
     er_env *env = NULL;
     CHECK_OK(er_env_new(&env, cfg, &err));
     return env;
@@ -159,6 +165,155 @@ static void test_read_and_extract(er_env *env)
 
     CHECK(call(env, "browser_extract", "{\"selector\":\"li[\"}", &o, &err) == ER_EINVAL);
     CHECK(strstr(err.msg, "bad CSS selector"));
+}
+
+static char *read_ws_file(const char *rel)
+{
+    char *path = er_xasprintf("%s/%s", ws, rel);
+    FILE *f = fopen(path, "rb");
+    free(path);
+    if (!f)
+        return NULL;
+    er_buf b = ER_BUF_INIT;
+    char chunk[4096];
+    size_t n;
+    while ((n = fread(chunk, 1, sizeof chunk, f)) > 0)
+        er_buf_append(&b, chunk, n);
+    fclose(f);
+    return er_buf_detach(&b);
+}
+
+/* browser_export: the rows into CSV and JSON files; a cell a spreadsheet
+ * would run as a formula is defused; the offline form picks the tool. */
+static void test_export(er_env *env)
+{
+    er_error err = { 0 };
+    cJSON *o = NULL;
+    char *a = args_url("{\"url\":\"%s/%s\",\"kind\":\"table\",\"selector\":\"#prices\","
+                       "\"output\":\"out/prices.csv\"}",
+                       "prices.html");
+    CHECK_OK(call(env, "browser_export", a, &o, &err));
+    free(a);
+    CHECK_STR(er_json_str(o, "file"), "out/prices.csv");
+    CHECK_STR(er_json_str(o, "format"), "csv");
+    CHECK(er_json_num(o, "count", 0) == 3);
+    CHECK(!contains(o, "title", "Lamp")); /* a write tool's result carries no page text */
+    cJSON_Delete(o);
+    char *csv = read_ws_file("out/prices.csv");
+    CHECK_STR(csv, "Item,Price,Note\r\n"
+                   "\"Colza oil, refined\",4.20,\"the \"\"best\"\" grade\"\r\n"
+                   "Paraffin,-1.5,\"'=HYPERLINK(\"\"http://evil.example/\"\",\"\"click\"\")\"\r\n"
+                   "Whale oil,12,'@SUM(A1:A9)\r\n");
+    free(csv);
+
+    CHECK_OK(call(env, "browser_export",
+                  "{\"selector\":\"#prices tr\",\"fields\":{\"item\":\"td\",\"price\":"
+                  "\"td:nth-child(2)\"},\"limit\":3,\"output\":\"out/prices.json\"}",
+                  &o, &err));
+    CHECK_STR(er_json_str(o, "format"), "json");
+    CHECK(er_json_num(o, "total", 0) == 4);
+    cJSON_Delete(o);
+    char *json = read_ws_file("out/prices.json");
+    cJSON *rows = cJSON_Parse(json);
+    free(json);
+    CHECK(cJSON_GetArraySize(rows) == 3);
+    CHECK(cJSON_IsNull(cJSON_GetObjectItem(cJSON_GetArrayItem(rows, 0), "item"))); /* th row */
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(rows, 2), "price"), "-1.5");
+    cJSON_Delete(rows);
+
+    CHECK(call(env, "browser_export",
+               "{\"selector\":\"tr\",\"output\":\"x.xml\",\"format\":\"xml\"}", NULL,
+               &err) == ER_EINVAL);
+    CHECK(call(env, "browser_export", "{\"selector\":\"tr\",\"output\":\"../escape.json\"}", NULL,
+               &err) != 0);
+    CHECK(strstr(err.msg, "workspace") != NULL);
+
+    const er_tool *t = NULL;
+    cJSON *args = NULL;
+    CHECK_OK(er_offline_parse_command(er_tools_browser.tools, er_tools_browser.ntools,
+                                      "extract http://x.test/ 'li a' --format csv --output a.csv",
+                                      &t, &args, &err));
+    CHECK(t && strcmp(t->name, "browser_export") == 0);
+    CHECK_STR(er_json_str(args, "format"), "csv");
+    CHECK_STR(er_json_str(args, "output"), "a.csv");
+    CHECK_STR(er_json_str(args, "selector"), "li a");
+    cJSON_Delete(args);
+    CHECK_OK(er_offline_parse_command(er_tools_browser.tools, er_tools_browser.ntools,
+                                      "extract http://x.test/ h1", &t, &args, &err));
+    CHECK(t && strcmp(t->name, "browser_extract") == 0);
+    cJSON_Delete(args);
+}
+
+static void write_page(const char *dir, const char *items)
+{
+    char *path = er_xasprintf("%s/browser/ticker.html", dir);
+    FILE *f = fopen(path, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fprintf(f,
+                "<!doctype html><html><head><title>Ticker</title></head><body><ol>%s</ol>"
+                "</body></html>",
+                items);
+        fclose(f);
+    }
+    free(path);
+}
+
+/* The trend finder against a site whose page changes between two visits:
+ * each browser_record keeps a snapshot and reports against the one before;
+ * browser_trends gives the report again and lists the sources. */
+static void test_trends(er_env *env)
+{
+    er_error err = { 0 };
+    char *root = tu_tempdir("browser-site");
+    char *sub = er_xasprintf("%s/browser", root);
+    CHECK(mkdir(sub, 0755) == 0);
+    free(sub);
+    fake_proc site2;
+    const char *args[] = { "--root", root, NULL };
+    CHECK(fake_proc_start(&site2, "fake_site", args) == 0);
+    char *rec = er_xasprintf("{\"source\":\"ticker\",\"url\":\"http://127.0.0.1:%d/browser/"
+                             "ticker.html\",\"selector\":\"li\",\"fields\":{\"title\":\"b\","
+                             "\"points\":\".pts\"}}",
+                             site2.port);
+    write_page(root, "<li><b>Rust in the kernel</b> <i class=pts>120 points</i></li>"
+                     "<li><b>Old lighthouse news</b> <i class=pts>50 points</i></li>");
+    cJSON *o = NULL;
+    CHECK_OK(call(env, "browser_record", rec, &o, &err));
+    CHECK(er_json_num(o, "count", 0) == 2);
+    CHECK(contains(o, "report", ER_UNTRUSTED_OPEN));
+    CHECK(contains(o, "report", "one snapshot so far"));
+    CHECK(contains(o, "report", "items (2):\n  - Rust in the kernel\n  - Old lighthouse news"));
+    cJSON_Delete(o);
+
+    write_page(root, "<li><b>Rust async book</b> <i class=pts>80 points</i></li>"
+                     "<li><b>Rust in the kernel</b> <i class=pts>310 points</i></li>");
+    CHECK_OK(call(env, "browser_record", rec, &o, &err));
+    const char *r = er_json_str(o, "report");
+    CHECK(r && strstr(r, ER_UNTRUSTED_OPEN));
+    CHECK(r && strstr(r, "new (1):\n  - Rust async book"));
+    CHECK(r && strstr(r, "gone (1):\n  - Old lighthouse news"));
+    CHECK(r && strstr(r, "Rust in the kernel: points 120 → 310 (+190"));
+    CHECK(r && strstr(r, "Rust in the kernel: #1 → #2"));
+    CHECK(r && strstr(r, "rust (1 → 2)"));
+    cJSON_Delete(o);
+
+    CHECK_OK(call(env, "browser_trends", "{\"source\":\"ticker\"}", &o, &err));
+    CHECK(contains(o, "report", "Rust in the kernel: points 120 → 310"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_trends", "{}", &o, &err));
+    const cJSON *src = cJSON_GetArrayItem(er_json_arr(o, "sources"), 0);
+    CHECK_STR(er_json_str(src, "source"), "ticker");
+    CHECK(er_json_num(src, "snapshots", 0) == 2);
+    cJSON_Delete(o);
+    CHECK(call(env, "browser_trends", "{\"source\":\"nope\"}", NULL, &err) == ER_ENOTFOUND);
+    CHECK(call(env, "browser_trends", "{\"source\":\"ticker\",\"window\":\"soon\"}", NULL, &err) ==
+          ER_EINVAL);
+    CHECK(call(env, "browser_record", "{\"source\":\"x\",\"selector\":\"li\"}", NULL, &err) == 0);
+    free(rec);
+    fake_proc_stop(&site2);
+    tu_rmrf(root);
+    free(root);
 }
 
 static void test_form(er_env *env)
@@ -590,6 +745,85 @@ static void test_session(er_env *env)
     CHECK_OK(call(env, "browser_close", "{\"session\":\"shop\"}", NULL, &err));
 }
 
+/* A named session keeps the local storage of the origins it visited with
+ * its cookies: a new browser's page gets it back (its scripts see it); a
+ * storage the site cleared stays cleared; a value saved as a bare cookie list
+ * (before storage was kept) still restores. */
+static void test_session_storage(er_env *env)
+{
+    er_error err = { 0 };
+    cJSON *o = NULL;
+    char *open = er_xasprintf("{\"url\":\"%s/storage.html\",\"session\":\"cart\"}", base);
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"script\":\"localStorage.setItem('cart', '3 lamps'), 1\",\"session\":"
+                  "\"cart\"}",
+                  NULL, &err));
+    er_cache *cache = NULL;
+    char *saved = NULL;
+    CHECK_OK(er_env_cache(env, &cache, &err));
+    CHECK_OK(er_cache_get(cache, "browser:cart", &saved, NULL, &err));
+    CHECK(saved && strstr(saved, "\"cookies\"") && strstr(saved, "\"3 lamps\""));
+    free(saved);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: 3 lamps"));
+    cJSON_Delete(o);
+
+    CHECK_OK(call(env, "browser_eval",
+                  "{\"script\":\"localStorage.clear(), 1\",\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"cart\"}", NULL, &err));
+    free(open);
+
+    CHECK_OK(er_cache_set(cache, "browser:old", "[]", 2, 60000, &err));
+    open = er_xasprintf("{\"url\":\"%s/storage.html\",\"session\":\"old\"}", base);
+    CHECK_OK(call(env, "browser_open", open, &o, &err));
+    CHECK(contains(o, "content", "cart: empty"));
+    cJSON_Delete(o);
+    CHECK_OK(er_cache_get(cache, "browser:old", &saved, NULL, &err));
+    CHECK(saved && strstr(saved, "\"cookies\""));
+    free(saved);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"old\"}", NULL, &err));
+    free(open);
+}
+
+/* A page that takes memory without bound: with a control group the kernel
+ * kills its renderer at browser.memory_max, the command fails saying so, and
+ * the session's next call gets a new browser. */
+static void test_memory_limit(void)
+{
+    er_cgroup_limits lim = { 64u << 20, 0 };
+    er_cgroup *probe = er_cgroup_new(&lim);
+    if (!probe) {
+        fprintf(stderr, "test_memory_limit: no control group can be made here; the browser's "
+                        "memory is limited per process only (RLIMIT_DATA), not tested\n");
+        return;
+    }
+    er_cgroup_free(probe);
+    er_error err = { 0 };
+    er_env *env = make_env("127.0.0.1", "20");
+    er_config *cfg = er_env_config(env);
+    cfg->browser_memory_max = 400;
+    char *a = args_url("{\"url\":\"%s/%s\",\"session\":\"hog\"}", "hog.html");
+    int64_t t0 = er_mono_ms();
+    CHECK(call(env, "browser_open", a, NULL, &err) == ER_EUNAVAIL);
+    CHECK(strstr(err.msg, "memory") && strstr(err.msg, "a new browser starts"));
+    CHECK(er_mono_ms() - t0 < 20000);
+    free(a);
+    a = args_url("{\"url\":\"%s/%s\",\"session\":\"hog\"}", "article.html");
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    CHECK_OK(call(env, "browser_read", "{\"session\":\"hog\"}", NULL, &err));
+    free(a);
+    CHECK_OK(call(env, "browser_close", "{\"session\":\"hog\"}", NULL, &err));
+    er_env_close(env);
+}
+
 static int entries(const char *dir)
 {
     DIR *d = opendir(dir);
@@ -617,6 +851,8 @@ int main(void)
     test_seam_errors();
     er_env *env = make_env("127.0.0.1", "20");
     test_read_and_extract(env);
+    test_export(env);
+    test_trends(env);
     test_form(env);
     test_late_content(env);
     test_screenshot_pdf_eval(env);
@@ -626,6 +862,8 @@ int main(void)
     test_block(env);
     test_crash(env);
     test_session(env);
+    test_session_storage(env);
+    test_memory_limit();
     test_pool(env);
     er_env_close(env);
     CHECK(entries(tmp) == 0); /* every profile deleted on close */

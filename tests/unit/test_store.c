@@ -10,6 +10,8 @@
 #include "errand/backend/store_backend.h"
 #include "errand/str.h"
 #include "errand/store.h"
+#include "errand/store_history.h"
+#include "errand/id.h"
 #include "errand/store_auth.h"
 #include "errand/store_usage.h"
 
@@ -1636,6 +1638,57 @@ static void test_auth(void)
     er_store_close(st);
 }
 
+/* The browser agent's dated snapshots: newest first, before a time, by
+ * source; bad input refused. */
+static void test_history(er_store *st)
+{
+    er_error err = { 0 };
+    er_snapshot a = {
+        .source = "hn", .url = "http://x.test/", .taken_ms = 1000, .rows = "[{\"title\":\"a\"}]"
+    };
+    er_snapshot b = { .source = "hn",
+                      .url = "http://x.test/",
+                      .task_id = NULL,
+                      .taken_ms = 5000,
+                      .rows = "[{\"title\":\"a\"},{\"title\":\"b\"}]" };
+    er_snapshot c = { .source = "prices", .url = "http://y.test/", .taken_ms = 3000, .rows = "[]" };
+    CHECK_OK(er_store_snapshot_add(st, &a, &err));
+    CHECK_OK(er_store_snapshot_add(st, &b, &err));
+    CHECK_OK(er_store_snapshot_add(st, &c, &err));
+    CHECK(er_id_valid(a.id) && strcmp(a.id, b.id) != 0);
+    CHECK(b.count == 2);
+    er_snapshot *v = NULL;
+    size_t n = 0;
+    CHECK_OK(er_store_snapshots(st, "hn", 0, 10, &v, &n, &err));
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK(v[0].taken_ms == 5000 && v[1].taken_ms == 1000);
+        CHECK_STR(v[0].rows, "[{\"title\":\"a\"},{\"title\":\"b\"}]");
+        CHECK_STR(v[0].url, "http://x.test/");
+        CHECK(v[0].task_id == NULL && v[0].count == 2);
+    }
+    er_snapshots_free(v, n);
+    CHECK_OK(er_store_snapshots(st, "hn", 4999, 10, &v, &n, &err));
+    CHECK(n == 1 && v[0].taken_ms == 1000);
+    er_snapshots_free(v, n);
+    CHECK_OK(er_store_snapshots(st, "nothing", 0, 10, &v, &n, &err));
+    CHECK(n == 0 && v == NULL);
+    er_snapshot_source *src = NULL;
+    CHECK_OK(er_store_snapshot_sources(st, &src, &n, &err));
+    CHECK(n == 2);
+    if (n == 2) {
+        CHECK_STR(src[0].source, "hn");
+        CHECK(src[0].count == 2 && src[0].latest_ms == 5000);
+        CHECK_STR(src[1].source, "prices");
+    }
+    er_snapshot_sources_free(src, n);
+    er_snapshot bad = { .source = "hn", .url = "http://x.test/", .rows = "{\"not\":\"a list\"}" };
+    CHECK(er_store_snapshot_add(st, &bad, &err) == ER_EINVAL);
+    bad.rows = "[]";
+    bad.source = "";
+    CHECK(er_store_snapshot_add(st, &bad, &err) == ER_EINVAL);
+}
+
 int main(void)
 {
     pg_base = getenv("ERRAND_TEST_DATABASE_URL");
@@ -1677,6 +1730,7 @@ int main(void)
     test_waits(st);
     test_usage(st);
     test_agent_configs(st);
+    test_history(st);
     test_concurrency(st);
     test_read_beside_writer(st);
     test_auth();
