@@ -54,7 +54,7 @@ struct tui_chat {
     int scroll; /* rows scrolled back from the end */
     size_t last_total;
     int last_width;
-    int page; /* rows on screen at the last draw */
+    int page;      /* rows on screen at the last draw */
     bool markdown; /* answers are a model's Markdown (not the offline rules' output) */
 };
 

@@ -208,8 +208,8 @@ void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *t
     tui_chat_clear(a->chat);
     s->tokens_in = s->tokens_out = 0;
     /* A model writes Markdown; the offline rules answer with tool output. */
-    tui_chat_set_markdown(
-        a->chat, !er_str_eq(er_config_llm_provider(er_env_config(a->env)), "offline"));
+    tui_chat_set_markdown(a->chat,
+                          !er_str_eq(er_config_llm_provider(er_env_config(a->env)), "offline"));
     free(s->title);
     s->title = er_xstrdup(title);
     s->conv_id[0] = '\0';

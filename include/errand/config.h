@@ -64,7 +64,7 @@ typedef struct er_config {
     long approval_timeout; /* seconds to wait for a y/n answer */
     long llm_timeout;      /* seconds per request */
     long llm_retries;
-    char *llm_price;       /* "IN/OUT": US dollars per million tokens, for the cost shown */
+    char *llm_price; /* "IN/OUT": US dollars per million tokens, for the cost shown */
     /* the web tools (research agent) */
     char *search_provider; /* "searxng", "brave", "tavily"; NULL: chosen from the settings */
     char *search_url;      /* the provider's base URL (SearXNG's is required) */

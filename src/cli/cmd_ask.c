@@ -248,8 +248,7 @@ int cmd_ask(cli *c, cli_args *a)
     cli_view v = { .stream = !quiet && !cli_flag(a, "no-stream"),
                    .interactive = !quiet && isatty(STDIN_FILENO) && isatty(STDERR_FILENO),
                    .progress = !quiet && isatty(STDERR_FILENO),
-                   .spinner = !quiet && isatty(STDERR_FILENO) &&
-                              !er_str_eq(getenv("TERM"), "dumb"),
+                   .spinner = !quiet && isatty(STDERR_FILENO) && !er_str_eq(getenv("TERM"), "dumb"),
                    .charts = !quiet && isatty(STDOUT_FILENO),
                    .collect_steps = json,
                    .stream_json = stream_json };

@@ -237,7 +237,8 @@ static int answer_route(const er_agent_def *const *agents, const er_llm_request 
 static void put_summary(er_buf *b, const char *desc, size_t at)
 {
     size_t n = 0, col = at;
-    while (desc && desc[n] && !(desc[n] == '.' && (!desc[n + 1] || isspace((unsigned char)desc[n + 1]))))
+    while (desc && desc[n] &&
+           !(desc[n] == '.' && (!desc[n + 1] || isspace((unsigned char)desc[n + 1]))))
         n++;
     for (size_t i = 0; i < n;) {
         while (i < n && isspace((unsigned char)desc[i]))
@@ -500,8 +501,8 @@ static const er_tool *offered(const offer *o, const char *name)
 /* The runtime hands a failed or refused tool call back as "error: …".  A model
  * would read it and try again; offline, the command the user typed failed, and
  * so does the task (exit status 1), with the tool's reason. */
-static int present_or_fail(const offer *o, const er_llm_request *req, const cJSON *msg,
-                           er_buf *b, er_error *err)
+static int present_or_fail(const offer *o, const er_llm_request *req, const cJSON *msg, er_buf *b,
+                           er_error *err)
 {
     const char *content = er_json_str(msg, "content");
     if (!er_llm_tool_failed(content)) {

@@ -23,7 +23,7 @@
 #define RESET  "\033[0m"
 
 /* Columns below which a table's column is not narrowed further. */
-#define MIN_COL 6
+#define MIN_COL  6
 #define MAX_COLS 32
 
 typedef enum { T_NONE, T_HEADER, T_BODY } table_state;
@@ -32,9 +32,9 @@ struct er_md {
     int width;
     bool ansi;
     bool in_code;
-    er_buf line;        /* the line being received */
+    er_buf line; /* the line being received */
     table_state table;
-    char **rows;        /* the table's lines (the delimiter row included) */
+    char **rows; /* the table's lines (the delimiter row included) */
     size_t nrows, caprows;
 };
 
@@ -155,9 +155,9 @@ static void put_inline(er_md *m, er_buf *out, const char *s, size_t len)
             }
         }
         const char *mk = strncmp(s + i, "**", 2) == 0 && i + 2 < len ? "**"
-                         : s[i] == '*'                              ? "*"
-                         : s[i] == '_'                              ? "_"
-                                                                    : NULL;
+                         : s[i] == '*'                               ? "*"
+                         : s[i] == '_'                               ? "_"
+                                                                     : NULL;
         size_t end = mk ? span_end(s, len, i, mk) : 0;
         if (end) {
             size_t k = strlen(mk);
@@ -463,9 +463,8 @@ static void put_line(er_md *m, er_buf *out, const char *s, size_t len)
         char *l = er_xstrndup(s, len);
         const char *cell[MAX_COLS];
         size_t clen[MAX_COLS];
-        bool delim = is_delimiter_row(l) &&
-                     split_cells(l, cell, clen, MAX_COLS) ==
-                         split_cells(m->rows[0], cell, clen, MAX_COLS);
+        bool delim = is_delimiter_row(l) && split_cells(l, cell, clen, MAX_COLS) ==
+                                                split_cells(m->rows[0], cell, clen, MAX_COLS);
         free(l);
         if (delim) {
             hold_row(m, s, len);

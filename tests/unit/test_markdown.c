@@ -44,8 +44,8 @@ static void test_tables(void)
     check_md("a | b\n--- | ---\nx \\| y | 2\nz\n", 80, 0, "a     │ b\n──────┼──\nx | y │ 2\nz\n");
     check_md("| a | b |\n|---|---|\n| 1 |\n", 80, 0, "a │ b\n──┼──\n1 │\n");
     /* too wide: the widest column is narrowed and its cells wrapped at blanks */
-    check_md("| k | text |\n|---|---|\n| 1 | the quick brown fox jumps over the lazy dog |\n",
-             24, 0,
+    check_md("| k | text |\n|---|---|\n| 1 | the quick brown fox jumps over the lazy dog |\n", 24,
+             0,
              "k │ text\n"
              "──┼─────────────────────\n"
              "1 │ the quick brown fox\n"
@@ -68,8 +68,7 @@ static void test_ansi(void)
              "\033[1mTitle \033[1mx\033[0m\033[0m\n"
              "some \033[1mbold\033[0m, \033[3mit\033[0m, \033[36mcode\033[0m and "
              "snake_case_name\n");
-    check_md("> quoted\n2 * 3 * 4\n", 80, ER_MD_ANSI,
-             "\033[2m│\033[0m quoted\n2 * 3 * 4\n");
+    check_md("> quoted\n2 * 3 * 4\n", 80, ER_MD_ANSI, "\033[2m│\033[0m quoted\n2 * 3 * 4\n");
     /* the markers of a table cell are dropped so that columns line up */
     check_md("| a | b |\n|---|---|\n| `x` | **y** |\n", 80, ER_MD_ANSI,
              "\033[1ma\033[0m \033[2m│\033[0m \033[1mb\033[0m\n"

@@ -361,26 +361,30 @@ static void check_result(const char *content, const char *want)
 static void test_answer_result_text(void)
 {
     /* Single values as aligned lines, lists of objects as tables. */
-    check_result_of("ls", "{\"path\":\".\",\"entries\":[{\"name\":\"d\",\"type\":\"dir\"},"
-                    "{\"name\":\"f.txt\",\"type\":\"file\",\"size\":6},"
-                    "{\"name\":\"x.csv\",\"type\":\"file\",\"size\":1200}],"
-                    "\"count\":3,\"truncated\":false,\"hidden_skipped\":0,\"why\":null}",
-                    "path:           .\ncount:          3\ntruncated:      no\nhidden skipped: 0\n\n"
-                    "entries:\n  NAME   TYPE  SIZE\n  d      dir\n  f.txt  file     6\n"
-                    "  x.csv  file  1200");
+    check_result_of(
+        "ls",
+        "{\"path\":\".\",\"entries\":[{\"name\":\"d\",\"type\":\"dir\"},"
+        "{\"name\":\"f.txt\",\"type\":\"file\",\"size\":6},"
+        "{\"name\":\"x.csv\",\"type\":\"file\",\"size\":1200}],"
+        "\"count\":3,\"truncated\":false,\"hidden_skipped\":0,\"why\":null}",
+        "path:           .\ncount:          3\ntruncated:      no\nhidden skipped: 0\n\n"
+        "entries:\n  NAME   TYPE  SIZE\n  d      dir\n  f.txt  file     6\n"
+        "  x.csv  file  1200");
     /* Short lists on one line, empty ones "none", fractions to 6 digits;
      * texts of several lines as text, control characters as '?'. */
-    check_result_of("show a.c", "{\"ran\":[\"gcc\",\"cppcheck\"],\"found\":[],\"mean\":1.4142135,"
+    check_result_of("show a.c",
+                    "{\"ran\":[\"gcc\",\"cppcheck\"],\"found\":[],\"mean\":1.4142135,"
                     "\"content\":\"  1\\tint x;\\n  2\\t\\u001b[31mred\\n\"}",
                     "ran:   gcc, cppcheck\nfound: none\nmean:  1.41421\n\ncontent:\n  1\tint x;\n"
                     "  2\t?[31mred");
     /* A table too wide for a line: a block of lines per row; nested objects
      * indented under their name, lists of objects in a cell as k=v. */
-    check_result_of("describe t",
-                    "{\"columns\":[{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
-                    "\"h\":8,\"i\":9}],\"top\":{\"v\":[{\"x\":1,\"y\":[{\"k\":1,\"n\":2}]}]}}",
-                    "columns:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  e: 5\n  f: 6\n  g: 7\n  h: 8\n  i: 9\n"
-                    "\ntop:\n\n  v:\n    X  Y\n    1  k=1 n=2");
+    check_result_of(
+        "describe t",
+        "{\"columns\":[{\"a\":1,\"b\":2,\"c\":3,\"d\":4,\"e\":5,\"f\":6,\"g\":7,"
+        "\"h\":8,\"i\":9}],\"top\":{\"v\":[{\"x\":1,\"y\":[{\"k\":1,\"n\":2}]}]}}",
+        "columns:\n  a: 1\n  b: 2\n  c: 3\n  d: 4\n  e: 5\n  f: 6\n  g: 7\n  h: 8\n  i: 9\n"
+        "\ntop:\n\n  v:\n    X  Y\n    1  k=1 n=2");
     /* --json is the flag only as a word of its own at the end. */
     check_result_of("grep x--json", "{\"n\":1}", "n: 1");
     check_result_of("grep x --json  ", "{\"n\":1}", "{\n  \"n\": 1\n}");
