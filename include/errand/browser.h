@@ -3,14 +3,19 @@
  * The seam has one backend per protocol, chosen by the setting browser.engine:
  *   chromium  Debian's Chromium, headless, over the Chrome DevTools Protocol
  *             (src/browser/chromium.c, src/browser/cdp.c).
+ *   firefox   Debian's Firefox ESR over WebDriver BiDi (src/browser/firefox.c,
+ *             its WebSocket client src/browser/wsclient.c).  No "mobile"
+ *             viewport rules (emulate refuses them).
+ * webkit is refused: WebKitWebDriver speaks classic WebDriver, which cannot
+ * hold a page's requests for the guard below.
  * Every instance is its own browser process with a temporary profile (deleted
  * on close), so sessions never share cookies.
  *
  * Every request the page makes — the top-level navigation, each redirect hop,
  * subresources, fetch/XHR — is held by the backend and checked by the SSRF
- * guard (netguard.h) before it may leave; a refused one fails with
- * net::ERR_BLOCKED_BY_CLIENT and er_browser_navigate reports the guard's
- * message.  (The browser resolves the name again when it connects: a name
+ * guard (netguard.h) before it may leave (CDP Fetch interception, BiDi
+ * network.addIntercept); a refused one fails in the page and
+ * er_browser_navigate reports the guard's message.  (The browser resolves the name again when it connects: a name
  * whose answer changes between the check and the connection is not caught.)
  *
  * A browser that dies (crash, killed) fails the command in flight with
@@ -37,7 +42,7 @@
 typedef struct er_browser er_browser;
 
 typedef struct er_browser_opts {
-    const char *engine;       /* "chromium" (default) */
+    const char *engine;       /* "chromium" (default), "firefox" */
     const char *binary;       /* NULL: the engine's Debian path */
     bool headless;            /* false shows the window (needs a display) */
     int width, height;        /* viewport in CSS pixels; 0: 1024x768 */
@@ -119,7 +124,7 @@ int er_browser_block(er_browser *b, const char *const *patterns, size_t npattern
                      const char *const *types, size_t ntypes, er_error *err);
 int er_browser_emulate(er_browser *b, const er_browser_emulation *e, er_error *err);
 
-/* The engines compiled in, for errors and --help: "chromium". */
+/* The engines compiled in, for errors and --help: "chromium, firefox". */
 const char *er_browser_engines(void);
 
 #endif

@@ -7,12 +7,14 @@
 #include <string.h>
 
 extern const er_browser_backend er_browser_chromium;
+extern const er_browser_backend er_browser_firefox;
 
-static const er_browser_backend *const backends[] = { &er_browser_chromium };
+/* Each backend starts its browser only when opened: naming one costs nothing. */
+static const er_browser_backend *const backends[] = { &er_browser_chromium, &er_browser_firefox };
 
 const char *er_browser_engines(void)
 {
-    return "chromium";
+    return "chromium, firefox";
 }
 
 int er_browser_open(er_browser **out, const er_browser_opts *o, er_error *err)
@@ -32,6 +34,12 @@ int er_browser_open(er_browser **out, const er_browser_opts *o, er_error *err)
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++)
         if (strcmp(backends[i]->engine, opts.engine) == 0)
             return backends[i]->open(out, &opts, err);
+    if (strcmp(opts.engine, "webkit") == 0) /* a known engine, refused for a reason */
+        return er_error_set(err, ER_EINVAL,
+                            "browser.engine webkit is not available: WebKitWebDriver (classic "
+                            "WebDriver) cannot hold the page's requests, so the SSRF guard "
+                            "could not check its redirects and subresources; use chromium or "
+                            "firefox");
     return er_error_set(err, ER_EINVAL,
                         "unknown browser engine '%s' (browser.engine): this "
                         "build has %s",

@@ -7,6 +7,7 @@
  * the socket is found by its peer address and the option set on it. */
 #include "cdp.h"
 #include "ws_api.h"
+#include "wsclient.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/json.h"
@@ -28,7 +29,8 @@
 #define MESSAGE_MAX (64u * 1024 * 1024)
 
 struct er_cdp {
-    struct mg_connection *conn;
+    struct mg_connection *conn; /* CivetWeb's client, or */
+    er_wsc *wsc;                /* errand's own (er_cdp_connect_direct) */
     er_cdp_event_fn on_event;
     void *payload;
     pthread_mutex_t lock;
@@ -121,6 +123,45 @@ static void set_nodelay(int port)
     closedir(d);
 }
 
+static er_cdp *cdp_new(er_cdp_event_fn fn, void *payload)
+{
+    er_cdp *c = er_xcalloc(1, sizeof *c);
+    c->on_event = fn;
+    c->payload = payload;
+    pthread_mutex_init(&c->lock, NULL);
+    pthread_cond_init(&c->cond, NULL);
+    er_buf_init(&c->partial, MESSAGE_MAX);
+    return c;
+}
+
+static bool on_message(const char *data, size_t len, void *ud)
+{
+    cJSON *msg = cJSON_ParseWithLength(data, len);
+    if (msg)
+        deliver(ud, msg);
+    return true;
+}
+
+static void on_closed(void *ud)
+{
+    on_close(NULL, ud);
+}
+
+int er_cdp_connect_direct(er_cdp **out, int port, const char *path, er_cdp_event_fn fn,
+                          void *payload, int timeout_ms, er_error *err)
+{
+    *out = NULL;
+    er_cdp *c = cdp_new(fn, payload);
+    int rc =
+        er_wsc_connect(&c->wsc, port, path, MESSAGE_MAX, timeout_ms, on_message, on_closed, c, err);
+    if (rc) {
+        er_cdp_close(c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
 int er_cdp_connect(er_cdp **out, int port, const char *path, er_cdp_event_fn fn, void *payload,
                    er_error *err)
 {
@@ -128,12 +169,7 @@ int er_cdp_connect(er_cdp **out, int port, const char *path, er_cdp_event_fn fn,
     int rc = er_ws_load(err);
     if (rc)
         return rc;
-    er_cdp *c = er_xcalloc(1, sizeof *c);
-    c->on_event = fn;
-    c->payload = payload;
-    pthread_mutex_init(&c->lock, NULL);
-    pthread_cond_init(&c->cond, NULL);
-    er_buf_init(&c->partial, MESSAGE_MAX);
+    er_cdp *c = cdp_new(fn, payload);
     char ebuf[256] = "";
     /* No Origin: Chromium refuses a WebSocket upgrade from an origin it was not told to allow. */
     c->conn = er_ws.mg_connect_websocket_client("127.0.0.1", port, 0, ebuf, sizeof ebuf, path, NULL,
@@ -156,6 +192,7 @@ void er_cdp_close(er_cdp *c)
         return;
     if (c->conn)
         er_ws.mg_close_connection(c->conn); /* joins the reader thread */
+    er_wsc_close(c->wsc);                   /* so does this */
     cJSON_Delete(c->reply);
     er_buf_release(&c->partial);
     pthread_cond_destroy(&c->cond);
@@ -173,9 +210,16 @@ static int write_message(er_cdp *c, int id, const char *session, const char *met
         er_json_add_str(m, "sessionId", session);
     char *text = er_json_print(m);
     cJSON_Delete(m);
-    int n = er_ws.mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, text, strlen(text));
+    int rc;
+    if (c->wsc)
+        rc = er_wsc_send(c->wsc, text, strlen(text));
+    else
+        rc = er_ws.mg_websocket_client_write(c->conn, MG_WEBSOCKET_OPCODE_TEXT, text,
+                                             strlen(text)) > 0
+                 ? 0
+                 : -1;
     free(text);
-    return n > 0 ? 0 : -1;
+    return rc;
 }
 
 int er_cdp_send(er_cdp *c, const char *session, const char *method, cJSON *params)
@@ -280,6 +324,14 @@ int er_cdp_call(er_cdp *c, const char *session, const char *method, cJSON *param
     if (e) {
         rc = er_error_set(err, ER_EINVAL, "%s: %s", method,
                           er_json_str(e, "message") ? er_json_str(e, "message") : "failed");
+        cJSON_Delete(reply);
+        return rc;
+    }
+    if (er_str_eq(er_json_str(reply, "type"), "error")) { /* WebDriver BiDi's shape */
+        const char *m = er_json_str(reply, "message");
+        rc = er_error_set(err, ER_EINVAL, "%s: %s%s%s", method,
+                          er_json_str(reply, "error") ? er_json_str(reply, "error") : "failed",
+                          er_str_empty(m) ? "" : ": ", er_str_empty(m) ? "" : m);
         cJSON_Delete(reply);
         return rc;
     }

@@ -1,6 +1,8 @@
 /* cdp.h — one Chrome DevTools Protocol connection (a WebSocket to the
  * browser's debugging endpoint): commands with ids and timeouts, events to a
- * callback.  Internal to the chromium backend.
+ * callback.  Internal to the chromium backend, and to the firefox one:
+ * WebDriver BiDi frames its messages the same way (an answer of type
+ * "error" fails the call).
  *
  * Threads: er_cdp_call is made by one thread at a time (the browser's user);
  * events arrive on CivetWeb's reader thread, which may er_cdp_send (never
@@ -22,6 +24,10 @@ typedef void (*er_cdp_event_fn)(er_cdp *c, const char *method, const cJSON *para
 /* Connects to ws://127.0.0.1:port/path.  OWNED: er_cdp_close. */
 int er_cdp_connect(er_cdp **out, int port, const char *path, er_cdp_event_fn fn, void *payload,
                    er_error *err);
+/* The same over errand's own WebSocket client (wsclient.h), which sends
+ * the port in its Host header as Firefox requires. */
+int er_cdp_connect_direct(er_cdp **out, int port, const char *path, er_cdp_event_fn fn,
+                          void *payload, int timeout_ms, er_error *err);
 void er_cdp_close(er_cdp *c);
 
 /* Sends method(params) (TAKES params; NULL: {}) in session (NULL: the

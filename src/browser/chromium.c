@@ -14,6 +14,7 @@
  * process and their requests are held the same way; pop-ups are blocked
  * (--block-new-web-contents), so no target escapes the interception. */
 #include "cdp.h"
+#include "launch.h"
 #include "errand/alloc.h"
 #include "errand/base64.h"
 #include "errand/browser.h"
@@ -46,10 +47,7 @@
 
 typedef struct chromium {
     er_browser base;
-    pid_t pid;
-    int status; /* wait status once reaped */
-    bool reaped;
-    char *profile;
+    er_browser_proc proc;
     er_cdp *cdp;
     char session[128];
     char target[128]; /* also the main frame's id */
@@ -59,11 +57,7 @@ typedef struct chromium {
     bool loading;
     char blocked[256]; /* the guard's first refusal since the last navigation */
     int nblocked;
-    char **block_patterns; /* er_browser_block's lists */
-    size_t nblock_patterns;
-    char **block_types;
-    size_t nblock_types;
-    er_browser_limits limits; /* its memory and processes (browser_limits.h) */
+    er_browser_filter filter; /* er_browser_block's lists */
 } chromium;
 
 static const char *const binaries[] = { "/usr/lib/chromium/chromium", "/usr/bin/chromium",
@@ -76,56 +70,6 @@ static chromium *cr(er_browser *b)
 
 /* ---- the guard, on the reader thread ---- */
 
-static int guard_url(const er_netguard *g, const char *url, er_error *err)
-{
-    /* Not network fetches: the browser makes them from memory. */
-    if (er_str_starts(url, "data:") || er_str_starts(url, "blob:") || er_str_starts(url, "about:"))
-        return 0;
-    int rc = er_netguard_check_scheme(url, err);
-    if (rc)
-        return rc;
-    er_url u;
-    if ((rc = er_url_parse(&u, url, err)) != 0)
-        return rc;
-    char host[256];
-    size_t hl = u.host ? strlen(u.host) : 0;
-    bool br = hl > 2 && u.host[0] == '[';
-    snprintf(host, sizeof host, "%.*s", (int)(br ? hl - 2 : hl), br ? u.host + 1 : u.host);
-    struct addrinfo hints = { .ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM }, *ai = NULL;
-    int gai = getaddrinfo(host, NULL, &hints, &ai);
-    if (gai != 0)
-        rc = er_error_set(err, ER_EUNAVAIL, "cannot resolve '%s': %s", host, gai_strerror(gai));
-    for (struct addrinfo *a = ai; a && rc == 0; a = a->ai_next)
-        rc = er_netguard_check(g, u.host, a->ai_addr, err); /* every address the browser may pick */
-    if (ai)
-        freeaddrinfo(ai);
-    er_url_release(&u);
-    return rc;
-}
-
-/* Chromium reports fetch() as XHR at times and as Fetch at others: the
- * two names block both. */
-static bool type_is(const char *type, const char *want)
-{
-    bool scripted = strcasecmp(want, "fetch") == 0 || strcasecmp(want, "xhr") == 0;
-    if (scripted)
-        return strcasecmp(type, "fetch") == 0 || strcasecmp(type, "xhr") == 0;
-    return strcasecmp(type, want) == 0;
-}
-
-/* Whether the user's block lists name this request; called with lock held. */
-static bool user_blocked(chromium *b, const char *url, const char *type)
-{
-    for (size_t i = 0; i < b->nblock_types; i++)
-        if (type && type_is(type, b->block_types[i]))
-            return true;
-    for (size_t i = 0; i < b->nblock_patterns; i++)
-        if (er_glob_segment(b->block_patterns[i], strlen(b->block_patterns[i]), url, strlen(url),
-                            false))
-            return true;
-    return false;
-}
-
 static void request_paused(chromium *b, er_cdp *c, const cJSON *params, const char *session)
 {
     const char *id = er_json_str(params, "requestId");
@@ -135,12 +79,11 @@ static void request_paused(chromium *b, er_cdp *c, const cJSON *params, const ch
     er_error e = { 0 };
     cJSON *p = cJSON_CreateObject();
     er_json_add_str(p, "requestId", id);
-    pthread_mutex_lock(&b->lock);
-    bool mine = url && user_blocked(b, url, er_json_str(params, "resourceType"));
-    pthread_mutex_unlock(&b->lock);
+    bool mine =
+        url && er_browser_filter_blocks(&b->filter, url, er_json_str(params, "resourceType"));
     if (mine) {
         er_error_set(&e, ER_EDENIED, "blocked by browser_block");
-    } else if (url && guard_url(b->guard, url, &e) == 0) {
+    } else if (url && er_browser_guard_url(b->guard, url, &e) == 0) {
         er_cdp_send(c, session, "Fetch.continueRequest", p);
         return;
     }
@@ -176,7 +119,7 @@ static void on_event(er_cdp *c, const char *method, const cJSON *params, const c
     else if (strcmp(method, "Page.frameStoppedLoading") == 0)
         set_loading(b, params, false);
     else if (strcmp(method, "Inspector.targetCrashed") == 0)
-        er_cdp_fail(c, er_browser_limits_oom(&b->limits)
+        er_cdp_fail(c, er_browser_limits_oom(&b->proc.limits)
                            ? "the page crashed: it used more memory than browser.memory_max "
                              "allows, and its renderer was killed"
                            : "the page crashed (its renderer process died)");
@@ -186,16 +129,6 @@ static void on_event(er_cdp *c, const char *method, const cJSON *params, const c
 }
 
 /* ---- the process ---- */
-
-static const char *find_binary(const char *given)
-{
-    if (given)
-        return access(given, X_OK) == 0 ? given : NULL;
-    for (size_t i = 0; binaries[i]; i++)
-        if (access(binaries[i], X_OK) == 0)
-            return binaries[i];
-    return NULL;
-}
 
 static char **chromium_argv(const char *bin, const er_browser_opts *o, const char *profile)
 {
@@ -233,93 +166,21 @@ static char **chromium_argv(const char *bin, const er_browser_opts *o, const cha
     return v;
 }
 
-static void free_argv(char **v)
-{
-    for (size_t i = 0; v && v[i]; i++)
-        free(v[i]);
-    free(v);
-}
-
-/* The environment with TMPDIR inside the profile: Chromium's singleton
- * socket directory goes there, and is deleted with the profile.  Made before
- * fork: the child of a threaded process may not allocate. */
-static char **child_env(const char *profile)
-{
-    extern char **environ;
-    size_t n = 0;
-    while (environ[n])
-        n++;
-    char **v = er_xcalloc(n + 2, sizeof *v);
-    size_t k = 0;
-    for (size_t i = 0; i < n; i++)
-        if (!er_str_starts(environ[i], "TMPDIR="))
-            v[k++] = er_xstrdup(environ[i]);
-    char *tmpdir = er_xasprintf("%s/tmp", profile);
-    if (mkdir(tmpdir, 0700) == 0)
-        v[k++] = er_xasprintf("TMPDIR=%s", tmpdir);
-    free(tmpdir);
-    return v;
-}
-
 static int spawn(chromium *b, const char *bin, const er_browser_opts *o, er_error *err)
 {
-    char **argv = chromium_argv(bin, o, b->profile);
-    char *log = er_xasprintf("%s/chromium.log", b->profile);
-    char **envp = child_env(b->profile);
-    er_browser_limits_prepare(&b->limits, o->memory_max, o->pids_max);
-    pid_t pid = fork();
-    if (pid == 0) {
-        setpgid(0, 0); /* stopped as a group: its helpers too */
-        er_browser_limits_enter(&b->limits);
-        prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlives errand */
-        int in = open("/dev/null", O_RDONLY), out = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-        if (in >= 0)
-            dup2(in, 0);
-        if (out >= 0) {
-            dup2(out, 1);
-            dup2(out, 2);
-        }
-        execve(argv[0], argv, envp);
-        _exit(127);
-    }
-    free(log);
-    free_argv(argv);
-    free_argv(envp);
-    if (pid < 0)
-        return er_error_set(err, ER_EIO, "cannot start Chromium: %s", strerror(errno));
-    b->pid = pid;
-    return 0;
-}
-
-static bool exited(chromium *b)
-{
-    if (b->reaped)
-        return true;
-    if (b->pid > 0 && waitpid(b->pid, &b->status, WNOHANG) == b->pid)
-        b->reaped = true;
-    return b->reaped;
-}
-
-/* The last line Chromium printed, for an error message. */
-static void last_log_line(chromium *b, char *out, size_t n)
-{
-    out[0] = '\0';
-    char *path = er_xasprintf("%s/chromium.log", b->profile);
-    FILE *f = fopen(path, "r");
-    free(path);
-    if (!f)
-        return;
-    char line[512];
-    while (fgets(line, sizeof line, f))
-        if (!er_str_empty(er_str_trim(line)))
-            er_strlcpy(out, line, n);
-    fclose(f);
+    char **argv = chromium_argv(bin, o, b->proc.profile);
+    char **envp = er_browser_proc_env(&b->proc, NULL);
+    er_browser_proc_limit(&b->proc, o->memory_max, o->pids_max);
+    int rc = er_browser_proc_spawn(&b->proc, argv, envp, "Chromium", err);
+    er_browser_strv_free(argv);
+    er_browser_strv_free(envp);
+    return rc;
 }
 
 /* Port and path from DevToolsActivePort, once Chromium has written it. */
 static int wait_endpoint(chromium *b, int *port, char *path, size_t pathsize, er_error *err)
 {
-    char *file = er_xasprintf("%s/DevToolsActivePort", b->profile);
+    char *file = er_xasprintf("%s/DevToolsActivePort", b->proc.profile);
     int rc = ER_ETIMEDOUT;
     for (int waited = 0; waited < START_TIMEOUT_MS; waited += POLL_MS) {
         FILE *f = fopen(file, "r");
@@ -335,11 +196,11 @@ static int wait_endpoint(chromium *b, int *port, char *path, size_t pathsize, er
                 break;
             }
         }
-        if (exited(b)) {
+        if (er_browser_proc_exited(&b->proc)) {
             char last[256];
-            last_log_line(b, last, sizeof last);
+            er_browser_proc_last_line(&b->proc, last, sizeof last);
             rc = er_error_set(err, ER_EUNAVAIL, "Chromium exited at start (status %d)%s%s",
-                              WIFEXITED(b->status) ? WEXITSTATUS(b->status) : -1,
+                              WIFEXITED(b->proc.status) ? WEXITSTATUS(b->proc.status) : -1,
                               last[0] ? ": " : "", last);
             break;
         }
@@ -354,46 +215,14 @@ static int wait_endpoint(chromium *b, int *port, char *path, size_t pathsize, er
     return rc;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st;
-    (void)flag;
-    (void)ftw;
-    remove(path);
-    return 0;
-}
-
-static void stop_process(chromium *b)
-{
-    if (b->pid <= 0 || exited(b))
-        return;
-    kill(-b->pid, SIGTERM);
-    for (int i = 0; i < 150 && !exited(b); i++)
-        nanosleep(&(struct timespec){ 0, POLL_MS * 1000000L }, NULL);
-    if (!exited(b)) {
-        kill(-b->pid, SIGKILL);
-        if (waitpid(b->pid, &b->status, 0) == b->pid)
-            b->reaped = true;
-    }
-}
-
-static void free_list(char **v, size_t n);
-
 static void cr_close(er_browser *base)
 {
     chromium *b = cr(base);
     if (b->cdp && er_cdp_usable(b->cdp, NULL))
         er_cdp_call(b->cdp, NULL, "Browser.close", NULL, 2000, NULL, NULL);
-    stop_process(b);
+    er_browser_proc_release(&b->proc); /* stops it before its connection is closed */
     er_cdp_close(b->cdp);
-    if (b->pid > 0)
-        kill(-b->pid, SIGKILL);            /* helpers that outlived the browser process */
-    er_browser_limits_release(&b->limits); /* and any that left the process group */
-    if (b->profile)
-        nftw(b->profile, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
-    free(b->profile);
-    free_list(b->block_patterns, b->nblock_patterns);
-    free_list(b->block_types, b->nblock_types);
+    er_browser_filter_release(&b->filter);
     pthread_mutex_destroy(&b->lock);
     free(b);
 }
@@ -463,7 +292,7 @@ static int setup_page(chromium *b, const er_browser_opts *o, er_error *err)
 static bool cr_alive(er_browser *base)
 {
     chromium *b = cr(base);
-    return !exited(b) && er_cdp_usable(b->cdp, NULL);
+    return !er_browser_proc_exited(&b->proc) && er_cdp_usable(b->cdp, NULL);
 }
 
 static int eval_value(chromium *b, const char *expr, int ms, cJSON **out, er_error *err)
@@ -581,17 +410,6 @@ static int cr_navigate(er_browser *base, const char *url, er_error *err)
     return settle_within(b, left > 0 ? left : 1, err);
 }
 
-static int decode_data(cJSON *r, er_buf *out, const char *what, er_error *err)
-{
-    const char *data = er_json_str(r, "data");
-    int rc = data ? er_base64_decode(out, data, strlen(data)) : ER_EPROTO;
-    if (rc == ER_ETOOBIG)
-        return er_error_set(err, rc, "the %s is larger than %zu bytes", what, out->max);
-    if (rc)
-        return er_error_set(err, ER_EPROTO, "Chromium sent a %s that is not base64", what);
-    return 0;
-}
-
 static int cr_screenshot(er_browser *base, bool full_page, er_buf *png, er_error *err)
 {
     chromium *b = cr(base);
@@ -618,7 +436,7 @@ static int cr_screenshot(er_browser *base, bool full_page, er_buf *png, er_error
     }
     if ((rc = call(b, "Page.captureScreenshot", p, b->cmd_ms * 3, &r, err)))
         return rc;
-    rc = decode_data(r, png, "screenshot", err);
+    rc = er_browser_decode_data(r, png, "screenshot", "Chromium", err);
     cJSON_Delete(r);
     return rc;
 }
@@ -631,7 +449,7 @@ static int cr_pdf(er_browser *base, er_buf *pdf, er_error *err)
     int rc = call(b, "Page.printToPDF", p, b->cmd_ms * 3, &r, err);
     if (rc)
         return rc;
-    rc = decode_data(r, pdf, "PDF", err);
+    rc = er_browser_decode_data(r, pdf, "PDF", "Chromium", err);
     cJSON_Delete(r);
     return rc;
 }
@@ -700,37 +518,11 @@ static int cr_set_cookies(er_browser *base, const char *json, er_error *err)
     return er_cdp_call(b->cdp, NULL, "Storage.setCookies", p, b->cmd_ms, NULL, err);
 }
 
-static void free_list(char **v, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(v[i]);
-    free(v);
-}
-
-static char **copy_list(const char *const *v, size_t n)
-{
-    char **c = er_xcalloc(n + 1, sizeof *c);
-    for (size_t i = 0; i < n; i++)
-        c[i] = er_xstrdup(v[i]);
-    return c;
-}
-
 static int cr_block(er_browser *base, const char *const *patterns, size_t npatterns,
                     const char *const *types, size_t ntypes, er_error *err)
 {
     (void)err;
-    chromium *b = cr(base);
-    char **p = copy_list(patterns, npatterns), **t = copy_list(types, ntypes);
-    pthread_mutex_lock(&b->lock);
-    char **oldp = b->block_patterns, **oldt = b->block_types;
-    size_t nop = b->nblock_patterns, not = b->nblock_types;
-    b->block_patterns = p;
-    b->nblock_patterns = npatterns;
-    b->block_types = t;
-    b->nblock_types = ntypes;
-    pthread_mutex_unlock(&b->lock);
-    free_list(oldp, nop);
-    free_list(oldt, not );
+    er_browser_filter_set(&cr(base)->filter, patterns, npatterns, types, ntypes);
     return 0;
 }
 
@@ -806,7 +598,7 @@ const er_browser_backend er_browser_chromium = {
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)
 {
     *out = NULL;
-    const char *bin = find_binary(o->binary);
+    const char *bin = er_browser_find_binary(o->binary, binaries);
     if (!bin)
         return er_error_set(err, ER_ENOTFOUND,
                             "Chromium is not installed (%s not found): "
@@ -819,19 +611,15 @@ static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)
     b->guard = o->guard;
     b->page_ms = o->page_timeout_ms;
     b->cmd_ms = o->command_timeout_ms;
-    const char *tmp = getenv("TMPDIR");
-    b->profile = er_xasprintf("%s/errand-chromium-XXXXXX", er_str_empty(tmp) ? "/tmp" : tmp);
-    if (!mkdtemp(b->profile)) {
-        int rc = er_error_set(err, ER_EIO, "cannot make a browser profile in %s: %s",
-                              er_str_empty(tmp) ? "/tmp" : tmp, strerror(errno));
-        free(b->profile);
-        b->profile = NULL;
+    er_browser_filter_init(&b->filter);
+    int rc = er_browser_proc_profile(&b->proc, "chromium", err);
+    if (rc) {
         cr_close(&b->base);
         return rc;
     }
     int port = 0;
     char path[256];
-    int rc = spawn(b, bin, o, err);
+    rc = spawn(b, bin, o, err);
     if (rc == 0)
         rc = wait_endpoint(b, &port, path, sizeof path, err);
     if (rc == 0)
@@ -843,7 +631,7 @@ static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)
         return rc;
     }
     er_log(ER_LOG_DEBUG, "browser", "chromium %d started, DevTools on 127.0.0.1:%d, limits: %s",
-           (int)b->pid, port, er_browser_limits_kind(&b->limits));
+           (int)b->proc.pid, port, er_browser_limits_kind(&b->proc.limits));
     *out = &b->base;
     return 0;
 }

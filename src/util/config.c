@@ -97,7 +97,8 @@ const er_config_key er_config_keys[] = {
       "20000", "Vectors a memory search scans exactly; above that it uses the HNSW index" },
     { "browser", "engine", "ERRAND_BROWSER_ENGINE", ER_CFG_STR, OFF(browser_engine), false,
       "chromium",
-      "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools Protocol)" },
+      "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools "
+      "Protocol) or firefox (Firefox ESR over WebDriver BiDi)" },
     { "browser", "binary", "ERRAND_BROWSER_BINARY", ER_CFG_STR, OFF(browser_binary), false, NULL,
       "Path of the browser program (default: the engine's Debian path, "
       "/usr/lib/chromium/chromium)" },
