@@ -59,6 +59,8 @@ typedef struct er_config {
     long approval_timeout; /* seconds to wait for a y/n answer */
     long llm_timeout;      /* seconds per request */
     long llm_retries;
+    long llm_context_window; /* tokens the model reads at most; 0: known for the model */
+    long llm_compact_at;     /* percent of the window past which history is compacted */
     /* the web tools (research agent) */
     char *search_provider; /* "searxng", "brave", "tavily"; NULL: chosen from the settings */
     char *search_url;      /* the provider's base URL (SearXNG's is required) */

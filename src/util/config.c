@@ -53,6 +53,13 @@ const er_config_key er_config_keys[] = {
       "Seconds one LLM request may take" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
+    { "llm", "context_window", "ERRAND_LLM_CONTEXT_WINDOW", ER_CFG_LONG, OFF(llm_context_window),
+      false, "0",
+      "Tokens the model reads at most (0: known for common models, else 8192); a conversation "
+      "past llm.compact_at percent of it has its older turns compacted into a summary" },
+    { "llm", "compact_at", "ERRAND_LLM_COMPACT_AT", ER_CFG_LONG, OFF(llm_compact_at), false, "80",
+      "Percent of the context window a request may fill before older turns are compacted "
+      "(10-95)" },
     { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,
       "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, "
       "else the one whose API key is set)" },
