@@ -50,7 +50,6 @@ check "the compacting task is running" test -n "$id"
 if [ -z "$NETWORKED" ]; then
   kill -9 "$ask"; wait "$ask" 2>/dev/null
 else
-  start_worker research; logf=$WORKER_LOG
   kill -9 "$research"; wait "$research" 2>/dev/null
 fi
 shown=$("$ERRAND_BIN" conv show "$conv")
@@ -65,6 +64,7 @@ if [ -z "$NETWORKED" ]; then
   last="QID:final"
 else
   # Another worker takes the task over and compacts again.
+  start_worker research
   wait "$ask"; rc=$?
   expect_eq "the task taken over succeeds" "$rc" 0
   expect_eq "its answer" "$(cat "$T/out.$n")" "noted"
