@@ -3,9 +3,10 @@
 # that follows carries the summary (fenced as data) and the recent turns only,
 # the latest instruction verbatim.  The messages all stay in the store.  A
 # process killed while the model summarises loses nothing: the next run
-# compacts again.  A conversation resumed later (-c, a new process) starts from
-# the stored summary.
+# compacts again.  A conversation resumed later (ask -c, a new process, the
+# TUI) starts from the stored summary.
 . "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/tui_lib.sh"
 cat > "$T/s.json" <<'JSON'
 {"turns":[
  {"match":"\"name\":\"route\"","repeat":true,"tool_calls":[{"id":"r1","name":"route","arguments":{"steps":[{"agent":"research","request":""}],"confidence":0.9}}]},
@@ -96,5 +97,21 @@ check "the oldest turn stays out" sh -c "! grep -q 'QID:1 ' <<'EOF2'
 $msgs
 EOF2"
 expect_eq "no new compaction for a turn that fits" "$(grep -c "You compact a conversation" "$FAKE_REC")" "$ncompact"
+# The TUI resumes it too: the next request from its chat carries the summary.
+tui_shell 100 30
+tui_run -c
+expect_screen "the TUI shows the resumed conversation" "noted"
+type_text "QID:tui asked in the TUI"; keys Enter
+# The agent's request, not the supervisor's routing one.
+tui_asked() { grep -F "QID:tui" "$FAKE_REC" | grep -vqF '"name":"route"'; }
+check "the TUI's request reaches the agent's model" wait_for 30 tui_asked
+msgs=$(jget "$(grep -F "QID:tui" "$FAKE_REC" | grep -vF '"name":"route"' | tail -1)" body.messages)
+expect_contains "the TUI's request starts from the summary" "$msgs" "SUMMARY-NOTES"
+check "the TUI's request leaves the oldest turn out" sh -c "! grep -q 'QID:1 ' <<'EOF2'
+$msgs
+EOF2"
+wait_idle research
+keys C-d
+expect_restored "quit" 0
 check "all the messages are still shown" test "$("$ERRAND_BIN" conv show "$conv" | grep -o 'QID:[0-9a-z]*' | sort -u | wc -l)" -ge "$((n + 1))"
 finish
