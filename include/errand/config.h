@@ -76,6 +76,7 @@ typedef struct er_config {
     /* shared memory (memory.h) */
     char *memory_embedding_model; /* NULL: offline hashed n-grams */
     long memory_exact_max;        /* vectors scanned exactly before the index is used */
+    char *memory_quantize;        /* the index's vectors: "float32" (default) or "int8" */
     /* the browser tools (browser_pool.h) */
     char *browser_engine;   /* "chromium" */
     char *browser_binary;   /* NULL: the engine's Debian path */

@@ -32,6 +32,8 @@ typedef struct er_memory er_memory;
 typedef struct er_memory_opts {
     er_embedder_opts embed; /* model NULL: offline hashing */
     int exact_max;          /* 0: ER_MEMORY_EXACT_MAX; < 0: always the index */
+    bool int8;              /* the index keeps int8-quantised vectors (memory.quantize); its
+                               candidates are scored again with the stored float32 ones */
 } er_memory_opts;
 
 typedef enum { ER_MEMORY_HYBRID = 0, ER_MEMORY_TEXT, ER_MEMORY_VECTOR } er_memory_mode;

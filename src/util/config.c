@@ -91,6 +91,10 @@ const er_config_key er_config_keys[] = {
       "offline hashed n-grams)" },
     { "memory", "exact_max", "ERRAND_MEMORY_EXACT_MAX", ER_CFG_LONG, OFF(memory_exact_max), false,
       "20000", "Vectors a memory search scans exactly; above that it uses the HNSW index" },
+    { "memory", "quantize", "ERRAND_MEMORY_QUANTIZE", ER_CFG_STR, OFF(memory_quantize), false,
+      "float32",
+      "Vectors of the HNSW index in memory: float32, or int8 (a quarter of the memory; the "
+      "candidates are scored again with the stored float32 vectors)" },
     { "browser", "engine", "ERRAND_BROWSER_ENGINE", ER_CFG_STR, OFF(browser_engine), false,
       "chromium",
       "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools Protocol)" },
