@@ -108,6 +108,7 @@ static const char schemas[] =
     "\"source\":{\"type\":\"string\",\"nullable\":true},"
     "\"owner\":{\"type\":\"string\",\"enum\":[\"user\",\"shared\"]},"
     "\"untrusted\":{\"type\":\"boolean\"},\"score\":{\"type\":\"number\"},"
+    "\"hash\":{\"type\":\"string\"},\"expires\":{\"type\":\"string\",\"format\":\"date-time\"},"
     "\"new\":{\"type\":\"boolean\"},"
     "\"created\":{\"type\":\"string\",\"format\":\"date-time\"},"
     "\"updated\":{\"type\":\"string\",\"format\":\"date-time\"}}},"

@@ -10,28 +10,9 @@
 
 #include <stdlib.h>
 
-static cJSON *item_json(const er_memory_item *m)
-{
-    cJSON *j = cJSON_CreateObject();
-    char ts[32];
-    er_json_add_str(j, "id", m->id);
-    er_json_add_str(j, "text", m->text);
-    er_json_add_str(j, "kind", m->kind);
-    er_json_add_str(j, "scope", m->scope);
-    er_json_add_str(j, "scope_id", m->scope_id && *m->scope_id ? m->scope_id : NULL);
-    er_json_add_str(j, "source", m->source && *m->source ? m->source : NULL);
-    er_json_add_str(j, "owner", m->user_id && *m->user_id ? "user" : "shared");
-    er_json_add_bool(j, "untrusted", m->untrusted);
-    er_time_iso(m->created_ms, ts, sizeof ts);
-    er_json_add_str(j, "created", ts);
-    er_time_iso(m->updated_ms, ts, sizeof ts);
-    er_json_add_str(j, "updated", ts);
-    return j;
-}
-
 static int add_item(const er_memory_item *m, void *payload)
 {
-    er_json_append(payload, item_json(m));
+    er_json_append(payload, er_memory_item_json(m));
     return 0;
 }
 
@@ -53,7 +34,7 @@ static int search(srv_req *r, er_memory_filter *f, const char *q, long limit, cJ
     size_t n = 0;
     rc = er_memory_search(mem, &query, &hits, &n, err);
     for (size_t i = 0; !rc && i < n; i++) {
-        cJSON *j = item_json(&hits[i].item);
+        cJSON *j = er_memory_item_json(&hits[i].item);
         er_json_add_num(j, "score", hits[i].score);
         er_json_append(arr, j);
     }
@@ -117,28 +98,36 @@ int srv_route_memory_add(srv_req *r)
         return srv_reply_error(r, 400, NULL, "%s", err.msg);
     if (rc)
         return srv_reply_err(r, &err);
-    cJSON *j = item_json(&item);
+    cJSON *j = er_memory_item_json(&item);
     er_json_add_bool(j, "new", created);
     return srv_reply_json(r, created ? 201 : 200, j);
+}
+
+/* The item r->params[0] names when the requester may see it; otherwise the
+ * reply (404 for another user's) is made and returned (nonzero). */
+static int visible_item(srv_req *r, er_store **st, er_memory_item *out)
+{
+    er_error err = { 0 };
+    int rc = er_env_store(r->s->env, st, &err);
+    if (!rc)
+        rc = er_store_memory_get(*st, r->params[0], out, &err);
+    if (!rc && !visible(r, out)) {
+        er_memory_item_release(out);
+        rc = ER_ENOTFOUND;
+    }
+    if (rc == ER_ENOTFOUND)
+        return srv_reply_error(r, 404, NULL, "no memory '%.64s'", r->params[0]);
+    return rc ? srv_reply_err(r, &err) : 0;
 }
 
 int srv_route_memory_get(srv_req *r)
 {
     er_store *st;
     er_memory_item m;
-    er_error err = { 0 };
-    int rc = er_env_store(r->s->env, &st, &err);
-    if (!rc)
-        rc = er_store_memory_get(st, r->params[0], &m, &err);
-    if (!rc && !visible(r, &m)) {
-        er_memory_item_release(&m);
-        rc = ER_ENOTFOUND;
-    }
-    if (rc == ER_ENOTFOUND)
-        return srv_reply_error(r, 404, NULL, "no memory '%.64s'", r->params[0]);
-    if (rc)
-        return srv_reply_err(r, &err);
-    cJSON *j = item_json(&m);
+    int status = visible_item(r, &st, &m);
+    if (status)
+        return status;
+    cJSON *j = er_memory_item_json(&m);
     er_memory_item_release(&m);
     return srv_reply_json(r, 200, j);
 }
@@ -147,22 +136,15 @@ int srv_route_memory_forget(srv_req *r)
 {
     er_store *st;
     er_memory_item m;
-    er_error err = { 0 };
-    int rc = er_env_store(r->s->env, &st, &err);
-    if (!rc)
-        rc = er_store_memory_get(st, r->params[0], &m, &err);
-    bool shared = !rc && (!m.user_id || !*m.user_id);
-    if (!rc && !visible(r, &m))
-        rc = ER_ENOTFOUND;
-    if (!rc)
-        er_memory_item_release(&m);
-    if (rc == ER_ENOTFOUND)
-        return srv_reply_error(r, 404, NULL, "no memory '%.64s'", r->params[0]);
-    if (rc)
-        return srv_reply_err(r, &err);
+    int status = visible_item(r, &st, &m);
+    if (status)
+        return status;
+    bool shared = !m.user_id || !*m.user_id;
+    er_memory_item_release(&m);
     if (shared && !r->user.admin)
         return srv_reply_error(r, 403, NULL, "only admins forget memories every user shares");
-    rc = er_store_memory_forget(st, r->params[0], shared ? "" : r->user.id, &err);
+    er_error err = { 0 };
+    int rc = er_store_memory_forget(st, r->params[0], shared ? "" : r->user.id, &err);
     if (rc == ER_ENOTFOUND)
         return srv_reply_error(r, 404, NULL, "no memory '%.64s'", r->params[0]);
     if (rc)

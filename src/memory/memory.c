@@ -3,6 +3,7 @@
 #include "errand/memory.h"
 #include "errand/alloc.h"
 #include "errand/digest.h"
+#include "errand/json.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/vecindex.h"
@@ -423,4 +424,28 @@ void er_memory_hits_free(er_memory_hit *hits, size_t n)
     for (size_t i = 0; i < n; i++)
         er_memory_item_release(&hits[i].item);
     free(hits);
+}
+
+cJSON *er_memory_item_json(const er_memory_item *m)
+{
+    cJSON *j = cJSON_CreateObject();
+    char ts[32];
+    er_json_add_str(j, "id", m->id);
+    er_json_add_str(j, "text", m->text);
+    er_json_add_str(j, "kind", m->kind);
+    er_json_add_str(j, "scope", m->scope);
+    er_json_add_str(j, "scope_id", m->scope_id && *m->scope_id ? m->scope_id : NULL);
+    er_json_add_str(j, "source", m->source && *m->source ? m->source : NULL);
+    er_json_add_str(j, "owner", m->user_id && *m->user_id ? "user" : "shared");
+    er_json_add(j, "untrusted", cJSON_CreateBool(m->untrusted));
+    er_json_add_str(j, "hash", m->hash);
+    er_time_iso(m->created_ms, ts, sizeof ts);
+    er_json_add_str(j, "created", ts);
+    er_time_iso(m->updated_ms, ts, sizeof ts);
+    er_json_add_str(j, "updated", ts);
+    if (m->expires_ms) {
+        er_time_iso(m->expires_ms, ts, sizeof ts);
+        er_json_add_str(j, "expires", ts);
+    }
+    return j;
 }

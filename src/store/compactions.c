@@ -71,34 +71,3 @@ int er_store_compaction_latest(er_store *st, const char *conv_id, er_compaction 
                           conv_id ? conv_id : "");
     return rc;
 }
-
-typedef struct after_ctx {
-    er_msg_fn fn;
-    void *payload;
-} after_ctx;
-
-static int after_row(const er_sql_value *cols, int ncols, void *payload)
-{
-    after_ctx *c = payload;
-    if (ncols < 6)
-        return 1;
-    er_message m;
-    m.id = er_sql_col_int(&cols[0]);
-    er_sql_col_id(m.conversation_id, &cols[1]);
-    er_sql_col_id(m.task_id, &cols[2]);
-    m.role = er_sql_col_borrow(&cols[3]);
-    m.content = er_sql_col_borrow(&cols[4]);
-    m.created_ms = er_sql_col_int(&cols[5]);
-    return c->fn(&m, c->payload);
-}
-
-int er_store_msg_list_after(er_store *st, const char *conv_id, int64_t after_id, er_msg_fn fn,
-                            void *payload, er_error *err)
-{
-    after_ctx c = { fn, payload };
-    er_sql_value params[] = { ER_SQL_S(conv_id), ER_SQL_I(after_id) };
-    return er_sql_query(st,
-                        "SELECT id, conversation_id, task_id, role, content, created_ms "
-                        "FROM messages WHERE conversation_id = ? AND id > ? ORDER BY id",
-                        params, 2, after_row, &c, err);
-}
