@@ -4,7 +4,7 @@
  * (the recall floor is tests/unit/test_vecindex.c's).
  *
  *   errand_memory_bench [--n N] [--dim D] [--queries Q] [--m M] [--efc EF]
- *                       [--clusters C] [--dump FILE]
+ *                       [--clusters C] [--dump FILE] [--int8]
  *
  * The vectors are clustered (C centres, default 1000; 0: uniform on the
  * sphere), as embeddings of related texts are.  --dump writes them (N data
@@ -90,6 +90,17 @@ static long arg_long(int argc, char **argv, const char *name, long def)
     return def;
 }
 
+typedef struct bench_vecs {
+    const float *data;
+    int dim;
+} bench_vecs;
+
+static const float *bench_vec(int64_t label, void *payload)
+{
+    const bench_vecs *v = payload;
+    return v->data + (size_t)label * (size_t)v->dim;
+}
+
 int main(int argc, char **argv)
 {
     size_t n = (size_t)arg_long(argc, argv, "--n", 100000);
@@ -99,9 +110,12 @@ int main(int argc, char **argv)
     int efc = (int)arg_long(argc, argv, "--efc", 200);
     int clusters = (int)arg_long(argc, argv, "--clusters", 1000);
     const char *dump = NULL;
-    for (int i = 1; i + 1 < argc; i++)
-        if (strcmp(argv[i], "--dump") == 0)
+    bool int8 = false; /* the index keeps int8 vectors; 4k candidates scored again in float32 */
+    for (int i = 1; i < argc; i++) {
+        if (i + 1 < argc && strcmp(argv[i], "--dump") == 0)
             dump = argv[i + 1];
+        int8 |= strcmp(argv[i], "--int8") == 0;
+    }
     float *data = malloc((n + (size_t)nq) * (size_t)dim * sizeof *data);
     if (!data) {
         fprintf(stderr, "memory_bench: out of memory\n");
@@ -118,10 +132,12 @@ int main(int argc, char **argv)
         }
         fclose(f);
     }
-    printf("memory vectors: n %zu, dim %d, %d queries, %s, HNSW m %d ef_construction %d\n", n, dim,
-           nq, clusters ? "clustered" : "uniform", m, efc);
+    printf("memory vectors: n %zu, dim %d, %d queries, %s, HNSW m %d ef_construction %d%s\n", n,
+           dim, nq, clusters ? "clustered" : "uniform", m, efc, int8 ? ", int8 (4k rescored)" : "");
 
-    er_hnsw *h = er_hnsw_new(dim, &(er_hnsw_params){ .m = m, .ef_construction = efc });
+    er_hnsw *h =
+        er_hnsw_new(dim, &(er_hnsw_params){ .m = m, .ef_construction = efc, .int8 = int8 });
+    bench_vecs bv = { data, dim };
     double t0 = now_s();
     for (size_t i = 0; i < n; i++)
         er_hnsw_add(h, data + i * (size_t)dim, (int64_t)i);
@@ -130,7 +146,7 @@ int main(int argc, char **argv)
 
     double *lat = malloc((size_t)nq * sizeof *lat);
     int64_t(*truth)[K] = malloc((size_t)nq * sizeof *truth);
-    float scores[K];
+    float scores[4 * K];
     for (int q = 0; q < nq; q++) {
         double s = now_s();
         er_vec_scan(data, n, dim, queries + (size_t)q * (size_t)dim, K, truth[q], scores);
@@ -141,9 +157,12 @@ int main(int argc, char **argv)
     for (size_t e = 0; e < sizeof efs / sizeof *efs; e++) {
         int found = 0;
         for (int q = 0; q < nq; q++) {
-            int64_t got[K];
+            int64_t got[4 * K];
+            const float *qv = queries + (size_t)q * (size_t)dim;
             double s = now_s();
-            int k = er_hnsw_search(h, queries + (size_t)q * (size_t)dim, K, efs[e], got, scores);
+            int k = er_hnsw_search(h, qv, int8 ? 4 * K : K, efs[e], got, scores);
+            if (int8)
+                k = er_vec_rerank(qv, dim, got, scores, k, K, bench_vec, &bv);
             lat[q] = now_s() - s;
             for (int i = 0; i < K; i++)
                 for (int j = 0; j < k; j++)

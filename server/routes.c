@@ -38,6 +38,26 @@ static const srv_field conv_query[] = {
       "At most this many, most recently active first (default 50)" },
     { NULL, 0, false, 0, NULL },
 };
+static const srv_field memory_query[] = {
+    { "q", SRV_T_STRING, false, 1000,
+      "Search: full text and meaning fused, best first (default: list, newest first)" },
+    { "kind", SRV_T_STRING, false, 32, "Only this kind: fact, preference, summary or chunk" },
+    { "scope", SRV_T_STRING, false, 32, "Only this scope: user, conversation, agent or global" },
+    { "limit", SRV_T_INT, false, 500, "At most this many (default 50)" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_field memory_body[] = {
+    { "text", SRV_T_STRING, true, 64 * 1024,
+      "What to remember; the same text in the same place updates it" },
+    { "kind", SRV_T_STRING, false, 32, "fact (default), preference, summary or chunk" },
+    { "scope", SRV_T_STRING, false, 32,
+      "user (default), conversation, agent or global (default for shared)" },
+    { "scope_id", SRV_T_STRING, false, 64, "The conversation id or agent name of the scope" },
+    { "source", SRV_T_STRING, false, 2048, "Where it comes from: a task id, URL, message id" },
+    { "untrusted", SRV_T_BOOL, false, 0, "It came from outside content: data, never orders" },
+    { "shared", SRV_T_BOOL, false, 0, "Admins: every user sees it" },
+    { NULL, 0, false, 0, NULL },
+};
 static const srv_field login_query[] = {
     { "login_hint", SRV_T_STRING, false, 256, "Passed on to the provider" },
     { NULL, 0, false, 0, NULL },
@@ -107,6 +127,31 @@ static const srv_resp_doc conv_resp[] = { { 200, "The conversation and its messa
                                           R_AUTH,
                                           { 404, "No such conversation (or not yours)", "Error" },
                                           R_END };
+static const srv_resp_doc memories_resp[] = {
+    { 200, "Your memories and the shared ones (with a score when searched)", "MemoryList" },
+    { 400, "A query parameter is out of range", "Error" },
+    R_AUTH,
+    R_END
+};
+static const srv_resp_doc memory_add_resp[] = { { 200, "The same text was there: updated",
+                                                  "Memory" },
+                                                { 201, "Saved", "Memory" },
+                                                { 400, "Malformed body or a bad scope", "Error" },
+                                                R_AUTH,
+                                                { 403, "shared: admins only", "Error" },
+                                                { 413, "Body over server.max_body", "Error" },
+                                                { 415, "Body is not application/json", "Error" },
+                                                R_END };
+static const srv_resp_doc memory_resp[] = { { 200, "The memory", "Memory" },
+                                            R_AUTH,
+                                            { 404, "No such memory (or not yours)", "Error" },
+                                            R_END };
+static const srv_resp_doc memory_forget_resp[] = { { 200, "Forgotten", "Forgotten" },
+                                                   R_AUTH,
+                                                   { 403, "A shared memory: admins only", "Error" },
+                                                   { 404, "No such memory (or not yours)",
+                                                     "Error" },
+                                                   R_END };
 static const srv_resp_doc agents_resp[] = {
     { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END
 };
@@ -211,6 +256,16 @@ const srv_route srv_routes[] = {
       "Your conversations (admins: everyone's)", NULL, conv_query, convs_resp },
     { "GET", "/api/v1/conversations/{id}", srv_route_conv_get, "conversations.get", SRV_AUTH,
       "A conversation and its messages", NULL, NULL, conv_resp },
+    { "GET", "/api/v1/memory", srv_route_memory_list, "memory.list", SRV_AUTH | SRV_SLOW,
+      "Your memories and the shared ones; with q, searched (words and meaning)", NULL, memory_query,
+      memories_resp },
+    { "POST", "/api/v1/memory", srv_route_memory_add, "memory.add", SRV_AUTH | SRV_BODY | SRV_SLOW,
+      "Remember a text (embedded for search); yours unless shared", memory_body, NULL,
+      memory_add_resp },
+    { "GET", "/api/v1/memory/{id}", srv_route_memory_get, "memory.get", SRV_AUTH,
+      "One of your memories, or a shared one", NULL, NULL, memory_resp },
+    { "DELETE", "/api/v1/memory/{id}", srv_route_memory_forget, "memory.forget", SRV_AUTH,
+      "Forget one of your memories (a shared one: admins)", NULL, NULL, memory_forget_resp },
     { "GET", "/api/v1/agents", srv_route_agents_list, "agents.list", SRV_AUTH,
       "The agents: subagents, tools and live status of their queues", NULL, NULL, agents_resp },
     { "GET", "/api/v1/agents/{name}/config", srv_route_agent_config_get, "agents.config.get",

@@ -446,6 +446,11 @@ int srv_route_task_get(srv_req *r);
 int srv_route_task_cancel(srv_req *r);
 int srv_route_convs_list(srv_req *r);
 int srv_route_conv_get(srv_req *r);
+/* routes_memory.c: a user's own memories and the shared ones */
+int srv_route_memory_list(srv_req *r);
+int srv_route_memory_add(srv_req *r);
+int srv_route_memory_get(srv_req *r);
+int srv_route_memory_forget(srv_req *r);
 int srv_route_agents_list(srv_req *r);
 int srv_route_agent_config_get(srv_req *r);
 int srv_route_agent_config_put(srv_req *r);

@@ -64,7 +64,7 @@ static const panel_def panels[TUI_NPANELS] = {
     { "Memory",
       tui_memory_draw,
       tui_memory_key,
-      { { "↑↓", "move" }, { "Enter", "continue" }, { "/", "search" } } },
+      { { "↑↓", "move" }, { "Enter", "continue" }, { "/", "search" }, { "m", "memories" } } },
 };
 
 /* Keys every panel has; quitting is q outside the input line, Ctrl-D in it. */

@@ -1,6 +1,7 @@
 /* memory.c — the memory view: past conversations, newest first, to reopen
  * (Enter loads one into the chat, and the next request continues it), with
- * `/` searching titles and messages.
+ * `/` searching titles and messages; `m` switches to the tab of what the
+ * agents remember (memories.c) and back.
  *
  * A search keeps conversations in which every word of the query appears,
  * case-insensitively, in the title or in some message, and shows where the
@@ -35,13 +36,16 @@ struct tui_memory {
     char *query; /* NULL: no search */
     char *words[MAX_WORDS];
     int nwords;
-    size_t scanned; /* conversations looked at by the last load */
+    size_t scanned;      /* conversations looked at by the last load */
+    tui_memories *items; /* the memories tab */
+    bool show_items;
 };
 
 tui_memory *tui_memory_new(void)
 {
     tui_memory *m = er_xcalloc(1, sizeof *m);
     m->stale = true;
+    m->items = tui_memories_new();
     return m;
 }
 
@@ -71,18 +75,24 @@ void tui_memory_free(tui_memory *m)
         return;
     clear_rows(m);
     clear_query(m);
+    tui_memories_free(m->items);
     free(m);
 }
 
 void tui_memory_invalidate(tui_app *a)
 {
     a->memory->stale = true;
+    tui_memories_reload(a->memory->items);
     a->dirty = true;
 }
 
 void tui_memory_search(tui_app *a, const char *query)
 {
     tui_memory *m = a->memory;
+    if (m->show_items) {
+        tui_memories_search(a, m->items, query);
+        return;
+    }
     clear_query(m);
     char *q = er_xstrdup(query);
     er_str_trim(q);
@@ -218,9 +228,27 @@ static void draw_row(const tui_memory *m, const conv_row *r, int y, int w, bool 
     (void)m;
 }
 
+/* Which tab shows, and the key that switches. */
+static void draw_tabs(const tui_memory *m, int y, int w)
+{
+    tui_fill(y, 0, w, TUI_S_TEXT);
+    int x = 1;
+    x += tui_put(y, x, w - x, m->show_items ? TUI_S_DIM : TUI_S_BOLD, " Conversations ");
+    x += tui_put(y, x, w - x, m->show_items ? TUI_S_BOLD : TUI_S_DIM, " Memories ");
+    tui_put(y, x + 1, w - x - 1, TUI_S_DIM,
+            m->show_items ? "m: conversations · d d: forget" : "m: memories");
+}
+
 void tui_memory_draw(tui_app *a, tui_rect r)
 {
     tui_memory *m = a->memory;
+    draw_tabs(m, r.y, r.w);
+    r.y++;
+    r.h--;
+    if (m->show_items) {
+        tui_memories_draw(a, m->items, r);
+        return;
+    }
     if (m->stale)
         load(a);
     int y = r.y;
@@ -256,6 +284,13 @@ void tui_memory_draw(tui_app *a, tui_rect r)
 bool tui_memory_key(tui_app *a, const tui_key *k)
 {
     tui_memory *m = a->memory;
+    if (!k->fn && !k->alt && k->c == 'm') {
+        m->show_items = !m->show_items;
+        a->dirty = true;
+        return true;
+    }
+    if (m->show_items)
+        return tui_memories_key(a, m->items, k);
     if (m->stale)
         load(a); /* keys typed ahead act on what the next frame will show */
     if (tui_list_key(k, m->n, &m->sel, m->page))

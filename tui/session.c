@@ -7,6 +7,7 @@
  * while it runs the store is checked every few seconds as a backstop (the same
  * rule as `errand ask`, shared through cli_outcome_check_store). */
 #include "tui.h"
+#include "errand/price.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/approval.h"
@@ -56,6 +57,8 @@ struct tui_session {
     char *last_line; /* the last request sent, as typed (/retry, /edit) */
     char *model;     /* chosen with /model for this session, OWNED; NULL: the configured one */
     int64_t tokens_in, tokens_out; /* of the requests of this conversation in this session */
+    int64_t cost_micros;           /* what they cost, where llm.prices has their model's price */
+    bool priced;
 };
 
 tui_session *tui_session_new(void)
@@ -116,8 +119,23 @@ const char *tui_session_title(const tui_app *a)
     return a->session && a->session->title ? a->session->title : "new conversation";
 }
 
-/* "12.3k tokens · $0.0421": the conversation's use so far (the cost when
- * llm.price is set), or "" before the first answer. */
+static const char *session_model(tui_app *a);
+
+/* Adds the finished task's cost at the session's model's price (price.h). */
+static void add_cost(tui_app *a)
+{
+    tui_session *s = a->session;
+    const char *model = session_model(a);
+    int64_t micros = 0;
+    if (model && er_price_cost(er_env_config(a->env)->llm_prices, model, s->o.tokens_in,
+                               s->o.tokens_out, &micros, NULL) == 0) {
+        s->cost_micros += micros;
+        s->priced = true;
+    }
+}
+
+/* "12.3k tokens · $0.04": the conversation's use so far (the cost when
+ * llm.prices has the model's price), or "" before the first answer. */
 static void describe_use(const tui_app *a, char *out, size_t outsize)
 {
     const tui_session *s = a->session;
@@ -129,12 +147,11 @@ static void describe_use(const tui_app *a, char *out, size_t outsize)
         snprintf(out, outsize, "%lld tokens", (long long)n);
     else
         snprintf(out, outsize, "%.1fk tokens", (double)n / 1000.0);
-    const char *price = er_env_config(a->env)->llm_price;
-    double in, out_price;
-    if (price && sscanf(price, "%lf/%lf", &in, &out_price) == 2) {
+    if (s->priced) {
+        char cost[32];
+        er_price_format(s->cost_micros, cost, sizeof cost);
         size_t len = strlen(out);
-        snprintf(out + len, outsize - len, " · $%.4f",
-                 ((double)s->tokens_in * in + (double)s->tokens_out * out_price) / 1e6);
+        snprintf(out + len, outsize - len, " · %s", cost);
     }
 }
 
@@ -206,7 +223,8 @@ void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *t
         return;
     }
     tui_chat_clear(a->chat);
-    s->tokens_in = s->tokens_out = 0;
+    s->tokens_in = s->tokens_out = s->cost_micros = 0;
+    s->priced = false;
     /* A model writes Markdown; the offline rules answer with tool output. */
     tui_chat_set_markdown(a->chat,
                           !er_str_eq(er_config_llm_provider(er_env_config(a->env)), "offline"));
@@ -852,6 +870,7 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         cli_outcome_take_end(&s->o, d);
         s->tokens_in += s->o.tokens_in;
         s->tokens_out += s->o.tokens_out;
+        add_cost(a);
         finish(a);
         return;
     }

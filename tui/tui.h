@@ -42,6 +42,7 @@ typedef struct tui_chat tui_chat;
 typedef struct tui_agents tui_agents;
 typedef struct tui_tasks tui_tasks;
 typedef struct tui_memory tui_memory;
+typedef struct tui_memories tui_memories;
 typedef struct tui_session tui_session;
 
 /* What the input line is editing: a request (chat) or a memory search. */
@@ -261,5 +262,13 @@ bool tui_memory_key(tui_app *a, const tui_key *k);
 void tui_memory_invalidate(tui_app *a);
 /* The query typed in search mode ("" clears the search). */
 void tui_memory_search(tui_app *a, const char *query);
+/* ---- memories.c: the memory view's tab of what the agents remember ---- */
+tui_memories *tui_memories_new(void);
+void tui_memories_free(tui_memories *m);
+void tui_memories_draw(tui_app *a, tui_memories *m, tui_rect r);
+bool tui_memories_key(tui_app *a, tui_memories *m, const tui_key *k);
+void tui_memories_search(tui_app *a, tui_memories *m, const char *query);
+/* Read again before the next frame (an agent may have saved or forgotten). */
+void tui_memories_reload(tui_memories *m);
 
 #endif

@@ -64,7 +64,8 @@ typedef struct er_config {
     long approval_timeout; /* seconds to wait for a y/n answer */
     long llm_timeout;      /* seconds per request */
     long llm_retries;
-    char *llm_price; /* "IN/OUT": US dollars per million tokens, for the cost shown */
+    long llm_context_window; /* tokens the model reads at most; 0: known for the model */
+    long llm_compact_at;     /* percent of the window past which history is compacted */
     /* the web tools (research agent) */
     char *search_provider; /* "searxng", "brave", "tavily"; NULL: chosen from the settings */
     char *search_url;      /* the provider's base URL (SearXNG's is required) */
@@ -80,6 +81,7 @@ typedef struct er_config {
     /* shared memory (memory.h) */
     char *memory_embedding_model; /* NULL: offline hashed n-grams */
     long memory_exact_max;        /* vectors scanned exactly before the index is used */
+    char *memory_quantize;        /* the index's vectors: "float32" (default) or "int8" */
     /* the browser tools (browser_pool.h) */
     char *browser_engine;   /* "chromium" */
     char *browser_binary;   /* NULL: the engine's Debian path */

@@ -23,6 +23,7 @@
 #include "config.h"
 #include "embedder.h"
 #include "store_memory.h"
+#include <cjson/cJSON.h>
 
 #define ER_MEMORY_EXACT_MAX 20000 /* default of memory.exact_max */
 #define ER_MEMORY_RRF_K     60
@@ -32,6 +33,8 @@ typedef struct er_memory er_memory;
 typedef struct er_memory_opts {
     er_embedder_opts embed; /* model NULL: offline hashing */
     int exact_max;          /* 0: ER_MEMORY_EXACT_MAX; < 0: always the index */
+    bool int8;              /* the index keeps int8-quantised vectors (memory.quantize); its
+                               candidates are scored again with the stored float32 ones */
 } er_memory_opts;
 
 typedef enum { ER_MEMORY_HYBRID = 0, ER_MEMORY_TEXT, ER_MEMORY_VECTOR } er_memory_mode;
@@ -70,6 +73,10 @@ int er_memory_save(er_memory *m, er_memory_item *items, size_t n, bool *created,
 int er_memory_search(er_memory *m, const er_memory_query *q, er_memory_hit **out, size_t *n,
                      er_error *err);
 void er_memory_hits_free(er_memory_hit *hits, size_t n);
+/* An item as JSON (id, text, kind, scope, scope_id, source, owner "user" or
+ * "shared", untrusted, hash, created, updated, expires): what `errand memory
+ * --json` and the API show.  OWNED. */
+cJSON *er_memory_item_json(const er_memory_item *m);
 /* How the last vector search ran (for tests and `errand memory search --json`):
  * true when it used the approximate index. */
 bool er_memory_used_index(const er_memory *m);

@@ -38,6 +38,25 @@ int er_topk_sort(er_topk *t);
 int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k, int64_t *labels,
                 float *scores);
 
+/* int8 quantisation: v (dim values) as round(v / scale) in [-127, 127] with
+ * scale = max |v| / 127, one scale per vector; returns the scale (0 for a
+ * zero vector).  A quarter of float32's memory; the dot product of two
+ * quantised vectors, times their scales, approximates theirs. */
+float er_vec_quantize_i8(const float *v, int dim, int8_t *out);
+int32_t er_vec_dot_i8(const int8_t *a, const int8_t *b, int dim);
+/* Exact scan of n int8 vectors (one after another, scales[i] each) for the
+ * float query (quantised the same way first). */
+int er_vec_scan_i8(const int8_t *data, const float *scales, size_t n, int dim, const float *query,
+                   int k, int64_t *labels, float *scores);
+
+/* Scores labels[0..n) again against query with the float32 vectors vec_fn
+ * gives (NULL: that label is dropped), and keeps the k best, best first, in
+ * labels and scores; returns how many.  After an int8 search of more
+ * candidates than wanted, this gives float32's ranking back. */
+typedef const float *(*er_vec_fn)(int64_t label, void *payload);
+int er_vec_rerank(const float *query, int dim, int64_t *labels, float *scores, int n, int k,
+                  er_vec_fn vec_fn, void *payload);
+
 typedef struct er_hnsw er_hnsw;
 
 typedef struct er_hnsw_params {
@@ -45,6 +64,8 @@ typedef struct er_hnsw_params {
     int ef_construction; /* beam while inserting; 0: 200 */
     int ef_search;       /* beam while searching (at least k); 0: 64 */
     uint64_t seed;       /* for the layer draws; 0: a fixed one */
+    bool int8;           /* keep the vectors int8-quantised (a quarter of the memory);
+                            scores are then approximate too */
 } er_hnsw_params;
 
 /* OWNED: free with er_hnsw_free. */

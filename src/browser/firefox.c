@@ -144,6 +144,10 @@ static const char *resource_type(const cJSON *params)
     return er_json_str(params, "navigation") ? "Document" : "Other";
 }
 
+#define OOM_MSG                                                                              \
+    "the page crashed: it used more memory than browser.memory_max allows, and its content " \
+    "process was killed"
+
 static void request_held(firefox *b, er_cdp *c, const cJSON *params)
 {
     if (!er_json_bool(params, "isBlocked", false))
@@ -191,7 +195,7 @@ static void on_event(er_cdp *c, const char *method, const cJSON *params, const c
         b->page_gone = true;
     pthread_mutex_unlock(&b->lock);
     if (b->page_gone)
-        er_cdp_fail(c, "the page was closed");
+        er_cdp_fail(c, er_browser_limits_oom(&b->proc.limits) ? OOM_MSG : "the page was closed");
 }
 
 /* ---- the process ---- */
@@ -268,9 +272,14 @@ static int wait_port(firefox *b, int *port, er_error *err)
                         START_TIMEOUT_MS / 1000);
 }
 
+/* A call that failed because the control group's memory limit killed a
+ * Firefox process says so rather than naming the lost connection. */
 static int call(firefox *b, const char *method, cJSON *params, int ms, cJSON **out, er_error *err)
 {
-    return er_cdp_call(b->bidi, NULL, method, params, ms, out, err);
+    int rc = er_cdp_call(b->bidi, NULL, method, params, ms, out, err);
+    if (rc == ER_EUNAVAIL && er_browser_limits_oom(&b->proc.limits))
+        rc = er_error_set(err, rc, OOM_MSG);
+    return rc;
 }
 
 /* params with "context" set to the page's. */

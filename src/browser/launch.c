@@ -156,7 +156,7 @@ void er_browser_proc_release(er_browser_proc *p)
         }
     }
     if (p->pid > 0)
-        kill(-p->pid, SIGKILL);           /* helpers that outlived the browser process */
+        kill(-p->pid, SIGKILL);            /* helpers that outlived the browser process */
     er_browser_limits_release(&p->limits); /* and any that left the process group */
     if (p->profile)
         nftw(p->profile, rm_entry, 16, FTW_DEPTH | FTW_PHYS);

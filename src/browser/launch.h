@@ -24,8 +24,8 @@ typedef struct er_browser_proc {
     pid_t pid;  /* also the process group's id; 0 before spawn */
     int status; /* wait status once reaped */
     bool reaped;
-    char *profile; /* OWNED: the temporary profile directory */
-    char *log;     /* OWNED: the browser's stdout and stderr, inside the profile */
+    char *profile;            /* OWNED: the temporary profile directory */
+    char *log;                /* OWNED: the browser's stdout and stderr, inside the profile */
     er_browser_limits limits; /* its memory and processes; set by er_browser_proc_limit */
 } er_browser_proc;
 

@@ -20,30 +20,6 @@ typedef struct mem_cmd {
     bool json;
 } mem_cmd;
 
-static cJSON *item_json(const er_memory_item *m)
-{
-    cJSON *j = cJSON_CreateObject();
-    char ts[32];
-    er_json_add_str(j, "id", m->id);
-    er_json_add_str(j, "text", m->text);
-    er_json_add_str(j, "kind", m->kind);
-    er_json_add_str(j, "scope", m->scope);
-    er_json_add_str(j, "scope_id", m->scope_id && *m->scope_id ? m->scope_id : NULL);
-    er_json_add_str(j, "source", m->source && *m->source ? m->source : NULL);
-    er_json_add_str(j, "owner", m->user_id && *m->user_id ? "user" : "shared");
-    er_json_add(j, "untrusted", cJSON_CreateBool(m->untrusted));
-    er_json_add_str(j, "hash", m->hash);
-    er_time_iso(m->created_ms, ts, sizeof ts);
-    er_json_add_str(j, "created", ts);
-    er_time_iso(m->updated_ms, ts, sizeof ts);
-    er_json_add_str(j, "updated", ts);
-    if (m->expires_ms) {
-        er_time_iso(m->expires_ms, ts, sizeof ts);
-        er_json_add_str(j, "expires", ts);
-    }
-    return j;
-}
-
 static void print_json(cJSON *j)
 {
     char *text = cJSON_Print(j);
@@ -162,7 +138,7 @@ static int mem_search(mem_cmd *mc)
     cJSON *arr = mc->json ? cJSON_CreateArray() : NULL;
     for (size_t i = 0; i < n; i++) {
         if (arr) {
-            cJSON *j = item_json(&h[i].item);
+            cJSON *j = er_memory_item_json(&h[i].item);
             er_json_add_num(j, "score", h[i].score);
             if (h[i].text_rank) {
                 er_json_add_num(j, "text_rank", h[i].text_rank);
@@ -197,7 +173,7 @@ static int list_row(const er_memory_item *m, void *payload)
     list_ctx *l = payload;
     l->n++;
     if (l->arr)
-        er_json_append(l->arr, item_json(m));
+        er_json_append(l->arr, er_memory_item_json(m));
     else
         print_item_line(m, "");
     return 0;
@@ -239,7 +215,7 @@ static int mem_show(mem_cmd *mc)
     if (visible_item(mc, mc->a->pos[1], &m, &err))
         return cli_fail(&err);
     if (mc->json) {
-        print_json(item_json(&m));
+        print_json(er_memory_item_json(&m));
     } else {
         print_item_line(&m, "");
         printf("\n%s\n", m.text);

@@ -8,6 +8,7 @@
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/compact.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -123,7 +124,7 @@ static void run_task(er_env *env, const er_task *t, const er_lease *lease, const
     cJSON *meta = cJSON_Parse(t->meta ? t->meta : "{}");
     bool tainted;
     char *request = request_with_input(env, t, meta, &tainted);
-    cJSON *history = t->parent_id[0] ? NULL : er_task_history(env, t, meta, 40);
+    cJSON *history = t->parent_id[0] ? NULL : er_compact_history(env, t, meta, request, lease);
     volatile int cancel = 0;
     er_env_watch_cancel(env, t->id, &cancel, NULL);
     if (t->parent_id[0])

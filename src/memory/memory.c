@@ -3,6 +3,8 @@
 #include "errand/memory.h"
 #include "errand/alloc.h"
 #include "errand/digest.h"
+#include "errand/json.h"
+#include "errand/log.h"
 #include "errand/str.h"
 #include "errand/vecindex.h"
 
@@ -18,6 +20,7 @@ struct er_memory {
     er_store *st;
     er_embedder *emb;
     int exact_max;
+    bool int8;                /* the index holds int8 vectors: its hits are scored again */
     pthread_mutex_t lock;     /* guards the index and used_index */
     er_hnsw *index;           /* NULL until a search needs it */
     char (*index_hashes)[65]; /* label → the text hash of that vector */
@@ -35,6 +38,11 @@ void er_memory_opts_from_config(er_memory_opts *out, const er_config *cfg)
     out->embed.timeout_ms = cfg->llm_timeout > 0 ? cfg->llm_timeout * 1000 : 0;
     out->embed.retries = (int)cfg->llm_retries;
     out->exact_max = cfg->memory_exact_max > 0 ? (int)cfg->memory_exact_max : 0;
+    const char *qz = cfg->memory_quantize;
+    out->int8 = qz && strcmp(qz, "int8") == 0;
+    if (qz && !out->int8 && strcmp(qz, "float32") != 0)
+        er_log(ER_LOG_WARN, "memory", "memory.quantize is '%s': float32 or int8; using float32",
+               qz);
 }
 
 int er_memory_open(er_memory **out, er_store *st, const er_memory_opts *opts, er_error *err)
@@ -48,6 +56,7 @@ int er_memory_open(er_memory **out, er_store *st, const er_memory_opts *opts, er
     m->st = st;
     m->emb = emb;
     m->exact_max = opts && opts->exact_max ? opts->exact_max : ER_MEMORY_EXACT_MAX;
+    m->int8 = opts && opts->int8;
     pthread_mutex_init(&m->lock, NULL);
     *out = m;
     return 0;
@@ -203,7 +212,7 @@ static int index_refresh(er_memory *m, int dim, int64_t count, er_error *err)
     }
     for (int pass = 0; pass < 2; pass++) {
         if (!m->index) {
-            m->index = er_hnsw_new(dim, NULL);
+            m->index = er_hnsw_new(dim, &(er_hnsw_params){ .int8 = m->int8 });
             m->index_max_seq = 0;
         }
         int rc = er_store_memory_vec_scan(m->st, er_embedder_model(m->emb), m->index_max_seq,
@@ -216,6 +225,36 @@ static int index_refresh(er_memory *m, int dim, int64_t count, er_error *err)
         m->index = NULL;
     }
     return 0;
+}
+
+/* An int8 index's candidates, scored again with their stored float32 vectors. */
+typedef struct rerank_ctx {
+    er_memory *m;
+    const char *model;
+    int dim;
+    float **got; /* the vectors read, freed after */
+    int ngot;
+} rerank_ctx;
+
+static const float *stored_vec(int64_t label, void *payload)
+{
+    rerank_ctx *c = payload;
+    float *v = NULL;
+    int dim = 0;
+    if (er_store_memory_vec_get(c->m->st, c->model, c->m->index_hashes[label], &v, &dim, NULL))
+        return NULL; /* forgotten since: dropped */
+    c->got[c->ngot++] = v;
+    return dim == c->dim ? v : NULL;
+}
+
+static int rerank(er_memory *m, const char *model, const float *qv, int dim, vec_ranked *r)
+{
+    rerank_ctx c = { m, model, dim, er_xmalloc(((size_t)r->n + 1) * sizeof(float *)), 0 };
+    int n = er_vec_rerank(qv, dim, r->labels, r->scores, r->n, r->n, stored_vec, &c);
+    for (int i = 0; i < c.ngot; i++)
+        free(c.got[i]);
+    free(c.got);
+    return n;
 }
 
 /* The hashes nearest the query, best first, in r (OWNED arrays). */
@@ -255,6 +294,8 @@ static int vector_list(er_memory *m, const er_memory_query *q, int want, vec_ran
         rc = index_refresh(m, dim, count, err);
         if (rc == 0) {
             r->n = er_hnsw_search(m->index, qv, want, want > 64 ? want : 64, r->labels, r->scores);
+            if (m->int8)
+                r->n = rerank(m, model, qv, dim, r);
             r->hashes = er_xmalloc(((size_t)r->n + 1) * sizeof *r->hashes);
             for (int i = 0; i < r->n; i++)
                 memcpy(r->hashes[i], m->index_hashes[r->labels[i]], sizeof r->hashes[i]);
@@ -383,4 +424,28 @@ void er_memory_hits_free(er_memory_hit *hits, size_t n)
     for (size_t i = 0; i < n; i++)
         er_memory_item_release(&hits[i].item);
     free(hits);
+}
+
+cJSON *er_memory_item_json(const er_memory_item *m)
+{
+    cJSON *j = cJSON_CreateObject();
+    char ts[32];
+    er_json_add_str(j, "id", m->id);
+    er_json_add_str(j, "text", m->text);
+    er_json_add_str(j, "kind", m->kind);
+    er_json_add_str(j, "scope", m->scope);
+    er_json_add_str(j, "scope_id", m->scope_id && *m->scope_id ? m->scope_id : NULL);
+    er_json_add_str(j, "source", m->source && *m->source ? m->source : NULL);
+    er_json_add_str(j, "owner", m->user_id && *m->user_id ? "user" : "shared");
+    er_json_add(j, "untrusted", cJSON_CreateBool(m->untrusted));
+    er_json_add_str(j, "hash", m->hash);
+    er_time_iso(m->created_ms, ts, sizeof ts);
+    er_json_add_str(j, "created", ts);
+    er_time_iso(m->updated_ms, ts, sizeof ts);
+    er_json_add_str(j, "updated", ts);
+    if (m->expires_ms) {
+        er_time_iso(m->expires_ms, ts, sizeof ts);
+        er_json_add_str(j, "expires", ts);
+    }
+    return j;
 }

@@ -123,6 +123,76 @@ int er_vec_scan(const float *data, size_t n, int dim, const float *query, int k,
     return er_topk_sort(&t);
 }
 
+/* ---- int8 ---- */
+
+float er_vec_quantize_i8(const float *v, int dim, int8_t *out)
+{
+    float max = 0;
+    for (int i = 0; i < dim; i++)
+        max = fabsf(v[i]) > max ? fabsf(v[i]) : max;
+    if (max == 0) {
+        memset(out, 0, (size_t)dim);
+        return 0;
+    }
+    float inv = 127.0f / max;
+    for (int i = 0; i < dim; i++) {
+        long q = lrintf(v[i] * inv);
+        out[i] = (int8_t)(q > 127 ? 127 : q < -127 ? -127 : q);
+    }
+    return max / 127.0f;
+}
+
+/* Four independent sums: int8 products fit int16, their sums int32 for any
+ * dim errand meets (127 * 127 * 4 * 2^15 < 2^31). */
+int32_t er_vec_dot_i8(const int8_t *a, const int8_t *b, int dim)
+{
+    int32_t s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+    int i = 0;
+    for (; i + 4 <= dim; i += 4) {
+        s0 += (int16_t)a[i] * b[i];
+        s1 += (int16_t)a[i + 1] * b[i + 1];
+        s2 += (int16_t)a[i + 2] * b[i + 2];
+        s3 += (int16_t)a[i + 3] * b[i + 3];
+    }
+    for (; i < dim; i++)
+        s0 += (int16_t)a[i] * b[i];
+    return s0 + s1 + s2 + s3;
+}
+
+int er_vec_scan_i8(const int8_t *data, const float *scales, size_t n, int dim, const float *query,
+                   int k, int64_t *labels, float *scores)
+{
+    int8_t *q = er_xmalloc((size_t)dim);
+    float qs = er_vec_quantize_i8(query, dim, q);
+    er_topk t;
+    er_topk_init(&t, k, labels, scores);
+    for (size_t i = 0; i < n; i++)
+        er_topk_offer(&t, (int64_t)i,
+                      (float)er_vec_dot_i8(data + i * (size_t)dim, q, dim) * qs * scales[i]);
+    free(q);
+    return er_topk_sort(&t);
+}
+
+int er_vec_rerank(const float *query, int dim, int64_t *labels, float *scores, int n, int k,
+                  er_vec_fn vec_fn, void *payload)
+{
+    int64_t *l = er_xmalloc((size_t)(n ? n : 1) * sizeof *l);
+    float *s = er_xmalloc((size_t)(n ? n : 1) * sizeof *s);
+    er_topk t;
+    er_topk_init(&t, k < n ? k : n, l, s);
+    for (int i = 0; i < n; i++) {
+        const float *v = vec_fn(labels[i], payload);
+        if (v)
+            er_topk_offer(&t, labels[i], er_vec_dot(query, v, dim));
+    }
+    int got = er_topk_sort(&t);
+    memcpy(labels, l, (size_t)got * sizeof *l);
+    memcpy(scores, s, (size_t)got * sizeof *s);
+    free(l);
+    free(s);
+    return got;
+}
+
 /* ---- HNSW ---- */
 
 typedef struct heap_item {
@@ -178,7 +248,11 @@ struct er_hnsw {
     double level_mult; /* 1 / ln(m) */
     uint64_t rng;
     size_t n, cap;
-    float *vecs; /* cap * dim */
+    float *vecs; /* cap * dim, or NULL when int8 */
+    bool int8;
+    int8_t *qvecs;  /* int8: cap * dim */
+    float *qscales; /* int8: cap */
+    int8_t *qbuf;   /* int8: a query, quantised */
     int64_t *labels;
     int *levels;
     int *links0;          /* cap * (1 + m0): count, then ids */
@@ -203,6 +277,9 @@ er_hnsw *er_hnsw_new(int dim, const er_hnsw_params *p)
     h->level_mult = 1.0 / log((double)h->m);
     h->rng = p && p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
     h->entry = -1;
+    h->int8 = p && p->int8;
+    if (h->int8)
+        h->qbuf = er_xmalloc((size_t)dim);
     return h;
 }
 
@@ -214,6 +291,9 @@ void er_hnsw_free(er_hnsw *h)
         free(h->upper[i]);
     free(h->upper);
     free(h->vecs);
+    free(h->qvecs);
+    free(h->qscales);
+    free(h->qbuf);
     free(h->labels);
     free(h->levels);
     free(h->links0);
@@ -239,6 +319,33 @@ static const float *vec_of(const er_hnsw *h, int i)
     return h->vecs + (size_t)i * (size_t)h->dim;
 }
 
+static const int8_t *qvec_of(const er_hnsw *h, int i)
+{
+    return h->qvecs + (size_t)i * (size_t)h->dim;
+}
+
+/* What a walk compares nodes with: the float vector, or its int8 form. */
+typedef struct query {
+    const float *f;
+    const int8_t *b;
+    float scale;
+} query;
+
+static float qdot(const er_hnsw *h, const query *q, int node)
+{
+    if (h->int8)
+        return (float)er_vec_dot_i8(q->b, qvec_of(h, node), h->dim) * q->scale * h->qscales[node];
+    return er_vec_dot(q->f, vec_of(h, node), h->dim);
+}
+
+static float ndot(const er_hnsw *h, int a, int b)
+{
+    if (h->int8)
+        return (float)er_vec_dot_i8(qvec_of(h, a), qvec_of(h, b), h->dim) * h->qscales[a] *
+               h->qscales[b];
+    return er_vec_dot(vec_of(h, a), vec_of(h, b), h->dim);
+}
+
 static int *links_of(const er_hnsw *h, int i, int layer)
 {
     if (layer == 0)
@@ -259,7 +366,12 @@ static double next_uniform(er_hnsw *h)
 static void grow(er_hnsw *h)
 {
     size_t cap = h->cap ? 2 * h->cap : 1024;
-    h->vecs = er_xrealloc(h->vecs, cap * (size_t)h->dim * sizeof *h->vecs);
+    if (h->int8) {
+        h->qvecs = er_xrealloc(h->qvecs, cap * (size_t)h->dim);
+        h->qscales = er_xrealloc(h->qscales, cap * sizeof *h->qscales);
+    } else {
+        h->vecs = er_xrealloc(h->vecs, cap * (size_t)h->dim * sizeof *h->vecs);
+    }
     h->labels = er_xrealloc(h->labels, cap * sizeof *h->labels);
     h->levels = er_xrealloc(h->levels, cap * sizeof *h->levels);
     h->links0 = er_xrealloc(h->links0, cap * (size_t)(1 + h->m0) * sizeof *h->links0);
@@ -278,14 +390,14 @@ static void visit_reset(er_hnsw *h)
 }
 
 /* Greedy walk on one layer from ep towards q; returns the nearest found. */
-static int greedy(const er_hnsw *h, const float *q, int ep, int layer)
+static int greedy(const er_hnsw *h, const query *q, int ep, int layer)
 {
-    float best = er_vec_dot(q, vec_of(h, ep), h->dim);
+    float best = qdot(h, q, ep);
     for (bool moved = true; moved;) {
         moved = false;
         const int *l = links_of(h, ep, layer);
         for (int j = 1; j <= l[0]; j++) {
-            float s = er_vec_dot(q, vec_of(h, l[j]), h->dim);
+            float s = qdot(h, q, l[j]);
             if (s > best) {
                 best = s;
                 ep = l[j];
@@ -298,12 +410,12 @@ static int greedy(const er_hnsw *h, const float *q, int ep, int layer)
 
 /* Beam search of one layer: leaves the ef best found in h->res (keys are
  * negated scores, worst on top). */
-static void search_layer(er_hnsw *h, const float *q, int ep, int ef, int layer)
+static void search_layer(er_hnsw *h, const query *q, int ep, int ef, int layer)
 {
     visit_reset(h);
     h->cand.n = 0;
     h->res.n = 0;
-    float s = er_vec_dot(q, vec_of(h, ep), h->dim);
+    float s = qdot(h, q, ep);
     h->visited[ep] = h->visit_tag;
     heap_push(&h->cand, s, ep);
     heap_push(&h->res, -s, ep);
@@ -318,7 +430,7 @@ static void search_layer(er_hnsw *h, const float *q, int ep, int ef, int layer)
             if (h->visited[e] == h->visit_tag)
                 continue;
             h->visited[e] = h->visit_tag;
-            float d = er_vec_dot(q, vec_of(h, e), h->dim);
+            float d = qdot(h, q, e);
             if (h->res.n < ef || d > worst) {
                 heap_push(&h->cand, d, e);
                 heap_push(&h->res, -d, e);
@@ -354,7 +466,7 @@ static int select_neighbours(const er_hnsw *h, heap_item *cands, int n, int max)
     for (int i = 0; i < n && kept < max; i++) {
         bool good = true;
         for (int j = 0; j < kept && good; j++)
-            if (er_vec_dot(vec_of(h, cands[i].id), vec_of(h, cands[j].id), h->dim) > cands[i].key)
+            if (ndot(h, cands[i].id, cands[j].id) > cands[i].key)
                 good = false;
         if (good)
             cands[kept++] = cands[i];
@@ -372,10 +484,9 @@ static void link_back(er_hnsw *h, int from, int to, int layer)
         return;
     }
     sel_reserve(h, max + 1);
-    const float *base = vec_of(h, from);
     for (int j = 0; j < l[0]; j++)
-        h->sel[j] = (heap_item){ er_vec_dot(base, vec_of(h, l[1 + j]), h->dim), l[1 + j] };
-    h->sel[max] = (heap_item){ er_vec_dot(base, vec_of(h, to), h->dim), to };
+        h->sel[j] = (heap_item){ ndot(h, from, l[1 + j]), l[1 + j] };
+    h->sel[max] = (heap_item){ ndot(h, from, to), to };
     int kept = select_neighbours(h, h->sel, max + 1, max);
     l[0] = kept;
     for (int j = 0; j < kept; j++)
@@ -403,7 +514,14 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
     if (h->n == h->cap)
         grow(h);
     int node = (int)h->n++;
-    memcpy(h->vecs + (size_t)node * (size_t)h->dim, vec, (size_t)h->dim * sizeof *vec);
+    query q = { vec, NULL, 0 };
+    if (h->int8) {
+        int8_t *b = h->qvecs + (size_t)node * (size_t)h->dim;
+        h->qscales[node] = q.scale = er_vec_quantize_i8(vec, h->dim, b);
+        q.b = b;
+    } else {
+        memcpy(h->vecs + (size_t)node * (size_t)h->dim, vec, (size_t)h->dim * sizeof *vec);
+    }
     h->labels[node] = label;
     int level = (int)(-log(next_uniform(h)) * h->level_mult);
     if (level > 32)
@@ -423,9 +541,9 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
     }
     int ep = h->entry;
     for (int l = h->max_level; l > level; l--)
-        ep = greedy(h, vec, ep, l);
+        ep = greedy(h, &q, ep, l);
     for (int l = level < h->max_level ? level : h->max_level; l >= 0; l--) {
-        search_layer(h, vec, ep, h->ef_construction, l);
+        search_layer(h, &q, ep, h->ef_construction, l);
         /* the nearest found enters the next layer down */
         int best = h->res.a[0].id;
         float best_s = -h->res.a[0].key;
@@ -443,7 +561,8 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
     }
 }
 
-int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels, float *scores)
+int er_hnsw_search(er_hnsw *h, const float *query_vec, int k, int ef, int64_t *labels,
+                   float *scores)
 {
     if (h->entry < 0 || k <= 0)
         return 0;
@@ -451,10 +570,15 @@ int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *label
         ef = h->ef_search;
     if (ef < k)
         ef = k;
+    query q = { query_vec, NULL, 0 };
+    if (h->int8) {
+        q.scale = er_vec_quantize_i8(query_vec, h->dim, h->qbuf);
+        q.b = h->qbuf;
+    }
     int ep = h->entry;
     for (int l = h->max_level; l > 0; l--)
-        ep = greedy(h, query, ep, l);
-    search_layer(h, query, ep, ef, 0);
+        ep = greedy(h, &q, ep, l);
+    search_layer(h, &q, ep, ef, 0);
     er_topk t;
     er_topk_init(&t, k, labels, scores);
     for (int j = 0; j < h->res.n; j++)

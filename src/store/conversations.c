@@ -4,6 +4,7 @@
  * 002) so that lists show the most recently active conversation first. */
 #include "store_int.h"
 #include "errand/id.h"
+#include "errand/store_compact.h"
 #include "errand/str.h"
 
 #include <stdlib.h>
@@ -166,4 +167,15 @@ int er_store_conv_delete(er_store *st, const char *id, er_error *err)
     if (rc == 0 && changed == 0)
         rc = er_error_set(err, ER_ENOTFOUND, "no conversation '%s'", id);
     return rc;
+}
+
+int er_store_msg_list_after(er_store *st, const char *conv_id, int64_t after_id, er_msg_fn fn,
+                            void *payload, er_error *err)
+{
+    msg_list_ctx c = { fn, payload };
+    er_sql_value params[] = { ER_SQL_S(conv_id), ER_SQL_I(after_id) };
+    return er_sql_query(st,
+                        "SELECT " MSG_COLS " FROM messages WHERE conversation_id = ? AND id > ? "
+                        "ORDER BY id",
+                        params, 2, msg_list_row, &c, err);
 }

@@ -62,8 +62,13 @@ const er_config_key er_config_keys[] = {
       "(--replay)" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
-    { "llm", "price", "ERRAND_LLM_PRICE", ER_CFG_STR, OFF(llm_price), false, NULL,
-      "Price of the model as IN/OUT dollars per million tokens (2.5/10): the cost shown" },
+    { "llm", "context_window", "ERRAND_LLM_CONTEXT_WINDOW", ER_CFG_LONG, OFF(llm_context_window),
+      false, "0",
+      "Tokens the model reads at most (0: known for common models, else 8192); a conversation "
+      "past llm.compact_at percent of it has its older turns compacted into a summary" },
+    { "llm", "compact_at", "ERRAND_LLM_COMPACT_AT", ER_CFG_LONG, OFF(llm_compact_at), false, "80",
+      "Percent of the context window a request may fill before older turns are compacted "
+      "(10-95)" },
     { "search", "provider", "ERRAND_SEARCH_PROVIDER", ER_CFG_STR, OFF(search_provider), false, NULL,
       "Web search provider: searxng, brave or tavily (default: searxng when search.url is set, "
       "else the one whose API key is set)" },
@@ -95,6 +100,10 @@ const er_config_key er_config_keys[] = {
       "offline hashed n-grams)" },
     { "memory", "exact_max", "ERRAND_MEMORY_EXACT_MAX", ER_CFG_LONG, OFF(memory_exact_max), false,
       "20000", "Vectors a memory search scans exactly; above that it uses the HNSW index" },
+    { "memory", "quantize", "ERRAND_MEMORY_QUANTIZE", ER_CFG_STR, OFF(memory_quantize), false,
+      "float32",
+      "Vectors of the HNSW index in memory: float32, or int8 (a quarter of the memory; the "
+      "candidates are scored again with the stored float32 vectors)" },
     { "browser", "engine", "ERRAND_BROWSER_ENGINE", ER_CFG_STR, OFF(browser_engine), false,
       "chromium",
       "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools "

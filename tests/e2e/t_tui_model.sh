@@ -1,7 +1,7 @@
 # The model and what it costs (issue 24, items 16 and 17): /model in the TUI
 # shows the model and switches it for the session's requests (the provider
 # gets the new name, /model default goes back); between requests the status
-# line shows the conversation's tokens and, with llm.price, its cost; while
+# line shows the conversation's tokens and, with the model's price in llm.prices, its cost; while
 # `errand ask` waits on a terminal a spinner on stderr shows the agent and the
 # time, and is gone once the answer comes; with stderr piped there is none.
 . "$(dirname "$0")/lib.sh"
@@ -16,7 +16,7 @@ cat > "$T/s.json" <<'JSON'
  {"match":"slow question","repeat":true,"delay_ms":1500,"text":"slow answer"}
 ]}
 JSON
-tui_begin "$T/s.json" -o llm.price=2/8
+tui_begin "$T/s.json" -o llm.prices=fake-model=2/8,other-model=1/4
 type_text "/model"
 keys Enter
 expect_screen "/model: the configured model and provider" "Model: fake-model (openai)"
@@ -27,7 +27,7 @@ wait_idle research
 last_model() { jget "$(grep -F "$1" "$FAKE_REC" | grep -vF '"name":"route"' | tail -1)" body.model; }
 expect_eq "the configured model asked" "$(last_model "first question")" "fake-model"
 # routing 100+100 and the answer 1200+300 tokens at $2/$8 per million: 0.0026 + 0.0032
-expect_screen "status line: tokens and cost" "1.7k tokens · \$0.0058"
+expect_screen "status line: tokens and cost" "1.7k tokens · \$0.005800"
 
 type_text "/model other-model"
 keys Enter
@@ -37,7 +37,8 @@ keys Enter
 expect_screen "the second answer" "second answer"
 wait_idle research
 expect_eq "the agent asked the chosen model" "$(last_model "second question")" "other-model"
-expect_screen "status line: the tokens add up" "3.4k tokens · \$0.0128"
+# then 1100 in and 600 out at other-model's $1/$4: 0.0011 + 0.0024, 0.0093 in all
+expect_screen "status line: the tokens and costs add up" "3.4k tokens · \$0.009300"
 type_text "/model"
 keys Enter
 expect_screen "/model: the chosen one" "Model: other-model (openai, chosen here)"

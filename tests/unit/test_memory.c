@@ -15,6 +15,7 @@
 #include "errand/vecindex.h"
 
 #include <ftw.h>
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -88,17 +89,24 @@ static void item_init(er_memory_item *it, const char *text, const char *user, co
     it->kind = (char *)"fact";
 }
 
-static er_memory *open_memory(er_store *st, const char *model, const char *base, int exact_max)
+static er_memory *open_memory_q(er_store *st, const char *model, const char *base, int exact_max,
+                                bool int8)
 {
     er_memory_opts o;
     memset(&o, 0, sizeof o);
     o.embed.model = model;
     o.embed.base_url = base;
     o.exact_max = exact_max;
+    o.int8 = int8;
     er_memory *m = NULL;
     er_error err;
     CHECK_OK(er_memory_open(&m, st, &o, &err));
     return m;
+}
+
+static er_memory *open_memory(er_store *st, const char *model, const char *base, int exact_max)
+{
+    return open_memory_q(st, model, base, exact_max, false);
 }
 
 static int count_item(const er_memory_item *it, void *payload)
@@ -384,12 +392,13 @@ static void test_hybrid_paraphrase(const fake_llm_proc *fake)
 }
 
 /* Past exact_max the search goes through the HNSW index, which follows
- * what is added and forgotten. */
-static void test_index_path(void)
+ * what is added and forgotten.  int8: the index keeps quantised vectors and
+ * its hits are scored again with the stored float32 ones. */
+static void test_index_path(bool int8)
 {
     er_store *st = open_fresh();
     er_memory *exact = open_memory(st, NULL, NULL, 0);
-    er_memory *approx = open_memory(st, NULL, NULL, -1);
+    er_memory *approx = open_memory_q(st, NULL, NULL, -1, int8);
     er_error err;
     er_memory_item it[60];
     char texts[60][64];
@@ -411,6 +420,8 @@ static void test_index_path(void)
     if (na && nb) {
         CHECK_STR(a[0].item.text, texts[17]);
         CHECK_STR(b[0].item.text, texts[17]);
+        for (size_t i = 0; i < na && i < nb; i++) /* the same ranking, float32 scores */
+            CHECK(fabs(a[i].vec_score - b[i].vec_score) < 1e-5);
     }
     er_memory_hits_free(a, na);
     er_memory_hits_free(b, nb);
@@ -542,7 +553,8 @@ int main(void)
     test_save_update_forget();
     test_text_ranking();
     test_filters();
-    test_index_path();
+    test_index_path(false);
+    test_index_path(true);
     test_graph();
     fake_llm_proc fake;
     int rc = fake_llm_start(&fake, "llm/embeddings.json", NULL);

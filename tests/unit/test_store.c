@@ -14,6 +14,7 @@
 #include "errand/id.h"
 #include "errand/store_auth.h"
 #include "errand/store_usage.h"
+#include "errand/store_compact.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -665,6 +666,58 @@ static void test_messages(er_store *st, const char *conv)
     CHECK_INT(er_store_msg_append(st, conv, "", "x", NULL, &err), ER_EINVAL);
 }
 
+/* Compactions stand in for a conversation's older messages, which stay. */
+static void test_compactions(er_store *st, const char *conv)
+{
+    er_error err;
+    er_compaction c;
+    CHECK_INT(er_store_compaction_latest(st, conv, &c, &err), ER_ENOTFOUND);
+    msgs all = { 0 };
+    CHECK_OK(er_store_msg_list_after(st, conv, 0, msg_cb, &all, &err));
+    CHECK_INT(all.n, 5);
+    int64_t ids[5], last = 0;
+    for (int i = 0; i < 5; i++) { /* the ids, oldest first */
+        msgs one = { .stop_after = 1 };
+        CHECK_OK(er_store_msg_list_after(st, conv, last, msg_cb, &one, &err));
+        ids[i] = last = one.last_id;
+    }
+    er_compaction add = { .through_msg_id = ids[2],
+                          .summary = "m0 to m2, summarised",
+                          .model = "fake-model",
+                          .messages = 3,
+                          .tokens_before = 120 };
+    er_strlcpy(add.conversation_id, conv, ER_ID_LEN);
+    CHECK_OK(er_store_compaction_add(st, &add, &err));
+    CHECK(add.created_ms > 0);
+    CHECK_OK(er_store_compaction_latest(st, conv, &c, &err));
+    CHECK_STR(c.summary, "m0 to m2, summarised");
+    CHECK_STR(c.model, "fake-model");
+    CHECK_STR(c.task_id, "");
+    CHECK(c.through_msg_id == ids[2]);
+    CHECK(c.messages == 3 && c.tokens_before == 120);
+    msgs after = { 0 };
+    CHECK_OK(er_store_msg_list_after(st, conv, c.through_msg_id, msg_cb, &after, &err));
+    CHECK_INT(after.n, 2);
+    CHECK_STR(after.content[0], "m3");
+    CHECK_STR(after.content[1], "m4");
+    er_compaction_release(&c);
+
+    add.through_msg_id = ids[3]; /* a later one covers more: it is the latest */
+    add.summary = "m0 to m3";
+    CHECK_OK(er_store_compaction_add(st, &add, &err));
+    CHECK_OK(er_store_compaction_latest(st, conv, &c, &err));
+    CHECK_STR(c.summary, "m0 to m3");
+    er_compaction_release(&c);
+
+    er_strlcpy(add.conversation_id, "no-such-conv", ER_ID_LEN);
+    CHECK_INT(er_store_compaction_add(st, &add, &err), ER_ENOTFOUND);
+    add.conversation_id[0] = '\0';
+    CHECK_INT(er_store_compaction_add(st, &add, &err), ER_EINVAL);
+    msgs still = { 0 };
+    list_msgs(st, conv, 0, &still);
+    CHECK_INT(still.n, 5);
+}
+
 static void test_conversations(er_store *st)
 {
     er_error err;
@@ -690,6 +743,7 @@ static void test_conversations(er_store *st)
     CHECK_STR(ns.v[0], "second");
     usleep(5000);
     test_messages(st, c1); /* appending moves "first" to the top */
+    test_compactions(st, c1);
     ns.n = 0;
     CHECK_OK(er_store_conv_list(st, uid, 0, conv_cb, &ns, &err));
     CHECK_INT(ns.n, 2);
