@@ -183,6 +183,7 @@ int cmd_audit(cli *c, cli_args *a);
 int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);
+int cmd_auth(cli *c, cli_args *a);
 int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
