@@ -12,7 +12,7 @@
 # keeps only the shared libraries errand links or loads when a run needs them
 # (libcurl, libpq, librabbitmq, libmicrohttpd, libcrypto and libxml2 are
 # dlopen()ed, as are the data agent's libzip, libcairo and libfontconfig, and
-# the email agent's GMime).
+# the email agent's GMime, and libsodium for stored secrets).
 # PDFs are read by poppler's pdftotext when it is installed.
 #
 # Two volumes, never one inside the other: /var/lib/errand holds errand's own
@@ -39,7 +39,7 @@ RUN apt-get update \
       cmake make gcc libc6-dev pkg-config \
       libsqlite3-dev libcurl4-openssl-dev libcjson-dev libncurses-dev libreadline-dev libpcre2-dev \
       libhiredis-dev librabbitmq-dev libpq-dev libmicrohttpd-dev libssl-dev \
-      libzip-dev libxml2-dev libcairo2-dev libcivetweb-dev libgmime-3.0-dev \
+      libzip-dev libxml2-dev libcairo2-dev libcivetweb-dev libgmime-3.0-dev libsodium-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY CMakeLists.txt ./
@@ -60,7 +60,7 @@ RUN apt-get update \
  && apt-get install -y --no-install-recommends \
       libsqlite3-0 libcurl4 libcjson1 libncursesw6 libtinfo6 libreadline8 libpcre2-8-0 \
       libhiredis0.14 librabbitmq4 libpq5 libmicrohttpd12 libssl3 \
-      libzip4 libxml2 libcairo2 libfontconfig1 libcivetweb1 libgmime-3.0-0 \
+      libzip4 libxml2 libcairo2 libfontconfig1 libcivetweb1 libgmime-3.0-0 libsodium23 \
       ca-certificates bubblewrap tini \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --create-home --home-dir /home/errand --shell /usr/sbin/nologin errand \

@@ -13,7 +13,7 @@ set -euo pipefail
 build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjson-dev
             libncurses-dev libreadline-dev libhiredis-dev librabbitmq-dev libpq-dev
             libcivetweb-dev libmicrohttpd-dev libssl-dev libzip-dev libxml2-dev libcairo2-dev
-            libpcre2-dev libgmime-3.0-dev)
+            libpcre2-dev libgmime-3.0-dev libsodium-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
            chromium firefox-esr zsh fish dovecot-imapd python3-aiosmtpd clang-format)

@@ -17,6 +17,7 @@
 #include "errand/alloc.h"
 #include "errand/http.h"
 #include "errand/log.h"
+#include "errand/url.h"
 
 #include "crypto_api.h"
 
@@ -85,27 +86,6 @@ void srv_oidc_free(srv_oidc *o)
 }
 
 /* ---- small encoders ---- */
-
-static void url_encode(er_buf *b, const char *s)
-{
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-            c == '-' || c == '_' || c == '.' || c == '~')
-            er_buf_putc(b, (char)c);
-        else
-            er_buf_printf(b, "%%%02X", c);
-    }
-}
-
-static void param(er_buf *b, const char *name, const char *value)
-{
-    if (b->len && b->ptr[b->len - 1] != '?')
-        er_buf_putc(b, '&');
-    er_buf_puts(b, name);
-    er_buf_putc(b, '=');
-    url_encode(b, value);
-}
 
 /* ---- HTTP ---- */
 
@@ -214,16 +194,17 @@ int srv_oidc_begin(srv_oidc *o, const char *login_hint, er_buf *url_out, er_erro
     if (!rc) {
         er_buf_puts(url_out, ep.authorize);
         er_buf_putc(url_out, strchr(ep.authorize, '?') ? '&' : '?');
-        param(url_out, "response_type", "code");
-        param(url_out, "client_id", o->s->cfg->oauth_client_id);
-        param(url_out, "redirect_uri", redirect.ptr);
-        param(url_out, "scope", o->s->cfg->oauth_scopes ? o->s->cfg->oauth_scopes : "openid");
-        param(url_out, "state", state.ptr);
-        param(url_out, "nonce", nonce.ptr);
-        param(url_out, "code_challenge", challenge.ptr);
-        param(url_out, "code_challenge_method", "S256");
+        er_url_param(url_out, "response_type", "code");
+        er_url_param(url_out, "client_id", o->s->cfg->oauth_client_id);
+        er_url_param(url_out, "redirect_uri", redirect.ptr);
+        er_url_param(url_out, "scope",
+                     o->s->cfg->oauth_scopes ? o->s->cfg->oauth_scopes : "openid");
+        er_url_param(url_out, "state", state.ptr);
+        er_url_param(url_out, "nonce", nonce.ptr);
+        er_url_param(url_out, "code_challenge", challenge.ptr);
+        er_url_param(url_out, "code_challenge_method", "S256");
         if (login_hint)
-            param(url_out, "login_hint", login_hint);
+            er_url_param(url_out, "login_hint", login_hint);
     }
     er_buf_release(&state);
     er_buf_release(&nonce);
@@ -268,9 +249,9 @@ static int spend_state(srv_oidc *o, const char *state, cJSON **saved, er_error *
 static void basic_auth(const er_config *c, er_buf *out)
 {
     er_buf creds = ER_BUF_INIT;
-    url_encode(&creds, c->oauth_client_id);
+    er_url_encode(&creds, c->oauth_client_id);
     er_buf_putc(&creds, ':');
-    url_encode(&creds, c->oauth_client_secret);
+    er_url_encode(&creds, c->oauth_client_secret);
     unsigned char *b64 = er_xmalloc(4 * ((creds.len + 2) / 3) + 1);
     EVP_EncodeBlock(b64, (const unsigned char *)creds.ptr, (int)creds.len);
     er_buf_printf(out, "Authorization: Basic %s", b64);
@@ -283,11 +264,11 @@ static int exchange_code(srv_oidc *o, const endpoints *ep, const char *code, con
 {
     er_buf body = ER_BUF_INIT, redirect = ER_BUF_INIT, auth = ER_BUF_INIT;
     callback_url(o, &redirect);
-    param(&body, "grant_type", "authorization_code");
-    param(&body, "code", code);
-    param(&body, "redirect_uri", redirect.ptr);
-    param(&body, "code_verifier", verifier);
-    param(&body, "client_id", o->s->cfg->oauth_client_id);
+    er_url_param(&body, "grant_type", "authorization_code");
+    er_url_param(&body, "code", code);
+    er_url_param(&body, "redirect_uri", redirect.ptr);
+    er_url_param(&body, "code_verifier", verifier);
+    er_url_param(&body, "client_id", o->s->cfg->oauth_client_id);
     basic_auth(o->s->cfg, &auth);
     const char *headers[] = { "Content-Type: application/x-www-form-urlencoded",
                               "Accept: application/json", auth.ptr, NULL };

@@ -116,6 +116,13 @@ typedef struct er_config {
     char *oauth_client_id;
     char *oauth_client_secret;
     char *oauth_scopes;
+    /* Gmail (oauth.h): the OAuth client and the endpoints (fakes in tests) */
+    char *gmail_client_id;
+    char *gmail_client_secret;
+    char *gmail_auth_url;
+    char *gmail_token_url;
+    char *gmail_revoke_url;
+    char *gmail_api_url;
     char *audit_path; /* the audit log (audit.h); NULL: in the data dir */
     /* mailboxes (mail.h): [mail.NAME] sections, one account each */
     char *mail_account;         /* the account tools use when none is named */

@@ -34,4 +34,11 @@ bool er_url_password_at(const char *s, size_t *user_len, size_t *pw_len);
  * through it, so a URL setting's password never reaches a user or a log. */
 void er_url_mask_text(const char *text, char *out, size_t outsize);
 
+/* Appends s percent-encoded (every byte but RFC 3986's unreserved ones). */
+struct er_buf;
+void er_url_encode(struct er_buf *b, const char *s);
+/* Appends "name=value" (value encoded) to a query or form body, after '&'
+ * unless b is empty or ends in '?'. */
+void er_url_param(struct er_buf *b, const char *name, const char *value);
+
 #endif

@@ -200,6 +200,7 @@ int cli_mcp_serve(cli *c);
 int cmd_worker(cli *c, cli_args *a);
 int cmd_serve(cli *c, cli_args *a);
 int cmd_user(cli *c, cli_args *a);
+int cmd_auth(cli *c, cli_args *a);
 int cmd_repl(cli *c, cli_args *a);
 int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);

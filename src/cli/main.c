@@ -109,6 +109,15 @@ static const cli_opt user_opts[] = {
     { "all", 0, NULL, "revoke: every API token and session of the user NAME" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt auth_opts[] = {
+    { "no-browser", 0, NULL, "gmail: only print the consent URL (default: also run $BROWSER)" },
+    { "scopes", 0, "LIST",
+      "gmail: access asked for, of readonly, compose, send, modify, labels "
+      "(default readonly,compose,modify)" },
+    { "timeout", 0, "SECONDS", "gmail: how long to wait for the browser (default 300)" },
+    { "json", 0, NULL, "list: print JSON" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt memory_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { "kind", 'k', "KIND",
@@ -287,6 +296,20 @@ const cli_cmd cli_commands[] = {
               "token revokes the sessions started with it; running servers notice within a\n"
               "second: its access tokens stop working and its WebSockets are closed.  A new\n"
               "role or a deleted user takes effect the same way." },
+    { .name = "auth",
+      .usage = "gmail [NAME] [--no-browser] [--scopes LIST] [--timeout SECONDS] |\n"
+               "       list [--json] | revoke NAME",
+      .summary = "Authorise errand with Gmail; list and revoke what it holds",
+      .opts = auth_opts,
+      .run = cmd_auth,
+      .help = "gmail: OAuth 2.0 with PKCE.  errand listens on 127.0.0.1 at a random port,\n"
+              "prints Google's consent URL (and opens $BROWSER unless --no-browser), waits for\n"
+              "the redirect, checks its state, exchanges the code and stores the tokens under\n"
+              "NAME (default gmail), encrypted with the secret key (ERRAND_SECRET_KEY, else\n"
+              "$XDG_DATA_HOME/errand/secret.key, made 0600 on first use).  Needs gmail.client_id\n"
+              "and gmail.client_secret (errand.conf(5)).  Access tokens are refreshed as\n"
+              "needed; when Google answers invalid_grant, run errand auth gmail NAME again.\n"
+              "revoke tells Google to revoke the token and deletes it here." },
     { .name = "completion",
       .usage = "bash|zsh|fish",
       .summary = "Print a shell completion script (commands, options, agent names)",

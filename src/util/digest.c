@@ -21,13 +21,21 @@ static void load(void)
     er_dl_load(names, syms, ER_ARRAY_LEN(syms), &api, "install libssl3", &load_err);
 }
 
-int er_sha256_hex(const void *data, size_t len, char out[65], er_error *err)
+int er_sha256(const void *data, size_t len, unsigned char out[32], er_error *err)
 {
     pthread_once(&once, load);
     if (load_err.code)
         return er_error_set(err, load_err.code, "%s", load_err.msg);
+    api.SHA256(data, len, out);
+    return 0;
+}
+
+int er_sha256_hex(const void *data, size_t len, char out[65], er_error *err)
+{
     unsigned char md[32];
-    api.SHA256(data, len, md);
+    int rc = er_sha256(data, len, md, err);
+    if (rc)
+        return rc;
     for (int i = 0; i < 32; i++)
         snprintf(out + 2 * i, 3, "%02x", md[i]);
     return 0;

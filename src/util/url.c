@@ -1,5 +1,6 @@
 /* url.c — backend URL parsing (RFC 3986 subset: what DATABASE_URL & co. use). */
 #include "errand/url.h"
+#include "errand/buf.h"
 #include "errand/alloc.h"
 #include "errand/str.h"
 
@@ -213,4 +214,25 @@ char *er_url_redacted(const char *text)
         return er_xstrdup(text);
     const char *pw = sep + 3 + ul + 1;
     return er_xasprintf("%.*s***%s", (int)(pw - text), text, pw + pl);
+}
+
+void er_url_encode(er_buf *b, const char *s)
+{
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+            c == '-' || c == '_' || c == '.' || c == '~')
+            er_buf_putc(b, (char)c);
+        else
+            er_buf_printf(b, "%%%02X", c);
+    }
+}
+
+void er_url_param(er_buf *b, const char *name, const char *value)
+{
+    if (b->len && b->ptr[b->len - 1] != '?')
+        er_buf_putc(b, '&');
+    er_buf_puts(b, name);
+    er_buf_putc(b, '=');
+    er_url_encode(b, value);
 }

@@ -30,7 +30,7 @@ done
 expect_eq "bash: prefix completes a command" "$(comp errand as)" "ask"
 expect_eq "bash: agent names after --agent" "$(comp errand ask --agent re)" "research"
 expect_eq "bash: subcommands of task" "$(comp errand task s)" "show"
-expect_eq "bash: an option's value is skipped" "$(comp errand -w /tmp a | sort)" "$(printf 'agents\nask\naudit')"
+expect_eq "bash: an option's value is skipped" "$(comp errand -w /tmp a | sort)" "$(printf 'agents\nask\naudit\nauth')"
 expect_eq "bash: completion's shells" "$(comp errand completion f)" "fish"
 
 "$ERRAND" completion zsh > "$T/_errand" || fail "zsh script"

@@ -15,6 +15,7 @@
 #include "errand/store_auth.h"
 #include "errand/store_usage.h"
 #include "errand/store_compact.h"
+#include "errand/store_credential.h"
 
 #include <ftw.h>
 #include <pthread.h>
@@ -1680,6 +1681,117 @@ static void test_tasks_ended(er_store *st)
         ER_EINVAL);
 }
 
+/* ---- credentials (store_credential.h): opaque sealed bytes ---- */
+
+typedef struct cred_seen {
+    int n;
+    char names[4][32];
+    size_t lens[4];
+} cred_seen;
+
+static int cred_cb(const er_credential *c, void *payload)
+{
+    cred_seen *s = payload;
+    if (s->n < 4) {
+        snprintf(s->names[s->n], sizeof s->names[0], "%s", c->name);
+        s->lens[s->n] = c->sealed_len;
+    }
+    s->n++;
+    return 0;
+}
+
+typedef struct replacer {
+    char url[1024];
+    int64_t expect;
+    int rc;
+} replacer;
+
+static void *replace_thread(void *arg)
+{
+    replacer *r = arg;
+    er_store *st = NULL;
+    er_error err;
+    r->rc = er_store_open(&st, r->url, &err);
+    if (!r->rc)
+        r->rc = er_store_credential_replace(st, "race", r->expect, "\x01zz", 3, &err);
+    er_store_close(st);
+    return NULL;
+}
+
+static void test_credentials(void)
+{
+    char url[1024];
+    fresh_url(url, sizeof url);
+    er_store *st = NULL;
+    er_error err;
+    CHECK_OK(er_store_open(&st, url, &err));
+    CHECK_OK(er_store_migrate(st, NULL, &err));
+    /* Bytes with NULs and high bits survive both backends (BLOB / bytea). */
+    const unsigned char sealed[] = { 1, 0, 0xff, 0x80, 'x', 0, 7 };
+    int64_t gen = 0;
+    CHECK_OK(er_store_credential_put(st, "gmail", "gmail", "me@example.com", sealed, sizeof sealed,
+                                     &gen, &err));
+    CHECK_INT(gen, 1);
+    er_credential c;
+    CHECK_OK(er_store_credential_get(st, "gmail", &c, &err));
+    CHECK_STR(c.kind, "gmail");
+    CHECK_STR(c.account, "me@example.com");
+    CHECK_INT((int)c.sealed_len, (int)sizeof sealed);
+    CHECK(c.sealed && memcmp(c.sealed, sealed, sizeof sealed) == 0);
+    CHECK_INT(c.generation, 1);
+    CHECK(c.created_ms > 0 && c.updated_ms >= c.created_ms);
+    er_credential_release(&c);
+
+    /* A new login overwrites and moves the generation on. */
+    CHECK_OK(
+        er_store_credential_put(st, "gmail", "gmail", "other@example.com", "\x01y", 2, &gen, &err));
+    CHECK_INT(gen, 2);
+    /* Replace: only the generation read wins. */
+    CHECK_OK(er_store_credential_replace(st, "gmail", 2, "\x01new", 4, &err));
+    CHECK_INT(er_store_credential_replace(st, "gmail", 2, "\x01old", 4, &err), ER_ECONFLICT);
+    CHECK(strstr(err.msg, "rewritten") != NULL);
+    CHECK_OK(er_store_credential_get(st, "gmail", &c, &err));
+    CHECK_INT(c.generation, 3);
+    CHECK_STR(c.account, "other@example.com");
+    CHECK(c.sealed_len == 4 && memcmp(c.sealed, "\x01new", 4) == 0);
+    er_credential_release(&c);
+    CHECK_INT(er_store_credential_replace(st, "nobody", 1, "\x01", 1, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_credential_get(st, "nobody", &c, &err), ER_ENOTFOUND);
+    CHECK_INT(er_store_credential_put(st, "", "gmail", NULL, "x", 1, NULL, &err), ER_EINVAL);
+    CHECK_INT(er_store_credential_put(st, "big", "gmail", NULL, "x", ER_CREDENTIAL_MAX_SEALED + 1,
+                                      NULL, &err),
+              ER_ETOOBIG);
+
+    /* Four writers replace the same generation at once: exactly one wins. */
+    CHECK_OK(er_store_credential_put(st, "race", "gmail", NULL, "\x01r", 2, &gen, &err));
+    replacer r[4];
+    pthread_t th[4];
+    for (int i = 0; i < 4; i++) {
+        snprintf(r[i].url, sizeof r[i].url, "%s", url);
+        r[i].expect = gen;
+        r[i].rc = 99;
+        pthread_create(&th[i], NULL, replace_thread, &r[i]);
+    }
+    int won = 0, lost = 0;
+    for (int i = 0; i < 4; i++) {
+        pthread_join(th[i], NULL);
+        won += r[i].rc == 0;
+        lost += r[i].rc == ER_ECONFLICT;
+    }
+    CHECK_INT(won, 1);
+    CHECK_INT(lost, 3);
+
+    cred_seen seen = { 0 };
+    CHECK_OK(er_store_credential_list(st, cred_cb, &seen, &err));
+    CHECK_INT(seen.n, 2);
+    CHECK_STR(seen.names[0], "gmail");
+    CHECK_STR(seen.names[1], "race");
+    CHECK_INT((int)seen.lens[1], 3);
+    CHECK_OK(er_store_credential_delete(st, "race", &err));
+    CHECK_INT(er_store_credential_delete(st, "race", &err), ER_ENOTFOUND);
+    er_store_close(st);
+}
+
 static void test_auth(void)
 {
     er_store *st = open_fresh(true);
@@ -1788,6 +1900,7 @@ int main(void)
     test_concurrency(st);
     test_read_beside_writer(st);
     test_auth();
+    test_credentials();
 #ifdef ERRAND_WITH_POSTGRES
     if (pg_base)
         test_pg_connection();
