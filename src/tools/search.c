@@ -385,8 +385,10 @@ enum grep_mode { MODE_CONTENT, MODE_FILES, MODE_COUNT };
 
 enum file_kind { FILE_SKIPPED, FILE_TEXT, FILE_BINARY, FILE_LARGE };
 
-#define QUEUE_PER_THREAD 64 /* files queued per thread (each holds a descriptor) */
+#define QUEUE_PER_THREAD 64  /* files queued per thread */
+#define QUEUE_MAX        256 /* each holds a descriptor: well under the usual limit of 1024 */
 #define THREADS_MAX      64
+#define WAKE_BATCH       8 /* files queued before a sleeping thread is woken */
 
 /* One output line kept aside, followed by its text, a NUL and padding to 8. */
 typedef struct item_head {
@@ -450,6 +452,7 @@ typedef struct grep_run {
     pthread_cond_t work, done;
     file_job *ring;
     size_t cap, head, claim, tail;
+    size_t idle;          /* threads waiting for files */
     bool quit, skip_rest; /* under mu */
 } grep_run;
 
@@ -730,8 +733,11 @@ static void *search_thread(void *payload)
             search_next(r, s);
         else if (r->quit)
             break;
-        else
+        else {
+            r->idle++;
             pthread_cond_wait(&r->work, &r->mu);
+            r->idle--;
+        }
     }
     pthread_mutex_unlock(&r->mu);
     return NULL;
@@ -778,10 +784,11 @@ static void queue_file(grep_run *r, int fd, const char *rel, const er_walker *w)
     j->rc = 0;
     j->done = false;
     r->tail++;
-    if (r->nthreads > 1)
-        pthread_cond_signal(&r->work);
-    else
+    /* Woken a batch at a time: a wake-up per file costs more than it saves. */
+    if (r->nthreads == 1)
         search_next(r, &r->s[0]);
+    else if (r->idle && r->tail - r->claim >= WAKE_BATCH)
+        pthread_cond_signal(&r->work);
     merge_finished(r);
     pthread_mutex_unlock(&r->mu);
 }
@@ -790,6 +797,7 @@ static void queue_file(grep_run *r, int fd, const char *rel, const er_walker *w)
 static void drain_queue(grep_run *r)
 {
     pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->work);
     for (;;) {
         merge_finished(r);
         if (r->head == r->tail)
@@ -812,7 +820,9 @@ static size_t default_threads(void)
 static void queue_start(grep_run *r, size_t nthreads)
 {
     r->nthreads = nthreads < 1 ? 1 : nthreads > THREADS_MAX ? THREADS_MAX : nthreads;
-    r->cap = r->nthreads > 1 ? QUEUE_PER_THREAD * r->nthreads : 1;
+    r->cap = r->nthreads == 1                             ? 1
+             : QUEUE_PER_THREAD * r->nthreads > QUEUE_MAX ? QUEUE_MAX
+                                                          : QUEUE_PER_THREAD * r->nthreads;
     r->ring = er_xcalloc(r->cap, sizeof *r->ring);
     r->s = er_xcalloc(r->nthreads, sizeof *r->s);
     pthread_mutex_init(&r->mu, NULL);

@@ -331,8 +331,8 @@ static void test_threads(void)
         "{\"pattern\":\"Needle here\",\"before\":1,\"after\":3,\"max_results\":100000}",
         "{\"pattern\":\"needle\",\"ignore_case\":true,\"output_mode\":\"count\"}",
         "{\"pattern\":\"needle_4\\\\d\",\"output_mode\":\"files_with_matches\"}",
-        "{\"pattern\":\"\\\\w+_\\\\d+ =\",\"hidden\":true,\"no_ignore\":true,"
-        "\"output_mode\":\"count\"}",
+        ("{\"pattern\":\"\\\\w+_\\\\d+ =\",\"hidden\":true,\"no_ignore\":true,"
+         "\"output_mode\":\"count\"}"),
         "{\"pattern\":\"here \\\\*/\\\\nint\",\"multiline\":true,\"max_results\":100000}",
         "{\"pattern\":\"needle\",\"glob\":\"src/**\",\"type\":\"c\",\"output_mode\":\"count\"}",
     };
