@@ -17,6 +17,8 @@ taking turns run by run so that a change in the machine's load falls on all
 of them; the load average is printed before and after, and the matched-line
 totals so the three can be seen to agree.  --threads sets errand's
 agent.grep_threads (ERRAND_GREP_THREADS; default: one per core).
+--baseline DIR runs another build's errand_grepbench (an earlier commit) in
+the same rounds and prints it on a line of its own.
 """
 import argparse
 import glob
@@ -107,6 +109,7 @@ def main():
     ap.add_argument("--tree", default=None)
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--baseline", default=None)
     a = ap.parse_args()
     tree = a.tree or find_tree()
     if tree and tree.endswith(".tar.xz"):
@@ -141,12 +144,20 @@ def main():
                  else [rg, "--no-require-git"] + rgf + [pat, tree])
         g_cmd = ([gnu, "-r"] + (["-c"] if not files_mode else []) + (gf if gf else ["-E"]) +
                  [pat, tree])
-        (et, ec, eout), (rt, rc, rout), (gt, gc, gout) = medians([e_cmd, r_cmd, g_cmd], a.repeat)
+        cmds = [e_cmd, r_cmd, g_cmd]
+        if a.baseline:
+            cmds.append([os.path.join(a.baseline, "errand_grepbench")] + e_cmd[1:])
+        res = medians(cmds, a.repeat)
+        (et, ec, eout), (rt, rc, rout), (gt, gc, gout) = res[:3]
         r = json.loads(eout)
         e_total = r["files_matched"] if files_mode else r["count"]
         print("%-22s %6.2f (%5.2f) %6.2f (%5.2f) %6.2f (%5.2f) %5.2fx %5.2fx  %d/%d/%d" % (
             name, et, ec, rt, rc, gt, gc, et / rt, et / gt, e_total, total(rout, files_mode),
             total(gout, files_mode)), flush=True)
+        if a.baseline:
+            bt, bc, _ = res[3]
+            print("%-22s %6.2f (%5.2f) %30s %5.2fx %5.2fx  (--baseline)" % (
+                "", bt, bc, "", bt / rt, bt / gt), flush=True)
     print(load())
 
 
