@@ -3,8 +3,14 @@
  *
  *   errand_grepbench DIR ARGS_JSON [REPEAT]
  *
+ * The configuration is read as errand reads it: ERRAND_GREP_THREADS sets the
+ * threads (default: one per core).
+ *
  * Prints one JSON object: {seconds (best wall time of REPEAT runs), count,
  * files_searched, files_matched, truncated}. */
+#include "errand/alloc.h"
+#include "errand/config.h"
+#include "errand/env.h"
 #include "errand/json.h"
 #include "errand/str.h"
 #include "errand/tool.h"
@@ -26,9 +32,17 @@ int main(int argc, char **argv)
         fprintf(stderr, "errand_grepbench: no grep tool, or ARGS_JSON is not JSON\n");
         return 2;
     }
-    int repeat = argc > 3 ? atoi(argv[3]) : 1;
+    int repeat = argc > 3 ? (int)strtol(argv[3], NULL, 10) : 1;
+    er_error cerr = { 0 };
+    er_config *cfg = er_xcalloc(1, sizeof *cfg);
+    er_env *env = NULL;
+    if (er_config_load(cfg, NULL, &cerr) != 0 || er_env_new(&env, cfg, &cerr) != 0) {
+        fprintf(stderr, "errand_grepbench: %s\n", cerr.msg);
+        return 2;
+    }
     er_tool_ctx ctx;
     memset(&ctx, 0, sizeof ctx);
+    ctx.env = env;
     ctx.workspace = argv[1];
     ctx.agent = "bench";
     double best = 1e9;
@@ -55,5 +69,6 @@ int main(int argc, char **argv)
            er_json_bool(last, "truncated", false) ? "true" : "false");
     cJSON_Delete(last);
     cJSON_Delete(args);
+    er_env_close(env);
     return 0;
 }

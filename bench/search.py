@@ -11,8 +11,14 @@ errand runs through bench/grepbench.c (the grep tool in process, counting
 every match: output_mode count, no cap); ripgrep as `rg -c --no-require-git`
 (so that it reads the tree's .gitignore files as errand does outside a git
 repository); GNU grep as `grep -rcE` (which reads everything).  Each figure
-is the best wall time of --repeat runs after one warm-up, with a warm page
-cache; the matched-line totals are printed so the three can be seen to agree.
+is the median wall time (and median CPU time, user + system of all threads)
+of --repeat runs after one warm-up, with a warm page cache, the three tools
+taking turns run by run so that a change in the machine's load falls on all
+of them; the load average is printed before and after, and the matched-line
+totals so the three can be seen to agree.  --threads sets errand's
+agent.grep_threads (ERRAND_GREP_THREADS; default: one per core).
+--baseline DIR runs another build's errand_grepbench (an earlier commit) in
+the same rounds and prints it on a line of its own.
 """
 import argparse
 import glob
@@ -44,11 +50,26 @@ def timed(cmd):
     return time.time() - w, cpu, out
 
 
-def best(cmd, repeat):
-    """Best wall and best CPU seconds of repeat runs after a warm-up."""
-    timed(cmd)
-    runs = [timed(cmd) for _ in range(repeat)]
-    return min(r[0] for r in runs), min(r[1] for r in runs), runs[-1][2]
+def median(v):
+    v = sorted(v)
+    n = len(v)
+    return v[n // 2] if n % 2 else (v[n // 2 - 1] + v[n // 2]) / 2
+
+
+def medians(cmds, repeat):
+    """Median wall and CPU seconds of each command over repeat rounds after
+    a warm-up; in each round every command runs once, in turn."""
+    for c in cmds:
+        timed(c)
+    runs = [[] for _ in cmds]
+    for _ in range(repeat):
+        for i, c in enumerate(cmds):
+            runs[i].append(timed(c))
+    return [(median([r[0] for r in rs]), median([r[1] for r in rs]), rs[-1][2]) for rs in runs]
+
+
+def load():
+    return "load average %.1f %.1f %.1f" % os.getloadavg()
 
 
 def total(out, files_mode):
@@ -86,7 +107,9 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--build", required=True)
     ap.add_argument("--tree", default=None)
-    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--repeat", type=int, default=5)
+    ap.add_argument("--threads", type=int, default=None)
+    ap.add_argument("--baseline", default=None)
     a = ap.parse_args()
     tree = a.tree or find_tree()
     if tree and tree.endswith(".tar.xz"):
@@ -104,8 +127,11 @@ def main():
         sys.exit("search.py: no linux-source tree; apt-get install linux-source (scripts/deps.sh bench)")
     bench = os.path.join(a.build, "errand_grepbench")
     rg, gnu = shutil.which("rg"), shutil.which("grep")
-    print("search: %s, best of %d (wall seconds), %s" % (tree, a.repeat,
-          "2 cores" if os.cpu_count() == 2 else "%d cores" % os.cpu_count()))
+    if a.threads is not None:
+        os.environ["ERRAND_GREP_THREADS"] = str(a.threads)
+    print("search: %s, median of %d, %s, errand threads: %s; %s" % (
+        tree, a.repeat, "2 cores" if os.cpu_count() == 2 else "%d cores" % os.cpu_count(),
+        os.environ.get("ERRAND_GREP_THREADS", "default"), load()))
     print("wall seconds (CPU seconds, user + system, of all threads)")
     print("%-22s %14s %14s %14s %6s %6s  %s" % ("search", "errand", "ripgrep", "GNU grep",
                                               "vs rg", "vs gr", "matches e/rg/grep"))
@@ -114,16 +140,25 @@ def main():
         args = {"pattern": pat, "output_mode": "count", "max_results": 100000}
         args.update(opts)
         e_cmd = [bench, tree, json.dumps(args), "1"]
-        et, ec, eout = best(e_cmd, a.repeat)
+        r_cmd = ([rg, "--no-require-git", "-c"] + rgf + [pat, tree] if not files_mode
+                 else [rg, "--no-require-git"] + rgf + [pat, tree])
+        g_cmd = ([gnu, "-r"] + (["-c"] if not files_mode else []) + (gf if gf else ["-E"]) +
+                 [pat, tree])
+        cmds = [e_cmd, r_cmd, g_cmd]
+        if a.baseline:
+            cmds.append([os.path.join(a.baseline, "errand_grepbench")] + e_cmd[1:])
+        res = medians(cmds, a.repeat)
+        (et, ec, eout), (rt, rc, rout), (gt, gc, gout) = res[:3]
         r = json.loads(eout)
         e_total = r["files_matched"] if files_mode else r["count"]
-        rt, rc, rout = best([rg, "--no-require-git", "-c"] + rgf + [pat, tree] if not files_mode
-                        else [rg, "--no-require-git"] + rgf + [pat, tree], a.repeat)
-        gt, gc, gout = best([gnu, "-r"] + (["-c"] if not files_mode else []) +
-                        (gf if gf else ["-E"]) + [pat, tree], a.repeat)
         print("%-22s %6.2f (%5.2f) %6.2f (%5.2f) %6.2f (%5.2f) %5.2fx %5.2fx  %d/%d/%d" % (
             name, et, ec, rt, rc, gt, gc, et / rt, et / gt, e_total, total(rout, files_mode),
             total(gout, files_mode)), flush=True)
+        if a.baseline:
+            bt, bc, _ = res[3]
+            print("%-22s %6.2f (%5.2f) %30s %5.2fx %5.2fx  (--baseline)" % (
+                "", bt, bc, "", bt / rt, bt / gt), flush=True)
+    print(load())
 
 
 if __name__ == "__main__":

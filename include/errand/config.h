@@ -39,6 +39,7 @@ typedef struct er_config {
     char *anthropic_base_url;
     char *user;           /* local user name */
     char *workspace;      /* root of file tools; default cwd */
+    long grep_threads;    /* threads the grep tool searches with; 0: one per core */
     char *workspaces;     /* errand serve: root of the users' own workspaces */
     char *admin_approval; /* errand serve: classes only an admin may approve for others */
     /* the sandbox of run, test, lint and diff (sandbox.h) */

@@ -28,6 +28,11 @@ typedef struct er_grep er_grep;
 int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er_error *err);
 void er_grep_free(er_grep *g);
 
+/* OWNED: a matcher for another thread (an er_grep is used by one thread at
+ * a time): it has match data of its own and BORROWS g's compiled pattern,
+ * so it is freed (er_grep_free) before g. */
+er_grep *er_grep_dup(const er_grep *g);
+
 /* Called for each matching line, or run of lines in multiline mode:
  * text[start..end) without the final newline.  False stops the scan. */
 typedef bool (*er_grep_hit)(size_t start, size_t end, void *payload);

@@ -23,6 +23,7 @@ struct er_grep {
     size_t litlen;
     size_t rare;   /* index of its rarest byte in source text: memchr's target */
     bool caseless; /* literal lower-cased, compared without case (ASCII) */
+    bool borrowed; /* a copy from er_grep_dup: code and literal are the original's */
 };
 
 /* How common a byte is in source code and prose, roughly (higher: more
@@ -257,14 +258,30 @@ int er_grep_new(er_grep **out, const char *pattern, const er_grep_opts *opts, er
     return 0;
 }
 
+er_grep *er_grep_dup(const er_grep *g)
+{
+    er_grep *c = er_xmalloc(sizeof *c);
+    *c = *g;
+    c->borrowed = true;
+    /* The compiled pattern (and its JIT code) is read-only while matching;
+     * what a match writes lives in the match data, one per thread. */
+    if (g->code) {
+        c->md = pcre2_match_data_create(1, NULL);
+        c->mctx = pcre2_match_context_copy(g->mctx);
+    }
+    return c;
+}
+
 void er_grep_free(er_grep *g)
 {
     if (!g)
         return;
-    pcre2_code_free(g->code);
+    if (!g->borrowed) {
+        pcre2_code_free(g->code);
+        free(g->literal);
+    }
     pcre2_match_data_free(g->md);
     pcre2_match_context_free(g->mctx);
-    free(g->literal);
     free(g);
 }
 

@@ -5,6 +5,8 @@
  * counted and skipped, a result cap that says so. */
 #include "errand/tool_families.h"
 #include "errand/json.h"
+#include "errand/env.h"
+#include "errand/config.h"
 #include "errand/alloc.h"
 #include "errand/glob.h"
 #include "errand/grep.h"
@@ -13,6 +15,8 @@
 
 #include <dirent.h>
 #include <errno.h>
+#include <pthread.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -365,195 +369,264 @@ static bool filter_ok(const file_filter *f, const char *rel)
     return ok;
 }
 
-/* ---- grep: the search ---- */
+/* ---- grep: the search ----
+ *
+ * Files are searched by several threads and their results merged in walk
+ * order, so that the output, its caps and its totals are the same whatever
+ * the number of threads.  The caller's thread walks (and opens each file
+ * beneath its directory's descriptor), queues the file, merges the results
+ * at the queue's head as they come, and searches queued files itself while
+ * the queue is full; grep_threads - 1 more threads take files from the
+ * queue.  A file's search keeps its output lines aside, each with the count
+ * of matching lines reached when it was made, so the merge can cut the file
+ * exactly where a single thread would have stopped. */
 
 enum grep_mode { MODE_CONTENT, MODE_FILES, MODE_COUNT };
 
-typedef struct grep_run {
+enum file_kind { FILE_SKIPPED, FILE_TEXT, FILE_BINARY, FILE_LARGE };
+
+#define QUEUE_PER_THREAD 64  /* files queued per thread */
+#define QUEUE_MAX        256 /* each holds a descriptor: well under the usual limit of 1024 */
+#define THREADS_MAX      64
+#define WAKE_BATCH       8 /* files queued before a sleeping thread is woken */
+
+/* One output line kept aside, followed by its text, a NUL and padding to 8. */
+typedef struct item_head {
+    size_t hits; /* the file's matching lines when it was made */
+    uint32_t len, cost;
+} item_head;
+
+/* A file in the queue: filled by the walking thread, searched by any, merged
+ * by the walking thread.  Its buffers are reused by the files after it. */
+typedef struct file_job {
+    int fd;
+    er_buf rel;
+    size_t visited, ignored, hidden_skipped; /* the walk's counts at this file */
+    enum file_kind kind;
+    er_buf items; /* item_head + text, one after another */
+    size_t hits;  /* matching lines */
+    int rc;       /* er_grep_scan's */
+    bool done;
+} file_job;
+
+struct grep_run;
+
+/* A searching thread's own: its matcher and buffers, reused file after file,
+ * and the state of the file it is searching. */
+typedef struct searcher {
+    struct grep_run *r;
     er_grep *eng;
-    file_filter filter;
-    enum grep_mode mode;
-    size_t before, after, max;
-    const volatile int *cancel;
-    cJSON *items;
-    size_t shown, lines_matched, cost;
-    size_t files, files_matched, binary, large, failed;
-    bool capped, cancelled;
-    er_buf scratch;
     char *fbuf; /* the file being searched, read whole */
     size_t fcap;
+    er_buf scratch;
+    pthread_t tid;
     /* the file being searched */
+    file_job *job;
     const char *rel, *text;
     size_t len;
     size_t at_off, at_no; /* a line start and its number, counted up to */
     size_t printed_end;   /* offset past the last line shown (0: none yet) */
     size_t after_left;    /* context lines still owed after the last match */
-    size_t file_hits;
-    bool printed_any;
+    size_t file_hits, shown, cost;
+    bool printed_any, full;
+} searcher;
+
+typedef struct grep_run {
+    /* set before the search, read by every thread */
+    er_grep *eng;
+    file_filter filter;
+    enum grep_mode mode;
+    size_t before, after, max;
+    const volatile int *cancel;
+    size_t nthreads;
+    searcher *s; /* s[0]: the walking thread's */
+    /* the merged result: the walking thread's */
+    cJSON *items;
+    size_t shown, lines_matched, cost;
+    size_t files, files_matched, binary, large, failed;
+    bool capped, cancelled;
+    bool stopped; /* content capped or cancelled: the files after are dropped */
+    size_t visited, ignored, hidden_skipped; /* the walk's counts where it stopped */
+    /* the queue: ring[head..tail) in walk order, [claim..tail) not yet taken */
+    pthread_mutex_t mu;
+    pthread_cond_t work, done;
+    file_job *ring;
+    size_t cap, head, claim, tail;
+    size_t idle;          /* threads waiting for files */
+    bool quit, skip_rest; /* under mu */
 } grep_run;
 
-static bool item_fits(grep_run *r, const char *s, size_t n)
+static bool item_fits(searcher *s, const char *p, size_t n)
 {
-    size_t cost = er_tools_json_cost(s, n) + 3;
-    if (r->shown >= r->max || r->cost + cost >= ER_TOOLS_BUDGET) {
-        r->capped = true;
+    size_t cost = er_tools_json_cost(p, n) + 3;
+    item_head h = { s->file_hits, (uint32_t)n, (uint32_t)cost };
+    er_buf *b = &s->job->items;
+    er_buf_append(b, &h, sizeof h);
+    er_buf_append(b, p, n);
+    do
+        er_buf_putc(b, '\0');
+    while (b->len % 8);
+    /* The merge cuts at the first line that does not fit: here, at the
+     * latest (the lines merged before this file only add to these counts). */
+    if (s->shown >= s->r->max || s->cost + cost >= ER_TOOLS_BUDGET) {
+        s->full = true;
         return false;
     }
-    r->cost += cost;
-    r->shown++;
-    er_json_append(r->items, cJSON_CreateString(s));
+    s->cost += cost;
+    s->shown++;
     return true;
 }
 
-/* The number of the line starting at off (at or after r->at_off). */
-static size_t line_no(grep_run *r, size_t off)
+/* The number of the line starting at off (at or after s->at_off). */
+static size_t line_no(searcher *s, size_t off)
 {
-    const char *p = r->text + r->at_off, *end = r->text + off;
-    size_t no = r->at_no;
+    const char *p = s->text + s->at_off, *end = s->text + off;
+    size_t no = s->at_no;
     while (p < end && (p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
         no++;
         p++;
     }
-    r->at_off = off;
-    r->at_no = no;
+    s->at_off = off;
+    s->at_no = no;
     return no;
 }
 
 /* Shows lines [from, to) (from a line start), marked ':' for a match or '-'. */
-static bool show_lines(grep_run *r, size_t from, size_t to, char mark)
+static bool show_lines(searcher *s, size_t from, size_t to, char mark)
 {
-    size_t no = line_no(r, from);
+    size_t no = line_no(s, from);
     for (size_t p = from; p < to || (p == to && p == from);) {
-        const char *nl = memchr(r->text + p, '\n', r->len - p);
-        size_t e = nl ? (size_t)(nl - r->text) : r->len;
-        er_buf *b = &r->scratch;
+        const char *nl = memchr(s->text + p, '\n', s->len - p);
+        size_t e = nl ? (size_t)(nl - s->text) : s->len;
+        er_buf *b = &s->scratch;
         er_buf_reset(b);
-        er_buf_put_utf8(b, r->rel, strlen(r->rel)); /* a non-UTF-8 name stays valid JSON */
+        er_buf_put_utf8(b, s->rel, strlen(s->rel)); /* a non-UTF-8 name stays valid JSON */
         er_buf_printf(b, "%c%zu%c", mark, no, mark);
-        er_tools_clip(b, r->text + p, e - p, GREP_LINE_SHOW);
-        if (!item_fits(r, b->ptr, b->len))
+        er_tools_clip(b, s->text + p, e - p, GREP_LINE_SHOW);
+        if (!item_fits(s, b->ptr, b->len))
             return false;
-        r->printed_any = true;
-        r->printed_end = e < r->len ? e + 1 : r->len;
+        s->printed_any = true;
+        s->printed_end = e < s->len ? e + 1 : s->len;
         no++;
-        if (e >= r->len || e + 1 > to)
+        if (e >= s->len || e + 1 > to)
             break;
         p = e + 1;
     }
-    r->at_off = r->printed_end;
-    r->at_no = no;
+    s->at_off = s->printed_end;
+    s->at_no = no;
     return true;
 }
 
 /* Up to n lines from off, stopping at limit: the offset after them. */
-static size_t lines_after(const grep_run *r, size_t off, size_t n, size_t limit)
+static size_t lines_after(const searcher *s, size_t off, size_t n, size_t limit)
 {
     while (n-- && off < limit) {
-        const char *nl = memchr(r->text + off, '\n', limit - off);
-        off = nl ? (size_t)(nl - r->text) + 1 : limit;
+        const char *nl = memchr(s->text + off, '\n', limit - off);
+        off = nl ? (size_t)(nl - s->text) + 1 : limit;
     }
     return off;
 }
 
-static bool flush_after(grep_run *r, size_t limit)
+static bool flush_after(searcher *s, size_t limit)
 {
-    if (!r->after_left || r->printed_end >= limit)
+    if (!s->after_left || s->printed_end >= limit)
         return true;
-    size_t end = lines_after(r, r->printed_end, r->after_left, limit);
-    r->after_left = 0;
-    return end <= r->printed_end || show_lines(r, r->printed_end, end - 1, '-');
+    size_t end = lines_after(s, s->printed_end, s->after_left, limit);
+    s->after_left = 0;
+    return end <= s->printed_end || show_lines(s, s->printed_end, end - 1, '-');
 }
 
 static bool on_hit(size_t ls, size_t le, void *payload)
 {
-    grep_run *r = payload;
-    r->file_hits++;
+    searcher *s = payload;
+    const grep_run *r = s->r;
+    s->file_hits++;
     if (r->mode == MODE_FILES)
         return false;
     if (r->mode == MODE_COUNT)
         return true;
-    if (!flush_after(r, ls))
+    if (!flush_after(s, ls))
         return false;
-    size_t start = ls, floor = r->printed_end;
+    size_t start = ls, floor = s->printed_end;
     for (size_t k = 0; k < r->before && start > floor; k++) {
         const char *nl =
-            start - 1 > floor ? memrchr(r->text + floor, '\n', start - 1 - floor) : NULL;
-        start = nl ? (size_t)(nl - r->text) + 1 : floor;
+            start - 1 > floor ? memrchr(s->text + floor, '\n', start - 1 - floor) : NULL;
+        start = nl ? (size_t)(nl - s->text) + 1 : floor;
     }
-    if ((r->before || r->after) && r->printed_any && start > r->printed_end &&
-        !item_fits(r, "--", 2))
+    if ((r->before || r->after) && s->printed_any && start > s->printed_end &&
+        !item_fits(s, "--", 2))
         return false;
-    if (start < ls && !show_lines(r, start, ls - 1, '-'))
+    if (start < ls && !show_lines(s, start, ls - 1, '-'))
         return false;
-    if (!show_lines(r, ls, le, ':'))
+    if (!show_lines(s, ls, le, ':'))
         return false;
-    r->after_left = r->after;
+    s->after_left = r->after;
     return true;
 }
 
-static void search_text(grep_run *r, const char *rel, const char *text, size_t len)
+static void search_text(searcher *s, const char *text, size_t len)
 {
-    r->rel = rel;
-    r->text = text;
-    r->len = len;
-    r->at_off = 0;
-    r->at_no = 1;
-    r->printed_end = 0;
-    r->after_left = 0;
-    r->file_hits = 0;
-    r->printed_any = false;
-    r->files++;
-    int rc = er_grep_scan(r->eng, text, len, r->cancel, on_hit, r);
-    if (rc == 0 && r->mode == MODE_CONTENT && !r->capped)
-        flush_after(r, len);
-    if (rc == ER_ECANCELLED)
-        r->cancelled = true;
-    else if (rc < 0)
-        r->failed++;
-    if (!r->file_hits)
-        return;
-    r->files_matched++;
-    r->lines_matched += r->file_hits;
-    if (r->mode != MODE_CONTENT) {
-        er_buf_reset(&r->scratch);
-        er_buf_put_utf8(&r->scratch, rel, strlen(rel));
-        if (r->mode == MODE_COUNT)
-            er_buf_printf(&r->scratch, ":%zu", r->file_hits);
-        item_fits(r, r->scratch.ptr, r->scratch.len);
+    file_job *j = s->job;
+    s->rel = j->rel.ptr;
+    s->text = text;
+    s->len = len;
+    s->at_off = 0;
+    s->at_no = 1;
+    s->printed_end = 0;
+    s->after_left = 0;
+    s->file_hits = s->shown = s->cost = 0;
+    s->printed_any = s->full = false;
+    j->kind = FILE_TEXT;
+    j->rc = er_grep_scan(s->eng, text, len, s->r->cancel, on_hit, s);
+    if (j->rc == 0 && s->r->mode == MODE_CONTENT && !s->full)
+        flush_after(s, len);
+    j->hits = s->file_hits;
+    if (s->file_hits && s->r->mode != MODE_CONTENT) {
+        er_buf_reset(&s->scratch);
+        er_buf_put_utf8(&s->scratch, s->rel, strlen(s->rel));
+        if (s->r->mode == MODE_COUNT)
+            er_buf_printf(&s->scratch, ":%zu", s->file_hits);
+        item_fits(s, s->scratch.ptr, s->scratch.len);
     }
 }
 
-/* Reads fd whole into r's buffer (grown, never shrunk: no allocation per
+/* Reads fd whole into s's buffer (grown, never shrunk: no allocation per
  * file); false when it passes GREP_FILE_MAX or cannot be read. */
-static bool read_whole(grep_run *r, int fd, size_t size, size_t *len)
+static bool read_whole(searcher *s, int fd, size_t size, size_t *len)
 {
     size_t n = 0;
     for (;;) {
-        if (r->fcap < n + 65536 + 1 || r->fcap < size + 1) {
+        if (s->fcap < n + 65536 + 1 || s->fcap < size + 1) {
             size_t want = (size > n ? size : n) + 65536 + 1;
-            r->fbuf = er_xrealloc(r->fbuf, want);
-            r->fcap = want;
+            s->fbuf = er_xrealloc(s->fbuf, want);
+            s->fcap = want;
         }
-        ssize_t got = read(fd, r->fbuf + n, r->fcap - 1 - n);
+        size_t room = s->fcap - 1 - n;
+        ssize_t got = read(fd, s->fbuf + n, room);
         if (got < 0)
             return false;
-        if (got == 0)
-            break;
         n += (size_t)got;
         if (n > GREP_FILE_MAX)
             return false;
+        /* Short of what was asked (more than its size): the end of a regular
+         * file, without one more read to hear it. */
+        if (got == 0 || (size_t)got < room)
+            break;
     }
-    r->fbuf[n] = '\0';
+    s->fbuf[n] = '\0';
     *len = n;
     return true;
 }
 
-/* Searches the open file fd (closed here).  Read, not mapped: a file cut
+/* Searches the job's open file (closed here).  Read, not mapped: a file cut
  * short while mapped would kill the process with SIGBUS. */
-static void search_fd(grep_run *r, int fd, const char *rel)
+static void search_job(searcher *s, file_job *j)
 {
     struct stat st;
     size_t len = 0;
+    int fd = j->fd;
+    s->job = j;
+    j->fd = -1;
     if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
         close(fd);
         return;
@@ -565,16 +638,234 @@ static void search_fd(grep_run *r, int fd, const char *rel)
     if (st.st_size > GREP_SNIFF_FIRST)
         n = pread(fd, head, sizeof head, 0);
     if (n > 0 && memchr(head, '\0', (size_t)n))
-        r->binary++;
+        j->kind = FILE_BINARY;
     else if ((unsigned long long)st.st_size > GREP_FILE_MAX)
-        r->large++;
-    else if (n < 0 || !read_whole(r, fd, (size_t)st.st_size, &len))
-        r->large++;
-    else if (memchr(r->fbuf, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
-        r->binary++;
+        j->kind = FILE_LARGE;
+    else if (n < 0 || !read_whole(s, fd, (size_t)st.st_size, &len))
+        j->kind = FILE_LARGE;
+    else if (memchr(s->fbuf, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
+        j->kind = FILE_BINARY;
     else
-        search_text(r, rel, r->fbuf, len);
+        search_text(s, s->fbuf, len);
     close(fd);
+}
+
+/* Adds a searched file to the result, as a single thread searching the
+ * files in walk order would have: its lines up to the cap, its totals. */
+static void merge(grep_run *r, const file_job *j)
+{
+    if (r->stopped)
+        return;
+    if (j->kind == FILE_BINARY)
+        r->binary++;
+    else if (j->kind == FILE_LARGE)
+        r->large++;
+    if (j->kind == FILE_TEXT) {
+        size_t hits = j->hits;
+        bool cut = false;
+        r->files++;
+        for (size_t off = 0; off < j->items.len;) {
+            item_head h;
+            memcpy(&h, j->items.ptr + off, sizeof h);
+            const char *text = j->items.ptr + off + sizeof h;
+            off += (sizeof h + h.len + 1 + 7) & ~(size_t)7;
+            if (r->shown >= r->max || r->cost + h.cost >= ER_TOOLS_BUDGET) {
+                r->capped = true;
+                /* Content stops here, with the matches counted so far;
+                 * lists and counts go on to the end, so their totals are exact. */
+                if (r->mode == MODE_CONTENT) {
+                    hits = h.hits;
+                    cut = true;
+                }
+                break;
+            }
+            r->cost += h.cost;
+            r->shown++;
+            er_json_append(r->items, cJSON_CreateString(text));
+        }
+        if (j->rc == ER_ECANCELLED)
+            r->cancelled = true;
+        else if (j->rc < 0 && !cut)
+            r->failed++;
+        if (hits) {
+            r->files_matched++;
+            r->lines_matched += hits;
+        }
+    }
+    if ((r->capped && r->mode == MODE_CONTENT) || r->cancelled) {
+        r->stopped = true;
+        r->visited = j->visited;
+        r->ignored = j->ignored;
+        r->hidden_skipped = j->hidden_skipped;
+    }
+}
+
+static file_job *job_at(grep_run *r, size_t i)
+{
+    return &r->ring[i % r->cap];
+}
+
+/* Takes the next queued file and searches it with s (mu held on entry and
+ * on return, not while searching). */
+static void search_next(grep_run *r, searcher *s)
+{
+    file_job *j = job_at(r, r->claim++);
+    bool skip = r->skip_rest;
+    pthread_mutex_unlock(&r->mu);
+    if (skip) {
+        close(j->fd);
+        j->fd = -1;
+    } else {
+        search_job(s, j);
+    }
+    pthread_mutex_lock(&r->mu);
+    j->done = true;
+    pthread_cond_signal(&r->done);
+}
+
+static void *search_thread(void *payload)
+{
+    searcher *s = payload;
+    grep_run *r = s->r;
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        if (r->claim < r->tail)
+            search_next(r, s);
+        else if (r->quit)
+            break;
+        else {
+            r->idle++;
+            pthread_cond_wait(&r->work, &r->mu);
+            r->idle--;
+        }
+    }
+    pthread_mutex_unlock(&r->mu);
+    return NULL;
+}
+
+/* Merges the finished files at the queue's head (mu held; released while
+ * merging: a finished file is not touched by the other threads). */
+static void merge_finished(grep_run *r)
+{
+    while (r->head < r->tail && job_at(r, r->head)->done) {
+        file_job *j = job_at(r, r->head);
+        pthread_mutex_unlock(&r->mu);
+        merge(r, j);
+        pthread_mutex_lock(&r->mu);
+        r->head++;
+    }
+    if (r->stopped)
+        r->skip_rest = true;
+}
+
+/* Queues the open file fd (walking thread). */
+static void queue_file(grep_run *r, int fd, const char *rel, const er_walker *w)
+{
+    pthread_mutex_lock(&r->mu);
+    for (;;) {
+        merge_finished(r);
+        if (r->tail - r->head < r->cap)
+            break;
+        if (r->claim < r->tail)
+            search_next(r, &r->s[0]); /* full: search rather than wait */
+        else
+            pthread_cond_wait(&r->done, &r->mu);
+    }
+    file_job *j = job_at(r, r->tail);
+    j->fd = fd;
+    er_buf_reset(&j->rel);
+    er_buf_puts(&j->rel, rel);
+    j->visited = w ? w->visited : 0;
+    j->ignored = w ? w->ignored : 0;
+    j->hidden_skipped = w ? w->hidden_skipped : 0;
+    j->kind = FILE_SKIPPED;
+    er_buf_reset(&j->items);
+    j->hits = 0;
+    j->rc = 0;
+    j->done = false;
+    r->tail++;
+    /* Woken a batch at a time: a wake-up per file costs more than it saves. */
+    if (r->nthreads == 1)
+        search_next(r, &r->s[0]);
+    else if (r->idle && r->tail - r->claim >= WAKE_BATCH)
+        pthread_cond_signal(&r->work);
+    merge_finished(r);
+    pthread_mutex_unlock(&r->mu);
+}
+
+/* Waits for every queued file and merges it (walking thread). */
+static void drain_queue(grep_run *r)
+{
+    pthread_mutex_lock(&r->mu);
+    pthread_cond_broadcast(&r->work);
+    for (;;) {
+        merge_finished(r);
+        if (r->head == r->tail)
+            break;
+        if (r->claim < r->tail)
+            search_next(r, &r->s[0]);
+        else
+            pthread_cond_wait(&r->done, &r->mu);
+    }
+    pthread_mutex_unlock(&r->mu);
+}
+
+static size_t default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n > 0 ? (size_t)n : 1;
+}
+
+/* Sets up the queue and starts nthreads - 1 searching threads. */
+static void queue_start(grep_run *r, size_t nthreads)
+{
+    r->nthreads = nthreads < 1 ? 1 : nthreads > THREADS_MAX ? THREADS_MAX : nthreads;
+    r->cap = r->nthreads == 1                             ? 1
+             : QUEUE_PER_THREAD * r->nthreads > QUEUE_MAX ? QUEUE_MAX
+                                                          : QUEUE_PER_THREAD * r->nthreads;
+    r->ring = er_xcalloc(r->cap, sizeof *r->ring);
+    r->s = er_xcalloc(r->nthreads, sizeof *r->s);
+    pthread_mutex_init(&r->mu, NULL);
+    pthread_cond_init(&r->work, NULL);
+    pthread_cond_init(&r->done, NULL);
+    for (size_t i = 0; i < r->nthreads; i++) {
+        searcher *s = &r->s[i];
+        s->r = r;
+        s->eng = i == 0 ? r->eng : er_grep_dup(r->eng);
+        if (i > 0 && pthread_create(&s->tid, NULL, search_thread, s) != 0) {
+            er_grep_free(s->eng); /* no thread: the others share the work */
+            r->nthreads = i;
+            break;
+        }
+    }
+}
+
+static void queue_stop(grep_run *r)
+{
+    if (!r->ring)
+        return;
+    pthread_mutex_lock(&r->mu);
+    r->quit = true;
+    pthread_cond_broadcast(&r->work);
+    pthread_mutex_unlock(&r->mu);
+    for (size_t i = 0; i < r->nthreads; i++) {
+        searcher *s = &r->s[i];
+        if (i > 0) {
+            pthread_join(s->tid, NULL);
+            er_grep_free(s->eng);
+        }
+        free(s->fbuf);
+        er_buf_release(&s->scratch);
+    }
+    for (size_t i = 0; i < r->cap; i++) {
+        er_buf_release(&r->ring[i].rel);
+        er_buf_release(&r->ring[i].items);
+    }
+    free(r->ring);
+    free(r->s);
+    pthread_mutex_destroy(&r->mu);
+    pthread_cond_destroy(&r->work);
+    pthread_cond_destroy(&r->done);
 }
 
 static void grep_visit(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
@@ -588,9 +879,8 @@ static void grep_visit(er_walker *w, int dirfd, const char *name, const char *ab
     int fd = openat(dirfd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
     if (fd < 0)
         return;
-    search_fd(r, fd, rel);
-    /* Lists and counts go on to the end once full, so their totals are exact. */
-    if ((r->capped && r->mode == MODE_CONTENT) || r->cancelled)
+    queue_file(r, fd, rel, w);
+    if (r->stopped)
         w->stop = true;
 }
 
@@ -610,7 +900,9 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
     r->items = NULL;
     er_json_add_num(o, "count",
                     (double)(r->mode == MODE_FILES ? r->files_matched : r->lines_matched));
-    bool walk_capped = w->visited > ER_WALK_VISIT_MAX;
+    /* Where the search stopped early, the walk's counts as they were there. */
+    size_t visited = r->stopped ? r->visited : w->visited;
+    bool walk_capped = visited > ER_WALK_VISIT_MAX;
     er_json_add_bool(o, "truncated", r->capped || walk_capped);
     if (walk_capped && !r->capped)
         er_json_add_str(o, "hint", "the walk stopped at its cap on entries: give a narrower path");
@@ -628,11 +920,13 @@ static void grep_result(cJSON *o, grep_run *r, const er_walker *w, const char *p
         er_json_add_num(o, "large_skipped", (double)r->large);
     if (r->failed)
         er_json_add_num(o, "regex_limit_files", (double)r->failed);
-    add_skipped(o, w);
+    er_json_add_num(o, "ignored", (double)(r->stopped ? r->ignored : w->ignored));
+    er_json_add_num(o, "hidden_skipped",
+                    (double)(r->stopped ? r->hidden_skipped : w->hidden_skipped));
 }
 
 static int grep_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, const cJSON *args,
-                     grep_run *r, er_error *err)
+                     grep_run *r, size_t nthreads, er_error *err)
 {
     char *abs = NULL;
     int rc = er_workspace_resolve(&abs, ws, er_json_str(args, "path"), err);
@@ -650,15 +944,19 @@ static int grep_body(cJSON *o, const er_workspace *ws, const er_tool_ctx *ctx, c
     if (stat(abs, &st) != 0) {
         rc = er_error_set(err, ER_ENOTFOUND, "grep: %s does not exist", rel);
     } else if (S_ISDIR(st.st_mode)) {
+        queue_start(r, nthreads);
         er_walk(&w, abs);
+        drain_queue(r);
     } else if (!er_walk_cancelled(&w) &&
                (rc = er_workspace_open(&fd, ws, abs, O_RDONLY | O_NONBLOCK, err)) == 0) {
-        search_fd(r, fd, rel); /* a file named outright: searched whatever the filters say */
+        queue_start(r, 1);
+        queue_file(r, fd, rel, NULL); /* a file named outright: searched whatever the filters say */
     }
     if (rc == 0 && (w.cancelled || r->cancelled))
         rc = er_error_set(err, ER_ECANCELLED, "grep: cancelled");
     if (rc == 0)
         grep_result(o, r, &w, er_json_str(args, "pattern"), rel);
+    queue_stop(r);
     free(abs);
     return rc;
 }
@@ -720,18 +1018,17 @@ static int run_grep(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
     }
     r.cancel = ctx->cancel;
     r.items = cJSON_CreateArray();
-    er_buf_init(&r.scratch, 0);
+    const er_config *cfg = ctx->env ? er_env_config(ctx->env) : NULL;
+    size_t nthreads = cfg && cfg->grep_threads > 0 ? (size_t)cfg->grep_threads : default_threads();
     er_workspace ws;
     cJSON *o = cJSON_CreateObject();
     if ((rc = er_tools_workspace(&ws, ctx, err)) == 0) {
-        if ((rc = grep_body(o, &ws, ctx, args, &r, err)) == 0)
+        if ((rc = grep_body(o, &ws, ctx, args, &r, nthreads, err)) == 0)
             rc = er_tools_emit(out, o, err);
         er_workspace_release(&ws);
     }
     cJSON_Delete(o);
     cJSON_Delete(r.items);
-    er_buf_release(&r.scratch);
-    free(r.fbuf);
     er_grep_free(r.eng);
     filter_release(&r.filter);
     return rc;

@@ -16,14 +16,19 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+/* A directory's entries: names in one arena (no allocation per entry),
+ * found by offset while it grows and by pointer once sorted. */
 typedef struct name {
-    char *s;
+    union {
+        size_t off;
+        const char *s;
+    } u;
     enum er_walk_type type;
 } name;
 
 static int by_name(const void *a, const void *b)
 {
-    return strcmp(((const name *)a)->s, ((const name *)b)->s);
+    return strcmp(((const name *)a)->u.s, ((const name *)b)->u.s);
 }
 
 bool er_walk_cancelled(er_walker *w)
@@ -50,13 +55,13 @@ static enum er_walk_type type_of(int dirfd, const struct dirent *de)
     }
 }
 
-/* The entries of dirfd (consumed), sorted. */
-static size_t list_names(er_walker *w, int dirfd, name **out)
+/* The entries of dirfd (consumed), sorted; their names live in arena. */
+static size_t list_names(er_walker *w, int dirfd, name **out, er_buf *arena)
 {
     DIR *d = fdopendir(dirfd);
+    *out = NULL;
     if (!d) {
         close(dirfd);
-        *out = NULL;
         return 0;
     }
     size_t n = 0, cap = 0;
@@ -75,11 +80,14 @@ static size_t list_names(er_walker *w, int dirfd, name **out)
             cap = cap ? cap * 2 : 32;
             v = er_xrealloc(v, cap * sizeof *v);
         }
-        v[n].s = er_xstrdup(s);
+        v[n].u.off = arena->len;
+        er_buf_append(arena, s, strlen(s) + 1);
         v[n].type = type_of(dirfd, de);
         n++;
     }
     closedir(d);
+    for (size_t i = 0; i < n; i++)
+        v[i].u.s = arena->ptr + v[i].u.off;
     if (n)
         qsort(v, n, sizeof *v, by_name);
     *out = v;
@@ -88,27 +96,31 @@ static size_t list_names(er_walker *w, int dirfd, name **out)
 
 static void walk_dir(er_walker *w, int dirfd, er_buf *path, int depth)
 {
-    name *names;
+    name *names = NULL;
+    er_buf arena = ER_BUF_INIT;
     int listfd = dup(dirfd);
-    size_t n = listfd >= 0 ? list_names(w, listfd, &names) : 0;
+    size_t n = listfd >= 0 ? list_names(w, listfd, &names, &arena) : 0;
     size_t base = path->len;
+    bool at_root = base == 1 && path->ptr[0] == '/';
     for (size_t i = 0; i < n; i++) {
         if (!w->stop && ++w->visited > ER_WALK_VISIT_MAX)
             w->stop = true;
         er_walk_cancelled(w); /* one read of a flag: at every entry */
         if (!w->stop) {
-            er_buf_printf(path, "%s%s", base == 1 && path->ptr[0] == '/' ? "" : "/", names[i].s);
+            if (!at_root)
+                er_buf_putc(path, '/');
+            er_buf_puts(path, names[i].u.s);
             bool is_dir = names[i].type == ER_WALK_DIR;
             if (er_workspace_denied(w->ws, path->ptr)) {
                 /* errand's own files: not even counted */
             } else if (w->ig && er_ignore_match(w->ig, path->ptr, is_dir)) {
                 w->ignored++;
             } else {
-                w->visit(w, dirfd, names[i].s, path->ptr, er_workspace_rel(w->ws, path->ptr),
+                w->visit(w, dirfd, names[i].u.s, path->ptr, er_workspace_rel(w->ws, path->ptr),
                          names[i].type);
                 if (is_dir && depth < ER_WALK_DEPTH_MAX && !w->stop) {
-                    int fd =
-                        openat(dirfd, names[i].s, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                    int fd = openat(dirfd, names[i].u.s,
+                                    O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                     if (fd >= 0) {
                         if (w->ig)
                             er_ignore_enter(w->ig, fd, path->ptr);
@@ -122,10 +134,9 @@ static void walk_dir(er_walker *w, int dirfd, er_buf *path, int depth)
             path->len = base;
             path->ptr[base] = '\0';
         }
-        free(names[i].s);
     }
-    if (n)
-        free(names);
+    free(names);
+    er_buf_release(&arena);
 }
 
 void er_walk(er_walker *w, const char *start)

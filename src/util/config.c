@@ -134,6 +134,9 @@ const er_config_key er_config_keys[] = {
       "Local user name (default: $USER, else \"local\")" },
     { "agent", "workspace", "ERRAND_WORKSPACE", ER_CFG_STR, OFF(workspace), false, NULL,
       "Root directory of the file tools (default: the current directory)" },
+    { "agent", "grep_threads", "ERRAND_GREP_THREADS", ER_CFG_LONG, OFF(grep_threads), false, "0",
+      "Threads the grep tool searches files with, the calling one included (0: one per core; "
+      "1: no other thread); the result is the same whatever the number" },
     { "sandbox", "fallback", "ERRAND_SANDBOX_FALLBACK", ER_CFG_STR, OFF(sandbox_fallback), false,
       NULL,
       "Where bubblewrap does not work: limits (run commands with resource limits only, seeing the "

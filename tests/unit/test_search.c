@@ -6,6 +6,8 @@
  * non-UTF-8 names and contents. */
 #include "check.h"
 #include "tools_util.h"
+#include "errand/config.h"
+#include "errand/env.h"
 #include "errand/grep.h"
 #include "errand/offline.h"
 #include "errand/ignore.h"
@@ -242,6 +244,148 @@ static void test_rules_like_git(const char *home)
 }
 
 /* Random trees and random rule files, each compared with git. */
+/* ---- grep under threads: the same output whatever their number ---- */
+
+static er_env *threads_env;
+
+/* grep's whole result with agent.grep_threads = threads, as text (OWNED);
+ * "error: ..." when it fails. */
+static char *grep_threads(const char *ws, const char *threads, const char *args)
+{
+    if (!threads_env) {
+        er_config *cfg = er_xcalloc(1, sizeof *cfg);
+        CHECK_OK(er_config_load(cfg, NULL, &err));
+        CHECK_OK(er_env_new(&threads_env, cfg, &err));
+    }
+    CHECK_OK(er_config_set(er_env_config(threads_env), "agent.grep_threads", threads, &err));
+    er_tool_ctx ctx = tu_ctx(ws);
+    ctx.env = threads_env;
+    cJSON *r;
+    int rc = tu_call(&r, "grep", &ctx, args, &err);
+    char *out = rc == 0 ? er_json_print(r) : er_xasprintf("error: %s", err.msg);
+    cJSON_Delete(r);
+    return out;
+}
+
+/* Runs args with 1 thread and with each of more, and checks the results
+ * are the same text; returns the one-thread result (OWNED). */
+static char *same_with_threads(const char *ws, const char *args)
+{
+    static const char *const more[] = { "2", "3", "8" };
+    char *one = grep_threads(ws, "1", args);
+    for (size_t i = 0; i < ER_ARRAY_LEN(more); i++) {
+        char *n = grep_threads(ws, more[i], args);
+        bool same = strcmp(one, n) == 0;
+        CHECK(same);
+        if (!same)
+            fprintf(stderr, "grep %s\n  1 thread:  %.600s\n  %s threads: %.600s\n", args, one,
+                    more[i], n);
+        free(n);
+    }
+    return one;
+}
+
+/* A tree of a few hundred files of uneven sizes (one large enough to take a
+ * thread a while), nested ignore rules, hidden and binary files. */
+static char *threads_tree(void)
+{
+    char *root = tu_tempdir("grepthreads");
+    unsigned seed = 7;
+    for (int i = 0; i < 400; i++) {
+        seed = seed * 1103515245u + 12345u;
+        char rel[128];
+        snprintf(rel, sizeof rel, "%s/d%u/%s%03d.%s", (seed >> 8) % 2 ? "src" : "lib",
+                 (seed >> 12) % 7, (seed >> 16) % 11 == 0 ? "." : "f", i,
+                 (seed >> 20) % 5 == 0 ? "log" : "c");
+        er_buf text = ER_BUF_INIT;
+        int lines = (int)((seed >> 4) % 60) + (i == 123 ? 40000 : 0);
+        for (int l = 0; l < lines; l++) {
+            seed = seed * 1103515245u + 12345u;
+            if ((seed >> 16) % 9 == 0)
+                er_buf_printf(&text, "int needle_%u = %d; /* Needle %s */\n", (seed >> 4) % 100, l,
+                              (seed >> 8) % 3 ? "here" : "and a long tail of words");
+            else
+                er_buf_printf(&text, "line %d of file %d, nothing to see\n", l, i);
+        }
+        put(root, rel, text.ptr ? text.ptr : "");
+        er_buf_release(&text);
+    }
+    put(root, ".gitignore", "*.log\n!src/d3/*.log\n");
+    put(root, "src/d2/.gitignore", "f1*\n");
+    char *bin = er_xasprintf("%s/src/d1/blob.c", root);
+    FILE *f = fopen(bin, "w");
+    if (f) {
+        fwrite("needle\0\0\0needle\n", 1, 16, f);
+        fclose(f);
+    }
+    free(bin);
+    return root;
+}
+
+static void test_threads(void)
+{
+    char *root = threads_tree();
+    static const char *const queries[] = {
+        "{\"pattern\":\"needle_\\\\d+\",\"max_results\":100000}",
+        "{\"pattern\":\"needle\",\"context\":2,\"max_results\":100000}",
+        "{\"pattern\":\"Needle here\",\"before\":1,\"after\":3,\"max_results\":100000}",
+        "{\"pattern\":\"needle\",\"ignore_case\":true,\"output_mode\":\"count\"}",
+        "{\"pattern\":\"needle_4\\\\d\",\"output_mode\":\"files_with_matches\"}",
+        ("{\"pattern\":\"\\\\w+_\\\\d+ =\",\"hidden\":true,\"no_ignore\":true,"
+         "\"output_mode\":\"count\"}"),
+        "{\"pattern\":\"here \\\\*/\\\\nint\",\"multiline\":true,\"max_results\":100000}",
+        "{\"pattern\":\"needle\",\"glob\":\"src/**\",\"type\":\"c\",\"output_mode\":\"count\"}",
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(queries); i++)
+        free(same_with_threads(root, queries[i]));
+    /* Caps: content stops at the same line with the same totals and the
+     * walk's counts where it stopped; lists are cut with exact totals. */
+    static const char *const capped[] = {
+        "{\"pattern\":\"needle\",\"max_results\":1}",
+        "{\"pattern\":\"needle\",\"max_results\":37}",
+        "{\"pattern\":\"needle\",\"context\":3,\"max_results\":250}",
+        "{\"pattern\":\"needle\"}",                   /* the default cap of 500 lines */
+        "{\"pattern\":\"n\",\"max_results\":100000}", /* the output budget */
+        "{\"pattern\":\"needle\",\"output_mode\":\"count\",\"max_results\":5}",
+        "{\"pattern\":\"needle\",\"output_mode\":\"files_with_matches\",\"max_results\":3}",
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(capped); i++) {
+        char *one = same_with_threads(root, capped[i]);
+        cJSON *r = cJSON_Parse(one);
+        CHECK(er_json_bool(r, "truncated", false));
+        cJSON *list = cJSON_GetObjectItem(r, "matches");
+        if (!list)
+            list = cJSON_GetObjectItem(r, "counts");
+        if (!list)
+            list = cJSON_GetObjectItem(r, "files");
+        CHECK(cJSON_GetArraySize(list) > 0);
+        cJSON_Delete(r);
+        free(one);
+    }
+    /* A count list capped at 5 still counts every match. */
+    char *all = grep_threads(root, "3", "{\"pattern\":\"needle\",\"output_mode\":\"count\"}");
+    char *cut = grep_threads(
+        root, "3", "{\"pattern\":\"needle\",\"output_mode\":\"count\",\"max_results\":5}");
+    cJSON *a = cJSON_Parse(all), *c = cJSON_Parse(cut);
+    CHECK(er_json_num(a, "count", 0) > 1000);
+    CHECK_INT(er_json_num(c, "count", 0), er_json_num(a, "count", 0));
+    CHECK_INT(er_json_num(c, "files_matched", 0), er_json_num(a, "files_matched", 0));
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(c, "counts")), 5);
+    cJSON_Delete(a);
+    cJSON_Delete(c);
+    free(all);
+    free(cut);
+    /* Content capped at 37 lines: 37 shown, and the match that did not fit counted. */
+    char *c37 = grep_threads(root, "8", "{\"pattern\":\"needle\",\"max_results\":37}");
+    cJSON *r37 = cJSON_Parse(c37);
+    CHECK_INT(cJSON_GetArraySize(cJSON_GetObjectItem(r37, "matches")), 37);
+    CHECK_INT(er_json_num(r37, "count", 0), 38);
+    cJSON_Delete(r37);
+    free(c37);
+    tu_rmrf(root);
+    free(root);
+}
+
 static void test_random_trees(void)
 {
     static const char *const pool[] = {
@@ -299,6 +443,11 @@ static void test_random_trees(void)
         }
         bool same = agrees_with_git(root);
         CHECK(same);
+        /* Searched with one thread or several: the same result. */
+        free(same_with_threads(root, "{\"pattern\":\"x\"}"));
+        free(same_with_threads(root, "{\"pattern\":\"x\",\"output_mode\":\"count\","
+                                     "\"max_results\":2}"));
+        free(same_with_threads(root, "{\"pattern\":\"x\",\"max_results\":3}"));
         if (!same) {
             char *cmd = er_xasprintf("cd '%s' && find . -name .gitignore -exec sh -c "
                                      "'echo \"== $1\"; cat \"$1\"' _ {} \\; >&2",
@@ -712,6 +861,7 @@ int main(void)
     test_ignore_files();
     test_dialect();
     test_offline();
+    test_threads();
     if (has_git()) {
         test_rules_like_git(home);
         test_random_trees();
@@ -719,6 +869,7 @@ int main(void)
     } else {
         fprintf(stderr, "git is missing: the comparisons with git were skipped\n");
     }
+    er_env_close(threads_env);
     tu_rmrf(home);
     free(home);
     return check_done();
