@@ -206,6 +206,7 @@ int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
 int cmd_completion(cli *c, cli_args *a);
+int cmd_setup(cli *c, cli_args *a);
 /* The worker command's stages, for its --help (cmd_worker.c). */
 void cli_worker_help(void);
 
