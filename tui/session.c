@@ -1115,6 +1115,22 @@ static void do_quit(tui_app *a, const char *arg)
     a->quit = true;
 }
 
+static void do_search(tui_app *a, const char *arg)
+{
+    int nth, n = tui_chat_find(a->chat, *arg ? arg : NULL, &nth);
+    a->dirty = true;
+    if (!*arg && n == 0 && nth == 0) {
+        tui_set_status(a, true, "Search for what? /search WORDS");
+        return;
+    }
+    if (!n) {
+        tui_set_status(a, true, "No match for '%s' in the chat", arg);
+        return;
+    }
+    tui_set_status(a, false, "Match %d of %d (rows, oldest first) · /search again: the one above",
+                   nth, n);
+}
+
 const tui_slash tui_slashes[] = {
     { "/help", "the keys and commands", do_help },
     { "/agents", "the agent monitor (F3)", do_agents },
@@ -1126,6 +1142,7 @@ const tui_slash tui_slashes[] = {
     { "/retry", "send the last request again", do_retry },
     { "/edit", "put the last request in the input line to change it", do_edit },
     { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
+    { "/search", "find WORDS in the chat, shown reversed; again: the match above", do_search },
     { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/model", "show the model; /model NAME uses another for this session", do_model },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
