@@ -65,6 +65,38 @@ expect_eq "input ends early: exit 1" "$rc" 1
 expect_contains "says nothing was written" "$out" "nothing written"
 expect_eq "input ends early: file unchanged" "$(cat "$conf")" "$before"
 
+# On a terminal (a pty): the key typed is not echoed, and is written.
+out=$(/usr/bin/python3 - "$ERRAND" "$T/pty.conf" <<'PY'
+import os, pty, select, sys, time
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(sys.argv[1], [sys.argv[1], "--config", sys.argv[2], "setup"])
+seen = b""
+def drain(t):
+    global seen
+    end = time.time() + t
+    while time.time() < end:
+        r, _, _ = select.select([fd], [], [], 0.05)
+        if r:
+            try:
+                seen += os.read(fd, 4096)
+            except OSError:
+                return
+for answer in ["anthropic", "", "pty-model", "sk-typed-secret", ""]:
+    drain(0.4)
+    os.write(fd, (answer + "\r").encode())
+drain(1.5)
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(seen.decode(errors="replace"))
+sys.stdout.write("\nSTATUS=%d\n" % os.waitstatus_to_exitcode(status))
+PY
+)
+expect_contains "pty: setup exits 0" "$out" "STATUS=0"
+expect_contains "pty: the key is asked" "$out" "API key (not shown"
+check "pty: the key typed is not echoed" sh -c "! printf '%s' \"\$1\" | grep -q sk-typed-secret" _ "$out"
+expect_contains "pty: the key is written" "$(cat "$T/pty.conf")" 'anthropic_api_key = "sk-typed-secret"'
+expect_contains "pty: the model is written" "$(cat "$T/pty.conf")" 'model = "pty-model"'
+
 # --config FILE and a bad value.
 out=$("$ERRAND" --config "$T/other.conf" setup --non-interactive --llm offline 2>&1); rc=$?
 expect_eq "--config FILE exits 0" "$rc" 0
