@@ -56,6 +56,8 @@ struct tui_chat {
     int last_width;
     int page;      /* rows on screen at the last draw */
     bool markdown; /* answers are a model's Markdown (not the offline rules' output) */
+    char *find;    /* the words /search looks for (shown reversed), or NULL */
+    size_t find_at; /* the row (counted from the top) of the match shown last */
 };
 
 tui_chat *tui_chat_new(void)
@@ -95,6 +97,7 @@ void tui_chat_clear(tui_chat *ch)
 
 void tui_chat_free(tui_chat *ch)
 {
+    free(ch->find);
     if (!ch)
         return;
     tui_chat_clear(ch);
@@ -367,11 +370,35 @@ static void draw_header(const entry *e, int y, int w)
     }
 }
 
-static void draw_body(const entry *e, const row *r, int y, int w)
+/* The first match of find (ASCII case ignored) in the n bytes at s, or NULL. */
+static const char *find_in(const char *s, size_t n, const char *find)
+{
+    size_t fl = strlen(find);
+    for (size_t i = 0; fl && i + fl <= n; i++)
+        if (strncasecmp(s + i, find, fl) == 0)
+            return s + i;
+    return NULL;
+}
+
+/* Overdraws each match of find in the row's text (drawn from column x0). */
+static void mark_matches(const char *text, size_t len, const char *find, int y, int x0, int w)
+{
+    if (!find)
+        return;
+    size_t fl = strlen(find);
+    for (const char *p = text, *m; (m = find_in(p, len - (size_t)(p - text), find)); p = m + fl) {
+        int x = x0 + tui_text_width(text, (size_t)(m - text));
+        if (x < w)
+            tui_putn(y, x, w - x, TUI_S_SELECTED, m, fl);
+    }
+}
+
+static void draw_body(const entry *e, const row *r, int y, int w, const char *find)
 {
     int x = e->kind == TUI_ENTRY_NOTE ? 0 : INDENT;
     if (r->code)
         x += tui_put(y, x, w - x, TUI_S_FENCE, GUTTER);
+    int x0 = x;
     size_t i = r->off, end = r->off + r->len;
     while (i < end && x < w) {
         unsigned char st = e->styles[i];
@@ -381,6 +408,7 @@ static void draw_body(const entry *e, const row *r, int y, int w)
         x += tui_putn(y, x, w - x, body_style(e, st), e->shown + i, j - i);
         i = j;
     }
+    mark_matches(e->shown + r->off, r->len, find, y, x0, w);
 }
 
 /* A step's detail: a diff coloured, other output dimmed, behind a gutter. */
@@ -404,7 +432,7 @@ static void draw_detail(const entry *e, const row *r, int y, int w)
     tui_putn(y, x, w - x, st, d + r->off, r->len);
 }
 
-static void draw_row(const entry *e, const row *r, int y, int w)
+static void draw_row(const entry *e, const row *r, int y, int w, const char *find)
 {
     switch (r->part) {
     case ROW_HEADER: draw_header(e, y, w); break;
@@ -419,10 +447,11 @@ static void draw_row(const entry *e, const row *r, int y, int w)
                     : n->kind == TUI_NOTE_FAILED ? "✗ "
                                                  : "· ");
         tui_putn(y, INDENT + 2, w - INDENT - 2, st, n->text + r->off, r->len);
+        mark_matches(n->text + r->off, r->len, find, y, INDENT + 2, w);
         break;
     }
     case ROW_DETAIL: draw_detail(e, r, y, w); break;
-    case ROW_BODY: draw_body(e, r, y, w); break;
+    case ROW_BODY: draw_body(e, r, y, w, find); break;
     case ROW_THINKING: tui_put(y, INDENT, w - INDENT, TUI_S_DIM, "…"); break;
     case ROW_BLANK: break;
     }
@@ -459,7 +488,7 @@ void tui_chat_draw(tui_app *a, tui_rect r)
             continue;
         }
         for (size_t k = first > at ? first - at : 0; k < e->nrows && y < r.y + r.h; k++)
-            draw_row(e, &e->rows[k], y++, r.w);
+            draw_row(e, &e->rows[k], y++, r.w, ch->find);
         at += e->nrows;
     }
     if (ch->scroll > 0) {
@@ -481,6 +510,58 @@ void tui_chat_scroll(tui_app *a, int rows)
 void tui_chat_bottom(tui_chat *ch)
 {
     ch->scroll = 0;
+}
+
+/* The text a row shows, for matching: the body's or a step's. */
+static bool row_matches(const entry *e, const row *r, const char *find)
+{
+    if (r->part == ROW_BODY)
+        return find_in(e->shown + r->off, r->len, find) != NULL;
+    if (r->part == ROW_NOTE)
+        return find_in(e->notes[r->note].text + r->off, r->len, find) != NULL;
+    return false;
+}
+
+int tui_chat_find(tui_chat *ch, const char *words, int *nth)
+{
+    if (words) {
+        free(ch->find);
+        ch->find = *words ? er_xstrdup(words) : NULL;
+        ch->find_at = SIZE_MAX; /* the newest match first */
+    }
+    *nth = 0;
+    if (!ch->find || !ch->last_width)
+        return 0;
+    size_t total = 0, count = 0, pick = SIZE_MAX, pick_nth = 0;
+    for (size_t i = 0; i < ch->n; i++) {
+        entry *e = &ch->e[i];
+        if (e->width != ch->last_width)
+            layout(e, ch->last_width, ch->markdown);
+        for (size_t k = 0; k < e->nrows; k++, total++) {
+            if (!row_matches(e, &e->rows[k], ch->find))
+                continue;
+            count++;
+            /* Going back in time: the last match above the one shown. */
+            if (total < ch->find_at) {
+                pick = total;
+                pick_nth = count;
+            }
+        }
+    }
+    if (count && pick == SIZE_MAX) { /* past the oldest: round to the newest */
+        ch->find_at = SIZE_MAX;
+        return tui_chat_find(ch, NULL, nth);
+    }
+    if (!count)
+        return 0;
+    ch->find_at = pick;
+    *nth = (int)pick_nth;
+    /* The match in the middle of the panel, as far as the ends allow. */
+    int half = ch->page / 2;
+    long sc = (long)total - (long)ch->page - ((long)pick - half);
+    ch->scroll = sc < 0 ? 0 : sc > INT_MAX / 2 ? INT_MAX / 2 : (int)sc;
+    ch->last_total = total;
+    return (int)count;
 }
 
 bool tui_chat_key(tui_app *a, const tui_key *k)

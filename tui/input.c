@@ -13,12 +13,16 @@
 #include "tui.h"
 #include "errand/agent.h"
 #include "errand/alloc.h"
+#include "errand/config.h"
+#include "errand/ignore.h"
 #include "errand/str.h"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <readline/history.h>
@@ -178,15 +182,78 @@ static char *complete_slash(const char *text, int state)
     return NULL;
 }
 
+/* "@src/ma" → "@src/main.c": the entries of a workspace directory, by the
+ * ignore rules code search keeps (ignore.h); dot files only when the name
+ * typed starts with a dot.  Directories end in '/' to go on from. */
+static char *complete_path(const char *text, int state)
+{
+    static DIR *dir;
+    static char *dirpath; /* absolute, with its '/' */
+    static er_ignore *ig;
+    if (!state) {
+        if (dir)
+            closedir(dir);
+        er_ignore_free(ig);
+        free(dirpath);
+        const char *root = er_env_config(app->env)->workspace;
+        const char *slash = strrchr(text + 1, '/');
+        char *sub = er_xstrndup(text + 1, slash ? (size_t)(slash - text) : 0);
+        dirpath = er_xasprintf("%s/%s", root, sub);
+        free(sub);
+        /* No climbing out of the workspace: "@../" offers nothing. */
+        char *real = strstr(dirpath, "/../") ? NULL : realpath(dirpath, NULL);
+        size_t rl = strlen(root);
+        bool inside = real && strncmp(real, root, rl) == 0 && (!real[rl] || real[rl] == '/');
+        dir = inside ? opendir(real) : NULL;
+        ig = dir ? er_ignore_new(root, real) : NULL;
+        free(real);
+    }
+    if (!dir)
+        return NULL;
+    const char *slash = strrchr(text + 1, '/');
+    const char *base = slash ? slash + 1 : text + 1;
+    size_t bl = strlen(base);
+    struct dirent *e;
+    while ((e = readdir(dir))) {
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, ".git") == 0)
+            continue;
+        if ((e->d_name[0] == '.' && base[0] != '.') || strncmp(e->d_name, base, bl) != 0)
+            continue;
+        char *abs = er_xasprintf("%s%s", dirpath, e->d_name);
+        struct stat st;
+        bool is_dir = stat(abs, &st) == 0 && S_ISDIR(st.st_mode);
+        bool skip = ig && er_ignore_match(ig, abs, is_dir);
+        free(abs);
+        if (skip)
+            continue;
+        return er_xasprintf("%.*s%s%s", (int)(base - text), text, e->d_name, is_dir ? "/" : "");
+    }
+    closedir(dir);
+    dir = NULL;
+    er_ignore_free(ig);
+    ig = NULL;
+    return NULL;
+}
+
 static char **complete(const char *text, int start, int end)
 {
     (void)end;
     rl_attempted_completion_over = 1;
-    if (start == 0 && app->input_mode == TUI_INPUT_CHAT && text[0] == '/')
+    if (app->input_mode != TUI_INPUT_CHAT)
+        return NULL;
+    if (start == 0 && text[0] == '/')
         return rl_completion_matches(text, complete_slash);
-    if (start == 0 && app->input_mode == TUI_INPUT_CHAT && text[0] == '@')
-        return rl_completion_matches(text, tui_agent_completion);
-    return NULL;
+    if (text[0] != '@')
+        return NULL;
+    /* At the start "@" may be an agent or a file; after it, only a file. */
+    char **m = start == 0 && !strchr(text, '/') ? rl_completion_matches(text, tui_agent_completion)
+                                                : NULL;
+    if (!m)
+        m = rl_completion_matches(text, complete_path);
+    /* A directory is gone on from, not ended with a blank. */
+    if (m && !m[1] && m[0][strlen(m[0]) - 1] == '/')
+        rl_completion_append_character = '\0';
+    return m;
 }
 
 /* Several candidates: listed in the status bar instead of on the terminal. */

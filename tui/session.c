@@ -17,9 +17,11 @@
 #include "errand/log.h"
 #include "errand/str.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_APPROVALS     32
 #define MAX_QUEUED        8  /* requests typed while one runs */
@@ -199,7 +201,7 @@ static void welcome(tui_app *a)
         char *text = er_xasprintf(
             "errand %s — no model is configured: requests go to the offline rules, which "
             "run plain commands (ls, grep PATTERN, show FILE, lint, test; /help lists "
-            "commands).\nTo use a model, set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, "
+            "commands).\nTo use a model, run errand setup, or set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, "
             "vLLM or a llama.cpp server) or ANTHROPIC_API_KEY, or write llm.* settings in "
             "$XDG_CONFIG_HOME/errand/config (man errand.conf); errand doctor checks them.",
             ER_VERSION);
@@ -298,10 +300,12 @@ static void finish(tui_app *a)
     }
 }
 
-static void submit(tui_app *a, const char *request, const char *agent)
+/* shown: the request as typed, in the chat; request: what is sent (with the
+ * text of the files it names). */
+static void submit(tui_app *a, const char *shown, const char *request, const char *agent)
 {
     tui_session *s = a->session;
-    tui_chat_add(a->chat, TUI_ENTRY_USER, "you", request);
+    tui_chat_add(a->chat, TUI_ENTRY_USER, "you", shown);
     s->entry = tui_chat_add(a->chat, TUI_ENTRY_ASSISTANT, agent ? agent : "errand", "");
     cli_outcome_release(&s->o);
     er_id_new(s->o.task_id);
@@ -359,6 +363,67 @@ static int forced_agent(tui_app *a, const char *line, char *agent, size_t size, 
 
 static void run_slash(tui_app *a, const char *line);
 
+/* The workspace file an "@name" word names (OWNED real path), or NULL: a
+ * word naming nothing, a directory or a path outside the workspace is text. */
+static char *workspace_file(const char *root, const char *name)
+{
+    char *full = er_xasprintf("%s/%s", root, name);
+    char *real = realpath(full, NULL);
+    free(full);
+    size_t rl = strlen(root);
+    struct stat st;
+    if (real && strncmp(real, root, rl) == 0 && real[rl] == '/' && stat(real, &st) == 0 &&
+        S_ISREG(st.st_mode))
+        return real;
+    free(real);
+    return NULL;
+}
+
+/* Each "@path" word of the request naming a workspace file brings the file's
+ * text along (cli_attach_file), as `ask -f` does; *out is the request to send
+ * (OWNED).  A file that cannot go (binary, too big) stops the request. */
+static int attach_paths(tui_app *a, const char *request, char **out)
+{
+    const char *root = er_env_config(a->env)->workspace;
+    er_buf req = ER_BUF_INIT, names = ER_BUF_INIT;
+    er_buf_puts(&req, request);
+    int rc = 0;
+    for (const char *p = request; *p && !rc; p++) {
+        if (*p != '@' || (p > request && !isspace((unsigned char)p[-1])))
+            continue;
+        size_t len = strcspn(p + 1, " \t\n");
+        char *name = er_xstrndup(p + 1, len);
+        /* "see @main.c, then": the punctuation after a name is the sentence's. */
+        char *real = NULL;
+        for (size_t n = len; n && !real; n--) {
+            name[n] = '\0';
+            real = workspace_file(root, name);
+            if (!strchr(".,;:!?)'\"", name[n - 1]))
+                break;
+        }
+        if (real) {
+            er_error err = { 0 };
+            rc = cli_attach_file(&req, real, name, "@", &err);
+            if (rc)
+                tui_set_status(a, true, "Not sent: %s", err.msg);
+            else
+                er_buf_printf(&names, "%s%s", names.len ? ", " : "", name);
+        }
+        free(real);
+        free(name);
+        p += len;
+    }
+    if (!rc && names.len)
+        tui_set_status(a, false, "Attached %s", er_buf_cstr(&names));
+    er_buf_release(&names);
+    *out = er_buf_detach(&req);
+    if (rc) {
+        free(*out);
+        *out = NULL;
+    }
+    return rc;
+}
+
 void tui_session_line(tui_app *a, const char *line)
 {
     tui_session *s = a->session;
@@ -383,15 +448,24 @@ void tui_session_line(tui_app *a, const char *line)
         return;
     }
     char agent[64];
-    const char *request;
-    int forced = forced_agent(a, line, agent, sizeof agent, &request);
+    const char *request = line;
+    /* "@README.md explain it": a file first, not an agent. */
+    char *first = er_xstrndup(line + 1, strcspn(line + 1, " \t\n"));
+    char *file = line[0] == '@' ? workspace_file(er_env_config(a->env)->workspace, first) : NULL;
+    int forced = file ? 0 : forced_agent(a, line, agent, sizeof agent, &request);
+    free(file);
+    free(first);
     if (forced < 0)
         return;
     if (line != s->last_line) {
         free(s->last_line);
         s->last_line = er_xstrdup(line);
     }
-    submit(a, request, forced ? agent : NULL);
+    char *sent;
+    if (attach_paths(a, request, &sent))
+        return;
+    submit(a, request, sent, forced ? agent : NULL);
+    free(sent);
 }
 
 bool tui_session_cancel(tui_app *a)
@@ -1041,6 +1115,22 @@ static void do_quit(tui_app *a, const char *arg)
     a->quit = true;
 }
 
+static void do_search(tui_app *a, const char *arg)
+{
+    int nth, n = tui_chat_find(a->chat, *arg ? arg : NULL, &nth);
+    a->dirty = true;
+    if (!*arg && n == 0 && nth == 0) {
+        tui_set_status(a, true, "Search for what? /search WORDS");
+        return;
+    }
+    if (!n) {
+        tui_set_status(a, true, "No match for '%s' in the chat", arg);
+        return;
+    }
+    tui_set_status(a, false, "Match %d of %d (rows, oldest first) · /search again: the one above",
+                   nth, n);
+}
+
 const tui_slash tui_slashes[] = {
     { "/help", "the keys and commands", do_help },
     { "/agents", "the agent monitor (F3)", do_agents },
@@ -1052,6 +1142,7 @@ const tui_slash tui_slashes[] = {
     { "/retry", "send the last request again", do_retry },
     { "/edit", "put the last request in the input line to change it", do_edit },
     { "/copy", "copy the last answer; /copy N its N-th code block", do_copy },
+    { "/search", "find WORDS in the chat, shown reversed; again: the match above", do_search },
     { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/model", "show the model; /model NAME uses another for this session", do_model },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },

@@ -213,6 +213,7 @@ static const struct {
     { "Enter", "send the request; in a list: open the selected item" },
     { "Alt-Enter, \\ Enter", "new line in the request" },
     { "@agent request", "send to that agent, skipping routing (Tab completes names)" },
+    { "@path", "send a workspace file's text with the request (Tab completes paths)" },
     { "PgUp / PgDn, wheel", "scroll the chat or a list" },
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },

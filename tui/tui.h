@@ -224,6 +224,12 @@ bool tui_chat_key(tui_app *a, const tui_key *k);
 /* Scrolls by rows (positive: back in time); tui_chat_bottom follows the end again. */
 void tui_chat_scroll(tui_app *a, int rows);
 void tui_chat_bottom(tui_chat *ch);
+/* /search: words (NULL: the same again; "": stop) are looked for in the
+ * chat's text, ASCII case ignored, and shown reversed; the panel scrolls to
+ * the newest match, or with NULL to the one before the match shown (round
+ * again from the newest past the oldest).  Returns the matching rows, *nth
+ * the one shown (counted from the top). */
+int tui_chat_find(tui_chat *ch, const char *words, int *nth);
 /* The last answer's text (block 0) or its block-th fenced code block, as
  * received (no wrapping, no gutter); OWNED, NULL when there is none. */
 char *tui_chat_copy_text(tui_chat *ch, int block);

@@ -5,6 +5,7 @@
 #ifndef ERRAND_CLI_H
 #define ERRAND_CLI_H
 
+#include "errand/buf.h"
 #include "errand/common.h"
 #include "errand/env.h"
 #include "errand/error.h"
@@ -206,6 +207,12 @@ int cmd_tui(cli *c, cli_args *a);
 int cmd_help(cli *c, cli_args *a);
 int cmd_version(cli *c, cli_args *a);
 int cmd_completion(cli *c, cli_args *a);
+int cmd_setup(cli *c, cli_args *a);
+/* cmd_ask.c: appends the text file at path to a request as "File NAME:" and
+ * a fenced block; refuses binary files and those over 1 MB.  via names how
+ * it was attached ("-f", "@") in the errors. */
+int cli_attach_file(er_buf *req, const char *path, const char *name, const char *via,
+                    er_error *err);
 /* The worker command's stages, for its --help (cmd_worker.c). */
 void cli_worker_help(void);
 

@@ -139,11 +139,13 @@ static int read_piped(er_buf *out, er_error *err)
     return 0;
 }
 
-static int attach_file(er_buf *req, const char *path, er_error *err)
+int cli_attach_file(er_buf *req, const char *path, const char *name, const char *via,
+                    er_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)
-        return er_error_set(err, ER_ENOTFOUND, "cannot open '%s' (-f): %s", path, strerror(errno));
+        return er_error_set(err, ER_ENOTFOUND, "cannot open '%s' (%s): %s", name, via,
+                            strerror(errno));
     er_buf b;
     er_buf_init(&b, ATTACH_MAX);
     char chunk[65536];
@@ -154,14 +156,14 @@ static int attach_file(er_buf *req, const char *path, er_error *err)
             rc = er_error_set(err, ER_ETOOBIG,
                               "'%s' is over %d KB; name it in the request "
                               "instead (the code agent reads files)",
-                              path, ATTACH_MAX / 1024);
+                              name, ATTACH_MAX / 1024);
     if (rc == 0 && ferror(f))
-        rc = er_error_set(err, ER_EIO, "cannot read '%s': %s", path, strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot read '%s': %s", name, strerror(errno));
     if (rc == 0 && b.len && memchr(b.ptr, '\0', b.len))
-        rc = er_error_set(err, ER_EINVAL, "'%s' is binary; -f attaches text", path);
+        rc = er_error_set(err, ER_EINVAL, "'%s' is binary; %s attaches text", name, via);
     fclose(f);
     if (rc == 0)
-        er_buf_printf(req, "\n\nFile %s:\n```\n%s%s```", path, er_buf_cstr(&b),
+        er_buf_printf(req, "\n\nFile %s:\n```\n%s%s```", name, er_buf_cstr(&b),
                       b.len && b.ptr[b.len - 1] != '\n' ? "\n" : "");
     er_buf_release(&b);
     return rc;
@@ -189,7 +191,7 @@ static int build_request(char **out, const cli_args *a, er_error *err)
     }
     for (size_t i = 0; rc == 0 && i < a->nopts; i++)
         if (strcmp(a->opts[i]->name, "file") == 0)
-            rc = attach_file(&req, a->values[i], err);
+            rc = cli_attach_file(&req, a->values[i], a->values[i], "-f", err);
     char *s = er_buf_detach(&req);
     *out = er_xstrdup(er_str_trim(s));
     free(s);

@@ -68,6 +68,17 @@ static const cli_opt undo_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt setup_opts[] = {
+    { "non-interactive", 0, NULL,
+      "Ask nothing: the answers come from the options, the rest are the defaults" },
+    { "base-url", 0, "URL",
+      "The provider's endpoint (llm.openai_base_url or llm.anthropic_base_url)" },
+    { "api-key-file", 0, "FILE", "Write the API key read from FILE's first line" },
+    { "key-from-env", 0, NULL,
+      "Write no key: it is read from OPENAI_API_KEY or ANTHROPIC_API_KEY at each start" },
+    { "force", 0, NULL, "Replace an existing config file without asking (kept as FILE.bak)" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt json_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -319,6 +330,21 @@ const cli_cmd cli_commands[] = {
               "/usr/share/bash-completion/completions/errand.  zsh: save it as _errand in a\n"
               "directory of $fpath (or source it after compinit).  fish: save it as\n"
               "~/.config/fish/completions/errand.fish.  make install installs all three." },
+    { .name = "setup",
+      .usage = "[--non-interactive] [--llm PROVIDER] [--base-url URL] [--model NAME]\n"
+               "       [--api-key-file FILE | --key-from-env] [--workspace DIR] [--force]",
+      .summary = "Write a first config file: provider, endpoint, model, key, workspace",
+      .opts = setup_opts,
+      .run = cmd_setup,
+      .help = "Asks for each setting (Enter takes the default shown; the key is not echoed)\n"
+              "and writes a commented config file, mode 0600, at --config FILE or\n"
+              "$XDG_CONFIG_HOME/errand/config (errand.conf(5)).  --llm, --model and --workspace\n"
+              "answer their question beforehand.  An existing file is replaced only when you\n"
+              "say so, or with --force; the old one is kept as FILE.bak.  With\n"
+              "--non-interactive nothing is asked: the options and the defaults are written\n"
+              "(the key left to the environment unless --api-key-file).  The file is read\n"
+              "back as every command reads it; errand doctor then checks the provider.",
+      .no_args = true },
     { .name = "repl",
       .usage = "",
       .summary = "Start the line-oriented REPL (same as errand --plain)",

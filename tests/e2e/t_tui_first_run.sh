@@ -11,6 +11,7 @@ expect_screen "the session starts" "/help lists commands"
 expect_screen "it says no model is configured" "no model is configured"
 expect_screen "it names the variables that add one" "OPENAI_API_KEY"
 expect_screen "and the config file" "errand/config"
+expect_screen "and the command that writes it" "errand setup"
 if screen | grep -qF "ask anything"; then fail "promises 'ask anything' without a model"; else pass "no 'ask anything' without a model"; fi
 keys C-d
 expect_restored "offline" 0
