@@ -33,6 +33,7 @@
 #define GREP_SNIFF_FIRST (1024 * 1024) /* larger files: the first block is read alone first */
 #define GREP_LINE_SHOW   300
 #define BINARY_SNIFF     8192
+#define GREP_CHUNK       (64 * 1024) /* files_with_matches reads this much at a time */
 
 /* ---- listing files for other tools (lint) ---- */
 
@@ -436,6 +437,7 @@ typedef struct grep_run {
     er_grep *eng;
     file_filter filter;
     enum grep_mode mode;
+    bool multiline;
     size_t before, after, max;
     const volatile int *cancel;
     size_t nthreads;
@@ -564,12 +566,11 @@ static bool on_hit(size_t ls, size_t le, void *payload)
     return true;
 }
 
-static void search_text(searcher *s, const char *text, size_t len)
+/* Readies s for the job's file, whose text is about to be scanned. */
+static void search_begin(searcher *s)
 {
     file_job *j = s->job;
     s->rel = j->rel.ptr;
-    s->text = text;
-    s->len = len;
     s->at_off = 0;
     s->at_no = 1;
     s->printed_end = 0;
@@ -577,9 +578,12 @@ static void search_text(searcher *s, const char *text, size_t len)
     s->file_hits = s->shown = s->cost = 0;
     s->printed_any = s->full = false;
     j->kind = FILE_TEXT;
-    j->rc = er_grep_scan(s->eng, text, len, s->r->cancel, on_hit, s);
-    if (j->rc == 0 && s->r->mode == MODE_CONTENT && !s->full)
-        flush_after(s, len);
+}
+
+/* The file's totals, and its line in the lists and counts. */
+static void search_end(searcher *s)
+{
+    file_job *j = s->job;
     j->hits = s->file_hits;
     if (s->file_hits && s->r->mode != MODE_CONTENT) {
         er_buf_reset(&s->scratch);
@@ -588,6 +592,18 @@ static void search_text(searcher *s, const char *text, size_t len)
             er_buf_printf(&s->scratch, ":%zu", s->file_hits);
         item_fits(s, s->scratch.ptr, s->scratch.len);
     }
+}
+
+static void search_text(searcher *s, const char *text, size_t len)
+{
+    file_job *j = s->job;
+    search_begin(s);
+    s->text = text;
+    s->len = len;
+    j->rc = er_grep_scan(s->eng, text, len, s->r->cancel, on_hit, s);
+    if (j->rc == 0 && s->r->mode == MODE_CONTENT && !s->full)
+        flush_after(s, len);
+    search_end(s);
 }
 
 /* Reads fd whole into s's buffer (grown, never shrunk: no allocation per
@@ -618,6 +634,81 @@ static bool read_whole(searcher *s, int fd, size_t size, size_t *len)
     return true;
 }
 
+/* Reads into s's buffer from offset n until it holds want bytes or the file
+ * ends (*eof: a read short of what was asked, as in read_whole); the new
+ * length, or -1 on a read error. */
+static ssize_t fill(searcher *s, int fd, size_t n, size_t want, bool *eof)
+{
+    if (s->fcap < want + 1) {
+        s->fbuf = er_xrealloc(s->fbuf, want + 1);
+        s->fcap = want + 1;
+    }
+    while (n < want) {
+        ssize_t got = read(fd, s->fbuf + n, want - n);
+        if (got < 0)
+            return -1;
+        bool short_read = (size_t)got < want - n;
+        n += (size_t)got;
+        if (short_read) {
+            *eof = true;
+            break;
+        }
+    }
+    return (ssize_t)n;
+}
+
+/* Searches a file a chunk at a time, for the modes that need no line
+ * numbers nor context: files_with_matches stops reading at the first
+ * matching line, and count reads through a buffer that stays in the cache
+ * rather than one the size of the file (read's copy into it is most of the
+ * search's time).  Each chunk is scanned up to its last newline and the
+ * partial line after it carried over to the next, so every line is scanned
+ * whole and once; the first BINARY_SNIFF bytes say whether the file is
+ * binary, as when it is read whole.  Not for multiline patterns, whose
+ * matches may cross any border. */
+static void search_chunked(searcher *s, int fd)
+{
+    file_job *j = s->job;
+    size_t keep = 0, total = 0;
+    bool eof = false, first = true;
+    while (!eof) {
+        /* A line longer than a chunk doubles the buffer until it ends. */
+        size_t want = keep + (keep > GREP_CHUNK ? keep : GREP_CHUNK);
+        ssize_t got = fill(s, fd, keep, want, &eof);
+        if (got < 0) {
+            j->kind = FILE_LARGE;
+            return;
+        }
+        size_t n = (size_t)got;
+        total += n - keep;
+        if (total > GREP_FILE_MAX) {
+            j->kind = FILE_LARGE;
+            return;
+        }
+        if (first) {
+            first = false;
+            if (memchr(s->fbuf, '\0', n < BINARY_SNIFF ? n : BINARY_SNIFF)) {
+                j->kind = FILE_BINARY;
+                return;
+            }
+            search_begin(s);
+        }
+        /* Scanned: up to and with the chunk's last newline, or all at the end. */
+        const char *nl = eof ? NULL : memrchr(s->fbuf + keep, '\n', n - keep);
+        size_t upto = eof ? n : nl ? (size_t)(nl - s->fbuf) + 1 : 0;
+        if (upto) {
+            s->text = s->fbuf;
+            s->len = upto;
+            j->rc = er_grep_scan(s->eng, s->fbuf, upto, s->r->cancel, on_hit, s);
+            if (j->rc != 0 || (s->r->mode == MODE_FILES && s->file_hits))
+                break;
+        }
+        keep = n - upto;
+        memmove(s->fbuf, s->fbuf + upto, keep);
+    }
+    search_end(s);
+}
+
 /* Searches the job's open file (closed here).  Read, not mapped: a file cut
  * short while mapped would kill the process with SIGBUS. */
 static void search_job(searcher *s, file_job *j)
@@ -635,12 +726,15 @@ static void search_job(searcher *s, file_job *j)
      * is read (a 2 GB sparse file costs one block); a small one is read whole. */
     ssize_t n = 0;
     char head[BINARY_SNIFF];
+    bool chunked = s->r->mode != MODE_CONTENT && !s->r->multiline;
     if (st.st_size > GREP_SNIFF_FIRST)
         n = pread(fd, head, sizeof head, 0);
     if (n > 0 && memchr(head, '\0', (size_t)n))
         j->kind = FILE_BINARY;
     else if ((unsigned long long)st.st_size > GREP_FILE_MAX)
         j->kind = FILE_LARGE;
+    else if (chunked)
+        search_chunked(s, fd);
     else if (n < 0 || !read_whole(s, fd, (size_t)st.st_size, &len))
         j->kind = FILE_LARGE;
     else if (memchr(s->fbuf, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
@@ -1016,6 +1110,7 @@ static int run_grep(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_e
         }
         return rc;
     }
+    r.multiline = eo.multiline;
     r.cancel = ctx->cancel;
     r.items = cJSON_CreateArray();
     const er_config *cfg = ctx->env ? er_env_config(ctx->env) : NULL;

@@ -386,6 +386,201 @@ static void test_threads(void)
     free(root);
 }
 
+/* ---- files_with_matches read a chunk at a time ---- */
+
+/* Writes n bytes to dir/rel (NULs and all). */
+static void put_bytes(const char *dir, const char *rel, const char *p, size_t n)
+{
+    char *path = er_xasprintf("%s/%s", dir, rel);
+    FILE *f = fopen(path, "wb");
+    CHECK(f != NULL);
+    if (f) {
+        CHECK(fwrite(p, 1, n, f) == n);
+        fclose(f);
+    }
+    free(path);
+}
+
+/* Appends filler lines (64 bytes, no match) until b holds exactly off bytes. */
+static void pad_to(er_buf *b, size_t off)
+{
+    while (b->len + 64 <= off)
+        er_buf_puts(b, "filler filler filler filler filler filler filler filler fill.\n");
+    while (b->len + 1 < off)
+        er_buf_putc(b, 'f');
+    if (b->len < off)
+        er_buf_putc(b, '\n');
+}
+
+/* files_with_matches and count (read a chunk at a time) against content
+ * (the file read whole): the same files, the same count per file, the same
+ * totals, with 1 to 8 threads; want lists the files, one per line. */
+static void lists_agree(const char *root, const char *pattern_json, const char *want)
+{
+    char *files = er_xasprintf("{\"pattern\":%s,\"output_mode\":\"files_with_matches\"}",
+                               pattern_json);
+    char *counts = er_xasprintf("{\"pattern\":%s,\"output_mode\":\"count\"}", pattern_json);
+    char *lines = er_xasprintf("{\"pattern\":%s,\"max_results\":100000}", pattern_json);
+    char *l = same_with_threads(root, files);
+    char *c = same_with_threads(root, counts);
+    char *w = grep_threads(root, "1", lines);
+    cJSON *lr = cJSON_Parse(l), *cr = cJSON_Parse(c), *wr = cJSON_Parse(w);
+    er_buf got = ER_BUF_INIT, counted = ER_BUF_INIT, whole = ER_BUF_INIT, named = ER_BUF_INIT;
+    cJSON *it;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(lr, "files"))
+    {
+        er_buf_printf(&got, "%s\n", it->valuestring);
+    }
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(cr, "counts"))
+    {
+        er_buf_printf(&counted, "%s\n", it->valuestring);
+    }
+    /* content's "file:line:text" lines, as count's "file:n" */
+    char prev[256] = "";
+    size_t n = 0;
+    cJSON_ArrayForEach(it, cJSON_GetObjectItem(wr, "matches"))
+    {
+        size_t k = strcspn(it->valuestring, ":");
+        if (n && (strlen(prev) != k || strncmp(prev, it->valuestring, k) != 0)) {
+            er_buf_printf(&whole, "%s:%zu\n", prev, n);
+            er_buf_printf(&named, "%s\n", prev);
+            n = 0;
+        }
+        snprintf(prev, sizeof prev, "%.*s", (int)k, it->valuestring);
+        n++;
+    }
+    if (n) {
+        er_buf_printf(&whole, "%s:%zu\n", prev, n);
+        er_buf_printf(&named, "%s\n", prev);
+    }
+    bool ok = strcmp(er_buf_cstr(&got), want) == 0 && strcmp(er_buf_cstr(&named), want) == 0 &&
+              strcmp(er_buf_cstr(&counted), er_buf_cstr(&whole)) == 0;
+    CHECK(ok);
+    if (!ok)
+        fprintf(stderr, "grep %s\n  want:\n%s  listed:\n%s  counted:\n%s  content:\n%s",
+                pattern_json, want, er_buf_cstr(&got), er_buf_cstr(&counted),
+                er_buf_cstr(&whole));
+    CHECK(!er_json_bool(wr, "truncated", false));
+    CHECK_INT(er_json_num(cr, "count", 0), er_json_num(wr, "count", 0));
+    static const char *const totals[] = { "files_searched", "files_matched", "binary_skipped" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(totals); i++) {
+        CHECK_INT(er_json_num(lr, totals[i], -1), er_json_num(wr, totals[i], -2));
+        CHECK_INT(er_json_num(cr, totals[i], -1), er_json_num(wr, totals[i], -2));
+    }
+    er_buf_release(&got);
+    er_buf_release(&counted);
+    er_buf_release(&whole);
+    er_buf_release(&named);
+    cJSON_Delete(lr);
+    cJSON_Delete(cr);
+    cJSON_Delete(wr);
+    free(l);
+    free(c);
+    free(w);
+    free(files);
+    free(counts);
+    free(lines);
+}
+
+static void test_chunk_borders(void)
+{
+    char *root = tu_tempdir("grepchunks");
+    const size_t chunk = 64 * 1024;
+    er_buf b = ER_BUF_INIT;
+    /* The needle cut by a chunk border at every offset, and just either side. */
+    for (int cut = -8; cut <= 8; cut++) {
+        er_buf_reset(&b);
+        pad_to(&b, chunk - 40);
+        er_buf_puts(&b, "xxxxxxxxxxxxxxxxx"); /* the needle's line starts before the border */
+        size_t at = (size_t)((long)chunk + cut) - b.len;
+        for (size_t i = 0; i < at; i++)
+            er_buf_putc(&b, 'y');
+        er_buf_puts(&b, "needle_border tail\n");
+        pad_to(&b, 3 * chunk);
+        char rel[64];
+        snprintf(rel, sizeof rel, "cut%+d.txt", cut);
+        put(root, rel, er_buf_cstr(&b));
+    }
+    /* A line that starts exactly at a border, anchored. */
+    er_buf_reset(&b);
+    pad_to(&b, chunk);
+    er_buf_puts(&b, "anchored_line here\n");
+    pad_to(&b, chunk + 5000);
+    put(root, "linestart.txt", er_buf_cstr(&b));
+    /* Large: a line longer than two chunks with the match at its end; the
+     * match only in a last line with no newline, 3 MB in; no match in 3 MB. */
+    er_buf_reset(&b);
+    pad_to(&b, 1000);
+    for (size_t i = 0; i < 2 * chunk + 777; i++)
+        er_buf_putc(&b, 'z');
+    er_buf_puts(&b, "needle_long\nafter\n");
+    put(root, "longline.txt", er_buf_cstr(&b));
+    er_buf_reset(&b);
+    pad_to(&b, 3 * 1024 * 1024);
+    er_buf_puts(&b, "needle_last_line");
+    put(root, "large_last.txt", er_buf_cstr(&b));
+    er_buf_reset(&b);
+    pad_to(&b, 3 * 1024 * 1024 + 13);
+    put(root, "large_none.txt", er_buf_cstr(&b));
+    /* Binary: a NUL in the first 8 KiB of a 2 MB file is binary (skipped,
+     * counted) whatever it holds; one after them is text (as ripgrep). */
+    er_buf_reset(&b);
+    pad_to(&b, 100);
+    er_buf_putc(&b, '\0');
+    er_buf_puts(&b, "needle_border\n");
+    pad_to(&b, 2 * 1024 * 1024);
+    put_bytes(root, "zbin_early.dat", b.ptr, b.len);
+    er_buf_reset(&b);
+    pad_to(&b, 9000);
+    er_buf_putc(&b, '\0');
+    er_buf_puts(&b, "\nneedle_border\n");
+    pad_to(&b, 2 * 1024 * 1024);
+    put_bytes(root, "zbin_late.dat", b.ptr, b.len);
+    /* Many matching lines of uneven lengths, some across borders: counted once each. */
+    er_buf_reset(&b);
+    for (unsigned i = 0, seed = 3; b.len < 6 * chunk; i++) {
+        seed = seed * 1103515245u + 12345u;
+        for (unsigned k = (seed >> 16) % 3000; k; k--)
+            er_buf_putc(&b, 'q');
+        er_buf_printf(&b, "%sneedle_many %u\n", (seed >> 8) % 4 ? "" : "\n", i);
+    }
+    put(root, "many.txt", er_buf_cstr(&b));
+    /* A multiline match across a border: the whole file is searched. */
+    er_buf_reset(&b);
+    pad_to(&b, chunk - 10);
+    er_buf_puts(&b, "begin_pair\n");
+    er_buf_puts(&b, "end_pair\n");
+    pad_to(&b, 2 * chunk);
+    put(root, "multi.txt", er_buf_cstr(&b));
+    er_buf_release(&b);
+
+    lists_agree(root, "\"needle_border\"",
+                "cut+0.txt\ncut+1.txt\ncut+2.txt\ncut+3.txt\ncut+4.txt\ncut+5.txt\n"
+                "cut+6.txt\ncut+7.txt\ncut+8.txt\ncut-1.txt\ncut-2.txt\ncut-3.txt\n"
+                "cut-4.txt\ncut-5.txt\ncut-6.txt\ncut-7.txt\ncut-8.txt\nzbin_late.dat\n");
+    lists_agree(root, "\"border tail$\"",
+                "cut+0.txt\ncut+1.txt\ncut+2.txt\ncut+3.txt\ncut+4.txt\ncut+5.txt\n"
+                "cut+6.txt\ncut+7.txt\ncut+8.txt\ncut-1.txt\ncut-2.txt\ncut-3.txt\n"
+                "cut-4.txt\ncut-5.txt\ncut-6.txt\ncut-7.txt\ncut-8.txt\n");
+    lists_agree(root, "\"^anchored_line\"", "linestart.txt\n");
+    lists_agree(root, "\"z{100}needle_long$\"", "longline.txt\n");
+    lists_agree(root, "\"needle_last_line$\"", "large_last.txt\n");
+    lists_agree(root, "\"needle_\\\\w+\"",
+                "cut+0.txt\ncut+1.txt\ncut+2.txt\ncut+3.txt\ncut+4.txt\ncut+5.txt\n"
+                "cut+6.txt\ncut+7.txt\ncut+8.txt\ncut-1.txt\ncut-2.txt\ncut-3.txt\n"
+                "cut-4.txt\ncut-5.txt\ncut-6.txt\ncut-7.txt\ncut-8.txt\nlarge_last.txt\n"
+                "longline.txt\nmany.txt\nzbin_late.dat\n");
+    lists_agree(root, "\"no_such_thing\"", "");
+    char *m = same_with_threads(
+        root, "{\"pattern\":\"begin_pair\\\\nend_pair\",\"multiline\":true,"
+              "\"output_mode\":\"files_with_matches\"}");
+    CHECK(tu_contains(m, "\"files\":[\"multi.txt\"]"));
+    CHECK(tu_contains(m, "\"binary_skipped\":1"));
+    free(m);
+    tu_rmrf(root);
+    free(root);
+}
+
 static void test_random_trees(void)
 {
     static const char *const pool[] = {
@@ -862,6 +1057,7 @@ int main(void)
     test_dialect();
     test_offline();
     test_threads();
+    test_chunk_borders();
     if (has_git()) {
         test_rules_like_git(home);
         test_random_trees();
