@@ -33,6 +33,7 @@
  *   POST /_fake/revoke_all   every refresh token is revoked (invalid_grant)
  *   POST /_fake/ttl?seconds=N   access tokens issued from now live N seconds
  *   GET  /_fake/stats        counters and the last tokens issued, as JSON
+ *   GET  /_fake/messages     every message's id, threadId, labelIds, messageId
  *
  *   fake_gmail --client-id ID --client-secret S [--port N] [--port-file F]
  *              [--record F] [--access-ttl SECONDS] [--rotate] [--email ADDR]
@@ -992,6 +993,18 @@ static int control(struct mg_connection *c, void *cb)
     (void)cb;
     const char *uri = mg_get_request_info(c)->local_uri;
     pthread_mutex_lock(&F.lock);
+    if (strcmp(uri, "/_fake/messages") == 0) {
+        cJSON *a = cJSON_CreateArray();
+        for (int i = 0; i < B.n; i++) {
+            cJSON *m = msg_ref(&B.m[i], true);
+            er_json_add_str(m, "messageId", B.m[i].mid);
+            cJSON_AddItemToArray(a, m);
+        }
+        pthread_mutex_unlock(&F.lock);
+        cJSON *j = cJSON_CreateObject();
+        er_json_add(j, "messages", a);
+        return reply_json(c, 200, j);
+    }
     cJSON *j = cJSON_CreateObject();
     if (strcmp(uri, "/_fake/expire") == 0) {
         for (int i = 0; i < F.naccess && i < MAX_TOKENS; i++)
