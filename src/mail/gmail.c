@@ -9,6 +9,7 @@
 #include "errand/base64.h"
 #include "errand/gmail_auth.h"
 #include "errand/json.h"
+#include "errand/mime.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -303,13 +304,47 @@ static int gm_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
     return rc;
 }
 
-static cJSON *raw_message(const char *raw, size_t len)
+/* The thread of the message a reply answers (OWNED, NULL when it is no
+ * reply or the original is not in the mailbox): Gmail files a draft or a
+ * sent reply under a thread only when its threadId is given. */
+static char *reply_thread(gm *g, const char *raw, size_t len)
+{
+    cJSON *parsed = NULL, *list = NULL;
+    er_error ignore = { 0 };
+    char *thread = NULL;
+    if (er_mime_parse(&parsed, raw, len, &ignore) != 0)
+        return NULL;
+    const char *irt = er_json_str(parsed, "in_reply_to");
+    if (!er_str_empty(irt)) {
+        er_mail_query q = { .message_id = irt };
+        er_buf qs = ER_BUF_INIT, path = ER_BUF_INIT;
+        build_q(&qs, &q);
+        er_buf_puts(&path, API "/messages?maxResults=1&");
+        er_url_param(&path, "q", qs.ptr);
+        if (api(g, "GET", path.ptr, NULL, &list, &ignore) == 0) {
+            const cJSON *first = cJSON_GetArrayItem(er_json_arr(list, "messages"), 0);
+            if (er_json_str(first, "threadId"))
+                thread = er_xstrdup(er_json_str(first, "threadId"));
+        }
+        er_buf_release(&qs);
+        er_buf_release(&path);
+    }
+    cJSON_Delete(list);
+    cJSON_Delete(parsed);
+    return thread;
+}
+
+static cJSON *raw_message(gm *g, const char *raw, size_t len)
 {
     er_buf b = ER_BUF_INIT;
     er_base64_encode(&b, raw, len, true);
     cJSON *msg = cJSON_CreateObject();
     er_json_add_str(msg, "raw", b.ptr ? b.ptr : "");
     er_buf_release(&b);
+    char *thread = reply_thread(g, raw, len);
+    if (thread)
+        er_json_add_str(msg, "threadId", thread);
+    free(thread);
     return msg;
 }
 
@@ -329,7 +364,7 @@ static int gm_append(er_mail *m, const char *folder, const char *flags, const ch
     int rc = label_id(g, folder, &label, err);
     if (rc)
         return rc;
-    cJSON *msg = raw_message(raw, len);
+    cJSON *msg = raw_message(g, raw, len);
     if (strcmp(label, "DRAFT") == 0) {
         cJSON *d = cJSON_CreateObject();
         er_json_add(d, "message", msg);
@@ -355,7 +390,7 @@ static int gm_send(er_mail *m, const char *from, const er_strv *rcpts, const cha
 {
     (void)from;
     (void)rcpts;
-    cJSON *msg = raw_message(raw, len);
+    cJSON *msg = raw_message((gm *)m, raw, len);
     int rc = api((gm *)m, "POST", API "/messages/send", msg, NULL, err);
     cJSON_Delete(msg);
     return rc;

@@ -26,7 +26,8 @@
  *   GET  …/me/threads/ID     the thread's messages, oldest first
  *   POST …/me/drafts         {message:{raw}} → {id, message}
  * The mailbox: --mailbox DIR's *.eml by name, oldest first, in INBOX and
- * unread; a message threads under the one its In-Reply-To names.
+ * unread; a loaded message threads under the one its In-Reply-To names, an
+ * added one under the threadId it comes with.
  *
  * Test controls (not Google's):
  *   POST /_fake/expire       every access token stops working (early revocation)
@@ -525,8 +526,9 @@ static bool label_known(const char *id)
     return false;
 }
 
-/* Adds a message (lock held); threaded under the message its In-Reply-To names. */
-static msg *box_add(const char *raw, size_t len)
+/* Adds a message (lock held); by_headers: threaded under the message its
+ * In-Reply-To names, as mail arriving is. */
+static msg *box_add(const char *raw, size_t len, bool by_headers)
 {
     if (B.n >= MAX_MSGS)
         return NULL;
@@ -543,7 +545,7 @@ static msg *box_add(const char *raw, size_t len)
     char irt[256];
     header_of(raw, len, "In-Reply-To", irt, sizeof irt);
     er_strlcpy(m->thread, m->id, sizeof m->thread);
-    for (int i = 0; irt[0] && i < B.n - 1; i++)
+    for (int i = 0; by_headers && irt[0] && i < B.n - 1; i++)
         if (strcmp(B.m[i].mid, irt) == 0)
             er_strlcpy(m->thread, B.m[i].thread, sizeof m->thread);
     return m;
@@ -586,7 +588,7 @@ static int box_load(const char *dir)
             er_buf_append(&b, chunk, r);
         if (f)
             fclose(f);
-        msg *m = b.len ? box_add(b.ptr, b.len) : NULL;
+        msg *m = b.len ? box_add(b.ptr, b.len, true) : NULL;
         if (m) {
             msg_label(m, "INBOX", true);
             msg_label(m, "UNREAD", true);
@@ -810,9 +812,15 @@ static msg *add_raw(const cJSON *res)
     for (char *p = t; *p; p++)
         *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
     er_buf b = ER_BUF_INIT;
-    msg *m = er_base64_decode(&b, t, strlen(t)) == 0 && b.len ? box_add(b.ptr, b.len) : NULL;
+    msg *m = er_base64_decode(&b, t, strlen(t)) == 0 && b.len ? box_add(b.ptr, b.len, false) : NULL;
     er_buf_release(&b);
     free(t);
+    /* Gmail threads what it is given a threadId for (an unknown one is an
+     * error there; here the message keeps its own thread). */
+    const char *th = er_json_str(res, "threadId");
+    for (int i = 0; m && th && i < B.n - 1; i++)
+        if (strcmp(B.m[i].thread, th) == 0)
+            er_strlcpy(m->thread, th, sizeof m->thread);
     return m;
 }
 
