@@ -5,10 +5,13 @@
  * labels changed, and a token that dies before a listing. */
 #include "check.h"
 #include "fakes/fake_proc.h"
+#include "tools_util.h"
 #include "errand/alloc.h"
+#include "errand/env.h"
 #include "errand/gmail_auth.h"
 #include "errand/json.h"
 #include "errand/mail.h"
+#include "errand/untrusted.h"
 #include "errand/str.h"
 
 #include <pthread.h>
@@ -17,7 +20,7 @@
 #include <string.h>
 
 static fake_proc fake;
-static char base[64];
+static char base[64], db_url[256];
 static er_config cfg;
 
 static cJSON *fake_call(const char *method, const char *path)
@@ -250,6 +253,84 @@ static void test_account(er_store *st)
     er_config_release(&c);
 }
 
+static cJSON *call(er_env *env, const char *tool, const char *args)
+{
+    er_tool_ctx ctx = tu_ctx("/tmp");
+    ctx.env = env;
+    cJSON *r = NULL;
+    er_error err = { 0 };
+    int rc = tu_call(&r, tool, &ctx, args, &err);
+    if (rc)
+        fprintf(stderr, "%s %s: %s\n", tool, args, err.msg);
+    CHECK(rc == 0);
+    return r;
+}
+
+/* The mail tools over a configured Gmail account (the runtime's approval
+ * sits above them: e2e.gmail_injection). */
+static void test_tools(void)
+{
+    er_config *c = er_xcalloc(1, sizeof *c);
+    er_error err = { 0 };
+    CHECK_OK(er_config_load(c, "/dev/null", &err));
+    CHECK_OK(er_config_set(c, "store.database_url", db_url, &err));
+    CHECK_OK(er_config_set(c, "gmail.client_id", "cid", &err));
+    CHECK_OK(er_config_set(c, "gmail.client_secret", "cs", &err));
+    CHECK_OK(er_config_set(c, "gmail.token_url", cfg.gmail_token_url, &err));
+    CHECK_OK(er_config_set(c, "gmail.api_url", base, &err));
+    CHECK_OK(er_config_set(c, "mail.g.provider", "gmail", &err));
+    CHECK_OK(er_config_set(c, "mail.g.credential", "personal", &err));
+    CHECK_OK(er_config_set(c, "mail.g.from", "me@example.test", &err));
+    er_env *env = NULL;
+    CHECK_OK(er_env_new(&env, c, &err));
+    if (!env)
+        return;
+    cJSON *r = call(env, "mail_search", "{\"from\":\"alice\",\"folder\":\"INBOX\"}");
+    CHECK_INT((int)er_json_num(r, "count", -1), 2);
+    CHECK(tu_contains(er_json_str(r, "listing"), ER_UNTRUSTED_OPEN));
+    const cJSON *first = cJSON_GetArrayItem(er_json_arr(r, "messages"), 0);
+    char *reply = er_xstrdup(er_json_str(first, "id") ? er_json_str(first, "id") : "");
+    cJSON_Delete(r);
+
+    /* read: fenced, and Gmail still has it unread */
+    int modified = stat_of("modified");
+    char *args = TU_ARGS("{\"id\":\"%s\"}", reply);
+    r = call(env, "mail_read", args);
+    CHECK(tu_contains(er_json_str(r, "message"), "figures are due on Friday"));
+    CHECK(tu_contains(er_json_str(r, "message"), ER_UNTRUSTED_OPEN));
+    cJSON_Delete(r);
+    CHECK_INT(stat_of("modified"), modified);
+    r = call(env, "mail_thread", args);
+    CHECK_INT((int)er_json_num(r, "count", 0), 3); /* with the draft of test_backend */
+    cJSON_Delete(r);
+    free(args);
+
+    /* a reply drafted, then sent once: the second send finds it in SENT */
+    int sent = stat_of("sent");
+    args = TU_ARGS("{\"reply_to\":\"%s\",\"to\":\"alice@example.test\","
+                   "\"subject\":\"Re: Budget for Q3\",\"body\":\"Attached.\"}",
+                   reply);
+    r = call(env, "mail_draft", args);
+    free(args);
+    char *draft = er_xstrdup(er_json_str(r, "draft_id") ? er_json_str(r, "draft_id") : "");
+    CHECK(draft[0] != '\0');
+    cJSON_Delete(r);
+    CHECK_INT(stat_of("sent"), sent);
+    args = TU_ARGS("{\"draft_id\":\"%s\"}", draft);
+    r = call(env, "mail_send", args);
+    CHECK(er_json_bool(r, "sent", false));
+    cJSON_Delete(r);
+    CHECK_INT(stat_of("sent"), sent + 1);
+    r = call(env, "mail_send", args);
+    CHECK(er_json_bool(r, "already_sent", false) && !er_json_bool(r, "sent", true));
+    cJSON_Delete(r);
+    CHECK_INT(stat_of("sent"), sent + 1);
+    free(args);
+    free(draft);
+    free(reply);
+    er_env_close(env);
+}
+
 int main(void)
 {
     const char *data = getenv("ERRAND_TEST_FIXTURES");
@@ -279,7 +360,6 @@ int main(void)
     char dir[] = "/tmp/errand-test-gmail-mail-XXXXXX";
     if (!mkdtemp(dir))
         return 1;
-    char db_url[256];
     snprintf(db_url, sizeof db_url, "sqlite://%s/store.db", dir);
     er_error err;
     er_store *st = NULL;
@@ -289,6 +369,9 @@ int main(void)
         CHECK_OK(authorise(st));
         test_account(st);
     }
+    er_store_close(st);
+    st = NULL;
+    test_tools();
     er_store_close(st);
     fake_proc_stop(&fake);
     char *cmd = er_xasprintf("rm -rf '%s'", dir);
