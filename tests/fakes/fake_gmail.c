@@ -31,6 +31,8 @@
  *
  * Test controls (not Google's):
  *   POST /_fake/expire       every access token stops working (early revocation)
+ *   POST /_fake/expire_after?requests=N   every access token stops working
+ *                            from the Nth API request on (a token dying mid-listing)
  *   POST /_fake/revoke_all   every refresh token is revoked (invalid_grant)
  *   POST /_fake/ttl?seconds=N   access tokens issued from now live N seconds
  *   GET  /_fake/stats        counters and the last tokens issued, as JSON
@@ -76,6 +78,7 @@ typedef struct token {
 static struct {
     const char *client_id, *client_secret, *email, *record;
     long access_ttl;
+    long expire_after; /* API requests until every access token dies (0: never) */
     bool rotate;
     pthread_mutex_t lock;
     grant grants[MAX_TOKENS];
@@ -388,6 +391,9 @@ static bool bearer_ok(struct mg_connection *c)
         return false;
     bool ok = false;
     pthread_mutex_lock(&F.lock);
+    if (F.expire_after > 0 && --F.expire_after == 0)
+        for (int i = 0; i < F.naccess && i < MAX_TOKENS; i++)
+            F.access[i].valid = false;
     for (int i = 0; i < F.naccess && i < MAX_TOKENS && !ok; i++)
         ok = strcmp(F.access[i].value, h + 7) == 0 && F.access[i].valid &&
              F.access[i].expires > now_s();
@@ -1017,6 +1023,10 @@ static int control(struct mg_connection *c, void *cb)
     if (strcmp(uri, "/_fake/expire") == 0) {
         for (int i = 0; i < F.naccess && i < MAX_TOKENS; i++)
             F.access[i].valid = false;
+    } else if (strcmp(uri, "/_fake/expire_after") == 0) {
+        char n[32];
+        if (var(mg_get_request_info(c)->query_string, "requests", n, sizeof n))
+            F.expire_after = strtol(n, NULL, 10);
     } else if (strcmp(uri, "/_fake/ttl") == 0) {
         char secs[32];
         if (var(mg_get_request_info(c)->query_string, "seconds", secs, sizeof secs))

@@ -167,6 +167,17 @@ static void test_backend(er_mail *m)
     er_mail_summaries_free(v, n = search(m, &all, &v));
     CHECK_INT((int)n, 3);
     CHECK_INT(stat_of("refreshes") - refreshes, 1);
+    /* …and between the first page and the second. */
+    refreshes = stat_of("refreshes");
+    lists = stat_of("lists");
+    cJSON_Delete(fake_call("POST", "/_fake/expire_after?requests=2"));
+    n = search(m, &all, &v);
+    CHECK_INT((int)n, 3);
+    if (n == 3)
+        CHECK_STR(v[2].message_id, "<budget-1@example.test>");
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("refreshes") - refreshes, 1);
+    CHECK_INT(stat_of("lists") - lists, 2);
 
     /* Labels: read, starred, moved. */
     CHECK_OK(er_mail_flag(m, lunch, "\\Seen", true, &err));
