@@ -8,10 +8,15 @@
  *   password_file  a file holding it (first line)
  *   from           the From address of drafts
  *   sent, drafts   folder names (default Sent, Drafts)
- * The backend is chosen once, by the scheme of imap_url, in er_mail_open;
- * nothing above the seam branches on it.
+ * or, for Gmail (Gmail's REST API, after `errand auth gmail NAME`):
+ *   provider       "gmail"
+ *   credential     the authorisation's name (default: the account's name)
+ *   from           as above (sent and drafts default to SENT and DRAFT)
+ * The backend is chosen once, by provider or the scheme of imap_url, in
+ * er_mail_open; nothing above the seam branches on it.
  *
- * A message id is "FOLDER:UID" (IMAP); callers treat it as opaque text.
+ * A message id is "FOLDER:UID" (IMAP) or Gmail's id; callers treat it as
+ * opaque text.
  * Not thread-safe: one er_mail per thread (tools open one per call). */
 #ifndef ERRAND_MAIL_H
 #define ERRAND_MAIL_H
@@ -30,6 +35,12 @@ typedef struct er_mail_account {
     char *name;
     const char *imap_url, *smtp_url, *user, *from, *sent, *drafts;
     char *password;
+    /* provider = "gmail": the authorisation (`errand auth gmail NAME`) named
+     * by credential (default: the account's name), used through cfg and a
+     * store the caller sets before er_mail_open (BORROWED). */
+    const char *provider, *credential;
+    const er_config *cfg;
+    struct er_store *store;
 } er_mail_account;
 
 /* Common search fields; NULL/false/0 fields do not restrict. */
@@ -50,7 +61,7 @@ typedef struct er_mail_summary {
     size_t size;
 } er_mail_summary;
 
-#define ER_MAIL_BACKEND_VERSION 1
+#define ER_MAIL_BACKEND_VERSION 2
 typedef struct er_mail_backend {
     int version;        /* fields are only ever appended */
     const char *scheme; /* "imap": matches imap:// and imaps:// */
@@ -74,6 +85,13 @@ typedef struct er_mail_backend {
     int (*flag)(er_mail *m, const char *id, const char *flags, bool add, er_error *err);
     /* Moves a message to folder; *new_id (OWNED) is its id there when known. */
     int (*move)(er_mail *m, const char *id, const char *folder, char **new_id, er_error *err);
+    /* Version 2. */
+    /* The provider files what send hands it under sent by itself: no copy
+     * is recorded first, a retry finds the sent one by its Message-ID. */
+    bool files_sent;
+    /* The ids of id's conversation, oldest first, when the provider keeps
+     * threads (NULL: callers follow References). */
+    int (*thread)(er_mail *m, const char *id, er_strv *ids, er_error *err);
 } er_mail_backend;
 
 struct er_mail {
@@ -109,5 +127,7 @@ int er_mail_move(er_mail *m, const char *id, const char *folder, char **new_id, 
 
 /* The IMAP/SMTP backend (src/mail/imap.c). */
 extern const er_mail_backend er_mail_imap_backend;
+/* Gmail's REST API (src/mail/gmail.c): folders are labels, ids Gmail's. */
+extern const er_mail_backend er_mail_gmail_backend;
 
 #endif

@@ -13,7 +13,7 @@
 #include <string.h>
 #include <strings.h>
 
-static const er_mail_backend *const backends[] = { &er_mail_imap_backend };
+static const er_mail_backend *const backends[] = { &er_mail_imap_backend, &er_mail_gmail_backend };
 
 void er_mail_account_names(er_strv *out, const er_config *cfg)
 {
@@ -84,11 +84,21 @@ int er_mail_account_resolve(er_mail_account *out, const er_config *cfg, const ch
     if (!want && names.n)
         want = names.v[0];
     int rc = 0;
+    const char *provider = names.n ? er_config_mail(cfg, want, "provider") : NULL;
+    bool gmail = provider && strcasecmp(provider, "gmail") == 0;
     if (names.n == 0)
         rc = er_error_set(err, ER_ENOTFOUND,
                           "no mail account configured: add a [mail.NAME] "
                           "section with imap_url, smtp_url and user (man errand.conf)");
-    else if (!er_config_mail(cfg, want, "imap_url"))
+    else if (provider && !gmail)
+        rc = er_error_set(err, ER_EINVAL,
+                          "mail account '%s': unknown provider '%s' (gmail, or leave it out "
+                          "and set imap_url)",
+                          want, provider);
+    else if (gmail && !er_config_mail(cfg, want, "from") && !er_config_mail(cfg, want, "user"))
+        rc = er_error_set(err, ER_ENOTFOUND,
+                          "mail account '%s' (gmail) needs from: the mailbox's address", want);
+    else if (!gmail && !er_config_mail(cfg, want, "imap_url"))
         rc = er_error_set(err, ER_ENOTFOUND,
                           "mail account '%s' has no imap_url (configured: "
                           "%s%s)",
@@ -104,10 +114,18 @@ int er_mail_account_resolve(er_mail_account *out, const er_config *cfg, const ch
         if (!out->from)
             out->from = out->user;
         if (!out->sent)
-            out->sent = "Sent";
+            out->sent = gmail ? "SENT" : "Sent";
         if (!out->drafts)
-            out->drafts = "Drafts";
-        rc = read_password(out, cfg, err);
+            out->drafts = gmail ? "DRAFT" : "Drafts";
+        out->cfg = cfg;
+        if (gmail) {
+            out->provider = "gmail";
+            out->credential = er_config_mail(cfg, want, "credential");
+            if (!out->credential)
+                out->credential = out->name;
+        } else {
+            rc = read_password(out, cfg, err);
+        }
     }
     er_strv_free(&names);
     if (rc)
@@ -177,6 +195,8 @@ int er_mail_check_url(const char *url, bool *loopback, er_error *err)
 int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err)
 {
     *out = NULL;
+    if (acct->provider)
+        return er_mail_gmail_backend.open(out, acct, err);
     if (!acct->imap_url)
         return er_error_set(err, ER_EINVAL, "mail account '%s' has no imap_url", acct->name);
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++) {

@@ -49,7 +49,10 @@ static int open_account(const er_tool_ctx *ctx, const cJSON *args, er_mail_accou
         er_mail_account_resolve(acct, er_env_config(ctx->env), er_json_str(args, "account"), err);
     if (rc)
         return rc;
-    rc = er_mail_open(m, acct, err);
+    if (acct->provider) /* Gmail's tokens live in the store */
+        rc = er_env_store(ctx->env, &acct->store, err);
+    if (!rc)
+        rc = er_mail_open(m, acct, err);
     if (rc)
         er_mail_account_release(acct);
     return rc;
@@ -346,7 +349,8 @@ static int run_thread(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
     er_strv ids = ER_STRV_INIT;
     rc = fetch_parsed(m, id, &msg, err);
     if (!rc)
-        rc = thread_ids(m, &acct, id, msg, &ids, err);
+        rc = m->be->thread ? m->be->thread(m, id, &ids, err)
+                           : thread_ids(m, &acct, id, msg, &ids, err);
     cJSON *o = cJSON_CreateObject(), *arr = cJSON_CreateArray();
     for (size_t i = 0; !rc && i < ids.n; i++) {
         cJSON *one = NULL;
@@ -485,11 +489,12 @@ static int send_recorded(er_mail *m, const er_mail_account *acct, const cJSON *m
     int rc = er_mime_addresses(&rcpts, er_json_str(msg, "to"), err);
     if (!rc)
         rc = er_mime_addresses(&rcpts, er_json_str(msg, "cc"), err);
-    /* Recorded before the SMTP transaction: a retry finds it and stops. */
-    if (!rc)
+    /* Recorded before the SMTP transaction: a retry finds it and stops.  A
+     * provider that files sent mail itself is searched instead. */
+    if (!rc && !m->be->files_sent)
         rc = er_mail_append(m, acct->sent, "\\Seen " PENDING_FLAG, raw->ptr, raw->len, err);
     char *sent_id = NULL;
-    if (!rc)
+    if (!rc && !m->be->files_sent)
         rc = find_by_message_id(m, acct->sent, mid, &sent_id, err);
     if (!rc) {
         rc = er_mail_send(m, acct->from, &rcpts, raw->ptr, raw->len, err);

@@ -1,5 +1,6 @@
 /* fake_gmail.c — Google's OAuth 2.0 endpoints and the Gmail API's profile,
- * for tests, speaking their wire formats:
+ * labels, messages, threads and drafts, for tests, speaking their wire
+ * formats:
  *
  *   GET  /o/oauth2/v2/auth   consent: checks client_id, a loopback
  *                            redirect_uri, response_type=code, PKCE S256 and
@@ -11,13 +12,31 @@
  *                            Google sends them ({"error":"invalid_grant",…})
  *   POST /revoke             token=… revokes a refresh token and its access tokens
  *   GET  /gmail/v1/users/me/profile   Bearer token checked; 401 in Google's
- *                            error shape otherwise
+ *                            error shape otherwise (so for every API call)
+ *   GET  …/me/labels         system labels and the --label ones (Label_N)
+ *   GET  …/me/messages       labelIds, q (from: to: subject: rfc822msgid:
+ *                            is:unread after: before: and words; 400 for
+ *                            other operators), maxResults, pageToken →
+ *                            {messages:[{id,threadId}], nextPageToken}
+ *                            newest first, TRASH/SPAM left out
+ *   GET  …/me/messages/ID    format=raw (base64url), metadata (with
+ *                            metadataHeaders), minimal; labelIds, threadId
+ *   POST …/me/messages       insert {raw, labelIds};  …/send {raw}: SENT
+ *   POST …/me/messages/ID/modify {addLabelIds, removeLabelIds};  …/trash
+ *   GET  …/me/threads/ID     the thread's messages, oldest first
+ *   POST …/me/drafts         {message:{raw}} → {id, message}
+ * The mailbox: --mailbox DIR's *.eml by name, oldest first, in INBOX and
+ * unread; a loaded message threads under the one its In-Reply-To names, an
+ * added one under the threadId it comes with.
  *
  * Test controls (not Google's):
  *   POST /_fake/expire       every access token stops working (early revocation)
+ *   POST /_fake/expire_after?requests=N   every access token stops working
+ *                            from the Nth API request on (a token dying mid-listing)
  *   POST /_fake/revoke_all   every refresh token is revoked (invalid_grant)
  *   POST /_fake/ttl?seconds=N   access tokens issued from now live N seconds
  *   GET  /_fake/stats        counters and the last tokens issued, as JSON
+ *   GET  /_fake/messages     every message's id, threadId, labelIds, messageId
  *
  *   fake_gmail --client-id ID --client-secret S [--port N] [--port-file F]
  *              [--record F] [--access-ttl SECONDS] [--rotate] [--email ADDR]
@@ -26,6 +45,8 @@
  * one.  Every request is appended to the record file as one JSON line
  * {method, path, grant_type}.  SIGTERM stops it. */
 #include "fake_server.h"
+#include "errand/alloc.h"
+#include "errand/base64.h"
 #include "errand/buf.h"
 #include "errand/json.h"
 #include "errand/str.h"
@@ -33,8 +54,11 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <dirent.h>
 #include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #define MAX_TOKENS 256
@@ -54,6 +78,7 @@ typedef struct token {
 static struct {
     const char *client_id, *client_secret, *email, *record;
     long access_ttl;
+    long expire_after; /* API requests until every access token dies (0: never) */
     bool rotate;
     pthread_mutex_t lock;
     grant grants[MAX_TOKENS];
@@ -366,6 +391,9 @@ static bool bearer_ok(struct mg_connection *c)
         return false;
     bool ok = false;
     pthread_mutex_lock(&F.lock);
+    if (F.expire_after > 0 && --F.expire_after == 0)
+        for (int i = 0; i < F.naccess && i < MAX_TOKENS; i++)
+            F.access[i].valid = false;
     for (int i = 0; i < F.naccess && i < MAX_TOKENS && !ok; i++)
         ok = strcmp(F.access[i].value, h + 7) == 0 && F.access[i].valid &&
              F.access[i].expires > now_s();
@@ -411,6 +439,567 @@ static int profile(struct mg_connection *c, void *cb)
     return reply_json(c, 200, j);
 }
 
+/* ---- the mailbox: labels, messages, threads, drafts ---- */
+
+#define MAX_MSGS   512
+#define MAX_LABELS 32
+
+typedef struct msg {
+    char id[24], thread[24], mid[256];
+    char labels[MAX_LABELS][32];
+    int nlabels;
+    char *raw;
+    size_t len;
+    int64_t internal; /* ms since the epoch: the order of the mailbox */
+} msg;
+
+static struct {
+    msg m[MAX_MSGS];
+    int n, ndrafts, inserted, sent, modified, trashed, lists, gets;
+    char user_labels[MAX_LABELS][64];
+    int nuser;
+    long page; /* messages.list's largest page (Google's cap is 500) */
+} B = { .page = 500 };
+
+static const char *const system_labels[] = { "INBOX",  "SENT",    "DRAFT",     "TRASH", "SPAM",
+                                             "UNREAD", "STARRED", "IMPORTANT", NULL };
+
+/* A header's unfolded value, "" when absent. */
+static void header_of(const char *raw, size_t len, const char *name, char *out, size_t n)
+{
+    out[0] = '\0';
+    size_t nl = strlen(name);
+    const char *p = raw, *end = raw + len;
+    while (p < end && *p != '\r' && *p != '\n') {
+        const char *eol = memchr(p, '\n', (size_t)(end - p));
+        if (!eol)
+            eol = end;
+        if ((size_t)(eol - p) > nl && strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            size_t o = 0;
+            const char *v = p + nl + 1;
+            for (;;) {
+                for (; v < eol && o + 1 < n; v++)
+                    if (*v != '\r' && !(o == 0 && (*v == ' ' || *v == '\t')))
+                        out[o++] = *v;
+                if (eol + 1 < end && (eol[1] == ' ' || eol[1] == '\t')) {
+                    v = eol + 1;
+                    eol = memchr(v, '\n', (size_t)(end - v));
+                    if (!eol)
+                        eol = end;
+                } else {
+                    break;
+                }
+            }
+            out[o] = '\0';
+            return;
+        }
+        p = eol + 1;
+    }
+}
+
+static bool msg_has(const msg *m, const char *label)
+{
+    for (int i = 0; i < m->nlabels; i++)
+        if (strcmp(m->labels[i], label) == 0)
+            return true;
+    return false;
+}
+
+static void msg_label(msg *m, const char *label, bool add)
+{
+    for (int i = 0; i < m->nlabels; i++)
+        if (strcmp(m->labels[i], label) == 0) {
+            if (!add)
+                memmove(m->labels[i], m->labels[i + 1],
+                        sizeof m->labels[0] * (size_t)(m->nlabels-- - i - 1));
+            return;
+        }
+    if (add && m->nlabels < MAX_LABELS)
+        er_strlcpy(m->labels[m->nlabels++], label, sizeof m->labels[0]);
+}
+
+static bool label_known(const char *id)
+{
+    for (int i = 0; system_labels[i]; i++)
+        if (strcmp(system_labels[i], id) == 0)
+            return true;
+    for (int i = 0; i < B.nuser; i++) {
+        char lid[32];
+        snprintf(lid, sizeof lid, "Label_%d", i + 1);
+        if (strcmp(lid, id) == 0)
+            return true;
+    }
+    return false;
+}
+
+/* Adds a message (lock held); by_headers: threaded under the message its
+ * In-Reply-To names, as mail arriving is. */
+static msg *box_add(const char *raw, size_t len, bool by_headers)
+{
+    if (B.n >= MAX_MSGS)
+        return NULL;
+    msg *m = &B.m[B.n];
+    memset(m, 0, sizeof *m);
+    m->internal = 1700000000000LL + (int64_t)B.n * 60000;
+    snprintf(m->id, sizeof m->id, "18c%013x", 0x4a1b20 + B.n * 7);
+    B.n++;
+    m->raw = malloc(len + 1);
+    memcpy(m->raw, raw, len);
+    m->raw[len] = '\0';
+    m->len = len;
+    header_of(raw, len, "Message-ID", m->mid, sizeof m->mid);
+    char irt[256];
+    header_of(raw, len, "In-Reply-To", irt, sizeof irt);
+    er_strlcpy(m->thread, m->id, sizeof m->thread);
+    for (int i = 0; by_headers && irt[0] && i < B.n - 1; i++)
+        if (strcmp(B.m[i].mid, irt) == 0)
+            er_strlcpy(m->thread, B.m[i].thread, sizeof m->thread);
+    return m;
+}
+
+static msg *box_find(const char *id)
+{
+    for (int i = 0; i < B.n; i++)
+        if (strcmp(B.m[i].id, id) == 0)
+            return &B.m[i];
+    return NULL;
+}
+
+static int cmp_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Every *.eml of dir, by name, into INBOX as unread. */
+static int box_load(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (!d)
+        return -1;
+    char *names[MAX_MSGS];
+    int n = 0;
+    struct dirent *e;
+    while ((e = readdir(d)) && n < MAX_MSGS)
+        if (er_str_ends(e->d_name, ".eml"))
+            names[n++] = er_xstrdup(e->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof names[0], cmp_names);
+    for (int i = 0; i < n; i++) {
+        char *path = er_xasprintf("%s/%s", dir, names[i]);
+        er_buf b = ER_BUF_INIT;
+        FILE *f = fopen(path, "rb");
+        char chunk[4096];
+        size_t r;
+        while (f && (r = fread(chunk, 1, sizeof chunk, f)) > 0)
+            er_buf_append(&b, chunk, r);
+        if (f)
+            fclose(f);
+        msg *m = b.len ? box_add(b.ptr, b.len, true) : NULL;
+        if (m) {
+            msg_label(m, "INBOX", true);
+            msg_label(m, "UNREAD", true);
+        }
+        er_buf_release(&b);
+        free(path);
+        free(names[i]);
+    }
+    return 0;
+}
+
+static cJSON *msg_ref(const msg *m, bool labels)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_str(j, "id", m->id);
+    er_json_add_str(j, "threadId", m->thread);
+    if (labels) {
+        cJSON *a = cJSON_AddArrayToObject(j, "labelIds");
+        for (int i = 0; i < m->nlabels; i++)
+            cJSON_AddItemToArray(a, cJSON_CreateString(m->labels[i]));
+    }
+    return j;
+}
+
+static int api_error(struct mg_connection *c, int status, const char *message)
+{
+    cJSON *j = cJSON_CreateObject(), *e = cJSON_CreateObject();
+    er_json_add_num(e, "code", status);
+    er_json_add_str(e, "message", message);
+    er_json_add_str(e, "status", status == 404 ? "NOT_FOUND" : "INVALID_ARGUMENT");
+    er_json_add(j, "error", e);
+    return reply_json(c, status, j);
+}
+
+static bool contains_ci(const char *hay, const char *needle)
+{
+    size_t n = strlen(needle);
+    for (const char *p = hay; *p; p++)
+        if (strncasecmp(p, needle, n) == 0)
+            return true;
+    return false;
+}
+
+/* YYYYMMDD of an RFC 5322 date or of Gmail's YYYY/MM/DD; 0 if neither. */
+static long day_of(const char *s)
+{
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *comma = strchr(s, ',');
+    if (strptime(comma ? comma + 1 : s, " %d %b %Y", &tm) ||
+        (memset(&tm, 0, sizeof tm), strptime(s, "%Y/%m/%d", &tm)))
+        return (tm.tm_year + 1900L) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+    return 0;
+}
+
+/* Gmail's search operators the fake knows; *bad set for any other. */
+static bool match_term(const msg *m, const char *t, bool *bad)
+{
+    char h[1024];
+    const char *colon = strchr(t, ':');
+    if (!colon)
+        return contains_ci(m->raw, t);
+    size_t ol = (size_t)(colon - t);
+    const char *v = colon + 1;
+    const char *hname = ol == 4 && !strncmp(t, "from", 4)      ? "From"
+                        : ol == 2 && !strncmp(t, "to", 2)      ? "To"
+                        : ol == 7 && !strncmp(t, "subject", 7) ? "Subject"
+                                                               : NULL;
+    if (hname) {
+        header_of(m->raw, m->len, hname, h, sizeof h);
+        return contains_ci(h, v);
+    }
+    if (ol == 11 && !strncmp(t, "rfc822msgid", 11)) {
+        header_of(m->raw, m->len, "Message-ID", h, sizeof h);
+        size_t vl = strlen(v);
+        return strlen(h) == vl + 2 && h[0] == '<' && strncmp(h + 1, v, vl) == 0;
+    }
+    if (ol == 2 && !strncmp(t, "is", 2) && !strcmp(v, "unread"))
+        return msg_has(m, "UNREAD");
+    if ((ol == 5 && !strncmp(t, "after", 5)) || (ol == 6 && !strncmp(t, "before", 6))) {
+        header_of(m->raw, m->len, "Date", h, sizeof h);
+        long d = day_of(h), want = day_of(v);
+        if (!want) {
+            *bad = true;
+            return false;
+        }
+        return t[0] == 'a' ? d >= want : d && d < want;
+    }
+    *bad = true;
+    return false;
+}
+
+static bool match_q(const msg *m, const char *q, bool *bad)
+{
+    char t[512];
+    for (const char *p = q; *p;) {
+        while (*p == ' ')
+            p++;
+        size_t o = 0;
+        bool quoted = false;
+        for (; *p && (quoted || *p != ' '); p++)
+            if (*p == '"')
+                quoted = !quoted;
+            else if (o + 1 < sizeof t)
+                t[o++] = *p;
+        t[o] = '\0';
+        if (o && !match_term(m, t, bad))
+            return false;
+    }
+    return true;
+}
+
+static int list_messages(struct mg_connection *c, const char *qs)
+{
+    char label[64] = "", q[1024] = "", tok[32] = "", max[16] = "";
+    var(qs, "labelIds", label, sizeof label);
+    var(qs, "q", q, sizeof q);
+    var(qs, "pageToken", tok, sizeof tok);
+    long lim = var(qs, "maxResults", max, sizeof max) ? strtol(max, NULL, 10) : 100;
+    if (lim <= 0 || lim > B.page)
+        lim = B.page;
+    long skip = tok[0] ? strtol(tok, NULL, 10) : 0;
+    cJSON *j = cJSON_CreateObject(), *a = cJSON_CreateArray();
+    long seen = 0, emitted = 0;
+    bool bad = false, more = false;
+    B.lists++;
+    for (int i = B.n - 1; i >= 0 && !bad; i--) { /* newest first */
+        const msg *m = &B.m[i];
+        bool bin = strcmp(label, "TRASH") == 0 || strcmp(label, "SPAM") == 0;
+        bool hidden = !bin && (msg_has(m, "TRASH") || msg_has(m, "SPAM"));
+        if ((label[0] && !msg_has(m, label)) || hidden || !match_q(m, q, &bad))
+            continue;
+        if (seen++ < skip)
+            continue;
+        if (emitted == lim) {
+            more = true;
+            break;
+        }
+        cJSON_AddItemToArray(a, msg_ref(m, false));
+        emitted++;
+    }
+    if (bad) {
+        cJSON_Delete(a);
+        cJSON_Delete(j);
+        return api_error(c, 400, "Invalid search query");
+    }
+    if (emitted)
+        er_json_add(j, "messages", a);
+    else
+        cJSON_Delete(a);
+    if (more) {
+        char next[32];
+        snprintf(next, sizeof next, "%ld", skip + emitted);
+        er_json_add_str(j, "nextPageToken", next);
+    }
+    er_json_add_num(j, "resultSizeEstimate", (double)emitted);
+    return reply_json(c, 200, j);
+}
+
+static cJSON *msg_json(const msg *m, const char *format, const char *qs)
+{
+    cJSON *j = msg_ref(m, true);
+    char snippet[120];
+    header_of(m->raw, m->len, "Subject", snippet, sizeof snippet);
+    er_json_add_str(j, "snippet", snippet);
+    char hist[24], internal[24];
+    snprintf(hist, sizeof hist, "%d", 1000 + (int)(m - B.m));
+    snprintf(internal, sizeof internal, "%lld", (long long)m->internal);
+    er_json_add_str(j, "historyId", hist);
+    er_json_add_str(j, "internalDate", internal);
+    er_json_add_num(j, "sizeEstimate", (double)m->len);
+    if (strcmp(format, "raw") == 0) {
+        er_buf b = ER_BUF_INIT;
+        er_base64_encode(&b, m->raw, m->len, true);
+        er_json_add_str(j, "raw", b.ptr ? b.ptr : "");
+        er_buf_release(&b);
+    } else if (strcmp(format, "metadata") == 0) {
+        cJSON *p = cJSON_CreateObject(), *hs = cJSON_AddArrayToObject(p, "headers");
+        /* Every metadataHeaders=… value, as mg_get_var2 enumerates them. */
+        char name[64], v[1024];
+        for (int k = 0;
+             qs && mg_get_var2(qs, strlen(qs), "metadataHeaders", name, sizeof name, (size_t)k) > 0;
+             k++) {
+            header_of(m->raw, m->len, name, v, sizeof v);
+            if (!v[0])
+                continue;
+            cJSON *h = cJSON_CreateObject();
+            er_json_add_str(h, "name", name);
+            er_json_add_str(h, "value", v);
+            cJSON_AddItemToArray(hs, h);
+        }
+        er_json_add_str(p, "mimeType", "message/rfc822");
+        er_json_add(j, "payload", p);
+    }
+    return j;
+}
+
+/* A request body as JSON (POST). */
+static cJSON *read_json(struct mg_connection *c)
+{
+    er_buf b = ER_BUF_INIT;
+    char chunk[8192];
+    int r;
+    while ((r = mg_read(c, chunk, sizeof chunk)) > 0)
+        er_buf_append(&b, chunk, (size_t)r);
+    cJSON *j = NULL;
+    er_error err;
+    if (b.len)
+        er_json_parse(&j, b.ptr, b.len, &err);
+    er_buf_release(&b);
+    return j;
+}
+
+/* raw (base64url) of a message resource into a new message; NULL if bad. */
+static msg *add_raw(const cJSON *res)
+{
+    const char *s = er_json_str(res, "raw");
+    if (!s || strpbrk(s, "+/="))
+        return NULL; /* Gmail wants the URL-safe alphabet */
+    char *t = er_xstrdup(s);
+    for (char *p = t; *p; p++)
+        *p = *p == '-' ? '+' : *p == '_' ? '/' : *p;
+    er_buf b = ER_BUF_INIT;
+    msg *m = er_base64_decode(&b, t, strlen(t)) == 0 && b.len ? box_add(b.ptr, b.len, false) : NULL;
+    er_buf_release(&b);
+    free(t);
+    /* Gmail threads what it is given a threadId for (an unknown one is an
+     * error there; here the message keeps its own thread). */
+    const char *th = er_json_str(res, "threadId");
+    for (int i = 0; m && th && i < B.n - 1; i++)
+        if (strcmp(B.m[i].thread, th) == 0)
+            er_strlcpy(m->thread, th, sizeof m->thread);
+    return m;
+}
+
+static int messages(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    const char *uri = ri->local_uri + strlen("/gmail/v1/users/me/messages");
+    bool post = strcmp(ri->request_method, "POST") == 0;
+    record(ri->request_method, ri->local_uri, NULL);
+    if (!bearer_ok(c))
+        return unauthenticated(c);
+    cJSON *body = post ? read_json(c) : NULL;
+    pthread_mutex_lock(&F.lock);
+    int rc;
+    if (!*uri && !post) {
+        rc = list_messages(c, ri->query_string);
+    } else if ((!*uri || strcmp(uri, "/send") == 0 || strcmp(uri, "/import") == 0) && post) {
+        msg *m = add_raw(body);
+        bool send = strcmp(uri, "/send") == 0;
+        const cJSON *l;
+        bool ok = m != NULL;
+        cJSON_ArrayForEach(l, er_json_arr(body, "labelIds"))
+        {
+            if (m && cJSON_IsString(l) && label_known(l->valuestring))
+                msg_label(m, l->valuestring, true);
+            else
+                ok = false;
+        }
+        if (!ok) {
+            rc = api_error(c, 400, m ? "Invalid label" : "Invalid value for ByteString: raw");
+        } else {
+            if (send) {
+                msg_label(m, "SENT", true);
+                B.sent++;
+            } else {
+                B.inserted++;
+            }
+            rc = reply_json(c, 200, msg_ref(m, true));
+        }
+    } else {
+        char id[32] = "", verb[16] = "";
+        const char *slash = *uri == '/' ? strchr(uri + 1, '/') : NULL;
+        size_t il = slash ? (size_t)(slash - uri - 1) : strlen(uri) - (*uri == '/');
+        if (*uri == '/' && il < sizeof id)
+            memcpy(id, uri + 1, il), id[il] = '\0';
+        if (slash)
+            er_strlcpy(verb, slash + 1, sizeof verb);
+        msg *m = box_find(id);
+        if (!m) {
+            rc = api_error(c, 404, "Requested entity was not found.");
+        } else if (!post && !verb[0]) {
+            char fmt[16] = "full";
+            var(ri->query_string, "format", fmt, sizeof fmt);
+            B.gets++;
+            rc = reply_json(c, 200, msg_json(m, fmt, ri->query_string));
+        } else if (post && strcmp(verb, "modify") == 0) {
+            const cJSON *l;
+            bool ok = true;
+            cJSON_ArrayForEach(l, er_json_arr(body, "addLabelIds"))
+            {
+                ok = ok && cJSON_IsString(l) && label_known(l->valuestring);
+            }
+            cJSON_ArrayForEach(l, er_json_arr(body, "removeLabelIds"))
+            {
+                ok = ok && cJSON_IsString(l) && label_known(l->valuestring);
+            }
+            if (ok) {
+                cJSON_ArrayForEach(l, er_json_arr(body, "addLabelIds"))
+                {
+                    msg_label(m, l->valuestring, true);
+                }
+                cJSON_ArrayForEach(l, er_json_arr(body, "removeLabelIds"))
+                {
+                    msg_label(m, l->valuestring, false);
+                }
+                B.modified++;
+                rc = reply_json(c, 200, msg_ref(m, true));
+            } else {
+                rc = api_error(c, 400, "Invalid label");
+            }
+        } else if (post && strcmp(verb, "trash") == 0) {
+            msg_label(m, "TRASH", true);
+            msg_label(m, "INBOX", false);
+            B.trashed++;
+            rc = reply_json(c, 200, msg_ref(m, true));
+        } else {
+            rc = api_error(c, 404, "Not Found");
+        }
+    }
+    pthread_mutex_unlock(&F.lock);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int threads(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    const char *uri = ri->local_uri + strlen("/gmail/v1/users/me/threads");
+    record(ri->request_method, ri->local_uri, NULL);
+    if (!bearer_ok(c))
+        return unauthenticated(c);
+    pthread_mutex_lock(&F.lock);
+    cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "messages");
+    const char *id = *uri == '/' ? uri + 1 : "";
+    er_json_add_str(j, "id", id);
+    for (int i = 0; i < B.n; i++) /* oldest first, as Gmail lists a thread */
+        if (strcmp(B.m[i].thread, id) == 0)
+            cJSON_AddItemToArray(a, msg_json(&B.m[i], "minimal", NULL));
+    int rc = cJSON_GetArraySize(a)
+                 ? reply_json(c, 200, j)
+                 : (cJSON_Delete(j), api_error(c, 404, "Requested entity was not found."));
+    pthread_mutex_unlock(&F.lock);
+    return rc;
+}
+
+static int drafts(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    record(ri->request_method, ri->local_uri, NULL);
+    if (!bearer_ok(c))
+        return unauthenticated(c);
+    cJSON *body = read_json(c);
+    pthread_mutex_lock(&F.lock);
+    int rc;
+    msg *m = strcmp(ri->request_method, "POST") == 0 &&
+                     strcmp(ri->local_uri, "/gmail/v1/users/me/drafts") == 0
+                 ? add_raw(er_json_obj(body, "message"))
+                 : NULL;
+    if (!m) {
+        rc = api_error(c, 400, "Invalid draft");
+    } else {
+        msg_label(m, "DRAFT", true);
+        cJSON *j = cJSON_CreateObject();
+        char did[32];
+        snprintf(did, sizeof did, "r%d", 5000 + B.ndrafts++);
+        er_json_add_str(j, "id", did);
+        er_json_add(j, "message", msg_ref(m, true));
+        rc = reply_json(c, 200, j);
+    }
+    pthread_mutex_unlock(&F.lock);
+    cJSON_Delete(body);
+    return rc;
+}
+
+static int labels(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    record("GET", "/gmail/v1/users/me/labels", NULL);
+    if (!bearer_ok(c))
+        return unauthenticated(c);
+    cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "labels");
+    for (int i = 0; system_labels[i]; i++) {
+        cJSON *l = cJSON_CreateObject();
+        er_json_add_str(l, "id", system_labels[i]);
+        er_json_add_str(l, "name", system_labels[i]);
+        er_json_add_str(l, "type", "system");
+        cJSON_AddItemToArray(a, l);
+    }
+    for (int i = 0; i < B.nuser; i++) {
+        cJSON *l = cJSON_CreateObject();
+        char lid[32];
+        snprintf(lid, sizeof lid, "Label_%d", i + 1);
+        er_json_add_str(l, "id", lid);
+        er_json_add_str(l, "name", B.user_labels[i]);
+        er_json_add_str(l, "type", "user");
+        cJSON_AddItemToArray(a, l);
+    }
+    return reply_json(c, 200, j);
+}
+
 /* ---- test controls ---- */
 
 static int control(struct mg_connection *c, void *cb)
@@ -418,10 +1007,26 @@ static int control(struct mg_connection *c, void *cb)
     (void)cb;
     const char *uri = mg_get_request_info(c)->local_uri;
     pthread_mutex_lock(&F.lock);
+    if (strcmp(uri, "/_fake/messages") == 0) {
+        cJSON *a = cJSON_CreateArray();
+        for (int i = 0; i < B.n; i++) {
+            cJSON *m = msg_ref(&B.m[i], true);
+            er_json_add_str(m, "messageId", B.m[i].mid);
+            cJSON_AddItemToArray(a, m);
+        }
+        pthread_mutex_unlock(&F.lock);
+        cJSON *j = cJSON_CreateObject();
+        er_json_add(j, "messages", a);
+        return reply_json(c, 200, j);
+    }
     cJSON *j = cJSON_CreateObject();
     if (strcmp(uri, "/_fake/expire") == 0) {
         for (int i = 0; i < F.naccess && i < MAX_TOKENS; i++)
             F.access[i].valid = false;
+    } else if (strcmp(uri, "/_fake/expire_after") == 0) {
+        char n[32];
+        if (var(mg_get_request_info(c)->query_string, "requests", n, sizeof n))
+            F.expire_after = strtol(n, NULL, 10);
     } else if (strcmp(uri, "/_fake/ttl") == 0) {
         char secs[32];
         if (var(mg_get_request_info(c)->query_string, "seconds", secs, sizeof secs))
@@ -437,6 +1042,14 @@ static int control(struct mg_connection *c, void *cb)
     er_json_add_num(j, "unauthorized", F.unauthorized);
     er_json_add_num(j, "revoked", F.revoked);
     er_json_add_num(j, "invalid_grants", F.invalid_grants);
+    er_json_add_num(j, "messages", B.n);
+    er_json_add_num(j, "drafts", B.ndrafts);
+    er_json_add_num(j, "inserted", B.inserted);
+    er_json_add_num(j, "sent", B.sent);
+    er_json_add_num(j, "modified", B.modified);
+    er_json_add_num(j, "trashed", B.trashed);
+    er_json_add_num(j, "lists", B.lists);
+    er_json_add_num(j, "gets", B.gets);
     if (F.naccess)
         er_json_add_str(j, "last_access_token", F.access[(F.naccess - 1) % MAX_TOKENS].value);
     if (F.nrefresh)
@@ -447,7 +1060,7 @@ static int control(struct mg_connection *c, void *cb)
 
 int main(int argc, char **argv)
 {
-    const char *port = "0", *port_file = NULL;
+    const char *port = "0", *port_file = NULL, *mailbox = NULL;
     for (int i = 1; i < argc; i++) {
         bool more = i + 1 < argc;
         if (strcmp(argv[i], "--rotate") == 0)
@@ -464,13 +1077,24 @@ int main(int argc, char **argv)
             F.client_secret = argv[++i];
         else if (more && strcmp(argv[i], "--email") == 0)
             F.email = argv[++i];
+        else if (more && strcmp(argv[i], "--mailbox") == 0)
+            mailbox = argv[++i];
+        else if (more && strcmp(argv[i], "--page") == 0)
+            B.page = strtol(argv[++i], NULL, 10);
+        else if (more && strcmp(argv[i], "--label") == 0 && B.nuser < MAX_LABELS)
+            er_strlcpy(B.user_labels[B.nuser++], argv[++i], sizeof B.user_labels[0]);
         else if (more && strcmp(argv[i], "--access-ttl") == 0)
             F.access_ttl = strtol(argv[++i], NULL, 10);
     }
     if (!F.client_id || !F.client_secret) {
         fprintf(stderr, "usage: fake_gmail --client-id ID --client-secret S [--port N] "
-                        "[--port-file F] [--record F] [--access-ttl S] [--rotate] [--email A]\n");
+                        "[--port-file F] [--record F] [--access-ttl S] [--rotate] [--email A] "
+                        "[--mailbox DIR] [--label NAME]... [--page N]\n");
         return 2;
+    }
+    if (mailbox && box_load(mailbox) < 0) {
+        fprintf(stderr, "fake_gmail: cannot read mailbox %s\n", mailbox);
+        return 1;
     }
     char listen[64];
     snprintf(listen, sizeof listen, "127.0.0.1:%s", port);
@@ -486,6 +1110,10 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/token", token_endpoint, NULL);
     mg_set_request_handler(ctx, "/revoke", revoke_endpoint, NULL);
     mg_set_request_handler(ctx, "/gmail/v1/users/me/profile", profile, NULL);
+    mg_set_request_handler(ctx, "/gmail/v1/users/me/labels", labels, NULL);
+    mg_set_request_handler(ctx, "/gmail/v1/users/me/messages", messages, NULL);
+    mg_set_request_handler(ctx, "/gmail/v1/users/me/threads", threads, NULL);
+    mg_set_request_handler(ctx, "/gmail/v1/users/me/drafts", drafts, NULL);
     mg_set_request_handler(ctx, "/_fake/", control, NULL);
     if (fake_publish_port(ctx, port_file) < 0) {
         mg_stop(ctx);
