@@ -17,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -511,7 +512,7 @@ static char *not_found_hint(const char *name, er_error *err)
 }
 
 /* Whether the row was rewritten since generation gen was read. */
-static bool moved_on(er_store *st, const char *name, int64_t gen)
+static bool moved_now(er_store *st, const char *name, int64_t gen)
 {
     er_credential now;
     if (er_store_credential_get(st, name, &now, NULL) != 0)
@@ -519,6 +520,21 @@ static bool moved_on(er_store *st, const char *name, int64_t gen)
     bool moved = now.generation != gen;
     er_credential_release(&now);
     return moved;
+}
+
+/* After an invalid_grant: whether another process rotated the token.  Its
+ * refresh at Google may have won while its write to the store is still on
+ * the way, so the row is looked at for up to RACE_WAIT_MS. */
+#define RACE_WAIT_MS 3000
+static bool moved_on(er_store *st, const char *name, int64_t gen)
+{
+    for (int waited = 0;; waited += 100) {
+        if (moved_now(st, name, gen))
+            return true;
+        if (waited >= RACE_WAIT_MS)
+            return false;
+        nanosleep(&(struct timespec){ 0, 100 * 1000000L }, NULL);
+    }
 }
 
 int er_gmail_access_token(char **out, const er_config *cfg, er_store *st, const char *name,
