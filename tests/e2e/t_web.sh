@@ -24,6 +24,7 @@ cat > "$T/s.json" <<JSON
  {"match":"please write","tool_calls":[{"id":"c1","name":"write_file","arguments":{"path":"out.txt","content":"hello from the browser"}}]},
  {"match":"please write","text":"Wrote it."},
  {"match":"slow job","text":"$slow","chunk_delay_ms":500},
+ {"match":"slow tracker job","text":"$slow","chunk_delay_ms":500},
  {"match":"other client task","text":"done for the other client"},
  {"match":"after restart","text":"back again"},
  {"match":"fast stream one","text":"$fast","chunk_delay_ms":1},

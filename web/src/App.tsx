@@ -86,7 +86,7 @@ export function App({ api: given }: { api?: Api }) {
       </header>
       <main>
         {view === 'chat' && <Chat api={api} live={live} conversationId={id} go={go} />}
-        {view === 'tasks' && <Tasks api={api} taskId={id} go={go} />}
+        {view === 'tasks' && <Tasks api={api} live={live} taskId={id} go={go} />}
         {view === 'agents' && <Agents api={api} />}
         {view === 'memory' && <Memory api={api} />}
       </main>
