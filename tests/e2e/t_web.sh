@@ -39,6 +39,10 @@ export OAUTH_ISSUER_URL="$OIDC_URL" OAUTH_CLIENT_ID=errand-test OAUTH_CLIENT_SEC
 export ERRAND_WEB_ROOT="$WEB/dist"
 start_server -o server.workspaces="$T/users"
 ALICE=$(mkuser alice)
+# Another user's memory, which alice's memory view must never show.
+BOB=$(mkuser bob)
+call POST /api/v1/memory '{"text":"zebra crossing near bob house"}' "$BOB"
+expect_status "bob saves a memory" 201
 # The files over the wire: nothing outside web/dist can be named.
 for p in '/assets/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/.gitignore' '/assets/%2fetc%2fpasswd'; do
   expect_eq "GET $p is not served" "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$API$p")" 404
@@ -66,7 +70,7 @@ ERRAND_URL="$API" API_TOKEN="$ALICE" RESTART_CMD="bash $T/restart.sh" SCREENS="$
 expect_eq "browser checks (web/e2e/run.mjs)" "$rc" 0
 expect_eq "the approved write reached alice's workspace" \
   "$(cat "$T/users/$(uid alice)/out.txt" 2>/dev/null)" "hello from the browser"
-for v in login chat approval tasks agents memory phone-chat; do
+for v in login chat approval tasks agents memory memories phone-chat; do
   check "screenshot of $v" test -s "$SCREENS/$v.png"
 done
 # The restarted server is not a child of this shell: stop it by its PID.

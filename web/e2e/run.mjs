@@ -4,7 +4,7 @@
 // and the agent the supervisor chose, model markup shown as text, approve a
 // write, cancel a task, another client's task appearing in the tracker, the
 // tracker's state changes pushed over the WebSocket, the agent monitor, the
-// conversations, the WebSocket reconnecting after the
+// conversations, the memories (list, search, forget), the WebSocket reconnecting after the
 // server restarts, an accessibility check (axe-core), and the figures the
 // README quotes (first paint, bundle, streamed events per second and fps).
 //
@@ -286,6 +286,37 @@ try {
     await page.locator('section[aria-label="conversations"] li button').first().click();
     await page.locator('section[aria-label="conversation"] .msg').first().waitFor();
     await page.screenshot({ path: join(SCREENS, 'memory.png') });
+  });
+
+  // ---- memories: listed, searched, shown as text, forgotten ----
+  await step('memories', async () => {
+    const auth = { 'Content-Type': 'application/json', Authorization: `Bearer ${await restToken()}` };
+    const save = async (text) => (await (await fetch(`${URL_}/api/v1/memory`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ text }),
+    })).json()).id;
+    const evil = await save('zebra <img src=x onerror=window.__pwned=3> stripes <script>window.__pwned=4</script>');
+    await save('the user takes tea without sugar');
+    // A fresh mount lists them.
+    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+4');
+    const list = page.locator('section[aria-label="memories"]');
+    await list.locator(`li[data-memory="${evil}"]`).waitFor({ timeout: 10000 });
+    check('the memory text is shown as text, not markup',
+      (await list.locator(`li[data-memory="${evil}"]`).textContent()).includes('<img src=x onerror=window.__pwned=3>') &&
+      await list.locator('img, script').count() === 0 && await page.evaluate(() => window.__pwned === undefined));
+    await page.getByLabel('Search memories').fill('zebra');
+    await list.locator('li').filter({ hasText: 'tea without sugar' }).waitFor({ state: 'detached', timeout: 10000 });
+    const hits = await list.locator('li').allTextContents();
+    check('searching finds the memory, and never another user\'s', hits.length >= 1 && hits[0].includes('stripes') &&
+      !hits.some((h) => h.includes('bob house')), hits.join(' | '));
+    await list.locator(`li[data-memory="${evil}"] button.link`).click();
+    await list.locator('.memory-detail').waitFor();
+    check('a memory opens with its facts', (await list.locator('.memory-detail').textContent()).includes('kind'));
+    await page.screenshot({ path: join(SCREENS, 'memories.png') });
+    await list.locator(`li[data-memory="${evil}"]`).getByRole('button', { name: /^Forget/ }).click();
+    await list.locator(`li[data-memory="${evil}"]`).waitFor({ state: 'detached', timeout: 10000 });
+    const gone = await fetch(`${URL_}/api/v1/memory/${evil}`, { headers: auth });
+    check('a forgotten memory is gone from the server', gone.status === 404, `status ${gone.status}`);
   });
 
   // ---- accessibility: axe-core over each view ----
