@@ -25,6 +25,8 @@ cat > "$T/s.json" <<JSON
  {"match":"please write","text":"Wrote it."},
  {"match":"slow job","text":"$slow","chunk_delay_ms":500},
  {"match":"slow tracker job","text":"$slow","chunk_delay_ms":500},
+ {"match":"show the chart","tool_calls":[{"id":"i1","name":"list_dir","arguments":{"path":"."}}]},
+ {"match":"show the chart","text":"That is the chart."},
  {"match":"other client task","text":"done for the other client"},
  {"match":"after restart","text":"back again"},
  {"match":"fast stream one","text":"$fast","chunk_delay_ms":1},
@@ -39,6 +41,17 @@ export OAUTH_ISSUER_URL="$OIDC_URL" OAUTH_CLIENT_ID=errand-test OAUTH_CLIENT_SEC
 export ERRAND_WEB_ROOT="$WEB/dist"
 start_server -o server.workspaces="$T/users"
 ALICE=$(mkuser alice)
+# A chart in alice's workspace, for the chat to show (a 2x2 PNG).
+mkdir -p "$T/users/$(uid alice)" && chmod 700 "$T/users" "$T/users/$(uid alice)"
+/usr/bin/python3 - "$T/users/$(uid alice)/chart.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+rows = b''.join(b'\x00' + b'\xff\x00\x00' * 2 for _ in range(2))
+png = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 2, 8, 2, 0, 0, 0))
+       + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+open(sys.argv[1], 'wb').write(png)
+PY
 # Another user's memory, which alice's memory view must never show.
 BOB=$(mkuser bob)
 call POST /api/v1/memory '{"text":"zebra crossing near bob house"}' "$BOB"

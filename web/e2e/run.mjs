@@ -2,7 +2,7 @@
 // playwright-core, against a real `errand serve` (started by
 // tests/e2e/t_web.sh with the scripted fake LLM):  log in, a streamed answer
 // and the agent the supervisor chose, model markup shown as text, approve a
-// write, cancel a task, another client's task appearing in the tracker, the
+// write, a tool's image shown in the chat, cancel a task, another client's task appearing in the tracker, the
 // tracker's state changes pushed over the WebSocket, the agent monitor, the
 // conversations, the memories (list, search, forget), the WebSocket reconnecting after the
 // server restarts, an accessibility check (axe-core), and the figures the
@@ -198,6 +198,18 @@ try {
     const body = await t.locator('details.step[open]').first().textContent();
     check('the step shows its arguments', body.includes('out.txt'), body.slice(0, 200));
     check('the answer follows the write', (await t.textContent()).includes('Wrote it'));
+  });
+
+  // ---- an image a tool named, shown in the chat through the API ----
+  await step('images', async () => {
+    const t = await ask('@code show the chart');
+    await waitStatus(t, 'done');
+    const img = t.locator('img.tool-image[alt="image chart.png"]');
+    await img.waitFor({ timeout: 10000 });
+    const size = await img.evaluate((el) => el.complete && [el.naturalWidth, el.naturalHeight]);
+    check('the chart in the workspace is shown under the step, decoded', size && size[0] === 2 && size[1] === 2, JSON.stringify(size));
+    check('…from a blob: URL (the API route needs the token)', (await img.getAttribute('src')).startsWith('blob:'));
+    await page.screenshot({ path: join(SCREENS, 'images.png') });
   });
 
   // ---- cancel a running task ----

@@ -155,6 +155,21 @@ export class Api {
     return this.call<T>('DELETE', path, undefined, true);
   }
 
+  /** An image from the user's workspace (GET /api/v1/files), as bytes. */
+  image = async (path: string, retry = true): Promise<Blob> => {
+    const res = await this.fetchFn(`${this.base}/api/v1/files?${new URLSearchParams({ path })}`, {
+      headers: { Authorization: `Bearer ${await this.token()}` },
+    });
+    if (res.status === 401 && retry && this.refreshToken) {
+      await this.refresh();
+      return this.image(path, false);
+    }
+    if (!res.ok) throw new ApiError(res.status, `no image '${path}'`);
+    const blob = await res.blob();
+    if (!blob.type.startsWith('image/')) throw new ApiError(415, `'${path}' is not an image`);
+    return blob;
+  };
+
   me = () => this.get<User>('/api/v1/auth/me');
   tasks = (q: { status?: string; limit?: number } = {}) => {
     const p = new URLSearchParams();
