@@ -3,7 +3,8 @@
 # fake LLM, in local mode and (e2e-net.web) networked.  `make web` (part of
 # `make test`) builds web/dist and installs web/node_modules from the
 # committed lockfile; screenshots of each view go to ERRAND_BUILD/web-screens
-# and the measured figures to ERRAND_BUILD/web-figures.json.
+# and the measured figures to ERRAND_BUILD/web-figures.json (web-screens-net
+# and web-figures-net.json networked, so the two runs may share a build).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 WEB="$ERRAND_SRC/web"
@@ -76,10 +77,10 @@ for _ in \$(seq 200); do grep -q 'serving on' "$T/serve2.log" && exit 0; sleep 0
 echo "the server did not come back" >&2; exit 1
 SH
 echo "$SERVER_PID" > "$T/server.pid"
-SCREENS="$ERRAND_BUILD/web-screens"
+SCREENS="$ERRAND_BUILD/web-screens${NETWORKED:+-net}"
 rm -rf "$SCREENS"
 ERRAND_URL="$API" API_TOKEN="$ALICE" RESTART_CMD="bash $T/restart.sh" SCREENS="$SCREENS" \
-  RESULTS="$ERRAND_BUILD/web-figures.json" timeout 240 node "$WEB/e2e/run.mjs"; rc=$?
+  RESULTS="$ERRAND_BUILD/web-figures${NETWORKED:+-net}.json" timeout 240 node "$WEB/e2e/run.mjs"; rc=$?
 expect_eq "browser checks (web/e2e/run.mjs)" "$rc" 0
 expect_eq "the approved write reached alice's workspace" \
   "$(cat "$T/users/$(uid alice)/out.txt" 2>/dev/null)" "hello from the browser"
