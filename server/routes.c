@@ -152,6 +152,20 @@ static const srv_resp_doc memory_forget_resp[] = { { 200, "Forgotten", "Forgotte
                                                    { 404, "No such memory (or not yours)",
                                                      "Error" },
                                                    R_END };
+static const srv_field file_query[] = {
+    { "path", SRV_T_STRING, true, 1000,
+      "The image's path in your workspace (PNG, JPEG, GIF or WebP), relative to it" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_resp_doc file_resp[] = {
+    { 200, "The image's bytes, with its image type", NULL },
+    { 400, "No path", "Error" },
+    R_AUTH,
+    { 404, "No such image in your workspace (or outside it)", "Error" },
+    { 413, "Larger than 16 MB", "Error" },
+    { 415, "Not a PNG, JPEG, GIF or WebP name", "Error" },
+    R_END
+};
 static const srv_resp_doc agents_resp[] = {
     { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END
 };
@@ -262,6 +276,8 @@ const srv_route srv_routes[] = {
     { "POST", "/api/v1/memory", srv_route_memory_add, "memory.add", SRV_AUTH | SRV_BODY | SRV_SLOW,
       "Remember a text (embedded for search); yours unless shared", memory_body, NULL,
       memory_add_resp },
+    { "GET", "/api/v1/files", srv_route_file_get, "files.get", SRV_AUTH | SRV_SLOW,
+      "An image (a chart, a screenshot) from your own workspace", NULL, file_query, file_resp },
     { "GET", "/api/v1/memory/{id}", srv_route_memory_get, "memory.get", SRV_AUTH,
       "One of your memories, or a shared one", NULL, NULL, memory_resp },
     { "DELETE", "/api/v1/memory/{id}", srv_route_memory_forget, "memory.forget", SRV_AUTH,

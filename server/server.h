@@ -446,6 +446,9 @@ int srv_route_task_get(srv_req *r);
 int srv_route_task_cancel(srv_req *r);
 int srv_route_convs_list(srv_req *r);
 int srv_route_conv_get(srv_req *r);
+/* routes_files.c: an image from the requester's own workspace */
+int srv_route_file_get(srv_req *r);
+
 /* routes_memory.c: a user's own memories and the shared ones */
 int srv_route_memory_list(srv_req *r);
 int srv_route_memory_add(srv_req *r);

@@ -3,7 +3,8 @@
 # fake LLM, in local mode and (e2e-net.web) networked.  `make web` (part of
 # `make test`) builds web/dist and installs web/node_modules from the
 # committed lockfile; screenshots of each view go to ERRAND_BUILD/web-screens
-# and the measured figures to ERRAND_BUILD/web-figures.json.
+# and the measured figures to ERRAND_BUILD/web-figures.json (web-screens-net
+# and web-figures-net.json networked, so the two runs may share a build).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
 WEB="$ERRAND_SRC/web"
@@ -24,6 +25,9 @@ cat > "$T/s.json" <<JSON
  {"match":"please write","tool_calls":[{"id":"c1","name":"write_file","arguments":{"path":"out.txt","content":"hello from the browser"}}]},
  {"match":"please write","text":"Wrote it."},
  {"match":"slow job","text":"$slow","chunk_delay_ms":500},
+ {"match":"slow tracker job","text":"$slow","chunk_delay_ms":500},
+ {"match":"show the chart","tool_calls":[{"id":"i1","name":"list_dir","arguments":{"path":"."}}]},
+ {"match":"show the chart","text":"That is the chart."},
  {"match":"other client task","text":"done for the other client"},
  {"match":"after restart","text":"back again"},
  {"match":"fast stream one","text":"$fast","chunk_delay_ms":1},
@@ -38,6 +42,21 @@ export OAUTH_ISSUER_URL="$OIDC_URL" OAUTH_CLIENT_ID=errand-test OAUTH_CLIENT_SEC
 export ERRAND_WEB_ROOT="$WEB/dist"
 start_server -o server.workspaces="$T/users"
 ALICE=$(mkuser alice)
+# A chart in alice's workspace, for the chat to show (a 2x2 PNG).
+mkdir -p "$T/users/$(uid alice)" && chmod 700 "$T/users" "$T/users/$(uid alice)"
+/usr/bin/python3 - "$T/users/$(uid alice)/chart.png" <<'PY'
+import struct, sys, zlib
+def chunk(t, d):
+    return struct.pack('>I', len(d)) + t + d + struct.pack('>I', zlib.crc32(t + d) & 0xffffffff)
+rows = b''.join(b'\x00' + b'\xff\x00\x00' * 2 for _ in range(2))
+png = (b'\x89PNG\r\n\x1a\n' + chunk(b'IHDR', struct.pack('>IIBBBBB', 2, 2, 8, 2, 0, 0, 0))
+       + chunk(b'IDAT', zlib.compress(rows)) + chunk(b'IEND', b''))
+open(sys.argv[1], 'wb').write(png)
+PY
+# Another user's memory, which alice's memory view must never show.
+BOB=$(mkuser bob)
+call POST /api/v1/memory '{"text":"zebra crossing near bob house"}' "$BOB"
+expect_status "bob saves a memory" 201
 # The files over the wire: nothing outside web/dist can be named.
 for p in '/assets/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/.gitignore' '/assets/%2fetc%2fpasswd'; do
   expect_eq "GET $p is not served" "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$API$p")" 404
@@ -58,14 +77,14 @@ for _ in \$(seq 200); do grep -q 'serving on' "$T/serve2.log" && exit 0; sleep 0
 echo "the server did not come back" >&2; exit 1
 SH
 echo "$SERVER_PID" > "$T/server.pid"
-SCREENS="$ERRAND_BUILD/web-screens"
+SCREENS="$ERRAND_BUILD/web-screens${NETWORKED:+-net}"
 rm -rf "$SCREENS"
 ERRAND_URL="$API" API_TOKEN="$ALICE" RESTART_CMD="bash $T/restart.sh" SCREENS="$SCREENS" \
-  RESULTS="$ERRAND_BUILD/web-figures.json" timeout 240 node "$WEB/e2e/run.mjs"; rc=$?
+  RESULTS="$ERRAND_BUILD/web-figures${NETWORKED:+-net}.json" timeout 240 node "$WEB/e2e/run.mjs"; rc=$?
 expect_eq "browser checks (web/e2e/run.mjs)" "$rc" 0
 expect_eq "the approved write reached alice's workspace" \
   "$(cat "$T/users/$(uid alice)/out.txt" 2>/dev/null)" "hello from the browser"
-for v in login chat approval tasks agents memory phone-chat; do
+for v in login chat approval tasks agents memory memories phone-chat; do
   check "screenshot of $v" test -s "$SCREENS/$v.png"
 done
 # The restarted server is not a child of this shell: stop it by its PID.

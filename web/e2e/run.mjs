@@ -2,8 +2,9 @@
 // playwright-core, against a real `errand serve` (started by
 // tests/e2e/t_web.sh with the scripted fake LLM):  log in, a streamed answer
 // and the agent the supervisor chose, model markup shown as text, approve a
-// write, cancel a task, another client's task appearing in the tracker, the
-// agent monitor, the conversations, the WebSocket reconnecting after the
+// write, a tool's image shown in the chat, cancel a task, another client's task appearing in the tracker, the
+// tracker's state changes pushed over the WebSocket, the agent monitor, the
+// conversations, the memories (list, search, forget), the WebSocket reconnecting after the
 // server restarts, an accessibility check (axe-core), and the figures the
 // README quotes (first paint, bundle, streamed events per second and fps).
 //
@@ -63,6 +64,20 @@ page.on('console', (m) => {
   if (m.type() === 'error' || /Content.Security.Policy|Refused to/i.test(m.text())) problems.push(m.text());
 });
 page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+// What the page's WebSocket received, with arrival times: the tracker's push
+// check shows a state change came over the socket, not from a poll.
+const wsFrames = [];
+page.on('websocket', (ws) => ws.on('framereceived', (f) => {
+  if (typeof f.payload === 'string') wsFrames.push({ at: Date.now(), text: f.payload });
+}));
+// The list requests the tracker makes (its poll, and its reloads on a push).
+const listRequests = [];
+page.on('request', (r) => {
+  if (/\/api\/v1\/tasks\?/.test(r.url())) listRequests.push(Date.now());
+});
+const restToken = async () => (await (await fetch(`${URL_}/api/v1/auth/token`, {
+  method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ api_token: TOKEN }),
+})).json()).access_token;
 
 const turn = (text) => page.locator('article.turn').filter({ hasText: text }).last();
 async function ask(text) {
@@ -185,6 +200,18 @@ try {
     check('the answer follows the write', (await t.textContent()).includes('Wrote it'));
   });
 
+  // ---- an image a tool named, shown in the chat through the API ----
+  await step('images', async () => {
+    const t = await ask('@code show the chart');
+    await waitStatus(t, 'done');
+    const img = t.locator('img.tool-image[alt="image chart.png"]');
+    await img.waitFor({ timeout: 10000 });
+    const size = await img.evaluate((el) => el.complete && [el.naturalWidth, el.naturalHeight]);
+    check('the chart in the workspace is shown under the step, decoded', size && size[0] === 2 && size[1] === 2, JSON.stringify(size));
+    check('…from a blob: URL (the API route needs the token)', (await img.getAttribute('src')).startsWith('blob:'));
+    await page.screenshot({ path: join(SCREENS, 'images.png') });
+  });
+
   // ---- cancel a running task ----
   await step('cancel', async () => {
     const t = await ask('@code slow job');
@@ -207,7 +234,8 @@ try {
       body: JSON.stringify({ message: 'other client task', agent: 'data' }),
     })).json();
     const row = page.locator(`tr[data-task="${acc.task_id}"]`);
-    await row.waitFor({ timeout: 10000 });
+    // New tasks of other clients are found by the slow poll (15 s while live).
+    await row.waitFor({ timeout: 20000 });
     ok("another client's task appeared in the tracker");
     await row.getByRole('link').click();
     await page.locator('section[aria-label="task detail"] .timeline li').first().waitFor({ timeout: 15000 });
@@ -217,6 +245,38 @@ try {
     check('the status filter keeps only cancelled tasks', rows.length >= 1 && rows.every((r) => r.startsWith('cancelled')), rows.join(' | '));
     await page.getByLabel('Status').selectOption('');
     await page.screenshot({ path: join(SCREENS, 'tasks.png') });
+  });
+
+  // ---- the tracker: state changes are pushed over the WebSocket ----
+  await step('tracker push', async () => {
+    const access = await restToken();
+    const auth = { 'Content-Type': 'application/json', Authorization: `Bearer ${access}` };
+    const acc = await (await fetch(`${URL_}/api/v1/chat`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ message: 'slow tracker job', agent: 'code' }),
+    })).json();
+    // A fresh mount fetches the list at once; from then on, while the socket
+    // is live, the list is polled only every 15 s.
+    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+2');
+    const row = page.locator(`tr[data-task="${acc.task_id}"]`);
+    await row.waitFor({ timeout: 10000 });
+    const subscribed = () => wsFrames.some((f) => f.text.includes('"subscribed"') && f.text.includes(acc.task_id));
+    for (let i = 0; i < 50 && !subscribed(); i++) await page.waitForTimeout(100);
+    check('the tracker follows a task in flight over the WebSocket', subscribed());
+    await page.waitForTimeout(500);
+    const before = listRequests.length;
+    const t0 = Date.now();
+    const r = await fetch(`${URL_}/api/v1/tasks/${acc.task_id}/cancel`, { method: 'POST', headers: auth, body: '{}' });
+    check('cancelled through the REST API', r.ok, `status ${r.status}`);
+    await row.locator('.status').filter({ hasText: /^cancelled$/ }).waitFor({ timeout: 3000 });
+    const ms = Date.now() - t0;
+    figures.tracker_push_ms = ms;
+    const pushed = wsFrames.some((f) => f.at >= t0 && f.text.includes('"type":"event"') && f.text.includes(acc.task_id));
+    check(`the state change appeared in ${ms} ms, pushed over the WebSocket`, pushed && ms < 3000);
+    const reloads = listRequests.slice(before);
+    const firstEvent = wsFrames.find((f) => f.at >= t0 && f.text.includes('"type":"event"') && f.text.includes(acc.task_id));
+    check('the list was reloaded because of the pushed event, not a poll',
+      reloads.length >= 1 && firstEvent && reloads[0] >= firstEvent.at, JSON.stringify({ reloads: reloads.map((x) => x - t0), event: firstEvent && firstEvent.at - t0 }));
   });
 
   // ---- the agent monitor ----
@@ -238,6 +298,37 @@ try {
     await page.locator('section[aria-label="conversations"] li button').first().click();
     await page.locator('section[aria-label="conversation"] .msg').first().waitFor();
     await page.screenshot({ path: join(SCREENS, 'memory.png') });
+  });
+
+  // ---- memories: listed, searched, shown as text, forgotten ----
+  await step('memories', async () => {
+    const auth = { 'Content-Type': 'application/json', Authorization: `Bearer ${await restToken()}` };
+    const save = async (text) => (await (await fetch(`${URL_}/api/v1/memory`, {
+      method: 'POST', headers: auth, body: JSON.stringify({ text }),
+    })).json()).id;
+    const evil = await save('zebra <img src=x onerror=window.__pwned=3> stripes <script>window.__pwned=4</script>');
+    await save('the user takes tea without sugar');
+    // A fresh mount lists them.
+    await page.keyboard.press('Alt+1');
+    await page.keyboard.press('Alt+4');
+    const list = page.locator('section[aria-label="memories"]');
+    await list.locator(`li[data-memory="${evil}"]`).waitFor({ timeout: 10000 });
+    check('the memory text is shown as text, not markup',
+      (await list.locator(`li[data-memory="${evil}"]`).textContent()).includes('<img src=x onerror=window.__pwned=3>') &&
+      await list.locator('img, script').count() === 0 && await page.evaluate(() => window.__pwned === undefined));
+    await page.getByLabel('Search memories').fill('zebra');
+    await list.locator('li').filter({ hasText: 'tea without sugar' }).waitFor({ state: 'detached', timeout: 10000 });
+    const hits = await list.locator('li').allTextContents();
+    check('searching finds the memory, and never another user\'s', hits.length >= 1 && hits[0].includes('stripes') &&
+      !hits.some((h) => h.includes('bob house')), hits.join(' | '));
+    await list.locator(`li[data-memory="${evil}"] button.link`).click();
+    await list.locator('.memory-detail').waitFor();
+    check('a memory opens with its facts', (await list.locator('.memory-detail').textContent()).includes('kind'));
+    await page.screenshot({ path: join(SCREENS, 'memories.png') });
+    await list.locator(`li[data-memory="${evil}"]`).getByRole('button', { name: /^Forget/ }).click();
+    await list.locator(`li[data-memory="${evil}"]`).waitFor({ state: 'detached', timeout: 10000 });
+    const gone = await fetch(`${URL_}/api/v1/memory/${evil}`, { headers: auth });
+    check('a forgotten memory is gone from the server', gone.status === 404, `status ${gone.status}`);
   });
 
   // ---- accessibility: axe-core over each view ----

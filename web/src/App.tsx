@@ -11,6 +11,7 @@ import { Chat } from './components/Chat';
 import { Tasks } from './components/Tasks';
 import { Agents } from './components/Agents';
 import { Memory } from './components/Memory';
+import { ImageLoader } from './components/Images';
 
 const VIEWS = [
   { path: '/chat', label: 'Chat' },
@@ -84,12 +85,14 @@ export function App({ api: given }: { api?: Api }) {
           Log out
         </button>
       </header>
+      <ImageLoader.Provider value={api.image}>
       <main>
         {view === 'chat' && <Chat api={api} live={live} conversationId={id} go={go} />}
-        {view === 'tasks' && <Tasks api={api} taskId={id} go={go} />}
+        {view === 'tasks' && <Tasks api={api} live={live} taskId={id} go={go} />}
         {view === 'agents' && <Agents api={api} />}
         {view === 'memory' && <Memory api={api} />}
       </main>
+      </ImageLoader.Provider>
     </div>
   );
 }

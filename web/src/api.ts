@@ -3,7 +3,7 @@
 // injected into the page could not find them in storage.  An access token is
 // refreshed a minute before it expires and once more on a 401.
 import type {
-  Agent, ChatAccepted, ConversationDetail, Conversation, Task, TaskDetail, TokenPair, User,
+  Agent, ChatAccepted, ConversationDetail, Conversation, MemoryItem, Task, TaskDetail, TokenPair, User,
 } from './types';
 
 export class ApiError extends Error {
@@ -151,6 +151,25 @@ export class Api {
     return this.call<T>('POST', path, body ?? {}, auth);
   }
 
+  del<T>(path: string): Promise<T> {
+    return this.call<T>('DELETE', path, undefined, true);
+  }
+
+  /** An image from the user's workspace (GET /api/v1/files), as bytes. */
+  image = async (path: string, retry = true): Promise<Blob> => {
+    const res = await this.fetchFn(`${this.base}/api/v1/files?${new URLSearchParams({ path })}`, {
+      headers: { Authorization: `Bearer ${await this.token()}` },
+    });
+    if (res.status === 401 && retry && this.refreshToken) {
+      await this.refresh();
+      return this.image(path, false);
+    }
+    if (!res.ok) throw new ApiError(res.status, `no image '${path}'`);
+    const blob = await res.blob();
+    if (!blob.type.startsWith('image/')) throw new ApiError(415, `'${path}' is not an image`);
+    return blob;
+  };
+
   me = () => this.get<User>('/api/v1/auth/me');
   tasks = (q: { status?: string; limit?: number } = {}) => {
     const p = new URLSearchParams();
@@ -165,5 +184,13 @@ export class Api {
   conversations = () =>
     this.get<{ conversations: Conversation[] }>('/api/v1/conversations?limit=200').then((r) => r.conversations);
   conversation = (id: string) => this.get<ConversationDetail>(`/api/v1/conversations/${encodeURIComponent(id)}`);
+  /** The user's memories and the shared ones; with q, searched by words and meaning. */
+  memories = (q = '', limit = 100) => {
+    const p = new URLSearchParams({ limit: String(limit) });
+    if (q) p.set('q', q);
+    return this.get<{ memories: MemoryItem[] }>(`/api/v1/memory?${p}`).then((r) => r.memories);
+  };
+  memory = (id: string) => this.get<MemoryItem>(`/api/v1/memory/${encodeURIComponent(id)}`);
+  forget = (id: string) => this.del<{ id: string; forgotten: boolean }>(`/api/v1/memory/${encodeURIComponent(id)}`);
   agents = () => this.get<{ agents: Agent[] }>('/api/v1/agents').then((r) => r.agents);
 }

@@ -190,6 +190,11 @@ export class Live {
     this.sendRaw(subscribeMessage('subscribe', key));
   }
 
+  /** Whether the connection follows this task or conversation (by anyone's request). */
+  has(kind: 'task' | 'conversation', id: string): boolean {
+    return this.subs.has(`${kind}:${id}`);
+  }
+
   unsubscribe(kind: 'task' | 'conversation', id: string) {
     const key = `${kind}:${id}`;
     if (!this.subs.delete(key)) return;

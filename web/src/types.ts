@@ -90,3 +90,19 @@ export interface ChatAccepted {
   conversation_id: string;
   status: 'queued';
 }
+
+/** One remembered item (GET /api/v1/memory, /api/v1/memory/{id}). */
+export interface MemoryItem {
+  id: string;
+  text: string;
+  kind: string;
+  scope: string;
+  scope_id?: string | null;
+  source?: string | null;
+  owner: 'user' | 'shared';
+  untrusted: boolean;
+  created: string;
+  updated: string;
+  expires?: string | null;
+  score?: number;
+}

@@ -1,11 +1,11 @@
-// Memory.tsx — what errand remembers: the conversations, searchable by title
-// and by what was said in them.  (Long-term memories and the entity graph
-// come with the memory module.)
+// Memory.tsx — what errand remembers: the long-term memories (Memories.tsx)
+// and the conversations, searchable by title and by what was said in them.
 import { useEffect, useMemo, useState } from 'react';
 import type { Api } from '../api';
 import type { ConversationDetail } from '../types';
 import { fmtTime, usePoll } from '../hooks';
 import { Prose } from './Text';
+import { Memories } from './Memories';
 
 export function Memory({ api }: { api: Api }) {
   const convs = usePoll(() => api.conversations(), 10000);
@@ -29,6 +29,7 @@ export function Memory({ api }: { api: Api }) {
   return (
     <div className="split">
       <section className="list" aria-label="conversations">
+        <h2>Conversations</h2>
         <label>
           Search conversations <input type="search" value={q} onChange={(e) => setQ(e.target.value)} />
         </label>
@@ -42,8 +43,8 @@ export function Memory({ api }: { api: Api }) {
             </li>
           ))}
         </ul>
-        <p className="dim small">Memories and the entity graph appear here once errand's memory module is in.</p>
       </section>
+      <Memories api={api} />
       {open && (
         <section className="detail" aria-label="conversation">
           <h2>{open.title}</h2>

@@ -1,9 +1,10 @@
 // TaskCard.tsx — one request in the chat: who handles it and why, its tool
 // steps (collapsed), approval questions, the answer as it streams, cancel.
-import { memo } from 'react';
+import { Fragment, memo } from 'react';
 import type { TaskView } from '../events';
 import { shownText } from '../events';
 import { Output, Prose } from './Text';
+import { StepImages } from './Images';
 
 interface Props {
   view: TaskView;
@@ -40,7 +41,8 @@ export const TaskCard = memo(function TaskCard({ view, request, onCancel, onAppr
         {view.steps.length > 0 && (
           <div className="steps">
             {view.steps.map((s) => (
-              <details key={s.key} className={`step${s.isError ? ' err' : ''}`}>
+              <Fragment key={s.key}>
+              <details className={`step${s.isError ? ' err' : ''}`}>
                 <summary>
                   <span className="tool">{s.title}</span>
                   {s.agent && <span className="dim"> · {s.agent}</span>}
@@ -59,6 +61,8 @@ export const TaskCard = memo(function TaskCard({ view, request, onCancel, onAppr
                   </>
                 )}
               </details>
+              {s.done && !s.isError && <StepImages texts={[s.args, s.result]} />}
+              </Fragment>
             ))}
           </div>
         )}

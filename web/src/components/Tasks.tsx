@@ -1,11 +1,19 @@
 // Tasks.tsx — the task tracker: filter, sort and page the tasks, open one to
-// see its whole event timeline; cancel and retry.  Refreshed every 2 s, so a
-// task another client submits appears on its own.
+// see its whole event timeline; cancel and retry.  Tasks still in flight are
+// followed over the WebSocket, so their state changes show as they happen.
+// The socket has no feed of tasks started elsewhere, so the list is still
+// fetched now and then to find those: slowly while the socket is up, more
+// often while it is down and nothing is pushed.
 import { useMemo, useState } from 'react';
 import type { Api } from '../api';
+import type { Live } from '../live';
 import type { Task, TaskStatus } from '../types';
-import { fmtTime, usePoll } from '../hooks';
+import { fmtTime, useLiveState, usePoll, useTaskPush } from '../hooks';
 import { Output } from './Text';
+
+export const POLL_LIVE_MS = 15000;
+export const POLL_DOWN_MS = 3000;
+const inFlight = (t: Task) => !['done', 'failed', 'cancelled'].includes(t.status);
 
 const STATUSES: TaskStatus[] = ['queued', 'routed', 'running', 'done', 'failed', 'cancelled'];
 const PAGE = 20;
@@ -27,8 +35,11 @@ export function filterTasks(tasks: Task[], f: { status: string; agent: string; t
   return out;
 }
 
-export function Tasks({ api, taskId, go }: { api: Api; taskId?: string; go: (h: string) => void }) {
-  const list = usePoll(() => api.tasks({ limit: 500 }), 2000);
+export function Tasks({ api, live, taskId, go }: { api: Api; live?: Live; taskId?: string; go: (h: string) => void }) {
+  const pollMs = useLiveState(live) === 'open' ? POLL_LIVE_MS : POLL_DOWN_MS;
+  const list = usePoll(() => api.tasks({ limit: 500 }), pollMs);
+  const following = useMemo(() => (list.data ?? []).filter(inFlight).map((t) => t.id), [list.data]);
+  useTaskPush(live, following, list.reload);
   const [f, setF] = useState({ status: '', agent: '', text: '' });
   const [sort, setSort] = useState<SortKey>('created');
   const [desc, setDesc] = useState(true);
@@ -108,16 +119,17 @@ export function Tasks({ api, taskId, go }: { api: Api; taskId?: string; go: (h: 
           </button>
         </div>
       </section>
-      {taskId && <TaskDetailView api={api} id={taskId} go={go} />}
+      {taskId && <TaskDetailView api={api} live={live} pollMs={pollMs} id={taskId} go={go} />}
     </div>
   );
 }
 
-function TaskDetailView({ api, id, go }: { api: Api; id: string; go: (h: string) => void }) {
-  const t = usePoll(() => api.task(id), 2000, [id]);
+function TaskDetailView({ api, live, pollMs, id, go }: { api: Api; live?: Live; pollMs: number; id: string; go: (h: string) => void }) {
+  const t = usePoll(() => api.task(id), pollMs, [id]);
   const [msg, setMsg] = useState<string | null>(null);
   const d = t.data;
-  const ended = d && ['done', 'failed', 'cancelled'].includes(d.status);
+  const ended = d && !inFlight(d);
+  useTaskPush(live, d && !ended ? [d.id] : [], t.reload);
   return (
     <section className="detail" aria-label="task detail">
       {t.error && <p className="error">{t.error}</p>}
