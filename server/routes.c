@@ -157,15 +157,14 @@ static const srv_field file_query[] = {
       "The image's path in your workspace (PNG, JPEG, GIF or WebP), relative to it" },
     { NULL, 0, false, 0, NULL },
 };
-static const srv_resp_doc file_resp[] = {
-    { 200, "The image's bytes, with its image type", NULL },
-    { 400, "No path", "Error" },
-    R_AUTH,
-    { 404, "No such image in your workspace (or outside it)", "Error" },
-    { 413, "Larger than 16 MB", "Error" },
-    { 415, "Not a PNG, JPEG, GIF or WebP name", "Error" },
-    R_END
-};
+static const srv_resp_doc file_resp[] = { { 200, "The image's bytes, with its image type", NULL },
+                                          { 400, "No path", "Error" },
+                                          R_AUTH,
+                                          { 404, "No such image in your workspace (or outside it)",
+                                            "Error" },
+                                          { 413, "Larger than 16 MB", "Error" },
+                                          { 415, "Not a PNG, JPEG, GIF or WebP name", "Error" },
+                                          R_END };
 static const srv_resp_doc agents_resp[] = {
     { 200, "Every agent, its subagents, tools and live status", "AgentList" }, R_AUTH, R_END
 };

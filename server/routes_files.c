@@ -23,8 +23,8 @@
 static const struct {
     const char *ext, *type;
 } image_types[] = {
-    { ".png", "image/png" },   { ".jpg", "image/jpeg" }, { ".jpeg", "image/jpeg" },
-    { ".gif", "image/gif" },   { ".webp", "image/webp" },
+    { ".png", "image/png" }, { ".jpg", "image/jpeg" },  { ".jpeg", "image/jpeg" },
+    { ".gif", "image/gif" }, { ".webp", "image/webp" },
 };
 
 static const char *image_type(const char *path)
@@ -83,9 +83,9 @@ int srv_route_file_get(srv_req *r)
         status = srv_reply_error(r, 500, NULL, "cannot read '%.200s'", path);
         goto out;
     }
-    status = srv_reply(r, 200, type,
-                       "X-Content-Type-Options: nosniff\r\nContent-Disposition: inline\r\n",
-                       data, got);
+    status =
+        srv_reply(r, 200, type,
+                  "X-Content-Type-Options: nosniff\r\nContent-Disposition: inline\r\n", data, got);
     free(data);
 out:
     if (fd >= 0)

@@ -54,9 +54,9 @@ struct tui_chat {
     int scroll; /* rows scrolled back from the end */
     size_t last_total;
     int last_width;
-    int page;      /* rows on screen at the last draw */
-    bool markdown; /* answers are a model's Markdown (not the offline rules' output) */
-    char *find;    /* the words /search looks for (shown reversed), or NULL */
+    int page;       /* rows on screen at the last draw */
+    bool markdown;  /* answers are a model's Markdown (not the offline rules' output) */
+    char *find;     /* the words /search looks for (shown reversed), or NULL */
     size_t find_at; /* the row (counted from the top) of the match shown last */
 };
 

@@ -215,7 +215,8 @@ static char *complete_path(const char *text, int state)
     size_t bl = strlen(base);
     struct dirent *e;
     while ((e = readdir(dir))) {
-        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 || strcmp(e->d_name, ".git") == 0)
+        if (strcmp(e->d_name, ".") == 0 || strcmp(e->d_name, "..") == 0 ||
+            strcmp(e->d_name, ".git") == 0)
             continue;
         if ((e->d_name[0] == '.' && base[0] != '.') || strncmp(e->d_name, base, bl) != 0)
             continue;
@@ -246,8 +247,8 @@ static char **complete(const char *text, int start, int end)
     if (text[0] != '@')
         return NULL;
     /* At the start "@" may be an agent or a file; after it, only a file. */
-    char **m = start == 0 && !strchr(text, '/') ? rl_completion_matches(text, tui_agent_completion)
-                                                : NULL;
+    char **m =
+        start == 0 && !strchr(text, '/') ? rl_completion_matches(text, tui_agent_completion) : NULL;
     if (!m)
         m = rl_completion_matches(text, complete_path);
     /* A directory is gone on from, not ended with a blank. */

@@ -201,7 +201,8 @@ static void welcome(tui_app *a)
         char *text = er_xasprintf(
             "errand %s — no model is configured: requests go to the offline rules, which "
             "run plain commands (ls, grep PATTERN, show FILE, lint, test; /help lists "
-            "commands).\nTo use a model, run errand setup, or set OPENAI_API_KEY (and OPENAI_BASE_URL for Ollama, "
+            "commands).\nTo use a model, run errand setup, or set OPENAI_API_KEY (and "
+            "OPENAI_BASE_URL for Ollama, "
             "vLLM or a llama.cpp server) or ANTHROPIC_API_KEY, or write llm.* settings in "
             "$XDG_CONFIG_HOME/errand/config (man errand.conf); errand doctor checks them.",
             ER_VERSION);

@@ -139,8 +139,7 @@ static int read_piped(er_buf *out, er_error *err)
     return 0;
 }
 
-int cli_attach_file(er_buf *req, const char *path, const char *name, const char *via,
-                    er_error *err)
+int cli_attach_file(er_buf *req, const char *path, const char *name, const char *via, er_error *err)
 {
     FILE *f = fopen(path, "rb");
     if (!f)

@@ -243,8 +243,8 @@ static int write_file(const char *path, const char *text)
 static int gather(setup_answers *s, bool interactive, bool key_from_env)
 {
     if (!s->provider) {
-        const char *guess = getenv("ANTHROPIC_API_KEY") && !getenv("OPENAI_API_KEY") ? "anthropic"
-                                                                                    : "openai";
+        const char *guess =
+            getenv("ANTHROPIC_API_KEY") && !getenv("OPENAI_API_KEY") ? "anthropic" : "openai";
         s->provider = interactive ? ask("Provider (openai, anthropic or offline)", guess,
                                         "llm.provider", false)
                                   : er_xstrdup(guess);
@@ -282,8 +282,8 @@ static int gather(setup_answers *s, bool interactive, bool key_from_env)
     }
 workspace:
     if (!s->workspace && interactive) {
-        s->workspace = ask("Default workspace (empty: the directory errand starts in)", NULL, NULL,
-                           false);
+        s->workspace =
+            ask("Default workspace (empty: the directory errand starts in)", NULL, NULL, false);
         if (!s->workspace)
             return -1;
     }
@@ -304,8 +304,8 @@ int cmd_setup(cli *c, cli_args *a)
     if ((v = cli_value(&c->global, "llm")) && !(rc = check_value("llm.provider", v)))
         s.provider = er_xstrdup(v);
     if (!rc && (v = cli_value(a, "base-url"))) {
-        const char *setting = er_str_eq(s.provider, "anthropic") ? "llm.anthropic_base_url"
-                                                                 : "llm.openai_base_url";
+        const char *setting =
+            er_str_eq(s.provider, "anthropic") ? "llm.anthropic_base_url" : "llm.openai_base_url";
         if (!(rc = check_value(setting, v)))
             s.base_url = er_xstrdup(v);
     }
@@ -381,11 +381,9 @@ int cmd_setup(cli *c, cli_args *a)
             printf("Wrote %s: provider %s%s%s%s.\n", path, s.provider,
                    er_str_eq(s.provider, "offline") ? "" : ", model ",
                    er_str_eq(s.provider, "offline") ? "" : s.model,
-                   er_str_eq(s.provider, "offline") || !er_str_empty(s.api_key)
-                       ? ""
-                       : er_str_eq(s.provider, "anthropic")
-                             ? ", key from ANTHROPIC_API_KEY"
-                             : ", key from OPENAI_API_KEY");
+                   er_str_eq(s.provider, "offline") || !er_str_empty(s.api_key) ? ""
+                   : er_str_eq(s.provider, "anthropic") ? ", key from ANTHROPIC_API_KEY"
+                                                        : ", key from OPENAI_API_KEY");
             printf("Check it with: errand doctor\n");
             er_config_release(&cfg);
         }

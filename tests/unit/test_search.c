@@ -417,8 +417,8 @@ static void pad_to(er_buf *b, size_t off)
  * totals, with 1 to 8 threads; want lists the files, one per line. */
 static void lists_agree(const char *root, const char *pattern_json, const char *want)
 {
-    char *files = er_xasprintf("{\"pattern\":%s,\"output_mode\":\"files_with_matches\"}",
-                               pattern_json);
+    char *files =
+        er_xasprintf("{\"pattern\":%s,\"output_mode\":\"files_with_matches\"}", pattern_json);
     char *counts = er_xasprintf("{\"pattern\":%s,\"output_mode\":\"count\"}", pattern_json);
     char *lines = er_xasprintf("{\"pattern\":%s,\"max_results\":100000}", pattern_json);
     char *l = same_with_threads(root, files);
@@ -458,8 +458,7 @@ static void lists_agree(const char *root, const char *pattern_json, const char *
     CHECK(ok);
     if (!ok)
         fprintf(stderr, "grep %s\n  want:\n%s  listed:\n%s  counted:\n%s  content:\n%s",
-                pattern_json, want, er_buf_cstr(&got), er_buf_cstr(&counted),
-                er_buf_cstr(&whole));
+                pattern_json, want, er_buf_cstr(&got), er_buf_cstr(&counted), er_buf_cstr(&whole));
     CHECK(!er_json_bool(wr, "truncated", false));
     CHECK_INT(er_json_num(cr, "count", 0), er_json_num(wr, "count", 0));
     static const char *const totals[] = { "files_searched", "files_matched", "binary_skipped" };
@@ -571,9 +570,8 @@ static void test_chunk_borders(void)
                 "cut-4.txt\ncut-5.txt\ncut-6.txt\ncut-7.txt\ncut-8.txt\nlarge_last.txt\n"
                 "longline.txt\nmany.txt\nzbin_late.dat\n");
     lists_agree(root, "\"no_such_thing\"", "");
-    char *m = same_with_threads(
-        root, "{\"pattern\":\"begin_pair\\\\nend_pair\",\"multiline\":true,"
-              "\"output_mode\":\"files_with_matches\"}");
+    char *m = same_with_threads(root, "{\"pattern\":\"begin_pair\\\\nend_pair\",\"multiline\":true,"
+                                      "\"output_mode\":\"files_with_matches\"}");
     CHECK(tu_contains(m, "\"files\":[\"multi.txt\"]"));
     CHECK(tu_contains(m, "\"binary_skipped\":1"));
     free(m);
