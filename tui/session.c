@@ -24,6 +24,7 @@
 #include <sys/stat.h>
 
 #define MAX_APPROVALS     32
+#define MAX_ALLOWED       32 /* tools and commands allowed for the session by "t" and "c" */
 #define MAX_QUEUED        8  /* requests typed while one runs */
 #define MAX_CALLS         64 /* tool steps of one request whose outcome is awaited */
 #define STEP_LINES        8  /* lines of a step's output shown under it */
@@ -46,8 +47,11 @@ struct tui_session {
     int ascroll;                /* first argument row the dialog shows */
     int apage, arows;           /* argument rows on screen, in all, at the last draw */
     bool always[ER_PERM_COUNT]; /* "a" answers: allow this class for the session */
-    struct {                    /* tool calls under way: their note in the entry */
-        char key[128];          /* task_id/call_id */
+    char *allowed[MAX_ALLOWED]; /* "t" answers (a tool's name) and "c" answers
+                                   ("tool\ncommand"): allowed for the session, OWNED */
+    size_t nallowed;
+    struct {           /* tool calls under way: their note in the entry */
+        char key[128]; /* task_id/call_id */
         size_t note;
         char *text; /* the step's line, OWNED */
     } calls[MAX_CALLS];
@@ -99,6 +103,8 @@ void tui_session_free(tui_app *a)
     drop_queue(s);
     free(s->last_line);
     free(s->model);
+    for (size_t i = 0; i < s->nallowed; i++)
+        free(s->allowed[i]);
     er_cache_unsubscribe(s->sub);
     cli_outcome_release(&s->o);
     free(s->title);
@@ -513,7 +519,10 @@ void tui_session_stop(tui_app *a)
 
 /* ---- approvals ---- */
 
-static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
+/* What an answer covers beyond this call (the chat's note says it). */
+typedef enum { SCOPE_ONCE, SCOPE_COMMAND, SCOPE_TOOL, SCOPE_CLASS } answer_scope;
+
+static void answer(tui_app *a, const cJSON *ev, er_approval_decision d, answer_scope scope)
 {
     tui_session *s = a->session;
     const cJSON *data = er_json_obj(ev, "data");
@@ -526,6 +535,9 @@ static void answer(tui_app *a, const cJSON *ev, er_approval_decision d)
     const char *tool = er_json_str(data, "tool") ? er_json_str(data, "tool") : "the tool";
     char *note =
         d == ER_APPROVAL_DENY ? er_xasprintf("✗ denied %s", tool)
+        : scope == SCOPE_COMMAND
+            ? er_xasprintf("✓ allowed %s (always this command this session)", tool)
+        : scope == SCOPE_TOOL ? er_xasprintf("✓ allowed %s (always %s this session)", tool, tool)
         : d == ER_APPROVAL_ALLOW
             ? er_xasprintf("✓ allowed %s", tool)
             : er_xasprintf("✓ allowed %s (always for %s tools this session)", tool,
@@ -542,22 +554,77 @@ static bool tainted(const cJSON *ev)
     return er_json_str(er_json_obj(ev, "data"), "reason") != NULL;
 }
 
-static bool always_for(const tui_session *s, const cJSON *ev)
+/* The command a run-like call would run (its "cmd" or "command" argument),
+ * OWNED; NULL when the call has none. */
+static char *command_of(const cJSON *ev)
 {
+    const cJSON *args = cJSON_GetObjectItemCaseSensitive(er_json_obj(ev, "data"), "arguments");
+    cJSON *parsed = cJSON_IsString(args) ? cJSON_Parse(args->valuestring) : NULL;
+    const cJSON *obj = parsed ? parsed : args;
+    const char *cmd =
+        er_json_str(obj, "cmd") ? er_json_str(obj, "cmd") : er_json_str(obj, "command");
+    char *out = cmd ? er_xstrdup(cmd) : NULL;
+    cJSON_Delete(parsed);
+    return out;
+}
+
+/* The key a "t" (command NULL) or "c" answer is remembered under. */
+static char *allowed_key(const cJSON *ev, const char *command)
+{
+    const char *tool = er_json_str(er_json_obj(ev, "data"), "tool");
+    return command ? er_xasprintf("%s\n%s", tool ? tool : "", command)
+                   : er_xstrdup(tool ? tool : "");
+}
+
+static bool allowed_has(const tui_session *s, const char *key)
+{
+    for (size_t i = 0; i < s->nallowed; i++)
+        if (er_str_eq(s->allowed[i], key))
+            return true;
+    return false;
+}
+
+/* What an earlier "always" answers for this request (SCOPE_ONCE: nothing). */
+static answer_scope always_for(const tui_session *s, const cJSON *ev)
+{
+    if (tainted(ev))
+        return SCOPE_ONCE;
     er_perm p;
-    return !tainted(ev) && er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 &&
-           s->always[p];
+    if (er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0 && s->always[p])
+        return SCOPE_CLASS;
+    char *key = allowed_key(ev, NULL);
+    answer_scope scope = allowed_has(s, key) ? SCOPE_TOOL : SCOPE_ONCE;
+    free(key);
+    char *cmd = scope == SCOPE_ONCE ? command_of(ev) : NULL;
+    if (cmd) {
+        key = allowed_key(ev, cmd);
+        if (allowed_has(s, key))
+            scope = SCOPE_COMMAND;
+        free(key);
+        free(cmd);
+    }
+    return scope;
+}
+
+/* Answers ev as an earlier "always" says; false when none covers it.  Only
+ * the class-wide answer goes to the runtime as "always": a tool or command
+ * answer stays this session's, each call allowed once. */
+static bool answer_by_always(tui_app *a, const cJSON *ev)
+{
+    answer_scope scope = always_for(a->session, ev);
+    if (scope == SCOPE_ONCE)
+        return false;
+    answer(a, ev, scope == SCOPE_CLASS ? ER_APPROVAL_ALWAYS : ER_APPROVAL_ALLOW, scope);
+    return true;
 }
 
 static void on_approval(tui_app *a, const cJSON *ev)
 {
     tui_session *s = a->session;
-    if (always_for(s, ev)) {
-        answer(a, ev, ER_APPROVAL_ALWAYS);
+    if (answer_by_always(a, ev))
         return;
-    }
     if (s->napprovals == MAX_APPROVALS) {
-        answer(a, ev, ER_APPROVAL_DENY); /* a runaway: no one can read that many */
+        answer(a, ev, ER_APPROVAL_DENY, SCOPE_ONCE); /* a runaway: no one can read that many */
         return;
     }
     s->approvals[s->napprovals++] = cJSON_Duplicate(ev, true);
@@ -601,6 +668,9 @@ void tui_approval_key(tui_app *a, const tui_key *k)
     if (k->fn)
         return;
     er_approval_decision d;
+    answer_scope scope = SCOPE_ONCE;
+    const cJSON *ev = s->approvals[0];
+    char *cmd = command_of(ev);
     switch (k->c) {
     case 'y':
     case 'Y': d = ER_APPROVAL_ALLOW; break;
@@ -609,27 +679,40 @@ void tui_approval_key(tui_app *a, const tui_key *k)
     case 27: d = ER_APPROVAL_DENY; break;
     case 'a':
     case 'A':
-        if (tainted(s->approvals[0]))
-            return; /* not offered: see tui_approval_draw */
-        d = ER_APPROVAL_ALWAYS;
-        break;
-    default: return;
-    }
-    answer(a, s->approvals[0], d);
-    if (d == ER_APPROVAL_ALWAYS) {
-        er_perm p;
-        if (er_perm_parse(er_json_str(er_json_obj(s->approvals[0], "data"), "perm"), &p) == 0)
-            s->always[p] = true;
-    }
-    remove_approval(s, 0);
-    /* Waiting requests of a class just allowed for the session need no question. */
-    for (size_t i = 0; i < s->napprovals;) {
-        if (always_for(s, s->approvals[i])) {
-            answer(a, s->approvals[i], ER_APPROVAL_ALWAYS);
-            remove_approval(s, i);
-        } else {
-            i++;
+    case 't':
+    case 'T':
+    case 'c':
+    case 'C':
+        /* not offered after outside content, nor "c" without a command: see tui_approval_draw */
+        if (tainted(ev) || ((k->c == 'c' || k->c == 'C') && !cmd) ||
+            ((k->c == 't' || k->c == 'T' || k->c == 'c' || k->c == 'C') &&
+             s->nallowed == MAX_ALLOWED)) {
+            free(cmd);
+            return;
         }
+        d = k->c == 'a' || k->c == 'A' ? ER_APPROVAL_ALWAYS : ER_APPROVAL_ALLOW;
+        scope = k->c == 'a' || k->c == 'A'   ? SCOPE_CLASS
+                : k->c == 't' || k->c == 'T' ? SCOPE_TOOL
+                                             : SCOPE_COMMAND;
+        break;
+    default: free(cmd); return;
+    }
+    answer(a, ev, d, scope);
+    if (scope == SCOPE_CLASS) {
+        er_perm p;
+        if (er_perm_parse(er_json_str(er_json_obj(ev, "data"), "perm"), &p) == 0)
+            s->always[p] = true;
+    } else if (scope != SCOPE_ONCE) {
+        s->allowed[s->nallowed++] = allowed_key(ev, scope == SCOPE_COMMAND ? cmd : NULL);
+    }
+    free(cmd);
+    remove_approval(s, 0);
+    /* Waiting requests just allowed for the session need no question. */
+    for (size_t i = 0; i < s->napprovals;) {
+        if (answer_by_always(a, s->approvals[i]))
+            remove_approval(s, i);
+        else
+            i++;
     }
     a->dirty = true;
 }
@@ -829,12 +912,23 @@ void tui_approval_draw(tui_app *a)
         free(why);
         return;
     }
+    /* "always" for this session, as wide as the user wants it: the exact
+     * command (run), the tool, or every tool of the permission class. */
+    char *cmd = command_of(s->approvals[0]);
+    char all[64];
+    snprintf(all, sizeof all, " all %s tools", perm);
+    int need = 24 + (cmd ? 13 : 0) + 10 + 3 + tui_text_width(all, strlen(all));
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT,
+                 need > in.x + in.w - x ? "always: " : "always for this session: ");
+    if (cmd) {
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " c ");
+        x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " command  ");
+    }
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " t ");
+    x += tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, " tool  ");
     x += tui_put(y, x, in.x + in.w - x, TUI_S_BAR_KEY, " a ");
-    char always[96];
-    snprintf(always, sizeof always, " always allow %s tools this session", perm);
-    if (tui_text_width(always, strlen(always)) > in.x + in.w - x)
-        snprintf(always, sizeof always, " always (session)"); /* narrow: still says what a does */
-    tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, always);
+    tui_put(y, x, in.x + in.w - x, TUI_S_TEXT, all);
+    free(cmd);
 }
 
 /* ---- events of this session's request ---- */

@@ -217,8 +217,8 @@ static const struct {
     { "PgUp / PgDn, wheel", "scroll the chat or a list" },
     { "Up / Down", "history (chat), move (lists)" },
     { "Ctrl-C", "cancel the running task; twice at an idle prompt: quit" },
-    { "y / n / a", "approval: allow, deny, always allow this kind for the session "
-                   "(arrows and PgUp/PgDn scroll long arguments)" },
+    { "y / n / c / t / a", "approval: allow, deny; always allow for the session this command, "
+                           "this tool or this kind (arrows and PgUp/PgDn scroll long arguments)" },
     { "c, o", "Tasks: cancel the selected task, continue its conversation" },
     { "r", "Agents, Tasks, Memory: refresh" },
     { "/", "Memory: search titles and messages; Enter continues one" },
