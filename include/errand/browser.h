@@ -65,7 +65,14 @@ typedef struct er_browser_emulation {
     const char *timezone; /* IANA name, "Asia/Tokyo"; ER_EINVAL for an unknown one */
 } er_browser_emulation;
 
-#define ER_BROWSER_BACKEND_VERSION 1
+/* A rectangle of the document, in CSS pixels from its top-left corner (not
+ * the viewport's): what an element screenshot captures. */
+typedef struct er_browser_area {
+    double x, y, width, height;
+} er_browser_area;
+
+/* 2: screenshot_area appended. */
+#define ER_BROWSER_BACKEND_VERSION 2
 typedef struct er_browser_backend {
     int version;        /* fields are only ever appended */
     const char *engine; /* matched against browser.engine */
@@ -97,6 +104,8 @@ typedef struct er_browser_backend {
     int (*block)(er_browser *b, const char *const *patterns, size_t npatterns,
                  const char *const *types, size_t ntypes, er_error *err);
     int (*emulate)(er_browser *b, const er_browser_emulation *e, er_error *err);
+    /* PNG of one area of the document, scrolled into view if needed. */
+    int (*screenshot_area)(er_browser *b, const er_browser_area *a, er_buf *png, er_error *err);
 } er_browser_backend;
 
 /* First member of every backend's struct. */
@@ -115,6 +124,9 @@ const char *er_browser_engine(const er_browser *b);
 int er_browser_navigate(er_browser *b, const char *url, er_error *err);
 int er_browser_eval(er_browser *b, const char *expr, cJSON **out, er_error *err);
 int er_browser_screenshot(er_browser *b, bool full_page, er_buf *png, er_error *err);
+/* ER_EINVAL when the engine cannot capture an area, or it is empty. */
+int er_browser_screenshot_area(er_browser *b, const er_browser_area *a, er_buf *png,
+                               er_error *err);
 int er_browser_pdf(er_browser *b, er_buf *pdf, er_error *err);
 int er_browser_back(er_browser *b, er_error *err);
 int er_browser_settle(er_browser *b, er_error *err);

@@ -410,35 +410,54 @@ static int cr_navigate(er_browser *base, const char *url, er_error *err)
     return settle_within(b, left > 0 ? left : 1, err);
 }
 
-static int cr_screenshot(er_browser *base, bool full_page, er_buf *png, er_error *err)
+static cJSON *clip_of(double x, double y, double w, double h)
 {
-    chromium *b = cr(base);
+    cJSON *clip = cJSON_CreateObject();
+    er_json_add_num(clip, "x", x);
+    er_json_add_num(clip, "y", y);
+    er_json_add_num(clip, "width", w);
+    er_json_add_num(clip, "height", h > FULL_PAGE_MAX ? FULL_PAGE_MAX : h);
+    er_json_add_num(clip, "scale", 1);
+    return clip;
+}
+
+/* Page.captureScreenshot, of the viewport or of clip (document coordinates,
+ * captured beyond the viewport). */
+static int capture(chromium *b, cJSON *clip, er_buf *png, er_error *err)
+{
     cJSON *p = cJSON_CreateObject(), *r = NULL;
     er_json_add_str(p, "format", "png");
-    int rc = 0;
-    if (full_page) {
-        cJSON *m = NULL;
-        if ((rc = call(b, "Page.getLayoutMetrics", NULL, b->cmd_ms, &m, err))) {
-            cJSON_Delete(p);
-            return rc;
-        }
-        const cJSON *size = er_json_obj(m, "cssContentSize");
-        double h = er_json_num(size, "height", 0);
-        cJSON *clip = cJSON_CreateObject();
-        er_json_add_num(clip, "x", 0);
-        er_json_add_num(clip, "y", 0);
-        er_json_add_num(clip, "width", er_json_num(size, "width", 0));
-        er_json_add_num(clip, "height", h > FULL_PAGE_MAX ? FULL_PAGE_MAX : h);
-        er_json_add_num(clip, "scale", 1);
+    if (clip) {
         er_json_add(p, "clip", clip);
         er_json_add_bool(p, "captureBeyondViewport", true);
-        cJSON_Delete(m);
     }
-    if ((rc = call(b, "Page.captureScreenshot", p, b->cmd_ms * 3, &r, err)))
+    int rc = call(b, "Page.captureScreenshot", p, b->cmd_ms * 3, &r, err);
+    if (rc)
         return rc;
     rc = er_browser_decode_data(r, png, "screenshot", "Chromium", err);
     cJSON_Delete(r);
     return rc;
+}
+
+static int cr_screenshot(er_browser *base, bool full_page, er_buf *png, er_error *err)
+{
+    chromium *b = cr(base);
+    if (!full_page)
+        return capture(b, NULL, png, err);
+    cJSON *m = NULL;
+    int rc = call(b, "Page.getLayoutMetrics", NULL, b->cmd_ms, &m, err);
+    if (rc)
+        return rc;
+    const cJSON *size = er_json_obj(m, "cssContentSize");
+    cJSON *clip = clip_of(0, 0, er_json_num(size, "width", 0), er_json_num(size, "height", 0));
+    cJSON_Delete(m);
+    return capture(b, clip, png, err);
+}
+
+static int cr_screenshot_area(er_browser *base, const er_browser_area *a, er_buf *png,
+                              er_error *err)
+{
+    return capture(cr(base), clip_of(a->x, a->y, a->width, a->height), png, err);
 }
 
 static int cr_pdf(er_browser *base, er_buf *pdf, er_error *err)
@@ -593,6 +612,7 @@ const er_browser_backend er_browser_chromium = {
     .set_cookies = cr_set_cookies,
     .block = cr_block,
     .emulate = cr_emulate,
+    .screenshot_area = cr_screenshot_area,
 };
 
 static int cr_open(er_browser **out, const er_browser_opts *o, er_error *err)

@@ -531,43 +531,58 @@ static int ff_navigate(er_browser *base, const char *url, er_error *err)
     return settle_within(b, left > 0 ? left : 1, err);
 }
 
-static int ff_screenshot(er_browser *base, bool full_page, er_buf *png, er_error *err)
+static cJSON *box_of(double x, double y, double w, double h)
 {
-    firefox *b = ff(base);
+    cJSON *clip = cJSON_CreateObject();
+    er_json_add_str(clip, "type", "box");
+    er_json_add_num(clip, "x", x);
+    er_json_add_num(clip, "y", y);
+    er_json_add_num(clip, "width", w);
+    er_json_add_num(clip, "height", h < FULL_PAGE_MAX ? h : FULL_PAGE_MAX);
+    return clip;
+}
+
+/* browsingContext.captureScreenshot of the viewport, or of clip in document
+ * coordinates. */
+static int capture(firefox *b, cJSON *clip, er_buf *png, er_error *err)
+{
     cJSON *p = in_page(b), *r = NULL, *fmt = cJSON_CreateObject();
     er_json_add_str(fmt, "type", "image/png");
     er_json_add(p, "format", fmt);
-    int rc = 0;
-    if (full_page) {
-        cJSON *size = NULL;
-        rc = eval_value(b,
-                        "[document.documentElement.scrollWidth, "
-                        "document.documentElement.scrollHeight]",
-                        b->cmd_ms, &size, err);
-        if (rc) {
-            cJSON_Delete(p);
-            return rc;
-        }
-        const cJSON *w = cJSON_GetArrayItem(size, 0), *h = cJSON_GetArrayItem(size, 1);
-        cJSON *clip = cJSON_CreateObject();
-        er_json_add_str(clip, "type", "box");
-        er_json_add_num(clip, "x", 0);
-        er_json_add_num(clip, "y", 0);
-        er_json_add_num(clip, "width", cJSON_IsNumber(w) ? w->valuedouble : 1);
-        er_json_add_num(clip, "height",
-                        cJSON_IsNumber(h) && h->valuedouble < FULL_PAGE_MAX ? h->valuedouble
-                                                                            : FULL_PAGE_MAX);
-        cJSON_Delete(size);
-        er_json_add_str(p, "origin", "document");
+    er_json_add_str(p, "origin", clip ? "document" : "viewport");
+    if (clip)
         er_json_add(p, "clip", clip);
-    } else {
-        er_json_add_str(p, "origin", "viewport");
-    }
-    if ((rc = call(b, "browsingContext.captureScreenshot", p, b->cmd_ms * 3, &r, err)))
+    int rc = call(b, "browsingContext.captureScreenshot", p, b->cmd_ms * 3, &r, err);
+    if (rc)
         return rc;
     rc = er_browser_decode_data(r, png, "screenshot", "Firefox", err);
     cJSON_Delete(r);
     return rc;
+}
+
+static int ff_screenshot(er_browser *base, bool full_page, er_buf *png, er_error *err)
+{
+    firefox *b = ff(base);
+    if (!full_page)
+        return capture(b, NULL, png, err);
+    cJSON *size = NULL;
+    int rc = eval_value(b,
+                        "[document.documentElement.scrollWidth, "
+                        "document.documentElement.scrollHeight]",
+                        b->cmd_ms, &size, err);
+    if (rc)
+        return rc;
+    const cJSON *w = cJSON_GetArrayItem(size, 0), *h = cJSON_GetArrayItem(size, 1);
+    cJSON *clip = box_of(0, 0, cJSON_IsNumber(w) ? w->valuedouble : 1,
+                         cJSON_IsNumber(h) ? h->valuedouble : 1);
+    cJSON_Delete(size);
+    return capture(b, clip, png, err);
+}
+
+static int ff_screenshot_area(er_browser *base, const er_browser_area *a, er_buf *png,
+                              er_error *err)
+{
+    return capture(ff(base), box_of(a->x, a->y, a->width, a->height), png, err);
 }
 
 static int ff_pdf(er_browser *base, er_buf *pdf, er_error *err)
@@ -758,6 +773,7 @@ const er_browser_backend er_browser_firefox = {
     .set_cookies = ff_set_cookies,
     .block = ff_block,
     .emulate = ff_emulate,
+    .screenshot_area = ff_screenshot_area,
 };
 
 static int ff_open(er_browser **out, const er_browser_opts *o, er_error *err)

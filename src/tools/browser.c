@@ -689,12 +689,40 @@ static char *default_name(const char *dir, const char *ext)
     return er_xasprintf("%s/page-%s.%s", dir, stamp, ext);
 }
 
+/* The PNG of the element the arguments name; its box goes into o. */
+static int element_png(page *p, cJSON *o, er_buf *png, er_error *err)
+{
+    if (er_json_bool(p->args, "full_page", false))
+        return er_error_set(err, ER_EINVAL,
+                            "browser_screenshot: full_page and an element (selector, text or "
+                            "ref) exclude each other");
+    cJSON *r = NULL;
+    int rc = act(p, bjs_box, target_arg(p->ctx, p->args), &r, err);
+    if (rc)
+        return rc;
+    er_browser_area a = { er_json_num(r, "x", 0), er_json_num(r, "y", 0),
+                          er_json_num(r, "width", 0), er_json_num(r, "height", 0) };
+    cJSON *box = cJSON_CreateObject();
+    er_json_add_str(box, "tag", er_json_str(r, "tag"));
+    er_json_add_num(box, "x", a.x);
+    er_json_add_num(box, "y", a.y);
+    er_json_add_num(box, "width", a.width);
+    er_json_add_num(box, "height", a.height);
+    er_json_add(o, "element", box);
+    cJSON_Delete(r);
+    return er_browser_screenshot_area(p->b, &a, png, err);
+}
+
 static int screenshot_page(page *p, cJSON *o, er_error *err)
 {
     int rc = er_tools_need_writable(p->ctx, err);
     er_buf png;
     er_buf_init(&png, FILE_MAX);
-    if (rc == 0)
+    bool element = er_json_str(p->args, "selector") || er_json_str(p->args, "text") ||
+                   er_json_str(p->args, "ref");
+    if (rc == 0 && element)
+        rc = element_png(p, o, &png, err);
+    else if (rc == 0)
         rc = er_browser_screenshot(p->b, er_json_bool(p->args, "full_page", false), &png, err);
     char *name = er_json_str(p->args, "path") ? er_xstrdup(er_json_str(p->args, "path"))
                                               : default_name("screenshots", "png");
@@ -1232,12 +1260,13 @@ static const er_tool browser_tools[] = {
       "{\"type\":\"object\",\"properties\":{" P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_NETWORK, NULL, run_back, false },
     { "browser_screenshot",
-      "Save a PNG screenshot of the page (the viewport, or the whole page) into the workspace.",
+      "Save a PNG screenshot into the workspace: the viewport, the whole page, or one element "
+      "(by selector, visible text or ref).",
       "{\"type\":\"object\",\"properties\":{" P_URL_FIRST ","
       "\"path\":{\"type\":\"string\",\"description\":\"workspace path (default "
       "screenshots/page-TIME.png)\"},"
       "\"full_page\":{\"type\":\"boolean\",\"description\":\"the whole page, not just the "
-      "viewport\"}," P_SESSION "},\"additionalProperties\":false}",
+      "viewport\"}," P_TARGET "," P_SESSION "},\"additionalProperties\":false}",
       ER_PERM_WRITE, "screenshot URL [PATH]", run_screenshot, true },
     { "browser_pdf", "Print the page to a PDF file in the workspace.",
       "{\"type\":\"object\",\"properties\":{" P_URL_FIRST ","

@@ -52,6 +52,15 @@
 
 #define BJS_ACTION(body) "(async a => { " BJS_PRELUDE body " })"
 
+/* The element's box in document coordinates, after scrolling it into view
+ * (lazy content below the fold is then laid out). */
+static const char bjs_box[] =
+    BJS_ACTION("const f = await waitFind(a); if (!f.el) return missing(a, f);"
+               "f.el.scrollIntoView({ block: 'center', inline: 'center' });"
+               "const r = f.el.getBoundingClientRect();"
+               "return { tag: f.el.tagName.toLowerCase(), x: r.left + window.scrollX,"
+               "  y: r.top + window.scrollY, width: r.width, height: r.height };");
+
 static const char bjs_click[] =
     BJS_ACTION("const f = await waitFind(a); if (!f.el) return missing(a, f);"
                "f.el.scrollIntoView({ block: 'center', inline: 'center' });"

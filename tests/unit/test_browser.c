@@ -460,6 +460,35 @@ static void test_screenshot_pdf_eval(er_env *env)
         CHECK(pixel(&p, s, 50, 2050) == 0x00ff00);
     if (s)
         p.destroy(s);
+    /* One element: its own box, also one below the fold. */
+    static const struct {
+        const char *sel;
+        uint32_t rgb;
+    } elements[] = { { "#blue", 0x0000ff }, { "#low", 0x00ff00 } };
+    for (size_t i = 0; i < ER_ARRAY_LEN(elements); i++) {
+        a = er_xasprintf("{\"selector\":\"%s\",\"path\":\"shots/el%zu.png\"}",
+                         elements[i].sel, i);
+        CHECK_OK(call(env, "browser_screenshot", a, &o, &err));
+        free(a);
+        CHECK(er_json_num(er_json_obj(o, "element"), "width", 0) == 100);
+        cJSON_Delete(o);
+        path = er_xasprintf("%s/shots/el%zu.png", ws, i);
+        s = p.from_png ? p.from_png(path) : NULL;
+        free(path);
+        CHECK(s && p.width(s) == 100 && p.height(s) == 100);
+        if (s && p.width(s) == 100 && p.height(s) == 100) {
+            CHECK(pixel(&p, s, 1, 1) == elements[i].rgb);
+            CHECK(pixel(&p, s, 50, 50) == elements[i].rgb);
+            CHECK(pixel(&p, s, 98, 98) == elements[i].rgb);
+        }
+        if (s)
+            p.destroy(s);
+    }
+    CHECK(call(env, "browser_screenshot", "{\"selector\":\"#nope\",\"timeout_ms\":200}", NULL,
+               &err) == ER_ENOTFOUND);
+    CHECK(call(env, "browser_screenshot", "{\"selector\":\"#red\",\"full_page\":true}", NULL,
+               &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "exclude each other"));
     CHECK(call(env, "browser_screenshot", "{\"path\":\"../outside.png\"}", NULL, &err) != 0);
     CHECK(strstr(err.msg, "outside the workspace"));
 
