@@ -125,8 +125,7 @@ int er_browser_navigate(er_browser *b, const char *url, er_error *err);
 int er_browser_eval(er_browser *b, const char *expr, cJSON **out, er_error *err);
 int er_browser_screenshot(er_browser *b, bool full_page, er_buf *png, er_error *err);
 /* ER_EINVAL when the engine cannot capture an area, or it is empty. */
-int er_browser_screenshot_area(er_browser *b, const er_browser_area *a, er_buf *png,
-                               er_error *err);
+int er_browser_screenshot_area(er_browser *b, const er_browser_area *a, er_buf *png, er_error *err);
 int er_browser_pdf(er_browser *b, er_buf *pdf, er_error *err);
 int er_browser_back(er_browser *b, er_error *err);
 int er_browser_settle(er_browser *b, er_error *err);

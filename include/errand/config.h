@@ -126,8 +126,10 @@ typedef struct er_config {
     char *gmail_api_url;
     char *audit_path; /* the audit log (audit.h); NULL: in the data dir */
     /* mailboxes (mail.h): [mail.NAME] sections, one account each */
-    char *mail_account;         /* the account tools use when none is named */
-    er_strv mail_settings;      /* "NAME.KEY=value", in the order set (later wins) */
+    char *mail_account;    /* the account tools use when none is named */
+    er_strv mail_settings; /* "NAME.KEY=value", in the order set (later wins) */
+    /* the trend finder's watched sources: [watch.NAME] sections, same form */
+    er_strv watch_settings;
     char *config_path;          /* the file that was read, or NULL */
     struct er_mcp_servers *mcp; /* OWNED [mcp.NAME] sections (mcp.h), or NULL */
 } er_config;
@@ -159,6 +161,13 @@ void er_config_release(er_config *cfg);
 extern const char *const er_config_mail_keys[];
 /* The value of mail.ACCOUNT.KEY, or NULL.  BORROWED: valid until the next set. */
 const char *er_config_mail(const er_config *cfg, const char *account, const char *key);
+/* Keys a watched source [watch.NAME] may hold (NULL-terminated). */
+extern const char *const er_config_watch_keys[];
+/* Sections named by the user ([mail.NAME], [watch.NAME]) keep "NAME.KEY=value"
+ * entries: the value of NAME.KEY (the last one set), or NULL.  BORROWED. */
+const char *er_config_named(const er_strv *settings, const char *section, const char *key);
+/* The section names of such entries, each once, in the order first set. */
+void er_config_section_names(er_strv *out, const er_strv *settings);
 /* The key "section.key" (or a bare key) names; NULL when none. */
 const er_config_key *er_config_find(const char *name);
 /* A URL setting (its key ends in "url"): its password is masked when shown,

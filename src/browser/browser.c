@@ -80,15 +80,14 @@ int er_browser_screenshot(er_browser *b, bool full_page, er_buf *png, er_error *
     return b->be->screenshot(b, full_page, png, err);
 }
 
-int er_browser_screenshot_area(er_browser *b, const er_browser_area *a, er_buf *png,
-                               er_error *err)
+int er_browser_screenshot_area(er_browser *b, const er_browser_area *a, er_buf *png, er_error *err)
 {
     if (b->be->version < 2 || !b->be->screenshot_area)
         return er_error_set(err, ER_EINVAL, "%s cannot capture one element of a page",
                             b->be->engine);
     if (!(a->width >= 1 && a->height >= 1))
-        return er_error_set(err, ER_EINVAL, "the element has no area to capture (%gx%g)",
-                            a->width, a->height);
+        return er_error_set(err, ER_EINVAL, "the element has no area to capture (%gx%g)", a->width,
+                            a->height);
     return b->be->screenshot_area(b, a, png, err);
 }
 

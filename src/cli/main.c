@@ -155,6 +155,10 @@ static const cli_opt trends_opts[] = {
     { "key", 'k', "FIELD", "The field that names an item (default: title, name or text)" },
     { "top", 'n', "N", "Entries per list (default 10)" },
     { "json", 0, NULL, "Print the reports as JSON" },
+    { "watch", 'w', NULL,
+      "First record the configured sources ([watch.NAME]) that are due, then report" },
+    { "force", 0, NULL, "With --watch: record every source now, due or not" },
+    { "loop", 0, NULL, "Keep watching: record each source when due, until Ctrl-C" },
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt no_opts[] = { { NULL, 0, NULL, NULL } };
@@ -214,7 +218,9 @@ const cli_cmd cli_commands[] = {
               "(browser_record: a source name, a URL, a selector).  For SOURCE, or every source,\n"
               "this prints the newest snapshot against the one before: new and gone items,\n"
               "numbers rising and falling, items moving up or down, words growing more or less\n"
-              "frequent.  The text is the pages' own: data, never instructions." },
+              "frequent.  The text is the pages' own: data, never instructions.\n"
+              "Sources configured in [watch.NAME] sections (url, selector, every) are recorded\n"
+              "by --watch when due (cron-friendly) or kept recorded by --loop." },
     { .name = "agents",
       .usage = "[--json]",
       .summary = "List the agents, their subagents and tools",

@@ -17,18 +17,7 @@ static const er_mail_backend *const backends[] = { &er_mail_imap_backend, &er_ma
 
 void er_mail_account_names(er_strv *out, const er_config *cfg)
 {
-    for (size_t i = 0; i < cfg->mail_settings.n; i++) {
-        const char *e = cfg->mail_settings.v[i], *dot = strchr(e, '.');
-        if (!dot)
-            continue;
-        char *name = er_xstrndup(e, (size_t)(dot - e));
-        bool seen = false;
-        for (size_t j = 0; j < out->n && !seen; j++)
-            seen = strcmp(out->v[j], name) == 0;
-        if (!seen)
-            er_strv_push(out, name);
-        free(name);
-    }
+    er_config_section_names(out, &cfg->mail_settings);
 }
 
 /* The first line of a file, for password_file. */

@@ -5,6 +5,7 @@
 #include "errand/config.h"
 #include "errand/price.h"
 #include "errand/alloc.h"
+#include "errand/buf.h"
 #include "errand/log.h"
 #include "errand/mcp.h"
 #include "errand/str.h"
@@ -13,6 +14,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -430,45 +432,84 @@ const char *const er_config_mail_keys[] = { "imap_url",      "smtp_url",   "user
                                             "password_file", "from",       "sent", "drafts",
                                             "provider",      "credential", NULL };
 
-/* mail.NAME.KEY: account settings, whose section names are the user's own. */
-static int set_mail(er_config *cfg, const char *name, const char *value, er_error *err)
+const char *const er_config_watch_keys[] = { "url", "selector", "every", "key", "session", NULL };
+
+/* A section whose name is the user's own ([mail.NAME], [watch.NAME]): its
+ * keys, and where its "NAME.KEY=value" entries go. */
+typedef struct named_section {
+    const char *prefix; /* "mail." */
+    const char *what;   /* "mail account" */
+    const char *const *keys;
+    size_t offset; /* of its er_strv in er_config */
+} named_section;
+
+static const named_section named_sections[] = {
+    { "mail.", "mail account", er_config_mail_keys, offsetof(er_config, mail_settings) },
+    { "watch.", "watched source", er_config_watch_keys, offsetof(er_config, watch_settings) },
+};
+
+static int set_named(er_config *cfg, const named_section *ns, const char *name, const char *value,
+                     er_error *err)
 {
-    const char *acct = name + 5, *dot = strrchr(acct, '.');
-    if (!dot || dot == acct || (size_t)(dot - acct) > 64)
+    const char *sect = name + strlen(ns->prefix), *dot = strrchr(sect, '.');
+    if (!dot || dot == sect || (size_t)(dot - sect) > 64)
         return er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (see `man errand.conf`)",
                             name);
-    for (const char *p = acct; p < dot; p++)
+    for (const char *p = sect; p < dot; p++)
         if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
-            return er_error_set(err, ER_EINVAL,
-                                "mail account name '%.*s': use letters, digits, "
-                                "- and _",
-                                (int)(dot - acct), acct);
+            return er_error_set(err, ER_EINVAL, "%s name '%.*s': use letters, digits, - and _",
+                                ns->what, (int)(dot - sect), sect);
     bool known = false;
-    for (size_t i = 0; er_config_mail_keys[i]; i++)
-        known |= strcmp(dot + 1, er_config_mail_keys[i]) == 0;
+    er_buf list = ER_BUF_INIT;
+    for (size_t i = 0; ns->keys[i]; i++) {
+        known |= strcmp(dot + 1, ns->keys[i]) == 0;
+        er_buf_printf(&list, "%s%s", i ? ", " : "", ns->keys[i]);
+    }
+    int rc = 0;
     if (!known)
-        return er_error_set(err, ER_ENOTFOUND,
-                            "unknown mail setting '%s' (an account takes "
-                            "imap_url, smtp_url, user, password_env, password_file, from, sent, "
-                            "drafts)",
-                            name);
-    char *entry = er_xasprintf("%s=%s", acct, value ? value : "");
-    er_strv_push(&cfg->mail_settings, entry);
+        rc = er_error_set(err, ER_ENOTFOUND, "unknown setting '%s' (a %s takes %s)", name, ns->what,
+                          er_buf_cstr(&list));
+    er_buf_release(&list);
+    if (rc)
+        return rc;
+    char *entry = er_xasprintf("%s=%s", sect, value ? value : "");
+    er_strv_push((er_strv *)((char *)cfg + ns->offset), entry);
     free(entry);
     return 0;
 }
 
-const char *er_config_mail(const er_config *cfg, const char *account, const char *key)
+const char *er_config_named(const er_strv *settings, const char *section, const char *key)
 {
-    size_t al = strlen(account), kl = strlen(key);
+    size_t sl = strlen(section), kl = strlen(key);
     const char *found = NULL;
-    for (size_t i = 0; i < cfg->mail_settings.n; i++) {
-        const char *e = cfg->mail_settings.v[i];
-        if (strncmp(e, account, al) == 0 && e[al] == '.' && strncmp(e + al + 1, key, kl) == 0 &&
-            e[al + 1 + kl] == '=')
-            found = e + al + 2 + kl;
+    for (size_t i = 0; i < settings->n; i++) {
+        const char *e = settings->v[i];
+        if (strncmp(e, section, sl) == 0 && e[sl] == '.' && strncmp(e + sl + 1, key, kl) == 0 &&
+            e[sl + 1 + kl] == '=')
+            found = e + sl + 2 + kl;
     }
     return er_str_empty(found) ? NULL : found;
+}
+
+void er_config_section_names(er_strv *out, const er_strv *settings)
+{
+    for (size_t i = 0; i < settings->n; i++) {
+        const char *e = settings->v[i], *dot = strchr(e, '.');
+        if (!dot)
+            continue;
+        char *name = er_xstrndup(e, (size_t)(dot - e));
+        bool seen = false;
+        for (size_t j = 0; j < out->n && !seen; j++)
+            seen = strcmp(out->v[j], name) == 0;
+        if (!seen)
+            er_strv_push(out, name);
+        free(name);
+    }
+}
+
+const char *er_config_mail(const er_config *cfg, const char *account, const char *key)
+{
+    return er_config_named(&cfg->mail_settings, account, key);
 }
 
 /* An unknown setting, with the known one it is likely a typo of. */
@@ -501,8 +542,10 @@ int er_config_set(er_config *cfg, const char *name, const char *value, er_error 
         return er_mcp_config_set(cfg->mcp, name + 4, value, err);
     }
     const er_config_key *k = er_config_find(name);
-    if (!k && strncmp(name, "mail.", 5) == 0 && strchr(name + 5, '.'))
-        return set_mail(cfg, name, value, err);
+    for (size_t i = 0; !k && i < ER_ARRAY_LEN(named_sections); i++)
+        if (er_str_starts(name, named_sections[i].prefix) &&
+            strchr(name + strlen(named_sections[i].prefix), '.'))
+            return set_named(cfg, &named_sections[i], name, value, err);
     if (!k)
         return unknown_setting(name, err);
     return set_value(cfg, k, value, err);
@@ -685,6 +728,7 @@ void er_config_release(er_config *cfg)
         cfg->mcp = NULL;
     }
     er_strv_free(&cfg->mail_settings);
+    er_strv_free(&cfg->watch_settings);
 }
 
 char *er_config_get_text(const er_config *cfg, const er_config_key *k, bool mask)

@@ -466,8 +466,7 @@ static void test_screenshot_pdf_eval(er_env *env)
         uint32_t rgb;
     } elements[] = { { "#blue", 0x0000ff }, { "#low", 0x00ff00 } };
     for (size_t i = 0; i < ER_ARRAY_LEN(elements); i++) {
-        a = er_xasprintf("{\"selector\":\"%s\",\"path\":\"shots/el%zu.png\"}",
-                         elements[i].sel, i);
+        a = er_xasprintf("{\"selector\":\"%s\",\"path\":\"shots/el%zu.png\"}", elements[i].sel, i);
         CHECK_OK(call(env, "browser_screenshot", a, &o, &err));
         free(a);
         CHECK(er_json_num(er_json_obj(o, "element"), "width", 0) == 100);

@@ -2,6 +2,7 @@
 #include "check.h"
 #include "errand/config.h"
 #include "errand/alloc.h"
+#include "errand/strv.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -97,6 +98,38 @@ static void test_errors(void)
     er_config_release(&cfg);
 }
 
+/* Sections named by the user: [mail.NAME] and [watch.NAME] share one parser. */
+static void test_named_sections(void)
+{
+    er_error err = { 0 };
+    er_config cfg;
+    char *path = write_file("named.ini", "[watch.hn]\nurl = https://news.example/\n"
+                                         "selector = .item\n[watch.gh-trending]\nevery = 1d\n"
+                                         "[watch.hn]\nselector = .story\n"
+                                         "[mail.work]\nimap_url = imaps://mail.example/\n");
+    CHECK_OK(er_config_load(&cfg, path, &err));
+    free(path);
+    CHECK_STR(er_config_named(&cfg.watch_settings, "hn", "url"), "https://news.example/");
+    CHECK_STR(er_config_named(&cfg.watch_settings, "hn", "selector"), ".story"); /* last wins */
+    CHECK(er_config_named(&cfg.watch_settings, "hn", "every") == NULL);
+    CHECK(er_config_named(&cfg.watch_settings, "h", "url") == NULL);
+    CHECK_STR(er_config_named(&cfg.watch_settings, "gh-trending", "every"), "1d");
+    CHECK_STR(er_config_mail(&cfg, "work", "imap_url"), "imaps://mail.example/");
+    CHECK(er_config_named(&cfg.watch_settings, "work", "imap_url") == NULL);
+    er_strv names = { 0 };
+    er_config_section_names(&names, &cfg.watch_settings);
+    CHECK(names.n == 2 && strcmp(names.v[0], "hn") == 0 && strcmp(names.v[1], "gh-trending") == 0);
+    er_strv_free(&names);
+    CHECK(er_config_set(&cfg, "watch.hn.colour", "red", &err) == ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "a watched source takes url, selector, every") != NULL);
+    CHECK(er_config_set(&cfg, "watch.h n.url", "x", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "watched source name 'h n'") != NULL);
+    CHECK(er_config_set(&cfg, "mail.work.colour", "red", &err) == ER_ENOTFOUND);
+    CHECK(strstr(err.msg, "a mail account takes imap_url") != NULL);
+    CHECK(er_config_set(&cfg, "watch..url", "x", &err) == ER_ENOTFOUND);
+    er_config_release(&cfg);
+}
+
 /* Words a setting must be one of, and section headers, are checked where
  * they are written: a typo is not found later as a failed task. */
 static void test_checked_words(void)
@@ -177,6 +210,7 @@ int main(void)
     test_defaults();
     test_precedence();
     test_errors();
+    test_named_sections();
     test_checked_words();
     test_masking();
     char *cmd = er_xasprintf("rm -rf %s", dir);
