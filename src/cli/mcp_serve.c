@@ -41,8 +41,10 @@ static int ask(void *ctx, const char *agent, const char *request, char **text, b
     cli_view v = { 0 }; /* no terminal: approvals go by the policy and --yes */
     cli_outcome o;
     int rc = cli_run_request(c, &sub, &v, &o, err);
-    if (rc)
+    if (rc) {
+        cli_outcome_release(&o); /* cleared first, whatever it got to */
         return rc;
+    }
     *failed = o.status != ER_TASK_DONE;
     *text = !*failed ? er_xstrdup(o.answer ? o.answer : "")
                      : er_xasprintf("task %s %s: %s", o.task_id, er_task_status_name(o.status),
