@@ -144,4 +144,18 @@ out=$("$ERRAND" --config "$T/self.conf" mcp tools self 2>&1); rc=$?
 expect_contains "errand's client without a token: told what to set" "$out" "needs authorisation (HTTP 401"
 
 stop_server
+expect_eq "clean stop" "$SERVER_RC" 0
+
+# ---- rate limited like every API route (per user and endpoint) ----
+start_server -o server.rate_limit=3 -o server.rate_window=2
+limited=""
+for _ in $(seq 20); do
+  mcp "$ALICE" '{"jsonrpc":"2.0","id":1,"method":"ping"}'
+  if [ "$STATUS" = 429 ]; then limited=yes; break; fi
+done
+expect_eq "/mcp is rate limited" "$limited" yes
+check "  with Retry-After" test -n "$(header Retry-After)"
+mcp "$BOB" '{"jsonrpc":"2.0","id":1,"method":"ping"}'
+expect_status "  another user is not" 200
+stop_server
 finish
