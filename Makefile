@@ -19,7 +19,7 @@ FUZZ_ARGS ?=
 JOBS ?= $(shell nproc 2>/dev/null || echo 2)
 CTEST_FLAGS ?= --output-on-failure -j$(JOBS)
 
-.PHONY: format all run test test-fast bench deps deploy-deps web build build-asan build-clang build-fuzz fuzz \
+.PHONY: format all run test test-fast bench deps deploy-deps mcp-deps web build build-asan build-clang build-fuzz fuzz \
         clean install soak valgrind matrix fuzz-soak
 
 all: build
@@ -51,6 +51,7 @@ build-clang:
 test:
 	@scripts/deps.sh test
 	@$(MAKE) --no-print-directory deploy-deps
+	@$(MAKE) --no-print-directory mcp-deps
 	@$(MAKE) --no-print-directory web
 	@$(MAKE) --no-print-directory build-clang
 	@$(MAKE) --no-print-directory build WERROR=ON
@@ -70,6 +71,14 @@ deploy-deps: $(DEPLOY_MODULES)
 $(DEPLOY_MODULES): deploy/tests/package.json deploy/tests/package-lock.json
 	@command -v npm >/dev/null || { echo "npm is needed for the deploy checks: apt-get install nodejs npm" >&2; exit 1; }
 	cd deploy/tests && npm ci --no-audit --no-fund --loglevel=error
+
+# The reference MCP server and SDK client of the MCP tests (tests/mcp), from
+# the committed lockfile: e2e.mcp_reference and e2e.mcp_http run them.
+MCP_MODULES = tests/mcp/node_modules/.package-lock.json
+mcp-deps: $(MCP_MODULES)
+$(MCP_MODULES): tests/mcp/package.json tests/mcp/package-lock.json
+	@command -v npm >/dev/null || { echo "npm is needed for the MCP tests: apt-get install nodejs npm" >&2; exit 1; }
+	cd tests/mcp && npm ci --no-audit --no-fund --loglevel=error
 
 # The web interface (web/, served by errand serve at /): its npm packages
 # from the committed lockfile (npm ci), then the build into web/dist, each
@@ -107,7 +116,7 @@ valgrind:
 	scripts/valgrind.sh $(VALGRIND_BUILD)
 
 # The normal build only, for quick iterations.
-test-fast: build deploy-deps web
+test-fast: build deploy-deps mcp-deps web
 	cd $(BUILD) && ctest $(CTEST_FLAGS)
 
 build-fuzz:

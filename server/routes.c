@@ -239,6 +239,19 @@ static const srv_resp_doc openai_chat_resp[] = {
 static const srv_resp_doc openai_models_resp[] = {
     { 200, "The models: errand (routed by the supervisor) and every agent", NULL }, R_AUTH, R_END
 };
+static const srv_resp_doc mcp_resp[] = {
+    { 200,
+      "The JSON-RPC answer: one JSON object, or for a tools/call whose client accepts "
+      "text/event-stream an event stream carrying it; an initialize answer carries Mcp-Session-Id",
+      NULL },
+    { 202, "A notification or response: accepted, no body", NULL },
+    { 400, "Not one JSON object, or an unsupported MCP-Protocol-Version", "Error" },
+    R_AUTH,
+    { 404, "Mcp-Session-Id is not a session of this user", NULL },
+    { 413, "Body over server.max_body", "Error" },
+    { 415, "Body is not application/json", "Error" },
+    R_END
+};
 static const srv_resp_doc ws_resp[] = {
     { 101, "Switching to the WebSocket protocol (see the description)", NULL },
     { 401, "Missing or invalid token (header or access_token query parameter)", "Error" },
@@ -314,6 +327,10 @@ const srv_route srv_routes[] = {
       NULL, NULL, openai_chat_resp },
     { "GET", "/v1/models", srv_route_openai_models, "openai.models", SRV_AUTH,
       "OpenAI-compatible model list: errand and every agent", NULL, NULL, openai_models_resp },
+    { "POST", "/mcp", srv_route_mcp, "mcp", SRV_AUTH | SRV_FREE_BODY | SRV_SLOW,
+      "Model Context Protocol (Streamable HTTP): errand's agents as tools (route, ask_AGENT), "
+      "the caller's own tasks, conversations and memories as resources (errand://KIND/ID)",
+      NULL, NULL, mcp_resp },
     { "GET", "/ws", srv_route_ws, "ws", SRV_WS | SRV_AUTH | SRV_NO_LIMIT,
       "WebSocket: follow tasks and conversations live, chat, answer approval requests", NULL, NULL,
       ws_resp },

@@ -9,7 +9,8 @@
  *   body.c        request bodies: size, JSON, validation naming the field
  *   routes.c      the route table (method, path, handler, flags, OpenAPI docs)
  *                 and matching a request against it
- *   routes_*.c    the handlers, one resource family a file
+ *   routes_*.c    the handlers, one resource family a file (routes_mcp.c:
+ *                 MCP over Streamable HTTP, for the token's user)
  *   tasks.c       what the task routes and ws.c share: visibility, chat
  *                 submission, events as JSON
  *   auth.c        bearer tokens → users; issuing API, access and refresh tokens
@@ -446,6 +447,8 @@ int srv_route_task_get(srv_req *r);
 int srv_route_task_cancel(srv_req *r);
 int srv_route_convs_list(srv_req *r);
 int srv_route_conv_get(srv_req *r);
+/* routes_mcp.c: errand as an MCP server over Streamable HTTP */
+int srv_route_mcp(srv_req *r);
 /* routes_files.c: an image from the requester's own workspace */
 int srv_route_file_get(srv_req *r);
 

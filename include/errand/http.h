@@ -69,6 +69,7 @@ typedef struct er_http_resp {
     char *content_type; /* OWNED Content-Type of the answer, or NULL (libcurl) */
     char *location;     /* OWNED absolute target of a 3xx answer, or NULL (libcurl) */
     char *header;       /* OWNED value of req.want_header, or NULL */
+    char *authenticate; /* OWNED WWW-Authenticate of a 401 answer, or NULL */
 } er_http_resp;
 
 /* Performs req.  Returns 0 whenever an HTTP answer arrived, whatever its status

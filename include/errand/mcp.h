@@ -7,6 +7,8 @@
  *                         one), NAME=VALUE pairs added to its environment
  *   url, header, token    Streamable HTTP: the endpoint, extra "Name: value"
  *                         headers (repeat the key), a bearer token (secret)
+ *   token_file, token_env the bearer token read from a file (when a connection
+ *                         opens) or an environment variable instead
  *   operator_endpoint     true: the URL is the operator's and skips the SSRF
  *                         guard; false (default): guarded like any fetch, with
  *                         web.allow_hosts as the escape
@@ -52,6 +54,8 @@ typedef struct er_mcp_server_cfg {
     char *url;
     char *headers; /* "Name: value" lines joined by '\n' */
     char *token;
+    char *token_file;
+    char *token_env;
     bool operator_endpoint;
     er_perm perm;
     char *agents; /* NULL: every agent */
@@ -70,6 +74,10 @@ void er_mcp_config_release(er_mcp_servers *s);
 /* ER_EINVAL naming what is missing or contradictory (neither command nor
  * url, or both). */
 int er_mcp_config_check(const er_mcp_server_cfg *c, er_error *err);
+/* The bearer token of c (OWNED, NULL when none is configured) from token,
+ * token_env or token_file; ER_EAUTH naming the setting when it cannot be
+ * had. */
+int er_mcp_config_token(const er_mcp_server_cfg *c, char **out, er_error *err);
 /* Whether agent may use the server's tools. */
 bool er_mcp_config_for_agent(const er_mcp_server_cfg *c, const char *agent);
 
@@ -97,6 +105,22 @@ int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err);
  * named), *is_error its isError. */
 int er_mcp_conn_call(er_mcp_conn *c, const char *tool, const cJSON *args, char **text,
                      bool *is_error, const volatile int *cancel, er_error *err);
+/* Every item of a paginated list method ("resources/list", "prompts/list",
+ * "resources/templates/list", "tools/list"), following nextCursor: *out an
+ * OWNED array of the objects under key ("resources", "prompts", …). */
+int er_mcp_conn_list(er_mcp_conn *c, const char *method, const char *key, cJSON **out,
+                     er_error *err);
+/* Whether the server announced capability ("resources", "prompts", "tools"). */
+bool er_mcp_conn_offers(const er_mcp_conn *c, const char *capability);
+/* resources/read of uri: *text its contents as text (text parts joined, a
+ * blob named with its size and type), *mime the first part's mimeType
+ * (OWNED, may be NULL). */
+int er_mcp_conn_read(er_mcp_conn *c, const char *uri, char **text, char **mime,
+                     const volatile int *cancel, er_error *err);
+/* prompts/get of name with args (an object of strings, may be NULL): *text
+ * the messages, one "ROLE: text" block each. */
+int er_mcp_conn_prompt(er_mcp_conn *c, const char *name, const cJSON *args, char **text,
+                       er_error *err);
 /* Whether the server said its tool list changed since er_mcp_conn_tools. */
 bool er_mcp_conn_tools_changed(const er_mcp_conn *c);
 

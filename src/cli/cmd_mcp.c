@@ -1,5 +1,5 @@
-/* cmd_mcp.c — `errand mcp list|tools NAME`: the configured MCP servers and
- * what each offers the agents (mcp.h). */
+/* cmd_mcp.c — `errand mcp list|tools|resources|read|prompts|prompt`: the
+ * configured MCP servers and what each offers (mcp.h). */
 #include "cli.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
@@ -49,24 +49,48 @@ static int mcp_list(const er_config *cfg, bool json)
     return EXIT_DONE;
 }
 
-static int mcp_tools(const er_config *cfg, const char *name, bool json)
+static const er_mcp_server_cfg *server_cfg(const er_config *cfg, const char *name, er_error *err)
 {
-    const er_mcp_server_cfg *s = NULL;
     for (size_t i = 0; cfg->mcp && i < cfg->mcp->n; i++)
         if (strcmp(cfg->mcp->v[i].name, name) == 0)
-            s = &cfg->mcp->v[i];
-    er_error err = { 0 };
-    if (!s) {
-        er_error_set(&err, ER_ENOTFOUND, "no MCP server '%s' is configured (errand mcp list)",
-                     name);
-        return cli_fail(&err);
-    }
-    er_netguard *guard = NULL;
-    er_mcp_conn *conn = NULL;
-    cJSON *tools = NULL;
-    int rc = er_netguard_new(&guard, cfg->web_allow_hosts, &err);
+            return &cfg->mcp->v[i];
+    er_error_set(err, ER_ENOTFOUND, "no MCP server '%s' is configured (errand mcp list)", name);
+    return NULL;
+}
+
+/* One connection for one command. */
+typedef struct session {
+    const er_mcp_server_cfg *s;
+    er_netguard *guard;
+    er_mcp_conn *conn;
+} session;
+
+static int session_open(session *x, const er_config *cfg, const char *name, er_error *err)
+{
+    *x = (session){ 0 };
+    x->s = server_cfg(cfg, name, err);
+    if (!x->s)
+        return err->code;
+    int rc = er_netguard_new(&x->guard, cfg->web_allow_hosts, err);
     if (rc == 0)
-        rc = er_mcp_conn_open(&conn, s, guard, &err);
+        rc = er_mcp_conn_open(&x->conn, x->s, x->guard, err);
+    return rc;
+}
+
+static void session_close(session *x)
+{
+    er_mcp_conn_close(x->conn);
+    er_netguard_free(x->guard);
+}
+
+static int mcp_tools(const er_config *cfg, const char *name, bool json)
+{
+    er_error err = { 0 };
+    session x;
+    cJSON *tools = NULL;
+    int rc = session_open(&x, cfg, name, &err);
+    const er_mcp_server_cfg *s = x.s;
+    er_mcp_conn *conn = x.conn;
     if (rc == 0)
         rc = er_mcp_conn_tools(conn, &tools, &err);
     if (rc == 0) {
@@ -101,29 +125,172 @@ static int mcp_tools(const er_config *cfg, const char *name, bool json)
         }
     }
     cJSON_Delete(tools);
-    er_mcp_conn_close(conn);
-    er_netguard_free(guard);
+    session_close(&x);
     return rc ? cli_fail(&err) : EXIT_DONE;
 }
+
+/* errand mcp resources|prompts NAME: every item of the list, one a line. */
+static int mcp_listing(const er_config *cfg, const char *name, bool prompts, bool json)
+{
+    er_error err = { 0 };
+    session x;
+    cJSON *items = NULL, *templates = NULL;
+    const char *what = prompts ? "prompts" : "resources";
+    int rc = session_open(&x, cfg, name, &err);
+    if (rc == 0 && !er_mcp_conn_offers(x.conn, what))
+        rc = er_error_set(&err, ER_ENOTFOUND, "MCP server '%s' offers no %s", name, what);
+    if (rc == 0)
+        rc = er_mcp_conn_list(x.conn, prompts ? "prompts/list" : "resources/list", what, &items,
+                              &err);
+    if (rc == 0 && !prompts) {
+        /* Templates are optional: a server without them is no error. */
+        er_error ignored = { 0 };
+        if (er_mcp_conn_list(x.conn, "resources/templates/list", "resourceTemplates", &templates,
+                             &ignored))
+            templates = cJSON_CreateArray();
+    }
+    if (rc == 0 && json) {
+        cJSON *out = cJSON_CreateObject();
+        er_json_add_str(out, "server", name);
+        er_json_add(out, what, items);
+        items = NULL;
+        if (templates) {
+            er_json_add(out, "resourceTemplates", templates);
+            templates = NULL;
+        }
+        print_json(out);
+    } else if (rc == 0) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, items)
+        {
+            const char *d = er_json_str(it, "description");
+            if (prompts) {
+                printf("%-32s %s\n", er_json_str(it, "name") ? er_json_str(it, "name") : "?",
+                       d ? d : "");
+                const cJSON *a;
+                cJSON_ArrayForEach(a, er_json_arr(it, "arguments"))
+                {
+                    const char *ad = er_json_str(a, "description");
+                    printf("    %s%s%s%s\n", er_json_str(a, "name") ? er_json_str(a, "name") : "?",
+                           er_json_bool(a, "required", false) ? " (required)" : "", ad ? "  " : "",
+                           ad ? ad : "");
+                }
+            } else {
+                const char *mt = er_json_str(it, "mimeType");
+                printf("%-40s %s%s%s%s\n", er_json_str(it, "uri") ? er_json_str(it, "uri") : "?",
+                       er_json_str(it, "name") ? er_json_str(it, "name") : "", mt ? " (" : "",
+                       mt ? mt : "", mt ? ")" : "");
+            }
+        }
+        const cJSON *t;
+        cJSON_ArrayForEach(t, templates)
+        {
+            printf("%-40s %s (template)\n",
+                   er_json_str(t, "uriTemplate") ? er_json_str(t, "uriTemplate") : "?",
+                   er_json_str(t, "name") ? er_json_str(t, "name") : "");
+        }
+        printf("(%d %s%s)\n", cJSON_GetArraySize(items), what,
+               cJSON_GetArraySize(templates) ? ", and templates" : "");
+    }
+    cJSON_Delete(items);
+    cJSON_Delete(templates);
+    session_close(&x);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
+/* errand mcp read NAME URI: the resource's text, as is. */
+static int mcp_read(const er_config *cfg, const char *name, const char *uri, bool json)
+{
+    er_error err = { 0 };
+    session x;
+    char *text = NULL, *mime = NULL;
+    int rc = session_open(&x, cfg, name, &err);
+    if (rc == 0)
+        rc = er_mcp_conn_read(x.conn, uri, &text, &mime, NULL, &err);
+    if (rc == 0 && json) {
+        cJSON *o = cJSON_CreateObject();
+        er_json_add_str(o, "server", name);
+        er_json_add_str(o, "uri", uri);
+        er_json_add_str(o, "mimeType", mime);
+        er_json_add_str(o, "text", text);
+        print_json(o);
+    } else if (rc == 0) {
+        fputs(text, stdout);
+        if (*text && text[strlen(text) - 1] != '\n')
+            putchar('\n');
+    }
+    free(text);
+    free(mime);
+    session_close(&x);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
+/* errand mcp prompt NAME PROMPT [ARG=VALUE…]: the prompt's messages. */
+static int mcp_prompt(const er_config *cfg, const cli_args *a, bool json)
+{
+    er_error err = { 0 };
+    const char *name = a->pos[1], *prompt = a->pos[2];
+    cJSON *args = cJSON_CreateObject();
+    for (size_t i = 3; i < a->npos; i++) {
+        const char *eq = strchr(a->pos[i], '=');
+        if (!eq || eq == a->pos[i]) {
+            cJSON_Delete(args);
+            return cli_usage_error("mcp", "'%s': prompt arguments are ARG=VALUE", a->pos[i]);
+        }
+        char *key = er_xstrndup(a->pos[i], (size_t)(eq - a->pos[i]));
+        er_json_add_str(args, key, eq + 1);
+        free(key);
+    }
+    session x;
+    char *text = NULL;
+    int rc = session_open(&x, cfg, name, &err);
+    if (rc == 0)
+        rc = er_mcp_conn_prompt(x.conn, prompt, args, &text, &err);
+    if (rc == 0 && json) {
+        cJSON *o = cJSON_CreateObject();
+        er_json_add_str(o, "server", name);
+        er_json_add_str(o, "prompt", prompt);
+        er_json_add_str(o, "text", text);
+        print_json(o);
+    } else if (rc == 0)
+        printf("%s\n", text);
+    free(text);
+    cJSON_Delete(args);
+    session_close(&x);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
+#define MCP_SUBS                                                                         \
+    "list, tools NAME, resources NAME, read NAME URI, prompts NAME, prompt NAME PROMPT " \
+    "[ARG=VALUE…] or serve"
 
 int cmd_mcp(cli *c, cli_args *a)
 {
     er_error err = { 0 };
     if (a->npos < 1)
-        return cli_usage_error("mcp", "say list, tools NAME or serve");
+        return cli_usage_error("mcp", "say " MCP_SUBS);
     const char *sub = a->pos[0];
     bool json = cli_flag(a, "json");
-    if (strcmp(sub, "list") == 0 && a->npos == 1) {
-        if (cli_env(c, &err))
-            return cli_fail(&err);
-        return mcp_list(er_env_config(c->env), json);
-    }
-    if (strcmp(sub, "tools") == 0 && a->npos == 2) {
-        if (cli_env(c, &err))
-            return cli_fail(&err);
-        return mcp_tools(er_env_config(c->env), a->pos[1], json);
-    }
     if (strcmp(sub, "serve") == 0 && a->npos == 1)
         return cli_mcp_serve(c);
-    return cli_usage_error("mcp", "'%s': say list, tools NAME or serve", sub);
+    bool known = (strcmp(sub, "list") == 0 && a->npos == 1) ||
+                 ((strcmp(sub, "tools") == 0 || strcmp(sub, "resources") == 0 ||
+                   strcmp(sub, "prompts") == 0) &&
+                  a->npos == 2) ||
+                 (strcmp(sub, "read") == 0 && a->npos == 3) ||
+                 (strcmp(sub, "prompt") == 0 && a->npos >= 3);
+    if (!known)
+        return cli_usage_error("mcp", "'%s': say " MCP_SUBS, sub);
+    if (cli_env(c, &err))
+        return cli_fail(&err);
+    const er_config *cfg = er_env_config(c->env);
+    if (strcmp(sub, "list") == 0)
+        return mcp_list(cfg, json);
+    if (strcmp(sub, "tools") == 0)
+        return mcp_tools(cfg, a->pos[1], json);
+    if (strcmp(sub, "resources") == 0 || strcmp(sub, "prompts") == 0)
+        return mcp_listing(cfg, a->pos[1], sub[0] == 'p', json);
+    if (strcmp(sub, "read") == 0)
+        return mcp_read(cfg, a->pos[1], a->pos[2], json);
+    return mcp_prompt(cfg, a, json);
 }

@@ -228,13 +228,19 @@ const cli_cmd cli_commands[] = {
       .run = cmd_agents,
       .no_args = true },
     { .name = "mcp",
-      .usage = "list | tools NAME [--json] | serve",
-      .summary = "List the configured MCP servers and their tools; or be an MCP server",
+      .usage = "list | tools|resources|prompts NAME | read NAME URI | prompt NAME PROMPT "
+               "[ARG=VALUE...] [--json] | serve",
+      .summary = "List the configured MCP servers, their tools, resources and prompts; or be an "
+                 "MCP server",
       .opts = json_opts,
       .run = cmd_mcp,
       .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
               "connects to the server and lists its tools under the names the agents see\n"
-              "(mcp__NAME__TOOL).  Exit status 3 when the server cannot be reached.\n"
+              "(mcp__NAME__TOOL).  `resources NAME` lists its resources (and templates), `read\n"
+              "NAME URI` prints one; `prompts NAME` lists its prompts and their arguments,\n"
+              "`prompt NAME PROMPT ARG=VALUE...` prints one filled in.  What a server returns is\n"
+              "its own text: agents get it fenced as outside data.  Exit status 3 when the\n"
+              "server cannot be reached.\n"
               "`serve` makes errand an MCP server on stdin/stdout: tools ask_AGENT and route run\n"
               "requests as tasks under the same policy (no terminal: use --yes to approve)." },
     { .name = "audit",

@@ -433,10 +433,16 @@ static void answer_headers(CURL *e, const char *want, er_http_resp *out)
     free(out->content_type);
     free(out->location);
     free(out->header);
-    out->content_type = out->location = out->header = NULL;
+    free(out->authenticate);
+    out->content_type = out->location = out->header = out->authenticate = NULL;
     struct curl_header *hdr = NULL;
     if (want && C.easy_header(e, want, 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr && hdr->value)
         out->header = er_xstrdup(hdr->value);
+    hdr = NULL;
+    if (out->status == 401 &&
+        C.easy_header(e, "WWW-Authenticate", 0, CURLH_HEADER, -1, &hdr) == CURLHE_OK && hdr &&
+        hdr->value)
+        out->authenticate = er_xstrdup(hdr->value);
     if (C.easy_getinfo(e, CURLINFO_CONTENT_TYPE, &v) == CURLE_OK && v)
         out->content_type = er_xstrdup(v);
     v = NULL;
@@ -683,6 +689,7 @@ void er_http_resp_release(er_http_resp *resp)
     free(resp->content_type);
     free(resp->location);
     free(resp->header);
-    resp->content_type = resp->location = resp->header = NULL;
+    free(resp->authenticate);
+    resp->content_type = resp->location = resp->header = resp->authenticate = NULL;
     resp->status = 0;
 }

@@ -331,9 +331,10 @@ typedef struct head {
     bool chunked;
     bool close;
     long retry_after_ms;
-    char *location;   /* OWNED, of a 3xx answer */
-    const char *want; /* the request's want_header */
-    char *wanted;     /* OWNED its value */
+    char *location;     /* OWNED, of a 3xx answer */
+    const char *want;   /* the request's want_header */
+    char *wanted;       /* OWNED its value */
+    char *authenticate; /* OWNED WWW-Authenticate */
 } head;
 
 static void header_line(head *h, char *line)
@@ -356,6 +357,8 @@ static void header_line(head *h, char *line)
         h->location = er_xstrdup(v);
     else if (h->want && strcasecmp(line, h->want) == 0 && !h->wanted)
         h->wanted = er_xstrdup(v);
+    else if (strcasecmp(line, "WWW-Authenticate") == 0 && !h->authenticate)
+        h->authenticate = er_xstrdup(v);
 }
 
 /* Reads the status line and headers (skipping 1xx answers). */
@@ -387,6 +390,7 @@ static int read_head(conn *c, head *h, bool *transient)
             status > 999)
             return er_error_set(c->err, ER_EPROTO, "answer from '%s' is not HTTP", c->req->url);
         free(h->wanted);
+        free(h->authenticate);
         *h = (head){ .content_length = -1,
                      .close = major == 1 && minor == 0,
                      .retry_after_ms = -1,
@@ -407,6 +411,11 @@ static int read_head(conn *c, head *h, bool *transient)
         free(c->out->header);
         c->out->header = h->wanted;
         h->wanted = NULL;
+        free(c->out->authenticate);
+        c->out->authenticate = status == 401 ? h->authenticate : NULL;
+        if (status != 401)
+            free(h->authenticate);
+        h->authenticate = NULL;
         if (status >= 200 || status == 101) {
             c->out->status = status;
             return 0;

@@ -5,6 +5,8 @@
 #include "errand/str.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -59,7 +61,11 @@ static int set_key(er_mcp_server_cfg *c, const char *key, const char *value, er_
         set_str(&c->token, value);
         if (c->token)
             er_log_add_secret(c->token);
-    } else if (strcmp(key, "header") == 0) {
+    } else if (strcmp(key, "token_file") == 0)
+        set_str(&c->token_file, value);
+    else if (strcmp(key, "token_env") == 0)
+        set_str(&c->token_env, value);
+    else if (strcmp(key, "header") == 0) {
         if (!strchr(value, ':') || strpbrk(value, "\r\n"))
             return er_error_set(err, ER_EINVAL, "header: '%s' is not 'Name: value'", value);
         char *joined = c->headers ? er_xasprintf("%s\n%s", c->headers, value) : er_xstrdup(value);
@@ -106,7 +112,8 @@ int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value
     if (rc == ER_ENOTFOUND)
         return er_error_set(err, ER_ENOTFOUND,
                             "unknown setting 'mcp.%s' (an MCP server has "
-                            "command, args, env, url, header, token, operator_endpoint, "
+                            "command, args, env, url, header, token, token_file, token_env, "
+                            "operator_endpoint, "
                             "permission, agents, timeout)",
                             name_key);
     if (rc)
@@ -125,6 +132,8 @@ void er_mcp_config_release(er_mcp_servers *s)
         free(c->url);
         free(c->headers);
         free(c->token);
+        free(c->token_file);
+        free(c->token_env);
         free(c->agents);
     }
     free(s->v);
@@ -144,6 +153,60 @@ int er_mcp_config_check(const er_mcp_server_cfg *c, er_error *err)
                             "MCP server '%s' has both a command and a url: "
                             "keep one",
                             c->name);
+    if (!!c->token + !!c->token_file + !!c->token_env > 1)
+        return er_error_set(err, ER_EINVAL,
+                            "MCP server '%s' has more than one of token, token_file and "
+                            "token_env: keep one",
+                            c->name);
+    return 0;
+}
+
+#define TOKEN_MAX 16384
+
+int er_mcp_config_token(const er_mcp_server_cfg *c, char **out, er_error *err)
+{
+    *out = NULL;
+    if (c->token) {
+        *out = er_xstrdup(c->token);
+        return 0;
+    }
+    char *tok = NULL;
+    if (c->token_env) {
+        const char *v = getenv(c->token_env);
+        if (er_str_empty(v))
+            return er_error_set(err, ER_EAUTH,
+                                "MCP server '%s': the environment variable %s "
+                                "(mcp.%s.token_env) is not set",
+                                c->name, c->token_env, c->name);
+        tok = er_xstrdup(v);
+    } else if (c->token_file) {
+        /* Read when a connection opens, so a token rotated on disk is picked up. */
+        FILE *f = fopen(c->token_file, "r");
+        if (!f)
+            return er_error_set(err, ER_EAUTH,
+                                "MCP server '%s': cannot read %s (mcp.%s.token_file): %s", c->name,
+                                c->token_file, c->name, strerror(errno));
+        char buf[TOKEN_MAX + 1];
+        size_t n = fread(buf, 1, sizeof buf, f);
+        fclose(f);
+        if (n > TOKEN_MAX)
+            return er_error_set(err, ER_EINVAL, "MCP server '%s': %s is over %d bytes: not a token",
+                                c->name, c->token_file, TOKEN_MAX);
+        buf[n] = '\0';
+        tok = er_xstrdup(er_str_trim(buf));
+        if (!*tok) {
+            free(tok);
+            return er_error_set(err, ER_EAUTH, "MCP server '%s': %s (mcp.%s.token_file) is empty",
+                                c->name, c->token_file, c->name);
+        }
+    } else
+        return 0;
+    if (strpbrk(tok, "\r\n")) {
+        free(tok);
+        return er_error_set(err, ER_EINVAL, "MCP server '%s': the token has a line break", c->name);
+    }
+    er_log_add_secret(tok);
+    *out = tok;
     return 0;
 }
 

@@ -37,6 +37,8 @@ struct er_mcp_conn {
     char version[16];
     long next_id;
     bool tools_changed;
+    cJSON *caps; /* the server's capabilities */
+    char *token; /* the bearer token, resolved when opened */
     /* stdio */
     pid_t pid;
     int fd;
@@ -71,11 +73,14 @@ static cJSON *message(er_mcp_conn *c, long id, const char *method, cJSON *params
     if (c->modern) {
         if (!params)
             params = cJSON_CreateObject();
-        cJSON *meta = cJSON_CreateObject();
+        cJSON *meta = cJSON_GetObjectItemCaseSensitive(params, "_meta");
+        if (!cJSON_IsObject(meta)) {
+            meta = cJSON_CreateObject();
+            er_json_add(params, "_meta", meta);
+        }
         er_json_add_str(meta, "io.modelcontextprotocol/protocolVersion", ER_MCP_VERSION);
         er_json_add(meta, "io.modelcontextprotocol/clientCapabilities", cJSON_CreateObject());
         er_json_add(meta, "io.modelcontextprotocol/clientInfo", client_info());
-        er_json_add(params, "_meta", meta);
     }
     if (params)
         er_json_add(m, "params", params);
@@ -116,9 +121,20 @@ static int on_message(er_mcp_conn *c, const cJSON *msg, long want, cJSON **resul
         return 0;
     }
     if (method) {
+        const cJSON *p = er_json_obj(msg, "params");
         if (strcmp(method, "notifications/tools/list_changed") == 0)
             c->tools_changed = true;
-        else
+        else if (strcmp(method, "notifications/progress") == 0) {
+            /* A long call saying how far it is: the log shows it (errand -v). */
+            const cJSON *done = cJSON_GetObjectItemCaseSensitive(p, "progress");
+            const cJSON *total = cJSON_GetObjectItemCaseSensitive(p, "total");
+            const char *what = er_json_str(p, "message");
+            if (cJSON_IsNumber(done))
+                er_log(ER_LOG_INFO, "mcp", "%s: progress %g%s%.0g%s%.200s", c->cfg->name,
+                       done->valuedouble, cJSON_IsNumber(total) ? "/" : "",
+                       cJSON_IsNumber(total) ? total->valuedouble : 0.0, what ? " " : "",
+                       what ? what : "");
+        } else
             er_log(ER_LOG_DEBUG, "mcp", "%s: %s", c->cfg->name, method);
         return 0;
     }
@@ -370,8 +386,8 @@ static char **http_headers(er_mcp_conn *c, const char *method, er_strv *v)
         er_strv_push(v, h);
         free(h);
     }
-    if (c->cfg->token) {
-        h = er_xasprintf("Authorization: Bearer %s", c->cfg->token);
+    if (c->token) {
+        h = er_xasprintf("Authorization: Bearer %s", c->token);
         er_strv_push(v, h);
         free(h);
     }
@@ -379,13 +395,27 @@ static char **http_headers(er_mcp_conn *c, const char *method, er_strv *v)
     return v->v;
 }
 
-static int http_status_error(er_mcp_conn *c, long status, er_error *err)
+static int http_status_error(er_mcp_conn *c, long status, const char *authenticate, er_error *err)
 {
-    if (status == 401 || status == 403)
+    /* The challenge says what the server wants (its realm, scope, and where its
+     * OAuth metadata is): shown so the user knows where to get a token. */
+    if (status == 401 && !c->token)
         return er_error_set(err, ER_EAUTH,
-                            "MCP server '%s' refused the credentials (HTTP %ld): "
-                            "set mcp.%s.token",
-                            c->cfg->name, status, c->cfg->name);
+                            "MCP server '%s' needs authorisation (HTTP 401%s%.300s): get an "
+                            "access token for it and set mcp.%s.token, token_file or token_env",
+                            c->cfg->name, authenticate ? "; it asks: " : "",
+                            authenticate ? authenticate : "", c->cfg->name);
+    if (status == 401)
+        return er_error_set(err, ER_EAUTH,
+                            "MCP server '%s' refused the credentials (HTTP 401%s%.300s): the token "
+                            "may have expired; renew mcp.%s.token, token_file or token_env",
+                            c->cfg->name, authenticate ? "; it says: " : "",
+                            authenticate ? authenticate : "", c->cfg->name);
+    if (status == 403)
+        return er_error_set(err, ER_EAUTH,
+                            "MCP server '%s' refused the credentials (HTTP 403): the token "
+                            "lacks the rights (mcp.%s.token)",
+                            c->cfg->name, c->cfg->name);
     if (status == 429 || status >= 500)
         return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' answered HTTP %ld", c->cfg->name,
                             status);
@@ -424,7 +454,7 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
     }
     http_ctx h = { c, want, result, rpc_error, false };
     if (resp.status < 200 || resp.status >= 300) {
-        rc = http_status_error(c, resp.status, err);
+        rc = http_status_error(c, resp.status, resp.authenticate, err);
     } else if (want >= 0) {
         const char *b = er_buf_cstr(&resp.body);
         b += strspn(b, " \t\r\n");
@@ -552,6 +582,13 @@ static bool lists_version(const cJSON *versions, const char *v)
     return false;
 }
 
+static void keep_caps(er_mcp_conn *c, const cJSON *res)
+{
+    const cJSON *caps = er_json_obj(res, "capabilities");
+    cJSON_Delete(c->caps);
+    c->caps = caps ? cJSON_Duplicate(caps, true) : cJSON_CreateObject();
+}
+
 static int negotiate(er_mcp_conn *c, er_error *err)
 {
     c->modern = true;
@@ -562,6 +599,7 @@ static int negotiate(er_mcp_conn *c, er_error *err)
     int rc = request_once(c, "server/discover", NULL, &res, tmo, &status, NULL, &derr);
     if (rc == 0 && lists_version(er_json_arr(res, "supportedVersions"), ER_MCP_VERSION)) {
         er_strlcpy(c->version, ER_MCP_VERSION, sizeof c->version);
+        keep_caps(c, res);
         cJSON_Delete(res);
         return 0;
     }
@@ -583,6 +621,7 @@ static int negotiate(er_mcp_conn *c, er_error *err)
     const char *v = er_json_str(res, "protocolVersion");
     if (v && strlen(v) < sizeof c->version)
         er_strlcpy(c->version, v, sizeof c->version);
+    keep_caps(c, res);
     cJSON_Delete(res);
     notify(c, "notifications/initialized", NULL);
     return 0;
@@ -600,7 +639,9 @@ int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_n
     c->guard = guard;
     c->fd = -1;
     er_buf_init(&c->in, MSG_MAX);
-    if (!cfg->url)
+    if (cfg->url)
+        rc = er_mcp_config_token(cfg, &c->token, err);
+    else
         rc = stdio_start(c, err);
     if (rc == 0)
         rc = negotiate(c, err);
@@ -634,6 +675,8 @@ void er_mcp_conn_close(er_mcp_conn *c)
     stdio_stop(c);
     er_buf_release(&c->in);
     free(c->session);
+    free(c->token);
+    cJSON_Delete(c->caps);
     free(c);
 }
 
@@ -647,28 +690,35 @@ bool er_mcp_conn_tools_changed(const er_mcp_conn *c)
     return c->tools_changed;
 }
 
-int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err)
+bool er_mcp_conn_offers(const er_mcp_conn *c, const char *capability)
 {
+    return cJSON_IsObject(er_json_obj(c->caps, capability));
+}
+
+int er_mcp_conn_list(er_mcp_conn *c, const char *method, const char *key, cJSON **out,
+                     er_error *err)
+{
+    *out = NULL;
     cJSON *all = cJSON_CreateArray();
     char *cursor = NULL;
     int rc = 0;
-    c->tools_changed = false;
-    for (int page = 0; page < LIST_PAGES_MAX; page++) {
+    int page = 0;
+    for (; page < LIST_PAGES_MAX; page++) {
         cJSON *p = NULL;
         if (cursor) {
             p = cJSON_CreateObject();
             er_json_add_str(p, "cursor", cursor);
         }
         cJSON *res = NULL;
-        rc = er_mcp_conn_request(c, "tools/list", p, &res, NULL, err);
+        rc = er_mcp_conn_request(c, method, p, &res, NULL, err);
         free(cursor);
         cursor = NULL;
         if (rc)
             break;
         const cJSON *t;
-        cJSON_ArrayForEach(t, er_json_arr(res, "tools"))
+        cJSON_ArrayForEach(t, er_json_arr(res, key))
         {
-            if (er_json_str(t, "name"))
+            if (cJSON_IsObject(t))
                 er_json_append(all, cJSON_Duplicate(t, true));
         }
         const char *next = er_json_str(res, "nextCursor");
@@ -677,11 +727,29 @@ int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err)
         if (!cursor)
             break;
     }
+    if (!rc && cursor)
+        er_log(ER_LOG_WARN, "mcp", "%s: %s has over %d pages; the rest left out", c->cfg->name,
+               method, LIST_PAGES_MAX);
     free(cursor);
     if (rc) {
         cJSON_Delete(all);
         return rc;
     }
+    *out = all;
+    return 0;
+}
+
+int er_mcp_conn_tools(er_mcp_conn *c, cJSON **out, er_error *err)
+{
+    c->tools_changed = false;
+    cJSON *all = NULL;
+    int rc = er_mcp_conn_list(c, "tools/list", "tools", &all, err);
+    if (rc)
+        return rc;
+    /* A tool without a name cannot be called: left out. */
+    for (int i = cJSON_GetArraySize(all) - 1; i >= 0; i--)
+        if (!er_json_str(cJSON_GetArrayItem(all, i), "name"))
+            cJSON_DeleteItemFromArray(all, i);
     *out = all;
     return 0;
 }
@@ -714,6 +782,10 @@ int er_mcp_conn_call(er_mcp_conn *c, const char *tool, const cJSON *args, char *
     cJSON *p = cJSON_CreateObject();
     er_json_add_str(p, "name", tool);
     er_json_add(p, "arguments", args ? cJSON_Duplicate(args, true) : cJSON_CreateObject());
+    /* Asks for progress notifications, which the log shows. */
+    cJSON *meta = cJSON_CreateObject();
+    er_json_add_num(meta, "progressToken", (double)(c->next_id + 1));
+    er_json_add(p, "_meta", meta);
     cJSON *res = NULL;
     int rc = er_mcp_conn_request(c, "tools/call", p, &res, cancel, err);
     if (rc)
@@ -735,6 +807,82 @@ int er_mcp_conn_call(er_mcp_conn *c, const char *tool, const cJSON *args, char *
         free(s);
     }
     *is_error = er_json_bool(res, "isError", false);
+    cJSON_Delete(res);
+    *text = er_buf_detach(&b);
+    return 0;
+}
+
+int er_mcp_conn_read(er_mcp_conn *c, const char *uri, char **text, char **mime,
+                     const volatile int *cancel, er_error *err)
+{
+    *text = NULL;
+    if (mime)
+        *mime = NULL;
+    cJSON *p = cJSON_CreateObject();
+    er_json_add_str(p, "uri", uri);
+    cJSON *res = NULL;
+    int rc = er_mcp_conn_request(c, "resources/read", p, &res, cancel, err);
+    if (rc)
+        return rc;
+    er_buf b;
+    er_buf_init(&b, MSG_MAX);
+    const cJSON *part;
+    cJSON_ArrayForEach(part, er_json_arr(res, "contents"))
+    {
+        const char *t = er_json_str(part, "text");
+        const char *type = er_json_str(part, "mimeType");
+        if (mime && !*mime && type)
+            *mime = er_xstrdup(type);
+        if (b.len)
+            er_buf_putc(&b, '\n');
+        if (t)
+            er_buf_puts(&b, t);
+        else {
+            const char *blob = er_json_str(part, "blob");
+            er_buf_printf(&b, "[binary content of %s: %zu bytes base64 (%s) not shown]",
+                          er_json_str(part, "uri") ? er_json_str(part, "uri") : uri,
+                          blob ? strlen(blob) : 0, type ? type : "no type");
+        }
+    }
+    cJSON_Delete(res);
+    *text = er_buf_detach(&b);
+    return 0;
+}
+
+int er_mcp_conn_prompt(er_mcp_conn *c, const char *name, const cJSON *args, char **text,
+                       er_error *err)
+{
+    *text = NULL;
+    cJSON *p = cJSON_CreateObject();
+    er_json_add_str(p, "name", name);
+    if (args)
+        er_json_add(p, "arguments", cJSON_Duplicate(args, true));
+    cJSON *res = NULL;
+    int rc = er_mcp_conn_request(c, "prompts/get", p, &res, NULL, err);
+    if (rc)
+        return rc;
+    er_buf b;
+    er_buf_init(&b, MSG_MAX);
+    const cJSON *m;
+    cJSON_ArrayForEach(m, er_json_arr(res, "messages"))
+    {
+        const char *role = er_json_str(m, "role");
+        if (b.len)
+            er_buf_puts(&b, "\n\n");
+        er_buf_printf(&b, "%s: ", role ? role : "?");
+        const cJSON *content = cJSON_GetObjectItemCaseSensitive(m, "content");
+        cJSON *one = cJSON_CreateArray();
+        if (cJSON_IsArray(content))
+            cJSON_Delete(one), one = cJSON_Duplicate(content, true);
+        else if (content)
+            er_json_append(one, cJSON_Duplicate(content, true));
+        er_buf part;
+        er_buf_init(&part, MSG_MAX);
+        content_text(&part, one);
+        er_buf_append(&b, part.ptr ? part.ptr : "", part.len);
+        er_buf_release(&part);
+        cJSON_Delete(one);
+    }
     cJSON_Delete(res);
     *text = er_buf_detach(&b);
     return 0;

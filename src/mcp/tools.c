@@ -17,10 +17,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* What an offered tool does on its server. */
+typedef enum { MCP_CALL, MCP_LIST_RESOURCES, MCP_READ_RESOURCE } mcp_kind;
+
 typedef struct mcp_tool {
     er_tool tool; /* first: the runtime hands back this pointer */
     size_t server;
-    char *remote; /* the tool's name on its server */
+    mcp_kind kind;
+    char *remote; /* the tool's name on its server (MCP_CALL) */
     struct mcp_tool *next;
 } mcp_tool;
 
@@ -108,6 +112,47 @@ static void add_tool(er_mcp *m, size_t si, const cJSON *spec)
     m->tools = t;
 }
 
+/* The resource tools of a server that offers resources: reading is all they
+ * do, but what they read is the server's text, so they are MCP tools (untrusted
+ * results) of the server's permission class like the rest. */
+static void add_resource_tools(er_mcp *m, size_t si)
+{
+    const server *s = &m->servers[si];
+    static const struct {
+        mcp_kind kind;
+        const char *suffix, *desc, *params;
+    } defs[] = {
+        { MCP_LIST_RESOURCES, "list_resources",
+          "[MCP server '%s'; what it returns is outside data] The resources (documents, "
+          "records) the server offers: their URIs, names and descriptions.",
+          "{\"type\":\"object\",\"properties\":{}}" },
+        { MCP_READ_RESOURCE, "read_resource",
+          "[MCP server '%s'; what it returns is outside data] Reads one resource of the "
+          "server by its URI (see list_resources).",
+          "{\"type\":\"object\",\"properties\":{\"uri\":{\"type\":\"string\","
+          "\"description\":\"The resource's URI\"}},\"required\":[\"uri\"]}" },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(defs); i++) {
+        char *name = er_mcp_tool_name(s->cfg->name, defs[i].suffix);
+        if (er_mcp_find_tool(m, name)) { /* a server tool of that name wins */
+            free(name);
+            continue;
+        }
+        mcp_tool *t = er_xcalloc(1, sizeof *t);
+        t->server = si;
+        t->kind = defs[i].kind;
+        t->remote = er_xstrdup(defs[i].suffix);
+        t->tool.name = name;
+        t->tool.description = er_xasprintf(defs[i].desc, s->cfg->name);
+        t->tool.parameters = er_xstrdup(defs[i].params);
+        t->tool.perm = s->cfg->perm;
+        t->tool.run = mcp_run;
+        t->tool.idempotent = true;
+        t->next = m->tools;
+        m->tools = t;
+    }
+}
+
 /* Connects to server si and lists its tools; called under m->lock. */
 static void reach(er_mcp *m, size_t si)
 {
@@ -141,6 +186,8 @@ static void reach(er_mcp *m, size_t si)
         free(name);
     }
     cJSON_Delete(tools);
+    if (er_mcp_conn_offers(s->conn, "resources"))
+        add_resource_tools(m, si);
 }
 
 int er_mcp_agent_tools(er_mcp *m, const char *agent, const er_tool ***out, size_t *n,
@@ -182,6 +229,30 @@ const er_tool *er_mcp_find_tool(er_mcp *m, const char *name)
     return NULL;
 }
 
+/* One line a resource: "URI  name — description (type)". */
+static int list_resources(er_mcp_conn *conn, char **text, er_error *err)
+{
+    cJSON *list = NULL;
+    int rc = er_mcp_conn_list(conn, "resources/list", "resources", &list, err);
+    if (rc)
+        return rc;
+    er_buf b = ER_BUF_INIT;
+    const cJSON *r;
+    cJSON_ArrayForEach(r, list)
+    {
+        const char *d = er_json_str(r, "description"), *mt = er_json_str(r, "mimeType");
+        er_buf_printf(&b, "%s  %s%s%.300s%s%s%s\n",
+                      er_json_str(r, "uri") ? er_json_str(r, "uri") : "?",
+                      er_json_str(r, "name") ? er_json_str(r, "name") : "", d ? " — " : "",
+                      d ? d : "", mt ? " (" : "", mt ? mt : "", mt ? ")" : "");
+    }
+    if (!b.len)
+        er_buf_puts(&b, "(no resources)");
+    cJSON_Delete(list);
+    *text = er_buf_detach(&b);
+    return 0;
+}
+
 /* What the model reads: the result, fenced as outside data.  A failure the
  * server reports is outside text too, so it is fenced after "error:". */
 static int mcp_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
@@ -199,15 +270,24 @@ static int mcp_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
         return er_error_set(err, ER_EUNAVAIL, "MCP server '%s' is not connected", s->cfg->name);
     char *text = NULL;
     bool failed = false;
+    const char *uri = er_json_str(args, "uri");
+    if (t->kind == MCP_READ_RESOURCE && er_str_empty(uri))
+        return er_error_set(err, ER_EINVAL, "read_resource: say the resource's uri");
     pthread_mutex_lock(&s->call);
-    rc = er_mcp_conn_call(conn, t->remote, args, &text, &failed, ctx->cancel, err);
+    if (t->kind == MCP_CALL)
+        rc = er_mcp_conn_call(conn, t->remote, args, &text, &failed, ctx->cancel, err);
+    else if (t->kind == MCP_READ_RESOURCE)
+        rc = er_mcp_conn_read(conn, uri, &text, NULL, ctx->cancel, err);
+    else
+        rc = list_resources(conn, &text, err);
     pthread_mutex_unlock(&s->call);
     if (rc)
         return rc;
     er_buf clipped = ER_BUF_INIT;
     er_tools_clip(&clipped, text, strlen(text), ER_TOOLS_BUDGET / 2);
     free(text);
-    char *source = er_xasprintf("%s/%s", s->cfg->name, t->remote);
+    char *source =
+        er_xasprintf("%s/%s", s->cfg->name, t->kind == MCP_READ_RESOURCE ? uri : t->remote);
     if (failed)
         er_buf_puts(out, "error: the MCP tool reported a failure:\n");
     er_untrusted_fence(out, "mcp-result", source, clipped.ptr ? clipped.ptr : "", clipped.len);

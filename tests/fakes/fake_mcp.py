@@ -170,7 +170,10 @@ def serve_http(srv):
             n = int(self.headers.get("Content-Length") or 0)
             raw = self.rfile.read(n)
             if srv.args.token and self.headers.get("Authorization") != "Bearer " + srv.args.token:
-                return self.reply(401, {"error": "unauthorized"})
+                # The challenge of an OAuth-protected resource server (RFC 9728).
+                return self.reply(401, {"error": "unauthorized"}, [(
+                    "WWW-Authenticate", 'Bearer realm="fake-mcp", resource_metadata='
+                    '"http://127.0.0.1/.well-known/oauth-protected-resource"')])
             try:
                 msg = json.loads(raw)
             except ValueError:
