@@ -1,11 +1,14 @@
 /* cmd_mcp.c — `errand mcp list|tools|resources|read|prompts|prompt`: the
- * configured MCP servers and what each offers (mcp.h). */
+ * configured MCP servers and what each offers (mcp.h); `add` and `remove`
+ * write their [mcp.NAME] sections into the config file (config_edit.h). */
 #include "cli.h"
 #include "errand/alloc.h"
+#include "errand/config_edit.h"
 #include "errand/json.h"
 #include "errand/mcp.h"
 #include "errand/str.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -260,9 +263,123 @@ static int mcp_prompt(const er_config *cfg, const cli_args *a, bool json)
     return rc ? cli_fail(&err) : EXIT_DONE;
 }
 
+/* ---- add, remove: the config file's [mcp.NAME] ---- */
+
+static void put(er_strv *keys, er_strv *values, const char *k, const char *v)
+{
+    er_strv_push(keys, k);
+    er_strv_push(values, v);
+}
+
+/* Every value given to the repeatable option name, joined by sep. */
+static char *joined(const cli_args *a, const char *name, const char *sep)
+{
+    er_buf b = ER_BUF_INIT;
+    for (size_t i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i]->name, name) == 0)
+            er_buf_printf(&b, "%s%s", b.len ? sep : "", a->values[i]);
+    char *s = b.len ? er_xstrdup(er_buf_cstr(&b)) : NULL;
+    er_buf_release(&b);
+    return s;
+}
+
+/* The section's keys and values from `add NAME URL|COMMAND [ARG...]` and its
+ * options; each is then checked as a setting would be. */
+static int add_section(const cli_args *a, er_strv *keys, er_strv *values, er_error *err)
+{
+    const char *target = a->pos[2];
+    bool http = er_str_starts(target, "http://") || er_str_starts(target, "https://");
+    if (http && a->npos > 3)
+        return er_error_set(err, ER_EINVAL, "a URL takes no arguments after it");
+    if (http) {
+        put(keys, values, "url", target);
+    } else {
+        put(keys, values, "command", target);
+        er_buf args = ER_BUF_INIT;
+        for (size_t i = 3; i < a->npos; i++) {
+            if (strchr(a->pos[i], '"')) {
+                er_buf_release(&args);
+                return er_error_set(err, ER_EINVAL,
+                                    "argument '%s': a double quote cannot be written in args",
+                                    a->pos[i]);
+            }
+            bool space = a->pos[i][strcspn(a->pos[i], " \t")] != '\0' || !*a->pos[i];
+            er_buf_printf(&args, "%s%s%s%s", args.len ? " " : "", space ? "\"" : "", a->pos[i],
+                          space ? "\"" : "");
+        }
+        if (args.len)
+            put(keys, values, "args", er_buf_cstr(&args));
+        er_buf_release(&args);
+        char *env = joined(a, "env", " ");
+        if (env)
+            put(keys, values, "env", env);
+        free(env);
+    }
+    static const char *const single[] = { "permission", "agents", "timeout", "token-env",
+                                          "token-file" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(single); i++) {
+        const char *v = cli_value(a, single[i]);
+        if (!v)
+            continue;
+        char key[32];
+        er_strlcpy(key, single[i], sizeof key);
+        for (char *p = key; *p; p++)
+            *p = *p == '-' ? '_' : *p;
+        put(keys, values, key, v);
+    }
+    for (size_t i = 0; i < a->nopts; i++)
+        if (strcmp(a->opts[i]->name, "header") == 0)
+            put(keys, values, "header", a->values[i]);
+    if (!http && cli_value(a, "header"))
+        return er_error_set(err, ER_EINVAL, "--header is for a server reached by URL");
+    if (http && cli_value(a, "env"))
+        return er_error_set(err, ER_EINVAL, "--env is for a server errand starts (a command)");
+    /* Checked now, so the file never gets a section errand would refuse. */
+    er_config probe;
+    int rc = er_config_load(&probe, "/dev/null", err);
+    for (size_t i = 0; rc == 0 && i < keys->n; i++) {
+        char *name = er_xasprintf("mcp.%s.%s", a->pos[1], keys->v[i]);
+        rc = er_config_set(&probe, name, values->v[i], err);
+        free(name);
+    }
+    if (rc == 0 && probe.mcp && probe.mcp->n == 1)
+        rc = er_mcp_config_check(&probe.mcp->v[0], err);
+    er_config_release(&probe);
+    return rc;
+}
+
+static int mcp_edit(cli *c, const cli_args *a)
+{
+    er_error err = { 0 };
+    bool add = strcmp(a->pos[0], "add") == 0;
+    const char *name = a->pos[1];
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '-' && *p != '_')
+            return cli_usage_error("mcp", "server name '%s': use letters, digits, - and _", name);
+    er_strv keys = ER_STRV_INIT, values = ER_STRV_INIT;
+    char *path = NULL, *section = er_xasprintf("mcp.%s", name);
+    int rc = cli_env(c, &err);
+    if (rc == 0 && add)
+        rc = add_section(a, &keys, &values, &err);
+    if (rc == 0)
+        rc = er_config_edit_path(&path, er_env_config(c->env), &err);
+    if (rc == 0 && add && !cli_flag(a, "force") && er_config_file_has(path, section))
+        rc = er_error_set(&err, ER_EEXISTS, "[%s] is already in %s (--force replaces it)", section,
+                          path);
+    if (rc == 0)
+        rc = er_config_file_put(path, section, add ? &keys : NULL, add ? &values : NULL, &err);
+    if (rc == 0)
+        printf("%s [%s] %s %s\n", add ? "wrote" : "removed", section, add ? "to" : "from", path);
+    er_strv_free(&keys);
+    er_strv_free(&values);
+    free(section);
+    free(path);
+    return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
 #define MCP_SUBS                                                                         \
     "list, tools NAME, resources NAME, read NAME URI, prompts NAME, prompt NAME PROMPT " \
-    "[ARG=VALUE…] or serve"
+    "[ARG=VALUE…], add NAME URL|COMMAND [ARG…], remove NAME or serve"
 
 int cmd_mcp(cli *c, cli_args *a)
 {
@@ -273,6 +390,8 @@ int cmd_mcp(cli *c, cli_args *a)
     bool json = cli_flag(a, "json");
     if (strcmp(sub, "serve") == 0 && a->npos == 1)
         return cli_mcp_serve(c);
+    if ((strcmp(sub, "add") == 0 && a->npos >= 3) || (strcmp(sub, "remove") == 0 && a->npos == 2))
+        return mcp_edit(c, a);
     bool known = (strcmp(sub, "list") == 0 && a->npos == 1) ||
                  ((strcmp(sub, "tools") == 0 || strcmp(sub, "resources") == 0 ||
                    strcmp(sub, "prompts") == 0) &&

@@ -83,6 +83,18 @@ static const cli_opt json_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
 };
+static const cli_opt mcp_opts[] = {
+    { "json", 0, NULL, "Print JSON" },
+    { "env", 'e', "NAME=VALUE", "add: a variable for the server's environment (repeatable)" },
+    { "header", 'H', "'NAME: VALUE'", "add: a request header for a URL server (repeatable)" },
+    { "permission", 0, "CLASS", "add: read, write, exec, network or send (default send)" },
+    { "agents", 0, "LIST", "add: the agents that may use it, comma-separated (default all)" },
+    { "timeout", 0, "SECONDS", "add: per request (default 30)" },
+    { "token-env", 0, "VAR", "add: the environment variable holding its bearer token" },
+    { "token-file", 0, "FILE", "add: the file holding its bearer token" },
+    { "force", 'f', NULL, "add: replace a section of that name" },
+    { NULL, 0, NULL, NULL },
+};
 static const cli_opt list_opts[] = {
     { "json", 0, NULL, "Print JSON" },
     { "status", 's', "STATUS",
@@ -229,20 +241,26 @@ const cli_cmd cli_commands[] = {
       .no_args = true },
     { .name = "mcp",
       .usage = "list | tools|resources|prompts NAME | read NAME URI | prompt NAME PROMPT "
-               "[ARG=VALUE...] [--json] | serve",
+               "[ARG=VALUE...] [--json] | add NAME URL|COMMAND [ARG...] [OPTIONS] | remove NAME "
+               "| serve",
       .summary = "List the configured MCP servers, their tools, resources and prompts; or be an "
                  "MCP server",
-      .opts = json_opts,
+      .opts = mcp_opts,
       .run = cmd_mcp,
-      .help = "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
-              "connects to the server and lists its tools under the names the agents see\n"
-              "(mcp__NAME__TOOL).  `resources NAME` lists its resources (and templates), `read\n"
-              "NAME URI` prints one; `prompts NAME` lists its prompts and their arguments,\n"
-              "`prompt NAME PROMPT ARG=VALUE...` prints one filled in.  What a server returns is\n"
-              "its own text: agents get it fenced as outside data.  Exit status 3 when the\n"
-              "server cannot be reached.\n"
-              "`serve` makes errand an MCP server on stdin/stdout: tools ask_AGENT and route run\n"
-              "requests as tasks under the same policy (no terminal: use --yes to approve)." },
+      .help =
+          "Servers are configured in [mcp.NAME] sections (errand.conf(5)).  `tools NAME`\n"
+          "connects to the server and lists its tools under the names the agents see\n"
+          "(mcp__NAME__TOOL).  `resources NAME` lists its resources (and templates), `read\n"
+          "NAME URI` prints one; `prompts NAME` lists its prompts and their arguments,\n"
+          "`prompt NAME PROMPT ARG=VALUE...` prints one filled in.  What a server returns is\n"
+          "its own text: agents get it fenced as outside data.  Exit status 3 when the\n"
+          "server cannot be reached.\n"
+          "`serve` makes errand an MCP server on stdin/stdout: tools ask_AGENT and route run\n"
+          "requests as tasks under the same policy (no terminal: use --yes to approve).\n"
+          "`add NAME URL` (Streamable HTTP) or `add NAME COMMAND [ARG...]` (stdio; put -- before\n"
+          "arguments that start with -) writes an [mcp.NAME] section into the config file,\n"
+          "checked first; `remove NAME` takes it out.  Tokens only by --token-env or\n"
+          "--token-file: a token on the command line would show in ps." },
     { .name = "audit",
       .usage = "verify | list [--limit N] [--json]",
       .summary = "Check or show the hash-chained log of side-effecting tool calls",
