@@ -61,8 +61,7 @@ static enum er_walk_type type_of(int dirfd, const char *entry, unsigned char d_t
  * getdents64 on dirfd itself: its offset matters to nothing else (every
  * other use is an openat beneath it), so there is no dup, no DIR and none
  * of the calls fdopendir makes per directory. */
-static size_t list_names(er_walker *w, int dirfd, name **out, er_buf *arena,
-                         unsigned *ignore_files)
+static size_t list_names(er_walker *w, int dirfd, name **out, er_buf *arena, unsigned *ignore_files)
 {
     /* On the stack only while listing: the walk below does not nest in it. */
     union {
