@@ -18,7 +18,8 @@ of them; the load average is printed before and after, and the matched-line
 totals so the three can be seen to agree.  --threads sets errand's
 agent.grep_threads (ERRAND_GREP_THREADS; default: one per core).
 --baseline DIR runs another build's errand_grepbench (an earlier commit) in
-the same rounds and prints it on a line of its own.
+the same rounds and prints it on a line of its own.  --only TEXT runs the
+searches whose name holds TEXT ("files", "literal").
 """
 import argparse
 import glob
@@ -110,6 +111,8 @@ def main():
     ap.add_argument("--repeat", type=int, default=5)
     ap.add_argument("--threads", type=int, default=None)
     ap.add_argument("--baseline", default=None)
+    ap.add_argument("--only", default=None,
+                    help="run only the searches whose name holds this text (e.g. files)")
     a = ap.parse_args()
     tree = a.tree or find_tree()
     if tree and tree.endswith(".tar.xz"):
@@ -136,6 +139,8 @@ def main():
     print("%-22s %14s %14s %14s %6s %6s  %s" % ("search", "errand", "ripgrep", "GNU grep",
                                               "vs rg", "vs gr", "matches e/rg/grep"))
     for name, pat, opts, rgf, gf in SEARCHES:
+        if a.only and a.only not in name:
+            continue
         files_mode = opts.get("output_mode") == "files_with_matches"
         args = {"pattern": pat, "output_mode": "count", "max_results": 100000}
         args.update(opts)

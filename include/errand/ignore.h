@@ -37,6 +37,13 @@ void er_ignore_free(er_ignore *ig);
 
 /* Reads the ignore files of the directory abs (open as dirfd) and pushes them. */
 void er_ignore_enter(er_ignore *ig, int dirfd, const char *abs);
+/* As er_ignore_enter, opening only the files whose bits (er_ignore_file_bit)
+ * are in present: a walker that has just listed the directory knows which
+ * are there, and spares an open that would fail in almost every directory. */
+void er_ignore_enter_listed(er_ignore *ig, int dirfd, const char *abs, unsigned present);
+/* The bit of an ignore file's name (.gitignore, .ignore, .errandignore); 0
+ * for any other name. */
+unsigned er_ignore_file_bit(const char *name);
 void er_ignore_leave(er_ignore *ig);
 
 /* Whether abs (below the top) is left out; is_dir: it is a directory. */

@@ -30,7 +30,7 @@
 #define GREP_FILES_MAX   1000 /* default cap on files listed or counted */
 #define GREP_CONTEXT_MAX 50
 #define GREP_FILE_MAX    (512u * 1024 * 1024)
-#define GREP_SNIFF_FIRST (1024 * 1024) /* larger files: the first block is read alone first */
+#define GREP_FIRST_READ  (256 * 1024) /* content: most files in one read */
 #define GREP_LINE_SHOW   300
 #define BINARY_SNIFF     8192
 #define GREP_CHUNK       (64 * 1024) /* files_with_matches reads this much at a time */
@@ -407,6 +407,7 @@ typedef struct file_job {
     er_buf items; /* item_head + text, one after another */
     size_t hits;  /* matching lines */
     int rc;       /* er_grep_scan's */
+    bool regular; /* the walk saw a regular file (else fstat says) */
     bool done;
 } file_job;
 
@@ -606,37 +607,10 @@ static void search_text(searcher *s, const char *text, size_t len)
     search_end(s);
 }
 
-/* Reads fd whole into s's buffer (grown, never shrunk: no allocation per
- * file); false when it passes GREP_FILE_MAX or cannot be read. */
-static bool read_whole(searcher *s, int fd, size_t size, size_t *len)
-{
-    size_t n = 0;
-    for (;;) {
-        if (s->fcap < n + 65536 + 1 || s->fcap < size + 1) {
-            size_t want = (size > n ? size : n) + 65536 + 1;
-            s->fbuf = er_xrealloc(s->fbuf, want);
-            s->fcap = want;
-        }
-        size_t room = s->fcap - 1 - n;
-        ssize_t got = read(fd, s->fbuf + n, room);
-        if (got < 0)
-            return false;
-        n += (size_t)got;
-        if (n > GREP_FILE_MAX)
-            return false;
-        /* Short of what was asked (more than its size): the end of a regular
-         * file, without one more read to hear it. */
-        if (got == 0 || (size_t)got < room)
-            break;
-    }
-    s->fbuf[n] = '\0';
-    *len = n;
-    return true;
-}
-
-/* Reads into s's buffer from offset n until it holds want bytes or the file
- * ends (*eof: a read short of what was asked, as in read_whole); the new
- * length, or -1 on a read error. */
+/* Reads into s's buffer (grown, never shrunk: no allocation per file) from
+ * offset n until it holds want bytes or the file ends (*eof: a read short of
+ * what was asked, which for a regular file is its end, without one more read
+ * to hear it); the new length, or -1 on a read error. */
 static ssize_t fill(searcher *s, int fd, size_t n, size_t want, bool *eof)
 {
     if (s->fcap < want + 1) {
@@ -657,42 +631,40 @@ static ssize_t fill(searcher *s, int fd, size_t n, size_t want, bool *eof)
     return (ssize_t)n;
 }
 
+/* Reads the rest of fd after the n bytes already in s's buffer, sized by
+ * the file's size when known (0: not); false when it passes GREP_FILE_MAX
+ * or cannot be read. */
+static bool read_whole(searcher *s, int fd, size_t n, bool eof, size_t size, size_t *len)
+{
+    while (!eof && n <= GREP_FILE_MAX) {
+        /* A 64 KiB margin past the size: its end is heard in the same read. */
+        ssize_t got = fill(s, fd, n, (size > n ? size : n) + 65536, &eof);
+        if (got < 0)
+            return false;
+        n = (size_t)got;
+    }
+    if (n > GREP_FILE_MAX)
+        return false;
+    s->fbuf[n] = '\0';
+    *len = n;
+    return true;
+}
+
 /* Searches a file a chunk at a time, for the modes that need no line
  * numbers nor context: files_with_matches stops reading at the first
  * matching line, and count reads through a buffer that stays in the cache
  * rather than one the size of the file (read's copy into it is most of the
- * search's time).  Each chunk is scanned up to its last newline and the
+ * search's time).  The first n bytes are in s's buffer already (all of the
+ * file when eof).  Each chunk is scanned up to its last newline and the
  * partial line after it carried over to the next, so every line is scanned
- * whole and once; the first BINARY_SNIFF bytes say whether the file is
- * binary, as when it is read whole.  Not for multiline patterns, whose
- * matches may cross any border. */
-static void search_chunked(searcher *s, int fd)
+ * whole and once.  Not for multiline patterns, whose matches may cross any
+ * border. */
+static void search_chunked(searcher *s, int fd, size_t n, bool eof)
 {
     file_job *j = s->job;
-    size_t keep = 0, total = 0;
-    bool eof = false, first = true;
-    while (!eof) {
-        /* A line longer than a chunk doubles the buffer until it ends. */
-        size_t want = keep + (keep > GREP_CHUNK ? keep : GREP_CHUNK);
-        ssize_t got = fill(s, fd, keep, want, &eof);
-        if (got < 0) {
-            j->kind = FILE_LARGE;
-            return;
-        }
-        size_t n = (size_t)got;
-        total += n - keep;
-        if (total > GREP_FILE_MAX) {
-            j->kind = FILE_LARGE;
-            return;
-        }
-        if (first) {
-            first = false;
-            if (memchr(s->fbuf, '\0', n < BINARY_SNIFF ? n : BINARY_SNIFF)) {
-                j->kind = FILE_BINARY;
-                return;
-            }
-            search_begin(s);
-        }
+    size_t keep = 0, total = n; /* keep: the carried bytes, which hold no newline */
+    search_begin(s);
+    for (;;) {
         /* Scanned: up to and with the chunk's last newline, or all at the end. */
         const char *nl = eof ? NULL : memrchr(s->fbuf + keep, '\n', n - keep);
         size_t upto = eof ? n : nl ? (size_t)(nl - s->fbuf) + 1 : 0;
@@ -703,42 +675,60 @@ static void search_chunked(searcher *s, int fd)
             if (j->rc != 0 || (s->r->mode == MODE_FILES && s->file_hits))
                 break;
         }
+        if (eof)
+            break;
         keep = n - upto;
         memmove(s->fbuf, s->fbuf + upto, keep);
+        /* A line longer than a chunk doubles the buffer until it ends. */
+        ssize_t got = fill(s, fd, keep, keep + (keep > GREP_CHUNK ? keep : GREP_CHUNK), &eof);
+        if (got < 0 || (total += (size_t)got - keep) > GREP_FILE_MAX) {
+            j->kind = FILE_LARGE;
+            return;
+        }
+        n = (size_t)got;
     }
     search_end(s);
 }
 
 /* Searches the job's open file (closed here).  Read, not mapped: a file cut
- * short while mapped would kill the process with SIGBUS. */
+ * short while mapped would kill the process with SIGBUS.
+ *
+ * A file the walk saw as regular is read at once, without an fstat: a read
+ * short of what was asked is a regular file's end, so a file smaller than
+ * the first read (most of a source tree) costs one open, one read and one
+ * close.  Only a first read that fills its buffer, fails or finds nothing
+ * asks the file's size and type (a FIFO or device swapped in since the walk
+ * is then skipped as before; one that hands over a few bytes at once is
+ * searched, with O_NONBLOCK it cannot hang the search).  The first read
+ * also says whether a large file is binary before any more is read (a 2 GB
+ * sparse file costs one read). */
 static void search_job(searcher *s, file_job *j)
 {
     struct stat st;
-    size_t len = 0;
     int fd = j->fd;
+    bool chunked = s->r->mode != MODE_CONTENT && !s->r->multiline;
+    bool eof = false, known = j->regular;
     s->job = j;
     j->fd = -1;
-    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+    st.st_size = 0;
+    if (!known && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
         close(fd);
         return;
     }
-    /* A large file's first block says whether it is binary before any more
-     * is read (a 2 GB sparse file costs one block); a small one is read whole. */
-    ssize_t n = 0;
-    char head[BINARY_SNIFF];
-    bool chunked = s->r->mode != MODE_CONTENT && !s->r->multiline;
-    if (st.st_size > GREP_SNIFF_FIRST)
-        n = pread(fd, head, sizeof head, 0);
-    if (n > 0 && memchr(head, '\0', (size_t)n))
+    ssize_t n = fill(s, fd, 0, chunked ? GREP_CHUNK : GREP_FIRST_READ, &eof);
+    if (known && (n <= 0 || !eof) && (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode))) {
+        close(fd);
+        return;
+    }
+    size_t len = 0;
+    if (n > 0 && memchr(s->fbuf, '\0', (size_t)n < BINARY_SNIFF ? (size_t)n : BINARY_SNIFF))
         j->kind = FILE_BINARY;
-    else if ((unsigned long long)st.st_size > GREP_FILE_MAX)
+    else if (n < 0 || (unsigned long long)st.st_size > GREP_FILE_MAX)
         j->kind = FILE_LARGE;
     else if (chunked)
-        search_chunked(s, fd);
-    else if (n < 0 || !read_whole(s, fd, (size_t)st.st_size, &len))
+        search_chunked(s, fd, (size_t)n, eof);
+    else if (!read_whole(s, fd, (size_t)n, eof, (size_t)st.st_size, &len))
         j->kind = FILE_LARGE;
-    else if (memchr(s->fbuf, '\0', len < BINARY_SNIFF ? len : BINARY_SNIFF))
-        j->kind = FILE_BINARY;
     else
         search_text(s, s->fbuf, len);
     close(fd);
@@ -867,6 +857,7 @@ static void queue_file(grep_run *r, int fd, const char *rel, const er_walker *w)
     }
     file_job *j = job_at(r, r->tail);
     j->fd = fd;
+    j->regular = w != NULL;
     er_buf_reset(&j->rel);
     er_buf_puts(&j->rel, rel);
     j->visited = w ? w->visited : 0;

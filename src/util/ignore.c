@@ -165,7 +165,22 @@ static const char *below_top(const er_ignore *ig, const char *abs)
     return abs[ig->toplen] == '/' ? abs + ig->toplen + 1 : NULL;
 }
 
+unsigned er_ignore_file_bit(const char *name)
+{
+    if (name[0] != '.')
+        return 0;
+    for (size_t i = 0; i < ER_ARRAY_LEN(dir_files); i++)
+        if (strcmp(name, dir_files[i]) == 0)
+            return 1u << i;
+    return 0;
+}
+
 void er_ignore_enter(er_ignore *ig, int dirfd, const char *abs)
+{
+    er_ignore_enter_listed(ig, dirfd, abs, ~0u);
+}
+
+void er_ignore_enter_listed(er_ignore *ig, int dirfd, const char *abs, unsigned present)
 {
     const char *rel = below_top(ig, abs);
     level *lv = push_level(ig, rel ? rel : "");
@@ -173,6 +188,8 @@ void er_ignore_enter(er_ignore *ig, int dirfd, const char *abs)
         return; /* above the top: its files do not apply; the level keeps the stack even */
     for (size_t i = 0; i < ER_ARRAY_LEN(dir_files); i++) {
         size_t len = 0;
+        if (!(present & (1u << i)))
+            continue;
         char *text = read_small(dirfd, dir_files[i], &len);
         if (text)
             parse_text(lv, text, len);

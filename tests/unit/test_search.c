@@ -579,6 +579,111 @@ static void test_chunk_borders(void)
     free(root);
 }
 
+/* Files of sizes either side of the first read (64 KiB for the lists and
+ * counts, 256 KiB for content) and of the chunk: a first read that fills
+ * its buffer asks the file's size, one short of it is the whole file.  The
+ * match last, with and without a final newline; an empty file and a
+ * one-line one; the line numbers content gives for the last line. */
+static void test_first_read(void)
+{
+    char *root = tu_tempdir("grepfirst");
+    static const size_t sizes[] = { 64 * 1024, 256 * 1024 };
+    er_buf b = ER_BUF_INIT, want = ER_BUF_INIT;
+    char *lines[ER_ARRAY_LEN(sizes) * 3 * 2];
+    size_t nlines = 0;
+    for (size_t i = 0; i < ER_ARRAY_LEN(sizes); i++) {
+        for (int d = -1; d <= 1; d++) {
+            for (int nl = 0; nl <= 1; nl++) {
+                size_t size = (size_t)((long)sizes[i] + d);
+                const char *needle = nl ? "needle_edge\n" : "needle_edge";
+                er_buf_reset(&b);
+                pad_to(&b, size - strlen(needle));
+                size_t line = 1;
+                for (size_t k = 0; k < b.len; k++)
+                    line += b.ptr[k] == '\n';
+                er_buf_puts(&b, needle);
+                CHECK_INT(b.len, size);
+                char rel[64];
+                snprintf(rel, sizeof rel, "s%zu%s.txt", size, nl ? "nl" : "");
+                put(root, rel, er_buf_cstr(&b));
+                er_buf_printf(&want, "%s\n", rel);
+                lines[nlines++] = er_xasprintf("\"%s:%zu:needle_edge\"", rel, line);
+            }
+        }
+    }
+    put(root, "empty.txt", "");
+    put(root, "one.txt", "needle_edge");
+    er_buf_release(&b);
+    /* The list in byte order of names. */
+    char **v = NULL;
+    size_t n = 0;
+    for (const char *s = er_buf_cstr(&want); *s; s = strchr(s, '\n') + 1) {
+        v = er_xrealloc(v, (n + 1) * sizeof *v);
+        v[n++] = er_xstrndup(s, strcspn(s, "\n"));
+    }
+    v = er_xrealloc(v, (n + 1) * sizeof *v);
+    v[n++] = er_xstrdup("one.txt");
+    qsort(v, n, sizeof *v, by_str);
+    er_buf sorted = ER_BUF_INIT;
+    for (size_t i = 0; i < n; i++) {
+        er_buf_printf(&sorted, "%s\n", v[i]);
+        free(v[i]);
+    }
+    free(v);
+    lists_agree(root, "\"needle_edge$\"", er_buf_cstr(&sorted));
+    lists_agree(root, "\"^needle_edge\"", er_buf_cstr(&sorted));
+    char *c = same_with_threads(root, "{\"pattern\":\"needle_edge\",\"max_results\":1000}");
+    for (size_t i = 0; i < nlines; i++) {
+        CHECK(tu_contains(c, lines[i]));
+        if (!tu_contains(c, lines[i]))
+            fprintf(stderr, "missing %s in %.400s\n", lines[i], c);
+        free(lines[i]);
+    }
+    CHECK(tu_contains(c, "\"one.txt:1:needle_edge\""));
+    cJSON *r = cJSON_Parse(c);
+    CHECK_INT(er_json_num(r, "files_searched", -1), 14); /* the empty file among them */
+    cJSON_Delete(r);
+    free(c);
+    er_buf_release(&want);
+    er_buf_release(&sorted);
+    tu_rmrf(root);
+    free(root);
+}
+
+/* A FIFO is not a file to search, named outright or met in the walk, and
+ * cannot hang it (nobody writes to it). */
+static void test_fifo(void)
+{
+    char *root = tu_tempdir("grepfifo");
+    put(root, "a.txt", "needle\n");
+    char *fifo = er_xasprintf("%s/pipe", root);
+    CHECK(mkfifo(fifo, 0644) == 0);
+    static const char *const modes[] = { "content", "files_with_matches", "count" };
+    for (size_t i = 0; i < ER_ARRAY_LEN(modes); i++) {
+        char *args = er_xasprintf("{\"pattern\":\"needle\",\"output_mode\":\"%s\"}", modes[i]);
+        char *all = grep_threads(root, "2", args);
+        cJSON *r = cJSON_Parse(all);
+        CHECK_INT(er_json_num(r, "files_searched", -1), 1);
+        CHECK_INT(er_json_num(r, "files_matched", -1), 1);
+        cJSON_Delete(r);
+        free(all);
+        free(args);
+        args = er_xasprintf("{\"pattern\":\"needle\",\"path\":\"pipe\",\"output_mode\":\"%s\"}",
+                            modes[i]);
+        char *one = grep_threads(root, "1", args);
+        r = cJSON_Parse(one);
+        CHECK(r != NULL);
+        CHECK_INT(er_json_num(r, "files_searched", -1), 0);
+        CHECK_INT(er_json_num(r, "count", -1), 0);
+        cJSON_Delete(r);
+        free(one);
+        free(args);
+    }
+    free(fifo);
+    tu_rmrf(root);
+    free(root);
+}
+
 static void test_random_trees(void)
 {
     static const char *const pool[] = {
@@ -693,6 +798,59 @@ static void test_ignore_files(void)
     CHECK_INT(kept, 2);
     CHECK_INT(o.n, 5); /* plus the three ignore files themselves (hidden=true) */
     names_free(&o);
+    tu_rmrf(root);
+    free(root);
+}
+
+/* The walker opens only the ignore files a directory lists: their bits,
+ * and a level entered with none of them read. */
+static void test_ignore_listed(void)
+{
+    unsigned g = er_ignore_file_bit(".gitignore"), i = er_ignore_file_bit(".ignore"),
+             e = er_ignore_file_bit(".errandignore");
+    CHECK(g && i && e && g != i && g != e && i != e);
+    CHECK_INT(er_ignore_file_bit(".git"), 0);
+    CHECK_INT(er_ignore_file_bit("gitignore"), 0);
+    CHECK_INT(er_ignore_file_bit(".gitignore~"), 0);
+    CHECK_INT(er_ignore_file_bit(".ignores"), 0);
+    char *root = tu_tempdir("ignlisted");
+    put(root, "sub/.gitignore", "*.o\n");
+    put(root, "sub/.errandignore", "*.tmp\n");
+    char *sub = er_xasprintf("%s/sub", root), *o = er_xasprintf("%s/sub/a.o", root),
+         *tmp = er_xasprintf("%s/sub/a.tmp", root);
+    er_ignore *ig = er_ignore_new(root, root);
+    int fd = open(sub, O_RDONLY | O_DIRECTORY);
+    CHECK(fd >= 0);
+    er_ignore_enter_listed(ig, fd, sub, 0);
+    CHECK(!er_ignore_match(ig, o, false));
+    CHECK(!er_ignore_match(ig, tmp, false));
+    er_ignore_leave(ig);
+    er_ignore_enter_listed(ig, fd, sub, g);
+    CHECK(er_ignore_match(ig, o, false));
+    CHECK(!er_ignore_match(ig, tmp, false));
+    er_ignore_leave(ig);
+    er_ignore_enter_listed(ig, fd, sub, g | i | e); /* .ignore listed but gone: no harm */
+    CHECK(er_ignore_match(ig, o, false));
+    CHECK(er_ignore_match(ig, tmp, false));
+    er_ignore_leave(ig);
+    close(fd);
+    er_ignore_free(ig);
+    /* Through the walk, hidden names listed or skipped. */
+    put(root, "sub/a.o", "x\n");
+    put(root, "sub/a.tmp", "x\n");
+    put(root, "sub/a.c", "x\n");
+    names w = walk_files(root);
+    size_t seen = 0;
+    for (size_t k = 0; k < w.n; k++)
+        seen += strstr(w.v[k], "a.o") != NULL || strstr(w.v[k], "a.tmp") != NULL;
+    CHECK_INT(seen, 0);
+    names_free(&w);
+    char *l = grep_threads(root, "1", "{\"pattern\":\"x\",\"output_mode\":\"files_with_matches\"}");
+    CHECK(tu_contains(l, "\"files\":[\"sub/a.c\"]"));
+    free(l);
+    free(sub);
+    free(o);
+    free(tmp);
     tu_rmrf(root);
     free(root);
 }
@@ -1056,6 +1214,9 @@ int main(void)
     test_offline();
     test_threads();
     test_chunk_borders();
+    test_first_read();
+    test_fifo();
+    test_ignore_listed();
     if (has_git()) {
         test_rules_like_git(home);
         test_random_trees();
