@@ -584,6 +584,53 @@ static void test_server(int imap_port, int smtp_port)
     CHECK(tu_call(&r, "mail_folders", &ctx, "{}", &err) == ER_EAUTH);
     er_env_close(bad);
 
+    /* a listing longer than one UID FETCH batch, with a raw 8-bit subject
+     * (an IMAP literal in its ENVELOPE: fetched on its own): every message,
+     * decoded, flags right, nothing marked read */
+    er_mail *bm = NULL;
+    er_mail_account ba;
+    CHECK_OK(er_mail_account_resolve(&ba, er_env_config(bob), NULL, &err));
+    CHECK_OK(er_mail_open(&bm, &ba, &err));
+    int unread_before = count_search(bob, "{\"unread\":true,\"limit\":200}");
+    for (int i = 0; i < 30; i++) {
+        er_buf bulk = ER_BUF_INIT;
+        er_buf_printf(&bulk,
+                      "From: \"Sender, %d\" <s%d@example.test>\r\nTo: dave@example.test\r\n"
+                      "Subject: %s %d\r\nMessage-ID: <bulk-%d@example.test>\r\n"
+                      "Date: Mon, 07 Dec 2026 10:%02d:00 +0000\r\n\r\nbody %d\r\n",
+                      i, i, i == 7 ? "Gr\xc3\xbc\xc3\x9f" "e raw" : "=?UTF-8?Q?Bulk_=C3=A9?=", i,
+                      i, i, i);
+        CHECK_OK(er_mail_append(bm, "INBOX", i % 3 ? "\\Seen" : "", bulk.ptr, bulk.len, &err));
+        er_buf_release(&bulk);
+    }
+    er_mail_query bq = { .folder = "INBOX", .limit = 200 };
+    er_mail_summary *bv = NULL;
+    size_t bn = 0;
+    CHECK_OK(er_mail_search(bm, &bq, &bv, &bn, &err));
+    int bulk_seen = 0, bulk_unread = 0;
+    bool raw8 = false;
+    for (size_t i = 0; i < bn; i++) {
+        if (strncmp(bv[i].message_id, "<bulk-", 6) != 0)
+            continue;
+        int num = (int)strtol(bv[i].message_id + 6, NULL, 10);
+        bulk_seen++;
+        bulk_unread += bv[i].unread;
+        CHECK(bv[i].unread == (num % 3 == 0));
+        char *want = er_xasprintf("%s %d", num == 7 ? "Grüße raw" : "Bulk é", num);
+        CHECK_STR(bv[i].subject, want);
+        free(want);
+        CHECK(tu_contains(bv[i].from, "Sender, "));
+        raw8 |= num == 7;
+    }
+    CHECK_INT(bulk_seen, 30);
+    CHECK_INT(bulk_unread, 10);
+    CHECK(raw8);
+    CHECK(bn > 1 && strcmp(bv[0].message_id, "<bulk-29@example.test>") == 0); /* newest first */
+    er_mail_summaries_free(bv, bn);
+    CHECK_INT(count_search(bob, "{\"unread\":true,\"limit\":200}"), unread_before + 10);
+    er_mail_close(bm);
+    er_mail_account_release(&ba);
+
     er_buf_release(&raw);
     free(alt_id);
     free(draft_id);
