@@ -598,8 +598,11 @@ static void test_server(int imap_port, int smtp_port)
                       "From: \"Sender, %d\" <s%d@example.test>\r\nTo: dave@example.test\r\n"
                       "Subject: %s %d\r\nMessage-ID: <bulk-%d@example.test>\r\n"
                       "Date: Mon, 07 Dec 2026 10:%02d:00 +0000\r\n\r\nbody %d\r\n",
-                      i, i, i == 7 ? "Gr\xc3\xbc\xc3\x9f" "e raw" : "=?UTF-8?Q?Bulk_=C3=A9?=", i,
-                      i, i, i);
+                      i, i,
+                      i == 7 ? "Gr\xc3\xbc\xc3\x9f"
+                               "e raw"
+                             : "=?UTF-8?Q?Bulk_=C3=A9?=",
+                      i, i, i, i);
         CHECK_OK(er_mail_append(bm, "INBOX", i % 3 ? "\\Seen" : "", bulk.ptr, bulk.len, &err));
         er_buf_release(&bulk);
     }
