@@ -27,10 +27,14 @@
 #define TOTAL_S       120L
 #define DEFAULT_LIMIT 20
 /* Messages per UID FETCH: libcurl 7.88 hands back the lines of a custom
- * command's answer only while they fit its 16 KB buffer (measured: of 300
- * "UID FLAGS RFC822.SIZE" lines 20 came back, of 300 envelopes 4), and fails
- * an answer whose lines add up past 300 KB. */
+ * command's answer only while they fit its 16 KB receive buffer (measured: of
+ * 300 "UID FLAGS RFC822.SIZE" lines 20 came back, of 300 envelopes 4), and
+ * fails an answer whose lines add up past 300 KB.  The listing starts with
+ * ENVELOPE_BATCH and sizes each next batch so its answer should come to
+ * ENVELOPE_BYTES, from the bytes per message of the last one. */
 #define ENVELOPE_BATCH 12
+#define ENVELOPE_BYTES 10000
+#define ENVELOPE_MAX   64
 #define META_BATCH     100
 #define SEARCH_WINDOW  1500 /* UIDs per SEARCH: its one answer line stays under 16 KB */
 
@@ -759,10 +763,11 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     int rc = newest_matches(im, url, folder, q, limit, &mt, &k, err);
     er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     unsigned char *done = er_xcalloc(k ? k : 1, 1);
-    /* In batches small enough for libcurl (ENVELOPE_BATCH); a line lost
+    /* In batches small enough for libcurl (ENVELOPE_BYTES); a line lost
      * anyway leaves its message to summaries_one_by_one. */
-    for (size_t at = 0; !rc && at < k; at += ENVELOPE_BATCH) {
-        size_t nb = k - at < ENVELOPE_BATCH ? k - at : ENVELOPE_BATCH;
+    size_t batch = ENVELOPE_BATCH;
+    for (size_t at = 0, nb = 0; !rc && at < k; at += nb) {
+        nb = k - at < batch ? k - at : batch;
         er_buf set = ER_BUF_INIT;
         uid_set(&set, mt + at, nb);
         er_buf_printf(&cmd, "UID FETCH %s (UID FLAGS RFC822.SIZE ENVELOPE)", er_buf_cstr(&set));
@@ -784,6 +789,14 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
             envelope_line(p, len, folder, mt + at, v + at, done + at, nb);
             p = nl ? nl + 1 : p + len;
         }
+        size_t got = 0;
+        for (size_t i = at; i < at + nb; i++)
+            got += done[i] == 1;
+        if (brc || got < nb) /* lines lost: smaller from now on */
+            batch = batch / 2 ? batch / 2 : 1;
+        else if (b.len)
+            batch = ENVELOPE_BYTES / (b.len / nb + 1);
+        batch = batch < 1 ? 1 : batch > ENVELOPE_MAX ? ENVELOPE_MAX : batch;
     }
     if (!rc && k) {
         for (size_t i = 0; i < k; i++)
