@@ -19,6 +19,9 @@
 #    ready, click/type/evaluate/screenshot round trips, the browser's memory.
 # 8. search.py: the grep tool against ripgrep and GNU grep on Debian's
 #    linux-source tree (unpacked once into /var/tmp/errand-bench).
+# 9. mail.py: the email agent's IMAP listing of a 10,000-message Dovecot
+#    mailbox against Python's imaplib doing the same fetch (needs root and
+#    dovecot-imapd, opensmtpd: the mail fixture of tests/servers/dovecot.sh).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -37,4 +40,9 @@ echo
 echo
 "$build/errand_browserbench" 200
 echo
-exec /usr/bin/python3 "$here/search.py" --build "$build"
+/usr/bin/python3 "$here/search.py" --build "$build"
+echo
+if [ "$(id -u)" -eq 0 ]; then
+  exec /usr/bin/python3 "$here/mail.py" --build "$build"
+fi
+echo "mail.py skipped: the Dovecot fixture needs root"

@@ -59,14 +59,19 @@ if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
   endforeach()
 endif()
 
-# The mail tools against Dovecot (IMAP) and an SMTP server delivering into its
-# Maildirs (tests/servers/dovecot.sh); the mail e2e test needs them too.
+# The mail tools against Dovecot (IMAP) and OpenSMTPD delivering into its
+# Maildirs (tests/servers/dovecot.sh); the mail e2e tests need them too.  The
+# tests read the delivered files and wait for OpenSMTPD's queue to drain
+# (dovecot.sh settle) before counting what arrived.
+set(ERRAND_MAIL_TEST_ENV "ERRAND_TEST_MAIL_SERVERS=1"
+  "ERRAND_TEST_SERVERS=${CMAKE_CURRENT_SOURCE_DIR}/servers"
+  "ERRAND_TEST_MAIL_STATE=${CMAKE_BINARY_DIR}/servers/dovecot")
 errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
-  ENV "ERRAND_TEST_MAIL_SERVERS=1")
+  ENV ${ERRAND_MAIL_TEST_ENV})
 set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
 errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
-  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+  FIXTURES dovecot ENV ${ERRAND_MAIL_TEST_ENV} ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)
 errand_backend_test(e2e.mail_draft COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_draft.sh
-  FIXTURES dovecot ENV "ERRAND_TEST_MAIL_SERVERS=1" ${E2E_ENV})
+  FIXTURES dovecot ENV ${ERRAND_MAIL_TEST_ENV} ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_draft PROPERTIES RESOURCE_LOCK dovecot)

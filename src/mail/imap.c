@@ -26,6 +26,17 @@
 #define CONNECT_S     15L
 #define TOTAL_S       120L
 #define DEFAULT_LIMIT 20
+/* Messages per UID FETCH: libcurl 7.88 hands back the lines of a custom
+ * command's answer only while they fit its 16 KB receive buffer (measured: of
+ * 300 "UID FLAGS RFC822.SIZE" lines 20 came back, of 300 envelopes 4), and
+ * fails an answer whose lines add up past 300 KB.  The listing starts with
+ * ENVELOPE_BATCH and sizes each next batch so its answer should come to
+ * ENVELOPE_BYTES, from the bytes per message of the last one. */
+#define ENVELOPE_BATCH 12
+#define ENVELOPE_BYTES 10000
+#define ENVELOPE_MAX   64
+#define META_BATCH     100
+#define SEARCH_WINDOW  1500 /* UIDs per SEARCH: its one answer line stays under 16 KB */
 
 typedef struct imap {
     er_mail base;
@@ -187,6 +198,7 @@ static void imap_close(er_mail *m)
     imap *im = as_imap(m);
     if (im->easy)
         im->C->easy_cleanup(im->easy);
+
     if (im->password) {
         explicit_bzero(im->password, strlen(im->password));
         free(im->password);
@@ -444,41 +456,227 @@ static int fetch_section(imap *im, const char *folder, unsigned long uid, const 
     return rc;
 }
 
-static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *nout,
-                       er_error *err)
+/* ---- the listing ---- */
+
+/* uids (any order) as an IMAP sequence set of ranges, "3:7,9,12:40": a
+ * command that names 10,000 messages one by one is too long for servers. */
+static void uid_set(er_buf *b, const meta *m, size_t n)
 {
-    imap *im = as_imap(m);
-    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
-    size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
-    er_buf cmd = ER_BUF_INIT, b;
-    er_buf_init(&b, READ_MAX);
-    int rc = search_command(&cmd, q, err);
-    char *url = folder_url(im, folder, NULL);
-    if (!rc)
-        rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
-    free(url);
-    er_buf_release(&cmd);
-    unsigned long *uids = NULL;
-    size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
-    er_buf_release(&b);
-    size_t first = n > limit ? n - limit : 0, k = n - first;
-    meta *mt = er_xcalloc(k ? k : 1, sizeof *mt);
-    er_buf set = ER_BUF_INIT;
-    for (size_t i = 0; i < k; i++) {
-        mt[i].uid = uids[n - 1 - i]; /* newest (highest UID) first */
-        mt[i].seen = true;
-        er_buf_printf(&set, "%s%lu", i ? "," : "", mt[i].uid);
+    unsigned long *v = er_xcalloc(n ? n : 1, sizeof *v);
+    for (size_t i = 0; i < n; i++)
+        v[i] = m[i].uid;
+    for (size_t i = 1; i < n; i++) /* n is at most a few thousand; usually sorted */
+        for (size_t j = i; j > 0 && v[j - 1] > v[j]; j--) {
+            unsigned long t = v[j];
+            v[j] = v[j - 1];
+            v[j - 1] = t;
+        }
+    for (size_t i = 0; i < n;) {
+        size_t j = i;
+        while (j + 1 < n && v[j + 1] <= v[j] + 1)
+            j++;
+        if (j > i)
+            er_buf_printf(b, "%s%lu:%lu", b->len ? "," : "", v[i], v[j]);
+        else
+            er_buf_printf(b, "%s%lu", b->len ? "," : "", v[i]);
+        i = j + 1;
     }
-    if (!rc && k)
-        rc = fetch_meta(im, folder, er_buf_cstr(&set), mt, k, err);
-    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
-    size_t got = 0;
+    free(v);
+}
+
+/* A cursor over one FETCH line.  cut: the line ended where a literal began
+ * (libcurl hands back only the lines of an answer, not literals). */
+typedef struct cursor {
+    const char *p, *end;
+    bool cut, bad;
+} cursor;
+
+static void skip_sp(cursor *c)
+{
+    while (c->p < c->end && *c->p == ' ')
+        c->p++;
+}
+
+/* An nstring: NIL, or a quoted string into out (unescaped); a literal cuts. */
+static void nstring(cursor *c, er_buf *out)
+{
+    skip_sp(c);
+    if (c->end - c->p >= 3 && strncasecmp(c->p, "NIL", 3) == 0) {
+        c->p += 3;
+        return;
+    }
+    if (c->p < c->end && *c->p == '{') {
+        c->cut = true;
+        return;
+    }
+    if (c->p >= c->end || *c->p != '"') {
+        c->bad = true;
+        return;
+    }
+    for (c->p++; c->p < c->end && *c->p != '"'; c->p++) {
+        if (*c->p == '\\' && c->p + 1 < c->end)
+            c->p++;
+        if (out)
+            er_buf_putc(out, *c->p);
+    }
+    if (c->p >= c->end)
+        c->bad = true;
+    else
+        c->p++;
+}
+
+static bool expect(cursor *c, char ch)
+{
+    skip_sp(c);
+    if (c->p < c->end && *c->p == ch) {
+        c->p++;
+        return true;
+    }
+    if (c->p < c->end && *c->p == '{')
+        c->cut = true;
+    else
+        c->bad = true;
+    return false;
+}
+
+/* An envelope address list, as header text: "Name" <box@host>, … (RFC 2047
+ * words are left for GMime to decode, outside quotes). */
+static void addresses(cursor *c, er_buf *out)
+{
+    skip_sp(c);
+    if (c->end - c->p >= 3 && strncasecmp(c->p, "NIL", 3) == 0) {
+        c->p += 3;
+        return;
+    }
+    if (!expect(c, '('))
+        return;
+    for (skip_sp(c); !c->cut && !c->bad && c->p < c->end && *c->p == '(';) {
+        er_buf name = ER_BUF_INIT, box = ER_BUF_INIT, host = ER_BUF_INIT;
+        c->p++;
+        nstring(c, &name);
+        nstring(c, NULL); /* source route */
+        nstring(c, &box);
+        nstring(c, &host);
+        expect(c, ')');
+        if (!c->cut && !c->bad && box.len && host.len) { /* not a group marker */
+            if (out->len)
+                er_buf_puts(out, ", ");
+            if (name.len && strstr(er_buf_cstr(&name), "=?"))
+                er_buf_printf(out, "%s ", er_buf_cstr(&name));
+            else if (name.len) {
+                er_buf_putc(out, '"');
+                for (size_t i = 0; i < name.len; i++) {
+                    if (name.ptr[i] == '"' || name.ptr[i] == '\\')
+                        er_buf_putc(out, '\\');
+                    er_buf_putc(out, name.ptr[i]);
+                }
+                er_buf_puts(out, "\" ");
+            }
+            er_buf_printf(out, "<%s@%s>", er_buf_cstr(&box), er_buf_cstr(&host));
+        }
+        er_buf_release(&name);
+        er_buf_release(&box);
+        er_buf_release(&host);
+        skip_sp(c);
+    }
+    expect(c, ')');
+}
+
+/* The summary of one "* n FETCH (UID u FLAGS (…) RFC822.SIZE s ENVELOPE (…))"
+ * line into the entry of mt with its UID; false when the line cannot be
+ * used whole (a literal, or not in that order): the caller falls back. */
+static bool envelope_line(const char *line, size_t len, const char *folder, meta *mt,
+                          er_mail_summary *v, unsigned char *done, size_t n)
+{
+    const char *env = memmem(line, len, "ENVELOPE (", 10);
+    if (!env)
+        return false;
+    size_t head = (size_t)(env - line);
+    const char *u = memmem(line, head, "UID ", 4), *sz = memmem(line, head, "RFC822.SIZE ", 12);
+    const char *fl = memmem(line, head, "FLAGS (", 7);
+    if (!u || !fl)
+        return false;
+    unsigned long uid = strtoul(u + 4, NULL, 10);
+    size_t i = 0;
+    while (i < n && mt[i].uid != uid)
+        i++;
+    if (i == n)
+        return false;
+    if (done[i]) { /* twice: one of them came out of a literal; trust neither */
+        done[i] = 2;
+        return false;
+    }
+    const char *fe = memchr(fl, ')', head - (size_t)(fl - line));
+    mt[i].seen = fe && memmem(fl, (size_t)(fe - fl), "\\Seen", 5) != NULL;
+    mt[i].size = sz ? strtoul(sz + 12, NULL, 10) : 0;
+    cursor c = { .p = env + 9, .end = line + len };
+    er_buf date = ER_BUF_INIT, subject = ER_BUF_INIT, from = ER_BUF_INIT, to = ER_BUF_INIT,
+           mid = ER_BUF_INIT;
+    expect(&c, '(');
+    nstring(&c, &date);
+    nstring(&c, &subject);
+    er_buf skip = ER_BUF_INIT;
+    addresses(&c, &from);
+    addresses(&c, &skip); /* sender */
+    addresses(&c, &skip); /* reply-to */
+    addresses(&c, &to);
+    addresses(&c, &skip); /* cc */
+    addresses(&c, &skip); /* bcc */
+    er_buf_release(&skip);
+    nstring(&c, NULL); /* in-reply-to */
+    nstring(&c, &mid);
+    expect(&c, ')');
+    bool ok = !c.cut && !c.bad;
+    if (ok) {
+        er_buf h = ER_BUF_INIT;
+        er_buf_printf(&h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
+                      er_buf_cstr(&from), er_buf_cstr(&to), er_buf_cstr(&subject),
+                      er_buf_cstr(&date), er_buf_cstr(&mid));
+        er_mail_summary *s = &v[i];
+        s->id = er_xasprintf("%s:%lu", folder, uid);
+        s->unread = !mt[i].seen;
+        s->size = mt[i].size;
+        er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date, &s->message_id);
+        er_buf_release(&h);
+        done[i] = 1;
+    }
+    er_buf_release(&date);
+    er_buf_release(&subject);
+    er_buf_release(&from);
+    er_buf_release(&to);
+    er_buf_release(&mid);
+    return ok;
+}
+/* The summaries of the messages envelope_line could not read, one message
+ * at a time: flags and sizes, then BODY[HEADER] (which marks a message
+ * read, so unread ones are made unread again). */
+static int summaries_one_by_one(imap *im, const char *folder, const meta *all, size_t n,
+                                const unsigned char *done, er_mail_summary *v, er_error *err)
+{
+    meta *mt = er_xcalloc(n ? n : 1, sizeof *mt);
+    size_t *at = er_xcalloc(n ? n : 1, sizeof *at);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+        if (done[i] != 1) {
+            mt[k] = all[i];
+            mt[k].seen = true;
+            at[k++] = i;
+        }
+    int rc = 0;
+    er_log(ER_LOG_DEBUG, "mail", "listing %s: %zu of %zu messages one by one", folder, k, n);
+    for (size_t from = 0; !rc && from < k; from += META_BATCH) {
+        size_t nb = k - from < META_BATCH ? k - from : META_BATCH;
+        er_buf set = ER_BUF_INIT;
+        uid_set(&set, mt + from, nb);
+        rc = fetch_meta(im, folder, er_buf_cstr(&set), mt + from, nb, err);
+        er_buf_release(&set);
+    }
     for (size_t i = 0; i < k && !rc; i++) {
         er_buf h;
         er_buf_init(&h, READ_MAX);
         rc = fetch_section(im, folder, mt[i].uid, "HEADER", &h, err);
         if (!rc && h.len) {
-            er_mail_summary *s = &v[got++];
+            er_mail_summary *s = &v[at[i]];
             s->id = er_xasprintf("%s:%lu", folder, mt[i].uid);
             s->unread = !mt[i].seen;
             s->size = mt[i].size;
@@ -488,9 +686,140 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     }
     if (k)
         restore_unseen(im, folder, mt, k);
-    er_buf_release(&set);
+    free(at);
     free(mt);
-    free(uids);
+    return rc;
+}
+
+/* The UIDs of the newest limit matches of q, newest first.  SEARCH answers
+ * in one line, which libcurl cuts past 16 KB (a few thousand UIDs), so a
+ * folder is searched in UID windows from UIDNEXT down until limit matched. */
+static int newest_matches(imap *im, const char *url, const char *folder, const er_mail_query *q,
+                          size_t limit, meta **out, size_t *nout, er_error *err)
+{
+    er_buf cmd = ER_BUF_INIT, b;
+    er_buf_init(&b, READ_MAX);
+    er_buf_puts(&cmd, "STATUS ");
+    int rc = quote(&cmd, folder, err);
+    er_buf_puts(&cmd, " (UIDNEXT)");
+    unsigned long next = 0;
+    if (!rc && imap_do(im, url, er_buf_cstr(&cmd), &b, &(er_error){ 0 }) == 0) {
+        const char *u = strstr(er_buf_cstr(&b), "UIDNEXT ");
+        next = u ? strtoul(u + 8, NULL, 10) : 0;
+    }
+    size_t cap = limit < 256 ? limit : 256, k = 0;
+    meta *mt = er_xcalloc(cap ? cap : 1, sizeof *mt);
+    /* without UIDNEXT: one window over everything */
+    unsigned long high = next > 1 ? next - 1 : 0;
+    do {
+        unsigned long low = high > SEARCH_WINDOW ? high - SEARCH_WINDOW + 1 : 1;
+        er_buf_reset(&cmd);
+        er_buf_reset(&b);
+        rc = search_command(&cmd, q, err);
+        if (!rc && high)
+            er_buf_printf(&cmd, " UID %lu:%lu", low, high);
+        if (!rc)
+            rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+        unsigned long *uids = NULL;
+        size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
+        for (size_t i = n; i > 0 && k < limit; i--) /* ascending: newest last */
+            if (!high || (uids[i - 1] >= low && uids[i - 1] <= high)) {
+                if (k == cap) {
+                    cap *= 2;
+                    mt = er_xrealloc(mt, cap * sizeof *mt);
+                    memset(mt + k, 0, (cap - k) * sizeof *mt);
+                }
+                mt[k++].uid = uids[i - 1];
+            }
+        free(uids);
+        high = low > 1 ? low - 1 : 0;
+    } while (!rc && high && k < limit);
+    er_buf_release(&cmd);
+    er_buf_release(&b);
+    if (rc) {
+        free(mt);
+        return rc;
+    }
+    *out = mt;
+    *nout = k;
+    return 0;
+}
+
+/* Newest first: SEARCH, then one UID FETCH of flags, size and ENVELOPE for
+ * every match (ranges, nothing marked read, one round trip), decoded by
+ * GMime; what that cannot carry (literals: 8-bit or multi-line header
+ * values) is fetched one message at a time. */
+static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *nout,
+                       er_error *err)
+{
+    imap *im = as_imap(m);
+    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
+    size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
+    er_buf cmd = ER_BUF_INIT, b;
+    er_buf_init(&b, READ_MAX);
+    char *url = folder_url(im, folder, NULL);
+    size_t k = 0;
+    meta *mt = NULL;
+    int rc = newest_matches(im, url, folder, q, limit, &mt, &k, err);
+    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
+    unsigned char *done = er_xcalloc(k ? k : 1, 1);
+    /* In batches small enough for libcurl (ENVELOPE_BYTES); a line lost
+     * anyway leaves its message to summaries_one_by_one. */
+    size_t batch = ENVELOPE_BATCH;
+    for (size_t at = 0, nb = 0; !rc && at < k; at += nb) {
+        nb = k - at < batch ? k - at : batch;
+        er_buf set = ER_BUF_INIT;
+        uid_set(&set, mt + at, nb);
+        er_buf_printf(&cmd, "UID FETCH %s (UID FLAGS RFC822.SIZE ENVELOPE)", er_buf_cstr(&set));
+        er_buf_release(&set);
+        er_buf_reset(&b);
+        er_error berr = { 0 };
+        int brc = imap_do(im, url, er_buf_cstr(&cmd), &b, &berr);
+        er_buf_release(&cmd);
+        if (brc == ER_EAUTH || brc == ER_EUNAVAIL || brc == ER_ETIMEDOUT) {
+            rc = er_error_set(err, brc, "%s", berr.msg);
+            break;
+        }
+        /* another failure (an answer too large): those go one by one */
+        for (const char *p = er_buf_cstr(&b); !brc && (p = strstr(p, " FETCH (")) != NULL;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            while (len && (p[len - 1] == '\r'))
+                len--;
+            envelope_line(p, len, folder, mt + at, v + at, done + at, nb);
+            p = nl ? nl + 1 : p + len;
+        }
+        size_t got = 0;
+        for (size_t i = at; i < at + nb; i++)
+            got += done[i] == 1;
+        if (brc || got < nb) /* lines lost: smaller from now on */
+            batch = batch / 2 ? batch / 2 : 1;
+        else if (b.len)
+            batch = ENVELOPE_BYTES / (b.len / nb + 1);
+        batch = batch < 1 ? 1 : batch > ENVELOPE_MAX ? ENVELOPE_MAX : batch;
+    }
+    if (!rc && k) {
+        for (size_t i = 0; i < k; i++)
+            if (done[i] == 2) { /* seen twice: drop what was read, fetch it alone */
+                free(v[i].id);
+                free(v[i].from);
+                free(v[i].to);
+                free(v[i].subject);
+                free(v[i].date);
+                free(v[i].message_id);
+                memset(&v[i], 0, sizeof v[i]);
+            }
+        if (!rc)
+            rc = summaries_one_by_one(im, folder, mt, k, done, v, err);
+    }
+    free(url);
+    er_buf_release(&b);
+    free(done);
+    free(mt);
+    size_t got = 0;
+    for (size_t i = 0; i < k; i++) /* in order, without the vanished (expunged meanwhile) */
+        if (v[i].id)
+            v[got++] = v[i];
     if (rc) {
         er_mail_summaries_free(v, got);
         return rc;

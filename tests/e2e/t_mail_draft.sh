@@ -51,6 +51,9 @@ expect_eq "exit 0" "$rc" 0
 expect_contains "the draft is asked for" "$out" "wants to call mail_draft"
 expect_contains "the answer" "$out" "saved a reply in Drafts"
 check "the search result reached the model" grep -q "INBOX:$uid" "$FAKE_REC"
+# OpenSMTPD answers 250 before it delivers: wait for its queue to drain, so a
+# send that got through would be counted below.
+bash "$ERRAND_TEST_SERVERS/dovecot.sh" settle "$ERRAND_TEST_MAIL_STATE" || fail "the SMTP queue did not drain"
 expect_eq "a threaded draft is in Drafts" "$(count alice@example.test Drafts "HEADER In-Reply-To \"$mid\"")" 1
 expect_eq "nothing in Sent" "$(count alice@example.test Sent)" "$sent_before"
 expect_eq "nothing delivered" "$(count bob@example.test)" "$bob_before"

@@ -2,9 +2,11 @@
  *
  * The first part needs nothing.  With ERRAND_TEST_IMAP_PORT and
  * ERRAND_TEST_SMTP_PORT set (backend.mail.imap: the dovecot fixture,
- * tests/servers/dovecot.sh) the tools run against a real Dovecot and an SMTP
- * server that delivers into its Maildirs, as carol (the reader, variable
- * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob. */
+ * tests/servers/dovecot.sh) the tools run against a real Dovecot and
+ * OpenSMTPD delivering into its Maildirs, as carol (the reader, variable
+ * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob.
+ * What was sent is checked in the files OpenSMTPD delivered, after its queue
+ * drained (ERRAND_TEST_MAIL_STATE, dovecot.sh settle). */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/config.h"
@@ -14,6 +16,7 @@
 #include "errand/mime.h"
 #include "errand/str.h"
 #include "errand/untrusted.h"
+#include <dirent.h>
 
 static char *data_file(const char *name, size_t *len)
 {
@@ -243,6 +246,62 @@ static int count_search(er_env *env, const char *args)
     return n;
 }
 
+/* OpenSMTPD answers 250 before it delivers: wait until its queue is empty. */
+static void settle(void)
+{
+    const char *servers = getenv("ERRAND_TEST_SERVERS"), *state = getenv("ERRAND_TEST_MAIL_STATE");
+    CHECK(servers && state);
+    if (!servers || !state)
+        return;
+    char *cmd = er_xasprintf("bash '%s/dovecot.sh' settle '%s'", servers, state);
+    CHECK_INT(system(cmd), 0);
+    free(cmd);
+}
+
+/* The messages with this Message-ID that OpenSMTPD delivered into user's
+ * Maildir (new/, or cur/ once Dovecot has seen them); *raw the last one. */
+static int delivered(const char *user, const char *message_id, er_buf *raw)
+{
+    int found = 0;
+    const char *state = getenv("ERRAND_TEST_MAIL_STATE");
+    for (int sub = 0; state && sub < 2; sub++) {
+        char *dir = er_xasprintf("%s/mail/%s/Maildir/%s", state, user, sub ? "cur" : "new");
+        DIR *d = opendir(dir);
+        struct dirent *e;
+        while (d && (e = readdir(d)) != NULL) {
+            if (e->d_name[0] == '.')
+                continue;
+            char *path = er_xasprintf("%s/%s", dir, e->d_name);
+            FILE *f = fopen(path, "rb");
+            er_buf b = ER_BUF_INIT;
+            char chunk[4096];
+            size_t n;
+            while (f && (n = fread(chunk, 1, sizeof chunk, f)) > 0)
+                er_buf_append(&b, chunk, n);
+            if (f)
+                fclose(f);
+            char *from, *to, *subject, *date, *mid;
+            er_mime_summary(b.ptr, b.len, &from, &to, &subject, &date, &mid);
+            if (strcmp(mid, message_id) == 0) {
+                found++;
+                er_buf_reset(raw);
+                er_buf_append(raw, b.ptr, b.len);
+            }
+            free(from);
+            free(to);
+            free(subject);
+            free(date);
+            free(mid);
+            er_buf_release(&b);
+            free(path);
+        }
+        if (d)
+            closedir(d);
+        free(dir);
+    }
+    return found;
+}
+
 static void seed(er_env *env)
 {
     er_mail_account a;
@@ -370,7 +429,23 @@ static void test_server(int imap_port, int smtp_port)
     r = call(alice, "mail_send", args);
     CHECK(er_json_bool(r, "sent", false));
     cJSON_Delete(r);
+    settle();
     CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
+    /* what OpenSMTPD delivered: once, with the draft's headers and threading */
+    er_buf got = ER_BUF_INIT;
+    CHECK_INT(delivered("dave@example.test", mid, &got), 1);
+    cJSON *dm = NULL;
+    {
+        er_error err = { 0 };
+        CHECK_OK(er_mime_parse(&dm, got.ptr, got.len, &err));
+    }
+    CHECK_STR(er_json_str(dm, "subject"), "Re: Réunion");
+    CHECK(tu_contains(er_json_str(dm, "from"), "carol@example.test"));
+    CHECK(tu_contains(er_json_str(dm, "to"), "dave@example.test"));
+    CHECK_STR(er_json_str(dm, "in_reply_to"), "<alt-1@example.test>");
+    CHECK(tu_contains(er_json_str(dm, "references"), "<alt-1@example.test>"));
+    CHECK(tu_contains(er_json_str(dm, "text"), "Yes, see you there."));
+    cJSON_Delete(dm);
     char *q = TU_ARGS("{\"folder\":\"Sent\",\"message_id\":\"%s\"}", mid);
     CHECK_INT(count_search(alice, q), 1);
     free(q);
@@ -383,8 +458,60 @@ static void test_server(int imap_port, int smtp_port)
     CHECK(er_json_bool(r, "already_sent", false));
     CHECK(!er_json_bool(r, "sent", true));
     cJSON_Delete(r);
+    settle();
     CHECK_INT(count_search(bob, "{\"subject\":\"Réunion\"}"), 1);
+    CHECK_INT(delivered("dave@example.test", mid, &got), 1);
     free(args);
+
+    /* a draft with an attachment goes out byte for byte: the attachment
+     * decodes to the original 52 bytes at the far end */
+    {
+        size_t len;
+        char *orig = data_file("mixed.eml", &len);
+        er_buf fixed = ER_BUF_INIT;
+        /* carol sends it to dave under a Message-ID of its own */
+        const char *body = strstr(orig, "MIME-Version:");
+        CHECK(body != NULL);
+        er_buf_printf(&fixed,
+                      "From: Carol <carol@example.test>\r\nTo: dave@example.test\r\n"
+                      "Subject: Report for you\r\nMessage-ID: <att-1@example.test>\r\n%s",
+                      body ? body : "");
+        er_mail_account aa;
+        er_mail *am = NULL;
+        er_error err = { 0 };
+        CHECK_OK(er_mail_account_resolve(&aa, er_env_config(alice), NULL, &err));
+        CHECK_OK(er_mail_open(&am, &aa, &err));
+        CHECK_OK(er_mail_append(am, "Drafts", "\\Draft", fixed.ptr, fixed.len, &err));
+        er_mail_query aq = { .folder = "Drafts", .message_id = "<att-1@example.test>" };
+        er_mail_summary *av = NULL;
+        size_t an = 0;
+        CHECK_OK(er_mail_search(am, &aq, &av, &an, &err));
+        CHECK_INT((int)an, 1);
+        char *sargs = TU_ARGS("{\"draft_id\":\"%s\"}", an ? av[0].id : "");
+        er_mail_summaries_free(av, an);
+        r = call(alice, "mail_send", sargs);
+        CHECK(er_json_bool(r, "sent", false));
+        cJSON_Delete(r);
+        free(sargs);
+        settle();
+        CHECK_INT(delivered("dave@example.test", "<att-1@example.test>", &got), 1);
+        er_buf want = ER_BUF_INIT, have = ER_BUF_INIT;
+        char *wname = NULL, *hname = NULL;
+        CHECK_OK(er_mime_attachment(&want, &wname, fixed.ptr, fixed.len, 0, &err));
+        CHECK_OK(er_mime_attachment(&have, &hname, got.ptr, got.len, 0, &err));
+        CHECK_INT((int)have.len, 52);
+        CHECK(have.len == want.len && memcmp(have.ptr, want.ptr, have.len) == 0);
+        CHECK_STR(hname, "report.pdf");
+        free(wname);
+        free(hname);
+        er_buf_release(&want);
+        er_buf_release(&have);
+        er_buf_release(&fixed);
+        free(orig);
+        er_mail_close(am);
+        er_mail_account_release(&aa);
+    }
+    er_buf_release(&got);
 
     /* the offline analysis: scores plain, the sender's sentences fenced */
     args = TU_ARGS("{\"id\":\"%s\"}", alt_id);
@@ -432,7 +559,11 @@ static void test_server(int imap_port, int smtp_port)
     CHECK(er_json_bool(r, "already_sent", false));
     cJSON_Delete(r);
     free(args);
+    settle();
     CHECK_INT(count_search(bob, "{\"subject\":\"crash test\"}"), 0);
+    er_buf none = ER_BUF_INIT;
+    CHECK_INT(delivered("dave@example.test", "<crash-1@example.test>", &none), 0);
+    er_buf_release(&none);
 
     /* move, bad ids, wrong password */
     args = TU_ARGS("{\"id\":\"%s\",\"folder\":\"Archive\"}", alt_id);
@@ -452,6 +583,56 @@ static void test_server(int imap_port, int smtp_port)
     ctx.env = bad;
     CHECK(tu_call(&r, "mail_folders", &ctx, "{}", &err) == ER_EAUTH);
     er_env_close(bad);
+
+    /* a listing longer than one UID FETCH batch, with a raw 8-bit subject
+     * (an IMAP literal in its ENVELOPE: fetched on its own): every message,
+     * decoded, flags right, nothing marked read */
+    er_mail *bm = NULL;
+    er_mail_account ba;
+    CHECK_OK(er_mail_account_resolve(&ba, er_env_config(bob), NULL, &err));
+    CHECK_OK(er_mail_open(&bm, &ba, &err));
+    int unread_before = count_search(bob, "{\"unread\":true,\"limit\":200}");
+    for (int i = 0; i < 30; i++) {
+        er_buf bulk = ER_BUF_INIT;
+        er_buf_printf(&bulk,
+                      "From: \"Sender, %d\" <s%d@example.test>\r\nTo: dave@example.test\r\n"
+                      "Subject: %s %d\r\nMessage-ID: <bulk-%d@example.test>\r\n"
+                      "Date: Mon, 07 Dec 2026 10:%02d:00 +0000\r\n\r\nbody %d\r\n",
+                      i, i,
+                      i == 7 ? "Gr\xc3\xbc\xc3\x9f"
+                               "e raw"
+                             : "=?UTF-8?Q?Bulk_=C3=A9?=",
+                      i, i, i, i);
+        CHECK_OK(er_mail_append(bm, "INBOX", i % 3 ? "\\Seen" : "", bulk.ptr, bulk.len, &err));
+        er_buf_release(&bulk);
+    }
+    er_mail_query bq = { .folder = "INBOX", .limit = 200 };
+    er_mail_summary *bv = NULL;
+    size_t bn = 0;
+    CHECK_OK(er_mail_search(bm, &bq, &bv, &bn, &err));
+    int bulk_seen = 0, bulk_unread = 0;
+    bool raw8 = false;
+    for (size_t i = 0; i < bn; i++) {
+        if (strncmp(bv[i].message_id, "<bulk-", 6) != 0)
+            continue;
+        int num = (int)strtol(bv[i].message_id + 6, NULL, 10);
+        bulk_seen++;
+        bulk_unread += bv[i].unread;
+        CHECK(bv[i].unread == (num % 3 == 0));
+        char *want = er_xasprintf("%s %d", num == 7 ? "Grüße raw" : "Bulk é", num);
+        CHECK_STR(bv[i].subject, want);
+        free(want);
+        CHECK(tu_contains(bv[i].from, "Sender, "));
+        raw8 |= num == 7;
+    }
+    CHECK_INT(bulk_seen, 30);
+    CHECK_INT(bulk_unread, 10);
+    CHECK(raw8);
+    CHECK(bn > 1 && strcmp(bv[0].message_id, "<bulk-29@example.test>") == 0); /* newest first */
+    er_mail_summaries_free(bv, bn);
+    CHECK_INT(count_search(bob, "{\"unread\":true,\"limit\":200}"), unread_before + 10);
+    er_mail_close(bm);
+    er_mail_account_release(&ba);
 
     er_buf_release(&raw);
     free(alt_id);

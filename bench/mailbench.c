@@ -1,0 +1,73 @@
+/* mailbench.c — errand's side of the mail benchmark (bench/mail.py): lists
+ * the newest LIMIT messages of a folder through the mail seam, in process, as
+ * mail_search does (search, flags and sizes, then the headers each summary
+ * shows, decoded by GMime).
+ *
+ *   errand_mailbench ACCOUNT FOLDER LIMIT
+ *
+ * The account is read from errand's configuration ([mail.ACCOUNT], its
+ * password from the variable password_env names).  Prints one JSON object:
+ * {seconds (wall time from connect to the last summary), count, unread,
+ * newest_subject}. */
+#include "errand/alloc.h"
+#include "errand/config.h"
+#include "errand/json.h"
+#include "errand/mail.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+
+static double now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc != 4) {
+        fprintf(stderr, "usage: errand_mailbench ACCOUNT FOLDER LIMIT\n");
+        return 2;
+    }
+    er_error err = { 0 };
+    er_config *cfg = er_xcalloc(1, sizeof *cfg);
+    er_mail_account acct;
+    if (er_config_load(cfg, NULL, &err) != 0 ||
+        er_mail_account_resolve(&acct, cfg, argv[1], &err) != 0) {
+        fprintf(stderr, "errand_mailbench: %s\n", err.msg);
+        return 1;
+    }
+    er_mail_query q = { .folder = argv[2], .limit = (size_t)strtoul(argv[3], NULL, 10) };
+    double t0 = now();
+    er_mail *m = NULL;
+    er_mail_summary *v = NULL;
+    size_t n = 0;
+    int rc = er_mail_open(&m, &acct, &err);
+    if (!rc)
+        rc = er_mail_search(m, &q, &v, &n, &err);
+    double t = now() - t0;
+    if (rc) {
+        fprintf(stderr, "errand_mailbench: %s\n", err.msg);
+        return 1;
+    }
+    size_t unread = 0;
+    for (size_t i = 0; i < n; i++)
+        unread += v[i].unread;
+    cJSON *o = cJSON_CreateObject();
+    cJSON_AddNumberToObject(o, "seconds", t);
+    cJSON_AddNumberToObject(o, "count", (double)n);
+    cJSON_AddNumberToObject(o, "unread", (double)unread);
+    cJSON_AddStringToObject(o, "newest_subject", n ? v[0].subject : "");
+    char *s = cJSON_PrintUnformatted(o);
+    printf("%s\n", s);
+    free(s);
+    cJSON_Delete(o);
+    er_mail_summaries_free(v, n);
+    er_mail_close(m);
+    er_mail_account_release(&acct);
+    er_config_release(cfg);
+    free(cfg);
+    return 0;
+}
