@@ -428,7 +428,7 @@ const er_config_key *er_config_find(const char *name)
 
 const char *const er_config_mail_keys[] = { "imap_url",      "smtp_url",   "user", "password_env",
                                             "password_file", "from",       "sent", "drafts",
-                                            "provider",      "credential", NULL };
+                                            "provider",      "credential", "cache",    NULL };
 
 /* mail.NAME.KEY: account settings, whose section names are the user's own. */
 static int set_mail(er_config *cfg, const char *name, const char *value, er_error *err)
@@ -450,7 +450,7 @@ static int set_mail(er_config *cfg, const char *name, const char *value, er_erro
         return er_error_set(err, ER_ENOTFOUND,
                             "unknown mail setting '%s' (an account takes "
                             "imap_url, smtp_url, user, password_env, password_file, from, sent, "
-                            "drafts)",
+                            "drafts, provider, credential, cache)",
                             name);
     char *entry = er_xasprintf("%s=%s", acct, value ? value : "");
     er_strv_push(&cfg->mail_settings, entry);
