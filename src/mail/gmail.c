@@ -336,6 +336,47 @@ static void meta_free(er_mail_meta *v, size_t n)
     er_mail_delta_release(&d);
 }
 
+/* Ids from messages.list (label and q may be NULL; the bins are left out),
+ * newest first, at most max, pages of at most page_cap; *more when there
+ * are older ones. */
+static int list_ids(gm *g, const char *label, const char *q, size_t max, size_t page_cap,
+                    er_strv *ids, bool *more, er_error *err)
+{
+    char *page = NULL;
+    int rc = 0;
+    while (!rc && ids->n < max) {
+        er_buf path = ER_BUF_INIT;
+        er_buf_puts(&path, API "/messages?");
+        if (label)
+            er_url_param(&path, "labelIds", label);
+        char num[24];
+        snprintf(num, sizeof num, "%zu", max - ids->n < page_cap ? max - ids->n : page_cap);
+        er_url_param(&path, "maxResults", num);
+        if (q)
+            er_url_param(&path, "q", q);
+        if (page)
+            er_url_param(&path, "pageToken", page);
+        cJSON *list = NULL;
+        rc = api(g, "GET", path.ptr, NULL, &list, err);
+        er_buf_release(&path);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, er_json_arr(list, "messages"))
+        {
+            if (er_json_str(it, "id") && ids->n < max)
+                er_strv_push(ids, er_json_str(it, "id"));
+        }
+        free(page);
+        page = er_json_str(list, "nextPageToken") ? er_xstrdup(er_json_str(list, "nextPageToken"))
+                                                  : NULL;
+        cJSON_Delete(list);
+        if (!page)
+            break;
+    }
+    *more = !rc && page != NULL;
+    free(page);
+    return rc;
+}
+
 static int gm_search(er_mail *m, const er_mail_query *mq, er_mail_summary **out, size_t *n,
                      er_error *err)
 {
@@ -349,37 +390,9 @@ static int gm_search(er_mail *m, const er_mail_query *mq, er_mail_summary **out,
     er_buf q = ER_BUF_INIT;
     build_q(&q, mq);
     er_strv ids = ER_STRV_INIT;
-    char *page = NULL;
-    /* messages.list answers newest first, a page at a time. */
-    while (!rc && ids.n < limit) {
-        er_buf path = ER_BUF_INIT;
-        er_buf_puts(&path, API "/messages?");
-        er_url_param(&path, "labelIds", label);
-        size_t want = limit - ids.n < PAGE_MAX ? limit - ids.n : PAGE_MAX;
-        char num[24];
-        snprintf(num, sizeof num, "%zu", want);
-        er_url_param(&path, "maxResults", num);
-        if (q.len)
-            er_url_param(&path, "q", q.ptr);
-        if (page)
-            er_url_param(&path, "pageToken", page);
-        cJSON *list = NULL;
-        rc = api(g, "GET", path.ptr, NULL, &list, err);
-        er_buf_release(&path);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, er_json_arr(list, "messages"))
-        {
-            if (er_json_str(it, "id") && ids.n < limit)
-                er_strv_push(&ids, er_json_str(it, "id"));
-        }
-        free(page);
-        page = er_json_str(list, "nextPageToken") ? er_xstrdup(er_json_str(list, "nextPageToken"))
-                                                  : NULL;
-        cJSON_Delete(list);
-        if (!page)
-            break;
-    }
-    free(page);
+    bool more = false;
+    if (!rc)
+        rc = list_ids(g, label, q.len ? q.ptr : NULL, limit, PAGE_MAX, &ids, &more, err);
     er_buf_release(&q);
     if (!rc && ids.n) {
         er_mail_meta *metas = er_xcalloc(ids.n, sizeof *metas);
@@ -397,39 +410,6 @@ static int gm_search(er_mail *m, const er_mail_query *mq, er_mail_summary **out,
 }
 
 /* ---- the metadata cache's refresh ---- */
-
-/* Ids of the newest messages of the mailbox (bins left out), at most max;
- * *more when there are older ones. */
-static int list_all(gm *g, size_t max, er_strv *ids, bool *more, er_error *err)
-{
-    char *page = NULL;
-    int rc = 0;
-    *more = false;
-    do {
-        er_buf path = ER_BUF_INIT;
-        er_buf_puts(&path, API "/messages?maxResults=500");
-        if (page)
-            er_url_param(&path, "pageToken", page);
-        cJSON *list = NULL;
-        rc = api(g, "GET", path.ptr, NULL, &list, err);
-        er_buf_release(&path);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, er_json_arr(list, "messages"))
-        {
-            if (er_json_str(it, "id") && ids->n < max)
-                er_strv_push(ids, er_json_str(it, "id"));
-            else if (er_json_str(it, "id"))
-                *more = true;
-        }
-        free(page);
-        page = er_json_str(list, "nextPageToken") ? er_xstrdup(er_json_str(list, "nextPageToken"))
-                                                  : NULL;
-        cJSON_Delete(list);
-    } while (!rc && page && ids->n < max);
-    *more |= !rc && page != NULL;
-    free(page);
-    return rc;
-}
 
 /* The mailbox's historyId now (users.getProfile). */
 static int history_now(gm *g, int64_t *out, er_error *err)
@@ -535,7 +515,7 @@ static int gm_refresh(er_mail *m, const char *folder, er_mail_sync *state, size_
         /* The history id first: what changes during the listing comes again. */
         rc = history_now(g, &now, err);
         if (!rc)
-            rc = list_all(g, max, &ids, &more, err);
+            rc = list_ids(g, NULL, NULL, max, 500, &ids, &more, err);
         state->modseq = now;
         state->complete = !more;
     }
