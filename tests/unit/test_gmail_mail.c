@@ -124,10 +124,12 @@ static void test_backend(er_mail *m)
 
     /* The limit stops the listing; the fields become Gmail's q. */
     er_mail_query one = { .limit = 1 };
-    er_mail_summaries_free(v, n = search(m, &one, &v));
+    n = search(m, &one, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query from = { .from = "alice", .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &from, &v));
+    n = search(m, &from, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     er_mail_query subj = { .subject = "budget for", .since = "2026-11-03", .limit = 10 };
     n = search(m, &subj, &v);
@@ -136,7 +138,8 @@ static void test_backend(er_mail *m)
         CHECK_STR(v[0].id, reply);
     er_mail_summaries_free(v, n);
     er_mail_query before = { .before = "2026-11-03", .text = "Friday", .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &before, &v));
+    n = search(m, &before, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query mid = { .message_id = "<lunch-1@example.test>", .limit = 1 };
     n = search(m, &mid, &v);
@@ -150,7 +153,8 @@ static void test_backend(er_mail *m)
           strstr(raw.ptr, "In-Reply-To: <budget-1@example.test>"));
     er_buf_release(&raw);
     er_mail_query unread = { .unread = true, .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &unread, &v));
+    n = search(m, &unread, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 3);
     CHECK_INT(er_mail_fetch(m, "0000000000000000", &raw, &err), ER_ENOTFOUND);
     er_buf_release(&raw);
@@ -167,7 +171,8 @@ static void test_backend(er_mail *m)
     /* A 401 before a listing: refreshed once, the listing completes. */
     int refreshes = stat_of("refreshes");
     cJSON_Delete(fake_call("POST", "/_fake/expire"));
-    er_mail_summaries_free(v, n = search(m, &all, &v));
+    n = search(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 3);
     CHECK_INT(stat_of("refreshes") - refreshes, 1);
     /* …and between the first page and the second. */
@@ -184,7 +189,8 @@ static void test_backend(er_mail *m)
 
     /* Labels: read, starred, moved. */
     CHECK_OK(er_mail_flag(m, lunch, "\\Seen", true, &err));
-    er_mail_summaries_free(v, n = search(m, &unread, &v));
+    n = search(m, &unread, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     char *moved = NULL;
     CHECK_OK(er_mail_move(m, lunch, "Projects", &moved, &err));
@@ -194,7 +200,8 @@ static void test_backend(er_mail *m)
     n = search(m, &proj, &v);
     CHECK(n == 1 && strcmp(v[0].id, lunch) == 0 && !v[0].unread);
     er_mail_summaries_free(v, n);
-    er_mail_summaries_free(v, n = search(m, &all, &v));
+    n = search(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     CHECK_INT(er_mail_move(m, lunch, "Nowhere", NULL, &err), ER_ENOTFOUND);
 
@@ -226,7 +233,8 @@ static void test_backend(er_mail *m)
     er_strv_free(&rcpts);
     CHECK_INT(stat_of("sent"), 1);
     er_mail_query s = { .folder = "SENT", .message_id = "<sent-1@example.test>", .limit = 1 };
-    er_mail_summaries_free(v, n = search(m, &s, &v));
+    n = search(m, &s, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
 
     /* An operator Gmail's fake does not know is the API's 400, passed on. */
@@ -290,13 +298,15 @@ static void test_cache(er_store *st)
     CHECK(stat_of("lists") - lists >= 1); /* pages of two */
     CHECK(stat_of("batches") - batches >= 1);
     CHECK_INT(stat_of("gets") - gets, messages);
-    er_mail_summaries_free(v, n = both(m, &inbox, &v));
+    n = both(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
 
     /* A hit: one history.list, nothing listed or fetched. */
     lists = stat_of("lists");
     gets = stat_of("gets");
     int histories = stat_of("histories");
-    er_mail_summaries_free(v, n = search(m, &inbox, &v));
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT(stat_of("lists"), lists);
     CHECK_INT(stat_of("gets"), gets);
     CHECK_INT(stat_of("histories") - histories, 1);
@@ -321,10 +331,12 @@ static void test_cache(er_store *st)
     CHECK_INT((int)n, 1);
     er_mail_summaries_free(v, n);
     er_mail_query mid = { .message_id = "cache-1@example.test", .limit = 1 };
-    er_mail_summaries_free(v, n = both(m, &mid, &v));
+    n = both(m, &mid, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query day = { .since = "2026-11-10", .before = "2026-11-11", .limit = 5 };
-    er_mail_summaries_free(v, n = both(m, &day, &v));
+    n = both(m, &day, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
 
     /* A label changed elsewhere: labelsRemoved UNREAD. */
@@ -336,12 +348,14 @@ static void test_cache(er_store *st)
         CHECK(strcmp(v[i].id, erin) != 0);
     er_mail_summaries_free(v, n);
     CHECK_INT(stat_of("lists"), lists);
-    er_mail_summaries_free(v, n = both(m, &unread, &v));
+    n = both(m, &unread, &v);
+    er_mail_summaries_free(v, n);
 
     /* Body text is the server's to search. */
     lists = stat_of("lists");
     er_mail_query text = { .text = "Friday", .limit = 5 };
-    er_mail_summaries_free(v, n = search(m, &text, &v));
+    n = search(m, &text, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT(stat_of("lists") - lists, 1);
 
     /* History too old: 404, and the cache is listed again. */
@@ -355,11 +369,13 @@ static void test_cache(er_store *st)
     /* Over quota: 429s and 403 userRateLimitExceeded, retried. */
     int throttled = stat_of("throttled");
     cJSON_Delete(fake_call("POST", "/_fake/throttle?count=2&status=429&retry_after=0"));
-    er_mail_summaries_free(v, n = search(m, &inbox, &v));
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, (int)before + 1);
     CHECK_INT(stat_of("throttled") - throttled, 2);
     cJSON_Delete(fake_call("POST", "/_fake/throttle?count=3&status=403"));
-    er_mail_summaries_free(v, n = search(m, &inbox, &v));
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, (int)before + 1);
     CHECK_INT(stat_of("throttled") - throttled, 5);
     /* …but not forever: past the tries the caller hears of it. */

@@ -580,13 +580,16 @@ static void test_cache(int imap_port, int smtp_port)
     char *frank = n >= 1 ? er_xstrdup(v[0].id) : er_xstrdup("");
     er_mail_summaries_free(v, n);
     er_mail_query from = { .from = "FRANK", .limit = 5 };
-    er_mail_summaries_free(v, n = both(m, &from, &v));
+    n = both(m, &from, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query mid = { .message_id = "cache-1@example.test", .limit = 1 };
-    er_mail_summaries_free(v, n = both(m, &mid, &v));
+    n = both(m, &mid, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query day = { .since = "2026-11-10", .before = "2026-11-11", .limit = 5 };
-    er_mail_summaries_free(v, n = both(m, &day, &v));
+    n = both(m, &day, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
 
     /* Flags changed (CONDSTORE's CHANGEDSINCE brings them). */
@@ -596,12 +599,14 @@ static void test_cache(int imap_port, int smtp_port)
         CHECK(strcmp(v[i].id, erin) != 0);
     er_mail_summaries_free(v, n);
     CHECK_OK(er_mail_flag(m, frank, "\\Deleted", true, &err));
-    er_mail_summaries_free(v, n = both(m, &all, &v));
+    n = both(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, (int)before + 1);
 
     /* Expunged: moved away, gone from the cache too. */
     CHECK_OK(er_mail_move(m, erin, "Archive", NULL, &err));
-    er_mail_summaries_free(v, n = both(m, &all, &v));
+    n = both(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, (int)before);
 
     /* A folder deleted and made again: a new UIDVALIDITY, the same UIDs;
@@ -633,7 +638,8 @@ static void test_cache(int imap_port, int smtp_port)
     er_mail_summaries_free(v, n);
     /* Body text goes to the server. */
     er_mail_query text = { .text = "Hello", .folder = "Cachebox", .limit = 5 };
-    er_mail_summaries_free(v, n = both(m, &text, &v));
+    n = both(m, &text, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     free(boxed);
     free(erin);
