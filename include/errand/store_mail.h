@@ -9,8 +9,8 @@
 #include "mail.h"
 
 /* The scope's state; all zero (and *found false) before its first refresh. */
-int er_store_mail_sync_get(er_store *st, const char *account, const char *scope,
-                           er_mail_sync *out, bool *found, er_error *err);
+int er_store_mail_sync_get(er_store *st, const char *account, const char *scope, er_mail_sync *out,
+                           bool *found, er_error *err);
 
 /* Applies d and records state, in one transaction. */
 int er_store_mail_apply(er_store *st, const char *account, const char *scope,

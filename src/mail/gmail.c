@@ -24,8 +24,8 @@
 /* Requests in one batch call: Google takes 100, and advises fewer to stay
  * under the per-user rate limit. */
 #define BATCH_MAX 50
-#define METADATA                                                                                   \
-    "?format=metadata&metadataHeaders=From&metadataHeaders=To"                                     \
+#define METADATA                                               \
+    "?format=metadata&metadataHeaders=From&metadataHeaders=To" \
     "&metadataHeaders=Subject&metadataHeaders=Date&metadataHeaders=Message-ID"
 
 typedef struct gm {

@@ -642,9 +642,9 @@ static long retry_after_ms(const er_http_resp *r)
 /* One request through the quota: over-quota answers are retried with
  * bounded exponential backoff and jitter (Retry-After when given) until the
  * call's time budget would be passed. */
-static int api_paced(er_http_resp *out, const er_config *cfg, const char *token,
-                     const char *method, const char *path, const char *ctype, const char *body,
-                     size_t body_len, er_error *err)
+static int api_paced(er_http_resp *out, const er_config *cfg, const char *token, const char *method,
+                     const char *path, const char *ctype, const char *body, size_t body_len,
+                     er_error *err)
 {
     int64_t deadline = er_mono_ms() + ER_GMAIL_BUDGET_MS;
     for (int n = 0;; n++) {

@@ -735,8 +735,8 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
         st->messages = status_item(items, "MESSAGES ");
         st->modseq = status_item(items, "HIGHESTMODSEQ ");
         if (st->validity <= 0 || st->next <= 0)
-            rc = er_error_set(err, ER_EPROTO, "the IMAP server's STATUS of '%s' lacks UIDs",
-                              folder);
+            rc =
+                er_error_set(err, ER_EPROTO, "the IMAP server's STATUS of '%s' lacks UIDs", folder);
     }
     free(url);
     er_buf_release(&b);
@@ -840,10 +840,10 @@ static bool envelope_headers(const char *env, er_buf *h)
     const char *p = env;
     char *date = NULL, *subject = NULL, *irt = NULL, *mid = NULL;
     er_buf from = ER_BUF_INIT, to = ER_BUF_INIT, skip = ER_BUF_INIT;
-    bool ok = *p++ == '(' && nstring(&p, &date) && nstring(&p, &subject) &&
-              addresses(&p, &from) && addresses(&p, &skip) && addresses(&p, &skip) &&
-              addresses(&p, &to) && addresses(&p, &skip) && addresses(&p, &skip) &&
-              nstring(&p, &irt) && nstring(&p, &mid);
+    bool ok = *p++ == '(' && nstring(&p, &date) && nstring(&p, &subject) && addresses(&p, &from) &&
+              addresses(&p, &skip) && addresses(&p, &skip) && addresses(&p, &to) &&
+              addresses(&p, &skip) && addresses(&p, &skip) && nstring(&p, &irt) &&
+              nstring(&p, &mid);
     if (ok) {
         er_buf_printf(h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
                       er_buf_cstr(&from), er_buf_cstr(&to), subject ? subject : "",
@@ -1071,11 +1071,10 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
         er_buf_init(&b, READ_MAX * 4);
         char *url = folder_url(im, folder, NULL);
         bool condstore = st.modseq != 0 && state->modseq != 0;
-        char *cmd = condstore ? er_xasprintf("UID FETCH 1:%lld (UID FLAGS) (CHANGEDSINCE %lld)",
-                                             (long long)(state->next - 1),
-                                             (long long)state->modseq)
-                              : er_xasprintf("UID FETCH 1:%lld (UID FLAGS)",
-                                             (long long)(state->next - 1));
+        char *cmd =
+            condstore ? er_xasprintf("UID FETCH 1:%lld (UID FLAGS) (CHANGEDSINCE %lld)",
+                                     (long long)(state->next - 1), (long long)state->modseq)
+                      : er_xasprintf("UID FETCH 1:%lld (UID FLAGS)", (long long)(state->next - 1));
         er_strv present = ER_STRV_INIT;
         c.present = condstore ? NULL : &present;
         c.min_uid = (unsigned long)state->next;

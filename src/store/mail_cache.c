@@ -20,8 +20,8 @@ static void decode_sync(void *out, const er_sql_value *c, bool copy)
     s->complete = er_sql_col_int(&c[4]) != 0;
 }
 
-int er_store_mail_sync_get(er_store *st, const char *account, const char *scope,
-                           er_mail_sync *out, bool *found, er_error *err)
+int er_store_mail_sync_get(er_store *st, const char *account, const char *scope, er_mail_sync *out,
+                           bool *found, er_error *err)
 {
     memset(out, 0, sizeof *out);
     er_sql_value p[] = { ER_SQL_S(account), ER_SQL_S(scope) };
@@ -91,8 +91,8 @@ static int apply_tx(er_store *st, void *payload, er_error *err)
     er_sql_value key[] = { ER_SQL_S(a->account), ER_SQL_S(a->scope) };
     int rc = 0;
     if (a->d->reset)
-        rc = er_sql_exec(st, "DELETE FROM mail_meta WHERE account = ? AND scope = ?", key, 2,
-                         NULL, err);
+        rc = er_sql_exec(st, "DELETE FROM mail_meta WHERE account = ? AND scope = ?", key, 2, NULL,
+                         err);
     for (size_t i = 0; !rc && i < a->d->removed.n; i++) {
         er_sql_value p[] = { ER_SQL_S(a->account), ER_SQL_S(a->scope),
                              ER_SQL_S(a->d->removed.v[i]) };
@@ -104,9 +104,9 @@ static int apply_tx(er_store *st, void *payload, er_error *err)
     for (size_t i = 0; !rc && i < a->d->n; i++) {
         const er_mail_meta *m = &a->d->v[i];
         if (m->flags_only) {
-            er_sql_value p[] = { ER_SQL_I(m->s.unread), ER_SQL_I(m->deleted),
+            er_sql_value p[] = { ER_SQL_I(m->s.unread),   ER_SQL_I(m->deleted),
                                  ER_SQL_S(nz(m->labels)), ER_SQL_S(a->account),
-                                 ER_SQL_S(a->scope), ER_SQL_S(m->s.id) };
+                                 ER_SQL_S(a->scope),      ER_SQL_S(m->s.id) };
             rc = er_sql_exec(st,
                              "UPDATE mail_meta SET unread = ?, deleted = ?, labels = ? "
                              "WHERE account = ? AND scope = ? AND id = ?",
@@ -142,8 +142,8 @@ static int apply_tx(er_store *st, void *payload, er_error *err)
     }
     if (!rc) {
         const er_mail_sync *s = a->state;
-        er_sql_value p[] = { ER_SQL_S(a->account), ER_SQL_S(a->scope), ER_SQL_I(s->validity),
-                             ER_SQL_I(s->next),    ER_SQL_I(s->modseq), ER_SQL_I(s->count),
+        er_sql_value p[] = { ER_SQL_S(a->account),  ER_SQL_S(a->scope),    ER_SQL_I(s->validity),
+                             ER_SQL_I(s->next),     ER_SQL_I(s->modseq),   ER_SQL_I(s->count),
                              ER_SQL_I(s->complete), ER_SQL_I(er_time_ms()) };
         rc = er_sql_exec(st,
                          "INSERT INTO mail_sync (account, scope, validity, next_uid, modseq, "

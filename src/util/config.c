@@ -426,9 +426,9 @@ const er_config_key *er_config_find(const char *name)
     return NULL;
 }
 
-const char *const er_config_mail_keys[] = { "imap_url",      "smtp_url",   "user", "password_env",
-                                            "password_file", "from",       "sent", "drafts",
-                                            "provider",      "credential", "cache",    NULL };
+const char *const er_config_mail_keys[] = { "imap_url",      "smtp_url",   "user",  "password_env",
+                                            "password_file", "from",       "sent",  "drafts",
+                                            "provider",      "credential", "cache", NULL };
 
 /* mail.NAME.KEY: account settings, whose section names are the user's own. */
 static int set_mail(er_config *cfg, const char *name, const char *value, er_error *err)

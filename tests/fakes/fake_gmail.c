@@ -23,6 +23,7 @@
  *                            metadataHeaders), minimal; labelIds, threadId
  *   POST …/me/messages       insert {raw, labelIds};  …/send {raw}: SENT
  *   POST …/me/messages/ID/modify {addLabelIds, removeLabelIds};  …/trash
+ *   DELETE …/me/messages/ID  gone for good (204)
  *   GET  …/me/threads/ID     the thread's messages, oldest first
  *   POST …/me/drafts         {message:{raw}} → {id, message}
  *   GET  …/me/history        startHistoryId (404 when older than the kept
@@ -103,7 +104,10 @@ static struct {
     int codes_issued, exchanges, refreshes, profiles, unauthorized, revoked, invalid_grants;
     int throttle, throttle_status, throttled; /* requests still to refuse, how, how many were */
     long retry_after;                         /* seconds; < 0: no Retry-After header */
-} F = { .lock = PTHREAD_MUTEX_INITIALIZER, .access_ttl = 3600, .email = "me@example.test", .retry_after = -1 };
+} F = { .lock = PTHREAD_MUTEX_INITIALIZER,
+        .access_ttl = 3600,
+        .email = "me@example.test",
+        .retry_after = -1 };
 
 static long long mailbox_history(void);
 
@@ -461,7 +465,8 @@ static int throttled(struct mg_connection *c)
     cJSON *j = cJSON_CreateObject(), *e = cJSON_CreateObject(), *errs = cJSON_CreateArray(),
           *one = cJSON_CreateObject();
     er_json_add_num(e, "code", status);
-    er_json_add_str(e, "message", status == 403 ? "User-rate limit exceeded" : "Rate Limit Exceeded");
+    er_json_add_str(e, "message",
+                    status == 403 ? "User-rate limit exceeded" : "Rate Limit Exceeded");
     er_json_add_str(one, "domain", "usageLimits");
     er_json_add_str(one, "reason", reason);
     cJSON_AddItemToArray(errs, one);
@@ -521,6 +526,7 @@ typedef struct msg {
     char *raw;
     size_t len;
     int64_t internal; /* ms since the epoch: the order of the mailbox */
+    bool gone;        /* deleted for good (messages.delete) */
 } msg;
 
 static struct {
@@ -529,7 +535,7 @@ static struct {
     char user_labels[MAX_LABELS][64];
     int nuser;
     long page; /* messages.list's largest page (Google's cap is 500) */
-    int histories, batches;
+    int histories, batches, deleted;
 } B = { .page = 500 };
 
 /* The mailbox's history: one record per change, ids growing from 1000. */
@@ -671,7 +677,7 @@ static msg *box_add(const char *raw, size_t len, bool by_headers)
 static msg *box_find(const char *id)
 {
     for (int i = 0; i < B.n; i++)
-        if (strcmp(B.m[i].id, id) == 0)
+        if (!B.m[i].gone && strcmp(B.m[i].id, id) == 0)
             return &B.m[i];
     return NULL;
 }
@@ -834,6 +840,8 @@ static int list_messages(struct mg_connection *c, const char *qs)
     B.lists++;
     for (int i = B.n - 1; i >= 0 && !bad; i--) { /* newest first */
         const msg *m = &B.m[i];
+        if (m->gone)
+            continue;
         bool bin = strcmp(label, "TRASH") == 0 || strcmp(label, "SPAM") == 0;
         bool hidden = !bin && (msg_has(m, "TRASH") || msg_has(m, "SPAM"));
         if ((label[0] && !msg_has(m, label)) || hidden || !match_q(m, q, &bad))
@@ -988,8 +996,15 @@ static int messages(struct mg_connection *c, void *cb)
         if (slash)
             er_strlcpy(verb, slash + 1, sizeof verb);
         msg *m = box_find(id);
+        bool del = strcmp(ri->request_method, "DELETE") == 0;
         if (!m) {
             rc = api_error(c, 404, "Requested entity was not found.");
+        } else if (del && !verb[0]) {
+            m->gone = true;
+            B.deleted++;
+            history_add(H_DELETED, (int)(m - B.m), NULL);
+            reply(c, 204, "application/json", NULL, "");
+            rc = 204;
         } else if (!post && !verb[0]) {
             char fmt[16] = "full";
             var(ri->query_string, "format", fmt, sizeof fmt);
@@ -1048,7 +1063,7 @@ static int threads(struct mg_connection *c, void *cb)
     const char *id = *uri == '/' ? uri + 1 : "";
     er_json_add_str(j, "id", id);
     for (int i = 0; i < B.n; i++) /* oldest first, as Gmail lists a thread */
-        if (strcmp(B.m[i].thread, id) == 0)
+        if (!B.m[i].gone && strcmp(B.m[i].thread, id) == 0)
             cJSON_AddItemToArray(a, msg_json(&B.m[i], "minimal", NULL));
     int rc = cJSON_GetArraySize(a)
                  ? reply_json(c, 200, j)
@@ -1133,9 +1148,8 @@ static int history(struct mg_connection *c, void *cb)
     if (lim <= 0 || lim > 500)
         lim = 500;
     bool want[4] = { false, false, false, false }, any = false;
-    for (int k = 0; qs && mg_get_var2(qs, strlen(qs), "historyTypes", type, sizeof type,
-                                      (size_t)k) > 0;
-         k++)
+    for (int k = 0;
+         qs && mg_get_var2(qs, strlen(qs), "historyTypes", type, sizeof type, (size_t)k) > 0; k++)
         for (int t = 0; t < 4; t++)
             if (strcmp(type, history_types[t]) == 0)
                 want[t] = any = true;
@@ -1165,7 +1179,8 @@ static int history(struct mg_connection *c, void *cb)
         snprintf(id, sizeof id, "%lld", H.r[i].id);
         er_json_add_str(h, "id", id);
         cJSON_AddItemToArray(ms, msg_ref(m, false));
-        cJSON *ch = cJSON_AddArrayToObject(h, history_types[H.r[i].type]), *e = cJSON_CreateObject();
+        cJSON *ch = cJSON_AddArrayToObject(h, history_types[H.r[i].type]),
+              *e = cJSON_CreateObject();
         er_json_add(e, "message", msg_ref(m, true));
         if (H.r[i].type >= H_LABEL_ADDED)
             cJSON_AddItemToArray(cJSON_AddArrayToObject(e, "labelIds"),
@@ -1217,7 +1232,7 @@ static int batch(struct mg_connection *c, void *cb)
     int parts = 0, status = 200;
     pthread_mutex_lock(&F.lock);
     B.batches++;
-    for (const char *p = strstr(b, delim); p; ) {
+    for (const char *p = strstr(b, delim); p;) {
         p += strlen(delim);
         if (er_str_starts(p, "--"))
             break; /* the closing delimiter */
@@ -1301,6 +1316,8 @@ static int control(struct mg_connection *c, void *cb)
     if (strcmp(uri, "/_fake/messages") == 0) {
         cJSON *a = cJSON_CreateArray();
         for (int i = 0; i < B.n; i++) {
+            if (B.m[i].gone)
+                continue;
             cJSON *m = msg_ref(&B.m[i], true);
             er_json_add_str(m, "messageId", B.m[i].mid);
             cJSON_AddItemToArray(a, m);
@@ -1329,7 +1346,7 @@ static int control(struct mg_connection *c, void *cb)
         F.throttle_status = var(qs, "status", v, sizeof v) ? (int)strtol(v, NULL, 10) : 429;
         F.retry_after = var(qs, "retry_after", v, sizeof v) ? strtol(v, NULL, 10) : -1;
     } else if (strcmp(uri, "/_fake/expire_history") == 0) {
-        H.floor = H.last;
+        H.floor = H.last + 1;
     } else if (strcmp(uri, "/_fake/revoke_all") == 0) {
         for (int i = 0; i < F.nrefresh && i < MAX_TOKENS; i++)
             F.refresh[i].valid = false;
@@ -1351,6 +1368,7 @@ static int control(struct mg_connection *c, void *cb)
     er_json_add_num(j, "gets", B.gets);
     er_json_add_num(j, "histories", B.histories);
     er_json_add_num(j, "batches", B.batches);
+    er_json_add_num(j, "deleted", B.deleted);
     er_json_add_num(j, "throttled", F.throttled);
     er_json_add_num(j, "history_id", (double)H.last);
     if (F.naccess)

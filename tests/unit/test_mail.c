@@ -505,7 +505,8 @@ static void mark_cached(er_store *st, const char *id, const char *subject)
     er_sql_value p[] = { ER_SQL_S(subject), ER_SQL_S(id) };
     int64_t changes = 0;
     er_error err = { 0 };
-    CHECK_OK(er_sql_exec(st, "UPDATE mail_meta SET subject = ? WHERE id = ?", p, 2, &changes, &err));
+    CHECK_OK(
+        er_sql_exec(st, "UPDATE mail_meta SET subject = ? WHERE id = ?", p, 2, &changes, &err));
     CHECK_INT((int)changes, 1);
 }
 
@@ -520,9 +521,10 @@ static bool has_subject(er_mail_summary *v, size_t n, const char *id, const char
 /* IMAP commands the backend does not have, through Python's imaplib. */
 static int imap_admin(int port, const char *script)
 {
-    char *cmd = er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
-                             "%d); c.login(\"carol@example.test\", \"carolpw\"); %s; c.logout()'",
-                             port, script);
+    char *cmd =
+        er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
+                     "%d); c.login(\"carol@example.test\", \"carolpw\"); %s; c.logout()'",
+                     port, script);
     int rc = system(cmd);
     free(cmd);
     return rc;
@@ -632,7 +634,7 @@ static void test_cache(int imap_port, int smtp_port)
     n = both(m, &box, &v);
     CHECK_INT((int)n, 1);
     if (n) {
-        CHECK_STR(v[0].id, boxed); /* the same UID… */
+        CHECK_STR(v[0].id, boxed);                    /* the same UID… */
         CHECK_STR(v[0].subject, "Caf\xc3\xa9 cache"); /* …another message */
     }
     er_mail_summaries_free(v, n);

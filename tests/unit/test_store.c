@@ -1892,9 +1892,14 @@ static void test_mail_cache(er_store *st)
     CHECK(!found && s.validity == 0 && s.modseq == 0);
 
     er_mail_delta d = { .reset = true };
-    meta_row(&d, "INBOX:1", 1, "Alice <alice@example.test>", "50% off_now", "Mon, 02 Nov 2026 09:00:00 +0000", true)->labels = er_xstrdup(" INBOX ");
-    meta_row(&d, "INBOX:2", 2, "Bob <bob@example.test>", "Lunch", "Tue, 3 Nov 2026 12:00:00 +0100", false)->labels = er_xstrdup(" INBOX ");
-    meta_row(&d, "INBOX:3", 3, "alice@example.test", "Budget", "not a date", true)->labels = er_xstrdup(" INBOX TRASH ");
+    meta_row(&d, "INBOX:1", 1, "Alice <alice@example.test>", "50% off_now",
+             "Mon, 02 Nov 2026 09:00:00 +0000", true)
+        ->labels = er_xstrdup(" INBOX ");
+    meta_row(&d, "INBOX:2", 2, "Bob <bob@example.test>", "Lunch", "Tue, 3 Nov 2026 12:00:00 +0100",
+             false)
+        ->labels = er_xstrdup(" INBOX ");
+    meta_row(&d, "INBOX:3", 3, "alice@example.test", "Budget", "not a date", true)->labels =
+        er_xstrdup(" INBOX TRASH ");
     er_mail_sync want = { .validity = 77, .next = 4, .modseq = 9, .count = 3, .complete = true };
     CHECK_OK(er_store_mail_apply(st, "acct", "INBOX", &want, &d, &err));
     er_mail_delta_release(&d);
@@ -1916,21 +1921,24 @@ static void test_mail_cache(er_store *st)
     n = mail_query(st, &from, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
-    er_mail_query pct = { .subject = "0% off_", .limit = 10 }, lit = { .subject = "0x off", .limit = 10 };
+    er_mail_query pct = { .subject = "0% off_", .limit = 10 },
+                  lit = { .subject = "0x off", .limit = 10 };
     n = mail_query(st, &pct, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     n = mail_query(st, &lit, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 0); /* % and _ are text, not patterns */
-    er_mail_query day = { .since = "2026-11-03", .limit = 10 }, before = { .before = "2026-11-03", .limit = 10 };
+    er_mail_query day = { .since = "2026-11-03", .limit = 10 },
+                  before = { .before = "2026-11-03", .limit = 10 };
     n = mail_query(st, &day, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     n = mail_query(st, &before, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
-    er_mail_query mid = { .message_id = "INBOX:2@example.test", .limit = 10 }, unread = { .unread = true, .limit = 10 };
+    er_mail_query mid = { .message_id = "INBOX:2@example.test", .limit = 10 },
+                  unread = { .unread = true, .limit = 10 };
     n = mail_query(st, &mid, NULL, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
