@@ -69,6 +69,11 @@ int er_gmail_access_token(char **out, const er_config *cfg, er_store *st, const 
  * gmail.api_url ("/gmail/v1/users/me/profile").  On 401 the token is
  * refreshed and the request made once more.  Returns as er_http_request does;
  * out holds the answer (release it). */
+/* Over-quota answers (429, 403 rateLimitExceeded/userRateLimitExceeded) are
+ * retried, Retry-After honoured, with exponential backoff and jitter, at most
+ * ER_GMAIL_QUOTA_TRIES times and never past ER_GMAIL_BUDGET_MS for one call. */
+#define ER_GMAIL_QUOTA_TRIES 6
+#define ER_GMAIL_BUDGET_MS   120000
 int er_gmail_request(er_http_resp *out, const er_config *cfg, er_store *st, const char *name,
                      const char *method, const char *path, const char *ctype, const char *body,
                      size_t body_len, er_error *err);

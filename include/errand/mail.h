@@ -8,6 +8,8 @@
  *   password_file  a file holding it (first line)
  *   from           the From address of drafts
  *   sent, drafts   folder names (default Sent, Drafts)
+ *   cache          on (default) or off: the message-metadata cache in the
+ *                  store, refreshed incrementally before each search
  * or, for Gmail (Gmail's REST API, after `errand auth gmail NAME`):
  *   provider       "gmail"
  *   credential     the authorisation's name (default: the account's name)
@@ -61,7 +63,48 @@ typedef struct er_mail_summary {
     size_t size;
 } er_mail_summary;
 
-#define ER_MAIL_BACKEND_VERSION 2
+/* ---- incremental refresh, for the metadata cache (store_mail.h) ---- */
+
+/* Where a refresh stood, for one scope: a folder, or the whole mailbox when
+ * the backend's refresh_mailbox is set (Gmail's history is mailbox-wide).
+ * All zero before the first refresh. */
+typedef struct er_mail_sync {
+    int64_t validity; /* IMAP UIDVALIDITY */
+    int64_t next;     /* IMAP UIDNEXT */
+    int64_t modseq;   /* IMAP HIGHESTMODSEQ (0: no CONDSTORE), or Gmail's historyId */
+    int64_t count;    /* messages in the folder (IMAP) */
+    bool complete;    /* every message of the scope is cached, not only the newest */
+} er_mail_sync;
+
+/* One message's cached metadata. */
+typedef struct er_mail_meta {
+    er_mail_summary s; /* OWNED strings; only id, unread when flags_only */
+    int64_t sort_key;  /* newest highest: the UID, or Gmail's internalDate */
+    char *labels;      /* OWNED " INBOX UNREAD " (Gmail), or NULL */
+    bool deleted;      /* IMAP \Deleted: hidden from searches */
+    bool flags_only;   /* an update of unread, deleted and labels of a cached message */
+} er_mail_meta;
+
+/* What changed since the last refresh. */
+typedef struct er_mail_delta {
+    bool reset; /* drop the scope's cache first (UIDVALIDITY changed, history expired) */
+    er_mail_meta *v;
+    size_t n, cap;
+    er_strv removed; /* ids no longer in the scope */
+    /* prune: of the rows whose sort_key is below prune_below, only the ids in
+     * keep are still there (what a listing of the survivors says). */
+    bool prune;
+    int64_t prune_below;
+    er_strv keep;
+} er_mail_delta;
+
+/* Appends a row to d (zeroed) and returns it. */
+er_mail_meta *er_mail_delta_add(er_mail_delta *d);
+void er_mail_delta_release(er_mail_delta *d);
+/* YYYYMMDD of an RFC 5322 Date (0 when it cannot be read). */
+int er_mail_date_day(const char *date);
+
+#define ER_MAIL_BACKEND_VERSION 3
 typedef struct er_mail_backend {
     int version;        /* fields are only ever appended */
     const char *scheme; /* "imap": matches imap:// and imaps:// */
@@ -92,10 +135,23 @@ typedef struct er_mail_backend {
     /* The ids of id's conversation, oldest first, when the provider keeps
      * threads (NULL: callers follow References). */
     int (*thread)(er_mail *m, const char *id, er_strv *ids, er_error *err);
+    /* Version 3. */
+    /* Brings *state up to the server's and puts the changes since it into d
+     * (a state of zeros: everything, newest first, at most max messages; the
+     * state says whether that was all).  With refresh_mailbox, *label
+     * (OWNED) is what the folder is within the mailbox: a label id the
+     * cached rows carry.  NULL: no cache for this backend. */
+    int (*refresh)(er_mail *m, const char *folder, er_mail_sync *state, size_t max,
+                   er_mail_delta *d, char **label, er_error *err);
+    bool refresh_mailbox; /* one state for the whole mailbox, folders being labels */
 } er_mail_backend;
 
 struct er_mail {
     const er_mail_backend *be; /* first member of every backend's struct */
+    /* Set by er_mail_open when the account keeps a metadata cache. */
+    struct er_store *cache;
+    char *cache_account;
+    size_t cache_max;
 };
 
 /* Resolves account (NULL: mail.account, else the first configured one) from
@@ -114,6 +170,8 @@ int er_mail_check_url(const char *url, bool *loopback, er_error *err);
 int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err);
 void er_mail_close(er_mail *m);
 int er_mail_folders(er_mail *m, er_strv *out, er_error *err);
+/* Answers from the metadata cache, refreshed first, when the account has
+ * one and the query needs no body text; from the server otherwise. */
 int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
                    er_error *err);
 void er_mail_summaries_free(er_mail_summary *v, size_t n);

@@ -9,6 +9,7 @@
 #include "errand/base64.h"
 #include "errand/gmail_auth.h"
 #include "errand/json.h"
+#include "errand/log.h"
 #include "errand/mime.h"
 #include "errand/str.h"
 #include "errand/url.h"
@@ -20,6 +21,12 @@
 
 #define API      "/gmail/v1/users/me"
 #define PAGE_MAX 100
+/* Requests in one batch call: Google takes 100, and advises fewer to stay
+ * under the per-user rate limit. */
+#define BATCH_MAX 50
+#define METADATA                                               \
+    "?format=metadata&metadataHeaders=From&metadataHeaders=To" \
+    "&metadataHeaders=Subject&metadataHeaders=Date&metadataHeaders=Message-ID"
 
 typedef struct gm {
     er_mail base;
@@ -194,19 +201,10 @@ static char *dup_or_empty(const char *s)
     return er_xstrdup(s ? s : "");
 }
 
-static int summarise(gm *g, const char *id, er_mail_summary *s, er_error *err)
+/* A messages.get (format=metadata) answer into m. */
+static void meta_of(const cJSON *msg, const char *id, er_mail_meta *m)
 {
-    er_buf path = ER_BUF_INIT;
-    er_buf_puts(&path, API "/messages/");
-    er_url_encode(&path, id);
-    er_buf_puts(&path, "?format=metadata&metadataHeaders=From&metadataHeaders=To"
-                       "&metadataHeaders=Subject&metadataHeaders=Date"
-                       "&metadataHeaders=Message-ID");
-    cJSON *msg = NULL;
-    int rc = api(g, "GET", path.ptr, NULL, &msg, err);
-    er_buf_release(&path);
-    if (rc)
-        return rc;
+    er_mail_summary *s = &m->s;
     s->id = er_xstrdup(id);
     s->from = dup_or_empty(header(msg, "From"));
     s->to = dup_or_empty(header(msg, "To"));
@@ -215,8 +213,168 @@ static int summarise(gm *g, const char *id, er_mail_summary *s, er_error *err)
     s->message_id = dup_or_empty(header(msg, "Message-ID"));
     s->unread = has_label(msg, "UNREAD");
     s->size = (size_t)er_json_int(msg, "sizeEstimate", 0, 0, INT64_MAX);
+    const char *internal = er_json_str(msg, "internalDate");
+    m->sort_key = internal ? strtoll(internal, NULL, 10) : 0;
+    er_buf l = ER_BUF_INIT;
+    const cJSON *it;
+    er_buf_putc(&l, ' ');
+    cJSON_ArrayForEach(it, er_json_arr(msg, "labelIds"))
+    {
+        if (cJSON_IsString(it))
+            er_buf_printf(&l, "%s ", it->valuestring);
+    }
+    m->labels = er_buf_detach(&l);
+}
+
+/* One messages.get; ER_ENOTFOUND when the message is gone. */
+static int get_one(gm *g, const char *id, er_mail_meta *m, er_error *err)
+{
+    er_buf path = ER_BUF_INIT;
+    er_buf_puts(&path, API "/messages/");
+    er_url_encode(&path, id);
+    er_buf_puts(&path, METADATA);
+    cJSON *msg = NULL;
+    int rc = api(g, "GET", path.ptr, NULL, &msg, err);
+    er_buf_release(&path);
+    if (!rc)
+        meta_of(msg, id, m);
     cJSON_Delete(msg);
-    return 0;
+    return rc;
+}
+
+/* The parts of a multipart/mixed batch answer: for each, the inner status
+ * and JSON body, by the index in its Content-ID (response-item-N). */
+static void parse_batch(const char *body, size_t len, size_t count, long *status, cJSON **msgs)
+{
+    const char *end = body + len;
+    if (len < 4 || body[0] != '-' || body[1] != '-')
+        return;
+    size_t bl = strcspn(body, "\r\n");
+    char *delim = er_xstrndup(body, bl);
+    for (const char *p = body; p && p < end;) {
+        p += bl;
+        if (p + 2 <= end && p[0] == '-' && p[1] == '-')
+            break;
+        const char *next = memmem(p, (size_t)(end - p), delim, bl);
+        const char *stop = next ? next : end;
+        const char *cid = memmem(p, (size_t)(stop - p), "response-item-", 14);
+        const char *http = memmem(p, (size_t)(stop - p), "HTTP/1.1 ", 9);
+        const char *json = http ? memmem(http, (size_t)(stop - http), "\r\n\r\n", 4) : NULL;
+        size_t k = cid ? strtoul(cid + 14, NULL, 10) : count;
+        if (k < count && http && json) {
+            status[k] = strtol(http + 9, NULL, 10);
+            er_error ignore = { 0 };
+            cJSON_Delete(msgs[k]);
+            msgs[k] = NULL;
+            er_json_parse(&msgs[k], json + 4, (size_t)(stop - json - 4), &ignore);
+        }
+        p = next;
+    }
+    free(delim);
+}
+
+/* Metadata of ids[from, from + count) in one batch call; slots whose part
+ * failed keep status != 200 (0 when the batch itself did not work). */
+static void get_batch(gm *g, const er_strv *ids, size_t from, size_t count, long *status,
+                      cJSON **msgs)
+{
+    er_buf body = ER_BUF_INIT;
+    const char *boundary = "errand_batch_7c1e";
+    for (size_t i = 0; i < count; i++) {
+        er_buf_printf(&body,
+                      "--%s\r\nContent-Type: application/http\r\nContent-ID: <item-%zu>\r\n\r\n"
+                      "GET " API "/messages/",
+                      boundary, i);
+        er_url_encode(&body, ids->v[from + i]);
+        er_buf_puts(&body, METADATA " HTTP/1.1\r\n\r\n");
+    }
+    er_buf_printf(&body, "--%s--\r\n", boundary);
+    char ctype[64];
+    snprintf(ctype, sizeof ctype, "multipart/mixed; boundary=%s", boundary);
+    er_http_resp r;
+    er_error e = { 0 };
+    if (er_gmail_request(&r, g->cfg, g->st, g->cred, "POST", "/batch/gmail/v1", ctype, body.ptr,
+                         body.len, &e) == 0 &&
+        r.status == 200)
+        parse_batch(r.body.ptr, r.body.len, count, status, msgs);
+    else
+        er_log(ER_LOG_INFO, "gmail", "batch get refused (%s); fetching one by one",
+               e.msg[0] ? e.msg : "HTTP error");
+    er_http_resp_release(&r);
+    er_buf_release(&body);
+}
+
+/* Metadata of every id, BATCH_MAX per batch call; a part that failed is
+ * fetched alone (with the quota's backoff).  out[i].s.id stays NULL for a
+ * message that is gone. */
+static int get_metadata(gm *g, const er_strv *ids, er_mail_meta *out, er_error *err)
+{
+    int rc = 0;
+    for (size_t from = 0; from < ids->n && !rc; from += BATCH_MAX) {
+        size_t count = ids->n - from < BATCH_MAX ? ids->n - from : BATCH_MAX;
+        long status[BATCH_MAX] = { 0 };
+        cJSON *msgs[BATCH_MAX] = { 0 };
+        if (count > 1)
+            get_batch(g, ids, from, count, status, msgs);
+        for (size_t i = 0; i < count; i++) {
+            if (!rc && status[i] == 200 && msgs[i])
+                meta_of(msgs[i], ids->v[from + i], &out[from + i]);
+            else if (!rc && status[i] != 404) {
+                rc = get_one(g, ids->v[from + i], &out[from + i], err);
+                if (rc == ER_ENOTFOUND)
+                    rc = 0;
+            }
+            cJSON_Delete(msgs[i]);
+        }
+    }
+    return rc;
+}
+
+static void meta_free(er_mail_meta *v, size_t n)
+{
+    er_mail_delta d = { .v = v, .n = n };
+    er_mail_delta_release(&d);
+}
+
+/* Ids from messages.list (label and q may be NULL; the bins are left out),
+ * newest first, at most max, pages of at most page_cap; *more when there
+ * are older ones. */
+static int list_ids(gm *g, const char *label, const char *q, size_t max, size_t page_cap,
+                    er_strv *ids, bool *more, er_error *err)
+{
+    char *page = NULL;
+    int rc = 0;
+    while (!rc && ids->n < max) {
+        er_buf path = ER_BUF_INIT;
+        er_buf_puts(&path, API "/messages?");
+        if (label)
+            er_url_param(&path, "labelIds", label);
+        char num[24];
+        snprintf(num, sizeof num, "%zu", max - ids->n < page_cap ? max - ids->n : page_cap);
+        er_url_param(&path, "maxResults", num);
+        if (q)
+            er_url_param(&path, "q", q);
+        if (page)
+            er_url_param(&path, "pageToken", page);
+        cJSON *list = NULL;
+        rc = api(g, "GET", path.ptr, NULL, &list, err);
+        er_buf_release(&path);
+        const cJSON *it;
+        cJSON_ArrayForEach(it, er_json_arr(list, "messages"))
+        {
+            if (er_json_str(it, "id") && ids->n < max)
+                er_strv_push(ids, er_json_str(it, "id"));
+        }
+        free(page);
+        page = er_json_str(list, "nextPageToken") ? er_xstrdup(er_json_str(list, "nextPageToken"))
+                                                  : NULL;
+        cJSON_Delete(list);
+        if (!page)
+            break;
+    }
+    *more = !rc && page != NULL;
+    free(page);
+    return rc;
 }
 
 static int gm_search(er_mail *m, const er_mail_query *mq, er_mail_summary **out, size_t *n,
@@ -232,44 +390,154 @@ static int gm_search(er_mail *m, const er_mail_query *mq, er_mail_summary **out,
     er_buf q = ER_BUF_INIT;
     build_q(&q, mq);
     er_strv ids = ER_STRV_INIT;
-    char *page = NULL;
-    /* messages.list answers newest first, a page at a time. */
-    while (!rc && ids.n < limit) {
-        er_buf path = ER_BUF_INIT;
-        er_buf_puts(&path, API "/messages?");
-        er_url_param(&path, "labelIds", label);
-        size_t want = limit - ids.n < PAGE_MAX ? limit - ids.n : PAGE_MAX;
-        char num[24];
-        snprintf(num, sizeof num, "%zu", want);
-        er_url_param(&path, "maxResults", num);
-        if (q.len)
-            er_url_param(&path, "q", q.ptr);
-        if (page)
-            er_url_param(&path, "pageToken", page);
-        cJSON *list = NULL;
-        rc = api(g, "GET", path.ptr, NULL, &list, err);
-        er_buf_release(&path);
-        const cJSON *it;
-        cJSON_ArrayForEach(it, er_json_arr(list, "messages"))
-        {
-            if (er_json_str(it, "id") && ids.n < limit)
-                er_strv_push(&ids, er_json_str(it, "id"));
-        }
-        free(page);
-        page = er_json_str(list, "nextPageToken") ? er_xstrdup(er_json_str(list, "nextPageToken"))
-                                                  : NULL;
-        cJSON_Delete(list);
-        if (!page)
-            break;
-    }
-    free(page);
+    bool more = false;
+    if (!rc)
+        rc = list_ids(g, label, q.len ? q.ptr : NULL, limit, PAGE_MAX, &ids, &more, err);
     er_buf_release(&q);
     if (!rc && ids.n) {
+        er_mail_meta *metas = er_xcalloc(ids.n, sizeof *metas);
+        rc = get_metadata(g, &ids, metas, err);
         *out = er_xcalloc(ids.n, sizeof **out);
-        for (size_t i = 0; i < ids.n && !rc; i++, (*n)++)
-            rc = summarise(g, ids.v[i], &(*out)[i], err);
+        for (size_t i = 0; !rc && i < ids.n; i++)
+            if (metas[i].s.id) {
+                (*out)[(*n)++] = metas[i].s;
+                memset(&metas[i].s, 0, sizeof metas[i].s);
+            }
+        meta_free(metas, ids.n);
     }
     er_strv_free(&ids);
+    return rc;
+}
+
+/* ---- the metadata cache's refresh ---- */
+
+/* The mailbox's historyId now (users.getProfile). */
+static int history_now(gm *g, int64_t *out, er_error *err)
+{
+    cJSON *p = NULL;
+    int rc = api(g, "GET", API "/profile", NULL, &p, err);
+    const char *h = rc ? NULL : er_json_str(p, "historyId");
+    if (!rc && !h)
+        rc = er_error_set(err, ER_EPROTO, "Gmail's profile has no historyId");
+    if (!rc)
+        *out = strtoll(h, NULL, 10);
+    cJSON_Delete(p);
+    return rc;
+}
+
+static bool strv_has(const er_strv *v, const char *s)
+{
+    for (size_t i = 0; i < v->n; i++)
+        if (strcmp(v->v[i], s) == 0)
+            return true;
+    return false;
+}
+
+/* users.history.list since *since: the messages added or relabelled into
+ * changed, the deleted into gone; *since moves to the mailbox's historyId.
+ * ER_ENOTFOUND when Google no longer has that history. */
+static int history_since(gm *g, int64_t *since, er_strv *changed, er_strv *gone, er_error *err)
+{
+    char *page = NULL, start[24];
+    snprintf(start, sizeof start, "%lld", (long long)*since);
+    int64_t newest = *since;
+    int rc = 0;
+    do {
+        er_buf path = ER_BUF_INIT;
+        er_buf_puts(&path, API "/history?maxResults=500");
+        er_url_param(&path, "startHistoryId", start);
+        if (page)
+            er_url_param(&path, "pageToken", page);
+        cJSON *h = NULL;
+        rc = api(g, "GET", path.ptr, NULL, &h, err);
+        er_buf_release(&path);
+        const cJSON *rec, *ch;
+        cJSON_ArrayForEach(rec, er_json_arr(h, "history"))
+        {
+            static const char *const kinds[] = { "messagesAdded", "labelsAdded", "labelsRemoved",
+                                                 "messagesDeleted" };
+            for (size_t k = 0; k < ER_ARRAY_LEN(kinds); k++)
+                cJSON_ArrayForEach(ch, er_json_arr(rec, kinds[k]))
+                {
+                    const char *id = er_json_str(er_json_obj(ch, "message"), "id");
+                    if (!id)
+                        continue;
+                    er_strv *into = k == 3 ? gone : changed;
+                    if (!strv_has(into, id))
+                        er_strv_push(into, id);
+                }
+        }
+        if (er_json_str(h, "historyId"))
+            newest = strtoll(er_json_str(h, "historyId"), NULL, 10);
+        free(page);
+        page = er_json_str(h, "nextPageToken") ? er_xstrdup(er_json_str(h, "nextPageToken")) : NULL;
+        cJSON_Delete(h);
+    } while (!rc && page);
+    free(page);
+    if (!rc)
+        *since = newest;
+    return rc;
+}
+
+static int gm_refresh(er_mail *m, const char *folder, er_mail_sync *state, size_t max,
+                      er_mail_delta *d, char **label, er_error *err)
+{
+    gm *g = (gm *)m;
+    const char *lid = NULL;
+    int rc = label_id(g, folder, &lid, err);
+    if (rc)
+        return rc;
+    *label = er_xstrdup(lid);
+    er_strv ids = ER_STRV_INIT;
+    if (state->modseq > 0) {
+        er_error e = { 0 };
+        int64_t since = state->modseq;
+        rc = history_since(g, &since, &ids, &d->removed, &e);
+        if (rc == ER_ENOTFOUND) {
+            /* Google keeps about a week of history: start again. */
+            er_log(ER_LOG_INFO, "gmail", "history %lld of '%s' has expired; listing the mailbox",
+                   (long long)state->modseq, g->cred);
+            er_strv_free(&ids);
+            er_strv_free(&d->removed);
+            memset(state, 0, sizeof *state);
+            rc = 0;
+        } else if (rc) {
+            er_strv_free(&ids);
+            return er_error_set(err, rc, "%s", e.msg);
+        } else {
+            state->modseq = since;
+        }
+    }
+    if (state->modseq == 0) {
+        int64_t now = 0;
+        bool more = false;
+        d->reset = true;
+        /* The history id first: what changes during the listing comes again. */
+        rc = history_now(g, &now, err);
+        if (!rc)
+            rc = list_ids(g, NULL, NULL, max, 500, &ids, &more, err);
+        state->modseq = now;
+        state->complete = !more;
+    }
+    er_mail_meta *metas = !rc && ids.n ? er_xcalloc(ids.n, sizeof *metas) : NULL;
+    if (metas)
+        rc = get_metadata(g, &ids, metas, err);
+    for (size_t i = 0; !rc && i < ids.n; i++) {
+        if (!metas[i].s.id) {
+            if (!strv_has(&d->removed, ids.v[i]))
+                er_strv_push(&d->removed, ids.v[i]);
+            continue;
+        }
+        *er_mail_delta_add(d) = metas[i];
+        memset(&metas[i], 0, sizeof metas[i]);
+    }
+    if (metas)
+        meta_free(metas, ids.n);
+    er_strv_free(&ids);
+    if (rc) {
+        free(*label);
+        *label = NULL;
+    }
     return rc;
 }
 
@@ -495,4 +763,6 @@ const er_mail_backend er_mail_gmail_backend = {
     .move = gm_move,
     .files_sent = true,
     .thread = gm_thread,
+    .refresh = gm_refresh,
+    .refresh_mailbox = true,
 };

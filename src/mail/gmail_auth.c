@@ -583,7 +583,7 @@ int er_gmail_access_token(char **out, const er_config *cfg, er_store *st, const 
 
 static int api_once(er_http_resp *out, const er_config *cfg, const char *token, const char *method,
                     const char *path, const char *ctype, const char *body, size_t body_len,
-                    er_error *err)
+                    int64_t deadline_ms, er_error *err)
 {
     char *url = er_xasprintf("%s%s", cfg->gmail_api_url, path);
     char *auth = er_xasprintf("Authorization: Bearer %s", token);
@@ -597,12 +597,70 @@ static int api_once(er_http_resp *out, const er_config *cfg, const char *token, 
                         .timeout_ms = 60000,
                         .max_body = 64 * 1024 * 1024,
                         .retries = 3,
+                        .deadline_ms = deadline_ms,
+                        .want_header = "Retry-After",
                         .configured_endpoint = true };
     int rc = er_http_request(out, &req, err);
     wipe_free(auth);
     free(ct);
     free(url);
     return rc;
+}
+
+/* Google's "slow down": 429, or 403 whose reason is a rate limit (a 403
+ * for anything else, a missing scope say, is final). */
+static bool over_quota(const er_http_resp *r)
+{
+    if (r->status == 429)
+        return true;
+    if (r->status != 403)
+        return false;
+    cJSON *e = NULL;
+    er_error ignore = { 0 };
+    bool limit = false;
+    if (er_json_parse(&e, r->body.ptr, r->body.len, &ignore) == 0) {
+        const cJSON *it;
+        cJSON_ArrayForEach(it, er_json_arr(er_json_obj(e, "error"), "errors"))
+        {
+            const char *reason = er_json_str(it, "reason");
+            limit |= er_str_eq(reason, "rateLimitExceeded") ||
+                     er_str_eq(reason, "userRateLimitExceeded");
+        }
+    }
+    cJSON_Delete(e);
+    return limit;
+}
+
+/* Retry-After in seconds (the HTTP-date form is not used by Google), or -1. */
+static long retry_after_ms(const er_http_resp *r)
+{
+    char *end = NULL;
+    long s = r->header ? strtol(r->header, &end, 10) : -1;
+    return r->header && end != r->header && s >= 0 && s <= 3600 ? s * 1000 : -1;
+}
+
+/* One request through the quota: over-quota answers are retried with
+ * bounded exponential backoff and jitter (Retry-After when given) until the
+ * call's time budget would be passed. */
+static int api_paced(er_http_resp *out, const er_config *cfg, const char *token, const char *method,
+                     const char *path, const char *ctype, const char *body, size_t body_len,
+                     er_error *err)
+{
+    int64_t deadline = er_mono_ms() + ER_GMAIL_BUDGET_MS;
+    for (int n = 0;; n++) {
+        int rc = api_once(out, cfg, token, method, path, ctype, body, body_len, deadline, err);
+        if (rc || !over_quota(out) || n + 1 >= ER_GMAIL_QUOTA_TRIES)
+            return rc;
+        long wait = er_http_backoff_ms(n, retry_after_ms(out));
+        if (er_mono_ms() + wait >= deadline)
+            return rc; /* the caller sees the 429/403 */
+        er_log(ER_LOG_INFO, "gmail", "Gmail API over quota (HTTP %ld); trying again in %ld ms",
+               out->status, wait);
+        er_http_resp_release(out);
+        struct timespec ts = { wait / 1000, (wait % 1000) * 1000000L };
+        while (nanosleep(&ts, &ts) != 0)
+            ;
+    }
 }
 
 int er_gmail_request(er_http_resp *out, const er_config *cfg, er_store *st, const char *name,
@@ -615,7 +673,7 @@ int er_gmail_request(er_http_resp *out, const er_config *cfg, er_store *st, cons
         memset(out, 0, sizeof *out);
         return rc;
     }
-    rc = api_once(out, cfg, token, method, path, ctype, body, body_len, err);
+    rc = api_paced(out, cfg, token, method, path, ctype, body, body_len, err);
     if (!rc && out->status == 401) {
         /* Revoked early or expired before its time: one refresh, one retry. */
         er_log(ER_LOG_INFO, "gmail", "the Gmail API refused the access token; refreshing it");
@@ -626,7 +684,7 @@ int er_gmail_request(er_http_resp *out, const er_config *cfg, er_store *st, cons
         if (rc)
             memset(out, 0, sizeof *out);
         else
-            rc = api_once(out, cfg, token, method, path, ctype, body, body_len, err);
+            rc = api_paced(out, cfg, token, method, path, ctype, body, body_len, err);
     }
     wipe_free(token);
     return rc;

@@ -1014,6 +1014,432 @@ static int imap_send(er_mail *m, const char *from, const er_strv *rcpts, const c
     return 0;
 }
 
+
+/* ---- the metadata cache's refresh ----
+ *
+ * STATUS gives UIDVALIDITY, UIDNEXT, MESSAGES and (CONDSTORE) HIGHESTMODSEQ
+ * without selecting.  New messages are the UIDs from the last UIDNEXT on,
+ * fetched as ENVELOPEs in one command; flags of the older ones come back
+ * with CHANGEDSINCE when the server keeps mod-sequences, else all of them.
+ * libcurl hands a custom command's untagged lines back but drops literals,
+ * so an envelope the server sends with one (8-bit text) is fetched again
+ * through libcurl's own header FETCH, as imap_search does. */
+
+typedef struct folder_status {
+    int64_t validity, next, messages, modseq;
+} folder_status;
+
+static int64_t status_item(const char *line, const char *name)
+{
+    const char *p = strstr(line, name);
+    return p ? strtoll(p + strlen(name), NULL, 10) : 0;
+}
+
+static int folder_status_of(imap *im, const char *folder, folder_status *st, er_error *err)
+{
+    er_buf b, cmd = ER_BUF_INIT;
+    er_buf_init(&b, READ_MAX);
+    char *url = er_xasprintf("%s/", im->imap_base);
+    er_buf_puts(&cmd, "STATUS ");
+    int rc = quote(&cmd, folder, err);
+    size_t base = cmd.len;
+    er_buf_puts(&cmd, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)");
+    if (!rc) {
+        er_error e = { 0 };
+        rc = imap_do(im, url, er_buf_cstr(&cmd), &b, &e);
+        if (rc) { /* no CONDSTORE: ask again without the mod-sequence */
+            cmd.len = base;
+            er_buf_puts(&cmd, " (UIDVALIDITY UIDNEXT MESSAGES)");
+            b.len = 0;
+            rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+        }
+    }
+    const char *line = rc ? NULL : strstr(er_buf_cstr(&b), "* STATUS ");
+    const char *items = line ? strrchr(line, '(') : NULL;
+    if (!rc && !items)
+        rc = er_error_set(err, ER_EPROTO, "the IMAP server gave no STATUS for '%s'", folder);
+    if (!rc) {
+        st->validity = status_item(items, "UIDVALIDITY ");
+        st->next = status_item(items, "UIDNEXT ");
+        st->messages = status_item(items, "MESSAGES ");
+        st->modseq = status_item(items, "HIGHESTMODSEQ ");
+        if (st->validity <= 0 || st->next <= 0)
+            rc =
+                er_error_set(err, ER_EPROTO, "the IMAP server's STATUS of '%s' lacks UIDs", folder);
+    }
+    free(url);
+    er_buf_release(&b);
+    er_buf_release(&cmd);
+    return rc;
+}
+
+/* An nstring at *p: NIL, or a quoted string (unescaped into *out, OWNED).
+ * false for a literal, which libcurl did not pass on, or bad syntax. */
+static bool nstring(const char **p, char **out)
+{
+    const char *s = *p;
+    while (*s == ' ')
+        s++;
+    *out = NULL;
+    if (strncasecmp(s, "NIL", 3) == 0) {
+        *p = s + 3;
+        return true;
+    }
+    if (*s != '"')
+        return false;
+    er_buf b = ER_BUF_INIT;
+    for (s++; *s && *s != '"'; s++) {
+        if (*s == '\\' && s[1])
+            s++;
+        er_buf_putc(&b, *s);
+    }
+    if (*s != '"') {
+        er_buf_release(&b);
+        return false;
+    }
+    *p = s + 1;
+    *out = b.ptr ? er_buf_detach(&b) : er_xstrdup("");
+    return true;
+}
+
+/* An envelope address list: NIL or ((name adl mailbox host)…), as header
+ * text ("Name <mailbox@host>, …") into h. */
+static bool addresses(const char **p, er_buf *h)
+{
+    const char *s = *p;
+    while (*s == ' ')
+        s++;
+    if (strncasecmp(s, "NIL", 3) == 0) {
+        *p = s + 3;
+        return true;
+    }
+    if (*s++ != '(')
+        return false;
+    bool first = true;
+    while (*s == ' ' || *s == '(') {
+        if (*s == ' ') {
+            s++;
+            continue;
+        }
+        s++;
+        char *f[4] = { 0 };
+        bool ok = true;
+        for (int i = 0; i < 4 && ok; i++)
+            ok = nstring(&s, &f[i]);
+        while (ok && *s == ' ')
+            s++;
+        ok = ok && *s == ')';
+        if (ok && f[2] && f[3]) { /* mailbox NIL or host NIL: group syntax, skipped */
+            if (!first)
+                er_buf_puts(h, ", ");
+            first = false;
+            if (!er_str_empty(f[0])) {
+                bool plain = !strpbrk(f[0], "\"\\()<>[]:;@,.");
+                if (plain) {
+                    er_buf_puts(h, f[0]);
+                } else {
+                    er_buf_putc(h, '"');
+                    for (const char *c = f[0]; *c; c++) {
+                        if (*c == '"' || *c == '\\')
+                            er_buf_putc(h, '\\');
+                        er_buf_putc(h, *c);
+                    }
+                    er_buf_putc(h, '"');
+                }
+                er_buf_putc(h, ' ');
+            }
+            er_buf_printf(h, "<%s@%s>", f[2], f[3]);
+        }
+        for (int i = 0; i < 4; i++)
+            free(f[i]);
+        if (!ok)
+            return false;
+        s++;
+    }
+    if (*s != ')')
+        return false;
+    *p = s + 1;
+    return true;
+}
+
+/* ENVELOPE (date subject from sender reply-to to cc bcc in-reply-to
+ * message-id) as the header block er_mime_summary reads. */
+static bool envelope_headers(const char *env, er_buf *h)
+{
+    const char *p = env;
+    char *date = NULL, *subject = NULL, *irt = NULL, *mid = NULL;
+    er_buf from = ER_BUF_INIT, to = ER_BUF_INIT, skip = ER_BUF_INIT;
+    bool ok = *p++ == '(' && nstring(&p, &date) && nstring(&p, &subject) && addresses(&p, &from) &&
+              addresses(&p, &skip) && addresses(&p, &skip) && addresses(&p, &to) &&
+              addresses(&p, &skip) && addresses(&p, &skip) && nstring(&p, &irt) &&
+              nstring(&p, &mid);
+    if (ok) {
+        er_buf_printf(h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
+                      er_buf_cstr(&from), er_buf_cstr(&to), subject ? subject : "",
+                      date ? date : "", mid ? mid : "");
+    }
+    free(date);
+    free(subject);
+    free(irt);
+    free(mid);
+    er_buf_release(&from);
+    er_buf_release(&to);
+    er_buf_release(&skip);
+    return ok;
+}
+
+static bool has_flag_word(const char *flags, size_t len, const char *word)
+{
+    const char *p = memmem(flags, len, word, strlen(word));
+    return p != NULL;
+}
+
+/* One "* n FETCH (…)" line: its UID, flags and size, and (when asked for and
+ * readable) its envelope as header text. */
+typedef struct fetched {
+    unsigned long uid;
+    bool seen, deleted, has_env;
+    size_t size;
+} fetched;
+
+static bool parse_fetch_line(const char *line, size_t len, fetched *f, er_buf *headers)
+{
+    memset(f, 0, sizeof *f);
+    const char *env = memmem(line, len, "ENVELOPE (", 10);
+    size_t head = env ? (size_t)(env - line) : len;
+    const char *u = memmem(line, head, "UID ", 4), *sz = memmem(line, head, "RFC822.SIZE ", 12);
+    const char *fl = memmem(line, head, "FLAGS (", 7);
+    if (!u)
+        return false;
+    f->uid = strtoul(u + 4, NULL, 10);
+    f->size = sz ? strtoul(sz + 12, NULL, 10) : 0;
+    if (fl) {
+        const char *close = memchr(fl, ')', head - (size_t)(fl - line));
+        size_t fl_len = close ? (size_t)(close - fl) : head - (size_t)(fl - line);
+        f->seen = has_flag_word(fl, fl_len, "\\Seen");
+        f->deleted = has_flag_word(fl, fl_len, "\\Deleted");
+    }
+    if (env && headers) {
+        char *copy = er_xstrndup(env + 9, len - (size_t)(env + 9 - line));
+        f->has_env = envelope_headers(copy, headers);
+        free(copy);
+    }
+    return f->uid != 0;
+}
+
+/* Calls each line's handler for the "* n FETCH" lines of an answer. */
+typedef void (*fetch_line_fn)(const char *line, size_t len, void *ud);
+
+static void each_fetch_line(const char *text, fetch_line_fn fn, void *ud)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t ll = len;
+        while (ll && p[ll - 1] == '\r')
+            ll--;
+        if (ll > 2 && p[0] == '*' && memmem(p, ll, " FETCH (", 8))
+            fn(p, ll, ud);
+        p += nl ? len + 1 : len;
+    }
+}
+
+typedef struct refresh_ctx {
+    imap *im;
+    const char *folder;
+    unsigned long min_uid; /* new messages: "n:*" also answers the last one below n */
+    er_mail_delta *d;
+    fetched *retry; /* messages whose envelope came as a literal */
+    size_t nretry, cap;
+    er_strv *present; /* flags pass: the UIDs still there, when collected */
+} refresh_ctx;
+
+static void on_new_line(const char *line, size_t len, void *ud)
+{
+    refresh_ctx *c = ud;
+    er_buf h = ER_BUF_INIT;
+    fetched f;
+    if (!parse_fetch_line(line, len, &f, &h) || f.uid < c->min_uid) {
+        er_buf_release(&h);
+        return;
+    }
+    if (!f.has_env) {
+        if (c->nretry == c->cap) {
+            c->cap = c->cap ? c->cap * 2 : 8;
+            c->retry = er_xrealloc(c->retry, c->cap * sizeof *c->retry);
+        }
+        c->retry[c->nretry++] = f;
+        er_buf_release(&h);
+        return;
+    }
+    er_mail_meta *m = er_mail_delta_add(c->d);
+    m->s.id = er_xasprintf("%s:%lu", c->folder, f.uid);
+    m->s.unread = !f.seen;
+    m->s.size = f.size;
+    m->deleted = f.deleted;
+    m->sort_key = (int64_t)f.uid;
+    er_mime_summary(h.ptr, h.len, &m->s.from, &m->s.to, &m->s.subject, &m->s.date,
+                    &m->s.message_id);
+    er_buf_release(&h);
+}
+
+static void on_flags_line(const char *line, size_t len, void *ud)
+{
+    refresh_ctx *c = ud;
+    fetched f;
+    if (!parse_fetch_line(line, len, &f, NULL) || f.uid >= c->min_uid)
+        return;
+    er_mail_meta *m = er_mail_delta_add(c->d);
+    m->s.id = er_xasprintf("%s:%lu", c->folder, f.uid);
+    m->s.unread = !f.seen;
+    m->deleted = f.deleted;
+    m->flags_only = true;
+    if (c->present)
+        er_strv_push(c->present, m->s.id);
+}
+
+/* The envelopes of UIDs from first on. */
+static int fetch_new(refresh_ctx *c, unsigned long first, er_error *err)
+{
+    er_buf b;
+    er_buf_init(&b, READ_MAX * 4);
+    char *url = folder_url(c->im, c->folder, NULL);
+    char *cmd = er_xasprintf("UID FETCH %lu:* (UID FLAGS RFC822.SIZE ENVELOPE)", first);
+    int rc = imap_do(c->im, url, cmd, &b, err);
+    free(cmd);
+    free(url);
+    c->min_uid = first;
+    if (!rc)
+        each_fetch_line(er_buf_cstr(&b), on_new_line, c);
+    er_buf_release(&b);
+    for (size_t i = 0; !rc && i < c->nretry; i++) {
+        const fetched *f = &c->retry[i];
+        er_buf h;
+        er_buf_init(&h, READ_MAX);
+        rc = fetch_section(c->im, c->folder, f->uid, "HEADER", &h, err);
+        meta mt = { f->uid, f->seen, f->size };
+        if (!rc && !mt.seen)
+            restore_unseen(c->im, c->folder, &mt, 1);
+        if (!rc && h.len) {
+            er_mail_meta *m = er_mail_delta_add(c->d);
+            m->s.id = er_xasprintf("%s:%lu", c->folder, f->uid);
+            m->s.unread = !f->seen;
+            m->s.size = f->size;
+            m->deleted = f->deleted;
+            m->sort_key = (int64_t)f->uid;
+            er_mime_summary(h.ptr, h.len, &m->s.from, &m->s.to, &m->s.subject, &m->s.date,
+                            &m->s.message_id);
+        }
+        er_buf_release(&h);
+    }
+    return rc;
+}
+
+/* The UIDs of the folder below below (UID SEARCH), as ids. */
+static int present_uids(imap *im, const char *folder, int64_t below, er_strv *ids, er_error *err)
+{
+    er_buf b;
+    er_buf_init(&b, READ_MAX);
+    char *url = folder_url(im, folder, NULL);
+    char *cmd = er_xasprintf("UID SEARCH UID 1:%lld", (long long)(below > 1 ? below - 1 : 1));
+    int rc = imap_do(im, url, cmd, &b, err);
+    unsigned long *uids = NULL;
+    size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
+    for (size_t i = 0; i < n; i++) {
+        if ((int64_t)uids[i] >= below)
+            continue;
+        char *id = er_xasprintf("%s:%lu", folder, uids[i]);
+        er_strv_push(ids, id);
+        free(id);
+    }
+    free(uids);
+    free(url);
+    free(cmd);
+    er_buf_release(&b);
+    return rc;
+}
+
+static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, size_t max,
+                        er_mail_delta *d, char **label, er_error *err)
+{
+    imap *im = as_imap(m);
+    *label = NULL;
+    folder_status st;
+    int rc = folder_status_of(im, folder, &st, err);
+    if (rc)
+        return rc;
+    if (state->validity && state->validity != st.validity)
+        er_log(ER_LOG_INFO, "mail", "UIDVALIDITY of '%s' changed: its cache starts again", folder);
+    if (state->validity != st.validity) {
+        memset(state, 0, sizeof *state);
+        d->reset = true;
+    }
+    bool full = state->validity == 0;
+    if (!full && st.next == state->next && st.messages == state->count && st.modseq != 0 &&
+        st.modseq == state->modseq)
+        return 0; /* nothing arrived, left or changed */
+    refresh_ctx c = { .im = im, .folder = folder, .d = d };
+    unsigned long first = full ? 1 : (unsigned long)state->next;
+    bool complete = full ? true : state->complete;
+    if (full && (size_t)st.messages > max) {
+        /* only the newest max: from the max-th highest UID on */
+        er_strv all = ER_STRV_INIT;
+        rc = present_uids(im, folder, st.next, &all, err);
+        if (!rc && all.n > max) {
+            const char *colon = strrchr(all.v[all.n - max], ':');
+            first = strtoul(colon + 1, NULL, 10);
+            complete = false;
+        }
+        er_strv_free(&all);
+    }
+    if (!rc && (unsigned long)st.next > first)
+        rc = fetch_new(&c, first, err);
+    if (!rc && !full && state->next > 1) {
+        /* flags of the messages cached before; and which of them are gone */
+        er_buf b;
+        er_buf_init(&b, READ_MAX * 4);
+        char *url = folder_url(im, folder, NULL);
+        bool condstore = st.modseq != 0 && state->modseq != 0;
+        char *cmd =
+            condstore ? er_xasprintf("UID FETCH 1:%lld (UID FLAGS) (CHANGEDSINCE %lld)",
+                                     (long long)(state->next - 1), (long long)state->modseq)
+                      : er_xasprintf("UID FETCH 1:%lld (UID FLAGS)", (long long)(state->next - 1));
+        er_strv present = ER_STRV_INIT;
+        c.present = condstore ? NULL : &present;
+        c.min_uid = (unsigned long)state->next;
+        rc = imap_do(im, url, cmd, &b, err);
+        if (!rc)
+            each_fetch_line(er_buf_cstr(&b), on_flags_line, &c);
+        size_t arrived = 0;
+        for (size_t i = 0; i < d->n; i++)
+            arrived += !d->v[i].flags_only;
+        /* With mod-sequences only a count that does not add up tells of
+         * messages expunged; without, the flags pass listed the survivors. */
+        bool expunged = st.messages != state->count + (int64_t)arrived;
+        if (!rc && condstore && expunged)
+            rc = present_uids(im, folder, state->next, &present, err);
+        if (!rc && (!condstore || expunged)) {
+            d->prune = true;
+            d->keep = present;
+            d->prune_below = state->next;
+            memset(&present, 0, sizeof present);
+        }
+        er_strv_free(&present);
+        free(cmd);
+        free(url);
+        er_buf_release(&b);
+    }
+    free(c.retry);
+    if (rc)
+        return rc;
+    state->validity = st.validity;
+    state->next = st.next;
+    state->modseq = st.modseq;
+    state->count = st.messages;
+    state->complete = complete;
+    return 0;
+}
+
 const er_mail_backend er_mail_imap_backend = {
     .version = ER_MAIL_BACKEND_VERSION,
     .scheme = "imap",
@@ -1026,4 +1452,5 @@ const er_mail_backend er_mail_imap_backend = {
     .send = imap_send,
     .flag = imap_flag,
     .move = imap_move,
+    .refresh = imap_refresh,
 };

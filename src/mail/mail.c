@@ -3,6 +3,7 @@
 #include "errand/mail.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
+#include "errand/store_mail.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -12,6 +13,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
+
+/* Messages the cache keeps for a scope whose server has more (the newest). */
+#define CACHE_MAX 5000
 
 static const er_mail_backend *const backends[] = { &er_mail_imap_backend, &er_mail_gmail_backend };
 
@@ -181,17 +186,38 @@ int er_mail_check_url(const char *url, bool *loopback, er_error *err)
     return rc;
 }
 
+/* The cache is on unless the account says cache = off, and needs the store. */
+static int open_cached(er_mail **out, const er_mail_backend *be, const er_mail_account *acct,
+                       er_error *err)
+{
+    int rc = be->open(out, acct, err);
+    const char *setting = acct->cfg ? er_config_mail(acct->cfg, acct->name, "cache") : NULL;
+    bool off = setting && (strcasecmp(setting, "off") == 0 || strcasecmp(setting, "false") == 0 ||
+                           strcmp(setting, "0") == 0 || strcasecmp(setting, "no") == 0);
+    if (!rc && acct->store && !off && be->version >= 3 && be->refresh) {
+        (*out)->cache = acct->store;
+        /* The name with what it points at: an account moved to another
+         * mailbox starts a cache of its own. */
+        (*out)->cache_account =
+            er_xasprintf("%s %s %s", acct->name, acct->user ? acct->user : "",
+                         acct->provider ? (acct->credential ? acct->credential : "")
+                                        : (acct->imap_url ? acct->imap_url : ""));
+        (*out)->cache_max = CACHE_MAX;
+    }
+    return rc;
+}
+
 int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err)
 {
     *out = NULL;
     if (acct->provider)
-        return er_mail_gmail_backend.open(out, acct, err);
+        return open_cached(out, &er_mail_gmail_backend, acct, err);
     if (!acct->imap_url)
         return er_error_set(err, ER_EINVAL, "mail account '%s' has no imap_url", acct->name);
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++) {
         size_t sl = strlen(backends[i]->scheme);
         if (strncasecmp(acct->imap_url, backends[i]->scheme, sl) == 0)
-            return backends[i]->open(out, acct, err);
+            return open_cached(out, backends[i], acct, err);
     }
     return er_error_set(err, ER_EINVAL, "mail account '%s': no backend for '%s'", acct->name,
                         acct->imap_url);
@@ -199,8 +225,10 @@ int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err)
 
 void er_mail_close(er_mail *m)
 {
-    if (m)
+    if (m) {
+        free(m->cache_account);
         m->be->close(m);
+    }
 }
 
 int er_mail_folders(er_mail *m, er_strv *out, er_error *err)
@@ -208,11 +236,117 @@ int er_mail_folders(er_mail *m, er_strv *out, er_error *err)
     return m->be->folders(m, out, err);
 }
 
+er_mail_meta *er_mail_delta_add(er_mail_delta *d)
+{
+    if (d->n == d->cap) {
+        d->cap = d->cap ? d->cap * 2 : 32;
+        d->v = er_xrealloc(d->v, d->cap * sizeof *d->v);
+    }
+    er_mail_meta *m = &d->v[d->n++];
+    memset(m, 0, sizeof *m);
+    return m;
+}
+
+void er_mail_delta_release(er_mail_delta *d)
+{
+    for (size_t i = 0; i < d->n; i++) {
+        er_mail_summary *s = &d->v[i].s;
+        free(s->id);
+        free(s->from);
+        free(s->to);
+        free(s->subject);
+        free(s->date);
+        free(s->message_id);
+        free(d->v[i].labels);
+    }
+    free(d->v);
+    er_strv_free(&d->removed);
+    er_strv_free(&d->keep);
+    memset(d, 0, sizeof *d);
+}
+
+int er_mail_date_day(const char *date)
+{
+    if (er_str_empty(date))
+        return 0;
+    const char *comma = strchr(date, ',');
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    if (!strptime(comma ? comma + 1 : date, " %d %b %Y", &tm))
+        return 0;
+    return (tm.tm_year + 1900) * 10000 + (tm.tm_mon + 1) * 100 + tm.tm_mday;
+}
+
+static bool ascii(const char *s)
+{
+    for (; s && *s; s++)
+        if ((unsigned char)*s >= 0x80)
+            return false;
+    return true;
+}
+
+/* What the cache can answer: header fields and flags, not body text (nor,
+ * for a mailbox-wide cache, the bins it does not hold); non-ASCII text is
+ * matched by the server, whose case folding knows more than LOWER's. */
+static bool cacheable(const er_mail *m, const er_mail_query *q)
+{
+    if (!er_str_empty(q->text) || !er_str_empty(q->references))
+        return false;
+    if (!ascii(q->from) || !ascii(q->to) || !ascii(q->subject))
+        return false;
+    if (m->be->refresh_mailbox && q->folder &&
+        (strcasecmp(q->folder, "TRASH") == 0 || strcasecmp(q->folder, "SPAM") == 0))
+        return false;
+    return true;
+}
+
+/* Refreshes the scope, then queries it; *answered false when the cache,
+ * holding only the newest messages, found fewer than asked for. */
+static int cached_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
+                         bool *answered, er_error *err)
+{
+    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
+    const char *scope = m->be->refresh_mailbox ? "" : folder;
+    er_mail_sync state;
+    bool found = false;
+    int rc = er_store_mail_sync_get(m->cache, m->cache_account, scope, &state, &found, err);
+    er_mail_delta d = { 0 };
+    char *label = NULL;
+    if (!rc)
+        rc = m->be->refresh(m, folder, &state, m->cache_max, &d, &label, err);
+    if (!rc)
+        rc = er_store_mail_apply(m->cache, m->cache_account, scope, &state, &d, err);
+    er_mail_delta_release(&d);
+    static const char *const bins[] = { "TRASH", "SPAM", NULL };
+    if (!rc)
+        rc = er_store_mail_query(m->cache, m->cache_account, scope, q, label,
+                                 m->be->refresh_mailbox ? bins : NULL, out, n, err);
+    free(label);
+    size_t limit = q->limit ? q->limit : 20;
+    *answered = !rc && (state.complete || *n >= limit);
+    return rc;
+}
+
 int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
                    er_error *err)
 {
     *out = NULL;
     *n = 0;
+    if (m->cache && cacheable(m, q)) {
+        bool answered = false;
+        er_error e = { 0 };
+        int rc = cached_search(m, q, out, n, &answered, &e);
+        if (!rc && answered)
+            return 0;
+        if (rc == ER_EAUTH) /* the server would say the same */
+            return er_error_set(err, rc, "%s", e.msg);
+        if (rc)
+            er_log(ER_LOG_WARN, "mail", "mail cache of '%s': %s; asking the server",
+                   m->cache_account, e.msg);
+        er_mail_summaries_free(*out, *n);
+        *out = NULL;
+        *n = 0;
+    }
     return m->be->search(m, q, out, n, err);
 }
 

@@ -49,8 +49,14 @@ static int open_account(const er_tool_ctx *ctx, const cJSON *args, er_mail_accou
         er_mail_account_resolve(acct, er_env_config(ctx->env), er_json_str(args, "account"), err);
     if (rc)
         return rc;
-    if (acct->provider) /* Gmail's tokens live in the store */
+    if (acct->provider) { /* Gmail's tokens live in the store */
         rc = er_env_store(ctx->env, &acct->store, err);
+    } else {
+        /* The metadata cache's only: without a store, searches ask the server. */
+        er_error ignore = { 0 };
+        if (er_env_store(ctx->env, &acct->store, &ignore) != 0)
+            acct->store = NULL;
+    }
     if (!rc)
         rc = er_mail_open(m, acct, err);
     if (rc)

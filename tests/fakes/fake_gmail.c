@@ -23,8 +23,19 @@
  *                            metadataHeaders), minimal; labelIds, threadId
  *   POST …/me/messages       insert {raw, labelIds};  …/send {raw}: SENT
  *   POST …/me/messages/ID/modify {addLabelIds, removeLabelIds};  …/trash
+ *   DELETE …/me/messages/ID  gone for good (204)
  *   GET  …/me/threads/ID     the thread's messages, oldest first
  *   POST …/me/drafts         {message:{raw}} → {id, message}
+ *   GET  …/me/history        startHistoryId (404 when older than the kept
+ *                            history), historyTypes, maxResults, pageToken →
+ *                            {history:[{id, messages, messagesAdded |
+ *                            messagesDeleted | labelsAdded | labelsRemoved}],
+ *                            historyId, nextPageToken}: one record per change
+ *                            since the start id, oldest first
+ *   POST /batch/gmail/v1     multipart/mixed of application/http parts, each
+ *                            a GET …/me/messages/ID; answered multipart/mixed
+ *                            with one application/http response per part, in
+ *                            order, Content-ID response-…; 400 past 100 parts
  * The mailbox: --mailbox DIR's *.eml by name, oldest first, in INBOX and
  * unread; a loaded message threads under the one its In-Reply-To names, an
  * added one under the threadId it comes with.
@@ -35,6 +46,12 @@
  *                            from the Nth API request on (a token dying mid-listing)
  *   POST /_fake/revoke_all   every refresh token is revoked (invalid_grant)
  *   POST /_fake/ttl?seconds=N   access tokens issued from now live N seconds
+ *   POST /_fake/throttle?count=N&status=429|403&retry_after=S   the next N API
+ *                            requests are refused as over quota (429
+ *                            rateLimitExceeded, 403 userRateLimitExceeded),
+ *                            with Retry-After: S when given
+ *   POST /_fake/expire_history   every history id issued so far is too old
+ *                            (history.list answers 404 for it)
  *   GET  /_fake/stats        counters and the last tokens issued, as JSON
  *   GET  /_fake/messages     every message's id, threadId, labelIds, messageId
  *
@@ -85,7 +102,14 @@ static struct {
     token access[MAX_TOKENS], refresh[MAX_TOKENS];
     int ngrants, naccess, nrefresh;
     int codes_issued, exchanges, refreshes, profiles, unauthorized, revoked, invalid_grants;
-} F = { .lock = PTHREAD_MUTEX_INITIALIZER, .access_ttl = 3600, .email = "me@example.test" };
+    int throttle, throttle_status, throttled; /* requests still to refuse, how, how many were */
+    long retry_after;                         /* seconds; < 0: no Retry-After header */
+} F = { .lock = PTHREAD_MUTEX_INITIALIZER,
+        .access_ttl = 3600,
+        .email = "me@example.test",
+        .retry_after = -1 };
+
+static long long mailbox_history(void);
 
 static int64_t now_s(void)
 {
@@ -422,12 +446,59 @@ static int unauthenticated(struct mg_connection *c)
     return 401;
 }
 
+/* Over quota, as Google answers it: 429 rateLimitExceeded or 403
+ * userRateLimitExceeded, in its error shape. */
+static int throttled(struct mg_connection *c)
+{
+    pthread_mutex_lock(&F.lock);
+    bool refuse = F.throttle > 0;
+    int status = F.throttle_status == 403 ? 403 : 429;
+    long after = F.retry_after;
+    if (refuse) {
+        F.throttle--;
+        F.throttled++;
+    }
+    pthread_mutex_unlock(&F.lock);
+    if (!refuse)
+        return 0;
+    const char *reason = status == 403 ? "userRateLimitExceeded" : "rateLimitExceeded";
+    cJSON *j = cJSON_CreateObject(), *e = cJSON_CreateObject(), *errs = cJSON_CreateArray(),
+          *one = cJSON_CreateObject();
+    er_json_add_num(e, "code", status);
+    er_json_add_str(e, "message",
+                    status == 403 ? "User-rate limit exceeded" : "Rate Limit Exceeded");
+    er_json_add_str(one, "domain", "usageLimits");
+    er_json_add_str(one, "reason", reason);
+    cJSON_AddItemToArray(errs, one);
+    er_json_add(e, "errors", errs);
+    er_json_add_str(e, "status", "RESOURCE_EXHAUSTED");
+    er_json_add(j, "error", e);
+    char *s = er_json_print(j), extra[64] = "";
+    cJSON_Delete(j);
+    if (after >= 0)
+        snprintf(extra, sizeof extra, "Retry-After: %ld\r\n", after);
+    reply(c, status, "application/json; charset=UTF-8", extra, s);
+    free(s);
+    return status;
+}
+
+/* Every API request: quota first (Google refuses before it looks at the
+ * token), then the token. */
+static int gate(struct mg_connection *c)
+{
+    int rc = throttled(c);
+    if (!rc && !bearer_ok(c))
+        rc = unauthenticated(c);
+    return rc;
+}
+
 static int profile(struct mg_connection *c, void *cb)
 {
     (void)cb;
     record("GET", "/gmail/v1/users/me/profile", NULL);
-    if (!bearer_ok(c))
-        return unauthenticated(c);
+    int gated = gate(c);
+    if (gated)
+        return gated;
     pthread_mutex_lock(&F.lock);
     F.profiles++;
     pthread_mutex_unlock(&F.lock);
@@ -435,7 +506,11 @@ static int profile(struct mg_connection *c, void *cb)
     er_json_add_str(j, "emailAddress", F.email);
     er_json_add_num(j, "messagesTotal", 0);
     er_json_add_num(j, "threadsTotal", 0);
-    er_json_add_str(j, "historyId", "1");
+    char hist[24];
+    pthread_mutex_lock(&F.lock);
+    snprintf(hist, sizeof hist, "%lld", mailbox_history());
+    pthread_mutex_unlock(&F.lock);
+    er_json_add_str(j, "historyId", hist);
     return reply_json(c, 200, j);
 }
 
@@ -451,6 +526,7 @@ typedef struct msg {
     char *raw;
     size_t len;
     int64_t internal; /* ms since the epoch: the order of the mailbox */
+    bool gone;        /* deleted for good (messages.delete) */
 } msg;
 
 static struct {
@@ -459,7 +535,43 @@ static struct {
     char user_labels[MAX_LABELS][64];
     int nuser;
     long page; /* messages.list's largest page (Google's cap is 500) */
+    int histories, batches, deleted;
 } B = { .page = 500 };
+
+/* The mailbox's history: one record per change, ids growing from 1000. */
+#define MAX_HISTORY 8192
+enum { H_ADDED, H_DELETED, H_LABEL_ADDED, H_LABEL_REMOVED };
+static const char *const history_types[] = { "messagesAdded", "messagesDeleted", "labelsAdded",
+                                             "labelsRemoved" };
+static struct {
+    struct {
+        long long id;
+        int type, msg;
+        char label[32];
+    } r[MAX_HISTORY];
+    int n;
+    long long last, floor; /* the newest id; ids below floor are expired */
+} H = { .last = 1000 };
+
+static long long mailbox_history(void)
+{
+    return H.last;
+}
+
+static void history_add(int type, int msg_index, const char *label)
+{
+    H.last++;
+    if (H.n == MAX_HISTORY) { /* the oldest go, and with them the ids before them */
+        memmove(&H.r[0], &H.r[1], sizeof H.r[0] * (MAX_HISTORY - 1));
+        H.n--;
+        H.floor = H.r[0].id - 1;
+    }
+    H.r[H.n].id = H.last;
+    H.r[H.n].type = type;
+    H.r[H.n].msg = msg_index;
+    er_strlcpy(H.r[H.n].label, label ? label : "", sizeof H.r[0].label);
+    H.n++;
+}
 
 static const char *const system_labels[] = { "INBOX",  "SENT",    "DRAFT",     "TRASH", "SPAM",
                                              "UNREAD", "STARRED", "IMPORTANT", NULL };
@@ -509,13 +621,17 @@ static void msg_label(msg *m, const char *label, bool add)
 {
     for (int i = 0; i < m->nlabels; i++)
         if (strcmp(m->labels[i], label) == 0) {
-            if (!add)
+            if (!add) {
                 memmove(m->labels[i], m->labels[i + 1],
                         sizeof m->labels[0] * (size_t)(m->nlabels-- - i - 1));
+                history_add(H_LABEL_REMOVED, (int)(m - B.m), label);
+            }
             return;
         }
-    if (add && m->nlabels < MAX_LABELS)
+    if (add && m->nlabels < MAX_LABELS) {
         er_strlcpy(m->labels[m->nlabels++], label, sizeof m->labels[0]);
+        history_add(H_LABEL_ADDED, (int)(m - B.m), label);
+    }
 }
 
 static bool label_known(const char *id)
@@ -554,13 +670,14 @@ static msg *box_add(const char *raw, size_t len, bool by_headers)
     for (int i = 0; by_headers && irt[0] && i < B.n - 1; i++)
         if (strcmp(B.m[i].mid, irt) == 0)
             er_strlcpy(m->thread, B.m[i].thread, sizeof m->thread);
+    history_add(H_ADDED, B.n - 1, NULL);
     return m;
 }
 
 static msg *box_find(const char *id)
 {
     for (int i = 0; i < B.n; i++)
-        if (strcmp(B.m[i].id, id) == 0)
+        if (!B.m[i].gone && strcmp(B.m[i].id, id) == 0)
             return &B.m[i];
     return NULL;
 }
@@ -723,6 +840,8 @@ static int list_messages(struct mg_connection *c, const char *qs)
     B.lists++;
     for (int i = B.n - 1; i >= 0 && !bad; i--) { /* newest first */
         const msg *m = &B.m[i];
+        if (m->gone)
+            continue;
         bool bin = strcmp(label, "TRASH") == 0 || strcmp(label, "SPAM") == 0;
         bool hidden = !bin && (msg_has(m, "TRASH") || msg_has(m, "SPAM"));
         if ((label[0] && !msg_has(m, label)) || hidden || !match_q(m, q, &bad))
@@ -837,8 +956,9 @@ static int messages(struct mg_connection *c, void *cb)
     const char *uri = ri->local_uri + strlen("/gmail/v1/users/me/messages");
     bool post = strcmp(ri->request_method, "POST") == 0;
     record(ri->request_method, ri->local_uri, NULL);
-    if (!bearer_ok(c))
-        return unauthenticated(c);
+    int gated = gate(c);
+    if (gated)
+        return gated;
     cJSON *body = post ? read_json(c) : NULL;
     pthread_mutex_lock(&F.lock);
     int rc;
@@ -876,8 +996,15 @@ static int messages(struct mg_connection *c, void *cb)
         if (slash)
             er_strlcpy(verb, slash + 1, sizeof verb);
         msg *m = box_find(id);
+        bool del = strcmp(ri->request_method, "DELETE") == 0;
         if (!m) {
             rc = api_error(c, 404, "Requested entity was not found.");
+        } else if (del && !verb[0]) {
+            m->gone = true;
+            B.deleted++;
+            history_add(H_DELETED, (int)(m - B.m), NULL);
+            reply(c, 204, "application/json", NULL, "");
+            rc = 204;
         } else if (!post && !verb[0]) {
             char fmt[16] = "full";
             var(ri->query_string, "format", fmt, sizeof fmt);
@@ -928,14 +1055,15 @@ static int threads(struct mg_connection *c, void *cb)
     const struct mg_request_info *ri = mg_get_request_info(c);
     const char *uri = ri->local_uri + strlen("/gmail/v1/users/me/threads");
     record(ri->request_method, ri->local_uri, NULL);
-    if (!bearer_ok(c))
-        return unauthenticated(c);
+    int gated = gate(c);
+    if (gated)
+        return gated;
     pthread_mutex_lock(&F.lock);
     cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "messages");
     const char *id = *uri == '/' ? uri + 1 : "";
     er_json_add_str(j, "id", id);
     for (int i = 0; i < B.n; i++) /* oldest first, as Gmail lists a thread */
-        if (strcmp(B.m[i].thread, id) == 0)
+        if (!B.m[i].gone && strcmp(B.m[i].thread, id) == 0)
             cJSON_AddItemToArray(a, msg_json(&B.m[i], "minimal", NULL));
     int rc = cJSON_GetArraySize(a)
                  ? reply_json(c, 200, j)
@@ -949,8 +1077,9 @@ static int drafts(struct mg_connection *c, void *cb)
     (void)cb;
     const struct mg_request_info *ri = mg_get_request_info(c);
     record(ri->request_method, ri->local_uri, NULL);
-    if (!bearer_ok(c))
-        return unauthenticated(c);
+    int gated = gate(c);
+    if (gated)
+        return gated;
     cJSON *body = read_json(c);
     pthread_mutex_lock(&F.lock);
     int rc;
@@ -978,8 +1107,9 @@ static int labels(struct mg_connection *c, void *cb)
 {
     (void)cb;
     record("GET", "/gmail/v1/users/me/labels", NULL);
-    if (!bearer_ok(c))
-        return unauthenticated(c);
+    int gated = gate(c);
+    if (gated)
+        return gated;
     cJSON *j = cJSON_CreateObject(), *a = cJSON_AddArrayToObject(j, "labels");
     for (int i = 0; system_labels[i]; i++) {
         cJSON *l = cJSON_CreateObject();
@@ -1000,6 +1130,182 @@ static int labels(struct mg_connection *c, void *cb)
     return reply_json(c, 200, j);
 }
 
+/* users.history.list. */
+static int history(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    record("GET", ri->local_uri, NULL);
+    int gated = gate(c);
+    if (gated)
+        return gated;
+    const char *qs = ri->query_string;
+    char start[32] = "", tok[32] = "", max[16] = "", type[32];
+    if (!var(qs, "startHistoryId", start, sizeof start) || !start[0])
+        return api_error(c, 400, "Missing required parameter startHistoryId");
+    var(qs, "pageToken", tok, sizeof tok);
+    long lim = var(qs, "maxResults", max, sizeof max) ? strtol(max, NULL, 10) : 100;
+    if (lim <= 0 || lim > 500)
+        lim = 500;
+    bool want[4] = { false, false, false, false }, any = false;
+    for (int k = 0;
+         qs && mg_get_var2(qs, strlen(qs), "historyTypes", type, sizeof type, (size_t)k) > 0; k++)
+        for (int t = 0; t < 4; t++)
+            if (strcmp(type, history_types[t]) == 0)
+                want[t] = any = true;
+    long long from = strtoll(start, NULL, 10);
+    long skip = tok[0] ? strtol(tok, NULL, 10) : 0;
+    pthread_mutex_lock(&F.lock);
+    B.histories++;
+    if (from < H.floor) {
+        pthread_mutex_unlock(&F.lock);
+        return api_error(c, 404, "Requested entity was not found.");
+    }
+    cJSON *j = cJSON_CreateObject(), *a = cJSON_CreateArray();
+    long seen = 0, emitted = 0;
+    bool more = false;
+    for (int i = 0; i < H.n; i++) {
+        if (H.r[i].id <= from || (any && !want[H.r[i].type]))
+            continue;
+        if (seen++ < skip)
+            continue;
+        if (emitted == lim) {
+            more = true;
+            break;
+        }
+        const msg *m = &B.m[H.r[i].msg];
+        cJSON *h = cJSON_CreateObject(), *ms = cJSON_AddArrayToObject(h, "messages");
+        char id[24];
+        snprintf(id, sizeof id, "%lld", H.r[i].id);
+        er_json_add_str(h, "id", id);
+        cJSON_AddItemToArray(ms, msg_ref(m, false));
+        cJSON *ch = cJSON_AddArrayToObject(h, history_types[H.r[i].type]),
+              *e = cJSON_CreateObject();
+        er_json_add(e, "message", msg_ref(m, true));
+        if (H.r[i].type >= H_LABEL_ADDED)
+            cJSON_AddItemToArray(cJSON_AddArrayToObject(e, "labelIds"),
+                                 cJSON_CreateString(H.r[i].label));
+        cJSON_AddItemToArray(ch, e);
+        cJSON_AddItemToArray(a, h);
+        emitted++;
+    }
+    if (emitted)
+        er_json_add(j, "history", a);
+    else
+        cJSON_Delete(a);
+    char hist[32];
+    snprintf(hist, sizeof hist, "%lld", H.last);
+    er_json_add_str(j, "historyId", hist);
+    if (more) {
+        char next[32];
+        snprintf(next, sizeof next, "%ld", skip + emitted);
+        er_json_add_str(j, "nextPageToken", next);
+    }
+    pthread_mutex_unlock(&F.lock);
+    return reply_json(c, 200, j);
+}
+
+/* The batch endpoint: each part an application/http request; only
+ * messages.get is served inside a batch here. */
+static int batch(struct mg_connection *c, void *cb)
+{
+    (void)cb;
+    const struct mg_request_info *ri = mg_get_request_info(c);
+    record(ri->request_method, ri->local_uri, NULL);
+    int gated = gate(c);
+    if (gated)
+        return gated;
+    const char *ct = mg_get_header(c, "Content-Type"), *bp = ct ? strstr(ct, "boundary=") : NULL;
+    if (strcmp(ri->request_method, "POST") != 0 || !ct || !er_str_starts(ct, "multipart/mixed") ||
+        !bp)
+        return api_error(c, 400, "Batch requests must be multipart/mixed with a boundary");
+    char delim[128];
+    snprintf(delim, sizeof delim, "--%.*s", (int)strcspn(bp + 9, "; \""), bp + 9 + (bp[9] == '"'));
+    er_buf body = ER_BUF_INIT;
+    char chunk[8192];
+    int r;
+    while ((r = mg_read(c, chunk, sizeof chunk)) > 0)
+        er_buf_append(&body, chunk, (size_t)r);
+    const char *b = er_buf_cstr(&body);
+    er_buf out = ER_BUF_INIT;
+    const char *answer_boundary = "batch_fake_answer";
+    int parts = 0, status = 200;
+    pthread_mutex_lock(&F.lock);
+    B.batches++;
+    for (const char *p = strstr(b, delim); p;) {
+        p += strlen(delim);
+        if (er_str_starts(p, "--"))
+            break; /* the closing delimiter */
+        const char *next = strstr(p, delim);
+        const char *hdr_end = strstr(p, "\r\n\r\n");
+        if (!hdr_end || (next && hdr_end > next))
+            break;
+        char cid[128] = "";
+        const char *cidp = strcasestr(p, "Content-ID:");
+        if (cidp && cidp < hdr_end) {
+            cidp += 11;
+            while (*cidp == ' ' || *cidp == '<')
+                cidp++;
+            size_t l = strcspn(cidp, ">\r\n");
+            snprintf(cid, sizeof cid, "%.*s", (int)(l < 100 ? l : 100), cidp);
+        }
+        const char *line = hdr_end + 4;
+        char method[16] = "", target[1024] = "";
+        sscanf(line, "%15s %1023s", method, target);
+        if (++parts > 100) {
+            status = 400;
+            break;
+        }
+        int code = 404;
+        cJSON *j = NULL;
+        const char *prefix = "/gmail/v1/users/me/messages/";
+        if (strcmp(method, "GET") == 0 && er_str_starts(target, prefix)) {
+            char id[32] = "", *q = strchr(target, '?');
+            size_t il = (q ? (size_t)(q - target) : strlen(target)) - strlen(prefix);
+            if (il < sizeof id) {
+                memcpy(id, target + strlen(prefix), il);
+                id[il] = '\0';
+            }
+            msg *m = box_find(id);
+            if (m) {
+                char fmt[16] = "full";
+                var(q ? q + 1 : "", "format", fmt, sizeof fmt);
+                B.gets++;
+                j = msg_json(m, fmt, q ? q + 1 : "");
+                code = 200;
+            }
+        }
+        if (!j) {
+            j = cJSON_CreateObject();
+            cJSON *e = cJSON_CreateObject();
+            er_json_add_num(e, "code", 404);
+            er_json_add_str(e, "message", "Requested entity was not found.");
+            er_json_add(j, "error", e);
+        }
+        char *s = er_json_print(j);
+        cJSON_Delete(j);
+        er_buf_printf(&out,
+                      "--%s\r\nContent-Type: application/http\r\nContent-ID: <response-%s>\r\n\r\n"
+                      "HTTP/1.1 %d %s\r\nContent-Type: application/json; charset=UTF-8\r\n"
+                      "Content-Length: %zu\r\n\r\n%s\r\n",
+                      answer_boundary, cid, code, code == 200 ? "OK" : "Not Found", strlen(s), s);
+        free(s);
+        p = next;
+    }
+    pthread_mutex_unlock(&F.lock);
+    er_buf_release(&body);
+    if (status != 200) {
+        er_buf_release(&out);
+        return api_error(c, 400, "Too many requests in batch.");
+    }
+    er_buf_printf(&out, "--%s--\r\n", answer_boundary);
+    char ctype[96];
+    snprintf(ctype, sizeof ctype, "multipart/mixed; boundary=%s", answer_boundary);
+    reply(c, 200, ctype, NULL, er_buf_cstr(&out));
+    er_buf_release(&out);
+    return 200;
+}
+
 /* ---- test controls ---- */
 
 static int control(struct mg_connection *c, void *cb)
@@ -1010,6 +1316,8 @@ static int control(struct mg_connection *c, void *cb)
     if (strcmp(uri, "/_fake/messages") == 0) {
         cJSON *a = cJSON_CreateArray();
         for (int i = 0; i < B.n; i++) {
+            if (B.m[i].gone)
+                continue;
             cJSON *m = msg_ref(&B.m[i], true);
             er_json_add_str(m, "messageId", B.m[i].mid);
             cJSON_AddItemToArray(a, m);
@@ -1031,6 +1339,14 @@ static int control(struct mg_connection *c, void *cb)
         char secs[32];
         if (var(mg_get_request_info(c)->query_string, "seconds", secs, sizeof secs))
             F.access_ttl = strtol(secs, NULL, 10);
+    } else if (strcmp(uri, "/_fake/throttle") == 0) {
+        const char *qs = mg_get_request_info(c)->query_string;
+        char v[32];
+        F.throttle = var(qs, "count", v, sizeof v) ? (int)strtol(v, NULL, 10) : 1;
+        F.throttle_status = var(qs, "status", v, sizeof v) ? (int)strtol(v, NULL, 10) : 429;
+        F.retry_after = var(qs, "retry_after", v, sizeof v) ? strtol(v, NULL, 10) : -1;
+    } else if (strcmp(uri, "/_fake/expire_history") == 0) {
+        H.floor = H.last + 1;
     } else if (strcmp(uri, "/_fake/revoke_all") == 0) {
         for (int i = 0; i < F.nrefresh && i < MAX_TOKENS; i++)
             F.refresh[i].valid = false;
@@ -1050,6 +1366,11 @@ static int control(struct mg_connection *c, void *cb)
     er_json_add_num(j, "trashed", B.trashed);
     er_json_add_num(j, "lists", B.lists);
     er_json_add_num(j, "gets", B.gets);
+    er_json_add_num(j, "histories", B.histories);
+    er_json_add_num(j, "batches", B.batches);
+    er_json_add_num(j, "deleted", B.deleted);
+    er_json_add_num(j, "throttled", F.throttled);
+    er_json_add_num(j, "history_id", (double)H.last);
     if (F.naccess)
         er_json_add_str(j, "last_access_token", F.access[(F.naccess - 1) % MAX_TOKENS].value);
     if (F.nrefresh)
@@ -1114,6 +1435,8 @@ int main(int argc, char **argv)
     mg_set_request_handler(ctx, "/gmail/v1/users/me/messages", messages, NULL);
     mg_set_request_handler(ctx, "/gmail/v1/users/me/threads", threads, NULL);
     mg_set_request_handler(ctx, "/gmail/v1/users/me/drafts", drafts, NULL);
+    mg_set_request_handler(ctx, "/gmail/v1/users/me/history", history, NULL);
+    mg_set_request_handler(ctx, "/batch/gmail/v1", batch, NULL);
     mg_set_request_handler(ctx, "/_fake/", control, NULL);
     if (fake_publish_port(ctx, port_file) < 0) {
         mg_stop(ctx);

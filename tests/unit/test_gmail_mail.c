@@ -2,7 +2,10 @@
  * against the fake Gmail API (tests/fakes/fake_gmail.c) over the fixture
  * mailbox tests/fixtures/gmail: labels as folders, search mapped onto q with
  * pages of two, raw reads that leave mail unread, threads, drafts, send,
- * labels changed, and a token that dies before a listing. */
+ * labels changed, and a token that dies before a listing; then the
+ * metadata cache (store_mail.h) over the same account: a full listing by
+ * batch gets, hits, incremental refresh by history.list, an expired history
+ * id, and over-quota answers retried. */
 #include "check.h"
 #include "fakes/fake_proc.h"
 #include "tools_util.h"
@@ -121,10 +124,12 @@ static void test_backend(er_mail *m)
 
     /* The limit stops the listing; the fields become Gmail's q. */
     er_mail_query one = { .limit = 1 };
-    er_mail_summaries_free(v, n = search(m, &one, &v));
+    n = search(m, &one, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query from = { .from = "alice", .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &from, &v));
+    n = search(m, &from, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     er_mail_query subj = { .subject = "budget for", .since = "2026-11-03", .limit = 10 };
     n = search(m, &subj, &v);
@@ -133,7 +138,8 @@ static void test_backend(er_mail *m)
         CHECK_STR(v[0].id, reply);
     er_mail_summaries_free(v, n);
     er_mail_query before = { .before = "2026-11-03", .text = "Friday", .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &before, &v));
+    n = search(m, &before, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
     er_mail_query mid = { .message_id = "<lunch-1@example.test>", .limit = 1 };
     n = search(m, &mid, &v);
@@ -147,7 +153,8 @@ static void test_backend(er_mail *m)
           strstr(raw.ptr, "In-Reply-To: <budget-1@example.test>"));
     er_buf_release(&raw);
     er_mail_query unread = { .unread = true, .limit = 10 };
-    er_mail_summaries_free(v, n = search(m, &unread, &v));
+    n = search(m, &unread, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 3);
     CHECK_INT(er_mail_fetch(m, "0000000000000000", &raw, &err), ER_ENOTFOUND);
     er_buf_release(&raw);
@@ -164,7 +171,8 @@ static void test_backend(er_mail *m)
     /* A 401 before a listing: refreshed once, the listing completes. */
     int refreshes = stat_of("refreshes");
     cJSON_Delete(fake_call("POST", "/_fake/expire"));
-    er_mail_summaries_free(v, n = search(m, &all, &v));
+    n = search(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 3);
     CHECK_INT(stat_of("refreshes") - refreshes, 1);
     /* …and between the first page and the second. */
@@ -181,7 +189,8 @@ static void test_backend(er_mail *m)
 
     /* Labels: read, starred, moved. */
     CHECK_OK(er_mail_flag(m, lunch, "\\Seen", true, &err));
-    er_mail_summaries_free(v, n = search(m, &unread, &v));
+    n = search(m, &unread, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     char *moved = NULL;
     CHECK_OK(er_mail_move(m, lunch, "Projects", &moved, &err));
@@ -191,7 +200,8 @@ static void test_backend(er_mail *m)
     n = search(m, &proj, &v);
     CHECK(n == 1 && strcmp(v[0].id, lunch) == 0 && !v[0].unread);
     er_mail_summaries_free(v, n);
-    er_mail_summaries_free(v, n = search(m, &all, &v));
+    n = search(m, &all, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 2);
     CHECK_INT(er_mail_move(m, lunch, "Nowhere", NULL, &err), ER_ENOTFOUND);
 
@@ -223,7 +233,8 @@ static void test_backend(er_mail *m)
     er_strv_free(&rcpts);
     CHECK_INT(stat_of("sent"), 1);
     er_mail_query s = { .folder = "SENT", .message_id = "<sent-1@example.test>", .limit = 1 };
-    er_mail_summaries_free(v, n = search(m, &s, &v));
+    n = search(m, &s, &v);
+    er_mail_summaries_free(v, n);
     CHECK_INT((int)n, 1);
 
     /* An operator Gmail's fake does not know is the API's 400, passed on. */
@@ -233,6 +244,190 @@ static void test_backend(er_mail *m)
     er_mail_summaries_free(v, n);
     free(reply);
     free(lunch);
+}
+
+static bool same_ids(er_mail_summary *a, size_t na, er_mail_summary *b, size_t nb)
+{
+    if (na != nb)
+        return false;
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].id, b[i].id) != 0 || a[i].unread != b[i].unread ||
+            strcmp(a[i].subject, b[i].subject) != 0)
+            return false;
+    return true;
+}
+
+/* A cached search checked against the server's own answer. */
+static size_t both(er_mail *m, const er_mail_query *q, er_mail_summary **v)
+{
+    er_mail_summary *direct = NULL;
+    size_t nd = 0, n = search(m, q, v);
+    er_error err;
+    CHECK_OK(m->be->search(m, q, &direct, &nd, &err));
+    CHECK(same_ids(*v, n, direct, nd));
+    er_mail_summaries_free(direct, nd);
+    return n;
+}
+
+static void test_cache(er_store *st)
+{
+    er_error err;
+    er_config c = { 0 };
+    CHECK_OK(er_config_set(&c, "mail.cached.provider", "gmail", &err));
+    CHECK_OK(er_config_set(&c, "mail.cached.from", "me@example.test", &err));
+    CHECK_OK(er_config_set(&c, "mail.cached.credential", "personal", &err));
+    er_mail_account a;
+    CHECK_OK(er_mail_account_resolve(&a, &c, "cached", &err));
+    a.cfg = &cfg;
+    a.store = st;
+    er_mail *m = NULL;
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    CHECK(m->cache != NULL);
+    er_mail_summary *v = NULL;
+    size_t n;
+    er_mail_query inbox = { .limit = 10 }, unread = { .unread = true, .limit = 10 };
+
+    /* The first search lists the mailbox and gets its metadata in batches. */
+    int lists = stat_of("lists"), gets = stat_of("gets"), batches = stat_of("batches");
+    int messages = stat_of("messages");
+    n = search(m, &inbox, &v);
+    CHECK(n >= 2);
+    er_mail_summaries_free(v, n);
+    CHECK(stat_of("lists") - lists >= 1); /* pages of two */
+    CHECK(stat_of("batches") - batches >= 1);
+    CHECK_INT(stat_of("gets") - gets, messages);
+    n = both(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
+
+    /* A hit: one history.list, nothing listed or fetched. */
+    lists = stat_of("lists");
+    gets = stat_of("gets");
+    int histories = stat_of("histories");
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("lists"), lists);
+    CHECK_INT(stat_of("gets"), gets);
+    CHECK_INT(stat_of("histories") - histories, 1);
+    size_t before = n;
+
+    /* A new message: the history brings it, and only it is fetched. */
+    const char *raw = "From: Erin <erin@example.test>\r\nTo: me@example.test\r\n"
+                      "Subject: Cache news\r\nDate: Tue, 10 Nov 2026 10:00:00 +0000\r\n"
+                      "Message-ID: <cache-1@example.test>\r\n\r\nHello.\r\n";
+    CHECK_OK(er_mail_append(m, "INBOX", "", raw, strlen(raw), &err));
+    gets = stat_of("gets");
+    n = search(m, &inbox, &v);
+    CHECK_INT((int)n, (int)before + 1);
+    if (n)
+        CHECK(strcmp(v[0].subject, "Cache news") == 0 && v[0].unread);
+    char *erin = n ? er_xstrdup(v[0].id) : er_xstrdup("");
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("gets") - gets, 1);
+    CHECK_INT(stat_of("lists"), lists);
+    er_mail_query from = { .from = "ERIN", .limit = 5 };
+    n = both(m, &from, &v);
+    CHECK_INT((int)n, 1);
+    er_mail_summaries_free(v, n);
+    er_mail_query mid = { .message_id = "cache-1@example.test", .limit = 1 };
+    n = both(m, &mid, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query day = { .since = "2026-11-10", .before = "2026-11-11", .limit = 5 };
+    n = both(m, &day, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+
+    /* A label changed elsewhere: labelsRemoved UNREAD. */
+    CHECK_OK(m->be->flag(m, erin, "\\Seen", true, &err));
+    lists = stat_of("lists");
+    n = search(m, &unread, &v);
+    CHECK(n > 0);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(v[i].id, erin) != 0);
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("lists"), lists);
+    n = both(m, &unread, &v);
+    er_mail_summaries_free(v, n);
+
+    /* Deleted for good elsewhere: messagesDeleted takes it out. */
+    char *del = er_xasprintf("/gmail/v1/users/me/messages/%s", erin);
+    er_http_resp dr;
+    char *auth_hdr = NULL;
+    {
+        cJSON *st_j = fake_call("GET", "/_fake/stats");
+        auth_hdr = er_xasprintf(
+            "Authorization: Bearer %s",
+            er_json_str(st_j, "last_access_token") ? er_json_str(st_j, "last_access_token") : "");
+        cJSON_Delete(st_j);
+    }
+    char *del_url = er_xasprintf("%s%s", base, del);
+    const char *hdrs[] = { auth_hdr, NULL };
+    er_http_req dreq = {
+        .url = del_url, .method = "DELETE", .headers = hdrs, .configured_endpoint = true
+    };
+    CHECK_OK(er_http_request(&dr, &dreq, &err));
+    CHECK_INT((int)dr.status, 204);
+    er_http_resp_release(&dr);
+    free(del_url);
+    free(auth_hdr);
+    free(del);
+    lists = stat_of("lists");
+    n = search(m, &inbox, &v);
+    CHECK_INT((int)n, (int)before);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(v[i].id, erin) != 0);
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("lists"), lists);
+    n = both(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
+
+    /* Body text is the server's to search. */
+    lists = stat_of("lists");
+    er_mail_query text = { .text = "Friday", .limit = 5 };
+    n = search(m, &text, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT(stat_of("lists") - lists, 1);
+
+    /* History too old: 404, and the cache is listed again. */
+    cJSON_Delete(fake_call("POST", "/_fake/expire_history"));
+    lists = stat_of("lists");
+    n = both(m, &inbox, &v);
+    CHECK_INT((int)n, (int)before);
+    er_mail_summaries_free(v, n);
+    CHECK(stat_of("lists") - lists >= 2); /* the relisting, and both's own */
+
+    /* Over quota: 429s and 403 userRateLimitExceeded, retried. */
+    int throttled = stat_of("throttled");
+    cJSON_Delete(fake_call("POST", "/_fake/throttle?count=2&status=429&retry_after=0"));
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, (int)before);
+    CHECK_INT(stat_of("throttled") - throttled, 2);
+    cJSON_Delete(fake_call("POST", "/_fake/throttle?count=3&status=403"));
+    n = search(m, &inbox, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, (int)before);
+    CHECK_INT(stat_of("throttled") - throttled, 5);
+    /* …but not forever: past the tries the caller hears of it. */
+    cJSON_Delete(fake_call("POST", "/_fake/throttle?count=50&status=403&retry_after=0"));
+    CHECK(er_mail_search(m, &inbox, &v, &n, &err) != 0);
+    CHECK(strstr(err.msg, "403") != NULL);
+    cJSON_Delete(fake_call("POST", "/_fake/throttle?count=0"));
+
+    /* A search outside the cache's batches still uses one: the plain search. */
+    batches = stat_of("batches");
+    er_mail_summary *direct = NULL;
+    size_t nd = 0;
+    CHECK_OK(m->be->search(m, &inbox, &direct, &nd, &err));
+    CHECK_INT((int)nd, (int)before);
+    CHECK_INT(stat_of("batches") - batches, 1);
+    er_mail_summaries_free(direct, nd);
+    free(erin);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_config_release(&c);
 }
 
 static void test_account(er_store *st)
@@ -254,6 +449,7 @@ static void test_account(er_store *st)
     CHECK_OK(er_mail_open(&m, &a, &err));
     if (m) {
         CHECK(m->be == &er_mail_gmail_backend);
+        CHECK(m->cache == NULL); /* cache = off */
         test_backend(m);
     }
     er_mail_close(m);
@@ -376,9 +572,13 @@ int main(void)
     er_store *st = NULL;
     CHECK_OK(er_store_open(&st, db_url, &err));
     CHECK_OK(er_store_migrate(st, NULL, &err));
+    /* The first account asks Gmail every time (its counts are checked). */
+    CHECK_OK(er_config_set(&cfg, "mail.personal.cache", "off", &err));
+    setenv("ERRAND_HTTP_BACKOFF_MS", "5", 1);
     if (st) {
         CHECK_OK(authorise(st));
         test_account(st);
+        test_cache(st);
     }
     er_store_close(st);
     st = NULL;

@@ -6,7 +6,10 @@
  * OpenSMTPD delivering into its Maildirs, as carol (the reader, variable
  * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob.
  * What was sent is checked in the files OpenSMTPD delivered, after its queue
- * drained (ERRAND_TEST_MAIL_STATE, dovecot.sh settle). */
+ * drained (ERRAND_TEST_MAIL_STATE, dovecot.sh settle).  Last, the metadata
+ * cache (store_mail.h) over carol's mailbox: answers checked against the
+ * server's own search, hits, new mail, flags, expunges and a folder recreated
+ * under a new UIDVALIDITY. */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/config.h"
@@ -14,6 +17,8 @@
 #include "errand/mail.h"
 #include "errand/mail_analyze.h"
 #include "errand/mime.h"
+#include "errand/store.h"
+#include "errand/backend/store_backend.h"
 #include "errand/str.h"
 #include "errand/untrusted.h"
 #include <dirent.h>
@@ -207,6 +212,8 @@ static void test_analyze(void)
 
 /* ---- against the real servers ---- */
 
+static char store_dir[] = "/tmp/errand-test-mail-XXXXXX";
+
 static er_env *env_for(const char *user, const char *pw_var, int imap_port, int smtp_port)
 {
     er_config *cfg = er_xcalloc(1, sizeof *cfg);
@@ -218,6 +225,10 @@ static er_env *env_for(const char *user, const char *pw_var, int imap_port, int 
     CHECK_OK(er_config_set(cfg, "mail.t.smtp_url", smtp, &err));
     CHECK_OK(er_config_set(cfg, "mail.t.user", user, &err));
     CHECK_OK(er_config_set(cfg, "mail.t.password_env", pw_var, &err));
+    /* the tools keep the metadata cache in the store: a private one */
+    char *db = er_xasprintf("sqlite://%s/%s.db", store_dir, user);
+    CHECK_OK(er_config_set(cfg, "store.database_url", db, &err));
+    free(db);
     free(imap);
     free(smtp);
     er_env *env = NULL;
@@ -642,6 +653,186 @@ static void test_server(int imap_port, int smtp_port)
     er_env_close(bob);
 }
 
+static bool same_ids(er_mail_summary *a, size_t na, er_mail_summary *b, size_t nb)
+{
+    if (na != nb) {
+        fprintf(stderr, "cache: %zu messages, server: %zu\n", na, nb);
+        return false;
+    }
+    for (size_t i = 0; i < na; i++)
+        if (strcmp(a[i].id, b[i].id) != 0 || a[i].unread != b[i].unread ||
+            strcmp(a[i].message_id, b[i].message_id) != 0) {
+            fprintf(stderr, "cache: %s, server: %s\n", a[i].id, b[i].id);
+            return false;
+        }
+    return true;
+}
+
+/* A cached search, checked against the server's own answer. */
+static size_t both(er_mail *m, const er_mail_query *q, er_mail_summary **v)
+{
+    er_mail_summary *direct = NULL;
+    size_t n = 0, nd = 0;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_search(m, q, v, &n, &err));
+    CHECK_OK(m->be->search(m, q, &direct, &nd, &err));
+    CHECK(same_ids(*v, n, direct, nd));
+    er_mail_summaries_free(direct, nd);
+    return n;
+}
+
+static void mark_cached(er_store *st, const char *id, const char *subject)
+{
+    er_sql_value p[] = { ER_SQL_S(subject), ER_SQL_S(id) };
+    int64_t changes = 0;
+    er_error err = { 0 };
+    CHECK_OK(
+        er_sql_exec(st, "UPDATE mail_meta SET subject = ? WHERE id = ?", p, 2, &changes, &err));
+    CHECK_INT((int)changes, 1);
+}
+
+static bool has_subject(er_mail_summary *v, size_t n, const char *id, const char *subject)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].id, id) == 0)
+            return strcmp(v[i].subject, subject) == 0;
+    return false;
+}
+
+/* IMAP commands the backend does not have, through Python's imaplib. */
+static int imap_admin(int port, const char *script)
+{
+    char *cmd =
+        er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
+                     "%d); c.login(\"carol@example.test\", \"carolpw\"); %s; c.logout()'",
+                     port, script);
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+static void test_cache(int imap_port, int smtp_port)
+{
+    er_env *env = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
+    er_mail_account a;
+    er_mail *m = NULL;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
+    CHECK_OK(er_env_store(env, &a.store, &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    CHECK(m->cache != NULL);
+    er_store *st = a.store;
+    er_mail_summary *v = NULL;
+    size_t n;
+    er_mail_query all = { .limit = 50 }, unread = { .unread = true, .limit = 50 };
+
+    /* The first search fills the cache; a hit answers from it (a row
+     * changed in the store shows). */
+    n = both(m, &all, &v);
+    CHECK(n >= 3);
+    char *oldest = n ? er_xstrdup(v[n - 1].id) : er_xstrdup("");
+    er_mail_summaries_free(v, n);
+    mark_cached(st, oldest, "from the cache");
+    CHECK_OK(er_mail_search(m, &all, &v, &n, &err));
+    CHECK(has_subject(v, n, oldest, "from the cache"));
+    size_t before = n;
+    er_mail_summaries_free(v, n);
+
+    /* New mail, one with an 8-bit subject (a literal in its ENVELOPE): only
+     * the new ones are fetched, the cached row stays as it was. */
+    const char *raw = "From: Erin <erin@example.test>\r\nTo: carol@example.test\r\n"
+                      "Subject: Caf\xc3\xa9 cache\r\nDate: Tue, 10 Nov 2026 10:00:00 +0000\r\n"
+                      "Message-ID: <cache-1@example.test>\r\n\r\nHello.\r\n";
+    CHECK_OK(er_mail_append(m, "INBOX", "", raw, strlen(raw), &err));
+    const char *raw2 = "From: Frank <frank@example.test>\r\nTo: carol@example.test\r\n"
+                       "Subject: Plain cache\r\nDate: Wed, 11 Nov 2026 10:00:00 +0000\r\n"
+                       "Message-ID: <cache-2@example.test>\r\n\r\nHello.\r\n";
+    CHECK_OK(er_mail_append(m, "INBOX", "", raw2, strlen(raw2), &err));
+    CHECK_OK(er_mail_search(m, &all, &v, &n, &err));
+    CHECK_INT((int)n, (int)before + 2);
+    CHECK(has_subject(v, n, oldest, "from the cache"));
+    if (n >= 2) {
+        CHECK_STR(v[0].subject, "Plain cache");
+        CHECK_STR(v[1].subject, "Caf\xc3\xa9 cache");
+        CHECK(v[0].unread && v[1].unread);
+        CHECK(strstr(v[0].from, "frank@example.test") != NULL);
+    }
+    char *erin = n >= 2 ? er_xstrdup(v[1].id) : er_xstrdup("");
+    char *frank = n >= 1 ? er_xstrdup(v[0].id) : er_xstrdup("");
+    er_mail_summaries_free(v, n);
+    er_mail_query from = { .from = "FRANK", .limit = 5 };
+    n = both(m, &from, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query mid = { .message_id = "cache-1@example.test", .limit = 1 };
+    n = both(m, &mid, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query day = { .since = "2026-11-10", .before = "2026-11-11", .limit = 5 };
+    n = both(m, &day, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+
+    /* Flags changed (CONDSTORE's CHANGEDSINCE brings them). */
+    CHECK_OK(er_mail_flag(m, erin, "\\Seen", true, &err));
+    n = both(m, &unread, &v);
+    for (size_t i = 0; i < n; i++)
+        CHECK(strcmp(v[i].id, erin) != 0);
+    er_mail_summaries_free(v, n);
+    CHECK_OK(er_mail_flag(m, frank, "\\Deleted", true, &err));
+    n = both(m, &all, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, (int)before + 1);
+
+    /* Expunged: moved away, gone from the cache too. */
+    CHECK_OK(er_mail_move(m, erin, "Archive", NULL, &err));
+    n = both(m, &all, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, (int)before);
+
+    /* A folder deleted and made again: a new UIDVALIDITY, the same UIDs;
+     * what was cached under the old one is dropped. */
+    CHECK_INT(imap_admin(imap_port, "c.create(\"Cachebox\")"), 0);
+    CHECK_OK(er_mail_append(m, "Cachebox", "", raw2, strlen(raw2), &err));
+    er_mail_query box = { .folder = "Cachebox", .limit = 5 };
+    n = both(m, &box, &v);
+    CHECK_INT((int)n, 1);
+    char *boxed = n ? er_xstrdup(v[0].id) : er_xstrdup("");
+    er_mail_summaries_free(v, n);
+    mark_cached(st, boxed, "stale");
+    sleep(1); /* Dovecot's UIDVALIDITY is a time in seconds */
+    CHECK_INT(imap_admin(imap_port, "c.delete(\"Cachebox\"); c.create(\"Cachebox\")"), 0);
+    /* Dovecot disconnects whoever had the deleted folder selected: a new
+     * connection, as the next tool call would have */
+    er_mail_close(m);
+    m = NULL;
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    CHECK_OK(er_mail_append(m, "Cachebox", "", raw, strlen(raw), &err));
+    n = both(m, &box, &v);
+    CHECK_INT((int)n, 1);
+    if (n) {
+        CHECK_STR(v[0].id, boxed);                    /* the same UID… */
+        CHECK_STR(v[0].subject, "Caf\xc3\xa9 cache"); /* …another message */
+    }
+    er_mail_summaries_free(v, n);
+    /* Body text goes to the server. */
+    er_mail_query text = { .text = "Hello", .folder = "Cachebox", .limit = 5 };
+    n = both(m, &text, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    free(boxed);
+    free(erin);
+    free(frank);
+    free(oldest);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_env_close(env);
+}
+
 int main(void)
 {
     test_config();
@@ -651,7 +842,13 @@ int main(void)
     test_analyze();
     const char *ip = getenv("ERRAND_TEST_IMAP_PORT"), *sp = getenv("ERRAND_TEST_SMTP_PORT");
     const char *live = getenv("ERRAND_TEST_MAIL_SERVERS");
-    if (ip && sp && live && *live == '1')
+    if (ip && sp && live && *live == '1' && mkdtemp(store_dir)) {
         test_server((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
+        test_cache((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
+        char *cmd = er_xasprintf("rm -rf '%s'", store_dir);
+        if (system(cmd) != 0)
+            fprintf(stderr, "could not remove %s\n", store_dir);
+        free(cmd);
+    }
     return check_done();
 }

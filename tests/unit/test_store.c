@@ -11,6 +11,7 @@
 #include "errand/str.h"
 #include "errand/store.h"
 #include "errand/store_history.h"
+#include "errand/store_mail.h"
 #include "errand/id.h"
 #include "errand/store_auth.h"
 #include "errand/store_usage.h"
@@ -1855,6 +1856,134 @@ static void test_history(er_store *st)
     CHECK(er_store_snapshot_add(st, &bad, &err) == ER_EINVAL);
 }
 
+/* The mail seam's metadata cache (store_mail.h). */
+static er_mail_meta *meta_row(er_mail_delta *d, const char *id, int64_t key, const char *from,
+                              const char *subject, const char *date, bool unread)
+{
+    er_mail_meta *m = er_mail_delta_add(d);
+    m->s.id = er_xstrdup(id);
+    m->s.from = er_xstrdup(from);
+    m->s.to = er_xstrdup("me@example.test");
+    m->s.subject = er_xstrdup(subject);
+    m->s.date = er_xstrdup(date);
+    m->s.message_id = er_xasprintf("<%s@example.test>", id);
+    m->s.unread = unread;
+    m->s.size = 100 + (size_t)key;
+    m->sort_key = key;
+    return m;
+}
+
+static size_t mail_query(er_store *st, const er_mail_query *q, const char *label,
+                         er_mail_summary **v)
+{
+    size_t n = 0;
+    er_error err;
+    static const char *const bins[] = { "TRASH", NULL };
+    CHECK_OK(er_store_mail_query(st, "acct", "INBOX", q, label, bins, v, &n, &err));
+    return n;
+}
+
+static void test_mail_cache(er_store *st)
+{
+    er_error err;
+    er_mail_sync s;
+    bool found = true;
+    CHECK_OK(er_store_mail_sync_get(st, "acct", "INBOX", &s, &found, &err));
+    CHECK(!found && s.validity == 0 && s.modseq == 0);
+
+    er_mail_delta d = { .reset = true };
+    meta_row(&d, "INBOX:1", 1, "Alice <alice@example.test>", "50% off_now",
+             "Mon, 02 Nov 2026 09:00:00 +0000", true)
+        ->labels = er_xstrdup(" INBOX ");
+    meta_row(&d, "INBOX:2", 2, "Bob <bob@example.test>", "Lunch", "Tue, 3 Nov 2026 12:00:00 +0100",
+             false)
+        ->labels = er_xstrdup(" INBOX ");
+    meta_row(&d, "INBOX:3", 3, "alice@example.test", "Budget", "not a date", true)->labels =
+        er_xstrdup(" INBOX TRASH ");
+    er_mail_sync want = { .validity = 77, .next = 4, .modseq = 9, .count = 3, .complete = true };
+    CHECK_OK(er_store_mail_apply(st, "acct", "INBOX", &want, &d, &err));
+    er_mail_delta_release(&d);
+    CHECK_OK(er_store_mail_sync_get(st, "acct", "INBOX", &s, &found, &err));
+    CHECK(found && s.validity == 77 && s.next == 4 && s.modseq == 9 && s.count == 3 && s.complete);
+
+    er_mail_summary *v = NULL;
+    size_t n;
+    er_mail_query all = { .limit = 10 };
+    n = mail_query(st, &all, "INBOX", &v);
+    CHECK_INT((int)n, 2); /* the binned one left out */
+    if (n == 2) {
+        CHECK_STR(v[0].id, "INBOX:2");
+        CHECK(!v[0].unread && v[1].unread && v[1].size == 101);
+        CHECK_STR(v[1].message_id, "<INBOX:1@example.test>");
+    }
+    er_mail_summaries_free(v, n);
+    er_mail_query from = { .from = "ALICE", .limit = 10 };
+    n = mail_query(st, &from, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query pct = { .subject = "0% off_", .limit = 10 },
+                  lit = { .subject = "0x off", .limit = 10 };
+    n = mail_query(st, &pct, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    n = mail_query(st, &lit, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 0); /* % and _ are text, not patterns */
+    er_mail_query day = { .since = "2026-11-03", .limit = 10 },
+                  before = { .before = "2026-11-03", .limit = 10 };
+    n = mail_query(st, &day, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    n = mail_query(st, &before, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query mid = { .message_id = "INBOX:2@example.test", .limit = 10 },
+                  unread = { .unread = true, .limit = 10 };
+    n = mail_query(st, &mid, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    n = mail_query(st, &unread, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+    er_mail_query one = { .limit = 1 };
+    n = mail_query(st, &one, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 1);
+
+    /* flags only; a removal; survivors below 3 are only INBOX:2 */
+    er_mail_delta u = { 0 };
+    er_mail_meta *f = er_mail_delta_add(&u);
+    f->s.id = er_xstrdup("INBOX:2");
+    f->s.unread = true;
+    f->flags_only = true;
+    f->labels = er_xstrdup(" INBOX ");
+    u.prune = true;
+    u.prune_below = 3;
+    er_strv_push(&u.keep, "INBOX:2");
+    want.next = 5;
+    CHECK_OK(er_store_mail_apply(st, "acct", "INBOX", &want, &u, &err));
+    er_mail_delta_release(&u);
+    n = mail_query(st, &unread, NULL, &v);
+    CHECK(n == 1 && strcmp(v[0].id, "INBOX:2") == 0);
+    er_mail_summaries_free(v, n);
+    /* INBOX:1 pruned, INBOX:3 (binned, so asked for without exclusions) above the line */
+    CHECK_OK(er_store_mail_query(st, "acct", "INBOX", &all, NULL, NULL, &v, &n, &err));
+    CHECK(n == 2 && strcmp(v[0].id, "INBOX:3") == 0 && strcmp(v[1].id, "INBOX:2") == 0);
+    er_mail_summaries_free(v, n);
+
+    /* a reset empties the scope, and other accounts never see it */
+    er_mail_delta r = { .reset = true };
+    er_strv_push(&r.removed, "INBOX:9");
+    CHECK_OK(er_store_mail_apply(st, "acct", "INBOX", &want, &r, &err));
+    er_mail_delta_release(&r);
+    n = mail_query(st, &all, NULL, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 0);
+    CHECK_INT(er_mail_date_day("Tue, 3 Nov 2026 12:00:00 +0100"), 20261103);
+    CHECK_INT(er_mail_date_day("3 Nov 2026"), 20261103);
+    CHECK_INT(er_mail_date_day("soon"), 0);
+}
+
 int main(void)
 {
     pg_base = getenv("ERRAND_TEST_DATABASE_URL");
@@ -1897,6 +2026,7 @@ int main(void)
     test_usage(st);
     test_agent_configs(st);
     test_history(st);
+    test_mail_cache(st);
     test_concurrency(st);
     test_read_beside_writer(st);
     test_auth();
