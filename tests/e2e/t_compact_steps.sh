@@ -84,8 +84,11 @@ ERRAND_LOG=info on_tty 'y\n' -o policy.exec=ask -o agent.max_steps=100 -o agent.
 expect_eq "the long task succeeds" "$rc" 0
 check "…with its final answer" grep -q "finished all $N steps" "$T/out.1"
 check "the approval was asked" grep -q "code wants to call run" "$T/out.1"
-check "the answer resumed the parked task, replaying its recorded steps" grep -q "replayed llm:29" "$T/out.1"
-check "…and its recorded compactions, the model not asked again" grep -q "replayed compact:" "$T/out.1"
+# The attempt after the answer logs what it replayed (networked: a worker).
+logs=("$T/out.1")
+[ -n "$NETWORKED" ] && logs+=("$T"/workers/*.log)
+check "the answer resumed the parked task, replaying its recorded steps" grep -q "replayed llm:29" "${logs[@]}"
+check "…and its recorded compactions, the model not asked again" grep -q "replayed compact:" "${logs[@]}"
 check "…and the approved call ran once" test "$(grep -c approved-step "$ws/steps.txt")" -eq 1
 max=$(report max)
 check "every request to the model fits the window ($max of $WINDOW tokens)" test "$max" -le "$WINDOW"
