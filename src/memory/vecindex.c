@@ -48,8 +48,7 @@ static float dot_sse(const float *a, const float *b, int dim)
  * four cycles): most of an insert's time is these dot products, and the
  * build's baseline x86-64 target cannot use them, so they are chosen at run
  * time on a CPU that has them. */
-__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b,
-                                                            int dim)
+__attribute__((target("avx2,fma"))) static float dot_avx2(const float *a, const float *b, int dim)
 {
     __m256 s0 = _mm256_setzero_ps(), s1 = _mm256_setzero_ps();
     __m256 s2 = _mm256_setzero_ps(), s3 = _mm256_setzero_ps();
