@@ -1,7 +1,8 @@
 /* memory.c — the memory view: past conversations, newest first, to reopen
  * (Enter loads one into the chat, and the next request continues it), with
  * `/` searching titles and messages; `m` switches to the tab of what the
- * agents remember (memories.c) and back.
+ * agents remember (memories.c) and back, `g` to the graph of entities and
+ * their relations (graph.c).
  *
  * A search keeps conversations in which every word of the query appears,
  * case-insensitively, in the title or in some message, and shows where the
@@ -39,6 +40,8 @@ struct tui_memory {
     size_t scanned;      /* conversations looked at by the last load */
     tui_memories *items; /* the memories tab */
     bool show_items;
+    tui_graph *graph; /* the graph tab, shown over either of the others */
+    bool show_graph;
 };
 
 tui_memory *tui_memory_new(void)
@@ -46,6 +49,7 @@ tui_memory *tui_memory_new(void)
     tui_memory *m = er_xcalloc(1, sizeof *m);
     m->stale = true;
     m->items = tui_memories_new();
+    m->graph = tui_graph_new();
     return m;
 }
 
@@ -76,6 +80,7 @@ void tui_memory_free(tui_memory *m)
     clear_rows(m);
     clear_query(m);
     tui_memories_free(m->items);
+    tui_graph_free(m->graph);
     free(m);
 }
 
@@ -83,12 +88,17 @@ void tui_memory_invalidate(tui_app *a)
 {
     a->memory->stale = true;
     tui_memories_reload(a->memory->items);
+    tui_graph_reload(a->memory->graph);
     a->dirty = true;
 }
 
 void tui_memory_search(tui_app *a, const char *query)
 {
     tui_memory *m = a->memory;
+    if (m->show_graph) {
+        tui_graph_search(a, m->graph, query);
+        return;
+    }
     if (m->show_items) {
         tui_memories_search(a, m->items, query);
         return;
@@ -233,10 +243,14 @@ static void draw_tabs(const tui_memory *m, int y, int w)
 {
     tui_fill(y, 0, w, TUI_S_TEXT);
     int x = 1;
-    x += tui_put(y, x, w - x, m->show_items ? TUI_S_DIM : TUI_S_BOLD, " Conversations ");
-    x += tui_put(y, x, w - x, m->show_items ? TUI_S_BOLD : TUI_S_DIM, " Memories ");
+    bool conv = !m->show_items && !m->show_graph, items = m->show_items && !m->show_graph;
+    x += tui_put(y, x, w - x, conv ? TUI_S_BOLD : TUI_S_DIM, " Conversations ");
+    x += tui_put(y, x, w - x, items ? TUI_S_BOLD : TUI_S_DIM, " Memories ");
+    x += tui_put(y, x, w - x, m->show_graph ? TUI_S_BOLD : TUI_S_DIM, " Graph ");
     tui_put(y, x + 1, w - x - 1, TUI_S_DIM,
-            m->show_items ? "m: conversations · d d: forget" : "m: memories");
+            m->show_graph   ? "m: memories · /: entity · Enter: follow · Backspace: back"
+            : m->show_items ? "m: conversations · d d: forget · g: graph"
+                            : "m: memories · g: graph");
 }
 
 void tui_memory_draw(tui_app *a, tui_rect r)
@@ -245,6 +259,10 @@ void tui_memory_draw(tui_app *a, tui_rect r)
     draw_tabs(m, r.y, r.w);
     r.y++;
     r.h--;
+    if (m->show_graph) {
+        tui_graph_draw(a, m->graph, r);
+        return;
+    }
     if (m->show_items) {
         tui_memories_draw(a, m->items, r);
         return;
@@ -285,10 +303,18 @@ bool tui_memory_key(tui_app *a, const tui_key *k)
 {
     tui_memory *m = a->memory;
     if (!k->fn && !k->alt && k->c == 'm') {
-        m->show_items = !m->show_items;
+        m->show_items = m->show_graph || !m->show_items; /* from the graph: the memories */
+        m->show_graph = false;
         a->dirty = true;
         return true;
     }
+    if (!k->fn && !k->alt && k->c == 'g' && !m->show_graph) {
+        m->show_graph = true;
+        a->dirty = true;
+        return true;
+    }
+    if (m->show_graph)
+        return tui_graph_key(a, m->graph, k);
     if (m->show_items)
         return tui_memories_key(a, m->items, k);
     if (m->stale)

@@ -43,6 +43,7 @@ typedef struct tui_agents tui_agents;
 typedef struct tui_tasks tui_tasks;
 typedef struct tui_memory tui_memory;
 typedef struct tui_memories tui_memories;
+typedef struct tui_graph tui_graph;
 typedef struct tui_session tui_session;
 
 /* What the input line is editing: a request (chat) or a memory search. */
@@ -276,5 +277,13 @@ bool tui_memories_key(tui_app *a, tui_memories *m, const tui_key *k);
 void tui_memories_search(tui_app *a, tui_memories *m, const char *query);
 /* Read again before the next frame (an agent may have saved or forgotten). */
 void tui_memories_reload(tui_memories *m);
+/* ---- graph.c: the memory view's graph tab (entities and relations) ---- */
+tui_graph *tui_graph_new(void);
+void tui_graph_free(tui_graph *g);
+void tui_graph_draw(tui_app *a, tui_graph *g, tui_rect r);
+bool tui_graph_key(tui_app *a, tui_graph *g, const tui_key *k);
+/* Shows the entity named query (kept to go back to); "" changes nothing. */
+void tui_graph_search(tui_app *a, tui_graph *g, const char *query);
+void tui_graph_reload(tui_graph *g);
 
 #endif

@@ -62,10 +62,6 @@ typedef struct er_task_outcome {
 int er_task_finish(er_env *env, const er_task *t, const er_task_outcome *o, er_error *err);
 /* Ends with o the children of parent_id that have not ended. */
 void er_task_finish_children(er_env *env, const char *parent_id, const er_task_outcome *o);
-/* The earlier messages of t's conversation in the neutral LLM shape (OWNED
- * array), without t's own; meta is t's parsed meta.  A task that opened its
- * conversation has none, and the store is not asked. */
-cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int limit);
 /* The root of a task's tree: its parent or itself. */
 const char *er_task_root(const er_task *t);
 

@@ -11,6 +11,7 @@
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/audit.h"
+#include "errand/compact.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
@@ -91,6 +92,8 @@ typedef struct scope {
     char prefix[80]; /* step-key prefix: "" or "sub:<call id>:" */
     int step;
     cJSON *messages;
+    int head;      /* messages[0, head): the history and the request, never compacted */
+    char *summary; /* the summary of the steps compacted so far (compact.h), or NULL */
     cJSON *specs;
     er_buf partial;           /* an answer cut off by the output limit, so far */
     er_repair_writes *writes; /* files changed by the calls of the answer at hand */
@@ -497,6 +500,63 @@ static int llm_step(run *r, scope *s, er_llm_response *resp)
     return 0;
 }
 
+/* ---- a long task's own steps, compacted (compact.h) ---- */
+
+static void apply_compaction(scope *s, const cJSON *rec)
+{
+    if (!er_compact_steps_apply(s->messages, s->head, rec)) {
+        er_log(ER_LOG_WARN, "runtime", "a recorded compaction does not fit %s's steps: not applied",
+               s->name);
+        return;
+    }
+    free(s->summary);
+    s->summary = er_xstrdup(er_json_str(rec, "summary"));
+}
+
+/* Before step s->step asks the model: its older steps folded into a summary
+ * when the request would pass the threshold.  Recorded under the step's key,
+ * so a replay (a redelivered or resumed task) folds the same steps into the
+ * same summary without asking the model, and a step replayed from its record
+ * is not compacted anew (its request was never sent again). */
+static int compact_steps(run *r, scope *s)
+{
+    char key[128], llm_key[128];
+    snprintf(key, sizeof key, "%scompact:%d", s->prefix, s->step);
+    cJSON *rec = NULL;
+    if (replay(r, key, &rec)) {
+        apply_compaction(s, rec);
+        cJSON_Delete(rec);
+        er_log(ER_LOG_INFO, "runtime", "replayed %s", key);
+        return 0;
+    }
+    snprintf(llm_key, sizeof llm_key, "%sllm:%d", s->prefix, s->step);
+    if (replay(r, llm_key, &rec)) {
+        cJSON_Delete(rec);
+        return 0;
+    }
+    const char *model = r->o->model ? r->o->model : er_llm_model(r->llm);
+    rec = er_compact_steps(r->llm, er_compact_limit(r->cfg, model), s->system, s->messages,
+                           s->specs, s->head, s->summary);
+    if (!rec)
+        return 0;
+    er_json_add_str(rec, "agent", s->name);
+    er_json_add_num(rec, "step", s->step);
+    bool stored = true;
+    int rc = record(r, key, "compaction", cJSON_Duplicate(rec, true), &stored, false);
+    if (!rc && !stored) {
+        /* Another attempt compacted this step first: its summary is the task's. */
+        cJSON_Delete(rec);
+        rec = NULL;
+        if (!find_recorded(r, key, &rec))
+            rc = stop(r, ER_ECONFLICT, "%s was recorded by another attempt but cannot be read back",
+                      key);
+    }
+    if (!rc)
+        apply_compaction(s, rec);
+    cJSON_Delete(rec);
+    return rc;
+}
+
 static void add_assistant(scope *s, const er_llm_response *resp)
 {
     if (er_str_empty(resp->text) && !resp->ncalls)
@@ -577,6 +637,7 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c, c
     snprintf(sub.prefix, sizeof sub.prefix, "sub:%.60s:", c->id);
     sub.messages = cJSON_CreateArray();
     add_message(sub.messages, "user", er_json_str(args, "description"));
+    sub.head = 1;
     sub.specs = build_specs(&sub);
     cJSON *data = cJSON_CreateObject();
     er_json_add_str(data, "agent", parent->name);
@@ -588,6 +649,7 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c, c
         rc = run_scope(r, &sub, &answer);
     cJSON_Delete(sub.messages);
     cJSON_Delete(sub.specs);
+    free(sub.summary);
     er_buf_release(&sub.partial);
     if (rc)
         return rc; /* budgets and cancellation end the whole task */
@@ -1140,7 +1202,9 @@ static int run_scope(run *r, scope *s, char **answer)
         r->steps++;
         s->step++;
         er_llm_response resp;
-        rc = llm_step(r, s, &resp);
+        rc = compact_steps(r, s);
+        if (rc == 0)
+            rc = llm_step(r, s, &resp);
         if (rc)
             return rc;
         r->tokens_in += resp.usage.input_tokens;
@@ -1249,6 +1313,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
         mcp_tools(&r, &s);
         s.messages = o->history ? cJSON_Duplicate(o->history, true) : cJSON_CreateArray();
         add_message(s.messages, "user", o->request);
+        s.head = cJSON_GetArraySize(s.messages);
         s.specs = build_specs(&s);
         /* The task tool's description lists this agent's subagents. */
         cJSON *spec;
@@ -1264,6 +1329,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
             answer = with_flags(&r, answer);
         cJSON_Delete(s.messages);
         cJSON_Delete(s.specs);
+        free(s.summary);
         er_buf_release(&s.partial);
         free(s.extra);
     }

@@ -1,5 +1,6 @@
 /* supervisor.c — consumes supervisor.tasks: routes each task to one agent, or
  * fans a compound request out to child tasks, one per step. */
+#include "errand/compact.h"
 #include "errand/workers.h"
 #include "worker_int.h"
 #include "errand/alloc.h"
@@ -101,7 +102,7 @@ static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_er
     const char *forced = er_json_str(meta, "agent");
     if (forced)
         return er_route_forced(r, forced, t->request, err);
-    cJSON *history = er_task_history(env, t, meta, 6);
+    cJSON *history = er_compact_recent(env, t, meta, 6);
     int rc = er_router_decide(env, t->request, history, r, err);
     cJSON_Delete(history);
     return rc;

@@ -329,33 +329,6 @@ int er_task_cancel(er_env *env, const char *task_id, er_error *err)
     return rc;
 }
 
-typedef struct history_ctx {
-    cJSON *arr;
-    const char *exclude;
-} history_ctx;
-
-static int add_history(const er_message *m, void *payload)
-{
-    history_ctx *h = payload;
-    if (h->exclude && strcmp(m->task_id, h->exclude) == 0)
-        return 0;
-    cJSON *j = cJSON_CreateObject();
-    er_json_add_str(j, "role", m->role);
-    er_json_add_str(j, "content", m->content);
-    er_json_append(h->arr, j);
-    return 0;
-}
-
-cJSON *er_task_history(er_env *env, const er_task *t, const cJSON *meta, int limit)
-{
-    history_ctx h = { cJSON_CreateArray(), t->id };
-    er_store *st;
-    if (!er_str_empty(t->conversation_id) && !er_json_bool(meta, "new_conversation", false) &&
-        er_env_store(env, &st, NULL) == 0)
-        er_store_msg_list(st, t->conversation_id, limit, add_history, &h, NULL);
-    return h.arr;
-}
-
 static int add_waiting(const er_task_wait *w, void *payload)
 {
     er_strv_push(payload, w->task_id);

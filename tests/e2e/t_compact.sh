@@ -4,7 +4,7 @@
 # the latest instruction verbatim.  The messages all stay in the store.  A
 # process killed while the model summarises loses nothing: the next run
 # compacts again.  A conversation resumed later (ask -c, a new process, the
-# TUI) starts from the stored summary.
+# TUI) starts from the stored summary, and so does the supervisor's routing.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 cat > "$T/s.json" <<'JSON'
@@ -95,6 +95,14 @@ msgs=$(jget "$(grep -F "QID:after" "$FAKE_REC" | tail -1)" body.messages)
 expect_contains "the resumed conversation starts from the summary" "$msgs" "SUMMARY-NOTES"
 check "the oldest turn stays out" sh -c "! grep -q 'QID:1 ' <<'EOF2'
 $msgs
+EOF2"
+# The supervisor routes with the summary and the recent turns, like the agents.
+route=$(grep -F "QID:after" "$FAKE_REC" | grep -F '"name":"route"' | tail -1)
+rmsgs=$(jget "$route" body.messages)
+expect_contains "the routing request starts from the summary" "$rmsgs" "SUMMARY-NOTES"
+expect_contains "…fenced as data" "$rmsgs" "untrusted-data kind=\\\"conversation-summary\\\""
+check "…and leaves the oldest turn out" sh -c "! grep -q 'QID:1 ' <<'EOF2'
+$rmsgs
 EOF2"
 expect_eq "no new compaction for a turn that fits" "$(grep -c "You compact a conversation" "$FAKE_REC")" "$ncompact"
 # The TUI resumes it too: the next request from its chat carries the summary.
