@@ -1075,7 +1075,7 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
 
 /* An nstring at *p: NIL, or a quoted string (unescaped into *out, OWNED).
  * false for a literal, which libcurl did not pass on, or bad syntax. */
-static bool nstring(const char **p, char **out)
+static bool env_nstring(const char **p, char **out)
 {
     const char *s = *p;
     while (*s == ' ')
@@ -1104,7 +1104,7 @@ static bool nstring(const char **p, char **out)
 
 /* An envelope address list: NIL or ((name adl mailbox host)…), as header
  * text ("Name <mailbox@host>, …") into h. */
-static bool addresses(const char **p, er_buf *h)
+static bool env_addresses(const char **p, er_buf *h)
 {
     const char *s = *p;
     while (*s == ' ')
@@ -1125,7 +1125,7 @@ static bool addresses(const char **p, er_buf *h)
         char *f[4] = { 0 };
         bool ok = true;
         for (int i = 0; i < 4 && ok; i++)
-            ok = nstring(&s, &f[i]);
+            ok = env_nstring(&s, &f[i]);
         while (ok && *s == ' ')
             s++;
         ok = ok && *s == ')';
@@ -1169,10 +1169,10 @@ static bool envelope_headers(const char *env, er_buf *h)
     const char *p = env;
     char *date = NULL, *subject = NULL, *irt = NULL, *mid = NULL;
     er_buf from = ER_BUF_INIT, to = ER_BUF_INIT, skip = ER_BUF_INIT;
-    bool ok = *p++ == '(' && nstring(&p, &date) && nstring(&p, &subject) && addresses(&p, &from) &&
-              addresses(&p, &skip) && addresses(&p, &skip) && addresses(&p, &to) &&
-              addresses(&p, &skip) && addresses(&p, &skip) && nstring(&p, &irt) &&
-              nstring(&p, &mid);
+    bool ok = *p++ == '(' && env_nstring(&p, &date) && env_nstring(&p, &subject) &&
+              env_addresses(&p, &from) && env_addresses(&p, &skip) && env_addresses(&p, &skip) &&
+              env_addresses(&p, &to) && env_addresses(&p, &skip) && env_addresses(&p, &skip) &&
+              env_nstring(&p, &irt) && env_nstring(&p, &mid);
     if (ok) {
         er_buf_printf(h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
                       er_buf_cstr(&from), er_buf_cstr(&to), subject ? subject : "",
