@@ -47,6 +47,9 @@ int er_snapshot_record(er_snapshot *s, const char *task_id, cJSON *result, er_er
 /* BORROWED: why nothing is recorded, or NULL. */
 const char *er_snapshot_note(const er_snapshot *s);
 
+/* How many files the snapshot holds. */
+size_t er_snapshot_files(const er_snapshot *s);
+
 /* Accepts NULL. */
 void er_snapshot_free(er_snapshot *s);
 

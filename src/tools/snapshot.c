@@ -124,6 +124,11 @@ int er_snapshot_take(er_snapshot **out, const er_workspace *ws, uint64_t max_byt
     return 0;
 }
 
+size_t er_snapshot_files(const er_snapshot *s)
+{
+    return s ? s->n : 0;
+}
+
 const char *er_snapshot_note(const er_snapshot *s)
 {
     return s ? s->note : NULL;
