@@ -25,10 +25,12 @@
 /* The checkpoints of the conversation's tasks, newest first: OWNED array. */
 static cJSON *conversation_checkpoints(er_env *env, const char *conv, er_error *err)
 {
-    cJSON *all, *mine = cJSON_CreateArray();
+    cJSON *all = NULL, *mine = cJSON_CreateArray();
     er_store *st;
-    if (!*conv || er_checkpoint_list(&all, err))
+    if (!*conv || er_checkpoint_list(&all, err)) {
+        cJSON_Delete(all);
         return mine;
+    }
     if (er_env_store(env, &st, err)) {
         cJSON_Delete(all);
         return mine;
@@ -68,8 +70,8 @@ static void list(er_env *env, const char *conv, tui_undo_reply *out)
         char when[32];
         er_time_iso((int64_t)er_json_num(c, "created_ms", 0), when, sizeof when);
         int n = cJSON_GetArraySize(er_json_arr(c, "files"));
-        er_buf_printf(&b, "%s%s  %s  %d file%s%s", b.len ? "\n" : "", er_json_str(c, "id"), when,
-                      n, n == 1 ? "" : "s", er_json_bool(c, "undone", false) ? "  (undone)" : "");
+        er_buf_printf(&b, "%s%s  %s  %d file%s%s", b.len ? "\n" : "", er_json_str(c, "id"), when, n,
+                      n == 1 ? "" : "s", er_json_bool(c, "undone", false) ? "  (undone)" : "");
     }
     out->error = err.code != 0;
     out->text = b.len ? er_xstrdup(b.ptr)

@@ -26,7 +26,7 @@
 #include "workspace.h"
 #include <cjson/cJSON.h>
 
-#define ER_SNAPSHOT_FILES_MAX 50000
+#define ER_SNAPSHOT_FILES_MAX  50000
 #define ER_SNAPSHOT_MB_DEFAULT 64
 
 typedef struct er_snapshot er_snapshot;

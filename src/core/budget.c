@@ -54,8 +54,7 @@ int64_t er_budget_account(er_store *st, const er_config *cfg, er_llm *llm, const
     const char *model = er_llm_model(llm);
     er_error e = { 0 };
     int64_t cost = -1;
-    if (er_price_cost(cfg->llm_prices, model, usage->input_tokens, usage->output_tokens, &cost,
-                      &e))
+    if (er_price_cost(cfg->llm_prices, model, usage->input_tokens, usage->output_tokens, &cost, &e))
         cost = offline(llm) ? 0 : -1;
     er_usage u = {
         .task_id = task_id,

@@ -192,7 +192,8 @@ int er_checkpoint_record(const char *task_id, const char *root, const char *rel,
 {
     char after[65];
     int rc = er_sha256_hex(next ? next : "", nlen, after, err);
-    return rc ? rc : er_checkpoint_record_seen(task_id, root, rel, existed, old, olen, mode, after, err);
+    return rc ? rc
+              : er_checkpoint_record_seen(task_id, root, rel, existed, old, olen, mode, after, err);
 }
 
 int er_checkpoint_record_seen(const char *task_id, const char *root, const char *rel, bool existed,
@@ -537,11 +538,9 @@ int er_checkpoint_plan(const char *id, cJSON **out, er_error *err)
         er_json_add_bool(p, "undone", er_json_bool(c, "undone", false));
         cJSON *restore = cJSON_CreateArray(), *remove = cJSON_CreateArray();
         const cJSON *f;
-        cJSON_ArrayForEach(f, er_json_arr(c, "files"))
-            er_json_append(er_json_bool(first_of(index, f->valuestring), "existed", false)
-                               ? restore
-                               : remove,
-                           cJSON_CreateString(f->valuestring));
+        cJSON_ArrayForEach(f, er_json_arr(c, "files")) er_json_append(
+            er_json_bool(first_of(index, f->valuestring), "existed", false) ? restore : remove,
+            cJSON_CreateString(f->valuestring));
         er_json_add(p, "restore", restore);
         er_json_add(p, "remove", remove);
         rc = find_changed(index, er_json_arr(c, "files"), er_json_str(c, "root"), p, err);

@@ -162,8 +162,8 @@ static void record(diff *d, const entry *e, const char *rel, const char *after, 
     }
     er_error err = { 0 };
     if (er_checkpoint_record_seen(d->task_id, d->s->ws->root, rel, e != NULL, e ? e->data : NULL,
-                                  e ? e->len : 0, e ? (unsigned)e->st.st_mode & 07777 : 0644,
-                                  after, &err))
+                                  e ? e->len : 0, e ? (unsigned)e->st.st_mode & 07777 : 0644, after,
+                                  &err))
         fail(d, &err);
     else
         add_name(list, rel);
@@ -175,8 +175,8 @@ static bool same_stat(const struct stat *a, const struct stat *b)
            a->st_mtim.tv_sec == b->st_mtim.tv_sec && a->st_mtim.tv_nsec == b->st_mtim.tv_nsec;
 }
 
-static void after_visit(er_walker *w, int dirfd, const char *name, const char *abs,
-                        const char *rel, enum er_walk_type type)
+static void after_visit(er_walker *w, int dirfd, const char *name, const char *abs, const char *rel,
+                        enum er_walk_type type)
 {
     diff *d = w->payload;
     struct stat st;
@@ -214,7 +214,11 @@ int er_snapshot_record(er_snapshot *s, const char *task_id, cJSON *result, er_er
         er_json_add_str(result, "checkpoint", s->note);
         return 0;
     }
-    diff d = { s, task_id, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(),
+    diff d = { s,
+               task_id,
+               cJSON_CreateArray(),
+               cJSON_CreateArray(),
+               cJSON_CreateArray(),
                cJSON_CreateArray() };
     walk(s, after_visit, &d);
     for (size_t i = 0; i < s->n && !s->rc; i++)
