@@ -2,7 +2,8 @@
 # would restore and remove, puts "/undo yes ID" in the input line so Enter
 # confirms, and restores through the same module as `errand undo` — the
 # file tools' writes and what a `run` command deleted.  A file changed since
-# is named and the undo refused until /undo force.
+# is named and the undo refused until /undo force.  The REPL has the same
+# /undo.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 mkdir -p "$T/ws"
@@ -78,5 +79,26 @@ expect_eq "  keep.txt as before the task" "$(cat "$T/ws/keep.txt")" before
 expect_eq "  gone.txt back" "$(cat "$T/ws/gone.txt")" doomed
 keys C-d
 expect_restored "quit" 0
+
+# The REPL (--plain): the same /undo, the confirmation typed.
+tui_run --plain -w "$T/ws" -o policy.write=allow -o policy.exec=allow
+expect_screen "the REPL prompts" "errand>"
+type_text "@code change them"
+keys Enter
+expect_screen "REPL: the task ran" "changed them"
+wait_for 15 test ! -e "$T/ws/gone.txt"
+id3=$(jget "$("$ERRAND" undo --list --json)" 0.id)
+type_text "/undo"
+keys Enter
+expect_screen "REPL: /undo shows the deleted file" "restore gone.txt"
+expect_screen "  and the confirmation to type" "Type /undo yes $id3 to restore them"
+check "  nothing restored yet" test ! -e "$T/ws/gone.txt"
+type_text "/undo yes $id3"
+keys Enter
+expect_screen "REPL: /undo yes undoes" "Undid task $id3"
+expect_eq "  gone.txt back" "$(cat "$T/ws/gone.txt")" doomed
+type_text "/quit"
+keys Enter
+expect_restored "REPL quit" 0
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 finish
