@@ -40,12 +40,14 @@ static void do_agents(repl *r, const char *arg);
 static void do_tasks(repl *r, const char *arg);
 static void do_new(repl *r, const char *arg);
 static void do_quit(repl *r, const char *arg);
+static void do_undo(repl *r, const char *arg);
 
 static const slash slashes[] = {
     { "/help", "show this help", do_help },
     { "/agents", "list the agents, their subagents and tools", do_agents },
     { "/tasks", "list recent tasks", do_tasks },
     { "/new", "start a new conversation", do_new },
+    { "/undo", "put back the files the last task changed (asks first); /undo list", do_undo },
     { "/quit", "leave (Ctrl-D works too)", do_quit },
 };
 
@@ -78,6 +80,22 @@ static void do_new(repl *r, const char *arg)
     (void)arg;
     r->conv_id[0] = '\0';
     printf("new conversation\n");
+}
+
+/* /undo as in the TUI (undo.c); the confirmation is typed. */
+static void do_undo(repl *r, const char *arg)
+{
+    er_error err = { 0 };
+    if (cli_env(r->c, &err)) {
+        fprintf(stderr, "errand: %s\n", err.msg);
+        return;
+    }
+    tui_undo_reply u;
+    tui_undo_answer(r->c->env, r->conv_id, arg, &u);
+    fprintf(u.error ? stderr : stdout, "%s%s\n", u.error ? "errand: " : "", u.text);
+    if (u.confirm)
+        printf("Type %s to restore them\n", u.confirm);
+    tui_undo_reply_release(&u);
 }
 
 static void do_quit(repl *r, const char *arg)

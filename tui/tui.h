@@ -184,6 +184,19 @@ const char *tui_session_conv_id(const tui_app *a);
 /* What runs, for the status bar ("● research 12s"), or "" when idle. */
 void tui_session_describe(const tui_app *a, char *out, size_t outsize);
 
+/* ---- undo.c ---- */
+/* /undo [list | ID | yes ID | force ID]: the conversation's checkpoints. */
+void tui_undo(tui_app *a, const char *arg);
+/* What /undo ARG answers, for either front end: text to show (an error or
+ * not) and, when the undo may go ahead, the command that confirms it. */
+typedef struct tui_undo_reply {
+    char *text;    /* OWNED */
+    char *confirm; /* OWNED "/undo yes ID", or NULL */
+    bool error;
+} tui_undo_reply;
+void tui_undo_answer(er_env *env, const char *conv_id, const char *arg, tui_undo_reply *out);
+void tui_undo_reply_release(tui_undo_reply *r);
+
 /* ---- chat.c ---- */
 typedef enum {
     TUI_ENTRY_USER,

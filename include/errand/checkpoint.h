@@ -11,8 +11,10 @@
  * Checkpoints live in $XDG_DATA_HOME/errand/checkpoints/TASK/ (errand's own
  * files: no tool can read or change them).  The index of a checkpoint is
  * appended under an exclusive flock: a task's parallel tool calls and the
- * processes of one host share it.  Commands run by `run`/`test` are not
- * checkpointed: only the file tools' writes are. */
+ * processes of one host share it.  What a `run` command changes joins
+ * the task's checkpoint too: the workspace is snapshotted before it
+ * (snapshot.h) and compared after; a file it deleted is restored, one it
+ * created removed.  Commands run by `test` and `lint` are not checkpointed. */
 #ifndef ERRAND_CHECKPOINT_H
 #define ERRAND_CHECKPOINT_H
 
@@ -28,6 +30,16 @@ int er_checkpoint_record(const char *task_id, const char *root, const char *rel,
                          const char *old, size_t olen, unsigned mode, const char *next, size_t nlen,
                          er_error *err);
 
+/* The same for a change seen after the fact (a command's, snapshot.h): after
+ * is the SHA-256 (hex) of what the file is now, NULL when it is gone. */
+int er_checkpoint_record_seen(const char *task_id, const char *root, const char *rel, bool existed,
+                              const char *old, size_t olen, unsigned mode, const char *after,
+                              er_error *err);
+
+/* What undo compares with: the SHA-256 (hex) of the file at path, or
+ * "absent" when there is none. */
+int er_checkpoint_file_hash(const char *path, char out[65], er_error *err);
+
 /* The checkpoints, newest first: [{"id", "created_ms", "root", "files": [...],
  * "undone": bool}].  OWNED: cJSON_Delete. */
 int er_checkpoint_list(cJSON **out, er_error *err);
@@ -38,5 +50,10 @@ int er_checkpoint_list(cJSON **out, er_error *err);
  * {"changed": [...]}.  ER_ENOTFOUND: no such checkpoint or nothing to undo;
  * ER_ECONFLICT: a file changed since (nothing touched) unless force. */
 int er_checkpoint_undo(const char *id, bool force, cJSON **out, er_error *err);
+
+/* What undoing checkpoint id (as er_checkpoint_undo picks it) would do,
+ * touching nothing: OWNED *out {"id", "root", "created_ms", "undone",
+ * "restore": [...], "remove": [...], "changed": [files changed since]}. */
+int er_checkpoint_plan(const char *id, cJSON **out, er_error *err);
 
 #endif

@@ -49,6 +49,7 @@ typedef struct er_config {
     long sandbox_memory_mb; /* one command's processes together (cgroup) */
     long sandbox_pids;
     long sandbox_tmp_mb; /* the jail's /tmp and /dev/shm */
+    long sandbox_undo_mb; /* content kept before a run for errand undo (snapshot.h); 0: none */
     char *data_db;       /* the data agent's database; NULL: WORKSPACE/.errand/data.sqlite */
     char *log_level;
     char *log_file;

@@ -28,6 +28,10 @@ int er_store_usage_add(er_store *st, const er_usage *u, er_error *err);
 int er_store_usage_day_cost(er_store *st, const char *user_id, const char *day, int64_t *out,
                             er_error *err);
 
+/* *out: the known cost of every request of the top-level task root_id so
+ * far (its routing, its steps, its subtasks, earlier attempts). */
+int er_store_usage_task_cost(er_store *st, const char *root_id, int64_t *out, er_error *err);
+
 /* The UTC day of a millisecond timestamp, "YYYY-MM-DD", into out (11 bytes). */
 void er_usage_day(int64_t ms, char out[11]);
 

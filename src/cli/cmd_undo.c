@@ -24,7 +24,7 @@ static int undo_list(bool json)
     if (json) {
         print_json(all);
     } else if (!cJSON_GetArraySize(all)) {
-        puts("no checkpoints: no task has changed files with the file tools");
+        puts("no checkpoints: no task has changed files");
     } else {
         const cJSON *c;
         cJSON_ArrayForEach(c, all)

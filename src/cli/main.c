@@ -279,15 +279,16 @@ const cli_cmd cli_commands[] = {
               "task, agent.max_daily_cost per user and UTC day." },
     { .name = "undo",
       .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
-      .summary = "Put back the files the last task changed with the file tools",
+      .summary = "Put back the files the last task changed (file tools and run)",
       .opts = undo_opts,
       .run = cmd_undo,
       .help = "Before write_file or edit_file changes a file, errand keeps what it was, per task\n"
-              "(a checkpoint, named by the task id).  Undo restores the newest checkpoint not\n"
-              "undone yet, or CHECKPOINT (a task id or its prefix): changed files get their old\n"
-              "content, created ones are removed.  A file changed since the task wrote it stops\n"
-              "the undo (exit 1, nothing touched) unless --force.  Commands run by `run` are\n"
-              "not checkpointed." },
+              "(a checkpoint, named by the task id); before a `run` command it snapshots the\n"
+              "workspace (up to sandbox.undo_mb) and records what the command modified, deleted\n"
+              "or created.  Undo restores the newest checkpoint not undone yet, or CHECKPOINT (a\n"
+              "task id or its prefix): changed and deleted files get their old content, created\n"
+              "ones are removed.  A file changed since the task wrote it stops the undo (exit 1,\n"
+              "nothing touched) unless --force.  In the TUI: /undo." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",

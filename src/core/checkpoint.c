@@ -15,6 +15,7 @@
 #include "errand/digest.h"
 #include "errand/json.h"
 #include "errand/str.h"
+#include "errand/workspace.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -189,6 +190,16 @@ int er_checkpoint_record(const char *task_id, const char *root, const char *rel,
                          const char *old, size_t olen, unsigned mode, const char *next, size_t nlen,
                          er_error *err)
 {
+    char after[65];
+    int rc = er_sha256_hex(next ? next : "", nlen, after, err);
+    return rc ? rc
+              : er_checkpoint_record_seen(task_id, root, rel, existed, old, olen, mode, after, err);
+}
+
+int er_checkpoint_record_seen(const char *task_id, const char *root, const char *rel, bool existed,
+                              const char *old, size_t olen, unsigned mode, const char *after,
+                              er_error *err)
+{
     if (!valid_id(task_id))
         return er_error_set(err, ER_EINVAL, "a checkpoint needs a task id");
     if (existed && olen > ER_CHECKPOINT_FILE_MAX)
@@ -197,9 +208,8 @@ int er_checkpoint_record(const char *task_id, const char *root, const char *rel,
                             "with `run` instead",
                             rel, ER_CHECKPOINT_FILE_MAX >> 20);
     rec r = { rel, root, existed, old, olen, mode, { 0 } };
-    int rc = er_sha256_hex(next ? next : "", nlen, r.after, err);
-    if (rc)
-        return rc;
+    snprintf(r.after, sizeof r.after, "%s", after ? after : ABSENT);
+    int rc = 0;
     char *base = base_dir(true, err);
     if (!base)
         return err->code ? err->code : ER_EIO;
@@ -342,13 +352,12 @@ static int pick(const cJSON *all, const char *id, const cJSON **out, er_error *e
         return id ? er_error_set(err, ER_ENOTFOUND,
                                  "no checkpoint '%s' (errand undo --list shows them)", id)
                   : er_error_set(err, ER_ENOTFOUND,
-                                 "nothing to undo: no task changed files with the file tools "
+                                 "nothing to undo: no task changed files "
                                  "since the last undo");
     return 0;
 }
 
-/* The file's "after" now: its SHA-256, or ABSENT. */
-static int current_after(const char *path, char out[65], er_error *err)
+int er_checkpoint_file_hash(const char *path, char out[65], er_error *err)
 {
     int fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
     if (fd < 0 && errno == ENOENT) {
@@ -377,7 +386,8 @@ static const char *last_after(const cJSON *index, const char *path)
 }
 
 /* Puts one file back as it was before the task. */
-static int restore(const char *dir, const cJSON *first, const char *path, cJSON *rep, er_error *err)
+static int restore(const char *dir, const cJSON *first, const er_workspace *ws, const char *path,
+                   cJSON *rep, er_error *err)
 {
     const char *rel = er_json_str(first, "path");
     if (!er_json_bool(first, "existed", false)) {
@@ -394,8 +404,14 @@ static int restore(const char *dir, const cJSON *first, const char *path, cJSON 
     er_buf b;
     int rc = read_fd(fd, &b, ER_CHECKPOINT_FILE_MAX, rel, err);
     close(fd);
-    if (rc)
+    /* A command may have removed its directory: made again beneath the root,
+     * never through a symlink put in its way. */
+    if (rc == 0)
+        rc = er_workspace_mkdirs(ws, path, err);
+    if (rc) {
+        er_buf_release(&b);
         return rc;
+    }
     rc = write_file(path, b.ptr, b.len, (unsigned)er_json_num(first, "mode", 0644), err);
     er_buf_release(&b);
     if (rc == 0)
@@ -414,7 +430,7 @@ static int find_changed(const cJSON *index, const cJSON *files, const char *root
     {
         char *path = er_xasprintf("%s/%s", root, f->valuestring);
         char now[65];
-        int rc = current_after(path, now, err);
+        int rc = er_checkpoint_file_hash(path, now, err);
         free(path);
         if (rc)
             return rc;
@@ -445,15 +461,20 @@ static int undo_one(const char *base, const cJSON *c, bool force, cJSON *rep, er
                           names.ptr, id, nchanged == 1 ? "it" : "them");
         er_buf_release(&names);
     }
+    er_workspace ws = { 0 };
+    if (rc == 0)
+        rc = er_workspace_init(&ws, root, err);
     const cJSON *f;
     cJSON_ArrayForEach(f, files)
     {
         if (rc)
             break;
-        char *path = er_xasprintf("%s/%s", root, f->valuestring);
-        rc = restore(dir, first_of(index, f->valuestring), path, rep, err);
+        char *path = er_xasprintf("%s/%s", ws.root, f->valuestring);
+        rc = restore(dir, first_of(index, f->valuestring), &ws, path, rep, err);
         free(path);
     }
+    if (ws.root)
+        er_workspace_release(&ws);
     if (rc == 0) {
         char *mark = er_xasprintf("%s/undone", dir);
         char ts[32];
@@ -488,6 +509,48 @@ int er_checkpoint_undo(const char *id, bool force, cJSON **out, er_error *err)
         er_json_add(*out, "removed", cJSON_CreateArray());
         rc = undo_one(base, c, force, *out, err);
     }
+    free(base);
+    cJSON_Delete(all);
+    return rc;
+}
+
+int er_checkpoint_plan(const char *id, cJSON **out, er_error *err)
+{
+    *out = NULL;
+    cJSON *all;
+    int rc = er_checkpoint_list(&all, err);
+    const cJSON *c = NULL;
+    if (rc == 0)
+        rc = pick(all, id, &c, err);
+    char *base = rc == 0 ? base_dir(false, err) : NULL;
+    if (rc == 0 && !base)
+        rc = err->code;
+    char *dir = rc == 0 ? er_xasprintf("%s/%s", base, er_json_str(c, "id")) : NULL;
+    cJSON *index = dir ? load_index(dir, err) : NULL;
+    if (rc == 0 && !index)
+        rc = err->code;
+    cJSON *p = NULL;
+    if (rc == 0) {
+        p = cJSON_CreateObject();
+        er_json_add_str(p, "id", er_json_str(c, "id"));
+        er_json_add_str(p, "root", er_json_str(c, "root"));
+        er_json_add_num(p, "created_ms", er_json_num(c, "created_ms", 0));
+        er_json_add_bool(p, "undone", er_json_bool(c, "undone", false));
+        cJSON *restore = cJSON_CreateArray(), *remove = cJSON_CreateArray();
+        const cJSON *f;
+        cJSON_ArrayForEach(f, er_json_arr(c, "files")) er_json_append(
+            er_json_bool(first_of(index, f->valuestring), "existed", false) ? restore : remove,
+            cJSON_CreateString(f->valuestring));
+        er_json_add(p, "restore", restore);
+        er_json_add(p, "remove", remove);
+        rc = find_changed(index, er_json_arr(c, "files"), er_json_str(c, "root"), p, err);
+    }
+    if (rc == 0)
+        *out = p;
+    else
+        cJSON_Delete(p);
+    cJSON_Delete(index);
+    free(dir);
     free(base);
     cJSON_Delete(all);
     return rc;

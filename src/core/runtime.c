@@ -11,13 +11,13 @@
 #include "errand/alloc.h"
 #include "errand/approval.h"
 #include "errand/audit.h"
+#include "errand/budget.h"
 #include "errand/compact.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/mcp.h"
 #include "errand/park.h"
-#include "errand/price.h"
 #include "errand/repair.h"
 #include "errand/store_usage.h"
 #include "errand/str.h"
@@ -68,7 +68,8 @@ typedef struct run {
     const er_agent_def *agent;
     int steps;
     int64_t tokens_in, tokens_out;
-    int64_t cost_micros; /* what this attempt's requests cost (price.h) */
+    int64_t cost_micros; /* what the task's requests cost so far: its routing, earlier
+                            attempts and steps, and this attempt's (budget.h) */
     int64_t deadline_ms;
     bool always[ER_PERM_COUNT];
     er_task_place place; /* its workspace, whether it came through errand serve, approvers */
@@ -222,71 +223,17 @@ static int time_budget_exhausted(run *r)
                         r->cfg->max_seconds);
 }
 
-/* The money budgets (agent.max_cost, agent.max_daily_cost), before a step is
- * sent.  A model without a price cannot be kept within one: refused up front. */
+/* The money budgets (budget.h), before a step is sent. */
 static int check_money(run *r)
 {
-    const er_config *c = r->cfg;
-    if (er_str_empty(c->max_cost) && er_str_empty(c->max_daily_cost))
-        return 0;
-    er_error e = { 0 };
-    int64_t limit = 0, probe;
-    if (!er_str_eq(er_llm_name(r->llm), "offline") &&
-        er_price_cost(c->llm_prices, er_llm_model(r->llm), 0, 0, &probe, &e))
-        return er_error_set(&r->err, ER_EBUDGET, "a money budget is set but %s", e.msg);
-    char spent[32], cap[32];
-    if (!er_str_empty(c->max_cost) && er_price_parse_money(c->max_cost, &limit) == 0 &&
-        r->cost_micros >= limit) {
-        er_price_format(r->cost_micros, spent, sizeof spent);
-        er_price_format(limit, cap, sizeof cap);
-        return er_error_set(&r->err, ER_EBUDGET,
-                            "cost budget exhausted (%s spent, agent.max_cost is %s); raise "
-                            "agent.max_cost (ERRAND_MAX_COST)",
-                            spent, cap);
-    }
-    if (er_str_empty(c->max_daily_cost) || er_price_parse_money(c->max_daily_cost, &limit))
-        return 0;
-    char day[11];
-    int64_t today = 0;
-    er_usage_day(er_time_ms(), day);
-    const char *user = r->o->user_id ? r->o->user_id : "";
-    if (er_store_usage_day_cost(r->store, user, day, &today, &e))
-        return er_error_set(&r->err, e.code, "cannot read today's cost: %s", e.msg);
-    if (today < limit)
-        return 0;
-    er_price_format(today, spent, sizeof spent);
-    er_price_format(limit, cap, sizeof cap);
-    return er_error_set(&r->err, ER_EBUDGET,
-                        "daily cost budget exhausted (%s spent on %s UTC, "
-                        "agent.max_daily_cost is %s); raise agent.max_daily_cost "
-                        "(ERRAND_MAX_DAILY_COST) or wait for the next day",
-                        spent, day, cap);
+    return er_budget_check(r->store, r->cfg, r->llm, r->o->user_id, r->cost_micros, &r->err);
 }
 
-/* Records what a request sent to the provider used and cost (store_usage.h).
- * A row that cannot be written is logged: the answer is already paid for. */
+/* Records what a request sent to the provider used and cost (budget.h). */
 static void account(run *r, const scope *s, const er_llm_response *resp)
 {
-    const char *model = er_llm_model(r->llm);
-    er_error e = { 0 };
-    int64_t cost = -1;
-    if (er_price_cost(r->cfg->llm_prices, model, resp->usage.input_tokens,
-                      resp->usage.output_tokens, &cost, &e))
-        cost = er_str_eq(er_llm_name(r->llm), "offline") ? 0 : -1;
-    if (cost > 0)
-        r->cost_micros += cost;
-    er_usage u = {
-        .task_id = r->o->task_id,
-        .root_id = r->o->root_id,
-        .user_id = r->o->user_id,
-        .agent = s->name,
-        .model = model ? model : er_llm_name(r->llm),
-        .input_tokens = resp->usage.input_tokens,
-        .output_tokens = resp->usage.output_tokens,
-        .cost_micros = cost,
-    };
-    if (er_store_usage_add(r->store, &u, &e))
-        er_log(ER_LOG_WARN, "runtime", "task %s: usage not recorded: %s", r->o->task_id, e.msg);
+    r->cost_micros += er_budget_account(r->store, r->cfg, r->llm, r->o->task_id, r->o->root_id,
+                                        r->o->user_id, s->name, &resp->usage);
 }
 
 static int check_budget(run *r)
@@ -1261,6 +1208,19 @@ static void finish(run *r, er_run_result *out, int rc, char *answer)
     out->error = er_xstrdup(r->err.msg[0] ? r->err.msg : er_error_name(rc));
 }
 
+/* What the task cost before this attempt (its routing request among it),
+ * counted against agent.max_cost. */
+static int spent_before(run *r)
+{
+    if (er_str_empty(r->cfg->max_cost))
+        return 0;
+    er_error e = { 0 };
+    const char *root = er_str_empty(r->o->root_id) ? r->o->task_id : r->o->root_id;
+    if (er_store_usage_task_cost(r->store, root, &r->cost_micros, &e))
+        return er_error_set(&r->err, e.code, "cannot read what the task cost so far: %s", e.msg);
+    return 0;
+}
+
 /* The tools of the MCP servers the agent may use (none configured: nothing
  * is loaded).  A server that cannot be reached costs its tools, not the run. */
 static void mcp_tools(run *r, scope *s)
@@ -1304,6 +1264,8 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
     else if ((rc = er_env_store(env, &r.store, &r.err)) == 0 &&
              (rc = er_task_place_init(&r.place, env, o->user_id, o->server, &r.err)) == 0)
         rc = er_env_llm(env, &r.llm, &r.err);
+    if (rc == 0)
+        rc = spent_before(&r);
     if (rc == 0) {
         char *task_desc = task_tool_description(r.agent);
         scope s = { .name = r.agent->name,

@@ -4,10 +4,12 @@
 #include "errand/workers.h"
 #include "worker_int.h"
 #include "errand/alloc.h"
+#include "errand/budget.h"
 #include "errand/events.h"
 #include "errand/json.h"
 #include "errand/log.h"
 #include "errand/router.h"
+#include "errand/store_usage.h"
 #include "errand/str.h"
 #include "errand/tasks.h"
 
@@ -97,14 +99,40 @@ static void fail_task(er_env *env, const er_task *t, const char *why, int code)
         er_log(ER_LOG_ERROR, "supervisor", "cannot record failure of %s: %s", t->id, err.msg);
 }
 
+/* The money budgets hold for the routing request too (budget.h): a task
+ * whose user spent the day's budget is not even routed. */
+static int routing_budget(er_env *env, er_store *st, er_llm *llm, const er_task *t, er_error *err)
+{
+    const er_config *cfg = er_env_config(env);
+    int64_t spent = 0;
+    er_error e = { 0 };
+    if (!er_str_empty(cfg->max_cost) && er_store_usage_task_cost(st, t->id, &spent, &e))
+        return er_error_set(err, e.code, "cannot read what the task cost so far: %s", e.msg);
+    return er_budget_check(st, cfg, llm, t->user_id[0] ? t->user_id : NULL, spent, err);
+}
+
 static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_error *err)
 {
     const char *forced = er_json_str(meta, "agent");
     if (forced)
         return er_route_forced(r, forced, t->request, err);
+    er_store *st;
+    er_llm *llm;
+    int rc = er_env_store(env, &st, err);
+    if (rc == 0)
+        rc = er_env_llm(env, &llm, err);
+    if (rc == 0)
+        rc = routing_budget(env, st, llm, t, err);
+    if (rc)
+        return rc;
     cJSON *history = er_compact_recent(env, t, meta, 6);
-    int rc = er_router_decide(env, t->request, history, r, err);
+    rc = er_router_decide(env, t->request, history, r, err);
     cJSON_Delete(history);
+    if (rc == 0) { /* the routing request was answered: priced and counted like a step */
+        er_llm_usage used = { r->tokens_in, r->tokens_out };
+        const char *user = t->user_id[0] ? t->user_id : NULL;
+        er_budget_account(st, er_env_config(env), llm, t->id, t->id, user, "supervisor", &used);
+    }
     return rc;
 }
 

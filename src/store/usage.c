@@ -54,6 +54,16 @@ int er_store_usage_day_cost(er_store *st, const char *user_id, const char *day, 
                             params, 2, out, NULL, err);
 }
 
+int er_store_usage_task_cost(er_store *st, const char *root_id, int64_t *out, er_error *err)
+{
+    er_sql_value params[] = { ER_SQL_S(root_id) };
+    *out = 0;
+    return er_sql_query_int(st,
+                            "SELECT CAST(COALESCE(SUM(cost_micros), 0) AS BIGINT) FROM llm_usage "
+                            "WHERE root_id = ?",
+                            params, 1, out, NULL, err);
+}
+
 /* The grouping columns of each report, from this table only (no caller text
  * reaches the SQL). */
 static const struct {

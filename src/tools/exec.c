@@ -2,6 +2,9 @@
  * through the sandbox (sandbox.h), with results clipped to the output cap. */
 #include "errand/tool_families.h"
 #include "errand/sandbox.h"
+#include "errand/snapshot.h"
+#include "errand/env.h"
+#include "errand/log.h"
 #include "errand/json.h"
 #include "errand/alloc.h"
 #include "errand/str.h"
@@ -94,6 +97,7 @@ typedef struct run_out {
     const er_sandbox_result *r;
     int timeout_s;
     bool network;
+    const cJSON *checkpoint; /* what undo can restore (snapshot.h), or NULL */
 } run_out;
 
 /* Level 0 keeps what the sandbox kept; each further level clips the streams harder. */
@@ -101,7 +105,11 @@ static cJSON *build_run(int level, void *payload)
 {
     const run_out *ro = payload;
     size_t keep = level == 0 ? SIZE_MAX : (size_t)(48 * 1024) >> (2 * (level - 1));
-    return result_json(ro->cmd, ro->r, ro->timeout_s, ro->network, keep);
+    cJSON *o = result_json(ro->cmd, ro->r, ro->timeout_s, ro->network, keep);
+    const cJSON *c = ro->checkpoint ? cJSON_GetObjectItem(ro->checkpoint, "checkpoint") : NULL;
+    if (c)
+        er_json_add(o, "checkpoint", cJSON_Duplicate(c, true));
+    return o;
 }
 
 static int timeout_arg(const cJSON *args, int *out, er_error *err)
@@ -131,6 +139,36 @@ char *er_exec_preview(const er_tool_ctx *ctx, const cJSON *args)
                         timeout_s);
 }
 
+/* The workspace before an approved command, so `errand undo` can restore
+ * what it changes (snapshot.h).  None for a read-only view, a call outside
+ * a task, or sandbox.undo_mb = 0. */
+static int snapshot_before(er_snapshot **out, const er_tool_ctx *ctx, const er_workspace *ws,
+                           er_error *err)
+{
+    *out = NULL;
+    const er_config *cfg = ctx->env ? er_env_config(ctx->env) : NULL;
+    long mb = cfg ? cfg->sandbox_undo_mb : ER_SNAPSHOT_MB_DEFAULT;
+    if (!ctx->task_id || ctx->workspace_read_only || mb <= 0)
+        return 0;
+    return er_snapshot_take(out, ws, (uint64_t)mb << 20, ctx->cancel, err);
+}
+
+/* What the command changed, into the task's checkpoint; a failure to record
+ * is said in the result (the command has run: its own result stands). */
+static void record_after(er_snapshot *snap, const er_tool_ctx *ctx, cJSON *into)
+{
+    if (!snap)
+        return;
+    er_error e = { 0 };
+    if (er_snapshot_record(snap, ctx->task_id, into, &e)) {
+        er_log(ER_LOG_WARN, "run", "task %s: %s", ctx->task_id, e.msg);
+        char *note = er_xasprintf("not checkpointed: %s", e.msg);
+        cJSON_DeleteItemFromObject(into, "checkpoint");
+        er_json_add_str(into, "checkpoint", note);
+        free(note);
+    }
+}
+
 static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_error *err)
 {
     const char *cmd = er_json_str(args, "cmd");
@@ -150,13 +188,23 @@ static int run_run(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er_er
     er_tools_sandbox_opts(&o, ctx, &ws);
     o.timeout_s = timeout_s;
     const char *argv[] = { "/bin/sh", "-c", cmd, NULL };
+    er_snapshot *snap = NULL;
+    if ((rc = snapshot_before(&snap, ctx, &ws, err)) != 0) {
+        er_workspace_release(&ws);
+        return rc;
+    }
     er_sandbox_result r;
     rc = er_sandbox_run(&r, &o, argv, err);
-    run_out ro = { cmd, &r, timeout_s, ctx->network_granted };
+    cJSON *checkpoint = cJSON_CreateObject();
+    if (rc == 0 || rc == ER_ECANCELLED) /* a killed command may have changed files too */
+        record_after(snap, ctx, checkpoint);
+    run_out ro = { cmd, &r, timeout_s, ctx->network_granted, checkpoint };
     if (rc == 0)
         rc = er_tools_emit_fitting(out, build_run, 6, &ro, err);
     if (rc == 0 || rc == ER_ECANCELLED)
         er_sandbox_result_release(&r);
+    cJSON_Delete(checkpoint);
+    er_snapshot_free(snap);
     er_workspace_release(&ws);
     return rc;
 }

@@ -159,6 +159,10 @@ const er_config_key er_config_keys[] = {
       "one)" },
     { "sandbox", "tmp_mb", "ERRAND_SANDBOX_TMP_MB", ER_CFG_LONG, OFF(sandbox_tmp_mb), false, "512",
       "Size of a command's private /tmp (which holds its HOME) and of its /dev/shm, in MiB" },
+    { "sandbox", "undo_mb", "ERRAND_SANDBOX_UNDO_MB", ER_CFG_LONG, OFF(sandbox_undo_mb), false,
+      "64",
+      "How much of the workspace's content, in MiB, is kept in memory before a run so that errand "
+      "undo can restore what the command changes (0: run is not checkpointed)" },
     { "data", "db", "ERRAND_DATA_DB", ER_CFG_STR, OFF(data_db), false, NULL,
       "The data agent's SQLite database (default: WORKSPACE/.errand/data.sqlite; a relative path "
       "is taken from the workspace)" },
