@@ -114,6 +114,11 @@ export class Live {
       for (const key of this.subs) this.sendRaw(subscribeMessage('subscribe', key));
     };
     ws.onmessage = (ev) => {
+      // A batch parsed in a worker (workersocket.ts), or one frame's text.
+      if (Array.isArray(ev.data)) {
+        for (const m of ev.data as ServerMessage[]) this.handle(m);
+        return;
+      }
       if (typeof ev.data !== 'string') return;
       let m: ServerMessage;
       try {

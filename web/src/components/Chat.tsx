@@ -22,22 +22,16 @@ interface Props {
   go: (hash: string) => void;
 }
 
-/** Events folded into views at most every FLUSH_MS, in an animation frame: a
- * burst of tokens costs one render, and the frames between renders stay
- * cheap, so a fast stream does not make the page stutter. */
-const FLUSH_MS = 50;
-
+/** Events folded into views once per animation frame: a burst of tokens
+ * costs one render, just before the frame is drawn.  (The socket's worker
+ * already merges a frame's worth of tokens: workersocket.ts.) */
 function useTaskViews(live: Live) {
   const [views, setViews] = useState<Record<string, TaskView>>({});
   const queue = useRef<TaskEvent[]>([]);
-  const pending = useRef(false);
-  const last = useRef(0);
   useEffect(() => {
     let frame = 0;
-    let timer: ReturnType<typeof setTimeout> | undefined;
     const flush = () => {
-      pending.current = false;
-      last.current = performance.now();
+      frame = 0;
       const batch = queue.current;
       queue.current = [];
       setViews((old) => {
@@ -49,17 +43,11 @@ function useTaskViews(live: Live) {
     const off = live.on((m: ServerMessage) => {
       if (m.type !== 'event' || !m.event) return;
       queue.current.push(m.event);
-      if (pending.current) return;
-      pending.current = true;
-      const wait = Math.max(0, last.current + FLUSH_MS - performance.now());
-      timer = setTimeout(() => {
-        frame = requestAnimationFrame(flush);
-      }, wait);
+      if (!frame) frame = requestAnimationFrame(flush);
     });
     return () => {
       off();
-      clearTimeout(timer);
-      cancelAnimationFrame(frame);
+      if (frame) cancelAnimationFrame(frame);
     };
   }, [live]);
   return views;
