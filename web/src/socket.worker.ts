@@ -41,7 +41,7 @@ scope.onmessage = (e: MessageEvent<{ op: string; url?: string; data?: string; co
       // What arrived before the close is delivered before it.
       if (timer) clearTimeout(timer);
       flush();
-      scope.postMessage({ ev: 'close', code: ev.code });
+      scope.postMessage({ ev: 'close', code: ev.code, reason: ev.reason });
       scope.close();
     };
   } else if (m.op === 'send' && ws?.readyState === WebSocket.OPEN && m.data !== undefined) {

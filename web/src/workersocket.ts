@@ -15,7 +15,7 @@ export function workerSocket(url: string): SocketLike {
     onmessage: null,
     onerror: null,
   };
-  w.onmessage = (e: MessageEvent<{ ev: string; code?: number; messages?: unknown[] }>) => {
+  w.onmessage = (e: MessageEvent<{ ev: string; code?: number; reason?: string; messages?: unknown[] }>) => {
     const m = e.data;
     if (m.ev === 'open') {
       s.readyState = 1;
@@ -27,7 +27,7 @@ export function workerSocket(url: string): SocketLike {
     } else if (m.ev === 'close') {
       s.readyState = 3;
       w.terminate();
-      s.onclose?.({ code: m.code ?? 1006 });
+      s.onclose?.({ code: m.code ?? 1006, reason: m.reason });
     }
   };
   // A worker that fails to start (blocked, or a broken build) is a closed connection.
