@@ -10,7 +10,12 @@
 start_server
 ALICE=$(mkuser alice)
 BOB=$(mkuser bob)
-rel() { ERRAND_USER="$1-$RUN_ID" "$ERRAND_BIN" memory relate "${@:2}" > /dev/null || fail "relate ${*:2}"; }
+# (The command line acts as its user and makes them an admin, as it makes
+# the local user: their role is put back at once.)
+rel() {
+  ERRAND_USER="$1-$RUN_ID" "$ERRAND_BIN" memory relate "${@:2}" > /dev/null || fail "relate ${*:2}"
+  "$ERRAND_BIN" user role "$1-$RUN_ID" user > /dev/null || fail "role of $1"
+}
 A="Ada $RUN_ID" G="Grace $RUN_ID" N="Navy $RUN_ID"
 rel alice "$A" knows "$G" --confidence 0.9 --source task-1
 rel alice "$G" "served in" "$N"

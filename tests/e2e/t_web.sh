@@ -59,7 +59,12 @@ call POST /api/v1/memory '{"text":"zebra crossing near bob house"}' "$BOB"
 expect_status "bob saves a memory" 201
 # The memory graph: alice's entities and relations (as an agent's
 # memory_relate writes them), and bob's, which alice's graph must never show.
-rel() { ERRAND_USER="$1-$RUN_ID" "$ERRAND_BIN" memory relate "${@:2}" > /dev/null || fail "relate ${*:2}"; }
+# (The command line acts as its user and makes them an admin, as it makes
+# the local user: their role is put back at once.)
+rel() {
+  ERRAND_USER="$1-$RUN_ID" "$ERRAND_BIN" memory relate "${@:2}" > /dev/null || fail "relate ${*:2}"
+  "$ERRAND_BIN" user role "$1-$RUN_ID" user > /dev/null || fail "role of $1"
+}
 rel alice "Ada Lovelace $RUN_ID" "worked with" "Charles Babbage $RUN_ID" --source task-7
 rel alice "Charles Babbage $RUN_ID" designed "Analytical Engine $RUN_ID" --confidence 0.8
 rel bob "Ada Lovelace $RUN_ID" "owes money to" "bob bank $RUN_ID"
