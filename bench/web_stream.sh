@@ -9,6 +9,7 @@
 #   bench/web_stream.sh [BUILD_DIR]          (make bench runs it)
 #   BENCH_WEB_ROUNDS=N    rounds of the two streams (default 3; each is reported)
 #   BENCH_WEB_TRACE=FILE  also writes a Chromium performance trace of round 1
+#   BENCH_WEB_ROOT=DIR    another build of the page to measure (default web/dist)
 #
 # Needs web/dist and web/node_modules (`make web`) and /usr/bin/chromium.
 # The machine's load average is printed with the figures: this machine is
@@ -34,7 +35,7 @@ cat > "$T/s.json" <<JSON
 JSON
 start_fake "$T/s.json"
 use_openai
-export ERRAND_WEB_ROOT="$src/web/dist"
+export ERRAND_WEB_ROOT="${BENCH_WEB_ROOT:-$src/web/dist}"
 start_server
 TOKEN=$(mkuser bench)
 ERRAND_URL="$API" API_TOKEN="$TOKEN" ROUNDS="${BENCH_WEB_ROUNDS:-3}" TRACE="${BENCH_WEB_TRACE:-}" \

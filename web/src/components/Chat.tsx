@@ -22,16 +22,24 @@ interface Props {
   go: (hash: string) => void;
 }
 
-/** Events folded into views once per animation frame: a burst of tokens
- * costs one render, just before the frame is drawn.  (The socket's worker
- * already merges a frame's worth of tokens: workersocket.ts.) */
+/** Events folded into views at most every FLUSH_MS, in an animation frame:
+ * a burst of tokens costs one render, and the frames between renders stay
+ * cheap (a render lays out the whole growing answer again), so a fast
+ * stream does not make the page stutter.  The socket's worker already
+ * merges each task's tokens (workersocket.ts). */
+const FLUSH_MS = 50;
+
 function useTaskViews(live: Live) {
   const [views, setViews] = useState<Record<string, TaskView>>({});
   const queue = useRef<TaskEvent[]>([]);
   useEffect(() => {
     let frame = 0;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    let last = 0;
     const flush = () => {
       frame = 0;
+      timer = undefined;
+      last = performance.now();
       const batch = queue.current;
       queue.current = [];
       setViews((old) => {
@@ -43,10 +51,14 @@ function useTaskViews(live: Live) {
     const off = live.on((m: ServerMessage) => {
       if (m.type !== 'event' || !m.event) return;
       queue.current.push(m.event);
-      if (!frame) frame = requestAnimationFrame(flush);
+      if (frame || timer) return;
+      timer = setTimeout(() => {
+        frame = requestAnimationFrame(flush);
+      }, Math.max(0, last + FLUSH_MS - performance.now()));
     });
     return () => {
       off();
+      clearTimeout(timer);
       if (frame) cancelAnimationFrame(frame);
     };
   }, [live]);
