@@ -19,6 +19,8 @@
 #    ready, click/type/evaluate/screenshot round trips, the browser's memory.
 # 8. search.py: the grep tool against ripgrep and GNU grep on Debian's
 #    linux-source tree (unpacked once into /var/tmp/errand-bench).
+# 9. web_stream.sh: the web interface while two long answers stream (fps,
+#    longest frame, long tasks) in headless Chromium; needs `make web`.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=${1:-$here/../build}
@@ -37,4 +39,6 @@ echo
 echo
 "$build/errand_browserbench" 200
 echo
-exec /usr/bin/python3 "$here/search.py" --build "$build"
+/usr/bin/python3 "$here/search.py" --build "$build"
+echo
+exec "$here/web_stream.sh" "$build"
