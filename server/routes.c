@@ -155,7 +155,8 @@ static const srv_resp_doc memory_forget_resp[] = { { 200, "Forgotten", "Forgotte
 static const srv_field graph_query[] = {
     { "q", SRV_T_STRING, false, 512,
       "Entities whose name or another of their names contains this (default: all)" },
-    { "limit", SRV_T_INT, false, 100, "At most this many entities, the most related first (default 30)" },
+    { "limit", SRV_T_INT, false, 100,
+      "At most this many entities, the most related first (default 30)" },
     { NULL, 0, false, 0, NULL },
 };
 static const srv_resp_doc graph_resp[] = {
@@ -298,8 +299,8 @@ const srv_route srv_routes[] = {
       "Remember a text (embedded for search); yours unless shared", memory_body, NULL,
       memory_add_resp },
     { "GET", "/api/v1/memory/graph", srv_route_memory_graph, "memory.graph", SRV_AUTH,
-      "Entities of your memory graph and the shared one, found by name, with their relations",
-      NULL, graph_query, graph_resp },
+      "Entities of your memory graph and the shared one, found by name, with their relations", NULL,
+      graph_query, graph_resp },
     { "GET", "/api/v1/memory/entities/{id}", srv_route_memory_entity, "memory.entity", SRV_AUTH,
       "An entity of your memory graph (or the shared one): its names and relations", NULL,
       entity_query, entity_resp },

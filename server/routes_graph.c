@@ -155,8 +155,8 @@ int srv_route_memory_entity(srv_req *r)
     cJSON *ent = NULL;
     int rc = er_env_store(r->s->env, &w.st, &err);
     if (rc == 0)
-        rc = er_store_memory_entity_get(w.st, r->user.id, r->params[0], one_entity, one_alias,
-                                        &ent, &err);
+        rc = er_store_memory_entity_get(w.st, r->user.id, r->params[0], one_entity, one_alias, &ent,
+                                        &err);
     if (rc == ER_ENOTFOUND) {
         cJSON_Delete(ent);
         return srv_reply_error(r, 404, NULL, "no entity '%.64s'", r->params[0]);
@@ -164,7 +164,8 @@ int srv_route_memory_entity(srv_req *r)
     w.rels = cJSON_CreateArray();
     w.names = cJSON_CreateObject();
     if (rc == 0)
-        rc = er_store_memory_graph(w.st, r->user.id, cJSON_GetStringValue(cJSON_GetObjectItem(ent, "name")),
+        rc = er_store_memory_graph(w.st, r->user.id,
+                                   cJSON_GetStringValue(cJSON_GetObjectItem(ent, "name")),
                                    (int)depth, add_step, &w, &err);
     /* a name shadowed by another entity of the user's: no walk from it */
     if (rc == ER_ENOTFOUND)

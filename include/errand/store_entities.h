@@ -46,9 +46,9 @@ int er_store_memory_entities(er_store *st, const char *user_id, const char *quer
 /* The entity id when user_id sees it, else ER_ENOTFOUND; then each of the
  * names it is found by (normalised) to alias_fn (may be NULL). */
 int er_store_memory_entity_get(er_store *st, const char *user_id, const char *id,
-                               er_memory_entity_fn fn, int (*alias_fn)(const char *alias,
-                                                                       void *payload),
-                               void *payload, er_error *err);
+                               er_memory_entity_fn fn,
+                               int (*alias_fn)(const char *alias, void *payload), void *payload,
+                               er_error *err);
 /* The relations user_id sees touching any of ids[0..n) (n <= ER_ENTITIES_MAX),
  * each once: those of ids[0] first, most confident first within one id. */
 int er_store_memory_links(er_store *st, const char *user_id, const char *const *ids, size_t n,

@@ -63,20 +63,20 @@ static int entity_row(const er_sql_value *cols, int ncols, void *payload)
     return c->fn ? c->fn(&e, c->payload) : 0;
 }
 
-#define ENTITY_COLS                                                                    \
-    "SELECT e.id, e.name, e.type, e.user_id, e.created_ms,"                            \
-    " (SELECT COUNT(*) FROM memory_relations r WHERE (r.subject_id = e.id OR"          \
+#define ENTITY_COLS                                                           \
+    "SELECT e.id, e.name, e.type, e.user_id, e.created_ms,"                   \
+    " (SELECT COUNT(*) FROM memory_relations r WHERE (r.subject_id = e.id OR" \
     "  r.object_id = e.id) AND r.user_id IN (?, '')) AS n FROM memory_entities e"
 
 int er_store_memory_entities(er_store *st, const char *user_id, const char *query, int limit,
                              er_memory_entity_fn fn, void *payload, er_error *err)
 {
     if (limit < 1 || limit > ER_ENTITIES_MAX)
-        return er_error_set(err, ER_EINVAL, "an entity list holds 1 to %d, not %d",
-                            ER_ENTITIES_MAX, limit);
+        return er_error_set(err, ER_EINVAL, "an entity list holds 1 to %d, not %d", ER_ENTITIES_MAX,
+                            limit);
     const char *uid = user_id ? user_id : "";
     char *pat = contains_pattern(query ? query : "");
-    er_sql_value p[] = { ER_SQL_S(uid), ER_SQL_S(uid), er_sql_str(pat),
+    er_sql_value p[] = { ER_SQL_S(uid), ER_SQL_S(uid),   er_sql_str(pat),
                          ER_SQL_S(uid), er_sql_str(pat), ER_SQL_I(limit) };
     entity_cb c = { fn, payload, false };
     int rc = er_sql_query(st,
