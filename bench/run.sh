@@ -19,7 +19,9 @@
 #    ready, click/type/evaluate/screenshot round trips, the browser's memory.
 # 8. search.py: the grep tool against ripgrep and GNU grep on Debian's
 #    linux-source tree (unpacked once into /var/tmp/errand-bench).
-# 9. mail.py: the email agent's IMAP listing of a 10,000-message Dovecot
+# 9. web_stream.sh: the web interface while two long answers stream (fps,
+#    longest frame, long tasks) in headless Chromium; needs `make web`.
+# 10. mail.py: the email agent's IMAP listing of a 10,000-message Dovecot
 #    mailbox against Python's imaplib doing the same fetch (needs root and
 #    dovecot-imapd, opensmtpd: the mail fixture of tests/servers/dovecot.sh).
 set -euo pipefail
@@ -41,6 +43,8 @@ echo
 "$build/errand_browserbench" 200
 echo
 /usr/bin/python3 "$here/search.py" --build "$build"
+echo
+"$here/web_stream.sh" "$build"
 echo
 if [ "$(id -u)" -eq 0 ]; then
   exec /usr/bin/python3 "$here/mail.py" --build "$build"

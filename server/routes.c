@@ -152,6 +152,29 @@ static const srv_resp_doc memory_forget_resp[] = { { 200, "Forgotten", "Forgotte
                                                    { 404, "No such memory (or not yours)",
                                                      "Error" },
                                                    R_END };
+static const srv_field graph_query[] = {
+    { "q", SRV_T_STRING, false, 512,
+      "Entities whose name or another of their names contains this (default: all)" },
+    { "limit", SRV_T_INT, false, 100,
+      "At most this many entities, the most related first (default 30)" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_resp_doc graph_resp[] = {
+    { 200, "The entities found and the relations touching them", "MemoryGraph" },
+    { 400, "A query parameter is out of range", "Error" },
+    R_AUTH,
+    R_END
+};
+static const srv_field entity_query[] = {
+    { "depth", SRV_T_INT, false, 4, "Relations within this many steps (1 to 4, default 1)" },
+    { NULL, 0, false, 0, NULL },
+};
+static const srv_resp_doc entity_resp[] = { { 200, "The entity, its names and its relations",
+                                              "MemoryEntity" },
+                                            { 400, "A query parameter is out of range", "Error" },
+                                            R_AUTH,
+                                            { 404, "No such entity (or not yours)", "Error" },
+                                            R_END };
 static const srv_field file_query[] = {
     { "path", SRV_T_STRING, true, 1000,
       "The image's path in your workspace (PNG, JPEG, GIF or WebP), relative to it" },
@@ -288,6 +311,12 @@ const srv_route srv_routes[] = {
     { "POST", "/api/v1/memory", srv_route_memory_add, "memory.add", SRV_AUTH | SRV_BODY | SRV_SLOW,
       "Remember a text (embedded for search); yours unless shared", memory_body, NULL,
       memory_add_resp },
+    { "GET", "/api/v1/memory/graph", srv_route_memory_graph, "memory.graph", SRV_AUTH,
+      "Entities of your memory graph and the shared one, found by name, with their relations", NULL,
+      graph_query, graph_resp },
+    { "GET", "/api/v1/memory/entities/{id}", srv_route_memory_entity, "memory.entity", SRV_AUTH,
+      "An entity of your memory graph (or the shared one): its names and relations", NULL,
+      entity_query, entity_resp },
     { "GET", "/api/v1/files", srv_route_file_get, "files.get", SRV_AUTH | SRV_SLOW,
       "An image (a chart, a screenshot) from your own workspace", NULL, file_query, file_resp },
     { "GET", "/api/v1/memory/{id}", srv_route_memory_get, "memory.get", SRV_AUTH,

@@ -457,6 +457,9 @@ int srv_route_memory_list(srv_req *r);
 int srv_route_memory_add(srv_req *r);
 int srv_route_memory_get(srv_req *r);
 int srv_route_memory_forget(srv_req *r);
+/* routes_graph.c: the memory graph a user sees (their own and the shared) */
+int srv_route_memory_graph(srv_req *r);
+int srv_route_memory_entity(srv_req *r);
 int srv_route_agents_list(srv_req *r);
 int srv_route_agent_config_get(srv_req *r);
 int srv_route_agent_config_put(srv_req *r);

@@ -281,6 +281,18 @@ static void poll_once(srv_sessions *c)
     }
 }
 
+/* A change committed before this server started concerns none of its
+ * connections (they authenticate against what the store says now): it is
+ * only remembered as handled, so the first poll's look back does not close
+ * the sockets of a user whose role changed just before a restart. */
+static int prime_change(const er_auth_change *ch, void *payload)
+{
+    srv_sessions *c = payload;
+    if (!handled(c, ch->seq))
+        c->recent[c->nrecent++ % RECENT] = ch->seq;
+    return 0;
+}
+
 static void *poll_main(void *arg)
 {
     srv_sessions *c = arg;
@@ -318,6 +330,9 @@ int srv_sessions_start(srv *s, er_error *err)
     int rc = er_env_store(s->env, &st, err);
     if (!rc)
         rc = er_store_auth_changes_last(st, &c->high, err);
+    if (!rc)
+        rc = er_store_auth_changes(st, c->high > LOOKBACK ? c->high - LOOKBACK : 0, 1000,
+                                   prime_change, c, err);
     if (!rc && pthread_create(&c->poller, NULL, poll_main, c) != 0)
         rc = er_error_set(err, ER_EINTERNAL, "cannot start the auth change poller");
     c->running = rc == 0;

@@ -57,6 +57,17 @@ PY
 BOB=$(mkuser bob)
 call POST /api/v1/memory '{"text":"zebra crossing near bob house"}' "$BOB"
 expect_status "bob saves a memory" 201
+# The memory graph: alice's entities and relations (as an agent's
+# memory_relate writes them), and bob's, which alice's graph must never show.
+# (The command line acts as its user and makes them an admin, as it makes
+# the local user: their role is put back at once.)
+rel() {
+  ERRAND_USER="$1-$RUN_ID" "$ERRAND_BIN" memory relate "${@:2}" > /dev/null || fail "relate ${*:2}"
+  "$ERRAND_BIN" user role "$1-$RUN_ID" user > /dev/null || fail "role of $1"
+}
+rel alice "Ada Lovelace $RUN_ID" "worked with" "Charles Babbage $RUN_ID" --source task-7
+rel alice "Charles Babbage $RUN_ID" designed "Analytical Engine $RUN_ID" --confidence 0.8
+rel bob "Ada Lovelace $RUN_ID" "owes money to" "bob bank $RUN_ID"
 # The files over the wire: nothing outside web/dist can be named.
 for p in '/assets/../../../etc/passwd' '/%2e%2e/%2e%2e/etc/passwd' '/.gitignore' '/assets/%2fetc%2fpasswd'; do
   expect_eq "GET $p is not served" "$(curl -s --path-as-is -o /dev/null -w '%{http_code}' "$API$p")" 404
@@ -79,12 +90,12 @@ SH
 echo "$SERVER_PID" > "$T/server.pid"
 SCREENS="$ERRAND_BUILD/web-screens${NETWORKED:+-net}"
 rm -rf "$SCREENS"
-ERRAND_URL="$API" API_TOKEN="$ALICE" RESTART_CMD="bash $T/restart.sh" SCREENS="$SCREENS" \
+ERRAND_URL="$API" API_TOKEN="$ALICE" RUN_ID="$RUN_ID" RESTART_CMD="bash $T/restart.sh" SCREENS="$SCREENS" \
   RESULTS="$ERRAND_BUILD/web-figures${NETWORKED:+-net}.json" timeout 240 node "$WEB/e2e/run.mjs"; rc=$?
 expect_eq "browser checks (web/e2e/run.mjs)" "$rc" 0
 expect_eq "the approved write reached alice's workspace" \
   "$(cat "$T/users/$(uid alice)/out.txt" 2>/dev/null)" "hello from the browser"
-for v in login chat approval tasks agents memory memories phone-chat; do
+for v in login chat approval tasks agents memory memories graph phone-chat; do
   check "screenshot of $v" test -s "$SCREENS/$v.png"
 done
 # The restarted server is not a child of this shell: stop it by its PID.

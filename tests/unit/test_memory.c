@@ -11,6 +11,7 @@
 #include "errand/alloc.h"
 #include "errand/backend/store_backend.h"
 #include "errand/memory.h"
+#include "errand/store_entities.h"
 #include "errand/str.h"
 #include "errand/vecindex.h"
 
@@ -456,6 +457,108 @@ static int graph_line(const er_memory_relation *r, void *payload)
     return 0;
 }
 
+typedef struct entities_seen {
+    char lines[16][200];
+    char ids[16][ER_ID_LEN];
+    int n;
+} entities_seen;
+
+static int entity_line(const er_memory_entity *e, void *payload)
+{
+    entities_seen *s = payload;
+    if (s->n < 16) {
+        snprintf(s->lines[s->n], sizeof s->lines[0], "%s/%s/%s/%lld", e->name, e->type,
+                 e->shared ? "shared" : "own", (long long)e->relations);
+        memcpy(s->ids[s->n++], e->id, ER_ID_LEN);
+    }
+    return 0;
+}
+
+static int link_line(const er_memory_link *l, void *payload)
+{
+    entities_seen *s = payload;
+    if (s->n < 16)
+        snprintf(s->lines[s->n++], sizeof s->lines[0], "%s -%s-> %s %.2f %s%s", l->subject,
+                 l->predicate, l->object, l->confidence, l->shared ? "shared" : "own",
+                 l->subject_id[0] && l->object_id[0] ? "" : " NO IDS");
+    return 0;
+}
+
+static int alias_line(const char *alias, void *payload)
+{
+    entities_seen *s = payload;
+    if (s->n < 16)
+        snprintf(s->lines[s->n++], sizeof s->lines[0], "alias %s", alias);
+    return 0;
+}
+
+/* Browsing the graph (store_entities.h): by part of a name, one entity,
+ * the relations around some; a user's own and the shared, never another's. */
+static void test_entities(void)
+{
+    er_store *st = open_fresh();
+    er_error err;
+    char ann[ER_ID_LEN], bob[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "ann", NULL, ann, &err));
+    CHECK_OK(er_store_user_ensure(st, "bob", NULL, bob, &err));
+    /* shared first: ann's relation then finds the shared Babbage by name */
+    CHECK_OK(er_store_memory_relate(st, "", "Charles Babbage", "designed", "Analytical Engine", 1,
+                                    "", &err));
+    CHECK_OK(er_store_memory_relate(st, ann, "Ada Lovelace", "worked with", "Charles Babbage", 0.75,
+                                    "task-1", &err));
+    CHECK_OK(er_store_memory_relate(st, bob, "Bob 100%_sure", "knows", "Ada", 1, "", &err));
+    entities_seen s = { .n = 0 };
+    CHECK_OK(er_store_memory_entities(st, ann, "", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 3); /* ann's Ada and the shared two: the most related first */
+    if (s.n == 3) {
+        CHECK_STR(s.lines[0], "Charles Babbage//shared/2");
+        CHECK_STR(s.lines[1], "Ada Lovelace//own/1");
+        CHECK_STR(s.lines[2], "Analytical Engine//shared/1");
+    }
+    s.n = 0;
+    CHECK_OK(er_store_memory_entities(st, ann, "  LOVE  ", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 1);
+    char ada[ER_ID_LEN] = "";
+    if (s.n == 1)
+        memcpy(ada, s.ids[0], ER_ID_LEN);
+    s.n = 0;
+    CHECK_OK(er_store_memory_entities(st, bob, "100%_", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 1); /* % and _ are plain characters */
+    s.n = 0;
+    CHECK_OK(er_store_memory_entities(st, bob, "%", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 1);
+    s.n = 0;
+    CHECK_OK(er_store_memory_entities(st, bob, "lovelace", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 0); /* ann's Ada is not bob's */
+    CHECK_INT(er_store_memory_entities(st, ann, "", 0, entity_line, &s, &err), ER_EINVAL);
+    /* one entity, with its names */
+    CHECK_OK(er_store_memory_alias(st, ann, ada, "Countess of Lovelace", &err));
+    s.n = 0;
+    CHECK_OK(er_store_memory_entity_get(st, ann, ada, entity_line, alias_line, &s, &err));
+    CHECK_INT(s.n, 3);
+    if (s.n == 3) {
+        CHECK_STR(s.lines[0], "Ada Lovelace//own/1");
+        CHECK_STR(s.lines[1], "alias ada lovelace");
+        CHECK_STR(s.lines[2], "alias countess of lovelace");
+    }
+    CHECK_INT(er_store_memory_entity_get(st, bob, ada, entity_line, NULL, &s, &err), ER_ENOTFOUND);
+    /* the relations around ann's entities: each once, with both ends' ids */
+    s.n = 0;
+    CHECK_OK(er_store_memory_entities(st, ann, "", 10, entity_line, &s, &err));
+    const char *ids[3] = { s.ids[0], s.ids[1], s.ids[2] };
+    entities_seen l = { .n = 0 };
+    CHECK_OK(er_store_memory_links(st, ann, ids, 3, link_line, &l, &err));
+    CHECK_INT(l.n, 2);
+    if (l.n == 2) {
+        CHECK_STR(l.lines[0], "Charles Babbage -designed-> Analytical Engine 1.00 shared");
+        CHECK_STR(l.lines[1], "Ada Lovelace -worked with-> Charles Babbage 0.75 own");
+    }
+    l.n = 0;
+    CHECK_OK(er_store_memory_links(st, bob, ids, 3, link_line, &l, &err));
+    CHECK_INT(l.n, 1); /* bob sees the shared relation only */
+    er_store_close(st);
+}
+
 static void test_graph(void)
 {
     er_store *st = open_fresh();
@@ -556,6 +659,7 @@ int main(void)
     test_index_path(false);
     test_index_path(true);
     test_graph();
+    test_entities();
     fake_llm_proc fake;
     int rc = fake_llm_start(&fake, "llm/embeddings.json", NULL);
     if (rc == 0) {

@@ -3,6 +3,7 @@
 // the message box.
 import { useEffect, useMemo, useState } from 'react';
 import { Api } from './api';
+import { workerSocket } from './workersocket';
 import { Live, type LiveState } from './live';
 import type { User } from './types';
 import { useHash } from './hooks';
@@ -28,7 +29,7 @@ function wsUrl(): string {
 export function App({ api: given }: { api?: Api }) {
   const [api] = useState(() => given ?? new Api());
   const [user, setUser] = useState<User | null>(null);
-  const live = useMemo(() => new Live({ url: wsUrl(), token: () => api.token() }), [api]);
+  const live = useMemo(() => new Live({ url: wsUrl(), token: () => api.token(), open: typeof Worker === 'undefined' ? undefined : workerSocket }), [api]);
   const [liveState, setLiveState] = useState<LiveState>('closed');
   const [hash, go] = useHash();
 

@@ -3,6 +3,8 @@
 // injected into the page could not find them in storage.  An access token is
 // refreshed a minute before it expires and once more on a 401.
 import type {
+  Entity,
+  Relation,
   Agent, ChatAccepted, ConversationDetail, Conversation, MemoryItem, Task, TaskDetail, TokenPair, User,
 } from './types';
 
@@ -192,5 +194,11 @@ export class Api {
   };
   memory = (id: string) => this.get<MemoryItem>(`/api/v1/memory/${encodeURIComponent(id)}`);
   forget = (id: string) => this.del<{ id: string; forgotten: boolean }>(`/api/v1/memory/${encodeURIComponent(id)}`);
+  /** Entities of the memory graph whose names contain q, and the relations touching them. */
+  graph = (q = '', limit = 30) =>
+    this.get<{ entities: Entity[]; relations: Relation[] }>(`/api/v1/memory/graph?${new URLSearchParams({ q, limit: String(limit) })}`);
+  /** An entity, its names, and the relations within depth steps of it. */
+  entity = (id: string, depth = 1) =>
+    this.get<{ entity: Entity; relations: Relation[] }>(`/api/v1/memory/entities/${encodeURIComponent(id)}?depth=${depth}`);
   agents = () => this.get<{ agents: Agent[] }>('/api/v1/agents').then((r) => r.agents);
 }

@@ -4,7 +4,7 @@ class FakeSocket implements SocketLike {
   readyState = 0;
   sent: Record<string, unknown>[] = [];
   onopen: ((ev: unknown) => void) | null = null;
-  onclose: ((ev: { code: number }) => void) | null = null;
+  onclose: ((ev: { code: number; reason?: string }) => void) | null = null;
   onmessage: ((ev: { data: unknown }) => void) | null = null;
   onerror: ((ev: unknown) => void) | null = null;
   constructor(public url: string) {}
@@ -106,6 +106,27 @@ describe('Live', () => {
     await vi.advanceTimersByTimeAsync(200);
     expect(sockets).toHaveLength(1);
     expect(live.state).toBe('closed');
+  });
+
+  it('comes back after the server cut it off for falling behind (1008 too slow), and takes batches', async () => {
+    const { live, sockets } = setup();
+    const seen: string[] = [];
+    live.on((m) => m.type === 'event' && seen.push(String(m.event!.data.text)));
+    live.start();
+    await flush();
+    sockets[0]!.open();
+    sockets[0]!.onclose?.({ code: 1008, reason: 'too slow: events piled up' });
+    await vi.advanceTimersByTimeAsync(200);
+    expect(sockets).toHaveLength(2);
+    sockets[1]!.open();
+    expect(live.state).toBe('open');
+    // A worker's batch: already parsed messages, handled in order.
+    sockets[1]!.onmessage?.({ data: [
+      { type: 'event', event: { task_id: 'T', root: 'T', kind: 'token', data: { text: 'ab' } } },
+      { type: 'event', event: { task_id: 'T', root: 'T', kind: 'token', data: { text: 'c' } } },
+    ] });
+    expect(seen).toEqual(['ab', 'c']);
+    live.stop();
   });
 
   it('rejects pending requests when the connection drops', async () => {

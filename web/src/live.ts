@@ -28,7 +28,7 @@ export interface SocketLike {
   send(data: string): void;
   close(code?: number): void;
   onopen: ((ev: unknown) => void) | null;
-  onclose: ((ev: { code: number }) => void) | null;
+  onclose: ((ev: { code: number; reason?: string }) => void) | null;
   onmessage: ((ev: { data: unknown }) => void) | null;
   onerror: ((ev: unknown) => void) | null;
 }
@@ -114,6 +114,11 @@ export class Live {
       for (const key of this.subs) this.sendRaw(subscribeMessage('subscribe', key));
     };
     ws.onmessage = (ev) => {
+      // A batch parsed in a worker (workersocket.ts), or one frame's text.
+      if (Array.isArray(ev.data)) {
+        for (const m of ev.data as ServerMessage[]) this.handle(m);
+        return;
+      }
       if (typeof ev.data !== 'string') return;
       let m: ServerMessage;
       try {
@@ -129,8 +134,11 @@ export class Live {
       this.ws = null;
       for (const p of this.pending.values()) p.reject(new Error('the connection closed'));
       this.pending.clear();
-      // 1008: the token or session was revoked: no point in trying again with it.
-      if (this.stopped || ev.code === 1008) {
+      // 1008: the token or session was revoked: no point in trying again
+      // with it.  (The server also closes with 1008 a client that fell too
+      // far behind: that one comes back and is replayed what it missed.)
+      if (ev.code !== 1000 && ev.code !== 1001) console.warn(`errand: the WebSocket closed (${ev.code} ${ev.reason ?? ''})`);
+      if (this.stopped || (ev.code === 1008 && !/^too slow/.test(ev.reason ?? ''))) {
         this.setState('closed');
         return;
       }

@@ -106,3 +106,28 @@ export interface MemoryItem {
   expires?: string | null;
   score?: number;
 }
+
+/** An entity of the memory graph (GET /api/v1/memory/graph, /memory/entities/{id}). */
+export interface Entity {
+  id: string;
+  name: string;
+  type: string;
+  owner: 'user' | 'shared';
+  relations: number;
+  created: string;
+  aliases?: string[];
+}
+
+/** subject —predicate→ object, with both ends' ids; depth when walked from an entity. */
+export interface Relation {
+  id: string;
+  subject_id: string;
+  subject: string;
+  predicate: string;
+  object_id: string;
+  object: string;
+  confidence: number;
+  source: string;
+  owner?: 'user' | 'shared';
+  depth?: number;
+}

@@ -22,22 +22,24 @@ interface Props {
   go: (hash: string) => void;
 }
 
-/** Events folded into views at most every FLUSH_MS, in an animation frame: a
- * burst of tokens costs one render, and the frames between renders stay
- * cheap, so a fast stream does not make the page stutter. */
+/** Events folded into views at most every FLUSH_MS, in an animation frame:
+ * a burst of tokens costs one render, and the frames between renders stay
+ * cheap (a render lays out the whole growing answer again), so a fast
+ * stream does not make the page stutter.  The socket's worker already
+ * merges each task's tokens (workersocket.ts). */
 const FLUSH_MS = 50;
 
 function useTaskViews(live: Live) {
   const [views, setViews] = useState<Record<string, TaskView>>({});
   const queue = useRef<TaskEvent[]>([]);
-  const pending = useRef(false);
-  const last = useRef(0);
   useEffect(() => {
     let frame = 0;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    let last = 0;
     const flush = () => {
-      pending.current = false;
-      last.current = performance.now();
+      frame = 0;
+      timer = undefined;
+      last = performance.now();
       const batch = queue.current;
       queue.current = [];
       setViews((old) => {
@@ -49,17 +51,15 @@ function useTaskViews(live: Live) {
     const off = live.on((m: ServerMessage) => {
       if (m.type !== 'event' || !m.event) return;
       queue.current.push(m.event);
-      if (pending.current) return;
-      pending.current = true;
-      const wait = Math.max(0, last.current + FLUSH_MS - performance.now());
+      if (frame || timer) return;
       timer = setTimeout(() => {
         frame = requestAnimationFrame(flush);
-      }, wait);
+      }, Math.max(0, last + FLUSH_MS - performance.now()));
     });
     return () => {
       off();
       clearTimeout(timer);
-      cancelAnimationFrame(frame);
+      if (frame) cancelAnimationFrame(frame);
     };
   }, [live]);
   return views;

@@ -1,11 +1,13 @@
-// Memory.tsx — what errand remembers: the long-term memories (Memories.tsx)
-// and the conversations, searchable by title and by what was said in them.
+// Memory.tsx — what errand remembers: the long-term memories (Memories.tsx),
+// the entity graph (Graph.tsx) and the conversations, searchable by title
+// and by what was said in them.
 import { useEffect, useMemo, useState } from 'react';
 import type { Api } from '../api';
 import type { ConversationDetail } from '../types';
 import { fmtTime, usePoll } from '../hooks';
 import { Prose } from './Text';
 import { Memories } from './Memories';
+import { Graph } from './Graph';
 
 export function Memory({ api }: { api: Api }) {
   const convs = usePoll(() => api.conversations(), 10000);
@@ -45,6 +47,7 @@ export function Memory({ api }: { api: Api }) {
         </ul>
       </section>
       <Memories api={api} />
+      <Graph api={api} />
       {open && (
         <section className="detail" aria-label="conversation">
           <h2>{open.title}</h2>
