@@ -3,19 +3,24 @@
  * mail_search does (search, flags and sizes, then the headers each summary
  * shows, decoded by GMime).
  *
- *   errand_mailbench ACCOUNT FOLDER LIMIT
+ *   errand_mailbench ACCOUNT FOLDER LIMIT [--cached]
  *
+ * --cached: through the account's metadata cache in errand's store, as the
+ * mail tools search (the first run fills it; later runs refresh it
+ * incrementally and answer from it).
  * The account is read from errand's configuration ([mail.ACCOUNT], its
  * password from the variable password_env names).  Prints one JSON object:
  * {seconds (wall time from connect to the last summary), count, unread,
  * newest_subject}. */
 #include "errand/alloc.h"
 #include "errand/config.h"
+#include "errand/env.h"
 #include "errand/json.h"
 #include "errand/mail.h"
 
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 static double now(void)
@@ -27,8 +32,9 @@ static double now(void)
 
 int main(int argc, char **argv)
 {
-    if (argc != 4) {
-        fprintf(stderr, "usage: errand_mailbench ACCOUNT FOLDER LIMIT\n");
+    bool cached = argc == 5 && strcmp(argv[4], "--cached") == 0;
+    if (argc != 4 && !cached) {
+        fprintf(stderr, "usage: errand_mailbench ACCOUNT FOLDER LIMIT [--cached]\n");
         return 2;
     }
     er_error err = { 0 };
@@ -36,6 +42,11 @@ int main(int argc, char **argv)
     er_mail_account acct;
     if (er_config_load(cfg, NULL, &err) != 0 ||
         er_mail_account_resolve(&acct, cfg, argv[1], &err) != 0) {
+        fprintf(stderr, "errand_mailbench: %s\n", err.msg);
+        return 1;
+    }
+    er_env *env = NULL;
+    if (cached && (er_env_new(&env, cfg, &err) != 0 || er_env_store(env, &acct.store, &err) != 0)) {
         fprintf(stderr, "errand_mailbench: %s\n", err.msg);
         return 1;
     }
@@ -67,7 +78,11 @@ int main(int argc, char **argv)
     er_mail_summaries_free(v, n);
     er_mail_close(m);
     er_mail_account_release(&acct);
-    er_config_release(cfg);
-    free(cfg);
+    if (env) {
+        er_env_close(env); /* it took cfg */
+    } else {
+        er_config_release(cfg);
+        free(cfg);
+    }
     return 0;
 }
