@@ -48,9 +48,9 @@ typedef struct er_config {
     char *sandbox_expose;   /* more read-only paths shown to commands */
     long sandbox_memory_mb; /* one command's processes together (cgroup) */
     long sandbox_pids;
-    long sandbox_tmp_mb; /* the jail's /tmp and /dev/shm */
+    long sandbox_tmp_mb;  /* the jail's /tmp and /dev/shm */
     long sandbox_undo_mb; /* content kept before a run for errand undo (snapshot.h); 0: none */
-    char *data_db;       /* the data agent's database; NULL: WORKSPACE/.errand/data.sqlite */
+    char *data_db;        /* the data agent's database; NULL: WORKSPACE/.errand/data.sqlite */
     char *log_level;
     char *log_file;
     er_policy policy[ER_PERM_COUNT];

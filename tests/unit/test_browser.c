@@ -882,7 +882,9 @@ static void test_memory_limit(void)
     int64_t t0 = er_mono_ms();
     CHECK(call(env, "browser_open", a, NULL, &err) == ER_EUNAVAIL);
     CHECK(strstr(err.msg, "memory") && strstr(err.msg, "a new browser starts"));
-    CHECK(er_mono_ms() - t0 < 20000);
+    /* A bound against a hang, not a speed target: a loaded machine fills the
+     * 400 MB slowly (Firefox took over 20 s at a load average of 15). */
+    CHECK(er_mono_ms() - t0 < 120000);
     free(a);
     a = args_url("{\"url\":\"%s/%s\",\"session\":\"hog\"}", "article.html");
     CHECK_OK(call(env, "browser_open", a, NULL, &err));
