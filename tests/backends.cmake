@@ -1,7 +1,8 @@
 # backends.cmake — each backend's conformance run against its real server.
 # One errand_backend_test(...) per (test program, backend); see tests/CMakeLists.txt.
-# Suites that restart their server take its RESOURCE_LOCK, and so must any other
-# test that uses that server.
+# Suites that restart their server take its RESOURCE_LOCK and are listed in
+# ERRAND_TEST_RESTARTERS (tests/CMakeLists.txt); the tests that share a server
+# with them wait for them (DEPENDS).
 
 # Cache: the Redis backend.  The suite restarts the server (stop + start with the
 # same state dir) to check reconnection, hence the script path, state dir and lock.
@@ -40,9 +41,9 @@ endif()
 
 # The API tests (tests/e2e/t_api_*.sh) once more in networked mode: PostgreSQL,
 # Redis and RabbitMQ through the ERRAND_E2E_* URLs that tests/e2e/lib.sh reads;
-# api_lib.sh starts an `errand worker all` next to the server.  They share the
-# broker's queues (a worker would take another test's tasks), so they hold the
-# rabbitmq lock, and redis's since the cache suite restarts that server.
+# api_lib.sh starts an `errand worker all` next to the server.  Each runs in a
+# slot of its own (lib.sh's claim_slot: a vhost and a Redis database), so they
+# run side by side, after the suites that restart those servers.
 if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
   file(GLOB API_E2E CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_api_*.sh)
   foreach(src IN LISTS API_E2E)
@@ -55,7 +56,7 @@ if(ERRAND_WITH_POSTGRES AND ERRAND_WITH_REDIS AND ERRAND_WITH_AMQP)
           "ERRAND_E2E_DATABASE_URL=${ERRAND_TEST_PG_URL}"
           "ERRAND_E2E_REDIS_URL=${ERRAND_TEST_REDIS_URL}"
           "ERRAND_E2E_RABBITMQ_URL=${ERRAND_TEST_AMQP_URL}")
-    set_tests_properties(backend.e2e.${name}.networked PROPERTIES RESOURCE_LOCK "rabbitmq;redis")
+    set_tests_properties(backend.e2e.${name}.networked PROPERTIES DEPENDS "${ERRAND_TEST_RESTARTERS}")
   endforeach()
 endif()
 

@@ -35,7 +35,29 @@ cleanup() {
 }
 trap cleanup EXIT
 
-# Networked mode: a fresh PostgreSQL database for this test, empty queues, and
+# claim_slot — the networked tests run side by side (ctest -j), each in a slot
+# of its own: RabbitMQ vhost e2eN (its queues and exchanges, made by
+# tests/servers/rabbitmq.sh) and Redis database N.  A slot is held by a lock on
+# build/servers/slots/N.lock for as long as this shell (or anything it started
+# that still runs) keeps the file open, so no worker of another test can take
+# this one's messages or see its keys.  Sets SLOT.  Only the tests that restart
+# a server need the servers to themselves (tests/CMakeLists.txt runs them first).
+claim_slot() {
+  local dir="$ERRAND_BUILD/servers/slots" i
+  mkdir -p "$dir"
+  for _ in $(seq 1200); do
+    for i in $(seq "${ERRAND_TEST_NET_SLOTS:-8}"); do
+      exec {SLOT_FD}> "$dir/$i.lock"
+      if flock -n "$SLOT_FD"; then SLOT=$i; return 0; fi
+      exec {SLOT_FD}>&-
+    done
+    sleep 0.25
+  done
+  echo "no free slot for a networked test after 300 s" >&2
+  return 1
+}
+
+# Networked mode: a slot, a fresh PostgreSQL database for this test, empty queues, and
 # $ERRAND runs the commands that run tasks against `errand worker` processes of
 # their configuration, kept by a pool manager (net_errand.py); $ERRAND_BIN is
 # the binary itself.
@@ -46,9 +68,18 @@ if [ -n "${RABBITMQ_URL:-}" ]; then
   ERRAND="$ERRAND_TESTS/e2e/net_errand.py"
   BUS_CTL="$ERRAND_BUILD/tests/bus_ctl"
   mkdir -p "$ERRAND_NET_LOGS" "$ERRAND_NET_POOL"
+  claim_slot || exit 1
+  export RABBITMQ_URL="${RABBITMQ_URL%/}/e2e$SLOT"
+  if [ -n "${REDIS_URL:-}" ]; then
+    export REDIS_URL="${REDIS_URL%/*}/$SLOT"
+    # What the slot's last test left (rate limits, cached results) must not count here.
+    if [ "$(redis-cli -u "$REDIS_URL" flushdb 2>&1)" != OK ]; then
+      echo "cannot empty Redis database $SLOT" >&2; exit 1
+    fi
+  fi
   if ! "$BUS_CTL" "$RABBITMQ_URL" purge; then echo "cannot empty the queues" >&2; exit 1; fi
-  # The tests take turns on the broker (RESOURCE_LOCK): a consumer now is a stray
-  # worker of another test, which would take this one's messages.
+  # The slot is ours alone: a consumer now is a stray worker of the slot's last
+  # test, which would take this one's messages.
   strays=$("$BUS_CTL" "$RABBITMQ_URL" consumers)
   if [ "$strays" != 0 ]; then
     echo "$strays consumer(s) on the queues already: another test's workers still run" >&2; exit 1
@@ -95,16 +126,29 @@ finish() {
 }
 
 # start_fake SCRIPT [extra fake_llm args] — starts the fake LLM; sets FAKE_PORT, FAKE_URL, FAKE_REC.
+# A test's next fake takes the port of its last one when that is free again:
+# networked, the workers' configuration (OPENAI_BASE_URL…) then stays the same
+# and the pool keeps them (net_errand.py), as production keeps its workers,
+# instead of restarting them all for every fake.  Else any free port.
 start_fake() {
-  local script=$1; shift
+  local script=$1 port=${FAKE_PORT:-0}; shift
   FAKE_REC="$T/requests.jsonl"
-  : > "$FAKE_REC"
-  rm -f "$T/fake.port"
-  setpriv --pdeathsig TERM "$FAKE_LLM" --script "$script" --port 0 --port-file "$T/fake.port" \
-    --record "$FAKE_REC" "$@" > "$T/fake.log" 2>&1 &
-  FAKE_PID=$!
-  PIDS+=("$FAKE_PID")
-  for _ in $(seq 100); do [ -s "$T/fake.port" ] && break; sleep 0.05; done
+  while :; do
+    : > "$FAKE_REC"
+    rm -f "$T/fake.port"
+    setpriv --pdeathsig TERM "$FAKE_LLM" --script "$script" --port "$port" --port-file "$T/fake.port" \
+      --record "$FAKE_REC" "$@" > "$T/fake.log" 2>&1 &
+    FAKE_PID=$!
+    PIDS+=("$FAKE_PID")
+    for _ in $(seq 100); do
+      [ -s "$T/fake.port" ] && break
+      kill -0 "$FAKE_PID" 2>/dev/null || break
+      sleep 0.05
+    done
+    if [ -s "$T/fake.port" ] || [ "$port" = 0 ]; then break; fi
+    wait "$FAKE_PID" 2>/dev/null   # the port was taken meanwhile
+    port=0
+  done
   FAKE_PORT=$(cat "$T/fake.port")
   FAKE_URL="http://127.0.0.1:$FAKE_PORT"
 }

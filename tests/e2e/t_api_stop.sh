@@ -6,11 +6,14 @@
 # printed "stopped"), answers at once.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/api_lib.sh"
-cat > "$T/s.json" <<'JSON'
+# The command's length names it for pgrep: unique on the machine while this
+# test runs (other suites, the other mode's run of this test, run at once).
+long="47.$$"
+cat > "$T/s.json" <<JSON
 {"turns":[
  {"match":"glob deep","tool_calls":[{"id":"g1","name":"glob","arguments":{"pattern":"**/**/**/**/**/**/**/**/**/**/**/**/nothing"}}]},
  {"match":"glob deep","text":"globbed"},
- {"match":"run long","tool_calls":[{"id":"r1","name":"run","arguments":{"cmd":"sleep 47.25","timeout_s":120}}]},
+ {"match":"run long","tool_calls":[{"id":"r1","name":"run","arguments":{"cmd":"sleep $long","timeout_s":120}}]},
  {"match":"run long","text":"slept"}
 ]}
 JSON
@@ -35,7 +38,7 @@ call POST /api/v1/chat '{"message":"run long","agent":"code"}' "$ADA"
 TASK=$(jget "$BODY" task_id)
 running() {
   call GET "/api/v1/tasks/$TASK" "" "$ADA"
-  contains "$BODY" '"kind":"tool_call"' && pgrep -f 'slee[p] 47.25' > /dev/null
+  contains "$BODY" '"kind":"tool_call"' && pgrep -f "slee[p] $long\$" > /dev/null
 }
 check "the long command runs" wait_for 20 running
 # The process running the task: the server itself, or the worker networked.
@@ -47,7 +50,7 @@ took=$(( ($(date +%s%N) - t0) / 1000000 ))
 echo "stopped in $took ms"
 expect_eq "it exits cleanly" "$rc" 0
 check "…within the grace period (1 s) and the interruption, not the command's 47 s" test "$took" -lt 6000
-check "…and the command is killed" wait_for 5 sh -c '! pgrep -f "slee[p] 47.25" > /dev/null'
+check "…and the command is killed" wait_for 5 sh -c "! pgrep -f 'slee[p] $long\$' > /dev/null"
 if [ -n "${WORKER_PID:-}" ]; then
   expect_contains "the worker hands the task back" "$(cat "$T/worker.log")" "interrupt"
   stop_server

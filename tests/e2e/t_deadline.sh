@@ -4,9 +4,12 @@
 # follows the task, fails it at the deadline and exits 1 saying why, and the
 # worker, told the task has ended, kills the command and publishes nothing.
 . "$(dirname "$0")/lib.sh"
-cat > "$T/s.json" <<'JSON'
+# The command's length names it for pgrep: unique on the machine while this
+# test runs (other suites, the other mode's run of this test, run at once).
+long="sleep 25.$$"
+cat > "$T/s.json" <<JSON
 {"turns":[
- {"match":"take your time","tool_calls":[{"id":"s-1","name":"run","arguments":{"cmd":"sleep 25; echo late > late.txt","timeout_s":60}}]},
+ {"match":"take your time","tool_calls":[{"id":"s-1","name":"run","arguments":{"cmd":"$long; echo late > late.txt","timeout_s":60}}]},
  {"match":"\"s-1\"","text":"too late"}
 ]}
 JSON
@@ -28,7 +31,7 @@ check "it had a deadline" test -n "$(jget "$show" deadline)"
 expect_eq "one end event" "$(events "$id" | grep -cx end)" 1
 expect_eq "the model was not asked again" "$(grep -c '"turn":1,' "$FAKE_REC")" 0
 # The command was killed (the worker's watch of its task saw it end).
-running() { pgrep -f "sleep 25; echo late > late.txt" > /dev/null; }
+running() { pgrep -f "$long; echo late > late.txt" > /dev/null; }
 not() { ! "$@"; }
 check "the command was stopped" wait_for 10 not running
 finish

@@ -94,10 +94,22 @@ start)
         stop_node
         exit 1
     fi
-    # A vhost for the suite's run on quorum queues (bus.queue_type=quorum): a
-    # queue keeps the type it was declared with, so the two runs cannot share one.
-    rabbitmqctl -q add_vhost quorum >/dev/null
-    rabbitmqctl -q set_permissions -p quorum guest '.*' '.*' '.*' >/dev/null
+    # Vhosts, all in one rabbitmqctl call (each call boots an Erlang node):
+    # "quorum" for the suite's run on quorum queues (bus.queue_type=quorum: a
+    # queue keeps the type it was declared with, so the two runs cannot share
+    # one), and e2e1..e2eN, the slots in which the networked end-to-end tests
+    # run side by side, each with queues and exchanges of its own
+    # (tests/e2e/lib.sh, claim_slot).
+    defs=$state/vhosts.json
+    python3 - "${ERRAND_TEST_NET_SLOTS:-8}" > "$defs" <<'PY'
+import json, sys
+names = ["quorum"] + ["e2e%d" % i for i in range(1, int(sys.argv[1]) + 1)]
+print(json.dumps({"vhosts": [{"name": n} for n in names],
+                  "permissions": [{"user": "guest", "vhost": n, "configure": ".*",
+                                   "write": ".*", "read": ".*"} for n in names]}))
+PY
+    chmod 644 "$defs"
+    rabbitmqctl -q import_definitions "$defs" >/dev/null
     ;;
 stop)
     stop_node
