@@ -28,7 +28,7 @@ Incremental refresh of an unchanged mailbox (issue 13's ≤ 50 ms target)
 needs the metadata cache; until it lands this script measures the full
 listing only (refresh_cmd() below is where the cached listing goes).
 """
-import argparse, json, os, pwd, random, shutil, subprocess, sys, tempfile, time
+import argparse, glob, json, os, pwd, random, shutil, subprocess, sys, tempfile, time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import benchlib
@@ -215,6 +215,17 @@ def main():
                (p["count"], p["unread"], p["newest_subject"])
         print("%-28s results %s" % ("errand cache vs imaplib", "agree" if same else
                                     "DIFFER: errand %r, imaplib %r" % (runs[-1], p)))
+        corpus = sorted(glob.glob(os.path.join(benchlib.HERE, "..", "tests", "data", "mail", "*.eml")) +
+                        glob.glob(os.path.join(benchlib.HERE, "..", "tests", "fixtures", "mail",
+                                               "injection", "*.eml")) +
+                        glob.glob(os.path.join(benchlib.HERE, "..", "tests", "fixtures", "gmail",
+                                               "*.eml")))
+        rates = [json.loads(timed([build + "/errand_mailbench", "--parse"] + corpus, env)[1])
+                 for _ in range(3)]
+        r = sorted(rates, key=lambda x: x["messages_per_s"])[1]
+        print("%-28s %10.0f messages/s, %.1f MB/s  (the fixture corpus: %d messages, %d bytes; "
+              "median of 3)" % ("MIME parse (GMime)", r["messages_per_s"], r["mb_per_s"],
+                                r["files"], r["bytes"]))
         print("before: %s; after: %s" % (before, after))
     finally:
         benchlib.server(state, env, "dovecot", "stop")

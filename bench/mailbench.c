@@ -5,6 +5,13 @@
  *
  *   errand_mailbench ACCOUNT FOLDER LIMIT [--cached]
  *
+ *   errand_mailbench --parse FILE...
+ *
+ * --parse: the MIME parse rate (er_mime_parse, as mail_read reads a message:
+ * headers, text and HTML bodies, attachments) over the given messages, each
+ * parsed again and again for about a second in all; prints {messages_per_s,
+ * mb_per_s, files, bytes}.
+ *
  * --cached: through the account's metadata cache in errand's store, as the
  * mail tools search (the first run fills it; later runs refresh it
  * incrementally and answer from it).
@@ -13,10 +20,12 @@
  * {seconds (wall time from connect to the last summary), count, unread,
  * newest_subject}. */
 #include "errand/alloc.h"
+#include "errand/buf.h"
 #include "errand/config.h"
 #include "errand/env.h"
 #include "errand/json.h"
 #include "errand/mail.h"
+#include "errand/mime.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -30,8 +39,54 @@ static double now(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static int parse_rate(int argc, char **argv)
+{
+    size_t n = (size_t)argc - 2, bytes = 0;
+    char **raw = er_xcalloc(n ? n : 1, sizeof *raw);
+    size_t *len = er_xcalloc(n ? n : 1, sizeof *len);
+    for (size_t i = 0; i < n; i++) {
+        FILE *f = fopen(argv[i + 2], "rb");
+        if (!f) {
+            fprintf(stderr, "errand_mailbench: cannot read %s\n", argv[i + 2]);
+            return 1;
+        }
+        er_buf b = ER_BUF_INIT;
+        char chunk[65536];
+        size_t got;
+        while ((got = fread(chunk, 1, sizeof chunk, f)) > 0)
+            er_buf_append(&b, chunk, got);
+        fclose(f);
+        len[i] = b.len;
+        raw[i] = er_buf_detach(&b);
+        bytes += len[i];
+    }
+    size_t parsed = 0, parsed_bytes = 0;
+    double t0 = now(), t = 0;
+    while (n && (t = now() - t0) < 1.0)
+        for (size_t i = 0; i < n; i++) {
+            cJSON *out = NULL;
+            er_error err = { 0 };
+            if (er_mime_parse(&out, raw[i], len[i], &err) != 0) {
+                fprintf(stderr, "errand_mailbench: %s: %s\n", argv[i + 2], err.msg);
+                return 1;
+            }
+            cJSON_Delete(out);
+            parsed++;
+            parsed_bytes += len[i];
+        }
+    printf("{\"messages_per_s\":%.0f,\"mb_per_s\":%.2f,\"files\":%zu,\"bytes\":%zu}\n",
+           t > 0 ? (double)parsed / t : 0, t > 0 ? (double)parsed_bytes / t / 1e6 : 0, n, bytes);
+    for (size_t i = 0; i < n; i++)
+        free(raw[i]);
+    free(raw);
+    free(len);
+    return 0;
+}
+
 int main(int argc, char **argv)
 {
+    if (argc >= 3 && strcmp(argv[1], "--parse") == 0)
+        return parse_rate(argc, argv);
     bool cached = argc == 5 && strcmp(argv[4], "--cached") == 0;
     if (argc != 4 && !cached) {
         fprintf(stderr, "usage: errand_mailbench ACCOUNT FOLDER LIMIT [--cached]\n");
