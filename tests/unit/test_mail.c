@@ -853,8 +853,8 @@ static int cached_rows(er_store *st, const char *folder, const char *id)
 }
 
 /* A folder far past libcurl's 16 KB cut of a command's answer: the first
- * refresh caches every message, an expunge prunes exactly that one (with
- * CHANGEDSINCE). */
+ * refresh caches every message, an expunge prunes exactly that one, both
+ * with CHANGEDSINCE and with every message's flags asked for. */
 static void test_cache_big(int imap_port, int smtp_port)
 {
     enum { BIG = 1500 };
@@ -902,6 +902,29 @@ static void test_cache_big(int imap_port, int smtp_port)
     CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 1);
     CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:701"), 0);
 
+    /* Without mod-sequences: every message's flags, in windows, then the
+     * survivors; one read and one expunged. */
+    CHECK_OK(er_sql_exec(st, "UPDATE mail_sync SET modseq = 0 WHERE scope = 'Bigbox'", NULL, 0,
+                         NULL, &err));
+    CHECK_INT(imap_admin(imap_port, "c.select(\"Bigbox\"); c.uid(\"STORE\", \"1400\", \"+FLAGS\", "
+                                    "\"(\\\\Seen)\"); c.uid(\"STORE\", \"5\", \"+FLAGS\", "
+                                    "\"(\\\\Deleted)\"); c.expunge()"),
+              0);
+    er_mail_close(m);
+    m = NULL;
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    n = both(m, &box, &v); /* same ids and unread flags as the server's */
+    bool read = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].id, "Bigbox:1400") == 0)
+            read = !v[i].unread;
+    er_mail_summaries_free(v, n);
+    CHECK(read);
+    CHECK_INT((int)n, BIG - 2);
+    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 2);
+    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:5"), 0);
     CHECK_INT(imap_admin(imap_port, "c.delete(\"Bigbox\")"), 0);
     er_mail_close(m);
     er_mail_account_release(&a);
