@@ -766,9 +766,9 @@ static int newest_matches(imap *im, const char *url, const char *folder, const e
     meta *mt = er_xcalloc(cap ? cap : 1, sizeof *mt);
     /* without UIDNEXT: one window over everything from lowest */
     unsigned long high = next > 1 ? next - 1 : 0;
-    bool open_top = !high;
-    if (next && high < lowest)
-        high = 0, open_top = false; /* nothing in range */
+    bool open_top = next == 0;
+    if (high < lowest)
+        high = 0; /* nothing in range */
     while (!rc && (high || open_top) && k < limit) {
         unsigned long low = high > SEARCH_WINDOW ? high - SEARCH_WINDOW + 1 : 1;
         if (low < lowest)
