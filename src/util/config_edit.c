@@ -120,8 +120,8 @@ int er_config_file_put(const char *path, const char *section, const er_strv *key
 {
     for (size_t i = 0; keys && i < keys->n; i++)
         if (strpbrk(keys->v[i], "\r\n=") || strpbrk(values->v[i], "\r\n"))
-            return er_error_set(err, ER_EINVAL, "%s.%s: a value cannot hold a line break",
-                                section, keys->v[i]);
+            return er_error_set(err, ER_EINVAL, "%s.%s: a value cannot hold a line break", section,
+                                keys->v[i]);
     er_buf text = ER_BUF_INIT;
     bool found = false;
     int rc = read_without(path, section, &text, &found, err);
