@@ -390,9 +390,61 @@ static size_t parse_search(const char *text, unsigned long **uids)
 
 typedef struct meta {
     unsigned long uid;
-    bool seen;
+    bool seen, deleted;
     size_t size;
 } meta;
+
+/* UID, FLAGS and RFC822.SIZE of one "* n FETCH (…)" line, read up to its
+ * ENVELOPE if it has one; false without a UID. */
+static bool meta_line(const char *line, size_t len, meta *out)
+{
+    const char *env = memmem(line, len, "ENVELOPE (", 10);
+    size_t head = env ? (size_t)(env - line) : len;
+    const char *u = memmem(line, head, "UID ", 4), *sz = memmem(line, head, "RFC822.SIZE ", 12);
+    const char *fl = memmem(line, head, "FLAGS (", 7);
+    if (!u)
+        return false;
+    out->uid = strtoul(u + 4, NULL, 10);
+    out->size = sz ? strtoul(sz + 12, NULL, 10) : 0;
+    const char *fe = fl ? memchr(fl, ')', head - (size_t)(fl - line)) : NULL;
+    size_t fl_len = fe ? (size_t)(fe - fl) : 0;
+    out->seen = fl_len && memmem(fl, fl_len, "\\Seen", 5) != NULL;
+    out->deleted = fl_len && memmem(fl, fl_len, "\\Deleted", 8) != NULL;
+    return out->uid != 0;
+}
+
+/* Calls fn for each "* n FETCH (…)" line of an answer, without its CRLF. */
+typedef void (*fetch_line_fn)(const char *line, size_t len, void *ud);
+
+static void each_fetch_line(const char *text, fetch_line_fn fn, void *ud)
+{
+    for (const char *p = text; *p;) {
+        const char *nl = strchr(p, '\n');
+        size_t len = nl ? (size_t)(nl - p) : strlen(p);
+        size_t ll = len;
+        while (ll && p[ll - 1] == '\r')
+            ll--;
+        if (ll > 2 && p[0] == '*' && memmem(p, ll, " FETCH (", 8))
+            fn(p, ll, ud);
+        p += nl ? len + 1 : len;
+    }
+}
+
+typedef struct meta_set {
+    meta *v;
+    size_t n;
+} meta_set;
+
+static void on_meta_line(const char *line, size_t len, void *ud)
+{
+    meta_set *set = ud;
+    meta got;
+    if (!meta_line(line, len, &got))
+        return;
+    for (size_t i = 0; i < set->n; i++)
+        if (set->v[i].uid == got.uid)
+            set->v[i] = got;
+}
 
 /* UID FLAGS RFC822.SIZE of uids (a set like "3,5,9") from "* n FETCH (…)" lines. */
 static int fetch_meta(imap *im, const char *folder, const char *set, meta *out, size_t n,
@@ -405,19 +457,8 @@ static int fetch_meta(imap *im, const char *folder, const char *set, meta *out, 
     int rc = imap_do(im, url, cmd, &b, err);
     free(url);
     free(cmd);
-    for (const char *p = er_buf_cstr(&b); !rc && (p = strstr(p, " FETCH (")) != NULL;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        const char *u = memmem(p, len, "UID ", 4), *s = memmem(p, len, "RFC822.SIZE ", 12);
-        unsigned long uid = u ? strtoul(u + 4, NULL, 10) : 0;
-        for (size_t i = 0; i < n; i++) {
-            if (out[i].uid != uid)
-                continue;
-            out[i].seen = memmem(p, len, "\\Seen", 5) != NULL;
-            out[i].size = s ? strtoul(s + 12, NULL, 10) : 0;
-        }
-        p += len;
-    }
+    if (!rc)
+        each_fetch_line(er_buf_cstr(&b), on_meta_line, &(meta_set){ out, n });
     er_buf_release(&b);
     return rc;
 }
@@ -589,16 +630,11 @@ static bool envelope_line(const char *line, size_t len, const char *folder, meta
                           er_mail_summary *v, unsigned char *done, size_t n)
 {
     const char *env = memmem(line, len, "ENVELOPE (", 10);
-    if (!env)
+    meta got;
+    if (!env || !memmem(line, (size_t)(env - line), "FLAGS (", 7) || !meta_line(line, len, &got))
         return false;
-    size_t head = (size_t)(env - line);
-    const char *u = memmem(line, head, "UID ", 4), *sz = memmem(line, head, "RFC822.SIZE ", 12);
-    const char *fl = memmem(line, head, "FLAGS (", 7);
-    if (!u || !fl)
-        return false;
-    unsigned long uid = strtoul(u + 4, NULL, 10);
     size_t i = 0;
-    while (i < n && mt[i].uid != uid)
+    while (i < n && mt[i].uid != got.uid)
         i++;
     if (i == n)
         return false;
@@ -606,9 +642,8 @@ static bool envelope_line(const char *line, size_t len, const char *folder, meta
         done[i] = 2;
         return false;
     }
-    const char *fe = memchr(fl, ')', head - (size_t)(fl - line));
-    mt[i].seen = fe && memmem(fl, (size_t)(fe - fl), "\\Seen", 5) != NULL;
-    mt[i].size = sz ? strtoul(sz + 12, NULL, 10) : 0;
+    unsigned long uid = got.uid;
+    mt[i] = got;
     cursor c = { .p = env + 9, .end = line + len };
     er_buf date = ER_BUF_INIT, subject = ER_BUF_INIT, from = ER_BUF_INIT, to = ER_BUF_INIT,
            mid = ER_BUF_INIT;
@@ -647,10 +682,21 @@ static bool envelope_line(const char *line, size_t len, const char *folder, meta
     er_buf_release(&mid);
     return ok;
 }
+static void summary_release(er_mail_summary *s)
+{
+    free(s->id);
+    free(s->from);
+    free(s->to);
+    free(s->subject);
+    free(s->date);
+    free(s->message_id);
+    memset(s, 0, sizeof *s);
+}
+
 /* The summaries of the messages envelope_line could not read, one message
- * at a time: flags and sizes, then BODY[HEADER] (which marks a message
- * read, so unread ones are made unread again). */
-static int summaries_one_by_one(imap *im, const char *folder, const meta *all, size_t n,
+ * at a time: flags and sizes (into all), then BODY[HEADER] (which marks a
+ * message read, so unread ones are made unread again). */
+static int summaries_one_by_one(imap *im, const char *folder, meta *all, size_t n,
                                 const unsigned char *done, er_mail_summary *v, er_error *err)
 {
     meta *mt = er_xcalloc(n ? n : 1, sizeof *mt);
@@ -681,6 +727,7 @@ static int summaries_one_by_one(imap *im, const char *folder, const meta *all, s
             s->unread = !mt[i].seen;
             s->size = mt[i].size;
             er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date, &s->message_id);
+            all[at[i]] = mt[i];
         }
         er_buf_release(&h);
     }
@@ -691,39 +738,60 @@ static int summaries_one_by_one(imap *im, const char *folder, const meta *all, s
     return rc;
 }
 
-/* The UIDs of the newest limit matches of q, newest first.  SEARCH answers
- * in one line, which libcurl cuts past 16 KB (a few thousand UIDs), so a
- * folder is searched in UID windows from UIDNEXT down until limit matched. */
+/* The UIDs from lowest up to below (0: the folder's UIDNEXT) that match q
+ * (NULL: every message, \Deleted ones too), at most limit, newest first.
+ * SEARCH answers in one line, which libcurl cuts past 16 KB (a few thousand
+ * UIDs), so a folder is searched in UID windows from the top down until
+ * limit matched; a window without its "* SEARCH" line fails the whole. */
 static int newest_matches(imap *im, const char *url, const char *folder, const er_mail_query *q,
-                          size_t limit, meta **out, size_t *nout, er_error *err)
+                          size_t limit, unsigned long lowest, unsigned long below, meta **out,
+                          size_t *nout, er_error *err)
 {
     er_buf cmd = ER_BUF_INIT, b;
     er_buf_init(&b, READ_MAX);
-    er_buf_puts(&cmd, "STATUS ");
-    int rc = quote(&cmd, folder, err);
-    er_buf_puts(&cmd, " (UIDNEXT)");
-    unsigned long next = 0;
-    if (!rc && imap_do(im, url, er_buf_cstr(&cmd), &b, &(er_error){ 0 }) == 0) {
-        const char *u = strstr(er_buf_cstr(&b), "UIDNEXT ");
-        next = u ? strtoul(u + 8, NULL, 10) : 0;
+    int rc = 0;
+    unsigned long next = below;
+    if (!next) {
+        er_buf_puts(&cmd, "STATUS ");
+        rc = quote(&cmd, folder, err);
+        er_buf_puts(&cmd, " (UIDNEXT)");
+        if (!rc && imap_do(im, url, er_buf_cstr(&cmd), &b, &(er_error){ 0 }) == 0) {
+            const char *u = strstr(er_buf_cstr(&b), "UIDNEXT ");
+            next = u ? strtoul(u + 8, NULL, 10) : 0;
+        }
     }
+    if (lowest < 1)
+        lowest = 1;
     size_t cap = limit < 256 ? limit : 256, k = 0;
     meta *mt = er_xcalloc(cap ? cap : 1, sizeof *mt);
-    /* without UIDNEXT: one window over everything */
+    /* without UIDNEXT: one window over everything from lowest */
     unsigned long high = next > 1 ? next - 1 : 0;
-    do {
+    bool open_top = next == 0;
+    if (high < lowest)
+        high = 0; /* nothing in range */
+    while (!rc && (high || open_top) && k < limit) {
         unsigned long low = high > SEARCH_WINDOW ? high - SEARCH_WINDOW + 1 : 1;
+        if (low < lowest)
+            low = lowest;
         er_buf_reset(&cmd);
         er_buf_reset(&b);
-        rc = search_command(&cmd, q, err);
-        if (!rc && high)
+        if (q)
+            rc = search_command(&cmd, q, err);
+        else
+            er_buf_puts(&cmd, "UID SEARCH");
+        if (!rc && open_top)
+            er_buf_printf(&cmd, " UID %lu:*", lowest);
+        else if (!rc)
             er_buf_printf(&cmd, " UID %lu:%lu", low, high);
         if (!rc)
             rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+        if (!rc && !strstr(er_buf_cstr(&b), "* SEARCH"))
+            rc = er_error_set(err, ER_EPROTO, "the IMAP server's SEARCH in '%s' came back empty",
+                              folder);
         unsigned long *uids = NULL;
         size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
         for (size_t i = n; i > 0 && k < limit; i--) /* ascending: newest last */
-            if (!high || (uids[i - 1] >= low && uids[i - 1] <= high)) {
+            if (uids[i - 1] >= low && (open_top || uids[i - 1] <= high) && uids[i - 1] >= lowest) {
                 if (k == cap) {
                     cap *= 2;
                     mt = er_xrealloc(mt, cap * sizeof *mt);
@@ -732,8 +800,10 @@ static int newest_matches(imap *im, const char *url, const char *folder, const e
                 mt[k++].uid = uids[i - 1];
             }
         free(uids);
-        high = low > 1 ? low - 1 : 0;
-    } while (!rc && high && k < limit);
+        if (open_top)
+            break;
+        high = low > lowest ? low - 1 : 0;
+    }
     er_buf_release(&cmd);
     er_buf_release(&b);
     if (rc) {
@@ -745,24 +815,18 @@ static int newest_matches(imap *im, const char *url, const char *folder, const e
     return 0;
 }
 
-/* Newest first: SEARCH, then one UID FETCH of flags, size and ENVELOPE for
- * every match (ranges, nothing marked read, one round trip), decoded by
- * GMime; what that cannot carry (literals: 8-bit or multi-line header
- * values) is fetched one message at a time. */
-static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *nout,
-                       er_error *err)
+/* The summaries of the k messages of mt into v (flags and sizes into mt):
+ * UID FETCH of flags, size and ENVELOPE in ranges, nothing marked read,
+ * decoded by GMime; what that cannot carry (literals: 8-bit or multi-line
+ * header values, or lines libcurl lost) is fetched one message at a time.
+ * A message expunged meanwhile is left without an id. */
+static int summaries_of(imap *im, const char *url, const char *folder, meta *mt, size_t k,
+                        er_mail_summary *v, er_error *err)
 {
-    imap *im = as_imap(m);
-    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
-    size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
     er_buf cmd = ER_BUF_INIT, b;
     er_buf_init(&b, READ_MAX);
-    char *url = folder_url(im, folder, NULL);
-    size_t k = 0;
-    meta *mt = NULL;
-    int rc = newest_matches(im, url, folder, q, limit, &mt, &k, err);
-    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     unsigned char *done = er_xcalloc(k ? k : 1, 1);
+    int rc = 0;
     /* In batches small enough for libcurl (ENVELOPE_BYTES); a line lost
      * anyway leaves its message to summaries_one_by_one. */
     size_t batch = ENVELOPE_BATCH;
@@ -800,21 +864,30 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     }
     if (!rc && k) {
         for (size_t i = 0; i < k; i++)
-            if (done[i] == 2) { /* seen twice: drop what was read, fetch it alone */
-                free(v[i].id);
-                free(v[i].from);
-                free(v[i].to);
-                free(v[i].subject);
-                free(v[i].date);
-                free(v[i].message_id);
-                memset(&v[i], 0, sizeof v[i]);
-            }
-        if (!rc)
-            rc = summaries_one_by_one(im, folder, mt, k, done, v, err);
+            if (done[i] == 2) /* seen twice: drop what was read, fetch it alone */
+                summary_release(&v[i]);
+        rc = summaries_one_by_one(im, folder, mt, k, done, v, err);
     }
-    free(url);
     er_buf_release(&b);
     free(done);
+    return rc;
+}
+
+/* Newest first: the matches' UIDs, then their summaries. */
+static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *nout,
+                       er_error *err)
+{
+    imap *im = as_imap(m);
+    const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
+    size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
+    char *url = folder_url(im, folder, NULL);
+    size_t k = 0;
+    meta *mt = NULL;
+    int rc = newest_matches(im, url, folder, q, limit, 1, 0, &mt, &k, err);
+    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
+    if (!rc)
+        rc = summaries_of(im, url, folder, mt, k, v, err);
+    free(url);
     free(mt);
     size_t got = 0;
     for (size_t i = 0; i < k; i++) /* in order, without the vanished (expunged meanwhile) */
@@ -839,7 +912,7 @@ static int imap_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
     int rc = split_id(id, &folder, &uid, err);
     if (rc)
         return rc;
-    meta mt = { uid, true, 0 };
+    meta mt = { .uid = uid, .seen = true };
     char set[32];
     snprintf(set, sizeof set, "%lu", uid);
     rc = fetch_meta(im, folder, set, &mt, 1, err);
@@ -1019,11 +1092,14 @@ static int imap_send(er_mail *m, const char *from, const er_strv *rcpts, const c
  *
  * STATUS gives UIDVALIDITY, UIDNEXT, MESSAGES and (CONDSTORE) HIGHESTMODSEQ
  * without selecting.  New messages are the UIDs from the last UIDNEXT on,
- * fetched as ENVELOPEs in one command; flags of the older ones come back
- * with CHANGEDSINCE when the server keeps mod-sequences, else all of them.
- * libcurl hands a custom command's untagged lines back but drops literals,
- * so an envelope the server sends with one (8-bit text) is fetched again
- * through libcurl's own header FETCH, as imap_search does. */
+ * found and summarised by the listing's own machinery (windowed SEARCH,
+ * envelope batches, one by one what those lose).  Flags of the older ones
+ * come back with CHANGEDSINCE when the server keeps mod-sequences, else all
+ * of them, in windows small enough for libcurl's 16 KB cut and checked:
+ * a window whose answer may have been cut is asked again in halves.  What
+ * was expunged is told by the survivors' UIDs, and only when they add up to
+ * the server's count; when they do not, the folder's cache starts again
+ * rather than losing rows of messages that are still there. */
 
 typedef struct folder_status {
     int64_t validity, next, messages, modseq;
@@ -1073,290 +1149,137 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
     return rc;
 }
 
-/* An nstring at *p: NIL, or a quoted string (unescaped into *out, OWNED).
- * false for a literal, which libcurl did not pass on, or bad syntax. */
-static bool env_nstring(const char **p, char **out)
-{
-    const char *s = *p;
-    while (*s == ' ')
-        s++;
-    *out = NULL;
-    if (strncasecmp(s, "NIL", 3) == 0) {
-        *p = s + 3;
-        return true;
-    }
-    if (*s != '"')
-        return false;
-    er_buf b = ER_BUF_INIT;
-    for (s++; *s && *s != '"'; s++) {
-        if (*s == '\\' && s[1])
-            s++;
-        er_buf_putc(&b, *s);
-    }
-    if (*s != '"') {
-        er_buf_release(&b);
-        return false;
-    }
-    *p = s + 1;
-    *out = b.ptr ? er_buf_detach(&b) : er_xstrdup("");
-    return true;
-}
+/* Lines per flags window.  libcurl 7.88 fails ("Too large response
+ * headers") or drops lines of an answer of a couple of hundred short FETCH
+ * lines (measured against Dovecot: 120 whole, 201 failed); a window that
+ * fails that way, or answers with more lines than this, is asked again in
+ * halves. */
+#define FLAGS_BATCH 100
 
-/* An envelope address list: NIL or ((name adl mailbox host)…), as header
- * text ("Name <mailbox@host>, …") into h. */
-static bool env_addresses(const char **p, er_buf *h)
-{
-    const char *s = *p;
-    while (*s == ' ')
-        s++;
-    if (strncasecmp(s, "NIL", 3) == 0) {
-        *p = s + 3;
-        return true;
-    }
-    if (*s++ != '(')
-        return false;
-    bool first = true;
-    while (*s == ' ' || *s == '(') {
-        if (*s == ' ') {
-            s++;
-            continue;
-        }
-        s++;
-        char *f[4] = { 0 };
-        bool ok = true;
-        for (int i = 0; i < 4 && ok; i++)
-            ok = env_nstring(&s, &f[i]);
-        while (ok && *s == ' ')
-            s++;
-        ok = ok && *s == ')';
-        if (ok && f[2] && f[3]) { /* mailbox NIL or host NIL: group syntax, skipped */
-            if (!first)
-                er_buf_puts(h, ", ");
-            first = false;
-            if (!er_str_empty(f[0])) {
-                bool plain = !strpbrk(f[0], "\"\\()<>[]:;@,.");
-                if (plain) {
-                    er_buf_puts(h, f[0]);
-                } else {
-                    er_buf_putc(h, '"');
-                    for (const char *c = f[0]; *c; c++) {
-                        if (*c == '"' || *c == '\\')
-                            er_buf_putc(h, '\\');
-                        er_buf_putc(h, *c);
-                    }
-                    er_buf_putc(h, '"');
-                }
-                er_buf_putc(h, ' ');
-            }
-            er_buf_printf(h, "<%s@%s>", f[2], f[3]);
-        }
-        for (int i = 0; i < 4; i++)
-            free(f[i]);
-        if (!ok)
-            return false;
-        s++;
-    }
-    if (*s != ')')
-        return false;
-    *p = s + 1;
-    return true;
-}
-
-/* ENVELOPE (date subject from sender reply-to to cc bcc in-reply-to
- * message-id) as the header block er_mime_summary reads. */
-static bool envelope_headers(const char *env, er_buf *h)
-{
-    const char *p = env;
-    char *date = NULL, *subject = NULL, *irt = NULL, *mid = NULL;
-    er_buf from = ER_BUF_INIT, to = ER_BUF_INIT, skip = ER_BUF_INIT;
-    bool ok = *p++ == '(' && env_nstring(&p, &date) && env_nstring(&p, &subject) &&
-              env_addresses(&p, &from) && env_addresses(&p, &skip) && env_addresses(&p, &skip) &&
-              env_addresses(&p, &to) && env_addresses(&p, &skip) && env_addresses(&p, &skip) &&
-              env_nstring(&p, &irt) && env_nstring(&p, &mid);
-    if (ok) {
-        er_buf_printf(h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
-                      er_buf_cstr(&from), er_buf_cstr(&to), subject ? subject : "",
-                      date ? date : "", mid ? mid : "");
-    }
-    free(date);
-    free(subject);
-    free(irt);
-    free(mid);
-    er_buf_release(&from);
-    er_buf_release(&to);
-    er_buf_release(&skip);
-    return ok;
-}
-
-static bool has_flag_word(const char *flags, size_t len, const char *word)
-{
-    const char *p = memmem(flags, len, word, strlen(word));
-    return p != NULL;
-}
-
-/* One "* n FETCH (…)" line: its UID, flags and size, and (when asked for and
- * readable) its envelope as header text. */
-typedef struct fetched {
-    unsigned long uid;
-    bool seen, deleted, has_env;
-    size_t size;
-} fetched;
-
-static bool parse_fetch_line(const char *line, size_t len, fetched *f, er_buf *headers)
-{
-    memset(f, 0, sizeof *f);
-    const char *env = memmem(line, len, "ENVELOPE (", 10);
-    size_t head = env ? (size_t)(env - line) : len;
-    const char *u = memmem(line, head, "UID ", 4), *sz = memmem(line, head, "RFC822.SIZE ", 12);
-    const char *fl = memmem(line, head, "FLAGS (", 7);
-    if (!u)
-        return false;
-    f->uid = strtoul(u + 4, NULL, 10);
-    f->size = sz ? strtoul(sz + 12, NULL, 10) : 0;
-    if (fl) {
-        const char *close = memchr(fl, ')', head - (size_t)(fl - line));
-        size_t fl_len = close ? (size_t)(close - fl) : head - (size_t)(fl - line);
-        f->seen = has_flag_word(fl, fl_len, "\\Seen");
-        f->deleted = has_flag_word(fl, fl_len, "\\Deleted");
-    }
-    if (env && headers) {
-        char *copy = er_xstrndup(env + 9, len - (size_t)(env + 9 - line));
-        f->has_env = envelope_headers(copy, headers);
-        free(copy);
-    }
-    return f->uid != 0;
-}
-
-/* Calls each line's handler for the "* n FETCH" lines of an answer. */
-typedef void (*fetch_line_fn)(const char *line, size_t len, void *ud);
-
-static void each_fetch_line(const char *text, fetch_line_fn fn, void *ud)
-{
-    for (const char *p = text; *p;) {
-        const char *nl = strchr(p, '\n');
-        size_t len = nl ? (size_t)(nl - p) : strlen(p);
-        size_t ll = len;
-        while (ll && p[ll - 1] == '\r')
-            ll--;
-        if (ll > 2 && p[0] == '*' && memmem(p, ll, " FETCH (", 8))
-            fn(p, ll, ud);
-        p += nl ? len + 1 : len;
-    }
-}
-
-typedef struct refresh_ctx {
+typedef struct flags_pass {
     imap *im;
-    const char *folder;
-    unsigned long min_uid; /* new messages: "n:*" also answers the last one below n */
+    const char *url, *folder;
+    int64_t modseq; /* CHANGEDSINCE, or 0: every message's flags */
     er_mail_delta *d;
-    fetched *retry; /* messages whose envelope came as a literal */
-    size_t nretry, cap;
-    er_strv *present; /* flags pass: the UIDs still there, when collected */
-} refresh_ctx;
+} flags_pass;
 
-static void on_new_line(const char *line, size_t len, void *ud)
-{
-    refresh_ctx *c = ud;
-    er_buf h = ER_BUF_INIT;
-    fetched f;
-    if (!parse_fetch_line(line, len, &f, &h) || f.uid < c->min_uid) {
-        er_buf_release(&h);
-        return;
-    }
-    if (!f.has_env) {
-        if (c->nretry == c->cap) {
-            c->cap = c->cap ? c->cap * 2 : 8;
-            c->retry = er_xrealloc(c->retry, c->cap * sizeof *c->retry);
-        }
-        c->retry[c->nretry++] = f;
-        er_buf_release(&h);
-        return;
-    }
-    er_mail_meta *m = er_mail_delta_add(c->d);
-    m->s.id = er_xasprintf("%s:%lu", c->folder, f.uid);
-    m->s.unread = !f.seen;
-    m->s.size = f.size;
-    m->deleted = f.deleted;
-    m->sort_key = (int64_t)f.uid;
-    er_mime_summary(h.ptr, h.len, &m->s.from, &m->s.to, &m->s.subject, &m->s.date,
-                    &m->s.message_id);
-    er_buf_release(&h);
-}
-
-static void on_flags_line(const char *line, size_t len, void *ud)
-{
-    refresh_ctx *c = ud;
-    fetched f;
-    if (!parse_fetch_line(line, len, &f, NULL) || f.uid >= c->min_uid)
-        return;
-    er_mail_meta *m = er_mail_delta_add(c->d);
-    m->s.id = er_xasprintf("%s:%lu", c->folder, f.uid);
-    m->s.unread = !f.seen;
-    m->deleted = f.deleted;
-    m->flags_only = true;
-    if (c->present)
-        er_strv_push(c->present, m->s.id);
-}
-
-/* The envelopes of UIDs from first on. */
-static int fetch_new(refresh_ctx *c, unsigned long first, er_error *err)
-{
-    er_buf b;
-    er_buf_init(&b, READ_MAX * 4);
-    char *url = folder_url(c->im, c->folder, NULL);
-    char *cmd = er_xasprintf("UID FETCH %lu:* (UID FLAGS RFC822.SIZE ENVELOPE)", first);
-    int rc = imap_do(c->im, url, cmd, &b, err);
-    free(cmd);
-    free(url);
-    c->min_uid = first;
-    if (!rc)
-        each_fetch_line(er_buf_cstr(&b), on_new_line, c);
-    er_buf_release(&b);
-    for (size_t i = 0; !rc && i < c->nretry; i++) {
-        const fetched *f = &c->retry[i];
-        er_buf h;
-        er_buf_init(&h, READ_MAX);
-        rc = fetch_section(c->im, c->folder, f->uid, "HEADER", &h, err);
-        meta mt = { f->uid, f->seen, f->size };
-        if (!rc && !mt.seen)
-            restore_unseen(c->im, c->folder, &mt, 1);
-        if (!rc && h.len) {
-            er_mail_meta *m = er_mail_delta_add(c->d);
-            m->s.id = er_xasprintf("%s:%lu", c->folder, f->uid);
-            m->s.unread = !f->seen;
-            m->s.size = f->size;
-            m->deleted = f->deleted;
-            m->sort_key = (int64_t)f->uid;
-            er_mime_summary(h.ptr, h.len, &m->s.from, &m->s.to, &m->s.subject, &m->s.date,
-                            &m->s.message_id);
-        }
-        er_buf_release(&h);
-    }
-    return rc;
-}
-
-/* The UIDs of the folder below below (UID SEARCH), as ids. */
-static int present_uids(imap *im, const char *folder, int64_t below, er_strv *ids, er_error *err)
+/* Flags of the UIDs lo..hi as flags_only rows.  want (ascending, or NULL):
+ * the messages there, each of which must answer when modseq is 0. */
+static int flags_window(const flags_pass *fp, unsigned long lo, unsigned long hi, const meta *want,
+                        size_t nwant, er_error *err)
 {
     er_buf b;
     er_buf_init(&b, READ_MAX);
-    char *url = folder_url(im, folder, NULL);
-    char *cmd = er_xasprintf("UID SEARCH UID 1:%lld", (long long)(below > 1 ? below - 1 : 1));
-    int rc = imap_do(im, url, cmd, &b, err);
-    unsigned long *uids = NULL;
-    size_t n = rc ? 0 : parse_search(er_buf_cstr(&b), &uids);
-    for (size_t i = 0; i < n; i++) {
-        if ((int64_t)uids[i] >= below)
-            continue;
-        char *id = er_xasprintf("%s:%lu", folder, uids[i]);
-        er_strv_push(ids, id);
-        free(id);
-    }
-    free(uids);
-    free(url);
+    char *cmd = fp->modseq ? er_xasprintf("UID FETCH %lu:%lu (UID FLAGS) (CHANGEDSINCE %lld)", lo,
+                                          hi, (long long)fp->modseq)
+                           : er_xasprintf("UID FETCH %lu:%lu (UID FLAGS)", lo, hi);
+    er_error werr = { 0 };
+    int rc = imap_do(fp->im, fp->url, cmd, &b, &werr);
     free(cmd);
+    bool whole = rc == 0;
+    if (rc == ER_EAUTH || rc == ER_EUNAVAIL || rc == ER_ETIMEDOUT || (rc && lo == hi)) {
+        er_buf_release(&b);
+        return er_error_set(err, rc, "%s", werr.msg);
+    }
+    rc = 0; /* another failure (an answer too large): asked again in halves */
+    meta *got = NULL;
+    size_t ngot = 0;
+    if (whole) { /* the lines in order of the answer */
+        meta_set all = { er_xcalloc(nwant + 1, sizeof(meta)), 0 };
+        size_t cap = nwant + 1;
+        for (const char *p = er_buf_cstr(&b); (p = strstr(p, " FETCH (")) != NULL;) {
+            const char *nl = strchr(p, '\n');
+            size_t len = nl ? (size_t)(nl - p) : strlen(p);
+            meta m;
+            if (meta_line(p, len, &m) && m.uid >= lo && m.uid <= hi) {
+                if (all.n == cap) {
+                    cap *= 2;
+                    all.v = er_xrealloc(all.v, cap * sizeof(meta));
+                }
+                all.v[all.n++] = m;
+            }
+            p += len;
+        }
+        got = all.v;
+        ngot = all.n;
+    }
+    whole = whole && ngot <= FLAGS_BATCH;
+    for (size_t i = 0; !rc && whole && !fp->modseq && i < nwant; i++) {
+        bool found = false;
+        for (size_t j = 0; j < ngot && !found; j++)
+            found = got[j].uid == want[i].uid;
+        whole = found || (lo == hi); /* alone and silent: expunged meanwhile */
+    }
     er_buf_release(&b);
+    if (!rc && !whole && lo < hi) {
+        free(got);
+        unsigned long mid = lo + (hi - lo) / 2;
+        size_t split = 0;
+        while (split < nwant && want[split].uid <= mid)
+            split++;
+        er_log(ER_LOG_DEBUG, "mail", "flags of %s %lu:%lu: asking again in halves", fp->folder, lo,
+               hi);
+        rc = flags_window(fp, lo, mid, want, split, err);
+        return rc ? rc : flags_window(fp, mid + 1, hi, want + split, nwant - split, err);
+    }
+    for (size_t i = 0; !rc && i < ngot; i++) {
+        er_mail_meta *m = er_mail_delta_add(fp->d);
+        m->s.id = er_xasprintf("%s:%lu", fp->folder, got[i].uid);
+        m->s.unread = !got[i].seen;
+        m->deleted = got[i].deleted;
+        m->flags_only = true;
+    }
+    free(got);
     return rc;
+}
+
+/* Flags of the cached messages (UIDs below below).  present (ascending, or
+ * NULL with a mod-sequence): the messages that are there. */
+static int flags_of(const flags_pass *fp, unsigned long below, const meta *present, size_t n,
+                    er_error *err)
+{
+    if (!present) /* CHANGEDSINCE answers only the changed: one window, split as needed */
+        return below > 1 ? flags_window(fp, 1, below - 1, NULL, 0, err) : 0;
+    int rc = 0;
+    for (size_t at = 0; !rc && at < n; at += FLAGS_BATCH) {
+        size_t nb = n - at < FLAGS_BATCH ? n - at : FLAGS_BATCH;
+        rc = flags_window(fp, present[at].uid, present[at + nb - 1].uid, present + at, nb, err);
+    }
+    return rc;
+}
+
+/* The summaries of the messages from first up to below, at most max of
+ * them (the newest), into d. */
+static int fetch_new(imap *im, const char *url, const char *folder, unsigned long first,
+                     unsigned long below, size_t max, er_mail_delta *d, size_t *nfound,
+                     er_error *err)
+{
+    meta *mt = NULL;
+    size_t k = 0;
+    int rc = newest_matches(im, url, folder, NULL, max, first, below, &mt, &k, err);
+    er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
+    if (!rc)
+        rc = summaries_of(im, url, folder, mt, k, v, err);
+    for (size_t i = 0; i < k; i++) {
+        if (rc || !v[i].id) {
+            summary_release(&v[i]);
+            continue;
+        }
+        er_mail_meta *m = er_mail_delta_add(d);
+        m->s = v[i];
+        m->deleted = mt[i].deleted;
+        m->sort_key = (int64_t)mt[i].uid;
+    }
+    *nfound = k;
+    free(v);
+    free(mt);
+    return rc;
+}
+
+static int meta_by_uid(const void *a, const void *b)
+{
+    unsigned long x = ((const meta *)a)->uid, y = ((const meta *)b)->uid;
+    return x < y ? -1 : x > y;
 }
 
 static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, size_t max,
@@ -1378,58 +1301,52 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
     if (!full && st.next == state->next && st.messages == state->count && st.modseq != 0 &&
         st.modseq == state->modseq)
         return 0; /* nothing arrived, left or changed */
-    refresh_ctx c = { .im = im, .folder = folder, .d = d };
+    char *url = folder_url(im, folder, NULL);
+    bool complete = full ? (size_t)st.messages <= max : state->complete;
+    size_t arrived = 0;
     unsigned long first = full ? 1 : (unsigned long)state->next;
-    bool complete = full ? true : state->complete;
-    if (full && (size_t)st.messages > max) {
-        /* only the newest max: from the max-th highest UID on */
-        er_strv all = ER_STRV_INIT;
-        rc = present_uids(im, folder, st.next, &all, err);
-        if (!rc && all.n > max) {
-            const char *colon = strrchr(all.v[all.n - max], ':');
-            first = strtoul(colon + 1, NULL, 10);
-            complete = false;
-        }
-        er_strv_free(&all);
-    }
-    if (!rc && (unsigned long)st.next > first)
-        rc = fetch_new(&c, first, err);
+    rc = fetch_new(im, url, folder, first, (unsigned long)st.next, full ? max : SIZE_MAX, d,
+                   &arrived, err);
     if (!rc && !full && state->next > 1) {
         /* flags of the messages cached before; and which of them are gone */
-        er_buf b;
-        er_buf_init(&b, READ_MAX * 4);
-        char *url = folder_url(im, folder, NULL);
+        flags_pass fp = { im, url, folder, 0, d };
         bool condstore = st.modseq != 0 && state->modseq != 0;
-        char *cmd =
-            condstore ? er_xasprintf("UID FETCH 1:%lld (UID FLAGS) (CHANGEDSINCE %lld)",
-                                     (long long)(state->next - 1), (long long)state->modseq)
-                      : er_xasprintf("UID FETCH 1:%lld (UID FLAGS)", (long long)(state->next - 1));
-        er_strv present = ER_STRV_INIT;
-        c.present = condstore ? NULL : &present;
-        c.min_uid = (unsigned long)state->next;
-        rc = imap_do(im, url, cmd, &b, err);
-        if (!rc)
-            each_fetch_line(er_buf_cstr(&b), on_flags_line, &c);
-        size_t arrived = 0;
-        for (size_t i = 0; i < d->n; i++)
-            arrived += !d->v[i].flags_only;
-        /* With mod-sequences only a count that does not add up tells of
-         * messages expunged; without, the flags pass listed the survivors. */
         bool expunged = st.messages != state->count + (int64_t)arrived;
-        if (!rc && condstore && expunged)
-            rc = present_uids(im, folder, state->next, &present, err);
-        if (!rc && (!condstore || expunged)) {
+        meta *present = NULL;
+        size_t np = 0;
+        if (!condstore || expunged)
+            rc = newest_matches(im, url, folder, NULL, SIZE_MAX, 1, (unsigned long)state->next,
+                                &present, &np, err);
+        if (!rc && present)
+            qsort(present, np, sizeof *present, meta_by_uid);
+        fp.modseq = condstore ? state->modseq : 0;
+        if (!rc)
+            rc = flags_of(&fp, (unsigned long)state->next, condstore ? NULL : present, np, err);
+        if (!rc && present && (int64_t)(np + arrived) != st.messages) {
+            /* the survivors and the new do not add up to the server's count
+             * (an answer cut, or mail moving meanwhile): pruning on that
+             * could drop messages still there, so the cache starts again */
+            er_log(ER_LOG_INFO, "mail",
+                   "'%s': %zu cached and %zu new messages, the server counts %lld: its cache "
+                   "starts again",
+                   folder, np, arrived, (long long)st.messages);
+            er_mail_delta_release(d);
+            d->reset = true;
+            memset(state, 0, sizeof *state);
+            complete = (size_t)st.messages <= max;
+            rc = fetch_new(im, url, folder, 1, (unsigned long)st.next, max, d, &arrived, err);
+        } else if (!rc && present) {
             d->prune = true;
-            d->keep = present;
             d->prune_below = state->next;
-            memset(&present, 0, sizeof present);
+            for (size_t i = 0; i < np; i++) {
+                char *id = er_xasprintf("%s:%lu", folder, present[i].uid);
+                er_strv_push(&d->keep, id);
+                free(id);
+            }
         }
-        er_strv_free(&present);
-        free(cmd);
-        free(url);
-        er_buf_release(&b);
+        free(present);
     }
-    free(c.retry);
+    free(url);
     if (rc)
         return rc;
     state->validity = st.validity;

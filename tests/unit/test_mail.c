@@ -833,6 +833,104 @@ static void test_cache(int imap_port, int smtp_port)
     er_env_close(env);
 }
 
+static int count_row(const er_sql_value *c, int ncols, void *payload)
+{
+    (void)c;
+    (void)ncols;
+    (*(int *)payload)++;
+    return 0;
+}
+
+/* Rows the cache holds for one folder, and whether id is among them. */
+static int cached_rows(er_store *st, const char *folder, const char *id)
+{
+    int n = 0;
+    er_error err = { 0 };
+    er_sql_value p[] = { ER_SQL_S(folder), ER_SQL_S(id ? id : "%") };
+    CHECK_OK(er_sql_query(st, "SELECT id FROM mail_meta WHERE scope = ? AND id LIKE ?", p, 2,
+                          count_row, &n, &err));
+    return n;
+}
+
+/* A folder far past libcurl's 16 KB cut of a command's answer: the first
+ * refresh caches every message, an expunge prunes exactly that one, both
+ * with CHANGEDSINCE and with every message's flags asked for. */
+static void test_cache_big(int imap_port, int smtp_port)
+{
+    enum { BIG = 1500 };
+    er_env *env = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
+    er_mail_account a;
+    er_mail *m = NULL;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
+    CHECK_OK(er_env_store(env, &a.store, &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    char *script = er_xasprintf(
+        "c.create(\"Bigbox\"); [c.append(\"Bigbox\", None, None, (\"From: \\\"Big %%d\\\" "
+        "<big%%d@example.test>\\r\\nTo: carol@example.test\\r\\nSubject: big message "
+        "number %%d\\r\\nMessage-ID: <big-%%d@example.test>\\r\\n\\r\\nx\\r\\n\" %% (i, i, i, "
+        "i)).encode()) for i in range(%d)]",
+        BIG);
+    CHECK_INT(imap_admin(imap_port, script), 0);
+    free(script);
+    er_store *st = a.store;
+    er_mail_query box = { .folder = "Bigbox", .limit = 2 * BIG };
+    er_mail_summary *v = NULL;
+    size_t n = both(m, &box, &v);
+    CHECK_INT((int)n, BIG);
+    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG);
+    /* the 701st message's UID is 701: the folder is new */
+    er_mail_summaries_free(v, n);
+    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:701"), 1);
+
+    /* One expunged (CONDSTORE: the count tells, the survivors are listed). */
+    CHECK_INT(imap_admin(imap_port, "c.select(\"Bigbox\"); c.uid(\"STORE\", \"701\", \"+FLAGS\", "
+                                    "\"(\\\\Deleted)\"); c.expunge()"),
+              0);
+    /* a new connection, as the next tool call makes: this one's view of
+     * the selected folder predates the expunge */
+    er_mail_close(m);
+    m = NULL;
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    n = both(m, &box, &v);
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, BIG - 1);
+    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 1);
+    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:701"), 0);
+
+    /* Without mod-sequences: every message's flags, in windows, then the
+     * survivors; one read and one expunged. */
+    CHECK_OK(er_sql_exec(st, "UPDATE mail_sync SET modseq = 0 WHERE scope = 'Bigbox'", NULL, 0,
+                         NULL, &err));
+    CHECK_INT(imap_admin(imap_port, "c.select(\"Bigbox\"); c.uid(\"STORE\", \"1400\", \"+FLAGS\", "
+                                    "\"(\\\\Seen)\"); c.uid(\"STORE\", \"5\", \"+FLAGS\", "
+                                    "\"(\\\\Deleted)\"); c.expunge()"),
+              0);
+    er_mail_close(m);
+    m = NULL;
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    n = both(m, &box, &v); /* same ids and unread flags as the server's */
+    bool read = false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(v[i].id, "Bigbox:1400") == 0)
+            read = !v[i].unread;
+    er_mail_summaries_free(v, n);
+    CHECK(read);
+    CHECK_INT((int)n, BIG - 2);
+    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 2);
+    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:5"), 0);
+    CHECK_INT(imap_admin(imap_port, "c.delete(\"Bigbox\")"), 0);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_env_close(env);
+}
+
 int main(void)
 {
     test_config();
@@ -845,6 +943,7 @@ int main(void)
     if (ip && sp && live && *live == '1' && mkdtemp(store_dir)) {
         test_server((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
         test_cache((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
+        test_cache_big((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
         char *cmd = er_xasprintf("rm -rf '%s'", store_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", store_dir);
