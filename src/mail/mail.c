@@ -312,9 +312,15 @@ static int cached_search(er_mail *m, const er_mail_query *q, er_mail_summary **o
     int rc = er_store_mail_sync_get(m->cache, m->cache_account, scope, &state, &found, err);
     er_mail_delta d = { 0 };
     char *label = NULL;
+    er_mail_sync before = state;
     if (!rc)
         rc = m->be->refresh(m, folder, &state, m->cache_max, &d, &label, err);
-    if (!rc)
+    /* An unchanged mailbox (the common case) costs no write transaction. */
+    bool same = found && before.validity == state.validity && before.next == state.next &&
+                before.modseq == state.modseq && before.count == state.count &&
+                before.complete == state.complete && !d.reset && d.n == 0 && d.removed.n == 0 &&
+                !d.prune;
+    if (!rc && !same)
         rc = er_store_mail_apply(m->cache, m->cache_account, scope, &state, &d, err);
     er_mail_delta_release(&d);
     static const char *const bins[] = { "TRASH", "SPAM", NULL };
