@@ -175,6 +175,8 @@ int er_mail_folders(er_mail *m, er_strv *out, er_error *err);
 int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
                    er_error *err);
 void er_mail_summaries_free(er_mail_summary *v, size_t n);
+/* Frees one summary's strings and zeroes it. */
+void er_mail_summary_release(er_mail_summary *s);
 int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err);
 int er_mail_append(er_mail *m, const char *folder, const char *flags, const char *raw, size_t len,
                    er_error *err);

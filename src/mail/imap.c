@@ -682,17 +682,6 @@ static bool envelope_line(const char *line, size_t len, const char *folder, meta
     er_buf_release(&mid);
     return ok;
 }
-static void summary_release(er_mail_summary *s)
-{
-    free(s->id);
-    free(s->from);
-    free(s->to);
-    free(s->subject);
-    free(s->date);
-    free(s->message_id);
-    memset(s, 0, sizeof *s);
-}
-
 /* The summaries of the messages envelope_line could not read, one message
  * at a time: flags and sizes (into all), then BODY[HEADER] (which marks a
  * message read, so unread ones are made unread again). */
@@ -865,7 +854,7 @@ static int summaries_of(imap *im, const char *url, const char *folder, meta *mt,
     if (!rc && k) {
         for (size_t i = 0; i < k; i++)
             if (done[i] == 2) /* seen twice: drop what was read, fetch it alone */
-                summary_release(&v[i]);
+                er_mail_summary_release(&v[i]);
         rc = summaries_one_by_one(im, folder, mt, k, done, v, err);
     }
     er_buf_release(&b);
@@ -1262,7 +1251,7 @@ static int fetch_new(imap *im, const char *url, const char *folder, unsigned lon
         rc = summaries_of(im, url, folder, mt, k, v, err);
     for (size_t i = 0; i < k; i++) {
         if (rc || !v[i].id) {
-            summary_release(&v[i]);
+            er_mail_summary_release(&v[i]);
             continue;
         }
         er_mail_meta *m = er_mail_delta_add(d);

@@ -250,13 +250,7 @@ er_mail_meta *er_mail_delta_add(er_mail_delta *d)
 void er_mail_delta_release(er_mail_delta *d)
 {
     for (size_t i = 0; i < d->n; i++) {
-        er_mail_summary *s = &d->v[i].s;
-        free(s->id);
-        free(s->from);
-        free(s->to);
-        free(s->subject);
-        free(s->date);
-        free(s->message_id);
+        er_mail_summary_release(&d->v[i].s);
         free(d->v[i].labels);
     }
     free(d->v);
@@ -358,15 +352,20 @@ int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, si
 
 void er_mail_summaries_free(er_mail_summary *v, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(v[i].id);
-        free(v[i].from);
-        free(v[i].to);
-        free(v[i].subject);
-        free(v[i].date);
-        free(v[i].message_id);
-    }
+    for (size_t i = 0; i < n; i++)
+        er_mail_summary_release(&v[i]);
     free(v);
+}
+
+void er_mail_summary_release(er_mail_summary *s)
+{
+    free(s->id);
+    free(s->from);
+    free(s->to);
+    free(s->subject);
+    free(s->date);
+    free(s->message_id);
+    memset(s, 0, sizeof *s);
 }
 
 int er_mail_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
