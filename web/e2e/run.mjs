@@ -6,8 +6,9 @@
 // tracker's state changes pushed over the WebSocket, the agent monitor, the
 // conversations, the memories (list, search, forget), the memory graph, the WebSocket reconnecting after the
 // server restarts, an accessibility check (axe-core), and the figures the
-// README quotes (first paint, bundle); bench/web_stream.sh measures the
-// frames drawn while answers stream.
+// README quotes (first paint, bundle, the frames drawn while two answers
+// stream: recorded, not asserted; bench/web_stream.sh measures them in
+// rounds).
 //
 // Environment: ERRAND_URL (http://127.0.0.1:PORT), API_TOKEN, RESTART_CMD
 // (restarts the server on the same port), SCREENS (where screenshots go),
@@ -15,6 +16,7 @@
 import { chromium } from 'playwright-core';
 import { execSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -432,6 +434,17 @@ try {
   // bench/web_stream.sh, not here.) ----
   await step('fast streams', async () => {
     const box = page.getByLabel('Message');
+    // Frames the page draws while they stream, recorded (not asserted: the
+    // machine is shared) with the Performance API's clock into the figures.
+    await page.evaluate(() => {
+      window.__frames = [];
+      const tick = (ts) => {
+        window.__frames.push(ts);
+        window.__raf = requestAnimationFrame(tick);
+      };
+      window.__raf = requestAnimationFrame(tick);
+    });
+    const t0 = Date.now();
     for (const n of ['fast stream one', 'fast stream two']) {
       await box.fill(`@code ${n}`);
       await box.press('Enter');
@@ -449,6 +462,15 @@ try {
       n += words.length;
     }
     figures.stream_token_events = n;
+    const seconds = (Date.now() - t0) / 1000;
+    const frames = await page.evaluate(() => {
+      cancelAnimationFrame(window.__raf);
+      return window.__frames;
+    });
+    const span = frames.length > 1 ? (frames[frames.length - 1] - frames[0]) / 1000 : 0;
+    figures.stream_events_per_s = Math.round(n / seconds);
+    figures.stream_fps = span > 0 ? Math.round(((frames.length - 1) / span) * 10) / 10 : null;
+    figures.stream_load_average = loadavg()[0];
   });
 
   // ---- a phone-sized screen ----
