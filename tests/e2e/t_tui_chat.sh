@@ -60,14 +60,15 @@ expect_eq "top row is the tab bar" "$(screen | head -1 | cut -c1-8)" " errand "
 
 keys F4
 expect_screen "tracker shows the task" "first question"
-check "tracker shows it done" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E 'done +research .*first question'"
+check "tracker shows it done" wait_for 10 sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E 'done +research .*first question'"
 keys Enter
 expect_screen "Enter opens the task's steps" "routed"
 expect_screen "steps end with the answer" "done: Answer begins."
 keys Escape
 keys F3
 expect_screen "monitor lists the agents" "research"
-check "monitor: research ran once and is idle" sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E '^ research +idle .* 1\$'"
+# The monitor refreshes on its own tick (networked, from the workers' reports): wait for it.
+check "monitor: research ran once and is idle" wait_for 10 sh -c "tmux -L $TMUX_SOCK capture-pane -p | grep -E '^ research +idle .* 1\$'"
 keys F2
 
 type_text "/he"
