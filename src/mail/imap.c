@@ -897,7 +897,7 @@ static int imap_fetch(er_mail *m, const char *id, er_buf *raw, er_error *err)
 {
     imap *im = as_imap(m);
     char *folder = NULL;
-    unsigned long uid;
+    unsigned long uid = 0;
     int rc = split_id(id, &folder, &uid, err);
     if (rc)
         return rc;
@@ -934,7 +934,7 @@ static int imap_flag(er_mail *m, const char *id, const char *flags, bool add, er
 {
     imap *im = as_imap(m);
     char *folder = NULL;
-    unsigned long uid;
+    unsigned long uid = 0;
     int rc = check_flags(flags, err);
     if (!rc)
         rc = split_id(id, &folder, &uid, err);
@@ -953,7 +953,7 @@ static int imap_move(er_mail *m, const char *id, const char *folder_to, char **n
     (void)new_id; /* COPYUID is not passed on by libcurl */
     imap *im = as_imap(m);
     char *folder = NULL;
-    unsigned long uid;
+    unsigned long uid = 0;
     int rc = split_id(id, &folder, &uid, err);
     if (rc)
         return rc;
