@@ -9,6 +9,7 @@
  * index is flocked while read and appended, so parallel calls number the
  * blobs once. */
 #include "errand/checkpoint.h"
+#include "errand/file_replace.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/config.h"
@@ -78,33 +79,7 @@ static int read_fd(int fd, er_buf *out, size_t max, const char *what, er_error *
 
 static int write_file(const char *path, const char *data, size_t len, unsigned mode, er_error *err)
 {
-    char *tmp = er_xasprintf("%s.errand-undo-%ld.tmp", path, (long)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_NOFOLLOW | O_CLOEXEC, 0600);
-    int rc = 0;
-    if (fd < 0) {
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    for (size_t off = 0; off < len && rc == 0;) {
-        ssize_t w = write(fd, data + off, len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
-        else
-            off += (size_t)w;
-    }
-    if (rc == 0 && fchmod(fd, mode & 07777) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot set the mode of %s: %s", path, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", path, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", path, strerror(errno));
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    return er_file_replace(path, data, len, mode, false, err);
 }
 
 /* The index's lines as a JSON array (lines that do not parse are skipped: a

@@ -3,6 +3,7 @@
 #include "errand/config_edit.h"
 #include "errand/alloc.h"
 #include "errand/buf.h"
+#include "errand/file_replace.h"
 #include "errand/str.h"
 
 #include <errno.h>
@@ -86,33 +87,8 @@ bool er_config_file_has(const char *path, const char *section)
 static int write_atomically(const char *path, const er_buf *text, er_error *err)
 {
     struct stat st;
-    mode_t mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0600;
-    char *tmp = er_xasprintf("%s.tmp-XXXXXX", path);
-    int fd = mkstemp(tmp), rc = 0;
-    if (fd < 0) {
-        rc = er_error_set(err, ER_EIO, "cannot write next to %s: %s", path, strerror(errno));
-        free(tmp);
-        return rc;
-    }
-    for (size_t off = 0; rc == 0 && off < text->len;) {
-        ssize_t w = write(fd, text->ptr + off, text->len - off);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0)
-            rc = er_error_set(err, ER_EIO, "cannot write %s: %s", tmp, strerror(errno));
-        else
-            off += (size_t)w;
-    }
-    if (rc == 0 && (fchmod(fd, mode) != 0 || fsync(fd) != 0))
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    if (close(fd) != 0 && rc == 0)
-        rc = er_error_set(err, ER_EIO, "cannot write %s: %s", tmp, strerror(errno));
-    if (rc == 0 && rename(tmp, path) != 0)
-        rc = er_error_set(err, ER_EIO, "cannot replace %s: %s", path, strerror(errno));
-    if (rc)
-        unlink(tmp);
-    free(tmp);
-    return rc;
+    unsigned mode = stat(path, &st) == 0 ? (st.st_mode & 07777) : 0600;
+    return er_file_replace(path, text->ptr ? text->ptr : "", text->len, mode, true, err);
 }
 
 int er_config_file_put(const char *path, const char *section, const er_strv *keys,
