@@ -11,7 +11,13 @@
  * Each subscription owns a connection and a thread that delivers messages in
  * order.  When Redis goes away the thread reconnects with backoff and
  * subscribes again; what was published meanwhile is lost (pub/sub keeps no
- * history), which is why callers poll the store as a backstop. */
+ * history), which is why callers poll the store as a backstop.
+ *
+ * Redis's pub/sub ignores SELECT: a channel is shared by every database of a
+ * server.  Keys are not, so two deployments on /1 and /2 of one Redis would
+ * keep their data apart but see each other's events.  Channels outside
+ * database 0 are therefore sent as "dbN:channel" and handed back without the
+ * prefix; database 0 keeps the bare names. */
 #include "errand/backend/cache_backend.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
@@ -52,7 +58,8 @@ typedef struct rcache {
     char *user;     /* NULL: AUTH with the password only */
     char *password; /* NULL: no AUTH */
     long db;
-    char *addr; /* "host:port" for messages */
+    char chan_prefix[24]; /* "dbN:" for db N > 0, else "" (see the file comment) */
+    char *addr;           /* "host:port" for messages */
     int connect_ms, timeout_ms;
 
     pthread_mutex_t mu; /* guards the pool */
@@ -432,17 +439,19 @@ static int rd_publish(er_cache *c, const char *channel, const void *msg, size_t 
     rcache *rc = from_cache(c);
     char what[160];
     snprintf(what, sizeof what, "PUBLISH to channel '%.120s'", channel);
+    char *wire = er_xasprintf("%s%s", rc->chan_prefix, channel);
     /* Not retried after a lost reply: subscribers may already have it. */
     cmd k = { .what = what,
-              .key = channel,
+              .key = wire,
               .idempotent = false,
               .argc = 3,
-              .argv = { "PUBLISH", channel, msg },
-              .lens = { 7, strlen(channel), len } };
+              .argv = { "PUBLISH", wire, msg },
+              .lens = { 7, strlen(wire), len } };
     redisReply *r;
     int ret = run(rc, &k, &r, err);
     if (!ret)
         freeReplyObject(r);
+    free(wire);
     return ret;
 }
 
@@ -517,8 +526,12 @@ static void sub_dispatch(rsub *s, const redisReply *r)
         msg = r->element[3];
     }
     /* hiredis NUL-terminates string replies, as the callback contract wants. */
-    if (ch && msg && ch->type == REDIS_REPLY_STRING && msg->type == REDIS_REPLY_STRING)
-        s->fn(ch->str, msg->str, msg->len, s->payload);
+    if (ch && msg && ch->type == REDIS_REPLY_STRING && msg->type == REDIS_REPLY_STRING) {
+        size_t plen = strlen(s->rc->chan_prefix);
+        const char *name =
+            strncmp(ch->str, s->rc->chan_prefix, plen) == 0 ? ch->str + plen : ch->str;
+        s->fn(name, msg->str, msg->len, s->payload);
+    }
 }
 
 /* Delivers messages until unsubscribe rings (returns true) or the connection
@@ -615,7 +628,9 @@ static int rd_subscribe(er_cache *c, const char *channel, er_cache_msg_fn fn, vo
     s->rc = rc;
     s->channel = er_xstrdup(channel);
     s->pattern = channel[len - 1] == '*';
-    s->target = s->pattern ? glob_for_prefix(channel, len - 1) : er_xstrdup(channel);
+    char *wire = er_xasprintf("%s%s", rc->chan_prefix, channel);
+    s->target = s->pattern ? glob_for_prefix(wire, strlen(wire) - 1) : er_xstrdup(wire);
+    free(wire);
     s->fn = fn;
     s->payload = payload;
     s->wake = eventfd(0, EFD_CLOEXEC);
@@ -672,6 +687,8 @@ static int parse_url(rcache *rc, const er_url *url, er_error *err)
     if (*db && (er_str_to_long(db, &rc->db) || rc->db < 0))
         return er_error_set(err, ER_EINVAL,
                             "Redis URL: bad database '%s' — expected redis://host:port/N", db);
+    if (rc->db > 0)
+        snprintf(rc->chan_prefix, sizeof rc->chan_prefix, "db%ld:", rc->db);
     rc->host = er_xstrdup(url->host ? url->host : "127.0.0.1");
     rc->port = url->port ? url->port : 6379;
     rc->addr = er_xasprintf("%s:%d", rc->host, rc->port);

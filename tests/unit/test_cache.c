@@ -552,6 +552,50 @@ static void test_redis_refusals(void)
     free(bad_db);
 }
 
+/* Pub/sub ignores SELECT in Redis itself; errand keeps each database's
+ * channels apart, and hands channel names back as they were given. */
+static void test_redis_db_channels(void)
+{
+    er_error err;
+    er_cache *a = NULL, *b = NULL;
+    char *url_a = redis_url_with("", "13"), *url_b = redis_url_with("", "14");
+    CHECK_OK(er_cache_open(&a, url_a, &err));
+    CHECK_OK(er_cache_open(&b, url_b, &err));
+    char ch[128], pat[128];
+    name(ch, sizeof ch, "dbsep");
+    name(pat, sizeof pat, "dbs*");
+    collector ca, cb, cbp;
+    collector_init(&ca);
+    collector_init(&cb);
+    collector_init(&cbp);
+    er_cache_sub *sa = NULL, *sb = NULL, *sbp = NULL;
+    CHECK_OK(er_cache_subscribe(a, ch, collect, &ca, &sa, &err));
+    CHECK_OK(er_cache_subscribe(b, ch, collect, &cb, &sb, &err));
+    CHECK_OK(er_cache_subscribe(b, pat, collect, &cbp, &sbp, &err));
+    CHECK_OK(er_cache_publish(a, ch, "for-a", 5, &err));
+    CHECK_OK(er_cache_publish(b, ch, "for-b", 5, &err));
+    CHECK(wait_for(&ca, 1));
+    CHECK(wait_for(&cb, 1));
+    CHECK(wait_for(&cbp, 1));
+    sleep_ms(100);
+    er_cache_unsubscribe(sa);
+    er_cache_unsubscribe(sb);
+    er_cache_unsubscribe(sbp);
+    CHECK_INT(count(&ca), 1);
+    CHECK_INT(count(&cb), 1);
+    CHECK_INT(count(&cbp), 1);
+    CHECK(ca.n == 1 && strcmp(ca.msgs[0], "for-a") == 0 && strcmp(ca.chans[0], ch) == 0);
+    CHECK(cb.n == 1 && strcmp(cb.msgs[0], "for-b") == 0 && strcmp(cb.chans[0], ch) == 0);
+    CHECK(cbp.n == 1 && strcmp(cbp.msgs[0], "for-b") == 0 && strcmp(cbp.chans[0], ch) == 0);
+    collector_release(&ca);
+    collector_release(&cb);
+    collector_release(&cbp);
+    er_cache_close(a);
+    er_cache_close(b);
+    free(url_a);
+    free(url_b);
+}
+
 static int run_script(const char *verb)
 {
     const char *script = getenv("ERRAND_TEST_REDIS_SCRIPT");
@@ -634,6 +678,7 @@ int main(void)
     test_urls();
     if (is_redis) {
         test_redis_refusals();
+        test_redis_db_channels();
         test_redis_restart();
     }
     er_cache_close(cache);
