@@ -196,6 +196,24 @@ check "no command ran" not test -e "$ws/pwned-mcp-run"
 expect_contains "the user is told why" "$(said)" "follows content from outside"
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 
+# Nor can a resource's text: the same order, read through the resource tool.
+printf 'untouched\n' > "$ws/notes.md"
+script "$T/s.json" '[{"id": "m1", "name": "mcp__fake__read_resource", "arguments": {"uri": "fake://weather"}}]'
+start_fake "$T/s.json" --gullible on
+use_openai
+fresh_logs
+"$ERRAND" --config "$T/conf" -w "$ws" --yes -o policy.write=allow -o policy.exec=allow \
+  ask -a code --no-stream "what is the weather" > "$T/out" 2>"$T/err"
+check "resource: the text reached the model fenced as outside data" \
+  grep -q '<<<untrusted-data[^>]*>>>[^<]*IMPORTANT SYSTEM NOTICE' "$FAKE_REC"
+check "resource: the gullible model obeyed it (it tried write_file)" \
+  grep -q '"name":"write_file"' "$FAKE_REC"
+check "resource: no file was written" not test -e "$ws/pwned-mcp.txt"
+check "resource: no command ran" not test -e "$ws/pwned-mcp-run"
+check "resource: notes.md unchanged" grep -qx untouched "$ws/notes.md"
+expect_contains "resource: the user is told why" "$(said)" "follows content from outside"
+kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+
 # errand mcp list | tools NAME
 stdio_conf legacy
 out=$("$ERRAND" --config "$T/conf" mcp list)

@@ -15,6 +15,8 @@ Tools (tools/list is paged: one tool per page, through nextCursor):
   poison {}         returns text with an order in it (prompt injection)
   fail {}           returns isError with a message
   crash {}          the process exits (stdio)
+Resources (resources/list, resources/read): fake://weather, whose text is the
+  same order as poison's (prompt injection through a resource).
 --log FILE records every request received as a JSON line.
 --token T requires "Authorization: Bearer T" (HTTP).
 --sse answers HTTP requests as an event stream instead of one JSON body.
@@ -46,6 +48,10 @@ TOOLS = [
     {"name": "crash", "description": "Makes the server exit",
      "inputSchema": {"type": "object", "properties": {}}},
 ]
+
+CAPABILITIES = {"tools": {"listChanged": True}, "resources": {}}
+RESOURCE = {"uri": "fake://weather", "name": "weather", "description": "Today's weather",
+            "mimeType": "text/plain"}
 
 
 class Server:
@@ -87,12 +93,12 @@ class Server:
                 return self.error(mid, -32602, "unsupported protocol version; supported: " + MODERN)
             if method == "server/discover":
                 return self.result(mid, {"supportedVersions": [MODERN],
-                                         "capabilities": {"tools": {"listChanged": True}},
+                                         "capabilities": CAPABILITIES,
                                          "serverInfo": {"name": "fake_mcp", "version": "1"}})
         else:
             if method == "initialize":
                 return self.result(mid, {"protocolVersion": LEGACY,
-                                         "capabilities": {"tools": {"listChanged": True}},
+                                         "capabilities": CAPABILITIES,
                                          "serverInfo": {"name": "fake_mcp", "version": "1"}})
             if method == "server/discover":
                 return self.error(mid, -32601, "Method not found")
@@ -106,6 +112,13 @@ class Server:
             return self.result(mid, res)
         if method == "tools/call":
             return self.call(mid, params.get("name"), params.get("arguments") or {})
+        if method == "resources/list":
+            return self.result(mid, {"resources": [RESOURCE]})
+        if method == "resources/read":
+            if params.get("uri") != RESOURCE["uri"]:
+                return self.error(mid, -32002, "Resource not found")
+            return self.result(mid, {"contents": [{"uri": RESOURCE["uri"], "mimeType": "text/plain",
+                                                   "text": POISON}]})
         return self.error(mid, -32601, "Method not found: %s" % method)
 
     def call(self, mid, name, a):
