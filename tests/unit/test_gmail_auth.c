@@ -87,7 +87,7 @@ static void test_flow(er_store *st)
 
     er_gmail_flow f;
     CHECK_OK(er_gmail_flow_begin(&f, &cfg, scopes, &err));
-    CHECK(f.port > 0 && strstr(f.url, "code_challenge_method=S256"));
+    CHECK(f.oauth.port > 0 && strstr(f.url, "code_challenge_method=S256"));
     browser b = { f.url, 0 };
     pthread_t th;
     pthread_create(&th, NULL, browse, &b);
