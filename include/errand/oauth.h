@@ -7,7 +7,8 @@
  * match.  Tokens are kept as one JSON document sealed with secret.h in the
  * store (store_credential.h); the document names its row, so a sealed value
  * copied under another name is refused.  An access token is refreshed a
- * minute before it expires; a refresh that rotates the refresh token replaces
+ * minute before it expires (one that lives under two minutes, at half its
+ * life); a refresh that rotates the refresh token replaces
  * the stored document with one conditional write, and a process that loses
  * that race uses the winner's tokens.
  *
@@ -66,7 +67,7 @@ void er_oauth_flow_release(er_oauth_flow *f);
 int er_oauth_post(cJSON **out, long *status, const char *url, const char *ctype, const char *body,
                   size_t len, bool configured, const er_netguard *guard, er_error *err);
 
-/* Fills access_token, expires_ms and, when sent, refresh_token and scope of
+/* Fills access_token, issued_ms, expires_ms and, when sent, refresh_token and scope of
  * doc from a token endpoint's answer; ER_EPROTO without an access_token. */
 int er_oauth_take_tokens(cJSON *doc, const cJSON *answer, er_error *err);
 /* The sealed form of doc (appended to out). */

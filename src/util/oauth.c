@@ -277,8 +277,11 @@ int er_oauth_take_tokens(cJSON *doc, const cJSON *answer, er_error *err)
         return er_error_set(err, ER_EPROTO, "the token endpoint sent no access_token");
     int64_t ttl = er_json_int(answer, "expires_in", 3600, 0, 365LL * 86400);
     replace_str(doc, "access_token", access);
+    int64_t now = er_time_ms();
+    cJSON_DeleteItemFromObjectCaseSensitive(doc, "issued_ms");
+    cJSON_AddNumberToObject(doc, "issued_ms", (double)now);
     cJSON_DeleteItemFromObjectCaseSensitive(doc, "expires_ms");
-    cJSON_AddNumberToObject(doc, "expires_ms", (double)(er_time_ms() + ttl * 1000));
+    cJSON_AddNumberToObject(doc, "expires_ms", (double)(now + ttl * 1000));
     const char *refresh = er_json_str(answer, "refresh_token"),
                *scope = er_json_str(answer, "scope");
     if (!er_str_empty(refresh))
@@ -379,7 +382,13 @@ static int token_once(char **out, er_store *st, const er_credential *c, const ch
         rc = er_error_set(err, ER_EINVAL, "authorisation '%s' is for %s, not %s", c->name,
                           c->kind, kind);
     int64_t expires = rc ? 0 : er_json_int(doc, "expires_ms", 0, 0, INT64_MAX);
-    bool fresh = !force && expires - ER_OAUTH_REFRESH_MARGIN_MS > er_time_ms();
+    /* A token that lives less than twice the margin is refreshed at half its
+     * life: with the whole margin it would be refreshed at every use. */
+    int64_t issued = rc ? 0 : er_json_int(doc, "issued_ms", 0, 0, INT64_MAX);
+    int64_t margin = ER_OAUTH_REFRESH_MARGIN_MS;
+    if (issued && expires > issued && (expires - issued) / 2 < margin)
+        margin = (expires - issued) / 2;
+    bool fresh = !force && expires - margin > er_time_ms();
     er_buf sealed = ER_BUF_INIT;
     if (!rc && !fresh) {
         rc = fn(doc, payload, err);
