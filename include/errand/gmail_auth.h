@@ -2,14 +2,15 @@
  * and keeping its tokens usable.
  *
  * The flow is the authorization code grant with PKCE (S256) and a loopback
- * redirect (RFC 8252), through oauth.h: errand listens on 127.0.0.1 at a port the system
- * picks, sends the user's browser to Google's consent page, takes the code
- * the browser brings back (its state must match), exchanges it with the
- * verifier, asks the Gmail API whose mailbox it is, and stores the tokens
- * sealed (secret.h) in the store under a name (store_credential.h).
+ * redirect (RFC 8252), shared with other logins in oauth.h: errand listens on
+ * 127.0.0.1 at a port the system picks, sends the user's browser to Google's
+ * consent page, takes the code the browser brings back (its state must
+ * match), exchanges it with the verifier, asks the Gmail API whose mailbox it
+ * is, and stores the tokens sealed (secret.h) in the store under a name
+ * (store_credential.h).
  *
- * Access tokens are refreshed a minute before they expire, and when the API
- * answers 401.  A refresh that brings a new refresh token replaces the stored
+ * Access tokens are refreshed a minute before they expire (a short-lived one
+ * at half its life), and when the API answers 401.  A refresh that brings a new refresh token replaces the stored
  * pair with one conditional write; a process that loses that race uses the
  * winner's tokens.  invalid_grant (revoked, expired, replaced) ends in
  * ER_EAUTH telling the user to run `errand auth gmail NAME` again.

@@ -14,7 +14,7 @@
 #include <string.h>
 #include <time.h>
 
-#define SCOPE_BASE        "https://www.googleapis.com/auth/gmail."
+#define SCOPE_BASE "https://www.googleapis.com/auth/gmail."
 
 /* ---- scopes ---- */
 

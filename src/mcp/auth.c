@@ -69,7 +69,8 @@ int er_mcp_auth_check_endpoint(const char *what, const char *url, er_error *err)
     er_url u;
     if (er_url_parse(&u, url, NULL) != 0 || er_str_empty(u.host))
         return er_error_set(err, ER_EPROTO, "the metadata's %s '%.200s' is not a URL", what, url);
-    bool ok = er_str_eq(u.scheme, "https") || (er_str_eq(u.scheme, "http") && loopback_host(u.host));
+    bool ok =
+        er_str_eq(u.scheme, "https") || (er_str_eq(u.scheme, "http") && loopback_host(u.host));
     er_url_release(&u);
     if (!ok)
         return er_error_set(err, ER_EPROTO,
@@ -92,8 +93,7 @@ int er_mcp_auth_check_server(const cJSON *meta, const char *issuer, er_error *er
         rc = er_mcp_auth_check_endpoint("authorization_endpoint",
                                         er_json_str(meta, "authorization_endpoint"), err);
     if (!rc)
-        rc = er_mcp_auth_check_endpoint("token_endpoint", er_json_str(meta, "token_endpoint"),
-                                        err);
+        rc = er_mcp_auth_check_endpoint("token_endpoint", er_json_str(meta, "token_endpoint"), err);
     if (!rc && er_json_str(meta, "registration_endpoint"))
         rc = er_mcp_auth_check_endpoint("registration_endpoint",
                                         er_json_str(meta, "registration_endpoint"), err);
@@ -257,9 +257,9 @@ static int probe(char **challenge, const er_mcp_server_cfg *cfg, const er_netgua
                  er_error *err)
 {
     *challenge = NULL;
-    const char *body = "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":"
-                       "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" ER_MCP_VERSION
-                       "\"}}}";
+    const char *body =
+        "{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"server/discover\",\"params\":"
+        "{\"_meta\":{\"io.modelcontextprotocol/protocolVersion\":\"" ER_MCP_VERSION "\"}}}";
     const char *headers[] = { "Content-Type: application/json",
                               "Accept: application/json, text/event-stream",
                               "MCP-Protocol-Version: " ER_MCP_VERSION, NULL };
@@ -338,8 +338,7 @@ static int server_metadata(cJSON **out, const er_mcp_server_cfg *cfg, const er_n
     if (rc) {
         cJSON_Delete(*out);
         *out = NULL;
-        er_error_prefix(err, "authorization server '%.200s' of MCP server '%s'", issuer,
-                        cfg->name);
+        er_error_prefix(err, "authorization server '%.200s' of MCP server '%s'", issuer, cfg->name);
     }
     return rc;
 }
@@ -464,18 +463,19 @@ int er_mcp_login_begin(er_mcp_login *l, const er_mcp_server_cfg *cfg, const er_n
         er_json_add_str(l->doc, "issuer", issuer);
         er_json_add_str(l->doc, "token_endpoint", er_json_str(asm_, "token_endpoint"));
         if (er_json_str(asm_, "revocation_endpoint"))
-            er_json_add_str(l->doc, "revocation_endpoint", er_json_str(asm_, "revocation_endpoint"));
+            er_json_add_str(l->doc, "revocation_endpoint",
+                            er_json_str(asm_, "revocation_endpoint"));
         if (!er_str_empty(cfg->client_id)) {
             er_json_add_str(l->doc, "client_id", cfg->client_id);
         } else if (er_str_empty(er_json_str(asm_, "registration_endpoint"))) {
-            rc = er_error_set(err, ER_EINVAL,
-                              "the authorization server of MCP server '%s' offers no client "
-                              "registration: register errand there by hand and set mcp.%s.client_id",
-                              cfg->name, cfg->name);
+            rc =
+                er_error_set(err, ER_EINVAL,
+                             "the authorization server of MCP server '%s' offers no client "
+                             "registration: register errand there by hand and set mcp.%s.client_id",
+                             cfg->name, cfg->name);
         } else {
             say(progress, payload, "registering errand as a client");
-            rc = register_client(l->doc, l, er_json_str(asm_, "registration_endpoint"), scope,
-                                 err);
+            rc = register_client(l->doc, l, er_json_str(asm_, "registration_endpoint"), scope, err);
         }
     }
     if (!rc)
@@ -573,8 +573,8 @@ int er_mcp_login_finish(er_mcp_login *l, er_store *st, const char *code, er_erro
     if (!rc)
         rc = er_oauth_seal(&sealed, l->doc, err);
     if (!rc)
-        rc = er_store_credential_put(st, er_json_str(l->doc, "name"), ER_MCP_AUTH_KIND,
-                                     l->cfg->url, sealed.ptr, sealed.len, NULL, err);
+        rc = er_store_credential_put(st, er_json_str(l->doc, "name"), ER_MCP_AUTH_KIND, l->cfg->url,
+                                     sealed.ptr, sealed.len, NULL, err);
     er_buf_release(&sealed);
     return rc;
 }

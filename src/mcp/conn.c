@@ -40,8 +40,8 @@ struct er_mcp_conn {
     char version[16];
     long next_id;
     bool tools_changed;
-    cJSON *caps; /* the server's capabilities */
-    char *token; /* the bearer token, resolved when opened */
+    cJSON *caps;  /* the server's capabilities */
+    char *token;  /* the bearer token, resolved when opened */
     er_store *st; /* BORROWED: where a login's tokens are (mcp_auth.h), or NULL */
     bool login;   /* token is the login's: refreshed when due and on a 401 */
     /* stdio */
@@ -521,8 +521,8 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
                c->cfg->name);
         rc = login_token(c, true, err);
         if (!rc)
-            rc = http_once(c, text, method, want, result, rpc_error, status, deadline, cancel,
-                           true, err);
+            rc = http_once(c, text, method, want, result, rpc_error, status, deadline, cancel, true,
+                           err);
     }
     return rc;
 }

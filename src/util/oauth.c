@@ -160,8 +160,7 @@ static redirect_kind take_redirect(er_oauth_flow *f, int fd, const er_url *u, ch
         free(page);
     } else if (error) {
         answer(fd, 200, "<p>errand was not given access. You may close this window.</p>\n");
-        er_error_set(err, ER_EAUTH, "the authorization server did not grant access: %.100s",
-                     error);
+        er_error_set(err, ER_EAUTH, "the authorization server did not grant access: %.100s", error);
         kind = REDIRECT_REFUSED;
     } else if (er_str_empty(code)) {
         answer(fd, 400, "<p>errand: the redirect carried no code.</p>\n");
@@ -379,8 +378,8 @@ static int token_once(char **out, er_store *st, const er_credential *c, const ch
     cJSON *doc = NULL;
     int rc = er_oauth_open(&doc, c, err);
     if (!rc && !er_str_eq(c->kind, kind))
-        rc = er_error_set(err, ER_EINVAL, "authorisation '%s' is for %s, not %s", c->name,
-                          c->kind, kind);
+        rc = er_error_set(err, ER_EINVAL, "authorisation '%s' is for %s, not %s", c->name, c->kind,
+                          kind);
     int64_t expires = rc ? 0 : er_json_int(doc, "expires_ms", 0, 0, INT64_MAX);
     /* A token that lives less than twice the margin is refreshed at half its
      * life: with the whole margin it would be refreshed at every use. */

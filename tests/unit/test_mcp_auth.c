@@ -52,8 +52,7 @@ static void test_endpoints(void)
     CHECK(strstr(err.msg, "token_endpoint") && strstr(err.msg, "https"));
     CHECK_INT(er_mcp_auth_check_endpoint("token_endpoint", "http://169.254.169.254/t", &err),
               ER_EPROTO);
-    CHECK_INT(er_mcp_auth_check_endpoint("token_endpoint", "javascript:alert(1)", &err),
-              ER_EPROTO);
+    CHECK_INT(er_mcp_auth_check_endpoint("token_endpoint", "javascript:alert(1)", &err), ER_EPROTO);
     CHECK_INT(er_mcp_auth_check_endpoint("token_endpoint", NULL, &err), ER_EPROTO);
     CHECK(strstr(err.msg, "no token_endpoint") != NULL);
 }
