@@ -90,6 +90,28 @@ expect_eq "mcp tools works with the login" "$rc" 0
 expect_contains "the server's tools are listed" "$out" "mcp__secure__echo"
 check "the server got requests with the token" test "$(stat mcp_ok)" -gt 0
 
+# An agent's call of the server's tool carries the login's token too (local
+# mode: networked, the workers are the pool's, with their own data directory).
+if [ -z "${NETWORKED:-}" ]; then
+  CALLS='[{"id": "m1", "name": "mcp__secure__add", "arguments": {"a": 40, "b": 2}}]' $PY - > "$T/s.json" <<'PYEOF'
+import json, os
+print(json.dumps({"turns": [
+    {"match": '"tool_call_id":"m1"', "repeat": True, "echo": "m1"},
+    {"match": "You are the code agent", "repeat": True,
+     "tool_calls": json.loads(os.environ["CALLS"])},
+]}))
+PYEOF
+  start_fake "$T/s.json"
+  use_openai
+  mkdir -p "$T/ws"
+  ok=$(stat mcp_ok)
+  out=$(E -w "$T/ws" --yes ask -a code --no-stream "add" 2>"$T/err"); rc=$?
+  expect_eq "an agent's task with the logged-in server succeeds" "$rc" 0
+  expect_contains "the tool's result comes back fenced" "$out" 'source="secure/add"'
+  expect_contains "with the server's answer" "$out" "42"
+  check "the server took the agent's requests with the token" test "$(stat mcp_ok)" -gt "$ok"
+fi
+
 # Sealed at rest: no token in the database, the output or the logs.
 access=$(stat last_access_token) refresh=$(stat last_refresh_token)
 leaks=0
