@@ -67,11 +67,14 @@ int er_mcp_auth_check_endpoint(const char *what, const char *url, er_error *err)
     if (er_str_empty(url))
         return er_error_set(err, ER_EPROTO, "the metadata has no %s", what);
     er_url u;
-    if (er_url_parse(&u, url, NULL) != 0 || er_str_empty(u.host))
+    if (er_url_parse(&u, url, NULL) != 0)
         return er_error_set(err, ER_EPROTO, "the metadata's %s '%.200s' is not a URL", what, url);
+    bool has_host = !er_str_empty(u.host);
     bool ok =
         er_str_eq(u.scheme, "https") || (er_str_eq(u.scheme, "http") && loopback_host(u.host));
     er_url_release(&u);
+    if (!has_host)
+        return er_error_set(err, ER_EPROTO, "the metadata's %s '%.200s' is not a URL", what, url);
     if (!ok)
         return er_error_set(err, ER_EPROTO,
                             "the metadata's %s '%.200s' is not https:// (plain http:// is "
@@ -188,8 +191,12 @@ static char *origin_of(const er_url *u)
 static void well_known(er_strv *out, const char *base, const char *suffix, bool append)
 {
     er_url u;
-    if (er_url_parse(&u, base, NULL) != 0 || er_str_empty(u.host))
+    if (er_url_parse(&u, base, NULL) != 0)
         return;
+    if (er_str_empty(u.host)) {
+        er_url_release(&u);
+        return;
+    }
     char *origin = origin_of(&u);
     const char *path = u.path ? u.path : "";
     size_t pl = strlen(path);

@@ -37,7 +37,9 @@ static void test_challenge(void)
     CHECK(er_mcp_auth_param(ch, "Bearer") == NULL);
     CHECK(er_mcp_auth_param("Bearer", "scope") == NULL);
     CHECK(er_mcp_auth_param(NULL, "scope") == NULL);
-    CHECK(er_mcp_auth_param("Bearer scope=\"unterminated", "scope") != NULL);
+    v = er_mcp_auth_param("Bearer scope=\"unterminated", "scope");
+    CHECK_STR(v, "unterminated");
+    free(v);
 }
 
 static void test_endpoints(void)
