@@ -6,7 +6,9 @@
  *   command, args, env    stdio: the program, its arguments (words, "…" quotes
  *                         one), NAME=VALUE pairs added to its environment
  *   url, header, token    Streamable HTTP: the endpoint, extra "Name: value"
- *                         headers (repeat the key), a bearer token (secret)
+ *                         headers (repeat the key), a bearer token (secret);
+ *                         without one, the token of `errand mcp login NAME`
+ *                         when there is a login (mcp_auth.h)
  *   token_file, token_env the bearer token read from a file (when a connection
  *                         opens) or an environment variable instead
  *   client_id, client_secret, scope
