@@ -2,14 +2,15 @@
  * and keeping its tokens usable.
  *
  * The flow is the authorization code grant with PKCE (S256) and a loopback
- * redirect (RFC 8252): errand listens on 127.0.0.1 at a port the system
- * picks, sends the user's browser to Google's consent page, takes the code
- * the browser brings back (its state must match), exchanges it with the
- * verifier, asks the Gmail API whose mailbox it is, and stores the tokens
- * sealed (secret.h) in the store under a name (store_credential.h).
+ * redirect (RFC 8252), shared with other logins in oauth.h: errand listens on
+ * 127.0.0.1 at a port the system picks, sends the user's browser to Google's
+ * consent page, takes the code the browser brings back (its state must
+ * match), exchanges it with the verifier, asks the Gmail API whose mailbox it
+ * is, and stores the tokens sealed (secret.h) in the store under a name
+ * (store_credential.h).
  *
- * Access tokens are refreshed a minute before they expire, and when the API
- * answers 401.  A refresh that brings a new refresh token replaces the stored
+ * Access tokens are refreshed a minute before they expire (a short-lived one
+ * at half its life), and when the API answers 401.  A refresh that brings a new refresh token replaces the stored
  * pair with one conditional write; a process that loses that race uses the
  * winner's tokens.  invalid_grant (revoked, expired, replaced) ends in
  * ER_EAUTH telling the user to run `errand auth gmail NAME` again.
@@ -25,18 +26,15 @@
 #include "config.h"
 #include "error.h"
 #include "http.h"
+#include "oauth.h"
 #include "store.h"
 
 /* The credential kind stored for Gmail. */
 #define ER_GMAIL_KIND "gmail"
 
 typedef struct er_gmail_flow {
-    int fd; /* the loopback listener */
-    int port;
-    char state[48]; /* random, checked against the redirect */
-    char verifier[64];
-    char redirect_uri[64];
-    char *url; /* OWNED: the consent URL to open */
+    er_oauth_flow oauth; /* the loopback listener, state and PKCE verifier */
+    char *url;           /* OWNED: the consent URL to open */
 } er_gmail_flow;
 
 /* Scopes from short names ("readonly", "compose", "send", "modify", "labels",

@@ -6,9 +6,15 @@
  *   command, args, env    stdio: the program, its arguments (words, "…" quotes
  *                         one), NAME=VALUE pairs added to its environment
  *   url, header, token    Streamable HTTP: the endpoint, extra "Name: value"
- *                         headers (repeat the key), a bearer token (secret)
+ *                         headers (repeat the key), a bearer token (secret);
+ *                         without one, the token of `errand mcp login NAME`
+ *                         when there is a login (mcp_auth.h)
  *   token_file, token_env the bearer token read from a file (when a connection
  *                         opens) or an environment variable instead
+ *   client_id, client_secret, scope
+ *                         for `errand mcp login` (mcp_auth.h): a client
+ *                         registered by hand (else one is registered
+ *                         dynamically) and the scope to ask for
  *   operator_endpoint     true: the URL is the operator's and skips the SSRF
  *                         guard; false (default): guarded like any fetch, with
  *                         web.allow_hosts as the escape
@@ -42,6 +48,9 @@
 #include "netguard.h"
 #include <cjson/cJSON.h>
 
+struct er_env;
+struct er_store;
+
 #define ER_MCP_VERSION        "2026-07-28"
 #define ER_MCP_LEGACY_VERSION "2025-11-25"
 #define ER_MCP_TOOL_PREFIX    "mcp__"
@@ -56,6 +65,7 @@ typedef struct er_mcp_server_cfg {
     char *token;
     char *token_file;
     char *token_env;
+    char *client_id, *client_secret, *scope; /* the OAuth login's (mcp_auth.h) */
     bool operator_endpoint;
     er_perm perm;
     char *agents; /* NULL: every agent */
@@ -86,9 +96,12 @@ bool er_mcp_config_for_agent(const er_mcp_server_cfg *c, const char *agent);
 typedef struct er_mcp_conn er_mcp_conn;
 
 /* Starts or reaches the server and agrees on a protocol revision.  guard:
- * the SSRF allow list for a guarded URL (BORROWED, may be NULL). */
+ * the SSRF allow list for a guarded URL (BORROWED, may be NULL).  st: the
+ * store holding `errand mcp login`'s tokens (BORROWED, may be NULL: no
+ * login); a server reached by URL with no token configured sends the
+ * login's access token, refreshed when due and once on a 401. */
 int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_netguard *guard,
-                     er_error *err);
+                     struct er_store *st, er_error *err);
 void er_mcp_conn_close(er_mcp_conn *c);
 /* The revision agreed on (BORROWED). */
 const char *er_mcp_conn_version(const er_mcp_conn *c);
@@ -127,9 +140,10 @@ bool er_mcp_conn_tools_changed(const er_mcp_conn *c);
 /* ---- the servers of an environment, as tools ---- */
 
 typedef struct er_mcp er_mcp;
-struct er_env;
 
-int er_mcp_new(er_mcp **out, const er_config *cfg, er_error *err);
+/* env (BORROWED, may be NULL): where the store of logins is opened from,
+ * when a server needs one. */
+int er_mcp_new(er_mcp **out, const er_config *cfg, struct er_env *env, er_error *err);
 void er_mcp_free(er_mcp *m);
 /* The tools of the servers agent may use, connecting to them on first use:
  * *out an OWNED array (free()) of BORROWED tools, valid until er_mcp_free.

@@ -137,6 +137,9 @@ void cli_reap_orphans(cli *c);
 /* Set by SIGINT while a request runs (run.c installs the handler). */
 extern volatile int cli_interrupted;
 void cli_install_sigint(void);
+/* Runs $BROWSER URL, when set, without waiting for it (a browser may run
+ * for hours). */
+void cli_open_browser(const char *url);
 /* ids.c: a task or conversation id from a unique prefix (≥ 4 chars). */
 int cli_resolve_task(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);
 int cli_resolve_conv(cli *c, const char *prefix, char out[ER_ID_LEN], er_error *err);

@@ -21,8 +21,7 @@ extern char **environ;
 #define DEFAULT_SCOPES  "readonly,compose,modify"
 #define DEFAULT_TIMEOUT 300
 
-/* Runs $BROWSER URL without waiting for it (a browser may run for hours). */
-static void open_browser(const char *url)
+void cli_open_browser(const char *url)
 {
     const char *browser = getenv("BROWSER");
     if (er_str_empty(browser))
@@ -61,11 +60,11 @@ static int auth_gmail(cli *c, cli_args *a, er_store *st)
     fprintf(stderr,
             "errand: to let errand use your Gmail, open this URL in a browser and allow access\n"
             "        (waiting up to %ld s for the answer on %s; Ctrl-C stops):\n",
-            timeout, f.redirect_uri);
+            timeout, f.oauth.redirect_uri);
     printf("%s\n", f.url);
     fflush(stdout);
     if (!no_browser)
-        open_browser(f.url);
+        cli_open_browser(f.url);
     cli_install_sigint();
     char *code = NULL, *account = NULL;
     rc = er_gmail_flow_wait(&f, (int)(timeout * 1000), &cli_interrupted, &code, &err);

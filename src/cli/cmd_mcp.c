@@ -1,11 +1,13 @@
 /* cmd_mcp.c — `errand mcp list|tools|resources|read|prompts|prompt`: the
  * configured MCP servers and what each offers (mcp.h); `add` and `remove`
- * write their [mcp.NAME] sections into the config file (config_edit.h). */
+ * write their [mcp.NAME] sections into the config file (config_edit.h);
+ * `login` and `logout` hold an OAuth login to a server (mcp_auth.h). */
 #include "cli.h"
 #include "errand/alloc.h"
 #include "errand/config_edit.h"
 #include "errand/json.h"
 #include "errand/mcp.h"
+#include "errand/mcp_auth.h"
 #include "errand/str.h"
 
 #include <ctype.h>
@@ -21,13 +23,25 @@ static void print_json(cJSON *j)
     cJSON_Delete(j);
 }
 
-static int mcp_list(const er_config *cfg, bool json)
+/* What `list` says of a server's authorisation: "token" (configured),
+ * "logged in", "not logged in", or "-" (stdio). */
+static const char *auth_state(const er_mcp_server_cfg *s, er_store *st)
+{
+    if (!s->url)
+        return "-";
+    if (s->token || s->token_file || s->token_env)
+        return "token";
+    return st && er_mcp_auth_logged_in(st, s->name, NULL) ? "logged in" : "not logged in";
+}
+
+static int mcp_list(const er_config *cfg, er_store *st, bool json)
 {
     size_t n = cfg->mcp ? cfg->mcp->n : 0;
     cJSON *arr = cJSON_CreateArray();
     for (size_t i = 0; i < n; i++) {
         const er_mcp_server_cfg *s = &cfg->mcp->v[i];
         const char *transport = s->url ? "http" : "stdio";
+        const char *auth = auth_state(s, st);
         if (json) {
             cJSON *o = cJSON_CreateObject();
             er_json_add_str(o, "name", s->name);
@@ -35,11 +49,14 @@ static int mcp_list(const er_config *cfg, bool json)
             er_json_add_str(o, s->url ? "url" : "command", s->url ? s->url : s->command);
             er_json_add_str(o, "permission", er_perm_name(s->perm));
             er_json_add_str(o, "agents", s->agents ? s->agents : "*");
+            if (s->url)
+                er_json_add_str(o, "auth", auth);
             er_json_append(arr, o);
         } else {
-            printf("%-16s %-5s %s%s%s  (permission %s; agents %s)\n", s->name, transport,
+            printf("%-16s %-5s %s%s%s  (permission %s; agents %s%s%s)\n", s->name, transport,
                    s->url ? s->url : s->command, s->args ? " " : "", s->args ? s->args : "",
-                   er_perm_name(s->perm), s->agents ? s->agents : "all");
+                   er_perm_name(s->perm), s->agents ? s->agents : "all", s->url ? "; " : "",
+                   s->url ? auth : "");
         }
     }
     if (json)
@@ -68,15 +85,26 @@ typedef struct session {
     er_mcp_conn *conn;
 } session;
 
-static int session_open(session *x, const er_config *cfg, const char *name, er_error *err)
+/* A server reached by URL without a configured token may hold a login:
+ * only then is the store opened. */
+static bool may_login(const er_mcp_server_cfg *s)
+{
+    return s->url && !s->token && !s->token_file && !s->token_env;
+}
+
+static int session_open(session *x, cli *c, const char *name, er_error *err)
 {
     *x = (session){ 0 };
+    const er_config *cfg = er_env_config(c->env);
     x->s = server_cfg(cfg, name, err);
     if (!x->s)
         return err->code;
+    er_store *st = NULL;
     int rc = er_netguard_new(&x->guard, cfg->web_allow_hosts, err);
+    if (rc == 0 && may_login(x->s))
+        rc = er_env_store(c->env, &st, err);
     if (rc == 0)
-        rc = er_mcp_conn_open(&x->conn, x->s, x->guard, err);
+        rc = er_mcp_conn_open(&x->conn, x->s, x->guard, st, err);
     return rc;
 }
 
@@ -86,12 +114,12 @@ static void session_close(session *x)
     er_netguard_free(x->guard);
 }
 
-static int mcp_tools(const er_config *cfg, const char *name, bool json)
+static int mcp_tools(cli *c, const char *name, bool json)
 {
     er_error err = { 0 };
     session x;
     cJSON *tools = NULL;
-    int rc = session_open(&x, cfg, name, &err);
+    int rc = session_open(&x, c, name, &err);
     const er_mcp_server_cfg *s = x.s;
     er_mcp_conn *conn = x.conn;
     if (rc == 0)
@@ -133,13 +161,13 @@ static int mcp_tools(const er_config *cfg, const char *name, bool json)
 }
 
 /* errand mcp resources|prompts NAME: every item of the list, one a line. */
-static int mcp_listing(const er_config *cfg, const char *name, bool prompts, bool json)
+static int mcp_listing(cli *c, const char *name, bool prompts, bool json)
 {
     er_error err = { 0 };
     session x;
     cJSON *items = NULL, *templates = NULL;
     const char *what = prompts ? "prompts" : "resources";
-    int rc = session_open(&x, cfg, name, &err);
+    int rc = session_open(&x, c, name, &err);
     if (rc == 0 && !er_mcp_conn_offers(x.conn, what))
         rc = er_error_set(&err, ER_ENOTFOUND, "MCP server '%s' offers no %s", name, what);
     if (rc == 0)
@@ -202,12 +230,12 @@ static int mcp_listing(const er_config *cfg, const char *name, bool prompts, boo
 }
 
 /* errand mcp read NAME URI: the resource's text, as is. */
-static int mcp_read(const er_config *cfg, const char *name, const char *uri, bool json)
+static int mcp_read(cli *c, const char *name, const char *uri, bool json)
 {
     er_error err = { 0 };
     session x;
     char *text = NULL, *mime = NULL;
-    int rc = session_open(&x, cfg, name, &err);
+    int rc = session_open(&x, c, name, &err);
     if (rc == 0)
         rc = er_mcp_conn_read(x.conn, uri, &text, &mime, NULL, &err);
     if (rc == 0 && json) {
@@ -229,7 +257,7 @@ static int mcp_read(const er_config *cfg, const char *name, const char *uri, boo
 }
 
 /* errand mcp prompt NAME PROMPT [ARG=VALUE…]: the prompt's messages. */
-static int mcp_prompt(const er_config *cfg, const cli_args *a, bool json)
+static int mcp_prompt(cli *c, const cli_args *a, bool json)
 {
     er_error err = { 0 };
     const char *name = a->pos[1], *prompt = a->pos[2];
@@ -246,7 +274,7 @@ static int mcp_prompt(const er_config *cfg, const cli_args *a, bool json)
     }
     session x;
     char *text = NULL;
-    int rc = session_open(&x, cfg, name, &err);
+    int rc = session_open(&x, c, name, &err);
     if (rc == 0)
         rc = er_mcp_conn_prompt(x.conn, prompt, args, &text, &err);
     if (rc == 0 && json) {
@@ -261,6 +289,75 @@ static int mcp_prompt(const er_config *cfg, const cli_args *a, bool json)
     cJSON_Delete(args);
     session_close(&x);
     return rc ? cli_fail(&err) : EXIT_DONE;
+}
+
+/* ---- login, logout ---- */
+
+#define LOGIN_TIMEOUT 300
+
+static void login_progress(const char *step, void *payload)
+{
+    fprintf(stderr, "errand: %s: %s…\n", (const char *)payload, step);
+}
+
+/* errand mcp login NAME: the MCP authorization flow, the browser played by
+ * the user (or by whatever follows the printed URL). */
+static int mcp_login(cli *c, const cli_args *a)
+{
+    const char *name = a->pos[1], *timeout_s = cli_value(a, "timeout");
+    long timeout = LOGIN_TIMEOUT;
+    if (timeout_s && (er_str_to_long(timeout_s, &timeout) || timeout < 1 || timeout > 3600))
+        return cli_usage_error("mcp", "--timeout is 1 to 3600 seconds, not '%s'", timeout_s);
+    er_error err = { 0 };
+    const er_config *cfg = er_env_config(c->env);
+    const er_mcp_server_cfg *s = server_cfg(cfg, name, &err);
+    if (!s)
+        return cli_fail(&err);
+    er_store *st = NULL;
+    er_netguard *guard = NULL;
+    int rc = er_env_store(c->env, &st, &err);
+    if (!rc)
+        rc = er_netguard_new(&guard, cfg->web_allow_hosts, &err);
+    er_mcp_login l = { .oauth.fd = -1 };
+    char *code = NULL;
+    if (!rc)
+        rc = er_mcp_login_begin(&l, s, guard, login_progress, (void *)name, &err);
+    if (!rc) {
+        fprintf(stderr,
+                "errand: to log in to MCP server '%s', open this URL in a browser and allow "
+                "access\n        (waiting up to %ld s for the answer on %s; Ctrl-C stops):\n",
+                name, timeout, l.oauth.redirect_uri);
+        printf("%s\n", l.url);
+        fflush(stdout);
+        if (!cli_flag(a, "no-browser"))
+            cli_open_browser(l.url);
+        cli_install_sigint();
+        rc = er_mcp_login_wait(&l, (int)(timeout * 1000), &cli_interrupted, &code, &err);
+    }
+    if (!rc) {
+        fprintf(stderr, "errand: exchanging the code for tokens…\n");
+        rc = er_mcp_login_finish(&l, st, code, &err);
+    }
+    er_oauth_wipe_free(code);
+    er_mcp_login_release(&l);
+    er_netguard_free(guard);
+    if (rc)
+        return cli_fail(&err);
+    printf("logged in to MCP server '%s'\n", name);
+    return EXIT_DONE;
+}
+
+static int mcp_logout(cli *c, const char *name)
+{
+    er_error err = { 0 };
+    er_store *st = NULL;
+    int rc = er_env_store(c->env, &st, &err);
+    if (!rc)
+        rc = er_mcp_auth_logout(st, name, &err);
+    if (rc)
+        return cli_fail(&err);
+    printf("logged out of MCP server '%s'\n", name);
+    return EXIT_DONE;
 }
 
 /* ---- add, remove: the config file's [mcp.NAME] ---- */
@@ -379,7 +476,7 @@ static int mcp_edit(cli *c, const cli_args *a)
 
 #define MCP_SUBS                                                                         \
     "list, tools NAME, resources NAME, read NAME URI, prompts NAME, prompt NAME PROMPT " \
-    "[ARG=VALUE…], add NAME URL|COMMAND [ARG…], remove NAME or serve"
+    "[ARG=VALUE…], add NAME URL|COMMAND [ARG…], remove NAME, login NAME, logout NAME or serve"
 
 int cmd_mcp(cli *c, cli_args *a)
 {
@@ -396,6 +493,7 @@ int cmd_mcp(cli *c, cli_args *a)
                  ((strcmp(sub, "tools") == 0 || strcmp(sub, "resources") == 0 ||
                    strcmp(sub, "prompts") == 0) &&
                   a->npos == 2) ||
+                 ((strcmp(sub, "login") == 0 || strcmp(sub, "logout") == 0) && a->npos == 2) ||
                  (strcmp(sub, "read") == 0 && a->npos == 3) ||
                  (strcmp(sub, "prompt") == 0 && a->npos >= 3);
     if (!known)
@@ -403,13 +501,24 @@ int cmd_mcp(cli *c, cli_args *a)
     if (cli_env(c, &err))
         return cli_fail(&err);
     const er_config *cfg = er_env_config(c->env);
-    if (strcmp(sub, "list") == 0)
-        return mcp_list(cfg, json);
+    if (strcmp(sub, "list") == 0) {
+        er_store *st = NULL;
+        bool any = false;
+        for (size_t i = 0; cfg->mcp && i < cfg->mcp->n; i++)
+            any |= may_login(&cfg->mcp->v[i]);
+        if (any && er_env_store(c->env, &st, &err))
+            return cli_fail(&err);
+        return mcp_list(cfg, st, json);
+    }
+    if (strcmp(sub, "login") == 0)
+        return mcp_login(c, a);
+    if (strcmp(sub, "logout") == 0)
+        return mcp_logout(c, a->pos[1]);
     if (strcmp(sub, "tools") == 0)
-        return mcp_tools(cfg, a->pos[1], json);
+        return mcp_tools(c, a->pos[1], json);
     if (strcmp(sub, "resources") == 0 || strcmp(sub, "prompts") == 0)
-        return mcp_listing(cfg, a->pos[1], sub[0] == 'p', json);
+        return mcp_listing(c, a->pos[1], sub[0] == 'p', json);
     if (strcmp(sub, "read") == 0)
-        return mcp_read(cfg, a->pos[1], a->pos[2], json);
-    return mcp_prompt(cfg, a, json);
+        return mcp_read(c, a->pos[1], a->pos[2], json);
+    return mcp_prompt(c, a, json);
 }

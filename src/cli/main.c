@@ -89,7 +89,9 @@ static const cli_opt mcp_opts[] = {
     { "header", 'H', "'NAME: VALUE'", "add: a request header for a URL server (repeatable)" },
     { "permission", 0, "CLASS", "add: read, write, exec, network or send (default send)" },
     { "agents", 0, "LIST", "add: the agents that may use it, comma-separated (default all)" },
-    { "timeout", 0, "SECONDS", "add: per request (default 30)" },
+    { "timeout", 0, "SECONDS",
+      "add: per request (default 30); login: wait for the browser (default 300)" },
+    { "no-browser", 0, NULL, "login: only print the consent URL (default: also run $BROWSER)" },
     { "token-env", 0, "VAR", "add: the environment variable holding its bearer token" },
     { "token-file", 0, "FILE", "add: the file holding its bearer token" },
     { "force", 'f', NULL, "add: replace a section of that name" },
@@ -242,7 +244,7 @@ const cli_cmd cli_commands[] = {
     { .name = "mcp",
       .usage = "list | tools|resources|prompts NAME | read NAME URI | prompt NAME PROMPT "
                "[ARG=VALUE...] [--json] | add NAME URL|COMMAND [ARG...] [OPTIONS] | remove NAME "
-               "| serve",
+               "| login NAME [--no-browser] [--timeout SECONDS] | logout NAME | serve",
       .summary = "List the configured MCP servers, their tools, resources and prompts; or be an "
                  "MCP server",
       .opts = mcp_opts,
@@ -260,7 +262,13 @@ const cli_cmd cli_commands[] = {
           "`add NAME URL` (Streamable HTTP) or `add NAME COMMAND [ARG...]` (stdio; put -- before\n"
           "arguments that start with -) writes an [mcp.NAME] section into the config file,\n"
           "checked first; `remove NAME` takes it out.  Tokens only by --token-env or\n"
-          "--token-file: a token on the command line would show in ps." },
+          "--token-file: a token on the command line would show in ps.\n"
+          "`login NAME` logs errand in to a server that requires OAuth: it follows the\n"
+          "server's 401 to its authorization server (discovery documents checked, every\n"
+          "fetch through the SSRF guard), registers errand there unless mcp.NAME.client_id\n"
+          "is set, prints the consent URL (and opens $BROWSER unless --no-browser) and waits\n"
+          "on 127.0.0.1 for the answer.  The tokens are stored encrypted and refreshed when\n"
+          "due; `logout NAME` deletes them; `list` shows which servers are logged in." },
     { .name = "audit",
       .usage = "verify | list [--limit N] [--json]",
       .summary = "Check or show the hash-chained log of side-effecting tool calls",

@@ -172,7 +172,7 @@ int er_env_mcp(er_env *env, er_mcp **out, er_error *err)
     int rc = 0;
     pthread_mutex_lock(&env->lock);
     if (!env->mcp)
-        rc = er_mcp_new(&env->mcp, env->cfg, err);
+        rc = er_mcp_new(&env->mcp, env->cfg, env, err);
     *out = env->mcp;
     pthread_mutex_unlock(&env->lock);
     return rc;

@@ -65,6 +65,14 @@ static int set_key(er_mcp_server_cfg *c, const char *key, const char *value, er_
         set_str(&c->token_file, value);
     else if (strcmp(key, "token_env") == 0)
         set_str(&c->token_env, value);
+    else if (strcmp(key, "client_id") == 0)
+        set_str(&c->client_id, value);
+    else if (strcmp(key, "client_secret") == 0) {
+        set_str(&c->client_secret, value);
+        if (c->client_secret)
+            er_log_add_secret(c->client_secret);
+    } else if (strcmp(key, "scope") == 0)
+        set_str(&c->scope, value);
     else if (strcmp(key, "header") == 0) {
         if (!strchr(value, ':') || strpbrk(value, "\r\n"))
             return er_error_set(err, ER_EINVAL, "header: '%s' is not 'Name: value'", value);
@@ -113,7 +121,7 @@ int er_mcp_config_set(er_mcp_servers *s, const char *name_key, const char *value
         return er_error_set(err, ER_ENOTFOUND,
                             "unknown setting 'mcp.%s' (an MCP server has "
                             "command, args, env, url, header, token, token_file, token_env, "
-                            "operator_endpoint, "
+                            "client_id, client_secret, scope, operator_endpoint, "
                             "permission, agents, timeout)",
                             name_key);
     if (rc)
@@ -134,6 +142,9 @@ void er_mcp_config_release(er_mcp_servers *s)
         free(c->token);
         free(c->token_file);
         free(c->token_env);
+        free(c->client_id);
+        free(c->client_secret);
+        free(c->scope);
         free(c->agents);
     }
     free(s->v);

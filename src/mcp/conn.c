@@ -8,6 +8,7 @@
 #include "errand/http.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/mcp_auth.h"
 #include "errand/sse.h"
 #include "errand/str.h"
 #include "errand/strv.h"
@@ -29,6 +30,8 @@ extern char **environ;
 #define MSG_MAX             (16 * 1024 * 1024)
 #define DISCOVER_TIMEOUT_MS 10000
 #define LIST_PAGES_MAX      100
+/* http_once: the login's token was refused; refresh it and ask again. */
+#define RETRY_REFRESHED 1
 
 struct er_mcp_conn {
     const er_mcp_server_cfg *cfg; /* BORROWED */
@@ -37,8 +40,10 @@ struct er_mcp_conn {
     char version[16];
     long next_id;
     bool tools_changed;
-    cJSON *caps; /* the server's capabilities */
-    char *token; /* the bearer token, resolved when opened */
+    cJSON *caps;  /* the server's capabilities */
+    char *token;  /* the bearer token, resolved when opened */
+    er_store *st; /* BORROWED: where a login's tokens are (mcp_auth.h), or NULL */
+    bool login;   /* token is the login's: refreshed when due and on a 401 */
     /* stdio */
     pid_t pid;
     int fd;
@@ -401,9 +406,15 @@ static int http_status_error(er_mcp_conn *c, long status, const char *authentica
      * OAuth metadata is): shown so the user knows where to get a token. */
     if (status == 401 && !c->token)
         return er_error_set(err, ER_EAUTH,
-                            "MCP server '%s' needs authorisation (HTTP 401%s%.300s): get an "
-                            "access token for it and set mcp.%s.token, token_file or token_env",
+                            "MCP server '%s' needs authorisation (HTTP 401%s%.300s): run `errand "
+                            "mcp login %s`, or set mcp.%s.token, token_file or token_env",
                             c->cfg->name, authenticate ? "; it asks: " : "",
+                            authenticate ? authenticate : "", c->cfg->name, c->cfg->name);
+    if (status == 401 && c->login)
+        return er_error_set(err, ER_EAUTH,
+                            "MCP server '%s' refused the login's token even after a refresh "
+                            "(HTTP 401%s%.300s): run `errand mcp login %s` again",
+                            c->cfg->name, authenticate ? "; it says: " : "",
                             authenticate ? authenticate : "", c->cfg->name);
     if (status == 401)
         return er_error_set(err, ER_EAUTH,
@@ -422,9 +433,26 @@ static int http_status_error(er_mcp_conn *c, long status, const char *authentica
     return er_error_set(err, ER_EPROTO, "MCP server '%s' answered HTTP %ld", c->cfg->name, status);
 }
 
-static int http_exchange(er_mcp_conn *c, const char *text, const char *method, long want,
-                         cJSON **result, cJSON **rpc_error, long *status, int64_t deadline,
-                         const volatile int *cancel, er_error *err)
+/* The login's access token, refreshed when due (or now, when force). */
+static int login_token(er_mcp_conn *c, bool force, er_error *err)
+{
+    char *tok = NULL;
+    int rc = er_mcp_auth_token(&tok, c->cfg, c->guard, c->st, force, err);
+    if (rc == ER_ENOTFOUND)
+        rc = er_error_set(err, ER_EAUTH,
+                          "MCP server '%s': the login is gone (errand mcp logout?): run `errand "
+                          "mcp login %s`",
+                          c->cfg->name, c->cfg->name);
+    if (rc)
+        return rc;
+    er_oauth_wipe_free(c->token);
+    c->token = tok;
+    return 0;
+}
+
+static int http_once(er_mcp_conn *c, const char *text, const char *method, long want,
+                     cJSON **result, cJSON **rpc_error, long *status, int64_t deadline,
+                     const volatile int *cancel, bool last, er_error *err)
 {
     er_strv hv = ER_STRV_INIT;
     er_http_req req = { .method = "POST",
@@ -453,7 +481,9 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
         c->session = er_xstrdup(resp.header);
     }
     http_ctx h = { c, want, result, rpc_error, false };
-    if (resp.status < 200 || resp.status >= 300) {
+    if (resp.status == 401 && c->login && !last) {
+        rc = RETRY_REFRESHED; /* refresh and try once more */
+    } else if (resp.status < 200 || resp.status >= 300) {
         rc = http_status_error(c, resp.status, resp.authenticate, err);
     } else if (want >= 0) {
         const char *b = er_buf_cstr(&resp.body);
@@ -473,6 +503,27 @@ static int http_exchange(er_mcp_conn *c, const char *text, const char *method, l
                               c->cfg->name, method ? method : "the request");
     }
     er_http_resp_release(&resp);
+    return rc;
+}
+
+/* With a login, the token is refreshed when due before the request, and
+ * once more when the server answers 401 (revoked early, or its clock). */
+static int http_exchange(er_mcp_conn *c, const char *text, const char *method, long want,
+                         cJSON **result, cJSON **rpc_error, long *status, int64_t deadline,
+                         const volatile int *cancel, er_error *err)
+{
+    int rc = c->login ? login_token(c, false, err) : 0;
+    if (!rc)
+        rc = http_once(c, text, method, want, result, rpc_error, status, deadline, cancel,
+                       !c->login, err);
+    if (rc == RETRY_REFRESHED) {
+        er_log(ER_LOG_INFO, "mcp", "MCP server '%s' refused the access token; refreshing it",
+               c->cfg->name);
+        rc = login_token(c, true, err);
+        if (!rc)
+            rc = http_once(c, text, method, want, result, rpc_error, status, deadline, cancel, true,
+                           err);
+    }
     return rc;
 }
 
@@ -627,8 +678,23 @@ static int negotiate(er_mcp_conn *c, er_error *err)
     return 0;
 }
 
+/* A configured token, else the login's, else none. */
+static int http_token(er_mcp_conn *c, er_error *err)
+{
+    const er_mcp_server_cfg *cfg = c->cfg;
+    if (cfg->token || cfg->token_file || cfg->token_env || !c->st)
+        return er_mcp_config_token(cfg, &c->token, err);
+    int rc = er_mcp_auth_token(&c->token, cfg, c->guard, c->st, false, err);
+    if (rc == ER_ENOTFOUND) {
+        er_error_clear(err);
+        return 0;
+    }
+    c->login = rc == 0;
+    return rc;
+}
+
 int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_netguard *guard,
-                     er_error *err)
+                     er_store *st, er_error *err)
 {
     *out = NULL;
     int rc = er_mcp_config_check(cfg, err);
@@ -637,10 +703,11 @@ int er_mcp_conn_open(er_mcp_conn **out, const er_mcp_server_cfg *cfg, const er_n
     er_mcp_conn *c = er_xcalloc(1, sizeof *c);
     c->cfg = cfg;
     c->guard = guard;
+    c->st = st;
     c->fd = -1;
     er_buf_init(&c->in, MSG_MAX);
     if (cfg->url)
-        rc = er_mcp_config_token(cfg, &c->token, err);
+        rc = http_token(c, err);
     else
         rc = stdio_start(c, err);
     if (rc == 0)
@@ -675,7 +742,7 @@ void er_mcp_conn_close(er_mcp_conn *c)
     stdio_stop(c);
     er_buf_release(&c->in);
     free(c->session);
-    free(c->token);
+    er_oauth_wipe_free(c->token);
     cJSON_Delete(c->caps);
     free(c);
 }

@@ -38,16 +38,18 @@ typedef struct server {
 
 struct er_mcp {
     pthread_mutex_t lock; /* servers' connect state and the tool list */
+    er_env *env;          /* BORROWED: the store of logins comes from it */
     er_netguard *guard;
     server *servers;
     size_t n;
     mcp_tool *tools;
 };
 
-int er_mcp_new(er_mcp **out, const er_config *cfg, er_error *err)
+int er_mcp_new(er_mcp **out, const er_config *cfg, er_env *env, er_error *err)
 {
     *out = NULL;
     er_mcp *m = er_xcalloc(1, sizeof *m);
+    m->env = env;
     pthread_mutex_init(&m->lock, NULL);
     int rc = er_netguard_new(&m->guard, cfg->web_allow_hosts, err);
     size_t n = cfg->mcp ? cfg->mcp->n : 0;
@@ -163,7 +165,14 @@ static void reach(er_mcp *m, size_t si)
     int rc = 0;
     if (!s->conn) {
         s->tried = true;
-        rc = er_mcp_conn_open(&s->conn, s->cfg, m->guard, &err);
+        /* Only a server reached by URL without a configured token may hold
+         * a login: the store is opened for it alone. */
+        er_store *st = NULL;
+        const er_mcp_server_cfg *c = s->cfg;
+        if (c->url && !c->token && !c->token_file && !c->token_env && m->env)
+            rc = er_env_store(m->env, &st, &err);
+        if (rc == 0)
+            rc = er_mcp_conn_open(&s->conn, s->cfg, m->guard, st, &err);
     }
     cJSON *tools = NULL;
     if (rc == 0) {

@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static fake_proc fake;
 static char base[64], db_url[256];
@@ -87,7 +88,7 @@ static void test_flow(er_store *st)
 
     er_gmail_flow f;
     CHECK_OK(er_gmail_flow_begin(&f, &cfg, scopes, &err));
-    CHECK(f.port > 0 && strstr(f.url, "code_challenge_method=S256"));
+    CHECK(f.oauth.port > 0 && strstr(f.url, "code_challenge_method=S256"));
     browser b = { f.url, 0 };
     pthread_t th;
     pthread_create(&th, NULL, browse, &b);
@@ -153,10 +154,15 @@ static void test_tokens(er_store *st)
     CHECK_INT(stat_of("unauthorized"), 1);
     CHECK_INT(stat_of("refreshes"), 3);
 
-    /* Within a minute of expiry: refreshed without being asked. */
-    cJSON_Delete(fake_call("POST", "/_fake/ttl?seconds=30"));
+    /* Near expiry: refreshed without being asked.  A token that lives less
+     * than two minutes is due at half its life (oauth.h), not at once. */
+    cJSON_Delete(fake_call("POST", "/_fake/ttl?seconds=2"));
     CHECK_OK(er_gmail_access_token(&tok, &cfg, st, "gmail", true, &err));
     free(tok);
+    CHECK_OK(er_gmail_access_token(&tok, &cfg, st, "gmail", false, &err));
+    free(tok);
+    CHECK_INT(stat_of("refreshes"), 4); /* still fresh: used as it is */
+    nanosleep(&(struct timespec){ 1, 200 * 1000000L }, NULL);
     CHECK_OK(er_gmail_access_token(&tok, &cfg, st, "gmail", false, &err));
     free(tok);
     CHECK_INT(stat_of("refreshes"), 5);
