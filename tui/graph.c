@@ -1,10 +1,14 @@
 /* graph.c — the memory view's graph tab: an entity of the agents' memory and
  * the relations around it (store_memory.h), as an indented tree, nearest
  * first: `/` names the entity, Enter follows the selected relation to the
- * entity at its other end, Backspace goes back the way it came.  It reads the
- * store's graph functions directly; names are shown as data, sanitised. */
+ * entity at its other end, Backspace goes back the way it came.  Opened from
+ * a memory (the memories tab's `g`), it shows the entities that memory names
+ * (store_entities.h), the first one, and `n` / `N` go through the others.
+ * It reads the store's graph functions directly; names are shown as data,
+ * sanitised. */
 #include "tui.h"
 #include "errand/alloc.h"
+#include "errand/store_entities.h"
 #include "errand/store_memory.h"
 #include "errand/str.h"
 
@@ -16,6 +20,7 @@
 #define GRAPH_DEPTH 2   /* the entity's relations and theirs */
 #define GRAPH_ROWS  500 /* a hub's relations beyond this are not listed */
 #define TRAIL_MAX   32  /* entities Backspace goes back through */
+#define NAMED_MAX   20  /* entities of one memory `n` goes through */
 
 typedef struct rel_row {
     char *subject, *predicate, *object; /* sanitised, one line each */
@@ -27,6 +32,8 @@ struct tui_graph {
     char *entity; /* NULL: none named yet */
     char *trail[TRAIL_MAX];
     int ntrail;
+    char *named[NAMED_MAX]; /* the entities the memory it was opened from names */
+    int nnamed, at;         /* at: the one shown */
     rel_row *rows;
     size_t n;
     bool stale, missing, truncated;
@@ -51,14 +58,23 @@ static void clear_rows(tui_graph *g)
     g->n = 0;
 }
 
+static void forget_path(tui_graph *g)
+{
+    for (int i = 0; i < g->ntrail; i++)
+        free(g->trail[i]);
+    g->ntrail = 0;
+    for (int i = 0; i < g->nnamed; i++)
+        free(g->named[i]);
+    g->nnamed = g->at = 0;
+}
+
 void tui_graph_free(tui_graph *g)
 {
     if (!g)
         return;
     clear_rows(g);
     free(g->entity);
-    for (int i = 0; i < g->ntrail; i++)
-        free(g->trail[i]);
+    forget_path(g);
     free(g);
 }
 
@@ -130,9 +146,64 @@ static void go_to(tui_app *a, tui_graph *g, const char *entity, bool remember)
 void tui_graph_search(tui_app *a, tui_graph *g, const char *query)
 {
     char *q = er_xstrdup(query);
-    if (*er_str_trim(q))
+    if (*er_str_trim(q)) {
+        for (int i = 0; i < g->nnamed; i++) /* a name typed leaves the memory's */
+            free(g->named[i]);
+        g->nnamed = g->at = 0;
         go_to(a, g, er_str_trim(q), true);
+    }
     free(q);
+}
+
+static int add_named(const er_memory_entity *e, void *payload)
+{
+    tui_graph *g = payload;
+    if (g->nnamed < NAMED_MAX)
+        g->named[g->nnamed++] = er_xstrdup(e->name);
+    return 0;
+}
+
+bool tui_graph_open_memory(tui_app *a, tui_graph *g, const char *memory_id)
+{
+    er_store *st;
+    er_error err = { 0 };
+    er_memory_item it = { 0 };
+    int rc = er_env_store(a->env, &st, &err);
+    if (!rc)
+        rc = er_store_memory_get(st, memory_id, &it, &err);
+    forget_path(g);
+    if (!rc)
+        rc = er_store_memory_mentions(st, a->user_id, it.text, NAMED_MAX, add_named, g, &err);
+    er_memory_item_release(&it);
+    free(g->entity);
+    g->entity = NULL;
+    g->stale = true;
+    a->dirty = true;
+    if (rc) {
+        tui_set_status(a, true, "Cannot read that memory's entities: %s", err.msg);
+        return false;
+    }
+    if (g->nnamed == 0) {
+        tui_set_status(a, false, "That memory names no entity of the graph; / names one.");
+        return false;
+    }
+    go_to(a, g, g->named[0], false);
+    if (g->nnamed > 1)
+        tui_set_status(a, false, "The memory names %d entities: n shows the next, N the previous.",
+                       g->nnamed);
+    return true;
+}
+
+/* n / N: the next or previous entity the memory names, round. */
+static void cycle_named(tui_app *a, tui_graph *g, int step)
+{
+    if (g->nnamed < 2)
+        return;
+    g->at = (g->at + step + g->nnamed) % g->nnamed;
+    for (int i = 0; i < g->ntrail; i++) /* the path followed from the last one */
+        free(g->trail[i]);
+    g->ntrail = 0;
+    go_to(a, g, g->named[g->at], false);
 }
 
 void tui_graph_reload(tui_graph *g)
@@ -155,8 +226,13 @@ void tui_graph_draw(tui_app *a, tui_graph *g, tui_rect r)
     char *name = one_line(g->entity);
     x += tui_put(y, 1 + x, r.w - 1 - x, TUI_S_INLINE, name);
     free(name);
-    tui_putf(y, 1 + x, r.w - 1 - x, TUI_S_DIM, "  %zu relation%s%s — Enter follows, Backspace back",
-             g->n, g->n == 1 ? "" : "s", g->truncated ? " (first ones)" : "");
+    x += tui_putf(y, 1 + x, r.w - 1 - x, TUI_S_DIM, "  %zu relation%s%s", g->n,
+                  g->n == 1 ? "" : "s", g->truncated ? " (first ones)" : "");
+    if (g->nnamed > 1)
+        tui_putf(y, 1 + x, r.w - 1 - x, TUI_S_DIM, " — named in the memory: %d of %d, n: next",
+                 g->at + 1, g->nnamed);
+    else
+        tui_put(y, 1 + x, r.w - 1 - x, TUI_S_DIM, " — Enter follows, Backspace back");
     y++;
     int h = r.y + r.h - y;
     if (g->n == 0) {
@@ -217,6 +293,8 @@ bool tui_graph_key(tui_app *a, tui_graph *g, const tui_key *k)
         tui_input_set_mode(a, TUI_INPUT_SEARCH);
     else if (k->c == 'r')
         g->stale = true;
+    else if (k->c == 'n' || k->c == 'N')
+        cycle_named(a, g, k->c == 'n' ? 1 : -1);
     else
         return false;
     a->dirty = true;

@@ -1,6 +1,7 @@
 /* memories.c — the memory view's second tab: what the agents remember (the
  * user's own memories and the shared ones), newest first; `/` searches them
- * by words and meaning (memory.h), `d` twice forgets the selected one.
+ * by words and meaning (memory.h), `d` twice forgets the selected one, `g`
+ * (memory.c) shows the graph of the entities it names.
  * Memory text is shown as data, one line each, sanitised like a message. */
 #include "tui.h"
 #include "errand/alloc.h"
@@ -61,6 +62,7 @@ void tui_memories_reload(tui_memories *m)
 {
     m->stale = true;
 }
+
 
 void tui_memories_search(tui_app *a, tui_memories *m, const char *query)
 {
@@ -123,6 +125,16 @@ static void load(tui_app *a, tui_memories *m)
         tui_set_status(a, true, "Cannot read memories: %s", err.msg);
     if (m->sel >= m->n)
         m->sel = m->n ? m->n - 1 : 0;
+}
+
+bool tui_memories_selected(tui_app *a, tui_memories *m, char id[ER_ID_LEN])
+{
+    if (m->stale)
+        load(a, m); /* keys typed ahead act on what the next frame will show */
+    if (m->sel >= m->n)
+        return false;
+    memcpy(id, m->rows[m->sel].id, ER_ID_LEN);
+    return true;
 }
 
 static void draw_row(const mem_row *r, int y, int w, bool sel, bool searched)

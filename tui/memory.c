@@ -2,7 +2,8 @@
  * (Enter loads one into the chat, and the next request continues it), with
  * `/` searching titles and messages; `m` switches to the tab of what the
  * agents remember (memories.c) and back, `g` to the graph of entities and
- * their relations (graph.c).
+ * their relations (graph.c) — from the memories tab, of the entities the
+ * selected memory names.
  *
  * A search keeps conversations in which every word of the query appears,
  * case-insensitively, in the title or in some message, and shows where the
@@ -249,7 +250,7 @@ static void draw_tabs(const tui_memory *m, int y, int w)
     x += tui_put(y, x, w - x, m->show_graph ? TUI_S_BOLD : TUI_S_DIM, " Graph ");
     tui_put(y, x + 1, w - x - 1, TUI_S_DIM,
             m->show_graph   ? "m: memories · /: entity · Enter: follow · Backspace: back"
-            : m->show_items ? "m: conversations · d d: forget · g: graph"
+            : m->show_items ? "m: conversations · d d: forget · g: graph of its entities"
                             : "m: memories · g: graph");
 }
 
@@ -309,6 +310,10 @@ bool tui_memory_key(tui_app *a, const tui_key *k)
         return true;
     }
     if (!k->fn && !k->alt && k->c == 'g' && !m->show_graph) {
+        /* from a memory: the graph of what it names (none: the status says so) */
+        char id[ER_ID_LEN];
+        if (m->show_items && tui_memories_selected(a, m->items, id))
+            tui_graph_open_memory(a, m->graph, id);
         m->show_graph = true;
         a->dirty = true;
         return true;

@@ -222,6 +222,8 @@ static const struct {
     { "c, o", "Tasks: cancel the selected task, continue its conversation" },
     { "r", "Agents, Tasks, Memory: refresh" },
     { "/", "Memory: search titles and messages; Enter continues one" },
+    { "m, g", "Memory: the memories tab and back; the graph (from a memory: of the entities it "
+              "names, n / N the next)" },
     { "Esc", "back to the chat; close a dialog or the task's steps" },
     { "Ctrl-L, Ctrl-Z", "redraw the screen, suspend" },
     { "F1, ?", "this help (? on an empty input line or in a list)" },

@@ -290,6 +290,8 @@ bool tui_memories_key(tui_app *a, tui_memories *m, const tui_key *k);
 void tui_memories_search(tui_app *a, tui_memories *m, const char *query);
 /* Read again before the next frame (an agent may have saved or forgotten). */
 void tui_memories_reload(tui_memories *m);
+/* The selected memory's id into id; false when the list is empty. */
+bool tui_memories_selected(tui_app *a, tui_memories *m, char id[ER_ID_LEN]);
 /* ---- graph.c: the memory view's graph tab (entities and relations) ---- */
 tui_graph *tui_graph_new(void);
 void tui_graph_free(tui_graph *g);
@@ -297,6 +299,9 @@ void tui_graph_draw(tui_app *a, tui_graph *g, tui_rect r);
 bool tui_graph_key(tui_app *a, tui_graph *g, const tui_key *k);
 /* Shows the entity named query (kept to go back to); "" changes nothing. */
 void tui_graph_search(tui_app *a, tui_graph *g, const char *query);
+/* Shows the first entity the memory memory_id names (the others one key
+ * away); false, with the reason in the status line, when it names none. */
+bool tui_graph_open_memory(tui_app *a, tui_graph *g, const char *memory_id);
 void tui_graph_reload(tui_graph *g);
 
 #endif

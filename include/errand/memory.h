@@ -27,6 +27,12 @@
 
 #define ER_MEMORY_EXACT_MAX 20000 /* default of memory.exact_max */
 #define ER_MEMORY_RRF_K     60
+/* A search for k hits reads each list this many times k deep (fusion
+ * reorders), and asks the index for that many times more again (filters drop
+ * some).  With the index's default parameters (vecindex.h) this is the
+ * search tests/memory/recall_100k.c measures. */
+#define ER_MEMORY_LIST_DEPTH      2
+#define ER_MEMORY_INDEX_OVERFETCH 4
 
 typedef struct er_memory er_memory;
 

@@ -1,7 +1,8 @@
 /* store_entities.h — browsing the memory graph (store_memory.h holds the
  * graph itself): the entities a user sees, found by part of a name, one of
- * them by id with its other names, and the relations touching a set of
- * entities, with the ids of both ends (what a picture of the graph needs).
+ * them by id with its other names, the relations touching a set of
+ * entities, with the ids of both ends (what a picture of the graph needs),
+ * and the entities a text names.
  *
  * A user sees their own entities and relations and the shared ones
  * (user_id ""), as everywhere in memory.  Rows handed to callbacks are
@@ -53,5 +54,13 @@ int er_store_memory_entity_get(er_store *st, const char *user_id, const char *id
  * each once: those of ids[0] first, most confident first within one id. */
 int er_store_memory_links(er_store *st, const char *user_id, const char *const *ids, size_t n,
                           er_memory_link_fn fn, void *payload, er_error *err);
+/* The entities user_id sees that text names, by name or alias: every run of
+ * one to four of its words (letters, digits, and ' - . & _ inside a word) in
+ * its first 300 words is looked up as graph.c resolves names, in the order
+ * the text names them, the longest name first at one place, each entity
+ * once, at most max (1..ER_ENTITIES_MAX).  What the TUI's memories tab asks
+ * to show the graph of a memory. */
+int er_store_memory_mentions(er_store *st, const char *user_id, const char *text, int max,
+                             er_memory_entity_fn fn, void *payload, er_error *err);
 
 #endif

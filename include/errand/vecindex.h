@@ -7,7 +7,8 @@
  * layered proximity graph searched greedily from the top layer down, with a
  * beam of ef candidates on the bottom layer.  Memory search (memory.h) scans
  * while a model has at most memory.exact_max vectors and uses the index
- * above that; tests/unit/test_vecindex.c measures its recall against the scan.
+ * above that; tests/unit/test_vecindex.c measures its recall against the scan
+ * at 10k vectors, tests/memory/recall_100k.c at 100k with memory's defaults.
  *
  * An er_hnsw is not thread-safe: its owner locks around add and search. */
 #ifndef ERRAND_VECINDEX_H
@@ -62,7 +63,7 @@ typedef struct er_hnsw er_hnsw;
 typedef struct er_hnsw_params {
     int m;               /* neighbours per node above layer 0 (layer 0: 2m); 0: 16 */
     int ef_construction; /* beam while inserting; 0: 200 */
-    int ef_search;       /* beam while searching (at least k); 0: 64 */
+    int ef_search;       /* beam while searching (widened to k); 0: 64 */
     uint64_t seed;       /* for the layer draws; 0: a fixed one */
     bool int8;           /* keep the vectors int8-quantised (a quarter of the memory);
                             scores are then approximate too */
@@ -78,5 +79,8 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label);
 /* The k nearest it finds, best first; returns how many (<= k).  ef <= 0:
  * the index's ef_search.  Uses the index's scratch space: not concurrently. */
 int er_hnsw_search(er_hnsw *h, const float *query, int k, int ef, int64_t *labels, float *scores);
+/* How many stored vectors the last er_hnsw_search (or er_hnsw_add) compared
+ * its vector with: what separates it from a scan of er_hnsw_size() of them. */
+size_t er_hnsw_compared(const er_hnsw *h);
 
 #endif

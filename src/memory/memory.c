@@ -13,8 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define DEFAULT_K       10
-#define INDEX_OVERFETCH 4 /* the index is asked for k times this: filters drop some */
+#define DEFAULT_K 10
 
 struct er_memory {
     er_store *st;
@@ -276,7 +275,7 @@ static int vector_list(er_memory *m, const er_memory_query *q, int want, vec_ran
     }
     bool approximate = m->exact_max < 0 || count > m->exact_max;
     if (approximate)
-        want *= INDEX_OVERFETCH;
+        want *= ER_MEMORY_INDEX_OVERFETCH;
     r->labels = er_xmalloc((size_t)want * sizeof *r->labels);
     r->scores = er_xmalloc((size_t)want * sizeof *r->scores);
     if (!approximate) {
@@ -293,7 +292,8 @@ static int vector_list(er_memory *m, const er_memory_query *q, int want, vec_ran
         pthread_mutex_lock(&m->lock);
         rc = index_refresh(m, dim, count, err);
         if (rc == 0) {
-            r->n = er_hnsw_search(m->index, qv, want, want > 64 ? want : 64, r->labels, r->scores);
+            /* the index's own beam (ef_search), widened to what is asked for */
+            r->n = er_hnsw_search(m->index, qv, want, 0, r->labels, r->scores);
             if (m->int8)
                 r->n = rerank(m, model, qv, dim, r);
             r->hashes = er_xmalloc(((size_t)r->n + 1) * sizeof *r->hashes);
@@ -389,7 +389,7 @@ int er_memory_search(er_memory *m, const er_memory_query *q, er_memory_hit **out
     if (er_str_empty(q->text))
         return er_error_set(err, ER_EINVAL, "a memory search needs some words");
     int k = q->k > 0 ? q->k : DEFAULT_K;
-    int want = 2 * k; /* each list looks deeper than k: fusion reorders */
+    int want = ER_MEMORY_LIST_DEPTH * k;
     fused f = { NULL, 0, 0, 0, 0 };
     int rc = 0;
     if (q->mode != ER_MEMORY_VECTOR) {

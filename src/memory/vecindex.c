@@ -308,6 +308,7 @@ struct er_hnsw {
     heap cand, res;
     heap_item *sel; /* selection buffer */
     int sel_cap;
+    size_t compared; /* vectors the last add or search compared the query with */
 };
 
 er_hnsw *er_hnsw_new(int dim, const er_hnsw_params *p)
@@ -356,6 +357,11 @@ size_t er_hnsw_size(const er_hnsw *h)
 int er_hnsw_dim(const er_hnsw *h)
 {
     return h->dim;
+}
+
+size_t er_hnsw_compared(const er_hnsw *h)
+{
+    return h->compared;
 }
 
 static const float *vec_of(const er_hnsw *h, int i)
@@ -434,12 +440,14 @@ static void visit_reset(er_hnsw *h)
 }
 
 /* Greedy walk on one layer from ep towards q; returns the nearest found. */
-static int greedy(const er_hnsw *h, const query *q, int ep, int layer)
+static int greedy(er_hnsw *h, const query *q, int ep, int layer)
 {
     float best = qdot(h, q, ep);
+    h->compared++;
     for (bool moved = true; moved;) {
         moved = false;
         const int *l = links_of(h, ep, layer);
+        h->compared += (size_t)l[0];
         for (int j = 1; j <= l[0]; j++) {
             float s = qdot(h, q, l[j]);
             if (s > best) {
@@ -470,6 +478,7 @@ static void search_layer(er_hnsw *h, const query *q, int ep, int ef, int layer)
     h->cand.n = 0;
     h->res.n = 0;
     float s = qdot(h, q, ep);
+    h->compared++;
     h->visited[ep] = h->visit_tag;
     heap_push(&h->cand, s, ep);
     heap_push(&h->res, -s, ep);
@@ -490,6 +499,7 @@ static void search_layer(er_hnsw *h, const query *q, int ep, int ef, int layer)
             if (h->visited[e] == h->visit_tag)
                 continue;
             h->visited[e] = h->visit_tag;
+            h->compared++;
             float d = qdot(h, q, e);
             if (h->res.n < ef || d > worst) {
                 heap_push(&h->cand, d, e);
@@ -574,6 +584,7 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
     if (h->n == h->cap)
         grow(h);
     int node = (int)h->n++;
+    h->compared = 0;
     query q = { vec, NULL, 0 };
     if (h->int8) {
         int8_t *b = h->qvecs + (size_t)node * (size_t)h->dim;
@@ -624,6 +635,7 @@ void er_hnsw_add(er_hnsw *h, const float *vec, int64_t label)
 int er_hnsw_search(er_hnsw *h, const float *query_vec, int k, int ef, int64_t *labels,
                    float *scores)
 {
+    h->compared = 0;
     if (h->entry < 0 || k <= 0)
         return 0;
     if (ef <= 0)

@@ -1,8 +1,9 @@
 /* entities.c — browsing the memory graph: entities by part of a name, one
- * entity with its names, the relations around a set of entities
- * (store_entities.h).  graph.c writes the graph and walks it by name. */
+ * entity with its names, the relations around a set of entities, the
+ * entities a text names (store_entities.h).  graph.c writes the graph and walks it by name. */
 #include "store_int.h"
 #include "errand/alloc.h"
+#include "errand/buf.h"
 #include "errand/store_entities.h"
 #include "errand/str.h"
 
@@ -191,4 +192,100 @@ int er_store_memory_links(er_store *st, const char *user_id, const char *const *
     }
     free(c.seen);
     return rc;
+}
+
+/* ---- the entities a text names ---- */
+
+#define MENTION_WORDS      4   /* the longest name looked up, in words */
+#define MENTION_SCAN_WORDS 300 /* words of a text read: a name is rarely further in */
+
+/* Marks that belong to a name inside it (O'Brien, Jean-Luc, A.I., AT&T) but
+ * not at its ends, where they are punctuation. */
+static bool name_mark(char c)
+{
+    return c == '\'' || c == '-' || c == '.' || c == '&' || c == '_';
+}
+
+static bool word_char(char c)
+{
+    return isalnum((unsigned char)c) || (unsigned char)c >= 0x80 || name_mark(c);
+}
+
+/* The words of text, up to max: (start, length) pairs in at and len. */
+static int split_words(const char *text, const char **at, size_t *len, int max)
+{
+    int n = 0;
+    for (const char *p = text; *p && n < max;) {
+        while (*p && !word_char(*p))
+            p++;
+        const char *s = p;
+        while (*p && word_char(*p))
+            p++;
+        const char *e = p;
+        while (s < e && name_mark(*s))
+            s++;
+        while (e > s && name_mark(e[-1]))
+            e--;
+        if (e > s) {
+            at[n] = s;
+            len[n++] = (size_t)(e - s);
+        }
+    }
+    return n;
+}
+
+typedef struct mention_cb {
+    er_memory_entity_fn fn;
+    void *payload;
+    char (*seen)[ER_ID_LEN];
+    int nseen, max;
+} mention_cb;
+
+/* The entity phrase names, when user_id sees one and it is not listed yet. */
+static int mention(er_store *st, const char *user_id, const char *phrase, mention_cb *c,
+                   er_error *err)
+{
+    char id[ER_ID_LEN];
+    er_error miss = { 0 };
+    if (er_store_memory_entity(st, user_id, phrase, NULL, false, id, &miss)) {
+        if (miss.code != ER_ENOTFOUND && miss.code != ER_ETOOBIG)
+            return er_error_set(err, miss.code, "%s", miss.msg);
+        return 0;
+    }
+    for (int i = 0; i < c->nseen; i++)
+        if (strcmp(c->seen[i], id) == 0)
+            return 0;
+    memcpy(c->seen[c->nseen++], id, ER_ID_LEN);
+    return er_store_memory_entity_get(st, user_id, id, c->fn, NULL, c->payload, err);
+}
+
+int er_store_memory_mentions(er_store *st, const char *user_id, const char *text, int max,
+                             er_memory_entity_fn fn, void *payload, er_error *err)
+{
+    if (max < 1 || max > ER_ENTITIES_MAX)
+        return er_error_set(err, ER_EINVAL, "between 1 and %d entities, not %d", ER_ENTITIES_MAX,
+                            max);
+    const char **at = er_xmalloc(MENTION_SCAN_WORDS * sizeof *at);
+    size_t *len = er_xmalloc(MENTION_SCAN_WORDS * sizeof *len);
+    int nw = split_words(text ? text : "", at, len, MENTION_SCAN_WORDS);
+    mention_cb c = { fn, payload, er_xmalloc((size_t)max * sizeof *c.seen), 0, max };
+    er_buf phrase;
+    er_buf_init(&phrase, 0);
+    int rc = 0;
+    /* In the order the text names them; at one place the longest name first
+     * ("Acme Corp" before "Acme"). */
+    for (int i = 0; rc == 0 && i < nw && c.nseen < max; i++)
+        for (int w = MENTION_WORDS; rc == 0 && w >= 1 && c.nseen < max; w--) {
+            if (i + w > nw)
+                continue;
+            er_buf_reset(&phrase);
+            for (int j = i; j < i + w; j++)
+                er_buf_printf(&phrase, "%s%.*s", j > i ? " " : "", (int)len[j], at[j]);
+            rc = mention(st, user_id, phrase.ptr, &c, err);
+        }
+    er_buf_release(&phrase);
+    free(c.seen);
+    free(at);
+    free(len);
+    return rc > 0 ? 0 : rc;
 }

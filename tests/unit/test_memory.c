@@ -556,6 +556,34 @@ static void test_entities(void)
     l.n = 0;
     CHECK_OK(er_store_memory_links(st, bob, ids, 3, link_line, &l, &err));
     CHECK_INT(l.n, 1); /* bob sees the shared relation only */
+    /* the entities a text names: by name or alias, in the text's order, the
+     * longest name first, each once, punctuation around a word ignored */
+    const char *text = "Notes by the countess  of LOVELACE (on the Analytical Engine) thank "
+                       "Charles Babbage; Ada said so, and 'Babbage.' agreed.";
+    s.n = 0;
+    CHECK_OK(er_store_memory_mentions(st, ann, text, 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 3); /* "Ada" alone names only bob's */
+    if (s.n == 3) {
+        CHECK_STR(s.lines[0], "Ada Lovelace//own/1"); /* by its alias */
+        CHECK_STR(s.lines[1], "Analytical Engine//shared/1");
+        CHECK_STR(s.lines[2], "Charles Babbage//shared/2");
+    }
+    s.n = 0;
+    CHECK_OK(er_store_memory_mentions(st, ann, "ada lovelace, the countess of lovelace", 10,
+                                      entity_line, &s, &err));
+    CHECK_INT(s.n, 1); /* the alias and the name are one entity */
+    s.n = 0;
+    CHECK_OK(er_store_memory_mentions(st, ann, text, 1, entity_line, &s, &err));
+    CHECK_INT(s.n, 1); /* at most max */
+    s.n = 0;
+    CHECK_OK(er_store_memory_mentions(st, bob, text, 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 3); /* bob: the shared two and his own Ada, never ann's */
+    if (s.n == 3)
+        CHECK_STR(s.lines[2], "Ada//own/1");
+    s.n = 0;
+    CHECK_OK(er_store_memory_mentions(st, ann, "nothing here at all", 10, entity_line, &s, &err));
+    CHECK_INT(s.n, 0);
+    CHECK_INT(er_store_memory_mentions(st, ann, text, 0, entity_line, &s, &err), ER_EINVAL);
     er_store_close(st);
 }
 

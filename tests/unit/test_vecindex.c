@@ -1,10 +1,12 @@
 /* test_vecindex.c — the exact scan and the HNSW index (vecindex.h): top-k
  * bookkeeping, and the index's recall@10 against the exact float32 scan on
  * random and on clustered vectors, 10k of 32 dimensions, with float32 and
- * with int8-quantised vectors (the int8 scan too) (bench/memory_bench.c measures
- * at any size, by default 100k items of 768 dimensions, where timing matters). */
+ * with int8-quantised vectors (the int8 scan too).  tests/memory/recall_100k.c
+ * checks 100k (too slow under the sanitizers); bench/memory_bench.c measures
+ * at any size, by default 100k items of 768 dimensions, where timing matters. */
 #include "check.h"
 #include "errand/vecindex.h"
+#include "vecgen.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -13,43 +15,7 @@
 
 #define K 10
 
-static uint64_t rng = 0x2545f4914f6cdd1dULL;
-
-static double uniform(void)
-{
-    rng ^= rng >> 12;
-    rng ^= rng << 25;
-    rng ^= rng >> 27;
-    return ((double)((rng * 2685821657736338717ULL) >> 11) + 0.5) / 9007199254740992.0;
-}
-
-static float gauss(void)
-{
-    return (float)(sqrt(-2.0 * log(uniform())) * cos(2.0 * M_PI * uniform()));
-}
-
-static void fill_random(float *v, size_t n, int dim)
-{
-    for (size_t i = 0; i < n; i++) {
-        for (int d = 0; d < dim; d++)
-            v[i * (size_t)dim + (size_t)d] = gauss();
-        er_vec_normalize(v + i * (size_t)dim, dim);
-    }
-}
-
-/* Points around ncent centres: what real embeddings of related texts look like. */
-static void fill_clustered(float *v, size_t n, int dim, int ncent)
-{
-    float *cent = malloc((size_t)ncent * (size_t)dim * sizeof *cent);
-    fill_random(cent, (size_t)ncent, dim);
-    for (size_t i = 0; i < n; i++) {
-        const float *c = cent + (size_t)(uniform() * ncent) * (size_t)dim;
-        for (int d = 0; d < dim; d++)
-            v[i * (size_t)dim + (size_t)d] = c[d] + 0.25f * gauss() / sqrtf((float)dim);
-        er_vec_normalize(v + i * (size_t)dim, dim);
-    }
-    free(cent);
-}
+static vecgen gen = { 0x2545f4914f6cdd1dULL };
 
 #define OVERFETCH 4 /* int8: candidates asked for per hit wanted, scored again in float32 */
 
@@ -223,11 +189,11 @@ int main(void)
     const int dim = 32, nq = 200;
     /* the queries come after the data, drawn from the same distribution */
     float *data = malloc((n + (size_t)nq) * dim * sizeof *data), *queries = data + n * dim;
-    fill_random(data, n + (size_t)nq, dim);
+    vecgen_random(&gen, data, n + (size_t)nq, dim);
     CHECK(recall(data, n, dim, queries, nq, 128, false) >= 0.95);
     CHECK(recall(data, n, dim, queries, nq, 128, true) >= 0.95);
     CHECK(recall_scan_i8(data, n, dim, queries, nq) >= 0.95);
-    fill_clustered(data, n + (size_t)nq, dim, 64);
+    vecgen_clustered(&gen, data, n + (size_t)nq, dim, 64, 0.25f);
     CHECK(recall(data, n, dim, queries, nq, 128, false) >= 0.95);
     CHECK(recall(data, n, dim, queries, nq, 128, true) >= 0.95);
     CHECK(recall_scan_i8(data, n, dim, queries, nq) >= 0.95);
