@@ -48,6 +48,9 @@ int er_store_usage_task_cost(er_store *st, const char *root_id, int64_t *out, er
 /* The UTC day of a millisecond timestamp, "YYYY-MM-DD", into out (11 bytes). */
 void er_usage_day(int64_t ms, char out[11]);
 
+/* Whether text is a day as the rows keep it: "YYYY-MM-DD". */
+bool er_usage_day_valid(const char *text);
+
 /* What the report is summed by: a column set, from a fixed list. */
 typedef enum {
     ER_USAGE_BY_ALL = 0, /* day, model and agent */

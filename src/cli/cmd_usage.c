@@ -49,10 +49,7 @@ static int on_sum(const er_usage_sum *s, void *payload)
 
 static int parse_day(const char *opt, const char *text, char out[11])
 {
-    unsigned y, m, d;
-    char tail;
-    if (strlen(text) != 10 || sscanf(text, "%4u-%2u-%2u%c", &y, &m, &d, &tail) != 3 || m < 1 ||
-        m > 12 || d < 1 || d > 31)
+    if (!er_usage_day_valid(text))
         return cli_usage_error("usage", "--%s '%s' is not a date (YYYY-MM-DD)", opt, text);
     memcpy(out, text, 11);
     return 0;

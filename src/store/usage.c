@@ -18,6 +18,14 @@ void er_usage_day(int64_t ms, char out[11])
     strftime(out, 11, "%Y-%m-%d", &tm);
 }
 
+bool er_usage_day_valid(const char *text)
+{
+    unsigned y, m, d;
+    char tail;
+    return text && strlen(text) == 10 && sscanf(text, "%4u-%2u-%2u%c", &y, &m, &d, &tail) == 3 &&
+           text[4] == '-' && text[7] == '-' && m >= 1 && m <= 12 && d >= 1 && d <= 31;
+}
+
 int er_store_usage_add(er_store *st, const er_usage *u, er_error *err)
 {
     if (er_str_empty(u->task_id) || er_str_empty(u->agent))
