@@ -41,9 +41,8 @@ static int query_by(srv_req *r, er_usage_by *by)
     if (!srv_query(r, "by", text, sizeof text))
         return 0;
     if (er_usage_by_parse(text, by))
-        return srv_reply_error(r, 400, "by",
-                               "by: '%s' is not one of day, model, agent, conversation, user",
-                               text);
+        return srv_reply_error(
+            r, 400, "by", "by: '%s' is not one of day, model, agent, conversation, user", text);
     if (*by == ER_USAGE_BY_USER && !r->user.admin)
         return srv_reply_error(r, 403, "by", "by=user: admins only");
     return 0;

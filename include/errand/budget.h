@@ -19,16 +19,17 @@
 #include "store.h"
 #include "store_usage.h"
 
-/* Before a request of llm is sent for a task that has cost task_cost so far
- * (micro-dollars) for user_id (NULL: the local user): ER_EBUDGET with the
- * budget named when a budget is spent or the model has no price; another
- * code when today's spending cannot be read. */
-int er_budget_check(er_store *st, const er_config *cfg, er_llm *llm, const char *user_id,
-                    int64_t task_cost, er_error *err);
+/* Before a request of llm (to model; NULL: llm's own) is sent for a task
+ * that has cost task_cost so far (micro-dollars) for user_id (NULL: the local
+ * user): ER_EBUDGET with the budget named when a budget is spent or the model
+ * has no price; another code when today's use cannot be read. */
+int er_budget_check(er_store *st, const er_config *cfg, er_llm *llm, const char *model,
+                    const char *user_id, int64_t task_cost, er_error *err);
 
 /* Records what one request of llm used: who gives the task, root, user,
- * agent ("code", "code/analyzer", "supervisor") and elapsed_ms; the model,
- * tokens and cost (cached tokens at their price) come from llm and usage.
+ * agent ("code", "code/analyzer", "supervisor"), elapsed_ms and the model
+ * asked for (NULL: llm's own); the tokens and cost (cached tokens at their
+ * price) come from usage.
  * Returns its known cost in micro-dollars (0 when unknown).  A row that
  * cannot be written is logged: the answer is already paid for. */
 int64_t er_budget_account(er_store *st, const er_config *cfg, er_llm *llm, const er_usage *who,

@@ -17,7 +17,7 @@ typedef struct er_usage {
     const char *user_id; /* NULL: "" */
     const char *agent;   /* "code", "code/analyzer", "supervisor" */
     const char *model;
-    int64_t created_ms; /* 0: now */
+    int64_t created_ms;   /* 0: now */
     int64_t input_tokens; /* every input token, cached or not */
     int64_t output_tokens;
     int64_t cost_micros;        /* millionths of a US dollar; < 0: unknown (no price) */
@@ -96,8 +96,8 @@ int er_store_usage_report(er_store *st, er_usage_by by, const er_usage_filter *f
  * give it: {"rows": [...], "total": {...}}, each with requests, input_tokens,
  * output_tokens, cached_tokens, cache_write_tokens, seconds, cost_usd,
  * unpriced_requests, the rows with their grouping columns.  OWNED. */
-int er_store_usage_report_json(er_store *st, er_usage_by by, const er_usage_filter *f,
-                               cJSON **out, er_error *err);
+int er_store_usage_report_json(er_store *st, er_usage_by by, const er_usage_filter *f, cJSON **out,
+                               er_error *err);
 
 /* Adds s's figures into total (its grouping columns untouched). */
 void er_usage_sum_add(er_usage_sum *total, const er_usage_sum *s);

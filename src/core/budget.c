@@ -17,11 +17,13 @@ static bool money_budget(const er_config *cfg)
 }
 
 /* agent.max_cost, and whether the model can be kept within a money budget. */
-static int check_task_money(const er_config *cfg, er_llm *llm, int64_t task_cost, er_error *err)
+static int check_task_money(const er_config *cfg, er_llm *llm, const char *model, int64_t task_cost,
+                            er_error *err)
 {
     er_error e = { 0 };
     int64_t limit = 0, probe;
-    if (!offline(llm) && er_price_cost(cfg->llm_prices, er_llm_model(llm), 0, 0, &probe, &e))
+    if (!offline(llm) &&
+        er_price_cost(cfg->llm_prices, model ? model : er_llm_model(llm), 0, 0, &probe, &e))
         return er_error_set(err, ER_EBUDGET, "a money budget is set but %s", e.msg);
     if (er_str_empty(cfg->max_cost) || er_price_parse_money(cfg->max_cost, &limit) ||
         task_cost < limit)
@@ -66,11 +68,11 @@ static int check_day(const er_config *cfg, const er_usage_day_totals *t, const c
     return 0;
 }
 
-int er_budget_check(er_store *st, const er_config *cfg, er_llm *llm, const char *user_id,
-                    int64_t task_cost, er_error *err)
+int er_budget_check(er_store *st, const er_config *cfg, er_llm *llm, const char *model,
+                    const char *user_id, int64_t task_cost, er_error *err)
 {
     if (money_budget(cfg)) {
-        int rc = check_task_money(cfg, llm, task_cost, err);
+        int rc = check_task_money(cfg, llm, model, task_cost, err);
         if (rc)
             return rc;
     }
@@ -89,7 +91,7 @@ int er_budget_check(er_store *st, const er_config *cfg, er_llm *llm, const char 
 int64_t er_budget_account(er_store *st, const er_config *cfg, er_llm *llm, const er_usage *who,
                           const er_llm_usage *usage)
 {
-    const char *model = er_llm_model(llm);
+    const char *model = who->model ? who->model : er_llm_model(llm);
     er_error e = { 0 };
     int64_t cost = -1;
     er_price_tokens t = { .input = usage->input_tokens,

@@ -227,7 +227,8 @@ static int time_budget_exhausted(run *r)
 /* The budgets kept in the store (budget.h), before a step is sent. */
 static int check_stored_budgets(run *r)
 {
-    return er_budget_check(r->store, r->cfg, r->llm, r->o->user_id, r->cost_micros, &r->err);
+    return er_budget_check(r->store, r->cfg, r->llm, r->o->model, r->o->user_id, r->cost_micros,
+                           &r->err);
 }
 
 /* Records what a request sent to the provider used and cost (budget.h). */
@@ -238,6 +239,7 @@ static void account(run *r, const scope *s, const er_llm_response *resp)
                      .root_id = r->o->root_id,
                      .user_id = r->o->user_id,
                      .agent = s->name,
+                     .model = r->o->model,
                      .elapsed_ms = now - r->worked_ms };
     r->worked_ms = now;
     r->cost_micros += er_budget_account(r->store, r->cfg, r->llm, &who, &resp->usage);

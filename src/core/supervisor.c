@@ -108,7 +108,7 @@ static int routing_budget(er_env *env, er_store *st, er_llm *llm, const er_task 
     er_error e = { 0 };
     if (!er_str_empty(cfg->max_cost) && er_store_usage_task_cost(st, t->id, &spent, &e))
         return er_error_set(err, e.code, "cannot read what the task cost so far: %s", e.msg);
-    return er_budget_check(st, cfg, llm, t->user_id[0] ? t->user_id : NULL, spent, err);
+    return er_budget_check(st, cfg, llm, NULL, t->user_id[0] ? t->user_id : NULL, spent, err);
 }
 
 static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_error *err)

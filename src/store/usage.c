@@ -240,8 +240,8 @@ static int json_row(const er_usage_sum *s, void *payload)
     return 0;
 }
 
-int er_store_usage_report_json(er_store *st, er_usage_by by, const er_usage_filter *f,
-                               cJSON **out, er_error *err)
+int er_store_usage_report_json(er_store *st, er_usage_by by, const er_usage_filter *f, cJSON **out,
+                               er_error *err)
 {
     json_ctx x = { .rows = cJSON_CreateArray() };
     int rc = er_store_usage_report(st, by, f, json_row, &x, err);

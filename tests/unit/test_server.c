@@ -507,10 +507,21 @@ static void test_usage_route(srv *s, fake *store_ctl)
     t.request = (char *)"count";
     CHECK_OK(er_store_task_create(st, &t, &err));
     er_usage rows[] = {
-        { .task_id = t.id, .user_id = bob, .agent = "code", .model = "m", .input_tokens = 100,
-          .output_tokens = 10, .cost_micros = 300, .cached_tokens = 60 },
-        { .task_id = "eve-task", .user_id = eve, .agent = "research", .model = "m",
-          .input_tokens = 7, .output_tokens = 1, .cost_micros = 20 },
+        { .task_id = t.id,
+          .user_id = bob,
+          .agent = "code",
+          .model = "m",
+          .input_tokens = 100,
+          .output_tokens = 10,
+          .cost_micros = 300,
+          .cached_tokens = 60 },
+        { .task_id = "eve-task",
+          .user_id = eve,
+          .agent = "research",
+          .model = "m",
+          .input_tokens = 7,
+          .output_tokens = 1,
+          .cost_micros = 20 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(rows); i++)
         CHECK_OK(er_store_usage_add(st, &rows[i], &err));

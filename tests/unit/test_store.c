@@ -1280,8 +1280,13 @@ static void test_usage_conversation(er_store *st)
     b.agent = "code";
     b.elapsed_ms = 750;
     CHECK_OK(er_store_usage_add(st, &b, &err));
-    er_usage loose = { .task_id = "no-task", .user_id = uid, .agent = "code", .model = "m-c",
-                       .input_tokens = 1, .output_tokens = 1, .cost_micros = 5 };
+    er_usage loose = { .task_id = "no-task",
+                       .user_id = uid,
+                       .agent = "code",
+                       .model = "m-c",
+                       .input_tokens = 1,
+                       .output_tokens = 1,
+                       .cost_micros = 5 };
     CHECK_OK(er_store_usage_add(st, &loose, &err));
 
     usage_seen u = { 0 };
