@@ -38,6 +38,16 @@ static const srv_field conv_query[] = {
       "At most this many, most recently active first (default 50)" },
     { NULL, 0, false, 0, NULL },
 };
+static const srv_field usage_query[] = {
+    { "by", SRV_T_STRING, false, 16,
+      "Sum per day, model, agent or conversation (admins: also user); default: per day, model "
+      "and agent" },
+    { "from", SRV_T_STRING, false, 10, "Only from this UTC day on (YYYY-MM-DD)" },
+    { "to", SRV_T_STRING, false, 10, "Only up to this UTC day, included (YYYY-MM-DD)" },
+    { "conversation_id", SRV_T_STRING, false, 64, "Only the requests of this conversation" },
+    { "user_id", SRV_T_STRING, false, 64, "Admins: only this user's requests (default: all)" },
+    { NULL, 0, false, 0, NULL },
+};
 static const srv_field memory_query[] = {
     { "q", SRV_T_STRING, false, 1000,
       "Search: full text and meaning fused, best first (default: list, newest first)" },
@@ -127,6 +137,13 @@ static const srv_resp_doc conv_resp[] = { { 200, "The conversation and its messa
                                           R_AUTH,
                                           { 404, "No such conversation (or not yours)", "Error" },
                                           R_END };
+static const srv_resp_doc usage_resp[] = {
+    { 200, "The requests' tokens, time and cost, summed", "UsageReport" },
+    { 400, "An unknown grouping or a bad day", "Error" },
+    R_AUTH,
+    { 403, "by=user or another user's user_id: admins only", "Error" },
+    R_END
+};
 static const srv_resp_doc memories_resp[] = {
     { 200, "Your memories and the shared ones (with a score when searched)", "MemoryList" },
     { 400, "A query parameter is out of range", "Error" },
@@ -305,6 +322,9 @@ const srv_route srv_routes[] = {
       "Your conversations (admins: everyone's)", NULL, conv_query, convs_resp },
     { "GET", "/api/v1/conversations/{id}", srv_route_conv_get, "conversations.get", SRV_AUTH,
       "A conversation and its messages", NULL, NULL, conv_resp },
+    { "GET", "/api/v1/usage", srv_route_usage, "usage", SRV_AUTH,
+      "What your LLM requests used and cost (admins: everyone's), cached input priced apart", NULL,
+      usage_query, usage_resp },
     { "GET", "/api/v1/memory", srv_route_memory_list, "memory.list", SRV_AUTH | SRV_SLOW,
       "Your memories and the shared ones; with q, searched (words and meaning)", NULL, memory_query,
       memories_resp },

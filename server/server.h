@@ -447,6 +447,8 @@ int srv_route_task_get(srv_req *r);
 int srv_route_task_cancel(srv_req *r);
 int srv_route_convs_list(srv_req *r);
 int srv_route_conv_get(srv_req *r);
+/* routes_usage.c: what a user's LLM requests used and cost */
+int srv_route_usage(srv_req *r);
 /* routes_mcp.c: errand as an MCP server over Streamable HTTP */
 int srv_route_mcp(srv_req *r);
 /* routes_files.c: an image from the requester's own workspace */

@@ -15,6 +15,7 @@
 #include "errand/json.h"
 #include "errand/llm.h"
 #include "errand/log.h"
+#include "errand/store_usage.h"
 #include "errand/str.h"
 
 #include <ctype.h>
@@ -62,7 +63,7 @@ struct tui_session {
     size_t dropped;  /* queued requests a cancel dropped (said at the end) */
     char *last_line; /* the last request sent, as typed (/retry, /edit) */
     char *model;     /* chosen with /model for this session, OWNED; NULL: the configured one */
-    int64_t tokens_in, tokens_out; /* of the requests of this conversation in this session */
+    int64_t tokens_in, tokens_out; /* of the requests of this conversation (store_usage.h) */
     int64_t cost_micros;           /* what they cost, where llm.prices has their model's price */
     bool priced;
 };
@@ -129,10 +130,42 @@ const char *tui_session_title(const tui_app *a)
 
 static const char *session_model(tui_app *a);
 
-/* Adds the finished task's cost at the session's model's price (price.h). */
+static int take_sum(const er_usage_sum *sum, void *payload)
+{
+    *(er_usage_sum *)payload = *sum;
+    return 0;
+}
+
+/* The conversation's use as stored, one row a request, each priced with its
+ * own model and its cached tokens at their price (store_usage.h): routing
+ * and subtasks included, and the same figure as `errand usage --conversation`.
+ * false when there are none (yet). */
+static bool stored_use(tui_app *a)
+{
+    tui_session *s = a->session;
+    er_store *st;
+    er_usage_sum sum = { 0 };
+    er_usage_filter f = { .conversation_id = s->conv_id };
+    if (!s->conv_id[0] || er_env_store(a->env, &st, NULL) ||
+        er_store_usage_report(st, ER_USAGE_BY_CONVERSATION, &f, take_sum, &sum, NULL) ||
+        sum.requests == 0)
+        return false;
+    s->tokens_in = sum.input_tokens;
+    s->tokens_out = sum.output_tokens;
+    s->cost_micros = sum.cost_micros;
+    s->priced = sum.unpriced < sum.requests;
+    return true;
+}
+
+/* After a task: the stored figures, else its tokens at the session's
+ * model's price. */
 static void add_cost(tui_app *a)
 {
     tui_session *s = a->session;
+    if (stored_use(a))
+        return;
+    s->tokens_in += s->o.tokens_in;
+    s->tokens_out += s->o.tokens_out;
     const char *model = session_model(a);
     int64_t micros = 0;
     if (model && er_price_cost(er_env_config(a->env)->llm_prices, model, s->o.tokens_in,
@@ -250,6 +283,7 @@ void tui_session_use_conversation(tui_app *a, const char *conv_id, const char *t
         tui_set_status(a, true, "Cannot load the conversation: %s", err.msg);
     if (!s->title)
         load_title(a);
+    stored_use(a); /* a conversation taken up again: what it used so far */
     tui_show_panel(a, TUI_CHAT);
 }
 
@@ -1037,8 +1071,6 @@ void tui_session_event(tui_app *a, const cJSON *ev, bool token)
         tui_chat_set_who(a->chat, s->entry, s->agent);
     } else if (er_str_eq(kind, "end") && own) {
         cli_outcome_take_end(&s->o, d);
-        s->tokens_in += s->o.tokens_in;
-        s->tokens_out += s->o.tokens_out;
         add_cost(a);
         finish(a);
         return;

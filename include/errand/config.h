@@ -56,11 +56,13 @@ typedef struct er_config {
     er_policy policy[ER_PERM_COUNT];
     long max_steps;
     long max_tokens;
-    char *max_cost;       /* dollars one task may cost (price.h); NULL: no limit */
-    char *max_daily_cost; /* dollars a user's tasks may cost per UTC day; NULL: no limit */
-    char *llm_prices;     /* the price table (price.h); NULL: none */
-    char *llm_record;     /* cassette every LLM exchange is appended to (cassette.h) */
-    char *llm_replay;     /* cassette the LLM answers come from, no network (cassette.h) */
+    char *max_cost;         /* dollars one task may cost (price.h); NULL: no limit */
+    char *max_daily_cost;   /* dollars a user's tasks may cost per UTC day; NULL: no limit */
+    long max_daily_tokens;  /* tokens a user's tasks may use per UTC day; 0: no limit */
+    long max_daily_seconds; /* seconds a user's tasks may work per UTC day; 0: no limit */
+    char *llm_prices;       /* the price table (price.h); NULL: none */
+    char *llm_record;       /* cassette every LLM exchange is appended to (cassette.h) */
+    char *llm_replay;       /* cassette the LLM answers come from, no network (cassette.h) */
     long max_seconds;
     long deadline_margin;  /* seconds past max_seconds before a running task is failed */
     long approval_timeout; /* seconds to wait for a y/n answer */

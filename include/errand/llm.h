@@ -19,10 +19,21 @@
 
 typedef struct er_llm er_llm;
 
+/* input_tokens counts every input token, cached or not, whatever the
+ * provider's own split (Anthropic reports cache reads and writes beside its
+ * input_tokens; OpenAI inside prompt_tokens). */
 typedef struct er_llm_usage {
     int64_t input_tokens;
     int64_t output_tokens;
+    int64_t cached_tokens;      /* of the input: read from the provider's prompt cache */
+    int64_t cache_write_tokens; /* of the input: written to the prompt cache */
 } er_llm_usage;
+
+/* {"input", "output", "cached", "cache_write"}: how the step records and the
+ * cassettes keep a usage (OWNED). */
+cJSON *er_llm_usage_json(const er_llm_usage *u);
+/* The reverse; a missing or NULL object reads as nothing used. */
+void er_llm_usage_from_json(er_llm_usage *u, const cJSON *j);
 
 typedef struct er_llm_tool_call {
     char *id;

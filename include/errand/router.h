@@ -13,6 +13,7 @@
 
 #include "common.h"
 #include "env.h"
+#include "llm.h"
 #include <cjson/cJSON.h>
 
 typedef struct er_route_step {
@@ -32,6 +33,7 @@ typedef struct er_route {
     cJSON *scores;      /* OWNED per-agent scores or NULL */
     int64_t tokens_in;  /* what the decision cost (the routing model call); */
     int64_t tokens_out; /* counted in the task's usage by the aggregator */
+    er_llm_usage usage; /* the routing model call's usage, cached tokens included */
 } er_route;
 
 /* history: BORROWED earlier conversation messages or NULL. */

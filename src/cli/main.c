@@ -56,8 +56,11 @@ static const cli_opt audit_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt usage_opts[] = {
-    { "by", 0, "WHAT", "Sum per day, model, agent or user (default: day, model and agent)" },
+    { "by", 0, "WHAT",
+      "Sum per day, model, agent, user or conversation (default: day, model and agent)" },
+    { "conversation", 0, "ID", "Only the requests of this conversation's tasks" },
     { "since", 0, "DATE", "Only from this UTC day on (YYYY-MM-DD)" },
+    { "until", 0, "DATE", "Only up to this UTC day, included (YYYY-MM-DD)" },
     { "days", 0, "N", "Only today and the N-1 days before" },
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -278,13 +281,16 @@ const cli_cmd cli_commands[] = {
               "appended with who approved it (audit.path, errand.conf(5)).  `verify` checks the\n"
               "chain: exit 1 naming the first changed or removed entry." },
     { .name = "usage",
-      .usage = "[--by day|model|agent|user] [--since DATE | --days N] [--json]",
-      .summary = "Show the tokens and money the LLM requests used",
+      .usage = "[--by day|model|agent|user|conversation] [--conversation ID]\n"
+               "       [--since DATE | --days N] [--until DATE] [--json]",
+      .summary = "Show the tokens, time and money the LLM requests used",
       .opts = usage_opts,
       .run = cmd_usage,
       .help = "Every request sent to a provider is recorded with its tokens and, priced with\n"
-              "llm.prices, its cost in US dollars (errand.conf(5)).  Budgets: agent.max_cost per\n"
-              "task, agent.max_daily_cost per user and UTC day." },
+              "llm.prices, its cost in US dollars, cached input at its own price\n"
+              "(errand.conf(5)).  Budgets per task: agent.max_cost, agent.max_tokens,\n"
+              "agent.max_seconds; per user and UTC day: agent.max_daily_cost,\n"
+              "agent.max_daily_tokens, agent.max_daily_seconds." },
     { .name = "undo",
       .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
       .summary = "Put back the files the last task changed (file tools and run)",

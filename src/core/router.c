@@ -181,9 +181,9 @@ int er_route_from_json(er_route *out, const cJSON *j, er_error *err)
         out->classifier = er_xstrdup(er_json_str(j, "classifier"));
     const cJSON *scores = er_json_obj(j, "scores");
     out->scores = scores ? cJSON_Duplicate(scores, true) : NULL;
-    const cJSON *u = er_json_obj(j, "usage");
-    out->tokens_in = er_json_int(u, "input", 0, 0, INT64_MAX);
-    out->tokens_out = er_json_int(u, "output", 0, 0, INT64_MAX);
+    er_llm_usage_from_json(&out->usage, er_json_obj(j, "usage"));
+    out->tokens_in = out->usage.input_tokens;
+    out->tokens_out = out->usage.output_tokens;
     return 0;
 }
 
@@ -211,10 +211,10 @@ cJSON *er_route_to_json(const er_route *r)
     if (r->scores)
         er_json_add(j, "scores", cJSON_Duplicate(r->scores, true));
     if (r->tokens_in || r->tokens_out) {
-        cJSON *u = cJSON_CreateObject();
-        er_json_add_num(u, "input", (double)r->tokens_in);
-        er_json_add_num(u, "output", (double)r->tokens_out);
-        er_json_add(j, "usage", u);
+        er_llm_usage u = r->usage;
+        u.input_tokens = r->tokens_in;
+        u.output_tokens = r->tokens_out;
+        er_json_add(j, "usage", er_llm_usage_json(&u));
     }
     return j;
 }
@@ -332,6 +332,7 @@ int er_router_decide(er_env *env, const char *request, const cJSON *history, er_
         rc = fallback(request, why.msg, out, err);
     out->tokens_in = resp.usage.input_tokens;
     out->tokens_out = resp.usage.output_tokens;
+    out->usage = resp.usage;
     /* A step with an empty request means "the whole request". */
     for (size_t i = 0; !rc && i < out->nsteps; i++) {
         if (er_str_empty(out->steps[i].request)) {

@@ -71,6 +71,7 @@ typedef struct run {
     int64_t cost_micros; /* what the task's requests cost so far: its routing, earlier
                             attempts and steps, and this attempt's (budget.h) */
     int64_t deadline_ms;
+    int64_t worked_ms; /* monotonic: when the time last counted in usage ended (account) */
     bool always[ER_PERM_COUNT];
     er_task_place place; /* its workspace, whether it came through errand serve, approvers */
     bool streamed_text;  /* a newline goes between texts of separate steps */
@@ -223,17 +224,25 @@ static int time_budget_exhausted(run *r)
                         r->cfg->max_seconds);
 }
 
-/* The money budgets (budget.h), before a step is sent. */
-static int check_money(run *r)
+/* The budgets kept in the store (budget.h), before a step is sent. */
+static int check_stored_budgets(run *r)
 {
-    return er_budget_check(r->store, r->cfg, r->llm, r->o->user_id, r->cost_micros, &r->err);
+    return er_budget_check(r->store, r->cfg, r->llm, r->o->model, r->o->user_id, r->cost_micros,
+                           &r->err);
 }
 
 /* Records what a request sent to the provider used and cost (budget.h). */
 static void account(run *r, const scope *s, const er_llm_response *resp)
 {
-    r->cost_micros += er_budget_account(r->store, r->cfg, r->llm, r->o->task_id, r->o->root_id,
-                                        r->o->user_id, s->name, &resp->usage);
+    int64_t now = er_mono_ms();
+    er_usage who = { .task_id = r->o->task_id,
+                     .root_id = r->o->root_id,
+                     .user_id = r->o->user_id,
+                     .agent = s->name,
+                     .model = r->o->model,
+                     .elapsed_ms = now - r->worked_ms };
+    r->worked_ms = now;
+    r->cost_micros += er_budget_account(r->store, r->cfg, r->llm, &who, &resp->usage);
 }
 
 static int check_budget(run *r)
@@ -254,7 +263,7 @@ static int check_budget(run *r)
                             (long long)(r->tokens_in + r->tokens_out));
     if (er_mono_ms() >= r->deadline_ms)
         return time_budget_exhausted(r);
-    return check_money(r);
+    return check_stored_budgets(r);
 }
 
 /* ---- LLM steps (recorded, replayable) ---- */
@@ -341,10 +350,7 @@ static cJSON *response_json(const scope *s, const er_llm_response *resp)
     er_json_add(d, "tool_calls", calls);
     if (resp->stop_reason)
         er_json_add_str(d, "stop_reason", resp->stop_reason);
-    cJSON *u = cJSON_CreateObject();
-    er_json_add_num(u, "input", (double)resp->usage.input_tokens);
-    er_json_add_num(u, "output", (double)resp->usage.output_tokens);
-    er_json_add(d, "usage", u);
+    er_json_add(d, "usage", er_llm_usage_json(&resp->usage));
     return d;
 }
 
@@ -368,9 +374,7 @@ static void response_from_json(er_llm_response *resp, const cJSON *d)
     }
     if (er_json_str(d, "stop_reason"))
         resp->stop_reason = er_xstrdup(er_json_str(d, "stop_reason"));
-    const cJSON *u = er_json_obj(d, "usage");
-    resp->usage.input_tokens = er_json_int(u, "input", 0, 0, INT64_MAX);
-    resp->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
+    er_llm_usage_from_json(&resp->usage, er_json_obj(d, "usage"));
 }
 
 /* The data of the event recorded under key, if any. */
@@ -1250,6 +1254,7 @@ void er_runtime_run(er_env *env, const er_run_opts *o, er_run_result *out)
               .flags = cJSON_CreateArray() };
     er_repair_init(&r.rp);
     r.deadline_ms = er_mono_ms() + r.cfg->max_seconds * 1000;
+    r.worked_ms = er_mono_ms();
     if (o->lease && o->lease->deadline_ms) {
         /* Taken over after a crash: what is left of the task's budget, not a new one. */
         int64_t left = o->lease->deadline_ms - r.cfg->deadline_margin * 1000 - er_time_ms();

@@ -99,8 +99,8 @@ static void fail_task(er_env *env, const er_task *t, const char *why, int code)
         er_log(ER_LOG_ERROR, "supervisor", "cannot record failure of %s: %s", t->id, err.msg);
 }
 
-/* The money budgets hold for the routing request too (budget.h): a task
- * whose user spent the day's budget is not even routed. */
+/* The budgets hold for the routing request too (budget.h): a task whose
+ * user spent the day's budget is not even routed. */
 static int routing_budget(er_env *env, er_store *st, er_llm *llm, const er_task *t, er_error *err)
 {
     const er_config *cfg = er_env_config(env);
@@ -108,7 +108,7 @@ static int routing_budget(er_env *env, er_store *st, er_llm *llm, const er_task 
     er_error e = { 0 };
     if (!er_str_empty(cfg->max_cost) && er_store_usage_task_cost(st, t->id, &spent, &e))
         return er_error_set(err, e.code, "cannot read what the task cost so far: %s", e.msg);
-    return er_budget_check(st, cfg, llm, t->user_id[0] ? t->user_id : NULL, spent, err);
+    return er_budget_check(st, cfg, llm, NULL, t->user_id[0] ? t->user_id : NULL, spent, err);
 }
 
 static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_error *err)
@@ -126,12 +126,16 @@ static int decide(er_env *env, const er_task *t, cJSON *meta, er_route *r, er_er
     if (rc)
         return rc;
     cJSON *history = er_compact_recent(env, t, meta, 6);
+    int64_t started = er_mono_ms();
     rc = er_router_decide(env, t->request, history, r, err);
     cJSON_Delete(history);
     if (rc == 0) { /* the routing request was answered: priced and counted like a step */
-        er_llm_usage used = { r->tokens_in, r->tokens_out };
-        const char *user = t->user_id[0] ? t->user_id : NULL;
-        er_budget_account(st, er_env_config(env), llm, t->id, t->id, user, "supervisor", &used);
+        er_usage who = { .task_id = t->id,
+                         .root_id = t->id,
+                         .user_id = t->user_id[0] ? t->user_id : NULL,
+                         .agent = "supervisor",
+                         .elapsed_ms = er_mono_ms() - started };
+        er_budget_account(st, er_env_config(env), llm, &who, &r->usage);
     }
     return rc;
 }

@@ -228,8 +228,17 @@ static void read_usage(er_llm_acc *a, const cJSON *u)
 {
     if (!u)
         return;
-    a->usage.input_tokens = er_json_int(u, "input_tokens", a->usage.input_tokens, 0, INT64_MAX);
-    a->usage.output_tokens = er_json_int(u, "output_tokens", a->usage.output_tokens, 0, INT64_MAX);
+    /* Anthropic's input_tokens leaves out the cache reads and writes; here
+     * input counts them all (llm.h).  A later event (message_delta) may
+     * repeat or omit any of the three: what it omits keeps its value. */
+    er_llm_usage *us = &a->usage;
+    int64_t fresh = us->input_tokens - us->cached_tokens - us->cache_write_tokens;
+    fresh = er_json_int(u, "input_tokens", fresh, 0, INT64_MAX);
+    us->cached_tokens = er_json_int(u, "cache_read_input_tokens", us->cached_tokens, 0, INT64_MAX);
+    us->cache_write_tokens =
+        er_json_int(u, "cache_creation_input_tokens", us->cache_write_tokens, 0, INT64_MAX);
+    us->input_tokens = fresh + us->cached_tokens + us->cache_write_tokens;
+    us->output_tokens = er_json_int(u, "output_tokens", us->output_tokens, 0, INT64_MAX);
 }
 
 static int api_error(er_llm_acc *a, const cJSON *j, er_error *err)

@@ -73,10 +73,7 @@ static cJSON *response_json(const er_llm_response *resp)
         er_json_add_str(d, "stop_reason", resp->stop_reason);
     if (resp->model)
         er_json_add_str(d, "model", resp->model);
-    cJSON *u = cJSON_CreateObject();
-    er_json_add_num(u, "input", (double)resp->usage.input_tokens);
-    er_json_add_num(u, "output", (double)resp->usage.output_tokens);
-    er_json_add(d, "usage", u);
+    er_json_add(d, "usage", er_llm_usage_json(&resp->usage));
     return d;
 }
 
@@ -105,9 +102,7 @@ static void response_from_json(er_llm_response *out, const cJSON *d)
         out->stop_reason = er_xstrdup(er_json_str(d, "stop_reason"));
     if (er_json_str(d, "model"))
         out->model = er_xstrdup(er_json_str(d, "model"));
-    const cJSON *u = er_json_obj(d, "usage");
-    out->usage.input_tokens = er_json_int(u, "input", 0, 0, INT64_MAX);
-    out->usage.output_tokens = er_json_int(u, "output", 0, 0, INT64_MAX);
+    er_llm_usage_from_json(&out->usage, er_json_obj(d, "usage"));
 }
 
 /* ---- opening ---- */

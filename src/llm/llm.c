@@ -5,6 +5,7 @@
 #include "errand/alloc.h"
 #include "errand/buf.h"
 #include "errand/cassette.h"
+#include "errand/json.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -186,4 +187,24 @@ void er_llm_response_release(er_llm_response *r)
     free(r->stop_reason);
     free(r->model);
     memset(r, 0, sizeof *r);
+}
+
+cJSON *er_llm_usage_json(const er_llm_usage *u)
+{
+    cJSON *j = cJSON_CreateObject();
+    er_json_add_num(j, "input", (double)u->input_tokens);
+    er_json_add_num(j, "output", (double)u->output_tokens);
+    if (u->cached_tokens) /* kept out of the record when there are none, as before */
+        er_json_add_num(j, "cached", (double)u->cached_tokens);
+    if (u->cache_write_tokens)
+        er_json_add_num(j, "cache_write", (double)u->cache_write_tokens);
+    return j;
+}
+
+void er_llm_usage_from_json(er_llm_usage *u, const cJSON *j)
+{
+    u->input_tokens = er_json_int(j, "input", 0, 0, INT64_MAX);
+    u->output_tokens = er_json_int(j, "output", 0, 0, INT64_MAX);
+    u->cached_tokens = er_json_int(j, "cached", 0, 0, INT64_MAX);
+    u->cache_write_tokens = er_json_int(j, "cache_write", 0, 0, INT64_MAX);
 }

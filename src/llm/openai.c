@@ -161,6 +161,9 @@ static void read_usage(er_llm_acc *a, const cJSON *j)
         return;
     a->usage.input_tokens = er_json_int(u, "prompt_tokens", 0, 0, INT64_MAX);
     a->usage.output_tokens = er_json_int(u, "completion_tokens", 0, 0, INT64_MAX);
+    /* Already inside prompt_tokens; OpenAI reports no cache writes. */
+    a->usage.cached_tokens =
+        er_json_int(er_json_obj(u, "prompt_tokens_details"), "cached_tokens", 0, 0, INT64_MAX);
 }
 
 /* The arguments of a call: a string as sent, an object as its JSON text. */

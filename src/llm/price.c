@@ -19,24 +19,49 @@ typedef struct entry {
     char name[128];
     bool prefix; /* the name ended in '*' */
     double in, out;
+    double cached, write; /* the input price when the entry does not give them */
 } entry;
 
-/* Parses one entry "MODEL=IN/OUT" of len bytes at p. */
+/* One price of an entry: dollars per million tokens, within reason. */
+static bool parse_price(char *text, double *out)
+{
+    return er_str_to_double(er_str_trim(text), out) == 0 && *out >= 0 && *out <= 1e6;
+}
+
+/* Splits the prices after '=' at '/': "IN/OUT[/CACHED[/WRITE]]".  Returns how
+ * many there were (more than 4 counts as 5: too many). */
+static int split_prices(char *s, char *part[4])
+{
+    int n = 0;
+    for (char *p = s; n < 5; n++) {
+        if (n < 4)
+            part[n] = p;
+        char *slash = strchr(p, '/');
+        if (!slash)
+            return n + 1;
+        *slash = '\0';
+        p = slash + 1;
+    }
+    return 5;
+}
+
+/* Parses one entry "MODEL=IN/OUT[/CACHED[/WRITE]]" of len bytes at p. */
 static int parse_entry(const char *p, size_t len, entry *e, er_error *err)
 {
     char *text = er_xstrndup(p, len);
     char *s = er_str_trim(text);
     char *eq = strchr(s, '=');
-    char *slash = eq ? strchr(eq + 1, '/') : NULL;
+    char *part[4] = { 0 };
+    int nprices = eq ? split_prices(eq + 1, part) : 0;
     int rc = 0;
-    if (!eq || !slash || eq == s) {
+    if (!eq || nprices < 2 || eq == s) {
         rc = er_error_set(err, ER_EINVAL,
-                          "llm.prices: '%s' is not MODEL=INPUT/OUTPUT (dollars per million "
-                          "tokens)",
+                          "llm.prices: '%s' is not MODEL=INPUT/OUTPUT[/CACHED[/CACHE_WRITE]] "
+                          "(dollars per million tokens)",
                           s);
         goto out;
     }
-    *eq = *slash = '\0';
+    *eq = '\0';
     char *name = er_str_trim(s);
     size_t n = strlen(name);
     e->prefix = n > 0 && name[n - 1] == '*';
@@ -47,12 +72,16 @@ static int parse_entry(const char *p, size_t len, entry *e, er_error *err)
         goto out;
     }
     memcpy(e->name, name, n + 1);
-    if (er_str_to_double(er_str_trim(eq + 1), &e->in) ||
-        er_str_to_double(er_str_trim(slash + 1), &e->out) || !(e->in >= 0) || !(e->out >= 0) ||
-        e->in > 1e6 || e->out > 1e6)
+    bool ok = nprices <= 4 && parse_price(part[0], &e->in) && parse_price(part[1], &e->out);
+    e->cached = e->write = e->in;
+    if (ok && nprices >= 3)
+        ok = parse_price(part[2], &e->cached);
+    if (ok && nprices == 4)
+        ok = parse_price(part[3], &e->write);
+    if (!ok)
         rc = er_error_set(err, ER_EINVAL,
-                          "llm.prices: the prices of '%s' are not two amounts of dollars per "
-                          "million tokens (INPUT/OUTPUT)",
+                          "llm.prices: the prices of '%s' are not two to four amounts of dollars "
+                          "per million tokens (INPUT/OUTPUT[/CACHED[/CACHE_WRITE]])",
                           e->name);
 out:
     free(text);
@@ -121,6 +150,13 @@ static int consider(const entry *e, void *payload)
 int er_price_cost(const char *table, const char *model, int64_t input_tokens, int64_t output_tokens,
                   int64_t *micros_out, er_error *err)
 {
+    er_price_tokens t = { .input = input_tokens, .output = output_tokens };
+    return er_price_cost_tokens(table, model, &t, micros_out, err);
+}
+
+int er_price_cost_tokens(const char *table, const char *model, const er_price_tokens *t,
+                         int64_t *micros_out, er_error *err)
+{
     match m = { .model = model ? model : "" };
     int rc = each_entry(table, consider, &m, err);
     if (rc)
@@ -130,8 +166,15 @@ int er_price_cost(const char *table, const char *model, int64_t input_tokens, in
                             "no price for model '%s'; add it to llm.prices "
                             "(MODEL=INPUT/OUTPUT, dollars per million tokens)",
                             m.model);
-    *micros_out =
-        round_micros((double)input_tokens * m.best.in + (double)output_tokens * m.best.out);
+    /* A provider that reports more cached tokens than input is not believed
+     * past the input: every token is charged once. */
+    int64_t cached = t->cached < 0 ? 0 : t->cached > t->input ? t->input : t->cached;
+    int64_t write = t->cache_write < 0 ? 0 : t->cache_write;
+    if (write > t->input - cached)
+        write = t->input - cached;
+    int64_t fresh = t->input - cached - write;
+    *micros_out = round_micros((double)fresh * m.best.in + (double)cached * m.best.cached +
+                               (double)write * m.best.write + (double)t->output * m.best.out);
     return 0;
 }
 

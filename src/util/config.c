@@ -174,6 +174,12 @@ const er_config_key er_config_keys[] = {
       "Money budget of one task in US dollars, priced with llm.prices (default: none)" },
     { "agent", "max_daily_cost", "ERRAND_MAX_DAILY_COST", ER_CFG_STR, OFF(max_daily_cost), false,
       NULL, "Money budget of one user's tasks per UTC day in US dollars (default: none)" },
+    { "agent", "max_daily_tokens", "ERRAND_MAX_DAILY_TOKENS", ER_CFG_LONG, OFF(max_daily_tokens),
+      false, "0", "Token budget of one user's tasks per UTC day, input + output (0: none)" },
+    { "agent", "max_daily_seconds", "ERRAND_MAX_DAILY_SECONDS", ER_CFG_LONG, OFF(max_daily_seconds),
+      false, "0",
+      "Time budget of one user's tasks per UTC day: seconds their runs worked, up to each LLM "
+      "request (0: none)" },
     { "agent", "max_seconds", "ERRAND_MAX_SECONDS", ER_CFG_LONG, OFF(max_seconds), false, "600",
       "Wall-clock budget of one task, in seconds" },
     { "agent", "deadline_margin", "ERRAND_DEADLINE_MARGIN", ER_CFG_LONG, OFF(deadline_margin),

@@ -37,8 +37,10 @@ keys Enter
 expect_screen "the second answer" "second answer"
 wait_idle research
 expect_eq "the agent asked the chosen model" "$(last_model "second question")" "other-model"
-# then 1100 in and 600 out at other-model's $1/$4: 0.0011 + 0.0024, 0.0093 in all
-expect_screen "status line: the tokens and costs add up" "3.4k tokens · \$0.009300"
+# then the routing request's 100 in and 100 out at fake-model's $2/$8 (the
+# supervisor's model) and the answer's 1000 in and 500 out at other-model's
+# $1/$4: 0.001 + 0.003, 0.0098 in all (each request at its own model's price)
+expect_screen "status line: the tokens and costs add up" "3.4k tokens · \$0.009800"
 type_text "/model"
 keys Enter
 expect_screen "/model: the chosen one" "Model: other-model (openai, chosen here)"

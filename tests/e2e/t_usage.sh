@@ -88,7 +88,7 @@ out=$("$ERRAND" -o llm.prices=fake-model=2 usage 2>&1)
 expect_contains "a bad price entry is named" "$out" "'fake-model=2' is not MODEL=INPUT/OUTPUT"
 out=$("$ERRAND" usage --by week 2>&1); rc=$?
 expect_eq "usage --by week: exit 2" "$rc" 2
-expect_contains "  names the choices" "$out" "day, model, agent or user"
+expect_contains "  names the choices" "$out" "day, model, agent, user or conversation"
 out=$("$ERRAND" usage --since yesterday 2>&1); rc=$?
 expect_eq "usage --since junk: exit 2" "$rc" 2
 finish

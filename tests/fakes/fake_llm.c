@@ -7,7 +7,8 @@
  *
  * Script: {"turns": [TURN, …]}.  A request takes the first unused turn whose
  * "match" is a substring of its body ("repeat": true turns are never used up).
- * TURN: text, tool_calls [{id,name,arguments}], usage {input,output}, status,
+ * TURN: text, tool_calls [{id,name,arguments}], usage {input,output,cached,
+ * cache_write} (input counts them all, as errand does), status,
  * message, retry_after, delay_ms, stall_ms, chunk_delay_ms,
  * malformed: "json" | "truncate" | "sse" | "no_done", ignore_stream (answer
  * with plain JSON even when asked to stream, as some servers do),

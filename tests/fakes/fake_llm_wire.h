@@ -144,6 +144,29 @@ static void usage(const reply *x, long *in, long *out)
     *out = (long)er_json_num(u, "output", (double)(produced / 4 + 1));
 }
 
+/* Of the input tokens: read from and written to the prompt cache (the
+ * turn's usage "cached" and "cache_write"; none by default). */
+static void cache_usage(const reply *x, long *cached, long *written)
+{
+    const cJSON *u = x->turn ? er_json_obj(x->turn, "usage") : NULL;
+    *cached = (long)er_json_num(u, "cached", 0);
+    *written = (long)er_json_num(u, "cache_write", 0);
+}
+
+/* Anthropic's usage: its input_tokens leave out the cache reads and writes,
+ * reported beside them. */
+static cJSON *anthropic_usage(const reply *x, long in, long out)
+{
+    long cached, written;
+    cache_usage(x, &cached, &written);
+    cJSON *u = obj();
+    add(u, "input_tokens", cJSON_CreateNumber(in - cached - written));
+    add(u, "cache_creation_input_tokens", cJSON_CreateNumber(written));
+    add(u, "cache_read_input_tokens", cJSON_CreateNumber(cached));
+    add(u, "output_tokens", cJSON_CreateNumber(out));
+    return u;
+}
+
 /* ---- non-streamed answers ---- */
 
 /* {"prompt_tokens", "completion_tokens", "total_tokens"} of a turn. */
@@ -155,6 +178,11 @@ static cJSON *openai_usage(const reply *x)
     add(u, "prompt_tokens", cJSON_CreateNumber(in));
     add(u, "completion_tokens", cJSON_CreateNumber(out));
     add(u, "total_tokens", cJSON_CreateNumber(in + out));
+    long cached, written; /* OpenAI counts cached tokens inside prompt_tokens; no writes */
+    cache_usage(x, &cached, &written);
+    cJSON *details = obj();
+    add(details, "cached_tokens", cJSON_CreateNumber(cached));
+    add(u, "prompt_tokens_details", details);
     return u;
 }
 
@@ -247,7 +275,7 @@ static cJSON *anthropic_answer(const reply *x)
         er_json_append(content, b);
         free(id);
     }
-    cJSON *root = obj(), *u = obj();
+    cJSON *root = obj();
     char id[48];
     snprintf(id, sizeof id, "msg_fake_%d", x->n);
     add(root, "id", cJSON_CreateString(id));
@@ -259,9 +287,7 @@ static cJSON *anthropic_answer(const reply *x)
     add(root, "stop_sequence", cJSON_CreateNull());
     long in, out;
     usage(x, &in, &out);
-    add(u, "input_tokens", cJSON_CreateNumber(in));
-    add(u, "output_tokens", cJSON_CreateNumber(out));
-    add(root, "usage", u);
+    add(root, "usage", anthropic_usage(x, in, out));
     return root;
 }
 
@@ -429,7 +455,7 @@ static void anthropic_stream(const reply *x, events *ev)
 {
     long in, out;
     usage(x, &in, &out);
-    cJSON *msg = typed("message", -1), *u = obj(), *start = typed("message_start", -1);
+    cJSON *msg = typed("message", -1), *start = typed("message_start", -1);
     char id[48];
     snprintf(id, sizeof id, "msg_fake_%d", x->n);
     add(msg, "id", cJSON_CreateString(id));
@@ -437,9 +463,7 @@ static void anthropic_stream(const reply *x, events *ev)
     add(msg, "model", cJSON_CreateString(x->model));
     add(msg, "content", cJSON_CreateArray());
     add(msg, "stop_reason", cJSON_CreateNull());
-    add(u, "input_tokens", cJSON_CreateNumber(in));
-    add(u, "output_tokens", cJSON_CreateNumber(1));
-    add(msg, "usage", u);
+    add(msg, "usage", anthropic_usage(x, in, 1));
     add(start, "message", msg);
     event_add(ev, "message_start", start);
     int index = 0;

@@ -168,6 +168,27 @@ static void case_plain(llm_fixture *fx)
     er_llm_response_release(&r);
 }
 
+/* Cached prompt tokens as each provider reports them: OpenAI inside
+ * prompt_tokens (prompt_tokens_details.cached_tokens, no writes), Anthropic
+ * beside input_tokens (cache_read_input_tokens, cache_creation_input_tokens,
+ * the stream's in message_start).  Either way input counts them all. */
+static void case_cached(llm_fixture *fx, bool stream)
+{
+    er_error err = { 0 };
+    er_llm_response r;
+    CHECK_OK(ask(fx->llm, "[cached] again", stream, &r, &err));
+    CHECK_STR(r.text, "from the cache");
+    CHECK_INT(r.usage.input_tokens, 3000);
+    CHECK_INT(r.usage.cached_tokens, 2048);
+    CHECK_INT(r.usage.cache_write_tokens, strcmp(fx->provider, "anthropic") == 0 ? 512 : 0);
+    CHECK_INT(r.usage.output_tokens, 20);
+    er_llm_response_release(&r);
+    CHECK_OK(ask(fx->llm, "[plain] say hello", stream, &r, &err));
+    CHECK_INT(r.usage.cached_tokens, 0); /* a request with none reports none */
+    CHECK_INT(r.usage.cache_write_tokens, 0);
+    er_llm_response_release(&r);
+}
+
 static void case_stream(llm_fixture *fx)
 {
     er_error err = { 0 };
@@ -410,6 +431,8 @@ static void run_common_cases(llm_fixture *fx)
     case_plain(fx);
     case_stream(fx);
     case_stream_ignored(fx);
+    case_cached(fx, false);
+    case_cached(fx, true);
     case_tool_calls(fx, false);
     case_tool_calls(fx, true);
     case_bad_arguments(fx);

@@ -10,6 +10,7 @@
 #include "check.h"
 #include "fake_backends.h"
 #include "server.h"
+#include "errand/store_usage.h"
 #include "crypto_api.h"
 #include "errand/alloc.h"
 #include "errand/json.h"
@@ -27,9 +28,18 @@ typedef struct fake_conn {
     const char *headers[8][2]; /* name, value; NULL name ends */
 } fake_conn;
 
+/* The query of the request being made: name, value, …, NULL (or NULL). */
+static const char *const *query_args;
+
 static const char *lookup(struct MHD_Connection *conn, enum MHD_ValueKind kind, const char *key)
 {
     const fake_conn *c = (const fake_conn *)conn;
+    if (kind == MHD_GET_ARGUMENT_KIND) {
+        for (size_t i = 0; query_args && query_args[i]; i += 2)
+            if (strcmp(query_args[i], key) == 0)
+                return query_args[i + 1];
+        return NULL;
+    }
     if (kind != MHD_HEADER_KIND)
         return NULL;
     for (size_t i = 0; i < 8 && c->headers[i][0]; i++)
@@ -460,6 +470,110 @@ static void test_auth(srv *s, fake *store_ctl)
     cJSON_Delete(pair);
 }
 
+/* ---- GET /api/v1/usage (routes_usage.c) ---- */
+
+/* Calls the route as user (admin or not) with the query's name=value pairs;
+ * returns the status, the reply parsed into *out (OWNED). */
+static int usage_call(srv *s, const char *user, bool admin, const char *const *query, cJSON **out)
+{
+    fake_conn conn = { { { NULL, NULL } } };
+    query_args = query;
+    srv_req r;
+    req_init(&r, s, &conn, "GET", "/api/v1/usage");
+    CHECK(r.route && strcmp(r.route->name, "usage") == 0);
+    CHECK(r.route->flags & SRV_AUTH); /* the router answers 401 before the handler */
+    er_strlcpy(r.user.id, user, sizeof r.user.id);
+    r.user.admin = admin;
+    int status = r.route->fn(&r);
+    query_args = NULL;
+    *out = reply_error(&r);
+    req_release(&r);
+    return status;
+}
+
+static void test_usage_route(srv *s, fake *store_ctl)
+{
+    er_store *st;
+    er_error err = { 0 };
+    char ada[ER_ID_LEN], bob[ER_ID_LEN], eve[ER_ID_LEN], conv[ER_ID_LEN];
+    CHECK_OK(er_env_store(s->env, &st, &err));
+    CHECK_OK(er_store_user_ensure(st, "ada", "admin", ada, &err));
+    CHECK_OK(er_store_user_ensure(st, "bob", "user", bob, &err));
+    CHECK_OK(er_store_user_ensure(st, "eve", "user", eve, &err));
+    CHECK_OK(er_store_conv_create(st, bob, "bob's", conv, &err));
+    er_task t = { 0 };
+    er_strlcpy(t.user_id, bob, ER_ID_LEN);
+    er_strlcpy(t.conversation_id, conv, ER_ID_LEN);
+    t.request = (char *)"count";
+    CHECK_OK(er_store_task_create(st, &t, &err));
+    er_usage rows[] = {
+        { .task_id = t.id,
+          .user_id = bob,
+          .agent = "code",
+          .model = "m",
+          .input_tokens = 100,
+          .output_tokens = 10,
+          .cost_micros = 300,
+          .cached_tokens = 60 },
+        { .task_id = "eve-task",
+          .user_id = eve,
+          .agent = "research",
+          .model = "m",
+          .input_tokens = 7,
+          .output_tokens = 1,
+          .cost_micros = 20 },
+    };
+    for (size_t i = 0; i < ER_ARRAY_LEN(rows); i++)
+        CHECK_OK(er_store_usage_add(st, &rows[i], &err));
+
+    cJSON *j;
+    CHECK_INT(usage_call(s, bob, false, NULL, &j), 200);
+    CHECK(er_json_int(er_json_obj(j, "total"), "requests", 0, 0, 99) == 1);
+    CHECK(er_json_int(er_json_obj(j, "total"), "cached_tokens", 0, 0, 999) == 60);
+    CHECK(er_json_num(er_json_obj(j, "total"), "cost_usd", 0) == 0.0003);
+    cJSON_Delete(j);
+    const char *by_conv[] = { "by", "conversation", NULL };
+    CHECK_INT(usage_call(s, bob, false, by_conv, &j), 200);
+    CHECK_STR(er_json_str(cJSON_GetArrayItem(er_json_arr(j, "rows"), 0), "conversation_id"), conv);
+    cJSON_Delete(j);
+    /* Another user's conversation sums to nothing; naming them is refused. */
+    const char *theirs[] = { "conversation_id", conv, NULL };
+    CHECK_INT(usage_call(s, eve, false, theirs, &j), 200);
+    CHECK(er_json_int(er_json_obj(j, "total"), "requests", -1, -1, 99) == 0);
+    cJSON_Delete(j);
+    const char *name_bob[] = { "user_id", bob, NULL };
+    CHECK_INT(usage_call(s, eve, false, name_bob, &j), 403);
+    CHECK_STR(error_field(j, "field"), "user_id");
+    cJSON_Delete(j);
+    const char *by_user[] = { "by", "user", NULL };
+    CHECK_INT(usage_call(s, eve, false, by_user, &j), 403);
+    cJSON_Delete(j);
+    /* An admin: everyone's, per user, or one user's. */
+    CHECK_INT(usage_call(s, ada, true, by_user, &j), 200);
+    CHECK_INT(cJSON_GetArraySize(er_json_arr(j, "rows")), 2);
+    cJSON_Delete(j);
+    CHECK_INT(usage_call(s, ada, true, name_bob, &j), 200);
+    CHECK(er_json_int(er_json_obj(j, "total"), "requests", 0, 0, 99) == 1);
+    cJSON_Delete(j);
+    /* Bad input names the parameter. */
+    const char *bad[][3] = { { "by", "week", NULL },
+                             { "by", "all", NULL },
+                             { "from", "2026-1-1", NULL },
+                             { "to", "tomorrow", NULL } };
+    for (size_t i = 0; i < ER_ARRAY_LEN(bad); i++) {
+        CHECK_INT(usage_call(s, bob, false, bad[i], &j), 400);
+        CHECK_STR(error_field(j, "field"), bad[i][0]);
+        cJSON_Delete(j);
+    }
+    /* The store down: 503, no details. */
+    int failed = fake_failed(store_ctl);
+    fake_fail(store_ctl, "query", NULL, 1, ER_EUNAVAIL);
+    CHECK_INT(usage_call(s, bob, false, NULL, &j), 503);
+    CHECK(strstr(error_field(j, "message"), "fake store") == NULL);
+    cJSON_Delete(j);
+    CHECK_INT(fake_failed(store_ctl), failed + 1);
+}
+
 int main(void)
 {
     if (!mkdtemp(dir))
@@ -498,6 +612,7 @@ int main(void)
     test_bodies(&s);
     test_json_depth();
     test_auth(&s, store_ctl);
+    test_usage_route(&s, store_ctl);
     test_static(&s, cfg);
 
     srv_sessions_stop(&s);

@@ -13,6 +13,7 @@
 #include "errand/store_history.h"
 #include "errand/store_mail.h"
 #include "errand/id.h"
+#include "errand/json.h"
 #include "errand/store_auth.h"
 #include "errand/store_usage.h"
 #include "errand/store_compact.h"
@@ -1175,9 +1176,10 @@ static int usage_cb(const er_usage_sum *s, void *payload)
 {
     usage_seen *u = payload;
     if (u->n < 8) {
-        snprintf(u->keys[u->n], sizeof u->keys[0], "%s|%s|%s|%s", s->day ? s->day : "-",
+        snprintf(u->keys[u->n], sizeof u->keys[0], "%s|%s|%s|%s%s%s", s->day ? s->day : "-",
                  s->model ? s->model : "-", s->agent ? s->agent : "-",
-                 s->user_id ? s->user_id : "-");
+                 s->user_id ? s->user_id : "-", s->conversation_id ? "|" : "",
+                 s->conversation_id ? s->conversation_id : "");
         u->sums[u->n] = *s;
     }
     u->n++;
@@ -1193,26 +1195,26 @@ static void test_usage(er_store *st)
     er_usage_day(day1 + 86399999LL, d);
     CHECK_STR(d, "2026-01-01");
     const er_usage rows[] = {
-        { "t1", "t1", "u1", "code", "m-a", day1, 100, 10, 1200 },
-        { "t1", "t1", "u1", "code/analyzer", "m-a", day1 + 1, 50, 5, 600 },
-        { "t2", "t2", "u2", "research", "m-b", day1 + 2, 7, 3, -1 }, /* no price */
-        { "t3", "t3", "u1", "code", "m-a", day2, 1000, 100, 12000 },
+        { "t1", "t1", "u1", "code", "m-a", day1, 100, 10, 1200, 0, 0, 0 },
+        { "t1", "t1", "u1", "code/analyzer", "m-a", day1 + 1, 50, 5, 600, 0, 0, 0 },
+        { "t2", "t2", "u2", "research", "m-b", day1 + 2, 7, 3, -1, 0, 0, 0 }, /* no price */
+        { "t3", "t3", "u1", "code", "m-a", day2, 1000, 100, 12000, 0, 0, 0 },
     };
     for (size_t i = 0; i < ER_ARRAY_LEN(rows); i++)
         CHECK_OK(er_store_usage_add(st, &rows[i], &err));
     er_usage bad = { .task_id = "", .agent = "code" };
     CHECK(er_store_usage_add(st, &bad, &err) == ER_EINVAL);
 
-    int64_t cost = -1;
-    CHECK_OK(er_store_usage_day_cost(st, "u1", "2026-01-01", &cost, &err));
-    CHECK(cost == 1800);
-    CHECK_OK(er_store_usage_day_cost(st, "u2", "2026-01-01", &cost, &err));
-    CHECK(cost == 0); /* unpriced rows add nothing */
-    CHECK_OK(er_store_usage_day_cost(st, "u1", "2026-01-03", &cost, &err));
-    CHECK(cost == 0);
+    er_usage_day_totals today;
+    CHECK_OK(er_store_usage_day_totals(st, "u1", "2026-01-01", &today, &err));
+    CHECK(today.cost_micros == 1800 && today.tokens == 165 && today.elapsed_ms == 0);
+    CHECK_OK(er_store_usage_day_totals(st, "u2", "2026-01-01", &today, &err));
+    CHECK(today.cost_micros == 0 && today.tokens == 10); /* unpriced rows add no cost */
+    CHECK_OK(er_store_usage_day_totals(st, "u1", "2026-01-03", &today, &err));
+    CHECK(today.cost_micros == 0 && today.tokens == 0);
 
     usage_seen u = { 0 };
-    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_ALL, NULL, NULL, usage_cb, &u, &err));
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_ALL, NULL, usage_cb, &u, &err));
     CHECK_INT(u.n, 4);
     CHECK_STR(u.keys[0], "2026-01-01|m-a|code|-");
     CHECK_STR(u.keys[1], "2026-01-01|m-a|code/analyzer|-");
@@ -1221,22 +1223,99 @@ static void test_usage(er_store *st)
     CHECK_STR(u.keys[3], "2026-01-02|m-a|code|-");
 
     memset(&u, 0, sizeof u);
-    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_MODEL, NULL, NULL, usage_cb, &u, &err));
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_MODEL, NULL, usage_cb, &u, &err));
     CHECK_INT(u.n, 2);
     CHECK_STR(u.keys[0], "-|m-a|-|-");
     CHECK(u.sums[0].requests == 3 && u.sums[0].input_tokens == 1150 &&
           u.sums[0].output_tokens == 115 && u.sums[0].cost_micros == 13800);
 
     memset(&u, 0, sizeof u);
-    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_USER, "2026-01-02", NULL, usage_cb, &u, &err));
+    er_usage_filter since2 = { .since_day = "2026-01-02" };
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_USER, &since2, usage_cb, &u, &err));
     CHECK_INT(u.n, 1);
     CHECK_STR(u.keys[0], "-|-|-|u1");
 
     memset(&u, 0, sizeof u);
-    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_DAY, NULL, "u2", usage_cb, &u, &err));
+    er_usage_filter of_u2 = { .user_id = "u2" };
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_DAY, &of_u2, usage_cb, &u, &err));
     CHECK_INT(u.n, 1);
     CHECK(u.sums[0].requests == 1);
-    CHECK(er_store_usage_report(st, (er_usage_by)99, NULL, NULL, usage_cb, &u, &err) == ER_EINVAL);
+    memset(&u, 0, sizeof u);
+    er_usage_filter until1 = { .user_id = "u1", .until_day = "2026-01-01" };
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_DAY, &until1, usage_cb, &u, &err));
+    CHECK_INT(u.n, 1);
+    CHECK(u.sums[0].requests == 2 && u.sums[0].cost_micros == 1800);
+    CHECK(er_store_usage_report(st, (er_usage_by)99, NULL, usage_cb, &u, &err) == ER_EINVAL);
+    er_usage_by by;
+    CHECK_OK(er_usage_by_parse("conversation", &by));
+    CHECK(by == ER_USAGE_BY_CONVERSATION);
+    CHECK(er_usage_by_parse("all", &by) == ER_EINVAL); /* the default has no name */
+    CHECK(er_usage_by_parse("week", &by) == ER_EINVAL);
+}
+
+/* A row takes its top-level task's conversation; cached tokens and working
+ * time are kept and summed. */
+static void test_usage_conversation(er_store *st)
+{
+    er_error err;
+    char uid[ER_ID_LEN], conv[ER_ID_LEN];
+    CHECK_OK(er_store_user_ensure(st, "usage-conv-user", NULL, uid, &err));
+    CHECK_OK(er_store_conv_create(st, uid, "priced", conv, &err));
+    er_task t;
+    make_task(st, &t, uid, NULL, conv, "cost me");
+    er_usage a = { .task_id = t.id,
+                   .root_id = t.id,
+                   .user_id = uid,
+                   .agent = "supervisor",
+                   .model = "m-c",
+                   .input_tokens = 2000,
+                   .output_tokens = 10,
+                   .cost_micros = 100,
+                   .cached_tokens = 1500,
+                   .cache_write_tokens = 200,
+                   .elapsed_ms = 1250 };
+    CHECK_OK(er_store_usage_add(st, &a, &err));
+    er_usage b = a; /* a subtask's step: same root */
+    b.task_id = "sub-of-conv";
+    b.agent = "code";
+    b.elapsed_ms = 750;
+    CHECK_OK(er_store_usage_add(st, &b, &err));
+    er_usage loose = { .task_id = "no-task",
+                       .user_id = uid,
+                       .agent = "code",
+                       .model = "m-c",
+                       .input_tokens = 1,
+                       .output_tokens = 1,
+                       .cost_micros = 5 };
+    CHECK_OK(er_store_usage_add(st, &loose, &err));
+
+    usage_seen u = { 0 };
+    er_usage_filter mine = { .user_id = uid };
+    CHECK_OK(er_store_usage_report(st, ER_USAGE_BY_CONVERSATION, &mine, usage_cb, &u, &err));
+    CHECK_INT(u.n, 2);
+    CHECK_STR(u.keys[0], "-|-|-|-|"); /* no conversation sorts first */
+    char want[80];
+    snprintf(want, sizeof want, "-|-|-|-|%s", conv);
+    CHECK_STR(u.keys[1], want);
+    CHECK(u.sums[1].requests == 2 && u.sums[1].cached_tokens == 3000 &&
+          u.sums[1].cache_write_tokens == 400 && u.sums[1].elapsed_ms == 2000 &&
+          u.sums[1].cost_micros == 200 && u.sums[1].input_tokens == 4000);
+
+    er_usage_filter of_conv = { .conversation_id = conv };
+    cJSON *j = NULL;
+    CHECK_OK(er_store_usage_report_json(st, ER_USAGE_BY_AGENT, &of_conv, &j, &err));
+    const cJSON *total = er_json_obj(j, "total");
+    CHECK(er_json_int(total, "requests", 0, 0, 100) == 2);
+    CHECK(er_json_num(total, "seconds", 0) == 2.0);
+    CHECK(er_json_num(total, "cost_usd", 0) == 0.0002);
+    CHECK(cJSON_GetArraySize(er_json_arr(j, "rows")) == 2);
+    cJSON_Delete(j);
+
+    char day[11];
+    er_usage_day(er_time_ms(), day);
+    er_usage_day_totals today;
+    CHECK_OK(er_store_usage_day_totals(st, uid, day, &today, &err));
+    CHECK(today.tokens == 4022 && today.elapsed_ms == 2000 && today.cost_micros == 205);
 }
 
 static void test_agent_configs(er_store *st)
@@ -2024,6 +2103,7 @@ int main(void)
     test_leases(st);
     test_waits(st);
     test_usage(st);
+    test_usage_conversation(st);
     test_agent_configs(st);
     test_history(st);
     test_mail_cache(st);

@@ -401,6 +401,23 @@ static void test_price(void)
     CHECK(er_price_check("m=-1/1", &err) == ER_EINVAL);
     CHECK(er_price_check("=1/1", &err) == ER_EINVAL);
     CHECK(er_price_cost("x=1/1, bad", "x", 1, 1, &c, &err) == ER_EINVAL);
+    /* Cached input: 1000 in of which 600 read from the cache and 100 written
+     * to it, 50 out, at $2 in, $10 out, $0.5 cached, $2.5 written. */
+    const char *cached = "c=2/10/0.5/2.5, r=2/10/0.5, plain=2/10";
+    CHECK_OK(er_price_check(cached, &err));
+    er_price_tokens tk = { .input = 1000, .output = 50, .cached = 600, .cache_write = 100 };
+    CHECK_OK(er_price_cost_tokens(cached, "c", &tk, &c, &err));
+    CHECK(c == 300 * 2 + 600 / 2 + 100 * 5 / 2 + 50 * 10); /* 1650 micro-dollars */
+    CHECK_OK(er_price_cost_tokens(cached, "r", &tk, &c, &err));
+    CHECK(c == 400 * 2 + 300 + 50 * 10); /* writes at the input price */
+    CHECK_OK(er_price_cost_tokens(cached, "plain", &tk, &c, &err));
+    CHECK(c == 1000 * 2 + 50 * 10); /* no cached price: all input at the input price */
+    er_price_tokens liar = { .input = 10, .cached = 50 };
+    CHECK_OK(er_price_cost_tokens(cached, "c", &liar, &c, &err));
+    CHECK(c == 5); /* no more cached tokens than input */
+    CHECK(er_price_check("m=1/2/3/4/5", &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "two to four amounts") != NULL);
+    CHECK(er_price_check("m=1/2/x", &err) == ER_EINVAL);
     CHECK_OK(er_price_parse_money("0.50", &c));
     CHECK(c == 500000);
     CHECK_OK(er_price_parse_money("$2", &c));
