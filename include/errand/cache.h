@@ -1,7 +1,9 @@
 /* cache.h — cache with TTLs, atomic counters, and publish/subscribe of events.
  *
  * Keys follow the seed: session:{user_id}, task:{task_id}, cache:{agent}:{key},
- * browser:{session_id}, rate_limit:{user_id}:{endpoint}.  Channels: see
+ * browser:{session_id}, rate_limit:{user_id}:{endpoint}; the mail metadata
+ * cache's email:{account}:{id}, email:{account}:{scope}:index and
+ * email:{account}:{scope}:lock are described in mail_cache.h.  Channels: see
  * events.h.  Backend by URL: NULL or "inproc://" in-process, "redis://…" Redis.
  * Thread-safe. */
 #ifndef ERRAND_CACHE_H

@@ -196,10 +196,9 @@ static int open_cached(er_mail **out, const er_mail_backend *be, const er_mail_a
     bool off = setting && (strcasecmp(setting, "off") == 0 || strcasecmp(setting, "false") == 0 ||
                            strcmp(setting, "0") == 0 || strcasecmp(setting, "no") == 0);
     if (!rc && !off && be->version >= 3 && be->refresh) {
-        char *origin =
-            er_xasprintf("%s %s", acct->user ? acct->user : "",
-                         acct->provider ? (acct->credential ? acct->credential : "")
-                                        : (acct->imap_url ? acct->imap_url : ""));
+        char *origin = er_xasprintf("%s %s", acct->user ? acct->user : "",
+                                    acct->provider ? (acct->credential ? acct->credential : "")
+                                                   : (acct->imap_url ? acct->imap_url : ""));
         rc = er_mail_cache_open(&(*out)->cache, acct, origin, err);
         free(origin);
         (*out)->cache_max = CACHE_MAX;

@@ -17,7 +17,7 @@
 /* The refresh lease: longer than any refresh (a first fill of 5000
  * envelopes takes about a second), short enough that a dead holder does
  * not stall the others long. */
-#define LEASE_MS 60000
+#define LEASE_MS      60000
 #define LEASE_POLL_MS 20
 /* Times a listing follows an index that moved on under it. */
 #define QUERY_RETRIES 3
@@ -173,8 +173,7 @@ static bool in_sorted(char **v, size_t n, const char *id)
  * delta's new messages, minus what left: newest first, one per id. */
 static void next_entries(const shared_cache *s, const er_mail_delta *d, entries *out)
 {
-    bool keep_old = s->index && !d->reset &&
-                    er_str_eq(er_json_str(s->index, "origin"), s->origin);
+    bool keep_old = s->index && !d->reset && er_str_eq(er_json_str(s->index, "origin"), s->origin);
     const cJSON *item;
     if (keep_old)
         cJSON_ArrayForEach(item, er_json_arr(s->index, "ids"))
@@ -576,8 +575,8 @@ static int shared_query(er_mail_cache *c, const char *scope, const er_mail_query
         cJSON_Delete(now);
         if (!rc) { /* expired or evicted: the scope's index goes, a refresh refills it */
             char *ikey = index_key(s, scope);
-            er_log(ER_LOG_INFO, "mail", "%s names %s, which is gone: the scope starts again",
-                   ikey, missing);
+            er_log(ER_LOG_INFO, "mail", "%s names %s, which is gone: the scope starts again", ikey,
+                   missing);
             er_error e = { 0 };
             er_cache_del(s->cache, ikey, &e);
             free(ikey);

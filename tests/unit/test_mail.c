@@ -762,9 +762,10 @@ static bool has_subject(er_mail_summary *v, size_t n, const char *id, const char
 /* IMAP commands the backend does not have, through Python's imaplib. */
 static int imap_admin(int port, const char *script)
 {
-    char *cmd = er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
-                             "%d); c.login(\"%s\", \"%s\"); %s; c.logout()'",
-                             port, cache_user, cache_pw, script);
+    char *cmd =
+        er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
+                     "%d); c.login(\"%s\", \"%s\"); %s; c.logout()'",
+                     port, cache_user, cache_pw, script);
     int rc = system(cmd);
     free(cmd);
     return rc;
@@ -929,8 +930,8 @@ static int cached_rows(const er_mail_account *a, const char *folder, const char 
     er_error err = { 0 };
     if (!a->cache) {
         er_sql_value p[] = { ER_SQL_S(folder), ER_SQL_S(id ? id : "%") };
-        CHECK_OK(er_sql_query(a->store, "SELECT id FROM mail_meta WHERE scope = ? AND id LIKE ?",
-                              p, 2, count_row, &n, &err));
+        CHECK_OK(er_sql_query(a->store, "SELECT id FROM mail_meta WHERE scope = ? AND id LIKE ?", p,
+                              2, count_row, &n, &err));
         return n;
     }
     cJSON *ix = shared_index(a->cache, folder);
@@ -955,9 +956,8 @@ static void forget_modseq(const er_mail_account *a, const char *folder)
     er_error err = { 0 };
     if (!a->cache) {
         er_sql_value p[] = { ER_SQL_S(folder) };
-        CHECK_OK(
-            er_sql_exec(a->store, "UPDATE mail_sync SET modseq = 0 WHERE scope = ?", p, 1, NULL,
-                        &err));
+        CHECK_OK(er_sql_exec(a->store, "UPDATE mail_sync SET modseq = 0 WHERE scope = ?", p, 1,
+                             NULL, &err));
         return;
     }
     cJSON *ix = shared_index(a->cache, folder);
@@ -1080,8 +1080,9 @@ static int counting_search(er_mail *m, const er_mail_query *q, er_mail_summary *
 static int list_worker(const char *folder, const char *limit)
 {
     er_mail_account a;
-    er_env *env = env_for(cache_user, cache_pw_var, (int)strtol(getenv("ERRAND_TEST_IMAP_PORT"), NULL, 10),
-                          (int)strtol(getenv("ERRAND_TEST_SMTP_PORT"), NULL, 10));
+    er_env *env =
+        env_for(cache_user, cache_pw_var, (int)strtol(getenv("ERRAND_TEST_IMAP_PORT"), NULL, 10),
+                (int)strtol(getenv("ERRAND_TEST_SMTP_PORT"), NULL, 10));
     er_error err = { 0 };
     er_mail *m = NULL;
     CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
