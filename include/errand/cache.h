@@ -27,6 +27,11 @@ const char *er_cache_scheme(const er_cache *c);
 int er_cache_ping(er_cache *c, er_error *err);
 /* OWNED *out (NUL-terminated; *len may be NULL); ER_ENOTFOUND when absent or expired. */
 int er_cache_get(er_cache *c, const char *key, char **out, size_t *len, er_error *err);
+/* The values of n keys in one round trip: vals[i] OWNED (NUL-terminated;
+ * lens[i] its length, lens may be NULL), or NULL when the key is absent or
+ * expired.  On failure every vals[i] is NULL. */
+int er_cache_mget(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                  er_error *err);
 /* ttl_ms 0: no expiry. */
 int er_cache_set(er_cache *c, const char *key, const void *val, size_t len, int64_t ttl_ms,
                  er_error *err);

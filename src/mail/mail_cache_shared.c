@@ -19,6 +19,8 @@
  * not stall the others long. */
 #define LEASE_MS      60000
 #define LEASE_POLL_MS 20
+/* Summaries read by one MGET. */
+#define WINDOW_MAX 500
 /* Times a listing follows an index that moved on under it. */
 #define QUERY_RETRIES 3
 
@@ -503,44 +505,67 @@ typedef struct found {
     size_t n, cap;
 } found;
 
-/* Walks the remembered index newest first.  *missing: the id of a summary
- * that is not there (OWNED), the walk stopped. */
+/* Adds the summary o to f when it answers the query. */
+static void consider(found *f, const cJSON *o, const er_mail_query *q, const char *label,
+                     const char *const *exclude)
+{
+    if (!matches(o, q, label, exclude))
+        return;
+    if (f->n == f->cap) {
+        f->cap = f->cap ? f->cap * 2 : 16;
+        f->v = er_xrealloc(f->v, f->cap * sizeof *f->v);
+    }
+    summary_from(&f->v[f->n++], o);
+}
+
+/* Walks the remembered index newest first, its summaries read a window at a
+ * time (one MGET each).  *missing: the id of a summary that is not there
+ * (OWNED), the walk stopped. */
 static int walk(shared_cache *s, const er_mail_query *q, const char *label,
                 const char *const *exclude, found *f, char **missing, er_error *err)
 {
     size_t limit = q->limit ? q->limit : 20;
-    const cJSON *item;
+    const cJSON *ids = er_json_arr(s->index, "ids");
+    size_t total = (size_t)cJSON_GetArraySize(ids);
+    /* the first window is the page itself: an unfiltered search needs no more */
+    size_t window = limit < WINDOW_MAX ? limit : WINDOW_MAX;
+    const cJSON *item = ids ? ids->child : NULL;
+    char **keys = er_xcalloc(WINDOW_MAX, sizeof *keys),
+         **vals = er_xcalloc(WINDOW_MAX, sizeof *vals);
+    const char **idv = er_xcalloc(WINDOW_MAX, sizeof *idv);
+    size_t *lens = er_xcalloc(WINDOW_MAX, sizeof *lens);
     int rc = 0;
-    cJSON_ArrayForEach(item, er_json_arr(s->index, "ids"))
-    {
-        if (f->n >= limit)
-            break;
-        const cJSON *id = cJSON_GetArrayItem(item, 0);
-        if (!cJSON_IsString(id))
-            continue;
-        char *key = summary_key(s, id->valuestring), *val = NULL;
-        size_t len = 0;
-        cJSON *o = NULL;
-        rc = er_cache_get(s->cache, key, &val, &len, err);
-        free(key);
-        if (!rc && er_json_parse(&o, val, len, err) != 0)
-            rc = ER_ENOTFOUND;
-        free(val);
-        if (rc == ER_ENOTFOUND) {
-            *missing = er_xstrdup(id->valuestring);
-            return 0;
+    for (size_t done = 0; !rc && !*missing && f->n < limit && item && done < total;) {
+        size_t k = 0;
+        for (; item && k < window; item = item->next) {
+            const cJSON *id = cJSON_GetArrayItem(item, 0);
+            if (!cJSON_IsString(id))
+                continue;
+            idv[k] = id->valuestring;
+            keys[k++] = summary_key(s, id->valuestring);
         }
-        if (rc)
-            return rc;
-        if (matches(o, q, label, exclude)) {
-            if (f->n == f->cap) {
-                f->cap = f->cap ? f->cap * 2 : 16;
-                f->v = er_xrealloc(f->v, f->cap * sizeof *f->v);
-            }
-            summary_from(&f->v[f->n++], o);
+        done += k;
+        rc = er_cache_mget(s->cache, (const char *const *)keys, k, vals, lens, err);
+        for (size_t i = 0; !rc && i < k && f->n < limit && !*missing; i++) {
+            cJSON *o = NULL;
+            er_error perr = { 0 };
+            if (!vals[i] || er_json_parse(&o, vals[i], lens[i], &perr) != 0)
+                *missing = er_xstrdup(idv[i]);
+            else
+                consider(f, o, q, label, exclude);
+            cJSON_Delete(o);
         }
-        cJSON_Delete(o);
+        for (size_t i = 0; i < k; i++) {
+            free(keys[i]);
+            free(vals[i]);
+            vals[i] = NULL;
+        }
+        window = WINDOW_MAX;
     }
+    free(keys);
+    free(vals);
+    free(idv);
+    free(lens);
     return rc;
 }
 
