@@ -161,7 +161,8 @@ static int cmp_str(const void *a, const void *b)
 static char **sorted(const er_strv *v)
 {
     char **out = er_xcalloc(v->n ? v->n : 1, sizeof *out);
-    memcpy(out, v->v, v->n * sizeof *out);
+    if (v->n)
+        memcpy(out, v->v, v->n * sizeof *out);
     qsort(out, v->n, sizeof *out, cmp_str);
     return out;
 }
@@ -187,7 +188,8 @@ static void next_entries(const shared_cache *s, const er_mail_delta *d, entries 
     for (size_t i = 0; i < d->n; i++)
         if (!d->v[i].flags_only && d->v[i].s.id)
             entries_add(out, d->v[i].s.id, d->v[i].sort_key);
-    qsort(out->v, out->n, sizeof *out->v, by_id_then_seq);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, by_id_then_seq);
     char **removed = sorted(&d->removed), **keep = sorted(&d->keep);
     size_t w = 0;
     for (size_t i = 0; i < out->n; i++) {
@@ -203,7 +205,8 @@ static void next_entries(const shared_cache *s, const er_mail_delta *d, entries 
     out->n = w;
     free(removed);
     free(keep);
-    qsort(out->v, out->n, sizeof *out->v, newest_first);
+    if (out->n)
+        qsort(out->v, out->n, sizeof *out->v, newest_first);
 }
 
 static const char *nz(const char *s)
