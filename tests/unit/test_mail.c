@@ -73,6 +73,23 @@ static void test_config(void)
     CHECK_OK(er_mail_account_resolve(&a, &cfg, "home", &err));
     CHECK_STR(a.imap_url, "imaps://h.example.org");
     er_mail_account_release(&a);
+    /* Networked, the metadata cache goes to the shared cache; cache_ttl in
+     * seconds, checked (no server is reached by opening). */
+    er_cache *shared = NULL;
+    CHECK_OK(er_cache_open(&shared, NULL, &err));
+    CHECK_OK(er_config_set(&cfg, "mail.work.cache_ttl", "soon", &err));
+    CHECK_OK(er_mail_account_resolve(&a, &cfg, "work", &err));
+    a.cfg = &cfg;
+    a.cache = shared;
+    er_mail *m = NULL;
+    CHECK(er_mail_open(&m, &a, &err) == ER_EINVAL);
+    CHECK(m == NULL && strstr(err.msg, "cache_ttl") != NULL);
+    CHECK_OK(er_config_set(&cfg, "mail.work.cache_ttl", "60", &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    CHECK(m && m->cache && strcmp(m->cache->ops->name, "cache") == 0);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_cache_close(shared);
     CHECK(er_mail_account_resolve(&a, &cfg, "nope", &err) == ER_ENOTFOUND);
     CHECK_OK(er_config_set(&cfg, "mail.home.password_env", "ERRAND_TEST_UNSET_PW", &err));
     unsetenv("ERRAND_TEST_UNSET_PW");
