@@ -12,9 +12,10 @@
  * parsed again and again for about a second in all; prints {messages_per_s,
  * mb_per_s, files, bytes}.
  *
- * --cached: through the account's metadata cache in errand's store, as the
- * mail tools search (the first run fills it; later runs refresh it
- * incrementally and answer from it).
+ * --cached: through the account's metadata cache, as the mail tools search
+ * (the first run fills it; later runs refresh it incrementally and answer
+ * from it): in errand's store, or with REDIS_URL set (networked mode) in
+ * Redis (mail_cache.h).
  * The account is read from errand's configuration ([mail.ACCOUNT], its
  * password from the variable password_env names).  Prints one JSON object:
  * {seconds (wall time from connect to the last summary), count, unread,
@@ -101,7 +102,8 @@ int main(int argc, char **argv)
         return 1;
     }
     er_env *env = NULL;
-    if (cached && (er_env_new(&env, cfg, &err) != 0 || er_env_store(env, &acct.store, &err) != 0)) {
+    if (cached && (er_env_new(&env, cfg, &err) != 0 || er_env_store(env, &acct.store, &err) != 0 ||
+                   (cfg->redis_url && er_env_cache(env, &acct.cache, &err) != 0))) {
         fprintf(stderr, "errand_mailbench: %s\n", err.msg);
         return 1;
     }

@@ -70,6 +70,22 @@ set(ERRAND_MAIL_TEST_ENV "ERRAND_TEST_MAIL_SERVERS=1"
 errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
   ENV ${ERRAND_MAIL_TEST_ENV})
 set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
+# The metadata cache networked: in Redis (database 12, past the networked
+# e2e slots 1-8, emptied by the test), over erin's mailbox, with other
+# processes listing from it.
+if(ERRAND_WITH_REDIS)
+  string(REGEX REPLACE "/0$" "/12" ERRAND_TEST_MAIL_REDIS_URL "${ERRAND_TEST_REDIS_URL}")
+  errand_backend_test(mail.imap.redis COMMAND test_mail FIXTURES "dovecot;redis"
+    ENV ${ERRAND_MAIL_TEST_ENV} "ERRAND_TEST_MAIL_REDIS_URL=${ERRAND_TEST_MAIL_REDIS_URL}")
+  set_tests_properties(backend.mail.imap.redis PROPERTIES RESOURCE_LOCK dovecot
+    DEPENDS "${ERRAND_TEST_RESTARTERS}")
+  # Gmail's mailbox-wide cache networked, against the fake Gmail (database 13).
+  string(REGEX REPLACE "/0$" "/13" ERRAND_TEST_GMAIL_REDIS_URL "${ERRAND_TEST_REDIS_URL}")
+  errand_backend_test(mail.gmail.redis COMMAND test_gmail_mail FIXTURES redis
+    ENV "ERRAND_TEST_MAIL_REDIS_URL=${ERRAND_TEST_GMAIL_REDIS_URL}" "ERRAND_HTTP=curl"
+        "ERRAND_TEST_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
+  set_tests_properties(backend.mail.gmail.redis PROPERTIES DEPENDS "${ERRAND_TEST_RESTARTERS}")
+endif()
 errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
   FIXTURES dovecot ENV ${ERRAND_MAIL_TEST_ENV} ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)

@@ -1,7 +1,9 @@
 /* cache.h — cache with TTLs, atomic counters, and publish/subscribe of events.
  *
  * Keys follow the seed: session:{user_id}, task:{task_id}, cache:{agent}:{key},
- * browser:{session_id}, rate_limit:{user_id}:{endpoint}.  Channels: see
+ * browser:{session_id}, rate_limit:{user_id}:{endpoint}; the mail metadata
+ * cache's email:{account}:{id}, email:{account}:{scope}:index and
+ * email:{account}:{scope}:lock are described in mail_cache.h.  Channels: see
  * events.h.  Backend by URL: NULL or "inproc://" in-process, "redis://…" Redis.
  * Thread-safe. */
 #ifndef ERRAND_CACHE_H
@@ -25,6 +27,11 @@ const char *er_cache_scheme(const er_cache *c);
 int er_cache_ping(er_cache *c, er_error *err);
 /* OWNED *out (NUL-terminated; *len may be NULL); ER_ENOTFOUND when absent or expired. */
 int er_cache_get(er_cache *c, const char *key, char **out, size_t *len, er_error *err);
+/* The values of n keys in one round trip: vals[i] OWNED (NUL-terminated;
+ * lens[i] its length, lens may be NULL), or NULL when the key is absent or
+ * expired.  On failure every vals[i] is NULL. */
+int er_cache_mget(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                  er_error *err);
 /* ttl_ms 0: no expiry. */
 int er_cache_set(er_cache *c, const char *key, const void *val, size_t len, int64_t ttl_ms,
                  er_error *err);

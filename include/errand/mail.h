@@ -8,8 +8,10 @@
  *   password_file  a file holding it (first line)
  *   from           the From address of drafts
  *   sent, drafts   folder names (default Sent, Drafts)
- *   cache          on (default) or off: the message-metadata cache in the
- *                  store, refreshed incrementally before each search
+ *   cache          on (default) or off: the message-metadata cache
+ *                  (mail_cache.h), refreshed incrementally before each search
+ *   cache_ttl      seconds a summary stays in the shared cache (networked
+ *                  mode) after its last write (default 7 days)
  * or, for Gmail (Gmail's REST API, after `errand auth gmail NAME`):
  *   provider       "gmail"
  *   credential     the authorisation's name (default: the account's name)
@@ -43,6 +45,9 @@ typedef struct er_mail_account {
     const char *provider, *credential;
     const er_config *cfg;
     struct er_store *store;
+    /* The shared cache (networked mode: REDIS_URL), BORROWED, or NULL: the
+     * metadata cache is kept there when set, else in the store. */
+    struct er_cache *cache;
 } er_mail_account;
 
 /* Common search fields; NULL/false/0 fields do not restrict. */
@@ -63,7 +68,7 @@ typedef struct er_mail_summary {
     size_t size;
 } er_mail_summary;
 
-/* ---- incremental refresh, for the metadata cache (store_mail.h) ---- */
+/* ---- incremental refresh, for the metadata cache (mail_cache.h) ---- */
 
 /* Where a refresh stood, for one scope: a folder, or the whole mailbox when
  * the backend's refresh_mailbox is set (Gmail's history is mailbox-wide).
@@ -149,8 +154,7 @@ typedef struct er_mail_backend {
 struct er_mail {
     const er_mail_backend *be; /* first member of every backend's struct */
     /* Set by er_mail_open when the account keeps a metadata cache. */
-    struct er_store *cache;
-    char *cache_account;
+    struct er_mail_cache *cache;
     size_t cache_max;
 };
 

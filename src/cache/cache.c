@@ -3,9 +3,11 @@
  * This is the only file that dereferences ->be.  Arguments every backend would
  * otherwise check (empty keys, negative TTLs) are checked here, once. */
 #include "errand/backend/cache_backend.h"
+#include "errand/alloc.h"
 #include "errand/str.h"
 
 #include <assert.h>
+#include <stdlib.h>
 #include <string.h>
 
 static const er_cache_backend *const backends[] = {
@@ -112,6 +114,34 @@ int er_cache_get(er_cache *c, const char *key, char **out, size_t *len, er_error
         *len = 0;
     int rc = check_key("get", key, err);
     return rc ? rc : c->be->get(c, key, out, len, err);
+}
+
+int er_cache_mget(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                  er_error *err)
+{
+    memset(vals, 0, n * sizeof *vals);
+    size_t *l = lens ? lens : er_xcalloc(n ? n : 1, sizeof *l);
+    memset(l, 0, n * sizeof *l);
+    int rc = 0;
+    for (size_t i = 0; !rc && i < n; i++)
+        rc = check_key("mget", keys[i], err);
+    if (!rc && n && c->be->version >= 2 && c->be->mget) {
+        rc = c->be->mget(c, keys, n, vals, l, err);
+    } else {
+        for (size_t i = 0; !rc && i < n; i++) {
+            rc = c->be->get(c, keys[i], &vals[i], &l[i], err);
+            if (rc == ER_ENOTFOUND)
+                rc = 0;
+        }
+    }
+    if (rc)
+        for (size_t i = 0; i < n; i++) {
+            free(vals[i]);
+            vals[i] = NULL;
+        }
+    if (l != lens)
+        free(l);
+    return rc;
 }
 
 int er_cache_set(er_cache *c, const char *key, const void *val, size_t len, int64_t ttl_ms,

@@ -217,6 +217,27 @@ static int ip_get(er_cache *c, const char *key, char **out, size_t *len, er_erro
     return 0;
 }
 
+/* Under one lock: the values as of one instant. */
+static int ip_mget(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                   er_error *err)
+{
+    (void)err;
+    icache *ic = from_cache(c);
+    int64_t now = er_mono_ms();
+    pthread_mutex_lock(&ic->mu);
+    for (size_t i = 0; i < n; i++) {
+        entry **link = lookup(ic, keys[i], hash_key(ic, keys[i]), now);
+        if (!link)
+            continue;
+        const entry *e = *link;
+        vals[i] = er_xmalloc(e->len + 1);
+        memcpy(vals[i], e->val, e->len + 1);
+        lens[i] = e->len;
+    }
+    pthread_mutex_unlock(&ic->mu);
+    return 0;
+}
+
 static int ip_set(er_cache *c, const char *key, const void *val, size_t len, int64_t ttl_ms,
                   er_error *err)
 {
@@ -522,6 +543,7 @@ const er_cache_backend er_cache_inproc_backend = {
     .open = ip_open,
     .close = ip_close,
     .get = ip_get,
+    .mget = ip_mget,
     .set = ip_set,
     .del = ip_del,
     .incr = ip_incr,

@@ -27,6 +27,7 @@
 #include <errno.h>
 #include <hiredis/hiredis.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
@@ -97,6 +98,9 @@ typedef struct cmd {
     int argc;
     const char *argv[6];
     size_t lens[6];
+    /* Longer commands (MGET): argc arguments here instead of argv, lens. */
+    const char **xargv;
+    const size_t *xlens;
 } cmd;
 
 static rcache *from_cache(er_cache *c)
@@ -313,7 +317,8 @@ static int run(rcache *rc, cmd *k, redisReply **out, er_error *err)
             if ((ret = pool_connect(rc, &ctx, err)))
                 break;
         }
-        redisReply *r = command(ctx, k->argc, k->argv, k->lens);
+        redisReply *r =
+            command(ctx, k->argc, k->xargv ? k->xargv : k->argv, k->xlens ? k->xlens : k->lens);
         if (r) {
             pool_put(rc, ctx);
             if (r->type != REDIS_REPLY_ERROR) {
@@ -370,6 +375,47 @@ static int rd_get(er_cache *c, const char *key, char **out, size_t *len, er_erro
         (*out)[r->len] = '\0';
         if (len)
             *len = r->len;
+    }
+    freeReplyObject(r);
+    return ret;
+}
+
+static int rd_mget(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                   er_error *err)
+{
+    rcache *rc = from_cache(c);
+    if (n >= INT_MAX)
+        return er_error_set(err, ER_ETOOBIG, "MGET of %zu keys", n);
+    const char **argv = er_xcalloc(n + 1, sizeof *argv);
+    size_t *alens = er_xcalloc(n + 1, sizeof *alens);
+    argv[0] = "MGET";
+    alens[0] = 4;
+    for (size_t i = 0; i < n; i++) {
+        argv[i + 1] = keys[i];
+        alens[i + 1] = strlen(keys[i]);
+    }
+    cmd k = {
+        .key = keys[0], .idempotent = true, .argc = (int)n + 1, .xargv = argv, .xlens = alens
+    };
+    redisReply *r;
+    int ret = run_key(rc, "MGET", &k, &r, err);
+    free(argv);
+    free(alens);
+    if (ret)
+        return ret;
+    if (r->type != REDIS_REPLY_ARRAY || r->elements != n)
+        ret = er_error_set(err, ER_EPROTO,
+                           "Redis at '%s' answered MGET of %zu keys with reply "
+                           "type %d",
+                           rc->addr, n, r->type);
+    for (size_t i = 0; !ret && i < n; i++) {
+        const redisReply *e = r->element[i];
+        if (e->type != REDIS_REPLY_STRING)
+            continue; /* nil: absent */
+        vals[i] = er_xmalloc(e->len + 1);
+        memcpy(vals[i], e->str, e->len);
+        vals[i][e->len] = '\0';
+        lens[i] = e->len;
     }
     freeReplyObject(r);
     return ret;
@@ -742,6 +788,7 @@ const er_cache_backend er_cache_redis_backend = {
     .open = rd_open,
     .close = rd_close,
     .get = rd_get,
+    .mget = rd_mget,
     .set = rd_set,
     .del = rd_del,
     .incr = rd_incr,

@@ -3,7 +3,7 @@
 #include "errand/mail.h"
 #include "errand/alloc.h"
 #include "errand/log.h"
-#include "errand/store_mail.h"
+#include "errand/mail_cache.h"
 #include "errand/str.h"
 #include "errand/url.h"
 
@@ -186,7 +186,8 @@ int er_mail_check_url(const char *url, bool *loopback, er_error *err)
     return rc;
 }
 
-/* The cache is on unless the account says cache = off, and needs the store. */
+/* The cache is on unless the account says cache = off, and needs the store
+ * or (networked) the shared cache. */
 static int open_cached(er_mail **out, const er_mail_backend *be, const er_mail_account *acct,
                        er_error *err)
 {
@@ -194,15 +195,17 @@ static int open_cached(er_mail **out, const er_mail_backend *be, const er_mail_a
     const char *setting = acct->cfg ? er_config_mail(acct->cfg, acct->name, "cache") : NULL;
     bool off = setting && (strcasecmp(setting, "off") == 0 || strcasecmp(setting, "false") == 0 ||
                            strcmp(setting, "0") == 0 || strcasecmp(setting, "no") == 0);
-    if (!rc && acct->store && !off && be->version >= 3 && be->refresh) {
-        (*out)->cache = acct->store;
-        /* The name with what it points at: an account moved to another
-         * mailbox starts a cache of its own. */
-        (*out)->cache_account =
-            er_xasprintf("%s %s %s", acct->name, acct->user ? acct->user : "",
-                         acct->provider ? (acct->credential ? acct->credential : "")
-                                        : (acct->imap_url ? acct->imap_url : ""));
+    if (!rc && !off && be->version >= 3 && be->refresh) {
+        char *origin = er_xasprintf("%s %s", acct->user ? acct->user : "",
+                                    acct->provider ? (acct->credential ? acct->credential : "")
+                                                   : (acct->imap_url ? acct->imap_url : ""));
+        rc = er_mail_cache_open(&(*out)->cache, acct, origin, err);
+        free(origin);
         (*out)->cache_max = CACHE_MAX;
+        if (rc) {
+            er_mail_close(*out);
+            *out = NULL;
+        }
     }
     return rc;
 }
@@ -226,7 +229,7 @@ int er_mail_open(er_mail **out, const er_mail_account *acct, er_error *err)
 void er_mail_close(er_mail *m)
 {
     if (m) {
-        free(m->cache_account);
+        er_mail_cache_close(m->cache);
         m->be->close(m);
     }
 }
@@ -294,6 +297,34 @@ static bool cacheable(const er_mail *m, const er_mail_query *q)
     return true;
 }
 
+/* Brings the scope's cache up to the server; *label as the backend's refresh. */
+static int refresh_scope(er_mail *m, const char *folder, const char *scope, er_mail_sync *state,
+                         char **label, er_error *err)
+{
+    /* ER_ECONFLICT: another worker refreshed the scope meanwhile; a
+     * refresh from its state is quick (most often: nothing changed) */
+    int rc = ER_ECONFLICT;
+    for (int attempt = 0; rc == ER_ECONFLICT && attempt < 4; attempt++) {
+        bool found = false;
+        free(*label);
+        *label = NULL;
+        rc = m->cache->ops->state(m->cache, scope, state, &found, err);
+        er_mail_delta d = { 0 };
+        er_mail_sync before = *state;
+        if (!rc)
+            rc = m->be->refresh(m, folder, state, m->cache_max, &d, label, err);
+        /* An unchanged mailbox (the common case) writes nothing. */
+        bool same = found && before.validity == state->validity && before.next == state->next &&
+                    before.modseq == state->modseq && before.count == state->count &&
+                    before.complete == state->complete && !d.reset && d.n == 0 &&
+                    d.removed.n == 0 && !d.prune;
+        if (!rc && !same)
+            rc = m->cache->ops->apply(m->cache, scope, state, &d, err);
+        er_mail_delta_release(&d);
+    }
+    return rc;
+}
+
 /* Refreshes the scope, then queries it; *answered false when the cache,
  * holding only the newest messages, found fewer than asked for. */
 static int cached_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
@@ -302,25 +333,17 @@ static int cached_search(er_mail *m, const er_mail_query *q, er_mail_summary **o
     const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
     const char *scope = m->be->refresh_mailbox ? "" : folder;
     er_mail_sync state;
-    bool found = false;
-    int rc = er_store_mail_sync_get(m->cache, m->cache_account, scope, &state, &found, err);
-    er_mail_delta d = { 0 };
     char *label = NULL;
-    er_mail_sync before = state;
-    if (!rc)
-        rc = m->be->refresh(m, folder, &state, m->cache_max, &d, &label, err);
-    /* An unchanged mailbox (the common case) costs no write transaction. */
-    bool same = found && before.validity == state.validity && before.next == state.next &&
-                before.modseq == state.modseq && before.count == state.count &&
-                before.complete == state.complete && !d.reset && d.n == 0 && d.removed.n == 0 &&
-                !d.prune;
-    if (!rc && !same)
-        rc = er_store_mail_apply(m->cache, m->cache_account, scope, &state, &d, err);
-    er_mail_delta_release(&d);
     static const char *const bins[] = { "TRASH", "SPAM", NULL };
-    if (!rc)
-        rc = er_store_mail_query(m->cache, m->cache_account, scope, q, label,
-                                 m->be->refresh_mailbox ? bins : NULL, out, n, err);
+    int rc = ER_ECONFLICT;
+    /* ER_ECONFLICT from the query: what the scope's cache held was gone (a
+     * shared cache's entries expire); the refresh fills it again */
+    for (int attempt = 0; rc == ER_ECONFLICT && attempt < 2; attempt++) {
+        rc = refresh_scope(m, folder, scope, &state, &label, err);
+        if (!rc)
+            rc = m->cache->ops->query(m->cache, scope, q, label,
+                                      m->be->refresh_mailbox ? bins : NULL, out, n, err);
+    }
     free(label);
     size_t limit = q->limit ? q->limit : 20;
     *answered = !rc && (state.complete || *n >= limit);
@@ -341,8 +364,8 @@ int er_mail_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, si
         if (rc == ER_EAUTH) /* the server would say the same */
             return er_error_set(err, rc, "%s", e.msg);
         if (rc)
-            er_log(ER_LOG_WARN, "mail", "mail cache of '%s': %s; asking the server",
-                   m->cache_account, e.msg);
+            er_log(ER_LOG_WARN, "mail", "mail cache (%s): %s; asking the server",
+                   m->cache->ops->name, e.msg);
         er_mail_summaries_free(*out, *n);
         *out = NULL;
         *n = 0;

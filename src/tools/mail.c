@@ -57,6 +57,9 @@ static int open_account(const er_tool_ctx *ctx, const cJSON *args, er_mail_accou
         if (er_env_store(ctx->env, &acct->store, &ignore) != 0)
             acct->store = NULL;
     }
+    /* Networked, the metadata cache is the workers' shared one (mail_cache.h). */
+    if (!rc && !er_str_empty(er_env_config(ctx->env)->redis_url))
+        rc = er_env_cache(ctx->env, &acct->cache, err);
     if (!rc)
         rc = er_mail_open(m, acct, err);
     if (rc)

@@ -438,9 +438,10 @@ const er_config_key *er_config_find(const char *name)
     return NULL;
 }
 
-const char *const er_config_mail_keys[] = { "imap_url",      "smtp_url",   "user",  "password_env",
-                                            "password_file", "from",       "sent",  "drafts",
-                                            "provider",      "credential", "cache", NULL };
+const char *const er_config_mail_keys[] = {
+    "imap_url", "smtp_url", "user",       "password_env", "password_file", "from", "sent",
+    "drafts",   "provider", "credential", "cache",        "cache_ttl",     NULL
+};
 
 const char *const er_config_watch_keys[] = { "url", "selector", "every", "key", "session", NULL };
 

@@ -4,9 +4,10 @@
 # STATE_DIR/mail, and OpenSMTPD (SMTP, port ERRAND_TEST_SMTP_PORT, default
 # 10025) delivering into the same Maildirs as the vmail user.
 #
-#   dovecot.sh start STATE_DIR   fresh mailboxes for alice, bob, carol and dave@example.test
+#   dovecot.sh start STATE_DIR   fresh mailboxes for alice, bob, carol, dave and erin@example.test
 #                                (passwords alicepw, bobpw, …): the e2e tests use alice and
-#                                bob, test_mail carol and dave, so their counts never meet
+#                                bob, test_mail carol and dave, its networked run (the
+#                                metadata cache in Redis) erin, so their counts never meet
 #   dovecot.sh settle STATE_DIR  wait until OpenSMTPD has delivered (or refused) every
 #                                envelope it accepted: it answers 250 before delivering
 #   dovecot.sh stop STATE_DIR    stop both by their PIDs
@@ -64,7 +65,7 @@ start() {
     chmod 711 "$state/smtp/spool" # smtpd refuses a spool with any other mode
     local uid
     uid=$(id -u vmail)
-    for u in alice bob carol dave; do
+    for u in alice bob carol dave erin; do
         mkdir -p "$state/mail/$u@example.test/Maildir/"{cur,new,tmp}
         echo "$u@example.test:{PLAIN}${u}pw::::::" >>"$state/users"
         echo "$u@example.test vmail" >>"$state/smtp/vusers"

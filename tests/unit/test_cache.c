@@ -142,6 +142,39 @@ static void test_get_set_del(void)
     CHECK_OK(er_cache_ping(cache, &err));
 }
 
+static void test_mget(void)
+{
+    er_error err;
+    char a[128], b[128], gone[128];
+    name(a, sizeof a, "mget-a");
+    name(b, sizeof b, "mget-b");
+    name(gone, sizeof gone, "mget-gone");
+    CHECK_OK(er_cache_set(cache, a, "one", 3, 0, &err));
+    CHECK_OK(er_cache_set(cache, b, "t\0o", 3, 0, &err));
+    const char *keys[] = { a, gone, b, a };
+    char *vals[4];
+    size_t lens[4];
+    CHECK_OK(er_cache_mget(cache, keys, 4, vals, lens, &err));
+    CHECK_STR(vals[0], "one");
+    CHECK_INT(lens[0], 3);
+    CHECK(vals[1] == NULL);
+    CHECK_INT(lens[1], 0);
+    CHECK(vals[2] && lens[2] == 3 && memcmp(vals[2], "t\0o", 3) == 0);
+    CHECK_STR(vals[3], "one");
+    for (int i = 0; i < 4; i++)
+        free(vals[i]);
+    CHECK_OK(er_cache_mget(cache, keys, 4, vals, NULL, &err)); /* lens may be NULL */
+    CHECK_STR(vals[3], "one");
+    for (int i = 0; i < 4; i++)
+        free(vals[i]);
+    CHECK_OK(er_cache_mget(cache, keys, 0, vals, lens, &err));
+    const char *bad[] = { a, "" };
+    CHECK(er_cache_mget(cache, bad, 2, vals, lens, &err) == ER_EINVAL);
+    CHECK(vals[0] == NULL && vals[1] == NULL);
+    CHECK_OK(er_cache_del(cache, a, &err));
+    CHECK_OK(er_cache_del(cache, b, &err));
+}
+
 static void test_binary(void)
 {
     er_error err;
@@ -667,6 +700,7 @@ int main(void)
     printf("cache backend: %s\n", er_cache_scheme(cache));
 
     test_get_set_del();
+    test_mget();
     test_binary();
     test_ttl();
     test_incr();

@@ -3,13 +3,18 @@
  * mailbox tests/fixtures/gmail: labels as folders, search mapped onto q with
  * pages of two, raw reads that leave mail unread, threads, drafts, send,
  * labels changed, and a token that dies before a listing; then the
- * metadata cache (store_mail.h) over the same account: a full listing by
+ * metadata cache (mail_cache.h) over the same account: a full listing by
  * batch gets, hits, incremental refresh by history.list, an expired history
- * id, and over-quota answers retried. */
+ * id, and over-quota answers retried.  With ERRAND_TEST_MAIL_REDIS_URL
+ * (backend.mail.gmail.redis) the cache part runs networked instead, in that
+ * Redis database (emptied first): keys email:cached:{id} and the
+ * mailbox-wide index email:cached:*:index. */
 #include "check.h"
 #include "fakes/fake_proc.h"
 #include "tools_util.h"
 #include "errand/alloc.h"
+#include "errand/cache.h"
+#include "errand/mail_cache.h"
 #include "errand/env.h"
 #include "errand/gmail_auth.h"
 #include "errand/json.h"
@@ -269,7 +274,18 @@ static size_t both(er_mail *m, const er_mail_query *q, er_mail_summary **v)
     return n;
 }
 
-static void test_cache(er_store *st)
+/* The raw value at key in the shared cache ("" when absent). */
+static char *cached_value(er_cache *c, const char *key)
+{
+    char *v = NULL;
+    er_error err = { 0 };
+    if (er_cache_get(c, key, &v, NULL, &err) != 0)
+        return er_xstrdup("");
+    return v;
+}
+
+/* shared: the networked run's cache, or NULL (the store's). */
+static void test_cache(er_store *st, er_cache *shared)
 {
     er_error err;
     er_config c = { 0 };
@@ -280,11 +296,14 @@ static void test_cache(er_store *st)
     CHECK_OK(er_mail_account_resolve(&a, &c, "cached", &err));
     a.cfg = &cfg;
     a.store = st;
+    a.cache = shared;
     er_mail *m = NULL;
     CHECK_OK(er_mail_open(&m, &a, &err));
     if (!m)
         return;
     CHECK(m->cache != NULL);
+    if (m->cache)
+        CHECK_STR(m->cache->ops->name, shared ? "cache" : "store");
     er_mail_summary *v = NULL;
     size_t n;
     er_mail_query inbox = { .limit = 10 }, unread = { .unread = true, .limit = 10 };
@@ -299,9 +318,20 @@ static void test_cache(er_store *st)
     CHECK(stat_of("batches") - batches >= 1);
     CHECK_INT(stat_of("gets") - gets, messages);
     n = both(m, &inbox, &v);
+    char *index0 = NULL;
+    if (shared) { /* one summary per message, one index for the mailbox */
+        for (size_t i = 0; i < n; i++) {
+            char *key = er_xasprintf("email:cached:%s", v[i].id), *val = cached_value(shared, key);
+            CHECK(strstr(val, v[i].id) != NULL);
+            free(val);
+            free(key);
+        }
+        index0 = cached_value(shared, "email:cached:*:index");
+        CHECK(strstr(index0, "\"ids\"") != NULL);
+    }
     er_mail_summaries_free(v, n);
 
-    /* A hit: one history.list, nothing listed or fetched. */
+    /* A hit: one history.list, nothing listed or fetched (nor written). */
     lists = stat_of("lists");
     gets = stat_of("gets");
     int histories = stat_of("histories");
@@ -311,6 +341,12 @@ static void test_cache(er_store *st)
     CHECK_INT(stat_of("gets"), gets);
     CHECK_INT(stat_of("histories") - histories, 1);
     size_t before = n;
+    if (shared) {
+        char *index1 = cached_value(shared, "email:cached:*:index");
+        CHECK_STR(index1, index0);
+        free(index1);
+    }
+    free(index0);
 
     /* A new message: the history brings it, and only it is fetched. */
     const char *raw = "From: Erin <erin@example.test>\r\nTo: me@example.test\r\n"
@@ -382,6 +418,12 @@ static void test_cache(er_store *st)
     CHECK_INT(stat_of("lists"), lists);
     n = both(m, &inbox, &v);
     er_mail_summaries_free(v, n);
+    if (shared) { /* its summary left the cache with it */
+        char *key = er_xasprintf("email:cached:%s", erin), *val = cached_value(shared, key);
+        CHECK_STR(val, "");
+        free(val);
+        free(key);
+    }
 
     /* Body text is the server's to search. */
     lists = stat_of("lists");
@@ -578,7 +620,19 @@ int main(void)
     if (st) {
         CHECK_OK(authorise(st));
         test_account(st);
-        test_cache(st);
+        /* Networked, the cache part runs in Redis instead of the store
+         * (the fake's mailbox and history as the local run finds them). */
+        const char *redis_url = getenv("ERRAND_TEST_MAIL_REDIS_URL");
+        er_cache *shared = NULL;
+        if (!er_str_empty(redis_url)) { /* the database is this test's alone */
+            char *flush = er_xasprintf("redis-cli -u '%s' flushdb >/dev/null", redis_url);
+            CHECK_INT(system(flush), 0);
+            free(flush);
+            CHECK_OK(er_cache_open(&shared, redis_url, &err));
+        }
+        if (er_str_empty(redis_url) || shared)
+            test_cache(st, shared);
+        er_cache_close(shared);
     }
     er_store_close(st);
     st = NULL;

@@ -7,9 +7,16 @@
  * `alice`) and dave (the recipient, `bob`): the e2e tests use alice and bob.
  * What was sent is checked in the files OpenSMTPD delivered, after its queue
  * drained (ERRAND_TEST_MAIL_STATE, dovecot.sh settle).  Last, the metadata
- * cache (store_mail.h) over carol's mailbox: answers checked against the
+ * cache (mail_cache.h) over carol's mailbox: answers checked against the
  * server's own search, hits, new mail, flags, expunges and a folder recreated
- * under a new UIDVALIDITY. */
+ * under a new UIDVALIDITY.
+ *
+ * With ERRAND_TEST_MAIL_REDIS_URL too (backend.mail.imap.redis), the same
+ * cache tests run networked, over erin's mailbox, the cache in that Redis
+ * database (which the test empties): its keys are looked at there, and
+ * other processes (this program again, `test_mail --list FOLDER LIMIT`)
+ * list from it without fetching, side by side, while mail arrives and
+ * leaves. */
 #include "check.h"
 #include "tools_util.h"
 #include "errand/config.h"
@@ -18,6 +25,8 @@
 #include "errand/mail_analyze.h"
 #include "errand/mime.h"
 #include "errand/store.h"
+#include "errand/cache.h"
+#include "errand/mail_cache.h"
 #include "errand/backend/store_backend.h"
 #include "errand/str.h"
 #include "errand/untrusted.h"
@@ -64,6 +73,23 @@ static void test_config(void)
     CHECK_OK(er_mail_account_resolve(&a, &cfg, "home", &err));
     CHECK_STR(a.imap_url, "imaps://h.example.org");
     er_mail_account_release(&a);
+    /* Networked, the metadata cache goes to the shared cache; cache_ttl in
+     * seconds, checked (no server is reached by opening). */
+    er_cache *shared = NULL;
+    CHECK_OK(er_cache_open(&shared, NULL, &err));
+    CHECK_OK(er_config_set(&cfg, "mail.work.cache_ttl", "soon", &err));
+    CHECK_OK(er_mail_account_resolve(&a, &cfg, "work", &err));
+    a.cfg = &cfg;
+    a.cache = shared;
+    er_mail *m = NULL;
+    CHECK(er_mail_open(&m, &a, &err) == ER_EINVAL);
+    CHECK(m == NULL && strstr(err.msg, "cache_ttl") != NULL);
+    CHECK_OK(er_config_set(&cfg, "mail.work.cache_ttl", "60", &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    CHECK(m && m->cache && strcmp(m->cache->ops->name, "cache") == 0);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_cache_close(shared);
     CHECK(er_mail_account_resolve(&a, &cfg, "nope", &err) == ER_ENOTFOUND);
     CHECK_OK(er_config_set(&cfg, "mail.home.password_env", "ERRAND_TEST_UNSET_PW", &err));
     unsetenv("ERRAND_TEST_UNSET_PW");
@@ -213,6 +239,10 @@ static void test_analyze(void)
 /* ---- against the real servers ---- */
 
 static char store_dir[] = "/tmp/errand-test-mail-XXXXXX";
+/* Networked: the shared cache's URL; the cache tests' mailbox. */
+static const char *redis_url;
+static const char *cache_user = "carol@example.test", *cache_pw = "carolpw",
+                  *cache_pw_var = "ERRAND_TEST_CAROL_PW";
 
 static er_env *env_for(const char *user, const char *pw_var, int imap_port, int smtp_port)
 {
@@ -228,6 +258,8 @@ static er_env *env_for(const char *user, const char *pw_var, int imap_port, int 
     /* the tools keep the metadata cache in the store: a private one */
     char *db = er_xasprintf("sqlite://%s/%s.db", store_dir, user);
     CHECK_OK(er_config_set(cfg, "store.database_url", db, &err));
+    if (redis_url)
+        CHECK_OK(er_config_set(cfg, "cache.redis_url", redis_url, &err));
     free(db);
     free(imap);
     free(smtp);
@@ -681,14 +713,59 @@ static size_t both(er_mail *m, const er_mail_query *q, er_mail_summary **v)
     return n;
 }
 
-static void mark_cached(er_store *st, const char *id, const char *subject)
+/* The cached copy of id says subject (a hit then shows it): the row in the
+ * store, or the summary under email:t:{id} in the shared cache. */
+static void mark_cached(const er_mail_account *a, const char *id, const char *subject)
 {
-    er_sql_value p[] = { ER_SQL_S(subject), ER_SQL_S(id) };
-    int64_t changes = 0;
     er_error err = { 0 };
-    CHECK_OK(
-        er_sql_exec(st, "UPDATE mail_meta SET subject = ? WHERE id = ?", p, 2, &changes, &err));
-    CHECK_INT((int)changes, 1);
+    if (!a->cache) {
+        er_sql_value p[] = { ER_SQL_S(subject), ER_SQL_S(id) };
+        int64_t changes = 0;
+        CHECK_OK(er_sql_exec(a->store, "UPDATE mail_meta SET subject = ? WHERE id = ?", p, 2,
+                             &changes, &err));
+        CHECK_INT((int)changes, 1);
+        return;
+    }
+    char *key = er_xasprintf("email:t:%s", id), *val = NULL;
+    size_t len = 0;
+    cJSON *o = NULL;
+    CHECK_OK(er_cache_get(a->cache, key, &val, &len, &err));
+    if (val)
+        CHECK_OK(er_json_parse(&o, val, len, &err));
+    if (o) {
+        CHECK(er_str_eq(er_json_str(o, "id"), id));
+        cJSON_ReplaceItemInObject(o, "subject", cJSON_CreateString(subject));
+        char *next = er_json_print(o);
+        CHECK_OK(er_cache_set(a->cache, key, next, strlen(next), 60000, &err));
+        free(next);
+    }
+    cJSON_Delete(o);
+    free(val);
+    free(key);
+}
+
+/* The shared cache's index of folder (NULL when there is none). */
+static cJSON *shared_index(er_cache *c, const char *folder)
+{
+    char *key = er_xasprintf("email:t:%s:index", folder), *val = NULL;
+    size_t len = 0;
+    cJSON *o = NULL;
+    er_error err = { 0 };
+    if (er_cache_get(c, key, &val, &len, &err) == 0)
+        CHECK_OK(er_json_parse(&o, val, len, &err));
+    free(val);
+    free(key);
+    return o;
+}
+
+static bool shared_has(er_cache *c, const char *id)
+{
+    char *key = er_xasprintf("email:t:%s", id), *val = NULL;
+    er_error err = { 0 };
+    int rc = er_cache_get(c, key, &val, NULL, &err);
+    free(val);
+    free(key);
+    return rc == 0;
 }
 
 static bool has_subject(er_mail_summary *v, size_t n, const char *id, const char *subject)
@@ -704,26 +781,36 @@ static int imap_admin(int port, const char *script)
 {
     char *cmd =
         er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
-                     "%d); c.login(\"carol@example.test\", \"carolpw\"); %s; c.logout()'",
-                     port, script);
+                     "%d); c.login(\"%s\", \"%s\"); %s; c.logout()'",
+                     port, cache_user, cache_pw, script);
     int rc = system(cmd);
     free(cmd);
     return rc;
 }
 
+/* The account of the cache tests: the store's cache, or the shared one. */
+static er_env *open_cached(er_mail_account *a, int imap_port, int smtp_port)
+{
+    er_env *env = env_for(cache_user, cache_pw_var, imap_port, smtp_port);
+    er_error err = { 0 };
+    CHECK_OK(er_mail_account_resolve(a, er_env_config(env), NULL, &err));
+    CHECK_OK(er_env_store(env, &a->store, &err));
+    if (redis_url)
+        CHECK_OK(er_env_cache(env, &a->cache, &err));
+    return env;
+}
+
 static void test_cache(int imap_port, int smtp_port)
 {
-    er_env *env = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
     er_mail_account a;
+    er_env *env = open_cached(&a, imap_port, smtp_port);
     er_mail *m = NULL;
     er_error err = { 0 };
-    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
-    CHECK_OK(er_env_store(env, &a.store, &err));
     CHECK_OK(er_mail_open(&m, &a, &err));
     if (!m)
         return;
     CHECK(m->cache != NULL);
-    er_store *st = a.store;
+    CHECK_STR(m->cache->ops->name, redis_url ? "cache" : "store");
     er_mail_summary *v = NULL;
     size_t n;
     er_mail_query all = { .limit = 50 }, unread = { .unread = true, .limit = 50 };
@@ -734,7 +821,7 @@ static void test_cache(int imap_port, int smtp_port)
     CHECK(n >= 3);
     char *oldest = n ? er_xstrdup(v[n - 1].id) : er_xstrdup("");
     er_mail_summaries_free(v, n);
-    mark_cached(st, oldest, "from the cache");
+    mark_cached(&a, oldest, "from the cache");
     CHECK_OK(er_mail_search(m, &all, &v, &n, &err));
     CHECK(has_subject(v, n, oldest, "from the cache"));
     size_t before = n;
@@ -791,6 +878,10 @@ static void test_cache(int imap_port, int smtp_port)
     n = both(m, &all, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, (int)before);
+    if (a.cache) { /* its summary deleted, frank's (\Deleted, still there) kept */
+        CHECK(!shared_has(a.cache, erin));
+        CHECK(shared_has(a.cache, frank));
+    }
 
     /* A folder deleted and made again: a new UIDVALIDITY, the same UIDs;
      * what was cached under the old one is dropped. */
@@ -801,7 +892,7 @@ static void test_cache(int imap_port, int smtp_port)
     CHECK_INT((int)n, 1);
     char *boxed = n ? er_xstrdup(v[0].id) : er_xstrdup("");
     er_mail_summaries_free(v, n);
-    mark_cached(st, boxed, "stale");
+    mark_cached(&a, boxed, "stale");
     sleep(1); /* Dovecot's UIDVALIDITY is a time in seconds */
     CHECK_INT(imap_admin(imap_port, "c.delete(\"Cachebox\"); c.create(\"Cachebox\")"), 0);
     /* Dovecot disconnects whoever had the deleted folder selected: a new
@@ -819,6 +910,12 @@ static void test_cache(int imap_port, int smtp_port)
         CHECK_STR(v[0].subject, "Caf\xc3\xa9 cache"); /* …another message */
     }
     er_mail_summaries_free(v, n);
+    if (a.cache) { /* the folder's index starts again: one entry, the new UIDVALIDITY */
+        cJSON *ix = shared_index(a.cache, "Cachebox");
+        CHECK(ix && cJSON_GetArraySize(er_json_arr(ix, "ids")) == 1);
+        CHECK(ix && er_json_int(ix, "validity", 0, 0, INT64_MAX) > 0);
+        cJSON_Delete(ix);
+    }
     /* Body text goes to the server. */
     er_mail_query text = { .text = "Hello", .folder = "Cachebox", .limit = 5 };
     n = both(m, &text, &v);
@@ -841,15 +938,55 @@ static int count_row(const er_sql_value *c, int ncols, void *payload)
     return 0;
 }
 
-/* Rows the cache holds for one folder, and whether id is among them. */
-static int cached_rows(er_store *st, const char *folder, const char *id)
+/* Messages the cache holds for one folder, or (id set) whether it holds
+ * that one: rows of the store, or the entries of the shared index — each
+ * with its summary under email:t:{id}, and no summary left of one gone. */
+static int cached_rows(const er_mail_account *a, const char *folder, const char *id)
 {
     int n = 0;
     er_error err = { 0 };
-    er_sql_value p[] = { ER_SQL_S(folder), ER_SQL_S(id ? id : "%") };
-    CHECK_OK(er_sql_query(st, "SELECT id FROM mail_meta WHERE scope = ? AND id LIKE ?", p, 2,
-                          count_row, &n, &err));
+    if (!a->cache) {
+        er_sql_value p[] = { ER_SQL_S(folder), ER_SQL_S(id ? id : "%") };
+        CHECK_OK(er_sql_query(a->store, "SELECT id FROM mail_meta WHERE scope = ? AND id LIKE ?", p,
+                              2, count_row, &n, &err));
+        return n;
+    }
+    cJSON *ix = shared_index(a->cache, folder);
+    const cJSON *item;
+    cJSON_ArrayForEach(item, er_json_arr(ix, "ids"))
+    {
+        const char *eid = cJSON_GetStringValue(cJSON_GetArrayItem(item, 0));
+        if (eid && (!id || strcmp(eid, id) == 0))
+            n++;
+    }
+    cJSON_Delete(ix);
+    if (id)
+        CHECK(shared_has(a->cache, id) == (n > 0));
+    else if (n > 0) /* the newest message of the folder: its summary is there */
+        CHECK(shared_has(a->cache, "Bigbox:1500"));
     return n;
+}
+
+/* Forgets the folder's HIGHESTMODSEQ, as a server without CONDSTORE gives. */
+static void forget_modseq(const er_mail_account *a, const char *folder)
+{
+    er_error err = { 0 };
+    if (!a->cache) {
+        er_sql_value p[] = { ER_SQL_S(folder) };
+        CHECK_OK(er_sql_exec(a->store, "UPDATE mail_sync SET modseq = 0 WHERE scope = ?", p, 1,
+                             NULL, &err));
+        return;
+    }
+    cJSON *ix = shared_index(a->cache, folder);
+    CHECK(ix != NULL);
+    if (!ix)
+        return;
+    cJSON_ReplaceItemInObject(ix, "modseq", cJSON_CreateNumber(0));
+    char *key = er_xasprintf("email:t:%s:index", folder), *val = er_json_print(ix);
+    CHECK_OK(er_cache_set(a->cache, key, val, strlen(val), 60000, &err));
+    free(val);
+    free(key);
+    cJSON_Delete(ix);
 }
 
 /* A folder far past libcurl's 16 KB cut of a command's answer: the first
@@ -858,12 +995,10 @@ static int cached_rows(er_store *st, const char *folder, const char *id)
 static void test_cache_big(int imap_port, int smtp_port)
 {
     enum { BIG = 1500 };
-    er_env *env = env_for("carol@example.test", "ERRAND_TEST_CAROL_PW", imap_port, smtp_port);
     er_mail_account a;
+    er_env *env = open_cached(&a, imap_port, smtp_port);
     er_mail *m = NULL;
     er_error err = { 0 };
-    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
-    CHECK_OK(er_env_store(env, &a.store, &err));
     CHECK_OK(er_mail_open(&m, &a, &err));
     if (!m)
         return;
@@ -875,15 +1010,14 @@ static void test_cache_big(int imap_port, int smtp_port)
         BIG);
     CHECK_INT(imap_admin(imap_port, script), 0);
     free(script);
-    er_store *st = a.store;
     er_mail_query box = { .folder = "Bigbox", .limit = 2 * BIG };
     er_mail_summary *v = NULL;
     size_t n = both(m, &box, &v);
     CHECK_INT((int)n, BIG);
-    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG);
+    CHECK_INT(cached_rows(&a, "Bigbox", NULL), BIG);
     /* the 701st message's UID is 701: the folder is new */
     er_mail_summaries_free(v, n);
-    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:701"), 1);
+    CHECK_INT(cached_rows(&a, "Bigbox", "Bigbox:701"), 1);
 
     /* One expunged (CONDSTORE: the count tells, the survivors are listed). */
     CHECK_INT(imap_admin(imap_port, "c.select(\"Bigbox\"); c.uid(\"STORE\", \"701\", \"+FLAGS\", "
@@ -899,13 +1033,12 @@ static void test_cache_big(int imap_port, int smtp_port)
     n = both(m, &box, &v);
     er_mail_summaries_free(v, n);
     CHECK_INT((int)n, BIG - 1);
-    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 1);
-    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:701"), 0);
+    CHECK_INT(cached_rows(&a, "Bigbox", NULL), BIG - 1);
+    CHECK_INT(cached_rows(&a, "Bigbox", "Bigbox:701"), 0);
 
     /* Without mod-sequences: every message's flags, in windows, then the
      * survivors; one read and one expunged. */
-    CHECK_OK(er_sql_exec(st, "UPDATE mail_sync SET modseq = 0 WHERE scope = 'Bigbox'", NULL, 0,
-                         NULL, &err));
+    forget_modseq(&a, "Bigbox");
     CHECK_INT(imap_admin(imap_port, "c.select(\"Bigbox\"); c.uid(\"STORE\", \"1400\", \"+FLAGS\", "
                                     "\"(\\\\Seen)\"); c.uid(\"STORE\", \"5\", \"+FLAGS\", "
                                     "\"(\\\\Deleted)\"); c.expunge()"),
@@ -923,16 +1056,237 @@ static void test_cache_big(int imap_port, int smtp_port)
     er_mail_summaries_free(v, n);
     CHECK(read);
     CHECK_INT((int)n, BIG - 2);
-    CHECK_INT(cached_rows(st, "Bigbox", NULL), BIG - 2);
-    CHECK_INT(cached_rows(st, "Bigbox", "Bigbox:5"), 0);
+    CHECK_INT(cached_rows(&a, "Bigbox", NULL), BIG - 2);
+    CHECK_INT(cached_rows(&a, "Bigbox", "Bigbox:5"), 0);
     CHECK_INT(imap_admin(imap_port, "c.delete(\"Bigbox\")"), 0);
     er_mail_close(m);
     er_mail_account_release(&a);
     er_env_close(env);
 }
 
-int main(void)
+/* ---- other workers (networked) ---- */
+
+static const er_mail_backend *real_be;
+static er_mail_backend counting_be;
+static int n_fresh, n_flags, n_server;
+
+/* The backend's refresh, counting the summaries it fetched. */
+static int counting_refresh(er_mail *m, const char *folder, er_mail_sync *state, size_t max,
+                            er_mail_delta *d, char **label, er_error *err)
 {
+    int rc = real_be->refresh(m, folder, state, max, d, label, err);
+    for (size_t i = 0; i < d->n; i++) {
+        if (d->v[i].flags_only)
+            n_flags++;
+        else
+            n_fresh++;
+    }
+    return rc;
+}
+
+static int counting_search(er_mail *m, const er_mail_query *q, er_mail_summary **out, size_t *n,
+                           er_error *err)
+{
+    n_server++;
+    return real_be->search(m, q, out, n, err);
+}
+
+/* `test_mail --list FOLDER LIMIT`: one worker's search through the shared
+ * cache (no store), printing what it listed, the summaries its refresh
+ * fetched, the flags it read again and its searches of the server. */
+static int list_worker(const char *folder, const char *limit)
+{
+    er_mail_account a;
+    er_env *env =
+        env_for(cache_user, cache_pw_var, (int)strtol(getenv("ERRAND_TEST_IMAP_PORT"), NULL, 10),
+                (int)strtol(getenv("ERRAND_TEST_SMTP_PORT"), NULL, 10));
+    er_error err = { 0 };
+    er_mail *m = NULL;
+    CHECK_OK(er_mail_account_resolve(&a, er_env_config(env), NULL, &err));
+    CHECK_OK(er_env_cache(env, &a.cache, &err));
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return 1;
+    real_be = m->be;
+    counting_be = *real_be;
+    counting_be.refresh = counting_refresh;
+    counting_be.search = counting_search;
+    m->be = &counting_be;
+    er_mail_query q = { .folder = folder, .limit = (size_t)strtoul(limit, NULL, 10) };
+    er_mail_summary *v = NULL;
+    size_t n = 0;
+    CHECK_OK(er_mail_search(m, &q, &v, &n, &err));
+    printf("%zu %d %d %d\n", n, n_fresh, n_flags, n_server);
+    er_mail_summaries_free(v, n);
+    m->be = real_be;
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_env_close(env);
+    return check_done();
+}
+
+static char self_path[4096];
+
+typedef struct listing {
+    int listed, fresh, flags, server;
+} listing;
+
+static FILE *spawn_worker(const char *folder, int limit)
+{
+    char *cmd = er_xasprintf("'%s' --list '%s' %d", self_path, folder, limit);
+    FILE *f = popen(cmd, "r");
+    free(cmd);
+    CHECK(f != NULL);
+    return f;
+}
+
+static listing reap_worker(FILE *f)
+{
+    listing l = { -1, -1, -1, -1 };
+    if (!f)
+        return l;
+    CHECK_INT(fscanf(f, "%d %d %d %d", &l.listed, &l.fresh, &l.flags, &l.server), 4);
+    CHECK_INT(pclose(f), 0);
+    return l;
+}
+
+/* Milliseconds key has left to live in Redis (-2: no such key). */
+static long redis_pttl(const char *key)
+{
+    char *cmd = er_xasprintf("redis-cli -u '%s' pttl '%s'", redis_url, key);
+    FILE *f = popen(cmd, "r");
+    long ms = -3;
+    if (f) {
+        if (fscanf(f, "%ld", &ms) != 1)
+            ms = -3;
+        pclose(f);
+    }
+    free(cmd);
+    return ms;
+}
+
+static char *raw_value(er_cache *c, const char *key)
+{
+    char *v = NULL;
+    er_error err = { 0 };
+    if (er_cache_get(c, key, &v, NULL, &err) != 0)
+        return er_xstrdup("");
+    return v;
+}
+
+static void append_n(er_mail *m, int first, int count)
+{
+    er_error err = { 0 };
+    for (int i = first; i < first + count; i++) {
+        char *raw = er_xasprintf("From: Worker %d <w%d@example.test>\r\nTo: %s\r\n"
+                                 "Subject: work item %d\r\nDate: Thu, 12 Nov 2026 10:%02d:00 "
+                                 "+0000\r\nMessage-ID: <work-%d@example.test>\r\n\r\nx\r\n",
+                                 i, i, cache_user, i, i % 60, i);
+        CHECK_OK(er_mail_append(m, "Workbox", "", raw, strlen(raw), &err));
+        free(raw);
+    }
+}
+
+static void test_cache_workers(int imap_port, int smtp_port)
+{
+    er_mail_account a;
+    er_env *env = open_cached(&a, imap_port, smtp_port);
+    er_mail *m = NULL;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_open(&m, &a, &err));
+    if (!m)
+        return;
+    CHECK_INT(imap_admin(imap_port, "c.create(\"Workbox\")"), 0);
+    append_n(m, 1, 3);
+    er_mail_query box = { .folder = "Workbox", .limit = 50 };
+    er_mail_summary *v = NULL;
+    size_t n = both(m, &box, &v);
+    CHECK_INT((int)n, 3);
+    for (size_t i = 0; i < n; i++) /* email:{account}:{id} */
+        CHECK(shared_has(a.cache, v[i].id));
+    er_mail_summaries_free(v, n);
+    CHECK_INT(cached_rows(&a, "Workbox", NULL), 3);
+
+    /* Another process lists from the cache: one STATUS, nothing fetched,
+     * nothing written (the keys' TTLs ran on, the index is as it was). */
+    char *index0 = raw_value(a.cache, "email:t:Workbox:index");
+    long ttl_index = redis_pttl("email:t:Workbox:index"), ttl_one = redis_pttl("email:t:Workbox:1");
+    CHECK(ttl_index > 0 && ttl_one > 0);
+    usleep(200 * 1000);
+    listing l = reap_worker(spawn_worker("Workbox", 50));
+    CHECK_INT(l.listed, 3);
+    CHECK_INT(l.fresh, 0);
+    CHECK_INT(l.flags, 0);
+    CHECK_INT(l.server, 0);
+    char *index1 = raw_value(a.cache, "email:t:Workbox:index");
+    CHECK_STR(index1, index0);
+    free(index1);
+    CHECK(redis_pttl("email:t:Workbox:index") <= ttl_index - 150);
+    CHECK(redis_pttl("email:t:Workbox:1") <= ttl_one - 150);
+    CHECK_INT((int)redis_pttl("email:t:Workbox:lock"), -2);
+
+    /* One new, one expunged: the worker fetches the new one only, and the
+     * gone one's summary leaves Redis. */
+    append_n(m, 4, 1);
+    CHECK_INT(imap_admin(imap_port, "c.select(\"Workbox\"); c.uid(\"STORE\", \"1\", \"+FLAGS\", "
+                                    "\"(\\\\Deleted)\"); c.expunge()"),
+              0);
+    l = reap_worker(spawn_worker("Workbox", 50));
+    CHECK_INT(l.listed, 3);
+    CHECK_INT(l.fresh, 1);
+    CHECK_INT(l.server, 0);
+    CHECK_INT(cached_rows(&a, "Workbox", "Workbox:1"), 0);
+    CHECK_INT(cached_rows(&a, "Workbox", "Workbox:4"), 1);
+    char *index2 = raw_value(a.cache, "email:t:Workbox:index");
+    CHECK(strcmp(index2, index0) != 0);
+    free(index2);
+    free(index0);
+
+    /* Three workers at once after new mail: each lists all of it, none asks
+     * the server, and the index they leave is whole. */
+    append_n(m, 5, 5);
+    FILE *w[3];
+    for (int i = 0; i < 3; i++)
+        w[i] = spawn_worker("Workbox", 50);
+    int fetched = 0;
+    for (int i = 0; i < 3; i++) {
+        l = reap_worker(w[i]);
+        CHECK_INT(l.listed, 8);
+        CHECK_INT(l.server, 0);
+        fetched += l.fresh;
+    }
+    CHECK(fetched >= 5);
+    CHECK_INT(cached_rows(&a, "Workbox", NULL), 8);
+    for (int uid = 2; uid <= 9; uid++) {
+        char id[32];
+        snprintf(id, sizeof id, "Workbox:%d", uid);
+        CHECK_INT(cached_rows(&a, "Workbox", id), 1);
+    }
+    CHECK_INT((int)redis_pttl("email:t:Workbox:lock"), -2);
+    n = both(m, &box, &v); /* this worker's answer from the shared cache, as the server says */
+    er_mail_summaries_free(v, n);
+    CHECK_INT((int)n, 8);
+    /* The tool, networked, answers from the same cache. */
+    CHECK_INT(count_search(env, "{\"folder\":\"Workbox\",\"limit\":50}"), 8);
+    CHECK_INT(imap_admin(imap_port, "c.delete(\"Workbox\")"), 0);
+    er_mail_close(m);
+    er_mail_account_release(&a);
+    er_env_close(env);
+}
+
+int main(int argc, char **argv)
+{
+    redis_url = getenv("ERRAND_TEST_MAIL_REDIS_URL");
+    if (er_str_empty(redis_url))
+        redis_url = NULL;
+    if (redis_url) {
+        cache_user = "erin@example.test";
+        cache_pw = "erinpw";
+        cache_pw_var = "ERRAND_TEST_ERIN_PW";
+        setenv(cache_pw_var, cache_pw, 1);
+    }
+    if (argc == 4 && strcmp(argv[1], "--list") == 0 && redis_url)
+        return list_worker(argv[2], argv[3]);
     test_config();
     test_tls_rule();
     test_mime();
@@ -941,9 +1295,24 @@ int main(void)
     const char *ip = getenv("ERRAND_TEST_IMAP_PORT"), *sp = getenv("ERRAND_TEST_SMTP_PORT");
     const char *live = getenv("ERRAND_TEST_MAIL_SERVERS");
     if (ip && sp && live && *live == '1' && mkdtemp(store_dir)) {
-        test_server((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
-        test_cache((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
-        test_cache_big((int)strtol(ip, NULL, 10), (int)strtol(sp, NULL, 10));
+        int imap_port = (int)strtol(ip, NULL, 10), smtp_port = (int)strtol(sp, NULL, 10);
+        if (redis_url) { /* the database is this test's alone */
+            char *cmd = er_xasprintf("redis-cli -u '%s' flushdb >/dev/null", redis_url);
+            CHECK_INT(system(cmd), 0);
+            free(cmd);
+            ssize_t l = readlink("/proc/self/exe", self_path, sizeof self_path - 1);
+            CHECK(l > 0);
+            self_path[l > 0 ? l : 0] = '\0';
+            er_env *env = env_for(cache_user, cache_pw_var, imap_port, smtp_port);
+            seed(env);
+            er_env_close(env);
+        } else {
+            test_server(imap_port, smtp_port);
+        }
+        test_cache(imap_port, smtp_port);
+        test_cache_big(imap_port, smtp_port);
+        if (redis_url)
+            test_cache_workers(imap_port, smtp_port);
         char *cmd = er_xasprintf("rm -rf '%s'", store_dir);
         if (system(cmd) != 0)
             fprintf(stderr, "could not remove %s\n", store_dir);

@@ -5,7 +5,7 @@
 #include "../cache.h"
 #include "../url.h"
 
-#define ER_CACHE_BACKEND_VERSION 1
+#define ER_CACHE_BACKEND_VERSION 2
 
 typedef struct er_cache_backend {
     int version;
@@ -23,6 +23,10 @@ typedef struct er_cache_backend {
                      er_cache_sub **out, er_error *err);
     void (*unsubscribe)(er_cache_sub *sub);
     int (*ping)(er_cache *c, er_error *err);
+    /* Version 2.  NULL: er_cache_mget asks get for each key.  vals and
+     * lens (never NULL here) come zeroed. */
+    int (*mget)(er_cache *c, const char *const *keys, size_t n, char **vals, size_t *lens,
+                er_error *err);
 } er_cache_backend;
 
 struct er_cache {
