@@ -70,6 +70,9 @@ set(ERRAND_MAIL_TEST_ENV "ERRAND_TEST_MAIL_SERVERS=1"
 errand_backend_test(mail.imap COMMAND test_mail FIXTURES dovecot
   ENV ${ERRAND_MAIL_TEST_ENV})
 set_tests_properties(backend.mail.imap PROPERTIES RESOURCE_LOCK dovecot)
+errand_backend_test(mail.imap_wire COMMAND test_imap_wire FIXTURES dovecot
+  ENV ${ERRAND_MAIL_TEST_ENV})
+set_tests_properties(backend.mail.imap_wire PROPERTIES RESOURCE_LOCK dovecot)
 errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
   FIXTURES dovecot ENV ${ERRAND_MAIL_TEST_ENV} ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)

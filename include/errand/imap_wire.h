@@ -35,7 +35,7 @@ typedef struct er_imap_conn {
     size_t scan;      /* framing of the response at in's start resumes here */
     size_t max;       /* one response longer than this fails ER_ETOOBIG */
     unsigned tag;     /* the last command's tag number */
-    size_t delivered; /* untagged responses the last command handed on */
+    size_t delivered; /* untagged responses but BYE the last command handed on */
     bool broken;      /* out of step with the server: only closing helps */
 } er_imap_conn;
 

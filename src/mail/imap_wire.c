@@ -125,10 +125,12 @@ int er_imap_command(er_imap_conn *c, const char *cmd, er_imap_response_fn fn, vo
                 return cb_rc;
             }
             if (rl >= 2 && resp[0] == '*' && resp[1] == ' ') {
-                if (rl >= 6 && strncasecmp(resp + 2, "BYE ", 4) == 0)
+                bool is_bye = rl >= 6 && strncasecmp(resp + 2, "BYE ", 4) == 0;
+                if (is_bye)
                     snprintf(bye, sizeof bye, ": %.*s", (int)(rl - 6 > 150 ? 150 : rl - 6),
                              resp + 6);
-                c->delivered++;
+                else /* a BYE alone: the server hung up before answering */
+                    c->delivered++;
                 if (fn && !cb_rc)
                     cb_rc = fn(resp, rl, ud, err);
             }

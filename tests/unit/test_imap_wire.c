@@ -3,11 +3,19 @@
  * split across reads), a server that hangs up mid-answer, a folder's answer
  * of thousands of envelopes (the sizes libcurl's custom commands cut), an
  * untagged EXPUNGE and unsolicited flag changes in the middle, NO and BAD,
- * and the FETCH items a listing reads.  The listing against a real Dovecot
- * is test_mail's (backend.mail.imap). */
+ * and the FETCH items a listing reads.
+ *
+ * With the dovecot fixture (backend.mail.imap_wire: ERRAND_TEST_IMAP_PORT,
+ * ERRAND_TEST_MAIL_SERVERS=1, ERRAND_TEST_MAIL_STATE), the IMAP backend's
+ * listing through it against a real Dovecot: a folder of 300 messages (an
+ * answer far past what libcurl handed back), 8-bit and folded subjects that
+ * only travel as literals, and a listing after the server dropped the
+ * connection (doveadm kick).  As dave, in a folder of his own: test_mail
+ * counts only his INBOX. */
 #include "check.h"
 #include "errand/alloc.h"
 #include "errand/imap_wire.h"
+#include "errand/mail.h"
 
 /* A server that answers each command with script, "$T" replaced by the
  * command's tag, in pieces of chunk bytes; past its end, closed. */
@@ -185,6 +193,7 @@ static void test_closed(void)
     rc = er_imap_command(&c, "UID SEARCH ALL", NULL, NULL, &err);
     CHECK_INT(rc, ER_EUNAVAIL);
     CHECK(strstr(err.msg, "Disconnected for inactivity") != NULL);
+    CHECK_INT(c.delivered, 0); /* nothing of an answer: worth asking again */
     fake_release(&f, &c);
 }
 
@@ -295,6 +304,86 @@ static void test_fetch_items(void)
     }
 }
 
+/* Python's imaplib, logged in as dave, runs script (c is the connection). */
+static int as_dave(int port, const char *script)
+{
+    char *cmd =
+        er_xasprintf("/usr/bin/python3 -c 'import imaplib; c = imaplib.IMAP4(\"127.0.0.1\", "
+                     "%d); c.login(\"dave@example.test\", \"davepw\"); %s; c.logout()'",
+                     port, script);
+    int rc = system(cmd);
+    free(cmd);
+    return rc;
+}
+
+static void test_dovecot(int port, const char *state)
+{
+    enum { N = 300 };
+    CHECK_INT(as_dave(port, "c.delete(\"Wirebox\")"), 0); /* left by a killed run, or not there */
+    char *fill = er_xasprintf(
+        "c.create(\"Wirebox\"); [c.append(\"Wirebox\", None, None, (\"From: \\\"Sender %%d\\\" "
+        "<s%%d@example.test>\\r\\nTo: dave@example.test\\r\\nSubject: wire message %%d "
+        "with a subject long enough to fill the line\\r\\nMessage-ID: <wire-%%d@example.test>"
+        "\\r\\n\\r\\nx\\r\\n\" %% (i, i, i, i)).encode()) for i in range(%d)]; "
+        "c.append(\"Wirebox\", \"(\\\\Seen)\", None, \"From: b@example.test\\r\\nSubject: "
+        "Caf\\u00e9 \\u00fcber\\r\\nMessage-ID: <wire-8bit@example.test>\\r\\n\\r\\nx\\r\\n\""
+        ".encode()); c.append(\"Wirebox\", None, None, b\"From: c@example.test\\r\\nSubject: "
+        "folded\\r\\n  over two lines\\r\\nMessage-ID: <wire-fold@example.test>\\r\\n\\r\\nx"
+        "\\r\\n\")",
+        N);
+    CHECK_INT(as_dave(port, fill), 0);
+    free(fill);
+
+    char *url = er_xasprintf("imap://127.0.0.1:%d/", port);
+    er_mail_account a = { .imap_url = url, .user = "dave@example.test" };
+    a.password = er_xstrdup("davepw");
+    er_mail *m = NULL;
+    er_error err = { 0 };
+    CHECK_OK(er_mail_imap_backend.open(&m, &a, &err));
+    free(a.password);
+    if (!m) {
+        free(url);
+        return;
+    }
+    er_mail_query q = { .folder = "Wirebox", .limit = 1000 };
+    for (int round = 0; round < 2; round++) {
+        er_mail_summary *v = NULL;
+        size_t n = 0;
+        CHECK_OK(m->be->search(m, &q, &v, &n, &err));
+        CHECK_INT(n, N + 2);
+        if (n == N + 2) {
+            CHECK_STR(v[0].subject, "folded over two lines");
+            CHECK_STR(v[1].subject, "Caf\xc3\xa9 \xc3\xbc"
+                                    "ber");
+            CHECK(v[0].unread && !v[1].unread);
+            CHECK_STR(v[2].subject, "wire message 299 with a subject long enough to fill the line");
+            CHECK(strstr(v[2].from, "s299@example.test") != NULL);
+            CHECK_STR(v[n - 1].message_id, "<wire-0@example.test>");
+            size_t unread = 0;
+            for (size_t i = 0; i < n; i++)
+                unread += v[i].unread;
+            CHECK_INT(unread, N + 1);
+        }
+        er_mail_summaries_free(v, n);
+        if (round == 0) { /* the server drops every connection of dave's */
+            char *kick = er_xasprintf(
+                "doveadm -c '%s/dovecot.conf' kick dave@example.test >/dev/null", state);
+            CHECK_INT(system(kick), 0);
+            free(kick);
+        }
+    }
+    /* looking changed nothing: the unread stay unread */
+    er_mail_query unread = { .folder = "Wirebox", .unread = true, .limit = 1000 };
+    er_mail_summary *v = NULL;
+    size_t n = 0;
+    CHECK_OK(m->be->search(m, &unread, &v, &n, &err));
+    CHECK_INT(n, N + 1);
+    er_mail_summaries_free(v, n);
+    er_mail_close(m);
+    free(url);
+    CHECK_INT(as_dave(port, "c.delete(\"Wirebox\")"), 0);
+}
+
 int main(void)
 {
     test_frame();
@@ -303,5 +392,9 @@ int main(void)
     test_huge();
     test_status();
     test_fetch_items();
+    const char *port = getenv("ERRAND_TEST_IMAP_PORT"), *live = getenv("ERRAND_TEST_MAIL_SERVERS");
+    const char *state = getenv("ERRAND_TEST_MAIL_STATE");
+    if (port && live && *live == '1' && state)
+        test_dovecot((int)strtol(port, NULL, 10), state);
     return check_done();
 }
