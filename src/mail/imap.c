@@ -1194,10 +1194,11 @@ static int imap_send(er_mail *m, const char *from, const er_strv *rcpts, const c
  * STATUS gives UIDVALIDITY, UIDNEXT, MESSAGES and (CONDSTORE) HIGHESTMODSEQ
  * without selecting.  New messages are the UIDs from the last UIDNEXT on,
  * found and summarised by the listing's own machinery (windowed SEARCH,
- * envelope batches, one by one what those lose).  Flags of the older ones
- * come back with CHANGEDSINCE when the server keeps mod-sequences, else all
- * of them, in windows small enough for libcurl's 16 KB cut and checked:
- * a window whose answer may have been cut is asked again in halves.  What
+ * one FETCH of envelopes, one by one what that loses), all on the wire
+ * connection.  Flags of the older ones come back with CHANGEDSINCE when the
+ * server keeps mod-sequences, else all of them, in windows of FLAGS_BATCH
+ * and checked: a window that fails or lacks a message is asked again in
+ * halves.  What
  * was expunged is told by the survivors' UIDs, and only when they add up to
  * the server's count; when they do not, the folder's cache starts again
  * rather than losing rows of messages that are still there. */
