@@ -112,24 +112,29 @@ static int curl_fail(imap *im, CURLcode rc, const char *what, er_error *err)
     return er_error_set(err, code, "%s: %s", what, detail);
 }
 
-/* Common options of every transfer; the caller adds its own. */
-static void prepare(imap *im, const char *url, bool smtp)
+/* Common options of every transfer on handle h; the caller adds its own. */
+static void prepare_handle(imap *im, CURL *h, const char *url, bool smtp)
 {
     const er_curl_api *C = im->C;
-    C->easy_reset(im->easy);
+    C->easy_reset(h);
     im->errbuf[0] = '\0';
-    C->easy_setopt(im->easy, CURLOPT_URL, url);
-    C->easy_setopt(im->easy, CURLOPT_ERRORBUFFER, im->errbuf);
-    C->easy_setopt(im->easy, CURLOPT_NOSIGNAL, 1L);
-    C->easy_setopt(im->easy, CURLOPT_CONNECTTIMEOUT, CONNECT_S);
-    C->easy_setopt(im->easy, CURLOPT_TIMEOUT, TOTAL_S);
-    C->easy_setopt(im->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "imap,imaps");
+    C->easy_setopt(h, CURLOPT_URL, url);
+    C->easy_setopt(h, CURLOPT_ERRORBUFFER, im->errbuf);
+    C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_S);
+    C->easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_S);
+    C->easy_setopt(h, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "imap,imaps");
     if (!(smtp ? im->smtp_lo : im->imap_lo))
-        C->easy_setopt(im->easy, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+        C->easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (im->user)
-        C->easy_setopt(im->easy, CURLOPT_USERNAME, im->user);
+        C->easy_setopt(h, CURLOPT_USERNAME, im->user);
     if (im->password)
-        C->easy_setopt(im->easy, CURLOPT_PASSWORD, im->password);
+        C->easy_setopt(h, CURLOPT_PASSWORD, im->password);
+}
+
+static void prepare(imap *im, const char *url, bool smtp)
+{
+    prepare_handle(im, im->easy, url, smtp);
 }
 
 /* One IMAP command: custom (NULL: what the URL says) against url; the
@@ -218,14 +223,12 @@ static int wire_open(imap *im, er_error *err)
     im->wire = C->easy_init();
     if (!im->wire)
         return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
-    CURL *keep = im->easy;
-    im->easy = im->wire;
     char *url = er_xasprintf("%s/", im->imap_base);
-    prepare(im, url, false);
-    im->easy = keep;
+    prepare_handle(im, im->wire, url, false);
     free(url);
+    /* connect, TLS and login under prepare's deadlines; then the reader
+     * keeps its own (wire_wait) */
     C->easy_setopt(im->wire, CURLOPT_CONNECT_ONLY, 1L);
-    C->easy_setopt(im->wire, CURLOPT_TIMEOUT, 0L); /* the reader keeps its own deadline */
     CURLcode rc = C->easy_perform(im->wire);
     if (rc == CURLE_OK &&
         (C->easy_getinfo(im->wire, CURLINFO_ACTIVESOCKET, &im->wire_fd) != CURLE_OK ||
