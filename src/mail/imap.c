@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define READ_MAX      ((size_t)32 << 20) /* one message, or one command's answer */
@@ -207,8 +208,12 @@ static int wire_send(void *ud, const char *p, size_t len, er_error *err)
 
 static void wire_close(imap *im)
 {
+    /* libcurl logs out on cleanup and waits for the answer: not on a
+     * connection out of step or gone, where that could wait for minutes */
+    if (im->wire && im->conn.broken)
+        shutdown((int)im->wire_fd, SHUT_RDWR);
     if (im->wire)
-        im->C->easy_cleanup(im->wire); /* libcurl logs out */
+        im->C->easy_cleanup(im->wire);
     im->wire = NULL;
     er_imap_conn_release(&im->conn);
     free(im->selected);
@@ -797,14 +802,13 @@ static int summaries_one_by_one(imap *im, const char *folder, meta *all, size_t 
  * (NULL: every message, \Deleted ones too), at most limit, newest first.
  * A folder is searched in UID windows from the top down until limit
  * matched; a window without its "* SEARCH" line fails the whole. */
-static int newest_matches(imap *im, const char *url, const char *folder, const er_mail_query *q,
-                          size_t limit, unsigned long lowest, unsigned long below, meta **out,
-                          size_t *nout, er_error *err)
+static int newest_matches(imap *im, const char *folder, const er_mail_query *q, size_t limit,
+                          unsigned long lowest, unsigned long below, meta **out, size_t *nout,
+                          er_error *err)
 {
     er_buf cmd = ER_BUF_INIT, b;
     er_buf_init(&b, READ_MAX);
     int rc = 0;
-    (void)url;
     unsigned long next = below;
     if (!next) { /* examined afresh: its UIDNEXT now */
         rc = wire_examine(im, folder, err);
@@ -936,10 +940,9 @@ static int on_envelope(const char *resp, size_t len, void *ud, er_error *err)
  * the UID set is too long for one command line), nothing marked read,
  * read as it streams; what did not come (a parse failure) is fetched one
  * message at a time.  A message expunged meanwhile is left without an id. */
-static int summaries_of(imap *im, const char *url, const char *folder, meta *mt, size_t k,
-                        er_mail_summary *v, er_error *err)
+static int summaries_of(imap *im, const char *folder, meta *mt, size_t k, er_mail_summary *v,
+                        er_error *err)
 {
-    (void)url;
     listing l = {
         folder, mt, v, er_xcalloc(k ? k : 1, 1), k, er_xcalloc(k ? k : 1, sizeof(uid_at))
     };
@@ -984,14 +987,12 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
     size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
     mime_warm(im);
-    char *url = folder_url(im, folder, NULL);
     size_t k = 0;
     meta *mt = NULL;
-    int rc = newest_matches(im, url, folder, q, limit, 1, 0, &mt, &k, err);
+    int rc = newest_matches(im, folder, q, limit, 1, 0, &mt, &k, err);
     er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     if (!rc)
-        rc = summaries_of(im, url, folder, mt, k, v, err);
-    free(url);
+        rc = summaries_of(im, folder, mt, k, v, err);
     free(mt);
     size_t got = 0;
     for (size_t i = 0; i < k; i++) /* in order, without the vanished (expunged meanwhile) */
@@ -1264,7 +1265,7 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
 
 typedef struct flags_pass {
     imap *im;
-    const char *url, *folder;
+    const char *folder;
     int64_t modseq; /* CHANGEDSINCE, or 0: every message's flags */
     er_mail_delta *d;
 } flags_pass;
@@ -1356,16 +1357,15 @@ static int flags_of(const flags_pass *fp, unsigned long below, const meta *prese
 
 /* The summaries of the messages from first up to below, at most max of
  * them (the newest), into d. */
-static int fetch_new(imap *im, const char *url, const char *folder, unsigned long first,
-                     unsigned long below, size_t max, er_mail_delta *d, size_t *nfound,
-                     er_error *err)
+static int fetch_new(imap *im, const char *folder, unsigned long first, unsigned long below,
+                     size_t max, er_mail_delta *d, size_t *nfound, er_error *err)
 {
     meta *mt = NULL;
     size_t k = 0;
-    int rc = newest_matches(im, url, folder, NULL, max, first, below, &mt, &k, err);
+    int rc = newest_matches(im, folder, NULL, max, first, below, &mt, &k, err);
     er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     if (!rc)
-        rc = summaries_of(im, url, folder, mt, k, v, err);
+        rc = summaries_of(im, folder, mt, k, v, err);
     for (size_t i = 0; i < k; i++) {
         if (rc || !v[i].id) {
             er_mail_summary_release(&v[i]);
@@ -1408,22 +1408,21 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
         st.modseq == state->modseq)
         return 0; /* nothing arrived, left or changed */
     mime_warm(im);
-    char *url = folder_url(im, folder, NULL);
     bool complete = full ? (size_t)st.messages <= max : state->complete;
     size_t arrived = 0;
     unsigned long first = full ? 1 : (unsigned long)state->next;
-    rc = fetch_new(im, url, folder, first, (unsigned long)st.next, full ? max : SIZE_MAX, d,
-                   &arrived, err);
+    rc = fetch_new(im, folder, first, (unsigned long)st.next, full ? max : SIZE_MAX, d, &arrived,
+                   err);
     if (!rc && !full && state->next > 1) {
         /* flags of the messages cached before; and which of them are gone */
-        flags_pass fp = { im, url, folder, 0, d };
+        flags_pass fp = { im, folder, 0, d };
         bool condstore = st.modseq != 0 && state->modseq != 0;
         bool expunged = st.messages != state->count + (int64_t)arrived;
         meta *present = NULL;
         size_t np = 0;
         if (!condstore || expunged)
-            rc = newest_matches(im, url, folder, NULL, SIZE_MAX, 1, (unsigned long)state->next,
-                                &present, &np, err);
+            rc = newest_matches(im, folder, NULL, SIZE_MAX, 1, (unsigned long)state->next, &present,
+                                &np, err);
         if (!rc && present)
             qsort(present, np, sizeof *present, meta_by_uid);
         fp.modseq = condstore ? state->modseq : 0;
@@ -1441,7 +1440,7 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
             d->reset = true;
             memset(state, 0, sizeof *state);
             complete = (size_t)st.messages <= max;
-            rc = fetch_new(im, url, folder, 1, (unsigned long)st.next, max, d, &arrived, err);
+            rc = fetch_new(im, folder, 1, (unsigned long)st.next, max, d, &arrived, err);
         } else if (!rc && present) {
             d->prune = true;
             d->prune_below = state->next;
@@ -1453,7 +1452,6 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
         }
         free(present);
     }
-    free(url);
     if (rc)
         return rc;
     state->validity = st.validity;
