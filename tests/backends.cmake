@@ -86,6 +86,9 @@ if(ERRAND_WITH_REDIS)
         "ERRAND_TEST_FIXTURES=${CMAKE_CURRENT_SOURCE_DIR}/fixtures")
   set_tests_properties(backend.mail.gmail.redis PROPERTIES DEPENDS "${ERRAND_TEST_RESTARTERS}")
 endif()
+errand_backend_test(mail.imap_wire COMMAND test_imap_wire FIXTURES dovecot
+  ENV ${ERRAND_MAIL_TEST_ENV})
+set_tests_properties(backend.mail.imap_wire PROPERTIES RESOURCE_LOCK dovecot)
 errand_backend_test(e2e.mail_injection COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/e2e/t_mail_injection.sh
   FIXTURES dovecot ENV ${ERRAND_MAIL_TEST_ENV} ${E2E_ENV})
 set_tests_properties(backend.e2e.mail_injection PROPERTIES RESOURCE_LOCK dovecot)

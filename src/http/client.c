@@ -67,6 +67,8 @@ static const struct {
     SYM(url_cleanup),
     SYM(free),
     SYM(easy_perform),
+    SYM(easy_send),
+    SYM(easy_recv),
 };
 #undef SYM
 

@@ -38,6 +38,9 @@ typedef struct er_curl_api {
     void (*url_cleanup)(CURLU *u);
     void (*free)(void *p);
     CURLcode (*easy_perform)(CURL *e);
+    /* on a CURLOPT_CONNECT_ONLY connection: the IMAP backend's own reader */
+    CURLcode (*easy_send)(CURL *e, const void *p, size_t len, size_t *sent);
+    CURLcode (*easy_recv)(CURL *e, void *p, size_t len, size_t *got);
 } er_curl_api;
 
 /* Loads and initialises libcurl once (thread-safe).  BORROWED: valid for the

@@ -1,7 +1,12 @@
 /* imap.c — the IMAP/SMTP mail backend over libcurl.
  *
- * Reading goes through one easy handle per er_mail, so its IMAP connection
- * (and selected mailbox) is reused between commands.  libcurl hands literals
+ * Listing (STATUS, SEARCH, FETCH of flags, sizes and envelopes) goes over a
+ * connection libcurl opens and logs in (CURLOPT_CONNECT_ONLY, so its TLS,
+ * STARTTLS and authentication) on which errand sends the commands and reads
+ * the answers itself (imap_wire.h): one command for a whole range, read as
+ * it streams, where libcurl's custom commands cut an answer past 16 KB.  The
+ * rest goes through a second easy handle per er_mail, its IMAP connection
+ * (and selected mailbox) reused between commands.  libcurl hands literals
  * back only for its own FETCH form (URL ";UID=n;SECTION=…"), which uses
  * BODY[] and so marks a message read: the backend notes which messages were
  * unread first and clears \Seen again afterwards, so looking never changes a
@@ -10,38 +15,50 @@
  * (er_mail_check_url). */
 #include "errand/mail.h"
 #include "errand/alloc.h"
+#include "errand/imap_wire.h"
 #include "errand/log.h"
 #include "errand/mime.h"
 #include "errand/str.h"
 #include "../http/curl_api.h"
+#include "gmime_api.h"
 
 #include <ctype.h>
+#include <poll.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #define READ_MAX      ((size_t)32 << 20) /* one message, or one command's answer */
 #define CONNECT_S     15L
 #define TOTAL_S       120L
 #define DEFAULT_LIMIT 20
-/* Messages per UID FETCH: libcurl 7.88 hands back the lines of a custom
- * command's answer only while they fit its 16 KB receive buffer (measured: of
- * 300 "UID FLAGS RFC822.SIZE" lines 20 came back, of 300 envelopes 4), and
- * fails an answer whose lines add up past 300 KB.  The listing starts with
- * ENVELOPE_BATCH and sizes each next batch so its answer should come to
- * ENVELOPE_BYTES, from the bytes per message of the last one. */
-#define ENVELOPE_BATCH 12
-#define ENVELOPE_BYTES 10000
-#define ENVELOPE_MAX   64
-#define META_BATCH     100
-#define SEARCH_WINDOW  1500 /* UIDs per SEARCH: its one answer line stays under 16 KB */
+/* Messages per UID FETCH through libcurl (the fallback one message at a
+ * time): it hands back the lines of a custom command's answer only while
+ * they fit its 16 KB receive buffer. */
+#define META_BATCH 100
+/* UIDs per SEARCH: a search stops at the window that fills the limit, so a
+ * page of a large folder does not search all of it. */
+#define SEARCH_WINDOW 5000
+/* Characters of UID set per FETCH command: servers cap a command line
+ * (Dovecot at 64 KB). */
+#define SET_CHARS 16000
 
 typedef struct imap {
     er_mail base;
     const er_curl_api *C;
     CURL *easy;
+    /* the listing's own connection, opened on first use */
+    CURL *wire;
+    curl_socket_t wire_fd;
+    er_imap_conn conn;
+    char *selected;        /* the folder EXAMINEd there, or NULL */
+    unsigned long uidnext; /* its UIDNEXT when examined (0: not told) */
+    pthread_t warm;        /* loading GMime meanwhile (mime_warm) */
+    bool warming;
     char *imap_base; /* scheme://host[:port], no path */
     char *smtp_url;
     char *user, *password;
@@ -96,24 +113,29 @@ static int curl_fail(imap *im, CURLcode rc, const char *what, er_error *err)
     return er_error_set(err, code, "%s: %s", what, detail);
 }
 
-/* Common options of every transfer; the caller adds its own. */
-static void prepare(imap *im, const char *url, bool smtp)
+/* Common options of every transfer on handle h; the caller adds its own. */
+static void prepare_handle(imap *im, CURL *h, const char *url, bool smtp)
 {
     const er_curl_api *C = im->C;
-    C->easy_reset(im->easy);
+    C->easy_reset(h);
     im->errbuf[0] = '\0';
-    C->easy_setopt(im->easy, CURLOPT_URL, url);
-    C->easy_setopt(im->easy, CURLOPT_ERRORBUFFER, im->errbuf);
-    C->easy_setopt(im->easy, CURLOPT_NOSIGNAL, 1L);
-    C->easy_setopt(im->easy, CURLOPT_CONNECTTIMEOUT, CONNECT_S);
-    C->easy_setopt(im->easy, CURLOPT_TIMEOUT, TOTAL_S);
-    C->easy_setopt(im->easy, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "imap,imaps");
+    C->easy_setopt(h, CURLOPT_URL, url);
+    C->easy_setopt(h, CURLOPT_ERRORBUFFER, im->errbuf);
+    C->easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    C->easy_setopt(h, CURLOPT_CONNECTTIMEOUT, CONNECT_S);
+    C->easy_setopt(h, CURLOPT_TIMEOUT, TOTAL_S);
+    C->easy_setopt(h, CURLOPT_PROTOCOLS_STR, smtp ? "smtp,smtps" : "imap,imaps");
     if (!(smtp ? im->smtp_lo : im->imap_lo))
-        C->easy_setopt(im->easy, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+        C->easy_setopt(h, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
     if (im->user)
-        C->easy_setopt(im->easy, CURLOPT_USERNAME, im->user);
+        C->easy_setopt(h, CURLOPT_USERNAME, im->user);
     if (im->password)
-        C->easy_setopt(im->easy, CURLOPT_PASSWORD, im->password);
+        C->easy_setopt(h, CURLOPT_PASSWORD, im->password);
+}
+
+static void prepare(imap *im, const char *url, bool smtp)
+{
+    prepare_handle(im, im->easy, url, smtp);
 }
 
 /* One IMAP command: custom (NULL: what the URL says) against url; the
@@ -130,6 +152,192 @@ static int imap_do(imap *im, const char *url, const char *custom, er_buf *out, e
     if (rc != CURLE_OK)
         return curl_fail(im, rc, custom ? custom : "IMAP", err);
     return 0;
+}
+
+/* ---- the listing's connection ---- */
+
+static int quote(er_buf *b, const char *s, er_error *err);
+
+/* Waits until the wire's socket can be read (or written); the deadline is
+ * the one a whole libcurl transfer has, counted from the last progress. */
+static int wire_wait(imap *im, bool out, er_error *err)
+{
+    struct pollfd pfd = { .fd = (int)im->wire_fd, .events = out ? POLLOUT : POLLIN };
+    int n = poll(&pfd, 1, (int)(TOTAL_S * 1000));
+    if (n == 0)
+        return er_error_set(err, ER_ETIMEDOUT, "the IMAP server did not answer for %ld s", TOTAL_S);
+    if (n < 0)
+        return er_error_set(err, ER_EUNAVAIL, "IMAP connection: waiting failed");
+    return 0;
+}
+
+static int wire_recv(void *ud, char *buf, size_t cap, size_t *got, er_error *err)
+{
+    imap *im = ud;
+    for (;;) {
+        CURLcode rc = im->C->easy_recv(im->wire, buf, cap, got);
+        if (rc == CURLE_OK)
+            return 0; /* *got == 0: closed */
+        if (rc != CURLE_AGAIN)
+            return er_error_set(err, ER_EUNAVAIL, "IMAP connection: %s", im->C->easy_strerror(rc));
+        int w = wire_wait(im, false, err);
+        if (w)
+            return w;
+    }
+}
+
+static int wire_send(void *ud, const char *p, size_t len, er_error *err)
+{
+    imap *im = ud;
+    while (len) {
+        size_t sent = 0;
+        CURLcode rc = im->C->easy_send(im->wire, p, len, &sent);
+        if (rc == CURLE_AGAIN) {
+            int w = wire_wait(im, true, err);
+            if (w)
+                return w;
+            continue;
+        }
+        if (rc != CURLE_OK)
+            return er_error_set(err, ER_EUNAVAIL, "IMAP connection: %s", im->C->easy_strerror(rc));
+        p += sent;
+        len -= sent;
+    }
+    return 0;
+}
+
+static void wire_close(imap *im)
+{
+    /* libcurl logs out on cleanup and waits for the answer: not on a
+     * connection out of step or gone, where that could wait for minutes */
+    if (im->wire && im->conn.broken)
+        shutdown((int)im->wire_fd, SHUT_RDWR);
+    if (im->wire)
+        im->C->easy_cleanup(im->wire);
+    im->wire = NULL;
+    er_imap_conn_release(&im->conn);
+    free(im->selected);
+    im->selected = NULL;
+}
+
+/* Connects and logs in as every transfer does (prepare's options), then
+ * leaves the connection to the reader. */
+static int wire_open(imap *im, er_error *err)
+{
+    const er_curl_api *C = im->C;
+    im->wire = C->easy_init();
+    if (!im->wire)
+        return er_error_set(err, ER_EINTERNAL, "cannot create a libcurl handle");
+    char *url = er_xasprintf("%s/", im->imap_base);
+    prepare_handle(im, im->wire, url, false);
+    free(url);
+    /* connect, TLS and login under prepare's deadlines; then the reader
+     * keeps its own (wire_wait) */
+    C->easy_setopt(im->wire, CURLOPT_CONNECT_ONLY, 1L);
+    CURLcode rc = C->easy_perform(im->wire);
+    if (rc == CURLE_OK &&
+        (C->easy_getinfo(im->wire, CURLINFO_ACTIVESOCKET, &im->wire_fd) != CURLE_OK ||
+         im->wire_fd == CURL_SOCKET_BAD))
+        rc = CURLE_COULDNT_CONNECT;
+    if (rc != CURLE_OK) {
+        int code = curl_fail(im, rc, "IMAP", err);
+        C->easy_cleanup(im->wire);
+        im->wire = NULL;
+        return code;
+    }
+    er_imap_io io = { wire_recv, wire_send, im };
+    er_imap_conn_init(&im->conn, &io, READ_MAX);
+    return 0;
+}
+
+typedef struct examined {
+    unsigned long uidnext;
+} examined;
+
+static int on_examine(const char *resp, size_t len, void *ud, er_error *err)
+{
+    (void)err;
+    examined *x = ud;
+    const char *u = memmem(resp, len, "[UIDNEXT ", 9);
+    if (u)
+        x->uidnext = strtoul(u + 9, NULL, 10);
+    return 0;
+}
+
+static int wire_examine(imap *im, const char *folder, er_error *err);
+
+/* One command on the wire, in folder (EXAMINEd first unless it is the one
+ * there; NULL: none needed).  A connection the server dropped while idle
+ * (its autologout) is opened again once, when nothing of the answer came. */
+static int wire_command(imap *im, const char *folder, const char *cmd, er_imap_response_fn fn,
+                        void *ud, er_error *err)
+{
+    int rc = 0;
+    if (folder && (!im->selected || strcmp(im->selected, folder) != 0) &&
+        (rc = wire_examine(im, folder, err)) != 0)
+        return rc;
+    for (int attempt = 0; attempt < 2; attempt++) {
+        bool fresh = im->wire == NULL;
+        if (fresh && (rc = wire_open(im, err)) != 0)
+            return rc;
+        if (fresh && folder) { /* a new connection has nothing selected */
+            er_buf ex = ER_BUF_INIT;
+            er_buf_puts(&ex, "EXAMINE ");
+            rc = quote(&ex, folder, err);
+            if (!rc)
+                rc = er_imap_command(&im->conn, er_buf_cstr(&ex), NULL, NULL, err);
+            er_buf_release(&ex);
+            if (!rc)
+                im->selected = er_xstrdup(folder);
+        }
+        if (!rc)
+            rc = er_imap_command(&im->conn, cmd, fn, ud, err);
+        if (rc && im->conn.broken) {
+            bool retry = !fresh && im->conn.delivered == 0 && rc == ER_EUNAVAIL;
+            wire_close(im);
+            if (retry) {
+                er_log(ER_LOG_DEBUG, "mail", "IMAP connection lost while idle: opening it again");
+                continue;
+            }
+        }
+        return rc;
+    }
+    return rc;
+}
+
+/* Selects folder read-only on the wire (looking never changes a mailbox),
+ * noting its UIDNEXT. */
+static int wire_examine(imap *im, const char *folder, er_error *err)
+{
+    free(im->selected);
+    im->selected = NULL;
+    er_buf ex = ER_BUF_INIT;
+    er_buf_puts(&ex, "EXAMINE ");
+    int rc = quote(&ex, folder, err);
+    examined x = { 0 };
+    if (!rc)
+        rc = wire_command(im, NULL, er_buf_cstr(&ex), on_examine, &x, err);
+    er_buf_release(&ex);
+    if (!rc) {
+        im->selected = er_xstrdup(folder);
+        im->uidnext = x.uidnext;
+    }
+    return rc;
+}
+
+static int on_collect(const char *resp, size_t len, void *ud, er_error *err)
+{
+    er_buf *out = ud;
+    if (er_buf_append(out, resp, len) || er_buf_puts(out, "\r\n"))
+        return er_error_set(err, ER_ETOOBIG, "the IMAP answer is over %zu bytes", out->max);
+    return 0;
+}
+
+/* One command on the wire, its untagged answer as text into out (as
+ * imap_do gives it). */
+static int wire_do(imap *im, const char *folder, const char *cmd, er_buf *out, er_error *err)
+{
+    return wire_command(im, folder, cmd, on_collect, out, err);
 }
 
 /* Mailbox names go into URL paths: percent-encode all but unreserved bytes. */
@@ -193,9 +401,29 @@ static int check_flags(const char *flags, er_error *err)
 
 /* ---- open / close ---- */
 
+/* A listing decodes its headers with GMime, whose loading (dlopen of it
+ * and GLib, g_mime_init: tens of milliseconds) overlaps the connection,
+ * login and search when it starts in a thread of its own; the first decode
+ * waits for it (er_gmime_load runs once). */
+static void *load_mime(void *unused)
+{
+    (void)unused;
+    er_gmime_load(NULL);
+    return NULL;
+}
+
+static void mime_warm(imap *im)
+{
+    if (!im->warming)
+        im->warming = pthread_create(&im->warm, NULL, load_mime, NULL) == 0;
+}
+
 static void imap_close(er_mail *m)
 {
     imap *im = as_imap(m);
+    if (im->warming)
+        pthread_join(im->warm, NULL);
+    wire_close(im);
     if (im->easy)
         im->C->easy_cleanup(im->easy);
 
@@ -525,164 +753,7 @@ static void uid_set(er_buf *b, const meta *m, size_t n)
     free(v);
 }
 
-/* A cursor over one FETCH line.  cut: the line ended where a literal began
- * (libcurl hands back only the lines of an answer, not literals). */
-typedef struct cursor {
-    const char *p, *end;
-    bool cut, bad;
-} cursor;
-
-static void skip_sp(cursor *c)
-{
-    while (c->p < c->end && *c->p == ' ')
-        c->p++;
-}
-
-/* An nstring: NIL, or a quoted string into out (unescaped); a literal cuts. */
-static void nstring(cursor *c, er_buf *out)
-{
-    skip_sp(c);
-    if (c->end - c->p >= 3 && strncasecmp(c->p, "NIL", 3) == 0) {
-        c->p += 3;
-        return;
-    }
-    if (c->p < c->end && *c->p == '{') {
-        c->cut = true;
-        return;
-    }
-    if (c->p >= c->end || *c->p != '"') {
-        c->bad = true;
-        return;
-    }
-    for (c->p++; c->p < c->end && *c->p != '"'; c->p++) {
-        if (*c->p == '\\' && c->p + 1 < c->end)
-            c->p++;
-        if (out)
-            er_buf_putc(out, *c->p);
-    }
-    if (c->p >= c->end)
-        c->bad = true;
-    else
-        c->p++;
-}
-
-static bool expect(cursor *c, char ch)
-{
-    skip_sp(c);
-    if (c->p < c->end && *c->p == ch) {
-        c->p++;
-        return true;
-    }
-    if (c->p < c->end && *c->p == '{')
-        c->cut = true;
-    else
-        c->bad = true;
-    return false;
-}
-
-/* An envelope address list, as header text: "Name" <box@host>, … (RFC 2047
- * words are left for GMime to decode, outside quotes). */
-static void addresses(cursor *c, er_buf *out)
-{
-    skip_sp(c);
-    if (c->end - c->p >= 3 && strncasecmp(c->p, "NIL", 3) == 0) {
-        c->p += 3;
-        return;
-    }
-    if (!expect(c, '('))
-        return;
-    for (skip_sp(c); !c->cut && !c->bad && c->p < c->end && *c->p == '(';) {
-        er_buf name = ER_BUF_INIT, box = ER_BUF_INIT, host = ER_BUF_INIT;
-        c->p++;
-        nstring(c, &name);
-        nstring(c, NULL); /* source route */
-        nstring(c, &box);
-        nstring(c, &host);
-        expect(c, ')');
-        if (!c->cut && !c->bad && box.len && host.len) { /* not a group marker */
-            if (out->len)
-                er_buf_puts(out, ", ");
-            if (name.len && strstr(er_buf_cstr(&name), "=?"))
-                er_buf_printf(out, "%s ", er_buf_cstr(&name));
-            else if (name.len) {
-                er_buf_putc(out, '"');
-                for (size_t i = 0; i < name.len; i++) {
-                    if (name.ptr[i] == '"' || name.ptr[i] == '\\')
-                        er_buf_putc(out, '\\');
-                    er_buf_putc(out, name.ptr[i]);
-                }
-                er_buf_puts(out, "\" ");
-            }
-            er_buf_printf(out, "<%s@%s>", er_buf_cstr(&box), er_buf_cstr(&host));
-        }
-        er_buf_release(&name);
-        er_buf_release(&box);
-        er_buf_release(&host);
-        skip_sp(c);
-    }
-    expect(c, ')');
-}
-
-/* The summary of one "* n FETCH (UID u FLAGS (…) RFC822.SIZE s ENVELOPE (…))"
- * line into the entry of mt with its UID; false when the line cannot be
- * used whole (a literal, or not in that order): the caller falls back. */
-static bool envelope_line(const char *line, size_t len, const char *folder, meta *mt,
-                          er_mail_summary *v, unsigned char *done, size_t n)
-{
-    const char *env = memmem(line, len, "ENVELOPE (", 10);
-    meta got;
-    if (!env || !memmem(line, (size_t)(env - line), "FLAGS (", 7) || !meta_line(line, len, &got))
-        return false;
-    size_t i = 0;
-    while (i < n && mt[i].uid != got.uid)
-        i++;
-    if (i == n)
-        return false;
-    if (done[i]) { /* twice: one of them came out of a literal; trust neither */
-        done[i] = 2;
-        return false;
-    }
-    unsigned long uid = got.uid;
-    mt[i] = got;
-    cursor c = { .p = env + 9, .end = line + len };
-    er_buf date = ER_BUF_INIT, subject = ER_BUF_INIT, from = ER_BUF_INIT, to = ER_BUF_INIT,
-           mid = ER_BUF_INIT;
-    expect(&c, '(');
-    nstring(&c, &date);
-    nstring(&c, &subject);
-    er_buf skip = ER_BUF_INIT;
-    addresses(&c, &from);
-    addresses(&c, &skip); /* sender */
-    addresses(&c, &skip); /* reply-to */
-    addresses(&c, &to);
-    addresses(&c, &skip); /* cc */
-    addresses(&c, &skip); /* bcc */
-    er_buf_release(&skip);
-    nstring(&c, NULL); /* in-reply-to */
-    nstring(&c, &mid);
-    expect(&c, ')');
-    bool ok = !c.cut && !c.bad;
-    if (ok) {
-        er_buf h = ER_BUF_INIT;
-        er_buf_printf(&h, "From: %s\r\nTo: %s\r\nSubject: %s\r\nDate: %s\r\nMessage-ID: %s\r\n\r\n",
-                      er_buf_cstr(&from), er_buf_cstr(&to), er_buf_cstr(&subject),
-                      er_buf_cstr(&date), er_buf_cstr(&mid));
-        er_mail_summary *s = &v[i];
-        s->id = er_xasprintf("%s:%lu", folder, uid);
-        s->unread = !mt[i].seen;
-        s->size = mt[i].size;
-        er_mime_summary(h.ptr, h.len, &s->from, &s->to, &s->subject, &s->date, &s->message_id);
-        er_buf_release(&h);
-        done[i] = 1;
-    }
-    er_buf_release(&date);
-    er_buf_release(&subject);
-    er_buf_release(&from);
-    er_buf_release(&to);
-    er_buf_release(&mid);
-    return ok;
-}
-/* The summaries of the messages envelope_line could not read, one message
+/* The summaries of the messages the envelopes did not give, one message
  * at a time: flags and sizes (into all), then BODY[HEADER] (which marks a
  * message read, so unread ones are made unread again). */
 static int summaries_one_by_one(imap *im, const char *folder, meta *all, size_t n,
@@ -729,25 +800,19 @@ static int summaries_one_by_one(imap *im, const char *folder, meta *all, size_t 
 
 /* The UIDs from lowest up to below (0: the folder's UIDNEXT) that match q
  * (NULL: every message, \Deleted ones too), at most limit, newest first.
- * SEARCH answers in one line, which libcurl cuts past 16 KB (a few thousand
- * UIDs), so a folder is searched in UID windows from the top down until
- * limit matched; a window without its "* SEARCH" line fails the whole. */
-static int newest_matches(imap *im, const char *url, const char *folder, const er_mail_query *q,
-                          size_t limit, unsigned long lowest, unsigned long below, meta **out,
-                          size_t *nout, er_error *err)
+ * A folder is searched in UID windows from the top down until limit
+ * matched; a window without its "* SEARCH" line fails the whole. */
+static int newest_matches(imap *im, const char *folder, const er_mail_query *q, size_t limit,
+                          unsigned long lowest, unsigned long below, meta **out, size_t *nout,
+                          er_error *err)
 {
     er_buf cmd = ER_BUF_INIT, b;
     er_buf_init(&b, READ_MAX);
     int rc = 0;
     unsigned long next = below;
-    if (!next) {
-        er_buf_puts(&cmd, "STATUS ");
-        rc = quote(&cmd, folder, err);
-        er_buf_puts(&cmd, " (UIDNEXT)");
-        if (!rc && imap_do(im, url, er_buf_cstr(&cmd), &b, &(er_error){ 0 }) == 0) {
-            const char *u = strstr(er_buf_cstr(&b), "UIDNEXT ");
-            next = u ? strtoul(u + 8, NULL, 10) : 0;
-        }
+    if (!next) { /* examined afresh: its UIDNEXT now */
+        rc = wire_examine(im, folder, err);
+        next = rc ? 0 : im->uidnext;
     }
     if (lowest < 1)
         lowest = 1;
@@ -773,7 +838,7 @@ static int newest_matches(imap *im, const char *url, const char *folder, const e
         else if (!rc)
             er_buf_printf(&cmd, " UID %lu:%lu", low, high);
         if (!rc)
-            rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+            rc = wire_do(im, folder, er_buf_cstr(&cmd), &b, err);
         if (!rc && !strstr(er_buf_cstr(&b), "* SEARCH"))
             rc = er_error_set(err, ER_EPROTO, "the IMAP server's SEARCH in '%s' came back empty",
                               folder);
@@ -804,61 +869,113 @@ static int newest_matches(imap *im, const char *url, const char *folder, const e
     return 0;
 }
 
-/* The summaries of the k messages of mt into v (flags and sizes into mt):
- * UID FETCH of flags, size and ENVELOPE in ranges, nothing marked read,
- * decoded by GMime; what that cannot carry (literals: 8-bit or multi-line
- * header values, or lines libcurl lost) is fetched one message at a time.
- * A message expunged meanwhile is left without an id. */
-static int summaries_of(imap *im, const char *url, const char *folder, meta *mt, size_t k,
-                        er_mail_summary *v, er_error *err)
+typedef struct uid_at {
+    unsigned long uid;
+    size_t i; /* in the listing's order */
+} uid_at;
+
+/* What one listing's FETCH answers go into: mt, v and done (1: summarised)
+ * of k messages; by_uid: where each UID is, in UID order. */
+typedef struct listing {
+    const char *folder;
+    meta *mt;
+    er_mail_summary *v;
+    unsigned char *done;
+    size_t k;
+    uid_at *by_uid;
+} listing;
+
+static int uid_at_cmp(const void *a, const void *b)
 {
-    er_buf cmd = ER_BUF_INIT, b;
-    er_buf_init(&b, READ_MAX);
-    unsigned char *done = er_xcalloc(k ? k : 1, 1);
+    unsigned long x = ((const uid_at *)a)->uid, y = ((const uid_at *)b)->uid;
+    return x < y ? -1 : x > y;
+}
+
+static size_t listing_find(const listing *l, unsigned long uid)
+{
+    size_t lo = 0, hi = l->k;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        unsigned long u = l->by_uid[mid].uid;
+        if (u == uid)
+            return l->by_uid[mid].i;
+        if (u < uid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return SIZE_MAX;
+}
+
+/* One "* n FETCH (UID FLAGS RFC822.SIZE ENVELOPE)" response into its
+ * message's summary, decoded by GMime; other responses (an EXPUNGE, a flag
+ * change of another message) pass by. */
+static int on_envelope(const char *resp, size_t len, void *ud, er_error *err)
+{
+    (void)err;
+    listing *l = ud;
+    er_imap_fetch f;
+    if (er_imap_fetch_parse(resp, len, &f) == 1 && f.header && f.has_flags) {
+        size_t i = listing_find(l, f.uid);
+        if (i != SIZE_MAX) {
+            er_mail_summary *s = &l->v[i];
+            er_mail_summary_release(s);
+            l->mt[i].seen = f.seen;
+            l->mt[i].deleted = f.deleted;
+            l->mt[i].size = f.size;
+            s->id = er_xasprintf("%s:%lu", l->folder, f.uid);
+            s->unread = !f.seen;
+            s->size = f.size;
+            er_mime_summary(f.header, strlen(f.header), &s->from, &s->to, &s->subject, &s->date,
+                            &s->message_id);
+            l->done[i] = 1;
+        }
+    }
+    er_imap_fetch_release(&f);
+    return 0;
+}
+
+/* The summaries of the k messages of mt into v (flags and sizes into mt):
+ * one UID FETCH of flags, size and ENVELOPE for them all (more only when
+ * the UID set is too long for one command line), nothing marked read,
+ * read as it streams; what did not come (a parse failure) is fetched one
+ * message at a time.  A message expunged meanwhile is left without an id. */
+static int summaries_of(imap *im, const char *folder, meta *mt, size_t k, er_mail_summary *v,
+                        er_error *err)
+{
+    listing l = {
+        folder, mt, v, er_xcalloc(k ? k : 1, 1), k, er_xcalloc(k ? k : 1, sizeof(uid_at))
+    };
+    for (size_t i = 0; i < k; i++)
+        l.by_uid[i] = (uid_at){ mt[i].uid, i };
+    qsort(l.by_uid, k, sizeof *l.by_uid, uid_at_cmp);
     int rc = 0;
-    /* In batches small enough for libcurl (ENVELOPE_BYTES); a line lost
-     * anyway leaves its message to summaries_one_by_one. */
-    size_t batch = ENVELOPE_BATCH;
-    for (size_t at = 0, nb = 0; !rc && at < k; at += nb) {
-        nb = k - at < batch ? k - at : batch;
-        er_buf set = ER_BUF_INIT;
-        uid_set(&set, mt + at, nb);
-        er_buf_printf(&cmd, "UID FETCH %s (UID FLAGS RFC822.SIZE ENVELOPE)", er_buf_cstr(&set));
-        er_buf_release(&set);
-        er_buf_reset(&b);
-        er_error berr = { 0 };
-        int brc = imap_do(im, url, er_buf_cstr(&cmd), &b, &berr);
-        er_buf_release(&cmd);
-        if (brc == ER_EAUTH || brc == ER_EUNAVAIL || brc == ER_ETIMEDOUT) {
-            rc = er_error_set(err, brc, "%s", berr.msg);
-            break;
+    er_buf cmd = ER_BUF_INIT;
+    for (size_t at = 0; !rc && at < k;) {
+        /* ranges of consecutive UIDs, as many as fit one command line */
+        er_buf_reset(&cmd);
+        er_buf_puts(&cmd, "UID FETCH ");
+        size_t base = cmd.len;
+        while (at < k && cmd.len - base < SET_CHARS) {
+            unsigned long first = l.by_uid[at].uid, last = first;
+            while (at + 1 < k && l.by_uid[at + 1].uid <= last + 1)
+                last = l.by_uid[++at].uid;
+            at++;
+            if (cmd.len > base)
+                er_buf_putc(&cmd, ',');
+            if (last > first)
+                er_buf_printf(&cmd, "%lu:%lu", first, last);
+            else
+                er_buf_printf(&cmd, "%lu", first);
         }
-        /* another failure (an answer too large): those go one by one */
-        for (const char *p = er_buf_cstr(&b); !brc && (p = strstr(p, " FETCH (")) != NULL;) {
-            const char *nl = strchr(p, '\n');
-            size_t len = nl ? (size_t)(nl - p) : strlen(p);
-            while (len && (p[len - 1] == '\r'))
-                len--;
-            envelope_line(p, len, folder, mt + at, v + at, done + at, nb);
-            p = nl ? nl + 1 : p + len;
-        }
-        size_t got = 0;
-        for (size_t i = at; i < at + nb; i++)
-            got += done[i] == 1;
-        if (brc || got < nb) /* lines lost: smaller from now on */
-            batch = batch / 2 ? batch / 2 : 1;
-        else if (b.len)
-            batch = ENVELOPE_BYTES / (b.len / nb + 1);
-        batch = batch < 1 ? 1 : batch > ENVELOPE_MAX ? ENVELOPE_MAX : batch;
+        er_buf_puts(&cmd, " (UID FLAGS RFC822.SIZE ENVELOPE)");
+        rc = wire_command(im, folder, er_buf_cstr(&cmd), on_envelope, &l, err);
     }
-    if (!rc && k) {
-        for (size_t i = 0; i < k; i++)
-            if (done[i] == 2) /* seen twice: drop what was read, fetch it alone */
-                er_mail_summary_release(&v[i]);
-        rc = summaries_one_by_one(im, folder, mt, k, done, v, err);
-    }
-    er_buf_release(&b);
-    free(done);
+    er_buf_release(&cmd);
+    if (!rc && k)
+        rc = summaries_one_by_one(im, folder, mt, k, l.done, v, err);
+    free(l.done);
+    free(l.by_uid);
     return rc;
 }
 
@@ -869,14 +986,13 @@ static int imap_search(er_mail *m, const er_mail_query *q, er_mail_summary **out
     imap *im = as_imap(m);
     const char *folder = er_str_empty(q->folder) ? "INBOX" : q->folder;
     size_t limit = q->limit ? q->limit : DEFAULT_LIMIT;
-    char *url = folder_url(im, folder, NULL);
+    mime_warm(im);
     size_t k = 0;
     meta *mt = NULL;
-    int rc = newest_matches(im, url, folder, q, limit, 1, 0, &mt, &k, err);
+    int rc = newest_matches(im, folder, q, limit, 1, 0, &mt, &k, err);
     er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     if (!rc)
-        rc = summaries_of(im, url, folder, mt, k, v, err);
-    free(url);
+        rc = summaries_of(im, folder, mt, k, v, err);
     free(mt);
     size_t got = 0;
     for (size_t i = 0; i < k; i++) /* in order, without the vanished (expunged meanwhile) */
@@ -1082,10 +1198,11 @@ static int imap_send(er_mail *m, const char *from, const er_strv *rcpts, const c
  * STATUS gives UIDVALIDITY, UIDNEXT, MESSAGES and (CONDSTORE) HIGHESTMODSEQ
  * without selecting.  New messages are the UIDs from the last UIDNEXT on,
  * found and summarised by the listing's own machinery (windowed SEARCH,
- * envelope batches, one by one what those lose).  Flags of the older ones
- * come back with CHANGEDSINCE when the server keeps mod-sequences, else all
- * of them, in windows small enough for libcurl's 16 KB cut and checked:
- * a window whose answer may have been cut is asked again in halves.  What
+ * one FETCH of envelopes, one by one what that loses), all on the wire
+ * connection.  Flags of the older ones come back with CHANGEDSINCE when the
+ * server keeps mod-sequences, else all of them, in windows of FLAGS_BATCH
+ * and checked: a window that fails or lacks a message is asked again in
+ * halves.  What
  * was expunged is told by the survivors' UIDs, and only when they add up to
  * the server's count; when they do not, the folder's cache starts again
  * rather than losing rows of messages that are still there. */
@@ -1104,19 +1221,22 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
 {
     er_buf b, cmd = ER_BUF_INIT;
     er_buf_init(&b, READ_MAX);
-    char *url = er_xasprintf("%s/", im->imap_base);
     er_buf_puts(&cmd, "STATUS ");
     int rc = quote(&cmd, folder, err);
     size_t base = cmd.len;
     er_buf_puts(&cmd, " (UIDVALIDITY UIDNEXT MESSAGES HIGHESTMODSEQ)");
+    /* STATUS of the folder examined on the wire tells that session's view,
+     * which moves on (to mail added meanwhile) only at a command there */
+    if (!rc && im->selected && strcmp(im->selected, folder) == 0)
+        rc = wire_do(im, folder, "NOOP", &b, err);
     if (!rc) {
         er_error e = { 0 };
-        rc = imap_do(im, url, er_buf_cstr(&cmd), &b, &e);
+        rc = wire_do(im, NULL, er_buf_cstr(&cmd), &b, &e);
         if (rc) { /* no CONDSTORE: ask again without the mod-sequence */
             cmd.len = base;
             er_buf_puts(&cmd, " (UIDVALIDITY UIDNEXT MESSAGES)");
             b.len = 0;
-            rc = imap_do(im, url, er_buf_cstr(&cmd), &b, err);
+            rc = wire_do(im, NULL, er_buf_cstr(&cmd), &b, err);
         }
     }
     const char *line = rc ? NULL : strstr(er_buf_cstr(&b), "* STATUS ");
@@ -1132,22 +1252,20 @@ static int folder_status_of(imap *im, const char *folder, folder_status *st, er_
             rc =
                 er_error_set(err, ER_EPROTO, "the IMAP server's STATUS of '%s' lacks UIDs", folder);
     }
-    free(url);
     er_buf_release(&b);
     er_buf_release(&cmd);
     return rc;
 }
 
-/* Lines per flags window.  libcurl 7.88 fails ("Too large response
- * headers") or drops lines of an answer of a couple of hundred short FETCH
- * lines (measured against Dovecot: 120 whole, 201 failed); a window that
- * fails that way, or answers with more lines than this, is asked again in
+/* Messages per flags window: each answer is read whole (imap_wire.h), the
+ * windows only bound its size.  A window that fails otherwise than by the
+ * connection, or answers with more lines than this, is asked again in
  * halves. */
-#define FLAGS_BATCH 100
+#define FLAGS_BATCH 5000
 
 typedef struct flags_pass {
     imap *im;
-    const char *url, *folder;
+    const char *folder;
     int64_t modseq; /* CHANGEDSINCE, or 0: every message's flags */
     er_mail_delta *d;
 } flags_pass;
@@ -1163,7 +1281,7 @@ static int flags_window(const flags_pass *fp, unsigned long lo, unsigned long hi
                                           hi, (long long)fp->modseq)
                            : er_xasprintf("UID FETCH %lu:%lu (UID FLAGS)", lo, hi);
     er_error werr = { 0 };
-    int rc = imap_do(fp->im, fp->url, cmd, &b, &werr);
+    int rc = wire_do(fp->im, fp->folder, cmd, &b, &werr);
     free(cmd);
     bool whole = rc == 0;
     if (rc == ER_EAUTH || rc == ER_EUNAVAIL || rc == ER_ETIMEDOUT || (rc && lo == hi)) {
@@ -1239,16 +1357,15 @@ static int flags_of(const flags_pass *fp, unsigned long below, const meta *prese
 
 /* The summaries of the messages from first up to below, at most max of
  * them (the newest), into d. */
-static int fetch_new(imap *im, const char *url, const char *folder, unsigned long first,
-                     unsigned long below, size_t max, er_mail_delta *d, size_t *nfound,
-                     er_error *err)
+static int fetch_new(imap *im, const char *folder, unsigned long first, unsigned long below,
+                     size_t max, er_mail_delta *d, size_t *nfound, er_error *err)
 {
     meta *mt = NULL;
     size_t k = 0;
-    int rc = newest_matches(im, url, folder, NULL, max, first, below, &mt, &k, err);
+    int rc = newest_matches(im, folder, NULL, max, first, below, &mt, &k, err);
     er_mail_summary *v = er_xcalloc(k ? k : 1, sizeof *v);
     if (!rc)
-        rc = summaries_of(im, url, folder, mt, k, v, err);
+        rc = summaries_of(im, folder, mt, k, v, err);
     for (size_t i = 0; i < k; i++) {
         if (rc || !v[i].id) {
             er_mail_summary_release(&v[i]);
@@ -1290,22 +1407,22 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
     if (!full && st.next == state->next && st.messages == state->count && st.modseq != 0 &&
         st.modseq == state->modseq)
         return 0; /* nothing arrived, left or changed */
-    char *url = folder_url(im, folder, NULL);
+    mime_warm(im);
     bool complete = full ? (size_t)st.messages <= max : state->complete;
     size_t arrived = 0;
     unsigned long first = full ? 1 : (unsigned long)state->next;
-    rc = fetch_new(im, url, folder, first, (unsigned long)st.next, full ? max : SIZE_MAX, d,
-                   &arrived, err);
+    rc = fetch_new(im, folder, first, (unsigned long)st.next, full ? max : SIZE_MAX, d, &arrived,
+                   err);
     if (!rc && !full && state->next > 1) {
         /* flags of the messages cached before; and which of them are gone */
-        flags_pass fp = { im, url, folder, 0, d };
+        flags_pass fp = { im, folder, 0, d };
         bool condstore = st.modseq != 0 && state->modseq != 0;
         bool expunged = st.messages != state->count + (int64_t)arrived;
         meta *present = NULL;
         size_t np = 0;
         if (!condstore || expunged)
-            rc = newest_matches(im, url, folder, NULL, SIZE_MAX, 1, (unsigned long)state->next,
-                                &present, &np, err);
+            rc = newest_matches(im, folder, NULL, SIZE_MAX, 1, (unsigned long)state->next, &present,
+                                &np, err);
         if (!rc && present)
             qsort(present, np, sizeof *present, meta_by_uid);
         fp.modseq = condstore ? state->modseq : 0;
@@ -1323,7 +1440,7 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
             d->reset = true;
             memset(state, 0, sizeof *state);
             complete = (size_t)st.messages <= max;
-            rc = fetch_new(im, url, folder, 1, (unsigned long)st.next, max, d, &arrived, err);
+            rc = fetch_new(im, folder, 1, (unsigned long)st.next, max, d, &arrived, err);
         } else if (!rc && present) {
             d->prune = true;
             d->prune_below = state->next;
@@ -1335,7 +1452,6 @@ static int imap_refresh(er_mail *m, const char *folder, er_mail_sync *state, siz
         }
         free(present);
     }
-    free(url);
     if (rc)
         return rc;
     state->validity = st.validity;
