@@ -40,6 +40,11 @@ void er_guard_proxy_set_refuse(er_guard_proxy *p, er_guard_proxy_refuse_fn fn, v
 /* Copies the first refusal since the last call into out ("" when none) and
  * forgets it; returns whether there was one. */
 bool er_guard_proxy_take_refusal(er_guard_proxy *p, char *out, size_t n);
+/* Whether a request for page_url — or, for an https:// page, a tunnel to its
+ * host and port — was refused since the last er_guard_proxy_take_refusal:
+ * how a caller tells that the document itself (not one of its
+ * subresources) was stopped.  msg gets the refusal. */
+bool er_guard_proxy_refused_url(er_guard_proxy *p, const char *page_url, char *msg, size_t n);
 /* How many connections were refused since the start (for tests). */
 long er_guard_proxy_refused(er_guard_proxy *p);
 /* Closes the listener and every open connection, then frees; accepts NULL. */

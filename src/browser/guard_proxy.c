@@ -24,6 +24,7 @@
 #define HEAD_TIMEOUT_MS 30000
 #define CONNECT_TIMEOUT 10000
 #define MAX_FDS         512 /* open sockets, both sides of every connection */
+#define RECENT          16  /* refusals kept for er_guard_proxy_refused_url */
 
 struct er_guard_proxy {
     int listen_fd, wake[2], port;
@@ -38,6 +39,11 @@ struct er_guard_proxy {
     int fds[MAX_FDS]; /* open sockets, shut down by stop; -1: free slot */
     char refusal[256];
     long refused;
+    struct {
+        char key[512]; /* url_key() of what was refused */
+        char msg[256];
+    } recent[RECENT];
+    int nrecent;
 };
 
 typedef struct conn {
@@ -215,9 +221,31 @@ static int guarded_connect(er_guard_proxy *p, const char *host, const char *port
     return fd;
 }
 
+/* What a refusal is found by: an http:// URL without its fragment, or
+ * "https://host:port/" (the port written even when it is 443) — all that a
+ * tunnel shows of an https:// page. */
+static void url_key(const char *url, char *out, size_t n)
+{
+    if (strncasecmp(url, "https://", 8) == 0) {
+        const char *auth = url + 8;
+        size_t alen = strcspn(auth, "/?#");
+        const char *close = memchr(auth, ']', alen);
+        const char *colon =
+            memchr(close ? close : auth, ':', alen - (size_t)((close ? close : auth) - auth));
+        snprintf(out, n, "https://%.*s%s/", (int)alen, auth, colon ? "" : ":443");
+    } else {
+        snprintf(out, n, "%.*s", (int)strcspn(url, "#"), url);
+    }
+    for (char *c = out; *c; c++)
+        *c = (char)(*c >= 'A' && *c <= 'Z' ? *c - 'A' + 'a' : *c);
+}
+
 static void note_refusal(er_guard_proxy *p, const char *url, const char *msg)
 {
     pthread_mutex_lock(&p->lock);
+    int slot = p->nrecent++ % RECENT;
+    url_key(url, p->recent[slot].key, sizeof p->recent[slot].key);
+    er_strlcpy(p->recent[slot].msg, msg, sizeof p->recent[slot].msg);
     p->refused++;
     if (!p->refusal[0])
         snprintf(p->refusal, sizeof p->refusal, "%s", msg);
@@ -490,8 +518,24 @@ bool er_guard_proxy_take_refusal(er_guard_proxy *p, char *out, size_t n)
     bool had = p->refusal[0] != '\0';
     er_strlcpy(out, p->refusal, n);
     p->refusal[0] = '\0';
+    p->nrecent = 0;
     pthread_mutex_unlock(&p->lock);
     return had;
+}
+
+bool er_guard_proxy_refused_url(er_guard_proxy *p, const char *page_url, char *msg, size_t n)
+{
+    char key[512];
+    url_key(page_url, key, sizeof key);
+    bool hit = false;
+    pthread_mutex_lock(&p->lock);
+    for (int i = 0; i < p->nrecent && i < RECENT && !hit; i++)
+        if (strcmp(p->recent[i].key, key) == 0) {
+            er_strlcpy(msg, p->recent[i].msg, n);
+            hit = true;
+        }
+    pthread_mutex_unlock(&p->lock);
+    return hit;
 }
 
 long er_guard_proxy_refused(er_guard_proxy *p)

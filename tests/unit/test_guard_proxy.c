@@ -124,6 +124,15 @@ static void test_allowed_and_refused(void)
     CHECK(refused(a, "fd00::1"));
     free(a);
     CHECK(er_guard_proxy_refused(p) == 4);
+    CHECK(er_guard_proxy_refused_url(p, "http://10.1.2.3:8080/admin#x", msg, sizeof msg) &&
+          strstr(msg, "10.1.2.3"));
+    /* taken before: forgotten */
+    CHECK(!er_guard_proxy_refused_url(p, "http://169.254.169.254/latest/meta-data/", msg,
+                                      sizeof msg));
+    CHECK(er_guard_proxy_refused_url(p, "https://169.254.169.254/any/page", msg, sizeof msg));
+    CHECK(er_guard_proxy_refused_url(p, "https://[FD00::1]:443/", msg, sizeof msg));
+    CHECK(!er_guard_proxy_refused_url(p, "http://169.254.169.254/other", msg, sizeof msg));
+    CHECK(!er_guard_proxy_refused_url(p, "https://169.254.169.254:8443/", msg, sizeof msg));
     CHECK(er_guard_proxy_take_refusal(p, msg, sizeof msg) && strstr(msg, "private"));
 
     /* a tunnel to the allowed host carries a request of its own */
