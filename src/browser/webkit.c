@@ -529,8 +529,17 @@ static int decode_png(const cJSON *v, er_buf *png, er_error *err)
 
 static int viewport_png(webkit *b, er_buf *png, er_error *err)
 {
+    /* WebDriver's snapshot does not wait for the page to be painted: a page
+     * just loaded (or a window just resized) could come out as the one
+     * before.  Two animation frames: one rendering update has happened. */
     cJSON *v = NULL;
-    int rc = wd(b, "GET", "/screenshot", NULL, b->cmd_ms * 3, &v, err);
+    int rc =
+        eval_value(b, "new Promise(r => requestAnimationFrame(() => requestAnimationFrame(r)))",
+                   b->cmd_ms, &v, err);
+    cJSON_Delete(v);
+    v = NULL;
+    if (rc == 0)
+        rc = wd(b, "GET", "/screenshot", NULL, b->cmd_ms * 3, &v, err);
     if (rc == 0)
         rc = decode_png(v, png, err);
     cJSON_Delete(v);
