@@ -748,6 +748,32 @@ static void test_block(er_env *env)
     CHECK(call(env, "browser_block", "{\"types\":[3]}", NULL, &err) == ER_EINVAL);
 }
 
+/* browser_block on WebKit: URL patterns, applied by its guarding proxy;
+ * resource types, which a proxy cannot tell, refused. */
+static void test_block_webkit(er_env *env)
+{
+    er_error err = { 0 };
+    int image = site_hits("/browser/beacon-image"), fetch = site_hits("/browser/beacon-fetch");
+    int frame = site_hits("/browser/beacon-frame");
+    CHECK(call(env, "browser_block", "{\"types\":[\"Fetch\"]}", NULL, &err) == ER_EINVAL);
+    CHECK(strstr(err.msg, "resource type is not available with browser.engine webkit"));
+    CHECK_OK(call(env, "browser_block", "{\"patterns\":[\"*/beacon-im?ge\"]}", NULL, &err));
+    char *a = args_url("{\"url\":\"%s/%s\"}", "beacon.html");
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    sleep_ms(500);
+    CHECK(site_hits("/browser/beacon-image") == image);
+    CHECK(site_hits("/browser/beacon-fetch") == fetch + 1);
+    CHECK(site_hits("/browser/beacon-frame") == frame + 1);
+    CHECK_OK(call(env, "browser_block", "{\"patterns\":[\"*/beacon.html\"]}", NULL, &err));
+    CHECK(call(env, "browser_open", a, NULL, &err) == ER_EDENIED);
+    CHECK(strstr(err.msg, "blocked by browser_block"));
+    CHECK_OK(call(env, "browser_block", "{}", NULL, &err)); /* unblocks */
+    CHECK_OK(call(env, "browser_open", a, NULL, &err));
+    sleep_ms(300);
+    CHECK(site_hits("/browser/beacon-image") == image + 1);
+    free(a);
+}
+
 /* Our Chromium processes (the pool's browsers are our children). */
 static int kill_browsers(void)
 {
@@ -1008,6 +1034,7 @@ int main(int argc, char **argv)
         test_late_content(env);
         test_screenshot_webkit(env);
         test_guard(env);
+        test_block_webkit(env);
         test_crash(env);
         test_session(env);
         er_env_close(env);
