@@ -196,11 +196,12 @@ static int eval_value(webkit *b, const char *expr, int ms, cJSON **out, er_error
     cJSON *body = cJSON_CreateObject(), *args = cJSON_AddArrayToObject(body, "args"), *v = NULL;
     er_json_add_str(body, "script", eval_wrapper);
     er_json_append(args, cJSON_CreateString(expr));
-    int rc = wd(b, "POST", "/execute/async", body, ms + HTTP_MARGIN_MS, &v, err);
-    if (rc == ER_ETIMEDOUT && !strstr(err->msg, "did not answer"))
+    er_error e = { 0 };
+    int rc = wd(b, "POST", "/execute/async", body, ms + HTTP_MARGIN_MS, &v, &e);
+    if (rc == ER_ETIMEDOUT && !strstr(e.msg, "did not answer")) /* the driver's script timeout */
         return er_error_set(err, rc, "the script did not finish within %d ms", ms);
     if (rc)
-        return rc;
+        return er_error_set(err, rc, "%s", e.msg);
     cJSON *r = cJSON_IsString(v) ? cJSON_Parse(v->valuestring) : NULL;
     cJSON_Delete(v);
     if (!cJSON_IsObject(r)) {
@@ -208,9 +209,9 @@ static int eval_value(webkit *b, const char *expr, int ms, cJSON **out, er_error
         return er_error_set(err, ER_EPROTO,
                             "WebKitWebDriver sent a script result that is not JSON");
     }
-    const char *e = er_json_str(r, "e");
-    if (e) {
-        rc = er_error_set(err, ER_EINVAL, "the script failed: %s", e);
+    const char *thrown = er_json_str(r, "e");
+    if (thrown) {
+        rc = er_error_set(err, ER_EINVAL, "the script failed: %s", thrown);
         cJSON_Delete(r);
         return rc;
     }

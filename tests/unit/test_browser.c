@@ -1033,6 +1033,7 @@ int main(int argc, char **argv)
         test_form(env);
         test_late_content(env);
         test_screenshot_webkit(env);
+        test_slow_and_big(env);
         test_guard(env);
         test_block_webkit(env);
         test_crash(env);
