@@ -67,8 +67,10 @@ RUN apt-get update \
  && install -d -o errand -g errand -m 0700 /var/lib/errand /srv/errand /srv/errand/users \
       /srv/errand/work
 # Optional: the browsers the browser agent drives, for the browser worker's
-# image only — `chromium` (DevTools protocol), or `true` for Chromium and
-# Firefox ESR (WebDriver BiDi); fonts for readable screenshots either way.
+# image only — `chromium` (DevTools protocol), `true` for Chromium and
+# Firefox ESR (WebDriver BiDi), or `all` for those and WebKitGTK
+# (webkit2gtk-driver with Xvfb, browser.engine=webkit); fonts for readable
+# screenshots either way.
 # They add about 654 MiB and 928 MiB to the image's 107 MiB (measured from
 # Debian's packages: deploy/README.md).
 #   docker build --build-arg WITH_BROWSERS=true -t errand-browsers .
@@ -77,7 +79,8 @@ RUN case "$WITH_BROWSERS" in \
       false) browsers= ;; \
       chromium) browsers="chromium" ;; \
       true) browsers="chromium firefox-esr" ;; \
-      *) echo "WITH_BROWSERS must be false, chromium or true, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
+      all) browsers="chromium firefox-esr webkit2gtk-driver xvfb" ;; \
+      *) echo "WITH_BROWSERS must be false, chromium, true or all, not '$WITH_BROWSERS'" >&2; exit 1 ;; \
     esac \
  && if [ -n "$browsers" ]; then \
       apt-get update \

@@ -16,14 +16,16 @@ build_pkgs=(cmake make gcc pkg-config libsqlite3-dev libcurl4-openssl-dev libcjs
             libpcre2-dev libgmime-3.0-dev libsodium-dev)
 test_pkgs=(redis-server rabbitmq-server postgresql bubblewrap tmux git python3 procps
            iproute2 cppcheck yamllint docker-compose nodejs clang poppler-utils zlib1g-dev
-           chromium firefox-esr zsh fish dovecot-imapd opensmtpd clang-format)
+           chromium firefox-esr webkit2gtk-driver xvfb zsh fish dovecot-imapd opensmtpd
+           clang-format)
 # make bench: the data benchmark compares with pandas and sqlite3's .import, the
 # memory benchmark with FAISS and hnswlib, the search one with ripgrep and grep.
 bench_pkgs=(python3-pandas sqlite3 python3-faiss python3-hnswlib ripgrep grep linux-source)
 fuzz_pkgs=(clang libclang-rt-14-dev)
 valgrind_pkgs=(valgrind)
-# The browser agent's tests drive a real Chromium and Firefox ESR (also in test_pkgs).
-browser_pkgs=(chromium firefox-esr)
+# The browser agent's tests drive a real Chromium, Firefox ESR and WebKitGTK
+# (WebKitWebDriver, on an Xvfb display) (also in test_pkgs).
+browser_pkgs=(chromium firefox-esr webkit2gtk-driver xvfb)
 
 want=("${build_pkgs[@]}")
 if [ "${1:-build}" = browsers ]; then

@@ -6,15 +6,20 @@
  *   firefox   Debian's Firefox ESR over WebDriver BiDi (src/browser/firefox.c,
  *             its WebSocket client src/browser/wsclient.c).  No "mobile"
  *             viewport rules (emulate refuses them).
- * webkit is refused: WebKitWebDriver speaks classic WebDriver, which cannot
- * hold a page's requests for the guard below.
+ *   webkit    WebKitGTK's MiniBrowser through WebKitWebDriver over classic
+ *             W3C WebDriver (src/browser/webkit.c), on an Xvfb display of its
+ *             own when headless.  A subset: no PDF, no element screenshot,
+ *             no blocking by resource type, no emulation beyond the
+ *             viewport's size (each refused with a clear error).
  * Every instance is its own browser process with a temporary profile (deleted
  * on close), so sessions never share cookies.
  *
  * Every request the page makes — the top-level navigation, each redirect hop,
  * subresources, fetch/XHR — is held by the backend and checked by the SSRF
  * guard (netguard.h) before it may leave (CDP Fetch interception, BiDi
- * network.addIntercept); a refused one fails in the page and
+ * network.addIntercept; for webkit, whose protocol cannot hold requests,
+ * errand's guarding proxy that every connection of the browser goes through,
+ * guard_proxy.h); a refused one fails in the page and
  * er_browser_navigate reports the guard's message.  (The browser resolves the name again when it connects: a name
  * whose answer changes between the check and the connection is not caught.)
  *
@@ -42,7 +47,7 @@
 typedef struct er_browser er_browser;
 
 typedef struct er_browser_opts {
-    const char *engine;       /* "chromium" (default), "firefox" */
+    const char *engine;       /* "chromium" (default), "firefox", "webkit" */
     const char *binary;       /* NULL: the engine's Debian path */
     bool headless;            /* false shows the window (needs a display) */
     int width, height;        /* viewport in CSS pixels; 0: 1024x768 */

@@ -8,13 +8,15 @@
 
 extern const er_browser_backend er_browser_chromium;
 extern const er_browser_backend er_browser_firefox;
+extern const er_browser_backend er_browser_webkit;
 
 /* Each backend starts its browser only when opened: naming one costs nothing. */
-static const er_browser_backend *const backends[] = { &er_browser_chromium, &er_browser_firefox };
+static const er_browser_backend *const backends[] = { &er_browser_chromium, &er_browser_firefox,
+                                                      &er_browser_webkit };
 
 const char *er_browser_engines(void)
 {
-    return "chromium, firefox";
+    return "chromium, firefox, webkit";
 }
 
 int er_browser_open(er_browser **out, const er_browser_opts *o, er_error *err)
@@ -34,12 +36,6 @@ int er_browser_open(er_browser **out, const er_browser_opts *o, er_error *err)
     for (size_t i = 0; i < ER_ARRAY_LEN(backends); i++)
         if (strcmp(backends[i]->engine, opts.engine) == 0)
             return backends[i]->open(out, &opts, err);
-    if (strcmp(opts.engine, "webkit") == 0) /* a known engine, refused for a reason */
-        return er_error_set(err, ER_EINVAL,
-                            "browser.engine webkit is not available: WebKitWebDriver (classic "
-                            "WebDriver) cannot hold the page's requests, so the SSRF guard "
-                            "could not check its redirects and subresources; use chromium or "
-                            "firefox");
     return er_error_set(err, ER_EINVAL,
                         "unknown browser engine '%s' (browser.engine): this "
                         "build has %s",

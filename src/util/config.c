@@ -109,7 +109,8 @@ const er_config_key er_config_keys[] = {
     { "browser", "engine", "ERRAND_BROWSER_ENGINE", ER_CFG_STR, OFF(browser_engine), false,
       "chromium",
       "Browser the browser tools drive: chromium (Debian's Chromium over the DevTools "
-      "Protocol) or firefox (Firefox ESR over WebDriver BiDi)" },
+      "Protocol), firefox (Firefox ESR over WebDriver BiDi) or webkit (WebKitGTK over "
+      "classic WebDriver, behind errand's guarding proxy)" },
     { "browser", "binary", "ERRAND_BROWSER_BINARY", ER_CFG_STR, OFF(browser_binary), false, NULL,
       "Path of the browser program (default: the engine's Debian path, "
       "/usr/lib/chromium/chromium)" },
