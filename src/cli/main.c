@@ -3,6 +3,7 @@
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
+#include "errand/http_tape.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/url.h"
@@ -617,6 +618,23 @@ int cli_env(cli *c, er_error *err)
     er_log_set_trace(getenv("ERRAND_TRACE"));
     if (cfg->log_file && er_log_set_file(cfg->log_file))
         fprintf(stderr, "errand: cannot open log file '%s'; logging to stderr\n", cfg->log_file);
+    /* The tools' HTTP goes into (or comes from) the same cassette as the
+     * LLM's exchanges (http_tape.h); set before any thread starts. */
+    bool replay = !er_str_empty(cfg->llm_replay);
+    if (replay || !er_str_empty(cfg->llm_record)) {
+        if (replay && !er_str_empty(cfg->llm_record)) {
+            er_config_release(cfg);
+            free(cfg);
+            return er_error_set(err, ER_EINVAL,
+                                "--record and --replay do not go together (llm.record, "
+                                "llm.replay)");
+        }
+        if ((rc = er_http_tape_start(replay ? cfg->llm_replay : cfg->llm_record, replay, err))) {
+            er_config_release(cfg);
+            free(cfg);
+            return rc;
+        }
+    }
     return er_env_new(&c->env, cfg, err);
 }
 
