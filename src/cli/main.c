@@ -64,7 +64,9 @@ static const cli_opt usage_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt undo_opts[] = {
-    { "list", 'l', NULL, "List the checkpoints, newest first" },
+    { "list", 'l', NULL, "List the checkpoints, newest first, with their steps and files" },
+    { "step", 0, "N", "Undo only steps N and later of the task (newest first)" },
+    { "show", 0, NULL, "Show the checkpoint's steps and what undo would do, touching nothing" },
     { "force", 0, NULL, "Undo even files changed since the task wrote them" },
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -279,7 +281,8 @@ const cli_cmd cli_commands[] = {
               "llm.prices, its cost in US dollars (errand.conf(5)).  Budgets: agent.max_cost per\n"
               "task, agent.max_daily_cost per user and UTC day." },
     { .name = "undo",
-      .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
+      .usage = "[CHECKPOINT] [--step N] [--force] [--json] | --show [CHECKPOINT] [--step N] | "
+               "--list [--json]",
       .summary = "Put back the files the last task changed (file tools and run)",
       .opts = undo_opts,
       .run = cmd_undo,
@@ -289,7 +292,10 @@ const cli_cmd cli_commands[] = {
               "or created.  Undo restores the newest checkpoint not undone yet, or CHECKPOINT (a\n"
               "task id or its prefix): changed and deleted files get their old content, created\n"
               "ones are removed.  A file changed since the task wrote it stops the undo (exit 1,\n"
-              "nothing touched) unless --force.  In the TUI: /undo." },
+              "nothing touched) unless --force.  Every change is recorded with the step of the\n"
+              "task (of its agent; a subagent's with the step that delegated to it): --step N\n"
+              "undoes steps N and later only, putting each file back as it was when step N\n"
+              "began; --list and --show name the steps and their files.  In the TUI: /undo." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",
