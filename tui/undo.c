@@ -146,8 +146,8 @@ static void preview(const char *id, int step, tui_undo_reply *out)
     if (cJSON_GetArraySize(changed)) {
         er_buf_puts(&b, "\nChanged since the task wrote them (undo refuses):");
         names(&b, "       ", changed);
-        er_buf_printf(&b, "\n/undo force %s%s puts back the content from before %s anyway",
-                      cid, sfx, step > 0 ? "that step" : "the task");
+        er_buf_printf(&b, "\n/undo force %s%s puts back the content from before %s anyway", cid,
+                      sfx, step > 0 ? "that step" : "the task");
     } else if (!er_json_bool(plan, "undone", false) &&
                (cJSON_GetArraySize(er_json_arr(plan, "restore")) ||
                 cJSON_GetArraySize(er_json_arr(plan, "remove")))) {

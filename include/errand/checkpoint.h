@@ -39,15 +39,15 @@ typedef struct er_checkpoint_at {
 
 /* Records that at->task_id is about to write next[0..nlen) over root/rel, which
  * existed with old[0..olen) and mode (existed false: old is ignored). */
-int er_checkpoint_record(const er_checkpoint_at *at, const char *root, const char *rel, bool existed,
-                         const char *old, size_t olen, unsigned mode, const char *next, size_t nlen,
-                         er_error *err);
+int er_checkpoint_record(const er_checkpoint_at *at, const char *root, const char *rel,
+                         bool existed, const char *old, size_t olen, unsigned mode,
+                         const char *next, size_t nlen, er_error *err);
 
 /* The same for a change seen after the fact (a command's, snapshot.h): after
  * is the SHA-256 (hex) of what the file is now, NULL when it is gone. */
-int er_checkpoint_record_seen(const er_checkpoint_at *at, const char *root, const char *rel, bool existed,
-                              const char *old, size_t olen, unsigned mode, const char *after,
-                              er_error *err);
+int er_checkpoint_record_seen(const er_checkpoint_at *at, const char *root, const char *rel,
+                              bool existed, const char *old, size_t olen, unsigned mode,
+                              const char *after, er_error *err);
 
 /* What undo compares with: the SHA-256 (hex) of the file at path, or
  * "absent" when there is none. */

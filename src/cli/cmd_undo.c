@@ -116,8 +116,9 @@ int cmd_undo(cli *c, cli_args *a)
     long step = 0;
     const char *sv = cli_value(a, "step");
     if (sv && (er_str_to_long(sv, &step) != 0 || step < 1 || step > INT_MAX))
-        return cli_usage_error("undo", "--step takes a step number (1, 2, …; errand undo "
-                                       "--list shows them), not '%s'",
+        return cli_usage_error("undo",
+                               "--step takes a step number (1, 2, …; errand undo "
+                               "--list shows them), not '%s'",
                                sv);
     if (cli_flag(a, "list"))
         return a->npos || sv ? cli_usage_error("undo", "--list takes no checkpoint or step")

@@ -472,9 +472,8 @@ static const char *last_after(const span *sp, const char *path)
 {
     const char *after = NULL;
     const cJSON *e;
-    cJSON_ArrayForEach(e, sp->index) if (in_force(sp, e) && er_str_eq(er_json_str(e, "path"),
-                                                                      path)) after =
-        er_json_str(e, "after");
+    cJSON_ArrayForEach(e, sp->index) if (in_force(sp, e) && er_str_eq(er_json_str(e, "path"), path))
+        after = er_json_str(e, "after");
     return after;
 }
 

@@ -30,7 +30,7 @@ typedef struct exchange {
 static struct {
     pthread_mutex_t lock;
     char *path;
-    int out;          /* recording: O_APPEND, one write per line; -1 otherwise */
+    int out; /* recording: O_APPEND, one write per line; -1 otherwise */
     bool replay;
     exchange *played; /* replaying */
     size_t n;
@@ -40,8 +40,8 @@ static struct {
 /* A query parameter or JSON key whose value is a credential. */
 static bool secret_name(const char *name, size_t len)
 {
-    static const char *const words[] = { "token",  "secret", "password", "passwd", "key",
-                                         "auth",   "sig",    "session",  "code",   "credential" };
+    static const char *const words[] = { "token", "secret", "password", "passwd", "key",
+                                         "auth",  "sig",    "session",  "code",   "credential" };
     char low[64];
     if (len >= sizeof low)
         len = sizeof low - 1;
@@ -179,8 +179,7 @@ int er_http_tape_start(const char *path, bool replay, er_error *err)
     if (replay)
         rc = load_locked(path, err);
     else if ((tape.out = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0600)) < 0)
-        rc = er_error_set(err, ER_EIO, "cannot write the cassette '%s': %s", path,
-                          strerror(errno));
+        rc = er_error_set(err, ER_EIO, "cannot write the cassette '%s': %s", path, strerror(errno));
     if (rc == 0) {
         tape.path = er_xstrdup(path);
         tape.replay = replay;
@@ -213,7 +212,8 @@ static void add_opt(cJSON *o, const char *key, const char *val)
 
 static void add_body(cJSON *line, const char *body, size_t len, const char *content_type)
 {
-    if (len && (body[0] == '{' || body[0] == '[' || (content_type && strstr(content_type, "json")))) {
+    if (len &&
+        (body[0] == '{' || body[0] == '[' || (content_type && strstr(content_type, "json")))) {
         cJSON *j = cJSON_ParseWithLength(body, len);
         if (j && redact_json(j)) {
             char *text = cJSON_PrintUnformatted(j);
@@ -292,7 +292,8 @@ static cJSON *next_answer(const char *method, const char *url, const char *hash)
     pthread_mutex_lock(&tape.lock);
     for (size_t i = 0; i < tape.n && !found; i++) {
         const cJSON *l = tape.played[i].line;
-        if (!er_str_eq(er_json_str(l, "method"), method) || !er_str_eq(er_json_str(l, "url"), url) ||
+        if (!er_str_eq(er_json_str(l, "method"), method) ||
+            !er_str_eq(er_json_str(l, "url"), url) ||
             !er_str_eq(er_json_str(l, "body_sha256"), hash))
             continue;
         last = tape.played[i].line;

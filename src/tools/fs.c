@@ -64,7 +64,10 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
         return rc;
     char *abs = NULL;
     if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel,
+        target t = { &ws,
+                     abs,
+                     er_workspace_rel(&ws, abs),
+                     ctx->cancel,
                      { ctx->task_id, ctx->step, ctx->agent } };
         cJSON *o = cJSON_CreateObject();
         if ((rc = body(o, &t, args, err)) == 0)

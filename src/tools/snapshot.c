@@ -214,12 +214,9 @@ int er_snapshot_record(er_snapshot *s, const er_checkpoint_at *at, cJSON *result
         er_json_add_str(result, "checkpoint", s->note);
         return 0;
     }
-    diff d = { s,
-               at,
-               cJSON_CreateArray(),
-               cJSON_CreateArray(),
-               cJSON_CreateArray(),
-               cJSON_CreateArray() };
+    diff d = {
+        s, at, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray()
+    };
     walk(s, after_visit, &d);
     for (size_t i = 0; i < s->n && !s->rc; i++)
         if (!s->v[i].seen)

@@ -185,5 +185,38 @@ out=$("$ERRAND" undo "$old_id" --step 1 2>&1); rc=$?
 expect_contains "  a step of it: nothing from then on" "$out" "changed no file"
 out=$("$ERRAND" undo "$old_id"); rc=$?
 expect_eq "  undone whole" "$(cat "$ws/legacy.txt")" "before the old task"
+
+# A subagent's changes belong to the step that delegated to it, and name it.
+cat > "$T/s.json" <<'JSON'
+{"turns":[
+ {"match":"\"tool_call_id\":\"c3\"","repeat":true,"text":"delegated, then wrote"},
+ {"match":"\"tool_call_id\":\"d1\"","repeat":true,"tool_calls":[
+   {"id":"c3","name":"write_file","arguments":{"path":"sub.txt","content":"top\n"}}]},
+ {"match":"\"tool_call_id\":\"s2\"","repeat":true,"text":"WRITER: done"},
+ {"match":"\"tool_call_id\":\"s1\"","repeat":true,"tool_calls":[
+   {"id":"s2","name":"write_file","arguments":{"path":"sub.txt","content":"writer two\n"}}]},
+ {"match":"You are the writer subagent","repeat":true,"tool_calls":[
+   {"id":"s1","name":"write_file","arguments":{"path":"sub.txt","content":"writer one\n"}}]},
+ {"match":"\"tool_call_id\":\"b1\"","repeat":true,"tool_calls":[
+   {"id":"d1","name":"task","arguments":{"subagent":"writer","description":"write sub.txt"}}]},
+ {"match":"You are the code agent","repeat":true,"tool_calls":[
+   {"id":"b1","name":"read_file","arguments":{"path":"steps.txt"}}]}]}
+JSON
+kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
+start_fake "$T/s.json"
+use_openai
+"$ERRAND" -w "$ws" --yes ask -a code --no-stream "delegate the writing" > "$T/out" 2>"$T/err"; rc=$?
+expect_eq "the delegating task succeeds" "$rc" 0
+expect_eq "  sub.txt as the agent wrote it last" "$(cat "$ws/sub.txt")" top
+list=$("$ERRAND" undo --list --json)
+subid=$(jget "$list" 0.id)
+expect_eq "the writer's two steps count as the agent's step 2, naming it" \
+  "$(jget "$list" 0.steps.0 | tr -d ' \n')" \
+  '{"step":2,"agents":["code/writer"],"files":["sub.txt"],"undone":false}'
+expect_eq "  the agent's own write is step 3" "$(jget "$list" 0.steps.1.agents)" '["code"]'
+"$ERRAND" undo "$subid" --step 3 > /dev/null; rc=$?
+expect_eq "undo --step 3: sub.txt as the writer left it" "$(cat "$ws/sub.txt")" "writer two"
+"$ERRAND" undo "$subid" --step 2 > /dev/null; rc=$?
+check "undo --step 2: sub.txt (created by the writer) removed" test ! -e "$ws/sub.txt"
 kill "$FAKE_PID" 2>/dev/null; wait "$FAKE_PID" 2>/dev/null
 finish

@@ -91,7 +91,7 @@ static void test_record_and_play(const char *base, const char *tape, fake_llm_pr
     char *text = slurp(tape);
     CHECK(strstr(text, "\"kind\":\"http\"") != NULL);
     CHECK(strstr(text, "token=REDACTED&v=1") != NULL);
-    CHECK(strstr(text, KEY) == NULL);       /* neither the header nor the body's copy */
+    CHECK(strstr(text, KEY) == NULL); /* neither the header nor the body's copy */
     CHECK(strstr(text, "Authorization") == NULL);
     CHECK(strstr(text, "tok-777") == NULL);
     CHECK(strstr(text, "[plain]") == NULL); /* request bodies only as their hash */
