@@ -33,6 +33,11 @@
 int er_http_tape_start(const char *path, bool replay, er_error *err);
 void er_http_tape_stop(void);
 
+/* True while recording or replaying: the tools then skip their caches of
+ * pages and search results, so that every exchange is in the cassette and a
+ * replay gets the recorded one, not what another run cached. */
+bool er_http_tape_active(void);
+
 /* For er_http_request: true when req is answered from the tape (*rc is then
  * its result, out filled as the recorded answer). */
 bool er_http_tape_play(const er_http_req *req, er_http_resp *out, int *rc, er_error *err);

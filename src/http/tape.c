@@ -197,6 +197,11 @@ void er_http_tape_stop(void)
     pthread_mutex_unlock(&tape.lock);
 }
 
+bool er_http_tape_active(void)
+{
+    return tape.out >= 0 || tape.replay;
+}
+
 /* ---- recording ---- */
 
 bool er_http_tape_recording(const er_http_req *req)
