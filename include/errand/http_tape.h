@@ -16,7 +16,8 @@
  * and request bodies are not written (only the body's hash); query
  * parameters and userinfo that carry credentials are replaced by "REDACTED"
  * in the URL (before matching too, so a replay finds them); string values
- * of JSON answers under a key naming a token, secret or password are
+ * of JSON answers under a key naming a token, secret or password, and a kept
+ * response header naming a session or a token (Mcp-Session-Id), are
  * replaced the same way.  Requests an LLM backend makes (.untaped) are not
  * taped here: the cassette keeps their exchanges at the LLM's level.
  *

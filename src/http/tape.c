@@ -266,7 +266,13 @@ void er_http_tape_record(const er_http_req *req, const er_http_resp *resp, const
             er_json_add_str(line, "location", loc);
             free(loc);
         }
-        add_opt(line, "header", resp->header);
+        /* A kept header naming a session or a token (Mcp-Session-Id) is one:
+         * the client only sends it back, which a replay does not check. */
+        if (resp->header && req->want_header &&
+            secret_name(req->want_header, strlen(req->want_header)))
+            er_json_add_str(line, "header", REDACTED);
+        else
+            add_opt(line, "header", resp->header);
         add_opt(line, "authenticate", resp->authenticate);
         const er_buf *body = resp->streamed && streamed ? streamed : &resp->body;
         add_body(line, body->ptr ? body->ptr : "", body->len, resp->content_type);
