@@ -28,9 +28,10 @@ const cli_opt cli_global_opts[] = {
       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "record", 0, "FILE",
-      "Append every LLM request and answer to the cassette FILE (llm.record)" },
+      "Append every LLM exchange and the tools' HTTP to the cassette FILE (llm.record)" },
     { "replay", 0, "FILE",
-      "Answer LLM requests from the cassette FILE: no network, no key (llm.replay)" },
+      "Answer LLM and tool HTTP requests from the cassette FILE: no network, no key "
+      "(llm.replay)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
     { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
