@@ -48,7 +48,7 @@ int main(int argc, char **argv)
         double t1 = now_ms();
         cJSON *into = cJSON_CreateObject();
         /* No task id is needed: nothing changed, so nothing is recorded. */
-        if (er_snapshot_record(s, "bench", into, &err)) {
+        if (er_snapshot_record(s, &(er_checkpoint_at){ "bench", 1, NULL }, into, &err)) {
             fprintf(stderr, "errand_snapshotbench: %s\n", err.msg);
             return 1;
         }

@@ -47,7 +47,8 @@ static const slash slashes[] = {
     { "/agents", "list the agents, their subagents and tools", do_agents },
     { "/tasks", "list recent tasks", do_tasks },
     { "/new", "start a new conversation", do_new },
-    { "/undo", "put back the files the last task changed (asks first); /undo list", do_undo },
+    { "/undo", "put back the files the last task changed (asks first); /undo list, /undo ID step N",
+      do_undo },
     { "/quit", "leave (Ctrl-D works too)", do_quit },
 };
 

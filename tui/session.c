@@ -1272,7 +1272,8 @@ const tui_slash tui_slashes[] = {
     { "/search", "find WORDS in the chat, shown reversed; again: the match above", do_search },
     { "/mouse", "mouse reporting off (the terminal selects) or back on", do_mouse },
     { "/model", "show the model; /model NAME uses another for this session", do_model },
-    { "/undo", "put back the files the last task changed (asks first); /undo list", tui_undo },
+    { "/undo", "put back the files the last task changed (asks first); /undo list, /undo ID step N",
+      tui_undo },
     { "/quit", "leave (Ctrl-D on an empty line)", do_quit },
 };
 const size_t tui_nslashes = ER_ARRAY_LEN(tui_slashes);

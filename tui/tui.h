@@ -185,7 +185,7 @@ const char *tui_session_conv_id(const tui_app *a);
 void tui_session_describe(const tui_app *a, char *out, size_t outsize);
 
 /* ---- undo.c ---- */
-/* /undo [list | ID | yes ID | force ID]: the conversation's checkpoints. */
+/* /undo [list | ID | yes ID | force ID] [step N]: the conversation's checkpoints. */
 void tui_undo(tui_app *a, const char *arg);
 /* What /undo ARG answers, for either front end: text to show (an error or
  * not) and, when the undo may go ahead, the command that confirms it. */

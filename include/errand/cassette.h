@@ -1,15 +1,18 @@
 /* cassette.h — LLM traffic recorded to a file and played back from it.
  *
  * `--record FILE` (llm.record) appends every exchange of a run: one JSON
- * object per line, {"key", "request": {"system", "messages", "tools",
+ * object per line, {"kind": "llm", "key", "request": {"system", "messages", "tools",
  * "tool_choice", "model"}, "response": {"text", "tool_calls", "stop_reason",
  * "usage", "model"}}.  `--replay FILE` (llm.replay) opens no provider: each
  * request is answered with the recorded response of the same key (the SHA-256
- * of the request's system prompt, messages, tools and tool choice — not the
- * model or provider, so a replay needs no key), the recordings of one key used
+ * of the request's system prompt, messages, tools and tool choice, with the
+ * random ids of untrusted-data fences masked — not the model or provider, so a replay needs no key), the recordings of one key used
  * in order, the last one again once all were (a long-lived worker replaying
  * the same run twice).  A request the cassette lacks fails, saying so: a run replays
  * deterministically or not at all.
+ *
+ * Lines of another kind are the tools' HTTP exchanges (http_tape.h), played
+ * by the HTTP client; lines without a kind (older cassettes) are the LLM's.
  *
  * Thread-safe: a player and a recorder may be used by several threads. */
 #ifndef ERRAND_CASSETTE_H

@@ -59,6 +59,8 @@ typedef struct er_http_req {
     const er_netguard *guard;   /* BORROWED allow list of a guarded request; NULL: none */
     bool decompress;            /* ask for gzip/deflate/br and decode (libcurl) */
     const char *want_header;    /* a response header to keep in resp.header, or NULL */
+    bool untaped;               /* an LLM backend's: --record keeps it as an LLM exchange
+                                   (cassette.h), not as HTTP (http_tape.h) */
 } er_http_req;
 
 typedef struct er_http_resp {

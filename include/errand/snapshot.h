@@ -21,6 +21,7 @@
 #ifndef ERRAND_SNAPSHOT_H
 #define ERRAND_SNAPSHOT_H
 
+#include "checkpoint.h"
 #include "common.h"
 #include "error.h"
 #include "workspace.h"
@@ -38,11 +39,12 @@ typedef struct er_snapshot er_snapshot;
 int er_snapshot_take(er_snapshot **out, const er_workspace *ws, uint64_t max_bytes,
                      const volatile int *cancel, er_error *err);
 
-/* After the command: records in task_id's checkpoint every file it
- * modified, deleted or created, and adds to result {"checkpoint": {"task",
+/* After the command: records in at's checkpoint (its task's, at its step)
+ * every file it modified, deleted or created, and adds to result
+ * {"checkpoint": {"task", "step"?,
  * "modified", "deleted", "created", "not_undoable": [...]}} or {"checkpoint":
  * "not checkpointed: …"}, nothing when nothing changed. */
-int er_snapshot_record(er_snapshot *s, const char *task_id, cJSON *result, er_error *err);
+int er_snapshot_record(er_snapshot *s, const er_checkpoint_at *at, cJSON *result, er_error *err);
 
 /* BORROWED: why nothing is recorded, or NULL. */
 const char *er_snapshot_note(const er_snapshot *s);

@@ -30,6 +30,8 @@ typedef struct er_tool_ctx {
     bool tainted;               /* outside text is in the run's context (er_tool_untrusted):
                                     what the tool stores is marked untrusted */
     const struct er_tool *tool; /* the tool being run (an MCP tool finds its server by it) */
+    int step; /* the step of the task's own agent the call belongs to (a subagent's: the
+                 step that delegated to it), for `errand undo --step`; 0: none */
 } er_tool_ctx;
 
 /* Output cap for a tool's result text; tools elide beyond it. */

@@ -3,6 +3,7 @@
 #include "errand/agent.h"
 #include "errand/alloc.h"
 #include "errand/config.h"
+#include "errand/http_tape.h"
 #include "errand/log.h"
 #include "errand/str.h"
 #include "errand/url.h"
@@ -27,9 +28,10 @@ const cli_opt cli_global_opts[] = {
       "not secrets (keys, tokens): ps shows them" },
     { "yes", 'y', NULL, "Approve every tool call that would ask (policy ask becomes allow)" },
     { "record", 0, "FILE",
-      "Append every LLM request and answer to the cassette FILE (llm.record)" },
+      "Append every LLM exchange and the tools' HTTP to the cassette FILE (llm.record)" },
     { "replay", 0, "FILE",
-      "Answer LLM requests from the cassette FILE: no network, no key (llm.replay)" },
+      "Answer LLM and tool HTTP requests from the cassette FILE: no network, no key "
+      "(llm.replay)" },
     { "plain", 0, NULL, "Use the line-oriented readline REPL instead of the full-screen TUI" },
     { "continue", 'c', NULL, "Continue the most recent conversation (the TUI, --plain, ask)" },
     { "resume", 'r', "ID|last", "Continue conversation ID (a unique prefix) or the last one" },
@@ -66,7 +68,9 @@ static const cli_opt usage_opts[] = {
     { NULL, 0, NULL, NULL },
 };
 static const cli_opt undo_opts[] = {
-    { "list", 'l', NULL, "List the checkpoints, newest first" },
+    { "list", 'l', NULL, "List the checkpoints, newest first, with their steps and files" },
+    { "step", 0, "N", "Undo only steps N and later of the task (newest first)" },
+    { "show", 0, NULL, "Show the checkpoint's steps and what undo would do, touching nothing" },
     { "force", 0, NULL, "Undo even files changed since the task wrote them" },
     { "json", 0, NULL, "Print JSON" },
     { NULL, 0, NULL, NULL },
@@ -292,7 +296,8 @@ const cli_cmd cli_commands[] = {
               "agent.max_seconds; per user and UTC day: agent.max_daily_cost,\n"
               "agent.max_daily_tokens, agent.max_daily_seconds." },
     { .name = "undo",
-      .usage = "[CHECKPOINT] [--force] [--json] | --list [--json]",
+      .usage = "[CHECKPOINT] [--step N] [--force] [--json] | --show [CHECKPOINT] [--step N] | "
+               "--list [--json]",
       .summary = "Put back the files the last task changed (file tools and run)",
       .opts = undo_opts,
       .run = cmd_undo,
@@ -302,7 +307,10 @@ const cli_cmd cli_commands[] = {
               "or created.  Undo restores the newest checkpoint not undone yet, or CHECKPOINT (a\n"
               "task id or its prefix): changed and deleted files get their old content, created\n"
               "ones are removed.  A file changed since the task wrote it stops the undo (exit 1,\n"
-              "nothing touched) unless --force.  In the TUI: /undo." },
+              "nothing touched) unless --force.  Every change is recorded with the step of the\n"
+              "task (of its agent; a subagent's with the step that delegated to it): --step N\n"
+              "undoes steps N and later only, putting each file back as it was when step N\n"
+              "began; --list and --show name the steps and their files.  In the TUI: /undo." },
     { .name = "migrate",
       .usage = "",
       .summary = "Apply database migrations (also done on start)",
@@ -631,6 +639,23 @@ int cli_env(cli *c, er_error *err)
     er_log_set_trace(getenv("ERRAND_TRACE"));
     if (cfg->log_file && er_log_set_file(cfg->log_file))
         fprintf(stderr, "errand: cannot open log file '%s'; logging to stderr\n", cfg->log_file);
+    /* The tools' HTTP goes into (or comes from) the same cassette as the
+     * LLM's exchanges (http_tape.h); set before any thread starts. */
+    bool replay = !er_str_empty(cfg->llm_replay);
+    if (replay || !er_str_empty(cfg->llm_record)) {
+        if (replay && !er_str_empty(cfg->llm_record)) {
+            er_config_release(cfg);
+            free(cfg);
+            return er_error_set(err, ER_EINVAL,
+                                "--record and --replay do not go together (llm.record, "
+                                "llm.replay)");
+        }
+        if ((rc = er_http_tape_start(replay ? cfg->llm_replay : cfg->llm_record, replay, err))) {
+            er_config_release(cfg);
+            free(cfg);
+            return rc;
+        }
+    }
     return er_env_new(&c->env, cfg, err);
 }
 

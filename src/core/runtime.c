@@ -93,6 +93,7 @@ typedef struct scope {
     int depth;
     char prefix[80]; /* step-key prefix: "" or "sub:<call id>:" */
     int step;
+    int outer_step; /* a subagent's: the top-level step that delegated to it (checkpoint.h) */
     cJSON *messages;
     int head;      /* messages[0, head): the history and the request, never compacted */
     char *summary; /* the summary of the steps compacted so far (compact.h), or NULL */
@@ -584,7 +585,8 @@ static int do_delegate(run *r, const scope *parent, const er_llm_tool_call *c, c
                   .system = sa->prompt,
                   .tools = sa->tools,
                   .read_only = sa->read_only,
-                  .depth = parent->depth + 1 };
+                  .depth = parent->depth + 1,
+                  .outer_step = parent->depth ? parent->outer_step : parent->step };
     snprintf(sub.prefix, sizeof sub.prefix, "sub:%.60s:", c->id);
     sub.messages = cJSON_CreateArray();
     add_message(sub.messages, "user", er_json_str(args, "description"));
@@ -691,7 +693,8 @@ static er_tool_ctx tool_ctx(run *r, const scope *s)
                           .network_granted = policy_for(r, ER_PERM_EXEC_NETWORK) == ER_POLICY_ALLOW,
                           .server = r->place.server,
                           .cancel = r->o->cancel,
-                          .tainted = r->tainted };
+                          .tainted = r->tainted,
+                          .step = s->depth ? s->outer_step : s->step };
 }
 
 /* 0 when the call may go ahead; PARKED when the task waits for the answer

@@ -11,6 +11,7 @@
 #include "http_internal.h"
 #include "curl_api.h"
 #include "errand/alloc.h"
+#include "errand/http_tape.h"
 #include "errand/log.h"
 #include "errand/str.h"
 
@@ -638,12 +639,8 @@ static int clip_to_deadline(er_http_req *one, const er_http_req *req, er_error *
     return 0;
 }
 
-int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
+static int live_request(er_http_resp *out, const er_http_req *req, er_error *err)
 {
-    memset(out, 0, sizeof *out);
-    er_buf_init(&out->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
-    if (er_str_empty(req->url))
-        return er_error_set(err, ER_EINVAL, "no URL given for the HTTP request");
     backoff_once();
     transport t;
     int rc = open_transport(&t, req, err);
@@ -680,6 +677,44 @@ int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
            (long long)(er_mono_ms() - t0), out->attempts, out->attempts == 1 ? "" : "s", rc,
            t.h ? "libcurl" : "plain");
     close_transport(&t);
+    return rc;
+}
+
+/* What on_data received, kept for the cassette (http_tape.h). */
+typedef struct tee {
+    er_http_data_fn fn;
+    void *payload;
+    er_buf seen;
+} tee;
+
+static int tee_data(const char *data, size_t len, er_error *err, void *payload)
+{
+    tee *t = payload;
+    er_buf_append(&t->seen, data, len); /* past the cap the tape keeps a prefix */
+    return t->fn(data, len, err, t->payload);
+}
+
+int er_http_request(er_http_resp *out, const er_http_req *req, er_error *err)
+{
+    memset(out, 0, sizeof *out);
+    er_buf_init(&out->body, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
+    if (er_str_empty(req->url))
+        return er_error_set(err, ER_EINVAL, "no URL given for the HTTP request");
+    int rc;
+    if (er_http_tape_play(req, out, &rc, err))
+        return rc; /* --replay: nothing goes out, so there is nothing to guard */
+    if (!er_http_tape_recording(req))
+        return live_request(out, req, err);
+    er_http_req taped = *req;
+    tee t = { req->on_data, req->payload, ER_BUF_INIT };
+    er_buf_init(&t.seen, req->max_body ? req->max_body : DEFAULT_MAX_BODY);
+    if (req->on_data) {
+        taped.on_data = tee_data;
+        taped.payload = &t;
+    }
+    rc = live_request(out, &taped, err);
+    er_http_tape_record(req, out, &t.seen, rc, err);
+    er_buf_release(&t.seen);
     return rc;
 }
 

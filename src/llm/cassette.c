@@ -7,6 +7,7 @@
 #include "errand/buf.h"
 #include "errand/config.h"
 #include "errand/digest.h"
+#include "errand/http_tape.h"
 #include "errand/json.h"
 #include "errand/str.h"
 
@@ -46,11 +47,40 @@ static cJSON *request_json(const er_llm_request *req)
     return r;
 }
 
+static bool hex_run(const char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!((p[i] >= '0' && p[i] <= '9') || (p[i] >= 'a' && p[i] <= 'f')))
+            return false;
+    return true;
+}
+
+/* Masks the random ids of untrusted-data fences (untrusted.h), whatever the
+ * JSON escaping around them: a replayed page is fenced with a new id, and the
+ * request is the same one. */
+static void mask_fence_ids(char *text)
+{
+    for (char *p = text; (p = strstr(p, "id=")) != NULL;) {
+        p += 3;
+        char *q = p;
+        while (*q == '\\')
+            q++;
+        if (*q != '"' || !hex_run(q + 1, 16)) /* stops at the NUL too */
+            continue;
+        char *end = q + 17;
+        while (*end == '\\')
+            end++;
+        if (strncmp(end, "\">>>", 4) == 0)
+            memset(q + 1, 'x', 16);
+    }
+}
+
 static int request_key(const er_llm_request *req, char key[65], er_error *err)
 {
     cJSON *r = request_json(req);
     char *text = cJSON_PrintUnformatted(r);
     cJSON_Delete(r);
+    mask_fence_ids(text);
     int rc = er_sha256_hex(text, strlen(text), key, err);
     free(text);
     return rc;
@@ -129,6 +159,11 @@ static int load(er_cassette *c, er_error *err)
         if (len <= 1)
             continue;
         cJSON *e = cJSON_Parse(line);
+        const char *kind = er_json_str(e, "kind");
+        if (kind && !er_str_eq(kind, "llm")) {
+            cJSON_Delete(e); /* a tool's HTTP exchange (http_tape.h) */
+            continue;
+        }
         const char *key = er_json_str(e, "key");
         const cJSON *resp = er_json_obj(e, "response");
         if (!key || strlen(key) != 64 || !resp) {
@@ -195,6 +230,7 @@ int er_cassette_record(er_cassette *c, const er_llm_request *req, const er_llm_r
     if (rc)
         return rc;
     cJSON *e = cJSON_CreateObject();
+    er_json_add_str(e, "kind", "llm");
     er_json_add_str(e, "key", key);
     cJSON *r = request_json(req);
     if (req->model)
@@ -242,6 +278,13 @@ int er_cassette_play(er_cassette *c, const er_llm_request *req, er_llm_response 
     if (!found) /* the same run again on a long-lived worker */
         found = last;
     pthread_mutex_unlock(&c->lock);
+    char missed[320];
+    if (!found && er_http_tape_missed(missed, sizeof missed))
+        return er_error_set(err, ER_ENOTFOUND,
+                            "the cassette '%s' has no answer for %s (a tool's request), nor for "
+                            "LLM request %ld after it: the run differs from the recorded one; "
+                            "record it again with --record",
+                            c->path, missed, nth);
     if (!found)
         return er_error_set(err, ER_ENOTFOUND,
                             "the cassette '%s' has no answer for LLM request %ld (key %.12s): "

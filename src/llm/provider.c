@@ -328,6 +328,7 @@ static void fill_req(er_http_req *h, const er_llm_net *n, const char *url, long 
     /* The provider's base URL is the operator's setting (a local Ollama at
      * 127.0.0.1 included), not a tool's fetch: no SSRF guard (http.h). */
     h->configured_endpoint = true;
+    h->untaped = true; /* --record keeps the exchange itself (cassette.h) */
 }
 
 static int finish_stream(er_llm_acc *a, er_error *err)

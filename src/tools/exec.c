@@ -160,7 +160,8 @@ static void record_after(er_snapshot *snap, const er_tool_ctx *ctx, cJSON *into)
     if (!snap)
         return;
     er_error e = { 0 };
-    if (er_snapshot_record(snap, ctx->task_id, into, &e)) {
+    er_checkpoint_at at = { ctx->task_id, ctx->step, ctx->agent };
+    if (er_snapshot_record(snap, &at, into, &e)) {
         er_log(ER_LOG_WARN, "run", "task %s: %s", ctx->task_id, e.msg);
         char *note = er_xasprintf("not checkpointed: %s", e.msg);
         cJSON_DeleteItemFromObject(into, "checkpoint");

@@ -44,7 +44,7 @@ typedef struct target {
     const char *abs;            /* canonical, inside the workspace */
     const char *rel;            /* as the model should see it */
     const volatile int *cancel; /* checked in the loops that may run long */
-    const char *task_id;        /* whose checkpoint keeps what a write replaces; NULL: none */
+    er_checkpoint_at at; /* whose checkpoint keeps what a write replaces; task_id NULL: none */
 } target;
 
 static bool target_cancelled(const target *t)
@@ -64,7 +64,11 @@ static int on_path(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, path_
         return rc;
     char *abs = NULL;
     if ((rc = er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), err)) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel, ctx->task_id };
+        target t = { &ws,
+                     abs,
+                     er_workspace_rel(&ws, abs),
+                     ctx->cancel,
+                     { ctx->task_id, ctx->step, ctx->agent } };
         cJSON *o = cJSON_CreateObject();
         if ((rc = body(o, &t, args, err)) == 0)
             rc = er_tools_emit(out, o, err);
@@ -293,7 +297,7 @@ static int checkpoint(const target *t, bool had, mode_t mode, const char *data, 
                           "with `run` instead",
                           t->rel, ER_CHECKPOINT_FILE_MAX >> 20);
     if (rc == 0)
-        rc = er_checkpoint_record(t->task_id, t->ws->root, t->rel, had, old.ptr, old.len,
+        rc = er_checkpoint_record(&t->at, t->ws->root, t->rel, had, old.ptr, old.len,
                                   (unsigned)mode, data, len, err);
     er_buf_release(&old);
     return rc;
@@ -315,7 +319,7 @@ static int write_atomic(const target *t, const char *data, size_t len, er_error 
     const char *base = slash + 1;
     struct stat st;
     bool had = fstatat(dfd, base, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode);
-    if (t->task_id && (rc = checkpoint(t, had, had ? st.st_mode : 0644, data, len, err)) != 0) {
+    if (t->at.task_id && (rc = checkpoint(t, had, had ? st.st_mode : 0644, data, len, err)) != 0) {
         close(dfd);
         return rc;
     }
@@ -496,7 +500,7 @@ static char *preview_on_path(const er_tool_ctx *ctx, const cJSON *args, preview_
     er_buf b = ER_BUF_INIT;
     char *abs = NULL;
     if (er_workspace_resolve(&abs, &ws, er_json_str(args, "path"), &err) == 0) {
-        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel, NULL };
+        target t = { &ws, abs, er_workspace_rel(&ws, abs), ctx->cancel, { NULL, 0, NULL } };
         body(&b, &t, args);
     } else {
         er_buf_printf(&b, "will fail: %s\n", err.msg);

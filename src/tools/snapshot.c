@@ -138,7 +138,7 @@ const char *er_snapshot_note(const er_snapshot *s)
 
 typedef struct diff {
     er_snapshot *s;
-    const char *task_id;
+    const er_checkpoint_at *at;
     cJSON *modified, *deleted, *created, *not_undoable;
 } diff;
 
@@ -161,7 +161,7 @@ static void record(diff *d, const entry *e, const char *rel, const char *after, 
         return;
     }
     er_error err = { 0 };
-    if (er_checkpoint_record_seen(d->task_id, d->s->ws->root, rel, e != NULL, e ? e->data : NULL,
+    if (er_checkpoint_record_seen(d->at, d->s->ws->root, rel, e != NULL, e ? e->data : NULL,
                                   e ? e->len : 0, e ? (unsigned)e->st.st_mode & 07777 : 0644, after,
                                   &err))
         fail(d, &err);
@@ -208,18 +208,15 @@ static void after_visit(er_walker *w, int dirfd, const char *name, const char *a
     record(d, e, rel, after, e ? d->modified : d->created);
 }
 
-int er_snapshot_record(er_snapshot *s, const char *task_id, cJSON *result, er_error *err)
+int er_snapshot_record(er_snapshot *s, const er_checkpoint_at *at, cJSON *result, er_error *err)
 {
     if (s->note) {
         er_json_add_str(result, "checkpoint", s->note);
         return 0;
     }
-    diff d = { s,
-               task_id,
-               cJSON_CreateArray(),
-               cJSON_CreateArray(),
-               cJSON_CreateArray(),
-               cJSON_CreateArray() };
+    diff d = {
+        s, at, cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray(), cJSON_CreateArray()
+    };
     walk(s, after_visit, &d);
     for (size_t i = 0; i < s->n && !s->rc; i++)
         if (!s->v[i].seen)
@@ -234,7 +231,9 @@ int er_snapshot_record(er_snapshot *s, const char *task_id, cJSON *result, er_er
         return s->rc ? er_error_set(err, s->rc, "checkpoint: %s", s->err.msg) : 0;
     }
     cJSON *c = cJSON_CreateObject();
-    er_json_add_str(c, "task", task_id);
+    er_json_add_str(c, "task", at->task_id);
+    if (at->step > 0)
+        er_json_add_num(c, "step", at->step);
     er_json_add(c, "modified", d.modified);
     er_json_add(c, "deleted", d.deleted);
     er_json_add(c, "created", d.created);

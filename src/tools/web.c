@@ -7,6 +7,7 @@
  * web.allow_hosts allow list (netguard.h). */
 #include "errand/alloc.h"
 #include "errand/env.h"
+#include "errand/http_tape.h"
 #include "errand/json.h"
 #include "errand/str.h"
 #include "errand/tool_families.h"
@@ -36,7 +37,7 @@ int er_web_tools_fetch(const er_tool_ctx *ctx, const char *url, cJSON **page, er
         return rc;
     o.guard = guard;
     er_cache *cache = NULL;
-    if (er_env_cache(ctx->env, &cache, NULL) == 0)
+    if (!er_http_tape_active() && er_env_cache(ctx->env, &cache, NULL) == 0)
         o.cache = cache; /* without a cache the page is simply fetched */
     rc = er_web_fetch(page, url, &o, err);
     er_netguard_free(guard);
@@ -103,7 +104,8 @@ static int run_search(const er_tool_ctx *ctx, const cJSON *args, er_buf *out, er
         .time_range = er_json_str(args, "time_range"),
     };
     er_cache *cache = NULL;
-    er_env_cache(ctx->env, &cache, NULL);
+    if (!er_http_tape_active()) /* a cassette keeps (and gives back) the exchange itself */
+        er_env_cache(ctx->env, &cache, NULL);
     cJSON *found = NULL;
     int rc = er_search_run(&found, cfg, cache, &q, ctx->cancel, err);
     if (rc)

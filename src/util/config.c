@@ -58,10 +58,11 @@ const er_config_key er_config_keys[] = {
       "Price table: MODEL=INPUT/OUTPUT, comma-separated, US dollars per million tokens; "
       "MODEL may end in * (default: none)" },
     { "llm", "record", "ERRAND_LLM_RECORD", ER_CFG_STR, OFF(llm_record), false, NULL,
-      "Cassette file every LLM request and answer is appended to (--record)" },
+      "Cassette file every LLM request and answer, and every HTTP exchange of the tools, is "
+      "appended to (--record)" },
     { "llm", "replay", "ERRAND_LLM_REPLAY", ER_CFG_STR, OFF(llm_replay), false, NULL,
-      "Cassette file the LLM answers come from instead of a provider: no network, no key "
-      "(--replay)" },
+      "Cassette file the LLM answers and the tools' HTTP answers come from instead of a "
+      "provider and the network: no network, no key (--replay)" },
     { "llm", "retries", "ERRAND_LLM_RETRIES", ER_CFG_LONG, OFF(llm_retries), false, "3",
       "Retries on 429 and 5xx answers, with exponential backoff and jitter" },
     { "llm", "context_window", "ERRAND_LLM_CONTEXT_WINDOW", ER_CFG_LONG, OFF(llm_context_window),

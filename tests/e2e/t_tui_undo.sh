@@ -2,8 +2,8 @@
 # would restore and remove, puts "/undo yes ID" in the input line so Enter
 # confirms, and restores through the same module as `errand undo` — the
 # file tools' writes and what a `run` command deleted.  A file changed since
-# is named and the undo refused until /undo force.  The REPL has the same
-# /undo.
+# is named and the undo refused until /undo force.  /undo ID step N undoes
+# steps N and later only.  The REPL has the same /undo.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/tui_lib.sh"
 mkdir -p "$T/ws"
@@ -11,6 +11,11 @@ printf 'before\n' > "$T/ws/keep.txt"
 printf 'doomed\n' > "$T/ws/gone.txt"
 cat > "$T/s.json" <<'JSON'
 {"turns":[
+ {"match":"\"tool_call_id\":\"t2\"","repeat":true,"text":"edited twice"},
+ {"match":"\"tool_call_id\":\"t1\"","repeat":true,"tool_calls":[
+   {"id":"t2","name":"write_file","arguments":{"path":"keep.txt","content":"second\n"}}]},
+ {"match":"edit twice","repeat":true,"tool_calls":[
+   {"id":"t1","name":"write_file","arguments":{"path":"keep.txt","content":"first\n"}}]},
  {"match":"\"tool_call_id\":\"x1\"","repeat":true,"text":"changed them"},
  {"match":"change them","repeat":true,"tool_calls":[
    {"id":"w1","name":"write_file","arguments":{"path":"keep.txt","content":"after\n"}},
@@ -77,6 +82,27 @@ keys Enter
 expect_screen "/undo force undoes" "Undid task $id2"
 expect_eq "  keep.txt as before the task" "$(cat "$T/ws/keep.txt")" before
 expect_eq "  gone.txt back" "$(cat "$T/ws/gone.txt")" doomed
+
+# One step of a task: keep.txt written in step 1 and again in step 2.
+type_text "@code edit twice"
+keys Enter
+expect_screen "the two-step task ran" "edited twice"
+wait_idle code
+expect_eq "keep.txt as step 2 wrote it" "$(cat "$T/ws/keep.txt")" second
+id4=$(jget "$("$ERRAND" undo --list --json)" 0.id)
+type_text "/clear"
+keys Enter
+type_text "/undo $id4 step 2"
+keys Enter
+expect_screen "/undo ID step 2 names the steps" "Undo steps 2 and later of task $id4"
+expect_screen "  lists the steps with their files" "step 2 (code): keep.txt"
+expect_screen "the input line holds the step's confirmation" "› /undo yes $id4 step 2"
+keys Enter
+expect_screen "Enter: the step undone" "Undid steps 2 and later of task $id4"
+expect_eq "  keep.txt as step 1 left it" "$(cat "$T/ws/keep.txt")" first
+type_text "/undo $id4 step x"
+keys Enter
+expect_screen "a bad step number is explained" "step N takes a step number"
 keys C-d
 expect_restored "quit" 0
 
@@ -97,6 +123,18 @@ type_text "/undo yes $id3"
 keys Enter
 expect_screen "REPL: /undo yes undoes" "Undid task $id3"
 expect_eq "  gone.txt back" "$(cat "$T/ws/gone.txt")" doomed
+type_text "@code edit twice"
+keys Enter
+expect_screen "REPL: the two-step task ran" "edited twice"
+wait_for 15 grep -qx second "$T/ws/keep.txt"
+id5=$(jget "$("$ERRAND" undo --list --json)" 0.id)
+type_text "/undo $id5 step 2"
+keys Enter
+expect_screen "REPL: /undo ID step 2 offers the step's undo" "Type /undo yes $id5 step 2 to restore them"
+type_text "/undo yes $id5 step 2"
+keys Enter
+expect_screen "REPL: the step undone" "Undid steps 2 and later of task $id5"
+expect_eq "  keep.txt as step 1 left it" "$(cat "$T/ws/keep.txt")" first
 type_text "/quit"
 keys Enter
 expect_restored "REPL quit" 0
