@@ -593,7 +593,9 @@ static void test_slow_and_big(er_env *big_env)
     CHECK(call(env, "browser_open", a, NULL, &err) == ER_ETIMEDOUT);
     free(a);
     CHECK(strstr(err.msg, "did not finish loading within 2000 ms"));
-    CHECK(er_mono_ms() - t0 < 4500);
+    /* The 2 s page-load timeout ended it, not a hang; the slack is for a
+     * loaded machine (WebKit under Xvfb needed more than 2.5 s of it). */
+    CHECK(er_mono_ms() - t0 < 15000);
     CHECK_OK(call(env, "browser_read", "{}", &o, &err));
     CHECK(contains(o, "content", "This text is there before the image."));
     cJSON_Delete(o);
