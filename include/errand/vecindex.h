@@ -63,7 +63,7 @@ typedef struct er_hnsw er_hnsw;
 typedef struct er_hnsw_params {
     int m;               /* neighbours per node above layer 0 (layer 0: 2m); 0: 16 */
     int ef_construction; /* beam while inserting; 0: 200 */
-    int ef_search;       /* beam while searching (widened to k); 0: 64 */
+    int ef_search;       /* beam while searching (widened to k); 0: 160 */
     uint64_t seed;       /* for the layer draws; 0: a fixed one */
     bool int8;           /* keep the vectors int8-quantised (a quarter of the memory);
                             scores are then approximate too */

@@ -318,7 +318,7 @@ er_hnsw *er_hnsw_new(int dim, const er_hnsw_params *p)
     h->m = p && p->m > 1 ? p->m : 16;
     h->m0 = 2 * h->m;
     h->ef_construction = p && p->ef_construction > 0 ? p->ef_construction : 200;
-    h->ef_search = p && p->ef_search > 0 ? p->ef_search : 64;
+    h->ef_search = p && p->ef_search > 0 ? p->ef_search : 160;
     h->level_mult = 1.0 / log((double)h->m);
     h->rng = p && p->seed ? p->seed : 0x9e3779b97f4a7c15ULL;
     h->entry = -1;
