@@ -25,4 +25,8 @@ int er_store_mail_query(er_store *st, const char *account, const char *scope,
                         const er_mail_query *q, const char *label, const char *const *exclude,
                         er_mail_summary **out, size_t *n, er_error *err);
 
+/* A query's since/before day (YYYY-MM-DD) as the number YYYYMMDD both cache
+ * homes compare with, 0 when malformed. */
+int64_t er_mail_day_number(const char *ymd);
+
 #endif

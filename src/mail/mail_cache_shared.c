@@ -6,6 +6,7 @@
 #include "errand/cache.h"
 #include "errand/json.h"
 #include "errand/log.h"
+#include "errand/store_mail.h"
 #include "errand/str.h"
 
 #include <ctype.h>
@@ -411,30 +412,6 @@ static int shared_apply(er_mail_cache *c, const char *scope, const er_mail_sync 
 
 /* ---- query ---- */
 
-static bool contains_ci(const char *hay, const char *needle)
-{
-    size_t n = strlen(needle);
-    for (; *hay; hay++) {
-        size_t i = 0;
-        while (i < n && hay[i] &&
-               tolower((unsigned char)hay[i]) == tolower((unsigned char)needle[i]))
-            i++;
-        if (i == n)
-            return true;
-    }
-    return n == 0;
-}
-
-/* YYYY-MM-DD → YYYYMMDD, 0 when malformed (as the store reads it). */
-static int64_t day_number(const char *s)
-{
-    int y, m, d;
-    char tail;
-    if (!s || sscanf(s, "%4d-%2d-%2d%c", &y, &m, &d, &tail) != 3)
-        return 0;
-    return (int64_t)y * 10000 + m * 100 + d;
-}
-
 static bool same_message_id(const char *cached, const char *want)
 {
     const char *w = want + (want[0] == '<');
@@ -470,15 +447,15 @@ static bool matches(const cJSON *o, const er_mail_query *q, const char *label,
     } text[] = { { "from", q->from }, { "to", q->to }, { "subject", q->subject } };
     for (size_t i = 0; i < ER_ARRAY_LEN(text); i++)
         if (!er_str_empty(text[i].want) &&
-            !contains_ci(nz(er_json_str(o, text[i].field)), text[i].want))
+            !strcasestr(nz(er_json_str(o, text[i].field)), text[i].want))
             return false;
     if (!er_str_empty(q->message_id) &&
         !same_message_id(nz(er_json_str(o, "message_id")), q->message_id))
         return false;
     int64_t day = er_json_int(o, "day", 0, 0, INT64_MAX);
-    if (!er_str_empty(q->since) && day < day_number(q->since))
+    if (!er_str_empty(q->since) && day < er_mail_day_number(q->since))
         return false;
-    if (!er_str_empty(q->before) && (day <= 0 || day >= day_number(q->before)))
+    if (!er_str_empty(q->before) && (day <= 0 || day >= er_mail_day_number(q->before)))
         return false;
     if (q->unread && !er_json_bool(o, "unread", false))
         return false;

@@ -179,8 +179,7 @@ static char *like_pattern(const char *v)
     return er_buf_detach(&b);
 }
 
-/* YYYY-MM-DD → YYYYMMDD, 0 when malformed. */
-static int64_t day_number(const char *s)
+int64_t er_mail_day_number(const char *s)
 {
     int y, m, d;
     char tail;
@@ -259,11 +258,11 @@ int er_store_mail_query(er_store *st, const char *account, const char *scope,
     }
     if (!er_str_empty(q->since)) {
         er_buf_puts(&sql, " AND day >= ?");
-        p[np++] = ER_SQL_I(day_number(q->since));
+        p[np++] = ER_SQL_I(er_mail_day_number(q->since));
     }
     if (!er_str_empty(q->before)) {
         er_buf_puts(&sql, " AND day > 0 AND day < ?");
-        p[np++] = ER_SQL_I(day_number(q->before));
+        p[np++] = ER_SQL_I(er_mail_day_number(q->before));
     }
     if (q->unread)
         er_buf_puts(&sql, " AND unread = 1");
